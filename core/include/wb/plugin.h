@@ -1,0 +1,441 @@
+/*
+ * wb/plugin.h — the one header a wb plugin author needs.
+ *
+ * A plugin is a shared object that exports two symbols:
+ *
+ *   WB_PLUGIN("name", "1.0");                     // data symbol wb_plugin_info
+ *   int wb_plugin_init(const wb_host *host) { ... } // registration happens here
+ *
+ * The plugin does not link against the wb core. Everything it calls comes from
+ * the versioned function table `wb_host` handed to wb_plugin_init. New entries
+ * are only ever appended to that table, so a plugin built for an older ABI keeps
+ * working; a plugin built for a newer ABI than the host is refused.
+ *
+ * Kernels are plain C functions that read one partition (or one block of rows)
+ * plus broadcast arguments and write one result. They never know whether they
+ * run in the driver's thread pool or on a cluster worker. Estimators drive
+ * kernels through an executor (wb_exec) with map / map_sum / map_dataset.
+ *
+ * Ownership: every function that returns memory says who frees it.
+ */
+#ifndef WB_PLUGIN_H
+#define WB_PLUGIN_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WB_PLUGIN_ABI 1
+
+/* Rows per block. Partitions hold a multiple of this many rows (except the
+ * last), blocks are aligned to global row indices, and map_sum reduces per
+ * block with an exact sum, so a result never depends on how the data is split
+ * into partitions, threads or workers. Random streams are also per block. */
+#define WB_BLOCK_ROWS 4096
+
+#if defined(__GNUC__)
+#define WB_EXPORT __attribute__((visibility("default")))
+#define WB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define WB_EXPORT
+#define WB_PRINTF(a, b)
+#endif
+
+/* ------------------------------------------------------------------------
+ * Errors: negative codes from one list (0 is success).
+ * ---------------------------------------------------------------------- */
+#define WB_ERRNO_MAP(X)                                   \
+    X(EINVAL, -1, "invalid argument")                     \
+    X(ENOMEM, -2, "out of memory")                        \
+    X(EIO, -3, "input/output error")                      \
+    X(EFORMAT, -4, "malformed input")                     \
+    X(ENOTFOUND, -5, "not found")                         \
+    X(EABI, -6, "plugin ABI mismatch")                    \
+    X(ECANCELED, -7, "interrupted")                       \
+    X(ENET, -8, "network error")                          \
+    X(EAUTH, -9, "authentication failed")                 \
+    X(EPROTO, -10, "protocol error")                      \
+    X(ELIMIT, -11, "limit exceeded")                      \
+    X(ESTATE, -12, "invalid state")                       \
+    X(ETIMEDOUT, -13, "timed out")                        \
+    X(EPARAM, -14, "bad parameter")                       \
+    X(EINTERNAL, -15, "internal error")                   \
+    X(EEXIST, -16, "already exists")                      \
+    X(ENOTSUP, -17, "not supported")
+
+enum {
+    WB_OK = 0,
+#define WB__ERRENUM(name, code, text) WB_##name = code,
+    WB_ERRNO_MAP(WB__ERRENUM)
+#undef WB__ERRENUM
+};
+
+/* ------------------------------------------------------------------------
+ * Objects and partitions
+ * ---------------------------------------------------------------------- */
+typedef uint64_t wb_oid; /* object id; 0 is "no object" */
+
+/* A partition: a block of rows of a dataset. */
+typedef struct wb_part {
+    int64_t rows;    /* rows in this partition */
+    int64_t cols;    /* columns (features) */
+    int64_t row0;    /* global index of the first row */
+    const double *x; /* rows x cols, row-major */
+    const double *y; /* rows labels, or NULL when the dataset has none */
+} wb_part;
+
+enum {
+    WB_OBJ_BYTES = 1, /* an opaque byte string */
+    WB_OBJ_PART = 2   /* a partition */
+};
+
+/* An object as a kernel sees it (read-only). */
+typedef struct wb_obj {
+    int type;         /* WB_OBJ_BYTES or WB_OBJ_PART */
+    size_t size;      /* BYTES: length of data; PART: payload bytes */
+    const void *data; /* BYTES: the bytes; PART: NULL */
+    wb_part part;     /* PART: the partition */
+} wb_obj;
+
+/* Opaque handles owned by the host. */
+typedef struct wb_kctx wb_kctx;       /* a running kernel's context */
+typedef struct wb_exec wb_exec;       /* an executor (local threads or cluster) */
+typedef struct wb_dataset wb_dataset; /* n x d float64 in partitions */
+typedef struct wb_params wb_params;   /* checked estimator parameters */
+typedef struct wb_model wb_model;     /* parameters + learned arrays */
+
+/*
+ * A kernel: reads its inputs (in[0..nin-1]) and the broadcast argument bytes,
+ * writes exactly one output through host->out_bytes or host->out_part.
+ * Returns 0, or a negative WB_E* code after host->seterr(...).
+ * For map and map_dataset, in[0] is one partition and in[1..] the extra
+ * objects; for map_sum, in[0] is one block (a sub-partition of at most
+ * WB_BLOCK_ROWS rows, aligned to global row indices).
+ */
+typedef int (*wb_kernel_fn)(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
+                            size_t arglen);
+
+/* ------------------------------------------------------------------------
+ * Estimator parameters (schema checked by the host before any work starts)
+ * ---------------------------------------------------------------------- */
+enum {
+    WB_P_INT = 1,   /* integer */
+    WB_P_NUM = 2,   /* number */
+    WB_P_BOOL = 4,  /* boolean */
+    WB_P_STR = 8,   /* string; `choices` lists the allowed values ("a|b|c") */
+    WB_P_ARRAY = 16 /* matrix of numbers (rows x cols), e.g. initial centres */
+};
+enum {
+    WB_P_MIN_EXCL = 1, /* value must be > min (default: >= min) */
+    WB_P_MAX_EXCL = 2, /* value must be < max (default: <= max) */
+    WB_P_NULLABLE = 4  /* may be absent (nil): no default */
+};
+
+typedef struct wb_param_spec {
+    const char *name;
+    int types;           /* a set of WB_P_* type bits */
+    const char *def;     /* default, written as text ("1.0", "l2", "true"); NULL: none */
+    double min, max;     /* allowed range for INT/NUM (use -INFINITY/INFINITY) */
+    int flags;           /* WB_P_MIN_EXCL | WB_P_MAX_EXCL | WB_P_NULLABLE */
+    const char *choices; /* STR: allowed values separated by '|'; NULL: any */
+    const char *doc;     /* one line */
+} wb_param_spec;
+
+enum {
+    WB_EST_CLASSIFIER = 1,
+    WB_EST_REGRESSOR = 2,
+    WB_EST_CLUSTERER = 3,
+    WB_EST_TRANSFORMER = 4
+};
+
+#define WB_ESTIMATOR_V1 1
+
+/*
+ * An estimator. All function pointers but fit are optional (NULL).
+ * fit() drives the algorithm on the caller's side: it maps kernels over the
+ * partitions through `ex` and reduces the partial results. It fills `m` with
+ * host->model_set_* (the host has already stored the checked parameters in m).
+ * Outputs of predict/transform are new datasets aligned with the input
+ * (same partitions); the caller owns them (host->ds_unref).
+ */
+typedef struct wb_estimator_def {
+    uint32_t version; /* WB_ESTIMATOR_V1 */
+    const char *name; /* "logreg" */
+    const char *doc;  /* one line */
+    int kind;         /* WB_EST_* */
+    int needs_labels; /* fit refuses a dataset without labels */
+    const wb_param_spec *params;
+    int nparams;
+    /* cross-parameter checks, before any work; d may be NULL */
+    int (*check)(const wb_params *p, const wb_dataset *d);
+    int (*fit)(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m);
+    int (*predict)(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out);
+    int (*predict_proba)(wb_exec *ex, const wb_model *m, const wb_dataset *d,
+                         wb_dataset **out);
+    int (*transform)(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out);
+    int (*inverse_transform)(wb_exec *ex, const wb_model *m, const wb_dataset *d,
+                             wb_dataset **out);
+    /* higher is better; NULL: accuracy for classifiers, -inertia for clusterers */
+    int (*score)(wb_exec *ex, const wb_model *m, const wb_dataset *d, double *out);
+} wb_estimator_def;
+
+/*
+ * A data source (generator), called from Lua as wb.datagen.<name>{...}.
+ * make() produces rows [lo, hi) of the data set (lo a multiple of
+ * WB_BLOCK_ROWS) as partitions, normally by submitting one task per partition
+ * so the rows are generated where they will live. Row r must not depend on
+ * lo/hi: generating in chunks (straight to a file) gives the same data.
+ */
+#define WB_SOURCE_V1 1
+typedef struct wb_source_def {
+    uint32_t version;            /* WB_SOURCE_V1 */
+    const char *name;            /* "classification" */
+    const char *doc;             /* one line */
+    const wb_param_spec *params; /* must include an integer 'n' (rows) */
+    int nparams;
+    int (*check)(const wb_params *p); /* cross-parameter checks; may be NULL */
+    int (*make)(wb_exec *ex, const wb_params *p, int64_t lo, int64_t hi, wb_dataset **out);
+    int (*nclasses)(const wb_params *p); /* classes of the labels, 0 for none */
+    int64_t (*cols)(const wb_params *p); /* columns of the data */
+} wb_source_def;
+
+/* ------------------------------------------------------------------------
+ * The host function table. Fields are only ever appended.
+ * ---------------------------------------------------------------------- */
+enum { WB_LOG_DEBUG = 0, WB_LOG_INFO = 1, WB_LOG_WARN = 2, WB_LOG_ERROR = 3 };
+
+typedef struct wb_host {
+    uint32_t abi;  /* WB_PLUGIN_ABI of the host */
+    uint32_t size; /* sizeof(wb_host) of the host */
+
+    /* --- registration (only inside wb_plugin_init) --- */
+    /* name is "plugin.kernel"; copied */
+    int (*register_kernel)(const char *name, wb_kernel_fn fn);
+    /* def must stay valid while the plugin is loaded (use a static) */
+    int (*register_estimator)(const wb_estimator_def *def);
+
+    /* --- errors and logging --- */
+    /* sets the thread's error message; returns code */
+    int (*seterr)(int code, const char *fmt, ...) WB_PRINTF(2, 3);
+    const char *(*errmsg)(void);
+    void (*log)(int level, const char *fmt, ...) WB_PRINTF(2, 3);
+
+    /* --- memory (for buffers handed to or received from the host) --- */
+    void *(*alloc)(size_t size); /* NULL on failure; free with host->free */
+    void (*free)(void *p);
+
+    /* --- inside a kernel --- */
+    /* the output as bytes: returns a zeroed buffer of `size` bytes owned by the host */
+    void *(*out_bytes)(wb_kctx *ctx, size_t size);
+    /* the output as a partition; x (rows*cols) and y (rows, if has_y) owned by the host */
+    int (*out_part)(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y,
+                    double **x, double **y);
+    /* nonzero once the user interrupted the work: return WB_ECANCELED soon */
+    int (*cancelled)(wb_kctx *ctx);
+    /* an executor that runs tasks inline in this kernel's thread, over the objects
+     * this kernel can see (for an estimator fit inside a task, e.g. grid search) */
+    wb_exec *(*kctx_exec)(wb_kctx *ctx);
+
+    /* --- executor (the same interface locally and on a cluster) --- */
+    /* store bytes as an object (copied); the caller owns one reference */
+    int (*put)(wb_exec *ex, const void *data, size_t size, wb_oid *out);
+    /* fetch an object's bytes (a PART is serialized); *data freed with host->free */
+    int (*get)(wb_exec *ex, wb_oid id, void **data, size_t *size);
+    /* drop one reference */
+    void (*release)(wb_exec *ex, wb_oid id);
+    /* one task: kernel over inputs; *out is the (future) result object */
+    int (*submit)(wb_exec *ex, const char *kernel, const wb_oid *in, int nin,
+                  const void *arg, size_t arglen, wb_oid *out);
+    /* wait until the given results exist (or one failed: returns its error) */
+    int (*wait)(wb_exec *ex, const wb_oid *ids, int n);
+    /* one task per partition of d; inputs: the partition, then extra[].
+     * outs[nparts] receives the result objects (caller releases them) */
+    int (*map)(wb_exec *ex, const char *kernel, const wb_dataset *d, const wb_oid *extra,
+               int nextra, const void *arg, size_t arglen, wb_oid *outs);
+    /* like map, the kernel writing one partition per input partition: a new dataset
+     * aligned with d (caller owns it) */
+    int (*map_dataset)(wb_exec *ex, const char *kernel, const wb_dataset *d,
+                       const wb_oid *extra, int nextra, const void *arg, size_t arglen,
+                       wb_dataset **out);
+    /* the kernel runs once per block and writes `len` doubles (out_bytes(len*8));
+     * the host adds all blocks' vectors with an exact (order-independent) sum */
+    int (*map_sum)(wb_exec *ex, const char *kernel, const wb_dataset *d, const wb_oid *extra,
+                   int nextra, const void *arg, size_t arglen, double *out, size_t len);
+    /* number of parallel slots (threads over all workers) */
+    int (*parallelism)(wb_exec *ex);
+
+    /* --- datasets --- */
+    int64_t (*ds_rows)(const wb_dataset *d);
+    int64_t (*ds_cols)(const wb_dataset *d);
+    int (*ds_nparts)(const wb_dataset *d);
+    int (*ds_has_labels)(const wb_dataset *d);
+    int64_t (*ds_part_rows)(const wb_dataset *d, int i);
+    int64_t (*ds_part_row0)(const wb_dataset *d, int i);
+    wb_oid (*ds_part_oid)(const wb_dataset *d, int i);
+    wb_dataset *(*ds_ref)(wb_dataset *d);
+    void (*ds_unref)(wb_dataset *d);
+    /* a dataset over existing partition objects of ex (each gains a reference) */
+    int (*ds_from_parts)(wb_exec *ex, const wb_oid *parts, int nparts, wb_dataset **out);
+    /* the labels of all rows, in order (n doubles, freed with host->free) */
+    int (*ds_labels)(wb_exec *ex, const wb_dataset *d, double **out);
+
+    /* --- parameters (already checked against the schema) --- */
+    int (*param_has)(const wb_params *p, const char *name); /* present, not nil */
+    int64_t (*param_int)(const wb_params *p, const char *name);
+    double (*param_num)(const wb_params *p, const char *name);
+    int (*param_bool)(const wb_params *p, const char *name);
+    const char *(*param_str)(const wb_params *p, const char *name); /* NULL if not a string */
+    /* NULL if not an array; the pointer lives as long as p */
+    const double *(*param_array)(const wb_params *p, const char *name, int64_t *rows,
+                                 int64_t *cols);
+    int (*param_type)(const wb_params *p, const char *name); /* WB_P_* or 0 */
+
+    /* --- models: named numbers, strings and arrays (saved, printed, shipped) --- */
+    const wb_params *(*model_params)(const wb_model *m);
+    int (*model_set_num)(wb_model *m, const char *name, double v);
+    int (*model_set_str)(wb_model *m, const char *name, const char *v);
+    /* copies rows*cols doubles */
+    int (*model_set_array)(wb_model *m, const char *name, const double *v, int64_t rows,
+                           int64_t cols);
+    int (*model_has)(const wb_model *m, const char *name);
+    double (*model_num)(const wb_model *m, const char *name); /* NAN if absent */
+    const char *(*model_str)(const wb_model *m, const char *name);
+    const double *(*model_array)(const wb_model *m, const char *name, int64_t *rows,
+                                 int64_t *cols);
+    /* serialize a model (for shipping to kernels as an argument); freed with host->free */
+    int (*model_encode)(const wb_model *m, void **data, size_t *size);
+    /* decode; the model is freed with host->model_free */
+    int (*model_decode)(const void *data, size_t size, wb_model **out);
+    void (*model_free)(wb_model *m);
+
+    /* --- progress (stage, done of total; info may be NULL) --- */
+    void (*progress)(const char *stage, double done, double total, const char *info);
+
+    /* --- estimators (to fit and score one estimator from another, e.g. search) --- */
+    const wb_estimator_def *(*estimator)(const char *name);
+    /* check parameters p against def's schema, then fit; *out freed with model_free */
+    int (*fit)(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_params *p,
+               wb_model **out);
+    /* wall clock, monotonic, seconds */
+    double (*now)(void);
+
+    /* --- more registration (only inside wb_plugin_init) --- */
+    int (*register_source)(const wb_source_def *def);
+    /* Lua code run when the plugin loads (e.g. wb.metrics.* front-ends over the
+     * plugin's kernels); `name` names the chunk in tracebacks; source copied */
+    int (*register_lua)(const char *name, const char *source);
+} wb_host;
+
+/* Plugin identity, read by the host before wb_plugin_init runs. */
+typedef struct wb_plugin_info {
+    uint32_t abi;        /* WB_PLUGIN_ABI the plugin was built with */
+    const char *name;    /* "datagen" */
+    const char *version; /* "1.0" */
+} wb_plugin_info;
+
+#define WB_PLUGIN(name, version)                                                     \
+    WB_EXPORT const wb_plugin_info wb_plugin_info = {WB_PLUGIN_ABI, (name), (version)}; \
+    WB_EXPORT int wb_plugin_init(const wb_host *host)
+
+/* ------------------------------------------------------------------------
+ * Seeded, splittable random numbers (header-only, bit-identical everywhere).
+ *
+ * A stream is named by (seed, stream id, block id): the same name always gives
+ * the same numbers, whichever thread, partition or worker draws them. Data is
+ * drawn per block of WB_BLOCK_ROWS global rows. The generator is xoshiro256++
+ * seeded from the name through splitmix64; normals come from a 256-layer
+ * ziggurat whose tables are constants (wb/plugin_rng.h).
+ * ---------------------------------------------------------------------- */
+#include "plugin_rng.h"
+
+typedef struct wb_rng {
+    uint64_t s[4];
+} wb_rng;
+
+static inline uint64_t wb_splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* mix two 64-bit values into one (for naming streams) */
+static inline uint64_t wb_hash64(uint64_t a, uint64_t b)
+{
+    uint64_t x = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
+    return wb_splitmix64(&x);
+}
+
+/* the stream named (seed, stream, block) */
+static inline void wb_rng_init(wb_rng *r, uint64_t seed, uint64_t stream, uint64_t block)
+{
+    uint64_t x = wb_hash64(wb_hash64(seed, stream), block);
+    for (int i = 0; i < 4; i++) r->s[i] = wb_splitmix64(&x);
+}
+
+static inline uint64_t wb_rng_u64(wb_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t t0 = s[0] + s[3];
+    uint64_t result = ((t0 << 23) | (t0 >> 41)) + s[0];
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
+
+/* uniform in [0, 1) with 53 random bits */
+static inline double wb_rng_uniform(wb_rng *r)
+{
+    return (double)(wb_rng_u64(r) >> 11) * 0x1.0p-53;
+}
+
+/* uniform integer in [0, n) without modulo bias (n > 0) */
+static inline uint64_t wb_rng_below(wb_rng *r, uint64_t n)
+{
+    uint64_t lim = (0 - n) % n; /* 2^64 mod n */
+    for (;;) {
+        uint64_t v = wb_rng_u64(r);
+        if (v >= lim) return v % n;
+    }
+}
+
+/* standard normal deviate (ziggurat) */
+static inline double wb_rng_normal(wb_rng *r)
+{
+    for (;;) {
+        uint64_t u = wb_rng_u64(r);
+        int idx = (int)(u & 0xff);
+        u >>= 8;
+        int neg = (int)(u & 1);
+        uint64_t rabs = (u >> 1) & 0x000fffffffffffffULL;
+        double x = (double)rabs * wb_zig_wi[idx];
+        if (neg) x = -x;
+        if (rabs < wb_zig_ki[idx]) return x; /* the fast path, ~99% */
+        if (idx == 0) {                       /* the tail beyond r */
+            for (;;) {
+                double xx = -WB_ZIG_INV_R * log1p(-wb_rng_uniform(r));
+                double yy = -log1p(-wb_rng_uniform(r));
+                if (yy + yy > xx * xx) return neg ? -(WB_ZIG_R + xx) : WB_ZIG_R + xx;
+            }
+        }
+        if ((wb_zig_fi[idx - 1] - wb_zig_fi[idx]) * wb_rng_uniform(r) + wb_zig_fi[idx] <
+            exp(-0.5 * x * x))
+            return x;
+    }
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WB_PLUGIN_H */

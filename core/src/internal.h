@@ -1,0 +1,39 @@
+/* internal.h — shared between core source files only. */
+#ifndef WB_INTERNAL_H
+#define WB_INTERNAL_H
+#include "wb/wb.h"
+
+#define WB_UNUSED(x) (void)(x)
+
+struct wb_kctx {
+    wb_store *store;
+    const char *kernel;
+    int mode;
+    size_t sumlen;
+    double *slot;    /* BLOCKSUM: the current block's vector */
+    int slot_taken;
+    /* PLAIN output */
+    int out_type;    /* 0 none yet */
+    void *out_buf;
+    size_t out_size;
+    wb_part out_part;
+    wb_exec *inl;    /* lazily made inline executor */
+};
+
+/* host-table implementations living in exec.c */
+void *wb__out_bytes(wb_kctx *ctx, size_t size);
+int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y, double **x,
+                 double **y);
+int wb__cancelled(wb_kctx *ctx);
+wb_exec *wb__kctx_exec(wb_kctx *ctx);
+int wb__parallelism(wb_exec *ex);
+
+/* built-in kernels of the core */
+void wb__register_core_kernels(void);
+void wb__register_io_kernels(void);
+
+/* fit through the registry (host->fit) */
+int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_params *p,
+            wb_model **out);
+
+#endif

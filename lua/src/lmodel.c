@@ -1,0 +1,282 @@
+/* lmodel.c — wb.Model: a fitted model. Fields read as m.name (numbers,
+ * strings, arrays as Lua tables); methods from the estimator. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wblua.h"
+
+typedef struct lmodel {
+    wb_model *m;
+} lmodel;
+
+void wbl_push_model(lua_State *L, wb_model *m)
+{
+    lmodel *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->m = m;
+    luaL_setmetatable(L, WBL_MODEL);
+}
+
+wb_model *wbl_check_model(lua_State *L, int idx)
+{
+    lmodel *u = luaL_checkudata(L, idx, WBL_MODEL);
+    if (!u->m) luaL_error(L, "attempt to use a freed model");
+    return u->m;
+}
+
+static int m_gc(lua_State *L)
+{
+    lmodel *u = luaL_checkudata(L, 1, WBL_MODEL);
+    wb_model_free(u->m);
+    u->m = NULL;
+    return 0;
+}
+
+static const wb_estimator_def *def_of(lua_State *L, wb_model *m)
+{
+    const wb_estimator_def *e = wb_estimator_find(wb_model_estimator(m));
+    if (!e) luaL_error(L, "the estimator '%s' of this model is not loaded", wb_model_estimator(m));
+    return e;
+}
+
+static void push_array(lua_State *L, const double *a, int64_t r, int64_t c)
+{
+    if (r == 1 || c == 1) {
+        int64_t n = r * c;
+        lua_createtable(L, (int)n, 0);
+        for (int64_t i = 0; i < n; i++) {
+            lua_pushnumber(L, a[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        return;
+    }
+    lua_createtable(L, (int)r, 0);
+    for (int64_t i = 0; i < r; i++) {
+        lua_createtable(L, (int)c, 0);
+        for (int64_t j = 0; j < c; j++) {
+            lua_pushnumber(L, a[i * c + j]);
+            lua_rawseti(L, -2, (lua_Integer)j + 1);
+        }
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+static int push_field(lua_State *L, wb_model *m, const char *k)
+{
+    int t = wb_model_field_type(m, k);
+    if (t == WB_F_NUM) {
+        double v = wb_model_num(m, k);
+        if (v == floor(v) && fabs(v) < 9e15)
+            lua_pushinteger(L, (lua_Integer)v);
+        else
+            lua_pushnumber(L, v);
+    } else if (t == WB_F_STR) {
+        lua_pushstring(L, wb_model_str(m, k));
+    } else if (t == WB_F_ARRAY) {
+        int64_t r, c;
+        const double *a = wb_model_array(m, k, &r, &c);
+        push_array(L, a, r, c);
+    } else
+        return 0;
+    return 1;
+}
+
+typedef int (*ds_method)(wb_exec *, const wb_model *, const wb_dataset *, wb_dataset **);
+
+static int call_ds_method(lua_State *L, const char *name, int which)
+{
+    wb_model *m = wbl_check_model(L, 1);
+    const wb_estimator_def *e = def_of(L, m);
+    wb_dataset *d = wbl_check_dataset(L, 2), *o = NULL;
+    ds_method f = which == 0 ? e->predict : which == 1 ? e->predict_proba : which == 2 ? e->transform : e->inverse_transform;
+    if (!f) return luaL_error(L, "%s has no %s", e->name, name);
+    if (f(d->ex, m, d, &o)) return wbl_error(L);
+    if (which == 0) o->is_vector = 1;
+    wbl_push_dataset(L, o);
+    return 1;
+}
+
+static int m_predict(lua_State *L) { return call_ds_method(L, "predict", 0); }
+static int m_predict_proba(lua_State *L) { return call_ds_method(L, "predict_proba", 1); }
+static int m_transform(lua_State *L) { return call_ds_method(L, "transform", 2); }
+static int m_inverse_transform(lua_State *L) { return call_ds_method(L, "inverse_transform", 3); }
+
+/* m:score_raw(d) -> the estimator's own score, or nil when it has none */
+static int m_score_raw(lua_State *L)
+{
+    wb_model *m = wbl_check_model(L, 1);
+    const wb_estimator_def *e = def_of(L, m);
+    wb_dataset *d = wbl_check_dataset(L, 2);
+    if (!e->score) return 0;
+    double s;
+    if (e->score(d->ex, m, d, &s)) return wbl_error(L);
+    lua_pushnumber(L, s);
+    return 1;
+}
+
+static int m_save(lua_State *L)
+{
+    wb_model *m = wbl_check_model(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    if (wb_model_save(m, path)) return wbl_error(L);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+static int m_params(lua_State *L)
+{
+    wbl_push_params(L, wb_model_params(wbl_check_model(L, 1)));
+    return 1;
+}
+
+static int m_estimator(lua_State *L)
+{
+    lua_pushstring(L, wb_model_estimator(wbl_check_model(L, 1)));
+    return 1;
+}
+
+/* m:fields() -> { {name=, type="number"|"string"|"array", rows=, cols=}, ... } */
+static int m_fields(lua_State *L)
+{
+    wb_model *m = wbl_check_model(L, 1);
+    lua_newtable(L);
+    for (int i = 0; i < wb_model_nfields(m); i++) {
+        int t;
+        const char *k = wb_model_field_at(m, i, &t);
+        lua_newtable(L);
+        lua_pushstring(L, k);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, t == WB_F_NUM ? "number" : t == WB_F_STR ? "string" : "array");
+        lua_setfield(L, -2, "type");
+        if (t == WB_F_ARRAY) {
+            int64_t r, c;
+            wb_model_array(m, k, &r, &c);
+            lua_pushinteger(L, (lua_Integer)r);
+            lua_setfield(L, -2, "rows");
+            lua_pushinteger(L, (lua_Integer)c);
+            lua_setfield(L, -2, "cols");
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* m:get(name) -> a field (also m.name) */
+static int m_get(lua_State *L)
+{
+    wb_model *m = wbl_check_model(L, 1);
+    if (!push_field(L, m, luaL_checkstring(L, 2))) lua_pushnil(L);
+    return 1;
+}
+
+/* m:encode() -> bytes; wb.core.model_decode(bytes) -> model */
+static int m_encode(lua_State *L)
+{
+    wb_buf b = {0};
+    if (wb_model_encode(wbl_check_model(L, 1), &b)) {
+        wb_buf_free(&b);
+        return wbl_error(L);
+    }
+    lua_pushlstring(L, (const char *)b.p, b.len);
+    wb_buf_free(&b);
+    return 1;
+}
+
+static int l_model_decode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    wb_model *m;
+    if (wb_model_decode(s, n, &m)) return wbl_error(L);
+    wbl_push_model(L, m);
+    return 1;
+}
+
+static int l_load_model(lua_State *L)
+{
+    wb_model *m;
+    if (wb_model_load(luaL_checkstring(L, 1), &m)) return wbl_error(L);
+    wbl_push_model(L, m);
+    return 1;
+}
+
+/* wb.core.model_new(estimator, params, fields) -> a model built from Lua
+ * (for estimators written in Lua, e.g. pipelines) */
+static int l_model_new(lua_State *L)
+{
+    const char *est = luaL_checkstring(L, 1);
+    wb_params *p = wbl_check_params(L, 2, "model_new");
+    wb_model *m = wb_model_new(est, p);
+    wb_params_free(p);
+    if (!m) return luaL_error(L, "out of memory");
+    wbl_push_model(L, m);
+    return 1;
+}
+
+/* m:set(name, value): a number, string or matrix field */
+static int m_set(lua_State *L)
+{
+    wb_model *m = wbl_check_model(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    int rc;
+    if (lua_type(L, 3) == LUA_TNUMBER)
+        rc = wb_model_set_num(m, k, lua_tonumber(L, 3));
+    else if (lua_type(L, 3) == LUA_TSTRING)
+        rc = wb_model_set_str(m, k, lua_tostring(L, 3));
+    else if (lua_type(L, 3) == LUA_TBOOLEAN)
+        rc = wb_model_set_num(m, k, lua_toboolean(L, 3));
+    else {
+        int64_t r, c;
+        const char *err;
+        double *x = wbl_to_matrix(L, 3, &r, &c, &err);
+        if (!x) return wbl_argerror(L, 3, "%s", err);
+        rc = wb_model_set_array(m, k, x, r, c);
+        free(x);
+    }
+    if (rc) return wbl_error(L);
+    return 0;
+}
+
+static int m_index(lua_State *L)
+{
+    /* methods first (from the metatable's method table), then fields */
+    luaL_getmetatable(L, WBL_MODEL);
+    lua_getfield(L, -1, "methods");
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    if (!lua_isnil(L, -1)) return 1;
+    lua_pop(L, 3);
+    wb_model *m = wbl_check_model(L, 1);
+    if (lua_type(L, 2) == LUA_TSTRING && push_field(L, m, lua_tostring(L, 2))) return 1;
+    return 0;
+}
+
+void wbl_open_model(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"predict", m_predict},   {"predict_proba", m_predict_proba}, {"transform", m_transform},
+        {"inverse_transform", m_inverse_transform}, {"score_raw", m_score_raw},
+        {"save", m_save},         {"params", m_params},   {"estimator", m_estimator},
+        {"fields", m_fields},     {"get", m_get},         {"set", m_set},
+        {"encode", m_encode},     {NULL, NULL}};
+    luaL_newmetatable(L, WBL_MODEL);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "methods");
+    lua_pushcfunction(L, m_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, m_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, m_gc);
+    lua_setfield(L, -2, "__close");
+    lua_pushliteral(L, "Model");
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_load_model);
+    lua_setfield(L, -2, "load_model");
+    lua_getfield(L, -1, "core");
+    lua_pushcfunction(L, l_model_decode);
+    lua_setfield(L, -2, "model_decode");
+    lua_pushcfunction(L, l_model_new);
+    lua_setfield(L, -2, "model_new");
+    lua_pop(L, 1);
+}

@@ -1,0 +1,66 @@
+/* wblua.h — the Lua binding of wb: what its C files share. */
+#ifndef WB_WBLUA_H
+#define WB_WBLUA_H
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "wb/wb.h"
+
+#define WBL_DATASET "wb.Dataset"
+#define WBL_MODEL "wb.Model"
+#define WBL_OBJECT "wb.Object"
+
+/* open the `wb` module (the table is left on the stack) */
+int luaopen_wb(lua_State *L);
+
+/* the executor new work runs on (never NULL after luaopen_wb) */
+wb_exec *wbl_exec(lua_State *L);
+/* replace it (takes over the caller's reference) */
+void wbl_set_exec(lua_State *L, wb_exec *ex);
+/* the local executor (kept while a cluster is connected) */
+wb_exec *wbl_local_exec(lua_State *L);
+
+/* raise a Lua error with wb_errmsg() (never returns) */
+int wbl_error(lua_State *L);
+/* raise "bad argument #arg to 'fname' (msg)" */
+int wbl_argerror(lua_State *L, int arg, const char *fmt, ...);
+
+/* datasets */
+void wbl_push_dataset(lua_State *L, wb_dataset *d); /* takes over the reference */
+wb_dataset *wbl_check_dataset(lua_State *L, int idx);
+wb_dataset *wbl_to_dataset(lua_State *L, int idx); /* NULL if not one */
+/* a dataset, a vector, or a Lua array of numbers -> a dataset (new reference);
+ * `like` (may be NULL) gives the executor and partition layout to follow */
+wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like);
+
+/* models */
+void wbl_push_model(lua_State *L, wb_model *m); /* takes ownership */
+wb_model *wbl_check_model(lua_State *L, int idx);
+
+/* objects */
+void wbl_push_object(lua_State *L, wb_exec *ex, wb_oid id); /* takes over the reference */
+wb_oid wbl_check_object(lua_State *L, int idx, wb_exec **ex);
+
+/* a Lua table of parameters -> a new unchecked wb_params (errors raise) */
+wb_params *wbl_check_params(lua_State *L, int idx, const char *fname);
+/* push a parameter set as a Lua table */
+void wbl_push_params(lua_State *L, const wb_params *p);
+/* a matrix argument (table of rows, flat table, or dataset) -> malloc'd doubles */
+double *wbl_to_matrix(lua_State *L, int idx, int64_t *rows, int64_t *cols, const char **err);
+
+/* C parts of the module, each adds its functions to the table at the top */
+void wbl_open_dataset(lua_State *L);
+void wbl_open_model(lua_State *L);
+void wbl_open_core(lua_State *L);
+void wbl_open_io(lua_State *L);
+
+/* the Lua library files embedded in the binary (generated) */
+typedef struct wbl_embedded {
+    const char *name; /* module name, "wb.print" */
+    const char *source;
+    size_t len;
+} wbl_embedded;
+extern const wbl_embedded wbl_embedded_files[];
+
+#endif

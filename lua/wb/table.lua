@@ -1,0 +1,215 @@
+-- wb.table: result tables (rows of named columns) that print aligned and
+-- export to CSV and JSON. Used by describe(), grid search, benchmarks.
+local M = {}
+local Table = {}
+Table.__index = Table
+Table.__name = "Table"
+
+-- M.new(columns, rows): columns is a list of names; rows a list of tables
+-- keyed by column name (or arrays in column order).
+function M.new(columns, rows, title)
+  local t = setmetatable({columns = columns or {}, title = title}, Table)
+  for i, r in ipairs(rows or {}) do t[i] = r end
+  return t
+end
+
+function M.is(v) return getmetatable(v) == Table end
+
+local function cell(r, c, i)
+  local v = r[c]
+  if v == nil then v = r[i] end
+  return v
+end
+
+local function fmt(v)
+  if v == nil then return "" end
+  if math.type(v) == "integer" then return tostring(v) end
+  if type(v) == "number" then
+    if v ~= v then return "nan" end
+    if v == math.huge then return "inf" elseif v == -math.huge then return "-inf" end
+    if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%.0f", v) end
+    local a = math.abs(v)
+    if a ~= 0 and (a < 1e-4 or a >= 1e9) then return string.format("%.4e", v) end
+    return string.format("%.6g", v)
+  end
+  if type(v) == "table" and getmetatable(v) == nil then
+    local parts = {}
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do
+      parts[#parts + 1] = (type(k) == "string" and (k .. "=") or "") .. fmt(v[k])
+    end
+    return "{" .. table.concat(parts, ", ") .. "}"
+  end
+  return tostring(v)
+end
+M.format_value = fmt
+
+-- aligned text: numbers right-aligned, text left-aligned; long tables keep
+-- their first and last rows with "..." between
+function Table:format(maxrows)
+  maxrows = maxrows or 40
+  local cols, n = self.columns, #self
+  local shown = {}
+  if n <= maxrows then
+    for i = 1, n do shown[#shown + 1] = i end
+  else
+    local h = maxrows // 2
+    for i = 1, h do shown[#shown + 1] = i end
+    shown[#shown + 1] = false
+    for i = n - h + 1, n do shown[#shown + 1] = i end
+  end
+  local w, cells, right = {}, {}, {}
+  for j, c in ipairs(cols) do w[j] = #tostring(c); right[j] = true end
+  for k, i in ipairs(shown) do
+    cells[k] = {}
+    if i then
+      for j, c in ipairs(cols) do
+        local v = cell(self[i], c, j)
+        local s = fmt(v)
+        cells[k][j] = s
+        if type(v) ~= "number" and v ~= nil then right[j] = false end
+        if #s > w[j] then w[j] = #s end
+      end
+    end
+  end
+  local out = {}
+  if self.title then out[#out + 1] = self.title end
+  local function line(vals)
+    local p = {}
+    for j = 1, #cols do
+      local s = vals[j] or ""
+      local pad = string.rep(" ", w[j] - #s)
+      p[j] = right[j] and (pad .. s) or (s .. pad)
+    end
+    return (table.concat(p, "  "):gsub("%s+$", ""))
+  end
+  local head = {}
+  for j, c in ipairs(cols) do head[j] = tostring(c) end
+  out[#out + 1] = line(head)
+  local rule = {}
+  for j = 1, #cols do rule[j] = string.rep("-", w[j]) end
+  out[#out + 1] = table.concat(rule, "  ")
+  for k, i in ipairs(shown) do
+    if i then out[#out + 1] = line(cells[k]) else out[#out + 1] = string.format("... (%d rows)", n) end
+  end
+  return table.concat(out, "\n")
+end
+
+Table.__tostring = function(t) return t:format() end
+
+local function csv_field(v)
+  local s
+  if type(v) == "number" then
+    if math.type(v) == "integer" then s = tostring(v)
+    elseif v ~= v then s = "nan"
+    else s = string.format("%.17g", v)
+      local short = string.format("%.15g", v)
+      if tonumber(short) == v then s = short end
+    end
+  else
+    s = v == nil and "" or fmt(v)
+  end
+  if s:find('[,"\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+local function json_value(v)
+  local t = type(v)
+  if v == nil then return "null" end
+  if t == "boolean" then return tostring(v) end
+  if t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return "null" end
+    if math.type(v) == "integer" then return tostring(v) end
+    local s = string.format("%.15g", v)
+    if tonumber(s) ~= v then s = string.format("%.17g", v) end
+    return s
+  end
+  if t == "string" then
+    return '"' .. v:gsub('[%c"\\]', function(c)
+      local map = {['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
+      return map[c] or string.format("\\u%04x", c:byte())
+    end) .. '"'
+  end
+  if t == "table" then
+    if M.is(v) then return M.to_json(v) end
+    local n = #v
+    local count = 0
+    for _ in pairs(v) do count = count + 1 end
+    if count == n and n > 0 then
+      local p = {}
+      for i = 1, n do p[i] = json_value(v[i]) end
+      return "[" .. table.concat(p, ",") .. "]"
+    end
+    if count == 0 then return "{}" end
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    local p = {}
+    for _, k in ipairs(keys) do
+      local val = v[k]
+      if val == nil then val = v[tonumber(k)] end
+      p[#p + 1] = json_value(k) .. ":" .. json_value(val)
+    end
+    return "{" .. table.concat(p, ",") .. "}"
+  end
+  return json_value(tostring(v))
+end
+M.json_value = json_value
+
+function M.to_json(t)
+  local rows = {}
+  for i = 1, #t do
+    local p = {}
+    for j, c in ipairs(t.columns) do
+      p[#p + 1] = json_value(tostring(c)) .. ":" .. json_value(cell(t[i], c, j))
+    end
+    rows[i] = "{" .. table.concat(p, ",") .. "}"
+  end
+  return "[" .. table.concat(rows, ",\n") .. "]"
+end
+
+function M.to_csv(t)
+  local out = {}
+  local head = {}
+  for j, c in ipairs(t.columns) do head[j] = csv_field(tostring(c)) end
+  out[1] = table.concat(head, ",")
+  for i = 1, #t do
+    local p = {}
+    for j, c in ipairs(t.columns) do p[j] = csv_field(cell(t[i], c, j)) end
+    out[#out + 1] = table.concat(p, ",")
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- write text to path through a temporary file, so a failed write leaves nothing
+function M.write_file(path, text)
+  local tmp = path .. ".tmp"
+  local f, err = io.open(tmp, "wb")
+  if not f then error(string.format("%s: cannot write: %s", path, err), 0) end
+  local ok, werr = f:write(text)
+  local cok = f:close()
+  if not ok or not cok then os.remove(tmp); error(string.format("%s: cannot write: %s", path, tostring(werr)), 0) end
+  local rok, rerr = os.rename(tmp, path)
+  if not rok then os.remove(tmp); error(string.format("%s: cannot write: %s", path, rerr), 0) end
+  return path
+end
+
+function Table:export(path)
+  if type(path) ~= "string" then error("bad argument #1 to 'export' (path expected)", 2) end
+  local ext = path:match("%.([%w]+)$")
+  ext = ext and ext:lower()
+  if ext == "csv" then return M.write_file(path, M.to_csv(self))
+  elseif ext == "json" then return M.write_file(path, M.to_json(self) .. "\n")
+  else error(string.format("bad argument #1 to 'export' (extension must be .csv or .json, got %s)", path), 2) end
+end
+
+function Table:column(name)
+  local out = {}
+  for i = 1, #self do out[i] = self[i][name] end
+  return out
+end
+
+M.Table = Table
+return M
