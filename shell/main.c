@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cblas.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 
@@ -476,7 +475,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     set_exe_dir(argv[0]);
-    openblas_set_num_threads(1); /* parallelism comes from the executor */
+    /* Kernels run single-threaded; parallelism comes from the executor. BLAS is
+     * loaded with the plugins (dlopen, after this), so the setting takes effect
+     * before its thread pool would start. */
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    setenv("OMP_NUM_THREADS", "1", 1);
     if (argc >= 2) {
         for (const wb_subcommand *c = wb_subcommands; c->name; c++)
             if (strcmp(argv[1], c->name) == 0) return c->run(argc - 1, argv + 1);

@@ -5,10 +5,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
 /* ---------------------------------------------------------------- kernels */
+
+/* Memory for a partition (freed with free()). Big buffers are aligned to 2 MB
+ * and marked for transparent huge pages: a partition then costs a couple of
+ * page faults instead of a thousand, which matters for generation and reading
+ * speed. */
+void *wb__alloc_big(size_t size)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (size < 2 * huge) return malloc(size);
+    void *p = NULL;
+    if (posix_memalign(&p, huge, size) != 0) return NULL;
+    madvise(p, (size + huge - 1) & ~(huge - 1), MADV_HUGEPAGE);
+    return p;
+}
 
 void *wb__out_bytes(wb_kctx *ctx, size_t size)
 {
@@ -45,7 +60,7 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
         return wb_seterr(WB_EINVAL, "%s: bad partition shape %lld x %lld", ctx->kernel,
                          (long long)rows, (long long)cols);
     size_t nx = (size_t)rows * (size_t)cols, ny = has_y ? (size_t)rows : 0;
-    double *buf = malloc((nx + ny) * sizeof(double) + 8);
+    double *buf = wb__alloc_big((nx + ny) * sizeof(double) + 8);
     if (!buf)
         return wb_seterr(WB_ENOMEM, "%s: out of memory (%zu bytes)", ctx->kernel,
                          (nx + ny) * sizeof(double));

@@ -20,6 +20,9 @@ struct wb_kctx {
     wb_exec *inl;    /* lazily made inline executor */
 };
 
+/* partition-sized memory, freed with free() (exec.c) */
+void *wb__alloc_big(size_t size);
+
 /* host-table implementations living in exec.c */
 void *wb__out_bytes(wb_kctx *ctx, size_t size);
 int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y, double **x,

@@ -219,6 +219,10 @@ static void fmtnum(char *buf, size_t len, double x)
         snprintf(buf, len, x > 0 ? "inf" : "-inf");
         return;
     }
+    if (x == floor(x) && fabs(x) < 1e15) {
+        snprintf(buf, len, "%.0f", x);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, len, "%.*g", prec, x);
         if (strtod(buf, NULL) == x) return;

@@ -585,7 +585,7 @@ int wb_plugin_load(const char *path)
         const char *e = dlerror();
         return wb_seterr(WB_ENOTFOUND, "plugin %s: cannot open: %s", path, e ? e : "unknown error");
     }
-    const wb_plugin_info *info = dlsym(h, "wb_plugin_info");
+    const wb_plugin_desc *info = dlsym(h, "wb_plugin_info");
     int (*init)(const wb_host *) = (int (*)(const wb_host *))dlsym(h, "wb_plugin_init");
     if (!info || !init) {
         dlclose(h);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "wb/wb.h"
+#include "internal.h"
 
 struct wb_mapping {
     atomic_int refs;
@@ -277,7 +277,7 @@ int wb_store_put_bytes(wb_store *s, const void *data, size_t size, wb_oid *out)
 int wb_store_put_part(wb_store *s, const wb_part *p, wb_oid *out)
 {
     size_t nx = (size_t)p->rows * (size_t)p->cols, ny = p->y ? (size_t)p->rows : 0;
-    double *buf = malloc((nx + ny) * 8 + 8);
+    double *buf = wb__alloc_big((nx + ny) * 8 + 8);
     if (!buf) return wb_seterr(WB_ENOMEM, "out of memory (%zu bytes)", (nx + ny) * 8);
     if (nx) memcpy(buf, p->x, nx * 8);
     if (ny) memcpy(buf + nx, p->y, ny * 8);

@@ -332,14 +332,14 @@ typedef struct wb_host {
 } wb_host;
 
 /* Plugin identity, read by the host before wb_plugin_init runs. */
-typedef struct wb_plugin_info {
+typedef struct wb_plugin_desc {
     uint32_t abi;        /* WB_PLUGIN_ABI the plugin was built with */
     const char *name;    /* "datagen" */
     const char *version; /* "1.0" */
-} wb_plugin_info;
+} wb_plugin_desc;
 
 #define WB_PLUGIN(name, version)                                                     \
-    WB_EXPORT const wb_plugin_info wb_plugin_info = {WB_PLUGIN_ABI, (name), (version)}; \
+    WB_EXPORT const wb_plugin_desc wb_plugin_info = {WB_PLUGIN_ABI, (name), (version)}; \
     WB_EXPORT int wb_plugin_init(const wb_host *host)
 
 /* ------------------------------------------------------------------------
@@ -379,6 +379,9 @@ static inline void wb_rng_init(wb_rng *r, uint64_t seed, uint64_t stream, uint64
     for (int i = 0; i < 4; i++) r->s[i] = wb_splitmix64(&x);
 }
 
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline uint64_t wb_rng_u64(wb_rng *r)
 {
     uint64_t *s = r->s;
@@ -411,6 +414,9 @@ static inline uint64_t wb_rng_below(wb_rng *r, uint64_t n)
 }
 
 /* standard normal deviate (ziggurat) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline double wb_rng_normal(wb_rng *r)
 {
     for (;;) {
@@ -433,6 +439,23 @@ static inline double wb_rng_normal(wb_rng *r)
             exp(-0.5 * x * x))
             return x;
     }
+}
+
+/* fill out[0..n) with standard normal deviates: the same numbers as n calls
+ * of wb_rng_normal, with the state kept in registers */
+static inline void wb_rng_normals(wb_rng *r, double *out, size_t n)
+{
+    wb_rng st = *r;
+    for (size_t i = 0; i < n; i++) out[i] = wb_rng_normal(&st);
+    *r = st;
+}
+
+/* fill out[0..n) with uniform deviates in [0, 1) */
+static inline void wb_rng_uniforms(wb_rng *r, double *out, size_t n)
+{
+    wb_rng st = *r;
+    for (size_t i = 0; i < n; i++) out[i] = wb_rng_uniform(&st);
+    *r = st;
 }
 
 #ifdef __cplusplus
