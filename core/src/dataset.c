@@ -367,8 +367,96 @@ static int k_colsum(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     return 0;
 }
 
+/* core.first_nonfinite: i64 {row (global, -1 none), column (-1: the label)} */
+static int k_first_nonfinite(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    WB_UNUSED(arg);
+    WB_UNUSED(arglen);
+    if (nin < 1 || in[0].type != WB_OBJ_PART) return wb_seterr(WB_EINVAL, "core.first_nonfinite: bad input");
+    const wb_part *p = &in[0].part;
+    int64_t *o = wb__out_bytes(ctx, 24);
+    if (!o) return WB_ENOMEM;
+    o[0] = -1;
+    o[1] = 0;
+    for (int64_t i = 0; i < p->rows && o[0] < 0; i++) {
+        const double *r = p->x + (size_t)i * (size_t)p->cols;
+        for (int64_t j = 0; j < p->cols; j++)
+            if (!isfinite(r[j])) {
+                o[0] = p->row0 + i;
+                o[1] = j;
+                memcpy(&o[2], &r[j], 8);
+                break;
+            }
+        if (o[0] < 0 && p->y && !isfinite(p->y[i])) {
+            o[0] = p->row0 + i;
+            o[1] = -1;
+            memcpy(&o[2], &p->y[i], 8);
+        }
+    }
+    return 0;
+}
+
+/* core.classes: arg {i32 max}; the distinct labels of a partition (sorted
+ * doubles), or {NaN, row, value} for the first non-integer label, or more than
+ * max values: {Inf, count} */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int k_classes(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    int32_t max;
+    if (nin < 1 || in[0].type != WB_OBJ_PART || arglen != 4) return wb_seterr(WB_EINVAL, "core.classes: bad input");
+    memcpy(&max, arg, 4);
+    const wb_part *p = &in[0].part;
+    if (!p->y) return wb_seterr(WB_EINVAL, "the data has no labels");
+    double *seen = malloc((size_t)(max + 1) * sizeof(double));
+    if (!seen) return wb_seterr(WB_ENOMEM, "out of memory");
+    int n = 0;
+    double last = NAN;
+    for (int64_t i = 0; i < p->rows; i++) {
+        double v = p->y[i];
+        if (v == last) continue;
+        if (!(v == floor(v)) || fabs(v) > 9e15) {
+            free(seen);
+            double *o = wb__out_bytes(ctx, 24);
+            if (!o) return WB_ENOMEM;
+            o[0] = NAN;
+            o[1] = (double)(p->row0 + i);
+            o[2] = v;
+            return 0;
+        }
+        last = v;
+        int found = 0;
+        for (int k = 0; k < n && !found; k++) found = seen[k] == v;
+        if (found) continue;
+        if (n == max) {
+            free(seen);
+            double *o = wb__out_bytes(ctx, 16);
+            if (!o) return WB_ENOMEM;
+            o[0] = INFINITY;
+            o[1] = (double)max + 1;
+            return 0;
+        }
+        seen[n++] = v;
+    }
+    qsort(seen, (size_t)n, sizeof(double), cmp_double);
+    double *o = wb__out_bytes(ctx, (size_t)n * sizeof(double));
+    if (!o && n) {
+        free(seen);
+        return WB_ENOMEM;
+    }
+    if (n) memcpy(o, seen, (size_t)n * sizeof(double));
+    free(seen);
+    return 0;
+}
+
 void wb__register_core_kernels(void)
 {
+    wb_register_kernel("core.first_nonfinite", k_first_nonfinite);
+    wb_register_kernel("core.classes", k_classes);
     wb_register_kernel("core.take_rows", k_take_rows);
     wb_register_kernel("core.labels", k_labels);
     wb_register_kernel("core.set_labels", k_set_labels);
@@ -634,4 +722,92 @@ int wb_ds_describe(const wb_dataset *d, double *out)
     }
     free(sum);
     return rc;
+}
+
+static const char *nonfinite_name(double v) { return isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf"; }
+
+int wb_ds_check_finite(const wb_dataset *d, const char *who)
+{
+    wb_oid *res = calloc((size_t)(d->nparts ? d->nparts : 1), sizeof *res);
+    if (!res) return wb_seterr(WB_ENOMEM, "out of memory");
+    int rc = wb_exec_map(d->ex, "core.first_nonfinite", d, NULL, 0, NULL, 0, res);
+    int found = 0;
+    for (int i = 0; i < d->nparts; i++) {
+        if (!rc && !found) {
+            void *data = NULL;
+            size_t size = 0;
+            rc = wb_exec_get(d->ex, res[i], &data, &size);
+            if (!rc && size != 24) rc = wb_seterr(WB_EINTERNAL, "first_nonfinite: bad result");
+            if (!rc) {
+                int64_t o[3];
+                memcpy(o, data, 24);
+                double v;
+                memcpy(&v, &o[2], 8);
+                if (o[0] >= 0) {
+                    found = 1;
+                    if (o[1] < 0)
+                        rc = wb_seterr(WB_EINVAL, "%s: the labels have %s at row %lld", who, nonfinite_name(v),
+                                       (long long)o[0] + 1);
+                    else
+                        rc = wb_seterr(WB_EINVAL, "%s: the data has %s at row %lld, column %lld", who,
+                                       nonfinite_name(v), (long long)o[0] + 1, (long long)o[1] + 1);
+                }
+            }
+            free(data);
+        }
+        wb_exec_release(d->ex, res[i]);
+    }
+    free(res);
+    return rc;
+}
+
+int wb_ds_classes(const wb_dataset *d, const char *who, int max_classes, double **classes,
+                  int *nclasses)
+{
+    if (!d->has_labels) return wb_seterr(WB_EINVAL, "%s: the data has no labels", who);
+    if (max_classes < 1) max_classes = 1;
+    int32_t max = max_classes;
+    wb_oid *res = calloc((size_t)(d->nparts ? d->nparts : 1), sizeof *res);
+    double *all = malloc((size_t)(max_classes + 1) * sizeof(double));
+    if (!res || !all) {
+        free(res);
+        free(all);
+        return wb_seterr(WB_ENOMEM, "out of memory");
+    }
+    int rc = wb_exec_map(d->ex, "core.classes", d, NULL, 0, &max, 4, res);
+    int n = 0;
+    for (int i = 0; i < d->nparts; i++) {
+        if (!rc) {
+            void *data = NULL;
+            size_t size = 0;
+            rc = wb_exec_get(d->ex, res[i], &data, &size);
+            const double *v = data;
+            size_t k = size / sizeof(double);
+            if (!rc && k >= 2 && isnan(v[0]))
+                rc = wb_seterr(WB_EINVAL, "%s: label %g at row %.0f is not an integer class", who, v[2], v[1] + 1);
+            else if (!rc && k >= 2 && isinf(v[0]))
+                rc = wb_seterr(WB_EINVAL, "%s: more than %d distinct labels (classes expected)", who, max_classes);
+            for (size_t j = 0; !rc && j < k; j++) {
+                int found = 0;
+                for (int q = 0; q < n && !found; q++) found = all[q] == v[j];
+                if (found) continue;
+                if (n == max_classes) {
+                    rc = wb_seterr(WB_EINVAL, "%s: more than %d distinct labels (classes expected)", who, max_classes);
+                    break;
+                }
+                all[n++] = v[j];
+            }
+            free(data);
+        }
+        wb_exec_release(d->ex, res[i]);
+    }
+    free(res);
+    if (rc) {
+        free(all);
+        return rc;
+    }
+    qsort(all, (size_t)n, sizeof(double), cmp_double);
+    *classes = all;
+    *nclasses = n;
+    return 0;
 }

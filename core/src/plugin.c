@@ -410,6 +410,19 @@ static int h_ds_labels(wb_exec *ex, const wb_dataset *d, double **out)
     return wb_ds_labels(d, out);
 }
 
+static int h_ds_check_finite(wb_exec *ex, const wb_dataset *d, const char *who)
+{
+    WB_UNUSED(ex);
+    return wb_ds_check_finite(d, who ? who : "data");
+}
+
+static int h_ds_classes(wb_exec *ex, const wb_dataset *d, const char *who, int max_classes,
+                        double **classes, int *nclasses)
+{
+    WB_UNUSED(ex);
+    return wb_ds_classes(d, who ? who : "data", max_classes, classes, nclasses);
+}
+
 static int64_t h_ds_rows(const wb_dataset *d) { return d->n; }
 static int64_t h_ds_cols(const wb_dataset *d) { return d->d; }
 static int h_ds_nparts(const wb_dataset *d) { return d->nparts; }
@@ -503,6 +516,8 @@ static const wb_host host = {
     .now = wb_now,
     .register_source = h_register_source,
     .register_lua = h_register_lua,
+    .ds_check_finite = h_ds_check_finite,
+    .ds_classes = h_ds_classes,
 };
 
 static int h_model_has(const wb_model *m, const char *name) { return wb_model_field_type(m, name) != 0; }

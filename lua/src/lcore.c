@@ -377,6 +377,31 @@ static int l_params_encode(lua_State *L)
     return 1;
 }
 
+/* wb.core.check_finite(dataset, who) -> true or raises naming the row */
+static int l_check_finite(lua_State *L)
+{
+    wb_dataset *d = wbl_check_dataset(L, 1);
+    if (wb_ds_check_finite(d, luaL_optstring(L, 2, "data"))) return wbl_error(L);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* wb.core.classes(dataset, who, max) -> sorted distinct integer labels */
+static int l_classes(lua_State *L)
+{
+    wb_dataset *d = wbl_check_dataset(L, 1);
+    double *c;
+    int n;
+    if (wb_ds_classes(d, luaL_optstring(L, 2, "data"), (int)luaL_optinteger(L, 3, 1000), &c, &n)) return wbl_error(L);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushnumber(L, c[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    free(c);
+    return 1;
+}
+
 static int l_kernels(lua_State *L)
 {
     lua_newtable(L);
@@ -426,7 +451,8 @@ void wbl_open_core(lua_State *L)
         {"labels", l_labels},     {"pack_doubles", l_pack_doubles},
         {"unpack_doubles", l_unpack_doubles}, {"params_encode", l_params_encode},
         {"kernels", l_kernels},   {"interrupted", l_interrupted},
-        {"progress", l_progress}, {NULL, NULL}};
+        {"progress", l_progress}, {"check_finite", l_check_finite},
+        {"classes", l_classes},   {NULL, NULL}};
     lua_getfield(L, -1, "core");
     luaL_setfuncs(L, fns, 0);
     lua_pop(L, 1);

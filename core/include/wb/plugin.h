@@ -329,6 +329,15 @@ typedef struct wb_host {
     /* Lua code run when the plugin loads (e.g. wb.metrics.* front-ends over the
      * plugin's kernels); `name` names the chunk in tracebacks; source copied */
     int (*register_lua)(const char *name, const char *source);
+
+    /* --- data checks shared by estimators --- */
+    /* refuse NaN/Inf: "<who>: the data has NaN at row 17, column 3" (1-based), also for labels */
+    int (*ds_check_finite)(wb_exec *ex, const wb_dataset *d, const char *who);
+    /* the distinct label values, sorted (freed with host->free); labels must be
+     * integers ("<who>: label 0.5 at row 3 is not an integer class") and at most
+     * max_classes distinct values */
+    int (*ds_classes)(wb_exec *ex, const wb_dataset *d, const char *who, int max_classes,
+                      double **classes, int *nclasses);
 } wb_host;
 
 /* Plugin identity, read by the host before wb_plugin_init runs. */

@@ -379,6 +379,12 @@ int wb_ds_select(const wb_dataset *d, const wb_select *sel, wb_dataset **out);
 /* the key u of a row, as wb_ds_select uses it */
 double wb_select_key(uint64_t seed, int64_t row);
 
+/* NaN/Inf anywhere in the features or labels -> WB_EINVAL naming row and column */
+int wb_ds_check_finite(const wb_dataset *d, const char *who);
+/* distinct integer label values, sorted (malloc'd) */
+int wb_ds_classes(const wb_dataset *d, const char *who, int max_classes, double **classes,
+                  int *nclasses);
+
 /* per-column count, mean, std (ddof 1), min, max as a map/reduce: out is 5*d
  * doubles: count[d], mean[d], std[d], min[d], max[d] */
 int wb_ds_describe(const wb_dataset *d, double *out);

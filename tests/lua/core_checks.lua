@@ -1,0 +1,29 @@
+-- shared data checks: NaN/Inf named by row and column; classes from labels
+local function check(c, m) if not c then error(m or "check failed", 2) end end
+local function expect_error(want, f, ...)
+  local ok, e = pcall(f, ...)
+  check(not ok, "expected an error")
+  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
+end
+local rows = {}
+for i = 1, 10000 do rows[i] = {i, -i} end
+local labels = {}
+for i = 1, 10000 do labels[i] = i % 3 end
+local d = wb.dataset(rows, labels)
+check(wb.core.check_finite(d, "logreg"))
+local c = wb.core.classes(d, "logreg")
+check(#c == 3 and c[1] == 0 and c[2] == 1 and c[3] == 2, "classes 0, 1, 2")
+rows[9000][2] = 0 / 0
+expect_error("logreg: the data has NaN at row 9000, column 2", wb.core.check_finite, wb.dataset(rows, labels), "logreg")
+rows[9000][2] = -9000
+rows[5000][1] = math.huge
+expect_error("kmeans: the data has Inf at row 5000, column 1", wb.core.check_finite, wb.dataset(rows, labels), "kmeans")
+rows[5000][1] = 5000
+labels[7777] = -math.huge
+expect_error("sgd: the labels have -Inf at row 7777", wb.core.check_finite, wb.dataset(rows, labels), "sgd")
+labels[7777] = 0.5
+expect_error("logreg: label 0.5 at row 7777 is not an integer class", wb.core.classes, wb.dataset(rows, labels), "logreg")
+labels[7777] = 1
+expect_error("gbdt: more than 2 distinct labels (classes expected)", wb.core.classes, wb.dataset(rows, labels), "gbdt", 2)
+expect_error("logreg: the data has no labels", wb.core.classes, wb.dataset(rows), "logreg")
+print("core_checks: ok")
