@@ -78,6 +78,11 @@ int wb__cancelled(wb_kctx *ctx)
     return wb_interrupted();
 }
 
+wb_oid wb__kctx_input(wb_kctx *ctx, int i)
+{
+    return i >= 0 && i < ctx->nin ? ctx->in_ids[i] : 0;
+}
+
 wb_exec *wb__kctx_exec(wb_kctx *ctx)
 {
     if (!ctx->inl) ctx->inl = wb_exec_inline_new(ctx->store);
@@ -177,7 +182,8 @@ int wb_task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out)
     int rc = 0;
     wb_obj *in = calloc((size_t)(t->nin > 0 ? t->nin : 1), sizeof *in);
     int got = 0;
-    wb_kctx ctx = {.store = store, .kernel = t->kernel, .mode = t->mode, .sumlen = t->sumlen};
+    wb_kctx ctx = {.store = store, .kernel = t->kernel, .mode = t->mode, .sumlen = t->sumlen,
+                   .in_ids = t->in, .nin = t->nin};
     if (!in) rc = wb_seterr(WB_ENOMEM, "out of memory");
     if (!rc && !fn) rc = wb_seterr(WB_ENOTFOUND, "no kernel named '%s'", t->kernel);
     if (!rc && wb_interrupted()) rc = wb_seterr(WB_ECANCELED, "interrupted");

@@ -18,6 +18,8 @@ struct wb_kctx {
     size_t out_size;
     wb_part out_part;
     wb_exec *inl;    /* lazily made inline executor */
+    const wb_oid *in_ids;
+    int nin;
 };
 
 /* partition-sized memory, freed with free() (exec.c) */
@@ -29,6 +31,7 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
                  double **y);
 int wb__cancelled(wb_kctx *ctx);
 wb_exec *wb__kctx_exec(wb_kctx *ctx);
+wb_oid wb__kctx_input(wb_kctx *ctx, int i);
 int wb__parallelism(wb_exec *ex);
 
 /* built-in kernels of the core */

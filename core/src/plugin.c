@@ -518,6 +518,7 @@ static const wb_host host = {
     .register_lua = h_register_lua,
     .ds_check_finite = h_ds_check_finite,
     .ds_classes = h_ds_classes,
+    .kctx_input = wb__kctx_input,
 };
 
 static int h_model_has(const wb_model *m, const char *name) { return wb_model_field_type(m, name) != 0; }

@@ -338,6 +338,10 @@ typedef struct wb_host {
      * max_classes distinct values */
     int (*ds_classes)(wb_exec *ex, const wb_dataset *d, const char *who, int max_classes,
                       double **classes, int *nclasses);
+
+    /* --- inside a kernel: the object id of input i (for host->ds_from_parts
+     * over kctx_exec, e.g. to fit an estimator on a fold inside a task) --- */
+    wb_oid (*kctx_input)(wb_kctx *ctx, int i);
 } wb_host;
 
 /* Plugin identity, read by the host before wb_plugin_init runs. */

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs the Debian packages wb needs (when missing) and builds it in ./build.
+set -e
+cd "$(dirname "$0")/.."
+PKGS="build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev libreadline-dev libuv1-dev libcmocka-dev libssl-dev"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$(nproc)"
