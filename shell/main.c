@@ -4,7 +4,6 @@
  * Errors print `wb: message` and a traceback on stderr and exit 1. */
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,54 +15,14 @@
 #include <readline/readline.h>
 
 #include "commands.h"
+#include "progress.h"
 #include "wblua.h"
 
 static lua_State *globalL;
 static char exe_dir[PATH_MAX];
 static volatile sig_atomic_t at_prompt;
-static int quiet_flag;
 
 const char *wb_shell_exe_dir(void) { return exe_dir; }
-
-/* ------------------------------------------------------------ progress */
-
-static pthread_mutex_t prog_mu = PTHREAD_MUTEX_INITIALIZER;
-static double prog_last, prog_start;
-static char prog_stage[64];
-static int prog_shown;
-
-static void progress_sink(const char *stage, double done, double total, const char *info)
-{
-    if (quiet_flag || !isatty(2)) return;
-    pthread_mutex_lock(&prog_mu);
-    double now = wb_now();
-    if (strncmp(prog_stage, stage, sizeof prog_stage - 1) != 0 || done <= 0) {
-        snprintf(prog_stage, sizeof prog_stage, "%s", stage);
-        prog_start = now;
-    }
-    int finished = total > 0 && done >= total;
-    if (finished) {
-        if (prog_shown) fprintf(stderr, "\r\033[K");
-        prog_shown = 0;
-        prog_stage[0] = 0;
-    } else if (now - prog_last > 0.1 && now - prog_start > 0.5) {
-        double el = now - prog_start;
-        char eta[32] = "";
-        if (total > 0 && done > 0) snprintf(eta, sizeof eta, " ETA %.0fs", el * (total - done) / done);
-        fprintf(stderr, "\r\033[K%s %.0f/%.0f (%.0f%%) %.1fs%s%s%s", stage, done, total,
-                total > 0 ? 100.0 * done / total : 0.0, el, eta, info ? "  " : "", info ? info : "");
-        prog_last = now;
-        prog_shown = 1;
-    }
-    pthread_mutex_unlock(&prog_mu);
-}
-
-static int l_quiet(lua_State *L)
-{
-    if (!lua_isnoneornil(L, 1)) quiet_flag = lua_toboolean(L, 1);
-    lua_pushboolean(L, quiet_flag);
-    return 1;
-}
 
 /* ------------------------------------------------------ errors and calls */
 
@@ -142,15 +101,14 @@ lua_State *wb_shell_newstate(int quiet)
     lua_State *L = luaL_newstate();
     if (!L) return NULL;
     luaL_openlibs(L);
-    quiet_flag = quiet;
-    wb_set_progress(progress_sink);
+    wb_shell_progress_install(quiet);
     lua_pushcfunction(L, luaopen_wb);
     if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
         fprintf(stderr, "wb: %s\n", lua_tostring(L, -1));
         lua_close(L);
         return NULL;
     }
-    lua_pushcfunction(L, l_quiet);
+    lua_pushcfunction(L, wb_shell_l_quiet);
     lua_setfield(L, -2, "quiet");
     lua_setglobal(L, "wb");
     /* the Lua library, then the plugins (their Lua chunks may use the library) */

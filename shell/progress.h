@@ -1,0 +1,15 @@
+/* progress.h — the progress line of the wb program: long operations report
+ * (stage, done, total, info) through wb_progress(); on a terminal the shell
+ * shows them as one line on stderr, otherwise (or with wb.quiet(true)) they
+ * are silent. */
+#ifndef WB_SHELL_PROGRESS_H
+#define WB_SHELL_PROGRESS_H
+
+struct lua_State;
+
+/* install the sink with wb_set_progress(); quiet != 0 starts silent */
+void wb_shell_progress_install(int quiet);
+/* wb.quiet([flag]) -> the current setting */
+int wb_shell_l_quiet(struct lua_State *L);
+
+#endif
