@@ -129,7 +129,9 @@ static int run_blocksum(wb_kctx *ctx, wb_kernel_fn fn, const wb_obj *in, int nin
         }
         ctx->slot = v;
         ctx->slot_taken = 0;
+        wb_clearerr();
         rc = fn(ctx, sub, nin, t->arg, t->arglen);
+        if (rc > 0) rc = wb_seterr(WB_EINTERNAL, "%s: kernel returned %d", t->kernel, rc);
         if (!rc && !ctx->slot_taken)
             rc = wb_seterr(WB_EINVAL, "%s: the kernel wrote no block sum", t->kernel);
         if (rc) {
@@ -177,7 +179,7 @@ static int run_blocksum(wb_kctx *ctx, wb_kernel_fn fn, const wb_obj *in, int nin
     return rc;
 }
 
-int wb_task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out)
+static int task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out, int owned)
 {
     int rc = 0;
     wb_obj *in = calloc((size_t)(t->nin > 0 ? t->nin : 1), sizeof *in);
@@ -208,6 +210,7 @@ int wb_task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out)
                 }
             }
         } else {
+            wb_clearerr(); /* a kernel failing without a message must not show a stale one */
             rc = fn(&ctx, in, t->nin, t->arg, t->arglen);
             if (rc > 0) rc = wb_seterr(WB_EINTERNAL, "%s: kernel returned %d", t->kernel, rc);
             if (!rc && wb_interrupted()) rc = wb_seterr(WB_ECANCELED, "interrupted");
@@ -216,6 +219,10 @@ int wb_task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out)
     for (int i = 0; i < got; i++) wb_store_unref(store, t->in[i]);
     free(in);
     if (ctx.inl) wb_exec_unref(ctx.inl);
+    if (owned) { /* the runner's references go before the result is published */
+        for (int i = 0; i < t->nin; i++) wb_store_unref(store, t->in[i]);
+        wb_store_unref(store, out);
+    }
     if (!rc && t->out_rows >= 0 &&
         (ctx.out_type != WB_OBJ_PART || ctx.out_part.rows != t->out_rows))
         rc = wb_seterr(WB_EINVAL, "%s: the kernel must write a partition of %lld rows",
@@ -235,6 +242,16 @@ int wb_task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out)
         wb_store_fail(store, out, rc, wb_errmsg());
     }
     return rc;
+}
+
+int wb_task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out)
+{
+    return task_run(store, t, fn, out, 0);
+}
+
+int wb__task_run_owned(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out)
+{
+    return task_run(store, t, fn, out, 1);
 }
 
 /* ------------------------------------------------------- generic operations */
@@ -343,6 +360,8 @@ int wb_exec_map_dataset(wb_exec *ex, const char *kernel, const wb_dataset *d,
                         const wb_oid *extra, int nextra, const void *arg, size_t arglen,
                         wb_dataset **out)
 {
+    if (!d || d->ex != ex)
+        return wb_seterr(WB_EINVAL, "%s: the dataset belongs to another executor", kernel);
     int np = d->nparts;
     wb_oid *outs = calloc((size_t)(np ? np : 1), sizeof *outs);
     wb_dspart *parts = calloc((size_t)(np ? np : 1), sizeof *parts);
@@ -378,6 +397,8 @@ int wb_exec_map_dataset(wb_exec *ex, const char *kernel, const wb_dataset *d,
 int wb_exec_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const wb_oid *extra,
                     int nextra, const void *arg, size_t arglen, double *out, size_t len)
 {
+    if (!d || d->ex != ex)
+        return wb_seterr(WB_EINVAL, "%s: the dataset belongs to another executor", kernel);
     int np = d->nparts;
     int rc = wb_ds_check_aligned(d);
     if (rc) return rc;
@@ -425,7 +446,8 @@ static int i_put_part(wb_exec *ex, const wb_part *p, wb_oid *out)
 }
 static int i_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
 {
-    return wb_store_get_bytes(istore(ex), id, data, size);
+    int rc = wb_store_wait(istore(ex), id); /* a future: get blocks until it is set */
+    return rc ? rc : wb_store_get_bytes(istore(ex), id, data, size);
 }
 static int i_ref(wb_exec *ex, wb_oid id) { return wb_store_ref(istore(ex), id); }
 static void i_release(wb_exec *ex, wb_oid id) { wb_store_unref(istore(ex), id); }

@@ -67,8 +67,9 @@ static void *worker_main(void *arg)
         im->head = q->next;
         if (!im->head) im->tail = NULL;
         pthread_mutex_unlock(&im->mu);
-        wb_task_run(im->store, &q->t, q->fn, q->out);
-        wb_store_unref(im->store, q->out); /* the queue's reference */
+        /* the queue's references to the inputs and the result go with the run */
+        wb__task_run_owned(im->store, &q->t, q->fn, q->out);
+        q->t.nin = 0;
         qtask_free(im, q);
     }
 }
@@ -149,7 +150,7 @@ static int l_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
             qtask_free(im, first);
             first = nx;
         }
-        for (int i = 0; i < made; i++) outs[i] = 0;
+        for (int i = 0; i < n; i++) outs[i] = 0;
         return rc;
     }
     if (!first) return 0;
@@ -191,7 +192,8 @@ static int l_put_part(wb_exec *ex, const wb_part *p, wb_oid *out)
 }
 static int l_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
 {
-    return wb_store_get_bytes(L(ex)->store, id, data, size);
+    int rc = wb_store_wait(L(ex)->store, id); /* a future: get blocks until it is set */
+    return rc ? rc : wb_store_get_bytes(L(ex)->store, id, data, size);
 }
 static int l_ref(wb_exec *ex, wb_oid id) { return wb_store_ref(L(ex)->store, id); }
 static void l_release(wb_exec *ex, wb_oid id) { wb_store_unref(L(ex)->store, id); }

@@ -34,6 +34,11 @@ wb_exec *wb__kctx_exec(wb_kctx *ctx);
 wb_oid wb__kctx_input(wb_kctx *ctx, int i);
 int wb__parallelism(wb_exec *ex);
 
+/* wb_task_run for a runner that holds one reference to each input and to
+ * `out` (the local pool's queue): they are dropped before the result is
+ * published, so a waiter that wakes finds the task holding nothing */
+int wb__task_run_owned(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out);
+
 /* built-in kernels of the core */
 void wb__register_core_kernels(void);
 void wb__register_io_kernels(void);

@@ -5,6 +5,7 @@
  * wb_plugin_init; a plugin whose init fails leaves nothing registered. */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -190,13 +191,18 @@ static int check_schema(const char *who, const wb_param_spec *spec, int n)
             if (strcmp(spec[i].name, spec[j].name) == 0)
                 return wb_seterr(WB_EINVAL, "%s: parameter '%s' listed twice", who, spec[i].name);
     }
-    wb_params *empty = wb_params_new(), *out = NULL;
-    if (!empty) return wb_seterr(WB_ENOMEM, "out of memory");
-    int rc = wb_params_validate(who, spec, n, empty, &out);
-    wb_params_free(empty);
-    wb_params_free(out);
-    if (rc == WB_EPARAM && strstr(wb_errmsg(), "is required")) rc = 0; /* no default: fine */
-    if (rc) return wb_preferr(rc, "bad default");
+    /* each entry on its own: a required parameter (no default) must not hide
+     * a bad default further down the list */
+    for (int i = 0; i < n; i++) {
+        if ((spec[i].types & (WB_P_INT | WB_P_NUM)) &&
+            (isnan(spec[i].min) || isnan(spec[i].max) || spec[i].min > spec[i].max))
+            return wb_seterr(WB_EINVAL, "%s: parameter '%s' has an empty range", who, spec[i].name);
+        if (!spec[i].def) continue;
+        wb_params *out = NULL;
+        int rc = wb_params_validate(who, &spec[i], 1, NULL, &out);
+        wb_params_free(out);
+        if (rc) return wb_preferr(rc, "bad default");
+    }
     return 0;
 }
 
@@ -284,37 +290,39 @@ int wb_luachunk_at(int i, const char **name, const char **source)
     return 0;
 }
 
+/* delete slot i of the kernel table (linear probing, backward shift: no
+ * tombstones, no allocation, so it cannot fail half-way) */
+static void kdelete_at(size_t i)
+{
+    size_t mask = kcap - 1, j = i;
+    free(ktab[i].name);
+    ktab[i].name = NULL;
+    kcount--;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!ktab[j].name) break;
+        size_t k = hstr(ktab[j].name) & mask;
+        /* entry j may move to the hole i unless its home k lies cyclically in (i, j] */
+        int stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+        if (!stays) {
+            ktab[i] = ktab[j];
+            ktab[j].name = NULL;
+            i = j;
+        }
+    }
+}
+
 /* remove everything a plugin registered (its init failed) */
 static void unregister_owner(int owner)
 {
     pthread_rwlock_wrlock(&reg_lock);
-    int again = 1;
-    while (again) {
+    for (int again = 1; again;) {
         again = 0;
         for (size_t j = 0; j < kcap; j++)
             if (ktab[j].name && ktab[j].owner == owner) {
-                free(ktab[j].name);
-                ktab[j].name = NULL;
-                kcount--;
+                kdelete_at(j);
                 again = 1;
             }
-        if (again) { /* rebuild the table without holes */
-            size_t cap = kcap;
-            kentry *old = ktab;
-            ktab = NULL;
-            kcap = 0;
-            kcount = 0;
-            kgrow();
-            for (size_t j = 0; j < cap; j++)
-                if (old[j].name) {
-                    size_t k = hstr(old[j].name) & (kcap - 1);
-                    while (ktab[k].name) k = (k + 1) & (kcap - 1);
-                    ktab[k] = old[j];
-                    kcount++;
-                }
-            free(old);
-            again = 0;
-        }
     }
     named **arrs[3] = {&ests, &srcs, &chunks};
     int *ns[3] = {&nests, &nsrcs, &nchunks};

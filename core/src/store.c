@@ -359,6 +359,7 @@ void wb_store_unref(wb_store *s, wb_oid id)
         *slot = TOMB;
         s->count--;
         s->bytes -= dead->bytes;
+        pthread_cond_broadcast(&s->cv); /* a waiter on it must learn it is gone */
     }
     pthread_mutex_unlock(&s->mu);
     if (dead) entry_free(dead);

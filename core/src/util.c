@@ -252,9 +252,11 @@ static int node_cmp(const void *a, const void *b)
 int wb_treesum_result(wb_treesum *t, double *out)
 {
     if (t->nblocks <= 0) {
-        memset(out, 0, t->len * sizeof(double));
+        if (t->n) return wb_seterr(WB_EINTERNAL, "block sum: %zu nodes for no blocks", t->n);
+        if (t->len) memset(out, 0, t->len * sizeof(double));
         return 0;
     }
+    if (!t->n) return wb_seterr(WB_EINTERNAL, "block sum: missing node (0, 0)");
     uint32_t top = 0;
     while (((int64_t)1 << top) < t->nblocks) top++;
     for (uint32_t level = 0; level <= top; level++) {
@@ -294,6 +296,6 @@ int wb_treesum_result(wb_treesum *t, double *out)
     }
     if (t->n != 1 || t->nodes[0].level != top || t->nodes[0].index != 0)
         return wb_seterr(WB_EINTERNAL, "block sum: %zu nodes left", t->n);
-    memcpy(out, t->nodes[0].v, t->len * sizeof(double));
+    if (t->len) memcpy(out, t->nodes[0].v, t->len * sizeof(double));
     return 0;
 }

@@ -244,7 +244,8 @@ typedef struct wb_host {
     /* --- executor (the same interface locally and on a cluster) --- */
     /* store bytes as an object (copied); the caller owns one reference */
     int (*put)(wb_exec *ex, const void *data, size_t size, wb_oid *out);
-    /* fetch an object's bytes (a PART is serialized); *data freed with host->free */
+    /* fetch an object's bytes, waiting until it is set (a PART is serialized);
+     * *data freed with host->free */
     int (*get)(wb_exec *ex, wb_oid id, void **data, size_t *size);
     /* drop one reference */
     void (*release)(wb_exec *ex, wb_oid id);
