@@ -63,6 +63,12 @@ static field *ffind(const wb_model *m, const char *name)
     return NULL;
 }
 
+static int bad_name(const char *name)
+{
+    if (name && *name && strlen(name) < 65536) return 0;
+    return wb_seterr(WB_EINVAL, "model: a field needs a name (under 64 KB)");
+}
+
 static field *fslot(wb_model *m, const char *name)
 {
     field *f = ffind(m, name);
@@ -89,6 +95,7 @@ static field *fslot(wb_model *m, const char *name)
 
 int wb_model_set_num(wb_model *m, const char *name, double v)
 {
+    if (bad_name(name)) return WB_EINVAL;
     field *f = name && *name ? fslot(m, name) : NULL;
     if (!f) return wb_seterr(WB_ENOMEM, "model: cannot set '%s'", name ? name : "");
     f->type = WB_F_NUM;
@@ -98,6 +105,7 @@ int wb_model_set_num(wb_model *m, const char *name, double v)
 
 int wb_model_set_str(wb_model *m, const char *name, const char *v)
 {
+    if (bad_name(name)) return WB_EINVAL;
     field *f = name && *name ? fslot(m, name) : NULL;
     if (!f || !(f->str = wb_strdup(v ? v : ""))) return wb_seterr(WB_ENOMEM, "model: cannot set '%s'", name ? name : "");
     f->type = WB_F_STR;
@@ -106,6 +114,7 @@ int wb_model_set_str(wb_model *m, const char *name, const char *v)
 
 int wb_model_set_array(wb_model *m, const char *name, const double *v, int64_t rows, int64_t cols)
 {
+    if (bad_name(name)) return WB_EINVAL;
     if (rows < 0 || cols < 0 || (rows * cols > 0 && !v))
         return wb_seterr(WB_EINVAL, "model: bad array '%s'", name ? name : "");
     size_t n = (size_t)rows * (size_t)cols;

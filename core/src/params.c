@@ -50,6 +50,12 @@ static pval *pfind(const wb_params *p, const char *name)
     return NULL;
 }
 
+static int bad_name(const char *name)
+{
+    if (name && *name && strlen(name) < 65536) return 0;
+    return wb_seterr(WB_EINVAL, "parameters: a parameter needs a name (under 64 KB)");
+}
+
 /* a slot for name (replacing an old value) */
 static pval *pslot(wb_params *p, const char *name)
 {
@@ -79,6 +85,7 @@ static pval *pslot(wb_params *p, const char *name)
 
 int wb_params_set_int(wb_params *p, const char *name, int64_t x)
 {
+    if (bad_name(name)) return WB_EINVAL;
     pval *v = pslot(p, name);
     if (!v) return wb_seterr(WB_ENOMEM, "out of memory");
     v->type = WB_P_INT;
@@ -89,6 +96,7 @@ int wb_params_set_int(wb_params *p, const char *name, int64_t x)
 
 int wb_params_set_num(wb_params *p, const char *name, double x)
 {
+    if (bad_name(name)) return WB_EINVAL;
     pval *v = pslot(p, name);
     if (!v) return wb_seterr(WB_ENOMEM, "out of memory");
     v->type = WB_P_NUM;
@@ -98,6 +106,7 @@ int wb_params_set_num(wb_params *p, const char *name, double x)
 
 int wb_params_set_bool(wb_params *p, const char *name, int x)
 {
+    if (bad_name(name)) return WB_EINVAL;
     pval *v = pslot(p, name);
     if (!v) return wb_seterr(WB_ENOMEM, "out of memory");
     v->type = WB_P_BOOL;
@@ -107,6 +116,7 @@ int wb_params_set_bool(wb_params *p, const char *name, int x)
 
 int wb_params_set_str(wb_params *p, const char *name, const char *x)
 {
+    if (bad_name(name)) return WB_EINVAL;
     pval *v = pslot(p, name);
     if (!v || !(v->str = wb_strdup(x ? x : ""))) return wb_seterr(WB_ENOMEM, "out of memory");
     v->type = WB_P_STR;
@@ -115,6 +125,7 @@ int wb_params_set_str(wb_params *p, const char *name, const char *x)
 
 int wb_params_set_other(wb_params *p, const char *name, const char *what)
 {
+    if (bad_name(name)) return WB_EINVAL;
     pval *v = pslot(p, name);
     if (!v || !(v->str = wb_strdup(what ? what : "a value"))) return wb_seterr(WB_ENOMEM, "out of memory");
     v->type = P_OTHER;
@@ -124,6 +135,7 @@ int wb_params_set_other(wb_params *p, const char *name, const char *what)
 int wb_params_set_array(wb_params *p, const char *name, const double *x, int64_t rows,
                         int64_t cols)
 {
+    if (bad_name(name)) return WB_EINVAL;
     if (rows < 0 || cols < 0) return wb_seterr(WB_EINVAL, "bad array shape");
     pval *v = pslot(p, name);
     size_t n = (size_t)rows * (size_t)cols;
@@ -219,7 +231,7 @@ static void fmtnum(char *buf, size_t len, double x)
         snprintf(buf, len, x > 0 ? "inf" : "-inf");
         return;
     }
-    if (x == floor(x) && fabs(x) < 1e15) {
+    if (x == floor(x) && fabs(x) < 1e15) { /* integers as integers: 10, not 1e+01 */
         snprintf(buf, len, "%.0f", x);
         return;
     }

@@ -200,13 +200,24 @@ static int tree_push(wb_treesum *t, uint32_t level, uint64_t index, double *v)
     return 0;
 }
 
+/* a node must cover at least one existing block */
+static int node_check(const wb_treesum *t, uint32_t level, uint64_t index)
+{
+    if (level > 62) return wb_seterr(WB_EFORMAT, "block sum: bad level %u", level);
+    if (t->nblocks <= 0 || index > (uint64_t)(t->nblocks - 1) >> level)
+        return wb_seterr(WB_EFORMAT, "block sum: node (%u, %llu) lies beyond the last of %lld blocks",
+                         level, (unsigned long long)index, (long long)t->nblocks);
+    return 0;
+}
+
 int wb_treesum_add(wb_treesum *t, uint32_t level, uint64_t index, const double *v)
 {
-    if (level > 62) return wb_seterr(WB_EFORMAT, "tree sum: bad level %u", level);
+    int rc = node_check(t, level, index);
+    if (rc) return rc;
     double *c = malloc(t->len * sizeof(double) + 1);
     if (!c) return wb_seterr(WB_ENOMEM, "out of memory");
     if (t->len) memcpy(c, v, t->len * sizeof(double));
-    int rc = tree_push(t, level, index, c);
+    rc = tree_push(t, level, index, c);
     if (rc) free(c);
     return rc;
 }
@@ -229,10 +240,12 @@ int wb_treesum_add_encoded(wb_treesum *t, const void *data, size_t size)
         uint64_t index;
         memcpy(&level, hdr + i * 16, 4);
         memcpy(&index, hdr + i * 16 + 8, 8);
+        int rc = node_check(t, level, index);
+        if (rc) return rc;
         double *v = malloc(len * sizeof(double) + 1);
         if (!v) return wb_seterr(WB_ENOMEM, "out of memory");
         if (len) memcpy(v, vals + i * len * sizeof(double), len * sizeof(double));
-        int rc = tree_push(t, level, index, v);
+        rc = tree_push(t, level, index, v);
         if (rc) {
             free(v);
             return rc;
