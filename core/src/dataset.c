@@ -548,6 +548,8 @@ int wb_ds_with_labels(const wb_dataset *d, const wb_dataset *labels, wb_dataset 
 {
     int64_t col = -2;
     if (labels) {
+        if (labels->ex != d->ex)
+            return wb_seterr(WB_EINVAL, "labels: the labels belong to another executor than the data");
         if (!same_layout(d, labels))
             return wb_seterr(WB_EINVAL, "labels: %lld rows in %d partitions do not line up with the data's %lld rows in %d",
                              (long long)labels->n, labels->nparts, (long long)d->n, d->nparts);
