@@ -14,6 +14,10 @@
 
 #include "internal.h"
 
+#ifndef WB_PLUGIN_REL_DIR /* from the wb binary's folder to the installed plugins */
+#define WB_PLUGIN_REL_DIR "../lib/wb/plugins"
+#endif
+
 /* ----------------------------------------------------------- registries */
 
 typedef struct kentry {
@@ -584,8 +588,8 @@ const char *wb_plugin_search_path(void)
 {
     static char buf[16384];
     const char *env = getenv("WB_PLUGIN_PATH");
-    snprintf(buf, sizeof buf, "%s%s%s/plugins:%s/../lib/wb/plugins:%s", env ? env : "",
-             env && *env ? ":" : "", exe_dir, exe_dir, WB_PLUGIN_INSTALL_DIR);
+    snprintf(buf, sizeof buf, "%s%s%s/plugins:%s/%s:%s", env ? env : "", env && *env ? ":" : "",
+             exe_dir, exe_dir, WB_PLUGIN_REL_DIR, WB_PLUGIN_INSTALL_DIR);
     return buf;
 }
 
