@@ -241,7 +241,9 @@ static int sel_keep(const selview *v, int64_t row, const double *y, int64_t i, i
             if (v->classes[m] < lab) a = m + 1;
             else b = m - 1;
         }
-        if (c < 0) return wb_seterr(WB_EINVAL, "select: label %g of row %lld is not a known class", lab, (long long)row);
+        if (c < 0) /* rows counted from 1, as the user sees them */
+            return wb_seterr(WB_EINVAL, "select: label %g of row %lld is not a known class", lab,
+                             (long long)row + 1);
     }
     double u = wb_select_key(v->h.seed, row);
     int in = 0;

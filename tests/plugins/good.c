@@ -44,6 +44,39 @@ static int k_late(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     return 0;
 }
 
+/* the sum of everything: a partition's x values, a byte object's doubles, the
+ * argument's doubles -> one double */
+static int k_sum(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    double s = 0, v;
+    for (int i = 0; i < nin; i++) {
+        if (in[i].type == WB_OBJ_PART)
+            for (int64_t k = 0; k < in[i].part.rows * in[i].part.cols; k++) s += in[i].part.x[k];
+        else if (in[i].size % sizeof v)
+            return H->seterr(WB_EINVAL, "good.sum: input %d has %zu bytes, not doubles", i + 1, in[i].size);
+        else
+            for (size_t k = 0; k < in[i].size / sizeof v; k++) {
+                memcpy(&v, (const char *)in[i].data + k * sizeof v, sizeof v);
+                s += v;
+            }
+    }
+    for (size_t k = 0; k + sizeof v <= arglen; k += sizeof v) {
+        memcpy(&v, (const char *)arg + k, sizeof v);
+        s += v;
+    }
+    double *o = H->out_bytes(ctx, sizeof s);
+    if (!o) return -2;
+    *o = s;
+    return 0;
+}
+
+/* always fails, with the argument in its message */
+static int k_fail(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)ctx, (void)in, (void)nin;
+    return H->seterr(WB_EINVAL, "good.fail: %.*s", (int)arglen, (const char *)arg);
+}
+
 /* the estimator: column means times `scale` */
 static int fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
 {
@@ -93,6 +126,8 @@ WB_PLUGIN("good", "1.2")
     int rc = host->register_kernel("good.double", k_double);
     if (!rc) rc = host->register_kernel("good.colsum", k_colsum);
     if (!rc) rc = host->register_kernel("good.late", k_late);
+    if (!rc) rc = host->register_kernel("good.sum", k_sum);
+    if (!rc) rc = host->register_kernel("good.fail", k_fail);
     if (!rc) rc = host->register_estimator(&est);
     if (!rc) rc = host->register_lua("good", "local wb = ...\nwb.good = {answer = 42}\n");
     return rc;

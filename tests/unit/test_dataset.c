@@ -359,7 +359,7 @@ static void select_rows(void **state)
     double two[2] = {0, 1};
     s.nclasses = 2;
     s.classes = two;
-    assert_err(wb_ds_select(ds, &s, &e), WB_EINVAL, "select: label 2 of row 2 is not a known class");
+    assert_err(wb_ds_select(ds, &s, &e), WB_EINVAL, "select: label 2 of row 3 is not a known class");
     /* select keeps the column names */
     const char *names[40];
     for (int j = 0; j < 40; j++) names[j] = j % 2 ? "odd" : "even";

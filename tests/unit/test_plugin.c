@@ -32,7 +32,7 @@ static void good_plugin(void **state)
     assert_string_equal(version, "1.2");
     assert_string_equal(ppath, P("good"));
     assert_int_equal(wb_plugin_info_at(n0 + 1, &name, NULL, NULL), WB_ENOTFOUND);
-    assert_int_equal(wb_kernel_count(), k0 + 3);
+    assert_int_equal(wb_kernel_count(), k0 + 5);
     assert_non_null(wb_kernel_find("good.double"));
     assert_non_null(wb_kernel_find("good.colsum"));
     assert_int_equal(wb_estimator_count(), e0 + 1);
