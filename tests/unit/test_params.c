@@ -154,8 +154,10 @@ static void choices_types_and_names(void **state)
     REFUSED(in, "est: unknown parameter 'kk' (parameters: k, tol, ratio, frac, half, depth, below, "
                 "any, init, label, fit_intercept, centers, max_iter, n)");
     wb_params *o = (wb_params *)1;
-    assert_err(wb_params_validate("empty", NULL, 0, with_int("x", 1), &o), WB_EPARAM,
+    in = with_int("x", 1);
+    assert_err(wb_params_validate("empty", NULL, 0, in, &o), WB_EPARAM,
                "empty: unknown parameter 'x' (parameters: none)");
+    wb_params_free(in);
     /* required */
     o = (wb_params *)1;
     in = wb_params_new();

@@ -47,7 +47,11 @@ static inline char *wbt_mkdtemp(void)
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/wbtest.XXXXXX", t && *t ? t : "/tmp");
     char *d = mkdtemp(tmpl);
-    return d ? wb_strdup(d) : NULL;
+    if (!d) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    return wb_strdup(d);
 }
 
 static inline void wbt_rmdir(char *dir)
