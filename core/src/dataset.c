@@ -96,7 +96,8 @@ int wb_ds_check_aligned(const wb_dataset *d)
 int wb_ds_from_memory(wb_exec *ex, const double *x, const double *y, int64_t n, int64_t d,
                       wb_dataset **out)
 {
-    if (n < 0 || d < 0) return wb_seterr(WB_EINVAL, "dataset: bad shape %lld x %lld", (long long)n, (long long)d);
+    if (n < 0 || d < 0 || (n > 0 && d > 0 && !x))
+        return wb_seterr(WB_EINVAL, "dataset: bad shape %lld x %lld", (long long)n, (long long)d);
     int64_t P = wb_partition_rows(d);
     int np = (int)((n + P - 1) / P);
     wb_dspart *parts = calloc((size_t)(np ? np : 1), sizeof *parts);

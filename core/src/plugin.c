@@ -557,6 +557,10 @@ int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_pa
     wb_params *p = NULL;
     int rc = wb_params_validate(def->name, def->params, def->nparams, in, &p);
     if (rc) return rc;
+    if (!d || !ex) {
+        wb_params_free(p);
+        return wb_seterr(WB_EINVAL, "%s: no data to fit", def->name);
+    }
     if (def->needs_labels && !d->has_labels) {
         wb_params_free(p);
         return wb_seterr(WB_EINVAL, "%s: the data has no labels", def->name);

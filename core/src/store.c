@@ -247,7 +247,7 @@ int wb_store_fail(wb_store *s, wb_oid id, int code, const char *msg)
     if (e && e->state == WB_ST_PENDING) {
         e->state = WB_ST_FAILED;
         e->err = code ? code : WB_EINTERNAL;
-        e->errmsg = wb_strdup(msg ? msg : wb_strerror(code));
+        e->errmsg = wb_strdup(msg && *msg ? msg : wb_strerror(e->err));
         pthread_cond_broadcast(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);

@@ -1,6 +1,7 @@
 /* util.c — clocks, interrupt flag, buffers, memory figures, partition encoding,
  * and the deterministic tree sum behind map_sum. */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,8 @@ int64_t wb_current_rss(void)
 /* ---- buffers ---- */
 int wb_buf_reserve(wb_buf *b, size_t extra)
 {
-    if (b->len + extra <= b->cap) return 0;
+    if (b->len + extra <= b->cap && b->len + extra >= b->len) return 0;
+    if (extra > (SIZE_MAX >> 2) - b->len) return wb_seterr(WB_ENOMEM, "out of memory (%zu more bytes)", extra);
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra) cap *= 2;
     unsigned char *p = realloc(b->p, cap);

@@ -156,6 +156,7 @@ static void from_memory_and_read_rows(void **state)
     assert_ok(wb_ds_read_rows(ds, 0, 0, rx, NULL));
     wb_ds_unref(ds);
     assert_err(wb_ds_from_memory(EX, x, NULL, -1, d, &ds), WB_EINVAL, "dataset: bad shape -1 x 3");
+    assert_err(wb_ds_from_memory(EX, NULL, NULL, 2, d, &ds), WB_EINVAL, "dataset: bad shape 2 x 3");
     /* column names */
     assert_ok(wb_ds_from_memory(EX, x, NULL, 4, 3, &ds));
     const char *names[3] = {"a", NULL, "c"};

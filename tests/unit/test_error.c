@@ -103,6 +103,10 @@ static void buffers_grow(void **state)
     assert_int_equal(memcmp(b.p, "0,1,2,", 6), 0);
     assert_int_equal(b.p[b.len - 1], 'x');
     assert_int_equal(memcmp(b.p + b.len - 5, "999,x", 5), 0);
+    size_t len = b.len;
+    assert_err_has(wb_buf_reserve(&b, SIZE_MAX), WB_ENOMEM, "out of memory");
+    assert_err_has(wb_buf_reserve(&b, SIZE_MAX - b.len + 1), WB_ENOMEM, "out of memory");
+    assert_int_equal(b.len, len); /* untouched */
     wb_buf_free(&b);
     assert_null(b.p);
     assert_int_equal(b.len, 0);

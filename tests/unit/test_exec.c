@@ -587,6 +587,30 @@ static void map_and_map_dataset(void **state)
     wb_exec_unref(ex);
 }
 
+static void memory_limit_of_results(void **state)
+{
+    (void)state;
+    wb_exec *ex = wb_exec_local_new(2);
+    wb_dataset *ds = make_ds(ex, 3 * 4096, 2, 0); /* 196608 bytes */
+    wb_store *st = wb_exec_local_store(ex);
+    wb_store_set_limit(st, wb_store_bytes(st) + 100000);
+    /* doubled data does not fit: the kernel's result is refused with the reason */
+    wb_dataset *out;
+    double f = 2;
+    assert_err(wb_exec_map_dataset(ex, "t.scale", ds, NULL, 0, &f, 8, &out), WB_ELIMIT,
+               "memory limit: an object of 196608 bytes would bring the store to 393216 of 296608 bytes");
+    /* small results still fit, and the store holds what it held */
+    double s[2];
+    assert_ok(wb_exec_map_sum(ex, "t.colsum", ds, NULL, 0, NULL, 0, s, 2));
+    assert_int_equal(wb_store_count(st), 1);
+    wb_store_set_limit(st, 0);
+    assert_ok(wb_exec_map_dataset(ex, "t.scale", ds, NULL, 0, &f, 8, &out));
+    wb_ds_unref(out);
+    wb_ds_unref(ds);
+    assert_int_equal(live_objects(ex), 0);
+    wb_exec_unref(ex);
+}
+
 /* ----------------------------------------------------- tree sum: bit-identity */
 
 /* data where the order of additions changes the result: magnitudes from 1e-8 to 1e16 */
@@ -719,6 +743,7 @@ int main(void)
         cmocka_unit_test(resize_keeps_objects),
         cmocka_unit_test(inline_executor),
         cmocka_unit_test(map_and_map_dataset),
+        cmocka_unit_test(memory_limit_of_results),
         cmocka_unit_test(map_sum_is_bit_identical),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

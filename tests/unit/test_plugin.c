@@ -92,6 +92,7 @@ static void good_plugin(void **state)
                "good.mean: unknown parameter 'scal' (parameters: scale, strict, tag)");
     wb_params_free(p);
     assert_err(h->fit(ex, "nothing.here", d, NULL, &m), WB_ENOTFOUND, "no estimator named 'nothing.here'");
+    assert_err(h->fit(ex, "good.mean", NULL, NULL, &m), WB_EINVAL, "good.mean: no data to fit");
     wb_dataset *nolab;
     assert_ok(wb_ds_from_memory(ex, x, NULL, 3, 2, &nolab));
     assert_err(h->fit(ex, "good.mean", nolab, NULL, &m), WB_EINVAL, "good.mean: the data has no labels");

@@ -126,6 +126,10 @@ static void pending_ready_failed(void **state)
     assert_ok(wb_store_reserve(s, &c));
     wb_store_fail(s, c, WB_ETIMEDOUT, NULL);
     assert_err(wb_store_wait(s, c), WB_ETIMEDOUT, "timed out");
+    wb_oid e;
+    assert_ok(wb_store_reserve(s, &e));
+    wb_store_fail(s, e, 0, ""); /* no code, no words: an internal error */
+    assert_err(wb_store_wait(s, e), WB_EINTERNAL, "internal error");
     /* a given id */
     assert_ok(wb_store_reserve_id(s, ((wb_oid)7 << 40) | 5));
     snprintf(msg, sizeof msg, "object %llx exists", (unsigned long long)(((wb_oid)7 << 40) | 5));
