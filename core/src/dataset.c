@@ -413,6 +413,7 @@ static int k_classes(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     int32_t max;
     if (nin < 1 || in[0].type != WB_OBJ_PART || arglen != 4) return wb_seterr(WB_EINVAL, "core.classes: bad input");
     memcpy(&max, arg, 4);
+    if (max < 1 || max > (1 << 24)) return wb_seterr(WB_EINVAL, "core.classes: bad class limit %d", (int)max);
     const wb_part *p = &in[0].part;
     if (!p->y) return wb_seterr(WB_EINVAL, "the data has no labels");
     double *seen = malloc((size_t)(max + 1) * sizeof(double));
@@ -771,6 +772,7 @@ int wb_ds_classes(const wb_dataset *d, const char *who, int max_classes, double 
 {
     if (!d->has_labels) return wb_seterr(WB_EINVAL, "%s: the data has no labels", who);
     if (max_classes < 1) max_classes = 1;
+    if (max_classes > (1 << 24)) max_classes = 1 << 24;
     int32_t max = max_classes;
     wb_oid *res = calloc((size_t)(d->nparts ? d->nparts : 1), sizeof *res);
     double *all = malloc((size_t)(max_classes + 1) * sizeof(double));

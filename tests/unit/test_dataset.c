@@ -470,6 +470,38 @@ static void describe_matches_direct(void **state)
     free(x);
 }
 
+static void classes_and_finite(void **state)
+{
+    (void)state;
+    int64_t d = 40, P = wb_partition_rows(d), n = 2 * P + 5;
+    double *x = xdata(n, d), *y = ydata(n);
+    wb_dataset *ds;
+    assert_ok(wb_ds_from_memory(EX, x, y, n, d, &ds));
+    double *cls;
+    int nc;
+    assert_ok(wb_ds_classes(ds, "t", 10, &cls, &nc));
+    assert_int_equal(nc, 4);
+    for (int k = 0; k < 4; k++) assert_true(cls[k] == k);
+    free(cls);
+    assert_err(wb_ds_classes(ds, "t", 3, &cls, &nc), WB_EINVAL, "t: more than 3 distinct labels (classes expected)");
+    assert_ok(wb_ds_classes(ds, "t", 1 << 30, &cls, &nc)); /* a huge limit is clamped, not overflowed */
+    free(cls);
+    assert_ok(wb_ds_check_finite(ds, "t"));
+    wb_ds_unref(ds);
+    /* the first bad value is named by row and column from 1, in the last partition too */
+    x[(2 * P + 3) * d + 7] = -INFINITY;
+    y[P + 1] = 2.5;
+    assert_ok(wb_ds_from_memory(EX, x, y, n, d, &ds));
+    char msg[128];
+    snprintf(msg, sizeof msg, "t: the data has -Inf at row %lld, column 8", (long long)(2 * P + 4));
+    assert_err(wb_ds_check_finite(ds, "t"), WB_EINVAL, msg);
+    snprintf(msg, sizeof msg, "t: label 2.5 at row %lld is not an integer class", (long long)(P + 2));
+    assert_err(wb_ds_classes(ds, "t", 10, &cls, &nc), WB_EINVAL, msg);
+    wb_ds_unref(ds);
+    free(x);
+    free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +511,7 @@ int main(void)
         cmocka_unit_test(select_rows),
         cmocka_unit_test(select_keys_are_uniform),
         cmocka_unit_test(describe_matches_direct),
+        cmocka_unit_test(classes_and_finite),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
