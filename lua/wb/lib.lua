@@ -92,5 +92,6 @@ function wb.export(t, path)
 end
 
 wb.metrics = wb.metrics or {}
-wb.plot = wb.plot or {}
+require("wb.plot")
+require("wb.bench")
 return wb
