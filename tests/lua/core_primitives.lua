@@ -151,6 +151,12 @@ check(#unpack(p, 16) == 2 and unpack(p, 16)[1] == 1e308)
 expect_error("bad argument #1 to 'pack_doubles' (element 2 is not a number)", function() return C.pack_doubles({1, {}}) end)
 expect_error("bad argument #2 to 'unpack_doubles' (offset out of range)", function() return C.unpack_doubles(p, 33) end)
 
+-- kernels run single-threaded: OpenBLAS inside a kernel uses one thread
+check(wb.plugin.load(dir .. "/blasprobe.so") == "blasprobe")
+wb.threads(2)
+local probes = C.map("blasprobe.threads", ds)
+for _, pr in ipairs(probes) do check(unpack(pr:get())[1] == 1, "OpenBLAS threads inside a kernel") end
+
 -- wb.threads: the executor's size; describe() the same bit for bit with 1 and 2 threads
 check(wb.threads(1) == 1 and wb.threads() == 1 and wb.executor().threads == 1)
 local g = wb.datagen.classification{n = 120000, features = 6, informative = 4, redundant = 2, seed = 9}
