@@ -595,18 +595,48 @@ int wb_ds_with_labels(const wb_dataset *d, const wb_dataset *labels, wb_dataset 
 int wb_ds_select(const wb_dataset *d, const wb_select *sel, wb_dataset **out)
 {
     int64_t nc = sel->nclasses, nr = sel->nranges, nrc = (nc ? nc : 1) * nr;
+    if (nc < 0 || nr < 0 || nc > (1 << 20) || nr > (1 << 10))
+        return wb_seterr(WB_EINVAL, "select: %lld classes with %lld ranges each is not a selection",
+                         (long long)nc, (long long)nr);
     if (nc && !d->has_labels) return wb_seterr(WB_EINVAL, "select: stratifying needs labels");
     size_t speclen = sizeof(selhdr) + (size_t)(nc + 2 * nrc) * 8;
     unsigned char *arg = malloc(speclen + 24);
-    if (!arg) return wb_seterr(WB_ENOMEM, "out of memory");
+    int64_t *order = malloc((size_t)(nc ? nc : 1) * sizeof *order);
+    if (!arg || !order) {
+        free(arg);
+        free(order);
+        return wb_seterr(WB_ENOMEM, "out of memory");
+    }
     selhdr h = {sel->row_lo, sel->row_hi, sel->seed, sel->invert, (int32_t)nc, (int32_t)nr, 0};
     memcpy(arg, &h, sizeof h);
     double *p = (double *)(arg + sizeof h);
-    if (nc) memcpy(p, sel->classes, (size_t)nc * 8);
-    if (nrc) {
-        memcpy(p + nc, sel->lo, (size_t)nrc * 8);
-        memcpy(p + nc + nrc, sel->hi, (size_t)nrc * 8);
+    /* the kernels look classes up by bisection: sort them, their ranges with them */
+    for (int64_t k = 0; k < nc; k++) order[k] = k;
+    for (int64_t k = 1; k < nc; k++) { /* insertion sort: stable, class lists are short */
+        int64_t v = order[k], j = k;
+        while (j > 0 && sel->classes[order[j - 1]] > sel->classes[v]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
     }
+    for (int64_t k = 0; k < nc; k++) {
+        p[k] = sel->classes[order[k]];
+        if (isnan(p[k]) || (k > 0 && p[k] == p[k - 1])) {
+            double bad = p[k];
+            free(arg);
+            free(order);
+            return wb_seterr(WB_EINVAL, "select: class %g %s", bad, isnan(bad) ? "is not a label" : "listed twice");
+        }
+    }
+    for (int64_t k = 0; k < (nc ? nc : 1); k++) {
+        int64_t from = nc ? order[k] : 0;
+        if (nr) {
+            memcpy(p + nc + k * nr, sel->lo + from * nr, (size_t)nr * 8);
+            memcpy(p + nc + nrc + k * nr, sel->hi + from * nr, (size_t)nr * 8);
+        }
+    }
+    free(order);
     int np = d->nparts, rc = 0;
     wb_oid *cnt = calloc((size_t)(np ? np : 1), sizeof *cnt);
     int64_t *start = calloc((size_t)np + 1, sizeof *start);

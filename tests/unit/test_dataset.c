@@ -322,6 +322,41 @@ static void select_rows(void **state)
     check_selection(ds, x, y, &s);
     s.invert = 1;
     check_selection(ds, x, y, &s);
+    /* the classes in any order: the same rows */
+    {
+        double rcls[4] = {2, 0, 3, 1};
+        double rlo[8] = {0.0, 0.05, 0.0, 0.5, 0.2, 0.2, 0.1, 0.6};
+        double rhi[8] = {0.05, 1.0, 0.1, 0.6, 0.4, 0.2, 0.2, 0.7};
+        /* class 2 -> lo[4..5] of the sorted spec, etc.: rebuild the sorted spec to compare */
+        double slo[8] = {0.0, 0.5, 0.1, 0.6, 0.0, 0.05, 0.2, 0.2};
+        double shi[8] = {0.1, 0.6, 0.2, 0.7, 0.05, 1.0, 0.4, 0.2};
+        wb_select r = {.row_lo = 0, .row_hi = -1, .seed = 7, .nclasses = 4, .classes = rcls,
+                       .nranges = 2, .lo = rlo, .hi = rhi};
+        wb_select q = {.row_lo = 0, .row_hi = -1, .seed = 7, .nclasses = 4, .classes = cls,
+                       .nranges = 2, .lo = slo, .hi = shi};
+        wb_dataset *ra, *qa;
+        assert_ok(wb_ds_select(ds, &r, &ra));
+        assert_ok(wb_ds_select(ds, &q, &qa));
+        check_selection(ds, x, y, &q);
+        assert_int_equal(ra->n, qa->n);
+        assert_true(ra->n > 0);
+        double *xa = malloc((size_t)(ra->n * d) * 8), *xb = malloc((size_t)(ra->n * d) * 8);
+        assert_ok(wb_ds_read_rows(ra, 0, ra->n, xa, NULL));
+        assert_ok(wb_ds_read_rows(qa, 0, qa->n, xb, NULL));
+        assert_memory_equal(xa, xb, (size_t)(ra->n * d) * 8);
+        free(xa);
+        free(xb);
+        wb_ds_unref(ra);
+        wb_ds_unref(qa);
+        double dup[4] = {0, 1, 1, 3};
+        r.classes = dup;
+        assert_err(wb_ds_select(ds, &r, &ra), WB_EINVAL, "select: class 1 listed twice");
+        dup[1] = NAN;
+        assert_err(wb_ds_select(ds, &r, &ra), WB_EINVAL, "select: class nan is not a label");
+        r.nranges = -1;
+        assert_err(wb_ds_select(ds, &r, &ra), WB_EINVAL,
+                   "select: 4 classes with -1 ranges each is not a selection");
+    }
     /* ranges combined with a slice */
     s.invert = 0;
     s.row_lo = P / 2;
