@@ -72,6 +72,20 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
     return 0;
 }
 
+int wb__out_part_view(wb_kctx *ctx, const wb_part *p, void *buf, wb_mapping *m)
+{
+    if (ctx->mode != WB_TASK_PLAIN || ctx->out_type) {
+        free(buf);
+        wb_mapping_unref(m);
+        return wb_seterr(WB_EINVAL, "%s: a kernel writes one output", ctx->kernel);
+    }
+    ctx->out_type = WB_OBJ_PART;
+    ctx->out_buf = buf;
+    ctx->out_map = m;
+    ctx->out_part = *p;
+    return 0;
+}
+
 int wb__cancelled(wb_kctx *ctx)
 {
     WB_UNUSED(ctx);
@@ -229,13 +243,14 @@ static int task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid o
                        t->kernel, (long long)t->out_rows);
     if (!rc) {
         if (ctx.out_type == WB_OBJ_PART)
-            rc = wb_store_fulfill_part(store, out, &ctx.out_part, ctx.out_buf, NULL);
+            rc = wb_store_fulfill_part(store, out, &ctx.out_part, ctx.out_buf, ctx.out_map);
         else if (ctx.out_type == WB_OBJ_BYTES)
             rc = wb_store_fulfill_bytes(store, out, ctx.out_buf, ctx.out_size);
         else
             rc = wb_store_fulfill_bytes(store, out, calloc(1, 1), 0);
         ctx.out_buf = NULL; /* owned by the store now, or freed on failure */
     }
+    wb_mapping_unref(ctx.out_map); /* the store took its own reference */
     if (rc) {
         free(ctx.out_buf);
         if (!wb_errmsg()[0]) wb_seterr(rc, "%s: %s", t->kernel, wb_strerror(rc));

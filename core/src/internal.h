@@ -17,6 +17,7 @@ struct wb_kctx {
     void *out_buf;
     size_t out_size;
     wb_part out_part;
+    wb_mapping *out_map; /* PART viewing a mapping (one reference held) */
     wb_exec *inl;    /* lazily made inline executor */
     const wb_oid *in_ids;
     int nin;
@@ -29,6 +30,11 @@ void *wb__alloc_big(size_t size);
 void *wb__out_bytes(wb_kctx *ctx, size_t size);
 int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y, double **x,
                  double **y);
+/* the output as a partition that views memory it does not copy: p's x and y
+ * point into the mapping m and/or into buf (malloc'd). Takes over buf and the
+ * caller's reference of m (either may be NULL), also on failure. Used by the
+ * NPY reader for zero-copy partitions of a memory-mapped file. */
+int wb__out_part_view(wb_kctx *ctx, const wb_part *p, void *buf, wb_mapping *m);
 int wb__cancelled(wb_kctx *ctx);
 wb_exec *wb__kctx_exec(wb_kctx *ctx);
 wb_oid wb__kctx_input(wb_kctx *ctx, int i);

@@ -28,7 +28,8 @@ static int format_of(lua_State *L, int t, int arg)
     return f;
 }
 
-/* wb.load(path, {format=, header=, label="first"|"last"|name|false, features=, mmap=}) */
+/* wb.load(path, {format=, header=, label="first"|"last"|name|false, features=, mmap=,
+ *                zero_based=, delimiter=}) */
 static int l_load(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -63,10 +64,20 @@ static int l_load(lua_State *L)
         lua_pop(L, 1);
         o.mmap = opt_bool(L, 2, "mmap", o.mmap);
         o.zero_based = opt_bool(L, 2, "zero_based", o.zero_based);
+        lua_getfield(L, 2, "delimiter");
+        if (!lua_isnil(L, -1)) {
+            size_t n;
+            const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+            if (!s || n != 1 || *s == '"' || *s == '\n' || *s == '\r')
+                return wbl_argerror(L, 2, "delimiter must be one character, got %s",
+                                    s ? s : luaL_typename(L, -1));
+            o.delimiter = *s;
+        }
+        lua_pop(L, 1);
     }
     wb_dataset *d;
+    /* label_name points into the options table (argument 2), alive meanwhile */
     int rc = wb_read(wbl_exec(L), path, &o, &d);
-    if (o.label == WB_LABEL_NAME) lua_pop(L, 0);
     if (rc) return wbl_error(L);
     wbl_push_dataset(L, d);
     return 1;

@@ -1,0 +1,686 @@
+/* io.c — files: options, format from the extension, reading dispatch, the
+ * streaming writer (temporary file renamed into place, .meta last), and the
+ * helpers the readers share (pread, a bounded line reader, kernel arguments,
+ * label sets). See io_internal.h for how reading and writing are split into
+ * kernels. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io_internal.h"
+
+/* ------------------------------------------------------------------ files */
+
+int wb__io_open(const char *path, const char *name, int *fd, int64_t *size)
+{
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0) {
+        int e = errno;
+        return wb_seterr(e == ENOENT ? WB_ENOTFOUND : WB_EIO, "%s: cannot open (%s)", name,
+                         strerror(e));
+    }
+    struct stat st;
+    if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int isdir = S_ISDIR(st.st_mode);
+        close(f);
+        return wb_seterr(WB_EIO, "%s: cannot read (%s)", name,
+                         isdir ? "a directory, expected a file" : "not a regular file");
+    }
+    *fd = f;
+    *size = (int64_t)st.st_size;
+    return 0;
+}
+
+int wb__io_pread(int fd, void *buf, size_t n, int64_t off, const char *name)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return wb_seterr(WB_EIO, "%s: read error at byte %lld (%s)", name, (long long)off, strerror(errno));
+        if (r == 0)
+            return wb_seterr(WB_EIO, "%s: the file ended at byte %lld while reading (was it changed?)",
+                             name, (long long)off);
+        p += r;
+        n -= (size_t)r;
+        off += r;
+    }
+    return 0;
+}
+
+int wb__lines_init(wb_lines *r, int fd, const char *name, int64_t start, int64_t fsize)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    r->name = name;
+    r->fsize = fsize;
+    r->base = start;
+    r->cap = WB_IO_BUF;
+    r->buf = malloc(r->cap);
+    if (!r->buf) return wb_seterr(WB_ENOMEM, "%s: out of memory", name);
+    return 0;
+}
+
+void wb__lines_free(wb_lines *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+int wb__lines_next(wb_lines *r, const char **line, size_t *len, int64_t *off)
+{
+    for (;;) {
+        char *s = r->buf + r->beg;
+        size_t avail = r->len - r->beg;
+        char *nl = avail ? memchr(s, '\n', avail) : NULL;
+        int64_t end_of_data = r->base + (int64_t)r->len;
+        if (nl || (end_of_data >= r->fsize && avail > 0)) {
+            size_t n = nl ? (size_t)(nl - s) : avail;
+            *line = s;
+            *off = r->base + (int64_t)r->beg;
+            r->beg += n + (nl ? 1 : 0);
+            if (n && s[n - 1] == '\r') n--;
+            *len = n;
+            return 1;
+        }
+        if (end_of_data >= r->fsize) return 0;
+        /* keep the partial line, read more */
+        if (r->beg) {
+            memmove(r->buf, s, avail);
+            r->base += (int64_t)r->beg;
+            r->len = avail;
+            r->beg = 0;
+        }
+        if (r->len == r->cap) {
+            size_t cap = r->cap * 2;
+            char *b = realloc(r->buf, cap);
+            if (!b) return wb_seterr(WB_ENOMEM, "%s: out of memory (a line of over %zu bytes)", r->name, r->cap);
+            r->buf = b;
+            r->cap = cap;
+        }
+        int64_t want = r->fsize - end_of_data;
+        size_t room = r->cap - r->len;
+        size_t n = want < (int64_t)room ? (size_t)want : room;
+        int rc = wb__io_pread(r->fd, r->buf + r->len, n, end_of_data, r->name);
+        if (rc) return rc;
+        r->len += n;
+    }
+}
+
+int wb__arg_strings(const void *arg, size_t arglen, size_t fixed, int n, const char **out)
+{
+    if (arglen < fixed) return wb_seterr(WB_EINVAL, "io: bad kernel argument");
+    const char *p = (const char *)arg + fixed, *end = (const char *)arg + arglen;
+    for (int i = 0; i < n; i++) {
+        const char *z = memchr(p, 0, (size_t)(end - p));
+        if (!z) return wb_seterr(WB_EINVAL, "io: bad kernel argument");
+        out[i] = p;
+        p = z + 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- label sets */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void wb__labelset_merge(wb_labelset *s, const double *v, size_t n, int not_classes)
+{
+    if (not_classes) s->not_classes = 1;
+    if (s->not_classes || n == 0) return;
+    /* both sorted: merge */
+    size_t cap = s->n + n;
+    double *m = malloc(cap * sizeof *m);
+    if (!m) {
+        s->not_classes = 1;
+        return;
+    }
+    size_t i = 0, j = 0, k = 0;
+    while (i < s->n || j < n) {
+        double x;
+        if (j >= n || (i < s->n && s->v[i] < v[j])) x = s->v[i++];
+        else if (i >= s->n || v[j] < s->v[i]) x = v[j++];
+        else {
+            x = s->v[i++];
+            j++;
+        }
+        m[k++] = x;
+    }
+    free(s->v);
+    s->v = m;
+    s->n = k;
+    s->cap = cap;
+    if (s->n > WB_IO_MAX_CLASSES) s->not_classes = 1;
+}
+
+void wb__labelset_add(wb_labelset *s, const double *y, int64_t n)
+{
+    if (s->not_classes || n <= 0) return;
+    /* most blocks repeat a few values: dedupe through a small sorted buffer */
+    double buf[256];
+    size_t nb = 0;
+    for (int64_t i = 0; i < n && !s->not_classes; i++) {
+        double v = y[i];
+        if (!(v == v) || v != (double)(int64_t)v || v > 9.0e15 || v < -9.0e15) {
+            s->not_classes = 1;
+            break;
+        }
+        /* already known? */
+        size_t lo = 0, hi = s->n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (s->v[mid] < v) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < s->n && s->v[lo] == v) continue;
+        int dup = 0;
+        for (size_t k = 0; k < nb; k++)
+            if (buf[k] == v) {
+                dup = 1;
+                break;
+            }
+        if (dup) continue;
+        buf[nb++] = v;
+        if (nb == 256) {
+            qsort(buf, nb, sizeof *buf, cmp_double);
+            wb__labelset_merge(s, buf, nb, 0);
+            nb = 0;
+        }
+    }
+    if (nb && !s->not_classes) {
+        qsort(buf, nb, sizeof *buf, cmp_double);
+        wb__labelset_merge(s, buf, nb, 0);
+    }
+}
+
+void wb__labelset_free(wb_labelset *s)
+{
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+/* --------------------------------------------------------------- options */
+
+void wb_read_opts_init(wb_read_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = WB_FMT_AUTO;
+    o->header = -1;
+    o->label = WB_LABEL_AUTO;
+    o->mmap = 1;
+    o->delimiter = ',';
+}
+
+void wb_write_opts_init(wb_write_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = WB_FMT_AUTO;
+    o->header = 1;
+    o->meta = 1;
+    o->nclasses = -1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    if (m > n) return 0;
+    for (size_t i = 0; i < m; i++) {
+        char c = s[n - m + i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != suffix[i]) return 0;
+    }
+    return 1;
+}
+
+int wb_format_from_path(const char *path)
+{
+    if (!path) return WB_FMT_AUTO;
+    if (ends_with(path, ".libsvm") || ends_with(path, ".svm") || ends_with(path, ".svmlight"))
+        return WB_FMT_LIBSVM;
+    if (ends_with(path, ".csv")) return WB_FMT_CSV;
+    if (ends_with(path, ".npy")) return WB_FMT_NPY;
+    return WB_FMT_AUTO;
+}
+
+static int format_of(const char *path, int given, int *fmt)
+{
+    *fmt = given != WB_FMT_AUTO ? given : wb_format_from_path(path);
+    if (*fmt < WB_FMT_LIBSVM || *fmt > WB_FMT_NPY)
+        return wb_seterr(WB_EINVAL,
+                         "%s: unknown file format (expected a name ending in .libsvm, .svm, .csv "
+                         "or .npy, or the option format=\"libsvm\"|\"csv\"|\"npy\")",
+                         path);
+    return 0;
+}
+
+char *wb__meta_path(const char *path)
+{
+    size_t n = strlen(path);
+    char *m = malloc(n + 6);
+    if (m) {
+        memcpy(m, path, n);
+        memcpy(m + n, ".meta", 6);
+    }
+    return m;
+}
+
+char *wb__npy_labels_path(const char *path)
+{
+    size_t n = strlen(path);
+    if (ends_with(path, ".npy")) n -= 4;
+    char *m = malloc(n + 12);
+    if (m) {
+        memcpy(m, path, n);
+        memcpy(m + n, ".labels.npy", 12);
+    }
+    return m;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+int wb_read(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **out)
+{
+    wb_read_opts def;
+    if (!o) {
+        wb_read_opts_init(&def);
+        o = &def;
+    }
+    if (!path || !*path) return wb_seterr(WB_EINVAL, "load: no file name given");
+    int fmt, rc = format_of(path, o->format, &fmt);
+    if (rc) return rc;
+    if (fmt == WB_FMT_NPY) return wb__read_npy(ex, path, o, out);
+    return wb__read_text(ex, path, fmt == WB_FMT_LIBSVM ? WB_TXT_LIBSVM : WB_TXT_CSV, o, out);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+struct wb_writer {
+    int fmt;
+    wb_write_opts o;
+    char *path, *tmp;        /* the file and its temporary */
+    char *lpath, *ltmp;      /* NPY: the labels file and its temporary */
+    int fd, lfd;
+    int64_t n, d, rows;
+    int has_labels;
+    int started;             /* header written */
+    int failed;
+    int64_t bytes, lbytes;
+    wb_labelset labels;
+};
+
+static int write_all(int fd, const void *data, size_t n, const char *name)
+{
+    const unsigned char *p = data;
+    while (n > 0) {
+        ssize_t r = write(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return wb_seterr(WB_EIO, "%s: write failed (%s)", name, strerror(errno));
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* a new temporary file beside path: "path.tmp-PID-N" */
+static int open_temp(const char *path, char **tmp, int *fd)
+{
+    static int counter;
+    size_t n = strlen(path) + 64;
+    char *t = malloc(n);
+    if (!t) return wb_seterr(WB_ENOMEM, "out of memory");
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int k = __atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST);
+        snprintf(t, n, "%s.tmp-%ld-%d", path, (long)getpid(), k);
+        int f = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (f >= 0) {
+            *tmp = t;
+            *fd = f;
+            return 0;
+        }
+        if (errno != EEXIST) {
+            int e = errno;
+            free(t);
+            return wb_seterr(WB_EIO, "%s: cannot write (%s)", path, strerror(e));
+        }
+    }
+    free(t);
+    return wb_seterr(WB_EIO, "%s: cannot create a temporary file beside it", path);
+}
+
+static void writer_free(wb_writer *w)
+{
+    if (w->fd >= 0) close(w->fd);
+    if (w->lfd >= 0) close(w->lfd);
+    if (w->tmp) unlink(w->tmp);
+    if (w->ltmp) unlink(w->ltmp);
+    free(w->tmp);
+    free(w->ltmp);
+    free(w->path);
+    free(w->lpath);
+    wb__labelset_free(&w->labels);
+    free(w);
+}
+
+void wb_writer_abort(wb_writer *w)
+{
+    if (w) writer_free(w);
+}
+
+int wb_writer_open(const char *path, const wb_write_opts *o, int64_t n, int64_t d, int has_labels,
+                   wb_writer **out)
+{
+    *out = NULL;
+    if (!path || !*path) return wb_seterr(WB_EINVAL, "save: no file name given");
+    if (n < 0 || d < 0) return wb_seterr(WB_EINVAL, "%s: bad shape %lld x %lld", path, (long long)n, (long long)d);
+    wb_writer *w = calloc(1, sizeof *w);
+    if (!w) return wb_seterr(WB_ENOMEM, "out of memory");
+    w->fd = w->lfd = -1;
+    if (o)
+        w->o = *o;
+    else
+        wb_write_opts_init(&w->o);
+    int rc = format_of(path, w->o.format, &w->fmt);
+    if (rc) {
+        free(w);
+        return rc;
+    }
+    w->n = n;
+    w->d = d;
+    w->has_labels = has_labels;
+    w->path = wb_strdup(path);
+    if (!w->path) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rc) rc = open_temp(path, &w->tmp, &w->fd);
+    if (!rc && w->fmt == WB_FMT_NPY) {
+        w->lpath = wb__npy_labels_path(path);
+        if (!w->lpath) rc = wb_seterr(WB_ENOMEM, "out of memory");
+        if (!rc && has_labels) rc = open_temp(w->lpath, &w->ltmp, &w->lfd);
+    }
+    if (rc) {
+        writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+/* the header: CSV column names, NPY headers */
+static int writer_start(wb_writer *w, const wb_dataset *first)
+{
+    if (w->started) return 0;
+    w->started = 1;
+    wb_buf b = {0};
+    int rc = 0;
+    if (w->fmt == WB_FMT_CSV && w->o.header) {
+        for (int64_t j = 0; !rc && j < w->d; j++) {
+            const char *nm = first && first->colnames ? first->colnames[j] : NULL;
+            if (j) rc = wb_buf_add(&b, ",", 1);
+            if (rc) break;
+            if (nm && *nm) {
+                int quote = strpbrk(nm, ",\"\n\r") != NULL;
+                if (quote) rc = wb_buf_add(&b, "\"", 1);
+                for (const char *c = nm; !rc && *c; c++)
+                    rc = *c == '"' ? wb_buf_add(&b, "\"\"", 2) : wb_buf_add(&b, c, 1);
+                if (!rc && quote) rc = wb_buf_add(&b, "\"", 1);
+            } else
+                rc = wb_buf_printf(&b, "x%lld", (long long)j + 1);
+        }
+        if (!rc && w->has_labels) rc = wb_buf_add(&b, w->d ? ",label" : "label", w->d ? 6 : 5);
+        if (!rc) rc = wb_buf_add(&b, "\n", 1);
+    } else if (w->fmt == WB_FMT_NPY) {
+        int vec = first && first->is_vector && w->d == 1;
+        rc = wb__npy_header(&b, w->n, w->d, vec ? 1 : 2);
+        if (!rc && w->has_labels) {
+            wb_buf lb = {0};
+            rc = wb__npy_header(&lb, w->n, 1, 1);
+            if (!rc) rc = write_all(w->lfd, lb.p, lb.len, w->lpath);
+            w->lbytes += (int64_t)lb.len;
+            wb_buf_free(&lb);
+        }
+    }
+    if (!rc && b.len) {
+        rc = write_all(w->fd, b.p, b.len, w->path);
+        w->bytes += (int64_t)b.len;
+    }
+    wb_buf_free(&b);
+    return rc;
+}
+
+/* an object's bytes or partition: a view when the executor is local, else a copy */
+typedef struct objview {
+    wb_obj obj;
+    void *copy;
+    wb_store *store;
+    wb_oid id;
+} objview;
+
+static int view_get(wb_exec *ex, wb_oid id, objview *v)
+{
+    memset(v, 0, sizeof *v);
+    wb_store *s = wb_exec_local_store(ex);
+    if (s) {
+        int rc = wb_store_wait(s, id);
+        if (!rc) rc = wb_store_acquire(s, id, &v->obj);
+        if (rc) return rc;
+        v->store = s;
+        v->id = id;
+        return 0;
+    }
+    size_t size = 0;
+    int rc = wb_exec_get(ex, id, &v->copy, &size);
+    if (rc) return rc;
+    wb_objstat st;
+    rc = wb_exec_stat(ex, id, &st);
+    if (!rc && st.type == WB_OBJ_PART) {
+        v->obj.type = WB_OBJ_PART;
+        rc = wb_part_decode(v->copy, size, &v->obj.part);
+    } else if (!rc) {
+        v->obj.type = WB_OBJ_BYTES;
+        v->obj.data = v->copy;
+        v->obj.size = size;
+    }
+    if (rc) {
+        free(v->copy);
+        v->copy = NULL;
+    }
+    return rc;
+}
+
+static void view_done(objview *v)
+{
+    if (v->store) wb_store_unref(v->store, v->id);
+    free(v->copy);
+    memset(v, 0, sizeof *v);
+}
+
+static int append_text(wb_writer *w, const wb_dataset *c)
+{
+    wb_exec *ex = c->ex;
+    int np = c->nparts;
+    wb_oid *outs = calloc((size_t)(np ? np : 1), sizeof *outs);
+    if (!outs) return wb_seterr(WB_ENOMEM, "out of memory");
+    wb_format_arg arg = {w->fmt == WB_FMT_LIBSVM ? WB_TXT_LIBSVM : WB_TXT_CSV, ',', w->has_labels,
+                         w->has_labels && w->o.nclasses < 0};
+    int window = 2 * wb_exec_parallelism(ex);
+    if (window < 2) window = 2;
+    int sub = 0, wr = 0, rc = 0;
+    while (wr < np && !rc) {
+        while (!rc && sub < np && sub - wr < window) {
+            wb_task t = {"io.format", &c->parts[sub].oid, 1, &arg, sizeof arg, WB_TASK_PLAIN, 0, -1};
+            rc = wb_exec_submit_tasks(ex, &t, 1, &outs[sub]);
+            if (!rc) sub++;
+        }
+        if (rc) break;
+        rc = wb_exec_wait(ex, &outs[wr], 1);
+        objview v;
+        if (!rc) rc = view_get(ex, outs[wr], &v);
+        if (!rc) {
+            const unsigned char *p = v.obj.data;
+            uint64_t textlen = 0;
+            uint32_t nd = 0;
+            if (v.obj.type != WB_OBJ_BYTES || v.obj.size < 16) rc = wb_seterr(WB_EINTERNAL, "io.format: bad output");
+            if (!rc) {
+                memcpy(&textlen, p, 8);
+                memcpy(&nd, p + 8, 4);
+                size_t need = 16 + textlen + (nd == UINT32_MAX ? 0 : (size_t)nd * 8);
+                if (need != v.obj.size) rc = wb_seterr(WB_EINTERNAL, "io.format: bad output");
+            }
+            if (!rc) rc = write_all(w->fd, p + 16, textlen, w->path);
+            if (!rc) {
+                w->bytes += (int64_t)textlen;
+                if (arg.stats) {
+                    if (nd == UINT32_MAX)
+                        wb__labelset_merge(&w->labels, NULL, 0, 1);
+                    else {
+                        double *vals = malloc((size_t)(nd ? nd : 1) * 8);
+                        if (!vals) rc = wb_seterr(WB_ENOMEM, "out of memory");
+                        else {
+                            memcpy(vals, p + 16 + textlen, (size_t)nd * 8);
+                            wb__labelset_merge(&w->labels, vals, nd, 0);
+                            free(vals);
+                        }
+                    }
+                }
+            }
+            view_done(&v);
+        }
+        wb_exec_release(ex, outs[wr]);
+        outs[wr] = 0;
+        wr++;
+    }
+    for (int i = wr; i < sub; i++) wb_exec_release(ex, outs[i]);
+    free(outs);
+    return rc;
+}
+
+static int append_npy(wb_writer *w, const wb_dataset *c)
+{
+    int rc = 0;
+    for (int i = 0; i < c->nparts && !rc; i++) {
+        objview v;
+        rc = view_get(c->ex, c->parts[i].oid, &v);
+        if (rc) break;
+        const wb_part *p = &v.obj.part;
+        if (v.obj.type != WB_OBJ_PART || p->cols != w->d || p->rows != c->parts[i].rows)
+            rc = wb_seterr(WB_EINTERNAL, "%s: partition %d has the wrong shape", w->path, i);
+        size_t nx = (size_t)p->rows * (size_t)p->cols * 8;
+        if (!rc) rc = write_all(w->fd, p->x, nx, w->path);
+        if (!rc) w->bytes += (int64_t)nx;
+        if (!rc && w->has_labels) {
+            if (!p->y) rc = wb_seterr(WB_EINTERNAL, "%s: partition %d has no labels", w->path, i);
+            if (!rc) rc = write_all(w->lfd, p->y, (size_t)p->rows * 8, w->lpath);
+            if (!rc) {
+                w->lbytes += p->rows * 8;
+                if (w->o.nclasses < 0) wb__labelset_add(&w->labels, p->y, p->rows);
+            }
+        }
+        view_done(&v);
+    }
+    return rc;
+}
+
+int wb_writer_append(wb_writer *w, const wb_dataset *c)
+{
+    if (!w) return wb_seterr(WB_EINVAL, "writer: closed");
+    if (w->failed) return wb_seterr(WB_ESTATE, "%s: an earlier write failed", w->path);
+    int rc = 0;
+    if (c->d != w->d)
+        rc = wb_seterr(WB_EINVAL, "%s: appending %lld columns to a file of %lld", w->path, (long long)c->d,
+                       (long long)w->d);
+    else if (w->has_labels && !c->has_labels)
+        rc = wb_seterr(WB_EINVAL, "%s: appending rows without labels to a file with labels", w->path);
+    else if (w->rows + c->n > w->n)
+        rc = wb_seterr(WB_EINVAL, "%s: %lld rows appended, more than the %lld announced", w->path,
+                       (long long)(w->rows + c->n), (long long)w->n);
+    if (!rc) rc = writer_start(w, c);
+    if (!rc) rc = w->fmt == WB_FMT_NPY ? append_npy(w, c) : append_text(w, c);
+    if (!rc) w->rows += c->n;
+    if (rc) w->failed = 1;
+    return rc;
+}
+
+static int close_fd(int *fd, const char *name)
+{
+    int f = *fd;
+    *fd = -1;
+    if (f >= 0 && close(f) != 0) return wb_seterr(WB_EIO, "%s: write failed (%s)", name, strerror(errno));
+    return 0;
+}
+
+int wb_writer_close(wb_writer *w)
+{
+    if (!w) return wb_seterr(WB_EINVAL, "writer: closed");
+    int rc = w->failed ? wb_seterr(WB_ESTATE, "%s: an earlier write failed", w->path) : 0;
+    if (!rc && w->rows != w->n)
+        rc = wb_seterr(WB_EINVAL, "%s: %lld of the %lld announced rows were written", w->path,
+                       (long long)w->rows, (long long)w->n);
+    if (!rc) rc = writer_start(w, NULL);
+    if (!rc) rc = close_fd(&w->fd, w->path);
+    if (!rc) rc = close_fd(&w->lfd, w->lpath ? w->lpath : w->path);
+    char *meta = rc ? NULL : wb__meta_path(w->path);
+    if (!rc && !meta) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (rc) {
+        free(meta);
+        writer_free(w);
+        return rc;
+    }
+    /* the old sidecar goes first: a .meta never describes other data */
+    if (unlink(meta) != 0 && errno != ENOENT)
+        rc = wb_seterr(WB_EIO, "%s: cannot replace (%s)", meta, strerror(errno));
+    if (!rc && w->fmt == WB_FMT_NPY) {
+        if (w->has_labels) {
+            if (rename(w->ltmp, w->lpath) != 0)
+                rc = wb_seterr(WB_EIO, "%s: cannot write (%s)", w->lpath, strerror(errno));
+            else {
+                free(w->ltmp);
+                w->ltmp = NULL;
+            }
+        } else if (unlink(w->lpath) != 0 && errno != ENOENT) /* stale labels of older data */
+            rc = wb_seterr(WB_EIO, "%s: cannot remove (%s)", w->lpath, strerror(errno));
+    }
+    if (!rc) {
+        if (rename(w->tmp, w->path) != 0) {
+            rc = wb_seterr(WB_EIO, "%s: cannot write (%s)", w->path, strerror(errno));
+            if (w->has_labels && w->lpath) unlink(w->lpath);
+        } else {
+            free(w->tmp);
+            w->tmp = NULL;
+        }
+    }
+    if (!rc && w->o.meta) {
+        wb_meta m = {w->n, w->d, 0, w->bytes + w->lbytes};
+        if (w->o.nclasses >= 0) m.num_classes = w->o.nclasses;
+        else if (w->has_labels && !w->labels.not_classes) m.num_classes = (int64_t)w->labels.n;
+        rc = wb_meta_write(w->path, &m);
+    }
+    free(meta);
+    writer_free(w);
+    return rc;
+}
+
+int wb_write(const wb_dataset *d, const char *path, const wb_write_opts *o)
+{
+    if (!d) return wb_seterr(WB_EINVAL, "save: no dataset");
+    wb_writer *w;
+    int rc = wb_writer_open(path, o, d->n, d->d, d->has_labels, &w);
+    if (rc) return rc;
+    rc = wb_writer_append(w, d);
+    if (rc) {
+        wb_writer_abort(w);
+        return rc;
+    }
+    return wb_writer_close(w);
+}
+
+void wb__register_io_kernels(void)
+{
+    wb__register_text_kernels();
+    wb__register_npy_kernels();
+}

@@ -1,0 +1,81 @@
+/* io_libsvm.c — LIBSVM rows: `label index:value index:value ... [# comment]`,
+ * indices 1-based (0-based with zero_based) and strictly increasing, missing
+ * features are 0. The format of the original studies (and of scikit-learn's
+ * dump_svmlight_file). A `qid:N` token is accepted and ignored. */
+#include <stdio.h>
+#include <string.h>
+
+#include "io_internal.h"
+
+static inline int is_ws(char c) { return c == ' ' || c == '\t'; }
+
+/* the token at p for a message: up to the next blank, at most 40 bytes */
+static int toklen(const char *p, const char *e)
+{
+    const char *q = p;
+    while (q < e && !is_ws(*q) && q - p < 40) q++;
+    return (int)(q - p);
+}
+
+int64_t wb__libsvm_maxidx(const char *s, size_t len)
+{
+    const char *hash = memchr(s, '#', len);
+    const char *e = hash ? hash : s + len;
+    const char *c = e;
+    while (c > s && c[-1] != ':') c--;
+    if (c == s) return -1; /* no feature */
+    const char *dig_end = c - 1, *b = dig_end;
+    while (b > s && (unsigned char)(b[-1] - '0') < 10) b--;
+    if (b == dig_end || dig_end - b > 18) return -1; /* not an index (the parser will say so) */
+    int64_t v = 0;
+    for (const char *q = b; q < dig_end; q++) v = v * 10 + (*q - '0');
+    return v;
+}
+
+int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_parse_arg *a,
+                   const char *name, int64_t lineno)
+{
+    const char *p = s, *e = s + len, *st;
+    while (p < e && is_ws(*p)) p++;
+    if (wb__parse_double(p, e, y, &st) != 0 || (st < e && !is_ws(*st) && *st != '#'))
+        return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: bad label \"%.*s\" (expected a number)", name,
+                         (long long)lineno, (long long)(p - s + 1), toklen(p, e), p);
+    p = st;
+    int64_t prev = a->zero_based ? -1 : 0;
+    for (;;) {
+        while (p < e && is_ws(*p)) p++;
+        if (p >= e || *p == '#') break;
+        if (e - p >= 4 && memcmp(p, "qid:", 4) == 0) {
+            while (p < e && !is_ws(*p)) p++;
+            continue;
+        }
+        uint64_t idx;
+        if (wb__parse_uint(p, e, &idx, &st) != 0 || st >= e || *st != ':')
+            return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: bad feature \"%.*s\" (expected index:value)", name,
+                             (long long)lineno, (long long)(p - s + 1), toklen(p, e), p);
+        int64_t i = (int64_t)idx;
+        if (i == 0 && !a->zero_based)
+            return wb_seterr(WB_EFORMAT,
+                             "%s:%lld:%lld: index 0 (expected indices from 1; zero_based=true reads "
+                             "0-based files)",
+                             name, (long long)lineno, (long long)(p - s + 1));
+        if (i <= prev)
+            return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: index %lld after %lld (expected increasing indices)",
+                             name, (long long)lineno, (long long)(p - s + 1), (long long)i, (long long)prev);
+        int64_t col = a->zero_based ? i : i - 1;
+        if (col >= a->d) {
+            char why[96] = "";
+            if (a->dsource == 1) snprintf(why, sizeof why, ", as given by features=%lld", (long long)a->d);
+            if (a->dsource == 2) snprintf(why, sizeof why, ", as the .meta file says");
+            return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: index %lld out of range (expected at most %lld features%s)",
+                             name, (long long)lineno, (long long)(p - s + 1), (long long)i, (long long)a->d, why);
+        }
+        const char *v = st + 1;
+        if (wb__parse_double(v, e, &x[col], &st) != 0 || (st < e && !is_ws(*st) && *st != '#'))
+            return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: bad value \"%.*s\" (expected a number)", name,
+                             (long long)lineno, (long long)(v - s + 1), toklen(v, e), v);
+        prev = i;
+        p = st;
+    }
+    return 0;
+}

@@ -1,0 +1,503 @@
+/* io_text.c — reading and writing the text formats (LIBSVM, CSV) as kernels.
+ *
+ * Reading is two passes over byte ranges of the file, both kernels:
+ *   io.scan  counts the records (non-blank lines; LIBSVM comments excluded)
+ *            and lines of each subchunk (WB_IO_STEP bytes or more), and for
+ *            LIBSVM the largest feature index;
+ *   io.parse parses the rows of one partition: from the first line of the
+ *            subchunk holding its first row, skipping the records before it.
+ * Partitions therefore start at row multiples of wb_partition_rows(d) (block
+ * aligned) without the driver ever reading the file's body, and each kernel
+ * holds only a bounded buffer (WB_IO_BUF, grown for longer lines).
+ * Writing: io.format turns one partition into text. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io_internal.h"
+
+/* ---------------------------------------------------------------- kernels */
+
+static int open_checked(const char *path, const char *name, int64_t fsize, int *fd)
+{
+    int64_t size;
+    int rc = wb__io_open(path, name, fd, &size);
+    if (rc) return rc;
+    if (size != fsize) {
+        close(*fd);
+        return wb_seterr(WB_EIO, "%s: the file changed while reading (%lld bytes, expected %lld)", name,
+                         (long long)size, (long long)fsize);
+    }
+    return 0;
+}
+
+/* io.scan: arg wb_scan_arg + path + name -> {maxidx, count, {records, lines}...} */
+static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    WB_UNUSED(in);
+    WB_UNUSED(nin);
+    wb_scan_arg a;
+    const char *s[2];
+    int rc = wb__arg_strings(arg, arglen, sizeof a, 2, s);
+    if (rc) return rc;
+    memcpy(&a, arg, sizeof a);
+    if (a.step <= 0 || a.lo < a.data_start || a.hi < a.lo || a.hi > a.fsize)
+        return wb_seterr(WB_EINVAL, "io.scan: bad range");
+    int64_t nsub = (a.hi - a.lo + a.step - 1) / a.step;
+    int64_t *o = wb__out_bytes(ctx, (size_t)(2 + 2 * nsub) * 8);
+    if (!o) return WB_ENOMEM;
+    o[0] = -1;
+    o[1] = nsub;
+    int64_t *cnt = o + 2;
+    int fd;
+    if ((rc = open_checked(s[0], s[1], a.fsize, &fd)) != 0) return rc;
+    wb_lines r;
+    int discard = a.lo > a.data_start;
+    rc = wb__lines_init(&r, fd, s[1], discard ? a.lo - 1 : a.lo, a.fsize);
+    const char *line;
+    size_t len;
+    int64_t off, seen = 0, maxidx = -1;
+    while (!rc) {
+        int got = wb__lines_next(&r, &line, &len, &off);
+        if (got < 0) rc = got;
+        if (got <= 0) break;
+        if (discard) {
+            discard = 0;
+            continue;
+        }
+        if (off >= a.hi) break;
+        int64_t j = (off - a.lo) / a.step;
+        cnt[2 * j + 1]++;
+        if (wb__is_record(a.fmt, line, len)) {
+            cnt[2 * j]++;
+            if (a.want_max) {
+                int64_t m = wb__libsvm_maxidx(line, len);
+                if (m > maxidx) maxidx = m;
+            }
+        }
+        if ((++seen & 0xffff) == 0 && wb__cancelled(ctx)) rc = wb_seterr(WB_ECANCELED, "interrupted");
+    }
+    o[0] = maxidx;
+    wb__lines_free(&r);
+    close(fd);
+    return rc;
+}
+
+/* io.parse: arg wb_parse_arg + path + name -> a partition */
+static int k_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    WB_UNUSED(in);
+    WB_UNUSED(nin);
+    wb_parse_arg a;
+    const char *s[2];
+    int rc = wb__arg_strings(arg, arglen, sizeof a, 2, s);
+    if (rc) return rc;
+    memcpy(&a, arg, sizeof a);
+    if (a.rows <= 0 || a.d < 0 || a.start < a.data_start || a.skip < 0)
+        return wb_seterr(WB_EINVAL, "io.parse: bad arguments");
+    double *x, *y;
+    rc = wb__out_part(ctx, a.rows, a.d, a.row0, a.has_y, &x, &y);
+    if (rc) return rc;
+    if (a.fmt == WB_TXT_LIBSVM) memset(x, 0, (size_t)a.rows * (size_t)a.d * 8);
+    int fd;
+    if ((rc = open_checked(s[0], s[1], a.fsize, &fd)) != 0) return rc;
+    wb_lines r;
+    int discard = a.start > a.data_start;
+    rc = wb__lines_init(&r, fd, s[1], discard ? a.start - 1 : a.start, a.fsize);
+    int64_t lineno = a.line0 - 1, skip = a.skip, row = 0;
+    double ydummy;
+    const char *line;
+    size_t len;
+    int64_t off;
+    while (!rc && row < a.rows) {
+        int got = wb__lines_next(&r, &line, &len, &off);
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        if (got == 0) {
+            rc = wb_seterr(WB_EIO, "%s: the file changed while reading (it ended before row %lld)", s[1],
+                           (long long)(a.row0 + row + 1));
+            break;
+        }
+        if (discard) {
+            discard = 0;
+            continue;
+        }
+        lineno++;
+        if (!wb__is_record(a.fmt, line, len)) continue;
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        double *xr = x + (size_t)row * (size_t)a.d, *yr = y ? y + row : &ydummy;
+        rc = a.fmt == WB_TXT_LIBSVM ? wb__libsvm_row(line, len, xr, yr, &a, s[1], lineno)
+                                    : wb__csv_row(line, len, xr, yr, &a, s[1], lineno);
+        row++;
+        if ((row & 0xfff) == 0 && wb__cancelled(ctx)) rc = wb_seterr(WB_ECANCELED, "interrupted");
+    }
+    wb__lines_free(&r);
+    close(fd);
+    return rc;
+}
+
+/* text of one row */
+static char *fmt_libsvm_row(char *p, const double *x, int64_t d, double y)
+{
+    p = wb__fmt_double(p, y);
+    for (int64_t j = 0; j < d; j++) {
+        if (x[j] == 0 && !__builtin_signbit(x[j])) continue;
+        *p++ = ' ';
+        p = wb__fmt_int(p, j + 1);
+        *p++ = ':';
+        p = wb__fmt_double(p, x[j]);
+    }
+    *p++ = '\n';
+    return p;
+}
+
+static char *fmt_csv_row(char *p, const double *x, int64_t d, const double *y, char delim)
+{
+    for (int64_t j = 0; j < d; j++) {
+        if (j) *p++ = delim;
+        p = wb__fmt_double(p, x[j]);
+    }
+    if (y) {
+        if (d) *p++ = delim;
+        p = wb__fmt_double(p, *y);
+    }
+    *p++ = '\n';
+    return p;
+}
+
+/* io.format: a partition -> {u64 textlen, u32 ndistinct, u32 0} text distinct[] */
+static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    wb_format_arg a;
+    if (nin < 1 || in[0].type != WB_OBJ_PART || arglen != sizeof a)
+        return wb_seterr(WB_EINVAL, "io.format: bad arguments");
+    memcpy(&a, arg, sizeof a);
+    const wb_part *p = &in[0].part;
+    int64_t d = p->cols;
+    size_t per_row = a.fmt == WB_TXT_LIBSVM ? WB_FMT_DOUBLE_MAX + 2 + (size_t)d * (WB_FMT_DOUBLE_MAX + 22)
+                                            : (size_t)(d + 1) * (WB_FMT_DOUBLE_MAX + 1) + 2;
+    size_t cap = per_row * (size_t)p->rows + 1;
+    char *text = malloc(cap);
+    if (!text) return wb_seterr(WB_ENOMEM, "io.format: out of memory (%zu bytes)", cap);
+    char *q = text;
+    const double *y = a.labels ? p->y : NULL;
+    for (int64_t i = 0; i < p->rows; i++) {
+        const double *xr = p->x + (size_t)i * (size_t)d;
+        if (a.fmt == WB_TXT_LIBSVM)
+            q = fmt_libsvm_row(q, xr, d, y ? y[i] : 0.0);
+        else
+            q = fmt_csv_row(q, xr, d, y ? y + i : NULL, (char)a.delim);
+        if ((i & 0xfff) == 0xfff && wb__cancelled(ctx)) {
+            free(text);
+            return wb_seterr(WB_ECANCELED, "interrupted");
+        }
+    }
+    size_t textlen = (size_t)(q - text);
+    wb_labelset ls = {0};
+    if (a.stats && y) wb__labelset_add(&ls, y, p->rows);
+    uint32_t nd = (a.stats && y && !ls.not_classes) ? (uint32_t)ls.n : UINT32_MAX;
+    size_t size = 16 + textlen + (nd == UINT32_MAX ? 0 : (size_t)nd * 8);
+    unsigned char *o = wb__out_bytes(ctx, size);
+    if (!o) {
+        free(text);
+        wb__labelset_free(&ls);
+        return WB_ENOMEM;
+    }
+    uint64_t tl = textlen;
+    memcpy(o, &tl, 8);
+    memcpy(o + 8, &nd, 4);
+    memcpy(o + 16, text, textlen);
+    if (nd != UINT32_MAX && nd) memcpy(o + 16 + textlen, ls.v, (size_t)nd * 8);
+    free(text);
+    wb__labelset_free(&ls);
+    return 0;
+}
+
+void wb__register_text_kernels(void)
+{
+    wb_register_kernel("io.scan", k_scan);
+    wb_register_kernel("io.parse", k_parse);
+    wb_register_kernel("io.format", k_format);
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static const char *what_libsvm = "lines of \"label index:value ...\"";
+
+typedef struct csv_layout {
+    int64_t ncols, label_col, header_lines;
+    char **names; /* header fields, or NULL */
+} csv_layout;
+
+static int eq_nocase(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+        if (x != y) return 0;
+    }
+    return *a == *b;
+}
+
+/* CSV: read the first record line; decide header and label column */
+static int csv_layout_read(int fd, const char *name, int64_t fsize, const wb_read_opts *o,
+                           int64_t *data_start, csv_layout *L)
+{
+    memset(L, 0, sizeof *L);
+    L->label_col = -1;
+    char delim = o->delimiter ? o->delimiter : ',';
+    wb_lines r;
+    int rc = wb__lines_init(&r, fd, name, 0, fsize);
+    if (rc) return rc;
+    const char *line = NULL;
+    size_t len = 0;
+    int64_t off = 0, lineno = 0;
+    int got, bom = 0;
+    while ((got = wb__lines_next(&r, &line, &len, &off)) == 1) {
+        lineno++;
+        if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 BOM */
+            line += 3;
+            len -= 3;
+            bom = 1;
+        }
+        if (wb__is_record(WB_TXT_CSV, line, len)) break;
+    }
+    if (got < 0) {
+        wb__lines_free(&r);
+        return got;
+    }
+    if (got == 0) {
+        wb__lines_free(&r);
+        return wb_seterr(WB_EFORMAT, "%s: %s (expected rows of comma-separated numbers)", name,
+                         fsize ? "no data, only blank lines" : "empty file");
+    }
+    char **f;
+    int64_t nf;
+    rc = wb__csv_fields(line, len, delim, &f, &nf);
+    int64_t next = r.base + (int64_t)r.beg; /* the byte after the first record line */
+    wb__lines_free(&r);
+    if (rc) return rc;
+    int header = o->header;
+    if (header < 0) {
+        header = 0;
+        for (int64_t j = 0; j < nf; j++)
+            if (!wb__csv_is_number(f[j])) header = 1;
+    }
+    L->ncols = nf;
+    if (header) {
+        L->names = f;
+        L->header_lines = lineno;
+        *data_start = next;
+    } else {
+        wb__csv_fields_free(f, nf);
+        *data_start = bom ? 3 : 0;
+    }
+    switch (o->label) {
+    case WB_LABEL_FIRST: L->label_col = 0; break;
+    case WB_LABEL_LAST: L->label_col = nf - 1; break;
+    case WB_LABEL_NAME:
+        if (!header) {
+            rc = wb_seterr(WB_EINVAL, "%s: label = \"%s\" names a column, but the file has no header line",
+                           name, o->label_name ? o->label_name : "");
+            break;
+        }
+        for (int64_t j = 0; j < nf && L->label_col < 0; j++)
+            if (o->label_name && strcmp(f[j], o->label_name) == 0) L->label_col = j;
+        for (int64_t j = 0; j < nf && L->label_col < 0; j++)
+            if (o->label_name && eq_nocase(f[j], o->label_name)) L->label_col = j;
+        if (L->label_col < 0) {
+            wb_buf b = {0};
+            for (int64_t j = 0; j < nf && j < 20; j++) wb_buf_printf(&b, "%s\"%s\"", j ? ", " : "", f[j]);
+            if (nf > 20) wb_buf_printf(&b, ", ...");
+            rc = wb_seterr(WB_EINVAL, "%s: no column named \"%s\" for the labels (columns: %s)", name,
+                           o->label_name ? o->label_name : "", b.p ? (char *)b.p : "");
+            wb_buf_free(&b);
+        }
+        break;
+    case WB_LABEL_AUTO:
+        for (int64_t j = 0; header && j < nf && L->label_col < 0; j++)
+            if (eq_nocase(f[j], "label") || eq_nocase(f[j], "y") || eq_nocase(f[j], "target") ||
+                eq_nocase(f[j], "class"))
+                L->label_col = j;
+        break;
+    default: break;
+    }
+    if (rc) {
+        if (L->names) wb__csv_fields_free(L->names, nf);
+        L->names = NULL;
+    }
+    return rc;
+}
+
+int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o, wb_dataset **out)
+{
+    int fd;
+    int64_t fsize;
+    int rc = wb__io_open(path, path, &fd, &fsize);
+    if (rc) return rc;
+    if (fsize == 0) {
+        close(fd);
+        return wb_seterr(WB_EFORMAT, "%s: empty file (expected %s)", path,
+                         fmt == WB_TXT_LIBSVM ? what_libsvm : "rows of comma-separated numbers");
+    }
+    int64_t data_start = 0;
+    csv_layout L = {0, -1, 0, NULL};
+    if (fmt == WB_TXT_CSV) rc = csv_layout_read(fd, path, fsize, o, &data_start, &L);
+    close(fd);
+    if (rc) return rc;
+    char *abs = realpath(path, NULL);
+    if (!abs) {
+        if (L.names) wb__csv_fields_free(L.names, L.ncols);
+        return wb_seterr(WB_EIO, "%s: cannot open (%s)", path, strerror(errno));
+    }
+    size_t la = strlen(abs) + 1, ln = strlen(path) + 1;
+
+    /* the shape: LIBSVM's from features=, the .meta file, or the largest index */
+    int64_t d = 0;
+    int dsource = 0;
+    if (fmt == WB_TXT_LIBSVM) {
+        if (o->features > 0) {
+            d = o->features;
+            dsource = 1;
+        } else {
+            wb_meta m;
+            int mrc = wb_meta_read(path, &m);
+            if (mrc == 0 && m.num_features >= 0) {
+                d = m.num_features;
+                dsource = 2;
+            } else if (mrc && mrc != WB_ENOTFOUND)
+                rc = mrc;
+        }
+    } else
+        d = L.ncols - (L.label_col >= 0);
+
+    /* pass 1: records and lines per subchunk */
+    int64_t body = fsize - data_start;
+    int64_t step = WB_IO_STEP;
+    if (body / step > 65536) step = (body / 65536 + 4095) / 4096 * 4096;
+    int64_t nsub = (body + step - 1) / step;
+    int par = wb_exec_parallelism(ex);
+    int64_t ntask = nsub < 4 * (int64_t)par ? nsub : 4 * (int64_t)par;
+    int64_t *rec = calloc((size_t)nsub + 1, 8), *lines = calloc((size_t)nsub + 1, 8);
+    wb_oid *outs = calloc((size_t)(ntask ? ntask : 1), sizeof *outs);
+    unsigned char *args = malloc((size_t)(ntask ? ntask : 1) * (sizeof(wb_scan_arg) + la + ln));
+    wb_task *tasks = calloc((size_t)(ntask ? ntask : 1), sizeof *tasks);
+    int64_t maxidx = -1;
+    if (!rec || !lines || !outs || !args || !tasks) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    for (int64_t t = 0; !rc && t < ntask; t++) {
+        int64_t j0 = nsub * t / ntask, j1 = nsub * (t + 1) / ntask;
+        wb_scan_arg a = {fmt, o->delimiter ? o->delimiter : ',', fmt == WB_TXT_LIBSVM && !dsource, 0,
+                         data_start, data_start + j0 * step,
+                         data_start + j1 * step < fsize ? data_start + j1 * step : fsize, step, fsize};
+        unsigned char *p = args + (size_t)t * (sizeof a + la + ln);
+        memcpy(p, &a, sizeof a);
+        memcpy(p + sizeof a, abs, la);
+        memcpy(p + sizeof a + la, path, ln);
+        tasks[t] = (wb_task){"io.scan", NULL, 0, p, sizeof a + la + ln, WB_TASK_PLAIN, 0, -1};
+    }
+    if (!rc && ntask) rc = wb_exec_submit_tasks(ex, tasks, (int)ntask, outs);
+    if (!rc && ntask) {
+        rc = wb_exec_wait(ex, outs, (int)ntask);
+        for (int64_t t = 0; t < ntask; t++) {
+            int64_t j0 = nsub * t / ntask, j1 = nsub * (t + 1) / ntask;
+            void *data = NULL;
+            size_t size = 0;
+            if (!rc) rc = wb_exec_get(ex, outs[t], &data, &size);
+            if (!rc) {
+                const int64_t *v = data;
+                if (size < 16 || v[1] != j1 - j0 || size != (size_t)(2 + 2 * v[1]) * 8)
+                    rc = wb_seterr(WB_EINTERNAL, "io.scan: bad result");
+                for (int64_t j = j0; !rc && j < j1; j++) {
+                    rec[j] = v[2 + 2 * (j - j0)];
+                    lines[j] = v[3 + 2 * (j - j0)];
+                }
+                if (!rc && v[0] > maxidx) maxidx = v[0];
+            }
+            free(data);
+            wb_exec_release(ex, outs[t]);
+        }
+    }
+    free(tasks);
+    free(args);
+    free(outs);
+    int64_t n = 0;
+    for (int64_t j = 0; !rc && j < nsub; j++) n += rec[j];
+    if (!rc && n == 0) {
+        if (fmt == WB_TXT_LIBSVM)
+            rc = wb_seterr(WB_EFORMAT, "%s: no data, only blank or comment lines (expected %s)", path,
+                           what_libsvm);
+        else
+            rc = wb_seterr(WB_EFORMAT, "%s: no data rows after the header line", path);
+    }
+    if (!rc && fmt == WB_TXT_LIBSVM && !dsource) d = maxidx < 0 ? 0 : (o->zero_based ? maxidx + 1 : maxidx);
+
+    /* pass 2: one parse task per partition */
+    int64_t P = wb_partition_rows(d);
+    int64_t np = rc ? 0 : (n + P - 1) / P;
+    if (np > INT_MAX / 2) rc = wb_seterr(WB_ELIMIT, "%s: too many rows", path);
+    wb_parse_arg *pa = calloc((size_t)(np ? np : 1), sizeof(wb_parse_arg) + la + ln);
+    tasks = calloc((size_t)(np ? np : 1), sizeof *tasks);
+    outs = calloc((size_t)(np ? np : 1), sizeof *outs);
+    wb_dspart *parts = calloc((size_t)(np ? np : 1), sizeof *parts);
+    if (!rc && (!pa || !tasks || !outs || !parts)) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    int has_y = fmt == WB_TXT_LIBSVM || L.label_col >= 0;
+    size_t asz = sizeof(wb_parse_arg) + la + ln;
+    int64_t j = 0, cum = 0, cumlines = 0; /* records and lines before subchunk j */
+    for (int64_t k = 0; !rc && k < np; k++) {
+        int64_t r0 = k * P, rows = n - r0 < P ? n - r0 : P;
+        while (cum + rec[j] <= r0) {
+            cum += rec[j];
+            cumlines += lines[j];
+            j++;
+        }
+        wb_parse_arg a = {fmt, o->delimiter ? o->delimiter : ',', o->zero_based != 0, has_y, dsource,
+                          L.names != NULL,
+                          data_start + j * step, data_start, r0 - cum, rows, r0,
+                          L.header_lines + cumlines + 1, d, L.ncols, L.label_col, fsize};
+        unsigned char *p = (unsigned char *)pa + (size_t)k * asz;
+        memcpy(p, &a, sizeof a);
+        memcpy(p + sizeof a, abs, la);
+        memcpy(p + sizeof a + la, path, ln);
+        tasks[k] = (wb_task){"io.parse", NULL, 0, p, asz, WB_TASK_PLAIN, 0, rows};
+        parts[k] = (wb_dspart){0, rows, r0};
+    }
+    if (!rc && np) rc = wb_exec_submit_tasks(ex, tasks, (int)np, outs);
+    if (!rc) {
+        rc = wb_exec_wait(ex, outs, (int)np);
+        for (int64_t k = 0; k < np; k++) parts[k].oid = outs[k];
+        if (rc)
+            for (int64_t k = 0; k < np; k++) wb_exec_release(ex, outs[k]);
+        else
+            rc = wb_ds_new(ex, d, has_y, (int)np, parts, out);
+    }
+    if (!rc && L.names) {
+        const char **names = calloc((size_t)(d ? d : 1), sizeof *names);
+        if (!names) {
+            wb_ds_unref(*out);
+            rc = wb_seterr(WB_ENOMEM, "out of memory");
+        } else {
+            for (int64_t c = 0, k = 0; c < L.ncols; c++)
+                if (c != L.label_col) names[k++] = L.names[c];
+            wb_ds_set_colnames(*out, names);
+            free(names);
+        }
+    }
+    if (L.names) wb__csv_fields_free(L.names, L.ncols);
+    free(pa);
+    free(tasks);
+    free(outs);
+    free(parts);
+    free(rec);
+    free(lines);
+    free(abs);
+    return rc;
+}

@@ -1,0 +1,523 @@
+/* numfmt.c — decimal text <-> double, exact and fast (see numfmt.h).
+ *
+ * Reading: digits are gathered into a 64-bit significand w and a decimal
+ * exponent q (value = w * 10^q). With at most 19 significant digits the
+ * value is exact, and
+ *   - Clinger's fast path gives it with one correctly rounded IEEE operation
+ *     when w <= 2^53 and |q| <= 22 (both operands exact);
+ *   - otherwise Eisel-Lemire multiplies w by the 128-bit mantissa of 10^q and
+ *     rounds; in the rare case the truncated product cannot decide the
+ *     rounding it defers to strtod.
+ * More than 19 significant digits also go to strtod (C locale).
+ *
+ * Writing: Schubfach (R. Giulietti, "The Schubfach way to render doubles"):
+ * the shortest decimal in the rounding interval of v, found with three
+ * round-to-odd products against the same table. */
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numfmt.h"
+#include "numfmt_table.h"
+
+/* ------------------------------------------------------------ 128-bit math */
+
+#if defined(__SIZEOF_INT128__)
+typedef unsigned __int128 u128;
+static inline void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    u128 r = (u128)a * b;
+    *hi = (uint64_t)(r >> 64);
+    *lo = (uint64_t)r;
+}
+#else
+static inline void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
+    *lo = (mid << 32) | (uint32_t)p00;
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+#endif
+
+static inline int clz64(uint64_t x) { return __builtin_clzll(x); }
+
+static inline uint64_t d2u(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+
+static inline double u2d(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+/* --------------------------------------------------------------- reading */
+
+static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* the value of eight digits, each byte already 0..9 (first digit in the
+ * lowest byte) */
+static inline uint32_t value_8digits(uint64_t v)
+{
+    const uint64_t mask = 0x000000FF000000FFULL;
+    const uint64_t mul1 = 0x000F424000000064ULL; /* 100 + (1000000 << 32) */
+    const uint64_t mul2 = 0x0000271000000001ULL; /* 1 + (10000 << 32) */
+    v = (v * 10) + (v >> 8);
+    v = (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
+    return (uint32_t)v;
+}
+
+static inline int little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char c;
+    memcpy(&c, &one, 1);
+    return c == 1;
+}
+
+static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+
+/* digits at *ps (into *w, overflowing silently); returns how many. Eight
+ * bytes at a time: the first non-digit byte of a word is found with one
+ * mask, and the digits before it are converted together. */
+static inline int64_t eat_digits(const char **ps, const char *end, uint64_t *w)
+{
+    const char *s = *ps, *s0 = s;
+    uint64_t v = *w;
+    if (little_endian()) {
+        while (end - s >= 8) {
+            uint64_t x;
+            memcpy(&x, s, 8);
+            uint64_t m = ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+            x -= 0x3030303030303030ULL;
+            if (m == 0) {
+                v = v * 100000000ULL + value_8digits(x);
+                s += 8;
+                continue;
+            }
+            int k = __builtin_ctzll(m) >> 3; /* digits before the first non-digit */
+            if (k) {
+                x &= (1ULL << (8 * k)) - 1;
+                x <<= 8 * (8 - k);
+                v = v * pow10_u64[k] + value_8digits(x);
+                s += k;
+            }
+            *w = v;
+            *ps = s;
+            return s - s0;
+        }
+    }
+    while (s < end && (unsigned char)(*s - '0') < 10) {
+        v = v * 10 + (uint64_t)(*s - '0');
+        s++;
+    }
+    *w = v;
+    *ps = s;
+    return s - s0;
+}
+
+/* Eisel-Lemire: w * 10^q (w != 0, q in the table's range) as IEEE bits
+ * without sign; 0 when the product is too close to a rounding boundary */
+static int eisel_lemire(int64_t q, uint64_t w, uint64_t *bits)
+{
+    int lz = clz64(w);
+    w <<= lz;
+    const uint64_t *t = wb_pow10_128[q - WB_POW10_QMIN];
+    uint64_t hi, lo;
+    mul64(w, t[0], &hi, &lo);
+    /* 52 explicit bits + hidden + rounding + a possible shift: 55 bits needed */
+    if ((hi & 0x1FF) == 0x1FF) {
+        uint64_t hi2, lo2;
+        mul64(w, t[1], &hi2, &lo2);
+        lo += hi2;
+        if (hi2 > lo) hi++;
+        /* still ambiguous: the truncated table might hide a carry */
+        if (lo == UINT64_MAX && !(q >= -27 && q <= 55)) return 0;
+    }
+    int upperbit = (int)(hi >> 63);
+    int shift = upperbit + 64 - 52 - 3;
+    uint64_t mant = hi >> shift;
+    int32_t power2 = (int32_t)(((152170 + 65536) * q) >> 16) + 63 + upperbit - lz + 1023;
+    if (power2 <= 0) { /* subnormal */
+        if (-power2 + 1 >= 64) {
+            *bits = 0;
+            return 1;
+        }
+        mant >>= -power2 + 1;
+        mant += mant & 1;
+        mant >>= 1;
+        power2 = mant < (1ULL << 52) ? 0 : 1;
+        *bits = mant | ((uint64_t)power2 << 52);
+        return 1;
+    }
+    /* exactly between two doubles: round to even instead of up */
+    if (lo <= 1 && q >= -4 && q <= 23 && (mant & 3) == 1 && (mant << shift) == hi) mant &= ~1ULL;
+    mant += mant & 1;
+    mant >>= 1;
+    if (mant >= (2ULL << 52)) {
+        mant = 1ULL << 52;
+        power2++;
+    }
+    mant &= ~(1ULL << 52);
+    if (power2 >= 0x7FF) {
+        *bits = 0x7FF0000000000000ULL;
+        return 1;
+    }
+    *bits = mant | ((uint64_t)power2 << 52);
+    return 1;
+}
+
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale;
+static void make_c_locale(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+
+/* strtod on [p, s) in the C locale (the text is known to be a decimal number) */
+static double slow_parse(const char *p, const char *s)
+{
+    char small[128];
+    size_t n = (size_t)(s - p);
+    char *b = n < sizeof small ? small : malloc(n + 1);
+    if (!b) return strtod(p, NULL); /* out of memory: best effort */
+    memcpy(b, p, n);
+    b[n] = 0;
+    pthread_once(&c_locale_once, make_c_locale);
+    double v = c_locale ? strtod_l(b, NULL, c_locale) : strtod(b, NULL);
+    if (b != small) free(b);
+    return v;
+}
+
+static int match_word(const char *s, const char *end, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(end - s) < n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] | 0x20) != w[i]) return 0;
+    return 1;
+}
+
+int wb__parse_double(const char *p, const char *end, double *out, const char **stop)
+{
+    const char *s = p;
+    int neg = 0;
+    if (s < end && (*s == '-' || *s == '+')) {
+        neg = *s == '-';
+        s++;
+    }
+    const char *digits0 = s;
+    uint64_t w = 0;
+    int64_t nint = eat_digits(&s, end, &w), nfrac = 0;
+    if (s < end && *s == '.') {
+        s++;
+        nfrac = eat_digits(&s, end, &w);
+    }
+    if (nint + nfrac == 0) {
+        /* no digits: nan, inf, infinity? */
+        if (nint == 0 && s == digits0) {
+            if (match_word(s, end, "nan")) {
+                *out = neg ? -NAN : NAN;
+                *stop = s + 3;
+                return 0;
+            }
+            if (match_word(s, end, "infinity")) {
+                *out = neg ? -INFINITY : INFINITY;
+                *stop = s + 8;
+                return 0;
+            }
+            if (match_word(s, end, "inf")) {
+                *out = neg ? -INFINITY : INFINITY;
+                *stop = s + 3;
+                return 0;
+            }
+        }
+        return -1;
+    }
+    int64_t q = -nfrac;
+    if (s < end && (*s | 0x20) == 'e') {
+        const char *e = s + 1;
+        int eneg = 0;
+        if (e < end && (*e == '-' || *e == '+')) {
+            eneg = *e == '-';
+            e++;
+        }
+        if (e < end && (unsigned char)(*e - '0') < 10) {
+            int64_t ev = 0;
+            while (e < end && (unsigned char)(*e - '0') < 10) {
+                if (ev < 100000000) ev = ev * 10 + (*e - '0');
+                e++;
+            }
+            q += eneg ? -ev : ev;
+            s = e;
+        } /* else: the number ends before the 'e' */
+    }
+    *stop = s;
+    int64_t ndig = nint + nfrac;
+    if (ndig > 19) {
+        /* leading zeros do not count as significant digits */
+        int64_t lead = 0;
+        for (const char *z = digits0; z < s && (*z == '0' || *z == '.'); z++)
+            if (*z == '0') lead++;
+        if (ndig - lead > 19) {
+            *out = slow_parse(p, s);
+            return 0;
+        }
+    }
+    double v;
+    if (w == 0) {
+        v = 0.0;
+    } else if (q >= -22 && q <= 22 && w <= (1ULL << 53)) {
+        v = (double)w;
+        v = q < 0 ? v / exact_pow10[-q] : v * exact_pow10[q];
+    } else if (q < WB_POW10_QMIN) {
+        v = 0.0;
+    } else if (q > 308) {
+        v = INFINITY;
+    } else {
+        uint64_t bits;
+        if (!eisel_lemire(q, w, &bits)) {
+            *out = slow_parse(p, s);
+            return 0;
+        }
+        v = u2d(bits);
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
+int wb__parse_uint(const char *p, const char *end, uint64_t *out, const char **stop)
+{
+    const char *s = p;
+    uint64_t v = 0;
+    while (s < end && (unsigned char)(*s - '0') < 10 && s - p < 18) {
+        v = v * 10 + (uint64_t)(*s - '0');
+        s++;
+    }
+    if (s == p || (s < end && (unsigned char)(*s - '0') < 10)) return -1;
+    *out = v;
+    *stop = s;
+    return 0;
+}
+
+/* --------------------------------------------------------------- writing */
+
+/* round-to-odd of (g * cp) >> 127, g the 128-bit {hi, lo} */
+static inline uint64_t round_to_odd(uint64_t ghi, uint64_t glo, uint64_t cp)
+{
+    uint64_t xhi, xlo, yhi, ylo;
+    mul64(cp, glo, &xhi, &xlo);
+    mul64(cp, ghi, &yhi, &ylo);
+    ylo += xhi;
+    yhi += ylo < xhi;
+    (void)xlo;
+    return ((yhi << 1) | (ylo >> 63)) | ((ylo & 0x7FFFFFFFFFFFFFFFULL) != 0);
+}
+
+/* v > 0 finite -> digits * 10^exp, digits < 10^17 */
+static void to_decimal(double v, uint64_t *digits, int32_t *exp)
+{
+    uint64_t bits = d2u(v);
+    uint64_t fraction = bits & ((1ULL << 52) - 1);
+    uint32_t biased = (uint32_t)(bits >> 52) & 0x7FF;
+    uint64_t c;
+    int32_t q;
+    if (biased) {
+        c = (1ULL << 52) | fraction;
+        q = (int32_t)biased - 1075;
+        if (q <= 0 && -q < 53) { /* small integers */
+            uint64_t f = c >> -q;
+            if (f << -q == c) {
+                *digits = f;
+                *exp = 0;
+                return;
+            }
+        }
+    } else {
+        c = fraction;
+        q = 1 - 1075;
+    }
+    int even = !(c & 1);
+    int lower_closer = fraction == 0 && biased > 1;
+    uint64_t cbl = 4 * c - 2 + (uint64_t)lower_closer, cb = 4 * c, cbr = 4 * c + 2;
+    /* k = floor(log10(2^q)) or floor(log10(3/4 2^q)) */
+    int32_t k = (q * 1262611 - (lower_closer ? 524031 : 0)) >> 22;
+    /* h = q + floor(log2(10^-k)) */
+    int32_t h = q + ((-k * 1741647) >> 19);
+    const uint64_t *t = wb_pow10_128[-k - WB_POW10_QMIN];
+    uint64_t ghi = t[0], glo = t[1];
+    if (-k < -27 || -k > 55) { /* truncated entry: round it up (see numfmt_table.py) */
+        glo++;
+        if (glo == 0) ghi++;
+    }
+    uint64_t vbl = round_to_odd(ghi, glo, cbl << h);
+    uint64_t vb = round_to_odd(ghi, glo, cb << h);
+    uint64_t vbr = round_to_odd(ghi, glo, cbr << h);
+    uint64_t lower = vbl + !even, upper = vbr - !even;
+    uint64_t s = vb / 4;
+    if (s >= 10) {
+        uint64_t sp = s / 10;
+        int up_in = lower <= 40 * sp, wp_in = 40 * sp + 40 <= upper;
+        if (up_in != wp_in) {
+            *digits = sp + (uint64_t)wp_in;
+            *exp = k + 1;
+            return;
+        }
+    }
+    int u_in = lower <= 4 * s, w_in = 4 * s + 4 <= upper;
+    if (u_in != w_in) {
+        *digits = s + (uint64_t)w_in;
+        *exp = k;
+        return;
+    }
+    uint64_t mid = 4 * s + 2;
+    int up = vb > mid || (vb == mid && (s & 1));
+    *digits = s + (uint64_t)up;
+    *exp = k;
+}
+
+static const char two_digits[200] = {
+    '0', '0', '0', '1', '0', '2', '0', '3', '0', '4', '0', '5', '0', '6', '0', '7', '0', '8', '0', '9',
+    '1', '0', '1', '1', '1', '2', '1', '3', '1', '4', '1', '5', '1', '6', '1', '7', '1', '8', '1', '9',
+    '2', '0', '2', '1', '2', '2', '2', '3', '2', '4', '2', '5', '2', '6', '2', '7', '2', '8', '2', '9',
+    '3', '0', '3', '1', '3', '2', '3', '3', '3', '4', '3', '5', '3', '6', '3', '7', '3', '8', '3', '9',
+    '4', '0', '4', '1', '4', '2', '4', '3', '4', '4', '4', '5', '4', '6', '4', '7', '4', '8', '4', '9',
+    '5', '0', '5', '1', '5', '2', '5', '3', '5', '4', '5', '5', '5', '6', '5', '7', '5', '8', '5', '9',
+    '6', '0', '6', '1', '6', '2', '6', '3', '6', '4', '6', '5', '6', '6', '6', '7', '6', '8', '6', '9',
+    '7', '0', '7', '1', '7', '2', '7', '3', '7', '4', '7', '5', '7', '6', '7', '7', '7', '8', '7', '9',
+    '8', '0', '8', '1', '8', '2', '8', '3', '8', '4', '8', '5', '8', '6', '8', '7', '8', '8', '8', '9',
+    '9', '0', '9', '1', '9', '2', '9', '3', '9', '4', '9', '5', '9', '6', '9', '7', '9', '8', '9', '9'};
+
+static inline int ndigits(uint64_t v)
+{
+    static const uint64_t p10[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
+    /* log10 estimate from the bit length, corrected by one comparison */
+    int bl = 64 - clz64(v | 1);
+    int d = (bl * 1233) >> 12;
+    return d + (v >= p10[d]);
+}
+
+/* write v (n digits) at buf[0..n) */
+static inline void put_digits(char *buf, uint64_t v, int n)
+{
+    char *p = buf + n;
+    while (v >= 100) {
+        uint64_t q = v / 100;
+        uint32_t r = (uint32_t)(v - q * 100);
+        p -= 2;
+        memcpy(p, two_digits + 2 * r, 2);
+        v = q;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, two_digits + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+}
+
+char *wb__fmt_int(char *buf, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        *buf++ = '-';
+        u = 0 - u;
+    }
+    int n = ndigits(u);
+    put_digits(buf, u, n);
+    return buf + n;
+}
+
+char *wb__fmt_double(char *buf, double v)
+{
+    uint64_t bits = d2u(v);
+    if ((bits & ~(1ULL << 63)) > 0x7FF0000000000000ULL) {
+        memcpy(buf, "nan", 3);
+        return buf + 3;
+    }
+    if (bits >> 63) *buf++ = '-';
+    bits &= ~(1ULL << 63);
+    if (bits == 0x7FF0000000000000ULL) {
+        memcpy(buf, "inf", 3);
+        return buf + 3;
+    }
+    if (bits == 0) {
+        *buf = '0';
+        return buf + 1;
+    }
+    uint64_t dig;
+    int32_t e;
+    to_decimal(u2d(bits), &dig, &e);
+    while (dig >= 10 && dig % 10 == 0) {
+        dig /= 10;
+        e++;
+    }
+    int n = ndigits(dig);
+    int point = n + e; /* the decimal point sits after `point` digits */
+    if (e >= 0 && point <= 17) {
+        /* an integer */
+        put_digits(buf, dig, n);
+        memset(buf + n, '0', (size_t)e);
+        return buf + point;
+    }
+    if (point > 0 && point < n) {
+        /* dig.its */
+        put_digits(buf + 1, dig, n);
+        memmove(buf, buf + 1, (size_t)point);
+        buf[point] = '.';
+        return buf + n + 1;
+    }
+    if (point <= 0 && point > -5) {
+        /* 0.000digits */
+        buf[0] = '0';
+        buf[1] = '.';
+        memset(buf + 2, '0', (size_t)-point);
+        put_digits(buf + 2 - point, dig, n);
+        return buf + 2 - point + n;
+    }
+    /* d.igitse-XX */
+    put_digits(buf + 1, dig, n);
+    buf[0] = buf[1];
+    char *p = buf + 1;
+    if (n > 1) {
+        buf[1] = '.';
+        p = buf + n + 1;
+    }
+    int x = point - 1;
+    *p++ = 'e';
+    *p++ = x < 0 ? '-' : '+';
+    if (x < 0) x = -x;
+    if (x >= 100) {
+        *p++ = (char)('0' + x / 100);
+        x %= 100;
+    }
+    memcpy(p, two_digits + 2 * x, 2);
+    return p + 2;
+}
