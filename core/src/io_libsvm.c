@@ -42,6 +42,8 @@ int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_par
                          (long long)lineno, (long long)(p - s + 1), toklen(p, e), p);
     p = st;
     int64_t prev = a->zero_based ? -1 : 0;
+    const char *beyond = NULL; /* an index past the last column */
+    int64_t beyond_i = 0;
     for (;;) {
         while (p < e && is_ws(*p)) p++;
         if (p >= e || *p == '#') break;
@@ -63,7 +65,12 @@ int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_par
             return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: index %lld after %lld (expected increasing indices)",
                              name, (long long)lineno, (long long)(p - s + 1), (long long)i, (long long)prev);
         int64_t col = a->zero_based ? i : i - 1;
-        if (col >= a->d) {
+        if (col >= a->d && a->dsource == 0 && !beyond) {
+            /* d is the largest last index of a line: a later index of this
+             * line must go down; report that */
+            beyond = p;
+            beyond_i = i;
+        } else if (col >= a->d && a->dsource != 0) {
             char why[96] = "";
             if (a->dsource == 1) snprintf(why, sizeof why, ", as given by features=%lld", (long long)a->d);
             if (a->dsource == 2) snprintf(why, sizeof why, ", as the .meta file says");
@@ -71,11 +78,16 @@ int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_par
                              name, (long long)lineno, (long long)(p - s + 1), (long long)i, (long long)a->d, why);
         }
         const char *v = st + 1;
-        if (wb__parse_double(v, e, &x[col], &st) != 0 || (st < e && !is_ws(*st) && *st != '#'))
+        double val;
+        if (wb__parse_double(v, e, &val, &st) != 0 || (st < e && !is_ws(*st) && *st != '#'))
             return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: bad value \"%.*s\" (expected a number)", name,
                              (long long)lineno, (long long)(v - s + 1), toklen(v, e), v);
+        if (!beyond) x[col] = val;
         prev = i;
         p = st;
     }
+    if (beyond)
+        return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: index %lld out of range (expected at most %lld features)",
+                         name, (long long)lineno, (long long)(beyond - s + 1), (long long)beyond_i, (long long)a->d);
     return 0;
 }

@@ -202,6 +202,9 @@ int wb__npy_read_header(const char *path, const char *name, int any_dtype, wb_np
         if (s.p < s.e && *s.p == ',') s.p++;
     }
     if (bad || !descr[0] || fortran < 0 || !have_shape) {
+        size_t tl = hlen;
+        while (tl > 0 && (text[tl - 1] == ' ' || text[tl - 1] == '\n')) tl--;
+        text[tl] = 0;
         rc = wb_seterr(WB_EFORMAT,
                        "%s: malformed header (expected a dict with 'descr', 'fortran_order' and 'shape', got \"%.80s\")",
                        name, text);

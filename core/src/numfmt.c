@@ -418,8 +418,9 @@ static inline int ndigits(uint64_t v)
                                      100000000000000000ULL,
                                      1000000000000000000ULL,
                                      10000000000000000000ULL};
+    if (v < 10) return 1;
     /* log10 estimate from the bit length, corrected by one comparison */
-    int bl = 64 - clz64(v | 1);
+    int bl = 64 - clz64(v);
     int d = (bl * 1233) >> 12;
     return d + (v >= p10[d]);
 }
