@@ -63,6 +63,7 @@ static int docall(lua_State *L, int narg, int nres)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
     int status = lua_pcall(L, narg, nres, base);
+    wb_shell_progress_end();
     sigaction(SIGINT, &old, NULL);
     lua_sethook(L, NULL, 0, 0);
     lua_remove(L, base);
@@ -102,6 +103,7 @@ lua_State *wb_shell_newstate(int quiet)
     if (!L) return NULL;
     luaL_openlibs(L);
     wb_shell_progress_install(quiet);
+    wb_shell_progress_lua(L);
     lua_pushcfunction(L, luaopen_wb);
     if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
         fprintf(stderr, "wb: %s\n", lua_tostring(L, -1));

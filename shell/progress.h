@@ -11,5 +11,11 @@ struct lua_State;
 void wb_shell_progress_install(int quiet);
 /* wb.quiet([flag]) -> the current setting */
 int wb_shell_l_quiet(struct lua_State *L);
+/* wrap print and io.write so they erase the line before writing */
+void wb_shell_progress_lua(struct lua_State *L);
+/* erase the line (it comes back at the next report) */
+void wb_shell_progress_erase(void);
+/* a call from the prompt or a script returned: erase the line, forget the stages */
+void wb_shell_progress_end(void);
 
 #endif

@@ -446,7 +446,7 @@ end
 
 local function say(o, fmt, ...)
   if o.verbose then
-    io.stdout:write(string.format(fmt, ...), "\n")
+    print(string.format(fmt, ...))
     io.stdout:flush()
   end
 end

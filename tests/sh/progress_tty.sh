@@ -1,0 +1,68 @@
+#!/bin/bash
+# The progress line: shown on a terminal (stage, done/total, percent, elapsed,
+# ETA, info such as iteration and loss; nested stages after a bar), erased
+# before print output and when the call returns; silent when stderr is not a
+# terminal and after wb.quiet(true). The terminal is a pty from `script`.
+set -u
+WB=$(realpath "${1:?usage: progress_tty.sh path/to/wb}")
+if ! command -v script >/dev/null; then
+  echo "SKIP: script (util-linux) is not installed -- cannot give wb a terminal"
+  exit 77
+fi
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail=0
+no() { echo "FAIL: $*"; fail=1; }
+
+# about 1.3 s of work in 10 outer steps, each with 3 inner iterations
+cat > "$dir/work.lua" <<'EOF'
+local quiet = ...
+if quiet == "quiet" then wb.quiet(true) end
+local function spin(s) local t = wb.now() while wb.now() - t < s do end end
+for i = 0, 10 do
+  wb.core.progress("outer", i, 10, "step " .. i)
+  if i == 6 then print("PRINTED") end
+  for j = 0, 3 do
+    spin(0.03)
+    wb.core.progress("inner", j, 3, string.format("iter %d loss %.3f", j, 1 / (j + 1)))
+  end
+end
+print("DONE")
+EOF
+
+# 1. on a terminal
+script -qfec "'$WB' '$dir/work.lua'" /dev/null > "$dir/tty.out" 2>&1 < /dev/null
+tr '\r' '\n' < "$dir/tty.out" > "$dir/tty.lines"
+grep -q 'outer [0-9]*/10 ([0-9]*%) [0-9.]*s ETA [0-9.]*s  step [0-9]*' "$dir/tty.lines" || no "no outer progress line on a terminal"
+grep -q ' | inner [0-9]/3 ([0-9]*%) [0-9.]*s.*iter [0-9] loss [0-9]\.[0-9]*' "$dir/tty.lines" || no "nested inner stage (iteration and loss) not shown after a bar"
+grep -q 'outer 10/10' "$dir/tty.lines" && no "a finished stage was drawn"
+# print erases the line first: PRINTED starts at column 0 (after \r ESC[K)
+printf '\r\033[KPRINTED' > "$dir/want"
+if ! grep -qF "$(cat "$dir/want")" "$dir/tty.out"; then no "print did not erase the progress line first"; fi
+# the line is erased at the end: the output ends with DONE and no progress text after it
+sed -n '/DONE/,$p' "$dir/tty.lines" | grep -q 'outer\|inner' && no "progress drawn after the operation ended"
+tail -1 "$dir/tty.lines" | grep -q 'outer\|inner' && no "progress left on the screen at the end"
+grep -q 'DONE' "$dir/tty.out" || no "the script did not finish"
+
+# the line stays away for short operations (under half a second)
+script -qfec "'$WB' -e 'for i = 0, 5 do wb.core.progress(\"quick\", i, 5) end print(\"ok\")'" /dev/null > "$dir/short.out" 2>&1 < /dev/null
+grep -q quick "$dir/short.out" && no "a short operation drew a progress line"
+
+# 2. stderr not a terminal: nothing
+"$WB" "$dir/work.lua" > "$dir/plain.out" 2> "$dir/plain.err"
+[ -s "$dir/plain.err" ] && { no "progress written when stderr is not a terminal:"; head -c 300 "$dir/plain.err"; echo; }
+grep -q 'PRINTED' "$dir/plain.out" && grep -q 'DONE' "$dir/plain.out" || no "script output missing when not on a terminal"
+
+# 3. on a terminal with wb.quiet(true): nothing
+script -qfec "'$WB' '$dir/work.lua' quiet" /dev/null > "$dir/quiet.out" 2>&1 < /dev/null
+grep -q 'outer\|inner' "$dir/quiet.out" && no "progress shown after wb.quiet(true)"
+grep -q 'DONE' "$dir/quiet.out" || no "quiet run did not finish"
+
+# 4. an error mid-operation: the line is erased before the error message
+script -qfec "'$WB' -e 'local t = wb.now() for i = 0, 10 do while wb.now() - t < 0.07 * i do end wb.core.progress(\"failing\", i, 100) end error(\"stop here\")'" /dev/null > "$dir/err.out" 2>&1 < /dev/null
+grep -q 'failing' "$dir/err.out" || no "no progress before the error"
+printf '\r\033[Kwb: ' > "$dir/want"
+grep -qF "$(cat "$dir/want")" "$dir/err.out" || no "the line was not erased before the error message"
+
+[ $fail = 0 ] && echo "progress_tty: ok"
+exit $fail
