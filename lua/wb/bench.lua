@@ -563,7 +563,7 @@ local function bench(opts)
                 end
                 say(o, "%-10s n=%-8s %-10s median %8.3f s  (min %.3f, max %.3f, %d runs)%s", w.name, P.short(n), spec.label,
                     row.median_s, row.min_s, row.max_s, #times,
-                    row.quality and string.format("  %s %.4g", row.metric or "quality", row.quality) or "")
+                    row.quality and string.format("  %s %s", row.metric or "quality", T.format_value(row.quality)) or "")
               end
               if w.def.cleanup then pcall(w.def.cleanup, ctx, s) end
             end
