@@ -14,6 +14,7 @@ static int checked(const char *source, const wb_params *in, const wb_source_def 
     char who[160];
     snprintf(who, sizeof who, "datagen.%s", (*def)->name);
     int rc = wb_params_validate(who, (*def)->params, (*def)->nparams, in, p);
+    if (!rc && (*def)->check) wb_clearerr(); /* a check failing without words must not show a stale message */
     if (!rc && (*def)->check && (rc = (*def)->check(*p)) != 0) {
         wb_params_free(*p);
         *p = NULL;

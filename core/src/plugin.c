@@ -565,6 +565,7 @@ int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_pa
         wb_params_free(p);
         return wb_seterr(WB_EINVAL, "%s: the data has no labels", def->name);
     }
+    if (def->check) wb_clearerr(); /* a check failing without words must not show a stale message */
     if (def->check && (rc = def->check(p, d)) != 0) {
         wb_params_free(p);
         if (rc > 0) rc = WB_EPARAM;
@@ -574,10 +575,14 @@ int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_pa
     wb_model *m = wb_model_new(def->name, p);
     wb_params_free(p);
     if (!m) return wb_seterr(WB_ENOMEM, "out of memory");
+    wb_clearerr();
     rc = def->fit(ex, d, wb_model_params(m), m);
     if (rc) {
         wb_model_free(m);
-        return rc > 0 ? wb_seterr(WB_EINTERNAL, "%s: fit returned %d", def->name, rc) : rc;
+        if (rc > 0) return wb_seterr(WB_EINTERNAL, "%s: fit returned %d", def->name, rc);
+        if (!wb_errmsg()[0] || !strcmp(wb_errmsg(), wb_strerror(rc))) /* failed without words */
+            return wb_seterr(rc, "%s: %s", def->name, wb_strerror(rc));
+        return rc;
     }
     *out = m;
     return 0;

@@ -143,6 +143,27 @@ static int k_short(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     return H->out_part(ctx, p->rows - 1, p->cols, p->row0, 0, &x, &y);
 }
 
+/* map_dataset kernels breaking the layout: more columns after the first
+ * partition; a partition written at the wrong row */
+static int k_ragged(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)nin, (void)arg, (void)arglen;
+    const wb_part *p = &in[0].part;
+    double *x, *y;
+    int rc = H->out_part(ctx, p->rows, p->row0 ? 2 : 1, p->row0, 0, &x, &y);
+    if (!rc) memset(x, 0, (size_t)p->rows * (p->row0 ? 2 : 1) * 8);
+    return rc;
+}
+static int k_misplaced(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)nin, (void)arg, (void)arglen;
+    const wb_part *p = &in[0].part;
+    double *x, *y;
+    int rc = H->out_part(ctx, p->rows, 1, p->row0 + 4096, 0, &x, &y);
+    if (!rc) memset(x, 0, (size_t)p->rows * 8);
+    return rc;
+}
+
 /* map kernel: {rows, row0, nin, first extra's int64 or -1} */
 static int k_partinfo(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
@@ -202,7 +223,7 @@ static int setup(void **state)
               {"t.nothing", k_nothing},   {"t.spin", k_spin},       {"t.sleep", k_sleep},
               {"t.colsum", k_colsum},     {"t.badsum", k_badsum},   {"t.nosum", k_nosum},
               {"t.scale", k_scale},       {"t.short", k_short},     {"t.partinfo", k_partinfo},
-              {"t.nested", k_nested}};
+              {"t.nested", k_nested},     {"t.ragged", k_ragged},   {"t.misplaced", k_misplaced}};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (wb_register_kernel(ks[i].n, ks[i].f)) return -1;
     return 0;
@@ -553,6 +574,10 @@ static void map_and_map_dataset(void **state)
                "t.fail: refused 'm'");
     assert_err(wb_exec_map_dataset(ex, "t.partinfo", one, NULL, 0, NULL, 0, &sc), WB_EINVAL,
                "t.partinfo: the kernel must write a partition of 4096 rows");
+    assert_err(wb_exec_map_dataset(ex, "t.ragged", ds, NULL, 0, NULL, 0, &sc), WB_EINVAL,
+               "t.ragged: partitions of different shapes");
+    assert_err(wb_exec_map_dataset(ex, "t.misplaced", one, NULL, 0, NULL, 0, &sc), WB_EINVAL,
+               "t.misplaced: partition 0 written at row 4096, expected 0");
     /* a dataset of another executor */
     wb_exec *other = wb_exec_local_new(1);
     assert_err(wb_exec_map(other, "t.partinfo", ds, NULL, 0, NULL, 0, outs), WB_EINVAL,
