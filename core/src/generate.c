@@ -34,9 +34,11 @@ int wb_generate(wb_exec *ex, const char *source, const wb_params *in, wb_dataset
     wb_progress(def->name, 0, (double)n, "generating");
     rc = def->make(ex, p, 0, n, out);
     if (!rc && ((*out)->n != n || (*out)->d != def->cols(p))) {
+        int64_t gn = (*out)->n, gd = (*out)->d; /* read before the dataset goes */
         wb_ds_unref(*out);
+        *out = NULL;
         rc = wb_seterr(WB_EINTERNAL, "datagen.%s: made %lld x %lld, expected %lld x %lld", def->name,
-                       (long long)(*out)->n, (long long)(*out)->d, (long long)n, (long long)def->cols(p));
+                       (long long)gn, (long long)gd, (long long)n, (long long)def->cols(p));
     }
     wb_progress(def->name, (double)n, (double)n, NULL);
     wb_params_free(p);
