@@ -8,8 +8,13 @@ M.docs = {
   ["wb.executor"] = "wb.executor() -- where work runs: {kind = \"local\"|\"cluster\", workers, threads, address}",
   ["wb.fit"] = "wb.fit(name, data, params) -> model -- fit a registered estimator; parameters are checked against its schema first",
   ["wb.estimators"] = "wb.estimators() -> names of the registered estimators (help(\"logreg\") shows one's parameters)",
-  ["wb.load"] = "wb.load(path, {format=, header=, label=\"first\"|\"last\"|name|false, features=, mmap=}) -> dataset; format from the extension: .libsvm .svm .csv .npy",
-  ["wb.save"] = "wb.save(dataset, path, {format=, header=, meta=true}) -- write LIBSVM, CSV or NPY (labels of .npy go beside it in .labels.npy) and the .meta sidecar",
+  ["wb.load"] = "wb.load(path, {format=, header=, label=, features=, mmap=, zero_based=, delimiter=}) -> dataset; the format from the extension (.libsvm .svm .csv .npy) or format=\"libsvm\"|\"csv\"|\"npy\"\n" ..
+    "  LIBSVM: lines `label index:value ...`, indices from 1 (zero_based=true: from 0), missing features are 0; columns from features=, else the .meta beside the file, else the largest index\n" ..
+    "  CSV: a header line is detected unless header=true|false; labels: label=\"first\"|\"last\"|column name|false, by default a header column named label, y, target or class (any case), else none; delimiter=\",\"; empty fields are NaN\n" ..
+    "  NPY: float64 (memory-mapped unless mmap=false) or float32, C order, little-endian; labels from NAME.labels.npy when it exists",
+  ["wb.save"] = "wb.save(dataset, path, {format=, header=true, meta=true}) -- write LIBSVM (zeros left out), CSV (a header x1..xd or the column names, the labels last as \"label\") or NPY (float64; labels in NAME.labels.npy)\n" ..
+    "  numbers are written in the shortest form that reads back bit-identically; the file is written under a temporary name and renamed at the end, so a failed save leaves nothing\n" ..
+    "  PATH.meta, written last, is a JSON object {\"num_samples\", \"num_features\", \"num_classes\" (distinct integer labels, 0 if none), \"dataset_size\" (bytes of the data files)}",
   ["wb.load_model"] = "wb.load_model(path) -> model saved with m:save(path)",
   ["wb.dataset"] = "wb.dataset(rows, labels) -> dataset from a Lua table of rows (and a table of labels)",
   ["wb.vector"] = "wb.vector({...}) -> a vector (one-column dataset)",
