@@ -3,6 +3,7 @@
  * (shipped to kernels and workers) and saves to a file bit-identically. */
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,8 +293,13 @@ int wb_model_save(const wb_model *m, const char *path)
         wb_buf_free(&b);
         return rc;
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    char tmp[4200];
+    if (strlen(path) > 4000) {
+        wb_buf_free(&b);
+        return wb_seterr(WB_EINVAL, "model: a file name of %zu bytes is too long", strlen(path));
+    }
+    static atomic_uint seq; /* two saves at once (threads) never share a temporary file */
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d.%u", path, (int)getpid(), atomic_fetch_add(&seq, 1));
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         wb_buf_free(&b);

@@ -45,8 +45,11 @@ static named *ests, *srcs, *chunks;
 static int nests, nsrcs, nchunks, cap_ests, cap_srcs, cap_chunks;
 static plugin *plugins;
 static int nplugins, cap_plugins;
-static int loading = 0;   /* inside a wb_plugin_init */
-static int cur_owner = -1;
+/* inside a wb_plugin_init on this thread (registration from any other thread,
+ * or later, is refused); loads are serialized by load_lock */
+static _Thread_local int loading = 0;
+static _Thread_local int cur_owner = -1;
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static char exe_dir[4096];
 
 static size_t hstr(const char *s)
@@ -613,10 +616,20 @@ int wb_plugin_info_at(int i, const char **name, const char **version, const char
     return 0;
 }
 
+static int load_locked(const char *path);
+
 int wb_plugin_load(const char *path)
 {
     if (!path || !*path) return wb_seterr(WB_EINVAL, "plugin: no path given");
     if (loading) return wb_seterr(WB_ESTATE, "plugin %s: cannot load from inside a plugin", path);
+    pthread_mutex_lock(&load_lock);
+    int rc = load_locked(path);
+    pthread_mutex_unlock(&load_lock);
+    return rc;
+}
+
+static int load_locked(const char *path)
+{
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();

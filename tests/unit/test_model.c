@@ -215,6 +215,11 @@ static void save_and_load(void **state)
     snprintf(bad, sizeof bad, "%s/no/such/dir/m.wbm", dir);
     snprintf(msg, sizeof msg, "%s: cannot write: No such file or directory", bad);
     assert_err(wb_model_save(m, bad), WB_EIO, msg);
+    char *longname = malloc(5000);
+    memset(longname, 'a', 4999);
+    longname[4999] = 0;
+    assert_err(wb_model_save(m, longname), WB_EINVAL, "model: a file name of 4999 bytes is too long");
+    free(longname);
     free(pa);
     free(pb);
     wb_model_free(m);
