@@ -3,11 +3,14 @@
  * chunk), `wb FILE args...`, and subcommands (`wb head`, `wb worker`).
  * Errors print `wb: message` and a traceback on stderr and exit 1. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,21 +23,28 @@
 
 static lua_State *globalL;
 static char exe_dir[PATH_MAX];
-static volatile sig_atomic_t at_prompt;
 
 const char *wb_shell_exe_dir(void) { return exe_dir; }
 
 /* ------------------------------------------------------ errors and calls */
 
-static int msghandler(lua_State *L)
+/* Ctrl-C. While a command runs, the first press sets the interrupt flag that
+ * kernels poll (host->cancelled) and installs a hook that raises
+ * "interrupted!" in the running Lua code; the command stops, the process
+ * stays. A second press says what is happening, a third leaves wb (for work
+ * that does not poll the flag). At the prompt, Ctrl-C clears the line. The
+ * signal is handled on the main thread: another thread that receives it
+ * passes it on. */
+static pthread_t main_thread;
+static volatile sig_atomic_t running;     /* a command runs (docall) */
+static volatile sig_atomic_t sigint_seen; /* presses during this command */
+static volatile sig_atomic_t prompt_sigint, winch_seen;
+static int interrupted_last;              /* the last command stopped on Ctrl-C */
+
+static void say(const char *s)
 {
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    luaL_traceback(L, L, msg, 1);
-    return 1;
+    ssize_t r = write(2, s, strlen(s));
+    (void)r;
 }
 
 static void lstop(lua_State *L, lua_Debug *ar)
@@ -46,10 +56,60 @@ static void lstop(lua_State *L, lua_Debug *ar)
 
 static void on_sigint(int sig)
 {
+    int saved = errno;
+    if (!pthread_equal(pthread_self(), main_thread)) {
+        pthread_kill(main_thread, sig);
+        errno = saved;
+        return;
+    }
+    if (!running) {
+        prompt_sigint = 1;
+    } else {
+        wb_interrupt();
+        if (globalL) lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+        sigint_seen++;
+        if (sigint_seen == 2)
+            say("\nwb: stopping: waiting for the running work to notice (Ctrl-C once more leaves wb)\n");
+        else if (sigint_seen >= 3) {
+            say("\nwb: interrupted 3 times, leaving\n");
+            _exit(130);
+        }
+    }
+    errno = saved;
+}
+
+static void on_sigwinch(int sig)
+{
     (void)sig;
-    wb_interrupt();
-    if (at_prompt) return; /* readline clears the line */
-    if (globalL) lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    winch_seen = 1;
+}
+
+static void install_signals(void)
+{
+    main_thread = pthread_self();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_sigint; /* no SA_RESTART: a blocking read returns */
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_sigwinch;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGWINCH, &sa, NULL);
+}
+
+static int msghandler(lua_State *L)
+{
+    if (wb_interrupted()) { /* whatever the running code made of it */
+        luaL_traceback(L, L, "interrupted!", 1);
+        return 1;
+    }
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
 }
 
 static int docall(lua_State *L, int narg, int nres)
@@ -59,14 +119,14 @@ static int docall(lua_State *L, int narg, int nres)
     lua_insert(L, base);
     wb_interrupt_clear();
     globalL = L;
-    struct sigaction sa = {0}, old;
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old);
+    sigint_seen = 0;
+    running = 1;
     int status = lua_pcall(L, narg, nres, base);
-    wb_shell_progress_end();
-    sigaction(SIGINT, &old, NULL);
+    running = 0;
     lua_sethook(L, NULL, 0, 0);
+    interrupted_last = status != LUA_OK && wb_interrupted();
     lua_remove(L, base);
+    wb_shell_progress_end();
     return status;
 }
 
@@ -74,6 +134,9 @@ static void report(lua_State *L, int status)
 {
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
+        fflush(stdout);
+        /* after the "^C" the terminal echoed */
+        if (interrupted_last && isatty(2)) fputc('\n', stderr);
         fprintf(stderr, "wb: %s\n", msg ? msg : "(error object is not a string)");
         fflush(stderr);
         lua_pop(L, 1);
@@ -137,9 +200,10 @@ lua_State *wb_shell_newstate(int quiet)
 
 /* ---------------------------------------------------------------- scripts */
 
+/* arg[0] = the script, arg[1..] its arguments, arg[-1..] what came before;
+ * the arguments are also passed to the chunk as `...` */
 static int push_args(lua_State *L, char **argv, int argc, int script)
 {
-    /* arg[0] = script, arg[1..] = the rest */
     lua_createtable(L, argc - script - 1, script + 1);
     for (int i = 0; i < argc; i++) {
         lua_pushstring(L, argv[i]);
@@ -152,9 +216,9 @@ static int push_args(lua_State *L, char **argv, int argc, int script)
     return n;
 }
 
-static int run_file(lua_State *L, const char *path, char **argv, int argc, int script)
+/* run the chunk loaded at the top of the stack; exit status */
+static int run_loaded(lua_State *L, int status, char **argv, int argc, int script)
 {
-    int status = luaL_loadfile(L, path);
     if (status == LUA_OK) {
         lua_insert(L, 1);
         lua_settop(L, 1);
@@ -162,20 +226,27 @@ static int run_file(lua_State *L, const char *path, char **argv, int argc, int s
         status = docall(L, n, 0);
     }
     report(L, status);
-    return status == LUA_OK ? 0 : 1;
+    if (status == LUA_OK) return 0;
+    return interrupted_last ? 130 : 1;
 }
 
+static int run_file(lua_State *L, const char *path, char **argv, int argc, int script)
+{
+    return run_loaded(L, luaL_loadfile(L, path), argv, argc, script);
+}
+
+/* `wb -e ARG` when ARG is no file: Lua code, unless it only looks like a
+ * script's name (then say the file is missing, not a syntax error) */
 static int run_string(lua_State *L, const char *chunk, char **argv, int argc, int script)
 {
     int status = luaL_loadbuffer(L, chunk, strlen(chunk), "=(command line)");
-    if (status == LUA_OK) {
-        lua_insert(L, 1);
-        lua_settop(L, 1);
-        int n = push_args(L, argv, argc, script);
-        status = docall(L, n, 0);
+    size_t n = strlen(chunk);
+    if (status == LUA_ERRSYNTAX && n > 4 && strcmp(chunk + n - 4, ".lua") == 0 &&
+        strcspn(chunk, " \t\n()=\"'") == n) {
+        lua_pop(L, 1);
+        lua_pushfstring(L, "cannot open %s: %s", chunk, strerror(ENOENT));
     }
-    report(L, status);
-    return status == LUA_OK ? 0 : 1;
+    return run_loaded(L, status, argv, argc, script);
 }
 
 /* ------------------------------------------------------------------ REPL */
@@ -186,104 +257,210 @@ static const char *history_path(void)
     const char *f = getenv("WB_HISTORY");
     if (f) return *f ? f : NULL;
     const char *home = getenv("HOME");
-    if (!home) return NULL;
+    if (!home || !*home) return NULL;
     snprintf(path, sizeof path, "%s/.wb_history", home);
     return path;
 }
 
-/* completion: globals, fields of tables (wb.da<TAB>), methods of objects (d:ro<TAB>) */
+#define HISTORY_MAX 2000
+
+/* history: one entry per chunk (a multi-line chunk stays one entry: the file
+ * keeps timestamps, which mark where each entry starts); each entry is
+ * appended to the file as soon as it is entered */
+static void history_open(const char *hist)
+{
+    using_history();
+    stifle_history(HISTORY_MAX);
+    history_comment_char = '#'; /* timestamps are written as "#<seconds>" */
+    history_write_timestamps = 1;
+    history_multiline_entries = 1;
+    if (!hist) return;
+    int fd = open(hist, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) close(fd);
+    read_history(hist);
+}
+
+static void history_add(const char *hist, const char *chunk)
+{
+    if (!chunk || !*chunk || strspn(chunk, " \t\n") == strlen(chunk)) return;
+    HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
+    if (last && last->line && strcmp(last->line, chunk) == 0) return;
+    add_history(chunk);
+    if (hist) append_history(1, hist);
+}
+
+/* completion: the candidates come from the Lua side (wb/complete.lua); inside
+ * a string, file names */
 static char **completions;
 static size_t ncompl, capcompl;
+
+static void clear_completions(void)
+{
+    for (size_t i = 0; i < ncompl; i++) free(completions[i]);
+    ncompl = 0;
+}
 
 static void add_completion(const char *s)
 {
     if (ncompl + 2 > capcompl) {
-        capcompl = capcompl ? capcompl * 2 : 64;
-        completions = realloc(completions, capcompl * sizeof *completions);
+        size_t cap = capcompl ? capcompl * 2 : 64;
+        char **c = realloc(completions, cap * sizeof *c);
+        if (!c) return;
+        completions = c;
+        capcompl = cap;
     }
-    completions[ncompl++] = strdup(s);
+    char *d = strdup(s);
+    if (!d) return;
+    completions[ncompl++] = d;
     completions[ncompl] = NULL;
-}
-
-static void collect_keys(lua_State *L, int t, const char *prefix, const char *base, char sep)
-{
-    t = lua_absindex(L, t);
-    size_t pl = strlen(prefix);
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (lua_type(L, -2) == LUA_TSTRING) {
-            const char *k = lua_tostring(L, -2);
-            if (strncmp(k, prefix, pl) == 0 && k[0] != '_') {
-                char buf[512];
-                snprintf(buf, sizeof buf, "%s%s%s%s", base, base[0] ? (char[]){sep, 0} : "", k,
-                         lua_type(L, -1) == LUA_TFUNCTION ? "(" : "");
-                add_completion(buf);
-            }
-        }
-        lua_pop(L, 1);
-    }
 }
 
 static char *completion_gen(const char *text, int state)
 {
     static size_t idx;
+    (void)text;
     if (state == 0) idx = 0;
     return idx < ncompl ? strdup(completions[idx++]) : NULL;
+}
+
+static int lua_complete(lua_State *L)
+{
+    const char *text = lua_tostring(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "wb.complete");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "complete");
+    lua_pushstring(L, text);
+    lua_call(L, 1, 1);
+    int n = (int)luaL_len(L, -1);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        const char *c = lua_tostring(L, -1);
+        if (c) add_completion(c);
+        lua_pop(L, 1);
+    }
+    return 0;
 }
 
 static char **wb_complete(const char *text, int start, int end)
 {
     (void)start;
     (void)end;
-    lua_State *L = globalL;
-    for (size_t i = 0; i < ncompl; i++) free(completions[i]);
-    ncompl = 0;
+    clear_completions();
+    if (rl_completion_quote_character) { /* "a string: file names" */
+        rl_attempted_completion_over = 0;
+        return NULL;
+    }
     rl_attempted_completion_over = 1;
+    lua_State *L = globalL;
     if (!L) return NULL;
-    char path[512];
-    snprintf(path, sizeof path, "%s", text);
-    char *cut = strrchr(path, '.'), *colon = strrchr(path, ':');
-    char sep = '.';
-    if (colon && (!cut || colon > cut)) {
-        cut = colon;
-        sep = ':';
-    }
     int top = lua_gettop(L);
-    if (!cut) {
-        lua_pushglobaltable(L);
-        collect_keys(L, -1, path, "", '.');
-    } else {
-        *cut = 0;
-        const char *prefix = cut + 1;
-        lua_pushglobaltable(L);
-        int ok = 1;
-        for (char *save = NULL, *p = strtok_r(path, ".:", &save); p && ok; p = strtok_r(NULL, ".:", &save)) {
-            if (!lua_istable(L, -1)) {
-                ok = 0;
-                break;
-            }
-            lua_getfield(L, -1, p);
-            lua_remove(L, -2);
-        }
-        snprintf(path, sizeof path, "%s", text);
-        path[cut - path] = 0;
-        if (ok) {
-            if (lua_istable(L, -1)) collect_keys(L, -1, prefix, path, sep);
-            if (lua_getmetatable(L, -1)) { /* methods of an object */
-                lua_getfield(L, -1, "__index");
-                if (lua_istable(L, -1)) collect_keys(L, -1, prefix, path, sep);
-                lua_pop(L, 1);
-                lua_getfield(L, -1, "methods");
-                if (lua_istable(L, -1)) collect_keys(L, -1, prefix, path, sep);
-                lua_pop(L, 2);
-            }
-        }
-    }
+    lua_pushcfunction(L, lua_complete);
+    lua_pushstring(L, text);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1); /* no candidates, no noise */
     lua_settop(L, top);
     if (ncompl == 0) return NULL;
-    qsort(completions, ncompl, sizeof *completions, (int (*)(const void *, const void *))strcmp);
     rl_completion_append_character = '\0';
     return rl_completion_matches(text, completion_gen);
+}
+
+/* readline through its callback interface, so that Ctrl-C at the prompt can
+ * clear the line: 1 a line (*out, malloc'd), 0 end of input, -1 Ctrl-C */
+static char *rl_got_line;
+static int rl_got;
+
+static void on_line(char *line)
+{
+    rl_got_line = line;
+    rl_got = 1;
+    rl_callback_handler_remove();
+}
+
+static int read_line(const char *prompt, char **out)
+{
+    sigset_t block, orig;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &block, &orig);
+    prompt_sigint = 0;
+    if (winch_seen) {
+        winch_seen = 0;
+        rl_reset_screen_size();
+    }
+    rl_got = 0;
+    rl_got_line = NULL;
+    fflush(stdout);
+    rl_callback_handler_install(prompt, on_line);
+    int fd = fileno(rl_instream), result = 1;
+    while (!rl_got) {
+        if (prompt_sigint) {
+            prompt_sigint = 0;
+            rl_echo_signal_char(SIGINT);
+            rl_free_line_state();
+            rl_callback_sigcleanup();
+            rl_callback_handler_remove();
+            fputs("\n", rl_outstream);
+            fflush(rl_outstream);
+            result = -1;
+            break;
+        }
+        if (winch_seen) {
+            winch_seen = 0;
+            rl_resize_terminal();
+        }
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(fd, &fds);
+        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &orig);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            rl_callback_handler_remove();
+            result = 0;
+            break;
+        }
+        if (r > 0) rl_callback_read_char();
+    }
+    pthread_sigmask(SIG_SETMASK, &orig, NULL);
+    if (result != 1) return result;
+    *out = rl_got_line;
+    return rl_got_line ? 1 : 0;
+}
+
+/* call wb.show's REPL helpers: begin() before a command, results(...) after */
+static int show_call(lua_State *L, const char *fn, int nargs, int nres)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "wb.show");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        lua_pop(L, 1 + nargs);
+        return -1;
+    }
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);
+    lua_insert(L, -1 - nargs);
+    return docall(L, nargs, nres);
+}
+
+/* print the values a command returned (the whole stack) through wb.show */
+static void print_results(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n == 0) return;
+    int st = show_call(L, "results", n, 1);
+    if (st != LUA_OK) {
+        if (st > 0) report(L, st);
+        lua_settop(L, 0);
+        return;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        fwrite(s, 1, len, stdout);
+        if (len && s[len - 1] != '\n') fputc('\n', stdout);
+    }
+    fflush(stdout);
+    lua_settop(L, 0);
 }
 
 static int incomplete(lua_State *L, int status)
@@ -291,124 +468,118 @@ static int incomplete(lua_State *L, int status)
     if (status == LUA_ERRSYNTAX) {
         size_t lmsg;
         const char *msg = lua_tolstring(L, -1, &lmsg);
-        if (lmsg >= 5 && strcmp(msg + lmsg - 5, "<eof>") == 0) {
-            lua_pop(L, 1);
-            return 1;
-        }
+        if (lmsg >= 5 && strcmp(msg + lmsg - 5, "<eof>") == 0) return 1;
     }
     return 0;
 }
 
-static void sigint_prompt(int sig)
+/* compile a chunk typed at the prompt: as an expression ("return chunk;")
+ * when it is one, else as statements ("=expr" is "return expr"). Returns the
+ * status (the function or the message on the stack) and sets *more when the
+ * chunk is unfinished, as statements or as an expression ("{1," then "2}"). */
+static int load_text(lua_State *L, const char *fmt, const char *src)
 {
-    (void)sig;
-    wb_interrupt();
-    if (at_prompt) {
-        write(1, "\n", 1);
-        rl_on_new_line();
-        rl_replace_line("", 0);
-        rl_redisplay();
+    const char *text = lua_pushfstring(L, fmt, src);
+    int status = luaL_loadbuffer(L, text, strlen(text), "=stdin");
+    lua_remove(L, -2);
+    return status;
+}
+
+static int compile_chunk(lua_State *L, const char *chunk, int *more)
+{
+    *more = 0;
+    int eq = chunk[0] == '=';
+    const char *src = eq ? chunk + 1 : chunk;
+    int status = load_text(L, "return %s;", src);
+    if (status == LUA_OK) return status;
+    lua_pop(L, 1);
+    status = load_text(L, eq ? "return %s" : "%s", src);
+    if (status == LUA_OK) return status;
+    if (incomplete(L, status)) {
+        *more = 1;
+        return status;
     }
-}
-
-static char *read_line(const char *prompt)
-{
-    struct sigaction sa = {0}, old;
-    sa.sa_handler = sigint_prompt;
-    sigaction(SIGINT, &sa, &old);
-    at_prompt = 1;
-    char *line = readline(prompt);
-    at_prompt = 0;
-    sigaction(SIGINT, &old, NULL);
-    return line;
-}
-
-/* print the values left on the stack through wb.show */
-static void print_results(lua_State *L)
-{
-    int n = lua_gettop(L);
-    if (n == 0) return;
-    luaL_checkstack(L, 4, "too many results to print");
-    for (int i = 1; i <= n; i++) {
-        lua_getglobal(L, "wb");
-        lua_getfield(L, -1, "show");
-        lua_remove(L, -2);
-        lua_pushvalue(L, i);
-        if (docall(L, 1, 1) != LUA_OK) {
-            report(L, LUA_ERRRUN);
-            continue;
+    if (!eq && status == LUA_ERRSYNTAX) {
+        /* not statements: maybe an unfinished expression ("{1,"), or a
+         * faulty one ("1 +* 2"), whose own message says more */
+        int st2 = load_text(L, "return %s", src);
+        if (incomplete(L, st2)) *more = 1;
+        const char *p = src + strspn(src, " \t\n");
+        int statement_start = *p == '_' || *p == '(' || *p == ':' || *p == ';' ||
+                              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                              (p[0] == '-' && p[1] == '-');
+        if (*more || statement_start) {
+            lua_pop(L, 1);
+        } else {
+            lua_remove(L, -2);
+            status = st2;
         }
-        const char *s = lua_tostring(L, -1);
-        printf("%s%s", s ? s : "?", i < n ? "\t" : "\n");
-        lua_pop(L, 1);
     }
-    fflush(stdout);
-    lua_settop(L, 0);
+    return status;
 }
 
 static void repl(lua_State *L)
 {
     const char *hist = history_path();
-    using_history();
-    stifle_history(2000);
-    if (hist) read_history(hist);
+    history_open(hist);
     rl_readline_name = "wb";
+    rl_instream = stdin;
+    rl_outstream = stdout;
+    rl_catch_signals = 0; /* wb handles Ctrl-C (see read_line) */
+    rl_catch_sigwinch = 0;
     rl_attempted_completion_function = wb_complete;
-    rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^#[]~";
+    /* not '/' nor '~': readline skips a break character just after a quote,
+     * which would cut "/path" and "~/path" in strings */
+    rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*%^#[]}";
+    rl_completer_word_break_characters = rl_basic_word_break_characters;
+    rl_completer_quote_characters = "\"'";
     globalL = L;
-    printf("wb %s -- an analysis workbench (Lua 5.4). help() for help, Ctrl-D to leave.\n", WB_VERSION);
+    printf("wb %s -- an analysis workbench (Lua 5.4). help() for help, Ctrl-D to leave.\n",
+           WB_VERSION);
     for (;;) {
         lua_settop(L, 0);
-        wb_interrupt_clear();
-        char *line = read_line("wb> ");
-        if (!line) break;
-        if (!*line) {
+        interrupted_last = 0;
+        char *line = NULL;
+        int r = read_line("wb> ", &line);
+        if (r == 0) break;
+        if (r < 0) continue; /* Ctrl-C: a fresh line */
+        if (strspn(line, " \t") == strlen(line)) {
             free(line);
             continue;
         }
-        lua_pushstring(L, line[0] == '=' ? line + 1 : line);
-        int is_eq = line[0] == '=';
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        luaL_addstring(&b, line);
+        luaL_pushresult(&b); /* index 1: the chunk so far */
         free(line);
-        /* first try it as an expression */
-        const char *src = lua_tostring(L, 1);
-        const char *ret = lua_pushfstring(L, "return %s;", src);
-        int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
-        if (status == LUA_OK) {
-            lua_remove(L, -2); /* the "return" text */
-        } else {
-            lua_pop(L, 2);
-            (void)is_eq; /* "=expr" that is not an expression is compiled as a statement */
-            for (;;) {
-                size_t len;
-                const char *chunk = lua_tolstring(L, 1, &len);
-                status = luaL_loadbuffer(L, chunk, len, "=stdin");
-                if (!incomplete(L, status)) break;
-                char *more = read_line("...> ");
-                if (!more) {
-                    status = -1;
-                    break;
-                }
-                lua_pushvalue(L, 1);
-                lua_pushliteral(L, "\n");
-                lua_pushstring(L, more);
-                lua_concat(L, 3);
-                lua_replace(L, 1);
-                free(more);
+        int more, status, eof = 0, cancel = 0;
+        for (;;) {
+            status = compile_chunk(L, lua_tostring(L, 1), &more);
+            if (!more) break;
+            lua_pop(L, 1); /* the message */
+            char *next = NULL;
+            int rr = read_line("...> ", &next);
+            if (rr <= 0) {
+                eof = rr == 0;
+                cancel = rr < 0;
+                break;
             }
-            if (status == -1) break;
+            lua_pushvalue(L, 1);
+            lua_pushliteral(L, "\n");
+            lua_pushstring(L, next);
+            lua_concat(L, 3);
+            lua_replace(L, 1);
+            free(next);
         }
-        {
-            const char *whole = lua_tostring(L, 1);
-            if (whole && *whole) {
-                add_history(whole);
-                if (hist) append_history(1, hist);
-            }
-        }
+        history_add(hist, lua_tostring(L, 1));
+        if (eof) break;
+        if (cancel) continue;
         if (status != LUA_OK) {
             report(L, status);
             continue;
         }
         lua_remove(L, 1);
+        if (show_call(L, "begin", 0, 0) != LUA_OK) lua_settop(L, 1);
         status = docall(L, 0, LUA_MULTRET);
         if (status == LUA_OK)
             print_results(L);
@@ -416,20 +587,20 @@ static void repl(lua_State *L)
             report(L, status);
     }
     printf("\n");
-    if (hist) {
-        write_history(hist);
-        history_truncate_file(hist, 2000);
-    }
+    fflush(stdout);
+    if (hist) history_truncate_file(hist, HISTORY_MAX);
+    wb_interrupt(); /* work still queued is not wanted any more */
 }
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: wb                      the wb> prompt (on a terminal) or standard input as a script\n"
+            "usage: wb                      the wb> prompt (on a terminal), else standard input as a script\n"
             "       wb -e ARG [args...]     run ARG: a script file if one of that name exists, else Lua code\n"
-            "       wb FILE [args...]       run a script with arg set\n"
+            "       wb FILE [args...]       run a script with arg set (FILE '-': standard input)\n"
             "       wb --version | --help\n");
     for (const wb_subcommand *c = wb_subcommands; c->name; c++) fprintf(f, "       wb %s\n", c->usage);
+    fprintf(f, "See wb(1).\n");
 }
 
 int main(int argc, char **argv)
@@ -451,25 +622,34 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (!strcmp(argv[1], "-e") && argc < 3) {
+            fprintf(stderr, "wb: option -e needs an argument (a script file or Lua code)\n");
+            usage(stderr);
+            return 1;
+        }
+        if (argv[1][0] == '-' && argv[1][1] != 0 && strcmp(argv[1], "-e") != 0) {
+            fprintf(stderr, "wb: unknown option '%s'\n", argv[1]);
+            usage(stderr);
+            return 1;
+        }
     }
+    install_signals();
+    /* the executor's threads start inside: keep Ctrl-C and resizes for this one */
+    sigset_t block, orig;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &block, &orig);
     lua_State *L = wb_shell_newstate(0);
+    pthread_sigmask(SIG_SETMASK, &orig, NULL);
     if (!L) return 1;
     int rc = 0;
     if (argc >= 2 && strcmp(argv[1], "-e") == 0) {
-        if (argc < 3) {
-            usage(stderr);
-            rc = 1;
-        } else {
-            struct stat st;
-            if (stat(argv[2], &st) == 0 && S_ISREG(st.st_mode))
-                rc = run_file(L, argv[2], argv, argc, 2);
-            else
-                rc = run_string(L, argv[2], argv, argc, 2);
-        }
-    } else if (argc >= 2 && argv[1][0] == '-' && argv[1][1] != 0) {
-        fprintf(stderr, "wb: unknown option '%s'\n", argv[1]);
-        usage(stderr);
-        rc = 1;
+        struct stat st;
+        if (stat(argv[2], &st) == 0 && S_ISREG(st.st_mode))
+            rc = run_file(L, argv[2], argv, argc, 2);
+        else
+            rc = run_string(L, argv[2], argv, argc, 2);
     } else if (argc >= 2) {
         rc = run_file(L, strcmp(argv[1], "-") == 0 ? NULL : argv[1], argv, argc, 1);
     } else if (isatty(0)) {

@@ -18,15 +18,19 @@ wb.help = H.help
 help = H.help
 
 -- data sources registered by plugins appear as wb.datagen.<name>{...}
+local sources = {} -- one function per source, so that help(wb.datagen.x) knows it
 wb.datagen = setmetatable({}, {
+  __complete = function() return wb.core.sources() end, -- for TAB at the prompt
   __index = function(_, name)
+    if sources[name] then return sources[name] end
     if wb.core.source_info(name) then
-      return function(params)
+      sources[name] = function(params)
         if type(params) ~= "table" then
           error(string.format("bad argument #1 to '%s' (table of parameters expected, got %s)", name, type(params)), 2)
         end
         return wb.core.generate(name, params)
       end
+      return sources[name]
     end
   end,
 })
@@ -37,7 +41,7 @@ function D.head(d, n)
   n = n or 5
   if math.type(n) ~= "integer" or n < 0 then error("bad argument #1 to 'head' (non-negative integer expected)", 2) end
   local h = d:slice(1, math.min(n, d:rows()))
-  print(show.dataset(h, n))
+  show.print(h, n) -- the prompt does not print it a second time
   return h
 end
 function D.describe(d)
@@ -50,7 +54,7 @@ function D.describe(d)
   return T.new({"column", "count", "mean", "std", "min", "max"}, rows)
 end
 function D.save(d, path, opts) return wb.save(d, path, opts) end
-function D.show(d, n) print(show.dataset(d, n)) end
+function D.show(d, n) show.print(d, n or {}) end
 
 -- models: score and printing
 local Mmt = debug.getregistry()["wb.Model"]

@@ -1,107 +1,167 @@
--- wb.show: readable text for datasets, vectors, models and Lua values, as the
--- REPL prints them: shapes, aligned columns, truncated middles.
+-- wb.show: readable text for datasets, vectors, models, result tables and Lua
+-- values, as the wb> prompt prints them: a shape line, aligned columns, the
+-- middle rows and columns left out ("...") when there are many. Only the rows
+-- shown are fetched from the executor, however big the dataset.
 local wb = ...
 local T = require "wb.table"
 local M = {}
 
-local function num(v)
-  if v == nil then return "" end
-  if v ~= v then return "nan" end
-  if math.type(v) == "integer" then return tostring(v) end
-  if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%.0f", v) end
-  local a = math.abs(v)
-  if a ~= 0 and (a < 1e-4 or a >= 1e9) then return string.format("%.4e", v) end
-  return string.format("%.6g", v)
-end
+M.max_rows = 10 -- rows of a dataset shown (half from the top, half from the bottom)
+M.max_cols = 8  -- columns of a dataset shown
+M.max_items = 10 -- items of a vector shown
+
+local function num(v) return T.format_value(v) end
 M.num = num
 
--- columns to show: all, or the first and last few with "..." between
+-- 1234567 -> "1,234,567"
+local function count(n)
+  local s = tostring(math.tointeger(n) or n)
+  local sign, digits = s:match("^(-?)(%d+)$")
+  if not digits then return s end
+  return sign .. digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+end
+M.count = count
+
+local function plural(n, word) return count(n) .. " " .. word .. (n == 1 and "" or "s") end
+
+-- indices to show out of n: all, or the first and last few with false between
 local function pick(n, max)
   local idx = {}
-  if n <= max then for j = 1, n do idx[#idx + 1] = j end return idx end
-  local h = max // 2
-  for j = 1, h do idx[#idx + 1] = j end
+  if n <= max then
+    for j = 1, n do idx[#idx + 1] = j end
+    return idx
+  end
+  local h = math.max(max // 2, 1)
+  for j = 1, max - h do idx[#idx + 1] = j end
   idx[#idx + 1] = false
   for j = n - h + 1, n do idx[#idx + 1] = j end
   return idx
 end
 
-function M.dataset(d, nrows)
-  nrows = nrows or 10
-  local n, c = d:rows(), d:cols()
-  local lines = {tostring(d)}
-  if n == 0 then return lines[1] end
-  local rowsel = pick(n, nrows)
-  local colsel = pick(c, 8)
-  local names = d:names()
+function M.header(d)
+  if d:is_vector() then
+    return string.format("Vector of %s (%s)", count(d:rows()), plural(d:partitions(), "partition"))
+  end
+  return string.format("Dataset: %s x %s%s (%s)", plural(d:rows(), "row"), plural(d:cols(), "column"),
+                       d:has_labels() and ", labelled" or "", plural(d:partitions(), "partition"))
+end
+
+-- the rows in sel (a pick() list) as {i -> row}, {i -> label}; two reads at most
+local function fetch(d, sel)
   local grid, labels = {}, {}
-  -- fetch the shown rows in at most two reads
-  local function fetch(a, b)
+  local function get(a, b)
+    if a > b then return end
     local rows, lab = d:rows_table(a, b)
-    for i = a, b do grid[i] = rows[i - a + 1]; if lab then labels[i] = lab[i - a + 1] end end
-  end
-  local first, last = rowsel[1], rowsel[#rowsel]
-  local gap
-  for k, v in ipairs(rowsel) do if v == false then gap = k end end
-  if gap then fetch(first, rowsel[gap - 1]); fetch(rowsel[gap + 1], last) else fetch(first, last) end
-  local header = {""}
-  for _, j in ipairs(colsel) do header[#header + 1] = j and names[j] or "..." end
-  if d:has_labels() then header[#header + 1] = "label" end
-  local cells = {header}
-  for _, i in ipairs(rowsel) do
-    local r = {}
-    if i then
-      r[1] = tostring(i)
-      local row = grid[i]
-      for _, j in ipairs(colsel) do
-        if d:is_vector() then r[#r + 1] = num(row) else r[#r + 1] = j and num(row[j]) or "..." end
-      end
-      if d:has_labels() then r[#r + 1] = num(labels[i]) end
-    else
-      r[1] = "..."
+    for i = a, b do
+      grid[i] = rows[i - a + 1]
+      if lab then labels[i] = lab[i - a + 1] end
     end
-    cells[#cells + 1] = r
   end
+  local gap
+  for k, v in ipairs(sel) do if v == false then gap = k end end
+  if #sel == 0 then return grid, labels end
+  if gap then
+    get(sel[1], sel[gap - 1])
+    get(sel[gap + 1], sel[#sel])
+  else
+    get(sel[1], sel[#sel])
+  end
+  return grid, labels
+end
+
+-- lines of cells, each column right-aligned to its widest cell
+local function align(cells, left)
   local w = {}
-  for _, r in ipairs(cells) do for j, s in ipairs(r) do w[j] = math.max(w[j] or 0, #s) end end
+  for _, r in ipairs(cells) do
+    for j, s in ipairs(r) do w[j] = math.max(w[j] or 0, #s) end
+  end
+  local lines = {}
   for _, r in ipairs(cells) do
     local p = {}
-    for j = 1, #w do local s = r[j] or ""; p[j] = string.rep(" ", w[j] - #s) .. s end
+    for j = 1, #w do
+      local s = r[j] or ""
+      local pad = string.rep(" ", w[j] - #s)
+      p[j] = (left and left[j]) and (s .. pad) or (pad .. s)
+    end
     lines[#lines + 1] = (table.concat(p, "  "):gsub("%s+$", ""))
   end
+  return lines
+end
+
+-- opts: a number (rows to show) or {rows =, cols =}
+function M.dataset(d, opts)
+  if type(opts) == "number" then opts = {rows = opts} end
+  opts = opts or {}
+  local n, c = d:rows(), d:cols()
+  local head = M.header(d)
+  if n == 0 or c == 0 then return head end
+  local rowsel = pick(n, opts.rows or M.max_rows)
+  local colsel = pick(c, opts.cols or M.max_cols)
+  local ok, grid, labels = pcall(fetch, d, rowsel)
+  if not ok then return head .. "\n(rows not available: " .. tostring(grid) .. ")" end
+  local names = d:names()
+  local has_labels = d:has_labels()
+  -- columns of strings: the row numbers, the shown columns, the label
+  local columns = {}
+  local idx = {""}
+  for k, i in ipairs(rowsel) do idx[k + 1] = i and count(i) or "..." end
+  columns[1] = idx
+  local function add_column(name, value_of)
+    local vals = {}
+    for k, i in ipairs(rowsel) do if i then vals[k] = value_of(i) end end
+    local s = T.format_numbers(vals, #rowsel)
+    local col = {name}
+    for k, i in ipairs(rowsel) do col[k + 1] = i and (s[k] or "") or "..." end
+    columns[#columns + 1] = col
+  end
+  for _, j in ipairs(colsel) do
+    if j then
+      add_column(names[j], function(i) return grid[i][j] end)
+    else
+      local col = {"..."}
+      for k = 1, #rowsel do col[k + 1] = "..." end
+      columns[#columns + 1] = col
+    end
+  end
+  if has_labels then add_column("label", function(i) return labels[i] end) end
+  local cells = {}
+  for r = 1, #rowsel + 1 do
+    local row = {}
+    for j, col in ipairs(columns) do row[j] = col[r] end
+    cells[r] = row
+  end
+  local lines = align(cells)
+  table.insert(lines, 1, head)
   return table.concat(lines, "\n")
 end
 
 function M.vector(v, max)
-  max = max or 10
+  max = max or M.max_items
   local n = v:rows()
+  local sel = pick(n, max)
+  local ok, grid = pcall(fetch, v, sel)
+  if not ok then return M.header(v) .. " (values not available: " .. tostring(grid) .. ")" end
+  local vals = {}
+  for k, i in ipairs(sel) do if i then vals[k] = grid[i] end end
+  local s = T.format_numbers(vals, #sel)
   local items = {}
-  if n <= max then
-    local rows = v:rows_table(1, n)
-    for i = 1, n do items[i] = num(rows[i]) end
-  else
-    local h = max // 2
-    local a = v:rows_table(1, h)
-    local b = v:rows_table(n - h + 1, n)
-    for i = 1, h do items[#items + 1] = num(a[i]) end
-    items[#items + 1] = "..."
-    for i = 1, h do items[#items + 1] = num(b[i]) end
-  end
-  return string.format("Vector of %d: [%s]", n, table.concat(items, ", "))
+  for k, i in ipairs(sel) do items[k] = i and s[k] or "..." end
+  return string.format("Vector of %s: [%s]", count(n), table.concat(items, ", "))
 end
 
+-- a model's array field: a list of numbers or of rows
 local function short_array(a, max)
   max = max or 6
+  if type(a) ~= "table" then return num(a) end
   if type(a[1]) == "table" then
     local rows = {}
     for i = 1, math.min(#a, max) do rows[i] = short_array(a[i], max) end
     if #a > max then rows[#rows + 1] = "..." end
     return "[" .. table.concat(rows, ", ") .. "]"
   end
-  local p = {}
-  for i = 1, math.min(#a, max) do p[i] = num(a[i]) end
-  if #a > max then p[#p + 1] = "..." end
-  return "[" .. table.concat(p, ", ") .. "]"
+  local s = T.format_numbers(a, math.min(#a, max))
+  if #a > max then s[#s + 1] = "..." end
+  return "[" .. table.concat(s, ", ") .. "]"
 end
 
 function M.model(m)
@@ -113,21 +173,22 @@ function M.model(m)
   local ps = {}
   for _, k in ipairs(keys) do
     local v = params[k]
-    ps[#ps + 1] = k .. "=" .. (type(v) == "number" and num(v) or type(v) == "table" and "[matrix]" or tostring(v))
+    ps[#ps + 1] = k .. "=" .. (type(v) == "number" and num(v)
+                               or type(v) == "table" and string.format("[%d x %d]", #v, type(v[1]) == "table" and #v[1] or 1)
+                               or tostring(v))
   end
   lines[1] = string.format("%s model (%s)", m:estimator(), table.concat(ps, ", "))
-  local w = 0
-  local fields = m:fields()
-  for _, f in ipairs(fields) do w = math.max(w, #f.name) end
-  for _, f in ipairs(fields) do
+  local cells = {}
+  for _, f in ipairs(m:fields()) do
     local v = m:get(f.name)
     local s
     if f.type == "array" then
       s = string.format("[%d x %d] %s", f.rows, f.cols, short_array(v))
     elseif f.type == "number" then s = num(v)
     else s = tostring(v) end
-    lines[#lines + 1] = string.format("  %-" .. w .. "s  %s", f.name, s)
+    cells[#cells + 1] = {"  " .. f.name, s}
   end
+  for _, l in ipairs(align(cells, {true, true})) do lines[#lines + 1] = l end
   return table.concat(lines, "\n")
 end
 
@@ -138,20 +199,25 @@ local function luatable(t, depth, seen)
   if seen[t] then return "{...}" end
   seen[t] = true
   local n = #t
-  local parts, count = {}, 0
+  local parts = {}
   for i = 1, math.min(n, 20) do parts[#parts + 1] = M.value(t[i], depth + 1, seen) end
   if n > 20 then parts[#parts + 1] = string.format("... (%d items)", n) end
   local keys = {}
   for k in pairs(t) do
     if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
   end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do
-    count = count + 1
-    if count > 40 then parts[#parts + 1] = "..."; break end
-    local ks = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or ("[" .. M.value(k) .. "]")
+  -- names first, then other keys
+  table.sort(keys, function(a, b)
+    local sa, sb = type(a) == "string", type(b) == "string"
+    if sa ~= sb then return sa end
+    return tostring(a) < tostring(b)
+  end)
+  for i, k in ipairs(keys) do
+    if i > 40 then parts[#parts + 1] = string.format("... (%d keys)", #keys) break end
+    local ks = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or ("[" .. M.value(k, depth + 1, seen) .. "]")
     parts[#parts + 1] = ks .. " = " .. M.value(t[k], depth + 1, seen)
   end
+  seen[t] = nil
   local s = "{" .. table.concat(parts, ", ") .. "}"
   if #s > 100 and depth == 0 then
     s = "{\n  " .. table.concat(parts, ",\n  ") .. "\n}"
@@ -159,32 +225,74 @@ local function luatable(t, depth, seen)
   return s
 end
 
+-- the text of any value; nested values (depth > 0) stay on one line
 function M.value(v, depth, seen)
   local t = type(v)
   if t == "number" then return num(v) end
-  if t == "string" then return depth and depth > 0 and string.format("%q", v) or v end
+  if t == "string" then return (depth and depth > 0) and string.format("%q", v) or v end
   if t == "userdata" then
     local mt = getmetatable(v)
-    local name = mt and mt.__name
+    local name = type(mt) == "table" and rawget(mt, "__name")
     if name == "Dataset" then
-      if depth and depth > 0 then return tostring(v) end
       local ok, s = pcall(function()
+        if depth and depth > 0 then return "<" .. M.header(v) .. ">" end
         if v:is_vector() then return M.vector(v) end
         return M.dataset(v)
       end)
       return ok and s or tostring(v)
     elseif name == "Model" then
-      if depth and depth > 0 then return v:estimator() .. " model" end
-      return M.model(v)
+      local ok, s = pcall(function()
+        if depth and depth > 0 then return "<" .. v:estimator() .. " model>" end
+        return M.model(v)
+      end)
+      return ok and s or tostring(v)
     end
     return tostring(v)
   end
   if t == "table" then
     local mt = getmetatable(v)
-    if mt and mt.__tostring then return tostring(v) end
+    if type(mt) == "table" and mt.__tostring then
+      local s = tostring(v)
+      if depth and depth > 0 and s:find("\n") then return "<" .. (rawget(mt, "__name") or "table") .. ">" end
+      return s
+    end
     return luatable(v, depth, seen)
   end
   return tostring(v)
+end
+
+-- print v (as the prompt would) and remember that it was shown, so that a
+-- method that prints and returns its value (d:head()) is not shown twice
+M.printed = setmetatable({}, {__mode = "k"})
+function M.print(v, opts)
+  local s
+  if type(v) == "userdata" and opts ~= nil then
+    s = v:is_vector() and M.vector(v, opts) or M.dataset(v, opts)
+  else
+    s = M.value(v)
+  end
+  print(s)
+  if type(v) == "userdata" or type(v) == "table" then M.printed[v] = true end
+end
+
+-- the prompt: begin() before each command, results(...) for what it returned
+function M.begin()
+  M.printed = setmetatable({}, {__mode = "k"})
+end
+
+function M.results(...)
+  local n = select("#", ...)
+  local parts, multi = {}, false
+  for i = 1, n do
+    local v = select(i, ...)
+    if not ((type(v) == "userdata" or type(v) == "table") and M.printed[v]) then
+      local s = M.value(v)
+      if s:find("\n") then multi = true end
+      parts[#parts + 1] = s
+    end
+  end
+  if #parts == 0 then return nil end
+  return table.concat(parts, multi and "\n" or "\t")
 end
 
 return M

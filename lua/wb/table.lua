@@ -21,17 +21,65 @@ local function cell(r, c, i)
   return v
 end
 
+-- numbers: a column of numbers is written alike (the same decimals, or all
+-- in scientific notation), so that the decimal points line up
+local function special(v)
+  if v ~= v then return "nan" end
+  if v == math.huge then return "inf" elseif v == -math.huge then return "-inf" end
+end
+
+-- decimals needed to show v to 6 places (1.5 -> 1, 1/3 -> 6), and digits of
+-- the mantissa in scientific notation to 5 places
+local function decimals(v)
+  return #string.format("%.6f", v):match("%.(%d-)0*$")
+end
+local function mantissa(v)
+  return #(string.format("%.5e", v):match("%.(%d-)0*e") or "")
+end
+
+-- the strings of a list of numbers (nil entries stay nil)
+function M.format_numbers(list, n)
+  n = n or #list
+  local out, all_int, maxabs, minabs = {}, true, 0, math.huge
+  for i = 1, n do
+    local v = list[i]
+    if type(v) == "number" and not special(v) then
+      if math.type(v) ~= "integer" and not (v == math.floor(v) and math.abs(v) < 1e15) then all_int = false end
+      local a = math.abs(v)
+      if a > maxabs then maxabs = a end
+      if a > 0 and a < minabs then minabs = a end
+    end
+  end
+  local sci = not all_int and (maxabs >= 1e9 or (maxabs > 0 and maxabs < 1e-4))
+  local k = 0
+  if not all_int then
+    for i = 1, n do
+      local v = list[i]
+      if type(v) == "number" and not special(v) then
+        if sci then
+          k = math.max(k, mantissa(v))
+        else
+          k = math.max(k, decimals(v))
+        end
+      end
+    end
+  end
+  for i = 1, n do
+    local v = list[i]
+    if type(v) == "number" then
+      local s = special(v)
+      if s then out[i] = s
+      elseif all_int then out[i] = math.type(v) == "integer" and tostring(v) or string.format("%.0f", v)
+      elseif sci then out[i] = string.format("%." .. k .. "e", v)
+      else out[i] = string.format("%." .. k .. "f", v) end
+    end
+  end
+  return out
+end
+
 local function fmt(v)
   if v == nil then return "" end
-  if math.type(v) == "integer" then return tostring(v) end
-  if type(v) == "number" then
-    if v ~= v then return "nan" end
-    if v == math.huge then return "inf" elseif v == -math.huge then return "-inf" end
-    if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%.0f", v) end
-    local a = math.abs(v)
-    if a ~= 0 and (a < 1e-4 or a >= 1e9) then return string.format("%.4e", v) end
-    return string.format("%.6g", v)
-  end
+  if type(v) == "number" then return M.format_numbers({v})[1] end
   if type(v) == "table" and getmetatable(v) == nil then
     local parts = {}
     local keys = {}
@@ -62,16 +110,24 @@ function Table:format(maxrows)
   end
   local w, cells, right = {}, {}, {}
   for j, c in ipairs(cols) do w[j] = #tostring(c); right[j] = true end
-  for k, i in ipairs(shown) do
-    cells[k] = {}
-    if i then
-      for j, c in ipairs(cols) do
+  for k in ipairs(shown) do cells[k] = {} end
+  for j, c in ipairs(cols) do
+    local nums = {}
+    for k, i in ipairs(shown) do
+      if i then
         local v = cell(self[i], c, j)
-        local s = fmt(v)
-        cells[k][j] = s
-        if type(v) ~= "number" and v ~= nil then right[j] = false end
-        if #s > w[j] then w[j] = #s end
+        if type(v) == "number" then nums[k] = v
+        else
+          cells[k][j] = fmt(v)
+          if v ~= nil then right[j] = false end
+        end
       end
+    end
+    local ns = M.format_numbers(nums, #shown)
+    for k in ipairs(shown) do
+      if ns[k] then cells[k][j] = ns[k] end
+      local s = cells[k][j]
+      if s and #s > w[j] then w[j] = #s end
     end
   end
   local out = {}
