@@ -579,7 +579,13 @@ static void repl(lua_State *L)
             continue;
         }
         lua_remove(L, 1);
-        if (show_call(L, "begin", 0, 0) != LUA_OK) lua_settop(L, 1);
+        int rows = 0, cols = 0;
+        rl_get_screen_size(&rows, &cols);
+        if (cols > 0)
+            lua_pushinteger(L, cols);
+        else
+            lua_pushnil(L);
+        if (show_call(L, "begin", 1, 0) != LUA_OK) lua_settop(L, 1);
         status = docall(L, 0, LUA_MULTRET);
         if (status == LUA_OK)
             print_results(L);

@@ -7,7 +7,8 @@ local T = require "wb.table"
 local M = {}
 
 M.max_rows = 10 -- rows of a dataset shown (half from the top, half from the bottom)
-M.max_cols = 8  -- columns of a dataset shown
+M.max_cols = 8  -- columns of a dataset shown (fewer if they do not fit M.width)
+M.width = nil   -- the terminal's width, set by the prompt
 M.max_items = 10 -- items of a vector shown
 
 local function num(v) return T.format_value(v) end
@@ -88,7 +89,7 @@ local function align(cells, left)
   return lines
 end
 
--- opts: a number (rows to show) or {rows =, cols =}
+-- opts: a number (rows to show) or {rows =, cols =, width =}
 function M.dataset(d, opts)
   if type(opts) == "number" then opts = {rows = opts} end
   opts = opts or {}
@@ -96,11 +97,26 @@ function M.dataset(d, opts)
   local head = M.header(d)
   if n == 0 or c == 0 then return head end
   local rowsel = pick(n, opts.rows or M.max_rows)
-  local colsel = pick(c, opts.cols or M.max_cols)
   local ok, grid, labels = pcall(fetch, d, rowsel)
   if not ok then return head .. "\n(rows not available: " .. tostring(grid) .. ")" end
   local names = d:names()
   local has_labels = d:has_labels()
+  -- as many columns as asked for, fewer when the lines would not fit the terminal
+  local width = opts.width or M.width
+  local maxc = opts.cols or M.max_cols
+  local lines
+  repeat
+    lines = M._grid(rowsel, pick(c, maxc), grid, labels, names, has_labels)
+    maxc = maxc - 2
+  until not width or maxc < 2 or (function()
+    for _, l in ipairs(lines) do if #l > width then return false end end
+    return true
+  end)()
+  table.insert(lines, 1, head)
+  return table.concat(lines, "\n")
+end
+
+function M._grid(rowsel, colsel, grid, labels, names, has_labels)
   -- columns of strings: the row numbers, the shown columns, the label
   local columns = {}
   local idx = {""}
@@ -130,9 +146,7 @@ function M.dataset(d, opts)
     for j, col in ipairs(columns) do row[j] = col[r] end
     cells[r] = row
   end
-  local lines = align(cells)
-  table.insert(lines, 1, head)
-  return table.concat(lines, "\n")
+  return align(cells)
 end
 
 function M.vector(v, max)
@@ -276,8 +290,9 @@ function M.print(v, opts)
 end
 
 -- the prompt: begin() before each command, results(...) for what it returned
-function M.begin()
+function M.begin(width)
   M.printed = setmetatable({}, {__mode = "k"})
+  M.width = width -- of the terminal (nil: no limit)
 end
 
 function M.results(...)

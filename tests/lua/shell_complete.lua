@@ -36,7 +36,11 @@ eq(list("wb.fi"), "wb.fit(", "wb.fit")
 contains("wb.", {"wb.fit(", "wb.load(", "wb.datagen", "wb.plugin", "wb.core", "wb.threads("}, "wb.")
 eq(list("wb.plugin.lo"), "wb.plugin.load(", "nested table")
 eq(list("wb.datagen.sh"), "wb.datagen.shelldemo(", "a data source through the proxy")
-eq(list("wb.datagen."), "wb.datagen.shelldemo(", "all data sources")
+local want = {}
+for _, src in ipairs(wb.core.sources()) do want[#want + 1] = "wb.datagen." .. src .. "(" end
+table.sort(want)
+eq(list("wb.datagen."), table.concat(want, " "), "all data sources")
+contains("wb.datagen.", {"wb.datagen.shelldemo("}, "the test plugin's source")
 lacks("wb.", {"wb._private"}, "names with _")
 eq(list("string.for"), "string.format(", "a library table")
 -- methods of a dataset

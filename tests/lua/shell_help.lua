@@ -24,9 +24,11 @@ has(all, "wb%.load%s", "overview lists wb.load")
 has(all, "d:describe%s", "overview lists d:describe")
 has(all, "m:predict%s", "overview lists m:predict")
 has(all, "^estimators %(wb%.fit%(name, data, params%)", "overview estimators")
-has(all, "^  shelldemo_mean$", "overview lists the plugin's estimator")
+has(all, "^  .*shelldemo_mean", "overview lists the plugin's estimator")
 has(all, "^data sources %(wb%.datagen%.name{%.%.%.}%):$", "overview sources")
-has(all, "^  shelldemo$", "overview lists the plugin's source")
+has(all, "^  .*shelldemo%f[%s\0]", "overview lists the plugin's source")
+for _, src in ipairs(wb.core.sources()) do has(all, "^  .*" .. src, "overview lists " .. src) end
+for _, est in ipairs(wb.estimators()) do has(all, "^  .*" .. est, "overview lists " .. est) end
 -- names documented but not loaded here are not listed
 if not wb.gridsearch then hasnt(all, "wb.gridsearch", "overview") end
 

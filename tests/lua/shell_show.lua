@@ -70,6 +70,14 @@ eq(#L, 5, "small: lines")
 L = lines(show.dataset(d, {rows = 4, cols = 3}))
 eq(#L, 2 + 5, "4 rows shown: 2 + gap + 2")
 assert(L[2]:match("^%s+x1%s+x2%s+%.%.%.%s+x12%s+label$"), "3 columns shown: " .. L[2])
+-- a narrow terminal: fewer columns, every line fits
+L = lines(show.dataset(d, {width = 70}))
+for i = 2, #L do assert(#L[i] <= 70, "line wider than 70: " .. L[i]) end
+assert(L[2]:match("^%s+x1%s+x2%s+%.%.%.%s+x11%s+x12%s+label$"), "4 columns in 70 characters: " .. L[2])
+show.begin(60)
+assert(#lines(show.value(d))[2] <= 60, "the prompt's width applies")
+show.begin()
+assert(#lines(show.value(d))[2] > 60, "no width: all 8 columns")
 -- d:head(n) prints n rows and returns them; the prompt does not print them again
 show.begin()
 local printed = {}

@@ -47,7 +47,7 @@ complete_to 's:upp' 's:upper('
 
 run 'wb.plugin.load(os.getenv("WB_TEST_PLUGIN_DIR") .. "/shell_demo.so")'
 complete_to 'wb.datagen.sh' 'wb.datagen.shelldemo('
-complete_to 'wb.datagen.' 'wb.datagen.shelldemo('
+lists 'wb.datagen.' 'wb.datagen.shelldemo('
 run 'd = wb.datagen.shelldemo{n = 10}'
 complete_to 'd:desc' 'd:describe('
 complete_to 'd:has' 'd:has_labels('
