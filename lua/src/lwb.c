@@ -635,5 +635,6 @@ int luaopen_wb(lua_State *L)
     wbl_open_model(L);
     wbl_open_core(L);
     wbl_open_io(L);
+    wbl_open_cluster(L);
     return 1;
 }

@@ -54,6 +54,8 @@ void wbl_open_dataset(lua_State *L);
 void wbl_open_model(lua_State *L);
 void wbl_open_core(lua_State *L);
 void wbl_open_io(lua_State *L);
+void wbl_open_cluster(lua_State *L); /* lcluster.c: connect, cluster, remote functions */
+void wbl_register_remote_kernel(void); /* the "lua.call" kernel (workers register it too) */
 
 /* the Lua library files embedded in the binary (generated) */
 typedef struct wbl_embedded {

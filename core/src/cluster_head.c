@@ -1,0 +1,1745 @@
+/* cluster_head.c — `wb head`: the scheduler and the object directory.
+ *
+ * The head knows every object of the cluster: its state, its shape, which
+ * workers hold it, and how it was made (the task, for lineage). A task is
+ * the pending state of its result object. Tasks run where their inputs are
+ * (most input bytes held), then on the least loaded worker; each worker gets
+ * a window of tasks ahead so that its threads never wait for the head.
+ *
+ * Faults: a worker that closes its connection or stays silent past the
+ * heartbeat timeout is removed; its running tasks are queued again (at most
+ * max_retries times, then the task fails naming itself and the worker);
+ * objects that only it held become LOST and are rebuilt when needed: by
+ * running their task again (recursively for lost inputs), or by asking the
+ * driver that put them to put them again.
+ *
+ * References: an object lives while its driver holds it, or while another
+ * live object was made from it (lineage), so that a lost object can always
+ * be rebuilt. Everything runs on the head's loop thread. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster_head.h"
+
+/* ------------------------------------------------------------- logging */
+
+static wb_head *the_head; /* for the log sink */
+
+static void head_log(int level, const char *msg)
+{
+    wb_head *h = the_head;
+    if (h && level >= WB_LOG_WARN) {
+        herr *e = &h->errors[h->nerrors % WB_HEAD_ERRORS];
+        e->when = (double)time(NULL);
+        snprintf(e->msg, sizeof e->msg, "%s", msg);
+        h->nerrors++;
+    }
+    if (level < WB_LOG_WARN && h && h->quiet) return;
+    if (level == WB_LOG_DEBUG) return;
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char ts[16];
+    strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+    fprintf(stderr, "%s wb head: %s%s\n", ts, level >= WB_LOG_ERROR ? "error: " : level == WB_LOG_WARN ? "warning: " : "",
+            msg);
+    fflush(stderr);
+}
+
+/* --------------------------------------------------------------- kernels */
+
+static uint32_t intern_kernel(wb_head *h, const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < h->nk; i++)
+        if (strlen(h->knames[i]) == len && memcmp(h->knames[i], name, len) == 0) return i;
+    if (h->nk == h->capk) {
+        uint32_t cap = h->capk ? h->capk * 2 : 64;
+        char **p = realloc(h->knames, cap * sizeof *p);
+        if (!p) return UINT32_MAX;
+        h->knames = p;
+        h->capk = cap;
+    }
+    char *s = malloc(len + 1);
+    if (!s) return UINT32_MAX;
+    memcpy(s, name, len);
+    s[len] = 0;
+    h->knames[h->nk] = s;
+    return h->nk++;
+}
+
+static int has_kernel(const hworker *w, uint32_t k) { return k < w->nkbits && w->kbits[k]; }
+
+/* ------------------------------------------------------------- helpers */
+
+static hworker *worker_by_id(wb_head *h, uint32_t id) { return wb_omap_get(&h->workers, id); }
+static hdriver *driver_by_id(wb_head *h, uint32_t id) { return wb_omap_get(&h->drivers, id); }
+static hobj *obj_get(wb_head *h, uint64_t oid) { return wb_omap_get(&h->objs, oid); }
+
+static void describe_obj(const wb_head *h, const hobj *o, char *buf, size_t cap)
+{
+    if (o->has_spec)
+        snprintf(buf, cap, "task '%s' (object %llx)", h->knames[o->kernel], (unsigned long long)o->oid);
+    else
+        snprintf(buf, cap, "object %llx", (unsigned long long)o->oid);
+}
+
+static void ob_add_done(obatch *ob, uint64_t oid, int32_t code, uint32_t worker, const wb_objstat *st,
+                        const char *msg, const void *inl, size_t inlen, int has_inline)
+{
+    wb_wr w = {&ob->b, 0};
+    wb_wr_u64(&w, oid);
+    wb_wr_i32(&w, code);
+    wb_wr_u32(&w, worker);
+    if (st && code == 0)
+        wb_enc_objstat(&w, st);
+    else {
+        wb_wstat none = {0};
+        wb_wr_wstat(&w, &none);
+    }
+    char m[WB_PROTO_MAX_TEXT];
+    snprintf(m, sizeof m, "%s", msg ? msg : "");
+    wb_wr_str(&w, m);
+    wb_wr_u8(&w, has_inline ? 1 : 0);
+    if (has_inline) wb_wr_bytes(&w, inl, inlen);
+    ob->n++;
+}
+
+static void ob_add_loc(obatch *ob, uint64_t oid, int32_t code, uint32_t worker, uint64_t other, const char *msg)
+{
+    wb_wr w = {&ob->b, 0};
+    wb_wr_u64(&w, oid);
+    wb_wr_i32(&w, code);
+    wb_wr_u32(&w, worker);
+    wb_wr_u64(&w, other);
+    char m[WB_PROTO_MAX_TEXT];
+    snprintf(m, sizeof m, "%s", msg ? msg : "");
+    wb_wr_str(&w, m);
+    ob->n++;
+}
+
+static void ob_add_oid(obatch *ob, uint64_t oid)
+{
+    wb_wr w = {&ob->b, 0};
+    wb_wr_u64(&w, oid);
+    ob->n++;
+}
+
+static void ob_flush(wb_conn *c, int type, obatch *ob)
+{
+    if (!ob->n) return;
+    if (c && c->state == WB_CS_READY) {
+        wb_wr w = wb_conn_wr(c);
+        size_t s = wb_msg_begin(&w, type);
+        wb_wr_u32(&w, ob->n);
+        wb_wr_raw(&w, ob->b.p, ob->b.len);
+        if (wb_msg_end(&w, s) == 0) wb_conn_mark(c);
+    }
+    ob->b.len = 0;
+    ob->n = 0;
+}
+
+static void mark_dirty_driver(wb_head *h, hdriver *d)
+{
+    if (!d->dirty) {
+        d->dirty = 1;
+        d->next_dirty = h->dirty_drivers;
+        h->dirty_drivers = d;
+    }
+}
+
+static void mark_dirty_worker(wb_head *h, hworker *w)
+{
+    if (!w->dirty) {
+        w->dirty = 1;
+        w->next_dirty = h->dirty_workers;
+        h->dirty_workers = w;
+    }
+}
+
+/* -------------------------------------------------------- object lists */
+
+static void q_unlink(hobj **head, hobj **tail, hobj *o)
+{
+    if (o->qprev) o->qprev->qnext = o->qnext;
+    else *head = o->qnext;
+    if (o->qnext) o->qnext->qprev = o->qprev;
+    else if (tail) *tail = o->qprev;
+    o->qprev = o->qnext = NULL;
+}
+
+static void ready_push(wb_head *h, hobj *o)
+{
+    o->tstate = T_READY;
+    o->qprev = h->rtail;
+    o->qnext = NULL;
+    if (h->rtail) h->rtail->qnext = o;
+    else h->rhead = o;
+    h->rtail = o;
+    h->sched_needed = 1;
+}
+
+static void run_push(hworker *w, hobj *o)
+{
+    o->qprev = NULL;
+    o->qnext = w->run;
+    if (w->run) w->run->qprev = o;
+    w->run = o;
+}
+
+/* take a task off whatever list it is on */
+static void task_unlist(wb_head *h, hobj *o)
+{
+    if (o->tstate == T_READY) {
+        q_unlink(&h->rhead, &h->rtail, o);
+    } else if (o->tstate == T_RUNNING) {
+        hworker *w = worker_by_id(h, o->worker);
+        if (w) {
+            q_unlink(&w->run, NULL, o);
+            if (w->inflight > 0) w->inflight--;
+        }
+    }
+}
+
+static int add_holder(hobj *o, uint32_t w)
+{
+    for (uint16_t i = 0; i < o->nholders; i++)
+        if (o->holders[i] == w) return 0;
+    if (o->nholders == o->capholders) {
+        uint16_t cap = o->capholders ? (uint16_t)(o->capholders * 2) : 2;
+        uint32_t *p = realloc(o->holders, cap * sizeof *p);
+        if (!p) return WB_ENOMEM;
+        o->holders = p;
+        o->capholders = cap;
+    }
+    o->holders[o->nholders++] = w;
+    return 0;
+}
+
+static int del_holder(hobj *o, uint32_t w)
+{
+    for (uint16_t i = 0; i < o->nholders; i++)
+        if (o->holders[i] == w) {
+            o->holders[i] = o->holders[--o->nholders];
+            return 1;
+        }
+    return 0;
+}
+
+static int holds(const hobj *o, uint32_t w)
+{
+    for (uint16_t i = 0; i < o->nholders; i++)
+        if (o->holders[i] == w) return 1;
+    return 0;
+}
+
+static void add_dep(hobj *o, hobj *t)
+{
+    if (o->ndeps == o->capdeps) {
+        uint32_t cap = o->capdeps ? o->capdeps * 2 : 4;
+        hobj **p = realloc(o->deps, cap * sizeof *p);
+        if (!p) return; /* the task stays waiting; the head logs nothing: out of memory */
+        o->deps = p;
+        o->capdeps = cap;
+    }
+    o->deps[o->ndeps++] = t;
+}
+
+static void del_dep(hobj *o, hobj *t)
+{
+    for (uint32_t i = 0; i < o->ndeps; i++)
+        if (o->deps[i] == t) {
+            o->deps[i] = o->deps[--o->ndeps];
+            return;
+        }
+}
+
+static void add_waiter(hobj *o, uint32_t driver, uint32_t worker)
+{
+    if (o->nwaiters == o->capwaiters) {
+        uint32_t cap = o->capwaiters ? o->capwaiters * 2 : 2;
+        waiter *p = realloc(o->waiters, cap * sizeof *p);
+        if (!p) return;
+        o->waiters = p;
+        o->capwaiters = cap;
+    }
+    o->waiters[o->nwaiters++] = (waiter){driver, worker, 0};
+}
+
+/* ----------------------------------------------------- object lifecycle */
+
+static void obj_delete(wb_head *h, hobj *o);
+static void obj_fail(wb_head *h, hobj *o, int code, const char *msg);
+static void obj_need(wb_head *h, hobj *o, const char *why);
+
+static void obj_unref(wb_head *h, hobj *o)
+{
+    if (--o->refs <= 0) obj_delete(h, o);
+}
+
+static void obj_free(hobj *o)
+{
+    free(o->holders);
+    free(o->in);
+    if (o->arg && --o->arg->refs == 0) free(o->arg);
+    free(o->deps);
+    free(o->waiters);
+    free(o->err);
+    free(o);
+}
+
+static void obj_delete(wb_head *h, hobj *o)
+{
+    wb_omap_del(&h->objs, o->oid);
+    if (o->has_spec && o->tstate != T_NONE) {
+        if (o->tstate == T_WAITING)
+            for (uint32_t i = 0; i < o->nin; i++) {
+                hobj *in = obj_get(h, o->in[i]);
+                if (in) del_dep(in, o);
+            }
+        if (o->tstate == T_RUNNING) h->cancelled++;
+        task_unlist(h, o);
+        o->tstate = T_NONE;
+    }
+    for (uint16_t i = 0; i < o->nholders; i++) {
+        hworker *w = worker_by_id(h, o->holders[i]);
+        if (w && w->alive) {
+            ob_add_oid(&w->drop, o->oid);
+            mark_dirty_worker(h, w);
+        }
+    }
+    if (o->is_put) {
+        hdriver *d = driver_by_id(h, o->owner);
+        if (d) {
+            ob_add_oid(&d->freed, o->oid);
+            mark_dirty_driver(h, d);
+        }
+    }
+    h->nobj_bytes -= o->state == O_READY ? o->stat.size : 0;
+    /* its inputs lose a lineage reference */
+    if (o->has_spec)
+        for (uint32_t i = 0; i < o->nin; i++) {
+            hobj *in = obj_get(h, o->in[i]);
+            if (in) obj_unref(h, in);
+        }
+    obj_free(o);
+}
+
+/* tell the owner driver about a finished (or failed) object, and wake waiters */
+static void notify_driver(wb_head *h, hobj *o, const void *inl, size_t inlen, int has_inline)
+{
+    hdriver *d = driver_by_id(h, o->owner);
+    if (d && o->driver_ref && !o->is_put) {
+        ob_add_done(&d->done, o->oid, o->state == O_FAILED ? o->code : 0, o->nholders ? o->holders[0] : 0, &o->stat,
+                    o->err, inl, inlen, has_inline);
+        mark_dirty_driver(h, d);
+        if (d->done.b.len > (16u << 20)) {
+            ob_flush(d->conn, WB_M_DONE, &d->done);
+        }
+    }
+}
+
+static void wake_waiters(wb_head *h, hobj *o)
+{
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < o->nwaiters; i++) {
+        waiter wt = o->waiters[i];
+        hdriver *d = driver_by_id(h, wt.driver);
+        if (!d) continue;
+        if (o->state == O_FAILED) {
+            ob_add_loc(&d->loc, o->oid, o->code, 0, 0, o->err);
+        } else if (o->state == O_READY && o->nholders && (!wt.worker || holds(o, wt.worker))) {
+            ob_add_loc(&d->loc, o->oid, 0, wt.worker ? wt.worker : o->holders[0], 0, NULL);
+        } else {
+            hworker *tw = wt.worker ? worker_by_id(h, wt.worker) : NULL;
+            if (wt.worker && (!tw || !tw->alive)) {
+                char m[160];
+                snprintf(m, sizeof m, "worker %u left the cluster", wt.worker);
+                ob_add_loc(&d->loc, o->oid, WB_ENET, 0, 0, m);
+                mark_dirty_driver(h, d);
+                continue;
+            }
+            if (tw && !wt.pulled && o->state == O_READY && o->nholders) {
+                wb_wr w = {&tw->pull.b, 0};
+                wb_wr_u64(&w, o->oid);
+                uint16_t nh = o->nholders > WB_PROTO_MAX_HOLDERS ? WB_PROTO_MAX_HOLDERS : o->nholders;
+                wb_wr_u16(&w, nh);
+                for (uint16_t k = 0; k < nh; k++) wb_wr_u32(&w, o->holders[k]);
+                tw->pull.n++;
+                mark_dirty_worker(h, tw);
+                wt.pulled = 1;
+            }
+            o->waiters[keep++] = wt;
+            continue;
+        }
+        mark_dirty_driver(h, d);
+    }
+    o->nwaiters = keep;
+}
+
+/* an input of waiting tasks became ready: they may run */
+static void wake_deps(wb_head *h, hobj *o)
+{
+    hobj **deps = o->deps;
+    uint32_t n = o->ndeps;
+    o->deps = NULL;
+    o->ndeps = o->capdeps = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        hobj *t = deps[i];
+        if (t->tstate != T_WAITING) continue;
+        if (o->state == O_FAILED) {
+            obj_fail(h, t, o->code, o->err);
+            continue;
+        }
+        if (t->nmissing > 0 && --t->nmissing == 0) ready_push(h, t);
+    }
+    free(deps);
+}
+
+static void obj_fail(wb_head *h, hobj *o, int code, const char *msg)
+{
+    if (o->state == O_FAILED) return;
+    if (o->has_spec && o->tstate != T_NONE) {
+        if (o->tstate == T_WAITING)
+            for (uint32_t i = 0; i < o->nin; i++) {
+                hobj *in = obj_get(h, o->in[i]);
+                if (in) del_dep(in, o);
+            }
+        task_unlist(h, o);
+        o->tstate = T_NONE;
+    }
+    if (o->state == O_READY) h->nobj_bytes -= o->stat.size;
+    o->state = O_FAILED;
+    o->code = code ? code : WB_EINTERNAL;
+    free(o->err);
+    o->err = wb_strdup(msg ? msg : wb_strerror(code));
+    h->tasks_failed++;
+    notify_driver(h, o, NULL, 0, 0);
+    wake_waiters(h, o);
+    wake_deps(h, o);
+}
+
+/* move the per-second throughput ring to the current second */
+static void tput_advance(wb_head *h)
+{
+    uint64_t sec = (uv_now(h->loop) - h->t0) / 1000;
+    if (sec > h->tput_sec + WB_HEAD_TPUT) {
+        memset(h->tput, 0, sizeof h->tput);
+        h->tput_sec = sec;
+    }
+    while (h->tput_sec < sec) h->tput[++h->tput_sec % WB_HEAD_TPUT] = 0;
+}
+
+static void obj_ready(wb_head *h, hobj *o, uint32_t worker, const wb_objstat *st, const void *inl, size_t inlen,
+                      int has_inline)
+{
+    int was_task = o->has_spec && o->tstate != T_NONE;
+    if (was_task) {
+        task_unlist(h, o);
+        o->tstate = T_NONE;
+    }
+    int first = o->state != O_READY;
+    if (st) o->stat = *st;
+    add_holder(o, worker);
+    if (first) {
+        o->state = O_READY;
+        h->nobj_bytes += o->stat.size;
+        free(o->err);
+        o->err = NULL;
+        if (was_task) {
+            h->tasks_done++;
+            tput_advance(h);
+            h->tput[h->tput_sec % WB_HEAD_TPUT]++;
+        }
+        if (!o->rebuilt) notify_driver(h, o, inl, inlen, has_inline);
+        o->rebuilt = 0;
+        wake_deps(h, o);
+    }
+    wake_waiters(h, o);
+}
+
+/* count missing inputs of a task and queue it (inputs lost are rebuilt) */
+static void task_start(wb_head *h, hobj *o)
+{
+    o->nmissing = 0;
+    o->tstate = T_WAITING;
+    for (uint32_t i = 0; i < o->nin; i++) {
+        hobj *in = obj_get(h, o->in[i]);
+        if (!in) {
+            char m[200];
+            snprintf(m, sizeof m, "input object %llx of task '%s' is not on the cluster",
+                     (unsigned long long)o->in[i], h->knames[o->kernel]);
+            obj_fail(h, o, WB_ENOTFOUND, m);
+            return;
+        }
+        if (in->state == O_FAILED) {
+            obj_fail(h, o, in->code, in->err);
+            return;
+        }
+        if (in->state == O_READY && in->nholders) continue;
+        if (in->state == O_READY) in->state = O_LOST;
+        if (in->state == O_LOST) obj_need(h, in, NULL);
+        if (in->state == O_FAILED) {
+            obj_fail(h, o, in->code, in->err);
+            return;
+        }
+        o->nmissing++;
+        add_dep(in, o);
+    }
+    if (o->nmissing == 0) ready_push(h, o);
+}
+
+/* a lost object is needed: rebuild it from its lineage or ask its driver */
+static void obj_need(wb_head *h, hobj *o, const char *why)
+{
+    if (o->state != O_LOST) return;
+    char desc[200];
+    describe_obj(h, o, desc, sizeof desc);
+    if (o->has_spec) {
+        o->state = O_PENDING;
+        o->rebuilt = 1;
+        h->rebuilt++;
+        wb_log(WB_LOG_INFO, "rebuilding %s from its lineage", desc);
+        task_start(h, o);
+        return;
+    }
+    hdriver *d = o->is_put ? driver_by_id(h, o->owner) : NULL;
+    hworker *target = NULL;
+    for (size_t i = 0; d && i < h->nworker_list; i++) {
+        hworker *w = h->worker_list[i];
+        if (w->alive && (!target || w->inflight < target->inflight)) target = w;
+    }
+    if (d && target) {
+        o->state = O_PENDING;
+        o->put_worker = target->id;
+        ob_add_loc(&d->reput, o->oid, 0, target->id, 0, NULL);
+        mark_dirty_driver(h, d);
+        wb_log(WB_LOG_INFO, "asking the driver to put %s again (on worker %u)", desc, target->id);
+        return;
+    }
+    char m[400];
+    snprintf(m, sizeof m, "%s was lost%s%s and cannot be rebuilt (%s)", desc, why ? " " : "", why ? why : "",
+             o->is_put ? (d ? "no worker left" : "its driver is gone") : "it has no lineage");
+    obj_fail(h, o, WB_ENOTFOUND, m);
+}
+
+/* ------------------------------------------------------------- workers */
+
+static void broadcast_workers(wb_head *h);
+
+/* the worker is gone: queue its tasks again and forget what it held */
+static void worker_lost(wb_head *h, hworker *w, const char *why)
+{
+    if (!w->alive) return;
+    w->alive = 0;
+    h->workers_lost++;
+    wb_log(WB_LOG_WARN, "worker %u at %s removed: %s", w->id, w->addr, why);
+    snprintf(w->why, sizeof w->why, "%s", why);
+    if (w->conn) {
+        wb_conn *c = w->conn;
+        w->conn = NULL;
+        c->data = NULL;
+        wb_conn_close(c, WB_ENET, why);
+    }
+    /* running tasks go back to the queue (bounded) */
+    hobj *t = w->run;
+    w->run = NULL;
+    while (t) {
+        hobj *nx = t->qnext;
+        t->qprev = t->qnext = NULL;
+        t->tstate = T_NONE;
+        t->attempts++;
+        if ((int)t->attempts > h->max_retries) {
+            char m[600], desc[200];
+            describe_obj(h, t, desc, sizeof desc);
+            snprintf(m, sizeof m, "%s failed: its worker was lost %u times (last: worker %u at %s: %s)", desc,
+                     t->attempts, w->id, w->addr, why);
+            obj_fail(h, t, WB_ENET, m);
+        } else {
+            h->retried++;
+            task_start(h, t);
+        }
+        t = nx;
+    }
+    w->inflight = 0;
+    /* objects: drop this holder; objects left without one are lost */
+    size_t nlost = 0;
+    for (size_t i = 0; i < h->objs.cap; i++) {
+        if (!h->objs.keys[i]) continue;
+        hobj *o = h->objs.vals[i];
+        if (del_holder(o, w->id) && o->nholders == 0 && o->state == O_READY) {
+            o->state = O_LOST;
+            h->nobj_bytes -= o->stat.size;
+            nlost++;
+        }
+        if (o->state == O_PENDING && o->is_put && o->put_worker == w->id) {
+            /* its put never arrived: ask again */
+            o->state = O_LOST;
+            nlost++;
+        }
+    }
+    if (nlost) wb_log(WB_LOG_INFO, "%zu objects held only by worker %u are lost (rebuilt when needed)", nlost, w->id);
+    /* waiting tasks whose inputs are lost: rebuild those inputs now (LOCATE
+     * waiters and queued tasks find them lost on their own) */
+    for (size_t i = 0; i < h->objs.cap; i++) {
+        if (!h->objs.keys[i]) continue;
+        hobj *o = h->objs.vals[i];
+        if (o->state == O_LOST && (o->ndeps || o->nwaiters)) obj_need(h, o, NULL);
+    }
+    broadcast_workers(h);
+    h->sched_needed = 1;
+}
+
+static void encode_workers(wb_head *h, wb_wr *w)
+{
+    size_t s = wb_msg_begin(w, WB_M_WORKERS);
+    uint32_t n = 0;
+    for (size_t i = 0; i < h->nworker_list; i++) n += h->worker_list[i]->alive;
+    wb_wr_u32(w, n);
+    for (size_t i = 0; i < h->nworker_list; i++) {
+        hworker *x = h->worker_list[i];
+        if (!x->alive) continue;
+        wb_wr_u32(w, x->id);
+        wb_wr_str(w, x->host);
+        wb_wr_u16(w, (uint16_t)x->port);
+        wb_wr_u32(w, x->threads);
+        wb_wr_u32(w, x->pid);
+        wb_wr_u8(w, 1);
+    }
+    wb_msg_end(w, s);
+}
+
+static void broadcast_workers(wb_head *h)
+{
+    for (size_t i = 0; i < h->drivers.cap; i++) {
+        if (!h->drivers.keys[i]) continue;
+        hdriver *d = h->drivers.vals[i];
+        if (!d->conn) continue;
+        wb_wr w = wb_conn_wr(d->conn);
+        encode_workers(h, &w);
+        wb_conn_mark(d->conn);
+    }
+    for (size_t i = 0; i < h->nworker_list; i++) {
+        hworker *x = h->worker_list[i];
+        if (!x->alive || !x->conn || !x->welcomed) continue;
+        wb_wr w = wb_conn_wr(x->conn);
+        encode_workers(h, &w);
+        wb_conn_mark(x->conn);
+    }
+}
+
+/* ------------------------------------------------------------ scheduling */
+
+static int window_of(const hworker *w) { return (int)w->threads * 8 + 32; }
+
+/* add a task to a worker's outgoing batch */
+static void batch_task(wb_head *h, hworker *w, hobj *t)
+{
+    if (!w->bgen) w->bgen = ++h->gen;
+    /* kernel and argument indices local to this batch */
+    if (w->nklocal < h->nk) {
+        uint64_t *p = realloc(w->klocal, h->capk * sizeof *p);
+        if (!p) return;
+        for (uint32_t i = w->nklocal; i < h->capk; i++) p[i] = 0;
+        w->klocal = p;
+        w->nklocal = h->capk;
+    }
+    uint32_t kidx;
+    if ((w->klocal[t->kernel] >> 32) == (w->bgen & 0xffffffffu))
+        kidx = (uint32_t)w->klocal[t->kernel];
+    else {
+        kidx = w->bkn++;
+        w->klocal[t->kernel] = ((w->bgen & 0xffffffffu) << 32) | kidx;
+        wb_wr kw = {&w->bkern, 0};
+        wb_wr_str(&kw, h->knames[t->kernel]);
+    }
+    uint32_t aidx = WB_NO_ARG;
+    if (t->arg) {
+        if (t->arg->stamp_gen == w->bgen && t->arg->stamp_worker == w->id)
+            aidx = t->arg->stamp_idx;
+        else {
+            aidx = w->ban++;
+            t->arg->stamp_gen = w->bgen;
+            t->arg->stamp_worker = w->id;
+            t->arg->stamp_idx = aidx;
+            wb_wr aw = {&w->bargs, 0};
+            wb_wr_bytes(&aw, t->arg->data, t->arg->len);
+        }
+    }
+    wb_wr tw = {&w->btasks, 0};
+    wb_wr_u64(&tw, t->oid);
+    wb_wr_u32(&tw, kidx);
+    wb_wr_u8(&tw, t->mode);
+    wb_wr_u64(&tw, t->sumlen);
+    wb_wr_i64(&tw, t->out_rows);
+    wb_wr_u32(&tw, t->attempts);
+    wb_wr_u32(&tw, aidx);
+    wb_wr_u32(&tw, t->nin);
+    for (uint32_t i = 0; i < t->nin; i++) {
+        hobj *in = obj_get(h, t->in[i]);
+        wb_wr_u64(&tw, t->in[i]);
+        uint16_t nh = 0;
+        if (in && !holds(in, w->id)) nh = in->nholders > WB_PROTO_MAX_HOLDERS ? WB_PROTO_MAX_HOLDERS : in->nholders;
+        wb_wr_u16(&tw, nh);
+        for (uint16_t k = 0; k < nh; k++) wb_wr_u32(&tw, in->holders[k]);
+    }
+    w->bn++;
+    mark_dirty_worker(h, w);
+}
+
+static void flush_tasks(wb_head *h, hworker *w)
+{
+    if (!w->bn) return;
+    if (w->conn && w->alive) {
+        wb_wr out = wb_conn_wr(w->conn);
+        size_t s = wb_msg_begin(&out, WB_M_TASKS);
+        wb_wr_u32(&out, w->bkn);
+        wb_wr_raw(&out, w->bkern.p, w->bkern.len);
+        wb_wr_u32(&out, w->ban);
+        wb_wr_raw(&out, w->bargs.p, w->bargs.len);
+        wb_wr_u32(&out, w->bn);
+        wb_wr_raw(&out, w->btasks.p, w->btasks.len);
+        if (wb_msg_end(&out, s) == 0) wb_conn_mark(w->conn);
+        else wb_log(WB_LOG_ERROR, "worker %u: %s", w->id, wb_errmsg());
+    }
+    w->bkern.len = w->bargs.len = w->btasks.len = 0;
+    w->bkn = w->ban = w->bn = 0;
+    w->bgen = 0;
+}
+
+static void assign(wb_head *h, hworker *w, hobj *t)
+{
+    q_unlink(&h->rhead, &h->rtail, t);
+    t->tstate = T_RUNNING;
+    t->worker = w->id;
+    w->inflight++;
+    run_push(w, t);
+    batch_task(h, w, t);
+    if (w->btasks.len + w->bargs.len > (16u << 20)) flush_tasks(h, w);
+}
+
+static void schedule(wb_head *h)
+{
+    h->sched_needed = 0;
+    hobj *t = h->rhead;
+    while (t) {
+        hobj *nx = t->qnext;
+        /* any room left at all? */
+        int room = 0, alive = 0;
+        for (size_t i = 0; i < h->nworker_list; i++) {
+            hworker *w = h->worker_list[i];
+            if (!w->alive || !w->welcomed) continue;
+            alive++;
+            if (w->inflight < window_of(w)) room = 1;
+        }
+        if (!room) break;
+        /* inputs lost since the task was queued wait for their rebuild */
+        int lost = 0;
+        for (uint32_t i = 0; i < t->nin && !lost; i++) {
+            hobj *in = obj_get(h, t->in[i]);
+            if (!in || in->state != O_READY || in->nholders == 0) lost = 1;
+        }
+        if (lost) {
+            q_unlink(&h->rhead, &h->rtail, t);
+            t->tstate = T_NONE;
+            task_start(h, t);
+            t = nx;
+            continue;
+        }
+        hworker *best = NULL, *idle = NULL;
+        uint64_t best_local = 0;
+        double best_load = 0;
+        int candidates = 0;
+        for (size_t i = 0; i < h->nworker_list; i++) {
+            hworker *w = h->worker_list[i];
+            if (!w->alive || !w->welcomed || !has_kernel(w, t->kernel)) continue;
+            candidates++;
+            uint64_t local = 0;
+            for (uint32_t k = 0; k < t->nin; k++) {
+                hobj *in = obj_get(h, t->in[k]);
+                if (in && holds(in, w->id)) local += in->stat.size + 1;
+            }
+            double load = (double)w->inflight / (double)w->threads;
+            if (!best || local > best_local || (local == best_local && load < best_load)) {
+                best = w;
+                best_local = local;
+                best_load = load;
+            }
+            if (w->inflight < (int)w->threads && (!idle || w->inflight < idle->inflight)) idle = w;
+        }
+        if (!candidates) {
+            if (alive) {
+                char m[400];
+                snprintf(m, sizeof m,
+                         "no worker of the cluster has the kernel '%s' (the workers did not load the plugin that "
+                         "provides it)",
+                         h->knames[t->kernel]);
+                q_unlink(&h->rhead, &h->rtail, t);
+                t->tstate = T_NONE;
+                obj_fail(h, t, WB_ENOTFOUND, m);
+            }
+            t = nx;
+            continue;
+        }
+        if (best->inflight < window_of(best))
+            assign(h, best, t);
+        else if (idle)
+            assign(h, idle, t);
+        t = nx;
+    }
+    for (size_t i = 0; i < h->nworker_list; i++) flush_tasks(h, h->worker_list[i]);
+}
+
+/* after each burst of messages: schedule, then send what was batched */
+static void head_flush(wb_head *h)
+{
+    if (h->sched_needed) schedule(h);
+    for (hworker *w = h->dirty_workers; w; w = w->next_dirty) {
+        w->dirty = 0;
+        flush_tasks(h, w);
+        ob_flush(w->alive ? w->conn : NULL, WB_M_DROP, &w->drop);
+        ob_flush(w->alive ? w->conn : NULL, WB_M_PULL, &w->pull);
+    }
+    h->dirty_workers = NULL;
+    for (hdriver *d = h->dirty_drivers; d; d = d->next_dirty) {
+        d->dirty = 0;
+        ob_flush(d->conn, WB_M_DONE, &d->done);
+        ob_flush(d->conn, WB_M_LOCATION, &d->loc);
+        ob_flush(d->conn, WB_M_FREED, &d->freed);
+        ob_flush(d->conn, WB_M_REPUT, &d->reput);
+    }
+    h->dirty_drivers = NULL;
+}
+
+static void on_check(uv_check_t *c) { head_flush(c->data); }
+
+/* ---------------------------------------------------------- driver side */
+
+static int on_submit(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
+{
+    wb_m_tasks m;
+    if (wb_dec_tasks(p, n, &m)) return -1;
+    uint32_t *kid = calloc(m.nkernels ? m.nkernels : 1, sizeof *kid);
+    argblob **args = calloc(m.nargs ? m.nargs : 1, sizeof *args);
+    int rc = (!kid || !args) ? wb_seterr(WB_ENOMEM, "out of memory") : 0;
+    for (uint32_t i = 0; !rc && i < m.nkernels; i++) {
+        kid[i] = intern_kernel(h, m.kernels[i].p, m.kernels[i].len);
+        if (kid[i] == UINT32_MAX) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; !rc && i < m.nargs; i++) {
+        argblob *a = malloc(sizeof *a + m.args[i].len);
+        if (!a) {
+            rc = wb_seterr(WB_ENOMEM, "out of memory");
+            break;
+        }
+        a->refs = 1; /* this batch's, dropped below */
+        a->len = m.args[i].len;
+        a->stamp_gen = 0;
+        a->stamp_worker = 0;
+        a->stamp_idx = 0;
+        memcpy(a->data, m.args[i].p, a->len);
+        args[i] = a;
+    }
+    for (uint32_t i = 0; !rc && i < m.ntasks; i++) {
+        wb_m_task *t = &m.tasks[i];
+        if ((t->oid >> 40) != d->id || obj_get(h, t->oid)) {
+            rc = wb_seterr(WB_EPROTO, "SUBMIT message: object id %llx is not a new id of this driver",
+                           (unsigned long long)t->oid);
+            break;
+        }
+        hobj *o = calloc(1, sizeof *o);
+        uint64_t *in = t->nin ? malloc(t->nin * sizeof *in) : NULL;
+        if (!o || (t->nin && !in)) {
+            free(o);
+            free(in);
+            rc = wb_seterr(WB_ENOMEM, "out of memory");
+            break;
+        }
+        o->oid = t->oid;
+        o->state = O_PENDING;
+        o->refs = 1;
+        o->driver_ref = 1;
+        o->owner = d->id;
+        o->has_spec = 1;
+        o->kernel = kid[t->kernel];
+        o->mode = t->mode;
+        o->sumlen = t->sumlen;
+        o->out_rows = t->out_rows;
+        o->nin = t->nin;
+        o->in = in;
+        if (t->arg != WB_NO_ARG) {
+            o->arg = args[t->arg];
+            o->arg->refs++;
+        }
+        wb_omap_put(&h->objs, o->oid, o);
+        h->tasks_submitted++;
+        /* lineage references on the inputs */
+        int bad = 0;
+        for (uint32_t k = 0; k < t->nin; k++) {
+            in[k] = t->in[k].oid;
+            hobj *x = obj_get(h, in[k]);
+            if (x) x->refs++;
+            else bad = 1;
+        }
+        if (bad) {
+            /* task_start reports the missing input; only the known inputs are referenced */
+            uint32_t keep = 0;
+            for (uint32_t k = 0; k < t->nin; k++)
+                if (obj_get(h, in[k])) keep++;
+            char m2[200];
+            uint64_t miss = 0;
+            for (uint32_t k = 0; k < t->nin && !miss; k++)
+                if (!obj_get(h, in[k])) miss = in[k];
+            for (uint32_t k = 0, j = 0; k < t->nin; k++)
+                if (obj_get(h, in[k])) in[j++] = in[k];
+            o->nin = keep;
+            snprintf(m2, sizeof m2, "input object %llx of task '%s' is not on the cluster (was it released?)",
+                     (unsigned long long)miss, h->knames[o->kernel]);
+            obj_fail(h, o, WB_ENOTFOUND, m2);
+            continue;
+        }
+        task_start(h, o);
+    }
+    for (uint32_t i = 0; i < m.nargs; i++)
+        if (args && args[i] && --args[i]->refs == 0) free(args[i]);
+    free(kid);
+    free(args);
+    wb_m_tasks_free(&m);
+    return rc;
+}
+
+static int on_put_decl(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
+{
+    wb_m_objs m;
+    if (wb_dec_objs(p, n, 1, &m)) return -1;
+    int rc = 0;
+    for (uint32_t i = 0; i < m.n && !rc; i++) {
+        wb_m_obj1 *x = &m.o[i];
+        if ((x->oid >> 40) != d->id || obj_get(h, x->oid)) {
+            rc = wb_seterr(WB_EPROTO, "PUT_DECL message: object id %llx is not a new id of this driver",
+                           (unsigned long long)x->oid);
+            break;
+        }
+        hobj *o = calloc(1, sizeof *o);
+        if (!o) {
+            rc = wb_seterr(WB_ENOMEM, "out of memory");
+            break;
+        }
+        o->oid = x->oid;
+        o->refs = 1;
+        o->driver_ref = 1;
+        o->owner = d->id;
+        o->is_put = 1;
+        o->put_worker = x->worker;
+        wb_wstat_to(&x->stat, &o->stat);
+        o->state = O_PENDING;
+        wb_omap_put(&h->objs, o->oid, o);
+        hworker *w = worker_by_id(h, x->worker);
+        if (!w || !w->alive) { /* the driver's view was stale: put it elsewhere */
+            o->state = O_LOST;
+            obj_need(h, o, NULL);
+        }
+    }
+    wb_m_objs_free(&m);
+    return rc;
+}
+
+static int on_release(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
+{
+    wb_m_oids m;
+    if (wb_dec_oids(p, n, &m)) return -1;
+    for (uint32_t i = 0; i < m.n; i++) {
+        hobj *o = obj_get(h, wb_m_oid_at(&m, i));
+        if (!o || o->owner != d->id || !o->driver_ref) continue;
+        o->driver_ref = 0;
+        obj_unref(h, o);
+    }
+    return 0;
+}
+
+static int on_locate(wb_head *h, hdriver *d, const unsigned char *p, size_t n, int replicate)
+{
+    uint32_t cnt;
+    uint64_t oid;
+    uint32_t target = 0;
+    wb_m_oids m;
+    wb_m_locs l;
+    if (replicate) {
+        if (wb_dec_locs(p, n, &l)) return -1;
+        cnt = l.n;
+    } else {
+        if (wb_dec_oids(p, n, &m)) return -1;
+        cnt = m.n;
+    }
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (replicate) {
+            oid = l.l[i].oid;
+            target = l.l[i].worker;
+        } else
+            oid = wb_m_oid_at(&m, i);
+        hobj *o = obj_get(h, oid);
+        if (!o) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "object %llx is not on the cluster (was it released?)", (unsigned long long)oid);
+            ob_add_loc(&d->loc, oid, WB_ENOTFOUND, 0, 0, msg);
+            mark_dirty_driver(h, d);
+            continue;
+        }
+        hworker *tw = target ? worker_by_id(h, target) : NULL;
+        if (replicate && (!tw || !tw->alive)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "worker %u is not part of the cluster", target);
+            ob_add_loc(&d->loc, oid, WB_ENOTFOUND, 0, 0, msg);
+            mark_dirty_driver(h, d);
+            continue;
+        }
+        add_waiter(o, d->id, target);
+        if (o->state == O_READY && o->nholders == 0) o->state = O_LOST;
+        if (o->state == O_LOST) obj_need(h, o, NULL);
+        wake_waiters(h, o);
+    }
+    if (replicate) wb_m_locs_free(&l);
+    return 0;
+}
+
+static int driver_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
+{
+    hdriver *d = c->data;
+    wb_head *h = d->head;
+    int rc;
+    switch (type) {
+    case WB_M_SUBMIT: rc = on_submit(h, d, p, n); break;
+    case WB_M_PUT_DECL: rc = on_put_decl(h, d, p, n); break;
+    case WB_M_RELEASE: rc = on_release(h, d, p, n); break;
+    case WB_M_LOCATE: rc = on_locate(h, d, p, n, 0); break;
+    case WB_M_REPLICATE: rc = on_locate(h, d, p, n, 1); break;
+    default: rc = wb_seterr(WB_EPROTO, "a driver sent %s", wb_msg_name(type)); break;
+    }
+    return rc;
+}
+
+static void driver_gone(wb_head *h, hdriver *d)
+{
+    wb_omap_del(&h->drivers, d->id);
+    /* its references go; objects it put can no longer be put again */
+    size_t nrel = 0;
+    uint64_t *oids = malloc((h->objs.n + 1) * sizeof *oids);
+    for (size_t i = 0; oids && i < h->objs.cap; i++) {
+        if (!h->objs.keys[i]) continue;
+        hobj *o = h->objs.vals[i];
+        if (o->owner == d->id && o->driver_ref) oids[nrel++] = o->oid;
+    }
+    for (size_t i = 0; i < nrel; i++) {
+        hobj *o = obj_get(h, oids[i]);
+        if (o && o->driver_ref) {
+            o->driver_ref = 0;
+            obj_unref(h, o);
+        }
+    }
+    free(oids);
+    wb_buf_free(&d->done.b);
+    wb_buf_free(&d->loc.b);
+    wb_buf_free(&d->freed.b);
+    wb_buf_free(&d->reput.b);
+    /* take it off the dirty list */
+    hdriver **pp = &h->dirty_drivers;
+    while (*pp && *pp != d) pp = &(*pp)->next_dirty;
+    if (*pp) *pp = d->next_dirty;
+    free(d);
+}
+
+static void driver_close(wb_conn *c, int code, const char *why)
+{
+    (void)code;
+    hdriver *d = c->data;
+    if (!d) return;
+    wb_head *h = d->head;
+    wb_log(WB_LOG_INFO, "driver %u at %s left%s%s", d->id, c->peer, why[0] ? ": " : "", why);
+    d->conn = NULL;
+    driver_gone(h, d);
+    h->sched_needed = 1;
+}
+
+static const wb_conn_cbs driver_cbs = {NULL, driver_frame, NULL, driver_close};
+
+/* ---------------------------------------------------------- worker side */
+
+static int on_register(wb_head *h, hworker *w, const unsigned char *p, size_t n)
+{
+    wb_m_register m;
+    if (wb_dec_register(p, n, &m)) return -1;
+    /* a plugin of the same name in another version gives other results: refuse */
+    char conflict[400] = "";
+    for (uint32_t i = 0; i < m.nplugins && !conflict[0]; i++)
+        for (int j = 0; j < wb_plugin_count(); j++) {
+            const char *name, *version;
+            wb_plugin_info_at(j, &name, &version, NULL);
+            if (wb_pstr_eq(m.plugins[i].name, name) && !wb_pstr_eq(m.plugins[i].version, version)) {
+                char v[130];
+                wb_pstr_copy(m.plugins[i].version, v, sizeof v);
+                snprintf(conflict, sizeof conflict, "its plugin '%s' is version %s, the head's is %s", name, v,
+                         version);
+            }
+        }
+    if (conflict[0]) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "worker refused: %s", conflict);
+        wb_wr wr = wb_conn_wr(w->conn);
+        wb_enc_reject(&wr, WB_EABI, msg);
+        wb_log(WB_LOG_WARN, "refused the worker at %s: %s", w->conn->peer, conflict);
+        wb_m_register_free(&m);
+        wb_conn *c = w->conn;
+        wb_conn_close(c, WB_EABI, msg);
+        return 0;
+    }
+    w->threads = m.threads;
+    w->mem_limit = m.mem_limit;
+    wb_pstr_copy(m.host, w->host, sizeof w->host);
+    w->port = m.port;
+    w->pid = m.pid;
+    snprintf(w->addr, sizeof w->addr, "%s:%d", w->host, w->port);
+    for (uint32_t i = 0; i < m.nkernels; i++) {
+        uint32_t k = intern_kernel(h, m.kernels[i].p, m.kernels[i].len);
+        if (k == UINT32_MAX) continue;
+        if (k >= w->nkbits) {
+            uint32_t cap = w->nkbits ? w->nkbits : 64;
+            while (cap <= k) cap *= 2;
+            uint8_t *b = realloc(w->kbits, cap);
+            if (!b) continue;
+            memset(b + w->nkbits, 0, cap - w->nkbits);
+            w->kbits = b;
+            w->nkbits = cap;
+        }
+        w->kbits[k] = 1;
+    }
+    /* plugins: list them, and say what differs from the head's set */
+    wb_buf pl = {0}, diff = {0};
+    for (uint32_t i = 0; i < m.nplugins; i++) {
+        char nm[130], vs[130];
+        wb_pstr_copy(m.plugins[i].name, nm, sizeof nm);
+        wb_pstr_copy(m.plugins[i].version, vs, sizeof vs);
+        wb_buf_printf(&pl, "%s%s %s", i ? ", " : "", nm, vs);
+        int found = 0;
+        for (int j = 0; j < wb_plugin_count() && !found; j++) {
+            const char *name;
+            wb_plugin_info_at(j, &name, NULL, NULL);
+            found = wb_pstr_eq(m.plugins[i].name, name);
+        }
+        if (!found) wb_buf_printf(&diff, "%sextra plugin '%s'", diff.len ? ", " : "", nm);
+    }
+    for (int j = 0; j < wb_plugin_count(); j++) {
+        const char *name;
+        wb_plugin_info_at(j, &name, NULL, NULL);
+        int found = 0;
+        for (uint32_t i = 0; i < m.nplugins && !found; i++) found = wb_pstr_eq(m.plugins[i].name, name);
+        if (!found) wb_buf_printf(&diff, "%slacks plugin '%s'", diff.len ? ", " : "", name);
+    }
+    free(w->plugins);
+    w->plugins = pl.len ? (char *)pl.p : wb_strdup("");
+    if (!pl.len) wb_buf_free(&pl);
+    wb_m_register_free(&m);
+    w->welcomed = 1;
+    w->alive = 1;
+    w->last_seen = uv_now(h->loop);
+    wb_omap_put(&h->workers, w->id, w);
+    char mem[32];
+    if (w->mem_limit) wb_size_format(w->mem_limit, mem, sizeof mem);
+    else snprintf(mem, sizeof mem, "no limit");
+    wb_log(WB_LOG_INFO, "worker %u joined from %s (%u threads, memory %s, data port %s)", w->id, w->conn->peer,
+           w->threads, mem, w->addr);
+    if (diff.len) {
+        wb_buf_add(&diff, "", 1);
+        wb_log(WB_LOG_WARN,
+               "worker %u at %s has a different plugin set (%s): tasks of the missing kernels are routed to other "
+               "workers",
+               w->id, w->addr, (char *)diff.p);
+    }
+    wb_buf_free(&diff);
+    /* welcome it */
+    wb_wr wr = wb_conn_wr(w->conn);
+    size_t s = wb_msg_begin(&wr, WB_M_WELCOME);
+    wb_wr_u32(&wr, w->id);
+    wb_wr_u32(&wr, (uint32_t)h->heartbeat_ms);
+    wb_wr_u32(&wr, (uint32_t)h->timeout_ms);
+    wb_wr_u16(&wr, (uint16_t)(h->dashboard_port > 0 ? h->dashboard_port : 0));
+    int np = wb_plugin_count();
+    wb_wr_u32(&wr, (uint32_t)np);
+    for (int j = 0; j < np; j++) {
+        const char *name, *version;
+        wb_plugin_info_at(j, &name, &version, NULL);
+        wb_wr_str(&wr, name);
+        wb_wr_str(&wr, version);
+    }
+    wb_msg_end(&wr, s);
+    wb_conn_mark(w->conn);
+    broadcast_workers(h);
+    h->sched_needed = 1;
+    return 0;
+}
+
+static int on_done(wb_head *h, hworker *w, const unsigned char *p, size_t n)
+{
+    wb_m_done m;
+    if (wb_dec_done(p, n, &m)) return -1;
+    for (uint32_t i = 0; i < m.n; i++) {
+        wb_m_done1 *d = &m.d[i];
+        hobj *o = obj_get(h, d->oid);
+        int was_running_here = o && o->has_spec && o->tstate == T_RUNNING && o->worker == w->id;
+        if (!o || (d->code == 0 && o->state == O_FAILED)) {
+            /* released (or failed) while it ran: the worker forgets it */
+            if (d->code == 0) {
+                ob_add_oid(&w->drop, d->oid);
+                mark_dirty_worker(h, w);
+            }
+            continue;
+        }
+        if (d->code == 0) {
+            if (was_running_here) w->tasks_done++;
+            wb_objstat st;
+            wb_wstat_to(&d->stat, &st);
+            obj_ready(h, o, w->id, &st, d->data.p, d->data.len, d->has_inline);
+        } else {
+            if (o->has_spec && !was_running_here) continue; /* a stale report */
+            char msg[WB_PROTO_MAX_TEXT + 200];
+            char em[WB_PROTO_MAX_TEXT + 1];
+            wb_pstr_copy(d->msg, em, sizeof em);
+            snprintf(msg, sizeof msg, "%s (on worker %u at %s)", em, w->id, w->addr);
+            w->tasks_failed++;
+            wb_log(WB_LOG_WARN, "%s", msg);
+            obj_fail(h, o, d->code, msg);
+        }
+    }
+    wb_m_done_free(&m);
+    h->sched_needed = 1;
+    return 0;
+}
+
+static int on_hold(wb_head *h, hworker *w, const unsigned char *p, size_t n)
+{
+    wb_m_objs m;
+    if (wb_dec_objs(p, n, 0, &m)) return -1;
+    for (uint32_t i = 0; i < m.n; i++) {
+        hobj *o = obj_get(h, m.o[i].oid);
+        if (!o || o->state == O_FAILED) {
+            ob_add_oid(&w->drop, m.o[i].oid);
+            mark_dirty_worker(h, w);
+            continue;
+        }
+        wb_objstat st;
+        wb_wstat_to(&m.o[i].stat, &st);
+        if (o->state == O_READY) {
+            add_holder(o, w->id);
+            wake_waiters(h, o);
+        } else if (o->is_put || o->state == O_LOST) {
+            obj_ready(h, o, w->id, &st, NULL, 0, 0);
+        } else {
+            /* a copy of an object whose task is running again elsewhere: keep it */
+            obj_ready(h, o, w->id, &st, NULL, 0, 0);
+        }
+    }
+    wb_m_objs_free(&m);
+    h->sched_needed = 1;
+    return 0;
+}
+
+static int on_input_lost(wb_head *h, hworker *w, const unsigned char *p, size_t n)
+{
+    wb_m_locs m;
+    if (wb_dec_locs(p, n, &m)) return -1;
+    for (uint32_t i = 0; i < m.n; i++) {
+        wb_m_loc1 *l = &m.l[i];
+        char em[WB_PROTO_MAX_TEXT + 1];
+        wb_pstr_copy(l->msg, em, sizeof em);
+        hobj *in = obj_get(h, l->other);
+        /* the holders that failed it are not holders any more */
+        if (in && l->worker && del_holder(in, l->worker) && in->nholders == 0 && in->state == O_READY) {
+            in->state = O_LOST;
+            h->nobj_bytes -= in->stat.size;
+        }
+        if (l->oid == l->other) { /* a PULL (replication) failed */
+            if (!in) continue;
+            for (uint32_t k = 0; k < in->nwaiters; k++) {
+                if (in->waiters[k].worker != w->id) continue;
+                hdriver *d = driver_by_id(h, in->waiters[k].driver);
+                if (d) {
+                    ob_add_loc(&d->loc, in->oid, l->code ? l->code : WB_ENET, 0, 0, em);
+                    mark_dirty_driver(h, d);
+                }
+                in->waiters[k--] = in->waiters[--in->nwaiters];
+            }
+            continue;
+        }
+        hobj *t = obj_get(h, l->oid);
+        if (!t || t->tstate != T_RUNNING || t->worker != w->id) continue;
+        task_unlist(h, t);
+        t->tstate = T_NONE;
+        t->attempts++;
+        wb_log(WB_LOG_INFO, "worker %u could not fetch input %llx of task '%s': %s", w->id,
+               (unsigned long long)l->other, h->knames[t->kernel], em);
+        if ((int)t->attempts > h->max_retries + 2) {
+            char msg[WB_PROTO_MAX_TEXT + 600], desc[200];
+            describe_obj(h, t, desc, sizeof desc);
+            snprintf(msg, sizeof msg, "%s failed: its input %llx could not be fetched (worker %u at %s: %s)", desc,
+                     (unsigned long long)l->other, w->id, w->addr, em);
+            obj_fail(h, t, l->code ? l->code : WB_ENET, msg);
+        } else {
+            h->retried++;
+            task_start(h, t);
+        }
+    }
+    wb_m_locs_free(&m);
+    h->sched_needed = 1;
+    return 0;
+}
+
+static int worker_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
+{
+    hworker *w = c->data;
+    if (!w) return 0;
+    wb_head *h = w->head;
+    w->last_seen = uv_now(h->loop);
+    if (!w->welcomed && type != WB_M_REGISTER) return wb_seterr(WB_EPROTO, "a worker sent %s before REGISTER", wb_msg_name(type));
+    switch (type) {
+    case WB_M_REGISTER:
+        if (w->welcomed) return wb_seterr(WB_EPROTO, "a worker registered twice");
+        return on_register(h, w, p, n);
+    case WB_M_HEARTBEAT: {
+        wb_m_heartbeat hb;
+        if (wb_dec_heartbeat(p, n, &hb)) return -1;
+        w->hb = hb;
+        return 0;
+    }
+    case WB_M_DONE: return on_done(h, w, p, n);
+    case WB_M_HOLD: return on_hold(h, w, p, n);
+    case WB_M_INPUT_LOST: return on_input_lost(h, w, p, n);
+    default: return wb_seterr(WB_EPROTO, "a worker sent %s", wb_msg_name(type));
+    }
+}
+
+static void worker_close(wb_conn *c, int code, const char *why)
+{
+    (void)code;
+    hworker *w = c->data;
+    if (!w) return;
+    wb_head *h = w->head;
+    w->conn = NULL;
+    if (w->welcomed && w->alive) {
+        char m[600];
+        snprintf(m, sizeof m, "%s", why[0] ? why : "it closed its connection");
+        worker_lost(h, w, m);
+    } else if (!w->welcomed) {
+        /* never joined: forget it */
+        for (size_t i = 0; i < h->nworker_list; i++)
+            if (h->worker_list[i] == w) {
+                h->worker_list[i] = h->worker_list[--h->nworker_list];
+                break;
+            }
+        free(w->plugins);
+        free(w->kbits);
+        free(w->klocal);
+        free(w);
+    }
+}
+
+static const wb_conn_cbs worker_cbs = {NULL, worker_frame, NULL, worker_close};
+
+/* ----------------------------------------------------------- accepting */
+
+static void on_peer_ready(wb_conn *c)
+{
+    wb_head *h = c->data;
+    if (c->peer_role == WB_ROLE_WORKER) {
+        hworker *w = calloc(1, sizeof *w);
+        if (!w) {
+            wb_conn_close(c, WB_ENOMEM, "out of memory");
+            return;
+        }
+        if (h->nworker_list == h->capworker_list) {
+            size_t cap = h->capworker_list ? h->capworker_list * 2 : 16;
+            hworker **p = realloc(h->worker_list, cap * sizeof *p);
+            if (!p) {
+                free(w);
+                wb_conn_close(c, WB_ENOMEM, "out of memory");
+                return;
+            }
+            h->worker_list = p;
+            h->capworker_list = cap;
+        }
+        h->worker_list[h->nworker_list++] = w;
+        w->head = h;
+        w->id = h->next_worker++;
+        w->conn = c;
+        w->joined = (double)time(NULL);
+        snprintf(w->addr, sizeof w->addr, "%s", c->peer);
+        c->data = w;
+        c->cb = &worker_cbs;
+        return;
+    }
+    /* a driver */
+    hdriver *d = calloc(1, sizeof *d);
+    if (!d) {
+        wb_conn_close(c, WB_ENOMEM, "out of memory");
+        return;
+    }
+    d->head = h;
+    d->id = h->next_driver++;
+    d->conn = c;
+    c->data = d;
+    c->cb = &driver_cbs;
+    wb_omap_put(&h->drivers, d->id, d);
+    wb_log(WB_LOG_INFO, "driver %u connected from %s", d->id, c->peer);
+    wb_wr wr = wb_conn_wr(c);
+    size_t s = wb_msg_begin(&wr, WB_M_WELCOME);
+    wb_wr_u32(&wr, d->id);
+    wb_wr_u32(&wr, (uint32_t)h->heartbeat_ms);
+    wb_wr_u32(&wr, (uint32_t)h->timeout_ms);
+    wb_wr_u16(&wr, (uint16_t)(h->dashboard_port > 0 ? h->dashboard_port : 0));
+    int np = wb_plugin_count();
+    wb_wr_u32(&wr, (uint32_t)np);
+    for (int j = 0; j < np; j++) {
+        const char *name, *version;
+        wb_plugin_info_at(j, &name, &version, NULL);
+        wb_wr_str(&wr, name);
+        wb_wr_str(&wr, version);
+    }
+    wb_msg_end(&wr, s);
+    encode_workers(h, &wr);
+    wb_conn_mark(c);
+}
+
+static void pre_close(wb_conn *c, int code, const char *why)
+{
+    (void)c;
+    (void)code;
+    (void)why; /* dropped before the handshake ended: net.c has logged it */
+}
+
+static const wb_conn_cbs pre_cbs = {on_peer_ready, NULL, NULL, pre_close};
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    wb_head *h = server->data;
+    if (status < 0) {
+        wb_log(WB_LOG_WARN, "accept: %s", uv_strerror(status));
+        return;
+    }
+    wb_conn_accept(&h->net, server, &pre_cbs, h, WB_ROLE_HEAD, (1u << WB_ROLE_WORKER) | (1u << WB_ROLE_DRIVER));
+}
+
+/* ------------------------------------------------------------- timers */
+
+static void on_tick(uv_timer_t *t)
+{
+    wb_head *h = t->data;
+    uint64_t now = uv_now(h->loop);
+    for (size_t i = 0; i < h->nworker_list; i++) {
+        hworker *w = h->worker_list[i];
+        if (!w->alive || !w->welcomed) continue;
+        if (now - w->last_seen > (uint64_t)h->timeout_ms) {
+            char m[200];
+            snprintf(m, sizeof m, "silent for %.1f s (heartbeat timeout %.1f s)", (now - w->last_seen) / 1000.0,
+                     h->timeout_ms / 1000.0);
+            worker_lost(h, w, m);
+        }
+    }
+    tput_advance(h);
+    head_flush(h);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    wb_head *h = s->data;
+    wb_log(WB_LOG_INFO, "stopping (signal %d)", signum);
+    h->stopping = 1;
+    uv_stop(h->loop);
+}
+
+/* -------------------------------------------------------- status (JSON) */
+
+static void json_str(wb_buf *b, const char *s)
+{
+    wb_buf_add(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') wb_buf_printf(b, "\\%c", *p);
+        else if (*p < 0x20) wb_buf_printf(b, "\\u%04x", *p);
+        else wb_buf_add(b, p, 1);
+    }
+    wb_buf_add(b, "\"", 1);
+}
+
+void wb_head_status_json(wb_head *h, wb_buf *b)
+{
+    uint64_t now = uv_now(h->loop);
+    size_t waiting = 0, ready = 0, running = 0, pending_put = 0, ready_objs = 0, lost = 0, failed = 0;
+    for (size_t i = 0; i < h->objs.cap; i++) {
+        if (!h->objs.keys[i]) continue;
+        hobj *o = h->objs.vals[i];
+        if (o->tstate == T_WAITING) waiting++;
+        else if (o->tstate == T_READY) ready++;
+        else if (o->tstate == T_RUNNING) running++;
+        if (o->state == O_READY) ready_objs++;
+        else if (o->state == O_LOST) lost++;
+        else if (o->state == O_FAILED) failed++;
+        else if (o->is_put) pending_put++;
+    }
+    wb_buf_printf(b, "{\"version\":");
+    json_str(b, WB_VERSION);
+    wb_buf_printf(b, ",\"protocol\":%d,\"address\":", WB_PROTO_VERSION);
+    json_str(b, h->address);
+    wb_buf_printf(b, ",\"uptime\":%.1f,\"heartbeat_timeout\":%.1f", (now - h->t0) / 1000.0, h->timeout_ms / 1000.0);
+    size_t ndrivers = h->drivers.n;
+    wb_buf_printf(b, ",\"drivers\":%zu,\"workers\":[", ndrivers);
+    int first = 1;
+    for (size_t i = 0; i < h->nworker_list; i++) {
+        hworker *w = h->worker_list[i];
+        if (!w->welcomed) continue;
+        wb_buf_printf(b, "%s{\"id\":%u,\"address\":", first ? "" : ",", w->id);
+        first = 0;
+        json_str(b, w->addr);
+        wb_buf_printf(b,
+                      ",\"alive\":%s,\"threads\":%u,\"pid\":%u,\"memory_used\":%llu,\"memory_limit\":%llu,"
+                      "\"rss\":%lld,\"objects\":%llu,\"tasks_running\":%u,\"tasks_queued\":%u,\"tasks_assigned\":%d,"
+                      "\"tasks_done\":%llu,\"tasks_failed\":%llu,\"last_heartbeat\":%.1f,\"plugins\":",
+                      w->alive ? "true" : "false", w->threads, w->pid, (unsigned long long)w->hb.mem_used,
+                      (unsigned long long)w->mem_limit, (long long)w->hb.rss, (unsigned long long)w->hb.objects,
+                      w->hb.running, w->hb.queued, w->inflight, (unsigned long long)w->tasks_done,
+                      (unsigned long long)w->tasks_failed, w->alive ? (now - w->last_seen) / 1000.0 : -1.0);
+        json_str(b, w->plugins ? w->plugins : "");
+        wb_buf_printf(b, ",\"removed\":");
+        json_str(b, w->alive ? "" : w->why);
+        wb_buf_printf(b, "}");
+    }
+    wb_buf_printf(b,
+                  "],\"tasks\":{\"waiting\":%zu,\"queued\":%zu,\"running\":%zu,\"done\":%llu,\"failed\":%llu,"
+                  "\"retried\":%llu,\"submitted\":%llu,\"rebuilt\":%llu},",
+                  waiting, ready, running, (unsigned long long)h->tasks_done, (unsigned long long)h->tasks_failed,
+                  (unsigned long long)h->retried, (unsigned long long)h->tasks_submitted,
+                  (unsigned long long)h->rebuilt);
+    wb_buf_printf(b, "\"objects\":{\"count\":%zu,\"ready\":%zu,\"lost\":%zu,\"failed\":%zu,\"bytes\":%llu},",
+                  h->objs.n, ready_objs, lost, failed, (unsigned long long)h->nobj_bytes);
+    wb_buf_printf(b, "\"workers_lost\":%llu,", (unsigned long long)h->workers_lost);
+    /* tasks finished per second over the last minutes, oldest first */
+    uint64_t sec = (now - h->t0) / 1000;
+    int span = (int)(sec + 1 < 120 ? sec + 1 : 120);
+    wb_buf_printf(b, "\"throughput\":[");
+    for (int k = span - 1; k >= 0; k--) {
+        uint64_t s = sec - (uint64_t)k;
+        uint32_t v = (s + WB_HEAD_TPUT > h->tput_sec) ? h->tput[s % WB_HEAD_TPUT] : 0;
+        wb_buf_printf(b, "%s%u", k == span - 1 ? "" : ",", v);
+    }
+    wb_buf_printf(b, "],\"errors\":[");
+    size_t ne = h->nerrors < WB_HEAD_ERRORS ? h->nerrors : WB_HEAD_ERRORS;
+    for (size_t k = 0; k < ne; k++) {
+        const herr *e = &h->errors[(h->nerrors - 1 - k) % WB_HEAD_ERRORS];
+        wb_buf_printf(b, "%s{\"time\":%.0f,\"message\":", k ? "," : "", e->when);
+        json_str(b, e->msg);
+        wb_buf_printf(b, "}");
+    }
+    wb_buf_printf(b, "]}");
+}
+
+/* ------------------------------------------------------------------ run */
+
+void wb_head_opts_init(wb_head_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = 7878;
+    o->dashboard_port = 7879;
+    o->heartbeat_ms = 1000;
+    o->timeout_ms = 10000;
+    o->max_retries = 3;
+}
+
+static int is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+        static const unsigned char lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        return memcmp(&s->sin6_addr, lo, 16) == 0;
+    }
+    return 0;
+}
+
+static void close_walk(uv_handle_t *hd, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(hd)) uv_close(hd, NULL);
+}
+
+/* close every connection and handle, then free the tables */
+static void head_shutdown(wb_head *h)
+{
+    h->stopping = 1;
+    uv_loop_t *loop = h->loop;
+    for (size_t i = 0; i < h->nworker_list; i++) {
+        hworker *w = h->worker_list[i];
+        if (w->conn) {
+            wb_conn *c = w->conn;
+            w->conn = NULL;
+            c->data = NULL;
+            wb_conn_close(c, 0, "the head is stopping");
+        }
+    }
+    for (size_t i = 0; i < h->drivers.cap; i++) {
+        if (!h->drivers.keys[i]) continue;
+        hdriver *d = h->drivers.vals[i];
+        if (d->conn) {
+            wb_conn *c = d->conn;
+            d->conn = NULL;
+            c->data = NULL;
+            wb_conn_close(c, 0, "the head is stopping");
+        }
+    }
+    wb_dash_stop(h);
+    wb_net_close(&h->net);
+    uv_walk(loop, close_walk, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+    for (size_t i = 0; i < h->objs.cap; i++)
+        if (h->objs.keys[i]) obj_free(h->objs.vals[i]);
+    wb_omap_free(&h->objs);
+    for (size_t i = 0; i < h->nworker_list; i++) {
+        hworker *w = h->worker_list[i];
+        free(w->plugins);
+        free(w->kbits);
+        free(w->klocal);
+        wb_buf_free(&w->drop.b);
+        wb_buf_free(&w->pull.b);
+        wb_buf_free(&w->bkern);
+        wb_buf_free(&w->bargs);
+        wb_buf_free(&w->btasks);
+        free(w);
+    }
+    free(h->worker_list);
+    wb_omap_free(&h->workers);
+    for (size_t i = 0; i < h->drivers.cap; i++) {
+        if (!h->drivers.keys[i]) continue;
+        hdriver *d = h->drivers.vals[i];
+        wb_buf_free(&d->done.b);
+        wb_buf_free(&d->loc.b);
+        wb_buf_free(&d->freed.b);
+        wb_buf_free(&d->reput.b);
+        free(d);
+    }
+    wb_omap_free(&h->drivers);
+    for (uint32_t i = 0; i < h->nk; i++) free(h->knames[i]);
+    free(h->knames);
+    wb_set_log(NULL);
+    the_head = NULL;
+    free(h);
+}
+
+int wb_head_run(const wb_head_opts *o)
+{
+    wb_head *h = calloc(1, sizeof *h);
+    if (!h) {
+        fprintf(stderr, "wb head: out of memory\n");
+        return 1;
+    }
+    the_head = h;
+    wb_set_log(head_log);
+    h->quiet = o->quiet;
+    h->heartbeat_ms = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
+    h->timeout_ms = o->timeout_ms > h->heartbeat_ms ? o->timeout_ms : h->heartbeat_ms * 3;
+    h->max_retries = o->max_retries >= 0 ? o->max_retries : 3;
+    h->next_worker = 1;
+    h->next_driver = 1;
+    wb_cluster_kernels_init();
+    int np = wb_plugin_load_default();
+    if (np < 0) wb_log(WB_LOG_WARN, "%s", wb_errmsg());
+
+    uv_loop_t *loop = uv_default_loop();
+    h->loop = loop;
+    h->t0 = uv_now(loop);
+    wb_net_init(&h->net, loop, o->token, "head");
+    int rc = 1;
+    struct sockaddr_storage sa;
+    if (wb_resolve_hp(o->host, o->port, &sa)) {
+        fprintf(stderr, "wb head: %s\n", wb_errmsg());
+        goto out;
+    }
+    uv_tcp_init(loop, &h->server);
+    h->server.data = h;
+    int e = uv_tcp_bind(&h->server, (struct sockaddr *)&sa, 0);
+    if (!e) e = uv_listen((uv_stream_t *)&h->server, 256, on_connection);
+    if (e) {
+        fprintf(stderr, "wb head: cannot listen on %s:%d: %s\n", o->host, o->port, uv_strerror(e));
+        goto out;
+    }
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    uv_tcp_getsockname(&h->server, (struct sockaddr *)&bound, &blen);
+    wb_addr_str((struct sockaddr *)&bound, h->address, sizeof h->address);
+    int loopback = is_loopback((struct sockaddr *)&bound);
+    int dport = -1;
+    if (o->dashboard_port >= 0) {
+        if (wb_dash_start(h, o->host, o->dashboard_port, &dport)) {
+            fprintf(stderr, "wb head: %s\n", wb_errmsg());
+            goto out;
+        }
+    }
+    h->dashboard_port = dport;
+    char durl[160] = "";
+    if (dport >= 0) {
+        char host[128];
+        snprintf(host, sizeof host, "%s", h->address);
+        char *colon = strrchr(host, ':');
+        if (colon) *colon = 0;
+        snprintf(durl, sizeof durl, "http://%s:%d/", host, dport);
+    }
+    if (!loopback) {
+        fprintf(stderr,
+                "\n"
+                "  ********************************************************************\n"
+                "  WARNING: the head listens on %s, which is reachable from other\n"
+                "  machines. Anyone who has the cluster token can run code on every\n"
+                "  worker. Keep the token file private (mode 600) and firewall the\n"
+                "  ports; the dashboard%s has no password.\n"
+                "  ********************************************************************\n\n",
+                h->address, durl[0] ? " (read-only)" : "");
+    }
+    if (!o->quiet) {
+        printf("wb head %s: listening on %s (protocol %d)\n", WB_VERSION, h->address, WB_PROTO_VERSION);
+        if (durl[0]) printf("  dashboard:     %s\n", durl);
+        if (o->token_file) printf("  token file:    %s\n", o->token_file);
+        printf("  start workers: wb worker --address %s%s%s\n", h->address, o->token_file ? " --token-file " : "",
+               o->token_file ? o->token_file : "");
+        printf("  connect:       wb.connect(\"%s\"%s%s%s)\n", h->address, o->token_file ? ", {token_file = \"" : "",
+               o->token_file ? o->token_file : "", o->token_file ? "\"}" : "");
+        printf("  plugins:       %d loaded\n", wb_plugin_count());
+        fflush(stdout);
+    }
+    if (o->ready_file) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", o->ready_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%s\n%d\n%d\n", h->address, dport, (int)getpid()) < 0 || fclose(f) != 0 ||
+            rename(tmp, o->ready_file) != 0) {
+            fprintf(stderr, "wb head: cannot write %s\n", o->ready_file);
+            goto out;
+        }
+    }
+    uv_timer_init(loop, &h->tick);
+    h->tick.data = h;
+    uv_timer_start(&h->tick, on_tick, 200, 200);
+    uv_check_init(loop, &h->check);
+    h->check.data = h;
+    uv_check_start(&h->check, on_check);
+    uv_signal_init(loop, &h->sigint);
+    uv_signal_init(loop, &h->sigterm);
+    h->sigint.data = h->sigterm.data = h;
+    uv_signal_start(&h->sigint, on_signal, SIGINT);
+    uv_signal_start(&h->sigterm, on_signal, SIGTERM);
+    signal(SIGPIPE, SIG_IGN);
+    uv_run(loop, UV_RUN_DEFAULT);
+    rc = 0;
+out:
+    head_shutdown(h);
+    return rc;
+}

@@ -1,0 +1,152 @@
+/* cluster_head.h — the head's tables (cluster_head.c) and its dashboard
+ * server (cluster_dash.c). */
+#ifndef WB_CLUSTER_HEAD_H
+#define WB_CLUSTER_HEAD_H
+
+#include "cluster_internal.h"
+#include "cluster_map.h"
+
+enum { O_PENDING = 0, O_READY = 1, O_FAILED = 2, O_LOST = 3 };
+enum { T_NONE = 0, T_WAITING = 1, T_READY = 2, T_RUNNING = 3 };
+
+typedef struct argblob { /* argument bytes shared by the tasks of a batch */
+    int refs;
+    uint32_t len;
+    uint64_t stamp_gen; /* index in the worker batch being built */
+    uint32_t stamp_worker, stamp_idx;
+    unsigned char data[];
+} argblob;
+
+typedef struct waiter { /* a driver waiting for an object to be located (or copied to a worker) */
+    uint32_t driver;
+    uint32_t worker; /* 0: anywhere */
+    int pulled;
+} waiter;
+
+typedef struct hobj {
+    uint64_t oid;
+    int state; /* O_* */
+    int refs;  /* the driver's (driver_ref) + one per live object made from it */
+    uint8_t driver_ref, is_put, rebuilt, has_spec, mode;
+    uint32_t owner; /* driver id */
+    uint32_t put_worker;
+    wb_objstat stat;
+    uint32_t *holders;
+    uint16_t nholders, capholders;
+    /* how it is made (lineage) */
+    uint32_t kernel; /* interned name */
+    uint64_t sumlen;
+    int64_t out_rows;
+    uint32_t nin;
+    uint64_t *in;
+    argblob *arg;
+    /* its task */
+    int tstate; /* T_* */
+    uint32_t worker, attempts, nmissing;
+    struct hobj *qprev, *qnext; /* ready queue or the worker's running list */
+    struct hobj **deps;         /* tasks waiting for this object */
+    uint32_t ndeps, capdeps;
+    waiter *waiters;
+    uint32_t nwaiters, capwaiters;
+    int code;
+    char *err;
+} hobj;
+
+typedef struct obatch { /* entries of one message type for one peer */
+    wb_buf b;
+    uint32_t n;
+} obatch;
+
+typedef struct wb_head wb_head;
+
+typedef struct hworker {
+    wb_head *head;
+    uint32_t id;
+    wb_conn *conn;
+    int alive, welcomed;
+    char host[64];
+    int port;
+    char addr[96];
+    uint32_t threads, pid;
+    uint64_t mem_limit;
+    uint64_t last_seen; /* loop ms */
+    int inflight;       /* tasks sent and not finished */
+    hobj *run;
+    uint8_t *kbits; /* by interned kernel id */
+    uint32_t nkbits;
+    wb_m_heartbeat hb;
+    uint64_t tasks_done, tasks_failed;
+    char *plugins;
+    double joined;
+    char why[300]; /* why it was removed */
+    int dirty;
+    struct hworker *next_dirty;
+    obatch drop, pull;
+    /* the TASKS batch being built */
+    wb_buf bkern, bargs, btasks;
+    uint32_t bkn, ban, bn;
+    uint64_t bgen;
+    uint64_t *klocal;
+    uint32_t nklocal;
+} hworker;
+
+typedef struct hdriver {
+    wb_head *head;
+    uint32_t id;
+    wb_conn *conn;
+    int dirty;
+    struct hdriver *next_dirty;
+    obatch done, loc, freed, reput;
+} hdriver;
+
+#define WB_HEAD_TPUT 300
+#define WB_HEAD_ERRORS 50
+
+typedef struct herr {
+    double when;
+    char msg[512];
+} herr;
+
+typedef struct wb_dash wb_dash;
+
+struct wb_head {
+    uv_loop_t *loop;
+    wb_net net;
+    uv_tcp_t server;
+    uv_timer_t tick;
+    uv_check_t check;
+    uv_signal_t sigint, sigterm;
+    char address[128];
+    int dashboard_port;
+    wb_dash *dash;
+    int quiet, stopping;
+    int heartbeat_ms, timeout_ms, max_retries;
+    uint64_t t0;
+    wb_omap objs, workers, drivers;
+    hworker **worker_list;
+    size_t nworker_list, capworker_list;
+    uint32_t next_worker, next_driver;
+    hobj *rhead, *rtail; /* tasks ready to run */
+    int sched_needed;
+    hworker *dirty_workers;
+    hdriver *dirty_drivers;
+    char **knames;
+    uint32_t nk, capk;
+    uint64_t gen;
+    /* figures */
+    uint64_t tasks_submitted, tasks_done, tasks_failed, retried, rebuilt, cancelled, workers_lost;
+    uint64_t nobj_bytes;
+    uint32_t tput[WB_HEAD_TPUT];
+    uint64_t tput_sec;
+    herr errors[WB_HEAD_ERRORS];
+    size_t nerrors;
+};
+
+/* the status the dashboard shows, as JSON */
+void wb_head_status_json(wb_head *h, wb_buf *out);
+
+/* the dashboard's HTTP server on the head's loop */
+int wb_dash_start(wb_head *h, const char *host, int port, int *bound_port);
+void wb_dash_stop(wb_head *h);
+
+#endif

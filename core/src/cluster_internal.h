@@ -1,0 +1,108 @@
+/* cluster_internal.h — shared by the cluster's core files: connections over
+ * libuv (framing, the handshake, batched writes, raw object bodies). */
+#ifndef WB_CLUSTER_INTERNAL_H
+#define WB_CLUSTER_INTERNAL_H
+
+#include <uv.h>
+
+#include "internal.h"
+#include "wb/cluster.h"
+
+typedef struct wb_net wb_net;
+typedef struct wb_conn wb_conn;
+
+typedef struct wb_conn_cbs {
+    /* the handshake completed */
+    void (*on_ready)(wb_conn *c);
+    /* a frame after the handshake; return nonzero (message set) to drop the peer */
+    int (*on_frame)(wb_conn *c, int type, const unsigned char *p, size_t n);
+    /* a raw body asked for with wb_conn_recv_raw arrived (ctx as given) */
+    void (*on_raw)(wb_conn *c, void *ctx);
+    /* the connection is going away (once); why is "" for an orderly close */
+    void (*on_close)(wb_conn *c, int code, const char *why);
+} wb_conn_cbs;
+
+enum { WB_CS_CONNECTING, WB_CS_HELLO, WB_CS_AUTH, WB_CS_READY, WB_CS_CLOSED };
+
+struct wb_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    int handles; /* open libuv handles; freed when 0 */
+    wb_net *net;
+    const wb_conn_cbs *cb;
+    void *data;  /* the owner's */
+    uint32_t id; /* the owner's (e.g. worker id) */
+    char peer[96];
+    int server;    /* accepted (server side of the handshake) */
+    int my_role;   /* the role this side claims / has */
+    int peer_role; /* the other side's role once known */
+    int want_role; /* client: the role the server must have */
+    unsigned accept_roles; /* server: bit set of roles accepted */
+    int state;
+    uint8_t nonce_l[WB_PROTO_NONCE], nonce_r[WB_PROTO_NONCE];
+    unsigned char *rbuf;
+    size_t rlen, rcap;
+    /* a raw body being received */
+    unsigned char *raw;
+    size_t raw_len, raw_off;
+    void *raw_ctx;
+    int raw_on, raw_discard;
+    /* frames waiting to be written (flushed once per loop iteration) */
+    wb_buf out;
+    int dirty;
+    wb_conn *next_dirty;
+    uint64_t bytes_in, bytes_out;
+    double opened;
+};
+
+struct wb_net {
+    uv_loop_t *loop;
+    char token[WB_TOKEN_MAX + 1];
+    const char *who; /* "head", "worker", "driver": for log lines */
+    uv_idle_t flusher;
+    int flusher_on;
+    wb_conn *dirty;
+    int handshake_ms; /* a server drops peers that have not authenticated by then */
+};
+
+int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who);
+/* stop the flusher (the caller closes its connections first) */
+void wb_net_close(wb_net *net);
+
+/* accept a connection on a listening stream and start the handshake as the
+ * server; accept_roles is a bit set (1 << WB_ROLE_*) */
+wb_conn *wb_conn_accept(wb_net *net, uv_stream_t *server, const wb_conn_cbs *cb, void *data,
+                        int my_role, unsigned accept_roles);
+/* connect to addr and run the handshake as the client; timeout_ms bounds the
+ * connection and the handshake together. Failures come through on_close. */
+wb_conn *wb_conn_connect(wb_net *net, const struct sockaddr *addr, const char *peer_name,
+                         const wb_conn_cbs *cb, void *data, int my_role, int want_role,
+                         int timeout_ms);
+/* a writer appending frames to the connection's output (flushed soon) */
+wb_wr wb_conn_wr(wb_conn *c);
+void wb_conn_mark(wb_conn *c); /* call after appending */
+/* send a frame followed by raw bytes (not copied: they must stay valid until
+ * done(ctx, status) is called) */
+typedef void (*wb_raw_done_fn)(void *ctx, int status);
+int wb_conn_send_raw(wb_conn *c, const wb_buf *frame, const uv_buf_t *bufs, int nbufs,
+                     wb_raw_done_fn done, void *ctx);
+/* from inside on_frame: the next len bytes of the stream are a raw body,
+ * written to dst (NULL: read and thrown away); on_raw(c, ctx) follows */
+void wb_conn_recv_raw(wb_conn *c, void *dst, size_t len, void *ctx);
+/* close (idempotent): on_close runs once with the reason */
+void wb_conn_close(wb_conn *c, int code, const char *why);
+/* bytes queued in the kernel-side write queue of libuv */
+size_t wb_conn_backlog(const wb_conn *c);
+
+/* "host:port" -> address (numeric or resolved); errors name the address */
+int wb_resolve(const char *hostport, struct sockaddr_storage *out, char *host, size_t hostcap,
+               int *port);
+int wb_resolve_hp(const char *host, int port, struct sockaddr_storage *out);
+/* the printable address of a socket address */
+void wb_addr_str(const struct sockaddr *sa, char *buf, size_t cap);
+
+
+/* shared encoders */
+void wb_enc_objstat(wb_wr *w, const wb_objstat *s);
+
+#endif

@@ -1,0 +1,207 @@
+/* cluster_util.c — an id -> pointer map for the cluster's tables, and the
+ * small kernels the cluster relies on for tests and benchmarks
+ * (cluster.noop, cluster.sleep, cluster.fill, cluster.size, cluster.pid). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster_internal.h"
+#include "cluster_map.h"
+
+static size_t slot_of(uint64_t k, size_t cap)
+{
+    uint64_t x = k;
+    return (size_t)wb_splitmix64(&x) & (cap - 1);
+}
+
+void *wb_omap_get(const wb_omap *m, uint64_t k)
+{
+    if (!m->cap || !k) return NULL;
+    size_t i = slot_of(k, m->cap);
+    while (m->keys[i]) {
+        if (m->keys[i] == k) return m->vals[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+static int grow(wb_omap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    uint64_t *keys = calloc(cap, sizeof *keys);
+    void **vals = calloc(cap, sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        return WB_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) continue;
+        size_t j = slot_of(m->keys[i], cap);
+        while (keys[j]) j = (j + 1) & (cap - 1);
+        keys[j] = m->keys[i];
+        vals[j] = m->vals[i];
+    }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = cap;
+    return 0;
+}
+
+int wb_omap_put(wb_omap *m, uint64_t k, void *v)
+{
+    if (!k) return WB_EINVAL;
+    if ((m->n + 1) * 4 > m->cap * 3 && grow(m)) return wb_seterr(WB_ENOMEM, "out of memory");
+    size_t i = slot_of(k, m->cap);
+    while (m->keys[i]) {
+        if (m->keys[i] == k) {
+            m->vals[i] = v;
+            return 0;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    m->keys[i] = k;
+    m->vals[i] = v;
+    m->n++;
+    return 0;
+}
+
+void *wb_omap_del(wb_omap *m, uint64_t k)
+{
+    if (!m->cap || !k) return NULL;
+    size_t mask = m->cap - 1, i = slot_of(k, m->cap);
+    while (m->keys[i] && m->keys[i] != k) i = (i + 1) & mask;
+    if (!m->keys[i]) return NULL;
+    void *v = m->vals[i];
+    /* backward-shift deletion: no tombstones */
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!m->keys[j]) break;
+        size_t k = slot_of(m->keys[j], m->cap);
+        /* the entry at j stays when its home k lies cyclically in (i, j] */
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+        m->keys[i] = m->keys[j];
+        m->vals[i] = m->vals[j];
+        i = j;
+    }
+    m->keys[i] = 0;
+    m->vals[i] = NULL;
+    m->n--;
+    return v;
+}
+
+void wb_omap_free(wb_omap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* -------------------------------------------------------------- kernels */
+
+static int k_noop(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)ctx;
+    (void)in;
+    (void)nin;
+    (void)arg;
+    (void)arglen;
+    return 0;
+}
+
+/* arg: double seconds; output: the seconds slept (8 bytes) */
+static int k_sleep(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)in;
+    (void)nin;
+    double s = 0;
+    if (arglen != 8) return wb_seterr(WB_EINVAL, "cluster.sleep: the argument is 8 bytes (seconds)");
+    memcpy(&s, arg, 8);
+    if (!(s >= 0 && s <= 3600)) return wb_seterr(WB_EINVAL, "cluster.sleep: seconds must be in 0..3600");
+    double t0 = wb_now();
+    while (wb_now() - t0 < s) {
+        if (wb__cancelled(ctx)) return wb_seterr(WB_ECANCELED, "interrupted");
+        double left = s - (wb_now() - t0);
+        if (left > 0.01) left = 0.01;
+        if (left > 0) {
+            struct timespec ts = {0, (long)(left * 1e9)};
+            nanosleep(&ts, NULL);
+        }
+    }
+    double *o = wb__out_bytes(ctx, 8);
+    if (!o) return WB_ENOMEM;
+    *o = s;
+    return 0;
+}
+
+/* arg: u64 bytes, u8 value; output: that many bytes of that value */
+static int k_fill(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)in;
+    (void)nin;
+    uint64_t n;
+    if (arglen != 9) return wb_seterr(WB_EINVAL, "cluster.fill: the argument is 9 bytes (size, value)");
+    memcpy(&n, arg, 8);
+    if (n > ((uint64_t)1 << 40)) return wb_seterr(WB_EINVAL, "cluster.fill: %llu bytes is too many", (unsigned long long)n);
+    unsigned char *o = wb__out_bytes(ctx, (size_t)n);
+    if (!o) return WB_ENOMEM;
+    unsigned char v = ((const unsigned char *)arg)[8];
+    if (v) memset(o, v, (size_t)n);
+    return 0;
+}
+
+/* output: u64 total payload bytes of the inputs and u64 a checksum of their first and last bytes */
+static int k_size(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    uint64_t total = 0, sum = 0;
+    for (int i = 0; i < nin; i++) {
+        total += in[i].size;
+        if (in[i].type == WB_OBJ_BYTES && in[i].size) {
+            const unsigned char *p = in[i].data;
+            sum += p[0] + p[in[i].size - 1];
+        } else if (in[i].type == WB_OBJ_PART && in[i].part.rows && in[i].part.cols) {
+            sum += (uint64_t)(in[i].part.x[0] * 1000);
+        }
+    }
+    uint64_t *o = wb__out_bytes(ctx, 16);
+    if (!o) return WB_ENOMEM;
+    o[0] = total;
+    o[1] = sum;
+    return 0;
+}
+
+/* output: u32 pid of the process that ran it */
+static int k_pid(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)in;
+    (void)nin;
+    (void)arg;
+    (void)arglen;
+    uint32_t *o = wb__out_bytes(ctx, 4);
+    if (!o) return WB_ENOMEM;
+    *o = (uint32_t)getpid();
+    return 0;
+}
+
+static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
+static void register_kernels(void)
+{
+    wb_register_kernel("cluster.noop", k_noop);
+    wb_register_kernel("cluster.sleep", k_sleep);
+    wb_register_kernel("cluster.fill", k_fill);
+    wb_register_kernel("cluster.size", k_size);
+    wb_register_kernel("cluster.pid", k_pid);
+}
+
+void wb_cluster_kernels_init(void)
+{
+    wb_core_init();
+    pthread_once(&kernels_once, register_kernels);
+}

@@ -1,0 +1,1684 @@
+/* exec_cluster.c — the cluster executor: the driver's side of the cluster,
+ * behind the same executor interface as the local thread pool.
+ *
+ * Two threads: the caller's (Lua, the REPL) and an I/O thread running its own
+ * libuv loop with the connections to the head and to the workers' data
+ * ports. The caller never touches a socket: it appends frames for the head
+ * to a buffer and queues requests (puts, fetches) under a mutex, then wakes
+ * the loop with uv_async_send; the I/O thread updates the object table under
+ * the same mutex and signals a condition variable. So the REPL can block in
+ * readline while heartbeats and results keep flowing.
+ *
+ * Object ids are made here (the client id from the head in the top bits), so
+ * submit returns its futures at once. Small results arrive inline with their
+ * completion; larger ones are fetched from the worker that holds them. The
+ * driver keeps a copy of what it puts until the head says the cluster forgot
+ * the object, so that an object lost with its worker can be put again. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster_internal.h"
+#include "cluster_map.h"
+
+enum { D_PENDING = 0, D_READY = 1, D_FAILED = 2 };
+enum { C_CONNECTING = 0, C_READY = 1, C_DEAD = 2, C_CLOSED = 3 };
+enum { R_PUT = 1, R_FETCH = 2, R_REPLICATE = 3 };
+
+typedef struct dblob { /* a put object's bytes: raw payload (PART: x then y) */
+    int refs;          /* under the executor's mutex */
+    size_t len;
+    unsigned char data[];
+} dblob;
+
+typedef struct dobj {
+    uint64_t oid;
+    int refs;
+    int state;
+    int code;
+    char *err;
+    wb_objstat stat;
+    unsigned char *inl; /* inline raw payload */
+    int has_inline;
+    uint32_t holder;
+} dobj;
+
+typedef struct dreq {
+    int kind;
+    uint64_t oid;
+    uint32_t worker;
+    dblob *blob; /* R_PUT */
+    wb_objstat stat;
+    int tries;
+    /* the answer */
+    int done, rc, abandoned;
+    char msg[600];
+    unsigned char *data;
+    size_t size;
+    struct dreq *next;
+} dreq;
+
+typedef struct dworker {
+    uint32_t id;
+    char host[64];
+    int port;
+    uint32_t threads, pid;
+    int alive;
+    /* I/O thread only */
+    wb_conn *conn;
+    int ready;
+    dreq **fq; /* fetches in order: [fh, fn), sent up to fsent */
+    size_t fh, fn, fcap, fsent;
+    dreq *puts; /* puts waiting for the connection */
+    unsigned char *rbuf; /* the object being received */
+} dworker;
+
+typedef struct cx {
+    wb_exec *ex;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uv_loop_t loop;
+    uv_async_t wake;
+    pthread_t io;
+    int io_started;
+    wb_net net;
+    wb_conn *head;
+    int state;
+    char err[800];
+    char address[128];
+    struct sockaddr_storage head_sa;
+    uint32_t client_id;
+    uint64_t next_oid;
+    int dashboard_port;
+    char dashboard[160];
+    wb_omap objs;    /* oid -> dobj */
+    wb_omap puts;    /* oid -> dblob, until FREED */
+    wb_omap workers; /* id -> dworker */
+    uint32_t rr;
+    wb_buf hout;       /* frames for the head */
+    long rel_off;      /* the open RELEASE frame in hout, or -1 */
+    uint32_t rel_n;
+    dreq *rq, *rqt;    /* new requests for the I/O thread */
+    wb_omap locwait;   /* oid -> dreq list waiting for LOCATION (I/O thread) */
+    int stopping;
+    double timeout;
+    /* processes of a local cluster */
+    pid_t pids[1 + 256];
+    int npids;
+    char tmpdir[256];
+} cx;
+
+static cx *CX(wb_exec *ex) { return ex->impl; }
+
+/* ---------------------------------------------------------------- helpers */
+
+static void blob_unref_locked(dblob *b)
+{
+    if (b && --b->refs == 0) free(b);
+}
+
+static void dobj_free(dobj *o)
+{
+    free(o->err);
+    free(o->inl);
+    free(o);
+}
+
+static int not_ready_locked(cx *x)
+{
+    if (x->state == C_READY) return 0;
+    if (x->state == C_CLOSED) return wb_seterr(WB_ESTATE, "cluster: the executor is disconnected (wb.connect again)");
+    return wb_seterr(WB_ENET, "cluster: %s", x->err[0] ? x->err : "not connected");
+}
+
+static void close_release_frame(cx *x)
+{
+    if (x->rel_off < 0) return;
+    wb_wr w = {&x->hout, 0};
+    /* patch the count, then the length */
+    unsigned char *p = x->hout.p + x->rel_off + WB_PROTO_HDR;
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(x->rel_n >> (8 * i));
+    wb_msg_end(&w, (size_t)x->rel_off);
+    x->rel_off = -1;
+    x->rel_n = 0;
+}
+
+/* frames to the head go after any open RELEASE list (order matters) */
+static wb_wr hout_wr(cx *x)
+{
+    close_release_frame(x);
+    wb_wr w = {&x->hout, 0};
+    return w;
+}
+
+static void add_release(cx *x, uint64_t oid)
+{
+    wb_wr w = {&x->hout, 0};
+    if (x->rel_off < 0 || x->rel_n >= 1000000) {
+        close_release_frame(x);
+        x->rel_off = (long)wb_msg_begin(&w, WB_M_RELEASE);
+        wb_wr_u32(&w, 0);
+    }
+    wb_wr_u64(&w, oid);
+    x->rel_n++;
+}
+
+static void kick(cx *x)
+{
+    if (x->io_started) uv_async_send(&x->wake);
+}
+
+static void push_req(cx *x, dreq *r)
+{
+    r->next = NULL;
+    if (x->rqt) x->rqt->next = r;
+    else x->rq = r;
+    x->rqt = r;
+}
+
+/* wait on the condition variable a little (interrupts are checked by callers) */
+static void cv_wait_ms(cx *x, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (long)ms * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+}
+
+static dworker *pick_worker_locked(cx *x)
+{
+    size_t n = 0;
+    dworker *list[1024];
+    for (size_t i = 0; i < x->workers.cap && n < 1024; i++) {
+        if (!x->workers.keys[i]) continue;
+        dworker *w = x->workers.vals[i];
+        if (w->alive) list[n++] = w;
+    }
+    if (!n) return NULL;
+    /* in id order, round robin */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && list[j - 1]->id > list[j]->id; j--) {
+            dworker *t = list[j];
+            list[j] = list[j - 1];
+            list[j - 1] = t;
+        }
+    return list[x->rr++ % n];
+}
+
+/* ------------------------------------------------- the I/O thread: fetches */
+
+static void req_finish_locked(cx *x, dreq *r, int rc, const char *msg)
+{
+    r->rc = rc;
+    if (msg) snprintf(r->msg, sizeof r->msg, "%s", msg);
+    r->done = 1;
+    if (r->abandoned) {
+        free(r->data);
+        if (r->blob) blob_unref_locked(r->blob);
+        free(r);
+    }
+    pthread_cond_broadcast(&x->cv);
+}
+
+static void req_finish(cx *x, dreq *r, int rc, const char *msg)
+{
+    pthread_mutex_lock(&x->mu);
+    req_finish_locked(x, r, rc, msg);
+    pthread_mutex_unlock(&x->mu);
+}
+
+static const wb_conn_cbs data_cbs;
+static void send_locate(cx *x, dreq *r);
+
+static void worker_fifo_push(dworker *w, dreq *r)
+{
+    if (w->fn == w->fcap) {
+        if (w->fh) {
+            memmove(w->fq, w->fq + w->fh, (w->fn - w->fh) * sizeof *w->fq);
+            w->fn -= w->fh;
+            w->fsent -= w->fh;
+            w->fh = 0;
+        }
+        if (w->fn == w->fcap) {
+            size_t cap = w->fcap ? w->fcap * 2 : 16;
+            dreq **q = realloc(w->fq, cap * sizeof *q);
+            if (!q) return;
+            w->fq = q;
+            w->fcap = cap;
+        }
+    }
+    w->fq[w->fn++] = r;
+}
+
+static int ensure_conn(cx *x, dworker *w)
+{
+    if (w->conn) return 0;
+    struct sockaddr_storage sa;
+    if (wb_resolve_hp(w->host, w->port, &sa)) return WB_ENET;
+    char name[96];
+    snprintf(name, sizeof name, "%s:%d", w->host, w->port);
+    w->ready = 0;
+    w->conn = wb_conn_connect(&x->net, (struct sockaddr *)&sa, name, &data_cbs, w, WB_ROLE_PEER, WB_ROLE_WORKER,
+                              (int)(x->timeout * 1000));
+    return w->conn ? 0 : WB_ENET;
+}
+
+static void put_done(void *ctx, int status)
+{
+    (void)status;
+    dreq *r = ctx;
+    cx *x = (cx *)r->next; /* stashed: the request is off every list */
+    pthread_mutex_lock(&x->mu);
+    blob_unref_locked(r->blob);
+    pthread_mutex_unlock(&x->mu);
+    free(r);
+}
+
+static void send_put(cx *x, dworker *w, dreq *r)
+{
+    wb_buf fb = {0};
+    wb_wr wr = {&fb, 0};
+    size_t s = wb_msg_begin(&wr, WB_M_PUT);
+    wb_wr_u64(&wr, r->oid);
+    wb_enc_objstat(&wr, &r->stat);
+    wb_msg_end(&wr, s);
+    uv_buf_t b;
+    b.base = (char *)r->blob->data;
+    b.len = r->blob->len;
+    r->next = (dreq *)x;
+    wb_conn_send_raw(w->conn, &fb, &b, r->blob->len ? 1 : 0, put_done, r);
+    wb_buf_free(&fb);
+}
+
+static void fetch_from(cx *x, dworker *w, dreq *r)
+{
+    if (!w || !w->alive || ensure_conn(x, w)) {
+        send_locate(x, r);
+        return;
+    }
+    worker_fifo_push(w, r);
+    if (w->ready) {
+        wb_wr wr = wb_conn_wr(w->conn);
+        size_t s = wb_msg_begin(&wr, WB_M_FETCH);
+        wb_wr_u32(&wr, 1);
+        wb_wr_u64(&wr, r->oid);
+        wb_msg_end(&wr, s);
+        wb_conn_mark(w->conn);
+        w->fsent = w->fn;
+    }
+}
+
+static void send_locate(cx *x, dreq *r)
+{
+    if (++r->tries > 5) {
+        req_finish(x, r, WB_ENET, r->msg[0] ? r->msg : "cluster: the object could not be fetched");
+        return;
+    }
+    if (!x->head || x->head->state != WB_CS_READY) {
+        req_finish(x, r, WB_ENET, x->err[0] ? x->err : "cluster: not connected to the head");
+        return;
+    }
+    /* several requests for one object share one LOCATE */
+    dreq *first = wb_omap_get(&x->locwait, r->oid);
+    int same_kind_waiting = 0;
+    for (dreq *q = first; q; q = q->next) same_kind_waiting |= q->kind == r->kind && q->worker == r->worker;
+    r->next = first;
+    wb_omap_put(&x->locwait, r->oid, r);
+    if (same_kind_waiting && r->kind == R_FETCH) return;
+    wb_wr wr = wb_conn_wr(x->head);
+    if (r->kind == R_REPLICATE) {
+        size_t s = wb_msg_begin(&wr, WB_M_REPLICATE);
+        wb_wr_u32(&wr, 1);
+        wb_wr_u64(&wr, r->oid);
+        wb_wr_i32(&wr, 0);
+        wb_wr_u32(&wr, r->worker);
+        wb_wr_u64(&wr, 0);
+        wb_wr_str(&wr, "");
+        wb_msg_end(&wr, s);
+    } else {
+        size_t s = wb_msg_begin(&wr, WB_M_LOCATE);
+        wb_wr_u32(&wr, 1);
+        wb_wr_u64(&wr, r->oid);
+        wb_msg_end(&wr, s);
+    }
+    wb_conn_mark(x->head);
+}
+
+static void data_ready(wb_conn *c)
+{
+    dworker *w = c->data;
+    cx *x = c->net->loop->data;
+    w->ready = 1;
+    while (w->puts) {
+        dreq *r = w->puts;
+        w->puts = r->next;
+        send_put(x, w, r);
+    }
+    size_t n = w->fn - w->fh;
+    if (!n) return;
+    wb_wr wr = wb_conn_wr(c);
+    size_t s = wb_msg_begin(&wr, WB_M_FETCH);
+    wb_wr_u32(&wr, (uint32_t)n);
+    for (size_t i = w->fh; i < w->fn; i++) wb_wr_u64(&wr, w->fq[i]->oid);
+    wb_msg_end(&wr, s);
+    wb_conn_mark(c);
+    w->fsent = w->fn;
+}
+
+static int data_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
+{
+    dworker *w = c->data;
+    cx *x = c->net->loop->data;
+    if (w->fh == w->fsent) return wb_seterr(WB_EPROTO, "%s sent %s without a request", c->peer, wb_msg_name(type));
+    dreq *r = w->fq[w->fh];
+    if (type == WB_M_OBJ) {
+        wb_m_obj m;
+        if (wb_dec_obj(b, n, &m)) return -1;
+        if (m.oid != r->oid)
+            return wb_seterr(WB_EPROTO, "%s sent object %llx for a request of %llx", c->peer,
+                             (unsigned long long)m.oid, (unsigned long long)r->oid);
+        wb_wstat_to(&m.stat, &r->stat);
+        w->rbuf = malloc(m.stat.size ? (size_t)m.stat.size : 1);
+        if (!w->rbuf) {
+            snprintf(r->msg, sizeof r->msg, "cluster: out of memory for an object of %llu bytes",
+                     (unsigned long long)m.stat.size);
+            r->tries = 100;
+        }
+        wb_conn_recv_raw(c, w->rbuf, (size_t)m.stat.size, r);
+        return 0;
+    }
+    if (type == WB_M_OBJ_ERR) {
+        wb_m_locs m;
+        if (wb_dec_locs(b, n, &m)) return -1;
+        char em[WB_PROTO_MAX_TEXT + 1] = "";
+        if (m.n) wb_pstr_copy(m.l[0].msg, em, sizeof em);
+        wb_m_locs_free(&m);
+        w->fh++;
+        snprintf(r->msg, sizeof r->msg, "cluster: worker %u %s", w->id, em);
+        send_locate(x, r);
+        return 0;
+    }
+    return wb_seterr(WB_EPROTO, "%s sent %s on a data connection", c->peer, wb_msg_name(type));
+}
+
+/* a fetched object arrived: hand it to the caller in the executor's encoding */
+static void data_raw(wb_conn *c, void *ctx)
+{
+    dworker *w = c->data;
+    cx *x = c->net->loop->data;
+    dreq *r = ctx;
+    w->fh++;
+    unsigned char *raw = w->rbuf;
+    w->rbuf = NULL;
+    if (!raw) {
+        send_locate(x, r);
+        return;
+    }
+    if (r->stat.type == WB_OBJ_PART) {
+        size_t nx = (size_t)r->stat.rows * (size_t)r->stat.cols;
+        wb_part p = {r->stat.rows, r->stat.cols, r->stat.row0, (const double *)raw,
+                     r->stat.has_y ? (const double *)raw + nx : NULL};
+        size_t sz = wb_part_encoded_size(&p);
+        unsigned char *enc = malloc(sz);
+        if (!enc) {
+            free(raw);
+            req_finish(x, r, WB_ENOMEM, "cluster: out of memory");
+            return;
+        }
+        wb_part_encode(&p, enc);
+        free(raw);
+        raw = enc;
+        r->size = sz;
+    } else {
+        r->size = r->stat.size;
+    }
+    pthread_mutex_lock(&x->mu);
+    r->data = raw;
+    dobj *o = wb_omap_get(&x->objs, r->oid);
+    if (o) o->holder = w->id;
+    req_finish_locked(x, r, 0, NULL);
+    pthread_mutex_unlock(&x->mu);
+}
+
+static void data_close(wb_conn *c, int code, const char *why)
+{
+    (void)code;
+    dworker *w = c->data;
+    cx *x = c->net->loop->data;
+    w->conn = NULL;
+    w->ready = 0;
+    free(w->rbuf);
+    w->rbuf = NULL;
+    size_t fh = w->fh, fn = w->fn;
+    w->fh = w->fn = w->fsent = 0;
+    for (size_t i = fh; i < fn; i++) {
+        dreq *r = w->fq[i];
+        snprintf(r->msg, sizeof r->msg, "cluster: worker %u: %s", w->id, why[0] ? why : "closed the connection");
+        if (x->stopping) req_finish(x, r, WB_ENET, r->msg);
+        else send_locate(x, r);
+    }
+    /* puts that never went out: the head asks for them again if the worker is gone */
+    while (w->puts) {
+        dreq *r = w->puts;
+        w->puts = r->next;
+        pthread_mutex_lock(&x->mu);
+        blob_unref_locked(r->blob);
+        pthread_mutex_unlock(&x->mu);
+        free(r);
+    }
+}
+
+static const wb_conn_cbs data_cbs = {data_ready, data_frame, data_raw, data_close};
+
+/* -------------------------------------------- the I/O thread: the head */
+
+static void fail_all_locked(cx *x)
+{
+    for (size_t i = 0; i < x->objs.cap; i++) {
+        if (!x->objs.keys[i]) continue;
+        dobj *o = x->objs.vals[i];
+        if (o->state != D_PENDING) continue;
+        o->state = D_FAILED;
+        o->code = WB_ENET;
+        free(o->err);
+        o->err = wb_strdup(x->err);
+    }
+    pthread_cond_broadcast(&x->cv);
+}
+
+static void on_done(cx *x, const unsigned char *p, size_t n)
+{
+    wb_m_done m;
+    if (wb_dec_done(p, n, &m)) {
+        wb_log(WB_LOG_WARN, "cluster: %s", wb_errmsg());
+        return;
+    }
+    pthread_mutex_lock(&x->mu);
+    for (uint32_t i = 0; i < m.n; i++) {
+        wb_m_done1 *d = &m.d[i];
+        dobj *o = wb_omap_get(&x->objs, d->oid);
+        if (!o) continue;
+        if (d->code) {
+            o->state = D_FAILED;
+            o->code = d->code;
+            free(o->err);
+            char em[WB_PROTO_MAX_TEXT + 1];
+            o->err = wb_strdup(wb_pstr_copy(d->msg, em, sizeof em));
+            continue;
+        }
+        wb_wstat_to(&d->stat, &o->stat);
+        o->holder = d->worker;
+        if (d->has_inline) {
+            free(o->inl);
+            o->inl = malloc(d->data.len ? d->data.len : 1);
+            if (o->inl) {
+                if (d->data.len) memcpy(o->inl, d->data.p, d->data.len);
+                o->has_inline = 1;
+            }
+        }
+        o->state = D_READY;
+    }
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+    wb_m_done_free(&m);
+}
+
+static void on_location(cx *x, const unsigned char *p, size_t n)
+{
+    wb_m_locs m;
+    if (wb_dec_locs(p, n, &m)) {
+        wb_log(WB_LOG_WARN, "cluster: %s", wb_errmsg());
+        return;
+    }
+    for (uint32_t i = 0; i < m.n; i++) {
+        wb_m_loc1 *l = &m.l[i];
+        dreq *list = wb_omap_del(&x->locwait, l->oid), *keep = NULL;
+        char em[WB_PROTO_MAX_TEXT + 1];
+        wb_pstr_copy(l->msg, em, sizeof em);
+        while (list) {
+            dreq *r = list;
+            list = r->next;
+            if (l->code) {
+                char msg[WB_PROTO_MAX_TEXT + 20];
+                snprintf(msg, sizeof msg, "cluster: %s", em);
+                req_finish(x, r, l->code, msg);
+            } else if (r->kind == R_FETCH) {
+                pthread_mutex_lock(&x->mu);
+                dworker *w = wb_omap_get(&x->workers, l->worker);
+                pthread_mutex_unlock(&x->mu);
+                fetch_from(x, w, r);
+            } else if (r->kind == R_REPLICATE && r->worker == l->worker) {
+                req_finish(x, r, 0, NULL);
+            } else {
+                r->next = keep;
+                keep = r;
+            }
+        }
+        if (keep) wb_omap_put(&x->locwait, l->oid, keep);
+    }
+    wb_m_locs_free(&m);
+}
+
+static void on_workers(cx *x, const unsigned char *p, size_t n)
+{
+    wb_m_workers m;
+    if (wb_dec_workers(p, n, &m)) {
+        wb_log(WB_LOG_WARN, "cluster: %s", wb_errmsg());
+        return;
+    }
+    pthread_mutex_lock(&x->mu);
+    for (size_t i = 0; i < x->workers.cap; i++) {
+        if (!x->workers.keys[i]) continue;
+        dworker *w = x->workers.vals[i];
+        int found = 0;
+        for (uint32_t k = 0; k < m.n && !found; k++) found = m.w[k].id == w->id && m.w[k].alive;
+        w->alive = found;
+    }
+    for (uint32_t k = 0; k < m.n; k++) {
+        dworker *w = wb_omap_get(&x->workers, m.w[k].id);
+        if (w || !m.w[k].alive) continue;
+        w = calloc(1, sizeof *w);
+        if (!w) continue;
+        w->id = m.w[k].id;
+        wb_pstr_copy(m.w[k].host, w->host, sizeof w->host);
+        w->port = m.w[k].port;
+        w->threads = m.w[k].threads;
+        w->pid = m.w[k].pid;
+        w->alive = 1;
+        wb_omap_put(&x->workers, w->id, w);
+    }
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+    /* connections to workers that left close now (their fetches relocate) */
+    for (size_t i = 0; i < x->workers.cap; i++) {
+        if (!x->workers.keys[i]) continue;
+        dworker *w = x->workers.vals[i];
+        if (!w->alive && w->conn) wb_conn_close(w->conn, WB_ENET, "it left the cluster");
+    }
+    wb_m_workers_free(&m);
+}
+
+static void on_reput(cx *x, const unsigned char *p, size_t n)
+{
+    wb_m_locs m;
+    if (wb_dec_locs(p, n, &m)) {
+        wb_log(WB_LOG_WARN, "cluster: %s", wb_errmsg());
+        return;
+    }
+    for (uint32_t i = 0; i < m.n; i++) {
+        pthread_mutex_lock(&x->mu);
+        dblob *b = wb_omap_get(&x->puts, m.l[i].oid);
+        dworker *w = wb_omap_get(&x->workers, m.l[i].worker);
+        dobj *o = wb_omap_get(&x->objs, m.l[i].oid);
+        if (b) b->refs++;
+        pthread_mutex_unlock(&x->mu);
+        if (!b || !w) {
+            if (b) {
+                pthread_mutex_lock(&x->mu);
+                blob_unref_locked(b);
+                pthread_mutex_unlock(&x->mu);
+            }
+            continue;
+        }
+        dreq *r = calloc(1, sizeof *r);
+        if (!r) continue;
+        r->kind = R_PUT;
+        r->oid = m.l[i].oid;
+        r->worker = w->id;
+        r->blob = b;
+        if (o) r->stat = o->stat;
+        else {
+            r->stat.type = WB_OBJ_BYTES;
+            r->stat.size = b->len;
+        }
+        if (ensure_conn(x, w)) {
+            pthread_mutex_lock(&x->mu);
+            blob_unref_locked(b);
+            pthread_mutex_unlock(&x->mu);
+            free(r);
+            continue;
+        }
+        if (w->ready) send_put(x, w, r);
+        else {
+            r->next = w->puts;
+            w->puts = r;
+        }
+    }
+    wb_m_locs_free(&m);
+}
+
+static int head_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
+{
+    cx *x = c->data;
+    switch (type) {
+    case WB_M_WELCOME: {
+        wb_m_welcome m;
+        if (wb_dec_welcome(p, n, &m)) return -1;
+        pthread_mutex_lock(&x->mu);
+        x->client_id = m.id;
+        x->next_oid = ((uint64_t)m.id << 40) | 1;
+        x->dashboard_port = m.dashboard_port;
+        if (m.dashboard_port) {
+            char host[128];
+            snprintf(host, sizeof host, "%s", x->address);
+            char *colon = strrchr(host, ':');
+            if (colon) *colon = 0;
+            snprintf(x->dashboard, sizeof x->dashboard, "http://%s:%u/", host, (unsigned)m.dashboard_port);
+        }
+        /* plugins the head has and this driver lacks are worth a line */
+        for (uint32_t i = 0; i < m.nplugins; i++) {
+            int found = 0;
+            for (int j = 0; j < wb_plugin_count() && !found; j++) {
+                const char *name;
+                wb_plugin_info_at(j, &name, NULL, NULL);
+                found = wb_pstr_eq(m.plugins[i].name, name);
+            }
+            if (!found) {
+                char nm[130];
+                wb_log(WB_LOG_INFO, "cluster: the head has plugin '%s', which this driver has not loaded",
+                       wb_pstr_copy(m.plugins[i].name, nm, sizeof nm));
+            }
+        }
+        x->state = C_READY;
+        pthread_cond_broadcast(&x->cv);
+        pthread_mutex_unlock(&x->mu);
+        wb_m_welcome_free(&m);
+        return 0;
+    }
+    case WB_M_WORKERS: on_workers(x, p, n); return 0;
+    case WB_M_DONE: on_done(x, p, n); return 0;
+    case WB_M_LOCATION: on_location(x, p, n); return 0;
+    case WB_M_REPUT: on_reput(x, p, n); return 0;
+    case WB_M_FREED: {
+        wb_m_oids m;
+        if (wb_dec_oids(p, n, &m)) return -1;
+        pthread_mutex_lock(&x->mu);
+        for (uint32_t i = 0; i < m.n; i++) blob_unref_locked(wb_omap_del(&x->puts, wb_m_oid_at(&m, i)));
+        pthread_mutex_unlock(&x->mu);
+        return 0;
+    }
+    default: return wb_seterr(WB_EPROTO, "the head sent %s", wb_msg_name(type));
+    }
+}
+
+static void head_close(wb_conn *c, int code, const char *why)
+{
+    (void)code;
+    cx *x = c->data;
+    x->head = NULL;
+    pthread_mutex_lock(&x->mu);
+    if (x->state == C_CONNECTING)
+        snprintf(x->err, sizeof x->err, "%s", why[0] ? why : "the head closed the connection");
+    else if (x->state == C_READY)
+        snprintf(x->err, sizeof x->err, "lost the connection to the head at %s%s%s", x->address, why[0] ? ": " : "",
+                 why);
+    if (x->state != C_CLOSED) x->state = C_DEAD;
+    fail_all_locked(x);
+    pthread_mutex_unlock(&x->mu);
+    /* requests waiting for the head fail */
+    for (size_t i = 0; i < x->locwait.cap; i++) {
+        if (!x->locwait.keys[i]) continue;
+        dreq *r = x->locwait.vals[i];
+        while (r) {
+            dreq *nx = r->next;
+            req_finish(x, r, WB_ENET, x->err);
+            r = nx;
+        }
+    }
+    wb_omap_free(&x->locwait);
+}
+
+static const wb_conn_cbs head_cbs = {NULL, head_frame, NULL, head_close};
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+static void on_wake(uv_async_t *a)
+{
+    cx *x = a->data;
+    pthread_mutex_lock(&x->mu);
+    close_release_frame(x);
+    wb_buf out = x->hout;
+    x->hout = (wb_buf){0};
+    dreq *rq = x->rq;
+    x->rq = x->rqt = NULL;
+    int stopping = x->stopping;
+    pthread_mutex_unlock(&x->mu);
+    if (out.len && x->head && x->head->state == WB_CS_READY) {
+        wb_wr w = wb_conn_wr(x->head);
+        wb_wr_raw(&w, out.p, out.len);
+        wb_conn_mark(x->head);
+    }
+    wb_buf_free(&out);
+    while (rq) {
+        dreq *r = rq;
+        rq = r->next;
+        r->next = NULL;
+        if (stopping) {
+            if (r->kind == R_PUT) {
+                pthread_mutex_lock(&x->mu);
+                blob_unref_locked(r->blob);
+                pthread_mutex_unlock(&x->mu);
+                free(r);
+            } else
+                req_finish(x, r, WB_ESTATE, "cluster: the executor is disconnected");
+            continue;
+        }
+        pthread_mutex_lock(&x->mu);
+        dworker *w = wb_omap_get(&x->workers, r->worker);
+        pthread_mutex_unlock(&x->mu);
+        if (r->kind == R_PUT) {
+            if (!w || ensure_conn(x, w)) { /* the head asks for it again */
+                pthread_mutex_lock(&x->mu);
+                blob_unref_locked(r->blob);
+                pthread_mutex_unlock(&x->mu);
+                free(r);
+                continue;
+            }
+            if (w->ready) send_put(x, w, r);
+            else {
+                r->next = w->puts;
+                w->puts = r;
+            }
+        } else if (r->kind == R_FETCH) {
+            if (w) fetch_from(x, w, r);
+            else send_locate(x, r);
+        } else {
+            send_locate(x, r);
+        }
+    }
+    if (stopping) {
+        if (x->head) wb_conn_close(x->head, 0, "");
+        for (size_t i = 0; i < x->workers.cap; i++) {
+            if (!x->workers.keys[i]) continue;
+            dworker *w = x->workers.vals[i];
+            if (w->conn) wb_conn_close(w->conn, 0, "");
+        }
+        wb_net_close(&x->net);
+        uv_walk(&x->loop, close_walk, NULL);
+    }
+}
+
+static void *io_main(void *arg)
+{
+    cx *x = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals belong to the caller's thread */
+    uv_run(&x->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the vtable */
+
+static dobj *new_obj_locked(cx *x, int state)
+{
+    dobj *o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    o->oid = x->next_oid++;
+    o->refs = 1;
+    o->state = state;
+    if (wb_omap_put(&x->objs, o->oid, o)) {
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* put raw payload bytes (copied) as an object of the given shape */
+static int put_raw(wb_exec *ex, const wb_objstat *st, const void *a, size_t alen, const void *b, size_t blen,
+                   wb_oid *out)
+{
+    cx *x = CX(ex);
+    dblob *bl = malloc(sizeof *bl + alen + blen);
+    if (!bl) return wb_seterr(WB_ENOMEM, "out of memory (%zu bytes)", alen + blen);
+    bl->refs = 1;
+    bl->len = alen + blen;
+    if (alen) memcpy(bl->data, a, alen);
+    if (blen) memcpy(bl->data + alen, b, blen);
+    pthread_mutex_lock(&x->mu);
+    int rc = not_ready_locked(x);
+    dworker *w = NULL;
+    double t0 = wb_now();
+    while (!rc && !(w = pick_worker_locked(x))) {
+        if (wb_now() - t0 > x->timeout) {
+            rc = wb_seterr(WB_ENET, "cluster: the cluster at %s has no workers (waited %.0f s)", x->address, x->timeout);
+            break;
+        }
+        if (wb_interrupted()) {
+            rc = wb_seterr(WB_ECANCELED, "interrupted");
+            break;
+        }
+        cv_wait_ms(x, 50);
+        rc = not_ready_locked(x);
+    }
+    dobj *o = rc ? NULL : new_obj_locked(x, D_READY);
+    dreq *r = rc ? NULL : calloc(1, sizeof *r);
+    if (!rc && (!o || !r)) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (rc) {
+        if (o) {
+            wb_omap_del(&x->objs, o->oid);
+            free(o);
+        }
+        free(r);
+        pthread_mutex_unlock(&x->mu);
+        free(bl);
+        return rc;
+    }
+    o->stat = *st;
+    o->holder = w->id;
+    wb_omap_put(&x->puts, o->oid, bl);
+    bl->refs++; /* the request's */
+    wb_wr wr = hout_wr(x);
+    size_t s = wb_msg_begin(&wr, WB_M_PUT_DECL);
+    wb_wr_u32(&wr, 1);
+    wb_wr_u64(&wr, o->oid);
+    wb_wr_u32(&wr, w->id);
+    wb_enc_objstat(&wr, st);
+    wb_msg_end(&wr, s);
+    r->kind = R_PUT;
+    r->oid = o->oid;
+    r->worker = w->id;
+    r->blob = bl;
+    r->stat = *st;
+    push_req(x, r);
+    *out = o->oid;
+    pthread_mutex_unlock(&x->mu);
+    kick(x);
+    return 0;
+}
+
+static int c_put(wb_exec *ex, const void *data, size_t size, wb_oid *out)
+{
+    wb_objstat st = {0};
+    st.type = WB_OBJ_BYTES;
+    st.size = size;
+    return put_raw(ex, &st, data, size, NULL, 0, out);
+}
+
+static int c_put_part(wb_exec *ex, const wb_part *p, wb_oid *out)
+{
+    wb_objstat st = {0};
+    st.type = WB_OBJ_PART;
+    st.rows = p->rows;
+    st.cols = p->cols;
+    st.row0 = p->row0;
+    st.has_y = p->y != NULL;
+    size_t nx = (size_t)p->rows * (size_t)p->cols * 8, ny = p->y ? (size_t)p->rows * 8 : 0;
+    st.size = nx + ny;
+    return put_raw(ex, &st, p->x, nx, p->y, ny, out);
+}
+
+/* the executor's encoding of an object from its raw payload */
+static int encode_raw(const wb_objstat *st, const unsigned char *raw, void **data, size_t *size)
+{
+    if (st->type == WB_OBJ_PART) {
+        size_t nx = (size_t)st->rows * (size_t)st->cols;
+        wb_part p = {st->rows, st->cols, st->row0, (const double *)raw, st->has_y ? (const double *)raw + nx : NULL};
+        size_t sz = wb_part_encoded_size(&p);
+        void *enc = malloc(sz);
+        if (!enc) return wb_seterr(WB_ENOMEM, "out of memory (%zu bytes)", sz);
+        wb_part_encode(&p, enc);
+        *data = enc;
+        *size = sz;
+        return 0;
+    }
+    void *b = malloc(st->size ? st->size : 1);
+    if (!b) return wb_seterr(WB_ENOMEM, "out of memory (%zu bytes)", st->size);
+    if (st->size) memcpy(b, raw, st->size);
+    *data = b;
+    *size = st->size;
+    return 0;
+}
+
+/* wait until an object is ready or failed (locked) */
+static int wait_obj_locked(cx *x, wb_oid id, dobj **out)
+{
+    for (;;) {
+        dobj *o = wb_omap_get(&x->objs, id);
+        if (!o) return wb_seterr(WB_ENOTFOUND, "object %llx not in the store", (unsigned long long)id);
+        if (o->state == D_FAILED) return wb_seterr(o->code, "%s", o->err ? o->err : wb_strerror(o->code));
+        if (o->state == D_READY) {
+            *out = o;
+            return 0;
+        }
+        if (x->state != C_READY) return not_ready_locked(x);
+        if (wb_interrupted()) return wb_seterr(WB_ECANCELED, "interrupted");
+        cv_wait_ms(x, 50);
+    }
+}
+
+static int c_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
+{
+    cx *x = CX(ex);
+    pthread_mutex_lock(&x->mu);
+    dobj *o;
+    int rc = wait_obj_locked(x, id, &o);
+    if (rc) {
+        pthread_mutex_unlock(&x->mu);
+        return rc;
+    }
+    if (o->has_inline) {
+        rc = encode_raw(&o->stat, o->inl, data, size);
+        pthread_mutex_unlock(&x->mu);
+        return rc;
+    }
+    dblob *b = wb_omap_get(&x->puts, id);
+    if (b) {
+        rc = encode_raw(&o->stat, b->data, data, size);
+        pthread_mutex_unlock(&x->mu);
+        return rc;
+    }
+    rc = not_ready_locked(x);
+    dreq *r = rc ? NULL : calloc(1, sizeof *r);
+    if (!rc && !r) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (rc) {
+        pthread_mutex_unlock(&x->mu);
+        return rc;
+    }
+    r->kind = R_FETCH;
+    r->oid = id;
+    r->worker = o->holder;
+    push_req(x, r);
+    kick(x);
+    while (!r->done) {
+        if (wb_interrupted()) {
+            r->abandoned = 1;
+            pthread_mutex_unlock(&x->mu);
+            return wb_seterr(WB_ECANCELED, "interrupted");
+        }
+        cv_wait_ms(x, 50);
+    }
+    rc = r->rc;
+    if (rc) wb_seterr(rc, "%s", r->msg);
+    else {
+        *data = r->data;
+        *size = r->size;
+    }
+    pthread_mutex_unlock(&x->mu);
+    free(r);
+    return rc;
+}
+
+static int c_ref(wb_exec *ex, wb_oid id)
+{
+    cx *x = CX(ex);
+    pthread_mutex_lock(&x->mu);
+    dobj *o = wb_omap_get(&x->objs, id);
+    if (o) o->refs++;
+    pthread_mutex_unlock(&x->mu);
+    return o ? 0 : wb_seterr(WB_ENOTFOUND, "object %llx not in the store", (unsigned long long)id);
+}
+
+static void c_release(wb_exec *ex, wb_oid id)
+{
+    cx *x = CX(ex);
+    pthread_mutex_lock(&x->mu);
+    dobj *o = wb_omap_get(&x->objs, id);
+    int kick_it = 0;
+    if (o && --o->refs == 0) {
+        wb_omap_del(&x->objs, id);
+        dobj_free(o);
+        if (x->state == C_READY) {
+            add_release(x, id);
+            kick_it = x->rel_n >= 256;
+        }
+    }
+    pthread_mutex_unlock(&x->mu);
+    if (kick_it) kick(x);
+}
+
+/* SUBMIT frames: kernel and argument tables, then the tasks */
+typedef struct sbatch {
+    wb_buf kern, args, tasks;
+    uint32_t nk, na, nt;
+    const char *knames[64];
+    const void *aptr;
+    size_t alen;
+    uint32_t aidx;
+} sbatch;
+
+static void sbatch_flush(cx *x, sbatch *b)
+{
+    if (!b->nt) return;
+    wb_wr w = hout_wr(x);
+    size_t s = wb_msg_begin(&w, WB_M_SUBMIT);
+    wb_wr_u32(&w, b->nk);
+    wb_wr_raw(&w, b->kern.p, b->kern.len);
+    wb_wr_u32(&w, b->na);
+    wb_wr_raw(&w, b->args.p, b->args.len);
+    wb_wr_u32(&w, b->nt);
+    wb_wr_raw(&w, b->tasks.p, b->tasks.len);
+    wb_msg_end(&w, s);
+    b->kern.len = b->args.len = b->tasks.len = 0;
+    b->nk = b->na = b->nt = 0;
+    b->aptr = NULL;
+}
+
+#define ARG_MAX ((size_t)32 << 20)
+
+static int c_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
+{
+    cx *x = CX(ex);
+    for (int i = 0; i < n; i++) {
+        if (tasks[i].arglen > ARG_MAX)
+            return wb_seterr(WB_ELIMIT,
+                             "%s: an argument of %zu bytes is too large for one task on a cluster (at most %zu MB); "
+                             "put large values as objects (wb.core.put) and pass them as inputs",
+                             tasks[i].kernel, tasks[i].arglen, ARG_MAX >> 20);
+        if (!tasks[i].kernel || strlen(tasks[i].kernel) > WB_PROTO_MAX_NAME)
+            return wb_seterr(WB_EINVAL, "cluster: bad kernel name");
+    }
+    pthread_mutex_lock(&x->mu);
+    int rc = not_ready_locked(x);
+    if (rc) {
+        pthread_mutex_unlock(&x->mu);
+        return rc;
+    }
+    close_release_frame(x);
+    size_t hout_mark = x->hout.len; /* rolled back if a task is refused */
+    sbatch b;
+    memset(&b, 0, sizeof b);
+    for (int i = 0; i < n; i++) {
+        const wb_task *t = &tasks[i];
+        /* inputs: objects of this executor (outputs of earlier tasks of the batch included) */
+        for (int k = 0; k < t->nin && !rc; k++)
+            if (!wb_omap_get(&x->objs, t->in[k]))
+                rc = wb_seterr(WB_ENOTFOUND, "%s: input object %llx is not on this executor", t->kernel,
+                               (unsigned long long)t->in[k]);
+        dobj *o = rc ? NULL : new_obj_locked(x, D_PENDING);
+        if (!o) {
+            if (!rc) rc = wb_seterr(WB_ENOMEM, "out of memory");
+            for (int j = 0; j < i; j++) {
+                dobj *d = wb_omap_del(&x->objs, outs[j]);
+                if (d) dobj_free(d);
+                outs[j] = 0;
+            }
+            x->hout.len = hout_mark;
+            break;
+        }
+        outs[i] = o->oid;
+        /* kernel index */
+        uint32_t kidx = UINT32_MAX;
+        for (uint32_t k = 0; k < b.nk && k < 64; k++)
+            if (b.knames[k] == t->kernel || strcmp(b.knames[k], t->kernel) == 0) {
+                kidx = k;
+                break;
+            }
+        if (kidx == UINT32_MAX) {
+            if (b.nk == 64) sbatch_flush(x, &b);
+            kidx = b.nk;
+            b.knames[b.nk++] = t->kernel;
+            wb_wr kw = {&b.kern, 0};
+            wb_wr_str(&kw, t->kernel);
+        }
+        uint32_t aidx = WB_NO_ARG;
+        if (t->arglen) {
+            if (b.aptr && b.alen == t->arglen && (b.aptr == t->arg || memcmp(b.aptr, t->arg, t->arglen) == 0))
+                aidx = b.aidx;
+            else {
+                if (b.args.len + t->arglen > ARG_MAX) {
+                    sbatch_flush(x, &b);
+                    /* the kernel table went with the frame */
+                    b.knames[0] = t->kernel;
+                    b.nk = 1;
+                    kidx = 0;
+                    wb_wr kw = {&b.kern, 0};
+                    wb_wr_str(&kw, t->kernel);
+                }
+                aidx = b.na++;
+                b.aptr = t->arg;
+                b.alen = t->arglen;
+                b.aidx = aidx;
+                wb_wr aw = {&b.args, 0};
+                wb_wr_bytes(&aw, t->arg, t->arglen);
+            }
+        }
+        wb_wr tw = {&b.tasks, 0};
+        wb_wr_u64(&tw, o->oid);
+        wb_wr_u32(&tw, kidx);
+        wb_wr_u8(&tw, (uint8_t)t->mode);
+        wb_wr_u64(&tw, t->mode == WB_TASK_BLOCKSUM ? t->sumlen : 0);
+        wb_wr_i64(&tw, t->out_rows);
+        wb_wr_u32(&tw, 0);
+        wb_wr_u32(&tw, aidx);
+        wb_wr_u32(&tw, (uint32_t)t->nin);
+        for (int k = 0; k < t->nin; k++) {
+            wb_wr_u64(&tw, t->in[k]);
+            wb_wr_u16(&tw, 0);
+        }
+        b.nt++;
+        if (b.tasks.len > ARG_MAX) sbatch_flush(x, &b);
+        if (tw.err) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    }
+    if (!rc) sbatch_flush(x, &b);
+    wb_buf_free(&b.kern);
+    wb_buf_free(&b.args);
+    wb_buf_free(&b.tasks);
+    pthread_mutex_unlock(&x->mu);
+    if (!rc) kick(x);
+    return rc;
+}
+
+static int c_wait(wb_exec *ex, const wb_oid *ids, int n)
+{
+    cx *x = CX(ex);
+    int first = 0;
+    char msg[WB_PROTO_MAX_TEXT + 200] = "";
+    pthread_mutex_lock(&x->mu);
+    for (int i = 0; i < n; i++) {
+        dobj *o;
+        int rc = wait_obj_locked(x, ids[i], &o);
+        if (rc == WB_ECANCELED) {
+            first = rc;
+            snprintf(msg, sizeof msg, "%s", wb_errmsg());
+            break;
+        }
+        if (rc && !first) {
+            first = rc;
+            snprintf(msg, sizeof msg, "%s", wb_errmsg());
+        }
+    }
+    pthread_mutex_unlock(&x->mu);
+    return first ? wb_seterr(first, "%s", msg) : 0;
+}
+
+static int c_stat(wb_exec *ex, wb_oid id, wb_objstat *out)
+{
+    cx *x = CX(ex);
+    pthread_mutex_lock(&x->mu);
+    dobj *o = wb_omap_get(&x->objs, id);
+    int rc = 0;
+    if (!o) rc = wb_seterr(WB_ENOTFOUND, "object %llx not in the store", (unsigned long long)id);
+    else if (o->state == D_FAILED) rc = wb_seterr(o->code, "%s", o->err ? o->err : wb_strerror(o->code));
+    else if (o->state != D_READY) rc = wb_seterr(WB_ESTATE, "object %llx is not ready", (unsigned long long)id);
+    else *out = o->stat;
+    pthread_mutex_unlock(&x->mu);
+    return rc;
+}
+
+static void c_info(wb_exec *ex, wb_exec_info *out)
+{
+    cx *x = CX(ex);
+    out->kind = "cluster";
+    pthread_mutex_lock(&x->mu);
+    int workers = 0, threads = 0;
+    for (size_t i = 0; i < x->workers.cap; i++) {
+        if (!x->workers.keys[i]) continue;
+        dworker *w = x->workers.vals[i];
+        if (!w->alive) continue;
+        workers++;
+        threads += (int)w->threads;
+    }
+    out->workers = workers;
+    out->threads = threads;
+    snprintf(out->address, sizeof out->address, "%s", x->address);
+    pthread_mutex_unlock(&x->mu);
+}
+
+static void stop_processes(cx *x);
+
+static void shutdown_io(cx *x)
+{
+    pthread_mutex_lock(&x->mu);
+    int started = x->io_started;
+    x->stopping = 1;
+    if (x->state != C_DEAD) {
+        x->state = C_CLOSED;
+        snprintf(x->err, sizeof x->err, "the executor is disconnected");
+    }
+    fail_all_locked(x);
+    pthread_mutex_unlock(&x->mu);
+    if (started) {
+        uv_async_send(&x->wake);
+        pthread_join(x->io, NULL);
+        x->io_started = 0;
+        uv_loop_close(&x->loop);
+    }
+    stop_processes(x);
+}
+
+static void c_destroy(wb_exec *ex)
+{
+    cx *x = CX(ex);
+    shutdown_io(x);
+    for (size_t i = 0; i < x->objs.cap; i++)
+        if (x->objs.keys[i]) dobj_free(x->objs.vals[i]);
+    wb_omap_free(&x->objs);
+    for (size_t i = 0; i < x->puts.cap; i++)
+        if (x->puts.keys[i]) free(x->puts.vals[i]);
+    wb_omap_free(&x->puts);
+    for (size_t i = 0; i < x->workers.cap; i++)
+        if (x->workers.keys[i]) {
+            dworker *w = x->workers.vals[i];
+            free(w->fq);
+            free(w->rbuf);
+            free(w);
+        }
+    wb_omap_free(&x->workers);
+    wb_omap_free(&x->locwait);
+    wb_buf_free(&x->hout);
+    pthread_mutex_destroy(&x->mu);
+    pthread_cond_destroy(&x->cv);
+    free(x);
+    free(ex);
+}
+
+static const wb_exec_vt cluster_vt = {"cluster", c_put, c_put_part, c_get, c_ref, c_release,
+                                      c_submit, c_wait, c_stat, c_info, c_destroy};
+
+int wb_exec_is_cluster(wb_exec *ex) { return ex && ex->vt == &cluster_vt; }
+
+/* ------------------------------------------------------------ connecting */
+
+void wb_connect_opts_init(wb_connect_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->timeout = 10;
+}
+
+int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec **out)
+{
+    wb_connect_opts o;
+    if (opts) o = *opts;
+    else wb_connect_opts_init(&o);
+    if (!(o.timeout > 0)) o.timeout = 10;
+    wb_cluster_kernels_init();
+    char token[WB_TOKEN_MAX + 1];
+    if (o.token) {
+        size_t len = strlen(o.token);
+        if (len < 16 || len > WB_TOKEN_MAX)
+            return wb_seterr(WB_EINVAL, "cluster: a token of %zu characters (16 to %d expected)", len, WB_TOKEN_MAX);
+        snprintf(token, sizeof token, "%s", o.token);
+    } else {
+        const char *tf = o.token_file ? o.token_file : wb_token_default_path();
+        if (wb_token_read(tf, token, sizeof token))
+            return wb_preferr(WB_EAUTH, "cluster: no token given (token = ...) and none could be read");
+    }
+    cx *x = calloc(1, sizeof *x);
+    wb_exec *ex = calloc(1, sizeof *ex);
+    if (!x || !ex) {
+        free(x);
+        free(ex);
+        return wb_seterr(WB_ENOMEM, "out of memory");
+    }
+    x->ex = ex;
+    x->rel_off = -1;
+    x->timeout = o.timeout;
+    snprintf(x->address, sizeof x->address, "%s", address ? address : "");
+    pthread_mutex_init(&x->mu, NULL);
+    pthread_cond_init(&x->cv, NULL);
+    ex->vt = &cluster_vt;
+    ex->refs = 1;
+    ex->impl = x;
+    if (wb_resolve(x->address, &x->head_sa, NULL, 0, NULL)) {
+        char m[600];
+        snprintf(m, sizeof m, "%s", wb_errmsg());
+        c_destroy(ex);
+        return wb_seterr(WB_EINVAL, "cluster: %s", m);
+    }
+    uv_loop_init(&x->loop);
+    x->loop.data = x;
+    wb_net_init(&x->net, &x->loop, token, "driver");
+    uv_async_init(&x->loop, &x->wake, on_wake);
+    x->wake.data = x;
+    x->head = wb_conn_connect(&x->net, (struct sockaddr *)&x->head_sa, x->address, &head_cbs, x, WB_ROLE_DRIVER,
+                              WB_ROLE_HEAD, (int)(o.timeout * 1000));
+    if (!x->head) {
+        snprintf(x->err, sizeof x->err, "%s", wb_errmsg());
+        x->state = C_DEAD;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (pthread_create(&x->io, NULL, io_main, x) != 0) {
+        c_destroy(ex);
+        return wb_seterr(WB_EINTERNAL, "cluster: cannot start the I/O thread");
+    }
+    x->io_started = 1;
+    /* wait for the handshake (the connection's own timer bounds it) */
+    pthread_mutex_lock(&x->mu);
+    double t0 = wb_now();
+    int rc = 0;
+    while (x->state == C_CONNECTING) {
+        if (wb_now() - t0 > o.timeout + 2) {
+            snprintf(x->err, sizeof x->err, "no answer from %s within %.1f s", x->address, o.timeout);
+            break;
+        }
+        if (wb_interrupted()) {
+            snprintf(x->err, sizeof x->err, "interrupted");
+            rc = WB_ECANCELED;
+            break;
+        }
+        cv_wait_ms(x, 20);
+    }
+    if (x->state != C_READY && !rc) rc = WB_ENET;
+    /* and for the workers asked for */
+    while (!rc && o.wait_workers > 0) {
+        int alive = 0;
+        for (size_t i = 0; i < x->workers.cap; i++)
+            if (x->workers.keys[i] && ((dworker *)x->workers.vals[i])->alive) alive++;
+        if (alive >= o.wait_workers) break;
+        if (x->state != C_READY) {
+            rc = WB_ENET;
+            break;
+        }
+        if (wb_now() - t0 > o.timeout) {
+            snprintf(x->err, sizeof x->err, "only %d of %d workers joined the head at %s within %.1f s", alive,
+                     o.wait_workers, x->address, o.timeout);
+            rc = WB_ETIMEDOUT;
+            break;
+        }
+        cv_wait_ms(x, 20);
+    }
+    char msg[900];
+    snprintf(msg, sizeof msg, "%s", x->err);
+    pthread_mutex_unlock(&x->mu);
+    if (rc) {
+        c_destroy(ex);
+        return wb_seterr(rc, "cluster: %s", msg);
+    }
+    *out = ex;
+    return 0;
+}
+
+void wb_cluster_disconnect(wb_exec *ex)
+{
+    if (!wb_exec_is_cluster(ex)) return;
+    shutdown_io(CX(ex));
+}
+
+int wb_cluster_workers(wb_exec *ex, wb_cluster_worker_info *out, int max)
+{
+    if (!wb_exec_is_cluster(ex)) return 0;
+    cx *x = CX(ex);
+    int n = 0;
+    pthread_mutex_lock(&x->mu);
+    for (size_t i = 0; i < x->workers.cap; i++) {
+        if (!x->workers.keys[i]) continue;
+        dworker *w = x->workers.vals[i];
+        if (n < max) {
+            out[n].id = w->id;
+            snprintf(out[n].address, sizeof out[n].address, "%s:%d", w->host, w->port);
+            out[n].threads = (int)w->threads;
+            out[n].pid = (int)w->pid;
+            out[n].alive = w->alive;
+        }
+        n++;
+    }
+    pthread_mutex_unlock(&x->mu);
+    /* in id order */
+    int m = n < max ? n : max;
+    for (int i = 1; i < m; i++)
+        for (int j = i; j > 0 && out[j - 1].id > out[j].id; j--) {
+            wb_cluster_worker_info t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+uint32_t wb_cluster_holder(wb_exec *ex, wb_oid id)
+{
+    if (!wb_exec_is_cluster(ex)) return 0;
+    cx *x = CX(ex);
+    pthread_mutex_lock(&x->mu);
+    dobj *o = wb_omap_get(&x->objs, id);
+    uint32_t h = o && o->state == D_READY ? o->holder : 0;
+    pthread_mutex_unlock(&x->mu);
+    return h;
+}
+
+const char *wb_cluster_dashboard(wb_exec *ex)
+{
+    if (!wb_exec_is_cluster(ex)) return "";
+    return CX(ex)->dashboard;
+}
+
+int wb_cluster_replicate(wb_exec *ex, const wb_oid *ids, int n, uint32_t worker)
+{
+    if (!wb_exec_is_cluster(ex)) return wb_seterr(WB_EINVAL, "replicate: not a cluster executor");
+    cx *x = CX(ex);
+    dreq **rs = calloc((size_t)(n > 0 ? n : 1), sizeof *rs);
+    if (!rs) return wb_seterr(WB_ENOMEM, "out of memory");
+    pthread_mutex_lock(&x->mu);
+    int rc = not_ready_locked(x);
+    for (int i = 0; !rc && i < n; i++) {
+        dobj *o;
+        rc = wait_obj_locked(x, ids[i], &o);
+        if (rc) break;
+        rs[i] = calloc(1, sizeof **rs);
+        if (!rs[i]) {
+            rc = wb_seterr(WB_ENOMEM, "out of memory");
+            break;
+        }
+        rs[i]->kind = R_REPLICATE;
+        rs[i]->oid = ids[i];
+        rs[i]->worker = worker;
+        push_req(x, rs[i]);
+    }
+    kick(x);
+    for (int i = 0; i < n; i++) {
+        if (!rs[i]) continue;
+        while (!rs[i]->done) {
+            if (wb_interrupted()) {
+                rs[i]->abandoned = 1;
+                break;
+            }
+            cv_wait_ms(x, 50);
+        }
+        if (!rs[i]->done) {
+            if (!rc) rc = wb_seterr(WB_ECANCELED, "interrupted");
+            rs[i] = NULL;
+            continue;
+        }
+        if (rs[i]->rc && !rc) rc = wb_seterr(rs[i]->rc, "%s", rs[i]->msg);
+        free(rs[i]);
+    }
+    pthread_mutex_unlock(&x->mu);
+    free(rs);
+    return rc;
+}
+
+/* ------------------------------------------------------- a local cluster */
+
+void wb_local_cluster_opts_init(wb_local_cluster_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->workers = 2;
+    o->dashboard = 1;
+    o->timeout = 30;
+}
+
+static pid_t spawn(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    /* the child: its own process group (Ctrl-C at the driver's prompt must not
+     * reach it), and it goes when the driver goes */
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) _exit(1);
+    execv(argv[0], argv);
+    fprintf(stderr, "wb: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static void stop_processes(cx *x)
+{
+    if (!x->npids) return;
+    for (int i = x->npids - 1; i >= 0; i--) kill(x->pids[i], SIGTERM);
+    double t0 = wb_now();
+    int left = x->npids;
+    while (left && wb_now() - t0 < 5) {
+        left = 0;
+        for (int i = 0; i < x->npids; i++) {
+            if (!x->pids[i]) continue;
+            if (waitpid(x->pids[i], NULL, WNOHANG) == x->pids[i] || (kill(x->pids[i], 0) && errno == ESRCH))
+                x->pids[i] = 0;
+            else
+                left++;
+        }
+        if (left) usleep(10000);
+    }
+    for (int i = 0; i < x->npids; i++)
+        if (x->pids[i]) {
+            kill(x->pids[i], SIGKILL);
+            waitpid(x->pids[i], NULL, 0);
+        }
+    x->npids = 0;
+    if (x->tmpdir[0]) {
+        char p[400];
+        snprintf(p, sizeof p, "%s/token", x->tmpdir);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/ready", x->tmpdir);
+        unlink(p);
+        rmdir(x->tmpdir);
+        x->tmpdir[0] = 0;
+    }
+}
+
+int wb_local_cluster(const wb_local_cluster_opts *opts, wb_exec **out)
+{
+    wb_local_cluster_opts o;
+    if (opts) o = *opts;
+    else wb_local_cluster_opts_init(&o);
+    if (o.workers < 1 || o.workers > 256) return wb_seterr(WB_EINVAL, "cluster: workers must be in 1..256, got %d", o.workers);
+    if (o.threads <= 0) {
+        o.threads = wb_ncpu() / o.workers;
+        if (o.threads < 1) o.threads = 1;
+    }
+    if (!(o.timeout > 0)) o.timeout = 30;
+    char exe[PATH_MAX];
+    if (o.exe) snprintf(exe, sizeof exe, "%s", o.exe);
+    else {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0) return wb_seterr(WB_EINTERNAL, "cluster: cannot find this program's path");
+        exe[n] = 0;
+    }
+    char tmpl[] = "/tmp/wb-cluster-XXXXXX";
+    if (!mkdtemp(tmpl)) return wb_seterr(WB_EIO, "cluster: cannot make a folder in /tmp: %s", strerror(errno));
+    char token[65], tokfile[300], ready[300];
+    snprintf(tokfile, sizeof tokfile, "%s/token", tmpl);
+    snprintf(ready, sizeof ready, "%s/ready", tmpl);
+    pid_t pids[257];
+    int npids = 0, rc = 0;
+    char msg[600] = "";
+    if (wb_token_generate(token) || wb_token_write(tokfile, token)) {
+        snprintf(msg, sizeof msg, "%s", wb_errmsg());
+        rc = WB_EIO;
+    }
+    char hb[32], to[32];
+    snprintf(hb, sizeof hb, "%d", o.heartbeat_ms > 0 ? o.heartbeat_ms : 1000);
+    snprintf(to, sizeof to, "%d", o.timeout_ms > 0 ? o.timeout_ms : 10000);
+    if (!rc) {
+        char *argv[] = {exe, "head", "--host", "127.0.0.1", "--port", "0", "--dashboard-port", o.dashboard ? "0" : "-1",
+                        "--token-file", tokfile, "--ready-file", ready, "--heartbeat-ms", hb, "--timeout-ms", to,
+                        "--quiet", NULL};
+        pids[npids] = spawn(argv);
+        if (pids[npids] < 0) {
+            rc = WB_EIO;
+            snprintf(msg, sizeof msg, "cannot start the head: %s", strerror(errno));
+        } else
+            npids++;
+    }
+    /* the head says where it listens */
+    char addr[128] = "";
+    double t0 = wb_now();
+    while (!rc) {
+        FILE *f = fopen(ready, "r");
+        if (f) {
+            int ok = fscanf(f, "%127s", addr) == 1;
+            fclose(f);
+            if (ok) break;
+        }
+        int st;
+        if (waitpid(pids[0], &st, WNOHANG) == pids[0]) {
+            pids[0] = 0;
+            rc = WB_EIO;
+            snprintf(msg, sizeof msg, "the head exited (status %d) before it was ready", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+            break;
+        }
+        if (wb_now() - t0 > o.timeout) {
+            rc = WB_ETIMEDOUT;
+            snprintf(msg, sizeof msg, "the head was not ready within %.0f s", o.timeout);
+            break;
+        }
+        if (wb_interrupted()) {
+            rc = WB_ECANCELED;
+            snprintf(msg, sizeof msg, "interrupted");
+            break;
+        }
+        usleep(5000);
+    }
+    char threads[16], mem[32];
+    snprintf(threads, sizeof threads, "%d", o.threads);
+    snprintf(mem, sizeof mem, "%llu", (unsigned long long)o.memory_limit);
+    for (int i = 0; !rc && i < o.workers; i++) {
+        char *argv[64];
+        int k = 0;
+        argv[k++] = exe;
+        argv[k++] = "worker";
+        argv[k++] = "--address";
+        argv[k++] = addr;
+        argv[k++] = "--threads";
+        argv[k++] = threads;
+        argv[k++] = "--token-file";
+        argv[k++] = tokfile;
+        argv[k++] = "--quiet";
+        if (o.memory_limit) {
+            argv[k++] = "--memory-limit";
+            argv[k++] = mem;
+        }
+        for (int j = 0; o.plugins && o.plugins[j] && k < 60; j++) {
+            argv[k++] = "--plugin";
+            argv[k++] = (char *)o.plugins[j];
+        }
+        argv[k] = NULL;
+        pid_t p = spawn(argv);
+        if (p < 0) {
+            rc = WB_EIO;
+            snprintf(msg, sizeof msg, "cannot start a worker: %s", strerror(errno));
+            break;
+        }
+        pids[npids++] = p;
+    }
+    wb_exec *ex = NULL;
+    if (!rc) {
+        wb_connect_opts co;
+        wb_connect_opts_init(&co);
+        co.token = token;
+        co.timeout = o.timeout;
+        co.wait_workers = o.workers;
+        rc = wb_cluster_connect(addr, &co, &ex);
+        if (rc) snprintf(msg, sizeof msg, "%s", wb_errmsg());
+    }
+    if (rc) {
+        cx tmp;
+        memset(&tmp, 0, sizeof tmp);
+        memcpy(tmp.pids, pids, (size_t)npids * sizeof *pids);
+        tmp.npids = npids;
+        snprintf(tmp.tmpdir, sizeof tmp.tmpdir, "%s", tmpl);
+        stop_processes(&tmp);
+        return wb_seterr(rc, "%s%s", strncmp(msg, "cluster:", 8) ? "cluster: " : "", msg);
+    }
+    cx *x = CX(ex);
+    memcpy(x->pids, pids, (size_t)npids * sizeof *pids);
+    x->npids = npids;
+    snprintf(x->tmpdir, sizeof x->tmpdir, "%s", tmpl);
+    *out = ex;
+    return 0;
+}

@@ -1,0 +1,77 @@
+-- wb.cluster: remote functions and futures over the executor's "lua.call"
+-- kernel. Run once by the C part of the module (lcluster.c) with the wb table.
+local wb = ...
+local core = wb.core
+
+local Future = {}
+Future.__index = Future
+Future.__name = "wb.Future"
+debug.getregistry()["wb.Future"] = Future
+
+-- the values the remote function returned (raises its error)
+function Future:get()
+  return core.remote_decode(core.get(self.object))
+end
+
+-- true once finished (waits for it: a future is a handle, not a poll)
+function Future:wait()
+  core.wait({self.object})
+  return self
+end
+
+Future.__tostring = function(f) return "Future(" .. tostring(f.object) .. ")" end
+
+local function is_future(f) return getmetatable(f) == Future end
+wb.is_future = is_future
+
+-- wb.remote(fn) -> a function that runs fn as a task and returns a future.
+-- The function's bytecode and the values of its upvalues travel with it
+-- (standard library functions by name); futures given as arguments are
+-- inputs of the task: it runs once they are ready, with their first value.
+function wb.remote(fn)
+  if type(fn) ~= "function" then
+    error(string.format("bad argument #1 to 'remote' (function expected, got %s)", type(fn)), 2)
+  end
+  return setmetatable({fn = fn}, {
+    __name = "wb.RemoteFunction",
+    __call = function(_, ...)
+      local bytes, inputs = core.remote_encode(fn, ...)
+      return setmetatable({object = core.submit("lua.call", inputs, bytes)}, Future)
+    end,
+    __tostring = function() return "RemoteFunction" end,
+  })
+end
+
+local function futures_arg(fs, fname)
+  if is_future(fs) then return {fs} end
+  if type(fs) ~= "table" then
+    error(string.format("bad argument #1 to '%s' (future or table of futures expected, got %s)", fname, type(fs)), 3)
+  end
+  for i, f in ipairs(fs) do
+    if not is_future(f) then
+      error(string.format("bad argument #1 to '%s' (element %d is not a future)", fname, i), 3)
+    end
+  end
+  return fs
+end
+
+-- wb.wait(futures): until every one has finished; raises the first error; returns the futures
+function wb.wait(fs)
+  local list = futures_arg(fs, "wait")
+  local objs = {}
+  for i, f in ipairs(list) do objs[i] = f.object end
+  if #objs > 0 then core.wait(objs) end
+  return fs
+end
+
+-- wb.get(future) -> its values; wb.get{futures} -> a table of their first values
+function wb.get(fs)
+  if is_future(fs) then return fs:get() end
+  local list = futures_arg(fs, "get")
+  wb.wait(list)
+  local out = {}
+  for i, f in ipairs(list) do out[i] = (f:get()) end
+  return out
+end
+
+return wb
