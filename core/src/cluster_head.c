@@ -29,15 +29,22 @@
 
 static wb_head *the_head; /* for the log sink */
 
+/* the dashboard's list of recent errors */
+static void record_error(wb_head *h, const char *msg)
+{
+    herr *e = &h->errors[h->nerrors % WB_HEAD_ERRORS];
+    e->when = (double)time(NULL);
+    size_t n = strlen(msg); /* long messages are cut: the dashboard shows the start */
+    if (n >= sizeof e->msg) n = sizeof e->msg - 1;
+    memcpy(e->msg, msg, n);
+    e->msg[n] = 0;
+    h->nerrors++;
+}
+
 static void head_log(int level, const char *msg)
 {
     wb_head *h = the_head;
-    if (h && level >= WB_LOG_WARN) {
-        herr *e = &h->errors[h->nerrors % WB_HEAD_ERRORS];
-        e->when = (double)time(NULL);
-        snprintf(e->msg, sizeof e->msg, "%s", msg);
-        h->nerrors++;
-    }
+    if (h && level >= WB_LOG_WARN) record_error(h, msg);
     if (level < WB_LOG_WARN && h && h->quiet) return;
     if (level == WB_LOG_DEBUG) return;
     time_t t = time(NULL);
@@ -1206,9 +1213,14 @@ static int on_done(wb_head *h, hworker *w, const unsigned char *p, size_t n)
             char msg[WB_PROTO_MAX_TEXT + 200];
             char em[WB_PROTO_MAX_TEXT + 1];
             wb_pstr_copy(d->msg, em, sizeof em);
-            snprintf(msg, sizeof msg, "%s (on worker %u at %s)", em, w->id, w->addr);
+            /* where it failed goes at the end of the first line (before a traceback) */
+            char *nl = strchr(em, '\n');
+            if (nl) *nl = 0;
+            snprintf(msg, sizeof msg, "%s (on worker %u at %s)%s%s", em, w->id, w->addr, nl ? "\n" : "",
+                     nl ? nl + 1 : "");
             w->tasks_failed++;
-            wb_log(WB_LOG_WARN, "%s", msg);
+            record_error(h, msg);
+            wb_log(WB_LOG_INFO, "task failed: %s", em);
             obj_fail(h, o, d->code, msg);
         }
     }
@@ -1583,6 +1595,10 @@ static void head_shutdown(wb_head *h)
             wb_conn *c = w->conn;
             w->conn = NULL;
             c->data = NULL;
+            if (c->state == WB_CS_READY) { /* a worker told so exits quietly */
+                wb_wr wr = wb_conn_wr(c);
+                wb_enc_reject(&wr, WB_ESTATE, "the head is stopping");
+            }
             wb_conn_close(c, 0, "the head is stopping");
         }
     }
@@ -1593,6 +1609,10 @@ static void head_shutdown(wb_head *h)
             wb_conn *c = d->conn;
             d->conn = NULL;
             c->data = NULL;
+            if (c->state == WB_CS_READY) {
+                wb_wr wr = wb_conn_wr(c);
+                wb_enc_reject(&wr, WB_ESTATE, "the head is stopping");
+            }
             wb_conn_close(c, 0, "the head is stopping");
         }
     }

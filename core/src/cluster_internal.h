@@ -53,6 +53,7 @@ struct wb_conn {
     wb_conn *next_dirty;
     uint64_t bytes_in, bytes_out;
     double opened;
+    wb_conn *nprev, *nnext; /* every connection of the net */
 };
 
 struct wb_net {
@@ -63,10 +64,11 @@ struct wb_net {
     int flusher_on;
     wb_conn *dirty;
     int handshake_ms; /* a server drops peers that have not authenticated by then */
+    wb_conn *conns;   /* every open connection */
 };
 
 int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who);
-/* stop the flusher (the caller closes its connections first) */
+/* close every connection left (without their callbacks) and the flusher */
 void wb_net_close(wb_net *net);
 
 /* accept a connection on a listening stream and start the handshake as the

@@ -1040,6 +1040,20 @@ static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
         return 0;
     }
     case WB_M_PULL: return on_pull(w, b, n);
+    case WB_M_REJECT: { /* the head is going away: so does this worker */
+        wb_m_reject m;
+        if (wb_dec_reject(b, n, &m)) return -1;
+        char em[WB_PROTO_MAX_TEXT + 1];
+        wb_pstr_copy(m.msg, em, sizeof em);
+        if (m.code == WB_ESTATE) { /* an orderly stop */
+            wb_log(WB_LOG_INFO, "%s; exiting", em);
+            worker_stop(w, 0);
+        } else {
+            wb_log(WB_LOG_ERROR, "the head at %s refused this worker: %s", w->head_addr, em);
+            worker_stop(w, 1);
+        }
+        return 0;
+    }
     default: return wb_seterr(WB_EPROTO, "the head sent %s", wb_msg_name(type));
     }
 }

@@ -701,6 +701,15 @@ static int head_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
     case WB_M_DONE: on_done(x, p, n); return 0;
     case WB_M_LOCATION: on_location(x, p, n); return 0;
     case WB_M_REPUT: on_reput(x, p, n); return 0;
+    case WB_M_REJECT: {
+        wb_m_reject m;
+        if (wb_dec_reject(p, n, &m)) return -1;
+        char em[WB_PROTO_MAX_TEXT + 1];
+        pthread_mutex_lock(&x->mu);
+        snprintf(x->err, sizeof x->err, "the head at %s: %s", x->address, wb_pstr_copy(m.msg, em, sizeof em));
+        pthread_mutex_unlock(&x->mu);
+        return 0; /* the head closes the connection next */
+    }
     case WB_M_FREED: {
         wb_m_oids m;
         if (wb_dec_oids(p, n, &m)) return -1;
@@ -721,7 +730,7 @@ static void head_close(wb_conn *c, int code, const char *why)
     pthread_mutex_lock(&x->mu);
     if (x->state == C_CONNECTING)
         snprintf(x->err, sizeof x->err, "%s", why[0] ? why : "the head closed the connection");
-    else if (x->state == C_READY)
+    else if (x->state == C_READY && !x->err[0])
         snprintf(x->err, sizeof x->err, "lost the connection to the head at %s%s%s", x->address, why[0] ? ": " : "",
                  why);
     if (x->state != C_CLOSED) x->state = C_DEAD;
@@ -1520,7 +1529,8 @@ static pid_t spawn(char *const argv[])
 static void stop_processes(cx *x)
 {
     if (!x->npids) return;
-    for (int i = x->npids - 1; i >= 0; i--) kill(x->pids[i], SIGTERM);
+    /* the head first: it tells the workers to exit */
+    for (int i = 0; i < x->npids; i++) kill(x->pids[i], SIGTERM);
     double t0 = wb_now();
     int left = x->npids;
     while (left && wb_now() - t0 < 5) {

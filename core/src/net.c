@@ -53,6 +53,11 @@ int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who
 
 void wb_net_close(wb_net *net)
 {
+    for (wb_conn *c = net->conns; c; c = c->nnext)
+        if (c->state != WB_CS_CLOSED) {
+            c->cb = NULL;
+            wb_conn_close(c, 0, "");
+        }
     if (!uv_is_closing((uv_handle_t *)&net->flusher)) uv_close((uv_handle_t *)&net->flusher, NULL);
     OPENSSL_cleanse(net->token, sizeof net->token);
 }
@@ -297,6 +302,9 @@ static void handle_closed(uv_handle_t *h)
 {
     wb_conn *c = h->data;
     if (--c->handles > 0) return;
+    if (c->nprev) c->nprev->nnext = c->nnext;
+    else c->net->conns = c->nnext;
+    if (c->nnext) c->nnext->nprev = c->nprev;
     free(c->rbuf);
     wb_buf_free(&c->out);
     free(c);
@@ -672,6 +680,9 @@ static wb_conn *conn_new(wb_net *net, const wb_conn_cbs *cb, void *data)
     c->timer.data = c;
     c->handles = 2;
     c->opened = (double)uv_now(net->loop);
+    c->nnext = net->conns;
+    if (net->conns) net->conns->nprev = c;
+    net->conns = c;
     return c;
 }
 

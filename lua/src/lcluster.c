@@ -255,6 +255,7 @@ typedef struct enc {
     int ninputs;
     int nextid;
     const char *where;
+    int level; /* for the position in error messages */
 } enc;
 
 static __thread lua_State *buf_L; /* the state to raise out-of-memory in (per thread) */
@@ -329,7 +330,7 @@ static void push_lib_names(lua_State *L)
             if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1)) {
                 lua_pushvalue(L, -1);
                 lua_pushfstring(L, "%s.%s", libs[i], lua_tostring(L, -3));
-                lua_rawset(L, -6);
+                lua_rawset(L, -7); /* names, globals, lib, key, value, copy, name */
             }
             lua_pop(L, 1);
         }
@@ -344,7 +345,11 @@ static int encode_value(lua_State *L, enc *e, int idx, int depth);
 
 static int enc_error(lua_State *L, enc *e, const char *what)
 {
-    return luaL_error(L, "wb.remote: cannot send %s (%s)", what, e->where);
+    /* the position of the user's call (remote_encode is called from wb/cluster.lua) */
+    luaL_where(L, e->level);
+    lua_pushfstring(L, "wb.remote: cannot send %s (%s)", what, e->where);
+    lua_concat(L, 2);
+    return lua_error(L);
 }
 
 static int encode_function(lua_State *L, enc *e, int idx, int depth)
@@ -703,7 +708,7 @@ static int pcall_body(lua_State *L)
     wb_buf *b = push_encbuf(L);
     buf_L = L; /* inside lua_pcall: an error is caught below */
     put_u32(b, (uint32_t)nres);
-    enc e = {b, seen, names, 0, 0, 0, "a result"};
+    enc e = {b, seen, names, 0, 0, 0, "a result", 1};
     for (int i = 0; i < nres; i++) encode_value(L, &e, 2 + i, 1);
     void *o = H->out_bytes(c->ctx, b->len);
     if (!o) return luaL_error(L, "%s", H->errmsg());
@@ -755,7 +760,7 @@ static int l_remote_encode(lua_State *L)
     wb_buf *b = push_encbuf(L);
     buf_L = L;
     put_u32(b, (uint32_t)nargs);
-    enc e = {b, seen, names, inputs, 0, 0, "the function"};
+    enc e = {b, seen, names, inputs, 0, 0, "the function", 3};
     if (lua_iscfunction(L, 1)) return luaL_error(L, "wb.remote: cannot send a C function (the function)");
     encode_value(L, &e, 1, 0);
     for (int i = 0; i < nargs; i++) {
