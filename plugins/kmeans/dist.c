@@ -1,0 +1,213 @@
+/* dist.c — nearest centres and distances (see dist.h).
+ *
+ * The direct path works on KM_SUB rows at a time, transposed into columns, and
+ * computes 16 rows against one centre per step with 8-wide vectors (GCC
+ * vector extensions: AVX-512, AVX2 or SSE2 code is chosen at run time with
+ * target_clones). The file is built with -ffp-contract=off, so every variant
+ * does exactly the same floating-point operations and gives the same bits. */
+#include "dist.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb/plugin.h"
+
+double km_dist2(const double *a, const double *b, int64_t d)
+{
+    double df = a[0] - b[0], s = df * df;
+    for (int64_t t = 1; t < d; t++) {
+        df = a[t] - b[t];
+        s += df * df;
+    }
+    return s;
+}
+
+int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->k = k;
+    cs->d = d;
+    cs->c = c;
+    cs->blas = d > KM_DIRECT_MAX_D;
+    if (cs->blas) {
+        cs->cn = malloc((size_t)k * sizeof(double));
+        cs->g = malloc((size_t)KM_SUB * (size_t)k * sizeof(double));
+        if (!cs->cn || !cs->g) {
+            km_cs_free(cs);
+            return WB_ENOMEM;
+        }
+        for (int64_t j = 0; j < k; j++) {
+            const double *cj = c + j * d;
+            double s = 0;
+            for (int64_t t = 0; t < d; t++) s += cj[t] * cj[t];
+            cs->cn[j] = s;
+        }
+    }
+    return 0;
+}
+
+void km_cs_free(km_cs *cs)
+{
+    free(cs->cn);
+    free(cs->g);
+    cs->cn = cs->g = NULL;
+}
+
+/* ------------------------------------------------------------ direct path */
+
+/* the vector helpers below are always inlined; their by-value vector types
+ * never cross a call boundary */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+typedef double vd __attribute__((vector_size(64)));
+typedef int64_t vl __attribute__((vector_size(64)));
+
+static inline vd vload(const double *p)
+{
+    vd v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void vstore(double *p, vd v) { memcpy(p, &v, sizeof v); }
+static inline void lstore(int64_t *p, vl v) { memcpy(p, &v, sizeof v); }
+
+/* D is a compile-time constant at every call site, so the loops over columns
+ * unroll and the row vectors stay in registers */
+static inline __attribute__((always_inline)) void assign_fixed(const int D, const double *x, int n,
+                                                                const double *c, int64_t k,
+                                                                int32_t *lab, double *dist)
+{
+    double xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    double bd[KM_SUB] __attribute__((aligned(64)));
+    int64_t bi[KM_SUB] __attribute__((aligned(64)));
+    int np = (n + 15) & ~15;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = x[(size_t)i * D + t];
+    for (int i = n; i < np; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = 0;
+    for (int i = 0; i < np; i += 16) {
+        vd X0[KM_DIRECT_MAX_D], X1[KM_DIRECT_MAX_D];
+        for (int t = 0; t < D; t++) {
+            X0[t] = vload(&xs[t][i]);
+            X1[t] = vload(&xs[t][i + 8]);
+        }
+        vd b0 = (vd){0} + INFINITY, b1 = b0;
+        vl i0 = (vl){0}, i1 = i0;
+        for (int64_t j = 0; j < k; j++) {
+            const double *cj = c + j * D;
+            vd f0 = X0[0] - cj[0], f1 = X1[0] - cj[0];
+            vd a0 = f0 * f0, a1 = f1 * f1;
+            for (int t = 1; t < D; t++) {
+                f0 = X0[t] - cj[t];
+                f1 = X1[t] - cj[t];
+                a0 += f0 * f0;
+                a1 += f1 * f1;
+            }
+            vl m0 = a0 < b0, m1 = a1 < b1;
+            vl jv = (vl){0} + j;
+            b0 = (vd)(((vl)a0 & m0) | ((vl)b0 & ~m0));
+            b1 = (vd)(((vl)a1 & m1) | ((vl)b1 & ~m1));
+            i0 = (jv & m0) | (i0 & ~m0);
+            i1 = (jv & m1) | (i1 & ~m1);
+        }
+        vstore(bd + i, b0);
+        vstore(bd + i + 8, b1);
+        lstore(bi + i, i0);
+        lstore(bi + i + 8, i1);
+    }
+    for (int i = 0; i < n; i++) {
+        lab[i] = (int32_t)bi[i];
+        dist[i] = bd[i];
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign_direct(
+    const double *x, int n, int64_t d, const double *c, int64_t k, int32_t *lab, double *dist)
+{
+    switch (d) {
+    case 1: assign_fixed(1, x, n, c, k, lab, dist); break;
+    case 2: assign_fixed(2, x, n, c, k, lab, dist); break;
+    case 3: assign_fixed(3, x, n, c, k, lab, dist); break;
+    case 4: assign_fixed(4, x, n, c, k, lab, dist); break;
+    case 5: assign_fixed(5, x, n, c, k, lab, dist); break;
+    case 6: assign_fixed(6, x, n, c, k, lab, dist); break;
+    case 7: assign_fixed(7, x, n, c, k, lab, dist); break;
+    default: assign_fixed(8, x, n, c, k, lab, dist); break;
+    }
+}
+
+/* ------------------------------------------------------------- BLAS path */
+
+static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist)
+{
+    const int64_t k = cs->k, d = cs->d;
+    double *g = cs->g;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)k, (int)d, 1.0, x, (int)d, cs->c,
+                (int)d, 0.0, g, (int)k);
+    for (int i = 0; i < n; i++) {
+        const double *gi = g + (size_t)i * (size_t)k;
+        double best = INFINITY;
+        int64_t bj = 0;
+        for (int64_t j = 0; j < k; j++) {
+            double v = cs->cn[j] - 2 * gi[j];
+            if (v < best) {
+                best = v;
+                bj = j;
+            }
+        }
+        lab[i] = (int32_t)bj;
+        dist[i] = km_dist2(x + (size_t)i * (size_t)d, cs->c + bj * d, d);
+    }
+}
+
+void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist)
+{
+    if (n <= 0) return;
+    if (cs->blas)
+        assign_blas(cs, x, n, lab, dist);
+    else
+        km__assign_direct(x, n, cs->d, cs->c, cs->k, lab, dist);
+}
+
+void km_mindist(const km_cs *cs, const double *x, int n, double *dist)
+{
+    if (n <= 0) return;
+    if (!cs->blas) {
+        int32_t lab[KM_SUB];
+        km__assign_direct(x, n, cs->d, cs->c, cs->k, lab, dist);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const double *xi = x + (size_t)i * (size_t)cs->d;
+        double best = INFINITY;
+        for (int64_t j = 0; j < cs->k; j++) {
+            double v = km_dist2(xi, cs->c + j * cs->d, cs->d);
+            if (v < best) best = v;
+        }
+        dist[i] = best;
+    }
+}
+
+void km_distances(const km_cs *cs, const double *x, int n, double *out)
+{
+    const int64_t k = cs->k, d = cs->d;
+    if (!cs->blas) {
+        for (int i = 0; i < n; i++)
+            for (int64_t j = 0; j < k; j++)
+                out[(size_t)i * k + j] = sqrt(km_dist2(x + (size_t)i * d, cs->c + j * d, d));
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)k, (int)d, 1.0, x, (int)d, cs->c,
+                (int)d, 0.0, out, (int)k);
+    for (int i = 0; i < n; i++) {
+        const double *xi = x + (size_t)i * d;
+        double xn = 0;
+        for (int64_t t = 0; t < d; t++) xn += xi[t] * xi[t];
+        for (int64_t j = 0; j < k; j++) {
+            double v = xn + cs->cn[j] - 2 * out[(size_t)i * k + j];
+            out[(size_t)i * k + j] = v > 0 ? sqrt(v) : 0;
+        }
+    }
+}

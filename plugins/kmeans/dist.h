@@ -1,0 +1,46 @@
+/* dist.h — nearest centres and distances for the k-means plugin.
+ *
+ * Rows are processed in sub-blocks of KM_SUB rows that always start at a
+ * global row index that is a multiple of KM_SUB (callers pass whole 4096-row
+ * blocks or whole partitions), so a row's result never depends on how the
+ * data is split. For small d (<= KM_DIRECT_MAX_D) distances come from a
+ * direct loop vectorised over rows; for larger d from one BLAS dgemm per
+ * sub-block (the -2 X C^T + |C|^2 expansion picks the nearest centre, whose
+ * distance is then recomputed directly so inertia and sampling weights are
+ * exact differences, never cancellations). */
+#ifndef KM_DIST_H
+#define KM_DIST_H
+
+#include <stdint.h>
+
+#define KM_SUB 256
+#define KM_DIRECT_MAX_D 8
+
+typedef struct km_cs {
+    int64_t k, d;
+    const double *c; /* k x d, row-major */
+    double *cn;      /* k squared norms (BLAS path), or NULL */
+    double *g;       /* KM_SUB x k scratch (BLAS path), or NULL */
+    int blas;
+} km_cs;
+
+/* prepare centres c (k x d, not copied: must outlive cs); 0 or WB_ENOMEM */
+int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d);
+void km_cs_free(km_cs *cs);
+
+/* squared Euclidean distance, summed over columns in order */
+double km_dist2(const double *a, const double *b, int64_t d);
+
+/* for rows x[0..n) (row-major, n <= KM_SUB): the nearest centre (lowest index
+ * on ties) and the squared distance to it */
+void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist);
+
+/* the squared distance to the nearest centre, the minimum of km_dist2 over
+ * the centres (bit-identical to min(km_dist2(x, c_j)) computed any other way) */
+void km_mindist(const km_cs *cs, const double *x, int n, double *dist);
+
+/* distances (not squared) from rows x[0..n) (n <= KM_SUB) to every centre:
+ * out[i * k + j] */
+void km_distances(const km_cs *cs, const double *x, int n, double *out);
+
+#endif

@@ -1,0 +1,5 @@
+# embed.cmake: a Lua file as a C string (cmake -DIN=file.lua -DOUT=file.c -DSYM=name -P embed.cmake)
+file(READ ${IN} hex HEX)
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+file(WRITE ${OUT}.tmp "/* generated from ${IN} by embed.cmake: do not edit */\nconst char ${SYM}[] = {${bytes}0};\n")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

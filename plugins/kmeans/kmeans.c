@@ -1,0 +1,1302 @@
+/* kmeans — the k-means estimator (wb.fit("kmeans", data, {k = 16, ...})) and
+ * the kernels it maps over the partitions.
+ *
+ * fit() runs on the driver and touches the data only through kernels:
+ *   - Lloyd: one map_sum per iteration (nearest centre, per-cluster sums and
+ *     counts, inertia per 4096-row block, summed in the fixed tree), so the
+ *     model is the same bits whatever the threads, partitions or workers;
+ *   - k-means++ (greedy, 2 + ln k candidates per step as scikit-learn): one
+ *     pass per centre that returns per-block sums of D^2 for each candidate;
+ *     a candidate is drawn on the driver from the block sums and located in
+ *     its block by a small task; nothing per point is stored between passes;
+ *   - k-means|| (Bahmani et al. 2012): `rounds` passes that sample each point
+ *     independently with probability oversampling * k * D^2 / cost (per-block
+ *     random streams), one pass for the candidates' weights, then a weighted
+ *     k-means++ and Lloyd on the candidates on the driver;
+ *   - random: k distinct rows drawn uniformly; or centres given as a matrix.
+ * Empty clusters are re-seeded as scikit-learn does: the points farthest from
+ * their centres (a map returning each partition's farthest points, merged by
+ * distance then row) become the empty clusters' centres and leave their old
+ * clusters. Convergence: the summed squared centre shift is at most
+ * tol * (mean column variance of the data). The final inertia and cluster
+ * sizes come from one more pass with the final centres. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist.h"
+#include "kmeans.h"
+#include "wb/plugin.h"
+
+const wb_host *H;
+
+#define NAME "kmeans"
+#define BLK WB_BLOCK_ROWS
+
+/* random streams: (seed, purpose/run/sub, index) */
+enum { S_FIRST = 1, S_PP = 2, S_PAR = 3, S_RANDOM = 4, S_LOCAL = 5 };
+static uint64_t stream_id(int purpose, int64_t run, int64_t sub)
+{
+    return ((uint64_t)purpose << 48) ^ ((uint64_t)run << 20) ^ (uint64_t)sub;
+}
+
+/* ============================================================== kernels */
+
+int km_arg(const void *arg, size_t arglen, kmarg *a, size_t extra)
+{
+    if (arglen != sizeof *a + extra) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
+    memcpy(a, arg, sizeof *a);
+    if (a->d < 1 || a->d > (1 << 24) || a->k < 0 || a->k > (1 << 26))
+        return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
+    return 0;
+}
+
+const wb_part *km_part(const wb_obj *in, int nin, int64_t d)
+{
+    if (nin < 1 || in[0].type != WB_OBJ_PART || in[0].part.cols != d) {
+        H->seterr(WB_EINVAL, "kmeans: the kernel needs a partition of %lld columns", (long long)d);
+        return NULL;
+    }
+    return &in[0].part;
+}
+
+const double *km_doubles(const wb_obj *in, int nin, int i, int64_t count)
+{
+    if (i >= nin || in[i].type != WB_OBJ_BYTES || in[i].size != (size_t)count * sizeof(double)) {
+        H->seterr(WB_EINVAL, "kmeans: input %d must hold %lld numbers", i, (long long)count);
+        return NULL;
+    }
+    return in[i].data;
+}
+
+/* kmeans.lloyd (map_sum): in[1] = centres (k x d).
+ * mode 0: per-cluster sums (k*d), counts (k), inertia (1)
+ * mode 1: inertia (1);  mode 2: counts (k);  mode 3: sum of min D^2 (1, direct) */
+static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    const double *c = km_doubles(in, nin, 1, a.k * a.d);
+    if (!p || !c) return WB_EINVAL;
+    const int64_t k = a.k, d = a.d;
+    size_t len = a.mode == 0 ? (size_t)(k * d + k + 1) : a.mode == 2 ? (size_t)k : 1;
+    double *o = H->out_bytes(ctx, len * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    km_cs cs;
+    if (km_cs_init(&cs, c, k, d)) return H->seterr(WB_ENOMEM, "out of memory");
+    int32_t lab[KM_SUB];
+    double dist[KM_SUB];
+    double *cnt = o + k * d, in_sum = 0;
+    for (int64_t s = 0; s < p->rows; s += KM_SUB) {
+        int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+        const double *x = p->x + s * d;
+        if (a.mode == 3)
+            km_mindist(&cs, x, m, dist);
+        else
+            km_assign(&cs, x, m, lab, dist);
+        if (a.mode == 0) {
+            for (int i = 0; i < m; i++) {
+                double *sj = o + (int64_t)lab[i] * d;
+                const double *xi = x + (int64_t)i * d;
+                for (int64_t t = 0; t < d; t++) sj[t] += xi[t];
+                cnt[lab[i]] += 1;
+                in_sum += dist[i];
+            }
+        } else if (a.mode == 2) {
+            for (int i = 0; i < m; i++) o[lab[i]] += 1;
+        } else {
+            for (int i = 0; i < m; i++) in_sum += dist[i];
+        }
+    }
+    if (a.mode == 0)
+        o[k * d + k] = in_sum;
+    else if (a.mode != 2)
+        o[0] = in_sum;
+    km_cs_free(&cs);
+    return 0;
+}
+
+/* kmeans.far (map): the a.m points of the partition farthest from their
+ * nearest centre (in[1], k x d): count, then (dist, row, label, x[d]) records
+ * by distance descending, row ascending */
+static int far_before(const double *r1, const double *r2)
+{
+    return r1[0] > r2[0] || (r1[0] == r2[0] && r1[1] < r2[1]);
+}
+
+static int k_far(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    const double *c = km_doubles(in, nin, 1, a.k * a.d);
+    if (!p || !c) return WB_EINVAL;
+    if (a.m < 1 || a.m > a.k) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
+    const int64_t d = a.d, rl = 3 + d;
+    double *top = malloc((size_t)(a.m + 1) * (size_t)rl * sizeof(double));
+    km_cs cs;
+    if (!top || km_cs_init(&cs, c, a.k, d)) {
+        free(top);
+        return H->seterr(WB_ENOMEM, "out of memory");
+    }
+    int64_t nt = 0;
+    int32_t lab[KM_SUB];
+    double dist[KM_SUB];
+    for (int64_t s = 0; s < p->rows; s += KM_SUB) {
+        int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+        km_assign(&cs, p->x + s * d, m, lab, dist);
+        for (int i = 0; i < m; i++) {
+            double rec[3] = {dist[i], (double)(p->row0 + s + i), (double)lab[i]};
+            if (nt == a.m && !far_before(rec, top + (nt - 1) * rl)) continue;
+            int64_t q = nt < a.m ? nt++ : nt - 1; /* insertion point search from the end */
+            while (q > 0 && far_before(rec, top + (q - 1) * rl)) {
+                memcpy(top + q * rl, top + (q - 1) * rl, (size_t)rl * sizeof(double));
+                q--;
+            }
+            memcpy(top + q * rl, rec, sizeof rec);
+            memcpy(top + q * rl + 3, p->x + (s + i) * d, (size_t)d * sizeof(double));
+        }
+    }
+    km_cs_free(&cs);
+    double *o = H->out_bytes(ctx, (size_t)(1 + nt * rl) * sizeof(double));
+    if (!o) {
+        free(top);
+        return WB_ENOMEM;
+    }
+    o[0] = (double)nt;
+    memcpy(o + 1, top, (size_t)(nt * rl) * sizeof(double));
+    free(top);
+    return 0;
+}
+
+/* kmeans.pp (map): in[1] = the chosen centres (a.k), in[2] = a.m candidates.
+ * Per 4096-row block of the partition: sum of D^2 (distance to the nearest
+ * chosen centre), then for each candidate the sum of min(D^2, d(x, cand)^2). */
+static int k_pp(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    const double *c = km_doubles(in, nin, 1, a.k * a.d);
+    const double *cand = a.m > 0 ? km_doubles(in, nin, 2, a.m * a.d) : NULL;
+    if (!p || !c || (a.m > 0 && !cand) || a.k < 1 || a.m < 0) return WB_EINVAL;
+    const int64_t d = a.d, L = a.m, nb = (p->rows + BLK - 1) / BLK;
+    double *o = H->out_bytes(ctx, (size_t)(nb * (L + 1)) * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    km_cs cs;
+    if (km_cs_init(&cs, c, a.k, d)) return H->seterr(WB_ENOMEM, "out of memory");
+    double dist[KM_SUB];
+    for (int64_t s = 0; s < p->rows; s += KM_SUB) {
+        int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+        const double *x = p->x + s * d;
+        double *ob = o + (s / BLK) * (L + 1);
+        km_mindist(&cs, x, m, dist);
+        for (int i = 0; i < m; i++) ob[0] += dist[i];
+        for (int64_t l = 0; l < L; l++) {
+            const double *cl = cand + l * d;
+            double acc = ob[1 + l];
+            for (int i = 0; i < m; i++) {
+                double v = km_dist2(x + (int64_t)i * d, cl, d);
+                acc += v < dist[i] ? v : dist[i];
+            }
+            ob[1 + l] = acc;
+        }
+        if (H->cancelled(ctx)) {
+            km_cs_free(&cs);
+            return H->seterr(WB_ECANCELED, "interrupted");
+        }
+    }
+    km_cs_free(&cs);
+    return 0;
+}
+
+/* kmeans.locate (task): in[0] the partition holding the block that starts at
+ * global row a.row, in[1] the chosen centres (a.k). Walks the block's D^2 in
+ * row order and returns the first row whose running sum exceeds a.f (or the
+ * last row with D^2 > 0): (row, x[d]). */
+static int k_locate(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    const double *c = km_doubles(in, nin, 1, a.k * a.d);
+    if (!p || !c || a.k < 1) return WB_EINVAL;
+    int64_t off = a.row - p->row0;
+    if (off < 0 || off >= p->rows || off % BLK)
+        return H->seterr(WB_EINVAL, "kmeans: block %lld is not in this partition", (long long)a.row);
+    const int64_t d = a.d, end = off + BLK < p->rows ? off + BLK : p->rows;
+    km_cs cs;
+    if (km_cs_init(&cs, c, a.k, d)) return H->seterr(WB_ENOMEM, "out of memory");
+    double dist[KM_SUB], run = 0;
+    int64_t found = -1, lastpos = -1;
+    for (int64_t s = off; s < end && found < 0; s += KM_SUB) {
+        int m = (int)(end - s < KM_SUB ? end - s : KM_SUB);
+        km_mindist(&cs, p->x + s * d, m, dist);
+        for (int i = 0; i < m; i++) {
+            run += dist[i];
+            if (dist[i] > 0) lastpos = s + i;
+            if (run > a.f && dist[i] > 0) {
+                found = s + i;
+                break;
+            }
+        }
+    }
+    km_cs_free(&cs);
+    if (found < 0) found = lastpos;
+    double *o = H->out_bytes(ctx, (size_t)(1 + d) * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    o[0] = found < 0 ? -1.0 : (double)(p->row0 + found);
+    if (found >= 0) memcpy(o + 1, p->x + found * d, (size_t)d * sizeof(double));
+    return 0;
+}
+
+/* kmeans.take (task): rows (global indices, int64 after the argument) of the
+ * partition in[0]: a.m x d numbers */
+static int k_take(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.m < 0 || a.m > (1 << 26)) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
+    int rc = km_arg(arg, arglen, &a, (size_t)a.m * sizeof(int64_t));
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    if (!p) return WB_EINVAL;
+    const int64_t *rows = (const int64_t *)((const char *)arg + sizeof a), d = a.d;
+    double *o = H->out_bytes(ctx, (size_t)(a.m * d) * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    for (int64_t i = 0; i < a.m; i++) {
+        int64_t r;
+        memcpy(&r, rows + i, sizeof r);
+        r -= p->row0;
+        if (r < 0 || r >= p->rows) return H->seterr(WB_EINVAL, "kmeans: row out of the partition");
+        memcpy(o + i * d, p->x + r * d, (size_t)d * sizeof(double));
+    }
+    return 0;
+}
+
+/* kmeans.par (map): k-means|| sampling. in[1] the current candidates (a.k);
+ * each row is kept with probability a.f * D^2 (a.f = oversampling * k / cost),
+ * its uniform drawn from the stream (seed, stream, global block). Output:
+ * count, then (row, x[d]) records in row order. */
+static int k_par(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    const double *c = km_doubles(in, nin, 1, a.k * a.d);
+    if (!p || !c || a.k < 1) return WB_EINVAL;
+    if (p->row0 % BLK) return H->seterr(WB_EINVAL, "kmeans: partition not aligned to blocks");
+    const int64_t d = a.d;
+    km_cs cs;
+    if (km_cs_init(&cs, c, a.k, d)) return H->seterr(WB_ENOMEM, "out of memory");
+    size_t cap = 64, n = 0;
+    double *sel = malloc(cap * (size_t)(1 + d) * sizeof(double));
+    if (!sel) {
+        km_cs_free(&cs);
+        return H->seterr(WB_ENOMEM, "out of memory");
+    }
+    double dist[KM_SUB], u[KM_SUB];
+    wb_rng r;
+    wb_rng_init(&r, a.seed, a.stream, (uint64_t)(p->row0 / BLK));
+    for (int64_t s = 0; s < p->rows; s += KM_SUB) {
+        int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+        if (s % BLK == 0) wb_rng_init(&r, a.seed, a.stream, (uint64_t)((p->row0 + s) / BLK));
+        wb_rng_uniforms(&r, u, (size_t)m);
+        km_mindist(&cs, p->x + s * d, m, dist);
+        for (int i = 0; i < m; i++) {
+            if (!(u[i] < a.f * dist[i])) continue;
+            if (n == cap) {
+                double *ns = realloc(sel, cap * 2 * (size_t)(1 + d) * sizeof(double));
+                if (!ns) {
+                    free(sel);
+                    km_cs_free(&cs);
+                    return H->seterr(WB_ENOMEM, "out of memory");
+                }
+                sel = ns;
+                cap *= 2;
+            }
+            double *rec = sel + n * (size_t)(1 + d);
+            rec[0] = (double)(p->row0 + s + i);
+            memcpy(rec + 1, p->x + (s + i) * d, (size_t)d * sizeof(double));
+            n++;
+        }
+    }
+    km_cs_free(&cs);
+    double *o = H->out_bytes(ctx, (1 + n * (size_t)(1 + d)) * sizeof(double));
+    if (!o) {
+        free(sel);
+        return WB_ENOMEM;
+    }
+    o[0] = (double)n;
+    memcpy(o + 1, sel, n * (size_t)(1 + d) * sizeof(double));
+    free(sel);
+    return 0;
+}
+
+/* kmeans.moments (map_sum): sums of (x - shift) and (x - shift)^2 per column;
+ * the shift (d numbers) follows the argument */
+static int k_moments(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
+    memcpy(&a, arg, sizeof a);
+    int rc = km_arg(arg, arglen, &a, (size_t)a.d * sizeof(double));
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    if (!p) return WB_EINVAL;
+    const int64_t d = a.d;
+    double *sh = malloc((size_t)d * sizeof(double));
+    double *o = H->out_bytes(ctx, (size_t)(2 * d) * sizeof(double));
+    if (!sh || !o) {
+        free(sh);
+        return WB_ENOMEM;
+    }
+    memcpy(sh, (const char *)arg + sizeof a, (size_t)d * sizeof(double));
+    for (int64_t i = 0; i < p->rows; i++) {
+        const double *xi = p->x + i * d;
+        for (int64_t t = 0; t < d; t++) {
+            double v = xi[t] - sh[t];
+            o[t] += v;
+            o[d + t] += v * v;
+        }
+    }
+    free(sh);
+    return 0;
+}
+
+/* kmeans.predict (map_dataset): the nearest centre's index (0-based) */
+static int k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    const double *c = km_doubles(in, nin, 1, a.k * a.d);
+    if (!p || !c || a.k < 1) return WB_EINVAL;
+    double *y;
+    if ((rc = H->out_part(ctx, p->rows, 1, p->row0, 0, &y, NULL)) != 0) return rc;
+    km_cs cs;
+    if (km_cs_init(&cs, c, a.k, a.d)) return H->seterr(WB_ENOMEM, "out of memory");
+    int32_t lab[KM_SUB];
+    double dist[KM_SUB];
+    for (int64_t s = 0; s < p->rows; s += KM_SUB) {
+        int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+        km_assign(&cs, p->x + s * a.d, m, lab, dist);
+        for (int i = 0; i < m; i++) y[s + i] = lab[i];
+    }
+    km_cs_free(&cs);
+    return 0;
+}
+
+/* kmeans.transform (map_dataset): distances to every centre (rows x k) */
+static int k_transform(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    const wb_part *p = km_part(in, nin, a.d);
+    const double *c = km_doubles(in, nin, 1, a.k * a.d);
+    if (!p || !c || a.k < 1) return WB_EINVAL;
+    double *y;
+    if ((rc = H->out_part(ctx, p->rows, a.k, p->row0, 0, &y, NULL)) != 0) return rc;
+    km_cs cs;
+    if (km_cs_init(&cs, c, a.k, a.d)) return H->seterr(WB_ENOMEM, "out of memory");
+    for (int64_t s = 0; s < p->rows; s += KM_SUB) {
+        int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+        km_distances(&cs, p->x + s * a.d, m, y + s * a.k);
+    }
+    km_cs_free(&cs);
+    return 0;
+}
+
+/* kmeans.rows (task; inputs: partitions of d columns): global rows
+ * [a.row, a.row + a.m) gathered from the inputs into one partition at global
+ * row a.row (labels kept when every input has them). Re-partitions data, e.g.
+ * to check that results do not depend on the split. */
+static int k_rows(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    if (a.m < 0 || a.row < 0) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
+    int has_y = nin > 0;
+    for (int i = 0; i < nin; i++) {
+        if (in[i].type != WB_OBJ_PART || in[i].part.cols != a.d)
+            return H->seterr(WB_EINVAL, "kmeans.rows: input %d is not a partition of %lld columns", i, (long long)a.d);
+        if (!in[i].part.y) has_y = 0;
+    }
+    double *x, *y;
+    if ((rc = H->out_part(ctx, a.m, a.d, a.row, has_y, &x, &y)) != 0) return rc;
+    for (int64_t r = a.row; r < a.row + a.m;) {
+        const wb_part *q = NULL;
+        for (int i = 0; i < nin && !q; i++)
+            if (r >= in[i].part.row0 && r < in[i].part.row0 + in[i].part.rows) q = &in[i].part;
+        if (!q) return H->seterr(WB_EINVAL, "kmeans.rows: no input holds row %lld", (long long)r + 1);
+        int64_t cnt = q->row0 + q->rows - r;
+        if (cnt > a.row + a.m - r) cnt = a.row + a.m - r;
+        memcpy(x + (r - a.row) * a.d, q->x + (r - q->row0) * a.d, (size_t)(cnt * a.d) * sizeof(double));
+        if (has_y) memcpy(y + (r - a.row), q->y + (r - q->row0), (size_t)cnt * sizeof(double));
+        r += cnt;
+    }
+    return 0;
+}
+
+/* ======================================================= driver helpers */
+
+typedef struct kmfit {
+    wb_exec *ex;
+    const wb_dataset *ds;
+    int64_t n, d;
+    int np;
+    int64_t *row0; /* np + 1 partition starts (the last = n) */
+    uint64_t seed;
+} kmfit;
+
+static int fit_open(kmfit *F, wb_exec *ex, const wb_dataset *ds, uint64_t seed)
+{
+    memset(F, 0, sizeof *F);
+    F->ex = ex;
+    F->ds = ds;
+    F->n = H->ds_rows(ds);
+    F->d = H->ds_cols(ds);
+    F->np = H->ds_nparts(ds);
+    F->seed = seed;
+    F->row0 = malloc((size_t)(F->np + 1) * sizeof(int64_t));
+    if (!F->row0) return H->seterr(WB_ENOMEM, "out of memory");
+    for (int i = 0; i < F->np; i++) {
+        F->row0[i] = H->ds_part_row0(ds, i);
+        if (F->row0[i] % BLK)
+            return H->seterr(WB_EINVAL, "kmeans: partition %d starts at row %lld, not a block boundary", i,
+                             (long long)F->row0[i]);
+    }
+    F->row0[F->np] = F->n;
+    return 0;
+}
+
+static void fit_close(kmfit *F) { free(F->row0); }
+
+/* the partition holding global row r */
+static int part_of(const kmfit *F, int64_t r)
+{
+    int lo = 0, hi = F->np - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (F->row0[mid] <= r)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+int km_put(wb_exec *ex, const double *v, int64_t count, wb_oid *out)
+{
+    static const double zero = 0;
+    return H->put(ex, count > 0 ? (const void *)v : (const void *)&zero,
+                  count > 0 ? (size_t)count * sizeof(double) : 0, out);
+}
+
+/* fetch object bytes that must be exactly `want` doubles (want < 0: any) */
+static int get_doubles(wb_exec *ex, wb_oid id, double **out, size_t *count)
+{
+    void *data = NULL;
+    size_t size = 0;
+    int rc = H->get(ex, id, &data, &size);
+    if (rc) return rc;
+    if (size % sizeof(double)) {
+        H->free(data);
+        return H->seterr(WB_EINTERNAL, "kmeans: kernel result of %zu bytes", size);
+    }
+    *out = data;
+    *count = size / sizeof(double);
+    return 0;
+}
+
+/* rows[m] (global indices) -> out (m x d) */
+static int take_rows(kmfit *F, const int64_t *rows, int64_t m, double *out)
+{
+    int64_t d = F->d;
+    int64_t *buf = malloc((size_t)(m + 1) * sizeof(int64_t) + sizeof(kmarg));
+    int64_t *idx = malloc((size_t)(m + 1) * sizeof(int64_t));
+    wb_oid *outs = calloc((size_t)F->np + 1, sizeof(wb_oid));
+    int *pof = malloc((size_t)(m + 1) * sizeof(int));
+    int rc = (!buf || !idx || !outs || !pof) ? H->seterr(WB_ENOMEM, "out of memory") : 0;
+    for (int64_t i = 0; !rc && i < m; i++) pof[i] = part_of(F, rows[i]);
+    int submitted = 0;
+    /* one task per partition that holds requested rows */
+    for (int pi = 0; !rc && pi < F->np; pi++) {
+        int64_t cnt = 0;
+        for (int64_t i = 0; i < m; i++)
+            if (pof[i] == pi) idx[cnt++] = rows[i];
+        if (!cnt) continue;
+        kmarg a = {.d = d, .m = cnt};
+        unsigned char *arg = (unsigned char *)buf;
+        memcpy(arg, &a, sizeof a);
+        memcpy(arg + sizeof a, idx, (size_t)cnt * sizeof(int64_t));
+        wb_oid in = H->ds_part_oid(F->ds, pi);
+        rc = H->submit(F->ex, "kmeans.take", &in, 1, arg, sizeof a + (size_t)cnt * sizeof(int64_t), &outs[pi]);
+        if (!rc) submitted++;
+    }
+    for (int pi = 0; !rc && pi < F->np; pi++) {
+        if (!outs[pi]) continue;
+        rc = H->wait(F->ex, &outs[pi], 1);
+        double *v = NULL;
+        size_t cnt = 0;
+        if (!rc) rc = get_doubles(F->ex, outs[pi], &v, &cnt);
+        int64_t q = 0;
+        for (int64_t i = 0; !rc && i < m; i++)
+            if (pof[i] == pi) {
+                if ((q + 1) * d > (int64_t)cnt) {
+                    rc = H->seterr(WB_EINTERNAL, "kmeans: short row result");
+                    break;
+                }
+                memcpy(out + i * d, v + q * d, (size_t)d * sizeof(double));
+                q++;
+            }
+        H->free(v);
+    }
+    for (int pi = 0; pi < F->np; pi++)
+        if (outs[pi]) H->release(F->ex, outs[pi]);
+    (void)submitted;
+    free(buf);
+    free(idx);
+    free(outs);
+    free(pof);
+    return rc;
+}
+
+/* one map_sum of kmeans.lloyd with centres C (k x d) */
+static int lloyd_pass(kmfit *F, const double *C, int64_t k, int mode, double *out)
+{
+    wb_oid oc;
+    int rc = km_put(F->ex, C, k * F->d, &oc);
+    if (rc) return rc;
+    kmarg a = {.k = k, .d = F->d, .mode = mode};
+    size_t len = mode == 0 ? (size_t)(k * F->d + k + 1) : mode == 2 ? (size_t)k : 1;
+    rc = H->map_sum(F->ex, "kmeans.lloyd", F->ds, &oc, 1, &a, sizeof a, out, len);
+    H->release(F->ex, oc);
+    return rc;
+}
+
+static int distinct_error(int64_t found, int64_t k)
+{
+    if (found >= 0)
+        return H->seterr(WB_EINVAL, NAME ": the data has only %lld distinct points, fewer than k = %lld",
+                         (long long)found, (long long)k);
+    return H->seterr(WB_EINVAL, NAME ": the data has fewer distinct points than k = %lld", (long long)k);
+}
+
+/* ============================================================ k-means++ */
+
+/* a map of kmeans.pp: vals[nblocks * (L + 1)] in global block order */
+static int pp_pass(kmfit *F, const double *C, int64_t c, const double *cand, int64_t L, double *vals)
+{
+    wb_oid ex[2] = {0, 0};
+    int rc = km_put(F->ex, C, c * F->d, &ex[0]);
+    if (!rc && L > 0) rc = km_put(F->ex, cand, L * F->d, &ex[1]);
+    wb_oid *outs = calloc((size_t)F->np + 1, sizeof *outs);
+    if (!rc && !outs) rc = H->seterr(WB_ENOMEM, "out of memory");
+    kmarg a = {.k = c, .d = F->d, .m = L};
+    if (!rc) rc = H->map(F->ex, "kmeans.pp", F->ds, ex, L > 0 ? 2 : 1, &a, sizeof a, outs);
+    for (int i = 0; i < F->np && !rc; i++) {
+        double *v = NULL;
+        size_t cnt = 0;
+        int64_t b0 = F->row0[i] / BLK, nb = (F->row0[i + 1] - F->row0[i] + BLK - 1) / BLK;
+        rc = get_doubles(F->ex, outs[i], &v, &cnt);
+        if (!rc && cnt != (size_t)(nb * (L + 1))) rc = H->seterr(WB_EINTERNAL, "kmeans: bad k-means++ result");
+        if (!rc) memcpy(vals + b0 * (L + 1), v, cnt * sizeof(double));
+        H->free(v);
+    }
+    for (int i = 0; outs && i < F->np; i++)
+        if (outs[i]) H->release(F->ex, outs[i]);
+    free(outs);
+    if (ex[0]) H->release(F->ex, ex[0]);
+    if (ex[1]) H->release(F->ex, ex[1]);
+    return rc;
+}
+
+static int init_pp(kmfit *F, int64_t k, int64_t run, double *C)
+{
+    const int64_t d = F->d, nb = (F->n + BLK - 1) / BLK;
+    const int64_t L = 2 + (int64_t)floor(log((double)k));
+    wb_rng r;
+    wb_rng_init(&r, F->seed, stream_id(S_FIRST, run, 0), 0);
+    int64_t first = (int64_t)wb_rng_below(&r, (uint64_t)F->n);
+    int rc = take_rows(F, &first, 1, C);
+    if (rc || k == 1) return rc;
+    double *bs = malloc((size_t)nb * sizeof(double));
+    double *vals = malloc((size_t)(nb * (L + 1)) * sizeof(double));
+    double *cand = malloc((size_t)(L * d) * sizeof(double));
+    double *pot = malloc((size_t)L * sizeof(double));
+    wb_oid *tasks = calloc((size_t)L, sizeof(wb_oid));
+    if (!bs || !vals || !cand || !pot || !tasks) rc = H->seterr(WB_ENOMEM, "out of memory");
+    if (!rc) rc = pp_pass(F, C, 1, NULL, 0, vals);
+    if (!rc)
+        for (int64_t b = 0; b < nb; b++) bs[b] = vals[b];
+    for (int64_t c = 1; !rc && c < k; c++) {
+        double total = 0;
+        for (int64_t b = 0; b < nb; b++) total += bs[b];
+        if (!(total > 0)) {
+            rc = distinct_error(c, k);
+            break;
+        }
+        wb_oid oc;
+        rc = km_put(F->ex, C, c * d, &oc);
+        if (rc) break;
+        wb_rng_init(&r, F->seed, stream_id(S_PP, run, 0), (uint64_t)c);
+        memset(tasks, 0, (size_t)L * sizeof(wb_oid));
+        for (int64_t l = 0; !rc && l < L; l++) {
+            double target = wb_rng_uniform(&r) * total, cum = 0;
+            int64_t b = -1, lastpos = -1;
+            for (int64_t q = 0; q < nb; q++) {
+                if (bs[q] > 0) lastpos = q;
+                if (cum + bs[q] > target && bs[q] > 0) {
+                    b = q;
+                    break;
+                }
+                cum += bs[q];
+            }
+            double resid = target - cum;
+            if (b < 0) { /* rounding pushed the target past the end */
+                b = lastpos;
+                resid = INFINITY;
+            }
+            kmarg a = {.k = c, .d = d, .row = b * BLK, .f = resid};
+            wb_oid in[2] = {H->ds_part_oid(F->ds, part_of(F, b * BLK)), oc};
+            rc = H->submit(F->ex, "kmeans.locate", in, 2, &a, sizeof a, &tasks[l]);
+        }
+        for (int64_t l = 0; !rc && l < L; l++) {
+            double *v = NULL;
+            size_t cnt = 0;
+            rc = H->wait(F->ex, &tasks[l], 1);
+            if (!rc) rc = get_doubles(F->ex, tasks[l], &v, &cnt);
+            if (!rc && (cnt != (size_t)(1 + d) || v[0] < 0)) rc = H->seterr(WB_EINTERNAL, "kmeans: no candidate found");
+            if (!rc) memcpy(cand + l * d, v + 1, (size_t)d * sizeof(double));
+            H->free(v);
+        }
+        for (int64_t l = 0; l < L; l++)
+            if (tasks[l]) H->release(F->ex, tasks[l]);
+        H->release(F->ex, oc);
+        if (rc) break;
+        rc = pp_pass(F, C, c, cand, L, vals);
+        if (rc) break;
+        int64_t best = 0;
+        for (int64_t l = 0; l < L; l++) {
+            double s = 0;
+            for (int64_t b = 0; b < nb; b++) s += vals[b * (L + 1) + 1 + l];
+            pot[l] = s;
+            if (s < pot[best]) best = l;
+        }
+        memcpy(C + c * d, cand + best * d, (size_t)d * sizeof(double));
+        for (int64_t b = 0; b < nb; b++) bs[b] = vals[b * (L + 1) + 1 + best];
+        H->progress("kmeans init", (double)c, (double)k, "k-means++");
+    }
+    free(bs);
+    free(vals);
+    free(cand);
+    free(pot);
+    free(tasks);
+    return rc;
+}
+
+/* ===================================================== local (weighted) */
+
+/* weighted greedy k-means++ on m points in memory (the k-means|| candidates) */
+static int local_pp(const double *X, const double *w, int64_t m, int64_t d, int64_t k, wb_rng *r, double *C)
+{
+    const int64_t L = 2 + (int64_t)floor(log((double)k));
+    double *D = malloc((size_t)m * sizeof(double)), *Dn = malloc((size_t)(m * L) * sizeof(double));
+    int64_t *ci = malloc((size_t)L * sizeof(int64_t));
+    if (!D || !Dn || !ci) {
+        free(D);
+        free(Dn);
+        free(ci);
+        return H->seterr(WB_ENOMEM, "out of memory");
+    }
+    /* the first centre: drawn with probability proportional to its weight */
+    double wt = 0;
+    for (int64_t i = 0; i < m; i++) wt += w[i];
+    double t = wb_rng_uniform(r) * wt, cum = 0;
+    int64_t first = m - 1;
+    for (int64_t i = 0; i < m; i++) {
+        cum += w[i];
+        if (cum > t && w[i] > 0) {
+            first = i;
+            break;
+        }
+    }
+    memcpy(C, X + first * d, (size_t)d * sizeof(double));
+    for (int64_t i = 0; i < m; i++) D[i] = km_dist2(X + i * d, C, d);
+    int rc = 0;
+    for (int64_t c = 1; c < k; c++) {
+        double pot = 0;
+        for (int64_t i = 0; i < m; i++) pot += w[i] * D[i];
+        if (!(pot > 0)) {
+            rc = distinct_error(c, k);
+            break;
+        }
+        for (int64_t l = 0; l < L; l++) {
+            double tg = wb_rng_uniform(r) * pot, cs = 0;
+            int64_t pick = -1, lastpos = -1;
+            for (int64_t i = 0; i < m; i++) {
+                double v = w[i] * D[i];
+                if (v > 0) lastpos = i;
+                cs += v;
+                if (cs > tg && v > 0) {
+                    pick = i;
+                    break;
+                }
+            }
+            ci[l] = pick >= 0 ? pick : lastpos;
+        }
+        int64_t best = 0;
+        double bestpot = INFINITY;
+        for (int64_t l = 0; l < L; l++) {
+            double s = 0;
+            for (int64_t i = 0; i < m; i++) {
+                double v = km_dist2(X + i * d, X + ci[l] * d, d);
+                Dn[l * m + i] = v < D[i] ? v : D[i];
+                s += w[i] * Dn[l * m + i];
+            }
+            if (s < bestpot) {
+                bestpot = s;
+                best = l;
+            }
+        }
+        memcpy(C + c * d, X + ci[best] * d, (size_t)d * sizeof(double));
+        memcpy(D, Dn + best * m, (size_t)m * sizeof(double));
+    }
+    free(D);
+    free(Dn);
+    free(ci);
+    return rc;
+}
+
+/* weighted Lloyd on m points in memory, from C (k x d) */
+static int local_lloyd(const double *X, const double *w, int64_t m, int64_t d, int64_t k, double *C, int max_iter)
+{
+    double *S = malloc((size_t)(k * d + k) * sizeof(double)), *dist = malloc((size_t)m * sizeof(double));
+    int32_t *lab = malloc((size_t)m * sizeof(int32_t)), *old = malloc((size_t)m * sizeof(int32_t));
+    int rc = (!S || !dist || !lab || !old) ? H->seterr(WB_ENOMEM, "out of memory") : 0;
+    for (int it = 0; !rc && it < max_iter; it++) {
+        km_cs cs;
+        if (km_cs_init(&cs, C, k, d)) {
+            rc = H->seterr(WB_ENOMEM, "out of memory");
+            break;
+        }
+        for (int64_t s = 0; s < m; s += KM_SUB)
+            km_assign(&cs, X + s * d, (int)(m - s < KM_SUB ? m - s : KM_SUB), lab + s, dist + s);
+        km_cs_free(&cs);
+        if (it > 0 && memcmp(lab, old, (size_t)m * sizeof(int32_t)) == 0) break;
+        memcpy(old, lab, (size_t)m * sizeof(int32_t));
+        memset(S, 0, (size_t)(k * d + k) * sizeof(double));
+        for (int64_t i = 0; i < m; i++) {
+            for (int64_t t = 0; t < d; t++) S[lab[i] * d + t] += w[i] * X[i * d + t];
+            S[k * d + lab[i]] += w[i];
+        }
+        for (int64_t j = 0; j < k; j++) {
+            if (S[k * d + j] > 0) {
+                for (int64_t t = 0; t < d; t++) C[j * d + t] = S[j * d + t] / S[k * d + j];
+            } else { /* empty: the candidate farthest from its centre */
+                int64_t far = 0;
+                for (int64_t i = 1; i < m; i++)
+                    if (dist[i] > dist[far]) far = i;
+                memcpy(C + j * d, X + far * d, (size_t)d * sizeof(double));
+                dist[far] = 0;
+            }
+        }
+    }
+    free(S);
+    free(dist);
+    free(lab);
+    free(old);
+    return rc;
+}
+
+/* ============================================================ k-means|| */
+
+static int cmp_rows_d;
+static const double *cmp_rows_x;
+static int cmp_rows(const void *a, const void *b)
+{
+    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+    const double *x = cmp_rows_x + i * cmp_rows_d, *y = cmp_rows_x + j * cmp_rows_d;
+    for (int t = 0; t < cmp_rows_d; t++)
+        if (x[t] != y[t]) return x[t] < y[t] ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+/* drop exact duplicates among the candidates (keeping the first) */
+static int64_t dedupe(double *X, int64_t m, int64_t d)
+{
+    int64_t *idx = malloc((size_t)(m + 1) * sizeof(int64_t));
+    char *drop = calloc((size_t)m + 1, 1);
+    if (!idx || !drop) {
+        free(idx);
+        free(drop);
+        return m;
+    }
+    for (int64_t i = 0; i < m; i++) idx[i] = i;
+    cmp_rows_d = (int)d; /* fit runs on the driver thread only */
+    cmp_rows_x = X;
+    qsort(idx, (size_t)m, sizeof *idx, cmp_rows);
+    for (int64_t q = 1; q < m; q++)
+        if (memcmp(X + idx[q] * d, X + idx[q - 1] * d, (size_t)d * sizeof(double)) == 0) drop[idx[q]] = 1;
+    int64_t o = 0;
+    for (int64_t i = 0; i < m; i++)
+        if (!drop[i]) {
+            if (o != i) memmove(X + o * d, X + i * d, (size_t)d * sizeof(double));
+            o++;
+        }
+    free(idx);
+    free(drop);
+    return o;
+}
+
+static int init_parallel(kmfit *F, int64_t k, int64_t run, double ell, int64_t rounds, double *C)
+{
+    const int64_t d = F->d;
+    int64_t cap = 64, nc = 1;
+    double *X = malloc((size_t)(cap * d) * sizeof(double));
+    if (!X) return H->seterr(WB_ENOMEM, "out of memory");
+    wb_rng r;
+    wb_rng_init(&r, F->seed, stream_id(S_FIRST, run, 0), 0);
+    int64_t first = (int64_t)wb_rng_below(&r, (uint64_t)F->n);
+    int rc = take_rows(F, &first, 1, X);
+    wb_oid *outs = calloc((size_t)F->np + 1, sizeof *outs);
+    if (!rc && !outs) rc = H->seterr(WB_ENOMEM, "out of memory");
+    double phi = 1;
+    /* `rounds` rounds, and more while there are fewer candidates than k */
+    for (int64_t round = 0; !rc && (round < rounds || (nc < k && round < rounds + 64)); round++) {
+        rc = lloyd_pass(F, X, nc, 3, &phi);
+        if (rc || !(phi > 0)) break;
+        wb_oid oc;
+        rc = km_put(F->ex, X, nc * d, &oc);
+        if (rc) break;
+        kmarg a = {.k = nc, .d = d, .seed = F->seed, .stream = stream_id(S_PAR, run, round), .f = ell / phi};
+        rc = H->map(F->ex, "kmeans.par", F->ds, &oc, 1, &a, sizeof a, outs);
+        H->release(F->ex, oc);
+        for (int i = 0; i < F->np && !rc; i++) {
+            double *v = NULL;
+            size_t cnt = 0;
+            rc = get_doubles(F->ex, outs[i], &v, &cnt);
+            int64_t got = !rc && cnt >= 1 ? (int64_t)v[0] : 0;
+            if (!rc && cnt != (size_t)(1 + got * (1 + d))) rc = H->seterr(WB_EINTERNAL, "kmeans: bad sample");
+            if (!rc && nc + got > cap) {
+                while (nc + got > cap) cap *= 2;
+                double *nx = realloc(X, (size_t)(cap * d) * sizeof(double));
+                if (!nx)
+                    rc = H->seterr(WB_ENOMEM, "out of memory");
+                else
+                    X = nx;
+            }
+            for (int64_t q = 0; !rc && q < got; q++) memcpy(X + (nc + q) * d, v + 1 + q * (1 + d) + 1, (size_t)d * sizeof(double));
+            if (!rc) nc += got;
+            H->free(v);
+        }
+        for (int i = 0; i < F->np; i++)
+            if (outs[i]) H->release(F->ex, outs[i]);
+        memset(outs, 0, (size_t)F->np * sizeof *outs);
+        if (!rc) nc = dedupe(X, nc, d);
+    }
+    free(outs);
+    if (!rc && nc < k) rc = !(phi > 0) ? distinct_error(nc, k) : H->seterr(WB_EINTERNAL, NAME ": k-means|| found only %lld candidates", (long long)nc);
+    double *w = NULL;
+    if (!rc) {
+        w = malloc((size_t)nc * sizeof(double));
+        if (!w) rc = H->seterr(WB_ENOMEM, "out of memory");
+    }
+    if (!rc) rc = lloyd_pass(F, X, nc, 2, w);
+    if (!rc) {
+        wb_rng_init(&r, F->seed, stream_id(S_LOCAL, run, 0), 0);
+        rc = local_pp(X, w, nc, d, k, &r, C);
+    }
+    if (!rc) rc = local_lloyd(X, w, nc, d, k, C, 300);
+    free(w);
+    free(X);
+    return rc;
+}
+
+/* ============================================================== random */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int init_random(kmfit *F, int64_t k, int64_t run, double *C)
+{
+    /* Floyd's algorithm: k distinct rows, uniformly */
+    int64_t *rows = malloc((size_t)k * sizeof(int64_t));
+    if (!rows) return H->seterr(WB_ENOMEM, "out of memory");
+    wb_rng r;
+    wb_rng_init(&r, F->seed, stream_id(S_RANDOM, run, 0), 0);
+    int64_t m = 0;
+    for (int64_t j = F->n - k; j < F->n; j++) {
+        int64_t t = (int64_t)wb_rng_below(&r, (uint64_t)j + 1);
+        int dup = 0;
+        /* k is small next to n in practice; a sorted insert keeps this O(k log k + k^2/2) */
+        for (int64_t q = 0; q < m && !dup; q++) dup = rows[q] == t;
+        rows[m++] = dup ? j : t;
+    }
+    qsort(rows, (size_t)k, sizeof *rows, cmp_i64);
+    int rc = take_rows(F, rows, k, C);
+    free(rows);
+    return rc;
+}
+
+/* =============================================================== Lloyd */
+
+/* empty clusters (counts 0 in S = sums, counts, inertia from centres C):
+ * the farthest points become their centres, as scikit-learn relocates them */
+static int relocate(kmfit *F, const double *C, int64_t k, double *S)
+{
+    const int64_t d = F->d, rl = 3 + d;
+    double *cnt = S + k * d;
+    int64_t ne = 0;
+    for (int64_t j = 0; j < k; j++) ne += cnt[j] == 0;
+    wb_oid oc, *outs = calloc((size_t)F->np + 1, sizeof *outs);
+    double *all = NULL;
+    int64_t na = 0;
+    if (!outs) return H->seterr(WB_ENOMEM, "out of memory");
+    int rc = km_put(F->ex, C, k * d, &oc);
+    if (rc) {
+        free(outs);
+        return rc;
+    }
+    kmarg a = {.k = k, .d = d, .m = ne};
+    rc = H->map(F->ex, "kmeans.far", F->ds, &oc, 1, &a, sizeof a, outs);
+    H->release(F->ex, oc);
+    if (!rc) {
+        all = malloc((size_t)(F->np * ne * rl + 1) * sizeof(double));
+        if (!all) rc = H->seterr(WB_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < F->np && !rc; i++) {
+        double *v = NULL;
+        size_t c = 0;
+        rc = get_doubles(F->ex, outs[i], &v, &c);
+        int64_t got = !rc && c >= 1 ? (int64_t)v[0] : 0;
+        if (!rc && (got > ne || c != (size_t)(1 + got * rl))) rc = H->seterr(WB_EINTERNAL, "kmeans: bad far-point result");
+        if (!rc) memcpy(all + na * rl, v + 1, (size_t)(got * rl) * sizeof(double));
+        na += rc ? 0 : got;
+        H->free(v);
+    }
+    for (int i = 0; i < F->np; i++)
+        if (outs[i]) H->release(F->ex, outs[i]);
+    free(outs);
+    if (rc) {
+        free(all);
+        return rc;
+    }
+    /* merge: the ne farthest over all partitions (selection by distance, then row) */
+    int64_t used = 0;
+    for (int64_t j = 0; j < k && !rc; j++) {
+        if (cnt[j] != 0) continue;
+        int64_t best = -1;
+        for (int64_t q = 0; q < na; q++) {
+            if (all[q * rl + 1] < 0) continue; /* taken */
+            if (best < 0 || all[q * rl] > all[best * rl] ||
+                (all[q * rl] == all[best * rl] && all[q * rl + 1] < all[best * rl + 1]))
+                best = q;
+        }
+        if (best < 0 || !(all[best * rl] > 0)) {
+            int64_t nonempty = 0;
+            for (int64_t q = 0; q < k; q++) nonempty += cnt[q] > 0;
+            rc = distinct_error(-1, k);
+            (void)nonempty;
+            break;
+        }
+        const double *rec = all + best * rl, *x = rec + 3;
+        int64_t old = (int64_t)rec[2];
+        for (int64_t t = 0; t < d; t++) {
+            S[old * d + t] -= x[t];
+            S[j * d + t] = x[t];
+        }
+        cnt[old] -= 1;
+        cnt[j] = 1;
+        all[best * rl + 1] = -1;
+        used++;
+    }
+    free(all);
+    return rc;
+}
+
+typedef struct lloyd_out {
+    double inertia;
+    int64_t iters;
+    int converged;
+} lloyd_out;
+
+static int lloyd(kmfit *F, double *C, int64_t k, int64_t max_iter, double tol_s, lloyd_out *res, double *sizes)
+{
+    const int64_t d = F->d;
+    double *S = malloc((size_t)(k * d + k + 1) * sizeof(double));
+    if (!S) return H->seterr(WB_ENOMEM, "out of memory");
+    int rc = 0;
+    res->iters = 0;
+    res->converged = 0;
+    for (int64_t it = 0; it < max_iter && !rc; it++) {
+        rc = lloyd_pass(F, C, k, 0, S);
+        if (rc) break;
+        double *cnt = S + k * d;
+        int empty = 0;
+        for (int64_t j = 0; j < k; j++) empty |= cnt[j] == 0;
+        if (empty && (rc = relocate(F, C, k, S)) != 0) break;
+        double shift = 0;
+        for (int64_t j = 0; j < k; j++)
+            for (int64_t t = 0; t < d; t++) {
+                double v = cnt[j] > 0 ? S[j * d + t] / cnt[j] : C[j * d + t];
+                double df = v - C[j * d + t];
+                shift += df * df;
+                C[j * d + t] = v;
+            }
+        res->iters = it + 1;
+        char info[96];
+        snprintf(info, sizeof info, "inertia %.6g", S[k * d + k]);
+        H->progress("kmeans", (double)(it + 1), (double)max_iter, info);
+        if (shift <= tol_s) {
+            res->converged = 1;
+            break;
+        }
+    }
+    /* the inertia and sizes of the final centres */
+    if (!rc) rc = lloyd_pass(F, C, k, 0, S);
+    if (!rc) {
+        res->inertia = S[k * d + k];
+        memcpy(sizes, S + k * d, (size_t)k * sizeof(double));
+    }
+    free(S);
+    return rc;
+}
+
+/* ============================================================ estimator */
+
+static const char *init_names = "\"k-means++\", \"k-means||\", \"random\" or a matrix of k rows (the centres)";
+
+static int km_check(const wb_params *p, const wb_dataset *d)
+{
+    int64_t k = H->param_int(p, "k");
+    if (H->param_type(p, "init") == WB_P_STR) {
+        const char *s = H->param_str(p, "init");
+        if (strcmp(s, "k-means++") && strcmp(s, "k-means||") && strcmp(s, "random"))
+            return H->seterr(WB_EPARAM, NAME ": parameter 'init' must be %s, got \"%s\"", init_names, s);
+    } else {
+        int64_t r, c;
+        const double *x = H->param_array(p, "init", &r, &c);
+        if (r != k)
+            return H->seterr(WB_EPARAM, NAME ": parameter 'init' has %lld rows (centres), k is %lld", (long long)r,
+                             (long long)k);
+        if (d && c != H->ds_cols(d))
+            return H->seterr(WB_EPARAM, NAME ": parameter 'init' has %lld columns, the data has %lld", (long long)c,
+                             (long long)H->ds_cols(d));
+        for (int64_t i = 0; i < r * c; i++)
+            if (!isfinite(x[i]))
+                return H->seterr(WB_EPARAM, NAME ": parameter 'init' has %s at row %lld, column %lld",
+                                 isnan(x[i]) ? "NaN" : x[i] > 0 ? "Inf" : "-Inf", (long long)(i / c + 1),
+                                 (long long)(i % c + 1));
+    }
+    if (H->param_type(p, "n_init") == WB_P_STR && strcmp(H->param_str(p, "n_init"), "auto"))
+        return H->seterr(WB_EPARAM, NAME ": parameter 'n_init' must be an integer >= 1 or \"auto\", got \"%s\"",
+                         H->param_str(p, "n_init"));
+    if (d) {
+        int64_t n = H->ds_rows(d);
+        if (H->ds_cols(d) < 1) return H->seterr(WB_EINVAL, NAME ": the data has no columns");
+        if (k > n)
+            return H->seterr(WB_EPARAM, NAME ": k = %lld is more than the %lld rows of the data", (long long)k,
+                             (long long)n);
+    }
+    return 0;
+}
+
+static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_model *m)
+{
+    kmfit F;
+    int rc = fit_open(&F, ex, ds, (uint64_t)H->param_int(p, "seed"));
+    if (!rc) rc = H->ds_check_finite(ex, ds, NAME);
+    const int64_t k = H->param_int(p, "k"), d = F.d, max_iter = H->param_int(p, "max_iter");
+    const double tol = H->param_num(p, "tol");
+    const char *init = H->param_type(p, "init") == WB_P_STR ? H->param_str(p, "init") : NULL;
+    int64_t runs = 1;
+    if (H->param_type(p, "n_init") == WB_P_INT)
+        runs = H->param_int(p, "n_init");
+    else if (init && !strcmp(init, "random"))
+        runs = 10; /* "auto", as scikit-learn: 10 runs for random starts, else 1 */
+    if (!init) runs = 1; /* given centres: one run */
+    double *C = malloc((size_t)(k * d) * sizeof(double)), *best = malloc((size_t)(k * d) * sizeof(double));
+    double *sizes = malloc((size_t)k * sizeof(double)), *bsizes = malloc((size_t)k * sizeof(double));
+    if (!rc && (!C || !best || !sizes || !bsizes)) rc = H->seterr(WB_ENOMEM, "out of memory");
+    /* tolerance relative to the data's mean column variance (as scikit-learn) */
+    double tol_s = 0;
+    if (!rc && tol > 0) {
+        double *sh = malloc((size_t)d * sizeof(double)), *mo = malloc((size_t)(2 * d) * sizeof(double));
+        unsigned char *arg = malloc(sizeof(kmarg) + (size_t)d * sizeof(double));
+        int64_t zero = 0;
+        if (!sh || !mo || !arg) rc = H->seterr(WB_ENOMEM, "out of memory");
+        if (!rc) rc = take_rows(&F, &zero, 1, sh);
+        if (!rc) {
+            kmarg a = {.d = d};
+            memcpy(arg, &a, sizeof a);
+            memcpy(arg + sizeof a, sh, (size_t)d * sizeof(double));
+            rc = H->map_sum(ex, "kmeans.moments", ds, NULL, 0, arg, sizeof a + (size_t)d * sizeof(double), mo,
+                            (size_t)(2 * d));
+        }
+        if (!rc) {
+            double v = 0, n = (double)F.n;
+            for (int64_t t = 0; t < d; t++) {
+                double mean = mo[t] / n, var = mo[d + t] / n - mean * mean;
+                v += var > 0 ? var : 0;
+            }
+            tol_s = tol * v / (double)d;
+        }
+        free(sh);
+        free(mo);
+        free(arg);
+    }
+    lloyd_out bestres = {INFINITY, 0, 0};
+    for (int64_t run = 0; !rc && run < runs; run++) {
+        if (!init) {
+            int64_t r, c;
+            memcpy(C, H->param_array(p, "init", &r, &c), (size_t)(k * d) * sizeof(double));
+        } else if (!strcmp(init, "k-means++"))
+            rc = init_pp(&F, k, run, C);
+        else if (!strcmp(init, "k-means||"))
+            rc = init_parallel(&F, k, run, H->param_num(p, "oversampling") * (double)k, H->param_int(p, "rounds"), C);
+        else
+            rc = init_random(&F, k, run, C);
+        lloyd_out res = {0, 0, 0};
+        if (!rc) rc = lloyd(&F, C, k, max_iter, tol_s, &res, sizes);
+        if (!rc && (run == 0 || res.inertia < bestres.inertia)) {
+            bestres = res;
+            memcpy(best, C, (size_t)(k * d) * sizeof(double));
+            memcpy(bsizes, sizes, (size_t)k * sizeof(double));
+        }
+    }
+    if (!rc) rc = H->model_set_array(m, "centers", best, k, d);
+    if (!rc) rc = H->model_set_num(m, "inertia", bestres.inertia);
+    if (!rc) rc = H->model_set_num(m, "iterations", (double)bestres.iters);
+    if (!rc) rc = H->model_set_num(m, "converged", bestres.converged);
+    if (!rc) rc = H->model_set_array(m, "sizes", bsizes, 1, k);
+    if (!rc) rc = H->model_set_num(m, "features", (double)d);
+    free(C);
+    free(best);
+    free(sizes);
+    free(bsizes);
+    fit_close(&F);
+    return rc;
+}
+
+/* the model's centres, checked against the data */
+static int model_centres(const wb_model *m, const wb_dataset *d, const double **c, int64_t *k)
+{
+    int64_t kk, dd;
+    *c = H->model_array(m, "centers", &kk, &dd);
+    if (!*c) return H->seterr(WB_EINVAL, NAME ": the model has no centers");
+    if (dd != H->ds_cols(d))
+        return H->seterr(WB_EINVAL, NAME ": the data has %lld columns, the model was fitted on %lld",
+                         (long long)H->ds_cols(d), (long long)dd);
+    *k = kk;
+    return 0;
+}
+
+static int km_apply(wb_exec *ex, const wb_model *m, const wb_dataset *d, const char *kernel, wb_dataset **out)
+{
+    const double *c;
+    int64_t k;
+    int rc = model_centres(m, d, &c, &k);
+    if (!rc) rc = H->ds_check_finite(ex, d, NAME);
+    if (rc) return rc;
+    wb_oid oc;
+    if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return rc;
+    kmarg a = {.k = k, .d = H->ds_cols(d)};
+    rc = H->map_dataset(ex, kernel, d, &oc, 1, &a, sizeof a, out);
+    H->release(ex, oc);
+    return rc;
+}
+
+static int km_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    return km_apply(ex, m, d, "kmeans.predict", out);
+}
+
+static int km_transform(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    return km_apply(ex, m, d, "kmeans.transform", out);
+}
+
+/* score: minus the inertia of the data with the model's centres */
+static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double *out)
+{
+    const double *c;
+    int64_t k;
+    int rc = model_centres(m, d, &c, &k);
+    if (!rc) rc = H->ds_check_finite(ex, d, NAME);
+    if (rc) return rc;
+    kmfit F = {.ex = ex, .ds = d, .n = H->ds_rows(d), .d = H->ds_cols(d)};
+    double in = 0;
+    rc = lloyd_pass(&F, c, k, 1, &in);
+    *out = -in;
+    return rc;
+}
+
+static const wb_param_spec km_params[] = {
+    {"k", WB_P_INT, "8", 1, INFINITY, 0, NULL, "number of clusters"},
+    {"init", WB_P_STR | WB_P_ARRAY, "k-means++", 0, 0, 0, NULL,
+     "\"k-means++\", \"k-means||\", \"random\", or the k initial centres (table of rows or dataset)"},
+    {"n_init", WB_P_INT | WB_P_STR, "auto", 1, INFINITY, 0, NULL,
+     "runs from different starts, the best inertia kept (\"auto\": 10 for random, else 1)"},
+    {"max_iter", WB_P_INT, "300", 1, INFINITY, 0, NULL, "Lloyd iterations at most"},
+    {"tol", WB_P_NUM, "1e-4", 0, INFINITY, 0, NULL,
+     "converged when the squared centre shift is at most tol * mean column variance"},
+    {"oversampling", WB_P_NUM, "2", 0, INFINITY, WB_P_MIN_EXCL, NULL,
+     "k-means||: expected points sampled per round, as a multiple of k"},
+    {"rounds", WB_P_INT, "5", 1, 1000, 0, NULL, "k-means||: sampling rounds"},
+    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed"},
+};
+
+static const wb_estimator_def km_def = {
+    WB_ESTIMATOR_V1,
+    "kmeans",
+    "k-means clustering (Lloyd; k-means++, k-means||, random or given starts)",
+    WB_EST_CLUSTERER,
+    0,
+    km_params,
+    sizeof km_params / sizeof km_params[0],
+    km_check,
+    km_fit,
+    km_predict,
+    NULL,
+    km_transform,
+    NULL,
+    km_score,
+};
+
+extern const char km_metrics_lua[];
+
+WB_PLUGIN("kmeans", "1.0")
+{
+    H = host;
+    int rc = 0;
+    if (!rc) rc = H->register_kernel("kmeans.lloyd", k_lloyd);
+    if (!rc) rc = H->register_kernel("kmeans.far", k_far);
+    if (!rc) rc = H->register_kernel("kmeans.pp", k_pp);
+    if (!rc) rc = H->register_kernel("kmeans.locate", k_locate);
+    if (!rc) rc = H->register_kernel("kmeans.take", k_take);
+    if (!rc) rc = H->register_kernel("kmeans.par", k_par);
+    if (!rc) rc = H->register_kernel("kmeans.moments", k_moments);
+    if (!rc) rc = H->register_kernel("kmeans.predict", k_predict);
+    if (!rc) rc = H->register_kernel("kmeans.transform", k_transform);
+    if (!rc) rc = H->register_kernel("kmeans.rows", k_rows);
+    if (!rc) rc = km_metrics_register();
+    if (!rc) rc = H->register_estimator(&km_def);
+    if (!rc) rc = H->register_lua("kmeans/metrics.lua", km_metrics_lua);
+    return rc;
+}
