@@ -39,9 +39,11 @@ static const wb_estimator_def *def_of(lua_State *L, wb_model *m)
     return e;
 }
 
+/* a 1 x n array is a flat list; any other shape a list of rows (so k x 1
+ * centres are still rows) */
 static void push_array(lua_State *L, const double *a, int64_t r, int64_t c)
 {
-    if (r == 1 || c == 1) {
+    if (r == 1) {
         int64_t n = r * c;
         lua_createtable(L, (int)n, 0);
         for (int64_t i = 0; i < n; i++) {

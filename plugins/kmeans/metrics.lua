@@ -15,12 +15,25 @@ local function is_dataset(x)
   return type(x) == "userdata" and type(mt) == "table" and mt.__name == "Dataset"
 end
 
+-- errors name the caller's line (the first frame outside this file)
+local here = debug.getinfo(1, "S").source
+local function where()
+  for level = 3, 50 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if info.source ~= here and info.currentline and info.currentline > 0 then
+      return info.short_src .. ":" .. info.currentline .. ": "
+    end
+  end
+  return ""
+end
+
 local function argerr(n, fname, msg)
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+  error(where() .. string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
 end
 
 local function fail(fname, fmt, ...)
-  error(fname .. ": " .. string.format(fmt, ...), 3)
+  error(where() .. fname .. ": " .. string.format(fmt, ...), 0)
 end
 
 local function num(v)

@@ -1,0 +1,74 @@
+-- kmeans and the clustering metrics: every bad input gets a named error before work
+local function check(c, m) if not c then error(m or "check failed", 2) end end
+local function expect_error(want, f, ...)
+  local ok, e = pcall(f, ...)
+  check(not ok, "expected an error containing: " .. want)
+  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
+end
+
+local rows = {}
+for i = 1, 10 do rows[i] = {i, i % 3} end
+local d = wb.dataset(rows)
+
+-- parameters (schema and cross checks)
+expect_error("kmeans: parameter 'k' must be an integer >= 1, got 0", wb.fit, "kmeans", d, {k = 0})
+expect_error("kmeans: parameter 'k' must be an integer >= 1, got -3", wb.fit, "kmeans", d, {k = -3})
+expect_error("kmeans: k = 11 is more than the 10 rows of the data", wb.fit, "kmeans", d, {k = 11})
+expect_error([[kmeans: parameter 'init' must be "k-means++", "k-means||", "random" or a matrix of k rows (the centres), got "kmeans++"]],
+             wb.fit, "kmeans", d, {k = 2, init = "kmeans++"})
+expect_error("kmeans: parameter 'init' has 3 rows (centres), k is 2", wb.fit, "kmeans", d, {k = 2, init = {{1, 1}, {2, 2}, {3, 3}}})
+expect_error("kmeans: parameter 'init' has 3 columns, the data has 2", wb.fit, "kmeans", d, {k = 2, init = {{1, 1, 1}, {2, 2, 2}}})
+expect_error("kmeans: parameter 'init' has NaN at row 2, column 1", wb.fit, "kmeans", d, {k = 2, init = {{1, 1}, {0 / 0, 2}}})
+expect_error("kmeans: parameter 'init' has Inf at row 1, column 2", wb.fit, "kmeans", d, {k = 2, init = {{1, math.huge}, {2, 2}}})
+expect_error([[kmeans: parameter 'n_init' must be an integer >= 1 or "auto", got "many"]], wb.fit, "kmeans", d, {k = 2, n_init = "many"})
+expect_error("kmeans: parameter 'n_init' must be an integer >= 1", wb.fit, "kmeans", d, {k = 2, n_init = 0})
+expect_error("kmeans: parameter 'max_iter' must be an integer >= 1, got 0", wb.fit, "kmeans", d, {k = 2, max_iter = 0})
+expect_error("kmeans: parameter 'tol' must be a number >= 0, got -1", wb.fit, "kmeans", d, {k = 2, tol = -1})
+expect_error("kmeans: parameter 'oversampling' must be a number > 0, got 0", wb.fit, "kmeans", d, {k = 2, oversampling = 0})
+expect_error("kmeans: parameter 'rounds' must be an integer in [1, 1000], got 0", wb.fit, "kmeans", d, {k = 2, rounds = 0})
+expect_error("kmeans: unknown parameter 'clusters'", wb.fit, "kmeans", d, {clusters = 2})
+-- the same checks without data (e.g. a grid search validating its grid)
+expect_error("kmeans: parameter 'init' must be", wb.core.check_params, "kmeans", {init = "furthest"})
+
+-- NaN / Inf in the data, named by row and column
+rows[7][2] = 0 / 0
+expect_error("kmeans: the data has NaN at row 7, column 2", wb.fit, "kmeans", wb.dataset(rows), {k = 2})
+rows[7][2] = 1
+rows[4][1] = -math.huge
+expect_error("kmeans: the data has -Inf at row 4, column 1", wb.fit, "kmeans", wb.dataset(rows), {k = 2})
+rows[4][1] = 4
+
+-- fewer rows than clusters after a split
+local part = d:slice(1, 5)
+expect_error("kmeans: k = 8 is more than the 5 rows of the data", wb.fit, "kmeans", part, {k = 8})
+
+-- fitted models refuse data of another width, and NaN
+local km = wb.fit("kmeans", d, {k = 2, seed = 1})
+local three = wb.dataset({{1, 2, 3}, {4, 5, 6}})
+expect_error("kmeans: the data has 3 columns, the model was fitted on 2", km.predict, km, three)
+expect_error("kmeans: the data has 3 columns, the model was fitted on 2", km.transform, km, three)
+expect_error("kmeans: the data has 3 columns, the model was fitted on 2", km.score, km, three)
+expect_error("kmeans: the data has NaN at row 2, column 1", km.predict, km, wb.dataset({{1, 2}, {0 / 0, 1}}))
+
+-- metrics: arguments and labels
+local lab = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1}
+expect_error("bad argument #1 to 'davies_bouldin' (dataset expected, got table)", wb.metrics.davies_bouldin, rows, lab)
+expect_error("bad argument #2 to 'davies_bouldin' (9 labels for 10 rows)", wb.metrics.davies_bouldin, d, {0, 1, 0, 1, 0, 1, 0, 1, 0})
+expect_error("bad argument #2 to 'calinski_harabasz' (labels expected (a vector, a labelled dataset or a table), got string)",
+             wb.metrics.calinski_harabasz, d, "labels")
+expect_error("bad argument #2 to 'silhouette' (label 3 is a string, not a number)", wb.metrics.silhouette, d, {0, 1, "x", 1, 0, 1, 0, 1, 0, 1})
+expect_error("davies_bouldin: label 0.5 at row 3 is not an integer", wb.metrics.davies_bouldin, d, {0, 1, 0.5, 1, 0, 1, 0, 1, 0, 1})
+expect_error("davies_bouldin: 1 distinct labels; needs 2 to rows - 1 (9)", wb.metrics.davies_bouldin, d, {3, 3, 3, 3, 3, 3, 3, 3, 3, 3})
+expect_error("calinski_harabasz: 10 distinct labels; needs 2 to rows - 1 (9)", wb.metrics.calinski_harabasz, d, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+expect_error("silhouette: 1 distinct labels; needs 2 to rows - 1 (9)", wb.metrics.silhouette, d, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
+expect_error("davies_bouldin: the labels span 0..1000000; at most 100000 distinct cluster ids in a range",
+             wb.metrics.davies_bouldin, d, {0, 1e6, 0, 1, 0, 1, 0, 1, 0, 1})
+expect_error("bad argument #3 to 'silhouette' (sample must be an integer >= 2, got 1)", wb.metrics.silhouette, d, lab, {sample = 1})
+expect_error("bad argument #3 to 'silhouette' (unknown option 'samples' (options: sample, seed))", wb.metrics.silhouette, d, lab, {samples = 5})
+expect_error("bad argument #3 to 'silhouette' (seed must be an integer >= 0, got -1)", wb.metrics.silhouette, d, lab, {seed = -1})
+expect_error("inertia: labels run 0..2; they must index the 2 centres (0..1)", wb.metrics.inertia, d, {0, 1, 2, 1, 0, 1, 0, 1, 0, 1}, {{1, 1}, {2, 2}})
+expect_error("bad argument #3 to 'inertia' (centre 2 must be a row of 2 numbers)", wb.metrics.inertia, d, lab, {{1, 1}, {2}})
+expect_error("bad argument #3 to 'inertia' (centres expected (a table of rows or a dataset), got nil)", wb.metrics.inertia, d, lab)
+rows[2][1] = math.huge
+expect_error("silhouette: the data has Inf at row 2, column 1", wb.metrics.silhouette, wb.dataset(rows), lab)
+print("kmeans_errors: ok")
