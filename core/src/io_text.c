@@ -184,7 +184,7 @@ static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     int64_t d = p->cols;
     size_t per_row = a.fmt == WB_TXT_LIBSVM ? WB_FMT_DOUBLE_MAX + 2 + (size_t)d * (WB_FMT_DOUBLE_MAX + 22)
                                             : (size_t)(d + 1) * (WB_FMT_DOUBLE_MAX + 1) + 2;
-    size_t cap = per_row * (size_t)p->rows + 1;
+    size_t cap = per_row * (size_t)p->rows + WB_FMT_DOUBLE_BUF;
     char *text = malloc(cap);
     if (!text) return wb_seterr(WB_ENOMEM, "io.format: out of memory (%zu bytes)", cap);
     char *q = text;

@@ -3,8 +3,9 @@
  * Reading: digits are gathered into a 64-bit significand w and a decimal
  * exponent q (value = w * 10^q). With at most 19 significant digits the
  * value is exact, and
- *   - Clinger's fast path gives it with one correctly rounded IEEE operation
- *     when w <= 2^53 and |q| <= 22 (both operands exact);
+ *   - Clinger's fast path gives it with one correctly rounded IEEE
+ *     multiplication when w <= 2^53 and 0 <= q <= 22 (both operands exact;
+ *     for q < 0 the division would be slower than the next step);
  *   - otherwise Eisel-Lemire multiplies w by the 128-bit mantissa of 10^q and
  *     rounds; in the rare case the truncated product cannot decide the
  *     rounding it defers to strtod.
@@ -216,7 +217,16 @@ int wb__parse_double(const char *p, const char *end, double *out, const char **s
     }
     const char *digits0 = s;
     uint64_t w = 0;
-    int64_t nint = eat_digits(&s, end, &w), nfrac = 0;
+    int64_t nint = 0, nfrac = 0;
+    /* most numbers have an integer part of one or two digits */
+    if (s < end && (unsigned char)(*s - '0') < 10) {
+        w = (uint64_t)(*s++ - '0');
+        nint = 1;
+        if (s < end && (unsigned char)(*s - '0') < 10) {
+            w = w * 10 + (uint64_t)(*s++ - '0');
+            nint = 2 + eat_digits(&s, end, &w);
+        }
+    }
     if (s < end && *s == '.') {
         s++;
         nfrac = eat_digits(&s, end, &w);
@@ -275,7 +285,7 @@ int wb__parse_double(const char *p, const char *end, double *out, const char **s
     double v;
     if (w == 0) {
         v = 0.0;
-    } else if (q >= -22 && q <= 22 && w <= (1ULL << 53)) {
+    } else if (q >= 0 && q <= 22 && w <= (1ULL << 53)) {
         v = (double)w;
         v = q < 0 ? v / exact_pow10[-q] : v * exact_pow10[q];
     } else if (q < WB_POW10_QMIN) {
@@ -291,20 +301,6 @@ int wb__parse_double(const char *p, const char *end, double *out, const char **s
         v = u2d(bits);
     }
     *out = neg ? -v : v;
-    return 0;
-}
-
-int wb__parse_uint(const char *p, const char *end, uint64_t *out, const char **stop)
-{
-    const char *s = p;
-    uint64_t v = 0;
-    while (s < end && (unsigned char)(*s - '0') < 10 && s - p < 18) {
-        v = v * 10 + (uint64_t)(*s - '0');
-        s++;
-    }
-    if (s == p || (s < end && (unsigned char)(*s - '0') < 10)) return -1;
-    *out = v;
-    *stop = s;
     return 0;
 }
 
@@ -425,23 +421,48 @@ static inline int ndigits(uint64_t v)
     return d + (v >= p10[d]);
 }
 
-/* write v (n digits) at buf[0..n) */
-static inline void put_digits(char *buf, uint64_t v, int n)
+/* exactly eight digits of v < 10^8 at p */
+static inline void put8(char *p, uint32_t v)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+    memcpy(p, two_digits + 2 * (hi / 100), 2);
+    memcpy(p + 2, two_digits + 2 * (hi % 100), 2);
+    memcpy(p + 4, two_digits + 2 * (lo / 100), 2);
+    memcpy(p + 6, two_digits + 2 * (lo % 100), 2);
+}
+
+/* v < 10^8 with n digits at buf[0..n) */
+static inline void put_small(char *buf, uint32_t v, int n)
 {
     char *p = buf + n;
     while (v >= 100) {
-        uint64_t q = v / 100;
-        uint32_t r = (uint32_t)(v - q * 100);
+        uint32_t q = v / 100;
         p -= 2;
-        memcpy(p, two_digits + 2 * r, 2);
+        memcpy(p, two_digits + 2 * (v - q * 100), 2);
         v = q;
     }
     if (v >= 10) {
         p -= 2;
         memcpy(p, two_digits + 2 * v, 2);
-    } else {
+    } else
         *--p = (char)('0' + v);
-    }
+}
+
+/* write v (n digits) at buf[0..n) */
+static inline void put_digits(char *buf, uint64_t v, int n)
+{
+    if (n > 16) { /* up to 20 digits */
+        uint64_t hi = v / 100000000, lo = v % 100000000;
+        uint32_t h2 = (uint32_t)(hi / 100000000), l2 = (uint32_t)(hi % 100000000);
+        put_small(buf, h2, n - 16);
+        put8(buf + n - 16, l2);
+        put8(buf + n - 8, (uint32_t)lo);
+    } else if (n > 8) {
+        uint32_t hi = (uint32_t)(v / 100000000), lo = (uint32_t)(v % 100000000);
+        put_small(buf, hi, n - 8);
+        put8(buf + n - 8, lo);
+    } else
+        put_small(buf, (uint32_t)v, n);
 }
 
 char *wb__fmt_int(char *buf, int64_t v)
@@ -482,33 +503,34 @@ char *wb__fmt_double(char *buf, double v)
     }
     int n = ndigits(dig);
     int point = n + e; /* the decimal point sits after `point` digits */
+    /* the digits, then fixed-size copies (see WB_FMT_DOUBLE_BUF) */
+    char d[48];
+    put_digits(d, dig, n);
     if (e >= 0 && point <= 17) {
-        /* an integer */
-        put_digits(buf, dig, n);
-        memset(buf + n, '0', (size_t)e);
+        /* an integer: the digits and e zeros */
+        memset(d + n, '0', 17);
+        memcpy(buf, d, 17);
         return buf + point;
     }
     if (point > 0 && point < n) {
         /* dig.its */
-        put_digits(buf + 1, dig, n);
-        memmove(buf, buf + 1, (size_t)point);
+        memcpy(buf, d, 16);
         buf[point] = '.';
+        memcpy(buf + point + 1, d + point, 16);
         return buf + n + 1;
     }
     if (point <= 0 && point > -5) {
         /* 0.000digits */
-        buf[0] = '0';
-        buf[1] = '.';
-        memset(buf + 2, '0', (size_t)-point);
-        put_digits(buf + 2 - point, dig, n);
+        memcpy(buf, "0.0000", 6);
+        memcpy(buf + 2 - point, d, 17);
         return buf + 2 - point + n;
     }
     /* d.igitse-XX */
-    put_digits(buf + 1, dig, n);
-    buf[0] = buf[1];
+    buf[0] = d[0];
     char *p = buf + 1;
     if (n > 1) {
         buf[1] = '.';
+        memcpy(buf + 2, d + 1, 16);
         p = buf + n + 1;
     }
     int x = point - 1;

@@ -20,12 +20,28 @@ int wb__parse_double(const char *p, const char *end, double *out, const char **s
 
 /* Parse an unsigned decimal integer (digits only, at most 18) at [p, end);
  * returns 0 and sets *stop, or -1. */
-int wb__parse_uint(const char *p, const char *end, uint64_t *out, const char **stop);
+static inline int wb__parse_uint(const char *p, const char *end, uint64_t *out, const char **stop)
+{
+    const char *s = p;
+    uint64_t v = 0;
+    while (s < end && (unsigned char)(*s - '0') < 10) {
+        v = v * 10 + (uint64_t)(*s - '0');
+        s++;
+    }
+    if (s == p || s - p > 18) return -1;
+    *out = v;
+    *stop = s;
+    return 0;
+}
 
-/* The longest text wb__fmt_double writes ("-2.2250738585072014e-308"). */
+/* The longest text wb__fmt_double writes ("-2.2250738585072014e-308"), and
+ * the room it needs at buf: it stores with fixed-size copies, which may write
+ * (unspecified bytes) past the end of the text. */
 #define WB_FMT_DOUBLE_MAX 25
+#define WB_FMT_DOUBLE_BUF 40
 
-/* Write the shortest decimal that reads back as v; returns the end (no NUL).
+/* Write the shortest decimal that reads back as v; returns the end (no NUL);
+ * buf must have WB_FMT_DOUBLE_BUF bytes of room.
  * Integers up to 1e17 are written without a fraction or exponent ("3", "-0"),
  * other values in plain notation for exponents -5..16 ("0.001", "12.5"),
  * else as "1.5e-07" / "2e+20"; nan and inf as "nan", "inf", "-inf". */

@@ -138,7 +138,7 @@ static void test_parse_special_and_stops(void **state)
     assert_int_equal(wb__parse_double(s, s + 2, &v, &stop), 0);
     assert_true(v == 12 && stop == s + 2);
     /* unsigned integers */
-    uint64_t u;
+    uint64_t u = 0;
     s = "42:";
     assert_int_equal(wb__parse_uint(s, s + 3, &u, &stop), 0);
     assert_true(u == 42 && stop == s + 2);
