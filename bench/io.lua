@@ -60,8 +60,14 @@ local function same_describe(a, b)
   return true
 end
 
-print(string.format("wb %s, %d threads; %d x %d, files in %s, median of %d", wb.version(),
-                    wb.executor().threads, N, D, DIR, REPEATS))
+local function loadavg()
+  local f = io.open("/proc/loadavg")
+  local l = f and f:read("l") or "?"
+  if f then f:close() end
+  return l:match("^(%S+)") or "?"
+end
+print(string.format("wb %s, %d threads; %d x %d, files in %s, median of %d; load average %s (other work on the machine slows every figure)",
+                    wb.version(), wb.executor().threads, N, D, DIR, REPEATS, loadavg()))
 local t0 = wb.now()
 local data = wb.datagen.classification{n = N, features = D, informative = D // 2, redundant = D // 2,
                                        classes = 2, seed = 1}
@@ -121,6 +127,29 @@ if peer then
   print(string.format("LIBSVM ratio wb/sklearn: write %.1fx faster, read %.1fx faster (MB/s)",
                       lib.write_mb_s / (peer.mb / peer.write_s), lib.read_mb_s / peer.read_mb_s))
 end
+-- NPY's reference: NumPy's own np.save / np.load (into memory) of the same shape
+local np_script = string.format([[
+import json, time, numpy as np
+X = np.random.default_rng(0).standard_normal((%d, %d)); y = (X[:, 0] > 0).astype(np.float64)
+p = %q
+t = time.perf_counter(); np.save(p + '.npy', X); np.save(p + '.labels.npy', y); tw = time.perf_counter() - t
+t = time.perf_counter(); X2 = np.load(p + '.npy'); y2 = np.load(p + '.labels.npy'); tr = time.perf_counter() - t
+print(json.dumps({"mb": (X.nbytes + y.nbytes) / 1e6, "write_s": tw, "read_s": tr}))
+]], N, D, DIR .. "/wb_bench_io_numpy")
+local out = run(string.format("%s -c %s 2>&1", PY, sh_quote(np_script)))
+os.remove(DIR .. "/wb_bench_io_numpy.npy")
+os.remove(DIR .. "/wb_bench_io_numpy.labels.npy")
+local npr = {}
+for k, v in out:gmatch('"([%w_]+)": ([%d%.e%-]+)') do npr[k] = tonumber(v) end
+if npr.read_s then
+  local mine = results[3] -- npy read into memory
+  print(string.format("numpy   %7.1f MB  write %6.3f s %7.0f MB/s   read %6.3f s %7.0f MB/s", npr.mb, npr.write_s,
+                      npr.mb / npr.write_s, npr.read_s, npr.mb / npr.read_s))
+  print(string.format("NPY ratio wb/numpy: write %.1fx, read into memory %.1fx (MB/s)",
+                      mine.write_mb_s / (npr.mb / npr.write_s), mine.read_mb_s / (npr.mb / npr.read_s)))
+else
+  print("numpy reference failed: " .. out)
+end
 print(string.format("target LIBSVM read >= 500 MB/s: %s (%.0f MB/s)", lib.read_mb_s >= 500 and "met" or "NOT met",
                     lib.read_mb_s))
 
@@ -152,3 +181,4 @@ for _, f in ipairs{"libsvm", "npy", "csv", "libsvm.meta", "npy.meta", "csv.meta"
   os.remove(DIR .. "/wb_bench_io." .. f)
 end
 os.remove(DIR .. "/wb_bench_io_peer.libsvm")
+print("load average at the end: " .. loadavg())
