@@ -339,7 +339,7 @@ static void obj_delete(wb_head *h, hobj *o)
 static void notify_driver(wb_head *h, hobj *o, const void *inl, size_t inlen, int has_inline)
 {
     hdriver *d = driver_by_id(h, o->owner);
-    if (d && o->driver_ref && !o->is_put) {
+    if (d && o->driver_ref && (!o->is_put || o->state == O_FAILED)) {
         ob_add_done(&d->done, o->oid, o->state == O_FAILED ? o->code : 0, o->nholders ? o->holders[0] : 0, &o->stat,
                     o->err, inl, inlen, has_inline);
         mark_dirty_driver(h, d);
@@ -1135,7 +1135,7 @@ static int on_register(wb_head *h, hworker *w, const unsigned char *p, size_t n)
             wb_plugin_info_at(j, &name, NULL, NULL);
             found = wb_pstr_eq(m.plugins[i].name, name);
         }
-        if (!found) wb_buf_printf(&diff, "%sextra plugin '%s'", diff.len ? ", " : "", nm);
+        if (!found) wb_log(WB_LOG_INFO, "worker %u has plugin '%s', which the head has not loaded", w->id, nm);
     }
     for (int j = 0; j < wb_plugin_count(); j++) {
         const char *name;

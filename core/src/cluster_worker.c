@@ -1138,6 +1138,7 @@ static void head_ready(wb_conn *c)
 }
 
 static void try_connect(wworker *w);
+static void on_retry(uv_timer_t *t) { try_connect(t->data); }
 
 static void head_close(wb_conn *c, int code, const char *why)
 {
@@ -1160,7 +1161,7 @@ static void head_close(wb_conn *c, int code, const char *why)
         worker_stop(w, 1);
         return;
     }
-    uv_timer_start(&w->retry, (uv_timer_cb)try_connect, 500, 0);
+    uv_timer_start(&w->retry, on_retry, 500, 0);
 }
 
 static const wb_conn_cbs head_cbs = {head_ready, head_frame, NULL, head_close};
@@ -1169,7 +1170,7 @@ static void try_connect(wworker *w)
 {
     w->head = wb_conn_connect(&w->net, (struct sockaddr *)&w->head_sa, w->head_addr, &head_cbs, w, WB_ROLE_WORKER,
                               WB_ROLE_HEAD, 10000);
-    if (!w->head) uv_timer_start(&w->retry, (uv_timer_cb)try_connect, 500, 0);
+    if (!w->head) uv_timer_start(&w->retry, on_retry, 500, 0);
 }
 
 static void on_signal(uv_signal_t *s, int signum)

@@ -1526,29 +1526,40 @@ static pid_t spawn(char *const argv[])
     _exit(127);
 }
 
+/* wait up to secs for the listed processes to exit (reaped ones become 0) */
+static int reap(pid_t *pids, int n, double secs)
+{
+    double t0 = wb_now();
+    int left;
+    for (;;) {
+        left = 0;
+        for (int i = 0; i < n; i++) {
+            if (!pids[i]) continue;
+            pid_t r = waitpid(pids[i], NULL, WNOHANG);
+            if (r == pids[i] || (r < 0 && errno == ECHILD)) pids[i] = 0;
+            else left++;
+        }
+        if (!left || wb_now() - t0 > secs) return left;
+        usleep(5000);
+    }
+}
+
 static void stop_processes(cx *x)
 {
     if (!x->npids) return;
-    /* the head first: it tells the workers to exit */
-    for (int i = 0; i < x->npids; i++) kill(x->pids[i], SIGTERM);
-    double t0 = wb_now();
-    int left = x->npids;
-    while (left && wb_now() - t0 < 5) {
-        left = 0;
-        for (int i = 0; i < x->npids; i++) {
-            if (!x->pids[i]) continue;
-            if (waitpid(x->pids[i], NULL, WNOHANG) == x->pids[i] || (kill(x->pids[i], 0) && errno == ESRCH))
+    /* the head first: it tells its workers to exit, then they go on their own */
+    if (x->pids[0]) kill(x->pids[0], SIGTERM);
+    reap(x->pids, 1, 3);
+    if (reap(x->pids, x->npids, 2))
+        for (int i = 0; i < x->npids; i++)
+            if (x->pids[i]) kill(x->pids[i], SIGTERM);
+    if (reap(x->pids, x->npids, 3))
+        for (int i = 0; i < x->npids; i++)
+            if (x->pids[i]) {
+                kill(x->pids[i], SIGKILL);
+                waitpid(x->pids[i], NULL, 0);
                 x->pids[i] = 0;
-            else
-                left++;
-        }
-        if (left) usleep(10000);
-    }
-    for (int i = 0; i < x->npids; i++)
-        if (x->pids[i]) {
-            kill(x->pids[i], SIGKILL);
-            waitpid(x->pids[i], NULL, 0);
-        }
+            }
     x->npids = 0;
     if (x->tmpdir[0]) {
         char p[400];

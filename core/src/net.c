@@ -343,7 +343,7 @@ static void drop_peer(wb_conn *c, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    if (c->server) wb_log(WB_LOG_WARN, "%s: dropped peer %s: %s", c->net->who, c->peer, why);
+    if (c->server) wb_log(WB_LOG_WARN, "dropped peer %s: %s", c->peer, why);
     wb_conn_close(c, code, why);
 }
 

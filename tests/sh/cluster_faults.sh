@@ -1,0 +1,66 @@
+#!/bin/bash
+# cluster_faults.sh — faults of workers: a silent worker (SIGSTOP) is removed
+# after the heartbeat timeout and its tasks finish elsewhere; a task whose
+# workers keep dying fails after the bounded retries naming the task and the
+# worker; a worker over its memory limit refuses objects with a clear error.
+. "$(dirname "$0")/cluster_common.bash"
+make_token "$T/tok" "fault-token-0123456789abcdef"
+
+# --- a silent worker
+start_head head --token-file "$T/tok" --heartbeat-ms 100 --timeout-ms 1000
+start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1; W1=$WORKER_PID
+start_worker w2 --address "$ADDR" --token-file "$T/tok" --threads 1; W2=$WORKER_PID
+cat > "$T/silent.lua" <<LUA
+wb.connect("$ADDR", {token_file = "$T/tok", workers = 2})
+local fs = {}
+for i = 1, 20 do fs[i] = wb.core.submit("cluster.sleep", {}, string.pack("<d", 0.05)) end
+os.execute("kill -STOP $W2")
+local t0 = wb.now()
+wb.core.wait(fs)
+for i = 1, 20 do assert(string.unpack("<d", wb.core.get(fs[i])) == 0.05) end
+local ex = wb.executor()
+local alive = {}
+for _, w in ipairs(ex.worker_list) do if w.alive then alive[#alive + 1] = w.pid end end
+assert(ex.workers == 1 and #alive == 1 and alive[1] == $W1, "the silent worker is still counted")
+print(string.format("all 20 tasks done in %.2f s with one worker silent", wb.now() - t0))
+LUA
+timeout 60 "$WB" "$T/silent.lua" >"$T/silent.out" 2>&1 || fail "silent worker: $(cat "$T/silent.out")"
+grep -q "worker [12] at 127.0.0.1:[0-9]* removed: silent for [0-9.]* s (heartbeat timeout 1.0 s)" "$T/head.log" ||
+  fail "head did not report the silent worker"
+kill -CONT "$W2"
+wait "$W2"; rc=$?
+[ "$rc" = 1 ] || fail "the removed worker exited $rc"
+grep -q "lost the head at $ADDR.*exiting" "$T/w2.log" || fail "the removed worker did not say why it exits"
+pass "silent worker removed, its tasks finished elsewhere: $(cat "$T/silent.out")"
+kill "$HEAD_PID" "$W1"
+
+# --- bounded retries: a task that kills every worker it runs on
+start_head head2 --token-file "$T/tok" --max-retries 1
+start_worker w3 --address "$ADDR" --token-file "$T/tok" --threads 1
+start_worker w4 --address "$ADDR" --token-file "$T/tok" --threads 1
+out=$(timeout 60 "$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 2})
+local f = wb.remote(function() os.exit(3) end)()
+local ok, e = pcall(f.get, f)
+print(ok, e)" 2>&1)
+echo "$out" | grep -q "false	task 'lua.call' (object [0-9a-f]*) failed: its worker was lost 2 times (last: worker [12] at 127.0.0.1:[0-9]*: " ||
+  fail "retries: $out"
+pass "bounded retries: $(echo "$out" | head -1)"
+kill "$HEAD_PID"
+
+# --- memory limit
+start_head head3 --token-file "$T/tok"
+start_worker w5 --address "$ADDR" --token-file "$T/tok" --threads 1 --memory-limit 1MB
+out=$(timeout 60 "$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 1})
+local t = wb.core.submit('cluster.fill', {}, string.pack('<I8B', 2 << 20, 1))
+print(pcall(wb.core.get, t))
+local p = wb.core.put(string.rep('x', 2 << 20))
+local ok, e = pcall(wb.core.get, wb.core.submit('cluster.size', {p}, ''))
+print(ok, ok and '(a result)' or e)
+print(#wb.core.get(wb.core.submit('cluster.fill', {}, string.pack('<I8B', 1000, 1))))" 2>&1)
+echo "$out" | sed -n 1p | grep -q "false	memory limit: an object of 2097152 bytes would bring the store to 2097152 of 1048576 bytes (on worker 1 at 127.0.0.1:[0-9]*)" ||
+  fail "task over the limit: $out"
+echo "$out" | sed -n 2p | grep -q "false	worker 1 at 127.0.0.1:[0-9]*: memory limit: an object of 2.0 MB would bring its store to more than its limit of 1.0 MB" ||
+  fail "put over the limit: $out"
+echo "$out" | sed -n 3p | grep -q "^1000$" || fail "the worker did not keep working: $out"
+kill -0 "$WORKER_PID" || fail "the worker died"
+pass "memory limit refusals: $(echo "$out" | sed -n 1p | cut -c1-90)..."
