@@ -192,18 +192,54 @@ function M.model(m)
                                or tostring(v))
   end
   lines[1] = string.format("%s model (%s)", m:estimator(), table.concat(ps, ", "))
-  local cells = {}
+  -- fields: name, value; a matrix (more than one row and column) follows
+  -- its field's line as aligned rows
+  local cells, after = {}, {}
   for _, f in ipairs(m:fields()) do
     local v = m:get(f.name)
     local s
-    if f.type == "array" then
-      s = string.format("[%d x %d] %s", f.rows, f.cols, short_array(v))
+    if f.type == "array" and f.rows > 1 and f.cols > 1 and type(v) == "table" and type(v[1]) == "table" then
+      s = string.format("[%d x %d]", f.rows, f.cols)
+      after[#cells + 1] = M.matrix(v, f.rows, f.cols)
+    elseif f.type == "array" then
+      s = string.format("[%d x %d] %s", f.rows, f.cols, short_array(v, 8))
     elseif f.type == "number" then s = num(v)
     else s = tostring(v) end
     cells[#cells + 1] = {"  " .. f.name, s}
   end
-  for _, l in ipairs(align(cells, {true, true})) do lines[#lines + 1] = l end
+  local al = align(cells, {true, true})
+  local indent = string.rep(" ", cells[1] and (#al[1] - #cells[1][2]) or 4)
+  for i, l in ipairs(al) do
+    lines[#lines + 1] = l
+    for _, r in ipairs(after[i] or {}) do lines[#lines + 1] = indent .. r end
+  end
   return table.concat(lines, "\n")
+end
+
+-- the lines of a matrix given as rows (r x c): the first and last rows and
+-- columns when there are many, numbers aligned per column
+function M.matrix(rows, r, c, maxr, maxc)
+  local rsel, csel = pick(r, maxr or 8), pick(c, maxc or 8)
+  local columns = {}
+  for _, j in ipairs(csel) do
+    local col = {}
+    if j then
+      local vals = {}
+      for k, i in ipairs(rsel) do if i then vals[k] = rows[i][j] end end
+      local s = T.format_numbers(vals, #rsel)
+      for k, i in ipairs(rsel) do col[k] = i and (s[k] or "") or "..." end
+    else
+      for k = 1, #rsel do col[k] = "..." end
+    end
+    columns[#columns + 1] = col
+  end
+  local cells = {}
+  for k = 1, #rsel do
+    local row = {}
+    for j, col in ipairs(columns) do row[j] = col[k] end
+    cells[k] = row
+  end
+  return align(cells)
 end
 
 -- a plain Lua table, briefly

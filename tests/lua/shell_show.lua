@@ -118,10 +118,24 @@ eq(L[4], "b           3   0.208333   2.750947  -2.5    3", "describe b")
 local m = wb.fit("shelldemo_mean", d:slice(1, 10), {scale = 2})
 L = lines(show.value(m))
 eq(L[1], "shelldemo_mean model (iters=10, mode=plain, scale=2)", "model line")
-eq(L[2], "  means  [1 x 12] [11.2, 11.4, 11.6, 11.8, 12.0, 12.2, ...]", "model array field")
+eq(L[2], "  means  [1 x 12] [11.2, 11.4, 11.6, 11.8, 12.0, 12.2, 12.4, 12.6, ...]", "model array field")
 eq(L[3], "  rows   10", "model number field")
 eq(L[4], "  note   column means", "model string field")
 eq(tostring(m), show.value(m), "print(m) prints the same")
+-- a matrix field: its rows, aligned, under the field's line
+m:set("grid", {{1, 2.5}, {-30, 4}, {5, 6}})
+L = lines(show.value(m))
+eq(L[5], "  grid   [3 x 2]", "matrix field line")
+eq(L[6], "           1  2.5", "matrix row 1")
+eq(L[7], "         -30  4.0", "matrix row 2")
+eq(L[8], "           5  6.0", "matrix row 3")
+local big = {}
+for i = 1, 20 do big[i] = {} for j = 1, 12 do big[i][j] = i * 100 + j end end
+L = show.matrix(big, 20, 12)
+eq(#L, 9, "a big matrix: 4 + gap + 4 rows")
+assert(L[1]:match("^%s*101%s+102%s+103%s+104%s+%.%.%.%s+109%s+110%s+111%s+112$"), "big matrix row 1: " .. L[1])
+assert(L[5]:match("^%s*%.%.%.%s+%.%.%."), "big matrix gap: " .. L[5])
+assert(L[9]:match("^2001%s+2002"), "big matrix last row: " .. L[9])
 
 -- Lua values
 eq(show.value({1, 2, x = "y", [true] = 0}), '{1, 2, x = "y", [true] = 0}', "a table")

@@ -65,6 +65,20 @@ out | grep -q '^true *true$' || fail "the describe loop did not run: '$(out)'"
 run '=d:describe()[2].mean'
 [ "$(out)" = "65536.7" ] || fail "describe after the interrupted loop: '$(out)'"
 
+# a real estimator: a long k-means fit (when the kmeans and datagen plugins are here)
+run '=wb.core.estimator_info("kmeans") ~= nil and wb.core.source_info("swiss_roll") ~= nil'
+if [ "$(out)" = "true" ]; then
+  run 'r = wb.datagen.swiss_roll{n = 1000000, noise = 0.5, seed = 1}'
+  interrupt 't0 = wb.now(); km = wb.fit("kmeans", r, {k = 64, max_iter = 100000, tol = 0, seed = 0})' 1.5
+  expect_out 'wb: interrupted!'
+  run '=wb.now() - t0 < 6, km'
+  out | grep -q '^true *nil$' || fail "the k-means fit was not stopped at once: '$(out)'"
+  run '=wb.fit("kmeans", r:slice(1, 20000), {k = 3, seed = 0}).iterations > 0'
+  [ "$(out)" = "true" ] || fail "k-means after the interrupt: '$(out)'"
+else
+  echo "note: no kmeans/swiss_roll plugin, the estimator interrupt is not checked"
+fi
+
 # Ctrl-C on work that does not look at the flag: the second press says so,
 # the command ends when the kernel does
 n=$(prompts)

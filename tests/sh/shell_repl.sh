@@ -106,7 +106,7 @@ out | grep -q '^x1  *100000  *50000\.6  *28867\.657797  *1\.1  *100000\.1$' || f
 out | grep -q '^x10  *100000  *50001\.5  *28867\.657797  *2\.0  *100001\.0$' || fail "describe x10: '$(out)'"
 run 'wb.fit("shelldemo_mean", d, {scale = 2})'
 expect_out 'shelldemo_mean model (iters=10, mode=plain, scale=2)'
-out | grep -q '^  means  \[1 x 12\] \[100001\.2, 100001\.4, 100001\.6, 100001\.8, 100002\.0, 100002\.2, \.\.\.\]$' ||
+out | grep -q '^  means  \[1 x 12\] \[100001\.2, 100001\.4, 100001\.6, 100001\.8, 100002\.0, 100002\.2, 100002\.4, 100002\.6, \.\.\.\]$' ||
   fail "model printed '$(out)'"
 out | grep -q '^  rows   100000$' || fail "model rows field: '$(out)'"
 
