@@ -32,10 +32,19 @@ need 'Ctrl-C'
 need 'help(name)'
 need 'TAB completes'
 # the subcommands and every option they take
-need 'wb head \[--host ADDR\] \[--port N\] \[--dashboard-port N\] \[--token-file F\]'
+need 'wb head \[--host ADDR\] \[--port N\] \[--dashboard-port N | --no-dashboard\] \[--token-file F\]'
 need 'wb worker --address HOST:PORT \[--threads N\] \[--memory-limit SIZE\] \[--token-file F\]'
 for opt in --host --port --dashboard-port --token-file --address --threads --memory-limit; do
   printf '%s\n' "$text" | grep -q -e "^ *$opt " || fail "option $opt is not described"
+done
+# every option the subcommands take (from their own --help) is described
+for cmd in head worker; do
+  opts=$("$WB" $cmd --help 2>/dev/null | grep -o -e '--[a-z][a-z-]*' | sort -u)
+  [ -n "$opts" ] || { echo "note: wb $cmd --help lists no options"; continue; }
+  for opt in $opts; do
+    [ "$opt" = --help ] && continue
+    printf '%s\n' "$text" | grep -q -e "^ *$opt\( \|$\)" || fail "wb $cmd $opt is not described in the page"
+  done
 done
 need '127\.0\.0\.1'
 need '7878'
