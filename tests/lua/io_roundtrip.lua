@@ -235,6 +235,37 @@ for _, t in ipairs{1, 2} do
   end
 end
 
+-- lines longer than the readers' 1 MB buffer
+local long = {}
+for j = 1, 120000 do long[#long + 1] = j .. ":" .. (j % 9) / 4 end
+spit(path("long.libsvm"), "1 " .. table.concat(long, " ") .. "\n0 7:1\n")
+local lg = wb.load(path("long.libsvm"))
+assert(lg:rows() == 2 and lg:cols() == 120000)
+x = lg:row(1)
+assert(x[1] == 0.25 and x[9] == 0 and x[119999] == 0.5 and x[120000] == 0.75)
+local cells = {}
+for j = 1, 100000 do cells[j] = tostring(j * 0.5) end
+spit(path("long.csv"), table.concat(cells, ",") .. "\n" .. table.concat(cells, ",") .. "\n")
+lg = wb.load(path("long.csv"))
+assert(lg:rows() == 2 and lg:cols() == 100000 and lg:row(2)[100000] == 50000)
+
+-- generating straight to a file (in chunks) gives the data generated in memory
+assert(wb.core.source_info("classification"), "the datagen plugin is not loaded")
+do
+  local params = {n = 20000, features = 6, informative = 3, redundant = 3, classes = 3, seed = 7}
+  local mem = wb.datagen.classification(params)
+  for _, name in ipairs{"gen.npy", "gen.libsvm", "gen.csv"} do
+    params.file = path(name)
+    wb.datagen.classification(params)
+    local g = wb.load(path(name))
+    local a, b = mem:describe_raw(), g:describe_raw()
+    for j = 1, 6 do assert(same(a.mean[j], b.mean[j]) and same(a.max[j], b.max[j]), name .. " col " .. j) end
+    local la, lb = wb.core.labels(mem), wb.core.labels(g)
+    for i = 1, 20000, 997 do assert(la[i] == lb[i], name .. " label " .. i) end
+    assert(wb.core.read_meta(path(name)).num_classes == 3)
+  end
+end
+
 -- nothing but the finished files (no temporaries) in the folder
 local left = listdir()
 assert(not left:find("tmp"), "temporary files left: " .. left)
