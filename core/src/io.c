@@ -161,32 +161,37 @@ void wb__labelset_merge(wb_labelset *s, const double *v, size_t n, int not_class
     if (s->n > WB_IO_MAX_CLASSES) s->not_classes = 1;
 }
 
+static int labelset_has(const wb_labelset *s, double v)
+{
+    if (s->n <= 16) { /* few classes: a scan without unpredictable branches */
+        int found = 0;
+        for (size_t k = 0; k < s->n; k++) found |= s->v[k] == v;
+        return found;
+    }
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->v[mid] < v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->n && s->v[lo] == v;
+}
+
 void wb__labelset_add(wb_labelset *s, const double *y, int64_t n)
 {
     if (s->not_classes || n <= 0) return;
-    /* most blocks repeat a few values: dedupe through a small sorted buffer */
+    /* new values gather in a small buffer, merged (sorted) when full */
     double buf[256];
     size_t nb = 0;
     for (int64_t i = 0; i < n && !s->not_classes; i++) {
         double v = y[i];
-        if (!(v == v) || v != (double)(int64_t)v || v > 9.0e15 || v < -9.0e15) {
+        if (labelset_has(s, v)) continue; /* the set holds integers only */
+        if (!(v == v) || v > 9.0e15 || v < -9.0e15 || v != (double)(int64_t)v) {
             s->not_classes = 1;
             break;
         }
-        /* already known? */
-        size_t lo = 0, hi = s->n;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (s->v[mid] < v) lo = mid + 1;
-            else hi = mid;
-        }
-        if (lo < s->n && s->v[lo] == v) continue;
         int dup = 0;
-        for (size_t k = 0; k < nb; k++)
-            if (buf[k] == v) {
-                dup = 1;
-                break;
-            }
+        for (size_t k = 0; k < nb; k++) dup |= buf[k] == v;
         if (dup) continue;
         buf[nb++] = v;
         if (nb == 256) {
