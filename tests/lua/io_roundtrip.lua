@@ -90,6 +90,16 @@ local first5 = {}
 for l in slurp(path("a.libsvm")):gmatch("[^\n]+") do first5[#first5 + 1] = l end
 assert(first5[5]:match("^2 1:%S+ 3:%S+ 4:%S+$"), "row 5 of the LIBSVM file: " .. first5[5])
 
+-- num_classes counts distinct integer labels; other labels give 0
+local many, frac = {}, {}
+for i = 1, 300 do many[i] = (i * 7) % 100 - 50; frac[i] = i % 2 + 0.5 end
+for _, name in ipairs{"k.npy", "k.libsvm"} do
+  wb.save(wb.dataset(rows, many), path(name))
+  assert(wb.core.read_meta(path(name)).num_classes == 100, name)
+  wb.save(wb.dataset(rows, frac), path(name))
+  assert(wb.core.read_meta(path(name)).num_classes == 0, name)
+end
+
 -- without labels; the .meta says 0 classes; meta=false writes none
 local nolab = wb.dataset({{1, 2}, {3, 4.5}})
 wb.save(nolab, path("n.csv"))
