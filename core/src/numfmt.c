@@ -1,15 +1,6 @@
-/* numfmt.c — decimal text <-> double, exact and fast (see numfmt.h).
- *
- * Reading: digits are gathered into a 64-bit significand w and a decimal
- * exponent q (value = w * 10^q). With at most 19 significant digits the
- * value is exact, and
- *   - Clinger's fast path gives it with one correctly rounded IEEE
- *     multiplication when w <= 2^53 and 0 <= q <= 22 (both operands exact;
- *     for q < 0 the division would be slower than the next step);
- *   - otherwise Eisel-Lemire multiplies w by the 128-bit mantissa of 10^q and
- *     rounds; in the rare case the truncated product cannot decide the
- *     rounding it defers to strtod.
- * More than 19 significant digits also go to strtod (C locale).
+/* numfmt.c — decimal text <-> double, exact and fast (see numfmt.h): the
+ * table of powers of ten, the slow path of reading (strtod in the C locale),
+ * and writing.
  *
  * Writing: Schubfach (R. Giulietti, "The Schubfach way to render doubles"):
  * the shortest decimal in the rounding interval of v, found with three
@@ -23,168 +14,14 @@
 #include "numfmt.h"
 #include "numfmt_table.h"
 
-/* ------------------------------------------------------------ 128-bit math */
-
-#if defined(__SIZEOF_INT128__)
-typedef unsigned __int128 u128;
-static inline void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
-{
-    u128 r = (u128)a * b;
-    *hi = (uint64_t)(r >> 64);
-    *lo = (uint64_t)r;
-}
-#else
-static inline void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
-{
-    uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
-    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-    uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
-    *lo = (mid << 32) | (uint32_t)p00;
-    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
-}
-#endif
-
-static inline int clz64(uint64_t x) { return __builtin_clzll(x); }
-
-static inline uint64_t d2u(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, 8);
-    return u;
-}
-
-static inline double u2d(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, 8);
-    return d;
-}
-
-/* --------------------------------------------------------------- reading */
-
-static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* the value of eight digits, each byte already 0..9 (first digit in the
- * lowest byte) */
-static inline uint32_t value_8digits(uint64_t v)
-{
-    const uint64_t mask = 0x000000FF000000FFULL;
-    const uint64_t mul1 = 0x000F424000000064ULL; /* 100 + (1000000 << 32) */
-    const uint64_t mul2 = 0x0000271000000001ULL; /* 1 + (10000 << 32) */
-    v = (v * 10) + (v >> 8);
-    v = (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
-    return (uint32_t)v;
-}
-
-static inline int little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char c;
-    memcpy(&c, &one, 1);
-    return c == 1;
-}
-
-static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
-                                      100000, 1000000, 10000000, 100000000};
-
-/* digits at *ps (into *w, overflowing silently); returns how many. Eight
- * bytes at a time: the first non-digit byte of a word is found with one
- * mask, and the digits before it are converted together. */
-static inline int64_t eat_digits(const char **ps, const char *end, uint64_t *w)
-{
-    const char *s = *ps, *s0 = s;
-    uint64_t v = *w;
-    if (little_endian()) {
-        while (end - s >= 8) {
-            uint64_t x;
-            memcpy(&x, s, 8);
-            uint64_t m = ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
-            x -= 0x3030303030303030ULL;
-            if (m == 0) {
-                v = v * 100000000ULL + value_8digits(x);
-                s += 8;
-                continue;
-            }
-            int k = __builtin_ctzll(m) >> 3; /* digits before the first non-digit */
-            if (k) {
-                x &= (1ULL << (8 * k)) - 1;
-                x <<= 8 * (8 - k);
-                v = v * pow10_u64[k] + value_8digits(x);
-                s += k;
-            }
-            *w = v;
-            *ps = s;
-            return s - s0;
-        }
-    }
-    while (s < end && (unsigned char)(*s - '0') < 10) {
-        v = v * 10 + (uint64_t)(*s - '0');
-        s++;
-    }
-    *w = v;
-    *ps = s;
-    return s - s0;
-}
-
-/* Eisel-Lemire: w * 10^q (w != 0, q in the table's range) as IEEE bits
- * without sign; 0 when the product is too close to a rounding boundary */
-static int eisel_lemire(int64_t q, uint64_t w, uint64_t *bits)
-{
-    int lz = clz64(w);
-    w <<= lz;
-    const uint64_t *t = wb_pow10_128[q - WB_POW10_QMIN];
-    uint64_t hi, lo;
-    mul64(w, t[0], &hi, &lo);
-    /* 52 explicit bits + hidden + rounding + a possible shift: 55 bits needed */
-    if ((hi & 0x1FF) == 0x1FF) {
-        uint64_t hi2, lo2;
-        mul64(w, t[1], &hi2, &lo2);
-        lo += hi2;
-        if (hi2 > lo) hi++;
-        /* still ambiguous: the truncated table might hide a carry */
-        if (lo == UINT64_MAX && !(q >= -27 && q <= 55)) return 0;
-    }
-    int upperbit = (int)(hi >> 63);
-    int shift = upperbit + 64 - 52 - 3;
-    uint64_t mant = hi >> shift;
-    int32_t power2 = (int32_t)(((152170 + 65536) * q) >> 16) + 63 + upperbit - lz + 1023;
-    if (power2 <= 0) { /* subnormal */
-        if (-power2 + 1 >= 64) {
-            *bits = 0;
-            return 1;
-        }
-        mant >>= -power2 + 1;
-        mant += mant & 1;
-        mant >>= 1;
-        power2 = mant < (1ULL << 52) ? 0 : 1;
-        *bits = mant | ((uint64_t)power2 << 52);
-        return 1;
-    }
-    /* exactly between two doubles: round to even instead of up */
-    if (lo <= 1 && q >= -4 && q <= 23 && (mant & 3) == 1 && (mant << shift) == hi) mant &= ~1ULL;
-    mant += mant & 1;
-    mant >>= 1;
-    if (mant >= (2ULL << 52)) {
-        mant = 1ULL << 52;
-        power2++;
-    }
-    mant &= ~(1ULL << 52);
-    if (power2 >= 0x7FF) {
-        *bits = 0x7FF0000000000000ULL;
-        return 1;
-    }
-    *bits = mant | ((uint64_t)power2 << 52);
-    return 1;
-}
+/* ------------------------------------------------- reading: the slow path */
 
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 static locale_t c_locale;
 static void make_c_locale(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
 
 /* strtod on [p, s) in the C locale (the text is known to be a decimal number) */
-static double slow_parse(const char *p, const char *s)
+double wb__parse_slow(const char *p, const char *s)
 {
     char small[128];
     size_t n = (size_t)(s - p);
@@ -198,120 +35,14 @@ static double slow_parse(const char *p, const char *s)
     return v;
 }
 
-static int match_word(const char *s, const char *end, const char *w)
-{
-    size_t n = strlen(w);
-    if ((size_t)(end - s) < n) return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((s[i] | 0x20) != w[i]) return 0;
-    return 1;
-}
-
-int wb__parse_double(const char *p, const char *end, double *out, const char **stop)
-{
-    const char *s = p;
-    int neg = 0;
-    if (s < end && (*s == '-' || *s == '+')) {
-        neg = *s == '-';
-        s++;
-    }
-    const char *digits0 = s;
-    uint64_t w = 0;
-    int64_t nint = 0, nfrac = 0;
-    /* most numbers have an integer part of one or two digits */
-    if (s < end && (unsigned char)(*s - '0') < 10) {
-        w = (uint64_t)(*s++ - '0');
-        nint = 1;
-        if (s < end && (unsigned char)(*s - '0') < 10) {
-            w = w * 10 + (uint64_t)(*s++ - '0');
-            nint = 2 + eat_digits(&s, end, &w);
-        }
-    }
-    if (s < end && *s == '.') {
-        s++;
-        nfrac = eat_digits(&s, end, &w);
-    }
-    if (nint + nfrac == 0) {
-        /* no digits: nan, inf, infinity? */
-        if (nint == 0 && s == digits0) {
-            if (match_word(s, end, "nan")) {
-                *out = neg ? -NAN : NAN;
-                *stop = s + 3;
-                return 0;
-            }
-            if (match_word(s, end, "infinity")) {
-                *out = neg ? -INFINITY : INFINITY;
-                *stop = s + 8;
-                return 0;
-            }
-            if (match_word(s, end, "inf")) {
-                *out = neg ? -INFINITY : INFINITY;
-                *stop = s + 3;
-                return 0;
-            }
-        }
-        return -1;
-    }
-    int64_t q = -nfrac;
-    if (s < end && (*s | 0x20) == 'e') {
-        const char *e = s + 1;
-        int eneg = 0;
-        if (e < end && (*e == '-' || *e == '+')) {
-            eneg = *e == '-';
-            e++;
-        }
-        if (e < end && (unsigned char)(*e - '0') < 10) {
-            int64_t ev = 0;
-            while (e < end && (unsigned char)(*e - '0') < 10) {
-                if (ev < 100000000) ev = ev * 10 + (*e - '0');
-                e++;
-            }
-            q += eneg ? -ev : ev;
-            s = e;
-        } /* else: the number ends before the 'e' */
-    }
-    *stop = s;
-    int64_t ndig = nint + nfrac;
-    if (ndig > 19) {
-        /* leading zeros do not count as significant digits */
-        int64_t lead = 0;
-        for (const char *z = digits0; z < s && (*z == '0' || *z == '.'); z++)
-            if (*z == '0') lead++;
-        if (ndig - lead > 19) {
-            *out = slow_parse(p, s);
-            return 0;
-        }
-    }
-    double v;
-    if (w == 0) {
-        v = 0.0;
-    } else if (q >= 0 && q <= 22 && w <= (1ULL << 53)) {
-        v = (double)w;
-        v = q < 0 ? v / exact_pow10[-q] : v * exact_pow10[q];
-    } else if (q < WB_POW10_QMIN) {
-        v = 0.0;
-    } else if (q > 308) {
-        v = INFINITY;
-    } else {
-        uint64_t bits;
-        if (!eisel_lemire(q, w, &bits)) {
-            *out = slow_parse(p, s);
-            return 0;
-        }
-        v = u2d(bits);
-    }
-    *out = neg ? -v : v;
-    return 0;
-}
-
 /* --------------------------------------------------------------- writing */
 
 /* round-to-odd of (g * cp) >> 127, g the 128-bit {hi, lo} */
 static inline uint64_t round_to_odd(uint64_t ghi, uint64_t glo, uint64_t cp)
 {
     uint64_t xhi, xlo, yhi, ylo;
-    mul64(cp, glo, &xhi, &xlo);
-    mul64(cp, ghi, &yhi, &ylo);
+    nf_mul64(cp, glo, &xhi, &xlo);
+    nf_mul64(cp, ghi, &yhi, &ylo);
     ylo += xhi;
     yhi += ylo < xhi;
     (void)xlo;
@@ -321,7 +52,7 @@ static inline uint64_t round_to_odd(uint64_t ghi, uint64_t glo, uint64_t cp)
 /* v > 0 finite -> digits * 10^exp, digits < 10^17 */
 static void to_decimal(double v, uint64_t *digits, int32_t *exp)
 {
-    uint64_t bits = d2u(v);
+    uint64_t bits = nf_d2u(v);
     uint64_t fraction = bits & ((1ULL << 52) - 1);
     uint32_t biased = (uint32_t)(bits >> 52) & 0x7FF;
     uint64_t c;
@@ -348,7 +79,7 @@ static void to_decimal(double v, uint64_t *digits, int32_t *exp)
     int32_t k = (q * 1262611 - (lower_closer ? 524031 : 0)) >> 22;
     /* h = q + floor(log2(10^-k)) */
     int32_t h = q + ((-k * 1741647) >> 19);
-    const uint64_t *t = wb_pow10_128[-k - WB_POW10_QMIN];
+    const uint64_t *t = wb__pow10_128[-k - WB_POW10_QMIN];
     uint64_t ghi = t[0], glo = t[1];
     if (-k < -27 || -k > 55) { /* truncated entry: round it up (see numfmt_table.py) */
         glo++;
@@ -416,7 +147,7 @@ static inline int ndigits(uint64_t v)
                                      10000000000000000000ULL};
     if (v < 10) return 1;
     /* log10 estimate from the bit length, corrected by one comparison */
-    int bl = 64 - clz64(v);
+    int bl = 64 - nf_clz64(v);
     int d = (bl * 1233) >> 12;
     return d + (v >= p10[d]);
 }
@@ -479,7 +210,7 @@ char *wb__fmt_int(char *buf, int64_t v)
 
 char *wb__fmt_double(char *buf, double v)
 {
-    uint64_t bits = d2u(v);
+    uint64_t bits = nf_d2u(v);
     if ((bits & ~(1ULL << 63)) > 0x7FF0000000000000ULL) {
         memcpy(buf, "nan", 3);
         return buf + 3;
@@ -496,7 +227,7 @@ char *wb__fmt_double(char *buf, double v)
     }
     uint64_t dig;
     int32_t e;
-    to_decimal(u2d(bits), &dig, &e);
+    to_decimal(nf_u2d(bits), &dig, &e);
     while (dig >= 10 && dig % 10 == 0) {
         dig /= 10;
         e++;

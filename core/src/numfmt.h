@@ -12,11 +12,294 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <math.h>
+#include <string.h>
+
+/* truncated 128-bit mantissas of 10^q (numfmt_table.h, see numfmt_table.py) */
+#define WB_POW10_QMIN (-342)
+#define WB_POW10_QMAX 324
+extern const uint64_t wb__pow10_128[WB_POW10_QMAX - WB_POW10_QMIN + 1][2];
+
+/* strtod of the decimal number [p, s) in the C locale (the rare hard cases) */
+double wb__parse_slow(const char *p, const char *s);
+
+/* ------------------------------------------------------------ 128-bit math */
+
+#if defined(__SIZEOF_INT128__)
+typedef unsigned __int128 u128;
+static inline void nf_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    u128 r = (u128)a * b;
+    *hi = (uint64_t)(r >> 64);
+    *lo = (uint64_t)r;
+}
+#else
+static inline void nf_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
+    *lo = (mid << 32) | (uint32_t)p00;
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+#endif
+
+static inline int nf_clz64(uint64_t x) { return __builtin_clzll(x); }
+
+static inline uint64_t nf_d2u(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+
+static inline double nf_u2d(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+
+/* --------------------------------------------------------------- reading
+ * Inline, as the readers call it for every number. Digits are gathered into
+ * a 64-bit significand w and a decimal exponent q (value = w * 10^q). With at
+ * most 19 significant digits the value is exact, and
+ *   - Clinger's fast path gives it with one correctly rounded multiplication
+ *     when w <= 2^53 and 0 <= q <= 22 (both operands exact; for q < 0 a
+ *     division would be slower than the next step);
+ *   - otherwise Eisel-Lemire multiplies w by the 128-bit mantissa of 10^q and
+ *     rounds; in the rare case the truncated product cannot decide the
+ *     rounding it defers to strtod.
+ * More than 19 significant digits also go to strtod (C locale). */
+
+
+
+/* the value of eight digits, each byte already 0..9 (first digit in the
+ * lowest byte) */
+static inline uint32_t nf_value_8digits(uint64_t v)
+{
+    const uint64_t mask = 0x000000FF000000FFULL;
+    const uint64_t mul1 = 0x000F424000000064ULL; /* 100 + (1000000 << 32) */
+    const uint64_t mul2 = 0x0000271000000001ULL; /* 1 + (10000 << 32) */
+    v = (v * 10) + (v >> 8);
+    v = (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
+    return (uint32_t)v;
+}
+
+static inline int nf_little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char c;
+    memcpy(&c, &one, 1);
+    return c == 1;
+}
+
+
+
+/* digits at *ps (into *w, overflowing silently); returns how many. Eight
+ * bytes at a time: the first non-digit byte of a word is found with one
+ * mask, and the digits before it are converted together. */
+static inline int64_t nf_eat_digits(const char **ps, const char *end, uint64_t *w)
+{
+    static const uint64_t nf_pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+    const char *s = *ps, *s0 = s;
+    uint64_t v = *w;
+    if (nf_little_endian()) {
+        while (end - s >= 8) {
+            uint64_t x;
+            memcpy(&x, s, 8);
+            uint64_t m = ((x + 0x4646464646464646ULL) | (x - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+            x -= 0x3030303030303030ULL;
+            if (m == 0) {
+                v = v * 100000000ULL + nf_value_8digits(x);
+                s += 8;
+                continue;
+            }
+            int k = __builtin_ctzll(m) >> 3; /* digits before the first non-digit */
+            if (k) {
+                x &= (1ULL << (8 * k)) - 1;
+                x <<= 8 * (8 - k);
+                v = v * nf_pow10_u64[k] + nf_value_8digits(x);
+                s += k;
+            }
+            *w = v;
+            *ps = s;
+            return s - s0;
+        }
+    }
+    while (s < end && (unsigned char)(*s - '0') < 10) {
+        v = v * 10 + (uint64_t)(*s - '0');
+        s++;
+    }
+    *w = v;
+    *ps = s;
+    return s - s0;
+}
+
+/* Eisel-Lemire: w * 10^q (w != 0, q in the table's range) as IEEE bits
+ * without sign; 0 when the product is too close to a rounding boundary */
+static inline int nf_eisel_lemire(int64_t q, uint64_t w, uint64_t *bits)
+{
+    int lz = nf_clz64(w);
+    w <<= lz;
+    const uint64_t *t = wb__pow10_128[q - WB_POW10_QMIN];
+    uint64_t hi, lo;
+    nf_mul64(w, t[0], &hi, &lo);
+    /* 52 explicit bits + hidden + rounding + a possible shift: 55 bits needed */
+    if ((hi & 0x1FF) == 0x1FF) {
+        uint64_t hi2, lo2;
+        nf_mul64(w, t[1], &hi2, &lo2);
+        lo += hi2;
+        if (hi2 > lo) hi++;
+        /* still ambiguous: the truncated table might hide a carry */
+        if (lo == UINT64_MAX && !(q >= -27 && q <= 55)) return 0;
+    }
+    int upperbit = (int)(hi >> 63);
+    int shift = upperbit + 64 - 52 - 3;
+    uint64_t mant = hi >> shift;
+    int32_t power2 = (int32_t)(((152170 + 65536) * q) >> 16) + 63 + upperbit - lz + 1023;
+    if (power2 <= 0) { /* subnormal */
+        if (-power2 + 1 >= 64) {
+            *bits = 0;
+            return 1;
+        }
+        mant >>= -power2 + 1;
+        mant += mant & 1;
+        mant >>= 1;
+        power2 = mant < (1ULL << 52) ? 0 : 1;
+        *bits = mant | ((uint64_t)power2 << 52);
+        return 1;
+    }
+    /* exactly between two doubles: round to even instead of up */
+    if (lo <= 1 && q >= -4 && q <= 23 && (mant & 3) == 1 && (mant << shift) == hi) mant &= ~1ULL;
+    mant += mant & 1;
+    mant >>= 1;
+    if (mant >= (2ULL << 52)) {
+        mant = 1ULL << 52;
+        power2++;
+    }
+    mant &= ~(1ULL << 52);
+    if (power2 >= 0x7FF) {
+        *bits = 0x7FF0000000000000ULL;
+        return 1;
+    }
+    *bits = mant | ((uint64_t)power2 << 52);
+    return 1;
+}
+
+static inline int nf_match_word(const char *s, const char *end, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(end - s) < n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] | 0x20) != w[i]) return 0;
+    return 1;
+}
+
 /* Parse a number at [p, end): optional sign, digits with an optional '.',
  * optional exponent; also nan, inf, infinity (any case). On success returns
  * 0, stores the value and sets *stop to the first byte not consumed; returns
  * -1 if no number starts at p. Never reads at or past end. */
-int wb__parse_double(const char *p, const char *end, double *out, const char **stop);
+static inline int wb__parse_double(const char *p, const char *end, double *out, const char **stop)
+{
+    const char *s = p;
+    int neg = 0;
+    if (s < end && (*s == '-' || *s == '+')) {
+        neg = *s == '-';
+        s++;
+    }
+    const char *digits0 = s;
+    uint64_t w = 0;
+    int64_t nint = 0, nfrac = 0;
+    /* most numbers have an integer part of one or two digits */
+    if (s < end && (unsigned char)(*s - '0') < 10) {
+        w = (uint64_t)(*s++ - '0');
+        nint = 1;
+        if (s < end && (unsigned char)(*s - '0') < 10) {
+            w = w * 10 + (uint64_t)(*s++ - '0');
+            nint = 2 + nf_eat_digits(&s, end, &w);
+        }
+    }
+    if (s < end && *s == '.') {
+        s++;
+        nfrac = nf_eat_digits(&s, end, &w);
+    }
+    if (nint + nfrac == 0) {
+        /* no digits: nan, inf, infinity? */
+        if (nint == 0 && s == digits0) {
+            if (nf_match_word(s, end, "nan")) {
+                *out = neg ? -NAN : NAN;
+                *stop = s + 3;
+                return 0;
+            }
+            if (nf_match_word(s, end, "infinity")) {
+                *out = neg ? -INFINITY : INFINITY;
+                *stop = s + 8;
+                return 0;
+            }
+            if (nf_match_word(s, end, "inf")) {
+                *out = neg ? -INFINITY : INFINITY;
+                *stop = s + 3;
+                return 0;
+            }
+        }
+        return -1;
+    }
+    int64_t q = -nfrac;
+    if (s < end && (*s | 0x20) == 'e') {
+        const char *e = s + 1;
+        int eneg = 0;
+        if (e < end && (*e == '-' || *e == '+')) {
+            eneg = *e == '-';
+            e++;
+        }
+        if (e < end && (unsigned char)(*e - '0') < 10) {
+            int64_t ev = 0;
+            while (e < end && (unsigned char)(*e - '0') < 10) {
+                if (ev < 100000000) ev = ev * 10 + (*e - '0');
+                e++;
+            }
+            q += eneg ? -ev : ev;
+            s = e;
+        } /* else: the number ends before the 'e' */
+    }
+    *stop = s;
+    int64_t ndig = nint + nfrac;
+    if (ndig > 19) {
+        /* leading zeros do not count as significant digits */
+        int64_t lead = 0;
+        for (const char *z = digits0; z < s && (*z == '0' || *z == '.'); z++)
+            if (*z == '0') lead++;
+        if (ndig - lead > 19) {
+            *out = wb__parse_slow(p, s);
+            return 0;
+        }
+    }
+    double v;
+    static const double nf_exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (w == 0) {
+        v = 0.0;
+    } else if (q >= 0 && q <= 22 && w <= (1ULL << 53)) {
+        v = (double)w * nf_exact_pow10[q]; /* both exact: one rounding */
+    } else if (q < WB_POW10_QMIN) {
+        v = 0.0;
+    } else if (q > 308) {
+        v = INFINITY;
+    } else {
+        uint64_t bits;
+        if (!nf_eisel_lemire(q, w, &bits)) {
+            *out = wb__parse_slow(p, s);
+            return 0;
+        }
+        v = nf_u2d(bits);
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
 
 /* Parse an unsigned decimal integer (digits only, at most 18) at [p, end);
  * returns 0 and sets *stop, or -1. */

@@ -2,7 +2,7 @@
 /* truncated 128-bit mantissas of 10^q, q = -342 .. 324: {high, low} */
 #define WB_POW10_QMIN (-342)
 #define WB_POW10_QMAX 324
-static const uint64_t wb_pow10_128[667][2] = {
+const uint64_t wb__pow10_128[667][2] = {
     {0xEEF453D6923BD65AULL, 0x113FAA2906A13B3FULL}, /* -342 */
     {0x9558B4661B6565F8ULL, 0x4AC7CA59A424C507ULL}, /* -341 */
     {0xBAAEE17FA23EBF76ULL, 0x5D79BCF00D2DF649ULL}, /* -340 */

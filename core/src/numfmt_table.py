@@ -47,7 +47,7 @@ def main():
     out.append("/* truncated 128-bit mantissas of 10^q, q = %d .. %d: {high, low} */" % (QMIN, QMAX))
     out.append("#define WB_POW10_QMIN (%d)" % QMIN)
     out.append("#define WB_POW10_QMAX %d" % QMAX)
-    out.append("static const uint64_t wb_pow10_128[%d][2] = {" % (QMAX - QMIN + 1))
+    out.append("const uint64_t wb__pow10_128[%d][2] = {" % (QMAX - QMIN + 1))
     for q in range(QMIN, QMAX + 1):
         v = mantissa(q)
         out.append("    {0x%016XULL, 0x%016XULL}, /* %d */" % (v >> 64, v & ((1 << 64) - 1), q))
