@@ -1,0 +1,67 @@
+/* linear.h — shared parts of the linear plugin: logistic regression (logreg)
+ * and the SGD classifier (sgd). Both store their fit the same way (fields
+ * classes, coef, intercept) and predict with the same kernel. */
+#ifndef WB_LINEAR_H
+#define WB_LINEAR_H
+
+#include <wb/plugin.h>
+
+extern const wb_host *api; /* the host's function table, kept at init */
+
+/* the classes of a labelled dataset and their weights */
+typedef struct lin_classes {
+    int n;           /* number of classes (>= 2) */
+    double *values;  /* sorted class labels */
+    double *counts;  /* rows per class */
+    double *weights; /* weight per class (class_weight), 1 by default */
+    double rows;     /* rows of the data */
+    double wsum;     /* sum over rows of their class weight */
+} lin_classes;
+
+/* The shared checks before any work: NaN/Inf (named by row and column),
+ * integer labels, at least two classes, class weights from the parameter
+ * `class_weight` ("balanced" or one weight per class in sorted order). */
+int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char *who,
+                lin_classes *c);
+void lin_classes_free(lin_classes *c);
+
+/* index of y among the sorted values, or -1 */
+static inline int lin_class_index(const double *v, int n, double y)
+{
+    if (n == 2) return y == v[1] ? 1 : y == v[0] ? 0 : -1;
+    int a = 0, b = n - 1;
+    while (a <= b) {
+        int m = (a + b) / 2;
+        if (v[m] == y) return m;
+        if (v[m] < y) a = m + 1;
+        else b = m - 1;
+    }
+    return -1;
+}
+
+/* prediction modes of the linear.predict kernel */
+enum {
+    LIN_LABEL = 0,       /* class labels */
+    LIN_PROBA_LOGIT = 1, /* logistic / softmax probabilities */
+    LIN_PROBA_OVR = 2,   /* one-vs-rest logistic, normalised */
+    LIN_PROBA_MHUBER = 3, /* modified Huber, normalised */
+    LIN_DECISION = 4     /* decision values */
+};
+
+/* predictions of a fitted linear model (fields classes, coef, intercept) */
+int lin_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, int mode, const char *who,
+                wb_dataset **out);
+
+/* kernels */
+int lin_k_class_counts(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);
+int lin_k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);
+int lin_k_logreg(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);
+int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);
+
+extern const wb_estimator_def lin_logreg_def;
+extern const wb_estimator_def lin_sgd_def;
+
+/* Lua front-end of the plugin (printing linear models) */
+extern const char lin_lua_src[];
+
+#endif

@@ -1,0 +1,427 @@
+/* sgd.c — a linear classifier trained by stochastic gradient descent, with
+ * scikit-learn's SGDClassifier update rules: losses hinge, log_loss and
+ * modified_huber; penalties l2, l1 (cumulative, Tsuruoka et al.) and
+ * elasticnet; learning rates optimal (Bottou's 1 / (alpha (t0 + t))),
+ * constant, invscaling (eta0 / t^power_t) and adaptive (eta0, divided by 5
+ * after n_iter_no_change epochs without improvement); several classes are
+ * fitted one-vs-rest.
+ *
+ * Data parallelism: local SGD with model averaging once per epoch (as Spark
+ * MLlib's and PyTorch's local-SGD / "model averaging" schemes; not DDP's
+ * per-step gradient allreduce). The rows are cut into `shards` fixed ranges of
+ * whole 4096-row blocks; each epoch, each shard starts from the current
+ * model, runs SGD over its rows in an order shuffled from (seed, epoch,
+ * shard), and the driver averages the shard models weighted by their rows, in
+ * shard order. Shards depend only on the number of rows and the `shards`
+ * parameter, never on partitions, threads or workers, so the model is
+ * bit-identical for a given seed wherever it runs.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linear.h"
+
+enum { L_HINGE = 0, L_LOG = 1, L_MHUBER = 2 };
+enum { P_NONE = 0, P_L2 = 1, P_L1 = 2, P_EN = 3 };
+enum { R_OPTIMAL = 0, R_CONSTANT = 1, R_INVSCALING = 2, R_ADAPTIVE = 3 };
+
+typedef struct sgd_hdr {
+    int32_t K, ncls, d, loss, penalty, lr, fi, shuffle;
+    int64_t r0, r1; /* the shard's rows */
+    uint64_t seed;
+    int64_t epoch, shard;
+    double alpha, l1_ratio, eta, power_t, t0, optimal_init;
+} sgd_hdr;
+
+static inline double sgd_loss(int loss, double p, double y)
+{
+    double z = p * y;
+    switch (loss) {
+    case L_HINGE: return z <= 1 ? 1 - z : 0;
+    case L_LOG:
+        if (z > 18) return exp(-z);
+        if (z < -18) return -z;
+        return log1p(exp(-z));
+    default:
+        if (z >= 1) return 0;
+        if (z >= -1) return (1 - z) * (1 - z);
+        return -4 * z;
+    }
+}
+
+/* derivative of the loss with respect to p */
+static inline double sgd_dloss(int loss, double p, double y)
+{
+    double z = p * y;
+    switch (loss) {
+    case L_HINGE: return z <= 1 ? -y : 0;
+    case L_LOG:
+        if (z > 18) return exp(-z) * -y;
+        if (z < -18) return -y;
+        return -y / (exp(z) + 1);
+    default:
+        if (z >= 1) return 0;
+        if (z >= -1) return 2 * (1 - z) * -y;
+        return -4 * y;
+    }
+}
+
+/* linear.sgd: inputs = the partitions that hold rows [r0, r1); arg = sgd_hdr,
+ * classes[ncls], class weights[ncls], W[K*(d+1)] -> W'[K*(d+1)], sum of losses */
+int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    sgd_hdr h;
+    if (arglen < sizeof h) return api->seterr(WB_EINVAL, "linear.sgd: bad arguments");
+    memcpy(&h, arg, sizeof h);
+    const int K = h.K, d = h.d, nc = h.ncls;
+    const size_t P = (size_t)d + 1;
+    size_t need = sizeof h + ((size_t)2 * nc + (size_t)K * P) * sizeof(double);
+    if (K < 1 || nc < 2 || d < 0 || arglen != need || h.r1 <= h.r0)
+        return api->seterr(WB_EINVAL, "linear.sgd: bad arguments");
+    const double *cls = (const double *)((const char *)arg + sizeof h), *cw = cls + nc, *W0 = cw + nc;
+    const int64_t ns = h.r1 - h.r0;
+    const double **xr = malloc((size_t)ns * sizeof *xr);
+    int *ci = malloc((size_t)ns * sizeof *ci);
+    uint32_t *ord = malloc((size_t)ns * sizeof *ord);
+    double *w = malloc((size_t)K * P * sizeof *w), *q = calloc((size_t)K * P, sizeof *q);
+    double *wscale = malloc((size_t)K * sizeof *wscale);
+    int rc = 0;
+    if (!xr || !ci || !ord || !w || !q || !wscale) {
+        rc = api->seterr(WB_ENOMEM, "out of memory");
+        goto done;
+    }
+    int64_t filled = 0;
+    for (int j = 0; j < nin; j++) {
+        const wb_part *p = &in[j].part;
+        if (in[j].type != WB_OBJ_PART || p->cols != d || !p->y) {
+            rc = api->seterr(WB_EINVAL, "linear.sgd: input %d is not a labelled partition of %d columns", j, d);
+            goto done;
+        }
+        int64_t a = p->row0 > h.r0 ? p->row0 : h.r0, b = p->row0 + p->rows < h.r1 ? p->row0 + p->rows : h.r1;
+        for (int64_t r = a; r < b; r++) {
+            int64_t i = r - p->row0;
+            xr[r - h.r0] = p->x + (size_t)i * (size_t)d;
+            int c = lin_class_index(cls, nc, p->y[i]);
+            if (c < 0) {
+                rc = api->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", p->y[i],
+                                 (long long)(r + 1));
+                goto done;
+            }
+            ci[r - h.r0] = c;
+            filled++;
+        }
+    }
+    if (filled != ns) {
+        rc = api->seterr(WB_EINVAL, "linear.sgd: the inputs hold %lld of the shard's %lld rows", (long long)filled,
+                         (long long)ns);
+        goto done;
+    }
+    for (int64_t i = 0; i < ns; i++) ord[i] = (uint32_t)i;
+    if (h.shuffle) {
+        wb_rng rng;
+        wb_rng_init(&rng, h.seed, 0x56d0000000ULL + (uint64_t)h.epoch, (uint64_t)h.shard);
+        for (int64_t i = ns - 1; i > 0; i--) {
+            int64_t j = (int64_t)wb_rng_below(&rng, (uint64_t)i + 1);
+            uint32_t t = ord[i];
+            ord[i] = ord[j];
+            ord[j] = t;
+        }
+    }
+    memcpy(w, W0, (size_t)K * P * sizeof *w);
+    for (int k = 0; k < K; k++) wscale[k] = 1;
+    const int l2 = h.penalty == P_L2 || h.penalty == P_EN, l1 = h.penalty == P_L1 || h.penalty == P_EN;
+    const double l1r = h.penalty == P_L2 ? 0 : h.penalty == P_L1 ? 1 : h.l1_ratio;
+    double t = h.t0, u = 0, sumloss = 0, eta = h.eta;
+    for (int64_t it = 0; it < ns; it++) {
+        if (it + 8 < ns) __builtin_prefetch(xr[ord[it + 8]]);
+        if (h.lr == R_OPTIMAL)
+            eta = 1.0 / (h.alpha * (h.optimal_init + t - 1));
+        else if (h.lr == R_INVSCALING)
+            eta = h.eta / pow(t, h.power_t);
+        const int64_t i = ord[it];
+        const double *x = xr[i];
+        const int c = ci[i];
+        if (l1) u += l1r * eta * h.alpha;
+        for (int k = 0; k < K; k++) {
+            double *wk = w + (size_t)k * P;
+            double yk = K == 1 ? (c == 1 ? 1 : -1) : (c == k ? 1 : -1);
+            double cwk = K == 1 ? cw[c] : (yk > 0 ? cw[k] : 1);
+            double s = 0;
+            for (int j = 0; j < d; j++) s += wk[j] * x[j];
+            double pk = s * wscale[k] + wk[d];
+            sumloss += sgd_loss(h.loss, pk, yk);
+            double dl = sgd_dloss(h.loss, pk, yk);
+            if (dl < -1e12) dl = -1e12;
+            if (dl > 1e12) dl = 1e12;
+            double update = -eta * dl * cwk;
+            if (l2) {
+                double f = 1 - (1 - l1r) * eta * h.alpha;
+                wscale[k] *= f > 0 ? f : 0;
+                if (wscale[k] < 1e-9) {
+                    for (int j = 0; j < d; j++) wk[j] *= wscale[k];
+                    wscale[k] = 1;
+                }
+            }
+            if (update != 0) {
+                double a = update / wscale[k];
+                for (int j = 0; j < d; j++) wk[j] += a * x[j];
+                if (h.fi) wk[d] += update;
+            }
+            if (l1) {
+                double *qk = q + (size_t)k * P, ws = wscale[k];
+                for (int j = 0; j < d; j++) {
+                    double z = wk[j];
+                    if (ws * wk[j] > 0)
+                        wk[j] = fmax(0, wk[j] - (u + qk[j]) / ws);
+                    else if (ws * wk[j] < 0)
+                        wk[j] = fmin(0, wk[j] + (u - qk[j]) / ws);
+                    qk[j] += ws * (wk[j] - z);
+                }
+            }
+        }
+        t += 1;
+    }
+    double *o = api->out_bytes(ctx, ((size_t)K * P + 1) * sizeof(double));
+    if (!o) {
+        rc = WB_ENOMEM;
+        goto done;
+    }
+    for (int k = 0; k < K; k++) {
+        for (int j = 0; j < d; j++) o[(size_t)k * P + j] = w[(size_t)k * P + j] * wscale[k];
+        o[(size_t)k * P + d] = w[(size_t)k * P + d];
+    }
+    o[(size_t)K * P] = sumloss;
+done:
+    free(xr);
+    free(ci);
+    free(ord);
+    free(w);
+    free(q);
+    free(wscale);
+    return rc;
+}
+
+/* -------------------------------------------------------------- estimator */
+
+static const wb_param_spec sgd_params[] = {
+    {"loss", WB_P_STR, "hinge", 0, 0, 0, "hinge|log_loss|modified_huber", "hinge: a linear SVM; log_loss: logistic regression"},
+    {"penalty", WB_P_STR, "l2", 0, 0, 0, "l2|l1|elasticnet|none", "the regularisation term"},
+    {"alpha", WB_P_NUM, "1e-4", 0, INFINITY, 0, NULL, "regularisation strength (also sets the 'optimal' learning rate)"},
+    {"l1_ratio", WB_P_NUM, "0.15", 0, 1, 0, NULL, "elasticnet mixing: 0 is l2, 1 is l1"},
+    {"fit_intercept", WB_P_BOOL, "true", 0, 0, 0, NULL, "fit an intercept"},
+    {"epochs", WB_P_INT, "1000", 1, 1e9, 0, NULL, "passes over the data at most (scikit-learn's max_iter)"},
+    {"tol", WB_P_NUM | WB_P_BOOL, "1e-3", 0, INFINITY, 0, NULL,
+     "stop when the epoch's loss improves by less than tol * n for n_iter_no_change epochs; false: run all epochs"},
+    {"n_iter_no_change", WB_P_INT, "5", 1, 1e9, 0, NULL, "epochs without improvement before stopping (or, adaptive, dividing eta by 5)"},
+    {"shuffle", WB_P_BOOL, "true", 0, 0, 0, NULL, "shuffle the rows of each shard every epoch"},
+    {"seed", WB_P_INT, "0", 0, 9.007199254740992e15, 0, NULL, "seed of the shuffles"},
+    {"learning_rate", WB_P_STR, "optimal", 0, 0, 0, "optimal|constant|invscaling|adaptive",
+     "optimal: 1 / (alpha (t0 + t)); constant: eta0; invscaling: eta0 / t^power_t; adaptive: eta0, / 5 when stuck"},
+    {"eta0", WB_P_NUM, "0.0", 0, INFINITY, 0, NULL, "initial learning rate (constant, invscaling, adaptive)"},
+    {"power_t", WB_P_NUM, "0.5", -INFINITY, INFINITY, 0, NULL, "exponent of invscaling"},
+    {"class_weight", WB_P_STR | WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE, "balanced",
+     "\"balanced\" or one weight per class, in sorted class order"},
+    {"shards", WB_P_INT, "8", 1, 65536, 0, NULL,
+     "data shards trained in parallel and averaged each epoch (the model depends on it, not on threads)"},
+};
+
+static int choice(const char *s, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(s, names[i])) return i;
+    return -1;
+}
+
+static int sgd_check(const wb_params *p, const wb_dataset *d)
+{
+    (void)d;
+    const char *lr = api->param_str(p, "learning_rate");
+    if (api->param_type(p, "tol") == WB_P_BOOL && api->param_bool(p, "tol"))
+        return api->seterr(WB_EPARAM, "sgd: parameter 'tol' must be a number >= 0 or false, got true");
+    if (!strcmp(lr, "optimal") && !(api->param_num(p, "alpha") > 0))
+        return api->seterr(WB_EPARAM, "sgd: learning_rate 'optimal' needs alpha > 0, got %g", api->param_num(p, "alpha"));
+    if (strcmp(lr, "optimal") && !(api->param_num(p, "eta0") > 0))
+        return api->seterr(WB_EPARAM, "sgd: learning_rate '%s' needs eta0 > 0, got %g", lr, api->param_num(p, "eta0"));
+    return 0;
+}
+
+static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
+{
+    const char *who = "sgd";
+    static const char *const losses[] = {"hinge", "log_loss", "modified_huber", NULL};
+    static const char *const pens[] = {"none", "l2", "l1", "elasticnet", NULL};
+    static const char *const rates[] = {"optimal", "constant", "invscaling", "adaptive", NULL};
+    lin_classes cl;
+    int rc = lin_prepare(ex, d, p, who, &cl);
+    if (rc) return rc;
+    const int cols = (int)api->ds_cols(d), K = cl.n == 2 ? 1 : cl.n;
+    const size_t P = (size_t)cols + 1;
+    const int64_t n = api->ds_rows(d), nb = (n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS;
+    int S = (int)api->param_int(p, "shards");
+    if (S > nb) S = (int)nb;
+    sgd_hdr h = {0};
+    h.K = K;
+    h.ncls = cl.n;
+    h.d = cols;
+    h.loss = choice(api->param_str(p, "loss"), losses);
+    h.penalty = choice(api->param_str(p, "penalty"), pens);
+    h.lr = choice(api->param_str(p, "learning_rate"), rates);
+    h.fi = api->param_bool(p, "fit_intercept");
+    h.shuffle = api->param_bool(p, "shuffle");
+    h.seed = (uint64_t)api->param_int(p, "seed");
+    h.alpha = api->param_num(p, "alpha");
+    h.l1_ratio = api->param_num(p, "l1_ratio");
+    h.eta = api->param_num(p, "eta0");
+    h.power_t = api->param_num(p, "power_t");
+    if (h.lr == R_OPTIMAL) { /* scikit-learn's: eta at the first step is typw / max(1, dloss(-typw, 1)) */
+        double typw = sqrt(1.0 / sqrt(h.alpha));
+        double eta0 = typw / fmax(1.0, sgd_dloss(h.loss, -typw, 1.0));
+        h.optimal_init = 1.0 / (eta0 * h.alpha);
+    }
+    const int use_tol = api->param_type(p, "tol") != WB_P_BOOL;
+    const double tol = use_tol ? api->param_num(p, "tol") : 0;
+    const int no_change = (int)api->param_int(p, "n_iter_no_change"), epochs = (int)api->param_int(p, "epochs");
+    const size_t alen = sizeof h + ((size_t)2 * cl.n + (size_t)K * P) * sizeof(double);
+    unsigned char *args = calloc((size_t)S, alen);
+    double *W = calloc((size_t)K * P, sizeof(double)), *acc = calloc((size_t)K * P, sizeof(double));
+    int64_t *r0 = calloc((size_t)S + 1, sizeof *r0);
+    wb_oid *outs = calloc((size_t)S, sizeof *outs);
+    int np = api->ds_nparts(d);
+    wb_oid *ins = calloc((size_t)np + 1, sizeof *ins);
+    if (!args || !W || !acc || !r0 || !outs || !ins) {
+        rc = api->seterr(WB_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int s = 0; s <= S; s++) {
+        int64_t b = nb * s / S * WB_BLOCK_ROWS;
+        r0[s] = b < n ? b : n;
+    }
+    double best = INFINITY, eta = h.eta;
+    int stale = 0, converged = 0, it = 0;
+    for (it = 0; it < epochs && !converged; it++) {
+        int submitted = 0;
+        for (int s = 0; s < S && !rc; s++) {
+            unsigned char *a = args + (size_t)s * alen;
+            sgd_hdr hs = h;
+            hs.r0 = r0[s];
+            hs.r1 = r0[s + 1];
+            hs.epoch = it;
+            hs.shard = s;
+            hs.eta = eta;
+            hs.t0 = 1 + (double)it * (double)(r0[s + 1] - r0[s]);
+            memcpy(a, &hs, sizeof hs);
+            double *ad = (double *)(a + sizeof hs);
+            memcpy(ad, cl.values, (size_t)cl.n * sizeof(double));
+            memcpy(ad + cl.n, cl.weights, (size_t)cl.n * sizeof(double));
+            memcpy(ad + 2 * cl.n, W, (size_t)K * P * sizeof(double));
+            int k = 0;
+            for (int j = 0; j < np; j++) {
+                int64_t pr0 = api->ds_part_row0(d, j), pr = api->ds_part_rows(d, j);
+                if (pr0 < hs.r1 && pr0 + pr > hs.r0) ins[k++] = api->ds_part_oid(d, j);
+            }
+            rc = api->submit(ex, "linear.sgd", ins, k, a, alen, &outs[s]);
+            if (!rc) submitted++;
+        }
+        if (!rc) rc = api->wait(ex, outs, S);
+        double sumloss = 0;
+        memset(acc, 0, (size_t)K * P * sizeof(double));
+        for (int s = 0; s < S && !rc; s++) {
+            void *data = NULL;
+            size_t size = 0;
+            rc = api->get(ex, outs[s], &data, &size);
+            if (!rc && size != ((size_t)K * P + 1) * sizeof(double))
+                rc = api->seterr(WB_EINTERNAL, "sgd: a shard returned %zu bytes", size);
+            if (!rc) {
+                const double *o = data;
+                double wgt = (double)(r0[s + 1] - r0[s]) / (double)n;
+                for (size_t v = 0; v < (size_t)K * P; v++) acc[v] += wgt * o[v];
+                sumloss += o[(size_t)K * P];
+            }
+            api->free(data);
+        }
+        for (int s = 0; s < submitted; s++) api->release(ex, outs[s]);
+        if (rc) goto done;
+        for (size_t v = 0; v < (size_t)K * P; v++)
+            if (!isfinite(acc[v])) {
+                rc = api->seterr(WB_EINVAL,
+                                 "sgd: the weights overflowed in epoch %d; scale the data (e.g. with the scaler) or lower eta0/alpha",
+                                 it + 1);
+                goto done;
+            }
+        memcpy(W, acc, (size_t)K * P * sizeof(double));
+        if (use_tol) {
+            if (sumloss > best - tol * (double)n)
+                stale++;
+            else
+                stale = 0;
+            if (sumloss < best) best = sumloss;
+            if (stale >= no_change) {
+                if (h.lr == R_ADAPTIVE && eta > 1e-6) {
+                    eta /= 5;
+                    stale = 0;
+                } else
+                    converged = 1;
+            }
+        }
+        api->progress("sgd", it + 1, epochs, NULL);
+    }
+    double *coef = calloc((size_t)K * cols + 1, sizeof(double)), *icpt = calloc((size_t)K, sizeof(double));
+    if (!coef || !icpt) {
+        free(coef);
+        free(icpt);
+        rc = api->seterr(WB_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < K; k++) {
+        memcpy(coef + (size_t)k * cols, W + (size_t)k * P, (size_t)cols * sizeof(double));
+        icpt[k] = W[(size_t)k * P + cols];
+    }
+    rc = api->model_set_array(m, "classes", cl.values, 1, cl.n);
+    if (!rc) rc = api->model_set_array(m, "coef", coef, K, cols);
+    if (!rc) rc = api->model_set_array(m, "intercept", icpt, 1, K);
+    if (!rc) rc = api->model_set_num(m, "n_iter", it);
+    if (!rc) rc = api->model_set_num(m, "converged", converged);
+    if (!rc) rc = api->model_set_num(m, "shards_used", S);
+    if (!rc) rc = api->model_set_num(m, "n_samples", (double)n);
+    free(coef);
+    free(icpt);
+done:
+    free(args);
+    free(W);
+    free(acc);
+    free(r0);
+    free(outs);
+    free(ins);
+    lin_classes_free(&cl);
+    return rc;
+}
+
+static int sgd_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    return lin_predict(ex, m, d, LIN_LABEL, "sgd", out);
+}
+
+static int sgd_proba(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    const char *loss = api->param_str(api->model_params(m), "loss");
+    if (loss && !strcmp(loss, "log_loss")) return lin_predict(ex, m, d, LIN_PROBA_OVR, "sgd", out);
+    if (loss && !strcmp(loss, "modified_huber")) return lin_predict(ex, m, d, LIN_PROBA_MHUBER, "sgd", out);
+    return api->seterr(WB_EINVAL, "sgd: predict_proba needs loss 'log_loss' or 'modified_huber' (this model has loss '%s')",
+                       loss ? loss : "?");
+}
+
+const wb_estimator_def lin_sgd_def = {
+    .version = WB_ESTIMATOR_V1,
+    .name = "sgd",
+    .doc = "linear classifier by stochastic gradient descent (hinge, log_loss, modified_huber), shards averaged per epoch",
+    .kind = WB_EST_CLASSIFIER,
+    .needs_labels = 1,
+    .params = sgd_params,
+    .nparams = sizeof sgd_params / sizeof sgd_params[0],
+    .check = sgd_check,
+    .fit = sgd_fit,
+    .predict = sgd_predict,
+    .predict_proba = sgd_proba,
+};

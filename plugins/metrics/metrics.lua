@@ -1,0 +1,426 @@
+-- metrics.lua — wb.metrics.*: classification metrics as map/reduce over the
+-- partitions of the truth (kernels in metrics.c). Runs at load with the wb
+-- table. wb.metrics stays a plain table that other plugins add to.
+--
+--   wb.metrics.accuracy(truth, pred)
+--   wb.metrics.precision / recall / f1(truth, pred, {average = "binary"|"macro"|"weighted"|"micro", pos_label = })
+--   wb.metrics.balanced_accuracy(truth, pred)
+--   wb.metrics.confusion(truth, pred)       -> table (rows: truth, columns: prediction) with .matrix, .classes
+--   wb.metrics.report(truth, pred)          -> per-class precision, recall, f1, support
+--   wb.metrics.roc_auc(truth, score)        -- score: a vector, or one column per class (one-vs-rest, macro)
+--   wb.metrics.log_loss(truth, proba, {eps =, labels =})
+--
+-- truth: a labelled dataset (its labels), a vector, or a table of numbers;
+-- pred: a vector (or a dataset of one column) or a table of numbers.
+-- wb.scoring holds the pieces grid search shares: metric names, the reduce
+-- from a kernel's partial results to a score, and whether higher is better.
+local wb = ...
+local T = require("wb.table")
+local SH = require("wb.show")
+wb.metrics = wb.metrics or {}
+local M = wb.metrics
+local S = {}
+wb.scoring = S
+
+local DSMT = debug.getregistry()["wb.Dataset"]
+local function is_dataset(x) return getmetatable(x) == DSMT end
+
+local SRC_LABELS, SRC_COL0 = 0, 1
+
+-- truth -> dataset, source
+local function truth_of(x, argn, fname)
+  if type(x) == "table" and getmetatable(x) == nil then
+    if #x == 0 then error(string.format("bad argument #%d to '%s' (empty table)", argn, fname), 3) end
+    return wb.vector(x), SRC_COL0
+  end
+  if is_dataset(x) then
+    if x:has_labels() then return x, SRC_LABELS end
+    if x:is_vector() or x:cols() == 1 then return x, SRC_COL0 end
+    error(string.format("bad argument #%d to '%s' (a dataset without labels: the truth must be a labelled dataset or a vector)", argn, fname), 3)
+  end
+  error(string.format("bad argument #%d to '%s' (a labelled dataset, a vector or a table of numbers expected, got %s)", argn, fname, type(x)), 3)
+end
+
+-- predictions (labels, scores or probabilities) -> dataset
+local function pred_of(x, argn, fname, what)
+  if type(x) == "table" and getmetatable(x) == nil then
+    if #x == 0 then error(string.format("bad argument #%d to '%s' (empty table)", argn, fname), 3) end
+    if type(x[1]) == "table" then return wb.dataset(x) end
+    return wb.vector(x)
+  end
+  if is_dataset(x) then return x end
+  error(string.format("bad argument #%d to '%s' (%s expected as a vector, a dataset or a table of numbers, got %s)", argn, fname, what, type(x)), 3)
+end
+
+local function header(tsrc, psrc, ncls, flags, eps)
+  return string.pack("<i4i4i4i4d", tsrc, psrc, ncls or 0, flags or 0, eps or 0)
+end
+
+local function layout(d)
+  local objs = wb.core.map("metrics.layout", d, nil, "")
+  local L = {}
+  for i, o in ipairs(objs) do
+    local r0, rows = string.unpack("<i8i8", wb.core.get(o))
+    L[i] = {r0, rows}
+  end
+  return L
+end
+
+-- one task per partition of the truth, with the prediction partitions that
+-- hold the same rows; returns the result bytes of each task
+local function run_pairs(kernel, truth, pred, arg)
+  local tparts, pparts = wb.core.parts(truth), wb.core.parts(pred)
+  local tl, pl = layout(truth), layout(pred)
+  local fut = {}
+  for i, tp in ipairs(tparts) do
+    local a, b = tl[i][1], tl[i][1] + tl[i][2]
+    local ins = {tp}
+    for j, pp in ipairs(pparts) do
+      local c, e = pl[j][1], pl[j][1] + pl[j][2]
+      if c < b and e > a then ins[#ins + 1] = pp end
+    end
+    fut[i] = wb.core.submit(kernel, ins, arg)
+  end
+  wb.core.wait(fut)
+  local out = {}
+  for i, f in ipairs(fut) do out[i] = wb.core.get(f) end
+  return out
+end
+
+local function check_rows(truth, pred, fname, what)
+  if truth:rows() ~= pred:rows() then
+    error(string.format("bad argument #2 to '%s' (%d %s for %d rows of truth)", fname, pred:rows(), what, truth:rows()), 3)
+  end
+end
+
+-- raise a kernel error with the function's name in front
+local function call(fname, f, ...)
+  local ok, a, b = pcall(f, ...)
+  if not ok then error(fname .. ": " .. tostring(a):gsub("^[%w_.]+: ", ""), 3) end
+  return a, b
+end
+
+-- ------------------------------------------------------------ reductions
+
+-- add per-block sums in a fixed pairwise tree over the block index, so the
+-- result never depends on how the rows were cut into partitions
+function S.tree_sum(blocks)
+  table.sort(blocks, function(a, b) return a[1] < b[1] end)
+  local v = {}
+  for i, b in ipairs(blocks) do v[i] = b end
+  local width = #v > 0 and #v[1] - 1 or 0
+  while #v > 1 do
+    local nv = {}
+    for i = 1, #v, 2 do
+      local a, b = v[i], v[i + 1]
+      if b then
+        local s = {a[1]}
+        for k = 2, width + 1 do s[k] = a[k] + b[k] end
+        nv[#nv + 1] = s
+      else
+        nv[#nv + 1] = a
+      end
+    end
+    v = nv
+  end
+  return v[1]
+end
+
+-- results as lists of numbers (strings of packed doubles are unpacked)
+local function numbers(r)
+  if type(r) == "string" then return wb.core.unpack_doubles(r) end
+  return r
+end
+
+-- decode metrics.confusion results into {classes, counts[t][p], n}
+function S.merge_confusion(results)
+  local counts, seen, n = {}, {}, 0
+  for _, s in ipairs(results) do
+    local v = numbers(s)
+    for i = 0, v[1] - 1 do
+      local t, p, c = v[2 + 3 * i], v[3 + 3 * i], v[4 + 3 * i]
+      counts[t] = counts[t] or {}
+      counts[t][p] = (counts[t][p] or 0) + c
+      seen[t], seen[p] = true, true
+      n = n + c
+    end
+  end
+  local classes = {}
+  for c in pairs(seen) do classes[#classes + 1] = c end
+  table.sort(classes)
+  return {classes = classes, counts = counts, n = n}
+end
+
+local function per_class(cf)
+  local tp, fp, fn, sup = {}, {}, {}, {}
+  for k, c in ipairs(cf.classes) do
+    tp[k], fp[k], fn[k], sup[k] = 0, 0, 0, 0
+    for _, t in ipairs(cf.classes) do
+      local row = cf.counts[t]
+      local v = row and row[c] or 0
+      if t == c then tp[k] = v else fp[k] = fp[k] + v end
+    end
+    local row = cf.counts[c] or {}
+    for p, v in pairs(row) do
+      sup[k] = sup[k] + v
+      if p ~= c then fn[k] = fn[k] + v end
+    end
+  end
+  return tp, fp, fn, sup
+end
+
+local function ratio(a, b) if b == 0 then return 0 end return a / b end
+
+local function class_list(cf)
+  local s = {}
+  for i, c in ipairs(cf.classes) do s[i] = SH.num(c) end
+  return table.concat(s, ", ")
+end
+
+-- precision, recall or f1 from a merged confusion
+function S.prf(cf, which, opts, fname)
+  opts = opts or {}
+  local avg = opts.average or "binary"
+  local tp, fp, fn, sup = per_class(cf)
+  local function value(k)
+    if which == "precision" then return ratio(tp[k], tp[k] + fp[k]) end
+    if which == "recall" then return ratio(tp[k], tp[k] + fn[k]) end
+    return ratio(2 * tp[k], 2 * tp[k] + fp[k] + fn[k])
+  end
+  if avg == "binary" then
+    if #cf.classes > 2 then
+      error(string.format("%s: the targets have %d classes (%s): choose average = \"macro\", \"weighted\" or \"micro\"",
+        fname, #cf.classes, class_list(cf)), 0)
+    end
+    local pos = opts.pos_label
+    if pos == nil then
+      pos = cf.classes[#cf.classes]
+      for _, c in ipairs(cf.classes) do if c == 1 then pos = 1 end end
+    end
+    for k, c in ipairs(cf.classes) do if c == pos then return value(k) end end
+    error(string.format("%s: pos_label %s is not one of the classes (%s)", fname, tostring(pos), class_list(cf)), 0)
+  elseif avg == "macro" then
+    local s = 0
+    for k = 1, #cf.classes do s = s + value(k) end
+    return s / #cf.classes
+  elseif avg == "weighted" then
+    local s, w = 0, 0
+    for k = 1, #cf.classes do s = s + sup[k] * value(k); w = w + sup[k] end
+    return ratio(s, w)
+  elseif avg == "micro" then
+    local a, b, c = 0, 0, 0
+    for k = 1, #cf.classes do a = a + tp[k]; b = b + fp[k]; c = c + fn[k] end
+    if which == "precision" then return ratio(a, a + b) end
+    if which == "recall" then return ratio(a, a + c) end
+    return ratio(2 * a, 2 * a + b + c)
+  end
+  error(string.format("%s: average must be \"binary\", \"macro\", \"weighted\" or \"micro\", got %s", fname, tostring(avg)), 0)
+end
+
+function S.accuracy(cf)
+  local ok = 0
+  for t, row in pairs(cf.counts) do ok = ok + (row[t] or 0) end
+  return ratio(ok, cf.n)
+end
+
+function S.balanced_accuracy(cf)
+  local tp, _, fn = per_class(cf)
+  local s, k = 0, 0
+  for i, c in ipairs(cf.classes) do
+    if cf.counts[c] then s = s + ratio(tp[i], tp[i] + fn[i]); k = k + 1 end
+  end
+  return ratio(s, k)
+end
+
+-- decode metrics.logloss results -> mean loss
+function S.merge_logloss(results)
+  local blocks = {}
+  for _, s in ipairs(results) do
+    local v = numbers(s)
+    for i = 0, v[1] - 1 do blocks[#blocks + 1] = {v[2 + 3 * i], v[3 + 3 * i], v[4 + 3 * i]} end
+  end
+  local t = S.tree_sum(blocks)
+  return ratio(t[2], t[3])
+end
+
+-- metric names usable in grid search: what each needs from the model
+-- (labels, probabilities or the estimator's own score) and its direction
+S.metrics = {
+  accuracy = {needs = "labels"}, balanced_accuracy = {needs = "labels"},
+  precision = {needs = "labels"}, recall = {needs = "labels"}, f1 = {needs = "labels"},
+  precision_macro = {needs = "labels"}, recall_macro = {needs = "labels"}, f1_macro = {needs = "labels"},
+  precision_weighted = {needs = "labels"}, recall_weighted = {needs = "labels"}, f1_weighted = {needs = "labels"},
+  f1_micro = {needs = "labels"},
+  roc_auc = {needs = "proba"}, log_loss = {needs = "proba", lower = true},
+  score = {needs = "score"},
+}
+S.metrics.neg_log_loss = S.metrics.log_loss
+
+function S.names()
+  local n = {}
+  for k in pairs(S.metrics) do n[#n + 1] = k end
+  table.sort(n)
+  return n
+end
+
+-- a score from a merged confusion for a label metric name
+function S.from_confusion(name, cf)
+  if name == "accuracy" then return S.accuracy(cf) end
+  if name == "balanced_accuracy" then return S.balanced_accuracy(cf) end
+  local which, avg = name:match("^(%a+)_(%a+)$")
+  if not which then which, avg = name, "binary" end
+  return S.prf(cf, which, {average = avg}, name)
+end
+
+-- ---------------------------------------------------------------- metrics
+
+local function confusion_of(fname, truth, pred)
+  local t, tsrc = truth_of(truth, 1, fname)
+  local p = pred_of(pred, 2, fname, "predictions")
+  check_rows(t, p, fname, "predictions")
+  if p:cols() ~= 1 then
+    error(string.format("bad argument #2 to '%s' (predicted labels expected: one column, got %d)", fname, p:cols()), 3)
+  end
+  local res = call(fname, run_pairs, "metrics.confusion", t, p, header(tsrc, SRC_COL0))
+  return S.merge_confusion(res)
+end
+
+function M.accuracy(truth, pred) return S.accuracy(confusion_of("accuracy", truth, pred)) end
+function M.balanced_accuracy(truth, pred) return S.balanced_accuracy(confusion_of("balanced_accuracy", truth, pred)) end
+
+local function opts_of(o, argn, fname)
+  if o ~= nil and type(o) ~= "table" then
+    error(string.format("bad argument #%d to '%s' (table of options expected, got %s)", argn, fname, type(o)), 3)
+  end
+  return o or {}
+end
+
+for _, which in ipairs{"precision", "recall", "f1"} do
+  M[which] = function(truth, pred, opts)
+    opts = opts_of(opts, 3, which)
+    local cf = confusion_of(which, truth, pred)
+    local ok, v = pcall(S.prf, cf, which, opts, which)
+    if not ok then error(v, 2) end
+    return v
+  end
+end
+
+function M.confusion(truth, pred)
+  local cf = confusion_of("confusion", truth, pred)
+  local cols = {"truth"}
+  for _, c in ipairs(cf.classes) do cols[#cols + 1] = SH.num(c) end
+  local rows, matrix = {}, {}
+  for i, t in ipairs(cf.classes) do
+    local r, mr = {truth = t}, {}
+    for j, p in ipairs(cf.classes) do
+      local v = cf.counts[t] and cf.counts[t][p] or 0
+      r[cols[j + 1]] = v
+      mr[j] = v
+    end
+    rows[i], matrix[i] = r, mr
+  end
+  local tab = T.new(cols, rows, "confusion matrix (rows: truth, columns: prediction)")
+  tab.matrix, tab.classes = matrix, cf.classes
+  return tab
+end
+
+function M.report(truth, pred)
+  local cf = confusion_of("report", truth, pred)
+  local tp, fp, fn, sup = per_class(cf)
+  local rows = {}
+  for k, c in ipairs(cf.classes) do
+    rows[k] = {class = c, precision = ratio(tp[k], tp[k] + fp[k]), recall = ratio(tp[k], tp[k] + fn[k]),
+               f1 = ratio(2 * tp[k], 2 * tp[k] + fp[k] + fn[k]), support = sup[k]}
+  end
+  for _, avg in ipairs{"macro", "weighted"} do
+    rows[#rows + 1] = {class = avg, precision = S.prf(cf, "precision", {average = avg}, "report"),
+                       recall = S.prf(cf, "recall", {average = avg}, "report"),
+                       f1 = S.prf(cf, "f1", {average = avg}, "report"), support = cf.n}
+  end
+  rows[#rows + 1] = {class = "accuracy", f1 = S.accuracy(cf), support = cf.n}
+  return T.new({"class", "precision", "recall", "f1", "support"}, rows)
+end
+
+-- the sorted distinct values of the truth
+local function distinct(fname, t, tsrc)
+  local fut = {}
+  for i, o in ipairs(wb.core.parts(t)) do fut[i] = wb.core.submit("metrics.distinct", {o}, header(tsrc, 0)) end
+  call(fname, wb.core.wait, fut)
+  local seen, out = {}, {}
+  for _, f in ipairs(fut) do
+    local v = wb.core.unpack_doubles(wb.core.get(f))
+    for i = 2, v[1] + 1 do if not seen[v[i]] then seen[v[i]] = true; out[#out + 1] = v[i] end end
+  end
+  table.sort(out)
+  return out
+end
+S.distinct = distinct
+
+local function classes_opt(opts, fname, t, tsrc)
+  if opts.labels then
+    if type(opts.labels) ~= "table" or #opts.labels < 2 then
+      error(string.format("bad argument #3 to '%s' (labels must be a table of two or more classes)", fname), 3)
+    end
+    local c = {}
+    for i, v in ipairs(opts.labels) do c[i] = v end
+    table.sort(c)
+    return c
+  end
+  return distinct(fname, t, tsrc)
+end
+
+local function pack_classes(c) return wb.core.pack_doubles(c) end
+
+function M.log_loss(truth, proba, opts)
+  local fname = "log_loss"
+  opts = opts_of(opts, 3, fname)
+  local t, tsrc = truth_of(truth, 1, fname)
+  local p = pred_of(proba, 2, fname, "probabilities")
+  check_rows(t, p, fname, "rows of probabilities")
+  local cls = classes_opt(opts, fname, t, tsrc)
+  if #cls < 2 then
+    error(string.format("%s: the truth has a single class (%s): give labels = {...}", fname, SH.num(cls[1])), 2)
+  end
+  if p:cols() ~= #cls and not (p:cols() == 1 and #cls == 2) then
+    error(string.format("bad argument #2 to '%s' (%d columns of probabilities for %d classes)", fname, p:cols(), #cls), 2)
+  end
+  local eps = opts.eps or 2.220446049250313e-16
+  local res = call(fname, run_pairs, "metrics.logloss", t, p, header(tsrc, SRC_COL0, #cls, 1, eps) .. pack_classes(cls))
+  return S.merge_logloss(res)
+end
+
+-- ROC AUC: binary from one column of scores (the larger class is positive),
+-- or one-vs-rest macro average from one column per class
+function M.roc_auc(truth, score, opts)
+  local fname = "roc_auc"
+  opts = opts_of(opts, 3, fname)
+  local t, tsrc = truth_of(truth, 1, fname)
+  local p = pred_of(score, 2, fname, "scores")
+  check_rows(t, p, fname, "scores")
+  local cls = classes_opt(opts, fname, t, tsrc)
+  if #cls < 2 then
+    error(string.format("%s: only one class (%s) is present in the truth: ROC AUC is not defined", fname, SH.num(cls[1])), 2)
+  end
+  local res = call(fname, run_pairs, "metrics.auc_sort", t, p, header(tsrc, SRC_COL0, #cls) .. pack_classes(cls))
+  local objs = {}
+  for i, s in ipairs(res) do objs[i] = wb.core.put(s) end
+  local merged = call(fname, function()
+    local f = wb.core.submit("metrics.auc_merge", objs, "")
+    return wb.core.get(f)
+  end)
+  local v = wb.core.unpack_doubles(merged)
+  local s = 0
+  for i = 2, v[1] + 1 do s = s + v[i] end
+  return s / v[1]
+end
+
+local docs = require("wb.help").docs
+docs["wb.metrics.accuracy"] = "wb.metrics.accuracy(truth, pred) -> share of rows where the prediction equals the truth (truth: a labelled dataset, a vector or a table)"
+docs["wb.metrics.balanced_accuracy"] = "wb.metrics.balanced_accuracy(truth, pred) -> mean recall over the classes of the truth"
+docs["wb.metrics.precision"] = "wb.metrics.precision(truth, pred, {average = \"binary\"|\"macro\"|\"weighted\"|\"micro\", pos_label = 1})"
+docs["wb.metrics.recall"] = "wb.metrics.recall(truth, pred, {average = \"binary\"|\"macro\"|\"weighted\"|\"micro\", pos_label = 1})"
+docs["wb.metrics.f1"] = "wb.metrics.f1(truth, pred, {average = \"binary\"|\"macro\"|\"weighted\"|\"micro\", pos_label = 1})"
+docs["wb.metrics.confusion"] = "wb.metrics.confusion(truth, pred) -> table, rows the true class, columns the predicted one (.matrix, .classes)"
+docs["wb.metrics.report"] = "wb.metrics.report(truth, pred) -> per-class precision, recall, f1 and support, with macro and weighted averages"
+docs["wb.metrics.roc_auc"] = "wb.metrics.roc_auc(truth, score) -> area under the ROC curve; score: one column (the larger class is positive) or one per class (one-vs-rest, macro)"
+docs["wb.metrics.log_loss"] = "wb.metrics.log_loss(truth, proba, {eps =, labels =}) -> mean -log p(true class); proba: one column per class (sorted) or one column for two classes"

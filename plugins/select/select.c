@@ -1,0 +1,850 @@
+/*
+ * select.c — model selection and preprocessing: the standard scaler, the
+ * pipeline estimator (transformers then a final estimator, fitted and applied
+ * in order), the kernels behind wb.split / wb.kfold (exact per-class key
+ * quantiles for wb.core.select), and the cross-validation task of grid
+ * search. The Lua front-ends are in select.lua.
+ *
+ * Cross-validation task (select.cv): its inputs are the partitions of one
+ * fold's training rows and then of its test rows. It rebuilds the two
+ * datasets over those objects on the executor the task runs in (host
+ * kctx_exec: no copy), fits the estimator with host->fit, and scores the
+ * test rows with the metrics plugin's kernels. Every (combination, fold)
+ * pair is one such task, so a grid search runs all of them in parallel on
+ * whatever executor holds the data.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wb/plugin.h>
+
+static const wb_host *api;
+
+static int prefixed(int rc, const char *who)
+{
+    const char *m = api->errmsg();
+    if (!rc || !strncmp(m, who, strlen(who))) return rc;
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", m);
+    return api->seterr(rc, "%s: %s", who, buf);
+}
+
+/* ------------------------------------------------------------------ scaler */
+
+/* select.colsum (map_sum): -> column sums, then the row count */
+static int k_colsum(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)nin, (void)arg, (void)arglen;
+    const wb_part *p = &in[0].part;
+    const int64_t d = p->cols;
+    double *o = api->out_bytes(ctx, (size_t)(d + 1) * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    for (int64_t i = 0; i < p->rows; i++)
+        for (int64_t j = 0; j < d; j++) o[j] += p->x[(size_t)(i * d + j)];
+    o[d] = (double)p->rows;
+    return 0;
+}
+
+/* select.colsq (map_sum): arg = column means -> sums of squared deviations */
+static int k_colsq(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)nin;
+    const wb_part *p = &in[0].part;
+    const int64_t d = p->cols;
+    if (arglen != (size_t)d * sizeof(double)) return api->seterr(WB_EINVAL, "select.colsq: bad arguments");
+    const double *mu = arg;
+    double *o = api->out_bytes(ctx, (size_t)(d > 0 ? d : 1) * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    for (int64_t i = 0; i < p->rows; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double v = p->x[(size_t)(i * d + j)] - mu[j];
+            o[j] += v * v;
+        }
+    return 0;
+}
+
+typedef struct scale_hdr {
+    int32_t inverse, with_mean, with_std, pad;
+} scale_hdr;
+
+/* select.scale (map_dataset): arg = scale_hdr, mean[d], scale[d] -> (x - mean) / scale
+ * (or its inverse), labels kept */
+static int k_scale(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)nin;
+    const wb_part *p = &in[0].part;
+    const int64_t d = p->cols;
+    scale_hdr h;
+    if (arglen != sizeof h + 2 * (size_t)d * sizeof(double))
+        return api->seterr(WB_EINVAL, "the scaler was fitted on %lld columns, the data has %lld",
+                           (long long)((arglen - (arglen >= sizeof h ? sizeof h : 0)) / 16), (long long)d);
+    memcpy(&h, arg, sizeof h);
+    const double *mu = (const double *)((const char *)arg + sizeof h), *sc = mu + d;
+    double *x, *y;
+    int rc = api->out_part(ctx, p->rows, d, p->row0, p->y != NULL, &x, &y);
+    if (rc) return rc;
+    for (int64_t i = 0; i < p->rows; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double v = p->x[(size_t)(i * d + j)];
+            double m = h.with_mean ? mu[j] : 0, s = h.with_std ? sc[j] : 1;
+            x[(size_t)(i * d + j)] = h.inverse ? v * s + m : (v - m) / s;
+        }
+    if (y) memcpy(y, p->y, (size_t)p->rows * sizeof(double));
+    return 0;
+}
+
+static const wb_param_spec scaler_params[] = {
+    {"with_mean", WB_P_BOOL, "true", 0, 0, 0, NULL, "subtract the column means"},
+    {"with_std", WB_P_BOOL, "true", 0, 0, 0, NULL, "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
+};
+
+static int scaler_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
+{
+    (void)p;
+    const int64_t cols = api->ds_cols(d);
+    if (api->ds_rows(d) == 0) return api->seterr(WB_EINVAL, "scaler: the data has no rows");
+    int rc = api->ds_check_finite(ex, d, "scaler");
+    if (rc) return rc;
+    double *s = calloc((size_t)(3 * cols + 1), sizeof(double));
+    if (!s) return api->seterr(WB_ENOMEM, "out of memory");
+    double *mean = s + cols + 1, *var = mean + cols;
+    rc = api->map_sum(ex, "select.colsum", d, NULL, 0, NULL, 0, s, (size_t)cols + 1);
+    const double n = s[cols];
+    for (int64_t j = 0; !rc && j < cols; j++) mean[j] = s[j] / n;
+    if (!rc) rc = api->map_sum(ex, "select.colsq", d, NULL, 0, mean, (size_t)cols * sizeof(double), var, (size_t)cols);
+    if (!rc) {
+        for (int64_t j = 0; j < cols; j++) var[j] /= n;
+        rc = api->model_set_array(m, "mean", mean, 1, cols);
+        if (!rc) rc = api->model_set_array(m, "var", var, 1, cols);
+        for (int64_t j = 0; j < cols; j++) var[j] = var[j] > 0 ? sqrt(var[j]) : 1;
+        if (!rc) rc = api->model_set_array(m, "scale", var, 1, cols);
+        if (!rc) rc = api->model_set_num(m, "n_samples", n);
+    }
+    free(s);
+    return rc;
+}
+
+static int scaler_apply(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out, int inverse)
+{
+    int64_t r1, c1, r2, c2;
+    const double *mean = api->model_array(m, "mean", &r1, &c1), *scale = api->model_array(m, "scale", &r2, &c2);
+    if (!mean || !scale || c1 != c2) return api->seterr(WB_EINVAL, "scaler: the model lacks mean and scale");
+    if (c1 != api->ds_cols(d))
+        return api->seterr(WB_EINVAL, "scaler: fitted on %lld columns, the data has %lld", (long long)c1,
+                           (long long)api->ds_cols(d));
+    const wb_params *p = api->model_params(m);
+    scale_hdr h = {inverse, api->param_bool(p, "with_mean"), api->param_bool(p, "with_std"), 0};
+    size_t len = sizeof h + 2 * (size_t)c1 * sizeof(double);
+    unsigned char *a = malloc(len);
+    if (!a) return api->seterr(WB_ENOMEM, "out of memory");
+    memcpy(a, &h, sizeof h);
+    memcpy(a + sizeof h, mean, (size_t)c1 * sizeof(double));
+    memcpy(a + sizeof h + (size_t)c1 * sizeof(double), scale, (size_t)c1 * sizeof(double));
+    int rc = api->map_dataset(ex, "select.scale", d, NULL, 0, a, len, out);
+    free(a);
+    return prefixed(rc, "scaler");
+}
+
+static int scaler_transform(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    return scaler_apply(ex, m, d, out, 0);
+}
+
+static int scaler_inverse(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    return scaler_apply(ex, m, d, out, 1);
+}
+
+static const wb_estimator_def scaler_def = {
+    .version = WB_ESTIMATOR_V1,
+    .name = "scaler",
+    .doc = "standard scaler: (x - mean) / std per column (scikit-learn's StandardScaler)",
+    .kind = WB_EST_TRANSFORMER,
+    .params = scaler_params,
+    .nparams = sizeof scaler_params / sizeof scaler_params[0],
+    .fit = scaler_fit,
+    .transform = scaler_transform,
+    .inverse_transform = scaler_inverse,
+};
+
+/* --------------------------------------------------------------- encoding */
+
+static char *hex_of(const void *data, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *s = malloc(2 * n + 1);
+    if (!s) return NULL;
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = digits[b[i] >> 4];
+        s[2 * i + 1] = digits[b[i] & 15];
+    }
+    s[2 * n] = 0;
+    return s;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* bytes of a hex string (malloc'd), or NULL */
+static unsigned char *bytes_of(const char *s, size_t len, size_t *n)
+{
+    if (len % 2) return NULL;
+    unsigned char *b = malloc(len / 2 + 1);
+    if (!b) return NULL;
+    for (size_t i = 0; i < len / 2; i++) {
+        int a = hexval(s[2 * i]), c = hexval(s[2 * i + 1]);
+        if (a < 0 || c < 0) {
+            free(b);
+            return NULL;
+        }
+        b[i] = (unsigned char)(a << 4 | c);
+    }
+    *n = len / 2;
+    return b;
+}
+
+/* --------------------------------------------------------------- pipeline */
+
+/*
+ * A pipeline's parameters: steps = "scaler,logreg" and spec = the steps'
+ * parameters as models without fields (each one's encoding in hex, joined by
+ * ','), built by wb.pipeline in Lua. The fitted model keeps every step's
+ * fitted model (hex of its encoding) in the fields step1, step2, ... and the
+ * final step's classes.
+ */
+#define MAX_STEPS 16
+
+typedef struct steps {
+    int n;
+    char name[MAX_STEPS][64];
+    wb_model *m[MAX_STEPS]; /* parameter carriers or fitted models */
+} steps;
+
+static void steps_free(steps *s)
+{
+    for (int i = 0; i < s->n; i++) api->model_free(s->m[i]);
+    s->n = 0;
+}
+
+static int decode_hex_model(const char *hex, size_t len, wb_model **out)
+{
+    size_t n;
+    unsigned char *b = bytes_of(hex, len, &n);
+    if (!b) return api->seterr(WB_EFORMAT, "pipeline: a step is not a hex-encoded model");
+    int rc = api->model_decode(b, n, out);
+    free(b);
+    return rc;
+}
+
+/* the step names and their parameter carriers from a pipeline's parameters */
+static int steps_parse(const wb_params *p, steps *s)
+{
+    memset(s, 0, sizeof *s);
+    const char *names = api->param_str(p, "steps"), *spec = api->param_str(p, "spec");
+    if (!names || !*names) return api->seterr(WB_EPARAM, "pipeline: parameter 'steps' names no step");
+    for (const char *a = names; *a;) {
+        const char *e = strchr(a, ',');
+        size_t len = e ? (size_t)(e - a) : strlen(a);
+        if (s->n == MAX_STEPS) return api->seterr(WB_ELIMIT, "pipeline: more than %d steps", MAX_STEPS);
+        if (len == 0 || len >= sizeof s->name[0]) return api->seterr(WB_EPARAM, "pipeline: a step has no name");
+        memcpy(s->name[s->n], a, len);
+        s->name[s->n][len] = 0;
+        if (!api->estimator(s->name[s->n]))
+            return api->seterr(WB_ENOTFOUND, "pipeline: no estimator named '%s'", s->name[s->n]);
+        s->n++;
+        a = e ? e + 1 : a + len;
+    }
+    int k = 0;
+    for (const char *a = spec ? spec : ""; *a && k < s->n;) {
+        const char *e = strchr(a, ',');
+        size_t len = e ? (size_t)(e - a) : strlen(a);
+        int rc = decode_hex_model(a, len, &s->m[k]);
+        if (rc) {
+            s->n = k;
+            steps_free(s);
+            return rc;
+        }
+        k++;
+        a = e ? e + 1 : a + len;
+    }
+    if (k != s->n) {
+        int n = s->n;
+        s->n = k;
+        steps_free(s);
+        return api->seterr(WB_EPARAM, "pipeline: %d steps but parameters for %d", n, k);
+    }
+    return 0;
+}
+
+static int pipeline_check(const wb_params *p, const wb_dataset *d)
+{
+    (void)d;
+    steps s;
+    int rc = steps_parse(p, &s);
+    if (rc) return rc;
+    for (int i = 0; i + 1 < s.n; i++) {
+        const wb_estimator_def *e = api->estimator(s.name[i]);
+        if (!e->transform) {
+            rc = api->seterr(WB_EPARAM, "pipeline: step %d (%s) has no transform; only the last step may be any estimator",
+                             i + 1, s.name[i]);
+            break;
+        }
+    }
+    steps_free(&s);
+    return rc;
+}
+
+static int pipeline_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
+{
+    steps s;
+    int rc = steps_parse(p, &s);
+    if (rc) return rc;
+    wb_dataset *cur = api->ds_ref((wb_dataset *)d);
+    for (int i = 0; i < s.n && !rc; i++) {
+        wb_model *f = NULL;
+        rc = api->fit(ex, s.name[i], cur, api->model_params(s.m[i]), &f);
+        if (rc) break;
+        if (i + 1 < s.n) {
+            wb_dataset *next = NULL;
+            rc = api->estimator(s.name[i])->transform(ex, f, cur, &next);
+            if (!rc) {
+                api->ds_unref(cur);
+                cur = next;
+            }
+        }
+        void *data = NULL;
+        size_t size = 0;
+        if (!rc) rc = api->model_encode(f, &data, &size);
+        char *hex = rc ? NULL : hex_of(data, size);
+        if (!rc && !hex) rc = api->seterr(WB_ENOMEM, "out of memory");
+        char key[32];
+        snprintf(key, sizeof key, "step%d", i + 1);
+        if (!rc) rc = api->model_set_str(m, key, hex);
+        if (!rc && i + 1 == s.n) {
+            int64_t r, c;
+            const double *cls = api->model_array(f, "classes", &r, &c);
+            if (cls) rc = api->model_set_array(m, "classes", cls, r, c);
+        }
+        free(hex);
+        api->free(data);
+        api->model_free(f);
+    }
+    if (!rc) rc = api->model_set_num(m, "n_steps", s.n);
+    api->ds_unref(cur);
+    steps_free(&s);
+    return rc;
+}
+
+/* the fitted step models of a pipeline model */
+static int fitted_steps(const wb_model *m, steps *s)
+{
+    int rc = steps_parse(api->model_params(m), s);
+    if (rc) return rc;
+    for (int i = 0; i < s->n; i++) {
+        api->model_free(s->m[i]);
+        s->m[i] = NULL;
+    }
+    for (int i = 0; i < s->n && !rc; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "step%d", i + 1);
+        const char *hex = api->model_str(m, key);
+        if (!hex) rc = api->seterr(WB_EINVAL, "pipeline: the model lacks its fitted step %d", i + 1);
+        else rc = decode_hex_model(hex, strlen(hex), &s->m[i]);
+    }
+    if (rc) steps_free(s);
+    return rc;
+}
+
+/* the data through every step but the last; *last is the final model */
+static int through(wb_exec *ex, const wb_model *m, const wb_dataset *d, steps *s, wb_dataset **out)
+{
+    int rc = fitted_steps(m, s);
+    if (rc) return rc;
+    wb_dataset *cur = api->ds_ref((wb_dataset *)d);
+    for (int i = 0; i + 1 < s->n && !rc; i++) {
+        wb_dataset *next = NULL;
+        rc = api->estimator(s->name[i])->transform(ex, s->m[i], cur, &next);
+        if (!rc) {
+            api->ds_unref(cur);
+            cur = next;
+        }
+    }
+    if (rc) {
+        api->ds_unref(cur);
+        steps_free(s);
+        return rc;
+    }
+    *out = cur;
+    return 0;
+}
+
+typedef int (*ds_fn)(wb_exec *, const wb_model *, const wb_dataset *, wb_dataset **);
+
+static int pipeline_call(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out, int which)
+{
+    steps s;
+    wb_dataset *cur;
+    int rc = through(ex, m, d, &s, &cur);
+    if (rc) return rc;
+    const wb_estimator_def *e = api->estimator(s.name[s.n - 1]);
+    ds_fn f = which == 0 ? e->predict : which == 1 ? e->predict_proba : e->transform;
+    static const char *const what[] = {"predict", "predict_proba", "transform"};
+    if (!f)
+        rc = api->seterr(WB_ENOTSUP, "pipeline: the last step (%s) has no %s", s.name[s.n - 1], what[which]);
+    else
+        rc = f(ex, s.m[s.n - 1], cur, out);
+    api->ds_unref(cur);
+    steps_free(&s);
+    return rc;
+}
+
+static int pipeline_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    return pipeline_call(ex, m, d, out, 0);
+}
+static int pipeline_proba(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    return pipeline_call(ex, m, d, out, 1);
+}
+static int pipeline_transform(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
+{
+    return pipeline_call(ex, m, d, out, 2);
+}
+
+/* accuracy of predicted labels against the labels of d (aligned partitions) */
+static int accuracy_of(wb_exec *ex, const wb_dataset *d, const wb_dataset *pred, double *out)
+{
+    const int32_t hdr[4] = {0, 1, 0, 0};
+    unsigned char arg[24] = {0};
+    memcpy(arg, hdr, sizeof hdr);
+    double ok = 0, n = 0;
+    int rc = 0;
+    for (int i = 0; i < api->ds_nparts(d) && !rc; i++) {
+        wb_oid in[2] = {api->ds_part_oid(d, i), api->ds_part_oid(pred, i)}, o = 0;
+        rc = api->submit(ex, "metrics.confusion", in, 2, arg, sizeof arg, &o);
+        if (!rc) rc = api->wait(ex, &o, 1);
+        void *data = NULL;
+        size_t size = 0;
+        if (!rc) rc = api->get(ex, o, &data, &size);
+        if (!rc) {
+            const double *v = data;
+            for (int k = 0; k < (int)v[0]; k++) {
+                if (v[1 + 3 * k] == v[2 + 3 * k]) ok += v[3 + 3 * k];
+                n += v[3 + 3 * k];
+            }
+        }
+        api->free(data);
+        if (o) api->release(ex, o);
+    }
+    *out = n > 0 ? ok / n : 0;
+    return rc;
+}
+
+static int pipeline_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double *out)
+{
+    steps s;
+    wb_dataset *cur;
+    int rc = through(ex, m, d, &s, &cur);
+    if (rc) return rc;
+    const wb_estimator_def *e = api->estimator(s.name[s.n - 1]);
+    if (e->score)
+        rc = e->score(ex, s.m[s.n - 1], cur, out);
+    else if (e->kind == WB_EST_CLASSIFIER && e->predict) {
+        if (!api->ds_has_labels(cur))
+            rc = api->seterr(WB_EINVAL, "score: the data has no labels");
+        else {
+            wb_dataset *pred = NULL;
+            rc = e->predict(ex, s.m[s.n - 1], cur, &pred);
+            if (!rc) rc = accuracy_of(ex, cur, pred, out);
+            api->ds_unref(pred);
+        }
+    } else
+        rc = api->seterr(WB_ENOTSUP, "pipeline: the last step (%s) has no score", s.name[s.n - 1]);
+    api->ds_unref(cur);
+    steps_free(&s);
+    return rc;
+}
+
+static const wb_param_spec pipeline_params[] = {
+    {"steps", WB_P_STR, NULL, 0, 0, 0, NULL, "the estimators in order, e.g. \"scaler,logreg\" (built by wb.pipeline)"},
+    {"spec", WB_P_STR, "", 0, 0, 0, NULL, "the steps' parameters (built by wb.pipeline)"},
+};
+
+static const wb_estimator_def pipeline_def = {
+    .version = WB_ESTIMATOR_V1,
+    .name = "pipeline",
+    .doc = "transformers then an estimator, fitted in order (build one with wb.pipeline{...})",
+    .kind = WB_EST_CLASSIFIER,
+    .params = pipeline_params,
+    .nparams = sizeof pipeline_params / sizeof pipeline_params[0],
+    .check = pipeline_check,
+    .fit = pipeline_fit,
+    .predict = pipeline_predict,
+    .predict_proba = pipeline_proba,
+    .transform = pipeline_transform,
+    .score = pipeline_score,
+};
+
+/* ------------------------------------------------------------ split keys */
+
+/* The key of a row for wb.core.select: this must stay the same function as
+ * wb_select_key in the core (core/src/dataset.c); select_*.lua tests check
+ * that splits and folds have exactly the sizes asked for, which holds only
+ * when the two agree. */
+static double select_key(uint64_t seed, int64_t row)
+{
+    return (double)(wb_hash64(seed ^ 0x5e1ec75e1ec7ULL, (uint64_t)row) >> 11) * 0x1.0p-53;
+}
+
+typedef struct key_hdr {
+    uint64_t seed;
+    int32_t ncls;   /* 0: one group for every row (no labels needed) */
+    int32_t nbins;
+    int32_t npairs; /* keys_in: the (class, bin) pairs that follow the classes */
+    int32_t pad;
+} key_hdr;
+
+static int group_of(const wb_part *p, int64_t i, const double *cls, int ncls, int *g)
+{
+    if (ncls == 0) {
+        *g = 0;
+        return 0;
+    }
+    if (!p->y) return api->seterr(WB_EINVAL, "stratifying needs labels");
+    double y = p->y[i];
+    int a = 0, b = ncls - 1;
+    while (a <= b) {
+        int m = (a + b) / 2;
+        if (cls[m] == y) {
+            *g = m;
+            return 0;
+        }
+        if (cls[m] < y) a = m + 1;
+        else b = m - 1;
+    }
+    return api->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", y, (long long)(p->row0 + i + 1));
+}
+
+/* select.keyhist: arg = key_hdr, classes[ncls] -> rows per (class, key bin) */
+static int k_keyhist(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)nin;
+    key_hdr h;
+    if (arglen < sizeof h) return api->seterr(WB_EINVAL, "select.keyhist: bad arguments");
+    memcpy(&h, arg, sizeof h);
+    if (h.ncls < 0 || h.nbins < 1 || arglen != sizeof h + (size_t)h.ncls * sizeof(double))
+        return api->seterr(WB_EINVAL, "select.keyhist: bad arguments");
+    const double *cls = (const double *)((const char *)arg + sizeof h);
+    const wb_part *p = &in[0].part;
+    int G = h.ncls ? h.ncls : 1;
+    double *o = api->out_bytes(ctx, (size_t)G * (size_t)h.nbins * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    for (int64_t i = 0; i < p->rows; i++) {
+        int g, rc = group_of(p, i, cls, h.ncls, &g);
+        if (rc) return rc;
+        int b = (int)(select_key(h.seed, p->row0 + i) * h.nbins);
+        o[(size_t)g * (size_t)h.nbins + (size_t)b] += 1;
+    }
+    return 0;
+}
+
+/* select.keys_in: arg = key_hdr, classes[ncls], (class, bin)[npairs] -> for
+ * each pair the number of its rows here, then their keys pair after pair */
+static int k_keys_in(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)nin;
+    key_hdr h;
+    if (arglen < sizeof h) return api->seterr(WB_EINVAL, "select.keys_in: bad arguments");
+    memcpy(&h, arg, sizeof h);
+    if (h.ncls < 0 || h.nbins < 1 || h.npairs < 0 ||
+        arglen != sizeof h + ((size_t)h.ncls + 2 * (size_t)h.npairs) * sizeof(double))
+        return api->seterr(WB_EINVAL, "select.keys_in: bad arguments");
+    const double *cls = (const double *)((const char *)arg + sizeof h), *pairs = cls + h.ncls;
+    const wb_part *p = &in[0].part;
+    int G = h.ncls ? h.ncls : 1;
+    int *want = calloc((size_t)G * (size_t)h.nbins, sizeof *want);
+    int64_t *cnt = calloc((size_t)h.npairs + 1, sizeof *cnt), *pos = calloc((size_t)h.npairs + 1, sizeof *pos);
+    int rc = 0;
+    double *o = NULL;
+    if (!want || !cnt || !pos) {
+        rc = api->seterr(WB_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < h.npairs; k++) {
+        int g = (int)pairs[2 * k], b = (int)pairs[2 * k + 1];
+        if (g < 0 || g >= G || b < 0 || b >= h.nbins) {
+            rc = api->seterr(WB_EINVAL, "select.keys_in: bad pair");
+            goto done;
+        }
+        want[(size_t)g * (size_t)h.nbins + (size_t)b] = k + 1;
+    }
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        if (pass == 1) {
+            int64_t total = 0;
+            for (int k = 0; k < h.npairs; k++) {
+                pos[k] = h.npairs + total;
+                total += cnt[k];
+            }
+            o = api->out_bytes(ctx, (size_t)(h.npairs + total) * sizeof(double) + 8);
+            if (!o) {
+                rc = WB_ENOMEM;
+                goto done;
+            }
+            for (int k = 0; k < h.npairs; k++) o[k] = (double)cnt[k];
+        }
+        for (int64_t i = 0; i < p->rows; i++) {
+            int g;
+            if ((rc = group_of(p, i, cls, h.ncls, &g)) != 0) break;
+            double u = select_key(h.seed, p->row0 + i);
+            int b = (int)(u * h.nbins), k = want[(size_t)g * (size_t)h.nbins + (size_t)b];
+            if (!k) continue;
+            if (pass == 0) cnt[k - 1]++;
+            else o[pos[k - 1]++] = u;
+        }
+    }
+done:
+    free(want);
+    free(cnt);
+    free(pos);
+    return rc;
+}
+
+/* ------------------------------------------------------- cross-validation */
+
+enum { CV_SCORE = 0, CV_LABELS = 1, CV_LOGLOSS = 2, CV_AUC = 3 };
+
+typedef struct cv_hdr {
+    int32_t ntrain, ntest, kind, pad;
+} cv_hdr;
+
+typedef struct dbuf {
+    double *v;
+    size_t n, cap;
+} dbuf;
+
+static int dbuf_add(dbuf *b, const double *v, size_t n)
+{
+    if (b->n + n > b->cap) {
+        size_t c = b->cap ? b->cap : 64;
+        while (c < b->n + n) c *= 2;
+        double *nv = realloc(b->v, c * sizeof(double));
+        if (!nv) return api->seterr(WB_ENOMEM, "out of memory");
+        b->v = nv;
+        b->cap = c;
+    }
+    memcpy(b->v + b->n, v, n * sizeof(double));
+    b->n += n;
+    return 0;
+}
+
+/* run a metrics kernel over each (test partition, prediction partition) pair;
+ * the results go to out as (length, values...) chunks, or into objs */
+static int pairs_run(wb_exec *ex, const char *kernel, const wb_dataset *test, const wb_dataset *pred,
+                     const void *arg, size_t arglen, dbuf *out, wb_oid *objs)
+{
+    int rc = 0;
+    for (int i = 0; i < api->ds_nparts(test) && !rc; i++) {
+        wb_oid in[2] = {api->ds_part_oid(test, i), api->ds_part_oid(pred, i)}, o = 0;
+        rc = api->submit(ex, kernel, in, 2, arg, arglen, &o);
+        if (!rc) rc = api->wait(ex, &o, 1);
+        if (!rc && objs) {
+            objs[i] = o;
+            continue;
+        }
+        void *data = NULL;
+        size_t size = 0;
+        if (!rc) rc = api->get(ex, o, &data, &size);
+        if (!rc) {
+            double len = (double)(size / sizeof(double));
+            rc = dbuf_add(out, &len, 1);
+            if (!rc) rc = dbuf_add(out, data, size / sizeof(double));
+        }
+        api->free(data);
+        if (o) api->release(ex, o);
+    }
+    return rc;
+}
+
+/* select.cv: inputs = ntrain training partitions, then ntest test partitions;
+ * arg = cv_hdr, u32 length + estimator name, u32 length + a model whose
+ * parameters are the combination's -> doubles {fit seconds, score seconds,
+ * iterations (or -1), kind, then: the score (SCORE, AUC) or chunks of the
+ * metrics kernel's results (LABELS, LOGLOSS)} */
+static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)in;
+    cv_hdr h;
+    const unsigned char *a = arg;
+    if (arglen < sizeof h + 8) return api->seterr(WB_EINVAL, "select.cv: bad arguments");
+    memcpy(&h, a, sizeof h);
+    uint32_t ln, lm;
+    memcpy(&ln, a + sizeof h, 4);
+    if (arglen < sizeof h + 8 + ln) return api->seterr(WB_EINVAL, "select.cv: bad arguments");
+    memcpy(&lm, a + sizeof h + 4 + ln, 4);
+    if (arglen != sizeof h + 8 + (size_t)ln + lm || ln == 0 || ln > 255 || h.ntrain < 1 || h.ntest < 1 ||
+        h.ntrain + h.ntest != nin)
+        return api->seterr(WB_EINVAL, "select.cv: bad arguments");
+    char name[256];
+    memcpy(name, a + sizeof h + 4, ln);
+    name[ln] = 0;
+    const wb_estimator_def *e = api->estimator(name);
+    if (!e) return api->seterr(WB_ENOTFOUND, "no estimator named '%s'", name);
+    wb_exec *ex = api->kctx_exec(ctx);
+    if (!ex) return api->seterr(WB_ENOMEM, "out of memory");
+    wb_model *carrier = NULL, *model = NULL;
+    wb_dataset *train = NULL, *test = NULL, *pred = NULL;
+    wb_oid *ids = malloc((size_t)nin * sizeof *ids), *objs = NULL;
+    dbuf out = {0};
+    int rc = ids ? 0 : api->seterr(WB_ENOMEM, "out of memory");
+    for (int i = 0; i < nin && !rc; i++) ids[i] = api->kctx_input(ctx, i);
+    if (!rc) rc = api->model_decode(a + sizeof h + 8 + ln, lm, &carrier);
+    if (!rc) rc = api->ds_from_parts(ex, ids, h.ntrain, &train);
+    if (!rc) rc = api->ds_from_parts(ex, ids + h.ntrain, h.ntest, &test);
+    double t0 = api->now();
+    if (!rc) rc = api->fit(ex, name, train, api->model_params(carrier), &model);
+    double t1 = api->now();
+    double head[5] = {t1 - t0, 0, -1, h.kind, 0};
+    if (!rc) {
+        double it = api->model_num(model, "n_iter");
+        if (isfinite(it)) head[2] = it;
+    }
+    if (!rc && h.kind == CV_SCORE) {
+        if (e->score)
+            rc = e->score(ex, model, test, &head[4]);
+        else if (e->kind == WB_EST_CLASSIFIER && e->predict) {
+            rc = e->predict(ex, model, test, &pred);
+            if (!rc) rc = accuracy_of(ex, test, pred, &head[4]);
+        } else
+            rc = api->seterr(WB_ENOTSUP, "%s has no score: give a metric", name);
+    } else if (!rc && h.kind == CV_LABELS) {
+        if (!e->predict) rc = api->seterr(WB_ENOTSUP, "%s has no predict", name);
+        if (!rc) rc = e->predict(ex, model, test, &pred);
+        const int32_t mh[6] = {0, 1, 0, 0, 0, 0};
+        if (!rc) rc = pairs_run(ex, "metrics.confusion", test, pred, mh, sizeof mh, &out, NULL);
+    } else if (!rc) { /* probabilities */
+        int64_t r, c;
+        const double *cls = api->model_array(model, "classes", &r, &c);
+        if (!e->predict_proba) rc = api->seterr(WB_ENOTSUP, "%s has no predict_proba", name);
+        else if (!cls) rc = api->seterr(WB_ENOTSUP, "%s: the model has no classes", name);
+        if (!rc) rc = e->predict_proba(ex, model, test, &pred);
+        size_t len = 24 + (size_t)(r * c) * sizeof(double);
+        unsigned char *ma = rc ? NULL : malloc(len);
+        if (!rc && !ma) rc = api->seterr(WB_ENOMEM, "out of memory");
+        if (!rc) {
+            int32_t mh[4] = {0, 1, (int32_t)(r * c), 1};
+            double eps = 2.220446049250313e-16;
+            memcpy(ma, mh, 16);
+            memcpy(ma + 16, &eps, 8);
+            memcpy(ma + 24, cls, (size_t)(r * c) * sizeof(double));
+            if (h.kind == CV_LOGLOSS)
+                rc = pairs_run(ex, "metrics.logloss", test, pred, ma, len, &out, NULL);
+            else {
+                int np = api->ds_nparts(test);
+                objs = calloc((size_t)np, sizeof *objs);
+                if (!objs) rc = api->seterr(WB_ENOMEM, "out of memory");
+                if (!rc) rc = pairs_run(ex, "metrics.auc_sort", test, pred, ma, len, &out, objs);
+                wb_oid mo = 0;
+                if (!rc) rc = api->submit(ex, "metrics.auc_merge", objs, np, NULL, 0, &mo);
+                if (!rc) rc = api->wait(ex, &mo, 1);
+                void *data = NULL;
+                size_t size = 0;
+                if (!rc) rc = api->get(ex, mo, &data, &size);
+                if (!rc) {
+                    const double *v = data;
+                    double s = 0;
+                    for (int l = 0; l < (int)v[0]; l++) s += v[1 + l];
+                    head[4] = s / v[0];
+                }
+                api->free(data);
+                if (mo) api->release(ex, mo);
+                for (int i = 0; i < np; i++)
+                    if (objs[i]) api->release(ex, objs[i]);
+            }
+        }
+        free(ma);
+    }
+    head[1] = api->now() - t1;
+    if (!rc) {
+        double *o = api->out_bytes(ctx, (5 + out.n) * sizeof(double));
+        if (!o) rc = WB_ENOMEM;
+        else {
+            memcpy(o, head, sizeof head);
+            if (out.n) memcpy(o + 5, out.v, out.n * sizeof(double));
+        }
+    }
+    free(out.v);
+    free(objs);
+    free(ids);
+    if (pred) api->ds_unref(pred);
+    if (train) api->ds_unref(train);
+    if (test) api->ds_unref(test);
+    if (model) api->model_free(model);
+    if (carrier) api->model_free(carrier);
+    return rc;
+}
+
+/* select.gather: inputs = partitions holding rows [lo, hi) of a dataset; arg =
+ * {lo, hi, row0} -> those rows as one partition starting at row0 (used to
+ * cut a dataset into partitions of another size) */
+static int k_gather(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    int64_t t[3];
+    if (arglen != sizeof t || nin < 1) return api->seterr(WB_EINVAL, "select.gather: bad arguments");
+    memcpy(t, arg, sizeof t);
+    int64_t cols = in[0].part.cols, rows = t[1] - t[0];
+    int has_y = in[0].part.y != NULL;
+    double *x, *y;
+    int rc = api->out_part(ctx, rows, cols, t[2], has_y, &x, &y);
+    if (rc) return rc;
+    int64_t got = 0;
+    for (int j = 0; j < nin; j++) {
+        const wb_part *p = &in[j].part;
+        if (in[j].type != WB_OBJ_PART || p->cols != cols || (p->y != NULL) != has_y)
+            return api->seterr(WB_EINVAL, "select.gather: inputs of different shapes");
+        int64_t a = p->row0 > t[0] ? p->row0 : t[0], b = p->row0 + p->rows < t[1] ? p->row0 + p->rows : t[1];
+        if (b <= a) continue;
+        memcpy(x + (size_t)(a - t[0]) * (size_t)cols, p->x + (size_t)(a - p->row0) * (size_t)cols,
+               (size_t)(b - a) * (size_t)cols * sizeof(double));
+        if (has_y) memcpy(y + (a - t[0]), p->y + (a - p->row0), (size_t)(b - a) * sizeof(double));
+        got += b - a;
+    }
+    if (got != rows) return api->seterr(WB_EINVAL, "select.gather: the inputs hold %lld of %lld rows", (long long)got, (long long)rows);
+    return 0;
+}
+
+/* select.shape: -> {row0, rows} of a partition */
+static int k_shape(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)nin, (void)arg, (void)arglen;
+    int64_t *o = api->out_bytes(ctx, 16);
+    if (!o) return WB_ENOMEM;
+    o[0] = in[0].part.row0;
+    o[1] = in[0].part.rows;
+    return 0;
+}
+
+extern const char select_lua_src[];
+
+WB_PLUGIN("select", "1.0")
+{
+    api = host;
+    int rc = host->register_kernel("select.colsum", k_colsum);
+    if (!rc) rc = host->register_kernel("select.colsq", k_colsq);
+    if (!rc) rc = host->register_kernel("select.scale", k_scale);
+    if (!rc) rc = host->register_kernel("select.keyhist", k_keyhist);
+    if (!rc) rc = host->register_kernel("select.keys_in", k_keys_in);
+    if (!rc) rc = host->register_kernel("select.cv", k_cv);
+    if (!rc) rc = host->register_kernel("select.gather", k_gather);
+    if (!rc) rc = host->register_kernel("select.shape", k_shape);
+    if (!rc) rc = host->register_estimator(&scaler_def);
+    if (!rc) rc = host->register_estimator(&pipeline_def);
+    if (!rc) rc = host->register_lua("select", select_lua_src);
+    return rc;
+}
