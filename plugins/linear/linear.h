@@ -25,6 +25,13 @@ int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char
                 lin_classes *c);
 void lin_classes_free(lin_classes *c);
 
+/* an integer parameter clamped to int */
+static inline int lin_int_param(const wb_params *p, const char *name)
+{
+    int64_t v = api->param_int(p, name);
+    return v > 2147483647 ? 2147483647 : (int)v;
+}
+
 /* index of y among the sorted values, or -1 */
 static inline int lin_class_index(const double *v, int n, double y)
 {

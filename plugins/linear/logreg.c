@@ -247,7 +247,7 @@ static const wb_param_spec lr_params[] = {
     {"l1_ratio", WB_P_NUM, "0.5", 0, 1, 0, NULL, "elasticnet: l1_ratio * |w|_1 + (1 - l1_ratio) * |w|^2 / 2"},
     {"tol", WB_P_NUM, "1e-4", 0, INFINITY, WB_P_MIN_EXCL, NULL,
      "stop when the largest gradient component of the objective / (C * n) is below this"},
-    {"max_iter", WB_P_INT, "100", 1, 1e9, 0, NULL, "iterations of the optimizer"},
+    {"max_iter", WB_P_INT, "100", 1, INFINITY, 0, NULL, "iterations of the optimizer"},
     {"fit_intercept", WB_P_BOOL, "true", 0, 0, 0, NULL, "fit an intercept (not penalised)"},
     {"class_weight", WB_P_STR | WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE, "balanced",
      "\"balanced\" (n / (classes * count)) or one weight per class, in sorted class order"},
@@ -271,9 +271,10 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
     int newton;
     if (!strcmp(solver, "newton")) {
         if (K != 1) {
+            rc = api->seterr(WB_EPARAM, "%s: solver 'newton' needs two classes (the data has %d); use 'lbfgs' or 'auto'",
+                             who, cl.n);
             lin_classes_free(&cl);
-            return api->seterr(WB_EPARAM, "%s: solver 'newton' needs two classes (the data has %d); use 'lbfgs' or 'auto'",
-                               who, cl.n);
+            return rc;
         }
         newton = 1;
     } else if (!strcmp(solver, "lbfgs"))
@@ -295,8 +296,8 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
     for (int k = 0; l1 && k < K; k++)
         for (int j = 0; j < cols; j++) l1[(size_t)k * nv + j] = lam1 * c.scale;
     lin_objective obj = {n, &c, lr_eval};
-    lin_options opt = {(int)api->param_int(p, "max_iter"), api->param_num(p, "tol"), l1,
-                       (int)api->param_int(p, "memory")};
+    lin_options opt = {lin_int_param(p, "max_iter"), api->param_num(p, "tol"), l1,
+                       lin_int_param(p, "memory")};
     lin_result res;
     rc = newton ? lin_newton(&obj, &opt, w, &res) : lin_lbfgs(&obj, &opt, w, &res);
     if (rc) goto done;

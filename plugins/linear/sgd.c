@@ -211,10 +211,10 @@ static const wb_param_spec sgd_params[] = {
     {"alpha", WB_P_NUM, "1e-4", 0, INFINITY, 0, NULL, "regularisation strength (also sets the 'optimal' learning rate)"},
     {"l1_ratio", WB_P_NUM, "0.15", 0, 1, 0, NULL, "elasticnet mixing: 0 is l2, 1 is l1"},
     {"fit_intercept", WB_P_BOOL, "true", 0, 0, 0, NULL, "fit an intercept"},
-    {"epochs", WB_P_INT, "1000", 1, 1e9, 0, NULL, "passes over the data at most (scikit-learn's max_iter)"},
+    {"epochs", WB_P_INT, "1000", 1, INFINITY, 0, NULL, "passes over the data at most (scikit-learn's max_iter)"},
     {"tol", WB_P_NUM | WB_P_BOOL, "1e-3", 0, INFINITY, 0, NULL,
      "stop when the epoch's loss improves by less than tol * n for n_iter_no_change epochs; false: run all epochs"},
-    {"n_iter_no_change", WB_P_INT, "5", 1, 1e9, 0, NULL, "epochs without improvement before stopping (or, adaptive, dividing eta by 5)"},
+    {"n_iter_no_change", WB_P_INT, "5", 1, INFINITY, 0, NULL, "epochs without improvement before stopping (or, adaptive, dividing eta by 5)"},
     {"shuffle", WB_P_BOOL, "true", 0, 0, 0, NULL, "shuffle the rows of each shard every epoch"},
     {"seed", WB_P_INT, "0", 0, 9.007199254740992e15, 0, NULL, "seed of the shuffles"},
     {"learning_rate", WB_P_STR, "optimal", 0, 0, 0, "optimal|constant|invscaling|adaptive",
@@ -259,7 +259,7 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
     const int cols = (int)api->ds_cols(d), K = cl.n == 2 ? 1 : cl.n;
     const size_t P = (size_t)cols + 1;
     const int64_t n = api->ds_rows(d), nb = (n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS;
-    int S = (int)api->param_int(p, "shards");
+    int S = lin_int_param(p, "shards");
     if (S > nb) S = (int)nb;
     sgd_hdr h = {0};
     h.K = K;
@@ -282,7 +282,7 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
     }
     const int use_tol = api->param_type(p, "tol") != WB_P_BOOL;
     const double tol = use_tol ? api->param_num(p, "tol") : 0;
-    const int no_change = (int)api->param_int(p, "n_iter_no_change"), epochs = (int)api->param_int(p, "epochs");
+    const int no_change = lin_int_param(p, "n_iter_no_change"), epochs = lin_int_param(p, "epochs");
     const size_t alen = sizeof h + ((size_t)2 * cl.n + (size_t)K * P) * sizeof(double);
     unsigned char *args = calloc((size_t)S, alen);
     double *W = calloc((size_t)K * P, sizeof(double)), *acc = calloc((size_t)K * P, sizeof(double));

@@ -93,6 +93,15 @@ static int check_inputs(const wb_obj *in, int nin, int need_pred)
     return 0;
 }
 
+/* a value for messages: NaN and infinities named as the core names them */
+static const char *num_text(double v, char *buf, size_t len)
+{
+    if (isnan(v)) return "NaN";
+    if (isinf(v)) return v > 0 ? "Inf" : "-Inf";
+    snprintf(buf, len, "%g", v);
+    return buf;
+}
+
 static int not_covered(int64_t r)
 {
     return api->seterr(WB_EINVAL, "the predictions do not cover row %lld of the truth", (long long)(r + 1));
@@ -129,8 +138,10 @@ static int k_distinct(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
     if (!v) return api->seterr(WB_ENOMEM, "out of memory");
     for (int64_t i = 0; i < t->rows && !rc; i++) {
         rc = truth_at(t, a.tsrc, i, &v[i]);
+        char nb[64];
         if (!rc && !isfinite(v[i]))
-            rc = api->seterr(WB_EINVAL, "the truth has %g at row %lld", v[i], (long long)(t->row0 + i + 1));
+            rc = api->seterr(WB_EINVAL, "the truth has %s at row %lld", num_text(v[i], nb, sizeof nb),
+                             (long long)(t->row0 + i + 1));
     }
     int64_t k = 0;
     if (!rc) {
@@ -203,8 +214,9 @@ static int k_confusion(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         } else
             pv = p->x[(size_t)j * (size_t)p->cols];
         if (!isfinite(tv) || !isfinite(pv)) {
-            rc = api->seterr(WB_EINVAL, "the %s has %g at row %lld", isfinite(tv) ? "prediction" : "truth",
-                             isfinite(tv) ? pv : tv, (long long)(r + 1));
+            char nb[64];
+            rc = api->seterr(WB_EINVAL, "the %s has %s at row %lld", isfinite(tv) ? "prediction" : "truth",
+                             num_text(isfinite(tv) ? pv : tv, nb, sizeof nb), (long long)(r + 1));
             break;
         }
         if (tv == lt && pv == lp) { /* runs of the same pair are common */
@@ -323,6 +335,8 @@ static int k_logloss(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         if (!p) return not_covered(r);
         const double *pp = p->x + (size_t)j * (size_t)p->cols;
         double pc, sum = 0;
+        for (int64_t k = 0; k < p->cols; k++)
+            if (isnan(pp[k])) return api->seterr(WB_EINVAL, "the probabilities have NaN at row %lld", (long long)(r + 1));
         if (p->cols == 1) {
             if (a.ncls != 2)
                 return api->seterr(WB_EINVAL, "one column of probabilities for %d classes", a.ncls);
@@ -335,7 +349,10 @@ static int k_logloss(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         } else
             return api->seterr(WB_EINVAL, "the probabilities have %lld columns for %d classes", (long long)p->cols,
                                a.ncls);
-        if (!isfinite(pc)) return api->seterr(WB_EINVAL, "the probabilities have %g at row %lld", pc, (long long)(r + 1));
+        char nb[64];
+        if (!isfinite(pc))
+            return api->seterr(WB_EINVAL, "the probabilities have %s at row %lld", num_text(pc, nb, sizeof nb),
+                               (long long)(r + 1));
         if (a.flags & 1) pc /= sum;
         int64_t bi = r / B - b0;
         o[1 + 3 * bi] = (double)(r / B);

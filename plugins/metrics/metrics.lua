@@ -30,26 +30,26 @@ local SRC_LABELS, SRC_COL0 = 0, 1
 -- truth -> dataset, source
 local function truth_of(x, argn, fname)
   if type(x) == "table" and getmetatable(x) == nil then
-    if #x == 0 then error(string.format("bad argument #%d to '%s' (empty table)", argn, fname), 3) end
+    if #x == 0 then error(string.format("bad argument #%d to '%s' (empty table)", argn, fname), 0) end
     return wb.vector(x), SRC_COL0
   end
   if is_dataset(x) then
     if x:has_labels() then return x, SRC_LABELS end
     if x:is_vector() or x:cols() == 1 then return x, SRC_COL0 end
-    error(string.format("bad argument #%d to '%s' (a dataset without labels: the truth must be a labelled dataset or a vector)", argn, fname), 3)
+    error(string.format("bad argument #%d to '%s' (a dataset without labels: the truth must be a labelled dataset or a vector)", argn, fname), 0)
   end
-  error(string.format("bad argument #%d to '%s' (a labelled dataset, a vector or a table of numbers expected, got %s)", argn, fname, type(x)), 3)
+  error(string.format("bad argument #%d to '%s' (a labelled dataset, a vector or a table of numbers expected, got %s)", argn, fname, type(x)), 0)
 end
 
 -- predictions (labels, scores or probabilities) -> dataset
 local function pred_of(x, argn, fname, what)
   if type(x) == "table" and getmetatable(x) == nil then
-    if #x == 0 then error(string.format("bad argument #%d to '%s' (empty table)", argn, fname), 3) end
+    if #x == 0 then error(string.format("bad argument #%d to '%s' (empty table)", argn, fname), 0) end
     if type(x[1]) == "table" then return wb.dataset(x) end
     return wb.vector(x)
   end
   if is_dataset(x) then return x end
-  error(string.format("bad argument #%d to '%s' (%s expected as a vector, a dataset or a table of numbers, got %s)", argn, fname, what, type(x)), 3)
+  error(string.format("bad argument #%d to '%s' (%s expected as a vector, a dataset or a table of numbers, got %s)", argn, fname, what, type(x)), 0)
 end
 
 local function header(tsrc, psrc, ncls, flags, eps)
@@ -89,14 +89,14 @@ end
 
 local function check_rows(truth, pred, fname, what)
   if truth:rows() ~= pred:rows() then
-    error(string.format("bad argument #2 to '%s' (%d %s for %d rows of truth)", fname, pred:rows(), what, truth:rows()), 3)
+    error(string.format("bad argument #2 to '%s' (%d %s for %d rows of truth)", fname, pred:rows(), what, truth:rows()), 0)
   end
 end
 
 -- raise a kernel error with the function's name in front
 local function call(fname, f, ...)
   local ok, a, b = pcall(f, ...)
-  if not ok then error(fname .. ": " .. tostring(a):gsub("^[%w_.]+: ", ""), 3) end
+  if not ok then error(fname .. ": " .. tostring(a):gsub("^[%w_.]+: ", ""), 0) end
   return a, b
 end
 
@@ -267,7 +267,7 @@ end
 function S.from_confusion(name, cf)
   if name == "accuracy" then return S.accuracy(cf) end
   if name == "balanced_accuracy" then return S.balanced_accuracy(cf) end
-  local which, avg = name:match("^(%a+)_(%a+)$")
+  local which, avg = name:match("^(%w+)_(%a+)$")
   if not which then which, avg = name, "binary" end
   return S.prf(cf, which, {average = avg}, name)
 end
@@ -279,7 +279,7 @@ local function confusion_of(fname, truth, pred)
   local p = pred_of(pred, 2, fname, "predictions")
   check_rows(t, p, fname, "predictions")
   if p:cols() ~= 1 then
-    error(string.format("bad argument #2 to '%s' (predicted labels expected: one column, got %d)", fname, p:cols()), 3)
+    error(string.format("bad argument #2 to '%s' (predicted labels expected: one column, got %d)", fname, p:cols()), 0)
   end
   local res = call(fname, run_pairs, "metrics.confusion", t, p, header(tsrc, SRC_COL0))
   return S.merge_confusion(res)
@@ -290,7 +290,7 @@ function M.balanced_accuracy(truth, pred) return S.balanced_accuracy(confusion_o
 
 local function opts_of(o, argn, fname)
   if o ~= nil and type(o) ~= "table" then
-    error(string.format("bad argument #%d to '%s' (table of options expected, got %s)", argn, fname, type(o)), 3)
+    error(string.format("bad argument #%d to '%s' (table of options expected, got %s)", argn, fname, type(o)), 0)
   end
   return o or {}
 end
@@ -300,7 +300,7 @@ for _, which in ipairs{"precision", "recall", "f1"} do
     opts = opts_of(opts, 3, which)
     local cf = confusion_of(which, truth, pred)
     local ok, v = pcall(S.prf, cf, which, opts, which)
-    if not ok then error(v, 2) end
+    if not ok then error(v, 0) end
     return v
   end
 end
@@ -359,7 +359,7 @@ S.distinct = distinct
 local function classes_opt(opts, fname, t, tsrc)
   if opts.labels then
     if type(opts.labels) ~= "table" or #opts.labels < 2 then
-      error(string.format("bad argument #3 to '%s' (labels must be a table of two or more classes)", fname), 3)
+      error(string.format("bad argument #3 to '%s' (labels must be a table of two or more classes)", fname), 0)
     end
     local c = {}
     for i, v in ipairs(opts.labels) do c[i] = v end
@@ -379,10 +379,10 @@ function M.log_loss(truth, proba, opts)
   check_rows(t, p, fname, "rows of probabilities")
   local cls = classes_opt(opts, fname, t, tsrc)
   if #cls < 2 then
-    error(string.format("%s: the truth has a single class (%s): give labels = {...}", fname, SH.num(cls[1])), 2)
+    error(string.format("%s: the truth has a single class (%s): give labels = {...}", fname, SH.num(cls[1])), 0)
   end
   if p:cols() ~= #cls and not (p:cols() == 1 and #cls == 2) then
-    error(string.format("bad argument #2 to '%s' (%d columns of probabilities for %d classes)", fname, p:cols(), #cls), 2)
+    error(string.format("bad argument #2 to '%s' (%d columns of probabilities for %d classes)", fname, p:cols(), #cls), 0)
   end
   local eps = opts.eps or 2.220446049250313e-16
   local res = call(fname, run_pairs, "metrics.logloss", t, p, header(tsrc, SRC_COL0, #cls, 1, eps) .. pack_classes(cls))
@@ -399,7 +399,7 @@ function M.roc_auc(truth, score, opts)
   check_rows(t, p, fname, "scores")
   local cls = classes_opt(opts, fname, t, tsrc)
   if #cls < 2 then
-    error(string.format("%s: only one class (%s) is present in the truth: ROC AUC is not defined", fname, SH.num(cls[1])), 2)
+    error(string.format("%s: only one class (%s) is present in the truth: ROC AUC is not defined", fname, SH.num(cls[1])), 0)
   end
   local res = call(fname, run_pairs, "metrics.auc_sort", t, p, header(tsrc, SRC_COL0, #cls) .. pack_classes(cls))
   local objs = {}
@@ -412,6 +412,16 @@ function M.roc_auc(truth, score, opts)
   local s = 0
   for i = 2, v[1] + 1 do s = s + v[i] end
   return s / v[1]
+end
+
+-- public functions raise errors at the caller's line, without our own positions
+for _, name in ipairs{"accuracy", "balanced_accuracy", "precision", "recall", "f1", "confusion", "report", "log_loss", "roc_auc"} do
+  local f = M[name]
+  M[name] = function(...)
+    local r = table.pack(pcall(f, ...))
+    if not r[1] then error((tostring(r[2]):gsub("^[%w_%./%-]+:%d+: ", "")), 2) end
+    return table.unpack(r, 2, r.n)
+  end
 end
 
 local docs = require("wb.help").docs

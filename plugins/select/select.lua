@@ -204,18 +204,23 @@ wb.split = public(split)
 
 local FOLD_SEED_MIX = 0x6b666f6c64 -- folds use their own keys, not the split's
 
-local function kfold(d, opts, fname)
-  fname = fname or "kfold"
-  check_dataset(d, 1, fname)
-  opts = check_opts(opts, 2, fname, {folds = true, seed = true, stratify = true})
-  local n = d:rows()
-  local k = opts.folds or 5
+local function check_folds(k, n, argn, fname)
   if math.type(k) ~= "integer" and not (type(k) == "number" and k == math.floor(k)) then
-    argerr(2, fname, "folds must be an integer from 2 to %d (the rows), got %s", n, tostring(k))
+    argerr(argn, fname, "folds must be an integer from 2 to %d (the rows), got %s", n, tostring(k))
   end
   k = math.tointeger(k)
-  if k < 2 or k > n then argerr(2, fname, "folds must be an integer from 2 to %d (the rows), got %d", n, k) end
-  local seed = check_seed(opts.seed, 2, fname) ~ FOLD_SEED_MIX
+  if k < 2 or k > n then argerr(argn, fname, "folds must be an integer from 2 to %d (the rows), got %d", n, k) end
+  return k
+end
+
+local function kfold(d, opts, fname, argn)
+  fname = fname or "kfold"
+  argn = argn or 2
+  check_dataset(d, 1, fname)
+  opts = check_opts(opts, argn, fname, {folds = true, seed = true, stratify = true})
+  local n = d:rows()
+  local k = check_folds(opts.folds or 5, n, argn, fname)
+  local seed = check_seed(opts.seed, argn, fname) ~ FOLD_SEED_MIX
   local classes
   if opts.stratify then
     if not d:has_labels() then argerr(1, fname, "stratify needs labels; the dataset has none") end
@@ -605,6 +610,7 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
     for k, v in pairs(c) do flat[k] = v end
     fits[i] = fit_params(tg, flat, fname, 3)
   end
+  local nfolds = check_folds(opts.folds or 5, data:rows(), 4, fname)
   -- the metric
   local S = wb.scoring
   local metric = opts.metric
@@ -635,8 +641,7 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
     end
     if stratify == nil then stratify = true end
   end
-  local nfolds = opts.folds or 5
-  local folds = kfold(data, {folds = nfolds, seed = opts.seed or 0, stratify = stratify and true or false}, fname)
+  local folds = kfold(data, {folds = nfolds, seed = opts.seed or 0, stratify = stratify and true or false}, fname, 4)
   nfolds = #folds
   -- every (combination, fold) is one task on the executor that holds the data
   local kind = mspec.needs == "score" and 0 or mspec.needs == "labels" and 1 or (metric == "roc_auc" and 3 or 2)
