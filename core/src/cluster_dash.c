@@ -23,7 +23,8 @@ typedef struct hconn {
     wb_head *h;
     char req[REQ_MAX + 1];
     size_t len;
-    int answered;
+    int answered, sent, eof;
+    uv_shutdown_t shut;
 } hconn;
 
 typedef struct hwrite {
@@ -46,20 +47,29 @@ static void hc_close(hconn *c)
     uv_close((uv_handle_t *)&c->tcp, hc_closed);
 }
 
+static void on_shut(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    (void)status; /* the client closes its side (or the timer ends it) */
+}
+
+/* the answer is out: close now if the client is done sending, else half-close
+ * and read what it still sends (closing with unread bytes would reset the
+ * connection and lose the answer) */
 static void on_sent(uv_write_t *req, int status)
 {
-    (void)status;
     hwrite *w = (hwrite *)req;
+    hconn *c = w->c;
     free(w->buf);
-    hc_close(w->c);
     free(w);
+    c->sent = 1;
+    if (status < 0 || c->eof || uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shut)) hc_close(c);
 }
 
 static void respond(hconn *c, int status, const char *reason, const char *type, const char *body, size_t len,
                     int head_only)
 {
     c->answered = 1;
-    uv_read_stop((uv_stream_t *)&c->tcp);
     wb_buf b = {0};
     wb_buf_printf(&b,
                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
@@ -162,6 +172,10 @@ static void hc_alloc(uv_handle_t *hd, size_t sugg, uv_buf_t *buf)
 {
     (void)sugg;
     hconn *c = hd->data;
+    if (c->answered) { /* what follows the request is read and dropped */
+        *buf = uv_buf_init(c->req, REQ_MAX);
+        return;
+    }
     size_t room = REQ_MAX - c->len;
     *buf = uv_buf_init(c->req + c->len, (unsigned)(room ? room : 1));
     if (!room) *buf = uv_buf_init(NULL, 0);
@@ -171,7 +185,13 @@ static void hc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     (void)buf;
     hconn *c = s->data;
-    if (c->answered) return;
+    if (c->answered) {
+        if (n < 0) {
+            c->eof = 1;
+            if (c->sent) hc_close(c);
+        }
+        return;
+    }
     if (n < 0) {
         if (n == UV_ENOBUFS) error_page(c, 431, "Request Header Fields Too Large");
         else hc_close(c);
@@ -191,6 +211,7 @@ static void hc_timeout(uv_timer_t *t)
 {
     hconn *c = t->data;
     if (!c->answered) error_page(c, 408, "Request Timeout");
+    else hc_close(c);
 }
 
 static void on_http(uv_stream_t *server, int status)

@@ -86,6 +86,28 @@ static hworker *worker_by_id(wb_head *h, uint32_t id) { return wb_omap_get(&h->w
 static hdriver *driver_by_id(wb_head *h, uint32_t id) { return wb_omap_get(&h->drivers, id); }
 static hobj *obj_get(wb_head *h, uint64_t oid) { return wb_omap_get(&h->objs, oid); }
 
+/* A driver sends the declaration of an object it puts to the head and its
+ * bytes to a worker at once: the worker's HOLD (or refusal) can reach the
+ * head first. Its ids come in increasing order, so an unknown id above the
+ * highest it declared is early (kept until declared), below it released. */
+static int is_early(wb_head *h, uint64_t oid)
+{
+    hdriver *d = wb_omap_get(&h->drivers, (uint32_t)(oid >> 40));
+    return d && oid > d->max_oid;
+}
+
+static void keep_early(wb_head *h, uint64_t oid, uint32_t worker, const wb_objstat *st, int code, const char *msg)
+{
+    if (wb_omap_get(&h->early, oid)) return;
+    early *e = calloc(1, sizeof *e);
+    if (!e) return;
+    e->worker = worker;
+    if (st) e->stat = *st;
+    e->code = code;
+    e->msg = code ? wb_strdup(msg) : NULL;
+    wb_omap_put(&h->early, oid, e);
+}
+
 static void describe_obj(const wb_head *h, const hobj *o, char *buf, size_t cap)
 {
     if (o->has_spec)
@@ -857,6 +879,7 @@ static int on_submit(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
                            (unsigned long long)t->oid);
             break;
         }
+        if (t->oid > d->max_oid) d->max_oid = t->oid;
         hobj *o = calloc(1, sizeof *o);
         uint64_t *in = t->nin ? malloc(t->nin * sizeof *in) : NULL;
         if (!o || (t->nin && !in)) {
@@ -943,8 +966,18 @@ static int on_put_decl(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
         o->put_worker = x->worker;
         wb_wstat_to(&x->stat, &o->stat);
         o->state = O_PENDING;
+        if (x->oid > d->max_oid) d->max_oid = x->oid;
         wb_omap_put(&h->objs, o->oid, o);
+        early *e = wb_omap_del(&h->early, x->oid);
         hworker *w = worker_by_id(h, x->worker);
+        if (e) { /* the worker answered before this declaration arrived */
+            hworker *ew = worker_by_id(h, e->worker);
+            if (e->code) obj_fail(h, o, e->code, e->msg);
+            else if (ew && ew->alive) obj_ready(h, o, e->worker, &e->stat, NULL, 0, 0);
+            free(e->msg);
+            free(e);
+            if (o->state != O_PENDING) continue;
+        }
         if (!w || !w->alive) { /* the driver's view was stale: put it elsewhere */
             o->state = O_LOST;
             obj_need(h, o, NULL);
@@ -1047,6 +1080,20 @@ static void driver_gone(wb_head *h, hdriver *d)
         }
     }
     free(oids);
+    /* early reports of its objects: the workers forget them */
+    for (size_t i = 0; i < h->early.cap; i++) {
+        if (!h->early.keys[i] || (uint32_t)(h->early.keys[i] >> 40) != d->id) continue;
+        uint64_t oid = h->early.keys[i];
+        early *e = wb_omap_del(&h->early, oid);
+        hworker *w = worker_by_id(h, e->worker);
+        if (w && w->alive && !e->code) {
+            ob_add_oid(&w->drop, oid);
+            mark_dirty_worker(h, w);
+        }
+        free(e->msg);
+        free(e);
+        i--; /* entries shifted back */
+    }
     wb_buf_free(&d->done.b);
     wb_buf_free(&d->loc.b);
     wb_buf_free(&d->freed.b);
@@ -1195,6 +1242,11 @@ static int on_done(wb_head *h, hworker *w, const unsigned char *p, size_t n)
         wb_m_done1 *d = &m.d[i];
         hobj *o = obj_get(h, d->oid);
         int was_running_here = o && o->has_spec && o->tstate == T_RUNNING && o->worker == w->id;
+        if (!o && d->code && is_early(h, d->oid)) { /* a put refused before it was declared */
+            char em[WB_PROTO_MAX_TEXT + 1];
+            keep_early(h, d->oid, w->id, NULL, d->code, wb_pstr_copy(d->msg, em, sizeof em));
+            continue;
+        }
         if (!o || (d->code == 0 && o->state == O_FAILED)) {
             /* released (or failed) while it ran: the worker forgets it */
             if (d->code == 0) {
@@ -1235,6 +1287,12 @@ static int on_hold(wb_head *h, hworker *w, const unsigned char *p, size_t n)
     if (wb_dec_objs(p, n, 0, &m)) return -1;
     for (uint32_t i = 0; i < m.n; i++) {
         hobj *o = obj_get(h, m.o[i].oid);
+        if (!o && is_early(h, m.o[i].oid)) {
+            wb_objstat st;
+            wb_wstat_to(&m.o[i].stat, &st);
+            keep_early(h, m.o[i].oid, w->id, &st, 0, NULL);
+            continue;
+        }
         if (!o || o->state == O_FAILED) {
             ob_add_oid(&w->drop, m.o[i].oid);
             mark_dirty_worker(h, w);
@@ -1624,6 +1682,13 @@ static void head_shutdown(wb_head *h)
     for (size_t i = 0; i < h->objs.cap; i++)
         if (h->objs.keys[i]) obj_free(h->objs.vals[i]);
     wb_omap_free(&h->objs);
+    for (size_t i = 0; i < h->early.cap; i++)
+        if (h->early.keys[i]) {
+            early *e = h->early.vals[i];
+            free(e->msg);
+            free(e);
+        }
+    wb_omap_free(&h->early);
     for (size_t i = 0; i < h->nworker_list; i++) {
         hworker *w = h->worker_list[i];
         free(w->plugins);

@@ -52,6 +52,13 @@ typedef struct hobj {
     char *err;
 } hobj;
 
+typedef struct early { /* a worker's report on a put object the head has not seen declared yet */
+    uint32_t worker;
+    wb_objstat stat;
+    int code;
+    char *msg;
+} early;
+
 typedef struct obatch { /* entries of one message type for one peer */
     wb_buf b;
     uint32_t n;
@@ -93,6 +100,7 @@ typedef struct hworker {
 typedef struct hdriver {
     wb_head *head;
     uint32_t id;
+    uint64_t max_oid; /* the highest object id it declared: its ids come in order */
     wb_conn *conn;
     int dirty;
     struct hdriver *next_dirty;
@@ -123,6 +131,7 @@ struct wb_head {
     int heartbeat_ms, timeout_ms, max_retries;
     uint64_t t0;
     wb_omap objs, workers, drivers;
+    wb_omap early; /* oid -> early */
     hworker **worker_list;
     size_t nworker_list, capworker_list;
     uint32_t next_worker, next_driver;

@@ -49,11 +49,7 @@
     line.setAttribute("stroke", "#3b82c4");
     line.setAttribute("stroke-width", "2");
     svg.appendChild(line);
-    var label = document.createElementNS(ns, "text");
-    label.setAttribute("x", "4"); label.setAttribute("y", "12");
-    label.setAttribute("font-size", "11"); label.setAttribute("fill", "#65707c");
-    label.textContent = "max " + max + " tasks/s";
-    svg.appendChild(label);
+    text("chart-max", max);
   }
   function render(s) {
     text("head-address", s.address);

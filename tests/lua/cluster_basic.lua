@@ -81,6 +81,16 @@ wb.core.replicate(src, other)
 local n = string.unpack("<I8", wb.core.get(wb.core.submit("cluster.size", {src}, "")))
 assert(n == 1 << 20)
 
+-- objects put and used at once: the worker's report may reach the head
+-- before the driver's declaration does (the head keeps it until then)
+local ts = {}
+for i = 1, 300 do
+  local p = wb.core.put(string.rep("z", i))
+  ts[i] = wb.core.submit("cluster.size", {p}, "")
+end
+wb.core.wait(ts)
+for i = 1, 300, 37 do assert(string.unpack("<I8", wb.core.get(ts[i])) == i, "put then used") end
+
 -- errors come back with their message and where they ran
 local ok, e = pcall(wb.core.get, wb.core.submit("cluster.sleep", {}, "bad"))
 assert(not ok and e:find("cluster.sleep: the argument is 8 bytes (seconds)", 1, true) and e:find("on worker %d+ at 127%.0%.0%.1:%d+"), e)

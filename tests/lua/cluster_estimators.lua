@@ -1,0 +1,56 @@
+-- cluster_estimators.lua — the estimators run unchanged on a cluster (a head
+-- and two workers on 127.0.0.1) and give the local executor's models bit for
+-- bit for the same seed: kmeans and pca on a swiss roll, logreg on a
+-- classification set (each when its plugin is present), predictions and
+-- metrics too.
+local function same(a, b, what)
+  if type(a) == "table" then
+    assert(type(b) == "table" and #a == #b, what .. ": shape")
+    for i = 1, #a do same(a[i], b[i], what .. "[" .. i .. "]") end
+  elseif type(a) == "number" then
+    assert(a == b or (a ~= a and b ~= b), string.format("%s: %.17g vs %.17g", what, a, tostring(b) == b and 0 or b))
+  else
+    assert(a == b, what)
+  end
+end
+local function has(name)
+  for _, e in ipairs(wb.estimators()) do if e == name then return true end end
+  return false
+end
+
+local cases = {}
+if has("kmeans") then
+  cases[#cases + 1] = {"kmeans", function()
+    local r = wb.datagen.swiss_roll{n = 120000, noise = 0.2, seed = 1}
+    local m = wb.fit("kmeans", r, {k = 8, init = "k-means++", max_iter = 30, seed = 0})
+    local p = wb.core.labels(m:predict(r))
+    return {m.centers, m.inertia, m.iterations, {p[1], p[5000], p[119999]}}
+  end}
+end
+if has("pca") then
+  cases[#cases + 1] = {"pca", function()
+    local r = wb.datagen.swiss_roll{n = 150000, noise = 0.2, seed = 2}
+    local m = wb.fit("pca", r, {components = 2})
+    local t = m:transform(r)
+    return {m.components, m.explained_variance, m.explained_variance_ratio, t:row(77777)}
+  end}
+end
+if has("logreg") then
+  cases[#cases + 1] = {"logreg", function()
+    local d = wb.datagen.classification{n = 100000, features = 10, informative = 5, redundant = 5, seed = 1}
+    local m = wb.fit("logreg", d, {C = 1.0})
+    return {m.coef, m.intercept, m:score(d)}
+  end}
+end
+assert(#cases > 0, "no estimator to run (kmeans, pca, logreg)")
+
+local results = {}
+for i, c in ipairs(cases) do results[i] = c[2]() end
+wb.cluster{workers = 2, threads = 1}
+for i, c in ipairs(cases) do
+  local t0 = wb.now()
+  same(results[i], c[2](), c[1])
+  print(string.format("cluster_estimators: %s on the cluster: same model as local (%.2f s)", c[1], wb.now() - t0))
+end
+wb.disconnect()
+print("cluster_estimators: ok")
