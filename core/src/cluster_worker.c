@@ -150,6 +150,7 @@ static void worker_stop(wworker *w, int code)
     if (w->stopping) return;
     w->stopping = 1;
     w->exit_code = code;
+    wb_interrupt(); /* running kernels that check for it stop early */
     uv_stop(w->loop);
 }
 

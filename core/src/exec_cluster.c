@@ -493,7 +493,9 @@ static void fail_all_locked(cx *x)
         o->state = D_FAILED;
         o->code = WB_ENET;
         free(o->err);
-        o->err = wb_strdup(x->err);
+        char m[sizeof x->err + 16];
+        snprintf(m, sizeof m, "cluster: %s", x->err);
+        o->err = wb_strdup(m);
     }
     pthread_cond_broadcast(&x->cv);
 }

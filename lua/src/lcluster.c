@@ -716,10 +716,21 @@ static int pcall_body(lua_State *L)
     return 0;
 }
 
+static __thread wb_kctx *hook_ctx;
+
+/* every 10000 instructions: stop when the work is interrupted */
+static void cancel_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (hook_ctx && H->cancelled(hook_ctx)) luaL_error(L, "interrupted");
+}
+
 static int k_lua_call(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     lua_State *L = thread_state();
     if (!L) return H->seterr(WB_ENOMEM, "lua.call: cannot make a Lua state");
+    hook_ctx = ctx;
+    lua_sethook(L, cancel_hook, LUA_MASKCOUNT, 10000);
     callctx c = {arg, arglen, in, nin, ctx};
     int top = lua_gettop(L);
     lua_pushcfunction(L, pcall_body);
@@ -731,7 +742,10 @@ static int k_lua_call(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         rc = H->seterr(WB_EINVAL, "remote function failed: %s", m ? m : "(no message)");
     }
     lua_settop(L, top);
+    lua_sethook(L, NULL, 0, 0);
+    hook_ctx = NULL;
     lua_gc(L, LUA_GCSTEP, 0);
+    if (rc && H->cancelled(ctx)) rc = H->seterr(WB_ECANCELED, "interrupted");
     return rc;
 }
 

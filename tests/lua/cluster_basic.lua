@@ -25,6 +25,10 @@ local function work()
 end
 
 local L = work()
+-- files: read on the workers (NPY partitions are mapped there, CSV parsed there)
+local tmp = os.tmpname()
+wb.save(L.d, tmp .. ".npy")
+wb.save(L.d, tmp .. ".csv")
 local info = wb.cluster{workers = 2, threads = 1}
 assert(info.kind == "cluster" and info.workers == 2 and info.threads == 2, "executor info")
 assert(info.address:match("^127%.0%.0%.1:%d+$"), info.address)
@@ -49,6 +53,15 @@ for j = 1, 8 do
   assert(L.sum[j] == C.sum[j], "map_sum column " .. j)
   assert(L.row[j] == C.row[j], "row")
 end
+
+for _, ext in ipairs{".npy", ".csv"} do
+  local f = wb.load(tmp .. ext)
+  assert(f:executor() == "cluster", ext)
+  local fd = f:describe()
+  for j = 1, 8 do assert(fd[j].mean == L.desc[j].mean and fd[j].max == L.desc[j].max, ext .. " read on the workers") end
+end
+for _, ext in ipairs{".npy", ".csv", ".labels.npy", ".npy.meta", ".csv.meta"} do os.remove(tmp .. ext) end
+os.remove(tmp)
 
 -- the partitions live on both workers
 local seen = {}

@@ -64,3 +64,24 @@ echo "$out" | sed -n 2p | grep -q "false	worker 1 at 127.0.0.1:[0-9]*: memory li
 echo "$out" | sed -n 3p | grep -q "^1000$" || fail "the worker did not keep working: $out"
 kill -0 "$WORKER_PID" || fail "the worker died"
 pass "memory limit refusals: $(echo "$out" | sed -n 1p | cut -c1-90)..."
+kill "$HEAD_PID"
+
+# --- the head dies while a driver waits: an error, not a hang; workers exit
+start_head head4 --token-file "$T/tok"
+start_worker w6 --address "$ADDR" --token-file "$T/tok" --threads 1; W6=$WORKER_PID
+cat > "$T/headdeath.lua" <<LUA
+wb.connect("$ADDR", {token_file = "$T/tok", workers = 1})
+local f = wb.core.submit("cluster.sleep", {}, string.pack("<d", 30))
+os.execute("(sleep 0.3; kill -9 $HEAD_PID) &")
+local t0 = wb.now()
+local ok, e = pcall(wb.core.wait, {f})
+print(ok, string.format("%.1f", wb.now() - t0), e)
+print(pcall(wb.core.submit, "cluster.noop", {}, ""))
+LUA
+out=$(timeout 20 "$WB" "$T/headdeath.lua" 2>&1) || fail "driver with a dead head: $out"
+echo "$out" | sed -n 1p | grep -q "^false	0\.[0-9]	cluster: lost the connection to the head at $ADDR" || fail "head death: $out"
+echo "$out" | sed -n 2p | grep -q "^false	cluster: lost the connection to the head" || fail "submit after head death: $out"
+for _ in $(seq 100); do kill -0 "$W6" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$W6" 2>/dev/null && fail "the worker outlived its head"
+grep -q "lost the head at $ADDR" "$T/w6.log" || fail "worker message on head death"
+pass "head killed: the driver's wait fails at once ($(echo "$out" | sed -n 1p | cut -f2) s), the worker exits"
