@@ -38,6 +38,7 @@ import json, os, signal, sys, time, urllib.request
 url, k, pid, flag = sys.argv[1] + "api/status", int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 done = lambda: json.load(urllib.request.urlopen(url, timeout=5))["tasks"]["done"]
 start = done()
+open(flag + ".ready", "w").write("polling")
 for _ in range(3000):
     d = done()
     if d >= start + k:
@@ -46,6 +47,13 @@ for _ in range(3000):
         break
     time.sleep(0.005)
 ' %s %d %d %s > /dev/null 2>&1 &]], dashboard, count, pid, flag))
+  -- the fit starts once the watcher polls
+  local t0 = wb.now()
+  while not io.open(flag .. ".ready") do
+    assert(wb.now() - t0 < 20, "the watcher did not start")
+    os.execute("sleep 0.01")
+  end
+  os.remove(flag .. ".ready")
 end
 
 local function killed(flag)
@@ -84,6 +92,25 @@ for round, case in ipairs{"generated", "put"} do
   assert(d1[1].count == data:rows())
   print(string.format("cluster_faults: %s data: worker %d killed (tasks done at start/kill: %s), fit %.2f s, same model",
                       case, victim.id, k, dt))
+  wb.disconnect()
+end
+-- a real estimator: k-means, the worker killed after 60 of its 360 tasks
+if wb.core.estimator_info("kmeans") then
+  local kp = {k = 16, max_iter = 60, tol = 0, seed = 1}
+  local roll = {n = 1000000, noise = 0.2, seed = 4}
+  local LK = wb.fit("kmeans", wb.datagen.swiss_roll(roll), kp)
+  local info = wb.cluster{workers = 2, threads = 1}
+  local r = wb.datagen.swiss_roll(roll)
+  local victim = wb.executor().worker_list[1]
+  kill_after(info.dashboard, 60, victim.pid, flag)
+  local CK = wb.fit("kmeans", r, kp)
+  local k = killed(flag)
+  assert(k, "kmeans: the worker was not killed during the fit")
+  assert(wb.executor().workers == 1, "kmeans: the killed worker is still counted")
+  same(LK.centers, CK.centers, "kmeans centres")
+  same(LK.inertia, CK.inertia, "kmeans inertia")
+  assert(LK.iterations == CK.iterations)
+  print(string.format("cluster_faults: kmeans: worker %d killed (tasks done at start/kill: %s), same centres and inertia", victim.id, k))
   wb.disconnect()
 end
 os.remove(flag)
