@@ -42,6 +42,32 @@ if has("logreg") then
     return {m.coef, m.intercept, m:score(d)}
   end}
 end
+if has("sgd") and wb.split and wb.metrics and wb.metrics.accuracy then
+  cases[#cases + 1] = {"sgd, split and metrics", function()
+    local d = wb.datagen.classification{n = 80000, features = 8, informative = 4, redundant = 4, seed = 3}
+    local train, test = wb.split(d, {test = 0.25, seed = 42, stratify = true})
+    local m = wb.fit("sgd", train, {loss = "log_loss", epochs = 3, seed = 1})
+    local pred = m:predict(test)
+    return {m.coef, m.intercept, train:rows(), test:rows(), wb.metrics.accuracy(test, pred),
+            wb.metrics.f1 and wb.metrics.f1(test, pred) or 0}
+  end}
+end
+if has("scaler") then
+  cases[#cases + 1] = {"scaler", function()
+    local d = wb.datagen.blobs{n = 50000, features = 3, centers = 3, seed = 2}
+    local sc = wb.fit("scaler", d)
+    return {sc:transform(d):row(12345), sc:transform(d):describe()[2].std}
+  end}
+end
+if has("logreg") and wb.gridsearch then
+  cases[#cases + 1] = {"gridsearch (fits inside tasks)", function()
+    local d = wb.datagen.classification{n = 30000, features = 6, informative = 3, redundant = 3, seed = 4}
+    local g = wb.gridsearch("logreg", d, {C = {0.1, 1}, penalty = {"l2"}}, {folds = 3, metric = "accuracy"})
+    local means = {}
+    for i, r in ipairs(g.results) do means[i] = r.mean end
+    return {g.best_score, g.best_params.C, means}
+  end}
+end
 assert(#cases > 0, "no estimator to run (kmeans, pca, logreg)")
 
 local results = {}
