@@ -843,7 +843,12 @@ static void head_flush(wb_head *h)
     h->dirty_drivers = NULL;
 }
 
-static void on_check(uv_check_t *c) { head_flush(c->data); }
+static void on_check(uv_check_t *c)
+{
+    wb_head *h = c->data;
+    head_flush(h);
+    wb_net_flush(&h->net); /* after the poll phase: out now, not a loop turn later */
+}
 
 /* ---------------------------------------------------------- driver side */
 

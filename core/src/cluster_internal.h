@@ -68,6 +68,8 @@ struct wb_net {
 };
 
 int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who);
+/* write what is queued on every connection now (else at the next loop turn) */
+void wb_net_flush(wb_net *net);
 /* close every connection left (without their callbacks) and the flusher */
 void wb_net_close(wb_net *net);
 

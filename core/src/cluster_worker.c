@@ -180,7 +180,12 @@ static void flush_batches(wworker *w)
     }
 }
 
-static void on_check(uv_check_t *c) { flush_batches(c->data); }
+static void on_check(uv_check_t *c)
+{
+    wworker *w = c->data;
+    flush_batches(w);
+    wb_net_flush(&w->net);
+}
 
 static void add_done(wworker *w, uint64_t oid, int code, const char *msg)
 {

@@ -774,6 +774,7 @@ static void on_wake(uv_async_t *a)
         wb_wr w = wb_conn_wr(x->head);
         wb_wr_raw(&w, out.p, out.len);
         wb_conn_mark(x->head);
+        wb_net_flush(&x->net);
     }
     wb_buf_free(&out);
     while (rq) {

@@ -39,6 +39,11 @@ static void on_flush(uv_idle_t *h)
     }
 }
 
+void wb_net_flush(wb_net *net)
+{
+    if (net->dirty) on_flush(&net->flusher);
+}
+
 int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who)
 {
     memset(net, 0, sizeof *net);
