@@ -74,4 +74,31 @@ function wb.get(fs)
   return out
 end
 
+-- help texts: added to the help module when it loads (it loads after this file)
+local docs = {
+  ["wb.remote"] = "wb.remote(fn) -> f; f(args...) runs fn as a task (on a cluster worker, or on a local thread) and returns a future\n" ..
+    "  fn's bytecode and the values of its upvalues travel (standard library functions by name); values: nil, booleans, numbers, strings, tables, Lua functions\n" ..
+    "  futures given as arguments are inputs: the task runs once they are ready and gets their first value; errors come back with their message",
+  ["wb.wait"] = "wb.wait(futures) -> futures -- until every one has finished; raises the first error",
+  ["wb.get"] = "wb.get(future) -> its values; wb.get{futures} -> a table of their first values",
+  ["future:get"] = "f:get() -> the values the remote function returned (raises its error)",
+  ["wb.cluster"] = "wb.cluster{workers = 2, threads = 1, memory_limit = \"4GB\", dashboard = true, plugins = {paths}, timeout = 30} -> executor info\n" ..
+    "  starts a head and worker processes of this program on 127.0.0.1 with a new token and connects; they stop on wb.disconnect() or when this process ends",
+  ["wb.connect"] = "wb.connect(\"HOST:PORT\", {token = \"...\" | token_file = path, timeout = 10, workers = n}) -> executor info\n" ..
+    "  connects to a running head (`wb head`): new data and work go to its workers; the token defaults to $WB_TOKEN_FILE or ~/.wb/cluster_token; waits for n workers",
+  ["wb.executor"] = "wb.executor() -> {kind = \"local\"|\"cluster\", workers, threads, address, dashboard, worker_list = {{id, address, threads, pid, alive}, ...}}",
+  ["wb.core.replicate"] = "wb.core.replicate(object, worker_id) -- copy an object to a worker (worker to worker); blocks until it is there",
+  ["wb.core.holder"] = "wb.core.holder(object) -> the id of a worker holding it (0 on the local executor)",
+}
+local load_help = package.preload["wb.help"]
+if load_help then
+  package.preload["wb.help"] = function(...)
+    local H = load_help(...)
+    if type(H) == "table" and type(H.docs) == "table" then
+      for k, v in pairs(docs) do H.docs[k] = v end
+    end
+    return H
+  end
+end
+
 return wb

@@ -63,3 +63,8 @@ for v in pairs(where) do
   assert(v == ex.worker_list[1].pid or v == ex.worker_list[2].pid, "ran outside the workers")
 end
 print("cluster_remote: ok")
+-- help knows the cluster's functions
+local H = package.loaded["wb.help"]
+for _, name in ipairs{"wb.remote", "wb.wait", "wb.get", "wb.cluster", "wb.connect", "wb.core.replicate"} do
+  assert(H and H.docs[name], "no help for " .. name)
+end
