@@ -69,15 +69,17 @@ int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char
         lin_classes_free(c);
         return api->seterr(WB_ENOMEM, "out of memory");
     }
+    c->rows = (double)api->ds_rows(d);
+    for (int i = 0; i < c->n; i++) c->weights[i] = 1;
+    c->wsum = c->rows;
+    if (!api->param_has(p, "class_weight")) return 0; /* no counts needed: one pass less */
     rc = api->map_sum(ex, "linear.class_counts", d, NULL, 0, c->values, (size_t)c->n * sizeof(double),
                       c->counts, (size_t)c->n);
     if (rc) {
         lin_classes_free(c);
         return rc;
     }
-    c->rows = (double)api->ds_rows(d);
-    for (int i = 0; i < c->n; i++) c->weights[i] = 1;
-    if (api->param_has(p, "class_weight")) {
+    {
         const char *s = api->param_str(p, "class_weight");
         if (s) { /* "balanced": n / (classes * count) as in scikit-learn */
             for (int i = 0; i < c->n; i++) c->weights[i] = c->rows / (c->n * c->counts[i]);

@@ -12,7 +12,7 @@ extern const wb_host *api; /* the host's function table, kept at init */
 typedef struct lin_classes {
     int n;           /* number of classes (>= 2) */
     double *values;  /* sorted class labels */
-    double *counts;  /* rows per class */
+    double *counts;  /* rows per class (counted only when class_weight is given) */
     double *weights; /* weight per class (class_weight), 1 by default */
     double rows;     /* rows of the data */
     double wsum;     /* sum over rows of their class weight */

@@ -23,6 +23,8 @@
 
 #include "linear.h"
 
+_Static_assert(WB_BLOCK_ROWS == 4096, "the shard row lookup shifts by 12");
+
 enum { L_HINGE = 0, L_LOG = 1, L_MHUBER = 2 };
 enum { P_NONE = 0, P_L2 = 1, P_L1 = 2, P_EN = 3 };
 enum { R_OPTIMAL = 0, R_CONSTANT = 1, R_INVSCALING = 2, R_ADAPTIVE = 3 };
@@ -82,13 +84,26 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         return api->seterr(WB_EINVAL, "linear.sgd: bad arguments");
     const double *cls = (const double *)((const char *)arg + sizeof h), *cw = cls + nc, *W0 = cw + nc;
     const int64_t ns = h.r1 - h.r0;
-    const double **xr = malloc((size_t)ns * sizeof *xr);
+    /* rows by block: a shard starts on a block boundary and blocks never
+     * straddle partitions, so row i of the shard is blk[i >> 12] + (i & 4095) * d
+     * (no pointer per row to chase in the shuffled loop) */
+    const int64_t nbk = (ns + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS;
+    const double **blk = calloc((size_t)nbk, sizeof *blk);
     int *ci = malloc((size_t)ns * sizeof *ci);
     uint32_t *ord = malloc((size_t)ns * sizeof *ord);
     double *w = malloc((size_t)K * P * sizeof *w), *q = calloc((size_t)K * P, sizeof *q);
     double *wscale = malloc((size_t)K * sizeof *wscale);
     int rc = 0;
-    if (!xr || !ci || !ord || !w || !q || !wscale) {
+    if (h.r0 % WB_BLOCK_ROWS) {
+        free(blk);
+        free(ci);
+        free(ord);
+        free(w);
+        free(q);
+        free(wscale);
+        return api->seterr(WB_EINVAL, "linear.sgd: a shard must start on a block boundary");
+    }
+    if (!blk || !ci || !ord || !w || !q || !wscale) {
         rc = api->seterr(WB_ENOMEM, "out of memory");
         goto done;
     }
@@ -102,7 +117,7 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         int64_t a = p->row0 > h.r0 ? p->row0 : h.r0, b = p->row0 + p->rows < h.r1 ? p->row0 + p->rows : h.r1;
         for (int64_t r = a; r < b; r++) {
             int64_t i = r - p->row0;
-            xr[r - h.r0] = p->x + (size_t)i * (size_t)d;
+            if ((r - h.r0) % WB_BLOCK_ROWS == 0) blk[(r - h.r0) / WB_BLOCK_ROWS] = p->x + (size_t)i * (size_t)d;
             int c = lin_class_index(cls, nc, p->y[i]);
             if (c < 0) {
                 rc = api->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", p->y[i],
@@ -123,7 +138,8 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         wb_rng rng;
         wb_rng_init(&rng, h.seed, 0x56d0000000ULL + (uint64_t)h.epoch, (uint64_t)h.shard);
         for (int64_t i = ns - 1; i > 0; i--) {
-            int64_t j = (int64_t)wb_rng_below(&rng, (uint64_t)i + 1);
+            /* a uniform index in [0, i] by multiply-shift (bias below 2^-40) */
+            int64_t j = (int64_t)(((unsigned __int128)wb_rng_u64(&rng) * (uint64_t)(i + 1)) >> 64);
             uint32_t t = ord[i];
             ord[i] = ord[j];
             ord[j] = t;
@@ -135,13 +151,19 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
     const double l1r = h.penalty == P_L2 ? 0 : h.penalty == P_L1 ? 1 : h.l1_ratio;
     double t = h.t0, u = 0, sumloss = 0, eta = h.eta;
     for (int64_t it = 0; it < ns; it++) {
-        if (it + 8 < ns) __builtin_prefetch(xr[ord[it + 8]]);
+        if (it + 16 < ns) { /* the row 16 steps ahead: its first and last cache lines */
+            const uint32_t ia = ord[it + 16];
+            const double *ahead = blk[ia >> 12] + (size_t)(ia & 4095) * (size_t)d;
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + d - 1);
+            __builtin_prefetch(ci + ia);
+        }
         if (h.lr == R_OPTIMAL)
             eta = 1.0 / (h.alpha * (h.optimal_init + t - 1));
         else if (h.lr == R_INVSCALING)
             eta = h.eta / pow(t, h.power_t);
         const int64_t i = ord[it];
-        const double *x = xr[i];
+        const double *x = blk[i >> 12] + (size_t)(i & 4095) * (size_t)d;
         const int c = ci[i];
         if (l1) u += l1r * eta * h.alpha;
         for (int k = 0; k < K; k++) {
@@ -194,7 +216,7 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
     }
     o[(size_t)K * P] = sumloss;
 done:
-    free(xr);
+    free(blk);
     free(ci);
     free(ord);
     free(w);
@@ -223,8 +245,8 @@ static const wb_param_spec sgd_params[] = {
     {"power_t", WB_P_NUM, "0.5", -INFINITY, INFINITY, 0, NULL, "exponent of invscaling"},
     {"class_weight", WB_P_STR | WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE, "balanced",
      "\"balanced\" or one weight per class, in sorted class order"},
-    {"shards", WB_P_INT, "8", 1, 65536, 0, NULL,
-     "data shards trained in parallel and averaged each epoch (the model depends on it, not on threads)"},
+    {"shards", WB_P_INT, "64", 1, 65536, 0, NULL,
+     "data shards (at most one per 4096 rows) trained in parallel and averaged each epoch; the model depends on it, never on threads"},
 };
 
 static int choice(const char *s, const char *const *names)

@@ -1,0 +1,71 @@
+#!/bin/bash
+# bench/classify.sh [WB] [--n N] [--repeats R]: classification and grid search,
+# wb against scikit-learn on the same data and cores, in one invocation.
+#   - the data: make_classification(N x 10, random_state=0), 20 % held out
+#     (random_state=42), written as .npy by bench/classify_data.py and loaded by wb;
+#     the peer (/work/shared/peers/sklearn_peer.py, or $PEERS/sklearn_peer.py)
+#     makes the same arrays in-process;
+#   - logreg: wb default solver and L-BFGS vs scikit-learn lbfgs; sgd 5 epochs;
+#     grid search C {0.01,0.1,1,10} x penalty {l1,l2}, 3 folds;
+#   - prints accuracy differences, time ratios wb/scikit-learn, and whether the
+#     grid searches chose the same parameters.
+# The peer's lr and sgd run R times (median); its grid search once (it is slow).
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+WB=${1:-$here/../build/wb}
+[ $# -gt 0 ] && shift
+N=1000000
+REPEATS=3
+while [ $# -gt 0 ]; do
+  case $1 in
+    --n) N=$2; shift 2 ;;
+    --repeats) REPEATS=$2; shift 2 ;;
+    *) echo "usage: $0 [WB] [--n N] [--repeats R]" >&2; exit 2 ;;
+  esac
+done
+PY=/usr/bin/python3
+PEER=${PEERS:-/work/shared/peers}/sklearn_peer.py
+[ -x "$WB" ] || { echo "classify.sh: no wb binary at $WB" >&2; exit 1; }
+[ -f "$PEER" ] || { echo "classify.sh: no peer script at $PEER" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); n=$N"
+$PY "$here/classify_data.py" "$work/data" --n "$N"
+: > "$work/peer.jsonl"
+for w in lr sgd; do
+  for i in $(seq "$REPEATS"); do $PY -W ignore "$PEER" "$w" --n "$N" --threads 2 >> "$work/peer.jsonl"; done
+done
+"$WB" "$here/classify.lua" "$work/data" "$REPEATS" > "$work/wb.jsonl" 2> "$work/wb_grid.txt"
+$PY -W ignore "$PEER" grid --n "$N" --threads 2 >> "$work/peer.jsonl"
+echo "== wb grid search results"
+cat "$work/wb_grid.txt"
+echo "== raw"
+cat "$work/peer.jsonl" "$work/wb.jsonl"
+$PY - "$work/peer.jsonl" "$work/wb.jsonl" <<'PYEOF'
+import ast, json, statistics, sys
+peer = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+wb = {r["step"]: r for r in (json.loads(l) for l in open(sys.argv[2]) if l.strip())}
+def pmed(w, step, key):
+    v = [r[key] for r in peer if r["peer"] == w and r["step"] == step and key in r]
+    return statistics.median(v) if v else None
+rows = []
+def line(name, ws, ps, wa=None, pa=None, target=None):
+    ratio = ws / ps
+    acc = "" if wa is None else "accuracy wb %.6f sklearn %.6f (diff %+.6f%s)" % (wa, pa, wa - pa, ", within 0.002" if abs(wa - pa) <= 0.002 else ", NOT within 0.002")
+    print("%-28s wb %8.3f s  sklearn %8.3f s  ratio %.3f%s  %s" % (name, ws, ps, ratio,
+          "" if target is None else (" (target <= %.2f: %s)" % (target, "met" if ratio <= target else "missed")), acc))
+print("== summary (wb / scikit-learn, same data, same run)")
+lr_t, lr_a = pmed("lr", "fit", "seconds"), pmed("lr", "predict", "accuracy")
+sgd_t, sgd_a = pmed("sgd", "fit", "seconds"), pmed("sgd", "predict", "accuracy")
+w = wb["lr_fit"]; line("logreg (wb %s)" % w["solver"], w["seconds"], lr_t, w["accuracy"], lr_a, 0.25)
+w = wb["lr_lbfgs_fit"]; line("logreg (wb %s)" % w["solver"], w["seconds"], lr_t, w["accuracy"], lr_a, 0.25)
+w = wb["sgd_fit"]; line("sgd 5 epochs", w["seconds"], sgd_t, w["accuracy"], sgd_a, 0.25)
+g = [r for r in peer if r["peer"] == "grid" and r["step"] == "fit"][0]
+w = wb["grid_fit"]
+line("grid search 8 x 3 folds", w["seconds"], g["seconds"], target=0.05)
+pb = ast.literal_eval(g["best"])
+wbest = {k: (float(v) if k == "C" else v) for k, v in w["best"].items()}
+same = {k: float(v) if k == "C" else v for k, v in pb.items()} == wbest
+print("grid best params: wb %s (accuracy %.6f), GridSearchCV %s (accuracy %.6f): %s" % (
+    wbest, w["score"], pb, g["score"], "SAME" if same else "DIFFERENT"))
+PYEOF
