@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 PY=/usr/bin/python3
+export PYTHONWARNINGS=ignore  # also in the peer's worker processes (ConvergenceWarning of saga)
 PEER=${PEERS:-/work/shared/peers}/sklearn_peer.py
 [ -x "$WB" ] || { echo "classify.sh: no wb binary at $WB" >&2; exit 1; }
 [ -f "$PEER" ] || { echo "classify.sh: no peer script at $PEER" >&2; exit 1; }

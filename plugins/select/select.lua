@@ -516,12 +516,6 @@ local function fit_params(tg, flat, fname, argn)
   return flat
 end
 
-local function values_of(v)
-  if type(v) == "table" and getmetatable(v) == nil and #v > 0 and type(v[1]) ~= "table" then return v end
-  if type(v) == "table" and getmetatable(v) == nil and #v > 0 then return v end
-  return nil
-end
-
 -- the combinations of a grid (or a list of grids): keys sorted, the first
 -- varying slowest (scikit-learn's ParameterGrid order)
 local function combos_of(tg, grid, fname)
