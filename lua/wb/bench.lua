@@ -15,9 +15,11 @@
 -- reads VmHWM after them, so `peak_mb` is the peak resident memory of this
 -- process during that configuration's runs (data included) and `extra_mb` is
 -- that peak minus the resident memory just before the runs (what the
--- workload itself added at its peak). On a cluster this is the driver process
--- only. Where the mark cannot be reset, peak_mb is the whole-process peak so
--- far and the table's note says so.
+-- workload itself added at its peak). On a cluster both figures are summed
+-- over the driver and the workers running on this machine (found by their
+-- pids in wb.executor().worker_list; the note says which were counted;
+-- workers on other machines cannot be measured from here). Where the mark
+-- cannot be reset, peak_mb is the whole-process peak so far and the note says so.
 local wb = ...
 local T = require "wb.table"
 local P = require "wb.plot"
@@ -29,21 +31,61 @@ end
 
 -- ------------------------------------------------------------- memory
 
-local function status_kb(field)
-  local f = io.open("/proc/self/status", "r")
+local function status_kb(field, pid)
+  local f = io.open("/proc/" .. (pid or "self") .. "/status", "r")
   if not f then return nil end
   local text = f:read("a")
   f:close()
-  local v = text:match(field .. ":%s+(%d+)")
+  local v = text and text:match(field .. ":%s+(%d+)")
   return v and tonumber(v)
 end
 
-local function reset_peak()
-  local f = io.open("/proc/self/clear_refs", "w")
+local function reset_peak(pid)
+  local f = io.open("/proc/" .. (pid or "self") .. "/clear_refs", "w")
   if not f then return false end
   local ok = f:write("5")
   local cok = f:close()
   return ok and cok and true or false
+end
+
+-- the processes whose memory a configuration uses: this one, and on a
+-- cluster the workers that run on this machine (their pids are in
+-- wb.executor().worker_list); workers elsewhere cannot be measured
+local function mem_targets(spec)
+  local t = {{pid = "self"}}
+  local remote = 0
+  if spec.kind == "cluster" then
+    local ok, e = pcall(wb.executor)
+    for _, w in ipairs(ok and e.worker_list or {}) do
+      local addr = tostring(w.address or "")
+      local here = addr:match("^127%.") or addr:match("^localhost") or addr:match("^%[?::1%]?")
+      if w.pid and here and status_kb("VmRSS", w.pid) then t[#t + 1] = {pid = w.pid} else remote = remote + 1 end
+    end
+  end
+  return t, remote
+end
+
+-- before the runs: reset each high-water mark, note the resident size
+local function mem_start(targets)
+  local all = true
+  for _, m in ipairs(targets) do
+    m.rss0 = status_kb("VmRSS", m.pid)
+    m.reset = reset_peak(m.pid)
+    all = all and m.reset
+  end
+  return all
+end
+
+-- after the runs: summed peak and summed growth (kB)
+local function mem_end(targets)
+  local peak, extra = 0, 0
+  for _, m in ipairs(targets) do
+    local hwm = status_kb("VmHWM", m.pid)
+    if not hwm then return nil end
+    peak = peak + hwm
+    extra = extra + (m.rss0 and math.max(0, hwm - m.rss0) or 0)
+  end
+  return peak, extra
 end
 
 -- ------------------------------------------------------------- data
@@ -458,7 +500,7 @@ local function bench(opts)
   local orig_threads = wb.threads()
   local state = {}
   local shared = {files = {}}
-  local can_reset = reset_peak()
+  local can_reset = reset_peak("self")
   local total = #o.sz * #o.ex * #o.wl * (o.repeats + o.warmup)
   local done = 0
   local available = {}
@@ -517,8 +559,8 @@ local function bench(opts)
               local times, result = {}, nil
               collectgarbage()
               collectgarbage()
-              local rss0 = status_kb("VmRSS")
-              local reset = can_reset and reset_peak()
+              local targets, remote = mem_targets(spec)
+              local reset = can_reset and mem_start(targets)
               local rok, rerr = pcall(function()
                 for rep = 1, o.warmup + o.repeats do
                   progress(string.format("%s n=%s %s run %d/%d", w.name, P.short(n), spec.label, rep, o.warmup + o.repeats))
@@ -531,7 +573,7 @@ local function bench(opts)
                   done = done + 1
                 end
               end)
-              local hwm = status_kb("VmHWM")
+              local peak_kb, extra_kb = mem_end(targets)
               if not rok then
                 if is_interrupt(rerr) then error(rerr, 0) end
                 row.note = "failed: " .. tostring(rerr)
@@ -543,9 +585,16 @@ local function bench(opts)
                 local nrows = w.def.rows and w.def.rows(ctx, s) or n
                 row.rows_per_s = row.median_s > 0 and nrows / row.median_s or nil
                 row.times = times
-                if reset and hwm then
-                  row.peak_mb = hwm / 1024
-                  row.extra_mb = rss0 and math.max(0, hwm - rss0) / 1024 or nil
+                if reset and peak_kb then
+                  row.peak_mb = peak_kb / 1024
+                  row.extra_mb = extra_kb / 1024
+                  if #targets > 1 then
+                    local nw = #targets - 1
+                    row.note = string.format("memory: driver + %d worker%s", nw, nw == 1 and "" or "s") ..
+                               (remote > 0 and string.format(" (%d remote not counted)", remote) or "")
+                  elseif spec.kind == "cluster" then
+                    row.note = "memory: driver only" .. (remote > 0 and string.format(" (%d remote workers not counted)", remote) or "")
+                  end
                 else
                   local pk = wb.core.peak_rss()
                   row.peak_mb = pk and pk / 2 ^ 20

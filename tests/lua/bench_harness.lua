@@ -105,6 +105,23 @@ local big = {
 local m = wb.bench{workloads = {big}, sizes = {1}, executors = {"local:1"}, repeats = 1}
 assert(m[1].extra_mb and m[1].extra_mb >= 60, "extra_mb " .. tostring(m[1].extra_mb) .. " for a 64 MB dataset")
 
+-- on a local cluster, memory is summed over the driver and the workers
+if wb.cluster then
+  local held = {
+    name = "hold",
+    data = function(n, o) return wb.datagen.blobs{n = n, features = 2, seed = 1} end,   -- made on the workers
+    run = function(ctx) return ctx.data:describe() end,
+  }
+  local c = wb.bench{workloads = {held}, sizes = {2 * 1024 * 1024}, executors = {"local:1", "cluster:2"}, repeats = 1}
+  assert(#c == 2, "a row per executor, got " .. #c)
+  local lrow, crow = c[1], c[2]
+  assert(crow.executor == "cluster:2" and crow.median_s, tostring(crow.note))
+  assert(crow.note == "memory: driver + 2 workers", tostring(crow.note))
+  -- 32 MB of data live in the workers during the cluster runs, not in the driver
+  assert(crow.peak_mb >= lrow.peak_mb - 5 and crow.peak_mb > 32, "cluster peak " .. crow.peak_mb .. " vs local " .. lrow.peak_mb)
+  assert(wb.executor().kind == "local", "back on local threads after a cluster bench")
+end
+
 -- unavailable parts are skipped and said so; failures are reported in the row
 local s = wb.bench{workloads = {"generate", {name = "broken", run = function() error("boom", 0) end},
                                 {name = "badsetup", setup = function() error("no data here", 0) end, run = function() end}},
