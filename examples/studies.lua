@@ -1,6 +1,6 @@
 -- studies.lua: the studies' experiments end to end, on the executor you name.
 --
---   wb -e examples/studies.lua                          (default scale 0.02: about a minute on 2 cores)
+--   wb -e examples/studies.lua                          (default scale 0.05: well under a minute on 2 cores)
 --   wb examples/studies.lua --scale 1.0 --executor local:12
 --   wb examples/studies.lua --scale 1.0 --executor cluster:4 --only logreg,kmeans --no-scaling
 --
@@ -22,7 +22,7 @@
 local T = wb.table
 
 -- ------------------------------------------------------------ arguments
-local opt = {scale = 0.02, executor = "local", out = "studies-report", scaling = true,
+local opt = {scale = 0.05, executor = "local", out = "studies-report", scaling = true,
              keep = false, threads = 1}
 do
   local a = arg or {}
@@ -96,6 +96,8 @@ local results = {}
 local function short(n) return wb.plot.short(n) end
 local function record(r)
   r.executor = r.executor or exlabel
+  if type(r.value) == "number" then r.value = math.tointeger(r.value) or wb.bench.sig(r.value, 6) end
+  if r.seconds then r.seconds = wb.bench.sig(r.seconds, 4) end
   results[#results + 1] = r
   local val = r.value and string.format("  %s %s", r.metric or "", T.format_value(r.value)) or ""
   print(string.format("%-12s %-22s n=%-6s %8s%s%s", r.workload, r.step, short(r.n or 0),
@@ -172,7 +174,10 @@ do
   for _, name in ipairs({"logreg", "sgd", "gbdt"}) do classifiers[#classifiers + 1] = name; seen[name] = true end
   for _, name in ipairs(wb.estimators()) do
     local info = wb.core.estimator_info(name)
-    if not seen[name] and info and info.kind == "classifier" then classifiers[#classifiers + 1] = name end
+    -- any other classifier that can be fitted with its defaults (not a pipeline needing steps)
+    local needs = false
+    for _, p in ipairs(info and info.params or {}) do if p.default == nil then needs = true end end
+    if not seen[name] and info and info.kind == "classifier" and not needs then classifiers[#classifiers + 1] = name end
   end
 end
 local clf_params = {logreg = {C = 1.0}, sgd = {loss = "log_loss", epochs = 5, seed = 1}, gbdt = {n_trees = 100, seed = 1}}
