@@ -1,0 +1,1278 @@
+/* fit.c — the gbdt driver: bin edges from a merged sketch, binning, then
+ * rounds of tree growth from histograms the partitions build.
+ *
+ * A round: gbdt.begin on every partition adds the previous round's trees to
+ * the scores and returns the root histograms; then waves of gbdt.wave: the
+ * driver picks the leaves to split, the partitions split their row lists and
+ * build the histogram of the smaller child of each split (the sibling is the
+ * parent minus it), gbdt.reduce sums them. Trees grow best-first: one split
+ * per tree and wave, or every splittable leaf at once when max_depth and
+ * max_leaves guarantee that best-first growth splits them all anyway (the
+ * tree is then the same, in fewer waves). */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "gbdt.h"
+
+#define H gb_H
+
+typedef struct fparams {
+    int obj;
+    int64_t n_trees, max_leaves, max_depth, min_samples_leaf, esr;
+    double lr, mcw, lambda, msg, subsample, colsample, val_frac;
+    int max_bins;
+    uint64_t seed;
+} fparams;
+
+typedef struct dnode {
+    int32_t feature, bin, ml, left; /* feature -1: leaf */
+    int32_t depth;
+    double thr, value, gain;
+    int64_t G, Hs, N;
+} dnode;
+
+/* a leaf with a histogram: a candidate for a split */
+typedef struct cand {
+    int node;
+    int64_t *hist; /* nentries x {G, H, N} */
+    int has;
+    double gain;
+    int32_t feature, bin, ml;
+    int64_t GL, HL, NL;
+} cand;
+
+typedef struct dtree {
+    dnode *nodes;
+    int nn;
+    cand *c;
+    int nc;
+    int nleaves;
+} dtree;
+
+typedef struct fit {
+    wb_exec *ex;
+    fparams p;
+    int64_t n, d;
+    int K, nparts, par;
+    int maxnodes;
+    double *classes;
+    int nclasses;
+    /* bins */
+    int32_t *nb;
+    double *edges; /* d x 256 */
+    int *usable;
+    wb_oid *bins;
+    uint64_t fit_id;
+    double base[GB_MAX_CLASSES];
+    double sg, sh, gmax_bound;
+    /* this round */
+    int nsel;
+    int32_t *sel, *off;
+    int64_t nentries;
+    dtree *trees;
+    /* the model so far: nodes of all finished trees, tree sizes */
+    dnode *all;
+    int64_t nall, capall;
+    int32_t *tree_nn;
+    int64_t ntrees;
+    double *imp_gain, *imp_split;
+    /* validation */
+    int64_t nval, ntrain;
+    double *vloss;
+    int nvloss;
+    int restores, epoch;
+    int64_t st_hist, st_part, st_waves;
+} fit;
+
+/* ---------------------------------------------------------- small helpers */
+
+static int oom(void) { return H->seterr(WB_ENOMEM, "gbdt: out of memory"); }
+
+static uint64_t new_fit_id(void)
+{
+    static atomic_uint_fast64_t counter;
+    uint64_t c = atomic_fetch_add(&counter, 1);
+    double t = H->now();
+    uint64_t tb;
+    memcpy(&tb, &t, 8);
+    return wb_hash64(wb_hash64(tb, (uint64_t)getpid()), c ^ (uint64_t)(uintptr_t)&counter);
+}
+
+/* a growing byte buffer for kernel arguments */
+typedef struct buf {
+    unsigned char *p;
+    size_t len, cap;
+    int bad;
+} buf;
+
+static void bput(buf *b, const void *data, size_t n)
+{
+    if (b->bad) return;
+    if (b->len + n > b->cap) {
+        size_t c = b->cap ? b->cap * 2 : 256;
+        while (c < b->len + n) c *= 2;
+        unsigned char *q = realloc(b->p, c);
+        if (!q) {
+            b->bad = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = c;
+    }
+    if (n) memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+static void bpad8(buf *b)
+{
+    static const unsigned char z[8] = {0};
+    bput(b, z, gb_pad8(b->len) - b->len);
+}
+
+/* deterministic sum over global blocks: a fixed pairwise tree */
+static double tree_sum(const double *v, int64_t n)
+{
+    if (n <= 0) return 0;
+    if (n == 1) return v[0];
+    int64_t h = 1;
+    while (h * 2 < n) h *= 2;
+    return tree_sum(v, h) + tree_sum(v + h, n - h);
+}
+
+/* ------------------------------------------------------------ the sketch */
+
+static int cmp_node(const void *a, const void *b)
+{
+    const gb_sknode *x = *(gb_sknode *const *)a, *y = *(gb_sknode *const *)b;
+    if (x->level != y->level) return x->level < y->level ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* merge nodes of the fixed tree over nblocks blocks into the root (the same
+ * grouping map_sum uses: siblings merge, a node whose sibling lies past the
+ * last block moves up alone) */
+static int merge_tree(gb_sknode **v, int n, int64_t nblocks, gb_sknode **root)
+{
+    gb_skpt *scratch = malloc(2 * GB_SKETCH_CAP * sizeof *scratch);
+    if (!scratch) return oom();
+    uint32_t top = 0;
+    while (((int64_t)1 << top) < nblocks) top++;
+    for (uint32_t level = 0; level < top; level++) {
+        qsort(v, (size_t)n, sizeof *v, cmp_node);
+        int w = 0;
+        int64_t span = (int64_t)1 << level;
+        for (int i = 0; i < n;) {
+            gb_sknode *a = v[i];
+            if (a->level != level) {
+                v[w++] = v[i++];
+                continue;
+            }
+            uint64_t sib = a->index ^ 1;
+            if (a->index & 1) goto missing;
+            if (i + 1 < n && v[i + 1]->level == level && v[i + 1]->index == sib) {
+                gb_sk_merge(a, v[i + 1], scratch);
+                gb_sk_free(v[i + 1]);
+                i += 2;
+            } else if ((int64_t)sib * span < nblocks) {
+                goto missing;
+            } else
+                i += 1;
+            a->level = level + 1;
+            a->index >>= 1;
+            v[w++] = a;
+        }
+        n = w;
+    }
+    free(scratch);
+    if (n != 1) return H->seterr(WB_EINTERNAL, "gbdt: sketch merge left %d nodes", n);
+    *root = v[0];
+    return 0;
+missing:
+    free(scratch);
+    return H->seterr(WB_EINTERNAL, "gbdt: a block is missing from the sketch");
+}
+
+/* sketch every partition, merge, compute the edges and the label statistics */
+static int sketch(fit *f, const wb_dataset *d, gb_sknode **root)
+{
+    int np = f->nparts, rc = 0;
+    buf a = {0};
+    struct {
+        uint64_t seed;
+        double val_frac, rate;
+        int32_t obj, nclasses;
+    } sa = {f->p.seed, f->p.esr > 0 ? f->p.val_frac : 0, f->n > 262144 ? 262144.0 / (double)f->n : 1.0,
+            f->p.obj, f->nclasses};
+    bput(&a, &sa, sizeof sa);
+    bput(&a, f->classes, (size_t)f->nclasses * 8);
+    wb_oid *outs = calloc((size_t)np + 1, sizeof *outs);
+    gb_sknode **nodes = NULL;
+    int nnodes = 0, cap = 0;
+    if (a.bad || !outs) {
+        free(a.p);
+        free(outs);
+        return oom();
+    }
+    rc = H->map(f->ex, "gbdt.sketch", d, NULL, 0, a.p, a.len, outs);
+    free(a.p);
+    int K = f->p.obj == GB_REGRESSION ? 0 : f->nclasses;
+    for (int i = 0; i < np; i++) {
+        void *data = NULL;
+        size_t size = 0;
+        if (!rc) rc = H->get(f->ex, outs[i], &data, &size);
+        if (!rc) {
+            const unsigned char *p = data;
+            uint64_t cnt = 0;
+            size_t at = 8;
+            if (size < 8) rc = H->seterr(WB_EFORMAT, "gbdt: truncated sketch");
+            else
+                memcpy(&cnt, p, 8);
+            for (uint64_t q = 0; !rc && q < cnt; q++) {
+                uint64_t z;
+                if (size - at < 8) {
+                    rc = H->seterr(WB_EFORMAT, "gbdt: truncated sketch");
+                    break;
+                }
+                memcpy(&z, p + at, 8);
+                at += 8;
+                if (z > size - at) {
+                    rc = H->seterr(WB_EFORMAT, "gbdt: truncated sketch");
+                    break;
+                }
+                gb_sknode *s;
+                size_t used;
+                rc = gb_sk_decode(p + at, (size_t)z, f->d, K, &s, &used);
+                if (rc) break;
+                at += z;
+                if (nnodes == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    gb_sknode **nn = realloc(nodes, (size_t)cap * sizeof *nn);
+                    if (!nn) {
+                        gb_sk_free(s);
+                        rc = oom();
+                        break;
+                    }
+                    nodes = nn;
+                }
+                nodes[nnodes++] = s;
+            }
+        }
+        H->free(data);
+        if (outs[i]) H->release(f->ex, outs[i]);
+    }
+    free(outs);
+    if (!rc) rc = merge_tree(nodes, nnodes, (f->n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS, root);
+    if (rc) {
+        for (int i = 0; i < nnodes; i++) gb_sk_free(nodes[i]);
+    }
+    free(nodes);
+    return rc;
+}
+
+/* --------------------------------------------------------- split finding */
+
+static inline double score_of(double G, double Hs, double lambda)
+{
+    double den = Hs + lambda;
+    return den > 0 ? G * G / den : 0;
+}
+
+static int splittable(const fit *f, int64_t N, double Hd, int depth, int leaves_after)
+{
+    if (f->p.max_depth > 0 && depth >= f->p.max_depth) return 0;
+    if (leaves_after >= f->p.max_leaves) return 0;
+    if (N < 2 * f->p.min_samples_leaf) return 0;
+    if (Hd < 2 * f->p.mcw) return 0;
+    return 1;
+}
+
+static void find_split(const fit *f, cand *c, const dnode *nd)
+{
+    const double isg = 1 / f->sg, ish = 1 / f->sh, lam = f->p.lambda;
+    const int64_t PG = nd->G, PH = nd->Hs, PN = nd->N;
+    const double parent = score_of((double)PG * isg, (double)PH * ish, lam);
+    const double mcw = f->p.mcw;
+    const int64_t msl = f->p.min_samples_leaf;
+    double best = f->p.msg + 1e-10 * fabs(parent);
+    int found = 0;
+    c->has = 0;
+    for (int j = 0; j < f->nsel; j++) {
+        const int fe = f->sel[j], nbf = f->nb[fe];
+        const int64_t *seg = c->hist + 3 * (size_t)f->off[j];
+        const int64_t MG = seg[3 * nbf], MH = seg[3 * nbf + 1], MN = seg[3 * nbf + 2];
+        int64_t GL = 0, HL = 0, NL = 0;
+        for (int t = 0; t < nbf; t++) {
+            GL += seg[3 * t];
+            HL += seg[3 * t + 1];
+            NL += seg[3 * t + 2];
+            if (t == nbf - 1 && MN == 0) break;
+            /* missing values right */
+            {
+                int64_t NR = PN - NL;
+                double hl = (double)HL * ish, hr = (double)(PH - HL) * ish;
+                if (NL >= msl && NR >= msl && hl >= mcw && hr >= mcw) {
+                    double g = score_of((double)GL * isg, hl, lam) + score_of((double)(PG - GL) * isg, hr, lam) - parent;
+                    if (g > best) {
+                        best = g;
+                        found = 1;
+                        c->feature = fe;
+                        c->bin = t;
+                        c->ml = MN == 0 ? -1 : 0;
+                        c->GL = GL;
+                        c->HL = HL;
+                        c->NL = NL;
+                    }
+                }
+            }
+            /* missing values left */
+            if (MN > 0 && t < nbf - 1) {
+                int64_t gl = GL + MG, hlq = HL + MH, nl = NL + MN, nr = PN - nl;
+                double hl = (double)hlq * ish, hr = (double)(PH - hlq) * ish;
+                if (nl >= msl && nr >= msl && hl >= mcw && hr >= mcw) {
+                    double g = score_of((double)gl * isg, hl, lam) + score_of((double)(PG - gl) * isg, hr, lam) - parent;
+                    if (g > best) {
+                        best = g;
+                        found = 1;
+                        c->feature = fe;
+                        c->bin = t;
+                        c->ml = 1;
+                        c->GL = gl;
+                        c->HL = hlq;
+                        c->NL = nl;
+                    }
+                }
+            }
+        }
+    }
+    if (found) {
+        c->has = 1;
+        c->gain = best;
+        /* no missing values seen: they go to the child with more rows */
+        if (c->ml < 0) c->ml = c->NL >= PN - c->NL;
+    }
+}
+
+/* ------------------------------------------------------------ executor io */
+
+/* restore every partition's state to `round` rounds (after a lost state) */
+static int restore_all(fit *f, int round);
+
+/* submit one kernel on every binned partition; outs[nparts] */
+static int submit_all(fit *f, const char *kernel, const void *arg, size_t len, wb_oid *outs)
+{
+    int rc = 0, made = 0;
+    for (int i = 0; i < f->nparts && !rc; i++) {
+        rc = H->submit(f->ex, kernel, &f->bins[i], 1, arg, len, &outs[i]);
+        if (!rc) made++;
+    }
+    if (rc)
+        for (int i = 0; i < made; i++) H->release(f->ex, outs[i]);
+    return rc;
+}
+
+static void release_all(fit *f, wb_oid *ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i]) H->release(f->ex, ids[i]);
+}
+
+/* after outs (one token per partition) were submitted for (round, wave):
+ * waits, then sums the histograms the worker processes accumulated into hist
+ * (nnodes x nentries x {G, H, N}); with `loss`, the block losses of the
+ * tokens are summed over the global blocks in a fixed tree; gmax gets the
+ * partitions' maximum */
+static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int loss, int64_t *hist,
+                   double *lsum, double *lcount, double *gmax)
+{
+    int rc = H->wait(f->ex, outs, f->nparts);
+    if (rc) return rc;
+    const int64_t nblocks = (f->n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS, total = (int64_t)nnodes * f->nentries;
+    double *bl = NULL, *bc = NULL;
+    uint64_t *proc = calloc((size_t)f->nparts + 1, sizeof *proc);
+    wb_oid *group = calloc((size_t)f->nparts + 1, sizeof *group);
+    if (!proc || !group) rc = oom();
+    if (!rc && loss) {
+        bl = calloc((size_t)nblocks + 1, sizeof *bl);
+        bc = calloc((size_t)nblocks + 1, sizeof *bc);
+        if (!bl || !bc) rc = oom();
+    }
+    for (int i = 0; i < f->nparts && !rc; i++) {
+        void *data = NULL;
+        size_t size = 0;
+        rc = H->get(f->ex, outs[i], &data, &size);
+        gb_token t;
+        if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks < 0 ||
+                    size != sizeof t + (size_t)t.nblocks * sizeof(gb_blockloss)))
+            rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
+        if (!rc) {
+            proc[i] = t.proc;
+            if (t.gmax > *gmax) *gmax = t.gmax;
+            for (int32_t b = 0; b < t.nblocks && loss; b++) {
+                gb_blockloss x;
+                memcpy(&x, (const unsigned char *)data + sizeof t + (size_t)b * sizeof x, sizeof x);
+                if (x.block < 0 || x.block >= nblocks) {
+                    rc = H->seterr(WB_EFORMAT, "gbdt: malformed block loss");
+                    break;
+                }
+                bl[x.block] += x.loss;
+                bc[x.block] += x.count;
+            }
+        }
+        H->free(data);
+    }
+    if (!rc && loss) {
+        *lsum = tree_sum(bl, nblocks);
+        *lcount = tree_sum(bc, nblocks);
+    }
+    /* one collect per worker process, over that process's tokens (so it runs
+     * there); each adds the process's histograms */
+    for (int i = 0; i < f->nparts && !rc && total > 0; i++) {
+        if (!proc[i]) continue;
+        uint64_t p = proc[i];
+        int ng = 0;
+        for (int j = i; j < f->nparts; j++)
+            if (proc[j] == p) {
+                group[ng++] = outs[j];
+                proc[j] = 0;
+            }
+        gb_collect_arg ca = {f->fit_id, f->epoch, round, wave, nnodes, f->nentries};
+        wb_oid res = 0;
+        rc = H->submit(f->ex, "gbdt.collect", group, ng, &ca, sizeof ca, &res);
+        if (!rc) rc = H->wait(f->ex, &res, 1);
+        void *data = NULL;
+        size_t size = 0;
+        if (!rc) rc = H->get(f->ex, res, &data, &size);
+        if (!rc && size != (size_t)total * 24) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
+        if (!rc) {
+            const int64_t *v = data;
+            for (int64_t e = 0; e < 3 * total; e++) hist[e] += v[e];
+        }
+        H->free(data);
+        if (res) H->release(f->ex, res);
+    }
+    free(bl);
+    free(bc);
+    free(proc);
+    free(group);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- rounds */
+
+static int tree_add_node(dtree *t, int depth, int64_t G, int64_t Hs, int64_t N)
+{
+    dnode *n = &t->nodes[t->nn++];
+    memset(n, 0, sizeof *n);
+    n->feature = -1;
+    n->left = -1;
+    n->depth = depth;
+    n->G = G;
+    n->Hs = Hs;
+    n->N = N;
+    return t->nn - 1;
+}
+
+static void trees_clear(fit *f)
+{
+    for (int k = 0; k < f->K; k++) {
+        for (int i = 0; i < f->trees[k].nc; i++) free(f->trees[k].c[i].hist);
+        f->trees[k].nc = 0;
+        f->trees[k].nn = 0;
+        f->trees[k].nleaves = 0;
+    }
+}
+
+/* the features of round r (colsample) and the histogram layout */
+static void choose_features(fit *f, int r)
+{
+    int nu = 0;
+    int32_t *u = f->sel; /* reuse as scratch */
+    for (int64_t j = 0; j < f->d; j++)
+        if (f->usable[j]) u[nu++] = (int32_t)j;
+    int m = nu;
+    if (f->p.colsample < 1 && nu > 0) {
+        m = (int)floor(f->p.colsample * nu + 0.5);
+        if (m < 1) m = 1;
+        wb_rng rng;
+        wb_rng_init(&rng, f->p.seed, GB_S_COLS, (uint64_t)r);
+        for (int i = 0; i < m; i++) {
+            int q = i + (int)wb_rng_below(&rng, (uint64_t)(nu - i));
+            int32_t t = u[i];
+            u[i] = u[q];
+            u[q] = t;
+        }
+        /* sort the m chosen */
+        for (int i = 1; i < m; i++) {
+            int32_t v = u[i];
+            int q = i - 1;
+            while (q >= 0 && u[q] > v) {
+                u[q + 1] = u[q];
+                q--;
+            }
+            u[q + 1] = v;
+        }
+    }
+    f->nsel = m;
+    int64_t at = 1;
+    for (int j = 0; j < m; j++) {
+        f->off[j] = (int32_t)at;
+        at += f->nb[f->sel[j]] + 1;
+    }
+    f->nentries = at;
+}
+
+static double leaf_value(const fit *f, const dnode *n)
+{
+    double G = (double)n->G / f->sg, Hd = (double)n->Hs / f->sh, den = Hd + f->p.lambda;
+    return den > 0 ? -G / den * f->p.lr : 0;
+}
+
+static double threshold_of(const fit *f, int feature, int bin)
+{
+    if (bin >= f->nb[feature] - 1) return INFINITY; /* every value left, missing right */
+    return f->edges[(size_t)feature * 256 + bin];
+}
+
+/* wave mode: with this depth limit, can best-first growth split every
+ * candidate of tree t within max_leaves? */
+static int all_fit(const fit *f, const dtree *t)
+{
+    if (f->p.max_depth <= 0) return 0;
+    int64_t extra = 0;
+    for (int i = 0; i < t->nc; i++) {
+        if (!t->c[i].has) continue;
+        int left = (int)f->p.max_depth - t->nodes[t->c[i].node].depth;
+        if (left > 40) return 0;
+        extra += ((int64_t)1 << left) - 1;
+    }
+    return t->nleaves + extra <= f->p.max_leaves;
+}
+
+typedef struct pending {
+    int k;
+    int parent_c;  /* index of the parent candidate in tree k before removal */
+    int64_t *phist; /* parent's histogram (owned) */
+    int small, other, need_small, need_other;
+    int build; /* index in the build list, -1 if none */
+} pending;
+
+/* one round; returns 0, or WB_ESTATE after a lost state (round to restart) */
+static int grow_round(fit *f, int r, int *stop)
+{
+    int rc = 0;
+    const int K = f->K;
+    *stop = 0;
+    choose_features(f, r);
+    if (f->p.obj == GB_REGRESSION) {
+        double b = f->gmax_bound * 1.001 + 1e-300;
+        int e;
+        frexp(b, &e);
+        f->sg = ldexp(1.0, GB_QG_BITS - e);
+        f->sh = ldexp(1.0, GB_QH_BITS);
+    } else {
+        f->sg = ldexp(1.0, GB_QG_BITS);
+        f->sh = ldexp(1.0, GB_QH_BITS + 2);
+    }
+    /* begin: the previous round's trees, gradients, root histograms */
+    buf a = {0};
+    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, f->nval > 0 ? 2 : 0, (int32_t)f->d, f->nsel,
+                       f->maxnodes, r > 0 ? K : 0, f->epoch, 0, f->p.subsample, f->sg, f->sh, f->nentries};
+    bput(&a, &ba, sizeof ba);
+    bput(&a, f->nb, (size_t)f->d * 4);
+    bput(&a, f->sel, (size_t)f->nsel * 4);
+    bput(&a, f->off, (size_t)f->nsel * 4);
+    int64_t first = f->nall;
+    if (r > 0) {
+        int64_t t0 = f->ntrees - K;
+        int64_t s = 0;
+        for (int64_t t = 0; t < t0; t++) s += f->tree_nn[t];
+        first = s;
+        bput(&a, f->tree_nn + t0, (size_t)K * 4);
+    }
+    bpad8(&a);
+    bput(&a, f->base, (size_t)K * 8);
+    if (r > 0) {
+        for (int64_t q = first; q < f->nall; q++) {
+            const dnode *n = &f->all[q];
+            gb_bnode b = {n->feature, n->bin, n->ml, n->left, n->value};
+            bput(&a, &b, sizeof b);
+        }
+    }
+    if (a.bad) {
+        free(a.p);
+        return oom();
+    }
+    wb_oid *outs = calloc((size_t)f->nparts, sizeof *outs);
+    int64_t *hist = malloc((size_t)K * (size_t)f->nentries * 24);
+    if (!outs || !hist) {
+        free(a.p);
+        free(outs);
+        free(hist);
+        return oom();
+    }
+    rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
+    free(a.p);
+    double lsum = 0, lcount = 0, gmax = 0;
+    if (!rc) {
+        memset(hist, 0, (size_t)K * (size_t)f->nentries * 24);
+        rc = collect(f, outs, r, 0, K, f->nval > 0, hist, &lsum, &lcount, &gmax);
+        release_all(f, outs, f->nparts);
+    }
+    if (rc) {
+        free(outs);
+        free(hist);
+        return rc;
+    }
+    if (f->p.obj == GB_REGRESSION) f->gmax_bound = gmax * (1 + f->p.lr);
+    if (f->nval > 0) {
+        f->vloss[f->nvloss++] = lcount > 0 ? lsum / lcount : 0;
+        /* early stopping: rounds since the best loss */
+        int best = 0;
+        for (int i = 1; i < f->nvloss; i++)
+            if (f->vloss[i] < f->vloss[best]) best = i;
+        if (f->nvloss - 1 - best >= f->p.esr) {
+            *stop = 1;
+            free(outs);
+            free(hist);
+            return 0;
+        }
+    }
+    {
+        const char *drop = getenv("WB_GBDT_TEST_DROP_ROUND");
+        if (drop && atoi(drop) == r && f->restores == 0) {
+            /* fault injection for the tests: the workers forget their state */
+            wb_oid *tmp = calloc((size_t)f->nparts, sizeof *tmp);
+            if (tmp && !submit_all(f, "gbdt.release", &f->fit_id, 8, tmp)) {
+                H->wait(f->ex, tmp, f->nparts);
+                release_all(f, tmp, f->nparts);
+            }
+            free(tmp);
+        }
+    }
+    /* roots */
+    trees_clear(f);
+    for (int k = 0; k < K; k++) {
+        dtree *t = &f->trees[k];
+        const int64_t *h = hist + (size_t)k * f->nentries * 3;
+        tree_add_node(t, 0, h[0], h[1], h[2]);
+        t->nleaves = 1;
+        if (splittable(f, h[2], (double)h[1] / f->sh, 0, 1)) {
+            cand *c = &t->c[t->nc++];
+            memset(c, 0, sizeof *c);
+            c->node = 0;
+            c->hist = malloc((size_t)f->nentries * 24);
+            if (!c->hist) {
+                rc = oom();
+                break;
+            }
+            memcpy(c->hist, h, (size_t)f->nentries * 24);
+            find_split(f, c, &t->nodes[0]);
+        }
+    }
+    free(hist);
+    hist = NULL;
+    /* waves */
+    pending *pend = malloc((size_t)f->maxnodes * (size_t)K * sizeof *pend);
+    buf w = {0};
+    for (int wave = 1; !rc; wave++) {
+        int np = 0, nbuild = 0, nsplit = 0;
+        w.len = 0;
+        gb_wave_arg wa = {f->fit_id, r, wave, 0, 0, f->epoch, 0};
+        bput(&w, &wa, sizeof wa);
+        for (int k = 0; k < K && !rc; k++) {
+            dtree *t = &f->trees[k];
+            int any = 0;
+            for (int i = 0; i < t->nc; i++) any |= t->c[i].has;
+            if (!any || t->nleaves >= f->p.max_leaves) continue;
+            int all = all_fit(f, t);
+            /* the leaves to split, in node order (or the best one) */
+            int chosen[1] = {-1};
+            int nchosen = 0;
+            if (!all) {
+                int b = -1;
+                for (int i = 0; i < t->nc; i++)
+                    if (t->c[i].has && (b < 0 || t->c[i].gain > t->c[b].gain ||
+                                        (t->c[i].gain == t->c[b].gain && t->c[i].node < t->c[b].node)))
+                        b = i;
+                chosen[0] = b;
+                nchosen = 1;
+            }
+            int nsplit_k = 0;
+            for (int i = 0; i < t->nc; i++) nsplit_k += all ? t->c[i].has : 0;
+            if (!all) nsplit_k = 1;
+            int leaves_after = t->nleaves + nsplit_k;
+            /* walk candidates; split the chosen ones */
+            int nc2 = 0;
+            for (int i = 0; i < t->nc; i++) {
+                cand *c = &t->c[i];
+                int take_it = all ? c->has : (nchosen && i == chosen[0]);
+                if (!take_it) {
+                    t->c[nc2++] = *c;
+                    continue;
+                }
+                dnode *pn = &t->nodes[c->node];
+                int L = tree_add_node(t, pn->depth + 1, c->GL, c->HL, c->NL);
+                int R = tree_add_node(t, pn->depth + 1, pn->G - c->GL, pn->Hs - c->HL, pn->N - c->NL);
+                pn = &t->nodes[c->node];
+                pn->feature = c->feature;
+                pn->bin = c->bin;
+                pn->ml = c->ml;
+                pn->left = L;
+                pn->gain = c->gain;
+                pn->thr = threshold_of(f, c->feature, c->bin);
+                gb_split_msg m = {k, c->node, c->feature, c->bin, c->ml, L};
+                bput(&w, &m, sizeof m);
+                nsplit++;
+                const dnode *ln = &t->nodes[L], *rn = &t->nodes[R];
+                int needL = splittable(f, ln->N, (double)ln->Hs / f->sh, ln->depth, leaves_after);
+                int needR = splittable(f, rn->N, (double)rn->Hs / f->sh, rn->depth, leaves_after);
+                pending *pp = &pend[np++];
+                pp->k = k;
+                pp->phist = c->hist;
+                pp->small = ln->N <= rn->N ? L : R;
+                pp->other = pp->small == L ? R : L;
+                pp->need_small = pp->small == L ? needL : needR;
+                pp->need_other = pp->small == L ? needR : needL;
+                pp->build = (needL || needR) ? nbuild++ : -1;
+                f->st_part += pn->N;
+                if (pp->build >= 0) f->st_hist += t->nodes[pp->small].N;
+            }
+            t->nc = nc2;
+            t->nleaves = leaves_after;
+        }
+        if (nsplit == 0) break;
+        f->st_waves++;
+        /* the build list */
+        for (int q = 0; q < np; q++)
+            if (pend[q].build >= 0) {
+                int32_t kb[2] = {pend[q].k, pend[q].small};
+                bput(&w, kb, 8);
+            }
+        if (w.bad) rc = oom();
+        if (!rc) {
+            memcpy(&wa, w.p, sizeof wa);
+            wa.nsplit = nsplit;
+            wa.nbuild = nbuild;
+            memcpy(w.p, &wa, sizeof wa);
+            rc = submit_all(f, "gbdt.wave", w.p, w.len, outs);
+            if (!rc) {
+                if (nbuild) {
+                    hist = calloc((size_t)nbuild * (size_t)f->nentries, 24);
+                    if (!hist) rc = oom();
+                    double d0 = 0, d1 = 0, g0 = 0;
+                    if (!rc) rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &g0);
+                } else
+                    rc = H->wait(f->ex, outs, f->nparts);
+                release_all(f, outs, f->nparts);
+            }
+        }
+        /* the children's histograms and best splits */
+        for (int q = 0; q < np && !rc; q++) {
+            pending *pp = &pend[q];
+            dtree *t = &f->trees[pp->k];
+            if (pp->build >= 0) {
+                const int64_t *sh = hist + (size_t)pp->build * f->nentries * 3;
+                int64_t *hs = NULL, *ho = NULL;
+                if (pp->need_small) {
+                    hs = malloc((size_t)f->nentries * 24);
+                    if (!hs) {
+                        rc = oom();
+                        continue;
+                    }
+                    memcpy(hs, sh, (size_t)f->nentries * 24);
+                }
+                if (pp->need_other) {
+                    ho = pp->phist;
+                    for (int64_t e = 0; e < f->nentries * 3; e++) ho[e] -= sh[e];
+                    pp->phist = NULL;
+                }
+                if (hs) {
+                    cand *c = &t->c[t->nc++];
+                    memset(c, 0, sizeof *c);
+                    c->node = pp->small;
+                    c->hist = hs;
+                    find_split(f, c, &t->nodes[pp->small]);
+                }
+                if (ho) {
+                    cand *c = &t->c[t->nc++];
+                    memset(c, 0, sizeof *c);
+                    c->node = pp->other;
+                    c->hist = ho;
+                    find_split(f, c, &t->nodes[pp->other]);
+                }
+            }
+            free(pp->phist);
+            pp->phist = NULL;
+        }
+        for (int q = 0; q < np; q++) {
+            free(pend[q].phist);
+            pend[q].phist = NULL;
+        }
+        free(hist);
+        hist = NULL;
+        /* candidates in node order, so "every candidate" waves are stable */
+        for (int k = 0; k < K; k++) {
+            dtree *t = &f->trees[k];
+            for (int i = 1; i < t->nc; i++) {
+                cand v = t->c[i];
+                int j = i - 1;
+                while (j >= 0 && t->c[j].node > v.node) {
+                    t->c[j + 1] = t->c[j];
+                    j--;
+                }
+                t->c[j + 1] = v;
+            }
+        }
+    }
+    free(w.p);
+    free(pend);
+    free(outs);
+    if (rc) return rc;
+    /* leaf values; the trees join the model */
+    for (int k = 0; k < K; k++) {
+        dtree *t = &f->trees[k];
+        if (f->nall + t->nn > f->capall) {
+            int64_t c = f->capall ? f->capall * 2 : 4096;
+            while (c < f->nall + t->nn) c *= 2;
+            dnode *na = realloc(f->all, (size_t)c * sizeof *na);
+            if (!na) return oom();
+            f->all = na;
+            f->capall = c;
+        }
+        for (int i = 0; i < t->nn; i++) {
+            dnode *n = &t->nodes[i];
+            if (n->feature < 0) n->value = leaf_value(f, n);
+            f->all[f->nall + i] = *n;
+        }
+        f->nall += t->nn;
+        f->tree_nn[f->ntrees++] = t->nn;
+    }
+    return 0;
+}
+
+static int restore_all(fit *f, int round)
+{
+    buf a = {0};
+    int64_t ntrees = (int64_t)round * f->K;
+    gb_restore_arg ra = {f->fit_id, round, f->K, (int32_t)f->d, (int32_t)ntrees, f->maxnodes, 0};
+    bput(&a, &ra, sizeof ra);
+    bput(&a, f->nb, (size_t)f->d * 4);
+    bput(&a, f->tree_nn, (size_t)ntrees * 4);
+    bpad8(&a);
+    bput(&a, f->base, (size_t)f->K * 8);
+    int64_t tot = 0;
+    for (int64_t t = 0; t < ntrees; t++) tot += f->tree_nn[t];
+    for (int64_t q = 0; q < tot; q++) {
+        const dnode *n = &f->all[q];
+        gb_bnode b = {n->feature, n->bin, n->ml, n->left, n->value};
+        bput(&a, &b, sizeof b);
+    }
+    if (a.bad) {
+        free(a.p);
+        return oom();
+    }
+    wb_oid *outs = calloc((size_t)f->nparts, sizeof *outs);
+    if (!outs) {
+        free(a.p);
+        return oom();
+    }
+    int rc = submit_all(f, "gbdt.restore", a.p, a.len, outs);
+    free(a.p);
+    if (!rc) {
+        rc = H->wait(f->ex, outs, f->nparts);
+        release_all(f, outs, f->nparts);
+    }
+    free(outs);
+    return rc;
+}
+
+/* the validation loss after the last round (no gradients) */
+static int finish_loss(fit *f, int r)
+{
+    buf a = {0};
+    const int K = f->K;
+    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, 1 | 2, (int32_t)f->d, 0, f->maxnodes,
+                       r > 0 ? K : 0, f->epoch, 0, 1, 1, 1, 0};
+    bput(&a, &ba, sizeof ba);
+    bput(&a, f->nb, (size_t)f->d * 4);
+    int64_t first = 0;
+    if (r > 0) {
+        int64_t t0 = f->ntrees - K;
+        for (int64_t t = 0; t < t0; t++) first += f->tree_nn[t];
+        bput(&a, f->tree_nn + t0, (size_t)K * 4);
+    }
+    bpad8(&a);
+    bput(&a, f->base, (size_t)K * 8);
+    for (int64_t q = first; r > 0 && q < f->nall; q++) {
+        const dnode *n = &f->all[q];
+        gb_bnode b = {n->feature, n->bin, n->ml, n->left, n->value};
+        bput(&a, &b, sizeof b);
+    }
+    if (a.bad) {
+        free(a.p);
+        return oom();
+    }
+    wb_oid *outs = calloc((size_t)f->nparts, sizeof *outs);
+    if (!outs) {
+        free(a.p);
+        return oom();
+    }
+    int rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
+    free(a.p);
+    double lsum = 0, lcount = 0;
+    if (!rc) {
+        double gmax = 0;
+        rc = collect(f, outs, r, 0, 0, 1, NULL, &lsum, &lcount, &gmax);
+        release_all(f, outs, f->nparts);
+    }
+    free(outs);
+    if (!rc) f->vloss[f->nvloss++] = lcount > 0 ? lsum / lcount : 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------ the model */
+
+static int write_model(fit *f, wb_model *m, int rounds)
+{
+    const int K = f->K;
+    int64_t ntrees = (int64_t)rounds * K, nn = 0;
+    for (int64_t t = 0; t < ntrees; t++) nn += f->tree_nn[t];
+    double *trees = malloc((size_t)(nn > 0 ? nn : 1) * 8 * sizeof *trees);
+    double *start = malloc((size_t)(ntrees + 1) * sizeof *start);
+    double *imp_g = calloc((size_t)f->d + 1, sizeof *imp_g), *imp_s = calloc((size_t)f->d + 1, sizeof *imp_s);
+    double *nbv = malloc((size_t)(f->d + 1) * sizeof *nbv);
+    if (!trees || !start || !imp_g || !imp_s || !nbv) {
+        free(trees);
+        free(start);
+        free(imp_g);
+        free(imp_s);
+        free(nbv);
+        return oom();
+    }
+    /* rows are 1-based in the trees matrix; features 1-based, 0 on leaves */
+    int64_t at = 0;
+    for (int64_t t = 0; t < ntrees; t++) {
+        start[t] = (double)(at + 1);
+        for (int i = 0; i < f->tree_nn[t]; i++) {
+            const dnode *n = &f->all[at + i];
+            double *row = trees + (at + i) * 8;
+            int leaf = n->feature < 0;
+            row[0] = leaf ? 0 : n->feature + 1;
+            row[1] = leaf ? 0 : n->thr;
+            row[2] = leaf ? 0 : n->ml;
+            row[3] = leaf ? 0 : (double)(at + n->left + 1);
+            row[4] = leaf ? 0 : (double)(at + n->left + 2);
+            row[5] = leaf ? n->value : 0;
+            row[6] = (double)n->Hs / f->sh;
+            row[7] = (double)n->N;
+            if (!leaf) {
+                imp_g[n->feature] += n->gain;
+                imp_s[n->feature] += 1;
+            }
+        }
+        at += f->tree_nn[t];
+    }
+    start[ntrees] = (double)(nn + 1);
+    for (int64_t j = 0; j < f->d; j++) nbv[j] = f->nb[j];
+    static const char *objn[] = {"", "binary", "multiclass", "regression"};
+    int rc = H->model_set_str(m, "objective", objn[f->p.obj]);
+    if (!rc) rc = H->model_set_num(m, "n_features", (double)f->d);
+    if (!rc && f->p.obj != GB_REGRESSION) {
+        rc = H->model_set_num(m, "n_classes", f->nclasses);
+        if (!rc) rc = H->model_set_array(m, "classes", f->classes, 1, f->nclasses);
+    }
+    if (!rc) rc = H->model_set_array(m, "base_score", f->base, 1, K);
+    if (!rc) rc = H->model_set_num(m, "rounds", rounds);
+    if (!rc) rc = H->model_set_num(m, "trees_per_round", K);
+    if (!rc) rc = H->model_set_array(m, "tree_start", start, 1, ntrees + 1);
+    if (!rc) rc = H->model_set_array(m, "trees", trees, nn, 8);
+    if (!rc) rc = H->model_set_array(m, "n_bins", nbv, 1, f->d);
+    if (!rc) rc = H->model_set_array(m, "feature_importance_gain", imp_g, 1, f->d);
+    if (!rc) rc = H->model_set_array(m, "feature_importance_split", imp_s, 1, f->d);
+    if (!rc) rc = H->model_set_num(m, "train_rows", (double)f->ntrain);
+    if (!rc && f->nval > 0) {
+        rc = H->model_set_num(m, "valid_rows", (double)f->nval);
+        if (!rc) rc = H->model_set_array(m, "valid_loss", f->vloss, 1, f->nvloss);
+        if (!rc) rc = H->model_set_num(m, "best_round", rounds);
+    }
+    free(trees);
+    free(start);
+    free(imp_g);
+    free(imp_s);
+    free(nbv);
+    return rc;
+}
+
+/* --------------------------------------------------------------- gb_fit */
+
+static void read_params(const wb_params *p, fparams *o)
+{
+    const char *obj = H->param_str(p, "objective");
+    o->obj = !strcmp(obj, "regression") ? GB_REGRESSION : !strcmp(obj, "multiclass") ? GB_MULTI
+             : !strcmp(obj, "binary")   ? GB_BINARY
+                                        : 0;
+    o->n_trees = H->param_int(p, "n_trees");
+    o->lr = H->param_num(p, "learning_rate");
+    o->max_leaves = H->param_int(p, "max_leaves");
+    o->max_depth = H->param_int(p, "max_depth");
+    o->mcw = H->param_num(p, "min_child_weight");
+    o->min_samples_leaf = H->param_int(p, "min_samples_leaf");
+    o->lambda = H->param_num(p, "lambda_l2");
+    o->msg = H->param_num(p, "min_split_gain");
+    o->max_bins = (int)H->param_int(p, "max_bins");
+    o->subsample = H->param_num(p, "subsample");
+    o->colsample = H->param_num(p, "colsample");
+    o->esr = H->param_int(p, "early_stopping_rounds");
+    o->val_frac = H->param_num(p, "validation_fraction");
+    o->seed = (uint64_t)H->param_int(p, "seed");
+}
+
+int gb_check(const wb_params *p, const wb_dataset *d)
+{
+    (void)p;
+    (void)d;
+    return 0;
+}
+
+static void fit_free(fit *f)
+{
+    free(f->classes);
+    free(f->nb);
+    free(f->edges);
+    free(f->usable);
+    free(f->sel);
+    free(f->off);
+    if (f->trees) {
+        trees_clear(f);
+        for (int k = 0; k < f->K; k++) {
+            free(f->trees[k].nodes);
+            free(f->trees[k].c);
+        }
+    }
+    free(f->trees);
+    free(f->all);
+    free(f->tree_nn);
+    free(f->imp_gain);
+    free(f->imp_split);
+    free(f->vloss);
+}
+
+/* a model of one class: every prediction is that class */
+static int one_class_model(fit *f, wb_model *m)
+{
+    int rc = H->model_set_str(m, "objective", "binary");
+    if (!rc) rc = H->model_set_num(m, "n_features", (double)f->d);
+    if (!rc) rc = H->model_set_num(m, "n_classes", 1);
+    if (!rc) rc = H->model_set_array(m, "classes", f->classes, 1, 1);
+    double base = 0, start = 1, zero = 0;
+    if (!rc) rc = H->model_set_array(m, "base_score", &base, 1, 1);
+    if (!rc) rc = H->model_set_num(m, "rounds", 0);
+    if (!rc) rc = H->model_set_num(m, "trees_per_round", 1);
+    if (!rc) rc = H->model_set_array(m, "tree_start", &start, 1, 1);
+    if (!rc) rc = H->model_set_array(m, "trees", &zero, 0, 8);
+    double *z = calloc((size_t)f->d + 1, sizeof *z);
+    if (!z) return oom();
+    if (!rc) rc = H->model_set_array(m, "feature_importance_gain", z, 1, f->d);
+    if (!rc) rc = H->model_set_array(m, "feature_importance_split", z, 1, f->d);
+    if (!rc) rc = H->model_set_num(m, "train_rows", (double)f->n);
+    free(z);
+    return rc;
+}
+
+int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
+{
+    fit F = {0}, *f = &F;
+    int rc = 0;
+    const int trace = getenv("WB_GBDT_TRACE") != NULL;
+    double t0 = H->now(), t_sketch = 0, t_bin = 0;
+    f->ex = ex;
+    read_params(p, &f->p);
+    f->n = H->ds_rows(d);
+    f->d = H->ds_cols(d);
+    f->nparts = H->ds_nparts(d);
+    f->par = H->parallelism(ex);
+    if (f->n < 1) return H->seterr(WB_EINVAL, "gbdt: the data has no rows");
+    if (f->d < 1) return H->seterr(WB_EINVAL, "gbdt: the data has no columns");
+    /* the objective and the classes */
+    if (f->p.obj != GB_REGRESSION) {
+        rc = H->ds_classes(ex, d, "gbdt", GB_MAX_CLASSES, &f->classes, &f->nclasses);
+        if (rc) return rc;
+        if (f->p.obj == 0) f->p.obj = f->nclasses > 2 ? GB_MULTI : GB_BINARY;
+        if (f->p.obj == GB_BINARY && f->nclasses > 2) {
+            rc = H->seterr(WB_EINVAL, "gbdt: objective 'binary' needs 2 classes, the labels have %d (use 'multiclass')",
+                           f->nclasses);
+            goto out;
+        }
+        if (f->nclasses == 1) {
+            rc = one_class_model(f, m);
+            goto out;
+        }
+    }
+    f->K = f->p.obj == GB_MULTI ? f->nclasses : 1;
+    f->maxnodes = (int)(2 * f->p.max_leaves);
+    f->fit_id = new_fit_id();
+    /* edges */
+    gb_sknode *root = NULL;
+    rc = sketch(f, d, &root);
+    if (rc) goto out;
+    t_sketch = H->now();
+    f->nb = calloc((size_t)f->d, sizeof *f->nb);
+    f->edges = malloc((size_t)f->d * 256 * sizeof *f->edges);
+    f->usable = calloc((size_t)f->d, sizeof *f->usable);
+    f->sel = calloc((size_t)f->d, sizeof *f->sel);
+    f->off = calloc((size_t)f->d, sizeof *f->off);
+    if (!f->nb || !f->edges || !f->usable || !f->sel || !f->off) {
+        gb_sk_free(root);
+        rc = oom();
+        goto out;
+    }
+    for (int64_t j = 0; j < f->d; j++) {
+        double *e = f->edges + j * 256;
+        int nb = gb_sk_edges(&root->f[j], f->p.max_bins, e);
+        for (int q = nb - 1; q < 256; q++) e[q] = INFINITY;
+        f->nb[j] = nb;
+        f->usable[j] = nb >= 2 || root->f[j].nan > 0;
+    }
+    f->ntrain = root->ntrain;
+    f->nval = f->p.esr > 0 ? f->n - f->ntrain : 0;
+    if (f->ntrain < 1) {
+        gb_sk_free(root);
+        rc = H->seterr(WB_EINVAL, "gbdt: no training rows left after holding out validation_fraction %g",
+                       f->p.val_frac);
+        goto out;
+    }
+    if (f->p.esr > 0 && f->nval < 1) {
+        gb_sk_free(root);
+        rc = H->seterr(WB_EINVAL,
+                       "gbdt: early_stopping_rounds needs validation rows; validation_fraction %g of %lld rows left none",
+                       f->p.val_frac, (long long)f->n);
+        goto out;
+    }
+    if (f->p.obj == GB_REGRESSION) {
+        f->base[0] = root->ysum / (double)root->ntrain;
+        f->gmax_bound = fmax(fabs(root->ymax - f->base[0]), fabs(root->ymin - f->base[0]));
+    } else if (f->p.obj == GB_BINARY) {
+        double pr = (double)root->counts[1] / (double)root->ntrain;
+        pr = fmin(fmax(pr, 1e-15), 1 - 1e-15);
+        f->base[0] = log(pr / (1 - pr));
+    } else {
+        for (int k = 0; k < f->K; k++) {
+            double pr = (double)root->counts[k] / (double)root->ntrain;
+            f->base[k] = log(fmax(pr, 1e-15));
+        }
+    }
+    gb_sk_free(root);
+    /* bins */
+    {
+        size_t esz = sizeof(gb_edgehdr) + gb_pad8((size_t)f->d * 4) + (size_t)f->d * 256 * 8;
+        unsigned char *eb = calloc(1, esz);
+        if (!eb) {
+            rc = oom();
+            goto out;
+        }
+        gb_edgehdr eh = {GB_EDGES_MAGIC, 0, f->d};
+        memcpy(eb, &eh, sizeof eh);
+        memcpy(eb + sizeof eh, f->nb, (size_t)f->d * 4);
+        memcpy(eb + sizeof eh + gb_pad8((size_t)f->d * 4), f->edges, (size_t)f->d * 256 * 8);
+        wb_oid eid = 0;
+        rc = H->put(ex, eb, esz, &eid);
+        free(eb);
+        if (rc) goto out;
+        buf a = {0};
+        struct {
+            uint64_t seed;
+            double val_frac;
+            int32_t obj, nclasses;
+        } ba = {f->p.seed, f->p.esr > 0 ? f->p.val_frac : 0, f->p.obj, f->nclasses};
+        bput(&a, &ba, sizeof ba);
+        bput(&a, f->classes, (size_t)f->nclasses * 8);
+        f->bins = calloc((size_t)f->nparts + 1, sizeof *f->bins);
+        if (a.bad || !f->bins)
+            rc = oom();
+        else
+            rc = H->map(ex, "gbdt.bin", d, &eid, 1, a.p, a.len, f->bins);
+        free(a.p);
+        H->release(ex, eid);
+        if (rc) goto out;
+        t_bin = H->now();
+    }
+    /* rounds */
+    f->trees = calloc((size_t)f->K, sizeof *f->trees);
+    f->tree_nn = malloc((size_t)(f->p.n_trees * f->K + 1) * sizeof *f->tree_nn);
+    f->imp_gain = calloc((size_t)f->d, sizeof *f->imp_gain);
+    f->imp_split = calloc((size_t)f->d, sizeof *f->imp_split);
+    f->vloss = malloc((size_t)(f->p.n_trees + 2) * sizeof *f->vloss);
+    if (!f->trees || !f->tree_nn || !f->imp_gain || !f->imp_split || !f->vloss) {
+        rc = oom();
+        goto out;
+    }
+    for (int k = 0; k < f->K; k++) {
+        f->trees[k].nodes = malloc((size_t)f->maxnodes * sizeof(dnode));
+        f->trees[k].c = malloc((size_t)f->maxnodes * sizeof(cand));
+        if (!f->trees[k].nodes || !f->trees[k].c) {
+            rc = oom();
+            goto out;
+        }
+    }
+    int rounds = 0, stopped = 0;
+    for (int r = 0; r < f->p.n_trees && !rc; r++) {
+        int nv = f->nvloss;
+        rc = grow_round(f, r, &stopped);
+        if (rc == WB_ESTATE && f->restores < 3) {
+            /* a worker lost its state: rebuild it from the trees so far and
+             * grow this round again */
+            f->restores++;
+            f->epoch++;
+            f->nvloss = nv;
+            trees_clear(f);
+            rc = restore_all(f, r);
+            if (!rc) {
+                r--;
+                continue;
+            }
+        }
+        if (rc || stopped) break;
+        rounds = r + 1;
+        H->progress("gbdt", rounds, (double)f->p.n_trees, NULL);
+    }
+    if (!rc && f->nval > 0 && !stopped) {
+        rc = finish_loss(f, rounds);
+        if (rc == WB_ESTATE && f->restores < 3) {
+            f->restores++;
+            f->epoch++;
+            rc = restore_all(f, rounds);
+            if (!rc) rc = finish_loss(f, rounds);
+        }
+    }
+    if (!rc && f->nval > 0) {
+        int best = 0;
+        for (int i = 1; i < f->nvloss; i++)
+            if (f->vloss[i] < f->vloss[best]) best = i;
+        rounds = best;
+    }
+    if (!rc) rc = write_model(f, m, rounds);
+    if (trace)
+        fprintf(stderr, "gbdt: sketch %.3f s, bin %.3f s, rounds %.3f s (%d restores); rows: %lld in histograms, %lld partitioned; %lld waves\n",
+                t_sketch - t0, t_bin - t_sketch, H->now() - t_bin, f->restores, (long long)f->st_hist,
+                (long long)f->st_part, (long long)f->st_waves);
+out:
+    if (f->bins) {
+        /* drop the workers' state, then the binned partitions */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", H->errmsg());
+        wb_oid *tmp = calloc((size_t)f->nparts + 1, sizeof *tmp);
+        if (tmp && f->fit_id && !submit_all(f, "gbdt.release", &f->fit_id, 8, tmp)) {
+            H->wait(ex, tmp, f->nparts);
+            release_all(f, tmp, f->nparts);
+        }
+        free(tmp);
+        release_all(f, f->bins, f->nparts);
+        free(f->bins);
+        if (rc) H->seterr(rc, "%s", msg);
+    }
+    fit_free(f);
+    return rc;
+}

@@ -1,0 +1,208 @@
+/* gbdt.h — shared between the files of the gbdt plugin (not installed).
+ *
+ * The plugin has two sides:
+ *  - the driver (fit.c, predict.c): the estimator functions. fit() computes
+ *    bin edges from a mergeable quantile sketch (sketch.c), bins the data
+ *    once, then grows trees from histograms that the partitions build;
+ *  - the kernels (work.c): they run where the partitions live and keep the
+ *    per-partition boosting state (scores, gradients, row lists per leaf) in
+ *    a worker-local cache between rounds. Only histograms and split decisions
+ *    cross the executor.
+ *
+ * Exactness: gradients and hessians are fixed-point integers, so histogram
+ * sums are exact in any order and the model is bit-identical whatever the
+ * number of threads, partitions or workers.
+ */
+#ifndef WB_GBDT_H
+#define WB_GBDT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "wb/plugin.h"
+
+extern const wb_host *gb_H;
+
+enum { GB_BINARY = 1, GB_MULTI = 2, GB_REGRESSION = 3 };
+
+/* random streams (with the `seed` parameter) */
+enum { GB_S_VALID = 0x67620001, GB_S_SKETCH = 0x67620002, GB_S_SUB = 0x67620003, GB_S_COLS = 0x67620004 };
+
+/* fixed point: per row |qg| <= 2^30, 0 <= qh <= 2^22; a histogram bin of one
+ * partition holds {sum qg, (sum qh) << 20 | count}; copies of at most 2^19
+ * rows each keep both fields from overflowing */
+#define GB_QG_BITS 30
+#define GB_QH_BITS 22
+#define GB_HC_SHIFT 20
+#define GB_COPY_ROWS_LOG2 19
+#define GB_CMASK ((int64_t)((1 << GB_HC_SHIFT) - 1))
+
+#define GB_MAX_CLASSES 1024
+#define GB_SKETCH_CAP 1024 /* points per feature summary */
+
+/* the validation split and sketch sampling are per row, from per-block streams:
+ * fills u[0..4096) for block b */
+static inline void gb_block_uniforms(uint64_t seed, uint64_t stream, int64_t block, double *u)
+{
+    wb_rng r;
+    wb_rng_init(&r, seed, stream, (uint64_t)block);
+    wb_rng_uniforms(&r, u, WB_BLOCK_ROWS);
+}
+
+/* ---------------------------------------------------------------- objects */
+
+#define GB_BINS_MAGIC 0x53424247u /* "GBBS" */
+#define GB_EDGES_MAGIC 0x45424247u
+#define GB_TOKEN_MAGIC 0x4f424247u
+#define GB_SK_MAGIC 0x4b424247u
+#define GB_PACK_MAGIC 0x50424247u
+
+/* binned partition: header, uint8 bins rows*d row-major (padded to 8), the
+ * same column-major, uint8 isval rows (padded to 8), double y rows (class
+ * index or label) */
+typedef struct gb_binhdr {
+    uint32_t magic, pad;
+    int64_t rows, d, row0, nval;
+} gb_binhdr;
+
+static inline size_t gb_pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* bin edges: header, int32 nb[d] (padded to 8), double edges[d][256] (nb-1
+ * edges, then +inf); a value x gets bin #{edges < x}, NaN gets nb */
+typedef struct gb_edgehdr {
+    uint32_t magic, pad;
+    int64_t d;
+} gb_edgehdr;
+
+/* a tree node as kernels walk it on bins; the right child is left + 1 */
+typedef struct gb_bnode {
+    int32_t feature; /* -1: leaf */
+    int32_t bin;     /* go left when bin <= this (missing: see ml) */
+    int32_t ml;      /* missing values go left */
+    int32_t left;
+    double value;    /* leaf value (learning rate applied) */
+} gb_bnode;
+
+/* argument of gbdt.begin (then int32 nb[d], sel[nsel], off[nsel], prev_nn[K],
+ * padding to 8, double base[K], gb_bnode prev[sum prev_nn]) */
+typedef struct gb_begin_arg {
+    uint64_t fit_id, seed;
+    int32_t round, K, obj, mode; /* mode bit 0: only apply + loss (no gradients); bit 1: loss */
+    int32_t d, nsel, maxnodes, nprev;
+    int32_t epoch, pad;
+    double subsample, sg, sh;
+    int64_t nentries;
+} gb_begin_arg;
+
+/* argument of gbdt.wave (then nsplit gb_split_msg, nbuild x {k, node}) */
+typedef struct gb_wave_arg {
+    uint64_t fit_id;
+    int32_t round, wave, nsplit, nbuild;
+    int32_t epoch, pad;
+} gb_wave_arg;
+
+typedef struct gb_split_msg {
+    int32_t k, node, feature, bin, ml, left;
+} gb_split_msg;
+
+/* argument of gbdt.restore (then int32 nb[d], tree_nn[ntrees], padding,
+ * double base[K], gb_bnode nodes[...]) and of gbdt.release */
+typedef struct gb_restore_arg {
+    uint64_t fit_id;
+    int32_t round, K, d, ntrees, maxnodes, pad;
+} gb_restore_arg;
+
+/* Histograms stay in the worker: every thread adds the rows of the tasks it
+ * runs into its own accumulator (per fit, epoch, round and wave); a task's
+ * output is a token naming the worker process, with the validation losses of
+ * its blocks (begin). gbdt.collect, run once in each process that ran tasks
+ * (its inputs are that process's tokens), sums the accumulators into
+ * nnodes x nentries x {int64 G, H, N}. */
+typedef struct gb_token {
+    uint32_t magic;
+    int32_t nblocks;
+    uint64_t proc; /* the worker process (random per process) */
+    double gmax;
+    double pad;
+} gb_token; /* then nblocks x gb_blockloss */
+
+typedef struct gb_blockloss {
+    int64_t block;
+    double loss, count, pad;
+} gb_blockloss;
+
+typedef struct gb_collect_arg {
+    uint64_t fit_id;
+    int32_t epoch, round, wave, nnodes;
+    int64_t nentries;
+} gb_collect_arg;
+
+/* the model packed for prediction: header, int64 tree_start[ntrees+1],
+ * double base[K], gb_pnode nodes[nnodes] */
+typedef struct gb_packhdr {
+    uint32_t magic, pad;
+    int64_t K, d, obj, ntrees, nnodes, nclasses;
+} gb_packhdr;
+
+typedef struct gb_pnode {
+    double thr;      /* threshold (x <= thr goes left), or the leaf value */
+    int32_t feature; /* -1: leaf */
+    int32_t left;    /* right = left + 1; bit 31: missing goes left */
+} gb_pnode;
+
+/* ------------------------------------------------------------ sketch.c */
+
+typedef struct gb_skpt {
+    double v;
+    int64_t w;
+} gb_skpt;
+
+/* one feature's summary: sorted distinct values with weights */
+typedef struct gb_fsum {
+    int32_t n, compressed;
+    int64_t nan;
+    gb_skpt *p; /* capacity GB_SKETCH_CAP */
+} gb_fsum;
+
+/* a node of the fixed merge tree over global blocks: label statistics and
+ * one summary per feature */
+typedef struct gb_sknode {
+    uint32_t level;
+    uint64_t index;
+    int64_t ntrain;
+    double ysum, ymin, ymax;
+    int64_t *counts; /* K class counts (K may be 0) */
+    int K;
+    int64_t d;
+    gb_fsum *f;
+    gb_skpt *store;
+} gb_sknode;
+
+gb_sknode *gb_sk_new(int64_t d, int K);
+void gb_sk_free(gb_sknode *s);
+/* a block's summary from the rows whose keep[] is set */
+int gb_sk_block(gb_sknode *s, const double *x, int64_t rows, int64_t d, const unsigned char *keep,
+                double *scratch);
+/* a <- merge(a, b) */
+int gb_sk_merge(gb_sknode *a, const gb_sknode *b, gb_skpt *scratch);
+size_t gb_sk_encoded_size(const gb_sknode *s);
+void gb_sk_encode(const gb_sknode *s, unsigned char *dst);
+int gb_sk_decode(const unsigned char *src, size_t size, int64_t d, int K, gb_sknode **out,
+                 size_t *used);
+/* bin edges of one feature from its summary: fills edges[0..nb-1) and returns nb >= 1 */
+int gb_sk_edges(const gb_fsum *f, int max_bins, double *edges);
+
+/* ------------------------------------------------------------ work.c */
+int gb_register_kernels(void);
+/* the loss of one row given raw scores F[K] and label y (class index or value) */
+double gb_row_loss(int obj, int K, const double *F, double y);
+
+/* ------------------------------------------------------------ fit.c / predict.c */
+int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m);
+int gb_check(const wb_params *p, const wb_dataset *d);
+int gb_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out);
+int gb_predict_proba(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out);
+int gb_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double *out);
+int gb_register_predict_kernels(void);
+
+#endif

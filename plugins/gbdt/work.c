@@ -1,0 +1,1107 @@
+/* work.c — the gbdt kernels that run where the partitions live.
+ *
+ *   gbdt.sketch   partition -> quantile sketch nodes + label statistics
+ *   gbdt.bin      partition, edges -> binned partition (uint8 bins, labels)
+ *   gbdt.begin    binned partition -> a round starts: the previous round's
+ *                 trees are added to the scores, gradients are computed and
+ *                 quantized, the root histograms built (and the validation
+ *                 loss per block)
+ *   gbdt.wave     binned partition -> leaves are split (row lists partitioned)
+ *                 and the histograms of the requested nodes built
+ *   gbdt.collect  the tokens of one process's tasks -> the sum of the
+ *                 histograms they built there
+ *   gbdt.restore  binned partition -> the scores rebuilt from all trees so far
+ *                 (when a worker lost its state, e.g. the task moved)
+ *   gbdt.release  binned partition -> its state dropped
+ *
+ * begin and wave add their histograms into an accumulator of the thread
+ * they run on and return a small token; gbdt.collect sums a process's
+ * accumulators, so a wave moves one histogram per process, not one per
+ * partition.
+ *
+ * The per-partition state (scores, quantized gradients, the rows of every
+ * leaf) lives in a cache in this process, keyed by (fit id, first row). It is
+ * a cache: every value in it can be rebuilt from the immutable binned
+ * partition and the trees, which gbdt.restore does when a task finds it
+ * missing or stale (the driver then restarts the round).
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "gbdt.h"
+
+#define H gb_H
+
+/* ------------------------------------------------------------- the cache */
+
+typedef struct gb_state {
+    struct gb_state *next;
+    uint64_t fit_id;
+    int64_t row0;
+    int busy;
+    int64_t rows, d;
+    int K, maxnodes;
+    int round; /* F holds the trees of rounds < round */
+    int wave;  /* waves done in this round; -1: the round has not begun */
+    int32_t *nb;
+    int nsel;
+    int32_t *sel, *off;
+    int64_t nentries;
+    double *F;           /* rows x K */
+    int32_t *qg, *qh;    /* K x rows */
+    uint32_t *idx, *tmp; /* K x rows, rows */
+    uint32_t *rest;      /* rows outside the bag (out-of-bag and validation) */
+    int64_t nbag, nrest;
+    int32_t *beg, *cnt; /* K x maxnodes: each node's rows in idx */
+} gb_state;
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static gb_state *cache;
+
+static void state_free(gb_state *s)
+{
+    if (!s) return;
+    free(s->nb);
+    free(s->sel);
+    free(s->off);
+    free(s->F);
+    free(s->qg);
+    free(s->qh);
+    free(s->idx);
+    free(s->tmp);
+    free(s->rest);
+    free(s->beg);
+    free(s->cnt);
+    free(s);
+}
+
+/* the state of (fit, row0), marked busy; NULL when absent (or in use) */
+static gb_state *state_acquire(uint64_t fit_id, int64_t row0)
+{
+    pthread_mutex_lock(&cache_mu);
+    gb_state *s = cache;
+    while (s && (s->fit_id != fit_id || s->row0 != row0)) s = s->next;
+    if (s && s->busy) s = NULL;
+    if (s) s->busy = 1;
+    pthread_mutex_unlock(&cache_mu);
+    return s;
+}
+
+static void state_put_back(gb_state *s)
+{
+    pthread_mutex_lock(&cache_mu);
+    s->busy = 0;
+    pthread_mutex_unlock(&cache_mu);
+}
+
+/* remove (fit, row0) from the cache; returns it (caller frees) unless busy */
+static gb_state *state_unlink(uint64_t fit_id, int64_t row0)
+{
+    pthread_mutex_lock(&cache_mu);
+    gb_state **pp = &cache, *s = NULL;
+    while (*pp) {
+        if ((*pp)->fit_id == fit_id && (*pp)->row0 == row0 && !(*pp)->busy) {
+            s = *pp;
+            *pp = s->next;
+            break;
+        }
+        pp = &(*pp)->next;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return s;
+}
+
+/* a new state (replacing any other of the same key), busy */
+static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t d, int K,
+                           int maxnodes, const int32_t *nb, const double *base)
+{
+    state_free(state_unlink(fit_id, row0));
+    gb_state *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->fit_id = fit_id;
+    s->row0 = row0;
+    s->rows = rows;
+    s->d = d;
+    s->K = K;
+    s->maxnodes = maxnodes;
+    s->wave = -1;
+    size_t r = (size_t)(rows > 0 ? rows : 1), kk = (size_t)K;
+    s->nb = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->nb);
+    s->sel = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->sel);
+    s->off = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->off);
+    s->F = malloc(r * kk * sizeof *s->F);
+    s->qg = malloc(r * kk * sizeof *s->qg);
+    s->qh = malloc(r * kk * sizeof *s->qh);
+    s->idx = malloc(r * kk * sizeof *s->idx);
+    s->tmp = malloc(r * sizeof *s->tmp);
+    s->rest = malloc(r * sizeof *s->rest);
+    s->beg = calloc((size_t)maxnodes * kk, sizeof *s->beg);
+    s->cnt = calloc((size_t)maxnodes * kk, sizeof *s->cnt);
+    if (!s->nb || !s->sel || !s->off || !s->F || !s->qg || !s->qh || !s->idx || !s->tmp ||
+        !s->rest || !s->beg || !s->cnt) {
+        state_free(s);
+        return NULL;
+    }
+    memcpy(s->nb, nb, (size_t)d * sizeof *nb);
+    for (int64_t i = 0; i < rows; i++)
+        for (int k = 0; k < K; k++) s->F[i * K + k] = base[k];
+    s->busy = 1;
+    pthread_mutex_lock(&cache_mu);
+    s->next = cache;
+    cache = s;
+    pthread_mutex_unlock(&cache_mu);
+    return s;
+}
+
+static int lost(int64_t row0)
+{
+    return H->seterr(WB_ESTATE,
+                     "gbdt: the boosting state of the partition at row %lld is not on this worker",
+                     (long long)row0 + 1);
+}
+
+/* ---------------------------------------------------------- binned views */
+
+typedef struct binview {
+    int64_t rows, d, row0, nval;
+    const uint8_t *bins, *cols, *isval; /* row-major, column-major */
+    const double *y;
+} binview;
+
+static size_t bins_size(int64_t rows, int64_t d)
+{
+    return sizeof(gb_binhdr) + 2 * gb_pad8((size_t)(rows * d)) + gb_pad8((size_t)rows) +
+           (size_t)rows * sizeof(double);
+}
+
+static int bin_view(const wb_obj *o, binview *v)
+{
+    gb_binhdr h;
+    if (o->type != WB_OBJ_BYTES || o->size < sizeof h) goto bad;
+    memcpy(&h, o->data, sizeof h);
+    if (h.magic != GB_BINS_MAGIC || h.rows < 0 || h.d < 0 || h.rows > INT32_MAX ||
+        o->size != bins_size(h.rows, h.d))
+        goto bad;
+    const uint8_t *p = o->data;
+    v->rows = h.rows;
+    v->d = h.d;
+    v->row0 = h.row0;
+    v->nval = h.nval;
+    v->bins = p + sizeof h;
+    v->cols = v->bins + gb_pad8((size_t)(h.rows * h.d));
+    v->isval = v->cols + gb_pad8((size_t)(h.rows * h.d));
+    v->y = (const double *)(v->isval + gb_pad8((size_t)h.rows));
+    return 0;
+bad:
+    return H->seterr(WB_EINVAL, "gbdt: input is not a binned partition");
+}
+
+/* reads consecutive arrays out of an argument */
+typedef struct cursor {
+    const unsigned char *p;
+    size_t left;
+    int bad;
+} cursor;
+
+static const void *take(cursor *c, size_t n)
+{
+    if (c->bad || n > c->left) {
+        c->bad = 1;
+        return NULL;
+    }
+    const void *r = c->p;
+    c->p += n;
+    c->left -= n;
+    return r;
+}
+
+static void align8(cursor *c, const void *start)
+{
+    size_t at = (size_t)(c->p - (const unsigned char *)start);
+    size_t pad = gb_pad8(at) - at;
+    take(c, pad);
+}
+
+/* copies n items of size sz out of the cursor into new memory (aligned) */
+static void *take_copy(cursor *c, size_t n, size_t sz)
+{
+    const void *src = take(c, n * sz);
+    if (!src) return NULL;
+    void *d = malloc(n * sz + 8);
+    if (d) memcpy(d, src, n * sz);
+    return d;
+}
+
+/* ------------------------------------------------------------- losses */
+
+static inline double softplus(double f) { return f > 0 ? f + log1p(exp(-f)) : log1p(exp(f)); }
+
+double gb_row_loss(int obj, int K, const double *F, double y)
+{
+    if (obj == GB_BINARY) return softplus(F[0]) - y * F[0];
+    if (obj == GB_REGRESSION) {
+        double e = F[0] - y;
+        return e * e;
+    }
+    double mx = F[0];
+    for (int k = 1; k < K; k++)
+        if (F[k] > mx) mx = F[k];
+    double s = 0;
+    for (int k = 0; k < K; k++) s += exp(F[k] - mx);
+    return mx + log(s) - F[(int)y];
+}
+
+/* ------------------------------------------------------------ histograms */
+
+/* One histogram entry is {sum g, sum hc}: both are added with one 128-bit
+ * add (SSE2, part of x86-64; a plain pair elsewhere). */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+typedef __m128i pair;
+static inline pair pair_of(int64_t g, int64_t hc) { return _mm_set_epi64x(hc, g); }
+static inline void pair_add(int64_t *e, pair v)
+{
+    _mm_store_si128((__m128i *)e, _mm_add_epi64(_mm_load_si128((const __m128i *)e), v));
+}
+static inline int64_t qround(double x) { return _mm_cvtsd_si64(_mm_set_sd(x)); }
+#else
+typedef struct pair {
+    int64_t g, hc;
+} pair;
+static inline pair pair_of(int64_t g, int64_t hc) { return (pair){g, hc}; }
+static inline void pair_add(int64_t *e, pair v)
+{
+    e[0] += v.g;
+    e[1] += v.hc;
+}
+static inline int64_t qround(double x) { return llrint(x); }
+#endif
+
+/* every selected feature has 256 entries (255 bins and missing), the layout
+ * is then feature j at entry 1 + 256 j, and with no column sampling the
+ * loop over features has a constant trip count */
+#define HIST_ID(D)                                                                                \
+    static void hist_id_##D(const int32_t *qg, const int32_t *qh, const uint8_t *B,                \
+                            const uint32_t *rows, int64_t n, int64_t *hist)                        \
+    {                                                                                             \
+        int64_t *h = hist + 2;                                                                    \
+        for (int64_t i = 0; i < n; i++) {                                                         \
+            uint32_t r = rows[i];                                                                 \
+            pair v = pair_of(qg[r], ((int64_t)qh[r] << GB_HC_SHIFT) | 1);                         \
+            const uint8_t *br = B + (size_t)r * D;                                                \
+            pair_add(hist, v);                                                                    \
+            for (int j = 0; j < D; j++) pair_add(h + 2 * ((j << 8) + br[j]), v);                  \
+        }                                                                                         \
+    }
+HIST_ID(1)
+HIST_ID(2)
+HIST_ID(3)
+HIST_ID(4)
+HIST_ID(5)
+HIST_ID(6)
+HIST_ID(7)
+HIST_ID(8)
+HIST_ID(9)
+HIST_ID(10)
+HIST_ID(11)
+HIST_ID(12)
+HIST_ID(13)
+HIST_ID(14)
+HIST_ID(15)
+HIST_ID(16)
+typedef void (*hist_fn)(const int32_t *, const int32_t *, const uint8_t *, const uint32_t *, int64_t,
+                        int64_t *);
+static const hist_fn hist_id[17] = {NULL,        hist_id_1,  hist_id_2,  hist_id_3,  hist_id_4,  hist_id_5,
+                                    hist_id_6,   hist_id_7,  hist_id_8,  hist_id_9,  hist_id_10, hist_id_11,
+                                    hist_id_12,  hist_id_13, hist_id_14, hist_id_15, hist_id_16};
+
+/* Adds the rows rows[0..n) (at most 2^19 of them) of class k into hist (one
+ * node: nentries x {g, hc}, 16-byte aligned). */
+static void hist_build(const gb_state *s, const binview *bv, int k, const uint32_t *rows, int64_t n,
+                       int64_t *hist)
+{
+    const int32_t *qg = s->qg + (size_t)k * (size_t)s->rows, *qh = s->qh + (size_t)k * (size_t)s->rows;
+    const int64_t d = bv->d;
+    const int nsel = s->nsel;
+    const int32_t *sel = s->sel, *off = s->off;
+    const uint8_t *B = bv->bins;
+    int identity = nsel == d, uniform = 1;
+    for (int j = 0; j < nsel; j++) {
+        identity &= sel[j] == j;
+        uniform &= off[j] == 1 + 256 * j;
+    }
+    if (identity && uniform && d <= 16) {
+        hist_id[d](qg, qh, B, rows, n, hist);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t r = rows[i];
+        pair v = pair_of(qg[r], ((int64_t)qh[r] << GB_HC_SHIFT) | 1);
+        const uint8_t *br = B + (size_t)r * (size_t)d;
+        pair_add(hist, v);
+        for (int j = 0; j < nsel; j++) pair_add(hist + 2 * (off[j] + br[sel[j]]), v);
+    }
+}
+
+/* ------------------------------------------------------- accumulators */
+
+/* one thread's histograms of one wave of one fit: packed {g, hc} entries of
+ * at most 2^19 rows each (so neither field overflows), flushed into full
+ * {G, H, N} sums when more rows come */
+typedef struct gb_acc {
+    struct gb_acc *next;
+    uint64_t tid, fit_id;
+    int32_t epoch, round, wave, nnodes;
+    int64_t nentries;
+    int64_t *packed; /* nnodes x nentries x 2 */
+    int64_t *rows_in; /* nnodes */
+    int64_t *full;    /* nnodes x nentries x 3, or NULL */
+    size_t cap;       /* int64 capacity of packed */
+} gb_acc;
+
+static pthread_mutex_t acc_mu = PTHREAD_MUTEX_INITIALIZER;
+static gb_acc *accs;
+static _Atomic uint64_t tid_counter;
+static __thread uint64_t tls_tid;
+static uint64_t proc_id;
+
+static void acc_free(gb_acc *a)
+{
+    if (!a) return;
+    free(a->packed);
+    free(a->rows_in);
+    free(a->full);
+    free(a);
+}
+
+/* this thread's accumulator for (fit, epoch, round, wave), zeroed when it
+ * held another wave */
+static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t nentries)
+{
+    if (!tls_tid) tls_tid = ++tid_counter;
+    pthread_mutex_lock(&acc_mu);
+    gb_acc *a = accs;
+    while (a && (a->tid != tls_tid || a->fit_id != fit_id)) a = a->next;
+    if (!a && (a = calloc(1, sizeof *a)) != NULL) {
+        a->tid = tls_tid;
+        a->fit_id = fit_id;
+        a->round = -1;
+        a->next = accs;
+        accs = a;
+    }
+    pthread_mutex_unlock(&acc_mu);
+    if (!a) return NULL;
+    if (a->epoch == epoch && a->round == round && a->wave == wave && a->nnodes == nnodes &&
+        a->nentries == nentries)
+        return a;
+    size_t need = (size_t)nnodes * (size_t)nentries * 2;
+    if (need > a->cap) {
+        free(a->packed);
+        a->packed = aligned_alloc(64, (need * 8 + 63) & ~(size_t)63);
+        a->cap = a->packed ? need : 0;
+    }
+    free(a->rows_in);
+    free(a->full);
+    a->full = NULL;
+    a->rows_in = calloc((size_t)nnodes + 1, sizeof *a->rows_in);
+    if (!a->packed || !a->rows_in) {
+        a->round = -1;
+        return NULL;
+    }
+    memset(a->packed, 0, need * 8);
+    a->epoch = epoch;
+    a->round = round;
+    a->wave = wave;
+    a->nnodes = nnodes;
+    a->nentries = nentries;
+    return a;
+}
+
+static int acc_flush(gb_acc *a, int q)
+{
+    int64_t E = a->nentries;
+    if (!a->full) {
+        a->full = calloc((size_t)a->nnodes * (size_t)E * 3 + 1, sizeof *a->full);
+        if (!a->full) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    int64_t *p = a->packed + (size_t)q * (size_t)E * 2, *f = a->full + (size_t)q * (size_t)E * 3;
+    for (int64_t e = 0; e < E; e++) {
+        f[3 * e] += p[2 * e];
+        f[3 * e + 1] += p[2 * e + 1] >> GB_HC_SHIFT;
+        f[3 * e + 2] += p[2 * e + 1] & GB_CMASK;
+    }
+    memset(p, 0, (size_t)E * 16);
+    a->rows_in[q] = 0;
+    return 0;
+}
+
+/* add rows of class k into node slot q of the accumulator */
+static int hist_add(gb_acc *a, int q, const gb_state *s, const binview *bv, int k, const uint32_t *rows,
+                    int64_t n)
+{
+    const int64_t cap = (int64_t)1 << GB_COPY_ROWS_LOG2;
+    while (n > 0) {
+        if (a->rows_in[q] >= cap) {
+            int rc = acc_flush(a, q);
+            if (rc) return rc;
+        }
+        int64_t m = cap - a->rows_in[q];
+        if (m > n) m = n;
+        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries * 2);
+        a->rows_in[q] += m;
+        rows += m;
+        n -= m;
+    }
+    return 0;
+}
+
+/* the token output: header and nblocks losses (zeroed) */
+static gb_token *token_alloc(wb_kctx *ctx, int nblocks, gb_blockloss **blocks)
+{
+    size_t size = sizeof(gb_token) + (size_t)nblocks * sizeof(gb_blockloss);
+    unsigned char *o = H->out_bytes(ctx, size);
+    if (!o) {
+        H->seterr(WB_ENOMEM, "gbdt: out of memory");
+        return NULL;
+    }
+    gb_token *t = (gb_token *)o;
+    t->magic = GB_TOKEN_MAGIC;
+    t->nblocks = nblocks;
+    t->proc = proc_id;
+    *blocks = (gb_blockloss *)(o + sizeof *t);
+    return t;
+}
+
+/* walk one tree on a row's bins */
+static inline double walk(const gb_bnode *t, const uint8_t *br, const int32_t *nb)
+{
+    int n = 0;
+    while (t[n].feature >= 0) {
+        int f = t[n].feature;
+        int b = br[f];
+        int left = b <= t[n].bin || (t[n].ml && b == nb[f]);
+        n = t[n].left + !left;
+    }
+    return t[n].value;
+}
+
+/* ------------------------------------------------------------ gbdt.begin */
+
+static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    binview bv;
+    gb_begin_arg a;
+    int rc;
+    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.begin: no input") : rc;
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.K < 1 || a.K > GB_MAX_CLASSES || a.d != bv.d || a.nsel < 0 || a.nsel > a.d ||
+        a.maxnodes < 1 || a.nprev < 0 || a.nprev > a.K || a.round < 0)
+        return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+    cursor c = {(const unsigned char *)arg + sizeof a, arglen - sizeof a, 0};
+    const int32_t *nb = take(&c, (size_t)a.d * 4);
+    const int32_t *sel = take(&c, (size_t)a.nsel * 4);
+    const int32_t *off = take(&c, (size_t)a.nsel * 4);
+    const int32_t *prev_nn = take(&c, (size_t)a.nprev * 4);
+    align8(&c, arg);
+    double *base = take_copy(&c, (size_t)a.K, sizeof(double));
+    int64_t tot = 0;
+    for (int k = 0; !c.bad && k < a.nprev; k++) tot += prev_nn[k];
+    gb_bnode *prev = c.bad ? NULL : take_copy(&c, (size_t)tot, sizeof(gb_bnode));
+    if (c.bad || !base || (tot && !prev)) {
+        free(base);
+        free(prev);
+        return H->seterr(c.bad ? WB_EINVAL : WB_ENOMEM, "gbdt.begin: bad argument");
+    }
+    const int K = a.K, obj = a.obj;
+    const int64_t rows = bv.rows, d = bv.d;
+    gb_state *s = state_acquire(a.fit_id, bv.row0);
+    if (!s && a.round == 0) s = state_new(a.fit_id, bv.row0, rows, d, K, a.maxnodes, nb, base);
+    free(base);
+    if (!s) {
+        free(prev);
+        return a.round == 0 ? H->seterr(WB_ENOMEM, "gbdt: out of memory") : lost(bv.row0);
+    }
+    rc = 0;
+    /* the previous round's trees into the scores */
+    if (s->round == a.round - 1 && s->wave >= 0 && a.nprev == K) {
+        const gb_bnode *t = prev;
+        for (int k = 0; k < K; k++) {
+            const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
+            for (int q = 0; q < prev_nn[k]; q++) {
+                if (t[q].feature >= 0) continue;
+                if (q >= s->maxnodes) {
+                    rc = H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+                    break;
+                }
+                double v = t[q].value;
+                int32_t b = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
+                for (int32_t i = b; i < b + n; i++) s->F[(size_t)I[i] * K + k] += v;
+            }
+            for (int64_t i = 0; i < s->nrest; i++) {
+                uint32_t r = s->rest[i];
+                s->F[(size_t)r * K + k] += walk(t, bv.bins + (size_t)r * (size_t)d, s->nb);
+            }
+            t += prev_nn[k];
+        }
+        s->round = a.round;
+    } else if (s->round != a.round) {
+        rc = lost(bv.row0);
+    }
+    free(prev);
+    if (rc) {
+        state_put_back(s);
+        return rc;
+    }
+    const int finish = a.mode & 1, want_loss = (a.mode & 2) != 0;
+    const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B;
+    const int nblocks = want_loss ? (int)((rows + B - 1) / B) : 0;
+    gb_blockloss *bl;
+    gb_token *oh = token_alloc(ctx, nblocks, &bl);
+    gb_acc *acc = finish ? NULL : acc_get(a.fit_id, a.epoch, a.round, 0, K, a.nentries);
+    if (!oh || (!finish && !acc)) {
+        state_put_back(s);
+        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    for (int b = 0; b < nblocks; b++) bl[b].block = blk0 + b;
+    if (!finish) {
+        s->nsel = a.nsel;
+        memcpy(s->sel, sel, (size_t)a.nsel * 4);
+        memcpy(s->off, off, (size_t)a.nsel * 4);
+        s->nentries = a.nentries;
+    }
+    /* rows: the bag (training rows drawn for this round), the rest */
+    double *u = NULL;
+    if (!finish && a.subsample < 1) {
+        u = malloc(B * sizeof *u);
+        if (!u) {
+            state_put_back(s);
+            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+        }
+    }
+    int64_t nbag = 0, nrest = 0;
+    uint32_t *bag = s->idx;
+    for (int64_t i0 = 0; i0 < rows; i0 += B) {
+        int64_t m = rows - i0 < B ? rows - i0 : B;
+        if (u) gb_block_uniforms(a.seed, GB_S_SUB + ((uint64_t)a.round << 32), blk0 + i0 / B, u);
+        for (int64_t i = i0; i < i0 + m; i++) {
+            if (!finish && !bv.isval[i] && (!u || u[i - i0] < a.subsample))
+                bag[nbag++] = (uint32_t)i;
+            else
+                s->rest[nrest++] = (uint32_t)i;
+        }
+    }
+    free(u);
+    if (finish) {
+        /* keep the bag of the last round: only the loss is wanted */
+        nrest = 0;
+        for (int64_t i = 0; i < rows; i++)
+            if (bv.isval[i]) s->rest[nrest++] = (uint32_t)i;
+    } else {
+        s->nbag = nbag;
+        s->nrest = nrest;
+    }
+    /* validation loss per block */
+    if (want_loss) {
+        for (int64_t q = 0; q < nrest; q++) {
+            uint32_t r = s->rest[q];
+            if (!bv.isval[r]) continue;
+            gb_blockloss *x = &bl[r / B];
+            x->loss += gb_row_loss(obj, K, s->F + (size_t)r * K, bv.y[r]);
+            x->count += 1;
+        }
+    }
+    if (finish) {
+        s->nrest = 0;
+        s->wave = -1;
+        state_put_back(s);
+        return 0;
+    }
+    /* gradients, quantized */
+    const double sg = a.sg, sh = a.sh;
+    const double qlim = ldexp(1.0, GB_QG_BITS);
+    double gmax = 0;
+    for (int64_t q = 0; q < nbag; q++) {
+        uint32_t r = bag[q];
+        const double *F = s->F + (size_t)r * K;
+        double y = bv.y[r];
+        if (obj == GB_BINARY) {
+            double p = 1 / (1 + exp(-F[0]));
+            double g = p - y, h = p * (1 - p);
+            s->qg[r] = (int32_t)qround(g * sg);
+            s->qh[r] = (int32_t)qround(h * sh);
+        } else if (obj == GB_REGRESSION) {
+            double g = F[0] - y, gs = g * sg;
+            if (!(fabs(gs) <= qlim)) {
+                state_put_back(s);
+                return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range",
+                                 g, (long long)(bv.row0 + r + 1));
+            }
+            if (fabs(g) > gmax) gmax = fabs(g);
+            s->qg[r] = (int32_t)qround(gs);
+            s->qh[r] = (int32_t)qround(sh);
+        } else {
+            double mx = F[0], e[GB_MAX_CLASSES], sum = 0;
+            for (int k = 1; k < K; k++)
+                if (F[k] > mx) mx = F[k];
+            for (int k = 0; k < K; k++) sum += (e[k] = exp(F[k] - mx));
+            int yk = (int)y;
+            for (int k = 0; k < K; k++) {
+                double p = e[k] / sum, g = p - (k == yk), h = p * (1 - p);
+                s->qg[(size_t)k * rows + r] = (int32_t)qround(g * sg);
+                s->qh[(size_t)k * rows + r] = (int32_t)qround(h * sh);
+            }
+        }
+    }
+    if (obj == GB_REGRESSION)
+        for (int64_t q = 0; q < s->nrest; q++) {
+            uint32_t r = s->rest[q];
+            if (bv.isval[r]) continue;
+            double g = fabs(s->F[r] - bv.y[r]);
+            if (g > gmax) gmax = g;
+        }
+    oh->gmax = gmax;
+    /* every class tree starts from all the bag, in row order */
+    for (int k = 0; k < K; k++) {
+        if (k > 0) memcpy(s->idx + (size_t)k * rows, bag, (size_t)nbag * sizeof *bag);
+        memset(s->beg + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->beg);
+        memset(s->cnt + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->cnt);
+        s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
+    }
+    for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, s->idx + (size_t)k * rows, nbag);
+    s->wave = rc ? -1 : 0;
+    state_put_back(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------- gbdt.wave */
+
+static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    binview bv;
+    gb_wave_arg a;
+    int rc;
+    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.wave: no input") : rc;
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.nsplit < 0 || a.nbuild < 0 ||
+        arglen != sizeof a + (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8)
+        return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
+    const unsigned char *p = (const unsigned char *)arg + sizeof a;
+    gb_state *s = state_acquire(a.fit_id, bv.row0);
+    if (!s) return lost(bv.row0);
+    if (s->round != a.round || s->wave != a.wave - 1) {
+        state_put_back(s);
+        return lost(bv.row0);
+    }
+    const int64_t rows = bv.rows, d = bv.d;
+    const int K = s->K, M = s->maxnodes;
+    for (int q = 0; q < a.nsplit; q++) {
+        gb_split_msg m;
+        memcpy(&m, p + (size_t)q * sizeof m, sizeof m);
+        if (m.k < 0 || m.k >= K || m.node < 0 || m.node >= M || m.left < 0 || m.left + 1 >= M ||
+            m.feature < 0 || m.feature >= d) {
+            state_put_back(s);
+            return H->seterr(WB_EINVAL, "gbdt.wave: bad split");
+        }
+        uint32_t *I = s->idx + (size_t)m.k * rows + s->beg[m.k * M + m.node];
+        const int32_t n = s->cnt[m.k * M + m.node];
+        const uint8_t *col = bv.cols + (size_t)m.feature * (size_t)rows;
+        const int thr = m.bin, miss = s->nb[m.feature], ml = m.ml != 0;
+        uint32_t *T = s->tmp;
+        int32_t nl = 0, nr = 0;
+        if (ml) {
+            for (int32_t i = 0; i < n; i++) {
+                uint32_t r = I[i];
+                int b = col[r];
+                int gl = (b <= thr) | (b == miss);
+                I[nl] = r;
+                T[nr] = r;
+                nl += gl;
+                nr += !gl;
+            }
+        } else {
+            /* missing values have bin nb > thr: they go right by themselves */
+            for (int32_t i = 0; i < n; i++) {
+                uint32_t r = I[i];
+                int gl = col[r] <= thr;
+                I[nl] = r;
+                T[nr] = r;
+                nl += gl;
+                nr += !gl;
+            }
+        }
+        memcpy(I + nl, T, (size_t)nr * sizeof *T);
+        int32_t b0 = s->beg[m.k * M + m.node];
+        s->beg[m.k * M + m.left] = b0;
+        s->cnt[m.k * M + m.left] = nl;
+        s->beg[m.k * M + m.left + 1] = b0 + nl;
+        s->cnt[m.k * M + m.left + 1] = nr;
+    }
+    p += (size_t)a.nsplit * sizeof(gb_split_msg);
+    gb_blockloss *bl;
+    gb_token *oh = token_alloc(ctx, 0, &bl);
+    gb_acc *acc = a.nbuild ? acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, s->nentries) : NULL;
+    if (!oh || (a.nbuild && !acc)) {
+        state_put_back(s);
+        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    rc = 0;
+    for (int q = 0; q < a.nbuild && !rc; q++) {
+        int32_t k, node;
+        memcpy(&k, p + (size_t)q * 8, 4);
+        memcpy(&node, p + (size_t)q * 8 + 4, 4);
+        if (k < 0 || k >= K || node < 0 || node >= M) {
+            state_put_back(s);
+            return H->seterr(WB_EINVAL, "gbdt.wave: bad node");
+        }
+        rc = hist_add(acc, q, s, &bv, k, s->idx + (size_t)k * rows + s->beg[k * M + node], s->cnt[k * M + node]);
+    }
+    s->wave = rc ? -1 : a.wave;
+    state_put_back(s);
+    return rc;
+}
+
+/* ---------------------------------------------------------- gbdt.collect */
+
+static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    gb_collect_arg a;
+    if (arglen != sizeof a) return H->seterr(WB_EINVAL, "gbdt.collect: bad argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.nnodes < 0 || a.nentries < 0) return H->seterr(WB_EINVAL, "gbdt.collect: bad argument");
+    for (int i = 0; i < nin; i++) {
+        gb_token t;
+        if (in[i].type != WB_OBJ_BYTES || in[i].size < sizeof t) return H->seterr(WB_EINVAL, "gbdt.collect: bad token");
+        memcpy(&t, in[i].data, sizeof t);
+        if (t.magic != GB_TOKEN_MAGIC) return H->seterr(WB_EINVAL, "gbdt.collect: bad token");
+        /* tokens of another process: its histograms are not here */
+        if (t.proc != proc_id)
+            return H->seterr(WB_ESTATE, "gbdt: the histograms of a wave are not on this worker");
+    }
+    const int64_t E = a.nentries, total = (int64_t)a.nnodes * E;
+    int64_t *out = H->out_bytes(ctx, (size_t)total * 24);
+    if (!out) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    int found = 0;
+    pthread_mutex_lock(&acc_mu);
+    for (gb_acc *c = accs; c; c = c->next) {
+        if (c->fit_id != a.fit_id || c->epoch != a.epoch || c->round != a.round || c->wave != a.wave)
+            continue;
+        if (c->nnodes != a.nnodes || c->nentries != E) continue;
+        found++;
+        const int64_t *p = c->packed;
+        for (int64_t e = 0; e < total; e++) {
+            out[3 * e] += p[2 * e];
+            out[3 * e + 1] += p[2 * e + 1] >> GB_HC_SHIFT;
+            out[3 * e + 2] += p[2 * e + 1] & GB_CMASK;
+        }
+        if (c->full)
+            for (int64_t e = 0; e < 3 * total; e++) out[e] += c->full[e];
+        c->round = -1; /* collected */
+    }
+    pthread_mutex_unlock(&acc_mu);
+    if (!found && nin > 0 && total > 0)
+        return H->seterr(WB_ESTATE, "gbdt: the histograms of a wave are not on this worker");
+    return 0;
+}
+
+/* ---------------------------------------------------- restore / release */
+
+static int k_restore(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    binview bv;
+    gb_restore_arg a;
+    int rc;
+    (void)ctx;
+    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.restore: no input") : rc;
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.restore: bad argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.K < 1 || a.K > GB_MAX_CLASSES || a.d != bv.d || a.ntrees < 0 || a.ntrees != a.round * a.K ||
+        a.maxnodes < 1)
+        return H->seterr(WB_EINVAL, "gbdt.restore: bad argument");
+    gb_state *s = state_acquire(a.fit_id, bv.row0);
+    if (s && s->round == a.round) { /* nothing was lost here */
+        s->wave = -1;
+        state_put_back(s);
+        return 0;
+    }
+    if (s) state_put_back(s);
+    cursor c = {(const unsigned char *)arg + sizeof a, arglen - sizeof a, 0};
+    const int32_t *nb = take(&c, (size_t)a.d * 4);
+    const int32_t *tnn = take(&c, (size_t)a.ntrees * 4);
+    align8(&c, arg);
+    double *base = take_copy(&c, (size_t)a.K, sizeof(double));
+    int64_t tot = 0;
+    for (int t = 0; !c.bad && t < a.ntrees; t++) tot += tnn[t];
+    gb_bnode *nodes = c.bad ? NULL : take_copy(&c, (size_t)tot, sizeof(gb_bnode));
+    if (c.bad || !base || (tot && !nodes)) {
+        free(base);
+        free(nodes);
+        return H->seterr(c.bad ? WB_EINVAL : WB_ENOMEM, "gbdt.restore: bad argument");
+    }
+    s = state_new(a.fit_id, bv.row0, bv.rows, bv.d, a.K, a.maxnodes, nb, base);
+    free(base);
+    if (!s) {
+        free(nodes);
+        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    /* the trees in round order, so every score is the same sum as when it
+     * was built round by round */
+    const gb_bnode *t = nodes;
+    for (int q = 0; q < a.ntrees; q++) {
+        int k = q % a.K;
+        for (int64_t i = 0; i < bv.rows; i++)
+            s->F[(size_t)i * a.K + k] += walk(t, bv.bins + (size_t)i * (size_t)bv.d, s->nb);
+        t += tnn[q];
+    }
+    free(nodes);
+    s->round = a.round;
+    s->wave = -1;
+    state_put_back(s);
+    return 0;
+}
+
+static int k_release(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    binview bv;
+    uint64_t fit_id;
+    int rc;
+    (void)ctx;
+    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.release: no input") : rc;
+    if (arglen != 8) return H->seterr(WB_EINVAL, "gbdt.release: bad argument");
+    memcpy(&fit_id, arg, 8);
+    state_free(state_unlink(fit_id, bv.row0));
+    /* and the fit's accumulators in this process */
+    pthread_mutex_lock(&acc_mu);
+    gb_acc **pp = &accs;
+    while (*pp) {
+        if ((*pp)->fit_id == fit_id) {
+            gb_acc *x = *pp;
+            *pp = x->next;
+            acc_free(x);
+        } else
+            pp = &(*pp)->next;
+    }
+    pthread_mutex_unlock(&acc_mu);
+    return 0;
+}
+
+/* ------------------------------------------------------------ gbdt.sketch */
+
+/* argument: header then double classes[nclasses] */
+typedef struct sk_arg {
+    uint64_t seed;
+    double val_frac, rate;
+    int32_t obj, nclasses;
+} sk_arg;
+
+static int class_index(const double *classes, int n, double y)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (classes[mid] == y) return mid;
+        if (classes[mid] < y)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+static int label_error(double y, int64_t row)
+{
+    return H->seterr(WB_EINVAL, "gbdt: the labels have %s at row %lld",
+                     isnan(y) ? "NaN" : y > 0 ? "Inf" : "-Inf", (long long)row + 1);
+}
+
+static int k_sketch(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    sk_arg a;
+    if (nin < 1 || in[0].type != WB_OBJ_PART) return H->seterr(WB_EINVAL, "gbdt.sketch: needs a partition");
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.sketch: bad argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.nclasses < 0 || a.nclasses > GB_MAX_CLASSES || arglen != sizeof a + (size_t)a.nclasses * 8)
+        return H->seterr(WB_EINVAL, "gbdt.sketch: bad argument");
+    double *classes = malloc((size_t)(a.nclasses ? a.nclasses : 1) * 8);
+    if (!classes) return H->seterr(WB_ENOMEM, "out of memory");
+    memcpy(classes, (const char *)arg + sizeof a, (size_t)a.nclasses * 8);
+    const wb_part *p = &in[0].part;
+    const int64_t B = WB_BLOCK_ROWS, d = p->cols, nb = (p->rows + B - 1) / B;
+    int K = a.obj == GB_REGRESSION ? 0 : a.nclasses;
+    int rc = 0;
+    if (p->row0 % B) {
+        free(classes);
+        return H->seterr(WB_EINVAL, "gbdt.sketch: partition not aligned to blocks");
+    }
+    double *u = malloc(2 * B * sizeof *u), *scratch = malloc(4 * B * sizeof *scratch);
+    unsigned char *keep = malloc(B);
+    gb_skpt *mscratch = malloc(2 * GB_SKETCH_CAP * sizeof *mscratch);
+    gb_sknode **st = calloc((size_t)nb + 2, sizeof *st);
+    int sp = 0;
+    if (!u || !scratch || !keep || !mscratch || !st) rc = H->seterr(WB_ENOMEM, "out of memory");
+    for (int64_t b = 0; b < nb && !rc; b++) {
+        int64_t i0 = b * B, m = p->rows - i0 < B ? p->rows - i0 : B, gblk = p->row0 / B + b;
+        if (a.val_frac > 0) gb_block_uniforms(a.seed, GB_S_VALID, gblk, u);
+        if (a.rate < 1) gb_block_uniforms(a.seed, GB_S_SKETCH, gblk, u + B);
+        gb_sknode *s = gb_sk_new(d, K);
+        if (!s) {
+            rc = H->seterr(WB_ENOMEM, "out of memory");
+            break;
+        }
+        s->level = 0;
+        s->index = (uint64_t)gblk;
+        for (int64_t i = 0; i < m && !rc; i++) {
+            double y = p->y[i0 + i];
+            int val = a.val_frac > 0 && u[i] < a.val_frac;
+            keep[i] = !val && (a.rate >= 1 || u[B + i] < a.rate);
+            if (a.obj == GB_REGRESSION) {
+                if (!isfinite(y)) rc = label_error(y, p->row0 + i0 + i);
+            } else if (class_index(classes, a.nclasses, y) < 0)
+                rc = H->seterr(WB_EINVAL, "gbdt: label %g at row %lld is not one of the classes", y,
+                               (long long)(p->row0 + i0 + i + 1));
+            if (rc || val) continue;
+            s->ntrain++;
+            if (a.obj == GB_REGRESSION) {
+                s->ysum += y;
+                if (y < s->ymin) s->ymin = y;
+                if (y > s->ymax) s->ymax = y;
+            } else
+                s->counts[class_index(classes, a.nclasses, y)]++;
+        }
+        if (!rc) rc = gb_sk_block(s, p->x + (size_t)i0 * (size_t)d, m, d, keep, scratch);
+        if (rc) {
+            gb_sk_free(s);
+            break;
+        }
+        st[sp++] = s;
+        /* merge completed siblings, as the global tree does */
+        while (sp >= 2 && st[sp - 1]->level == st[sp - 2]->level && (st[sp - 2]->index & 1) == 0 &&
+               st[sp - 1]->index == (st[sp - 2]->index | 1)) {
+            gb_sk_merge(st[sp - 2], st[sp - 1], mscratch);
+            gb_sk_free(st[sp - 1]);
+            sp--;
+            st[sp - 1]->level++;
+            st[sp - 1]->index >>= 1;
+        }
+        if (H->cancelled(ctx)) rc = H->seterr(WB_ECANCELED, "interrupted");
+    }
+    if (!rc) {
+        size_t size = 8;
+        for (int i = 0; i < sp; i++) size += 8 + gb_sk_encoded_size(st[i]);
+        unsigned char *o = H->out_bytes(ctx, size);
+        if (!o)
+            rc = H->seterr(WB_ENOMEM, "out of memory");
+        else {
+            uint64_t cnt = (uint64_t)sp;
+            memcpy(o, &cnt, 8);
+            o += 8;
+            for (int i = 0; i < sp; i++) {
+                uint64_t z = gb_sk_encoded_size(st[i]);
+                memcpy(o, &z, 8);
+                gb_sk_encode(st[i], o + 8);
+                o += 8 + z;
+            }
+        }
+    }
+    for (int i = 0; i < sp; i++) gb_sk_free(st[i]);
+    free(st);
+    free(u);
+    free(scratch);
+    free(keep);
+    free(mscratch);
+    free(classes);
+    return rc;
+}
+
+/* --------------------------------------------------------------- gbdt.bin */
+
+/* argument: header then double classes[nclasses] */
+typedef struct bin_arg {
+    uint64_t seed;
+    double val_frac;
+    int32_t obj, nclasses;
+} bin_arg;
+
+static int k_bin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    bin_arg a;
+    if (nin < 2 || in[0].type != WB_OBJ_PART || in[1].type != WB_OBJ_BYTES)
+        return H->seterr(WB_EINVAL, "gbdt.bin: needs a partition and the edges");
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.bin: bad argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.nclasses < 0 || a.nclasses > GB_MAX_CLASSES || arglen != sizeof a + (size_t)a.nclasses * 8)
+        return H->seterr(WB_EINVAL, "gbdt.bin: bad argument");
+    const wb_part *p = &in[0].part;
+    const int64_t d = p->cols, rows = p->rows, B = WB_BLOCK_ROWS;
+    gb_edgehdr eh;
+    if (in[1].size < sizeof eh) return H->seterr(WB_EINVAL, "gbdt.bin: bad edges");
+    memcpy(&eh, in[1].data, sizeof eh);
+    if (eh.magic != GB_EDGES_MAGIC || eh.d != d ||
+        in[1].size != sizeof eh + gb_pad8((size_t)d * 4) + (size_t)d * 256 * 8)
+        return H->seterr(WB_EINVAL, "gbdt.bin: bad edges");
+    if (rows > INT32_MAX) return H->seterr(WB_ELIMIT, "gbdt: a partition of %lld rows is too big", (long long)rows);
+    const int32_t *nb = (const int32_t *)((const char *)in[1].data + sizeof eh);
+    const double *E = (const double *)((const char *)in[1].data + sizeof eh + gb_pad8((size_t)d * 4));
+    const double *classes = (const double *)((const char *)arg + sizeof a);
+    unsigned char *o = H->out_bytes(ctx, bins_size(rows, d));
+    if (!o) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    gb_binhdr h = {GB_BINS_MAGIC, 0, rows, d, p->row0, 0};
+    uint8_t *bins = o + sizeof h, *cols = bins + gb_pad8((size_t)(rows * d)),
+            *isval = cols + gb_pad8((size_t)(rows * d));
+    double *y = (double *)(isval + gb_pad8((size_t)rows));
+    for (int64_t i = 0; i < rows; i++) {
+        const double *x = p->x + (size_t)i * (size_t)d;
+        uint8_t *br = bins + (size_t)i * (size_t)d;
+        for (int64_t j = 0; j < d; j++) {
+            double v = x[j];
+            const double *e = E + j * 256;
+            int pos = 0;
+            pos += (e[pos + 127] < v) << 7;
+            pos += (e[pos + 63] < v) << 6;
+            pos += (e[pos + 31] < v) << 5;
+            pos += (e[pos + 15] < v) << 4;
+            pos += (e[pos + 7] < v) << 3;
+            pos += (e[pos + 3] < v) << 2;
+            pos += (e[pos + 1] < v) << 1;
+            pos += e[pos] < v;
+            br[j] = (uint8_t)(isnan(v) ? nb[j] : pos);
+        }
+    }
+    for (int64_t j = 0; j < d; j++)
+        for (int64_t i = 0; i < rows; i++) cols[(size_t)j * (size_t)rows + i] = bins[(size_t)i * (size_t)d + j];
+    double *u = a.val_frac > 0 ? malloc(B * sizeof *u) : NULL;
+    if (a.val_frac > 0 && !u) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    for (int64_t i0 = 0; i0 < rows; i0 += B) {
+        int64_t m = rows - i0 < B ? rows - i0 : B;
+        if (u) gb_block_uniforms(a.seed, GB_S_VALID, p->row0 / B + i0 / B, u);
+        for (int64_t i = i0; i < i0 + m; i++) {
+            isval[i] = u && u[i - i0] < a.val_frac;
+            h.nval += isval[i];
+            double v = p->y[i];
+            y[i] = a.obj == GB_REGRESSION ? v : (double)class_index(classes, a.nclasses, v);
+        }
+    }
+    free(u);
+    memcpy(o, &h, sizeof h);
+    return 0;
+}
+
+int gb_register_kernels(void)
+{
+    int rc = 0;
+    double t = H->now();
+    uint64_t tb;
+    memcpy(&tb, &t, 8);
+    proc_id = wb_hash64(wb_hash64(tb, (uint64_t)getpid()), (uint64_t)(uintptr_t)&proc_id) | 1;
+    if (!rc) rc = H->register_kernel("gbdt.sketch", k_sketch);
+    if (!rc) rc = H->register_kernel("gbdt.bin", k_bin);
+    if (!rc) rc = H->register_kernel("gbdt.begin", k_begin);
+    if (!rc) rc = H->register_kernel("gbdt.wave", k_wave);
+    if (!rc) rc = H->register_kernel("gbdt.collect", k_collect);
+    if (!rc) rc = H->register_kernel("gbdt.restore", k_restore);
+    if (!rc) rc = H->register_kernel("gbdt.release", k_release);
+    return rc;
+}
