@@ -640,18 +640,6 @@ static int grow_round(fit *f, int r, int *stop)
             return 0;
         }
     }
-    {
-        const char *drop = getenv("WB_GBDT_TEST_DROP_ROUND");
-        if (drop && atoi(drop) == r && f->restores == 0) {
-            /* fault injection for the tests: the workers forget their state */
-            wb_oid *tmp = calloc((size_t)f->nparts, sizeof *tmp);
-            if (tmp && !submit_all(f, "gbdt.release", &f->fit_id, 8, tmp)) {
-                H->wait(f->ex, tmp, f->nparts);
-                release_all(f, tmp, f->nparts);
-            }
-            free(tmp);
-        }
-    }
     /* roots */
     trees_clear(f);
     for (int k = 0; k < K; k++) {

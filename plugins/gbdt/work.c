@@ -27,6 +27,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -154,6 +155,10 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
     pthread_mutex_unlock(&cache_mu);
     return s;
 }
+
+/* fault injection for the tests (gbdt.inject): the first wave task of that
+ * round forgets its partition's state, as a worker that died would */
+static _Atomic int inject_round = -1;
 
 static int lost(int64_t row0)
 {
@@ -690,6 +695,8 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         arglen != sizeof a + (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8)
         return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
     const unsigned char *p = (const unsigned char *)arg + sizeof a;
+    int want = a.round;
+    if (atomic_compare_exchange_strong(&inject_round, &want, -1)) state_free(state_unlink(a.fit_id, bv.row0));
     gb_state *s = state_acquire(a.fit_id, bv.row0);
     if (!s) return lost(bv.row0);
     if (s->round != a.round || s->wave != a.wave - 1) {
@@ -1089,6 +1096,18 @@ static int k_bin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_
     return 0;
 }
 
+static int k_inject(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    int32_t r;
+    (void)ctx;
+    (void)in;
+    (void)nin;
+    if (arglen != 4) return H->seterr(WB_EINVAL, "gbdt.inject: argument is a 4-byte round");
+    memcpy(&r, arg, 4);
+    inject_round = r;
+    return 0;
+}
+
 int gb_register_kernels(void)
 {
     int rc = 0;
@@ -1103,5 +1122,6 @@ int gb_register_kernels(void)
     if (!rc) rc = H->register_kernel("gbdt.collect", k_collect);
     if (!rc) rc = H->register_kernel("gbdt.restore", k_restore);
     if (!rc) rc = H->register_kernel("gbdt.release", k_release);
+    if (!rc) rc = H->register_kernel("gbdt.inject", k_inject);
     return rc;
 }
