@@ -1,0 +1,61 @@
+-- gbdt: the same model whatever the threads and the partitions, with row and
+-- column sampling and a validation split; a worker that loses its state
+-- mid-round gets it rebuilt and the model does not change
+local function check(c, m) if not c then error(m or "check failed", 2) end end
+local function same_trees(a, b)
+  local ta, tb = a.trees, b.trees
+  if #ta ~= #tb then return false end
+  for i = 1, #ta do for j = 1, 8 do if ta[i][j] ~= tb[i][j] then return false end end end
+  return true
+end
+local n = 14000
+local src = wb.datagen.classification{n = n, features = 6, informative = 3, redundant = 2, classes = 3, seed = 5}
+local X = src:rows_table(1, n)
+local Y = wb.core.labels(src)
+-- the same rows with 130 constant columns: partitions of 4096 rows (4) instead of one
+local wide = {}
+for i = 1, n do
+  local r = {}
+  for j = 1, 6 do r[j] = X[i][j] end
+  for j = 7, 136 do r[j] = 1.5 end
+  wide[i] = r
+end
+local A, B = wb.dataset(X, Y), wb.dataset(wide, Y)
+check(A:partitions() == 1 and B:partitions() == 4, "two layouts")
+for _, P in ipairs{
+  {n_trees = 12, subsample = 0.7, colsample = 0.8, early_stopping_rounds = 4, seed = 3, max_leaves = 15},
+  {n_trees = 8, max_depth = 3, max_leaves = 8, min_samples_leaf = 1, seed = 1},
+  {n_trees = 6, objective = "regression", subsample = 0.5, seed = 2},
+} do
+  wb.threads(1)
+  local m1 = wb.fit("gbdt", A, P)
+  wb.threads(2)
+  local m2 = wb.fit("gbdt", A, P)
+  local m3 = wb.fit("gbdt", B, P)
+  check(m1:encode() == m2:encode(), "1 and 2 threads: the same model")
+  check(same_trees(m1, m3), "1 and 4 partitions: the same trees")
+  check(m1.base_score[1] == m3.base_score[1], "the same base score")
+  if m1.valid_loss then
+    for i = 1, #m1.valid_loss do check(m1.valid_loss[i] == m3.valid_loss[i], "the same validation loss") end
+  end
+  -- a partition forgets its state in round 3: rebuilt, the same model
+  wb.core.wait({wb.core.submit("gbdt.inject", {}, string.pack("<i4", 3))})
+  local m4 = wb.fit("gbdt", B, P)
+  check(same_trees(m1, m4), "state lost in round 3: the same trees after the restart")
+end
+-- another seed gives another model
+local s1 = wb.fit("gbdt", A, {n_trees = 5, subsample = 0.5, seed = 1})
+local s2 = wb.fit("gbdt", A, {n_trees = 5, subsample = 0.5, seed = 2})
+check(not same_trees(s1, s2), "seeds matter")
+-- a local cluster of two workers gives the same model as local threads
+if wb.cluster and os.getenv("WB_SKIP_CLUSTER") == nil then
+  local P = {n_trees = 6, subsample = 0.8, early_stopping_rounds = 3, max_leaves = 15, seed = 4}
+  local ml = wb.fit("gbdt", B, P)
+  wb.cluster{workers = 2, threads = 1}
+  local Bc = wb.dataset(wide, Y)
+  local mc = wb.fit("gbdt", Bc, P)
+  check(mc:encode() == ml:encode(), "cluster: the same model")
+  check(mc:score(Bc) == ml:score(B), "cluster: the same score")
+  wb.disconnect()
+end
+print("gbdt_repro: ok")
