@@ -212,6 +212,49 @@ static unsigned char *bytes_of(const char *s, size_t len, size_t *n)
 
 /* --------------------------------------------------------------- pipeline */
 
+/* select.relabel: in[0] a partition, in[1] the partition of the same rows
+ * with labels -> in[0]'s columns with in[1]'s labels */
+static int k_relabel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)arg, (void)arglen;
+    if (nin != 2 || in[0].type != WB_OBJ_PART || in[1].type != WB_OBJ_PART || !in[1].part.y ||
+        in[0].part.rows != in[1].part.rows || in[0].part.row0 != in[1].part.row0)
+        return api->seterr(WB_EINVAL, "select.relabel: the partitions do not line up");
+    const wb_part *p = &in[0].part;
+    double *x, *y;
+    int rc = api->out_part(ctx, p->rows, p->cols, p->row0, 1, &x, &y);
+    if (rc) return rc;
+    memcpy(x, p->x, (size_t)p->rows * (size_t)p->cols * sizeof(double));
+    memcpy(y, in[1].part.y, (size_t)p->rows * sizeof(double));
+    return 0;
+}
+
+/* a transformer's output without labels gets the labels of its input back
+ * (the output is aligned with the input); *d is replaced */
+static int keep_labels(wb_exec *ex, const wb_dataset *src, wb_dataset **d)
+{
+    if (!api->ds_has_labels(src) || api->ds_has_labels(*d)) return 0;
+    int np = api->ds_nparts(*d);
+    if (np != api->ds_nparts(src)) return api->seterr(WB_EINVAL, "pipeline: a step's output is not aligned with its input");
+    wb_oid *outs = calloc((size_t)(np ? np : 1), sizeof *outs);
+    if (!outs) return api->seterr(WB_ENOMEM, "out of memory");
+    int rc = 0, made = 0;
+    for (int i = 0; i < np && !rc; i++) {
+        wb_oid in[2] = {api->ds_part_oid(*d, i), api->ds_part_oid(src, i)};
+        rc = api->submit(ex, "select.relabel", in, 2, NULL, 0, &outs[i]);
+        if (!rc) made++;
+    }
+    if (!rc) rc = api->wait(ex, outs, np);
+    wb_dataset *r = NULL;
+    if (!rc) rc = api->ds_from_parts(ex, outs, np, &r);
+    for (int i = 0; i < made; i++) api->release(ex, outs[i]);
+    free(outs);
+    if (rc) return rc;
+    api->ds_unref(*d);
+    *d = r;
+    return 0;
+}
+
 /*
  * A pipeline's parameters: steps = "scaler,logreg" and spec = the steps'
  * parameters as models without fields (each one's encoding in hex, joined by
@@ -314,6 +357,7 @@ static int pipeline_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb
         if (i + 1 < s.n) {
             wb_dataset *next = NULL;
             rc = api->estimator(s.name[i])->transform(ex, f, cur, &next);
+            if (!rc && (rc = keep_labels(ex, cur, &next)) != 0) api->ds_unref(next);
             if (!rc) {
                 api->ds_unref(cur);
                 cur = next;
@@ -371,6 +415,7 @@ static int through(wb_exec *ex, const wb_model *m, const wb_dataset *d, steps *s
     for (int i = 0; i + 1 < s->n && !rc; i++) {
         wb_dataset *next = NULL;
         rc = api->estimator(s->name[i])->transform(ex, s->m[i], cur, &next);
+        if (!rc && (rc = keep_labels(ex, cur, &next)) != 0) api->ds_unref(next);
         if (!rc) {
             api->ds_unref(cur);
             cur = next;
@@ -713,6 +758,7 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
     double head[5] = {t1 - t0, 0, -1, h.kind, 0};
     if (!rc) {
         double it = api->model_num(model, "n_iter");
+        if (!isfinite(it)) it = api->model_num(model, "iterations");
         if (isfinite(it)) head[2] = it;
     }
     if (!rc && h.kind == CV_SCORE) {
@@ -843,6 +889,7 @@ WB_PLUGIN("select", "1.0")
     if (!rc) rc = host->register_kernel("select.cv", k_cv);
     if (!rc) rc = host->register_kernel("select.gather", k_gather);
     if (!rc) rc = host->register_kernel("select.shape", k_shape);
+    if (!rc) rc = host->register_kernel("select.relabel", k_relabel);
     if (!rc) rc = host->register_estimator(&scaler_def);
     if (!rc) rc = host->register_estimator(&pipeline_def);
     if (!rc) rc = host->register_lua("select", select_lua_src);

@@ -81,6 +81,25 @@ expect_error("bad argument #3 to 'gridsearch' ('alpha' is not a parameter of any
   wb.gridsearch, p, d, {alpha = {1}})
 expect_error("bad argument #3 to 'gridsearch' (no step named 'lr' in the pipeline (scaler, logreg))", wb.gridsearch, p, d, {["lr.C"] = {1}})
 
+-- any registered estimator, scored by its own score: k-means, PCA (when
+-- their plugins are built), and a pipeline through a transformer that drops labels
+if wb.core.estimator_info("kmeans") then
+  local b = wb.datagen.blobs{n = 12000, features = 2, centers = 4, seed = 1}
+  local gk = wb.gridsearch("kmeans", b, {k = {2, 4}}, {folds = 3, params = {seed = 0}})
+  check(gk.best_params.k == 4 and gk.metric == "score", "k-means: four centres score best")
+  local kf = wb.kfold(b, {folds = 3, seed = 0})
+  local km = wb.fit("kmeans", kf[2].train, {k = 2, seed = 0})
+  check(gk.results[1].fold2 == km:score(kf[2].test), "k-means fold score")
+  check(gk.results[1].mean_iter >= 1, "k-means iterations")
+end
+if wb.core.estimator_info("pca") then
+  local cd = wb.datagen.classification{n = 12000, features = 6, informative = 3, redundant = 2, seed = 1}
+  local gpc = wb.gridsearch(wb.pipeline{"scaler", "pca", "logreg"}, cd, {components = {1, 4}}, {folds = 3})
+  check(gpc.best_params.components == 4, "pipeline through PCA: more components fit better")
+  local pm = gpc.best_model
+  check(pm:score(cd) > 0.6 and pm:steps()[2]:estimator() == "pca", "pipeline through PCA keeps the labels")
+end
+
 -- export: CSV rows and JSON with the best parameters
 local csv, json = os.tmpname() .. ".csv", os.tmpname() .. ".json"
 g:export(csv)
