@@ -697,7 +697,7 @@ static int init_pp(kmfit *F, int64_t k, int64_t run, double *C)
         }
         memcpy(C + c * d, cand + best * d, (size_t)d * sizeof(double));
         for (int64_t b = 0; b < nb; b++) bs[b] = vals[b * (L + 1) + 1 + best];
-        H->progress("kmeans init", (double)c, (double)k, "k-means++");
+        H->progress("kmeans init", (double)(c + 1), (double)k, "k-means++"); /* centre c+1 of k chosen */
     }
     free(bs);
     free(vals);
@@ -1068,6 +1068,7 @@ static int lloyd(kmfit *F, double *C, int64_t k, int64_t max_iter, double tol_s,
             break;
         }
     }
+    H->progress("kmeans", (double)max_iter, (double)max_iter, NULL); /* ends the stage when converged early */
     /* the inertia and sizes of the final centres */
     if (!rc) rc = lloyd_pass(F, C, k, 0, S);
     if (!rc) {

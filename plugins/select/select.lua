@@ -656,7 +656,8 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   local scores, fit_t, score_t, iters = {}, {}, {}, {}
   for i = 1, #combos do scores[i], fit_t[i], score_t[i], iters[i] = {}, {}, {}, {} end
   local failure
-  for _, t in ipairs(tasks) do
+  for ti, t in ipairs(tasks) do
+    wb.core.progress(fname, ti - 1, #tasks, string.format("%d combinations x %d folds", #combos, nfolds))
     local ok, bytes = pcall(wb.core.get, t.fut)
     if not ok then
       failure = failure or string.format("%s: fitting %s {%s} on fold %d failed: %s", fname, tg.label,
@@ -681,6 +682,7 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
       iters[t.combo][t.fold] = v[3]
     end
   end
+  wb.core.progress(fname, #tasks, #tasks)
   if failure then error(failure, 0) end
   -- the table of results
   local keys, seen = {}, {}
