@@ -74,7 +74,9 @@ static inline void vstore(double *p, vd v) { memcpy(p, &v, sizeof v); }
 static inline void lstore(int64_t *p, vl v) { memcpy(p, &v, sizeof v); }
 
 /* D is a compile-time constant at every call site, so the loops over columns
- * unroll and the row vectors stay in registers */
+ * unroll and the row vectors stay in registers. NV vectors of 8 rows are
+ * processed per step: independent compare/select chains hide their latency. */
+#define NV 2
 static inline __attribute__((always_inline)) void assign_fixed(const int D, const double *x, int n,
                                                                 const double *c, int64_t k,
                                                                 int32_t *lab, double *dist)
@@ -82,40 +84,38 @@ static inline __attribute__((always_inline)) void assign_fixed(const int D, cons
     double xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
     double bd[KM_SUB] __attribute__((aligned(64)));
     int64_t bi[KM_SUB] __attribute__((aligned(64)));
-    int np = (n + 15) & ~15;
+    const int step = 8 * NV;
+    int np = (n + step - 1) / step * step;
     for (int i = 0; i < n; i++)
         for (int t = 0; t < D; t++) xs[t][i] = x[(size_t)i * D + t];
     for (int i = n; i < np; i++)
         for (int t = 0; t < D; t++) xs[t][i] = 0;
-    for (int i = 0; i < np; i += 16) {
-        vd X0[KM_DIRECT_MAX_D], X1[KM_DIRECT_MAX_D];
-        for (int t = 0; t < D; t++) {
-            X0[t] = vload(&xs[t][i]);
-            X1[t] = vload(&xs[t][i + 8]);
+    for (int i = 0; i < np; i += step) {
+        vd X[NV][KM_DIRECT_MAX_D], b[NV];
+        vl bx[NV];
+        for (int v = 0; v < NV; v++) {
+            for (int t = 0; t < D; t++) X[v][t] = vload(&xs[t][i + 8 * v]);
+            b[v] = (vd){0} + INFINITY;
+            bx[v] = (vl){0};
         }
-        vd b0 = (vd){0} + INFINITY, b1 = b0;
-        vl i0 = (vl){0}, i1 = i0;
         for (int64_t j = 0; j < k; j++) {
             const double *cj = c + j * D;
-            vd f0 = X0[0] - cj[0], f1 = X1[0] - cj[0];
-            vd a0 = f0 * f0, a1 = f1 * f1;
-            for (int t = 1; t < D; t++) {
-                f0 = X0[t] - cj[t];
-                f1 = X1[t] - cj[t];
-                a0 += f0 * f0;
-                a1 += f1 * f1;
+            const vl jv = (vl){0} + j;
+            for (int v = 0; v < NV; v++) {
+                vd f = X[v][0] - cj[0], a = f * f;
+                for (int t = 1; t < D; t++) {
+                    f = X[v][t] - cj[t];
+                    a += f * f;
+                }
+                vl m = a < b[v];
+                b[v] = (vd)(((vl)a & m) | ((vl)b[v] & ~m));
+                bx[v] = (jv & m) | (bx[v] & ~m);
             }
-            vl m0 = a0 < b0, m1 = a1 < b1;
-            vl jv = (vl){0} + j;
-            b0 = (vd)(((vl)a0 & m0) | ((vl)b0 & ~m0));
-            b1 = (vd)(((vl)a1 & m1) | ((vl)b1 & ~m1));
-            i0 = (jv & m0) | (i0 & ~m0);
-            i1 = (jv & m1) | (i1 & ~m1);
         }
-        vstore(bd + i, b0);
-        vstore(bd + i + 8, b1);
-        lstore(bi + i, i0);
-        lstore(bi + i + 8, i1);
+        for (int v = 0; v < NV; v++) {
+            vstore(bd + i + 8 * v, b[v]);
+            lstore(bi + i + 8 * v, bx[v]);
+        }
     }
     for (int i = 0; i < n; i++) {
         lab[i] = (int32_t)bi[i];
