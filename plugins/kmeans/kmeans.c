@@ -1233,7 +1233,11 @@ static int km_transform(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_
     return km_apply(ex, m, d, "kmeans.transform", out);
 }
 
-/* score: minus the inertia of the data with the model's centres */
+/* score (higher is better), by the model's `score` parameter: minus the
+ * inertia of the data with the model's centres (default, as scikit-learn),
+ * minus the Davies-Bouldin index, the Calinski-Harabasz index, or the
+ * silhouette (over at most 10000 rows, seed 0) of the data's predicted
+ * clusters */
 static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double *out)
 {
     const double *c;
@@ -1241,6 +1245,19 @@ static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double 
     int rc = model_centres(m, d, &c, &k);
     if (!rc) rc = H->ds_check_finite(ex, d, NAME);
     if (rc) return rc;
+    const char *metric = H->param_str(H->model_params(m), "score");
+    if (metric && strcmp(metric, "inertia")) {
+        wb_dataset *lab = NULL;
+        wb_oid oc;
+        if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return rc;
+        kmarg a = {.k = k, .d = H->ds_cols(d)};
+        rc = H->map_dataset(ex, "kmeans.predict", d, &oc, 1, &a, sizeof a, &lab);
+        H->release(ex, oc);
+        if (!rc) rc = km_metric_score(ex, d, lab, k, metric, out);
+        if (lab) H->ds_unref(lab);
+        if (!rc && !strcmp(metric, "davies_bouldin")) *out = -*out;
+        return rc;
+    }
     kmfit F = {.ex = ex, .ds = d, .n = H->ds_rows(d), .d = H->ds_cols(d)};
     double in = 0;
     rc = lloyd_pass(&F, c, k, 1, &in);
@@ -1261,6 +1278,8 @@ static const wb_param_spec km_params[] = {
      "k-means||: expected points sampled per round, as a multiple of k"},
     {"rounds", WB_P_INT, "5", 1, 1000, 0, NULL, "k-means||: sampling rounds"},
     {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed"},
+    {"score", WB_P_STR, "inertia", 0, 0, 0, "inertia|davies_bouldin|calinski_harabasz|silhouette",
+     "what m:score(data) and grid search maximise: -inertia, -Davies-Bouldin, Calinski-Harabasz or silhouette"},
 };
 
 static const wb_estimator_def km_def = {

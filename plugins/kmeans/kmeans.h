@@ -25,5 +25,9 @@ int km_put(wb_exec *ex, const double *v, int64_t count, wb_oid *out);
 
 /* the cluster-quality metrics' kernels (metrics.c) */
 int km_metrics_register(void);
+/* metric ("davies_bouldin", "calinski_harabasz" or "silhouette") of data d
+ * with labels 0..K-1 (a vector aligned with d) */
+int km_metric_score(wb_exec *ex, const wb_dataset *d, const wb_dataset *labels, int64_t K, const char *metric,
+                    double *out);
 
 #endif

@@ -303,3 +303,137 @@ int km_metrics_register(void)
     if (!rc) rc = H->register_kernel("kmeans.silh", k_silh);
     return rc;
 }
+
+/* ====================================== metrics as kmeans' score (in C) */
+
+static int get_all(wb_exec *ex, wb_oid id, double **v, size_t *n)
+{
+    void *data = NULL;
+    size_t size = 0;
+    int rc = H->get(ex, id, &data, &size);
+    if (rc) return rc;
+    *v = data;
+    *n = size / sizeof(double);
+    return 0;
+}
+
+/* the silhouette over a sample of m rows (seed 0), labels in lp[0..nl) */
+static int silhouette_c(wb_exec *ex, const wb_dataset *d, const wb_oid *lp, int nl, int64_t m, double *out)
+{
+    const int64_t dd = H->ds_cols(d);
+    int np = H->ds_nparts(d);
+    wb_oid *outs = calloc((size_t)np + 1, sizeof *outs), merged = 0;
+    if (!outs) return H->seterr(WB_ENOMEM, "out of memory");
+    kmarg a = {.d = dd, .m = m};
+    int rc = H->map(ex, "kmeans.sample", d, lp, nl, &a, sizeof a, outs);
+    if (!rc) rc = H->submit(ex, "kmeans.sample_merge", outs, np, &a, sizeof a, &merged);
+    if (!rc) rc = H->wait(ex, &merged, 1);
+    for (int i = 0; i < np; i++)
+        if (outs[i]) H->release(ex, outs[i]);
+    free(outs);
+    double *v = NULL;
+    size_t nv = 0;
+    if (!rc) rc = get_all(ex, merged, &v, &nv);
+    int64_t mm = !rc && nv >= 2 ? (int64_t)v[0] : 0, K = !rc && nv >= 2 ? (int64_t)v[1] : 0;
+    H->free(v);
+    if (!rc && (K < 2 || K > mm - 1))
+        rc = H->seterr(WB_EINVAL, "kmeans: the silhouette needs 2 to rows - 1 clusters in the sample, found %lld", (long long)K);
+    const int64_t chunk = 256, nt = (mm + chunk - 1) / chunk;
+    wb_oid *t = !rc ? calloc((size_t)nt + 1, sizeof *t) : NULL;
+    if (!rc && !t) rc = H->seterr(WB_ENOMEM, "out of memory");
+    for (int64_t i = 0; !rc && i < nt; i++) {
+        kmarg b = {.d = dd, .m = (mm - i * chunk < chunk ? mm - i * chunk : chunk), .row = i * chunk};
+        rc = H->submit(ex, "kmeans.silh", &merged, 1, &b, sizeof b, &t[i]);
+    }
+    double total = 0;
+    for (int64_t i = 0; !rc && i < nt; i++) {
+        rc = H->wait(ex, &t[i], 1);
+        double *s = NULL;
+        size_t ns = 0;
+        if (!rc) rc = get_all(ex, t[i], &s, &ns);
+        if (!rc && ns == 1) total += s[0];
+        H->free(s);
+    }
+    for (int64_t i = 0; t && i < nt; i++)
+        if (t[i]) H->release(ex, t[i]);
+    free(t);
+    if (merged) H->release(ex, merged);
+    if (!rc) *out = total / (double)mm;
+    return rc;
+}
+
+int km_metric_score(wb_exec *ex, const wb_dataset *d, const wb_dataset *labels, int64_t K, const char *metric,
+                    double *out)
+{
+    const int64_t dd = H->ds_cols(d), n = H->ds_rows(d);
+    int nl = H->ds_nparts(labels);
+    wb_oid *ins = calloc((size_t)nl + 2, sizeof *ins);
+    double *s = malloc((size_t)(K * dd + K) * sizeof(double)), *q = malloc((size_t)(2 * K) * sizeof(double));
+    double *cen = malloc((size_t)(K * dd) * sizeof(double));
+    int rc = (!ins || !s || !q || !cen) ? H->seterr(WB_ENOMEM, "out of memory") : 0;
+    for (int i = 0; !rc && i < nl; i++) ins[1 + i] = H->ds_part_oid(labels, i);
+    if (!rc && !strcmp(metric, "silhouette")) {
+        rc = silhouette_c(ex, d, ins + 1, nl, n < 10000 ? n : 10000, out);
+        goto done;
+    }
+    kmarg a = {.k = K, .d = dd};
+    if (!rc) rc = H->map_sum(ex, "kmeans.cstats", d, ins + 1, nl, &a, sizeof a, s, (size_t)(K * dd + K));
+    int64_t present = 0;
+    for (int64_t c = 0; !rc && c < K; c++) {
+        double cnt = s[K * dd + c];
+        present += cnt > 0;
+        for (int64_t t = 0; t < dd; t++) cen[c * dd + t] = cnt > 0 ? s[c * dd + t] / cnt : 0;
+    }
+    if (!rc && (present < 2 || present > n - 1))
+        rc = H->seterr(WB_EINVAL, "kmeans: the %s score needs 2 to rows - 1 clusters in the data, found %lld", metric,
+                       (long long)present);
+    if (!rc) rc = km_put(ex, cen, K * dd, &ins[0]);
+    if (!rc) rc = H->map_sum(ex, "kmeans.dstats", d, ins, nl + 1, &a, sizeof a, q, (size_t)(2 * K));
+    if (ins && ins[0]) H->release(ex, ins[0]);
+    if (rc) goto done;
+    const double *cnt = s + K * dd;
+    if (!strcmp(metric, "davies_bouldin")) {
+        int allzero = 1, dzero = 1;
+        for (int64_t c = 0; c < K; c++)
+            if (cnt[c] > 0 && fabs(q[c] / cnt[c]) > 1e-8) allzero = 0;
+        double total = 0;
+        for (int64_t a1 = 0; a1 < K; a1++) {
+            if (!(cnt[a1] > 0)) continue;
+            double worst = 0;
+            for (int64_t b1 = 0; b1 < K; b1++) {
+                if (!(cnt[b1] > 0)) continue;
+                double dist = sqrt(km_dist2(cen + a1 * dd, cen + b1 * dd, dd));
+                if (dist > 1e-8) dzero = 0;
+                double r = dist == 0 ? 0 : (q[a1] / cnt[a1] + q[b1] / cnt[b1]) / dist;
+                if (r > worst) worst = r;
+            }
+            total += worst;
+        }
+        *out = allzero || dzero ? 0.0 : total / (double)present;
+    } else { /* calinski_harabasz */
+        double extra = 0, intra = 0;
+        double *mean = calloc((size_t)dd, sizeof(double));
+        if (!mean) {
+            rc = H->seterr(WB_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (int64_t t = 0; t < dd; t++) {
+            for (int64_t c = 0; c < K; c++)
+                if (cnt[c] > 0) mean[t] += cen[c * dd + t] * cnt[c];
+            mean[t] /= (double)n;
+        }
+        for (int64_t c = 0; c < K; c++)
+            if (cnt[c] > 0) {
+                extra += cnt[c] * km_dist2(cen + c * dd, mean, dd);
+                intra += q[K + c];
+            }
+        free(mean);
+        *out = intra == 0 ? 1.0 : extra * (double)(n - present) / (intra * (double)(present - 1));
+    }
+done:
+    free(ins);
+    free(s);
+    free(q);
+    free(cen);
+    return rc;
+}

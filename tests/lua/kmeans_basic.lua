@@ -113,6 +113,23 @@ for j, c in ipairs(km.centers) do
   check(near(wdist[j], math.sqrt(s), 1e-9), "wide transform")
 end
 
+-- score by a chosen metric (what grid search maximises)
+do
+  local lab = wb.fit("kmeans", b, {k = 4, seed = 1}):predict(b)
+  local m1 = wb.fit("kmeans", b, {k = 4, seed = 1, score = "davies_bouldin"})
+  check(m1:score(b) == -wb.metrics.davies_bouldin(b, lab), "score = -Davies-Bouldin")
+  m1 = wb.fit("kmeans", b, {k = 4, seed = 1, score = "calinski_harabasz"})
+  check(m1:score(b) == wb.metrics.calinski_harabasz(b, lab), "score = Calinski-Harabasz")
+  m1 = wb.fit("kmeans", b, {k = 4, seed = 1, score = "silhouette"})
+  check(m1:score(b) == wb.metrics.silhouette(b, lab), "score = silhouette (10000-row sample)")
+  if wb.gridsearch then
+    local g = wb.gridsearch("kmeans", b, {k = {2, 3, 4, 6}}, {folds = 3, params = {score = "calinski_harabasz"}})
+    check(g.best_params.k == 4, "grid search by Calinski-Harabasz finds the 4 blobs, got " .. tostring(g.best_params.k))
+    g = wb.gridsearch("kmeans", b, {k = {2, 4}}, {folds = 2})
+    check(g.best_params.k == 4 and g.best_score < 0, "grid search by -inertia")
+  end
+end
+
 -- save / load bit-identically, and a readable print
 local path = os.tmpname()
 km = wb.fit("kmeans", b, {k = 4, seed = 1})

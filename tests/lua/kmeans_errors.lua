@@ -26,6 +26,10 @@ expect_error("kmeans: parameter 'max_iter' must be an integer >= 1, got 0", wb.f
 expect_error("kmeans: parameter 'tol' must be a number >= 0, got -1", wb.fit, "kmeans", d, {k = 2, tol = -1})
 expect_error("kmeans: parameter 'oversampling' must be a number > 0, got 0", wb.fit, "kmeans", d, {k = 2, oversampling = 0})
 expect_error("kmeans: parameter 'rounds' must be an integer in [1, 1000], got 0", wb.fit, "kmeans", d, {k = 2, rounds = 0})
+expect_error([[kmeans: parameter 'score' must be one of "inertia", "davies_bouldin", "calinski_harabasz", "silhouette", got "db"]],
+             wb.fit, "kmeans", d, {k = 2, score = "db"})
+local one = wb.fit("kmeans", wb.dataset({{1, 1}, {1, 1}, {1, 1}, {9, 9}}), {k = 2, score = "davies_bouldin"})
+expect_error("kmeans: the davies_bouldin score needs 2 to rows - 1 clusters in the data, found 1", one.score, one, wb.dataset({{1, 1}, {1, 2}, {2, 1}}))
 expect_error("kmeans: unknown parameter 'clusters'", wb.fit, "kmeans", d, {clusters = 2})
 -- the same checks without data (e.g. a grid search validating its grid)
 expect_error("kmeans: parameter 'init' must be", wb.core.check_params, "kmeans", {init = "furthest"})
