@@ -172,7 +172,9 @@ static int k_moments(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
 }
 
 /* pca.rproj (map_sum; in[1] = Q (d x l), mean after the argument, a.k = l):
- * Y^T (Y Q) for the block, Y = X - mean (d x l) */
+ * Y^T (Y Q) for the block, Y = X - mean (d x l). Rows go in cache-sized
+ * chunks (about 1 MB of Y, a count that depends on d only), so the data is
+ * read from memory once per pass. */
 static int k_rproj(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     parg a;
@@ -181,20 +183,25 @@ static int k_rproj(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const wb_part *p = in_part(in, nin, a.d);
     const double *Q = in_doubles(in, nin, 1, a.d * a.k);
     if (!p || !Q || a.k < 1) return WB_EINVAL;
-    const int64_t d = a.d, l = a.k, m = p->rows;
+    const int64_t d = a.d, l = a.k;
+    int64_t ch = ((int64_t)1 << 20) / (8 * d);
+    ch = ch < 16 ? 16 : ch > WB_BLOCK_ROWS ? WB_BLOCK_ROWS : ch;
     const double *mu = (const double *)((const char *)arg + sizeof a);
     double *o = H->out_bytes(ctx, (size_t)(d * l) * sizeof(double));
-    double *Y = malloc((size_t)(m * d) * sizeof(double)), *T = malloc((size_t)(m * l) * sizeof(double));
+    double *Y = malloc((size_t)(ch * d) * sizeof(double)), *T = malloc((size_t)(ch * l) * sizeof(double));
     if (!o || !Y || !T) {
         free(Y);
         free(T);
         return H->seterr(WB_ENOMEM, "out of memory");
     }
-    centre(p->x, m, d, mu, Y);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)l, (int)d, 1.0, Y, (int)d, Q, (int)l, 0.0, T,
-                (int)l);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)l, (int)m, 1.0, Y, (int)d, T, (int)l, 0.0, o,
-                (int)l);
+    for (int64_t s0 = 0; s0 < p->rows; s0 += ch) {
+        int64_t m = p->rows - s0 < ch ? p->rows - s0 : ch;
+        centre(p->x + s0 * d, m, d, mu, Y);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)l, (int)d, 1.0, Y, (int)d, Q, (int)l, 0.0,
+                    T, (int)l);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)l, (int)m, 1.0, Y, (int)d, T, (int)l, 1.0, o,
+                    (int)l);
+    }
     free(Y);
     free(T);
     return 0;
