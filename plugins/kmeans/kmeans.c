@@ -449,6 +449,120 @@ static int k_rows(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     return 0;
 }
 
+/* kmeans.pps (task, k-means++ with stored distances): in[0] the data
+ * partition; then, as a.mode's bits say, the stored D^2 partition (1: a
+ * kmeans.pps result), the pending centre (2: 1 x d) and a.m candidates (L x d).
+ * Output: one column of rows + nblocks * (L + 1) numbers: D'^2 = min(D^2,
+ * d(x, pending)^2) for every row, then per block the sum of D'^2 and for each
+ * candidate the sum of min(D'^2, d(x, cand)^2). */
+enum { PP_HAS_D = 1, PP_HAS_P = 2 };
+static int pps_inputs(const wb_obj *in, int nin, const kmarg *a, const wb_part **p, const double **D,
+                      const double **pend, const double **cand)
+{
+    int i = 1;
+    *p = km_part(in, nin, a->d);
+    if (!*p) return WB_EINVAL;
+    *D = NULL;
+    *pend = *cand = NULL;
+    if (a->mode & PP_HAS_D) {
+        if (i >= nin || in[i].type != WB_OBJ_PART || in[i].part.cols != 1 || in[i].part.rows < (*p)->rows)
+            return H->seterr(WB_EINVAL, "kmeans: bad stored distances");
+        *D = in[i++].part.x;
+    }
+    if (a->mode & PP_HAS_P) {
+        if (!(*pend = km_doubles(in, nin, i++, a->d))) return WB_EINVAL;
+    }
+    if (a->m > 0 && !(*cand = km_doubles(in, nin, i++, a->m * a->d))) return WB_EINVAL;
+    return 0;
+}
+
+static int k_pps(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    const wb_part *p;
+    const double *D, *pend, *cand;
+    if ((rc = pps_inputs(in, nin, &a, &p, &D, &pend, &cand)) != 0) return rc;
+    const int64_t d = a.d, L = a.m, nb = (p->rows + BLK - 1) / BLK;
+    double *o;
+    if ((rc = H->out_part(ctx, p->rows + nb * (L + 1), 1, p->row0, 0, &o, NULL)) != 0) return rc;
+    double *sums = o + p->rows;
+    memset(sums, 0, (size_t)(nb * (L + 1)) * sizeof(double));
+    for (int64_t i = 0; i < p->rows; i++) {
+        const double *xi = p->x + i * d;
+        double v = D ? D[i] : INFINITY;
+        if (pend) {
+            double w = km_dist2(xi, pend, d);
+            if (w < v) v = w;
+        }
+        o[i] = v;
+        double *ob = sums + (i / BLK) * (L + 1);
+        ob[0] += v;
+        for (int64_t l = 0; l < L; l++) {
+            double w = km_dist2(xi, cand + l * d, d);
+            ob[1 + l] += w < v ? w : v;
+        }
+        if ((i & 4095) == 4095 && H->cancelled(ctx)) return H->seterr(WB_ECANCELED, "interrupted");
+    }
+    return 0;
+}
+
+/* kmeans.pps_sums (task): the per-block sums at the end of a kmeans.pps result
+ * (a.row = the data partition's rows) */
+static int k_pps_sums(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    if (nin < 1 || in[0].type != WB_OBJ_PART || in[0].part.cols != 1 || in[0].part.rows < a.row)
+        return H->seterr(WB_EINVAL, "kmeans: bad stored distances");
+    int64_t n = in[0].part.rows - a.row;
+    double *o = H->out_bytes(ctx, (size_t)n * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    memcpy(o, in[0].part.x + a.row, (size_t)n * sizeof(double));
+    return 0;
+}
+
+/* kmeans.ppl (task): locate a sampled point in the block at global row a.row,
+ * D^2 = min(stored, d(x, pending)^2) (inputs as kmeans.pps, without
+ * candidates); the walk of kmeans.locate */
+static int k_ppl(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    kmarg a;
+    int rc = km_arg(arg, arglen, &a, 0);
+    if (rc) return rc;
+    a.m = 0;
+    const wb_part *p;
+    const double *D, *pend, *cand;
+    if ((rc = pps_inputs(in, nin, &a, &p, &D, &pend, &cand)) != 0) return rc;
+    int64_t off = a.row - p->row0;
+    if (off < 0 || off >= p->rows || off % BLK)
+        return H->seterr(WB_EINVAL, "kmeans: block %lld is not in this partition", (long long)a.row);
+    const int64_t d = a.d, end = off + BLK < p->rows ? off + BLK : p->rows;
+    double run = 0;
+    int64_t found = -1, lastpos = -1;
+    for (int64_t i = off; i < end; i++) {
+        double v = D ? D[i] : INFINITY;
+        if (pend) {
+            double w = km_dist2(p->x + i * d, pend, d);
+            if (w < v) v = w;
+        }
+        run += v;
+        if (v > 0) lastpos = i;
+        if (run > a.f && v > 0) {
+            found = i;
+            break;
+        }
+    }
+    if (found < 0) found = lastpos;
+    double *o = H->out_bytes(ctx, (size_t)(1 + d) * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    o[0] = found < 0 ? -1.0 : (double)(p->row0 + found);
+    if (found >= 0) memcpy(o + 1, p->x + found * d, (size_t)d * sizeof(double));
+    return 0;
+}
+
 /* ======================================================= driver helpers */
 
 typedef struct kmfit {
@@ -704,6 +818,151 @@ static int init_pp(kmfit *F, int64_t k, int64_t run, double *C)
     free(cand);
     free(pot);
     free(tasks);
+    return rc;
+}
+
+/* a target for sampling in proportion to the block sums bs: its block and
+ * the residual within it */
+static int64_t pick_block(const double *bs, int64_t nb, double target, double *resid)
+{
+    double cum = 0;
+    int64_t lastpos = -1;
+    for (int64_t q = 0; q < nb; q++) {
+        if (bs[q] > 0) lastpos = q;
+        if (cum + bs[q] > target && bs[q] > 0) {
+            *resid = target - cum;
+            return q;
+        }
+        cum += bs[q];
+    }
+    *resid = INFINITY; /* rounding pushed the target past the end */
+    return lastpos;
+}
+
+/* k-means++ keeping D^2 per row between passes (for large k: one pass per
+ * centre costs 1 + L distances per row instead of c + L). The same draws and
+ * the same sums as init_pp, so the same centres. */
+static int init_pp_stored(kmfit *F, int64_t k, int64_t run, double *C)
+{
+    const int64_t d = F->d, nb = (F->n + BLK - 1) / BLK;
+    const int64_t L = 2 + (int64_t)floor(log((double)k));
+    const int np = F->np;
+    wb_rng r;
+    wb_rng_init(&r, F->seed, stream_id(S_FIRST, run, 0), 0);
+    int64_t first = (int64_t)wb_rng_below(&r, (uint64_t)F->n);
+    int rc = take_rows(F, &first, 1, C);
+    if (rc || k == 1) return rc;
+    wb_oid *S = calloc((size_t)np + 1, sizeof *S), *S2 = calloc((size_t)np + 1, sizeof *S2);
+    wb_oid *sums = calloc((size_t)np + 1, sizeof *sums), *tasks = calloc((size_t)L + 1, sizeof *tasks);
+    double *bs = malloc((size_t)nb * sizeof(double)), *vals = malloc((size_t)(nb * (L + 1)) * sizeof(double));
+    double *cand = malloc((size_t)(L * d + 1) * sizeof(double));
+    if (!S || !S2 || !sums || !tasks || !bs || !vals || !cand) rc = H->seterr(WB_ENOMEM, "out of memory");
+    int has_d = 0;
+    wb_oid pend = 0, oc = 0;
+    if (!rc) rc = km_put(F->ex, C, d, &pend);
+    for (int64_t c = 1; !rc && c <= k; c++) {
+        /* the pass: fold the pending centre into D, evaluate this step's candidates */
+        int64_t LL = c == 1 ? 0 : L;
+        kmarg a = {.k = 0, .d = d, .m = LL, .mode = (has_d ? PP_HAS_D : 0) | (pend ? PP_HAS_P : 0)};
+        if (c > 1 && (rc = km_put(F->ex, cand, L * d, &oc)) != 0) break;
+        for (int i = 0; !rc && i < np; i++) {
+            wb_oid in[4];
+            int nin = 0;
+            in[nin++] = H->ds_part_oid(F->ds, i);
+            if (has_d) in[nin++] = S[i];
+            if (pend) in[nin++] = pend;
+            if (LL) in[nin++] = oc;
+            rc = H->submit(F->ex, "kmeans.pps", in, nin, &a, sizeof a, &S2[i]);
+        }
+        for (int i = 0; !rc && i < np; i++) {
+            kmarg b = {.d = d, .row = F->row0[i + 1] - F->row0[i]};
+            rc = H->submit(F->ex, "kmeans.pps_sums", &S2[i], 1, &b, sizeof b, &sums[i]);
+        }
+        for (int i = 0; !rc && i < np; i++) {
+            double *v = NULL;
+            size_t cnt = 0;
+            int64_t b0 = F->row0[i] / BLK, nbi = (F->row0[i + 1] - F->row0[i] + BLK - 1) / BLK;
+            rc = H->wait(F->ex, &sums[i], 1);
+            if (!rc) rc = get_doubles(F->ex, sums[i], &v, &cnt);
+            if (!rc && cnt != (size_t)(nbi * (LL + 1))) rc = H->seterr(WB_EINTERNAL, "kmeans: bad k-means++ result");
+            if (!rc) memcpy(vals + b0 * (LL + 1), v, cnt * sizeof(double));
+            H->free(v);
+        }
+        for (int i = 0; i < np; i++) {
+            if (sums[i]) H->release(F->ex, sums[i]);
+            if (S[i]) H->release(F->ex, S[i]);
+            S[i] = S2[i];
+            S2[i] = sums[i] = 0;
+        }
+        has_d = 1;
+        if (pend) H->release(F->ex, pend);
+        pend = 0;
+        if (oc) H->release(F->ex, oc);
+        oc = 0;
+        if (rc) break;
+        /* choose: the first pass only gives D's block sums */
+        if (c > 1) {
+            int64_t best = 0;
+            double bestpot = INFINITY;
+            for (int64_t l = 0; l < L; l++) {
+                double sp = 0;
+                for (int64_t b = 0; b < nb; b++) sp += vals[b * (L + 1) + 1 + l];
+                if (sp < bestpot) {
+                    bestpot = sp;
+                    best = l;
+                }
+            }
+            memcpy(C + (c - 1) * d, cand + best * d, (size_t)d * sizeof(double));
+            for (int64_t b = 0; b < nb; b++) bs[b] = vals[b * (L + 1) + 1 + best];
+            if ((rc = km_put(F->ex, C + (c - 1) * d, d, &pend)) != 0) break;
+            H->progress("kmeans init", (double)c, (double)k, "k-means++");
+        } else
+            for (int64_t b = 0; b < nb; b++) bs[b] = vals[b];
+        if (c == k) break;
+        /* draw this step's candidates from D = min(stored, pending) */
+        double total = 0;
+        for (int64_t b = 0; b < nb; b++) total += bs[b];
+        if (!(total > 0)) {
+            rc = distinct_error(c, k);
+            break;
+        }
+        wb_rng_init(&r, F->seed, stream_id(S_PP, run, 0), (uint64_t)c);
+        for (int64_t l = 0; !rc && l < L; l++) {
+            double resid;
+            int64_t b = pick_block(bs, nb, wb_rng_uniform(&r) * total, &resid);
+            int pi = part_of(F, b * BLK);
+            kmarg a2 = {.d = d, .row = b * BLK, .f = resid, .mode = PP_HAS_D | (pend ? PP_HAS_P : 0)};
+            wb_oid in[3] = {H->ds_part_oid(F->ds, pi), S[pi], pend};
+            rc = H->submit(F->ex, "kmeans.ppl", in, pend ? 3 : 2, &a2, sizeof a2, &tasks[l]);
+        }
+        for (int64_t l = 0; !rc && l < L; l++) {
+            double *v = NULL;
+            size_t cnt = 0;
+            rc = H->wait(F->ex, &tasks[l], 1);
+            if (!rc) rc = get_doubles(F->ex, tasks[l], &v, &cnt);
+            if (!rc && (cnt != (size_t)(1 + d) || v[0] < 0)) rc = H->seterr(WB_EINTERNAL, "kmeans: no candidate found");
+            if (!rc) memcpy(cand + l * d, v + 1, (size_t)d * sizeof(double));
+            H->free(v);
+        }
+        for (int64_t l = 0; l < L; l++) {
+            if (tasks[l]) H->release(F->ex, tasks[l]);
+            tasks[l] = 0;
+        }
+    }
+    for (int i = 0; S && i < np; i++) {
+        if (S[i]) H->release(F->ex, S[i]);
+        if (S2 && S2[i]) H->release(F->ex, S2[i]);
+        if (sums && sums[i]) H->release(F->ex, sums[i]);
+    }
+    if (pend) H->release(F->ex, pend);
+    if (oc) H->release(F->ex, oc);
+    free(S);
+    free(S2);
+    free(sums);
+    free(tasks);
+    free(bs);
+    free(vals);
+    free(cand);
     return rc;
 }
 
@@ -1118,6 +1377,18 @@ static int km_check(const wb_params *p, const wb_dataset *d)
     return 0;
 }
 
+/* k-means++ keeps D^2 per row between passes (n numbers more memory) when k
+ * > 32; up to 32 it recomputes D^2 from the chosen centres in each pass (no
+ * memory beyond the data). Both give the same centres; WB_KMEANS_PP=stored or
+ * =recompute forces one (for tests). */
+static int pp_stored(int64_t k)
+{
+    const char *e = getenv("WB_KMEANS_PP");
+    if (e && !strcmp(e, "stored")) return 1;
+    if (e && !strcmp(e, "recompute")) return 0;
+    return k > 32;
+}
+
 static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_model *m)
 {
     kmfit F;
@@ -1168,7 +1439,7 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
             int64_t r, c;
             memcpy(C, H->param_array(p, "init", &r, &c), (size_t)(k * d) * sizeof(double));
         } else if (!strcmp(init, "k-means++"))
-            rc = init_pp(&F, k, run, C);
+            rc = pp_stored(k) ? init_pp_stored(&F, k, run, C) : init_pp(&F, k, run, C);
         else if (!strcmp(init, "k-means||"))
             rc = init_parallel(&F, k, run, H->param_num(p, "oversampling") * (double)k, H->param_int(p, "rounds"), C);
         else
@@ -1315,6 +1586,9 @@ WB_PLUGIN("kmeans", "1.0")
     if (!rc) rc = H->register_kernel("kmeans.predict", k_predict);
     if (!rc) rc = H->register_kernel("kmeans.transform", k_transform);
     if (!rc) rc = H->register_kernel("kmeans.rows", k_rows);
+    if (!rc) rc = H->register_kernel("kmeans.pps", k_pps);
+    if (!rc) rc = H->register_kernel("kmeans.pps_sums", k_pps_sums);
+    if (!rc) rc = H->register_kernel("kmeans.ppl", k_ppl);
     if (!rc) rc = km_metrics_register();
     if (!rc) rc = H->register_estimator(&km_def);
     if (!rc) rc = H->register_lua("kmeans/metrics.lua", km_metrics_lua);

@@ -32,6 +32,7 @@ local params = {
   {k = 6, init = "k-means++", seed = 3},
   {k = 6, init = "k-means||", seed = 3, rounds = 3},
   {k = 6, init = "random", seed = 3, n_init = 2},
+  {k = 40, init = "k-means++", seed = 5, max_iter = 20}, -- k > 32: distances stored between passes
   {k = 6, init = {{0, 0, 0}, {5, 5, 5}, {-5, 10, 5}, {10, 10, -10}, {-10, 20, 0}, {0, 15, 10}}, max_iter = 50},
 }
 for _, p in ipairs(params) do
@@ -73,4 +74,23 @@ end
 -- labels given as a Lua table line up with any split of the data too
 local tab = wb.core.labels(km:predict(base))
 check(wb.metrics.davies_bouldin(layouts[4], tab) == ref[1], "labels from a table")
+
+-- k-means++ with stored distances (k > 32) and with distances recomputed
+-- from the centres (k <= 32) pick the same centres: compare both ways
+local wbexe = (os.getenv("WB_BUILD_DIR") or ".") .. "/wb"
+local code = [[local r = wb.datagen.swiss_roll{n = 30000, noise = 0.2, seed = 4}
+for _, k in ipairs{5, 40} do
+  local km = wb.fit("kmeans", r, {k = k, seed = 2, max_iter = 1})
+  local s = {}
+  for _, c in ipairs(km.centers) do s[#s + 1] = string.format("%a,%a,%a", c[1], c[2], c[3]) end
+  io.write(string.format("%a ", km.inertia), table.concat(s, ";"), "\n")
+end]]
+local function child(mode)
+  local h = assert(io.popen(string.format("WB_KMEANS_PP=%s %q -e %q", mode, wbexe, code)))
+  local out = h:read("a")
+  check(h:close(), "child wb run (" .. mode .. ")")
+  return out
+end
+local stored, recomputed = child("stored"), child("recompute")
+check(#stored > 100 and stored == recomputed, "stored and recomputed k-means++ agree:\n" .. stored .. "\n" .. recomputed)
 print("kmeans_repro: ok")
