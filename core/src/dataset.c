@@ -93,18 +93,23 @@ int wb_ds_check_aligned(const wb_dataset *d)
     return 0;
 }
 
-int wb_ds_from_memory(wb_exec *ex, const double *x, const double *y, int64_t n, int64_t d,
-                      wb_dataset **out)
+int wb_ds_from_memory_like(wb_exec *ex, const double *x, const double *y, int64_t n, int64_t d,
+                           const wb_dataset *like, wb_dataset **out)
 {
     if (n < 0 || d < 0 || (n > 0 && d > 0 && !x))
         return wb_seterr(WB_EINVAL, "dataset: bad shape %lld x %lld", (long long)n, (long long)d);
+    if (like && like->n != n)
+        return wb_seterr(WB_EINVAL, "dataset: %lld rows cannot follow the layout of %lld rows", (long long)n,
+                         (long long)like->n);
+    /* the partition sizes: like's, or the default for d columns */
     int64_t P = wb_partition_rows(d);
-    int np = (int)((n + P - 1) / P);
+    int np = like ? like->nparts : (int)((n + P - 1) / P);
     wb_dspart *parts = calloc((size_t)(np ? np : 1), sizeof *parts);
     if (!parts) return wb_seterr(WB_ENOMEM, "out of memory");
     int rc = 0, made = 0;
     for (int i = 0; i < np && !rc; i++) {
-        int64_t r0 = (int64_t)i * P, rows = n - r0 < P ? n - r0 : P;
+        int64_t r0 = like ? like->parts[i].row0 : (int64_t)i * P;
+        int64_t rows = like ? like->parts[i].rows : (n - r0 < P ? n - r0 : P);
         wb_part p = {rows, d, r0, x + (size_t)r0 * (size_t)d, y ? y + r0 : NULL};
         rc = wb_exec_put_part(ex, &p, &parts[i].oid);
         parts[i].rows = rows;
@@ -119,6 +124,12 @@ int wb_ds_from_memory(wb_exec *ex, const double *x, const double *y, int64_t n, 
     rc = wb_ds_new(ex, d, y != NULL, np, parts, out);
     free(parts);
     return rc;
+}
+
+int wb_ds_from_memory(wb_exec *ex, const double *x, const double *y, int64_t n, int64_t d,
+                      wb_dataset **out)
+{
+    return wb_ds_from_memory_like(ex, x, y, n, d, NULL, out);
 }
 
 /* ------------------------------------------------------------------ kernels */

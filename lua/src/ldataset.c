@@ -43,7 +43,7 @@ wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like)
             double *y;
             if (wb_ds_labels(d, &y)) wbl_error(L);
             wb_dataset *v;
-            int rc = wb_ds_from_memory(d->ex, y, NULL, d->n, 1, &v);
+            int rc = wb_ds_from_memory_like(d->ex, y, NULL, d->n, 1, d, &v);
             free(y);
             if (rc) wbl_error(L);
             v->is_vector = 1;
@@ -69,7 +69,8 @@ wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like)
         }
     }
     wb_dataset *v;
-    int rc = wb_ds_from_memory(like ? like->ex : wbl_exec(L), x, NULL, n, 1, &v);
+    int rc = wb_ds_from_memory_like(like ? like->ex : wbl_exec(L), x, NULL, n, 1,
+                                    like && like->n == n ? like : NULL, &v);
     free(x);
     if (rc) wbl_error(L);
     v->is_vector = 1;

@@ -98,4 +98,6 @@ end
 wb.metrics = wb.metrics or {}
 require("wb.plot")
 require("wb.bench")
-return wb
+-- require("wb.lib") yields true, not the table: argument errors then name
+-- functions as wb.load rather than wb.lib.load
+return true

@@ -27,3 +27,18 @@ labels[7777] = 1
 expect_error("gbdt: more than 2 distinct labels (classes expected)", wb.core.classes, wb.dataset(rows, labels), "gbdt", 2)
 expect_error("logreg: the data has no labels", wb.core.classes, wb.dataset(rows), "logreg")
 print("core_checks: ok")
+-- labels from a Lua table line up with a multi-partition dataset
+do
+  local g = wb.datagen.classification{n = 100000, features = 40, informative = 2, redundant = 0, seed = 1}
+  check(g:partitions() > 1, "several partitions")
+  local t = {}
+  for i = 1, 100000 do t[i] = (i * 7) % 3 end
+  local e = g:with_labels(t)
+  for _, i in ipairs{1, 4096, 65536, 99999} do
+    local _, y = e:row(i)
+    check(y == (i * 7) % 3, "label of row " .. i)
+  end
+  local ok, err = pcall(g.with_labels, g, {1, 2, 3})
+  check(not ok and tostring(err):find("3 labels for 100000 rows", 1, true), tostring(err))
+end
+print("core_checks (labels): ok")

@@ -345,6 +345,10 @@ int64_t wb_partition_rows(int64_t d);
 /* a dataset over partition objects (takes over one reference of each oid) */
 int wb_ds_new(wb_exec *ex, int64_t d, int has_labels, int nparts, const wb_dspart *parts,
               wb_dataset **out);
+/* a dataset from rows in memory (copied into partitions); _like follows the
+ * partition layout of `like` (which must have n rows) so the two line up */
+int wb_ds_from_memory_like(wb_exec *ex, const double *x, const double *y, int64_t n, int64_t d,
+                           const wb_dataset *like, wb_dataset **out);
 /* a dataset from rows in memory (copied into partitions) */
 int wb_ds_from_memory(wb_exec *ex, const double *x, const double *y, int64_t n, int64_t d,
                       wb_dataset **out);
