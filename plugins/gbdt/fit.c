@@ -711,12 +711,13 @@ static int grow_round(fit *f, int r, int *stop)
                 pn->left = L;
                 pn->gain = c->gain;
                 pn->thr = threshold_of(f, c->feature, c->bin);
-                gb_split_msg m = {k, c->node, c->feature, c->bin, c->ml, L};
-                bput(&w, &m, sizeof m);
-                nsplit++;
                 const dnode *ln = &t->nodes[L], *rn = &t->nodes[R];
                 int needL = splittable(f, ln->N, (double)ln->Hs / f->sh, ln->depth, leaves_after);
                 int needR = splittable(f, rn->N, (double)rn->Hs / f->sh, rn->depth, leaves_after);
+                gb_split_msg m = {k, c->node, c->feature, c->bin, c->ml, L, !needL && !needR, 0,
+                                  leaf_value(f, ln), leaf_value(f, rn)};
+                bput(&w, &m, sizeof m);
+                nsplit++;
                 pending *pp = &pend[np++];
                 pp->k = k;
                 pp->phist = c->hist;

@@ -103,6 +103,10 @@ typedef struct gb_wave_arg {
 
 typedef struct gb_split_msg {
     int32_t k, node, feature, bin, ml, left;
+    /* direct: neither child will split again; no row lists for them, the
+     * scores get their leaf values (vl, vr) right away */
+    int32_t direct, pad;
+    double vl, vr;
 } gb_split_msg;
 
 /* argument of gbdt.restore (then int32 nb[d], tree_nn[ntrees], padding,

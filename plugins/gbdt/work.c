@@ -56,6 +56,7 @@ typedef struct gb_state {
     uint32_t *rest;      /* rows outside the bag (out-of-bag and validation) */
     int64_t nbag, nrest;
     int32_t *beg, *cnt; /* K x maxnodes: each node's rows in idx */
+    uint8_t *applied;   /* K x maxnodes: the node's rows already have this round's leaf values */
 } gb_state;
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -75,6 +76,7 @@ static void state_free(gb_state *s)
     free(s->rest);
     free(s->beg);
     free(s->cnt);
+    free(s->applied);
     free(s);
 }
 
@@ -140,8 +142,9 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
     s->rest = malloc(r * sizeof *s->rest);
     s->beg = calloc((size_t)maxnodes * kk, sizeof *s->beg);
     s->cnt = calloc((size_t)maxnodes * kk, sizeof *s->cnt);
+    s->applied = calloc((size_t)maxnodes * kk, 1);
     if (!s->nb || !s->sel || !s->off || !s->F || !s->qg || !s->qh || !s->idx || !s->tmp ||
-        !s->rest || !s->beg || !s->cnt) {
+        !s->rest || !s->beg || !s->cnt || !s->applied) {
         state_free(s);
         return NULL;
     }
@@ -292,13 +295,17 @@ static inline int64_t qround(double x) { return llrint(x); }
                             const uint32_t *rows, int64_t n, int64_t *hist)                        \
     {                                                                                             \
         int64_t *h = hist + 2;                                                                    \
+        int64_t tg = 0, thc = 0;                                                                  \
         for (int64_t i = 0; i < n; i++) {                                                         \
             uint32_t r = rows[i];                                                                 \
-            pair v = pair_of(qg[r], ((int64_t)qh[r] << GB_HC_SHIFT) | 1);                         \
+            int64_t g = qg[r], hc = ((int64_t)qh[r] << GB_HC_SHIFT) | 1;                          \
+            pair v = pair_of(g, hc);                                                              \
             const uint8_t *br = B + (size_t)r * D;                                                \
-            pair_add(hist, v);                                                                    \
-            for (int j = 0; j < D; j++) pair_add(h + 2 * ((j << 8) + br[j]), v);                  \
+            tg += g;                                                                              \
+            thc += hc;                                                                            \
+            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) pair_add(h + 2 * ((j << 8) + br[j]), v); \
         }                                                                                         \
+        pair_add(hist, pair_of(tg, thc));                                                         \
     }
 HIST_ID(1)
 HIST_ID(2)
@@ -341,13 +348,17 @@ static void hist_build(const gb_state *s, const binview *bv, int k, const uint32
         hist_id[d](qg, qh, B, rows, n, hist);
         return;
     }
+    int64_t tg = 0, thc = 0;
     for (int64_t i = 0; i < n; i++) {
         uint32_t r = rows[i];
-        pair v = pair_of(qg[r], ((int64_t)qh[r] << GB_HC_SHIFT) | 1);
+        int64_t g = qg[r], hc = ((int64_t)qh[r] << GB_HC_SHIFT) | 1;
+        pair v = pair_of(g, hc);
         const uint8_t *br = B + (size_t)r * (size_t)d;
-        pair_add(hist, v);
+        tg += g;
+        thc += hc;
         for (int j = 0; j < nsel; j++) pair_add(hist + 2 * (off[j] + br[sel[j]]), v);
     }
+    pair_add(hist, pair_of(tg, thc));
 }
 
 /* ------------------------------------------------------- accumulators */
@@ -494,6 +505,26 @@ static inline double walk(const gb_bnode *t, const uint8_t *br, const int32_t *n
 
 /* ------------------------------------------------------------ gbdt.begin */
 
+/* gradient and hessian of row r (one tree a round), quantized */
+static inline int grad1(gb_state *s, int obj, uint32_t r, double F, double y, double sg, double sh,
+                        double *gmax, int64_t row0)
+{
+    if (obj == GB_BINARY) {
+        double p = 1 / (1 + exp(-F));
+        s->qg[r] = (int32_t)qround((p - y) * sg);
+        s->qh[r] = (int32_t)qround(p * (1 - p) * sh);
+        return 0;
+    }
+    double g = F - y, gs = g * sg;
+    if (!(fabs(gs) <= ldexp(1.0, GB_QG_BITS)))
+        return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range", g,
+                         (long long)(row0 + r + 1));
+    if (fabs(g) > *gmax) *gmax = fabs(g);
+    s->qg[r] = (int32_t)qround(gs);
+    s->qh[r] = (int32_t)qround(sh);
+    return 0;
+}
+
 static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     binview bv;
@@ -530,20 +561,34 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         return a.round == 0 ? H->seterr(WB_ENOMEM, "gbdt: out of memory") : lost(bv.row0);
     }
     rc = 0;
-    /* the previous round's trees into the scores */
+    /* the previous round's trees into the scores. With one tree a round and
+     * every training row in the bag, the gradients of the new round are
+     * computed in the same walk over the leaves' rows (fused) */
+    const int finish0 = a.mode & 1;
+    int fused = 0;
+    double gmax = 0;
     if (s->round == a.round - 1 && s->wave >= 0 && a.nprev == K) {
+        fused = !finish0 && K == 1 && a.subsample >= 1;
         const gb_bnode *t = prev;
-        for (int k = 0; k < K; k++) {
+        for (int k = 0; k < K && !rc; k++) {
             const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
-            for (int q = 0; q < prev_nn[k]; q++) {
-                if (t[q].feature >= 0) continue;
+            for (int q = 0; q < prev_nn[k] && !rc; q++) {
                 if (q >= s->maxnodes) {
                     rc = H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
                     break;
                 }
+                const int done = s->applied[k * s->maxnodes + q];
+                if (t[q].feature >= 0 && !done) continue;
                 double v = t[q].value;
                 int32_t b = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
-                for (int32_t i = b; i < b + n; i++) s->F[(size_t)I[i] * K + k] += v;
+                if (fused) {
+                    for (int32_t i = b; i < b + n && !rc; i++) {
+                        uint32_t r = I[i];
+                        double f = done ? s->F[r] : (s->F[r] += v);
+                        rc = grad1(s, obj, r, f, bv.y[r], a.sg, a.sh, &gmax, bv.row0);
+                    }
+                } else if (!done)
+                    for (int32_t i = b; i < b + n; i++) s->F[(size_t)I[i] * K + k] += v;
             }
             for (int64_t i = 0; i < s->nrest; i++) {
                 uint32_t r = s->rest[i];
@@ -560,7 +605,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         state_put_back(s);
         return rc;
     }
-    const int finish = a.mode & 1, want_loss = (a.mode & 2) != 0;
+    const int finish = finish0, want_loss = (a.mode & 2) != 0;
     const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B;
     const int nblocks = want_loss ? (int)((rows + B - 1) / B) : 0;
     gb_blockloss *bl;
@@ -588,7 +633,11 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     }
     int64_t nbag = 0, nrest = 0;
     uint32_t *bag = s->idx;
-    for (int64_t i0 = 0; i0 < rows; i0 += B) {
+    if (fused) {
+        nbag = s->nbag;
+        nrest = s->nrest;
+    }
+    for (int64_t i0 = 0; i0 < rows && !fused; i0 += B) {
         int64_t m = rows - i0 < B ? rows - i0 : B;
         if (u) gb_block_uniforms(a.seed, GB_S_SUB + ((uint64_t)a.round << 32), blk0 + i0 / B, u);
         for (int64_t i = i0; i < i0 + m; i++) {
@@ -626,27 +675,12 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     }
     /* gradients, quantized */
     const double sg = a.sg, sh = a.sh;
-    const double qlim = ldexp(1.0, GB_QG_BITS);
-    double gmax = 0;
-    for (int64_t q = 0; q < nbag; q++) {
+    for (int64_t q = 0; q < nbag && !fused && !rc; q++) {
         uint32_t r = bag[q];
         const double *F = s->F + (size_t)r * K;
         double y = bv.y[r];
-        if (obj == GB_BINARY) {
-            double p = 1 / (1 + exp(-F[0]));
-            double g = p - y, h = p * (1 - p);
-            s->qg[r] = (int32_t)qround(g * sg);
-            s->qh[r] = (int32_t)qround(h * sh);
-        } else if (obj == GB_REGRESSION) {
-            double g = F[0] - y, gs = g * sg;
-            if (!(fabs(gs) <= qlim)) {
-                state_put_back(s);
-                return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range",
-                                 g, (long long)(bv.row0 + r + 1));
-            }
-            if (fabs(g) > gmax) gmax = fabs(g);
-            s->qg[r] = (int32_t)qround(gs);
-            s->qh[r] = (int32_t)qround(sh);
+        if (K == 1) {
+            rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0);
         } else {
             double mx = F[0], e[GB_MAX_CLASSES], sum = 0;
             for (int k = 1; k < K; k++)
@@ -659,6 +693,11 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                 s->qh[(size_t)k * rows + r] = (int32_t)qround(h * sh);
             }
         }
+    }
+    if (rc) {
+        s->wave = -1;
+        state_put_back(s);
+        return rc;
     }
     if (obj == GB_REGRESSION)
         for (int64_t q = 0; q < s->nrest; q++) {
@@ -673,6 +712,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         if (k > 0) memcpy(s->idx + (size_t)k * rows, bag, (size_t)nbag * sizeof *bag);
         memset(s->beg + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->beg);
         memset(s->cnt + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->cnt);
+        memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
         s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
     }
     for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, s->idx + (size_t)k * rows, nbag);
@@ -717,6 +757,18 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         const int32_t n = s->cnt[m.k * M + m.node];
         const uint8_t *col = bv.cols + (size_t)m.feature * (size_t)rows;
         const int thr = m.bin, miss = s->nb[m.feature], ml = m.ml != 0;
+        if (m.direct) {
+            /* the children are final leaves: their values into the scores */
+            double *F = s->F + m.k;
+            for (int32_t i = 0; i < n; i++) {
+                uint32_t r = I[i];
+                int b = col[r];
+                int gl = (b <= thr) | (ml & (b == miss));
+                F[(size_t)r * K] += gl ? m.vl : m.vr;
+            }
+            s->applied[m.k * M + m.node] = 1;
+            continue;
+        }
         uint32_t *T = s->tmp;
         int32_t nl = 0, nr = 0;
         if (ml) {
