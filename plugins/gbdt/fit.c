@@ -83,7 +83,7 @@ typedef struct fit {
     int64_t nval, ntrain;
     double *vloss;
     int nvloss;
-    int restores, epoch;
+    int restores, epoch, multiproc;
     int64_t st_hist, st_part, st_waves;
 } fit;
 
@@ -387,12 +387,35 @@ static void release_all(fit *f, wb_oid *ids, int n)
 static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int loss, int64_t *hist,
                    double *lsum, double *lcount, double *gmax)
 {
-    int rc = H->wait(f->ex, outs, f->nparts);
-    if (rc) return rc;
     const int64_t nblocks = (f->n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS, total = (int64_t)nnodes * f->nentries;
+    const int need_tokens = loss || f->p.obj == GB_REGRESSION || f->multiproc;
+    int rc = 0;
+    if (total > 0 && !f->multiproc) {
+        /* one process holds every partition (the local executor): one collect
+         * over all the tokens, submitted at once; it waits for them itself */
+        gb_collect_arg ca = {f->fit_id, f->epoch, round, wave, nnodes, f->nentries};
+        wb_oid res = 0;
+        rc = H->submit(f->ex, "gbdt.collect", outs, f->nparts, &ca, sizeof ca, &res);
+        if (!rc) rc = H->wait(f->ex, &res, 1);
+        void *data = NULL;
+        size_t size = 0;
+        if (!rc) rc = H->get(f->ex, res, &data, &size);
+        if (!rc && size != (size_t)total * 24) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
+        if (!rc) memcpy(hist, data, (size_t)total * 24);
+        H->free(data);
+        if (res) H->release(f->ex, res);
+        if (rc == WB_ENOTSUP) {
+            f->multiproc = 1; /* tokens of several workers: collect per worker from now on */
+            memset(hist, 0, (size_t)total * 24);
+            rc = 0;
+        } else if (rc || !need_tokens)
+            return rc;
+    }
+    if (!rc) rc = H->wait(f->ex, outs, f->nparts);
+    if (rc) return rc;
     double *bl = NULL, *bc = NULL;
     uint64_t *proc = calloc((size_t)f->nparts + 1, sizeof *proc);
-    wb_oid *group = calloc((size_t)f->nparts + 1, sizeof *group);
+    wb_oid *group = calloc((size_t)f->nparts + 2, sizeof *group);
     if (!proc || !group) rc = oom();
     if (!rc && loss) {
         bl = calloc((size_t)nblocks + 1, sizeof *bl);
@@ -429,10 +452,13 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
     }
     /* one collect per worker process, over that process's tokens (so it runs
      * there); each adds the process's histograms */
-    for (int i = 0; i < f->nparts && !rc && total > 0; i++) {
+    for (int i = 0; i < f->nparts && !rc && total > 0 && f->multiproc; i++) {
         if (!proc[i]) continue;
         uint64_t p = proc[i];
-        int ng = 0;
+        /* the binned partition of one of them first: it places the task on
+         * that worker (the scheduler weighs the bytes of the inputs) */
+        int ng = 1;
+        group[0] = f->bins[i];
         for (int j = i; j < f->nparts; j++)
             if (proc[j] == p) {
                 group[ng++] = outs[j];

@@ -831,14 +831,19 @@ static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     if (arglen != sizeof a) return H->seterr(WB_EINVAL, "gbdt.collect: bad argument");
     memcpy(&a, arg, sizeof a);
     if (a.nnodes < 0 || a.nentries < 0) return H->seterr(WB_EINVAL, "gbdt.collect: bad argument");
+    int ntok = 0;
     for (int i = 0; i < nin; i++) {
         gb_token t;
         if (in[i].type != WB_OBJ_BYTES || in[i].size < sizeof t) return H->seterr(WB_EINVAL, "gbdt.collect: bad token");
         memcpy(&t, in[i].data, sizeof t);
+        /* a binned partition among the inputs only places the task */
+        if (t.magic == GB_BINS_MAGIC) continue;
+        ntok++;
         if (t.magic != GB_TOKEN_MAGIC) return H->seterr(WB_EINVAL, "gbdt.collect: bad token");
-        /* tokens of another process: its histograms are not here */
+        /* tokens of another process: its histograms are not here; the driver
+         * then collects per process */
         if (t.proc != proc_id)
-            return H->seterr(WB_ESTATE, "gbdt: the histograms of a wave are not on this worker");
+            return H->seterr(WB_ENOTSUP, "gbdt: the histograms of this wave are on several workers");
     }
     const int64_t E = a.nentries, total = (int64_t)a.nnodes * E;
     int64_t *out = H->out_bytes(ctx, (size_t)total * 24);
@@ -861,7 +866,7 @@ static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         c->round = -1; /* collected */
     }
     pthread_mutex_unlock(&acc_mu);
-    if (!found && nin > 0 && total > 0)
+    if (!found && ntok > 0 && total > 0)
         return H->seterr(WB_ESTATE, "gbdt: the histograms of a wave are not on this worker");
     return 0;
 }
