@@ -142,16 +142,19 @@ typedef struct gb_collect_arg {
 } gb_collect_arg;
 
 /* the model packed for prediction: header, int64 tree_start[ntrees+1],
- * double base[K], gb_pnode nodes[nnodes] */
+ * int32 depth[ntrees] (padded to 8), double base[K], double classes[nclasses],
+ * gb_pnode nodes[nnodes], double value[nnodes] (leaf values) */
 typedef struct gb_packhdr {
     uint32_t magic, pad;
     int64_t K, d, obj, ntrees, nnodes, nclasses;
 } gb_packhdr;
 
+/* a leaf points at itself (feature 0, thr +inf, missing left), so every row
+ * takes exactly `depth` steps through a tree, without branches */
 typedef struct gb_pnode {
-    double thr;      /* threshold (x <= thr goes left), or the leaf value */
-    int32_t feature; /* -1: leaf */
-    int32_t left;    /* right = left + 1; bit 31: missing goes left */
+    double thr;       /* x <= thr goes left */
+    int32_t feature;
+    uint32_t left;    /* right = left + 1; bit 31: missing values go left */
 } gb_pnode;
 
 /* ------------------------------------------------------------ sketch.c */

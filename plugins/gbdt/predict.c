@@ -16,15 +16,17 @@ enum { P_LABEL = 0, P_PROBA = 1, P_RAW = 2 };
 typedef struct pack {
     gb_packhdr h;
     const int64_t *start;
+    const int32_t *depth;
     const double *base;
     const double *classes;
     const gb_pnode *nodes;
+    const double *value;
 } pack;
 
 static size_t pack_size(int64_t K, int64_t ntrees, int64_t nnodes, int64_t nclasses)
 {
-    return sizeof(gb_packhdr) + (size_t)(ntrees + 1) * 8 + (size_t)K * 8 + (size_t)nclasses * 8 +
-           (size_t)nnodes * sizeof(gb_pnode);
+    return sizeof(gb_packhdr) + (size_t)(ntrees + 1) * 8 + gb_pad8((size_t)ntrees * 4) + (size_t)K * 8 +
+           (size_t)nclasses * 8 + (size_t)nnodes * (sizeof(gb_pnode) + 8);
 }
 
 static int pack_view(const wb_obj *o, pack *p)
@@ -38,37 +40,58 @@ static int pack_view(const wb_obj *o, pack *p)
         goto bad;
     const unsigned char *b = (const unsigned char *)o->data + sizeof *h;
     p->start = (const int64_t *)b;
-    p->base = (const double *)(b + (size_t)(h->ntrees + 1) * 8);
+    p->depth = (const int32_t *)(b + (size_t)(h->ntrees + 1) * 8);
+    p->base = (const double *)(b + (size_t)(h->ntrees + 1) * 8 + gb_pad8((size_t)h->ntrees * 4));
     p->classes = p->base + h->K;
     p->nodes = (const gb_pnode *)(p->classes + h->nclasses);
+    p->value = (const double *)(p->nodes + h->nnodes);
     return 0;
 bad:
     return H->seterr(WB_EINVAL, "gbdt: input is not a packed model");
 }
 
-/* raw scores of rows x[0..rows) into F (rows x K) */
+/* one step down a tree */
+static inline uint32_t step(const gb_pnode *nodes, uint32_t n, const double *xr)
+{
+    const gb_pnode *q = &nodes[n];
+    double v = xr[q->feature];
+    uint32_t left = q->left & INT32_MAX;
+    int go_left = (v <= q->thr) | ((v != v) & (int)(q->left >> 31));
+    return left + (uint32_t)!go_left;
+}
+
+/* raw scores of rows x[0..rows) into F (rows x K): eight rows walk a tree in
+ * lockstep for the tree's depth, so their loads overlap */
 static void raw_scores(const pack *p, const double *x, int64_t rows, int64_t d, double *F)
 {
     const int64_t K = p->h.K, T = p->h.ntrees;
     const gb_pnode *nodes = p->nodes;
+    const double *val = p->value;
     for (int64_t i = 0; i < rows; i++)
         for (int64_t k = 0; k < K; k++) F[i * K + k] = p->base[k];
-    enum { BR = 64 };
+    enum { BR = 256, L = 8 };
     for (int64_t i0 = 0; i0 < rows; i0 += BR) {
-        int64_t m = rows - i0 < BR ? rows - i0 : BR;
+        const int64_t m = rows - i0 < BR ? rows - i0 : BR;
         for (int64_t t = 0; t < T; t++) {
             const int64_t k = t % K;
-            const int32_t root = (int32_t)p->start[t];
-            for (int64_t i = i0; i < i0 + m; i++) {
-                const double *xr = x + i * d;
-                int32_t n = root;
-                while (nodes[n].feature >= 0) {
-                    const gb_pnode *q = &nodes[n];
-                    double v = xr[q->feature];
-                    int left = v <= q->thr || (isnan(v) && (q->left & INT32_MIN));
-                    n = (q->left & INT32_MAX) + !left;
+            const uint32_t root = (uint32_t)p->start[t];
+            const int depth = p->depth[t];
+            int64_t i = i0;
+            for (; i + L <= i0 + m; i += L) {
+                uint32_t n[L];
+                const double *xr[L];
+                for (int j = 0; j < L; j++) {
+                    n[j] = root;
+                    xr[j] = x + (i + j) * d;
                 }
-                F[i * K + k] += nodes[n].thr;
+                for (int s = 0; s < depth; s++)
+                    for (int j = 0; j < L; j++) n[j] = step(nodes, n[j], xr[j]);
+                for (int j = 0; j < L; j++) F[(i + j) * K + k] += val[n[j]];
+            }
+            for (; i < i0 + m; i++) {
+                uint32_t n = root;
+                for (int s = 0; s < depth; s++) n = step(nodes, n, x + i * d);
+                F[i * K + k] += val[n];
             }
         }
     }
@@ -233,8 +256,15 @@ static int make_pack(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_oid
     gb_packhdr h = {GB_PACK_MAGIC, 0, (int64_t)K, (int64_t)nf, o, ntrees, nnodes, ncl};
     memcpy(b, &h, sizeof h);
     int64_t *st = (int64_t *)(b + sizeof h);
-    double *bs = (double *)(st + ntrees + 1), *cl = bs + (int64_t)K;
+    int32_t *dep = (int32_t *)(st + ntrees + 1);
+    double *bs = (double *)((unsigned char *)dep + gb_pad8((size_t)ntrees * 4)), *cl = bs + (int64_t)K;
     gb_pnode *nodes = (gb_pnode *)(cl + ncl);
+    double *val = (double *)(nodes + nnodes);
+    int32_t *nd = calloc((size_t)(nnodes > 0 ? nnodes : 1), sizeof *nd); /* depth of each node */
+    if (!nd) {
+        free(b);
+        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
     rc = 0;
     for (int64_t t = 0; t <= ntrees && !rc; t++) {
         double s = start[t];
@@ -246,25 +276,34 @@ static int make_pack(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_oid
     memcpy(bs, base, (size_t)K * 8);
     if (ncl) memcpy(cl, classes, (size_t)ncl * 8);
     for (int64_t t = 0; t < ntrees && !rc; t++) {
+        dep[t] = 0;
+        nd[st[t]] = 0;
         for (int64_t q = st[t]; q < st[t + 1] && !rc; q++) {
             const double *row = trees + q * 8;
             gb_pnode *n = &nodes[q];
             if (row[0] == 0) {
-                n->feature = -1;
-                n->left = 0;
-                n->thr = row[5];
+                n->feature = 0;
+                n->thr = INFINITY;
+                n->left = (uint32_t)q | 0x80000000u;
+                val[q] = row[5];
+                if (nd[q] > dep[t]) dep[t] = nd[q];
                 continue;
             }
             double L = row[3];
             /* children inside the same tree, after their parent, right = left + 1 */
             if (!(row[0] >= 1 && row[0] <= nf && row[0] == floor(row[0])) || !(L - 1 > (double)q) ||
-                !(L < (double)st[t + 1]) || L != floor(L) || row[4] != L + 1)
+                !(L < (double)st[t + 1]) || L != floor(L) || row[4] != L + 1 || !(row[1] == row[1])) {
                 rc = H->seterr(WB_EINVAL, "gbdt: the model's trees are malformed at row %lld", (long long)q + 1);
+                break;
+            }
             n->feature = (int32_t)row[0] - 1;
             n->thr = row[1];
-            n->left = (int32_t)(L - 1) | (row[2] != 0 ? INT32_MIN : 0);
+            n->left = (uint32_t)(L - 1) | (row[2] != 0 ? 0x80000000u : 0);
+            val[q] = 0;
+            nd[(int64_t)L - 1] = nd[(int64_t)L] = nd[q] + 1;
         }
     }
+    free(nd);
     if (!rc) rc = H->put(ex, b, size, out);
     if (!rc && info) {
         info->h = h;
