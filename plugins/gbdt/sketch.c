@@ -88,14 +88,18 @@ static int compress(const gb_skpt *in, int64_t m, int cap, gb_skpt *out)
     for (int64_t i = 0; i < m; i++) W += in[i].w;
     int n = 0;
     int64_t cum = 0, i = 0;
+    /* the group of a point from the middle of its weight interval, 2 cum + w
+     * (at most 2 W): in 64 bits while 2 W cap fits */
+    const int wide = (double)W * 2 * cap >= 0x1p62;
+#define GROUP(mid) (wide ? (int64_t)((__int128)(mid) * cap / ((__int128)2 * W)) : (mid) * cap / (2 * W))
     while (i < m) {
         /* the group of point i */
-        __int128 mid = (__int128)2 * cum + in[i].w;
-        int64_t g = (int64_t)(mid * cap / ((__int128)2 * W));
+        int64_t mid = 2 * cum + in[i].w;
+        int64_t g = GROUP(mid);
         int64_t j = i, gw = 0, c2 = cum;
         while (j < m) {
-            __int128 mj = (__int128)2 * c2 + in[j].w;
-            if ((int64_t)(mj * cap / ((__int128)2 * W)) != g) break;
+            int64_t mj = 2 * c2 + in[j].w;
+            if (GROUP(mj) != g) break;
             gw += in[j].w;
             c2 += in[j].w;
             j++;
@@ -115,6 +119,7 @@ static int compress(const gb_skpt *in, int64_t m, int cap, gb_skpt *out)
         cum = c2;
         i = j;
     }
+#undef GROUP
     return n;
 }
 
