@@ -70,6 +70,23 @@ const double *km_doubles(const wb_obj *in, int nin, int i, int64_t count)
     return in[i].data;
 }
 
+/* per-cluster sums, counts and the inertia of m rows, in row order (D is a
+ * constant at the small-d call sites, so the column loop unrolls) */
+static inline __attribute__((always_inline)) void accumulate(const int64_t D, const double *x, int m,
+                                                             const int32_t *lab, const double *dist, double *sums,
+                                                             double *cnt, double *in_sum)
+{
+    double acc = *in_sum;
+    for (int i = 0; i < m; i++) {
+        double *sj = sums + (int64_t)lab[i] * D;
+        const double *xi = x + (int64_t)i * D;
+        for (int64_t t = 0; t < D; t++) sj[t] += xi[t];
+        cnt[lab[i]] += 1;
+        acc += dist[i];
+    }
+    *in_sum = acc;
+}
+
 /* kmeans.lloyd (map_sum): in[1] = centres (k x d).
  * mode 0: per-cluster sums (k*d), counts (k), inertia (1)
  * mode 1: inertia (1);  mode 2: counts (k);  mode 3: sum of min D^2 (1, direct) */
@@ -98,12 +115,12 @@ static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         else
             km_assign(&cs, x, m, lab, dist);
         if (a.mode == 0) {
-            for (int i = 0; i < m; i++) {
-                double *sj = o + (int64_t)lab[i] * d;
-                const double *xi = x + (int64_t)i * d;
-                for (int64_t t = 0; t < d; t++) sj[t] += xi[t];
-                cnt[lab[i]] += 1;
-                in_sum += dist[i];
+            switch (d) {
+            case 1: accumulate(1, x, m, lab, dist, o, cnt, &in_sum); break;
+            case 2: accumulate(2, x, m, lab, dist, o, cnt, &in_sum); break;
+            case 3: accumulate(3, x, m, lab, dist, o, cnt, &in_sum); break;
+            case 4: accumulate(4, x, m, lab, dist, o, cnt, &in_sum); break;
+            default: accumulate(d, x, m, lab, dist, o, cnt, &in_sum); break;
             }
         } else if (a.mode == 2) {
             for (int i = 0; i < m; i++) o[lab[i]] += 1;
