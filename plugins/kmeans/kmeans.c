@@ -1099,8 +1099,8 @@ static int local_lloyd(const double *X, const double *w, int64_t m, int64_t d, i
 
 /* ============================================================ k-means|| */
 
-static int cmp_rows_d;
-static const double *cmp_rows_x;
+static __thread int cmp_rows_d; /* per thread: fits also run inside tasks (grid search) */
+static __thread const double *cmp_rows_x;
 static int cmp_rows(const void *a, const void *b)
 {
     int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
@@ -1121,7 +1121,7 @@ static int64_t dedupe(double *X, int64_t m, int64_t d)
         return m;
     }
     for (int64_t i = 0; i < m; i++) idx[i] = i;
-    cmp_rows_d = (int)d; /* fit runs on the driver thread only */
+    cmp_rows_d = (int)d;
     cmp_rows_x = X;
     qsort(idx, (size_t)m, sizeof *idx, cmp_rows);
     for (int64_t q = 1; q < m; q++)
