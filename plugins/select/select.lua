@@ -828,4 +828,7 @@ docs["wb.stratified_kfold"] = "wb.stratified_kfold(d, {folds = 5, seed = 0}) -> 
 docs["wb.pipeline"] = "wb.pipeline{\"scaler\", {\"logreg\", {C = 1}}} -> a pipeline: p:fit(d) or wb.fit(p, d) fits the steps in order; grid search takes it like an estimator (keys 'C' or 'logreg.C')"
 docs["wb.gridsearch"] = "wb.gridsearch(name_or_pipeline, d, {C = {0.1, 1}, penalty = {\"l1\", \"l2\"}}, {folds = 5, metric =, refit = true, seed = 0, stratify =, params = {fixed}}) -> .results, .best_params, .best_score, .best_model, :export(\"grid.csv\"|\".json\")"
 docs["wb.randomsearch"] = "wb.randomsearch(name_or_pipeline, d, {C = {loguniform = {1e-3, 1e2}}, penalty = {\"l1\", \"l2\"}}, {n_iter = 10, seed = 0, folds =, metric =}) -> like gridsearch, n_iter sampled candidates"
+docs["model:steps"] = "m:steps() -> the fitted models of a pipeline model's steps, in order"
+docs["wb.fit"] = (docs["wb.fit"] or "wb.fit(name, data, params) -> model") ..
+  "; wb.fit(pipeline, data, params) fits a wb.pipeline; wb.fit(name, data, params, {scale = true}) puts a scaler first"
 docs["wb.repartition"] = "wb.repartition(d, rows) -> the same rows in partitions of `rows` (a multiple of 4096)"
