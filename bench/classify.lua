@@ -1,12 +1,15 @@
--- bench/classify.lua DIR [REPEATS]: the classification workloads of the
+-- bench/classify.lua DIR [REPEATS] [STEPS]: the classification workloads of the
 -- scikit-learn peer on the same data (DIR/train.npy, DIR/test.npy written by
 -- bench/classify_data.py): logistic regression (wb's default solver and
 -- L-BFGS), SGD 5 epochs (hinge, as scikit-learn's SGDClassifier defaults),
 -- grid search of logreg C x penalty with 3 folds. Prints one JSON line per
--- step (median seconds of REPEATS runs, held-out accuracy). Run by
--- bench/classify.sh, which runs the peer in the same invocation.
-local dir = arg[1] or error("usage: wb bench/classify.lua DIR [REPEATS]")
+-- step (median seconds of REPEATS runs, held-out accuracy). STEPS: a comma
+-- list of lr, sgd, grid (default all). Run by bench/classify.sh, which runs
+-- the peer in the same invocation, alternating with wb.
+local dir = arg[1] or error("usage: wb bench/classify.lua DIR [REPEATS] [lr,sgd,grid]")
 local reps = tonumber(arg[2] or "3")
+local steps = {}
+for s in (arg[3] or "lr,sgd,grid"):gmatch("[^,]+") do steps[s] = true end
 local T = require("wb.table")
 
 local function median(t)
@@ -35,12 +38,17 @@ local function timed_fit(name, params)
   return median(times), m
 end
 
-local s, m = timed_fit("logreg", {})
-out{step = "lr_fit", solver = m.solver, seconds = s, iterations = m.n_iter, accuracy = m:score(test)}
-s, m = timed_fit("logreg", {solver = "lbfgs"})
-out{step = "lr_lbfgs_fit", solver = m.solver, seconds = s, iterations = m.n_iter, accuracy = m:score(test)}
-s, m = timed_fit("sgd", {epochs = 5, tol = false})
-out{step = "sgd_fit", seconds = s, epochs = m.n_iter, shards = m.shards_used, accuracy = m:score(test)}
+if steps.lr then
+  local s, m = timed_fit("logreg", {})
+  out{step = "lr_fit", solver = m.solver, seconds = s, iterations = m.n_iter, accuracy = m:score(test)}
+  s, m = timed_fit("logreg", {solver = "lbfgs"})
+  out{step = "lr_lbfgs_fit", solver = m.solver, seconds = s, iterations = m.n_iter, accuracy = m:score(test)}
+end
+if steps.sgd then
+  local s, m = timed_fit("sgd", {epochs = 5, tol = false})
+  out{step = "sgd_fit", seconds = s, epochs = m.n_iter, shards = m.shards_used, accuracy = m:score(test)}
+end
+if not steps.grid then return end
 
 local t = wb.now()
 local g = wb.gridsearch("logreg", train, {C = {0.01, 0.1, 1, 10}, penalty = {"l1", "l2"}}, {folds = 3, metric = "accuracy"})

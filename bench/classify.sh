@@ -9,7 +9,10 @@
 #     grid search C {0.01,0.1,1,10} x penalty {l1,l2}, 3 folds;
 #   - prints accuracy differences, time ratios wb/scikit-learn, and whether the
 #     grid searches chose the same parameters.
-# The peer's lr and sgd run R times (median); its grid search once (it is slow).
+# The load of a shared machine drifts, so wb and the peer alternate: R rounds of
+# (peer lr, wb lr, peer sgd, wb sgd), each wb figure the median of 3 fits in
+# its round, the medians over rounds reported; then wb's grid search and the
+# peer's (once: it is slow).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 WB=${1:-$here/../build/wb}
@@ -33,10 +36,15 @@ trap 'rm -rf "$work"' EXIT
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); n=$N"
 $PY "$here/classify_data.py" "$work/data" --n "$N"
 : > "$work/peer.jsonl"
-for w in lr sgd; do
-  for i in $(seq "$REPEATS"); do $PY -W ignore "$PEER" "$w" --n "$N" --threads 2 >> "$work/peer.jsonl"; done
+: > "$work/wb.jsonl"
+for i in $(seq "$REPEATS"); do
+  for w in lr sgd; do
+    $PY -W ignore "$PEER" "$w" --n "$N" --threads 2 >> "$work/peer.jsonl"
+    "$WB" "$here/classify.lua" "$work/data" 3 "$w" >> "$work/wb.jsonl"
+  done
 done
-"$WB" "$here/classify.lua" "$work/data" "$REPEATS" > "$work/wb.jsonl" 2> "$work/wb_grid.txt"
+"$WB" "$here/classify.lua" "$work/data" 1 grid >> "$work/wb.jsonl" 2> "$work/wb_grid.txt"
+echo "== machine load before the peer's grid search: $(cut -d' ' -f1-3 /proc/loadavg)"
 $PY -W ignore "$PEER" grid --n "$N" --threads 2 >> "$work/peer.jsonl"
 echo "== wb grid search results"
 cat "$work/wb_grid.txt"
@@ -45,7 +53,12 @@ cat "$work/peer.jsonl" "$work/wb.jsonl"
 $PY - "$work/peer.jsonl" "$work/wb.jsonl" <<'PYEOF'
 import ast, json, statistics, sys
 peer = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-wb = {r["step"]: r for r in (json.loads(l) for l in open(sys.argv[2]) if l.strip())}
+wbr = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+wb = {}
+for r in wbr:  # median seconds over the rounds; other fields of the last round
+    wb.setdefault(r["step"], []).append(r)
+for k, v in wb.items():
+    last = dict(v[-1]); last["seconds"] = statistics.median(x["seconds"] for x in v); last["rounds"] = len(v); wb[k] = last
 def pmed(w, step, key):
     v = [r[key] for r in peer if r["peer"] == w and r["step"] == step and key in r]
     return statistics.median(v) if v else None

@@ -254,7 +254,7 @@ S.metrics = {
   roc_auc = {needs = "proba"}, log_loss = {needs = "proba", lower = true},
   score = {needs = "score"},
 }
-S.metrics.neg_log_loss = S.metrics.log_loss
+S.metrics.neg_log_loss = {needs = "proba", negate = true} -- scikit-learn's scorer name: higher is better
 
 function S.names()
   local n = {}

@@ -675,6 +675,7 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
         end
         if kind == 1 then s = S.from_confusion(metric, S.merge_confusion(chunks))
         else s = S.merge_logloss(chunks) end
+        if mspec.negate then s = -s end
       end
       scores[t.combo][t.fold] = s
       fit_t[t.combo][t.fold] = v[1]

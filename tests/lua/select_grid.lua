@@ -55,6 +55,8 @@ end
 -- other metrics: log_loss picks the lowest, roc_auc and f1_macro the highest
 local gl = wb.gridsearch("logreg", d, {C = {0.0001, 1}}, {folds = 3, metric = "log_loss", refit = false})
 check(gl.best_params.C == 1 and gl.results[1].mean_score > gl.results[2].mean_score, "log_loss: lower is better")
+local gn = wb.gridsearch("logreg", d, {C = {0.0001, 1}}, {folds = 3, metric = "neg_log_loss", refit = false})
+check(gn.best_params.C == 1 and gn.results[2].mean_score == -gl.results[2].mean_score, "neg_log_loss: the negated loss, higher is better")
 local f1 = folds[1]
 local m = wb.fit("logreg", f1.train, {C = 0.0001})
 local ga = wb.gridsearch("logreg", d, {C = {0.0001}}, {folds = 3, metric = "roc_auc", seed = 4, refit = false})
