@@ -232,8 +232,9 @@ static int ds_with_labels(lua_State *L)
     } else {
         wb_dataset *v = wbl_check_vector(L, 2, d);
         if (v->n != d->n) {
+            long long vn = (long long)v->n;
             wb_ds_unref(v);
-            return wbl_argerror(L, 2, "%lld labels for %lld rows", (long long)v->n, (long long)d->n);
+            return wbl_argerror(L, 2, "%lld labels for %lld rows", vn, (long long)d->n);
         }
         rc = wb_ds_with_labels(d, v, &o);
         wb_ds_unref(v);
