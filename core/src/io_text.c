@@ -338,6 +338,26 @@ static int csv_layout_read(int fd, const char *name, int64_t fsize, const wb_rea
     return rc;
 }
 
+/* wait for n tasks in order, reporting each one done on the progress line
+ * (stage "load"); every task is waited for, and the first failure's message
+ * is the one returned */
+static int wait_reporting(wb_exec *ex, wb_oid *outs, int64_t n, const char *what)
+{
+    int rc = 0;
+    char msg[1024] = "";
+    if (n <= 0) return 0;
+    for (int64_t k = 0; k < n; k++) {
+        int r = wb_exec_wait(ex, &outs[k], 1);
+        if (r && !rc) {
+            rc = r;
+            snprintf(msg, sizeof msg, "%s", wb_errmsg());
+        }
+        if (!rc && k + 1 < n) wb_progress("load", (double)(k + 1), (double)n, what);
+    }
+    wb_progress("load", (double)n, (double)n, NULL);
+    return rc ? wb_seterr(rc, "%s", msg) : 0;
+}
+
 int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o, wb_dataset **out)
 {
     int fd;
@@ -406,7 +426,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     }
     if (!rc && ntask) rc = wb_exec_submit_tasks(ex, tasks, (int)ntask, outs);
     if (!rc && ntask) {
-        rc = wb_exec_wait(ex, outs, (int)ntask);
+        rc = wait_reporting(ex, outs, ntask, "scanning");
         for (int64_t t = 0; t < ntask; t++) {
             int64_t j0 = nsub * t / ntask, j1 = nsub * (t + 1) / ntask;
             void *data = NULL;
@@ -472,7 +492,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     }
     if (!rc && np) rc = wb_exec_submit_tasks(ex, tasks, (int)np, outs);
     if (!rc) {
-        rc = wb_exec_wait(ex, outs, (int)np);
+        rc = wait_reporting(ex, outs, np, "parsing");
         for (int64_t k = 0; k < np; k++) parts[k].oid = outs[k];
         if (rc)
             for (int64_t k = 0; k < np; k++) wb_exec_release(ex, outs[k]);
