@@ -40,6 +40,31 @@ enum { GB_S_VALID = 0x67620001, GB_S_SKETCH = 0x67620002, GB_S_SUB = 0x67620003,
 #define GB_MAX_CLASSES 1024
 #define GB_SKETCH_CAP 1024 /* points per feature summary */
 
+/* exp(x) in plain IEEE arithmetic (no libm: glibc picks its exp by CPU, and
+ * gradients must be the same bits on every worker; the plugin is compiled
+ * with -ffp-contract=off so no build fuses these operations): 2^k e^r with
+ * |r| <= ln2/2 and e^r by its Taylor series to r^11 (relative error < 1e-14).
+ * Below -708 it returns 0, above 709 +inf. */
+static inline double gb_exp(double x)
+{
+    if (!(x > -708.0)) return x != x ? x : 0.0;
+    if (x > 709.0) return INFINITY;
+    const double ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10,
+                 inv_ln2 = 1.44269504088896338700e+00;
+    double t = x * inv_ln2;
+    int64_t k = (int64_t)(t < 0 ? t - 0.5 : t + 0.5);
+    double kd = (double)k;
+    double r = (x - kd * ln2hi) - kd * ln2lo;
+    double r2 = r * r, r4 = r2 * r2;
+    double p = 1.0 + r + r2 * (1.0 / 2 + r * (1.0 / 6)) +
+               r4 * ((1.0 / 24 + r * (1.0 / 120)) + r2 * (1.0 / 720 + r * (1.0 / 5040)) +
+                     r4 * ((1.0 / 40320 + r * (1.0 / 362880)) + r2 * (1.0 / 3628800 + r * (1.0 / 39916800))));
+    uint64_t bits = (uint64_t)(k + 1023) << 52;
+    double scale;
+    memcpy(&scale, &bits, 8);
+    return p * scale;
+}
+
 /* the validation split and sketch sampling are per row, from per-block streams:
  * fills u[0..4096) for block b */
 static inline void gb_block_uniforms(uint64_t seed, uint64_t stream, int64_t block, double *u)

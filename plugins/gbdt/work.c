@@ -290,6 +290,9 @@ static inline int64_t qround(double x) { return llrint(x); }
 /* every selected feature has 256 entries (255 bins and missing), the layout
  * is then feature j at entry 1 + 256 j, and with no column sampling the
  * loop over features has a constant trip count */
+/* rows ahead whose gradients and bins are prefetched */
+#define PF 12
+
 #define HIST_ID(D)                                                                                \
     static void hist_id_##D(const int32_t *qg, const int32_t *qh, const uint8_t *B,                \
                             const uint32_t *rows, int64_t n, int64_t *hist)                        \
@@ -298,6 +301,12 @@ static inline int64_t qround(double x) { return llrint(x); }
         int64_t tg = 0, thc = 0;                                                                  \
         for (int64_t i = 0; i < n; i++) {                                                         \
             uint32_t r = rows[i];                                                                 \
+            if (i + PF < n) {                                                                     \
+                uint32_t rp = rows[i + PF];                                                       \
+                __builtin_prefetch(qg + rp);                                                      \
+                __builtin_prefetch(qh + rp);                                                      \
+                __builtin_prefetch(B + (size_t)rp * D);                                           \
+            }                                                                                     \
             int64_t g = qg[r], hc = ((int64_t)qh[r] << GB_HC_SHIFT) | 1;                          \
             pair v = pair_of(g, hc);                                                              \
             const uint8_t *br = B + (size_t)r * D;                                                \
@@ -510,13 +519,13 @@ static inline int grad1(gb_state *s, int obj, uint32_t r, double F, double y, do
                         double *gmax, int64_t row0)
 {
     if (obj == GB_BINARY) {
-        double p = 1 / (1 + exp(-F));
+        double p = 1 / (1 + gb_exp(-F));
         s->qg[r] = (int32_t)qround((p - y) * sg);
         s->qh[r] = (int32_t)qround(p * (1 - p) * sh);
         return 0;
     }
     double g = F - y, gs = g * sg;
-    if (!(fabs(gs) <= ldexp(1.0, GB_QG_BITS)))
+    if (!(fabs(gs) <= (double)((int64_t)1 << GB_QG_BITS)))
         return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range", g,
                          (long long)(row0 + r + 1));
     if (fabs(g) > *gmax) *gmax = fabs(g);
@@ -685,7 +694,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             double mx = F[0], e[GB_MAX_CLASSES], sum = 0;
             for (int k = 1; k < K; k++)
                 if (F[k] > mx) mx = F[k];
-            for (int k = 0; k < K; k++) sum += (e[k] = exp(F[k] - mx));
+            for (int k = 0; k < K; k++) sum += (e[k] = gb_exp(F[k] - mx));
             int yk = (int)y;
             for (int k = 0; k < K; k++) {
                 double p = e[k] / sum, g = p - (k == yk), h = p * (1 - p);
