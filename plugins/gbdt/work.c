@@ -50,7 +50,7 @@ typedef struct gb_state {
     int nsel;
     int32_t *sel, *off;
     int64_t nentries;
-    double *F;           /* rows x K */
+    double *F;           /* K x rows (class-major) */
     int32_t *qg, *qh;    /* K x rows */
     uint32_t *idx, *tmp; /* K x rows, rows */
     uint32_t *rest;      /* rows outside the bag (out-of-bag and validation) */
@@ -150,7 +150,7 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
     }
     memcpy(s->nb, nb, (size_t)d * sizeof *nb);
     for (int64_t i = 0; i < rows; i++)
-        for (int k = 0; k < K; k++) s->F[i * K + k] = base[k];
+        for (int k = 0; k < K; k++) s->F[(size_t)k * (size_t)rows + i] = base[k];
     s->busy = 1;
     pthread_mutex_lock(&cache_mu);
     s->next = cache;
@@ -597,11 +597,14 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                         rc = grad1(s, obj, r, f, bv.y[r], a.sg, a.sh, &gmax, bv.row0);
                     }
                 } else if (!done)
-                    for (int32_t i = b; i < b + n; i++) s->F[(size_t)I[i] * K + k] += v;
+                    for (int32_t i = b; i < b + n; i++) {
+                        if (i + 16 < b + n) __builtin_prefetch(s->F + (size_t)k * rows + I[i + 16], 1);
+                        s->F[(size_t)k * rows + I[i]] += v;
+                    }
             }
             for (int64_t i = 0; i < s->nrest; i++) {
                 uint32_t r = s->rest[i];
-                s->F[(size_t)r * K + k] += walk(t, bv.bins + (size_t)r * (size_t)d, s->nb);
+                s->F[(size_t)k * rows + r] += walk(t, bv.bins + (size_t)r * (size_t)d, s->nb);
             }
             t += prev_nn[k];
         }
@@ -672,7 +675,9 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             uint32_t r = s->rest[q];
             if (!bv.isval[r]) continue;
             gb_blockloss *x = &bl[r / B];
-            x->loss += gb_row_loss(obj, K, s->F + (size_t)r * K, bv.y[r]);
+            double Fr[GB_MAX_CLASSES];
+            for (int k = 0; k < K; k++) Fr[k] = s->F[(size_t)k * rows + r];
+            x->loss += gb_row_loss(obj, K, Fr, bv.y[r]);
             x->count += 1;
         }
     }
@@ -686,15 +691,15 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const double sg = a.sg, sh = a.sh;
     for (int64_t q = 0; q < nbag && !fused && !rc; q++) {
         uint32_t r = bag[q];
-        const double *F = s->F + (size_t)r * K;
+        const double *F = s->F + r; /* class k at F[k * rows] */
         double y = bv.y[r];
         if (K == 1) {
             rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0);
         } else {
             double mx = F[0], e[GB_MAX_CLASSES], sum = 0;
             for (int k = 1; k < K; k++)
-                if (F[k] > mx) mx = F[k];
-            for (int k = 0; k < K; k++) sum += (e[k] = gb_exp(F[k] - mx));
+                if (F[k * rows] > mx) mx = F[k * rows];
+            for (int k = 0; k < K; k++) sum += (e[k] = gb_exp(F[k * rows] - mx));
             int yk = (int)y;
             for (int k = 0; k < K; k++) {
                 double p = e[k] / sum, g = p - (k == yk), h = p * (1 - p);
@@ -768,12 +773,12 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         const int thr = m.bin, miss = s->nb[m.feature], ml = m.ml != 0;
         if (m.direct) {
             /* the children are final leaves: their values into the scores */
-            double *F = s->F + m.k;
+            double *F = s->F + (size_t)m.k * rows;
             for (int32_t i = 0; i < n; i++) {
                 uint32_t r = I[i];
                 int b = col[r];
                 int gl = (b <= thr) | (ml & (b == miss));
-                F[(size_t)r * K] += gl ? m.vl : m.vr;
+                F[r] += gl ? m.vl : m.vr;
             }
             s->applied[m.k * M + m.node] = 1;
             continue;
@@ -926,7 +931,7 @@ static int k_restore(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     for (int q = 0; q < a.ntrees; q++) {
         int k = q % a.K;
         for (int64_t i = 0; i < bv.rows; i++)
-            s->F[(size_t)i * a.K + k] += walk(t, bv.bins + (size_t)i * (size_t)bv.d, s->nb);
+            s->F[(size_t)k * (size_t)bv.rows + i] += walk(t, bv.bins + (size_t)i * (size_t)bv.d, s->nb);
         t += tnn[q];
     }
     free(nodes);
