@@ -51,7 +51,7 @@ typedef struct gb_state {
     int32_t *sel, *off;
     int64_t nentries;
     double *F;           /* K x rows (class-major) */
-    int32_t *qg, *qh;    /* K x rows */
+    int32_t *gh;         /* K x rows x {qg, qh}: a row's pair in one cache line */
     uint32_t *idx, *tmp; /* K x rows, rows */
     uint32_t *rest;      /* rows outside the bag (out-of-bag and validation) */
     int64_t nbag, nrest;
@@ -69,8 +69,7 @@ static void state_free(gb_state *s)
     free(s->sel);
     free(s->off);
     free(s->F);
-    free(s->qg);
-    free(s->qh);
+    free(s->gh);
     free(s->idx);
     free(s->tmp);
     free(s->rest);
@@ -135,15 +134,14 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
     s->sel = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->sel);
     s->off = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->off);
     s->F = malloc(r * kk * sizeof *s->F);
-    s->qg = malloc(r * kk * sizeof *s->qg);
-    s->qh = malloc(r * kk * sizeof *s->qh);
+    s->gh = malloc(2 * r * kk * sizeof *s->gh);
     s->idx = malloc(r * kk * sizeof *s->idx);
     s->tmp = malloc(r * sizeof *s->tmp);
     s->rest = malloc(r * sizeof *s->rest);
     s->beg = calloc((size_t)maxnodes * kk, sizeof *s->beg);
     s->cnt = calloc((size_t)maxnodes * kk, sizeof *s->cnt);
     s->applied = calloc((size_t)maxnodes * kk, 1);
-    if (!s->nb || !s->sel || !s->off || !s->F || !s->qg || !s->qh || !s->idx || !s->tmp ||
+    if (!s->nb || !s->sel || !s->off || !s->F || !s->gh || !s->idx || !s->tmp ||
         !s->rest || !s->beg || !s->cnt || !s->applied) {
         state_free(s);
         return NULL;
@@ -294,7 +292,7 @@ static inline int64_t qround(double x) { return llrint(x); }
 #define PF 12
 
 #define HIST_ID(D)                                                                                \
-    static void hist_id_##D(const int32_t *qg, const int32_t *qh, const uint8_t *B,                \
+    static void hist_id_##D(const int32_t *gh, const uint8_t *B,                                   \
                             const uint32_t *rows, int64_t n, int64_t *hist)                        \
     {                                                                                             \
         int64_t *h = hist + 2;                                                                    \
@@ -303,11 +301,10 @@ static inline int64_t qround(double x) { return llrint(x); }
             uint32_t r = rows[i];                                                                 \
             if (i + PF < n) {                                                                     \
                 uint32_t rp = rows[i + PF];                                                       \
-                __builtin_prefetch(qg + rp);                                                      \
-                __builtin_prefetch(qh + rp);                                                      \
+                __builtin_prefetch(gh + 2 * (size_t)rp);                                          \
                 __builtin_prefetch(B + (size_t)rp * D);                                           \
             }                                                                                     \
-            int64_t g = qg[r], hc = ((int64_t)qh[r] << GB_HC_SHIFT) | 1;                          \
+            int64_t g = gh[2 * (size_t)r], hc = ((int64_t)gh[2 * (size_t)r + 1] << GB_HC_SHIFT) | 1; \
             pair v = pair_of(g, hc);                                                              \
             const uint8_t *br = B + (size_t)r * D;                                                \
             tg += g;                                                                              \
@@ -332,8 +329,7 @@ HIST_ID(13)
 HIST_ID(14)
 HIST_ID(15)
 HIST_ID(16)
-typedef void (*hist_fn)(const int32_t *, const int32_t *, const uint8_t *, const uint32_t *, int64_t,
-                        int64_t *);
+typedef void (*hist_fn)(const int32_t *, const uint8_t *, const uint32_t *, int64_t, int64_t *);
 static const hist_fn hist_id[17] = {NULL,        hist_id_1,  hist_id_2,  hist_id_3,  hist_id_4,  hist_id_5,
                                     hist_id_6,   hist_id_7,  hist_id_8,  hist_id_9,  hist_id_10, hist_id_11,
                                     hist_id_12,  hist_id_13, hist_id_14, hist_id_15, hist_id_16};
@@ -343,7 +339,7 @@ static const hist_fn hist_id[17] = {NULL,        hist_id_1,  hist_id_2,  hist_id
 static void hist_build(const gb_state *s, const binview *bv, int k, const uint32_t *rows, int64_t n,
                        int64_t *hist)
 {
-    const int32_t *qg = s->qg + (size_t)k * (size_t)s->rows, *qh = s->qh + (size_t)k * (size_t)s->rows;
+    const int32_t *gh = s->gh + 2 * (size_t)k * (size_t)s->rows;
     const int64_t d = bv->d;
     const int nsel = s->nsel;
     const int32_t *sel = s->sel, *off = s->off;
@@ -354,13 +350,13 @@ static void hist_build(const gb_state *s, const binview *bv, int k, const uint32
         uniform &= off[j] == 1 + 256 * j;
     }
     if (identity && uniform && d <= 16) {
-        hist_id[d](qg, qh, B, rows, n, hist);
+        hist_id[d](gh, B, rows, n, hist);
         return;
     }
     int64_t tg = 0, thc = 0;
     for (int64_t i = 0; i < n; i++) {
         uint32_t r = rows[i];
-        int64_t g = qg[r], hc = ((int64_t)qh[r] << GB_HC_SHIFT) | 1;
+        int64_t g = gh[2 * (size_t)r], hc = ((int64_t)gh[2 * (size_t)r + 1] << GB_HC_SHIFT) | 1;
         pair v = pair_of(g, hc);
         const uint8_t *br = B + (size_t)r * (size_t)d;
         tg += g;
@@ -520,8 +516,8 @@ static inline int grad1(gb_state *s, int obj, uint32_t r, double F, double y, do
 {
     if (obj == GB_BINARY) {
         double p = 1 / (1 + gb_exp(-F));
-        s->qg[r] = (int32_t)qround((p - y) * sg);
-        s->qh[r] = (int32_t)qround(p * (1 - p) * sh);
+        s->gh[2 * (size_t)r] = (int32_t)qround((p - y) * sg);
+        s->gh[2 * (size_t)r + 1] = (int32_t)qround(p * (1 - p) * sh);
         return 0;
     }
     double g = F - y, gs = g * sg;
@@ -529,8 +525,8 @@ static inline int grad1(gb_state *s, int obj, uint32_t r, double F, double y, do
         return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range", g,
                          (long long)(row0 + r + 1));
     if (fabs(g) > *gmax) *gmax = fabs(g);
-    s->qg[r] = (int32_t)qround(gs);
-    s->qh[r] = (int32_t)qround(sh);
+    s->gh[2 * (size_t)r] = (int32_t)qround(gs);
+    s->gh[2 * (size_t)r + 1] = (int32_t)qround(sh);
     return 0;
 }
 
@@ -701,10 +697,11 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                 if (F[k * rows] > mx) mx = F[k * rows];
             for (int k = 0; k < K; k++) sum += (e[k] = gb_exp(F[k * rows] - mx));
             int yk = (int)y;
+            const double inv = 1 / sum;
             for (int k = 0; k < K; k++) {
-                double p = e[k] / sum, g = p - (k == yk), h = p * (1 - p);
-                s->qg[(size_t)k * rows + r] = (int32_t)qround(g * sg);
-                s->qh[(size_t)k * rows + r] = (int32_t)qround(h * sh);
+                double p = e[k] * inv, g = p - (k == yk), h = p * (1 - p);
+                s->gh[2 * ((size_t)k * rows + r)] = (int32_t)qround(g * sg);
+                s->gh[2 * ((size_t)k * rows + r) + 1] = (int32_t)qround(h * sh);
             }
         }
     }
