@@ -572,6 +572,19 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const int finish0 = a.mode & 1;
     int fused = 0;
     double gmax = 0;
+    gb_acc *acc = NULL;
+    if (!finish0) {
+        s->nsel = a.nsel;
+        memcpy(s->sel, sel, (size_t)a.nsel * 4);
+        memcpy(s->off, off, (size_t)a.nsel * 4);
+        s->nentries = a.nentries;
+        acc = acc_get(a.fit_id, a.epoch, a.round, 0, K, a.nentries);
+        if (!acc) {
+            free(prev);
+            state_put_back(s);
+            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+        }
+    }
     if (s->round == a.round - 1 && s->wave >= 0 && a.nprev == K) {
         fused = !finish0 && K == 1 && a.subsample >= 1;
         const gb_bnode *t = prev;
@@ -592,6 +605,8 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                         double f = done ? s->F[r] : (s->F[r] += v);
                         rc = grad1(s, obj, r, f, bv.y[r], a.sg, a.sh, &gmax, bv.row0);
                     }
+                    /* the root histogram of these rows while they are in cache */
+                    if (!rc) rc = hist_add(acc, 0, s, &bv, 0, I + b, n);
                 } else if (!done)
                     for (int32_t i = b; i < b + n; i++) {
                         if (i + 16 < b + n) __builtin_prefetch(s->F + (size_t)k * rows + I[i + 16], 1);
@@ -610,6 +625,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     }
     free(prev);
     if (rc) {
+        if (rc != WB_ESTATE) s->round = -2; /* half applied: only a restore fixes it */
         state_put_back(s);
         return rc;
     }
@@ -618,18 +634,11 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const int nblocks = want_loss ? (int)((rows + B - 1) / B) : 0;
     gb_blockloss *bl;
     gb_token *oh = token_alloc(ctx, nblocks, &bl);
-    gb_acc *acc = finish ? NULL : acc_get(a.fit_id, a.epoch, a.round, 0, K, a.nentries);
-    if (!oh || (!finish && !acc)) {
+    if (!oh) {
         state_put_back(s);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
     for (int b = 0; b < nblocks; b++) bl[b].block = blk0 + b;
-    if (!finish) {
-        s->nsel = a.nsel;
-        memcpy(s->sel, sel, (size_t)a.nsel * 4);
-        memcpy(s->off, off, (size_t)a.nsel * 4);
-        s->nentries = a.nentries;
-    }
     /* rows: the bag (training rows drawn for this round), the rest */
     double *u = NULL;
     if (!finish && a.subsample < 1) {
@@ -726,7 +735,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
         s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
     }
-    for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, s->idx + (size_t)k * rows, nbag);
+    for (int k = 0; k < K && !rc && !fused; k++) rc = hist_add(acc, k, s, &bv, k, s->idx + (size_t)k * rows, nbag);
     s->wave = rc ? -1 : 0;
     state_put_back(s);
     return 0;
