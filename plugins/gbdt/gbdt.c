@@ -74,6 +74,11 @@ static const char lua_src[] =
     "  local key = by == 'gain' and 'gain' or 'splits'\n"
     "  table.sort(rows, function(a, b) if a[key] ~= b[key] then return a[key] > b[key] end return a.feature < b.feature end)\n"
     "  return wb.table.new({'feature', 'gain', 'share', 'splits'}, rows)\n"
+    "end\n"
+    "local ok, help = pcall(require, 'wb.help')\n"
+    "if ok and type(help) == 'table' and help.docs then\n"
+    "  help.docs['wb.gbdt.importance'] = \"wb.gbdt.importance(model, {type = 'gain'|'split'}) -> table of features \" ..\n"
+    "    \"(1-based), total split gain, its share, split count; best first (help('gbdt') lists the estimator's parameters)\"\n"
     "end\n";
 
 WB_PLUGIN("gbdt", "1.0")

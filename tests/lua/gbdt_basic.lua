@@ -79,6 +79,11 @@ for _, name in ipairs{"objective", "n_trees", "learning_rate", "max_leaves", "ma
 end
 check(text:find("shrinkage applied to every leaf value", 1, true), "help shows the docs")
 check(#wb.core.estimator_info("gbdt").params == 15, "15 parameters")
+out = {}
+print = function(...) out[#out + 1] = table.concat({...}, " ") end
+help(wb.gbdt.importance)
+print = print0
+check(out[1] and out[1]:find("wb.gbdt.importance(model", 1, true), "help of wb.gbdt.importance")
 
 -- missing values: class 1 mostly has NaN in feature 1; the learned default
 -- direction sends NaN to class 1, in training and in prediction
