@@ -35,11 +35,11 @@ end
 
 if dir5 == "fit-only" then
   local tr, te = load(dir2)
-  local before = wb.peak_rss()
+  local before = wb.core.peak_rss()
   local t = wb.now()
   local m = wb.fit("gbdt", tr, XGB)
   out{step = "fit_only", seconds = wb.now() - t, accuracy = m:score(te), peak_mb_before_fit = before / 2 ^ 20,
-      peak_mb_after_fit = wb.peak_rss() / 2 ^ 20}
+      peak_mb_after_fit = wb.core.peak_rss() / 2 ^ 20}
   return
 end
 
