@@ -88,18 +88,19 @@ static int compress(const gb_skpt *in, int64_t m, int cap, gb_skpt *out)
     for (int64_t i = 0; i < m; i++) W += in[i].w;
     int n = 0;
     int64_t cum = 0, i = 0;
-    /* the group of a point from the middle of its weight interval, 2 cum + w
-     * (at most 2 W): in 64 bits while 2 W cap fits */
-    const int wide = (double)W * 2 * cap >= 0x1p62;
-#define GROUP(mid) (wide ? (int64_t)((__int128)(mid) * cap / ((__int128)2 * W)) : (mid) * cap / (2 * W))
+    /* the group of a point is floor(mid cap / 2W), mid = 2 cum + w the middle
+     * of its weight interval; groups rise with mid, so walk their upper
+     * boundaries ceil((g + 1) 2W / cap) instead of dividing for every point */
+    const int64_t twoW = 2 * W;
+    int64_t g = 0, bnd = (twoW + cap - 1) / cap;
     while (i < m) {
-        /* the group of point i */
         int64_t mid = 2 * cum + in[i].w;
-        int64_t g = GROUP(mid);
+        while (mid >= bnd) {
+            g++;
+            bnd = (int64_t)(((__int128)(g + 1) * twoW + cap - 1) / cap);
+        }
         int64_t j = i, gw = 0, c2 = cum;
-        while (j < m) {
-            int64_t mj = 2 * c2 + in[j].w;
-            if (GROUP(mj) != g) break;
+        while (j < m && 2 * c2 + in[j].w < bnd) {
             gw += in[j].w;
             c2 += in[j].w;
             j++;
@@ -119,7 +120,6 @@ static int compress(const gb_skpt *in, int64_t m, int cap, gb_skpt *out)
         cum = c2;
         i = j;
     }
-#undef GROUP
     return n;
 }
 

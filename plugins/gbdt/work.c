@@ -511,7 +511,7 @@ static inline double walk(const gb_bnode *t, const uint8_t *br, const int32_t *n
 /* ------------------------------------------------------------ gbdt.begin */
 
 /* gradient and hessian of row r (one tree a round), quantized */
-static inline int grad1(gb_state *s, int obj, uint32_t r, double F, double y, double sg, double sh,
+static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uint32_t r, double F, double y, double sg, double sh,
                         double *gmax, int64_t row0)
 {
     if (obj == GB_BINARY) {
