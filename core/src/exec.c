@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -25,6 +26,24 @@ void *wb__alloc_big(size_t size)
     return p;
 }
 
+/* Room for a kernel's output of `bytes`, checked before allocating it: the
+ * store's memory limit (which the result would meet when stored), and the
+ * machine's memory (an allocation past it can succeed under overcommit and
+ * get the process killed when touched). Found by fuzzing the readers: a
+ * short file could ask for a partition of many gigabytes. */
+static int out_room(wb_kctx *ctx, size_t bytes)
+{
+    static size_t phys;
+    if (!phys) {
+        long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+        phys = pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : SIZE_MAX;
+    }
+    if (bytes > phys)
+        return wb_seterr(WB_ENOMEM, "%s: out of memory: an output of %zu bytes is more than this machine's %zu bytes",
+                         ctx->kernel, bytes, phys);
+    return ctx->store ? wb__store_room(ctx->store, bytes) : 0; /* the message fulfill would give */
+}
+
 void *wb__out_bytes(wb_kctx *ctx, size_t size)
 {
     if (ctx->mode == WB_TASK_BLOCKSUM) {
@@ -40,6 +59,7 @@ void *wb__out_bytes(wb_kctx *ctx, size_t size)
         wb_seterr(WB_EINVAL, "%s: a kernel writes one output", ctx->kernel);
         return NULL;
     }
+    if (out_room(ctx, size)) return NULL;
     void *p = calloc(1, size ? size : 1);
     if (!p) {
         wb_seterr(WB_ENOMEM, "%s: out of memory (%zu bytes)", ctx->kernel, size);
@@ -59,8 +79,14 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
     if (rows < 0 || cols < 0 || row0 < 0)
         return wb_seterr(WB_EINVAL, "%s: bad partition shape %lld x %lld", ctx->kernel,
                          (long long)rows, (long long)cols);
-    size_t nx = (size_t)rows * (size_t)cols, ny = has_y ? (size_t)rows : 0;
-    double *buf = wb__alloc_big((nx + ny) * sizeof(double) + 8);
+    size_t nx, ny = has_y ? (size_t)rows : 0, bytes;
+    if (__builtin_mul_overflow((size_t)rows, (size_t)cols, &nx) ||
+        __builtin_mul_overflow(nx + ny, sizeof(double), &bytes) || bytes > SIZE_MAX / 2)
+        return wb_seterr(WB_ENOMEM, "%s: out of memory: a partition of %lld x %lld is too large", ctx->kernel,
+                         (long long)rows, (long long)cols);
+    int rc = out_room(ctx, bytes);
+    if (rc) return rc;
+    double *buf = wb__alloc_big(bytes + 8);
     if (!buf)
         return wb_seterr(WB_ENOMEM, "%s: out of memory (%zu bytes)", ctx->kernel,
                          (nx + ny) * sizeof(double));

@@ -23,6 +23,10 @@ struct wb_kctx {
     int nin;
 };
 
+/* 0 if the store has room for an object of `bytes` under its memory limit,
+ * else WB_ELIMIT with the limit's message (store.c) */
+int wb__store_room(wb_store *s, size_t bytes);
+
 /* partition-sized memory, freed with free() (exec.c) */
 void *wb__alloc_big(size_t size);
 

@@ -59,7 +59,9 @@ int wb__lines_init(wb_lines *r, int fd, const char *name, int64_t start, int64_t
     r->name = name;
     r->fsize = fsize;
     r->base = start;
+    /* no bigger than the bytes to read (small files are many), grown for long lines */
     r->cap = WB_IO_BUF;
+    if (fsize - start + 1 < (int64_t)r->cap) r->cap = fsize - start + 1 < 4096 ? 4096 : (size_t)(fsize - start + 1);
     r->buf = malloc(r->cap);
     if (!r->buf) return wb_seterr(WB_ENOMEM, "%s: out of memory", name);
     return 0;
@@ -96,7 +98,10 @@ int wb__lines_next(wb_lines *r, const char **line, size_t *len, int64_t *off)
             r->beg = 0;
         }
         if (r->len == r->cap) {
-            size_t cap = r->cap * 2;
+            if (r->cap >= WB_IO_MAX_LINE)
+                return wb_seterr(WB_ELIMIT, "%s: the line at byte %lld is longer than the limit of %zu MB", r->name,
+                                 (long long)r->base, WB_IO_MAX_LINE >> 20);
+            size_t cap = r->cap * 2 < WB_IO_MAX_LINE ? r->cap * 2 : WB_IO_MAX_LINE;
             char *b = realloc(r->buf, cap);
             if (!b) return wb_seterr(WB_ENOMEM, "%s: out of memory (a line of over %zu bytes)", r->name, r->cap);
             r->buf = b;
@@ -397,6 +402,11 @@ int wb_writer_open(const char *path, const wb_write_opts *o, int64_t n, int64_t 
         free(w);
         return rc;
     }
+    if (w->fmt == WB_FMT_NPY && d == 0) {
+        free(w);
+        return wb_seterr(WB_EINVAL, "%s: a dataset without columns cannot be saved as NPY (wb reads NPY files of "
+                                    "at least one column)", path);
+    }
     w->n = n;
     w->d = d;
     w->has_labels = has_labels;
@@ -429,7 +439,12 @@ static int writer_start(wb_writer *w, const wb_dataset *first)
             if (j) rc = wb_buf_add(&b, ",", 1);
             if (rc) break;
             if (nm && *nm) {
-                int quote = strpbrk(nm, ",\"\n\r") != NULL;
+                size_t nl = strlen(nm);
+                /* quoted when the reader would otherwise split or trim it
+                 * (leading/trailing blanks, a leading byte-order mark at the
+                 * start of the file: found by fuzzing) */
+                int quote = strpbrk(nm, ",\"\n\r") != NULL || nm[0] == ' ' || nm[0] == '\t' ||
+                            nm[nl - 1] == ' ' || nm[nl - 1] == '\t' || (j == 0 && !strncmp(nm, "\xEF\xBB\xBF", 3));
                 if (quote) rc = wb_buf_add(&b, "\"", 1);
                 for (const char *c = nm; !rc && *c; c++)
                     rc = *c == '"' ? wb_buf_add(&b, "\"\"", 2) : wb_buf_add(&b, c, 1);

@@ -54,6 +54,11 @@ int wb__csv_fields(const char *s, size_t len, char delim, char ***fields, int64_
             p = fe;
         }
         tmp[t] = 0;
+        if (k == WB_IO_MAX_COLS) { /* one field past the limit; the caller names the file and line */
+            wb__csv_fields_free(f, k);
+            free(tmp);
+            return wb_seterr(WB_ELIMIT, "more than %lld fields, the limit of columns", (long long)WB_IO_MAX_COLS);
+        }
         if (k == cap) {
             char **g = realloc(f, (size_t)(cap *= 2) * sizeof *f);
             if (!g) {

@@ -22,6 +22,18 @@
 /* the smallest byte range whose records io.scan counts separately */
 #define WB_IO_STEP (256 << 10)
 
+/* Limits that protect the process from files it is handed (each refusal is a
+ * WB_ELIMIT naming the file and where):
+ *   columns: a dataset is dense, and a partition holds at least WB_BLOCK_ROWS
+ *            rows, so a LIBSVM index or a CSV/NPY width decides memory;
+ *   line:    the text readers' buffer grows to hold a line, up to this.
+ * Rows are bounded by the file's size (a text row takes 2 bytes or more, an
+ * NPY row at least one: NPY arrays of zero columns are refused), and a
+ * partition's memory by the store's limit and the machine's memory, checked
+ * before it is allocated (exec.c). */
+#define WB_IO_MAX_COLS ((int64_t)1 << 20)
+#define WB_IO_MAX_LINE ((size_t)64 << 20)
+
 /* ------------------------------------------------------------ files */
 
 /* open for reading; "name: cannot open (reason)" */
@@ -66,7 +78,7 @@ typedef struct wb_scan_arg {
     int64_t fsize;
     /* then: path, name */
 } wb_scan_arg;
-/* io.scan output: {i64 maxidx, i64 count} then count pairs {records, lines} */
+/* io.scan output: {i64 maxidx, i64 offset of its line, i64 count} then count pairs {records, lines} */
 
 /* io.parse: one partition */
 typedef struct wb_parse_arg {
@@ -74,7 +86,7 @@ typedef struct wb_parse_arg {
     int32_t delim;
     int32_t zero_based;
     int32_t has_y;
-    int32_t dsource; /* LIBSVM: where d came from: 0 the data, 1 features=, 2 .meta */
+    int32_t dsource; /* LIBSVM: where d came from: 0 the data, 1 features=, 2 .meta, 3 the limit */
     int32_t header;  /* CSV: the file has a header line */
     int64_t start;      /* the subchunk's first byte */
     int64_t data_start;

@@ -74,6 +74,7 @@ int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_par
             char why[96] = "";
             if (a->dsource == 1) snprintf(why, sizeof why, ", as given by features=%lld", (long long)a->d);
             if (a->dsource == 2) snprintf(why, sizeof why, ", as the .meta file says");
+            if (a->dsource == 3) snprintf(why, sizeof why, ", the limit of columns");
             return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: index %lld out of range (expected at most %lld features%s)",
                              name, (long long)lineno, (long long)(p - s + 1), (long long)i, (long long)a->d, why);
         }

@@ -195,9 +195,15 @@ int wb_meta_read(const char *datapath, wb_meta *m)
                        : strcmp(key, "dataset_size") == 0 ? &m->dataset_size
                                                           : NULL;
         if (dst) {
-            double v;
+            double v = -1;
             const char *st;
-            if (wb__parse_double(j.p, j.e, &v, &st) != 0 || !(v >= 0) || v != (double)(int64_t)v) {
+            /* range first: converting a double past int64 is undefined (found by fuzzing) */
+            int parsed = wb__parse_double(j.p, j.e, &v, &st) == 0;
+            if (parsed && v > 9007199254740992.0) {
+                rc = j_err(&j, "a whole number >= 0 of at most 2^53");
+                break;
+            }
+            if (!parsed || !(v >= 0) || v != (double)(int64_t)v) {
                 rc = j_err(&j, "a whole number >= 0");
                 break;
             }

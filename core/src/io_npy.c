@@ -422,6 +422,14 @@ int wb__read_npy(wb_exec *ex, const char *path, const wb_read_opts *o, wb_datase
     if (rc) return rc;
     int64_t n = h.shape[0], d = h.shape[1];
     if (n == 0) return wb_seterr(WB_EFORMAT, "%s: no rows (shape (0, %lld))", path, (long long)d);
+    /* a row of no bytes leaves the rows unbounded by the file's size */
+    if (d == 0)
+        return wb_seterr(WB_EFORMAT, "%s: no columns (shape (%lld, 0)); a dataset has at least one column", path,
+                         (long long)n);
+    if (d > WB_IO_MAX_COLS)
+        return wb_seterr(WB_ELIMIT, "%s: %lld columns, more than the limit of %lld", path, (long long)d,
+                         (long long)WB_IO_MAX_COLS);
+
     char *lpath = wb__npy_labels_path(path);
     if (!lpath) return wb_seterr(WB_ENOMEM, "out of memory");
     struct stat st;

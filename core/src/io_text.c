@@ -34,7 +34,8 @@ static int open_checked(const char *path, const char *name, int64_t fsize, int *
     return 0;
 }
 
-/* io.scan: arg wb_scan_arg + path + name -> {maxidx, count, {records, lines}...} */
+/* io.scan: arg wb_scan_arg + path + name -> {maxidx, maxoff, count, {records, lines}...}
+ * (maxoff: the byte offset of the line with the largest index) */
 static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     WB_UNUSED(in);
@@ -47,11 +48,12 @@ static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     if (a.step <= 0 || a.lo < a.data_start || a.hi < a.lo || a.hi > a.fsize)
         return wb_seterr(WB_EINVAL, "io.scan: bad range");
     int64_t nsub = (a.hi - a.lo + a.step - 1) / a.step;
-    int64_t *o = wb__out_bytes(ctx, (size_t)(2 + 2 * nsub) * 8);
+    int64_t *o = wb__out_bytes(ctx, (size_t)(3 + 2 * nsub) * 8);
     if (!o) return WB_ENOMEM;
     o[0] = -1;
-    o[1] = nsub;
-    int64_t *cnt = o + 2;
+    o[1] = -1;
+    o[2] = nsub;
+    int64_t *cnt = o + 3;
     int fd;
     if ((rc = open_checked(s[0], s[1], a.fsize, &fd)) != 0) return rc;
     wb_lines r;
@@ -59,7 +61,7 @@ static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     rc = wb__lines_init(&r, fd, s[1], discard ? a.lo - 1 : a.lo, a.fsize);
     const char *line;
     size_t len;
-    int64_t off, seen = 0, maxidx = -1;
+    int64_t off, seen = 0, maxidx = -1, maxoff = -1;
     while (!rc) {
         int got = wb__lines_next(&r, &line, &len, &off);
         if (got < 0) rc = got;
@@ -75,12 +77,16 @@ static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
             cnt[2 * j]++;
             if (a.want_max) {
                 int64_t m = wb__libsvm_maxidx(line, len);
-                if (m > maxidx) maxidx = m;
+                if (m > maxidx) {
+                    maxidx = m;
+                    maxoff = off;
+                }
             }
         }
         if ((++seen & 0xffff) == 0 && wb__cancelled(ctx)) rc = wb_seterr(WB_ECANCELED, "interrupted");
     }
     o[0] = maxidx;
+    o[1] = maxoff;
     wb__lines_free(&r);
     close(fd);
     return rc;
@@ -182,9 +188,17 @@ static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     memcpy(&a, arg, sizeof a);
     const wb_part *p = &in[0].part;
     int64_t d = p->cols;
-    size_t per_row = a.fmt == WB_TXT_LIBSVM ? WB_FMT_DOUBLE_MAX + 2 + (size_t)d * (WB_FMT_DOUBLE_MAX + 22)
-                                            : (size_t)(d + 1) * (WB_FMT_DOUBLE_MAX + 1) + 2;
-    size_t cap = per_row * (size_t)p->rows + WB_FMT_DOUBLE_BUF;
+    /* room for the text: CSV rows are dense; LIBSVM writes the nonzero
+     * features only, so count them (sizing every LIBSVM row for all d
+     * columns asked for gigabytes for wide sparse data: found by fuzzing) */
+    size_t cap = WB_FMT_DOUBLE_BUF;
+    if (a.fmt == WB_TXT_LIBSVM) {
+        size_t nnz = 0;
+        for (size_t k = 0, cells = (size_t)p->rows * (size_t)d; k < cells; k++)
+            nnz += !(p->x[k] == 0 && !__builtin_signbit(p->x[k]));
+        cap += (size_t)p->rows * (WB_FMT_DOUBLE_MAX + 2) + nnz * (WB_FMT_DOUBLE_MAX + 22);
+    } else
+        cap += ((size_t)(d + 1) * (WB_FMT_DOUBLE_MAX + 1) + 2) * (size_t)p->rows;
     char *text = malloc(cap);
     if (!text) return wb_seterr(WB_ENOMEM, "io.format: out of memory (%zu bytes)", cap);
     char *q = text;
@@ -285,6 +299,9 @@ static int csv_layout_read(int fd, const char *name, int64_t fsize, const wb_rea
     rc = wb__csv_fields(line, len, delim, &f, &nf);
     int64_t next = r.base + (int64_t)r.beg; /* the byte after the first record line */
     wb__lines_free(&r);
+    if (rc == WB_ELIMIT)
+        return wb_seterr(rc, "%s:%lld: more than %lld fields (the limit of columns is %lld)", name, (long long)lineno,
+                         (long long)WB_IO_MAX_COLS, (long long)WB_IO_MAX_COLS);
     if (rc) return rc;
     int header = o->header;
     if (header < 0) {
@@ -358,6 +375,52 @@ static int wait_reporting(wb_exec *ex, wb_oid *outs, int64_t n, const char *what
     return rc ? wb_seterr(rc, "%s", msg) : 0;
 }
 
+/* LIBSVM: the largest index found by io.scan is past the limit of columns.
+ * Say where: the line (counted up to the byte offset io.scan found) parsed
+ * against the limit gives the exact message (a bad feature, or the index). */
+static int libsvm_too_wide(const char *path, int64_t fsize, int64_t off, const wb_read_opts *o)
+{
+    int fd;
+    int64_t size;
+    int rc = wb__io_open(path, path, &fd, &size);
+    if (rc) return rc;
+    wb_lines r;
+    rc = wb__lines_init(&r, fd, path, 0, fsize);
+    const char *line;
+    size_t len;
+    int64_t at, lineno = 0;
+    while (!rc) {
+        int got = wb__lines_next(&r, &line, &len, &at);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        lineno++;
+        if (at < off) continue;
+        wb_parse_arg a;
+        memset(&a, 0, sizeof a);
+        a.fmt = WB_TXT_LIBSVM;
+        a.zero_based = o->zero_based != 0;
+        a.d = WB_IO_MAX_COLS;
+        a.dsource = 3;
+        double *x = calloc((size_t)WB_IO_MAX_COLS, sizeof *x), y;
+        if (!x) {
+            rc = wb_seterr(WB_ENOMEM, "out of memory");
+            break;
+        }
+        rc = wb__libsvm_row(line, len, x, &y, &a, path, lineno);
+        free(x);
+        if (rc == WB_EFORMAT && strstr(wb_errmsg(), "out of range")) rc = WB_ELIMIT;
+        break;
+    }
+    wb__lines_free(&r);
+    close(fd);
+    if (!rc) /* the parser accepts the line: still name it */
+        rc = wb_seterr(WB_ELIMIT, "%s:%lld: an index past the limit of %lld columns", path, (long long)lineno,
+                       (long long)WB_IO_MAX_COLS);
+    return rc;
+}
+
 int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o, wb_dataset **out)
 {
     int fd;
@@ -388,12 +451,18 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
         if (o->features > 0) {
             d = o->features;
             dsource = 1;
+            if (d > WB_IO_MAX_COLS)
+                rc = wb_seterr(WB_ELIMIT, "%s: features=%lld is more than the limit of %lld columns", path,
+                               (long long)d, (long long)WB_IO_MAX_COLS);
         } else {
             wb_meta m;
             int mrc = wb_meta_read(path, &m);
             if (mrc == 0 && m.num_features >= 0) {
                 d = m.num_features;
                 dsource = 2;
+                if (d > WB_IO_MAX_COLS)
+                    rc = wb_seterr(WB_ELIMIT, "%s.meta: num_features %lld is more than the limit of %lld columns",
+                                   path, (long long)d, (long long)WB_IO_MAX_COLS);
             } else if (mrc && mrc != WB_ENOTFOUND)
                 rc = mrc;
         }
@@ -411,7 +480,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     wb_oid *outs = calloc((size_t)(ntask ? ntask : 1), sizeof *outs);
     unsigned char *args = malloc((size_t)(ntask ? ntask : 1) * (sizeof(wb_scan_arg) + la + ln));
     wb_task *tasks = calloc((size_t)(ntask ? ntask : 1), sizeof *tasks);
-    int64_t maxidx = -1;
+    int64_t maxidx = -1, maxoff = -1;
     if (!rec || !lines || !outs || !args || !tasks) rc = wb_seterr(WB_ENOMEM, "out of memory");
     for (int64_t t = 0; !rc && t < ntask; t++) {
         int64_t j0 = nsub * t / ntask, j1 = nsub * (t + 1) / ntask;
@@ -434,13 +503,16 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
             if (!rc) rc = wb_exec_get(ex, outs[t], &data, &size);
             if (!rc) {
                 const int64_t *v = data;
-                if (size < 16 || v[1] != j1 - j0 || size != (size_t)(2 + 2 * v[1]) * 8)
+                if (size < 24 || v[2] != j1 - j0 || size != (size_t)(3 + 2 * v[2]) * 8)
                     rc = wb_seterr(WB_EINTERNAL, "io.scan: bad result");
                 for (int64_t j = j0; !rc && j < j1; j++) {
-                    rec[j] = v[2 + 2 * (j - j0)];
-                    lines[j] = v[3 + 2 * (j - j0)];
+                    rec[j] = v[3 + 2 * (j - j0)];
+                    lines[j] = v[4 + 2 * (j - j0)];
                 }
-                if (!rc && v[0] > maxidx) maxidx = v[0];
+                if (!rc && v[0] > maxidx) {
+                    maxidx = v[0];
+                    maxoff = v[1];
+                }
             }
             free(data);
             wb_exec_release(ex, outs[t]);
@@ -458,7 +530,10 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
         else
             rc = wb_seterr(WB_EFORMAT, "%s: no data rows after the header line", path);
     }
-    if (!rc && fmt == WB_TXT_LIBSVM && !dsource) d = maxidx < 0 ? 0 : (o->zero_based ? maxidx + 1 : maxidx);
+    if (!rc && fmt == WB_TXT_LIBSVM && !dsource) {
+        d = maxidx < 0 ? 0 : (o->zero_based ? maxidx + 1 : maxidx);
+        if (d > WB_IO_MAX_COLS) rc = libsvm_too_wide(path, fsize, maxoff, o);
+    }
 
     /* pass 2: one parse task per partition */
     int64_t P = wb_partition_rows(d);

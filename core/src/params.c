@@ -186,7 +186,12 @@ int64_t wb_params_int(const wb_params *p, const char *name)
 {
     pval *v = pfind(p, name);
     if (!v) return 0;
-    if (v->type == WB_P_NUM) return (int64_t)v->num;
+    if (v->type == WB_P_NUM) { /* saturate: a double past int64 does not convert (found by fuzzing) */
+        if (!(v->num == v->num)) return 0;
+        if (v->num >= 9223372036854775807.0) return INT64_MAX;
+        if (v->num <= -9223372036854775808.0) return INT64_MIN;
+        return (int64_t)v->num;
+    }
     return v->i;
 }
 

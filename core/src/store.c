@@ -390,6 +390,14 @@ size_t wb_store_bytes(wb_store *s)
     return n;
 }
 
+int wb__store_room(wb_store *s, size_t bytes)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = check_limit(s, bytes);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 void wb_store_set_limit(wb_store *s, size_t bytes)
 {
     pthread_mutex_lock(&s->mu);

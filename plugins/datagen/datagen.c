@@ -279,9 +279,11 @@ static int cls_check(const wb_params *p)
                          (long long)(ni + nr + np), (long long)d);
     if (ni < 62 && (double)nc * (double)cpc > ldexp(1.0, (int)ni))
         return H->seterr(WB_EPARAM,
-                         "datagen.classification: classes * clusters_per_class (%lld) must be <= 2^informative (%.0f)",
-                         (long long)(nc * cpc), ldexp(1.0, (int)ni));
-    if (nc * cpc * ni * ni > (int64_t)1 << 26)
+                         "datagen.classification: classes * clusters_per_class (%.0f) must be <= 2^informative (%.0f)",
+                         (double)nc * (double)cpc, ldexp(1.0, (int)ni));
+    /* in doubles: classes and clusters_per_class are unbounded, their
+     * product in int64 overflows (found by fuzzing) */
+    if ((double)nc * (double)cpc * (double)ni * (double)ni > ldexp(1.0, 26))
         return H->seterr(WB_EPARAM, "datagen.classification: too many clusters for %lld informative features",
                          (long long)ni);
     if (H->param_has(p, "weights")) {

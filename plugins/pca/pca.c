@@ -404,8 +404,8 @@ static int want_components(const wb_params *p, int64_t *k, double *frac)
         return 0;
     }
     double v = H->param_num(p, "components");
-    if (v >= 1 && v == floor(v))
-        *k = (int64_t)v;
+    if (v >= 1 && v == floor(v)) /* saturated: a double past int64 does not convert (found by fuzzing) */
+        *k = v < 9223372036854775807.0 ? (int64_t)v : INT64_MAX;
     else
         *frac = v;
     return 0;

@@ -1,0 +1,267 @@
+#!/usr/bin/python3
+"""make_seeds.py WB_BINARY — (re)writes the seed corpora of the fuzz targets
+in tests/fuzz/corpus/<target>/seed-*: small valid inputs of each kind.
+Regression inputs (crash-*, named after what they once broke) are kept.
+
+Text files are written literally; NPY files with NumPy; protocol messages by
+the layouts documented in core/src/proto.c; models and parameter encodings
+by the wb binary itself (so they are what wb writes)."""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+
+
+def put(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def clear_seeds():
+    if not os.path.isdir(CORPUS):
+        return
+    for t in os.listdir(CORPUS):
+        for f in os.listdir(os.path.join(CORPUS, t)):
+            if f.startswith("seed-"):
+                os.unlink(os.path.join(CORPUS, t, f))
+
+
+def text_seeds():
+    put("libsvm", "basic", "1 1:0.5 3:2\n0 2:1\n1 1:-1.25e-3 2:7 3:1e10\n")
+    put("libsvm", "comments", "# a comment\n\n2 1:1 # trailing\n-1 qid:3 2:0.5\n\n")
+    put("libsvm", "crlf", "1 1:1\r\n0 1:2 4:3\r\n")
+    put("libsvm", "special", "0.5 1:nan 2:inf 3:-inf 5:-0\n3 1:1.7976931348623157e308 2:5e-324\n")
+    put("libsvm", "zero-based", b"1 0:1 2:3\n0 1:2\n\x00\x01")
+    put("libsvm", "features", b"1 1:1\n0 2:2\n\x00\x32")
+    put("libsvm", "meta", b"1 1:1\n0 2:2\n\x00\x34")
+    put("libsvm", "labels-only", "1\n0\n1\n")
+    put("csv", "header", "a,b,label\n1,2,0\n3.5,-4,1\n5e3,6,0\n")
+    put("csv", "noheader", "1,2,3\n4,5,6\n")
+    put("csv", "quoted", '"x 1","y,2",target\n" 1 ",2,1\n"3",,0\n')
+    put("csv", "bom-blank", "\xef\xbb\xbfa,b\n\n1,2\n\n3,4\n")
+    put("csv", "nan-inf", "a,b,y\nnan,inf,1\n-inf,-0,0\n")
+    put("csv", "semicolon", b"a;b;c\n1;2;3\n4;5;6\n\x00\x20")
+    put("csv", "label-first", b"1,2,3\n4,5,6\n\x00\x09")
+    put("csv", "label-name", b"x,label,z\n1,0,3\n4,1,6\n\x00\x12")
+    put("csv", "crlf", "a,b\r\n1,2\r\n3,4\r\n")
+    put("meta", "studies", '{\n  "num_samples": 1000000,\n  "num_features": 10,\n'
+        '  "num_classes": 2,\n  "dataset_size": 212311040\n}\n')
+    put("meta", "partial", '{"num_features": 3}')
+    put("meta", "extra", '{"name": "x\\"y", "list": [1, 2, {"a": null}], "num_samples": 5, '
+        '"ok": true, "num_classes": 0}')
+    put("meta", "empty", "{}")
+
+
+def npy_seeds():
+    import io
+    import numpy as np
+
+    def npy(a, version=None):
+        b = io.BytesIO()
+        if version:
+            np.lib.format.write_array(b, a, version=version)
+        else:
+            np.save(b, a)
+        return b.getvalue()
+
+    x = np.arange(12, dtype="<f8").reshape(4, 3) / 7
+    put("npy", "f8", npy(x))
+    put("npy", "f4", npy(x.astype("<f4")))
+    put("npy", "vector", npy(np.array([1.5, -2, 3], dtype="<f8")))
+    put("npy", "v2", npy(x, version=(2, 0)))
+    put("npy", "v3", npy(x, version=(3, 0)))
+    put("npy", "labels-f8", npy(x) + npy(np.array([0, 1, 0, 1], dtype="<f8")))
+    put("npy", "labels-i4", npy(x) + npy(np.array([0, 1, 2, 1], dtype="<i4")))
+    put("npy", "labels-u1", npy(x[:2]) + npy(np.array([1, 0], dtype="|u1")))
+    put("npy", "labels-b1", npy(x[:2]) + npy(np.array([True, False])))
+    put("npy", "nan", npy(np.array([[np.nan, np.inf], [-np.inf, -0.0]])))
+
+
+# ---------------------------------------------------------- protocol
+
+TYPES = {"HELLO": 1, "AUTH": 2, "AUTH_OK": 3, "REJECT": 4, "REGISTER": 10, "WELCOME": 11,
+         "WORKERS": 12, "HEARTBEAT": 13, "SUBMIT": 20, "TASKS": 21, "DONE": 22, "PUT_DECL": 23,
+         "HOLD": 24, "RELEASE": 25, "DROP": 26, "LOCATE": 27, "LOCATION": 28, "REPUT": 29,
+         "FREED": 30, "PULL": 31, "REPLICATE": 32, "INPUT_LOST": 33, "FETCH": 40, "OBJ": 41,
+         "OBJ_ERR": 42, "PUT": 43}
+ORDER = list(TYPES.values())  # the order of WB_MSG_LIST (fuzz_proto_msg's type byte)
+
+
+def u8(v): return struct.pack("<B", v)
+def u16(v): return struct.pack("<H", v)
+def u32(v): return struct.pack("<I", v)
+def i32(v): return struct.pack("<i", v)
+def u64(v): return struct.pack("<Q", v)
+def i64(v): return struct.pack("<q", v)
+def s(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return u32(len(b)) + b
+
+
+def wstat(typ, has_y=0, size=0, rows=0, cols=0, row0=0):
+    return u8(typ) + u8(has_y) + u64(size) + i64(rows) + i64(cols) + i64(row0)
+
+
+def part(rows, cols, row0=0, has_y=1):
+    return wstat(2, has_y, rows * cols * 8 + (rows * 8 if has_y else 0), rows, cols, row0)
+
+
+def messages():
+    nonce = bytes(range(32))
+    mac = bytes(range(32, 64))
+    plugins = u32(2) + s("datagen") + s("0.1.0") + s("kmeans") + s("0.1.0")
+    task = (u64(0x10000000001) + u32(0) + u8(0) + u64(0) + i64(4096) + u32(0) + u32(0) + u32(1) +
+            u64(0x10000000002) + u16(2) + u32(1) + u32(2))
+    bsum = (u64(0x10000000003) + u32(1) + u8(1) + u64(3) + i64(-1) + u32(1) + u32(0xffffffff) + u32(1) +
+            u64(0x10000000002) + u16(0))
+    tasks = u32(2) + s("io.parse") + s("kmeans.assign") + u32(1) + s(b"\x00\x01arg") + u32(2) + task + bsum
+    loc = u64(7) + i32(0) + u32(1) + u64(0) + s("")
+    lost = u64(8) + i32(-5) + u32(0) + u64(9) + s("input 9 was lost with worker 2")
+    return {
+        "HELLO": b"WBCL" + u16(1) + u8(1) + nonce,
+        "AUTH": b"WBCL" + u16(1) + u8(2) + nonce + mac,
+        "AUTH_OK": mac,
+        "REJECT": i32(-9) + s("authentication failed: wrong cluster token"),
+        "REGISTER": u32(4) + u64(1 << 30) + s("127.0.0.1") + u16(40123) + u32(4242) + plugins +
+                    u32(3) + s("io.scan") + s("io.parse") + s("kmeans.assign"),
+        "WELCOME": u32(1) + u32(1000) + u32(10000) + u16(7879) + plugins,
+        "WORKERS": u32(2) + u32(1) + s("127.0.0.1") + u16(40001) + u32(2) + u32(100) + u8(1) +
+                   u32(2) + s("localhost") + u16(40002) + u32(1) + u32(101) + u8(0),
+        "HEARTBEAT": u64(1 << 20) + u64(1 << 30) + u64(12) + u32(1) + u32(3) + u64(100) + u64(2) + i64(50 << 20),
+        "SUBMIT": tasks,
+        "TASKS": tasks,
+        "DONE": u32(3) + u64(0x10000000001) + i32(0) + u32(1) + part(4096, 3) + s("") + u8(0) +
+                u64(0x10000000003) + i32(0) + u32(1) + wstat(1, 0, 24) + s("") + u8(1) + s(bytes(24)) +
+                u64(0x10000000004) + i32(-4) + u32(0) + wstat(0) + s("io.parse: bad value") + u8(0),
+        "PUT_DECL": u32(1) + u64(5) + u32(1) + part(10, 2, 0, 0),
+        "HOLD": u32(2) + u64(5) + part(10, 2, 0, 0) + u64(6) + wstat(1, 0, 100),
+        "RELEASE": u32(2) + u64(5) + u64(6),
+        "DROP": u32(1) + u64(5),
+        "LOCATE": u32(1) + u64(5),
+        "LOCATION": u32(2) + loc + u64(6) + i32(-5) + u32(0) + u64(0) + s("object 6 is lost"),
+        "REPUT": u32(1) + loc,
+        "FREED": u32(0),
+        "PULL": u32(1) + u64(5) + u16(2) + u32(1) + u32(3),
+        "REPLICATE": u32(1) + loc,
+        "INPUT_LOST": u32(1) + lost,
+        "FETCH": u32(3) + u64(1) + u64(2) + u64(3),
+        "OBJ": u64(5) + part(10, 2),
+        "OBJ_ERR": u32(1) + u64(5) + i32(-5) + u32(0) + u64(0) + s("not here"),
+        "PUT": u64(6) + wstat(1, 0, 16),
+    }
+
+
+def frame(name, payload):
+    return u32(len(payload)) + u16(TYPES[name]) + u16(0) + payload
+
+
+def proto_seeds():
+    msgs = messages()
+    for name, payload in msgs.items():
+        put("proto_msg", name.lower(), u8(ORDER.index(TYPES[name])) + payload)
+    # streams as each side sees them: the handshake, then a session
+    put("proto_frame", "worker-to-head", frame("AUTH", msgs["AUTH"]) + frame("REGISTER", msgs["REGISTER"]) +
+        frame("HEARTBEAT", msgs["HEARTBEAT"]) + frame("DONE", msgs["DONE"]) + frame("HOLD", msgs["HOLD"]))
+    put("proto_frame", "head-to-driver", frame("HELLO", msgs["HELLO"]) + frame("AUTH_OK", msgs["AUTH_OK"]) +
+        frame("WELCOME", msgs["WELCOME"]) + frame("WORKERS", msgs["WORKERS"]) + frame("DONE", msgs["DONE"]) +
+        frame("LOCATION", msgs["LOCATION"]) + frame("FREED", msgs["FREED"]))
+    put("proto_frame", "driver-to-head", frame("AUTH", msgs["AUTH"]) + frame("SUBMIT", msgs["SUBMIT"]) +
+        frame("PUT_DECL", msgs["PUT_DECL"]) + frame("RELEASE", msgs["RELEASE"]) +
+        frame("LOCATE", msgs["LOCATE"]) + frame("REPLICATE", msgs["REPLICATE"]))
+    put("proto_frame", "head-to-worker", frame("HELLO", msgs["HELLO"]) + frame("AUTH_OK", msgs["AUTH_OK"]) +
+        frame("WELCOME", msgs["WELCOME"]) + frame("TASKS", msgs["TASKS"]) + frame("DROP", msgs["DROP"]) +
+        frame("PULL", msgs["PULL"]))
+    put("proto_frame", "peer", frame("AUTH", msgs["AUTH"]) + frame("FETCH", msgs["FETCH"]) +
+        frame("PUT", msgs["PUT"]) + bytes(16) + frame("OBJ", msgs["OBJ"]))
+    put("proto_frame", "reject", frame("REJECT", msgs["REJECT"]))
+
+
+# ---------------------------------------------------------- wb-made
+
+WB_SCRIPT = r"""
+local dir = arg[1]
+local function write(name, bytes)
+  local f = assert(io.open(dir .. "/" .. name, "wb")); f:write(bytes); f:close()
+end
+local d = wb.datagen.blobs{n = 200, features = 3, centers = 3, seed = 1}
+local km = wb.fit("kmeans", d, {k = 3, seed = 0, max_iter = 5})
+km:save(dir .. "/kmeans.wbm")
+local sc = wb.fit("scaler", d)
+sc:save(dir .. "/scaler.wbm")
+local lr = wb.fit("logreg", wb.datagen.classification{n = 100, features = 4, informative = 2, redundant = 2,
+                                                       classes = 2, seed = 2}, {C = 0.5, max_iter = 5})
+lr:save(dir .. "/logreg.wbm")
+write("params-basic", wb.core.params_encode{k = 3, C = 0.5, penalty = "l1", fit_intercept = true})
+write("params-matrix", wb.core.params_encode{init = {{1, 2}, {3, 4}, {5, 6}}, name = "x"})
+write("params-empty", wb.core.params_encode{})
+"""
+
+
+def wb_seeds(wb):
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "seeds.lua")
+        with open(script, "w") as f:
+            f.write(WB_SCRIPT)
+        subprocess.run([wb, script, tmp], check=True)
+        for m in ("kmeans", "scaler", "logreg"):
+            with open(os.path.join(tmp, m + ".wbm"), "rb") as f:
+                data = f.read()
+            put("model", m + "-file", data)
+            put("model", m + "-encoding", data[len(b"WBMODEL 1\n"):])
+        for p in ("params-basic", "params-matrix", "params-empty"):
+            with open(os.path.join(tmp, p), "rb") as f:
+                put("params_decode", p[len("params-"):], f.read())
+
+
+def params_seeds():
+    # fuzz_params reads its input as a program building a Lua table (see
+    # push_table/push_value there): an entry count, then per entry a key
+    # (selector byte, then a string: 192 + length + bytes for a literal) and
+    # a value (kind byte, then its bytes: an index into the special numbers)
+    def key(name):
+        return bytes([0, 192, len(name)]) + name.encode()
+    def integer(i):  # special integers: 0 1 -1 2 3 4 5 10 16 100 1000 4096 ...
+        return bytes([0, [0, 1, -1, 2, 3, 4, 5, 10, 16, 100, 1000, 4096].index(i)])
+    def num(x):  # special numbers: 0 -0 1 -1 0.5 2 3 ...
+        return bytes([1, {0.0: 0, 1.0: 2, -1.0: 3, 0.5: 4, 2.0: 5, 3.0: 6, 0.1: 21}[x]])
+    def string(v):
+        return bytes([3, 192, len(v)]) + v.encode()
+    def boolean(b):
+        return bytes([2, 1 if b else 0])
+    def matrix(rows):
+        out = bytes([5, len(rows), len(rows[0])])
+        for r in rows:
+            for x in r:
+                out += bytes([{0.0: 0, 1.0: 2, -1.0: 3, 0.5: 4, 2.0: 5, 3.0: 6}[x]])
+        return out
+    def table(*entries):
+        return bytes([len(entries)]) + b"".join(k + v for k, v in entries)
+    put("params", "empty", b"\x00")
+    put("params", "kmeans", table((key("k"), integer(3)), (key("seed"), integer(0)), (key("max_iter"), integer(5))))
+    put("params", "kmeans-init", table((key("k"), integer(2)), (key("init"), matrix([[1.0, 2.0], [3.0, 0.5]]))))
+    put("params", "logreg", table((key("C"), num(0.5)), (key("penalty"), string("l1")),
+                                  (key("fit_intercept"), boolean(True))))
+    put("params", "sgd", table((key("loss"), string("hinge")), (key("alpha"), num(0.1)), (key("epochs"), integer(5))))
+    put("params", "pca", table((key("components"), integer(2)), (key("whiten"), boolean(False))))
+    put("params", "blobs", table((key("n"), integer(100)), (key("features"), integer(2)), (key("centers"), integer(3))))
+    put("params", "scaler", table((key("with_mean"), boolean(True)), (key("with_std"), boolean(False))))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_seeds.py WB_BINARY")
+    clear_seeds()
+    text_seeds()
+    npy_seeds()
+    proto_seeds()
+    params_seeds()
+    wb_seeds(sys.argv[1])

@@ -1,0 +1,319 @@
+/* test_hardening: the clean errors behind every crash the fuzz targets found
+ * (tests/fuzz; each input is also kept in tests/fuzz/corpus/<target>/crash-*
+ * and replayed by the replay.<target> tests), and the limits that protect the
+ * process from the files it is handed: columns, line length, memory of a
+ * partition (checked before it is allocated). */
+#include <fcntl.h>
+#include <math.h>
+
+#include "wbtest.h"
+
+static char *dir;
+static wb_exec *ex;
+
+static const char *path(const char *name)
+{
+    static char buf[4][1024];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static void write_file(const char *p, const void *data, size_t n)
+{
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void write_str(const char *p, const char *s) { write_file(p, s, strlen(s)); }
+
+static int setup(void **state)
+{
+    (void)state;
+    wb_core_init();
+    dir = wbt_mkdtemp();
+    ex = wb_exec_local_new(2);
+    return ex ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    wb_exec_unref(ex);
+    wbt_rmdir(dir);
+    return 0;
+}
+
+static char msg[4096];
+#define expect_err(rc, code, ...)                        \
+    do {                                                 \
+        snprintf(msg, sizeof msg, __VA_ARGS__);          \
+        assert_err((rc), (code), msg);                   \
+    } while (0)
+
+/* ------------------------------------------------ crashes found by fuzzing */
+
+/* fuzz meta: a number past int64 in a .meta file was converted (undefined) */
+static void meta_huge_number(void **state)
+{
+    (void)state;
+    write_str(path("m.libsvm.meta"), "{\n  \"num_samples\": 1e43,\n  \"num_features\": 3\n}\n");
+    wb_meta m;
+    expect_err(wb_meta_read(path("m.libsvm"), &m), WB_EFORMAT,
+               "%s:2:18: malformed .meta (expected a whole number >= 0 of at most 2^53)", path("m.libsvm.meta"));
+    write_str(path("m.libsvm.meta"), "{\"num_samples\": 9007199254740992}");
+    assert_ok(wb_meta_read(path("m.libsvm"), &m));
+    assert_int_equal(m.num_samples, (int64_t)1 << 53);
+}
+
+/* fuzz params_decode: an integer read of a huge number was converted (undefined) */
+static void params_int_of_huge_number(void **state)
+{
+    (void)state;
+    wb_params *p = wb_params_new();
+    assert_ok(wb_params_set_num(p, "a", 1e300));
+    assert_ok(wb_params_set_num(p, "b", -1e300));
+    assert_ok(wb_params_set_num(p, "c", NAN));
+    assert_ok(wb_params_set_num(p, "d", -3.7));
+    assert_true(wb_params_int(p, "a") == INT64_MAX);
+    assert_true(wb_params_int(p, "b") == INT64_MIN);
+    assert_int_equal(wb_params_int(p, "c"), 0);
+    assert_int_equal(wb_params_int(p, "d"), -3);
+    wb_params_free(p);
+}
+
+static void load_plugin(const char *name)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s.so", WB_BUILD_PLUGIN_DIR, name);
+    int rc = wb_plugin_load(p);
+    if (rc && !strstr(wb_errmsg(), "already loaded")) assert_ok(rc);
+}
+
+/* fuzz params: pca's components = 1e300 (an integral number) was converted */
+static void pca_huge_components(void **state)
+{
+    (void)state;
+    load_plugin("pca");
+    const wb_estimator_def *e = wb_estimator_find("pca");
+    assert_non_null(e);
+    wb_params *in = wb_params_new(), *p = NULL;
+    assert_ok(wb_params_set_num(in, "components", 1e300));
+    assert_ok(wb_params_validate(e->name, e->params, e->nparams, in, &p));
+    double x[8] = {1, 2, 3, 4, 5, 6, 7, 9};
+    wb_dataset *d;
+    assert_ok(wb_ds_from_memory(ex, x, NULL, 4, 2, &d));
+    assert_ok(e->check(p, NULL));
+    assert_err(e->check(p, d), WB_EPARAM,
+               "pca: parameter 'components' (9223372036854775807) must be <= min(rows, columns) = 2");
+    wb_ds_unref(d);
+    wb_params_free(p);
+    wb_params_free(in);
+}
+
+/* fuzz params: classes * clusters_per_class * informative^2 overflowed int64 */
+static void classification_cluster_overflow(void **state)
+{
+    (void)state;
+    load_plugin("datagen");
+    wb_params *in = wb_params_new();
+    assert_ok(wb_params_set_int(in, "n", 10));
+    assert_ok(wb_params_set_int(in, "features", 80));
+    assert_ok(wb_params_set_int(in, "informative", 70));
+    assert_ok(wb_params_set_int(in, "redundant", 0));
+    assert_ok(wb_params_set_int(in, "classes", (int64_t)1 << 40));
+    assert_ok(wb_params_set_int(in, "clusters_per_class", (int64_t)1 << 40));
+    wb_dataset *d = NULL;
+    assert_err(wb_generate(ex, "classification", in, &d), WB_EPARAM,
+               "datagen.classification: too many clusters for 70 informative features");
+    assert_ok(wb_params_set_int(in, "informative", 2));
+    assert_err(wb_generate(ex, "classification", in, &d), WB_EPARAM,
+               "datagen.classification: classes * clusters_per_class (1208925819614629174706176) must be <= "
+               "2^informative (4)");
+    wb_params_free(in);
+}
+
+/* fuzz csv: column names the reader would trim or take for a byte-order mark
+ * were written bare, and read back changed */
+static void csv_names_round_trip(void **state)
+{
+    (void)state;
+    double x[6] = {1, 2, 3, 4, 5, 6};
+    wb_dataset *d, *back;
+    assert_ok(wb_ds_from_memory(ex, x, NULL, 2, 3, &d));
+    const char *names[3] = {"\xEF\xBB\xBF" "a", "3\t", " b c "};
+    assert_ok(wb_ds_set_colnames(d, names));
+    assert_ok(wb_write(d, path("names.csv"), NULL));
+    assert_ok(wb_read(ex, path("names.csv"), NULL, &back));
+    assert_non_null(back->colnames);
+    for (int j = 0; j < 3; j++) assert_string_equal(back->colnames[j], names[j]);
+    wb_ds_unref(back);
+    wb_ds_unref(d);
+}
+
+/* fuzz libsvm: a token that looks like an index past the limit (here a
+ * number before ':') made the reader size a partition of gigabytes before
+ * any line was parsed; now the line is named */
+static void libsvm_huge_index(void **state)
+{
+    (void)state;
+    write_str(path("big.libsvm"), "0.5 1:1\n3 1.7976931348632:1\n");
+    wb_dataset *d = NULL;
+    expect_err(wb_read(ex, path("big.libsvm"), NULL, &d), WB_EFORMAT,
+               "%s:2:3: bad feature \"1.7976931348632:1\" (expected index:value)", path("big.libsvm"));
+    write_str(path("big.libsvm"), "1 1:1\n0 3:1 2000000:2\n");
+    expect_err(wb_read(ex, path("big.libsvm"), NULL, &d), WB_ELIMIT,
+               "%s:2:7: index 2000000 out of range (expected at most 1048576 features, the limit of columns)",
+               path("big.libsvm"));
+    /* at the limit itself: read */
+    write_str(path("big.libsvm"), "1 1048576:1\n");
+    assert_ok(wb_read(ex, path("big.libsvm"), NULL, &d));
+    assert_int_equal(d->d, 1048576);
+    wb_ds_unref(d);
+}
+
+/* ------------------------------------------------------------ the limits */
+
+static void libsvm_columns_limit(void **state)
+{
+    (void)state;
+    write_str(path("f.libsvm"), "1 1:1\n");
+    wb_read_opts o;
+    wb_read_opts_init(&o);
+    o.features = 2000000;
+    wb_dataset *d = NULL;
+    expect_err(wb_read(ex, path("f.libsvm"), &o, &d), WB_ELIMIT,
+               "%s: features=2000000 is more than the limit of 1048576 columns", path("f.libsvm"));
+    write_str(path("f.libsvm.meta"), "{\"num_features\": 1048577}");
+    expect_err(wb_read(ex, path("f.libsvm"), NULL, &d), WB_ELIMIT,
+               "%s.meta: num_features 1048577 is more than the limit of 1048576 columns", path("f.libsvm"));
+    unlink(path("f.libsvm.meta"));
+}
+
+static void csv_columns_limit(void **state)
+{
+    (void)state;
+    size_t n = 1048577;
+    char *line = malloc(2 * n + 1);
+    assert_non_null(line);
+    for (size_t i = 0; i < n; i++) {
+        line[2 * i] = '0';
+        line[2 * i + 1] = i + 1 < n ? ',' : '\n';
+    }
+    write_file(path("wide.csv"), line, 2 * n);
+    wb_dataset *d = NULL;
+    expect_err(wb_read(ex, path("wide.csv"), NULL, &d), WB_ELIMIT,
+               "%s:1: more than 1048576 fields (the limit of columns is 1048576)", path("wide.csv"));
+    /* one field fewer: read (the last one as labels) */
+    line[2 * n - 3] = '\n';
+    write_file(path("wide.csv"), line, 2 * n - 2);
+    wb_read_opts o;
+    wb_read_opts_init(&o);
+    o.label = WB_LABEL_LAST;
+    assert_ok(wb_read(ex, path("wide.csv"), &o, &d));
+    assert_int_equal(d->d, 1048575);
+    wb_ds_unref(d);
+    free(line);
+}
+
+/* an NPY header, then the file made `bytes` long (sparse) */
+static void npy_file(const char *p, const char *dict, off_t bytes)
+{
+    char hdr[128];
+    int len = snprintf(hdr + 10, sizeof hdr - 10, "%s", dict);
+    int total = 10 + len + 1;
+    int pad = (64 - total % 64) % 64;
+    memcpy(hdr, "\x93NUMPY\x01\x00", 8);
+    int hl = len + pad + 1;
+    hdr[8] = (char)(hl & 0xff);
+    hdr[9] = (char)(hl >> 8);
+    memset(hdr + 10 + len, ' ', (size_t)pad);
+    hdr[10 + len + pad] = '\n';
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, hdr, (size_t)(10 + hl)), 10 + hl);
+    assert_int_equal(ftruncate(fd, 10 + hl + bytes), 0);
+    close(fd);
+}
+
+static void npy_limits(void **state)
+{
+    (void)state;
+    wb_dataset *d = NULL;
+    npy_file(path("wide.npy"), "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1048577), }", 8 * 1048577);
+    expect_err(wb_read(ex, path("wide.npy"), NULL, &d), WB_ELIMIT,
+               "%s: 1048577 columns, more than the limit of 1048576", path("wide.npy"));
+    /* rows of no bytes: the shape alone would decide the rows */
+    npy_file(path("empty.npy"), "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 0), }", 0);
+    expect_err(wb_read(ex, path("empty.npy"), NULL, &d), WB_EFORMAT,
+               "%s: no columns (shape (1000000000000, 0)); a dataset has at least one column", path("empty.npy"));
+    /* and wb does not write what it would not read */
+    double y[3] = {0, 1, 0};
+    assert_ok(wb_ds_from_memory(ex, y, y, 3, 0, &d));
+    expect_err(wb_write(d, path("none.npy"), NULL), WB_EINVAL,
+               "%s: a dataset without columns cannot be saved as NPY (wb reads NPY files of at least one column)",
+               path("none.npy"));
+    assert_int_equal(access(path("none.npy"), F_OK), -1);
+    wb_ds_unref(d);
+}
+
+static void line_length_limit(void **state)
+{
+    (void)state;
+    /* a line of 64 MB and one byte: refused at the limit, not grown further */
+    size_t n = ((size_t)64 << 20) + 1;
+    char *buf = malloc(n + 16);
+    assert_non_null(buf);
+    memcpy(buf, "a,b\n1,", 6);
+    memset(buf + 6, '7', n);
+    memcpy(buf + 6 + n, "\n", 1);
+    write_file(path("long.csv"), buf, n + 7);
+    free(buf);
+    wb_dataset *d = NULL;
+    expect_err(wb_read(ex, path("long.csv"), NULL, &d), WB_ELIMIT,
+               "%s: the line at byte 4 is longer than the limit of 64 MB", path("long.csv"));
+    unlink(path("long.csv"));
+}
+
+/* a partition past the store's memory limit is refused before it is
+ * allocated (an inline executor over a store with a limit, as a worker's) */
+static void partition_memory_limit(void **state)
+{
+    (void)state;
+    wb_store *s = wb_store_new(7);
+    wb_store_set_limit(s, (size_t)1 << 20);
+    wb_exec *inl = wb_exec_inline_new(s);
+    /* 3 rows x 1000000 columns: 24 MB of features */
+    write_str(path("wide.libsvm"), "1 1000000:1\n0 1:1\n1 2:2\n");
+    wb_dataset *d = NULL;
+    int64_t before = wb_peak_rss();
+    assert_err(wb_read(inl, path("wide.libsvm"), NULL, &d), WB_ELIMIT,
+               "memory limit: an object of 24000024 bytes would bring the store to 24000024 of 1048576 bytes");
+    /* nothing of that size was touched */
+    assert_true(wb_peak_rss() - before < (int64_t)16 << 20);
+    assert_int_equal(wb_store_count(s), 0);
+    wb_exec_unref(inl);
+    wb_store_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        /* first: it measures the peak memory, before other tests raise it */
+        cmocka_unit_test(partition_memory_limit),
+        cmocka_unit_test(meta_huge_number),
+        cmocka_unit_test(params_int_of_huge_number),
+        cmocka_unit_test(pca_huge_components),
+        cmocka_unit_test(classification_cluster_overflow),
+        cmocka_unit_test(csv_names_round_trip),
+        cmocka_unit_test(libsvm_huge_index),
+        cmocka_unit_test(libsvm_columns_limit),
+        cmocka_unit_test(csv_columns_limit),
+        cmocka_unit_test(npy_limits),
+        cmocka_unit_test(line_length_limit),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
