@@ -1,8 +1,18 @@
 #!/bin/sh
 # Installs the Debian packages wb needs (when missing) and builds it in ./build.
+#   --test   also what scripts/test.sh uses: valgrind
+#   --fuzz   also what the fuzz build uses: clang and its libFuzzer runtime
+#            (libclang-rt-dev); installed only when asked for
 set -e
 cd "$(dirname "$0")/.."
 PKGS="build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev libreadline-dev libuv1-dev libcmocka-dev libssl-dev"
+for a in "$@"; do
+  case "$a" in
+  --test) PKGS="$PKGS valgrind" ;;
+  --fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
+  *) echo "setup.sh: unknown option $a (--test, --fuzz)" >&2; exit 2 ;;
+  esac
+done
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

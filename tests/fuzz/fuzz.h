@@ -144,6 +144,14 @@ static inline void fz_init_core(void)
     wb_core_init();
 }
 
+static void fz_exec_done(void)
+{
+    wb_exec_unref(fz_exec_);
+    wb_store_free(fz_store_);
+    fz_exec_ = NULL;
+    fz_store_ = NULL;
+}
+
 static inline wb_exec *fz_exec(void)
 {
     if (fz_exec_) return fz_exec_;
@@ -152,6 +160,7 @@ static inline wb_exec *fz_exec(void)
     wb_store_set_limit(fz_store_, FZ_STORE_LIMIT);
     fz_exec_ = wb_exec_inline_new(fz_store_);
     if (!fz_store_ || !fz_exec_) abort();
+    atexit(fz_exec_done);
     return fz_exec_;
 }
 

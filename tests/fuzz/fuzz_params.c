@@ -280,6 +280,19 @@ static void pool_spec(const wb_param_spec *spec, int n)
     }
 }
 
+/* at exit: everything freed, so the leak checkers see only real leaks */
+static void fz_params_done(void)
+{
+    wb_ds_unref(tiny);
+    tiny = NULL;
+    if (L) lua_close(L);
+    L = NULL;
+    for (int i = 0; i < npool; i++) free((void *)pool[i]);
+    free(pool);
+    pool = NULL;
+    npool = 0;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -313,6 +326,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "fuzz_params: %s\n", wb_errmsg());
         abort();
     }
+    atexit(fz_params_done);
     return 0;
 }
 
