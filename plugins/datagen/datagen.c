@@ -124,11 +124,13 @@ static int k_classification(wb_kctx *ctx, const wb_obj *in, int nin, const void 
     double *scratch = H->alloc((size_t)(B * (nz + 2) + d + 80) * sizeof(double));
     if (!scratch) return H->seterr(WB_ENOMEM, "out of memory");
     double *uc = scratch, *uf = uc + B, *zz = uf + B, *tmp = zz + B * nz;
-    int64_t *iperm = H->alloc((size_t)d * sizeof(int64_t));
+    /* iperm[d], then the label of each cluster (k % classes: no division per row) */
+    int64_t *iperm = H->alloc((size_t)(d + nk) * sizeof(int64_t)), *klabel = iperm ? iperm + d : NULL;
     if (!iperm) {
         H->free(scratch);
         return H->seterr(WB_ENOMEM, "out of memory");
     }
+    for (int64_t k = 0; k < nk; k++) klabel[k] = k % s.classes;
     for (int64_t j = 0; j < d; j++) {
         iperm[j] = (int64_t)perm[j];
         if (iperm[j] < 0 || iperm[j] >= d) {
@@ -184,27 +186,25 @@ static int k_classification(wb_kctx *ctx, const wb_obj *in, int nin, const void 
                     a2 += za * ld2(row + 4);
                     a3 += za * ld2(row + 6);
                 }
-                double acc[8];
-                st2(acc, a0);
-                st2(acc + 2, a1);
-                st2(acc + 4, a2);
-                st2(acc + 6, a3);
+                /* the informative values straight into tmp (its padding
+                 * lanes are zero and overwritten next) */
+                st2(tmp, a0);
+                st2(tmp + 2, a1);
+                st2(tmp + 4, a2);
+                st2(tmp + 6, a3);
                 v2d r0 = {0, 0}, r1 = r0, r2 = r0, r3 = r0;
                 for (int64_t q = 0; q < ni; q++) {
-                    const v2d v = {acc[q], acc[q]};
+                    const v2d v = {tmp[q], tmp[q]};
                     const double *row = Bp + q * 8;
                     r0 += v * ld2(row);
                     r1 += v * ld2(row + 2);
                     r2 += v * ld2(row + 4);
                     r3 += v * ld2(row + 6);
                 }
-                double racc[8];
-                st2(racc, r0);
-                st2(racc + 2, r1);
-                st2(racc + 4, r2);
-                st2(racc + 6, r3);
-                for (int64_t j = 0; j < ni; j++) tmp[j] = acc[j];
-                for (int64_t j = 0; j < nr; j++) tmp[ni + j] = racc[j];
+                st2(tmp + ni, r0);
+                st2(tmp + ni + 2, r1);
+                st2(tmp + ni + 4, r2);
+                st2(tmp + ni + 6, r3);
             } else {
                 const double *Ak = A + k * ni * ni, *ck = cen + k * ni;
                 for (int64_t j = 0; j < ni; j++) tmp[j] = ck[j];
@@ -226,7 +226,7 @@ static int k_classification(wb_kctx *ctx, const wb_obj *in, int nin, const void 
             for (int64_t j = 0; j < nu; j++) tmp[ni + nr + np + j] = z[ni + j];
             /* the label, replaced at random with probability flip_y (the class
              * drawn from the same uniform, rescaled) */
-            int64_t label = k % s.classes;
+            int64_t label = klabel[k];
             if (uf[i] < s.flip_y) {
                 label = (int64_t)(uf[i] / s.flip_y * (double)s.classes);
                 if (label >= s.classes) label = s.classes - 1;

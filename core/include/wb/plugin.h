@@ -414,7 +414,7 @@ static inline uint64_t wb_rng_u64(wb_rng *r)
 /* uniform in [0, 1) with 53 random bits */
 static inline double wb_rng_uniform(wb_rng *r)
 {
-    return (double)(wb_rng_u64(r) >> 11) * 0x1.0p-53;
+    return (double)(int64_t)(wb_rng_u64(r) >> 11) * 0x1.0p-53; /* < 2^53: exact */
 }
 
 /* uniform integer in [0, n) without modulo bias (n > 0) */
@@ -439,9 +439,18 @@ static inline double wb_rng_normal(wb_rng *r)
         u >>= 8;
         int neg = (int)(u & 1);
         uint64_t rabs = (u >> 1) & 0x000fffffffffffffULL;
-        double x = (double)rabs * wb_zig_wi[idx];
-        if (neg) x = -x;
+        double x = (double)(int64_t)rabs * wb_zig_wi[idx]; /* rabs < 2^52: a signed conversion is exact */
+        /* the sign by flipping the sign bit, not by a branch (half of them
+         * would be mispredicted) */
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        bits ^= (uint64_t)neg << 63;
+        memcpy(&x, &bits, sizeof x);
+#if defined(__GNUC__)
+        if (__builtin_expect(rabs < wb_zig_ki[idx], 1)) return x; /* the fast path, ~99% */
+#else
         if (rabs < wb_zig_ki[idx]) return x; /* the fast path, ~99% */
+#endif
         if (idx == 0) {                       /* the tail beyond r */
             for (;;) {
                 double xx = -WB_ZIG_INV_R * log1p(-wb_rng_uniform(r));
