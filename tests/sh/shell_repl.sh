@@ -54,6 +54,9 @@ run 'g(21)'
 
 # --- Ctrl-C at the prompt clears the line; at ...> it drops the chunk
 type_text 'this is not lua'
+# the terminal drops typed input that wb has not read yet when Ctrl-C comes:
+# wait until the line is on the screen
+wait_for 'wb> this is not lua'
 keys C-c
 wait_for 'wb> this is not lua^C'
 run '=6 * 7'
