@@ -1,8 +1,8 @@
 -- studies.lua: the studies' experiments end to end, on the executor you name.
 --
---   wb -e examples/studies.lua                          (default scale 0.05: well under a minute on 2 cores)
+--   wb -e examples/studies.lua                          (default scale 0.05: about a minute on 2 idle cores)
 --   wb examples/studies.lua --scale 1.0 --executor local:12
---   wb examples/studies.lua --scale 1.0 --executor cluster:4 --only logreg,kmeans --no-scaling
+--   wb examples/studies.lua --scale 1.0 --executor cluster:4 --only generate,load,logreg,kmeans
 --
 -- Scale 1.0 is the studies' 1 GB sets: a 5 M x 10 two-class classification set
 -- and a 15 M-row swiss roll (k-means with k = 16); 2.0 is their 2 GB sets.
@@ -14,6 +14,9 @@
 -- threads or workers). Everything lands in a report folder:
 --   report.md (tables + charts), report.csv/.json (the experiments),
 --   bench.csv/.json/.md (the scaling run), *.svg (charts).
+-- The table gives wall seconds and cpu_s, the CPU seconds of the wb process
+-- (all its threads; on a cluster the driver's only): on an idle machine cpu_s
+-- is up to threads x seconds, on a busy one the gap shows the lost time.
 -- Options: --scale S, --executor local|local:N|cluster:N, --out DIR,
 --   --only a,b,c (steps: generate, load, classify, <classifier name>, gridsearch,
 --   kmeans, pca, scaling), --no-scaling, --repeats R (scaling run; default 3 at
@@ -93,25 +96,42 @@ os.execute(string.format("mkdir -p '%s'", datadir:gsub("'", "'\\''")))
 
 -- ------------------------------------------------------------ recording
 local results = {}
+-- wall seconds; the CPU seconds of this process go to last_cpu (on a cluster
+-- the work runs in the workers, so it is the driver's share only)
+local last_cpu
+local function timed(f, ...)
+  local c0, t0 = os.clock(), wb.now()
+  local a, b, c = f(...)
+  local t = wb.now() - t0
+  last_cpu = os.clock() - c0
+  return t, a, b, c
+end
 local function short(n) return wb.plot.short(n) end
+-- r.cpu_s: the CPU seconds of the timed call just before (unless given)
 local function record(r)
   r.executor = r.executor or exlabel
   if type(r.value) == "number" then r.value = math.tointeger(r.value) or wb.bench.sig(r.value, 6) end
-  if r.seconds then r.seconds = wb.bench.sig(r.seconds, 4) end
+  if r.seconds then
+    r.seconds = wb.bench.sig(r.seconds, 4)
+    r.cpu_s = wb.bench.sig(r.cpu_s or last_cpu, 4)
+  end
   results[#results + 1] = r
   local val = r.value and string.format("  %s %s", r.metric or "", T.format_value(r.value)) or ""
-  print(string.format("%-12s %-22s n=%-6s %8s%s%s", r.workload, r.step, short(r.n or 0),
+  print(string.format("%-14s %-31s n=%-6s %8s%s%s", r.workload, r.step, short(r.n or 0),
                       r.seconds and string.format("%.3f s", r.seconds) or "-", val, r.note and ("  (" .. r.note .. ")") or ""))
-end
-local function timed(f, ...)
-  local t0 = wb.now()
-  local a, b, c = f(...)
-  return wb.now() - t0, a, b, c
 end
 local function has(name) return wb.core.estimator_info(name) ~= nil end
 
+local function loadavg()
+  local f = io.open("/proc/loadavg")
+  local s = f and f:read("l") or "?"
+  if f then f:close() end
+  return s:match("^(%S+ %S+ %S+)") or s
+end
+local load_before = loadavg()
 print(string.format("studies at scale %g on %s: classification %s x %d, swiss roll %s x 3 (k = %d); report in %s/",
                     opt.scale, exlabel, short(n_cls), FEATURES, short(n_roll), K, opt.out))
+print("load average before: " .. load_before .. " (other work on this machine slows the timings)")
 
 -- ------------------------------------------------------------ data
 local cls_file, roll_file = datadir .. "/classification.libsvm", datadir .. "/swiss_roll.libsvm"
@@ -189,8 +209,9 @@ if train then
         record{workload = name, step = "fit", n = train:rows(), note = "skipped: estimator '" .. name .. "' is not registered"}
       else
         local t, m = timed(wb.fit, name, train, clf_params[name] or {})
+        local cpu = last_cpu
         local tp, acc = timed(function() return m:score(test) end)
-        record{workload = name, step = "fit", n = train:rows(), seconds = t, metric = "accuracy", value = acc}
+        record{workload = name, step = "fit", n = train:rows(), seconds = t, cpu_s = cpu, metric = "accuracy", value = acc}
         record{workload = name, step = "predict + score", n = test:rows(), seconds = tp, metric = "accuracy", value = acc}
       end
     end
@@ -248,7 +269,7 @@ if roll and wanted("pca") then
   end
 end
 -- ------------------------------------------------------------ the experiments table
-local COLS = {"workload", "step", "n", "executor", "seconds", "metric", "value", "note"}
+local COLS = {"workload", "step", "n", "executor", "seconds", "cpu_s", "metric", "value", "note"}
 local report = T.new(COLS, results, string.format("studies at scale %g on %s", opt.scale, exlabel))
 report:export(opt.out .. "/report.csv")
 report:export(opt.out .. "/report.json")
@@ -326,6 +347,8 @@ md[#md + 1] = string.format("wb %s, %s, executor %s, scale %g (classification %s
                             wb.version(), (function() local p = io.popen("nproc 2>/dev/null") local s = p and p:read("l") if p then p:close() end return (s or "?") .. " cores" end)(),
                             exlabel, opt.scale, short(n_cls), FEATURES, short(n_roll), K, os.date("%Y-%m-%d %H:%M"))
 md[#md + 1] = ""
+md[#md + 1] = "Load average (1, 5, 15 min) before the run: " .. load_before .. "; after: " .. loadavg() .. "."
+md[#md + 1] = ""
 md[#md + 1] = "## Experiments"
 md[#md + 1] = ""
 md[#md + 1] = wb.bench.markdown(T.new(COLS, results))
@@ -365,7 +388,16 @@ end
 if kind == "cluster" and wb.disconnect then pcall(wb.disconnect) end
 
 print("")
-print(report)
-if bench then print(bench) end
+-- printed with each value in its own format (a count stays a count)
+local shown = {}
+for i, r in ipairs(results) do
+  local c = {}
+  for k, v in pairs(r) do c[k] = v end
+  if type(c.value) == "number" then c.value = T.format_value(c.value) end
+  shown[i] = c
+end
+print(T.new(COLS, shown, report.title):format(math.huge))
+if bench then print(bench:format(math.huge)) end
+print("load average before: " .. load_before .. ", after: " .. loadavg())
 print(string.format("\nreport: %s/report.md (and report.csv, report.json%s)", opt.out, bench and ", bench.csv, bench.json, bench.md" or ""))
 for _, c in ipairs(charts) do print(string.format("chart:  %s/%s  (%s)", opt.out, c[1], c[2])) end

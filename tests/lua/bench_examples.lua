@@ -82,12 +82,19 @@ for _, f in ipairs{"speedup.svg", "pca.svg", "kmeans_roll.svg", "time_generate.s
                    "time_logreg.svg", "time_kmeans.svg", "time_pca.svg"} do
   svg_ok("rep/" .. f)
 end
+-- the tables are printed whole (no "... (N rows)"), with the load average beside them
+assert(not out:find("%.%.%. %(%d+ rows%)"), "a table was cut short in the output")
+assert(out:find("load average before: [%d.]+ [%d.]+ [%d.]+, after: [%d.]+ [%d.]+ [%d.]+"), "load average")
+-- a count is printed as a count in the experiments table (not 10000.000000)
+assert(out:find("\nclassification  generate LIBSVM%+%.meta +10000 +local:%d+ +[%d.]+ +[%d.]+ +file_mb +[%d.]+\n"), out)
+assert(out:find("load LIBSVM +10000 +local:%d+ +[%d.]+ +[%d.]+ +rows +10000\n"), out)
 local rep = read("rep/report.csv")
+assert(rep:match("^workload,step,n,executor,seconds,cpu_s,metric,value,note\n"), rep:sub(1, 80))
 assert(rep:find("\nclassification,generate LIBSVM%+%.meta,10000,"), "generation to LIBSVM recorded")
 assert(rep:find("\nclassification,load LIBSVM,10000,"), "loading recorded")
-assert(rep:find("\nlogreg,fit,8000,local:%d+,[%d.e-]+,accuracy,0%.8"), "logreg fit with its accuracy")
+assert(rep:find("\nlogreg,fit,8000,local:%d+,[%d.e-]+,[%d.e-]+,accuracy,0%.8"), "logreg fit with its accuracy")
 assert(rep:find("\nkmeans,Davies%-Bouldin,30000,"), "k-means quality")
-assert(rep:find("\npca,fit 2 components,30000,local:%d+,[%d.e-]+,explained_variance,0%.7"), "PCA explained variance")
+assert(rep:find("\npca,fit 2 components,30000,local:%d+,[%d.e-]+,[%d.e-]+,explained_variance,0%.7"), "PCA explained variance")
 local md = read("rep/report.md")
 assert(md:find("## Experiments", 1, true) and md:find("## Scaling", 1, true) and md:find("![", 1, true))
 assert(md:find("| logistic regression fit | 5 M | 14 s | 1260 s |", 1, true), "published reference times")

@@ -91,6 +91,18 @@ for _ in md:gmatch("\n| [%w_]+ | %d+ | local:%d |") do mdrows = mdrows + 1 end
 assert(mdrows == #r, "markdown rows " .. mdrows)
 os.remove("bench_harness.csv"); os.remove("bench_harness.json"); os.remove("bench_harness.md")
 
+-- load: a LIBSVM file per size written once (untimed), read back each run;
+-- the quality figure is the file's size and the rows read are checked
+local tmp = os.tmpname(); os.remove(tmp)
+assert(os.execute("mkdir -p '" .. tmp .. "'"))
+local ld = wb.bench{workloads = {"load"}, sizes = {3000, 9000}, executors = {"local:1"}, repeats = 2, tmpdir = tmp}
+assert(#ld == 2 and ld[1].metric == "file_mb", tostring(ld[1] and ld[1].note))
+assert(ld[1].quality > 0.3 and ld[1].quality < 1.5, "file MB of 3000 x 10 " .. tostring(ld[1].quality))
+assert(math.abs(ld[2].quality / ld[1].quality - 3) < 0.2, "three times the rows, three times the file")
+local left = io.popen("ls -A '" .. tmp .. "'"):read("a")
+assert(left == "", "the bench removed its files: " .. left)
+os.remove(tmp)
+
 -- charts from the result
 local svg = r:plot_time{workload = "describe"}
 assert(svg:find("<polyline", 1, true) and svg:find("local:1", 1, true) and svg:find("local:2", 1, true))
