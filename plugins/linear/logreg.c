@@ -343,9 +343,10 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
         for (int j = 0; j < cols; j++) l1[(size_t)k * nv + j] = lam1 * c.scale;
     lin_objective obj = {n, &c, lr_eval};
     lin_options opt = {lin_int_param(p, "max_iter"), api->param_num(p, "tol"), l1,
-                       lin_int_param(p, "memory")};
+                       lin_int_param(p, "memory"), api->progress, who};
     lin_result res;
     rc = newton ? lin_newton(&obj, &opt, w, &res) : lin_lbfgs(&obj, &opt, w, &res);
+    api->progress(who, opt.max_iter, opt.max_iter, NULL); /* ends the stage when converged early */
     if (rc) goto done;
     if (!res.converged)
         api->log(WB_LOG_WARN, "%s: did not converge in %d iterations (largest gradient %.3g > tol %.3g); raise max_iter",

@@ -4,6 +4,7 @@
  * number of evaluations small. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,15 @@ static int wolfe(lsearch *s, double f0, double dphi0, double a1)
     return 0;
 }
 
+/* the progress line after an iteration (when the caller asked for one) */
+static void report(const lin_options *opt, int iter, double F)
+{
+    if (!opt->progress) return;
+    char info[64];
+    snprintf(info, sizeof info, "iter %d objective %.6g", iter, F);
+    opt->progress(opt->stage ? opt->stage : "optimize", (double)iter, (double)opt->max_iter, info);
+}
+
 int lin_lbfgs(const lin_objective *o, const lin_options *opt, double *w, lin_result *r)
 {
     int n = o->n, m = opt->memory > 0 ? opt->memory : 10;
@@ -250,6 +260,7 @@ int lin_lbfgs(const lin_objective *o, const lin_options *opt, double *w, lin_res
         F = Fn;
         r->n_iter = it + 1;
         r->f = F;
+        report(opt, it + 1, F);
         r->gmax = pseudo_grad(l1, w, g, pg, n);
         if (r->gmax <= opt->tol || decreased_enough(Fold, F)) {
             r->converged = 1;
@@ -387,6 +398,7 @@ int lin_newton(const lin_objective *o, const lin_options *opt, double *w, lin_re
         F = Ft;
         r->n_iter = it + 1;
         r->f = F;
+        report(opt, it + 1, F);
         if (decreased_enough(Fold, F)) {
             r->gmax = pseudo_grad(l1, w, g, pg, n);
             r->converged = 1;

@@ -32,6 +32,9 @@ typedef struct lin_options {
     double tol;       /* on the largest (pseudo-)gradient component */
     const double *l1; /* per-variable L1 weights (>= 0), or NULL for none */
     int memory;       /* L-BFGS correction pairs */
+    /* optional: called after each iteration with "iter N objective F" */
+    void (*progress)(const char *stage, double done, double total, const char *info);
+    const char *stage;
 } lin_options;
 
 typedef struct lin_result {

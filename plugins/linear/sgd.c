@@ -396,7 +396,12 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
                     converged = 1;
             }
         }
-        api->progress("sgd", it + 1, epochs, NULL);
+        if (h.want_loss) { /* the epoch's mean loss, when it was computed */
+            char info[64];
+            snprintf(info, sizeof info, "epoch %d loss %.6g", it + 1, sumloss / (double)n);
+            api->progress("sgd", it + 1, epochs, info);
+        } else
+            api->progress("sgd", it + 1, epochs, NULL);
     }
     double *coef = calloc((size_t)K * cols + 1, sizeof(double)), *icpt = calloc((size_t)K, sizeof(double));
     if (!coef || !icpt) {

@@ -2,7 +2,9 @@
 # The progress line: shown on a terminal (stage, done/total, percent, elapsed,
 # ETA, info such as iteration and loss; nested stages after a bar), erased
 # before print output and when the call returns; silent when stderr is not a
-# terminal and after wb.quiet(true). The terminal is a pty from `script`.
+# terminal and after wb.quiet(true); k-means, logreg, sgd and wb.bench report
+# through it.
+# The terminal is a pty from `script`.
 set -u
 WB=$(realpath "${1:?usage: progress_tty.sh path/to/wb}")
 if ! command -v script >/dev/null; then
@@ -64,6 +66,44 @@ script -qfec "'$WB' -e 'local t = wb.now() for i = 0, 10 do while wb.now() - t <
 grep -q 'failing' "$dir/err.out" || no "no progress before the error"
 printf '\r\033[Kwb: ' > "$dir/want"
 grep -qF "$(cat "$dir/want")" "$dir/err.out" || no "the line was not erased before the error message"
+
+# 5. real operations report through the same line: a k-means fit (iteration
+# of max_iter and the inertia) and wb.bench (runs done of total, what runs)
+cat > "$dir/real.lua" <<'EOF'
+local r = wb.datagen.swiss_roll{n = 1e6, noise = 0.2, seed = 1}
+local km = wb.fit("kmeans", r, {k = 16, max_iter = 100, tol = 0, seed = 0})
+print("ITER " .. km.iterations)
+local function spin(s) local t = wb.now() while wb.now() - t < s do end end
+wb.bench{workloads = {{name = "spin", run = function() spin(0.2) end}}, sizes = {10}, executors = {"local:1"}, repeats = 6}
+print("DONE")
+EOF
+script -qfec "'$WB' '$dir/real.lua'" /dev/null > "$dir/real.out" 2>&1 < /dev/null
+tr '\r' '\n' < "$dir/real.out" > "$dir/real.lines"
+grep -q 'ITER 100' "$dir/real.lines" || no "k-means did not run its 100 iterations"
+grep -q 'kmeans [0-9]*/100 ([0-9]*%) [0-9.]*s ETA [0-9.]*s  inertia [0-9.e+]*' "$dir/real.lines" || no "no k-means progress (iteration/100, inertia)"
+grep -q 'bench [0-9]/6 ([0-9]*%) [0-9.]*s ETA [0-9.]*s  spin n=10 local:1 run [0-9]/6' "$dir/real.lines" || no "no wb.bench progress (runs done/total, workload, executor)"
+grep -q 'DONE' "$dir/real.lines" || no "the real operations did not finish"
+"$WB" "$dir/real.lua" > /dev/null 2> "$dir/real.err"
+[ -s "$dir/real.err" ] && no "k-means/bench progress written when stderr is not a terminal"
+
+# 6. iterative fits show their iteration and loss (nested under an outer stage
+# that has already been shown, so each fit is drawn from its first reports)
+cat > "$dir/fits.lua" <<'EOF'
+local d = wb.datagen.classification{n = 1e6, features = 10, seed = 1}
+local function spin(s) local t = wb.now() while wb.now() - t < s do end end
+wb.core.progress("fits", 0, 2)
+spin(0.7)
+wb.fit("logreg", d, {solver = "lbfgs", tol = 1e-10, max_iter = 300})
+wb.core.progress("fits", 1, 2)
+wb.fit("sgd", d, {loss = "log_loss", epochs = 8, seed = 1})
+wb.core.progress("fits", 2, 2)
+print("DONE")
+EOF
+script -qfec "'$WB' '$dir/fits.lua'" /dev/null > "$dir/fits.out" 2>&1 < /dev/null
+tr '\r' '\n' < "$dir/fits.out" > "$dir/fits.lines"
+grep -q 'DONE' "$dir/fits.lines" || no "the fits did not finish"
+grep -q 'fits 0/2.* | logreg [0-9]*/300 ([0-9]*%) [0-9.]*s.*iter [0-9]* objective [0-9.e-]*' "$dir/fits.lines" || no "no logreg progress (iteration and objective)"
+grep -q 'fits 1/2.* | sgd [0-9]/8 ([0-9]*%) [0-9.]*s.*epoch [0-9] loss [0-9.e-]*' "$dir/fits.lines" || no "no sgd progress (epoch and loss)"
 
 [ $fail = 0 ] && echo "progress_tty: ok"
 exit $fail
