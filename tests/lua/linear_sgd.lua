@@ -130,6 +130,19 @@ check(not same(a.coef, fit(train, {seed = 8}).coef), "another seed, another mode
 check(not same(a.coef, fit(train, {shards = 2}).coef), "another shard count, another model")
 check(a.shards_used == math.min(64, (train:rows() + 4095) // 4096), "64 shards by default, at most one per block")
 
+-- save and load: the same model and predictions; printing
+local path = os.tmpname()
+m3:save(path)
+local back = wb.load_model(path)
+os.remove(path)
+check(back:estimator() == "sgd" and same(back.coef, m3.coef) and same(back.intercept, m3.intercept), "loaded sgd model")
+check(same(wb.core.labels(back:predict(d3)), wb.core.labels(m3:predict(d3))), "a loaded sgd model predicts the same")
+local bin = wb.fit("sgd", train, {epochs = 2, tol = false})
+local text = tostring(bin)
+for _, want in ipairs{"sgd model: 2 classes (0, 1), 10 features", "intercept", "x10", "loss=hinge", "2 epochs"} do
+  check(text:find(want, 1, true), "printed sgd model lacks " .. want .. ":\n" .. text)
+end
+
 -- bad parameters, refused before any work
 expect_error([[sgd: parameter 'loss' must be one of "hinge", "log_loss", "modified_huber", got "squared"]], wb.fit, "sgd", small, {loss = "squared"})
 expect_error([[sgd: parameter 'penalty' must be one of "l2", "l1", "elasticnet", "none", got "l0"]], wb.fit, "sgd", small, {penalty = "l0"})
@@ -141,4 +154,10 @@ expect_error("sgd: parameter 'l1_ratio' must be a number in [0, 1], got 2", wb.f
 expect_error("sgd: the data has no labels", wb.fit, "sgd", wb.dataset(X), {})
 expect_error("sgd: the labels have a single class (0); at least 2 are needed", wb.fit, "sgd", wb.dataset(X, {0, 0, 0, 0, 0, 0}), {})
 expect_error("sgd: label 1.5 at row 2 is not an integer class", wb.fit, "sgd", wb.dataset(X, {0, 1.5, 0, 1, 0, 1}), {})
+local Xb = {{1, 2}, {-1, 0.5}, {2, -1}, {0.5, 0.5}, {-2, -1}, {1.5, 1}}
+Xb[4][2] = 0 / 0
+expect_error("sgd: the data has NaN at row 4, column 2", wb.fit, "sgd", wb.dataset(Xb, Y), {})
+Xb[4][2] = 0.5
+Xb[6][1] = -math.huge
+expect_error("sgd: the data has -Inf at row 6, column 1", wb.fit, "sgd", wb.dataset(Xb, Y), {})
 print("linear_sgd: ok")
