@@ -290,6 +290,9 @@ static inline int64_t qround(double x) { return llrint(x); }
  * loop over features has a constant trip count */
 /* rows ahead whose gradients and bins are prefetched */
 #define PF 12
+/* rows ahead prefetched in the walks over a leaf's rows (scores, labels,
+ * gradients, a column's bins) */
+#define PFB 16
 
 #define HIST_ID(D)                                                                                \
     static void hist_id_##D(const int32_t *gh, const uint8_t *B,                                   \
@@ -602,6 +605,12 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                 if (fused) {
                     for (int32_t i = b; i < b + n && !rc; i++) {
                         uint32_t r = I[i];
+                        if (i + PFB < b + n) {
+                            uint32_t rp = I[i + PFB];
+                            __builtin_prefetch(s->F + rp, 1);
+                            __builtin_prefetch(bv.y + rp);
+                            __builtin_prefetch(s->gh + 2 * (size_t)rp, 1);
+                        }
                         double f = done ? s->F[r] : (s->F[r] += v);
                         rc = grad1(s, obj, r, f, bv.y[r], a.sg, a.sh, &gmax, bv.row0);
                     }
@@ -782,6 +791,10 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
             double *F = s->F + (size_t)m.k * rows;
             for (int32_t i = 0; i < n; i++) {
                 uint32_t r = I[i];
+                if (i + PFB < n) {
+                    __builtin_prefetch(col + I[i + PFB]);
+                    __builtin_prefetch(F + I[i + PFB], 1);
+                }
                 int b = col[r];
                 int gl = (b <= thr) | (ml & (b == miss));
                 F[r] += gl ? m.vl : m.vr;
@@ -794,6 +807,7 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         if (ml) {
             for (int32_t i = 0; i < n; i++) {
                 uint32_t r = I[i];
+                if (i + PFB < n) __builtin_prefetch(col + I[i + PFB]);
                 int b = col[r];
                 int gl = (b <= thr) | (b == miss);
                 I[nl] = r;
@@ -805,6 +819,7 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
             /* missing values have bin nb > thr: they go right by themselves */
             for (int32_t i = 0; i < n; i++) {
                 uint32_t r = I[i];
+                if (i + PFB < n) __builtin_prefetch(col + I[i + PFB]);
                 int gl = col[r] <= thr;
                 I[nl] = r;
                 T[nr] = r;
