@@ -569,11 +569,9 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         return a.round == 0 ? H->seterr(WB_ENOMEM, "gbdt: out of memory") : lost(bv.row0);
     }
     rc = 0;
-    /* the previous round's trees into the scores. With one tree a round and
-     * every training row in the bag, the gradients of the new round are
-     * computed in the same walk over the leaves' rows (fused) */
+    /* the previous round's trees into the scores: the leaves that the last
+     * wave did not apply already, then the rows outside the bag by a walk */
     const int finish0 = a.mode & 1;
-    int fused = 0;
     double gmax = 0;
     gb_acc *acc = NULL;
     if (!finish0) {
@@ -589,38 +587,22 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         }
     }
     if (s->round == a.round - 1 && s->wave >= 0 && a.nprev == K) {
-        fused = !finish0 && K == 1 && a.subsample >= 1;
         const gb_bnode *t = prev;
         for (int k = 0; k < K && !rc; k++) {
             const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
+            double *F = s->F + (size_t)k * rows;
             for (int q = 0; q < prev_nn[k] && !rc; q++) {
                 if (q >= s->maxnodes) {
                     rc = H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
                     break;
                 }
-                const int done = s->applied[k * s->maxnodes + q];
-                if (t[q].feature >= 0 && !done) continue;
+                if (t[q].feature >= 0 || s->applied[k * s->maxnodes + q]) continue;
                 double v = t[q].value;
                 int32_t b = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
-                if (fused) {
-                    for (int32_t i = b; i < b + n && !rc; i++) {
-                        uint32_t r = I[i];
-                        if (i + PFB < b + n) {
-                            uint32_t rp = I[i + PFB];
-                            __builtin_prefetch(s->F + rp, 1);
-                            __builtin_prefetch(bv.y + rp);
-                            __builtin_prefetch(s->gh + 2 * (size_t)rp, 1);
-                        }
-                        double f = done ? s->F[r] : (s->F[r] += v);
-                        rc = grad1(s, obj, r, f, bv.y[r], a.sg, a.sh, &gmax, bv.row0);
-                    }
-                    /* the root histogram of these rows while they are in cache */
-                    if (!rc) rc = hist_add(acc, 0, s, &bv, 0, I + b, n);
-                } else if (!done)
-                    for (int32_t i = b; i < b + n; i++) {
-                        if (i + 16 < b + n) __builtin_prefetch(s->F + (size_t)k * rows + I[i + 16], 1);
-                        s->F[(size_t)k * rows + I[i]] += v;
-                    }
+                for (int32_t i = b; i < b + n; i++) {
+                    if (i + PFB < b + n) __builtin_prefetch(F + I[i + PFB], 1);
+                    F[I[i]] += v;
+                }
             }
             for (int64_t i = 0; i < s->nrest; i++) {
                 uint32_t r = s->rest[i];
@@ -659,11 +641,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     }
     int64_t nbag = 0, nrest = 0;
     uint32_t *bag = s->idx;
-    if (fused) {
-        nbag = s->nbag;
-        nrest = s->nrest;
-    }
-    for (int64_t i0 = 0; i0 < rows && !fused; i0 += B) {
+    for (int64_t i0 = 0; i0 < rows; i0 += B) {
         int64_t m = rows - i0 < B ? rows - i0 : B;
         if (u) gb_block_uniforms(a.seed, GB_S_SUB + ((uint64_t)a.round << 32), blk0 + i0 / B, u);
         for (int64_t i = i0; i < i0 + m; i++) {
@@ -701,27 +679,33 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         state_put_back(s);
         return 0;
     }
-    /* gradients, quantized */
+    /* gradients, quantized, and the root histograms: a chunk of the bag at
+     * a time (its gradients still in cache for the histogram) */
     const double sg = a.sg, sh = a.sh;
-    for (int64_t q = 0; q < nbag && !fused && !rc; q++) {
-        uint32_t r = bag[q];
-        const double *F = s->F + r; /* class k at F[k * rows] */
-        double y = bv.y[r];
-        if (K == 1) {
-            rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0);
-        } else {
-            double mx = F[0], e[GB_MAX_CLASSES], sum = 0;
-            for (int k = 1; k < K; k++)
-                if (F[k * rows] > mx) mx = F[k * rows];
-            for (int k = 0; k < K; k++) sum += (e[k] = gb_exp(F[k * rows] - mx));
-            int yk = (int)y;
-            const double inv = 1 / sum;
-            for (int k = 0; k < K; k++) {
-                double p = e[k] * inv, g = p - (k == yk), h = p * (1 - p);
-                s->gh[2 * ((size_t)k * rows + r)] = (int32_t)qround(g * sg);
-                s->gh[2 * ((size_t)k * rows + r) + 1] = (int32_t)qround(h * sh);
+    const int64_t CH = 2048;
+    for (int64_t q0 = 0; q0 < nbag && !rc; q0 += CH) {
+        const int64_t q1 = nbag - q0 < CH ? nbag : q0 + CH;
+        for (int64_t q = q0; q < q1 && !rc; q++) {
+            uint32_t r = bag[q];
+            const double *F = s->F + r; /* class k at F[k * rows] */
+            double y = bv.y[r];
+            if (K == 1) {
+                rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0);
+            } else {
+                double mx = F[0], e[GB_MAX_CLASSES], sum = 0;
+                for (int k = 1; k < K; k++)
+                    if (F[k * rows] > mx) mx = F[k * rows];
+                for (int k = 0; k < K; k++) sum += (e[k] = gb_exp(F[k * rows] - mx));
+                int yk = (int)y;
+                const double inv = 1 / sum;
+                for (int k = 0; k < K; k++) {
+                    double p = e[k] * inv, g = p - (k == yk), h = p * (1 - p);
+                    s->gh[2 * ((size_t)k * rows + r)] = (int32_t)qround(g * sg);
+                    s->gh[2 * ((size_t)k * rows + r) + 1] = (int32_t)qround(h * sh);
+                }
             }
         }
+        for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, bag + q0, q1 - q0);
     }
     if (rc) {
         s->wave = -1;
@@ -744,7 +728,6 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
         s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
     }
-    for (int k = 0; k < K && !rc && !fused; k++) rc = hist_add(acc, k, s, &bv, k, s->idx + (size_t)k * rows, nbag);
     s->wave = rc ? -1 : 0;
     state_put_back(s);
     return 0;
