@@ -28,16 +28,8 @@ local PY = "/usr/bin/python3"
 local SEEDS = {0, 1, 2, 3}
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
-local PEERS
-for _, p in ipairs{os.getenv("WB_PEERS_DIR") or "", here .. "/../shared/peers", here .. "/../../shared/peers",
-                   "/work/shared/peers"} do
-  local f = p ~= "" and io.open(p .. "/sklearn_peer.py")
-  if f then
-    f:close()
-    PEERS = p
-    break
-  end
-end
+local B = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
+local PEERS = B.peers_dir("sklearn_peer.py")
 assert(PEERS, "cluster_pca: sklearn_peer.py not found (set WB_PEERS_DIR)")
 
 local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end

@@ -14,33 +14,11 @@ local D = math.tointeger(tonumber(arg[2] or "10"))
 local ROUNDS = math.tointeger(tonumber(arg[3] or "5"))
 assert(N and N >= 1 and D and D >= 2 and ROUNDS and ROUNDS >= 1, "usage: wb bench/generate.lua [N [D [ROUNDS]]]")
 
-local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
-local PEERS
-for _, p in ipairs{os.getenv("WB_PEERS_DIR") or "", here .. "/../shared/peers", here .. "/../../shared/peers",
-                   "/work/shared/peers"} do
-  local f = p ~= "" and io.open(p .. "/sklearn_peer.py")
-  if f then
-    f:close()
-    PEERS = p
-    break
-  end
-end
+local B = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
+local PEERS = B.peers_dir("sklearn_peer.py")
+local median, min = B.median, B.min
 
-local function median(t)
-  local s = {table.unpack(t)}
-  table.sort(s)
-  local n = #s
-  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
-end
-local function min(t)
-  local m = math.huge
-  for _, v in ipairs(t) do m = math.min(m, v) end
-  return m
-end
-
-local f = io.open("/proc/loadavg")
-local load = f and f:read("l"):match("^(%S+)") or "?"
-if f then f:close() end
+local load = B.loadavg()
 print(string.format("wb %s, %d threads; make_classification %d x %d, %d rounds; load average %s",
                     wb.version(), wb.executor().threads, N, D, ROUNDS, load))
 

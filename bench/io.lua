@@ -19,24 +19,9 @@ assert(N and N >= 1 and D and D >= 2 and REPEATS and REPEATS >= 1,
 local WB = arg[-1] or "wb"
 local PY = "/usr/bin/python3"
 
--- the peers' folder: ../shared/peers beside the repository, or /work/shared/peers
-local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
-local PEERS
-for _, p in ipairs{os.getenv("WB_PEERS_DIR") or "", here .. "/../shared/peers", here .. "/../../shared/peers",
-                   "/work/shared/peers"} do
-  local f = p ~= "" and io.open(p .. "/svmlight_peer.py")
-  if f then
-    f:close()
-    PEERS = p
-    break
-  end
-end
-
-local function median(t)
-  table.sort(t)
-  local n = #t
-  return n % 2 == 1 and t[(n + 1) // 2] or (t[n // 2] + t[n // 2 + 1]) / 2
-end
+local B = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
+local PEERS = B.peers_dir("svmlight_peer.py")
+local median = B.median
 local function run(cmd)
   local h = assert(io.popen(cmd))
   local out = h:read("a")
@@ -60,12 +45,7 @@ local function same_describe(a, b)
   return true
 end
 
-local function loadavg()
-  local f = io.open("/proc/loadavg")
-  local l = f and f:read("l") or "?"
-  if f then f:close() end
-  return l:match("^(%S+)") or "?"
-end
+local loadavg = B.loadavg
 print(string.format("wb %s, %d threads; %d x %d, files in %s, median of %d; load average %s (other work on the machine slows every figure)",
                     wb.version(), wb.executor().threads, N, D, DIR, REPEATS, loadavg()))
 local t0 = wb.now()
