@@ -204,12 +204,14 @@ local function options(fname, argn, o)
   return r
 end
 
+-- with a file: writes it and returns its path (so that a call at the prompt
+-- prints the path, not pages of SVG); without: returns the SVG text
 local function finish(out, o)
   out[#out + 1] = '</svg>'
   local svg = table.concat(out, "\n") .. "\n"
   if o.file then
     T.write_file(o.file, svg)
-    return svg, o.file
+    return o.file
   end
   return svg
 end
@@ -643,7 +645,8 @@ function M.speedup(result, opts)
 end
 
 local docs = require("wb.help").docs
-docs["wb.plot.line"] = "wb.plot.line(series, {file=, title=, xlabel=, ylabel=, logx=, logy=}) -- line chart as SVG; series: {{name=, x={...}, y={...}, dash=}, ...}"
+docs["wb.plot.line"] = "wb.plot.line(series, {file=, title=, xlabel=, ylabel=, logx=, logy=}) -- line chart as SVG; series: {{name=, x={...}, y={...}, dash=}, ...}; " ..
+  "every wb.plot function writes `file` and returns its path, or returns the SVG text when no file is given"
 docs["wb.plot.scatter"] = "wb.plot.scatter(data2d, {color = labels, file = \"pca.svg\", max_points = 20000}) -- scatter plot as SVG, coloured by class or cluster; large data is sampled deterministically"
 docs["wb.plot.time_vs_size"] = "wb.plot.time_vs_size(bench_result, {file=, workload=}) -- median wall time vs rows, one line per executor (log-log)"
 docs["wb.plot.speedup"] = "wb.plot.speedup(bench_result, {file=, workload=, n=}) -- speedup vs threads or workers, with the ideal line"

@@ -104,13 +104,18 @@ local function check_inside(elems)
 end
 
 -- ---------------------------------------------------------------- line
-local svg, path = wb.plot.line({
+local path, extra = wb.plot.line({
   {name = "alpha", x = {1, 2, 3, 4}, y = {1, 4, 9, 16}},
   {name = "beta & <gamma>", x = {1, 2, 3, 4}, y = {2, 3, 5, 7}, dash = true},
 }, {title = "squares", xlabel = "x value", ylabel = "y value", file = "plot_svg_line.svg"})
-assert(path == "plot_svg_line.svg", "file path returned")
-local f = assert(io.open(path)); local disk = f:read("a"); f:close()
-assert(disk == svg, "the file holds the SVG returned")
+-- with a file: the path only (the prompt prints a line, not the picture)
+assert(path == "plot_svg_line.svg" and extra == nil, "file path returned, and nothing else")
+local f = assert(io.open(path)); local svg = f:read("a"); f:close()
+-- without a file: the SVG text, the same as the file holds
+assert(wb.plot.line({
+  {name = "alpha", x = {1, 2, 3, 4}, y = {1, 4, 9, 16}},
+  {name = "beta & <gamma>", x = {1, 2, 3, 4}, y = {2, 3, 5, 7}, dash = true},
+}, {title = "squares", xlabel = "x value", ylabel = "y value"}) == svg, "the file holds the SVG")
 local e = parse_xml(svg)
 local w, h = check_inside(e)
 assert(w == 800 and h == 600, "default size 800x600")
@@ -163,7 +168,8 @@ err(function() wb.plot.line({y = {1, 2}}, {file = "/nonexistent-dir/x.svg"}) end
 
 -- ------------------------------------------------------------- scatter
 local b = wb.datagen.blobs{n = 30000, features = 2, centers = 3, seed = 4}
-local s = wb.plot.scatter(b, {color = true, file = "plot_svg_scatter.svg", title = "blobs"})
+assert(wb.plot.scatter(b, {color = true, file = "plot_svg_scatter.svg", title = "blobs"}) == "plot_svg_scatter.svg")
+local fs = assert(io.open("plot_svg_scatter.svg")); local s = fs:read("a"); fs:close()
 local es = parse_xml(s)
 check_inside(es)
 local circles = count(es, "circle")
