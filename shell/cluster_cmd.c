@@ -63,7 +63,8 @@ static int get_token(const char *cmd, const char *file, int create, char *tok, s
 
 #define HEAD_USAGE                                                                                        \
     "head [--host 127.0.0.1] [--port 7878] [--dashboard-port 7879 | --no-dashboard] [--token-file F]\n" \
-    "          [--heartbeat-ms 1000] [--timeout-ms 10000] [--max-retries 3] [--ready-file F] [--quiet]"
+    "          [--heartbeat-ms 1000] [--timeout-ms 10000] [--max-retries 3] [--ready-file F] [--quiet]\n" \
+    "          [--max-connections 1000] [--max-auth-failures 10] [--auth-window-ms 60000]"
 
 int wb_cmd_head(int argc, char **argv)
 {
@@ -92,6 +93,9 @@ int wb_cmd_head(int argc, char **argv)
         else if (!strcmp(a, "--heartbeat-ms")) rc = int_arg("head", a, v, 10, 600000, &o.heartbeat_ms);
         else if (!strcmp(a, "--timeout-ms")) rc = int_arg("head", a, v, 20, 3600000, &o.timeout_ms);
         else if (!strcmp(a, "--max-retries")) rc = int_arg("head", a, v, 0, 100, &o.max_retries);
+        else if (!strcmp(a, "--max-connections")) rc = int_arg("head", a, v, 1, 1000000, &o.max_connections);
+        else if (!strcmp(a, "--max-auth-failures")) rc = int_arg("head", a, v, 1, 1000000, &o.max_auth_failures);
+        else if (!strcmp(a, "--auth-window-ms")) rc = int_arg("head", a, v, 100, 86400000, &o.auth_window_ms);
         else return usage_error("head", HEAD_USAGE, "unknown option '%s'", a);
         if (rc) return rc;
         i++;
@@ -112,7 +116,7 @@ int wb_cmd_head(int argc, char **argv)
 
 #define WORKER_USAGE                                                                                   \
     "worker --address HOST:PORT [--threads N] [--memory-limit 4GB] [--token-file F] [--host H]\n" \
-    "          [--connect-timeout 30] [--plugin PATH]... [--quiet]"
+    "          [--connect-timeout 30] [--plugin PATH]... [--max-connections 1000] [--quiet]"
 
 int wb_cmd_worker(int argc, char **argv)
 {
@@ -141,6 +145,7 @@ int wb_cmd_worker(int argc, char **argv)
             }
         } else if (!strcmp(a, "--token-file")) token_file = v;
         else if (!strcmp(a, "--host")) o.host = v;
+        else if (!strcmp(a, "--max-connections")) rc = int_arg("worker", a, v, 1, 1000000, &o.max_connections);
         else if (!strcmp(a, "--connect-timeout")) {
             int s;
             rc = int_arg("worker", a, v, 1, 86400, &s);

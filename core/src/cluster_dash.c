@@ -10,6 +10,10 @@
 #include "cluster_head.h"
 
 #define REQ_MAX 8192
+/* connections open at once: more get a 503 at once (idle connections held
+ * open must not use up the head's descriptors) */
+#define DASH_MAX_CONNS 64
+static int dash_open;
 
 struct wb_dash {
     uv_tcp_t server;
@@ -36,7 +40,10 @@ typedef struct hwrite {
 static void hc_closed(uv_handle_t *hd)
 {
     hconn *c = hd->data;
-    if (--c->handles == 0) free(c);
+    if (--c->handles == 0) {
+        free(c);
+        dash_open--;
+    }
 }
 
 static void hc_close(hconn *c)
@@ -225,7 +232,17 @@ static void on_http(uv_stream_t *server, int status)
     uv_timer_init(server->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
     c->handles = 2;
+    dash_open++;
     if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
+        hc_close(c);
+        return;
+    }
+    if (dash_open > DASH_MAX_CONNS) {
+        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                                   "Content-Length: 48\r\nConnection: close\r\n\r\n"
+                                   "too many connections to the dashboard (limit 64)";
+        uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
+        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
         hc_close(c);
         return;
     }

@@ -22,6 +22,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cluster_head.h"
 
@@ -594,6 +597,14 @@ static void worker_lost(wb_head *h, hworker *w, const char *why)
         t = nx;
     }
     w->inflight = 0;
+    /* what it needed to work goes now (it stays listed for the dashboard) */
+    wb_buf_free(&w->bkern);
+    wb_buf_free(&w->bargs);
+    wb_buf_free(&w->btasks);
+    w->bkn = w->ban = w->bn = 0;
+    free(w->klocal);
+    w->klocal = NULL;
+    w->nklocal = 0;
     /* objects: drop this holder; objects left without one are lost */
     size_t nlost = 0;
     for (size_t i = 0; i < h->objs.cap; i++) {
@@ -1506,6 +1517,41 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ------------------------------------------------------------- timers */
 
+static void worker_free(hworker *w)
+{
+    free(w->plugins);
+    free(w->kbits);
+    free(w->klocal);
+    wb_buf_free(&w->drop.b);
+    wb_buf_free(&w->pull.b);
+    wb_buf_free(&w->bkern);
+    wb_buf_free(&w->bargs);
+    wb_buf_free(&w->btasks);
+    free(w);
+}
+
+/* forget the oldest removed workers past WB_HEAD_KEEP_REMOVED, so workers
+ * that come and go do not grow the head (called with no worker dirty) */
+static void prune_removed(wb_head *h)
+{
+    size_t removed = 0;
+    for (size_t i = 0; i < h->nworker_list; i++) removed += h->worker_list[i]->welcomed && !h->worker_list[i]->alive;
+    while (removed > WB_HEAD_KEEP_REMOVED) {
+        size_t old = h->nworker_list;
+        for (size_t i = 0; i < h->nworker_list; i++) {
+            hworker *w = h->worker_list[i];
+            if (w->welcomed && !w->alive && !w->dirty && (old == h->nworker_list || w->id < h->worker_list[old]->id)) old = i;
+        }
+        if (old == h->nworker_list) return;
+        hworker *w = h->worker_list[old];
+        memmove(h->worker_list + old, h->worker_list + old + 1, (h->nworker_list - old - 1) * sizeof *h->worker_list);
+        h->nworker_list--;
+        wb_omap_del(&h->workers, w->id);
+        worker_free(w);
+        removed--;
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     wb_head *h = t->data;
@@ -1521,7 +1567,19 @@ static void on_tick(uv_timer_t *t)
         }
     }
     tput_advance(h);
+    wb_net_trim(&h->net);
+    /* idle (no driver, no object): give the memory of the last burst back
+     * to the system, once */
+    if (h->drivers.n == 0 && h->objs.n == 0) {
+#ifdef __GLIBC__
+        if (!h->idle_trimmed) malloc_trim(0);
+#endif
+        h->idle_trimmed = 1;
+    } else {
+        h->idle_trimmed = 0;
+    }
     head_flush(h);
+    prune_removed(h);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -1694,18 +1752,7 @@ static void head_shutdown(wb_head *h)
             free(e);
         }
     wb_omap_free(&h->early);
-    for (size_t i = 0; i < h->nworker_list; i++) {
-        hworker *w = h->worker_list[i];
-        free(w->plugins);
-        free(w->kbits);
-        free(w->klocal);
-        wb_buf_free(&w->drop.b);
-        wb_buf_free(&w->pull.b);
-        wb_buf_free(&w->bkern);
-        wb_buf_free(&w->bargs);
-        wb_buf_free(&w->btasks);
-        free(w);
-    }
+    for (size_t i = 0; i < h->nworker_list; i++) worker_free(h->worker_list[i]);
     free(h->worker_list);
     wb_omap_free(&h->workers);
     for (size_t i = 0; i < h->drivers.cap; i++) {
@@ -1748,6 +1795,9 @@ int wb_head_run(const wb_head_opts *o)
     h->loop = loop;
     h->t0 = uv_now(loop);
     wb_net_init(&h->net, loop, o->token, "head");
+    if (o->max_connections) h->net.max_conns = o->max_connections > 0 ? o->max_connections : 0;
+    if (o->max_auth_failures) h->net.fail_max = o->max_auth_failures > 0 ? o->max_auth_failures : 0;
+    if (o->auth_window_ms > 0) h->net.fail_window_ms = o->auth_window_ms;
     int rc = 1;
     struct sockaddr_storage sa;
     if (wb_resolve_hp(o->host, o->port, &sa)) {

@@ -109,6 +109,8 @@ typedef struct hdriver {
 
 #define WB_HEAD_TPUT 300
 #define WB_HEAD_ERRORS 50
+/* removed workers listed (the dashboard shows why they left); older ones are forgotten */
+#define WB_HEAD_KEEP_REMOVED 32
 
 typedef struct herr {
     double when;
@@ -147,6 +149,7 @@ struct wb_head {
     uint64_t nobj_bytes;
     uint32_t tput[WB_HEAD_TPUT];
     uint64_t tput_sec;
+    int idle_trimmed; /* memory given back since the head became idle */
     herr errors[WB_HEAD_ERRORS];
     size_t nerrors;
 };

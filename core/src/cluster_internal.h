@@ -56,6 +56,15 @@ struct wb_conn {
     wb_conn *nprev, *nnext; /* every connection of the net */
 };
 
+/* failed handshakes from one address (the server side's rate limit) */
+typedef struct wb_netfail {
+    char addr[96];        /* the peer's address without its port */
+    int count;            /* failures in the window that started at `since` */
+    uint64_t since;       /* loop time, ms */
+    uint64_t until;       /* refused until then (0: not refused) */
+    unsigned refused;     /* connections refused in the current block */
+} wb_netfail;
+
 struct wb_net {
     uv_loop_t *loop;
     char token[WB_TOKEN_MAX + 1];
@@ -65,7 +74,22 @@ struct wb_net {
     wb_conn *dirty;
     int handshake_ms; /* a server drops peers that have not authenticated by then */
     wb_conn *conns;   /* every open connection */
+    /* limits of the server side (set after wb_net_init; see wb_head_opts) */
+    int max_conns;       /* accepted connections open at once (0: no limit) */
+    int nserver;         /* accepted connections open */
+    int fail_max;        /* failed handshakes from one address within fail_window_ms ... */
+    int fail_window_ms;  /* ... before it is refused for fail_window_ms (0: no limit) */
+    wb_netfail *fails;   /* per address, at most WB_NET_MAX_FAILREC */
+    int nfails;
+    uint64_t full_logged; /* when "too many connections" was last logged */
+    unsigned full_refused;
 };
+#define WB_NET_MAX_FAILREC 1024
+/* the default for max_conns: 1000, or fewer when the process may not open
+ * that many descriptors */
+int wb_net_default_max_conns(void);
+/* give back the read buffers a burst grew, once empty (from a periodic timer) */
+void wb_net_trim(wb_net *net);
 
 int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who);
 /* write what is queued on every connection now (else at the next loop turn) */

@@ -999,7 +999,12 @@ static void send_heartbeat(wworker *w)
     wb_conn_mark(w->head);
 }
 
-static void on_heartbeat(uv_timer_t *t) { send_heartbeat(t->data); }
+static void on_heartbeat(uv_timer_t *t)
+{
+    wworker *w = t->data;
+    wb_net_trim(&w->net);
+    send_heartbeat(w);
+}
 
 static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
 {
@@ -1237,6 +1242,7 @@ int wb_worker_run(const wb_worker_opts *o)
     w->loop = loop;
     loop->data = w;
     wb_net_init(&w->net, loop, o->token, "worker");
+    if (o->max_connections) w->net.max_conns = o->max_connections > 0 ? o->max_connections : 0;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     uv_async_init(loop, &w->async, on_async);

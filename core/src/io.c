@@ -296,6 +296,14 @@ char *wb__npy_labels_path(const char *path)
 
 /* ---------------------------------------------------------------- reading */
 
+int wb__io_check_rows(const char *path, int64_t n, const wb_read_opts *o)
+{
+    if (o->max_rows > 0 && n > o->max_rows)
+        return wb_seterr(WB_ELIMIT, "%s: %lld rows, more than the limit of %lld rows (max_rows)", path, (long long)n,
+                         (long long)o->max_rows);
+    return 0;
+}
+
 int wb_read(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **out)
 {
     wb_read_opts def;

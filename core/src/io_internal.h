@@ -33,6 +33,8 @@
  * before it is allocated (exec.c). */
 #define WB_IO_MAX_COLS ((int64_t)1 << 20)
 #define WB_IO_MAX_LINE ((size_t)64 << 20)
+/* rows: the caller's limit (wb_read_opts.max_rows) over the n rows of a file */
+int wb__io_check_rows(const char *path, int64_t n, const wb_read_opts *o);
 
 /* ------------------------------------------------------------ files */
 

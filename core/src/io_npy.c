@@ -429,6 +429,7 @@ int wb__read_npy(wb_exec *ex, const char *path, const wb_read_opts *o, wb_datase
     if (d > WB_IO_MAX_COLS)
         return wb_seterr(WB_ELIMIT, "%s: %lld columns, more than the limit of %lld", path, (long long)d,
                          (long long)WB_IO_MAX_COLS);
+    if ((rc = wb__io_check_rows(path, n, o))) return rc;
 
     char *lpath = wb__npy_labels_path(path);
     if (!lpath) return wb_seterr(WB_ENOMEM, "out of memory");

@@ -535,6 +535,8 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
         if (d > WB_IO_MAX_COLS) rc = libsvm_too_wide(path, fsize, maxoff, o);
     }
 
+    if (!rc) rc = wb__io_check_rows(path, n, o);
+
     /* pass 2: one parse task per partition */
     int64_t P = wb_partition_rows(d);
     int64_t np = rc ? 0 : (n + P - 1) / P;

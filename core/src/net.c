@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include <openssl/crypto.h>
 
@@ -51,6 +52,9 @@ int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who
     snprintf(net->token, sizeof net->token, "%s", token ? token : "");
     net->who = who;
     net->handshake_ms = 10000;
+    net->max_conns = wb_net_default_max_conns();
+    net->fail_max = 10;
+    net->fail_window_ms = 60000;
     uv_idle_init(loop, &net->flusher);
     net->flusher.data = net;
     return 0;
@@ -65,6 +69,119 @@ void wb_net_close(wb_net *net)
         }
     if (!uv_is_closing((uv_handle_t *)&net->flusher)) uv_close((uv_handle_t *)&net->flusher, NULL);
     OPENSSL_cleanse(net->token, sizeof net->token);
+    free(net->fails);
+    net->fails = NULL;
+    net->nfails = 0;
+}
+
+int wb_net_default_max_conns(void)
+{
+    struct rlimit rl;
+    int n = 1000;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)n + 64)
+        n = rl.rlim_cur > 96 ? (int)rl.rlim_cur - 64 : 32;
+    return n;
+}
+
+/* ------------------------------------------- failed handshakes per address */
+
+/* the address of a peer "host:port" without its port ("[v6]:port" too) */
+static void addr_only(const char *peer, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", peer);
+    char *colon = strrchr(out, ':');
+    if (colon && (out[0] != '[' || (colon > out && colon[-1] == ']'))) *colon = 0;
+}
+
+static wb_netfail *fail_find(wb_net *net, const char *addr, int make)
+{
+    uint64_t now = uv_now(net->loop);
+    for (int i = 0; i < net->nfails; i++)
+        if (!strcmp(net->fails[i].addr, addr)) return &net->fails[i];
+    if (!make) return NULL;
+    if (!net->fails) {
+        net->fails = calloc(WB_NET_MAX_FAILREC, sizeof *net->fails);
+        if (!net->fails) return NULL;
+    }
+    if (net->nfails == WB_NET_MAX_FAILREC) {
+        /* full: forget records whose window and block are over, else the oldest */
+        int k = 0, oldest = 0;
+        for (int i = 0; i < net->nfails; i++) {
+            wb_netfail *f = &net->fails[i];
+            if (f->until <= now && now - f->since > (uint64_t)net->fail_window_ms) continue;
+            net->fails[k++] = *f;
+        }
+        net->nfails = k;
+        if (k == WB_NET_MAX_FAILREC) {
+            for (int i = 1; i < k; i++)
+                if (net->fails[i].since < net->fails[oldest].since) oldest = i;
+            net->fails[oldest] = net->fails[--net->nfails];
+        }
+    }
+    wb_netfail *f = &net->fails[net->nfails++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->addr, sizeof f->addr, "%s", addr);
+    f->since = now;
+    return f;
+}
+
+/* a peer failed its handshake: count it against its address */
+static void fail_count(wb_conn *c)
+{
+    wb_net *net = c->net;
+    if (net->fail_max <= 0 || net->fail_window_ms <= 0) return;
+    char addr[96];
+    addr_only(c->peer, addr, sizeof addr);
+    wb_netfail *f = fail_find(net, addr, 1);
+    if (!f) return;
+    uint64_t now = uv_now(net->loop);
+    if (f->until > now) return; /* already refused */
+    if (now - f->since > (uint64_t)net->fail_window_ms) {
+        f->since = now;
+        f->count = 0;
+    }
+    if (++f->count >= net->fail_max) {
+        f->until = now + (uint64_t)net->fail_window_ms;
+        f->refused = 0;
+        wb_log(WB_LOG_WARN, "refusing connections from %s for %.0f s: %d failed handshakes within %.0f s", addr,
+               net->fail_window_ms / 1000.0, f->count, net->fail_window_ms / 1000.0);
+    }
+}
+
+/* an accepted connection refused at once: the reason as a REJECT, then closed */
+static const wb_conn_cbs refused_cbs = {NULL, NULL, NULL, NULL};
+static void refuse(wb_conn *c, int code, const char *msg)
+{
+    c->cb = &refused_cbs;
+    wb_wr w = wb_conn_wr(c);
+    wb_enc_reject(&w, code, msg);
+    wb_conn_close(c, code, msg);
+}
+
+/* should the server refuse this new connection? (message set) */
+static int admit(wb_conn *c)
+{
+    wb_net *net = c->net;
+    uint64_t now = uv_now(net->loop);
+    if (net->max_conns > 0 && net->nserver > net->max_conns) {
+        net->full_refused++;
+        if (!net->full_logged || now - net->full_logged >= 10000) {
+            wb_log(WB_LOG_WARN, "refused %u connection%s (the last from %s): %d connections are open, the limit",
+                   net->full_refused, net->full_refused == 1 ? "" : "s", c->peer, net->max_conns);
+            net->full_logged = now;
+            net->full_refused = 0;
+        }
+        return wb_seterr(WB_ELIMIT, "too many connections to this %s (limit %d)", net->who, net->max_conns);
+    }
+    char addr[96];
+    addr_only(c->peer, addr, sizeof addr);
+    wb_netfail *f = net->nfails ? fail_find(net, addr, 0) : NULL;
+    if (f && f->until > now) {
+        f->refused++;
+        return wb_seterr(WB_ELIMIT, "too many failed handshakes from %s (%d within %.0f s); refused for another %llu s",
+                         addr, f->count, net->fail_window_ms / 1000.0, (unsigned long long)((f->until - now + 999) / 1000));
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ addresses */
@@ -307,6 +424,7 @@ static void handle_closed(uv_handle_t *h)
 {
     wb_conn *c = h->data;
     if (--c->handles > 0) return;
+    if (c->server) c->net->nserver--;
     if (c->nprev) c->nprev->nnext = c->nnext;
     else c->net->conns = c->nnext;
     if (c->nnext) c->nnext->nprev = c->nprev;
@@ -349,6 +467,10 @@ static void drop_peer(wb_conn *c, int code, const char *fmt, ...)
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     if (c->server) wb_log(WB_LOG_WARN, "dropped peer %s: %s", c->peer, why);
+    /* a failed handshake counts against the address; a peer that closed
+     * without sending a byte (a port check) does not */
+    if (c->server && c->state != WB_CS_READY && c->state != WB_CS_CLOSED && (c->bytes_in > 0 || code == WB_ETIMEDOUT))
+        fail_count(c);
     wb_conn_close(c, code, why);
 }
 
@@ -597,6 +719,19 @@ static void process(wb_conn *c)
     }
 }
 
+/* read buffers grown by a burst go back once they are empty (called from
+ * the owner's periodic timer), so a long-running server's memory returns
+ * to where it was after the burst */
+void wb_net_trim(wb_net *net)
+{
+    for (wb_conn *c = net->conns; c; c = c->nnext)
+        if (c->state != WB_CS_CLOSED && !c->raw_on && c->rlen == 0 && c->rcap > READ_CHUNK) {
+            free(c->rbuf);
+            c->rbuf = NULL;
+            c->rcap = 0;
+        }
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
@@ -700,6 +835,7 @@ wb_conn *wb_conn_accept(wb_net *net, uv_stream_t *server, const wb_conn_cbs *cb,
     c->my_role = my_role;
     c->accept_roles = accept_roles;
     c->state = WB_CS_AUTH;
+    net->nserver++; /* until its handles are closed */
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         c->state = WB_CS_CLOSED;
         uv_close((uv_handle_t *)&c->timer, conn_close_cb);
@@ -712,6 +848,10 @@ wb_conn *wb_conn_accept(wb_net *net, uv_stream_t *server, const wb_conn_cbs *cb,
         wb_addr_str((struct sockaddr *)&ss, c->peer, sizeof c->peer);
     else
         snprintf(c->peer, sizeof c->peer, "?");
+    if (admit(c)) {
+        refuse(c, WB_ELIMIT, wb_errmsg());
+        return NULL;
+    }
     uv_tcp_nodelay(&c->tcp, 1);
     if (wb_auth_nonce(c->nonce_l)) {
         wb_conn_close(c, WB_EINTERNAL, wb_errmsg());

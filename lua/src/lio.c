@@ -29,7 +29,7 @@ static int format_of(lua_State *L, int t, int arg)
 }
 
 /* wb.load(path, {format=, header=, label="first"|"last"|name|false, features=, mmap=,
- *                zero_based=, delimiter=}) */
+ *                zero_based=, delimiter=, max_rows=}) */
 static int l_load(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -60,6 +60,15 @@ static int l_load(lua_State *L)
             lua_Integer f = luaL_checkinteger(L, -1);
             if (f < 1) return wbl_argerror(L, 2, "features must be >= 1, got %lld", (long long)f);
             o.features = f;
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, 2, "max_rows");
+        if (!lua_isnil(L, -1)) {
+            int isint;
+            lua_Integer m = lua_tointegerx(L, -1, &isint);
+            if (!isint || m < 1)
+                return wbl_argerror(L, 2, "max_rows must be an integer >= 1, got %s", luaL_tolstring(L, -1, NULL));
+            o.max_rows = m;
         }
         lua_pop(L, 1);
         o.mmap = opt_bool(L, 2, "mmap", o.mmap);

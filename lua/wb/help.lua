@@ -17,10 +17,11 @@ M.docs = {
   ["wb.datagen"] = "wb.datagen.<source>{...} -> dataset; help(\"<source>\") shows the parameters; add file = \"x.libsvm\" to write straight to a file",
   ["wb.dataset"] = "wb.dataset(rows, labels) -> dataset from a Lua table of rows (and a table of labels)",
   ["wb.vector"] = "wb.vector({...}) -> a vector (one-column dataset)",
-  ["wb.load"] = "wb.load(path, {format=, header=, label=, features=, mmap=, zero_based=, delimiter=}) -> dataset; the format from the extension (.libsvm .svm .csv .npy) or format=\"libsvm\"|\"csv\"|\"npy\"\n" ..
+  ["wb.load"] = "wb.load(path, {format=, header=, label=, features=, mmap=, zero_based=, delimiter=, max_rows=}) -> dataset; the format from the extension (.libsvm .svm .csv .npy) or format=\"libsvm\"|\"csv\"|\"npy\"\n" ..
     "  LIBSVM: lines `label index:value ...`, indices from 1 (zero_based=true: from 0), missing features are 0; columns from features=, else the .meta beside the file, else the largest index\n" ..
     "  CSV: a header line is detected unless header=true|false; labels: label=\"first\"|\"last\"|column name|false, by default a header column named label, y, target or class (any case), else none; delimiter=\",\"; empty fields are NaN\n" ..
-    "  NPY: float64 (memory-mapped unless mmap=false) or float32, C order, little-endian; labels from NAME.labels.npy when it exists",
+    "  NPY: float64 (memory-mapped unless mmap=false) or float32, C order, little-endian; labels from NAME.labels.npy when it exists\n" ..
+    "  max_rows=N: a file of more than N rows is refused with an error before its rows are parsed into memory",
   ["wb.save"] = "wb.save(dataset, path, {format=, header=true, meta=true}) -- write LIBSVM (zeros left out), CSV (a header x1..xd or the column names, the labels last as \"label\") or NPY (float64; labels in NAME.labels.npy)\n" ..
     "  numbers are written in the shortest form that reads back bit-identically; the file is written under a temporary name and renamed at the end, so a failed save leaves nothing\n" ..
     "  PATH.meta, written last, is a JSON object {\"num_samples\", \"num_features\", \"num_classes\" (distinct integer labels, 0 if none), \"dataset_size\" (bytes of the data files)}",

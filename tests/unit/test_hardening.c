@@ -1,8 +1,8 @@
 /* test_hardening: the clean errors behind every crash the fuzz targets found
  * (tests/fuzz; each input is also kept in tests/fuzz/corpus/<target>/crash-*
  * and replayed by the replay.<target> tests), and the limits that protect the
- * process from the files it is handed: columns, line length, memory of a
- * partition (checked before it is allocated). */
+ * process from the files it is handed: columns, line length, rows (the
+ * caller's max_rows), memory of a partition (checked before it is allocated). */
 #include <fcntl.h>
 #include <math.h>
 
@@ -299,6 +299,36 @@ static void partition_memory_limit(void **state)
     wb_store_free(s);
 }
 
+/* the caller's limit on rows (wb_read_opts.max_rows; Lua: max_rows=), in
+ * every reader, checked before any partition is made */
+static void rows_limit(void **state)
+{
+    (void)state;
+    wb_read_opts o;
+    wb_read_opts_init(&o);
+    o.max_rows = 4;
+    wb_dataset *d = NULL;
+    write_str(path("rows.csv"), "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n9,10,0\n");
+    expect_err(wb_read(ex, path("rows.csv"), &o, &d), WB_ELIMIT,
+               "%s: 5 rows, more than the limit of 4 rows (max_rows)", path("rows.csv"));
+    assert_null(d);
+    write_str(path("rows.libsvm"), "0 1:1\n1 2:1\n# a comment\n0 1:2\n1 1:3\n0 2:2\n");
+    expect_err(wb_read(ex, path("rows.libsvm"), &o, &d), WB_ELIMIT,
+               "%s: 5 rows, more than the limit of 4 rows (max_rows)", path("rows.libsvm"));
+    npy_file(path("rows.npy"), "{'descr': '<f8', 'fortran_order': False, 'shape': (5, 2), }", 80);
+    expect_err(wb_read(ex, path("rows.npy"), &o, &d), WB_ELIMIT,
+               "%s: 5 rows, more than the limit of 4 rows (max_rows)", path("rows.npy"));
+    /* at the limit: read */
+    o.max_rows = 5;
+    const char *files[3] = {"rows.csv", "rows.libsvm", "rows.npy"};
+    for (int i = 0; i < 3; i++) {
+        assert_ok(wb_read(ex, path(files[i]), &o, &d));
+        assert_int_equal(d->n, 5);
+        wb_ds_unref(d);
+        d = NULL;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +344,7 @@ int main(void)
         cmocka_unit_test(csv_columns_limit),
         cmocka_unit_test(npy_limits),
         cmocka_unit_test(line_length_limit),
+        cmocka_unit_test(rows_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

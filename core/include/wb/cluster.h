@@ -359,6 +359,12 @@ typedef struct wb_head_opts {
     int timeout_ms;        /* a worker silent this long is removed (10000) */
     int max_retries;       /* a task is retried this many times when its worker dies (3) */
     int quiet;             /* no banner, warnings only */
+    /* limits that protect the head (0: the default) */
+    int max_connections;   /* open connections; more are refused (1000, fewer when the
+                              process may open fewer descriptors; -1: no limit) */
+    int max_auth_failures; /* failed handshakes from one address within auth_window_ms
+                              before it is refused for auth_window_ms (10; -1: no limit) */
+    int auth_window_ms;    /* (60000) */
 } wb_head_opts;
 void wb_head_opts_init(wb_head_opts *o);
 /* run the head until SIGINT/SIGTERM; returns the exit status */
@@ -372,6 +378,7 @@ typedef struct wb_worker_opts {
     const char *host;     /* data port address (default: the address the head sees) */
     double connect_timeout; /* seconds to keep trying the head (30) */
     int quiet;
+    int max_connections;  /* open connections to the data port (as the head's; 0: default) */
 } wb_worker_opts;
 void wb_worker_opts_init(wb_worker_opts *o);
 int wb_worker_run(const wb_worker_opts *o);

@@ -407,6 +407,9 @@ typedef struct wb_read_opts {
     int zero_based;      /* LIBSVM: 0 (1-based, the default) */
     int mmap;            /* NPY: 1 map the file (default), 0 read into memory */
     char delimiter;      /* CSV: ',' */
+    int64_t max_rows;    /* a file of more rows is refused (WB_ELIMIT) before its
+                            partitions are made (0: no limit but the file's size
+                            and the store's memory) */
 } wb_read_opts;
 enum { WB_LABEL_NONE = 0, WB_LABEL_FIRST = 1, WB_LABEL_LAST = 2, WB_LABEL_NAME = 3,
        WB_LABEL_AUTO = 4 };
