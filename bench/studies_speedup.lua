@@ -1,15 +1,17 @@
 -- bench/studies_speedup.lua -- speedup from 1 to N threads and from 1 to N
 -- workers for each of the studies' workloads, through wb.bench.
 --
---   wb bench/studies_speedup.lua [--n 1e6] [--roll 3e6] [--units 2] [--repeats 3] [--only a,b] [--out DIR]
+--   wb bench/studies_speedup.lua [--n 1e6] [--roll 3e6] [--units 2] [--repeats 3] [--warmup 1] [--only a,b] [--out DIR]
 --
 -- Classification workloads (generate, load, logreg, sgd, gbdt, gridsearch) run
 -- on an n x 10 set, k-means (k = 16) and PCA on a swiss roll of --roll rows;
 -- each on local:1..units threads and cluster:1..units workers (one thread
 -- each, on this machine). Prints the full wb.bench table, then one line per
 -- workload: median seconds on 1 and N threads / workers and the speedups.
+-- Each configuration first runs --warmup untimed runs (default 1: the first
+-- run after the data is made pays for page faults and cold caches).
 -- With --out DIR it also writes DIR/speedup.csv/.json and DIR/speedup_*.svg.
-local opt = {n = 1000000, roll = 3000000, units = 2, repeats = 3}
+local opt = {n = 1000000, roll = 3000000, units = 2, repeats = 3, warmup = 1}
 do
   local i = 1
   while arg[i] do
@@ -24,6 +26,10 @@ do
     elseif k == "--roll" then opt.roll = num()
     elseif k == "--units" then opt.units = num()
     elseif k == "--repeats" then opt.repeats = num()
+    elseif k == "--warmup" then
+      opt.warmup = math.tointeger(tonumber(v or ""))
+      if not opt.warmup or opt.warmup < 0 then error("studies_speedup.lua: --warmup needs a whole number >= 0, got " .. tostring(v), 0) end
+      i = i + 1
     elseif k == "--out" then opt.out = v; i = i + 1
     elseif k == "--only" then
       opt.only = {}
@@ -47,15 +53,15 @@ for _, kind in ipairs{"local", "cluster"} do
   while t < opt.units do execs[#execs + 1] = kind .. ":" .. t; t = t * 2 end
   execs[#execs + 1] = kind .. ":" .. opt.units
 end
-print(string.format("studies_speedup: classification %d x 10, swiss roll %d x 3 (k = 16), executors %s, medians of %d; load average %s",
-                    opt.n, opt.roll, table.concat(execs, ","), opt.repeats, loadavg()))
+print(string.format("studies_speedup: classification %d x 10, swiss roll %d x 3 (k = 16), executors %s, medians of %d after %d warm-up run(s); load average %s",
+                    opt.n, opt.roll, table.concat(execs, ","), opt.repeats, opt.warmup, loadavg()))
 
 local rows, skipped = {}, {}
 local function run(workloads, n, extra)
   local list = {}
   for _, w in ipairs(workloads) do if wanted(w) then list[#list + 1] = w end end
   if #list == 0 then return end
-  local o = {workloads = list, sizes = {n}, executors = execs, repeats = opt.repeats, verbose = true}
+  local o = {workloads = list, sizes = {n}, executors = execs, repeats = opt.repeats, warmup = opt.warmup, verbose = true}
   for k, v in pairs(extra or {}) do o[k] = v end
   local b = wb.bench(o)
   for _, r in ipairs(b) do rows[#rows + 1] = r end
