@@ -97,7 +97,10 @@ assert(rep:find("\nkmeans,Davies%-Bouldin,30000,"), "k-means quality")
 assert(rep:find("\npca,fit 2 components,30000,local:%d+,[%d.e-]+,[%d.e-]+,explained_variance,0%.7"), "PCA explained variance")
 local md = read("rep/report.md")
 assert(md:find("## Experiments", 1, true) and md:find("## Scaling", 1, true) and md:find("![", 1, true))
-assert(md:find("| logistic regression fit | 5 M | 14 s | 1260 s |", 1, true), "published reference times")
+assert(md:find("| logistic regression fit | 5 M | 14 s | 1260 s | [%d.e-]+ s %(other size%) |"), "published reference times")
+-- and printed, wb's times beside them
+assert(out:find("logistic regression fit  5 M x 10 +14 +1260  [%d.e-]+ s %(other size%)\n"), "published times printed")
+assert(out:find("k%-means k=16 +15 M swiss roll +53 +720  [%d.e-]+ s %(other size%)\n"), "published times printed")
 -- the data files are removed unless --keep-data
 assert(not read("rep/data/classification.libsvm"), "data left behind")
 -- the scaling table has a row per workload x size x thread count
