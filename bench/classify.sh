@@ -46,6 +46,7 @@ done
 "$WB" "$here/classify.lua" "$work/data" 1 grid >> "$work/wb.jsonl" 2> "$work/wb_grid.txt"
 echo "== machine load before the peer's grid search: $(cut -d' ' -f1-3 /proc/loadavg)"
 $PY -W ignore "$PEER" grid --n "$N" --threads 2 >> "$work/peer.jsonl"
+echo "== machine load after the peer's grid search: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== wb grid search results"
 cat "$work/wb_grid.txt"
 echo "== raw"
