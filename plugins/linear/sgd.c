@@ -115,18 +115,32 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
             goto done;
         }
         int64_t a = p->row0 > h.r0 ? p->row0 : h.r0, b = p->row0 + p->rows < h.r1 ? p->row0 + p->rows : h.r1;
-        for (int64_t r = a; r < b; r++) {
-            int64_t i = r - p->row0;
-            if ((r - h.r0) % WB_BLOCK_ROWS == 0) blk[(r - h.r0) / WB_BLOCK_ROWS] = p->x + (size_t)i * (size_t)d;
-            int c = lin_class_index(cls, nc, p->y[i]);
+        if (a >= b) continue;
+        /* the blocks that start in [a, b) (shard offsets are >= 0, so the
+         * first block start at or after a is found by rounding up) */
+        for (int64_t r = h.r0 + (a - h.r0 + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS * WB_BLOCK_ROWS; r < b; r += WB_BLOCK_ROWS)
+            blk[(r - h.r0) / WB_BLOCK_ROWS] = p->x + (size_t)(r - p->row0) * (size_t)d;
+        const double *y = p->y + (a - p->row0);
+        int *cr = ci + (a - h.r0);
+        const int64_t len = b - a;
+        int bad = nc != 2;
+        if (nc == 2) { /* two classes: a branch-free loop the compiler vectorises */
+            const double c0 = cls[0], c1 = cls[1];
+            for (int64_t i = 0; i < len; i++) {
+                cr[i] = y[i] == c1;
+                bad |= (y[i] != c0) & (y[i] != c1);
+            }
+        }
+        for (int64_t i = 0; bad && i < len; i++) {
+            int c = lin_class_index(cls, nc, y[i]);
             if (c < 0) {
-                rc = api->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", p->y[i],
-                                 (long long)(r + 1));
+                rc = api->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", y[i],
+                                 (long long)(a + i + 1));
                 goto done;
             }
-            ci[r - h.r0] = c;
-            filled++;
+            cr[i] = c;
         }
+        filled += len;
     }
     if (filled != ns) {
         rc = api->seterr(WB_EINVAL, "linear.sgd: the inputs hold %lld of the shard's %lld rows", (long long)filled,
