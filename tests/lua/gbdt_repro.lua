@@ -48,14 +48,22 @@ local s1 = wb.fit("gbdt", A, {n_trees = 5, subsample = 0.5, seed = 1})
 local s2 = wb.fit("gbdt", A, {n_trees = 5, subsample = 0.5, seed = 2})
 check(not same_trees(s1, s2), "seeds matter")
 -- a local cluster of two workers gives the same model as local threads
-if wb.cluster and os.getenv("WB_SKIP_CLUSTER") == nil then
+check(type(wb.cluster) == "function", "wb.cluster exists")
+do
   local P = {n_trees = 6, subsample = 0.8, early_stopping_rounds = 3, max_leaves = 15, seed = 4}
   local ml = wb.fit("gbdt", B, P)
+  -- binary (two-row gradients) with whole depth levels a wave, and regression
+  local Y2, P2 = {}, {n_trees = 5, max_depth = 3, max_leaves = 8, subsample = 0.9, seed = 6}
+  for i = 1, n do Y2[i] = Y[i] % 2 end
+  local PR = {n_trees = 4, objective = "regression", colsample = 0.5, seed = 8}
+  local mb, mr = wb.fit("gbdt", wb.dataset(wide, Y2), P2), wb.fit("gbdt", B, PR)
   wb.cluster{workers = 2, threads = 1}
   local Bc = wb.dataset(wide, Y)
   local mc = wb.fit("gbdt", Bc, P)
   check(mc:encode() == ml:encode(), "cluster: the same model")
   check(mc:score(Bc) == ml:score(B), "cluster: the same score")
+  check(wb.fit("gbdt", wb.dataset(wide, Y2), P2):encode() == mb:encode(), "cluster: the same binary model")
+  check(wb.fit("gbdt", Bc, PR):encode() == mr:encode(), "cluster: the same regression model")
   wb.disconnect()
 end
 print("gbdt_repro: ok")
