@@ -107,6 +107,9 @@ while kill -0 "$DRIVER" 2>/dev/null; do
   for _ in $(seq "$steps"); do kill -0 "$DRIVER" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$DRIVER" 2>/dev/null || break
   echo "$(date +%s.%N) $(rss_kb)" >>"$T/rss"
+  # the worker started last has joined (a loaded machine may take a while)
+  for _ in $(seq 300); do [ "$(alive_workers)" = "$NW" ] && break; sleep 0.1; done
+  kill -0 "$DRIVER" 2>/dev/null || break
   slot=$(( 1 + RANDOM % NW ))
   sig=KILL
   [ $(( RANDOM % 4 )) = 0 ] && sig=TERM

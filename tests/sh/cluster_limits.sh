@@ -82,7 +82,8 @@ kill "$HEAD_PID"
 
 # --- connections past the limit
 start_head head2 --token-file "$T/tok" --max-connections 3
-/usr/bin/python3 "$T/raw.py" "$ADDR" 3 4 >"$T/idle.out" &
+# held open until killed below (a loaded machine may take seconds for the checks)
+/usr/bin/python3 "$T/raw.py" "$ADDR" 3 600 >"$T/idle.out" &
 IDLE=$!
 PIDS+=("$IDLE")
 for _ in $(seq 400); do [ "$(cat "$T/idle.out" 2>/dev/null | wc -l)" = 3 ] && break; sleep 0.05; done
