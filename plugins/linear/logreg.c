@@ -95,8 +95,11 @@ static inline __attribute__((always_inline)) double sum16(const double *a, int n
 /* Built twice, for AVX2 and for baseline x86-64, picked at load by the CPU.
  * No FMA and no reassociation (the lanes of every sum are written out), so
  * both give the same bits: a cluster of mixed machines still agrees. */
+/* (static, called below: clang 14 does not emit the resolver under the
+ * function's own name when no caller is in this file, so the plugin would
+ * not load) */
 __attribute__((target_clones("avx2", "default")))
-int lin_k_logreg(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+static int lr_kernel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     (void)nin;
     lr_hdr h;
@@ -219,6 +222,11 @@ int lin_k_logreg(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_
 done:
     free(buf);
     return rc;
+}
+
+int lin_k_logreg(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    return lr_kernel(ctx, in, nin, arg, arglen);
 }
 
 /* --------------------------------------------------------------- objective */
