@@ -129,6 +129,7 @@ local function loadavg()
   return s:match("^(%S+ %S+ %S+)") or s
 end
 local load_before = loadavg()
+local run_t0, run_c0 = wb.now(), os.clock()
 print(string.format("studies at scale %g on %s: classification %s x %d, swiss roll %s x 3 (k = %d); report in %s/",
                     opt.scale, exlabel, short(n_cls), FEATURES, short(n_roll), K, opt.out))
 print("load average before: " .. load_before .. " (other work on this machine slows the timings)")
@@ -404,6 +405,7 @@ end
 print(T.new(COLS, shown, report.title):format(math.huge))
 if bench then print(bench:format(math.huge)) end
 print(published)
-print("load average before: " .. load_before .. ", after: " .. loadavg())
+print(string.format("total: %.1f s wall, %.1f s CPU of this process; load average before: %s, after: %s",
+                    wb.now() - run_t0, os.clock() - run_c0, load_before, loadavg()))
 print(string.format("\nreport: %s/report.md (and report.csv, report.json%s)", opt.out, bench and ", bench.csv, bench.json, bench.md" or ""))
 for _, c in ipairs(charts) do print(string.format("chart:  %s/%s  (%s)", opt.out, c[1], c[2])) end

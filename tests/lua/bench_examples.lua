@@ -84,7 +84,7 @@ for _, f in ipairs{"speedup.svg", "pca.svg", "kmeans_roll.svg", "time_generate.s
 end
 -- the tables are printed whole (no "... (N rows)"), with the load average beside them
 assert(not out:find("%.%.%. %(%d+ rows%)"), "a table was cut short in the output")
-assert(out:find("load average before: [%d.]+ [%d.]+ [%d.]+, after: [%d.]+ [%d.]+ [%d.]+"), "load average")
+assert(out:find("total: [%d.]+ s wall, [%d.]+ s CPU of this process; load average before: [%d.]+ [%d.]+ [%d.]+, after: [%d.]+ [%d.]+ [%d.]+"), "total time and load average")
 -- a count is printed as a count in the experiments table (not 10000.000000)
 assert(out:find("\nclassification  generate LIBSVM%+%.meta +10000 +local:%d+ +[%d.]+ +[%d.]+ +file_mb +[%d.]+\n"), out)
 assert(out:find("load LIBSVM +10000 +local:%d+ +[%d.]+ +[%d.]+ +rows +10000\n"), out)
