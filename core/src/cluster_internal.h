@@ -53,6 +53,7 @@ struct wb_conn {
     wb_conn *next_dirty;
     uint64_t bytes_in, bytes_out;
     double opened;
+    int timeout_ms;   /* a client's time to connect and shake hands */
     wb_conn *nprev, *nnext; /* every connection of the net */
 };
 
