@@ -67,10 +67,11 @@ mkdir -p "$T/files"
 type_text "x = wb.load(\"$T/files/data_f"
 keys Tab
 wait_for "data_file.csv\"" 1 5
-keys C-c
+clear_line
 
 # nothing to offer: the line stays as typed
 type_text 'nosuchname.x'
+wait_for 'wb> nosuchname.x' 1 5
 keys Tab
 sleep 0.3
 [ "$(current_line)" = "wb> nosuchname.x" ] || fail "TAB on an unknown name changed the line: '$(current_line)'"
