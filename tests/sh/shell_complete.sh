@@ -6,12 +6,7 @@
 . "$(dirname "$0")/shell_tmux.inc"
 
 # Ctrl-C: a fresh prompt
-clear_line() {
-  local n
-  n=$(prompts)
-  keys C-c
-  wait_for 'wb> ' $((n + 1))
-}
+clear_line() { interrupt_line; }
 
 # type text, press TAB (once or twice), check the line being edited, clear it
 complete_to() {

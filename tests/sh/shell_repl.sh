@@ -57,12 +57,12 @@ type_text 'this is not lua'
 # the terminal drops typed input that wb has not read yet when Ctrl-C comes:
 # wait until the line is on the screen
 wait_for 'wb> this is not lua'
-keys C-c
+interrupt_line
 wait_for 'wb> this is not lua^C'
 run '=6 * 7'
 [ "$(out)" = "42" ] || fail "after Ctrl-C at the prompt: '$(out)'"
 more 'for i = 1, 2 do'
-keys C-c
+interrupt_line
 run '=i'
 [ "$(out)" = "nil" ] || fail "after Ctrl-C at ...>: '$(out)'"
 
