@@ -31,7 +31,9 @@
  * NPY row at least one: NPY arrays of zero columns are refused), and a
  * partition's memory by the store's limit and the machine's memory, checked
  * before it is allocated (exec.c). */
+#ifndef WB_IO_MAX_COLS /* the fuzz build sets a smaller one (CMakeLists.txt) */
 #define WB_IO_MAX_COLS ((int64_t)1 << 20)
+#endif
 #define WB_IO_MAX_LINE ((size_t)64 << 20)
 /* rows: the caller's limit (wb_read_opts.max_rows) over the n rows of a file */
 int wb__io_check_rows(const char *path, int64_t n, const wb_read_opts *o);
