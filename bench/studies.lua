@@ -42,13 +42,8 @@ do
   end
 end
 local PY = "/usr/bin/python3"
-local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
-local PEERS
-for _, p in ipairs{os.getenv("WB_PEERS_DIR") or "", here .. "/../shared/peers", here .. "/../../shared/peers",
-                   "/work/shared/peers"} do
-  local f = p ~= "" and io.open(p .. "/sklearn_peer.py")
-  if f then f:close(); PEERS = p; break end
-end
+local PEERS = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
+  .peers_dir("sklearn_peer.py")
 local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 local function loadavg()
   local f = io.open("/proc/loadavg")

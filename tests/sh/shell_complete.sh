@@ -5,8 +5,6 @@
 # keywords, string methods, file names inside a string.
 . "$(dirname "$0")/shell_tmux.inc"
 
-# Ctrl-C: a fresh prompt
-clear_line() { interrupt_line; }
 
 # type text, press TAB (once or twice), check the line being edited, clear it
 complete_to() {
@@ -17,7 +15,7 @@ complete_to() {
     [ $SECONDS -ge $end ] && fail "TAB after '$1' gave '$(current_line)', wanted 'wb> $2'"
     sleep 0.05
   done
-  clear_line
+  interrupt_line
 }
 
 # text, TAB TAB: the list of candidates must show each of the words given
@@ -27,7 +25,7 @@ lists() {
   type_text "$text"
   keys Tab Tab
   for w in "$@"; do wait_for "$w" 1 5; done
-  clear_line
+  interrupt_line
 }
 
 start_wb
@@ -62,7 +60,7 @@ mkdir -p "$T/files"
 type_text "x = wb.load(\"$T/files/data_f"
 keys Tab
 wait_for "data_file.csv\"" 1 5
-clear_line
+interrupt_line
 
 # nothing to offer: the line stays as typed
 type_text 'nosuchname.x'

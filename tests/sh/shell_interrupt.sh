@@ -11,12 +11,7 @@
 interrupt() {
   local n
   n=$(prompts)
-  local seen
-  seen=$(count_lines "$1")
-  type_text "$1"
-  keys Enter
-  # Ctrl-C drops typed input wb has not read yet: wait until it is echoed
-  wait_for "$1" $((seen + 1))
+  enter_line "$1"
   sleep "${2:-0.7}"
   keys C-c
   local end=$((SECONDS + ${3:-15}))
@@ -86,11 +81,7 @@ fi
 # Ctrl-C on work that does not look at the flag: the second press says so,
 # the command ends when the kernel does
 n=$(prompts)
-seen=$(count_lines 'pack_doubles{3, 1})')
-type_text 'wb.core.map("shelldemo.spin", d:slice(1, 4096), nil, wb.core.pack_doubles{3, 1})'
-keys Enter
-# (Ctrl-C drops typed input wb has not read yet: wait until it is echoed)
-wait_for 'pack_doubles{3, 1})' $((seen + 1))
+enter_line 'wb.core.map("shelldemo.spin", d:slice(1, 4096), nil, wb.core.pack_doubles{3, 1})'
 sleep 0.5
 keys C-c
 sleep 0.3
@@ -101,11 +92,7 @@ expect_out 'wb: interrupted!'
 run '=3 * 3'
 [ "$(out)" = "9" ] || fail "the prompt after a slow stop: '$(out)'"
 # the third press leaves wb with status 130
-seen=$(count_lines 'pack_doubles{30, 1})')
-type_text 'wb.core.map("shelldemo.spin", d:slice(1, 4096), nil, wb.core.pack_doubles{30, 1})'
-keys Enter
-# (Ctrl-C drops typed input wb has not read yet: wait until it is echoed)
-wait_for 'pack_doubles{30, 1})' $((seen + 1))
+enter_line 'wb.core.map("shelldemo.spin", d:slice(1, 4096), nil, wb.core.pack_doubles{30, 1})'
 sleep 0.5
 keys C-c
 sleep 0.2
