@@ -70,7 +70,7 @@ grep -qF "$(cat "$dir/want")" "$dir/err.out" || no "the line was not erased befo
 # 5. real operations report through the same line: a k-means fit (iteration
 # of max_iter and the inertia) and wb.bench (runs done of total, what runs)
 cat > "$dir/real.lua" <<'EOF'
-local r = wb.datagen.swiss_roll{n = 1e6, noise = 0.2, seed = 1}
+local r = wb.datagen.swiss_roll{n = 3e6, noise = 0.2, seed = 1}
 local km = wb.fit("kmeans", r, {k = 16, max_iter = 100, tol = 0, seed = 0})
 print("ITER " .. km.iterations)
 local function spin(s) local t = wb.now() while wb.now() - t < s do end end
