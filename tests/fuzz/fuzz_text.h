@@ -36,7 +36,7 @@ static inline int fz_same_double(double a, double b)
 /* rows [lo, hi) of d (x, and y when labelled); 0, or WB_ELIMIT when the
  * rows read back do not fit beside the data in the store (the harness's
  * memory limit: the reading is refused with its message, as it must be) */
-static inline int fz_rows(const wb_dataset *d, int64_t lo, int64_t hi, double *x, double *y)
+static FZ_HARNESS int fz_rows(const wb_dataset *d, int64_t lo, int64_t hi, double *x, double *y)
 {
     int rc = wb_ds_read_rows(d, lo, hi, x, d->has_labels ? y : NULL);
     fz_check_err(rc, "read rows");
@@ -46,16 +46,16 @@ static inline int fz_rows(const wb_dataset *d, int64_t lo, int64_t hi, double *x
 
 /* a and b hold the same shape, numbers and labels (compared in chunks of
  * about 1 MB, under the store's limit) */
-static inline void fz_same_dataset(const wb_dataset *a, const wb_dataset *b, const char *what)
+static FZ_HARNESS void fz_same_dataset(const wb_dataset *a, const wb_dataset *b, const char *what)
 {
     FZ_ASSERT(a->n == b->n && a->d == b->d && a->has_labels == b->has_labels,
               "%s: %lld x %lld (labels %d) read back as %lld x %lld (labels %d)", what, (long long)a->n,
               (long long)a->d, a->has_labels, (long long)b->n, (long long)b->d, b->has_labels);
     int64_t d = a->d, chunk = ((int64_t)1 << 17) / (d > 0 ? d : 1);
     if (chunk < 1) chunk = 1;
-    double *xa = malloc((size_t)(chunk * d) * 8 + 8), *xb = malloc((size_t)(chunk * d) * 8 + 8);
-    double *ya = malloc((size_t)chunk * 8), *yb = malloc((size_t)chunk * 8);
-    FZ_ASSERT(xa && xb && ya && yb, "out of memory");
+    if (chunk > a->n) chunk = a->n > 0 ? a->n : 1;
+    double *xa = fz_buf(0, (size_t)(chunk * d) * 8 + 8), *xb = fz_buf(2, (size_t)(chunk * d) * 8 + 8);
+    double *ya = fz_buf(1, (size_t)chunk * 8), *yb = fz_buf(3, (size_t)chunk * 8);
     for (int64_t lo = 0; lo < a->n; lo += chunk) {
         int64_t hi = lo + chunk < a->n ? lo + chunk : a->n;
         if (fz_rows(a, lo, hi, xa, ya) || fz_rows(b, lo, hi, xb, yb)) break; /* the store is full */
@@ -66,10 +66,6 @@ static inline void fz_same_dataset(const wb_dataset *a, const wb_dataset *b, con
             FZ_ASSERT(fz_same_double(ya[i], yb[i]), "%s: label of row %lld: %.17g read back as %.17g", what,
                       (long long)(lo + i + 1), ya[i], yb[i]);
     }
-    free(xa);
-    free(xb);
-    free(ya);
-    free(yb);
 }
 
 #endif

@@ -97,6 +97,7 @@ static int k_spin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     if (arglen >= sizeof(double) && arglen <= sizeof a) memcpy(a, arg, arglen);
     double t0 = now();
     volatile double acc = 0;
+    (void)acc; /* the work the loop stands for; never read */
     while (a[1] != 0 || !H->cancelled(ctx)) {
         for (int i = 0; i < 100000; i++) acc += (double)i * 1e-9;
         if (now() - t0 > a[0])

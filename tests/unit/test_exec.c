@@ -185,7 +185,7 @@ static int k_nested(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     wb_exec *ex = H->kctx_exec(ctx);
     if (!ex) return H->seterr(WB_ENOMEM, "no inline executor");
     int64_t ten = 10, five = 5;
-    wb_oid a, b, c;
+    wb_oid a = 0, b = 0, c = 0;
     int rc = H->put(ex, &ten, 8, &a);
     if (!rc) rc = H->submit(ex, "t.sum64", &a, 1, &five, 8, &b); /* 15 */
     if (!rc) {

@@ -144,7 +144,7 @@ static void csv_names_round_trip(void **state)
     double x[6] = {1, 2, 3, 4, 5, 6};
     wb_dataset *d, *back;
     assert_ok(wb_ds_from_memory(ex, x, NULL, 2, 3, &d));
-    const char *names[3] = {"\xEF\xBB\xBF" "a", "3\t", " b c "};
+    const char *names[3] = {("\xEF\xBB\xBF" "a"), "3\t", " b c "};
     assert_ok(wb_ds_set_colnames(d, names));
     assert_ok(wb_write(d, path("names.csv"), NULL));
     assert_ok(wb_read(ex, path("names.csv"), NULL, &back));
