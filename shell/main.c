@@ -376,6 +376,42 @@ static void on_line(char *line)
     rl_callback_handler_remove();
 }
 
+/* The signal mask read_line waits with (Ctrl-C and resizes let through) */
+static sigset_t prompt_wait_mask;
+static char prompt_bell[32]; /* bell-style to restore after prompt_getc's abort */
+
+/* readline's key reader. readline sometimes waits for a key inside a
+ * command (a key it saw queued, then lost when Ctrl-C made the terminal
+ * flush its input): its own reader waits with Ctrl-C blocked and would wait
+ * for ever. This one waits with the prompt's mask, and on Ctrl-C leaves the
+ * command through readline's abort, which returns from
+ * rl_callback_read_char; read_line then clears the line. */
+static int prompt_getc(FILE *stream)
+{
+    int fd = fileno(stream);
+    for (;;) {
+        if (prompt_sigint) {
+            const char *bell = rl_variable_value("bell-style");
+            snprintf(prompt_bell, sizeof prompt_bell, "%s", bell ? bell : "audible");
+            rl_variable_bind("bell-style", "none"); /* rl_abort rings it */
+            rl_abort(1, 0);                         /* does not return */
+        }
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(fd, &fds);
+        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &prompt_wait_mask);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return EOF;
+        }
+        unsigned char c;
+        ssize_t n = read(fd, &c, 1);
+        if (n == 1) return c;
+        if (n == 0) return EOF;
+        if (errno != EINTR && errno != EAGAIN) return EOF;
+    }
+}
+
 static int read_line(const char *prompt, char **out)
 {
     sigset_t block, orig;
@@ -383,6 +419,7 @@ static int read_line(const char *prompt, char **out)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGWINCH);
     pthread_sigmask(SIG_BLOCK, &block, &orig);
+    prompt_wait_mask = orig;
     prompt_sigint = 0;
     if (winch_seen) {
         winch_seen = 0;
@@ -420,6 +457,10 @@ static int read_line(const char *prompt, char **out)
             break;
         }
         if (r > 0) rl_callback_read_char();
+        if (prompt_bell[0]) { /* prompt_getc aborted a command on Ctrl-C */
+            rl_variable_bind("bell-style", prompt_bell);
+            prompt_bell[0] = 0;
+        }
     }
     pthread_sigmask(SIG_SETMASK, &orig, NULL);
     if (result != 1) return result;
@@ -527,6 +568,7 @@ static void repl(lua_State *L)
     rl_outstream = stdout;
     rl_catch_signals = 0; /* wb handles Ctrl-C (see read_line) */
     rl_catch_sigwinch = 0;
+    rl_getc_function = prompt_getc;
     rl_attempted_completion_function = wb_complete;
     /* not '/' nor '~': readline skips a break character just after a quote,
      * which would cut "/path" and "~/path" in strings */
