@@ -79,10 +79,10 @@ typedef struct fit {
     int32_t *tree_nn;
     int64_t ntrees;
     double *imp_gain, *imp_split;
-    /* validation */
+    /* validation; the training loss (tloss[i]: after i rounds) */
     int64_t nval, ntrain;
-    double *vloss;
-    int nvloss;
+    double *vloss, *tloss;
+    int nvloss, ntloss;
     int restores, epoch, multiproc;
     int64_t st_hist, st_part, st_waves;
 } fit;
@@ -382,10 +382,10 @@ static void release_all(fit *f, wb_oid *ids, int n)
 /* after outs (one token per partition) were submitted for (round, wave):
  * waits, then sums the histograms the worker processes accumulated into hist
  * (nnodes x nentries x {G, H, N}); with `loss`, the block losses of the
- * tokens are summed over the global blocks in a fixed tree; gmax gets the
- * partitions' maximum */
+ * tokens (validation: lsum, lcount; training: tsum) are summed over the
+ * global blocks in a fixed tree; gmax gets the partitions' maximum */
 static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int loss, int64_t *hist,
-                   double *lsum, double *lcount, double *gmax)
+                   double *lsum, double *lcount, double *tsum, double *gmax)
 {
     const int64_t nblocks = (f->n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS, total = (int64_t)nnodes * f->nentries;
     const int need_tokens = loss || f->p.obj == GB_REGRESSION || f->multiproc;
@@ -413,14 +413,15 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
     }
     if (!rc) rc = H->wait(f->ex, outs, f->nparts);
     if (rc) return rc;
-    double *bl = NULL, *bc = NULL;
+    double *bl = NULL, *bc = NULL, *bt = NULL;
     uint64_t *proc = calloc((size_t)f->nparts + 1, sizeof *proc);
     wb_oid *group = calloc((size_t)f->nparts + 2, sizeof *group);
     if (!proc || !group) rc = oom();
     if (!rc && loss) {
         bl = calloc((size_t)nblocks + 1, sizeof *bl);
         bc = calloc((size_t)nblocks + 1, sizeof *bc);
-        if (!bl || !bc) rc = oom();
+        bt = calloc((size_t)nblocks + 1, sizeof *bt);
+        if (!bl || !bc || !bt) rc = oom();
     }
     for (int i = 0; i < f->nparts && !rc; i++) {
         void *data = NULL;
@@ -442,6 +443,7 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
                 }
                 bl[x.block] += x.loss;
                 bc[x.block] += x.count;
+                bt[x.block] += x.tloss;
             }
         }
         H->free(data);
@@ -449,6 +451,7 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
     if (!rc && loss) {
         *lsum = tree_sum(bl, nblocks);
         *lcount = tree_sum(bc, nblocks);
+        *tsum = tree_sum(bt, nblocks);
     }
     /* one collect per worker process, over that process's tokens (so it runs
      * there); each adds the process's histograms */
@@ -481,6 +484,7 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
     }
     free(bl);
     free(bc);
+    free(bt);
     free(proc);
     free(group);
     return rc;
@@ -585,6 +589,18 @@ typedef struct pending {
     int build; /* index in the build list, -1 if none */
 } pending;
 
+/* the progress line: `done` rounds, the training loss after them (and the
+ * validation loss) */
+static void report(const fit *f, int done)
+{
+    static const char *lname[] = {"", "logloss", "mlogloss", "mse"};
+    char info[96];
+    int n = snprintf(info, sizeof info, "train %s %.6g", lname[f->p.obj], f->tloss[f->ntloss - 1]);
+    if (f->nval > 0 && f->nvloss > 0 && n > 0 && (size_t)n < sizeof info)
+        snprintf(info + n, sizeof info - (size_t)n, " valid %.6g", f->vloss[f->nvloss - 1]);
+    H->progress("gbdt", done, (double)f->p.n_trees, info);
+}
+
 /* one round; returns 0, or WB_ESTATE after a lost state (round to restart) */
 static int grow_round(fit *f, int r, int *stop)
 {
@@ -604,7 +620,7 @@ static int grow_round(fit *f, int r, int *stop)
     }
     /* begin: the previous round's trees, gradients, root histograms */
     buf a = {0};
-    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, f->nval > 0 ? 2 : 0, (int32_t)f->d, f->nsel,
+    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, (f->nval > 0 ? 2 : 0) | 4, (int32_t)f->d, f->nsel,
                        f->maxnodes, r > 0 ? K : 0, f->epoch, 0, f->p.subsample, f->sg, f->sh, f->nentries};
     bput(&a, &ba, sizeof ba);
     bput(&a, f->nb, (size_t)f->d * 4);
@@ -641,10 +657,10 @@ static int grow_round(fit *f, int r, int *stop)
     }
     rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
     free(a.p);
-    double lsum = 0, lcount = 0, gmax = 0;
+    double lsum = 0, lcount = 0, tsum = 0, gmax = 0;
     if (!rc) {
         memset(hist, 0, (size_t)K * (size_t)f->nentries * 24);
-        rc = collect(f, outs, r, 0, K, f->nval > 0, hist, &lsum, &lcount, &gmax);
+        rc = collect(f, outs, r, 0, K, 1, hist, &lsum, &lcount, &tsum, &gmax);
         release_all(f, outs, f->nparts);
     }
     if (rc) {
@@ -653,8 +669,11 @@ static int grow_round(fit *f, int r, int *stop)
         return rc;
     }
     if (f->p.obj == GB_REGRESSION) f->gmax_bound = gmax * (1 + f->p.lr);
+    /* the losses after r rounds (the scores before this round's trees) */
+    f->tloss[f->ntloss++] = tsum / (double)f->ntrain;
+    if (f->nval > 0) f->vloss[f->nvloss++] = lcount > 0 ? lsum / lcount : 0;
+    report(f, r);
     if (f->nval > 0) {
-        f->vloss[f->nvloss++] = lcount > 0 ? lsum / lcount : 0;
         /* early stopping: rounds since the best loss */
         int best = 0;
         for (int i = 1; i < f->nvloss; i++)
@@ -778,7 +797,7 @@ static int grow_round(fit *f, int r, int *stop)
                     hist = calloc((size_t)nbuild * (size_t)f->nentries, 24);
                     if (!hist) rc = oom();
                     double d0 = 0, d1 = 0, g0 = 0;
-                    if (!rc) rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &g0);
+                    if (!rc) rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0);
                 } else
                     rc = H->wait(f->ex, outs, f->nparts);
                 release_all(f, outs, f->nparts);
@@ -904,12 +923,12 @@ static int restore_all(fit *f, int round)
     return rc;
 }
 
-/* the validation loss after the last round (no gradients) */
+/* the training and validation losses after the last round (no gradients) */
 static int finish_loss(fit *f, int r)
 {
     buf a = {0};
     const int K = f->K;
-    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, 1 | 2, (int32_t)f->d, 0, f->maxnodes,
+    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, 1 | (f->nval > 0 ? 2 : 0) | 4, (int32_t)f->d, 0, f->maxnodes,
                        r > 0 ? K : 0, f->epoch, 0, 1, 1, 1, 0};
     bput(&a, &ba, sizeof ba);
     bput(&a, f->nb, (size_t)f->d * 4);
@@ -937,14 +956,17 @@ static int finish_loss(fit *f, int r)
     }
     int rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
     free(a.p);
-    double lsum = 0, lcount = 0;
+    double lsum = 0, lcount = 0, tsum = 0;
     if (!rc) {
         double gmax = 0;
-        rc = collect(f, outs, r, 0, 0, 1, NULL, &lsum, &lcount, &gmax);
+        rc = collect(f, outs, r, 0, 0, 1, NULL, &lsum, &lcount, &tsum, &gmax);
         release_all(f, outs, f->nparts);
     }
     free(outs);
-    if (!rc) f->vloss[f->nvloss++] = lcount > 0 ? lsum / lcount : 0;
+    if (!rc) {
+        f->tloss[f->ntloss++] = tsum / (double)f->ntrain;
+        if (f->nval > 0) f->vloss[f->nvloss++] = lcount > 0 ? lsum / lcount : 0;
+    }
     return rc;
 }
 
@@ -1008,6 +1030,7 @@ static int write_model(fit *f, wb_model *m, int rounds)
     if (!rc) rc = H->model_set_array(m, "feature_importance_gain", imp_g, 1, f->d);
     if (!rc) rc = H->model_set_array(m, "feature_importance_split", imp_s, 1, f->d);
     if (!rc) rc = H->model_set_num(m, "train_rows", (double)f->ntrain);
+    if (!rc) rc = H->model_set_array(m, "train_loss", f->tloss, 1, f->ntloss);
     if (!rc && f->nval > 0) {
         rc = H->model_set_num(m, "valid_rows", (double)f->nval);
         if (!rc) rc = H->model_set_array(m, "valid_loss", f->vloss, 1, f->nvloss);
@@ -1073,6 +1096,7 @@ static void fit_free(fit *f)
     free(f->imp_gain);
     free(f->imp_split);
     free(f->vloss);
+    free(f->tloss);
 }
 
 /* a model of one class: every prediction is that class */
@@ -1093,6 +1117,7 @@ static int one_class_model(fit *f, wb_model *m)
     if (!rc) rc = H->model_set_array(m, "feature_importance_gain", z, 1, f->d);
     if (!rc) rc = H->model_set_array(m, "feature_importance_split", z, 1, f->d);
     if (!rc) rc = H->model_set_num(m, "train_rows", (double)f->n);
+    if (!rc) rc = H->model_set_array(m, "train_loss", z, 1, 1); /* every row is predicted with certainty */
     free(z);
     return rc;
 }
@@ -1220,7 +1245,8 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
     f->imp_gain = calloc((size_t)f->d, sizeof *f->imp_gain);
     f->imp_split = calloc((size_t)f->d, sizeof *f->imp_split);
     f->vloss = malloc((size_t)(f->p.n_trees + 2) * sizeof *f->vloss);
-    if (!f->trees || !f->tree_nn || !f->imp_gain || !f->imp_split || !f->vloss) {
+    f->tloss = malloc((size_t)(f->p.n_trees + 2) * sizeof *f->tloss);
+    if (!f->trees || !f->tree_nn || !f->imp_gain || !f->imp_split || !f->vloss || !f->tloss) {
         rc = oom();
         goto out;
     }
@@ -1234,7 +1260,7 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
     }
     int rounds = 0, stopped = 0;
     for (int r = 0; r < f->p.n_trees && !rc; r++) {
-        int nv = f->nvloss;
+        int nv = f->nvloss, nt = f->ntloss;
         rc = grow_round(f, r, &stopped);
         if (rc == WB_ESTATE && f->restores < 3) {
             /* a worker lost its state: rebuild it from the trees so far and
@@ -1242,6 +1268,7 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
             f->restores++;
             f->epoch++;
             f->nvloss = nv;
+            f->ntloss = nt;
             trees_clear(f);
             rc = restore_all(f, r);
             if (!rc) {
@@ -1251,9 +1278,10 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
         }
         if (rc || stopped) break;
         rounds = r + 1;
-        H->progress("gbdt", rounds, (double)f->p.n_trees, NULL);
     }
-    if (!rc && f->nval > 0 && !stopped) {
+    /* the losses of the last round (grow_round reported those of the rounds
+     * before it, from the pass that computed the gradients) */
+    if (!rc && !stopped) {
         rc = finish_loss(f, rounds);
         if (rc == WB_ESTATE && f->restores < 3) {
             f->restores++;
@@ -1261,7 +1289,9 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
             rc = restore_all(f, rounds);
             if (!rc) rc = finish_loss(f, rounds);
         }
+        if (!rc) report(f, rounds);
     }
+    if (stopped) H->progress("gbdt", (double)f->p.n_trees, (double)f->p.n_trees, NULL); /* ends the stage */
     if (!rc && f->nval > 0) {
         int best = 0;
         for (int i = 1; i < f->nvloss; i++)

@@ -89,6 +89,85 @@ static inline double gb_exp(double x)
     return gb_exp_tab[j] * p * scale;
 }
 
+/* log(x) in plain IEEE arithmetic (the same bits on every worker, as gb_exp):
+ * x = 2^e m with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m-1)/(m+1),
+ * |s| <= 0.172, by its series to s^21 (truncation below 1e-18). For x > 0
+ * (subnormals included); 0 gives -inf, negatives and NaN give NaN. */
+static inline double gb_log(double x)
+{
+    if (!(x > 0)) return x == 0 ? -INFINITY : NAN;
+    if (x == INFINITY) return x;
+    int64_t e = 0;
+    if (x < 0x1p-1022) {
+        x *= 0x1p54;
+        e = -54;
+    }
+    uint64_t bits;
+    memcpy(&bits, &x, 8);
+    e += (int64_t)((bits >> 52) & 0x7ff) - 1023;
+    bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+    double m;
+    memcpy(&m, &bits, 8);
+    if (m > 1.4142135623730951) {
+        m *= 0.5;
+        e++;
+    }
+    const double s = (m - 1) / (m + 1), z = s * s;
+    const double q = z * (1.0 / 3 + z * (1.0 / 5 + z * (1.0 / 7 + z * (1.0 / 9 + z * (1.0 / 11 + z * (1.0 / 13 +
+                     z * (1.0 / 15 + z * (1.0 / 17 + z * (1.0 / 19 + z * (1.0 / 21))))))))));
+    const double ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10;
+    const double ed = (double)e;
+    return ed * ln2hi + ((2 * s + 2 * s * q) + ed * ln2lo);
+}
+
+/* The training loss of a 4096-row block, summed in row order without a log
+ * per row: for a classification row the loss is -log q (q the predicted
+ * probability of its class), so the sum is -log of the product of the q,
+ * kept as P * 2^E. Rows whose q is tiny or not finite (scores beyond exp's
+ * range) add their loss to D directly, as do regression rows. */
+typedef struct gb_lacc {
+    double P, D;
+    int64_t E;
+} gb_lacc;
+
+#define GB_Q_MIN 0x1p-400 /* smaller q go to D; P stays >= 2^-1000 (normal) */
+
+static inline void gb_lacc_init(gb_lacc *a)
+{
+    a->P = 1;
+    a->D = 0;
+    a->E = 0;
+}
+
+/* one row's q (0 < q <= 1 up to rounding, >= GB_Q_MIN) into the product */
+static inline void gb_lacc_mul(gb_lacc *a, double q)
+{
+    a->P *= q;
+    if (a->P < 0x1p-600) { /* P to [1, 2), its exponent into E */
+        uint64_t bits;
+        memcpy(&bits, &a->P, 8);
+        a->E += (int64_t)((bits >> 52) & 0x7ff) - 1023;
+        bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+        memcpy(&a->P, &bits, 8);
+    }
+}
+
+/* the block's loss sum */
+static inline double gb_lacc_sum(const gb_lacc *a)
+{
+    const double ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10;
+    const double ed = (double)a->E;
+    return a->D - (gb_log(a->P) + (ed * ln2hi + ed * ln2lo));
+}
+
+/* the loss of a binary row with score F and label y (0/1) where q is not
+ * usable: softplus(F) - y F, softplus(F) = max(F, 0) + log(1 + exp(-|F|)) */
+static inline double gb_binary_loss(double F, double y)
+{
+    double a = F > 0 ? F : -F;
+    return (F > 0 ? F : 0) + gb_log(1 + gb_exp(-a)) - y * F;
+}
+
 /* the validation split and sketch sampling are per row, from per-block streams:
  * fills u[0..4096) for block b */
 static inline void gb_block_uniforms(uint64_t seed, uint64_t stream, int64_t block, double *u)
@@ -136,7 +215,8 @@ typedef struct gb_bnode {
  * padding to 8, double base[K], gb_bnode prev[sum prev_nn]) */
 typedef struct gb_begin_arg {
     uint64_t fit_id, seed;
-    int32_t round, K, obj, mode; /* mode bit 0: only apply + loss (no gradients); bit 1: loss */
+    int32_t round, K, obj, mode; /* mode bit 0: only apply + losses (no gradients); bit 1: validation
+                                  * loss; bit 2: training loss */
     int32_t d, nsel, maxnodes, nprev;
     int32_t epoch, pad;
     double subsample, sg, sh;
@@ -167,8 +247,8 @@ typedef struct gb_restore_arg {
 
 /* Histograms stay in the worker: every thread adds the rows of the tasks it
  * runs into its own accumulator (per fit, epoch, round and wave); a task's
- * output is a token naming the worker process, with the validation losses of
- * its blocks (begin). gbdt.collect, run once in each process that ran tasks
+ * output is a token naming the worker process, with the validation and
+ * training losses of its blocks (begin). gbdt.collect, run once in each process that ran tasks
  * (its inputs are that process's tokens), sums the accumulators into
  * nnodes x nentries x {int64 G, H, N}. */
 typedef struct gb_token {
@@ -181,7 +261,8 @@ typedef struct gb_token {
 
 typedef struct gb_blockloss {
     int64_t block;
-    double loss, count, pad;
+    double loss, count; /* validation rows: loss sum, count */
+    double tloss;       /* training rows: loss sum */
 } gb_blockloss;
 
 typedef struct gb_collect_arg {

@@ -4,8 +4,9 @@
  *   gbdt.bin      partition, edges -> binned partition (uint8 bins, labels)
  *   gbdt.begin    binned partition -> a round starts: the previous round's
  *                 trees are added to the scores, gradients are computed and
- *                 quantized, the root histograms built (and the validation
- *                 loss per block)
+ *                 quantized, the root histograms built; the training loss
+ *                 (from the same pass as the gradients) and the validation
+ *                 loss per block
  *   gbdt.wave     binned partition -> leaves are split (row lists partitioned)
  *                 and the histograms of the requested nodes built
  *   gbdt.collect  the tokens of one process's tasks -> the sum of the
@@ -513,17 +514,83 @@ static inline double walk(const gb_bnode *t, const uint8_t *br, const int32_t *n
 
 /* ------------------------------------------------------------ gbdt.begin */
 
-/* gradient and hessian of row r (one tree a round), quantized */
+/* The accumulator of the block being summed, held in registers while the
+ * rows (in row order) stay in that block; la[] holds every block's. */
+typedef struct lrun {
+    gb_lacc a;
+    int64_t b;
+    gb_lacc *la;
+} lrun;
+
+static inline lrun lrun_start(gb_lacc *la)
+{
+    lrun L = {la[0], 0, la};
+    return L;
+}
+
+/* the accumulator of row r's block */
+static inline gb_lacc *lrun_at(lrun *L, uint32_t r)
+{
+    const int64_t b = r / WB_BLOCK_ROWS;
+    if (__builtin_expect(b != L->b, 0)) {
+        L->la[L->b] = L->a;
+        L->b = b;
+        L->a = L->la[b];
+    }
+    return &L->a;
+}
+
+static inline void lrun_end(lrun *L) { L->la[L->b] = L->a; }
+
+/* a binary row's loss into its block's sum, from e = exp(-F) and p = 1/(1+e)
+ * as the gradient computes them: q = p for y = 1, e p = 1 - p for y = 0 */
+static inline void binary_tloss(gb_lacc *la, double F, double y, double e, double p)
+{
+    double q = p * (y + (1 - y) * e);
+    if (q >= GB_Q_MIN)
+        gb_lacc_mul(la, q);
+    else
+        la->D += gb_binary_loss(F, y);
+}
+
+/* the training loss of a row outside the gradient pass (out of the bag, or
+ * after the last round) into its block's sum; class k's score at F[k * rows] */
+static inline void row_tloss(gb_lacc *la, int obj, int K, const double *F, int64_t rows, double y)
+{
+    if (obj == GB_REGRESSION) {
+        double g = F[0] - y;
+        la->D += g * g;
+    } else if (obj == GB_BINARY) {
+        double e = gb_exp(-F[0]);
+        binary_tloss(la, F[0], y, e, 1 / (1 + e));
+    } else {
+        int yk = (int)y;
+        double mx = F[0], sum = 0;
+        for (int k = 1; k < K; k++)
+            if (F[k * rows] > mx) mx = F[k * rows];
+        for (int k = 0; k < K; k++) sum += gb_exp(F[k * rows] - mx);
+        double q = gb_exp(F[yk * rows] - mx) * (1 / sum);
+        if (q >= GB_Q_MIN)
+            gb_lacc_mul(la, q);
+        else
+            la->D += mx + gb_log(sum) - F[yk * rows];
+    }
+}
+
+/* gradient and hessian of row r (one tree a round), quantized; its loss into
+ * its block's sum */
 static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uint32_t r, double F, double y, double sg, double sh,
-                        double *gmax, int64_t row0)
+                        double *gmax, int64_t row0, lrun *L)
 {
     if (obj == GB_BINARY) {
-        double p = 1 / (1 + gb_exp(-F));
+        double e = gb_exp(-F), p = 1 / (1 + e);
         s->gh[2 * (size_t)r] = (int32_t)qround((p - y) * sg);
         s->gh[2 * (size_t)r + 1] = (int32_t)qround(p * (1 - p) * sh);
+        binary_tloss(lrun_at(L, r), F, y, e, p);
         return 0;
     }
     double g = F - y, gs = g * sg;
+    lrun_at(L, r)->D += g * g;
     if (!(fabs(gs) <= (double)((int64_t)1 << GB_QG_BITS)))
         return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range", g,
                          (long long)(row0 + r + 1));
@@ -535,9 +602,12 @@ static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uin
 
 /* binary gradients of the rows bag[0..n): the same bits as grad1, two rows
  * at a time with SSE2 (IEEE operations in the same order, no fused
- * multiply-add; lanes outside exp's range go through the scalar path) */
-static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const double *y, double sg, double sh)
+ * multiply-add; lanes outside exp's range go through the scalar path); the
+ * rows' losses into their blocks' sums, in row order */
+static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const double *y, double sg, double sh,
+                        lrun *Lp)
 {
+    lrun L = *Lp;
     const double *F = s->F;
     int32_t *gh = s->gh;
     int64_t q = 0;
@@ -556,8 +626,8 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
         __m128d f = adj ? _mm_loadu_pd(F + r0) : _mm_set_pd(F[r1], F[r0]);
         __m128d x = _mm_xor_pd(f, sign);
         if (_mm_movemask_pd(_mm_and_pd(_mm_cmpgt_pd(x, lo), _mm_cmple_pd(x, hi))) != 3) {
-            grad1(s, GB_BINARY, r0, F[r0], y[r0], sg, sh, NULL, 0);
-            grad1(s, GB_BINARY, r1, F[r1], y[r1], sg, sh, NULL, 0);
+            grad1(s, GB_BINARY, r0, F[r0], y[r0], sg, sh, NULL, 0, &L);
+            grad1(s, GB_BINARY, r1, F[r1], y[r1], sg, sh, NULL, 0, &L);
             continue;
         }
         __m128d ks = _mm_add_pd(_mm_mul_pd(x, inv), shifter);
@@ -584,9 +654,23 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
             _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r0), gh2);
             _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r1), _mm_unpackhi_epi64(gh2, gh2));
         }
+        /* the loss: q = p (y = 1) or e p (y = 0), as binary_tloss */
+        __m128d qv = _mm_mul_pd(p, _mm_add_pd(yy, _mm_mul_pd(_mm_sub_pd(one, yy), e)));
+        const double q0 = _mm_cvtsd_f64(qv), q1 = _mm_cvtsd_f64(_mm_unpackhi_pd(qv, qv));
+        gb_lacc *l0 = lrun_at(&L, r0);
+        if (q0 >= GB_Q_MIN)
+            gb_lacc_mul(l0, q0);
+        else
+            l0->D += gb_binary_loss(F[r0], y[r0]);
+        gb_lacc *l1 = lrun_at(&L, r1);
+        if (q1 >= GB_Q_MIN)
+            gb_lacc_mul(l1, q1);
+        else
+            l1->D += gb_binary_loss(F[r1], y[r1]);
     }
 #endif
-    for (; q < n; q++) grad1(s, GB_BINARY, bag[q], F[bag[q]], y[bag[q]], sg, sh, NULL, 0);
+    for (; q < n; q++) grad1(s, GB_BINARY, bag[q], F[bag[q]], y[bag[q]], sg, sh, NULL, 0, &L);
+    *Lp = L;
 }
 
 static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
@@ -676,21 +760,27 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         state_put_back(s);
         return rc;
     }
-    const int finish = finish0, want_loss = (a.mode & 2) != 0;
-    const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B;
-    const int nblocks = want_loss ? (int)((rows + B - 1) / B) : 0;
+    const int finish = finish0, want_loss = (a.mode & 2) != 0, want_tloss = (a.mode & 4) != 0;
+    const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B, pblocks = (rows + B - 1) / B;
+    const int nblocks = want_loss || want_tloss ? (int)pblocks : 0;
     gb_blockloss *bl;
     gb_token *oh = token_alloc(ctx, nblocks, &bl);
-    if (!oh) {
+    /* the training loss of each block (computed anyway: it costs a product
+     * per row in the gradient pass) */
+    gb_lacc *la = malloc((size_t)(pblocks + 1) * sizeof *la);
+    if (!oh || !la) {
+        free(la);
         state_put_back(s);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
     for (int b = 0; b < nblocks; b++) bl[b].block = blk0 + b;
+    for (int64_t b = 0; b <= pblocks; b++) gb_lacc_init(&la[b]);
     /* rows: the bag (training rows drawn for this round), the rest */
     double *u = NULL;
     if (!finish && a.subsample < 1) {
         u = malloc(B * sizeof *u);
         if (!u) {
+            free(la);
             state_put_back(s);
             return H->seterr(WB_ENOMEM, "gbdt: out of memory");
         }
@@ -709,27 +799,36 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     }
     free(u);
     if (finish) {
-        /* keep the bag of the last round: only the loss is wanted */
+        /* keep the bag of the last round: only the losses are wanted (every
+         * row's, in `rest`) */
         nrest = 0;
-        for (int64_t i = 0; i < rows; i++)
-            if (bv.isval[i]) s->rest[nrest++] = (uint32_t)i;
+        for (int64_t i = 0; i < rows; i++) s->rest[nrest++] = (uint32_t)i;
     } else {
         s->nbag = nbag;
         s->nrest = nrest;
     }
-    /* validation loss per block */
-    if (want_loss) {
+    /* validation loss per block; the training loss of the rows outside the
+     * gradient pass (out of the bag; every row after the last round) */
+    if (want_loss || want_tloss) {
+        lrun L = lrun_start(la);
         for (int64_t q = 0; q < nrest; q++) {
             uint32_t r = s->rest[q];
-            if (!bv.isval[r]) continue;
+            if (!bv.isval[r]) {
+                if (want_tloss) row_tloss(lrun_at(&L, r), obj, K, s->F + r, rows, bv.y[r]);
+                continue;
+            }
+            if (!want_loss) continue;
             gb_blockloss *x = &bl[r / B];
             double Fr[GB_MAX_CLASSES];
             for (int k = 0; k < K; k++) Fr[k] = s->F[(size_t)k * rows + r];
             x->loss += gb_row_loss(obj, K, Fr, bv.y[r]);
             x->count += 1;
         }
+        lrun_end(&L);
     }
     if (finish) {
+        for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = gb_lacc_sum(&la[b]);
+        free(la);
         s->nrest = 0;
         s->wave = -1;
         state_put_back(s);
@@ -739,15 +838,16 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
      * a time (its gradients still in cache for the histogram) */
     const double sg = a.sg, sh = a.sh;
     const int64_t CH = 2048;
+    lrun L = lrun_start(la);
     for (int64_t q0 = 0; q0 < nbag && !rc; q0 += CH) {
         const int64_t q1 = nbag - q0 < CH ? nbag : q0 + CH;
-        if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv.y, sg, sh);
+        if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv.y, sg, sh, &L);
         for (int64_t q = q0; q < q1 && !rc && obj != GB_BINARY; q++) {
             uint32_t r = bag[q];
             const double *F = s->F + r; /* class k at F[k * rows] */
             double y = bv.y[r];
             if (K == 1) {
-                rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0);
+                rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0, &L);
             } else {
                 double mx = F[0], e[GB_MAX_CLASSES], sum = 0;
                 for (int k = 1; k < K; k++)
@@ -760,10 +860,20 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                     s->gh[2 * ((size_t)k * rows + r)] = (int32_t)qround(g * sg);
                     s->gh[2 * ((size_t)k * rows + r) + 1] = (int32_t)qround(h * sh);
                 }
+                /* the loss: -log p of the row's class */
+                double qy = e[yk] * inv;
+                gb_lacc *l = lrun_at(&L, r);
+                if (qy >= GB_Q_MIN)
+                    gb_lacc_mul(l, qy);
+                else
+                    l->D += mx + gb_log(sum) - F[yk * rows];
             }
         }
         for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, bag + q0, q1 - q0);
     }
+    lrun_end(&L);
+    for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = gb_lacc_sum(&la[b]);
+    free(la);
     if (rc) {
         s->wave = -1;
         state_put_back(s);

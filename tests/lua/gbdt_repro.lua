@@ -1,7 +1,14 @@
 -- gbdt: the same model whatever the threads and the partitions, with row and
 -- column sampling and a validation split; a worker that loses its state
--- mid-round gets it rebuilt and the model does not change
+-- mid-round gets it rebuilt and the model does not change. The training loss
+-- of every round (m.train_loss, summed per block where the gradients are
+-- computed) is part of the model: the same bits everywhere too
 local function check(c, m) if not c then error(m or "check failed", 2) end end
+local function same_array(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return true
+end
 local function same_trees(a, b)
   local ta, tb = a.trees, b.trees
   if #ta ~= #tb then return false end
@@ -35,6 +42,7 @@ for _, P in ipairs{
   check(m1:encode() == m2:encode(), "1 and 2 threads: the same model")
   check(same_trees(m1, m3), "1 and 4 partitions: the same trees")
   check(m1.base_score[1] == m3.base_score[1], "the same base score")
+  check(#m1.train_loss >= m1.rounds + 1 and same_array(m1.train_loss, m3.train_loss), "1 and 4 partitions: the same training loss")
   if m1.valid_loss then
     for i = 1, #m1.valid_loss do check(m1.valid_loss[i] == m3.valid_loss[i], "the same validation loss") end
   end
@@ -42,6 +50,7 @@ for _, P in ipairs{
   wb.core.wait({wb.core.submit("gbdt.inject", {}, string.pack("<i4", 3))})
   local m4 = wb.fit("gbdt", B, P)
   check(same_trees(m1, m4), "state lost in round 3: the same trees after the restart")
+  check(same_array(m1.train_loss, m4.train_loss), "state lost in round 3: the same training loss")
 end
 -- another seed gives another model
 local s1 = wb.fit("gbdt", A, {n_trees = 5, subsample = 0.5, seed = 1})
@@ -60,10 +69,14 @@ do
   wb.cluster{workers = 2, threads = 1}
   local Bc = wb.dataset(wide, Y)
   local mc = wb.fit("gbdt", Bc, P)
+  check(same_array(mc.train_loss, ml.train_loss) and #ml.train_loss == #ml.valid_loss, "cluster: the same training loss")
   check(mc:encode() == ml:encode(), "cluster: the same model")
   check(mc:score(Bc) == ml:score(B), "cluster: the same score")
-  check(wb.fit("gbdt", wb.dataset(wide, Y2), P2):encode() == mb:encode(), "cluster: the same binary model")
-  check(wb.fit("gbdt", Bc, PR):encode() == mr:encode(), "cluster: the same regression model")
+  local mbc, mrc = wb.fit("gbdt", wb.dataset(wide, Y2), P2), wb.fit("gbdt", Bc, PR)
+  check(same_array(mbc.train_loss, mb.train_loss) and #mb.train_loss == 6, "cluster: the same binary training loss")
+  check(same_array(mrc.train_loss, mr.train_loss) and #mr.train_loss == 5, "cluster: the same regression training loss")
+  check(mbc:encode() == mb:encode(), "cluster: the same binary model")
+  check(mrc:encode() == mr:encode(), "cluster: the same regression model")
   wb.disconnect()
 end
 print("gbdt_repro: ok")

@@ -2,8 +2,8 @@
 # The progress line: shown on a terminal (stage, done/total, percent, elapsed,
 # ETA, info such as iteration and loss; nested stages after a bar), erased
 # before print output and when the call returns; silent when stderr is not a
-# terminal and after wb.quiet(true); k-means, logreg, sgd and wb.bench report
-# through it.
+# terminal and after wb.quiet(true); k-means, logreg, sgd, gbdt and wb.bench
+# report through it.
 # The terminal is a pty from `script`.
 set -u
 WB=$(realpath "${1:?usage: progress_tty.sh path/to/wb}")
@@ -104,6 +104,48 @@ tr '\r' '\n' < "$dir/fits.out" > "$dir/fits.lines"
 grep -q 'DONE' "$dir/fits.lines" || no "the fits did not finish"
 grep -q 'fits 0/2.* | logreg [0-9]*/300 ([0-9]*%) [0-9.]*s.*iter [0-9]* objective [0-9.e-]*' "$dir/fits.lines" || no "no logreg progress (iteration and objective)"
 grep -q 'fits 1/2.* | sgd [0-9]/8 ([0-9]*%) [0-9.]*s.*epoch [0-9] loss [0-9.e-]*' "$dir/fits.lines" || no "no sgd progress (epoch and loss)"
+
+# 7. gbdt shows the training loss after each round, named (logloss for
+# binary, mse for regression), and the validation loss with early stopping;
+# the values shown are the model's m.train_loss / m.valid_loss of that round
+# (a wide terminal, so nothing is cut)
+cat > "$dir/gbdt.lua" <<'EOF'
+local d = wb.datagen.classification{n = 4e5, features = 10, seed = 1}
+local r = wb.datagen.classification{n = 3e5, features = 10, seed = 2}
+local function spin(s) local t = wb.now() while wb.now() - t < s do end end
+wb.core.progress("fits", 0, 2)
+spin(0.7)
+local m = wb.fit("gbdt", d, {n_trees = 40, early_stopping_rounds = 50})
+wb.core.progress("fits", 1, 2)
+local m2 = wb.fit("gbdt", r, {objective = "regression", n_trees = 30})
+wb.core.progress("fits", 2, 2)
+for i, v in ipairs(m.train_loss) do print(string.format("BIN %d %.6g %.6g", i - 1, v, m.valid_loss[i])) end
+for i, v in ipairs(m2.train_loss) do print(string.format("REG %d %.6g", i - 1, v)) end
+print("DONE")
+EOF
+script -qfec "stty cols 200; '$WB' '$dir/gbdt.lua'" /dev/null > "$dir/gbdt.out" 2>&1 < /dev/null
+tr '\r' '\n' < "$dir/gbdt.out" | tr -d '\033' | sed 's/\[K//g' > "$dir/gbdt.lines"
+grep -q 'DONE' "$dir/gbdt.lines" || no "the gbdt fits did not finish"
+grep -q 'fits 0/2.* | gbdt [0-9]*/40 ([0-9]*%) [0-9.]*s.*  train logloss [0-9.e-]* valid [0-9.e-]*$' "$dir/gbdt.lines" ||
+  no "no gbdt progress with the training and validation log loss"
+grep -q 'fits 1/2.* | gbdt [0-9]*/30 ([0-9]*%) [0-9.]*s.*  train mse [0-9.e-]*$' "$dir/gbdt.lines" ||
+  no "no gbdt regression progress with the training mse"
+# every round shown carries that round's losses; at least two rounds shown,
+# the later one lower
+{
+  sed -n 's/.* | gbdt \([0-9]*\)\/40 .*  train logloss \([0-9.e-]*\) valid \([0-9.e-]*\)$/SHOWN \1 \2 \3/p' "$dir/gbdt.lines"
+  sed -n 's/.* | gbdt \([0-9]*\)\/30 .*  train mse \([0-9.e-]*\)$/SHOWNR \1 \2/p' "$dir/gbdt.lines"
+  grep -a '^BIN \|^REG ' "$dir/gbdt.lines"
+} > "$dir/shown"
+awk '$1 == "BIN" { b[$2] = $3 " " $4 } $1 == "REG" { g[$2] = $3 }
+     $1 == "SHOWN" { n++; s[n] = $2; v[n] = $3 " " $4; l[n] = $3 } $1 == "SHOWNR" { nr++; sr[nr] = $2; vr[nr] = $3 }
+     END {
+       bad = 0
+       for (i = 1; i <= n; i++) if (b[s[i]] != v[i]) { print "round " s[i] " shown " v[i] ", model " b[s[i]]; bad = 1 }
+       for (i = 1; i <= nr; i++) if (g[sr[i]] != vr[i]) { print "regression round " sr[i] " shown " vr[i] ", model " g[sr[i]]; bad = 1 }
+       if (n < 2 || s[n] + 0 <= s[1] + 0 || l[n] + 0 >= l[1] + 0) { print "rounds shown: " n ", first " s[1] " " l[1] ", last " s[n] " " l[n]; bad = 1 }
+       exit bad
+     }' "$dir/shown" || no "the gbdt losses shown are not the model's losses of those rounds (or did not fall)"
 
 [ $fail = 0 ] && echo "progress_tty: ok"
 exit $fail
