@@ -131,6 +131,7 @@ typedef struct gb_lacc {
 } gb_lacc;
 
 #define GB_Q_MIN 0x1p-400 /* smaller q go to D; P stays >= 2^-1000 (normal) */
+#define GB_P_MIN 0x1p-600 /* a smaller P is scaled to [1, 2) */
 
 static inline void gb_lacc_init(gb_lacc *a)
 {
@@ -143,21 +144,13 @@ static inline void gb_lacc_init(gb_lacc *a)
 static inline void gb_lacc_mul(gb_lacc *a, double q)
 {
     a->P *= q;
-    if (a->P < 0x1p-600) { /* P to [1, 2), its exponent into E */
+    if (a->P < GB_P_MIN) { /* P to [1, 2), its exponent into E */
         uint64_t bits;
         memcpy(&bits, &a->P, 8);
         a->E += (int64_t)((bits >> 52) & 0x7ff) - 1023;
         bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
         memcpy(&a->P, &bits, 8);
     }
-}
-
-/* the block's loss sum */
-static inline double gb_lacc_sum(const gb_lacc *a)
-{
-    const double ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10;
-    const double ed = (double)a->E;
-    return a->D - (gb_log(a->P) + (ed * ln2hi + ed * ln2lo));
 }
 
 /* the loss of a binary row with score F and label y (0/1) where q is not

@@ -514,33 +514,52 @@ static inline double walk(const gb_bnode *t, const uint8_t *br, const int32_t *n
 
 /* ------------------------------------------------------------ gbdt.begin */
 
-/* The accumulator of the block being summed, held in registers while the
- * rows (in row order) stay in that block; la[] holds every block's. */
+/* A block's training loss is two sums (gb_lacc) in la[2 b], la[2 b + 1],
+ * each over rows in row order. Binary: one over its even rows and one over
+ * its odd rows, so that the gradient pass takes the product of two adjacent
+ * rows in one SSE2 multiply, and the sums are still the same whatever rows
+ * were paired. Multiclass and regression: all rows in the first. lrun holds
+ * the two of the block being summed while rows (in row order) stay in it. */
 typedef struct lrun {
-    gb_lacc a;
+    gb_lacc a[2];
     int64_t b;
     gb_lacc *la;
 } lrun;
 
 static inline lrun lrun_start(gb_lacc *la)
 {
-    lrun L = {la[0], 0, la};
+    lrun L = {{la[0], la[1]}, 0, la};
     return L;
 }
 
-/* the accumulator of row r's block */
+/* the sum of row r (binary); lrun_at(L, r) - (r & 1) gives the first */
 static inline gb_lacc *lrun_at(lrun *L, uint32_t r)
 {
     const int64_t b = r / WB_BLOCK_ROWS;
     if (__builtin_expect(b != L->b, 0)) {
-        L->la[L->b] = L->a;
+        L->la[2 * L->b] = L->a[0];
+        L->la[2 * L->b + 1] = L->a[1];
         L->b = b;
-        L->a = L->la[b];
+        L->a[0] = L->la[2 * b];
+        L->a[1] = L->la[2 * b + 1];
     }
-    return &L->a;
+    return &L->a[r & 1];
 }
 
-static inline void lrun_end(lrun *L) { L->la[L->b] = L->a; }
+static inline void lrun_end(lrun *L)
+{
+    L->la[2 * L->b] = L->a[0];
+    L->la[2 * L->b + 1] = L->a[1];
+}
+
+/* block b's loss sum from its two */
+static inline double lacc_block_sum(const gb_lacc *la, int64_t b)
+{
+    const gb_lacc *x = la + 2 * b, *z = la + 2 * b + 1;
+    const double ln2hi = 6.93147180369123816490e-01, ln2lo = 1.90821492927058770002e-10;
+    const double ed = (double)(x->E + z->E);
+    return (x->D + z->D) - ((gb_log(x->P) + gb_log(z->P)) + (ed * ln2hi + ed * ln2lo));
+}
 
 /* a binary row's loss into its block's sum, from e = exp(-F) and p = 1/(1+e)
  * as the gradient computes them: q = p for y = 1, e p = 1 - p for y = 0 */
@@ -564,6 +583,7 @@ static inline void row_tloss(gb_lacc *la, int obj, int K, const double *F, int64
         double e = gb_exp(-F[0]);
         binary_tloss(la, F[0], y, e, 1 / (1 + e));
     } else {
+        /* multiclass: softmax as the gradient pass computes it */
         int yk = (int)y;
         double mx = F[0], sum = 0;
         for (int k = 1; k < K; k++)
@@ -577,8 +597,8 @@ static inline void row_tloss(gb_lacc *la, int obj, int K, const double *F, int64
     }
 }
 
-/* gradient and hessian of row r (one tree a round), quantized; its loss into
- * its block's sum */
+/* gradient and hessian of row r (one tree a round), quantized; a binary
+ * row's loss into its block's sum (regression: the caller adds it) */
 static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uint32_t r, double F, double y, double sg, double sh,
                         double *gmax, int64_t row0, lrun *L)
 {
@@ -590,7 +610,6 @@ static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uin
         return 0;
     }
     double g = F - y, gs = g * sg;
-    lrun_at(L, r)->D += g * g;
     if (!(fabs(gs) <= (double)((int64_t)1 << GB_QG_BITS)))
         return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range", g,
                          (long long)(row0 + r + 1));
@@ -612,12 +631,19 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
     int32_t *gh = s->gh;
     int64_t q = 0;
 #if defined(__SSE2__)
+    /* the products of the block being summed, kept in a register; written
+     * back to L around the row-by-row paths */
+#define P2_OUT (L.a[0].P = _mm_cvtsd_f64(P2), L.a[1].P = _mm_cvtsd_f64(_mm_unpackhi_pd(P2, P2)))
+#define P2_IN (P2 = _mm_set_pd(L.a[1].P, L.a[0].P))
+    __m128d P2;
+    P2_IN;
     const __m128d ln2hi = _mm_set1_pd(6.93147180369123816490e-01 / 64),
                   ln2lo = _mm_set1_pd(1.90821492927058770002e-10 / 64), inv = _mm_set1_pd(9.23324826168936601e+01),
                   shifter = _mm_set1_pd(6755399441055744.0), one = _mm_set1_pd(1.0), lo = _mm_set1_pd(-708.0),
                   hi = _mm_set1_pd(709.0), c2 = _mm_set1_pd(1.0 / 2), c3 = _mm_set1_pd(1.0 / 6),
                   c4 = _mm_set1_pd(1.0 / 24), c5 = _mm_set1_pd(1.0 / 120), vsg = _mm_set1_pd(sg),
-                  vsh = _mm_set1_pd(sh), sign = _mm_set1_pd(-0.0);
+                  vsh = _mm_set1_pd(sh), sign = _mm_set1_pd(-0.0), qmin = _mm_set1_pd(GB_Q_MIN),
+                  pmin = _mm_set1_pd(GB_P_MIN);
     const __m128i shbits = _mm_castpd_si128(shifter), m63 = _mm_set1_epi64x(63),
                   e1023 = _mm_set1_epi64x((int64_t)1023 << 52);
     for (; q + 2 <= n; q += 2) {
@@ -626,8 +652,10 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
         __m128d f = adj ? _mm_loadu_pd(F + r0) : _mm_set_pd(F[r1], F[r0]);
         __m128d x = _mm_xor_pd(f, sign);
         if (_mm_movemask_pd(_mm_and_pd(_mm_cmpgt_pd(x, lo), _mm_cmple_pd(x, hi))) != 3) {
+            P2_OUT;
             grad1(s, GB_BINARY, r0, F[r0], y[r0], sg, sh, NULL, 0, &L);
             grad1(s, GB_BINARY, r1, F[r1], y[r1], sg, sh, NULL, 0, &L);
+            P2_IN;
             continue;
         }
         __m128d ks = _mm_add_pd(_mm_mul_pd(x, inv), shifter);
@@ -654,8 +682,18 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
             _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r0), gh2);
             _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r1), _mm_unpackhi_epi64(gh2, gh2));
         }
-        /* the loss: q = p (y = 1) or e p (y = 0), as binary_tloss */
+        /* the loss: q = p (y = 1) or e p (y = 0), as binary_tloss; an even
+         * row and the next in the block being summed: one multiply, unless a
+         * q is tiny or a product needs scaling (then row by row below) */
         __m128d qv = _mm_mul_pd(p, _mm_add_pd(yy, _mm_mul_pd(_mm_sub_pd(one, yy), e)));
+        if (adj && !(r0 & 1) && (int64_t)(r0 / WB_BLOCK_ROWS) == L.b) {
+            __m128d Pn = _mm_mul_pd(P2, qv);
+            if (!_mm_movemask_pd(_mm_or_pd(_mm_cmplt_pd(qv, qmin), _mm_cmplt_pd(Pn, pmin)))) {
+                P2 = Pn;
+                continue;
+            }
+        }
+        P2_OUT;
         const double q0 = _mm_cvtsd_f64(qv), q1 = _mm_cvtsd_f64(_mm_unpackhi_pd(qv, qv));
         gb_lacc *l0 = lrun_at(&L, r0);
         if (q0 >= GB_Q_MIN)
@@ -667,7 +705,11 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
             gb_lacc_mul(l1, q1);
         else
             l1->D += gb_binary_loss(F[r1], y[r1]);
+        P2_IN;
     }
+    P2_OUT;
+#undef P2_OUT
+#undef P2_IN
 #endif
     for (; q < n; q++) grad1(s, GB_BINARY, bag[q], F[bag[q]], y[bag[q]], sg, sh, NULL, 0, &L);
     *Lp = L;
@@ -767,14 +809,14 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     gb_token *oh = token_alloc(ctx, nblocks, &bl);
     /* the training loss of each block (computed anyway: it costs a product
      * per row in the gradient pass) */
-    gb_lacc *la = malloc((size_t)(pblocks + 1) * sizeof *la);
+    gb_lacc *la = malloc((size_t)(2 * pblocks + 2) * sizeof *la);
     if (!oh || !la) {
         free(la);
         state_put_back(s);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
     for (int b = 0; b < nblocks; b++) bl[b].block = blk0 + b;
-    for (int64_t b = 0; b <= pblocks; b++) gb_lacc_init(&la[b]);
+    for (int64_t b = 0; b < 2 * pblocks + 2; b++) gb_lacc_init(&la[b]);
     /* rows: the bag (training rows drawn for this round), the rest */
     double *u = NULL;
     if (!finish && a.subsample < 1) {
@@ -814,7 +856,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         for (int64_t q = 0; q < nrest; q++) {
             uint32_t r = s->rest[q];
             if (!bv.isval[r]) {
-                if (want_tloss) row_tloss(lrun_at(&L, r), obj, K, s->F + r, rows, bv.y[r]);
+                if (want_tloss) row_tloss(lrun_at(&L, r) - (obj == GB_BINARY ? 0 : (r & 1)), obj, K, s->F + r, rows, bv.y[r]);
                 continue;
             }
             if (!want_loss) continue;
@@ -827,7 +869,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         lrun_end(&L);
     }
     if (finish) {
-        for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = gb_lacc_sum(&la[b]);
+        for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = lacc_block_sum(la, b);
         free(la);
         s->nrest = 0;
         s->wave = -1;
@@ -839,6 +881,10 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const double sg = a.sg, sh = a.sh;
     const int64_t CH = 2048;
     lrun L = lrun_start(la);
+    /* multiclass and regression: the sum of the block being summed (its
+     * first, la[2 cb]) in registers */
+    gb_lacc cur = la[0];
+    int64_t cb = 0;
     for (int64_t q0 = 0; q0 < nbag && !rc; q0 += CH) {
         const int64_t q1 = nbag - q0 < CH ? nbag : q0 + CH;
         if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv.y, sg, sh, &L);
@@ -846,8 +892,16 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             uint32_t r = bag[q];
             const double *F = s->F + r; /* class k at F[k * rows] */
             double y = bv.y[r];
+            const int64_t b = r / B;
+            if (b != cb) {
+                la[2 * cb] = cur;
+                cb = b;
+                cur = la[2 * b];
+            }
             if (K == 1) {
                 rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0, &L);
+                double g = F[0] - y;
+                cur.D += g * g;
             } else {
                 double mx = F[0], e[GB_MAX_CLASSES], sum = 0;
                 for (int k = 1; k < K; k++)
@@ -862,17 +916,19 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                 }
                 /* the loss: -log p of the row's class */
                 double qy = e[yk] * inv;
-                gb_lacc *l = lrun_at(&L, r);
                 if (qy >= GB_Q_MIN)
-                    gb_lacc_mul(l, qy);
+                    gb_lacc_mul(&cur, qy);
                 else
-                    l->D += mx + gb_log(sum) - F[yk * rows];
+                    cur.D += mx + gb_log(sum) - F[yk * rows];
             }
         }
         for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, bag + q0, q1 - q0);
     }
-    lrun_end(&L);
-    for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = gb_lacc_sum(&la[b]);
+    if (obj == GB_BINARY)
+        lrun_end(&L);
+    else
+        la[2 * cb] = cur;
+    for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = lacc_block_sum(la, b);
     free(la);
     if (rc) {
         s->wave = -1;
