@@ -2,10 +2,12 @@
  * rounds of tree growth from histograms the partitions build.
  *
  * A round: gbdt.begin on every partition adds the previous round's trees to
- * the scores and returns the root histograms; then waves of gbdt.wave: the
- * driver picks the leaves to split, the partitions split their row lists and
- * build the histogram of the smaller child of each split (the sibling is the
- * parent minus it), gbdt.reduce sums them. Trees grow best-first: one split
+ * the scores and returns the root histograms, with the losses of the scores
+ * it computed the gradients from (the training loss after the previous
+ * round, shown on the progress line and kept in m.train_loss); then waves of
+ * gbdt.wave: the driver picks the leaves to split, the partitions split their
+ * row lists and build the histogram of the smaller child of each split (the
+ * sibling is the parent minus it), gbdt.reduce sums them. Trees grow best-first: one split
  * per tree and wave, or every splittable leaf at once when max_depth and
  * max_leaves guarantee that best-first growth splits them all anyway (the
  * tree is then the same, in fewer waves). */

@@ -120,11 +120,12 @@ static inline double gb_log(double x)
     return ed * ln2hi + ((2 * s + 2 * s * q) + ed * ln2lo);
 }
 
-/* The training loss of a 4096-row block, summed in row order without a log
- * per row: for a classification row the loss is -log q (q the predicted
- * probability of its class), so the sum is -log of the product of the q,
- * kept as P * 2^E. Rows whose q is tiny or not finite (scores beyond exp's
- * range) add their loss to D directly, as do regression rows. */
+/* A sum of training losses over rows taken in row order, without a log per
+ * row: a classification row's loss is -log q (q the predicted probability of
+ * its class), so the sum is D - log of the product of the q, the product kept
+ * as P * 2^E. Rows whose q is tiny or not finite (scores beyond exp's range)
+ * add their loss to D directly, as do regression rows. work.c keeps two per
+ * 4096-row block. */
 typedef struct gb_lacc {
     double P, D;
     int64_t E;

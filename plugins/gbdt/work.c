@@ -856,7 +856,11 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         for (int64_t q = 0; q < nrest; q++) {
             uint32_t r = s->rest[q];
             if (!bv.isval[r]) {
-                if (want_tloss) row_tloss(lrun_at(&L, r) - (obj == GB_BINARY ? 0 : (r & 1)), obj, K, s->F + r, rows, bv.y[r]);
+                if (want_tloss) {
+                    gb_lacc *t = lrun_at(&L, r);
+                    if (obj != GB_BINARY) t -= r & 1; /* one sum a block */
+                    row_tloss(t, obj, K, s->F + r, rows, bv.y[r]);
+                }
                 continue;
             }
             if (!want_loss) continue;
