@@ -87,6 +87,142 @@ static int has_kernel(const hworker *w, uint32_t k) { return k < w->nkbits && w-
 
 static hworker *worker_by_id(wb_head *h, uint32_t id) { return wb_omap_get(&h->workers, id); }
 static hdriver *driver_by_id(wb_head *h, uint32_t id) { return wb_omap_get(&h->drivers, id); }
+
+/* ------------------------------------------------------------- plugins */
+
+/* a plugin list from a message */
+static hplug *plugs_from(const wb_m_plugin *m, uint32_t n)
+{
+    hplug *pl = calloc(n ? n : 1, sizeof *pl);
+    if (!pl) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        wb_pstr_copy(m[i].name, pl[i].name, sizeof pl[i].name);
+        wb_pstr_copy(m[i].version, pl[i].version, sizeof pl[i].version);
+    }
+    return pl;
+}
+
+/* a plugin the driver has in one version and the worker in another (NULL:
+ * none); *theirs: the worker's */
+static const hplug *plug_conflict(const hdriver *d, const hworker *w, const hplug **theirs)
+{
+    for (uint32_t i = 0; i < d->npl; i++)
+        for (uint32_t j = 0; j < w->npl; j++)
+            if (!strcmp(d->pl[i].name, w->pl[j].name) && strcmp(d->pl[i].version, w->pl[j].version)) {
+                if (theirs) *theirs = &w->pl[j];
+                return &d->pl[i];
+            }
+    return NULL;
+}
+
+/* may the worker run the driver's tasks? Not when a plugin both have loaded
+ * differs in version: the worker would give other results. Cached per driver. */
+static int driver_may_use(wb_head *h, hdriver *d, const hworker *w)
+{
+    if (!d || !d->npl || !w->npl) return 1;
+    if (d->cgen != h->pgen || w->id >= d->ncbad) {
+        uint32_t n = h->next_worker;
+        if (n > d->ncbad) {
+            uint8_t *b = realloc(d->cbad, n);
+            if (!b) return !plug_conflict(d, w, NULL);
+            d->cbad = b;
+            d->ncbad = n;
+        }
+        memset(d->cbad, 0, d->ncbad);
+        for (size_t i = 0; i < h->nworker_list; i++) {
+            const hworker *x = h->worker_list[i];
+            if (x->id < d->ncbad) d->cbad[x->id] = plug_conflict(d, x, NULL) != NULL;
+        }
+        d->cgen = h->pgen;
+        if (w->id >= d->ncbad) return !plug_conflict(d, w, NULL);
+    }
+    return !d->cbad[w->id];
+}
+
+/* why no worker can run a task of the kernel for the driver (none has the
+ * kernel, or those that have it have another version of one of the driver's
+ * plugins): the message names the plugin, both versions and the worker */
+static void explain_no_worker(wb_head *h, hdriver *d, uint32_t kernel, char *m, size_t cap)
+{
+    const char *kn = h->knames[kernel];
+    const hworker *bad = NULL;
+    const hplug *mine = NULL, *theirs = NULL;
+    uint32_t nbad = 0;
+    for (size_t i = 0; i < h->nworker_list; i++) {
+        const hworker *w = h->worker_list[i];
+        if (!w->alive || !w->welcomed || !has_kernel(w, kernel)) continue;
+        const hplug *t = NULL, *c = d ? plug_conflict(d, w, &t) : NULL;
+        if (!c) continue;
+        if (!nbad++) {
+            bad = w;
+            mine = c;
+            theirs = t;
+        }
+    }
+    if (bad) {
+        char more[64] = "";
+        if (nbad > 1) snprintf(more, sizeof more, " (and %u other workers)", nbad - 1);
+        snprintf(m, cap,
+                 "no worker can run this driver's task '%s': plugin '%s' is version %s on this driver but version %s "
+                 "on the worker at %s%s (a worker runs a driver's tasks only if the plugins both have loaded are of "
+                 "the same versions); load the same version of '%s' on the driver and the workers",
+                 kn, mine->name, mine->version, theirs->version, bad->addr, more, mine->name);
+        return;
+    }
+    /* no worker has the kernel: say what the workers have of its plugin */
+    size_t plen = strcspn(kn, ".");
+    const hplug *dp = NULL;
+    for (uint32_t i = 0; d && i < d->npl && !dp; i++)
+        if (strlen(d->pl[i].name) == plen && !strncmp(d->pl[i].name, kn, plen)) dp = &d->pl[i];
+    const hworker *same = NULL;
+    for (size_t i = 0; dp && i < h->nworker_list && !same; i++) {
+        const hworker *w = h->worker_list[i];
+        if (!w->alive || !w->welcomed) continue;
+        for (uint32_t j = 0; j < w->npl && !same; j++)
+            if (!strcmp(w->pl[j].name, dp->name)) same = w;
+    }
+    if (dp && same)
+        snprintf(m, cap,
+                 "no worker of the cluster has the kernel '%s': plugin '%s' is version %s on this driver and on the "
+                 "worker at %s, but the worker's has no such kernel (two builds under one version: give the new "
+                 "one another version)",
+                 kn, dp->name, dp->version, same->addr);
+    else if (dp)
+        snprintf(m, cap,
+                 "no worker of the cluster has the kernel '%s': no worker has loaded plugin '%s' (version %s on this "
+                 "driver); start the workers with --plugin PATH",
+                 kn, dp->name, dp->version);
+    else
+        snprintf(m, cap,
+                 "no worker of the cluster has the kernel '%s' (the workers did not load the plugin that provides it)",
+                 kn);
+}
+
+static int on_plugins(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
+{
+    wb_m_plugins m;
+    if (wb_dec_plugins(p, n, &m)) return -1;
+    hplug *pl = plugs_from(m.plugins, m.nplugins);
+    uint32_t np = m.nplugins;
+    wb_m_plugins_free(&m);
+    if (!pl) return wb_seterr(WB_ENOMEM, "out of memory");
+    free(d->pl);
+    d->pl = pl;
+    d->npl = np;
+    h->pgen++;
+    h->sched_needed = 1;
+    /* say once which workers its tasks avoid */
+    for (size_t i = 0; i < h->nworker_list; i++) {
+        const hworker *w = h->worker_list[i];
+        const hplug *t = NULL, *c = w->alive && w->welcomed ? plug_conflict(d, w, &t) : NULL;
+        if (c)
+            wb_log(WB_LOG_WARN,
+                   "driver %u has plugin '%s' version %s, worker %u at %s has version %s: the driver's tasks do not "
+                   "run there",
+                   d->id, c->name, c->version, w->id, w->addr, t->version);
+    }
+    return 0;
+}
 static hobj *obj_get(wb_head *h, uint64_t oid) { return wb_omap_get(&h->objs, oid); }
 
 /* A driver sends the declaration of an object it puts to the head and its
@@ -793,9 +929,10 @@ static void schedule(wb_head *h)
         uint64_t best_local = 0;
         double best_load = 0;
         int candidates = 0;
+        hdriver *td = driver_by_id(h, t->owner);
         for (size_t i = 0; i < h->nworker_list; i++) {
             hworker *w = h->worker_list[i];
-            if (!w->alive || !w->welcomed || !has_kernel(w, t->kernel)) continue;
+            if (!w->alive || !w->welcomed || !has_kernel(w, t->kernel) || !driver_may_use(h, td, w)) continue;
             candidates++;
             uint64_t local = 0;
             for (uint32_t k = 0; k < t->nin; k++) {
@@ -812,11 +949,8 @@ static void schedule(wb_head *h)
         }
         if (!candidates) {
             if (alive) {
-                char m[400];
-                snprintf(m, sizeof m,
-                         "no worker of the cluster has the kernel '%s' (the workers did not load the plugin that "
-                         "provides it)",
-                         h->knames[t->kernel]);
+                char m[1200];
+                explain_no_worker(h, td, t->kernel, m, sizeof m);
                 q_unlink(&h->rhead, &h->rtail, t);
                 t->tstate = T_NONE;
                 obj_fail(h, t, WB_ENOTFOUND, m);
@@ -1072,6 +1206,7 @@ static int driver_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
     case WB_M_RELEASE: rc = on_release(h, d, p, n); break;
     case WB_M_LOCATE: rc = on_locate(h, d, p, n, 0); break;
     case WB_M_REPLICATE: rc = on_locate(h, d, p, n, 1); break;
+    case WB_M_PLUGINS: rc = on_plugins(h, d, p, n); break;
     default: rc = wb_seterr(WB_EPROTO, "a driver sent %s", wb_msg_name(type)); break;
     }
     return rc;
@@ -1114,6 +1249,8 @@ static void driver_gone(wb_head *h, hdriver *d)
     wb_buf_free(&d->loc.b);
     wb_buf_free(&d->freed.b);
     wb_buf_free(&d->reput.b);
+    free(d->pl);
+    free(d->cbad);
     /* take it off the dirty list */
     hdriver **pp = &h->dirty_drivers;
     while (*pp && *pp != d) pp = &(*pp)->next_dirty;
@@ -1210,6 +1347,20 @@ static int on_register(wb_head *h, hworker *w, const unsigned char *p, size_t n)
     free(w->plugins);
     w->plugins = pl.len ? (char *)pl.p : wb_strdup("");
     if (!pl.len) wb_buf_free(&pl);
+    free(w->pl);
+    w->pl = plugs_from(m.plugins, m.nplugins);
+    w->npl = w->pl ? m.nplugins : 0;
+    h->pgen++;
+    for (size_t i = 0; i < h->drivers.cap; i++) {
+        if (!h->drivers.keys[i]) continue;
+        const hdriver *d = h->drivers.vals[i];
+        const hplug *t = NULL, *c = plug_conflict(d, w, &t);
+        if (c)
+            wb_log(WB_LOG_WARN,
+                   "driver %u has plugin '%s' version %s, worker %u at %s has version %s: the driver's tasks do not "
+                   "run there",
+                   d->id, c->name, c->version, w->id, w->addr, t->version);
+    }
     wb_m_register_free(&m);
     w->welcomed = 1;
     w->alive = 1;
@@ -1424,6 +1575,7 @@ static void worker_close(wb_conn *c, int code, const char *why)
                 break;
             }
         free(w->plugins);
+        free(w->pl);
         free(w->kbits);
         free(w->klocal);
         free(w);
@@ -1520,6 +1672,7 @@ static void on_connection(uv_stream_t *server, int status)
 static void worker_free(hworker *w)
 {
     free(w->plugins);
+    free(w->pl);
     free(w->kbits);
     free(w->klocal);
     wb_buf_free(&w->drop.b);
@@ -1762,6 +1915,8 @@ static void head_shutdown(wb_head *h)
         wb_buf_free(&d->loc.b);
         wb_buf_free(&d->freed.b);
         wb_buf_free(&d->reput.b);
+        free(d->pl);
+        free(d->cbad);
         free(d);
     }
     wb_omap_free(&h->drivers);

@@ -66,6 +66,10 @@ typedef struct obatch { /* entries of one message type for one peer */
 
 typedef struct wb_head wb_head;
 
+typedef struct hplug { /* a plugin a worker or a driver has loaded */
+    char name[WB_PROTO_MAX_NAME + 1], version[WB_PROTO_MAX_NAME + 1];
+} hplug;
+
 typedef struct hworker {
     wb_head *head;
     uint32_t id;
@@ -83,7 +87,9 @@ typedef struct hworker {
     uint32_t nkbits;
     wb_m_heartbeat hb;
     uint64_t tasks_done, tasks_failed;
-    char *plugins;
+    char *plugins; /* "name version, ..." for the dashboard */
+    hplug *pl;
+    uint32_t npl;
     double joined;
     char why[300]; /* why it was removed */
     int dirty;
@@ -105,6 +111,14 @@ typedef struct hdriver {
     int dirty;
     struct hdriver *next_dirty;
     obatch done, loc, freed, reput;
+    /* its plugins (PLUGINS): its tasks run only on workers that have none of
+     * them in another version; cbad[worker id] caches that, valid while
+     * cgen == the head's pgen */
+    hplug *pl;
+    uint32_t npl;
+    uint8_t *cbad;
+    uint32_t ncbad;
+    uint64_t cgen;
 } hdriver;
 
 #define WB_HEAD_TPUT 300
@@ -143,6 +157,7 @@ struct wb_head {
     hdriver *dirty_drivers;
     char **knames;
     uint32_t nk, capk;
+    uint64_t pgen; /* changes when a worker joins or a driver's plugins change */
     uint64_t gen;
     /* figures */
     uint64_t tasks_submitted, tasks_done, tasks_failed, retried, rebuilt, cancelled, workers_lost;

@@ -108,6 +108,7 @@ typedef struct cx {
     wb_buf hout;       /* frames for the head */
     long rel_off;      /* the open RELEASE frame in hout, or -1 */
     uint32_t rel_n;
+    int plugins_sent;  /* plugins told to the head (PLUGINS), -1: none yet */
     dreq *rq, *rqt;    /* new requests for the I/O thread */
     wb_omap locwait;   /* oid -> dreq list waiting for LOCATION (I/O thread) */
     int stopping;
@@ -671,6 +672,7 @@ static int head_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
         pthread_mutex_lock(&x->mu);
         x->client_id = m.id;
         x->next_oid = ((uint64_t)m.id << 40) | 1;
+        x->plugins_sent = -1;
         x->dashboard_port = m.dashboard_port;
         if (m.dashboard_port) {
             char host[128];
@@ -1101,6 +1103,21 @@ static int c_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
     if (rc) {
         pthread_mutex_unlock(&x->mu);
         return rc;
+    }
+    /* the head runs this driver's tasks only on workers that have its plugins
+     * in the same versions: tell it which it has (again after a wb.plugin.load) */
+    if (x->plugins_sent != wb_plugin_count()) {
+        wb_wr w = hout_wr(x);
+        size_t s = wb_msg_begin(&w, WB_M_PLUGINS);
+        int np = wb_plugin_count();
+        wb_wr_u32(&w, (uint32_t)np);
+        for (int j = 0; j < np; j++) {
+            const char *name, *version;
+            wb_plugin_info_at(j, &name, &version, NULL);
+            wb_wr_str(&w, name);
+            wb_wr_str(&w, version);
+        }
+        if (wb_msg_end(&w, s) == 0) x->plugins_sent = np;
     }
     close_release_frame(x);
     size_t hout_mark = x->hout.len; /* rolled back if a task is refused */

@@ -97,6 +97,12 @@ static int valid_name(const char *name)
     return 1;
 }
 
+static int valid_version(const char *v)
+{
+    size_t n = strlen(v);
+    return n >= 1 && n <= 128 && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") == n;
+}
+
 /* the host table's registration entries: only inside wb_plugin_init */
 static int check_loading(const char *what)
 {
@@ -651,6 +657,13 @@ static int load_locked(const char *path)
         dlclose(h);
         return wb_seterr(WB_EABI, "plugin %s: bad plugin name", path);
     }
+    /* the version travels in the cluster's handshakes: the same characters as names (and '+') */
+    if (!info->version || !valid_version(info->version)) {
+        char v[160];
+        snprintf(v, sizeof v, "%.128s", info->version ? info->version : "(null)");
+        dlclose(h);
+        return wb_seterr(WB_EABI, "plugin %s: bad version '%s' (1 to 128 characters of A-Z a-z 0-9 _ . + -)", path, v);
+    }
     for (int i = 0; i < nplugins; i++)
         if (strcmp(plugins[i].name, info->name) == 0) {
             char name[256];
@@ -684,7 +697,7 @@ static int load_locked(const char *path)
         return wb_seterr(rc < 0 ? rc : WB_EINVAL, "plugin %s: init failed: %s", path, msg);
     }
     plugins[nplugins++] = (plugin){wb_strdup(path), wb_strdup(info->name),
-                                   wb_strdup(info->version ? info->version : "?"), h};
+                                   wb_strdup(info->version), h};
     return 0;
 }
 

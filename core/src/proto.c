@@ -548,6 +548,24 @@ void wb_m_welcome_free(wb_m_welcome *m)
     m->nplugins = 0;
 }
 
+int wb_dec_plugins(const void *p, size_t n, wb_m_plugins *out)
+{
+    rd r;
+    rd_init(&r, p, n, "PLUGINS");
+    memset(out, 0, sizeof *out);
+    rd_plugins(&r, &out->nplugins, &out->plugins);
+    int rc = rd_end(&r);
+    if (rc) wb_m_plugins_free(out);
+    return rc;
+}
+
+void wb_m_plugins_free(wb_m_plugins *m)
+{
+    free(m->plugins);
+    m->plugins = NULL;
+    m->nplugins = 0;
+}
+
 int wb_dec_workers(const void *p, size_t n, wb_m_workers *out)
 {
     rd r;
@@ -943,6 +961,12 @@ int wb_dec_any(int type, const void *p, size_t n)
         wb_m_welcome m;
         rc = wb_dec_welcome(p, n, &m);
         wb_m_welcome_free(&m);
+        return rc;
+    }
+    case WB_M_PLUGINS: {
+        wb_m_plugins m;
+        rc = wb_dec_plugins(p, n, &m);
+        wb_m_plugins_free(&m);
         return rc;
     }
     case WB_M_WORKERS: {

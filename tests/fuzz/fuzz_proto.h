@@ -137,6 +137,13 @@ static int fz_decode_encode(int type, const unsigned char *p, size_t n, wb_wr *w
         wb_m_welcome_free(&m);
         return 0;
     }
+    case WB_M_PLUGINS: {
+        wb_m_plugins m;
+        if ((rc = wb_dec_plugins(p, n, &m)) != 0) return rc;
+        enc_plugins(w, m.nplugins, m.plugins);
+        wb_m_plugins_free(&m);
+        return 0;
+    }
     case WB_M_WORKERS: {
         wb_m_workers m;
         if ((rc = wb_dec_workers(p, n, &m)) != 0) return rc;

@@ -169,6 +169,7 @@ static void bad_plugins(void **state)
     refused("noinfo", WB_EABI,
             "missing symbol 'wb_plugin_info' (declare it with WB_PLUGIN(name, version))");
     refused("badname", WB_EABI, "bad plugin name");
+    refused("badversion", WB_EABI, "bad version '1.0 beta' (1 to 128 characters of A-Z a-z 0-9 _ . + -)");
     refused("silentfail", WB_EINVAL, "init failed: no reason given");
     refused("baddefault", WB_EPARAM,
             "init failed: bad default: baddefault.est: parameter 'k' must be an integer >= 1, got 0");

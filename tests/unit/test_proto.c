@@ -224,6 +224,32 @@ static void test_register_welcome_workers(void **state)
     check_mutations(WB_M_WELCOME, p, h.len);
 
     b.len = 0;
+    s = wb_msg_begin(&w, WB_M_PLUGINS);
+    wb_wr_u32(&w, 2);
+    wb_wr_str(&w, "datagen");
+    wb_wr_str(&w, "1.0");
+    wb_wr_str(&w, "pver");
+    wb_wr_str(&w, "2+build.7");
+    wb_msg_end(&w, s);
+    p = payload(&b, &h);
+    wb_m_plugins pl;
+    assert_int_equal(wb_dec_plugins(p, h.len, &pl), 0);
+    assert_int_equal(pl.nplugins, 2);
+    assert_true(wb_pstr_eq(pl.plugins[1].name, "pver") && wb_pstr_eq(pl.plugins[1].version, "2+build.7"));
+    wb_m_plugins_free(&pl);
+    check_truncations(WB_M_PLUGINS, p, h.len);
+    check_mutations(WB_M_PLUGINS, p, h.len);
+    b.len = 0;
+    s = wb_msg_begin(&w, WB_M_PLUGINS);
+    wb_wr_u32(&w, 1);
+    wb_wr_str(&w, "pver");
+    wb_wr_str(&w, "1 beta");
+    wb_msg_end(&w, s);
+    p = payload(&b, &h);
+    assert_int_equal(wb_dec_plugins(p, h.len, &pl), WB_EPROTO);
+    assert_non_null(strstr(wb_errmsg(), "PLUGINS message: plugin version has a bad character (byte 0x20 at 1)"));
+
+    b.len = 0;
     s = wb_msg_begin(&w, WB_M_WORKERS);
     wb_wr_u32(&w, 2);
     for (uint32_t i = 1; i <= 2; i++) {

@@ -80,7 +80,9 @@ enum { WB_ROLE_HEAD = 1, WB_ROLE_WORKER = 2, WB_ROLE_DRIVER = 3, WB_ROLE_PEER = 
     X(FETCH, 40)     /* peer -> worker data port: send these objects */     \
     X(OBJ, 41)       /* worker -> peer: an object (raw bytes follow) */     \
     X(OBJ_ERR, 42)   /* worker -> peer: cannot send it */                   \
-    X(PUT, 43)       /* driver -> worker: an object (raw bytes follow) */
+    X(PUT, 43)       /* driver -> worker: an object (raw bytes follow) */ \
+    X(PLUGINS, 34)   /* driver -> head: its plugins, before tasks (last: */ \
+                     /* the fuzz corpus numbers the types by list order) */
 
 enum {
 #define WB__MSGENUM(name, code) WB_M_##name = code,
@@ -180,6 +182,11 @@ typedef struct wb_m_welcome {
     uint32_t nplugins;
     wb_m_plugin *plugins;
 } wb_m_welcome;
+
+typedef struct wb_m_plugins { /* PLUGINS: a driver's plugins, names and versions */
+    uint32_t nplugins;
+    wb_m_plugin *plugins;
+} wb_m_plugins;
 
 typedef struct wb_m_worker {
     uint32_t id;
@@ -297,6 +304,8 @@ int wb_dec_register(const void *p, size_t n, wb_m_register *out);
 void wb_m_register_free(wb_m_register *m);
 int wb_dec_welcome(const void *p, size_t n, wb_m_welcome *out);
 void wb_m_welcome_free(wb_m_welcome *m);
+int wb_dec_plugins(const void *p, size_t n, wb_m_plugins *out);
+void wb_m_plugins_free(wb_m_plugins *m);
 int wb_dec_workers(const void *p, size_t n, wb_m_workers *out);
 void wb_m_workers_free(wb_m_workers *m);
 int wb_dec_heartbeat(const void *p, size_t n, wb_m_heartbeat *out);
