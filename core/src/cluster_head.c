@@ -87,6 +87,7 @@ static int has_kernel(const hworker *w, uint32_t k) { return k < w->nkbits && w-
 
 static hworker *worker_by_id(wb_head *h, uint32_t id) { return wb_omap_get(&h->workers, id); }
 static hdriver *driver_by_id(wb_head *h, uint32_t id) { return wb_omap_get(&h->drivers, id); }
+static hobj *obj_get(wb_head *h, uint64_t oid) { return wb_omap_get(&h->objs, oid); }
 
 /* ------------------------------------------------------------- plugins */
 
@@ -174,14 +175,25 @@ static void explain_no_worker(wb_head *h, hdriver *d, uint32_t kernel, char *m, 
     const hplug *dp = NULL;
     for (uint32_t i = 0; d && i < d->npl && !dp; i++)
         if (strlen(d->pl[i].name) == plen && !strncmp(d->pl[i].name, kn, plen)) dp = &d->pl[i];
-    const hworker *same = NULL;
+    const hworker *same = NULL, *other = NULL;
+    const hplug *ov = NULL;
     for (size_t i = 0; dp && i < h->nworker_list && !same; i++) {
         const hworker *w = h->worker_list[i];
         if (!w->alive || !w->welcomed) continue;
-        for (uint32_t j = 0; j < w->npl && !same; j++)
-            if (!strcmp(w->pl[j].name, dp->name)) same = w;
+        for (uint32_t j = 0; j < w->npl; j++)
+            if (!strcmp(w->pl[j].name, dp->name)) {
+                if (!strcmp(w->pl[j].version, dp->version)) same = w;
+                else if (!other) other = w, ov = &w->pl[j];
+                break;
+            }
     }
-    if (dp && same)
+    if (dp && !same && other)
+        snprintf(m, cap,
+                 "no worker of the cluster has the kernel '%s': plugin '%s' is version %s on this driver but version "
+                 "%s on the worker at %s, which has no such kernel; load the same version of '%s' on the driver and "
+                 "the workers",
+                 kn, dp->name, dp->version, ov->version, other->addr, dp->name);
+    else if (dp && same)
         snprintf(m, cap,
                  "no worker of the cluster has the kernel '%s': plugin '%s' is version %s on this driver and on the "
                  "worker at %s, but the worker's has no such kernel (two builds under one version: give the new "
@@ -223,7 +235,6 @@ static int on_plugins(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
     }
     return 0;
 }
-static hobj *obj_get(wb_head *h, uint64_t oid) { return wb_omap_get(&h->objs, oid); }
 
 /* A driver sends the declaration of an object it puts to the head and its
  * bytes to a worker at once: the worker's HOLD (or refusal) can reach the

@@ -63,10 +63,11 @@ WA=$(waddr h1 1)
 # number comes back
 MSG="plugin 'pver' is version 2 on this driver but version 1 on the worker at $WA (a worker runs a driver's tasks only if the plugins both have loaded are of the same versions); load the same version of 'pver' on the driver and the workers"
 PRE="wb.plugin.load('$P/pver2.so')"
-drive newer 1 'try(sum, "pver.value")' 'try(fit)' \
+drive newer 1 'try(sum, "pver.value")' 'try(fit)' 'try(sum, "pver.extra")' \
   'try(wb.datagen.classification, {n = 1000, features = 2, informative = 2, redundant = 0, seed = 1})'
 expect "err no worker can run this driver's task 'pver.value': $MSG"
 expect "err no worker can run this driver's task 'datagen.classification': $MSG"
+expect "err no worker of the cluster has the kernel 'pver.extra': plugin 'pver' is version 2 on this driver but version 1 on the worker at $WA, which has no such kernel; load the same version of 'pver' on the driver and the workers"
 [ "$(grep -c "^err no worker can run this driver's task 'pver.value'" <<<"$OUT")" = 2 ] || fail "fit: $OUT"
 ! grep -q "^ok" <<<"$OUT" || fail "a result came back: $OUT"
 wait_for "$T/h1.log" "warning: driver 1 has plugin 'pver' version 2, worker 1 at $WA has version 1: the driver's tasks do not run there" ||
