@@ -795,6 +795,11 @@ static void encode_workers(wb_head *h, wb_wr *w)
         wb_wr_u32(w, x->threads);
         wb_wr_u32(w, x->pid);
         wb_wr_u8(w, 1);
+        wb_wr_u32(w, x->npl);
+        for (uint32_t j = 0; j < x->npl; j++) {
+            wb_wr_str(w, x->pl[j].name);
+            wb_wr_str(w, x->pl[j].version);
+        }
     }
     wb_msg_end(w, s);
 }

@@ -68,12 +68,19 @@ typedef struct dreq {
     struct dreq *next;
 } dreq;
 
+typedef struct dplug {
+    char name[WB_PROTO_MAX_NAME + 1], version[WB_PROTO_MAX_NAME + 1];
+} dplug;
+
 typedef struct dworker {
     uint32_t id;
     char host[64];
     int port;
     uint32_t threads, pid;
     int alive;
+    dplug *pl; /* its plugins */
+    uint32_t npl;
+    int warned; /* its plugin versions were compared with this driver's */
     /* I/O thread only */
     wb_conn *conn;
     int ready;
@@ -109,6 +116,7 @@ typedef struct cx {
     long rel_off;      /* the open RELEASE frame in hout, or -1 */
     uint32_t rel_n;
     int plugins_sent;  /* plugins told to the head (PLUGINS), -1: none yet */
+    int warn_np;       /* the plugin count the workers were compared at */
     dreq *rq, *rqt;    /* new requests for the I/O thread */
     wb_omap locwait;   /* oid -> dreq list waiting for LOCATION (I/O thread) */
     int stopping;
@@ -600,6 +608,12 @@ static void on_workers(cx *x, const unsigned char *p, size_t n)
         w->threads = m.w[k].threads;
         w->pid = m.w[k].pid;
         w->alive = 1;
+        w->pl = m.w[k].nplugins ? calloc(m.w[k].nplugins, sizeof *w->pl) : NULL;
+        for (uint32_t j = 0; w->pl && j < m.w[k].nplugins; j++) {
+            wb_pstr_copy(m.w[k].plugins[j].name, w->pl[j].name, sizeof w->pl[j].name);
+            wb_pstr_copy(m.w[k].plugins[j].version, w->pl[j].version, sizeof w->pl[j].version);
+        }
+        w->npl = w->pl ? m.w[k].nplugins : 0;
         wb_omap_put(&x->workers, w->id, w);
     }
     pthread_cond_broadcast(&x->cv);
@@ -1057,6 +1071,36 @@ static void c_release(wb_exec *ex, wb_oid id)
     if (kick_it) kick(x);
 }
 
+/* say once per worker (and again after a wb.plugin.load) which workers have
+ * one of this driver's plugins in another version: the head runs none of this
+ * driver's tasks there (main thread: reads the plugin table) */
+static void warn_plugins_locked(cx *x)
+{
+    int np = wb_plugin_count();
+    int fresh = np != x->warn_np;
+    x->warn_np = np;
+    for (size_t i = 0; i < x->workers.cap; i++) {
+        if (!x->workers.keys[i]) continue;
+        dworker *w = x->workers.vals[i];
+        if (fresh) w->warned = 0;
+        if (!w->alive || w->warned) continue;
+        w->warned = 1;
+        int said = 0;
+        for (int j = 0; j < np && !said; j++) {
+            const char *name, *version;
+            wb_plugin_info_at(j, &name, &version, NULL);
+            for (uint32_t k = 0; k < w->npl && !said; k++)
+                if (!strcmp(w->pl[k].name, name) && strcmp(w->pl[k].version, version)) {
+                    wb_log(WB_LOG_WARN,
+                           "cluster: plugin '%s' is version %s on this driver but version %s on the worker at %s:%d: "
+                           "this driver's tasks do not run there",
+                           name, version, w->pl[k].version, w->host, w->port);
+                    said = 1;
+                }
+        }
+    }
+}
+
 /* SUBMIT frames: kernel and argument tables, then the tasks */
 typedef struct sbatch {
     wb_buf kern, args, tasks;
@@ -1119,6 +1163,7 @@ static int c_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
         }
         if (wb_msg_end(&w, s) == 0) x->plugins_sent = np;
     }
+    warn_plugins_locked(x);
     close_release_frame(x);
     size_t hout_mark = x->hout.len; /* rolled back if a task is refused */
     sbatch b;
@@ -1297,6 +1342,7 @@ static void c_destroy(wb_exec *ex)
             dworker *w = x->workers.vals[i];
             free(w->fq);
             free(w->rbuf);
+            free(w->pl);
             free(w);
         }
     wb_omap_free(&x->workers);
@@ -1348,6 +1394,7 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     }
     x->ex = ex;
     x->rel_off = -1;
+    x->warn_np = -1;
     x->timeout = o.timeout;
     snprintf(x->address, sizeof x->address, "%s", address ? address : "");
     pthread_mutex_init(&x->mu, NULL);
@@ -1413,6 +1460,7 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
         }
         cv_wait_ms(x, 20);
     }
+    if (!rc) warn_plugins_locked(x);
     char msg[900];
     snprintf(msg, sizeof msg, "%s", x->err);
     pthread_mutex_unlock(&x->mu);

@@ -584,6 +584,7 @@ int wb_dec_workers(const void *p, size_t n, wb_m_workers *out)
         if (!r.err && (w->id == 0 || w->id >= (1u << 22))) rd_fail(&r, "worker id %u out of range", (unsigned)w->id);
         if (!r.err && w->alive > 1) rd_fail(&r, "alive %u (0 or 1 expected)", (unsigned)w->alive);
         if (!r.err && (w->threads < 1 || w->threads > 4096)) rd_fail(&r, "threads %u (1..4096 expected)", (unsigned)w->threads);
+        if (!r.err) rd_plugins(&r, &w->nplugins, &w->plugins);
     }
     int rc = rd_end(&r);
     if (rc) wb_m_workers_free(out);
@@ -592,6 +593,7 @@ int wb_dec_workers(const void *p, size_t n, wb_m_workers *out)
 
 void wb_m_workers_free(wb_m_workers *m)
 {
+    for (uint32_t i = 0; m->w && i < m->n; i++) free(m->w[i].plugins);
     free(m->w);
     m->w = NULL;
     m->n = 0;

@@ -155,6 +155,7 @@ static int fz_decode_encode(int type, const unsigned char *p, size_t n, wb_wr *w
             wb_wr_u32(w, m.w[i].threads);
             wb_wr_u32(w, m.w[i].pid);
             wb_wr_u8(w, m.w[i].alive);
+            enc_plugins(w, m.w[i].nplugins, m.w[i].plugins);
         }
         wb_m_workers_free(&m);
         return 0;

@@ -134,8 +134,8 @@ def messages():
         "REGISTER": u32(4) + u64(1 << 30) + s("127.0.0.1") + u16(40123) + u32(4242) + plugins +
                     u32(3) + s("io.scan") + s("io.parse") + s("kmeans.assign"),
         "WELCOME": u32(1) + u32(1000) + u32(10000) + u16(7879) + plugins,
-        "WORKERS": u32(2) + u32(1) + s("127.0.0.1") + u16(40001) + u32(2) + u32(100) + u8(1) +
-                   u32(2) + s("localhost") + u16(40002) + u32(1) + u32(101) + u8(0),
+        "WORKERS": u32(2) + u32(1) + s("127.0.0.1") + u16(40001) + u32(2) + u32(100) + u8(1) + plugins +
+                   u32(2) + s("localhost") + u16(40002) + u32(1) + u32(101) + u8(0) + u32(0),
         "HEARTBEAT": u64(1 << 20) + u64(1 << 30) + u64(12) + u32(1) + u32(3) + u64(100) + u64(2) + i64(50 << 20),
         "SUBMIT": tasks,
         "TASKS": tasks,

@@ -70,6 +70,9 @@ expect "err no worker can run this driver's task 'datagen.classification': $MSG"
 expect "err no worker of the cluster has the kernel 'pver.extra': plugin 'pver' is version 2 on this driver but version 1 on the worker at $WA, which has no such kernel; load the same version of 'pver' on the driver and the workers"
 [ "$(grep -c "^err no worker can run this driver's task 'pver.value'" <<<"$OUT")" = 2 ] || fail "fit: $OUT"
 ! grep -q "^ok" <<<"$OUT" || fail "a result came back: $OUT"
+# the driver warned at connect time, once
+[ "$(grep -cxF "wb: warning: cluster: plugin 'pver' is version 2 on this driver but version 1 on the worker at $WA: this driver's tasks do not run there" <<<"$OUT")" = 1 ] ||
+  fail "driver warning at connect: $OUT"
 wait_for "$T/h1.log" "warning: driver 1 has plugin 'pver' version 2, worker 1 at $WA has version 1: the driver's tasks do not run there" ||
   fail "head warning"
 pass "driver newer than the worker: refused with both versions and the worker"
@@ -79,6 +82,7 @@ PRE="wb.plugin.load('$P/pver1.so')"
 drive same 1 'try(sum, "pver.value")' 'try(fit)' 'try(sum, "pver.extra")'
 expect "ok 20000"
 [ "$(grep -c "^ok 20000$" <<<"$OUT")" = 2 ] || fail "same version: $OUT"
+! grep -q "warning" <<<"$OUT" || fail "a warning with the same versions: $OUT"
 has "bad argument #1 to 'map_sum' (no kernel named 'pver.extra')"
 PRE=""
 drive plain 1 'local g = wb.datagen.classification{n = 5000, features = 2, informative = 2, redundant = 0, seed = 1}' \
@@ -94,6 +98,7 @@ drive late 1 'try(sum, "core.colsum", 2)' "wb.plugin.load('$P/pver2.so')" 'try(s
 expect "ok 200010000"
 expect "err no worker can run this driver's task 'pver.value': $MSG"
 expect "err no worker can run this driver's task 'core.colsum': $MSG"
+has "wb: warning: cluster: plugin 'pver' is version 2 on this driver but version 1 on the worker at $WA: this driver's tasks do not run there"
 drive late_same 1 "wb.plugin.load('$P/pver1.so')" 'try(sum, "pver.value")'
 expect "ok 20000"
 pass "a plugin loaded after connecting is checked from the next task on"
@@ -134,8 +139,11 @@ start_worker c --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$P/
 wait "$DRV" || fail "joiner driver failed: $(cat "$T/joiner.out")"
 OUT=$(cat "$T/joiner.out")
 expect "workers	2"
-[ "$(grep -c "^ok 40000$" <<<"$OUT")" = 21 ] || fail "version 2 answers with a version 1 worker in the cluster: $OUT"
 WC=$(waddr h1 3)
+# the driver says so itself, once
+[ "$(grep -cxF "wb: warning: cluster: plugin 'pver' is version 2 on this driver but version 1 on the worker at $WC: this driver's tasks do not run there" <<<"$OUT")" = 1 ] ||
+  fail "driver warning about worker c: $OUT"
+[ "$(grep -c "^ok 40000$" <<<"$OUT")" = 21 ] || fail "version 2 answers with a version 1 worker in the cluster: $OUT"
 grep -q "warning: driver [0-9]* has plugin 'pver' version 2, worker 3 at $WC has version 1: the driver's tasks do not run there" "$T/h1.log" ||
   fail "head warning about worker c: $(cat "$T/h1.log")"
 # the dashboard lists the plugins with their versions; c ran none of those tasks

@@ -259,6 +259,11 @@ static void test_register_welcome_workers(void **state)
         wb_wr_u32(&w, 2);
         wb_wr_u32(&w, 100 + i);
         wb_wr_u8(&w, 1);
+        wb_wr_u32(&w, i - 1); /* worker 2 has one plugin */
+        if (i == 2) {
+            wb_wr_str(&w, "pver");
+            wb_wr_str(&w, "2");
+        }
     }
     wb_msg_end(&w, s);
     p = payload(&b, &h);
@@ -267,6 +272,9 @@ static void test_register_welcome_workers(void **state)
     assert_int_equal(ws.n, 2);
     assert_int_equal(ws.w[1].port, 5002);
     assert_int_equal(ws.w[1].pid, 102);
+    assert_int_equal(ws.w[0].nplugins, 0);
+    assert_int_equal(ws.w[1].nplugins, 1);
+    assert_true(wb_pstr_eq(ws.w[1].plugins[0].name, "pver") && wb_pstr_eq(ws.w[1].plugins[0].version, "2"));
     wb_m_workers_free(&ws);
     check_truncations(WB_M_WORKERS, p, h.len);
     check_mutations(WB_M_WORKERS, p, h.len);

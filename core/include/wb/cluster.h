@@ -194,6 +194,8 @@ typedef struct wb_m_worker {
     uint16_t port;
     uint32_t threads, pid;
     uint8_t alive;
+    uint32_t nplugins; /* its plugins, names and versions */
+    wb_m_plugin *plugins;
 } wb_m_worker;
 typedef struct wb_m_workers {
     uint32_t n;
