@@ -68,7 +68,7 @@ def main():
         print("closed" if closed(s) else "open")
     elif case in ("version", "good", "wrongtoken"):
         token = sys.argv[3].encode()
-        v = 2 if case == "version" else 1
+        v = version + 1 if case == "version" else version  # the head's version (from HELLO), or the next one
         mac = hmac.new(token, b"wb-client" + nonce_s + nonce_c + bytes([ROLE_DRIVER]), hashlib.sha256).digest()
         if case == "wrongtoken":
             mac = bytes(32)

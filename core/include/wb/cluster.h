@@ -39,7 +39,7 @@
 extern "C" {
 #endif
 
-#define WB_PROTO_VERSION 1
+#define WB_PROTO_VERSION 2 /* 2: PLUGINS, plugins in WORKERS */
 #define WB_PROTO_MAGIC "WBCL"
 #define WB_PROTO_HDR 8
 #define WB_PROTO_MAX_FRAME ((uint32_t)64 << 20) /* authenticated peers */
