@@ -53,7 +53,6 @@ expect() { grep -qxF -- "$1" <<<"$OUT" || fail "expected '$1' in: $OUT"; }
 has() { grep -qF -- "$1" <<<"$OUT" || fail "expected '$1' in: $OUT"; }
 
 start_head h1 --token-file "$T/tok"
-H1=$ADDR
 start_worker a --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$P/pver1.so"; A=$WORKER_PID
 wait_for "$T/h1.log" "worker 1 joined" || fail "worker a did not join"
 WA=$(waddr h1 1)
