@@ -380,6 +380,16 @@ static void on_line(char *line)
 static sigset_t prompt_wait_mask;
 static char prompt_bell[32]; /* bell-style to restore after prompt_getc's abort */
 
+/* wait until fd can be read, with Ctrl-C and resizes let through: > 0 when
+ * it can, < 0 with errno EINTR on a signal */
+static int wait_input(int fd)
+{
+    fd_set fds;
+    FD_ZERO(&fds);
+    FD_SET(fd, &fds);
+    return pselect(fd + 1, &fds, NULL, NULL, NULL, &prompt_wait_mask);
+}
+
 /* readline's key reader. readline sometimes waits for a key inside a
  * command (a key it saw queued, then lost when Ctrl-C made the terminal
  * flush its input): its own reader waits with Ctrl-C blocked and would wait
@@ -396,10 +406,7 @@ static int prompt_getc(FILE *stream)
             rl_variable_bind("bell-style", "none"); /* rl_abort rings it */
             rl_abort(1, 0);                         /* does not return */
         }
-        fd_set fds;
-        FD_ZERO(&fds);
-        FD_SET(fd, &fds);
-        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &prompt_wait_mask);
+        int r = wait_input(fd);
         if (r < 0) {
             if (errno == EINTR) continue;
             return EOF;
@@ -446,10 +453,7 @@ static int read_line(const char *prompt, char **out)
             winch_seen = 0;
             rl_resize_terminal();
         }
-        fd_set fds;
-        FD_ZERO(&fds);
-        FD_SET(fd, &fds);
-        int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &orig);
+        int r = wait_input(fd);
         if (r < 0) {
             if (errno == EINTR) continue;
             rl_callback_handler_remove();
