@@ -80,7 +80,9 @@ static inline double gb_exp(double x)
     double kd = (x * inv + shifter) - shifter;
     int64_t k = (int64_t)kd;
     double r = (x - kd * ln2hi) - kd * ln2lo;
-    int64_t j = k & 63, m = (k - j) / 64;
+    /* k - j is a multiple of 64: the shift is the exact quotient (written
+     * as a shift: GCC compiles "/ 64" in code it deems cold to an idiv) */
+    int64_t j = k & 63, m = (k - j) >> 6;
     double r2 = r * r;
     double p = 1.0 + r + r2 * ((1.0 / 2 + r * (1.0 / 6)) + r2 * (1.0 / 24 + r * (1.0 / 120)));
     uint64_t bits = (uint64_t)(m + 1023) << 52;

@@ -515,41 +515,43 @@ static inline double walk(const gb_bnode *t, const uint8_t *br, const int32_t *n
 /* ------------------------------------------------------------ gbdt.begin */
 
 /* A block's training loss is two sums (gb_lacc) in la[2 b], la[2 b + 1],
- * each over rows in row order. Binary: one over its even rows and one over
- * its odd rows, so that the gradient pass takes the product of two adjacent
- * rows in one SSE2 multiply, and the sums are still the same whatever rows
- * were paired. Multiclass and regression: all rows in the first. lrun holds
- * the two of the block being summed while rows (in row order) stay in it. */
+ * each over rows in row order: the first over the block's rows outside the
+ * bag (summed before the gradients), then for all objectives but binary over
+ * its bagged rows too; binary: the bagged rows at even positions of the
+ * block's bag go to the first, those at odd positions to the second. Which
+ * rows a block bags does not depend on partitions (per-block draws), so
+ * neither do the sums, and the binary gradient pass takes the products of
+ * two consecutive bagged rows in one SSE2 multiply, whatever rows they are.
+ *
+ * lrun holds the two sums of the binary block being summed, by lane (the
+ * parity of the position in the partition's bag; the block's first bagged
+ * row at position pos0 makes lane l its sum l ^ (pos0 & 1)). */
 typedef struct lrun {
     gb_lacc a[2];
     int64_t b;
+    int flip;
     gb_lacc *la;
 } lrun;
 
-static inline lrun lrun_start(gb_lacc *la)
+static inline void lrun_flush(lrun *L)
 {
-    lrun L = {{la[0], la[1]}, 0, la};
-    return L;
+    if (L->b < 0) return;
+    L->la[2 * L->b + L->flip] = L->a[0];
+    L->la[2 * L->b + (L->flip ^ 1)] = L->a[1];
 }
 
-/* the sum of row r (binary); lrun_at(L, r) - (r & 1) gives the first */
-static inline gb_lacc *lrun_at(lrun *L, uint32_t r)
+/* the sum of the bagged row r at position pos of the partition's bag */
+static inline gb_lacc *lrun_at(lrun *L, uint32_t r, int64_t pos)
 {
     const int64_t b = r / WB_BLOCK_ROWS;
     if (__builtin_expect(b != L->b, 0)) {
-        L->la[2 * L->b] = L->a[0];
-        L->la[2 * L->b + 1] = L->a[1];
+        lrun_flush(L);
         L->b = b;
-        L->a[0] = L->la[2 * b];
-        L->a[1] = L->la[2 * b + 1];
+        L->flip = (int)(pos & 1);
+        L->a[0] = L->la[2 * b + L->flip];
+        L->a[1] = L->la[2 * b + (L->flip ^ 1)];
     }
-    return &L->a[r & 1];
-}
-
-static inline void lrun_end(lrun *L)
-{
-    L->la[2 * L->b] = L->a[0];
-    L->la[2 * L->b + 1] = L->a[1];
+    return &L->a[pos & 1];
 }
 
 /* block b's loss sum from its two */
@@ -598,15 +600,16 @@ static inline void row_tloss(gb_lacc *la, int obj, int K, const double *F, int64
 }
 
 /* gradient and hessian of row r (one tree a round), quantized; a binary
- * row's loss into its block's sum (regression: the caller adds it) */
+ * row's loss (at position pos of the bag) into its block's sum (regression:
+ * the caller adds it) */
 static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uint32_t r, double F, double y, double sg, double sh,
-                        double *gmax, int64_t row0, lrun *L)
+                        double *gmax, int64_t row0, lrun *L, int64_t pos)
 {
     if (obj == GB_BINARY) {
         double e = gb_exp(-F), p = 1 / (1 + e);
         s->gh[2 * (size_t)r] = (int32_t)qround((p - y) * sg);
         s->gh[2 * (size_t)r + 1] = (int32_t)qround(p * (1 - p) * sh);
-        binary_tloss(lrun_at(L, r), F, y, e, p);
+        binary_tloss(lrun_at(L, r, pos), F, y, e, p);
         return 0;
     }
     double g = F - y, gs = g * sg;
@@ -619,12 +622,68 @@ static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uin
     return 0;
 }
 
-/* binary gradients of the rows bag[0..n): the same bits as grad1, two rows
- * at a time with SSE2 (IEEE operations in the same order, no fused
- * multiply-add; lanes outside exp's range go through the scalar path); the
- * rows' losses into their blocks' sums, in row order */
+#if defined(__SSE2__)
+/* gb_exp of two values in (-708, 709], the same bits (the same IEEE
+ * operations in the same order) */
+static inline __m128d exp_sse2(__m128d x)
+{
+    const __m128d ln2hi = _mm_set1_pd(6.93147180369123816490e-01 / 64),
+                  ln2lo = _mm_set1_pd(1.90821492927058770002e-10 / 64), inv = _mm_set1_pd(9.23324826168936601e+01),
+                  shifter = _mm_set1_pd(6755399441055744.0), one = _mm_set1_pd(1.0), c2 = _mm_set1_pd(1.0 / 2),
+                  c3 = _mm_set1_pd(1.0 / 6), c4 = _mm_set1_pd(1.0 / 24), c5 = _mm_set1_pd(1.0 / 120);
+    const __m128i shbits = _mm_castpd_si128(shifter), m63 = _mm_set1_epi64x(63),
+                  e1023 = _mm_set1_epi64x((int64_t)1023 << 52);
+    __m128d ks = _mm_add_pd(_mm_mul_pd(x, inv), shifter);
+    __m128d kd = _mm_sub_pd(ks, shifter);
+    __m128i k = _mm_sub_epi64(_mm_castpd_si128(ks), shbits);
+    __m128d r = _mm_sub_pd(_mm_sub_pd(x, _mm_mul_pd(kd, ln2hi)), _mm_mul_pd(kd, ln2lo));
+    __m128i j = _mm_and_si128(k, m63);
+    __m128i scale = _mm_add_epi64(_mm_slli_epi64(_mm_sub_epi64(k, j), 46), e1023);
+    __m128d t = _mm_set_pd(gb_exp_tab[_mm_cvtsi128_si32(_mm_shuffle_epi32(j, 2))], gb_exp_tab[_mm_cvtsi128_si32(j)]);
+    __m128d r2 = _mm_mul_pd(r, r);
+    __m128d poly = _mm_add_pd(_mm_add_pd(one, r),
+                              _mm_mul_pd(r2, _mm_add_pd(_mm_add_pd(c2, _mm_mul_pd(r, c3)),
+                                                        _mm_mul_pd(r2, _mm_add_pd(c4, _mm_mul_pd(r, c5))))));
+    return _mm_mul_pd(_mm_mul_pd(t, poly), _mm_castsi128_pd(scale));
+}
+
+/* the training losses of two binary rows (scores f, labels yy) into a, r0's
+ * first: q as binary_tloss computes it, exp two at a time */
+static inline void binary_tloss2(gb_lacc *a, __m128d f, __m128d yy)
+{
+    const __m128d one = _mm_set1_pd(1.0), lo = _mm_set1_pd(-708.0), hi = _mm_set1_pd(709.0),
+                  sign = _mm_set1_pd(-0.0);
+    __m128d x = _mm_xor_pd(f, sign);
+    const double f0 = _mm_cvtsd_f64(f), f1 = _mm_cvtsd_f64(_mm_unpackhi_pd(f, f));
+    const double y0 = _mm_cvtsd_f64(yy), y1 = _mm_cvtsd_f64(_mm_unpackhi_pd(yy, yy));
+    if (_mm_movemask_pd(_mm_and_pd(_mm_cmpgt_pd(x, lo), _mm_cmple_pd(x, hi))) != 3) {
+        double e0 = gb_exp(-f0), e1 = gb_exp(-f1);
+        binary_tloss(a, f0, y0, e0, 1 / (1 + e0));
+        binary_tloss(a, f1, y1, e1, 1 / (1 + e1));
+        return;
+    }
+    __m128d e = exp_sse2(x);
+    __m128d p = _mm_div_pd(one, _mm_add_pd(one, e));
+    __m128d qv = _mm_mul_pd(p, _mm_add_pd(yy, _mm_mul_pd(_mm_sub_pd(one, yy), e)));
+    const double q0 = _mm_cvtsd_f64(qv), q1 = _mm_cvtsd_f64(_mm_unpackhi_pd(qv, qv));
+    if (q0 >= GB_Q_MIN)
+        gb_lacc_mul(a, q0);
+    else
+        a->D += gb_binary_loss(f0, y0);
+    if (q1 >= GB_Q_MIN)
+        gb_lacc_mul(a, q1);
+    else
+        a->D += gb_binary_loss(f1, y1);
+}
+#endif
+
+/* binary gradients of the rows bag[0..n) (positions pos0.. of the bag, pos0
+ * even): the same bits as grad1, two rows at a time with SSE2 (IEEE
+ * operations in the same order, no fused multiply-add; lanes outside exp's
+ * range go through the scalar path); the rows' losses into their blocks'
+ * sums */
 static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const double *y, double sg, double sh,
-                        lrun *Lp)
+                        lrun *Lp, int64_t pos0)
 {
     lrun L = *Lp;
     const double *F = s->F;
@@ -637,15 +696,9 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
 #define P2_IN (P2 = _mm_set_pd(L.a[1].P, L.a[0].P))
     __m128d P2;
     P2_IN;
-    const __m128d ln2hi = _mm_set1_pd(6.93147180369123816490e-01 / 64),
-                  ln2lo = _mm_set1_pd(1.90821492927058770002e-10 / 64), inv = _mm_set1_pd(9.23324826168936601e+01),
-                  shifter = _mm_set1_pd(6755399441055744.0), one = _mm_set1_pd(1.0), lo = _mm_set1_pd(-708.0),
-                  hi = _mm_set1_pd(709.0), c2 = _mm_set1_pd(1.0 / 2), c3 = _mm_set1_pd(1.0 / 6),
-                  c4 = _mm_set1_pd(1.0 / 24), c5 = _mm_set1_pd(1.0 / 120), vsg = _mm_set1_pd(sg),
-                  vsh = _mm_set1_pd(sh), sign = _mm_set1_pd(-0.0), qmin = _mm_set1_pd(GB_Q_MIN),
-                  pmin = _mm_set1_pd(GB_P_MIN);
-    const __m128i shbits = _mm_castpd_si128(shifter), m63 = _mm_set1_epi64x(63),
-                  e1023 = _mm_set1_epi64x((int64_t)1023 << 52);
+    const __m128d one = _mm_set1_pd(1.0), lo = _mm_set1_pd(-708.0), hi = _mm_set1_pd(709.0),
+                  vsg = _mm_set1_pd(sg), vsh = _mm_set1_pd(sh), sign = _mm_set1_pd(-0.0),
+                  qmin = _mm_set1_pd(GB_Q_MIN), pmin = _mm_set1_pd(GB_P_MIN);
     for (; q + 2 <= n; q += 2) {
         const uint32_t r0 = bag[q], r1 = bag[q + 1];
         const int adj = r1 == r0 + 1;
@@ -653,24 +706,12 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
         __m128d x = _mm_xor_pd(f, sign);
         if (_mm_movemask_pd(_mm_and_pd(_mm_cmpgt_pd(x, lo), _mm_cmple_pd(x, hi))) != 3) {
             P2_OUT;
-            grad1(s, GB_BINARY, r0, F[r0], y[r0], sg, sh, NULL, 0, &L);
-            grad1(s, GB_BINARY, r1, F[r1], y[r1], sg, sh, NULL, 0, &L);
+            grad1(s, GB_BINARY, r0, F[r0], y[r0], sg, sh, NULL, 0, &L, pos0 + q);
+            grad1(s, GB_BINARY, r1, F[r1], y[r1], sg, sh, NULL, 0, &L, pos0 + q + 1);
             P2_IN;
             continue;
         }
-        __m128d ks = _mm_add_pd(_mm_mul_pd(x, inv), shifter);
-        __m128d kd = _mm_sub_pd(ks, shifter);
-        __m128i k = _mm_sub_epi64(_mm_castpd_si128(ks), shbits);
-        __m128d r = _mm_sub_pd(_mm_sub_pd(x, _mm_mul_pd(kd, ln2hi)), _mm_mul_pd(kd, ln2lo));
-        __m128i j = _mm_and_si128(k, m63);
-        __m128i scale = _mm_add_epi64(_mm_slli_epi64(_mm_sub_epi64(k, j), 46), e1023);
-        __m128d t = _mm_set_pd(gb_exp_tab[_mm_cvtsi128_si32(_mm_shuffle_epi32(j, 2))],
-                               gb_exp_tab[_mm_cvtsi128_si32(j)]);
-        __m128d r2 = _mm_mul_pd(r, r);
-        __m128d poly = _mm_add_pd(_mm_add_pd(one, r),
-                                  _mm_mul_pd(r2, _mm_add_pd(_mm_add_pd(c2, _mm_mul_pd(r, c3)),
-                                                            _mm_mul_pd(r2, _mm_add_pd(c4, _mm_mul_pd(r, c5))))));
-        __m128d e = _mm_mul_pd(_mm_mul_pd(t, poly), _mm_castsi128_pd(scale));
+        __m128d e = exp_sse2(x);
         __m128d p = _mm_div_pd(one, _mm_add_pd(one, e));
         __m128d yy = adj ? _mm_loadu_pd(y + r0) : _mm_set_pd(y[r1], y[r0]);
         __m128i g = _mm_cvtpd_epi32(_mm_mul_pd(_mm_sub_pd(p, yy), vsg));
@@ -682,11 +723,11 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
             _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r0), gh2);
             _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r1), _mm_unpackhi_epi64(gh2, gh2));
         }
-        /* the loss: q = p (y = 1) or e p (y = 0), as binary_tloss; an even
-         * row and the next in the block being summed: one multiply, unless a
-         * q is tiny or a product needs scaling (then row by row below) */
+        /* the loss: q = p (y = 1) or e p (y = 0), as binary_tloss; both
+         * rows in the block being summed (r1 there: so is r0): one multiply,
+         * unless a q is tiny or a product needs scaling (then row by row) */
         __m128d qv = _mm_mul_pd(p, _mm_add_pd(yy, _mm_mul_pd(_mm_sub_pd(one, yy), e)));
-        if (adj && !(r0 & 1) && (int64_t)(r0 / WB_BLOCK_ROWS) == L.b) {
+        if ((int64_t)(r1 / WB_BLOCK_ROWS) == L.b) {
             __m128d Pn = _mm_mul_pd(P2, qv);
             if (!_mm_movemask_pd(_mm_or_pd(_mm_cmplt_pd(qv, qmin), _mm_cmplt_pd(Pn, pmin)))) {
                 P2 = Pn;
@@ -695,12 +736,12 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
         }
         P2_OUT;
         const double q0 = _mm_cvtsd_f64(qv), q1 = _mm_cvtsd_f64(_mm_unpackhi_pd(qv, qv));
-        gb_lacc *l0 = lrun_at(&L, r0);
+        gb_lacc *l0 = lrun_at(&L, r0, pos0 + q);
         if (q0 >= GB_Q_MIN)
             gb_lacc_mul(l0, q0);
         else
             l0->D += gb_binary_loss(F[r0], y[r0]);
-        gb_lacc *l1 = lrun_at(&L, r1);
+        gb_lacc *l1 = lrun_at(&L, r1, pos0 + q + 1);
         if (q1 >= GB_Q_MIN)
             gb_lacc_mul(l1, q1);
         else
@@ -711,7 +752,7 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
 #undef P2_OUT
 #undef P2_IN
 #endif
-    for (; q < n; q++) grad1(s, GB_BINARY, bag[q], F[bag[q]], y[bag[q]], sg, sh, NULL, 0, &L);
+    for (; q < n; q++) grad1(s, GB_BINARY, bag[q], F[bag[q]], y[bag[q]], sg, sh, NULL, 0, &L, pos0 + q);
     *Lp = L;
 }
 
@@ -852,15 +893,34 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     /* validation loss per block; the training loss of the rows outside the
      * gradient pass (out of the bag; every row after the last round) */
     if (want_loss || want_tloss) {
-        lrun L = lrun_start(la);
+        /* the first sum of the block being summed, in registers; binary:
+         * two training rows at a time (the first waits in `held`) */
+        gb_lacc cur = la[0];
+        int64_t cb = 0, held = -1;
         for (int64_t q = 0; q < nrest; q++) {
             uint32_t r = s->rest[q];
             if (!bv.isval[r]) {
-                if (want_tloss) {
-                    gb_lacc *t = lrun_at(&L, r);
-                    if (obj != GB_BINARY) t -= r & 1; /* one sum a block */
-                    row_tloss(t, obj, K, s->F + r, rows, bv.y[r]);
+                if (!want_tloss) continue;
+                const int64_t b = r / B;
+                if (b != cb) {
+                    if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv.y[held]);
+                    held = -1;
+                    la[2 * cb] = cur;
+                    cb = b;
+                    cur = la[2 * b];
                 }
+#if defined(__SSE2__)
+                if (obj == GB_BINARY) {
+                    if (held < 0) {
+                        held = r;
+                        continue;
+                    }
+                    binary_tloss2(&cur, _mm_set_pd(s->F[r], s->F[held]), _mm_set_pd(bv.y[r], bv.y[held]));
+                    held = -1;
+                    continue;
+                }
+#endif
+                row_tloss(&cur, obj, K, s->F + r, rows, bv.y[r]);
                 continue;
             }
             if (!want_loss) continue;
@@ -870,7 +930,8 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             x->loss += gb_row_loss(obj, K, Fr, bv.y[r]);
             x->count += 1;
         }
-        lrun_end(&L);
+        if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv.y[held]);
+        la[2 * cb] = cur;
     }
     if (finish) {
         for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = lacc_block_sum(la, b);
@@ -884,14 +945,14 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
      * a time (its gradients still in cache for the histogram) */
     const double sg = a.sg, sh = a.sh;
     const int64_t CH = 2048;
-    lrun L = lrun_start(la);
+    lrun L = {{{1, 0, 0}, {1, 0, 0}}, -1, 0, la};
     /* multiclass and regression: the sum of the block being summed (its
      * first, la[2 cb]) in registers */
     gb_lacc cur = la[0];
     int64_t cb = 0;
     for (int64_t q0 = 0; q0 < nbag && !rc; q0 += CH) {
         const int64_t q1 = nbag - q0 < CH ? nbag : q0 + CH;
-        if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv.y, sg, sh, &L);
+        if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv.y, sg, sh, &L, q0);
         for (int64_t q = q0; q < q1 && !rc && obj != GB_BINARY; q++) {
             uint32_t r = bag[q];
             const double *F = s->F + r; /* class k at F[k * rows] */
@@ -903,7 +964,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                 cur = la[2 * b];
             }
             if (K == 1) {
-                rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0, &L);
+                rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0, &L, q);
                 double g = F[0] - y;
                 cur.D += g * g;
             } else {
@@ -929,7 +990,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, bag + q0, q1 - q0);
     }
     if (obj == GB_BINARY)
-        lrun_end(&L);
+        lrun_flush(&L);
     else
         la[2 * cb] = cur;
     for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = lacc_block_sum(la, b);

@@ -52,6 +52,23 @@ for _, P in ipairs{
   check(same_trees(m1, m4), "state lost in round 3: the same trees after the restart")
   check(same_array(m1.train_loss, m4.train_loss), "state lost in round 3: the same training loss")
 end
+-- binary, rows drawn per round: the training loss takes two bagged rows per
+-- multiply, its sums must not depend on where partitions start in the bag
+do
+  local Yb = {}
+  for i = 1, n do Yb[i] = Y[i] == 2 and 1 or 0 end
+  local Ab, Bb = wb.dataset(X, Yb), wb.dataset(wide, Yb)
+  for _, P in ipairs{{n_trees = 6, subsample = 0.7, seed = 5, max_leaves = 15},
+                     {n_trees = 6, learning_rate = 1, min_samples_leaf = 1, max_leaves = 63, seed = 1},
+                     {n_trees = 6, subsample = 0.55, early_stopping_rounds = 10, seed = 9}} do
+    wb.threads(1)
+    local b1 = wb.fit("gbdt", Ab, P)
+    wb.threads(2)
+    local b4 = wb.fit("gbdt", Bb, P)
+    check(same_trees(b1, b4), "binary: 1 and 4 partitions, the same trees")
+    check(#b1.train_loss == 7 and same_array(b1.train_loss, b4.train_loss), "binary: 1 and 4 partitions, the same training loss")
+  end
+end
 -- another seed gives another model
 local s1 = wb.fit("gbdt", A, {n_trees = 5, subsample = 0.5, seed = 1})
 local s2 = wb.fit("gbdt", A, {n_trees = 5, subsample = 0.5, seed = 2})
