@@ -647,6 +647,14 @@ static inline __m128d exp_sse2(__m128d x)
     return _mm_mul_pd(_mm_mul_pd(t, poly), _mm_castsi128_pd(scale));
 }
 
+/* q of two binary rows, the same bits as binary_tloss's p (y + (1 - y) e)
+ * (for y in {0, 1}: p or p e), by a select: one multiply */
+static inline __m128d q_sse2(__m128d p, __m128d e, __m128d yy)
+{
+    const __m128d m = _mm_cmpeq_pd(yy, _mm_set1_pd(1.0));
+    return _mm_or_pd(_mm_and_pd(m, p), _mm_andnot_pd(m, _mm_mul_pd(p, e)));
+}
+
 /* the training losses of two binary rows (scores f, labels yy) into a, r0's
  * first: q as binary_tloss computes it, exp two at a time */
 static inline void binary_tloss2(gb_lacc *a, __m128d f, __m128d yy)
@@ -664,7 +672,7 @@ static inline void binary_tloss2(gb_lacc *a, __m128d f, __m128d yy)
     }
     __m128d e = exp_sse2(x);
     __m128d p = _mm_div_pd(one, _mm_add_pd(one, e));
-    __m128d qv = _mm_mul_pd(p, _mm_add_pd(yy, _mm_mul_pd(_mm_sub_pd(one, yy), e)));
+    __m128d qv = q_sse2(p, e, yy);
     const double q0 = _mm_cvtsd_f64(qv), q1 = _mm_cvtsd_f64(_mm_unpackhi_pd(qv, qv));
     if (q0 >= GB_Q_MIN)
         gb_lacc_mul(a, q0);
@@ -726,7 +734,7 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
         /* the loss: q = p (y = 1) or e p (y = 0), as binary_tloss; both
          * rows in the block being summed (r1 there: so is r0): one multiply,
          * unless a q is tiny or a product needs scaling (then row by row) */
-        __m128d qv = _mm_mul_pd(p, _mm_add_pd(yy, _mm_mul_pd(_mm_sub_pd(one, yy), e)));
+        __m128d qv = q_sse2(p, e, yy);
         if ((int64_t)(r1 / WB_BLOCK_ROWS) == L.b) {
             __m128d Pn = _mm_mul_pd(P2, qv);
             if (!_mm_movemask_pd(_mm_or_pd(_mm_cmplt_pd(qv, qmin), _mm_cmplt_pd(Pn, pmin)))) {
