@@ -6,6 +6,8 @@
 --   wb.pipeline{"scaler", {"logreg", {C = 1}}}            -> a pipeline (p:fit(d), wb.fit(p, d))
 --   wb.fit(name, d, params, {scale = true})               -> the same as a scaler + name pipeline
 --   wb.gridsearch(name_or_pipeline, d, grid, {folds =, metric =, refit =, seed =, stratify =, params =})
+--     metric: a classification metric of wb.scoring, or for a clusterer (kmeans)
+--     inertia | davies_bouldin | calinski_harabasz | silhouette
 --   wb.randomsearch(name_or_pipeline, d, distributions, {n_iter =, seed =, ...})
 --   wb.repartition(d, rows)                               -> the same rows cut into partitions of `rows`
 --
@@ -585,6 +587,40 @@ end
 
 local KIND = {score = 0, labels = 1}
 
+-- clustering metrics for a clusterer's validation folds, in the order they
+-- are listed. The estimator's own score computes them when its `score`
+-- parameter names them (k-means: minus the inertia, minus Davies-Bouldin,
+-- Calinski-Harabasz, silhouette); the lower-is-better ones come back negated
+-- and are turned back into the metric itself, ranked lowest first.
+local CLUSTER_ORDER = {"inertia", "davies_bouldin", "calinski_harabasz", "silhouette"}
+local CLUSTER_METRICS = {
+  inertia = {needs = "score", cluster = true, lower = true, negated = true},
+  davies_bouldin = {needs = "score", cluster = true, lower = true, negated = true},
+  calinski_harabasz = {needs = "score", cluster = true},
+  silhouette = {needs = "score", cluster = true},
+}
+
+-- the parameter that chooses what the (last step's) score computes
+local function score_key(tg)
+  if tg.pipeline then return tg.pipeline.steps[#tg.pipeline.steps].name .. ".score" end
+  return "score"
+end
+
+-- the metrics a clusterer can be searched by: its own score, and the
+-- clustering metrics its `score` parameter accepts
+local function cluster_metrics(tg, has_score)
+  local out = {}
+  if has_score then out[1] = "score" end
+  local has_param = false
+  for _, p in ipairs(tg.info.params) do if p.name == "score" then has_param = true end end
+  if has_param and has_score then
+    for _, m in ipairs(CLUSTER_ORDER) do
+      if pcall(wb.core.check_params, tg.info.name, {score = m}) then out[#out + 1] = m end
+    end
+  end
+  return out
+end
+
 local function search(fname, est, data, combos_fn, opts, extra_opts)
   local t_start = wb.now()
   local tg = target_of(est, fname)
@@ -597,32 +633,46 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   local base = opts.params or {}
   if type(base) ~= "table" then argerr(4, fname, "params must be a table of fixed parameters, got %s", type(base)) end
   for k in pairs(base) do check_key(tg, k, fname, 4) end
-  local fits = {}
-  for i, c in ipairs(combos) do
-    local flat = {}
-    for k, v in pairs(base) do flat[k] = v end
-    for k, v in pairs(c) do flat[k] = v end
-    fits[i] = fit_params(tg, flat, fname, 3)
-  end
-  local nfolds = check_folds(opts.folds or 5, data:rows(), 4, fname)
-  -- the metric
+  -- the metric: the classification metrics of wb.scoring, or for a clusterer
+  -- the clustering metrics its `score` parameter names (scored on each
+  -- validation fold by the estimator's own score with that parameter set)
   local S = wb.scoring
   local metric = opts.metric
   local has_score = false
   for _, m in ipairs(wb.core.estimator_info(tg.name).methods) do if m == "score" then has_score = true end end
   local classifier = tg.info.kind == "classifier"
+  local clusterer = tg.info.kind == "clusterer"
   if metric == nil then
     if has_score then metric = "score"
     elseif classifier then metric = "accuracy"
     else argerr(4, fname, "%s has no score: give a metric (one of %s)", tg.label, table.concat(S.names(), ", ")) end
   end
-  if type(metric) ~= "string" or not S.metrics[metric] then
+  local allowed_metrics = clusterer and cluster_metrics(tg, has_score) or S.names()
+  if type(metric) ~= "string" or not (S.metrics[metric] or CLUSTER_METRICS[metric]) then
+    if clusterer then
+      argerr(4, fname, "unknown metric '%s' (metrics for %s: %s)", tostring(metric), tg.label, table.concat(allowed_metrics, ", "))
+    end
     argerr(4, fname, "unknown metric '%s' (metrics: %s)", tostring(metric), table.concat(S.names(), ", "))
   end
-  local mspec = S.metrics[metric]
-  if mspec.needs == "score" and not has_score and not classifier then
-    argerr(4, fname, "%s has no score: give a metric (one of %s)", tg.label, table.concat(S.names(), ", "))
+  local fits_metric = false
+  for _, m in ipairs(allowed_metrics) do if m == metric then fits_metric = true end end
+  if not fits_metric then
+    argerr(4, fname, "metric '%s' does not fit %s, a %s (metrics for %s: %s)", metric, tg.label, tg.info.kind,
+      tg.label, table.concat(allowed_metrics, ", "))
   end
+  local mspec = S.metrics[metric] or CLUSTER_METRICS[metric]
+  if mspec.needs == "score" and not has_score and not classifier then
+    argerr(4, fname, "%s has no score: give a metric (one of %s)", tg.label, table.concat(allowed_metrics, ", "))
+  end
+  local fits = {}
+  for i, c in ipairs(combos) do
+    local flat = {}
+    for k, v in pairs(base) do flat[k] = v end
+    for k, v in pairs(c) do flat[k] = v end
+    if mspec.cluster then flat[score_key(tg)] = metric end
+    fits[i] = fit_params(tg, flat, fname, 3)
+  end
+  local nfolds = check_folds(opts.folds or 5, data:rows(), 4, fname)
   -- the data
   local needs_labels = classifier or tg.info.needs_labels or mspec.needs ~= "score"
   if needs_labels and not data:has_labels() then argerr(2, fname, "%s needs labels; the dataset has none", tg.label) end
@@ -665,7 +715,9 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
     else
       local v = wb.core.unpack_doubles(bytes)
       local s
-      if kind == 0 or kind == 3 then s = v[5]
+      if kind == 0 or kind == 3 then
+        s = v[5]
+        if mspec.negated then s = -s end
       else
         local chunks, pos = {}, 6
         while pos <= #v do
@@ -725,7 +777,8 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   for f = 1, nfolds do cols[#cols + 1] = "fold" .. f end
   local g = setmetatable({
     kind = fname, estimator = tg.label, metric = metric, folds = nfolds,
-    results = T.new(cols, rows), best_index = best, best_params = combos[best], best_score = means[best],
+    results = T.new(cols, rows, string.format("scores: %s on each validation fold (%s is better)", metric,
+      lower and "lower" or "higher")), best_index = best, best_params = combos[best], best_score = means[best],
   }, Search)
   if opts.refit ~= false then
     local t = wb.now()
@@ -827,7 +880,7 @@ docs["wb.split"] = "wb.split(d, {test = 0.25, seed = 0, stratify = false}) -> tr
 docs["wb.kfold"] = "wb.kfold(d, {folds = 5, seed = 0, stratify = false}) -> {{train =, test =}, ...}; every row is in exactly one test fold"
 docs["wb.stratified_kfold"] = "wb.stratified_kfold(d, {folds = 5, seed = 0}) -> folds that keep each class's share"
 docs["wb.pipeline"] = "wb.pipeline{\"scaler\", {\"logreg\", {C = 1}}} -> a pipeline: p:fit(d) or wb.fit(p, d) fits the steps in order; grid search takes it like an estimator (keys 'C' or 'logreg.C')"
-docs["wb.gridsearch"] = "wb.gridsearch(name_or_pipeline, d, {C = {0.1, 1}, penalty = {\"l1\", \"l2\"}}, {folds = 5, metric =, refit = true, seed = 0, stratify =, params = {fixed}}) -> .results, .best_params, .best_score, .best_model, :export(\"grid.csv\"|\".json\")"
+docs["wb.gridsearch"] = "wb.gridsearch(name_or_pipeline, d, {C = {0.1, 1}, penalty = {\"l1\", \"l2\"}}, {folds = 5, metric =, refit = true, seed = 0, stratify =, params = {fixed}}) -> .results, .best_params, .best_score, .best_model, :export(\"grid.csv\"|\".json\"); metric: a classification metric, or for kmeans \"inertia\", \"davies_bouldin\" (lower is better), \"calinski_harabasz\", \"silhouette\" on each validation fold"
 docs["wb.randomsearch"] = "wb.randomsearch(name_or_pipeline, d, {C = {loguniform = {1e-3, 1e2}}, penalty = {\"l1\", \"l2\"}}, {n_iter = 10, seed = 0, folds =, metric =}) -> like gridsearch, n_iter sampled candidates"
 docs["model:steps"] = "m:steps() -> the fitted models of a pipeline model's steps, in order"
 docs["wb.fit"] = (docs["wb.fit"] or "wb.fit(name, data, params) -> model") ..
