@@ -31,13 +31,34 @@ void *wb__alloc_big(size_t size)
  * machine's memory (an allocation past it can succeed under overcommit and
  * get the process killed when touched). Found by fuzzing the readers: a
  * short file could ask for a partition of many gigabytes. */
-static int out_room(wb_kctx *ctx, size_t bytes)
+size_t wb__phys_bytes(void)
 {
     static size_t phys;
     if (!phys) {
         long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
         phys = pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : SIZE_MAX;
     }
+    return phys;
+}
+
+size_t wb__avail_bytes(void)
+{
+    size_t phys = wb__phys_bytes();
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return phys;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    fclose(f);
+    if (!kb || kb > (unsigned long long)(SIZE_MAX / 1024)) return phys;
+    size_t a = (size_t)kb * 1024;
+    return a < phys ? a : phys;
+}
+
+static int out_room(wb_kctx *ctx, size_t bytes)
+{
+    size_t phys = wb__phys_bytes();
     if (bytes > phys)
         return wb_seterr(WB_ENOMEM, "%s: out of memory: an output of %zu bytes is more than this machine's %zu bytes",
                          ctx->kernel, bytes, phys);

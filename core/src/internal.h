@@ -26,6 +26,10 @@ struct wb_kctx {
 /* 0 if the store has room for an object of `bytes` under its memory limit,
  * else WB_ELIMIT with the limit's message (store.c) */
 int wb__store_room(wb_store *s, size_t bytes);
+/* the machine's physical memory in bytes (SIZE_MAX when unknown) */
+size_t wb__phys_bytes(void);
+/* the memory available now (MemAvailable; the physical memory when unknown) */
+size_t wb__avail_bytes(void);
 
 /* partition-sized memory, freed with free() (exec.c) */
 void *wb__alloc_big(size_t size);

@@ -51,6 +51,19 @@ static int o_id(lua_State *L)
     return 1;
 }
 
+/* the executor of the first object in the list at idx (errors name argument
+ * idx: checking the element in place named argument #-1, found by
+ * tests/lua/api_sweep.lua) */
+static void first_exec(lua_State *L, int idx, wb_exec **ex)
+{
+    if (lua_rawlen(L, idx) == 0) return;
+    lua_rawgeti(L, idx, 1);
+    lobj *o = luaL_testudata(L, -1, WBL_OBJECT);
+    if (!o || !o->id) luaL_argerror(L, idx, "element 1 is not an object");
+    *ex = o->ex;
+    lua_pop(L, 1);
+}
+
 /* a list of objects at idx -> oids (malloc'd); all must be on ex */
 static wb_oid *check_objects(lua_State *L, int idx, wb_exec *ex, int *n)
 {
@@ -80,7 +93,18 @@ static int l_put(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    /* wb.core.put(bytes [, dataset or object]): on the executor of the second
+     * argument when given, so that work on a dataset made before wb.cluster()
+     * keeps its inputs together (found by tests/lua/api_sweep.lua: metrics
+     * then failed with "element 1 is not an object of this executor") */
     wb_exec *ex = wbl_exec(L);
+    if (!lua_isnoneornil(L, 2)) {
+        wb_dataset *d = wbl_to_dataset(L, 2);
+        lobj *o = d ? NULL : luaL_testudata(L, 2, WBL_OBJECT);
+        if (d) ex = d->ex;
+        else if (o && o->id) ex = o->ex;
+        else return wbl_argerror(L, 2, "dataset or object expected, got %s", luaL_typename(L, 2));
+    }
     wb_oid id;
     if (wb_exec_put(ex, s, n, &id)) return wbl_error(L);
     wbl_push_object(L, ex, id);
@@ -128,11 +152,7 @@ static int l_wait(lua_State *L)
     int n;
     luaL_checktype(L, 1, LUA_TTABLE);
     wb_exec *ex = NULL;
-    if (lua_rawlen(L, 1) > 0) {
-        lua_rawgeti(L, 1, 1);
-        wbl_check_object(L, -1, &ex);
-        lua_pop(L, 1);
-    }
+    first_exec(L, 1, &ex);
     wb_oid *ids = check_objects(L, 1, ex, &n);
     int rc = n ? wb_exec_wait(ex, ids, n) : 0;
     free(ids);
@@ -230,11 +250,7 @@ static int l_from_parts(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     wb_exec *ex = wbl_exec(L);
-    if (lua_rawlen(L, 1) > 0) {
-        lua_rawgeti(L, 1, 1);
-        wbl_check_object(L, -1, &ex);
-        lua_pop(L, 1);
-    }
+    first_exec(L, 1, &ex);
     int n;
     wb_oid *ids = check_objects(L, 1, ex, &n);
     wb_dataset *d;
@@ -245,25 +261,46 @@ static int l_from_parts(lua_State *L)
     return 1;
 }
 
+/* a list of numbers in field of the table at t -> an array owned by Lua (a
+ * userdata left on the stack, so that a later error frees it) */
 static double *num_array(lua_State *L, int t, const char *field, int *n)
 {
     lua_getfield(L, t, field);
     if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
         *n = 0;
-        return NULL;
+        return NULL; /* the nil stays on the stack as a placeholder */
     }
-    luaL_checktype(L, -1, LUA_TTABLE);
-    int k = (int)lua_rawlen(L, -1);
-    double *a = malloc((size_t)(k ? k : 1) * 8);
-    for (int i = 0; i < k; i++) {
-        lua_rawgeti(L, -1, i + 1);
-        a[i] = lua_tonumber(L, -1);
+    if (!lua_istable(L, -1))
+        wbl_argerror(L, t, "%s must be a table of numbers, got %s", field, luaL_typename(L, -1));
+    lua_Unsigned k = lua_rawlen(L, -1);
+    if (k > (1u << 24)) wbl_argerror(L, t, "%s has more than %d numbers", field, 1 << 24);
+    double *a = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *a, 0);
+    for (lua_Unsigned i = 0; i < k; i++) {
+        lua_rawgeti(L, -2, (lua_Integer)i + 1);
+        int isnum;
+        a[i] = lua_tonumberx(L, -1, &isnum);
+        if (!isnum) wbl_argerror(L, t, "%s[%d] must be a number, got %s", field, (int)i + 1, luaL_typename(L, -1));
         lua_pop(L, 1);
+    }
+    lua_remove(L, -2); /* the list; its array stays */
+    *n = (int)k;
+    return a;
+}
+
+/* an optional integer field of the table at t within [lo, hi] */
+static lua_Integer int_field(lua_State *L, int t, const char *field, lua_Integer def, lua_Integer lo, lua_Integer hi)
+{
+    lua_getfield(L, t, field);
+    lua_Integer v = def;
+    if (!lua_isnil(L, -1)) {
+        int isint;
+        v = lua_tointegerx(L, -1, &isint);
+        if (!isint || v < lo || v > hi)
+            wbl_argerror(L, t, "%s must be an integer in %lld..%lld, got %s", field, (long long)lo, (long long)hi,
+                         lua_type(L, -1) == LUA_TNUMBER ? luaL_tolstring(L, -1, NULL) : luaL_typename(L, -1));
     }
     lua_pop(L, 1);
-    *n = k;
-    return a;
+    return v;
 }
 
 /* wb.core.select(dataset, {row_lo=, row_hi=, seed=, invert=, classes={}, lo={}, hi={}, nranges=})
@@ -273,17 +310,15 @@ static int l_select(lua_State *L)
     wb_dataset *d = wbl_check_dataset(L, 1), *o;
     luaL_checktype(L, 2, LUA_TTABLE);
     wb_select s = {0};
-    lua_getfield(L, 2, "row_lo");
-    s.row_lo = (int64_t)luaL_optinteger(L, -1, 0);
-    lua_getfield(L, 2, "row_hi");
-    s.row_hi = (int64_t)luaL_optinteger(L, -1, -1);
-    lua_getfield(L, 2, "seed");
-    s.seed = (uint64_t)luaL_optinteger(L, -1, 0);
+    /* checked fields (found by tests/lua/api_sweep.lua: a wrong type named
+     * argument #-1, nranges = 2^31 overflowed an int) */
+    s.row_lo = (int64_t)int_field(L, 2, "row_lo", 0, 0, INT64_MAX);
+    s.row_hi = (int64_t)int_field(L, 2, "row_hi", -1, -1, INT64_MAX);
+    s.seed = (uint64_t)int_field(L, 2, "seed", 0, LUA_MININTEGER, LUA_MAXINTEGER);
     lua_getfield(L, 2, "invert");
     s.invert = lua_toboolean(L, -1);
-    lua_getfield(L, 2, "nranges");
-    s.nranges = (int)luaL_optinteger(L, -1, 0);
-    lua_pop(L, 5);
+    lua_pop(L, 1);
+    s.nranges = (int)int_field(L, 2, "nranges", 0, 0, 1 << 20);
     int nc, nlo, nhi;
     double *cls = num_array(L, 2, "classes", &nc), *lo = num_array(L, 2, "lo", &nlo),
            *hi = num_array(L, 2, "hi", &nhi);
@@ -291,13 +326,10 @@ static int l_select(lua_State *L)
     s.classes = cls;
     s.lo = lo;
     s.hi = hi;
-    int want = (nc ? nc : 1) * s.nranges;
+    int64_t want = (int64_t)(nc ? nc : 1) * s.nranges;
     int rc = 0;
-    if (nlo != want || nhi != want || s.nranges < 0) rc = wb_seterr(WB_EINVAL, "select: %d ranges given, %d expected", nlo, want);
+    if (nlo != want || nhi != want) rc = wb_seterr(WB_EINVAL, "select: %d ranges given, %lld expected", nlo, (long long)want);
     if (!rc) rc = wb_ds_select(d, &s, &o);
-    free(cls);
-    free(lo);
-    free(hi);
     if (rc) return wbl_error(L);
     wbl_push_dataset(L, o);
     return 1;

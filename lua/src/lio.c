@@ -32,7 +32,7 @@ static int format_of(lua_State *L, int t, int arg)
  *                zero_based=, delimiter=, max_rows=}) */
 static int l_load(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = wbl_check_path(L, 1);
     if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
     wb_read_opts o;
     wb_read_opts_init(&o);
@@ -96,7 +96,7 @@ static int l_load(lua_State *L)
 static int l_save(lua_State *L)
 {
     wb_dataset *d = wbl_check_dataset(L, 1);
-    const char *path = luaL_checkstring(L, 2);
+    const char *path = wbl_check_path(L, 2);
     if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
     wb_write_opts o;
     wb_write_opts_init(&o);
@@ -112,7 +112,7 @@ static int l_save(lua_State *L)
 static int l_read_meta(lua_State *L)
 {
     wb_meta m;
-    int rc = wb_meta_read(luaL_checkstring(L, 1), &m);
+    int rc = wb_meta_read(wbl_check_path(L, 1), &m);
     if (rc == WB_ENOTFOUND) return 0;
     if (rc) return wbl_error(L);
     lua_newtable(L);

@@ -119,7 +119,7 @@ static int m_score_raw(lua_State *L)
 static int m_save(lua_State *L)
 {
     wb_model *m = wbl_check_model(L, 1);
-    const char *path = luaL_checkstring(L, 2);
+    const char *path = wbl_check_path(L, 2);
     if (wb_model_save(m, path)) return wbl_error(L);
     lua_pushstring(L, path);
     return 1;
@@ -197,7 +197,7 @@ static int l_model_decode(lua_State *L)
 static int l_load_model(lua_State *L)
 {
     wb_model *m;
-    if (wb_model_load(luaL_checkstring(L, 1), &m)) return wbl_error(L);
+    if (wb_model_load(wbl_check_path(L, 1), &m)) return wbl_error(L);
     wbl_push_model(L, m);
     return 1;
 }

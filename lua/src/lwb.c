@@ -60,6 +60,16 @@ int wbl_error(lua_State *L)
     return lua_error(L);
 }
 
+const char *wbl_check_path(lua_State *L, int idx)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, idx, &n);
+    if (n == 0) luaL_argerror(L, idx, "path expected, got an empty string");
+    if (strlen(s) != n) wbl_argerror(L, idx, "path contains a NUL byte at position %d", (int)strlen(s) + 1);
+    if (n > 4096) wbl_argerror(L, idx, "path of %zu bytes, longer than 4096", n); /* not echoed in full */
+    return s;
+}
+
 int wbl_argerror(lua_State *L, int arg, const char *fmt, ...)
 {
     char msg[1024];
@@ -295,7 +305,7 @@ static void run_plugin_chunks(lua_State *L, int from);
 
 static int l_plugin_load(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = wbl_check_path(L, 1);
     int before = wb_luachunk_count();
     if (wb_plugin_load(path)) return wbl_error(L);
     run_plugin_chunks(L, before);
@@ -438,7 +448,7 @@ static int l_check_params(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     const wb_estimator_def *e = wb_estimator_find(name);
-    if (!e) return luaL_error(L, "no estimator named '%s' (see wb.estimators())", name);
+    if (!e) return wbl_argerror(L, 1, "no estimator named '%.64s' (see wb.estimators())", name);
     wb_params *in = wbl_check_params(L, 2, "check_params"), *p = NULL;
     int rc = wb_params_validate(e->name, e->params, e->nparams, in, &p);
     wb_params_free(in);
@@ -467,7 +477,7 @@ static int l_fit(lua_State *L)
             luaL_addstring(&b, wb_estimator_at(i)->name);
         }
         luaL_pushresult(&b);
-        return wbl_argerror(L, 1, "no estimator named '%s' (estimators: %s)", name, lua_tostring(L, -1));
+        return wbl_argerror(L, 1, "no estimator named '%.64s' (estimators: %s)", name, lua_tostring(L, -1));
     }
     wb_dataset *d = wbl_check_dataset(L, 2);
     wb_params *in = wbl_check_params(L, 3, "fit");
@@ -483,14 +493,18 @@ static int l_fit(lua_State *L)
 static int l_generate(lua_State *L)
 {
     const char *src = luaL_checkstring(L, 1);
-    if (!wb_source_find(src)) return luaL_error(L, "no data source named '%s'", src);
+    if (!wb_source_find(src)) return wbl_argerror(L, 1, "no data source named '%.64s'", src);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_getfield(L, 2, "file");
-    const char *file = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
-    if (!lua_isnil(L, -1) && !file) {
+    size_t flen = 0;
+    const char *file = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &flen) : NULL;
+    if (!lua_isnil(L, -1) && (!file || flen == 0 || strlen(file) != flen)) {
+        /* a number is not a path here (found by tests/lua/api_sweep.lua:
+         * file = 3 wrote "3"), nor is "" or a string with a NUL byte */
         char fname[160];
         snprintf(fname, sizeof fname, "datagen.%s", src);
-        return luaL_error(L, "%s: parameter 'file' must be a path, got %s", fname, luaL_typename(L, -1));
+        return luaL_error(L, "%s: parameter 'file' must be a path, got %s", fname,
+                          !file ? luaL_typename(L, -1) : flen == 0 ? "an empty string" : "a string with a NUL byte");
     }
     lua_pop(L, 1);
     /* params without 'file' */

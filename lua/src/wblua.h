@@ -23,6 +23,9 @@ wb_exec *wbl_local_exec(lua_State *L);
 
 /* raise a Lua error with wb_errmsg() (never returns) */
 int wbl_error(lua_State *L);
+/* a file path argument: a string, not empty, without NUL bytes (a path with
+ * one would name a different file than the string shows) */
+const char *wbl_check_path(lua_State *L, int idx);
 /* raise "bad argument #arg to 'fname' (msg)" */
 int wbl_argerror(lua_State *L, int arg, const char *fmt, ...);
 

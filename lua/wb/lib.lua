@@ -36,15 +36,32 @@ wb.datagen = setmetatable({}, {
 })
 
 -- datasets: the methods written in Lua
-local D = debug.getregistry()["wb.Dataset"].__index
+local DSMT = debug.getregistry()["wb.Dataset"]
+local D = DSMT.__index
+-- the methods written in Lua check their self as the C ones do (found by
+-- tests/lua/api_sweep.lua: d.head(5) raised "attempt to index a number value")
+local function typename(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and type(rawget(mt, "__name")) == "string" and rawget(mt, "__name") or type(v)
+end
+local function check_self(v, mt, what, fname)
+  if getmetatable(v) ~= mt then
+    error(string.format("bad argument #1 to '%s' (%s expected, got %s)", fname, what, typename(v)), 3)
+  end
+end
 function D.head(d, n)
+  check_self(d, DSMT, "dataset", "head")
   n = n or 5
-  if math.type(n) ~= "integer" or n < 0 then error("bad argument #1 to 'head' (non-negative integer expected)", 2) end
+  if math.type(n) ~= "integer" or n < 0 then
+    error(string.format("bad argument #1 to 'head' (non-negative integer expected, got %s)",
+                        type(n) == "number" and tostring(n) or typename(n)), 2)
+  end
   local h = d:slice(1, math.min(n, d:rows()))
   show.print(h, n) -- the prompt does not print it a second time
   return h
 end
 function D.describe(d)
+  check_self(d, DSMT, "dataset", "describe")
   local r = d:describe_raw()
   local names = d:names()
   local rows = {}
@@ -53,14 +70,39 @@ function D.describe(d)
   end
   return T.new({"column", "count", "mean", "std", "min", "max"}, rows)
 end
-function D.save(d, path, opts) return wb.save(d, path, opts) end
-function D.show(d, n) show.print(d, n or {}) end
+function D.save(d, path, opts)
+  check_self(d, DSMT, "dataset", "save")
+  return wb.save(d, path, opts)
+end
+function D.show(d, n)
+  check_self(d, DSMT, "dataset", "show")
+  -- rows to show, or {rows =, cols =, width =} (found by tests/lua/api_sweep.lua:
+  -- d:show(math.mininteger) looped until memory ran out)
+  local o = type(n) == "table" and n or {rows = n}
+  if type(n) ~= "table" and n ~= nil and math.type(n) ~= "integer" then
+    error(string.format("bad argument #1 to 'show' (rows must be an integer >= 0 or a table of options, got %s)", typename(n)), 2)
+  end
+  for _, k in ipairs{"rows", "cols", "width"} do
+    local v = o[k]
+    if v ~= nil and (math.type(v) ~= "integer" or v < 0) then
+      error(string.format("bad argument #1 to 'show' (%s must be an integer >= 0, got %s)", k, tostring(v)), 2)
+    end
+  end
+  show.print(d, n or {})
+end
 
 -- models: score and printing
 local Mmt = debug.getregistry()["wb.Model"]
 local MM = Mmt.methods
-Mmt.__tostring = function(m) return show.model(m) end
+Mmt.__tostring = function(m)
+  check_self(m, Mmt, "model", "__tostring")
+  return show.model(m)
+end
 function MM.score(m, data)
+  check_self(m, Mmt, "model", "score")
+  if getmetatable(data) ~= DSMT then
+    error(string.format("bad argument #1 to 'score' (dataset expected, got %s)", typename(data)), 2)
+  end
   local s = m:score_raw(data)
   if s ~= nil then return s end
   local info = wb.core.estimator_info(m:estimator())

@@ -187,6 +187,13 @@ local function legend(out, entries, box, pts)
   out[#out + 1] = '</g>'
 end
 
+-- a value as a message shows it (no table addresses)
+local function shown(v)
+  if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
+  if type(v) == "string" then return string.format("%q", v:sub(1, 40)) end
+  return type(v)
+end
+
 local function options(fname, argn, o)
   if o ~= nil and type(o) ~= "table" then fail(fname, argn, "table of options expected, got %s", type(o)) end
   o = o or {}
@@ -194,10 +201,24 @@ local function options(fname, argn, o)
   for k, v in pairs(o) do r[k] = v end
   r.width = r.width or W
   r.height = r.height or H
-  if math.type(r.width) == nil or r.width < 100 or math.type(r.height) == nil or r.height < 100 then
-    fail(fname, argn, "width and height must be numbers >= 100")
+  -- whole numbers (found by tests/lua/api_sweep.lua: width = 2.5 or NaN
+  -- passed and failed later inside string.format)
+  for _, k in ipairs{"width", "height"} do
+    local v = math.tointeger(r[k])
+    if not v or v < 100 or v > 100000 then
+      fail(fname, argn, "width and height must be whole numbers in 100..100000, got %s = %s", k, shown(r[k]))
+    end
+    r[k] = v
   end
-  if r.file ~= nil and type(r.file) ~= "string" then fail(fname, argn, "file must be a path, got %s", type(r.file)) end
+  for _, k in ipairs{"xmin", "xmax", "ymin", "ymax"} do
+    local v = r[k]
+    if v ~= nil and (type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge) then
+      fail(fname, argn, "%s must be a finite number, got %s", k, shown(v))
+    end
+  end
+  if r.file ~= nil and (type(r.file) ~= "string" or r.file == "" or r.file:find("%z")) then
+    fail(fname, argn, "file must be a path, got %s", shown(r.file))
+  end
   for _, k in ipairs({"title", "xlabel", "ylabel"}) do
     if r[k] ~= nil then r[k] = tostring(r[k]) end
   end
@@ -244,6 +265,7 @@ local function normalize_series(fname, series)
   end
   if #list == 0 then fail(fname, 1, "no series to plot") end
   for i, s in ipairs(list) do
+    if type(s) ~= "table" then fail(fname, 1, "series %d must be a table {x=, y=}, got %s", i, type(s)) end
     local label = s.name and ("series '" .. tostring(s.name) .. "'") or ("series " .. i)
     if type(s) ~= "table" or type(s.y) ~= "table" then fail(fname, 1, "%s needs y = {numbers}", label) end
     if s.x == nil then
@@ -353,8 +375,8 @@ local function scatter_points(data, o)
     local n, d = data:rows(), data:cols()
     if d < 2 and not data:is_vector() then fail("scatter", 1, "dataset needs at least 2 columns, has %d", d) end
     if data:is_vector() then fail("scatter", 1, "a vector has one column; scatter needs 2") end
-    if math.type(cx) ~= "integer" or cx < 1 or cx > d then fail("scatter", 2, "x must be a column 1..%d, got %s", d, tostring(cx)) end
-    if math.type(cy) ~= "integer" or cy < 1 or cy > d then fail("scatter", 2, "y must be a column 1..%d, got %s", d, tostring(cy)) end
+    if math.type(cx) ~= "integer" or cx < 1 or cx > d then fail("scatter", 2, "x must be a column 1..%d, got %s", d, shown(cx)) end
+    if math.type(cy) ~= "integer" or cy < 1 or cy > d then fail("scatter", 2, "y must be a column 1..%d, got %s", d, shown(cy)) end
     ranges = sample_ranges(n, o.max_points)
     local own = data:has_labels() and {} or nil
     for _, r in ipairs(ranges) do
@@ -448,7 +470,7 @@ end
 function M.scatter(data, opts)
   local o = options("scatter", 2, opts)
   o.max_points = o.max_points or 20000
-  if math.type(o.max_points) ~= "integer" or o.max_points < 1 then fail("scatter", 2, "max_points must be an integer >= 1, got %s", tostring(o.max_points)) end
+  if math.type(o.max_points) ~= "integer" or o.max_points < 1 then fail("scatter", 2, "max_points must be an integer >= 1, got %s", shown(o.max_points)) end
   local xs, ys, own, n, ranges = scatter_points(data, o)
   local cols = scatter_colors(o.color, own, n, ranges)
   local m = #xs
@@ -543,10 +565,14 @@ end
 
 -- ------------------------------------------------------- benchmark charts
 
+-- the rows of a benchmark result that are tables (the others cannot be plotted)
 local function rows_of(result)
   if type(result) ~= "table" then return nil end
-  return result
+  local rows = {}
+  for _, r in ipairs(result) do if type(r) == "table" then rows[#rows + 1] = r end end
+  return rows
 end
+local function num(v) return type(v) == "number" and v == v and v or nil end
 
 local function exec_label(r)
   return r.executor or "?"
@@ -556,18 +582,19 @@ end
 function M.time_vs_size(result, opts)
   local rows = rows_of(result)
   if not rows then fail("time_vs_size", 1, "benchmark result expected, got %s", type(result)) end
+  if opts ~= nil and type(opts) ~= "table" then fail("time_vs_size", 2, "table of options expected, got %s", type(opts)) end
   local o = {}
   for k, v in pairs(opts or {}) do o[k] = v end
   local series, order = {}, {}
   local nwork = {}
   for _, r in ipairs(rows) do
-    if (not o.workload or r.workload == o.workload) and r.median_s then nwork[r.workload] = true end
+    if (not o.workload or r.workload == o.workload) and num(r.median_s) and num(r.n) then nwork[tostring(r.workload)] = true end
   end
   local multi = 0
   for _ in pairs(nwork) do multi = multi + 1 end
   for _, r in ipairs(rows) do
-    if (not o.workload or r.workload == o.workload) and r.median_s and r.median_s > 0 then
-      local key = (multi > 1 and (r.workload .. " ") or "") .. exec_label(r)
+    if (not o.workload or r.workload == o.workload) and num(r.median_s) and num(r.n) and r.median_s > 0 then
+      local key = (multi > 1 and (tostring(r.workload) .. " ") or "") .. tostring(exec_label(r))
       local s = series[key]
       if not s then
         s = {name = key, x = {}, y = {}}
@@ -578,7 +605,7 @@ function M.time_vs_size(result, opts)
       s.y[#s.y + 1] = r.median_s
     end
   end
-  if #order == 0 then fail("time_vs_size", 1, "no timed rows%s", o.workload and (" for workload '" .. o.workload .. "'") or "") end
+  if #order == 0 then fail("time_vs_size", 1, "no timed rows%s", o.workload and (" for workload '" .. tostring(o.workload) .. "'") or "") end
   for _, s in ipairs(order) do
     -- sort by size
     local idx = {}
@@ -600,19 +627,21 @@ end
 function M.speedup(result, opts)
   local rows = rows_of(result)
   if not rows then fail("speedup", 1, "benchmark result expected, got %s", type(result)) end
+  if opts ~= nil and type(opts) ~= "table" then fail("speedup", 2, "table of options expected, got %s", type(opts)) end
   local o = {}
   for k, v in pairs(opts or {}) do o[k] = v end
   local series, order = {}, {}
   local maxc = 1
   local sizes = {}
   for _, r in ipairs(rows) do
-    if (not o.workload or r.workload == o.workload) and (not o.n or r.n == o.n) and r.speedup then sizes[r.n] = true end
+    if (not o.workload or r.workload == o.workload) and (not o.n or r.n == o.n) and num(r.speedup) and num(r.n) then sizes[r.n] = true end
   end
   local nsizes = 0
   for _ in pairs(sizes) do nsizes = nsizes + 1 end
   for _, r in ipairs(rows) do
-    if (not o.workload or r.workload == o.workload) and (not o.n or r.n == o.n) and r.speedup and r.units then
-      local key = (o.workload and "" or (r.workload .. " ")) .. (r.kind or "") ..
+    if (not o.workload or r.workload == o.workload) and (not o.n or r.n == o.n) and num(r.speedup) and num(r.units)
+       and num(r.n) then
+      local key = (o.workload and "" or (tostring(r.workload) .. " ")) .. tostring(r.kind or "") ..
                   (nsizes > 1 and (" n=" .. short(r.n)) or "")
       local s = series[key]
       if not s then
@@ -625,7 +654,7 @@ function M.speedup(result, opts)
       maxc = math.max(maxc, r.units)
     end
   end
-  if #order == 0 then fail("speedup", 1, "no rows with a speedup%s", o.workload and (" for workload '" .. o.workload .. "'") or "") end
+  if #order == 0 then fail("speedup", 1, "no rows with a speedup%s", o.workload and (" for workload '" .. tostring(o.workload) .. "'") or "") end
   for _, s in ipairs(order) do
     local idx = {}
     for i = 1, #s.x do idx[i] = i end

@@ -77,16 +77,19 @@ function M.format_numbers(list, n)
   return out
 end
 
-local function fmt(v)
+local function fmt(v, depth)
   if v == nil then return "" end
   if type(v) == "number" then return M.format_numbers({v})[1] end
+  depth = depth or 0
+  -- a table that holds itself stops here (found by tests/lua/api_sweep.lua: stack overflow)
+  if type(v) == "table" and getmetatable(v) == nil and depth >= 8 then return "{...}" end
   if type(v) == "table" and getmetatable(v) == nil then
     local parts = {}
     local keys = {}
     for k in pairs(v) do keys[#keys + 1] = k end
     table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
     for _, k in ipairs(keys) do
-      parts[#parts + 1] = (type(k) == "string" and (k .. "=") or "") .. fmt(v[k])
+      parts[#parts + 1] = (type(k) == "string" and (k .. "=") or "") .. fmt(v[k], depth + 1)
     end
     return "{" .. table.concat(parts, ", ") .. "}"
   end
@@ -241,6 +244,10 @@ end
 
 -- write text to path through a temporary file, so a failed write leaves nothing
 function M.write_file(path, text)
+  if type(path) ~= "string" or path == "" or path:find("%z") then
+    -- io.open would stop at a NUL byte and write another file than the one named
+    error(string.format("file must be a path without NUL bytes, got %s", type(path) == "string" and string.format("%q", path:sub(1, 60)) or type(path)), 0)
+  end
   local tmp = path .. ".tmp"
   local f, err = io.open(tmp, "wb")
   if not f then error(string.format("%s: cannot write: %s", path, err), 0) end
@@ -253,12 +260,16 @@ function M.write_file(path, text)
 end
 
 function Table:export(path)
-  if type(path) ~= "string" then error("bad argument #1 to 'export' (path expected)", 2) end
+  if type(path) ~= "string" then error(string.format("bad argument #1 to 'export' (path expected, got %s)", type(path)), 2) end
   local ext = path:match("%.([%w]+)$")
   ext = ext and ext:lower()
   if ext == "csv" then return M.write_file(path, M.to_csv(self))
   elseif ext == "json" then return M.write_file(path, M.to_json(self) .. "\n")
-  else error(string.format("bad argument #1 to 'export' (extension must be .csv or .json, got %s)", path), 2) end
+  else
+    -- the path shown quoted and cut short: it may hold any bytes (found by tests/lua/api_sweep.lua)
+    error(string.format("bad argument #1 to 'export' (extension must be .csv or .json, got %s)",
+                        (string.format("%q", path:sub(1, 100)):gsub("\\\n", "\\n"))), 2)
+  end
 end
 
 function Table:column(name)

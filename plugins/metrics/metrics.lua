@@ -27,11 +27,20 @@ local function is_dataset(x) return getmetatable(x) == DSMT end
 
 local SRC_LABELS, SRC_COL0 = 0, 1
 
+-- a Lua table -> a vector or dataset; errors name this function's argument,
+-- not wb.vector's (found by tests/lua/api_sweep.lua)
+local function convert(f, x, argn, fname)
+  local ok, v = pcall(f, x)
+  if ok then return v end
+  local why = tostring(v):match("bad argument #%d+ to '[^']*' %((.*)%)$") or tostring(v)
+  error(string.format("bad argument #%d to '%s' (%s)", argn, fname, why), 0)
+end
+
 -- truth -> dataset, source
 local function truth_of(x, argn, fname)
   if type(x) == "table" and getmetatable(x) == nil then
     if #x == 0 then error(string.format("bad argument #%d to '%s' (empty table)", argn, fname), 0) end
-    return wb.vector(x), SRC_COL0
+    return convert(wb.vector, x, argn, fname), SRC_COL0
   end
   if is_dataset(x) then
     if x:has_labels() then return x, SRC_LABELS end
@@ -45,8 +54,8 @@ end
 local function pred_of(x, argn, fname, what)
   if type(x) == "table" and getmetatable(x) == nil then
     if #x == 0 then error(string.format("bad argument #%d to '%s' (empty table)", argn, fname), 0) end
-    if type(x[1]) == "table" then return wb.dataset(x) end
-    return wb.vector(x)
+    if type(x[1]) == "table" then return convert(wb.dataset, x, argn, fname) end
+    return convert(wb.vector, x, argn, fname)
   end
   if is_dataset(x) then return x end
   error(string.format("bad argument #%d to '%s' (%s expected as a vector, a dataset or a table of numbers, got %s)", argn, fname, what, type(x)), 0)
@@ -362,7 +371,12 @@ local function classes_opt(opts, fname, t, tsrc)
       error(string.format("bad argument #3 to '%s' (labels must be a table of two or more classes)", fname), 0)
     end
     local c = {}
-    for i, v in ipairs(opts.labels) do c[i] = v end
+    for i, v in ipairs(opts.labels) do
+      if type(v) ~= "number" or v ~= v then
+        error(string.format("bad argument #3 to '%s' (labels[%d] must be a number, got %s)", fname, i, type(v)), 0)
+      end
+      c[i] = v
+    end
     table.sort(c)
     return c
   end
@@ -385,6 +399,10 @@ function M.log_loss(truth, proba, opts)
     error(string.format("bad argument #2 to '%s' (%d columns of probabilities for %d classes)", fname, p:cols(), #cls), 0)
   end
   local eps = opts.eps or 2.220446049250313e-16
+  if type(eps) ~= "number" or not (eps >= 0 and eps < 0.5) then
+    error(string.format("bad argument #3 to '%s' (eps must be a number in [0, 0.5), got %s)", fname,
+                        type(eps) == "number" and SH.num(eps) or type(eps)), 0)
+  end
   local res = call(fname, run_pairs, "metrics.logloss", t, p, header(tsrc, SRC_COL0, #cls, 1, eps) .. pack_classes(cls))
   return S.merge_logloss(res)
 end
@@ -403,7 +421,7 @@ function M.roc_auc(truth, score, opts)
   end
   local res = call(fname, run_pairs, "metrics.auc_sort", t, p, header(tsrc, SRC_COL0, #cls) .. pack_classes(cls))
   local objs = {}
-  for i, s in ipairs(res) do objs[i] = wb.core.put(s) end
+  for i, s in ipairs(res) do objs[i] = wb.core.put(s, t) end -- on the data's executor
   local merged = call(fname, function()
     local f = wb.core.submit("metrics.auc_merge", objs, "")
     return wb.core.get(f)

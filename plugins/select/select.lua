@@ -34,8 +34,18 @@ local function public(f)
   end
 end
 
+-- a value as an error message shows it: no table addresses, no control bytes,
+-- no 70 KB strings (found by tests/lua/api_sweep.lua)
+local function clean(s)
+  if #s > 200 then s = s:sub(1, 200) .. "..." end -- first: the patterns below are slow on long runs
+  s = s:gsub("(%a+): 0x%x+", "a %1"):gsub("file %(0x%x+%)", "a file")
+  return (s:gsub("[%z\1-\8\11-\31\127]", function(c) return string.format("\\%d", c:byte()) end))
+end
+
 local function argerr(n, fname, fmt, ...)
-  error(string.format("bad argument #%d to '%s' (%s)", n, fname, string.format(fmt, ...)), 0)
+  local a = table.pack(...)
+  for i = 1, a.n do if type(a[i]) == "string" then a[i] = clean(a[i]) end end
+  error(string.format("bad argument #%d to '%s' (%s)", n, fname, string.format(fmt, table.unpack(a, 1, a.n))), 0)
 end
 
 local function check_dataset(d, n, fname)
@@ -176,7 +186,7 @@ local function split(d, opts)
   local ntest
   if type(test) ~= "number" then argerr(2, fname, "test must be a fraction in (0, 1) or a number of rows, got %s", type(test)) end
   if test > 0 and test < 1 then ntest = math.ceil(test * n - 1e-9)
-  elseif math.type(test) == "integer" or (test >= 1 and test == math.floor(test)) then ntest = math.tointeger(test)
+  elseif math.tointeger(test) and test >= 1 then ntest = math.tointeger(test) -- not inf (found by api_sweep)
   else argerr(2, fname, "test must be a fraction in (0, 1) or a number of rows, got %s", SH.num(test)) end
   if ntest < 1 or ntest >= n then
     argerr(2, fname, "test = %s leaves %d test and %d training rows of %d", SH.num(test), ntest, n - ntest, n)
@@ -207,7 +217,7 @@ wb.split = public(split)
 local FOLD_SEED_MIX = 0x6b666f6c64 -- folds use their own keys, not the split's
 
 local function check_folds(k, n, argn, fname)
-  if math.type(k) ~= "integer" and not (type(k) == "number" and k == math.floor(k)) then
+  if not math.tointeger(k) then -- inf == math.floor(inf) passed here (found by api_sweep)
     argerr(argn, fname, "folds must be an integer from 2 to %d (the rows), got %s", n, tostring(k))
   end
   k = math.tointeger(k)
@@ -459,6 +469,9 @@ end
 -- the fitted models of a pipeline model's steps
 local Mmt = debug.getregistry()["wb.Model"]
 Mmt.methods.steps = function(m)
+  if getmetatable(m) ~= Mmt then
+    error(string.format("bad argument #1 to 'steps' (model expected, got %s)", type(m)), 2)
+  end
   if m:estimator() ~= "pipeline" then error("steps: not a pipeline model (" .. m:estimator() .. ")", 2) end
   local out = {}
   for i = 1, m.n_steps do out[i] = wb.core.model_decode(unhex(m:get("step" .. i))) end
@@ -561,7 +574,10 @@ Search.__index = Search
 Search.__name = "SearchResult"
 
 function Search:export(path)
-  if type(path) ~= "string" then error("bad argument #1 to 'export' (path expected)", 2) end
+  if getmetatable(self) ~= Search then
+    error(string.format("bad argument #1 to 'export' (search result expected, got %s)", type(self)), 2)
+  end
+  if type(path) ~= "string" then error(string.format("bad argument #1 to 'export' (path expected, got %s)", type(path)), 2) end
   local ext = path:match("%.([%w]+)$")
   ext = ext and ext:lower()
   if ext == "json" then
