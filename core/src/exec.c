@@ -255,6 +255,7 @@ static int task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid o
         if (!rc) rc = wb_store_acquire(store, t->in[i], &in[i]);
         if (!rc) got++;
     }
+    wb__in_kernel++;
     if (!rc) {
         if (t->mode == WB_TASK_BLOCKSUM) {
             if (t->nin < 1 || in[0].type != WB_OBJ_PART)
@@ -277,6 +278,7 @@ static int task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid o
             if (!rc && wb_interrupted()) rc = wb_seterr(WB_ECANCELED, "interrupted");
         }
     }
+    wb__in_kernel--;
     for (int i = 0; i < got; i++) wb_store_unref(store, t->in[i]);
     free(in);
     if (ctx.inl) wb_exec_unref(ctx.inl);

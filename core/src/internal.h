@@ -53,6 +53,11 @@ int wb__parallelism(wb_exec *ex);
  * published, so a waiter that wakes finds the task holding nothing */
 int wb__task_run_owned(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out);
 
+/* kernels running on this thread (task_run counts them): wb_progress drops
+ * the reports made inside a kernel, e.g. by fits that grid search runs in
+ * parallel tasks, whose lines would replace each other and the caller's */
+extern _Thread_local int wb__in_kernel;
+
 /* built-in kernels of the core */
 void wb__register_core_kernels(void);
 void wb__register_io_kernels(void);

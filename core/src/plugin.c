@@ -361,9 +361,10 @@ static wb_progress_fn progress_sink;
 static wb_log_fn log_sink;
 
 void wb_set_progress(wb_progress_fn fn) { progress_sink = fn; }
+_Thread_local int wb__in_kernel;
 void wb_progress(const char *stage, double done, double total, const char *info)
 {
-    if (progress_sink) progress_sink(stage, done, total, info);
+    if (progress_sink && !wb__in_kernel) progress_sink(stage, done, total, info);
 }
 void wb_set_log(wb_log_fn fn) { log_sink = fn; }
 

@@ -722,8 +722,14 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   local scores, fit_t, score_t, iters = {}, {}, {}, {}
   for i = 1, #combos do scores[i], fit_t[i], score_t[i], iters[i] = {}, {}, {}, {} end
   local failure
+  -- one progress line: fits done of total and the best mean so far (the
+  -- fits' own reports are dropped inside their tasks)
+  local lower = mspec.lower
+  local what = string.format("%d combinations x %d folds", #combos, nfolds)
+  local nscored, best_so_far = {}, nil
+  wb.core.progress(fname, 0, #tasks, what)
   for ti, t in ipairs(tasks) do
-    wb.core.progress(fname, ti - 1, #tasks, string.format("%d combinations x %d folds", #combos, nfolds))
+    if ti > 1 then wb.core.progress(fname, ti - 1, #tasks, what) end
     local ok, bytes = pcall(wb.core.get, t.fut)
     if not ok then
       failure = failure or string.format("%s: fitting %s {%s} on fold %d failed: %s", fname, tg.label,
@@ -746,6 +752,16 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
         if mspec.negate then s = -s end
       end
       scores[t.combo][t.fold] = s
+      nscored[t.combo] = (nscored[t.combo] or 0) + 1
+      if nscored[t.combo] == nfolds then
+        local sum = 0
+        for f = 1, nfolds do sum = sum + scores[t.combo][f] end
+        local mean = sum / nfolds
+        if not best_so_far or (lower and mean < best_so_far) or (not lower and mean > best_so_far) then
+          best_so_far = mean
+          what = string.format("best %s %s at %s", metric, SH.num(mean), params_text(combos[t.combo]))
+        end
+      end
       fit_t[t.combo][t.fold] = v[1]
       score_t[t.combo][t.fold] = v[2]
       iters[t.combo][t.fold] = v[3]
@@ -757,7 +773,6 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   local keys, seen = {}, {}
   for _, c in ipairs(combos) do for k in pairs(c) do if not seen[k] then seen[k] = true; keys[#keys + 1] = k end end end
   table.sort(keys)
-  local lower = mspec.lower
   local rows, means = {}, {}
   local has_iter = false
   for i, c in ipairs(combos) do

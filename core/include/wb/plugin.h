@@ -314,7 +314,8 @@ typedef struct wb_host {
     int (*model_decode)(const void *data, size_t size, wb_model **out);
     void (*model_free)(wb_model *m);
 
-    /* --- progress (stage, done of total; info may be NULL) --- */
+    /* --- progress (stage, done of total; info may be NULL); dropped when
+     *     called inside a kernel: whoever waits for the tasks reports --- */
     void (*progress)(const char *stage, double done, double total, const char *info);
 
     /* --- estimators (to fit and score one estimator from another, e.g. search) --- */

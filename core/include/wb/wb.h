@@ -154,7 +154,9 @@ int wb_register_estimator(const wb_estimator_def *def);
 int wb_register_source(const wb_source_def *def);
 int wb_register_lua(const char *name, const char *source);
 
-/* progress reporting: the shell installs a sink; default is silent */
+/* progress reporting: the shell installs a sink; default is silent. Reports
+ * made inside a running kernel (e.g. by fits in parallel tasks) are dropped:
+ * the code waiting for the tasks reports their progress. */
 typedef void (*wb_progress_fn)(const char *stage, double done, double total, const char *info);
 void wb_set_progress(wb_progress_fn fn);
 void wb_progress(const char *stage, double done, double total, const char *info);
