@@ -407,6 +407,10 @@ local COLUMNS = {"workload", "n", "executor", "median_s", "min_s", "max_s", "row
                  "efficiency", "peak_mb", "extra_mb", "metric", "quality", "note"}
 
 local function markdown(t)
+  -- a result table (found by tests/lua/api_sweep.lua: anything else raised "attempt to index")
+  if not T.is(t) then
+    error(string.format("bad argument #1 to 'markdown' (benchmark result expected, got %s)", type(t)), 2)
+  end
   local cols = t.columns
   local out = {}
   if t.title then out[#out + 1] = "### " .. t.title; out[#out + 1] = "" end

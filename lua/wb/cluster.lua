@@ -9,12 +9,21 @@ Future.__name = "wb.Future"
 debug.getregistry()["wb.Future"] = Future
 
 -- the values the remote function returned (raises its error)
+-- (found by tests/lua/api_sweep.lua: a wrong self raised "attempt to index")
+local function check_future(f, fname)
+  if getmetatable(f) ~= Future then
+    error(string.format("bad argument #1 to '%s' (future expected, got %s)", fname, type(f)), 3)
+  end
+end
+
 function Future:get()
+  check_future(self, "get")
   return core.remote_decode(core.get(self.object))
 end
 
 -- true once finished (waits for it: a future is a handle, not a poll)
 function Future:wait()
+  check_future(self, "wait")
   core.wait({self.object})
   return self
 end

@@ -7,9 +7,23 @@ Table.__name = "Table"
 
 -- M.new(columns, rows): columns is a list of names; rows a list of tables
 -- keyed by column name (or arrays in column order).
+-- arguments checked (found by tests/lua/api_sweep.lua: a wrong type failed
+-- later with "attempt to index a number value")
+local function argerr(n, fname, fmt, ...)
+  error(string.format("bad argument #%d to '%s' (%s)", n, fname, string.format(fmt, ...)), 3)
+end
+local function check_self(t, fname)
+  if getmetatable(t) ~= Table then argerr(1, fname, "result table expected, got %s", type(t)) end
+end
+
 function M.new(columns, rows, title)
+  if columns ~= nil and type(columns) ~= "table" then argerr(1, "new", "list of column names expected, got %s", type(columns)) end
+  if rows ~= nil and type(rows) ~= "table" then argerr(2, "new", "list of rows expected, got %s", type(rows)) end
   local t = setmetatable({columns = columns or {}, title = title}, Table)
-  for i, r in ipairs(rows or {}) do t[i] = r end
+  for i, r in ipairs(rows or {}) do
+    if type(r) ~= "table" then argerr(2, "new", "row %d must be a table, got %s", i, type(r)) end
+    t[i] = r
+  end
   return t
 end
 
@@ -39,7 +53,11 @@ end
 
 -- the strings of a list of numbers (nil entries stay nil)
 function M.format_numbers(list, n)
-  n = n or #list
+  if type(list) ~= "table" then argerr(1, "format_numbers", "list of numbers expected, got %s", type(list)) end
+  n = n or rawlen(list)
+  if math.type(n) ~= "integer" or n < 0 or n > 1000000 then
+    argerr(2, "format_numbers", "n must be an integer in 0..1000000, got %s", type(n) == "number" and tostring(n) or type(n))
+  end
   local out, all_int, maxabs, minabs = {}, true, 0, math.huge
   for i = 1, n do
     local v = list[i]
@@ -100,7 +118,11 @@ M.format_value = fmt
 -- aligned text: numbers right-aligned, text left-aligned; long tables keep
 -- their first and last rows with "..." between
 function Table:format(maxrows)
+  check_self(self, "format")
   maxrows = maxrows or 40
+  if math.type(maxrows) ~= "integer" or maxrows < 1 then
+    argerr(1, "format", "rows must be an integer >= 1, got %s", type(maxrows) == "number" and tostring(maxrows) or type(maxrows))
+  end
   local cols, n = self.columns, #self
   local shown = {}
   if n <= maxrows then
@@ -218,6 +240,7 @@ end
 M.json_value = json_value
 
 function M.to_json(t)
+  check_self(t, "to_json")
   local rows = {}
   for i = 1, #t do
     local p = {}
@@ -230,6 +253,7 @@ function M.to_json(t)
 end
 
 function M.to_csv(t)
+  check_self(t, "to_csv")
   local out = {}
   local head = {}
   for j, c in ipairs(t.columns) do head[j] = csv_field(tostring(c)) end
@@ -260,6 +284,7 @@ function M.write_file(path, text)
 end
 
 function Table:export(path)
+  check_self(self, "export")
   if type(path) ~= "string" then error(string.format("bad argument #1 to 'export' (path expected, got %s)", type(path)), 2) end
   local ext = path:match("%.([%w]+)$")
   ext = ext and ext:lower()
@@ -273,6 +298,7 @@ function Table:export(path)
 end
 
 function Table:column(name)
+  check_self(self, "column")
   local out = {}
   for i = 1, #self do out[i] = self[i][name] end
   return out

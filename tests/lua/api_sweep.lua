@@ -431,6 +431,28 @@ add("wb.bench.run", wb.bench.run, args({workloads = {"no_such_workload"}, sizes 
 add("wb.bench.register", wb.bench.register, args(12, {}), {names = {"register", "bench"},
   skip = function(i, v) return i == 1 and type(v) == "string" end})
 
+-- futures and remote functions (tasks on local threads)
+local RF = wb.remote(function(a, b) return a, b end)
+local FUT = RF(1, 2)
+add("rf:call", function(...) return RF(...) end, args(1, 2), {names = {"remote"}})
+add("f:get", getmetatable(FUT).get, args(FUT), {names = {"get"}})
+add("f:wait", getmetatable(FUT).wait, args(FUT), {names = {"wait"}})
+add("wb.get(future)", wb.get, args(FUT), {names = {"get"}})
+add("wb.wait(future)", wb.wait, args({FUT}), {names = {"wait"}})
+
+-- result tables (the formatting helpers exposed beside them in wb.table,
+-- wb.plot and wb.bench -- escape, short, sample_ranges, json_value, median,
+-- sig, the bench.data recipes -- are internal and not swept)
+local TBL = wb.table.new({"a", "b"}, {{a = 1, b = "x"}, {a = 2.5, b = "y"}})
+add("wb.table.new", wb.table.new, args({"a"}, {{a = 1}}, "title"))
+add("t:export", TBL.export, args(TBL, tmp("t.json")), {skip = not_path_safe})
+add("t:column", TBL.column, args(TBL, "a"))
+add("t:format", TBL.format, args(TBL, 5))
+add("wb.table.to_csv", wb.table.to_csv, args(TBL))
+add("wb.table.to_json", wb.table.to_json, args(TBL))
+add("wb.table.format_numbers", wb.table.format_numbers, args({1, 2.5}, 3))
+add("wb.bench.markdown", wb.bench.markdown, args(TBL), {names = {"markdown", "bench"}})
+
 -- wb.core.*
 local DS_PARTS = wb.core.parts(D)
 local KMEANS_ARG = wb.core.pack_doubles({1, 2, 3})
@@ -588,6 +610,15 @@ do
   local e = expect_error("bad argument #1 to 'generate' (no data source named 'yyyy", function() return wb.core.generate(string.rep("y", 70000), {}) end)
   check(#e < 300, "a long source name is cut short: " .. #e)
 end
+-- result tables, futures and bench results check their self and arguments
+expect_error("bad argument #1 to 'to_csv' (result table expected, got number)", function() return wb.table.to_csv(5) end)
+expect_error("bad argument #2 to 'new' (row 1 must be a table, got number)", function() return wb.table.new({"a"}, {5}) end)
+expect_error("bad argument #1 to 'column' (result table expected, got table)", function() return TBL.column({}, "a") end)
+-- format_numbers(list, math.maxinteger) looped for ever
+expect_error("bad argument #2 to 'format_numbers' (n must be an integer in 0..1000000, got 9223372036854775807)",
+             function() return wb.table.format_numbers({1}, math.maxinteger) end)
+expect_error("bad argument #1 to 'get' (future expected, got number)", function() local get = FUT.get; return get(5) end)
+expect_error("bad argument #1 to 'markdown' (benchmark result expected, got number)", function() return wb.bench.markdown(5) end)
 print("api_sweep: regressions ok")
 
 -- ------------------------------------------------------------ healthy afterwards
