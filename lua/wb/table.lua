@@ -120,8 +120,8 @@ M.format_value = fmt
 function Table:format(maxrows)
   check_self(self, "format")
   maxrows = maxrows or 40
-  if math.type(maxrows) ~= "integer" or maxrows < 1 then
-    argerr(1, "format", "rows must be an integer >= 1, got %s", type(maxrows) == "number" and tostring(maxrows) or type(maxrows))
+  if type(maxrows) ~= "number" or not (maxrows >= 1) then -- math.huge: every row
+    argerr(1, "format", "rows must be a number >= 1 (math.huge: all), got %s", type(maxrows) == "number" and tostring(maxrows) or type(maxrows))
   end
   local cols, n = self.columns, #self
   local shown = {}
