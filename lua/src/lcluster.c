@@ -137,7 +137,9 @@ static int l_connect(lua_State *L)
         double w = opt_number_field(L, 2, "workers", 0, "connect");
         if (!(o.timeout > 0 && o.timeout <= 86400))
             return wbl_argerror(L, 2, "timeout must be in (0, 86400] seconds, got %g", o.timeout);
-        if (w < 0 || w > 4096 || w != (int)w) return wbl_argerror(L, 2, "workers must be an integer in 0..4096, got %g", w);
+        /* NaN-safe range checks before any cast (found by tests/lua/api_sweep.lua
+         * under -fsanitize=float-cast-overflow: workers = NaN reached (int)) */
+        if (!(w >= 0 && w <= 4096) || w != (int)w) return wbl_argerror(L, 2, "workers must be an integer in 0..4096, got %g", w);
         o.wait_workers = (int)w;
     }
     wb_exec *ex;
@@ -174,17 +176,27 @@ static int l_cluster(lua_State *L)
         check_keys(L, 1, "cluster", keys);
         double w = opt_number_field(L, 1, "workers", 2, "cluster");
         double t = opt_number_field(L, 1, "threads", 0, "cluster");
-        if (w < 1 || w > 256 || w != (int)w) return wbl_argerror(L, 1, "workers must be an integer in 1..256, got %g", w);
-        if (t < 0 || t > 1024 || t != (int)t) return wbl_argerror(L, 1, "threads must be an integer in 1..1024, got %g", t);
+        /* NaN-safe range checks before any cast (found by tests/lua/api_sweep.lua
+         * under -fsanitize=float-cast-overflow: NaN and 1e300 reached (int)) */
+        if (!(w >= 1 && w <= 256) || w != (int)w) return wbl_argerror(L, 1, "workers must be an integer in 1..256, got %g", w);
+        if (!(t >= 0 && t <= 1024) || t != (int)t) return wbl_argerror(L, 1, "threads must be an integer in 1..1024, got %g", t);
         o.workers = (int)w;
         o.threads = (int)t;
         o.timeout = opt_number_field(L, 1, "timeout", 30, "cluster");
-        o.heartbeat_ms = (int)opt_number_field(L, 1, "heartbeat_ms", 0, "cluster");
-        o.timeout_ms = (int)opt_number_field(L, 1, "heartbeat_timeout_ms", 0, "cluster");
+        if (!(o.timeout > 0 && o.timeout <= 86400))
+            return wbl_argerror(L, 1, "timeout must be in (0, 86400] seconds, got %g", o.timeout);
+        double hb = opt_number_field(L, 1, "heartbeat_ms", 0, "cluster");
+        double hbt = opt_number_field(L, 1, "heartbeat_timeout_ms", 0, "cluster");
+        if (!(hb >= 0 && hb <= 3600000) || hb != (int)hb)
+            return wbl_argerror(L, 1, "heartbeat_ms must be an integer in 0..3600000, got %g", hb);
+        if (!(hbt >= 0 && hbt <= 3600000) || hbt != (int)hbt)
+            return wbl_argerror(L, 1, "heartbeat_timeout_ms must be an integer in 0..3600000, got %g", hbt);
+        o.heartbeat_ms = (int)hb;
+        o.timeout_ms = (int)hbt;
         lua_getfield(L, 1, "memory_limit");
         if (lua_type(L, -1) == LUA_TNUMBER) {
             double m = lua_tonumber(L, -1);
-            if (m < 0) return wbl_argerror(L, 1, "memory_limit must be a size (e.g. \"4GB\") or bytes, got %g", m);
+            if (!(m >= 0 && m < 1.8e19)) return wbl_argerror(L, 1, "memory_limit must be a size (e.g. \"4GB\") or bytes, got %g", m);
             o.memory_limit = (uint64_t)m;
         } else if (lua_type(L, -1) == LUA_TSTRING) {
             if (wb_size_parse(lua_tostring(L, -1), &o.memory_limit))

@@ -341,7 +341,17 @@ add("wb.connect", wb.connect, args("127.0.0.1:1", {timeout = 0.2}),
    skipopt = function(k, v) return k == "timeout" and is_num(v) and v > 1 and v <= 86400 end})
 -- wb.cluster: only calls that must fail before anything starts (threads is invalid)
 add("wb.cluster", wb.cluster, args({workers = 1, threads = -5}),
-  {opts = {{pos = 1, keys = {"workers", "timeout", "heartbeat_ms", "heartbeat_timeout_ms", "dashboard", "plugins"}}},
+  {opts = {{pos = 1, keys = {"workers", "threads", "dashboard", "plugins"}}},
+   skipopt = function(k, v) -- a valid thread count (a number or a numeric string) would start a cluster
+     local t = (type(v) == "number" or type(v) == "string") and tonumber(v) or nil
+     return k == "threads" and (v == nil or (t and t >= 0 and t <= 1024 and t == math.floor(t)))
+   end,
+   skip = function(i, v) return i == 1 and (v == nil or (type(v) == "table" and getmetatable(v) == nil)) end,
+   random = 0, args_needed = true})
+-- the fields read after workers and threads (plugins = 5 fails last, before anything starts)
+add("wb.cluster(fields)", wb.cluster, args({workers = 1, threads = 1, plugins = 5}),
+  {opts = {{pos = 1, keys = {"timeout", "heartbeat_ms", "heartbeat_timeout_ms", "memory_limit", "dashboard"}}},
+   names = {"cluster"},
    skip = function(i, v) return i == 1 and (v == nil or (type(v) == "table" and getmetatable(v) == nil)) end,
    random = 0, args_needed = true}) -- wb.cluster() starts one
 add("wb.plugin.load", wb.plugin.load, args(TEXT_FILE), {names = {"plugin"}}) -- "plugin PATH: cannot open ..."
@@ -619,6 +629,18 @@ expect_error("bad argument #2 to 'format_numbers' (n must be an integer in 0..10
              function() return wb.table.format_numbers({1}, math.maxinteger) end)
 expect_error("bad argument #1 to 'get' (future expected, got number)", function() local get = FUT.get; return get(5) end)
 expect_error("bad argument #1 to 'markdown' (benchmark result expected, got number)", function() return wb.bench.markdown(5) end)
+-- NaN and huge numbers reached (int) casts in wb.connect / wb.cluster (undefined behaviour)
+expect_error("bad argument #2 to 'connect' (workers must be an integer in 0..4096, got",
+             function() return wb.connect("127.0.0.1:1", {workers = 0 / 0, timeout = 0.1}) end)
+expect_error("bad argument #1 to 'cluster' (threads must be an integer in 1..1024, got",
+             function() return wb.cluster({threads = 0 / 0}) end)
+expect_error("bad argument #1 to 'cluster' (heartbeat_ms must be an integer in 0..3600000, got 1e+300)",
+             function() return wb.cluster({workers = 1, heartbeat_ms = 1e300}) end)
+expect_error("bad argument #1 to 'cluster' (timeout must be in (0, 86400] seconds, got inf)",
+             function() return wb.cluster({workers = 1, timeout = math.huge}) end)
+expect_error("bad argument #1 to 'cluster' (memory_limit must be a size (e.g. \"4GB\") or bytes, got 1e+300)",
+             function() return wb.cluster({workers = 1, memory_limit = 1e300}) end)
+check(wb.executor().kind == "local", "no cluster started")
 print("api_sweep: regressions ok")
 
 -- ------------------------------------------------------------ healthy afterwards
