@@ -261,7 +261,9 @@ int wb_size_parse(const char *s, uint64_t *out)
     if (!s || !*s) return wb_seterr(WB_EINVAL, "empty size");
     char *end;
     double v = strtod(s, &end);
-    if (end == s || v < 0) return wb_seterr(WB_EINVAL, "bad size '%s' (e.g. 4GB, 512MB, 1000000)", s);
+    /* !(v >= 0): "nan" parses as a number (found by tests/lua/api_sweep.lua under
+     * -fsanitize=float-cast-overflow: memory_limit = "nan" reached the cast below) */
+    if (end == s || !(v >= 0)) return wb_seterr(WB_EINVAL, "bad size '%s' (e.g. 4GB, 512MB, 1000000)", s);
     while (*end == ' ') end++;
     double mul = 1;
     if (!*end || !strcasecmp(end, "b")) mul = 1;

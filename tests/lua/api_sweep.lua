@@ -9,12 +9,13 @@ local SEED = 20261121
 math.randomseed(SEED)
 local t_start = wb.now()
 
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-
 -- ------------------------------------------------------------ temp dir
 local TMP = os.tmpname()
 os.remove(TMP)
 TMP = TMP .. "_api_sweep"
+local function cleanup() os.execute("rm -rf '" .. TMP .. "'") end
+-- a failed check removes the temp dir before it raises
+local function check(c, m) if not c then cleanup(); error(m or "check failed", 2) end end
 check(os.execute("mkdir -p '" .. TMP .. "'"), "mkdir " .. TMP)
 local function tmp(name) return TMP .. "/" .. name end
 
@@ -640,6 +641,8 @@ expect_error("bad argument #1 to 'cluster' (timeout must be in (0, 86400] second
              function() return wb.cluster({workers = 1, timeout = math.huge}) end)
 expect_error("bad argument #1 to 'cluster' (memory_limit must be a size (e.g. \"4GB\") or bytes, got 1e+300)",
              function() return wb.cluster({workers = 1, memory_limit = 1e300}) end)
+expect_error("bad argument #1 to 'cluster' (memory_limit: bad size 'nan' (e.g. 4GB, 512MB, 1000000))",
+             function() return wb.cluster({workers = 1, memory_limit = "nan"}) end)
 check(wb.executor().kind == "local", "no cluster started")
 print("api_sweep: regressions ok")
 
@@ -668,7 +671,7 @@ do
   check(lr:score(te) > 0.8, "logreg after the sweep: " .. lr:score(te))
 end
 
-os.execute("rm -rf '" .. TMP .. "'")
+cleanup()
 
 local elapsed = wb.now() - t_start
 if os.getenv("WB_SWEEP_MESSAGES") then
