@@ -5,16 +5,7 @@
 # terminal and after wb.quiet(true); k-means, logreg, sgd, gbdt and wb.bench
 # report through it.
 # The terminal is a pty from `script`.
-set -u
-WB=$(realpath "${1:?usage: progress_tty.sh path/to/wb}")
-if ! command -v script >/dev/null; then
-  echo "SKIP: script (util-linux) is not installed -- cannot give wb a terminal"
-  exit 77
-fi
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail=0
-no() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/pty.inc"
 
 # about 2.2 s of work in 10 outer steps, each with 4 inner reports 50 ms apart
 # (more than the 0.1 s between redraws, so the inner stage is drawn)

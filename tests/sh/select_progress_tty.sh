@@ -3,16 +3,7 @@
 # total and the best mean score so far. The fits it runs in parallel tasks
 # report nothing (their "logreg iteration ..." lines would replace each other
 # and the grid's line). The terminal is a pty from `script`.
-set -u
-WB=$(realpath "${1:?usage: select_progress_tty.sh path/to/wb}")
-if ! command -v script >/dev/null; then
-  echo "SKIP: script (util-linux) is not installed -- cannot give wb a terminal"
-  exit 77
-fi
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail=0
-no() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/pty.inc"
 
 # 18 logreg fits of a few hundred ms each (they report every iteration when
 # fitted alone), then a fit from the prompt's own thread, which still shows
