@@ -179,7 +179,7 @@ static int l_cluster(lua_State *L)
         /* NaN-safe range checks before any cast (found by tests/lua/api_sweep.lua
          * under -fsanitize=float-cast-overflow: NaN and 1e300 reached (int)) */
         if (!(w >= 1 && w <= 256) || w != (int)w) return wbl_argerror(L, 1, "workers must be an integer in 1..256, got %g", w);
-        if (!(t >= 0 && t <= 1024) || t != (int)t) return wbl_argerror(L, 1, "threads must be an integer in 1..1024, got %g", t);
+        if (!(t >= 0 && t <= 1024) || t != (int)t) return wbl_argerror(L, 1, "threads must be an integer in 0..1024 (0: the cores shared among the workers), got %g", t);
         o.workers = (int)w;
         o.threads = (int)t;
         o.timeout = opt_number_field(L, 1, "timeout", 30, "cluster");

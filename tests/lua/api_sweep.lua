@@ -633,7 +633,7 @@ expect_error("bad argument #1 to 'markdown' (benchmark result expected, got numb
 -- NaN and huge numbers reached (int) casts in wb.connect / wb.cluster (undefined behaviour)
 expect_error("bad argument #2 to 'connect' (workers must be an integer in 0..4096, got",
              function() return wb.connect("127.0.0.1:1", {workers = 0 / 0, timeout = 0.1}) end)
-expect_error("bad argument #1 to 'cluster' (threads must be an integer in 1..1024, got",
+expect_error("bad argument #1 to 'cluster' (threads must be an integer in 0..1024 (0: the cores shared among the workers), got",
              function() return wb.cluster({threads = 0 / 0}) end)
 expect_error("bad argument #1 to 'cluster' (heartbeat_ms must be an integer in 0..3600000, got 1e+300)",
              function() return wb.cluster({workers = 1, heartbeat_ms = 1e300}) end)
