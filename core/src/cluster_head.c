@@ -941,13 +941,19 @@ static void schedule(wb_head *h)
             t = nx;
             continue;
         }
+        /* locality first: the worker holding the most of the task's input
+         * bytes. But a task whose inputs are spread (a fold of every partition,
+         * as grid search's tasks) goes to the least loaded of the workers
+         * holding at least half as much as the most: else every such task
+         * queued on one worker while the others idled */
         hworker *best = NULL, *idle = NULL;
-        uint64_t best_local = 0;
+        uint64_t max_local = 0;
         double best_load = 0;
         int candidates = 0;
         hdriver *td = driver_by_id(h, t->owner);
         for (size_t i = 0; i < h->nworker_list; i++) {
             hworker *w = h->worker_list[i];
+            w->sched_local = UINT64_MAX; /* not a candidate */
             if (!w->alive || !w->welcomed || !has_kernel(w, t->kernel) || !driver_may_use(h, td, w)) continue;
             candidates++;
             uint64_t local = 0;
@@ -955,13 +961,19 @@ static void schedule(wb_head *h)
                 hobj *in = obj_get(h, t->in[k]);
                 if (in && holds(in, w->id)) local += in->stat.size + 1;
             }
+            w->sched_local = local;
+            if (local > max_local) max_local = local;
+            if (w->inflight < (int)w->threads && (!idle || w->inflight < idle->inflight)) idle = w;
+        }
+        for (size_t i = 0; i < h->nworker_list && candidates; i++) {
+            hworker *w = h->worker_list[i];
+            uint64_t local = w->sched_local;
+            if (local == UINT64_MAX || local < max_local - max_local / 2) continue;
             double load = (double)w->inflight / (double)w->threads;
-            if (!best || local > best_local || (local == best_local && load < best_load)) {
+            if (!best || load < best_load || (load == best_load && local > best->sched_local)) {
                 best = w;
-                best_local = local;
                 best_load = load;
             }
-            if (w->inflight < (int)w->threads && (!idle || w->inflight < idle->inflight)) idle = w;
         }
         if (!candidates) {
             if (alive) {

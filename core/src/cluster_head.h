@@ -82,6 +82,7 @@ typedef struct hworker {
     uint64_t mem_limit;
     uint64_t last_seen; /* loop ms */
     int inflight;       /* tasks sent and not finished */
+    uint64_t sched_local; /* schedule(): bytes of the task being placed held here */
     hobj *run;
     uint8_t *kbits; /* by interned kernel id */
     uint32_t nkbits;
