@@ -116,6 +116,18 @@ static const hplug *plug_conflict(const hdriver *d, const hworker *w, const hplu
     return NULL;
 }
 
+/* log that the worker has one of the driver's plugins in another version
+ * (the driver's tasks do not run there) */
+static void warn_conflict(const hdriver *d, const hworker *w)
+{
+    const hplug *t = NULL, *c = plug_conflict(d, w, &t);
+    if (c)
+        wb_log(WB_LOG_WARN,
+               "driver %u has plugin '%s' version %s, worker %u at %s has version %s: the driver's tasks do not "
+               "run there",
+               d->id, c->name, c->version, w->id, w->addr, t->version);
+}
+
 /* may the worker run the driver's tasks? Not when a plugin both have loaded
  * differs in version: the worker would give other results. Cached per driver. */
 static int driver_may_use(wb_head *h, hdriver *d, const hworker *w)
@@ -226,12 +238,7 @@ static int on_plugins(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
     /* say once which workers its tasks avoid */
     for (size_t i = 0; i < h->nworker_list; i++) {
         const hworker *w = h->worker_list[i];
-        const hplug *t = NULL, *c = w->alive && w->welcomed ? plug_conflict(d, w, &t) : NULL;
-        if (c)
-            wb_log(WB_LOG_WARN,
-                   "driver %u has plugin '%s' version %s, worker %u at %s has version %s: the driver's tasks do not "
-                   "run there",
-                   d->id, c->name, c->version, w->id, w->addr, t->version);
+        if (w->alive && w->welcomed) warn_conflict(d, w);
     }
     return 0;
 }
@@ -1381,13 +1388,7 @@ static int on_register(wb_head *h, hworker *w, const unsigned char *p, size_t n)
     h->pgen++;
     for (size_t i = 0; i < h->drivers.cap; i++) {
         if (!h->drivers.keys[i]) continue;
-        const hdriver *d = h->drivers.vals[i];
-        const hplug *t = NULL, *c = plug_conflict(d, w, &t);
-        if (c)
-            wb_log(WB_LOG_WARN,
-                   "driver %u has plugin '%s' version %s, worker %u at %s has version %s: the driver's tasks do not "
-                   "run there",
-                   d->id, c->name, c->version, w->id, w->addr, t->version);
+        warn_conflict(h->drivers.vals[i], w);
     }
     wb_m_register_free(&m);
     w->welcomed = 1;
