@@ -1306,6 +1306,13 @@ int wb_worker_run(const wb_worker_opts *o)
     for (size_t i = 0; i < w->fetches.cap; i++)
         if (w->fetches.keys[i]) {
             fetch *f = w->fetches.vals[i];
+            /* tasks still waiting for an input: a task may wait on several
+             * fetches, so it leaves them all before it is freed */
+            while (f->nwaiters) {
+                wtask *t = f->waiters[0];
+                unlist_task(w, t);
+                task_free(w, t);
+            }
             free(f->waiters);
             free(f->buf);
             free(f);
