@@ -63,7 +63,9 @@ int wbl_error(lua_State *L)
 const char *wbl_check_path(lua_State *L, int idx)
 {
     size_t n;
-    const char *s = luaL_checklstring(L, idx, &n);
+    /* a number is not a path (Lua would turn 3 into the file "3") */
+    if (lua_type(L, idx) != LUA_TSTRING) luaL_typeerror(L, idx, "path");
+    const char *s = lua_tolstring(L, idx, &n);
     if (n == 0) luaL_argerror(L, idx, "path expected, got an empty string");
     if (strlen(s) != n) wbl_argerror(L, idx, "path contains a NUL byte at position %d", (int)strlen(s) + 1);
     if (n > 4096) wbl_argerror(L, idx, "path of %zu bytes, longer than 4096", n); /* not echoed in full */
