@@ -5,7 +5,8 @@
 #   bench/soak.sh [path/to/wb] [SECONDS=180] [WORKERS=3] [SEED=1]
 # Environment: SOAK_KILL_MIN / SOAK_KILL_MAX (seconds between kills, 1 / 4),
 # SOAK_RSS_SLACK_KB (how far above its start the head's memory may end,
-# 4096), SOAK_THREADS (per worker, 1).
+# 4096), SOAK_THREADS (per worker, 1), SOAK_TERM_PERCENT (the share of kills
+# sent as SIGTERM, which runs the worker's shutdown path, 25).
 # Afterwards it checks, and exits 1 when one fails:
 #   - every job the driver submitted gave exactly one result, the right one
 #     (soak.lua checks each value; k-means fits equal the local model);
@@ -25,6 +26,7 @@ KMIN=${SOAK_KILL_MIN:-1}
 KMAX=${SOAK_KILL_MAX:-4}
 SLACK=${SOAK_RSS_SLACK_KB:-4096}
 THREADS=${SOAK_THREADS:-1}
+TERMPCT=${SOAK_TERM_PERCENT:-25}
 T=$(mktemp -d /tmp/wbsoak.XXXXXX)
 PIDS=()
 cleanup() {
@@ -112,7 +114,7 @@ while kill -0 "$DRIVER" 2>/dev/null; do
   kill -0 "$DRIVER" 2>/dev/null || break
   slot=$(( 1 + RANDOM % NW ))
   sig=KILL
-  [ $(( RANDOM % 4 )) = 0 ] && sig=TERM
+  [ $(( RANDOM % 100 )) -lt "$TERMPCT" ] && sig=TERM
   kill -"$sig" "${WPID[$slot]}" 2>/dev/null
   wait "${WPID[$slot]}" 2>/dev/null
   KILLS=$((KILLS + 1))
