@@ -48,14 +48,20 @@ static void list_classes(char *buf, size_t len, const double *v, int n)
     if (n > 0 && k + 32 >= len) snprintf(buf + k, len - k, ", ...");
 }
 
-int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char *who,
-                lin_classes *c)
+int lin_finite_first(wb_exec *ex, const wb_dataset *d, const char *who, int rc)
 {
-    memset(c, 0, sizeof *c);
-    if (!api->ds_has_labels(d)) return api->seterr(WB_EINVAL, "%s: the data has no labels", who);
-    if (api->ds_rows(d) == 0) return api->seterr(WB_EINVAL, "%s: the data has no rows", who);
-    int rc = api->ds_check_finite(ex, d, who);
-    if (!rc) rc = api->ds_classes(ex, d, who, 10000, &c->values, &c->n);
+    if (!rc || rc == WB_ECANCELED) return rc;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", api->errmsg());
+    int frc = api->ds_check_finite(ex, d, who);
+    return frc ? frc : api->seterr(rc, "%s", msg);
+}
+
+/* the classes and their weights (lin_prepare after its first checks) */
+static int prepare_classes(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char *who,
+                           lin_classes *c)
+{
+    int rc = api->ds_classes(ex, d, who, 10000, &c->values, &c->n);
     if (rc) return rc;
     if (c->n < 2) {
         rc = api->seterr(WB_EINVAL, "%s: the labels have a single class (%g); at least 2 are needed", who,
@@ -109,6 +115,18 @@ int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char
     c->wsum = 0;
     for (int i = 0; i < c->n; i++) c->wsum += c->weights[i] * c->counts[i];
     return 0;
+}
+
+int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char *who,
+                lin_classes *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!api->ds_has_labels(d)) return api->seterr(WB_EINVAL, "%s: the data has no labels", who);
+    if (api->ds_rows(d) == 0) return api->seterr(WB_EINVAL, "%s: the data has no rows", who);
+    /* no pass of its own for NaN/Inf in x: the fit's first pass checks it (a
+     * NaN/Inf label fails the class scan); an error before then is reported as
+     * the finite check would have reported it first */
+    return lin_finite_first(ex, d, who, prepare_classes(ex, d, p, who, c));
 }
 
 /* --------------------------------------------------------------- predict */

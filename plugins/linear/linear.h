@@ -18,11 +18,24 @@ typedef struct lin_classes {
     double wsum;     /* sum over rows of their class weight */
 } lin_classes;
 
-/* The shared checks before any work: NaN/Inf (named by row and column),
- * integer labels, at least two classes, class weights from the parameter
- * `class_weight` ("balanced" or one weight per class in sorted order). */
+/* The shared checks before any work: integer labels (NaN/Inf labels named by
+ * row), at least two classes, class weights from the parameter `class_weight`
+ * ("balanced" or one weight per class in sorted order). NaN/Inf in x is left
+ * to the fit's first pass over the data (one pass less): its kernel fails on
+ * one, and the fit passes every error met before that pass completed through
+ * lin_finite_first, so the message is the one the finite check gives first. */
 int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char *who,
                 lin_classes *c);
+/* rc when 0 or when the data is finite; otherwise the finite check's error
+ * ("<who>: the data has NaN at row 17, column 3") */
+int lin_finite_first(wb_exec *ex, const wb_dataset *d, const char *who, int rc);
+/* nonzero when one of the n doubles at x is NaN or +-Inf (branch-free, vectorised) */
+static inline int lin_nonfinite(const double *x, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) bad |= !(x[i] - x[i] == 0);
+    return bad;
+}
 void lin_classes_free(lin_classes *c);
 
 /* an integer parameter clamped to int */

@@ -28,8 +28,9 @@
 /* flags: LR_HESS asks for the Hessian, computed over the blocks whose global
  * index is a multiple of the stride in bits 8..15 (a subsampled Hessian: the
  * gradient stays exact, so Newton still converges to the same optimum, and a
- * pass costs a third less on large data) */
-enum { LR_HESS = 1 };
+ * pass costs a third less on large data); LR_CHECK (the fit's first pass)
+ * fails on a NaN/Inf in x, so the fit needs no pass of its own for that */
+enum { LR_HESS = 1, LR_CHECK = 2 };
 #define LR_STRIDE(flags) (((flags) >> 8) & 0xff)
 
 typedef struct lr_hdr {
@@ -153,6 +154,10 @@ static int lr_kernel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
             for (int j = 0; j < d; j++) xt[(size_t)j * CH + i] = x[(size_t)i * d + j];
         for (int j = 0; j < d; j++)
             for (int i = m; i < m16; i++) xt[(size_t)j * CH + i] = 0;
+        if ((h.flags & LR_CHECK) && lin_nonfinite(x, (size_t)m * (size_t)d)) {
+            rc = api->seterr(WB_EINVAL, "linear.logreg: the data has NaN or Inf values");
+            goto done;
+        }
         /* z = b + x.w, added in column order, sixteen rows at a time */
         for (int k = 0; k < K; k++) {
             const double *w = W + (size_t)k * P;
@@ -239,6 +244,7 @@ typedef struct lr_ctx {
     double scale;          /* 1 / (C * sum of weights) */
     double C;
     int hstride; /* Hessian from every hstride-th block */
+    int checked; /* a pass has checked x for NaN/Inf (LR_CHECK) */
     double rows; /* rows of the data */
     unsigned char *arg; /* lr_hdr, classes, weights, W */
     size_t arglen;
@@ -250,7 +256,7 @@ static int lr_eval(void *vc, const double *w, double *f, double *g, double *H)
     lr_ctx *c = vc;
     const int K = c->K, d = c->cols, fi = c->fi, nv = d + fi;
     const size_t P = (size_t)d + 1;
-    lr_hdr h = {K, c->ncls, d, H ? LR_HESS | c->hstride << 8 : 0};
+    lr_hdr h = {K, c->ncls, d, (H ? LR_HESS | c->hstride << 8 : 0) | (c->checked ? 0 : LR_CHECK)};
     memcpy(c->arg, &h, sizeof h);
     double *W = (double *)(c->arg + sizeof h) + 2 * (size_t)c->ncls;
     for (int k = 0; k < K; k++) {
@@ -260,6 +266,7 @@ static int lr_eval(void *vc, const double *w, double *f, double *g, double *H)
     size_t len = lr_outlen(K, d, H != NULL);
     int rc = api->map_sum(c->ex, "linear.logreg", c->d, NULL, 0, c->arg, c->arglen, c->out, len);
     if (rc) return rc;
+    c->checked = 1;
     /* normalised: (C sum s_i loss_i + penalty) / (C sum s_i) */
     const double ls = c->C * c->scale, l2 = c->lam2 * c->scale;
     double reg = 0;
@@ -326,7 +333,7 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
             rc = api->seterr(WB_EPARAM, "%s: solver 'newton' needs two classes (the data has %d); use 'lbfgs' or 'auto'",
                              who, cl.n);
             lin_classes_free(&cl);
-            return rc;
+            return lin_finite_first(ex, d, who, rc);
         }
         newton = 1;
     } else if (!strcmp(solver, "lbfgs"))
@@ -335,7 +342,7 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
         newton = K == 1 && nv <= 64;
     /* on large data (>= 64 blocks) the Hessian comes from every 4th block */
     int64_t nblocks = (api->ds_rows(d) + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS;
-    lr_ctx c = {ex, d, K, cl.n, cols, fi, lam2, 1.0 / (C * cl.wsum), C, nblocks >= 64 ? 4 : 1, cl.rows, NULL, 0, NULL};
+    lr_ctx c = {ex, d, K, cl.n, cols, fi, lam2, 1.0 / (C * cl.wsum), C, nblocks >= 64 ? 4 : 1, 0, cl.rows, NULL, 0, NULL};
     c.arglen = sizeof(lr_hdr) + ((size_t)2 * cl.n + (size_t)K * (size_t)(cols + 1)) * sizeof(double);
     c.arg = calloc(1, c.arglen);
     c.out = calloc(lr_outlen(K, cols, newton), sizeof(double));
@@ -384,6 +391,8 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
     free(coef);
     free(icpt);
 done:
+    /* (the optimizers evaluate first: unchecked data means an error before the first pass) */
+    if (!c.checked) rc = rc ? lin_finite_first(ex, d, who, rc) : api->ds_check_finite(ex, d, who);
     free(c.arg);
     free(c.out);
     free(w);

@@ -30,7 +30,8 @@ enum { P_NONE = 0, P_L2 = 1, P_L1 = 2, P_EN = 3 };
 enum { R_OPTIMAL = 0, R_CONSTANT = 1, R_INVSCALING = 2, R_ADAPTIVE = 3 };
 
 typedef struct sgd_hdr {
-    int32_t K, ncls, d, loss, penalty, lr, fi, shuffle, want_loss, pad;
+    int32_t K, ncls, d, loss, penalty, lr, fi, shuffle, want_loss;
+    int32_t check; /* the fit's first epoch: fail on a NaN/Inf in x (no pass of its own) */
     int64_t r0, r1; /* the shard's rows */
     uint64_t seed;
     int64_t epoch, shard;
@@ -123,6 +124,10 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         const double *y = p->y + (a - p->row0);
         int *cr = ci + (a - h.r0);
         const int64_t len = b - a;
+        if (h.check && lin_nonfinite(p->x + (size_t)(a - p->row0) * (size_t)d, (size_t)len * (size_t)d)) {
+            rc = api->seterr(WB_EINVAL, "linear.sgd: the data has NaN or Inf values");
+            goto done;
+        }
         int bad = nc != 2;
         if (nc == 2) { /* two classes: a branch-free loop the compiler vectorises */
             const double c0 = cls[0], c1 = cls[1];
@@ -298,7 +303,7 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
     static const char *const pens[] = {"none", "l2", "l1", "elasticnet", NULL};
     static const char *const rates[] = {"optimal", "constant", "invscaling", "adaptive", NULL};
     lin_classes cl;
-    int rc = lin_prepare(ex, d, p, who, &cl);
+    int rc = lin_prepare(ex, d, p, who, &cl), checked = 0; /* checked: an epoch checked x (hs.check) */
     if (rc) return rc;
     const int cols = (int)api->ds_cols(d), K = cl.n == 2 ? 1 : cl.n;
     const size_t P = (size_t)cols + 1;
@@ -355,6 +360,7 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
             hs.epoch = it;
             hs.shard = s;
             hs.eta = eta;
+            hs.check = !checked;
             hs.t0 = 1 + (double)it * (double)(r0[s + 1] - r0[s]);
             memcpy(a, &hs, sizeof hs);
             double *ad = (double *)(a + sizeof hs);
@@ -388,6 +394,7 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
         }
         for (int s = 0; s < submitted; s++) api->release(ex, outs[s]);
         if (rc) goto done;
+        checked = 1; /* every shard's rows passed the check */
         for (size_t v = 0; v < (size_t)K * P; v++)
             if (!isfinite(acc[v])) {
                 rc = api->seterr(WB_EINVAL,
@@ -438,6 +445,7 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
     free(coef);
     free(icpt);
 done:
+    if (!checked) rc = lin_finite_first(ex, d, who, rc);
     free(args);
     free(W);
     free(acc);

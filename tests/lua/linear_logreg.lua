@@ -149,4 +149,47 @@ expect_error("logreg: parameter 'class_weight' has 3 weights for 2 classes (0, 1
 expect_error("logreg: parameter 'class_weight' must hold numbers > 0, got -1 for class 1", wb.fit, "logreg", ok2, {class_weight = {1, -1}})
 expect_error("logreg: unknown parameter 'alpha'", wb.fit, "logreg", ok2, {alpha = 1})
 expect_error("logreg: the model was fitted on 2 columns, the data has 3", m.predict, wb.fit("logreg", ok2, {}), wb.dataset({{1, 2, 3}}))
+
+-- NaN/Inf in x is found by the fit's first pass (no pass of its own), with the
+-- finite check's message, and it comes before every other error the data or
+-- the parameters would give (as when the check ran first)
+rows[7][2] = 0 / 0
+local lab3 = {}
+for i = 1, 50 do lab3[i] = i % 3 end
+expect_error("logreg: the data has NaN at row 7, column 2", wb.fit, "logreg", wb.dataset(rows, lab3), {}) -- multinomial lbfgs
+expect_error("logreg: the data has NaN at row 7, column 2", wb.fit, "logreg", wb.dataset(rows, lab), {solver = "lbfgs", penalty = "l1"})
+expect_error("logreg: the data has NaN at row 7, column 2", wb.fit, "logreg", wb.dataset(rows, lab3), {solver = "newton"})
+expect_error("logreg: the data has NaN at row 7, column 2", wb.fit, "logreg", wb.dataset(rows, lab), {class_weight = {1, 2, 3}})
+expect_error("logreg: the data has NaN at row 7, column 2", wb.fit, "logreg", wb.dataset(rows, one), {})
+lab[9] = 0.5
+expect_error("logreg: the data has NaN at row 7, column 2", wb.fit, "logreg", wb.dataset(rows, lab), {})
+lab[9] = 0 / 0 -- the labels: found by the class scan, named as the finite check names them
+expect_error("logreg: the data has NaN at row 7, column 2", wb.fit, "logreg", wb.dataset(rows, lab), {})
+rows[7][2] = 1
+expect_error("logreg: the labels have NaN at row 9", wb.fit, "logreg", wb.dataset(rows, lab), {})
+lab[9] = -math.huge
+expect_error("logreg: the labels have -Inf at row 9", wb.fit, "logreg", wb.dataset(rows, lab), {})
+lab[9] = 1
+
+-- in a later partition, a later sgd shard and the last row of a chunk (both
+-- fits of the linear plugin): 12000 rows of 64 columns are two partitions
+local big, blab = {}, {}
+for i = 1, 12000 do
+  local r = {}
+  for j = 1, 64 do r[j] = (i * j) % 7 - 3 end
+  big[i], blab[i] = r, i % 2
+end
+check(wb.dataset(big, blab):partitions() == 2, "two partitions")
+for _, at in ipairs{{9000, 40, -math.huge, "-Inf"}, {12000, 64, 0 / 0, "NaN"}, {1, 1, math.huge, "Inf"}} do
+  big[at[1]][at[2]] = at[3]
+  local bd = wb.dataset(big, blab)
+  local msg = string.format("the data has %s at row %d, column %d", at[4], at[1], at[2])
+  for _, solver in ipairs{"newton", "lbfgs"} do
+    expect_error("logreg: " .. msg, wb.fit, "logreg", bd, {solver = solver})
+  end
+  expect_error("sgd: " .. msg, wb.fit, "sgd", bd, {epochs = 2})
+  big[at[1]][at[2]] = 1
+end
+local clean = wb.fit("sgd", wb.dataset(big, blab), {epochs = 2, tol = false})
+check(clean.n_iter == 2 and clean.shards_used == 3, "the clean data fits: " .. clean.n_iter .. " epochs, " .. clean.shards_used .. " shards")
 print("linear_logreg: ok")

@@ -160,4 +160,10 @@ expect_error("sgd: the data has NaN at row 4, column 2", wb.fit, "sgd", wb.datas
 Xb[4][2] = 0.5
 Xb[6][1] = -math.huge
 expect_error("sgd: the data has -Inf at row 6, column 1", wb.fit, "sgd", wb.dataset(Xb, Y), {})
+-- (found by the first epoch: before the other errors, as when the check ran first)
+expect_error("sgd: the data has -Inf at row 6, column 1", wb.fit, "sgd", wb.dataset(Xb, {0, 1.5, 0, 1, 0, 1}), {})
+expect_error("sgd: the data has -Inf at row 6, column 1", wb.fit, "sgd", wb.dataset(Xb, Y), {class_weight = {1}})
+expect_error("sgd: the data has -Inf at row 6, column 1", wb.fit, "sgd", wb.dataset(Xb, {0, 0, 0, 0, 0, 0}), {})
+Xb[6][1] = 1.5
+expect_error("sgd: the labels have Inf at row 2", wb.fit, "sgd", wb.dataset(Xb, {0, math.huge, 0, 1, 0, 1}), {})
 print("linear_sgd: ok")
