@@ -1303,16 +1303,20 @@ int wb_worker_run(const wb_worker_opts *o)
     uv_walk(loop, close_walk, NULL);
     uv_run(loop, UV_RUN_DEFAULT);
     uv_loop_close(loop);
+    /* tasks still waiting for an input: a task may wait on several fetches,
+     * so it leaves them all before it is freed (and before any fetch is) */
     for (size_t i = 0; i < w->fetches.cap; i++)
         if (w->fetches.keys[i]) {
             fetch *f = w->fetches.vals[i];
-            /* tasks still waiting for an input: a task may wait on several
-             * fetches, so it leaves them all before it is freed */
             while (f->nwaiters) {
                 wtask *t = f->waiters[0];
                 unlist_task(w, t);
                 task_free(w, t);
             }
+        }
+    for (size_t i = 0; i < w->fetches.cap; i++)
+        if (w->fetches.keys[i]) {
+            fetch *f = w->fetches.vals[i];
             free(f->waiters);
             free(f->buf);
             free(f);
