@@ -101,14 +101,29 @@ end
 -- ------------------------------------------------------------- data
 
 -- data recipes shared by the built-in workloads (bench options o give the shape)
+-- (their arguments checked: found by tests/lua/api_sweep.lua, a missing
+-- table or feature count raised "attempt to index" / "perform arithmetic")
+local function recipe_opts(o, fname)
+  if type(o) ~= "table" then
+    error(string.format("bad argument #2 to '%s' (table of options expected, got %s)", fname, type(o)), 3)
+  end
+  return o
+end
 M.data = {
   classification = function(n, o)
-    local f = o.features
+    local f = recipe_opts(o, "classification").features
+    local fi = math.tointeger(f)
+    if not fi or fi < 1 or fi > 1000000 then
+      error(string.format("bad argument #2 to 'classification' (features must be an integer in 1..1000000, got %s)",
+                          type(f) == "number" and tostring(f) or type(f)), 2)
+    end
+    f = fi
     return wb.datagen.classification{n = n, features = f, informative = math.max(1, f // 2),
                                      redundant = f - math.max(1, f // 2), classes = o.classes,
                                      seed = o.seed}
   end,
   swiss_roll = function(n, o)
+    recipe_opts(o, "swiss_roll")
     return wb.datagen.swiss_roll{n = n, noise = o.noise, seed = o.seed}
   end,
 }
@@ -352,9 +367,20 @@ end
 
 -- ------------------------------------------------------------ statistics
 
+-- a list of numbers (found by tests/lua/api_sweep.lua: other values failed
+-- in ipairs or table.sort); NaN has no median: the result is NaN
 local function median(t)
+  if type(t) ~= "table" then
+    error(string.format("bad argument #1 to 'median' (list of numbers expected, got %s)", type(t)), 2)
+  end
   local s = {}
-  for i, v in ipairs(t) do s[i] = v end
+  for i, v in ipairs(t) do
+    if type(v) ~= "number" then
+      error(string.format("bad argument #1 to 'median' (element %d must be a number, got %s)", i, type(v)), 2)
+    end
+    if v ~= v then return v end
+    s[i] = v
+  end
   table.sort(s)
   local n = #s
   if n == 0 then return nil end
@@ -365,6 +391,15 @@ M.median = median
 
 -- v rounded to `digits` significant digits (a float), nil stays nil
 local function sig(v, digits)
+  -- checked (found by tests/lua/api_sweep.lua: digits = nil failed in
+  -- arithmetic, digits = 1e9 in string.format)
+  if v ~= nil and type(v) ~= "number" then
+    error(string.format("bad argument #1 to 'sig' (number or nil expected, got %s)", type(v)), 2)
+  end
+  if math.type(digits) ~= "integer" or digits < 1 or digits > 17 then
+    error(string.format("bad argument #2 to 'sig' (digits must be an integer in 1..17, got %s)",
+                        type(digits) == "number" and tostring(digits) or type(digits)), 2)
+  end
   if type(v) ~= "number" or v ~= v or v == 0 or math.abs(v) == math.huge then return v end
   local s = string.format("%." .. (digits - 1) .. "e", v)
   return tonumber(s) + 0.0

@@ -28,7 +28,10 @@ function Future:wait()
   return self
 end
 
-Future.__tostring = function(f) return "Future(" .. tostring(f.object) .. ")" end
+Future.__tostring = function(f)
+  check_future(f, "__tostring") -- found by tests/lua/api_sweep.lua: "attempt to index"
+  return "Future(" .. tostring(f.object) .. ")"
+end
 
 local function is_future(f) return getmetatable(f) == Future end
 wb.is_future = is_future

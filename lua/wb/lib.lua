@@ -22,6 +22,9 @@ local sources = {} -- one function per source, so that help(wb.datagen.x) knows 
 wb.datagen = setmetatable({}, {
   __complete = function() return wb.core.sources() end, -- for TAB at the prompt
   __index = function(_, name)
+    -- only a string names a source (found by tests/lua/api_sweep.lua:
+    -- wb.datagen[5] raised from wb.core.source_info; a table gives nil)
+    if type(name) ~= "string" then return nil end
     if sources[name] then return sources[name] end
     if wb.core.source_info(name) then
       sources[name] = function(params)

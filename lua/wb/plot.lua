@@ -34,6 +34,12 @@ end
 
 -- short tick labels: 1500 -> 1.5k, 2e6 -> 2M, 0.001 -> 0.001
 local function short(v)
+  -- a number only (found by tests/lua/api_sweep.lua: anything else failed in math.abs)
+  if type(v) ~= "number" then
+    error(string.format("bad argument #1 to 'short' (number expected, got %s)", type(v)), 2)
+  end
+  if v ~= v then return "nan" end
+  if v == math.huge or v == -math.huge then return v > 0 and "inf" or "-inf" end
   if v == 0 then return "0" end
   local a = math.abs(v)
   local units = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}}
@@ -353,6 +359,16 @@ end
 -- contiguous rows (deterministic; a run is one read, so it stays cheap on a
 -- cluster; spread over the whole range, so sorted data is still represented)
 local function sample_ranges(n, max)
+  -- whole numbers (found by tests/lua/api_sweep.lua: max = math.mininteger
+  -- made windows - 1 wrap to math.maxinteger, a loop that ran out of memory)
+  local ni, mi = math.tointeger(n), math.tointeger(max)
+  if not ni or ni < 0 then
+    error(string.format("bad argument #1 to 'sample_ranges' (n must be an integer >= 0, got %s)", shown(n)), 2)
+  end
+  if not mi or mi < 1 then
+    error(string.format("bad argument #2 to 'sample_ranges' (max must be an integer >= 1, got %s)", shown(max)), 2)
+  end
+  n, max = ni, mi
   if n <= max then return {{1, n}} end
   local windows = math.min(max, 256)
   local per = max // windows

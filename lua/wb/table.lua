@@ -113,7 +113,16 @@ local function fmt(v, depth)
   end
   return tostring(v)
 end
-M.format_value = fmt
+-- the value as tables show it; depth (optional, the nesting so far) must
+-- be a whole number (found by tests/lua/api_sweep.lua: depth = "x" failed
+-- comparing, depth = NaN never reached the limit and overflowed the stack)
+function M.format_value(v, depth)
+  if depth ~= nil and (math.type(depth) ~= "integer" or depth < 0) then
+    argerr(2, "format_value", "depth must be an integer >= 0, got %s",
+           type(depth) == "number" and tostring(depth) or type(depth))
+  end
+  return fmt(v, depth)
+end
 
 -- aligned text: numbers right-aligned, text left-aligned; long tables keep
 -- their first and last rows with "..." between
@@ -178,7 +187,10 @@ function Table:format(maxrows)
   return table.concat(out, "\n")
 end
 
-Table.__tostring = function(t) return t:format() end
+Table.__tostring = function(t)
+  check_self(t, "__tostring")
+  return t:format()
+end
 
 local function csv_field(v)
   local s
@@ -196,7 +208,12 @@ local function csv_field(v)
   return s
 end
 
-local function json_value(v)
+-- JSON text of a value; tables nested deeper than JSON_DEPTH (a table that
+-- holds itself) raise, naming fname (found by tests/lua/api_sweep.lua: a
+-- stack overflow)
+local JSON_DEPTH = 100
+local json_table
+local function json_value(v, depth, fname)
   local t = type(v)
   if v == nil then return "null" end
   if t == "boolean" then return tostring(v) end
@@ -214,13 +231,18 @@ local function json_value(v)
     end) .. '"'
   end
   if t == "table" then
-    if M.is(v) then return M.to_json(v) end
+    depth = (depth or 0) + 1
+    if depth > JSON_DEPTH then
+      error(string.format("%s: a table nested deeper than %d levels (one that holds itself?)", fname or "json_value",
+                          JSON_DEPTH), 0)
+    end
+    if M.is(v) then return json_table(v, depth, fname) end
     local n = #v
     local count = 0
     for _ in pairs(v) do count = count + 1 end
     if count == n and n > 0 then
       local p = {}
-      for i = 1, n do p[i] = json_value(v[i]) end
+      for i = 1, n do p[i] = json_value(v[i], depth, fname) end
       return "[" .. table.concat(p, ",") .. "]"
     end
     if count == 0 then return "{}" end
@@ -231,25 +253,29 @@ local function json_value(v)
     for _, k in ipairs(keys) do
       local val = v[k]
       if val == nil then val = v[tonumber(k)] end
-      p[#p + 1] = json_value(k) .. ":" .. json_value(val)
+      p[#p + 1] = json_value(k) .. ":" .. json_value(val, depth, fname)
     end
     return "{" .. table.concat(p, ",") .. "}"
   end
   return json_value(tostring(v))
 end
-M.json_value = json_value
+function M.json_value(v) return json_value(v, 0, "json_value") end
 
-function M.to_json(t)
-  check_self(t, "to_json")
+json_table = function(t, depth, fname)
   local rows = {}
   for i = 1, #t do
     local p = {}
     for j, c in ipairs(t.columns) do
-      p[#p + 1] = json_value(tostring(c)) .. ":" .. json_value(cell(t[i], c, j))
+      p[#p + 1] = json_value(tostring(c)) .. ":" .. json_value(cell(t[i], c, j), depth, fname)
     end
     rows[i] = "{" .. table.concat(p, ",") .. "}"
   end
   return "[" .. table.concat(rows, ",\n") .. "]"
+end
+
+function M.to_json(t)
+  check_self(t, "to_json")
+  return json_table(t, 0, "to_json")
 end
 
 function M.to_csv(t)
@@ -267,19 +293,40 @@ function M.to_csv(t)
 end
 
 -- write text to path through a temporary file, so a failed write leaves nothing
+-- the arguments are checked before anything is opened (found by
+-- tests/lua/api_sweep.lua: text = nil raised in f:write and left PATH.tmp
+-- behind; a 70000-byte path was echoed twice in the message)
+local MAX_PATH = 4096
+local function check_path(path, argn, fname)
+  local why
+  if type(path) ~= "string" then why = "path expected, got " .. type(path)
+  elseif path == "" then why = "path expected, got an empty string"
+  -- io.open would stop at a NUL byte and write another file than the one named
+  elseif path:find("%z") then why = "path contains a NUL byte at position " .. path:find("%z")
+  elseif #path > MAX_PATH then why = string.format("path of %d bytes, longer than %d", #path, MAX_PATH) end
+  if why then error(string.format("bad argument #%d to '%s' (%s)", argn, fname, why), 3) end
+end
+
+-- "PATH.tmp: No such file or directory" -> "No such file or directory"
+local function reason(err, tmp)
+  err = tostring(err)
+  if err:sub(1, #tmp + 2) == tmp .. ": " then return err:sub(#tmp + 3) end
+  return err
+end
+
 function M.write_file(path, text)
-  if type(path) ~= "string" or path == "" or path:find("%z") then
-    -- io.open would stop at a NUL byte and write another file than the one named
-    error(string.format("file must be a path without NUL bytes, got %s", type(path) == "string" and string.format("%q", path:sub(1, 60)) or type(path)), 0)
+  check_path(path, 1, "write_file")
+  if type(text) ~= "string" and type(text) ~= "number" then
+    argerr(2, "write_file", "string expected, got %s", type(text))
   end
   local tmp = path .. ".tmp"
   local f, err = io.open(tmp, "wb")
-  if not f then error(string.format("%s: cannot write: %s", path, err), 0) end
+  if not f then error(string.format("%s: cannot write: %s", path, reason(err, tmp)), 0) end
   local ok, werr = f:write(text)
-  local cok = f:close()
-  if not ok or not cok then os.remove(tmp); error(string.format("%s: cannot write: %s", path, tostring(werr)), 0) end
+  local cok, cerr = f:close()
+  if not ok or not cok then os.remove(tmp); error(string.format("%s: cannot write: %s", path, reason(werr or cerr, tmp)), 0) end
   local rok, rerr = os.rename(tmp, path)
-  if not rok then os.remove(tmp); error(string.format("%s: cannot write: %s", path, rerr), 0) end
+  if not rok then os.remove(tmp); error(string.format("%s: cannot write: %s", path, reason(rerr, tmp)), 0) end
   return path
 end
 
@@ -288,6 +335,7 @@ function Table:export(path)
   if type(path) ~= "string" then error(string.format("bad argument #1 to 'export' (path expected, got %s)", type(path)), 2) end
   local ext = path:match("%.([%w]+)$")
   ext = ext and ext:lower()
+  if ext == "csv" or ext == "json" then check_path(path, 1, "export") end
   if ext == "csv" then return M.write_file(path, M.to_csv(self))
   elseif ext == "json" then return M.write_file(path, M.to_json(self) .. "\n")
   else

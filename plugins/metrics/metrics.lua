@@ -110,10 +110,96 @@ local function call(fname, f, ...)
 end
 
 -- ------------------------------------------------------------ reductions
+-- wb.scoring is reachable from Lua: its functions check their arguments
+-- (found by tests/lua/api_sweep.lua: "attempt to ..." errors, errors named
+-- after string.pack or table.sort, table addresses, control bytes and 70 KB
+-- values in messages)
+
+-- raised at the line that called the wb.scoring function: depth counts the
+-- calls from sargerr_at up to that function (sargerr: 2, from a helper: 3)
+local function sargerr_at(depth, argn, fname, fmt, ...)
+  error(string.format("bad argument #%d to '%s' (%s)", argn, fname, string.format(fmt, ...)), depth + 2)
+end
+local function sargerr(argn, fname, fmt, ...) sargerr_at(2, argn, fname, fmt, ...) end
+local function helper_argerr(argn, fname, fmt, ...) sargerr_at(3, argn, fname, fmt, ...) end
+
+-- a value as a message shows it: no addresses, no long strings, no control bytes
+local function shown(v)
+  if type(v) == "number" then return SH.num(v) end
+  if type(v) == "boolean" then return tostring(v) end
+  if type(v) == "string" then
+    if #v <= 40 and v:find("^[%w_.%-]+$") then return v end -- a plain word as it is
+    return (string.format("%q", v:sub(1, 40)):gsub("\\\n", "\\n"))
+  end
+  return type(v)
+end
+
+local function is_key(v) return type(v) == "number" and v == v end -- a class or block index (not NaN)
+
+-- a merged confusion: {classes = sorted numbers, counts = {[t] = {[p] = count}}, n = total}
+local function check_cf(cf, argn, fname)
+  if type(cf) ~= "table" then helper_argerr(argn + 1, fname, "confusion expected (as merge_confusion returns), got %s", type(cf)) end
+  if type(cf.classes) ~= "table" or type(cf.counts) ~= "table" or type(cf.n) ~= "number" then
+    helper_argerr(argn + 1, fname, "confusion expected: a table with classes, counts and n (as merge_confusion returns)")
+  end
+  for i, c in ipairs(cf.classes) do
+    if not is_key(c) then helper_argerr(argn + 1, fname, "classes[%d] must be a number, got %s", i, shown(c)) end
+  end
+  for t, row in pairs(cf.counts) do
+    if not is_key(t) or type(row) ~= "table" then
+      helper_argerr(argn + 1, fname, "counts must map a class to a table of counts, got %s = %s", shown(t), shown(row))
+    end
+    for p, c in pairs(row) do
+      if not is_key(p) or type(c) ~= "number" then
+        helper_argerr(argn + 1, fname, "counts[%s] must map a class to a count, got %s = %s", shown(t), shown(p), shown(c))
+      end
+    end
+  end
+end
+
+-- kernel results (strings of packed doubles, or lists of numbers), each
+-- {count, then count records of `width` numbers, the first `nkeys` of
+-- each a class or block index} -> lists of numbers
+local function records(results, fname, width, nkeys)
+  if type(results) ~= "table" then helper_argerr(1, fname, "list of kernel results expected, got %s", type(results)) end
+  local out = {}
+  for i, r in ipairs(results) do
+    if type(r) == "string" then
+      if #r < 8 or #r % 8 ~= 0 then helper_argerr(1, fname, "result %d: %d bytes, not a list of doubles", i, #r) end
+      r = wb.core.unpack_doubles(r)
+    elseif type(r) ~= "table" then
+      helper_argerr(1, fname, "result %d must be a string of doubles or a list of numbers, got %s", i, type(r))
+    end
+    local n = math.tointeger(r[1])
+    if not n or n < 0 or n > (#r - 1) // width then
+      helper_argerr(1, fname, "result %d: a count of records in 0..%d expected first, got %s", i, (#r - 1) // width, shown(r[1]))
+    end
+    for k = 2, 1 + n * width do
+      local v = r[k]
+      if type(v) ~= "number" or ((k - 2) % width < nkeys and v ~= v) then -- keys are not NaN
+        helper_argerr(1, fname, "result %d: value %d must be a number, got %s", i, k, shown(v))
+      end
+    end
+    out[#out + 1] = r
+  end
+  return out
+end
 
 -- add per-block sums in a fixed pairwise tree over the block index, so the
 -- result never depends on how the rows were cut into partitions
 function S.tree_sum(blocks)
+  if type(blocks) ~= "table" then sargerr(1, "tree_sum", "list of blocks {index, values...} expected, got %s", type(blocks)) end
+  local len
+  for i, b in ipairs(blocks) do
+    if type(b) ~= "table" or not is_key(b[1]) then
+      sargerr(1, "tree_sum", "block %d must be a list {index, values...}, got %s", i, type(b) == "table" and "no index" or type(b))
+    end
+    len = len or #b
+    if #b ~= len then sargerr(1, "tree_sum", "block %d has %d numbers, block 1 has %d", i, #b, len) end
+    for k = 2, len do
+      if type(b[k]) ~= "number" then sargerr(1, "tree_sum", "block %d: value %d must be a number, got %s", i, k, shown(b[k])) end
+    end
+  end
   table.sort(blocks, function(a, b) return a[1] < b[1] end)
   local v = {}
   for i, b in ipairs(blocks) do v[i] = b end
@@ -135,17 +221,10 @@ function S.tree_sum(blocks)
   return v[1]
 end
 
--- results as lists of numbers (strings of packed doubles are unpacked)
-local function numbers(r)
-  if type(r) == "string" then return wb.core.unpack_doubles(r) end
-  return r
-end
-
 -- decode metrics.confusion results into {classes, counts[t][p], n}
 function S.merge_confusion(results)
   local counts, seen, n = {}, {}, 0
-  for _, s in ipairs(results) do
-    local v = numbers(s)
+  for _, v in ipairs(records(results, "merge_confusion", 3, 2)) do
     for i = 0, v[1] - 1 do
       local t, p, c = v[2 + 3 * i], v[3 + 3 * i], v[4 + 3 * i]
       counts[t] = counts[t] or {}
@@ -188,6 +267,15 @@ end
 
 -- precision, recall or f1 from a merged confusion
 function S.prf(cf, which, opts, fname)
+  check_cf(cf, 0, "prf")
+  if which ~= "precision" and which ~= "recall" and which ~= "f1" then
+    sargerr(2, "prf", "which must be \"precision\", \"recall\" or \"f1\", got %s", shown(which))
+  end
+  if opts ~= nil and type(opts) ~= "table" then sargerr(3, "prf", "table of options expected, got %s", type(opts)) end
+  if fname ~= nil and (type(fname) ~= "string" or #fname > 64 or not fname:find("^[%w_.]+$")) then
+    sargerr(4, "prf", "fname must be a function name, got %s", shown(fname))
+  end
+  fname = fname or "prf"
   opts = opts or {}
   local avg = opts.average or "binary"
   local tp, fp, fn, sup = per_class(cf)
@@ -207,7 +295,7 @@ function S.prf(cf, which, opts, fname)
       for _, c in ipairs(cf.classes) do if c == 1 then pos = 1 end end
     end
     for k, c in ipairs(cf.classes) do if c == pos then return value(k) end end
-    error(string.format("%s: pos_label %s is not one of the classes (%s)", fname, tostring(pos), class_list(cf)), 0)
+    error(string.format("%s: pos_label %s is not one of the classes (%s)", fname, shown(pos), class_list(cf)), 0)
   elseif avg == "macro" then
     local s = 0
     for k = 1, #cf.classes do s = s + value(k) end
@@ -223,16 +311,18 @@ function S.prf(cf, which, opts, fname)
     if which == "recall" then return ratio(a, a + c) end
     return ratio(2 * a, 2 * a + b + c)
   end
-  error(string.format("%s: average must be \"binary\", \"macro\", \"weighted\" or \"micro\", got %s", fname, tostring(avg)), 0)
+  error(string.format("%s: average must be \"binary\", \"macro\", \"weighted\" or \"micro\", got %s", fname, shown(avg)), 0)
 end
 
 function S.accuracy(cf)
+  check_cf(cf, 0, "accuracy")
   local ok = 0
   for t, row in pairs(cf.counts) do ok = ok + (row[t] or 0) end
   return ratio(ok, cf.n)
 end
 
 function S.balanced_accuracy(cf)
+  check_cf(cf, 0, "balanced_accuracy")
   local tp, _, fn = per_class(cf)
   local s, k = 0, 0
   for i, c in ipairs(cf.classes) do
@@ -244,10 +334,10 @@ end
 -- decode metrics.logloss results -> mean loss
 function S.merge_logloss(results)
   local blocks = {}
-  for _, s in ipairs(results) do
-    local v = numbers(s)
+  for _, v in ipairs(records(results, "merge_logloss", 3, 1)) do
     for i = 0, v[1] - 1 do blocks[#blocks + 1] = {v[2 + 3 * i], v[3 + 3 * i], v[4 + 3 * i]} end
   end
+  if #blocks == 0 then sargerr(1, "merge_logloss", "no blocks: the truth has no rows") end
   local t = S.tree_sum(blocks)
   return ratio(t[2], t[3])
 end
@@ -274,6 +364,13 @@ end
 
 -- a score from a merged confusion for a label metric name
 function S.from_confusion(name, cf)
+  local m = type(name) == "string" and S.metrics[name]
+  if not m or m.needs ~= "labels" then
+    local names = {}
+    for _, k in ipairs(S.names()) do if S.metrics[k].needs == "labels" then names[#names + 1] = k end end
+    sargerr(1, "from_confusion", "a metric on labels expected (%s), got %s", table.concat(names, ", "), shown(name))
+  end
+  check_cf(cf, 1, "from_confusion")
   if name == "accuracy" then return S.accuracy(cf) end
   if name == "balanced_accuracy" then return S.balanced_accuracy(cf) end
   local which, avg = name:match("^(%w+)_(%a+)$")
@@ -352,6 +449,14 @@ end
 
 -- the sorted distinct values of the truth
 local function distinct(fname, t, tsrc)
+  if type(fname) ~= "string" or #fname > 64 or not fname:find("^[%w_.]+$") then
+    sargerr(1, "distinct", "fname must be a function name, got %s", shown(fname))
+  end
+  if not is_dataset(t) then sargerr(2, fname, "dataset expected, got %s", type(t)) end
+  if tsrc ~= SRC_LABELS and tsrc ~= SRC_COL0 then
+    sargerr(3, fname, "source must be %d (the labels) or %d (column 1), got %s", SRC_LABELS, SRC_COL0, shown(tsrc))
+  end
+  if tsrc == SRC_LABELS and not t:has_labels() then sargerr(2, fname, "a dataset without labels") end
   local fut = {}
   for i, o in ipairs(wb.core.parts(t)) do fut[i] = wb.core.submit("metrics.distinct", {o}, header(tsrc, 0)) end
   call(fname, wb.core.wait, fut)

@@ -593,6 +593,10 @@ function Search:export(path)
 end
 
 Search.__tostring = function(g)
+  -- found by tests/lua/api_sweep.lua: anything else raised "attempt to index"
+  if getmetatable(g) ~= Search then
+    error(string.format("bad argument #1 to '__tostring' (search result expected, got %s)", type(g)), 2)
+  end
   local lines = {string.format("%s of %s: %d candidates x %d folds, metric %s, %.3g s", g.kind, g.estimator,
     #g.results, g.folds, g.metric, g.seconds)}
   lines[2] = string.format("best: %s  %s %s (+/- %s)", params_text(g.best_params), g.metric, SH.num(g.best_score),

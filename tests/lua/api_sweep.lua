@@ -19,6 +19,33 @@ local function check(c, m) if not c then cleanup(); error(m or "check failed", 2
 check(os.execute("mkdir -p '" .. TMP .. "'"), "mkdir " .. TMP)
 local function tmp(name) return TMP .. "/" .. name end
 
+-- the names in the current folder (the build dir): the sweep must add none
+-- (found: m:save(4) wrote "4", table.write_file("abc", ...) wrote "abc")
+local function cwd_names()
+  local p = assert(io.popen("ls -A"))
+  local set = {}
+  for name in p:lines() do set[name] = true end
+  p:close()
+  return set
+end
+local CWD_BEFORE = cwd_names()
+-- names added since the start; other tests running beside this one (ctest
+-- -j) may make short-lived files here, so an addition counts only if it is
+-- still there after a few looks over two seconds
+local function cwd_added()
+  local added
+  for _ = 1, 8 do
+    added = {}
+    for name in pairs(cwd_names()) do
+      if not CWD_BEFORE[name] then added[#added + 1] = name end
+    end
+    if #added == 0 then break end
+    os.execute("sleep 0.25")
+  end
+  table.sort(added)
+  return added
+end
+
 -- output of help/show/head goes to a file, not the test log
 local real_print, real_output = print, io.output()
 local sink = assert(io.open(tmp("stdout.txt"), "w"))
@@ -451,9 +478,7 @@ add("f:wait", getmetatable(FUT).wait, args(FUT), {names = {"wait"}})
 add("wb.get(future)", wb.get, args(FUT), {names = {"get"}})
 add("wb.wait(future)", wb.wait, args({FUT}), {names = {"wait"}})
 
--- result tables (the formatting helpers exposed beside them in wb.table,
--- wb.plot and wb.bench -- escape, short, sample_ranges, json_value, median,
--- sig, the bench.data recipes -- are internal and not swept)
+-- result tables
 local TBL = wb.table.new({"a", "b"}, {{a = 1, b = "x"}, {a = 2.5, b = "y"}})
 add("wb.table.new", wb.table.new, args({"a"}, {{a = 1}}, "title"))
 add("t:export", TBL.export, args(TBL, tmp("t.json")), {skip = not_path_safe})
@@ -463,6 +488,62 @@ add("wb.table.to_csv", wb.table.to_csv, args(TBL))
 add("wb.table.to_json", wb.table.to_json, args(TBL))
 add("wb.table.format_numbers", wb.table.format_numbers, args({1, 2.5}, 3))
 add("wb.bench.markdown", wb.bench.markdown, args(TBL), {names = {"markdown", "bench"}})
+
+-- internal helpers still reachable from Lua: the same rules
+add("wb.table.format_value", wb.table.format_value, args({1, a = "x"}, 0))
+add("wb.table.json_value", wb.table.json_value, args({a = 1, b = {1, 2}}))
+add("wb.table.is", wb.table.is, args(TBL))
+add("wb.table.write_file", wb.table.write_file, args(tmp("w.txt"), "text"),
+  {skip = function(i, v) return not_path_safe(i + 1, v) end}) -- the path is argument 1
+add("t:__tostring", getmetatable(TBL).__tostring, args(TBL), {names = {"__tostring", "format"}})
+add("wb.plot.escape", wb.plot.escape, args("<a & b>"))
+add("wb.plot.short", wb.plot.short, args(1500))
+add("wb.plot.sample_ranges", wb.plot.sample_ranges, args(100000, 1000))
+add("wb.bench.median", wb.bench.median, args({3, 1, 2}))
+add("wb.bench.sig", wb.bench.sig, args(math.pi, 4))
+-- the bench data recipes: sizes that fit a large machine's memory are skipped
+local function big_n(i, v) return i == 1 and is_num(v) and v >= 1e6 and v <= 1e12 end
+add("wb.bench.data.classification", wb.bench.data.classification, args(200, {features = 4, classes = 2, seed = 1}),
+  {opts = {{pos = 2, keys = {"features", "classes", "seed"}}}, skip = big_n, names = {"classification"},
+   skipopt = function(k, v) return k == "features" and is_num(v) and v >= 1e4 and v <= 1e12 end})
+add("wb.bench.data.swiss_roll", wb.bench.data.swiss_roll, args(200, {noise = 0.1, seed = 1}),
+  {opts = {{pos = 2, keys = {"noise", "seed"}}}, skip = big_n, names = {"swiss_roll"}})
+-- wb.scoring: the pieces grid search shares
+local CONF_RES = {wb.core.pack_doubles({3, 0, 0, 5, 0, 1, 2, 1, 1, 4}), {1, 1, 0, 1}}
+local CF = wb.scoring.merge_confusion(CONF_RES)
+add("wb.scoring.names", wb.scoring.names)
+add("wb.scoring.tree_sum", wb.scoring.tree_sum, args({{1, 2, 3}, {0, 1, 1}}))
+add("wb.scoring.merge_confusion", wb.scoring.merge_confusion, args(CONF_RES))
+add("wb.scoring.merge_logloss", wb.scoring.merge_logloss, args({wb.core.pack_doubles({1, 0, 2.5, 10}), {1, 1, 0.5, 5}}))
+add("wb.scoring.accuracy", wb.scoring.accuracy, args(CF))
+add("wb.scoring.balanced_accuracy", wb.scoring.balanced_accuracy, args(CF))
+add("wb.scoring.prf", wb.scoring.prf, args(CF, "f1", {average = "macro"}, "f1"),
+  {opts = {{pos = 3, keys = {"average", "pos_label"}}}})
+add("wb.scoring.from_confusion", wb.scoring.from_confusion, args("f1_macro", CF))
+add("wb.scoring.distinct", wb.scoring.distinct, args("sweep", D, 0), {names = {"sweep"}})
+-- wb.core.load_plugins: the plugins on the search path, loaded again
+add("wb.core.load_plugins", wb.core.load_plugins)
+-- the metamethods and methods of wb's own objects (fresh ones where the call frees)
+local function fixture(i, v) return i == 1 and (v == D or v == VEC or v == MK or v == OBJ) end
+local DSMT, MDMT, OBMT = debug.getregistry()["wb.Dataset"], debug.getregistry()["wb.Model"], getmetatable(OBJ)
+add("d:__gc", DSMT.__gc, function() return {wb.dataset(ROWS)}, 1 end, {skip = fixture, names = {"__gc"}})
+add("d:__close", DSMT.__close, function() return {wb.dataset(ROWS)}, 1 end, {skip = fixture, names = {"__close"}})
+add("m:__gc", MDMT.__gc, function() return {wb.load_model(SAVED_MODEL)}, 1 end, {skip = fixture, names = {"__gc"}})
+add("m:__close", MDMT.__close, function() return {wb.load_model(SAVED_MODEL)}, 1 end, {skip = fixture, names = {"__close"}})
+add("o:__gc", OBMT.__gc, function() return {wb.core.put("x")}, 1 end, {skip = fixture, names = {"__gc"}})
+add("o:__close", OBMT.__close, function() return {wb.core.put("x")}, 1 end, {skip = fixture, names = {"__close"}})
+add("o:free", OBMT.__index.free, function() return {wb.core.put("x")}, 1 end, {skip = fixture, names = {"free"}})
+add("o:id", OBMT.__index.id, args(OBJ), {names = {"id"}})
+add("o:get", OBMT.__index.get, args(OBJ), {names = {"get"}})
+add("o:__tostring", OBMT.__tostring, args(OBJ), {names = {"__tostring"}})
+add("f:__tostring", getmetatable(FUT).__tostring, args(FUT), {names = {"__tostring"}})
+add("rf:__tostring", getmetatable(RF).__tostring, args(RF), {names = {"__tostring"}})
+add("g:__tostring", getmetatable(GRID).__tostring, args(GRID), {names = {"__tostring"}})
+add("wb.bench(call)", getmetatable(wb.bench).__call, args(wb.bench, {workloads = {"no_such_workload"}, sizes = {100}}),
+  {skip = function(i, v) return i == 2 and type(v) == "table" end, random = 0, names = {"bench", "run"}})
+-- wb.datagen's metatable: the lookup of a source by name, TAB completion
+add("datagen:__index", getmetatable(wb.datagen).__index, args(wb.datagen, "blobs"), {names = {"__index", "datagen"}})
+add("datagen:__complete", getmetatable(wb.datagen).__complete, args(wb.datagen), {names = {"__complete", "datagen"}})
 
 -- wb.core.*
 local DS_PARTS = wb.core.parts(D)
@@ -647,6 +728,78 @@ expect_error("bad argument #1 to 'cluster' (memory_limit must be a size (e.g. \"
              function() return wb.cluster({workers = 1, memory_limit = 1e300}) end)
 expect_error("bad argument #1 to 'cluster' (memory_limit: bad size 'nan' (e.g. 4GB, 512MB, 1000000))",
              function() return wb.cluster({workers = 1, memory_limit = "nan"}) end)
+-- the internal helpers reachable from Lua check their arguments too
+expect_error("bad argument #1 to 'short' (number expected, got string)", wb.plot.short, "1500")
+check(wb.plot.short(math.huge) == "inf" and wb.plot.short(-math.huge) == "-inf" and wb.plot.short(0 / 0) == "nan",
+      "short of inf and nan") -- was "infT"
+-- max = math.mininteger: windows - 1 wrapped to math.maxinteger, a loop that ran out of memory
+expect_error("bad argument #2 to 'sample_ranges' (max must be an integer >= 1, got -9223372036854775808)",
+             wb.plot.sample_ranges, 100000, math.mininteger)
+expect_error("bad argument #1 to 'sample_ranges' (n must be an integer >= 0, got nil)", wb.plot.sample_ranges, nil, 10)
+check(#wb.plot.sample_ranges(100000, 1000) == 256, "sample_ranges: 256 windows")
+-- depth = NaN never reached the limit (a stack overflow on a cyclic table); "x" failed comparing
+expect_error("bad argument #2 to 'format_value' (depth must be an integer >= 0, got string)", wb.table.format_value, 1, "x")
+expect_error("bad argument #2 to 'format_value' (depth must be an integer >= 0, got 0.5)", wb.table.format_value, SELF, 0.5)
+-- JSON of a table that holds itself: a stack overflow
+expect_error("json_value: a table nested deeper than 100 levels (one that holds itself?)", wb.table.json_value, SELF)
+do
+  local cyc = wb.table.new({"a"}, {{a = 1}})
+  cyc[1].a = cyc
+  expect_error("to_json: a table nested deeper than 100 levels", wb.table.to_json, cyc)
+  check(wb.table.json_value({a = {1, {b = "x"}}}) == '{"a":[1,{"b":"x"}]}', "json_value of nested tables")
+end
+-- write_file: text = nil raised in f:write and left PATH.tmp behind; a number or a 70 KB path
+do
+  local p = tmp("wf.txt")
+  expect_error("bad argument #2 to 'write_file' (string expected, got nil)", wb.table.write_file, p, nil)
+  check(io.open(p .. ".tmp") == nil and io.open(p) == nil, "write_file left no file on a bad argument")
+  expect_error("bad argument #1 to 'write_file' (path expected, got number)", wb.table.write_file, 3, "x")
+  expect_error("bad argument #1 to 'write_file' (path contains a NUL byte at position 2)", wb.table.write_file, "a\0b", "x")
+  expect_error("bad argument #1 to 'write_file' (path of 70000 bytes, longer than 4096)", wb.table.write_file,
+               string.rep("y", 70000), "x")
+  expect_error("bad argument #1 to 'export' (path contains a NUL byte at position 2)", function() return TBL:export("a\0.csv") end)
+end
+expect_error("bad argument #1 to '__tostring' (result table expected, got number)", getmetatable(TBL).__tostring, 5)
+expect_error("bad argument #1 to '__tostring' (future expected, got number)", getmetatable(FUT).__tostring, 5)
+expect_error("bad argument #1 to '__tostring' (search result expected, got table)", getmetatable(GRID).__tostring, {})
+-- bench statistics
+expect_error("bad argument #1 to 'median' (element 2 must be a number, got string)", wb.bench.median, {1, "2"})
+expect_error("bad argument #1 to 'median' (list of numbers expected, got number)", wb.bench.median, 5)
+do local m = wb.bench.median({1, 0 / 0, 2}); check(m ~= m, "median with NaN is NaN") end
+check(wb.bench.median({3, 1, 2, 10}) == 2.5, "median of four")
+expect_error("bad argument #2 to 'sig' (digits must be an integer in 1..17, got 1000000000)", wb.bench.sig, 1.5, 1000000000)
+expect_error("bad argument #2 to 'sig' (digits must be an integer in 1..17, got nil)", wb.bench.sig, 1.5)
+expect_error("bad argument #1 to 'sig' (number or nil expected, got string)", wb.bench.sig, "1.5", 3)
+check(wb.bench.sig(math.pi, 3) == 3.14 and wb.bench.sig(nil, 3) == nil, "sig rounds")
+expect_error("bad argument #2 to 'classification' (features must be an integer in 1..1000000, got nil)",
+             wb.bench.data.classification, 100, {})
+expect_error("bad argument #2 to 'swiss_roll' (table of options expected, got nil)", wb.bench.data.swiss_roll, 100)
+-- wb.scoring
+do
+  local S = wb.scoring
+  expect_error("bad argument #1 to 'tree_sum' (block 2 has 2 numbers, block 1 has 3)", S.tree_sum, {{1, 2, 3}, {0, 1}})
+  expect_error("bad argument #1 to 'tree_sum' (block 1 must be a list {index, values...}, got no index)", S.tree_sum, {{0 / 0, 1}})
+  expect_error("bad argument #1 to 'merge_confusion' (result 1: 3 bytes, not a list of doubles)", S.merge_confusion, {"abc"})
+  expect_error("bad argument #1 to 'merge_confusion' (result 1: a count of records in 0..1 expected first, got 1e+300)",
+               S.merge_confusion, {{1e300, 1, 1, 1}})
+  expect_error("bad argument #1 to 'merge_confusion' (result 1: value 2 must be a number, got nan)", S.merge_confusion, {{1, 0 / 0, 1, 1}})
+  expect_error("bad argument #1 to 'merge_logloss' (no blocks: the truth has no rows)", S.merge_logloss, {{0}})
+  expect_error("bad argument #1 to 'accuracy' (confusion expected (as merge_confusion returns), got number)", S.accuracy, 5)
+  expect_error("bad argument #1 to 'balanced_accuracy' (counts[0] must map a class to a count, got 1 = x)",
+               S.balanced_accuracy, {classes = {0, 1}, counts = {[0] = {[1] = "x"}}, n = 1})
+  expect_error("bad argument #4 to 'prf' (fname must be a function name, got table)", S.prf, CF, "f1", {}, {})
+  expect_error("bad argument #2 to 'prf' (which must be \"precision\", \"recall\" or \"f1\", got x)", S.prf, CF, "x")
+  -- the value shown short, without its address or control bytes
+  expect_error("f1: average must be \"binary\", \"macro\", \"weighted\" or \"micro\", got table", S.prf, CF, "f1", {average = {}}, "f1")
+  expect_error("pos_label \"a\\0b\" is not one of the classes (0, 1)", S.prf, CF, "f1", {pos_label = "a\0b"}, "f1")
+  expect_error("bad argument #1 to 'from_confusion' (a metric on labels expected (", S.from_confusion, "roc_auc", CF)
+  expect_error("bad argument #3 to 'sweep' (source must be 0 (the labels) or 1 (column 1), got 1e+300)", S.distinct, "sweep", D, 1e300)
+  expect_error("bad argument #2 to 'sweep' (dataset expected, got table)", S.distinct, "sweep", {}, 0)
+  check(S.accuracy(CF) == 9 / 12 and S.from_confusion("accuracy", CF) == 9 / 12, "scoring accuracy: " .. S.accuracy(CF))
+  check(S.merge_logloss({{1, 0, 2.5, 10}, {1, 1, 0.5, 5}}) == 0.2, "merge_logloss")
+end
+-- wb.datagen[5] raised from wb.core.source_info: a key that is not a string names no source
+check(wb.datagen[5] == nil and wb.datagen[{}] == nil, "datagen index by a non-string")
 check(wb.executor().kind == "local", "no cluster started")
 print("api_sweep: regressions ok")
 
@@ -687,4 +840,10 @@ end
 print(string.format("api_sweep: %d functions, %d calls (%d succeeded), %d failures, slowest %.2f s (%s), %.1f s",
                     nfun, calls, ok_calls, #failures, slowest, slowest_name:sub(1, 120), elapsed))
 for i = 1, math.min(#failures, 200) do print("  " .. failures[i]) end
+do
+  local added = cwd_added()
+  local shown = {}
+  for i = 1, math.min(#added, 20) do shown[i] = string.format("%q", added[i]) end
+  check(#added == 0, string.format("the sweep left %d files in the current folder: %s", #added, table.concat(shown, ", ")))
+end
 check(#failures == 0, #failures .. " calls failed the sweep's checks")
