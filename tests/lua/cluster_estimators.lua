@@ -78,5 +78,15 @@ for i, c in ipairs(cases) do
   same(results[i], c[2](), c[1])
   print(string.format("cluster_estimators: %s on the cluster: same model as local (%.2f s)", c[1], wb.now() - t0))
 end
+-- NaN/Inf in x, found by a linear fit's first pass on the workers: the local message
+local rows, lab = {}, {}
+for i = 1, 300 do rows[i], lab[i] = {i % 5, i % 3}, i % 2 end
+rows[123][2] = 0 / 0
+for _, name in ipairs{"logreg", "sgd"} do
+  if has(name) then
+    local ok, e = pcall(wb.fit, name, wb.dataset(rows, lab), {})
+    assert(not ok and tostring(e):find(name .. ": the data has NaN at row 123, column 2", 1, true), tostring(e))
+  end
+end
 wb.disconnect()
 print("cluster_estimators: ok")
