@@ -62,19 +62,6 @@ static int l_executor(lua_State *L)
     return 1;
 }
 
-static double opt_number_field(lua_State *L, int t, const char *k, double def, const char *fname)
-{
-    lua_getfield(L, t, k);
-    double v = def;
-    if (!lua_isnil(L, -1)) {
-        if (!lua_isnumber(L, -1))
-            luaL_error(L, "bad argument #%d to '%s' (%s must be a number, got %s)", t, fname, k, luaL_typename(L, -1));
-        v = lua_tonumber(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
 static const char *opt_string_field(lua_State *L, int t, const char *k, const char *fname)
 {
     lua_getfield(L, t, k);
@@ -133,8 +120,8 @@ static int l_connect(lua_State *L)
         check_keys(L, 2, "connect", keys);
         o.token = opt_string_field(L, 2, "token", "connect");
         o.token_file = opt_string_field(L, 2, "token_file", "connect");
-        o.timeout = opt_number_field(L, 2, "timeout", 10, "connect");
-        double w = opt_number_field(L, 2, "workers", 0, "connect");
+        o.timeout = wbl_opt_number(L, 2, "timeout", 10, "connect");
+        double w = wbl_opt_number(L, 2, "workers", 0, "connect");
         if (!(o.timeout > 0 && o.timeout <= 86400))
             return wbl_argerror(L, 2, "timeout must be in (0, 86400] seconds, got %g", o.timeout);
         /* NaN-safe range checks before any cast (found by tests/lua/api_sweep.lua
@@ -174,19 +161,19 @@ static int l_cluster(lua_State *L)
         static const char *const keys[] = {"workers", "threads", "memory_limit", "dashboard", "plugins", "timeout",
                                            "heartbeat_ms", "heartbeat_timeout_ms", NULL};
         check_keys(L, 1, "cluster", keys);
-        double w = opt_number_field(L, 1, "workers", 2, "cluster");
-        double t = opt_number_field(L, 1, "threads", 0, "cluster");
+        double w = wbl_opt_number(L, 1, "workers", 2, "cluster");
+        double t = wbl_opt_number(L, 1, "threads", 0, "cluster");
         /* NaN-safe range checks before any cast (found by tests/lua/api_sweep.lua
          * under -fsanitize=float-cast-overflow: NaN and 1e300 reached (int)) */
         if (!(w >= 1 && w <= 256) || w != (int)w) return wbl_argerror(L, 1, "workers must be an integer in 1..256, got %g", w);
         if (!(t >= 0 && t <= 1024) || t != (int)t) return wbl_argerror(L, 1, "threads must be an integer in 0..1024 (0: the cores shared among the workers), got %g", t);
         o.workers = (int)w;
         o.threads = (int)t;
-        o.timeout = opt_number_field(L, 1, "timeout", 30, "cluster");
+        o.timeout = wbl_opt_number(L, 1, "timeout", 30, "cluster");
         if (!(o.timeout > 0 && o.timeout <= 86400))
             return wbl_argerror(L, 1, "timeout must be in (0, 86400] seconds, got %g", o.timeout);
-        double hb = opt_number_field(L, 1, "heartbeat_ms", 0, "cluster");
-        double hbt = opt_number_field(L, 1, "heartbeat_timeout_ms", 0, "cluster");
+        double hb = wbl_opt_number(L, 1, "heartbeat_ms", 0, "cluster");
+        double hbt = wbl_opt_number(L, 1, "heartbeat_timeout_ms", 0, "cluster");
         if (!(hb >= 0 && hb <= 3600000) || hb != (int)hb)
             return wbl_argerror(L, 1, "heartbeat_ms must be an integer in 0..3600000, got %g", hb);
         if (!(hbt >= 0 && hbt <= 3600000) || hbt != (int)hbt)

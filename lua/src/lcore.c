@@ -287,22 +287,6 @@ static double *num_array(lua_State *L, int t, const char *field, int *n)
     return a;
 }
 
-/* an optional integer field of the table at t within [lo, hi] */
-static lua_Integer int_field(lua_State *L, int t, const char *field, lua_Integer def, lua_Integer lo, lua_Integer hi)
-{
-    lua_getfield(L, t, field);
-    lua_Integer v = def;
-    if (!lua_isnil(L, -1)) {
-        int isint;
-        v = lua_tointegerx(L, -1, &isint);
-        if (!isint || v < lo || v > hi)
-            wbl_argerror(L, t, "%s must be an integer in %lld..%lld, got %s", field, (long long)lo, (long long)hi,
-                         lua_type(L, -1) == LUA_TNUMBER ? luaL_tolstring(L, -1, NULL) : luaL_typename(L, -1));
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
 /* wb.core.select(dataset, {row_lo=, row_hi=, seed=, invert=, classes={}, lo={}, hi={}, nranges=})
  * (0-based rows; lo/hi per class, nranges each) -> dataset */
 static int l_select(lua_State *L)
@@ -312,13 +296,13 @@ static int l_select(lua_State *L)
     wb_select s = {0};
     /* checked fields (found by tests/lua/api_sweep.lua: a wrong type named
      * argument #-1, nranges = 2^31 overflowed an int) */
-    s.row_lo = (int64_t)int_field(L, 2, "row_lo", 0, 0, INT64_MAX);
-    s.row_hi = (int64_t)int_field(L, 2, "row_hi", -1, -1, INT64_MAX);
-    s.seed = (uint64_t)int_field(L, 2, "seed", 0, LUA_MININTEGER, LUA_MAXINTEGER);
+    s.row_lo = (int64_t)wbl_opt_integer(L, 2, "row_lo", 0, 0, INT64_MAX);
+    s.row_hi = (int64_t)wbl_opt_integer(L, 2, "row_hi", -1, -1, INT64_MAX);
+    s.seed = (uint64_t)wbl_opt_integer(L, 2, "seed", 0, LUA_MININTEGER, LUA_MAXINTEGER);
     lua_getfield(L, 2, "invert");
     s.invert = lua_toboolean(L, -1);
     lua_pop(L, 1);
-    s.nranges = (int)int_field(L, 2, "nranges", 0, 0, 1 << 20);
+    s.nranges = (int)wbl_opt_integer(L, 2, "nranges", 0, 0, 1 << 20);
     int nc, nlo, nhi;
     double *cls = num_array(L, 2, "classes", &nc), *lo = num_array(L, 2, "lo", &nlo),
            *hi = num_array(L, 2, "hi", &nhi);

@@ -82,6 +82,36 @@ int wbl_argerror(lua_State *L, int arg, const char *fmt, ...)
     return luaL_argerror(L, arg, msg);
 }
 
+/* field k of the table at t pushed (1), or nothing when it is nil (0) */
+static int push_option(lua_State *L, int t, const char *k)
+{
+    if (lua_getfield(L, t, k) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+double wbl_opt_number(lua_State *L, int t, const char *k, double def, const char *fname)
+{
+    if (!push_option(L, t, k)) return def;
+    if (!lua_isnumber(L, -1))
+        luaL_error(L, "bad argument #%d to '%s' (%s must be a number, got %s)", t, fname, k, luaL_typename(L, -1));
+    double v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+lua_Integer wbl_opt_integer(lua_State *L, int t, const char *k, lua_Integer def, lua_Integer lo, lua_Integer hi)
+{
+    if (!push_option(L, t, k)) return def;
+    int isint;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    if (!isint || v < lo || v > hi)
+        wbl_argerror(L, t, "%s must be an integer in %lld..%lld, got %s", k, (long long)lo, (long long)hi,
+                     lua_type(L, -1) == LUA_TNUMBER ? luaL_tolstring(L, -1, NULL) : luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return v;
+}
+
 /* ---------------------------------------------------------------- params */
 
 static int is_array_table(lua_State *L, int idx)

@@ -29,6 +29,14 @@ const char *wbl_check_path(lua_State *L, int idx);
 /* raise "bad argument #arg to 'fname' (msg)" */
 int wbl_argerror(lua_State *L, int arg, const char *fmt, ...);
 
+/* Options in a table argument (at index t, also its argument number in errors).
+ * An optional number field: def when nil; a number (or a string convertible to
+ * one) else "bad argument #t to 'fname' (k must be a number, got string)". */
+double wbl_opt_number(lua_State *L, int t, const char *k, double def, const char *fname);
+/* An optional integer field within [lo, hi]: def when nil, else "bad argument
+ * #t to '<the running function>' (k must be an integer in lo..hi, got 2.5)". */
+lua_Integer wbl_opt_integer(lua_State *L, int t, const char *k, lua_Integer def, lua_Integer lo, lua_Integer hi);
+
 /* datasets */
 void wbl_push_dataset(lua_State *L, wb_dataset *d); /* takes over the reference */
 wb_dataset *wbl_check_dataset(lua_State *L, int idx);

@@ -724,6 +724,14 @@ expect_error("bad argument #1 to 'cluster' (heartbeat_ms must be an integer in 0
              function() return wb.cluster({workers = 1, heartbeat_ms = 1e300}) end)
 expect_error("bad argument #1 to 'cluster' (timeout must be in (0, 86400] seconds, got inf)",
              function() return wb.cluster({workers = 1, timeout = math.huge}) end)
+-- option fields read by the shared helpers (wbl_opt_number, wbl_opt_integer): a wrong type, a fraction
+expect_error("bad argument #1 to 'cluster' (workers must be a number, got table)", function() return wb.cluster({workers = {}}) end)
+expect_error("bad argument #2 to 'connect' (timeout must be a number, got boolean)",
+             function() return wb.connect("127.0.0.1:1", {timeout = true}) end)
+expect_error("bad argument #2 to 'select' (seed must be an integer in -9223372036854775808..9223372036854775807, got 2.5)",
+             function() return wb.core.select(D, {seed = 2.5}) end)
+expect_error("bad argument #2 to 'select' (row_hi must be an integer in -1..9223372036854775807, got string)",
+             function() return wb.core.select(D, {row_hi = "x"}) end)
 expect_error("bad argument #1 to 'cluster' (memory_limit must be a size (e.g. \"4GB\") or bytes, got 1e+300)",
              function() return wb.cluster({workers = 1, memory_limit = 1e300}) end)
 expect_error("bad argument #1 to 'cluster' (memory_limit: bad size 'nan' (e.g. 4GB, 512MB, 1000000))",
