@@ -91,21 +91,9 @@ static hobj *obj_get(wb_head *h, uint64_t oid) { return wb_omap_get(&h->objs, oi
 
 /* ------------------------------------------------------------- plugins */
 
-/* a plugin list from a message */
-static hplug *plugs_from(const wb_m_plugin *m, uint32_t n)
-{
-    hplug *pl = calloc(n ? n : 1, sizeof *pl);
-    if (!pl) return NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        wb_pstr_copy(m[i].name, pl[i].name, sizeof pl[i].name);
-        wb_pstr_copy(m[i].version, pl[i].version, sizeof pl[i].version);
-    }
-    return pl;
-}
-
 /* a plugin the driver has in one version and the worker in another (NULL:
  * none); *theirs: the worker's */
-static const hplug *plug_conflict(const hdriver *d, const hworker *w, const hplug **theirs)
+static const wb_cplugin *plug_conflict(const hdriver *d, const hworker *w, const wb_cplugin **theirs)
 {
     for (uint32_t i = 0; i < d->npl; i++)
         for (uint32_t j = 0; j < w->npl; j++)
@@ -120,7 +108,7 @@ static const hplug *plug_conflict(const hdriver *d, const hworker *w, const hplu
  * (the driver's tasks do not run there) */
 static void warn_conflict(const hdriver *d, const hworker *w)
 {
-    const hplug *t = NULL, *c = plug_conflict(d, w, &t);
+    const wb_cplugin *t = NULL, *c = plug_conflict(d, w, &t);
     if (c)
         wb_log(WB_LOG_WARN,
                "driver %u has plugin '%s' version %s, worker %u at %s has version %s: the driver's tasks do not "
@@ -159,12 +147,12 @@ static void explain_no_worker(wb_head *h, hdriver *d, uint32_t kernel, char *m, 
 {
     const char *kn = h->knames[kernel];
     const hworker *bad = NULL;
-    const hplug *mine = NULL, *theirs = NULL;
+    const wb_cplugin *mine = NULL, *theirs = NULL;
     uint32_t nbad = 0;
     for (size_t i = 0; i < h->nworker_list; i++) {
         const hworker *w = h->worker_list[i];
         if (!w->alive || !w->welcomed || !has_kernel(w, kernel)) continue;
-        const hplug *t = NULL, *c = d ? plug_conflict(d, w, &t) : NULL;
+        const wb_cplugin *t = NULL, *c = d ? plug_conflict(d, w, &t) : NULL;
         if (!c) continue;
         if (!nbad++) {
             bad = w;
@@ -184,11 +172,11 @@ static void explain_no_worker(wb_head *h, hdriver *d, uint32_t kernel, char *m, 
     }
     /* no worker has the kernel: say what the workers have of its plugin */
     size_t plen = strcspn(kn, ".");
-    const hplug *dp = NULL;
+    const wb_cplugin *dp = NULL;
     for (uint32_t i = 0; d && i < d->npl && !dp; i++)
         if (strlen(d->pl[i].name) == plen && !strncmp(d->pl[i].name, kn, plen)) dp = &d->pl[i];
     const hworker *same = NULL, *other = NULL;
-    const hplug *ov = NULL;
+    const wb_cplugin *ov = NULL;
     for (size_t i = 0; dp && i < h->nworker_list && !same; i++) {
         const hworker *w = h->worker_list[i];
         if (!w->alive || !w->welcomed) continue;
@@ -226,7 +214,7 @@ static int on_plugins(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
 {
     wb_m_plugins m;
     if (wb_dec_plugins(p, n, &m)) return -1;
-    hplug *pl = plugs_from(m.plugins, m.nplugins);
+    wb_cplugin *pl = wb_cplugins_from(m.plugins, m.nplugins);
     uint32_t np = m.nplugins;
     wb_m_plugins_free(&m);
     if (!pl) return wb_seterr(WB_ENOMEM, "out of memory");
@@ -1383,7 +1371,7 @@ static int on_register(wb_head *h, hworker *w, const unsigned char *p, size_t n)
     w->plugins = pl.len ? (char *)pl.p : wb_strdup("");
     if (!pl.len) wb_buf_free(&pl);
     free(w->pl);
-    w->pl = plugs_from(m.plugins, m.nplugins);
+    w->pl = wb_cplugins_from(m.plugins, m.nplugins);
     w->npl = w->pl ? m.nplugins : 0;
     h->pgen++;
     for (size_t i = 0; i < h->drivers.cap; i++) {

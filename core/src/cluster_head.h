@@ -66,10 +66,6 @@ typedef struct obatch { /* entries of one message type for one peer */
 
 typedef struct wb_head wb_head;
 
-typedef struct hplug { /* a plugin a worker or a driver has loaded */
-    char name[WB_PROTO_MAX_NAME + 1], version[WB_PROTO_MAX_NAME + 1];
-} hplug;
-
 typedef struct hworker {
     wb_head *head;
     uint32_t id;
@@ -89,7 +85,7 @@ typedef struct hworker {
     wb_m_heartbeat hb;
     uint64_t tasks_done, tasks_failed;
     char *plugins; /* "name version, ..." for the dashboard */
-    hplug *pl;
+    wb_cplugin *pl;
     uint32_t npl;
     double joined;
     char why[300]; /* why it was removed */
@@ -115,7 +111,7 @@ typedef struct hdriver {
     /* its plugins (PLUGINS): its tasks run only on workers that have none of
      * them in another version; cbad[worker id] caches that, valid while
      * cgen == the head's pgen */
-    hplug *pl;
+    wb_cplugin *pl;
     uint32_t npl;
     uint8_t *cbad;
     uint32_t ncbad;

@@ -134,4 +134,13 @@ void wb_addr_str(const struct sockaddr *sa, char *buf, size_t cap);
 /* shared encoders */
 void wb_enc_objstat(wb_wr *w, const wb_objstat *s);
 
+/* a plugin a peer has loaded (the head's workers and drivers, the driver's
+ * workers), copied out of a message's list */
+typedef struct wb_cplugin {
+    char name[WB_PROTO_MAX_NAME + 1], version[WB_PROTO_MAX_NAME + 1];
+} wb_cplugin;
+/* a message's n plugins as a malloc'd array (one element at least, so NULL
+ * only means out of memory) */
+wb_cplugin *wb_cplugins_from(const wb_m_plugin *m, uint32_t n);
+
 #endif

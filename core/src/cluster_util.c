@@ -1,6 +1,7 @@
-/* cluster_util.c — an id -> pointer map for the cluster's tables, and the
- * small kernels the cluster relies on for tests and benchmarks
- * (cluster.noop, cluster.sleep, cluster.fill, cluster.size, cluster.pid). */
+/* cluster_util.c — an id -> pointer map for the cluster's tables, plugin
+ * lists copied out of messages, and the small kernels the cluster relies on
+ * for tests and benchmarks (cluster.noop, cluster.sleep, cluster.fill,
+ * cluster.size, cluster.pid). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,17 @@ void wb_omap_free(wb_omap *m)
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof *m);
+}
+
+wb_cplugin *wb_cplugins_from(const wb_m_plugin *m, uint32_t n)
+{
+    wb_cplugin *pl = calloc(n ? n : 1, sizeof *pl);
+    if (!pl) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        wb_pstr_copy(m[i].name, pl[i].name, sizeof pl[i].name);
+        wb_pstr_copy(m[i].version, pl[i].version, sizeof pl[i].version);
+    }
+    return pl;
 }
 
 /* -------------------------------------------------------------- kernels */

@@ -68,17 +68,13 @@ typedef struct dreq {
     struct dreq *next;
 } dreq;
 
-typedef struct dplug {
-    char name[WB_PROTO_MAX_NAME + 1], version[WB_PROTO_MAX_NAME + 1];
-} dplug;
-
 typedef struct dworker {
     uint32_t id;
     char host[64];
     int port;
     uint32_t threads, pid;
     int alive;
-    dplug *pl; /* its plugins */
+    wb_cplugin *pl; /* its plugins */
     uint32_t npl;
     int warned; /* its plugin versions were compared with this driver's */
     /* I/O thread only */
@@ -608,11 +604,7 @@ static void on_workers(cx *x, const unsigned char *p, size_t n)
         w->threads = m.w[k].threads;
         w->pid = m.w[k].pid;
         w->alive = 1;
-        w->pl = m.w[k].nplugins ? calloc(m.w[k].nplugins, sizeof *w->pl) : NULL;
-        for (uint32_t j = 0; w->pl && j < m.w[k].nplugins; j++) {
-            wb_pstr_copy(m.w[k].plugins[j].name, w->pl[j].name, sizeof w->pl[j].name);
-            wb_pstr_copy(m.w[k].plugins[j].version, w->pl[j].version, sizeof w->pl[j].version);
-        }
+        w->pl = wb_cplugins_from(m.w[k].plugins, m.w[k].nplugins);
         w->npl = w->pl ? m.w[k].nplugins : 0;
         wb_omap_put(&x->workers, w->id, w);
     }
