@@ -86,7 +86,15 @@ typedef struct fit {
     double *vloss, *tloss;
     int nvloss, ntloss;
     int restores, epoch, multiproc;
+    /* the worker process of each partition's tasks this round (from the
+     * tokens of gbdt.begin): a wave's collects go out with its tasks */
+    uint64_t *pmap;
+    int pmap_ok, pmap_off;
     int64_t st_hist, st_part, st_waves;
+    /* WB_GBDT_TRACE: seconds in gbdt.begin and in the waves (submit to
+     * summed histograms); collects sent with the tasks / after the tokens */
+    double t_begin, t_waves;
+    int64_t st_direct, st_after;
 } fit;
 
 /* ---------------------------------------------------------- small helpers */
@@ -381,6 +389,56 @@ static void release_all(fit *f, wb_oid *ids, int n)
         if (ids[i]) H->release(f->ex, ids[i]);
 }
 
+/* one gbdt.collect per worker process over the tokens of its partitions
+ * (proc[i]: the process of partition i; 0: none), all submitted before the
+ * first wait; adds the sums into hist. The binned partition of the first of
+ * a group goes first among the inputs: it places the task on that worker (the
+ * scheduler weighs the bytes of the inputs). The tokens may still be pending:
+ * a collect then waits for them where it runs. */
+static int collect_groups(fit *f, const wb_oid *outs, const uint64_t *proc, int round, int wave, int nnodes,
+                          int64_t *hist)
+{
+    const int64_t total = (int64_t)nnodes * f->nentries;
+    int rc = 0, ngroups = 0;
+    unsigned char *done = calloc((size_t)f->nparts + 1, 1);
+    wb_oid *group = calloc((size_t)f->nparts + 2, sizeof *group);
+    wb_oid *res = calloc((size_t)f->nparts + 1, sizeof *res);
+    if (!done || !group || !res) rc = oom();
+    gb_collect_arg ca = {f->fit_id, f->epoch, round, wave, nnodes, f->nentries};
+    for (int i = 0; i < f->nparts && !rc; i++) {
+        if (!proc[i] || done[i]) continue;
+        int ng = 1;
+        group[0] = f->bins[i];
+        for (int j = i; j < f->nparts; j++)
+            if (proc[j] == proc[i]) {
+                group[ng++] = outs[j];
+                done[j] = 1;
+            }
+        rc = H->submit(f->ex, "gbdt.collect", group, ng, &ca, sizeof ca, &res[ngroups]);
+        if (!rc) ngroups++;
+    }
+    for (int g = 0; g < ngroups; g++) {
+        int e = H->wait(f->ex, &res[g], 1);
+        void *data = NULL;
+        size_t size = 0;
+        if (!e && !rc) {
+            e = H->get(f->ex, res[g], &data, &size);
+            if (!e && size != (size_t)total * 24) e = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
+            if (!e) {
+                const int64_t *v = data;
+                for (int64_t q = 0; q < 3 * total; q++) hist[q] += v[q];
+            }
+            H->free(data);
+        }
+        if (e && !rc) rc = e; /* the first error's message stays */
+        H->release(f->ex, res[g]);
+    }
+    free(done);
+    free(group);
+    free(res);
+    return rc;
+}
+
 /* after outs (one token per partition) were submitted for (round, wave):
  * waits, then sums the histograms the worker processes accumulated into hist
  * (nnodes x nentries x {G, H, N}); with `loss`, the block losses of the
@@ -413,12 +471,27 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
         } else if (rc || !need_tokens)
             return rc;
     }
+    if (total > 0 && f->multiproc && !loss && f->pmap_ok && !f->pmap_off) {
+        /* a wave on several workers: where each partition's tasks run is
+         * known from this round's gbdt.begin (its state lives there), so the
+         * collects go out now, without a round trip for the tokens first.
+         * Each collect checks that its tokens are its own process's and that
+         * its accumulators hold exactly their tasks; if not (a task ran
+         * elsewhere, a collect was placed on another worker) the state is
+         * rebuilt and this fit collects after the tokens from then on */
+        f->st_direct++;
+        rc = collect_groups(f, outs, f->pmap, round, wave, nnodes, hist);
+        if (rc == WB_ENOTSUP) {
+            f->pmap_off = 1;
+            rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
+        }
+        return rc;
+    }
     if (!rc) rc = H->wait(f->ex, outs, f->nparts);
     if (rc) return rc;
     double *bl = NULL, *bc = NULL, *bt = NULL;
     uint64_t *proc = calloc((size_t)f->nparts + 1, sizeof *proc);
-    wb_oid *group = calloc((size_t)f->nparts + 2, sizeof *group);
-    if (!proc || !group) rc = oom();
+    if (!proc) rc = oom();
     if (!rc && loss) {
         bl = calloc((size_t)nblocks + 1, sizeof *bl);
         bc = calloc((size_t)nblocks + 1, sizeof *bc);
@@ -455,40 +528,19 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
         *lcount = tree_sum(bc, nblocks);
         *tsum = tree_sum(bt, nblocks);
     }
-    /* one collect per worker process, over that process's tokens (so it runs
-     * there); each adds the process's histograms */
-    for (int i = 0; i < f->nparts && !rc && total > 0 && f->multiproc; i++) {
-        if (!proc[i]) continue;
-        uint64_t p = proc[i];
-        /* the binned partition of one of them first: it places the task on
-         * that worker (the scheduler weighs the bytes of the inputs) */
-        int ng = 1;
-        group[0] = f->bins[i];
-        for (int j = i; j < f->nparts; j++)
-            if (proc[j] == p) {
-                group[ng++] = outs[j];
-                proc[j] = 0;
-            }
-        gb_collect_arg ca = {f->fit_id, f->epoch, round, wave, nnodes, f->nentries};
-        wb_oid res = 0;
-        rc = H->submit(f->ex, "gbdt.collect", group, ng, &ca, sizeof ca, &res);
-        if (!rc) rc = H->wait(f->ex, &res, 1);
-        void *data = NULL;
-        size_t size = 0;
-        if (!rc) rc = H->get(f->ex, res, &data, &size);
-        if (!rc && size != (size_t)total * 24) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
-        if (!rc) {
-            const int64_t *v = data;
-            for (int64_t e = 0; e < 3 * total; e++) hist[e] += v[e];
-        }
-        H->free(data);
-        if (res) H->release(f->ex, res);
+    if (!rc && total > 0 && f->multiproc) {
+        /* the tokens name the process of each partition's task: the waves
+         * of this round run there too */
+        memcpy(f->pmap, proc, (size_t)f->nparts * sizeof *proc);
+        f->pmap_ok = 1;
+        f->st_after++;
+        rc = collect_groups(f, outs, proc, round, wave, nnodes, hist);
+        if (rc == WB_ENOTSUP) rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
     }
     free(bl);
     free(bc);
     free(bt);
     free(proc);
-    free(group);
     return rc;
 }
 
@@ -609,6 +661,7 @@ static int grow_round(fit *f, int r, int *stop)
     int rc = 0;
     const int K = f->K;
     *stop = 0;
+    f->pmap_ok = 0; /* until this round's gbdt.begin tells where it ran */
     choose_features(f, r);
     if (f->p.obj == GB_REGRESSION) {
         double b = f->gmax_bound * 1.001 + 1e-300;
@@ -657,6 +710,7 @@ static int grow_round(fit *f, int r, int *stop)
         free(hist);
         return oom();
     }
+    double tb0 = H->now();
     rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
     free(a.p);
     double lsum = 0, lcount = 0, tsum = 0, gmax = 0;
@@ -670,6 +724,7 @@ static int grow_round(fit *f, int r, int *stop)
         free(hist);
         return rc;
     }
+    f->t_begin += H->now() - tb0;
     if (f->p.obj == GB_REGRESSION) f->gmax_bound = gmax * (1 + f->p.lr);
     /* the losses after r rounds (the scores before this round's trees) */
     f->tloss[f->ntloss++] = tsum / (double)f->ntrain;
@@ -793,6 +848,7 @@ static int grow_round(fit *f, int r, int *stop)
             wa.nsplit = nsplit;
             wa.nbuild = nbuild;
             memcpy(w.p, &wa, sizeof wa);
+            double ts0 = H->now();
             rc = submit_all(f, "gbdt.wave", w.p, w.len, outs);
             if (!rc) {
                 if (nbuild) {
@@ -804,6 +860,7 @@ static int grow_round(fit *f, int r, int *stop)
                     rc = H->wait(f->ex, outs, f->nparts);
                 release_all(f, outs, f->nparts);
             }
+            f->t_waves += H->now() - ts0;
         }
         /* the children's histograms and best splits */
         for (int q = 0; q < np && !rc; q++) {
@@ -1085,6 +1142,7 @@ static void fit_free(fit *f)
     free(f->usable);
     free(f->sel);
     free(f->off);
+    free(f->pmap);
     if (f->trees) {
         trees_clear(f);
         for (int k = 0; k < f->K; k++) {
@@ -1232,7 +1290,8 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
         bput(&a, &ba, sizeof ba);
         bput(&a, f->classes, (size_t)f->nclasses * 8);
         f->bins = calloc((size_t)f->nparts + 1, sizeof *f->bins);
-        if (a.bad || !f->bins)
+        f->pmap = calloc((size_t)f->nparts + 1, sizeof *f->pmap);
+        if (a.bad || !f->bins || !f->pmap)
             rc = oom();
         else
             rc = H->map(ex, "gbdt.bin", d, &eid, 1, a.p, a.len, f->bins);
@@ -1261,6 +1320,7 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
         }
     }
     int rounds = 0, stopped = 0;
+    double t_rounds0 = H->now();
     for (int r = 0; r < f->p.n_trees && !rc; r++) {
         int nv = f->nvloss, nt = f->ntloss;
         rc = grow_round(f, r, &stopped);
@@ -1301,6 +1361,22 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
         rounds = best;
     }
     if (!rc) rc = write_model(f, m, rounds);
+    if (trace) {
+        double tr = H->now() - t_rounds0;
+        fprintf(stderr, "gbdt: rounds %.3f s: begin %.3f s, waves %.3f s, driver %.3f s; histogram sums: %lld collected with the tasks, %lld after the tokens\n",
+                tr, f->t_begin, f->t_waves, tr - f->t_begin - f->t_waves, (long long)f->st_direct, (long long)f->st_after);
+        if (f->multiproc && f->pmap_ok) {
+            /* the partitions of each worker process in the last round */
+            fprintf(stderr, "gbdt: %d partitions, per worker process:", f->nparts);
+            for (int i = 0; i < f->nparts; i++) {
+                int seen = 0, cnt = 0;
+                for (int j = 0; j < i; j++) seen |= f->pmap[j] == f->pmap[i];
+                for (int j = i; j < f->nparts && !seen; j++) cnt += f->pmap[j] == f->pmap[i];
+                if (!seen) fprintf(stderr, " %d", cnt);
+            }
+            fprintf(stderr, "\n");
+        }
+    }
     if (trace)
         fprintf(stderr, "gbdt: sketch %.3f s, bin %.3f s, rounds %.3f s (%d restores); rows: %lld in histograms, %lld partitioned; %lld waves\n",
                 t_sketch - t0, t_bin - t_sketch, H->now() - t_bin, f->restores, (long long)f->st_hist,

@@ -159,8 +159,10 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
 }
 
 /* fault injection for the tests (gbdt.inject): the first wave task of that
- * round forgets its partition's state, as a worker that died would */
-static _Atomic int inject_round = -1;
+ * round forgets its partition's state, as a worker that died would; or
+ * (inject_count_round) counts itself twice in its accumulator, as a task
+ * that ran in a process its wave's collect did not expect */
+static _Atomic int inject_round = -1, inject_count_round = -1;
 
 static int lost(int64_t row0)
 {
@@ -380,6 +382,7 @@ typedef struct gb_acc {
     uint64_t tid, fit_id;
     int32_t epoch, round, wave, nnodes;
     int64_t nentries;
+    int64_t ntasks; /* tasks that added (or are adding) into it this wave */
     int64_t *packed; /* nnodes x nentries x 2 */
     int64_t *rows_in; /* nnodes */
     int64_t *full;    /* nnodes x nentries x 3, or NULL */
@@ -406,6 +409,8 @@ static void acc_free(gb_acc *a)
 static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t nentries)
 {
     if (!tls_tid) tls_tid = ++tid_counter;
+    /* the key and the task count change under acc_mu: gbdt.collect reads
+     * them there (a task is counted as it takes its accumulator) */
     pthread_mutex_lock(&acc_mu);
     gb_acc *a = accs;
     while (a && (a->tid != tls_tid || a->fit_id != fit_id)) a = a->next;
@@ -416,11 +421,15 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
         a->next = accs;
         accs = a;
     }
+    if (a && a->epoch == epoch && a->round == round && a->wave == wave && a->nnodes == nnodes &&
+        a->nentries == nentries) {
+        a->ntasks++;
+        pthread_mutex_unlock(&acc_mu);
+        return a;
+    }
+    if (a) a->round = -1; /* being zeroed: matches no collect */
     pthread_mutex_unlock(&acc_mu);
     if (!a) return NULL;
-    if (a->epoch == epoch && a->round == round && a->wave == wave && a->nnodes == nnodes &&
-        a->nentries == nentries)
-        return a;
     size_t need = (size_t)nnodes * (size_t)nentries * 2;
     if (need > a->cap) {
         free(a->packed);
@@ -431,16 +440,16 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
     free(a->full);
     a->full = NULL;
     a->rows_in = calloc((size_t)nnodes + 1, sizeof *a->rows_in);
-    if (!a->packed || !a->rows_in) {
-        a->round = -1;
-        return NULL;
-    }
+    if (!a->packed || !a->rows_in) return NULL;
     memset(a->packed, 0, need * 8);
+    pthread_mutex_lock(&acc_mu);
     a->epoch = epoch;
     a->round = round;
     a->wave = wave;
     a->nnodes = nnodes;
     a->nentries = nentries;
+    a->ntasks = 1;
+    pthread_mutex_unlock(&acc_mu);
     return a;
 }
 
@@ -1121,6 +1130,12 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         state_put_back(s);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
+    want = a.round;
+    if (acc && atomic_compare_exchange_strong(&inject_count_round, &want, -1)) {
+        pthread_mutex_lock(&acc_mu);
+        acc->ntasks++;
+        pthread_mutex_unlock(&acc_mu);
+    }
     rc = 0;
     for (int q = 0; q < a.nbuild && !rc; q++) {
         int32_t k, node;
@@ -1163,7 +1178,22 @@ static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     int64_t *out = H->out_bytes(ctx, (size_t)total * 24);
     if (!out) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     int found = 0;
+    int64_t ntasks = 0;
     pthread_mutex_lock(&acc_mu);
+    /* the accumulators must hold exactly the tasks of the tokens: a task of
+     * another group here (or one of this group counted twice) would make the
+     * sum wrong without a trace; the driver then rebuilds the state. Nothing
+     * is consumed before this check. (ntasks is counted when a task takes its
+     * accumulator, so a task still running is seen.) */
+    for (gb_acc *c = accs; c; c = c->next)
+        if (c->fit_id == a.fit_id && c->epoch == a.epoch && c->round == a.round && c->wave == a.wave &&
+            c->nnodes == a.nnodes && c->nentries == E)
+            ntasks += c->ntasks;
+    if (ntasks != ntok && total > 0) {
+        pthread_mutex_unlock(&acc_mu);
+        return H->seterr(WB_ENOTSUP, "gbdt: the histograms of this wave here come from %lld tasks, the collect has %d tokens",
+                         (long long)ntasks, ntok);
+    }
     for (gb_acc *c = accs; c; c = c->next) {
         if (c->fit_id != a.fit_id || c->epoch != a.epoch || c->round != a.round || c->wave != a.wave)
             continue;
@@ -1473,9 +1503,15 @@ static int k_inject(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     (void)ctx;
     (void)in;
     (void)nin;
-    if (arglen != 4) return H->seterr(WB_EINVAL, "gbdt.inject: argument is a 4-byte round");
+    if (arglen != 4 && arglen != 8)
+        return H->seterr(WB_EINVAL, "gbdt.inject: argument is a 4-byte round (and a 4-byte kind: 0 lose the state, 1 count a task twice)");
     memcpy(&r, arg, 4);
-    inject_round = r;
+    int32_t kind = 0;
+    if (arglen == 8) memcpy(&kind, (const char *)arg + 4, 4);
+    if (kind == 1)
+        inject_count_round = r;
+    else
+        inject_round = r;
     return 0;
 }
 

@@ -1,0 +1,45 @@
+#!/bin/bash
+# gbdt_cluster_waves.sh WB — on a cluster of two workers, gbdt sends each
+# wave's histogram collects together with the wave's tasks (one per worker
+# process, to where the round's gbdt.begin ran its partitions) instead of
+# first waiting for every task's token: the fit's trace (WB_GBDT_TRACE) counts
+# how each histogram sum was collected. Only gbdt.begin (and the rounds of a
+# fit whose collects were refused) collect after the tokens. The partitions
+# are spread over both workers, and the model is the local one.
+set -uo pipefail
+WB=$(realpath "${1:?usage: gbdt_cluster_waves.sh path/to/wb}")
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cat >"$T/fit.lua" <<'LUA'
+wb.quiet(true)
+local P = {n_trees = 5, max_leaves = 7, seed = 3}
+-- 4 partitions of 4096 rows (100 columns: 4096 rows a partition)
+local d = wb.datagen.classification{n = 16384, features = 100, informative = 5, redundant = 5, seed = 2}
+assert(d:partitions() == 4, "4 partitions expected, got " .. d:partitions())
+local ml = wb.fit("gbdt", d, P)
+wb.cluster{workers = 2, threads = 1}
+local dc = wb.datagen.classification{n = 16384, features = 100, informative = 5, redundant = 5, seed = 2}
+local mc = wb.fit("gbdt", dc, P)
+assert(mc:encode() == ml:encode(), "cluster: not the local model")
+print("same model")
+wb.disconnect()
+LUA
+(cd "$T" && WB_GBDT_TRACE=1 "$WB" "$T/fit.lua") >"$T/log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { cat "$T/log"; fail "wb exited $rc"; }
+grep -q "^same model" "$T/log" || fail "no model comparison: $(tail -3 "$T/log")"
+# the second fit is the cluster's: the last trace lines
+line=$(grep "histogram sums:" "$T/log" | tail -1)
+spread=$(grep "per worker process:" "$T/log" | tail -1)
+[ -n "$line" ] || fail "no trace of the histogram sums: $(cat "$T/log")"
+direct=$(sed -n 's/.*histogram sums: \([0-9]*\) collected with the tasks, \([0-9]*\) after the tokens.*/\1/p' <<<"$line")
+after=$(sed -n 's/.*histogram sums: \([0-9]*\) collected with the tasks, \([0-9]*\) after the tokens.*/\2/p' <<<"$line")
+[ -n "$direct" ] && [ -n "$after" ] || fail "trace line: $line"
+# 5 rounds of 7 leaves: one gbdt.begin and 6 waves each, the last of which
+# builds no histogram (its children are final leaves)
+[ "$after" -eq 5 ] || fail "expected the 5 gbdt.begin sums after the tokens, got $after ($line)"
+[ "$direct" -eq 25 ] || fail "expected the 25 waves' sums collected with the tasks, got $direct ($line)"
+[ "$spread" = "gbdt: 4 partitions, per worker process: 2 2" ] || fail "partitions not spread over the workers: '$spread'"
+echo "gbdt_cluster_waves: ok ($line)"
