@@ -80,6 +80,8 @@ end
 wb.doc = M.add
 
 function M.lookup(path)
+  -- a name (found by tests/lua/api_sweep.lua: anything else raised "attempt to index")
+  if type(path) ~= "string" then error(string.format("bad argument #1 to 'lookup' (name expected, got %s)", type(path)), 2) end
   local obj = _G
   for part in path:gmatch("[^%.:]+") do
     if type(obj) ~= "table" then return nil end

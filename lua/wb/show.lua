@@ -14,6 +14,48 @@ M.max_items = 10 -- items of a vector shown
 local function num(v) return T.format_value(v) end
 M.num = num
 
+-- the functions of this module are reachable with require("wb.show"): they
+-- check their arguments (found by tests/lua/api_sweep.lua: "attempt to ..."
+-- errors, and row counts of math.mininteger or inf that looped until memory
+-- ran out). fail_at(level, ...): level 1 is the function that calls it.
+local function fail_at(level, argn, fname, fmt, ...)
+  error(string.format("bad argument #%d to '%s' (%s)", argn, fname, string.format(fmt, ...)), level + 1)
+end
+local function typename(v)
+  local mt = getmetatable(v)
+  local name = type(mt) == "table" and rawget(mt, "__name")
+  return type(name) == "string" and name or type(v)
+end
+local function shown(v)
+  if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
+  return typename(v)
+end
+local function is_dataset(v) return type(v) == "userdata" and typename(v) == "Dataset" end
+local function check_dataset(v, argn, fname)
+  if not is_dataset(v) then fail_at(3, argn, fname, "dataset expected, got %s", typename(v)) end
+end
+-- nil or a whole number >= 0
+local function check_count(v, argn, fname, what)
+  if v ~= nil and (math.type(v) ~= "integer" or v < 0) then
+    fail_at(3, argn, fname, "%s must be an integer >= 0, got %s", what, shown(v))
+  end
+end
+-- nil, a number of rows, or {rows =, cols =, width =} -> a table
+local function show_opts(opts, argn, fname)
+  if opts == nil then return {} end
+  if type(opts) == "number" then opts = {rows = opts}
+  elseif type(opts) ~= "table" then
+    fail_at(3, argn, fname, "rows or a table of options expected, got %s", typename(opts))
+  end
+  for _, k in ipairs{"rows", "cols", "width"} do
+    local v = opts[k]
+    if v ~= nil and (math.type(v) ~= "integer" or v < 0) then
+      fail_at(3, argn, fname, "%s must be an integer >= 0, got %s", k, shown(v))
+    end
+  end
+  return opts
+end
+
 -- 1234567 -> "1,234,567"
 local function count(n)
   local s = tostring(math.tointeger(n) or n)
@@ -27,6 +69,7 @@ local function plural(n, word) return count(n) .. " " .. word .. (n == 1 and "" 
 
 -- indices to show out of n: all, or the first and last few with false between
 local function pick(n, max)
+  max = math.max(max, 0) -- (callers check that both are whole numbers)
   local idx = {}
   if n <= max then
     for j = 1, n do idx[#idx + 1] = j end
@@ -40,6 +83,7 @@ local function pick(n, max)
 end
 
 function M.header(d)
+  check_dataset(d, 1, "header")
   if d:is_vector() then
     return string.format("Vector of %s (%s)", count(d:rows()), plural(d:partitions(), "partition"))
   end
@@ -89,34 +133,8 @@ local function align(cells, left)
   return lines
 end
 
--- opts: a number (rows to show) or {rows =, cols =, width =}
-function M.dataset(d, opts)
-  if type(opts) == "number" then opts = {rows = opts} end
-  opts = opts or {}
-  local n, c = d:rows(), d:cols()
-  local head = M.header(d)
-  if n == 0 or c == 0 then return head end
-  local rowsel = pick(n, opts.rows or M.max_rows)
-  local ok, grid, labels = pcall(fetch, d, rowsel)
-  if not ok then return head .. "\n(rows not available: " .. tostring(grid) .. ")" end
-  local names = d:names()
-  local has_labels = d:has_labels()
-  -- as many columns as asked for, fewer when the lines would not fit the terminal
-  local width = opts.width or M.width
-  local maxc = opts.cols or M.max_cols
-  local lines
-  repeat
-    lines = M._grid(rowsel, pick(c, maxc), grid, labels, names, has_labels)
-    maxc = maxc - 2
-  until not width or maxc < 2 or (function()
-    for _, l in ipairs(lines) do if #l > width then return false end end
-    return true
-  end)()
-  table.insert(lines, 1, head)
-  return table.concat(lines, "\n")
-end
-
-function M._grid(rowsel, colsel, grid, labels, names, has_labels)
+-- (local: it takes what M.dataset has checked)
+local function data_grid(rowsel, colsel, grid, labels, names, has_labels)
   -- columns of strings: the row numbers, the shown columns, the label
   local columns = {}
   local idx = {""}
@@ -149,7 +167,37 @@ function M._grid(rowsel, colsel, grid, labels, names, has_labels)
   return align(cells)
 end
 
+-- opts: a number (rows to show) or {rows =, cols =, width =}
+function M.dataset(d, opts)
+  check_dataset(d, 1, "dataset")
+  opts = show_opts(opts, 2, "dataset")
+  if d:is_vector() then return M.vector(d, opts.rows) end -- its rows are numbers, not tables
+  local n, c = d:rows(), d:cols()
+  local head = M.header(d)
+  if n == 0 or c == 0 then return head end
+  local rowsel = pick(n, opts.rows or M.max_rows)
+  local ok, grid, labels = pcall(fetch, d, rowsel)
+  if not ok then return head .. "\n(rows not available: " .. tostring(grid) .. ")" end
+  local names = d:names()
+  local has_labels = d:has_labels()
+  -- as many columns as asked for, fewer when the lines would not fit the terminal
+  local width = opts.width or M.width
+  local maxc = opts.cols or M.max_cols
+  local lines
+  repeat
+    lines = data_grid(rowsel, pick(c, maxc), grid, labels, names, has_labels)
+    maxc = maxc - 2
+  until not width or maxc < 2 or (function()
+    for _, l in ipairs(lines) do if #l > width then return false end end
+    return true
+  end)()
+  table.insert(lines, 1, head)
+  return table.concat(lines, "\n")
+end
+
 function M.vector(v, max)
+  check_dataset(v, 1, "vector")
+  check_count(max, 2, "vector", "max")
   max = max or M.max_items
   local n = v:rows()
   local sel = pick(n, max)
@@ -179,6 +227,7 @@ local function short_array(a, max)
 end
 
 function M.model(m)
+  if type(m) ~= "userdata" or typename(m) ~= "Model" then fail_at(2, 1, "model", "model expected, got %s", typename(m)) end
   local lines = {}
   local params = m:params()
   local keys = {}
@@ -219,7 +268,15 @@ end
 -- the lines of a matrix given as rows (r x c): the first and last rows and
 -- columns when there are many, numbers aligned per column
 function M.matrix(rows, r, c, maxr, maxc)
-  local rsel, csel = pick(r, maxr or 8), pick(c, maxc or 8)
+  if type(rows) ~= "table" then fail_at(2, 1, "matrix", "table of rows expected, got %s", typename(rows)) end
+  check_count(r, 2, "matrix", "r")
+  check_count(c, 3, "matrix", "c")
+  check_count(maxr, 4, "matrix", "maxr")
+  check_count(maxc, 5, "matrix", "maxc")
+  local rsel, csel = pick(r or 0, maxr or 8), pick(c or 0, maxc or 8)
+  for _, i in ipairs(rsel) do
+    if i and type(rows[i]) ~= "table" then fail_at(2, 1, "matrix", "row %d must be a table, got %s", i, typename(rows[i])) end
+  end
   local columns = {}
   for _, j in ipairs(csel) do
     local col = {}
@@ -277,6 +334,8 @@ end
 
 -- the text of any value; nested values (depth > 0) stay on one line
 function M.value(v, depth, seen)
+  check_count(depth, 2, "value", "depth")
+  if seen ~= nil and type(seen) ~= "table" then fail_at(2, 3, "value", "table expected, got %s", typename(seen)) end
   local t = type(v)
   if t == "number" then return num(v) end
   if t == "string" then return (depth and depth > 0) and string.format("%q", v) or v end
@@ -316,8 +375,9 @@ end
 M.printed = setmetatable({}, {__mode = "k"})
 function M.print(v, opts)
   local s
-  if type(v) == "userdata" and opts ~= nil then
-    s = v:is_vector() and M.vector(v, opts) or M.dataset(v, opts)
+  if is_dataset(v) and opts ~= nil then
+    opts = show_opts(opts, 2, "print")
+    s = v:is_vector() and M.vector(v, opts.rows) or M.dataset(v, opts)
   else
     s = M.value(v)
   end
@@ -327,6 +387,7 @@ end
 
 -- the prompt: begin() before each command, results(...) for what it returned
 function M.begin(width)
+  check_count(width, 1, "begin", "width")
   M.printed = setmetatable({}, {__mode = "k"})
   M.width = width -- of the terminal (nil: no limit)
 end

@@ -64,7 +64,9 @@ local function linear_text(m)
 end
 
 local previous = S.model
+local MODEL_MT = debug.getregistry()["wb.Model"]
 S.model = function(m)
+  if getmetatable(m) ~= MODEL_MT then return previous(m) end -- its checks name the argument
   local e = m:estimator()
   if (e == "logreg" or e == "sgd") and m.coef and m.intercept then
     local ok, s = pcall(linear_text, m)

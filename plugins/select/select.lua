@@ -480,7 +480,7 @@ end
 
 local previous_show = SH.model
 SH.model = function(m)
-  if m:estimator() == "pipeline" then
+  if getmetatable(m) == Mmt and m:estimator() == "pipeline" then -- anything else: the checks of previous_show
     local ok, s = pcall(function()
       local steps = m:steps()
       local names = {}

@@ -541,6 +541,22 @@ add("rf:__tostring", getmetatable(RF).__tostring, args(RF), {names = {"__tostrin
 add("g:__tostring", getmetatable(GRID).__tostring, args(GRID), {names = {"__tostring"}})
 add("wb.bench(call)", getmetatable(wb.bench).__call, args(wb.bench, {workloads = {"no_such_workload"}, sizes = {100}}),
   {skip = function(i, v) return i == 2 and type(v) == "table" end, random = 0, names = {"bench", "run"}})
+-- the prompt's modules, reachable with require
+local SHM, HLM = require("wb.show"), require("wb.help")
+check(SHM._grid == nil, "wb.show's grid helper is local")
+add("show.num", SHM.num, args(1.5), {names = {"num", "format_value"}})
+add("show.count", SHM.count, args(12345))
+add("show.header", SHM.header, args(D))
+add("show.dataset", SHM.dataset, args(D, {rows = 4}), {opts = {{pos = 2, keys = {"rows", "cols", "width"}}}})
+add("show.vector", SHM.vector, args(VEC, 5))
+add("show.model", SHM.model, args(MK))
+add("show.matrix", SHM.matrix, args({{1, 2}, {3, 4}}, 2, 2, 5, 5))
+add("show.value", SHM.value, args({1, {2, x = D}}, 0, {}))
+add("show.print", SHM.print, args(D, {rows = 2}), {quiet = true, opts = {{pos = 2, keys = {"rows", "cols", "width"}}}})
+add("show.begin", SHM.begin, args(80), {after = function() SHM.begin(nil) end})
+add("show.results", SHM.results, args(1, D, MK))
+add("help.lookup", HLM.lookup, args("wb.fit"))
+add("help.text", HLM.text, args("wb.fit"), {names = {"text", "help"}})
 -- wb.datagen's metatable: the lookup of a source by name, TAB completion
 add("datagen:__index", getmetatable(wb.datagen).__index, args(wb.datagen, "blobs"), {names = {"__index", "datagen"}})
 add("datagen:__complete", getmetatable(wb.datagen).__complete, args(wb.datagen), {names = {"__complete", "datagen"}})
@@ -805,6 +821,27 @@ do
   expect_error("bad argument #2 to 'sweep' (dataset expected, got table)", S.distinct, "sweep", {}, 0)
   check(S.accuracy(CF) == 9 / 12 and S.from_confusion("accuracy", CF) == 9 / 12, "scoring accuracy: " .. S.accuracy(CF))
   check(S.merge_logloss({{1, 0, 2.5, 10}, {1, 1, 0.5, 5}}) == 0.2, "merge_logloss")
+end
+-- the prompt's modules (require "wb.show", "wb.help"): row counts of
+-- math.mininteger or inf looped until memory ran out; other values raised "attempt to ..."
+do
+  local SH, HL = require("wb.show"), require("wb.help")
+  expect_error("bad argument #2 to 'dataset' (rows must be an integer >= 0, got -9223372036854775808)",
+               SH.dataset, D, math.mininteger)
+  expect_error("bad argument #2 to 'vector' (max must be an integer >= 0, got -9223372036854775808)",
+               SH.vector, VEC, math.mininteger)
+  expect_error("bad argument #2 to 'matrix' (r must be an integer >= 0, got inf)", SH.matrix, {{1, 2}}, math.huge, 2)
+  expect_error("bad argument #1 to 'matrix' (row 2 must be a table, got nil)", SH.matrix, {{1, 2}}, 2, 2)
+  expect_error("bad argument #1 to 'header' (dataset expected, got number)", SH.header, 5)
+  expect_error("bad argument #1 to 'model' (model expected, got Dataset)", SH.model, D) -- through the plugins' wrappers
+  expect_error("bad argument #3 to 'value' (table expected, got number)", SH.value, {1}, 0, 5)
+  expect_error("bad argument #2 to 'value' (depth must be an integer >= 0, got string)", SH.value, {1}, "x")
+  expect_error("bad argument #2 to 'print' (rows must be an integer >= 0, got -1)", SH.print, D, {rows = -1})
+  expect_error("bad argument #1 to 'begin' (width must be an integer >= 0, got string)", SH.begin, "x")
+  expect_error("bad argument #1 to 'lookup' (name expected, got number)", HL.lookup, 5)
+  check(SH.dataset(VEC, 4):find("^Vector of 300: %["), "show.dataset of a vector shows a vector")
+  check(SH.matrix({{1, 2}, {3, 4}}, 2, 2)[2]:find("3") ~= nil, "show.matrix")
+  check(HL.lookup("wb.fit") == wb.fit, "help.lookup")
 end
 -- wb.datagen[5] raised from wb.core.source_info: a key that is not a string names no source
 check(wb.datagen[5] == nil and wb.datagen[{}] == nil, "datagen index by a non-string")
