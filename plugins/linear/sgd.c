@@ -124,10 +124,6 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         const double *y = p->y + (a - p->row0);
         int *cr = ci + (a - h.r0);
         const int64_t len = b - a;
-        if (h.check && lin_nonfinite(p->x + (size_t)(a - p->row0) * (size_t)d, (size_t)len * (size_t)d)) {
-            rc = api->seterr(WB_EINVAL, "linear.sgd: the data has NaN or Inf values");
-            goto done;
-        }
         int bad = nc != 2;
         if (nc == 2) { /* two classes: a branch-free loop the compiler vectorises */
             const double c0 = cls[0], c1 = cls[1];
@@ -169,6 +165,7 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
     const int l2 = h.penalty == P_L2 || h.penalty == P_EN, l1 = h.penalty == P_L1 || h.penalty == P_EN;
     const double l1r = h.penalty == P_L2 ? 0 : h.penalty == P_L1 ? 1 : h.l1_ratio;
     double t = h.t0, u = 0, sumloss = 0, eta = h.eta;
+    int nonfinite = 0; /* h.check: a NaN/Inf met in x (each row is checked where the loop loads it) */
     for (int64_t it = 0; it < ns; it++) {
         if (it + 16 < ns) { /* the row 16 steps ahead: its first and last cache lines */
             const uint32_t ia = ord[it + 16];
@@ -184,6 +181,7 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         const int64_t i = ord[it];
         const double *x = blk[i >> 12] + (size_t)(i & 4095) * (size_t)d;
         const int c = ci[i];
+        if (h.check) nonfinite |= lin_nonfinite(x, (size_t)d);
         if (l1) u += l1r * eta * h.alpha;
         for (int k = 0; k < K; k++) {
             double *wk = w + (size_t)k * P;
@@ -231,6 +229,10 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
             }
         }
         t += 1;
+    }
+    if (nonfinite) {
+        rc = api->seterr(WB_EINVAL, "linear.sgd: the data has NaN or Inf values");
+        goto done;
     }
     double *o = api->out_bytes(ctx, ((size_t)K * P + 1) * sizeof(double));
     if (!o) {
