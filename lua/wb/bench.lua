@@ -287,6 +287,47 @@ M.workloads.pca = {
 -- the order they run in and are listed in
 M.order = {"generate", "describe", "save", "load", "logreg", "sgd", "gbdt", "gridsearch", "kmeans", "pca"}
 
+-- The built-in workloads' functions are reachable (wb.bench.workloads.kmeans.run)
+-- and may be reused in other workloads: they take the context the runner
+-- passes (its metatable is CTX), the state their setup returned and the result
+-- of their run, and raise a clean error for anything else (found by
+-- tests/lua/api_sweep.lua: "attempt to index" errors; cleanup removed the
+-- files named by any table given as its state).
+local CTX = {__name = "wb.bench context"}
+local STATES = setmetatable({}, {__mode = "k"})  -- state -> the workload whose setup made it
+local RESULTS = setmetatable({}, {__mode = "k"}) -- state -> {the last result of run}
+for _, wname in ipairs(M.order) do
+  local def = M.workloads[wname]
+  for _, fname in ipairs{"setup", "run", "rows", "quality", "extra", "cleanup"} do
+    local f = def[fname]
+    if f then
+      local full = wname .. "." .. fname
+      local function bad(argn, fmt, ...)
+        error(string.format("bad argument #%d to '%s' (%s)", argn, full, string.format(fmt, ...)), 3)
+      end
+      def[fname] = function(ctx, st, result)
+        if getmetatable(ctx) ~= CTX then bad(1, "the context wb.bench passes expected, got %s", type(ctx)) end
+        if fname == "setup" then
+          local state = f(ctx)
+          if type(state) == "table" then STATES[state] = wname end
+          return state
+        end
+        if def.setup and STATES[st] ~= wname then bad(2, "the state %s.setup returned expected, got %s", wname, type(st)) end
+        if fname == "run" then
+          local r = f(ctx, st)
+          if def.setup and st then RESULTS[st] = {r} end
+          return r
+        end
+        if fname == "quality" or fname == "extra" then
+          local last = st and RESULTS[st]
+          if not last or not rawequal(last[1], result) then bad(3, "the result of %s.run expected, got %s", wname, type(result)) end
+        end
+        return f(ctx, st, result)
+      end
+    end
+  end
+end
+
 function M.register(name, def)
   if type(name) ~= "string" then
     error(string.format("bad argument #1 to 'bench.register' (workload name expected, got %s)", type(name)), 2)
@@ -597,7 +638,7 @@ local function bench(opts)
             done = done + o.repeats + o.warmup
           else
             rows[#rows + 1] = row
-            local ctx = {n = n, opts = o, executor = spec, shared = shared}
+            local ctx = setmetatable({n = n, opts = o, executor = spec, shared = shared}, CTX)
             local s
             local sok, serr = pcall(function()
               local dk = w.def.data

@@ -541,6 +541,30 @@ add("rf:__tostring", getmetatable(RF).__tostring, args(RF), {names = {"__tostrin
 add("g:__tostring", getmetatable(GRID).__tostring, args(GRID), {names = {"__tostring"}})
 add("wb.bench(call)", getmetatable(wb.bench).__call, args(wb.bench, {workloads = {"no_such_workload"}, sizes = {100}}),
   {skip = function(i, v) return i == 2 and type(v) == "table" end, random = 0, names = {"bench", "run"}})
+-- the built-in bench workloads' functions, called with the context the runner
+-- passes (captured by a workload of the sweep's), their setup's state and their
+-- run's result; the runs are not repeated for values they do not read
+local BCTX = {}
+for _, dk in ipairs{"classification", "swiss_roll"} do
+  wb.bench.run{workloads = {{name = "capture", data = dk, run = function(ctx) BCTX[dk] = ctx end}},
+               sizes = {300}, executors = {"local:" .. nthreads}, repeats = 1, tmpdir = TMP}
+end
+check(BCTX.classification and BCTX.swiss_roll, "bench contexts captured")
+for _, wname in ipairs(wb.bench.order) do
+  local def = wb.bench.workloads[wname]
+  local ctx = BCTX[def.data or "classification"]
+  local st = def.setup and def.setup(ctx)
+  local res = def.run(ctx, st)
+  local nargs = {setup = 1, run = 2, rows = 2, cleanup = 2, quality = 3, extra = 3}
+  for _, f in ipairs{"setup", "run", "rows", "quality", "extra", "cleanup"} do
+    if def[f] then
+      local n = nargs[f]
+      local t = table.pack(ctx, st, res)
+      add("wb.bench.workloads." .. wname .. "." .. f, def[f], function() return t, n end,
+        {names = {wname .. "." .. f}, random = 5, skip = function(i) return i > n end})
+    end
+  end
+end
 -- the prompt's modules, reachable with require
 local SHM, HLM = require("wb.show"), require("wb.help")
 check(SHM._grid == nil, "wb.show's grid helper is local")
@@ -842,6 +866,32 @@ do
   check(SH.dataset(VEC, 4):find("^Vector of 300: %["), "show.dataset of a vector shows a vector")
   check(SH.matrix({{1, 2}, {3, 4}}, 2, 2)[2]:find("3") ~= nil, "show.matrix")
   check(HL.lookup("wb.fit") == wb.fit, "help.lookup")
+end
+-- the built-in workloads' functions take only the runner's context, their
+-- setup's state and their run's result ("attempt to index" before; a save
+-- state made up by the caller named the files cleanup removed)
+do
+  local W = wb.bench.workloads
+  expect_error("bad argument #1 to 'kmeans.run' (the context wb.bench passes expected, got number)", W.kmeans.run, 5)
+  local keep = tmp("keep.libsvm")
+  do local f = assert(io.open(keep, "w")); f:write("1 1:1\n"); f:close() end
+  expect_error("bad argument #2 to 'save.cleanup' (the state save.setup returned expected, got table)",
+               W.save.cleanup, BCTX.classification, {path = keep})
+  local kf = io.open(keep)
+  check(kf ~= nil, "a made-up state removed no file")
+  kf:close()
+  local st = W.logreg.setup(BCTX.classification)
+  expect_error("bad argument #2 to 'logreg.run' (the state logreg.setup returned expected, got table)",
+               W.logreg.run, BCTX.classification, W.sgd.setup(BCTX.classification))
+  local m = W.logreg.run(BCTX.classification, st)
+  expect_error("bad argument #3 to 'logreg.quality' (the result of logreg.run expected, got number)",
+               W.logreg.quality, BCTX.classification, st, 5)
+  check(W.logreg.quality(BCTX.classification, st, m) > 0.5, "logreg.quality of its own run")
+  -- a workload of the caller's reusing the built-in functions still runs
+  local r = wb.bench.run{workloads = {{name = "mine", data = "classification", setup = W.logreg.setup, run = W.logreg.run,
+                                       quality = W.logreg.quality}}, sizes = {300}, repeats = 1, tmpdir = TMP,
+                         executors = {"local:" .. nthreads}}
+  check(type(r[1].quality) == "number" and r[1].quality > 0.5, "a workload made of built-in functions: " .. tostring(r[1].note))
 end
 -- wb.datagen[5] raised from wb.core.source_info: a key that is not a string names no source
 check(wb.datagen[5] == nil and wb.datagen[{}] == nil, "datagen index by a non-string")
