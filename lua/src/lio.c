@@ -28,6 +28,21 @@ static int format_of(lua_State *L, int t, int arg)
     return f;
 }
 
+/* an optional count option of wb.load's table (argument 2): an integer >= 1 */
+static lua_Integer opt_count(lua_State *L, const char *key, lua_Integer dflt)
+{
+    lua_getfield(L, 2, key);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return dflt;
+    }
+    int isint;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    if (!isint || v < 1) wbl_argerror(L, 2, "%s must be an integer >= 1, got %s", key, luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    return v;
+}
+
 /* wb.load(path, {format=, header=, label="first"|"last"|name|false, features=, mmap=,
  *                zero_based=, delimiter=, max_rows=}) */
 static int l_load(lua_State *L)
@@ -55,22 +70,8 @@ static int l_load(lua_State *L)
         } else if (!lua_isnil(L, -1))
             return wbl_argerror(L, 2, "label must be \"first\", \"last\", a column name or false, got %s", luaL_typename(L, -1));
         lua_pop(L, 1);
-        lua_getfield(L, 2, "features");
-        if (!lua_isnil(L, -1)) {
-            lua_Integer f = luaL_checkinteger(L, -1);
-            if (f < 1) return wbl_argerror(L, 2, "features must be >= 1, got %lld", (long long)f);
-            o.features = f;
-        }
-        lua_pop(L, 1);
-        lua_getfield(L, 2, "max_rows");
-        if (!lua_isnil(L, -1)) {
-            int isint;
-            lua_Integer m = lua_tointegerx(L, -1, &isint);
-            if (!isint || m < 1)
-                return wbl_argerror(L, 2, "max_rows must be an integer >= 1, got %s", luaL_tolstring(L, -1, NULL));
-            o.max_rows = m;
-        }
-        lua_pop(L, 1);
+        o.features = opt_count(L, "features", o.features);
+        o.max_rows = opt_count(L, "max_rows", o.max_rows);
         o.mmap = opt_bool(L, 2, "mmap", o.mmap);
         o.zero_based = opt_bool(L, 2, "zero_based", o.zero_based);
         lua_getfield(L, 2, "delimiter");

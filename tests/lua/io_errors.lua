@@ -141,7 +141,10 @@ expect_arg("bad argument #2 to 'load' (format must be one of \"libsvm\", \"csv\"
            {format = "parquet"})
 expect_arg("bad argument #2 to 'load' (label must be \"first\", \"last\", a column name or false, got number)",
            {label = 3})
-expect_arg("bad argument #2 to 'load' (features must be >= 1, got 0)", {features = 0})
+-- features= is a count like max_rows (a string or a fraction was "bad argument #-1")
+for _, v in ipairs{0, -2, 1.5, "x", true} do
+  expect_arg("bad argument #2 to 'load' (features must be an integer >= 1, got " .. tostring(v) .. ")", {features = v})
+end
 expect_arg("bad argument #2 to 'load' (delimiter must be one character, got ;;)", {delimiter = ";;"})
 
 -- writing: nothing is left behind when a write fails
