@@ -473,6 +473,7 @@ add("wb.bench.register", wb.bench.register, args(12, {}), {names = {"register", 
 local RF = wb.remote(function(a, b) return a, b end)
 local FUT = RF(1, 2)
 add("rf:call", function(...) return RF(...) end, args(1, 2), {names = {"remote"}})
+add("rf:__call", getmetatable(RF).__call, args(RF, 1, 2), {names = {"remote"}})
 add("f:get", getmetatable(FUT).get, args(FUT), {names = {"get"}})
 add("f:wait", getmetatable(FUT).wait, args(FUT), {names = {"wait"}})
 add("wb.get(future)", wb.get, args(FUT), {names = {"get"}})
@@ -556,6 +557,7 @@ for _, wname in ipairs(wb.bench.order) do
   local st = def.setup and def.setup(ctx)
   local res = def.run(ctx, st)
   local nargs = {setup = 1, run = 2, rows = 2, cleanup = 2, quality = 3, extra = 3}
+  if def.requires then add("wb.bench.workloads." .. wname .. ".requires", def.requires, nil, {names = {"requires"}}) end
   for _, f in ipairs{"setup", "run", "rows", "quality", "extra", "cleanup"} do
     if def[f] then
       local n = nargs[f]
@@ -622,6 +624,42 @@ add("wb.core.replicate", wb.core.replicate, args(OBJ, 1))
 add("wb.core.holder", wb.core.holder, args(OBJ))
 add("wb.core.remote_encode", wb.core.remote_encode, args(function(x) return x end, 1), {names = {"remote"}})
 add("wb.core.remote_decode", wb.core.remote_decode, args(wb.core.put("x")))
+
+-- ------------------------------------------------------------ coverage
+-- every function reachable from wb (its tables and their metatables), from
+-- the metatables of wb's objects and from the wb.* modules is swept: a new
+-- one makes this test fail until it gets an add(...) above (or a reason in
+-- NOT_SWEPT)
+local NOT_SWEPT = { -- ["wb.x.y"] = "why it cannot be swept"
+}
+do
+  local swept, missing, seen = {}, {}, {}
+  for _, sp in ipairs(SPECS) do swept[sp.fn] = true end
+  local function walk(t, path, depth)
+    if seen[t] or depth > 8 then return end
+    seen[t] = true
+    local keys = {}
+    for k in pairs(t) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do
+      local v, p = rawget(t, k), path .. "." .. tostring(k)
+      if type(v) == "function" and not swept[v] and not NOT_SWEPT[p] then missing[#missing + 1] = p; swept[v] = true
+      elseif type(v) == "table" then walk(v, p, depth + 1) end
+    end
+    local mt = getmetatable(t)
+    if type(mt) == "table" then walk(mt, path .. "<mt>", depth + 1) end
+  end
+  walk(wb, "wb", 0)
+  for name, v in pairs({dataset = D, model = MK, object = OBJ, future = FUT, remote = RF, search = GRID, table = TBL}) do
+    walk(getmetatable(v), name .. "<mt>", 0)
+  end
+  local mods = {}
+  for name in pairs(package.loaded) do if type(name) == "string" and name:find("^wb") then mods[#mods + 1] = name end end
+  table.sort(mods)
+  for _, name in ipairs(mods) do if type(package.loaded[name]) == "table" then walk(package.loaded[name], name, 0) end end
+  check(#missing == 0, string.format("%d functions reachable from Lua are not swept: %s (add them to %s)", #missing,
+                                     table.concat(missing, ", "), "tests/lua/api_sweep.lua"))
+end
 
 -- ------------------------------------------------------------ run
 local nfun = #SPECS
