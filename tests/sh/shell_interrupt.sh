@@ -87,7 +87,11 @@ keys C-c
 sleep 0.3
 keys C-c
 wait_for 'wb: stopping: waiting for the running work to notice (Ctrl-C once more leaves wb)'
-while [ "$(prompts)" -le "$n" ]; do sleep 0.1; done
+end=$((SECONDS + 30))
+while [ "$(prompts)" -le "$n" ]; do
+  [ $SECONDS -ge $end ] && fail "no prompt 30 s after the slow stop"
+  sleep 0.1
+done
 expect_out 'wb: interrupted!'
 run '=3 * 3'
 [ "$(out)" = "9" ] || fail "the prompt after a slow stop: '$(out)'"
