@@ -1370,9 +1370,14 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
             fprintf(stderr, "gbdt: %d partitions, per worker process:", f->nparts);
             for (int i = 0; i < f->nparts; i++) {
                 int seen = 0, cnt = 0;
+                int64_t rows = 0;
                 for (int j = 0; j < i; j++) seen |= f->pmap[j] == f->pmap[i];
-                for (int j = i; j < f->nparts && !seen; j++) cnt += f->pmap[j] == f->pmap[i];
-                if (!seen) fprintf(stderr, " %d", cnt);
+                for (int j = i; j < f->nparts && !seen; j++)
+                    if (f->pmap[j] == f->pmap[i]) {
+                        cnt++;
+                        rows += H->ds_part_rows(d, j);
+                    }
+                if (!seen) fprintf(stderr, " %d (%lld rows)", cnt, (long long)rows);
             }
             fprintf(stderr, "\n");
         }

@@ -41,5 +41,5 @@ after=$(sed -n 's/.*histogram sums: \([0-9]*\) collected with the tasks, \([0-9]
 # builds no histogram (its children are final leaves)
 [ "$after" -eq 5 ] || fail "expected the 5 gbdt.begin sums after the tokens, got $after ($line)"
 [ "$direct" -eq 25 ] || fail "expected the 25 waves' sums collected with the tasks, got $direct ($line)"
-[ "$spread" = "gbdt: 4 partitions, per worker process: 2 2" ] || fail "partitions not spread over the workers: '$spread'"
+[ "$spread" = "gbdt: 4 partitions, per worker process: 2 (8192 rows) 2 (8192 rows)" ] || fail "partitions not spread over the workers: '$spread'"
 echo "gbdt_cluster_waves: ok ($line)"
