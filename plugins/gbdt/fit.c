@@ -7,7 +7,8 @@
  * round, shown on the progress line and kept in m.train_loss); then waves of
  * gbdt.wave: the driver picks the leaves to split, the partitions split their
  * row lists and build the histogram of the smaller child of each split (the
- * sibling is the parent minus it), gbdt.reduce sums them. Trees grow best-first: one split
+ * sibling is the parent minus it); the last task of each worker process
+ * returns the process's sum (after gbdt.begin: gbdt.collect does). Trees grow best-first: one split
  * per tree and wave, or every splittable leaf at once when max_depth and
  * max_leaves guarantee that best-first growth splits them all anyway (the
  * tree is then the same, in fewer waves). */
@@ -92,9 +93,12 @@ typedef struct fit {
     int pmap_ok, pmap_off;
     int64_t st_hist, st_part, st_waves;
     /* WB_GBDT_TRACE: seconds in gbdt.begin and in the waves (submit to
-     * summed histograms); collects sent with the tasks / after the tokens */
+     * summed histograms); wave sums returned by the tasks, sums collected
+     * after the tokens */
     double t_begin, t_waves;
     int64_t st_direct, st_after;
+    double *wdur; /* the waves' times (trace) */
+    int64_t nwdur, capwdur;
 } fit;
 
 /* ---------------------------------------------------------- small helpers */
@@ -153,6 +157,12 @@ static double tree_sum(const double *v, int64_t n)
 }
 
 /* ------------------------------------------------------------ the sketch */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
 
 static int cmp_node(const void *a, const void *b)
 {
@@ -471,22 +481,6 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
         } else if (rc || !need_tokens)
             return rc;
     }
-    if (total > 0 && f->multiproc && !loss && f->pmap_ok && !f->pmap_off) {
-        /* a wave on several workers: where each partition's tasks run is
-         * known from this round's gbdt.begin (its state lives there), so the
-         * collects go out now, without a round trip for the tokens first.
-         * Each collect checks that its tokens are its own process's and that
-         * its accumulators hold exactly their tasks; if not (a task ran
-         * elsewhere, a collect was placed on another worker) the state is
-         * rebuilt and this fit collects after the tokens from then on */
-        f->st_direct++;
-        rc = collect_groups(f, outs, f->pmap, round, wave, nnodes, hist);
-        if (rc == WB_ENOTSUP) {
-            f->pmap_off = 1;
-            rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
-        }
-        return rc;
-    }
     if (!rc) rc = H->wait(f->ex, outs, f->nparts);
     if (rc) return rc;
     double *bl = NULL, *bc = NULL, *bt = NULL;
@@ -528,11 +522,13 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
         *lcount = tree_sum(bc, nblocks);
         *tsum = tree_sum(bt, nblocks);
     }
-    if (!rc && total > 0 && f->multiproc) {
-        /* the tokens name the process of each partition's task: the waves
-         * of this round run there too */
+    if (!rc && total > 0 && loss) {
+        /* the tokens of gbdt.begin name the process of each partition's
+         * task: its state lives there, the waves of this round run there too */
         memcpy(f->pmap, proc, (size_t)f->nparts * sizeof *proc);
         f->pmap_ok = 1;
+    }
+    if (!rc && total > 0 && f->multiproc) {
         f->st_after++;
         rc = collect_groups(f, outs, proc, round, wave, nnodes, hist);
         if (rc == WB_ENOTSUP) rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
@@ -541,6 +537,36 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
     free(bc);
     free(bt);
     free(proc);
+    return rc;
+}
+
+/* a wave whose tasks knew their process's share (gb_wave_proc): waits, then
+ * adds the histogram sums that came back with the last task of each process;
+ * they must cover every partition once (WB_ENOTSUP if not) */
+static int gather(fit *f, wb_oid *outs, int nnodes, int64_t *hist)
+{
+    const int64_t total = (int64_t)nnodes * f->nentries;
+    int rc = H->wait(f->ex, outs, f->nparts);
+    int64_t covered = 0;
+    for (int i = 0; i < f->nparts && !rc; i++) {
+        void *data = NULL;
+        size_t size = 0;
+        rc = H->get(f->ex, outs[i], &data, &size);
+        gb_token t;
+        if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks != 0 ||
+                    t.covered < 0 || size != sizeof t + (t.covered > 0 ? (size_t)total * 24 : 0)))
+            rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
+        if (!rc && t.covered > 0) {
+            const int64_t *v = (const int64_t *)((const unsigned char *)data + sizeof t);
+            for (int64_t e = 0; e < 3 * total; e++) hist[e] += v[e];
+            covered += t.covered;
+        }
+        H->free(data);
+    }
+    if (!rc && covered != f->nparts)
+        rc = H->seterr(WB_ENOTSUP, "gbdt: the histograms of a wave covered %lld of %d partitions", (long long)covered,
+                       f->nparts);
+    if (!rc) f->st_direct++;
     return rc;
 }
 
@@ -842,11 +868,25 @@ static int grow_round(fit *f, int r, int *stop)
                 int32_t kb[2] = {pend[q].k, pend[q].small};
                 bput(&w, kb, 8);
             }
+        /* where the tasks run, when this round's gbdt.begin told: then each
+         * process's last task returns its histograms (no gbdt.collect) */
+        const int fused = nbuild > 0 && f->pmap_ok && !f->pmap_off;
+        int nprocs = 0;
+        for (int i = 0; i < f->nparts && fused; i++) {
+            int seen = 0;
+            for (int j = 0; j < i && !seen; j++) seen = f->pmap[j] == f->pmap[i];
+            if (seen) continue;
+            gb_wave_proc wp = {f->pmap[i], 0, 0};
+            for (int j = i; j < f->nparts; j++) wp.count += f->pmap[j] == f->pmap[i];
+            bput(&w, &wp, sizeof wp);
+            nprocs++;
+        }
         if (w.bad) rc = oom();
         if (!rc) {
             memcpy(&wa, w.p, sizeof wa);
             wa.nsplit = nsplit;
             wa.nbuild = nbuild;
+            wa.nprocs = nprocs;
             memcpy(w.p, &wa, sizeof wa);
             double ts0 = H->now();
             rc = submit_all(f, "gbdt.wave", w.p, w.len, outs);
@@ -855,12 +895,30 @@ static int grow_round(fit *f, int r, int *stop)
                     hist = calloc((size_t)nbuild * (size_t)f->nentries, 24);
                     if (!hist) rc = oom();
                     double d0 = 0, d1 = 0, g0 = 0;
-                    if (!rc) rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0);
+                    if (!rc && fused) {
+                        rc = gather(f, outs, nbuild, hist);
+                        if (rc == WB_ENOTSUP) {
+                            /* a task ran where the driver did not expect it:
+                             * rebuild the state, collect after the tokens */
+                            f->pmap_off = 1;
+                            rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
+                        }
+                    } else if (!rc)
+                        rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0);
                 } else
                     rc = H->wait(f->ex, outs, f->nparts);
                 release_all(f, outs, f->nparts);
             }
             f->t_waves += H->now() - ts0;
+            if (f->nwdur == f->capwdur) {
+                int64_t c = f->capwdur ? 2 * f->capwdur : 1024;
+                double *nw = realloc(f->wdur, (size_t)c * sizeof *nw);
+                if (nw) {
+                    f->wdur = nw;
+                    f->capwdur = c;
+                }
+            }
+            if (f->nwdur < f->capwdur) f->wdur[f->nwdur++] = H->now() - ts0;
         }
         /* the children's histograms and best splits */
         for (int q = 0; q < np && !rc; q++) {
@@ -1143,6 +1201,7 @@ static void fit_free(fit *f)
     free(f->sel);
     free(f->off);
     free(f->pmap);
+    free(f->wdur);
     if (f->trees) {
         trees_clear(f);
         for (int k = 0; k < f->K; k++) {
@@ -1363,8 +1422,15 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
     if (!rc) rc = write_model(f, m, rounds);
     if (trace) {
         double tr = H->now() - t_rounds0;
-        fprintf(stderr, "gbdt: rounds %.3f s: begin %.3f s, waves %.3f s, driver %.3f s; histogram sums: %lld collected with the tasks, %lld after the tokens\n",
+        fprintf(stderr, "gbdt: rounds %.3f s: begin %.3f s, waves %.3f s, driver %.3f s; histogram sums: %lld returned by the wave tasks, %lld collected after the tokens\n",
                 tr, f->t_begin, f->t_waves, tr - f->t_begin - f->t_waves, (long long)f->st_direct, (long long)f->st_after);
+        if (f->nwdur > 0) {
+            double *v = f->wdur;
+            int64_t n = f->nwdur;
+            qsort(v, (size_t)n, sizeof *v, cmp_double);
+            fprintf(stderr, "gbdt: a wave's time in ms: p10 %.3f, median %.3f, p90 %.3f, p99 %.3f, max %.3f\n", v[n / 10] * 1e3,
+                    v[n / 2] * 1e3, v[n * 9 / 10] * 1e3, v[n * 99 / 100] * 1e3, v[n - 1] * 1e3);
+        }
         if (f->multiproc && f->pmap_ok) {
             /* the partitions of each worker process in the last round */
             fprintf(stderr, "gbdt: %d partitions, per worker process:", f->nparts);

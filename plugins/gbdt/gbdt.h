@@ -219,12 +219,21 @@ typedef struct gb_begin_arg {
     int64_t nentries;
 } gb_begin_arg;
 
-/* argument of gbdt.wave (then nsplit gb_split_msg, nbuild x {k, node}) */
+/* argument of gbdt.wave (then nsplit gb_split_msg, nbuild x {k, node},
+ * nprocs gb_wave_proc). With nprocs > 0 the driver knows where each
+ * partition's task runs (this round's gbdt.begin ran there): in each worker
+ * process the task that finishes the process's `count` tasks returns the
+ * sum of the process's histograms after its token (no gbdt.collect) */
 typedef struct gb_wave_arg {
     uint64_t fit_id;
     int32_t round, wave, nsplit, nbuild;
-    int32_t epoch, pad;
+    int32_t epoch, nprocs;
 } gb_wave_arg;
+
+typedef struct gb_wave_proc {
+    uint64_t proc;
+    int32_t count, pad;
+} gb_wave_proc;
 
 typedef struct gb_split_msg {
     int32_t k, node, feature, bin, ml, left;
@@ -252,8 +261,10 @@ typedef struct gb_token {
     int32_t nblocks;
     uint64_t proc; /* the worker process (random per process) */
     double gmax;
-    double pad;
-} gb_token; /* then nblocks x gb_blockloss */
+    int32_t covered; /* gbdt.wave: the tasks whose histograms follow (0: none) */
+    int32_t pad;
+} gb_token; /* then nblocks x gb_blockloss; then, when covered > 0,
+             * nnodes x nentries x {int64 G, H, N} */
 
 typedef struct gb_blockloss {
     int64_t block;

@@ -382,7 +382,8 @@ typedef struct gb_acc {
     uint64_t tid, fit_id;
     int32_t epoch, round, wave, nnodes;
     int64_t nentries;
-    int64_t ntasks; /* tasks that added (or are adding) into it this wave */
+    int64_t ntasks;    /* tasks that added (or are adding) into it this wave */
+    int64_t nfinished; /* of which finished */
     int64_t *packed; /* nnodes x nentries x 2 */
     int64_t *rows_in; /* nnodes */
     int64_t *full;    /* nnodes x nentries x 3, or NULL */
@@ -449,6 +450,7 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
     a->nnodes = nnodes;
     a->nentries = nentries;
     a->ntasks = 1;
+    a->nfinished = 0;
     pthread_mutex_unlock(&acc_mu);
     return a;
 }
@@ -504,6 +506,9 @@ static gb_token *token_alloc(wb_kctx *ctx, int nblocks, gb_blockloss **blocks)
     t->magic = GB_TOKEN_MAGIC;
     t->nblocks = nblocks;
     t->proc = proc_id;
+    t->gmax = 0;
+    t->covered = 0;
+    t->pad = 0;
     *blocks = (gb_blockloss *)(o + sizeof *t);
     return t;
 }
@@ -1040,6 +1045,43 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
 
 /* ------------------------------------------------------------- gbdt.wave */
 
+/* with acc_mu held: the tasks counted in the accumulators of (fit, epoch,
+ * round, wave) (started, and finished) */
+static void acc_counts_locked(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E,
+                              int64_t *started, int64_t *finished)
+{
+    *started = *finished = 0;
+    for (gb_acc *c = accs; c; c = c->next)
+        if (c->fit_id == fit_id && c->epoch == epoch && c->round == round && c->wave == wave &&
+            c->nnodes == nnodes && c->nentries == E) {
+            *started += c->ntasks;
+            *finished += c->nfinished;
+        }
+}
+
+/* with acc_mu held: adds those accumulators into out (nnodes x E x {G, H,
+ * N}, zeroed) and marks them collected; returns how many there were */
+static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, int64_t *out)
+{
+    const int64_t total = (int64_t)nnodes * E;
+    int found = 0;
+    for (gb_acc *c = accs; c; c = c->next) {
+        if (c->fit_id != fit_id || c->epoch != epoch || c->round != round || c->wave != wave) continue;
+        if (c->nnodes != nnodes || c->nentries != E) continue;
+        found++;
+        const int64_t *p = c->packed;
+        for (int64_t e = 0; e < total; e++) {
+            out[3 * e] += p[2 * e];
+            out[3 * e + 1] += p[2 * e + 1] >> GB_HC_SHIFT;
+            out[3 * e + 2] += p[2 * e + 1] & GB_CMASK;
+        }
+        if (c->full)
+            for (int64_t e = 0; e < 3 * total; e++) out[e] += c->full[e];
+        c->round = -1; /* collected */
+    }
+    return found;
+}
+
 static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     binview bv;
@@ -1048,8 +1090,9 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.wave: no input") : rc;
     if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
     memcpy(&a, arg, sizeof a);
-    if (a.nsplit < 0 || a.nbuild < 0 ||
-        arglen != sizeof a + (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8)
+    if (a.nsplit < 0 || a.nbuild < 0 || a.nprocs < 0 ||
+        arglen != sizeof a + (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8 +
+                      (size_t)a.nprocs * sizeof(gb_wave_proc))
         return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
     const unsigned char *p = (const unsigned char *)arg + sizeof a;
     int want = a.round;
@@ -1123,10 +1166,15 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         s->cnt[m.k * M + m.left + 1] = nr;
     }
     p += (size_t)a.nsplit * sizeof(gb_split_msg);
-    gb_blockloss *bl;
-    gb_token *oh = token_alloc(ctx, 0, &bl);
+    /* this process's share of the wave's tasks (when the driver knows it) */
+    int32_t mine = 0;
+    for (int32_t q = 0; q < a.nprocs; q++) {
+        gb_wave_proc wp;
+        memcpy(&wp, p + (size_t)a.nbuild * 8 + (size_t)q * sizeof wp, sizeof wp);
+        if (wp.proc == proc_id) mine = wp.count;
+    }
     gb_acc *acc = a.nbuild ? acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, s->nentries) : NULL;
-    if (!oh || (a.nbuild && !acc)) {
+    if (a.nbuild && !acc) {
         state_put_back(s);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
@@ -1149,7 +1197,46 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     }
     s->wave = rc ? -1 : a.wave;
     state_put_back(s);
-    return rc;
+    if (rc) return rc;
+    gb_blockloss *bl;
+    gb_token *oh;
+    if (!acc || mine <= 0) {
+        oh = token_alloc(ctx, 0, &bl);
+        return oh ? 0 : H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    /* the task that finishes this process's share returns the sum of its
+     * accumulators. Counted as the tasks took their accumulators: a task the
+     * driver did not expect here (still running or done) shows as more tasks
+     * started than its share; the driver then rebuilds the state. (A task
+     * missing here leaves the sum unsent: the driver counts the tasks the
+     * sums cover.) */
+    const int64_t E = s->nentries, total = (int64_t)a.nbuild * E;
+    int64_t started, finished;
+    pthread_mutex_lock(&acc_mu);
+    acc->nfinished++;
+    acc_counts_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, &started, &finished);
+    if (finished < mine) {
+        pthread_mutex_unlock(&acc_mu);
+        oh = token_alloc(ctx, 0, &bl);
+        return oh ? 0 : H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    if (started != mine || finished != mine) {
+        pthread_mutex_unlock(&acc_mu);
+        return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in this worker process, the driver expected %d",
+                         (long long)started, mine);
+    }
+    size_t size = sizeof(gb_token) + (size_t)total * 24;
+    unsigned char *o = H->out_bytes(ctx, size);
+    if (!o) {
+        pthread_mutex_unlock(&acc_mu);
+        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    memset(o, 0, size);
+    gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0};
+    memcpy(o, &t, sizeof t);
+    acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, (int64_t *)(o + sizeof t));
+    pthread_mutex_unlock(&acc_mu);
+    return 0;
 }
 
 /* ---------------------------------------------------------- gbdt.collect */
@@ -1177,38 +1264,20 @@ static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     const int64_t E = a.nentries, total = (int64_t)a.nnodes * E;
     int64_t *out = H->out_bytes(ctx, (size_t)total * 24);
     if (!out) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-    int found = 0;
-    int64_t ntasks = 0;
+    int64_t ntasks, nfinished;
     pthread_mutex_lock(&acc_mu);
     /* the accumulators must hold exactly the tasks of the tokens: a task of
      * another group here (or one of this group counted twice) would make the
      * sum wrong without a trace; the driver then rebuilds the state. Nothing
      * is consumed before this check. (ntasks is counted when a task takes its
      * accumulator, so a task still running is seen.) */
-    for (gb_acc *c = accs; c; c = c->next)
-        if (c->fit_id == a.fit_id && c->epoch == a.epoch && c->round == a.round && c->wave == a.wave &&
-            c->nnodes == a.nnodes && c->nentries == E)
-            ntasks += c->ntasks;
+    acc_counts_locked(a.fit_id, a.epoch, a.round, a.wave, a.nnodes, E, &ntasks, &nfinished);
     if (ntasks != ntok && total > 0) {
         pthread_mutex_unlock(&acc_mu);
         return H->seterr(WB_ENOTSUP, "gbdt: the histograms of this wave here come from %lld tasks, the collect has %d tokens",
                          (long long)ntasks, ntok);
     }
-    for (gb_acc *c = accs; c; c = c->next) {
-        if (c->fit_id != a.fit_id || c->epoch != a.epoch || c->round != a.round || c->wave != a.wave)
-            continue;
-        if (c->nnodes != a.nnodes || c->nentries != E) continue;
-        found++;
-        const int64_t *p = c->packed;
-        for (int64_t e = 0; e < total; e++) {
-            out[3 * e] += p[2 * e];
-            out[3 * e + 1] += p[2 * e + 1] >> GB_HC_SHIFT;
-            out[3 * e + 2] += p[2 * e + 1] & GB_CMASK;
-        }
-        if (c->full)
-            for (int64_t e = 0; e < 3 * total; e++) out[e] += c->full[e];
-        c->round = -1; /* collected */
-    }
+    int found = acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nnodes, E, out);
     pthread_mutex_unlock(&acc_mu);
     if (!found && ntok > 0 && total > 0)
         return H->seterr(WB_ESTATE, "gbdt: the histograms of a wave are not on this worker");

@@ -1,11 +1,12 @@
 #!/bin/bash
-# gbdt_cluster_waves.sh WB — on a cluster of two workers, gbdt sends each
-# wave's histogram collects together with the wave's tasks (one per worker
-# process, to where the round's gbdt.begin ran its partitions) instead of
-# first waiting for every task's token: the fit's trace (WB_GBDT_TRACE) counts
-# how each histogram sum was collected. Only gbdt.begin (and the rounds of a
-# fit whose collects were refused) collect after the tokens. The partitions
-# are spread over both workers, and the model is the local one.
+# gbdt_cluster_waves.sh WB — on a cluster of two workers, a gbdt wave is one
+# round trip: the wave's tasks know each worker process's share (from where
+# the round's gbdt.begin ran the partitions) and the last task of each
+# process returns the process's histogram sum, instead of the driver fetching
+# every token and then running a gbdt.collect per process. The fit's trace
+# (WB_GBDT_TRACE) counts how each histogram sum came back: only gbdt.begin
+# (and the rounds of a fit whose sums were refused) collect after the tokens.
+# The partitions are spread over both workers, and the model is the local one.
 set -uo pipefail
 WB=$(realpath "${1:?usage: gbdt_cluster_waves.sh path/to/wb}")
 T=$(mktemp -d)
@@ -34,12 +35,12 @@ grep -q "^same model" "$T/log" || fail "no model comparison: $(tail -3 "$T/log")
 line=$(grep "histogram sums:" "$T/log" | tail -1)
 spread=$(grep "per worker process:" "$T/log" | tail -1)
 [ -n "$line" ] || fail "no trace of the histogram sums: $(cat "$T/log")"
-direct=$(sed -n 's/.*histogram sums: \([0-9]*\) collected with the tasks, \([0-9]*\) after the tokens.*/\1/p' <<<"$line")
-after=$(sed -n 's/.*histogram sums: \([0-9]*\) collected with the tasks, \([0-9]*\) after the tokens.*/\2/p' <<<"$line")
+direct=$(sed -n 's/.*histogram sums: \([0-9]*\) returned by the wave tasks, \([0-9]*\) collected after the tokens.*/\1/p' <<<"$line")
+after=$(sed -n 's/.*histogram sums: \([0-9]*\) returned by the wave tasks, \([0-9]*\) collected after the tokens.*/\2/p' <<<"$line")
 [ -n "$direct" ] && [ -n "$after" ] || fail "trace line: $line"
 # 5 rounds of 7 leaves: one gbdt.begin and 6 waves each, the last of which
 # builds no histogram (its children are final leaves)
 [ "$after" -eq 5 ] || fail "expected the 5 gbdt.begin sums after the tokens, got $after ($line)"
-[ "$direct" -eq 25 ] || fail "expected the 25 waves' sums collected with the tasks, got $direct ($line)"
+[ "$direct" -eq 25 ] || fail "expected the 25 waves' sums returned by their tasks, got $direct ($line)"
 [ "$spread" = "gbdt: 4 partitions, per worker process: 2 (8192 rows) 2 (8192 rows)" ] || fail "partitions not spread over the workers: '$spread'"
 echo "gbdt_cluster_waves: ok ($line)"
