@@ -91,6 +91,10 @@ typedef struct fit {
      * tokens of gbdt.begin): a wave's collects go out with its tasks */
     uint64_t *pmap;
     int pmap_ok, pmap_off;
+    /* a wave's tasks over the partitions of one process: task t reads
+     * tin[tstart[t] .. tstart[t + 1]) */
+    wb_oid *tin;
+    int *tstart;
     int64_t st_hist, st_part, st_waves;
     /* WB_GBDT_TRACE: seconds in gbdt.begin and in the waves (submit to
      * summed histograms); wave sums returned by the tasks, sums collected
@@ -542,13 +546,13 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
 
 /* a wave whose tasks knew their process's share (gb_wave_proc): waits, then
  * adds the histogram sums that came back with the last task of each process;
- * they must cover every partition once (WB_ENOTSUP if not) */
-static int gather(fit *f, wb_oid *outs, int nnodes, int64_t *hist)
+ * they must cover every task once (WB_ENOTSUP if not) */
+static int gather(fit *f, wb_oid *outs, int ntasks, int nnodes, int64_t *hist)
 {
     const int64_t total = (int64_t)nnodes * f->nentries;
-    int rc = H->wait(f->ex, outs, f->nparts);
+    int rc = H->wait(f->ex, outs, ntasks);
     int64_t covered = 0;
-    for (int i = 0; i < f->nparts && !rc; i++) {
+    for (int i = 0; i < ntasks && !rc; i++) {
         void *data = NULL;
         size_t size = 0;
         rc = H->get(f->ex, outs[i], &data, &size);
@@ -563,9 +567,9 @@ static int gather(fit *f, wb_oid *outs, int nnodes, int64_t *hist)
         }
         H->free(data);
     }
-    if (!rc && covered != f->nparts)
-        rc = H->seterr(WB_ENOTSUP, "gbdt: the histograms of a wave covered %lld of %d partitions", (long long)covered,
-                       f->nparts);
+    if (!rc && covered != ntasks)
+        rc = H->seterr(WB_ENOTSUP, "gbdt: the histograms of a wave covered %lld of its %d tasks", (long long)covered,
+                       ntasks);
     if (!rc) f->st_direct++;
     return rc;
 }
@@ -868,18 +872,48 @@ static int grow_round(fit *f, int r, int *stop)
                 int32_t kb[2] = {pend[q].k, pend[q].small};
                 bput(&w, kb, 8);
             }
-        /* where the tasks run, when this round's gbdt.begin told: then each
-         * process's last task returns its histograms (no gbdt.collect) */
-        const int fused = nbuild > 0 && f->pmap_ok && !f->pmap_off;
-        int nprocs = 0;
-        for (int i = 0; i < f->nparts && fused; i++) {
-            int seen = 0;
-            for (int j = 0; j < i && !seen; j++) seen = f->pmap[j] == f->pmap[i];
-            if (seen) continue;
-            gb_wave_proc wp = {f->pmap[i], 0, 0};
-            for (int j = i; j < f->nparts; j++) wp.count += f->pmap[j] == f->pmap[i];
-            bput(&w, &wp, sizeof wp);
-            nprocs++;
+        /* where the tasks run, when this round's gbdt.begin told: then a
+         * task goes over several partitions of one worker process (as many
+         * tasks a process as it has threads, about), and the last task of
+         * each process returns its histograms (no gbdt.collect) */
+        const int grouped = f->pmap_ok && !f->pmap_off, fused = nbuild > 0 && grouped;
+        int nprocs = 0, ntasks = grouped ? 0 : f->nparts;
+        if (grouped) {
+            int ndist = 0;
+            for (int i = 0; i < f->nparts; i++) {
+                int seen = 0;
+                for (int j = 0; j < i && !seen; j++) seen = f->pmap[j] == f->pmap[i];
+                ndist += !seen;
+            }
+            int tpp = f->par / (ndist > 0 ? ndist : 1);
+            if (tpp < 1) tpp = 1;
+            int nin = 0;
+            for (int i = 0; i < f->nparts; i++) {
+                int seen = 0;
+                for (int j = 0; j < i && !seen; j++) seen = f->pmap[j] == f->pmap[i];
+                if (seen) continue;
+                int cnt = 0;
+                for (int j = i; j < f->nparts; j++) cnt += f->pmap[j] == f->pmap[i];
+                const int g = cnt < tpp ? cnt : tpp;
+                /* g tasks over the process's cnt partitions, in order */
+                int done = 0;
+                for (int t = 0, j = i; t < g; t++) {
+                    const int take = (cnt - done) / (g - t);
+                    f->tstart[ntasks++] = nin;
+                    for (int c = 0; c < take; j++)
+                        if (f->pmap[j] == f->pmap[i]) {
+                            f->tin[nin++] = f->bins[j];
+                            c++;
+                        }
+                    done += take;
+                }
+                gb_wave_proc wp = {f->pmap[i], g, 0};
+                if (fused) {
+                    bput(&w, &wp, sizeof wp);
+                    nprocs++;
+                }
+            }
+            f->tstart[ntasks] = nin;
         }
         if (w.bad) rc = oom();
         if (!rc) {
@@ -889,14 +923,23 @@ static int grow_round(fit *f, int r, int *stop)
             wa.nprocs = nprocs;
             memcpy(w.p, &wa, sizeof wa);
             double ts0 = H->now();
-            rc = submit_all(f, "gbdt.wave", w.p, w.len, outs);
+            if (grouped) {
+                int made = 0;
+                for (int t = 0; t < ntasks && !rc; t++) {
+                    rc = H->submit(f->ex, "gbdt.wave", f->tin + f->tstart[t], f->tstart[t + 1] - f->tstart[t], w.p,
+                                   w.len, &outs[t]);
+                    if (!rc) made++;
+                }
+                if (rc) release_all(f, outs, made);
+            } else
+                rc = submit_all(f, "gbdt.wave", w.p, w.len, outs);
             if (!rc) {
                 if (nbuild) {
                     hist = calloc((size_t)nbuild * (size_t)f->nentries, 24);
                     if (!hist) rc = oom();
                     double d0 = 0, d1 = 0, g0 = 0;
                     if (!rc && fused) {
-                        rc = gather(f, outs, nbuild, hist);
+                        rc = gather(f, outs, ntasks, nbuild, hist);
                         if (rc == WB_ENOTSUP) {
                             /* a task ran where the driver did not expect it:
                              * rebuild the state, collect after the tokens */
@@ -906,8 +949,8 @@ static int grow_round(fit *f, int r, int *stop)
                     } else if (!rc)
                         rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0);
                 } else
-                    rc = H->wait(f->ex, outs, f->nparts);
-                release_all(f, outs, f->nparts);
+                    rc = H->wait(f->ex, outs, ntasks);
+                release_all(f, outs, ntasks);
             }
             f->t_waves += H->now() - ts0;
             if (f->nwdur == f->capwdur) {
@@ -1201,6 +1244,8 @@ static void fit_free(fit *f)
     free(f->sel);
     free(f->off);
     free(f->pmap);
+    free(f->tin);
+    free(f->tstart);
     free(f->wdur);
     if (f->trees) {
         trees_clear(f);
@@ -1350,7 +1395,9 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
         bput(&a, f->classes, (size_t)f->nclasses * 8);
         f->bins = calloc((size_t)f->nparts + 1, sizeof *f->bins);
         f->pmap = calloc((size_t)f->nparts + 1, sizeof *f->pmap);
-        if (a.bad || !f->bins || !f->pmap)
+        f->tin = calloc((size_t)f->nparts + 1, sizeof *f->tin);
+        f->tstart = calloc((size_t)f->nparts + 2, sizeof *f->tstart);
+        if (a.bad || !f->bins || !f->pmap || !f->tin || !f->tstart)
             rc = oom();
         else
             rc = H->map(ex, "gbdt.bin", d, &eid, 1, a.p, a.len, f->bins);

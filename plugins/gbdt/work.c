@@ -1082,19 +1082,15 @@ static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int n
     return found;
 }
 
-static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+/* one binned partition of a wave task: its splits, then the histograms of
+ * the build list into the task's accumulator (*accp, taken at the first
+ * partition; *nent gets the entries of a node's histogram) */
+static int wave_part(const wb_obj *o, const gb_wave_arg *ap, const unsigned char *p, gb_acc **accp, int64_t *nent)
 {
     binview bv;
-    gb_wave_arg a;
+    const gb_wave_arg a = *ap;
     int rc;
-    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.wave: no input") : rc;
-    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
-    memcpy(&a, arg, sizeof a);
-    if (a.nsplit < 0 || a.nbuild < 0 || a.nprocs < 0 ||
-        arglen != sizeof a + (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8 +
-                      (size_t)a.nprocs * sizeof(gb_wave_proc))
-        return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
-    const unsigned char *p = (const unsigned char *)arg + sizeof a;
+    if ((rc = bin_view(o, &bv))) return rc;
     int want = a.round;
     if (atomic_compare_exchange_strong(&inject_round, &want, -1)) state_free(state_unlink(a.fit_id, bv.row0));
     gb_state *s = state_acquire(a.fit_id, bv.row0);
@@ -1166,23 +1162,24 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         s->cnt[m.k * M + m.left + 1] = nr;
     }
     p += (size_t)a.nsplit * sizeof(gb_split_msg);
-    /* this process's share of the wave's tasks (when the driver knows it) */
-    int32_t mine = 0;
-    for (int32_t q = 0; q < a.nprocs; q++) {
-        gb_wave_proc wp;
-        memcpy(&wp, p + (size_t)a.nbuild * 8 + (size_t)q * sizeof wp, sizeof wp);
-        if (wp.proc == proc_id) mine = wp.count;
+    if (a.nbuild && !*accp) {
+        *accp = acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, s->nentries);
+        if (!*accp) {
+            state_put_back(s);
+            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+        }
+        *nent = s->nentries;
+        want = a.round;
+        if (atomic_compare_exchange_strong(&inject_count_round, &want, -1)) {
+            pthread_mutex_lock(&acc_mu);
+            (*accp)->ntasks++;
+            pthread_mutex_unlock(&acc_mu);
+        }
     }
-    gb_acc *acc = a.nbuild ? acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, s->nentries) : NULL;
-    if (a.nbuild && !acc) {
+    gb_acc *acc = *accp;
+    if (a.nbuild && s->nentries != *nent) {
         state_put_back(s);
-        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-    }
-    want = a.round;
-    if (acc && atomic_compare_exchange_strong(&inject_count_round, &want, -1)) {
-        pthread_mutex_lock(&acc_mu);
-        acc->ntasks++;
-        pthread_mutex_unlock(&acc_mu);
+        return H->seterr(WB_EINVAL, "gbdt.wave: partitions of different fits");
     }
     rc = 0;
     for (int q = 0; q < a.nbuild && !rc; q++) {
@@ -1197,7 +1194,34 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     }
     s->wave = rc ? -1 : a.wave;
     state_put_back(s);
+    return rc;
+}
+
+/* gbdt.wave over one or more binned partitions (of one worker process) */
+static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    gb_wave_arg a;
+    if (nin < 1) return H->seterr(WB_EINVAL, "gbdt.wave: no input");
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.nsplit < 0 || a.nbuild < 0 || a.nprocs < 0 ||
+        arglen != sizeof a + (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8 +
+                      (size_t)a.nprocs * sizeof(gb_wave_proc))
+        return H->seterr(WB_EINVAL, "gbdt.wave: bad argument");
+    const unsigned char *p = (const unsigned char *)arg + sizeof a;
+    gb_acc *acc = NULL;
+    int64_t E = 0;
+    int rc = 0;
+    for (int i = 0; i < nin && !rc; i++) rc = wave_part(&in[i], &a, p, &acc, &E);
     if (rc) return rc;
+    /* this process's share of the wave's tasks (when the driver knows it) */
+    p += (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8;
+    int32_t mine = 0;
+    for (int32_t q = 0; q < a.nprocs; q++) {
+        gb_wave_proc wp;
+        memcpy(&wp, p + (size_t)q * sizeof wp, sizeof wp);
+        if (wp.proc == proc_id) mine = wp.count;
+    }
     gb_blockloss *bl;
     gb_token *oh;
     if (!acc || mine <= 0) {
@@ -1210,7 +1234,7 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
      * started than its share; the driver then rebuilds the state. (A task
      * missing here leaves the sum unsent: the driver counts the tasks the
      * sums cover.) */
-    const int64_t E = s->nentries, total = (int64_t)a.nbuild * E;
+    const int64_t total = (int64_t)a.nbuild * E;
     int64_t started, finished;
     pthread_mutex_lock(&acc_mu);
     acc->nfinished++;
