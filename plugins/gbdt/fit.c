@@ -91,10 +91,15 @@ typedef struct fit {
      * tokens of gbdt.begin): a wave's collects go out with its tasks */
     uint64_t *pmap;
     int pmap_ok, pmap_off;
-    /* a wave's tasks over the partitions of one process: task t reads
-     * tin[tstart[t] .. tstart[t + 1]) */
+    /* the round's plan for its waves (plan_waves, once pmap is known):
+     * ntasks tasks over the partitions of one process each, task t reads
+     * tin[tstart[t] .. tstart[t + 1]); nwprocs processes with their task
+     * counts (sent with a wave whose tasks return the sums) */
     wb_oid *tin;
     int *tstart;
+    int ntasks, nwprocs;
+    gb_wave_proc *wprocs;
+    int trace; /* WB_GBDT_TRACE */
     int64_t st_hist, st_part, st_waves;
     /* WB_GBDT_TRACE: seconds in gbdt.begin and in the waves (submit to
      * summed histograms); wave sums returned by the tasks, sums collected
@@ -453,6 +458,47 @@ static int collect_groups(fit *f, const wb_oid *outs, const uint64_t *proc, int 
     return rc;
 }
 
+/* whether an earlier partition's tasks ran in the same process as i's */
+static int proc_seen_before(const fit *f, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (f->pmap[j] == f->pmap[i]) return 1;
+    return 0;
+}
+
+/* the round's wave tasks from pmap: each process gets about as many tasks as
+ * it has threads (the executor's threads shared among the processes), each
+ * over consecutive partitions of that process */
+static void plan_waves(fit *f)
+{
+    int ndist = 0;
+    for (int i = 0; i < f->nparts; i++) ndist += !proc_seen_before(f, i);
+    int tpp = f->par / (ndist > 0 ? ndist : 1);
+    if (tpp < 1) tpp = 1;
+    int nin = 0;
+    f->ntasks = f->nwprocs = 0;
+    for (int i = 0; i < f->nparts; i++) {
+        if (proc_seen_before(f, i)) continue;
+        int cnt = 0;
+        for (int j = i; j < f->nparts; j++) cnt += f->pmap[j] == f->pmap[i];
+        const int g = cnt < tpp ? cnt : tpp;
+        /* g tasks over the process's cnt partitions, in order */
+        int done = 0;
+        for (int t = 0, j = i; t < g; t++) {
+            const int take = (cnt - done) / (g - t);
+            f->tstart[f->ntasks++] = nin;
+            for (int c = 0; c < take; j++)
+                if (f->pmap[j] == f->pmap[i]) {
+                    f->tin[nin++] = f->bins[j];
+                    c++;
+                }
+            done += take;
+        }
+        f->wprocs[f->nwprocs++] = (gb_wave_proc){f->pmap[i], g, 0};
+    }
+    f->tstart[f->ntasks] = nin;
+}
+
 /* after outs (one token per partition) were submitted for (round, wave):
  * waits, then sums the histograms the worker processes accumulated into hist
  * (nnodes x nentries x {G, H, N}); with `loss`, the block losses of the
@@ -531,6 +577,7 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
          * task: its state lives there, the waves of this round run there too */
         memcpy(f->pmap, proc, (size_t)f->nparts * sizeof *proc);
         f->pmap_ok = 1;
+        plan_waves(f);
     }
     if (!rc && total > 0 && f->multiproc) {
         f->st_after++;
@@ -877,44 +924,8 @@ static int grow_round(fit *f, int r, int *stop)
          * tasks a process as it has threads, about), and the last task of
          * each process returns its histograms (no gbdt.collect) */
         const int grouped = f->pmap_ok && !f->pmap_off, fused = nbuild > 0 && grouped;
-        int nprocs = 0, ntasks = grouped ? 0 : f->nparts;
-        if (grouped) {
-            int ndist = 0;
-            for (int i = 0; i < f->nparts; i++) {
-                int seen = 0;
-                for (int j = 0; j < i && !seen; j++) seen = f->pmap[j] == f->pmap[i];
-                ndist += !seen;
-            }
-            int tpp = f->par / (ndist > 0 ? ndist : 1);
-            if (tpp < 1) tpp = 1;
-            int nin = 0;
-            for (int i = 0; i < f->nparts; i++) {
-                int seen = 0;
-                for (int j = 0; j < i && !seen; j++) seen = f->pmap[j] == f->pmap[i];
-                if (seen) continue;
-                int cnt = 0;
-                for (int j = i; j < f->nparts; j++) cnt += f->pmap[j] == f->pmap[i];
-                const int g = cnt < tpp ? cnt : tpp;
-                /* g tasks over the process's cnt partitions, in order */
-                int done = 0;
-                for (int t = 0, j = i; t < g; t++) {
-                    const int take = (cnt - done) / (g - t);
-                    f->tstart[ntasks++] = nin;
-                    for (int c = 0; c < take; j++)
-                        if (f->pmap[j] == f->pmap[i]) {
-                            f->tin[nin++] = f->bins[j];
-                            c++;
-                        }
-                    done += take;
-                }
-                gb_wave_proc wp = {f->pmap[i], g, 0};
-                if (fused) {
-                    bput(&w, &wp, sizeof wp);
-                    nprocs++;
-                }
-            }
-            f->tstart[ntasks] = nin;
-        }
+        const int ntasks = grouped ? f->ntasks : f->nparts, nprocs = fused ? f->nwprocs : 0;
+        if (fused) bput(&w, f->wprocs, (size_t)nprocs * sizeof *f->wprocs);
         if (w.bad) rc = oom();
         if (!rc) {
             memcpy(&wa, w.p, sizeof wa);
@@ -953,7 +964,7 @@ static int grow_round(fit *f, int r, int *stop)
                 release_all(f, outs, ntasks);
             }
             f->t_waves += H->now() - ts0;
-            if (f->nwdur == f->capwdur) {
+            if (f->trace && f->nwdur == f->capwdur) {
                 int64_t c = f->capwdur ? 2 * f->capwdur : 1024;
                 double *nw = realloc(f->wdur, (size_t)c * sizeof *nw);
                 if (nw) {
@@ -961,7 +972,7 @@ static int grow_round(fit *f, int r, int *stop)
                     f->capwdur = c;
                 }
             }
-            if (f->nwdur < f->capwdur) f->wdur[f->nwdur++] = H->now() - ts0;
+            if (f->trace && f->nwdur < f->capwdur) f->wdur[f->nwdur++] = H->now() - ts0;
         }
         /* the children's histograms and best splits */
         for (int q = 0; q < np && !rc; q++) {
@@ -1246,6 +1257,7 @@ static void fit_free(fit *f)
     free(f->pmap);
     free(f->tin);
     free(f->tstart);
+    free(f->wprocs);
     free(f->wdur);
     if (f->trees) {
         trees_clear(f);
@@ -1293,6 +1305,7 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
     const int trace = getenv("WB_GBDT_TRACE") != NULL;
     double t0 = H->now(), t_sketch = 0, t_bin = 0;
     f->ex = ex;
+    f->trace = trace;
     read_params(p, &f->p);
     f->n = H->ds_rows(d);
     f->d = H->ds_cols(d);
@@ -1397,7 +1410,8 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
         f->pmap = calloc((size_t)f->nparts + 1, sizeof *f->pmap);
         f->tin = calloc((size_t)f->nparts + 1, sizeof *f->tin);
         f->tstart = calloc((size_t)f->nparts + 2, sizeof *f->tstart);
-        if (a.bad || !f->bins || !f->pmap || !f->tin || !f->tstart)
+        f->wprocs = calloc((size_t)f->nparts + 1, sizeof *f->wprocs);
+        if (a.bad || !f->bins || !f->pmap || !f->tin || !f->tstart || !f->wprocs)
             rc = oom();
         else
             rc = H->map(ex, "gbdt.bin", d, &eid, 1, a.p, a.len, f->bins);
@@ -1482,15 +1496,15 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
             /* the partitions of each worker process in the last round */
             fprintf(stderr, "gbdt: %d partitions, per worker process:", f->nparts);
             for (int i = 0; i < f->nparts; i++) {
-                int seen = 0, cnt = 0;
+                if (proc_seen_before(f, i)) continue;
+                int cnt = 0;
                 int64_t rows = 0;
-                for (int j = 0; j < i; j++) seen |= f->pmap[j] == f->pmap[i];
-                for (int j = i; j < f->nparts && !seen; j++)
+                for (int j = i; j < f->nparts; j++)
                     if (f->pmap[j] == f->pmap[i]) {
                         cnt++;
                         rows += H->ds_part_rows(d, j);
                     }
-                if (!seen) fprintf(stderr, " %d (%lld rows)", cnt, (long long)rows);
+                fprintf(stderr, " %d (%lld rows)", cnt, (long long)rows);
             }
             fprintf(stderr, "\n");
         }
