@@ -43,10 +43,7 @@ local DSMT = debug.getregistry()["wb.Dataset"]
 local D = DSMT.__index
 -- the methods written in Lua check their self as the C ones do (found by
 -- tests/lua/api_sweep.lua: d.head(5) raised "attempt to index a number value")
-local function typename(v)
-  local mt = getmetatable(v)
-  return type(mt) == "table" and type(rawget(mt, "__name")) == "string" and rawget(mt, "__name") or type(v)
-end
+local typename = show.typename
 local function check_self(v, mt, what, fname)
   if getmetatable(v) ~= mt then
     error(string.format("bad argument #1 to '%s' (%s expected, got %s)", fname, what, typename(v)), 3)

@@ -21,11 +21,14 @@ M.num = num
 local function fail_at(level, argn, fname, fmt, ...)
   error(string.format("bad argument #%d to '%s' (%s)", argn, fname, string.format(fmt, ...)), level + 1)
 end
+-- the name of a value's kind for messages: its metatable's __name
+-- ("Dataset", "wb.Model", ...) or its Lua type
 local function typename(v)
   local mt = getmetatable(v)
   local name = type(mt) == "table" and rawget(mt, "__name")
   return type(name) == "string" and name or type(v)
 end
+M.typename = typename
 local function shown(v)
   if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
   return typename(v)
