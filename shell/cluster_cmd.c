@@ -1,6 +1,6 @@
 /* cluster_cmd.c — the `wb head` and `wb worker` subcommands: argument
  * parsing and the cluster token; the processes themselves are in the core
- * (cluster_head.c, cluster_worker.c). */
+ * (core/src/cluster/head.c, worker.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

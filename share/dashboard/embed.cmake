@@ -2,7 +2,7 @@
 # (wb_dash_files), so the head serves it with no files installed.
 file(GLOB files ${SRC_DIR}/*.html ${SRC_DIR}/*.js ${SRC_DIR}/*.css)
 list(SORT files)
-set(out "/* generated from share/dashboard by share/dashboard/embed.cmake: do not edit */\n#include <stddef.h>\n#include \"cluster_dash_files.h\"\n")
+set(out "/* generated from share/dashboard by share/dashboard/embed.cmake: do not edit */\n#include <stddef.h>\n#include \"cluster/dashboard_files.h\"\n")
 set(table "const wb_dash_file wb_dash_files[] = {\n")
 set(i 0)
 foreach(f ${files})

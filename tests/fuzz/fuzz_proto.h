@@ -10,13 +10,13 @@
  *   - an accepted message encodes back to exactly the bytes it came from
  *     (the format is canonical: a decoder that accepts bytes represents
  *     them faithfully) — the encoders here follow the layouts documented in
- *     core/src/proto.c and wb/cluster.h;
+ *     core/src/cluster/proto.c and proto.h;
  *   - wb_dec_any agrees with the specific decoder. */
 #ifndef WB_FUZZ_PROTO_H
 #define WB_FUZZ_PROTO_H
 
 #include "fuzz.h"
-#include "wb/cluster.h"
+#include "cluster/proto.h"
 
 static const int fz_types[] = {
 #define FZ_T(name, code) code,

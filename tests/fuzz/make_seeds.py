@@ -4,7 +4,7 @@ in tests/fuzz/corpus/<target>/seed-*: small valid inputs of each kind.
 Regression inputs (crash-*, named after what they once broke) are kept.
 
 Text files are written literally; NPY files with NumPy; protocol messages by
-the layouts documented in core/src/proto.c; models and parameter encodings
+the layouts documented in core/src/cluster/proto.c; models and parameter encodings
 by the wb binary itself (so they are what wb writes)."""
 import os
 import struct

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../core/src/numfmt.h"
+#include "io/numfmt.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static uint64_t next(void)

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "wb/cluster.h"
+#include "cluster/proto.h"
 
 /* the payload of the first frame in b */
 static const unsigned char *payload(const wb_buf *b, wb_frame_hdr *h)

@@ -1,4 +1,4 @@
-/* proto.c — the cluster wire protocol: frames and message codecs.
+/* cluster/proto.c — the cluster wire protocol: frames and message codecs.
  * Decoders are pure functions over a byte buffer: every length is checked
  * against what is left before anything is read or allocated, every field
  * against its allowed values; a malformed message gives WB_EPROTO and a
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wb/cluster.h"
+#include "proto.h"
 
 const char *wb_msg_name(int type)
 {

@@ -1,4 +1,4 @@
-/* cluster_map.h — an open-addressing map from nonzero 64-bit ids to pointers. */
+/* cluster/map.h — an open-addressing map from nonzero 64-bit ids to pointers. */
 #ifndef WB_CLUSTER_MAP_H
 #define WB_CLUSTER_MAP_H
 #include <stddef.h>

@@ -1,10 +1,10 @@
-/* cluster_head.h — the head's tables (cluster_head.c) and its dashboard
- * server (cluster_dash.c). */
+/* cluster/head.h — the head's tables (head.c) and its dashboard
+ * server (dashboard.c). */
 #ifndef WB_CLUSTER_HEAD_H
 #define WB_CLUSTER_HEAD_H
 
 #include "cluster_internal.h"
-#include "cluster_map.h"
+#include "map.h"
 
 enum { O_PENDING = 0, O_READY = 1, O_FAILED = 2, O_LOST = 3 };
 enum { T_NONE = 0, T_WAITING = 1, T_READY = 2, T_RUNNING = 3 };

@@ -1,4 +1,4 @@
-/* io_meta.c — the .meta sidecar the studies kept beside each data file:
+/* io/meta.c — the .meta sidecar the studies kept beside each data file:
  * PATH.meta, a small JSON object
  *
  *   {

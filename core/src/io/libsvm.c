@@ -1,4 +1,4 @@
-/* io_libsvm.c — LIBSVM rows: `label index:value index:value ... [# comment]`,
+/* io/libsvm.c — LIBSVM rows: `label index:value index:value ... [# comment]`,
  * indices 1-based (0-based with zero_based) and strictly increasing, missing
  * features are 0. The format of the original studies (and of scikit-learn's
  * dump_svmlight_file). A `qid:N` token is accepted and ignored. */

@@ -1,4 +1,4 @@
-/* io_text.c — reading and writing the text formats (LIBSVM, CSV) as kernels.
+/* io/text.c — reading and writing the text formats (LIBSVM, CSV) as kernels.
  *
  * Reading is two passes over byte ranges of the file, both kernels:
  *   io.scan  counts the records (non-blank lines; LIBSVM comments excluded)

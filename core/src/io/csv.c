@@ -1,4 +1,4 @@
-/* io_csv.c — CSV rows: numbers separated by a delimiter (',' by default), the
+/* io/csv.c — CSV rows: numbers separated by a delimiter (',' by default), the
  * same number of fields on every line, an optional header line of column
  * names. Empty fields (and nan) read as NaN; fields may be quoted and padded
  * with blanks. */

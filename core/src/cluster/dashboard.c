@@ -1,4 +1,4 @@
-/* cluster_dash.c — the head's dashboard: a small HTTP/1.1 server on the
+/* cluster/dashboard.c — the head's dashboard: a small HTTP/1.1 server on the
  * head's loop serving the embedded page (share/dashboard) and the JSON
  * status (/api/status). GET and HEAD only; one request per connection;
  * requests are limited in size and time. */
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster_dash_files.h"
-#include "cluster_head.h"
+#include "dashboard_files.h"
+#include "head.h"
 
 #define REQ_MAX 8192
 /* connections open at once: more get a 503 at once (idle connections held

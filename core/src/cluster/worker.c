@@ -1,4 +1,4 @@
-/* cluster_worker.c — `wb worker`: joins a head, runs kernels on its own
+/* cluster/worker.c — `wb worker`: joins a head, runs kernels on its own
  * thread pool over its own object store, and serves its objects to peers.
  *
  * The loop thread owns every connection: the head's, the data port (other
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cluster_internal.h"
-#include "cluster_map.h"
+#include "map.h"
 
 typedef struct wblob {
     int refs; /* loop thread only */

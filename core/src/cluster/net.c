@@ -1,4 +1,4 @@
-/* net.c — connections of the cluster over libuv: the framing reader (with a
+/* cluster/net.c — connections of the cluster over libuv: the framing reader (with a
  * direct path for raw object bodies), the challenge-response handshake on
  * both sides, output batched per loop iteration, and address helpers.
  * Everything here runs on the loop thread that owns the connection. */

@@ -1,4 +1,4 @@
-/* proto_auth.c — the cluster token and the challenge-response handshake's
+/* cluster/auth.c — the cluster token and the challenge-response handshake's
  * cryptography (OpenSSL libcrypto: HMAC-SHA256, RAND_bytes, CRYPTO_memcmp;
  * nothing hand-written). */
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include "wb/cluster.h"
+#include "proto.h"
 
 int wb_auth_nonce(uint8_t out[WB_PROTO_NONCE])
 {

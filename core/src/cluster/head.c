@@ -1,4 +1,4 @@
-/* cluster_head.c — `wb head`: the scheduler and the object directory.
+/* cluster/head.c — `wb head`: the scheduler and the object directory.
  *
  * The head knows every object of the cluster: its state, its shape, which
  * workers hold it, and how it was made (the task, for lineage). A task is
@@ -26,7 +26,7 @@
 #include <malloc.h>
 #endif
 
-#include "cluster_head.h"
+#include "head.h"
 
 /* ------------------------------------------------------------- logging */
 

@@ -1,4 +1,4 @@
-/* io.c — files: options, format from the extension, reading dispatch, the
+/* io/io.c — files: options, format from the extension, reading dispatch, the
  * streaming writer (temporary file renamed into place, .meta last), and the
  * helpers the readers share (pread, a bounded line reader, kernel arguments,
  * label sets). See io_internal.h for how reading and writing are split into

@@ -1,4 +1,4 @@
-/* io_internal.h — what the file readers and writers (io*.c) share.
+/* io/io_internal.h — what the file readers and writers (the files of io/) share.
  *
  * Reading runs as kernels ("io.*") through the executor, so on a cluster the
  * workers read their own byte ranges of a shared file:
@@ -14,7 +14,7 @@
  * flight, written in order. */
 #ifndef WB_IO_INTERNAL_H
 #define WB_IO_INTERNAL_H
-#include "internal.h"
+#include "../internal.h"
 #include "numfmt.h"
 
 /* bytes read at a time by the text kernels (lines longer than this grow it) */

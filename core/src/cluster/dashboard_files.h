@@ -1,4 +1,4 @@
-/* cluster_dash_files.h — the dashboard page embedded at build time. */
+/* cluster/dashboard_files.h — the dashboard page embedded at build time. */
 #ifndef WB_CLUSTER_DASH_FILES_H
 #define WB_CLUSTER_DASH_FILES_H
 #include <stddef.h>

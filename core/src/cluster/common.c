@@ -1,4 +1,4 @@
-/* cluster_util.c — an id -> pointer map for the cluster's tables, plugin
+/* cluster/common.c — an id -> pointer map for the cluster's tables, plugin
  * lists copied out of messages, and the small kernels the cluster relies on
  * for tests and benchmarks (cluster.noop, cluster.sleep, cluster.fill,
  * cluster.size, cluster.pid). */
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cluster_internal.h"
-#include "cluster_map.h"
+#include "map.h"
 
 static size_t slot_of(uint64_t k, size_t cap)
 {

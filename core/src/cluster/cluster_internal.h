@@ -5,8 +5,8 @@
 
 #include <uv.h>
 
-#include "internal.h"
-#include "wb/cluster.h"
+#include "../internal.h"
+#include "proto.h"
 
 typedef struct wb_net wb_net;
 typedef struct wb_conn wb_conn;
@@ -142,5 +142,9 @@ typedef struct wb_cplugin {
 /* a message's n plugins as a malloc'd array (one element at least, so NULL
  * only means out of memory) */
 wb_cplugin *wb_cplugins_from(const wb_m_plugin *m, uint32_t n);
+
+/* the driver (driver.c) calls fn(arg) once when the executor closes, after
+ * its connections are down: the local-cluster launcher stops its processes */
+void wb_cluster_on_close(wb_exec *ex, void (*fn)(void *), void *arg);
 
 #endif

@@ -1,4 +1,4 @@
-/* io_npy.c — NumPy's .npy format (versions 1.0, 2.0, 3.0): a magic string, a
+/* io/npy.c — NumPy's .npy format (versions 1.0, 2.0, 3.0): a magic string, a
  * header that is a Python dict literal {'descr': '<f8', 'fortran_order':
  * False, 'shape': (n, d), }, then the array in C order.
  *
