@@ -5,6 +5,8 @@
 -- partitions the driver put are put again. A watcher process kills the worker
 -- once the head (its dashboard's JSON) has counted a number of finished tasks
 -- after the fit started, so the kill falls inside the fit.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
 local plugin = assert(os.getenv("WB_TEST_PLUGIN_DIR"), "WB_TEST_PLUGIN_DIR") .. "/cluster_testfit.so"
 wb.plugin.load(plugin)
 local fitp = {iterations = 30, lr = 0.05, delay_ms = 3}
@@ -16,14 +18,7 @@ for i = 1, 360000 do
   ys[i] = 0.3 * rows[i][1] - 2 * rows[i][2] + rows[i][3] + 0.1 * math.sin(i)
 end
 
-local function same(a, b, what)
-  if type(a) == "table" then
-    assert(type(b) == "table" and #a == #b, what)
-    for i = 1, #a do same(a[i], b[i], what .. "[" .. i .. "]") end
-  else
-    assert(a == b, string.format("%s: %.17g vs %.17g", what, a, b))
-  end
-end
+local same = TL.same
 local function same_model(a, b, what)
   same(a.coef, b.coef, what .. ": coef")
   same(a.intercept, b.intercept, what .. ": intercept")
