@@ -1,4 +1,4 @@
--- cluster_faults.lua — a worker killed with SIGKILL in the middle of a fit:
+-- cluster_fit_failover.lua — a worker killed with SIGKILL in the middle of a fit:
 -- the fit completes on the remaining worker with the same model, bit for bit,
 -- as on the local executor. The killed worker held half the data: partitions
 -- made on workers are rebuilt from their lineage (the generating task), and
@@ -85,7 +85,7 @@ for round, case in ipairs{"generated", "put"} do
   -- the data is whole again after the rebuild
   local d1 = data:describe()
   assert(d1[1].count == data:rows())
-  print(string.format("cluster_faults: %s data: worker %d killed (tasks done at start/kill: %s), fit %.2f s, same model",
+  print(string.format("cluster_fit_failover: %s data: worker %d killed (tasks done at start/kill: %s), fit %.2f s, same model",
                       case, victim.id, k, dt))
   wb.disconnect()
 end
@@ -105,8 +105,8 @@ if wb.core.estimator_info("kmeans") then
   same(LK.centers, CK.centers, "kmeans centres")
   same(LK.inertia, CK.inertia, "kmeans inertia")
   assert(LK.iterations == CK.iterations)
-  print(string.format("cluster_faults: kmeans: worker %d killed (tasks done at start/kill: %s), same centres and inertia", victim.id, k))
+  print(string.format("cluster_fit_failover: kmeans: worker %d killed (tasks done at start/kill: %s), same centres and inertia", victim.id, k))
   wb.disconnect()
 end
 os.remove(flag)
-print("cluster_faults: ok")
+print("cluster_fit_failover: ok")

@@ -1,4 +1,4 @@
--- shell_complete.lua — the candidates TAB offers at the wb> prompt
+-- shell_candidates.lua — the candidates TAB offers at the wb> prompt
 -- (wb/complete.lua): globals and keywords, wb. names and nested ones
 -- (wb.datagen.<TAB>: the data sources, through the proxy), methods of a
 -- dataset, a model (only those of its estimator), a string, a table with
@@ -74,4 +74,4 @@ eq(list("1."), "", "a number")
 -- a failing __index does not break completion
 bad = setmetatable({}, {__index = function() error("no") end})
 eq(list("bad.x.y"), "", "an __index that raises")
-print("shell_complete: all checks passed")
+print("shell_candidates: all checks passed")
