@@ -3,8 +3,7 @@
 # wb against scikit-learn on the same data and cores, in one invocation.
 #   - the data: make_classification(N x 10, random_state=0), 20 % held out
 #     (random_state=42), written as .npy by bench/classify_data.py and loaded by wb;
-#     the peer (/work/shared/peers/sklearn_peer.py, or $PEERS/sklearn_peer.py)
-#     makes the same arrays in-process;
+#     the peer (bench/peers/sklearn_peer.py) makes the same arrays in-process;
 #   - logreg: wb default solver and L-BFGS vs scikit-learn lbfgs; sgd 5 epochs;
 #     grid search C {0.01,0.1,1,10} x penalty {l1,l2}, 3 folds;
 #   - prints accuracy differences, time ratios wb/scikit-learn, and whether the
@@ -28,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 PY=/usr/bin/python3
 export PYTHONWARNINGS=ignore  # also in the peer's worker processes (ConvergenceWarning of saga)
-PEER=${PEERS:-/work/shared/peers}/sklearn_peer.py
+PEER=$here/peers/sklearn_peer.py
 [ -x "$WB" ] || { echo "classify.sh: no wb binary at $WB" >&2; exit 1; }
 [ -f "$PEER" ] || { echo "classify.sh: no peer script at $PEER" >&2; exit 1; }
 work=$(mktemp -d)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Write the classification benchmark's data exactly as the scikit-learn peer
-(/work/shared/peers/sklearn_peer.py) makes it: make_classification(n, d,
+(bench/peers/sklearn_peer.py) makes it: make_classification(n, d,
 n_informative=d//2, n_redundant=d//2, 2 classes, random_state=0), split with
 train_test_split(test_size=0.2, random_state=42). Output in DIR:
 train.npy, train.labels.npy, test.npy, test.labels.npy (float64), which

@@ -1,14 +1,13 @@
 #!/bin/bash
 # bench/cluster.sh — the cluster benchmark and the Dask peer in one run:
 #   bench/cluster.sh [path/to/wb] [tasks=10000]
-# Dask: 2 worker processes x 1 thread (shared/peers/dask_tasks.py); wb: a
+# Dask: 2 worker processes x 1 thread (bench/peers/dask_tasks.py); wb: a
 # 2-worker local cluster x 1 thread (bench/cluster.lua).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 WB=${1:-$here/../build/wb}
 N=${2:-10000}
-PEER=${WB_PEERS:-$here/../../../shared/peers}
-[ -f "$PEER/dask_tasks.py" ] || PEER=/work/shared/peers
+PEER=$here/peers
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 dask=$(/usr/bin/python3 "$PEER/dask_tasks.py" "$N" 2>/dev/null)
 echo "$dask"

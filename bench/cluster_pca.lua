@@ -10,8 +10,8 @@
 --      to the size of the data.
 --   4. PCA WIDE_N x WIDE_D -> 10 components, randomized, on make_low_rank_matrix data: time and
 --      explained variance against scikit-learn's randomized solver and the exact eigenvalues.
--- scikit-learn runs through ../shared/peers/sklearn_peer.py (kmeans, pca: seed 0) and
--- bench/cluster_pca_peer.py (the other seeds, the wide PCA, the memory runs), 2 threads;
+-- scikit-learn runs through bench/peers/sklearn_peer.py (kmeans, pca: seed 0) and
+-- bench/peers/cluster_pca_peer.py (the other seeds, the wide PCA, the memory runs), 2 threads;
 -- wb runs with its default threads (one per core).
 --
 --   wb bench/cluster_pca.lua [N_KM [N_PCA [WIDE_N [WIDE_D [DIR]]]]]
@@ -30,7 +30,7 @@ local SEEDS = {0, 1, 2, 3}
 local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
 local B = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
 local PEERS = B.peers_dir("sklearn_peer.py")
-assert(PEERS, "cluster_pca: sklearn_peer.py not found (set WB_PEERS_DIR)")
+assert(PEERS, "cluster_pca: bench/peers/sklearn_peer.py not found")
 
 local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 local function run(cmd)
@@ -129,7 +129,7 @@ for _, s in ipairs(steps(out)) do
 end
 local extra = {}
 for i = 2, #SEEDS do extra[#extra + 1] = tostring(SEEDS[i]) end
-out = run(string.format("%s %s --threads 2 kmeans %s %s", PY, sh_quote(here .. "/bench/cluster_pca_peer.py"), sh_quote(roll_km), table.concat(extra, " ")))
+out = run(string.format("%s %s --threads 2 kmeans %s %s", PY, sh_quote(PEERS .. "/cluster_pca_peer.py"), sh_quote(roll_km), table.concat(extra, " ")))
 for _, s in ipairs(steps(out)) do
   if s.step == "fit" then sk[#sk + 1] = {seed = s.seed, seconds = s.seconds, cpu = s.cpu, iters = s.iters, inertia = s.inertia} end
   if s.step == "davies_bouldin" then skdb[#skdb + 1] = s.seconds; sk[#sk].db = s.score end
@@ -182,7 +182,7 @@ local function wb_child(code)
   return maxrss_mb(run(string.format("/usr/bin/time -v %s -e %s", sh_quote(WB), sh_quote(code))))
 end
 local function py_child(mode, path)
-  return maxrss_mb(run(string.format("/usr/bin/time -v %s %s --threads 2 %s %s", PY, sh_quote(here .. "/bench/cluster_pca_peer.py"), mode, sh_quote(path))))
+  return maxrss_mb(run(string.format("/usr/bin/time -v %s %s --threads 2 %s %s", PY, sh_quote(PEERS .. "/cluster_pca_peer.py"), mode, sh_quote(path))))
 end
 local mem = {
   {"k-means", NK * 24 / 2 ^ 20,
@@ -214,7 +214,7 @@ local ex = wb.fit("pca", w, {components = 10, solver = "gram"})
 local gram_t = wb.now() - t
 w = nil
 collectgarbage()
-out = run(string.format("%s %s --threads 2 wide %s 10", PY, sh_quote(here .. "/bench/cluster_pca_peer.py"), sh_quote(wide)))
+out = run(string.format("%s %s --threads 2 wide %s 10", PY, sh_quote(PEERS .. "/cluster_pca_peer.py"), sh_quote(wide)))
 local skw
 for _, s in ipairs(steps(out)) do if s.step == "fit" then skw = s end end
 f("  wb randomized %.3f s (median of 3); wb gram (exact) %.3f s; sklearn randomized %.3f s", median(wrt), gram_t, skw.seconds)

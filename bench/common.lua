@@ -3,19 +3,14 @@
 --   local B = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
 local B = {}
 
--- the folder of the peer scripts holding `file`: $WB_PEERS_DIR, then
--- ../shared/peers beside the repository (or one level up), then /work/shared/peers
+-- the folder of the peer scripts (bench/peers, found from this file's own
+-- place, so a clone runs its benchmarks from anywhere) when it holds `file`
 function B.peers_dir(file)
-  local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
-  for _, p in ipairs{os.getenv("WB_PEERS_DIR") or "", here .. "/../shared/peers", here .. "/../../shared/peers",
-                     "/work/shared/peers"} do
-    local f = p ~= "" and io.open(p .. "/" .. file)
-    if f then
-      f:close()
-      return p
-    end
-  end
-  return nil
+  local dir = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/peers"
+  local f = io.open(dir .. "/" .. file)
+  if not f then return nil end
+  f:close()
+  return dir
 end
 
 function B.median(t)

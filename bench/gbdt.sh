@@ -3,8 +3,8 @@
 # scikit-learn's HistGradientBoosting on the same data and cores, in one run.
 #   - data: make_classification(N x 10, n_informative=5, n_redundant=5,
 #     random_state=0), 20 % held out (random_state=42), 2 and 5 classes, written
-#     as .npy by bench/gbdt_data.py; the peer /work/shared/peers/sklearn_peer.py
-#     (or $PEERS/sklearn_peer.py) makes the same 2-class arrays in-process;
+#     as .npy by bench/gbdt_data.py; the peer bench/peers/sklearn_peer.py
+#     makes the same 2-class arrays in-process;
 #   - binary: wb with XGBoost's defaults (100 trees, max_depth 6, learning rate
 #     0.3) against `sklearn_peer.py xgb`; wb with HistGradientBoosting's
 #     defaults (100 trees, 31 leaves, learning rate 0.1) against
@@ -38,7 +38,7 @@ done
 PY=/usr/bin/python3
 export PYTHONWARNINGS=ignore
 export OMP_WAIT_POLICY=${PEER_OMP_WAIT_POLICY:-PASSIVE}
-PEER=${PEERS:-/work/shared/peers}/sklearn_peer.py
+PEER=$here/peers/sklearn_peer.py
 [ -x "$WB" ] || { echo "gbdt.sh: no wb binary at $WB" >&2; exit 1; }
 [ -f "$PEER" ] || { echo "gbdt.sh: no peer script at $PEER" >&2; exit 1; }
 work=$(mktemp -d)

@@ -4,7 +4,7 @@
   gbdt_data.py data DIR [--n N] [--d D] [--classes K]
       make_classification(N, D, n_informative=D//2, n_redundant=D//2,
       n_classes=K, random_state=0), train_test_split(test_size=0.2,
-      random_state=42) -- for K=2 the arrays of /work/shared/peers/sklearn_peer.py.
+      random_state=42) -- for K=2 the arrays of bench/peers/sklearn_peer.py.
       Writes DIR/train.npy, train.labels.npy, test.npy, test.labels.npy (float64),
       which wb.load("DIR/train.npy") reads with its labels.
   gbdt_data.py fit DIR {xgb|hgb} [--threads T]

@@ -1,6 +1,6 @@
 -- bench/generate.lua -- data generation against scikit-learn in one run:
 -- wb.datagen.classification and scikit-learn's make_classification (the peer
--- script ../shared/peers/sklearn_peer.py gen) on the same shape, n x d with
+-- script bench/peers/sklearn_peer.py gen) on the same shape, n x d with
 -- d/2 informative and d/2 redundant features, 2 classes.
 --
 --   wb bench/generate.lua [N [D [ROUNDS]]]      defaults: 1000000 10 5
@@ -53,5 +53,5 @@ if #skt == ROUNDS then
   print(string.format("speed-up of wb over scikit-learn: %.1fx (medians), %.1fx (best times)",
                       median(skt) / median(wbt), min(skt) / min(wbt)))
 else
-  print("scikit-learn: not measured (no peer script found; set WB_PEERS_DIR)")
+  print("scikit-learn: not measured (bench/peers/sklearn_peer.py not found or it failed)")
 end

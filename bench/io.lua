@@ -100,7 +100,7 @@ if PEERS then
     print("peer failed: " .. out)
   end
 else
-  print("peer: svmlight_peer.py not found (set WB_PEERS_DIR)")
+  print("peer: bench/peers/svmlight_peer.py not found")
 end
 local lib = results[1]
 if peer then

@@ -6,8 +6,8 @@
 --   wb bench/studies.lua [--n 1e6] [--roll 3e6] [--threads T] [--repeats 3] [--cluster] [--only a,b]
 --   (bench/studies.sh runs it with the build's wb)
 --
--- Workloads and their peers (sklearn_peer.py in the peers' folder, run with
--- /usr/bin/python3; WB_PEERS_DIR overrides where it is looked for):
+-- Workloads and their peers (bench/peers/sklearn_peer.py, run with
+-- /usr/bin/python3):
 --   generate   make_classification n x 10        logreg  LogisticRegression (lbfgs)
 --   sgd        SGDClassifier 5 epochs             gbdt    HistGradientBoosting and XGBoost hist, 100 trees
 --   gridsearch GridSearchCV logreg 4 C x 2 penalty, 3 folds
@@ -81,7 +81,7 @@ local function wanted(w) return not opt.only or opt.only[w] end
 
 print(string.format("bench/studies: classification %d x 10, swiss roll %d x 3, %d threads, wb medians of %d; load average %s",
                     opt.n, opt.roll, opt.threads, opt.repeats, loadavg()))
-if not PEERS then print("peers: sklearn_peer.py not found (set WB_PEERS_DIR); wb figures only") end
+if not PEERS then print("peers: bench/peers/sklearn_peer.py not found; wb figures only") end
 
 -- wb: one bench per data family
 local execs = {"local:" .. opt.threads}

@@ -5,6 +5,8 @@
 -- that names the function or the parameter and holds no C-level garbage, and
 -- take little time. At the end the process must still fit a model correctly.
 -- Side effects stay in a temporary directory, removed at the end.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
 local SEED = 20261121
 math.randomseed(SEED)
 local t_start = wb.now()
@@ -15,7 +17,8 @@ os.remove(TMP)
 TMP = TMP .. "_api_sweep"
 local function cleanup() os.execute("rm -rf '" .. TMP .. "'") end
 -- a failed check removes the temp dir before it raises
-local function check(c, m) if not c then cleanup(); error(m or "check failed", 2) end end
+TL.on_failure(cleanup)
+local check = TL.check
 check(os.execute("mkdir -p '" .. TMP .. "'"), "mkdir " .. TMP)
 local function tmp(name) return TMP .. "/" .. name end
 
@@ -697,12 +700,7 @@ sink:close()
 
 -- ------------------------------------------------------------ regressions
 -- bugs the sweep found, each with the message it must give now
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error containing " .. want)
-  check(type(e) == "string" and e:find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-  return e
-end
+local expect_error = TL.expect_error_with{string = true}
 -- n too large for memory: refused up front, not run out of memory (or killed) after seconds of work
 expect_error("datagen.blobs: parameter 'n' = 1125899906842624 rows x 2 columns needs", wb.datagen.blobs, {n = 2 ^ 50, seed = 1})
 expect_error("more than the memory available", wb.datagen.classification, {n = math.maxinteger, seed = 1})

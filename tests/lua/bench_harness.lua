@@ -1,11 +1,9 @@
 -- wb.bench: every workload x size x executor gets a row with consistent
 -- statistics; speedup/efficiency against the smallest configuration; quality
 -- figures from the workload; exports; errors and skips are explained.
-local function err(fn, want)
-  local ok, msg = pcall(fn)
-  assert(not ok, "expected an error containing: " .. want)
-  assert(tostring(msg):find(want, 1, true), "message was: " .. tostring(msg) .. "\nwanted: " .. want)
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local expect_error = TL.expect_error
 
 local threads0 = wb.threads()
 
@@ -152,15 +150,15 @@ local k = wb.bench{workloads = {"needs_missing"}, sizes = {10}, executors = {"lo
 assert(#k == 0 and k.skipped[1].workload == "needs_missing" and k.skipped[1].reason == "estimator 'nothing' is not registered")
 
 -- argument errors
-err(function() wb.bench(3) end, "bad argument #1 to 'bench' (table of options expected, got number)")
-err(function() wb.bench{workloads = {"nope"}} end, "workloads[1]: no workload named 'nope' (known: generate")
-err(function() wb.bench{workloads = {"generate"}, sizes = {0}} end, "sizes[1] must be a whole number of rows >= 1, got 0")
-err(function() wb.bench{workloads = {"generate"}, sizes = {1.5}} end, "sizes[1] must be a whole number of rows >= 1, got 1.5")
-err(function() wb.bench{workloads = {"generate"}, executors = {"gpu:2"}} end, "executors[1] must be \"local:N\", \"cluster:N\" or {kind=, threads=|workers=}, got gpu:2")
-err(function() wb.bench{workloads = {"generate"}, executors = {"local:0"}} end, "executors[1]: the number of threads or workers must be an integer >= 1, got 0")
-err(function() wb.bench{workloads = {"generate"}, repeats = 0} end, "repeats must be an integer >= 1, got 0")
-err(function() wb.bench{workloads = {{name = "x"}}} end, "workloads[1]: a workload table needs run = function(ctx, state)")
-err(function() wb.bench{workloads = {"generate"}, baseline = "first"} end, "baseline must be \"kind\" or \"all\", got first")
+expect_error("bad argument #1 to 'bench' (table of options expected, got number)", function() wb.bench(3) end)
+expect_error("workloads[1]: no workload named 'nope' (known: generate", function() wb.bench{workloads = {"nope"}} end)
+expect_error("sizes[1] must be a whole number of rows >= 1, got 0", function() wb.bench{workloads = {"generate"}, sizes = {0}} end)
+expect_error("sizes[1] must be a whole number of rows >= 1, got 1.5", function() wb.bench{workloads = {"generate"}, sizes = {1.5}} end)
+expect_error("executors[1] must be \"local:N\", \"cluster:N\" or {kind=, threads=|workers=}, got gpu:2", function() wb.bench{workloads = {"generate"}, executors = {"gpu:2"}} end)
+expect_error("executors[1]: the number of threads or workers must be an integer >= 1, got 0", function() wb.bench{workloads = {"generate"}, executors = {"local:0"}} end)
+expect_error("repeats must be an integer >= 1, got 0", function() wb.bench{workloads = {"generate"}, repeats = 0} end)
+expect_error("workloads[1]: a workload table needs run = function(ctx, state)", function() wb.bench{workloads = {{name = "x"}}} end)
+expect_error("baseline must be \"kind\" or \"all\", got first", function() wb.bench{workloads = {"generate"}, baseline = "first"} end)
 
 -- an interrupt is not swallowed as a failed row
 local ok, e = pcall(wb.bench, {workloads = {{name = "ctrlc", run = function() error("interrupted!", 0) end}}, sizes = {1}, executors = {"local:1"}, repeats = 1})

@@ -3,16 +3,8 @@
 -- bit for the same seed: kmeans and pca on a swiss roll, logreg on a
 -- classification set (each when its plugin is present), predictions and
 -- metrics too.
-local function same(a, b, what)
-  if type(a) == "table" then
-    assert(type(b) == "table" and #a == #b, what .. ": shape")
-    for i = 1, #a do same(a[i], b[i], what .. "[" .. i .. "]") end
-  elseif type(a) == "number" then
-    assert(a == b or (a ~= a and b ~= b), string.format("%s: %.17g vs %.17g", what, a, tostring(b) == b and 0 or b))
-  else
-    assert(a == b, what)
-  end
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
 local function has(name)
   for _, e in ipairs(wb.estimators()) do if e == name then return true end end
   return false
@@ -75,7 +67,7 @@ for i, c in ipairs(cases) do results[i] = c[2]() end
 wb.cluster{workers = 2, threads = 1}
 for i, c in ipairs(cases) do
   local t0 = wb.now()
-  same(results[i], c[2](), c[1])
+  TL.same(results[i], c[2](), c[1], {nan_equal = true})
   print(string.format("cluster_estimators: %s on the cluster: same model as local (%.2f s)", c[1], wb.now() - t0))
 end
 -- NaN/Inf in x, found by a linear fit's first pass on the workers: the local message

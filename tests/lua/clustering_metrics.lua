@@ -1,7 +1,8 @@
 -- clustering metrics: hand-computed values on tiny data, scikit-learn's
 -- values on fixed data, a plain Lua reference implementation, sampling
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function rel(a, b, tol) return math.abs(a - b) <= tol * math.max(math.abs(a), math.abs(b), 1e-300) end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, rel = TL.check, TL.rel
 
 -- four points, two clusters: centroids (0,1) and (4,1), every point 1 away
 local sq = wb.dataset({{0, 0}, {0, 2}, {4, 0}, {4, 2}})

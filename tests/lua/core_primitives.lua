@@ -1,12 +1,9 @@
 -- core_primitives: wb.core's executor primitives from Lua (put/get/submit/wait,
 -- map, map_sum, map_dataset, select, parts/dataset, packing), over the kernels
 -- of the test plugin tests/plugins/good.c; and wb.threads(n).
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error containing " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error = TL.check, TL.expect_error
 local C = wb.core
 local pack, unpack = C.pack_doubles, C.unpack_doubles
 local function bits(x) return string.pack("<d", x) end

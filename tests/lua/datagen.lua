@@ -1,14 +1,7 @@
 -- datagen: shapes, the recipe's structure, reproducibility, and parameter errors
-local function check(cond, msg) if not cond then error(msg or "check failed", 2) end end
-local function errmsg(f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error")
-  return tostring(e)
-end
-local function expect_error(want, f, ...)
-  local e = errmsg(f, ...)
-  check(e:find(want, 1, true), string.format("error %q does not contain %q", e, want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, errmsg, expect_error = TL.check, TL.error_of, TL.expect_error
 
 -- shapes and labels
 local d = wb.datagen.classification{n = 50000, features = 10, informative = 5, redundant = 5, seed = 1}

@@ -1,7 +1,9 @@
 -- gbdt: binary classification on separable data, model fields, predict /
 -- predict_proba / score, save and load, feature importance, help, missing
 -- values, grid search
-local function check(c, m) if not c then error(m or "check failed", 2) end end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
 
 -- well separated classes: held-out accuracy close to 1
 local d = wb.datagen.classification{n = 40000, features = 10, informative = 5, redundant = 3, class_sep = 3,

@@ -1,5 +1,7 @@
 -- gbdt early stopping on held-out validation rows
-local function check(c, m) if not c then error(m or "check failed", 2) end end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
 local d = wb.datagen.classification{n = 20000, features = 8, informative = 4, redundant = 2, flip_y = 0.2, seed = 8}
 local m = wb.fit("gbdt", d, {n_trees = 400, learning_rate = 0.8, max_leaves = 63, min_samples_leaf = 1,
                              early_stopping_rounds = 5})

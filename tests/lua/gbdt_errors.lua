@@ -1,10 +1,7 @@
 -- gbdt: every bad input gets a named error
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error: " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error = TL.check, TL.expect_error
 local d = wb.datagen.classification{n = 3000, features = 4, informative = 2, redundant = 2, seed = 1}
 local function fit(p) return wb.fit("gbdt", d, p) end
 expect_error("gbdt: parameter 'n_trees' must be an integer in [1, 1000000], got 0", fit, {n_trees = 0})

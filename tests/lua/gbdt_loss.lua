@@ -3,8 +3,9 @@
 -- equal the loss recomputed here from the model's predictions, fall round
 -- after round for squared error with a small learning rate, and sit beside
 -- the validation loss with early stopping
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function rel(a, b) return math.abs(a - b) / math.max(math.abs(b), 1e-300) end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, rel = TL.check, TL.rel_error
 
 -- the mean loss of the model on d, from predict / predict_proba
 local function lua_loss(m, d, objective)

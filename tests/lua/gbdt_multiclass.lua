@@ -1,5 +1,7 @@
 -- gbdt multiclass (softmax): accuracy, probabilities, class values, one class
-local function check(c, m) if not c then error(m or "check failed", 2) end end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
 local d = wb.datagen.classification{n = 40000, features = 10, informative = 6, redundant = 2, classes = 5, seed = 3,
                                     class_sep = 1.5}
 local train, test = wb.split(d, {test = 0.2, seed = 1, stratify = true})

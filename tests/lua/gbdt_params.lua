@@ -1,7 +1,9 @@
 -- gbdt: every growth parameter is honoured by the trees it grows (depth,
 -- leaves, rows and hessian per leaf, split gain, L2 term, row and column
 -- sampling), read back from the model's tree table
-local function check(c, m) if not c then error(m or "check failed", 2) end end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
 local d = wb.datagen.classification{n = 20000, features = 8, informative = 4, redundant = 2, seed = 21}
 
 -- per tree: max leaf depth, leaf count, smallest leaf count and cover, the

@@ -1,5 +1,7 @@
 -- gbdt regression: squared error on a known function, constant labels, R^2
-local function check(c, m) if not c then error(m or "check failed", 2) end end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
 local r = 12345
 local function rnd() r = (r * 1103515245 + 12345) % 2147483648; return r / 2147483648 end
 local function make(n)

@@ -3,12 +3,9 @@
 -- mid-round gets it rebuilt and the model does not change. The training loss
 -- of every round (m.train_loss, summed per block where the gradients are
 -- computed) is part of the model: the same bits everywhere too
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function same_array(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, same_array = TL.check, TL.equal_values
 local function same_trees(a, b)
   local ta, tb = a.trees, b.trees
   if #ta ~= #tb then return false end

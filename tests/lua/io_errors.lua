@@ -1,6 +1,8 @@
 -- io_errors: every malformed file and bad option gets its exact message
 -- naming the file, the line (and column where known) and what was expected;
 -- a failing write leaves nothing behind.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
 
 -- relative paths (tests run in the build folder), so messages are predictable
 local dir = string.format("io_errors_tmp_%d", math.random(1, 1 << 30))
@@ -19,18 +21,13 @@ local function listdir()
   table.sort(names)
   return table.concat(names, " ")
 end
-local failures = 0
+-- every message is checked, those that differ are printed and counted
+TL.keep_going()
+local expect_exact = TL.expect_error_with{how = "equal", string = true}
 local function expect(msg, fn, ...)
   local args = table.pack(...)
   -- called as user code calls it (so argument errors name 'load', 'save')
-  local ok, err = pcall(function() return fn(table.unpack(args, 1, args.n)) end)
-  if ok then
-    print("NO ERROR, expected: " .. msg)
-    failures = failures + 1
-  elseif err ~= msg then
-    print("got:      " .. tostring(err) .. "\nexpected: " .. msg)
-    failures = failures + 1
-  end
+  expect_exact(msg, function() return fn(table.unpack(args, 1, args.n)) end)
 end
 local function bad(name, content, msg, opts)
   spit(path(name), content)
@@ -129,13 +126,9 @@ spit(path("x.txt"), "1 1:2\n")
 assert(wb.load(path("x.txt"), {format = "libsvm"}):row(1)[1] == 2)
 
 -- bad options (Lua argument errors carry the caller's position first)
+local expect_arg_exact = TL.expect_error_with{how = "equal", strip_where = true}
 local function expect_arg(msg, opts)
-  local ok, err = pcall(function() return wb.load(path("x.txt"), opts) end)
-  err = tostring(err):gsub("^[^:]*:%d+: ", "")
-  if ok or err ~= msg then
-    print("got:      " .. (ok and "no error" or err) .. "\nexpected: " .. msg)
-    failures = failures + 1
-  end
+  expect_arg_exact(msg, function() return wb.load(path("x.txt"), opts) end)
 end
 expect_arg("bad argument #2 to 'load' (format must be one of \"libsvm\", \"csv\", \"npy\", got parquet)",
            {format = "parquet"})
@@ -166,5 +159,5 @@ local before = listdir()
 assert(not before:find("out") and not before:find("tmp"), "left behind: " .. before)
 
 os.execute("rm -rf " .. dir)
-assert(failures == 0, failures .. " messages differ")
+assert(TL.failures() == 0, TL.failures() .. " messages differ")
 print("io_errors: ok")

@@ -1,14 +1,9 @@
 -- kmeans: known answers (blobs recover their centres, hand-computed Lloyd
 -- steps, empty-cluster relocation as scikit-learn does it), every start,
 -- duplicates, predict/transform/score, save/load and printing
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function near(a, b, tol) return math.abs(a - b) <= tol end
-local function rel(a, b, tol) return math.abs(a - b) <= tol * math.max(math.abs(a), math.abs(b)) end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error containing: " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error, near, rel = TL.check, TL.expect_error, TL.near, TL.rel
 
 -- well-separated blobs: every start recovers the true centres
 local truth = {{-10, -10}, {10, -10}, {-10, 10}, {10, 10}}

@@ -1,10 +1,7 @@
 -- kmeans and the clustering metrics: every bad input gets a named error before work
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error containing: " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error = TL.check, TL.expect_error
 
 local rows = {}
 for i = 1, 10 do rows[i] = {i, i % 3} end

@@ -1,6 +1,8 @@
 -- kmeans and the clustering metrics: the same model, bit for bit, with 1 or
 -- 2 threads and whatever the partition sizes
-local function check(c, m) if not c then error(m or "check failed", 2) end end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
 
 -- the rows of d in partitions of P rows (a multiple of 4096)
 local function repartition(d, P)

@@ -1,20 +1,9 @@
 -- logreg: predictions, probabilities, multinomial, class weights, the same
 -- model bit for bit whatever the threads and partitions, save/load, printing,
 -- and every bad input with its message
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error: " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
-local function same(a, b)
-  if type(a) == "table" then
-    if #a ~= #b then return false end
-    for i = 1, #a do if not same(a[i], b[i]) then return false end end
-    return true
-  end
-  return a == b
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error, same = TL.check, TL.expect_error, TL.equal_values
 
 local d = wb.datagen.classification{n = 60000, features = 8, informative = 4, redundant = 2, seed = 3}
 local train, test = wb.split(d, {test = 0.25, seed = 1})

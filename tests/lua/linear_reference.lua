@@ -5,8 +5,10 @@
 -- Stated tolerances (largest absolute difference of any coefficient or
 -- intercept): Newton / proximal Newton 1e-8; L-BFGS and OWL-QN 5e-5 (they stop
 -- like scikit-learn's lbfgs, on the objective's relative change, 64 eps).
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
 local src = os.getenv("WB_SOURCE_DIR") or "."
-local function check(c, m) if not c then error(m or "check failed", 2) end end
 local ref = dofile(src .. "/tests/data/linear_reference.lua")
 local bc = wb.load(src .. "/tests/data/breast_cancer.csv", {label = "last"})
 local iris = wb.load(src .. "/tests/data/iris.csv", {label = "last"})

@@ -1,11 +1,8 @@
 -- wb.metrics against hand-computed values, partition independence, and bad input
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function near(a, b, m) check(math.abs(a - b) < 1e-12, string.format("%s: %.17g, expected %.17g", m, a, b)) end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error: " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error = TL.check, TL.expect_error
+local near = TL.closer(1e-12)
 local M = wb.metrics
 
 -- three classes: confusion rows 0: [2 1 0], 1: [1 3 0], 2: [0 1 2]

@@ -1,9 +1,9 @@
 -- pca: known covariances, scikit-learn's answers on a swiss roll, the
 -- randomized solver against the exact one, fractions, whitening, transform
 -- round trips, signs, score, save/load and printing
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function rel(a, b, tol) return math.abs(a - b) <= tol * math.max(math.abs(a), math.abs(b), 1e-300) end
-local function near(a, b, tol) return math.abs(a - b) <= tol end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, rel, near = TL.check, TL.rel, TL.near
 
 -- exact: +-a_j along three orthogonal axes (a rotation R), so the sample
 -- covariance is R diag(2a^2 / 5) R^T exactly

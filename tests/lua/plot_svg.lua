@@ -1,6 +1,8 @@
 -- wb.plot: the SVG is well-formed XML, has the expected elements (axes,
 -- ticks, labels, legend, one polyline per series, one circle per point), and
 -- every coordinate lies inside the view box; bad input gets a clear message.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
 
 -- a small XML checker: returns the list of elements {name, attrs, depth}
 local function parse_xml(s)
@@ -152,19 +154,15 @@ local e3 = parse_xml(wb.plot.line({y = {1, 2}}, {width = 400, height = 300}))
 assert(e3[1].attrs.viewBox == "0 0 400 300")
 
 -- errors
-local function err(fn, want)
-  local ok, msg = pcall(fn)
-  assert(not ok, "expected an error containing: " .. want)
-  assert(tostring(msg):find(want, 1, true), "message was: " .. tostring(msg) .. "\nwanted: " .. want)
-end
-err(function() wb.plot.line(42) end, "bad argument #1 to 'line' (table of series expected, got number)")
-err(function() wb.plot.line({{name = "a", x = {1, 2}, y = {1}}}) end, "series 'a' has 2 x values and 1 y values")
-err(function() wb.plot.line({{name = "a", y = {1, "x"}}}) end, "series 'a': point 2 is not a pair of numbers")
-err(function() wb.plot.line({{name = "t", x = {1, 2}, y = {0, 1}}}, {logy = true}) end, "logy needs positive y values, series 't' has 0")
-err(function() wb.plot.line({y = {1}}, "x") end, "bad argument #2 to 'line' (table of options expected, got string)")
-err(function() wb.plot.line({}) end, "no series to plot")
-err(function() wb.plot.line({y = {0 / 0}}) end, "no finite points to plot")
-err(function() wb.plot.line({y = {1, 2}}, {file = "/nonexistent-dir/x.svg"}) end, "/nonexistent-dir/x.svg: cannot write")
+local expect_error = TL.expect_error
+expect_error("bad argument #1 to 'line' (table of series expected, got number)", function() wb.plot.line(42) end)
+expect_error("series 'a' has 2 x values and 1 y values", function() wb.plot.line({{name = "a", x = {1, 2}, y = {1}}}) end)
+expect_error("series 'a': point 2 is not a pair of numbers", function() wb.plot.line({{name = "a", y = {1, "x"}}}) end)
+expect_error("logy needs positive y values, series 't' has 0", function() wb.plot.line({{name = "t", x = {1, 2}, y = {0, 1}}}, {logy = true}) end)
+expect_error("bad argument #2 to 'line' (table of options expected, got string)", function() wb.plot.line({y = {1}}, "x") end)
+expect_error("no series to plot", function() wb.plot.line({}) end)
+expect_error("no finite points to plot", function() wb.plot.line({y = {0 / 0}}) end)
+expect_error("/nonexistent-dir/x.svg: cannot write", function() wb.plot.line({y = {1, 2}}, {file = "/nonexistent-dir/x.svg"}) end)
 
 -- ------------------------------------------------------------- scatter
 local b = wb.datagen.blobs{n = 30000, features = 2, centers = 3, seed = 4}
@@ -212,11 +210,11 @@ if v then
   assert(count(ev, "circle") == 54)
 end
 
-err(function() wb.plot.scatter("x") end, "bad argument #1 to 'scatter' (dataset or table expected, got string)")
-err(function() wb.plot.scatter(pts, {color = {1, 2}}) end, "color has 2 values, the data has 50 rows")
-err(function() wb.plot.scatter(pts, {color = true}) end, "color = true needs data with labels")
-err(function() wb.plot.scatter(b, {x = 5}) end, "x must be a column 1..2, got 5")
-err(function() wb.plot.scatter(b, {max_points = 0}) end, "max_points must be an integer >= 1, got 0")
+expect_error("bad argument #1 to 'scatter' (dataset or table expected, got string)", function() wb.plot.scatter("x") end)
+expect_error("color has 2 values, the data has 50 rows", function() wb.plot.scatter(pts, {color = {1, 2}}) end)
+expect_error("color = true needs data with labels", function() wb.plot.scatter(pts, {color = true}) end)
+expect_error("x must be a column 1..2, got 5", function() wb.plot.scatter(b, {x = 5}) end)
+expect_error("max_points must be an integer >= 1, got 0", function() wb.plot.scatter(b, {max_points = 0}) end)
 
 os.remove("plot_svg_line.svg")
 os.remove("plot_svg_scatter.svg")

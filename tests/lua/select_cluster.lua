@@ -1,7 +1,9 @@
 -- the classification workloads on a local cluster (two worker processes) give
 -- the same bits as on local threads: split, logreg, sgd, metrics, pipeline,
 -- grid search (whose tasks fit where the fold partitions are)
-local function check(c, m) if not c then error(m or "check failed", 2) end end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
 local function run()
   local d = wb.datagen.classification{n = 40000, features = 6, informative = 3, redundant = 2, seed = 2}
   local tr, te = wb.split(d, {test = 0.2, seed = 1, stratify = true})

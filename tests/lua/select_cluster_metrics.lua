@@ -4,13 +4,9 @@
 -- chosen k is the hand loop's best (lowest for davies_bouldin and inertia,
 -- highest for the others), ranks run the right way, and metrics that do not
 -- fit the estimator are refused with the allowed ones listed
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function rel(a, b, tol) return math.abs(a - b) <= tol * math.max(math.abs(a), math.abs(b), 1e-300) end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error: " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error, rel = TL.check, TL.expect_error, TL.rel
 if not wb.core.estimator_info("kmeans") then print("select_cluster_metrics: no kmeans plugin"); return end
 
 -- four blobs, two of them close together: the metrics disagree on k

@@ -1,12 +1,9 @@
 -- wb.gridsearch / wb.randomsearch: every (combination, fold) scored as if
 -- fitted by hand on the folds of wb.kfold, the order and ranks of the
 -- results, refit, metrics, pipelines, export, reproducibility, bad input
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error: " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error = TL.check, TL.expect_error
 
 local d = wb.datagen.classification{n = 30000, features = 8, informative = 3, redundant = 3, flip_y = 0.1, seed = 21}
 local grid = {penalty = {"l1", "l2"}, C = {0.001, 0.01, 1}}

@@ -1,12 +1,9 @@
 -- wb.split, wb.kfold, wb.stratified_kfold, wb.repartition, the scaler and
 -- pipelines: exact sizes, every row in one place, stratification, the same
 -- split for the same seed whatever the partitions, and bad input
-local function check(c, m) if not c then error(m or "check failed", 2) end end
-local function expect_error(want, f, ...)
-  local ok, e = pcall(f, ...)
-  check(not ok, "expected an error: " .. want)
-  check(tostring(e):find(want, 1, true), string.format("error %q does not contain %q", tostring(e), want))
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check, expect_error = TL.check, TL.expect_error
 
 -- rows carry their index in column 1; three classes of 5000, 3000 and 2007 rows
 local n = 10007

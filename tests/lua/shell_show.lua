@@ -2,6 +2,8 @@
 -- shape line, column names, aligned columns, the middle rows and columns
 -- left out; vectors; result tables; models; Lua values; numbers written
 -- alike down a column. Printing a 1M-row dataset fetches only the rows shown.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
 local show = require "wb.show"
 local T = require "wb.table"
 wb.plugin.load(os.getenv("WB_TEST_PLUGIN_DIR") .. "/shell_demo.so")
@@ -11,9 +13,7 @@ local function lines(s)
   for l in (s .. "\n"):gmatch("(.-)\n") do t[#t + 1] = l end
   return t
 end
-local function eq(got, want, what)
-  if got ~= want then error(string.format("%s:\n got: %q\nwant: %q", what, tostring(got), tostring(want)), 2) end
-end
+local eq = TL.eq
 
 -- numbers in a column share their decimals; integers stay integers
 local f = T.format_numbers

@@ -1,10 +1,12 @@
--- cluster_faults.lua — a worker killed with SIGKILL in the middle of a fit:
+-- cluster_fit_failover.lua — a worker killed with SIGKILL in the middle of a fit:
 -- the fit completes on the remaining worker with the same model, bit for bit,
 -- as on the local executor. The killed worker held half the data: partitions
 -- made on workers are rebuilt from their lineage (the generating task), and
 -- partitions the driver put are put again. A watcher process kills the worker
 -- once the head (its dashboard's JSON) has counted a number of finished tasks
 -- after the fit started, so the kill falls inside the fit.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
 local plugin = assert(os.getenv("WB_TEST_PLUGIN_DIR"), "WB_TEST_PLUGIN_DIR") .. "/cluster_testfit.so"
 wb.plugin.load(plugin)
 local fitp = {iterations = 30, lr = 0.05, delay_ms = 3}
@@ -16,14 +18,7 @@ for i = 1, 360000 do
   ys[i] = 0.3 * rows[i][1] - 2 * rows[i][2] + rows[i][3] + 0.1 * math.sin(i)
 end
 
-local function same(a, b, what)
-  if type(a) == "table" then
-    assert(type(b) == "table" and #a == #b, what)
-    for i = 1, #a do same(a[i], b[i], what .. "[" .. i .. "]") end
-  else
-    assert(a == b, string.format("%s: %.17g vs %.17g", what, a, b))
-  end
-end
+local same = TL.same
 local function same_model(a, b, what)
   same(a.coef, b.coef, what .. ": coef")
   same(a.intercept, b.intercept, what .. ": intercept")
@@ -90,7 +85,7 @@ for round, case in ipairs{"generated", "put"} do
   -- the data is whole again after the rebuild
   local d1 = data:describe()
   assert(d1[1].count == data:rows())
-  print(string.format("cluster_faults: %s data: worker %d killed (tasks done at start/kill: %s), fit %.2f s, same model",
+  print(string.format("cluster_fit_failover: %s data: worker %d killed (tasks done at start/kill: %s), fit %.2f s, same model",
                       case, victim.id, k, dt))
   wb.disconnect()
 end
@@ -110,8 +105,8 @@ if wb.core.estimator_info("kmeans") then
   same(LK.centers, CK.centers, "kmeans centres")
   same(LK.inertia, CK.inertia, "kmeans inertia")
   assert(LK.iterations == CK.iterations)
-  print(string.format("cluster_faults: kmeans: worker %d killed (tasks done at start/kill: %s), same centres and inertia", victim.id, k))
+  print(string.format("cluster_fit_failover: kmeans: worker %d killed (tasks done at start/kill: %s), same centres and inertia", victim.id, k))
   wb.disconnect()
 end
 os.remove(flag)
-print("cluster_faults: ok")
+print("cluster_fit_failover: ok")

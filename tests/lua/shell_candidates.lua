@@ -1,15 +1,15 @@
--- shell_complete.lua — the candidates TAB offers at the wb> prompt
+-- shell_candidates.lua — the candidates TAB offers at the wb> prompt
 -- (wb/complete.lua): globals and keywords, wb. names and nested ones
 -- (wb.datagen.<TAB>: the data sources, through the proxy), methods of a
 -- dataset, a model (only those of its estimator), a string, a table with
 -- methods; model fields; nothing for unknown paths.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
 local C = require "wb.complete"
 wb.plugin.load(os.getenv("WB_TEST_PLUGIN_DIR") .. "/shell_demo.so")
 
 local function list(word) return table.concat(C.complete(word), " ") end
-local function eq(got, want, what)
-  if got ~= want then error(string.format("%s:\n got: %s\nwant: %s", what, got, want), 2) end
-end
+local eq = TL.eq
 local function contains(word, items, what)
   local set = {}
   for _, c in ipairs(C.complete(word)) do set[c] = true end
@@ -74,4 +74,4 @@ eq(list("1."), "", "a number")
 -- a failing __index does not break completion
 bad = setmetatable({}, {__index = function() error("no") end})
 eq(list("bad.x.y"), "", "an __index that raises")
-print("shell_complete: all checks passed")
+print("shell_candidates: all checks passed")

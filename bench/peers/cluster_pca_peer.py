@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/cluster_pca_peer.py -- scikit-learn runs that sklearn_peer.py does not do, for
+"""bench/peers/cluster_pca_peer.py -- scikit-learn runs that sklearn_peer.py does not do, for
 bench/cluster_pca.lua (one JSON line per step, like sklearn_peer.py):
   kmeans PATH SEEDS...   KMeans(16, n_init=1, max_iter=100, random_state=s) on the .npy data
                          for each seed: fit seconds (and CPU seconds of all threads), iterations, inertia;
