@@ -692,9 +692,12 @@ static void test_enc_peers(void **state)
     assert_int_equal(wb_enc_list(&we, &l), 0);
     same_bytes(&e, &r);
     assert_int_equal(l.n, 0); /* framed: emptied */
-    e.len = 0;
-    assert_int_equal(wb_enc_list(&we, &l), 0);
-    assert_int_equal(e.len, 0); /* an empty list is no frame */
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_list(&we, &l), 0); /* an empty list is a frame too */
+    wb_m_workers nobody = {0, NULL};
+    assert_int_equal(wb_enc_workers(&wr, &nobody), 0);
+    same_bytes(&e, &r);
+    assert_int_equal(e.len, WB_PROTO_HDR + 4);
     wb_list_free(&l);
 
     /* HEARTBEAT (worker.c, send_heartbeat) */
@@ -858,9 +861,6 @@ static void test_enc_tasks(void **state)
         /* the batch built task by task gives the same frame */
         wb_taskbatch tb;
         wb_taskbatch_init(&tb, type);
-        e.len = 0;
-        assert_int_equal(wb_enc_taskbatch(&we, &tb), 0);
-        assert_int_equal(e.len, 0); /* no tasks: no frame */
         assert_int_equal(wb_taskbatch_kernel(&tb, "core.colsum"), 0);
         assert_int_equal(wb_taskbatch_kernel(&tb, "cluster.noop"), 1);
         assert_int_equal(wb_taskbatch_arg(&tb, "\x01\x02\x03", 3), 0);
@@ -870,6 +870,7 @@ static void test_enc_tasks(void **state)
                 wb_taskbatch_input(&tb, tasks[i].in[j].oid, tasks[i].in[j].nholders, tasks[i].in[j].holders);
         }
         assert_int_equal(tb.err, 0);
+        e.len = 0;
         assert_int_equal(wb_enc_taskbatch(&we, &tb), 0);
         same_bytes(&e, &r);
         assert_true(tb.nk == 0 && tb.na == 0 && tb.nt == 0 && tb.tasks.len == 0);

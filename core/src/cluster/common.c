@@ -1,5 +1,5 @@
 /* cluster/common.c — an id -> pointer map for the cluster's tables, plugin
- * lists copied out of messages, and the small kernels the cluster relies on
+ * lists copied out of messages and into them, and the small kernels the cluster relies on
  * for tests and benchmarks (cluster.noop, cluster.sleep, cluster.fill,
  * cluster.size, cluster.pid). */
 #include <pthread.h>
@@ -112,6 +112,32 @@ wb_cplugin *wb_cplugins_from(const wb_m_plugin *m, uint32_t n)
         wb_pstr_copy(m[i].version, pl[i].version, sizeof pl[i].version);
     }
     return pl;
+}
+
+wb_m_plugin *wb_cplugins_view(const wb_cplugin *pl, uint32_t n)
+{
+    wb_m_plugin *m = calloc(n ? n : 1, sizeof *m);
+    if (!m) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        m[i].name = wb_pstr_z(pl[i].name);
+        m[i].version = wb_pstr_z(pl[i].version);
+    }
+    return m;
+}
+
+wb_m_plugin *wb_plugins_here(uint32_t *n)
+{
+    int np = wb_plugin_count();
+    wb_m_plugin *m = calloc(np > 0 ? (size_t)np : 1, sizeof *m);
+    if (!m) return NULL;
+    for (int i = 0; i < np; i++) {
+        const char *name, *version;
+        wb_plugin_info_at(i, &name, &version, NULL);
+        m[i].name = wb_pstr_z(name);
+        m[i].version = wb_pstr_z(version);
+    }
+    *n = np > 0 ? (uint32_t)np : 0;
+    return m;
 }
 
 /* -------------------------------------------------------------- kernels */

@@ -109,8 +109,7 @@ typedef struct cx {
     wb_omap workers; /* id -> dworker */
     uint32_t rr;
     wb_buf hout;       /* frames for the head */
-    long rel_off;      /* the open RELEASE frame in hout, or -1 */
-    uint32_t rel_n;
+    wb_list rel;       /* RELEASE entries, framed into hout before any other frame */
     int plugins_sent;  /* plugins told to the head (PLUGINS), -1: none yet */
     int warn_np;       /* the plugin count the workers were compared at */
     dreq *rq, *rqt;    /* new requests for the I/O thread */
@@ -148,14 +147,9 @@ static int not_ready_locked(cx *x)
 
 static void close_release_frame(cx *x)
 {
-    if (x->rel_off < 0) return;
+    if (!x->rel.n) return;
     wb_wr w = {&x->hout, 0};
-    /* patch the count, then the length */
-    unsigned char *p = x->hout.p + x->rel_off + WB_PROTO_HDR;
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(x->rel_n >> (8 * i));
-    wb_msg_end(&w, (size_t)x->rel_off);
-    x->rel_off = -1;
-    x->rel_n = 0;
+    wb_enc_list(&w, &x->rel);
 }
 
 /* frames to the head go after any open RELEASE list (order matters) */
@@ -168,14 +162,8 @@ static wb_wr hout_wr(cx *x)
 
 static void add_release(cx *x, uint64_t oid)
 {
-    wb_wr w = {&x->hout, 0};
-    if (x->rel_off < 0 || x->rel_n >= 1000000) {
-        close_release_frame(x);
-        x->rel_off = (long)wb_msg_begin(&w, WB_M_RELEASE);
-        wb_wr_u32(&w, 0);
-    }
-    wb_wr_u64(&w, oid);
-    x->rel_n++;
+    if (x->rel.n >= 1000000) close_release_frame(x);
+    wb_enc_oid1(&x->rel, oid);
 }
 
 static void kick(cx *x)
@@ -295,10 +283,9 @@ static void send_put(cx *x, dworker *w, dreq *r)
 {
     wb_buf fb = {0};
     wb_wr wr = {&fb, 0};
-    size_t s = wb_msg_begin(&wr, WB_M_PUT);
-    wb_wr_u64(&wr, r->oid);
-    wb_enc_objstat(&wr, &r->stat);
-    wb_msg_end(&wr, s);
+    wb_m_obj m = {r->oid, {0}};
+    wb_wstat_from(&m.stat, &r->stat);
+    wb_enc_obj(&wr, WB_M_PUT, &m);
     uv_buf_t b;
     b.base = (char *)r->blob->data;
     b.len = r->blob->len;
@@ -344,19 +331,11 @@ static void send_locate(cx *x, dreq *r)
     if (same_kind_waiting && r->kind == R_FETCH) return;
     wb_wr wr = wb_conn_wr(x->head);
     if (r->kind == R_REPLICATE) {
-        size_t s = wb_msg_begin(&wr, WB_M_REPLICATE);
-        wb_wr_u32(&wr, 1);
-        wb_wr_u64(&wr, r->oid);
-        wb_wr_i32(&wr, 0);
-        wb_wr_u32(&wr, r->worker);
-        wb_wr_u64(&wr, 0);
-        wb_wr_str(&wr, "");
-        wb_msg_end(&wr, s);
+        wb_m_loc1 e = {r->oid, 0, r->worker, 0, {"", 0}};
+        wb_m_locs m = {1, &e};
+        wb_enc_locs(&wr, WB_M_REPLICATE, &m);
     } else {
-        size_t s = wb_msg_begin(&wr, WB_M_LOCATE);
-        wb_wr_u32(&wr, 1);
-        wb_wr_u64(&wr, r->oid);
-        wb_msg_end(&wr, s);
+        wb_enc_oids(&wr, WB_M_LOCATE, &r->oid, 1);
     }
     wb_conn_mark(x->head);
 }
@@ -904,13 +883,11 @@ static int put_raw(wb_exec *ex, const wb_objstat *st, const void *a, size_t alen
     o->holder = w->id;
     wb_omap_put(&x->puts, o->oid, bl);
     bl->refs++; /* the request's */
+    wb_m_obj1 decl = {o->oid, w->id, {0}};
+    wb_wstat_from(&decl.stat, st);
+    wb_m_objs m = {1, &decl};
     wb_wr wr = hout_wr(x);
-    size_t s = wb_msg_begin(&wr, WB_M_PUT_DECL);
-    wb_wr_u32(&wr, 1);
-    wb_wr_u64(&wr, o->oid);
-    wb_wr_u32(&wr, w->id);
-    wb_enc_objstat(&wr, st);
-    wb_msg_end(&wr, s);
+    wb_enc_objs(&wr, WB_M_PUT_DECL, &m);
     r->kind = R_PUT;
     r->oid = o->oid;
     r->worker = w->id;
@@ -1056,7 +1033,7 @@ static void c_release(wb_exec *ex, wb_oid id)
         dobj_free(o);
         if (x->state == C_READY) {
             add_release(x, id);
-            kick_it = x->rel_n >= 256;
+            kick_it = x->rel.n >= 256;
         }
     }
     pthread_mutex_unlock(&x->mu);
@@ -1095,8 +1072,7 @@ static void warn_plugins_locked(cx *x)
 
 /* SUBMIT frames: kernel and argument tables, then the tasks */
 typedef struct sbatch {
-    wb_buf kern, args, tasks;
-    uint32_t nk, na, nt;
+    wb_taskbatch tb;
     const char *knames[64];
     const void *aptr;
     size_t alen;
@@ -1105,18 +1081,9 @@ typedef struct sbatch {
 
 static void sbatch_flush(cx *x, sbatch *b)
 {
-    if (!b->nt) return;
+    if (!b->tb.nt) return;
     wb_wr w = hout_wr(x);
-    size_t s = wb_msg_begin(&w, WB_M_SUBMIT);
-    wb_wr_u32(&w, b->nk);
-    wb_wr_raw(&w, b->kern.p, b->kern.len);
-    wb_wr_u32(&w, b->na);
-    wb_wr_raw(&w, b->args.p, b->args.len);
-    wb_wr_u32(&w, b->nt);
-    wb_wr_raw(&w, b->tasks.p, b->tasks.len);
-    wb_msg_end(&w, s);
-    b->kern.len = b->args.len = b->tasks.len = 0;
-    b->nk = b->na = b->nt = 0;
+    wb_enc_taskbatch(&w, &b->tb);
     b->aptr = NULL;
 }
 
@@ -1143,23 +1110,18 @@ static int c_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
     /* the head runs this driver's tasks only on workers that have its plugins
      * in the same versions: tell it which it has (again after a wb.plugin.load) */
     if (x->plugins_sent != wb_plugin_count()) {
+        wb_m_plugins m;
+        m.plugins = wb_plugins_here(&m.nplugins);
         wb_wr w = hout_wr(x);
-        size_t s = wb_msg_begin(&w, WB_M_PLUGINS);
-        int np = wb_plugin_count();
-        wb_wr_u32(&w, (uint32_t)np);
-        for (int j = 0; j < np; j++) {
-            const char *name, *version;
-            wb_plugin_info_at(j, &name, &version, NULL);
-            wb_wr_str(&w, name);
-            wb_wr_str(&w, version);
-        }
-        if (wb_msg_end(&w, s) == 0) x->plugins_sent = np;
+        if (m.plugins && wb_enc_plugins(&w, &m) == 0) x->plugins_sent = (int)m.nplugins;
+        free(m.plugins);
     }
     warn_plugins_locked(x);
     close_release_frame(x);
     size_t hout_mark = x->hout.len; /* rolled back if a task is refused */
     sbatch b;
     memset(&b, 0, sizeof b);
+    wb_taskbatch_init(&b.tb, WB_M_SUBMIT);
     for (int i = 0; i < n; i++) {
         const wb_task *t = &tasks[i];
         /* inputs: objects of this executor (outputs of earlier tasks of the batch included) */
@@ -1181,61 +1143,44 @@ static int c_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
         outs[i] = o->oid;
         /* kernel index */
         uint32_t kidx = UINT32_MAX;
-        for (uint32_t k = 0; k < b.nk && k < 64; k++)
+        for (uint32_t k = 0; k < b.tb.nk && k < 64; k++)
             if (b.knames[k] == t->kernel || strcmp(b.knames[k], t->kernel) == 0) {
                 kidx = k;
                 break;
             }
         if (kidx == UINT32_MAX) {
-            if (b.nk == 64) sbatch_flush(x, &b);
-            kidx = b.nk;
-            b.knames[b.nk++] = t->kernel;
-            wb_wr kw = {&b.kern, 0};
-            wb_wr_str(&kw, t->kernel);
+            if (b.tb.nk == 64) sbatch_flush(x, &b);
+            kidx = wb_taskbatch_kernel(&b.tb, t->kernel);
+            b.knames[kidx] = t->kernel;
         }
         uint32_t aidx = WB_NO_ARG;
         if (t->arglen) {
             if (b.aptr && b.alen == t->arglen && (b.aptr == t->arg || memcmp(b.aptr, t->arg, t->arglen) == 0))
                 aidx = b.aidx;
             else {
-                if (b.args.len + t->arglen > ARG_MAX) {
+                if (b.tb.args.len + t->arglen > ARG_MAX) {
                     sbatch_flush(x, &b);
                     /* the kernel table went with the frame */
-                    b.knames[0] = t->kernel;
-                    b.nk = 1;
-                    kidx = 0;
-                    wb_wr kw = {&b.kern, 0};
-                    wb_wr_str(&kw, t->kernel);
+                    kidx = wb_taskbatch_kernel(&b.tb, t->kernel);
+                    b.knames[kidx] = t->kernel;
                 }
-                aidx = b.na++;
+                aidx = wb_taskbatch_arg(&b.tb, t->arg, t->arglen);
                 b.aptr = t->arg;
                 b.alen = t->arglen;
                 b.aidx = aidx;
-                wb_wr aw = {&b.args, 0};
-                wb_wr_bytes(&aw, t->arg, t->arglen);
             }
         }
-        wb_wr tw = {&b.tasks, 0};
-        wb_wr_u64(&tw, o->oid);
-        wb_wr_u32(&tw, kidx);
-        wb_wr_u8(&tw, (uint8_t)t->mode);
-        wb_wr_u64(&tw, t->mode == WB_TASK_BLOCKSUM ? t->sumlen : 0);
-        wb_wr_i64(&tw, t->out_rows);
-        wb_wr_u32(&tw, 0);
-        wb_wr_u32(&tw, aidx);
-        wb_wr_u32(&tw, (uint32_t)t->nin);
-        for (int k = 0; k < t->nin; k++) {
-            wb_wr_u64(&tw, t->in[k]);
-            wb_wr_u16(&tw, 0);
-        }
-        b.nt++;
-        if (b.tasks.len > ARG_MAX) sbatch_flush(x, &b);
-        if (tw.err) rc = wb_seterr(WB_ENOMEM, "out of memory");
+        /* the head finds where the inputs are: no holders */
+        wb_m_task mt = {o->oid, kidx, (uint8_t)t->mode, t->mode == WB_TASK_BLOCKSUM ? t->sumlen : 0, t->out_rows, 0,
+                        aidx, (uint32_t)t->nin, NULL};
+        wb_taskbatch_task(&b.tb, &mt);
+        for (int k = 0; k < t->nin; k++) wb_taskbatch_input(&b.tb, t->in[k], 0, NULL);
+        int err = b.tb.err;
+        if (b.tb.tasks.len > ARG_MAX) sbatch_flush(x, &b);
+        if (err) rc = wb_seterr(WB_ENOMEM, "out of memory");
     }
     if (!rc) sbatch_flush(x, &b);
-    wb_buf_free(&b.kern);
-    wb_buf_free(&b.args);
-    wb_buf_free(&b.tasks);
+    wb_taskbatch_free(&b.tb);
     pthread_mutex_unlock(&x->mu);
     if (!rc) kick(x);
     return rc;
@@ -1342,6 +1287,7 @@ static void c_destroy(wb_exec *ex)
     wb_omap_free(&x->workers);
     wb_omap_free(&x->locwait);
     wb_buf_free(&x->hout);
+    wb_list_free(&x->rel);
     pthread_mutex_destroy(&x->mu);
     pthread_cond_destroy(&x->cv);
     free(x);
@@ -1387,7 +1333,7 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
         return wb_seterr(WB_ENOMEM, "out of memory");
     }
     x->ex = ex;
-    x->rel_off = -1;
+    wb_list_init(&x->rel, WB_M_RELEASE);
     x->warn_np = -1;
     x->timeout = o.timeout;
     snprintf(x->address, sizeof x->address, "%s", address ? address : "");

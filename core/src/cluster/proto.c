@@ -207,7 +207,6 @@ static wb_wr list_wr(wb_list *l)
 
 int wb_enc_list(wb_wr *w, wb_list *l)
 {
-    if (!l->n) return 0;
     size_t s = wb_msg_begin(w, l->type);
     wb_wr_u32(w, l->n);
     wb_wr_raw(w, l->b.p, l->b.len);
@@ -988,7 +987,6 @@ void wb_taskbatch_input(wb_taskbatch *b, uint64_t oid, uint16_t nholders, const 
 
 int wb_enc_taskbatch(wb_wr *w, wb_taskbatch *b)
 {
-    if (!b->nt) return 0;
     size_t s = wb_msg_begin(w, b->type);
     wb_wr_u32(w, b->nk);
     wb_wr_raw(w, b->kern.p, b->kern.len);

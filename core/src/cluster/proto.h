@@ -321,7 +321,7 @@ typedef struct wb_list {
 void wb_list_init(wb_list *l, int type);
 void wb_list_clear(wb_list *l); /* drop the entries */
 void wb_list_free(wb_list *l);
-/* the list as one frame (nothing when it is empty); the list is emptied */
+/* the list as one frame (an empty one too); the list is emptied */
 int wb_enc_list(wb_wr *w, wb_list *l);
 
 /* HELLO: the version is always WB_PROTO_VERSION */

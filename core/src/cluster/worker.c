@@ -109,9 +109,8 @@ typedef struct wworker {
     int exit_code;
     int stopping;
     uint64_t done, failed;
-    /* batches to the head */
-    wb_buf bdone, bhold, blost;
-    uint32_t ndone, nhold, nlost;
+    /* batches to the head: DONE, HOLD and INPUT_LOST entries */
+    wb_list bdone, bhold, blost;
     uv_check_t check;
 } wworker;
 
@@ -158,25 +157,14 @@ static void worker_stop(wworker *w, int code)
 
 static void flush_batches(wworker *w)
 {
-    if (!w->head || w->head->state != WB_CS_READY) {
-        w->bdone.len = w->bhold.len = w->blost.len = 0;
-        w->ndone = w->nhold = w->nlost = 0;
-        return;
-    }
-    struct {
-        int type;
-        wb_buf *b;
-        uint32_t *n;
-    } all[] = {{WB_M_DONE, &w->bdone, &w->ndone}, {WB_M_HOLD, &w->bhold, &w->nhold}, {WB_M_INPUT_LOST, &w->blost, &w->nlost}};
+    wb_list *all[] = {&w->bdone, &w->bhold, &w->blost};
+    int up = w->head && w->head->state == WB_CS_READY;
     for (size_t i = 0; i < 3; i++) {
-        if (!*all[i].n) continue;
-        wb_wr wr = wb_conn_wr(w->head);
-        size_t s = wb_msg_begin(&wr, all[i].type);
-        wb_wr_u32(&wr, *all[i].n);
-        wb_wr_raw(&wr, all[i].b->p, all[i].b->len);
-        if (wb_msg_end(&wr, s) == 0) wb_conn_mark(w->head);
-        all[i].b->len = 0;
-        *all[i].n = 0;
+        if (up && all[i]->n) {
+            wb_wr wr = wb_conn_wr(w->head);
+            if (wb_enc_list(&wr, all[i]) == 0) wb_conn_mark(w->head);
+        }
+        wb_list_clear(all[i]);
     }
 }
 
@@ -189,66 +177,57 @@ static void on_check(uv_check_t *c)
 
 static void add_done(wworker *w, uint64_t oid, int code, const char *msg)
 {
-    wb_wr wr = {&w->bdone, 0};
+    wb_m_done1 d;
+    memset(&d, 0, sizeof d);
     wb_objstat st;
     int have = code == 0 && wb_store_stat(w->store, oid, &st) == 0;
     if (code == 0 && !have) {
         code = WB_EINTERNAL;
         msg = wb_errmsg();
     }
-    wb_wr_u64(&wr, oid);
-    wb_wr_i32(&wr, code);
-    wb_wr_u32(&wr, w->id);
-    if (have)
-        wb_enc_objstat(&wr, &st);
-    else {
-        wb_wstat none = {0};
-        wb_wr_wstat(&wr, &none);
-    }
-    char m[WB_PROTO_MAX_TEXT];
-    snprintf(m, sizeof m, "%s", code ? (msg && *msg ? msg : wb_strerror(code)) : "");
-    wb_wr_str(&wr, m);
-    /* small results travel with the message */
+    d.oid = oid;
+    d.code = code;
+    d.worker = w->id;
+    if (have) wb_wstat_from(&d.stat, &st);
+    d.msg = wb_pstr_z(code ? (msg && *msg ? msg : wb_strerror(code)) : "");
+    /* small results travel with the message (a partition's rows, then its labels) */
     wb_obj obj;
     if (have && st.size <= WB_PROTO_INLINE_MAX && wb_store_acquire(w->store, oid, &obj) == 0) {
-        wb_wr_u8(&wr, 1);
+        d.has_inline = 1;
+        const void *tail = NULL;
+        size_t ntail = 0;
         if (obj.type == WB_OBJ_BYTES) {
-            wb_wr_bytes(&wr, obj.data, obj.size);
+            d.data.p = obj.data;
+            d.data.len = (uint32_t)obj.size;
         } else {
-            size_t nx = (size_t)obj.part.rows * (size_t)obj.part.cols * 8, ny = obj.part.y ? (size_t)obj.part.rows * 8 : 0;
-            wb_wr_u32(&wr, (uint32_t)(nx + ny));
-            wb_wr_raw(&wr, obj.part.x, nx);
-            if (ny) wb_wr_raw(&wr, obj.part.y, ny);
+            d.data.p = (const char *)obj.part.x;
+            d.data.len = (uint32_t)((size_t)obj.part.rows * (size_t)obj.part.cols * 8);
+            if (obj.part.y) {
+                tail = obj.part.y;
+                ntail = (size_t)obj.part.rows * 8;
+            }
         }
+        wb_enc_done1(&w->bdone, &d, tail, ntail);
         wb_store_unref(w->store, oid);
     } else {
-        wb_wr_u8(&wr, 0);
+        wb_enc_done1(&w->bdone, &d, NULL, 0);
     }
-    w->ndone++;
-    if (w->bdone.len > (16u << 20)) flush_batches(w);
+    if (w->bdone.b.len > (16u << 20)) flush_batches(w);
 }
 
 static void add_hold(wworker *w, uint64_t oid)
 {
     wb_objstat st;
     if (wb_store_stat(w->store, oid, &st)) return;
-    wb_wr wr = {&w->bhold, 0};
-    wb_wr_u64(&wr, oid);
-    wb_enc_objstat(&wr, &st);
-    w->nhold++;
+    wb_m_obj1 e = {oid, 0, {0}};
+    wb_wstat_from(&e.stat, &st);
+    wb_enc_obj1(&w->bhold, &e);
 }
 
 static void add_lost(wworker *w, uint64_t task, uint64_t input, uint32_t holder, int code, const char *msg)
 {
-    wb_wr wr = {&w->blost, 0};
-    wb_wr_u64(&wr, task);
-    wb_wr_i32(&wr, code ? code : WB_ENET);
-    wb_wr_u32(&wr, holder);
-    wb_wr_u64(&wr, input);
-    char m[WB_PROTO_MAX_TEXT];
-    snprintf(m, sizeof m, "%s", msg ? msg : "");
-    wb_wr_str(&wr, m);
-    w->nlost++;
+    wb_m_loc1 e = {task, code ? code : WB_ENET, holder, input, wb_pstr_z(msg)};
+    wb_enc_loc1(&w->blost, &e);
 }
 
 static void hold(wworker *w, uint64_t oid) { wb_omap_put(&w->held, oid, (void *)1); }
@@ -627,15 +606,10 @@ static void serve_fetch(wworker *w, wb_conn *c, uint64_t oid)
     if (st != WB_ST_READY || !wb_omap_get(&w->held, oid) || wb_store_acquire(w->store, oid, &o)) {
         char msg[200];
         snprintf(msg, sizeof msg, "does not hold object %llx", (unsigned long long)oid);
+        wb_m_loc1 e = {oid, WB_ENOTFOUND, w->id, 0, wb_pstr_z(msg)};
+        wb_m_locs m = {1, &e};
         wb_wr wr = wb_conn_wr(c);
-        size_t s = wb_msg_begin(&wr, WB_M_OBJ_ERR);
-        wb_wr_u32(&wr, 1);
-        wb_wr_u64(&wr, oid);
-        wb_wr_i32(&wr, WB_ENOTFOUND);
-        wb_wr_u32(&wr, w->id);
-        wb_wr_u64(&wr, 0);
-        wb_wr_str(&wr, msg);
-        wb_msg_end(&wr, s);
+        wb_enc_locs(&wr, WB_M_OBJ_ERR, &m);
         wb_conn_mark(c);
         return;
     }
@@ -650,10 +624,9 @@ static void serve_fetch(wworker *w, wb_conn *c, uint64_t oid)
     }
     wb_buf fb = {0};
     wb_wr wr = {&fb, 0};
-    size_t s = wb_msg_begin(&wr, WB_M_OBJ);
-    wb_wr_u64(&wr, oid);
-    wb_enc_objstat(&wr, &os);
-    wb_msg_end(&wr, s);
+    wb_m_obj m = {oid, {0}};
+    wb_wstat_from(&m.stat, &os);
+    wb_enc_obj(&wr, WB_M_OBJ, &m);
     uv_buf_t bufs[2]; /* len is a size_t on Unix: no 4 GB limit */
     int nb = 0;
     if (o.type == WB_OBJ_BYTES) {
@@ -985,17 +958,10 @@ static void send_heartbeat(wworker *w)
     pthread_mutex_lock(&w->mu);
     int running = w->running, queued = w->queued;
     pthread_mutex_unlock(&w->mu);
+    wb_m_heartbeat m = {wb_store_bytes(w->store), w->mem_limit, wb_store_count(w->store), (uint32_t)running,
+                        (uint32_t)queued, w->done, w->failed, wb_current_rss()};
     wb_wr wr = wb_conn_wr(w->head);
-    size_t s = wb_msg_begin(&wr, WB_M_HEARTBEAT);
-    wb_wr_u64(&wr, wb_store_bytes(w->store));
-    wb_wr_u64(&wr, w->mem_limit);
-    wb_wr_u64(&wr, wb_store_count(w->store));
-    wb_wr_u32(&wr, (uint32_t)running);
-    wb_wr_u32(&wr, (uint32_t)queued);
-    wb_wr_u64(&wr, w->done);
-    wb_wr_u64(&wr, w->failed);
-    wb_wr_i64(&wr, wb_current_rss());
-    wb_msg_end(&wr, s);
+    wb_enc_heartbeat(&wr, &m);
     wb_conn_mark(w->head);
 }
 
@@ -1129,31 +1095,24 @@ static void head_ready(wb_conn *c)
         worker_stop(w, 1);
         return;
     }
-    wb_wr wr = wb_conn_wr(c);
-    size_t s = wb_msg_begin(&wr, WB_M_REGISTER);
-    wb_wr_u32(&wr, (uint32_t)w->nthreads);
-    wb_wr_u64(&wr, w->mem_limit);
-    wb_wr_str(&wr, w->data_host);
-    wb_wr_u16(&wr, (uint16_t)w->data_port);
-    wb_wr_u32(&wr, (uint32_t)getpid());
-    int np = wb_plugin_count();
-    wb_wr_u32(&wr, (uint32_t)np);
-    for (int i = 0; i < np; i++) {
-        const char *name, *version;
-        wb_plugin_info_at(i, &name, &version, NULL);
-        wb_wr_str(&wr, name);
-        wb_wr_str(&wr, version);
-    }
+    /* REGISTER: its threads, memory, data port, plugins and kernels */
+    wb_m_register m = {(uint32_t)w->nthreads, w->mem_limit, wb_pstr_z(w->data_host), (uint16_t)w->data_port,
+                       (uint32_t)getpid(), 0, NULL, 0, NULL};
+    m.plugins = wb_plugins_here(&m.nplugins);
     int nk = wb_kernel_count();
-    uint32_t cnt = 0;
-    for (int i = 0; i < nk; i++)
-        if (wb_kernel_name_at(i)) cnt++;
-    wb_wr_u32(&wr, cnt);
-    for (int i = 0; i < nk; i++) {
+    m.kernels = calloc(nk > 0 ? (size_t)nk : 1, sizeof *m.kernels);
+    for (int i = 0; m.kernels && i < nk; i++) {
         const char *k = wb_kernel_name_at(i);
-        if (k) wb_wr_str(&wr, k);
+        if (k) m.kernels[m.nkernels++] = wb_pstr_z(k);
     }
-    if (wb_msg_end(&wr, s)) {
+    int rc = m.plugins && m.kernels ? 0 : wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rc) {
+        wb_wr wr = wb_conn_wr(c);
+        rc = wb_enc_register(&wr, &m);
+    }
+    free(m.plugins);
+    free(m.kernels);
+    if (rc) {
         wb_log(WB_LOG_ERROR, "%s", wb_errmsg());
         worker_stop(w, 1);
         return;
@@ -1222,6 +1181,9 @@ int wb_worker_run(const wb_worker_opts *o)
     if (!w) return 1;
     the_worker = w;
     w->o = o;
+    wb_list_init(&w->bdone, WB_M_DONE);
+    wb_list_init(&w->bhold, WB_M_HOLD);
+    wb_list_init(&w->blost, WB_M_INPUT_LOST);
     wb_set_log(worker_log);
     wb_cluster_kernels_init();
     w->started = wb_now();
@@ -1329,9 +1291,9 @@ int wb_worker_run(const wb_worker_opts *o)
     wb_omap_free(&w->held);
     for (size_t i = 0; i < w->nk; i++) free(w->knames[i]);
     free(w->knames);
-    wb_buf_free(&w->bdone);
-    wb_buf_free(&w->bhold);
-    wb_buf_free(&w->blost);
+    wb_list_free(&w->bdone);
+    wb_list_free(&w->bhold);
+    wb_list_free(&w->blost);
     wb_store_free(w->store);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
