@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cluster_internal.h"
+#include "fetch.h"
 #include "map.h"
 
 enum { D_PENDING = 0, D_READY = 1, D_FAILED = 2 };
@@ -78,12 +79,8 @@ typedef struct dworker {
     uint32_t npl;
     int warned; /* its plugin versions were compared with this driver's */
     /* I/O thread only */
-    wb_conn *conn;
-    int ready;
-    dreq **fq; /* fetches in order: [fh, fn), sent up to fsent */
-    size_t fh, fn, fcap, fsent;
-    dreq *puts; /* puts waiting for the connection */
-    unsigned char *rbuf; /* the object being received */
+    wb_fetcher *fc; /* the connection to its data port: fetches and puts */
+    dreq *puts;     /* puts waiting for the connection */
 } dworker;
 
 typedef struct cx {
@@ -232,40 +229,14 @@ static void req_finish(cx *x, dreq *r, int rc, const char *msg)
     pthread_mutex_unlock(&x->mu);
 }
 
-static const wb_conn_cbs data_cbs;
+static const wb_fetch_cbs data_cbs;
 static void send_locate(cx *x, dreq *r);
-
-static void worker_fifo_push(dworker *w, dreq *r)
-{
-    if (w->fn == w->fcap) {
-        if (w->fh) {
-            memmove(w->fq, w->fq + w->fh, (w->fn - w->fh) * sizeof *w->fq);
-            w->fn -= w->fh;
-            w->fsent -= w->fh;
-            w->fh = 0;
-        }
-        if (w->fn == w->fcap) {
-            size_t cap = w->fcap ? w->fcap * 2 : 16;
-            dreq **q = realloc(w->fq, cap * sizeof *q);
-            if (!q) return;
-            w->fq = q;
-            w->fcap = cap;
-        }
-    }
-    w->fq[w->fn++] = r;
-}
 
 static int ensure_conn(cx *x, dworker *w)
 {
-    if (w->conn) return 0;
-    struct sockaddr_storage sa;
-    if (wb_resolve_hp(w->host, w->port, &sa)) return WB_ENET;
-    char name[96];
-    snprintf(name, sizeof name, "%s:%d", w->host, w->port);
-    w->ready = 0;
-    w->conn = wb_conn_connect(&x->net, (struct sockaddr *)&sa, name, &data_cbs, w, WB_ROLE_PEER, WB_ROLE_WORKER,
-                              (int)(x->timeout * 1000));
-    return w->conn ? 0 : WB_ENET;
+    if (w->fc) return 0;
+    w->fc = wb_fetcher_open(&x->net, w->id, w->host, w->port, (int)(x->timeout * 1000), &data_cbs, w);
+    return w->fc ? 0 : WB_ENET;
 }
 
 static void put_done(void *ctx, int status)
@@ -290,7 +261,7 @@ static void send_put(cx *x, dworker *w, dreq *r)
     b.base = (char *)r->blob->data;
     b.len = r->blob->len;
     r->next = (dreq *)x;
-    wb_conn_send_raw(w->conn, &fb, &b, r->blob->len ? 1 : 0, put_done, r);
+    wb_conn_send_raw(w->fc->conn, &fb, &b, r->blob->len ? 1 : 0, put_done, r);
     wb_buf_free(&fb);
 }
 
@@ -300,16 +271,7 @@ static void fetch_from(cx *x, dworker *w, dreq *r)
         send_locate(x, r);
         return;
     }
-    worker_fifo_push(w, r);
-    if (w->ready) {
-        wb_wr wr = wb_conn_wr(w->conn);
-        size_t s = wb_msg_begin(&wr, WB_M_FETCH);
-        wb_wr_u32(&wr, 1);
-        wb_wr_u64(&wr, r->oid);
-        wb_msg_end(&wr, s);
-        wb_conn_mark(w->conn);
-        w->fsent = w->fn;
-    }
+    if (wb_fetcher_request(w->fc, r->oid, r)) req_finish(x, r, WB_ENOMEM, "cluster: out of memory");
 }
 
 static void send_locate(cx *x, dreq *r)
@@ -340,72 +302,38 @@ static void send_locate(cx *x, dreq *r)
     wb_conn_mark(x->head);
 }
 
-static void data_ready(wb_conn *c)
+/* the data connection is up: the puts that waited for it go first */
+static void data_ready(wb_fetcher *f)
 {
-    dworker *w = c->data;
-    cx *x = c->net->loop->data;
-    w->ready = 1;
+    dworker *w = f->data;
+    cx *x = f->net->loop->data;
     while (w->puts) {
         dreq *r = w->puts;
         w->puts = r->next;
         send_put(x, w, r);
     }
-    size_t n = w->fn - w->fh;
-    if (!n) return;
-    wb_wr wr = wb_conn_wr(c);
-    size_t s = wb_msg_begin(&wr, WB_M_FETCH);
-    wb_wr_u32(&wr, (uint32_t)n);
-    for (size_t i = w->fh; i < w->fn; i++) wb_wr_u64(&wr, w->fq[i]->oid);
-    wb_msg_end(&wr, s);
-    wb_conn_mark(c);
-    w->fsent = w->fn;
 }
 
-static int data_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
+static unsigned char *data_obj(wb_fetcher *f, void *req, const wb_wstat *stat)
 {
-    dworker *w = c->data;
-    cx *x = c->net->loop->data;
-    if (w->fh == w->fsent) return wb_seterr(WB_EPROTO, "%s sent %s without a request", c->peer, wb_msg_name(type));
-    dreq *r = w->fq[w->fh];
-    if (type == WB_M_OBJ) {
-        wb_m_obj m;
-        if (wb_dec_obj(b, n, &m)) return -1;
-        if (m.oid != r->oid)
-            return wb_seterr(WB_EPROTO, "%s sent object %llx for a request of %llx", c->peer,
-                             (unsigned long long)m.oid, (unsigned long long)r->oid);
-        wb_wstat_to(&m.stat, &r->stat);
-        w->rbuf = malloc(m.stat.size ? (size_t)m.stat.size : 1);
-        if (!w->rbuf) {
-            snprintf(r->msg, sizeof r->msg, "cluster: out of memory for an object of %llu bytes",
-                     (unsigned long long)m.stat.size);
-            r->tries = 100;
-        }
-        wb_conn_recv_raw(c, w->rbuf, (size_t)m.stat.size, r);
-        return 0;
+    (void)f;
+    dreq *r = req;
+    wb_wstat_to(stat, &r->stat);
+    unsigned char *buf = malloc(stat->size ? (size_t)stat->size : 1);
+    if (!buf) {
+        snprintf(r->msg, sizeof r->msg, "cluster: out of memory for an object of %llu bytes",
+                 (unsigned long long)stat->size);
+        r->tries = 100;
     }
-    if (type == WB_M_OBJ_ERR) {
-        wb_m_locs m;
-        if (wb_dec_locs(b, n, &m)) return -1;
-        char em[WB_PROTO_MAX_TEXT + 1] = "";
-        if (m.n) wb_pstr_copy(m.l[0].msg, em, sizeof em);
-        wb_m_locs_free(&m);
-        w->fh++;
-        snprintf(r->msg, sizeof r->msg, "cluster: worker %u %s", w->id, em);
-        send_locate(x, r);
-        return 0;
-    }
-    return wb_seterr(WB_EPROTO, "%s sent %s on a data connection", c->peer, wb_msg_name(type));
+    return buf;
 }
 
 /* a fetched object arrived: hand it to the caller in the executor's encoding */
-static void data_raw(wb_conn *c, void *ctx)
+static void data_body(wb_fetcher *f, void *req, unsigned char *raw)
 {
-    dworker *w = c->data;
-    cx *x = c->net->loop->data;
-    dreq *r = ctx;
-    w->fh++;
-    unsigned char *raw = w->rbuf;
-    w->rbuf = NULL;
+    dworker *w = f->data;
+    cx *x = f->net->loop->data;
+    dreq *r = req;
     if (!raw) {
         send_locate(x, r);
         return;
@@ -436,23 +364,23 @@ static void data_raw(wb_conn *c, void *ctx)
     pthread_mutex_unlock(&x->mu);
 }
 
-static void data_close(wb_conn *c, int code, const char *why)
+/* the worker does not hold it (any more): ask the head where it is */
+static void data_refused(wb_fetcher *f, void *req, int code, const char *msg)
 {
     (void)code;
-    dworker *w = c->data;
-    cx *x = c->net->loop->data;
-    w->conn = NULL;
-    w->ready = 0;
-    free(w->rbuf);
-    w->rbuf = NULL;
-    size_t fh = w->fh, fn = w->fn;
-    w->fh = w->fn = w->fsent = 0;
-    for (size_t i = fh; i < fn; i++) {
-        dreq *r = w->fq[i];
-        snprintf(r->msg, sizeof r->msg, "cluster: worker %u: %s", w->id, why[0] ? why : "closed the connection");
-        if (x->stopping) req_finish(x, r, WB_ENET, r->msg);
-        else send_locate(x, r);
-    }
+    cx *x = f->net->loop->data;
+    dreq *r = req;
+    snprintf(r->msg, sizeof r->msg, "cluster: worker %u %s", f->id, msg);
+    send_locate(x, r);
+}
+
+static void data_close(wb_fetcher *f, int code, const char *why)
+{
+    (void)code;
+    (void)why;
+    dworker *w = f->data;
+    cx *x = f->net->loop->data;
+    w->fc = NULL;
     /* puts that never went out: the head asks for them again if the worker is gone */
     while (w->puts) {
         dreq *r = w->puts;
@@ -464,7 +392,17 @@ static void data_close(wb_conn *c, int code, const char *why)
     }
 }
 
-static const wb_conn_cbs data_cbs = {data_ready, data_frame, data_raw, data_close};
+/* a fetch the connection took with it: ask the head again */
+static void data_lost(wb_fetcher *f, void *req, const char *why)
+{
+    cx *x = f->net->loop->data;
+    dreq *r = req;
+    snprintf(r->msg, sizeof r->msg, "cluster: worker %u: %s", f->id, why[0] ? why : "closed the connection");
+    if (x->stopping) req_finish(x, r, WB_ENET, r->msg);
+    else send_locate(x, r);
+}
+
+static const wb_fetch_cbs data_cbs = {data_ready, data_obj, data_body, data_refused, data_close, data_lost};
 
 /* -------------------------------------------- the I/O thread: the head */
 
@@ -593,7 +531,7 @@ static void on_workers(cx *x, const unsigned char *p, size_t n)
     for (size_t i = 0; i < x->workers.cap; i++) {
         if (!x->workers.keys[i]) continue;
         dworker *w = x->workers.vals[i];
-        if (!w->alive && w->conn) wb_conn_close(w->conn, WB_ENET, "it left the cluster");
+        if (!w->alive && w->fc) wb_fetcher_close(w->fc, WB_ENET, "it left the cluster");
     }
     wb_m_workers_free(&m);
 }
@@ -638,7 +576,7 @@ static void on_reput(cx *x, const unsigned char *p, size_t n)
             free(r);
             continue;
         }
-        if (w->ready) send_put(x, w, r);
+        if (w->fc->ready) send_put(x, w, r);
         else {
             r->next = w->puts;
             w->puts = r;
@@ -789,7 +727,7 @@ static void on_wake(uv_async_t *a)
                 free(r);
                 continue;
             }
-            if (w->ready) send_put(x, w, r);
+            if (w->fc->ready) send_put(x, w, r);
             else {
                 r->next = w->puts;
                 w->puts = r;
@@ -806,7 +744,7 @@ static void on_wake(uv_async_t *a)
         for (size_t i = 0; i < x->workers.cap; i++) {
             if (!x->workers.keys[i]) continue;
             dworker *w = x->workers.vals[i];
-            if (w->conn) wb_conn_close(w->conn, 0, "");
+            if (w->fc) wb_fetcher_close(w->fc, 0, "");
         }
         wb_net_close(&x->net);
         uv_walk(&x->loop, close_walk, NULL);
@@ -1279,8 +1217,6 @@ static void c_destroy(wb_exec *ex)
     for (size_t i = 0; i < x->workers.cap; i++)
         if (x->workers.keys[i]) {
             dworker *w = x->workers.vals[i];
-            free(w->fq);
-            free(w->rbuf);
             free(w->pl);
             free(w);
         }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cluster_internal.h"
+#include "fetch.h"
 #include "map.h"
 
 typedef struct wblob {
@@ -56,16 +57,7 @@ typedef struct fetch {
     int code;
     char err[300];
     wb_wstat stat;
-    unsigned char *buf;
 } fetch;
-
-typedef struct wpeer {
-    uint32_t id;
-    wb_conn *conn;
-    int ready;
-    fetch **q; /* requests in order: [qh, qn) sent or to send */
-    size_t qh, qn, qcap, qsent;
-} wpeer;
 
 typedef struct winfo {
     uint32_t id;
@@ -91,7 +83,7 @@ typedef struct wworker {
     uint64_t mem_limit;
     wb_omap held;    /* oid -> (void*)1: objects this worker holds for the cluster */
     wb_omap fetches; /* oid -> fetch */
-    wb_omap peers;   /* worker id -> wpeer */
+    wb_omap peers;   /* worker id -> wb_fetcher: connections to other workers' data ports */
     wb_omap winfos;  /* worker id -> winfo */
     char **knames;
     size_t nk, capk;
@@ -313,7 +305,7 @@ static void on_async(uv_async_t *a)
 /* -------------------------------------------------------------- fetching */
 
 static void fetch_next(wworker *w, fetch *f);
-static wpeer *get_peer(wworker *w, uint32_t id);
+static wb_fetcher *get_peer(wworker *w, uint32_t id);
 
 /* take a task out of every fetch that lists it (a rare path: a failed fetch) */
 static void unlist_task(wworker *w, wtask *t)
@@ -353,7 +345,6 @@ static void fetch_done(wworker *w, fetch *f, int code)
         wb_store_unref(w->store, f->oid); /* the fetch's own reference */
     }
     free(f->waiters);
-    free(f->buf);
     free(f);
 }
 
@@ -372,40 +363,15 @@ static void fetch_next(wworker *w, fetch *f)
     while (f->next < f->nholders) {
         uint32_t id = f->holders[f->next++];
         if (id == w->id) continue;
-        wpeer *p = get_peer(w, id);
+        wb_fetcher *p = get_peer(w, id);
         if (!p) {
             fetch_fail_msg(f, WB_ENET, "worker %u is not known here", id);
             continue;
         }
         f->trying = id;
-        if (p->qn == p->qcap) {
-            size_t cap = p->qcap ? p->qcap * 2 : 16;
-            /* compact first */
-            if (p->qh) {
-                memmove(p->q, p->q + p->qh, (p->qn - p->qh) * sizeof *p->q);
-                p->qn -= p->qh;
-                p->qsent -= p->qh;
-                p->qh = 0;
-            }
-            if (p->qn == p->qcap) {
-                fetch **q = realloc(p->q, cap * sizeof *q);
-                if (!q) {
-                    fetch_fail_msg(f, WB_ENOMEM, "out of memory");
-                    continue;
-                }
-                p->q = q;
-                p->qcap = cap;
-            }
-        }
-        p->q[p->qn++] = f;
-        if (p->ready) {
-            wb_wr wr = wb_conn_wr(p->conn);
-            size_t s = wb_msg_begin(&wr, WB_M_FETCH);
-            wb_wr_u32(&wr, 1);
-            wb_wr_u64(&wr, f->oid);
-            wb_msg_end(&wr, s);
-            wb_conn_mark(p->conn);
-            p->qsent = p->qn;
+        if (wb_fetcher_request(p, f->oid, f)) {
+            fetch_fail_msg(f, WB_ENOMEM, "out of memory");
+            continue;
         }
         return;
     }
@@ -438,86 +404,44 @@ static void fetch_add_waiter(fetch *f, wtask *t)
 
 /* --------------------------------------------------- peer data connections */
 
-static void peer_ready(wb_conn *c)
+/* the answer to a fetch is an object of this shape: where its bytes go */
+static unsigned char *peer_obj(wb_fetcher *p, void *req, const wb_wstat *stat)
 {
-    wpeer *p = c->data;
-    p->ready = 1;
-    size_t n = p->qn - p->qh;
-    if (!n) return;
-    wb_wr wr = wb_conn_wr(c);
-    size_t s = wb_msg_begin(&wr, WB_M_FETCH);
-    wb_wr_u32(&wr, (uint32_t)n);
-    for (size_t i = p->qh; i < p->qn; i++) wb_wr_u64(&wr, p->q[i]->oid);
-    wb_msg_end(&wr, s);
-    wb_conn_mark(c);
-    p->qsent = p->qn;
+    wworker *w = p->net->loop->data;
+    fetch *f = req;
+    f->stat = *stat;
+    size_t used = wb_store_bytes(w->store);
+    if (w->mem_limit && used + stat->size > w->mem_limit) {
+        char a[32], b2[32], c2[32];
+        wb_size_format(stat->size, a, sizeof a);
+        wb_size_format(used, b2, sizeof b2);
+        wb_size_format(w->mem_limit, c2, sizeof c2);
+        fetch_fail_msg(f, WB_ELIMIT,
+                       "worker %u at %s:%d: memory limit: an object of %s would bring its store to more than "
+                       "its limit of %s (%s used)",
+                       w->id, w->data_host, w->data_port, a, c2, b2);
+        f->nholders = 0; /* no other holder can change that */
+        return NULL;
+    }
+    unsigned char *buf = recv_buffer((size_t)stat->size);
+    if (!buf) {
+        fetch_fail_msg(f, WB_ENOMEM, "worker %u: out of memory for an object of %llu bytes", w->id,
+                       (unsigned long long)stat->size);
+        f->nholders = 0;
+    }
+    return buf;
 }
 
-static int peer_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
+/* the fetched bytes arrived: into the store */
+static void peer_body(wb_fetcher *p, void *req, unsigned char *buf)
 {
-    wpeer *p = c->data;
-    wworker *w = c->net->loop->data;
-    if (p->qh == p->qsent) return wb_seterr(WB_EPROTO, "%s sent %s without a request", c->peer, wb_msg_name(type));
-    fetch *f = p->q[p->qh];
-    if (type == WB_M_OBJ) {
-        wb_m_obj m;
-        if (wb_dec_obj(b, n, &m)) return -1;
-        if (m.oid != f->oid) return wb_seterr(WB_EPROTO, "%s sent object %llx for a request of %llx", c->peer,
-                                              (unsigned long long)m.oid, (unsigned long long)f->oid);
-        f->stat = m.stat;
-        size_t used = wb_store_bytes(w->store);
-        if (w->mem_limit && used + m.stat.size > w->mem_limit) {
-            char a[32], b2[32], c2[32];
-            wb_size_format(m.stat.size, a, sizeof a);
-            wb_size_format(used, b2, sizeof b2);
-            wb_size_format(w->mem_limit, c2, sizeof c2);
-            fetch_fail_msg(f, WB_ELIMIT,
-                           "worker %u at %s:%d: memory limit: an object of %s would bring its store to more than "
-                           "its limit of %s (%s used)",
-                           w->id, w->data_host, w->data_port, a, c2, b2);
-            f->nholders = 0; /* no other holder can change that */
-            wb_conn_recv_raw(c, NULL, (size_t)m.stat.size, f);
-            return 0;
-        }
-        f->buf = recv_buffer((size_t)m.stat.size);
-        if (!f->buf) {
-            fetch_fail_msg(f, WB_ENOMEM, "worker %u: out of memory for an object of %llu bytes", w->id,
-                           (unsigned long long)m.stat.size);
-            f->nholders = 0;
-            wb_conn_recv_raw(c, NULL, (size_t)m.stat.size, f);
-            return 0;
-        }
-        wb_conn_recv_raw(c, f->buf, (size_t)m.stat.size, f);
-        return 0;
-    }
-    if (type == WB_M_OBJ_ERR) {
-        wb_m_locs m;
-        if (wb_dec_locs(b, n, &m)) return -1;
-        char em[WB_PROTO_MAX_TEXT + 1] = "";
-        if (m.n) wb_pstr_copy(m.l[0].msg, em, sizeof em);
-        int code = m.n ? m.l[0].code : WB_ENOTFOUND;
-        wb_m_locs_free(&m);
-        p->qh++;
-        fetch_fail_msg(f, code, "worker %u: %s", p->id, em);
-        fetch_next(w, f);
-        return 0;
-    }
-    return wb_seterr(WB_EPROTO, "%s sent %s on a data connection", c->peer, wb_msg_name(type));
-}
-
-static void peer_raw(wb_conn *c, void *ctx)
-{
-    wpeer *p = c->data;
-    wworker *w = c->net->loop->data;
-    fetch *f = ctx;
-    p->qh++;
-    if (!f->buf) { /* thrown away (memory limit) */
+    wworker *w = p->net->loop->data;
+    fetch *f = req;
+    if (!buf) { /* thrown away (memory limit) */
         fetch_done(w, f, f->code ? f->code : WB_ELIMIT);
         return;
     }
     int rc;
-    unsigned char *buf = f->buf;
-    f->buf = NULL;
     if (f->stat.type == WB_OBJ_BYTES) {
         rc = wb_store_fulfill_bytes(w->store, f->oid, buf, (size_t)f->stat.size);
     } else {
@@ -535,47 +459,42 @@ static void peer_raw(wb_conn *c, void *ctx)
     fetch_done(w, f, 0);
 }
 
-static void peer_close(wb_conn *c, int code, const char *why)
+/* the holder does not have it: the next holder */
+static void peer_refused(wb_fetcher *p, void *req, int code, const char *msg)
 {
-    (void)code;
-    wpeer *p = c->data;
-    if (!p) return;
-    wworker *w = c->net->loop->data;
-    wb_omap_del(&w->peers, p->id);
-    /* requests not answered go to their next holder */
-    for (size_t i = p->qh; i < p->qn; i++) {
-        fetch *f = p->q[i];
-        if (f->buf) {
-            free(f->buf);
-            f->buf = NULL;
-        }
-        fetch_fail_msg(f, WB_ENET, "worker %u: %s", p->id, why[0] ? why : "closed the connection");
-        if (!w->stopping) fetch_next(w, f);
-    }
-    free(p->q);
-    free(p);
+    wworker *w = p->net->loop->data;
+    fetch *f = req;
+    fetch_fail_msg(f, code, "worker %u: %s", p->id, msg);
+    fetch_next(w, f);
 }
 
-static const wb_conn_cbs peer_cbs = {peer_ready, peer_frame, peer_raw, peer_close};
-
-static wpeer *get_peer(wworker *w, uint32_t id)
+static void peer_close(wb_fetcher *p, int code, const char *why)
 {
-    wpeer *p = wb_omap_get(&w->peers, id);
+    (void)code;
+    (void)why;
+    wworker *w = p->net->loop->data;
+    wb_omap_del(&w->peers, p->id);
+}
+
+/* requests not answered go to their next holder */
+static void peer_lost(wb_fetcher *p, void *req, const char *why)
+{
+    wworker *w = p->net->loop->data;
+    fetch *f = req;
+    fetch_fail_msg(f, WB_ENET, "worker %u: %s", p->id, why[0] ? why : "closed the connection");
+    if (!w->stopping) fetch_next(w, f);
+}
+
+static const wb_fetch_cbs peer_cbs = {NULL, peer_obj, peer_body, peer_refused, peer_close, peer_lost};
+
+static wb_fetcher *get_peer(wworker *w, uint32_t id)
+{
+    wb_fetcher *p = wb_omap_get(&w->peers, id);
     if (p) return p;
     winfo *wi = wb_omap_get(&w->winfos, id);
     if (!wi) return NULL;
-    struct sockaddr_storage sa;
-    if (wb_resolve_hp(wi->host, wi->port, &sa)) return NULL;
-    p = calloc(1, sizeof *p);
+    p = wb_fetcher_open(&w->net, id, wi->host, wi->port, 10000, &peer_cbs, w);
     if (!p) return NULL;
-    p->id = id;
-    char name[96];
-    snprintf(name, sizeof name, "%s:%d", wi->host, wi->port);
-    p->conn = wb_conn_connect(&w->net, (struct sockaddr *)&sa, name, &peer_cbs, p, WB_ROLE_PEER, WB_ROLE_WORKER, 10000);
-    if (!p->conn) {
-        free(p);
-        return NULL;
-    }
     wb_omap_put(&w->peers, id, p);
     return p;
 }
@@ -1000,8 +919,8 @@ static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
             for (uint32_t k = 0; k < m.n && !found; k++) found = m.w[k].id == id && m.w[k].alive;
             if (!found) {
                 winfo *wi = w->winfos.vals[i];
-                wpeer *p = wb_omap_get(&w->peers, id);
-                if (p && p->conn) wb_conn_close(p->conn, WB_ENET, "it left the cluster");
+                wb_fetcher *p = wb_omap_get(&w->peers, id);
+                if (p) wb_fetcher_close(p, WB_ENET, "it left the cluster");
                 wb_omap_del(&w->winfos, id);
                 free(wi);
                 i--; /* the map shifted entries back */
@@ -1258,8 +1177,8 @@ int wb_worker_run(const wb_worker_opts *o)
     if (w->head) wb_conn_close(w->head, 0, "the worker is stopping");
     for (size_t i = 0; i < w->peers.cap; i++)
         if (w->peers.keys[i]) {
-            wpeer *p = w->peers.vals[i];
-            if (p->conn) wb_conn_close(p->conn, 0, "the worker is stopping");
+            wb_fetcher *p = w->peers.vals[i];
+            wb_fetcher_close(p, 0, "the worker is stopping");
         }
     wb_net_close(&w->net);
     uv_walk(loop, close_walk, NULL);
@@ -1280,7 +1199,6 @@ int wb_worker_run(const wb_worker_opts *o)
         if (w->fetches.keys[i]) {
             fetch *f = w->fetches.vals[i];
             free(f->waiters);
-            free(f->buf);
             free(f);
         }
     wb_omap_free(&w->fetches);
