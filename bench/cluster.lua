@@ -3,7 +3,8 @@
 -- synchronous round trip of one task (submit + result), the same for a Lua
 -- remote function, and worker-to-worker transfer of a 1 GB object.
 -- usage: wb bench/cluster.lua [tasks=10000] [dask_tasks_per_s] [dask_roundtrip_ms]
--- (bench/cluster.sh runs the Dask peer and passes its figures)
+-- (bench/cluster.sh runs the Dask peer and passes its figures); the test
+-- plugin cluster_kernels from $WB_TEST_PLUGIN_DIR or ./build/tests/plugins
 local N = tonumber(arg[1]) or 10000
 local dask_tps, dask_ms = tonumber(arg[2]), tonumber(arg[3])
 local function median(t)
@@ -11,7 +12,11 @@ local function median(t)
   return t[(#t + 1) // 2]
 end
 
-local info = wb.cluster{workers = 2, threads = 1}
+local B = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
+-- cluster.fill comes from a test plugin, loaded here and on the workers
+local kernels = B.test_plugin("cluster_kernels")
+wb.plugin.load(kernels)
+local info = wb.cluster{workers = 2, threads = 1, plugins = {kernels}}
 print(string.format("cluster: %d workers, %d threads, head %s", info.workers, info.threads, info.address))
 local noop = ""
 -- warm up (connections, first allocations)

@@ -7,6 +7,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 WB=${1:-$here/../build/wb}
 N=${2:-10000}
+# the test plugin with cluster.fill: the one built with that wb
+export WB_TEST_PLUGIN_DIR=${WB_TEST_PLUGIN_DIR:-$(dirname "$WB")/tests/plugins}
 PEER=$here/peers
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 dask=$(/usr/bin/python3 "$PEER/dask_tasks.py" "$N" 2>/dev/null)

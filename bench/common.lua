@@ -1,5 +1,5 @@
 -- bench/common.lua -- what the bench scripts share: where the peer scripts
--- are, medians, the load average. Loaded with
+-- and the test plugins are, medians, the load average. Loaded with
 --   local B = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
 local B = {}
 
@@ -25,6 +25,22 @@ function B.min(t)
   local m = math.huge
   for _, v in ipairs(t) do m = math.min(m, v) end
   return m
+end
+
+-- the path of a test plugin (tests/plugins/NAME.c, built into
+-- build/tests/plugins): in $WB_TEST_PLUGIN_DIR, else in ./build of the
+-- repository the benches are in
+function B.test_plugin(name)
+  local here = debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$") or "."
+  local dir = os.getenv("WB_TEST_PLUGIN_DIR")
+  if not dir or dir == "" then dir = here .. "/build/tests/plugins" end
+  local path = dir .. "/" .. name .. ".so"
+  local f = io.open(path)
+  if not f then
+    error("bench: no test plugin " .. path .. " (build the repository into ./build, or set WB_TEST_PLUGIN_DIR)", 0)
+  end
+  f:close()
+  return path
 end
 
 -- the 1-minute load average as a string ("?" when unknown)

@@ -41,6 +41,9 @@ local function fit_data() return wb.datagen.blobs{n = 30000, features = 4, cente
 local ref = wb.fit("kmeans", fit_data(), KM)
 local ref_centers = ref.centers
 
+-- cluster.fill and cluster.sleep: a test plugin, here and on the workers (soak.sh starts them with it)
+local B = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/common.lua")
+wb.plugin.load(B.test_plugin("cluster_kernels"))
 wb.connect(addr, {token_file = tokfile, workers = nworkers, timeout = 60})
 
 local stats = {jobs = 0, tasks = 0, fits = 0, fit_tasks = 0, ok = 0, wrong = 0, failed = 0}

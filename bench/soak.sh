@@ -6,7 +6,9 @@
 # Environment: SOAK_KILL_MIN / SOAK_KILL_MAX (seconds between kills, 1 / 4),
 # SOAK_RSS_SLACK_KB (how far above its start the head's memory may end,
 # 4096), SOAK_THREADS (per worker, 1), SOAK_TERM_PERCENT (the share of kills
-# sent as SIGTERM, which runs the worker's shutdown path, 25).
+# sent as SIGTERM, which runs the worker's shutdown path, 25),
+# WB_TEST_PLUGIN_DIR (where the test plugin cluster_kernels is, with
+# cluster.fill and cluster.sleep: tests/plugins of the build of that wb).
 # Afterwards it checks, and exits 1 when one fails:
 #   - every job the driver submitted gave exactly one result, the right one
 #     (soak.lua checks each value; k-means fits equal the local model);
@@ -27,6 +29,9 @@ KMAX=${SOAK_KILL_MAX:-4}
 SLACK=${SOAK_RSS_SLACK_KB:-4096}
 THREADS=${SOAK_THREADS:-1}
 TERMPCT=${SOAK_TERM_PERCENT:-25}
+export WB_TEST_PLUGIN_DIR=${WB_TEST_PLUGIN_DIR:-$(dirname "$WB")/tests/plugins}
+KERNELS=$WB_TEST_PLUGIN_DIR/cluster_kernels.so
+[ -f "$KERNELS" ] || { echo "soak: FAILED: no test plugin $KERNELS (build the repository first)" >&2; exit 1; }
 T=$(mktemp -d /tmp/wbsoak.XXXXXX)
 PIDS=()
 cleanup() {
@@ -78,7 +83,7 @@ nfd() { ls "/proc/$HEAD/fd" | wc -l; }
 
 WPID=()
 start_worker() { # slot
-  "$WB" worker --address "$ADDR" --token-file "$T/tok" --threads "$THREADS" --quiet \
+  "$WB" worker --address "$ADDR" --token-file "$T/tok" --threads "$THREADS" --quiet --plugin "$KERNELS" \
     >>"$T/w$1.out" 2>>"$T/w$1.log" &
   WPID[$1]=$!
   PIDS+=("${WPID[$1]}")

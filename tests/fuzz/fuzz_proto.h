@@ -10,7 +10,8 @@
  *   - an accepted message encodes back to exactly the bytes it came from
  *     (the format is canonical: a decoder that accepts bytes represents
  *     them faithfully) — the encoders here follow the layouts documented in
- *     core/src/cluster/proto.c and proto.h;
+ *     core/src/cluster/proto.c and proto.h — and the cluster's own encoders
+ *     (wb_enc_*) give the same bytes;
  *   - wb_dec_any agrees with the specific decoder. */
 #ifndef WB_FUZZ_PROTO_H
 #define WB_FUZZ_PROTO_H
@@ -287,6 +288,143 @@ static int fz_decode_encode(int type, const unsigned char *p, size_t n, wb_wr *w
     }
 }
 
+/* the cluster's own encoder (wb_enc_*) writes an accepted message as one
+ * frame into w. Returns 1, or 0 for the messages it cannot give back as they
+ * came (by design): a text field of WB_PROTO_MAX_TEXT bytes (encoders cut
+ * text to one byte less), a HELLO of another version (the encoder writes
+ * this one). */
+static int fz_product_encode(int type, const unsigned char *p, size_t n, wb_wr *w)
+{
+    switch (type) {
+    case WB_M_HELLO: {
+        wb_m_hello m;
+        if (wb_dec_hello(p, n, &m) || m.version != WB_PROTO_VERSION) return 0;
+        wb_enc_hello(w, m.role, m.nonce);
+        return 1;
+    }
+    case WB_M_AUTH: {
+        wb_m_auth m;
+        if (wb_dec_auth(p, n, &m)) return 0;
+        wb_enc_auth(w, m.version, m.role, m.nonce, m.mac);
+        return 1;
+    }
+    case WB_M_AUTH_OK: {
+        uint8_t mac[WB_PROTO_MAC];
+        if (wb_dec_auth_ok(p, n, mac)) return 0;
+        wb_enc_auth_ok(w, mac);
+        return 1;
+    }
+    case WB_M_REJECT: {
+        wb_m_reject m;
+        if (wb_dec_reject(p, n, &m) || m.msg.len >= WB_PROTO_MAX_TEXT) return 0;
+        char msg[WB_PROTO_MAX_TEXT];
+        wb_enc_reject(w, m.code, wb_pstr_copy(m.msg, msg, sizeof msg));
+        return 1;
+    }
+    case WB_M_REGISTER: {
+        wb_m_register m;
+        if (wb_dec_register(p, n, &m)) return 0;
+        wb_enc_register(w, &m);
+        wb_m_register_free(&m);
+        return 1;
+    }
+    case WB_M_WELCOME: {
+        wb_m_welcome m;
+        if (wb_dec_welcome(p, n, &m)) return 0;
+        wb_enc_welcome(w, &m);
+        wb_m_welcome_free(&m);
+        return 1;
+    }
+    case WB_M_PLUGINS: {
+        wb_m_plugins m;
+        if (wb_dec_plugins(p, n, &m)) return 0;
+        wb_enc_plugins(w, &m);
+        wb_m_plugins_free(&m);
+        return 1;
+    }
+    case WB_M_WORKERS: {
+        wb_m_workers m;
+        if (wb_dec_workers(p, n, &m)) return 0;
+        wb_enc_workers(w, &m);
+        wb_m_workers_free(&m);
+        return 1;
+    }
+    case WB_M_HEARTBEAT: {
+        wb_m_heartbeat m;
+        if (wb_dec_heartbeat(p, n, &m)) return 0;
+        wb_enc_heartbeat(w, &m);
+        return 1;
+    }
+    case WB_M_SUBMIT:
+    case WB_M_TASKS: {
+        wb_m_tasks m;
+        if (wb_dec_tasks(p, n, &m)) return 0;
+        wb_enc_tasks(w, type, &m);
+        wb_m_tasks_free(&m);
+        return 1;
+    }
+    case WB_M_DONE: {
+        wb_m_done m;
+        if (wb_dec_done(p, n, &m)) return 0;
+        int ok = 1;
+        for (uint32_t i = 0; i < m.n; i++) ok &= m.d[i].msg.len < WB_PROTO_MAX_TEXT;
+        if (ok) wb_enc_done(w, &m);
+        wb_m_done_free(&m);
+        return ok;
+    }
+    case WB_M_PUT_DECL:
+    case WB_M_HOLD: {
+        wb_m_objs m;
+        if (wb_dec_objs(p, n, type == WB_M_PUT_DECL, &m)) return 0;
+        wb_enc_objs(w, type, &m);
+        wb_m_objs_free(&m);
+        return 1;
+    }
+    case WB_M_RELEASE:
+    case WB_M_DROP:
+    case WB_M_LOCATE:
+    case WB_M_FREED:
+    case WB_M_FETCH: {
+        wb_m_oids m;
+        if (wb_dec_oids(p, n, &m)) return 0;
+        uint64_t *ids = malloc((m.n ? m.n : 1) * sizeof *ids);
+        if (!ids) return 0;
+        for (uint32_t i = 0; i < m.n; i++) ids[i] = wb_m_oid_at(&m, i);
+        wb_enc_oids(w, type, ids, m.n);
+        free(ids);
+        return 1;
+    }
+    case WB_M_LOCATION:
+    case WB_M_REPUT:
+    case WB_M_REPLICATE:
+    case WB_M_INPUT_LOST:
+    case WB_M_OBJ_ERR: {
+        wb_m_locs m;
+        if (wb_dec_locs(p, n, &m)) return 0;
+        int ok = 1;
+        for (uint32_t i = 0; i < m.n; i++) ok &= m.l[i].msg.len < WB_PROTO_MAX_TEXT;
+        if (ok) wb_enc_locs(w, type, &m);
+        wb_m_locs_free(&m);
+        return ok;
+    }
+    case WB_M_PULL: {
+        wb_m_pull m;
+        if (wb_dec_pull(p, n, &m)) return 0;
+        wb_enc_pull(w, &m);
+        wb_m_pull_free(&m);
+        return 1;
+    }
+    case WB_M_OBJ:
+    case WB_M_PUT: {
+        wb_m_obj m;
+        if (wb_dec_obj(p, n, &m)) return 0;
+        wb_enc_obj(w, type, &m);
+        return 1;
+    }
+    default: return 0;
+    }
+}
+
 /* the name a decoder gives in its messages (messages sharing a layout share
  * a decoder) */
 static const char *fz_decoder_name(int type)
@@ -326,6 +464,18 @@ static void fz_message(int type, const unsigned char *p, size_t n)
         FZ_ASSERT(!w.err, "re-encoding failed");
         FZ_ASSERT(b.len == n && (n == 0 || memcmp(b.p, p, n) == 0),
                   "%s: accepted %zu bytes that encode back to %zu different bytes", name, n, b.len);
+        /* and the cluster's own encoder agrees, in a frame of the type */
+        wb_buf f = {0};
+        wb_wr wf = {&f, 0};
+        if (fz_product_encode(type, p, n, &wf)) {
+            wb_frame_hdr h;
+            FZ_ASSERT(!wf.err && f.len >= WB_PROTO_HDR && wb_frame_decode(f.p, WB_PROTO_MAX_FRAME, &h) == 0,
+                      "%s: the encoder wrote no frame", name);
+            FZ_ASSERT(h.type == type && h.len == n && f.len == n + WB_PROTO_HDR &&
+                          (n == 0 || memcmp(f.p + WB_PROTO_HDR, p, n) == 0),
+                      "%s: wb_enc_* gives %u other bytes for %zu accepted ones", name, (unsigned)h.len, n);
+        }
+        wb_buf_free(&f);
     }
     int any = wb_dec_any(type, p, n);
     FZ_ASSERT((any == 0) == (rc == 0), "%s: wb_dec_any gives %s, the decoder %s", name ? name : "?",

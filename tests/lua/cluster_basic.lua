@@ -29,7 +29,10 @@ local L = work()
 local tmp = os.tmpname()
 wb.save(L.d, tmp .. ".npy")
 wb.save(L.d, tmp .. ".csv")
-local info = wb.cluster{workers = 2, threads = 1}
+-- the kernels the test drives the cluster with (cluster.sleep, cluster.fill, cluster.pid): here and on the workers
+local kernels = assert(os.getenv("WB_TEST_PLUGIN_DIR"), "WB_TEST_PLUGIN_DIR is not set") .. "/cluster_kernels.so"
+wb.plugin.load(kernels)
+local info = wb.cluster{workers = 2, threads = 1, plugins = {kernels}}
 assert(info.kind == "cluster" and info.workers == 2 and info.threads == 2, "executor info")
 assert(info.address:match("^127%.0%.0%.1:%d+$"), info.address)
 assert(info.dashboard:match("^http://127%.0%.0%.1:%d+/$"), tostring(info.dashboard))

@@ -29,9 +29,9 @@ out=$("$WB" -e "local ok, e = pcall(wb.connect, '$ADDR', {token = 'short'}) prin
 echo "$out" | grep -q "a token of 5 characters (16 to 1024 expected)" || fail "short token: $out"
 
 # the head still serves: a worker and a driver with the right token work
-start_worker w_good --address "$ADDR" --token-file "$T/good" --threads 1
+start_worker w_good --address "$ADDR" --token-file "$T/good" --threads 1 --plugin "$KERNELS"
 wait_for "$T/head.log" "worker 1 joined" || fail "good worker did not join"
-out=$("$WB" -e "wb.connect('$ADDR', {token_file = '$T/good', workers = 1})
+out=$("$WB" -e "wb.plugin.load('$KERNELS') wb.connect('$ADDR', {token_file = '$T/good', workers = 1})
 local o = wb.core.submit('cluster.pid', {}, '')
 print('pid', string.unpack('<I4', wb.core.get(o)))" 2>&1)
 echo "$out" | grep -q "^pid	$WORKER_PID" || fail "task did not run on the worker: $out"

@@ -10,7 +10,7 @@
 PEER="/usr/bin/python3 $(dirname "$0")/cluster_peer.py"
 make_token "$T/tok" "badpeer-token-0123456789abcdef"
 start_head head --token-file "$T/tok"
-start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1
+start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS"
 wait_for "$T/head.log" "worker 1 joined" || fail "worker did not join"
 
 check() { # case expected-answer log-pattern
@@ -33,7 +33,7 @@ pass "a hand-written peer: $out"
 
 # the head still serves
 kill -0 "$HEAD_PID" || fail "the head died"
-out=$(timeout 30 "$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 1})
+out=$(timeout 30 "$WB" -e "wb.plugin.load('$KERNELS') wb.connect('$ADDR', {token_file = '$T/tok', workers = 1})
 print(#wb.core.get(wb.core.submit('cluster.fill', {}, string.pack('<I8B', 100, 1))))" 2>&1)
 [ "$out" = 100 ] || fail "the head stopped serving: $out"
 pass "the head serves after the bad peers"

@@ -6,6 +6,11 @@ WB=${1:?usage: $0 path/to/wb}
 WB=$(readlink -f "$WB")
 T=$(mktemp -d /tmp/wbclu.XXXXXX)
 PIDS=()
+# the kernels the tests drive the cluster with (cluster.sleep, cluster.fill,
+# cluster.pid: tests/plugins/cluster_kernels.c): workers that run them start
+# with --plugin "$KERNELS", drivers that submit them load it
+# (wb.plugin.load('$KERNELS'))
+KERNELS=${WB_TEST_PLUGIN_DIR:-$(dirname "$WB")/tests/plugins}/cluster_kernels.so
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do

@@ -10,9 +10,9 @@ CHROME=$(command -v chromium || command -v chromium-browser || command -v google
 if [ -z "$CHROME" ]; then echo "SKIP: chromium is not installed (apt-get install -y chromium)"; exit 77; fi
 make_token "$T/tok" "dash-token-0123456789abcdef"
 start_head head --token-file "$T/tok"
-start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1
-start_worker w2 --address "$ADDR" --token-file "$T/tok" --threads 2 --memory-limit 64MB
-"$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 2})
+start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS"
+start_worker w2 --address "$ADDR" --token-file "$T/tok" --threads 2 --memory-limit 64MB --plugin "$KERNELS"
+"$WB" -e "wb.plugin.load('$KERNELS') wb.connect('$ADDR', {token_file = '$T/tok', workers = 2})
 local fs = {}
 for i = 1, 500 do fs[i] = wb.core.submit('cluster.noop', {}, '') end
 wb.core.wait(fs)

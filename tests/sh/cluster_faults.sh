@@ -8,9 +8,10 @@ make_token "$T/tok" "fault-token-0123456789abcdef"
 
 # --- a silent worker
 start_head head --token-file "$T/tok" --heartbeat-ms 100 --timeout-ms 1000
-start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1; W1=$WORKER_PID
-start_worker w2 --address "$ADDR" --token-file "$T/tok" --threads 1; W2=$WORKER_PID
+start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS"; W1=$WORKER_PID
+start_worker w2 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS"; W2=$WORKER_PID
 cat > "$T/silent.lua" <<LUA
+wb.plugin.load("$KERNELS")
 wb.connect("$ADDR", {token_file = "$T/tok", workers = 2})
 local fs = {}
 for i = 1, 20 do fs[i] = wb.core.submit("cluster.sleep", {}, string.pack("<d", 0.05)) end
@@ -49,8 +50,8 @@ kill "$HEAD_PID"
 
 # --- memory limit
 start_head head3 --token-file "$T/tok"
-start_worker w5 --address "$ADDR" --token-file "$T/tok" --threads 1 --memory-limit 1MB
-out=$(timeout 60 "$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 1})
+start_worker w5 --address "$ADDR" --token-file "$T/tok" --threads 1 --memory-limit 1MB --plugin "$KERNELS"
+out=$(timeout 60 "$WB" -e "wb.plugin.load('$KERNELS') wb.connect('$ADDR', {token_file = '$T/tok', workers = 1})
 local t = wb.core.submit('cluster.fill', {}, string.pack('<I8B', 2 << 20, 1))
 print(pcall(wb.core.get, t))
 local p = wb.core.put(string.rep('x', 2 << 20))
@@ -68,8 +69,9 @@ kill "$HEAD_PID"
 
 # --- the head dies while a driver waits: an error, not a hang; workers exit
 start_head head4 --token-file "$T/tok"
-start_worker w6 --address "$ADDR" --token-file "$T/tok" --threads 1; W6=$WORKER_PID
+start_worker w6 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS"; W6=$WORKER_PID
 cat > "$T/headdeath.lua" <<LUA
+wb.plugin.load("$KERNELS")
 wb.connect("$ADDR", {token_file = "$T/tok", workers = 1})
 local f = wb.core.submit("cluster.sleep", {}, string.pack("<d", 30))
 os.execute("(sleep 0.3; kill -9 $HEAD_PID) &")
@@ -92,9 +94,10 @@ kill "$HEAD_PID"
 # reports a leak, or a use after free, in its log otherwise); the tasks then
 # finish on the other worker
 start_head head5 --token-file "$T/tok"
-start_worker w7 --address "$ADDR" --token-file "$T/tok" --threads 1; W7=$WORKER_PID
-start_worker w8 --address "$ADDR" --token-file "$T/tok" --threads 1; W8=$WORKER_PID
+start_worker w7 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS"; W7=$WORKER_PID
+start_worker w8 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS"; W8=$WORKER_PID
 cat > "$T/waiting.lua" <<LUA
+wb.plugin.load("$KERNELS")
 wb.connect("$ADDR", {token_file = "$T/tok", workers = 2})
 local function pid(inputs) return string.unpack("<I4", wb.core.get(wb.core.submit("cluster.pid", inputs, ""))) end
 -- puts go round robin in worker-id order: the large ones to one worker, the small ones to the other

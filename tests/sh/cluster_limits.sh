@@ -101,9 +101,9 @@ pass "past the limit: $(echo "$out" | cut -c7-)"
 # once the idle ones are gone, a worker and a driver get in and work
 kill "$IDLE"
 wait "$IDLE" 2>/dev/null
-start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1
+start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS"
 wait_for "$T/head2.log" "worker 1 joined" || fail "the worker did not join"
-out=$(timeout 30 "$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 1})
+out=$(timeout 30 "$WB" -e "wb.plugin.load('$KERNELS') wb.connect('$ADDR', {token_file = '$T/tok', workers = 1})
 print(#wb.core.get(wb.core.submit('cluster.fill', {}, string.pack('<I8B', 100, 1))))" 2>&1)
 [ "$out" = 100 ] || fail "the head stopped serving: $out"
 pass "the head serves once connections are free"

@@ -42,13 +42,14 @@ grep -q "WARNING: the head listens on ${IPS[0]}:[0-9]*, which is reachable from 
   fail "no warning for a non-loopback address"
 pass "head in ${NS[0]} at $ADDR warns that it is reachable from other machines"
 for i in 1 2; do
-  ip netns exec "${NS[$i]}" "$WB" worker --address "$ADDR" --token-file "$T/tok" --threads 1 \
+  ip netns exec "${NS[$i]}" "$WB" worker --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$KERNELS" \
     >"$T/w$i.out" 2>"$T/w$i.log" &
   PIDS+=($!)
 done
 wait_for "$T/head.log" "worker 2 joined" 15 || fail "the workers did not reach the head across the namespaces"
 grep -q "data port ${IPS[1]}:[0-9]*\|data port ${IPS[2]}:[0-9]*" "$T/head.log" || fail "workers' data ports"
 cat > "$T/drive.lua" <<LUA
+wb.plugin.load("$KERNELS")
 local gen = {n = 150000, features = 6, informative = 3, redundant = 3, seed = 5}
 local L = wb.datagen.classification(gen):describe()
 local Lk = wb.fit("kmeans", wb.datagen.swiss_roll{n = 60000, seed = 2}, {k = 4, seed = 1})

@@ -1,6 +1,7 @@
 /* test_proto.c — the cluster wire protocol: frames, every message codec
- * (round trips, every truncation, corrupted fields, random bytes) and the
- * token/HMAC helpers. */
+ * (round trips, every truncation, corrupted fields, random bytes; every
+ * encoder against the field-by-field writes it replaced) and the token/HMAC
+ * helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -511,6 +512,627 @@ static void test_results_and_lists(void **state)
     wb_buf_free(&b);
 }
 
+/* ------------------------------------------------------------------------
+ * encoders: for every message, the encoder writes exactly the bytes the
+ * head, workers and drivers wrote field by field before the encoders
+ * existed (the reference writers below repeat those writes), and its frame
+ * decodes back to the fields it was given
+ * ---------------------------------------------------------------------- */
+
+static int enc_seen[256]; /* message types whose encoder was checked */
+
+/* the one frame in b: of this type, its payload accepted (every prefix refused) */
+static const unsigned char *encoded(const wb_buf *b, int type, wb_frame_hdr *h)
+{
+    const unsigned char *p = payload(b, h);
+    assert_int_equal(h->type, type);
+    check_truncations(type, p, h->len);
+    enc_seen[type] = 1;
+    return p;
+}
+
+static void same_bytes(const wb_buf *a, const wb_buf *b)
+{
+    assert_int_equal(a->len, b->len);
+    assert_memory_equal(a->p, b->p, a->len);
+}
+
+static void same_pstr(wb_pstr a, wb_pstr b)
+{
+    assert_int_equal(a.len, b.len);
+    if (a.len) assert_memory_equal(a.p, b.p, a.len);
+}
+
+static void same_wstat(const wb_wstat *a, const wb_wstat *b)
+{
+    assert_int_equal(a->type, b->type);
+    assert_int_equal(a->has_y, b->has_y);
+    assert_true(a->size == b->size && a->rows == b->rows && a->cols == b->cols && a->row0 == b->row0);
+}
+
+static void same_plugins(uint32_t na, const wb_m_plugin *a, uint32_t nb, const wb_m_plugin *b)
+{
+    assert_int_equal(na, nb);
+    for (uint32_t i = 0; i < na; i++) {
+        same_pstr(a[i].name, b[i].name);
+        same_pstr(a[i].version, b[i].version);
+    }
+}
+
+static const wb_m_plugin enc_plugins[2] = {{{"datagen", 7}, {"1.0", 3}}, {{"pver", 4}, {"2+build.7", 9}}};
+
+/* a partition's shape: 4096 x 3 with labels at row 8192 */
+static const wb_wstat enc_part = {WB_OBJ_PART, 1, (uint64_t)(4096 * 3 * 8 + 4096 * 8), 4096, 3, 8192};
+
+static void test_enc_peers(void **state)
+{
+    (void)state;
+    wb_buf e = {0}, r = {0};
+    wb_wr we = {&e, 0}, wr = {&r, 0};
+    wb_frame_hdr h;
+    const unsigned char *p;
+    size_t s;
+
+    /* REGISTER (worker.c, head_ready) */
+    wb_pstr kernels[2] = {wb_pstr_z("datagen.classification"), wb_pstr_z("kmeans.assign")};
+    wb_m_register rg = {4, 1ull << 32, wb_pstr_z("10.0.0.2"), 4567, 1234, 2, (wb_m_plugin *)enc_plugins, 2, kernels};
+    assert_int_equal(wb_enc_register(&we, &rg), 0);
+    s = wb_msg_begin(&wr, WB_M_REGISTER);
+    wb_wr_u32(&wr, 4);
+    wb_wr_u64(&wr, 1ull << 32);
+    wb_wr_str(&wr, "10.0.0.2");
+    wb_wr_u16(&wr, 4567);
+    wb_wr_u32(&wr, 1234);
+    wb_wr_u32(&wr, 2);
+    wb_wr_str(&wr, "datagen");
+    wb_wr_str(&wr, "1.0");
+    wb_wr_str(&wr, "pver");
+    wb_wr_str(&wr, "2+build.7");
+    wb_wr_u32(&wr, 2);
+    wb_wr_str(&wr, "datagen.classification");
+    wb_wr_str(&wr, "kmeans.assign");
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_REGISTER, &h);
+    wb_m_register rg2;
+    assert_int_equal(wb_dec_register(p, h.len, &rg2), 0);
+    assert_true(rg2.threads == rg.threads && rg2.mem_limit == rg.mem_limit && rg2.port == rg.port && rg2.pid == rg.pid);
+    same_pstr(rg2.host, rg.host);
+    same_plugins(rg2.nplugins, rg2.plugins, rg.nplugins, rg.plugins);
+    assert_int_equal(rg2.nkernels, 2);
+    for (int i = 0; i < 2; i++) same_pstr(rg2.kernels[i], kernels[i]);
+    wb_m_register_free(&rg2);
+
+    /* WELCOME (head.c: to a worker and to a driver) */
+    e.len = r.len = 0;
+    wb_m_welcome wl = {3, 1000, 10000, 7879, 2, (wb_m_plugin *)enc_plugins};
+    assert_int_equal(wb_enc_welcome(&we, &wl), 0);
+    s = wb_msg_begin(&wr, WB_M_WELCOME);
+    wb_wr_u32(&wr, 3);
+    wb_wr_u32(&wr, 1000);
+    wb_wr_u32(&wr, 10000);
+    wb_wr_u16(&wr, 7879);
+    wb_wr_u32(&wr, 2);
+    wb_wr_str(&wr, "datagen");
+    wb_wr_str(&wr, "1.0");
+    wb_wr_str(&wr, "pver");
+    wb_wr_str(&wr, "2+build.7");
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_WELCOME, &h);
+    wb_m_welcome wl2;
+    assert_int_equal(wb_dec_welcome(p, h.len, &wl2), 0);
+    assert_true(wl2.id == 3 && wl2.heartbeat_ms == 1000 && wl2.timeout_ms == 10000 && wl2.dashboard_port == 7879);
+    same_plugins(wl2.nplugins, wl2.plugins, 2, enc_plugins);
+    wb_m_welcome_free(&wl2);
+
+    /* PLUGINS (driver.c, c_submit) */
+    e.len = r.len = 0;
+    wb_m_plugins pg = {2, (wb_m_plugin *)enc_plugins};
+    assert_int_equal(wb_enc_plugins(&we, &pg), 0);
+    s = wb_msg_begin(&wr, WB_M_PLUGINS);
+    wb_wr_u32(&wr, 2);
+    wb_wr_str(&wr, "datagen");
+    wb_wr_str(&wr, "1.0");
+    wb_wr_str(&wr, "pver");
+    wb_wr_str(&wr, "2+build.7");
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_PLUGINS, &h);
+    wb_m_plugins pg2;
+    assert_int_equal(wb_dec_plugins(p, h.len, &pg2), 0);
+    same_plugins(pg2.nplugins, pg2.plugins, 2, enc_plugins);
+    wb_m_plugins_free(&pg2);
+    /* no plugins */
+    e.len = 0;
+    wb_m_plugins none = {0, NULL};
+    assert_int_equal(wb_enc_plugins(&we, &none), 0);
+    p = payload(&e, &h);
+    assert_int_equal(h.len, 4);
+
+    /* WORKERS (head.c, encode_workers): the whole message and entry by entry */
+    e.len = r.len = 0;
+    wb_m_worker ws[2] = {{1, wb_pstr_z("127.0.0.1"), 5001, 2, 101, 0, 0, NULL},
+                         {2, wb_pstr_z("10.1.2.3"), 5002, 8, 102, 1, 1, (wb_m_plugin *)&enc_plugins[1]}};
+    wb_m_workers wk = {2, ws};
+    assert_int_equal(wb_enc_workers(&we, &wk), 0);
+    s = wb_msg_begin(&wr, WB_M_WORKERS);
+    wb_wr_u32(&wr, 2);
+    for (int i = 0; i < 2; i++) {
+        wb_wr_u32(&wr, ws[i].id);
+        wb_wr_str(&wr, i ? "10.1.2.3" : "127.0.0.1");
+        wb_wr_u16(&wr, ws[i].port);
+        wb_wr_u32(&wr, ws[i].threads);
+        wb_wr_u32(&wr, ws[i].pid);
+        wb_wr_u8(&wr, ws[i].alive); /* the head lists live workers: 1 */
+        wb_wr_u32(&wr, ws[i].nplugins);
+        if (i) {
+            wb_wr_str(&wr, "pver");
+            wb_wr_str(&wr, "2+build.7");
+        }
+    }
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_WORKERS, &h);
+    wb_m_workers wk2;
+    assert_int_equal(wb_dec_workers(p, h.len, &wk2), 0);
+    assert_int_equal(wk2.n, 2);
+    for (int i = 0; i < 2; i++) {
+        const wb_m_worker *a = &wk2.w[i], *b = &ws[i];
+        assert_true(a->id == b->id && a->port == b->port && a->threads == b->threads && a->pid == b->pid &&
+                    a->alive == b->alive);
+        same_pstr(a->host, b->host);
+        same_plugins(a->nplugins, a->plugins, b->nplugins, b->plugins);
+    }
+    wb_m_workers_free(&wk2);
+    wb_list l;
+    wb_list_init(&l, WB_M_WORKERS);
+    for (int i = 0; i < 2; i++) wb_enc_worker1(&l, &ws[i]);
+    e.len = 0;
+    assert_int_equal(wb_enc_list(&we, &l), 0);
+    same_bytes(&e, &r);
+    assert_int_equal(l.n, 0); /* framed: emptied */
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_list(&we, &l), 0); /* an empty list is a frame too */
+    wb_m_workers nobody = {0, NULL};
+    assert_int_equal(wb_enc_workers(&wr, &nobody), 0);
+    same_bytes(&e, &r);
+    assert_int_equal(e.len, WB_PROTO_HDR + 4);
+    wb_list_free(&l);
+
+    /* HEARTBEAT (worker.c, send_heartbeat) */
+    e.len = r.len = 0;
+    wb_m_heartbeat hb = {1000, 1ull << 33, 17, 3, 9, 12345, 2, -1};
+    assert_int_equal(wb_enc_heartbeat(&we, &hb), 0);
+    s = wb_msg_begin(&wr, WB_M_HEARTBEAT);
+    wb_wr_u64(&wr, 1000);
+    wb_wr_u64(&wr, 1ull << 33);
+    wb_wr_u64(&wr, 17);
+    wb_wr_u32(&wr, 3);
+    wb_wr_u32(&wr, 9);
+    wb_wr_u64(&wr, 12345);
+    wb_wr_u64(&wr, 2);
+    wb_wr_i64(&wr, -1);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_HEARTBEAT, &h);
+    wb_m_heartbeat hb2;
+    assert_int_equal(wb_dec_heartbeat(p, h.len, &hb2), 0);
+    assert_memory_equal(&hb2, &hb, sizeof hb);
+
+    /* the handshake (net.c): HELLO, AUTH, AUTH_OK, REJECT */
+    uint8_t nonce[WB_PROTO_NONCE], mac[WB_PROTO_MAC];
+    for (int i = 0; i < WB_PROTO_NONCE; i++) nonce[i] = (uint8_t)(i * 7);
+    for (int i = 0; i < WB_PROTO_MAC; i++) mac[i] = (uint8_t)(255 - i);
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_hello(&we, WB_ROLE_WORKER, nonce), 0);
+    s = wb_msg_begin(&wr, WB_M_HELLO);
+    wb_wr_raw(&wr, "WBCL", 4);
+    wb_wr_u16(&wr, WB_PROTO_VERSION);
+    wb_wr_u8(&wr, WB_ROLE_WORKER);
+    wb_wr_raw(&wr, nonce, sizeof nonce);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_HELLO, &h);
+    wb_m_hello he;
+    assert_int_equal(wb_dec_hello(p, h.len, &he), 0);
+    assert_true(he.version == WB_PROTO_VERSION && he.role == WB_ROLE_WORKER);
+    assert_memory_equal(he.nonce, nonce, sizeof nonce);
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_auth(&we, WB_PROTO_VERSION, WB_ROLE_PEER, nonce, mac), 0);
+    s = wb_msg_begin(&wr, WB_M_AUTH);
+    wb_wr_raw(&wr, "WBCL", 4);
+    wb_wr_u16(&wr, WB_PROTO_VERSION);
+    wb_wr_u8(&wr, WB_ROLE_PEER);
+    wb_wr_raw(&wr, nonce, sizeof nonce);
+    wb_wr_raw(&wr, mac, sizeof mac);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_AUTH, &h);
+    wb_m_auth au;
+    assert_int_equal(wb_dec_auth(p, h.len, &au), 0);
+    assert_true(au.version == WB_PROTO_VERSION && au.role == WB_ROLE_PEER);
+    assert_memory_equal(au.nonce, nonce, sizeof nonce);
+    assert_memory_equal(au.mac, mac, sizeof mac);
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_auth_ok(&we, mac), 0);
+    s = wb_msg_begin(&wr, WB_M_AUTH_OK);
+    wb_wr_raw(&wr, mac, sizeof mac);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_AUTH_OK, &h);
+    uint8_t mac2[WB_PROTO_MAC];
+    assert_int_equal(wb_dec_auth_ok(p, h.len, mac2), 0);
+    assert_memory_equal(mac2, mac, sizeof mac);
+    /* REJECT: a reason longer than a text field is cut to 4095 bytes, as the
+     * snprintf into a 4096-byte buffer did */
+    char *longmsg = malloc(6001);
+    memset(longmsg, 'x', 6000);
+    longmsg[6000] = 0;
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_reject(&we, WB_ESTATE, longmsg), 0);
+    char cut[WB_PROTO_MAX_TEXT];
+    snprintf(cut, sizeof cut, "%s", longmsg);
+    s = wb_msg_begin(&wr, WB_M_REJECT);
+    wb_wr_i32(&wr, WB_ESTATE);
+    wb_wr_str(&wr, cut);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_REJECT, &h);
+    wb_m_reject rj;
+    assert_int_equal(wb_dec_reject(p, h.len, &rj), 0);
+    assert_int_equal(rj.code, WB_ESTATE);
+    assert_int_equal(rj.msg.len, WB_PROTO_MAX_TEXT - 1);
+    free(longmsg);
+    wb_buf_free(&e);
+    wb_buf_free(&r);
+}
+
+static void test_enc_tasks(void **state)
+{
+    (void)state;
+    wb_buf e = {0}, r = {0}, t = {0};
+    wb_wr we = {&e, 0}, wr = {&r, 0};
+    wb_frame_hdr h;
+    /* TASKS (head.c, batch_task): a block sum over two inputs held elsewhere,
+     * a plain task without an argument, a task over an input held here */
+    const uint32_t holders[3] = {4, 9, 2};
+    wb_m_input in0[2] = {{11, 2, holders}, {12, 3, holders}};
+    wb_m_input in2[1] = {{13, 0, NULL}};
+    wb_m_task tasks[3] = {{100, 0, WB_TASK_BLOCKSUM, 4, -1, 2, 0, 2, in0},
+                          {101, 1, WB_TASK_PLAIN, 0, 4096, 0, WB_NO_ARG, 0, NULL},
+                          {102, 1, WB_TASK_PLAIN, 0, -1, 1, 0, 1, in2}};
+    wb_pstr kn[2] = {wb_pstr_z("core.colsum"), wb_pstr_z("cluster.noop")};
+    wb_pstr args[1] = {{"\x01\x02\x03", 3}};
+    wb_m_tasks m = {2, kn, 1, args, 3, tasks, NULL};
+    for (int type = WB_M_SUBMIT; type <= WB_M_TASKS; type++) {
+        e.len = r.len = 0;
+        assert_int_equal(wb_enc_tasks(&we, type, &m), 0);
+        /* the reference: kernel table, argument table, tasks, as batch_task and flush_tasks wrote them */
+        wb_buf kb = {0}, ab = {0};
+        wb_wr kw = {&kb, 0}, aw = {&ab, 0}, tw = {&t, 0};
+        t.len = 0;
+        wb_wr_str(&kw, "core.colsum");
+        wb_wr_str(&kw, "cluster.noop");
+        wb_wr_bytes(&aw, "\x01\x02\x03", 3);
+        for (int i = 0; i < 3; i++) {
+            wb_wr_u64(&tw, tasks[i].oid);
+            wb_wr_u32(&tw, tasks[i].kernel);
+            wb_wr_u8(&tw, tasks[i].mode);
+            wb_wr_u64(&tw, tasks[i].sumlen);
+            wb_wr_i64(&tw, tasks[i].out_rows);
+            wb_wr_u32(&tw, tasks[i].attempt);
+            wb_wr_u32(&tw, tasks[i].arg);
+            wb_wr_u32(&tw, tasks[i].nin);
+            for (uint32_t j = 0; j < tasks[i].nin; j++) {
+                wb_wr_u64(&tw, tasks[i].in[j].oid);
+                wb_wr_u16(&tw, tasks[i].in[j].nholders);
+                for (uint16_t k = 0; k < tasks[i].in[j].nholders; k++) wb_wr_u32(&tw, tasks[i].in[j].holders[k]);
+            }
+        }
+        size_t s = wb_msg_begin(&wr, type);
+        wb_wr_u32(&wr, 2);
+        wb_wr_raw(&wr, kb.p, kb.len);
+        wb_wr_u32(&wr, 1);
+        wb_wr_raw(&wr, ab.p, ab.len);
+        wb_wr_u32(&wr, 3);
+        wb_wr_raw(&wr, t.p, t.len);
+        wb_msg_end(&wr, s);
+        wb_buf_free(&kb);
+        wb_buf_free(&ab);
+        same_bytes(&e, &r);
+        const unsigned char *p = encoded(&e, type, &h);
+        wb_m_tasks d;
+        assert_int_equal(wb_dec_tasks(p, h.len, &d), 0);
+        assert_true(d.nkernels == 2 && d.nargs == 1 && d.ntasks == 3);
+        for (int i = 0; i < 2; i++) same_pstr(d.kernels[i], kn[i]);
+        same_pstr(d.args[0], args[0]);
+        for (int i = 0; i < 3; i++) {
+            const wb_m_task *a = &d.tasks[i], *b = &tasks[i];
+            assert_true(a->oid == b->oid && a->kernel == b->kernel && a->mode == b->mode && a->sumlen == b->sumlen &&
+                        a->out_rows == b->out_rows && a->attempt == b->attempt && a->arg == b->arg && a->nin == b->nin);
+            for (uint32_t j = 0; j < a->nin; j++) {
+                assert_true(a->in[j].oid == b->in[j].oid && a->in[j].nholders == b->in[j].nholders);
+                for (uint16_t k = 0; k < a->in[j].nholders; k++) assert_int_equal(a->in[j].holders[k], b->in[j].holders[k]);
+            }
+        }
+        wb_m_tasks_free(&d);
+
+        /* the batch built task by task gives the same frame */
+        wb_taskbatch tb;
+        wb_taskbatch_init(&tb, type);
+        assert_int_equal(wb_taskbatch_kernel(&tb, "core.colsum"), 0);
+        assert_int_equal(wb_taskbatch_kernel(&tb, "cluster.noop"), 1);
+        assert_int_equal(wb_taskbatch_arg(&tb, "\x01\x02\x03", 3), 0);
+        for (int i = 0; i < 3; i++) {
+            wb_taskbatch_task(&tb, &tasks[i]);
+            for (uint32_t j = 0; j < tasks[i].nin; j++)
+                wb_taskbatch_input(&tb, tasks[i].in[j].oid, tasks[i].in[j].nholders, tasks[i].in[j].holders);
+        }
+        assert_int_equal(tb.err, 0);
+        e.len = 0;
+        assert_int_equal(wb_enc_taskbatch(&we, &tb), 0);
+        same_bytes(&e, &r);
+        assert_true(tb.nk == 0 && tb.na == 0 && tb.nt == 0 && tb.tasks.len == 0);
+        wb_taskbatch_free(&tb);
+    }
+    wb_buf_free(&e);
+    wb_buf_free(&r);
+    wb_buf_free(&t);
+}
+
+static void test_enc_lists(void **state)
+{
+    (void)state;
+    wb_buf e = {0}, r = {0};
+    wb_wr we = {&e, 0}, wr = {&r, 0};
+    wb_frame_hdr h;
+    const unsigned char *p;
+    size_t s;
+    wb_list l;
+
+    /* DONE (head.c ob_add_done, worker.c add_done): an inline result, a
+     * failure with a message longer than a text field, a partition held on a
+     * worker, an inline partition whose labels come as a second piece */
+    char *longmsg = malloc(5001), cut[WB_PROTO_MAX_TEXT];
+    memset(longmsg, 'e', 5000);
+    longmsg[5000] = 0;
+    snprintf(cut, sizeof cut, "%s", longmsg);
+    double px[6] = {1, 2, 3, 4, 5, 6}, py[2] = {-1, 1};
+    wb_wstat sb = {WB_OBJ_BYTES, 0, 5, 0, 0, 0}, none = {0}, sp = {WB_OBJ_PART, 1, 64, 2, 3, 4096};
+    wb_m_done1 dd[4] = {{7, 0, 1, sb, {"", 0}, 1, {"hello", 5}},
+                        {8, WB_EINVAL, 2, none, wb_pstr_z(longmsg), 0, {"", 0}},
+                        {9, 0, 2, enc_part, {"", 0}, 0, {"", 0}},
+                        {10, 0, 3, sp, {"", 0}, 1, {(const char *)px, sizeof px}}};
+    wb_list_init(&l, WB_M_DONE);
+    for (int i = 0; i < 4; i++) wb_enc_done1(&l, &dd[i], i == 3 ? py : NULL, i == 3 ? sizeof py : 0);
+    assert_int_equal(wb_enc_list(&we, &l), 0);
+    s = wb_msg_begin(&wr, WB_M_DONE);
+    wb_wr_u32(&wr, 4);
+    wb_wr_u64(&wr, 7);
+    wb_wr_i32(&wr, 0);
+    wb_wr_u32(&wr, 1);
+    wb_wr_wstat(&wr, &sb);
+    wb_wr_str(&wr, "");
+    wb_wr_u8(&wr, 1);
+    wb_wr_bytes(&wr, "hello", 5);
+    wb_wr_u64(&wr, 8);
+    wb_wr_i32(&wr, WB_EINVAL);
+    wb_wr_u32(&wr, 2);
+    wb_wr_wstat(&wr, &none);
+    wb_wr_str(&wr, cut);
+    wb_wr_u8(&wr, 0);
+    wb_wr_u64(&wr, 9);
+    wb_wr_i32(&wr, 0);
+    wb_wr_u32(&wr, 2);
+    wb_wr_wstat(&wr, &enc_part);
+    wb_wr_str(&wr, "");
+    wb_wr_u8(&wr, 0);
+    wb_wr_u64(&wr, 10);
+    wb_wr_i32(&wr, 0);
+    wb_wr_u32(&wr, 3);
+    wb_wr_wstat(&wr, &sp);
+    wb_wr_str(&wr, "");
+    wb_wr_u8(&wr, 1);
+    wb_wr_u32(&wr, (uint32_t)(sizeof px + sizeof py));
+    wb_wr_raw(&wr, px, sizeof px);
+    wb_wr_raw(&wr, py, sizeof py);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_DONE, &h);
+    wb_m_done d;
+    assert_int_equal(wb_dec_done(p, h.len, &d), 0);
+    assert_int_equal(d.n, 4);
+    for (int i = 0; i < 4; i++) {
+        const wb_m_done1 *a = &d.d[i], *b = &dd[i];
+        assert_true(a->oid == b->oid && a->code == b->code && a->worker == b->worker && a->has_inline == b->has_inline);
+        same_wstat(&a->stat, &b->stat);
+        if (i != 1) same_pstr(a->msg, b->msg);
+        if (i == 0) same_pstr(a->data, b->data);
+    }
+    assert_int_equal(d.d[1].msg.len, WB_PROTO_MAX_TEXT - 1);
+    assert_memory_equal(d.d[1].msg.p, longmsg, WB_PROTO_MAX_TEXT - 1);
+    assert_int_equal(d.d[3].data.len, 64);
+    assert_memory_equal(d.d[3].data.p, px, sizeof px);
+    assert_memory_equal(d.d[3].data.p + sizeof px, py, sizeof py);
+    wb_m_done_free(&d);
+    /* the whole message at once (no second pieces) */
+    wb_m_done dm = {3, dd};
+    r.len = 0;
+    assert_int_equal(wb_enc_done(&wr, &dm), 0);
+    wb_list_clear(&l);
+    for (int i = 0; i < 3; i++) wb_enc_done1(&l, &dd[i], NULL, 0);
+    e.len = 0;
+    assert_int_equal(wb_enc_list(&we, &l), 0);
+    same_bytes(&e, &r);
+    wb_list_free(&l);
+
+    /* PUT_DECL (driver.c put_raw, with the worker) and HOLD (worker.c add_hold) */
+    wb_m_obj1 ob[2] = {{5, 2, enc_part}, {6, 3, sb}};
+    for (int type = WB_M_PUT_DECL; type <= WB_M_HOLD; type++) {
+        int ww = type == WB_M_PUT_DECL;
+        if (!ww) ob[0].worker = ob[1].worker = 0;
+        wb_m_objs om = {2, ob};
+        e.len = r.len = 0;
+        assert_int_equal(wb_enc_objs(&we, type, &om), 0);
+        s = wb_msg_begin(&wr, type);
+        wb_wr_u32(&wr, 2);
+        for (int i = 0; i < 2; i++) {
+            wb_wr_u64(&wr, ob[i].oid);
+            if (ww) wb_wr_u32(&wr, ob[i].worker);
+            wb_wr_wstat(&wr, &ob[i].stat);
+        }
+        wb_msg_end(&wr, s);
+        same_bytes(&e, &r);
+        p = encoded(&e, type, &h);
+        wb_m_objs o2;
+        assert_int_equal(wb_dec_objs(p, h.len, ww, &o2), 0);
+        assert_int_equal(o2.n, 2);
+        for (int i = 0; i < 2; i++) {
+            assert_true(o2.o[i].oid == ob[i].oid && o2.o[i].worker == ob[i].worker);
+            same_wstat(&o2.o[i].stat, &ob[i].stat);
+        }
+        wb_m_objs_free(&o2);
+        wb_list_init(&l, type);
+        for (int i = 0; i < 2; i++) wb_enc_obj1(&l, &ob[i]);
+        e.len = 0;
+        assert_int_equal(wb_enc_list(&we, &l), 0);
+        same_bytes(&e, &r);
+        wb_list_free(&l);
+    }
+
+    /* object lists: RELEASE (driver.c), DROP, FREED (head.c), LOCATE (driver.c), FETCH (workers, drivers) */
+    const int oid_types[] = {WB_M_RELEASE, WB_M_DROP, WB_M_LOCATE, WB_M_FREED, WB_M_FETCH};
+    const uint64_t oids[3] = {42, (3ull << 40) | 7, UINT64_MAX};
+    for (size_t k = 0; k < sizeof oid_types / sizeof oid_types[0]; k++) {
+        int type = oid_types[k];
+        e.len = r.len = 0;
+        assert_int_equal(wb_enc_oids(&we, type, oids, 3), 0);
+        s = wb_msg_begin(&wr, type);
+        wb_wr_u32(&wr, 3);
+        for (int i = 0; i < 3; i++) wb_wr_u64(&wr, oids[i]);
+        wb_msg_end(&wr, s);
+        same_bytes(&e, &r);
+        p = encoded(&e, type, &h);
+        wb_m_oids o2;
+        assert_int_equal(wb_dec_oids(p, h.len, &o2), 0);
+        assert_int_equal(o2.n, 3);
+        for (uint32_t i = 0; i < 3; i++) assert_true(wb_m_oid_at(&o2, i) == oids[i]);
+        wb_list_init(&l, type);
+        for (int i = 0; i < 3; i++) wb_enc_oid1(&l, oids[i]);
+        e.len = 0;
+        assert_int_equal(wb_enc_list(&we, &l), 0);
+        same_bytes(&e, &r);
+        wb_list_free(&l);
+    }
+
+    /* location lists: LOCATION, REPUT (head.c ob_add_loc), REPLICATE (driver.c),
+     * INPUT_LOST (worker.c add_lost), OBJ_ERR (worker.c serve_fetch) */
+    const int loc_types[] = {WB_M_LOCATION, WB_M_REPUT, WB_M_REPLICATE, WB_M_INPUT_LOST, WB_M_OBJ_ERR};
+    wb_m_loc1 lc[3] = {{5, 0, 3, 0, {"", 0}},
+                       {6, WB_ENOTFOUND, 0, 77, wb_pstr_z("worker 2 does not hold input 4d")},
+                       {8, WB_ENET, 1, 9, wb_pstr_z(longmsg)}};
+    for (size_t k = 0; k < sizeof loc_types / sizeof loc_types[0]; k++) {
+        int type = loc_types[k];
+        wb_m_locs lm = {3, lc};
+        e.len = r.len = 0;
+        assert_int_equal(wb_enc_locs(&we, type, &lm), 0);
+        s = wb_msg_begin(&wr, type);
+        wb_wr_u32(&wr, 3);
+        for (int i = 0; i < 3; i++) {
+            wb_wr_u64(&wr, lc[i].oid);
+            wb_wr_i32(&wr, lc[i].code);
+            wb_wr_u32(&wr, lc[i].worker);
+            wb_wr_u64(&wr, lc[i].other);
+            wb_wr_str(&wr, i == 2 ? cut : i == 1 ? "worker 2 does not hold input 4d" : "");
+        }
+        wb_msg_end(&wr, s);
+        same_bytes(&e, &r);
+        p = encoded(&e, type, &h);
+        wb_m_locs l2;
+        assert_int_equal(wb_dec_locs(p, h.len, &l2), 0);
+        assert_int_equal(l2.n, 3);
+        for (int i = 0; i < 3; i++) {
+            assert_true(l2.l[i].oid == lc[i].oid && l2.l[i].code == lc[i].code && l2.l[i].worker == lc[i].worker &&
+                        l2.l[i].other == lc[i].other);
+            if (i < 2) same_pstr(l2.l[i].msg, lc[i].msg);
+            else assert_int_equal(l2.l[i].msg.len, WB_PROTO_MAX_TEXT - 1);
+        }
+        wb_m_locs_free(&l2);
+        wb_list_init(&l, type);
+        for (int i = 0; i < 3; i++) wb_enc_loc1(&l, &lc[i]);
+        e.len = 0;
+        assert_int_equal(wb_enc_list(&we, &l), 0);
+        same_bytes(&e, &r);
+        wb_list_free(&l);
+    }
+
+    /* PULL (head.c, wake_waiters) */
+    const uint32_t hs[2] = {1, 4};
+    wb_m_pull1 pp[2] = {{5, 2, hs}, {6, 1, hs + 1}};
+    wb_m_pull pm = {2, pp, NULL};
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_pull(&we, &pm), 0);
+    s = wb_msg_begin(&wr, WB_M_PULL);
+    wb_wr_u32(&wr, 2);
+    wb_wr_u64(&wr, 5);
+    wb_wr_u16(&wr, 2);
+    wb_wr_u32(&wr, 1);
+    wb_wr_u32(&wr, 4);
+    wb_wr_u64(&wr, 6);
+    wb_wr_u16(&wr, 1);
+    wb_wr_u32(&wr, 4);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_PULL, &h);
+    wb_m_pull p2;
+    assert_int_equal(wb_dec_pull(p, h.len, &p2), 0);
+    assert_int_equal(p2.n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_true(p2.p[i].oid == pp[i].oid && p2.p[i].nholders == pp[i].nholders);
+        for (int k = 0; k < pp[i].nholders; k++) assert_int_equal(p2.p[i].holders[k], pp[i].holders[k]);
+    }
+    wb_m_pull_free(&p2);
+    wb_list_init(&l, WB_M_PULL);
+    for (int i = 0; i < 2; i++) wb_enc_pull1(&l, &pp[i]);
+    e.len = 0;
+    assert_int_equal(wb_enc_list(&we, &l), 0);
+    same_bytes(&e, &r);
+    wb_list_free(&l);
+
+    /* OBJ (worker.c serve_fetch) and PUT (driver.c send_put) */
+    const int obj_types[] = {WB_M_OBJ, WB_M_PUT};
+    for (size_t k = 0; k < 2; k++) {
+        int type = obj_types[k];
+        wb_m_obj om = {(5ull << 40) | 1, enc_part};
+        e.len = r.len = 0;
+        assert_int_equal(wb_enc_obj(&we, type, &om), 0);
+        s = wb_msg_begin(&wr, type);
+        wb_wr_u64(&wr, om.oid);
+        wb_wr_wstat(&wr, &enc_part);
+        wb_msg_end(&wr, s);
+        same_bytes(&e, &r);
+        p = encoded(&e, type, &h);
+        wb_m_obj o2;
+        assert_int_equal(wb_dec_obj(p, h.len, &o2), 0);
+        assert_true(o2.oid == om.oid);
+        same_wstat(&o2.stat, &enc_part);
+    }
+    free(longmsg);
+    wb_buf_free(&e);
+    wb_buf_free(&r);
+}
+
+/* every message of the list has had its encoder checked above */
+static void test_enc_every_message(void **state)
+{
+    (void)state;
+#define WB__SEEN(name, code) \
+    if (!enc_seen[code]) fail_msg("the encoder of %s was not checked", #name);
+    WB_MSG_LIST(WB__SEEN)
+#undef WB__SEEN
+}
+
 /* random bytes for every message type: refused or accepted, never a crash */
 static void test_random_bytes(void **state)
 {
@@ -600,7 +1222,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_header),      cmocka_unit_test(test_handshake_messages),
         cmocka_unit_test(test_register_welcome_workers), cmocka_unit_test(test_tasks),
-        cmocka_unit_test(test_results_and_lists), cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_results_and_lists), cmocka_unit_test(test_enc_peers),
+        cmocka_unit_test(test_enc_tasks),         cmocka_unit_test(test_enc_lists),
+        cmocka_unit_test(test_enc_every_message), cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_hmac),              cmocka_unit_test(test_token_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

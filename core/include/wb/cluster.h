@@ -81,8 +81,10 @@ typedef struct wb_worker_opts {
 void wb_worker_opts_init(wb_worker_opts *o);
 int wb_worker_run(const wb_worker_opts *o);
 
-/* kernels the cluster code relies on (cluster.noop, cluster.sleep, ...),
- * registered once; called by every process kind */
+/* the cluster's own kernels (cluster.noop, cluster.size), registered once;
+ * called by every process kind. The kernels its tests drive it with
+ * (cluster.sleep, cluster.fill, cluster.pid) are a test plugin:
+ * tests/plugins/cluster_kernels.c */
 void wb_cluster_kernels_init(void);
 
 /* ------------------------------------------------------------------------

@@ -131,9 +131,6 @@ int wb_resolve_hp(const char *host, int port, struct sockaddr_storage *out);
 void wb_addr_str(const struct sockaddr *sa, char *buf, size_t cap);
 
 
-/* shared encoders */
-void wb_enc_objstat(wb_wr *w, const wb_objstat *s);
-
 /* a plugin a peer has loaded (the head's workers and drivers, the driver's
  * workers), copied out of a message's list */
 typedef struct wb_cplugin {
@@ -142,6 +139,12 @@ typedef struct wb_cplugin {
 /* a message's n plugins as a malloc'd array (one element at least, so NULL
  * only means out of memory) */
 wb_cplugin *wb_cplugins_from(const wb_m_plugin *m, uint32_t n);
+/* n plugins as message entries pointing into pl (which must outlive them);
+ * malloc'd, one element at least: NULL only means out of memory */
+wb_m_plugin *wb_cplugins_view(const wb_cplugin *pl, uint32_t n);
+/* the plugins this process has loaded as message entries (names and versions
+ * point into the plugin table); *n set; malloc'd as above */
+wb_m_plugin *wb_plugins_here(uint32_t *n);
 
 /* the driver (driver.c) calls fn(arg) once when the executor closes, after
  * its connections are down: the local-cluster launcher stops its processes */

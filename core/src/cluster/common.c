@@ -1,12 +1,10 @@
 /* cluster/common.c — an id -> pointer map for the cluster's tables, plugin
- * lists copied out of messages, and the small kernels the cluster relies on
- * for tests and benchmarks (cluster.noop, cluster.sleep, cluster.fill,
- * cluster.size, cluster.pid). */
+ * lists copied out of messages and into them, and the cluster's two small
+ * kernels: cluster.noop (an empty task: latency and throughput) and
+ * cluster.size (the total size and a checksum of its inputs). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cluster_internal.h"
 #include "map.h"
@@ -114,6 +112,32 @@ wb_cplugin *wb_cplugins_from(const wb_m_plugin *m, uint32_t n)
     return pl;
 }
 
+wb_m_plugin *wb_cplugins_view(const wb_cplugin *pl, uint32_t n)
+{
+    wb_m_plugin *m = calloc(n ? n : 1, sizeof *m);
+    if (!m) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        m[i].name = wb_pstr_z(pl[i].name);
+        m[i].version = wb_pstr_z(pl[i].version);
+    }
+    return m;
+}
+
+wb_m_plugin *wb_plugins_here(uint32_t *n)
+{
+    int np = wb_plugin_count();
+    wb_m_plugin *m = calloc(np > 0 ? (size_t)np : 1, sizeof *m);
+    if (!m) return NULL;
+    for (int i = 0; i < np; i++) {
+        const char *name, *version;
+        wb_plugin_info_at(i, &name, &version, NULL);
+        m[i].name = wb_pstr_z(name);
+        m[i].version = wb_pstr_z(version);
+    }
+    *n = np > 0 ? (uint32_t)np : 0;
+    return m;
+}
+
 /* -------------------------------------------------------------- kernels */
 
 static int k_noop(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
@@ -123,47 +147,6 @@ static int k_noop(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     (void)nin;
     (void)arg;
     (void)arglen;
-    return 0;
-}
-
-/* arg: double seconds; output: the seconds slept (8 bytes) */
-static int k_sleep(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)in;
-    (void)nin;
-    double s = 0;
-    if (arglen != 8) return wb_seterr(WB_EINVAL, "cluster.sleep: the argument is 8 bytes (seconds)");
-    memcpy(&s, arg, 8);
-    if (!(s >= 0 && s <= 3600)) return wb_seterr(WB_EINVAL, "cluster.sleep: seconds must be in 0..3600");
-    double t0 = wb_now();
-    while (wb_now() - t0 < s) {
-        if (wb__cancelled(ctx)) return wb_seterr(WB_ECANCELED, "interrupted");
-        double left = s - (wb_now() - t0);
-        if (left > 0.01) left = 0.01;
-        if (left > 0) {
-            struct timespec ts = {0, (long)(left * 1e9)};
-            nanosleep(&ts, NULL);
-        }
-    }
-    double *o = wb__out_bytes(ctx, 8);
-    if (!o) return WB_ENOMEM;
-    *o = s;
-    return 0;
-}
-
-/* arg: u64 bytes, u8 value; output: that many bytes of that value */
-static int k_fill(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)in;
-    (void)nin;
-    uint64_t n;
-    if (arglen != 9) return wb_seterr(WB_EINVAL, "cluster.fill: the argument is 9 bytes (size, value)");
-    memcpy(&n, arg, 8);
-    if (n > ((uint64_t)1 << 40)) return wb_seterr(WB_EINVAL, "cluster.fill: %llu bytes is too many", (unsigned long long)n);
-    unsigned char *o = wb__out_bytes(ctx, (size_t)n);
-    if (!o) return WB_ENOMEM;
-    unsigned char v = ((const unsigned char *)arg)[8];
-    if (v) memset(o, v, (size_t)n);
     return 0;
 }
 
@@ -189,27 +172,11 @@ static int k_size(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     return 0;
 }
 
-/* output: u32 pid of the process that ran it */
-static int k_pid(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)in;
-    (void)nin;
-    (void)arg;
-    (void)arglen;
-    uint32_t *o = wb__out_bytes(ctx, 4);
-    if (!o) return WB_ENOMEM;
-    *o = (uint32_t)getpid();
-    return 0;
-}
-
 static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
 static void register_kernels(void)
 {
     wb_register_kernel("cluster.noop", k_noop);
-    wb_register_kernel("cluster.sleep", k_sleep);
-    wb_register_kernel("cluster.fill", k_fill);
     wb_register_kernel("cluster.size", k_size);
-    wb_register_kernel("cluster.pid", k_pid);
 }
 
 void wb_cluster_kernels_init(void)

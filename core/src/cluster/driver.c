@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cluster_internal.h"
+#include "fetch.h"
 #include "map.h"
 
 enum { D_PENDING = 0, D_READY = 1, D_FAILED = 2 };
@@ -78,12 +79,8 @@ typedef struct dworker {
     uint32_t npl;
     int warned; /* its plugin versions were compared with this driver's */
     /* I/O thread only */
-    wb_conn *conn;
-    int ready;
-    dreq **fq; /* fetches in order: [fh, fn), sent up to fsent */
-    size_t fh, fn, fcap, fsent;
-    dreq *puts; /* puts waiting for the connection */
-    unsigned char *rbuf; /* the object being received */
+    wb_fetcher *fc; /* the connection to its data port: fetches and puts */
+    dreq *puts;     /* puts waiting for the connection */
 } dworker;
 
 typedef struct cx {
@@ -109,8 +106,7 @@ typedef struct cx {
     wb_omap workers; /* id -> dworker */
     uint32_t rr;
     wb_buf hout;       /* frames for the head */
-    long rel_off;      /* the open RELEASE frame in hout, or -1 */
-    uint32_t rel_n;
+    wb_list rel;       /* RELEASE entries, framed into hout before any other frame */
     int plugins_sent;  /* plugins told to the head (PLUGINS), -1: none yet */
     int warn_np;       /* the plugin count the workers were compared at */
     dreq *rq, *rqt;    /* new requests for the I/O thread */
@@ -148,14 +144,9 @@ static int not_ready_locked(cx *x)
 
 static void close_release_frame(cx *x)
 {
-    if (x->rel_off < 0) return;
+    if (!x->rel.n) return;
     wb_wr w = {&x->hout, 0};
-    /* patch the count, then the length */
-    unsigned char *p = x->hout.p + x->rel_off + WB_PROTO_HDR;
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(x->rel_n >> (8 * i));
-    wb_msg_end(&w, (size_t)x->rel_off);
-    x->rel_off = -1;
-    x->rel_n = 0;
+    wb_enc_list(&w, &x->rel);
 }
 
 /* frames to the head go after any open RELEASE list (order matters) */
@@ -168,14 +159,8 @@ static wb_wr hout_wr(cx *x)
 
 static void add_release(cx *x, uint64_t oid)
 {
-    wb_wr w = {&x->hout, 0};
-    if (x->rel_off < 0 || x->rel_n >= 1000000) {
-        close_release_frame(x);
-        x->rel_off = (long)wb_msg_begin(&w, WB_M_RELEASE);
-        wb_wr_u32(&w, 0);
-    }
-    wb_wr_u64(&w, oid);
-    x->rel_n++;
+    if (x->rel.n >= 1000000) close_release_frame(x);
+    wb_enc_oid1(&x->rel, oid);
 }
 
 static void kick(cx *x)
@@ -244,40 +229,14 @@ static void req_finish(cx *x, dreq *r, int rc, const char *msg)
     pthread_mutex_unlock(&x->mu);
 }
 
-static const wb_conn_cbs data_cbs;
+static const wb_fetch_cbs data_cbs;
 static void send_locate(cx *x, dreq *r);
-
-static void worker_fifo_push(dworker *w, dreq *r)
-{
-    if (w->fn == w->fcap) {
-        if (w->fh) {
-            memmove(w->fq, w->fq + w->fh, (w->fn - w->fh) * sizeof *w->fq);
-            w->fn -= w->fh;
-            w->fsent -= w->fh;
-            w->fh = 0;
-        }
-        if (w->fn == w->fcap) {
-            size_t cap = w->fcap ? w->fcap * 2 : 16;
-            dreq **q = realloc(w->fq, cap * sizeof *q);
-            if (!q) return;
-            w->fq = q;
-            w->fcap = cap;
-        }
-    }
-    w->fq[w->fn++] = r;
-}
 
 static int ensure_conn(cx *x, dworker *w)
 {
-    if (w->conn) return 0;
-    struct sockaddr_storage sa;
-    if (wb_resolve_hp(w->host, w->port, &sa)) return WB_ENET;
-    char name[96];
-    snprintf(name, sizeof name, "%s:%d", w->host, w->port);
-    w->ready = 0;
-    w->conn = wb_conn_connect(&x->net, (struct sockaddr *)&sa, name, &data_cbs, w, WB_ROLE_PEER, WB_ROLE_WORKER,
-                              (int)(x->timeout * 1000));
-    return w->conn ? 0 : WB_ENET;
+    if (w->fc) return 0;
+    w->fc = wb_fetcher_open(&x->net, w->id, w->host, w->port, (int)(x->timeout * 1000), &data_cbs, w);
+    return w->fc ? 0 : WB_ENET;
 }
 
 static void put_done(void *ctx, int status)
@@ -295,15 +254,14 @@ static void send_put(cx *x, dworker *w, dreq *r)
 {
     wb_buf fb = {0};
     wb_wr wr = {&fb, 0};
-    size_t s = wb_msg_begin(&wr, WB_M_PUT);
-    wb_wr_u64(&wr, r->oid);
-    wb_enc_objstat(&wr, &r->stat);
-    wb_msg_end(&wr, s);
+    wb_m_obj m = {r->oid, {0}};
+    wb_wstat_from(&m.stat, &r->stat);
+    wb_enc_obj(&wr, WB_M_PUT, &m);
     uv_buf_t b;
     b.base = (char *)r->blob->data;
     b.len = r->blob->len;
     r->next = (dreq *)x;
-    wb_conn_send_raw(w->conn, &fb, &b, r->blob->len ? 1 : 0, put_done, r);
+    wb_conn_send_raw(w->fc->conn, &fb, &b, r->blob->len ? 1 : 0, put_done, r);
     wb_buf_free(&fb);
 }
 
@@ -313,16 +271,7 @@ static void fetch_from(cx *x, dworker *w, dreq *r)
         send_locate(x, r);
         return;
     }
-    worker_fifo_push(w, r);
-    if (w->ready) {
-        wb_wr wr = wb_conn_wr(w->conn);
-        size_t s = wb_msg_begin(&wr, WB_M_FETCH);
-        wb_wr_u32(&wr, 1);
-        wb_wr_u64(&wr, r->oid);
-        wb_msg_end(&wr, s);
-        wb_conn_mark(w->conn);
-        w->fsent = w->fn;
-    }
+    if (wb_fetcher_request(w->fc, r->oid, r)) req_finish(x, r, WB_ENOMEM, "cluster: out of memory");
 }
 
 static void send_locate(cx *x, dreq *r)
@@ -344,89 +293,47 @@ static void send_locate(cx *x, dreq *r)
     if (same_kind_waiting && r->kind == R_FETCH) return;
     wb_wr wr = wb_conn_wr(x->head);
     if (r->kind == R_REPLICATE) {
-        size_t s = wb_msg_begin(&wr, WB_M_REPLICATE);
-        wb_wr_u32(&wr, 1);
-        wb_wr_u64(&wr, r->oid);
-        wb_wr_i32(&wr, 0);
-        wb_wr_u32(&wr, r->worker);
-        wb_wr_u64(&wr, 0);
-        wb_wr_str(&wr, "");
-        wb_msg_end(&wr, s);
+        wb_m_loc1 e = {r->oid, 0, r->worker, 0, {"", 0}};
+        wb_m_locs m = {1, &e};
+        wb_enc_locs(&wr, WB_M_REPLICATE, &m);
     } else {
-        size_t s = wb_msg_begin(&wr, WB_M_LOCATE);
-        wb_wr_u32(&wr, 1);
-        wb_wr_u64(&wr, r->oid);
-        wb_msg_end(&wr, s);
+        wb_enc_oids(&wr, WB_M_LOCATE, &r->oid, 1);
     }
     wb_conn_mark(x->head);
 }
 
-static void data_ready(wb_conn *c)
+/* the data connection is up: the puts that waited for it go first */
+static void data_ready(wb_fetcher *f)
 {
-    dworker *w = c->data;
-    cx *x = c->net->loop->data;
-    w->ready = 1;
+    dworker *w = f->data;
+    cx *x = f->net->loop->data;
     while (w->puts) {
         dreq *r = w->puts;
         w->puts = r->next;
         send_put(x, w, r);
     }
-    size_t n = w->fn - w->fh;
-    if (!n) return;
-    wb_wr wr = wb_conn_wr(c);
-    size_t s = wb_msg_begin(&wr, WB_M_FETCH);
-    wb_wr_u32(&wr, (uint32_t)n);
-    for (size_t i = w->fh; i < w->fn; i++) wb_wr_u64(&wr, w->fq[i]->oid);
-    wb_msg_end(&wr, s);
-    wb_conn_mark(c);
-    w->fsent = w->fn;
 }
 
-static int data_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
+static unsigned char *data_obj(wb_fetcher *f, void *req, const wb_wstat *stat)
 {
-    dworker *w = c->data;
-    cx *x = c->net->loop->data;
-    if (w->fh == w->fsent) return wb_seterr(WB_EPROTO, "%s sent %s without a request", c->peer, wb_msg_name(type));
-    dreq *r = w->fq[w->fh];
-    if (type == WB_M_OBJ) {
-        wb_m_obj m;
-        if (wb_dec_obj(b, n, &m)) return -1;
-        if (m.oid != r->oid)
-            return wb_seterr(WB_EPROTO, "%s sent object %llx for a request of %llx", c->peer,
-                             (unsigned long long)m.oid, (unsigned long long)r->oid);
-        wb_wstat_to(&m.stat, &r->stat);
-        w->rbuf = malloc(m.stat.size ? (size_t)m.stat.size : 1);
-        if (!w->rbuf) {
-            snprintf(r->msg, sizeof r->msg, "cluster: out of memory for an object of %llu bytes",
-                     (unsigned long long)m.stat.size);
-            r->tries = 100;
-        }
-        wb_conn_recv_raw(c, w->rbuf, (size_t)m.stat.size, r);
-        return 0;
+    (void)f;
+    dreq *r = req;
+    wb_wstat_to(stat, &r->stat);
+    unsigned char *buf = malloc(stat->size ? (size_t)stat->size : 1);
+    if (!buf) {
+        snprintf(r->msg, sizeof r->msg, "cluster: out of memory for an object of %llu bytes",
+                 (unsigned long long)stat->size);
+        r->tries = 100;
     }
-    if (type == WB_M_OBJ_ERR) {
-        wb_m_locs m;
-        if (wb_dec_locs(b, n, &m)) return -1;
-        char em[WB_PROTO_MAX_TEXT + 1] = "";
-        if (m.n) wb_pstr_copy(m.l[0].msg, em, sizeof em);
-        wb_m_locs_free(&m);
-        w->fh++;
-        snprintf(r->msg, sizeof r->msg, "cluster: worker %u %s", w->id, em);
-        send_locate(x, r);
-        return 0;
-    }
-    return wb_seterr(WB_EPROTO, "%s sent %s on a data connection", c->peer, wb_msg_name(type));
+    return buf;
 }
 
 /* a fetched object arrived: hand it to the caller in the executor's encoding */
-static void data_raw(wb_conn *c, void *ctx)
+static void data_body(wb_fetcher *f, void *req, unsigned char *raw)
 {
-    dworker *w = c->data;
-    cx *x = c->net->loop->data;
-    dreq *r = ctx;
-    w->fh++;
-    unsigned char *raw = w->rbuf;
-    w->rbuf = NULL;
+    dworker *w = f->data;
+    cx *x = f->net->loop->data;
+    dreq *r = req;
     if (!raw) {
         send_locate(x, r);
         return;
@@ -457,23 +364,23 @@ static void data_raw(wb_conn *c, void *ctx)
     pthread_mutex_unlock(&x->mu);
 }
 
-static void data_close(wb_conn *c, int code, const char *why)
+/* the worker does not hold it (any more): ask the head where it is */
+static void data_refused(wb_fetcher *f, void *req, int code, const char *msg)
 {
     (void)code;
-    dworker *w = c->data;
-    cx *x = c->net->loop->data;
-    w->conn = NULL;
-    w->ready = 0;
-    free(w->rbuf);
-    w->rbuf = NULL;
-    size_t fh = w->fh, fn = w->fn;
-    w->fh = w->fn = w->fsent = 0;
-    for (size_t i = fh; i < fn; i++) {
-        dreq *r = w->fq[i];
-        snprintf(r->msg, sizeof r->msg, "cluster: worker %u: %s", w->id, why[0] ? why : "closed the connection");
-        if (x->stopping) req_finish(x, r, WB_ENET, r->msg);
-        else send_locate(x, r);
-    }
+    cx *x = f->net->loop->data;
+    dreq *r = req;
+    snprintf(r->msg, sizeof r->msg, "cluster: worker %u %s", f->id, msg);
+    send_locate(x, r);
+}
+
+static void data_close(wb_fetcher *f, int code, const char *why)
+{
+    (void)code;
+    (void)why;
+    dworker *w = f->data;
+    cx *x = f->net->loop->data;
+    w->fc = NULL;
     /* puts that never went out: the head asks for them again if the worker is gone */
     while (w->puts) {
         dreq *r = w->puts;
@@ -485,7 +392,17 @@ static void data_close(wb_conn *c, int code, const char *why)
     }
 }
 
-static const wb_conn_cbs data_cbs = {data_ready, data_frame, data_raw, data_close};
+/* a fetch the connection took with it: ask the head again */
+static void data_lost(wb_fetcher *f, void *req, const char *why)
+{
+    cx *x = f->net->loop->data;
+    dreq *r = req;
+    snprintf(r->msg, sizeof r->msg, "cluster: worker %u: %s", f->id, why[0] ? why : "closed the connection");
+    if (x->stopping) req_finish(x, r, WB_ENET, r->msg);
+    else send_locate(x, r);
+}
+
+static const wb_fetch_cbs data_cbs = {data_ready, data_obj, data_body, data_refused, data_close, data_lost};
 
 /* -------------------------------------------- the I/O thread: the head */
 
@@ -614,7 +531,7 @@ static void on_workers(cx *x, const unsigned char *p, size_t n)
     for (size_t i = 0; i < x->workers.cap; i++) {
         if (!x->workers.keys[i]) continue;
         dworker *w = x->workers.vals[i];
-        if (!w->alive && w->conn) wb_conn_close(w->conn, WB_ENET, "it left the cluster");
+        if (!w->alive && w->fc) wb_fetcher_close(w->fc, WB_ENET, "it left the cluster");
     }
     wb_m_workers_free(&m);
 }
@@ -659,7 +576,7 @@ static void on_reput(cx *x, const unsigned char *p, size_t n)
             free(r);
             continue;
         }
-        if (w->ready) send_put(x, w, r);
+        if (w->fc->ready) send_put(x, w, r);
         else {
             r->next = w->puts;
             w->puts = r;
@@ -810,7 +727,7 @@ static void on_wake(uv_async_t *a)
                 free(r);
                 continue;
             }
-            if (w->ready) send_put(x, w, r);
+            if (w->fc->ready) send_put(x, w, r);
             else {
                 r->next = w->puts;
                 w->puts = r;
@@ -827,7 +744,7 @@ static void on_wake(uv_async_t *a)
         for (size_t i = 0; i < x->workers.cap; i++) {
             if (!x->workers.keys[i]) continue;
             dworker *w = x->workers.vals[i];
-            if (w->conn) wb_conn_close(w->conn, 0, "");
+            if (w->fc) wb_fetcher_close(w->fc, 0, "");
         }
         wb_net_close(&x->net);
         uv_walk(&x->loop, close_walk, NULL);
@@ -904,13 +821,11 @@ static int put_raw(wb_exec *ex, const wb_objstat *st, const void *a, size_t alen
     o->holder = w->id;
     wb_omap_put(&x->puts, o->oid, bl);
     bl->refs++; /* the request's */
+    wb_m_obj1 decl = {o->oid, w->id, {0}};
+    wb_wstat_from(&decl.stat, st);
+    wb_m_objs m = {1, &decl};
     wb_wr wr = hout_wr(x);
-    size_t s = wb_msg_begin(&wr, WB_M_PUT_DECL);
-    wb_wr_u32(&wr, 1);
-    wb_wr_u64(&wr, o->oid);
-    wb_wr_u32(&wr, w->id);
-    wb_enc_objstat(&wr, st);
-    wb_msg_end(&wr, s);
+    wb_enc_objs(&wr, WB_M_PUT_DECL, &m);
     r->kind = R_PUT;
     r->oid = o->oid;
     r->worker = w->id;
@@ -1056,7 +971,7 @@ static void c_release(wb_exec *ex, wb_oid id)
         dobj_free(o);
         if (x->state == C_READY) {
             add_release(x, id);
-            kick_it = x->rel_n >= 256;
+            kick_it = x->rel.n >= 256;
         }
     }
     pthread_mutex_unlock(&x->mu);
@@ -1095,8 +1010,7 @@ static void warn_plugins_locked(cx *x)
 
 /* SUBMIT frames: kernel and argument tables, then the tasks */
 typedef struct sbatch {
-    wb_buf kern, args, tasks;
-    uint32_t nk, na, nt;
+    wb_taskbatch tb;
     const char *knames[64];
     const void *aptr;
     size_t alen;
@@ -1105,18 +1019,9 @@ typedef struct sbatch {
 
 static void sbatch_flush(cx *x, sbatch *b)
 {
-    if (!b->nt) return;
+    if (!b->tb.nt) return;
     wb_wr w = hout_wr(x);
-    size_t s = wb_msg_begin(&w, WB_M_SUBMIT);
-    wb_wr_u32(&w, b->nk);
-    wb_wr_raw(&w, b->kern.p, b->kern.len);
-    wb_wr_u32(&w, b->na);
-    wb_wr_raw(&w, b->args.p, b->args.len);
-    wb_wr_u32(&w, b->nt);
-    wb_wr_raw(&w, b->tasks.p, b->tasks.len);
-    wb_msg_end(&w, s);
-    b->kern.len = b->args.len = b->tasks.len = 0;
-    b->nk = b->na = b->nt = 0;
+    wb_enc_taskbatch(&w, &b->tb);
     b->aptr = NULL;
 }
 
@@ -1143,23 +1048,18 @@ static int c_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
     /* the head runs this driver's tasks only on workers that have its plugins
      * in the same versions: tell it which it has (again after a wb.plugin.load) */
     if (x->plugins_sent != wb_plugin_count()) {
+        wb_m_plugins m;
+        m.plugins = wb_plugins_here(&m.nplugins);
         wb_wr w = hout_wr(x);
-        size_t s = wb_msg_begin(&w, WB_M_PLUGINS);
-        int np = wb_plugin_count();
-        wb_wr_u32(&w, (uint32_t)np);
-        for (int j = 0; j < np; j++) {
-            const char *name, *version;
-            wb_plugin_info_at(j, &name, &version, NULL);
-            wb_wr_str(&w, name);
-            wb_wr_str(&w, version);
-        }
-        if (wb_msg_end(&w, s) == 0) x->plugins_sent = np;
+        if (m.plugins && wb_enc_plugins(&w, &m) == 0) x->plugins_sent = (int)m.nplugins;
+        free(m.plugins);
     }
     warn_plugins_locked(x);
     close_release_frame(x);
     size_t hout_mark = x->hout.len; /* rolled back if a task is refused */
     sbatch b;
     memset(&b, 0, sizeof b);
+    wb_taskbatch_init(&b.tb, WB_M_SUBMIT);
     for (int i = 0; i < n; i++) {
         const wb_task *t = &tasks[i];
         /* inputs: objects of this executor (outputs of earlier tasks of the batch included) */
@@ -1181,61 +1081,44 @@ static int c_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
         outs[i] = o->oid;
         /* kernel index */
         uint32_t kidx = UINT32_MAX;
-        for (uint32_t k = 0; k < b.nk && k < 64; k++)
+        for (uint32_t k = 0; k < b.tb.nk && k < 64; k++)
             if (b.knames[k] == t->kernel || strcmp(b.knames[k], t->kernel) == 0) {
                 kidx = k;
                 break;
             }
         if (kidx == UINT32_MAX) {
-            if (b.nk == 64) sbatch_flush(x, &b);
-            kidx = b.nk;
-            b.knames[b.nk++] = t->kernel;
-            wb_wr kw = {&b.kern, 0};
-            wb_wr_str(&kw, t->kernel);
+            if (b.tb.nk == 64) sbatch_flush(x, &b);
+            kidx = wb_taskbatch_kernel(&b.tb, t->kernel);
+            b.knames[kidx] = t->kernel;
         }
         uint32_t aidx = WB_NO_ARG;
         if (t->arglen) {
             if (b.aptr && b.alen == t->arglen && (b.aptr == t->arg || memcmp(b.aptr, t->arg, t->arglen) == 0))
                 aidx = b.aidx;
             else {
-                if (b.args.len + t->arglen > ARG_MAX) {
+                if (b.tb.args.len + t->arglen > ARG_MAX) {
                     sbatch_flush(x, &b);
                     /* the kernel table went with the frame */
-                    b.knames[0] = t->kernel;
-                    b.nk = 1;
-                    kidx = 0;
-                    wb_wr kw = {&b.kern, 0};
-                    wb_wr_str(&kw, t->kernel);
+                    kidx = wb_taskbatch_kernel(&b.tb, t->kernel);
+                    b.knames[kidx] = t->kernel;
                 }
-                aidx = b.na++;
+                aidx = wb_taskbatch_arg(&b.tb, t->arg, t->arglen);
                 b.aptr = t->arg;
                 b.alen = t->arglen;
                 b.aidx = aidx;
-                wb_wr aw = {&b.args, 0};
-                wb_wr_bytes(&aw, t->arg, t->arglen);
             }
         }
-        wb_wr tw = {&b.tasks, 0};
-        wb_wr_u64(&tw, o->oid);
-        wb_wr_u32(&tw, kidx);
-        wb_wr_u8(&tw, (uint8_t)t->mode);
-        wb_wr_u64(&tw, t->mode == WB_TASK_BLOCKSUM ? t->sumlen : 0);
-        wb_wr_i64(&tw, t->out_rows);
-        wb_wr_u32(&tw, 0);
-        wb_wr_u32(&tw, aidx);
-        wb_wr_u32(&tw, (uint32_t)t->nin);
-        for (int k = 0; k < t->nin; k++) {
-            wb_wr_u64(&tw, t->in[k]);
-            wb_wr_u16(&tw, 0);
-        }
-        b.nt++;
-        if (b.tasks.len > ARG_MAX) sbatch_flush(x, &b);
-        if (tw.err) rc = wb_seterr(WB_ENOMEM, "out of memory");
+        /* the head finds where the inputs are: no holders */
+        wb_m_task mt = {o->oid, kidx, (uint8_t)t->mode, t->mode == WB_TASK_BLOCKSUM ? t->sumlen : 0, t->out_rows, 0,
+                        aidx, (uint32_t)t->nin, NULL};
+        wb_taskbatch_task(&b.tb, &mt);
+        for (int k = 0; k < t->nin; k++) wb_taskbatch_input(&b.tb, t->in[k], 0, NULL);
+        int err = b.tb.err;
+        if (b.tb.tasks.len > ARG_MAX) sbatch_flush(x, &b);
+        if (err) rc = wb_seterr(WB_ENOMEM, "out of memory");
     }
     if (!rc) sbatch_flush(x, &b);
-    wb_buf_free(&b.kern);
-    wb_buf_free(&b.args);
-    wb_buf_free(&b.tasks);
+    wb_taskbatch_free(&b.tb);
     pthread_mutex_unlock(&x->mu);
     if (!rc) kick(x);
     return rc;
@@ -1334,14 +1217,13 @@ static void c_destroy(wb_exec *ex)
     for (size_t i = 0; i < x->workers.cap; i++)
         if (x->workers.keys[i]) {
             dworker *w = x->workers.vals[i];
-            free(w->fq);
-            free(w->rbuf);
             free(w->pl);
             free(w);
         }
     wb_omap_free(&x->workers);
     wb_omap_free(&x->locwait);
     wb_buf_free(&x->hout);
+    wb_list_free(&x->rel);
     pthread_mutex_destroy(&x->mu);
     pthread_cond_destroy(&x->cv);
     free(x);
@@ -1387,7 +1269,7 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
         return wb_seterr(WB_ENOMEM, "out of memory");
     }
     x->ex = ex;
-    x->rel_off = -1;
+    wb_list_init(&x->rel, WB_M_RELEASE);
     x->warn_np = -1;
     x->timeout = o.timeout;
     snprintf(x->address, sizeof x->address, "%s", address ? address : "");

@@ -261,59 +261,49 @@ static void describe_obj(const wb_head *h, const hobj *o, char *buf, size_t cap)
         snprintf(buf, cap, "object %llx", (unsigned long long)o->oid);
 }
 
-static void ob_add_done(obatch *ob, uint64_t oid, int32_t code, uint32_t worker, const wb_objstat *st,
+/* a DONE entry for a driver (the shape only of a result, a message only with a failure) */
+static void ob_add_done(wb_list *l, uint64_t oid, int32_t code, uint32_t worker, const wb_objstat *st,
                         const char *msg, const void *inl, size_t inlen, int has_inline)
 {
-    wb_wr w = {&ob->b, 0};
-    wb_wr_u64(&w, oid);
-    wb_wr_i32(&w, code);
-    wb_wr_u32(&w, worker);
-    if (st && code == 0)
-        wb_enc_objstat(&w, st);
-    else {
-        wb_wstat none = {0};
-        wb_wr_wstat(&w, &none);
+    wb_m_done1 d;
+    memset(&d, 0, sizeof d);
+    d.oid = oid;
+    d.code = code;
+    d.worker = worker;
+    if (st && code == 0) wb_wstat_from(&d.stat, st);
+    d.msg = wb_pstr_z(msg);
+    d.has_inline = has_inline ? 1 : 0;
+    if (has_inline) {
+        d.data.p = inl;
+        d.data.len = (uint32_t)inlen;
     }
-    char m[WB_PROTO_MAX_TEXT];
-    snprintf(m, sizeof m, "%s", msg ? msg : "");
-    wb_wr_str(&w, m);
-    wb_wr_u8(&w, has_inline ? 1 : 0);
-    if (has_inline) wb_wr_bytes(&w, inl, inlen);
-    ob->n++;
+    wb_enc_done1(l, &d, NULL, 0);
 }
 
-static void ob_add_loc(obatch *ob, uint64_t oid, int32_t code, uint32_t worker, uint64_t other, const char *msg)
+/* a LOCATION or REPUT entry */
+static void ob_add_loc(wb_list *l, uint64_t oid, int32_t code, uint32_t worker, uint64_t other, const char *msg)
 {
-    wb_wr w = {&ob->b, 0};
-    wb_wr_u64(&w, oid);
-    wb_wr_i32(&w, code);
-    wb_wr_u32(&w, worker);
-    wb_wr_u64(&w, other);
-    char m[WB_PROTO_MAX_TEXT];
-    snprintf(m, sizeof m, "%s", msg ? msg : "");
-    wb_wr_str(&w, m);
-    ob->n++;
+    wb_m_loc1 e = {oid, code, worker, other, wb_pstr_z(msg)};
+    wb_enc_loc1(l, &e);
 }
 
-static void ob_add_oid(obatch *ob, uint64_t oid)
+/* send a batch of entries as one message (dropped when the peer cannot take it) */
+static void ob_flush(wb_conn *c, wb_list *l)
 {
-    wb_wr w = {&ob->b, 0};
-    wb_wr_u64(&w, oid);
-    ob->n++;
-}
-
-static void ob_flush(wb_conn *c, int type, obatch *ob)
-{
-    if (!ob->n) return;
+    if (!l->n) return;
     if (c && c->state == WB_CS_READY) {
         wb_wr w = wb_conn_wr(c);
-        size_t s = wb_msg_begin(&w, type);
-        wb_wr_u32(&w, ob->n);
-        wb_wr_raw(&w, ob->b.p, ob->b.len);
-        if (wb_msg_end(&w, s) == 0) wb_conn_mark(c);
+        if (wb_enc_list(&w, l) == 0) wb_conn_mark(c);
     }
-    ob->b.len = 0;
-    ob->n = 0;
+    wb_list_clear(l);
+}
+
+static void driver_lists_free(hdriver *d)
+{
+    wb_list_free(&d->done);
+    wb_list_free(&d->loc);
+    wb_list_free(&d->freed);
+    wb_list_free(&d->reput);
 }
 
 static void mark_dirty_driver(wb_head *h, hdriver *d)
@@ -481,14 +471,14 @@ static void obj_delete(wb_head *h, hobj *o)
     for (uint16_t i = 0; i < o->nholders; i++) {
         hworker *w = worker_by_id(h, o->holders[i]);
         if (w && w->alive) {
-            ob_add_oid(&w->drop, o->oid);
+            wb_enc_oid1(&w->drop, o->oid);
             mark_dirty_worker(h, w);
         }
     }
     if (o->is_put) {
         hdriver *d = driver_by_id(h, o->owner);
         if (d) {
-            ob_add_oid(&d->freed, o->oid);
+            wb_enc_oid1(&d->freed, o->oid);
             mark_dirty_driver(h, d);
         }
     }
@@ -511,7 +501,7 @@ static void notify_driver(wb_head *h, hobj *o, const void *inl, size_t inlen, in
                     o->err, inl, inlen, has_inline);
         mark_dirty_driver(h, d);
         if (d->done.b.len > (16u << 20)) {
-            ob_flush(d->conn, WB_M_DONE, &d->done);
+            ob_flush(d->conn, &d->done);
         }
     }
 }
@@ -537,12 +527,9 @@ static void wake_waiters(wb_head *h, hobj *o)
                 continue;
             }
             if (tw && !wt.pulled && o->state == O_READY && o->nholders) {
-                wb_wr w = {&tw->pull.b, 0};
-                wb_wr_u64(&w, o->oid);
                 uint16_t nh = o->nholders > WB_PROTO_MAX_HOLDERS ? WB_PROTO_MAX_HOLDERS : o->nholders;
-                wb_wr_u16(&w, nh);
-                for (uint16_t k = 0; k < nh; k++) wb_wr_u32(&w, o->holders[k]);
-                tw->pull.n++;
+                wb_m_pull1 e = {o->oid, nh, o->holders};
+                wb_enc_pull1(&tw->pull, &e);
                 mark_dirty_worker(h, tw);
                 wt.pulled = 1;
             }
@@ -740,10 +727,7 @@ static void worker_lost(wb_head *h, hworker *w, const char *why)
     }
     w->inflight = 0;
     /* what it needed to work goes now (it stays listed for the dashboard) */
-    wb_buf_free(&w->bkern);
-    wb_buf_free(&w->bargs);
-    wb_buf_free(&w->btasks);
-    w->bkn = w->ban = w->bn = 0;
+    wb_taskbatch_free(&w->batch);
     free(w->klocal);
     w->klocal = NULL;
     w->nklocal = 0;
@@ -775,28 +759,35 @@ static void worker_lost(wb_head *h, hworker *w, const char *why)
     h->sched_needed = 1;
 }
 
+/* WELCOME to a worker or a driver: its id, the heartbeat, the dashboard, the head's plugins */
+static void encode_welcome(wb_head *h, wb_wr *w, uint32_t id)
+{
+    wb_m_welcome m = {id, (uint32_t)h->heartbeat_ms, (uint32_t)h->timeout_ms,
+                      (uint16_t)(h->dashboard_port > 0 ? h->dashboard_port : 0), 0, NULL};
+    m.plugins = wb_plugins_here(&m.nplugins);
+    if (!m.plugins) {
+        w->err = wb_seterr(WB_ENOMEM, "out of memory");
+        return;
+    }
+    wb_enc_welcome(w, &m);
+    free(m.plugins);
+}
+
+/* WORKERS: the live workers */
 static void encode_workers(wb_head *h, wb_wr *w)
 {
-    size_t s = wb_msg_begin(w, WB_M_WORKERS);
-    uint32_t n = 0;
-    for (size_t i = 0; i < h->nworker_list; i++) n += h->worker_list[i]->alive;
-    wb_wr_u32(w, n);
+    wb_list l;
+    wb_list_init(&l, WB_M_WORKERS);
     for (size_t i = 0; i < h->nworker_list; i++) {
         hworker *x = h->worker_list[i];
         if (!x->alive) continue;
-        wb_wr_u32(w, x->id);
-        wb_wr_str(w, x->host);
-        wb_wr_u16(w, (uint16_t)x->port);
-        wb_wr_u32(w, x->threads);
-        wb_wr_u32(w, x->pid);
-        wb_wr_u8(w, 1);
-        wb_wr_u32(w, x->npl);
-        for (uint32_t j = 0; j < x->npl; j++) {
-            wb_wr_str(w, x->pl[j].name);
-            wb_wr_str(w, x->pl[j].version);
-        }
+        wb_m_plugin *pl = wb_cplugins_view(x->pl, x->npl);
+        wb_m_worker e = {x->id, wb_pstr_z(x->host), (uint16_t)x->port, x->threads, x->pid, 1, pl ? x->npl : 0, pl};
+        wb_enc_worker1(&l, &e);
+        free(pl);
     }
-    wb_msg_end(w, s);
+    wb_enc_list(w, &l);
+    wb_list_free(&l);
 }
 
 static void broadcast_workers(wb_head *h)
@@ -838,62 +829,41 @@ static void batch_task(wb_head *h, hworker *w, hobj *t)
     if ((w->klocal[t->kernel] >> 32) == (w->bgen & 0xffffffffu))
         kidx = (uint32_t)w->klocal[t->kernel];
     else {
-        kidx = w->bkn++;
+        kidx = wb_taskbatch_kernel(&w->batch, h->knames[t->kernel]);
         w->klocal[t->kernel] = ((w->bgen & 0xffffffffu) << 32) | kidx;
-        wb_wr kw = {&w->bkern, 0};
-        wb_wr_str(&kw, h->knames[t->kernel]);
     }
     uint32_t aidx = WB_NO_ARG;
     if (t->arg) {
         if (t->arg->stamp_gen == w->bgen && t->arg->stamp_worker == w->id)
             aidx = t->arg->stamp_idx;
         else {
-            aidx = w->ban++;
+            aidx = wb_taskbatch_arg(&w->batch, t->arg->data, t->arg->len);
             t->arg->stamp_gen = w->bgen;
             t->arg->stamp_worker = w->id;
             t->arg->stamp_idx = aidx;
-            wb_wr aw = {&w->bargs, 0};
-            wb_wr_bytes(&aw, t->arg->data, t->arg->len);
         }
     }
-    wb_wr tw = {&w->btasks, 0};
-    wb_wr_u64(&tw, t->oid);
-    wb_wr_u32(&tw, kidx);
-    wb_wr_u8(&tw, t->mode);
-    wb_wr_u64(&tw, t->sumlen);
-    wb_wr_i64(&tw, t->out_rows);
-    wb_wr_u32(&tw, t->attempts);
-    wb_wr_u32(&tw, aidx);
-    wb_wr_u32(&tw, t->nin);
+    wb_m_task mt = {t->oid, kidx, t->mode, t->sumlen, t->out_rows, t->attempts, aidx, t->nin, NULL};
+    wb_taskbatch_task(&w->batch, &mt);
+    /* each input with the workers to fetch it from (none when it is here) */
     for (uint32_t i = 0; i < t->nin; i++) {
         hobj *in = obj_get(h, t->in[i]);
-        wb_wr_u64(&tw, t->in[i]);
         uint16_t nh = 0;
         if (in && !holds(in, w->id)) nh = in->nholders > WB_PROTO_MAX_HOLDERS ? WB_PROTO_MAX_HOLDERS : in->nholders;
-        wb_wr_u16(&tw, nh);
-        for (uint16_t k = 0; k < nh; k++) wb_wr_u32(&tw, in->holders[k]);
+        wb_taskbatch_input(&w->batch, t->in[i], nh, nh ? in->holders : NULL);
     }
-    w->bn++;
     mark_dirty_worker(h, w);
 }
 
 static void flush_tasks(wb_head *h, hworker *w)
 {
-    if (!w->bn) return;
+    if (!w->batch.nt) return;
     if (w->conn && w->alive) {
         wb_wr out = wb_conn_wr(w->conn);
-        size_t s = wb_msg_begin(&out, WB_M_TASKS);
-        wb_wr_u32(&out, w->bkn);
-        wb_wr_raw(&out, w->bkern.p, w->bkern.len);
-        wb_wr_u32(&out, w->ban);
-        wb_wr_raw(&out, w->bargs.p, w->bargs.len);
-        wb_wr_u32(&out, w->bn);
-        wb_wr_raw(&out, w->btasks.p, w->btasks.len);
-        if (wb_msg_end(&out, s) == 0) wb_conn_mark(w->conn);
+        if (wb_enc_taskbatch(&out, &w->batch) == 0) wb_conn_mark(w->conn);
         else wb_log(WB_LOG_ERROR, "worker %u: %s", w->id, wb_errmsg());
     }
-    w->bkern.len = w->bargs.len = w->btasks.len = 0;
-    w->bkn = w->ban = w->bn = 0;
+    wb_taskbatch_clear(&w->batch);
     w->bgen = 0;
 }
 
@@ -905,7 +875,7 @@ static void assign(wb_head *h, hworker *w, hobj *t)
     w->inflight++;
     run_push(w, t);
     batch_task(h, w, t);
-    if (w->btasks.len + w->bargs.len > (16u << 20)) flush_tasks(h, w);
+    if (w->batch.tasks.len + w->batch.args.len > (16u << 20)) flush_tasks(h, w);
 }
 
 static void schedule(wb_head *h)
@@ -997,16 +967,16 @@ static void head_flush(wb_head *h)
     for (hworker *w = h->dirty_workers; w; w = w->next_dirty) {
         w->dirty = 0;
         flush_tasks(h, w);
-        ob_flush(w->alive ? w->conn : NULL, WB_M_DROP, &w->drop);
-        ob_flush(w->alive ? w->conn : NULL, WB_M_PULL, &w->pull);
+        ob_flush(w->alive ? w->conn : NULL, &w->drop);
+        ob_flush(w->alive ? w->conn : NULL, &w->pull);
     }
     h->dirty_workers = NULL;
     for (hdriver *d = h->dirty_drivers; d; d = d->next_dirty) {
         d->dirty = 0;
-        ob_flush(d->conn, WB_M_DONE, &d->done);
-        ob_flush(d->conn, WB_M_LOCATION, &d->loc);
-        ob_flush(d->conn, WB_M_FREED, &d->freed);
-        ob_flush(d->conn, WB_M_REPUT, &d->reput);
+        ob_flush(d->conn, &d->done);
+        ob_flush(d->conn, &d->loc);
+        ob_flush(d->conn, &d->freed);
+        ob_flush(d->conn, &d->reput);
     }
     h->dirty_drivers = NULL;
 }
@@ -1261,17 +1231,14 @@ static void driver_gone(wb_head *h, hdriver *d)
         early *e = wb_omap_del(&h->early, oid);
         hworker *w = worker_by_id(h, e->worker);
         if (w && w->alive && !e->code) {
-            ob_add_oid(&w->drop, oid);
+            wb_enc_oid1(&w->drop, oid);
             mark_dirty_worker(h, w);
         }
         free(e->msg);
         free(e);
         i--; /* entries shifted back */
     }
-    wb_buf_free(&d->done.b);
-    wb_buf_free(&d->loc.b);
-    wb_buf_free(&d->freed.b);
-    wb_buf_free(&d->reput.b);
+    driver_lists_free(d);
     free(d->pl);
     free(d->cbad);
     /* take it off the dirty list */
@@ -1398,20 +1365,7 @@ static int on_register(wb_head *h, hworker *w, const unsigned char *p, size_t n)
     wb_buf_free(&diff);
     /* welcome it */
     wb_wr wr = wb_conn_wr(w->conn);
-    size_t s = wb_msg_begin(&wr, WB_M_WELCOME);
-    wb_wr_u32(&wr, w->id);
-    wb_wr_u32(&wr, (uint32_t)h->heartbeat_ms);
-    wb_wr_u32(&wr, (uint32_t)h->timeout_ms);
-    wb_wr_u16(&wr, (uint16_t)(h->dashboard_port > 0 ? h->dashboard_port : 0));
-    int np = wb_plugin_count();
-    wb_wr_u32(&wr, (uint32_t)np);
-    for (int j = 0; j < np; j++) {
-        const char *name, *version;
-        wb_plugin_info_at(j, &name, &version, NULL);
-        wb_wr_str(&wr, name);
-        wb_wr_str(&wr, version);
-    }
-    wb_msg_end(&wr, s);
+    encode_welcome(h, &wr, w->id);
     wb_conn_mark(w->conn);
     broadcast_workers(h);
     h->sched_needed = 1;
@@ -1434,7 +1388,7 @@ static int on_done(wb_head *h, hworker *w, const unsigned char *p, size_t n)
         if (!o || (d->code == 0 && o->state == O_FAILED)) {
             /* released (or failed) while it ran: the worker forgets it */
             if (d->code == 0) {
-                ob_add_oid(&w->drop, d->oid);
+                wb_enc_oid1(&w->drop, d->oid);
                 mark_dirty_worker(h, w);
             }
             continue;
@@ -1478,7 +1432,7 @@ static int on_hold(wb_head *h, hworker *w, const unsigned char *p, size_t n)
             continue;
         }
         if (!o || o->state == O_FAILED) {
-            ob_add_oid(&w->drop, m.o[i].oid);
+            wb_enc_oid1(&w->drop, m.o[i].oid);
             mark_dirty_worker(h, w);
             continue;
         }
@@ -1624,6 +1578,9 @@ static void on_peer_ready(wb_conn *c)
             h->capworker_list = cap;
         }
         h->worker_list[h->nworker_list++] = w;
+        wb_list_init(&w->drop, WB_M_DROP);
+        wb_list_init(&w->pull, WB_M_PULL);
+        wb_taskbatch_init(&w->batch, WB_M_TASKS);
         w->head = h;
         w->id = h->next_worker++;
         w->conn = c;
@@ -1639,6 +1596,10 @@ static void on_peer_ready(wb_conn *c)
         wb_conn_close(c, WB_ENOMEM, "out of memory");
         return;
     }
+    wb_list_init(&d->done, WB_M_DONE);
+    wb_list_init(&d->loc, WB_M_LOCATION);
+    wb_list_init(&d->freed, WB_M_FREED);
+    wb_list_init(&d->reput, WB_M_REPUT);
     d->head = h;
     d->id = h->next_driver++;
     d->conn = c;
@@ -1647,20 +1608,7 @@ static void on_peer_ready(wb_conn *c)
     wb_omap_put(&h->drivers, d->id, d);
     wb_log(WB_LOG_INFO, "driver %u connected from %s", d->id, c->peer);
     wb_wr wr = wb_conn_wr(c);
-    size_t s = wb_msg_begin(&wr, WB_M_WELCOME);
-    wb_wr_u32(&wr, d->id);
-    wb_wr_u32(&wr, (uint32_t)h->heartbeat_ms);
-    wb_wr_u32(&wr, (uint32_t)h->timeout_ms);
-    wb_wr_u16(&wr, (uint16_t)(h->dashboard_port > 0 ? h->dashboard_port : 0));
-    int np = wb_plugin_count();
-    wb_wr_u32(&wr, (uint32_t)np);
-    for (int j = 0; j < np; j++) {
-        const char *name, *version;
-        wb_plugin_info_at(j, &name, &version, NULL);
-        wb_wr_str(&wr, name);
-        wb_wr_str(&wr, version);
-    }
-    wb_msg_end(&wr, s);
+    encode_welcome(h, &wr, d->id);
     encode_workers(h, &wr);
     wb_conn_mark(c);
 }
@@ -1692,11 +1640,9 @@ static void worker_free(hworker *w)
     free(w->pl);
     free(w->kbits);
     free(w->klocal);
-    wb_buf_free(&w->drop.b);
-    wb_buf_free(&w->pull.b);
-    wb_buf_free(&w->bkern);
-    wb_buf_free(&w->bargs);
-    wb_buf_free(&w->btasks);
+    wb_list_free(&w->drop);
+    wb_list_free(&w->pull);
+    wb_taskbatch_free(&w->batch);
     free(w);
 }
 
@@ -1928,10 +1874,7 @@ static void head_shutdown(wb_head *h)
     for (size_t i = 0; i < h->drivers.cap; i++) {
         if (!h->drivers.keys[i]) continue;
         hdriver *d = h->drivers.vals[i];
-        wb_buf_free(&d->done.b);
-        wb_buf_free(&d->loc.b);
-        wb_buf_free(&d->freed.b);
-        wb_buf_free(&d->reput.b);
+        driver_lists_free(d);
         free(d->pl);
         free(d->cbad);
         free(d);

@@ -59,11 +59,6 @@ typedef struct early { /* a worker's report on a put object the head has not see
     char *msg;
 } early;
 
-typedef struct obatch { /* entries of one message type for one peer */
-    wb_buf b;
-    uint32_t n;
-} obatch;
-
 typedef struct wb_head wb_head;
 
 typedef struct hworker {
@@ -91,10 +86,9 @@ typedef struct hworker {
     char why[300]; /* why it was removed */
     int dirty;
     struct hworker *next_dirty;
-    obatch drop, pull;
+    wb_list drop, pull; /* DROP and PULL entries to send */
     /* the TASKS batch being built */
-    wb_buf bkern, bargs, btasks;
-    uint32_t bkn, ban, bn;
+    wb_taskbatch batch;
     uint64_t bgen;
     uint64_t *klocal;
     uint32_t nklocal;
@@ -107,7 +101,7 @@ typedef struct hdriver {
     wb_conn *conn;
     int dirty;
     struct hdriver *next_dirty;
-    obatch done, loc, freed, reput;
+    wb_list done, loc, freed, reput; /* DONE, LOCATION, FREED and REPUT entries to send */
     /* its plugins (PLUGINS): its tasks run only on workers that have none of
      * them in another version; cbad[worker id] caches that, valid while
      * cgen == the head's pgen */

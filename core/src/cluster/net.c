@@ -293,13 +293,6 @@ void wb_size_format(uint64_t b, char *buf, size_t cap)
     else snprintf(buf, cap, "%.1f %s", v, u[i]);
 }
 
-void wb_enc_objstat(wb_wr *w, const wb_objstat *s)
-{
-    wb_wstat ws;
-    wb_wstat_from(&ws, s);
-    wb_wr_wstat(w, &ws);
-}
-
 /* ------------------------------------------------------------- writing */
 
 typedef struct wreq {

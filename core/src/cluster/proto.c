@@ -145,6 +145,75 @@ int wb_pstr_eq(wb_pstr s, const char *z)
     return n == s.len && memcmp(s.p, z, n) == 0;
 }
 
+wb_pstr wb_pstr_z(const char *z)
+{
+    wb_pstr s = {"", 0};
+    if (z) {
+        s.p = z;
+        s.len = (uint32_t)strlen(z);
+    }
+    return s;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+static void wr_pstr(wb_wr *w, wb_pstr s)
+{
+    wb_wr_u32(w, s.len);
+    wb_wr_raw(w, s.p, s.len);
+}
+
+/* a text field, cut to WB_PROTO_MAX_TEXT - 1 bytes */
+static void wr_text(wb_wr *w, wb_pstr s)
+{
+    uint32_t n = s.len < WB_PROTO_MAX_TEXT - 1 ? s.len : WB_PROTO_MAX_TEXT - 1;
+    wb_wr_u32(w, n);
+    wb_wr_raw(w, s.p, n);
+}
+
+static void wr_plugins(wb_wr *w, uint32_t n, const wb_m_plugin *p)
+{
+    wb_wr_u32(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        wr_pstr(w, p[i].name);
+        wr_pstr(w, p[i].version);
+    }
+}
+
+void wb_list_init(wb_list *l, int type)
+{
+    memset(l, 0, sizeof *l);
+    l->type = type;
+}
+
+void wb_list_clear(wb_list *l)
+{
+    l->b.len = 0;
+    l->n = 0;
+}
+
+void wb_list_free(wb_list *l)
+{
+    wb_buf_free(&l->b);
+    l->n = 0;
+}
+
+/* a writer appending to a list's entries */
+static wb_wr list_wr(wb_list *l)
+{
+    wb_wr w = {&l->b, 0};
+    return w;
+}
+
+int wb_enc_list(wb_wr *w, wb_list *l)
+{
+    size_t s = wb_msg_begin(w, l->type);
+    wb_wr_u32(w, l->n);
+    wb_wr_raw(w, l->b.p, l->b.len);
+    wb_list_clear(l);
+    return wb_msg_end(w, s);
+}
+
 /* ---------------------------------------------------------------- reader */
 
 typedef struct rd {
@@ -407,6 +476,16 @@ int wb_dec_hello(const void *p, size_t n, wb_m_hello *out)
     return rd_end(&r);
 }
 
+int wb_enc_hello(wb_wr *w, uint8_t role, const uint8_t nonce[WB_PROTO_NONCE])
+{
+    size_t s = wb_msg_begin(w, WB_M_HELLO);
+    wb_wr_raw(w, WB_PROTO_MAGIC, 4);
+    wb_wr_u16(w, WB_PROTO_VERSION);
+    wb_wr_u8(w, role);
+    wb_wr_raw(w, nonce, WB_PROTO_NONCE);
+    return wb_msg_end(w, s);
+}
+
 int wb_dec_auth(const void *p, size_t n, wb_m_auth *out)
 {
     rd r;
@@ -422,6 +501,18 @@ int wb_dec_auth(const void *p, size_t n, wb_m_auth *out)
     return rd_end(&r);
 }
 
+int wb_enc_auth(wb_wr *w, uint16_t version, uint8_t role, const uint8_t nonce[WB_PROTO_NONCE],
+                const uint8_t mac[WB_PROTO_MAC])
+{
+    size_t s = wb_msg_begin(w, WB_M_AUTH);
+    wb_wr_raw(w, WB_PROTO_MAGIC, 4);
+    wb_wr_u16(w, version);
+    wb_wr_u8(w, role);
+    wb_wr_raw(w, nonce, WB_PROTO_NONCE);
+    wb_wr_raw(w, mac, WB_PROTO_MAC);
+    return wb_msg_end(w, s);
+}
+
 int wb_dec_auth_ok(const void *p, size_t n, uint8_t mac[WB_PROTO_MAC])
 {
     rd r;
@@ -429,6 +520,13 @@ int wb_dec_auth_ok(const void *p, size_t n, uint8_t mac[WB_PROTO_MAC])
     const unsigned char *q = rd_take(&r, WB_PROTO_MAC, "mac");
     if (q) memcpy(mac, q, WB_PROTO_MAC);
     return rd_end(&r);
+}
+
+int wb_enc_auth_ok(wb_wr *w, const uint8_t mac[WB_PROTO_MAC])
+{
+    size_t s = wb_msg_begin(w, WB_M_AUTH_OK);
+    wb_wr_raw(w, mac, WB_PROTO_MAC);
+    return wb_msg_end(w, s);
 }
 
 int wb_dec_reject(const void *p, size_t n, wb_m_reject *out)
@@ -441,43 +539,12 @@ int wb_dec_reject(const void *p, size_t n, wb_m_reject *out)
     return rd_end(&r);
 }
 
-void wb_enc_hello(wb_wr *w, uint8_t role, const uint8_t nonce[WB_PROTO_NONCE])
-{
-    size_t s = wb_msg_begin(w, WB_M_HELLO);
-    wb_wr_raw(w, WB_PROTO_MAGIC, 4);
-    wb_wr_u16(w, WB_PROTO_VERSION);
-    wb_wr_u8(w, role);
-    wb_wr_raw(w, nonce, WB_PROTO_NONCE);
-    wb_msg_end(w, s);
-}
-
-void wb_enc_auth(wb_wr *w, uint16_t version, uint8_t role, const uint8_t nonce[WB_PROTO_NONCE],
-                 const uint8_t mac[WB_PROTO_MAC])
-{
-    size_t s = wb_msg_begin(w, WB_M_AUTH);
-    wb_wr_raw(w, WB_PROTO_MAGIC, 4);
-    wb_wr_u16(w, version);
-    wb_wr_u8(w, role);
-    wb_wr_raw(w, nonce, WB_PROTO_NONCE);
-    wb_wr_raw(w, mac, WB_PROTO_MAC);
-    wb_msg_end(w, s);
-}
-
-void wb_enc_auth_ok(wb_wr *w, const uint8_t mac[WB_PROTO_MAC])
-{
-    size_t s = wb_msg_begin(w, WB_M_AUTH_OK);
-    wb_wr_raw(w, mac, WB_PROTO_MAC);
-    wb_msg_end(w, s);
-}
-
-void wb_enc_reject(wb_wr *w, int32_t code, const char *msg)
+int wb_enc_reject(wb_wr *w, int32_t code, const char *msg)
 {
     size_t s = wb_msg_begin(w, WB_M_REJECT);
     wb_wr_i32(w, code);
-    char buf[WB_PROTO_MAX_TEXT];
-    snprintf(buf, sizeof buf, "%s", msg ? msg : "");
-    wb_wr_str(w, buf);
-    wb_msg_end(w, s);
+    wr_text(w, wb_pstr_z(msg));
+    return wb_msg_end(w, s);
 }
 
 static void rd_plugins(rd *r, uint32_t *n, wb_m_plugin **out)
@@ -521,6 +588,20 @@ void wb_m_register_free(wb_m_register *m)
     m->nplugins = m->nkernels = 0;
 }
 
+int wb_enc_register(wb_wr *w, const wb_m_register *m)
+{
+    size_t s = wb_msg_begin(w, WB_M_REGISTER);
+    wb_wr_u32(w, m->threads);
+    wb_wr_u64(w, m->mem_limit);
+    wr_pstr(w, m->host);
+    wb_wr_u16(w, m->port);
+    wb_wr_u32(w, m->pid);
+    wr_plugins(w, m->nplugins, m->plugins);
+    wb_wr_u32(w, m->nkernels);
+    for (uint32_t i = 0; i < m->nkernels; i++) wr_pstr(w, m->kernels[i]);
+    return wb_msg_end(w, s);
+}
+
 int wb_dec_welcome(const void *p, size_t n, wb_m_welcome *out)
 {
     rd r;
@@ -548,6 +629,17 @@ void wb_m_welcome_free(wb_m_welcome *m)
     m->nplugins = 0;
 }
 
+int wb_enc_welcome(wb_wr *w, const wb_m_welcome *m)
+{
+    size_t s = wb_msg_begin(w, WB_M_WELCOME);
+    wb_wr_u32(w, m->id);
+    wb_wr_u32(w, m->heartbeat_ms);
+    wb_wr_u32(w, m->timeout_ms);
+    wb_wr_u16(w, m->dashboard_port);
+    wr_plugins(w, m->nplugins, m->plugins);
+    return wb_msg_end(w, s);
+}
+
 int wb_dec_plugins(const void *p, size_t n, wb_m_plugins *out)
 {
     rd r;
@@ -564,6 +656,13 @@ void wb_m_plugins_free(wb_m_plugins *m)
     free(m->plugins);
     m->plugins = NULL;
     m->nplugins = 0;
+}
+
+int wb_enc_plugins(wb_wr *w, const wb_m_plugins *m)
+{
+    size_t s = wb_msg_begin(w, WB_M_PLUGINS);
+    wr_plugins(w, m->nplugins, m->plugins);
+    return wb_msg_end(w, s);
 }
 
 int wb_dec_workers(const void *p, size_t n, wb_m_workers *out)
@@ -599,6 +698,32 @@ void wb_m_workers_free(wb_m_workers *m)
     m->n = 0;
 }
 
+static void wr_worker1(wb_wr *w, const wb_m_worker *x)
+{
+    wb_wr_u32(w, x->id);
+    wr_pstr(w, x->host);
+    wb_wr_u16(w, x->port);
+    wb_wr_u32(w, x->threads);
+    wb_wr_u32(w, x->pid);
+    wb_wr_u8(w, x->alive);
+    wr_plugins(w, x->nplugins, x->plugins);
+}
+
+int wb_enc_workers(wb_wr *w, const wb_m_workers *m)
+{
+    size_t s = wb_msg_begin(w, WB_M_WORKERS);
+    wb_wr_u32(w, m->n);
+    for (uint32_t i = 0; i < m->n; i++) wr_worker1(w, &m->w[i]);
+    return wb_msg_end(w, s);
+}
+
+void wb_enc_worker1(wb_list *l, const wb_m_worker *x)
+{
+    wb_wr w = list_wr(l);
+    wr_worker1(&w, x);
+    l->n++;
+}
+
 int wb_dec_heartbeat(const void *p, size_t n, wb_m_heartbeat *out)
 {
     rd r;
@@ -612,6 +737,20 @@ int wb_dec_heartbeat(const void *p, size_t n, wb_m_heartbeat *out)
     out->failed = rd_u64(&r, "failed");
     out->rss = rd_i64(&r, "rss");
     return rd_end(&r);
+}
+
+int wb_enc_heartbeat(wb_wr *w, const wb_m_heartbeat *m)
+{
+    size_t s = wb_msg_begin(w, WB_M_HEARTBEAT);
+    wb_wr_u64(w, m->mem_used);
+    wb_wr_u64(w, m->mem_limit);
+    wb_wr_u64(w, m->objects);
+    wb_wr_u32(w, m->running);
+    wb_wr_u32(w, m->queued);
+    wb_wr_u64(w, m->done);
+    wb_wr_u64(w, m->failed);
+    wb_wr_i64(w, m->rss);
+    return wb_msg_end(w, s);
 }
 
 /* task batch: u32 nkernels [name]; u32 nargs [bytes]; u32 ntasks [task]
@@ -759,6 +898,106 @@ void wb_m_tasks_free(wb_m_tasks *m)
     memset(m, 0, sizeof *m);
 }
 
+static void wr_task(wb_wr *w, const wb_m_task *t)
+{
+    wb_wr_u64(w, t->oid);
+    wb_wr_u32(w, t->kernel);
+    wb_wr_u8(w, t->mode);
+    wb_wr_u64(w, t->sumlen);
+    wb_wr_i64(w, t->out_rows);
+    wb_wr_u32(w, t->attempt);
+    wb_wr_u32(w, t->arg);
+    wb_wr_u32(w, t->nin);
+}
+
+static void wr_input(wb_wr *w, uint64_t oid, uint16_t nholders, const uint32_t *holders)
+{
+    wb_wr_u64(w, oid);
+    wb_wr_u16(w, nholders);
+    for (uint16_t k = 0; k < nholders; k++) wb_wr_u32(w, holders[k]);
+}
+
+int wb_enc_tasks(wb_wr *w, int type, const wb_m_tasks *m)
+{
+    size_t s = wb_msg_begin(w, type);
+    wb_wr_u32(w, m->nkernels);
+    for (uint32_t i = 0; i < m->nkernels; i++) wr_pstr(w, m->kernels[i]);
+    wb_wr_u32(w, m->nargs);
+    for (uint32_t i = 0; i < m->nargs; i++) wr_pstr(w, m->args[i]);
+    wb_wr_u32(w, m->ntasks);
+    for (uint32_t i = 0; i < m->ntasks; i++) {
+        const wb_m_task *t = &m->tasks[i];
+        wr_task(w, t);
+        for (uint32_t j = 0; j < t->nin; j++) wr_input(w, t->in[j].oid, t->in[j].nholders, t->in[j].holders);
+    }
+    return wb_msg_end(w, s);
+}
+
+void wb_taskbatch_init(wb_taskbatch *b, int type)
+{
+    memset(b, 0, sizeof *b);
+    b->type = type;
+}
+
+void wb_taskbatch_clear(wb_taskbatch *b)
+{
+    b->kern.len = b->args.len = b->tasks.len = 0;
+    b->nk = b->na = b->nt = 0;
+    b->err = 0;
+}
+
+void wb_taskbatch_free(wb_taskbatch *b)
+{
+    wb_buf_free(&b->kern);
+    wb_buf_free(&b->args);
+    wb_buf_free(&b->tasks);
+    wb_taskbatch_clear(b);
+}
+
+uint32_t wb_taskbatch_kernel(wb_taskbatch *b, const char *name)
+{
+    wb_wr w = {&b->kern, 0};
+    wr_pstr(&w, wb_pstr_z(name));
+    if (w.err) b->err = w.err;
+    return b->nk++;
+}
+
+uint32_t wb_taskbatch_arg(wb_taskbatch *b, const void *p, size_t n)
+{
+    wb_wr w = {&b->args, 0};
+    wb_wr_bytes(&w, p, n);
+    if (w.err) b->err = w.err;
+    return b->na++;
+}
+
+void wb_taskbatch_task(wb_taskbatch *b, const wb_m_task *t)
+{
+    wb_wr w = {&b->tasks, 0};
+    wr_task(&w, t);
+    if (w.err) b->err = w.err;
+    b->nt++;
+}
+
+void wb_taskbatch_input(wb_taskbatch *b, uint64_t oid, uint16_t nholders, const uint32_t *holders)
+{
+    wb_wr w = {&b->tasks, 0};
+    wr_input(&w, oid, nholders, holders);
+    if (w.err) b->err = w.err;
+}
+
+int wb_enc_taskbatch(wb_wr *w, wb_taskbatch *b)
+{
+    size_t s = wb_msg_begin(w, b->type);
+    wb_wr_u32(w, b->nk);
+    wb_wr_raw(w, b->kern.p, b->kern.len);
+    wb_wr_u32(w, b->na);
+    wb_wr_raw(w, b->args.p, b->args.len);
+    wb_wr_u32(w, b->nt);
+    wb_wr_raw(w, b->tasks.p, b->tasks.len);
+    wb_taskbatch_clear(b);
+    return wb_msg_end(w, s);
+}
+
 int wb_dec_done(const void *p, size_t n, wb_m_done *out)
 {
     rd r;
@@ -806,6 +1045,36 @@ void wb_m_done_free(wb_m_done *m)
     m->n = 0;
 }
 
+static void wr_done1(wb_wr *w, const wb_m_done1 *d, const void *tail, size_t ntail)
+{
+    wb_wr_u64(w, d->oid);
+    wb_wr_i32(w, d->code);
+    wb_wr_u32(w, d->worker);
+    wb_wr_wstat(w, &d->stat);
+    wr_text(w, d->msg);
+    wb_wr_u8(w, d->has_inline);
+    if (d->has_inline) {
+        wb_wr_u32(w, (uint32_t)(d->data.len + ntail));
+        wb_wr_raw(w, d->data.p, d->data.len);
+        if (ntail) wb_wr_raw(w, tail, ntail);
+    }
+}
+
+int wb_enc_done(wb_wr *w, const wb_m_done *m)
+{
+    size_t s = wb_msg_begin(w, WB_M_DONE);
+    wb_wr_u32(w, m->n);
+    for (uint32_t i = 0; i < m->n; i++) wr_done1(w, &m->d[i], NULL, 0);
+    return wb_msg_end(w, s);
+}
+
+void wb_enc_done1(wb_list *l, const wb_m_done1 *d, const void *tail, size_t ntail)
+{
+    wb_wr w = list_wr(l);
+    wr_done1(&w, d, tail, ntail);
+    l->n++;
+}
+
 int wb_dec_objs(const void *p, size_t n, int with_worker, wb_m_objs *out)
 {
     rd r;
@@ -834,6 +1103,28 @@ void wb_m_objs_free(wb_m_objs *m)
     m->n = 0;
 }
 
+static void wr_obj1(wb_wr *w, int with_worker, const wb_m_obj1 *o)
+{
+    wb_wr_u64(w, o->oid);
+    if (with_worker) wb_wr_u32(w, o->worker);
+    wb_wr_wstat(w, &o->stat);
+}
+
+int wb_enc_objs(wb_wr *w, int type, const wb_m_objs *m)
+{
+    size_t s = wb_msg_begin(w, type);
+    wb_wr_u32(w, m->n);
+    for (uint32_t i = 0; i < m->n; i++) wr_obj1(w, type == WB_M_PUT_DECL, &m->o[i]);
+    return wb_msg_end(w, s);
+}
+
+void wb_enc_obj1(wb_list *l, const wb_m_obj1 *o)
+{
+    wb_wr w = list_wr(l);
+    wr_obj1(&w, l->type == WB_M_PUT_DECL, o);
+    l->n++;
+}
+
 int wb_dec_oids(const void *p, size_t n, wb_m_oids *out)
 {
     rd r;
@@ -851,6 +1142,21 @@ int wb_dec_oids(const void *p, size_t n, wb_m_oids *out)
 }
 
 uint64_t wb_m_oid_at(const wb_m_oids *m, uint32_t i) { return get64(m->raw + (size_t)i * 8); }
+
+int wb_enc_oids(wb_wr *w, int type, const uint64_t *oids, uint32_t n)
+{
+    size_t s = wb_msg_begin(w, type);
+    wb_wr_u32(w, n);
+    for (uint32_t i = 0; i < n; i++) wb_wr_u64(w, oids[i]);
+    return wb_msg_end(w, s);
+}
+
+void wb_enc_oid1(wb_list *l, uint64_t oid)
+{
+    wb_wr w = list_wr(l);
+    wb_wr_u64(&w, oid);
+    l->n++;
+}
 
 /* u32 n; n x (u64 oid, i32 code, u32 worker, u64 other, text msg) */
 int wb_dec_locs(const void *p, size_t n, wb_m_locs *out)
@@ -882,6 +1188,30 @@ void wb_m_locs_free(wb_m_locs *m)
     free(m->l);
     m->l = NULL;
     m->n = 0;
+}
+
+static void wr_loc1(wb_wr *w, const wb_m_loc1 *e)
+{
+    wb_wr_u64(w, e->oid);
+    wb_wr_i32(w, e->code);
+    wb_wr_u32(w, e->worker);
+    wb_wr_u64(w, e->other);
+    wr_text(w, e->msg);
+}
+
+int wb_enc_locs(wb_wr *w, int type, const wb_m_locs *m)
+{
+    size_t s = wb_msg_begin(w, type);
+    wb_wr_u32(w, m->n);
+    for (uint32_t i = 0; i < m->n; i++) wr_loc1(w, &m->l[i]);
+    return wb_msg_end(w, s);
+}
+
+void wb_enc_loc1(wb_list *l, const wb_m_loc1 *e)
+{
+    wb_wr w = list_wr(l);
+    wr_loc1(&w, e);
+    l->n++;
 }
 
 int wb_dec_pull(const void *p, size_t n, wb_m_pull *out)
@@ -923,6 +1253,21 @@ void wb_m_pull_free(wb_m_pull *m)
     memset(m, 0, sizeof *m);
 }
 
+int wb_enc_pull(wb_wr *w, const wb_m_pull *m)
+{
+    size_t s = wb_msg_begin(w, WB_M_PULL);
+    wb_wr_u32(w, m->n);
+    for (uint32_t i = 0; i < m->n; i++) wr_input(w, m->p[i].oid, m->p[i].nholders, m->p[i].holders);
+    return wb_msg_end(w, s);
+}
+
+void wb_enc_pull1(wb_list *l, const wb_m_pull1 *e)
+{
+    wb_wr w = list_wr(l);
+    wr_input(&w, e->oid, e->nholders, e->holders);
+    l->n++;
+}
+
 int wb_dec_obj(const void *p, size_t n, wb_m_obj *out)
 {
     rd r;
@@ -931,6 +1276,14 @@ int wb_dec_obj(const void *p, size_t n, wb_m_obj *out)
     rd_wstat(&r, &out->stat, 0);
     if (!r.err && out->oid == 0) rd_fail(&r, "object id 0");
     return rd_end(&r);
+}
+
+int wb_enc_obj(wb_wr *w, int type, const wb_m_obj *m)
+{
+    size_t s = wb_msg_begin(w, type);
+    wb_wr_u64(w, m->oid);
+    wb_wr_wstat(w, &m->stat);
+    return wb_msg_end(w, s);
 }
 
 int wb_dec_any(int type, const void *p, size_t n)

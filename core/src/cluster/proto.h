@@ -28,7 +28,10 @@
  *
  * The decoders below are pure functions over a byte buffer: they check every
  * field and return WB_EPROTO with a message naming the message and the field.
- * Strings and byte strings in decoded messages point into the buffer.
+ * Strings and byte strings in decoded messages point into the buffer. Beside
+ * each decoder is the encoder of the same layout (mostly taking the struct
+ * the decoder fills): the head, the workers and the drivers write messages
+ * only through them.
  */
 #ifndef WB_CLUSTER_PROTO_H
 #define WB_CLUSTER_PROTO_H
@@ -292,43 +295,119 @@ typedef struct wb_m_obj { /* OBJ, PUT: stat.size raw bytes follow the frame */
     wb_wstat stat;
 } wb_m_obj;
 
-/* decoders: 0, or WB_EPROTO with a message; free what they allocated with
- * the matching *_free (safe on a zeroed or failed message) */
+/* ------------------------------------------------------------------------
+ * codecs: for every message a decoder and, beside it, an encoder writing
+ * the same layout (messages that share a layout share both).
+ *
+ * Decoders: 0, or WB_EPROTO with a message; free what they allocated with
+ * the matching *_free (safe on a zeroed or failed message).
+ * Encoders: append one whole frame to the writer and return wb_msg_end's
+ * result (0, or an error with its message; errors also stick in wb_wr.err).
+ * Text fields (reasons, error messages) longer than WB_PROTO_MAX_TEXT - 1
+ * bytes are cut to that length.
+ * ---------------------------------------------------------------------- */
+
+/* a C string as a message string (NULL: empty) */
+wb_pstr wb_pstr_z(const char *z);
+
+/* list messages (a u32 count, then the entries) are also built entry by
+ * entry, the way the head, the workers and the drivers batch them, and
+ * framed once with wb_enc_list */
+typedef struct wb_list {
+    int type;   /* the message: WB_M_DONE, WB_M_HOLD, ... */
+    uint32_t n; /* entries so far */
+    wb_buf b;   /* the entries, encoded */
+} wb_list;
+void wb_list_init(wb_list *l, int type);
+void wb_list_clear(wb_list *l); /* drop the entries */
+void wb_list_free(wb_list *l);
+/* the list as one frame (an empty one too); the list is emptied */
+int wb_enc_list(wb_wr *w, wb_list *l);
+
+/* HELLO: the version is always WB_PROTO_VERSION */
 int wb_dec_hello(const void *p, size_t n, wb_m_hello *out);
+int wb_enc_hello(wb_wr *w, uint8_t role, const uint8_t nonce[WB_PROTO_NONCE]);
 int wb_dec_auth(const void *p, size_t n, wb_m_auth *out);
+int wb_enc_auth(wb_wr *w, uint16_t version, uint8_t role, const uint8_t nonce[WB_PROTO_NONCE],
+                const uint8_t mac[WB_PROTO_MAC]);
 int wb_dec_auth_ok(const void *p, size_t n, uint8_t mac[WB_PROTO_MAC]);
+int wb_enc_auth_ok(wb_wr *w, const uint8_t mac[WB_PROTO_MAC]);
 int wb_dec_reject(const void *p, size_t n, wb_m_reject *out);
+int wb_enc_reject(wb_wr *w, int32_t code, const char *msg);
+
 int wb_dec_register(const void *p, size_t n, wb_m_register *out);
 void wb_m_register_free(wb_m_register *m);
+int wb_enc_register(wb_wr *w, const wb_m_register *m);
 int wb_dec_welcome(const void *p, size_t n, wb_m_welcome *out);
 void wb_m_welcome_free(wb_m_welcome *m);
+int wb_enc_welcome(wb_wr *w, const wb_m_welcome *m);
 int wb_dec_plugins(const void *p, size_t n, wb_m_plugins *out);
 void wb_m_plugins_free(wb_m_plugins *m);
+int wb_enc_plugins(wb_wr *w, const wb_m_plugins *m);
 int wb_dec_workers(const void *p, size_t n, wb_m_workers *out);
 void wb_m_workers_free(wb_m_workers *m);
+int wb_enc_workers(wb_wr *w, const wb_m_workers *m);
+void wb_enc_worker1(wb_list *l, const wb_m_worker *x); /* WORKERS */
 int wb_dec_heartbeat(const void *p, size_t n, wb_m_heartbeat *out);
+int wb_enc_heartbeat(wb_wr *w, const wb_m_heartbeat *m);
+
+/* SUBMIT, TASKS */
 int wb_dec_tasks(const void *p, size_t n, wb_m_tasks *out);
 void wb_m_tasks_free(wb_m_tasks *m);
+int wb_enc_tasks(wb_wr *w, int type, const wb_m_tasks *m);
+/* a SUBMIT or TASKS batch built task by task: the kernel and argument tables
+ * grow as the tasks need them (the caller keeps the indices), each task is
+ * followed by its nin inputs; wb_enc_taskbatch frames it and empties it */
+typedef struct wb_taskbatch {
+    int type;
+    wb_buf kern, args, tasks; /* the three tables, encoded */
+    uint32_t nk, na, nt;      /* their entries */
+    int err;                  /* out of memory while building (sticks until framed) */
+} wb_taskbatch;
+void wb_taskbatch_init(wb_taskbatch *b, int type);
+void wb_taskbatch_clear(wb_taskbatch *b); /* drop the entries (and the error) */
+void wb_taskbatch_free(wb_taskbatch *b);
+uint32_t wb_taskbatch_kernel(wb_taskbatch *b, const char *name);          /* its index */
+uint32_t wb_taskbatch_arg(wb_taskbatch *b, const void *p, size_t n);      /* its index */
+void wb_taskbatch_task(wb_taskbatch *b, const wb_m_task *t);              /* t->in unused */
+void wb_taskbatch_input(wb_taskbatch *b, uint64_t oid, uint16_t nholders, const uint32_t *holders);
+int wb_enc_taskbatch(wb_wr *w, wb_taskbatch *b);
+
 int wb_dec_done(const void *p, size_t n, wb_m_done *out);
 void wb_m_done_free(wb_m_done *m);
+int wb_enc_done(wb_wr *w, const wb_m_done *m);
+/* a DONE entry; its inline bytes are d->data followed by the ntail bytes at
+ * tail (a partition's labels after its rows; NULL, 0 for none) */
+void wb_enc_done1(wb_list *l, const wb_m_done1 *d, const void *tail, size_t ntail);
+
+/* PUT_DECL (with the worker), HOLD (without) */
 int wb_dec_objs(const void *p, size_t n, int with_worker, wb_m_objs *out);
 void wb_m_objs_free(wb_m_objs *m);
+int wb_enc_objs(wb_wr *w, int type, const wb_m_objs *m);
+void wb_enc_obj1(wb_list *l, const wb_m_obj1 *o);
+
+/* RELEASE, DROP, LOCATE, FREED, FETCH */
 int wb_dec_oids(const void *p, size_t n, wb_m_oids *out);
+int wb_enc_oids(wb_wr *w, int type, const uint64_t *oids, uint32_t n);
+void wb_enc_oid1(wb_list *l, uint64_t oid);
+
+/* LOCATION, REPUT, REPLICATE, INPUT_LOST, OBJ_ERR */
 int wb_dec_locs(const void *p, size_t n, wb_m_locs *out);
 void wb_m_locs_free(wb_m_locs *m);
+int wb_enc_locs(wb_wr *w, int type, const wb_m_locs *m);
+void wb_enc_loc1(wb_list *l, const wb_m_loc1 *e);
+
 int wb_dec_pull(const void *p, size_t n, wb_m_pull *out);
 void wb_m_pull_free(wb_m_pull *m);
+int wb_enc_pull(wb_wr *w, const wb_m_pull *m);
+void wb_enc_pull1(wb_list *l, const wb_m_pull1 *e);
+
+/* OBJ, PUT */
 int wb_dec_obj(const void *p, size_t n, wb_m_obj *out);
+int wb_enc_obj(wb_wr *w, int type, const wb_m_obj *m);
 
 /* decode any frame payload of the given type and free it (for tests and fuzzing) */
 int wb_dec_any(int type, const void *p, size_t n);
-
-/* encoders of the fixed messages (the lists are written field by field) */
-void wb_enc_hello(wb_wr *w, uint8_t role, const uint8_t nonce[WB_PROTO_NONCE]);
-void wb_enc_auth(wb_wr *w, uint16_t version, uint8_t role, const uint8_t nonce[WB_PROTO_NONCE],
-                 const uint8_t mac[WB_PROTO_MAC]);
-void wb_enc_auth_ok(wb_wr *w, const uint8_t mac[WB_PROTO_MAC]);
-void wb_enc_reject(wb_wr *w, int32_t code, const char *msg);
 
 /* ------------------------------------------------------------------------
  * the handshake's proofs (cluster/auth.c, OpenSSL libcrypto)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cluster_internal.h"
+#include "fetch.h"
 #include "map.h"
 
 typedef struct wblob {
@@ -56,16 +57,7 @@ typedef struct fetch {
     int code;
     char err[300];
     wb_wstat stat;
-    unsigned char *buf;
 } fetch;
-
-typedef struct wpeer {
-    uint32_t id;
-    wb_conn *conn;
-    int ready;
-    fetch **q; /* requests in order: [qh, qn) sent or to send */
-    size_t qh, qn, qcap, qsent;
-} wpeer;
 
 typedef struct winfo {
     uint32_t id;
@@ -91,7 +83,7 @@ typedef struct wworker {
     uint64_t mem_limit;
     wb_omap held;    /* oid -> (void*)1: objects this worker holds for the cluster */
     wb_omap fetches; /* oid -> fetch */
-    wb_omap peers;   /* worker id -> wpeer */
+    wb_omap peers;   /* worker id -> wb_fetcher: connections to other workers' data ports */
     wb_omap winfos;  /* worker id -> winfo */
     char **knames;
     size_t nk, capk;
@@ -109,9 +101,8 @@ typedef struct wworker {
     int exit_code;
     int stopping;
     uint64_t done, failed;
-    /* batches to the head */
-    wb_buf bdone, bhold, blost;
-    uint32_t ndone, nhold, nlost;
+    /* batches to the head: DONE, HOLD and INPUT_LOST entries */
+    wb_list bdone, bhold, blost;
     uv_check_t check;
 } wworker;
 
@@ -158,25 +149,14 @@ static void worker_stop(wworker *w, int code)
 
 static void flush_batches(wworker *w)
 {
-    if (!w->head || w->head->state != WB_CS_READY) {
-        w->bdone.len = w->bhold.len = w->blost.len = 0;
-        w->ndone = w->nhold = w->nlost = 0;
-        return;
-    }
-    struct {
-        int type;
-        wb_buf *b;
-        uint32_t *n;
-    } all[] = {{WB_M_DONE, &w->bdone, &w->ndone}, {WB_M_HOLD, &w->bhold, &w->nhold}, {WB_M_INPUT_LOST, &w->blost, &w->nlost}};
+    wb_list *all[] = {&w->bdone, &w->bhold, &w->blost};
+    int up = w->head && w->head->state == WB_CS_READY;
     for (size_t i = 0; i < 3; i++) {
-        if (!*all[i].n) continue;
-        wb_wr wr = wb_conn_wr(w->head);
-        size_t s = wb_msg_begin(&wr, all[i].type);
-        wb_wr_u32(&wr, *all[i].n);
-        wb_wr_raw(&wr, all[i].b->p, all[i].b->len);
-        if (wb_msg_end(&wr, s) == 0) wb_conn_mark(w->head);
-        all[i].b->len = 0;
-        *all[i].n = 0;
+        if (up && all[i]->n) {
+            wb_wr wr = wb_conn_wr(w->head);
+            if (wb_enc_list(&wr, all[i]) == 0) wb_conn_mark(w->head);
+        }
+        wb_list_clear(all[i]);
     }
 }
 
@@ -189,66 +169,57 @@ static void on_check(uv_check_t *c)
 
 static void add_done(wworker *w, uint64_t oid, int code, const char *msg)
 {
-    wb_wr wr = {&w->bdone, 0};
+    wb_m_done1 d;
+    memset(&d, 0, sizeof d);
     wb_objstat st;
     int have = code == 0 && wb_store_stat(w->store, oid, &st) == 0;
     if (code == 0 && !have) {
         code = WB_EINTERNAL;
         msg = wb_errmsg();
     }
-    wb_wr_u64(&wr, oid);
-    wb_wr_i32(&wr, code);
-    wb_wr_u32(&wr, w->id);
-    if (have)
-        wb_enc_objstat(&wr, &st);
-    else {
-        wb_wstat none = {0};
-        wb_wr_wstat(&wr, &none);
-    }
-    char m[WB_PROTO_MAX_TEXT];
-    snprintf(m, sizeof m, "%s", code ? (msg && *msg ? msg : wb_strerror(code)) : "");
-    wb_wr_str(&wr, m);
-    /* small results travel with the message */
+    d.oid = oid;
+    d.code = code;
+    d.worker = w->id;
+    if (have) wb_wstat_from(&d.stat, &st);
+    d.msg = wb_pstr_z(code ? (msg && *msg ? msg : wb_strerror(code)) : "");
+    /* small results travel with the message (a partition's rows, then its labels) */
     wb_obj obj;
     if (have && st.size <= WB_PROTO_INLINE_MAX && wb_store_acquire(w->store, oid, &obj) == 0) {
-        wb_wr_u8(&wr, 1);
+        d.has_inline = 1;
+        const void *tail = NULL;
+        size_t ntail = 0;
         if (obj.type == WB_OBJ_BYTES) {
-            wb_wr_bytes(&wr, obj.data, obj.size);
+            d.data.p = obj.data;
+            d.data.len = (uint32_t)obj.size;
         } else {
-            size_t nx = (size_t)obj.part.rows * (size_t)obj.part.cols * 8, ny = obj.part.y ? (size_t)obj.part.rows * 8 : 0;
-            wb_wr_u32(&wr, (uint32_t)(nx + ny));
-            wb_wr_raw(&wr, obj.part.x, nx);
-            if (ny) wb_wr_raw(&wr, obj.part.y, ny);
+            d.data.p = (const char *)obj.part.x;
+            d.data.len = (uint32_t)((size_t)obj.part.rows * (size_t)obj.part.cols * 8);
+            if (obj.part.y) {
+                tail = obj.part.y;
+                ntail = (size_t)obj.part.rows * 8;
+            }
         }
+        wb_enc_done1(&w->bdone, &d, tail, ntail);
         wb_store_unref(w->store, oid);
     } else {
-        wb_wr_u8(&wr, 0);
+        wb_enc_done1(&w->bdone, &d, NULL, 0);
     }
-    w->ndone++;
-    if (w->bdone.len > (16u << 20)) flush_batches(w);
+    if (w->bdone.b.len > (16u << 20)) flush_batches(w);
 }
 
 static void add_hold(wworker *w, uint64_t oid)
 {
     wb_objstat st;
     if (wb_store_stat(w->store, oid, &st)) return;
-    wb_wr wr = {&w->bhold, 0};
-    wb_wr_u64(&wr, oid);
-    wb_enc_objstat(&wr, &st);
-    w->nhold++;
+    wb_m_obj1 e = {oid, 0, {0}};
+    wb_wstat_from(&e.stat, &st);
+    wb_enc_obj1(&w->bhold, &e);
 }
 
 static void add_lost(wworker *w, uint64_t task, uint64_t input, uint32_t holder, int code, const char *msg)
 {
-    wb_wr wr = {&w->blost, 0};
-    wb_wr_u64(&wr, task);
-    wb_wr_i32(&wr, code ? code : WB_ENET);
-    wb_wr_u32(&wr, holder);
-    wb_wr_u64(&wr, input);
-    char m[WB_PROTO_MAX_TEXT];
-    snprintf(m, sizeof m, "%s", msg ? msg : "");
-    wb_wr_str(&wr, m);
-    w->nlost++;
+    wb_m_loc1 e = {task, code ? code : WB_ENET, holder, input, wb_pstr_z(msg)};
+    wb_enc_loc1(&w->blost, &e);
 }
 
 static void hold(wworker *w, uint64_t oid) { wb_omap_put(&w->held, oid, (void *)1); }
@@ -334,7 +305,7 @@ static void on_async(uv_async_t *a)
 /* -------------------------------------------------------------- fetching */
 
 static void fetch_next(wworker *w, fetch *f);
-static wpeer *get_peer(wworker *w, uint32_t id);
+static wb_fetcher *get_peer(wworker *w, uint32_t id);
 
 /* take a task out of every fetch that lists it (a rare path: a failed fetch) */
 static void unlist_task(wworker *w, wtask *t)
@@ -374,7 +345,6 @@ static void fetch_done(wworker *w, fetch *f, int code)
         wb_store_unref(w->store, f->oid); /* the fetch's own reference */
     }
     free(f->waiters);
-    free(f->buf);
     free(f);
 }
 
@@ -393,40 +363,15 @@ static void fetch_next(wworker *w, fetch *f)
     while (f->next < f->nholders) {
         uint32_t id = f->holders[f->next++];
         if (id == w->id) continue;
-        wpeer *p = get_peer(w, id);
+        wb_fetcher *p = get_peer(w, id);
         if (!p) {
             fetch_fail_msg(f, WB_ENET, "worker %u is not known here", id);
             continue;
         }
         f->trying = id;
-        if (p->qn == p->qcap) {
-            size_t cap = p->qcap ? p->qcap * 2 : 16;
-            /* compact first */
-            if (p->qh) {
-                memmove(p->q, p->q + p->qh, (p->qn - p->qh) * sizeof *p->q);
-                p->qn -= p->qh;
-                p->qsent -= p->qh;
-                p->qh = 0;
-            }
-            if (p->qn == p->qcap) {
-                fetch **q = realloc(p->q, cap * sizeof *q);
-                if (!q) {
-                    fetch_fail_msg(f, WB_ENOMEM, "out of memory");
-                    continue;
-                }
-                p->q = q;
-                p->qcap = cap;
-            }
-        }
-        p->q[p->qn++] = f;
-        if (p->ready) {
-            wb_wr wr = wb_conn_wr(p->conn);
-            size_t s = wb_msg_begin(&wr, WB_M_FETCH);
-            wb_wr_u32(&wr, 1);
-            wb_wr_u64(&wr, f->oid);
-            wb_msg_end(&wr, s);
-            wb_conn_mark(p->conn);
-            p->qsent = p->qn;
+        if (wb_fetcher_request(p, f->oid, f)) {
+            fetch_fail_msg(f, WB_ENOMEM, "out of memory");
+            continue;
         }
         return;
     }
@@ -459,86 +404,44 @@ static void fetch_add_waiter(fetch *f, wtask *t)
 
 /* --------------------------------------------------- peer data connections */
 
-static void peer_ready(wb_conn *c)
+/* the answer to a fetch is an object of this shape: where its bytes go */
+static unsigned char *peer_obj(wb_fetcher *p, void *req, const wb_wstat *stat)
 {
-    wpeer *p = c->data;
-    p->ready = 1;
-    size_t n = p->qn - p->qh;
-    if (!n) return;
-    wb_wr wr = wb_conn_wr(c);
-    size_t s = wb_msg_begin(&wr, WB_M_FETCH);
-    wb_wr_u32(&wr, (uint32_t)n);
-    for (size_t i = p->qh; i < p->qn; i++) wb_wr_u64(&wr, p->q[i]->oid);
-    wb_msg_end(&wr, s);
-    wb_conn_mark(c);
-    p->qsent = p->qn;
+    wworker *w = p->net->loop->data;
+    fetch *f = req;
+    f->stat = *stat;
+    size_t used = wb_store_bytes(w->store);
+    if (w->mem_limit && used + stat->size > w->mem_limit) {
+        char a[32], b2[32], c2[32];
+        wb_size_format(stat->size, a, sizeof a);
+        wb_size_format(used, b2, sizeof b2);
+        wb_size_format(w->mem_limit, c2, sizeof c2);
+        fetch_fail_msg(f, WB_ELIMIT,
+                       "worker %u at %s:%d: memory limit: an object of %s would bring its store to more than "
+                       "its limit of %s (%s used)",
+                       w->id, w->data_host, w->data_port, a, c2, b2);
+        f->nholders = 0; /* no other holder can change that */
+        return NULL;
+    }
+    unsigned char *buf = recv_buffer((size_t)stat->size);
+    if (!buf) {
+        fetch_fail_msg(f, WB_ENOMEM, "worker %u: out of memory for an object of %llu bytes", w->id,
+                       (unsigned long long)stat->size);
+        f->nholders = 0;
+    }
+    return buf;
 }
 
-static int peer_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
+/* the fetched bytes arrived: into the store */
+static void peer_body(wb_fetcher *p, void *req, unsigned char *buf)
 {
-    wpeer *p = c->data;
-    wworker *w = c->net->loop->data;
-    if (p->qh == p->qsent) return wb_seterr(WB_EPROTO, "%s sent %s without a request", c->peer, wb_msg_name(type));
-    fetch *f = p->q[p->qh];
-    if (type == WB_M_OBJ) {
-        wb_m_obj m;
-        if (wb_dec_obj(b, n, &m)) return -1;
-        if (m.oid != f->oid) return wb_seterr(WB_EPROTO, "%s sent object %llx for a request of %llx", c->peer,
-                                              (unsigned long long)m.oid, (unsigned long long)f->oid);
-        f->stat = m.stat;
-        size_t used = wb_store_bytes(w->store);
-        if (w->mem_limit && used + m.stat.size > w->mem_limit) {
-            char a[32], b2[32], c2[32];
-            wb_size_format(m.stat.size, a, sizeof a);
-            wb_size_format(used, b2, sizeof b2);
-            wb_size_format(w->mem_limit, c2, sizeof c2);
-            fetch_fail_msg(f, WB_ELIMIT,
-                           "worker %u at %s:%d: memory limit: an object of %s would bring its store to more than "
-                           "its limit of %s (%s used)",
-                           w->id, w->data_host, w->data_port, a, c2, b2);
-            f->nholders = 0; /* no other holder can change that */
-            wb_conn_recv_raw(c, NULL, (size_t)m.stat.size, f);
-            return 0;
-        }
-        f->buf = recv_buffer((size_t)m.stat.size);
-        if (!f->buf) {
-            fetch_fail_msg(f, WB_ENOMEM, "worker %u: out of memory for an object of %llu bytes", w->id,
-                           (unsigned long long)m.stat.size);
-            f->nholders = 0;
-            wb_conn_recv_raw(c, NULL, (size_t)m.stat.size, f);
-            return 0;
-        }
-        wb_conn_recv_raw(c, f->buf, (size_t)m.stat.size, f);
-        return 0;
-    }
-    if (type == WB_M_OBJ_ERR) {
-        wb_m_locs m;
-        if (wb_dec_locs(b, n, &m)) return -1;
-        char em[WB_PROTO_MAX_TEXT + 1] = "";
-        if (m.n) wb_pstr_copy(m.l[0].msg, em, sizeof em);
-        int code = m.n ? m.l[0].code : WB_ENOTFOUND;
-        wb_m_locs_free(&m);
-        p->qh++;
-        fetch_fail_msg(f, code, "worker %u: %s", p->id, em);
-        fetch_next(w, f);
-        return 0;
-    }
-    return wb_seterr(WB_EPROTO, "%s sent %s on a data connection", c->peer, wb_msg_name(type));
-}
-
-static void peer_raw(wb_conn *c, void *ctx)
-{
-    wpeer *p = c->data;
-    wworker *w = c->net->loop->data;
-    fetch *f = ctx;
-    p->qh++;
-    if (!f->buf) { /* thrown away (memory limit) */
+    wworker *w = p->net->loop->data;
+    fetch *f = req;
+    if (!buf) { /* thrown away (memory limit) */
         fetch_done(w, f, f->code ? f->code : WB_ELIMIT);
         return;
     }
     int rc;
-    unsigned char *buf = f->buf;
-    f->buf = NULL;
     if (f->stat.type == WB_OBJ_BYTES) {
         rc = wb_store_fulfill_bytes(w->store, f->oid, buf, (size_t)f->stat.size);
     } else {
@@ -556,47 +459,42 @@ static void peer_raw(wb_conn *c, void *ctx)
     fetch_done(w, f, 0);
 }
 
-static void peer_close(wb_conn *c, int code, const char *why)
+/* the holder does not have it: the next holder */
+static void peer_refused(wb_fetcher *p, void *req, int code, const char *msg)
 {
-    (void)code;
-    wpeer *p = c->data;
-    if (!p) return;
-    wworker *w = c->net->loop->data;
-    wb_omap_del(&w->peers, p->id);
-    /* requests not answered go to their next holder */
-    for (size_t i = p->qh; i < p->qn; i++) {
-        fetch *f = p->q[i];
-        if (f->buf) {
-            free(f->buf);
-            f->buf = NULL;
-        }
-        fetch_fail_msg(f, WB_ENET, "worker %u: %s", p->id, why[0] ? why : "closed the connection");
-        if (!w->stopping) fetch_next(w, f);
-    }
-    free(p->q);
-    free(p);
+    wworker *w = p->net->loop->data;
+    fetch *f = req;
+    fetch_fail_msg(f, code, "worker %u: %s", p->id, msg);
+    fetch_next(w, f);
 }
 
-static const wb_conn_cbs peer_cbs = {peer_ready, peer_frame, peer_raw, peer_close};
-
-static wpeer *get_peer(wworker *w, uint32_t id)
+static void peer_close(wb_fetcher *p, int code, const char *why)
 {
-    wpeer *p = wb_omap_get(&w->peers, id);
+    (void)code;
+    (void)why;
+    wworker *w = p->net->loop->data;
+    wb_omap_del(&w->peers, p->id);
+}
+
+/* requests not answered go to their next holder */
+static void peer_lost(wb_fetcher *p, void *req, const char *why)
+{
+    wworker *w = p->net->loop->data;
+    fetch *f = req;
+    fetch_fail_msg(f, WB_ENET, "worker %u: %s", p->id, why[0] ? why : "closed the connection");
+    if (!w->stopping) fetch_next(w, f);
+}
+
+static const wb_fetch_cbs peer_cbs = {NULL, peer_obj, peer_body, peer_refused, peer_close, peer_lost};
+
+static wb_fetcher *get_peer(wworker *w, uint32_t id)
+{
+    wb_fetcher *p = wb_omap_get(&w->peers, id);
     if (p) return p;
     winfo *wi = wb_omap_get(&w->winfos, id);
     if (!wi) return NULL;
-    struct sockaddr_storage sa;
-    if (wb_resolve_hp(wi->host, wi->port, &sa)) return NULL;
-    p = calloc(1, sizeof *p);
+    p = wb_fetcher_open(&w->net, id, wi->host, wi->port, 10000, &peer_cbs, w);
     if (!p) return NULL;
-    p->id = id;
-    char name[96];
-    snprintf(name, sizeof name, "%s:%d", wi->host, wi->port);
-    p->conn = wb_conn_connect(&w->net, (struct sockaddr *)&sa, name, &peer_cbs, p, WB_ROLE_PEER, WB_ROLE_WORKER, 10000);
-    if (!p->conn) {
-        free(p);
-        return NULL;
-    }
     wb_omap_put(&w->peers, id, p);
     return p;
 }
@@ -627,15 +525,10 @@ static void serve_fetch(wworker *w, wb_conn *c, uint64_t oid)
     if (st != WB_ST_READY || !wb_omap_get(&w->held, oid) || wb_store_acquire(w->store, oid, &o)) {
         char msg[200];
         snprintf(msg, sizeof msg, "does not hold object %llx", (unsigned long long)oid);
+        wb_m_loc1 e = {oid, WB_ENOTFOUND, w->id, 0, wb_pstr_z(msg)};
+        wb_m_locs m = {1, &e};
         wb_wr wr = wb_conn_wr(c);
-        size_t s = wb_msg_begin(&wr, WB_M_OBJ_ERR);
-        wb_wr_u32(&wr, 1);
-        wb_wr_u64(&wr, oid);
-        wb_wr_i32(&wr, WB_ENOTFOUND);
-        wb_wr_u32(&wr, w->id);
-        wb_wr_u64(&wr, 0);
-        wb_wr_str(&wr, msg);
-        wb_msg_end(&wr, s);
+        wb_enc_locs(&wr, WB_M_OBJ_ERR, &m);
         wb_conn_mark(c);
         return;
     }
@@ -650,10 +543,9 @@ static void serve_fetch(wworker *w, wb_conn *c, uint64_t oid)
     }
     wb_buf fb = {0};
     wb_wr wr = {&fb, 0};
-    size_t s = wb_msg_begin(&wr, WB_M_OBJ);
-    wb_wr_u64(&wr, oid);
-    wb_enc_objstat(&wr, &os);
-    wb_msg_end(&wr, s);
+    wb_m_obj m = {oid, {0}};
+    wb_wstat_from(&m.stat, &os);
+    wb_enc_obj(&wr, WB_M_OBJ, &m);
     uv_buf_t bufs[2]; /* len is a size_t on Unix: no 4 GB limit */
     int nb = 0;
     if (o.type == WB_OBJ_BYTES) {
@@ -985,17 +877,10 @@ static void send_heartbeat(wworker *w)
     pthread_mutex_lock(&w->mu);
     int running = w->running, queued = w->queued;
     pthread_mutex_unlock(&w->mu);
+    wb_m_heartbeat m = {wb_store_bytes(w->store), w->mem_limit, wb_store_count(w->store), (uint32_t)running,
+                        (uint32_t)queued, w->done, w->failed, wb_current_rss()};
     wb_wr wr = wb_conn_wr(w->head);
-    size_t s = wb_msg_begin(&wr, WB_M_HEARTBEAT);
-    wb_wr_u64(&wr, wb_store_bytes(w->store));
-    wb_wr_u64(&wr, w->mem_limit);
-    wb_wr_u64(&wr, wb_store_count(w->store));
-    wb_wr_u32(&wr, (uint32_t)running);
-    wb_wr_u32(&wr, (uint32_t)queued);
-    wb_wr_u64(&wr, w->done);
-    wb_wr_u64(&wr, w->failed);
-    wb_wr_i64(&wr, wb_current_rss());
-    wb_msg_end(&wr, s);
+    wb_enc_heartbeat(&wr, &m);
     wb_conn_mark(w->head);
 }
 
@@ -1034,8 +919,8 @@ static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
             for (uint32_t k = 0; k < m.n && !found; k++) found = m.w[k].id == id && m.w[k].alive;
             if (!found) {
                 winfo *wi = w->winfos.vals[i];
-                wpeer *p = wb_omap_get(&w->peers, id);
-                if (p && p->conn) wb_conn_close(p->conn, WB_ENET, "it left the cluster");
+                wb_fetcher *p = wb_omap_get(&w->peers, id);
+                if (p) wb_fetcher_close(p, WB_ENET, "it left the cluster");
                 wb_omap_del(&w->winfos, id);
                 free(wi);
                 i--; /* the map shifted entries back */
@@ -1129,31 +1014,24 @@ static void head_ready(wb_conn *c)
         worker_stop(w, 1);
         return;
     }
-    wb_wr wr = wb_conn_wr(c);
-    size_t s = wb_msg_begin(&wr, WB_M_REGISTER);
-    wb_wr_u32(&wr, (uint32_t)w->nthreads);
-    wb_wr_u64(&wr, w->mem_limit);
-    wb_wr_str(&wr, w->data_host);
-    wb_wr_u16(&wr, (uint16_t)w->data_port);
-    wb_wr_u32(&wr, (uint32_t)getpid());
-    int np = wb_plugin_count();
-    wb_wr_u32(&wr, (uint32_t)np);
-    for (int i = 0; i < np; i++) {
-        const char *name, *version;
-        wb_plugin_info_at(i, &name, &version, NULL);
-        wb_wr_str(&wr, name);
-        wb_wr_str(&wr, version);
-    }
+    /* REGISTER: its threads, memory, data port, plugins and kernels */
+    wb_m_register m = {(uint32_t)w->nthreads, w->mem_limit, wb_pstr_z(w->data_host), (uint16_t)w->data_port,
+                       (uint32_t)getpid(), 0, NULL, 0, NULL};
+    m.plugins = wb_plugins_here(&m.nplugins);
     int nk = wb_kernel_count();
-    uint32_t cnt = 0;
-    for (int i = 0; i < nk; i++)
-        if (wb_kernel_name_at(i)) cnt++;
-    wb_wr_u32(&wr, cnt);
-    for (int i = 0; i < nk; i++) {
+    m.kernels = calloc(nk > 0 ? (size_t)nk : 1, sizeof *m.kernels);
+    for (int i = 0; m.kernels && i < nk; i++) {
         const char *k = wb_kernel_name_at(i);
-        if (k) wb_wr_str(&wr, k);
+        if (k) m.kernels[m.nkernels++] = wb_pstr_z(k);
     }
-    if (wb_msg_end(&wr, s)) {
+    int rc = m.plugins && m.kernels ? 0 : wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rc) {
+        wb_wr wr = wb_conn_wr(c);
+        rc = wb_enc_register(&wr, &m);
+    }
+    free(m.plugins);
+    free(m.kernels);
+    if (rc) {
         wb_log(WB_LOG_ERROR, "%s", wb_errmsg());
         worker_stop(w, 1);
         return;
@@ -1222,6 +1100,9 @@ int wb_worker_run(const wb_worker_opts *o)
     if (!w) return 1;
     the_worker = w;
     w->o = o;
+    wb_list_init(&w->bdone, WB_M_DONE);
+    wb_list_init(&w->bhold, WB_M_HOLD);
+    wb_list_init(&w->blost, WB_M_INPUT_LOST);
     wb_set_log(worker_log);
     wb_cluster_kernels_init();
     w->started = wb_now();
@@ -1296,8 +1177,8 @@ int wb_worker_run(const wb_worker_opts *o)
     if (w->head) wb_conn_close(w->head, 0, "the worker is stopping");
     for (size_t i = 0; i < w->peers.cap; i++)
         if (w->peers.keys[i]) {
-            wpeer *p = w->peers.vals[i];
-            if (p->conn) wb_conn_close(p->conn, 0, "the worker is stopping");
+            wb_fetcher *p = w->peers.vals[i];
+            wb_fetcher_close(p, 0, "the worker is stopping");
         }
     wb_net_close(&w->net);
     uv_walk(loop, close_walk, NULL);
@@ -1318,7 +1199,6 @@ int wb_worker_run(const wb_worker_opts *o)
         if (w->fetches.keys[i]) {
             fetch *f = w->fetches.vals[i];
             free(f->waiters);
-            free(f->buf);
             free(f);
         }
     wb_omap_free(&w->fetches);
@@ -1329,9 +1209,9 @@ int wb_worker_run(const wb_worker_opts *o)
     wb_omap_free(&w->held);
     for (size_t i = 0; i < w->nk; i++) free(w->knames[i]);
     free(w->knames);
-    wb_buf_free(&w->bdone);
-    wb_buf_free(&w->bhold);
-    wb_buf_free(&w->blost);
+    wb_list_free(&w->bdone);
+    wb_list_free(&w->bhold);
+    wb_list_free(&w->blost);
     wb_store_free(w->store);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
