@@ -266,6 +266,10 @@ typedef struct wb_exec_info {
     int workers;       /* 1 for local */
     int threads;       /* total threads */
     char address[128]; /* cluster address or "" */
+    int remote;        /* the objects live in other processes (a cluster's
+                          workers), not in this process's memory */
+    wb_store *store;   /* the store holding the objects, when they may be read
+                          in place (local), else NULL */
 } wb_exec_info;
 
 typedef struct wb_exec_vt {

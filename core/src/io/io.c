@@ -233,7 +233,9 @@ typedef struct objview {
 static int view_get(wb_exec *ex, wb_oid id, objview *v)
 {
     memset(v, 0, sizeof *v);
-    wb_store *s = wb_exec_local_store(ex);
+    wb_exec_info info;
+    wb_exec_info_get(ex, &info);
+    wb_store *s = info.store;
     if (s) {
         int rc = wb_store_wait(s, id);
         if (!rc) rc = wb_store_acquire(s, id, &v->obj);
