@@ -207,6 +207,7 @@ static void l_info(wb_exec *ex, wb_exec_info *out)
     out->kind = "local";
     out->workers = 1;
     out->threads = L(ex)->nthreads;
+    out->store = L(ex)->store;
 }
 
 static void l_destroy(wb_exec *ex)

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "wb/cluster.h"
 
 static int checked(const char *source, const wb_params *in, const wb_source_def **def,
                    wb_params **p)
@@ -37,8 +36,10 @@ int wb_generate(wb_exec *ex, const char *source, const wb_params *in, wb_dataset
      * or got the process killed) */
     double need = (double)n * (double)(def->cols(p) + 1) * 8.0;
     size_t avail = wb__avail_bytes();
+    wb_exec_info info = {0};
+    if (ex) wb_exec_info_get(ex, &info);
     /* a quarter kept for the work around it (fits, sums, copies) */
-    if (!wb_exec_is_cluster(ex) && avail != SIZE_MAX && need > (double)avail * 0.75) {
+    if (!info.remote && avail != SIZE_MAX && need > (double)avail * 0.75) {
         char a[32], b[32];
         wb_size_format(need > 1.8e19 ? UINT64_MAX : (uint64_t)need, a, sizeof a);
         wb_size_format((uint64_t)avail, b, sizeof b);

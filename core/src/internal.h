@@ -1,9 +1,36 @@
-/* internal.h — shared between core source files only. */
+/* internal.h — shared between core source files only, by the file that
+ * defines each part. */
 #ifndef WB_INTERNAL_H
 #define WB_INTERNAL_H
 #include "wb/wb.h"
 
 #define WB_UNUSED(x) (void)(x)
+
+/* ------------------------------------------------------------ memory (mem.c) */
+
+/* the machine's physical memory in bytes (SIZE_MAX when unknown) */
+size_t wb__phys_bytes(void);
+/* the memory available now (MemAvailable; the physical memory when unknown) */
+size_t wb__avail_bytes(void);
+/* partition-sized memory, freed with free() */
+void *wb__alloc_big(size_t size);
+
+/* ------------------------------------------------------- the store (store.c) */
+
+/* 0 if the store has room for an object of `bytes` under its memory limit,
+ * else WB_ELIMIT with the limit's message */
+int wb__store_room(wb_store *s, size_t bytes);
+
+/* ------------------------------------------------------- tree sums (treesum.c) */
+
+/* a partition's blocks in order: leaf `index` (takes over v, malloc'd, also
+ * on failure) added and merged at once with the siblings it completes, so the
+ * partial result holds few nodes */
+int wb__treesum_fold(wb_treesum *t, uint64_t index, double *v);
+/* the nodes held, encoded as wb_treesum_add_encoded reads them (*out malloc'd) */
+int wb__treesum_encode(const wb_treesum *t, void **out, size_t *size);
+
+/* ------------------------------------------------ running a task (task.c) */
 
 struct wb_kctx {
     wb_store *store;
@@ -18,23 +45,12 @@ struct wb_kctx {
     size_t out_size;
     wb_part out_part;
     wb_mapping *out_map; /* PART viewing a mapping (one reference held) */
-    wb_exec *inl;    /* lazily made inline executor */
+    wb_exec *inl;    /* lazily made inline executor (exec_inline.c) */
     const wb_oid *in_ids;
     int nin;
 };
 
-/* 0 if the store has room for an object of `bytes` under its memory limit,
- * else WB_ELIMIT with the limit's message (store.c) */
-int wb__store_room(wb_store *s, size_t bytes);
-/* the machine's physical memory in bytes (SIZE_MAX when unknown) */
-size_t wb__phys_bytes(void);
-/* the memory available now (MemAvailable; the physical memory when unknown) */
-size_t wb__avail_bytes(void);
-
-/* partition-sized memory, freed with free() (exec.c) */
-void *wb__alloc_big(size_t size);
-
-/* host-table implementations living in exec.c */
+/* host-table entries: a kernel's output, inputs and cancellation */
 void *wb__out_bytes(wb_kctx *ctx, size_t size);
 int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y, double **x,
                  double **y);
@@ -44,26 +60,48 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
  * NPY reader for zero-copy partitions of a memory-mapped file. */
 int wb__out_part_view(wb_kctx *ctx, const wb_part *p, void *buf, wb_mapping *m);
 int wb__cancelled(wb_kctx *ctx);
-wb_exec *wb__kctx_exec(wb_kctx *ctx);
 wb_oid wb__kctx_input(wb_kctx *ctx, int i);
-int wb__parallelism(wb_exec *ex);
 
 /* wb_task_run for a runner that holds one reference to each input and to
  * `out` (the local pool's queue): they are dropped before the result is
  * published, so a waiter that wakes finds the task holding nothing */
 int wb__task_run_owned(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out);
 
+/* ------------------------------------------------------- executors */
+
+/* the inline executor of a running kernel, for its nested work (exec_inline.c) */
+wb_exec *wb__kctx_exec(wb_kctx *ctx);
+/* the host table's parallelism (exec.c) */
+int wb__parallelism(wb_exec *ex);
+
+/* ------------------------------------------------------- logs (log.c) */
+
 /* kernels running on this thread (task_run counts them): wb_progress drops
  * the reports made inside a kernel, e.g. by fits that grid search runs in
  * parallel tasks, whose lines would replace each other and the caller's */
 extern _Thread_local int wb__in_kernel;
 
-/* built-in kernels of the core */
-void wb__register_core_kernels(void);
-void wb__register_io_kernels(void);
+/* ------------------------------------------------- the registry (registry.c) */
+
+/* a name of a kernel, estimator, source or plugin: 1 to 128 of A-Z a-z 0-9 _ . - */
+int wb__valid_name(const char *name);
+/* the plugin whose wb_plugin_init runs on this thread: what is registered
+ * now belongs to it (-1: none; the core registers as -1, and the host
+ * table's registration entries are refused) */
+void wb__registry_set_owner(int owner);
+int wb__registry_owner(void);
+/* remove everything a plugin registered (its init failed) */
+void wb__registry_drop(int owner);
+
+/* ------------------------------------------------------- fitting (fit.c) */
 
 /* fit through the registry (host->fit) */
 int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_params *p,
             wb_model **out);
+
+/* ------------------------------------------ built-in kernels (init.c calls) */
+
+/* the dataset operations' kernels (dataset_ops.c); the io kernels: io_internal.h */
+void wb__register_core_kernels(void);
 
 #endif

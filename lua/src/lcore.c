@@ -7,30 +7,9 @@
 
 #include "wblua.h"
 
-typedef struct lobj {
-    wb_exec *ex;
-    wb_oid id;
-} lobj;
-
-void wbl_push_object(lua_State *L, wb_exec *ex, wb_oid id)
-{
-    lobj *o = lua_newuserdatauv(L, sizeof *o, 0);
-    o->ex = wb_exec_ref(ex);
-    o->id = id;
-    luaL_setmetatable(L, WBL_OBJECT);
-}
-
-wb_oid wbl_check_object(lua_State *L, int idx, wb_exec **ex)
-{
-    lobj *o = luaL_checkudata(L, idx, WBL_OBJECT);
-    if (!o->id) luaL_error(L, "attempt to use a freed object");
-    if (ex) *ex = o->ex;
-    return o->id;
-}
-
 static int o_gc(lua_State *L)
 {
-    lobj *o = luaL_checkudata(L, 1, WBL_OBJECT);
+    wbl_object_box *o = luaL_checkudata(L, 1, WBL_OBJECT);
     if (o->id) wb_exec_release(o->ex, o->id);
     if (o->ex) wb_exec_unref(o->ex);
     o->id = 0;
@@ -40,7 +19,7 @@ static int o_gc(lua_State *L)
 
 static int o_tostring(lua_State *L)
 {
-    lobj *o = luaL_checkudata(L, 1, WBL_OBJECT);
+    wbl_object_box *o = luaL_checkudata(L, 1, WBL_OBJECT);
     lua_pushfstring(L, "Object %p", (void *)(uintptr_t)o->id);
     return 1;
 }
@@ -58,7 +37,7 @@ static void first_exec(lua_State *L, int idx, wb_exec **ex)
 {
     if (lua_rawlen(L, idx) == 0) return;
     lua_rawgeti(L, idx, 1);
-    lobj *o = luaL_testudata(L, -1, WBL_OBJECT);
+    wbl_object_box *o = luaL_testudata(L, -1, WBL_OBJECT);
     if (!o || !o->id) luaL_argerror(L, idx, "element 1 is not an object");
     *ex = o->ex;
     lua_pop(L, 1);
@@ -77,7 +56,7 @@ static wb_oid *check_objects(lua_State *L, int idx, wb_exec *ex, int *n)
     if (!ids) luaL_error(L, "out of memory");
     for (int i = 0; i < k; i++) {
         lua_rawgeti(L, idx, i + 1);
-        lobj *o = luaL_testudata(L, -1, WBL_OBJECT);
+        wbl_object_box *o = luaL_testudata(L, -1, WBL_OBJECT);
         if (!o || !o->id || (ex && o->ex != ex)) {
             free(ids);
             luaL_argerror(L, idx, lua_pushfstring(L, "element %d is not an object of this executor", i + 1));
@@ -100,7 +79,7 @@ static int l_put(lua_State *L)
     wb_exec *ex = wbl_exec(L);
     if (!lua_isnoneornil(L, 2)) {
         wb_dataset *d = wbl_to_dataset(L, 2);
-        lobj *o = d ? NULL : luaL_testudata(L, 2, WBL_OBJECT);
+        wbl_object_box *o = d ? NULL : luaL_testudata(L, 2, WBL_OBJECT);
         if (d) ex = d->ex;
         else if (o && o->id) ex = o->ex;
         else return wbl_argerror(L, 2, "dataset or object expected, got %s", luaL_typename(L, 2));
@@ -133,7 +112,7 @@ static int l_submit(lua_State *L)
     wb_exec *ex = wbl_exec(L);
     if (lua_istable(L, 2) && lua_rawlen(L, 2) > 0) { /* follow the inputs' executor */
         lua_rawgeti(L, 2, 1);
-        lobj *o = luaL_testudata(L, -1, WBL_OBJECT);
+        wbl_object_box *o = luaL_testudata(L, -1, WBL_OBJECT);
         if (o && o->ex) ex = o->ex;
         lua_pop(L, 1);
     }

@@ -6,34 +6,6 @@
 
 #include "wblua.h"
 
-typedef struct lds {
-    wb_dataset *d;
-} lds;
-
-void wbl_push_dataset(lua_State *L, wb_dataset *d)
-{
-    lds *u = lua_newuserdatauv(L, sizeof *u, 0);
-    u->d = d;
-    luaL_setmetatable(L, WBL_DATASET);
-}
-
-wb_dataset *wbl_to_dataset(lua_State *L, int idx)
-{
-    lds *u = luaL_testudata(L, idx, WBL_DATASET);
-    return u ? u->d : NULL;
-}
-
-wb_dataset *wbl_check_dataset(lua_State *L, int idx)
-{
-    lds *u = luaL_testudata(L, idx, WBL_DATASET);
-    if (!u) {
-        const char *msg = lua_pushfstring(L, "dataset expected, got %s", luaL_typename(L, idx));
-        luaL_argerror(L, idx, msg);
-    }
-    if (!u->d) luaL_error(L, "attempt to use a freed dataset");
-    return u->d;
-}
-
 wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like)
 {
     wb_dataset *d = wbl_to_dataset(L, idx);
@@ -79,7 +51,7 @@ wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like)
 
 static int ds_gc(lua_State *L)
 {
-    lds *u = luaL_checkudata(L, 1, WBL_DATASET);
+    wbl_ds_box *u = luaL_checkudata(L, 1, WBL_DATASET);
     if (u->d) wb_ds_unref(u->d);
     u->d = NULL;
     return 0;
@@ -310,7 +282,7 @@ static int ds_names(lua_State *L)
 
 static int ds_free(lua_State *L)
 {
-    lds *u = luaL_checkudata(L, 1, WBL_DATASET);
+    wbl_ds_box *u = luaL_checkudata(L, 1, WBL_DATASET);
     if (u->d) wb_ds_unref(u->d);
     u->d = NULL;
     return 0;
@@ -324,7 +296,7 @@ static int ds_len(lua_State *L)
 
 static int ds_tostring(lua_State *L)
 {
-    lds *u = luaL_checkudata(L, 1, WBL_DATASET);
+    wbl_ds_box *u = luaL_checkudata(L, 1, WBL_DATASET);
     if (!u->d) {
         lua_pushliteral(L, "Dataset (freed)");
         return 1;

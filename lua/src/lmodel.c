@@ -6,27 +6,9 @@
 
 #include "wblua.h"
 
-typedef struct lmodel {
-    wb_model *m;
-} lmodel;
-
-void wbl_push_model(lua_State *L, wb_model *m)
-{
-    lmodel *u = lua_newuserdatauv(L, sizeof *u, 0);
-    u->m = m;
-    luaL_setmetatable(L, WBL_MODEL);
-}
-
-wb_model *wbl_check_model(lua_State *L, int idx)
-{
-    lmodel *u = luaL_checkudata(L, idx, WBL_MODEL);
-    if (!u->m) luaL_error(L, "attempt to use a freed model");
-    return u->m;
-}
-
 static int m_gc(lua_State *L)
 {
-    lmodel *u = luaL_checkudata(L, 1, WBL_MODEL);
+    wbl_model_box *u = luaL_checkudata(L, 1, WBL_MODEL);
     wb_model_free(u->m);
     u->m = NULL;
     return 0;

@@ -1,4 +1,7 @@
-/* wblua.h — the Lua binding of wb: what its C files share. */
+/* wblua.h — the Lua binding of wb: what its C files share. laux.c holds the
+ * helpers every file uses; each type's file its metatable and methods
+ * (ldataset.c, lmodel.c, lcore.c); lwb.c opens the module and calls the
+ * other files' openers. */
 #ifndef WB_WBLUA_H
 #define WB_WBLUA_H
 #include <lauxlib.h>
@@ -11,9 +14,14 @@
 #define WBL_MODEL "wb.Model"
 #define WBL_OBJECT "wb.Object"
 
-/* open the `wb` module (the table is left on the stack) */
+/* open the `wb` module (the table is left on the stack) (lwb.c) */
 int luaopen_wb(lua_State *L);
 
+/* ------------------------------------------------------------ laux.c */
+
+/* keep the local executor (takes over the caller's reference) as both the
+ * local executor and the one new work runs on (luaopen_wb calls it once) */
+void wbl_exec_init(lua_State *L, wb_exec *local);
 /* the executor new work runs on (never NULL after luaopen_wb) */
 wb_exec *wbl_exec(lua_State *L);
 /* replace it (takes over the caller's reference) */
@@ -37,13 +45,22 @@ double wbl_opt_number(lua_State *L, int t, const char *k, double def, const char
  * #t to '<the running function>' (k must be an integer in lo..hi, got 2.5)". */
 lua_Integer wbl_opt_integer(lua_State *L, int t, const char *k, lua_Integer def, lua_Integer lo, lua_Integer hi);
 
+/* the userdata of each type (the pointer is NULL once freed) */
+typedef struct wbl_ds_box {
+    wb_dataset *d;
+} wbl_ds_box;
+typedef struct wbl_model_box {
+    wb_model *m;
+} wbl_model_box;
+typedef struct wbl_object_box {
+    wb_exec *ex;
+    wb_oid id;
+} wbl_object_box;
+
 /* datasets */
 void wbl_push_dataset(lua_State *L, wb_dataset *d); /* takes over the reference */
 wb_dataset *wbl_check_dataset(lua_State *L, int idx);
 wb_dataset *wbl_to_dataset(lua_State *L, int idx); /* NULL if not one */
-/* a dataset, a vector, or a Lua array of numbers -> a dataset (new reference);
- * `like` (may be NULL) gives the executor and partition layout to follow */
-wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like);
 
 /* models */
 void wbl_push_model(lua_State *L, wb_model *m); /* takes ownership */
@@ -60,12 +77,20 @@ void wbl_push_params(lua_State *L, const wb_params *p);
 /* a matrix argument (table of rows, flat table, or dataset) -> malloc'd doubles */
 double *wbl_to_matrix(lua_State *L, int idx, int64_t *rows, int64_t *cols, const char **err);
 
+/* ------------------------------------------------------ the other files */
+
+/* a dataset, a vector, or a Lua array of numbers -> a dataset (new reference);
+ * `like` (may be NULL) gives the executor and partition layout to follow
+ * (ldataset.c) */
+wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like);
+
 /* C parts of the module, each adds its functions to the table at the top */
 void wbl_open_dataset(lua_State *L);
 void wbl_open_model(lua_State *L);
 void wbl_open_core(lua_State *L);
 void wbl_open_io(lua_State *L);
-void wbl_open_cluster(lua_State *L); /* lcluster.c: connect, cluster, remote functions */
+void wbl_open_remote(lua_State *L);  /* lremote.c: values of remote functions, lua.call */
+void wbl_open_cluster(lua_State *L); /* lcluster.c: connect, cluster, executor */
 void wbl_register_remote_kernel(void); /* the "lua.call" kernel (workers register it too) */
 
 /* the Lua library files embedded in the binary (generated) */

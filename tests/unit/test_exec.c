@@ -254,6 +254,10 @@ static void submit_a_batch(void **state)
     wb_exec_info_get(ex, &info);
     assert_string_equal(info.kind, "local");
     assert_int_equal(info.threads, 3);
+    /* its objects live in this process, in a store they may be read from in place */
+    assert_int_equal(info.remote, 0);
+    assert_non_null(info.store);
+    assert_ptr_equal(info.store, wb_exec_local_store(ex));
     assert_int_equal(wb_exec_parallelism(ex), 3);
     enum { N = 500 };
     int64_t vals[N];
@@ -497,6 +501,8 @@ static void inline_executor(void **state)
     wb_exec_info_get(ex, &info);
     assert_string_equal(info.kind, "inline");
     assert_int_equal(info.threads, 1);
+    assert_int_equal(info.remote, 0);
+    assert_null(info.store); /* read through get, as before (only a local store is offered) */
     int64_t v = 4;
     wb_oid a, b, c;
     assert_ok(wb_exec_put(ex, &v, 8, &a));

@@ -39,10 +39,6 @@ int wb_token_write(const char *path, const char *token);
 /* $WB_TOKEN_FILE, else ~/.wb/cluster_token */
 const char *wb_token_default_path(void);
 
-/* sizes: "4GB", "512MB", "1.5G", "100000" -> bytes (units of 1024) */
-int wb_size_parse(const char *s, uint64_t *out);
-void wb_size_format(uint64_t bytes, char *buf, size_t cap); /* "4.0 GB" */
-
 /* ------------------------------------------------------------------------
  * processes
  * ---------------------------------------------------------------------- */

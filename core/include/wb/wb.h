@@ -46,6 +46,10 @@ int wb_interrupted(void);
 int64_t wb_peak_rss(void);
 int64_t wb_current_rss(void);
 
+/* sizes (mem.c): "4GB", "512MB", "1.5G", "100000" -> bytes (units of 1024) */
+int wb_size_parse(const char *s, uint64_t *out);
+void wb_size_format(uint64_t bytes, char *buf, size_t cap); /* "4.0 GB" */
+
 /* growing byte buffer */
 typedef struct wb_buf {
     unsigned char *p;
@@ -56,10 +60,10 @@ int wb_buf_add(wb_buf *b, const void *data, size_t n);
 int wb_buf_printf(wb_buf *b, const char *fmt, ...) WB_PRINTF(2, 3);
 void wb_buf_free(wb_buf *b);
 
-/* Deterministic pairwise sums over blocks (see map_sum): a partial result is a
- * set of nodes (level, index, vector) of the fixed binary tree over block
- * indices; merging all partitions' nodes gives a value that depends only on
- * the blocks, never on how they were grouped. */
+/* Deterministic pairwise sums over blocks (treesum.c; see map_sum): a partial
+ * result is a set of nodes (level, index, vector) of the fixed binary tree
+ * over block indices; merging all partitions' nodes gives a value that
+ * depends only on the blocks, never on how they were grouped. */
 typedef struct wb_treesum wb_treesum;
 wb_treesum *wb_treesum_new(size_t len, int64_t nblocks);
 /* add a node (copied) */
@@ -118,7 +122,8 @@ void wb_mapping_ref(wb_mapping *m);
 void wb_mapping_unref(wb_mapping *m);
 
 /* ------------------------------------------------------------------------
- * registry and plugin host (plugin.c)
+ * registries (registry.c), plugins (plugin.c, host.c), built-in kernels
+ * (init.c), progress and logs (log.c)
  * ---------------------------------------------------------------------- */
 
 const wb_host *wb_host_table(void);
@@ -229,7 +234,8 @@ int wb_model_save(const wb_model *m, const char *path);
 int wb_model_load(const char *path, wb_model **out);
 
 /* ------------------------------------------------------------------------
- * executors (exec.c, exec_local.c)
+ * executors (exec.c, exec_local.c, exec_inline.c), tasks (task.c), maps
+ * over a dataset (map.c)
  * ---------------------------------------------------------------------- */
 enum {
     WB_TASK_PLAIN = 0,   /* the kernel once over its inputs */
@@ -260,6 +266,10 @@ typedef struct wb_exec_info {
     int workers;       /* 1 for local */
     int threads;       /* total threads */
     char address[128]; /* cluster address or "" */
+    int remote;        /* the objects live in other processes (a cluster's
+                          workers), not in this process's memory */
+    wb_store *store;   /* the store holding the objects, when they may be read
+                          in place (local), else NULL */
 } wb_exec_info;
 
 typedef struct wb_exec_vt {
@@ -324,7 +334,7 @@ int wb_store_stat(wb_store *s, wb_oid id, wb_objstat *out);
 int wb_store_get_bytes(wb_store *s, wb_oid id, void **data, size_t *size);
 
 /* ------------------------------------------------------------------------
- * datasets (dataset.c)
+ * datasets (dataset.c, dataset_ops.c)
  * ---------------------------------------------------------------------- */
 typedef struct wb_dspart {
     wb_oid oid;
@@ -396,7 +406,7 @@ int wb_ds_classes(const wb_dataset *d, const char *who, int max_classes, double 
 int wb_ds_describe(const wb_dataset *d, double *out);
 
 /* ------------------------------------------------------------------------
- * files (io_*.c)
+ * files (io/)
  * ---------------------------------------------------------------------- */
 enum { WB_FMT_AUTO = 0, WB_FMT_LIBSVM = 1, WB_FMT_CSV = 2, WB_FMT_NPY = 3 };
 

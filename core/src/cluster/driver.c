@@ -1165,6 +1165,7 @@ static void c_info(wb_exec *ex, wb_exec_info *out)
 {
     cx *x = CX(ex);
     out->kind = "cluster";
+    out->remote = 1;
     pthread_mutex_lock(&x->mu);
     int workers = 0, threads = 0;
     for (size_t i = 0; i < x->workers.cap; i++) {

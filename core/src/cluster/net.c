@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 
 #include <openssl/crypto.h>
@@ -254,43 +253,6 @@ int wb_resolve(const char *hostport, struct sockaddr_storage *out, char *host, s
     if (host) snprintf(host, hostcap, "%s", h);
     if (port) *port = (int)p;
     return wb_resolve_hp(h, (int)p, out);
-}
-
-int wb_size_parse(const char *s, uint64_t *out)
-{
-    if (!s || !*s) return wb_seterr(WB_EINVAL, "empty size");
-    char *end;
-    double v = strtod(s, &end);
-    /* !(v >= 0): "nan" parses as a number (found by tests/lua/api_sweep.lua under
-     * -fsanitize=float-cast-overflow: memory_limit = "nan" reached the cast below) */
-    if (end == s || !(v >= 0)) return wb_seterr(WB_EINVAL, "bad size '%s' (e.g. 4GB, 512MB, 1000000)", s);
-    while (*end == ' ') end++;
-    double mul = 1;
-    if (!*end || !strcasecmp(end, "b")) mul = 1;
-    else if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") || !strcasecmp(end, "kib")) mul = 1024.0;
-    else if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") || !strcasecmp(end, "mib")) mul = 1024.0 * 1024;
-    else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") || !strcasecmp(end, "gib")) mul = 1024.0 * 1024 * 1024;
-    else if (!strcasecmp(end, "t") || !strcasecmp(end, "tb") || !strcasecmp(end, "tib"))
-        mul = 1024.0 * 1024 * 1024 * 1024;
-    else
-        return wb_seterr(WB_EINVAL, "bad size '%s' (unit must be B, KB, MB, GB or TB)", s);
-    double b = v * mul;
-    if (b > 9.0e18) return wb_seterr(WB_EINVAL, "size '%s' is too large", s);
-    *out = (uint64_t)b;
-    return 0;
-}
-
-void wb_size_format(uint64_t b, char *buf, size_t cap)
-{
-    const char *u[] = {"B", "KB", "MB", "GB", "TB"};
-    double v = (double)b;
-    int i = 0;
-    while (v >= 1024 && i < 4) {
-        v /= 1024;
-        i++;
-    }
-    if (i == 0) snprintf(buf, cap, "%llu B", (unsigned long long)b);
-    else snprintf(buf, cap, "%.1f %s", v, u[i]);
 }
 
 /* ------------------------------------------------------------- writing */

@@ -30,7 +30,7 @@
  * Rows are bounded by the file's size (a text row takes 2 bytes or more, an
  * NPY row at least one: NPY arrays of zero columns are refused), and a
  * partition's memory by the store's limit and the machine's memory, checked
- * before it is allocated (exec.c). */
+ * before it is allocated (task.c). */
 #ifndef WB_IO_MAX_COLS /* the fuzz build sets a smaller one (CMakeLists.txt) */
 #define WB_IO_MAX_COLS ((int64_t)1 << 20)
 #endif
@@ -173,7 +173,7 @@ char *wb__npy_labels_path(const char *path);
 /* PATH.meta (malloc'd) */
 char *wb__meta_path(const char *path);
 
-/* registration of the io kernels of each file */
+/* registration of the io kernels of each file (init.c calls them) */
 void wb__register_text_kernels(void);
 void wb__register_npy_kernels(void);
 

@@ -1,0 +1,46 @@
+/* fit.c — fitting a model with a registered estimator (the host table's
+ * fit, wb.fit): the parameters checked against the estimator's schema and
+ * by its own check, then its fit; a failure without words gets a message
+ * naming the estimator. */
+#include <string.h>
+
+#include "internal.h"
+
+int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_params *in,
+            wb_model **out)
+{
+    const wb_estimator_def *def = wb_estimator_find(estimator);
+    if (!def) return wb_seterr(WB_ENOTFOUND, "no estimator named '%s'", estimator ? estimator : "");
+    wb_params *p = NULL;
+    int rc = wb_params_validate(def->name, def->params, def->nparams, in, &p);
+    if (rc) return rc;
+    if (!d || !ex) {
+        wb_params_free(p);
+        return wb_seterr(WB_EINVAL, "%s: no data to fit", def->name);
+    }
+    if (def->needs_labels && !d->has_labels) {
+        wb_params_free(p);
+        return wb_seterr(WB_EINVAL, "%s: the data has no labels", def->name);
+    }
+    if (def->check) wb_clearerr(); /* a check failing without words must not show a stale message */
+    if (def->check && (rc = def->check(p, d)) != 0) {
+        wb_params_free(p);
+        if (rc > 0) rc = WB_EPARAM;
+        if (!strncmp(wb_errmsg(), def->name, strlen(def->name))) return rc;
+        return wb_preferr(rc, "%s", def->name);
+    }
+    wb_model *m = wb_model_new(def->name, p);
+    wb_params_free(p);
+    if (!m) return wb_seterr(WB_ENOMEM, "out of memory");
+    wb_clearerr();
+    rc = def->fit(ex, d, wb_model_params(m), m);
+    if (rc) {
+        wb_model_free(m);
+        if (rc > 0) return wb_seterr(WB_EINTERNAL, "%s: fit returned %d", def->name, rc);
+        if (!wb_errmsg()[0] || !strcmp(wb_errmsg(), wb_strerror(rc))) /* failed without words */
+            return wb_seterr(rc, "%s: %s", def->name, wb_strerror(rc));
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
