@@ -11,7 +11,9 @@ exit 1 when a cycle outside ALLOWED exists, 2 when no object was found)
 Components: libwbcore (core/src and its folders), the Lua binding (lua/src),
 the shell, and each plugin (plugins/NAME).
 """
+import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -36,12 +38,30 @@ def plugin_components(build):
     return out
 
 
-def objects(root):
+def built_objects(build):
+    """The object files of the current build (compile_commands.json), so
+    objects left over from files that were moved or deleted do not count;
+    None when the build has no compile_commands.json."""
+    path = os.path.join(build, "compile_commands.json")
+    if not os.path.exists(path):
+        return None
+    out = set()
+    for e in json.load(open(path)):
+        args = shlex.split(e["command"])
+        if "-o" in args:
+            o = args[args.index("-o") + 1]
+            out.add(os.path.realpath(os.path.join(e["directory"], o)))
+    return out
+
+
+def objects(root, current):
     objs = []
     for dirpath, _, files in os.walk(root):
         for f in files:
             if f.endswith(".c.o"):
                 p = os.path.join(dirpath, f)
+                if current is not None and os.path.realpath(p) not in current:
+                    continue
                 objs.append((os.path.relpath(p, root)[: -len(".o")], p))
     return sorted(objs)
 
@@ -102,9 +122,10 @@ def main():
     build = sys.argv[1]
     bad = 0
     seen_any = False
+    current = built_objects(build)
     for comp, rel in COMPONENTS + plugin_components(build):
         root = os.path.join(build, rel)
-        objs = objects(root)
+        objs = objects(root, current)
         if not objs:
             continue
         seen_any = True
