@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "wb/cluster.h"
+#include "wb/mpi.h"
 #include "wblua.h"
 
 /* ---------------------------------------------------------- executors */
@@ -52,6 +53,29 @@ static void push_info(lua_State *L, wb_exec *ex)
             lua_rawseti(L, -2, k + 1);
         }
         lua_setfield(L, -2, "worker_list");
+    }
+    if (wb_exec_is_mpi(ex)) { /* ranks = {{rank=, host=, pid=, threads=}, ...}, the driver first */
+        wb_mpi_rank_info r[256];
+        int n = wb_mpi_ranks(ex, r, 256);
+        if (n > 256) n = 256;
+        lua_pushinteger(L, n);
+        lua_setfield(L, -2, "size");
+        lua_pushstring(L, wb_mpi_library());
+        lua_setfield(L, -2, "library");
+        lua_createtable(L, n, 0);
+        for (int k = 0; k < n; k++) {
+            lua_createtable(L, 0, 4);
+            lua_pushinteger(L, r[k].rank);
+            lua_setfield(L, -2, "rank");
+            lua_pushstring(L, r[k].host);
+            lua_setfield(L, -2, "host");
+            lua_pushinteger(L, r[k].pid);
+            lua_setfield(L, -2, "pid");
+            lua_pushinteger(L, r[k].threads);
+            lua_setfield(L, -2, "threads");
+            lua_rawseti(L, -2, k + 1);
+        }
+        lua_setfield(L, -2, "ranks");
     }
 }
 
