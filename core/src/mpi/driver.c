@@ -95,7 +95,7 @@ typedef struct dx {
     pthread_cond_t wake; /* the I/O thread idles here */
     pthread_t io;
     int io_started, stop, dead;
-    char dead_msg[900];
+    char dead_msg[1100];
     wbm_map objs;    /* oid -> dobj */
     wbm_map pend;    /* task out oid -> dpend */
     wbm_map reduces; /* id -> dreduce */
@@ -247,7 +247,7 @@ static void fatal_io(dx *x, const char *fmt, ...)
     pthread_mutex_unlock(&x->mu);
     /* an MPI job does not survive a lost rank: end it, with the reason */
     char full[1100];
-    snprintf(full, sizeof full, "%s; ending the MPI job", m);
+    snprintf(full, sizeof full, "%.1000s; ending the MPI job", m);
     wb_mpi_abort(full, 1);
 }
 

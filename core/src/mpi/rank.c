@@ -442,6 +442,13 @@ static void flush_done(rk *r)
 static void complete(rk *r, rtask *t)
 {
     robj *o = wbm_map_get(&r->objs, t->out);
+    if (t->rc && t->rc != WB_ECANCELED && (!t->err || strncmp(t->err, "rank ", 5) != 0)) {
+        /* the rank and its host go with the message (a file missing on one host) */
+        char m[1000];
+        snprintf(m, sizeof m, "rank %d (%s): %s", r->net.rank, wbm_hostname(), t->err ? t->err : wb_strerror(t->rc));
+        free(t->err);
+        t->err = wb_strdup(m);
+    }
     if (t->reduce) {
         rreduce *x = reduce_get(r, t->reduce);
         if (t->rc) {
@@ -572,8 +579,8 @@ static void on_tasks(rk *r, wbm_rd *m)
             uint64_t miss = 0;
             for (int k = 0; k < t->nin && !miss; k++)
                 if (!wbm_map_get(&r->objs, ins[k])) miss = ins[k];
-            snprintf(msg, sizeof msg, "%s: rank %d (%s) has no input object %llx", kname, r->net.rank,
-                     wbm_hostname(), (unsigned long long)miss);
+            snprintf(msg, sizeof msg, "rank %d (%s): %s: input object %llx is not here", r->net.rank,
+                     wbm_hostname(), kname, (unsigned long long)miss);
             /* unlist from whatever it waits on */
             for (int k = 0; k < t->nin; k++) {
                 robj *w = wbm_map_get(&r->objs, ins[k]);
