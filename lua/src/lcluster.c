@@ -253,12 +253,13 @@ static int l_replicate(lua_State *L)
     return 1;
 }
 
-/* wb.core.holder(object) -> worker id (0 on a local executor or when unknown) */
+/* wb.core.holder(object) -> worker id, or rank on MPI (0 on a local executor or when unknown) */
 static int l_holder(lua_State *L)
 {
     wb_exec *ex;
     wb_oid id = wbl_check_object(L, 1, &ex);
-    lua_pushinteger(L, wb_cluster_holder(ex, id));
+    /* on MPI: the rank (-1: a small put, on every rank) */
+    lua_pushinteger(L, wb_exec_is_mpi(ex) ? wb_mpi_holder(ex, id) : (lua_Integer)wb_cluster_holder(ex, id));
     return 1;
 }
 

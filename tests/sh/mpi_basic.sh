@@ -15,7 +15,7 @@ for np in 3 2; do
   [ "$RC" = 0 ] || fail "mpirun -np $np: exit $RC: $OUT"
   printf '%s\n' "$OUT" >"$T/mpi$np.txt"
   diff "$T/local.txt" "$T/mpi$np.txt" >"$T/diff" || fail "mpirun -np $np differs from local: $(cat "$T/diff")"
-  pass "mpirun -np $np: $(wc -l <"$T/mpi$np.txt") result lines equal to local bit for bit ($(cut -d' ' -f1 "$T/local.txt" | tr '\n' ' ')) in ${SECS%.*} s"
+  pass "mpirun -np $np: $(wc -l <"$T/mpi$np.txt") result lines equal to local bit for bit ($(cut -d' ' -f1 "$T/local.txt" | tr '\n' ' ')) in $(printf %.1f "$SECS") s"
 done
 
 cat >"$T/info.lua" <<'LUA'

@@ -43,6 +43,7 @@ typedef struct rtask {
 
 typedef struct freq {
     int rank, tag;
+    double since;
     struct freq *next;
 } freq;
 
@@ -73,6 +74,8 @@ typedef struct rk {
     wbm_net net;
     wb_store *store;
     wbm_map objs;    /* oid -> robj */
+    wbm_map early;   /* oid -> freq list: fetches that came before the task making the object */
+    double early_check;
     wbm_map reduces; /* id -> rreduce */
     int threads;
     double timeout;
@@ -156,6 +159,10 @@ static robj *obj_new(rk *r, uint64_t oid, int st)
     }
     o->oid = oid;
     o->st = st;
+    /* a rank that runs a task reading this object may ask for it before the
+     * driver's message making it arrives here (messages from two ranks keep
+     * no order between them): its request waits for the object */
+    o->fetchers = wbm_map_del(&r->early, oid);
     return o;
 }
 
@@ -627,13 +634,20 @@ static void on_fetch(rk *r, wbm_rd *m, int from)
     int tag = wbm_i32(m);
     if (m->bad) fatal(r, "a malformed FETCH from rank %d", from);
     robj *o = wbm_map_get(&r->objs, oid);
-    if (o && o->st != O_READY && o->st != O_FAILED) {
+    int here = wb_store_state(r->store, oid) >= 0;
+    if ((o && o->st != O_READY && o->st != O_FAILED) || (!o && !here)) {
         freq *f = malloc(sizeof *f);
         if (!f) fatal(r, "out of memory");
         f->rank = from;
         f->tag = tag;
-        f->next = o->fetchers;
-        o->fetchers = f;
+        f->since = wb_now();
+        if (o) {
+            f->next = o->fetchers;
+            o->fetchers = f;
+        } else {
+            f->next = wbm_map_get(&r->early, oid);
+            wbm_map_put(&r->early, oid, f);
+        }
         return;
     }
     send_obj(r, oid, from, tag);
@@ -900,6 +914,24 @@ int wbm_rank_loop(MPI_Comm comm, int threads, double timeout, const char *driver
         if (now - r->net.heard[0] > r->timeout)
             fatal(r, "lost the driver (rank 0 on %s): no message for %.1f s (it died, hung or its host is unreachable)",
                   r->driver_host, now - r->net.heard[0]);
+        if (r->early.n && now - r->early_check > 1) {
+            /* an object that never came: answer with an error after 30 s */
+            r->early_check = now;
+            for (size_t i = 0; i < r->early.cap; i++) {
+                if (!r->early.keys[i]) continue;
+                freq *f = r->early.vals[i];
+                if (now - f->since < 30) continue;
+                uint64_t oid = r->early.keys[i];
+                wbm_map_del(&r->early, oid);
+                while (f) {
+                    freq *nx = f->next;
+                    send_obj(r, oid, f->rank, f->tag);
+                    free(f);
+                    f = nx;
+                }
+                i = (size_t)-1; /* the map changed: scan again */
+            }
+        }
         if (busy)
             r->last_busy = now;
         else
