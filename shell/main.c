@@ -421,8 +421,28 @@ static int prompt_getc(FILE *stream)
     }
 }
 
+/* the prompt over a pipe (rank 0 of `mpirun -np N wb` on a terminal: the
+ * launcher forwards the terminal's lines): no line editing, the terminal
+ * echoes what is typed */
+static int plain_line(const char *prompt, char **out)
+{
+    fputs(prompt, stdout);
+    fflush(stdout);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        free(line);
+        return 0;
+    }
+    if (n > 0 && line[n - 1] == '\n') line[n - 1] = 0;
+    *out = line;
+    return 1;
+}
+
 static int read_line(const char *prompt, char **out)
 {
+    if (!isatty(fileno(rl_instream))) return plain_line(prompt, out);
     sigset_t block, orig;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -659,6 +679,18 @@ static void usage(FILE *f)
     fprintf(f, "See wb(1).\n");
 }
 
+/* rank 0 under mpirun: is the launcher's standard input a terminal? (it
+ * forwards it to rank 0 through a pipe) */
+static int launcher_on_tty(void)
+{
+    char path[64], target[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%d/fd/0", (int)getppid());
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0) return 0;
+    target[n] = 0;
+    return !strncmp(target, "/dev/pts/", 9) || !strncmp(target, "/dev/tty", 8);
+}
+
 /* An MPI launch (mpirun, srun, mpiexec) or `wb --mpi`: ranks > 0 load the
  * plugins and run tasks until the driver stops them (returns their exit
  * status, *done set); rank 0 goes on as the driver. */
@@ -797,7 +829,7 @@ int main(int argc, char **argv)
             rc = run_string(L, argv[2], argv, argc, 2);
     } else if (argc >= 2) {
         rc = run_file(L, strcmp(argv[1], "-") == 0 ? NULL : argv[1], argv, argc, 1);
-    } else if (isatty(0)) {
+    } else if (isatty(0) || (mpi && launcher_on_tty())) {
         repl(L);
     } else {
         rc = run_file(L, NULL, argv, argc, 0);

@@ -73,3 +73,13 @@ run_bounded 60 "$WB" --mpi -e 'print(1)'
 run_bounded 60 "${MPIRUN[@]}" -np 1 "$WB" -e 'print(1)'
 [ "$RC" != 0 ] && [[ "$OUT" == *"this job has 1 rank"* ]] || fail "mpirun -np 1: $RC $OUT"
 pass "one rank refused: $(printf '%s' "$OUT" | grep -m1 'wb:')"
+
+# the prompt: `mpirun -np 3 wb` on a terminal gives wb> on rank 0 (the launcher forwards the lines)
+if command -v script >/dev/null; then
+  OUT=$( (sleep 3; echo 'wb.executor().kind'; sleep 1; echo '=6 * 7'; sleep 1; printf '\004') |
+    timeout -k 5 60 script -qfc "mpirun --oversubscribe -np 3 $WB" /dev/null 2>&1 | tr -d '\r')
+  grep -q "^wb> mpi$" <<<"$(sed 's/^wb> wb.executor().kind$//' <<<"$OUT" | tr -s '\n')" ||
+    grep -q "^mpi$" <<<"$OUT" || fail "prompt under mpirun: $OUT"
+  grep -q "42" <<<"$OUT" || fail "prompt under mpirun: $OUT"
+  pass "the wb> prompt on rank 0 under mpirun: $(grep -c 'wb>' <<<"$OUT") prompts, answers 'mpi' and 42"
+fi
