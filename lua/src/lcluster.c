@@ -828,6 +828,22 @@ static int l_remote_decode(lua_State *L)
     return (int)nv;
 }
 
+/* wb.core.mpi_bench_reduce(len, reps) -> seconds per sum by wb's tree, by
+ * MPI_Reduce, and whether the two sums are equal bit for bit (MPI only) */
+static int l_mpi_bench_reduce(lua_State *L)
+{
+    lua_Integer len = luaL_checkinteger(L, 1), reps = luaL_optinteger(L, 2, 100);
+    if (len < 1 || len > (1 << 24)) return wbl_argerror(L, 1, "len must be in 1..16777216, got %lld", (long long)len);
+    if (reps < 1 || reps > 1000000) return wbl_argerror(L, 2, "reps must be in 1..1000000, got %lld", (long long)reps);
+    if (!wb_exec_is_mpi(wbl_exec(L))) return luaL_error(L, "wb.core.mpi_bench_reduce: the executor is not MPI");
+    double out[3];
+    if (wb_mpi_bench_reduce(wbl_exec(L), (size_t)len, (int)reps, out)) return wbl_error(L);
+    lua_pushnumber(L, out[0]);
+    lua_pushnumber(L, out[1]);
+    lua_pushboolean(L, out[2] != 0);
+    return 3;
+}
+
 /* run the embedded lua/wb/cluster.lua with the module table */
 static void run_cluster_lua(lua_State *L)
 {
@@ -850,6 +866,7 @@ void wbl_open_cluster(lua_State *L)
                                         {"holder", l_holder},
                                         {"remote_encode", l_remote_encode},
                                         {"remote_decode", l_remote_decode},
+                                        {"mpi_bench_reduce", l_mpi_bench_reduce},
                                         {NULL, NULL}};
     lua_getfield(L, -1, "core");
     luaL_setfuncs(L, core_fns, 0);

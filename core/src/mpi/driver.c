@@ -801,6 +801,7 @@ static int d_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
 
 static int wait_obj_locked(dx *x, wb_oid id, dobj **out)
 {
+    double t0 = wb_now();
     for (;;) {
         dobj *o = wbm_map_get(&x->objs, id);
         if (!o) return wb_seterr(WB_ENOTFOUND, "object %llx not in the store", (unsigned long long)id);
@@ -811,6 +812,12 @@ static int wait_obj_locked(dx *x, wb_oid id, dobj **out)
         }
         if (x->dead) return wb_seterr(WB_ENET, "%s", x->dead_msg);
         if (wb_interrupted()) return wb_seterr(WB_ECANCELED, "interrupted");
+        if (wb_now() - t0 < 100e-6) { /* a short task's result comes soon: no sleep yet */
+            pthread_mutex_unlock(&x->mu);
+            sched_yield();
+            pthread_mutex_lock(&x->mu);
+            continue;
+        }
         cv_wait_ms(x, 50);
     }
 }
