@@ -19,6 +19,8 @@
 
 #include "commands.h"
 #include "progress.h"
+#include "wb/cluster.h"
+#include "wb/mpi.h"
 #include "wblua.h"
 
 static lua_State *globalL;
@@ -419,8 +421,28 @@ static int prompt_getc(FILE *stream)
     }
 }
 
+/* the prompt over a pipe (rank 0 of `mpirun -np N wb` on a terminal: the
+ * launcher forwards the terminal's lines): no line editing, the terminal
+ * echoes what is typed */
+static int plain_line(const char *prompt, char **out)
+{
+    fputs(prompt, stdout);
+    fflush(stdout);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        free(line);
+        return 0;
+    }
+    if (n > 0 && line[n - 1] == '\n') line[n - 1] = 0;
+    *out = line;
+    return 1;
+}
+
 static int read_line(const char *prompt, char **out)
 {
+    if (!isatty(fileno(rl_instream))) return plain_line(prompt, out);
     sigset_t block, orig;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -650,9 +672,58 @@ static void usage(FILE *f)
             "usage: wb                      the wb> prompt (on a terminal), else standard input as a script\n"
             "       wb -e ARG [args...]     run ARG: a script file if one of that name exists, else Lua code\n"
             "       wb FILE [args...]       run a script with arg set (FILE '-': standard input)\n"
-            "       wb --version | --help\n");
+            "       wb --version | --help\n"
+            "       mpirun -np N wb [--threads T] FILE   rank 0 runs FILE, ranks 1..N-1 run its tasks (also srun;\n"
+            "                               wb --mpi forces MPI, WB_MPI=0 turns the detection off)\n");
     for (const wb_subcommand *c = wb_subcommands; c->name; c++) fprintf(f, "       wb %s\n", c->usage);
     fprintf(f, "See wb(1).\n");
+}
+
+/* rank 0 under mpirun: is the launcher's standard input a terminal? (it
+ * forwards it to rank 0 through a pipe) */
+static int launcher_on_tty(void)
+{
+    char path[64], target[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%d/fd/0", (int)getppid());
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0) return 0;
+    target[n] = 0;
+    return !strncmp(target, "/dev/pts/", 9) || !strncmp(target, "/dev/tty", 8);
+}
+
+/* An MPI launch (mpirun, srun, mpiexec) or `wb --mpi`: ranks > 0 load the
+ * plugins and run tasks until the driver stops them (returns their exit
+ * status, *done set); rank 0 goes on as the driver. */
+static int mpi_start(int force, int threads, int *done)
+{
+    *done = 0;
+    char what[96] = "";
+    int detected = wb_mpi_detect(what, sizeof what, NULL);
+    if (!force && !detected) return 0;
+    if (!wb_mpi_built()) {
+        fprintf(stderr, "wb: %s%s%s: this build of wb has no MPI (install an MPI library, e.g. Debian's "
+                        "libopenmpi-dev, and rebuild with cmake -DWB_MPI=ON)\n",
+                force ? "--mpi" : "started by an MPI launcher (", force ? "" : what, force ? "" : ")");
+        *done = 1;
+        return 1;
+    }
+    int rank = 0, size = 1;
+    if (wb_mpi_init(&rank, &size)) {
+        fprintf(stderr, "wb: %s\n", wb_errmsg());
+        *done = 1;
+        return 1;
+    }
+    if (rank == 0) return 2;
+    /* an executor rank: the same kernels as everywhere (core, plugins, Lua functions) */
+    *done = 1;
+    wb_core_init();
+    wb_cluster_kernels_init();
+    if (wb_plugin_load_default() < 0) fprintf(stderr, "wb: mpi rank %d: warning: %s\n", rank, wb_errmsg());
+    wbl_register_remote_kernel();
+    wb_mpi_opts o;
+    wb_mpi_opts_init(&o);
+    o.threads = threads;
+    return wb_mpi_executor_main(&o);
 }
 
 int main(int argc, char **argv)
@@ -663,9 +734,42 @@ int main(int argc, char **argv)
      * before its thread pool would start. */
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
     setenv("OMP_NUM_THREADS", "1", 1);
+    /* leading options: --mpi, --threads N */
+    int force_mpi = 0, threads = 0;
+    while (argc >= 2 && (!strcmp(argv[1], "--mpi") || !strcmp(argv[1], "--threads"))) {
+        int take = 1;
+        if (!strcmp(argv[1], "--mpi"))
+            force_mpi = 1;
+        else {
+            char *end = NULL;
+            long t = argc >= 3 ? strtol(argv[2], &end, 10) : 0;
+            if (argc < 3 || !*argv[2] || *end || t < 1 || t > 1024) {
+                fprintf(stderr, "wb: --threads must be an integer in 1..1024, got '%s'\n", argc >= 3 ? argv[2] : "");
+                return 2;
+            }
+            threads = (int)t;
+            take = 2;
+        }
+        memmove(argv + 1, argv + 1 + take, (size_t)(argc - take) * sizeof *argv);
+        argc -= take;
+    }
     if (argc >= 2) {
         for (const wb_subcommand *c = wb_subcommands; c->name; c++)
-            if (strcmp(argv[1], c->name) == 0) return c->run(argc - 1, argv + 1);
+            if (strcmp(argv[1], c->name) == 0) {
+                char what[96] = "";
+                int rank = -1;
+                if (force_mpi || wb_mpi_detect(what, sizeof what, &rank)) {
+                    /* one line per job, not one per rank */
+                    if (rank <= 0)
+                        fprintf(stderr,
+                                "wb %s: started by an MPI launcher (%s): wb's own cluster (head, workers) does not "
+                                "run as MPI ranks. Run a script with the MPI executor instead (mpirun -np N wb "
+                                "script.lua), or start `wb %s` without the launcher (WB_MPI=0 turns this check off)\n",
+                                c->name, force_mpi ? "--mpi" : what, c->name);
+                    return 2;
+                }
+                return c->run(argc - 1, argv + 1);
+            }
         if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v")) {
             printf("wb %s\n", WB_VERSION);
             return 0;
@@ -685,6 +789,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    int mpi_done = 0, mpi = mpi_start(force_mpi, threads, &mpi_done);
+    if (mpi_done) return mpi;
     install_signals();
     /* the executor's threads start inside: keep Ctrl-C and resizes for this one */
     sigset_t block, orig;
@@ -693,8 +799,27 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGWINCH);
     pthread_sigmask(SIG_BLOCK, &block, &orig);
     lua_State *L = wb_shell_newstate(0);
+    if (L && mpi) {
+        /* rank 0: the driver; the script's work runs on the other ranks */
+        wb_mpi_opts o;
+        wb_mpi_opts_init(&o);
+        wb_exec *ex = NULL;
+        if (wb_mpi_driver_start(&o, &ex)) {
+            fprintf(stderr, "wb: %s\n", wb_errmsg());
+            lua_close(L);
+            return 1;
+        }
+        wbl_set_exec(L, ex);
+    } else if (L && threads > 0 && wb_exec_local_resize(wbl_local_exec(L), threads)) {
+        fprintf(stderr, "wb: --threads: %s\n", wb_errmsg());
+        lua_close(L);
+        return 1;
+    }
     pthread_sigmask(SIG_SETMASK, &orig, NULL);
-    if (!L) return 1;
+    if (!L) {
+        if (mpi) wb_mpi_abort("mpi: the driver could not start Lua", 1);
+        return 1;
+    }
     int rc = 0;
     if (argc >= 2 && strcmp(argv[1], "-e") == 0) {
         struct stat st;
@@ -704,11 +829,12 @@ int main(int argc, char **argv)
             rc = run_string(L, argv[2], argv, argc, 2);
     } else if (argc >= 2) {
         rc = run_file(L, strcmp(argv[1], "-") == 0 ? NULL : argv[1], argv, argc, 1);
-    } else if (isatty(0)) {
+    } else if (isatty(0) || (mpi && launcher_on_tty())) {
         repl(L);
     } else {
         rc = run_file(L, NULL, argv, argc, 0);
     }
     lua_close(L);
+    if (mpi) wb_mpi_finish(rc);
     return rc;
 }

@@ -94,6 +94,7 @@ int wb_exec_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const 
 {
     if (!d || d->ex != ex)
         return wb_seterr(WB_EINVAL, "%s: the dataset belongs to another executor", kernel);
+    if (ex->vt->map_sum) return ex->vt->map_sum(ex, kernel, d, extra, nextra, arg, arglen, out, len);
     int np = d->nparts;
     int rc = wb_ds_check_aligned(d);
     if (rc) return rc;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wb/cluster.h"
+#include "wb/mpi.h"
 #include "wblua.h"
 
 /* ---------------------------------------------------------- executors */
@@ -49,6 +50,29 @@ static void push_info(lua_State *L, wb_exec *ex)
             lua_rawseti(L, -2, k + 1);
         }
         lua_setfield(L, -2, "worker_list");
+    }
+    if (wb_exec_is_mpi(ex)) { /* ranks = {{rank=, host=, pid=, threads=}, ...}, the driver first */
+        wb_mpi_rank_info r[256];
+        int n = wb_mpi_ranks(ex, r, 256);
+        if (n > 256) n = 256;
+        lua_pushinteger(L, n);
+        lua_setfield(L, -2, "size");
+        lua_pushstring(L, wb_mpi_library());
+        lua_setfield(L, -2, "library");
+        lua_createtable(L, n, 0);
+        for (int k = 0; k < n; k++) {
+            lua_createtable(L, 0, 4);
+            lua_pushinteger(L, r[k].rank);
+            lua_setfield(L, -2, "rank");
+            lua_pushstring(L, r[k].host);
+            lua_setfield(L, -2, "host");
+            lua_pushinteger(L, r[k].pid);
+            lua_setfield(L, -2, "pid");
+            lua_pushinteger(L, r[k].threads);
+            lua_setfield(L, -2, "threads");
+            lua_rawseti(L, -2, k + 1);
+        }
+        lua_setfield(L, -2, "ranks");
     }
 }
 
@@ -226,13 +250,30 @@ static int l_replicate(lua_State *L)
     return 1;
 }
 
-/* wb.core.holder(object) -> worker id (0 on a local executor or when unknown) */
+/* wb.core.holder(object) -> worker id, or rank on MPI (0 on a local executor or when unknown) */
 static int l_holder(lua_State *L)
 {
     wb_exec *ex;
     wb_oid id = wbl_check_object(L, 1, &ex);
-    lua_pushinteger(L, wb_cluster_holder(ex, id));
+    /* on MPI: the rank (-1: a small put, on every rank) */
+    lua_pushinteger(L, wb_exec_is_mpi(ex) ? wb_mpi_holder(ex, id) : (lua_Integer)wb_cluster_holder(ex, id));
     return 1;
+}
+
+/* wb.core.mpi_bench_reduce(len, reps) -> seconds per sum by wb's tree, by
+ * MPI_Reduce, and whether the two sums are equal bit for bit (MPI only) */
+static int l_mpi_bench_reduce(lua_State *L)
+{
+    lua_Integer len = luaL_checkinteger(L, 1), reps = luaL_optinteger(L, 2, 100);
+    if (len < 1 || len > (1 << 24)) return wbl_argerror(L, 1, "len must be in 1..16777216, got %lld", (long long)len);
+    if (reps < 1 || reps > 1000000) return wbl_argerror(L, 2, "reps must be in 1..1000000, got %lld", (long long)reps);
+    if (!wb_exec_is_mpi(wbl_exec(L))) return luaL_error(L, "wb.core.mpi_bench_reduce: the executor is not MPI");
+    double out[3];
+    if (wb_mpi_bench_reduce(wbl_exec(L), (size_t)len, (int)reps, out)) return wbl_error(L);
+    lua_pushnumber(L, out[0]);
+    lua_pushnumber(L, out[1]);
+    lua_pushboolean(L, out[2] != 0);
+    return 3;
 }
 
 /* run the embedded lua/wb/cluster.lua with the module table */
@@ -252,7 +293,8 @@ void wbl_open_cluster(lua_State *L)
     static const luaL_Reg fns[] = {{"connect", l_connect}, {"disconnect", l_disconnect}, {"cluster", l_cluster},
                                    {"executor", l_executor}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
-    static const luaL_Reg core_fns[] = {{"replicate", l_replicate}, {"holder", l_holder}, {NULL, NULL}};
+    static const luaL_Reg core_fns[] = {{"replicate", l_replicate}, {"holder", l_holder},
+                                        {"mpi_bench_reduce", l_mpi_bench_reduce}, {NULL, NULL}};
     lua_getfield(L, -1, "core");
     luaL_setfuncs(L, core_fns, 0);
     lua_pop(L, 1);

@@ -626,6 +626,7 @@ add("wb.core.model_new", wb.core.model_new, args("kmeans", {k = 2}, {}), {maxpos
 add("wb.core.model_decode", wb.core.model_decode, args(MK:encode()), {names = {"model"}})
 add("wb.core.replicate", wb.core.replicate, args(OBJ, 1))
 add("wb.core.holder", wb.core.holder, args(OBJ))
+add("wb.core.mpi_bench_reduce", wb.core.mpi_bench_reduce, args(64, 10))
 add("wb.core.remote_encode", wb.core.remote_encode, args(function(x) return x end, 1), {names = {"remote"}})
 add("wb.core.remote_decode", wb.core.remote_decode, args(wb.core.put("x")))
 

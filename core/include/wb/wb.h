@@ -262,7 +262,7 @@ typedef struct wb_objstat {
 } wb_objstat;
 
 typedef struct wb_exec_info {
-    const char *kind;  /* "local", "inline", "cluster" */
+    const char *kind;  /* "local", "inline", "cluster", "mpi" */
     int workers;       /* 1 for local */
     int threads;       /* total threads */
     char address[128]; /* cluster address or "" */
@@ -285,6 +285,11 @@ typedef struct wb_exec_vt {
     int (*stat)(wb_exec *ex, wb_oid id, wb_objstat *out); /* ready objects */
     void (*info)(wb_exec *ex, wb_exec_info *out);
     void (*destroy)(wb_exec *ex);
+    /* optional (NULL: map_sum gets each task's nodes and sums them here):
+     * the whole of wb_exec_map_sum, for an executor that reduces where the
+     * partitions live (the MPI executor's tree) */
+    int (*map_sum)(wb_exec *ex, const char *kernel, const wb_dataset *d, const wb_oid *extra,
+                   int nextra, const void *arg, size_t arglen, double *out, size_t len);
 } wb_exec_vt;
 
 struct wb_exec {
