@@ -30,6 +30,7 @@ for i, r in ipairs(e.ranks) do
   assert(not pids[r.pid], "pids differ")
   pids[r.pid] = true
 end
+wb.plugin.load(os.getenv("WB_TEST_KERNELS")) -- the test-only kernels, sent to the ranks
 -- tasks run on the executor ranks: cluster.pid answers their pids, not the driver's
 local seen = {}
 local fs = {}

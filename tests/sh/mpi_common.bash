@@ -3,6 +3,9 @@
 set -u
 WB=${1:?usage: $0 path/to/wb}
 WB=$(readlink -f "$WB")
+# the test-only kernels (cluster.pid, cluster.fill ...): a test plugin the
+# driver loads with wb.plugin.load(os.getenv("WB_TEST_KERNELS")), sent to the ranks
+export WB_TEST_KERNELS=${WB_TEST_PLUGIN_DIR:-$(dirname "$WB")/tests/plugins}/cluster_kernels.so
 SRC=${WB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 T=$(mktemp -d /tmp/wbmpi.XXXXXX)
 cleanup_t() { rm -rf "$T"; }

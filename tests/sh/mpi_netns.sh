@@ -69,6 +69,7 @@ for _, r in ipairs(e.ranks) do hosts[#hosts + 1] = r.host end
 assert(hosts[2] == "wb-a" and hosts[3] == "wb-b" and hosts[1] ~= "wb-a", table.concat(hosts, " "))
 -- two 8 MB objects made on different ranks, then a task reading both: one
 -- of them moves from rank to rank over the veth links
+wb.plugin.load(os.getenv("WB_TEST_KERNELS")) -- the test-only kernels, sent to the ranks
 local a = wb.core.submit("cluster.fill", {}, string.pack("<I8B", 8 << 20, 3))
 local b = wb.core.submit("cluster.fill", {}, string.pack("<I8B", 8 << 20, 5))
 wb.core.wait({a, b})
