@@ -129,7 +129,31 @@ static void switch_to(lua_State *L, wb_exec *ex)
     wbl_set_exec(L, ex);
 }
 
-/* wb.connect("host:port", {token=, token_file=, timeout=, workers=}) -> executor info */
+static int opt_bool_field(lua_State *L, int t, const char *k, const char *fname)
+{
+    lua_getfield(L, t, k);
+    int v = 0;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            luaL_error(L, "bad argument #%d to '%s' (%s must be true or false, got %s)", t, fname, k, luaL_typename(L, -1));
+        v = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* head_timeout and worker_timeout: seconds in (0, 86400] */
+static void opt_timeouts(lua_State *L, int t, const char *fname, double *head, double *worker)
+{
+    *head = wbl_opt_number(L, t, "head_timeout", 30, fname);
+    *worker = wbl_opt_number(L, t, "worker_timeout", 120, fname);
+    if (!(*head > 0 && *head <= 86400)) wbl_argerror(L, t, "head_timeout must be in (0, 86400] seconds, got %g", *head);
+    if (!(*worker > 0 && *worker <= 86400))
+        wbl_argerror(L, t, "worker_timeout must be in (0, 86400] seconds, got %g", *worker);
+}
+
+/* wb.connect("host:port", {token=, token_file=, timeout=, workers=, head_timeout=, worker_timeout=,
+ * tls_cert=, tls_key=, tls_ca=, insecure_no_tls=}) -> executor info */
 static int l_connect(lua_State *L)
 {
     const char *addr = luaL_checkstring(L, 1);
@@ -137,10 +161,17 @@ static int l_connect(lua_State *L)
     wb_connect_opts_init(&o);
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
-        static const char *const keys[] = {"token", "token_file", "timeout", "workers", NULL};
+        static const char *const keys[] = {"token", "token_file", "timeout", "workers", "head_timeout",
+                                           "worker_timeout", "tls_cert", "tls_key", "tls_ca", "insecure_no_tls", NULL};
         check_keys(L, 2, "connect", keys);
         o.token = opt_string_field(L, 2, "token", "connect");
         o.token_file = opt_string_field(L, 2, "token_file", "connect");
+        o.tls.cert = opt_string_field(L, 2, "tls_cert", "connect");
+        o.tls.key = opt_string_field(L, 2, "tls_key", "connect");
+        o.tls.ca = opt_string_field(L, 2, "tls_ca", "connect");
+        o.tls.off = opt_bool_field(L, 2, "insecure_no_tls", "connect");
+        if (wb_tls_check_opts(&o.tls)) return wbl_argerror(L, 2, "%s", wb_errmsg());
+        opt_timeouts(L, 2, "connect", &o.head_timeout, &o.worker_timeout);
         o.timeout = wbl_opt_number(L, 2, "timeout", 10, "connect");
         double w = wbl_opt_number(L, 2, "workers", 0, "connect");
         if (!(o.timeout > 0 && o.timeout <= 86400))
@@ -171,7 +202,8 @@ static int l_disconnect(lua_State *L)
     return 1;
 }
 
-/* wb.cluster{workers=2, threads=1, memory_limit="4GB", dashboard=true, plugins={...}, timeout=30} */
+/* wb.cluster{workers=2, threads=1, memory_limit="4GB", dashboard=true, plugins={...}, timeout=30,
+ * head_timeout=30, worker_timeout=120, insecure_no_tls=false} */
 static int l_cluster(lua_State *L)
 {
     wb_local_cluster_opts o;
@@ -179,9 +211,12 @@ static int l_cluster(lua_State *L)
     const char *plugins[33] = {NULL};
     if (!lua_isnoneornil(L, 1)) {
         luaL_checktype(L, 1, LUA_TTABLE);
-        static const char *const keys[] = {"workers", "threads", "memory_limit", "dashboard", "plugins", "timeout",
-                                           "heartbeat_ms", "heartbeat_timeout_ms", NULL};
+        static const char *const keys[] = {"workers",      "threads",        "memory_limit",   "dashboard",
+                                           "plugins",      "timeout",        "heartbeat_ms",   "heartbeat_timeout_ms",
+                                           "head_timeout", "worker_timeout", "insecure_no_tls", NULL};
         check_keys(L, 1, "cluster", keys);
+        o.insecure_no_tls = opt_bool_field(L, 1, "insecure_no_tls", "cluster");
+        opt_timeouts(L, 1, "cluster", &o.head_timeout, &o.worker_timeout);
         double w = wbl_opt_number(L, 1, "workers", 2, "cluster");
         double t = wbl_opt_number(L, 1, "threads", 0, "cluster");
         /* NaN-safe range checks before any cast (found by tests/lua/api_sweep.lua

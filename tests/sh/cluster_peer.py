@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """cluster_peer.py — a hand-written peer for the wb cluster protocol, used by
 cluster_badpeers.sh: it sends what a wb peer never would and reports what the
-head answered. Usage: cluster_peer.py HOST:PORT CASE [TOKEN]"""
+head answered. It speaks the frames without TLS (this Python has no TLS 1.3
+external PSK): the head runs with --insecure-no-tls, which changes the
+transport only (with TLS the same frames travel inside it).
+Usage: cluster_peer.py HOST:PORT CASE [TOKEN]"""
 import hashlib, hmac, os, socket, struct, sys
 
 HELLO, AUTH, AUTH_OK, REJECT = 1, 2, 3, 4

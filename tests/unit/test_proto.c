@@ -720,6 +720,18 @@ static void test_enc_peers(void **state)
     assert_int_equal(wb_dec_heartbeat(p, h.len, &hb2), 0);
     assert_memory_equal(&hb2, &hb, sizeof hb);
 
+    /* PING (head.c, driver.c): a header and nothing else; a payload is refused */
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_ping(&we), 0);
+    s = wb_msg_begin(&wr, WB_M_PING);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    assert_int_equal(e.len, WB_PROTO_HDR);
+    p = encoded(&e, WB_M_PING, &h);
+    assert_int_equal(wb_dec_ping(p, h.len), 0);
+    assert_int_equal(wb_dec_ping("x", 1), WB_EPROTO);
+    assert_non_null(strstr(wb_errmsg(), "PING"));
+
     /* the handshake (net.c): HELLO, AUTH, AUTH_OK, REJECT */
     uint8_t nonce[WB_PROTO_NONCE], mac[WB_PROTO_MAC];
     for (int i = 0; i < WB_PROTO_NONCE; i++) nonce[i] = (uint8_t)(i * 7);

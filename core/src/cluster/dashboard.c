@@ -1,10 +1,19 @@
 /* cluster/dashboard.c — the head's dashboard: a small HTTP/1.1 server on the
  * head's loop serving the embedded page (share/dashboard) and the JSON
  * status (/api/status). GET and HEAD only; one request per connection;
- * requests are limited in size and time. */
+ * requests are limited in size and time, and every connection ends within
+ * a bounded time whatever the client does (also after the answer, when the
+ * client keeps its side open). Requests name a Host the dashboard answers
+ * for (loopback names, its own address, or what --dashboard-allow-host
+ * adds): a web page elsewhere cannot read the status through a DNS name of
+ * its own pointed at the head (DNS rebinding). A request without Host (no
+ * browser sends one) is answered. The errors it lists are shown without the
+ * folders of paths and without quoted excerpts of files (wb_dash_redact). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dashboard_files.h"
 #include "head.h"
@@ -13,11 +22,18 @@
 /* connections open at once: more get a 503 at once (idle connections held
  * open must not use up the head's descriptors) */
 #define DASH_MAX_CONNS 64
+/* time to send a request, to take the answer, and to close after it */
+#define DASH_REQUEST_MS 5000
+#define DASH_WRITE_MS 10000
+#define DASH_LINGER_MS 2000
 static int dash_open;
 
 struct wb_dash {
     uv_tcp_t server;
     wb_head *h;
+    char bound[96];   /* the address it listens on, without the port */
+    char given[128];  /* the host it was asked to listen on */
+    char *allow;      /* more Host names, "a,b" ("*": any); owned */
 };
 
 typedef struct hconn {
@@ -25,6 +41,7 @@ typedef struct hconn {
     uv_timer_t timer;
     int handles;
     wb_head *h;
+    wb_dash *d;
     char req[REQ_MAX + 1];
     size_t len;
     int answered, sent, eof;
@@ -54,6 +71,8 @@ static void hc_close(hconn *c)
     uv_close((uv_handle_t *)&c->tcp, hc_closed);
 }
 
+static void hc_timeout_cb(uv_timer_t *t);
+
 static void on_shut(uv_shutdown_t *req, int status)
 {
     (void)req;
@@ -70,13 +89,19 @@ static void on_sent(uv_write_t *req, int status)
     free(w->buf);
     free(w);
     c->sent = 1;
-    if (status < 0 || c->eof || uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shut)) hc_close(c);
+    if (status < 0 || c->eof || uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shut)) {
+        hc_close(c);
+        return;
+    }
+    /* half-closed: the client has a moment to close its side, then it goes */
+    uv_timer_start(&c->timer, hc_timeout_cb, DASH_LINGER_MS, 0);
 }
 
 static void respond(hconn *c, int status, const char *reason, const char *type, const char *body, size_t len,
                     int head_only)
 {
     c->answered = 1;
+    uv_timer_start(&c->timer, hc_timeout_cb, DASH_WRITE_MS, 0); /* a client that does not read */
     wb_buf b = {0};
     wb_buf_printf(&b,
                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
@@ -109,6 +134,139 @@ static void error_page(hconn *c, int status, const char *reason)
     respond(c, status, reason, "text/plain; charset=utf-8", body, (size_t)n, 0);
 }
 
+/* ------------------------------------------------------------ Host names */
+
+/* name (without a port) equals one of the comma-separated list */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        while (k && (*p == ' ')) p++, k--;
+        while (k && p[k - 1] == ' ') k--;
+        if ((k == 1 && *p == '*') || (k == n && strncasecmp(p, name, n) == 0)) return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+static int loopback_name(const char *h)
+{
+    if (!strcasecmp(h, "localhost") || !strcasecmp(h, "localhost.") || !strcmp(h, "::1")) return 1;
+    unsigned a, b, c, d;
+    char tail;
+    return sscanf(h, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+/* the Host header's value (NULL: none; *bad set when malformed or repeated) */
+static const char *find_host(char *headers, int *bad, char *out, size_t cap)
+{
+    const char *found = NULL;
+    *bad = 0;
+    for (char *p = headers; p && *p;) {
+        char *e = strstr(p, "\r\n");
+        if (e == p) break; /* the empty line: the end of the headers */
+        if (e) *e = 0;
+        if (!strncasecmp(p, "host:", 5)) {
+            if (found) *bad = 1;
+            char *v = p + 5;
+            while (*v == ' ' || *v == '\t') v++;
+            size_t k = strlen(v);
+            while (k && (v[k - 1] == ' ' || v[k - 1] == '\t')) k--;
+            if (!k || k >= cap) *bad = 1;
+            else {
+                memcpy(out, v, k);
+                out[k] = 0;
+                found = out;
+            }
+        }
+        if (e) *e = '\r';
+        p = e ? e + 2 : NULL;
+    }
+    return found;
+}
+
+/* may the dashboard answer a request for this Host? */
+static int host_allowed(const wb_dash *d, const char *host)
+{
+    char name[300];
+    snprintf(name, sizeof name, "%s", host);
+    /* without its port: "[v6]:p", "name:p" */
+    if (name[0] == '[') {
+        char *rb = strchr(name, ']');
+        if (!rb || (rb[1] && rb[1] != ':')) return 0;
+        *rb = 0;
+        memmove(name, name + 1, strlen(name));
+    } else {
+        char *colon = strchr(name, ':');
+        if (colon) *colon = 0;
+    }
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(".-_:", *p)) return 0;
+    if (!name[0]) return 0;
+    if (loopback_name(name)) return 1;
+    if (!strcasecmp(name, d->bound) || !strcasecmp(name, d->given)) return 1;
+    return d->allow && in_list(d->allow, name);
+}
+
+static void forbidden_host(hconn *c, const char *host)
+{
+    char shown[104];
+    size_t k = 0;
+    for (const char *p = host; *p && k < 100; p++) shown[k++] = (*p >= 0x21 && *p <= 0x7e) ? *p : '?';
+    shown[k] = 0;
+    char body[600];
+    int n = snprintf(body, sizeof body,
+                     "403 Forbidden\nthis dashboard answers only for its own address and loopback names, not for "
+                     "Host '%s' (to allow a name: wb head --dashboard-allow-host NAME)\n",
+                     shown);
+    respond(c, 403, "Forbidden", "text/plain; charset=utf-8", body, (size_t)n, 0);
+}
+
+/* ------------------------------------------------------- error messages */
+
+void wb_dash_redact(const char *msg, char *out, size_t cap)
+{
+    if (!cap) return;
+    size_t o = 0;
+#define PUT(ch)                       \
+    do {                              \
+        if (o + 1 < cap) out[o++] = (ch); \
+    } while (0)
+    for (size_t i = 0; msg[i];) {
+        char ch = msg[i];
+        char prev = i ? msg[i - 1] : ' ';
+        if (ch == '"') { /* a quoted excerpt: the quotes stay, what they held goes */
+            const char *end = strchr(msg + i + 1, '"');
+            const char *nl = strchr(msg + i + 1, '\n');
+            if (end && (!nl || end < nl) && end > msg + i + 1) {
+                for (const char *r = "\"...\""; *r; r++) PUT(*r);
+                i = (size_t)(end - msg) + 1;
+                continue;
+            }
+        }
+        int at_word = strchr(" \t\n(['=,", prev) != NULL;
+        if (at_word && (ch == '/' || (ch == '~' && msg[i + 1] == '/'))) { /* an absolute path: its last part */
+            size_t j = i, last = i;
+            while (msg[j] && !strchr(" \t\n'\",;:)]}", msg[j])) {
+                if (msg[j] == '/' && msg[j + 1] && !strchr(" \t\n'\",;:)]}", msg[j + 1])) last = j;
+                j++;
+            }
+            if (last > i + (ch == '~')) {
+                for (const char *r = ".../"; *r; r++) PUT(*r);
+                for (size_t k = last + 1; k < j; k++) PUT(msg[k]);
+                i = j;
+                continue;
+            }
+        }
+        PUT(ch);
+        i++;
+    }
+#undef PUT
+    out[o] = 0;
+}
+
 static const wb_dash_file *find_file(const char *path)
 {
     for (const wb_dash_file *f = wb_dash_files; f->path; f++)
@@ -128,6 +286,17 @@ static void handle(hconn *c)
     char method[16], target[1024], version[16];
     if (sscanf(c->req, "%15s %1023s %15s", method, target, version) != 3 || strncmp(version, "HTTP/1.", 7) != 0) {
         error_page(c, 400, "Bad Request");
+        return;
+    }
+    char host[300];
+    int bad;
+    const char *hv = find_host(eol + 2, &bad, host, sizeof host);
+    if (bad) {
+        error_page(c, 400, "Bad Request");
+        return;
+    }
+    if (hv && !host_allowed(c->d, hv)) {
+        forbidden_host(c, hv);
         return;
     }
     int head_only = strcmp(method, "HEAD") == 0;
@@ -214,11 +383,11 @@ static void hc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     else if (c->len >= REQ_MAX) error_page(c, 431, "Request Header Fields Too Large");
 }
 
-static void hc_timeout(uv_timer_t *t)
+static void hc_timeout_cb(uv_timer_t *t)
 {
     hconn *c = t->data;
     if (!c->answered) error_page(c, 408, "Request Timeout");
-    else hc_close(c);
+    else hc_close(c); /* the answer not taken, or the client kept its side open */
 }
 
 static void on_http(uv_stream_t *server, int status)
@@ -228,6 +397,7 @@ static void on_http(uv_stream_t *server, int status)
     hconn *c = calloc(1, sizeof *c);
     if (!c) return;
     c->h = d->h;
+    c->d = d;
     uv_tcp_init(server->loop, &c->tcp);
     uv_timer_init(server->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -247,34 +417,54 @@ static void on_http(uv_stream_t *server, int status)
         return;
     }
     uv_read_start((uv_stream_t *)&c->tcp, hc_alloc, hc_read);
-    uv_timer_start(&c->timer, hc_timeout, 5000, 0);
+    uv_timer_start(&c->timer, hc_timeout_cb, DASH_REQUEST_MS, 0);
 }
 
-int wb_dash_start(wb_head *h, const char *host, int port, int *bound_port)
+static void dash_closed(uv_handle_t *hd)
+{
+    wb_dash *d = hd->data;
+    free(d->allow);
+    free(d);
+}
+
+int wb_dash_start(wb_head *h, const char *host, int port, const char *allow_hosts, int *bound_port)
 {
     struct sockaddr_storage sa;
     if (wb_resolve_hp(host, port, &sa)) return WB_ENET;
     wb_dash *d = calloc(1, sizeof *d);
     if (!d) return wb_seterr(WB_ENOMEM, "out of memory");
     d->h = h;
+    snprintf(d->given, sizeof d->given, "%s", host);
+    if (allow_hosts && *allow_hosts && !(d->allow = wb_strdup(allow_hosts))) {
+        free(d);
+        return wb_seterr(WB_ENOMEM, "out of memory");
+    }
     uv_tcp_init(h->loop, &d->server);
     d->server.data = d;
     int e = uv_tcp_bind(&d->server, (struct sockaddr *)&sa, 0);
     if (!e) e = uv_listen((uv_stream_t *)&d->server, 64, on_http);
     if (e) {
-        uv_close((uv_handle_t *)&d->server, (uv_close_cb)free);
+        uv_close((uv_handle_t *)&d->server, dash_closed);
         return wb_seterr(WB_ENET, "cannot serve the dashboard on %s:%d: %s", host, port, uv_strerror(e));
     }
     struct sockaddr_storage b;
     int len = sizeof b;
     uv_tcp_getsockname(&d->server, (struct sockaddr *)&b, &len);
+    char ba[128];
+    wb_addr_str((struct sockaddr *)&b, ba, sizeof ba);
+    char *colon = strrchr(ba, ':');
+    if (colon) *colon = 0;
+    if (ba[0] == '[') {
+        memmove(ba, ba + 1, strlen(ba));
+        char *rb = strchr(ba, ']');
+        if (rb) *rb = 0;
+    }
+    snprintf(d->bound, sizeof d->bound, "%s", ba);
     *bound_port = b.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&b)->sin_port)
                                          : ntohs(((struct sockaddr_in6 *)&b)->sin6_port);
     h->dash = d;
     return 0;
 }
-
-static void dash_closed(uv_handle_t *hd) { free(hd->data); }
 
 void wb_dash_stop(wb_head *h)
 {

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "cluster_internal.h"
 #include "fetch.h"
 #include "map.h"
@@ -113,6 +115,16 @@ typedef struct cx {
     wb_omap locwait;   /* oid -> dreq list waiting for LOCATION (I/O thread) */
     int stopping;
     double timeout;
+    /* the head PINGs every heartbeat (heartbeat_ms, from WELCOME): silent for
+     * head_timeout, the I/O thread gives up on it; the driver PINGs back */
+    uv_timer_t beat;
+    int heartbeat_ms;
+    uint64_t last_ping;
+    double head_timeout;
+    /* live workers (from WORKERS), and since when there is none (wb_now(); 0:
+     * some): a wait goes on at most worker_timeout without one */
+    int nalive;
+    double noworker_since, worker_timeout;
     /* called once the connections are closed (the local-cluster launcher
      * stops the processes it started) */
     void (*on_close)(void *);
@@ -187,6 +199,34 @@ static void cv_wait_ms(cx *x, int ms)
     pthread_cond_timedwait(&x->cv, &x->mu, &ts);
 }
 
+/* a wait that began at t0, with the cluster connected: none of its workers
+ * alive for worker_timeout ends it (WB_ETIMEDOUT, message set); meanwhile a
+ * line says so every 10 s. *said: the lines said so far (the caller's, 0 at
+ * first) */
+static int worker_wait_locked(cx *x, double t0, int *said)
+{
+    if (x->state != C_READY || x->nalive > 0 || !x->noworker_since) return 0;
+    double since = x->noworker_since > t0 ? x->noworker_since : t0, now = wb_now(), el = now - since;
+    if (el >= x->worker_timeout)
+        return wb_seterr(WB_ETIMEDOUT,
+                         "cluster: no live worker at the head at %s for %.0f s (worker_timeout = %g s): the work "
+                         "waits for workers that did not come",
+                         x->address, el, x->worker_timeout);
+    if (el >= 3 + 10.0 * *said) {
+        time_t t = (time_t)since;
+        struct tm tm;
+        localtime_r(&t, &tm);
+        char ts[16];
+        strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+        wb_log(WB_LOG_WARN,
+               "cluster: waiting since %s (%.0f s): no live worker at the head at %s; start workers, or Ctrl-C (the "
+               "wait ends after worker_timeout = %g s)",
+               ts, el, x->address, x->worker_timeout);
+        (*said)++;
+    }
+    return 0;
+}
+
 static dworker *pick_worker_locked(cx *x)
 {
     size_t n = 0;
@@ -212,7 +252,7 @@ static dworker *pick_worker_locked(cx *x)
 static void req_finish_locked(cx *x, dreq *r, int rc, const char *msg)
 {
     r->rc = rc;
-    if (msg) snprintf(r->msg, sizeof r->msg, "%s", msg);
+    if (msg && msg != r->msg) snprintf(r->msg, sizeof r->msg, "%s", msg); /* (never onto itself: that emptied it) */
     r->done = 1;
     if (r->abandoned) {
         free(r->data);
@@ -525,6 +565,11 @@ static void on_workers(cx *x, const unsigned char *p, size_t n)
         w->npl = w->pl ? m.w[k].nplugins : 0;
         wb_omap_put(&x->workers, w->id, w);
     }
+    int alive = 0;
+    for (uint32_t k = 0; k < m.n; k++) alive += m.w[k].alive != 0;
+    if (!alive && (x->nalive || !x->noworker_since)) x->noworker_since = wb_now();
+    if (alive) x->noworker_since = 0;
+    x->nalive = alive;
     pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
     /* connections to workers that left close now (their fetches relocate) */
@@ -595,6 +640,7 @@ static int head_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
         pthread_mutex_lock(&x->mu);
         x->client_id = m.id;
         x->next_oid = ((uint64_t)m.id << 40) | 1;
+        x->heartbeat_ms = (int)m.heartbeat_ms;
         x->plugins_sent = -1;
         x->dashboard_port = m.dashboard_port;
         if (m.dashboard_port) {
@@ -637,6 +683,7 @@ static int head_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
         pthread_mutex_unlock(&x->mu);
         return 0; /* the head closes the connection next */
     }
+    case WB_M_PING: return wb_dec_ping(p, n);
     case WB_M_FREED: {
         wb_m_oids m;
         if (wb_dec_oids(p, n, &m)) return -1;
@@ -748,6 +795,31 @@ static void on_wake(uv_async_t *a)
         }
         wb_net_close(&x->net);
         uv_walk(&x->loop, close_walk, NULL);
+    }
+}
+
+/* every 250 ms on the I/O thread: PING the head each heartbeat, and give up
+ * on a head that has sent nothing (not even its PING) for head_timeout */
+static void on_beat(uv_timer_t *t)
+{
+    cx *x = t->data;
+    wb_conn *c = x->head;
+    if (!c || c->state != WB_CS_READY || x->heartbeat_ms <= 0) return;
+    uint64_t now = uv_now(&x->loop);
+    double limit = x->head_timeout;
+    if (limit < 3 * x->heartbeat_ms / 1000.0) limit = 3 * x->heartbeat_ms / 1000.0;
+    if (now - c->last_in > (uint64_t)(limit * 1000)) {
+        char why[300];
+        snprintf(why, sizeof why, "it sent nothing for %.1f s (head_timeout = %g s: is the head stopped or overloaded?)",
+                 (now - c->last_in) / 1000.0, limit);
+        wb_conn_close(c, WB_ETIMEDOUT, why);
+        return;
+    }
+    if (now - x->last_ping >= (uint64_t)x->heartbeat_ms) {
+        x->last_ping = now;
+        wb_wr w = wb_conn_wr(c);
+        wb_enc_ping(&w);
+        wb_conn_mark(c);
     }
 }
 
@@ -884,6 +956,8 @@ static int encode_raw(const wb_objstat *st, const unsigned char *raw, void **dat
 /* wait until an object is ready or failed (locked) */
 static int wait_obj_locked(cx *x, wb_oid id, dobj **out)
 {
+    double t0 = wb_now();
+    int said = 0;
     for (;;) {
         dobj *o = wb_omap_get(&x->objs, id);
         if (!o) return wb_seterr(WB_ENOTFOUND, "object %llx not in the store", (unsigned long long)id);
@@ -894,6 +968,7 @@ static int wait_obj_locked(cx *x, wb_oid id, dobj **out)
         }
         if (x->state != C_READY) return not_ready_locked(x);
         if (wb_interrupted()) return wb_seterr(WB_ECANCELED, "interrupted");
+        if (worker_wait_locked(x, t0, &said)) return WB_ETIMEDOUT;
         cv_wait_ms(x, 50);
     }
 }
@@ -931,11 +1006,16 @@ static int c_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
     r->worker = o->holder;
     push_req(x, r);
     kick(x);
+    double t0 = wb_now();
+    int said = 0;
     while (!r->done) {
-        if (wb_interrupted()) {
+        if (wb_interrupted() || worker_wait_locked(x, t0, &said)) {
+            int code = wb_interrupted() ? WB_ECANCELED : WB_ETIMEDOUT;
+            char m[600];
+            snprintf(m, sizeof m, "%s", code == WB_ECANCELED ? "interrupted" : wb_errmsg());
             r->abandoned = 1;
             pthread_mutex_unlock(&x->mu);
-            return wb_seterr(WB_ECANCELED, "interrupted");
+            return wb_seterr(code, "%s", m);
         }
         cv_wait_ms(x, 50);
     }
@@ -1242,6 +1322,8 @@ void wb_connect_opts_init(wb_connect_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->timeout = 10;
+    o->head_timeout = 30;
+    o->worker_timeout = 120;
 }
 
 int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec **out)
@@ -1250,6 +1332,9 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     if (opts) o = *opts;
     else wb_connect_opts_init(&o);
     if (!(o.timeout > 0)) o.timeout = 10;
+    if (!(o.head_timeout > 0)) o.head_timeout = 30;
+    if (!(o.worker_timeout > 0)) o.worker_timeout = 120;
+    if (wb_tls_check_opts(&o.tls)) return wb_preferr(WB_EINVAL, "cluster");
     wb_cluster_kernels_init();
     char token[WB_TOKEN_MAX + 1];
     if (o.token) {
@@ -1273,6 +1358,8 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     wb_list_init(&x->rel, WB_M_RELEASE);
     x->warn_np = -1;
     x->timeout = o.timeout;
+    x->head_timeout = o.head_timeout;
+    x->worker_timeout = o.worker_timeout;
     snprintf(x->address, sizeof x->address, "%s", address ? address : "");
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->cv, NULL);
@@ -1287,9 +1374,28 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     }
     uv_loop_init(&x->loop);
     x->loop.data = x;
-    wb_net_init(&x->net, &x->loop, token, "driver");
+    int trc = wb_net_init(&x->net, &x->loop, token, "driver");
+    if (!trc) trc = wb_net_tls(&x->net, &o.tls);
+    OPENSSL_cleanse(token, sizeof token);
     uv_async_init(&x->loop, &x->wake, on_wake);
     x->wake.data = x;
+    uv_timer_init(&x->loop, &x->beat);
+    x->beat.data = x;
+    uv_timer_start(&x->beat, on_beat, 250, 250);
+    if (trc) {
+        char m[600];
+        snprintf(m, sizeof m, "%s", wb_errmsg());
+        wb_net_close(&x->net);
+        uv_walk(&x->loop, close_walk, NULL);
+        uv_run(&x->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&x->loop);
+        c_destroy(ex);
+        return wb_seterr(trc, "cluster: %s", m);
+    }
+    if (x->net.tls == WB_TLS_OFF)
+        wb_log(WB_LOG_WARN, "cluster: TLS is off (insecure_no_tls): every task, object and result to and from %s "
+                            "crosses the network in clear",
+               x->address);
     x->head = wb_conn_connect(&x->net, (struct sockaddr *)&x->head_sa, x->address, &head_cbs, x, WB_ROLE_DRIVER,
                               WB_ROLE_HEAD, (int)(o.timeout * 1000));
     if (!x->head) {
@@ -1425,17 +1531,22 @@ int wb_cluster_replicate(wb_exec *ex, const wb_oid *ids, int n, uint32_t worker)
         push_req(x, rs[i]);
     }
     kick(x);
+    double t0 = wb_now();
+    int said = 0;
     for (int i = 0; i < n; i++) {
         if (!rs[i]) continue;
+        int stop = 0;
         while (!rs[i]->done) {
-            if (wb_interrupted()) {
+            if (wb_interrupted()) stop = WB_ECANCELED;
+            else if (worker_wait_locked(x, t0, &said)) stop = WB_ETIMEDOUT;
+            if (stop) {
                 rs[i]->abandoned = 1;
                 break;
             }
             cv_wait_ms(x, 50);
         }
         if (!rs[i]->done) {
-            if (!rc) rc = wb_seterr(WB_ECANCELED, "interrupted");
+            if (!rc) rc = stop == WB_ETIMEDOUT ? WB_ETIMEDOUT : wb_seterr(WB_ECANCELED, "interrupted");
             rs[i] = NULL;
             continue;
         }

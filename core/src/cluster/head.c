@@ -37,10 +37,9 @@ static void record_error(wb_head *h, const char *msg)
 {
     herr *e = &h->errors[h->nerrors % WB_HEAD_ERRORS];
     e->when = (double)time(NULL);
-    size_t n = strlen(msg); /* long messages are cut: the dashboard shows the start */
-    if (n >= sizeof e->msg) n = sizeof e->msg - 1;
-    memcpy(e->msg, msg, n);
-    e->msg[n] = 0;
+    /* long messages are cut: the dashboard shows the start, without the
+     * folders of paths or quoted excerpts of files (dashboard.c) */
+    wb_dash_redact(msg, e->msg, sizeof e->msg);
     h->nerrors++;
 }
 
@@ -1200,6 +1199,7 @@ static int driver_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
     case WB_M_LOCATE: rc = on_locate(h, d, p, n, 0); break;
     case WB_M_REPLICATE: rc = on_locate(h, d, p, n, 1); break;
     case WB_M_PLUGINS: rc = on_plugins(h, d, p, n); break;
+    case WB_M_PING: rc = wb_dec_ping(p, n); break;
     default: rc = wb_seterr(WB_EPROTO, "a driver sent %s", wb_msg_name(type)); break;
     }
     return rc;
@@ -1682,6 +1682,26 @@ static void on_tick(uv_timer_t *t)
             worker_lost(h, w, m);
         }
     }
+    /* PING every heartbeat: a driver (and a worker) that hears nothing from
+     * the head for its head timeout knows the head is gone or frozen */
+    if (now - h->last_ping >= (uint64_t)h->heartbeat_ms) {
+        h->last_ping = now;
+        for (size_t i = 0; i < h->nworker_list; i++) {
+            hworker *w = h->worker_list[i];
+            if (!w->alive || !w->welcomed || !w->conn) continue;
+            wb_wr wr = wb_conn_wr(w->conn);
+            wb_enc_ping(&wr);
+            wb_conn_mark(w->conn);
+        }
+        for (size_t i = 0; i < h->drivers.cap; i++) {
+            if (!h->drivers.keys[i]) continue;
+            hdriver *d = h->drivers.vals[i];
+            if (!d->conn) continue;
+            wb_wr wr = wb_conn_wr(d->conn);
+            wb_enc_ping(&wr);
+            wb_conn_mark(d->conn);
+        }
+    }
     tput_advance(h);
     wb_net_trim(&h->net);
     /* idle (no driver, no object): give the memory of the last burst back
@@ -1909,11 +1929,14 @@ int wb_head_run(const wb_head_opts *o)
     uv_loop_t *loop = uv_default_loop();
     h->loop = loop;
     h->t0 = uv_now(loop);
-    wb_net_init(&h->net, loop, o->token, "head");
-    if (o->max_connections) h->net.max_conns = o->max_connections > 0 ? o->max_connections : 0;
+    int rc = 1;
+    if (wb_net_init(&h->net, loop, o->token, "head") || wb_net_tls(&h->net, &o->tls)) {
+        fprintf(stderr, "wb head: %s\n", wb_errmsg());
+        goto out;
+    }
+    wb_net_limits(&h->net, o->max_connections, o->handshake_ms, o->max_unauth);
     if (o->max_auth_failures) h->net.fail_max = o->max_auth_failures > 0 ? o->max_auth_failures : 0;
     if (o->auth_window_ms > 0) h->net.fail_window_ms = o->auth_window_ms;
-    int rc = 1;
     struct sockaddr_storage sa;
     if (wb_resolve_hp(o->host, o->port, &sa)) {
         fprintf(stderr, "wb head: %s\n", wb_errmsg());
@@ -1934,7 +1957,7 @@ int wb_head_run(const wb_head_opts *o)
     int loopback = is_loopback((struct sockaddr *)&bound);
     int dport = -1;
     if (o->dashboard_port >= 0) {
-        if (wb_dash_start(h, o->host, o->dashboard_port, &dport)) {
+        if (wb_dash_start(h, o->host, o->dashboard_port, o->dashboard_hosts, &dport)) {
             fprintf(stderr, "wb head: %s\n", wb_errmsg());
             goto out;
         }
@@ -1959,8 +1982,10 @@ int wb_head_run(const wb_head_opts *o)
                 "  ********************************************************************\n\n",
                 h->address, durl[0] ? " (read-only)" : "");
     }
+    if (h->net.tls == WB_TLS_OFF) wb_tls_warn_off("head", o->quiet);
     if (!o->quiet) {
         printf("wb head %s: listening on %s (protocol %d)\n", WB_VERSION, h->address, WB_PROTO_VERSION);
+        printf("  transport:     %s\n", wb_tls_mode_name(h->net.tls));
         if (durl[0]) printf("  dashboard:     %s\n", durl);
         if (o->token_file) printf("  token file:    %s\n", o->token_file);
         printf("  start workers: wb worker --address %s%s%s\n", h->address, o->token_file ? " --token-file " : "",

@@ -136,7 +136,7 @@ struct wb_head {
     wb_dash *dash;
     int quiet, stopping;
     int heartbeat_ms, timeout_ms, max_retries;
-    uint64_t t0;
+    uint64_t t0, last_ping;
     wb_omap objs, workers, drivers;
     wb_omap early; /* oid -> early */
     hworker **worker_list;
@@ -163,8 +163,13 @@ struct wb_head {
 /* the status the dashboard shows, as JSON */
 void wb_head_status_json(wb_head *h, wb_buf *out);
 
-/* the dashboard's HTTP server on the head's loop */
-int wb_dash_start(wb_head *h, const char *host, int port, int *bound_port);
+/* the dashboard's HTTP server on the head's loop; it answers requests whose
+ * Host is a loopback name, the address it is bound to, or one of
+ * allow_hosts ("a,b"; "*": any; NULL: none) */
+int wb_dash_start(wb_head *h, const char *host, int port, const char *allow_hosts, int *bound_port);
 void wb_dash_stop(wb_head *h);
+/* an error message as the dashboard shows it (cut to cap): paths without
+ * their folders, quoted excerpts ("...") of what a file held left out */
+void wb_dash_redact(const char *msg, char *out, size_t cap);
 
 #endif

@@ -753,6 +753,19 @@ int wb_enc_heartbeat(wb_wr *w, const wb_m_heartbeat *m)
     return wb_msg_end(w, s);
 }
 
+int wb_dec_ping(const void *p, size_t n)
+{
+    rd r;
+    rd_init(&r, p, n, "PING");
+    return rd_end(&r);
+}
+
+int wb_enc_ping(wb_wr *w)
+{
+    size_t s = wb_msg_begin(w, WB_M_PING);
+    return wb_msg_end(w, s);
+}
+
 /* task batch: u32 nkernels [name]; u32 nargs [bytes]; u32 ntasks [task]
  * task: u64 oid, u32 kernel, u8 mode, u64 sumlen, i64 out_rows, u32 attempt,
  *       u32 arg, u32 nin, nin x (u64 oid, u16 nholders, nholders x u32) */
@@ -1383,6 +1396,7 @@ int wb_dec_any(int type, const void *p, size_t n)
         wb_m_obj m;
         return wb_dec_obj(p, n, &m);
     }
+    case WB_M_PING: return wb_dec_ping(p, n);
     default: return wb_seterr(WB_EPROTO, "unknown message type %d", type);
     }
 }

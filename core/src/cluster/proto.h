@@ -19,7 +19,13 @@
  * follow an OBJ or PUT frame as raw bytes (their size is in the frame), so
  * objects larger than a frame move without being cut up or copied.
  *
- * Handshake (challenge-response, the token never crosses the wire):
+ * Transport: TLS 1.3 keyed by the token (or certificates; see tls.c), unless
+ * a process runs with --insecure-no-tls. Only one frame is ever sent outside
+ * TLS: the REJECT of a connection refused before its handshake (its address
+ * made too many failed attempts), and a server without TLS sends its HELLO
+ * in clear; a client with TLS recognises both by their first bytes.
+ *
+ * Handshake (challenge-response inside TLS; the token never crosses the wire):
  *     server -> client  HELLO   magic, version, role, nonce_s
  *     client -> server  AUTH    magic, version, role, nonce_c,
  *                               HMAC-SHA256(token, "wb-client" nonce_s nonce_c role)
@@ -38,7 +44,7 @@
 
 #include "wb/cluster.h"
 
-#define WB_PROTO_VERSION 2 /* 2: PLUGINS, plugins in WORKERS */
+#define WB_PROTO_VERSION 3 /* 2: PLUGINS, plugins in WORKERS; 3: TLS, PING */
 #define WB_PROTO_MAGIC "WBCL"
 #define WB_PROTO_HDR 8
 #define WB_PROTO_MAX_FRAME ((uint32_t)64 << 20) /* authenticated peers */
@@ -80,8 +86,9 @@ enum { WB_ROLE_HEAD = 1, WB_ROLE_WORKER = 2, WB_ROLE_DRIVER = 3, WB_ROLE_PEER = 
     X(OBJ, 41)       /* worker -> peer: an object (raw bytes follow) */     \
     X(OBJ_ERR, 42)   /* worker -> peer: cannot send it */                   \
     X(PUT, 43)       /* driver -> worker: an object (raw bytes follow) */ \
-    X(PLUGINS, 34)   /* driver -> head: its plugins, before tasks (last: */ \
-                     /* the fuzz corpus numbers the types by list order) */
+    X(PLUGINS, 34)   /* driver -> head: its plugins, before tasks */        \
+    X(PING, 14)      /* head <-> driver, head -> worker: alive (no payload; */\
+                     /* last: the fuzz corpus numbers the types by list order) */
 
 enum {
 #define WB__MSGENUM(name, code) WB_M_##name = code,
@@ -350,6 +357,10 @@ int wb_enc_workers(wb_wr *w, const wb_m_workers *m);
 void wb_enc_worker1(wb_list *l, const wb_m_worker *x); /* WORKERS */
 int wb_dec_heartbeat(const void *p, size_t n, wb_m_heartbeat *out);
 int wb_enc_heartbeat(wb_wr *w, const wb_m_heartbeat *m);
+/* PING: no payload; the head sends it to its drivers and workers every
+ * heartbeat, a driver to the head, so that each side sees a silent peer */
+int wb_dec_ping(const void *p, size_t n);
+int wb_enc_ping(wb_wr *w);
 
 /* SUBMIT, TASKS */
 int wb_dec_tasks(const void *p, size_t n, wb_m_tasks *out);

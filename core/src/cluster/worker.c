@@ -888,6 +888,19 @@ static void on_heartbeat(uv_timer_t *t)
 {
     wworker *w = t->data;
     wb_net_trim(&w->net);
+    /* the head PINGs every heartbeat: silent for the head timeout, it is
+     * gone or frozen (stopped, swapping): this worker stops waiting for it */
+    if (w->head && w->head->state == WB_CS_READY) {
+        double limit = w->o->head_timeout > 0 ? w->o->head_timeout : 30;
+        if (limit < 3 * w->heartbeat_ms / 1000.0) limit = 3 * w->heartbeat_ms / 1000.0;
+        uint64_t silent = uv_now(w->loop) - w->head->last_in;
+        if (silent > (uint64_t)(limit * 1000)) {
+            char why[200];
+            snprintf(why, sizeof why, "it sent nothing for %.1f s (--head-timeout %g s)", silent / 1000.0, limit);
+            wb_conn_close(w->head, WB_ETIMEDOUT, why);
+            return;
+        }
+    }
     send_heartbeat(w);
 }
 
@@ -949,6 +962,7 @@ static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
         return 0;
     }
     case WB_M_PULL: return on_pull(w, b, n);
+    case WB_M_PING: return wb_dec_ping(b, n);
     case WB_M_REJECT: { /* the head is going away: so does this worker */
         wb_m_reject m;
         if (wb_dec_reject(b, n, &m)) return -1;
@@ -1086,6 +1100,7 @@ void wb_worker_opts_init(wb_worker_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->connect_timeout = 30;
+    o->head_timeout = 30;
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -1122,8 +1137,18 @@ int wb_worker_run(const wb_worker_opts *o)
     uv_loop_t *loop = uv_default_loop();
     w->loop = loop;
     loop->data = w;
-    wb_net_init(&w->net, loop, o->token, "worker");
-    if (o->max_connections) w->net.max_conns = o->max_connections > 0 ? o->max_connections : 0;
+    if (wb_net_init(&w->net, loop, o->token, "worker") || wb_net_tls(&w->net, &o->tls)) {
+        fprintf(stderr, "wb worker: %s\n", wb_errmsg());
+        wb_net_close(&w->net);
+        uv_run(loop, UV_RUN_DEFAULT);
+        wb_store_free(w->store);
+        free(w);
+        the_worker = NULL;
+        wb_set_log(NULL);
+        return 1;
+    }
+    wb_net_limits(&w->net, o->max_connections, 0, 0);
+    if (w->net.tls == WB_TLS_OFF) wb_tls_warn_off("worker", o->quiet);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     uv_async_init(loop, &w->async, on_async);
