@@ -284,6 +284,7 @@ static int fz_decode_encode(int type, const unsigned char *p, size_t n, wb_wr *w
         wb_wr_wstat(w, &m.stat);
         return 0;
     }
+    case WB_M_PING: return wb_dec_ping(p, n); /* no payload */
     default: return wb_seterr(WB_EPROTO, "unknown message type %d", type);
     }
 }
@@ -421,6 +422,10 @@ static int fz_product_encode(int type, const unsigned char *p, size_t n, wb_wr *
         wb_enc_obj(w, type, &m);
         return 1;
     }
+    case WB_M_PING:
+        if (wb_dec_ping(p, n)) return 0;
+        wb_enc_ping(w);
+        return 1;
     default: return 0;
     }
 }

@@ -91,7 +91,7 @@ TYPES = {"HELLO": 1, "AUTH": 2, "AUTH_OK": 3, "REJECT": 4, "REGISTER": 10, "WELC
          "WORKERS": 12, "HEARTBEAT": 13, "SUBMIT": 20, "TASKS": 21, "DONE": 22, "PUT_DECL": 23,
          "HOLD": 24, "RELEASE": 25, "DROP": 26, "LOCATE": 27, "LOCATION": 28, "REPUT": 29,
          "FREED": 30, "PULL": 31, "REPLICATE": 32, "INPUT_LOST": 33, "FETCH": 40, "OBJ": 41,
-         "OBJ_ERR": 42, "PUT": 43, "PLUGINS": 34}
+         "OBJ_ERR": 42, "PUT": 43, "PLUGINS": 34, "PING": 14}
 ORDER = list(TYPES.values())  # the order of WB_MSG_LIST (fuzz_proto_msg's type byte)
 
 
@@ -158,6 +158,7 @@ def messages():
         "OBJ_ERR": u32(1) + u64(5) + i32(-5) + u32(0) + u64(0) + s("not here"),
         "PUT": u64(6) + wstat(1, 0, 16),
         "PLUGINS": plugins,
+        "PING": b"",
     }
 
 

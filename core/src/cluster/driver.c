@@ -213,7 +213,7 @@ static int worker_wait_locked(cx *x, double t0, int *said)
                          "waits for workers that did not come",
                          x->address, el, x->worker_timeout);
     if (el >= 3 + 10.0 * *said) {
-        time_t t = (time_t)since;
+        time_t t = time(NULL) - (time_t)el; /* (wb_now() is not the wall clock) */
         struct tm tm;
         localtime_r(&t, &tm);
         char ts[16];
