@@ -94,10 +94,11 @@ local docs = {
   ["wb.wait"] = "wb.wait(futures) -> futures -- until every one has finished; raises the first error",
   ["wb.get"] = "wb.get(future) -> its values; wb.get{futures} -> a table of their first values",
   ["future:get"] = "f:get() -> the values the remote function returned (raises its error)",
-  ["wb.cluster"] = "wb.cluster{workers = 2, threads = 1, memory_limit = \"4GB\", dashboard = true, plugins = {paths}, timeout = 30} -> executor info\n" ..
+  ["wb.cluster"] = "wb.cluster{workers = 2, threads = 1, memory_limit = \"4GB\", dashboard = true, plugins = {paths}, timeout = 30, head_timeout = 30, worker_timeout = 120, insecure_no_tls = false} -> executor info\n" ..
     "  starts a head and worker processes of this program on 127.0.0.1 with a new token and connects; they stop on wb.disconnect() or when this process ends",
-  ["wb.connect"] = "wb.connect(\"HOST:PORT\", {token = \"...\" | token_file = path, timeout = 10, workers = n}) -> executor info\n" ..
-    "  connects to a running head (`wb head`): new data and work go to its workers; the token defaults to $WB_TOKEN_FILE or ~/.wb/cluster_token; waits for n workers",
+  ["wb.connect"] = "wb.connect(\"HOST:PORT\", {token = \"...\" | token_file = path, timeout = 10, workers = n, head_timeout = 30, worker_timeout = 120, tls_cert = f, tls_key = f, tls_ca = f | insecure_no_tls = true}) -> executor info\n" ..
+    "  connects to a running head (`wb head`): new data and work go to its workers; the token defaults to $WB_TOKEN_FILE or ~/.wb/cluster_token; waits for n workers\n" ..
+    "  TLS 1.3 keyed by the token (or the certificates given); a head silent for head_timeout s, or no live worker for worker_timeout s, ends a wait with an error",
   ["wb.executor"] = "wb.executor() -> {kind = \"local\"|\"cluster\", workers, threads, address, dashboard, worker_list = {{id, address, threads, pid, alive}, ...}}",
   ["wb.core.replicate"] = "wb.core.replicate(object, worker_id) -- copy an object to a worker (worker to worker); blocks until it is there",
   ["wb.core.holder"] = "wb.core.holder(object) -> the id of a worker holding it (0 on the local executor)",

@@ -368,7 +368,8 @@ add("wb.get", wb.get, args({}))
 add("wb.is_future", wb.is_future, args({}))
 add("wb.disconnect", wb.disconnect)
 add("wb.connect", wb.connect, args("127.0.0.1:1", {timeout = 0.2}),
-  {opts = {{pos = 2, keys = {"token", "token_file", "timeout", "workers"}}}, names = {"cluster", "token"},
+  {opts = {{pos = 2, keys = {"token", "token_file", "timeout", "workers", "head_timeout", "worker_timeout", "tls_cert",
+                              "tls_key", "tls_ca", "insecure_no_tls"}}}, names = {"cluster", "token", "TLS"},
    skipopt = function(k, v) return k == "timeout" and is_num(v) and v > 1 and v <= 86400 end})
 -- wb.cluster: only calls that must fail before anything starts (threads is invalid)
 add("wb.cluster", wb.cluster, args({workers = 1, threads = -5}),
@@ -381,7 +382,8 @@ add("wb.cluster", wb.cluster, args({workers = 1, threads = -5}),
    random = 0, args_needed = true})
 -- the fields read after workers and threads (plugins = 5 fails last, before anything starts)
 add("wb.cluster(fields)", wb.cluster, args({workers = 1, threads = 1, plugins = 5}),
-  {opts = {{pos = 1, keys = {"timeout", "heartbeat_ms", "heartbeat_timeout_ms", "memory_limit", "dashboard"}}},
+  {opts = {{pos = 1, keys = {"timeout", "heartbeat_ms", "heartbeat_timeout_ms", "memory_limit", "dashboard",
+                              "head_timeout", "worker_timeout", "insecure_no_tls"}}},
    names = {"cluster"},
    skip = function(i, v) return i == 1 and (v == nil or (type(v) == "table" and getmetatable(v) == nil)) end,
    random = 0, args_needed = true}) -- wb.cluster() starts one
