@@ -691,17 +691,6 @@ static void drop_peer(wb_conn *c, int code, const char *fmt, ...)
 
 /* ----------------------------------------------------------- handshake */
 
-const char *wb_role_name(int r)
-{
-    switch (r) {
-    case WB_ROLE_HEAD: return "head";
-    case WB_ROLE_WORKER: return "worker";
-    case WB_ROLE_DRIVER: return "driver";
-    case WB_ROLE_PEER: return "peer";
-    default: return "unknown";
-    }
-}
-
 static void reject(wb_conn *c, int code, const char *msg)
 {
     wb_wr w = wb_conn_wr(c);
