@@ -94,3 +94,16 @@ start_worker w4 --address "$ADDR" --token-file "$T/tok" --threads 1 --plugin "$P
 wait "$DRV"
 grep -q "^result	true	model" "$T/back.out" || fail "the fit did not complete on the new worker: $(cat "$T/back.out")"
 pass "a worker back within worker_timeout: the fit completes ($(grep '^seconds' "$T/back.out"))"
+
+# --- a wait on many objects with no worker at all: one worker_timeout, not one per object
+start_head head3 --token-file "$T/tok"
+t0=$(date +%s%N)
+out=$(timeout 60 "$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', worker_timeout = 3})
+local fs = {}
+for i = 1, 50 do fs[i] = wb.core.submit('cluster.noop', {}, '') end
+print(pcall(wb.core.wait, fs))" 2>&1)
+ms=$(since_ms "$t0")
+echo "$out" | grep -q "^false	cluster: no live worker at the head at $ADDR for [34] s (worker_timeout = 3 s)" ||
+  fail "a wait on 50 objects without workers: $out"
+[ "$ms" -lt 9000 ] || fail "the wait on 50 objects took $ms ms (worker_timeout 3 s)"
+pass "a wait on 50 objects without workers ends after $ms ms"

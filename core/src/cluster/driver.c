@@ -199,19 +199,29 @@ static void cv_wait_ms(cx *x, int ms)
     pthread_cond_timedwait(&x->cv, &x->mu, &ts);
 }
 
-/* a wait that began at t0, with the cluster connected: none of its workers
- * alive for worker_timeout ends it (WB_ETIMEDOUT, message set); meanwhile a
- * line says so every 10 s. *said: the lines said so far (the caller's, 0 at
- * first) */
-static int worker_wait_locked(cx *x, double t0, int *said)
+/* a caller's wait (one call of the executor, over all the objects it waits for) */
+typedef struct wwait {
+    double t0;   /* when it began */
+    int said;    /* lines said so far */
+    int gaveup;  /* it ended for want of workers */
+} wwait;
+static wwait wait_begin(void) { return (wwait){wb_now(), 0, 0}; }
+
+/* with the cluster connected, none of its workers alive for worker_timeout
+ * ends a wait (WB_ETIMEDOUT, message set); meanwhile a line says so every
+ * 10 s */
+static int worker_wait_locked(cx *x, wwait *ww)
 {
     if (x->state != C_READY || x->nalive > 0 || !x->noworker_since) return 0;
-    double since = x->noworker_since > t0 ? x->noworker_since : t0, now = wb_now(), el = now - since;
-    if (el >= x->worker_timeout)
+    double since = x->noworker_since > ww->t0 ? x->noworker_since : ww->t0, now = wb_now(), el = now - since;
+    int *said = &ww->said;
+    if (el >= x->worker_timeout) {
+        ww->gaveup = 1;
         return wb_seterr(WB_ETIMEDOUT,
                          "cluster: no live worker at the head at %s for %.0f s (worker_timeout = %g s): the work "
                          "waits for workers that did not come",
                          x->address, el, x->worker_timeout);
+    }
     if (el >= 3 + 10.0 * *said) {
         time_t t = time(NULL) - (time_t)el; /* (wb_now() is not the wall clock) */
         struct tm tm;
@@ -954,10 +964,8 @@ static int encode_raw(const wb_objstat *st, const unsigned char *raw, void **dat
 }
 
 /* wait until an object is ready or failed (locked) */
-static int wait_obj_locked(cx *x, wb_oid id, dobj **out)
+static int wait_obj_locked(cx *x, wb_oid id, dobj **out, wwait *ww)
 {
-    double t0 = wb_now();
-    int said = 0;
     for (;;) {
         dobj *o = wb_omap_get(&x->objs, id);
         if (!o) return wb_seterr(WB_ENOTFOUND, "object %llx not in the store", (unsigned long long)id);
@@ -968,7 +976,7 @@ static int wait_obj_locked(cx *x, wb_oid id, dobj **out)
         }
         if (x->state != C_READY) return not_ready_locked(x);
         if (wb_interrupted()) return wb_seterr(WB_ECANCELED, "interrupted");
-        if (worker_wait_locked(x, t0, &said)) return WB_ETIMEDOUT;
+        if (worker_wait_locked(x, ww)) return WB_ETIMEDOUT;
         cv_wait_ms(x, 50);
     }
 }
@@ -978,7 +986,8 @@ static int c_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
     cx *x = CX(ex);
     pthread_mutex_lock(&x->mu);
     dobj *o;
-    int rc = wait_obj_locked(x, id, &o);
+    wwait ww = wait_begin();
+    int rc = wait_obj_locked(x, id, &o, &ww);
     if (rc) {
         pthread_mutex_unlock(&x->mu);
         return rc;
@@ -1006,10 +1015,8 @@ static int c_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
     r->worker = o->holder;
     push_req(x, r);
     kick(x);
-    double t0 = wb_now();
-    int said = 0;
     while (!r->done) {
-        if (wb_interrupted() || worker_wait_locked(x, t0, &said)) {
+        if (wb_interrupted() || worker_wait_locked(x, &ww)) {
             int code = wb_interrupted() ? WB_ECANCELED : WB_ETIMEDOUT;
             char m[600];
             snprintf(m, sizeof m, "%s", code == WB_ECANCELED ? "interrupted" : wb_errmsg());
@@ -1210,10 +1217,11 @@ static int c_wait(wb_exec *ex, const wb_oid *ids, int n)
     int first = 0;
     char msg[WB_PROTO_MAX_TEXT + 200] = "";
     pthread_mutex_lock(&x->mu);
+    wwait ww = wait_begin(); /* one wait for all of them */
     for (int i = 0; i < n; i++) {
         dobj *o;
-        int rc = wait_obj_locked(x, ids[i], &o);
-        if (rc == WB_ECANCELED) {
+        int rc = wait_obj_locked(x, ids[i], &o, &ww);
+        if (rc == WB_ECANCELED || ww.gaveup) {
             first = rc;
             snprintf(msg, sizeof msg, "%s", wb_errmsg());
             break;
@@ -1516,9 +1524,10 @@ int wb_cluster_replicate(wb_exec *ex, const wb_oid *ids, int n, uint32_t worker)
     if (!rs) return wb_seterr(WB_ENOMEM, "out of memory");
     pthread_mutex_lock(&x->mu);
     int rc = not_ready_locked(x);
+    wwait ww = wait_begin();
     for (int i = 0; !rc && i < n; i++) {
         dobj *o;
-        rc = wait_obj_locked(x, ids[i], &o);
+        rc = wait_obj_locked(x, ids[i], &o, &ww);
         if (rc) break;
         rs[i] = calloc(1, sizeof **rs);
         if (!rs[i]) {
@@ -1531,14 +1540,12 @@ int wb_cluster_replicate(wb_exec *ex, const wb_oid *ids, int n, uint32_t worker)
         push_req(x, rs[i]);
     }
     kick(x);
-    double t0 = wb_now();
-    int said = 0;
     for (int i = 0; i < n; i++) {
         if (!rs[i]) continue;
         int stop = 0;
         while (!rs[i]->done) {
             if (wb_interrupted()) stop = WB_ECANCELED;
-            else if (worker_wait_locked(x, t0, &said)) stop = WB_ETIMEDOUT;
+            else if (worker_wait_locked(x, &ww)) stop = WB_ETIMEDOUT;
             if (stop) {
                 rs[i]->abandoned = 1;
                 break;
