@@ -67,12 +67,28 @@ echo "$out" | grep -q "false	cluster: the head at $CLEAR does not use TLS (it ru
 wait_for "$T/clear.log" "dropped peer 127.0.0.1:[0-9]*: it speaks TLS, and this head runs with --insecure-no-tls" ||
   fail "the head without TLS did not say why it dropped a TLS peer"
 pass "driver with TLS, head without: $(echo "$out" | cut -c7-90)..."
+# a head of an older wb (protocol 2: no TLS, its HELLO in clear)
+/usr/bin/python3 -c '
+import os, socket, struct, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(5)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+c, _ = s.accept()
+p = b"WBCL" + struct.pack("<HB", 2, 1) + os.urandom(32)
+c.sendall(struct.pack("<IHH", len(p), 1, 0) + p)
+time.sleep(5)' "$T/old.port" &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$T/old.port" ] && break; sleep 0.05; done
+OP=$(cat "$T/old.port")
+out=$("$WB" -e "print(pcall(wb.connect, '127.0.0.1:$OP', {token_file = '$T/tok', timeout = 3}))" 2>&1)
+echo "$out" | grep -q "false	cluster: the head at 127.0.0.1:$OP speaks protocol version 2, this wb speaks version 3 (with TLS)" ||
+  fail "a head of protocol 2: $out"
+pass "a head of protocol 2: $(echo "$out" | cut -c7-)"
 start_worker w_clear --address "$ADDR" --token-file "$T/tok" --insecure-no-tls --connect-timeout 20
 wait "$WORKER_PID"; rc=$?
 [ "$rc" = 1 ] || fail "a worker without TLS at a head with TLS exited $rc"
 grep -q "the head at $ADDR refused the connection: this head uses TLS and no TLS handshake came within 5.0 s (does the peer run with --insecure-no-tls?" "$T/w_clear.log" ||
   fail "worker without TLS, head with: $(cat "$T/w_clear.log")"
-pass "worker without TLS, head with: $(sed 's/.*error: //' "$T/w_clear.log" | cut -c1-100)..."
+pass "worker without TLS, head with: $(grep refused "$T/w_clear.log" | sed 's/.*error: //' | cut -c1-100)..."
 
 # the head still serves
 kill -0 "$HEAD_PID" || fail "the head died"

@@ -1116,7 +1116,12 @@ static int client_sniff(wb_conn *c)
         process(c);
         return 1;
     }
-    if (b[2] == 0 && b[3] == 0 && b[5] == 0 && b[4] == WB_M_HELLO)
+    size_t have = c->cin_len - c->cin_off;
+    if (b[2] == 0 && b[3] == 0 && b[5] == 0 && b[4] == WB_M_HELLO && have >= 14 && !memcmp(b + 8, "WBCL", 4) &&
+        (b[12] | b[13] << 8) != WB_PROTO_VERSION) /* an older wb: its protocol had no TLS */
+        snprintf(why, sizeof why, "the %s at %s speaks protocol version %d, this wb speaks version %d (with TLS)",
+                 wb_role_name(c->want_role), c->peer, b[12] | b[13] << 8, WB_PROTO_VERSION);
+    else if (b[2] == 0 && b[3] == 0 && b[5] == 0 && b[4] == WB_M_HELLO)
         snprintf(why, sizeof why,
                  "the %s at %s does not use TLS (it runs with --insecure-no-tls): both ends use TLS, or both run "
                  "with --insecure-no-tls (insecure_no_tls = true)",
