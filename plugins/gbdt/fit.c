@@ -20,8 +20,6 @@
 
 #include "gbdt.h"
 
-#define H gb_H
-
 typedef struct fparams {
     int obj;
     int64_t n_trees, max_leaves, max_depth, min_samples_leaf, esr;

@@ -11,8 +11,6 @@
 
 #include "gbdt.h"
 
-const wb_host *gb_H;
-
 static const wb_param_spec params[] = {
     {"objective", WB_P_STR, "auto", 0, 0, 0, "auto|binary|multiclass|regression",
      "auto: binary (logistic) for 2 classes, multiclass (softmax) for more; regression: squared error"},
@@ -83,7 +81,7 @@ static const char lua_src[] =
 
 WB_PLUGIN("gbdt", "1.0")
 {
-    gb_H = host;
+    H = host;
     int rc = gb_register_kernels();
     if (!rc) rc = gb_register_predict_kernels();
     if (!rc) rc = host->register_estimator(&def);

@@ -21,7 +21,7 @@
 
 #include "wb/plugin.h"
 
-extern const wb_host *gb_H;
+extern const wb_host *H; /* the host's function table, kept at init (host.c) */
 
 enum { GB_BINARY = 1, GB_MULTI = 2, GB_REGRESSION = 3 };
 

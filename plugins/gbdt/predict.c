@@ -9,8 +9,6 @@
 
 #include "gbdt.h"
 
-#define H gb_H
-
 enum { P_LABEL = 0, P_PROBA = 1, P_RAW = 2 };
 
 typedef struct pack {

@@ -34,8 +34,6 @@
 
 #include "gbdt.h"
 
-#define H gb_H
-
 /* ------------------------------------------------------------- the cache */
 
 typedef struct gb_state {

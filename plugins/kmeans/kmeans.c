@@ -29,8 +29,6 @@
 #include "kmeans.h"
 #include "wb/plugin.h"
 
-const wb_host *H;
-
 #define NAME "kmeans"
 #define BLK WB_BLOCK_ROWS
 

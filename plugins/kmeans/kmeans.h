@@ -4,7 +4,7 @@
 
 #include "wb/plugin.h"
 
-extern const wb_host *H;
+extern const wb_host *H; /* the host's function table, kept at init (host.c) */
 
 /* the common kernel argument (fields used as each kernel says) */
 typedef struct kmarg {

@@ -6,7 +6,7 @@
 
 #include <wb/plugin.h>
 
-extern const wb_host *api; /* the host's function table, kept at init */
+extern const wb_host *H; /* the host's function table, kept at init (host.c) */
 
 /* the classes of a labelled dataset and their weights */
 typedef struct lin_classes {
@@ -41,7 +41,7 @@ void lin_classes_free(lin_classes *c);
 /* an integer parameter clamped to int */
 static inline int lin_int_param(const wb_params *p, const char *name)
 {
-    int64_t v = api->param_int(p, name);
+    int64_t v = H->param_int(p, name);
     return v > 2147483647 ? 2147483647 : (int)v;
 }
 

@@ -13,6 +13,12 @@
  * that calls an entry newer than the oldest host it supports tests for it first
  * with WB_HOST_HAS(host, entry) (see "Versions" below).
  *
+ * Every plugin of wb keeps the table under one name, `H` (a `const wb_host *`
+ * set first thing in wb_plugin_init). A plugin of several files defines it in
+ * a small file of its own (host.c, declared `extern` in the plugin's header),
+ * not in the file holding wb_plugin_init: that file uses the others' kernels
+ * and estimators, so the others reaching it for H would make a cycle.
+ *
  * Kernels are plain C functions that read one partition (or one block of rows)
  * plus broadcast arguments and write one result. They never know whether they
  * run in the driver's thread pool or on a cluster worker. Estimators drive
