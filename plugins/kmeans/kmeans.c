@@ -41,33 +41,6 @@ static uint64_t stream_id(int purpose, int64_t run, int64_t sub)
 
 /* ============================================================== kernels */
 
-int km_arg(const void *arg, size_t arglen, kmarg *a, size_t extra)
-{
-    if (arglen != sizeof *a + extra) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
-    memcpy(a, arg, sizeof *a);
-    if (a->d < 1 || a->d > (1 << 24) || a->k < 0 || a->k > (1 << 26))
-        return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
-    return 0;
-}
-
-const wb_part *km_part(const wb_obj *in, int nin, int64_t d)
-{
-    if (nin < 1 || in[0].type != WB_OBJ_PART || in[0].part.cols != d) {
-        H->seterr(WB_EINVAL, "kmeans: the kernel needs a partition of %lld columns", (long long)d);
-        return NULL;
-    }
-    return &in[0].part;
-}
-
-const double *km_doubles(const wb_obj *in, int nin, int i, int64_t count)
-{
-    if (i >= nin || in[i].type != WB_OBJ_BYTES || in[i].size != (size_t)count * sizeof(double)) {
-        H->seterr(WB_EINVAL, "kmeans: input %d must hold %lld numbers", i, (long long)count);
-        return NULL;
-    }
-    return in[i].data;
-}
-
 /* per-cluster sums, counts and the inertia of m rows, in row order (D is a
  * constant at the small-d call sites, so the column loop unrolls) */
 static inline __attribute__((always_inline)) void accumulate(const int64_t D, const double *x, int m,
@@ -624,13 +597,6 @@ static int part_of(const kmfit *F, int64_t r)
             hi = mid - 1;
     }
     return lo;
-}
-
-int km_put(wb_exec *ex, const double *v, int64_t count, wb_oid *out)
-{
-    static const double zero = 0;
-    return H->put(ex, count > 0 ? (const void *)v : (const void *)&zero,
-                  count > 0 ? (size_t)count * sizeof(double) : 0, out);
 }
 
 /* fetch object bytes that must be exactly `want` doubles (want < 0: any) */
