@@ -1606,20 +1606,22 @@ static int k_inject(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     return 0;
 }
 
+static const wb_kernel_def kernels[] = {
+    {.name = "gbdt.sketch", .fn = k_sketch},
+    {.name = "gbdt.bin", .fn = k_bin},
+    {.name = "gbdt.begin", .fn = k_begin},
+    {.name = "gbdt.wave", .fn = k_wave},
+    {.name = "gbdt.collect", .fn = k_collect},
+    {.name = "gbdt.restore", .fn = k_restore},
+    {.name = "gbdt.release", .fn = k_release},
+    {.name = "gbdt.inject", .fn = k_inject},
+};
+
 int gb_register_kernels(void)
 {
-    int rc = 0;
     double t = H->now();
     uint64_t tb;
     memcpy(&tb, &t, 8);
     proc_id = wb_hash64(wb_hash64(tb, (uint64_t)getpid()), (uint64_t)(uintptr_t)&proc_id) | 1;
-    if (!rc) rc = H->register_kernel("gbdt.sketch", k_sketch);
-    if (!rc) rc = H->register_kernel("gbdt.bin", k_bin);
-    if (!rc) rc = H->register_kernel("gbdt.begin", k_begin);
-    if (!rc) rc = H->register_kernel("gbdt.wave", k_wave);
-    if (!rc) rc = H->register_kernel("gbdt.collect", k_collect);
-    if (!rc) rc = H->register_kernel("gbdt.restore", k_restore);
-    if (!rc) rc = H->register_kernel("gbdt.release", k_release);
-    if (!rc) rc = H->register_kernel("gbdt.inject", k_inject);
-    return rc;
+    return wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]);
 }

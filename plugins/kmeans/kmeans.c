@@ -1518,58 +1518,58 @@ static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double 
 }
 
 static const wb_param_spec km_params[] = {
-    {"k", WB_P_INT, "8", 1, INFINITY, 0, NULL, "number of clusters"},
-    {"init", WB_P_STR | WB_P_ARRAY, "k-means++", 0, 0, 0, NULL,
-     "\"k-means++\", \"k-means||\", \"random\", or the k initial centres (table of rows or dataset)"},
-    {"n_init", WB_P_INT | WB_P_STR, "auto", 1, INFINITY, 0, NULL,
-     "runs from different starts, the best inertia kept (\"auto\": 10 for random, else 1)"},
-    {"max_iter", WB_P_INT, "300", 1, INFINITY, 0, NULL, "Lloyd iterations at most"},
-    {"tol", WB_P_NUM, "1e-4", 0, INFINITY, 0, NULL,
-     "converged when the squared centre shift is at most tol * mean column variance"},
-    {"oversampling", WB_P_NUM, "2", 0, INFINITY, WB_P_MIN_EXCL, NULL,
-     "k-means||: expected points sampled per round, as a multiple of k"},
-    {"rounds", WB_P_INT, "5", 1, 1000, 0, NULL, "k-means||: sampling rounds"},
-    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed"},
-    {"score", WB_P_STR, "inertia", 0, 0, 0, "inertia|davies_bouldin|calinski_harabasz|silhouette",
-     "what m:score(data) and grid search maximise: -inertia, -Davies-Bouldin, Calinski-Harabasz or silhouette"},
+    {.name = "k", .types = WB_P_INT, .def = "8", .min = 1, .max = INFINITY, .doc = "number of clusters"},
+    {.name = "init", .types = WB_P_STR | WB_P_ARRAY, .def = "k-means++",
+     .doc = "\"k-means++\", \"k-means||\", \"random\", or the k initial centres (table of rows or dataset)"},
+    {.name = "n_init", .types = WB_P_INT | WB_P_STR, .def = "auto", .min = 1, .max = INFINITY,
+     .doc = "runs from different starts, the best inertia kept (\"auto\": 10 for random, else 1)"},
+    {.name = "max_iter", .types = WB_P_INT, .def = "300", .min = 1, .max = INFINITY, .doc = "Lloyd iterations at most"},
+    {.name = "tol", .types = WB_P_NUM, .def = "1e-4", .min = 0, .max = INFINITY,
+     .doc = "converged when the squared centre shift is at most tol * mean column variance"},
+    {.name = "oversampling", .types = WB_P_NUM, .def = "2", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "k-means||: expected points sampled per round, as a multiple of k"},
+    {.name = "rounds", .types = WB_P_INT, .def = "5", .min = 1, .max = 1000, .doc = "k-means||: sampling rounds"},
+    {.name = "seed", .types = WB_P_INT, .def = "0", .min = 0, .max = INFINITY, .doc = "random seed"},
+    {.name = "score", .types = WB_P_STR, .def = "inertia", .choices = "inertia|davies_bouldin|calinski_harabasz|silhouette",
+     .doc = "what m:score(data) and grid search maximise: -inertia, -Davies-Bouldin, Calinski-Harabasz or silhouette"},
 };
 
 static const wb_estimator_def km_def = {
-    WB_ESTIMATOR_V1,
-    "kmeans",
-    "k-means clustering (Lloyd; k-means++, k-means||, random or given starts)",
-    WB_EST_CLUSTERER,
-    0,
-    km_params,
-    sizeof km_params / sizeof km_params[0],
-    km_check,
-    km_fit,
-    km_predict,
-    NULL,
-    km_transform,
-    NULL,
-    km_score,
+    .version = WB_ESTIMATOR_V1,
+    .name = "kmeans",
+    .doc = "k-means clustering (Lloyd; k-means++, k-means||, random or given starts)",
+    .kind = WB_EST_CLUSTERER,
+    .params = km_params,
+    .nparams = sizeof km_params / sizeof km_params[0],
+    .check = km_check,
+    .fit = km_fit,
+    .predict = km_predict,
+    .transform = km_transform,
+    .score = km_score,
 };
 
 extern const char km_metrics_lua[];
 
+static const wb_kernel_def kernels[] = {
+    {.name = "kmeans.lloyd", .fn = k_lloyd},
+    {.name = "kmeans.far", .fn = k_far},
+    {.name = "kmeans.pp", .fn = k_pp},
+    {.name = "kmeans.locate", .fn = k_locate},
+    {.name = "kmeans.take", .fn = k_take},
+    {.name = "kmeans.par", .fn = k_par},
+    {.name = "kmeans.moments", .fn = k_moments},
+    {.name = "kmeans.predict", .fn = k_predict},
+    {.name = "kmeans.transform", .fn = k_transform},
+    {.name = "kmeans.rows", .fn = k_rows},
+    {.name = "kmeans.pps", .fn = k_pps},
+    {.name = "kmeans.pps_sums", .fn = k_pps_sums},
+    {.name = "kmeans.ppl", .fn = k_ppl},
+};
+
 WB_PLUGIN("kmeans", "1.0")
 {
     H = host;
-    int rc = 0;
-    if (!rc) rc = H->register_kernel("kmeans.lloyd", k_lloyd);
-    if (!rc) rc = H->register_kernel("kmeans.far", k_far);
-    if (!rc) rc = H->register_kernel("kmeans.pp", k_pp);
-    if (!rc) rc = H->register_kernel("kmeans.locate", k_locate);
-    if (!rc) rc = H->register_kernel("kmeans.take", k_take);
-    if (!rc) rc = H->register_kernel("kmeans.par", k_par);
-    if (!rc) rc = H->register_kernel("kmeans.moments", k_moments);
-    if (!rc) rc = H->register_kernel("kmeans.predict", k_predict);
-    if (!rc) rc = H->register_kernel("kmeans.transform", k_transform);
-    if (!rc) rc = H->register_kernel("kmeans.rows", k_rows);
-    if (!rc) rc = H->register_kernel("kmeans.pps", k_pps);
-    if (!rc) rc = H->register_kernel("kmeans.pps_sums", k_pps_sums);
-    if (!rc) rc = H->register_kernel("kmeans.ppl", k_ppl);
+    int rc = wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = km_metrics_register();
     if (!rc) rc = H->register_estimator(&km_def);
     if (!rc) rc = H->register_lua("kmeans/metrics.lua", km_metrics_lua);

@@ -3,13 +3,17 @@
  * kernel (predict.c) and the optimizers (optim.c). This file registers them. */
 #include "linear.h"
 
+static const wb_kernel_def kernels[] = {
+    {.name = "linear.class_counts", .fn = lin_k_class_counts},
+    {.name = "linear.predict", .fn = lin_k_predict},
+    {.name = "linear.logreg", .fn = lin_k_logreg},
+    {.name = "linear.sgd", .fn = lin_k_sgd},
+};
+
 WB_PLUGIN("linear", "1.0")
 {
     H = host;
-    int rc = host->register_kernel("linear.class_counts", lin_k_class_counts);
-    if (!rc) rc = host->register_kernel("linear.predict", lin_k_predict);
-    if (!rc) rc = host->register_kernel("linear.logreg", lin_k_logreg);
-    if (!rc) rc = host->register_kernel("linear.sgd", lin_k_sgd);
+    int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_estimator(&lin_logreg_def);
     if (!rc) rc = host->register_estimator(&lin_sgd_def);
     if (!rc) rc = host->register_lua("linear", lin_lua_src);

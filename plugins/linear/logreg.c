@@ -300,19 +300,22 @@ static int lr_eval(void *vc, const double *w, double *f, double *g, double *hess
 /* -------------------------------------------------------------- estimator */
 
 static const wb_param_spec lr_params[] = {
-    {"C", WB_P_NUM, "1.0", 0, INFINITY, WB_P_MIN_EXCL, NULL,
-     "inverse regularisation strength: C * sum(log-loss) + penalty (as scikit-learn)"},
-    {"penalty", WB_P_STR, "l2", 0, 0, 0, "l2|l1|elasticnet|none", "the penalty on the coefficients (never on the intercept)"},
-    {"l1_ratio", WB_P_NUM, "0.5", 0, 1, 0, NULL, "elasticnet: l1_ratio * |w|_1 + (1 - l1_ratio) * |w|^2 / 2"},
-    {"tol", WB_P_NUM, "1e-4", 0, INFINITY, WB_P_MIN_EXCL, NULL,
-     "stop when the largest gradient component of the objective / (C * n) is below this"},
-    {"max_iter", WB_P_INT, "100", 1, INFINITY, 0, NULL, "iterations of the optimizer"},
-    {"fit_intercept", WB_P_BOOL, "true", 0, 0, 0, NULL, "fit an intercept (not penalised)"},
-    {"class_weight", WB_P_STR | WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE, "balanced",
-     "\"balanced\" (n / (classes * count)) or one weight per class, in sorted class order"},
-    {"solver", WB_P_STR, "auto", 0, 0, 0, "auto|newton|lbfgs",
-     "newton: Newton / proximal Newton (binary); lbfgs: L-BFGS, OWL-QN with l1; auto: newton for two classes and <= 64 columns"},
-    {"memory", WB_P_INT, "10", 1, 1000, 0, NULL, "lbfgs: correction pairs kept"},
+    {.name = "C", .types = WB_P_NUM, .def = "1.0", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "inverse regularisation strength: C * sum(log-loss) + penalty (as scikit-learn)"},
+    {.name = "penalty", .types = WB_P_STR, .def = "l2", .choices = "l2|l1|elasticnet|none",
+     .doc = "the penalty on the coefficients (never on the intercept)"},
+    {.name = "l1_ratio", .types = WB_P_NUM, .def = "0.5", .min = 0, .max = 1,
+     .doc = "elasticnet: l1_ratio * |w|_1 + (1 - l1_ratio) * |w|^2 / 2"},
+    {.name = "tol", .types = WB_P_NUM, .def = "1e-4", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "stop when the largest gradient component of the objective / (C * n) is below this"},
+    {.name = "max_iter", .types = WB_P_INT, .def = "100", .min = 1, .max = INFINITY,
+     .doc = "iterations of the optimizer"},
+    {.name = "fit_intercept", .types = WB_P_BOOL, .def = "true", .doc = "fit an intercept (not penalised)"},
+    {.name = "class_weight", .types = WB_P_STR | WB_P_ARRAY, .flags = WB_P_NULLABLE, .choices = "balanced",
+     .doc = "\"balanced\" (n / (classes * count)) or one weight per class, in sorted class order"},
+    {.name = "solver", .types = WB_P_STR, .def = "auto", .choices = "auto|newton|lbfgs",
+     .doc = "newton: Newton / proximal Newton (binary); lbfgs: L-BFGS, OWL-QN with l1; auto: newton for two classes and <= 64 columns"},
+    {.name = "memory", .types = WB_P_INT, .def = "10", .min = 1, .max = 1000, .doc = "lbfgs: correction pairs kept"},
 };
 
 static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)

@@ -555,15 +555,19 @@ static int k_auc_merge(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
 
 extern const char metrics_lua_src[];
 
+static const wb_kernel_def kernels[] = {
+    {.name = "metrics.layout", .fn = k_layout},
+    {.name = "metrics.distinct", .fn = k_distinct},
+    {.name = "metrics.confusion", .fn = k_confusion},
+    {.name = "metrics.logloss", .fn = k_logloss},
+    {.name = "metrics.auc_sort", .fn = k_auc_sort},
+    {.name = "metrics.auc_merge", .fn = k_auc_merge},
+};
+
 WB_PLUGIN("metrics", "1.0")
 {
     H = host;
-    int rc = host->register_kernel("metrics.layout", k_layout);
-    if (!rc) rc = host->register_kernel("metrics.distinct", k_distinct);
-    if (!rc) rc = host->register_kernel("metrics.confusion", k_confusion);
-    if (!rc) rc = host->register_kernel("metrics.logloss", k_logloss);
-    if (!rc) rc = host->register_kernel("metrics.auc_sort", k_auc_sort);
-    if (!rc) rc = host->register_kernel("metrics.auc_merge", k_auc_merge);
+    int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_lua("metrics", metrics_lua_src);
     return rc;
 }

@@ -96,8 +96,9 @@ static int k_scale(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
 }
 
 static const wb_param_spec scaler_params[] = {
-    {"with_mean", WB_P_BOOL, "true", 0, 0, 0, NULL, "subtract the column means"},
-    {"with_std", WB_P_BOOL, "true", 0, 0, 0, NULL, "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
+    {.name = "with_mean", .types = WB_P_BOOL, .def = "true", .doc = "subtract the column means"},
+    {.name = "with_std", .types = WB_P_BOOL, .def = "true",
+     .doc = "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
 };
 
 static int scaler_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
@@ -518,8 +519,9 @@ static int pipeline_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, d
 }
 
 static const wb_param_spec pipeline_params[] = {
-    {"steps", WB_P_STR, NULL, 0, 0, 0, NULL, "the estimators in order, e.g. \"scaler,logreg\" (built by wb.pipeline)"},
-    {"spec", WB_P_STR, "", 0, 0, 0, NULL, "the steps' parameters (built by wb.pipeline)"},
+    {.name = "steps", .types = WB_P_STR,
+     .doc = "the estimators in order, e.g. \"scaler,logreg\" (built by wb.pipeline)"},
+    {.name = "spec", .types = WB_P_STR, .def = "", .doc = "the steps' parameters (built by wb.pipeline)"},
 };
 
 static const wb_estimator_def pipeline_def = {
@@ -878,18 +880,22 @@ static int k_shape(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
 
 extern const char select_lua_src[];
 
+static const wb_kernel_def kernels[] = {
+    {.name = "select.colsum", .fn = k_colsum},
+    {.name = "select.colsq", .fn = k_colsq},
+    {.name = "select.scale", .fn = k_scale},
+    {.name = "select.keyhist", .fn = k_keyhist},
+    {.name = "select.keys_in", .fn = k_keys_in},
+    {.name = "select.cv", .fn = k_cv},
+    {.name = "select.gather", .fn = k_gather},
+    {.name = "select.shape", .fn = k_shape},
+    {.name = "select.relabel", .fn = k_relabel},
+};
+
 WB_PLUGIN("select", "1.0")
 {
     H = host;
-    int rc = host->register_kernel("select.colsum", k_colsum);
-    if (!rc) rc = host->register_kernel("select.colsq", k_colsq);
-    if (!rc) rc = host->register_kernel("select.scale", k_scale);
-    if (!rc) rc = host->register_kernel("select.keyhist", k_keyhist);
-    if (!rc) rc = host->register_kernel("select.keys_in", k_keys_in);
-    if (!rc) rc = host->register_kernel("select.cv", k_cv);
-    if (!rc) rc = host->register_kernel("select.gather", k_gather);
-    if (!rc) rc = host->register_kernel("select.shape", k_shape);
-    if (!rc) rc = host->register_kernel("select.relabel", k_relabel);
+    int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_estimator(&scaler_def);
     if (!rc) rc = host->register_estimator(&pipeline_def);
     if (!rc) rc = host->register_lua("select", select_lua_src);

@@ -424,6 +424,31 @@ typedef struct wb_host {
     ((size_t)(host)->size >= offsetof(wb_host, entry) + sizeof((host)->entry) &&    \
      (host)->entry != NULL)
 
+/*
+ * A plugin's kernels as one table, registered in order by wb_register_kernels
+ * inside wb_plugin_init (a header function over host->register_kernel):
+ *
+ *     static const wb_kernel_def kernels[] = {
+ *         {.name = "hello.norms", .fn = k_norms},
+ *         {.name = "hello.colsum", .fn = k_colsum},
+ *     };
+ *     int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
+ *
+ * Returns 0, or the first failure (the kernels before it stay registered
+ * until the failed init makes the host drop them all).
+ */
+typedef struct wb_kernel_def {
+    const char *name; /* "plugin.kernel" */
+    wb_kernel_fn fn;
+} wb_kernel_def;
+
+static inline int wb_register_kernels(const wb_host *host, const wb_kernel_def *k, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) rc = host->register_kernel(k[i].name, k[i].fn);
+    return rc;
+}
+
 /* Plugin identity, read by the host before wb_plugin_init runs. */
 typedef struct wb_plugin_desc {
     uint32_t abi;        /* WB_PLUGIN_ABI the plugin was built with */

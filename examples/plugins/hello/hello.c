@@ -100,7 +100,8 @@ static int transform(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dat
 }
 
 static const wb_param_spec params[] = {
-    {"shift", WB_P_NUM, "0", -INFINITY, INFINITY, 0, NULL, "added to every coordinate of the centroid"},
+    {.name = "shift", .types = WB_P_NUM, .def = "0", .min = -INFINITY, .max = INFINITY,
+     .doc = "added to every coordinate of the centroid"},
 };
 
 static const wb_estimator_def centroid = {
@@ -133,13 +134,17 @@ static const char lua_src[] =
     "  return s, n\n"
     "end\n";
 
+static const wb_kernel_def kernels[] = {
+    {.name = "hello.norms", .fn = k_norms},
+    {.name = "hello.colsum", .fn = k_colsum},
+    {.name = "hello.center", .fn = k_center},
+};
+
 WB_PLUGIN("hello", "1.0")
 {
     /* registration is only allowed here; a failure refuses the whole plugin */
     H = host;
-    int rc = host->register_kernel("hello.norms", k_norms);
-    if (!rc) rc = host->register_kernel("hello.colsum", k_colsum);
-    if (!rc) rc = host->register_kernel("hello.center", k_center);
+    int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_estimator(&centroid);
     if (!rc) rc = host->register_lua("hello", lua_src);
     return rc;
