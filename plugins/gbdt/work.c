@@ -262,8 +262,12 @@ double gb_row_loss(int obj, int K, const double *F, double y)
 
 /* ------------------------------------------------------------ histograms */
 
-/* One histogram entry is {sum g, sum hc}: both are added with one 128-bit
- * add (SSE2, part of x86-64; a plain pair elsewhere). */
+/* Within a worker a histogram entry is packed: {sum qg, sum hc}, hc = (qh <<
+ * GB_HC_SHIFT) | 1 a row, so its low bits count the rows (at most 2^19 rows
+ * a copy, GB_COPY_ROWS_LOG2); both words are added with one 128-bit add
+ * (SSE2, part of x86-64; a plain pair elsewhere). PK_WORDS int64 words an
+ * entry; unpacked into gb_hentry when summed (acc_flush, acc_sum_locked). */
+#define PK_WORDS 2
 #if defined(__SSE2__)
 #include <emmintrin.h>
 typedef __m128i pair;
@@ -299,7 +303,7 @@ static inline int64_t qround(double x) { return llrint(x); }
     static void hist_id_##D(const int32_t *gh, const uint8_t *B,                                   \
                             const uint32_t *rows, int64_t n, int64_t *hist)                        \
     {                                                                                             \
-        int64_t *h = hist + 2;                                                                    \
+        int64_t *h = hist + PK_WORDS;                                                             \
         int64_t tg = 0, thc = 0;                                                                  \
         for (int64_t i = 0; i < n; i++) {                                                         \
             uint32_t r = rows[i];                                                                 \
@@ -313,7 +317,7 @@ static inline int64_t qround(double x) { return llrint(x); }
             const uint8_t *br = B + (size_t)r * D;                                                \
             tg += g;                                                                              \
             thc += hc;                                                                            \
-            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) pair_add(h + 2 * ((j << 8) + br[j]), v); \
+            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) pair_add(h + PK_WORDS * ((j << 8) + br[j]), v); \
         }                                                                                         \
         pair_add(hist, pair_of(tg, thc));                                                         \
     }
@@ -365,16 +369,16 @@ static void hist_build(const gb_state *s, const binview *bv, int k, const uint32
         const uint8_t *br = B + (size_t)r * (size_t)d;
         tg += g;
         thc += hc;
-        for (int j = 0; j < nsel; j++) pair_add(hist + 2 * (off[j] + br[sel[j]]), v);
+        for (int j = 0; j < nsel; j++) pair_add(hist + PK_WORDS * (off[j] + br[sel[j]]), v);
     }
     pair_add(hist, pair_of(tg, thc));
 }
 
 /* ------------------------------------------------------- accumulators */
 
-/* one thread's histograms of one wave of one fit: packed {g, hc} entries of
- * at most 2^19 rows each (so neither field overflows), flushed into full
- * {G, H, N} sums when more rows come */
+/* one thread's histograms of one wave of one fit: packed entries of at most
+ * 2^19 rows each (so neither word overflows), flushed into full gb_hentry
+ * sums when more rows come */
 typedef struct gb_acc {
     struct gb_acc *next;
     uint64_t tid, fit_id;
@@ -382,9 +386,9 @@ typedef struct gb_acc {
     int64_t nentries;
     int64_t ntasks;    /* tasks that added (or are adding) into it this wave */
     int64_t nfinished; /* of which finished */
-    int64_t *packed; /* nnodes x nentries x 2 */
+    int64_t *packed;  /* nnodes x nentries x PK_WORDS */
     int64_t *rows_in; /* nnodes */
-    int64_t *full;    /* nnodes x nentries x 3, or NULL */
+    gb_hentry *full;  /* nnodes x nentries, or NULL */
     size_t cap;       /* int64 capacity of packed */
 } gb_acc;
 
@@ -393,6 +397,14 @@ static gb_acc *accs;
 static _Atomic uint64_t tid_counter;
 static __thread uint64_t tls_tid;
 static uint64_t proc_id;
+
+/* a packed entry (PK_WORDS words) added into a full one */
+static inline void unpack_add(gb_hentry *f, const int64_t *p)
+{
+    f->G += p[0];
+    f->Hs += p[1] >> GB_HC_SHIFT;
+    f->N += p[1] & GB_CMASK;
+}
 
 static void acc_free(gb_acc *a)
 {
@@ -429,7 +441,7 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
     if (a) a->round = -1; /* being zeroed: matches no collect */
     pthread_mutex_unlock(&acc_mu);
     if (!a) return NULL;
-    size_t need = (size_t)nnodes * (size_t)nentries * 2;
+    size_t need = (size_t)nnodes * (size_t)nentries * PK_WORDS;
     if (need > a->cap) {
         free(a->packed);
         a->packed = aligned_alloc(64, (need * 8 + 63) & ~(size_t)63);
@@ -457,16 +469,13 @@ static int acc_flush(gb_acc *a, int q)
 {
     int64_t E = a->nentries;
     if (!a->full) {
-        a->full = calloc((size_t)a->nnodes * (size_t)E * 3 + 1, sizeof *a->full);
+        a->full = calloc((size_t)a->nnodes * (size_t)E + 1, sizeof *a->full);
         if (!a->full) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    int64_t *p = a->packed + (size_t)q * (size_t)E * 2, *f = a->full + (size_t)q * (size_t)E * 3;
-    for (int64_t e = 0; e < E; e++) {
-        f[3 * e] += p[2 * e];
-        f[3 * e + 1] += p[2 * e + 1] >> GB_HC_SHIFT;
-        f[3 * e + 2] += p[2 * e + 1] & GB_CMASK;
-    }
-    memset(p, 0, (size_t)E * 16);
+    int64_t *p = a->packed + (size_t)q * (size_t)E * PK_WORDS;
+    gb_hentry *f = a->full + (size_t)q * (size_t)E;
+    for (int64_t e = 0; e < E; e++) unpack_add(&f[e], p + PK_WORDS * e);
+    memset(p, 0, (size_t)E * PK_WORDS * sizeof *p);
     a->rows_in[q] = 0;
     return 0;
 }
@@ -483,7 +492,7 @@ static int hist_add(gb_acc *a, int q, const gb_state *s, const binview *bv, int 
         }
         int64_t m = cap - a->rows_in[q];
         if (m > n) m = n;
-        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries * 2);
+        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries * PK_WORDS);
         a->rows_in[q] += m;
         rows += m;
         n -= m;
@@ -1057,9 +1066,9 @@ static void acc_counts_locked(uint64_t fit_id, int epoch, int round, int wave, i
         }
 }
 
-/* with acc_mu held: adds those accumulators into out (nnodes x E x {G, H,
- * N}, zeroed) and marks them collected; returns how many there were */
-static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, int64_t *out)
+/* with acc_mu held: adds those accumulators into out (nnodes x E entries,
+ * zeroed) and marks them collected; returns how many there were */
+static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, gb_hentry *out)
 {
     const int64_t total = (int64_t)nnodes * E;
     int found = 0;
@@ -1068,13 +1077,9 @@ static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int n
         if (c->nnodes != nnodes || c->nentries != E) continue;
         found++;
         const int64_t *p = c->packed;
-        for (int64_t e = 0; e < total; e++) {
-            out[3 * e] += p[2 * e];
-            out[3 * e + 1] += p[2 * e + 1] >> GB_HC_SHIFT;
-            out[3 * e + 2] += p[2 * e + 1] & GB_CMASK;
-        }
+        for (int64_t e = 0; e < total; e++) unpack_add(&out[e], p + PK_WORDS * e);
         if (c->full)
-            for (int64_t e = 0; e < 3 * total; e++) out[e] += c->full[e];
+            for (int64_t e = 0; e < total; e++) gb_hentry_add(&out[e], &c->full[e]);
         c->round = -1; /* collected */
     }
     return found;
@@ -1247,7 +1252,7 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in this worker process, the driver expected %d",
                          (long long)started, mine);
     }
-    size_t size = sizeof(gb_token) + (size_t)total * 24;
+    size_t size = sizeof(gb_token) + (size_t)total * sizeof(gb_hentry);
     unsigned char *o = H->out_bytes(ctx, size);
     if (!o) {
         pthread_mutex_unlock(&acc_mu);
@@ -1256,7 +1261,7 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     memset(o, 0, size);
     gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0};
     memcpy(o, &t, sizeof t);
-    acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, (int64_t *)(o + sizeof t));
+    acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, (gb_hentry *)(o + sizeof t));
     pthread_mutex_unlock(&acc_mu);
     return 0;
 }
@@ -1284,7 +1289,7 @@ static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
             return H->seterr(WB_ENOTSUP, "gbdt: the histograms of this wave are on several workers");
     }
     const int64_t E = a.nentries, total = (int64_t)a.nnodes * E;
-    int64_t *out = H->out_bytes(ctx, (size_t)total * 24);
+    gb_hentry *out = H->out_bytes(ctx, (size_t)total * sizeof *out);
     if (!out) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     int64_t ntasks, nfinished;
     pthread_mutex_lock(&acc_mu);
