@@ -785,125 +785,94 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
     *Lp = L;
 }
 
-static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    binview bv;
+/* gbdt.begin's argument, read (gb_begin_arg, then the arrays it announces) */
+typedef struct begin_in {
     gb_begin_arg a;
-    int rc;
-    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.begin: no input") : rc;
-    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
-    memcpy(&a, arg, sizeof a);
-    if (a.K < 1 || a.K > GB_MAX_CLASSES || a.d != bv.d || a.nsel < 0 || a.nsel > a.d ||
-        a.maxnodes < 1 || a.nprev < 0 || a.nprev > a.K || a.round < 0)
+    const int32_t *nb, *sel, *off, *prev_nn; /* in the argument */
+    double *base;                            /* K base scores (a copy) */
+    gb_bnode *prev;                          /* the previous round's trees (a copy), or NULL */
+} begin_in;
+
+static int begin_read(const void *arg, size_t arglen, const binview *bv, begin_in *b)
+{
+    gb_begin_arg *a = &b->a;
+    if (arglen < sizeof *a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+    memcpy(a, arg, sizeof *a);
+    if (a->K < 1 || a->K > GB_MAX_CLASSES || a->d != bv->d || a->nsel < 0 || a->nsel > a->d ||
+        a->maxnodes < 1 || a->nprev < 0 || a->nprev > a->K || a->round < 0)
         return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
-    cursor c = {(const unsigned char *)arg + sizeof a, arglen - sizeof a, 0};
-    const int32_t *nb = take(&c, (size_t)a.d * 4);
-    const int32_t *sel = take(&c, (size_t)a.nsel * 4);
-    const int32_t *off = take(&c, (size_t)a.nsel * 4);
-    const int32_t *prev_nn = take(&c, (size_t)a.nprev * 4);
+    cursor c = {(const unsigned char *)arg + sizeof *a, arglen - sizeof *a, 0};
+    b->nb = take(&c, (size_t)a->d * 4);
+    b->sel = take(&c, (size_t)a->nsel * 4);
+    b->off = take(&c, (size_t)a->nsel * 4);
+    b->prev_nn = take(&c, (size_t)a->nprev * 4);
     align8(&c, arg);
-    double *base = take_copy(&c, (size_t)a.K, sizeof(double));
+    b->base = take_copy(&c, (size_t)a->K, sizeof(double));
     int64_t tot = 0;
-    for (int k = 0; !c.bad && k < a.nprev; k++) tot += prev_nn[k];
-    gb_bnode *prev = c.bad ? NULL : take_copy(&c, (size_t)tot, sizeof(gb_bnode));
-    if (c.bad || !base || (tot && !prev)) {
-        free(base);
-        free(prev);
+    for (int k = 0; !c.bad && k < a->nprev; k++) tot += b->prev_nn[k];
+    b->prev = c.bad ? NULL : take_copy(&c, (size_t)tot, sizeof(gb_bnode));
+    if (c.bad || !b->base || (tot && !b->prev)) {
+        free(b->base);
+        free(b->prev);
         return H->seterr(c.bad ? WB_EINVAL : WB_ENOMEM, "gbdt.begin: bad argument");
     }
-    const int K = a.K, obj = a.obj;
-    const int64_t rows = bv.rows, d = bv.d;
-    gb_state *s = state_acquire(a.fit_id, bv.row0);
-    if (!s && a.round == 0) s = state_new(a.fit_id, bv.row0, rows, d, K, a.maxnodes, nb, base);
-    free(base);
-    if (!s) {
-        free(prev);
-        return a.round == 0 ? H->seterr(WB_ENOMEM, "gbdt: out of memory") : lost(bv.row0);
-    }
-    rc = 0;
-    /* the previous round's trees into the scores: the leaves that the last
-     * wave did not apply already, then the rows outside the bag by a walk */
-    const int finish0 = a.mode & 1;
-    double gmax = 0;
-    gb_acc *acc = NULL;
-    if (!finish0) {
-        s->nsel = a.nsel;
-        memcpy(s->sel, sel, (size_t)a.nsel * 4);
-        memcpy(s->off, off, (size_t)a.nsel * 4);
-        s->nentries = a.nentries;
-        acc = acc_get(a.fit_id, a.epoch, a.round, 0, K, a.nentries);
-        if (!acc) {
-            free(prev);
-            state_put_back(s);
-            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-        }
-    }
-    if (s->round == a.round - 1 && s->wave >= 0 && a.nprev == K) {
-        const gb_bnode *t = prev;
-        for (int k = 0; k < K && !rc; k++) {
-            const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
-            double *F = s->F + (size_t)k * rows;
-            for (int q = 0; q < prev_nn[k] && !rc; q++) {
-                if (q >= s->maxnodes) {
-                    rc = H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
-                    break;
-                }
-                if (t[q].feature >= 0 || s->applied[k * s->maxnodes + q]) continue;
-                double v = t[q].value;
-                int32_t b = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
-                for (int32_t i = b; i < b + n; i++) {
-                    if (i + PFB < b + n) __builtin_prefetch(F + I[i + PFB], 1);
-                    F[I[i]] += v;
-                }
+    return 0;
+}
+
+/* the previous round's trees into the scores: the leaves that the last wave
+ * did not apply already, then the rows outside the bag by a walk; the state
+ * is then at this round (else it is lost: WB_ESTATE) */
+static int apply_prev(gb_state *s, const binview *bv, const begin_in *b)
+{
+    const gb_begin_arg *a = &b->a;
+    const int K = a->K;
+    const int64_t rows = bv->rows, d = bv->d;
+    if (!(s->round == a->round - 1 && s->wave >= 0 && a->nprev == K))
+        return s->round != a->round ? lost(bv->row0) : 0;
+    const gb_bnode *t = b->prev;
+    for (int k = 0; k < K; k++) {
+        const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
+        double *F = s->F + (size_t)k * rows;
+        for (int q = 0; q < b->prev_nn[k]; q++) {
+            if (q >= s->maxnodes) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+            if (t[q].feature >= 0 || s->applied[k * s->maxnodes + q]) continue;
+            double v = t[q].value;
+            int32_t bg = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
+            for (int32_t i = bg; i < bg + n; i++) {
+                if (i + PFB < bg + n) __builtin_prefetch(F + I[i + PFB], 1);
+                F[I[i]] += v;
             }
-            for (int64_t i = 0; i < s->nrest; i++) {
-                uint32_t r = s->rest[i];
-                s->F[(size_t)k * rows + r] += walk(t, bv.bins + (size_t)r * (size_t)d, s->nb);
-            }
-            t += prev_nn[k];
         }
-        s->round = a.round;
-    } else if (s->round != a.round) {
-        rc = lost(bv.row0);
+        for (int64_t i = 0; i < s->nrest; i++) {
+            uint32_t r = s->rest[i];
+            s->F[(size_t)k * rows + r] += walk(t, bv->bins + (size_t)r * (size_t)d, s->nb);
+        }
+        t += b->prev_nn[k];
     }
-    free(prev);
-    if (rc) {
-        if (rc != WB_ESTATE) s->round = -2; /* half applied: only a restore fixes it */
-        state_put_back(s);
-        return rc;
-    }
-    const int finish = finish0, want_loss = (a.mode & 2) != 0, want_tloss = (a.mode & 4) != 0;
-    const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B, pblocks = (rows + B - 1) / B;
-    const int nblocks = want_loss || want_tloss ? (int)pblocks : 0;
-    gb_blockloss *bl;
-    gb_token *oh = token_alloc(ctx, nblocks, &bl);
-    /* the training loss of each block (computed anyway: it costs a product
-     * per row in the gradient pass) */
-    gb_lacc *la = malloc((size_t)(2 * pblocks + 2) * sizeof *la);
-    if (!oh || !la) {
-        free(la);
-        state_put_back(s);
-        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-    }
-    for (int b = 0; b < nblocks; b++) bl[b].block = blk0 + b;
-    for (int64_t b = 0; b < 2 * pblocks + 2; b++) gb_lacc_init(&la[b]);
-    /* rows: the bag (training rows drawn for this round), the rest */
+    s->round = a->round;
+    return 0;
+}
+
+/* the rows of the round: the bag (training rows drawn for it, subsample per
+ * row from per-block streams) into s->idx, the others into s->rest;
+ * `finish` keeps the last round's bag and puts every row into rest (only the
+ * losses are wanted). *nbag, *nrest: the counts. */
+static int draw_bag(gb_state *s, const binview *bv, const gb_begin_arg *a, int finish, int64_t *nbagp,
+                    int64_t *nrestp)
+{
+    const int64_t B = WB_BLOCK_ROWS, rows = bv->rows, blk0 = bv->row0 / B;
     double *u = NULL;
-    if (!finish && a.subsample < 1) {
+    if (!finish && a->subsample < 1) {
         u = malloc(B * sizeof *u);
-        if (!u) {
-            free(la);
-            state_put_back(s);
-            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-        }
+        if (!u) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
     int64_t nbag = 0, nrest = 0;
     uint32_t *bag = s->idx;
     for (int64_t i0 = 0; i0 < rows; i0 += B) {
         int64_t m = rows - i0 < B ? rows - i0 : B;
-        if (u) gb_block_uniforms(a.seed, GB_S_SUB + ((uint64_t)a.round << 32), blk0 + i0 / B, u);
+        if (u) gb_block_uniforms(a->seed, GB_S_SUB + ((uint64_t)a->round << 32), blk0 + i0 / B, u);
         for (int64_t i = i0; i < i0 + m; i++) {
-            if (!finish && !bv.isval[i] && (!u || u[i - i0] < a.subsample))
+            if (!finish && !bv->isval[i] && (!u || u[i - i0] < a->subsample))
                 bag[nbag++] = (uint32_t)i;
             else
                 s->rest[nrest++] = (uint32_t)i;
@@ -911,69 +880,78 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     }
     free(u);
     if (finish) {
-        /* keep the bag of the last round: only the losses are wanted (every
-         * row's, in `rest`) */
         nrest = 0;
         for (int64_t i = 0; i < rows; i++) s->rest[nrest++] = (uint32_t)i;
     } else {
         s->nbag = nbag;
         s->nrest = nrest;
     }
-    /* validation loss per block; the training loss of the rows outside the
-     * gradient pass (out of the bag; every row after the last round) */
-    if (want_loss || want_tloss) {
-        /* the first sum of the block being summed, in registers; binary:
-         * two training rows at a time (the first waits in `held`) */
-        gb_lacc cur = la[0];
-        int64_t cb = 0, held = -1;
-        for (int64_t q = 0; q < nrest; q++) {
-            uint32_t r = s->rest[q];
-            if (!bv.isval[r]) {
-                if (!want_tloss) continue;
-                const int64_t b = r / B;
-                if (b != cb) {
-                    if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv.y[held]);
-                    held = -1;
-                    la[2 * cb] = cur;
-                    cb = b;
-                    cur = la[2 * b];
-                }
+    *nbagp = nbag;
+    *nrestp = nrest;
+    return 0;
+}
+
+/* the losses of the rows outside the gradient pass (s->rest[0..nrest)): the
+ * validation loss per block (bl) and the training loss into the blocks'
+ * sums (la); out of the bag, or every row after the last round */
+static void rest_losses(const gb_state *s, const binview *bv, int obj, int K, int want_loss, int want_tloss,
+                        int64_t nrest, gb_blockloss *bl, gb_lacc *la)
+{
+    const int64_t B = WB_BLOCK_ROWS, rows = bv->rows;
+    /* the first sum of the block being summed, in registers; binary:
+     * two training rows at a time (the first waits in `held`) */
+    gb_lacc cur = la[0];
+    int64_t cb = 0, held = -1;
+    for (int64_t q = 0; q < nrest; q++) {
+        uint32_t r = s->rest[q];
+        if (!bv->isval[r]) {
+            if (!want_tloss) continue;
+            const int64_t b = r / B;
+            if (b != cb) {
+                if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv->y[held]);
+                held = -1;
+                la[2 * cb] = cur;
+                cb = b;
+                cur = la[2 * b];
+            }
 #if defined(__SSE2__)
-                if (obj == GB_BINARY) {
-                    if (held < 0) {
-                        held = r;
-                        continue;
-                    }
-                    binary_tloss2(&cur, _mm_set_pd(s->F[r], s->F[held]), _mm_set_pd(bv.y[r], bv.y[held]));
-                    held = -1;
+            if (obj == GB_BINARY) {
+                if (held < 0) {
+                    held = r;
                     continue;
                 }
-#endif
-                row_tloss(&cur, obj, K, s->F + r, rows, bv.y[r]);
+                binary_tloss2(&cur, _mm_set_pd(s->F[r], s->F[held]), _mm_set_pd(bv->y[r], bv->y[held]));
+                held = -1;
                 continue;
             }
-            if (!want_loss) continue;
-            gb_blockloss *x = &bl[r / B];
-            double Fr[GB_MAX_CLASSES];
-            for (int k = 0; k < K; k++) Fr[k] = s->F[(size_t)k * rows + r];
-            x->loss += gb_row_loss(obj, K, Fr, bv.y[r]);
-            x->count += 1;
+#endif
+            row_tloss(&cur, obj, K, s->F + r, rows, bv->y[r]);
+            continue;
         }
-        if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv.y[held]);
-        la[2 * cb] = cur;
+        if (!want_loss) continue;
+        gb_blockloss *x = &bl[r / B];
+        double Fr[GB_MAX_CLASSES];
+        for (int k = 0; k < K; k++) Fr[k] = s->F[(size_t)k * rows + r];
+        x->loss += gb_row_loss(obj, K, Fr, bv->y[r]);
+        x->count += 1;
     }
-    if (finish) {
-        for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = lacc_block_sum(la, b);
-        free(la);
-        s->nrest = 0;
-        s->wave = -1;
-        state_put_back(s);
-        return 0;
-    }
-    /* gradients, quantized, and the root histograms: a chunk of the bag at
-     * a time (its gradients still in cache for the histogram) */
-    const double sg = a.sg, sh = a.sh;
-    const int64_t CH = 2048;
+    if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv->y[held]);
+    la[2 * cb] = cur;
+}
+
+/* gradients and hessians of the bag (nbag rows in s->idx), quantized, and
+ * the root histograms into acc: a chunk of the bag at a time (its gradients
+ * still in cache for the histogram); the bagged rows' training losses into
+ * the blocks' sums (la); *gmax: the largest regression gradient */
+static int gradients(gb_state *s, const binview *bv, const gb_begin_arg *a, gb_acc *acc, int64_t nbag, gb_lacc *la,
+                     double *gmax)
+{
+    const int K = a->K, obj = a->obj;
+    const int64_t B = WB_BLOCK_ROWS, rows = bv->rows, CH = 2048;
+    const double sg = a->sg, sh = a->sh;
+    const uint32_t *bag = s->idx;
+    if (K < 1) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument"); /* (begin_read checked it) */
+    int rc = 0;
     lrun L = {{{1, 0, 0}, {1, 0, 0}}, -1, 0, la};
     /* multiclass and regression: the sum of the block being summed (its
      * first, la[2 cb]) in registers */
@@ -981,11 +959,11 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     int64_t cb = 0;
     for (int64_t q0 = 0; q0 < nbag && !rc; q0 += CH) {
         const int64_t q1 = nbag - q0 < CH ? nbag : q0 + CH;
-        if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv.y, sg, sh, &L, q0);
+        if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv->y, sg, sh, &L, q0);
         for (int64_t q = q0; q < q1 && !rc && obj != GB_BINARY; q++) {
             uint32_t r = bag[q];
             const double *F = s->F + r; /* class k at F[k * rows] */
-            double y = bv.y[r];
+            double y = bv->y[r];
             const int64_t b = r / B;
             if (b != cb) {
                 la[2 * cb] = cur;
@@ -993,7 +971,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                 cur = la[2 * b];
             }
             if (K == 1) {
-                rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0, &L, q);
+                rc = grad1(s, obj, r, F[0], y, sg, sh, gmax, bv->row0, &L, q);
                 double g = F[0] - y;
                 cur.D += g * g;
             } else {
@@ -1016,20 +994,111 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                     cur.D += mx + gb_log(sum) - F[yk * rows];
             }
         }
-        for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, bag + q0, q1 - q0);
+        for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, bv, k, bag + q0, q1 - q0);
     }
     if (obj == GB_BINARY)
         lrun_flush(&L);
     else
         la[2 * cb] = cur;
-    for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = lacc_block_sum(la, b);
+    return rc;
+}
+
+/* every class tree of the round starts from all the bag, in row order */
+static void start_nodes(gb_state *s, int64_t nbag)
+{
+    const int64_t rows = s->rows;
+    for (int k = 0; k < s->K; k++) {
+        if (k > 0) memcpy(s->idx + (size_t)k * rows, s->idx, (size_t)nbag * sizeof *s->idx);
+        memset(s->beg + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->beg);
+        memset(s->cnt + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->cnt);
+        memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
+        s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
+    }
+}
+
+/* gbdt.begin: a round starts on a binned partition (see the top of the
+ * file). Its state is taken from the cache (made at round 0); the previous
+ * round's trees go into the scores, the round's bag is drawn, the losses of
+ * the scores are summed per block (validation, training), gradients are
+ * computed and the root histograms added into this thread's accumulator.
+ * With mode bit 0 (finish: after the last round) only the losses. Output: a
+ * token with the blocks' losses. */
+static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    binview bv;
+    begin_in b;
+    int rc;
+    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.begin: no input") : rc;
+    if ((rc = begin_read(arg, arglen, &bv, &b))) return rc;
+    const gb_begin_arg *a = &b.a;
+    const int K = a->K, obj = a->obj;
+    gb_state *s = state_acquire(a->fit_id, bv.row0);
+    if (!s && a->round == 0) s = state_new(a->fit_id, bv.row0, bv.rows, bv.d, K, a->maxnodes, b.nb, b.base);
+    free(b.base);
+    if (!s) {
+        free(b.prev);
+        return a->round == 0 ? H->seterr(WB_ENOMEM, "gbdt: out of memory") : lost(bv.row0);
+    }
+    const int finish = a->mode & 1, want_loss = (a->mode & 2) != 0, want_tloss = (a->mode & 4) != 0;
+    gb_acc *acc = NULL;
+    if (!finish) {
+        s->nsel = a->nsel;
+        memcpy(s->sel, b.sel, (size_t)a->nsel * 4);
+        memcpy(s->off, b.off, (size_t)a->nsel * 4);
+        s->nentries = a->nentries;
+        acc = acc_get(a->fit_id, a->epoch, a->round, 0, K, a->nentries);
+        if (!acc) {
+            free(b.prev);
+            state_put_back(s);
+            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+        }
+    }
+    rc = apply_prev(s, &bv, &b);
+    free(b.prev);
+    if (rc) {
+        if (rc != WB_ESTATE) s->round = -2; /* half applied: only a restore fixes it */
+        state_put_back(s);
+        return rc;
+    }
+    const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B, pblocks = (bv.rows + B - 1) / B;
+    const int nblocks = want_loss || want_tloss ? (int)pblocks : 0;
+    gb_blockloss *bl;
+    gb_token *oh = token_alloc(ctx, nblocks, &bl);
+    /* the training loss of each block (computed anyway: it costs a product
+     * per row in the gradient pass) */
+    gb_lacc *la = malloc((size_t)(2 * pblocks + 2) * sizeof *la);
+    if (!oh || !la) {
+        free(la);
+        state_put_back(s);
+        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    for (int i = 0; i < nblocks; i++) bl[i].block = blk0 + i;
+    for (int64_t i = 0; i < 2 * pblocks + 2; i++) gb_lacc_init(&la[i]);
+    int64_t nbag = 0, nrest = 0;
+    if ((rc = draw_bag(s, &bv, a, finish, &nbag, &nrest)) != 0) {
+        free(la);
+        state_put_back(s);
+        return rc;
+    }
+    if (want_loss || want_tloss) rest_losses(s, &bv, obj, K, want_loss, want_tloss, nrest, bl, la);
+    if (finish) {
+        for (int i = 0; i < nblocks && want_tloss; i++) bl[i].tloss = lacc_block_sum(la, i);
+        free(la);
+        s->nrest = 0;
+        s->wave = -1;
+        state_put_back(s);
+        return 0;
+    }
+    double gmax = 0;
+    rc = gradients(s, &bv, a, acc, nbag, la, &gmax);
+    for (int i = 0; i < nblocks && want_tloss; i++) bl[i].tloss = lacc_block_sum(la, i);
     free(la);
     if (rc) {
         s->wave = -1;
         state_put_back(s);
         return rc;
     }
-    if (obj == GB_REGRESSION)
+    if (obj == GB_REGRESSION) /* the training rows outside the bag too */
         for (int64_t q = 0; q < s->nrest; q++) {
             uint32_t r = s->rest[q];
             if (bv.isval[r]) continue;
@@ -1037,15 +1106,8 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             if (g > gmax) gmax = g;
         }
     oh->gmax = gmax;
-    /* every class tree starts from all the bag, in row order */
-    for (int k = 0; k < K; k++) {
-        if (k > 0) memcpy(s->idx + (size_t)k * rows, bag, (size_t)nbag * sizeof *bag);
-        memset(s->beg + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->beg);
-        memset(s->cnt + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->cnt);
-        memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
-        s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
-    }
-    s->wave = rc ? -1 : 0;
+    start_nodes(s, nbag);
+    s->wave = 0;
     state_put_back(s);
     return 0;
 }
