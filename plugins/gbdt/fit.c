@@ -1599,11 +1599,16 @@ static void fit_close(fit *f, int rc)
     if (f->bins) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", H->errmsg());
-        wb_oid *tmp = calloc((size_t)f->nparts + 1, sizeof *tmp);
+        wb_oid *tmp = calloc((size_t)f->nparts + 1, sizeof *tmp), one = 0;
         if (tmp && f->fit_id && !submit_all(f, "gbdt.release", &f->fit_id, 8, tmp)) {
             H->wait(f->ex, tmp, f->nparts);
             release_all(f, tmp, f->nparts);
-        }
+        } else if (!tmp && f->fit_id) /* out of memory: one partition at a time */
+            for (int i = 0; i < f->nparts; i++)
+                if (f->bins[i] && !H->submit(f->ex, "gbdt.release", &f->bins[i], 1, &f->fit_id, 8, &one)) {
+                    H->wait(f->ex, &one, 1);
+                    H->release(f->ex, one);
+                }
         free(tmp);
         release_all(f, f->bins, f->nparts);
         free(f->bins);

@@ -814,7 +814,7 @@ static int begin_read(const void *arg, size_t arglen, const binview *bv, begin_i
     if (c.bad || !b->base || (tot && !b->prev)) {
         free(b->base);
         free(b->prev);
-        return H->seterr(c.bad ? WB_EINVAL : WB_ENOMEM, "gbdt.begin: bad argument");
+        return c.bad ? H->seterr(WB_EINVAL, "gbdt.begin: bad argument") : H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
     return 0;
 }
@@ -1405,7 +1405,7 @@ static int k_restore(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     if (c.bad || !base || (tot && !nodes)) {
         free(base);
         free(nodes);
-        return H->seterr(c.bad ? WB_EINVAL : WB_ENOMEM, "gbdt.restore: bad argument");
+        return c.bad ? H->seterr(WB_EINVAL, "gbdt.restore: bad argument") : H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
     s = state_new(a.fit_id, bv.row0, bv.rows, bv.d, a.K, a.maxnodes, nb, base);
     free(base);
