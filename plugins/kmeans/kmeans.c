@@ -19,7 +19,17 @@
  * distance then row) become the empty clusters' centres and leave their old
  * clusters. Convergence: the summed squared centre shift is at most
  * tol * (mean column variance of the data). The final inertia and cluster
- * sizes come from one more pass with the final centres. */
+ * sizes come from one more pass with the final centres.
+ *
+ * NaN/Inf in the data has no pass of its own: the fit's first pass over the
+ * data finds it (the column moments, or the first k-means++, k-means|| or
+ * Lloyd pass: a NaN/Inf value makes its sums NaN/Inf), and only then does
+ * the host's finite check run to name the first one ("kmeans: the data has
+ * NaN at row 7, column 2"); sums that overflowed on finite data pass that
+ * check and the fit goes on. An error met before the first pass completed is
+ * reported as the finite check would have reported it first. predict and
+ * transform find it in their own pass (the kernels fail on a NaN/Inf row),
+ * score in its inertia pass or its predict. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +47,14 @@ enum { S_FIRST = 1, S_PP = 2, S_PAR = 3, S_RANDOM = 4, S_LOCAL = 5 };
 static uint64_t stream_id(int purpose, int64_t run, int64_t sub)
 {
     return ((uint64_t)purpose << 48) ^ ((uint64_t)run << 20) ^ (uint64_t)sub;
+}
+
+/* nonzero when one of the n doubles at x is NaN or +-Inf (branch-free) */
+static inline int nonfinite(const double *x, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) bad |= !(x[i] - x[i] == 0);
+    return bad;
 }
 
 /* ============================================================== kernels */
@@ -378,6 +396,11 @@ static int k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     for (int64_t s = 0; s < p->rows; s += KM_SUB) {
         int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
         km_assign(&cs, p->x + s * a.d, m, lab, dist);
+        /* a NaN/Inf row has a NaN/Inf distance (so may a huge finite one) */
+        if (nonfinite(dist, (size_t)m) && nonfinite(p->x + s * a.d, (size_t)(m * a.d))) {
+            km_cs_free(&cs);
+            return H->seterr(WB_EINVAL, "kmeans: the data has NaN or Inf values");
+        }
         for (int i = 0; i < m; i++) y[s + i] = lab[i];
     }
     km_cs_free(&cs);
@@ -399,6 +422,10 @@ static int k_transform(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     if (km_cs_init(&cs, c, a.k, a.d)) return H->seterr(WB_ENOMEM, "out of memory");
     for (int64_t s = 0; s < p->rows; s += KM_SUB) {
         int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+        if (nonfinite(p->x + s * a.d, (size_t)(m * a.d))) {
+            km_cs_free(&cs);
+            return H->seterr(WB_EINVAL, "kmeans: the data has NaN or Inf values");
+        }
         km_distances(&cs, p->x + s * a.d, m, y + s * a.k);
     }
     km_cs_free(&cs);
@@ -560,7 +587,30 @@ typedef struct kmfit {
     int np;
     int64_t *row0; /* np + 1 partition starts (the last = n) */
     uint64_t seed;
+    int checked; /* a pass over the data found no NaN/Inf (first_pass) */
 } kmfit;
+
+/* rc unless it is an error (but an interruption) and the data has NaN/Inf:
+ * then the finite check's error, as when that check ran first */
+static int finite_first(wb_exec *ex, const wb_dataset *d, int rc)
+{
+    if (!rc || rc == WB_ECANCELED) return rc;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", H->errmsg());
+    int frc = H->ds_check_finite(ex, d, NAME);
+    return frc ? frc : H->seterr(rc, "%s", msg);
+}
+
+/* after a pass over the data (its result rc, its sums v[n]): the first such
+ * pass of the fit checks for NaN/Inf, which makes some sum NaN/Inf; the
+ * finite check then names it (sums that overflowed on finite data pass) */
+static int first_pass(kmfit *F, int rc, const double *v, size_t n)
+{
+    if (F->checked || rc == WB_ECANCELED) return rc;
+    F->checked = 1;
+    if (rc) return finite_first(F->ex, F->ds, rc);
+    return nonfinite(v, n) ? H->ds_check_finite(F->ex, F->ds, NAME) : 0;
+}
 
 static int fit_open(kmfit *F, wb_exec *ex, const wb_dataset *ds, uint64_t seed)
 {
@@ -678,7 +728,8 @@ static int lloyd_pass(kmfit *F, const double *C, int64_t k, int mode, double *ou
     size_t len = mode == 0 ? (size_t)(k * F->d + k + 1) : mode == 2 ? (size_t)k : 1;
     rc = H->map_sum(F->ex, "kmeans.lloyd", F->ds, &oc, 1, &a, sizeof a, out, len);
     H->release(F->ex, oc);
-    return rc;
+    /* (counts, mode 2, are finite whatever the data: never the first pass) */
+    return mode == 2 ? rc : first_pass(F, rc, out, len);
 }
 
 static int distinct_error(int64_t found, int64_t k)
@@ -715,7 +766,7 @@ static int pp_pass(kmfit *F, const double *C, int64_t c, const double *cand, int
     free(outs);
     if (ex[0]) H->release(F->ex, ex[0]);
     if (ex[1]) H->release(F->ex, ex[1]);
-    return rc;
+    return first_pass(F, rc, vals, (size_t)(((F->n + BLK - 1) / BLK) * (L + 1)));
 }
 
 static int init_pp(kmfit *F, int64_t k, int64_t run, double *C)
@@ -880,6 +931,7 @@ static int init_pp_stored(kmfit *F, int64_t k, int64_t run, double *C)
         pend = 0;
         if (oc) H->release(F->ex, oc);
         oc = 0;
+        rc = first_pass(F, rc, vals, (size_t)(nb * (LL + 1)));
         if (rc) break;
         /* choose: the first pass only gives D's block sums */
         if (c > 1) {
@@ -1374,7 +1426,10 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
 {
     kmfit F;
     int rc = fit_open(&F, ex, ds, (uint64_t)H->param_int(p, "seed"));
-    if (!rc) rc = H->ds_check_finite(ex, ds, NAME);
+    if (rc) {
+        fit_close(&F);
+        return rc;
+    }
     const int64_t k = H->param_int(p, "k"), d = F.d, max_iter = H->param_int(p, "max_iter");
     const double tol = H->param_num(p, "tol");
     const char *init = H->param_type(p, "init") == WB_P_STR ? H->param_str(p, "init") : NULL;
@@ -1401,6 +1456,7 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
             memcpy(arg + sizeof a, sh, (size_t)d * sizeof(double));
             rc = H->map_sum(ex, "kmeans.moments", ds, NULL, 0, arg, sizeof a + (size_t)d * sizeof(double), mo,
                             (size_t)(2 * d));
+            rc = first_pass(&F, rc, mo, (size_t)(2 * d)); /* (a NaN/Inf makes its column's sums NaN/Inf) */
         }
         if (!rc) {
             double v = 0, n = (double)F.n;
@@ -1439,6 +1495,8 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
     if (!rc) rc = H->model_set_num(m, "converged", bestres.converged);
     if (!rc) rc = H->model_set_array(m, "sizes", bsizes, 1, k);
     if (!rc) rc = H->model_set_num(m, "features", (double)d);
+    /* (every fit makes a pass over the data: this is only a safety net) */
+    if (!F.checked) rc = rc ? finite_first(ex, ds, rc) : H->ds_check_finite(ex, ds, NAME);
     free(C);
     free(best);
     free(sizes);
@@ -1465,14 +1523,13 @@ static int km_apply(wb_exec *ex, const wb_model *m, const wb_dataset *d, const c
     const double *c;
     int64_t k;
     int rc = model_centres(m, d, &c, &k);
-    if (!rc) rc = H->ds_check_finite(ex, d, NAME);
     if (rc) return rc;
     wb_oid oc;
-    if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return rc;
+    if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return finite_first(ex, d, rc);
     kmarg a = {.k = k, .d = H->ds_cols(d)};
     rc = H->map_dataset(ex, kernel, d, &oc, 1, &a, sizeof a, out);
     H->release(ex, oc);
-    return rc;
+    return finite_first(ex, d, rc); /* the kernel fails on NaN/Inf: named by the finite check */
 }
 
 static int km_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
@@ -1495,16 +1552,16 @@ static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double 
     const double *c;
     int64_t k;
     int rc = model_centres(m, d, &c, &k);
-    if (!rc) rc = H->ds_check_finite(ex, d, NAME);
     if (rc) return rc;
     const char *metric = H->param_str(H->model_params(m), "score");
     if (metric && strcmp(metric, "inertia")) {
         wb_dataset *lab = NULL;
         wb_oid oc;
-        if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return rc;
+        if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return finite_first(ex, d, rc);
         kmarg a = {.k = k, .d = H->ds_cols(d)};
         rc = H->map_dataset(ex, "kmeans.predict", d, &oc, 1, &a, sizeof a, &lab);
         H->release(ex, oc);
+        rc = finite_first(ex, d, rc); /* the predictions checked the data */
         if (!rc) rc = km_metric_score(ex, d, lab, k, metric, out);
         if (lab) H->ds_unref(lab);
         if (!rc && !strcmp(metric, "davies_bouldin")) *out = -*out;
@@ -1512,7 +1569,7 @@ static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double 
     }
     kmfit F = {.ex = ex, .ds = d, .n = H->ds_rows(d), .d = H->ds_cols(d)};
     double in = 0;
-    rc = lloyd_pass(&F, c, k, 1, &in);
+    rc = lloyd_pass(&F, c, k, 1, &in); /* (its first pass: checks the data) */
     *out = -in;
     return rc;
 }
