@@ -50,12 +50,13 @@ extern "C" {
  *     the host: wb_part, wb_obj, wb_kernel_fn, wb_plugin_desc, the WB_E*
  *     codes, the WB_P_* and WB_EST_* values, WB_BLOCK_ROWS, the random
  *     streams of wb_rng;
- *   - a descriptor (wb_estimator_def, wb_source_def, wb_param_spec) changed
- *     other than by a new descriptor version (WB_ESTIMATOR_V1, WB_SOURCE_V1:
- *     the host refuses versions it does not know, by name).
+ *   - a change of wb_param_spec, or of wb_estimator_def or wb_source_def
+ *     other than a new descriptor version in their `version` field (after
+ *     WB_ESTIMATOR_V1, WB_SOURCE_V1: the host refuses a version it does not
+ *     know, "register_estimator: descriptor version 2, host knows 1").
  * The loader refuses a plugin whose ABI is newer than the host's ("plugin ABI
  * 2, host 1") and loads older ones: a host that raises WB_PLUGIN_ABI keeps
- * serving the older table, or refuses the older ABI by name in the loader.
+ * serving the older table, or its loader refuses the older ABI with a message.
  *
  * Everything else is appended, and WB_PLUGIN_ABI stays: a new host function
  * goes at the end of wb_host (wb_host.size grows), a new header function is
