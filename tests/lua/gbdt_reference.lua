@@ -52,6 +52,9 @@ same(m.feature_importance_gain, {136.875}, "gain importance")
 same(m.feature_importance_split, {4}, "split importance")
 same(m.train_loss, {112 / 6, 29.875 / 6, 9.34375 / 6}, "training losses")
 same(wb.core.labels(m:predict(wb.dataset(x))), {3, 3, 3, 6.75, 10.125, 10.125}, "predictions")
+-- a value equal to a threshold goes left (x <= threshold); past the last
+-- value, right
+same(wb.core.labels(m:predict(wb.dataset({{3.5}, {4.5}, {0}, {100}}))), {3, 6.75, 3, 10.125}, "predictions at the thresholds")
 
 -- (2) HistGradientBoosting and XGBoost
 local ref = dofile(src .. "/tests/data/gbdt_reference.lua")
