@@ -68,6 +68,49 @@ for i, c in ipairs(cases) do
   TL.same(results[i], c[2](), c[1], {nan_equal = true})
   print(string.format("cluster_estimators: %s on the cluster: same model as local (%.2f s)", c[1], wb.now() - t0))
 end
+-- not only the local model: on the cluster the models equal the independent
+-- references too (scikit-learn's logistic regression and SGD, HistGradientBoosting)
+do
+  local src = assert(os.getenv("WB_SOURCE_DIR"), "WB_SOURCE_DIR is not set")
+  local lref = dofile(src .. "/tests/data/linear_reference.lua").bc_l2_C1
+  local bc = wb.load(src .. "/tests/data/breast_cancer.csv", {label = "last"})
+  local m = wb.fit("logreg", wb.fit("scaler", bc):transform(bc), {C = 1, tol = 1e-10, max_iter = 5000, solver = "newton"})
+  local md = math.abs(m.intercept[1] - lref.intercept[1])
+  for j = 1, 30 do md = math.max(md, math.abs(m.coef[j] - lref.coef[1][j])) end
+  TL.check(md <= 1e-8, "logreg on the cluster differs from scikit-learn by " .. md)
+  local function csv(name)
+    local rows = {}
+    local f = assert(io.open(src .. "/tests/data/" .. name))
+    f:read("l")
+    for line in f:lines() do
+      local v = {}
+      for x in line:gmatch("[^,]+") do v[#v + 1] = tonumber(x) end
+      rows[#rows + 1] = v
+    end
+    f:close()
+    return rows
+  end
+  local S = csv("sgd_data.csv")
+  local sx, sy = {}, {}
+  for i, v in ipairs(S) do sx[i], sy[i] = {v[1], v[2], v[3], v[4], v[5], v[6]}, v[7] end
+  local sref = dofile(src .. "/tests/data/sgd_reference.lua")[1]
+  local p = {tol = false, shuffle = false, shards = 1}
+  for k, v in pairs(sref.params) do p[k] = v end
+  local sm = wb.fit("sgd", wb.dataset(sx, sy), p)
+  local sd = math.abs(sm.intercept[1] - sref.intercept[1])
+  for j = 1, 6 do sd = math.max(sd, math.abs(sm.coef[j] - sref.coef[1][j])) end
+  TL.check(sd <= 1e-12, "sgd (" .. sref.name .. ") on the cluster differs from scikit-learn by " .. sd)
+  local G = csv("gbdt_data.csv")
+  local gx, gy = {}, {}
+  for i, v in ipairs(G) do gx[i], gy[i] = {v[1], v[2], v[3], v[4]}, v[5] end
+  local gref = dofile(src .. "/tests/data/gbdt_reference.lua")[1]
+  TL.check(gref.label == "reg", "the first gbdt reference is a regression")
+  local gp = wb.core.labels(wb.fit("gbdt", wb.dataset(gx, gy), gref.params):predict(wb.dataset(gx)))
+  local gd = 0
+  for i = 1, #gp do gd = math.max(gd, math.abs(gp[i] - gref.hgb[i])) end
+  TL.check(gd <= 1e-6, "gbdt on the cluster differs from HistGradientBoosting by " .. gd)
+  print(string.format("cluster_estimators: on the cluster, against the references: logreg %.2g, sgd %.2g, gbdt %.2g", md, sd, gd))
+end
 -- NaN/Inf in x, found by a linear fit's first pass on the workers: the local message
 local rows, lab = {}, {}
 for i = 1, 300 do rows[i], lab[i] = {i % 5, i % 3}, i % 2 end
