@@ -2,7 +2,8 @@
 -- and two workers on 127.0.0.1) and give the local executor's models bit for
 -- bit for the same seed: kmeans and pca on a swiss roll, logreg on a
 -- classification set, predictions and metrics too (every plugin is built with
--- wb: a missing one fails the test).
+-- wb: a missing one fails the test). On the cluster, logreg, sgd and gbdt are
+-- also checked against scikit-learn's and HistGradientBoosting's models.
 package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
 local TL = require("testlib")
 for _, name in ipairs{"kmeans", "pca", "logreg", "sgd", "scaler"} do TL.need_estimator(name) end
