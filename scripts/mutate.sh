@@ -44,14 +44,20 @@ else
   names=$($tool names "$list")
 fi
 
-# a copy of the tree (tracked and new files, without ignored ones)
+# a copy of the tree (tracked and new files, without ignored ones); a file
+# already there with the same content is left alone (its time too), so the
+# build after the copy compiles only what changed, and a file a stopped run
+# left mutated is copied again (new time: rebuilt)
 mkdir -p "$work"
 src=$work/src
 bld=$work/build
-rm -rf "$src"
 mkdir -p "$src"
-git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$src" 2>/dev/null ||
-  { echo "mutate.sh: could not copy the source tree to $src" >&2; exit 1; }
+git ls-files -z --cached --others --exclude-standard | xargs -0 sh -c '
+  for f; do
+    [ -f "$f" ] || continue
+    cmp -s "$f" "$0/$f" && continue
+    mkdir -p "$0/$(dirname "$f")" && cp "$f" "$0/$f" || exit 1
+  done' "$src" || { echo "mutate.sh: could not copy the source tree to $src" >&2; exit 1; }
 echo "mutate.sh: source copied to $src"
 cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/configure.log" 2>&1 ||
   { echo "mutate.sh: configure failed (see $work/configure.log)" >&2; exit 1; }
