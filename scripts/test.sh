@@ -44,9 +44,13 @@ run_stage() { # name command...
   echo "=== $name"
   t0=$(date +%s)
   stage_skipped=0
+  before=$summary
   if "$@"; then r=ok; else r=FAILED; failed=1; fi
   [ "$r" = ok ] && [ "$stage_skipped" = 1 ] && r=SKIPPED
+  added=${summary#"$before"} # the stage's own notes go under its line
+  summary=$before
   note "$(printf '%-9s %-7s %4d s' "$name" "$r" $(($(date +%s) - t0)))"
+  summary="$summary$added"
 }
 
 # a skip: counted and named; a failure unless WB_ALLOW_SKIPS=1
