@@ -10,7 +10,8 @@
 --   K.install(c)              io.read through the front end, wb.display
 -- A bundle maps MIME types to text: "text/plain" always (what the prompt
 -- prints), "text/html" for datasets, models and result tables (a styled
--- table), "image/svg+xml" for wb.plot's charts. Offsets are in bytes,
+-- table), "image/svg+xml" for wb.plot's charts (and an <img> of it as
+-- "text/html"). Offsets are in bytes,
 -- 0-based, as the C part converts them from Jupyter's characters.
 local wb = ...
 local show = require "wb.show"
@@ -41,7 +42,7 @@ local STYLE = "<style>" ..
   ".wb-out table.wb caption{caption-side:top;text-align:left;font-weight:600;padding:2px 0 4px 0;color:#333}" ..
   ".wb-out table.wb th,.wb-out table.wb td{padding:3px 9px;border:none;text-align:right;font-variant-numeric:tabular-nums}" ..
   ".wb-out table.wb thead th{border-bottom:1px solid #888;font-weight:600}" ..
-  ".wb-out table.wb tbody tr:nth-child(odd){background:#f5f5f5}" ..
+  ".wb-out table.wb tbody tr:nth-child(odd){background:#f2f6fa}" ..
   ".wb-out table.wb th.wb-i{color:#777;font-weight:normal}" ..
   ".wb-out table.wb .wb-l{text-align:left}" ..
   ".wb-out table.wb td.wb-gap{color:#999;text-align:center}" ..
@@ -255,10 +256,16 @@ end
 
 -- ------------------------------------------------------------------ SVG
 
--- an SVG document (wb.plot returns one when given no file)
+-- an SVG document (wb.plot returns one when given no file), from its <svg>
+-- element on: an XML declaration is left out (a notebook puts the picture
+-- inside HTML, where nbconvert's parser refuses a declaration)
 local function svg_text(s)
   local head = s:sub(1, 400)
-  if head:match("^%s*<svg[%s>]") or (head:match("^%s*<%?xml") and head:find("<svg", 1, true)) then return s end
+  if head:match("^%s*<svg[%s>]") then return s end
+  if head:match("^%s*<%?xml") then
+    local at = head:find("<svg", 1, true)
+    if at then return s:sub(at) end
+  end
 end
 
 -- a chart file wb.plot wrote (a cell that ends with wb.plot.x{..., file = "a.svg"})
@@ -269,6 +276,35 @@ local function svg_file(s)
   local data = f:read(16 << 20)
   f:close()
   return data and svg_text(data)
+end
+
+-- base64 (RFC 4648), for a chart as an <img> with a data: URL
+local B64 = {}
+for i = 0, 63 do
+  B64[i] = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"):sub(i + 1, i + 1)
+end
+local function base64(s)
+  local out, n = {}, #s
+  for i = 1, n, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local v = a << 16 | (b or 0) << 8 | (c or 0)
+    out[#out + 1] = B64[v >> 18 & 63] .. B64[v >> 12 & 63] .. (b and B64[v >> 6 & 63] or "=") .. (c and B64[v & 63] or "=")
+  end
+  return table.concat(out)
+end
+K.base64 = base64
+
+-- the chart as HTML too: front ends prefer text/html to image/svg+xml, and
+-- nbconvert 6's HTML export passes SVG through lxml's cleaner, which drops
+-- its elements (a blank chart); an <img> keeps the picture whole (and the
+-- ids of several charts on one page apart)
+local function svg_html(svg)
+  local w = svg:match('<svg[^>]-%swidth="([%d%.]+)')
+  local h = svg:match('<svg[^>]-%sheight="([%d%.]+)')
+  local title = svg:match('<text class="title"[^>]*>([^<]*)</text>')
+  return string.format('<img src="data:image/svg+xml;base64,%s"%s%s alt="%s"/>', base64(svg),
+                       w and (' width="' .. w .. '"') or "", h and (' height="' .. h .. '"') or "",
+                       esc(title or "chart"))
 end
 
 local function svg_size(s)
@@ -287,11 +323,15 @@ local function rich(v, b)
     local svg = svg_text(v)
     if svg then
       b["image/svg+xml"] = svg
+      b["text/html"] = svg_html(svg)
       b["text/plain"] = "<SVG chart " .. svg_size(svg) .. ">"
       return
     end
     svg = svg_file(v)
-    if svg then b["image/svg+xml"] = svg end
+    if svg then
+      b["image/svg+xml"] = svg
+      b["text/html"] = svg_html(svg)
+    end
   elseif name == "Dataset" then
     if not v:is_vector() then b["text/html"] = dataset_html(v) end
   elseif name == "Model" then
