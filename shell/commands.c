@@ -5,11 +5,9 @@
 
 int wb_cmd_head(int argc, char **argv);
 int wb_cmd_worker(int argc, char **argv);
-int wb_cmd_kernel(int argc, char **argv);
 
 const wb_subcommand wb_subcommands[] = {
     {"head", "head [--host 127.0.0.1] [--port 7878] [--dashboard-port 7879] [--token-file F] ...", wb_cmd_head},
     {"worker", "worker --address HOST:PORT [--threads N] [--memory-limit 4GB] [--token-file F] ...", wb_cmd_worker},
-    {"kernel", "kernel -f CONNECTION_FILE | kernel install [--user | --prefix P]   (Jupyter)", wb_cmd_kernel},
     {NULL, NULL, NULL},
 };

@@ -428,7 +428,7 @@ static void *bind_socket(kernel *k, int type, int port_index, char *err, size_t 
     return s;
 }
 
-static int serve(const char *path)
+static int serve(const char *path, struct lua_State *(*newstate)(int quiet))
 {
     static kernel k_;
     kernel *k = &k_;
@@ -476,7 +476,7 @@ static int serve(const char *path)
     pthread_create(&k->hb_thread, NULL, hb_main, k);
     pthread_create(&k->control_thread, NULL, control_main, k);
 
-    k->L = wb_shell_newstate(0);
+    k->L = newstate(0);
     if (!k->L) {
         klog(k, "cannot start Lua with wb");
         goto stop_threads;
@@ -549,7 +549,7 @@ static void usage(FILE *f)
                "                                       write the kernelspec so Jupyter lists \"wb (Lua)\"\n");
 }
 
-int wb_cmd_kernel(int argc, char **argv)
+int wb_kernel_main(int argc, char **argv, struct lua_State *(*newstate)(int quiet))
 {
     if (argc >= 2 && strcmp(argv[1], "install") == 0) return kinstall_main(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -573,5 +573,5 @@ int wb_cmd_kernel(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    return serve(file);
+    return serve(file, newstate);
 }
