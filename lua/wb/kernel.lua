@@ -16,7 +16,6 @@
 local wb = ...
 local show = require "wb.show"
 local help = require "wb.help"
-local complete = require "wb.complete"
 local T = require "wb.table"
 local K = {}
 
@@ -28,6 +27,22 @@ local function typename(v)
   local mt = getmetatable(v)
   local name = type(mt) == "table" and rawget(mt, "__name")
   return type(name) == "string" and name or type(v)
+end
+
+-- arguments checked as the rest of wb's Lua does (tests/lua/api_sweep.lua
+-- calls these with odd values)
+local function argerr(n, fname, fmt, ...)
+  error(string.format("bad argument #%d to '%s' (%s)", n, fname, string.format(fmt, ...)), 3)
+end
+local function shown(v)
+  if type(v) == "number" then return tostring(v) end
+  return typename(v)
+end
+local function check_code(code, cursor, fname)
+  if type(code) ~= "string" then argerr(1, fname, "code (a string) expected, got %s", typename(code)) end
+  if math.type(cursor) ~= "integer" or cursor < 0 or cursor > #code then
+    argerr(2, fname, "cursor must be an integer in 0..%d, got %s", #code, shown(cursor))
+  end
 end
 
 -- ------------------------------------------------------------------ HTML
@@ -284,6 +299,7 @@ for i = 0, 63 do
   B64[i] = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"):sub(i + 1, i + 1)
 end
 local function base64(s)
+  if type(s) ~= "string" then argerr(1, "base64", "string expected, got %s", typename(s)) end
   local out, n = {}, #s
   for i = 1, n, 3 do
     local a, b, c = s:byte(i, i + 2)
@@ -401,6 +417,7 @@ local function file_matches(word)
   local real = dir == "" and "." or dir
   if real:sub(1, 2) == "~/" then real = (os.getenv("HOME") or "~") .. real:sub(2) end
   local out = {}
+  if not K.fs then return out end -- (the kernel's C part lists folders)
   local ok, entries = pcall(K.fs.listdir, real)
   if not ok or type(entries) ~= "table" then return out end
   for _, e in ipairs(entries) do
@@ -414,6 +431,7 @@ local function file_matches(word)
 end
 
 function K.complete(code, cursor)
+  check_code(code, cursor, "complete")
   local before = code:sub(1, cursor)
   local ls = before:match(".*\n()") or 1
   local line = before:sub(ls)
@@ -425,7 +443,7 @@ function K.complete(code, cursor)
   local ws = #line + 1
   while ws > 1 and not is_break[line:sub(ws - 1, ws - 1)] do ws = ws - 1 end
   local word = line:sub(ws)
-  return complete.complete(word), ls - 1 + ws - 1, cursor
+  return require("wb.complete").complete(word), ls - 1 + ws - 1, cursor -- (required when used, as the prompt does)
 end
 
 -- ------------------------------------------------------------ help
@@ -439,6 +457,7 @@ local function name_at(code, cursor)
 end
 
 function K.inspect(code, cursor)
+  check_code(code, cursor, "inspect")
   local name = name_at(code, cursor)
   if name == "" then return nil end
   local text
@@ -467,6 +486,10 @@ end
 -- c: the C part's functions: input(prompt, password) -> line, or nil and
 -- why (no input allowed, interrupted), display(bundle), listdir(dir)
 function K.install(c)
+  if type(c) ~= "table" then argerr(1, "install", "table of the kernel's functions expected, got %s", typename(c)) end
+  for _, f in ipairs{"input", "display", "listdir"} do
+    if type(c[f]) ~= "function" then argerr(1, "install", "%s must be a function, got %s", f, typename(c[f])) end
+  end
   K.fs = c
   local real_read = io.read
   -- io.read from standard input asks the front end (input_request)
