@@ -159,13 +159,7 @@ static json_t *history(kernel *k, json_t *c)
 
 static void run_begin(kernel *k, const jmsg *req, int silent, int allow_stdin)
 {
-    pthread_mutex_lock(&k->pub_mu);
-    k->parent = json_incref(req->header);
-    k->silent = silent;
-    k->progress_shown = 0;
-    static unsigned long displays;
-    snprintf(k->progress_id, sizeof k->progress_id, "wb-progress-%.8s-%lu", k->session, ++displays);
-    pthread_mutex_unlock(&k->pub_mu);
+    kio_begin(k, req->header, silent);
     k->req_ids = (jmsg_frame *)req->ids;
     k->req_nids = req->nids;
     k->allow_stdin = allow_stdin;
@@ -173,12 +167,7 @@ static void run_begin(kernel *k, const jmsg *req, int silent, int allow_stdin)
 
 static void run_end(kernel *k)
 {
-    kio_flush(k);
-    pthread_mutex_lock(&k->pub_mu);
-    json_decref(k->parent);
-    k->parent = NULL;
-    k->silent = 0;
-    pthread_mutex_unlock(&k->pub_mu);
+    kio_end(k);
     k->req_ids = NULL;
     k->req_nids = 0;
 }

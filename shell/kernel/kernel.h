@@ -78,6 +78,10 @@ typedef struct kernel {
  * descriptors), before Lua opens its io library; undo */
 int kio_streams_install(kernel *k);
 void kio_streams_restore(kernel *k);
+/* a request's output starts (header: its parent for what is published;
+ * silent: nothing is) and ends (what is buffered is sent first) */
+void kio_begin(kernel *k, json_t *header, int silent);
+void kio_end(kernel *k);
 /* send the buffered stream text now (stdio flushed first: main thread) */
 void kio_flush(kernel *k);
 /* from the control thread's clock: send buffered text older than 50 ms */

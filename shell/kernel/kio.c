@@ -256,6 +256,29 @@ void kio_flush(kernel *k)
     pthread_mutex_unlock(&k->pub_mu);
 }
 
+void kio_begin(kernel *k, json_t *header, int silent)
+{
+    static unsigned long displays;
+    pthread_mutex_lock(&k->pub_mu);
+    k->parent = json_incref(header);
+    k->silent = silent;
+    k->progress_shown = 0;
+    snprintf(k->progress_id, sizeof k->progress_id, "wb-progress-%.8s-%lu", k->session, ++displays);
+    pthread_mutex_unlock(&k->pub_mu);
+}
+
+void kio_end(kernel *k)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pthread_mutex_lock(&k->pub_mu);
+    streams_send_locked(k); /* all of it, before output stops going to the request */
+    json_decref(k->parent);
+    k->parent = NULL;
+    k->silent = 0;
+    pthread_mutex_unlock(&k->pub_mu);
+}
+
 void kio_tick(kernel *k)
 {
     pthread_mutex_lock(&k->pub_mu);
