@@ -206,10 +206,18 @@ def session(km, kc):
         st = kc.get_shell_msg(timeout=10)["content"]["status"]
         check(st == want, "is_complete %r: %s" % (code, st))
 
+    # a failed cell: the cells queued behind it are aborted (stop_on_error)
+    first = kc.execute("local t = wb.now() while wb.now() - t < 0.5 do end error('stop here')")
+    second = kc.execute("never = true")
+    r1, r2 = shell_reply(kc, first), shell_reply(kc, second)
+    check(r1["status"] == "error" and r2["status"] == "aborted", "stop_on_error: the next cell is aborted")
+    r, out = run(kc, "never == nil")
+    check(of_type(out, "execute_result")[0]["data"]["text/plain"] == "true", "the aborted cell did not run")
+
     # history
     h = kc.history(hist_access_type="tail", n=3, reply=True, timeout=10)["content"]["history"]
     say("history tail 3:", h)
-    check(len(h) == 3 and h[-1][2].startswith("for i = 1, 12") and h[0][1] < h[1][1] < h[2][1], "history: tail")
+    check(len(h) == 3 and h[-1][2] == "never == nil" and h[0][1] < h[1][1] < h[2][1], "history: tail")
     h = kc.history(hist_access_type="search", pattern="x = *", output=True, reply=True, timeout=10)["content"]
     check([e[2][0] for e in h["history"]] == ["x = 41", "x = = 1"], "history: search")
 
@@ -220,6 +228,8 @@ def session(km, kc):
     check(text == "name? got [wb user]\n", "io.read: input_request answered")
     r, out = run(kc, "return io.read('n')", allow_stdin=True, stdin_hook=lambda m: kc.input("12.5"))
     check(of_type(out, "execute_result")[0]["data"]["text/plain"] == "12.5", "io.read('n'): a number")
+    r, out = run(kc, "s = io.read()", allow_stdin=True, stdin_hook=lambda m: km.interrupt_kernel())
+    check(r["status"] == "error" and r["evalue"] == "interrupted!", "io.read: an interrupt while it waits")
     r, out = run(kc, "s = io.read()", allow_stdin=False)
     check(r["status"] == "error" and r["evalue"].startswith("stdin:1: io.read: this front end takes no input"),
           "io.read without stdin: %s" % r["evalue"])
