@@ -32,12 +32,17 @@ void klog(kernel *k, const char *fmt, ...)
 
 /* ------------------------------------------------------------- sending */
 
+/* all frames, or none: a signal (an interrupt) does not cut a message */
 static int send_frames(void *sock, jmsg_frames *fr)
 {
-    int rc = 0;
-    for (int i = 0; i < fr->n && rc == 0; i++)
-        if (zmq_send(sock, fr->f[i].data, fr->f[i].len, i + 1 < fr->n ? ZMQ_SNDMORE : 0) < 0) rc = -1;
-    return rc;
+    for (int i = 0; i < fr->n; i++) {
+        int r;
+        do {
+            r = zmq_send(sock, fr->f[i].data, fr->f[i].len, i + 1 < fr->n ? ZMQ_SNDMORE : 0);
+        } while (r < 0 && errno == EINTR);
+        if (r < 0) return -1;
+    }
+    return 0;
 }
 
 static int send_msg(kernel *k, void *sock, const jmsg_frame *ids, int nids, json_t *parent, const char *type,
@@ -124,7 +129,11 @@ int kio_recv(kernel *k, void *sock, const char *channel, jmsg *m)
     while (more) {
         zmq_msg_t part;
         zmq_msg_init(&part);
-        if (zmq_msg_recv(&part, sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+        int r;
+        do { /* once a message has begun, a signal does not cut it (before, EINTR goes to the caller) */
+            r = zmq_msg_recv(&part, sock, n == 0 ? ZMQ_DONTWAIT : 0);
+        } while (r < 0 && errno == EINTR && n > 0);
+        if (r < 0) {
             int e = errno;
             zmq_msg_close(&part);
             if (n > 0) klog(k, "%s: a message broke off: %s", channel, zmq_strerror(e));
