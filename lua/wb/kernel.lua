@@ -11,8 +11,9 @@
 -- A bundle maps MIME types to text: "text/plain" always (what the prompt
 -- prints), "text/html" for datasets, models and result tables (a styled
 -- table), "image/svg+xml" for wb.plot's charts (and an <img> of it as
--- "text/html"). Offsets are in bytes,
--- 0-based, as the C part converts them from Jupyter's characters.
+-- "text/html"). Offsets are in bytes, 0-based (the C part converts them
+-- from Jupyter's characters). The rest (the chunk rule, Ctrl-C) is in
+-- shell/kernel/adapter.c.
 local wb = ...
 local show = require "wb.show"
 local help = require "wb.help"
