@@ -320,8 +320,11 @@ local Pipeline = {}
 Pipeline.__index = Pipeline
 Pipeline.__name = "Pipeline"
 
-local function estimator_names()
-  return table.concat(wb.estimators(), ", ")
+-- "did you mean 'kmeans'? estimators: ..." for a name that is not one
+local function estimator_names(name)
+  local names = wb.estimators()
+  local near = type(name) == "string" and wb.core.closest and wb.core.closest(name, names)
+  return (near and ("did you mean '" .. near .. "'? ") or "") .. "estimators: " .. table.concat(names, ", ")
 end
 
 local function step_list(p)
@@ -423,7 +426,7 @@ local function pipeline(steps)
     end
     if type(name) ~= "string" then argerr(1, fname, "step %d must be a name or {name, params}", i) end
     if not wb.core.estimator_info(name) then
-      argerr(1, fname, "step %d: no estimator named '%s' (estimators: %s)", i, name, estimator_names())
+      argerr(1, fname, "step %d: no estimator named '%s' (%s)", i, name, estimator_names(name))
     end
     if name == "pipeline" then argerr(1, fname, "step %d: a pipeline cannot hold a pipeline", i) end
     if type(params) ~= "table" then argerr(1, fname, "step %d: parameters must be a table, got %s", i, type(params)) end
@@ -506,7 +509,7 @@ local function target_of(est, fname)
   end
   if type(est) ~= "string" then argerr(1, fname, "an estimator name or a pipeline expected, got %s", type(est)) end
   local info = wb.core.estimator_info(est)
-  if not info then argerr(1, fname, "no estimator named '%s' (estimators: %s)", est, estimator_names()) end
+  if not info then argerr(1, fname, "no estimator named '%s' (%s)", est, estimator_names(est)) end
   return {name = est, info = info, label = est}
 end
 

@@ -46,6 +46,12 @@ int wb_interrupted(void);
 int64_t wb_peak_rss(void);
 int64_t wb_current_rss(void);
 
+/* "did you mean" (suggest.c): the candidate closest to name by edit
+ * distance (at most 1 edit for names of up to 3 characters, 2 up to 8, 3
+ * beyond), or NULL; never name itself */
+const char *wb_closest(const char *name, const char *const *cands, int n);
+int wb_edit_distance(const char *a, const char *b); /* names of up to 64 bytes */
+
 /* sizes (mem.c): "4GB", "512MB", "1.5G", "100000" -> bytes (units of 1024) */
 int wb_size_parse(const char *s, uint64_t *out);
 void wb_size_format(uint64_t bytes, char *buf, size_t cap); /* "4.0 GB" */
