@@ -99,8 +99,24 @@ static void install_signals(void)
     sigaction(SIGWINCH, &sa, NULL);
 }
 
+/* exit(code) / quit(code): the error object wb.exit_request raises (a table
+ * with field wb_exit = the status); returns 1 and sets *code for one */
+static int exit_request(lua_State *L, int idx, int *code)
+{
+    if (!lua_istable(L, idx)) return 0;
+    int t = lua_getfield(L, idx, "wb_exit");
+    int isnum = 0;
+    lua_Integer c = lua_tointegerx(L, -1, &isnum);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL) return 0;
+    *code = isnum ? (int)(c & 255) : 0;
+    return 1;
+}
+
 static int msghandler(lua_State *L)
 {
+    int code;
+    if (exit_request(L, 1, &code)) return 1; /* not an error: the object as it is */
     if (wb_interrupted()) { /* whatever the running code made of it */
         luaL_traceback(L, L, "interrupted!", 1);
         return 1;
@@ -110,8 +126,26 @@ static int msghandler(lua_State *L)
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
+    /* wb/errors.lua decides: wb's own errors as the message alone, the
+     * user's with a traceback (its failure is no reason to lose the error) */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.errhandler") == LUA_TFUNCTION) {
+        lua_pushstring(L, msg);
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) return 1;
+    }
+    lua_pop(L, 1);
     luaL_traceback(L, L, msg, 1);
     return 1;
+}
+
+/* the text of the chunk about to run, for error messages that quote its
+ * lines (wb/errors.lua) */
+static void set_chunk_text(lua_State *L, const char *text)
+{
+    if (text)
+        lua_pushstring(L, text);
+    else
+        lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "wb.chunk");
 }
 
 static int docall(lua_State *L, int narg, int nres)
@@ -134,6 +168,11 @@ static int docall(lua_State *L, int narg, int nres)
 
 static void report(lua_State *L, int status)
 {
+    int code;
+    if (status != LUA_OK && exit_request(L, -1, &code)) {
+        lua_pop(L, 1);
+        return;
+    }
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         fflush(stdout);
@@ -227,6 +266,11 @@ static int run_loaded(lua_State *L, int status, char **argv, int argc, int scrip
         int n = push_args(L, argv, argc, script);
         status = docall(L, n, 0);
     }
+    int code;
+    if (status != LUA_OK && exit_request(L, -1, &code)) { /* exit(code) in the script */
+        lua_pop(L, 1);
+        return code;
+    }
     report(L, status);
     if (status == LUA_OK) return 0;
     return interrupted_last ? 130 : 1;
@@ -241,6 +285,7 @@ static int run_file(lua_State *L, const char *path, char **argv, int argc, int s
  * script's name (then say the file is missing, not a syntax error) */
 static int run_string(lua_State *L, const char *chunk, char **argv, int argc, int script)
 {
+    set_chunk_text(L, chunk);
     int status = luaL_loadbuffer(L, chunk, strlen(chunk), "=(command line)");
     size_t n = strlen(chunk);
     if (status == LUA_ERRSYNTAX && n > 4 && strcmp(chunk + n - 4, ".lua") == 0 &&
@@ -291,8 +336,9 @@ static void history_add(const char *hist, const char *chunk)
     if (hist) append_history(1, hist);
 }
 
-/* completion: the candidates come from the Lua side (wb/complete.lua); inside
- * a string, file names */
+/* completion: the candidates come from the Lua side (wb/complete.lua's
+ * line(line, cursor), by context: names, methods, estimator and column names
+ * and files inside strings) */
 static char **completions;
 static size_t ncompl, capcompl;
 
@@ -325,15 +371,24 @@ static char *completion_gen(const char *text, int state)
     return idx < ncompl ? strdup(completions[idx++]) : NULL;
 }
 
+/* the candidates for the line up to the cursor, from wb/complete.lua's
+ * line(): each replaces the line from byte *start; *quote is the quote of
+ * the string being completed (0: none) */
+static int complete_start, complete_quote, complete_files;
+
 static int lua_complete(lua_State *L)
 {
-    const char *text = lua_tostring(L, 1);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "wb.complete");
     lua_call(L, 1, 1);
-    lua_getfield(L, -1, "complete");
-    lua_pushstring(L, text);
-    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "line");
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 4);
+    complete_start = (int)lua_tointeger(L, -3);
+    complete_quote = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)[0] : 0;
+    complete_files = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "files");
+    lua_pop(L, 3);
     int n = (int)luaL_len(L, -1);
     for (int i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
@@ -344,25 +399,75 @@ static int lua_complete(lua_State *L)
     return 0;
 }
 
+/* readline replaces `text` (the line from `start` to the cursor); the
+ * candidates replace the line from complete_start: the same place told from
+ * readline's start */
 static char **wb_complete(const char *text, int start, int end)
 {
-    (void)start;
-    (void)end;
     clear_completions();
-    if (rl_completion_quote_character) { /* "a string: file names" */
-        rl_attempted_completion_over = 0;
-        return NULL;
-    }
     rl_attempted_completion_over = 1;
+    rl_completion_suppress_quote = 1;
+    rl_completion_append_character = '\0';
     lua_State *L = globalL;
     if (!L) return NULL;
     int top = lua_gettop(L);
     lua_pushcfunction(L, lua_complete);
-    lua_pushstring(L, text);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1); /* no candidates, no noise */
+    lua_pushstring(L, rl_line_buffer);
+    lua_pushinteger(L, end);
+    complete_start = end;
+    complete_quote = complete_files = 0;
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1); /* no candidates, no noise */
     lua_settop(L, top);
     if (ncompl == 0) return NULL;
-    rl_completion_append_character = '\0';
+    int ms = complete_start < 0 ? 0 : complete_start > end ? end : complete_start;
+    size_t k = 0;
+    for (size_t i = 0; i < ncompl; i++) {
+        char *c = completions[i], *r = NULL;
+        if (ms <= start) { /* the candidate starts with what lies between the two starts */
+            size_t skip = (size_t)(start - ms);
+            if (strlen(c) >= skip && strncmp(c, rl_line_buffer + ms, skip) == 0) r = strdup(c + skip);
+        } else {
+            size_t pre = (size_t)(ms - start), len = strlen(c);
+            r = malloc(pre + len + 1);
+            if (r) {
+                memcpy(r, rl_line_buffer + start, pre);
+                memcpy(r + pre, c, len + 1);
+            }
+        }
+        free(c);
+        if (r) completions[k++] = r;
+    }
+    ncompl = k;
+    if (completions) completions[ncompl] = NULL;
+    if (ncompl == 0) return NULL;
+    /* paths: the list shows their last part (readline's display of file
+     * names), and readline marks folders with "/" itself */
+    int folder = 0;
+    if (complete_files) {
+        rl_filename_completion_desired = 1;
+        rl_filename_quoting_desired = 0;
+        for (size_t i = 0; i < ncompl; i++) {
+            size_t len = strlen(completions[i]);
+            if (len > 1 && completions[i][len - 1] == '/') {
+                completions[i][len - 1] = 0;
+                folder = 1;
+            }
+        }
+    }
+    /* one candidate that ends the string (not a folder): close it */
+    if (ncompl == 1 && complete_quote && !folder) {
+        size_t len = strlen(completions[0]);
+        if (len) {
+            char *r = malloc(len + 2);
+            if (r) {
+                memcpy(r, completions[0], len);
+                r[len] = (char)complete_quote;
+                r[len + 1] = 0;
+                free(completions[0]);
+                completions[0] = r;
+            }
+        }
+    }
     return rl_completion_matches(text, completion_gen);
 }
 
@@ -585,8 +690,31 @@ static int compile_chunk(lua_State *L, const char *chunk, int *more)
     return status;
 }
 
-static void repl(lua_State *L)
+/* `?name` or `name?` typed at the prompt (wb/help.lua's query): the chunk
+ * help("name") to run instead (malloc'd), or NULL */
+static char *help_query(lua_State *L, const char *line)
 {
+    int top = lua_gettop(L);
+    char *out = NULL;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "wb.help");
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+        lua_getfield(L, -1, "query");
+        lua_pushstring(L, line);
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+            const char *name = lua_tostring(L, -1);
+            size_t n = strlen(name) + 16;
+            out = malloc(n);
+            if (out) snprintf(out, n, "help(\"%s\")", name);
+        }
+    }
+    lua_settop(L, top);
+    return out;
+}
+
+static int repl(lua_State *L)
+{
+    int rc = 0;
     const char *hist = history_path();
     history_open(hist);
     rl_readline_name = "wb";
@@ -602,7 +730,7 @@ static void repl(lua_State *L)
     rl_completer_word_break_characters = rl_basic_word_break_characters;
     rl_completer_quote_characters = "\"'";
     globalL = L;
-    printf("wb %s -- an analysis workbench (Lua 5.4). help() for help, Ctrl-D to leave.\n",
+    printf("wb %s -- an analysis workbench (Lua 5.4). help() for help, exit() or Ctrl-D to leave.\n",
            WB_VERSION);
     for (;;) {
         lua_settop(L, 0);
@@ -614,6 +742,11 @@ static void repl(lua_State *L)
         if (strspn(line, " \t") == strlen(line)) {
             free(line);
             continue;
+        }
+        char *asked = help_query(L, line);
+        if (asked) {
+            free(line);
+            line = asked;
         }
         luaL_Buffer b;
         luaL_buffinit(L, &b);
@@ -646,6 +779,7 @@ static void repl(lua_State *L)
             report(L, status);
             continue;
         }
+        set_chunk_text(L, lua_tostring(L, 1));
         lua_remove(L, 1);
         int rows = 0, cols = 0;
         rl_get_screen_size(&rows, &cols);
@@ -655,6 +789,11 @@ static void repl(lua_State *L)
             lua_pushnil(L);
         if (show_call(L, "begin", 1, 0) != LUA_OK) lua_settop(L, 1);
         status = docall(L, 0, LUA_MULTRET);
+        int code;
+        if (status != LUA_OK && exit_request(L, -1, &code)) { /* exit() or quit() */
+            rc = code;
+            break;
+        }
         if (status == LUA_OK)
             print_results(L);
         else
@@ -664,6 +803,7 @@ static void repl(lua_State *L)
     fflush(stdout);
     if (hist) history_truncate_file(hist, HISTORY_MAX);
     wb_interrupt(); /* work still queued is not wanted any more */
+    return rc;
 }
 
 static void usage(FILE *f)
@@ -734,12 +874,15 @@ int main(int argc, char **argv)
      * before its thread pool would start. */
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
     setenv("OMP_NUM_THREADS", "1", 1);
-    /* leading options: --mpi, --threads N */
-    int force_mpi = 0, threads = 0;
-    while (argc >= 2 && (!strcmp(argv[1], "--mpi") || !strcmp(argv[1], "--threads"))) {
+    /* leading options: --mpi, --threads N, --traceback */
+    int force_mpi = 0, threads = 0, traceback = 0;
+    while (argc >= 2 &&
+           (!strcmp(argv[1], "--mpi") || !strcmp(argv[1], "--threads") || !strcmp(argv[1], "--traceback"))) {
         int take = 1;
         if (!strcmp(argv[1], "--mpi"))
             force_mpi = 1;
+        else if (!strcmp(argv[1], "--traceback"))
+            traceback = 1;
         else {
             char *end = NULL;
             long t = argc >= 3 ? strtol(argv[2], &end, 10) : 0;
@@ -816,6 +959,16 @@ int main(int argc, char **argv)
         return 1;
     }
     pthread_sigmask(SIG_SETMASK, &orig, NULL);
+    if (L && traceback) { /* every error with its traceback: wb.debug(true) */
+        lua_getglobal(L, "wb");
+        lua_getfield(L, -1, "debug");
+        if (lua_isfunction(L, -1)) {
+            lua_pushboolean(L, 1);
+            lua_pcall(L, 1, 0, 0);
+        } else
+            lua_pop(L, 1);
+        lua_pop(L, 1);
+    }
     if (!L) {
         if (mpi) wb_mpi_abort("mpi: the driver could not start Lua", 1);
         return 1;
@@ -830,7 +983,7 @@ int main(int argc, char **argv)
     } else if (argc >= 2) {
         rc = run_file(L, strcmp(argv[1], "-") == 0 ? NULL : argv[1], argv, argc, 1);
     } else if (isatty(0) || (mpi && launcher_on_tty())) {
-        repl(L);
+        rc = repl(L);
     } else {
         rc = run_file(L, NULL, argv, argc, 0);
     }

@@ -2,6 +2,7 @@
 -- in Lua than in C (printing, help, data sources, result tables). Called once
 -- with the module table after the C part is open.
 local wb = ...
+require "wb.errors" -- first: how errors are reported
 local T = require "wb.table"
 wb.table = T
 
@@ -13,9 +14,38 @@ package.loaded["wb"] = wb
 
 wb.show = function(v) return show.value(v) end
 
+-- print() shows datasets and vectors as the prompt does (a table of their
+-- rows), so a script prints what the prompt prints; tostring(d) stays short
+-- (models and result tables already print in full through __tostring)
+local print_plain = print
+print = function(...)
+  local n = select("#", ...)
+  local args = table.pack(...)
+  for i = 1, n do
+    local v = args[i]
+    if type(v) == "userdata" and show.typename(v) == "Dataset" then args[i] = show.value(v) end
+  end
+  return print_plain(table.unpack(args, 1, n))
+end
+
 local H = require("wb.help")
 wb.help = H.help
 help = H.help
+
+-- exit(code) and quit(code) leave wb (the prompt, or a script with status
+-- code): an error object the shell recognises (its field wb_exit), so that
+-- wb closes as after Ctrl-D (history saved, a cluster it started stopped)
+local Exit = {__name = "wb.Exit"}
+Exit.__tostring = function(e) return string.format("exit(%s)", tostring(rawget(e, "wb_exit"))) end
+function exit(code)
+  if code == nil or code == true then code = 0 elseif code == false then code = 1 end
+  if math.type(code) ~= "integer" or code < 0 or code > 255 then
+    error(string.format("bad argument #1 to 'exit' (status must be an integer in 0..255 or a boolean, got %s)",
+                        type(code) == "number" and tostring(code) or type(code)), 2)
+  end
+  error(setmetatable({wb_exit = code}, Exit), 0)
+end
+quit = exit
 
 -- data sources registered by plugins appear as wb.datagen.<name>{...}
 local sources = {} -- one function per source, so that help(wb.datagen.x) knows it

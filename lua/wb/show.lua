@@ -395,8 +395,11 @@ function M.begin(width)
   M.width = width -- of the terminal (nil: no limit)
 end
 
+-- the text the prompt prints for what a command returned (nil: nothing);
+-- the first value becomes the global `_` (the last result)
 function M.results(...)
   local n = select("#", ...)
+  if n > 0 and select(1, ...) ~= nil then rawset(_G, "_", (select(1, ...))) end
   local parts, multi = {}, false
   for i = 1, n do
     local v = select(i, ...)
