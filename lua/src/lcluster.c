@@ -1,6 +1,6 @@
 /* lcluster.c — the cluster from Lua: wb.connect, wb.disconnect, wb.cluster,
  * wb.executor (with the workers of a cluster), wb.core.replicate and
- * wb.core.holder; runs the embedded wb/cluster.lua (futures, wb.remote, whose
+ * wb.core.holder, d:collect() and the datasets a cluster would take with it; runs the embedded wb/cluster.lua (futures, wb.remote, whose
  * values travel through lremote.c). */
 #include <string.h>
 
@@ -276,6 +276,69 @@ static int l_mpi_bench_reduce(lua_State *L)
     return 3;
 }
 
+/* ---------------------------------------------- data after a cluster */
+
+static int is_remote(wb_exec *ex)
+{
+    wb_exec_info i;
+    memset(&i, 0, sizeof i);
+    wb_exec_info_get(ex, &i);
+    return i.remote;
+}
+
+/* d:collect() -> the dataset in this process's local store (itself when it
+ * is there already) */
+static int ds_collect(lua_State *L)
+{
+    wb_dataset *d = wbl_check_dataset(L, 1), *o;
+    if (!is_remote(d->ex)) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    if (wb_ds_copy(d, wbl_local_exec(L), &o)) return wbl_error(L);
+    wbl_push_dataset(L, o);
+    return 1;
+}
+
+/* wb.core.cluster_datasets() -> the datasets still referenced whose data is
+ * on the executor new work runs on, when that is a cluster (a full garbage
+ * collection first, so that only the ones in use are listed) */
+static int l_cluster_datasets(lua_State *L)
+{
+    wb_exec *cur = wbl_exec(L);
+    lua_newtable(L);
+    if (!is_remote(cur)) return 1;
+    lua_gc(L, LUA_GCCOLLECT);
+    lua_gc(L, LUA_GCCOLLECT); /* (twice: finalizers of the first pass free more) */
+    wbl_live_datasets(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        wbl_ds_box *u = luaL_testudata(L, -1, WBL_DATASET);
+        if (u && u->d && u->d->ex == cur) {
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, -4, ++n);
+        }
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* wb.core.collect_in_place(d): the dataset's data copied to this process,
+ * and the dataset (every variable holding it) now refers to the copy */
+static int l_collect_in_place(lua_State *L)
+{
+    wbl_ds_box *u = luaL_checkudata(L, 1, WBL_DATASET);
+    if (!u->d) return luaL_error(L, "attempt to use a freed dataset");
+    if (!is_remote(u->d->ex)) return 0;
+    wb_dataset *o;
+    if (wb_ds_copy(u->d, wbl_local_exec(L), &o)) return wbl_error(L);
+    wb_ds_unref(u->d);
+    u->d = o;
+    return 0;
+}
+
 /* run the embedded lua/wb/cluster.lua with the module table */
 static void run_cluster_lua(lua_State *L)
 {
@@ -294,9 +357,17 @@ void wbl_open_cluster(lua_State *L)
                                    {"executor", l_executor}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
     static const luaL_Reg core_fns[] = {{"replicate", l_replicate}, {"holder", l_holder},
-                                        {"mpi_bench_reduce", l_mpi_bench_reduce}, {NULL, NULL}};
+                                        {"mpi_bench_reduce", l_mpi_bench_reduce},
+                                        {"cluster_datasets", l_cluster_datasets},
+                                        {"collect_in_place", l_collect_in_place}, {NULL, NULL}};
     lua_getfield(L, -1, "core");
     luaL_setfuncs(L, core_fns, 0);
     lua_pop(L, 1);
+    /* d:collect() */
+    luaL_getmetatable(L, WBL_DATASET);
+    lua_getfield(L, -1, "__index");
+    lua_pushcfunction(L, ds_collect);
+    lua_setfield(L, -2, "collect");
+    lua_pop(L, 2);
     run_cluster_lua(L);
 }

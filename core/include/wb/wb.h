@@ -412,6 +412,10 @@ int wb_ds_check_finite(const wb_dataset *d, const char *who);
 int wb_ds_classes(const wb_dataset *d, const char *who, int max_classes, double **classes,
                   int *nclasses);
 
+/* a copy of d on the executor `to`, partition by partition, with the same
+ * layout, labels and names (dataset_copy.c; d:collect()) */
+int wb_ds_copy(const wb_dataset *d, wb_exec *to, wb_dataset **out);
+
 /* per-column count, mean, std (ddof 1), min, max as a map/reduce: out is 5*d
  * doubles: count[d], mean[d], std[d], min[d], max[d] */
 int wb_ds_describe(const wb_dataset *d, double *out);

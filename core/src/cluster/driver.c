@@ -138,7 +138,12 @@ static void dobj_free(dobj *o)
 static int not_ready_locked(cx *x)
 {
     if (x->state == C_READY) return 0;
-    if (x->state == C_CLOSED) return wb_seterr(WB_ESTATE, "cluster: the executor is disconnected (wb.connect again)");
+    if (x->state == C_CLOSED)
+        return wb_seterr(WB_ESTATE,
+                         "cluster: the executor is disconnected: this data was on the cluster at %s and is gone with "
+                         "it (d:collect() before wb.disconnect() brings a dataset to this process; "
+                         "wb.disconnect{collect = true} brings all of them)",
+                         x->address);
     return wb_seterr(WB_ENET, "cluster: %s", x->err[0] ? x->err : "not connected");
 }
 
