@@ -816,7 +816,15 @@ static void usage(FILE *f)
             "       mpirun -np N wb [--threads T] FILE   rank 0 runs FILE, ranks 1..N-1 run its tasks (also srun;\n"
             "                               wb --mpi forces MPI, WB_MPI=0 turns the detection off)\n");
     for (const wb_subcommand *c = wb_subcommands; c->name; c++) fprintf(f, "       wb %s\n", c->usage);
-    fprintf(f, "See wb(1).\n");
+    fprintf(f, "       --traceback: every error with its Lua traceback (the same as wb.debug(true))\n");
+    /* the manual: installed (man wb), or beside a wb run from its build tree */
+    char page[PATH_MAX + 64];
+    snprintf(page, sizeof page, "%s/share/man/man1/wb.1", exe_dir);
+    if (access(page, R_OK) == 0)
+        fprintf(f, "The manual: man wb when wb is installed; from this build: man -l %s\n", page);
+    else
+        fprintf(f, "The manual: man wb (wb(1)).\n");
+    fprintf(f, "At the prompt: help() lists what there is, help(\"name\") or ?name shows one.\n");
 }
 
 /* rank 0 under mpirun: is the launcher's standard input a terminal? (it

@@ -32,7 +32,7 @@ M.docs = {
   ["wb.load_model"] = "wb.load_model(path) -> a model saved with m:save(path)",
   ["wb.gridsearch"] = "wb.gridsearch(name, data, {param = {values...}}, {folds = 3, metric = \"accuracy\"}) -> g: g.best_params, g.best_score, g.results, g:export(path)",
   -- results
-  ["wb.export"] = "wb.export(table_or_result, path) -- write a result table as .csv or .json",
+  ["wb.export"] = "wb.export(table_or_result, path, {columns = {...}}) -- write a result table (or a list of records) as .csv or .json; records' columns: the given ones, then text fields, then numbers",
   ["wb.show"] = "wb.show(value) -> the text the prompt prints for a dataset, vector, model or table",
   ["wb.plot.scatter"] = "wb.plot.scatter(data2d, {color = labels, file = \"out.svg\"}) -- a scatter plot as SVG",
   ["wb.bench"] = "wb.bench{...} -- run the benchmark suite",
