@@ -10,6 +10,14 @@
 
 /* ---------------------------------------------------------- executors */
 
+/* the local executor's dashboard server (a thread of its own, wb.dashboard());
+ * stopped when the Lua state closes */
+typedef struct dashbox {
+    wb_dash *d;
+    wb_exec *ex; /* a reference: the executor outlives the server */
+    char url[96];
+} dashbox;
+
 static void push_info(lua_State *L, wb_exec *ex)
 {
     wb_exec_info i;
@@ -24,6 +32,16 @@ static void push_info(lua_State *L, wb_exec *ex)
     if (i.address[0]) {
         lua_pushstring(L, i.address);
         lua_setfield(L, -2, "address");
+    }
+    if (!wb_exec_is_cluster(ex) && !wb_exec_is_mpi(ex)) {
+        if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.dashboard") == LUA_TUSERDATA) {
+            dashbox *b = lua_touserdata(L, -1);
+            if (b->d) {
+                lua_pushstring(L, b->url);
+                lua_setfield(L, -3, "dashboard");
+            }
+        }
+        lua_pop(L, 1);
     }
     if (wb_exec_is_cluster(ex)) {
         const char *d = wb_cluster_dashboard(ex);
@@ -339,6 +357,70 @@ static int l_collect_in_place(lua_State *L)
     return 0;
 }
 
+/* ------------------------------------------------ the local dashboard */
+
+static int dashbox_gc(lua_State *L)
+{
+    dashbox *b = lua_touserdata(L, 1);
+    if (b->d) wb_dashboard_stop(b->d);
+    b->d = NULL;
+    if (b->ex) wb_exec_unref(b->ex);
+    b->ex = NULL;
+    return 0;
+}
+
+/* wb.dashboard([{port = 0, host = "127.0.0.1"}]) -> the dashboard's URL: the
+ * local executor's (served from this process; status from the executor,
+ * sampled every second), or the head's when a cluster is connected */
+static int l_dashboard(lua_State *L)
+{
+    const char *host = "127.0.0.1";
+    int port = 0;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        static const char *const keys[] = {"port", "host", NULL};
+        check_keys(L, 1, "dashboard", keys);
+        port = (int)wbl_opt_integer(L, 1, "port", 0, 0, 65535);
+        const char *h = opt_string_field(L, 1, "host", "dashboard");
+        if (h) host = h;
+    }
+    wb_exec *cur = wbl_exec(L);
+    if (wb_exec_is_cluster(cur)) {
+        const char *u = wb_cluster_dashboard(cur);
+        if (u && *u) {
+            lua_pushstring(L, u);
+            return 1;
+        }
+    }
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.dashboard") == LUA_TUSERDATA) {
+        dashbox *b = lua_touserdata(L, -1);
+        if (b->d) {
+            lua_pushstring(L, b->url);
+            return 1;
+        }
+    }
+    lua_pop(L, 1);
+    dashbox *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, dashbox_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    wb_exec *local = wbl_local_exec(L);
+    int bound = 0;
+    if (wb_dashboard_start(host, port, wb_exec_local_status_json, wb_exec_local_sample, local, &b->d, &bound))
+        return wbl_error(L);
+    b->ex = wb_exec_ref(local);
+    if (strchr(host, ':'))
+        snprintf(b->url, sizeof b->url, "http://[%s]:%d/", host, bound);
+    else
+        snprintf(b->url, sizeof b->url, "http://%s:%d/", host, bound);
+    lua_setfield(L, LUA_REGISTRYINDEX, "wb.dashboard");
+    wb_log(WB_LOG_INFO, "the local executor's dashboard is at %s", b->url);
+    lua_pushstring(L, b->url);
+    return 1;
+}
+
 /* run the embedded lua/wb/cluster.lua with the module table */
 static void run_cluster_lua(lua_State *L)
 {
@@ -353,8 +435,8 @@ static void run_cluster_lua(lua_State *L)
 
 void wbl_open_cluster(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"connect", l_connect}, {"disconnect", l_disconnect}, {"cluster", l_cluster},
-                                   {"executor", l_executor}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"connect", l_connect},   {"disconnect", l_disconnect}, {"cluster", l_cluster},
+                                   {"executor", l_executor}, {"dashboard", l_dashboard},   {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
     static const luaL_Reg core_fns[] = {{"replicate", l_replicate}, {"holder", l_holder},
                                         {"mpi_bench_reduce", l_mpi_bench_reduce},
