@@ -144,7 +144,9 @@ local function before_leaving(what, collect)
                                 what, #list, #list == 1 and "" or "s", #list == 1 and "is" or "are", table.concat(shown, ", ")))
 end
 
-local c_disconnect, c_cluster, c_connect = wb.disconnect, wb.cluster, wb.connect
+-- (called through locals of their own names, not as tail calls: their
+-- argument errors name them as before, "bad argument #1 to 'cluster'")
+local disconnect, cluster, connect = wb.disconnect, wb.cluster, wb.connect
 
 -- wb.disconnect([{collect = true}]) -> true if a cluster was connected
 function wb.disconnect(opts)
@@ -157,17 +159,20 @@ function wb.disconnect(opts)
     end
   end
   before_leaving("wb.disconnect()", opts and opts.collect)
-  return c_disconnect()
+  local r = disconnect()
+  return r
 end
 
 -- a new cluster (or head) replaces the one connected: its data goes too
 function wb.cluster(...)
   before_leaving("wb.cluster{} disconnects the cluster connected", false)
-  return c_cluster(...)
+  local r = cluster(...)
+  return r
 end
 function wb.connect(...)
   before_leaving("wb.connect() disconnects the cluster connected", false)
-  return c_connect(...)
+  local r = connect(...)
+  return r
 end
 
 -- help texts: added to the help module when it loads (it loads after this file)

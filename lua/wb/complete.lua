@@ -111,9 +111,17 @@ local function members(obj, sep)
   return out
 end
 
-M.members = members
+M.members = function(obj, sep)
+  if sep ~= "." and sep ~= ":" then
+    error("bad argument #2 to 'members' (\".\" or \":\" expected, got " .. (type(sep) == "string" and "another string" or type(sep)) .. ")", 2)
+  end
+  return members(obj, sep)
+end
 
 function M.complete(word)
+  if word ~= nil and type(word) ~= "string" then
+    error("bad argument #1 to 'complete' (string expected, got " .. type(word) .. ")", 2)
+  end
   word = word or ""
   local out = {}
   local path, sep, last = word:match("^(.-)([%.:])([%w_]*)$")

@@ -23,7 +23,7 @@ local reg = debug.getregistry()
 -- wb's own Lua code: the embedded library (chunks "@wb/name.lua") and the
 -- plugins' chunks (registered in the registry's "wb.chunks" by the binding)
 local function internal_source(src)
-  if type(src) ~= "string" then return false end
+  if type(src) ~= "string" then return false end -- (anything else is no chunk of wb's)
   if src:match("^@wb/[%w_]+%.lua$") then return true end
   local chunks = reg["wb.chunks"]
   return type(chunks) == "table" and chunks[src] == true
@@ -65,6 +65,8 @@ end
 -- ------------------------------------------------------- did you mean
 
 local function closest(name, cands)
+  if type(name) ~= "string" then error("bad argument #1 to 'closest' (name expected, got " .. type(name) .. ")", 2) end
+  if type(cands) ~= "table" then error("bad argument #2 to 'closest' (list of names expected, got " .. type(cands) .. ")", 2) end
   if wb and wb.core and wb.core.closest then return wb.core.closest(name, cands) end
 end
 M.closest = closest
@@ -209,6 +211,10 @@ local function position(msg)
 end
 
 function M.report(msg, level)
+  if level ~= nil and (math.type(level) ~= "integer" or level < 1 or level > 1000) then
+    error(string.format("bad argument #2 to 'report' (level must be an integer in 1..1000, got %s)",
+                        type(level) == "number" and tostring(level) or type(level)), 2)
+  end
   level = (level or 1) + 1 -- this function's own frame
   if type(msg) ~= "string" then return nil end
   if M.debug then return debug.traceback(msg, level) end

@@ -98,6 +98,11 @@ local width -- of the terminal (nil: lines are not wrapped)
 -- text cut into lines of at most w characters at spaces (a longer word
 -- stays whole); lines after the first start with `indent`
 local function wrap(text, w, indent)
+  if type(text) ~= "string" then error("bad argument #1 to 'wrap' (string expected, got " .. type(text) .. ")", 2) end
+  if w ~= nil and (math.type(w) ~= "integer" or w < 1) then
+    error("bad argument #2 to 'wrap' (width must be an integer >= 1, got " .. (type(w) == "number" and tostring(w) or type(w)) .. ")", 2)
+  end
+  if indent ~= nil and type(indent) ~= "string" then error("bad argument #3 to 'wrap' (string expected, got " .. type(indent) .. ")", 2) end
   indent = indent or ""
   if not w or #text <= w then return {text} end
   local lines, cur = {}, ""
@@ -482,7 +487,8 @@ end
 local text_of = M.text
 function M.text(name, w)
   if w ~= nil and (math.type(w) ~= "integer" or w < 20) then
-    error(string.format("bad argument #2 to 'text' (width must be an integer >= 20, got %s)", tostring(w)), 2)
+    error(string.format("bad argument #2 to 'text' (width must be an integer >= 20, got %s)",
+                        type(w) == "number" and tostring(w) or type(w)), 2)
   end
   local okS, SH = pcall(require, "wb.show")
   width = w or (okS and type(SH) == "table" and SH.width) or nil

@@ -70,6 +70,8 @@ M.count = count
 
 -- "1 row", "2 rows", "3 classes"
 local function plural(n, word)
+  if type(n) ~= "number" then fail_at(2, 1, "plural", "number expected, got %s", typename(n)) end
+  if type(word) ~= "string" then fail_at(2, 2, "plural", "word expected, got %s", typename(word)) end
   if n == 1 then return count(n) .. " " .. word end
   return count(n) .. " " .. word .. ((word:match("[sx]$") or word:match("ch$")) and "es" or "s")
 end
@@ -239,6 +241,7 @@ end
 function M.feature_names(m, d)
   if type(m) ~= "userdata" or typename(m) ~= "Model" then fail_at(2, 1, "feature_names", "model expected, got %s", typename(m)) end
   check_count(d, 2, "feature_names", "d")
+  if d and d > 1000000 then fail_at(2, 2, "feature_names", "d must be at most 1000000, got %s", tostring(d)) end
   local reg = debug.getregistry()["wb.feature_names"]
   local names = type(reg) == "table" and reg[m] or nil
   local out = {}
@@ -249,6 +252,16 @@ end
 -- aligned rows of cells: numbers right-aligned with one format per column,
 -- the columns in `left` left-aligned
 local function table_lines(head, rows, left, indent)
+  if type(head) ~= "table" then fail_at(2, 1, "table_lines", "list of column names expected, got %s", typename(head)) end
+  if type(rows) ~= "table" then fail_at(2, 2, "table_lines", "list of rows expected, got %s", typename(rows)) end
+  if left ~= nil and type(left) ~= "table" then fail_at(2, 3, "table_lines", "table expected, got %s", typename(left)) end
+  if indent ~= nil and type(indent) ~= "string" then fail_at(2, 4, "table_lines", "string expected, got %s", typename(indent)) end
+  for j, h in ipairs(head) do
+    if type(h) ~= "string" then fail_at(2, 1, "table_lines", "column %d must be a name, got %s", j, typename(h)) end
+  end
+  for i, r in ipairs(rows) do
+    if type(r) ~= "table" then fail_at(2, 2, "table_lines", "row %d must be a table, got %s", i, typename(r)) end
+  end
   local cells = {head}
   for j = 1, #head do
     local nums = {}
@@ -271,6 +284,7 @@ M.summaries = {}
 -- gbdt: what the trees are like and which features they use, not the raw
 -- node matrix (m.trees holds it)
 M.summaries.gbdt = function(m)
+  if type(m) ~= "userdata" or typename(m) ~= "Model" then fail_at(2, 1, "gbdt", "model expected, got %s", typename(m)) end
   local p = m:params()
   local lines = {}
   local obj = m.objective or "?"
