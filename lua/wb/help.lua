@@ -382,10 +382,13 @@ local function find_name(name)
       found = true
     end
   end
-  if found then return true end
-  -- a module: its functions
+  -- a module: its functions (after its own line, when it has one)
   local t, path = module_of(name)
-  if t and module_help(t, path) then return true end
+  if t then
+    if found then say("") end
+    if module_help(t, path) then return true end
+  end
+  if found then return true end
   -- the last part of a name: help("scatter") is wb.plot.scatter
   for _, k in ipairs(by_short_name(name:match("([%a_][%w_]*)$") and name or "")) do
     if not seen[M.docs[k]] then
