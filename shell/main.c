@@ -1,7 +1,11 @@
 /* main.c — the wb program: `wb` (the wb> prompt on a terminal, else standard
  * input as a script), `wb -e ARG` (a script file if ARG names one, else a Lua
  * chunk), `wb FILE args...`, and subcommands (`wb head`, `wb worker`).
- * Errors print `wb: message` and a traceback on stderr and exit 1. */
+ * Errors print `wb: message` on stderr (a traceback too for errors in the
+ * user's code, or always with --traceback) and exit 1; exit(n) exits n.
+ * The prompt's machinery without readline (evaluation, completion,
+ * printing, clean errors, Ctrl-C) is in prompt.c (see prompt.h): this file
+ * puts readline, history and the signals around it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +23,7 @@
 
 #include "commands.h"
 #include "progress.h"
+#include "prompt.h"
 #include "wb/cluster.h"
 #include "wb/mpi.h"
 #include "wblua.h"
@@ -38,22 +43,12 @@ const char *wb_shell_exe_dir(void) { return exe_dir; }
  * signal is handled on the main thread: another thread that receives it
  * passes it on. */
 static pthread_t main_thread;
-static volatile sig_atomic_t running;     /* a command runs (docall) */
-static volatile sig_atomic_t sigint_seen; /* presses during this command */
 static volatile sig_atomic_t prompt_sigint, winch_seen;
-static int interrupted_last;              /* the last command stopped on Ctrl-C */
 
 static void say(const char *s)
 {
     ssize_t r = write(2, s, strlen(s));
     (void)r;
-}
-
-static void lstop(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
 }
 
 static void on_sigint(int sig)
@@ -64,12 +59,10 @@ static void on_sigint(int sig)
         errno = saved;
         return;
     }
-    if (!running) {
+    if (!wb_prompt_running()) {
         prompt_sigint = 1;
     } else {
-        wb_interrupt();
-        if (globalL) lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-        sigint_seen++;
+        int sigint_seen = wb_prompt_interrupt(); /* presses during this command */
         if (sigint_seen == 2)
             say("\nwb: stopping: waiting for the running work to notice (Ctrl-C once more leaves wb)\n");
         else if (sigint_seen >= 3) {
@@ -97,91 +90,6 @@ static void install_signals(void)
     sa.sa_handler = on_sigwinch;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGWINCH, &sa, NULL);
-}
-
-/* exit(code) / quit(code): the error object wb.exit_request raises (a table
- * with field wb_exit = the status); returns 1 and sets *code for one */
-static int exit_request(lua_State *L, int idx, int *code)
-{
-    if (!lua_istable(L, idx)) return 0;
-    int t = lua_getfield(L, idx, "wb_exit");
-    int isnum = 0;
-    lua_Integer c = lua_tointegerx(L, -1, &isnum);
-    lua_pop(L, 1);
-    if (t == LUA_TNIL) return 0;
-    *code = isnum ? (int)(c & 255) : 0;
-    return 1;
-}
-
-static int msghandler(lua_State *L)
-{
-    int code;
-    if (exit_request(L, 1, &code)) return 1; /* not an error: the object as it is */
-    if (wb_interrupted()) { /* whatever the running code made of it */
-        luaL_traceback(L, L, "interrupted!", 1);
-        return 1;
-    }
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    /* wb/errors.lua decides: wb's own errors as the message alone, the
-     * user's with a traceback (its failure is no reason to lose the error) */
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.errhandler") == LUA_TFUNCTION) {
-        lua_pushstring(L, msg);
-        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) return 1;
-    }
-    lua_pop(L, 1);
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
-/* the text of the chunk about to run, for error messages that quote its
- * lines (wb/errors.lua) */
-static void set_chunk_text(lua_State *L, const char *text)
-{
-    if (text)
-        lua_pushstring(L, text);
-    else
-        lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "wb.chunk");
-}
-
-static int docall(lua_State *L, int narg, int nres)
-{
-    int base = lua_gettop(L) - narg;
-    lua_pushcfunction(L, msghandler);
-    lua_insert(L, base);
-    wb_interrupt_clear();
-    globalL = L;
-    sigint_seen = 0;
-    running = 1;
-    int status = lua_pcall(L, narg, nres, base);
-    running = 0;
-    lua_sethook(L, NULL, 0, 0);
-    interrupted_last = status != LUA_OK && wb_interrupted();
-    lua_remove(L, base);
-    wb_shell_progress_end();
-    return status;
-}
-
-static void report(lua_State *L, int status)
-{
-    int code;
-    if (status != LUA_OK && exit_request(L, -1, &code)) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (status != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        fflush(stdout);
-        /* after the "^C" the terminal echoed */
-        if (interrupted_last && isatty(2)) fputc('\n', stderr);
-        fprintf(stderr, "wb: %s\n", msg ? msg : "(error object is not a string)");
-        fflush(stderr);
-        lua_pop(L, 1);
-    }
 }
 
 /* ------------------------------------------------------------ the state */
@@ -220,8 +128,8 @@ lua_State *wb_shell_newstate(int quiet)
     /* the Lua library, then the plugins (their Lua chunks may use the library) */
     lua_getglobal(L, "require");
     lua_pushliteral(L, "wb.lib");
-    if (docall(L, 1, 0) != LUA_OK) {
-        report(L, LUA_ERRRUN);
+    if (wb_prompt_call(L, 1, 0) != LUA_OK) {
+        wb_prompt_report(L, LUA_ERRRUN);
         lua_close(L);
         return NULL;
     }
@@ -230,7 +138,7 @@ lua_State *wb_shell_newstate(int quiet)
     lua_getfield(L, -1, "load_plugins");
     lua_remove(L, -2);
     lua_remove(L, -2);
-    int st = docall(L, 0, 0);
+    int st = wb_prompt_call(L, 0, 0);
     if (st != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         fprintf(stderr, "wb: warning: %s\n", msg ? msg : "a plugin failed to load");
@@ -264,16 +172,16 @@ static int run_loaded(lua_State *L, int status, char **argv, int argc, int scrip
         lua_insert(L, 1);
         lua_settop(L, 1);
         int n = push_args(L, argv, argc, script);
-        status = docall(L, n, 0);
+        status = wb_prompt_call(L, n, 0);
     }
     int code;
-    if (status != LUA_OK && exit_request(L, -1, &code)) { /* exit(code) in the script */
+    if (status != LUA_OK && wb_prompt_exit_request(L, -1, &code)) { /* exit(code) in the script */
         lua_pop(L, 1);
         return code;
     }
-    report(L, status);
+    wb_prompt_report(L, status);
     if (status == LUA_OK) return 0;
-    return interrupted_last ? 130 : 1;
+    return wb_prompt_interrupted_last() ? 130 : 1;
 }
 
 static int run_file(lua_State *L, const char *path, char **argv, int argc, int script)
@@ -285,7 +193,7 @@ static int run_file(lua_State *L, const char *path, char **argv, int argc, int s
  * script's name (then say the file is missing, not a syntax error) */
 static int run_string(lua_State *L, const char *chunk, char **argv, int argc, int script)
 {
-    set_chunk_text(L, chunk);
+    wb_prompt_set_chunk(L, chunk);
     int status = luaL_loadbuffer(L, chunk, strlen(chunk), "=(command line)");
     size_t n = strlen(chunk);
     if (status == LUA_ERRSYNTAX && n > 4 && strcmp(chunk + n - 4, ".lua") == 0 &&
@@ -371,34 +279,6 @@ static char *completion_gen(const char *text, int state)
     return idx < ncompl ? strdup(completions[idx++]) : NULL;
 }
 
-/* the candidates for the line up to the cursor, from wb/complete.lua's
- * line(): each replaces the line from byte *start; *quote is the quote of
- * the string being completed (0: none) */
-static int complete_start, complete_quote, complete_files;
-
-static int lua_complete(lua_State *L)
-{
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "wb.complete");
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "line");
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    lua_call(L, 2, 4);
-    complete_start = (int)lua_tointeger(L, -3);
-    complete_quote = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)[0] : 0;
-    complete_files = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "files");
-    lua_pop(L, 3);
-    int n = (int)luaL_len(L, -1);
-    for (int i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        const char *c = lua_tostring(L, -1);
-        if (c) add_completion(c);
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
 /* readline replaces `text` (the line from `start` to the cursor); the
  * candidates replace the line from complete_start: the same place told from
  * readline's start */
@@ -410,14 +290,16 @@ static char **wb_complete(const char *text, int start, int end)
     rl_completion_append_character = '\0';
     lua_State *L = globalL;
     if (!L) return NULL;
-    int top = lua_gettop(L);
-    lua_pushcfunction(L, lua_complete);
-    lua_pushstring(L, rl_line_buffer);
-    lua_pushinteger(L, end);
-    complete_start = end;
-    complete_quote = complete_files = 0;
-    if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1); /* no candidates, no noise */
-    lua_settop(L, top);
+    char **items = NULL;
+    int nitems = 0, complete_start = end, complete_quote = 0, complete_files = 0;
+    if (wb_prompt_complete(L, rl_line_buffer, end, &items, &nitems, &complete_start, &complete_quote,
+                           &complete_files))
+        return NULL;
+    for (int i = 0; i < nitems; i++) {
+        add_completion(items[i]);
+        free(items[i]);
+    }
+    free(items);
     if (ncompl == 0) return NULL;
     int ms = complete_start < 0 ? 0 : complete_start > end ? end : complete_start;
     size_t k = 0;
@@ -599,119 +481,6 @@ static int read_line(const char *prompt, char **out)
     return rl_got_line ? 1 : 0;
 }
 
-/* call wb.show's REPL helpers: begin() before a command, results(...) after */
-static int show_call(lua_State *L, const char *fn, int nargs, int nres)
-{
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "wb.show");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        lua_pop(L, 1 + nargs);
-        return -1;
-    }
-    lua_getfield(L, -1, fn);
-    lua_remove(L, -2);
-    lua_insert(L, -1 - nargs);
-    return docall(L, nargs, nres);
-}
-
-/* print the values a command returned (the whole stack) through wb.show */
-static void print_results(lua_State *L)
-{
-    int n = lua_gettop(L);
-    if (n == 0) return;
-    int st = show_call(L, "results", n, 1);
-    if (st != LUA_OK) {
-        if (st > 0) report(L, st);
-        lua_settop(L, 0);
-        return;
-    }
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        size_t len;
-        const char *s = lua_tolstring(L, -1, &len);
-        fwrite(s, 1, len, stdout);
-        if (len && s[len - 1] != '\n') fputc('\n', stdout);
-    }
-    fflush(stdout);
-    lua_settop(L, 0);
-}
-
-static int incomplete(lua_State *L, int status)
-{
-    if (status == LUA_ERRSYNTAX) {
-        size_t lmsg;
-        const char *msg = lua_tolstring(L, -1, &lmsg);
-        if (lmsg >= 5 && strcmp(msg + lmsg - 5, "<eof>") == 0) return 1;
-    }
-    return 0;
-}
-
-/* compile a chunk typed at the prompt: as an expression ("return chunk;")
- * when it is one, else as statements ("=expr" is "return expr"). Returns the
- * status (the function or the message on the stack) and sets *more when the
- * chunk is unfinished, as statements or as an expression ("{1," then "2}"). */
-static int load_text(lua_State *L, const char *fmt, const char *src)
-{
-    const char *text = lua_pushfstring(L, fmt, src);
-    int status = luaL_loadbuffer(L, text, strlen(text), "=stdin");
-    lua_remove(L, -2);
-    return status;
-}
-
-static int compile_chunk(lua_State *L, const char *chunk, int *more)
-{
-    *more = 0;
-    int eq = chunk[0] == '=';
-    const char *src = eq ? chunk + 1 : chunk;
-    int status = load_text(L, "return %s;", src);
-    if (status == LUA_OK) return status;
-    lua_pop(L, 1);
-    status = load_text(L, eq ? "return %s" : "%s", src);
-    if (status == LUA_OK) return status;
-    if (incomplete(L, status)) {
-        *more = 1;
-        return status;
-    }
-    if (!eq && status == LUA_ERRSYNTAX) {
-        /* not statements: maybe an unfinished expression ("{1,"), or a
-         * faulty one ("1 +* 2"), whose own message says more */
-        int st2 = load_text(L, "return %s", src);
-        if (incomplete(L, st2)) *more = 1;
-        const char *p = src + strspn(src, " \t\n");
-        int statement_start = *p == '_' || *p == '(' || *p == ':' || *p == ';' ||
-                              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                              (p[0] == '-' && p[1] == '-');
-        if (*more || statement_start) {
-            lua_pop(L, 1);
-        } else {
-            lua_remove(L, -2);
-            status = st2;
-        }
-    }
-    return status;
-}
-
-/* `?name` or `name?` typed at the prompt (wb/help.lua's query): the chunk
- * help("name") to run instead (malloc'd), or NULL */
-static char *help_query(lua_State *L, const char *line)
-{
-    int top = lua_gettop(L);
-    char *out = NULL;
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "wb.help");
-    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
-        lua_getfield(L, -1, "query");
-        lua_pushstring(L, line);
-        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
-            const char *name = lua_tostring(L, -1);
-            size_t n = strlen(name) + 16;
-            out = malloc(n);
-            if (out) snprintf(out, n, "help(\"%s\")", name);
-        }
-    }
-    lua_settop(L, top);
-    return out;
-}
-
 static int repl(lua_State *L)
 {
     int rc = 0;
@@ -734,7 +503,6 @@ static int repl(lua_State *L)
            WB_VERSION);
     for (;;) {
         lua_settop(L, 0);
-        interrupted_last = 0;
         char *line = NULL;
         int r = read_line("wb> ", &line);
         if (r == 0) break;
@@ -743,7 +511,7 @@ static int repl(lua_State *L)
             free(line);
             continue;
         }
-        char *asked = help_query(L, line);
+        char *asked = wb_prompt_help_query(L, line);
         if (asked) {
             free(line);
             line = asked;
@@ -755,7 +523,7 @@ static int repl(lua_State *L)
         free(line);
         int more, status, eof = 0, cancel = 0;
         for (;;) {
-            status = compile_chunk(L, lua_tostring(L, 1), &more);
+            status = wb_prompt_compile(L, lua_tostring(L, 1), &more);
             if (!more) break;
             lua_pop(L, 1); /* the message */
             char *next = NULL;
@@ -776,28 +544,31 @@ static int repl(lua_State *L)
         if (eof) break;
         if (cancel) continue;
         if (status != LUA_OK) {
-            report(L, status);
+            wb_prompt_report(L, status);
             continue;
         }
-        set_chunk_text(L, lua_tostring(L, 1));
+        wb_prompt_set_chunk(L, lua_tostring(L, 1));
         lua_remove(L, 1);
         int rows = 0, cols = 0;
         rl_get_screen_size(&rows, &cols);
-        if (cols > 0)
-            lua_pushinteger(L, cols);
-        else
-            lua_pushnil(L);
-        if (show_call(L, "begin", 1, 0) != LUA_OK) lua_settop(L, 1);
-        status = docall(L, 0, LUA_MULTRET);
+        wb_prompt_begin(L, cols);
+        status = wb_prompt_call(L, 0, LUA_MULTRET);
         int code;
-        if (status != LUA_OK && exit_request(L, -1, &code)) { /* exit() or quit() */
+        if (status != LUA_OK && wb_prompt_exit_request(L, -1, &code)) { /* exit() or quit() */
             rc = code;
             break;
         }
-        if (status == LUA_OK)
-            print_results(L);
-        else
-            report(L, status);
+        if (status == LUA_OK) {
+            char *text = wb_prompt_results(L, &status);
+            if (text) {
+                size_t len = strlen(text);
+                fwrite(text, 1, len, stdout);
+                if (len && text[len - 1] != '\n') fputc('\n', stdout);
+                free(text);
+            }
+            fflush(stdout);
+        }
+        if (status != LUA_OK) wb_prompt_report(L, status);
     }
     printf("\n");
     fflush(stdout);
