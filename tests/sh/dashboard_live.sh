@@ -22,6 +22,17 @@ run_chrome() {
     --disable-background-networking --disable-component-update --disable-sync --no-first-run \
     --hide-scrollbars --user-data-dir="$T/profile" --window-size=1300,1900 "$@" 2>>"$T/chrome.log"
 }
+# a screenshot (chromium under a loaded machine sometimes dies: a few tries)
+shoot() {
+  local file=$1 i
+  for i in 1 2 3; do
+    rm -f "$file"
+    run_chrome --virtual-time-budget=2500 --screenshot="$file" "$URL" >/dev/null
+    [ -s "$file" ] && return 0
+    sleep 1
+  done
+  return 1
+}
 api() { /usr/bin/python3 -c 'import sys, urllib.request
 print(urllib.request.urlopen(sys.argv[1] + "api/status", timeout=10).read().decode())' "$1"; }
 
@@ -159,8 +170,7 @@ start_driver cluster
 render 2 "$T/cluster.html"
 check_page "$T/cluster.html" cluster 2
 pass "cluster: $(grep -o 'class="nums job-count">[^<]*' "$T/cluster.html" | head -1 | cut -d'>' -f2)"
-run_chrome --virtual-time-budget=2500 --screenshot="$SHOTS/dashboard-cluster.png" "$URL" >/dev/null
-[ -s "$SHOTS/dashboard-cluster.png" ] || fail "no screenshot of the cluster's dashboard"
+shoot "$SHOTS/dashboard-cluster.png" || fail "no screenshot of the cluster's dashboard"
 # after several fits: still no failure counted, no error listed
 api "$URL" >"$T/api.json" || fail "the head's API"
 /usr/bin/python3 - "$T/api.json" <<'PY' || fail "the head's figures after the fits"
@@ -184,7 +194,6 @@ render 1 "$T/local.html"
 check_page "$T/local.html" local 1
 grep -q '<h1 id="title">wb: local executor</h1>' "$T/local.html" || fail "the local page's title"
 pass "local: $(grep -o 'class="nums job-count">[^<]*' "$T/local.html" | head -1 | cut -d'>' -f2)"
-run_chrome --virtual-time-budget=2500 --screenshot="$SHOTS/dashboard-local.png" "$URL" >/dev/null
-[ -s "$SHOTS/dashboard-local.png" ] || fail "no screenshot of the local dashboard"
+shoot "$SHOTS/dashboard-local.png" || fail "no screenshot of the local dashboard"
 stop_driver
 pass "screenshots in $SHOTS"
