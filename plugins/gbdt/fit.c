@@ -519,8 +519,11 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
         void *data = NULL;
         size_t size = 0;
         if (!rc) rc = H->get(f->ex, res, &data, &size);
-        if (!rc && size != (size_t)total * sizeof *hist) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
-        if (!rc) memcpy(hist, data, (size_t)total * sizeof *hist);
+        uint32_t mark = 0;
+        if (!rc && size == 8) memcpy(&mark, data, 4);
+        if (!rc && mark == GB_ELSEWHERE_MAGIC) rc = WB_ENOTSUP; /* the histograms are on several workers */
+        else if (!rc && size != (size_t)total * 24) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
+        if (!rc) memcpy(hist, data, (size_t)total * 24);
         H->free(data);
         if (res) H->release(f->ex, res);
         if (rc == WB_ENOTSUP) {

@@ -199,6 +199,10 @@ static inline void gb_block_uniforms(uint64_t seed, uint64_t stream, int64_t blo
 #define GB_TOKEN_MAGIC 0x4f424247u
 #define GB_SK_MAGIC 0x4b424247u
 #define GB_PACK_MAGIC 0x50424247u
+/* gbdt.collect's answer when this process does not hold the whole wave's
+ * histograms (the partitions are on several workers): not a failure, the
+ * driver then collects per worker process */
+#define GB_ELSEWHERE_MAGIC 0x57424247u
 
 /* binned partition: header, uint8 bins rows*d row-major (padded to 8), the
  * same column-major, uint8 isval rows (padded to 8), double y rows (class
