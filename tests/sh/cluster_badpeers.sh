@@ -32,8 +32,8 @@ check garbage closed "dropped peer 127.0.0.1:[0-9]*: bad frame: frame:"
 check http closed "dropped peer 127.0.0.1:[0-9]*: bad frame: frame: unknown message type 8239"
 check oversized closed "dropped peer 127.0.0.1:[0-9]*: bad frame: frame: AUTH of 1073741824 bytes exceeds the limit of 1024 bytes"
 check truncated closed "dropped peer 127.0.0.1:[0-9]*: 127.0.0.1:[0-9]* closed the connection in the middle of a message"
-check version "reject -10 protocol version 4 is not supported (this head speaks version 3)" \
-  "dropped peer 127.0.0.1:[0-9]*: protocol version 4 is not supported" "badpeer-token-0123456789abcdef"
+check version "reject -10 protocol version 5 is not supported (this head speaks version 4)" \
+  "dropped peer 127.0.0.1:[0-9]*: protocol version 5 is not supported" "badpeer-token-0123456789abcdef"
 check wrongtoken "reject -9 authentication failed: wrong cluster token" \
   "dropped peer 127.0.0.1:[0-9]*: authentication failed (wrong cluster token)" "x"
 out=$($PEER "$CLEAR" good "badpeer-token-0123456789abcdef")
@@ -67,22 +67,22 @@ echo "$out" | grep -q "false	cluster: the head at $CLEAR does not use TLS (it ru
 wait_for "$T/clear.log" "dropped peer 127.0.0.1:[0-9]*: it speaks TLS, and this head runs with --insecure-no-tls" ||
   fail "the head without TLS did not say why it dropped a TLS peer"
 pass "driver with TLS, head without: $(echo "$out" | cut -c7-90)..."
-# a head of an older wb (protocol 2: no TLS, its HELLO in clear)
+# a head of an older wb (protocol 3: no TLS, its HELLO in clear)
 /usr/bin/python3 -c '
 import os, socket, struct, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(5)
 open(sys.argv[1], "w").write(str(s.getsockname()[1]))
 c, _ = s.accept()
-p = b"WBCL" + struct.pack("<HB", 2, 1) + os.urandom(32)
+p = b"WBCL" + struct.pack("<HB", 3, 1) + os.urandom(32)
 c.sendall(struct.pack("<IHH", len(p), 1, 0) + p)
 time.sleep(5)' "$T/old.port" &
 PIDS+=($!)
 for _ in $(seq 100); do [ -s "$T/old.port" ] && break; sleep 0.05; done
 OP=$(cat "$T/old.port")
 out=$("$WB" -e "print(pcall(wb.connect, '127.0.0.1:$OP', {token_file = '$T/tok', timeout = 3}))" 2>&1)
-echo "$out" | grep -q "false	cluster: the head at 127.0.0.1:$OP speaks protocol version 2, this wb speaks version 3 (with TLS)" ||
-  fail "a head of protocol 2: $out"
-pass "a head of protocol 2: $(echo "$out" | cut -c7-)"
+echo "$out" | grep -q "false	cluster: the head at 127.0.0.1:$OP speaks protocol version 3, this wb speaks version 4 (with TLS)" ||
+  fail "a head of protocol 3: $out"
+pass "a head of protocol 3: $(echo "$out" | cut -c7-)"
 start_worker w_clear --address "$ADDR" --token-file "$T/tok" --insecure-no-tls --connect-timeout 20
 wait "$WORKER_PID"; rc=$?
 [ "$rc" = 1 ] || fail "a worker without TLS at a head with TLS exited $rc"
@@ -120,8 +120,8 @@ out=$("$WB" -e "print(pcall(wb.connect, '127.0.0.1:$DASH', {token = 'x1234567890
 echo "$out" | grep -q "false	cluster: 127.0.0.1:$DASH is not a wb cluster port (it does not answer in TLS)" ||
   fail "dashboard port: $out"
 start_worker w_far --address 127.0.0.1:1 --token-file "$T/tok" --connect-timeout 1
-wait "$WORKER_PID"; rc=$?
-[ "$rc" = 1 ] || fail "worker without a head exited $rc"
+wait_pid "$WORKER_PID" 60
+[ "$RC" = 1 ] || fail "worker without a head exited $RC"
 grep -q "cannot reach the head at 127.0.0.1:1: cannot connect to 127.0.0.1:1: connection refused (gave up after 1 s)" "$T/w_far.log" ||
   fail "worker without a head: $(cat "$T/w_far.log")"
 pass "worker without a head gives up after its timeout"

@@ -62,8 +62,12 @@ if not ok then print(e) return end
 print('connected', wb.executor().kind) ${2:-}" 2>&1
 }
 
-# --- what does not count as a failed authentication
-start_head head --token-file "$T/tok" --max-auth-failures 3 --auth-window-ms 5000 --handshake-timeout-ms 300
+# --- what does not count as a failed authentication (a 10 s window: the
+# three wrong tokens come from one process, milliseconds apart; the checks
+# made while the address is refused take well under a second; then the test
+# waits for the head to serve again, polling, instead of sleeping through
+# the window)
+start_head head --token-file "$T/tok" --max-auth-failures 3 --auth-window-ms 10000 --handshake-timeout-ms 300
 # connections closed without a byte (port checks)
 /usr/bin/python3 - "$ADDR" <<'PY' || fail "port checks"
 import socket, sys
@@ -71,11 +75,12 @@ host, port = sys.argv[1].rsplit(":", 1)
 for _ in range(6):
     socket.create_connection((host, int(port)), timeout=5).close()
 PY
-for _ in $(seq 200); do [ "$(grep -c "dropped peer" "$T/head.log")" -ge 6 ] && break; sleep 0.05; done
+# (each seen as closed during the handshake)
+for _ in $(seq 600); do [ "$(grep -c "dropped peer" "$T/head.log")" -ge 6 ] && break; sleep 0.05; done
 [ "$(grep -c "dropped peer" "$T/head.log")" -ge 6 ] || fail "the head did not see the 6 port checks"
 # connections that send nothing until the head's handshake timeout (0.3 s here)
 $RAW "$ADDR" 10 2 0 >/dev/null || fail "idle connections"
-for _ in $(seq 200); do [ "$(grep -c "dropped peer 127.0.0.1:[0-9]*: no handshake within 0.3 s" "$T/head.log")" -ge 10 ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ "$(grep -c "dropped peer 127.0.0.1:[0-9]*: no handshake within 0.3 s" "$T/head.log")" -ge 10 ] && break; sleep 0.05; done
 [ "$(grep -c "dropped peer 127.0.0.1:[0-9]*: no handshake within 0.3 s" "$T/head.log")" -ge 10 ] ||
   fail "the head did not time out the 10 idle connections: $(cat "$T/head.log")"
 out=$(connect "$ADDR")
@@ -83,27 +88,33 @@ out=$(connect "$ADDR")
 grep -q "refusing connections" "$T/head.log" && fail "port checks or timeouts blocked the address: $(cat "$T/head.log")"
 pass "6 port checks and 10 handshakes timed out do not lock 127.0.0.1 out (limit 3)"
 
-# --- wrong tokens do
-for i in 1 2 3; do
-  out=$("$WB" -e "print(pcall(wb.connect, '$ADDR', {token = 'wrong-token-0123456789abcdef', timeout = 5}))" 2>&1)
-  echo "$out" | grep -q "false	cluster: the head at $ADDR refused the connection: authentication failed: wrong cluster token" ||
-    fail "wrong token $i: $out"
-done
-wait_for "$T/head.log" "refusing connections from 127.0.0.1 for 5 s: 3 failed handshakes within 5 s" ||
+# --- wrong tokens do (three in one process: quicker than three starts on a loaded machine)
+out=$(timeout 60 "$WB" -e "for i = 1, 3 do print(pcall(wb.connect, '$ADDR', {token = 'wrong-token-0123456789abcdef', timeout = 5})) end" 2>&1)
+[ "$(echo "$out" | grep -c "^false	cluster: the head at $ADDR refused the connection: authentication failed: wrong cluster token")" = 3 ] ||
+  fail "three wrong tokens: $out"
+wait_for "$T/head.log" "refusing connections from 127.0.0.1 for 10 s: 3 failed handshakes within 10 s" 30 ||
   fail "the head did not log the refused address"
-t_block=$(date +%s%N)
 # now even the right token is refused, with the reason (in clear, before TLS)
 out=$("$WB" -e "print(pcall(wb.connect, '$ADDR', {token_file = '$T/tok', timeout = 5}))" 2>&1)
-echo "$out" | grep -q "false	cluster: the head at $ADDR refused the connection: too many failed handshakes from 127.0.0.1 (3 within 5 s); refused for another [1-5] s" ||
+echo "$out" | grep -q "false	cluster: the head at $ADDR refused the connection: too many failed handshakes from 127.0.0.1 (3 within 10 s); refused for another \([1-9]\|10\) s" ||
   fail "blocked driver: $out"
 pass "after 3 wrong tokens: $(echo "$out" | cut -c7-)"
-# refused connections do not prolong the block; after it the head serves again
+# refused connections do not prolong the block: a driver trying every half
+# second gets in once the window is over (60 s at most)
 out=$($RAW "$ADDR" 1 0 2)
 echo "$out" | grep -q "^reject -11 too many failed handshakes" || fail "raw peer while blocked: $out"
-while [ $(( ($(date +%s%N) - t_block) / 1000000 )) -lt 5300 ]; do sleep 0.1; done
-out=$(connect "$ADDR")
-[ "$out" = "connected	cluster" ] || fail "after the window: $out"
-pass "served again after the window"
+tries=0
+while :; do
+  tries=$((tries + 1))
+  out=$(timeout 30 "$WB" -e "print(pcall(wb.connect, '$ADDR', {token_file = '$T/tok', timeout = 5}))" 2>&1)
+  echo "$out" | grep -q "^true" && break
+  echo "$out" | grep -q "refused for another" || fail "while waiting for the window to end: $out"
+  [ "$tries" -ge 120 ] && fail "still refused after $tries tries: $out"
+  sleep 0.5
+done
+[ "$tries" -ge 2 ] || fail "served at the first try: the address was not refused"
+grep -q "dropped peer.*authentication failed" "$T/head.log" || fail "the failed handshakes were not logged"
+pass "served again after the window ($tries tries)"
 kill "$HEAD_PID"
 
 # --- idle connections never keep an authenticating peer out
