@@ -337,6 +337,35 @@ HIST_ID(13)
 HIST_ID(14)
 HIST_ID(15)
 HIST_ID(16)
+/* the same for any number of features */
+static void hist_uniform(const int32_t *gh, const uint8_t *B, const uint32_t *rows, int64_t n, int64_t *hist, int64_t d)
+{
+    int64_t *h = hist + PK_WORDS;
+    int64_t tg = 0, thc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t r = rows[i];
+        if (i + PF < n) {
+            uint32_t rp = rows[i + PF];
+            __builtin_prefetch(gh + 2 * (size_t)rp);
+            __builtin_prefetch(B + (size_t)rp * (size_t)d);
+            __builtin_prefetch(B + (size_t)rp * (size_t)d + 63);
+        }
+        int64_t g = gh[2 * (size_t)r], hc = ((int64_t)gh[2 * (size_t)r + 1] << GB_HC_SHIFT) | 1;
+        pair v = pair_of(g, hc);
+        const uint8_t *br = B + (size_t)r * (size_t)d;
+        tg += g;
+        thc += hc;
+        int64_t j = 0;
+        for (; j + 4 <= d; j += 4) {
+            pair_add(h + PK_WORDS * ((j << 8) + br[j]), v);
+            pair_add(h + PK_WORDS * (((j + 1) << 8) + br[j + 1]), v);
+            pair_add(h + PK_WORDS * (((j + 2) << 8) + br[j + 2]), v);
+            pair_add(h + PK_WORDS * (((j + 3) << 8) + br[j + 3]), v);
+        }
+        for (; j < d; j++) pair_add(h + PK_WORDS * ((j << 8) + br[j]), v);
+    }
+    pair_add(hist, pair_of(tg, thc));
+}
 typedef void (*hist_fn)(const int32_t *, const uint8_t *, const uint32_t *, int64_t, int64_t *);
 static const hist_fn hist_id[17] = {NULL,        hist_id_1,  hist_id_2,  hist_id_3,  hist_id_4,  hist_id_5,
                                     hist_id_6,   hist_id_7,  hist_id_8,  hist_id_9,  hist_id_10, hist_id_11,
@@ -359,6 +388,10 @@ static void hist_build(const gb_state *s, const binview *bv, int k, const uint32
     }
     if (identity && uniform && d <= 16) {
         hist_id[d](gh, B, rows, n, hist);
+        return;
+    }
+    if (identity && uniform) {
+        hist_uniform(gh, B, rows, n, hist, d);
         return;
     }
     int64_t tg = 0, thc = 0;
@@ -1147,15 +1180,15 @@ static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int n
     return found;
 }
 
-/* one binned partition of a wave task: its splits, then the histograms of
- * the build list into the task's accumulator (*accp, taken at the first
- * partition; *nent gets the entries of a node's histogram) */
-static int wave_part(const wb_obj *o, const gb_wave_arg *ap, const unsigned char *p, gb_acc **accp, int64_t *nent)
+/* one binned partition of a wave task: its state taken (*sp, kept busy
+ * until the task is done) and its splits made */
+static int wave_split(const wb_obj *o, const gb_wave_arg *ap, const unsigned char *p, binview *bvp, gb_state **sp)
 {
-    binview bv;
     const gb_wave_arg a = *ap;
     int rc;
-    if ((rc = bin_view(o, &bv))) return rc;
+    *sp = NULL;
+    if ((rc = bin_view(o, bvp))) return rc;
+    const binview bv = *bvp;
     int want = a.round;
     if (atomic_compare_exchange_strong(&inject_round, &want, -1)) state_free(state_unlink(a.fit_id, bv.row0));
     gb_state *s = state_acquire(a.fit_id, bv.row0);
@@ -1226,39 +1259,51 @@ static int wave_part(const wb_obj *o, const gb_wave_arg *ap, const unsigned char
         s->beg[m.k * M + m.left + 1] = b0 + nl;
         s->cnt[m.k * M + m.left + 1] = nr;
     }
+    *sp = s;
+    return 0;
+}
+
+/* the histograms of the wave's build list (after nsplit splits in p) over
+ * the task's n partitions (states st, views bv) into the task's accumulator:
+ * node by node, so that one node's histogram stays in cache while the rows
+ * of every partition go into it */
+static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *const *st, const binview *bv, int n,
+                      gb_acc **accp, int64_t *nent)
+{
+    const gb_wave_arg a = *ap;
+    if (!a.nbuild || n < 1) return 0;
+    const int64_t E = st[0]->nentries;
+    for (int i = 1; i < n; i++)
+        if (st[i]->nentries != E || st[i]->K != st[0]->K || st[i]->maxnodes != st[0]->maxnodes)
+            return H->seterr(WB_EINVAL, "gbdt.wave: partitions of different fits");
+    const int K = st[0]->K, M = st[0]->maxnodes;
     p += (size_t)a.nsplit * sizeof(gb_split_msg);
-    if (a.nbuild && !*accp) {
-        *accp = acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, s->nentries);
-        if (!*accp) {
-            state_put_back(s);
-            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-        }
-        *nent = s->nentries;
-        want = a.round;
-        if (atomic_compare_exchange_strong(&inject_count_round, &want, -1)) {
-            pthread_mutex_lock(&acc_mu);
-            (*accp)->ntasks++;
-            pthread_mutex_unlock(&acc_mu);
-        }
+    for (int q = 0; q < a.nbuild; q++) {
+        int32_t k, node;
+        memcpy(&k, p + (size_t)q * 8, 4);
+        memcpy(&node, p + (size_t)q * 8 + 4, 4);
+        if (k < 0 || k >= K || node < 0 || node >= M) return H->seterr(WB_EINVAL, "gbdt.wave: bad node");
     }
-    gb_acc *acc = *accp;
-    if (a.nbuild && s->nentries != *nent) {
-        state_put_back(s);
-        return H->seterr(WB_EINVAL, "gbdt.wave: partitions of different fits");
+    *accp = acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E);
+    if (!*accp) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    *nent = E;
+    int want = a.round;
+    if (atomic_compare_exchange_strong(&inject_count_round, &want, -1)) {
+        pthread_mutex_lock(&acc_mu);
+        (*accp)->ntasks++;
+        pthread_mutex_unlock(&acc_mu);
     }
-    rc = 0;
+    int rc = 0;
     for (int q = 0; q < a.nbuild && !rc; q++) {
         int32_t k, node;
         memcpy(&k, p + (size_t)q * 8, 4);
         memcpy(&node, p + (size_t)q * 8 + 4, 4);
-        if (k < 0 || k >= K || node < 0 || node >= M) {
-            state_put_back(s);
-            return H->seterr(WB_EINVAL, "gbdt.wave: bad node");
+        for (int i = 0; i < n && !rc; i++) {
+            const gb_state *s = st[i];
+            rc = hist_add(*accp, q, s, &bv[i], k, s->idx + (size_t)k * (size_t)s->rows + s->beg[k * M + node],
+                          s->cnt[k * M + node]);
         }
-        rc = hist_add(acc, q, s, &bv, k, s->idx + (size_t)k * rows + s->beg[k * M + node], s->cnt[k * M + node]);
     }
-    s->wave = rc ? -1 : a.wave;
-    state_put_back(s);
     return rc;
 }
 
@@ -1276,8 +1321,21 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     const unsigned char *p = (const unsigned char *)arg + sizeof a;
     gb_acc *acc = NULL;
     int64_t E = 0;
-    int rc = 0;
-    for (int i = 0; i < nin && !rc; i++) rc = wave_part(&in[i], &a, p, &acc, &E);
+    int rc = 0, taken = 0;
+    gb_state **st = malloc((size_t)nin * sizeof *st);
+    binview *bv = malloc((size_t)nin * sizeof *bv);
+    if (!st || !bv) rc = H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    for (int i = 0; i < nin && !rc; i++) {
+        rc = wave_split(&in[i], &a, p, &bv[i], &st[i]);
+        if (!rc) taken++;
+    }
+    if (!rc) {
+        rc = wave_build(&a, p, st, bv, taken, &acc, &E);
+        for (int i = 0; i < taken; i++) st[i]->wave = rc ? -1 : a.wave;
+    }
+    for (int i = 0; i < taken; i++) state_put_back(st[i]);
+    free(st);
+    free(bv);
     if (rc) return rc;
     /* this process's share of the wave's tasks (when the driver knows it) */
     p += (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8;
