@@ -743,8 +743,8 @@ static void set_scales(fit *f)
         f->sg = ldexp(1.0, GB_QG_BITS - e);
         f->sh = ldexp(1.0, GB_QH_BITS);
     } else {
-        f->sg = ldexp(1.0, GB_QG_BITS);
-        f->sh = ldexp(1.0, GB_QH_BITS + 2);
+        f->sg = ldexp(1.0, GB_QG_BITS_C);
+        f->sh = ldexp(1.0, GB_QH_BITS_C + 2);
     }
 }
 

@@ -28,14 +28,34 @@ enum { GB_BINARY = 1, GB_MULTI = 2, GB_REGRESSION = 3 };
 /* random streams (with the `seed` parameter) */
 enum { GB_S_VALID = 0x67620001, GB_S_SKETCH = 0x67620002, GB_S_SUB = 0x67620003, GB_S_COLS = 0x67620004 };
 
-/* fixed point: per row |qg| <= 2^30, 0 <= qh <= 2^22; a histogram bin of one
- * partition holds {sum qg, (sum qh) << 20 | count}; copies of at most 2^19
- * rows each keep both fields from overflowing */
-#define GB_QG_BITS 30
-#define GB_QH_BITS 22
-#define GB_HC_SHIFT 20
-#define GB_COPY_ROWS_LOG2 19
-#define GB_CMASK ((int64_t)((1 << GB_HC_SHIFT) - 1))
+/* Fixed point. A row's quantized gradient qg and hessian qh are packed into
+ * one int64 word, w = qg 2^GS + qh 2^GB_PK_CBITS + 1: its low GB_PK_CBITS
+ * bits count the rows, the next ones sum the hessians, the top ones (signed)
+ * the gradients. A histogram bin within a worker is such a word, the sum of
+ * its rows' words: one 64-bit add a row and feature. The fields cannot
+ * overflow into each other while a packed copy holds at most
+ * 2^GB_COPY_ROWS_LOG2 - 1 rows (then it is flushed into full gb_hentry sums):
+ *  - classification (|g| <= 1, 0 <= h <= 1/4): |qg| <= 2^GB_QG_BITS_C,
+ *    qh <= 2^GB_QH_BITS_C; counts 12 bits, hessians 24, gradients 28 signed
+ *    (4095 x 2^15 < 2^27);
+ *  - regression (h = 1 for every row): |qg| <= 2^GB_QG_BITS, no hessian
+ *    field (qh is the constant 2^GB_QH_BITS: a bin's hessian sum is its count
+ *    times that), gradients from bit GB_PK_CBITS. */
+#define GB_QG_BITS 30   /* regression gradients */
+#define GB_QH_BITS 22   /* regression hessians (all 1) */
+#define GB_QG_BITS_C 15 /* classification gradients */
+#define GB_QH_BITS_C 12 /* classification hessians */
+#define GB_COPY_ROWS_LOG2 12
+#define GB_PK_CBITS 12
+#define GB_PK_HBITS 24
+#define GB_PK_GSHIFT_C (GB_PK_CBITS + GB_PK_HBITS) /* 36 */
+#define GB_PK_GSHIFT_R GB_PK_CBITS
+#define GB_CMASK ((int64_t)((1 << GB_PK_CBITS) - 1))
+#define GB_HMASK ((int64_t)((1 << GB_PK_HBITS) - 1))
+_Static_assert(GB_COPY_ROWS_LOG2 == GB_PK_CBITS, "a copy's count fills the count field");
+_Static_assert(GB_QH_BITS_C + GB_COPY_ROWS_LOG2 <= GB_PK_HBITS, "hessian sums fit their field");
+_Static_assert(GB_PK_GSHIFT_C + GB_QG_BITS_C + GB_COPY_ROWS_LOG2 + 1 <= 64, "gradient sums fit their field");
+_Static_assert(GB_PK_GSHIFT_R + GB_QG_BITS + GB_COPY_ROWS_LOG2 + 1 <= 64, "regression gradient sums fit");
 
 /* A histogram entry as the partitions' sums cross the executor and as the
  * driver keeps them: the sums of the quantized gradients (G) and hessians
@@ -43,7 +63,7 @@ enum { GB_S_VALID = 0x67620001, GB_S_SKETCH = 0x67620002, GB_S_SUB = 0x67620003,
  * node: all its rows). A node's histogram is nentries entries in a row; a
  * feature j of the round's selection has nb[j] + 1 of them from entry off[j]
  * (its bins, then the missing values). Within a worker, before they are
- * summed, the entries are packed in two words (work.c). */
+ * summed, the entries are packed in one word (above). */
 typedef struct gb_hentry {
     int64_t G, Hs, N;
 } gb_hentry;

@@ -50,7 +50,8 @@ typedef struct gb_state {
     int32_t *sel, *off;
     int64_t nentries;
     double *F;           /* K x rows (class-major) */
-    int32_t *gh;         /* K x rows x {qg, qh}: a row's pair in one cache line */
+    int obj;             /* the objective: the layout of the packed words */
+    int64_t *gh;         /* K x rows: a row's packed gradient word (gbdt.h) */
     uint32_t *idx, *tmp; /* K x rows, rows */
     uint32_t *rest;      /* rows outside the bag (out-of-bag and validation) */
     int64_t nbag, nrest;
@@ -133,7 +134,7 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
     s->sel = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->sel);
     s->off = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->off);
     s->F = malloc(r * kk * sizeof *s->F);
-    s->gh = malloc(2 * r * kk * sizeof *s->gh);
+    s->gh = malloc(r * kk * sizeof *s->gh);
     s->idx = malloc(r * kk * sizeof *s->idx);
     s->tmp = malloc(r * sizeof *s->tmp);
     s->rest = malloc(r * sizeof *s->rest);
@@ -262,33 +263,42 @@ double gb_row_loss(int obj, int K, const double *F, double y)
 
 /* ------------------------------------------------------------ histograms */
 
-/* Within a worker a histogram entry is packed: {sum qg, sum hc}, hc = (qh <<
- * GB_HC_SHIFT) | 1 a row, so its low bits count the rows (at most 2^19 rows
- * a copy, GB_COPY_ROWS_LOG2); both words are added with one 128-bit add
- * (SSE2, part of x86-64; a plain pair elsewhere). PK_WORDS int64 words an
- * entry; unpacked into gb_hentry when summed (acc_flush, acc_sum_locked). */
-#define PK_WORDS 2
+/* Within a worker a histogram entry is one packed word (gbdt.h): the sum of
+ * its rows' words, the count, hessian and gradient sums in fields that
+ * cannot overflow while a copy holds at most 2^GB_COPY_ROWS_LOG2 - 1 rows;
+ * unpacked into gb_hentry when summed (acc_flush, acc_sum_locked). */
 #if defined(__SSE2__)
 #include <emmintrin.h>
-typedef __m128i pair;
-static inline pair pair_of(int64_t g, int64_t hc) { return _mm_set_epi64x(hc, g); }
-static inline void pair_add(int64_t *e, pair v)
-{
-    _mm_store_si128((__m128i *)e, _mm_add_epi64(_mm_load_si128((const __m128i *)e), v));
-}
 static inline int64_t qround(double x) { return _mm_cvtsd_si64(_mm_set_sd(x)); }
 #else
-typedef struct pair {
-    int64_t g, hc;
-} pair;
-static inline pair pair_of(int64_t g, int64_t hc) { return (pair){g, hc}; }
-static inline void pair_add(int64_t *e, pair v)
-{
-    e[0] += v.g;
-    e[1] += v.hc;
-}
 static inline int64_t qround(double x) { return llrint(x); }
 #endif
+
+/* a classification row's word from its quantized gradient and hessian */
+static inline int64_t pk_class(int64_t qg, int64_t qh)
+{
+    return (int64_t)(((uint64_t)qg << GB_PK_GSHIFT_C) + ((uint64_t)qh << GB_PK_CBITS) + 1);
+}
+
+/* a regression row's word (its hessian is the constant 2^GB_QH_BITS) */
+static inline int64_t pk_reg(int64_t qg) { return (int64_t)(((uint64_t)qg << GB_PK_GSHIFT_R) + 1); }
+
+/* the layout of an objective's words: where the gradient field starts, and
+ * the hessian of every row when it is constant (0: a field of its own) */
+static void pk_layout(int obj, int *gshift, int64_t *hconst)
+{
+    *gshift = obj == GB_REGRESSION ? GB_PK_GSHIFT_R : GB_PK_GSHIFT_C;
+    *hconst = obj == GB_REGRESSION ? (int64_t)1 << GB_QH_BITS : 0;
+}
+
+/* a packed entry added into a full one */
+static inline void unpack_add(gb_hentry *f, int64_t w, int gshift, int64_t hconst)
+{
+    const int64_t n = w & GB_CMASK;
+    f->G += w >> gshift; /* arithmetic: the signed top field */
+    f->Hs += hconst ? n * hconst : (w >> GB_PK_CBITS) & GB_HMASK;
+    f->N += n;
+}
 
 /* every selected feature has 256 entries (255 bins and missing), the layout
  * is then feature j at entry 1 + 256 j, and with no column sampling the
@@ -300,26 +310,24 @@ static inline int64_t qround(double x) { return llrint(x); }
 #define PFB 16
 
 #define HIST_ID(D)                                                                                \
-    static void hist_id_##D(const int32_t *gh, const uint8_t *B,                                   \
-                            const uint32_t *rows, int64_t n, int64_t *hist)                        \
+    static void hist_id_##D(const int64_t *restrict gw, const uint8_t *restrict B,                 \
+                            const uint32_t *restrict rows, int64_t n, int64_t *restrict hist)      \
     {                                                                                             \
-        int64_t *h = hist + PK_WORDS;                                                             \
-        int64_t tg = 0, thc = 0;                                                                  \
+        int64_t *h = hist + 1;                                                                    \
+        int64_t tw = 0;                                                                           \
         for (int64_t i = 0; i < n; i++) {                                                         \
             uint32_t r = rows[i];                                                                 \
             if (i + PF < n) {                                                                     \
                 uint32_t rp = rows[i + PF];                                                       \
-                __builtin_prefetch(gh + 2 * (size_t)rp);                                          \
+                __builtin_prefetch(gw + rp);                                                      \
                 __builtin_prefetch(B + (size_t)rp * D);                                           \
             }                                                                                     \
-            int64_t g = gh[2 * (size_t)r], hc = ((int64_t)gh[2 * (size_t)r + 1] << GB_HC_SHIFT) | 1; \
-            pair v = pair_of(g, hc);                                                              \
+            const int64_t w = gw[r];                                                              \
             const uint8_t *br = B + (size_t)r * D;                                                \
-            tg += g;                                                                              \
-            thc += hc;                                                                            \
-            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) pair_add(h + PK_WORDS * ((j << 8) + br[j]), v); \
+            tw += w;                                                                              \
+            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) h[(j << 8) + br[j]] += w;        \
         }                                                                                         \
-        pair_add(hist, pair_of(tg, thc));                                                         \
+        hist[0] += tw;                                                                            \
     }
 HIST_ID(1)
 HIST_ID(2)
@@ -337,46 +345,46 @@ HIST_ID(13)
 HIST_ID(14)
 HIST_ID(15)
 HIST_ID(16)
+
 /* the same for any number of features */
-static void hist_uniform(const int32_t *gh, const uint8_t *B, const uint32_t *rows, int64_t n, int64_t *hist, int64_t d)
+static void hist_uniform(const int64_t *restrict gw, const uint8_t *restrict B, const uint32_t *restrict rows,
+                         int64_t n, int64_t *restrict hist, int64_t d)
 {
-    int64_t *h = hist + PK_WORDS;
-    int64_t tg = 0, thc = 0;
+    int64_t *h = hist + 1;
+    int64_t tw = 0;
     for (int64_t i = 0; i < n; i++) {
         uint32_t r = rows[i];
         if (i + PF < n) {
             uint32_t rp = rows[i + PF];
-            __builtin_prefetch(gh + 2 * (size_t)rp);
+            __builtin_prefetch(gw + rp);
             __builtin_prefetch(B + (size_t)rp * (size_t)d);
             __builtin_prefetch(B + (size_t)rp * (size_t)d + 63);
         }
-        int64_t g = gh[2 * (size_t)r], hc = ((int64_t)gh[2 * (size_t)r + 1] << GB_HC_SHIFT) | 1;
-        pair v = pair_of(g, hc);
+        const int64_t w = gw[r];
         const uint8_t *br = B + (size_t)r * (size_t)d;
-        tg += g;
-        thc += hc;
+        tw += w;
         int64_t j = 0;
         for (; j + 4 <= d; j += 4) {
-            pair_add(h + PK_WORDS * ((j << 8) + br[j]), v);
-            pair_add(h + PK_WORDS * (((j + 1) << 8) + br[j + 1]), v);
-            pair_add(h + PK_WORDS * (((j + 2) << 8) + br[j + 2]), v);
-            pair_add(h + PK_WORDS * (((j + 3) << 8) + br[j + 3]), v);
+            h[(j << 8) + br[j]] += w;
+            h[((j + 1) << 8) + br[j + 1]] += w;
+            h[((j + 2) << 8) + br[j + 2]] += w;
+            h[((j + 3) << 8) + br[j + 3]] += w;
         }
-        for (; j < d; j++) pair_add(h + PK_WORDS * ((j << 8) + br[j]), v);
+        for (; j < d; j++) h[(j << 8) + br[j]] += w;
     }
-    pair_add(hist, pair_of(tg, thc));
+    hist[0] += tw;
 }
-typedef void (*hist_fn)(const int32_t *, const uint8_t *, const uint32_t *, int64_t, int64_t *);
+typedef void (*hist_fn)(const int64_t *, const uint8_t *, const uint32_t *, int64_t, int64_t *);
 static const hist_fn hist_id[17] = {NULL,        hist_id_1,  hist_id_2,  hist_id_3,  hist_id_4,  hist_id_5,
                                     hist_id_6,   hist_id_7,  hist_id_8,  hist_id_9,  hist_id_10, hist_id_11,
                                     hist_id_12,  hist_id_13, hist_id_14, hist_id_15, hist_id_16};
 
-/* Adds the rows rows[0..n) (at most 2^19 of them) of class k into hist (one
- * node: nentries x {g, hc}, 16-byte aligned). */
+/* Adds the rows rows[0..n) (at most 2^GB_COPY_ROWS_LOG2 - 1 of them) of
+ * class k into hist (one node: nentries packed words). */
 static void hist_build(const gb_state *s, const binview *bv, int k, const uint32_t *rows, int64_t n,
                        int64_t *hist)
 {
-    const int32_t *gh = s->gh + 2 * (size_t)k * (size_t)s->rows;
+    const int64_t *gw = s->gh + (size_t)k * (size_t)s->rows;
     const int64_t d = bv->d;
     const int nsel = s->nsel;
     const int32_t *sel = s->sel, *off = s->off;
@@ -387,31 +395,29 @@ static void hist_build(const gb_state *s, const binview *bv, int k, const uint32
         uniform &= off[j] == 1 + 256 * j;
     }
     if (identity && uniform && d <= 16) {
-        hist_id[d](gh, B, rows, n, hist);
+        hist_id[d](gw, B, rows, n, hist);
         return;
     }
     if (identity && uniform) {
-        hist_uniform(gh, B, rows, n, hist, d);
+        hist_uniform(gw, B, rows, n, hist, d);
         return;
     }
-    int64_t tg = 0, thc = 0;
+    int64_t tw = 0;
     for (int64_t i = 0; i < n; i++) {
         uint32_t r = rows[i];
-        int64_t g = gh[2 * (size_t)r], hc = ((int64_t)gh[2 * (size_t)r + 1] << GB_HC_SHIFT) | 1;
-        pair v = pair_of(g, hc);
+        const int64_t w = gw[r];
         const uint8_t *br = B + (size_t)r * (size_t)d;
-        tg += g;
-        thc += hc;
-        for (int j = 0; j < nsel; j++) pair_add(hist + PK_WORDS * (off[j] + br[sel[j]]), v);
+        tw += w;
+        for (int j = 0; j < nsel; j++) hist[off[j] + br[sel[j]]] += w;
     }
-    pair_add(hist, pair_of(tg, thc));
+    hist[0] += tw;
 }
 
 /* ------------------------------------------------------- accumulators */
 
 /* one thread's histograms of one wave of one fit: packed entries of at most
- * 2^19 rows each (so neither word overflows), flushed into full gb_hentry
- * sums when more rows come */
+ * 2^GB_COPY_ROWS_LOG2 - 1 rows each (so no field overflows), flushed into
+ * full gb_hentry sums when more rows come */
 typedef struct gb_acc {
     struct gb_acc *next;
     uint64_t tid, fit_id;
@@ -419,10 +425,12 @@ typedef struct gb_acc {
     int64_t nentries;
     int64_t ntasks;    /* tasks that added (or are adding) into it this wave */
     int64_t nfinished; /* of which finished */
-    int64_t *packed;  /* nnodes x nentries x PK_WORDS */
+    int64_t *packed;  /* nnodes x nentries words */
     int64_t *rows_in; /* nnodes */
     gb_hentry *full;  /* nnodes x nentries, or NULL */
     size_t cap;       /* int64 capacity of packed */
+    int gshift;       /* the words' layout (pk_layout) */
+    int64_t hconst;
 } gb_acc;
 
 static pthread_mutex_t acc_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -430,14 +438,6 @@ static gb_acc *accs;
 static _Atomic uint64_t tid_counter;
 static __thread uint64_t tls_tid;
 static uint64_t proc_id;
-
-/* a packed entry (PK_WORDS words) added into a full one */
-static inline void unpack_add(gb_hentry *f, const int64_t *p)
-{
-    f->G += p[0];
-    f->Hs += p[1] >> GB_HC_SHIFT;
-    f->N += p[1] & GB_CMASK;
-}
 
 static void acc_free(gb_acc *a)
 {
@@ -450,7 +450,7 @@ static void acc_free(gb_acc *a)
 
 /* this thread's accumulator for (fit, epoch, round, wave), zeroed when it
  * held another wave */
-static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t nentries)
+static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t nentries, int obj)
 {
     if (!tls_tid) tls_tid = ++tid_counter;
     /* the key and the task count change under acc_mu: gbdt.collect reads
@@ -474,7 +474,7 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
     if (a) a->round = -1; /* being zeroed: matches no collect */
     pthread_mutex_unlock(&acc_mu);
     if (!a) return NULL;
-    size_t need = (size_t)nnodes * (size_t)nentries * PK_WORDS;
+    size_t need = (size_t)nnodes * (size_t)nentries;
     if (need > a->cap) {
         free(a->packed);
         a->packed = aligned_alloc(64, (need * 8 + 63) & ~(size_t)63);
@@ -486,6 +486,7 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
     a->rows_in = calloc((size_t)nnodes + 1, sizeof *a->rows_in);
     if (!a->packed || !a->rows_in) return NULL;
     memset(a->packed, 0, need * 8);
+    pk_layout(obj, &a->gshift, &a->hconst);
     pthread_mutex_lock(&acc_mu);
     a->epoch = epoch;
     a->round = round;
@@ -505,10 +506,12 @@ static int acc_flush(gb_acc *a, int q)
         a->full = calloc((size_t)a->nnodes * (size_t)E + 1, sizeof *a->full);
         if (!a->full) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    int64_t *p = a->packed + (size_t)q * (size_t)E * PK_WORDS;
+    int64_t *p = a->packed + (size_t)q * (size_t)E;
     gb_hentry *f = a->full + (size_t)q * (size_t)E;
-    for (int64_t e = 0; e < E; e++) unpack_add(&f[e], p + PK_WORDS * e);
-    memset(p, 0, (size_t)E * PK_WORDS * sizeof *p);
+    const int gs = a->gshift;
+    const int64_t hc = a->hconst;
+    for (int64_t e = 0; e < E; e++) unpack_add(&f[e], p[e], gs, hc);
+    memset(p, 0, (size_t)E * sizeof *p);
     a->rows_in[q] = 0;
     return 0;
 }
@@ -517,7 +520,7 @@ static int acc_flush(gb_acc *a, int q)
 static int hist_add(gb_acc *a, int q, const gb_state *s, const binview *bv, int k, const uint32_t *rows,
                     int64_t n)
 {
-    const int64_t cap = (int64_t)1 << GB_COPY_ROWS_LOG2;
+    const int64_t cap = ((int64_t)1 << GB_COPY_ROWS_LOG2) - 1;
     while (n > 0) {
         if (a->rows_in[q] >= cap) {
             int rc = acc_flush(a, q);
@@ -525,7 +528,7 @@ static int hist_add(gb_acc *a, int q, const gb_state *s, const binview *bv, int 
         }
         int64_t m = cap - a->rows_in[q];
         if (m > n) m = n;
-        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries * PK_WORDS);
+        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries);
         a->rows_in[q] += m;
         rows += m;
         n -= m;
@@ -661,8 +664,7 @@ static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uin
 {
     if (obj == GB_BINARY) {
         double e = gb_exp(-F), p = 1 / (1 + e);
-        s->gh[2 * (size_t)r] = (int32_t)qround((p - y) * sg);
-        s->gh[2 * (size_t)r + 1] = (int32_t)qround(p * (1 - p) * sh);
+        s->gh[r] = pk_class(qround((p - y) * sg), qround(p * (1 - p) * sh));
         binary_tloss(lrun_at(L, r, pos), F, y, e, p);
         return 0;
     }
@@ -671,8 +673,8 @@ static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uin
         return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range", g,
                          (long long)(row0 + r + 1));
     if (fabs(g) > *gmax) *gmax = fabs(g);
-    s->gh[2 * (size_t)r] = (int32_t)qround(gs);
-    s->gh[2 * (size_t)r + 1] = (int32_t)qround(sh);
+    (void)sh; /* the constant 2^GB_QH_BITS, implied by the layout */
+    s->gh[r] = pk_reg(qround(gs));
     return 0;
 }
 
@@ -749,7 +751,7 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
 {
     lrun L = *Lp;
     const double *F = s->F;
-    int32_t *gh = s->gh;
+    int64_t *gh = s->gh;
     int64_t q = 0;
 #if defined(__SSE2__)
     /* the products of the block being summed, kept in a register; written
@@ -778,12 +780,15 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
         __m128d yy = adj ? _mm_loadu_pd(y + r0) : _mm_set_pd(y[r1], y[r0]);
         __m128i g = _mm_cvtpd_epi32(_mm_mul_pd(_mm_sub_pd(p, yy), vsg));
         __m128i h = _mm_cvtpd_epi32(_mm_mul_pd(_mm_mul_pd(p, _mm_sub_pd(one, p)), vsh));
-        __m128i gh2 = _mm_unpacklo_epi32(g, h); /* g0 h0 g1 h1 */
+        /* the two rows' words (pk_class): g sign-extended to 64 bits */
+        const __m128i g64 = _mm_unpacklo_epi32(g, _mm_srai_epi32(g, 31)), h64 = _mm_unpacklo_epi32(h, _mm_setzero_si128());
+        const __m128i w2 = _mm_add_epi64(_mm_add_epi64(_mm_slli_epi64(g64, GB_PK_GSHIFT_C), _mm_slli_epi64(h64, GB_PK_CBITS)),
+                                         _mm_set1_epi64x(1));
         if (adj)
-            _mm_storeu_si128((__m128i *)(gh + 2 * (size_t)r0), gh2);
+            _mm_storeu_si128((__m128i *)(gh + r0), w2);
         else {
-            _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r0), gh2);
-            _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r1), _mm_unpackhi_epi64(gh2, gh2));
+            _mm_storel_epi64((__m128i *)(gh + r0), w2);
+            _mm_storel_epi64((__m128i *)(gh + r1), _mm_unpackhi_epi64(w2, w2));
         }
         /* the loss: q = p (y = 1) or e p (y = 0), as binary_tloss; both
          * rows in the block being summed (r1 there: so is r0): one multiply,
@@ -1016,8 +1021,7 @@ static int gradients(gb_state *s, const binview *bv, const gb_begin_arg *a, gb_a
                 const double inv = 1 / sum;
                 for (int k = 0; k < K; k++) {
                     double p = e[k] * inv, g = p - (k == yk), h = p * (1 - p);
-                    s->gh[2 * ((size_t)k * rows + r)] = (int32_t)qround(g * sg);
-                    s->gh[2 * ((size_t)k * rows + r) + 1] = (int32_t)qround(h * sh);
+                    s->gh[(size_t)k * rows + r] = pk_class(qround(g * sg), qround(h * sh));
                 }
                 /* the loss: -log p of the row's class */
                 double qy = e[yk] * inv;
@@ -1079,7 +1083,8 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         memcpy(s->sel, b.sel, (size_t)a->nsel * 4);
         memcpy(s->off, b.off, (size_t)a->nsel * 4);
         s->nentries = a->nentries;
-        acc = acc_get(a->fit_id, a->epoch, a->round, 0, K, a->nentries);
+        s->obj = obj;
+        acc = acc_get(a->fit_id, a->epoch, a->round, 0, K, a->nentries, obj);
         if (!acc) {
             free(b.prev);
             state_put_back(s);
@@ -1172,7 +1177,7 @@ static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int n
         if (c->nnodes != nnodes || c->nentries != E) continue;
         found++;
         const int64_t *p = c->packed;
-        for (int64_t e = 0; e < total; e++) unpack_add(&out[e], p + PK_WORDS * e);
+        for (int64_t e = 0; e < total; e++) unpack_add(&out[e], p[e], c->gshift, c->hconst);
         if (c->full)
             for (int64_t e = 0; e < total; e++) gb_hentry_add(&out[e], &c->full[e]);
         c->round = -1; /* collected */
@@ -1274,7 +1279,8 @@ static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *c
     if (!a.nbuild || n < 1) return 0;
     const int64_t E = st[0]->nentries;
     for (int i = 1; i < n; i++)
-        if (st[i]->nentries != E || st[i]->K != st[0]->K || st[i]->maxnodes != st[0]->maxnodes)
+        if (st[i]->nentries != E || st[i]->K != st[0]->K || st[i]->maxnodes != st[0]->maxnodes ||
+            st[i]->obj != st[0]->obj)
             return H->seterr(WB_EINVAL, "gbdt.wave: partitions of different fits");
     const int K = st[0]->K, M = st[0]->maxnodes;
     p += (size_t)a.nsplit * sizeof(gb_split_msg);
@@ -1284,7 +1290,7 @@ static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *c
         memcpy(&node, p + (size_t)q * 8 + 4, 4);
         if (k < 0 || k >= K || node < 0 || node >= M) return H->seterr(WB_EINVAL, "gbdt.wave: bad node");
     }
-    *accp = acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E);
+    *accp = acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, st[0]->obj);
     if (!*accp) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     *nent = E;
     int want = a.round;
