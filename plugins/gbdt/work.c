@@ -304,10 +304,10 @@ static inline void unpack_add(gb_hentry *f, int64_t w, int gshift, int64_t hcons
  * is then feature j at entry 1 + 256 j, and with no column sampling the
  * loop over features has a constant trip count */
 /* rows ahead whose gradients and bins are prefetched */
-#define PF 12
+#define PF 32
 /* rows ahead prefetched in the walks over a leaf's rows (scores, labels,
  * gradients, a column's bins) */
-#define PFB 16
+#define PFB 32
 
 #define HIST_ID(D)                                                                                \
     static void hist_id_##D(const int64_t *restrict gw, const uint8_t *restrict B,                 \
