@@ -333,6 +333,10 @@ static void find_split(const fit *f, cand *c, const dnode *nd)
         const int64_t MG = seg[nbf].G, MH = seg[nbf].Hs, MN = seg[nbf].N;
         int64_t GL = 0, HL = 0, NL = 0;
         for (int t = 0; t < nbf; t++) {
+            /* an empty bin (no rows: its sums are 0) gives threshold t the
+             * rows and sums of threshold t - 1, so no better gain (a gain
+             * must be larger to win): most bins of a deep node are empty */
+            if (seg[t].N == 0 && t > 0) continue;
             GL += seg[t].G;
             HL += seg[t].Hs;
             NL += seg[t].N;
@@ -591,28 +595,49 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
 }
 
 /* a wave whose tasks knew their process's share (gb_wave_proc): waits, then
- * adds the histogram sums that came back with the last task of each process;
- * they must cover every task once (WB_ENOTSUP if not) */
-static int gather(fit *f, wb_oid *outs, int ntasks, int nnodes, gb_hentry *hist)
+ * sums the histograms of its nnodes build nodes into hq[q] (E entries each):
+ * those that came back with the last task of each worker process, and those
+ * that wait in this process's accumulators (the local executor: taken in
+ * place, gb_acc_take). They must cover every task once (WB_ENOTSUP if not). */
+static int gather(fit *f, wb_oid *outs, int ntasks, int r, int wave, int nnodes, gb_hentry *const *hq)
 {
-    const int64_t total = (int64_t)nnodes * f->nentries;
+    const int64_t E = f->nentries, total = (int64_t)nnodes * E;
     int rc = H->wait(f->ex, outs, ntasks);
-    int64_t covered = 0;
+    int64_t covered = 0, inplace = 0;
+    int filled = 0;
     for (int i = 0; i < ntasks && !rc; i++) {
         void *data = NULL;
         size_t size = 0;
         rc = H->get(f->ex, outs[i], &data, &size);
         gb_token t;
         if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks != 0 ||
-                    t.covered < 0 || size != sizeof t + (t.covered > 0 ? (size_t)total * sizeof *hist : 0)))
+                    t.covered < 0 ||
+                    size != sizeof t + (t.covered > 0 && !t.inplace ? (size_t)total * sizeof(gb_hentry) : 0)))
             rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
-        if (!rc && t.covered > 0) {
+        if (!rc && t.covered > 0 && t.inplace) {
+            if (t.proc != gb_proc_id()) rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
+            inplace += t.covered;
+        } else if (!rc && t.covered > 0) {
             const gb_hentry *v = (const gb_hentry *)((const unsigned char *)data + sizeof t);
-            for (int64_t e = 0; e < total; e++) gb_hentry_add(&hist[e], &v[e]);
+            for (int q = 0; q < nnodes; q++) {
+                const gb_hentry *vq = v + (size_t)q * (size_t)E;
+                if (!filled)
+                    memcpy(hq[q], vq, (size_t)E * sizeof *vq);
+                else
+                    for (int64_t e = 0; e < E; e++) gb_hentry_add(&hq[q][e], &vq[e]);
+            }
+            filled = 1;
             covered += t.covered;
         }
         H->free(data);
     }
+    if (!rc && inplace > 0) {
+        rc = gb_acc_take(f->fit_id, f->epoch, r, wave, nnodes, E, inplace, filled, hq);
+        covered += inplace;
+        filled = 1;
+    }
+    if (!rc && !filled)
+        for (int q = 0; q < nnodes; q++) memset(hq[q], 0, (size_t)E * sizeof *hq[q]);
     if (!rc && covered != ntasks)
         rc = H->seterr(WB_ENOTSUP, "gbdt: the histograms of a wave covered %lld of its %d tasks", (long long)covered,
                        ntasks);
@@ -937,7 +962,7 @@ static int plan_splits(fit *f, int r, int wave, buf *w, pending *pend, int *npp,
 {
     int np = 0, nbuild = 0, nsplit = 0;
     w->len = 0;
-    gb_wave_arg wa = {f->fit_id, r, wave, 0, 0, f->epoch, 0};
+    gb_wave_arg wa = {f->fit_id, r, wave, 0, 0, f->epoch, 0, 0};
     bput(w, &wa, sizeof wa);
     for (int k = 0; k < f->K; k++) nsplit += split_tree(f, k, w, pend, &np, &nbuild);
     /* the build list */
@@ -984,15 +1009,15 @@ static int submit_wave(fit *f, const buf *w, int grouped, int ntasks, wb_oid *ou
 }
 
 /* runs wave `wave` of round r (its argument w from plan_splits) and sums the
- * histograms of its build list into *histp (nbuild nodes, the caller's;
- * NULL when nothing is built). When the tasks run where the driver expects
- * (fused), the last task of each worker process returns the process's sum;
- * else the sums are collected after the tokens. */
-static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_oid *outs, gb_hentry **histp)
+ * histograms of its build list into hq[0..nbuild) (the caller's buffers of
+ * nentries entries). When the tasks run where the driver expects (fused),
+ * the last task of each worker process returns the process's sum (or, in
+ * the driver's own process, leaves it for gather to take in place); else the
+ * sums are collected after the tokens. */
+static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_oid *outs, gb_hentry *const *hq)
 {
     const int grouped = f->pmap_ok && !f->pmap_off, fused = nbuild > 0 && grouped;
     const int ntasks = grouped ? f->ntasks : f->nparts, nprocs = fused ? f->nwprocs : 0;
-    *histp = NULL;
     if (fused) bput(w, f->wprocs, (size_t)nprocs * sizeof *f->wprocs);
     if (w->bad) return oom();
     gb_wave_arg wa;
@@ -1000,24 +1025,26 @@ static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_
     wa.nsplit = nsplit;
     wa.nbuild = nbuild;
     wa.nprocs = nprocs;
+    wa.driver = gb_proc_id();
     memcpy(w->p, &wa, sizeof wa);
     double ts0 = H->now();
     int rc = submit_wave(f, w, grouped, ntasks, outs);
     if (!rc) {
-        if (nbuild) {
-            gb_hentry *hist = *histp = calloc((size_t)nbuild * (size_t)f->nentries, sizeof *hist);
-            if (!hist) rc = oom();
+        if (nbuild && fused) {
+            rc = gather(f, outs, ntasks, r, wave, nbuild, hq);
+            if (rc == WB_ENOTSUP) {
+                /* a task ran where the driver did not expect it:
+                 * rebuild the state, collect after the tokens */
+                f->pmap_off = 1;
+                rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
+            }
+        } else if (nbuild) {
+            const int64_t E = f->nentries;
             double d0 = 0, d1 = 0, g0 = 0;
-            if (!rc && fused) {
-                rc = gather(f, outs, ntasks, nbuild, hist);
-                if (rc == WB_ENOTSUP) {
-                    /* a task ran where the driver did not expect it:
-                     * rebuild the state, collect after the tokens */
-                    f->pmap_off = 1;
-                    rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
-                }
-            } else if (!rc)
-                rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0);
+            gb_hentry *hist = calloc((size_t)nbuild * (size_t)E, sizeof *hist);
+            rc = hist ? collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0) : oom();
+            for (int q = 0; q < nbuild && !rc; q++) memcpy(hq[q], hist + (size_t)q * (size_t)E, (size_t)E * sizeof *hist);
+            free(hist);
         } else
             rc = H->wait(f->ex, outs, ntasks);
         release_all(f, outs, ntasks);
@@ -1028,25 +1055,15 @@ static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_
 }
 
 /* the children of the wave's splits that may split again become candidates:
- * the smaller child's histogram came from the partitions (hist, in build
- * order), the other's is its parent's minus it */
-static int add_children(fit *f, pending *pend, int np, const gb_hentry *hist)
+ * the smaller child's histogram came from the partitions (hq[build], taken
+ * over: the slot is cleared), the other's is its parent's minus it */
+static int add_children(fit *f, pending *pend, int np, gb_hentry **hq)
 {
-    int rc = 0;
-    for (int q = 0; q < np && !rc; q++) {
+    for (int q = 0; q < np; q++) {
         pending *pp = &pend[q];
         dtree *t = &f->trees[pp->k];
         if (pp->build >= 0) {
-            const gb_hentry *sh = hist + (size_t)pp->build * f->nentries;
-            gb_hentry *hs = NULL, *ho = NULL;
-            if (pp->need_small) {
-                hs = malloc((size_t)f->nentries * sizeof *hs);
-                if (!hs) {
-                    rc = oom();
-                    continue;
-                }
-                memcpy(hs, sh, (size_t)f->nentries * sizeof *hs);
-            }
+            gb_hentry *sh = hq[pp->build], *hs = NULL, *ho = NULL;
             if (pp->need_other) {
                 ho = pp->phist;
                 for (int64_t e = 0; e < f->nentries; e++) {
@@ -1056,13 +1073,17 @@ static int add_children(fit *f, pending *pend, int np, const gb_hentry *hist)
                 }
                 pp->phist = NULL;
             }
+            if (pp->need_small) {
+                hs = sh;
+                hq[pp->build] = NULL;
+            }
             if (hs) add_candidate(f, t, pp->small, hs);
             if (ho) add_candidate(f, t, pp->other, ho);
         }
         free(pp->phist);
         pp->phist = NULL;
     }
-    return rc;
+    return 0;
 }
 
 /* every tree's candidates in node order, so "every candidate" waves are stable */
@@ -1086,26 +1107,33 @@ static void sort_candidates(fit *f)
 static int grow_waves(fit *f, int r)
 {
     pending *pend = malloc((size_t)f->maxnodes * (size_t)f->K * sizeof *pend);
+    gb_hentry **hq = calloc((size_t)f->maxnodes * (size_t)f->K + 1, sizeof *hq);
     wb_oid *outs = calloc((size_t)f->nparts + 1, sizeof *outs);
     buf w = {0};
-    int rc = pend && outs ? 0 : oom();
+    int rc = pend && hq && outs ? 0 : oom();
     for (int wave = 1; !rc; wave++) {
         int np = 0, nbuild = 0;
         int nsplit = plan_splits(f, r, wave, &w, pend, &np, &nbuild);
         if (nsplit == 0) break;
         f->st_waves++;
-        gb_hentry *hist = NULL;
-        rc = run_wave(f, r, wave, &w, nsplit, nbuild, outs, &hist);
-        if (!rc) rc = add_children(f, pend, np, hist);
+        /* a buffer for each histogram to build (a candidate's from then on) */
+        for (int q = 0; q < nbuild && !rc; q++)
+            if (!(hq[q] = malloc((size_t)f->nentries * sizeof *hq[q]))) rc = oom();
+        if (!rc) rc = run_wave(f, r, wave, &w, nsplit, nbuild, outs, hq);
+        if (!rc) rc = add_children(f, pend, np, hq);
         for (int q = 0; q < np; q++) {
             free(pend[q].phist);
             pend[q].phist = NULL;
         }
-        free(hist);
+        for (int q = 0; q < nbuild; q++) {
+            free(hq[q]);
+            hq[q] = NULL;
+        }
         sort_candidates(f);
     }
     free(w.p);
     free(pend);
+    free(hq);
     free(outs);
     return rc;
 }

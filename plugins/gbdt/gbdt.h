@@ -262,11 +262,14 @@ typedef struct gb_begin_arg {
  * nprocs gb_wave_proc). With nprocs > 0 the driver knows where each
  * partition's task runs (this round's gbdt.begin ran there): in each worker
  * process the task that finishes the process's `count` tasks returns the
- * sum of the process's histograms after its token (no gbdt.collect) */
+ * sum of the process's histograms after its token (no gbdt.collect) -- or,
+ * in the driver's own process (`driver`, gb_proc_id: the local executor),
+ * leaves them where they are for the driver to take (gb_acc_take) */
 typedef struct gb_wave_arg {
     uint64_t fit_id;
     int32_t round, wave, nsplit, nbuild;
     int32_t epoch, nprocs;
+    uint64_t driver;
 } gb_wave_arg;
 
 typedef struct gb_wave_proc {
@@ -301,8 +304,8 @@ typedef struct gb_token {
     uint64_t proc; /* the worker process (random per process) */
     double gmax;
     int32_t covered; /* gbdt.wave: the tasks whose histograms follow (0: none) */
-    int32_t pad;
-} gb_token; /* then nblocks x gb_blockloss; then, when covered > 0,
+    int32_t inplace; /* gbdt.wave: ... are not sent: they wait in the driver's process */
+} gb_token; /* then nblocks x gb_blockloss; then, when covered > 0 and not inplace,
              * nnodes x nentries gb_hentry */
 
 typedef struct gb_blockloss {
@@ -377,6 +380,14 @@ int gb_sk_edges(const gb_fsum *f, int max_bins, double *edges);
 
 /* ------------------------------------------------------------ work.c */
 int gb_register_kernels(void);
+/* this process's id (random, nonzero), as the tokens name it */
+uint64_t gb_proc_id(void);
+/* the driver takes the histograms of a wave whose tasks ran in its own
+ * process: node q's sums into out[q] (E entries, written, or added with
+ * `add`), the accumulators left zeroed; the tasks counted there must be
+ * exactly `expect`, all finished (else WB_ENOTSUP) */
+int gb_acc_take(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, int64_t expect, int add,
+                gb_hentry *const *out);
 /* the loss of one row given raw scores F[K] and label y (class index or value) */
 double gb_row_loss(int obj, int K, const double *F, double y);
 

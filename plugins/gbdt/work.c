@@ -431,6 +431,7 @@ typedef struct gb_acc {
     size_t cap;       /* int64 capacity of packed */
     int gshift;       /* the words' layout (pk_layout) */
     int64_t hconst;
+    int clean;        /* packed is all zero (gb_acc_take left it so) */
 } gb_acc;
 
 static pthread_mutex_t acc_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -479,13 +480,15 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
         free(a->packed);
         a->packed = aligned_alloc(64, (need * 8 + 63) & ~(size_t)63);
         a->cap = a->packed ? need : 0;
+        a->clean = 0;
     }
     free(a->rows_in);
     free(a->full);
     a->full = NULL;
     a->rows_in = calloc((size_t)nnodes + 1, sizeof *a->rows_in);
     if (!a->packed || !a->rows_in) return NULL;
-    memset(a->packed, 0, need * 8);
+    if (!a->clean) memset(a->packed, 0, need * 8);
+    a->clean = 0;
     pk_layout(obj, &a->gshift, &a->hconst);
     pthread_mutex_lock(&acc_mu);
     a->epoch = epoch;
@@ -551,7 +554,7 @@ static gb_token *token_alloc(wb_kctx *ctx, int nblocks, gb_blockloss **blocks)
     t->proc = proc_id;
     t->gmax = 0;
     t->covered = 0;
-    t->pad = 0;
+    t->inplace = 0;
     *blocks = (gb_blockloss *)(o + sizeof *t);
     return t;
 }
@@ -1378,17 +1381,67 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in this worker process, the driver expected %d",
                          (long long)started, mine);
     }
+    if (a.driver == proc_id) {
+        /* the driver runs in this process: it takes the sums in place */
+        pthread_mutex_unlock(&acc_mu);
+        gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 1};
+        void *o = H->out_bytes(ctx, sizeof t);
+        if (!o) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+        memcpy(o, &t, sizeof t);
+        return 0;
+    }
     size_t size = sizeof(gb_token) + (size_t)total * sizeof(gb_hentry);
     unsigned char *o = H->out_bytes(ctx, size);
     if (!o) {
         pthread_mutex_unlock(&acc_mu);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    memset(o, 0, size);
-    gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0};
+    gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0}; /* (out_bytes is zeroed) */
     memcpy(o, &t, sizeof t);
     acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, (gb_hentry *)(o + sizeof t));
     pthread_mutex_unlock(&acc_mu);
+    return 0;
+}
+
+uint64_t gb_proc_id(void) { return proc_id; }
+
+int gb_acc_take(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, int64_t expect, int add,
+                gb_hentry *const *out)
+{
+    int64_t started, finished;
+    pthread_mutex_lock(&acc_mu);
+    acc_counts_locked(fit_id, epoch, round, wave, nnodes, E, &started, &finished);
+    if (started != expect || finished != expect) {
+        pthread_mutex_unlock(&acc_mu);
+        return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in the driver's process (%lld finished), it expected %lld",
+                         (long long)started, (long long)finished, (long long)expect);
+    }
+    for (gb_acc *c = accs; c; c = c->next) {
+        if (c->fit_id != fit_id || c->epoch != epoch || c->round != round || c->wave != wave) continue;
+        if (c->nnodes != nnodes || c->nentries != E) continue;
+        const int gs = c->gshift;
+        const int64_t hc = c->hconst;
+        for (int q = 0; q < nnodes; q++) {
+            int64_t *p = c->packed + (size_t)q * (size_t)E;
+            gb_hentry *o = out[q];
+            if (add)
+                for (int64_t e = 0; e < E; e++) unpack_add(&o[e], p[e], gs, hc);
+            else
+                for (int64_t e = 0; e < E; e++) {
+                    o[e] = (gb_hentry){0, 0, 0};
+                    unpack_add(&o[e], p[e], gs, hc);
+                }
+            memset(p, 0, (size_t)E * sizeof *p);
+            if (c->full)
+                for (int64_t e = 0; e < E; e++) gb_hentry_add(&o[e], &c->full[(size_t)q * (size_t)E + e]);
+        }
+        add = 1;
+        c->clean = 1;
+        c->round = -1; /* collected */
+    }
+    pthread_mutex_unlock(&acc_mu);
+    if (!add) /* no accumulator (no task had rows to add): zeros */
+        for (int q = 0; q < nnodes; q++) memset(out[q], 0, (size_t)E * sizeof *out[q]);
     return 0;
 }
 
