@@ -242,7 +242,8 @@ typedef struct gb_bnode {
     int32_t feature; /* -1: leaf */
     int32_t bin;     /* go left when bin <= this (missing: see ml) */
     int32_t ml;      /* missing values go left */
-    int32_t left;
+    int32_t left;    /* the left child; on a leaf, the slot of its rows in the
+                      * partitions' row lists (gbdt.begin applies its value there) */
     double value;    /* leaf value (learning rate applied) */
 } gb_bnode;
 
@@ -252,7 +253,7 @@ typedef struct gb_begin_arg {
     uint64_t fit_id, seed;
     int32_t round, K, obj, mode; /* mode bit 0: only apply + losses (no gradients); bit 1: validation
                                   * loss; bit 2: training loss */
-    int32_t d, nsel, maxnodes, nprev;
+    int32_t d, nsel, maxslots, nprev;
     int32_t epoch, pad;
     double subsample, sg, sh;
     int64_t nentries;
@@ -277,6 +278,11 @@ typedef struct gb_wave_proc {
     int32_t count, pad;
 } gb_wave_proc;
 
+/* a split: the rows of slot `node` of class k's row lists go to slots left
+ * (x's bin <= bin, or missing with ml) and left + 1. Slots are the driver's
+ * handles for row lists, not node numbers of the tree: a split made ahead of
+ * best-first growth (speculatively) gets slots at once, its node numbers only
+ * when the growth commits it. */
 typedef struct gb_split_msg {
     int32_t k, node, feature, bin, ml, left;
     /* direct: neither child will split again; no row lists for them, the
@@ -289,7 +295,7 @@ typedef struct gb_split_msg {
  * double base[K], gb_bnode nodes[...]) and of gbdt.release */
 typedef struct gb_restore_arg {
     uint64_t fit_id;
-    int32_t round, K, d, ntrees, maxnodes, pad;
+    int32_t round, K, d, ntrees, maxslots, pad;
 } gb_restore_arg;
 
 /* Histograms stay in the worker: every thread adds the rows of the tasks it

@@ -42,7 +42,7 @@ typedef struct gb_state {
     int64_t row0;
     int busy;
     int64_t rows, d;
-    int K, maxnodes;
+    int K, maxslots;
     int round; /* F holds the trees of rounds < round */
     int wave;  /* waves done in this round; -1: the round has not begun */
     int32_t *nb;
@@ -55,8 +55,11 @@ typedef struct gb_state {
     uint32_t *idx, *tmp; /* K x rows, rows */
     uint32_t *rest;      /* rows outside the bag (out-of-bag and validation) */
     int64_t nbag, nrest;
-    int32_t *beg, *cnt; /* K x maxnodes: each node's rows in idx */
-    uint8_t *applied;   /* K x maxnodes: the node's rows already have this round's leaf values */
+    /* K x maxslots: the rows of each node slot in idx (the driver gives
+     * every split two consecutive slots for its children; a leaf's slot
+     * comes with its value in gbdt.begin's trees) */
+    int32_t *beg, *cnt;
+    uint8_t *applied; /* K x maxslots: the slot's rows already have this round's leaf values */
 } gb_state;
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -117,7 +120,7 @@ static gb_state *state_unlink(uint64_t fit_id, int64_t row0)
 
 /* a new state (replacing any other of the same key), busy */
 static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t d, int K,
-                           int maxnodes, const int32_t *nb, const double *base)
+                           int maxslots, const int32_t *nb, const double *base)
 {
     state_free(state_unlink(fit_id, row0));
     gb_state *s = calloc(1, sizeof *s);
@@ -127,7 +130,7 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
     s->rows = rows;
     s->d = d;
     s->K = K;
-    s->maxnodes = maxnodes;
+    s->maxslots = maxslots;
     s->wave = -1;
     size_t r = (size_t)(rows > 0 ? rows : 1), kk = (size_t)K;
     s->nb = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->nb);
@@ -138,9 +141,9 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
     s->idx = malloc(r * kk * sizeof *s->idx);
     s->tmp = malloc(r * sizeof *s->tmp);
     s->rest = malloc(r * sizeof *s->rest);
-    s->beg = calloc((size_t)maxnodes * kk, sizeof *s->beg);
-    s->cnt = calloc((size_t)maxnodes * kk, sizeof *s->cnt);
-    s->applied = calloc((size_t)maxnodes * kk, 1);
+    s->beg = calloc((size_t)maxslots * kk, sizeof *s->beg);
+    s->cnt = calloc((size_t)maxslots * kk, sizeof *s->cnt);
+    s->applied = calloc((size_t)maxslots * kk, 1);
     if (!s->nb || !s->sel || !s->off || !s->F || !s->gh || !s->idx || !s->tmp ||
         !s->rest || !s->beg || !s->cnt || !s->applied) {
         state_free(s);
@@ -840,7 +843,7 @@ static int begin_read(const void *arg, size_t arglen, const binview *bv, begin_i
     if (arglen < sizeof *a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
     memcpy(a, arg, sizeof *a);
     if (a->K < 1 || a->K > GB_MAX_CLASSES || a->d != bv->d || a->nsel < 0 || a->nsel > a->d ||
-        a->maxnodes < 1 || a->nprev < 0 || a->nprev > a->K || a->round < 0)
+        a->maxslots < 1 || a->nprev < 0 || a->nprev > a->K || a->round < 0)
         return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
     cursor c = {(const unsigned char *)arg + sizeof *a, arglen - sizeof *a, 0};
     b->nb = take(&c, (size_t)a->d * 4);
@@ -875,10 +878,12 @@ static int apply_prev(gb_state *s, const binview *bv, const begin_in *b)
         const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
         double *F = s->F + (size_t)k * rows;
         for (int q = 0; q < b->prev_nn[k]; q++) {
-            if (q >= s->maxnodes) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
-            if (t[q].feature >= 0 || s->applied[k * s->maxnodes + q]) continue;
+            if (t[q].feature >= 0) continue;
+            const int32_t slot = t[q].left; /* a leaf's rows: this slot of the row lists */
+            if (slot < 0 || slot >= s->maxslots) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+            if (s->applied[k * s->maxslots + slot]) continue;
             double v = t[q].value;
-            int32_t bg = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
+            int32_t bg = s->beg[k * s->maxslots + slot], n = s->cnt[k * s->maxslots + slot];
             for (int32_t i = bg; i < bg + n; i++) {
                 if (i + PFB < bg + n) __builtin_prefetch(F + I[i + PFB], 1);
                 F[I[i]] += v;
@@ -1049,10 +1054,10 @@ static void start_nodes(gb_state *s, int64_t nbag)
     const int64_t rows = s->rows;
     for (int k = 0; k < s->K; k++) {
         if (k > 0) memcpy(s->idx + (size_t)k * rows, s->idx, (size_t)nbag * sizeof *s->idx);
-        memset(s->beg + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->beg);
-        memset(s->cnt + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->cnt);
-        memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
-        s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
+        memset(s->beg + (size_t)k * s->maxslots, 0, (size_t)s->maxslots * sizeof *s->beg);
+        memset(s->cnt + (size_t)k * s->maxslots, 0, (size_t)s->maxslots * sizeof *s->cnt);
+        memset(s->applied + (size_t)k * s->maxslots, 0, (size_t)s->maxslots);
+        s->cnt[(size_t)k * s->maxslots] = (int32_t)nbag;
     }
 }
 
@@ -1073,7 +1078,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const gb_begin_arg *a = &b.a;
     const int K = a->K, obj = a->obj;
     gb_state *s = state_acquire(a->fit_id, bv.row0);
-    if (!s && a->round == 0) s = state_new(a->fit_id, bv.row0, bv.rows, bv.d, K, a->maxnodes, b.nb, b.base);
+    if (!s && a->round == 0) s = state_new(a->fit_id, bv.row0, bv.rows, bv.d, K, a->maxslots, b.nb, b.base);
     free(b.base);
     if (!s) {
         free(b.prev);
@@ -1206,7 +1211,7 @@ static int wave_split(const wb_obj *o, const gb_wave_arg *ap, const unsigned cha
         return lost(bv.row0);
     }
     const int64_t rows = bv.rows, d = bv.d;
-    const int K = s->K, M = s->maxnodes;
+    const int K = s->K, M = s->maxslots;
     for (int q = 0; q < a.nsplit; q++) {
         gb_split_msg m;
         memcpy(&m, p + (size_t)q * sizeof m, sizeof m);
@@ -1282,10 +1287,10 @@ static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *c
     if (!a.nbuild || n < 1) return 0;
     const int64_t E = st[0]->nentries;
     for (int i = 1; i < n; i++)
-        if (st[i]->nentries != E || st[i]->K != st[0]->K || st[i]->maxnodes != st[0]->maxnodes ||
+        if (st[i]->nentries != E || st[i]->K != st[0]->K || st[i]->maxslots != st[0]->maxslots ||
             st[i]->obj != st[0]->obj)
             return H->seterr(WB_EINVAL, "gbdt.wave: partitions of different fits");
-    const int K = st[0]->K, M = st[0]->maxnodes;
+    const int K = st[0]->K, M = st[0]->maxslots;
     p += (size_t)a.nsplit * sizeof(gb_split_msg);
     for (int q = 0; q < a.nbuild; q++) {
         int32_t k, node;
@@ -1502,7 +1507,7 @@ static int k_restore(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.restore: bad argument");
     memcpy(&a, arg, sizeof a);
     if (a.K < 1 || a.K > GB_MAX_CLASSES || a.d != bv.d || a.ntrees < 0 || a.ntrees != a.round * a.K ||
-        a.maxnodes < 1)
+        a.maxslots < 1)
         return H->seterr(WB_EINVAL, "gbdt.restore: bad argument");
     gb_state *s = state_acquire(a.fit_id, bv.row0);
     if (s && s->round == a.round) { /* nothing was lost here */
@@ -1524,7 +1529,7 @@ static int k_restore(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         free(nodes);
         return c.bad ? H->seterr(WB_EINVAL, "gbdt.restore: bad argument") : H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    s = state_new(a.fit_id, bv.row0, bv.rows, bv.d, a.K, a.maxnodes, nb, base);
+    s = state_new(a.fit_id, bv.row0, bv.rows, bv.d, a.K, a.maxslots, nb, base);
     free(base);
     if (!s) {
         free(nodes);
