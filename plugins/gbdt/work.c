@@ -434,7 +434,11 @@ typedef struct gb_acc {
     size_t cap;       /* int64 capacity of packed */
     int gshift;       /* the words' layout (pk_layout) */
     int64_t hconst;
-    int clean;        /* packed is all zero (gb_acc_take left it so) */
+    /* the leading words of packed known to be zero: between waves `zeroed`
+     * (gb_acc_take re-zeroes what a wave wrote, acc_sum_locked does not: 0);
+     * during a wave, zext, the extent that will be zero once the wave's
+     * words [0, nnodes x nentries) are zeroed again */
+    size_t zeroed, zext;
 } gb_acc;
 
 static pthread_mutex_t acc_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -483,15 +487,19 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
         free(a->packed);
         a->packed = aligned_alloc(64, (need * 8 + 63) & ~(size_t)63);
         a->cap = a->packed ? need : 0;
-        a->clean = 0;
+        a->zeroed = 0;
     }
     free(a->rows_in);
     free(a->full);
     a->full = NULL;
     a->rows_in = calloc((size_t)nnodes + 1, sizeof *a->rows_in);
     if (!a->packed || !a->rows_in) return NULL;
-    if (!a->clean) memset(a->packed, 0, need * 8);
-    a->clean = 0;
+    if (a->zeroed < need) {
+        memset(a->packed, 0, need * 8);
+        a->zeroed = need;
+    }
+    a->zext = a->zeroed;
+    a->zeroed = 0; /* being written */
     pk_layout(obj, &a->gshift, &a->hconst);
     pthread_mutex_lock(&acc_mu);
     a->epoch = epoch;
@@ -1441,7 +1449,7 @@ int gb_acc_take(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int
                 for (int64_t e = 0; e < E; e++) gb_hentry_add(&o[e], &c->full[(size_t)q * (size_t)E + e]);
         }
         add = 1;
-        c->clean = 1;
+        c->zeroed = c->zext; /* the wave's words are zero again, those past them were */
         c->round = -1; /* collected */
     }
     pthread_mutex_unlock(&acc_mu);
