@@ -8,7 +8,9 @@
 #     browser sends that) is answered;
 #   - the errors it lists show paths without their folders and no quoted
 #     excerpt of a file's contents, while the driver still gets the whole
-#     message.
+#     message;
+#   - the local executor's dashboard (wb.dashboard()) does the same, with
+#     allow_hosts for more names.
 . "$(dirname "$0")/cluster_common.bash"
 make_token "$T/tok" "dashhttp-token-0123456789abcdef"
 
@@ -94,3 +96,51 @@ for m in msgs:
 print(msgs[0])
 PY
 pass "the dashboard shows: $(cat "$T/errors.out")"
+
+# the local executor's dashboard (wb.dashboard()) is the same server: the
+# same Host check, with allow_hosts for more names (its 403 says so), and
+# the same errors without folders or excerpts
+cat >"$T/local.lua" <<LUA
+local url = wb.dashboard{allow_hosts = {"wb-local.example"}}
+print(pcall(wb.load, "$T/private-folder/bad.csv"))
+local f = io.open("$T/local.url.tmp", "w") f:write(url) f:close()
+os.rename("$T/local.url.tmp", "$T/local.url")
+while not io.open("$T/local.stop") do os.execute("sleep 0.1") end
+LUA
+rm -f "$T/local.url" "$T/local.stop"
+"$WB" "$T/local.lua" >"$T/local.out" 2>"$T/local.log" &
+LOCAL_PID=$!
+PIDS+=("$LOCAL_PID")
+for _ in $(seq 600); do [ -s "$T/local.url" ] && break; sleep 0.05; done
+LP=$(sed -n 's|^http://127.0.0.1:\([0-9]*\)/$|\1|p' "$T/local.url")
+[ -n "$LP" ] || fail "wb.dashboard() gave no URL: $(cat "$T/local.url" "$T/local.log" 2>&1)"
+for h in "127.0.0.1:$LP" "localhost" "wb-local.example:$LP"; do
+  out=$(ask "$LP" "Host: $h\r\n")
+  echo "$out" | grep -q "^HTTP/1.1 200 OK | {" || fail "local dashboard, Host $h: $out"
+done
+out=$(ask "$LP" "Host: evil.example\r\n")
+[ "$out" = "HTTP/1.1 403 Forbidden | 403 Forbidden
+this dashboard answers only for its own address and loopback names, not for Host 'evil.example' (to allow a name: wb.dashboard{allow_hosts = \"NAME\"})" ] ||
+  fail "local dashboard, another Host: $out"
+pass "local dashboard: loopback names and allow_hosts served, another Host: $(echo "$out" | head -1)"
+grep -q "^false	$T/private-folder/bad.csv:3:3: bad value \"TOPSECRET42\" (expected a number)$" "$T/local.out" ||
+  fail "the local driver's message: $(cat "$T/local.out")"
+/usr/bin/python3 - "$LP" >"$T/local_errors.out" 2>&1 <<'PY' || fail "local dashboard errors: $(cat "$T/local_errors.out")"
+import json, sys, urllib.request
+s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv[1], timeout=5))
+msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
+assert msgs, s["errors"]
+for m in msgs:
+    assert m == '.../bad.csv:3:3: bad value "..." (expected a number)', m
+print(msgs[0])
+PY
+pass "the local dashboard shows: $(cat "$T/local_errors.out")"
+: >"$T/local.stop"
+wait_pid "$LOCAL_PID" 60
+[ "$RC" = 0 ] || fail "the local driver exited $RC: $(cat "$T/local.log")"
+# allow_hosts takes names, one per string
+out=$("$WB" -e "print(pcall(wb.dashboard, {allow_hosts = {'a,b'}}))" 2>&1)
+echo "$out" | grep -q "allow_hosts takes host names (or \"\*\"), one per string" || fail "allow_hosts 'a,b': $out"
+out=$("$WB" -e "print(pcall(wb.dashboard, {allow_hosts = 5}))" 2>&1)
+echo "$out" | grep -q "allow_hosts must be a host name or a list of them, got number" || fail "allow_hosts = 5: $out"
+pass "allow_hosts refuses 'a,b' and a number"

@@ -1314,6 +1314,39 @@ static void test_msg_codes(void **state)
     assert_int_equal(list[n - 1].code, WB_M_PING);
 }
 
+/* what the dashboards show of a message (wb_redact): an absolute path keeps
+ * its last part, a quoted excerpt its quotes; log lines go through it */
+static void test_redact(void **state)
+{
+    (void)state;
+    static const char *cases[][2] = {
+        {"/home/ann/private/bad.csv:3:3: bad value \"SECRET\" (expected a number)",
+         ".../bad.csv:3:3: bad value \"...\" (expected a number)"},
+        {"cannot open '/srv/data/x.npy': no such file", "cannot open '.../x.npy': no such file"},
+        {"model (~/models/m.wbm) is damaged", "model (.../m.wbm) is damaged"},
+        {"path=/a/b/c, then", "path=.../c, then"},
+        {"no folder: /file and a/b/c stay", "no folder: /file and a/b/c stay"},
+        {"an empty quote \"\" stays", "an empty quote \"\" stays"},
+        {"an open quote \"never closed", "an open quote \"never closed"},
+        {"quote \"across\nlines\" kept", "quote \"across\nlines\" kept"},
+        {"", ""},
+    };
+    char out[128];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wb_redact(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
+    /* cut to the space given, always terminated */
+    wb_redact("/x/y/abcdefgh", out, 8);
+    assert_string_equal(out, ".../abc");
+    wb_buf b = {0};
+    wb_json_log(&b, 1.5, "worker 2", WB_LOG_WARN, "cannot read /data/p/q.csv: \"row 1\"");
+    wb_buf_add(&b, "", 1);
+    assert_string_equal((const char *)b.p, "{\"ago\":1.500,\"source\":\"worker 2\",\"level\":\"warning\","
+                                           "\"message\":\"cannot read .../q.csv: \\\"...\\\"\"}");
+    free(b.p);
+}
+
 /* random bytes for every message type: refused or accepted, never a crash */
 static void test_random_bytes(void **state)
 {
@@ -1406,7 +1439,7 @@ int main(void)
         cmocka_unit_test(test_results_and_lists), cmocka_unit_test(test_enc_peers),
         cmocka_unit_test(test_enc_tasks),         cmocka_unit_test(test_enc_lists),
         cmocka_unit_test(test_enc_dashboard),     cmocka_unit_test(test_enc_every_message),
-        cmocka_unit_test(test_msg_codes),
+        cmocka_unit_test(test_msg_codes),         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_hmac),              cmocka_unit_test(test_token_files),
     };
