@@ -172,8 +172,53 @@ static void run_end(kernel *k)
     k->req_nids = 0;
 }
 
-/* returns 1 when the cell failed (the caller aborts what is queued) */
-static int execute(kernel *k, const jmsg *req)
+/* the requests queued behind a failed cell */
+typedef struct queued {
+    jmsg *m;
+    size_t n, cap;
+} queued;
+
+static int serve_shell(kernel *k, const jmsg *m, int aborting);
+
+/* after a failed cell, before anything says it failed: the shell requests
+ * already queued are taken (to be answered once the cell's reply is out).
+ * A request a client sends once it has seen the error or an "aborted"
+ * reply is not among them, and runs. */
+static void take_queued(kernel *k, queued *q)
+{
+    for (;;) {
+        if (q->n == q->cap) {
+            size_t nc = q->cap ? 2 * q->cap : 16;
+            jmsg *g = realloc(q->m, nc * sizeof *g);
+            if (!g) return; /* no room: the rest stays queued (and runs) */
+            q->m = g;
+            q->cap = nc;
+        }
+        jmsg m;
+        if (kio_recv(k, k->shell, "shell", &m) != 0) {
+            if (errno == EAGAIN || errno == EINTR || errno == ETERM) break;
+            continue;
+        }
+        q->m[q->n++] = m;
+    }
+}
+
+/* the taken requests: execute requests are answered "aborted" (as
+ * ipykernel does), others are served */
+static void answer_queued(kernel *k, queued *q)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        serve_shell(k, &q->m[i], 1);
+        jmsg_clear(&q->m[i]);
+    }
+    free(q->m);
+    q->m = NULL;
+    q->n = q->cap = 0;
+}
+
+/* when the cell failed and stops on error, the requests queued behind it
+ * are taken into *q (the caller answers them) */
+static void execute(kernel *k, const jmsg *req, queued *q)
 {
     json_t *c = req->content;
     const char *code = str_field(c, "code", "");
@@ -187,6 +232,7 @@ static int execute(kernel *k, const jmsg *req)
     kio_publish(k, "execute_input", json_pack("{s:s, s:i}", "code", code, "execution_count", count));
     kad_result r;
     kad_execute(k, code, &r);
+    if (r.error && bool_field(c, "stop_on_error", 1)) take_queued(k, q);
     kio_flush(k);
     json_t *ue = json_object();
     if (!r.error) {
@@ -221,29 +267,10 @@ static int execute(kernel *k, const jmsg *req)
                           "traceback", json_object_get(r.error, "traceback"), "user_expressions", "payload");
     }
     kio_reply(k, k->shell, req, "execute_reply", reply);
-    int failed = r.error != NULL;
     kad_result_free(&r);
-    return failed && bool_field(c, "stop_on_error", 1);
 }
 
 /* ------------------------------------------------------------ requests */
-
-static int serve_shell(kernel *k, const jmsg *m, int aborting);
-
-/* after a failed cell: the execute requests already queued are answered
- * "aborted" (as ipykernel does), others are served */
-static void abort_queued(kernel *k)
-{
-    for (;;) {
-        jmsg m;
-        if (kio_recv(k, k->shell, "shell", &m) != 0) {
-            if (errno == EAGAIN || errno == EINTR || errno == ETERM) break;
-            continue;
-        }
-        serve_shell(k, &m, 1);
-        jmsg_clear(&m);
-    }
-}
 
 static int serve_shell(kernel *k, const jmsg *m, int aborting)
 {
@@ -251,14 +278,15 @@ static int serve_shell(kernel *k, const jmsg *m, int aborting)
     json_t *c = m->content;
     char rtype[96];
     reply_type(t, rtype, sizeof rtype);
-    int known = 1, failed = 0;
+    int known = 1;
+    queued q = {0};
     status(k, m->header, "busy");
     if (strcmp(t, "execute_request") == 0) {
         if (aborting)
             kio_reply(k, k->shell, m, "execute_reply",
                       json_pack("{s:s, s:i}", "status", "aborted", "execution_count", k->execution_count));
         else
-            failed = execute(k, m);
+            execute(k, m, &q);
     } else if (strcmp(t, "kernel_info_request") == 0) {
         kio_reply(k, k->shell, m, rtype, kernel_info());
     } else if (strcmp(t, "complete_request") == 0) {
@@ -294,7 +322,7 @@ static int serve_shell(kernel *k, const jmsg *m, int aborting)
     }
     status(k, m->header, "idle");
     if (!known) klog(k, "shell: unknown message type '%s' (session %s): dropped", t, m->session);
-    if (failed) abort_queued(k);
+    answer_queued(k, &q);
     return 0;
 }
 
