@@ -20,6 +20,8 @@ typedef struct field {
     int64_t rows, cols;
 } field;
 
+#define WB_MODEL_MAX_SIDE ((int64_t)INT32_MAX) /* rows or columns of an array */
+
 struct wb_model {
     char *estimator;
     wb_params *params;
@@ -116,7 +118,9 @@ int wb_model_set_str(wb_model *m, const char *name, const char *v)
 int wb_model_set_array(wb_model *m, const char *name, const double *v, int64_t rows, int64_t cols)
 {
     if (bad_name(name)) return WB_EINVAL;
-    if (rows < 0 || cols < 0 || (rows * cols > 0 && !v))
+    /* each side below 2^31: a product of the two never overflows, and a side
+     * of an empty array (0 x 2^62) cannot make a reader loop for ever */
+    if (rows < 0 || cols < 0 || rows > WB_MODEL_MAX_SIDE || cols > WB_MODEL_MAX_SIDE || (rows * cols > 0 && !v))
         return wb_seterr(WB_EINVAL, "model: bad array '%s'", name ? name : "");
     size_t n = (size_t)rows * (size_t)cols;
     field *f = name && *name ? fslot(m, name) : NULL;
@@ -259,7 +263,9 @@ int wb_model_decode(const void *data, size_t size, wb_model **out)
             free(s);
         } else if (t == WB_F_ARRAY) {
             int64_t rows, cols;
-            if (take(&r, &rows, 8) || take(&r, &cols, 8) || rows < 0 || cols < 0) goto bad;
+            if (take(&r, &rows, 8) || take(&r, &cols, 8) || rows < 0 || cols < 0 || rows > WB_MODEL_MAX_SIDE ||
+                cols > WB_MODEL_MAX_SIDE)
+                goto bad;
             if (cols && (uint64_t)rows > r.left / 8 / (uint64_t)cols) goto bad;
             size_t nb = (size_t)rows * (size_t)cols * 8;
             if (nb > r.left) goto bad;
