@@ -5,7 +5,9 @@
  * caller's max_rows), memory of a partition (checked before it is allocated). */
 #include <fcntl.h>
 #include <math.h>
+#include <sys/stat.h>
 
+#include "internal.h"
 #include "wbtest.h"
 
 static char *dir;
@@ -173,6 +175,111 @@ static void libsvm_huge_index(void **state)
     assert_ok(wb_read(ex, path("big.libsvm"), NULL, &d));
     assert_int_equal(d->d, 1048576);
     wb_ds_unref(d);
+}
+
+/* ------------------------------------------- files that are not regular files */
+
+/* a FIFO or a device is refused without blocking: wb.load of a FIFO (data,
+ * its .meta, a model) waited in open for ever, wb.load_model("/dev/zero")
+ * read until memory ran out. An alarm fails the test instead of hanging it. */
+static void not_regular_files(void **state)
+{
+    (void)state;
+    alarm(60);
+    wb_dataset *d = NULL;
+    wb_model *m = NULL;
+    const char *fifos[] = {"fifo.csv", "fifo.libsvm", "fifo.npy", "fifo.wbm"};
+    for (int i = 0; i < 4; i++) {
+        unlink(path(fifos[i]));
+        assert_int_equal(mkfifo(path(fifos[i]), 0600), 0);
+        if (i < 3)
+            expect_err(wb_read(ex, path(fifos[i]), NULL, &d), WB_EIO, "%s: cannot read (not a regular file: a FIFO)",
+                       path(fifos[i]));
+        else
+            expect_err(wb_model_load(path(fifos[i]), &m), WB_EIO, "%s: cannot read (not a regular file: a FIFO)",
+                       path(fifos[i]));
+        unlink(path(fifos[i]));
+    }
+    /* a .meta beside the data */
+    write_str(path("m.libsvm"), "1 1:1\n0 2:1\n");
+    unlink(path("m.libsvm.meta"));
+    assert_int_equal(mkfifo(path("m.libsvm.meta"), 0600), 0);
+    expect_err(wb_read(ex, path("m.libsvm"), NULL, &d), WB_EIO, "%s.meta: cannot read (not a regular file: a FIFO)",
+               path("m.libsvm"));
+    wb_meta meta;
+    expect_err(wb_meta_read(path("m.libsvm"), &meta), WB_EIO, "%s.meta: cannot read (not a regular file: a FIFO)",
+               path("m.libsvm"));
+    unlink(path("m.libsvm.meta"));
+    assert_ok(wb_read(ex, path("m.libsvm"), NULL, &d));
+    wb_ds_unref(d);
+    /* devices */
+    expect_err(wb_model_load("/dev/zero", &m), WB_EIO, "/dev/zero: cannot read (not a regular file: a character device)");
+    wb_read_opts o;
+    wb_read_opts_init(&o);
+    o.format = WB_FMT_CSV;
+    expect_err(wb_read(ex, "/dev/zero", &o, &d), WB_EIO, "/dev/zero: cannot read (not a regular file: a character device)");
+    expect_err(wb_read(ex, "/dev/null", &o, &d), WB_EIO, "/dev/null: cannot read (not a regular file: a character device)");
+    alarm(0);
+}
+
+/* a model file's read is bounded by its size, checked against the memory
+ * available before anything is allocated (a sparse file of 1 TB: nothing on
+ * disk, no memory used) */
+static void model_file_size(void **state)
+{
+    (void)state;
+    alarm(60);
+    int fd = open(path("huge.wbm"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "WBMODEL 1\n", 10), 10);
+    assert_int_equal(ftruncate(fd, (off_t)1 << 40), 0);
+    close(fd);
+    wb_model *m = NULL;
+    int64_t before = wb_peak_rss();
+    assert_err_has(wb_model_load(path("huge.wbm"), &m), WB_ENOMEM, ": a model file of 1099511627776 bytes is more than the ");
+    assert_true(strstr(wb_errmsg(), path("huge.wbm")) && strstr(wb_errmsg(), "bytes of memory available"));
+    assert_true(wb_peak_rss() - before < (int64_t)16 << 20);
+    unlink(path("huge.wbm"));
+    alarm(0);
+}
+
+/* LIBSVM rows are stored dense: a short file with one large index is refused
+ * before any partition is allocated, with the shape, the bytes and the memory
+ * available (index 1048576 in a 24 KB file asked for 16 GB) */
+static void libsvm_dense_memory(void **state)
+{
+    (void)state;
+    /* 200000 rows x 1048576 columns: 1.5 TB dense, from 2.4 MB */
+    FILE *f = fopen(path("wide.libsvm"), "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 200000; i++) fputs("1 1048576:1\n", f);
+    assert_int_equal(fclose(f), 0);
+    wb_dataset *d = NULL;
+    int64_t before = wb_peak_rss();
+    snprintf(msg, sizeof msg,
+             "%s: 200000 rows x 1048576 columns (the largest feature index) stored dense need 1.5 TB (1677723200000 "
+             "bytes), more than half of the ",
+             path("wide.libsvm"));
+    assert_err_has(wb_read(ex, path("wide.libsvm"), NULL, &d), WB_ENOMEM, msg);
+    assert_non_null(strstr(wb_errmsg(), " of memory available"));
+    assert_true(wb_peak_rss() - before < (int64_t)64 << 20);
+    /* the file of the report: 2000 rows, 16 GB; refused wherever half the memory available is less */
+    f = fopen(path("wide.libsvm"), "wb");
+    for (int i = 0; i < 2000; i++) fputs("1 1048576:1\n", f);
+    assert_int_equal(fclose(f), 0);
+    if (wb__avail_bytes() / 2 < (size_t)16777232000) {
+        snprintf(msg, sizeof msg,
+                 "%s: 2000 rows x 1048576 columns (the largest feature index) stored dense need 15.6 GB (16777232000 bytes)",
+                 path("wide.libsvm"));
+        assert_err_has(wb_read(ex, path("wide.libsvm"), NULL, &d), WB_ENOMEM, msg);
+    } else
+        printf("libsvm_dense_memory: this machine has room for 16 GB; the 24 KB case is not tried\n");
+    /* a small one still reads */
+    write_str(path("wide.libsvm"), "1 1048576:1\n0 3:2\n");
+    assert_ok(wb_read(ex, path("wide.libsvm"), NULL, &d));
+    assert_int_equal(d->n, 2);
+    wb_ds_unref(d);
+    unlink(path("wide.libsvm"));
 }
 
 /* ------------------------------------------------------------ the limits */
@@ -345,6 +452,9 @@ int main(void)
         cmocka_unit_test(npy_limits),
         cmocka_unit_test(line_length_limit),
         cmocka_unit_test(rows_limit),
+        cmocka_unit_test(not_regular_files),
+        cmocka_unit_test(model_file_size),
+        cmocka_unit_test(libsvm_dense_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
