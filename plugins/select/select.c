@@ -321,6 +321,11 @@ static int steps_parse(const wb_params *p, steps *s)
         const char *e = strchr(a, ',');
         size_t len = e ? (size_t)(e - a) : strlen(a);
         int rc = decode_hex_model(a, len, &s->m[k]);
+        if (rc && strncmp(H->errmsg(), "pipeline", 8)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", H->errmsg());
+            rc = H->seterr(rc, "pipeline: the parameters of step %d: %s", k + 1, msg);
+        }
         if (rc) {
             s->n = k;
             steps_free(s);
@@ -412,7 +417,11 @@ static int fitted_steps(const wb_model *m, steps *s)
         snprintf(key, sizeof key, "step%d", i + 1);
         const char *hex = H->model_str(m, key);
         if (!hex) rc = H->seterr(WB_EINVAL, "pipeline: the model lacks its fitted step %d", i + 1);
-        else rc = decode_hex_model(hex, strlen(hex), &s->m[i]);
+        else if ((rc = decode_hex_model(hex, strlen(hex), &s->m[i])) != 0 && strncmp(H->errmsg(), "pipeline", 8)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", H->errmsg());
+            rc = H->seterr(rc, "pipeline: the model's step %d: %s", i + 1, msg);
+        }
     }
     if (rc) steps_free(s);
     return rc;
