@@ -121,8 +121,9 @@ int wb__csv_row(const char *s, size_t len, double *x, double *y, const wb_parse_
 /* LIBSVM: the largest feature index of a record (0 if none) */
 int64_t wb__libsvm_maxidx(const char *s, size_t len);
 /* LIBSVM: n rows of d columns stored dense fit in the memory available?
- * (refused with the shape, the bytes needed and the memory available) */
-int wb__libsvm_check_dense(wb_exec *ex, const char *path, int64_t n, int64_t d);
+ * (refused with the shape, where d came from as wb_parse_arg.dsource, the
+ * bytes needed and the memory available) */
+int wb__libsvm_check_dense(wb_exec *ex, const char *path, int64_t n, int64_t d, int dsource);
 
 /* the CSV header / first line split into fields (malloc'd strings) */
 int wb__csv_fields(const char *s, size_t len, char delim, char ***fields, int64_t *n);

@@ -9,7 +9,7 @@
 
 static inline int is_ws(char c) { return c == ' ' || c == '\t'; }
 
-int wb__libsvm_check_dense(wb_exec *ex, const char *path, int64_t n, int64_t d)
+int wb__libsvm_check_dense(wb_exec *ex, const char *path, int64_t n, int64_t d, int dsource)
 {
     /* rows are stored dense: a short file with one large index asks for n x d
      * doubles (index 1048576 in a 24 KB file: 16 GB). Refused before any
@@ -28,9 +28,11 @@ int wb__libsvm_check_dense(wb_exec *ex, const char *path, int64_t n, int64_t d)
     wb_size_format(need < 1.8e19 ? (uint64_t)need : UINT64_MAX, a, sizeof a);
     wb_size_format(avail, b, sizeof b);
     return wb_seterr(WB_ENOMEM,
-                     "%s: %lld rows x %lld columns (the largest feature index) stored dense%s need %s (%.0f bytes), "
+                     "%s: %lld rows x %lld columns (%s) stored dense%s need %s (%.0f bytes), "
                      "more than half of the %s (%zu bytes) of memory available",
-                     path, (long long)n, (long long)d, rows < n ? " in one partition" : "", a, need, b, avail);
+                     path, (long long)n, (long long)d,
+                     dsource == 1 ? "features=" : dsource == 2 ? "num_features of the .meta" : "the largest feature index",
+                     rows < n ? " in one partition" : "", a, need, b, avail);
 }
 
 /* the token at p for a message: up to the next blank, at most 40 bytes */

@@ -536,7 +536,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     }
 
     if (!rc) rc = wb__io_check_rows(path, n, o);
-    if (!rc && fmt == WB_TXT_LIBSVM) rc = wb__libsvm_check_dense(ex, path, n, d);
+    if (!rc && fmt == WB_TXT_LIBSVM) rc = wb__libsvm_check_dense(ex, path, n, d, dsource);
 
     /* pass 2: one parse task per partition */
     int64_t P = wb_partition_rows(d);
