@@ -63,12 +63,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* a refusal names the estimator, or (in a pipeline) one of its steps' */
+/* a refusal names the estimator, or (in a pipeline) one of its steps', or
+ * for score the method as wb's m:score does ("score: the data has no labels") */
 static void refused(int rc, const char *est, const char *method)
 {
     fz_check_err(rc, method);
     const char *m = wb_errmsg();
-    int named = strstr(m, est) != NULL;
+    int named = strstr(m, est) != NULL || (!strcmp(method, "score") && !strncmp(m, "score: ", 7));
     for (int i = 0; !named && i < wb_estimator_count(); i++) {
         size_t l = strlen(wb_estimator_at(i)->name);
         named = !strncmp(m, wb_estimator_at(i)->name, l) && m[l] == ':';
