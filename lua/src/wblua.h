@@ -61,6 +61,9 @@ typedef struct wbl_object_box {
 void wbl_push_dataset(lua_State *L, wb_dataset *d); /* takes over the reference */
 wb_dataset *wbl_check_dataset(lua_State *L, int idx);
 wb_dataset *wbl_to_dataset(lua_State *L, int idx); /* NULL if not one */
+/* push the table whose keys are the dataset userdata made so far (weak keys:
+ * the ones not collected yet) */
+void wbl_live_datasets(lua_State *L);
 
 /* models */
 void wbl_push_model(lua_State *L, wb_model *m); /* takes ownership */

@@ -12,7 +12,10 @@
  * whole 4096-row blocks; each epoch, each shard starts from the current
  * model, runs SGD over its rows in an order shuffled from (seed, epoch,
  * shard), and the driver averages the shard models weighted by their rows, in
- * shard order. Shards depend only on the number of rows and the `shards`
+ * shard order. The cumulative L1 penalty's state (the penalty each weight may
+ * have had so far, u, and the penalty it did get, q) is part of the model: it
+ * goes from epoch to epoch and is averaged like the weights, so one shard
+ * runs scikit-learn's SGD exactly (u and q never restart). Shards depend only on the number of rows and the `shards`
  * parameter, never on partitions, threads or workers, so the model is
  * bit-identical for a given seed wherever it runs.
  */
@@ -72,7 +75,8 @@ static inline double sgd_dloss(int loss, double p, double y)
 }
 
 /* linear.sgd: inputs = the partitions that hold rows [r0, r1); arg = sgd_hdr,
- * classes[ncls], class weights[ncls], W[K*(d+1)] -> W'[K*(d+1)], sum of losses */
+ * classes[ncls], class weights[ncls], W[K*(d+1)], q[K*(d+1)], u -> W'[K*(d+1)],
+ * sum of losses, q'[K*(d+1)], u' (q, u: the cumulative L1 penalty's state) */
 int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     sgd_hdr h;
@@ -80,10 +84,11 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
     memcpy(&h, arg, sizeof h);
     const int K = h.K, d = h.d, nc = h.ncls;
     const size_t P = (size_t)d + 1;
-    size_t need = sizeof h + ((size_t)2 * nc + (size_t)K * P) * sizeof(double);
+    size_t need = sizeof h + ((size_t)2 * nc + (size_t)2 * K * P + 1) * sizeof(double);
     if (K < 1 || nc < 2 || d < 0 || arglen != need || h.r1 <= h.r0)
         return H->seterr(WB_EINVAL, "linear.sgd: bad arguments");
     const double *cls = (const double *)((const char *)arg + sizeof h), *cw = cls + nc, *W0 = cw + nc;
+    const double *Q0 = W0 + (size_t)K * P, u0 = Q0[(size_t)K * P];
     const int64_t ns = h.r1 - h.r0;
     /* rows by block: a shard starts on a block boundary and blocks never
      * straddle partitions, so row i of the shard is blk[i >> 12] + (i & 4095) * d
@@ -161,10 +166,11 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         }
     }
     memcpy(w, W0, (size_t)K * P * sizeof *w);
+    memcpy(q, Q0, (size_t)K * P * sizeof *q);
     for (int k = 0; k < K; k++) wscale[k] = 1;
     const int l2 = h.penalty == P_L2 || h.penalty == P_EN, l1 = h.penalty == P_L1 || h.penalty == P_EN;
     const double l1r = h.penalty == P_L2 ? 0 : h.penalty == P_L1 ? 1 : h.l1_ratio;
-    double t = h.t0, u = 0, sumloss = 0, eta = h.eta;
+    double t = h.t0, u = u0, sumloss = 0, eta = h.eta;
     int nonfinite = 0; /* h.check: a NaN/Inf met in x (each row is checked where the loop loads it) */
     for (int64_t it = 0; it < ns; it++) {
         if (it + 16 < ns) { /* the row 16 steps ahead: its first and last cache lines */
@@ -234,7 +240,7 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         rc = H->seterr(WB_EINVAL, "linear.sgd: the data has NaN or Inf values");
         goto done;
     }
-    double *o = H->out_bytes(ctx, ((size_t)K * P + 1) * sizeof(double));
+    double *o = H->out_bytes(ctx, ((size_t)2 * K * P + 2) * sizeof(double));
     if (!o) {
         rc = WB_ENOMEM;
         goto done;
@@ -244,6 +250,8 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         o[(size_t)k * P + d] = w[(size_t)k * P + d];
     }
     o[(size_t)K * P] = sumloss;
+    memcpy(o + (size_t)K * P + 1, q, (size_t)K * P * sizeof *q);
+    o[(size_t)2 * K * P + 1] = u;
 done:
     free(blk);
     free(ci);
@@ -344,9 +352,11 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
     const int use_tol = H->param_type(p, "tol") != WB_P_BOOL;
     const double tol = use_tol ? H->param_num(p, "tol") : 0;
     const int no_change = lin_int_param(p, "n_iter_no_change"), epochs = lin_int_param(p, "epochs");
-    const size_t alen = sizeof h + ((size_t)2 * cl.n + (size_t)K * P) * sizeof(double);
+    /* the model state: W[K*P], then the cumulative L1 penalty's q[K*P] and u */
+    const size_t MS = (size_t)2 * K * P + 1;
+    const size_t alen = sizeof h + ((size_t)2 * cl.n + MS) * sizeof(double);
     unsigned char *args = calloc((size_t)S, alen);
-    double *W = calloc((size_t)K * P, sizeof(double)), *acc = calloc((size_t)K * P, sizeof(double));
+    double *W = calloc(MS, sizeof(double)), *acc = calloc(MS, sizeof(double));
     int64_t *r0 = calloc((size_t)S + 1, sizeof *r0);
     wb_oid *outs = calloc((size_t)S, sizeof *outs);
     int np = H->ds_nparts(d);
@@ -377,7 +387,7 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
             double *ad = (double *)(a + sizeof hs);
             memcpy(ad, cl.values, (size_t)cl.n * sizeof(double));
             memcpy(ad + cl.n, cl.weights, (size_t)cl.n * sizeof(double));
-            memcpy(ad + 2 * cl.n, W, (size_t)K * P * sizeof(double));
+            memcpy(ad + 2 * cl.n, W, MS * sizeof(double));
             int k = 0;
             for (int j = 0; j < np; j++) {
                 int64_t pr0 = H->ds_part_row0(d, j), pr = H->ds_part_rows(d, j);
@@ -388,17 +398,18 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
         }
         if (!rc) rc = H->wait(ex, outs, S);
         double sumloss = 0;
-        memset(acc, 0, (size_t)K * P * sizeof(double));
+        memset(acc, 0, MS * sizeof(double));
         for (int s = 0; s < S && !rc; s++) {
             void *data = NULL;
             size_t size = 0;
             rc = H->get(ex, outs[s], &data, &size);
-            if (!rc && size != ((size_t)K * P + 1) * sizeof(double))
+            if (!rc && size != (MS + 1) * sizeof(double))
                 rc = H->seterr(WB_EINTERNAL, "sgd: a shard returned %zu bytes", size);
             if (!rc) {
                 const double *o = data;
                 double wgt = (double)(r0[s + 1] - r0[s]) / (double)n;
                 for (size_t v = 0; v < (size_t)K * P; v++) acc[v] += wgt * o[v];
+                for (size_t v = (size_t)K * P; v < MS; v++) acc[v] += wgt * o[v + 1]; /* q and u */
                 sumloss += o[(size_t)K * P];
             }
             H->free(data);
@@ -413,7 +424,7 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
                                  it + 1);
                 goto done;
             }
-        memcpy(W, acc, (size_t)K * P * sizeof(double));
+        memcpy(W, acc, MS * sizeof(double));
         if (use_tol) {
             if (sumloss > best - tol * (double)n)
                 stale++;

@@ -97,7 +97,8 @@ end
 -- fewer rows than clusters after a split
 local part = d:slice(1, 5)
 expect_error("kmeans: k = 8 is more than the 5 rows of the data", wb.fit, "kmeans", part, {k = 8})
-if wb.split then
+TL.check(wb.split, "wb.split (the select plugin) is missing")
+do
   local _, test = wb.split(d, {test = 0.3, seed = 1})
   expect_error("kmeans: k = 4 is more than the 3 rows of the data", wb.fit, "kmeans", test, {k = 4})
 end

@@ -5,10 +5,13 @@
  *   - kernel `shelldemo.spin`: loops until the work is cancelled (Ctrl-C), so
  *     an interrupt of a long C map over partitions can be tested; it gives up
  *     with an error after `seconds` (its argument: doubles {seconds, deaf});
- *     when deaf is nonzero it does not poll the cancel flag at all;
+ *     when deaf is nonzero it does not poll the cancel flag at all; when
+ *     the environment names a file in WB_SPIN_MARK, it creates that file as
+ *     it starts (a test waits for it instead of sleeping);
  *   - estimator `shelldemo_mean`: column means (a map_sum), with a parameter
  *     schema of each kind for help(). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "wb/plugin.h"
@@ -104,6 +107,11 @@ static int k_spin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     double a[2] = {20, 0};
     if (arglen >= sizeof(double) && arglen <= sizeof a) memcpy(a, arg, arglen);
     double t0 = now();
+    const char *mark = getenv("WB_SPIN_MARK");
+    if (mark && *mark) {
+        FILE *f = fopen(mark, "w");
+        if (f) fclose(f);
+    }
     volatile double acc = 0;
     (void)acc; /* the work the loop stands for; never read */
     while (a[1] != 0 || !H->cancelled(ctx)) {
