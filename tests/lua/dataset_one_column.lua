@@ -72,6 +72,8 @@ local printed = wb.show(d)
 check(printed:find("with labels", 1, true) or printed:find("label", 1, true), "the printed dataset shows its labels:\n" .. printed)
 tested.show = true
 tested.head = d:head(2):rows() == 2
+local c = d:collect() -- in the local store already: itself
+tested.collect = c:cols() == 1 and c:has_labels() and col(c) == X and col(c:labels()) == Y
 
 -- through files and back: the column stays the column, the labels the labels
 local dir = os.getenv("TMPDIR") or "/tmp"
