@@ -63,6 +63,13 @@ int wb__io_nomem(const char *name, size_t bytes)
     return wb_seterr(WB_ENOMEM, "%s: out of memory (%zu bytes asked for)", name, bytes);
 }
 
+int wb__io_part_err(int rc, const char *name)
+{
+    /* the memory a partition needs (the machine's, the store's limit, a
+     * failed allocation): the message says which file asked for it */
+    return rc == WB_ENOMEM || rc == WB_ELIMIT ? wb_preferr(rc, "%s", name) : rc;
+}
+
 int wb__io_pread(int fd, void *buf, size_t n, int64_t off, const char *name)
 {
     unsigned char *p = buf;

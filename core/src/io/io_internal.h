@@ -42,6 +42,9 @@ int wb__io_check_rows(const char *path, int64_t n, const wb_read_opts *o);
 
 /* an allocation of `bytes` failed: "name: out of memory (N bytes asked for)" */
 int wb__io_nomem(const char *name, size_t bytes);
+/* a partition's output refused for memory (WB_ENOMEM, WB_ELIMIT): "name: " in
+ * front of the message; other codes returned as they are */
+int wb__io_part_err(int rc, const char *name);
 /* read exactly n bytes at off; a short read is an error naming the file */
 int wb__io_pread(int fd, void *buf, size_t n, int64_t off, const char *name);
 

@@ -404,6 +404,7 @@ static int k_npy(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_
     }
     double *x, *yo;
     rc = wb__out_part(ctx, a.rows, a.d, a.row0, has_y, &x, &yo);
+    if (rc) rc = wb__io_part_err(rc, s[1]);
     if (!rc) rc = read_converted(fd, a.dtype, off, x, n, s[1]);
     if (!rc && has_y) memcpy(yo, y, (size_t)a.rows * 8);
     free(y);
