@@ -451,6 +451,85 @@ static void partition_memory_limit(void **state)
     wb_store_free(s);
 }
 
+/* an allocation that fails names the file and the bytes asked for ("io.parse:
+ * out of memory (N bytes)" did not say which file). A child process whose
+ * address space is limited (RLIMIT_AS) to 128 MB over what it uses reads a
+ * LIBSVM file of 40 rows with index 1048576 (320 MB dense, well under the
+ * machine's memory, so only the allocation fails). Not under ASan (its shadow
+ * memory is address space) nor valgrind, which manage memory themselves. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WB_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define WB_TEST_ASAN 1
+#endif
+#include <sys/resource.h>
+#include <sys/wait.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else /* no valgrind on this machine: the test does not run under it */
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+static void allocation_failure_names_file(void **state)
+{
+    (void)state;
+#ifdef WB_TEST_ASAN
+    printf("allocation_failure_names_file: not under AddressSanitizer\n");
+    return;
+#else
+    if (RUNNING_ON_VALGRIND) {
+        printf("allocation_failure_names_file: not under valgrind\n");
+        return;
+    }
+    FILE *f = fopen(path("oom.libsvm"), "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 40; i++) fputs(i % 2 ? "1 1048576:1\n" : "0 3:1\n", f);
+    assert_int_equal(fclose(f), 0);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the child: no threads but this one, so an inline executor */
+        close(fds[0]);
+        long pages = 0, psz = sysconf(_SC_PAGESIZE);
+        FILE *st = fopen("/proc/self/statm", "r");
+        if (!st || fscanf(st, "%ld", &pages) != 1) _exit(2);
+        fclose(st);
+        struct rlimit rl = {(rlim_t)pages * (rlim_t)psz + ((rlim_t)128 << 20), RLIM_INFINITY};
+        rl.rlim_max = rl.rlim_cur;
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(3);
+        wb_store *s = wb_store_new(9);
+        wb_exec *inl = s ? wb_exec_inline_new(s) : NULL;
+        if (!inl) _exit(4);
+        wb_dataset *d = NULL;
+        int rc = wb_read(inl, path("oom.libsvm"), NULL, &d);
+        char out[1200];
+        int n = snprintf(out, sizeof out, "%s %s", wb_errname(rc), rc ? wb_errmsg() : "");
+        if (write(fds[1], out, (size_t)n) != n) _exit(5);
+        _exit(0);
+    }
+    close(fds[1]);
+    char got[1200] = "";
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof got - 1 && (r = read(fds[0], got + len, sizeof got - 1 - len)) > 0) len += (size_t)r;
+    got[len] = 0;
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    snprintf(msg, sizeof msg, "%s %s: io.parse: out of memory (335544640 bytes)", wb_errname(WB_ENOMEM),
+             path("oom.libsvm"));
+    assert_string_equal(got, msg);
+    unlink(path("oom.libsvm"));
+#endif
+}
+
 /* the caller's limit on rows (wb_read_opts.max_rows; Lua: max_rows=), in
  * every reader, checked before any partition is made */
 static void rows_limit(void **state)
@@ -486,6 +565,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         /* first: it measures the peak memory, before other tests raise it */
         cmocka_unit_test(partition_memory_limit),
+        cmocka_unit_test(allocation_failure_names_file),
         cmocka_unit_test(meta_huge_number),
         cmocka_unit_test(params_int_of_huge_number),
         cmocka_unit_test(pca_huge_components),
