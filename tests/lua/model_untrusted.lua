@@ -100,6 +100,26 @@ check(t[1][1] ~= 0 and t[2][1] ~= 0, "the first tree's root and its left child s
 t[2][4], t[2][5] = t[1][4], t[1][5]
 bad = crafted(g, {trees = t})
 expect_error("gbdt: the model's trees are malformed at row 2", bad.predict, bad, xb)
+-- printing a model is a use too: its summary walked a node that leads back to
+-- itself for ever (the stack grew until memory ran out). A count hook stops
+-- a walk that does not end instead of hanging the test.
+local function shown(model)
+  debug.sethook(function() debug.sethook(); error("wb.show did not end", 2) end, "", 50000000)
+  local ok, text = pcall(wb.show, model)
+  debug.sethook()
+  check(ok, "wb.show of a damaged model: " .. tostring(text))
+  return text
+end
+local good = shown(g)
+check(good:find("3 trees, ", 1, true) and not good:find("malformed", 1, true), "a good model's summary:\n" .. good)
+local loop = g.trees
+loop[1][4], loop[1][5] = 1, 2
+for _, tr in ipairs{loop, t} do
+  bad = crafted(g, {trees = tr})
+  local text = shown(bad)
+  check(text:find("3 trees, malformed (a node's children are not after it in its tree, or shared)", 1, true),
+        "a damaged gbdt model's summary says so:\n" .. text)
+end
 
 -- kmeans, the scaler and pipelines
 local km = wb.fit("kmeans", x, {k = 3, seed = 1})
