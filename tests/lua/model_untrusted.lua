@@ -112,9 +112,23 @@ local function shown(model)
 end
 local good = shown(g)
 check(good:find("3 trees, ", 1, true) and not good:find("malformed", 1, true), "a good model's summary:\n" .. good)
-local loop = g.trees
+-- a node leading back to itself; a child shared by two nodes after them (row
+-- 3, the root's right child, also row 2's left); children in the next tree
+-- (which starts at row 22): two leaves of it, so that only the tree's bounds
+-- tell
+local loop, shared, next_tree = g.trees, g.trees, g.trees
+check(g.tree_start[2] == 22 and g.tree_start[3] == 47 and loop[1][4] == 2 and loop[1][5] == 3,
+      "the first tree's rows 1 to 21, 1 -> 2, 3")
+local leaves2
+for q = 22, 46 do
+  local r = next_tree[q]
+  if r[1] ~= 0 and next_tree[r[4]][1] == 0 and next_tree[r[5]][1] == 0 then leaves2 = {r[4], r[5]} end
+end
+check(leaves2, "two sibling leaves in the second tree")
 loop[1][4], loop[1][5] = 1, 2
-for _, tr in ipairs{loop, t} do
+shared[2][4], shared[2][5] = 3, 4
+next_tree[2][4], next_tree[2][5] = leaves2[1], leaves2[2]
+for _, tr in ipairs{loop, t, shared, next_tree} do
   bad = crafted(g, {trees = tr})
   local text = shown(bad)
   check(text:find("3 trees, malformed (a node's children are not after it in its tree, or shared)", 1, true),
