@@ -25,7 +25,7 @@ int wb__csv_fields(const char *s, size_t len, char delim, char ***fields, int64_
     if (!f || !tmp) {
         free(f);
         free(tmp);
-        return wb_seterr(WB_ENOMEM, "out of memory");
+        return wb_seterr(WB_ENOMEM, "out of memory (%zu bytes asked for)", (size_t)cap * sizeof *f + len + 1);
     }
     for (;;) {
         size_t t = 0;
@@ -64,7 +64,7 @@ int wb__csv_fields(const char *s, size_t len, char delim, char ***fields, int64_
             if (!g) {
                 wb__csv_fields_free(f, k);
                 free(tmp);
-                return wb_seterr(WB_ENOMEM, "out of memory");
+                return wb_seterr(WB_ENOMEM, "out of memory (%zu bytes asked for)", (size_t)cap * sizeof *f);
             }
             f = g;
         }
@@ -72,7 +72,7 @@ int wb__csv_fields(const char *s, size_t len, char delim, char ***fields, int64_
         if (!f[k]) {
             wb__csv_fields_free(f, k);
             free(tmp);
-            return wb_seterr(WB_ENOMEM, "out of memory");
+            return wb_seterr(WB_ENOMEM, "out of memory (%zu bytes asked for)", t + 1);
         }
         k++;
         if (p >= e) break;

@@ -26,12 +26,12 @@
 int wb_meta_write(const char *datapath, const wb_meta *m)
 {
     char *path = wb__meta_path(datapath);
-    if (!path) return wb_seterr(WB_ENOMEM, "out of memory");
+    if (!path) return wb__io_nomem(datapath, strlen(datapath) + 6);
     size_t n = strlen(path) + 40;
     char *tmp = malloc(n);
     if (!tmp) {
         free(path);
-        return wb_seterr(WB_ENOMEM, "out of memory");
+        return wb__io_nomem(datapath, n);
     }
     snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
     char text[256];
@@ -148,19 +148,24 @@ int wb_meta_read(const char *datapath, wb_meta *m)
 {
     m->num_samples = m->num_features = m->num_classes = m->dataset_size = -1;
     char *path = wb__meta_path(datapath);
-    if (!path) return wb_seterr(WB_ENOMEM, "out of memory");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
+    if (!path) return wb__io_nomem(datapath, strlen(datapath) + 6);
+    int fd;
+    int64_t fsize;
+    mode_t mode;
+    int e = wb__open_regular(path, &fd, &fsize, &mode); /* a FIFO, a device: refused, never read */
+    if (e) {
         int rc = e == ENOENT ? wb_seterr(WB_ENOTFOUND, "%s: not found", path)
-                             : wb_seterr(WB_EIO, "%s: cannot open (%s)", path, strerror(e));
+                 : e == EISDIR || e == ENODEV
+                     ? wb_seterr(WB_EIO, "%s: cannot read (not a regular file: %s)", path, wb__file_kind(mode))
+                     : wb_seterr(WB_EIO, "%s: cannot open (%s)", path, strerror(e));
         free(path);
         return rc;
     }
     char buf[65536];
-    size_t len = 0;
+    size_t len = 0, want = fsize < (int64_t)sizeof buf ? (size_t)fsize : sizeof buf; /* bounded by its size */
     ssize_t r;
-    while (len < sizeof buf && (r = read(fd, buf + len, sizeof buf - len)) > 0) len += (size_t)r;
+    while (len < want && ((r = read(fd, buf + len, want - len)) > 0 || (r < 0 && errno == EINTR)))
+        if (r > 0) len += (size_t)r;
     close(fd);
     jp j = {buf, buf, buf + len, path};
     int rc = 0;

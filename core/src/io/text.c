@@ -49,7 +49,7 @@ static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         return wb_seterr(WB_EINVAL, "io.scan: bad range");
     int64_t nsub = (a.hi - a.lo + a.step - 1) / a.step;
     int64_t *o = wb__out_bytes(ctx, (size_t)(3 + 2 * nsub) * 8);
-    if (!o) return WB_ENOMEM;
+    if (!o) return wb__io_part_err(WB_ENOMEM, s[1]);
     o[0] = -1;
     o[1] = -1;
     o[2] = nsub;
@@ -106,7 +106,7 @@ static int k_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         return wb_seterr(WB_EINVAL, "io.parse: bad arguments");
     double *x, *y;
     rc = wb__out_part(ctx, a.rows, a.d, a.row0, a.has_y, &x, &y);
-    if (rc) return rc;
+    if (rc) return wb__io_part_err(rc, s[1]);
     if (a.fmt == WB_TXT_LIBSVM) memset(x, 0, (size_t)a.rows * (size_t)a.d * 8);
     int fd;
     if ((rc = open_checked(s[0], s[1], a.fsize, &fd)) != 0) return rc;
@@ -299,6 +299,7 @@ static int csv_layout_read(int fd, const char *name, int64_t fsize, const wb_rea
     rc = wb__csv_fields(line, len, delim, &f, &nf);
     int64_t next = r.base + (int64_t)r.beg; /* the byte after the first record line */
     wb__lines_free(&r);
+    if (rc == WB_ENOMEM) return wb_preferr(rc, "%s:%lld", name, (long long)lineno);
     if (rc == WB_ELIMIT)
         return wb_seterr(rc, "%s:%lld: more than %lld fields (the limit of columns is %lld)", name, (long long)lineno,
                          (long long)WB_IO_MAX_COLS, (long long)WB_IO_MAX_COLS);
@@ -405,7 +406,7 @@ static int libsvm_too_wide(const char *path, int64_t fsize, int64_t off, const w
         a.dsource = 3;
         double *x = calloc((size_t)WB_IO_MAX_COLS, sizeof *x), y;
         if (!x) {
-            rc = wb_seterr(WB_ENOMEM, "out of memory");
+            rc = wb__io_nomem(path, (size_t)WB_IO_MAX_COLS * sizeof *x);
             break;
         }
         rc = wb__libsvm_row(line, len, x, &y, &a, path, lineno);
@@ -481,7 +482,10 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     unsigned char *args = malloc((size_t)(ntask ? ntask : 1) * (sizeof(wb_scan_arg) + la + ln));
     wb_task *tasks = calloc((size_t)(ntask ? ntask : 1), sizeof *tasks);
     int64_t maxidx = -1, maxoff = -1;
-    if (!rec || !lines || !outs || !args || !tasks) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rec || !lines || !outs || !args || !tasks) {
+        size_t per_task = sizeof *outs + sizeof *tasks + sizeof(wb_scan_arg) + la + ln;
+        rc = wb__io_nomem(path, ((size_t)nsub + 1) * 16 + (size_t)(ntask ? ntask : 1) * per_task);
+    }
     for (int64_t t = 0; !rc && t < ntask; t++) {
         int64_t j0 = nsub * t / ntask, j1 = nsub * (t + 1) / ntask;
         wb_scan_arg a = {fmt, o->delimiter ? o->delimiter : ',', fmt == WB_TXT_LIBSVM && !dsource, 0,
@@ -536,6 +540,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     }
 
     if (!rc) rc = wb__io_check_rows(path, n, o);
+    if (!rc && fmt == WB_TXT_LIBSVM) rc = wb__libsvm_check_dense(ex, path, n, d, dsource);
 
     /* pass 2: one parse task per partition */
     int64_t P = wb_partition_rows(d);
@@ -545,7 +550,9 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     tasks = calloc((size_t)(np ? np : 1), sizeof *tasks);
     outs = calloc((size_t)(np ? np : 1), sizeof *outs);
     wb_dspart *parts = calloc((size_t)(np ? np : 1), sizeof *parts);
-    if (!rc && (!pa || !tasks || !outs || !parts)) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rc && (!pa || !tasks || !outs || !parts))
+        rc = wb__io_nomem(path, (size_t)(np ? np : 1) * (sizeof(wb_parse_arg) + la + ln + sizeof *tasks + sizeof *outs +
+                                                         sizeof *parts));
     int has_y = fmt == WB_TXT_LIBSVM || L.label_col >= 0;
     size_t asz = sizeof(wb_parse_arg) + la + ln;
     int64_t j = 0, cum = 0, cumlines = 0; /* records and lines before subchunk j */
@@ -580,7 +587,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
         const char **names = calloc((size_t)(d ? d : 1), sizeof *names);
         if (!names) {
             wb_ds_unref(*out);
-            rc = wb_seterr(WB_ENOMEM, "out of memory");
+            rc = wb__io_nomem(path, (size_t)(d ? d : 1) * sizeof *names);
         } else {
             for (int64_t c = 0, k = 0; c < L.ncols; c++)
                 if (c != L.label_col) names[k++] = L.names[c];
