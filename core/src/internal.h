@@ -99,6 +99,11 @@ void wb__registry_drop(int owner);
 int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_params *p,
             wb_model **out);
 
+/* ------------------------------------------------- columns (columns.c) */
+
+/* free a dataset's names, types and levels (wb_ds_unref) */
+void wb__ds_meta_free(wb_dataset *d);
+
 /* ------------------------------------------ built-in kernels (init.c calls) */
 
 /* the dataset operations' kernels (dataset_ops.c); the io kernels: io_internal.h */

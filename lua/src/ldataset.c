@@ -19,6 +19,12 @@ wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like)
             free(y);
             if (rc) wbl_error(L);
             v->is_vector = 1;
+            /* the labels' name and class names go with them */
+            if ((d->label_name && wb_ds_set_colname(v, 0, d->label_name)) ||
+                (d->label_levels && wb_ds_set_coltype(v, 0, WB_COL_CATEGORY, d->label_levels))) {
+                wb_ds_unref(v);
+                wbl_error(L);
+            }
             return v;
         }
         luaL_argerror(L, idx, "a vector, a labelled dataset or a table of numbers expected, got a dataset without labels");
@@ -280,6 +286,104 @@ static int ds_names(lua_State *L)
     return 1;
 }
 
+/* a column argument: a name, or an index 1..d; returns 0-based, or raises */
+int64_t wbl_check_column(lua_State *L, int idx, const wb_dataset *d)
+{
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        lua_Integer j = luaL_checkinteger(L, idx);
+        if (j < 1 || j > d->d) wbl_argerror(L, idx, "column %lld out of range 1..%lld", (long long)j, (long long)d->d);
+        return (int64_t)j - 1;
+    }
+    const char *name = lua_tostring(L, idx);
+    if (lua_type(L, idx) != LUA_TSTRING)
+        wbl_argerror(L, idx, "column name or index expected, got %s", luaL_typename(L, idx));
+    int64_t j = wb_ds_find_col(d, name);
+    if (j < 0) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (int64_t k = 0; k < d->d && k < 20; k++) {
+            const char *n = wb_ds_col_name(d, k);
+            if (k) luaL_addstring(&b, ", ");
+            if (n && *n) lua_pushfstring(L, "\"%s\"", n);
+            else lua_pushfstring(L, "x%I", (lua_Integer)k + 1);
+            luaL_addvalue(&b);
+        }
+        if (d->d > 20) luaL_addstring(&b, ", ...");
+        luaL_pushresult(&b);
+        wbl_argerror(L, idx, "no column named \"%s\" (columns: %s)", name, lua_tostring(L, -1));
+    }
+    return j;
+}
+
+static void push_levels(lua_State *L, const wb_levels *l)
+{
+    int64_t n = wb_levels_count(l);
+    lua_createtable(L, (int)n, 0);
+    for (int64_t k = 0; k < n; k++) {
+        lua_pushstring(L, wb_levels_at(l, k));
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+}
+
+/* d:types() -> {"number", "category", ...} */
+static int ds_types(lua_State *L)
+{
+    wb_dataset *d = wbl_check_dataset(L, 1);
+    lua_createtable(L, (int)d->d, 0);
+    for (int64_t j = 0; j < d->d; j++) {
+        lua_pushstring(L, wb_ds_col_type(d, j) == WB_COL_CATEGORY ? "category" : "number");
+        lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    return 1;
+}
+
+/* d:levels(col) -> the level strings of a category column (code k is
+ * levels[k+1]), nil for a number column; d:levels() or d:levels(label
+ * name) gives the labels' levels */
+static int ds_levels(lua_State *L)
+{
+    wb_dataset *d = wbl_check_dataset(L, 1);
+    const wb_levels *l;
+    if (lua_isnoneornil(L, 2)) {
+        if (!d->has_labels && d->d == 1) l = wb_ds_col_levels(d, 0); /* a vector */
+        else l = wb_ds_label_levels(d);
+    } else if (lua_type(L, 2) == LUA_TSTRING && d->has_labels && d->label_name &&
+               wb_ds_find_col(d, lua_tostring(L, 2)) < 0 && strcmp(d->label_name, lua_tostring(L, 2)) == 0)
+        l = wb_ds_label_levels(d);
+    else
+        l = wb_ds_col_levels(d, wbl_check_column(L, 2, d));
+    if (!l) {
+        lua_pushnil(L);
+        return 1;
+    }
+    push_levels(L, l);
+    return 1;
+}
+
+/* d:label_levels() -> the class names of categorical labels, or nil */
+static int ds_label_levels(lua_State *L)
+{
+    wb_dataset *d = wbl_check_dataset(L, 1);
+    if (!d->label_levels) {
+        lua_pushnil(L);
+        return 1;
+    }
+    push_levels(L, d->label_levels);
+    return 1;
+}
+
+/* d:label_name() -> the labels' column name, or nil */
+static int ds_label_name(lua_State *L)
+{
+    wb_dataset *d = wbl_check_dataset(L, 1);
+    if (!d->label_name) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushstring(L, d->label_name);
+    return 1;
+}
+
 static int ds_free(lua_State *L)
 {
     wbl_ds_box *u = luaL_checkudata(L, 1, WBL_DATASET);
@@ -370,6 +474,8 @@ void wbl_open_dataset(lua_State *L)
         {"labels", ds_labels},       {"with_labels", ds_with_labels},
         {"describe_raw", ds_describe}, {"names", ds_names},
         {"free", ds_free},           {"executor", ds_executor},
+        {"types", ds_types},         {"levels", ds_levels},
+        {"label_levels", ds_label_levels}, {"label_name", ds_label_name},
         {NULL, NULL}};
     luaL_newmetatable(L, WBL_DATASET);
     luaL_newlib(L, methods);

@@ -341,6 +341,72 @@ int wb_store_get_bytes(wb_store *s, wb_oid id, void **data, size_t *size);
 /* ------------------------------------------------------------------------
  * datasets (dataset.c, dataset_ops.c)
  * ---------------------------------------------------------------------- */
+/* ------------------------------------------------------------------------
+ * columns (columns.c): every column of a dataset has a name and a type.
+ *
+ * A dataset stays n x d float64 for every kernel. A column's type is
+ * WB_COL_NUMBER or WB_COL_CATEGORY (plugin.h). A category column holds codes
+ * 0..L-1 as doubles; its levels are the L distinct level strings, sorted
+ * bytewise (strcmp), kept beside the dataset on the driver (partitions carry
+ * numbers only, so nothing changes for kernels, the store or the wire).
+ * Missing is NaN for both types. Labels may be categories too: their levels
+ * are the class names, and a label's code is its class.
+ *
+ * Levels are sorted, so a dataset's codes never depend on how the data was
+ * read (partitions, threads, workers): readers merge each partition's local
+ * levels into the sorted union and remap the codes.
+ *
+ * A level set (wb_levels) is immutable once made and shared by reference
+ * between datasets; the set_* functions below take their own reference.
+ * Metadata is set by whoever makes a dataset, before it is shared.
+ * ---------------------------------------------------------------------- */
+typedef struct wb_levels wb_levels;
+/* a level set from n strings that must be strictly increasing (strcmp);
+ * copied. WB_EINVAL naming the first out-of-order pair otherwise. */
+int wb_levels_new(const char *const *s, int64_t n, wb_levels **out);
+/* sort s[0..n) by strcmp and drop duplicates in place (the pointers are
+ * moved, not freed: duplicates are set aside at the end); returns the number
+ * kept */
+int64_t wb_levels_sort_unique(const char **s, int64_t n);
+wb_levels *wb_levels_ref(wb_levels *l);
+void wb_levels_unref(wb_levels *l);
+int64_t wb_levels_count(const wb_levels *l);
+const char *wb_levels_at(const wb_levels *l, int64_t k); /* NULL when out of range */
+int64_t wb_levels_find(const wb_levels *l, const char *s); /* its code, or -1 */
+/* the sorted union of a and b; map_a[k] (map_b[k]) is the union's code of
+ * a's (b's) level k (malloc'd; pass NULL when not wanted) */
+int wb_levels_union(const wb_levels *a, const wb_levels *b, wb_levels **out, int64_t **map_a,
+                    int64_t **map_b);
+/* a code (a double read from a category column) as a level: NULL for NaN
+ * and for a value that is not a code of l */
+const char *wb_levels_code(const wb_levels *l, double code);
+
+/* column j's name (NULL when the dataset has none: shown as x1, x2, ...) */
+const char *wb_ds_col_name(const wb_dataset *d, int64_t j);
+int wb_ds_col_type(const wb_dataset *d, int64_t j);                /* WB_COL_* */
+const wb_levels *wb_ds_col_levels(const wb_dataset *d, int64_t j); /* NULL for numbers */
+/* the column named `name` (exact match first, then ignoring ASCII case), or
+ * "x<k>" for an unnamed dataset; -1 when absent */
+int64_t wb_ds_find_col(const wb_dataset *d, const char *name);
+/* any category column? */
+int wb_ds_has_categories(const wb_dataset *d);
+/* set column j's name (copied) */
+int wb_ds_set_colname(wb_dataset *d, int64_t j, const char *name);
+/* set column j's type; levels (a reference is taken) for WB_COL_CATEGORY,
+ * NULL for WB_COL_NUMBER */
+int wb_ds_set_coltype(wb_dataset *d, int64_t j, int type, wb_levels *levels);
+const char *wb_ds_label_name(const wb_dataset *d);       /* NULL: unnamed */
+const wb_levels *wb_ds_label_levels(const wb_dataset *d); /* NULL: numeric labels */
+/* the labels' name (copied; NULL clears) and levels (reference taken; NULL: numeric) */
+int wb_ds_set_label_meta(wb_dataset *d, const char *name, wb_levels *levels);
+/* give dst's columns 0..m) the names, types and levels of src's columns
+ * cols[0..m) (cols NULL: src's first m columns); m <= dst->d */
+int wb_ds_copy_cols(wb_dataset *dst, const wb_dataset *src, const int64_t *cols, int64_t m);
+/* dst gets src's label name and levels */
+int wb_ds_copy_label_meta(wb_dataset *dst, const wb_dataset *src);
+/* both: every column (same d) and the labels */
+int wb_ds_copy_meta(wb_dataset *dst, const wb_dataset *src);
+
 typedef struct wb_dspart {
     wb_oid oid;
     int64_t rows, row0;
@@ -355,6 +421,11 @@ struct wb_dataset {
     int has_labels;
     int is_vector;  /* one column meant as a vector (predictions, labels) */
     char **colnames; /* d names, or NULL */
+    /* column types and levels (columns.c; see "columns" below) */
+    unsigned char *coltypes; /* d WB_COL_* values, or NULL: every column a number */
+    wb_levels **levels;      /* d level sets (NULL for a number column), or NULL */
+    char *label_name;        /* the labels' column name, or NULL */
+    wb_levels *label_levels; /* categorical labels: their levels, or NULL */
 };
 
 /* rows per partition for d columns (a multiple of WB_BLOCK_ROWS) */
