@@ -133,7 +133,9 @@ enum {
     WB_P_NUM = 2,   /* number */
     WB_P_BOOL = 4,  /* boolean */
     WB_P_STR = 8,   /* string; `choices` lists the allowed values ("a|b|c") */
-    WB_P_ARRAY = 16 /* matrix of numbers (rows x cols), e.g. initial centres */
+    WB_P_ARRAY = 16, /* matrix of numbers (rows x cols), e.g. initial centres */
+    WB_P_LIST = 32   /* list of names or 1-based indices, e.g. columns = {"age", 3}:
+                      * host->param_list reads it */
 };
 enum {
     WB_P_MIN_EXCL = 1, /* value must be > min (default: >= min) */
@@ -371,6 +373,11 @@ typedef struct wb_host {
      * cols[0..m) (cols NULL: the first m); with labels_too, also the labels' */
     int (*ds_copy_cols)(wb_dataset *dst, const wb_dataset *src, const int64_t *cols, int64_t m,
                         int labels_too);
+
+    /* --- a WB_P_LIST parameter: item i (0-based) as text, NULL past the end
+     * (or when the parameter is not a list); *index (may be NULL) gets the
+     * item's 1-based index when it was given as a number, else 0 --- */
+    const char *(*param_list)(const wb_params *p, const char *name, int64_t i, int64_t *index);
 } wb_host;
 
 /* Plugin identity, read by the host before wb_plugin_init runs. */

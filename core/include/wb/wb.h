@@ -183,6 +183,10 @@ int wb_params_set_bool(wb_params *p, const char *name, int v);
 int wb_params_set_str(wb_params *p, const char *name, const char *v);
 int wb_params_set_array(wb_params *p, const char *name, const double *v, int64_t rows,
                         int64_t cols);
+/* a list (WB_P_LIST) of n items: item k is a name (is_index NULL or
+ * is_index[k] == 0) or a 1-based column index (items[k] its decimal text) */
+int wb_params_set_list(wb_params *p, const char *name, const char *const *items, const int *is_index,
+                       int64_t n);
 /* a value of a type no schema accepts (for messages): describes what was given */
 int wb_params_set_other(wb_params *p, const char *name, const char *what);
 int wb_params_count(const wb_params *p);
@@ -195,6 +199,9 @@ int wb_params_bool(const wb_params *p, const char *name);
 const char *wb_params_str(const wb_params *p, const char *name);
 const double *wb_params_array(const wb_params *p, const char *name, int64_t *rows,
                               int64_t *cols);
+/* item i (0-based) of a list, NULL past its end or when not a list; *index
+ * (if given) gets the item's 1-based index, 0 for a name */
+const char *wb_params_list(const wb_params *p, const char *name, int64_t i, int64_t *index);
 /* a parameter's value as text ("0.1", "l2", "true", "[4x3]") into buf */
 const char *wb_params_format(const wb_params *p, const char *name, char *buf, size_t len);
 /* check `in` against a schema; on success *out is a new set holding every
