@@ -1,7 +1,7 @@
 /*
- * select.c — model selection and preprocessing: the standard scaler, the
- * pipeline estimator (transformers then a final estimator, fitted and applied
- * in order), the kernels behind wb.split / wb.kfold (exact per-class key
+ * select.c — model selection: the pipeline estimator (transformers then a
+ * final estimator, fitted and applied in order; the transformers themselves
+ * are in the preprocess plugin), the kernels behind wb.split / wb.kfold (exact per-class key
  * quantiles for wb.core.select), and the cross-validation task of grid
  * search. The Lua front-ends are in select.lua.
  *
@@ -21,153 +21,6 @@
 #include <wb/plugin.h>
 
 static const wb_host *api;
-
-static int prefixed(int rc, const char *who)
-{
-    const char *m = api->errmsg();
-    if (!rc || !strncmp(m, who, strlen(who))) return rc;
-    char buf[2048];
-    snprintf(buf, sizeof buf, "%s", m);
-    return api->seterr(rc, "%s: %s", who, buf);
-}
-
-/* ------------------------------------------------------------------ scaler */
-
-/* select.colsum (map_sum): -> column sums, then the row count */
-static int k_colsum(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)nin, (void)arg, (void)arglen;
-    const wb_part *p = &in[0].part;
-    const int64_t d = p->cols;
-    double *o = api->out_bytes(ctx, (size_t)(d + 1) * sizeof(double));
-    if (!o) return WB_ENOMEM;
-    for (int64_t i = 0; i < p->rows; i++)
-        for (int64_t j = 0; j < d; j++) o[j] += p->x[(size_t)(i * d + j)];
-    o[d] = (double)p->rows;
-    return 0;
-}
-
-/* select.colsq (map_sum): arg = column means -> sums of squared deviations */
-static int k_colsq(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)nin;
-    const wb_part *p = &in[0].part;
-    const int64_t d = p->cols;
-    if (arglen != (size_t)d * sizeof(double)) return api->seterr(WB_EINVAL, "select.colsq: bad arguments");
-    const double *mu = arg;
-    double *o = api->out_bytes(ctx, (size_t)(d > 0 ? d : 1) * sizeof(double));
-    if (!o) return WB_ENOMEM;
-    for (int64_t i = 0; i < p->rows; i++)
-        for (int64_t j = 0; j < d; j++) {
-            double v = p->x[(size_t)(i * d + j)] - mu[j];
-            o[j] += v * v;
-        }
-    return 0;
-}
-
-typedef struct scale_hdr {
-    int32_t inverse, with_mean, with_std, pad;
-} scale_hdr;
-
-/* select.scale (map_dataset): arg = scale_hdr, mean[d], scale[d] -> (x - mean) / scale
- * (or its inverse), labels kept */
-static int k_scale(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)nin;
-    const wb_part *p = &in[0].part;
-    const int64_t d = p->cols;
-    scale_hdr h;
-    if (arglen != sizeof h + 2 * (size_t)d * sizeof(double))
-        return api->seterr(WB_EINVAL, "the scaler was fitted on %lld columns, the data has %lld",
-                           (long long)((arglen - (arglen >= sizeof h ? sizeof h : 0)) / 16), (long long)d);
-    memcpy(&h, arg, sizeof h);
-    const double *mu = (const double *)((const char *)arg + sizeof h), *sc = mu + d;
-    double *x, *y;
-    int rc = api->out_part(ctx, p->rows, d, p->row0, p->y != NULL, &x, &y);
-    if (rc) return rc;
-    for (int64_t i = 0; i < p->rows; i++)
-        for (int64_t j = 0; j < d; j++) {
-            double v = p->x[(size_t)(i * d + j)];
-            double m = h.with_mean ? mu[j] : 0, s = h.with_std ? sc[j] : 1;
-            x[(size_t)(i * d + j)] = h.inverse ? v * s + m : (v - m) / s;
-        }
-    if (y) memcpy(y, p->y, (size_t)p->rows * sizeof(double));
-    return 0;
-}
-
-static const wb_param_spec scaler_params[] = {
-    {"with_mean", WB_P_BOOL, "true", 0, 0, 0, NULL, "subtract the column means"},
-    {"with_std", WB_P_BOOL, "true", 0, 0, 0, NULL, "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
-};
-
-static int scaler_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
-{
-    (void)p;
-    const int64_t cols = api->ds_cols(d);
-    if (api->ds_rows(d) == 0) return api->seterr(WB_EINVAL, "scaler: the data has no rows");
-    int rc = api->ds_check_finite(ex, d, "scaler");
-    if (rc) return rc;
-    double *s = calloc((size_t)(3 * cols + 1), sizeof(double));
-    if (!s) return api->seterr(WB_ENOMEM, "out of memory");
-    double *mean = s + cols + 1, *var = mean + cols;
-    rc = api->map_sum(ex, "select.colsum", d, NULL, 0, NULL, 0, s, (size_t)cols + 1);
-    const double n = s[cols];
-    for (int64_t j = 0; !rc && j < cols; j++) mean[j] = s[j] / n;
-    if (!rc) rc = api->map_sum(ex, "select.colsq", d, NULL, 0, mean, (size_t)cols * sizeof(double), var, (size_t)cols);
-    if (!rc) {
-        for (int64_t j = 0; j < cols; j++) var[j] /= n;
-        rc = api->model_set_array(m, "mean", mean, 1, cols);
-        if (!rc) rc = api->model_set_array(m, "var", var, 1, cols);
-        for (int64_t j = 0; j < cols; j++) var[j] = var[j] > 0 ? sqrt(var[j]) : 1;
-        if (!rc) rc = api->model_set_array(m, "scale", var, 1, cols);
-        if (!rc) rc = api->model_set_num(m, "n_samples", n);
-    }
-    free(s);
-    return rc;
-}
-
-static int scaler_apply(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out, int inverse)
-{
-    int64_t r1, c1, r2, c2;
-    const double *mean = api->model_array(m, "mean", &r1, &c1), *scale = api->model_array(m, "scale", &r2, &c2);
-    if (!mean || !scale || c1 != c2) return api->seterr(WB_EINVAL, "scaler: the model lacks mean and scale");
-    if (c1 != api->ds_cols(d))
-        return api->seterr(WB_EINVAL, "scaler: fitted on %lld columns, the data has %lld", (long long)c1,
-                           (long long)api->ds_cols(d));
-    const wb_params *p = api->model_params(m);
-    scale_hdr h = {inverse, api->param_bool(p, "with_mean"), api->param_bool(p, "with_std"), 0};
-    size_t len = sizeof h + 2 * (size_t)c1 * sizeof(double);
-    unsigned char *a = malloc(len);
-    if (!a) return api->seterr(WB_ENOMEM, "out of memory");
-    memcpy(a, &h, sizeof h);
-    memcpy(a + sizeof h, mean, (size_t)c1 * sizeof(double));
-    memcpy(a + sizeof h + (size_t)c1 * sizeof(double), scale, (size_t)c1 * sizeof(double));
-    int rc = api->map_dataset(ex, "select.scale", d, NULL, 0, a, len, out);
-    free(a);
-    return prefixed(rc, "scaler");
-}
-
-static int scaler_transform(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
-{
-    return scaler_apply(ex, m, d, out, 0);
-}
-
-static int scaler_inverse(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
-{
-    return scaler_apply(ex, m, d, out, 1);
-}
-
-static const wb_estimator_def scaler_def = {
-    .version = WB_ESTIMATOR_V1,
-    .name = "scaler",
-    .doc = "standard scaler: (x - mean) / std per column (scikit-learn's StandardScaler)",
-    .kind = WB_EST_TRANSFORMER,
-    .params = scaler_params,
-    .nparams = sizeof scaler_params / sizeof scaler_params[0],
-    .fit = scaler_fit,
-    .transform = scaler_transform,
-    .inverse_transform = scaler_inverse,
-};
 
 /* --------------------------------------------------------------- encoding */
 
@@ -249,6 +102,10 @@ static int keep_labels(wb_exec *ex, const wb_dataset *src, wb_dataset **d)
     if (!rc) rc = api->ds_from_parts(ex, outs, np, &r);
     for (int i = 0; i < made; i++) api->release(ex, outs[i]);
     free(outs);
+    /* the step's column names and types, the input's label name and levels */
+    if (!rc && ((rc = api->ds_copy_cols(r, *d, NULL, api->ds_cols(*d), 0)) != 0 ||
+                (rc = api->ds_copy_cols(r, src, NULL, 0, 1)) != 0))
+        api->ds_unref(r);
     if (rc) return rc;
     api->ds_unref(*d);
     *d = r;
@@ -375,6 +232,10 @@ static int pipeline_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb
             int64_t r, c;
             const double *cls = api->model_array(f, "classes", &r, &c);
             if (cls) rc = api->model_set_array(m, "classes", cls, r, c);
+            /* what the last step learned of the labels names the pipeline's predictions */
+            static const char *const keep[] = {"label_name", "label_levels"};
+            for (int k = 0; k < 2 && !rc; k++)
+                if (api->model_str(f, keep[k])) rc = api->model_set_str(m, keep[k], api->model_str(f, keep[k]));
         }
         free(hex);
         api->free(data);
@@ -881,16 +742,12 @@ extern const char select_lua_src[];
 WB_PLUGIN("select", "1.0")
 {
     api = host;
-    int rc = host->register_kernel("select.colsum", k_colsum);
-    if (!rc) rc = host->register_kernel("select.colsq", k_colsq);
-    if (!rc) rc = host->register_kernel("select.scale", k_scale);
-    if (!rc) rc = host->register_kernel("select.keyhist", k_keyhist);
+    int rc = host->register_kernel("select.keyhist", k_keyhist);
     if (!rc) rc = host->register_kernel("select.keys_in", k_keys_in);
     if (!rc) rc = host->register_kernel("select.cv", k_cv);
     if (!rc) rc = host->register_kernel("select.gather", k_gather);
     if (!rc) rc = host->register_kernel("select.shape", k_shape);
     if (!rc) rc = host->register_kernel("select.relabel", k_relabel);
-    if (!rc) rc = host->register_estimator(&scaler_def);
     if (!rc) rc = host->register_estimator(&pipeline_def);
     if (!rc) rc = host->register_lua("select", select_lua_src);
     return rc;
