@@ -14,4 +14,5 @@ void wb_core_init(void)
     wb__register_core_kernels();
     wb__register_text_kernels();
     wb__register_npy_kernels();
+    wb__register_csv_kernels();
 }

@@ -60,6 +60,9 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
  * NPY reader for zero-copy partitions of a memory-mapped file. */
 int wb__out_part_view(wb_kctx *ctx, const wb_part *p, void *buf, wb_mapping *m);
 int wb__cancelled(wb_kctx *ctx);
+/* 0 if an output of `bytes` fits (the store's limit, the machine's memory):
+ * for a kernel that builds its output in memory of its own first */
+int wb__out_room(wb_kctx *ctx, size_t bytes);
 wb_oid wb__kctx_input(wb_kctx *ctx, int i);
 
 /* wb_task_run for a runner that holds one reference to each input and to

@@ -12,7 +12,7 @@
 
 /* ------------------------------------------------------ a kernel's outputs */
 
-static int out_room(wb_kctx *ctx, size_t bytes)
+int wb__out_room(wb_kctx *ctx, size_t bytes)
 {
     size_t phys = wb__phys_bytes();
     if (bytes > phys)
@@ -36,7 +36,7 @@ void *wb__out_bytes(wb_kctx *ctx, size_t size)
         wb_seterr(WB_EINVAL, "%s: a kernel writes one output", ctx->kernel);
         return NULL;
     }
-    if (out_room(ctx, size)) return NULL;
+    if (wb__out_room(ctx, size)) return NULL;
     void *p = calloc(1, size ? size : 1);
     if (!p) {
         wb_seterr(WB_ENOMEM, "%s: out of memory (%zu bytes)", ctx->kernel, size);
@@ -61,7 +61,7 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
         __builtin_mul_overflow(nx + ny, sizeof(double), &bytes) || bytes > SIZE_MAX / 2)
         return wb_seterr(WB_ENOMEM, "%s: out of memory: a partition of %lld x %lld is too large", ctx->kernel,
                          (long long)rows, (long long)cols);
-    int rc = out_room(ctx, bytes);
+    int rc = wb__out_room(ctx, bytes);
     if (rc) return rc;
     double *buf = wb__alloc_big(bytes + 8);
     if (!buf)

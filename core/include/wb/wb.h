@@ -499,18 +499,36 @@ typedef struct wb_read_opts {
     int label;           /* CSV: WB_LABEL_* */
     const char *label_name; /* CSV: label column by name */
     int64_t features;    /* LIBSVM: number of columns (0: from the data / .meta) */
-    int zero_based;      /* LIBSVM: 0 (1-based, the default) */
+    int zero_based;      /* LIBSVM: -1 detect (the default: 0-based when an index 0
+                            occurs, as scikit-learn's "auto"), 0 1-based, 1 0-based */
     int mmap;            /* NPY: 1 map the file (default), 0 read into memory */
-    char delimiter;      /* CSV: ',' */
+    char delimiter;      /* CSV: 0 (default) tab for .tsv/.tab, else sniffed from the
+                            first line: ',' unless it has none and has ';' (or tab, '|') */
     int64_t max_rows;    /* a file of more rows is refused (WB_ELIMIT) before its
                             partitions are made (0: no limit but the file's size
                             and the store's memory) */
+    /* CSV columns (names as in the header; each name must exist) */
+    const char *const *columns; /* keep these, in this order (NULL: all) */
+    int64_t ncolumns;
+    const char *const *drop;    /* leave these out */
+    int64_t ndrop;
+    const char *const *dtype_names; /* force these columns' types ... */
+    const int *dtype_types;         /* ... WB_COL_NUMBER or WB_COL_CATEGORY */
+    int64_t ndtype;
+    const char *const *na_values; /* the missing-value tokens (replacing the default ones) */
+    int64_t nna_values;           /* -1: the default ones (empty, NA, N/A, NaN, nan, null,
+                                     NULL, ?, and the rest of pandas' list) */
+    int64_t label_index;          /* WB_LABEL_INDEX: the label column, from 1 */
+    int64_t max_levels;  /* CSV: a category column of more levels is refused (0: WB_MAX_LEVELS) */
+    int qid;             /* LIBSVM: qid:N kept as a last column "qid" (1, default) or dropped (0) */
 } wb_read_opts;
 enum { WB_LABEL_NONE = 0, WB_LABEL_FIRST = 1, WB_LABEL_LAST = 2, WB_LABEL_NAME = 3,
-       WB_LABEL_AUTO = 4 };
+       WB_LABEL_AUTO = 4, WB_LABEL_INDEX = 5 };
+#define WB_MAX_LEVELS 1000000
 
 typedef struct wb_write_opts {
     int format;   /* WB_FMT_* (AUTO: from the extension) */
+    char delimiter; /* CSV: 0 (default): tab for .tsv/.tab, else ',' */
     int header;   /* CSV: write a header (default 1) */
     int meta;     /* write the .meta sidecar (default 1) */
     int nclasses; /* for .meta (-1: count from labels) */

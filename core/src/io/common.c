@@ -152,9 +152,24 @@ static int ends_with(const char *s, const char *suffix)
 int wb_format_from_path(const char *path)
 {
     if (!path) return WB_FMT_AUTO;
+    /* a compressed file: the format of the name without .gz / .zst */
+    static const char *const zsuf[] = {".gz", ".zst", ".zstd", NULL};
+    for (int i = 0; zsuf[i]; i++)
+        if (ends_with(path, zsuf[i])) {
+            size_t n = strlen(path) - strlen(zsuf[i]);
+            char *base = malloc(n + 1);
+            if (!base) return WB_FMT_AUTO;
+            memcpy(base, path, n);
+            base[n] = 0;
+            int f = ends_with(base, ".csv") || ends_with(base, ".tsv") || ends_with(base, ".tab") ? WB_FMT_CSV
+                    : wb_format_from_path(base) != WB_FMT_AUTO                                    ? -1
+                                                                                                  : WB_FMT_AUTO;
+            free(base);
+            return f < 0 ? WB_FMT_AUTO : f; /* compressed LIBSVM or NPY: not read */
+        }
     if (ends_with(path, ".libsvm") || ends_with(path, ".svm") || ends_with(path, ".svmlight"))
         return WB_FMT_LIBSVM;
-    if (ends_with(path, ".csv")) return WB_FMT_CSV;
+    if (ends_with(path, ".csv") || ends_with(path, ".tsv") || ends_with(path, ".tab")) return WB_FMT_CSV;
     if (ends_with(path, ".npy")) return WB_FMT_NPY;
     return WB_FMT_AUTO;
 }

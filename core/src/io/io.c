@@ -20,7 +20,10 @@ void wb_read_opts_init(wb_read_opts *o)
     o->header = -1;
     o->label = WB_LABEL_AUTO;
     o->mmap = 1;
-    o->delimiter = ',';
+    o->delimiter = 0;
+    o->zero_based = -1;
+    o->nna_values = -1;
+    o->qid = 1;
 }
 
 void wb_write_opts_init(wb_write_opts *o)
@@ -43,6 +46,23 @@ static int format_of(const char *path, int given, int *fmt)
     return 0;
 }
 
+/* LIBSVM and NPY are read in place, in parallel: a compressed one is refused */
+static int not_compressed(const char *path, int fmt)
+{
+    int fd;
+    int64_t size;
+    if (wb__io_open(path, path, &fd, &size) != 0) return 0; /* the reader says why */
+    unsigned char b[4] = {0};
+    size_t n = size < 4 ? (size_t)size : 4;
+    int rc = wb__io_pread(fd, b, n, 0, path);
+    close(fd);
+    if (rc) return rc;
+    int k = wb__compression_of(b, n);
+    if (k == WB_IN_PLAIN) return 0;
+    return wb_seterr(WB_ENOTSUP, "%s: %s-compressed %s is not read (decompress it first; CSV files are read compressed)",
+                     path, k == WB_IN_GZIP ? "gzip" : "zstd", fmt == WB_FMT_NPY ? "NPY" : "LIBSVM");
+}
+
 /* ---------------------------------------------------------------- reading */
 
 int wb_read(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **out)
@@ -53,8 +73,12 @@ int wb_read(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **o
         o = &def;
     }
     if (!path || !*path) return wb_seterr(WB_EINVAL, "load: no file name given");
-    int fmt, rc = format_of(path, o->format, &fmt);
+    int fmt, rc = format_of(path, o->format == WB_FMT_AUTO && strcmp(path, "-") == 0 ? WB_FMT_CSV : o->format, &fmt);
     if (rc) return rc;
+    if (fmt == WB_FMT_CSV) return wb__read_csv(ex, path, o, out);
+    if (strcmp(path, "-") == 0)
+        return wb_seterr(WB_ENOTSUP, "(standard input): only CSV is read from standard input (format=\"csv\")");
+    if ((rc = not_compressed(path, fmt)) != 0) return rc;
     if (fmt == WB_FMT_NPY) return wb__read_npy(ex, path, o, out);
     return wb__read_text(ex, path, fmt == WB_FMT_LIBSVM ? WB_TXT_LIBSVM : WB_TXT_CSV, o, out);
 }
