@@ -6,8 +6,6 @@
  * transform is one column program (preprocess.h) run per partition. */
 #include "preprocess.h"
 
-const wb_host *pp_H;
-
 extern const wb_estimator_def pp_scaler_def, pp_impute_def, pp_onehot_def, pp_ordinal_def;
 extern const char preprocess_lua_src[];
 

@@ -5,56 +5,7 @@ local wb = ...
 local S = require("wb.show")
 local num = S.num
 
--- a JSON array of strings (or of such arrays) as the models keep them
-local function json_list(s)
-  if type(s) ~= "string" then return nil end
-  local pos = 1
-  local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
-  local value
-  local function str()
-    local out = {}
-    pos = pos + 1
-    while true do
-      local c = s:sub(pos, pos)
-      if c == "" then error("unterminated string") end
-      if c == '"' then pos = pos + 1; return table.concat(out) end
-      if c == "\\" then
-        local e = s:sub(pos + 1, pos + 1)
-        local map = {['"'] = '"', ["\\"] = "\\", ["/"] = "/", n = "\n", t = "\t", r = "\r", b = "\b", f = "\f"}
-        if map[e] then out[#out + 1] = map[e]; pos = pos + 2
-        elseif e == "u" then out[#out + 1] = utf8.char(tonumber(s:sub(pos + 2, pos + 5), 16)); pos = pos + 6
-        else error("bad escape") end
-      else
-        out[#out + 1] = c
-        pos = pos + 1
-      end
-    end
-  end
-  function value()
-    ws()
-    local c = s:sub(pos, pos)
-    if c == '"' then return str() end
-    if s:sub(pos, pos + 3) == "null" then pos = pos + 4; return false end
-    if c == "[" then
-      local t = {}
-      pos = pos + 1
-      ws()
-      if s:sub(pos, pos) == "]" then pos = pos + 1; return t end
-      while true do
-        t[#t + 1] = value()
-        ws()
-        local d = s:sub(pos, pos)
-        pos = pos + 1
-        if d == "]" then return t end
-        if d ~= "," then error("bad array") end
-      end
-    end
-    error("bad value")
-  end
-  local ok, v = pcall(value)
-  if ok then return v end
-  return nil
-end
+local json_list = S.json_list
 
 local function rows_text(head, rows)
   local w = {}
@@ -68,10 +19,7 @@ local function rows_text(head, rows)
   return table.concat(lines, "\n")
 end
 
-local function col_names(m)
-  local names = json_list(m.feature_names) or {}
-  return function(j) j = math.tointeger(j) or j; local n = names[j]; return (n and n ~= "") and n or ("x" .. j) end
-end
+local col_names = S.feature_namer
 
 local function short(list, max)
   max = max or 8
