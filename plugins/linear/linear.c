@@ -57,6 +57,20 @@ int lin_finite_first(wb_exec *ex, const wb_dataset *d, const char *who, int rc)
     return frc ? frc : api->seterr(rc, "%s", msg);
 }
 
+/* refuse category columns: their codes are not quantities */
+static int no_categories(const wb_dataset *d, const char *who)
+{
+    for (int64_t j = 0; j < api->ds_cols(d); j++)
+        if (api->ds_col_type(d, j) == WB_COL_CATEGORY) {
+            const char *n = api->ds_col_name(d, j);
+            char buf[32];
+            if (!n || !*n) snprintf(buf, sizeof buf, "x%lld", (long long)j + 1), n = buf;
+            return api->seterr(WB_EINVAL, "%s: column '%s' holds categories: encode it first, e.g. "
+                                          "wb.pipeline{\"onehot\", \"%s\"}", who, n, who);
+        }
+    return 0;
+}
+
 /* the classes and their weights (lin_prepare after its first checks) */
 static int prepare_classes(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char *who,
                            lin_classes *c)
@@ -123,6 +137,8 @@ int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char
     memset(c, 0, sizeof *c);
     if (!api->ds_has_labels(d)) return api->seterr(WB_EINVAL, "%s: the data has no labels", who);
     if (api->ds_rows(d) == 0) return api->seterr(WB_EINVAL, "%s: the data has no rows", who);
+    int rc = no_categories(d, who);
+    if (rc) return rc;
     /* no pass of its own for NaN/Inf in x: the fit's first pass checks it (a
      * NaN/Inf label fails the class scan); an error before then is reported as
      * the finite check would have reported it first */
@@ -234,6 +250,7 @@ int lin_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, int mode, c
     if (kc != api->ds_cols(d))
         return api->seterr(WB_EINVAL, "%s: the model was fitted on %lld columns, the data has %lld", who,
                            (long long)kc, (long long)api->ds_cols(d));
+    if (no_categories(d, who)) return WB_EINVAL;
     pred_hdr h = {(int32_t)kr, (int32_t)(cr * cc), (int32_t)kc, mode};
     size_t len = sizeof h + ((size_t)h.ncls + (size_t)h.K * (size_t)(h.d + 1)) * sizeof(double);
     unsigned char *a = api->alloc(len);

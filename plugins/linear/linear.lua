@@ -1,6 +1,6 @@
 -- linear.lua — the Lua side of the linear plugin: readable printing of
 -- logreg and sgd models (classes, coefficients per feature, intercept,
--- iterations, convergence). Runs at load with the wb table.
+-- iterations, convergence), with the column and class names the model kept. Runs at load with the wb table.
 local wb = ...
 local S = require("wb.show")
 local num = S.num
@@ -18,8 +18,13 @@ local function linear_text(m)
   local e = m:estimator()
   local p = m:params()
   local classes = m.classes or {}
+  local names = S.class_names(m)
   local cls = {}
-  for i, c in ipairs(classes) do cls[i] = num(c) end
+  for i, c in ipairs(classes) do
+    local n = names and names[(math.tointeger(c) or -1) + 1]
+    cls[i] = type(n) == "string" and n or num(c)
+  end
+  local fname = S.feature_namer(m)
   local coef, icpt = m.coef, m.intercept
   local K = #icpt
   local rows = as_rows(coef, K)
@@ -40,12 +45,12 @@ local function linear_text(m)
   end
   -- a table: one row per feature, one column per coefficient row
   local head = {"feature"}
-  if K == 1 then head[2] = "coef" else for k = 1, K do head[k + 1] = "class " .. cls[k] end end
+  if K == 1 then head[2] = "coef" else for k = 1, K do head[k + 1] = (names and "" or "class ") .. cls[k] end end
   local cells = {head, {"intercept"}}
   for k = 1, K do cells[2][k + 1] = num(icpt[k]) end
   local shown = d <= 30 and d or 20
   for j = 1, shown do
-    local r = {"x" .. j}
+    local r = {fname(j)}
     for k = 1, K do r[k + 1] = num(rows[k][j]) end
     cells[#cells + 1] = r
   end
