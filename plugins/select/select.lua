@@ -307,7 +307,7 @@ wb.repartition = public(function(d, rows)
     out[#out + 1] = wb.core.submit("select.gather", ins, string.pack("<i8i8i8", lo, hi, lo))
   end
   wb.core.wait(out)
-  local r = wb.core.dataset(out)
+  local r = wb.core.dataset(out, d) -- names, types and levels kept
   return r
 end)
 
@@ -696,7 +696,10 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   -- the data
   local needs_labels = classifier or tg.info.needs_labels or mspec.needs ~= "score"
   if needs_labels and not data:has_labels() then argerr(2, fname, "%s needs labels; the dataset has none", tg.label) end
-  wb.core.check_finite(data, tg.label)
+  -- NaN/Inf refused before any work, unless the estimator takes missing
+  -- values (gbdt) or a pipeline's steps handle them (impute, encoders):
+  -- then each fit checks its own input
+  if not tg.pipeline and tg.name ~= "gbdt" then wb.core.check_finite(data, tg.label) end
   local stratify = opts.stratify
   if needs_labels and classifier then
     local cls = wb.core.classes(data, tg.label)
