@@ -111,5 +111,7 @@ void wb__ds_meta_free(wb_dataset *d);
 
 /* the dataset operations' kernels (dataset_ops.c); the io kernels: io_internal.h */
 void wb__register_core_kernels(void);
+/* the column and mask operations' kernels (dataset_cols.c) */
+void wb__register_col_kernels(void);
 
 #endif

@@ -39,7 +39,11 @@ static lua_Integer opt_count(lua_State *L, const char *key, lua_Integer dflt)
     }
     int isint;
     lua_Integer v = lua_tointegerx(L, -1, &isint);
-    if (!isint || v < 1) wbl_argerror(L, 2, "%s must be an integer >= 1, got %s", key, luaL_tolstring(L, -1, NULL));
+    if (!isint || v < 1)
+        wbl_argerror(L, 2, "%s must be an integer >= 1, got %s", key,
+                     lua_type(L, -1) == LUA_TNUMBER || lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TBOOLEAN
+                         ? luaL_tolstring(L, -1, NULL)
+                         : luaL_typename(L, -1));
     lua_pop(L, 1);
     return v;
 }
@@ -112,6 +116,7 @@ static int l_load(lua_State *L)
             int isint;
             lua_Integer k = lua_tointegerx(L, -1, &isint);
             if (!isint || k < 1) return wbl_argerror(L, 2, "label must be a column index >= 1, got %s", luaL_tolstring(L, -1, NULL));
+            /* (a number: its text has no address) */
             o.label = WB_LABEL_INDEX;
             o.label_index = k;
         } else if (!lua_isnil(L, -1))
@@ -126,7 +131,9 @@ static int l_load(lua_State *L)
         if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "auto") == 0) o.zero_based = -1;
         else if (lua_isboolean(L, -1)) o.zero_based = lua_toboolean(L, -1);
         else if (!lua_isnil(L, -1))
-            return wbl_argerror(L, 2, "zero_based must be true, false or \"auto\", got %s", luaL_tolstring(L, -1, NULL));
+            return wbl_argerror(L, 2, "zero_based must be true, false or \"auto\", got %s",
+                                lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ? luaL_tolstring(L, -1, NULL)
+                                                                                                 : luaL_typename(L, -1));
         lua_pop(L, 1);
         for (int k = 0; k < 2; k++) {
             const char *key = k ? "delimiter" : "sep";

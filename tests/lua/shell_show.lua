@@ -110,9 +110,10 @@ eq(L[6], "... (100 rows)", "long table gap")
 eq(L[9], "100", "long table last row")
 -- describe is such a table
 L = lines(show.value(small:describe()))
-eq(L[1], "column  count       mean        std   min  max", "describe header")
-eq(L[3], "alpha       3  37.000000  54.744863   1.0  100", "describe alpha")
-eq(L[4], "b           3   0.208333   2.750947  -2.5    3", "describe b")
+-- (the values and their formats are pandas' describe().T's for this frame)
+eq(L[1], "column  count  missing       mean        std   min      25%     50%      75%  max", "describe header")
+eq(L[3], "alpha       3        0  37.000000  54.744863   1.0   5.5000  10.000  55.0000  100", "describe alpha")
+eq(L[4], "b           3        0   0.208333   2.750947  -2.5  -1.1875   0.125   1.5625    3", "describe b")
 
 -- models: the estimator, its parameters, then each field
 local m = wb.fit("shelldemo_mean", d:slice(1, 10), {scale = 2})

@@ -484,6 +484,28 @@ int wb_ds_check_finite(const wb_dataset *d, const char *who);
 int wb_ds_classes(const wb_dataset *d, const char *who, int max_classes, double **classes,
                   int *nclasses);
 
+/* Columns and masks (dataset_cols.c). Each keeps the names, types, levels
+ * and labels of what it keeps. */
+/* the columns cols[0..m) in that order (a column < 0: the labels as a column) */
+int wb_ds_select_cols(const wb_dataset *d, const int64_t *cols, int64_t m, wb_dataset **out);
+/* a new dataset over the same partitions (for renaming: its metadata is its own) */
+int wb_ds_shallow(const wb_dataset *d, wb_dataset **out);
+/* v (a vector, or a labelled dataset's labels, aligned with d) as column j
+ * (j = d->d: a new last column) named name (NULL: unnamed); v's levels make
+ * it a category column */
+int wb_ds_with_column(const wb_dataset *d, int64_t j, const char *name, const wb_dataset *v, wb_dataset **out);
+/* the rows whose mask value is 1 (a vector of 0 and 1 aligned with d), in order */
+int wb_ds_filter(const wb_dataset *d, const wb_dataset *mask, wb_dataset **out);
+/* the distinct values of column col (-1: the labels) and their counts,
+ * missing values apart: for a category every code 0..L-1 in order (counts
+ * may be 0), for numbers the sorted distinct values (malloc'd) */
+int wb_ds_value_counts(const wb_dataset *d, int64_t col, double **values, double **counts, int64_t *n,
+                       double *missing);
+/* exact quantiles (numpy's "linear", as pandas' describe) of the non-NaN
+ * values of columns cols[0..ncol) (-1: the labels): out[c * nprob + q] */
+int wb_ds_quantiles(const wb_dataset *d, const int64_t *cols, int64_t ncol, const double *probs, int64_t nprob,
+                    double *out);
+
 /* per-column count, mean, std (ddof 1), min, max as a map/reduce: out is 5*d
  * doubles: count[d], mean[d], std[d], min[d], max[d] */
 int wb_ds_describe(const wb_dataset *d, double *out);

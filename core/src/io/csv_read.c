@@ -531,6 +531,8 @@ static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
                         continue;
                     }
                     colref(cref, sizeof cref, p, m);
+                    while (len && (wb__csv_blank(*t, delim) || *t == '\n')) t++, len--;
+                    while (len && (wb__csv_blank(t[len - 1], delim) || t[len - 1] == '\n')) len--;
                     rc = wb_seterr(WB_EFORMAT, "%s:%lld: %s: bad value \"%.*s\" (expected a number, as dtype says)",
                                    p->name, (long long)here, cref, toklen(len), t);
                     break;
@@ -544,6 +546,11 @@ static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
             if (wb__csv_is_na(&p->na, t, len)) {
                 *dst = NAN;
                 continue;
+            }
+            if (memchr(t, 0, len)) { /* levels are C strings */
+                colref(cref, sizeof cref, p, m);
+                rc = wb_seterr(WB_EFORMAT, "%s:%lld: %s: a NUL byte in the text (expected text)", p->name, (long long)here, cref);
+                break;
             }
             int64_t code = wb__csv_dict_put(&o->dict[m], t, len);
             if (code < 0) {

@@ -184,6 +184,20 @@ int wb__meta_write_ds(const char *datapath, const wb_meta *m, const wb_dataset *
 /* give d the names, types and levels .meta describes, when they fit it */
 int wb__meta_apply(wb_dataset *d, const wb_meta_cols *c);
 
+/* ------------------------------------------------------------ levels as a kernel argument (common.c) */
+
+/* a dataset's category levels (columns, then labels) as bytes */
+int wb__levels_encode(const wb_dataset *d, wb_buf *b);
+/* the same read back (pointing into data): col[j + 1] the n[j + 1] levels of
+ * column j (j = -1: the labels), NULL for numbers */
+typedef struct wb_lvtab {
+    int64_t d;
+    const char ***col;
+    int64_t *n;
+} wb_lvtab;
+int wb__levels_decode(const void *data, size_t size, int64_t d, wb_lvtab *t);
+void wb__levels_table_free(wb_lvtab *t);
+
 /* ------------------------------------------------------------ readers */
 int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
                   wb_dataset **out);

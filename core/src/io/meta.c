@@ -35,6 +35,8 @@
 
 #include "io_internal.h"
 
+static int adds(wb_buf *b, const char *s) { return wb_buf_add(b, s, strlen(s)); }
+
 static int json_str(wb_buf *b, const char *s)
 {
     int rc = wb_buf_add(b, "\"", 1);
@@ -77,30 +79,30 @@ int wb__meta_write_ds(const char *datapath, const wb_meta *m, const wb_dataset *
                            (long long)m->dataset_size);
     int cols = d && (d->colnames || wb_ds_has_categories(d) || d->label_name || d->label_levels);
     if (!rc && cols) {
-        rc = wb_buf_add(&b, ",\n  \"columns\": [", 16);
+        rc = adds(&b, ",\n  \"columns\": [");
         for (int64_t j = 0; !rc && j < d->d; j++) {
             const char *nm = wb_ds_col_name(d, j);
-            rc = wb_buf_add(&b, j ? ",\n    {\"name\": " : "\n    {\"name\": ", j ? 15 : 14);
+            rc = adds(&b, j ? ",\n    {\"name\": " : "\n    {\"name\": ");
             if (!rc) rc = json_str(&b, nm ? nm : "");
             if (!rc && wb_ds_col_type(d, j) == WB_COL_CATEGORY) {
-                rc = wb_buf_add(&b, ", \"type\": \"category\", \"levels\": ", 34);
+                rc = adds(&b, ", \"type\": \"category\", \"levels\": ");
                 if (!rc) rc = json_levels(&b, wb_ds_col_levels(d, j));
             } else if (!rc)
-                rc = wb_buf_add(&b, ", \"type\": \"number\"", 18);
-            if (!rc) rc = wb_buf_add(&b, "}", 1);
+                rc = adds(&b, ", \"type\": \"number\"");
+            if (!rc) rc = adds(&b, "}");
         }
-        if (!rc) rc = wb_buf_add(&b, "\n  ]", 4);
+        if (!rc) rc = adds(&b, "\n  ]");
         if (!rc && d->has_labels) {
-            rc = wb_buf_add(&b, ",\n  \"label\": {\"name\": ", 22);
-            if (!rc) rc = d->label_name ? json_str(&b, d->label_name) : wb_buf_add(&b, "null", 4);
+            rc = adds(&b, ",\n  \"label\": {\"name\": ");
+            if (!rc) rc = d->label_name ? json_str(&b, d->label_name) : adds(&b, "null");
             if (!rc && d->label_levels) {
-                rc = wb_buf_add(&b, ", \"levels\": ", 12);
+                rc = adds(&b, ", \"levels\": ");
                 if (!rc) rc = json_levels(&b, d->label_levels);
             }
-            if (!rc) rc = wb_buf_add(&b, "}", 1);
+            if (!rc) rc = adds(&b, "}");
         }
     }
-    if (!rc) rc = wb_buf_add(&b, "\n}\n", 3);
+    if (!rc) rc = adds(&b, "\n}\n");
     if (rc) rc = wb_seterr(WB_ENOMEM, "out of memory");
     int fd = rc ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (!rc && fd < 0) rc = wb_seterr(WB_EIO, "%s: cannot write (%s)", path, strerror(errno));

@@ -175,15 +175,45 @@ static char *fmt_libsvm_row(char *p, const double *x, int64_t d, double y)
     return p;
 }
 
-static char *fmt_csv_row(char *p, const double *x, int64_t d, const double *y, char delim)
+/* a level's text as a CSV field: quoted when the reader would otherwise
+ * split, trim or miss it */
+static char *fmt_level(char *p, const char *s, char delim)
+{
+    size_t n = strlen(s);
+    int quote = n == 0 || strpbrk(s, "\"\n\r") || strchr(s, delim) || s[0] == ' ' || s[0] == '\t' ||
+                s[n - 1] == ' ' || s[n - 1] == '\t';
+    if (!quote) {
+        memcpy(p, s, n);
+        return p + n;
+    }
+    *p++ = '"';
+    for (; *s; s++) {
+        if (*s == '"') *p++ = '"';
+        *p++ = *s;
+    }
+    *p++ = '"';
+    return p;
+}
+
+/* a value: a number, or a category's level (missing: empty) */
+static char *fmt_value(char *p, double v, const char *const *lv, int64_t nlv, char delim)
+{
+    if (!lv) return wb__fmt_double(p, v);
+    if (v != v) return p;
+    int64_t k = (int64_t)v;
+    if (v >= 0 && k < nlv && (double)k == v) return fmt_level(p, lv[k], delim);
+    return wb__fmt_double(p, v); /* not a code: the number */
+}
+
+static char *fmt_csv_row(char *p, const double *x, int64_t d, const double *y, char delim, const wb_lvtab *lt)
 {
     for (int64_t j = 0; j < d; j++) {
         if (j) *p++ = delim;
-        p = wb__fmt_double(p, x[j]);
+        p = lt ? fmt_value(p, x[j], lt->col[j + 1], lt->n[j + 1], delim) : wb__fmt_double(p, x[j]);
     }
     if (y) {
         if (d) *p++ = delim;
-        p = wb__fmt_double(p, *y);
+        p = lt ? fmt_value(p, *y, lt->col[0], lt->n[0], delim) : wb__fmt_double(p, *y);
     }
     *p++ = '\n';
     return p;
@@ -202,6 +232,21 @@ static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
      * features only, so count them (sizing every LIBSVM row for all d
      * columns asked for gigabytes for wide sparse data: found by fuzzing) */
     size_t cap = WB_FMT_DOUBLE_BUF;
+    wb_lvtab lt, *ltp = NULL;
+    if (a.fmt == WB_TXT_CSV && nin >= 2) { /* category levels: text of their own length */
+        if (in[1].type != WB_OBJ_BYTES) return wb_seterr(WB_EINVAL, "io.format: bad arguments");
+        int rc = wb__levels_decode(in[1].data, in[1].size, d, &lt);
+        if (rc) return rc;
+        ltp = &lt;
+        for (int64_t j = 0; j <= d; j++) {
+            size_t longest = 0;
+            for (int64_t k = 0; lt.col[j] && k < lt.n[j]; k++) {
+                size_t n = strlen(lt.col[j][k]);
+                if (n > longest) longest = n;
+            }
+            cap += (2 * longest + 3) * (size_t)p->rows; /* quoted, every quote doubled */
+        }
+    }
     if (a.fmt == WB_TXT_LIBSVM) {
         size_t nnz = 0;
         for (size_t k = 0, cells = (size_t)p->rows * (size_t)d; k < cells; k++)
@@ -210,7 +255,10 @@ static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     } else
         cap += ((size_t)(d + 1) * (WB_FMT_DOUBLE_MAX + 1) + 2) * (size_t)p->rows;
     char *text = malloc(cap);
-    if (!text) return wb_seterr(WB_ENOMEM, "io.format: out of memory (%zu bytes)", cap);
+    if (!text) {
+        if (ltp) wb__levels_table_free(ltp);
+        return wb_seterr(WB_ENOMEM, "io.format: out of memory (%zu bytes)", cap);
+    }
     char *q = text;
     const double *y = a.labels ? p->y : NULL;
     for (int64_t i = 0; i < p->rows; i++) {
@@ -218,13 +266,15 @@ static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
         if (a.fmt == WB_TXT_LIBSVM)
             q = fmt_libsvm_row(q, xr, d, y ? y[i] : 0.0);
         else
-            q = fmt_csv_row(q, xr, d, y ? y + i : NULL, (char)a.delim);
+            q = fmt_csv_row(q, xr, d, y ? y + i : NULL, (char)a.delim, ltp);
         if ((i & 0xfff) == 0xfff && wb__cancelled(ctx)) {
             free(text);
+            if (ltp) wb__levels_table_free(ltp);
             return wb_seterr(WB_ECANCELED, "interrupted");
         }
     }
     size_t textlen = (size_t)(q - text);
+    if (ltp) wb__levels_table_free(ltp);
     wb_labelset ls = {0};
     if (a.stats && y) wb__labelset_add(&ls, y, p->rows);
     uint32_t nd = (a.stats && y && !ls.not_classes) ? (uint32_t)ls.n : UINT32_MAX;
