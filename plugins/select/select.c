@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <wb/plugin.h>
+#include <wb/plugin_cols.h>
 
 static const wb_host *api;
 
@@ -578,9 +579,48 @@ static int pairs_run(wb_exec *ex, const char *kernel, const wb_dataset *test, co
     return rc;
 }
 
+/* a dataset's column names, types and levels and its labels' name and
+ * levels from the JSON [names, levels, label name, label levels] that
+ * wb.gridsearch sends with each task (select.lua, schema_of) */
+static int apply_schema(wb_dataset *d, const char *json)
+{
+    wbc_jv *v = NULL;
+    const int64_t dc = api->ds_cols(d);
+    if (wbc_json_parse(json, &v) || v->type != WBC_J_ARR || v->n != 4 || v->items[0].type != WBC_J_ARR ||
+        v->items[0].n != dc || v->items[1].type != WBC_J_ARR || v->items[1].n != dc ||
+        (v->items[2].type != WBC_J_STR && v->items[2].type != WBC_J_NULL) ||
+        (v->items[3].type != WBC_J_NULL && !wbc_json_is_strings(&v->items[3], -1, 1))) {
+        wbc_json_free(v);
+        return api->seterr(WB_EINVAL, "select.cv: bad column description");
+    }
+    int rc = 0;
+    for (int64_t j = 0; j < dc && !rc; j++) {
+        const wbc_jv *nm = &v->items[0].items[j], *lv = &v->items[1].items[j];
+        const char *name = nm->type == WBC_J_STR ? nm->s : NULL;
+        if (lv->type == WBC_J_NULL) {
+            rc = api->ds_set_col(d, j, name, WB_COL_NUMBER, NULL, 0);
+            continue;
+        }
+        const char **ls = wbc_json_is_strings(lv, -1, 1) ? wbc_json_strings(lv) : NULL;
+        rc = ls ? api->ds_set_col(d, j, name, WB_COL_CATEGORY, ls, lv->n)
+                : api->seterr(WB_EINVAL, "select.cv: bad column description");
+        free(ls);
+    }
+    if (!rc && api->ds_has_labels(d)) {
+        const wbc_jv *ll = &v->items[3];
+        const char **ls = ll->type == WBC_J_ARR ? wbc_json_strings(ll) : NULL;
+        if (ll->type == WBC_J_ARR && !ls) rc = api->seterr(WB_ENOMEM, "out of memory");
+        else rc = api->ds_set_label(d, v->items[2].type == WBC_J_STR ? v->items[2].s : NULL, ls, ls ? ll->n : 0);
+        free(ls);
+    }
+    wbc_json_free(v);
+    return rc;
+}
+
 /* select.cv: inputs = ntrain training partitions, then ntest test partitions;
  * arg = cv_hdr, u32 length + estimator name, u32 length + a model whose
- * parameters are the combination's -> doubles {fit seconds, score seconds,
+ * parameters are the combination's, optionally u32 length + the columns'
+ * description (apply_schema) -> doubles {fit seconds, score seconds,
  * iterations (or -1), kind, then: the score (SCORE, AUC) or chunks of the
  * metrics kernel's results (LABELS, LOGLOSS)} */
 static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
@@ -594,7 +634,10 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
     memcpy(&ln, a + sizeof h, 4);
     if (arglen < sizeof h + 8 + ln) return api->seterr(WB_EINVAL, "select.cv: bad arguments");
     memcpy(&lm, a + sizeof h + 4 + ln, 4);
-    if (arglen != sizeof h + 8 + (size_t)ln + lm || ln == 0 || ln > 255 || h.ntrain < 1 || h.ntest < 1 ||
+    const size_t base = sizeof h + 8 + (size_t)ln + lm;
+    uint32_t ls = 0;
+    if (arglen >= base + 4) memcpy(&ls, a + base, 4);
+    if ((arglen != base && arglen != base + 4 + (size_t)ls) || ln == 0 || ln > 255 || h.ntrain < 1 || h.ntest < 1 ||
         h.ntrain + h.ntest != nin)
         return api->seterr(WB_EINVAL, "select.cv: bad arguments");
     char name[256];
@@ -613,6 +656,18 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
     if (!rc) rc = api->model_decode(a + sizeof h + 8 + ln, lm, &carrier);
     if (!rc) rc = api->ds_from_parts(ex, ids, h.ntrain, &train);
     if (!rc) rc = api->ds_from_parts(ex, ids + h.ntrain, h.ntest, &test);
+    if (!rc && arglen > base) {
+        /* the columns' names, types and levels the folds' partitions lack */
+        char *sj = malloc((size_t)ls + 1);
+        if (!sj) rc = api->seterr(WB_ENOMEM, "out of memory");
+        else {
+            memcpy(sj, a + base + 4, ls);
+            sj[ls] = 0;
+            rc = apply_schema(train, sj);
+            if (!rc) rc = apply_schema(test, sj);
+            free(sj);
+        }
+    }
     double t0 = api->now();
     if (!rc) rc = api->fit(ex, name, train, api->model_params(carrier), &model);
     double t1 = api->now();

@@ -139,8 +139,19 @@ local pl = wb.load_model(path("p.wbm"))
 eq(table.concat(wb.core.labels(pl:predict(d)), ","), table.concat(wb.core.labels(pred), ","), "a loaded pipeline predicts the same")
 
 -- grid search reaches a step's parameters
+-- (handle_unknown = "ignore": some folds' training rows have no missing color)
+local pipe = wb.pipeline{{"impute", {strategy = "median"}}, {"onehot", {handle_unknown = "ignore"}}, "scaler", {"logreg", {C = 1, tol = 1e-10}}}
 local g = wb.gridsearch(pipe, d, {["impute.strategy"] = {"mean", "median"}, C = {0.1, 1}}, {folds = 3})
 check(#g.results == 4 and g.best_params["impute.strategy"], "gridsearch over impute.strategy")
+-- each fold's task sees the columns' types and levels: its score is the one
+-- of the pipeline fitted on that fold here (it was not, when the tasks lost them)
+local folds = wb.kfold(d, {folds = 3, seed = 0, stratify = true})
+local g1 = wb.gridsearch(pipe, d, {C = {1}}, {folds = 3, refit = false, metric = "log_loss"}).results[1]
+for f = 1, 3 do
+  local fm = pipe:fit(folds[f].train)
+  local direct = wb.metrics.log_loss(folds[f].test, fm:predict_proba(folds[f].test))
+  check(near(g1["fold" .. f], direct, 1e-12), string.format("fold %d: gridsearch %.9f, direct %.9f", f, g1["fold" .. f], direct))
+end
 
 -- ----------------------------------- data loaded separately: levels by text
 spit(path("test.csv"), "color,size,weight,shape,y\nred,2,11,square,b\nblue,3,12,circle,a\ngreen,NA,13,square,b\n")
