@@ -195,20 +195,6 @@ static int map_all(wb_exec *ex, const char *kernel, const wb_dataset *d, const v
     return rc;
 }
 
-typedef struct dsum {
-    double *v;
-    size_t n;
-} dsum;
-
-static int add_counts(void *ctx, const void *data, size_t size)
-{
-    dsum *s = ctx;
-    if (size != s->n * sizeof(double)) return H->seterr(WB_EINTERNAL, "preprocess.radix: bad result");
-    const double *v = data;
-    for (size_t k = 0; k < s->n; k++) s->v[k] += v[k];
-    return 0;
-}
-
 typedef struct dvec {
     double *v;
     size_t n, cap;
@@ -248,56 +234,155 @@ static double key_value(uint64_t k)
 
 #define GATHER_MAX 65536
 
-/* the value of 0-based rank r among the non-missing values of column j: the
- * 12-bit digits of the ordered keys from the top (a histogram pass each)
- * until the bucket holding the rank is small, then its values are gathered
- * and sorted */
-static int rank_value(wb_exec *ex, const wb_dataset *d, int64_t j, int64_t r, double *out)
+/* one rank being found: its column, the rank left within the prefix, the
+ * prefix and how many bits of the key it fixes, and the answer */
+typedef struct rank_q {
+    int64_t col, rank;
+    int32_t shift, done;
+    uint64_t prefix;
+    double value;
+} rank_q;
+
+typedef struct radix_sum {
+    double *v; /* per item: counts, minima, maxima */
+    const radix_arg *items;
+    int n;
+} radix_sum;
+
+static int add_radix(void *ctx, const void *data, size_t size)
 {
-    radix_arg a = {j, 64, 12, 0};
-    double cnt[4096];
-    for (;;) {
-        a.bits = a.shift < 12 ? a.shift : 12;
-        const int nb = 1 << a.bits;
-        memset(cnt, 0, sizeof cnt);
-        dsum s = {cnt, (size_t)nb};
-        int rc = map_all(ex, "preprocess.radix", d, &a, sizeof a, add_counts, &s);
-        if (rc) return rc;
-        int64_t cum = 0;
-        int b = 0;
-        for (; b < nb; b++) {
-            if (r < cum + (int64_t)cnt[b]) break;
-            cum += (int64_t)cnt[b];
+    radix_sum *s = ctx;
+    const double *v = data;
+    size_t at = 0;
+    for (int q = 0; q < s->n; q++) {
+        const size_t nb = (size_t)1 << s->items[q].bits;
+        if (size < (at + 3 * nb) * sizeof(double)) return H->seterr(WB_EINTERNAL, "preprocess.radix: bad result");
+        double *o = s->v + at;
+        for (size_t b = 0; b < nb; b++) {
+            o[b] += v[at + b];
+            if (v[at + nb + b] < o[nb + b]) o[nb + b] = v[at + nb + b];
+            if (v[at + 2 * nb + b] > o[2 * nb + b]) o[2 * nb + b] = v[at + 2 * nb + b];
         }
-        if (b == nb) return H->seterr(WB_EINTERNAL, "preprocess: the median's rank is beyond the values");
-        r -= cum;
-        a.prefix = (a.shift == 64 ? 0 : a.prefix << a.bits) | (uint64_t)b;
-        a.shift -= a.bits;
-        if (a.shift == 0) {
-            *out = key_value(a.prefix);
-            return 0;
+        at += 3 * nb;
+    }
+    return size == at * sizeof(double) ? 0 : H->seterr(WB_EINTERNAL, "preprocess.radix: bad result");
+}
+
+/* the values of 0-based ranks among the non-missing values of columns: the
+ * 12-bit digits of the ordered keys from the top, one histogram pass a digit
+ * for every rank at once, until a rank's bucket holds one value (its minimum
+ * equals its maximum) or few; then those buckets' values are gathered (one
+ * pass each) and sorted */
+static int rank_values(wb_exec *ex, const wb_dataset *d, rank_q *r, int n)
+{
+    radix_arg *items = malloc((size_t)(n > 0 ? n : 1) * sizeof *items);
+    int *item_of = malloc((size_t)(n > 0 ? n : 1) * sizeof *item_of);
+    double *sums = NULL;
+    int rc = items && item_of ? 0 : H->seterr(WB_ENOMEM, "out of memory");
+    for (int pass = 0; !rc; pass++) {
+        /* the histograms this pass needs: one per distinct (column, prefix) */
+        int ni = 0;
+        size_t len = 0;
+        for (int q = 0; q < n; q++) {
+            item_of[q] = -1;
+            if (r[q].done) continue;
+            int bits = r[q].shift < 12 ? r[q].shift : 12;
+            for (int i = 0; i < ni; i++)
+                if (items[i].col == r[q].col && items[i].shift == r[q].shift && items[i].prefix == r[q].prefix) item_of[q] = i;
+            if (item_of[q] < 0) {
+                items[ni] = (radix_arg){r[q].col, r[q].shift, bits, r[q].prefix};
+                len += 3 * ((size_t)1 << bits);
+                item_of[q] = ni++;
+            }
         }
-        if (cnt[b] <= GATHER_MAX) break;
+        if (!ni) break;
+        free(sums);
+        sums = malloc(len * sizeof *sums);
+        if (!sums) {
+            rc = H->seterr(WB_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t at = 0, i = 0; i < (size_t)ni; i++) {
+            const size_t nb = (size_t)1 << items[i].bits;
+            for (size_t b = 0; b < nb; b++) {
+                sums[at + b] = 0;
+                sums[at + nb + b] = INFINITY;
+                sums[at + 2 * nb + b] = -INFINITY;
+            }
+            at += 3 * nb;
+        }
+        radix_sum rs = {sums, items, ni};
+        rc = map_all(ex, "preprocess.radix", d, items, (size_t)ni * sizeof *items, add_radix, &rs);
+        for (int q = 0; q < n && !rc; q++) {
+            if (r[q].done) continue;
+            const radix_arg *it = &items[item_of[q]];
+            size_t at = 0;
+            for (int i = 0; i < item_of[q]; i++) at += 3 * ((size_t)1 << items[i].bits);
+            const int nb = 1 << it->bits;
+            const double *cnt = sums + at, *mn = cnt + nb, *mx = mn + nb;
+            int64_t cum = 0;
+            int b = 0;
+            for (; b < nb; b++) {
+                if (r[q].rank < cum + (int64_t)cnt[b]) break;
+                cum += (int64_t)cnt[b];
+            }
+            if (b == nb) {
+                rc = H->seterr(WB_EINTERNAL, "preprocess: the median's rank is beyond the values");
+                break;
+            }
+            r[q].rank -= cum;
+            r[q].prefix = (r[q].shift == 64 ? 0 : r[q].prefix << it->bits) | (uint64_t)b;
+            r[q].shift -= it->bits;
+            if (mn[b] == mx[b]) { /* one value in the bucket */
+                r[q].value = mn[b];
+                r[q].done = 1;
+            } else if (r[q].shift == 0) {
+                r[q].value = key_value(r[q].prefix);
+                r[q].done = 1;
+            } else if (cnt[b] <= GATHER_MAX)
+                r[q].done = 2; /* gather below */
+        }
+        /* ranks whose buckets are small: their values gathered */
+        for (int q = 0; q < n && !rc; q++) {
+            if (r[q].done != 2) continue;
+            radix_arg g = {r[q].col, r[q].shift, 0, r[q].prefix};
+            dvec v = {0};
+            rc = map_all(ex, "preprocess.gather", d, &g, sizeof g, add_values, &v);
+            if (!rc && (int64_t)v.n <= r[q].rank) rc = H->seterr(WB_EINTERNAL, "preprocess: the median's bucket lost values");
+            if (!rc) {
+                qsort(v.v, v.n, sizeof *v.v, cmp_d);
+                /* every rank of this bucket from the same values */
+                for (int q2 = q; q2 < n; q2++)
+                    if (r[q2].done == 2 && r[q2].col == r[q].col && r[q2].shift == r[q].shift && r[q2].prefix == r[q].prefix) {
+                        r[q2].value = v.v[r[q2].rank];
+                        r[q2].done = 1;
+                    }
+            }
+            free(v.v);
+        }
     }
-    dvec v = {0};
-    int rc = map_all(ex, "preprocess.gather", d, &a, sizeof a, add_values, &v);
-    if (!rc && (int64_t)v.n <= r) rc = H->seterr(WB_EINTERNAL, "preprocess: the median's bucket lost values");
-    if (!rc) {
-        qsort(v.v, v.n, sizeof *v.v, cmp_d);
-        *out = v.v[r];
-    }
-    free(v.v);
+    free(items);
+    free(item_of);
+    free(sums);
     return rc;
 }
 
-int pp_median(wb_exec *ex, const wb_dataset *d, int64_t j, int64_t n, double *out)
+int pp_medians(wb_exec *ex, const wb_dataset *d, const int64_t *cols, const int64_t *nvalid, int64_t m, double *out)
 {
-    double a, b;
-    int rc = rank_value(ex, d, j, (n - 1) / 2, &a);
-    if (!rc && n % 2 == 0) rc = rank_value(ex, d, j, n / 2, &b);
-    else b = a;
+    rank_q *r = calloc((size_t)(2 * m > 0 ? 2 * m : 1), sizeof *r);
+    if (!r) return H->seterr(WB_ENOMEM, "out of memory");
+    if (m > 2048) {
+        free(r);
+        return H->seterr(WB_ELIMIT, "preprocess: medians of more than 2048 columns at once");
+    }
+    for (int64_t k = 0; k < m; k++) {
+        r[2 * k] = (rank_q){cols[k], (nvalid[k] - 1) / 2, 64, 0, 0, 0};
+        r[2 * k + 1] = (rank_q){cols[k], nvalid[k] / 2, 64, 0, 0, 0};
+    }
+    int rc = rank_values(ex, d, r, (int)(2 * m));
     /* numpy's median: the mean of the two middle values */
-    if (!rc) *out = n % 2 ? a : (a + b) / 2;
+    for (int64_t k = 0; !rc && k < m; k++) out[k] = nvalid[k] % 2 ? r[2 * k].value : (r[2 * k].value + r[2 * k + 1].value) / 2;
+    free(r);
     return rc;
 }
 

@@ -48,8 +48,9 @@ static int impute_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_m
     int64_t *ccols = malloc((size_t)(n > 0 ? n : 1) * sizeof *ccols), *ncols = malloc((size_t)(n > 0 ? n : 1) * sizeof *ncols);
     int64_t *L = malloc((size_t)(n > 0 ? n : 1) * sizeof *L);
     double *st = NULL, *counts = NULL;
-    int64_t *off = NULL, nnum = 0;
-    if (!stat || !miss || !fill || !ccols || !ncols || !L) {
+    int64_t *off = NULL, nnum = 0, nmed = 0, *at_med = malloc((size_t)(n > 0 ? n : 1) * sizeof *at_med);
+    int64_t *med_n = malloc((size_t)(n > 0 ? n : 1) * sizeof *med_n);
+    if (!stat || !miss || !fill || !ccols || !ncols || !L || !at_med || !med_n) {
         rc = pp_oom("impute");
         goto out;
     }
@@ -121,8 +122,20 @@ static int impute_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_m
             goto out;
         }
         if (mean) stat[k] = s[1] / s[0];
-        else if (median) rc = pp_median(ex, d, cols[k], (int64_t)s[0], &stat[k]);
-        else rc = pp_mode(ex, d, cols[k], &stat[k]);
+        else if (median) {
+            at_med[nmed] = k; /* the medians below, all together */
+            med_n[nmed++] = (int64_t)s[0];
+        } else if ((rc = pp_mode(ex, d, cols[k], &stat[k])) != 0)
+            goto out;
+    }
+    if (nmed) {
+        double *med = malloc((size_t)nmed * sizeof *med);
+        int64_t *med_cols = malloc((size_t)nmed * sizeof *med_cols);
+        for (int64_t q = 0; med_cols && q < nmed; q++) med_cols[q] = cols[at_med[q]];
+        rc = med && med_cols ? pp_medians(ex, d, med_cols, med_n, nmed, med) : pp_oom("impute");
+        free(med_cols);
+        for (int64_t q = 0; !rc && q < nmed; q++) stat[at_med[q]] = med[q];
+        free(med);
         if (rc) goto out;
     }
     rc = H->model_set_array(m, "statistics", stat, 1, n);
@@ -151,6 +164,8 @@ out:
     free(ccols);
     free(ncols);
     free(L);
+    free(at_med);
+    free(med_n);
     free(st);
     free(counts);
     free(off);

@@ -235,28 +235,55 @@ typedef struct radix_arg {
     uint64_t prefix;
 } radix_arg;
 
-/* preprocess.radix: arg = radix_arg -> 2^bits counts of the digit
- * (key >> (shift - bits)) & (2^bits - 1) of the column's non-missing values
- * whose keys have the prefix */
+/* preprocess.radix: arg = radix_arg items[n] -> per item 2^bits counts of
+ * the digit (key >> (shift - bits)) & (2^bits - 1) of the column's
+ * non-missing values whose keys have the prefix, then the smallest and the
+ * largest of those values per digit (+inf / -inf when none) */
 static int k_radix(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     (void)nin;
-    radix_arg a;
-    if (arglen != sizeof a) return H->seterr(WB_EINVAL, "preprocess.radix: bad arguments");
-    memcpy(&a, arg, sizeof a);
+    const size_t n = arglen / sizeof(radix_arg);
+    if (n < 1 || n > 4096 || arglen % sizeof(radix_arg)) return H->seterr(WB_EINVAL, "preprocess.radix: bad arguments");
+    radix_arg *a = malloc(n * sizeof *a);
+    if (!a) return H->seterr(WB_ENOMEM, "out of memory");
+    memcpy(a, arg, n * sizeof *a);
     const wb_part *p = &in[0].part;
-    if (a.col < 0 || a.col >= p->cols || a.bits < 1 || a.bits > 12 || a.shift < a.bits || a.shift > 64)
-        return H->seterr(WB_EINVAL, "preprocess.radix: bad arguments");
-    const int nb = 1 << a.bits, s = a.shift - a.bits;
-    double *o = H->out_bytes(ctx, (size_t)nb * sizeof(double));
-    if (!o) return WB_ENOMEM;
-    for (int64_t i = 0; i < p->rows; i++) {
-        double v = p->x[(size_t)(i * p->cols + a.col)];
-        if (v != v) continue;
-        uint64_t k = okey(v);
-        if (a.shift < 64 && (k >> a.shift) != a.prefix) continue;
-        o[(k >> s) & (uint64_t)(nb - 1)] += 1;
+    size_t len = 0;
+    for (size_t q = 0; q < n; q++) {
+        if (a[q].col < 0 || a[q].col >= p->cols || a[q].bits < 1 || a[q].bits > 12 || a[q].shift < a[q].bits ||
+            a[q].shift > 64) {
+            free(a);
+            return H->seterr(WB_EINVAL, "preprocess.radix: bad arguments");
+        }
+        len += 3 * ((size_t)1 << a[q].bits);
     }
+    double *o = H->out_bytes(ctx, len * sizeof(double));
+    if (!o) {
+        free(a);
+        return WB_ENOMEM;
+    }
+    double *at = o;
+    for (size_t q = 0; q < n; q++) {
+        const int nb = 1 << a[q].bits, s = a[q].shift - a[q].bits;
+        double *cnt = at, *mn = at + nb, *mx = at + 2 * nb;
+        for (int b = 0; b < nb; b++) {
+            mn[b] = INFINITY;
+            mx[b] = -INFINITY;
+        }
+        const int64_t col = a[q].col;
+        for (int64_t i = 0; i < p->rows; i++) {
+            double v = p->x[(size_t)(i * p->cols + col)];
+            if (v != v) continue;
+            uint64_t k = okey(v);
+            if (a[q].shift < 64 && (k >> a[q].shift) != a[q].prefix) continue;
+            size_t b = (size_t)((k >> s) & (uint64_t)(nb - 1));
+            cnt[b] += 1;
+            if (v < mn[b]) mn[b] = v;
+            if (v > mx[b]) mx[b] = v;
+        }
+        at += 3 * nb;
+    }
+    free(a);
     return 0;
 }
 

@@ -83,8 +83,9 @@ int pp_code_counts(wb_exec *ex, const wb_dataset *d, const int64_t *cols, const 
                    const char *who, double **out, int64_t **off);
 /* per column of cols: {valid rows, sum of the values, missing rows, infinite values} */
 int pp_num_stats(wb_exec *ex, const wb_dataset *d, const int64_t *cols, int64_t m, double **out);
-/* the exact median of the non-missing values of column j (n of them, n >= 1) */
-int pp_median(wb_exec *ex, const wb_dataset *d, int64_t j, int64_t n, double *out);
+/* the exact medians of the non-missing values of columns cols[0..m)
+ * (nvalid[k] >= 1 of them) into out[m], computed together */
+int pp_medians(wb_exec *ex, const wb_dataset *d, const int64_t *cols, const int64_t *nvalid, int64_t m, double *out);
 /* the most frequent non-missing value of column j (the smallest of ties) */
 int pp_mode(wb_exec *ex, const wb_dataset *d, int64_t j, double *out);
 

@@ -50,6 +50,39 @@ for s, want in pairs(stats) do
   eq(row(t, 2), "0.0," .. string.format("%.1f", want[1]) .. ",12.0,1.0", s .. ": row 2 filled, categories untouched")
   eq(row(t, 5), "nan,4.5,16.0,1.0", s .. ": a missing category stays missing")
 end
+-- exact medians and modes on many rows (several partitions, ties, signs,
+-- missing values, a constant column), against sorting in Lua
+do
+  local x = 987654321
+  local function rnd() x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648 end
+  local rows, cols = {}, {{}, {}, {}, {}, {}}
+  for i = 1, 30001 do
+    local r = {(rnd() - 0.5) * 1e6, math.floor(rnd() * 7) - 3, rnd() < 0.3 and 0 / 0 or rnd() * 1e-300,
+               rnd() < 0.5 and -0.0 or 2.5, 42}
+    if i % 97 == 0 then r[1] = 0 / 0 end
+    rows[i] = r
+    for j = 1, 5 do if r[j] == r[j] then table.insert(cols[j], r[j]) end end
+  end
+  local big = wb.repartition(wb.dataset(rows), 8192)
+  local med = wb.fit("impute", big, {strategy = "median"}).statistics
+  local mode = wb.fit("impute", big, {strategy = "most_frequent"}).statistics
+  for j = 1, 5 do
+    local v = cols[j]
+    table.sort(v)
+    local n = #v
+    local want = n % 2 == 1 and v[(n + 1) // 2] or (v[n // 2] + v[n // 2 + 1]) / 2
+    check(med[j] == want, string.format("median of column %d: %.17g, sorting gives %.17g", j, med[j], want))
+    local best, bestc, i = nil, 0, 1
+    while i <= n do
+      local k = i
+      while k <= n and v[k] == v[i] do k = k + 1 end
+      if k - i > bestc then best, bestc = v[i], k - i end
+      i = k
+    end
+    check(mode[j] == best, string.format("mode of column %d: %.17g, counting gives %.17g", j, mode[j], best))
+  end
+end
+
 -- categories: most_frequent (the smallest of ties) and constant
 local mf = wb.fit("impute", d, {strategy = "most_frequent", columns = {"color", "shape"}})
 eq(mf.fill_levels, '["red","circle"]', "most frequent levels (SimpleImputer: red, circle)")
