@@ -34,6 +34,10 @@ static int unknown_error(const pp_hdr *h, const pp_op *op, const char *strs, con
                      t == -1000000 ? "" : "\"", (long long)(p->row0 + i + 1), strs + h->unknown);
 }
 
+typedef struct run {
+    int64_t first, n; /* ops[first .. first + n) */
+} run;
+
 static int k_apply(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     (void)nin;
@@ -65,15 +69,51 @@ static int k_apply(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     for (int64_t t = 0; t < h.ntab; t++)
         if (tab[t] <= -2 && (-2 - (int64_t)tab[t]) >= h.nstr && tab[t] != -1000000)
             return H->seterr(WB_EINVAL, "preprocess.apply: bad arguments");
+    /* runs of COPY (or SCALE) ops over consecutive columns go as one loop */
+    run *runs = malloc((size_t)(h.nops > 0 ? h.nops : 1) * sizeof *runs);
+    double *sa = malloc((size_t)(h.nops > 0 ? h.nops : 1) * 2 * sizeof *sa), *sb = sa ? sa + h.nops : NULL;
+    if (!runs || !sa) {
+        free(runs);
+        free(sa);
+        return H->seterr(WB_ENOMEM, "out of memory");
+    }
+    int64_t nruns = 0;
+    for (int64_t k = 0; k < h.nops;) {
+        int64_t e = k + 1;
+        if (ops[k].kind == PP_COPY || ops[k].kind == PP_SCALE)
+            while (e < h.nops && ops[e].kind == ops[k].kind && ops[e].in == ops[e - 1].in + 1 && ops[e].out == ops[e - 1].out + 1) e++;
+        runs[nruns++] = (run){k, e - k};
+        for (int64_t q = k; q < e; q++) {
+            sa[q] = ops[q].a;
+            sb[q] = ops[q].b;
+        }
+        k = e;
+    }
     double *x, *y;
     int rc = H->out_part(ctx, p->rows, h.dout, p->row0, p->y != NULL, &x, &y);
-    if (rc) return rc;
+    if (rc) {
+        free(runs);
+        free(sa);
+        return rc;
+    }
     const int64_t din = h.din, dout = h.dout;
     for (int64_t i = 0; i < p->rows; i++) {
         const double *r = p->x + (size_t)(i * din);
         double *o = x + (size_t)(i * dout);
-        for (int64_t k = 0; k < h.nops; k++) {
+        for (int64_t g = 0; g < nruns; g++) {
+            const int64_t k = runs[g].first;
             const pp_op *op = &ops[k];
+            if (runs[g].n > 1 || op->kind == PP_SCALE) {
+                const int64_t n = runs[g].n;
+                const double *ri = r + op->in, *A = sa + k, *Bv = sb + k;
+                double *oo = o + op->out;
+                if (op->kind == PP_COPY) memcpy(oo, ri, (size_t)n * sizeof *oo);
+                else if (h.inverse)
+                    for (int64_t t = 0; t < n; t++) oo[t] = ri[t] * Bv[t] + A[t];
+                else
+                    for (int64_t t = 0; t < n; t++) oo[t] = (ri[t] - A[t]) / Bv[t];
+                continue;
+            }
             const double v = r[op->in];
             switch (op->kind) {
             case PP_COPY: o[op->out] = v; break;
@@ -85,30 +125,48 @@ static int k_apply(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                     o[op->out] = op->a;
                     break;
                 }
-                if (!(v >= 0 && v < (double)op->ntab) || v != floor(v)) return code_error(&h, op, strs, p, i, v);
+                if (!(v >= 0 && v < (double)op->ntab) || v != floor(v)) {
+                    rc = code_error(&h, op, strs, p, i, v);
+                    goto done;
+                }
                 int32_t t = tab[op->tab + (int64_t)v];
                 if (t >= 0) o[op->out] = (double)t;
                 else if (t == -1) o[op->out] = op->b;
-                else return unknown_error(&h, op, strs, p, i, t);
+                else {
+                    rc = unknown_error(&h, op, strs, p, i, t);
+                    goto done;
+                }
                 break;
             }
             case PP_ONEHOT: {
                 double *blk = o + op->out;
-                for (int32_t q = 0; q < op->width; q++) blk[q] = 0;
+                memset(blk, 0, (size_t)op->width * sizeof *blk);
                 int32_t t;
                 if (v != v) t = op->nan_slot;
-                else if (!(v >= 0 && v < (double)op->ntab) || v != floor(v)) return code_error(&h, op, strs, p, i, v);
-                else t = tab[op->tab + (int64_t)v];
+                else if (!(v >= 0 && v < (double)op->ntab) || v != floor(v)) {
+                    rc = code_error(&h, op, strs, p, i, v);
+                    goto done;
+                } else
+                    t = tab[op->tab + (int64_t)v];
                 if (t >= 0 && t < op->width) blk[t] = 1;
-                else if (t <= -2) return unknown_error(&h, op, strs, p, i, t);
+                else if (t <= -2) {
+                    rc = unknown_error(&h, op, strs, p, i, t);
+                    goto done;
+                }
                 break;
             }
             }
         }
-        if ((i & 65535) == 65535 && H->cancelled(ctx)) return H->seterr(WB_ECANCELED, "interrupted");
+        if ((i & 65535) == 65535 && H->cancelled(ctx)) {
+            rc = H->seterr(WB_ECANCELED, "interrupted");
+            goto done;
+        }
     }
     if (y) memcpy(y, p->y, (size_t)p->rows * sizeof(double));
-    return 0;
+done:
+    free(runs);
+    free(sa);
+    return rc;
 }
 
 /* ------------------------------------------------------------- statistics */
