@@ -57,7 +57,7 @@ static int scaler_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_m
     rc = H->map_sum(ex, "preprocess.colsum", d, NULL, 0, cols, (size_t)n * 8, s, (size_t)n + 1);
     const double rows = s[n];
     for (int64_t k = 0; !rc && k < n; k++) mean[k] = s[k] / rows;
-    if (!rc) {
+    if (!rc && n > 0) {
         size_t alen = 8 + 16 * (size_t)n;
         unsigned char *a = malloc(alen);
         if (!a) rc = pp_oom("scaler");

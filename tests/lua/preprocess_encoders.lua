@@ -193,6 +193,14 @@ eq(table.concat(te:levels("color"), ","), "blue,green,red", "the test file's own
 local ot = oh:transform(te)
 eq(row(ot, 1), "0.0,0.0,1.0,0.0,2.0,11.0,0.0,1.0,0.0,0.0", "red and square found by their text")
 check(#wb.core.labels(pm:predict(te)) == 3, "the pipeline predicts separately loaded rows")
+-- a file whose labels hold one class only: accuracy by class name (codes differ)
+spit(path("onlyb.csv"), "color,size,weight,shape,y\nblue,2,12,square,b\nred,9.5,26,square,b\n")
+local tb = wb.load(path("onlyb.csv"), {label = "y"})
+local pb = pm:predict(tb)
+local same = 0
+for i, c in ipairs(wb.core.labels(pb)) do if pb:levels()[c + 1] == "b" then same = same + 1 end end
+check(pm:score(tb) == same / 2 and wb.metrics.accuracy(tb, pb) == same / 2,
+      "score and accuracy compare class names: " .. pm:score(tb) .. " " .. same)
 spit(path("unseen.csv"), "color,size,weight,shape,y\nred,2,11,square,b\npurple,3,12,circle,a\n")
 local un = wb.load(path("unseen.csv"), {label = "y"})
 expect_error("onehot: column 'color' has level \"purple\" at row 2, unseen in training (handle_unknown = \"error\")", oh.transform, oh, un)
