@@ -127,6 +127,13 @@ static int l_load(lua_State *L)
         o.max_levels = opt_count(L, "max_levels", o.max_levels);
         o.mmap = opt_bool(L, 2, "mmap", o.mmap);
         o.qid = opt_bool(L, 2, "qid", o.qid);
+        lua_getfield(L, 2, "ragged");
+        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "fill") == 0) o.ragged_fill = 1;
+        else if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "error") == 0) o.ragged_fill = 0;
+        else if (!lua_isnil(L, -1))
+            return wbl_argerror(L, 2, "ragged must be \"error\" or \"fill\", got %s",
+                                lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+        lua_pop(L, 1);
         lua_getfield(L, 2, "zero_based");
         if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "auto") == 0) o.zero_based = -1;
         else if (lua_isboolean(L, -1)) o.zero_based = lua_toboolean(L, -1);

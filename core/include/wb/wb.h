@@ -543,6 +543,8 @@ typedef struct wb_read_opts {
     int64_t label_index;          /* WB_LABEL_INDEX: the label column, from 1 */
     int64_t max_levels;  /* CSV: a category column of more levels is refused (0: WB_MAX_LEVELS) */
     int qid;             /* LIBSVM: qid:N kept as a last column "qid" (1, default) or dropped (0) */
+    int ragged_fill;     /* CSV: a line with fewer fields than the header has missing values
+                            for the rest (1), or is an error (0, the default) */
 } wb_read_opts;
 enum { WB_LABEL_NONE = 0, WB_LABEL_FIRST = 1, WB_LABEL_LAST = 2, WB_LABEL_NAME = 3,
        WB_LABEL_AUTO = 4, WB_LABEL_INDEX = 5 };

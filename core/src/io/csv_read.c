@@ -352,7 +352,8 @@ typedef struct csv_parse_arg {
     int64_t d;          /* feature columns (the label is column d) */
     int64_t max_levels;
     int32_t header, src; /* src: 0 the file, 1 in[0]'s bytes */
-    int32_t discard, pad; /* file: start at the first line start after start - 1 */
+    int32_t discard;     /* file: start at the first line start after start - 1 */
+    int32_t fill;        /* a short record's missing fields are missing values */
     /* then: int32 colmap[ncols] (-1 skipped, else 0..d), uint8 mode[d + 1] (8-aligned),
      * strings: path, name, the nna missing tokens, the d + 1 column names */
 } csv_parse_arg;
@@ -446,6 +447,7 @@ static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
             return wb_seterr(WB_EFORMAT, "%s:%lld: unterminated quote (a quoted field never ends)", p->name,
                              (long long)line);
         line += nl;
+        rc = 0;
     }
     wb_csv_rec r = {0};
     char *scratch = NULL;
@@ -477,15 +479,20 @@ static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
             skip--;
             continue;
         }
-        if (r.n != a->ncols) {
-            rc = wb_seterr(WB_EFORMAT, "%s:%lld: %lld fields (expected %lld, as in the %s line)", p->name,
-                           (long long)here, (long long)r.n, (long long)a->ncols, a->header ? "header" : "first");
+        if (r.n > a->ncols || (r.n < a->ncols && !a->fill)) {
+            rc = wb_seterr(WB_EFORMAT, "%s:%lld: %lld fields (expected %lld, as in the %s line%s)", p->name,
+                           (long long)here, (long long)r.n, (long long)a->ncols, a->header ? "header" : "first",
+                           r.n < a->ncols ? "; ragged = \"fill\" reads the fields a line lacks at its end as missing" : "");
             break;
         }
         double *xr = o->x + (size_t)row * (size_t)d;
         for (int64_t c = 0; c < a->ncols && !rc; c++) {
             int32_t m = p->colmap[c];
             if (m < 0) continue;
+            if (c >= r.n) { /* a short line (ragged = "fill"): missing */
+                (m == d ? o->y + row : xr + m)[0] = NAN;
+                continue;
+            }
             const wb_csv_field *f = &r.f[c];
             double *dst = m == d ? o->y + row : xr + m;
             size_t len;
@@ -974,7 +981,7 @@ static int head_parse(const char *buf, size_t len, int eof, const char *name, co
         p += got;
         if (r.blank) continue;
         k++;
-        if (r.n != h->ncols) continue;
+        if (r.n > h->ncols) continue;
         for (int64_t c = 0; c < r.n; c++) {
             if (h->texty[c]) continue;
             size_t tl;
@@ -1182,6 +1189,7 @@ typedef struct csv_job {
     const char *na_tok[WB_CSV_MAX_NA];
     int nna;
     int64_t max_levels;
+    int fill;              /* ragged = "fill" */
     int64_t n, P, np, cap;
     /* per partition */
     int64_t *start, *skip, *line0, *rows;
@@ -1248,6 +1256,7 @@ static int parse_arg(const csv_job *j, int64_t k, const unsigned char *mode, wb_
     a.header = j->h.names != NULL;
     a.src = j->stream;
     a.discard = !j->stream && j->start[k] > j->h.data_start;
+    a.fill = j->fill;
     int rc = wb_buf_add(b, &a, sizeof a);
     if (!rc) rc = wb_buf_add(b, j->c.colmap, (size_t)j->c.ncols * 4);
     size_t modes = ((size_t)j->c.d + 1 + 7) / 8 * 8;
@@ -1795,6 +1804,7 @@ static int read_csv(csv_job *j, const wb_read_opts *o, wb_dataset **out)
     j->nna = (int)ntok;
     wb__csv_na_init(&na, tok, (int)ntok);
     j->max_levels = o->max_levels > 0 ? o->max_levels : WB_MAX_LEVELS;
+    j->fill = o->ragged_fill;
 
     /* the input: a plain file is read in parallel; compressed or standard input as a stream */
     int rc = 0;
