@@ -676,6 +676,7 @@ static void usage(FILE *f)
             "       mpirun -np N wb [--threads T] FILE   rank 0 runs FILE, ranks 1..N-1 run its tasks (also srun;\n"
             "                               wb --mpi forces MPI, WB_MPI=0 turns the detection off)\n");
     for (const wb_subcommand *c = wb_subcommands; c->name; c++) fprintf(f, "       wb %s\n", c->usage);
+    fprintf(f, "       wb kernel -f CONNECTION_FILE | wb kernel install [--user | --prefix P]   (Jupyter)\n");
     fprintf(f, "See wb(1).\n");
 }
 
@@ -753,6 +754,7 @@ int main(int argc, char **argv)
         memmove(argv + 1, argv + 1 + take, (size_t)(argc - take) * sizeof *argv);
         argc -= take;
     }
+    if (argc >= 2 && strcmp(argv[1], "kernel") == 0) return wb_kernel_main(argc - 1, argv + 1, wb_shell_newstate);
     if (argc >= 2) {
         for (const wb_subcommand *c = wb_subcommands; c->name; c++)
             if (strcmp(argv[1], c->name) == 0) {

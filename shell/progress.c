@@ -12,7 +12,8 @@
  * times a second, is cut to the terminal width, and is erased when the
  * operation ends, before anything is printed, and when a call from the prompt
  * or a script returns. Nothing is written when stderr is not a terminal or
- * after wb.quiet(true). */
+ * after wb.quiet(true). The Jupyter kernel sends the line elsewhere
+ * (wb_shell_progress_output): to a display in the notebook. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,10 @@ static stage stack[MAX_DEPTH];
 static int depth;
 static double last_draw, op_start;
 static int shown;
+/* elsewhere than the terminal (wb_shell_progress_output) */
+static void (*out_draw)(const char *line);
+static void (*out_erase)(void);
+#define OUT_WIDTH 120 /* the line's width there */
 
 static int terminal_width(void)
 {
@@ -49,8 +54,12 @@ static int terminal_width(void)
 static void erase_locked(void)
 {
     if (shown) {
-        fputs("\r\033[K", stderr);
-        fflush(stderr);
+        if (out_erase) {
+            out_erase();
+        } else {
+            fputs("\r\033[K", stderr);
+            fflush(stderr);
+        }
         shown = 0;
     }
 }
@@ -91,7 +100,7 @@ static void draw_locked(double now)
 {
     if (depth == 0) return;
     char line[512];
-    int w = terminal_width() - 1;
+    int w = out_draw ? OUT_WIDTH : terminal_width() - 1;
     int n = format_stage(line, sizeof line, &stack[0], now);
     if (depth > 1 && n > 0 && (size_t)n < sizeof line - 4) {
         char inner[256];
@@ -104,8 +113,12 @@ static void draw_locked(double now)
         snprintf(line + n, sizeof line - (size_t)n, " | %s", inner);
     }
     if ((int)strlen(line) > w) line[w] = 0;
-    fprintf(stderr, "\r\033[K%s", line);
-    fflush(stderr);
+    if (out_draw) {
+        out_draw(line);
+    } else {
+        fprintf(stderr, "\r\033[K%s", line);
+        fflush(stderr);
+    }
     shown = 1;
     last_draw = now;
 }
@@ -113,7 +126,7 @@ static void draw_locked(double now)
 static void progress_sink(const char *stage_name, double done, double total, const char *info)
 {
     if (quiet_flag || !stage_name) return;
-    if (!isatty(2)) return;
+    if (!out_draw && !isatty(2)) return;
     pthread_mutex_lock(&mu);
     double now = wb_now();
     int i;
@@ -152,6 +165,15 @@ void wb_shell_progress_install(int quiet)
 {
     quiet_flag = quiet;
     wb_set_progress(progress_sink);
+}
+
+void wb_shell_progress_output(void (*draw)(const char *line), void (*erase)(void))
+{
+    pthread_mutex_lock(&mu);
+    erase_locked();
+    out_draw = draw;
+    out_erase = draw ? erase : NULL;
+    pthread_mutex_unlock(&mu);
 }
 
 void wb_shell_progress_end(void)

@@ -6,7 +6,7 @@
 
 #include <wb/plugin.h>
 
-extern const wb_host *api; /* the host's function table, kept at init */
+extern const wb_host *H; /* the host's function table, kept at init (host.c) */
 
 /* the classes of a labelled dataset and their weights */
 typedef struct lin_classes {
@@ -18,7 +18,7 @@ typedef struct lin_classes {
     double wsum;     /* sum over rows of their class weight */
 } lin_classes;
 
-/* The shared checks before any work: integer labels (NaN/Inf labels named by
+/* The shared checks before any work (prepare.c): no category columns, integer labels (NaN/Inf labels named by
  * row), at least two classes, class weights from the parameter `class_weight`
  * ("balanced" or one weight per class in sorted order). NaN/Inf in x is left
  * to the fit's first pass over the data (one pass less): its kernel fails on
@@ -26,6 +26,9 @@ typedef struct lin_classes {
  * lin_finite_first, so the message is the one the finite check gives first. */
 int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char *who,
                 lin_classes *c);
+/* refuses category columns (their codes are not quantities): "<who>: column
+ * 'colour' holds categories: encode it first, ..." (prepare.c) */
+int lin_no_categories(const wb_dataset *d, const char *who);
 /* rc when 0 or when the data is finite; otherwise the finite check's error
  * ("<who>: the data has NaN at row 17, column 3") */
 int lin_finite_first(wb_exec *ex, const wb_dataset *d, const char *who, int rc);
@@ -41,7 +44,7 @@ void lin_classes_free(lin_classes *c);
 /* an integer parameter clamped to int */
 static inline int lin_int_param(const wb_params *p, const char *name)
 {
-    int64_t v = api->param_int(p, name);
+    int64_t v = H->param_int(p, name);
     return v > 2147483647 ? 2147483647 : (int)v;
 }
 
@@ -68,11 +71,11 @@ enum {
     LIN_DECISION = 4     /* decision values */
 };
 
-/* predictions of a fitted linear model (fields classes, coef, intercept) */
+/* predictions of a fitted linear model (fields classes, coef, intercept; predict.c) */
 int lin_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, int mode, const char *who,
                 wb_dataset **out);
 
-/* kernels */
+/* kernels (prepare.c, predict.c, logreg.c, sgd.c) */
 int lin_k_class_counts(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);
 int lin_k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);
 int lin_k_logreg(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);

@@ -257,6 +257,30 @@ def params_seeds():
     put("params", "scaler", table((key("with_mean"), boolean(True)), (key("with_std"), boolean(False))))
 
 
+def jmsg_seeds():
+    """Jupyter messages as fuzz_jmsg.c reads them: a flags byte, then frames
+    with 2-byte lengths; signed here with Python's hmac (key "fuzz-key")."""
+    import hashlib, hmac, json
+    def frames(*fs):
+        return b"".join(struct.pack("<H", len(f)) + f for f in fs)
+    def msg(msg_type, content, ids=(b"client-1",), parent=None, flags=0, key=b"fuzz-key", sign=True):
+        header = {"msg_id": "a1b2c3", "msg_type": msg_type, "session": "s1", "username": "u",
+                  "date": "2026-01-01T00:00:00.000000Z", "version": "5.3"}
+        parts = [json.dumps(x).encode() for x in (header, parent or {}, {}, content)]
+        sig = hmac.new(key, b"".join(parts), hashlib.sha256).hexdigest().encode() if sign else b""
+        return bytes([flags]) + frames(*ids, b"<IDS|MSG>", sig, *parts)
+    put("jmsg", "kernel-info", msg("kernel_info_request", {}))
+    put("jmsg", "execute", msg("execute_request", {"code": "1+1", "silent": False, "store_history": True,
+                                                   "user_expressions": {"x": "1"}, "allow_stdin": True}))
+    put("jmsg", "complete", msg("complete_request", {"code": "wb.da \u00e9", "cursor_pos": 5},
+                                ids=(b"a", b"b\x00c")))
+    put("jmsg", "input-reply", msg("input_reply", {"value": "\u00fc text"}, ids=(),
+                                   parent={"msg_id": "p", "msg_type": "input_request"}))
+    put("jmsg", "unsigned", msg("shutdown_request", {"restart": True}, flags=2, sign=False))
+    put("jmsg", "harness-signed", msg("history_request", {"hist_access_type": "tail", "n": 3}, flags=1, sign=False))
+    put("jmsg", "bad-signature", msg("kernel_info_request", {}, key=b"other-key"))
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: make_seeds.py WB_BINARY")
@@ -266,3 +290,4 @@ if __name__ == "__main__":
     proto_seeds()
     params_seeds()
     wb_seeds(sys.argv[1])
+    jmsg_seeds()

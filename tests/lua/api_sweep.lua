@@ -616,6 +616,15 @@ add("show.begin", SHM.begin, args(80), {after = function() SHM.begin(nil) end})
 add("show.results", SHM.results, args(1, D, MK))
 add("help.lookup", HLM.lookup, args("wb.fit"))
 add("help.text", HLM.text, args("wb.fit"), {names = {"text", "help"}})
+-- the Jupyter kernel's layer (wb kernel): its functions take what cells make
+local KM = require("wb.kernel")
+add("kernel.display", KM.display, args(D))
+add("kernel.results", KM.results, args(1, D, MK))
+add("kernel.complete", KM.complete, args("wb.da", 5))
+add("kernel.inspect", KM.inspect, args("wb.fit", 3))
+add("kernel.error", KM.error, args("stdin:1: boom"))
+add("kernel.escape", KM.escape, args("<a&b>"))
+add("kernel.base64", KM.base64, args("abc"))
 -- wb.datagen's metatable: the lookup of a source by name, TAB completion
 add("datagen:__index", getmetatable(wb.datagen).__index, args(wb.datagen, "blobs"), {names = {"__index", "datagen"}})
 add("datagen:__complete", getmetatable(wb.datagen).__complete, args(wb.datagen), {names = {"__complete", "datagen"}})
@@ -665,6 +674,7 @@ add("wb.core.remote_decode", wb.core.remote_decode, args(wb.core.put("x")))
 -- one makes this test fail until it gets an add(...) above (or a reason in
 -- NOT_SWEPT)
 local NOT_SWEPT = { -- ["wb.x.y"] = "why it cannot be swept"
+  ["wb.kernel.install"] = "replaces io.read and sets wb.display for the Jupyter kernel (tests/sh/kernel_client.py)",
 }
 do
   local swept, missing, seen = {}, {}, {}
