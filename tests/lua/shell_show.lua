@@ -41,7 +41,9 @@ D.rows_table = function(self, a, b)
   return real(self, a, b)
 end
 -- and no method that goes over all the rows runs (counted, not timed): only
--- the shape and the names are asked for besides the rows shown
+-- the shape, the names and the columns' metadata kept beside the dataset
+-- (types, category levels, the label's name and levels) are asked for
+-- besides the rows shown
 local methods, asked = {}, {}
 for name, fn in pairs(D) do
   if type(fn) == "function" and name ~= "rows_table" then
@@ -54,7 +56,8 @@ D.rows_table = real
 for name, fn in pairs(methods) do D[name] = fn end
 eq(fetched, 10, "rows fetched to print a 1M-row dataset")
 assert(calls <= 2, "rows fetched in " .. calls .. " reads")
-local cheap = {rows = true, cols = true, partitions = true, has_labels = true, names = true, is_vector = true}
+local cheap = {rows = true, cols = true, partitions = true, has_labels = true, names = true, is_vector = true,
+               types = true, levels = true, label_levels = true, label_name = true}
 for name, k in pairs(asked) do
   assert(cheap[name], "printing a 1M-row dataset called d:" .. name .. "() (" .. k .. " times)")
 end
