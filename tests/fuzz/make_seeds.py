@@ -91,7 +91,7 @@ TYPES = {"HELLO": 1, "AUTH": 2, "AUTH_OK": 3, "REJECT": 4, "REGISTER": 10, "WELC
          "WORKERS": 12, "HEARTBEAT": 13, "SUBMIT": 20, "TASKS": 21, "DONE": 22, "PUT_DECL": 23,
          "HOLD": 24, "RELEASE": 25, "DROP": 26, "LOCATE": 27, "LOCATION": 28, "REPUT": 29,
          "FREED": 30, "PULL": 31, "REPLICATE": 32, "INPUT_LOST": 33, "FETCH": 40, "OBJ": 41,
-         "OBJ_ERR": 42, "PUT": 43, "PLUGINS": 34}
+         "OBJ_ERR": 42, "PUT": 43, "PLUGINS": 34, "WSTATS": 35, "JOB": 36}
 ORDER = list(TYPES.values())  # the order of WB_MSG_LIST (fuzz_proto_msg's type byte)
 
 
@@ -101,6 +101,7 @@ def u32(v): return struct.pack("<I", v)
 def i32(v): return struct.pack("<i", v)
 def u64(v): return struct.pack("<Q", v)
 def i64(v): return struct.pack("<q", v)
+def f64(v): return struct.pack("<d", v)
 def s(b):
     if isinstance(b, str):
         b = b.encode()
@@ -158,6 +159,11 @@ def messages():
         "OBJ_ERR": u32(1) + u64(5) + i32(-5) + u32(0) + u64(0) + s("not here"),
         "PUT": u64(6) + wstat(1, 0, 16),
         "PLUGINS": plugins,
+        "WSTATS": f64(12.5) + f64(3.25) + i64(40 << 20) + u32(2) + s("gbdt.wave") + u16(0) + f64(10.0) + f64(10.25) +
+                  u8(1) + s("kmeans.assign") + u16(1) + f64(11.0) + f64(11.5) + u8(0) + u32(1) + f64(12.0) + u8(1) +
+                  s("joined the head at 127.0.0.1:7878 (1 thread, data port 127.0.0.1:40001)"),
+        "JOB": u32(2) + s("gridsearch") + f64(3) + f64(24) + f64(5.5) + s("best accuracy 0.91 at C=1") +
+               s("logreg") + f64(12) + f64(100) + f64(0.75) + s("iter 12 objective 0.31"),
     }
 
 

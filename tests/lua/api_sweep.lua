@@ -431,6 +431,37 @@ add("wb.metrics.davies_bouldin", wb.metrics.davies_bouldin, args(D, PRED))
 add("wb.metrics.calinski_harabasz", wb.metrics.calinski_harabasz, args(D, PRED))
 add("wb.metrics.inertia", wb.metrics.inertia, args(D, PRED, MK.centers))
 add("wb.gbdt.importance", wb.gbdt.importance, args(MG), {maxpos = 2})
+-- regression metrics (on vectors), and their grid search reduce
+for _, name in ipairs{"mse", "rmse", "mae", "r2"} do
+  add("wb.metrics." .. name, wb.metrics[name], args(VEC, VEC), {maxpos = 3})
+end
+add("wb.scoring.from_regression", wb.scoring.from_regression, args("r2", {{1, 0, 5, 1, 2, 3}}, 1), {names = {"from_regression"}})
+
+-- the prompt's machinery: errors, help, completion, printing
+local ERR = require("wb.errors")
+local CMP = require("wb.complete")
+add("wb.errors.report", ERR.report, args("a message", 1), {names = {"report"}})
+add("wb.errors.closest", ERR.closest, args("kmean", {"kmeans"}), {names = {"closest"}})
+add("wb.errors.internal_source", ERR.internal_source, args("@wb/lib.lua"))
+add("wb.debug", wb.debug, args(false), {after = function() wb.debug(false) end})
+add("wb.core.closest", wb.core.closest, args("kmean", {"kmeans", "pca"}))
+add("wb.core.dir", wb.core.dir, args(TMP), {names = {"dir", "folder"}})
+add("wb.help.query", require("wb.help").query, args("?kmeans"))
+add("wb.help.topics", require("wb.help").topics)
+add("wb.help.wrap", require("wb.help").wrap, args("some words to wrap", 8, "  "))
+add("wb.complete.complete", CMP.complete, args("wb.fi"))
+add("wb.complete.line", CMP.line, args('wb.fit("km', 10))
+add("wb.complete.members", CMP.members, args(D, ":"))
+add("wb.show.feature_names", wb.show and require("wb.show").feature_names, args(MK, 2), {names = {"feature_names"}})
+add("wb.show.plural", require("wb.show").plural, args(2, "row"))
+add("wb.show.table_lines", require("wb.show").table_lines, args({"a", "b"}, {{1, "x"}}, {true}, "  "))
+add("wb.show.summaries.gbdt", require("wb.show").summaries.gbdt, args(MG), {names = {"gbdt"}})
+-- data and the cluster (on the local executor: nothing to bring back)
+add("wb.core.cluster_datasets", wb.core.cluster_datasets)
+add("wb.core.collect_in_place", wb.core.collect_in_place, args(D), {names = {"collect_in_place", "dataset"}})
+-- the local dashboard: the first call starts it (port 0: a free one), later ones give its URL
+add("wb.dashboard", wb.dashboard, args({port = 0}), {opts = {{pos = 1, keys = {"port", "host"}}},
+  skipopt = function(k, v) return k == "host" and type(v) == "string" end})
 
 -- dataset methods (self is position 1: models, freed datasets, tables go there too)
 local function dsm(name, ...)
@@ -438,7 +469,7 @@ local function dsm(name, ...)
   add("d:" .. name, DSM[name], function() return t, t.n end, {quiet = true})
 end
 for _, name in ipairs{"rows", "cols", "partitions", "has_labels", "is_vector", "labels", "names", "executor",
-                      "describe", "describe_raw", "rows_table"} do dsm(name) end
+                      "describe", "describe_raw", "rows_table", "collect"} do dsm(name) end
 dsm("row", 1); dsm("row", N); dsm("slice", 1, 10); dsm("slice", 5, N); dsm("head", 3); dsm("show", 4)
 dsm("with_labels", Y)
 local function dcm(name, ...)

@@ -124,10 +124,11 @@ eq(L[6], "... (100 rows)", "long table gap")
 eq(L[9], "100", "long table last row")
 -- describe is such a table
 L = lines(show.value(small:describe()))
--- (the values and their formats are pandas' describe().T's for this frame)
-eq(L[1], "column  count  missing       mean        std   min      25%     50%      75%  max", "describe header")
-eq(L[3], "alpha       3        0  37.000000  54.744863   1.0   5.5000  10.000  55.0000  100", "describe alpha")
-eq(L[4], "b           3        0   0.208333   2.750947  -2.5  -1.1875   0.125   1.5625    3", "describe b")
+-- (the values are pandas' describe().T's for this frame; the statistics share
+-- one number format, so a row reads alike)
+eq(L[1], "column  count  missing       mean        std        min        25%        50%        75%         max", "describe header")
+eq(L[3], "alpha       3        0  37.000000  54.744863   1.000000   5.500000  10.000000  55.000000  100.000000", "describe alpha")
+eq(L[4], "b           3        0   0.208333   2.750947  -2.500000  -1.187500   0.125000   1.562500    3.000000", "describe b")
 
 -- models: the estimator, its parameters, then each field
 local m = wb.fit("shelldemo_mean", d:slice(1, 10), {scale = 2})

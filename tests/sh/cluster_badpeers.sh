@@ -23,8 +23,8 @@ check garbage closed "dropped peer 127.0.0.1:[0-9]*: bad frame: frame:"
 check http closed "dropped peer 127.0.0.1:[0-9]*: bad frame: frame: unknown message type 8239"
 check oversized closed "dropped peer 127.0.0.1:[0-9]*: bad frame: frame: AUTH of 1073741824 bytes exceeds the limit of 1024 bytes"
 check truncated closed "dropped peer 127.0.0.1:[0-9]*: 127.0.0.1:[0-9]* closed the connection in the middle of a message"
-check version "reject -10 protocol version 3 is not supported (this head speaks version 2)" \
-  "dropped peer 127.0.0.1:[0-9]*: protocol version 3 is not supported" "badpeer-token-0123456789abcdef"
+check version "reject -10 protocol version 4 is not supported (this head speaks version 3)" \
+  "dropped peer 127.0.0.1:[0-9]*: protocol version 4 is not supported" "badpeer-token-0123456789abcdef"
 check wrongtoken "reject -9 authentication failed: wrong cluster token" \
   "dropped peer 127.0.0.1:[0-9]*: authentication failed (wrong cluster token)" "x"
 out=$($PEER "$ADDR" good "badpeer-token-0123456789abcdef")

@@ -3,7 +3,8 @@
 # expressions and =expr print their values, statements print nothing;
 # multi-line chunks with the ...> prompt; Ctrl-C at the prompt; errors;
 # datasets, vectors, tables and models printed readably; help(); history kept
-# in a file, one entry per chunk, across sessions.
+# in a file, one entry per chunk, across sessions; ?name and name?, _, wb's
+# own errors without traceback, help wrapped to the terminal, exit()/quit().
 . "$(dirname "$0")/shell_tmux.inc"
 
 start_wb
@@ -105,9 +106,10 @@ run 'd:labels()'
 [ "$(out)" = "Vector of 100,000: [1, 0, 1, 0, 1, ..., 0, 1, 0, 1, 0]" ] || fail "vector printed '$(out)'"
 run 'd:describe()'
 out | sed -n 1p | grep -q '^column  *count  *missing  *mean  *std  *min  *25%  *50%  *75%  *max$' || fail "describe header: '$(out)'"
-# quartiles as pandas' describe (linear interpolation): x1 = i + 0.1, 25% at rank 24999.75
-out | grep -q '^x1  *100000  *0  *50000\.6  *28867\.657797  *1\.1  *25000\.85  *50000\.6  *75000\.35  *100000\.1$' || fail "describe x1: '$(out)'"
-out | grep -q '^x10  *100000  *0  *50001\.5  *28867\.657797  *2\.0  *25001\.75  *50001\.5  *75001\.25  *100001\.0$' || fail "describe x10: '$(out)'"
+# quartiles as pandas' describe (linear interpolation): x1 = i + 0.1, 25% at rank 24999.75;
+# the statistics in one number format
+out | grep -q '^x1  *100000  *0  *50000\.600000  *28867\.657797  *1\.100000  *25000\.850000  *50000\.600000  *75000\.350000  *100000\.100000$' || fail "describe x1: '$(out)'"
+out | grep -q '^x10  *100000  *0  *50001\.500000  *28867\.657797  *2\.000000  *25001\.750000  *50001\.500000  *75001\.250000  *100001\.000000$' || fail "describe x10: '$(out)'"
 run 'wb.fit("shelldemo_mean", d, {scale = 2})'
 expect_out 'shelldemo_mean model (iters=10, mode=plain, scale=2)'
 out | grep -q '^  means  \[1 x 12\] \[100001\.2, 100001\.4, 100001\.6, 100001\.8, 100002\.0, 100002\.2, 100002\.4, 100002\.6, \.\.\.\]$' ||
@@ -162,5 +164,56 @@ run '=456'
 keys C-d
 wait_exit 0
 grep -q -x '=456' "$T/.wb_history" || fail "no ~/.wb_history without WB_HISTORY"
+
+# --- ?name and name? are help; _ is the last result; wb's own errors are
+# the message alone (no traceback, no position inside wb); exit() and quit()
+start_wb
+run '?kmeans'
+expect_out 'kmeans (clusterer): k-means'
+expect_out 'usage: m = wb.fit("kmeans", data, {k = ..., ...})'
+run 'scatter?'
+expect_out 'wb.plot.scatter(data2d'
+run 'help("metrics")'
+expect_out 'wb.metrics.roc_auc(truth, score)'
+run '40 + 2'
+run '_ * 2'
+[ "$(out)" = "84" ] || fail "_ * 2 printed '$(out)'"
+run 'd = wb.dataset({{1, 2}, {3, 4}, {5, 6}})'
+run '_'
+[ "$(out)" = "84" ] || fail "a statement changed _: '$(out)'"
+run 'd'
+expect_out 'Dataset: 3 rows x 2 columns (1 partition)'
+run '_:rows()'
+[ "$(out)" = "3" ] || fail "_ after d printed '$(out)'"
+run 'wb.fit("kmean", d)'
+expect_out "wb: bad argument #1 to 'fit' (no estimator named 'kmean' (did you mean 'kmeans'? estimators:"
+expect_no_out 'stack traceback'
+expect_no_out 'select:'
+run 'wb.fit("kmeans", d, {k = 0})'
+[ "$(out)" = "wb: kmeans: parameter 'k' must be an integer >= 1, got 0" ] || fail "a bad parameter printed '$(out)'"
+run 'wb.fitt(1)'
+[ "$(out)" = "wb: wb.fitt does not exist (did you mean wb.fit?)" ] || fail "wb.fitt printed '$(out)'"
+run 'd:describ()'
+[ "$(out)" = "wb: a dataset has no method 'describ' (did you mean d:describe?)" ] || fail "d:describ() printed '$(out)'"
+run 'wb.load("/nonexistent/x.csv")'
+[ "$(out)" = "wb: /nonexistent/x.csv: cannot open (No such file or directory)" ] || fail "a missing file printed '$(out)'"
+# the user's own error keeps its traceback
+run 'function boom() error("mine") end; boom()'
+expect_out "wb: stdin:1: mine"
+expect_out "in function 'boom'"
+# help wraps to the terminal's width
+tmux -S "$SOCK" resize-window -t "$SESSION" -x 80 -y 60
+sleep 0.3
+run 'help("logreg")'
+expect_out 'logreg (classifier)'
+longest=$(out | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+[ "$longest" -le 80 ] || fail "help at 80 columns has a line of $longest: $(out | awk 'length($0) > 80' | head -2)"
+type_text 'exit(3)'
+keys Enter
+wait_exit 3
+start_wb
+type_text 'quit()'
+keys Enter
+wait_exit 0
 
 echo "shell_repl: all checks passed"

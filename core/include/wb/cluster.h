@@ -112,6 +112,18 @@ int wb_cluster_workers(wb_exec *ex, wb_cluster_worker_info *out, int max);
 int wb_cluster_replicate(wb_exec *ex, const wb_oid *ids, int n, uint32_t worker);
 /* the worker id that holds an object (as last known), 0 if unknown */
 uint32_t wb_cluster_holder(wb_exec *ex, wb_oid id);
+/* A dashboard server on a thread of its own (wb.dashboard() serves the
+ * local executor's): GET / the page, GET /api/status the JSON that
+ * status(ctx, out) writes (on that thread); tick(ctx) runs there every
+ * second (may be NULL). host: "127.0.0.1" unless given; port 0 picks one.
+ * Stop it (and free it) with wb_dashboard_stop. */
+typedef struct wb_dash wb_dash;
+typedef void (*wb_dash_status_fn)(void *ctx, wb_buf *out);
+typedef void (*wb_dash_tick_fn)(void *ctx);
+int wb_dashboard_start(const char *host, int port, wb_dash_status_fn status, wb_dash_tick_fn tick, void *ctx,
+                       wb_dash **out, int *bound_port);
+void wb_dashboard_stop(wb_dash *d);
+
 /* the head's dashboard URL ("" when unknown) */
 const char *wb_cluster_dashboard(wb_exec *ex);
 

@@ -1,7 +1,10 @@
-/* cluster/dashboard.c — the head's dashboard: a small HTTP/1.1 server on the
- * head's loop serving the embedded page (share/dashboard) and the JSON
- * status (/api/status). GET and HEAD only; one request per connection;
+/* cluster/dashboard.c — the dashboard: a small HTTP/1.1 server serving the
+ * embedded page (share/dashboard) and a JSON status (/api/status) that its
+ * owner writes: the head's on the head's loop (wb_dash_start), or any
+ * other's on a thread of its own (wb_dashboard_start: the local executor's,
+ * for wb.dashboard()). GET and HEAD only; one request per connection;
  * requests are limited in size and time. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +20,21 @@ static int dash_open;
 
 struct wb_dash {
     uv_tcp_t server;
-    wb_head *h;
+    wb_dash_status_fn status; /* writes the JSON of /api/status */
+    void *ctx;
+    /* a server on a thread of its own (wb_dashboard_start) */
+    uv_loop_t loop;
+    uv_timer_t tick;
+    uv_async_t stop;
+    wb_dash_tick_fn tickfn;
+    pthread_t thread;
 };
 
 typedef struct hconn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     int handles;
-    wb_head *h;
+    wb_dash *d;
     char req[REQ_MAX + 1];
     size_t len;
     int answered, sent, eof;
@@ -139,7 +149,7 @@ static void handle(hconn *c)
     if (q) *q = 0;
     if (strcmp(target, "/api/status") == 0) {
         wb_buf b = {0};
-        wb_head_status_json(c->h, &b);
+        c->d->status(c->d->ctx, &b);
         respond(c, 200, "OK", "application/json", (const char *)b.p, b.len, head_only);
         wb_buf_free(&b);
         return;
@@ -155,7 +165,7 @@ static void handle(hconn *c)
         const char *mark = "{\"initial\":null}";
         const char *at = strstr(f->data, mark);
         wb_buf js = {0}, page = {0};
-        wb_head_status_json(c->h, &js);
+        c->d->status(c->d->ctx, &js);
         if (at) {
             wb_buf_add(&page, f->data, (size_t)(at - f->data));
             for (size_t i = 0; i < js.len; i++) {
@@ -227,7 +237,7 @@ static void on_http(uv_stream_t *server, int status)
     if (status < 0) return;
     hconn *c = calloc(1, sizeof *c);
     if (!c) return;
-    c->h = d->h;
+    c->d = d;
     uv_tcp_init(server->loop, &c->tcp);
     uv_timer_init(server->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -250,26 +260,40 @@ static void on_http(uv_stream_t *server, int status)
     uv_timer_start(&c->timer, hc_timeout, 5000, 0);
 }
 
-int wb_dash_start(wb_head *h, const char *host, int port, int *bound_port)
+/* listen on host:port on loop; *bound_port is the port taken */
+static int serve(wb_dash *d, uv_loop_t *loop, const char *host, int port, int *bound_port)
 {
     struct sockaddr_storage sa;
     if (wb_resolve_hp(host, port, &sa)) return WB_ENET;
-    wb_dash *d = calloc(1, sizeof *d);
-    if (!d) return wb_seterr(WB_ENOMEM, "out of memory");
-    d->h = h;
-    uv_tcp_init(h->loop, &d->server);
+    uv_tcp_init(loop, &d->server);
     d->server.data = d;
     int e = uv_tcp_bind(&d->server, (struct sockaddr *)&sa, 0);
     if (!e) e = uv_listen((uv_stream_t *)&d->server, 64, on_http);
-    if (e) {
-        uv_close((uv_handle_t *)&d->server, (uv_close_cb)free);
-        return wb_seterr(WB_ENET, "cannot serve the dashboard on %s:%d: %s", host, port, uv_strerror(e));
-    }
+    if (e) return wb_seterr(WB_ENET, "cannot serve the dashboard on %s:%d: %s", host, port, uv_strerror(e));
     struct sockaddr_storage b;
     int len = sizeof b;
     uv_tcp_getsockname(&d->server, (struct sockaddr *)&b, &len);
     *bound_port = b.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&b)->sin_port)
                                          : ntohs(((struct sockaddr_in6 *)&b)->sin6_port);
+    return 0;
+}
+
+/* ---------------------------------------------------- the head's dashboard */
+
+static void head_status(void *ctx, wb_buf *out) { wb_head_status_json(ctx, out); }
+
+int wb_dash_start(wb_head *h, const char *host, int port, int *bound_port)
+{
+    wb_dash *d = calloc(1, sizeof *d);
+    if (!d) return wb_seterr(WB_ENOMEM, "out of memory");
+    d->status = head_status;
+    d->ctx = h;
+    int rc = serve(d, h->loop, host, port, bound_port);
+    if (rc) {
+        if (uv_is_active((uv_handle_t *)&d->server) || d->server.loop) uv_close((uv_handle_t *)&d->server, (uv_close_cb)free);
+        else free(d);
+        return rc;
+    }
     h->dash = d;
     return 0;
 }
@@ -281,4 +305,82 @@ void wb_dash_stop(wb_head *h)
     if (!h->dash) return;
     uv_close((uv_handle_t *)&h->dash->server, dash_closed);
     h->dash = NULL;
+}
+
+/* ----------------------------------------- a dashboard on its own thread */
+
+static void on_tick(uv_timer_t *t)
+{
+    wb_dash *d = t->data;
+    if (d->tickfn) d->tickfn(d->ctx);
+}
+
+/* close every handle of the thread's loop: the connections through their
+ * own close (which frees them), the rest plainly */
+static void close_all(uv_handle_t *hd, void *arg)
+{
+    wb_dash *d = arg;
+    if (uv_is_closing(hd)) return;
+    if (hd == (uv_handle_t *)&d->server || hd == (uv_handle_t *)&d->tick || hd == (uv_handle_t *)&d->stop)
+        uv_close(hd, NULL);
+    else if (hd->type == UV_TCP)
+        hc_close(hd->data); /* a connection: its timer goes with it */
+}
+
+static void on_stop(uv_async_t *a)
+{
+    wb_dash *d = a->data;
+    uv_walk(&d->loop, close_all, d);
+}
+
+static void *dash_main(void *arg)
+{
+    wb_dash *d = arg;
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+int wb_dashboard_start(const char *host, int port, wb_dash_status_fn status, wb_dash_tick_fn tick, void *ctx,
+                       wb_dash **out, int *bound_port)
+{
+    *out = NULL;
+    wb_dash *d = calloc(1, sizeof *d);
+    if (!d) return wb_seterr(WB_ENOMEM, "out of memory");
+    d->status = status;
+    d->tickfn = tick;
+    d->ctx = ctx;
+    if (uv_loop_init(&d->loop)) {
+        free(d);
+        return wb_seterr(WB_ENET, "cannot start the dashboard's event loop");
+    }
+    uv_async_init(&d->loop, &d->stop, on_stop);
+    d->stop.data = d;
+    uv_timer_init(&d->loop, &d->tick);
+    d->tick.data = d;
+    int rc = serve(d, &d->loop, host ? host : "127.0.0.1", port, bound_port);
+    if (!rc && tick) {
+        tick(ctx); /* a first sample now */
+        uv_timer_start(&d->tick, on_tick, 1000, 1000);
+    }
+    if (!rc && pthread_create(&d->thread, NULL, dash_main, d)) rc = wb_seterr(WB_ENOMEM, "cannot start the dashboard's thread");
+    if (rc) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", wb_errmsg());
+        uv_walk(&d->loop, close_all, d);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&d->loop);
+        free(d);
+        return wb_seterr(rc, "%s", msg);
+    }
+    *out = d;
+    return 0;
+}
+
+void wb_dashboard_stop(wb_dash *d)
+{
+    if (!d) return;
+    uv_async_send(&d->stop);
+    pthread_join(d->thread, NULL);
+    uv_loop_close(&d->loop);
+    free(d);
 }

@@ -89,6 +89,8 @@ typedef struct cx {
     pthread_cond_t cv;
     uv_loop_t loop;
     uv_async_t wake;
+    uv_timer_t jobt;  /* the running job told to the head (JOB) */
+    uint64_t job_gen; /* the job's generation told */
     pthread_t io;
     int io_started;
     wb_net net;
@@ -138,7 +140,12 @@ static void dobj_free(dobj *o)
 static int not_ready_locked(cx *x)
 {
     if (x->state == C_READY) return 0;
-    if (x->state == C_CLOSED) return wb_seterr(WB_ESTATE, "cluster: the executor is disconnected (wb.connect again)");
+    if (x->state == C_CLOSED)
+        return wb_seterr(WB_ESTATE,
+                         "cluster: the executor is disconnected: this data was on the cluster at %s and is gone with "
+                         "it (d:collect() before wb.disconnect() brings a dataset to this process; "
+                         "wb.disconnect{collect = true} brings all of them)",
+                         x->address);
     return wb_seterr(WB_ENET, "cluster: %s", x->err[0] ? x->err : "not connected");
 }
 
@@ -682,6 +689,23 @@ static void close_walk(uv_handle_t *h, void *arg)
 {
     (void)arg;
     if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+/* the running job (the progress line's stages), told to the head when it
+ * changed, at most four times a second, for its dashboard */
+static void on_job_timer(uv_timer_t *t)
+{
+    cx *x = t->data;
+    if (!x->head || x->head->state != WB_CS_READY) return;
+    wb_jobstage st[WB_PROTO_MAX_STAGES];
+    uint64_t gen = 0;
+    int n = wb_activity_job(st, WB_PROTO_MAX_STAGES, &gen);
+    if (gen == x->job_gen) return;
+    x->job_gen = gen;
+    wb_wr w = wb_conn_wr(x->head);
+    wb_enc_job(&w, st, n, wb_now());
+    wb_conn_mark(x->head);
+    wb_net_flush(&x->net);
 }
 
 static void on_wake(uv_async_t *a)
@@ -1290,6 +1314,9 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     wb_net_init(&x->net, &x->loop, token, "driver");
     uv_async_init(&x->loop, &x->wake, on_wake);
     x->wake.data = x;
+    uv_timer_init(&x->loop, &x->jobt);
+    x->jobt.data = x;
+    uv_timer_start(&x->jobt, on_job_timer, 250, 250);
     x->head = wb_conn_connect(&x->net, (struct sockaddr *)&x->head_sa, x->address, &head_cbs, x, WB_ROLE_DRIVER,
                               WB_ROLE_HEAD, (int)(o.timeout * 1000));
     if (!x->head) {

@@ -38,7 +38,7 @@
 
 #include "wb/cluster.h"
 
-#define WB_PROTO_VERSION 2 /* 2: PLUGINS, plugins in WORKERS */
+#define WB_PROTO_VERSION 3 /* 2: PLUGINS, plugins in WORKERS; 3: WSTATS, JOB (the dashboard) */
 #define WB_PROTO_MAGIC "WBCL"
 #define WB_PROTO_HDR 8
 #define WB_PROTO_MAX_FRAME ((uint32_t)64 << 20) /* authenticated peers */
@@ -80,7 +80,9 @@ enum { WB_ROLE_HEAD = 1, WB_ROLE_WORKER = 2, WB_ROLE_DRIVER = 3, WB_ROLE_PEER = 
     X(OBJ, 41)       /* worker -> peer: an object (raw bytes follow) */     \
     X(OBJ_ERR, 42)   /* worker -> peer: cannot send it */                   \
     X(PUT, 43)       /* driver -> worker: an object (raw bytes follow) */ \
-    X(PLUGINS, 34)   /* driver -> head: its plugins, before tasks (last: */ \
+    X(PLUGINS, 34)   /* driver -> head: its plugins, before tasks */        \
+    X(WSTATS, 35)    /* worker -> head: tasks run, log lines, CPU time */   \
+    X(JOB, 36)       /* driver -> head: its running job (progress) (last: */ \
                      /* the fuzz corpus numbers the types by list order) */
 
 enum {
@@ -334,6 +336,47 @@ int wb_dec_auth_ok(const void *p, size_t n, uint8_t mac[WB_PROTO_MAC]);
 int wb_enc_auth_ok(wb_wr *w, const uint8_t mac[WB_PROTO_MAC]);
 int wb_dec_reject(const void *p, size_t n, wb_m_reject *out);
 int wb_enc_reject(wb_wr *w, int32_t code, const char *msg);
+
+/* WSTATS: what a worker did since its last WSTATS, for the dashboard: its
+ * clock (wb_now()), CPU seconds used, resident memory, the tasks it ran and
+ * its log lines (times on its clock) */
+typedef struct wb_m_wtask {
+    wb_pstr kernel;
+    uint16_t thread;
+    double start, end;
+    uint8_t ok;
+} wb_m_wtask;
+typedef struct wb_m_wlog {
+    double time;
+    uint8_t level;
+    wb_pstr msg;
+} wb_m_wlog;
+typedef struct wb_m_wstats {
+    double now, cpu;
+    int64_t rss;
+    uint32_t ntasks, nlogs;
+    wb_m_wtask *tasks;
+    wb_m_wlog *logs;
+} wb_m_wstats;
+#define WB_PROTO_MAX_WTASKS 20000
+#define WB_PROTO_MAX_WLOGS 256
+int wb_dec_wstats(const void *p, size_t n, wb_m_wstats *out);
+void wb_m_wstats_free(wb_m_wstats *m);
+int wb_enc_wstats(wb_wr *w, double now, double cpu, int64_t rss, const wb_taskrec *tasks, int ntasks,
+                  const wb_logrec *logs, int nlogs);
+
+/* JOB: a driver's running job, the stages of its progress line (none: idle) */
+#define WB_PROTO_MAX_STAGES 8
+typedef struct wb_m_jstage {
+    wb_pstr name, info;
+    double done, total, elapsed;
+} wb_m_jstage;
+typedef struct wb_m_job {
+    uint32_t n;
+    wb_m_jstage s[WB_PROTO_MAX_STAGES];
+} wb_m_job;
+int wb_dec_job(const void *p, size_t n, wb_m_job *out);
+int wb_enc_job(wb_wr *w, const wb_jobstage *stages, int n, double now);
 
 int wb_dec_register(const void *p, size_t n, wb_m_register *out);
 void wb_m_register_free(wb_m_register *m);

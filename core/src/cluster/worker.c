@@ -229,6 +229,8 @@ static void hold(wworker *w, uint64_t oid) { wb_omap_put(&w->held, oid, (void *)
 static void *pool_main(void *arg)
 {
     wworker *w = arg;
+    static int next_slot; /* the dashboard's thread lanes */
+    wb_activity_set_thread(__atomic_fetch_add(&next_slot, 1, __ATOMIC_RELAXED));
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (!w->qh && !w->stop) pthread_cond_wait(&w->cv, &w->mu);
@@ -884,11 +886,34 @@ static void send_heartbeat(wworker *w)
     wb_conn_mark(w->head);
 }
 
+/* WSTATS: the tasks run and log lines made since the last one, and the
+ * CPU time, for the head's dashboard (sent with each heartbeat) */
+#define WSTATS_TASKS 4096
+#define WSTATS_LOGS 64
+static uint64_t act_tasks, act_logs; /* what was sent so far (loop thread) */
+
+static void send_wstats(wworker *w)
+{
+    if (!w->head || w->head->state != WB_CS_READY) return;
+    wb_taskrec *t = malloc(WSTATS_TASKS * sizeof *t);
+    wb_logrec *l = malloc(WSTATS_LOGS * sizeof *l);
+    if (t && l) {
+        int nt = wb_activity_tasks_since(&act_tasks, t, WSTATS_TASKS);
+        int nl = wb_activity_logs_since(&act_logs, l, WSTATS_LOGS);
+        wb_wr wr = wb_conn_wr(w->head);
+        wb_enc_wstats(&wr, wb_now(), wb_process_cpu_seconds(), wb_current_rss(), t, nt, l, nl);
+        wb_conn_mark(w->head);
+    }
+    free(t);
+    free(l);
+}
+
 static void on_heartbeat(uv_timer_t *t)
 {
     wworker *w = t->data;
     wb_net_trim(&w->net);
     send_heartbeat(w);
+    send_wstats(w);
 }
 
 static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
@@ -902,8 +927,8 @@ static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
         w->heartbeat_ms = (int)m.heartbeat_ms;
         wb_m_welcome_free(&m);
         w->welcomed = 1;
-        wb_log(WB_LOG_INFO, "joined the head at %s (%d threads, data port %s:%d)", w->head_addr, w->nthreads,
-               w->data_host, w->data_port);
+        wb_log(WB_LOG_INFO, "joined the head at %s (%d thread%s, data port %s:%d)", w->head_addr, w->nthreads,
+               w->nthreads == 1 ? "" : "s", w->data_host, w->data_port);
         uv_timer_start(&w->hb, on_heartbeat, (uint64_t)w->heartbeat_ms, (uint64_t)w->heartbeat_ms);
         send_heartbeat(w);
         return 0;
