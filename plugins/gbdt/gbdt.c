@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "gbdt.h"
+#include "wb/plugin_cols.h"
 
 static const wb_param_spec params[] = {
     {.name = "objective", .types = WB_P_STR, .def = "auto", .choices = "auto|binary|multiclass|regression",
@@ -96,6 +97,8 @@ static const char lua_src[] =
 WB_PLUGIN("gbdt", "1.0")
 {
     H = host;
+    const char *lacks = wbc_host_lacks(host); /* category columns, names */
+    if (lacks) return host->seterr(WB_EABI, WBC_HOST_TOO_OLD, "gbdt", lacks);
     int rc = gb_register_kernels();
     if (!rc) rc = gb_register_predict_kernels();
     if (!rc) rc = host->register_estimator(&def);

@@ -9,8 +9,6 @@
 
 #include "preprocess.h"
 
-#define H pp_H
-
 int pp_oom(const char *who) { return H->seterr(WB_ENOMEM, "%s: out of memory", who); }
 
 /* ------------------------------------------------------------- programs */

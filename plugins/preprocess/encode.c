@@ -21,8 +21,6 @@
 
 #include "preprocess.h"
 
-#define H pp_H
-
 #define MAX_OUT_PER_COLUMN 65536
 
 /* the category columns chosen by `columns` (or all of them); numbers refused */
@@ -67,16 +65,16 @@ static void put_categories(wbc_buf *b, const wb_dataset *d, int64_t j, const dou
 /* ----------------------------------------------------------------- onehot */
 
 static const wb_param_spec onehot_params[] = {
-    {"handle_unknown", WB_P_STR, "error", 0, 0, 0, "error|ignore",
-     "a category not seen in training: an error naming the column and level, or all zeros"},
-    {"drop", WB_P_STR, NULL, 0, 0, WB_P_NULLABLE, "first|if_binary",
-     "drop the first indicator of each column (first), or of columns with two (if_binary); nil: keep all"},
-    {"min_frequency", WB_P_NUM, NULL, 0, INFINITY, WB_P_NULLABLE | WB_P_MIN_EXCL, NULL,
-     "categories with fewer training rows (a count >= 1, or a fraction of the rows below 1) share one column <name>=(infrequent)"},
-    {"max_categories", WB_P_INT, NULL, 1, 1e9, WB_P_NULLABLE, NULL,
-     "at most this many columns per input column, the infrequent one included"},
-    {"columns", WB_P_LIST, NULL, 0, 0, WB_P_NULLABLE, NULL,
-     "the columns to encode (names or 1-based indices); default: every category column"},
+    {.name = "handle_unknown", .types = WB_P_STR, .def = "error", .choices = "error|ignore",
+     .doc = "a category not seen in training: an error naming the column and level, or all zeros"},
+    {.name = "drop", .types = WB_P_STR, .flags = WB_P_NULLABLE, .choices = "first|if_binary",
+     .doc = "drop the first indicator of each column (first), or of columns with two (if_binary); nil: keep all"},
+    {.name = "min_frequency", .types = WB_P_NUM, .max = INFINITY, .flags = WB_P_NULLABLE | WB_P_MIN_EXCL,
+     .doc = "categories with fewer training rows (a count >= 1, or a fraction of the rows below 1) share one column <name>=(infrequent)"},
+    {.name = "max_categories", .types = WB_P_INT, .min = 1, .max = 1e9, .flags = WB_P_NULLABLE,
+     .doc = "at most this many columns per input column, the infrequent one included"},
+    {.name = "columns", .types = WB_P_LIST, .flags = WB_P_NULLABLE,
+     .doc = "the columns to encode (names or 1-based indices); default: every category column"},
 };
 
 static int cmp_count(const void *a, const void *b)
@@ -402,12 +400,12 @@ const wb_estimator_def pp_onehot_def = {
 /* ---------------------------------------------------------------- ordinal */
 
 static const wb_param_spec ordinal_params[] = {
-    {"handle_unknown", WB_P_STR, "error", 0, 0, 0, "error|use_encoded_value",
-     "a category not seen in training: an error naming the column and level, or unknown_value"},
-    {"unknown_value", WB_P_NUM | WB_P_STR, "-1", -INFINITY, INFINITY, 0, "nan",
-     "the code of unseen categories with handle_unknown = \"use_encoded_value\" (a number or \"nan\")"},
-    {"columns", WB_P_LIST, NULL, 0, 0, WB_P_NULLABLE, NULL,
-     "the columns to encode (names or 1-based indices); default: every category column"},
+    {.name = "handle_unknown", .types = WB_P_STR, .def = "error", .choices = "error|use_encoded_value",
+     .doc = "a category not seen in training: an error naming the column and level, or unknown_value"},
+    {.name = "unknown_value", .types = WB_P_NUM | WB_P_STR, .def = "-1", .min = -INFINITY, .max = INFINITY, .choices = "nan",
+     .doc = "the code of unseen categories with handle_unknown = \"use_encoded_value\" (a number or \"nan\")"},
+    {.name = "columns", .types = WB_P_LIST, .flags = WB_P_NULLABLE,
+     .doc = "the columns to encode (names or 1-based indices); default: every category column"},
 };
 
 static int ordinal_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)

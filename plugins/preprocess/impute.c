@@ -11,18 +11,16 @@
 
 #include "preprocess.h"
 
-#define H pp_H
-
 static const wb_param_spec impute_params[] = {
-    {"strategy", WB_P_STR, "mean", 0, 0, 0, "mean|median|most_frequent|constant",
-     "the fill value of a column: the mean or median of its values, its most frequent value (numbers or "
-     "categories), or fill_value"},
-    {"fill_value", WB_P_NUM | WB_P_STR, NULL, -INFINITY, INFINITY, WB_P_NULLABLE, NULL,
-     "strategy constant: the value (default 0 for number columns, \"missing_value\" for category columns)"},
-    {"add_indicator", WB_P_BOOL, "false", 0, 0, 0, NULL,
-     "append a 0/1 column <name>=NA for each imputed column with missing values in the training rows"},
-    {"columns", WB_P_LIST, NULL, 0, 0, WB_P_NULLABLE, NULL,
-     "the columns to impute (names or 1-based indices); default: every number column"},
+    {.name = "strategy", .types = WB_P_STR, .def = "mean", .choices = "mean|median|most_frequent|constant",
+     .doc = "the fill value of a column: the mean or median of its values, its most frequent value (numbers or "
+            "categories), or fill_value"},
+    {.name = "fill_value", .types = WB_P_NUM | WB_P_STR, .min = -INFINITY, .max = INFINITY, .flags = WB_P_NULLABLE,
+     .doc = "strategy constant: the value (default 0 for number columns, \"missing_value\" for category columns)"},
+    {.name = "add_indicator", .types = WB_P_BOOL, .def = "false",
+     .doc = "append a 0/1 column <name>=NA for each imputed column with missing values in the training rows"},
+    {.name = "columns", .types = WB_P_LIST, .flags = WB_P_NULLABLE,
+     .doc = "the columns to impute (names or 1-based indices); default: every number column"},
 };
 
 /* fill_value as the text of a level */

@@ -17,8 +17,6 @@
 
 #include "preprocess.h"
 
-#define H pp_H
-
 /* ------------------------------------------------------- preprocess.apply */
 
 static int code_error(const pp_hdr *h, const pp_op *op, const char *strs, const wb_part *p, int64_t i, double v)
@@ -417,15 +415,18 @@ static int k_distinct(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
     return 0;
 }
 
+static const wb_kernel_def kernels[] = {
+    {.name = "preprocess.apply", .fn = k_apply},
+    {.name = "preprocess.codes", .fn = k_codes},
+    {.name = "preprocess.numstats", .fn = k_numstats},
+    {.name = "preprocess.colsum", .fn = k_colsum},
+    {.name = "preprocess.colsq", .fn = k_colsq},
+    {.name = "preprocess.radix", .fn = k_radix},
+    {.name = "preprocess.gather", .fn = k_gather},
+    {.name = "preprocess.distinct", .fn = k_distinct},
+};
+
 int pp_register_kernels(void)
 {
-    int rc = H->register_kernel("preprocess.apply", k_apply);
-    if (!rc) rc = H->register_kernel("preprocess.codes", k_codes);
-    if (!rc) rc = H->register_kernel("preprocess.numstats", k_numstats);
-    if (!rc) rc = H->register_kernel("preprocess.colsum", k_colsum);
-    if (!rc) rc = H->register_kernel("preprocess.colsq", k_colsq);
-    if (!rc) rc = H->register_kernel("preprocess.radix", k_radix);
-    if (!rc) rc = H->register_kernel("preprocess.gather", k_gather);
-    if (!rc) rc = H->register_kernel("preprocess.distinct", k_distinct);
-    return rc;
+    return wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]);
 }

@@ -11,8 +11,9 @@ extern const char preprocess_lua_src[];
 
 WB_PLUGIN("preprocess", "1.0")
 {
-    pp_H = host;
-    if (host->size < sizeof(wb_host)) return host->seterr(WB_EABI, "preprocess: the host is too old (no list parameters)");
+    H = host;
+    const char *lacks = wbc_host_lacks(host);
+    if (lacks) return host->seterr(WB_EABI, WBC_HOST_TOO_OLD, "preprocess", lacks);
     int rc = pp_register_kernels();
     if (!rc) rc = host->register_estimator(&pp_scaler_def);
     if (!rc) rc = host->register_estimator(&pp_impute_def);

@@ -10,7 +10,7 @@
 #include "wb/plugin.h"
 #include "wb/plugin_cols.h"
 
-extern const wb_host *pp_H;
+extern const wb_host *H; /* the host's function table, kept at init (host.c) */
 
 /*
  * A column program: what preprocess.apply does to each row. Every op reads

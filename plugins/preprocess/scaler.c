@@ -7,13 +7,12 @@
 
 #include "preprocess.h"
 
-#define H pp_H
-
 static const wb_param_spec scaler_params[] = {
-    {"with_mean", WB_P_BOOL, "true", 0, 0, 0, NULL, "subtract the column means"},
-    {"with_std", WB_P_BOOL, "true", 0, 0, 0, NULL, "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
-    {"columns", WB_P_LIST, NULL, 0, 0, WB_P_NULLABLE, NULL,
-     "the columns to scale (names or 1-based indices); default: every number column"},
+    {.name = "with_mean", .types = WB_P_BOOL, .def = "true", .doc = "subtract the column means"},
+    {.name = "with_std", .types = WB_P_BOOL, .def = "true",
+     .doc = "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
+    {.name = "columns", .types = WB_P_LIST, .flags = WB_P_NULLABLE,
+     .doc = "the columns to scale (names or 1-based indices); default: every number column"},
 };
 
 static int scaler_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)

@@ -870,6 +870,8 @@ static const wb_kernel_def kernels[] = {
 WB_PLUGIN("select", "1.0")
 {
     H = host;
+    const char *lacks = wbc_host_lacks(host); /* the columns of grid search's folds, pipelines' labels */
+    if (lacks) return host->seterr(WB_EABI, WBC_HOST_TOO_OLD, "select", lacks);
     int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_estimator(&pipeline_def);
     if (!rc) rc = host->register_lua("select", select_lua_src);

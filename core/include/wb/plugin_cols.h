@@ -23,6 +23,38 @@
 
 #include "plugin.h"
 
+/* ------------------------------------------------------------- the host */
+
+/* The host-table entries of named, typed columns and list parameters were
+ * appended to wb_host after kctx_input. A plugin that cannot do without
+ * them refuses to load on an older host (wb/plugin.h, "Versions"):
+ *
+ *     const char *lacks = wbc_host_lacks(host);
+ *     if (lacks) return host->seterr(WB_EABI, "mine: ... lacks %s ...", lacks);
+ *
+ * Returns the first such entry the running host's table lacks, or NULL. */
+static inline const char *wbc_host_lacks(const wb_host *h)
+{
+#define WBC_NEED(e)                                                                                 \
+    if (!WB_HOST_HAS(h, e)) return #e;
+    WBC_NEED(ds_col_name)
+    WBC_NEED(ds_col_type)
+    WBC_NEED(ds_col_nlevels)
+    WBC_NEED(ds_col_level)
+    WBC_NEED(ds_label_name)
+    WBC_NEED(ds_label_nlevels)
+    WBC_NEED(ds_label_level)
+    WBC_NEED(ds_set_col)
+    WBC_NEED(ds_set_label)
+    WBC_NEED(ds_copy_cols)
+    WBC_NEED(param_list)
+#undef WBC_NEED
+    return NULL;
+}
+
+/* the message of a plugin refused by wbc_host_lacks */
+#define WBC_HOST_TOO_OLD "%s: this wb is older than the plugin: its host table lacks %s (named, typed columns, list parameters)"
+
 /* ------------------------------------------------------------------ names */
 
 static inline int wbc_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
