@@ -1492,6 +1492,11 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
         }
         int full = m.stop != 0;
         int last = !full && eof;
+        if (!full && !last && len - (size_t)m.rs > WB_IO_MAX_LINE) { /* a record without end */
+            rc = wb_seterr(WB_ELIMIT, "%s: the line at byte %lld is longer than the limit of %zu MB", j->path,
+                           (long long)m.rs, WB_IO_MAX_LINE >> 20);
+            break;
+        }
         if (!full && !last) { /* more input: keep [beg, len) */
             if (beg > 0 && beg >= len / 2) {
                 memmove(win, win + beg, len - beg);

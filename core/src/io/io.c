@@ -226,7 +226,8 @@ static int writer_start(wb_writer *w, const wb_dataset *first)
                 /* quoted when the reader would otherwise split or trim it
                  * (leading/trailing blanks, a leading byte-order mark at the
                  * start of the file: found by fuzzing) */
-                int quote = strpbrk(nm, ",\"\n\r") != NULL || strchr(nm, w->delim) != NULL || nm[0] == ' ' || nm[0] == '\t' ||
+                /* (also the other delimiters the reader sniffs for, so the header reads back the same) */
+                int quote = strpbrk(nm, ",;|\t\"\n\r") != NULL || strchr(nm, w->delim) != NULL || nm[0] == ' ' || nm[0] == '\t' ||
                             nm[nl - 1] == ' ' || nm[nl - 1] == '\t' || (j == 0 && !strncmp(nm, "\xEF\xBB\xBF", 3));
                 if (quote) rc = wb_buf_add(&b, "\"", 1);
                 for (const char *c = nm; !rc && *c; c++)
