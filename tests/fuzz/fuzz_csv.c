@@ -63,6 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wb_read_opts_init(&ro);
         ro.header = 1;
         ro.label = d->has_labels ? WB_LABEL_LAST : WB_LABEL_NONE;
+        /* the same missing tokens: a level "null" is text only when it is not one */
+        ro.na_values = o.na_values;
+        ro.nna_values = o.nna_values;
         wb_dataset *back = NULL;
         rc = wb_read(ex, out, &ro, &back);
         /* the memory limit may refuse a second copy: the harness's limit, not wb's */

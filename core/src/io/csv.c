@@ -164,20 +164,22 @@ const char *wb__csv_text(const char *rec, const wb_csv_field *f, char *scratch, 
 
 /* ------------------------------------------------------------- the scan */
 
+/* Outside quotes the machine jumps from one '"' or '\n' to the next (memchr
+ * speed): a '"' opens a quote only at a field's start, which the last byte
+ * before it other than a blank tells (a delimiter, or none since the line
+ * or the last delimiter began: m->fs). Inside quotes it jumps to the next '"'. */
 void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
 {
-    int st = m->state;
+    int st = m->state == WB_CS_F ? WB_CS_U : m->state; /* F and U: outside, fs tells which */
+    int fs = m->state == WB_CS_F ? 1 : m->state == WB_CS_U ? m->fs : 1;
     const char delim = m->delim;
     const char *const base = p;
+    const char *nq = NULL; /* the next '"' at or after p, when known */
     while (p < e) {
-        switch (st) {
-        case WB_CS_LS: {
-            char c = *p;
-            if (wb__csv_blank(c, delim)) {
-                p++;
-                continue;
-            }
-            if (c == '\n') {
+        if (st == WB_CS_LS) {
+            while (p < e && wb__csv_blank(*p, delim)) p++;
+            if (p == e) break;
+            if (*p == '\n') {
                 p++;
                 m->rs = off + (p - base);
                 continue;
@@ -190,31 +192,35 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
                     return;
                 }
             }
-            p++;
-            st = c == '"' ? WB_CS_Q : c == delim ? WB_CS_F : WB_CS_U;
+            st = WB_CS_U;
+            fs = 1;
             continue;
         }
-        case WB_CS_F: {
-            char c = *p++;
-            if (c == '"') st = WB_CS_Q;
-            else if (c == '\n') {
+        if (st == WB_CS_U) { /* outside quotes */
+            if (!nq || nq < p) nq = memchr(p, '"', (size_t)(e - p));
+            const char *lim = nq ? nq : e;
+            const char *nl = memchr(p, '\n', (size_t)(lim - p));
+            const char *q = nl ? nl : lim;
+            /* the last byte before q other than a blank decides whether a field starts at q */
+            const char *b = q;
+            while (b > p && wb__csv_blank(b[-1], delim)) b--;
+            if (b > p) fs = b[-1] == delim;
+            if (q == e) {
+                p = e;
+                break;
+            }
+            if (*q == '\n') {
+                p = q + 1;
                 st = WB_CS_LS;
                 m->rs = off + (p - base);
-            } else if (c != delim && !wb__csv_blank(c, delim))
-                st = WB_CS_U;
+                continue;
+            }
+            p = q + 1; /* a '"' */
+            if (fs) st = WB_CS_Q;
+            else fs = 0; /* a '"' inside an unquoted field is a character */
             continue;
         }
-        case WB_CS_U: {
-            p = field_end(p, e, delim);
-            if (p == e) break;
-            if (*p++ == '\n') {
-                st = WB_CS_LS;
-                m->rs = off + (p - base);
-            } else
-                st = WB_CS_F;
-            continue;
-        }
-        case WB_CS_Q: {
+        if (st == WB_CS_Q) {
             const char *z = memchr(p, '"', (size_t)(e - p));
             if (!z) {
                 p = e;
@@ -224,20 +230,19 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
             st = WB_CS_QQ;
             continue;
         }
-        case WB_CS_QQ: {
-            char c = *p++;
-            if (c == '"') st = WB_CS_Q;
-            else if (c == delim) st = WB_CS_F;
-            else if (c == '\n') {
-                st = WB_CS_LS;
-                m->rs = off + (p - base);
-            } else
-                st = WB_CS_U;
-            continue;
-        }
+        /* QQ: after a '"' inside quotes */
+        char c = *p++;
+        if (c == '"') st = WB_CS_Q;
+        else if (c == '\n') {
+            st = WB_CS_LS;
+            m->rs = off + (p - base);
+        } else {
+            st = WB_CS_U;
+            fs = c == delim;
         }
     }
     m->state = st;
+    m->fs = fs;
 }
 
 /* ------------------------------------------------------------- fields */

@@ -43,7 +43,7 @@ const char *wb__csv_text(const char *rec, const wb_csv_field *f, char *scratch, 
  * The tokenizer's states reduced to what decides where records start:
  *   LS  at a line start (blanks so far: a blank line is no record)
  *   F   at a field start (a '"' opens a quote)
- *   U   in an unquoted field, or after a closing quote
+ *   U   outside quotes (at a field's start when fs is set: F is U with fs)
  *   Q   in a quoted field
  *   QQ  in a quoted field just after a '"' (a second one is a quote char)
  * At a line start the state is LS or Q (the line break was quoted). */
@@ -58,6 +58,7 @@ typedef struct wb_csv_sim {
     int stop;        /* set by on_record: wb__csv_sim returns at once, at the
                         record's start (state LS, position stop_at) */
     int64_t stop_at;
+    int fs;          /* state U: at a field's start (blanks since a delimiter) */
 } wb_csv_sim;
 /* run the machine over the bytes [p, e), which sit at file offset off */
 void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off);
