@@ -301,23 +301,54 @@ int wb__csv_bool(const char *s, size_t len)
 
 /* ------------------------------------------------------------ string sets */
 
+/* unaligned loads; the short-string reads stay inside [s, s + n) */
+static inline uint64_t ld8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+static inline uint64_t ld4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w;
+}
+/* the first and last up-to-8 bytes of a string of n bytes (n <= 16) as two words */
+static inline void short_words(const char *s, size_t n, uint64_t *a, uint64_t *b)
+{
+    if (n >= 8) {
+        *a = ld8(s);
+        *b = ld8(s + n - 8);
+    } else if (n >= 4) {
+        *a = ld4(s);
+        *b = ld4(s + n - 4);
+    } else if (n > 0) {
+        *a = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 | (uint64_t)(unsigned char)s[n - 1] << 16;
+        *b = 0;
+    } else
+        *a = *b = 0;
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t hi, lo;
+    nf_mul64(a, b, &hi, &lo);
+    return hi ^ lo;
+}
+
 uint64_t wb__csv_hash(const char *s, size_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
+    uint64_t a, b, seed = 0x9e3779b97f4a7c15ULL ^ n;
+    if (n <= 16) {
+        short_words(s, n, &a, &b);
+    } else {
+        size_t i = 0;
+        for (; i + 16 < n; i += 16) seed = mix(ld8(s + i) ^ 0xa0761d6478bd642fULL, ld8(s + i + 8) ^ seed);
+        a = ld8(s + n - 16);
+        b = ld8(s + n - 8);
     }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    return h ^ (h >> 32);
+    return mix(a ^ 0xe7037ed1a0b428dbULL, b ^ seed ^ 0x8ebc6af09c88c6e3ULL);
 }
 
 void wb__csv_dict_free(wb_csv_dict *t)
@@ -329,10 +360,23 @@ void wb__csv_dict_free(wb_csv_dict *t)
     memset(t, 0, sizeof *t);
 }
 
+/* a slot holds the string's length and, up to 16 bytes, the string itself
+ * (the two words of short_words: equal words and length, equal strings), so
+ * a lookup touches one cache line; a longer string's slot holds its hash and
+ * is compared in the text */
+static void slot_key(const char *s, size_t n, uint64_t hv, uint64_t *w0, uint64_t *w1)
+{
+    if (n <= 16) short_words(s, n, w0, w1);
+    else {
+        *w0 = hv;
+        *w1 = ld8(s);
+    }
+}
+
 static int dict_grow(wb_csv_dict *t)
 {
     uint32_t cap = t->cap ? t->cap * 2 : 64;
-    uint32_t *slot = calloc(cap, sizeof *slot);
+    wb_csv_slot *slot = calloc(cap, sizeof *slot);
     uint32_t *off = realloc(t->off, (size_t)(cap / 2) * sizeof *off);
     if (off) t->off = off;
     uint32_t *len = realloc(t->len, (size_t)(cap / 2) * sizeof *len);
@@ -343,9 +387,12 @@ static int dict_grow(wb_csv_dict *t)
     }
     for (uint32_t i = 0; i < t->n; i++) {
         const char *s = (const char *)t->text.p + t->off[i];
-        uint32_t h = (uint32_t)wb__csv_hash(s, t->len[i]) & (cap - 1);
-        while (slot[h]) h = (h + 1) & (cap - 1);
-        slot[h] = i + 1;
+        uint64_t hv = wb__csv_hash(s, t->len[i]);
+        uint32_t h = (uint32_t)hv & (cap - 1);
+        while (slot[h].code1) h = (h + 1) & (cap - 1);
+        slot_key(s, t->len[i], hv, &slot[h].w0, &slot[h].w1);
+        slot[h].len = t->len[i];
+        slot[h].code1 = i + 1;
     }
     free(t->slot);
     t->slot = slot;
@@ -359,18 +406,21 @@ int64_t wb__csv_dict_put(wb_csv_dict *t, const char *s, size_t n)
         if (t->n >= UINT32_MAX / 4) return WB_ELIMIT;
         if (dict_grow(t)) return WB_ENOMEM;
     }
-    uint32_t mask = t->cap - 1, h = (uint32_t)wb__csv_hash(s, n) & mask;
+    uint64_t hv = wb__csv_hash(s, n), w0, w1;
+    slot_key(s, n, hv, &w0, &w1);
+    uint32_t mask = t->cap - 1, h = (uint32_t)hv & mask;
     for (;;) {
-        uint32_t k = t->slot[h];
-        if (!k) break;
-        k--;
-        if (t->len[k] == n && memcmp(t->text.p + t->off[k], s, n) == 0) return k;
+        const wb_csv_slot *sl = &t->slot[h];
+        if (!sl->code1) break;
+        if (sl->w0 == w0 && sl->w1 == w1 && sl->len == n &&
+            (n <= 16 || memcmp(t->text.p + t->off[sl->code1 - 1], s, n) == 0))
+            return sl->code1 - 1;
         h = (h + 1) & mask;
     }
     if (t->text.len + n + 1 > UINT32_MAX) return WB_ELIMIT;
     t->off[t->n] = (uint32_t)t->text.len;
     t->len[t->n] = (uint32_t)n;
     if (wb_buf_add(&t->text, s, n) || wb_buf_add(&t->text, "", 1)) return WB_ENOMEM;
-    t->slot[h] = t->n + 1;
+    t->slot[h] = (wb_csv_slot){w0, w1, (uint32_t)n, t->n + 1};
     return t->n++;
 }

@@ -88,8 +88,12 @@ int wb__csv_bool(const char *s, size_t len);
 
 uint64_t wb__csv_hash(const char *s, size_t n);
 /* distinct strings in the order first seen (codes 0..n-1) */
+typedef struct wb_csv_slot {
+    uint64_t w0, w1;        /* the string (up to 16 bytes), or its hash and first bytes */
+    uint32_t len, code1;    /* code + 1; 0: empty */
+} wb_csv_slot;
 typedef struct wb_csv_dict {
-    uint32_t *slot; /* open addressing: code + 1, 0 empty */
+    wb_csv_slot *slot; /* open addressing */
     uint32_t cap, n;
     uint32_t *off, *len; /* each string's place in text (NUL-terminated there) */
     wb_buf text;
