@@ -256,6 +256,10 @@ const char *const *wb__csv_default_na(void) { return default_na; }
 int wb__csv_is_na(const wb_csv_na *na, const char *s, size_t len)
 {
     if (len > 31 || !((na->lens >> len) & 1)) return 0;
+    if (len) {
+        unsigned char b = (unsigned char)s[0];
+        if (!((na->first[b >> 6] >> (b & 63)) & 1)) return 0;
+    }
     for (int i = 0; i < na->n; i++)
         if (na->len[i] == len && memcmp(na->s[i], s, len) == 0) return 1;
     return 0;
@@ -270,6 +274,7 @@ void wb__csv_na_init(wb_csv_na *na, const char *const *tokens, int n)
         na->s[na->n] = tokens[i];
         na->len[na->n] = (uint8_t)len;
         na->lens |= 1u << len;
+        if (len) na->first[(unsigned char)tokens[i][0] >> 6] |= 1ULL << ((unsigned char)tokens[i][0] & 63);
         na->n++;
         double v;
         const char *st, *e = tokens[i] + len;

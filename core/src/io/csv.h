@@ -71,6 +71,7 @@ typedef struct wb_csv_na {
     uint8_t len[WB_CSV_MAX_NA];
     int n;
     uint32_t lens;  /* bit k: a token of k bytes exists */
+    uint64_t first[4]; /* bit b: a token starts with byte b */
     int numeric;    /* a token reads as a number: test before numbers */
 } wb_csv_na;
 /* the missing-value tokens wb reads by default (pandas' list and "?"),

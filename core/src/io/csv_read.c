@@ -535,13 +535,16 @@ static int64_t conv_record(csv_plan *p, csv_out *o, const char *s, const char *e
                 const char *x = q + 1;
                 int esc = 0;
                 for (;;) {
-                    const char *z = memchr(x, '"', (size_t)(e - x));
-                    if (!z) {
+                    const char *z = x; /* fields are short: a loop, counting line breaks as it goes */
+                    while (z < e && *z != '"') {
+                        *nl += *z == '\n';
+                        z++;
+                    }
+                    if (z == e) {
                         if (!eof) return CR_MORE;
                         *qfield = c;
                         return CR_QUOTE;
                     }
-                    for (const char *w = x; (w = memchr(w, '\n', (size_t)(z - w))) != NULL; w++) (*nl)++;
                     if (z + 1 < e && z[1] == '"') {
                         esc = 1;
                         x = z + 2;
@@ -761,10 +764,16 @@ static int k_csv_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     const csv_parse_arg *a = p.a;
     int64_t d = a->d, ncol = d + a->has_y;
     size_t nx = (size_t)a->rows * (size_t)d, bytes = (nx + (size_t)(a->has_y ? a->rows : 0)) * 8;
+    /* one buffer for either output: the partition's numbers at `head`,
+     * after room for the "WBCP" and partition headers, so that a partition
+     * with text becomes the "WBCP" bytes without a copy (the levels are
+     * appended after the numbers) */
+    size_t ph = wb_part_header_size(), head = (sizeof(cp_hdr) + ph + 7) / 8 * 8;
     int fd = -1;
     if (a->src == 1 && (nin < 1 || in[0].type != WB_OBJ_BYTES)) rc = wb_seterr(WB_EINVAL, "io.csv_parse: no input bytes");
-    if (!rc) rc = wb__out_room(ctx, bytes);
-    double *buf = rc ? NULL : wb__alloc_big(bytes + 8);
+    if (!rc) rc = wb__out_room(ctx, head + bytes);
+    char *mem = rc ? NULL : wb__alloc_big(head + bytes + 8);
+    double *buf = mem ? (double *)(mem + head) : NULL;
     csv_out o = {0};
     o.dict = calloc((size_t)ncol + 1, sizeof *o.dict);
     o.info = calloc((size_t)ncol + 1, 1);
@@ -815,24 +824,30 @@ static int k_csv_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         }
     if (!rc && !text) { /* numbers only: the partition itself, no copy */
         wb_part part = {a->rows, d, a->row0, buf, a->has_y ? buf + nx : NULL};
-        rc = wb__out_part_view(ctx, &part, buf, NULL);
-        buf = NULL;
-    } else if (!rc) {
+        rc = wb__out_part_view(ctx, &part, mem, NULL);
+        mem = NULL;
+    } else if (!rc) { /* "WBCP": headers before the numbers, the levels after */
         wb_buf info = {0};
         rc = info_encode(&o, ncol, &info);
         wb_part part = {a->rows, d, a->row0, buf, a->has_y ? buf + nx : NULL};
-        size_t ps = wb_part_encoded_size(&part), ps8 = (ps + 7) / 8 * 8;
-        unsigned char *out = rc ? NULL : wb__out_bytes(ctx, sizeof(cp_hdr) + ps8 + info.len);
-        if (!rc && !out) rc = WB_ENOMEM;
+        size_t ps = ph + bytes, ps8 = (ps + 7) / 8 * 8, start = head - ph - sizeof(cp_hdr);
+        size_t total = head + ((bytes + 7) / 8 * 8) + info.len;
+        if (!rc) rc = wb__out_room(ctx, total - start);
+        char *m2 = rc ? NULL : realloc(mem, total);
+        if (!rc && !m2) rc = wb_seterr(WB_ENOMEM, "%s: out of memory", p.name);
         if (!rc) {
+            mem = m2;
             cp_hdr h = {{'W', 'B', 'C', 'P'}, 1, (int64_t)ps, ncol, (int64_t)info.len, {0}};
-            memcpy(out, &h, sizeof h);
-            wb_part_encode(&part, out + sizeof h);
-            memcpy(out + sizeof h + ps8, info.p, info.len);
+            memcpy(mem + start, &h, sizeof h);
+            wb_part_encode_header(&part, mem + start + sizeof h);
+            memcpy(mem + start + sizeof h + ps8, info.p, info.len);
+            if (start) memmove(mem, mem + start, total - start); /* (start is 0: cp_hdr and the header fill head) */
+            rc = wb__out_bytes_own(ctx, mem, total - start);
+            mem = NULL;
         }
         wb_buf_free(&info);
     }
-    free(buf);
+    free(mem);
     for (int64_t m = 0; o.dict && m < ncol; m++) wb__csv_dict_free(&o.dict[m]);
     free(o.dict);
     free(o.info);
