@@ -85,6 +85,10 @@ void wb_treesum_free(wb_treesum *t);
  * ---------------------------------------------------------------------- */
 size_t wb_part_encoded_size(const wb_part *p);
 void wb_part_encode(const wb_part *p, void *dst);
+/* the header alone (wb_part_header_size() bytes): for a writer that puts
+ * x and y right after it itself */
+void wb_part_encode_header(const wb_part *p, void *dst);
+size_t wb_part_header_size(void);
 /* view into src (no copy); fails on malformed input */
 int wb_part_decode(const void *src, size_t size, wb_part *out);
 
