@@ -2,7 +2,8 @@
 -- data), read by wb and by pandas.read_csv: the same rows, columns, column
 -- names, kinds (number / text), missing values per column and distinct
 -- values per text column. pandas runs here (/usr/bin/python3, or
--- $WB_PANDAS_PYTHON); files or pandas that are absent are skipped, saying so.
+-- $WB_PANDAS_PYTHON); a file or pandas that is absent fails the test, naming
+-- the Debian package to install (scripts/setup.sh --test installs them all).
 -- pandas reads with na_values=["?"] (wb's default missing tokens are pandas'
 -- and "?"); a file whose lines lack trailing fields is read with
 -- ragged = "fill", which is what pandas does with them.
@@ -11,15 +12,15 @@ local TL = require("testlib")
 local eq = TL.eq
 
 local PY = os.getenv("WB_PANDAS_PYTHON") or "/usr/bin/python3"
-local FILES = {
-  {"/usr/lib/R/site-library/palmerpenguins/extdata/penguins.csv"},          -- r-cran-palmerpenguins
-  {"/usr/lib/R/site-library/palmerpenguins/extdata/penguins_raw.csv"},      -- r-cran-palmerpenguins
-  {"/usr/share/R/doc/CRAN_mirrors.csv", {ragged = "fill"}},                 -- r-base-core
-  {"/usr/share/R/doc/BioC_mirrors.csv"},                                    -- r-base-core
-  {"/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"},        -- python3-sklearn
-  {"/usr/lib/python3/dist-packages/sklearn/datasets/data/diabetes_data_raw.csv.gz"}, -- python3-sklearn (gzip)
-  {"/usr/share/matplotlib/mpl-data/sample_data/percent_bachelors_degrees_women_usa.csv"}, -- python-matplotlib-data
-  {"/usr/share/matplotlib/mpl-data/sample_data/msft.csv"},                  -- python-matplotlib-data
+local FILES = { -- path, options, the Debian package that ships it (scripts/setup.sh --test installs them)
+  {"/usr/lib/R/site-library/palmerpenguins/extdata/penguins.csv", nil, "r-cran-palmerpenguins"},
+  {"/usr/lib/R/site-library/palmerpenguins/extdata/penguins_raw.csv", nil, "r-cran-palmerpenguins"},
+  {"/usr/share/R/doc/CRAN_mirrors.csv", {ragged = "fill"}, "r-base-core"},
+  {"/usr/share/R/doc/BioC_mirrors.csv", nil, "r-base-core"},
+  {"/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv", nil, "python3-sklearn"},
+  {"/usr/lib/python3/dist-packages/sklearn/datasets/data/diabetes_data_raw.csv.gz", nil, "python3-sklearn"}, -- gzip
+  {"/usr/share/matplotlib/mpl-data/sample_data/percent_bachelors_degrees_women_usa.csv", nil, "python-matplotlib-data"},
+  {"/usr/share/matplotlib/mpl-data/sample_data/msft.csv", nil, "python-matplotlib-data"},
 }
 
 local function exists(p)
@@ -27,9 +28,9 @@ local function exists(p)
   if f then f:close() end
   return f ~= nil
 end
+-- nothing is skipped: a test that checked no file would pass saying nothing
 if not os.execute(PY .. " -c 'import pandas' 2>/dev/null") then
-  print("tables_pandas: skipped (no pandas for " .. PY .. ")")
-  return
+  error("tables_pandas: no pandas for " .. PY .. " (Debian's python3-pandas; scripts/setup.sh --test installs it)")
 end
 
 -- pandas' view of a file: "rows R cols C", then per column "name<TAB>kind<TAB>missing<TAB>unique"
@@ -51,7 +52,7 @@ local checked = 0
 for _, spec in ipairs(FILES) do
   local path, opts = spec[1], spec[2] or {}
   if not exists(path) then
-    print("tables_pandas: " .. path .. " absent, skipped")
+    error("tables_pandas: " .. path .. " is absent: install Debian's " .. spec[3] .. " (scripts/setup.sh --test does)")
   else
     local h = assert(io.popen(PY .. " " .. script .. " '" .. path .. "'"))
     local want = h:read("a")
