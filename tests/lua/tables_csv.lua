@@ -112,6 +112,13 @@ same_list(cr:names(), {"a", "b"}, "BOM and CRLF names"); same_list(cr:levels("b"
 spit(path("short.csv"), "a,b,c\n1,2,3\n4,5\n")
 local rg = wb.load(path("short.csv"), {ragged = "fill"})
 check(isnan(rg:row(2)[3]) and rg:row(2)[2] == 5, "ragged = fill")
+-- an option wb.load does not know is refused, not ignored (a misspelt
+-- ragged read the file as if it were absent: "short.csv:3: 2 fields")
+expect_error("unknown option 'raged'; options: format, header, label, features, max_rows, max_levels, mmap, qid, " ..
+             "ragged, zero_based, sep, delimiter, columns, drop, na_values, dtype", function()
+  return wb.load(path("short.csv"), {raged = "fill"})
+end)
+expect_error("unknown option 1;", function() return wb.load(path("short.csv"), {"fill"}) end)
 
 -- ------------------------------------------------------------ large files: the whole file decides
 -- 12 columns (so several partitions), quoted fields with line breaks all over
