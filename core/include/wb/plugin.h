@@ -116,6 +116,11 @@ enum {
  * ---------------------------------------------------------------------- */
 typedef uint64_t wb_oid; /* object id; 0 is "no object" */
 
+/* Column types. Every column is float64 in the partitions; a category column
+ * holds codes 0..L-1 of its L levels (strings sorted bytewise), NaN missing.
+ * host->ds_col_type / ds_col_level read them (see wb/wb.h, "columns"). */
+enum { WB_COL_NUMBER = 0, WB_COL_CATEGORY = 1 };
+
 /* A partition: a block of rows of a dataset. */
 typedef struct wb_part {
     int64_t rows;    /* rows in this partition */
@@ -164,7 +169,9 @@ enum {
     WB_P_NUM = 2,   /* number */
     WB_P_BOOL = 4,  /* boolean */
     WB_P_STR = 8,   /* string; `choices` lists the allowed values ("a|b|c") */
-    WB_P_ARRAY = 16 /* matrix of numbers (rows x cols), e.g. initial centres */
+    WB_P_ARRAY = 16, /* matrix of numbers (rows x cols), e.g. initial centres */
+    WB_P_LIST = 32   /* list of names or 1-based indices, e.g. columns = {"age", 3}:
+                      * host->param_list reads it */
 };
 enum {
     WB_P_MIN_EXCL = 1, /* value must be > min (default: >= min) */
@@ -410,6 +417,33 @@ typedef struct wb_host {
 
     /* --- new entries go here, at the end (WB_PLUGIN_ABI stays); a plugin
      *     that may meet an older host calls them behind WB_HOST_HAS --- */
+
+    /* --- columns: names, types and category levels (driver side; kernels
+     *     see float64 codes). j counts from 0; k is a code 0..nlevels-1. --- */
+    const char *(*ds_col_name)(const wb_dataset *d, int64_t j); /* NULL: unnamed */
+    int (*ds_col_type)(const wb_dataset *d, int64_t j);         /* WB_COL_* */
+    int64_t (*ds_col_nlevels)(const wb_dataset *d, int64_t j);  /* 0 for a number column */
+    const char *(*ds_col_level)(const wb_dataset *d, int64_t j, int64_t k); /* NULL out of range */
+    const char *(*ds_label_name)(const wb_dataset *d);          /* NULL: unnamed */
+    int64_t (*ds_label_nlevels)(const wb_dataset *d);           /* 0: numeric labels */
+    const char *(*ds_label_level)(const wb_dataset *d, int64_t k);
+    /* describe column j of a dataset the caller made (before it is shared):
+     * name (NULL: unchanged), type, and for WB_COL_CATEGORY the levels,
+     * strictly increasing by strcmp (copied) */
+    int (*ds_set_col)(wb_dataset *d, int64_t j, const char *name, int type,
+                      const char *const *levels, int64_t nlevels);
+    /* the labels' name (NULL: none) and levels (nlevels 0: numeric labels) */
+    int (*ds_set_label)(wb_dataset *d, const char *name, const char *const *levels,
+                        int64_t nlevels);
+    /* dst's columns 0..m) get the names, types and levels of src's columns
+     * cols[0..m) (cols NULL: the first m); with labels_too, also the labels' */
+    int (*ds_copy_cols)(wb_dataset *dst, const wb_dataset *src, const int64_t *cols, int64_t m,
+                        int labels_too);
+
+    /* --- a WB_P_LIST parameter: item i (0-based) as text, NULL past the end
+     * (or when the parameter is not a list); *index (may be NULL) gets the
+     * item's 1-based index when it was given as a number, else 0 --- */
+    const char *(*param_list)(const wb_params *p, const char *name, int64_t i, int64_t *index);
 } wb_host;
 
 /*
@@ -497,7 +531,8 @@ typedef struct wb_plugin_desc {
  *   map_sum(kernel, dataset, {extra}, argbytes, len) -> {len numbers}, exact sum
  *   map_dataset(kernel, dataset, {extra}, argbytes) -> dataset aligned with it
  *   parts(dataset) -> {objects}                     (its partitions)
- *   dataset({objects}) -> dataset                   (over partition objects)
+ *   dataset({objects} [, like]) -> dataset          (over partition objects; like:
+ *          a dataset of as many columns whose names, types and levels it gets)
  *   select(dataset, {row_lo=, row_hi=, seed=, invert=, classes=, lo=, hi=,
  *          nranges=}) -> dataset                    (rows by range or by key)
  *   labels(dataset) -> {numbers}    (its labels; a vector's values)
