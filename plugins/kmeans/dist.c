@@ -43,6 +43,7 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
             double s = 0;
             for (int64_t t = 0; t < d; t++) s += cj[t] * cj[t];
             cs->cn[j] = s;
+            if (s > cs->cnmax) cs->cnmax = s;
         }
     }
     return 0;
@@ -140,25 +141,76 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign_dir
 
 /* ------------------------------------------------------------- BLAS path */
 
+/* 8 interleaved partial sums (column t in sum t % 8), added in a fixed order */
+__attribute__((target_clones("avx512f", "avx2", "default"))) double km__crit_wide(const double *a, const double *b,
+                                                                                    int64_t d)
+{
+    vd acc = (vd){0};
+    int64_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        vd f = vload(a + t) - vload(b + t);
+        acc += f * f;
+    }
+    if (t < d) {
+        double ta[8] = {0}, tb[8] = {0};
+        memcpy(ta, a + t, (size_t)(d - t) * sizeof(double));
+        memcpy(tb, b + t, (size_t)(d - t) * sizeof(double));
+        vd f = vload(ta) - vload(tb);
+        acc += f * f;
+    }
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+double km_crit(const double *a, const double *b, int64_t d)
+{
+    return d <= KM_DIRECT_MAX_D ? km_dist2(a, b, d) : km__crit_wide(a, b, d);
+}
+
+/* The product gives v_j = |c_j|^2 - 2 x.c_j = |x - c_j|^2 - |x|^2 up to
+ * E = 2 eps (max |c|^2 + 2 |x| max |c|) (eps = km_bound_eps(d), twice the
+ * classical bound for sums of d products in any order). A centre j whose
+ * km_crit is not above the lowest v's (centre b) satisfies v_j <= v_b +
+ * 2E + 3 eps |x - c_b|^2, so every centre within twice that of v_b is a
+ * candidate; almost always b is the only one. */
 static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist)
 {
     const int64_t k = cs->k, d = cs->d;
+    const double eps = ((double)d + 6.0) * 0x1p-52; /* km_bound_eps */
     double *g = cs->g;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)k, (int)d, 1.0, x, (int)d, cs->c,
                 (int)d, 0.0, g, (int)k);
     for (int i = 0; i < n; i++) {
-        const double *gi = g + (size_t)i * (size_t)k;
-        double best = INFINITY;
+        const double *gi = g + (size_t)i * (size_t)k, *xi = x + (size_t)i * (size_t)d;
+        double best = INFINITY, second = INFINITY;
         int64_t bj = 0;
         for (int64_t j = 0; j < k; j++) {
             double v = cs->cn[j] - 2 * gi[j];
             if (v < best) {
+                second = best;
                 best = v;
                 bj = j;
+            } else if (v < second)
+                second = v;
+        }
+        double xn = 0;
+        for (int64_t t = 0; t < d; t++) xn += xi[t] * xi[t];
+        double E = 2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax));
+        double M = 2 * (2 * E + 3 * eps * (fabs(best) + E + 2 * xn));
+        if (second <= best + M) { /* more than one candidate: their km_crit decide */
+            double bc = INFINITY;
+            int64_t cj = bj;
+            for (int64_t j = 0; j < k; j++) {
+                if (!(cs->cn[j] - 2 * gi[j] <= best + M)) continue;
+                double v = km__crit_wide(xi, cs->c + j * d, d);
+                if (v < bc) {
+                    bc = v;
+                    cj = j;
+                }
             }
+            bj = cj;
         }
         lab[i] = (int32_t)bj;
-        dist[i] = km_dist2(x + (size_t)i * (size_t)d, cs->c + bj * d, d);
+        dist[i] = km_dist2(xi, cs->c + bj * d, d);
     }
 }
 

@@ -5,9 +5,11 @@
  * blocks or whole partitions), so a row's result never depends on how the
  * data is split. For small d (<= KM_DIRECT_MAX_D) distances come from a
  * direct loop vectorised over rows; for larger d from one BLAS dgemm per
- * sub-block (the -2 X C^T + |C|^2 expansion picks the nearest centre, whose
- * distance is then recomputed directly so inertia and sampling weights are
- * exact differences, never cancellations). */
+ * sub-block (the -2 X C^T + |C|^2 expansion, with a bound on its rounding
+ * error, finds the centres that can be nearest; when more than one can, their
+ * km_crit values decide, so the choice never depends on the BLAS; the chosen
+ * centre's distance is then recomputed directly so inertia and sampling
+ * weights are exact differences, never cancellations). */
 #ifndef KM_DIST_H
 #define KM_DIST_H
 
@@ -20,6 +22,7 @@ typedef struct km_cs {
     int64_t k, d;
     const double *c; /* k x d, row-major */
     double *cn;      /* k squared norms (BLAS path), or NULL */
+    double cnmax;    /* their largest (BLAS path) */
     double *g;       /* KM_SUB x k scratch (BLAS path), or NULL */
     int blas;
 } km_cs;
@@ -31,8 +34,15 @@ void km_cs_free(km_cs *cs);
 /* squared Euclidean distance, summed over columns in order */
 double km_dist2(const double *a, const double *b, int64_t d);
 
-/* for rows x[0..n) (row-major, n <= KM_SUB): the nearest centre (lowest index
- * on ties) and the squared distance to it */
+/* the value that decides a row's centre: the squared distance, summed over
+ * columns in order for d <= KM_DIRECT_MAX_D (km_dist2), in 8 interleaved
+ * partial sums added in a fixed order above (so it is the same bits however
+ * and wherever it is computed, never a BLAS product) */
+double km_crit(const double *a, const double *b, int64_t d);
+
+/* for rows x[0..n) (row-major, n <= KM_SUB): the nearest centre, the one of
+ * lowest km_crit (lowest index on ties), and the squared distance to it
+ * (km_dist2) */
 void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist);
 
 /* the squared distance to the nearest centre, the minimum of km_dist2 over
