@@ -185,36 +185,29 @@ int km_tree_root(const double *const *lists, const size_t *counts, int nlists, i
 /* ------------------------------------------------------------- the rows */
 
 typedef struct rowctx {
-    const double *C, *p, *s, *h;
-    const float *pf; /* Elkan: the shifts as floats, rounded up */
+    const double *C, *p, *s;
+    const float *pf, *hf; /* Elkan: the shifts rounded up, the half gaps rounded down, as floats */
     int64_t k, d;
     double eps, R;
-    int64_t pmax; /* Hamerly: the centre with the largest shift */
+    int64_t pmax;  /* Hamerly: the centre with the largest shift */
     double p1, p2; /* Hamerly: the largest shift and the largest among the others */
 } rowctx;
 
 static inline double ub(const rowctx *r, double D) { return sqrt(D) * (1 + 2 * r->eps); }
-static inline double lb(const rowctx *r, double D) { return sqrt(D) * (1 - 2 * r->eps); }
+/* a lower bound on the distance from a computed squared distance, or from a
+ * lower bound on the true squared distance (km_assign_bounds) */
+static inline double lb(const rowctx *r, double D) { return D > 0 ? sqrt(D) * (1 - 2 * r->eps) : 0; }
+static inline float upf(double v) { return (float)(v * (1 + 0x1p-22)); }
 
-/* every centre's value: the argmin (ties to the lowest index) and, via
- * second, the lowest value among the others */
-static int64_t full(const rowctx *r, const double *x, double *Dv, double *Da, double *second)
+/* Elkan: the centres other than a whose bounds do not rule them out */
+static inline int64_t elkan_count(const rowctx *r, const float *l, int64_t a, double u)
 {
-    int64_t a = 0;
-    double best = INFINITY, sec = INFINITY;
-    for (int64_t j = 0; j < r->k; j++) {
-        double v = km_crit(x, r->C + j * r->d, r->d);
-        if (Dv) Dv[j] = v;
-        if (v < best || j == 0) {
-            if (j > 0) sec = best;
-            best = v;
-            a = j;
-        } else if (v < sec)
-            sec = v;
-    }
-    *Da = best;
-    if (second) *second = sec;
-    return a;
+    const int64_t k = r->k;
+    const float uRf = upf(u * r->R), uf = upf(u), *h = r->hf + a * k;
+    int64_t n = 0;
+    for (int64_t j = 0; j < k; j++) n += (l[j] <= uRf) & (uf >= h[j]);
+    /* (l[a] <= u always; h[a] = 0) */
+    return n - ((l[a] <= uRf) & (uf >= h[a]));
 }
 
 /* Elkan: row x, centre *a, upper bound *u, lower bounds l[k] (moved already) */
@@ -223,47 +216,38 @@ static void elkan_row(const rowctx *r, const double *x, int64_t *a_, double *u_,
     const int64_t k = r->k, d = r->d;
     int64_t a = *a_;
     double u = *u_;
-    if (u < r->s[a]) return;
-    int tight = 0;
-    double Da = 0;
+    if (u < r->s[a] || !elkan_count(r, l, a, u)) return;
+    double Da = km_crit(x, r->C + a * d, d);
+    u = ub(r, Da);
+    l[a] = dnf(lb(r, Da));
+    *u_ = u;
+    if (!elkan_count(r, l, a, u)) return;
+    /* every candidate is computed; the lowest value wins, ties to the lowest index */
+    const float uRf = upf(u * r->R), uf = upf(u), *h = r->hf + a * k;
+    int64_t best = a;
+    double Db = Da;
     for (int64_t j = 0; j < k; j++) {
-        if (j == a || (double)l[j] > u * r->R || u < r->h[a * k + j]) continue;
-        if (!tight) {
-            Da = km_crit(x, r->C + a * d, d);
-            u = ub(r, Da);
-            l[a] = dnf(lb(r, Da));
-            tight = 1;
-            if ((double)l[j] > u * r->R || u < r->h[a * k + j]) continue;
-        }
+        if (j == a || !((l[j] <= uRf) & (uf >= h[j]))) continue;
         double Dj = km_crit(x, r->C + j * d, d);
         l[j] = dnf(lb(r, Dj));
-        if (Dj < Da || (Dj == Da && j < a)) {
-            a = j;
-            Da = Dj;
-            u = ub(r, Dj);
+        if (Dj < Db || (Dj == Db && j < best)) {
+            best = j;
+            Db = Dj;
         }
     }
-    *a_ = a;
-    *u_ = u;
+    *a_ = best;
+    *u_ = ub(r, Db);
 }
 
-/* Hamerly: row x, centre *a, upper bound *u, lower bound *l (moved already) */
-static void hamerly_row(const rowctx *r, const double *x, int64_t *a_, double *u_, double *l_)
+/* Hamerly: row x, centre *a, upper bound *u, lower bound l (moved already);
+ * 1 when every centre has to be computed */
+static inline int hamerly_row(const rowctx *r, const double *x, int64_t a, double *u_, double l)
 {
-    int64_t a = *a_;
-    double u = *u_, l = *l_;
-    if (l > u * r->R || u < r->s[a]) return;
-    double Da = km_crit(x, r->C + a * r->d, r->d);
-    u = ub(r, Da);
-    if (l > u * r->R || u < r->s[a]) {
-        *u_ = u;
-        return;
-    }
-    double sec;
-    a = full(r, x, NULL, &Da, &sec);
-    *a_ = a;
-    *u_ = ub(r, Da);
-    *l_ = dn(lb(r, sec));
+    double u = *u_;
+    if (l > u * r->R || u < r->s[a]) return 0;
+    u = ub(r, km_crit(x, r->C + a * r->d, r->d));
+    *u_ = u;
+    return !(l > u * r->R || u < r->s[a]);
 }
 
 /* ------------------------------------------------------------ the kernel */
@@ -292,7 +276,9 @@ static layout lay(int64_t rows, int64_t B, int64_t ntree, size_t len)
  * distance), KB_UPDATE, KB_FINAL (no rows written; the last number of each
  * block's vector is the inertia instead of the count of rows that changed
  * centre). a.m: KB_ELKAN or KB_HAMERLY. Block vectors: per-cluster sums
- * (k x d), counts (k), then that number: Lloyd's order of summation. */
+ * (k x d), counts (k), then that number: Lloyd's order of summation. Rows
+ * go by KM_SUB: first the bounds, then the rows the bounds leave open in one
+ * batch of every distance (km_assign_bounds), then the sums in row order. */
 static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     kmarg a;
@@ -331,20 +317,27 @@ static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     hdr[3] = ntree;
     hdr[4] = (double)len;
 
-    rowctx r = {.C = C, .p = aux, .s = aux + k, .h = elkan ? aux + 2 * k : NULL, .k = k, .d = d};
+    rowctx r = {.C = C, .p = aux, .s = aux + k, .k = k, .d = d};
     r.eps = km_bound_eps(d);
     r.R = 1 + 4 * r.eps;
+    km_cs cs;
+    if (km_cs_init(&cs, C, k, d)) return H->seterr(WB_ENOMEM, "out of memory");
     float *pf = elkan ? malloc((size_t)k * sizeof(float)) : NULL;
-    float *lrow = elkan ? malloc((size_t)k * sizeof(float)) : NULL;
-    double *Dv = elkan ? malloc((size_t)k * sizeof(double)) : NULL;
+    float *hf = elkan ? malloc((size_t)(k * k) * sizeof(float)) : NULL;
+    float *L = elkan ? malloc((size_t)(KM_SUB * k) * sizeof(float)) : NULL;
+    double *lo = elkan ? malloc((size_t)(KM_SUB * k) * sizeof(double)) : NULL;
+    double *g = malloc((size_t)(KM_SUB * k) * sizeof(double)), *xs = malloc((size_t)(KM_SUB * d) * sizeof(double));
     tstack T = {0};
-    if (elkan && (!pf || !lrow || !Dv)) rc = H->seterr(WB_ENOMEM, "out of memory");
-    if (elkan && !rc)
+    if (!g || !xs || (elkan && (!pf || !hf || !L || !lo))) rc = H->seterr(WB_ENOMEM, "out of memory");
+    if (elkan && !rc) {
         for (int64_t j = 0; j < k; j++) {
-            float f = (float)(r.p[j] * (1 + 0x1p-22));
+            float f = upf(r.p[j]);
             pf[j] = f < (float)INFINITY ? f : (float)INFINITY;
         }
+        for (int64_t q = 0; q < k * k; q++) hf[q] = dnf(aux[2 * k + q]);
+    }
     r.pf = pf;
+    r.hf = hf;
     if (!elkan) {
         r.pmax = 0;
         r.p1 = r.p2 = 0;
@@ -365,6 +358,9 @@ static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     float *nlf = elkan ? (float *)(o + LN.l) : NULL;
     double *nld = elkan ? NULL : (double *)(o + LN.l);
     const float c22 = 1 - 0x1p-22f;
+    int32_t lab[KM_SUB], lab2[KM_SUB];
+    int need[KM_SUB];
+    double U[KM_SUB], Lh[KM_SUB], crit2[KM_SUB], lo2[KM_SUB];
 
     for (int64_t b = 0; !rc && b < nb; b++) {
         double *v = calloc(len, sizeof(double));
@@ -374,50 +370,75 @@ static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
         }
         double *sums = v, *cnt = v + k * d, last = 0;
         const int64_t e = (b + 1) * BLK < rows ? (b + 1) * BLK : rows;
-        for (int64_t i = b * BLK; i < e; i++) {
-            const double *x = p->x + i * d;
-            int64_t c, prev = -1;
-            double u, Da;
-            if (!old) {
-                if (elkan) {
-                    c = full(&r, x, Dv, &Da, NULL);
-                    for (int64_t j = 0; j < k; j++) lrow[j] = dnf(lb(&r, Dv[j]));
-                    u = ub(&r, Da);
-                } else {
-                    double sec;
-                    c = full(&r, x, NULL, &Da, &sec);
-                    u = ub(&r, Da);
-                    nld[i] = dn(lb(&r, sec));
+        for (int64_t s0 = b * BLK; s0 < e; s0 += KM_SUB) {
+            const int m = (int)(e - s0 < KM_SUB ? e - s0 : KM_SUB);
+            const double *x0 = p->x + s0 * d;
+            int nn = 0;
+            /* the bounds */
+            for (int i = 0; i < m; i++) {
+                if (!old) {
+                    need[nn++] = i;
+                    continue;
                 }
-            } else {
-                prev = c = olab[i];
-                u = up(ou[i] + r.p[c]);
+                const int64_t row = s0 + i;
+                const double *x = x0 + (int64_t)i * d;
+                int64_t c = olab[row];
+                double u = up(ou[row] + r.p[c]);
                 if (elkan) {
-                    const float *ol = olf + (size_t)i * (size_t)k;
+                    const float *ol = olf + (size_t)row * (size_t)k;
+                    float *l = L + (size_t)i * (size_t)k;
                     for (int64_t j = 0; j < k; j++) {
                         float t = (ol[j] - pf[j]) * c22;
-                        lrow[j] = t > 0 ? t : 0;
+                        l[j] = t > 0 ? t : 0;
                     }
-                    elkan_row(&r, x, &c, &u, lrow);
+                    elkan_row(&r, x, &c, &u, l);
                 } else {
-                    double l = dn(old_[i] - (c == r.pmax ? r.p2 : r.p1));
-                    hamerly_row(&r, x, &c, &u, &l);
-                    if (wrows) nld[i] = l;
+                    double l = dn(old_[row] - (c == r.pmax ? r.p2 : r.p1));
+                    Lh[i] = l;
+                    if (hamerly_row(&r, x, c, &u, l)) need[nn++] = i;
+                }
+                lab[i] = (int32_t)c;
+                U[i] = u;
+            }
+            /* every distance for the rows left open, in one batch */
+            if (nn > 0) {
+                const double *xb = x0;
+                if (nn < m) {
+                    for (int q = 0; q < nn; q++) memcpy(xs + (int64_t)q * d, x0 + (int64_t)need[q] * d, (size_t)d * sizeof(double));
+                    xb = xs;
+                }
+                km_assign_bounds(&cs, xb, nn, lab2, crit2, elkan ? lo : NULL, elkan ? NULL : lo2, g);
+                for (int q = 0; q < nn; q++) {
+                    int i = need[q];
+                    lab[i] = lab2[q];
+                    U[i] = ub(&r, crit2[q]);
+                    if (elkan) {
+                        float *l = L + (size_t)i * (size_t)k;
+                        for (int64_t j = 0; j < k; j++) l[j] = dnf(lb(&r, lo[(size_t)q * k + j]));
+                    } else
+                        Lh[i] = dn(lb(&r, lo2[q]));
                 }
             }
-            if (wrows) {
-                nlab[i] = (int32_t)c;
-                nu[i] = u;
-                if (elkan) memcpy(nlf + (size_t)i * (size_t)k, lrow, (size_t)k * sizeof(float));
+            /* the new state, and Lloyd's accumulation in row order */
+            for (int i = 0; i < m; i++) {
+                const int64_t row = s0 + i, c = lab[i];
+                const double *x = x0 + (int64_t)i * d;
+                if (wrows) {
+                    nlab[row] = (int32_t)c;
+                    nu[row] = U[i];
+                    if (elkan)
+                        memcpy(nlf + (size_t)row * (size_t)k, L + (size_t)i * (size_t)k, (size_t)k * sizeof(float));
+                    else
+                        nld[row] = Lh[i];
+                }
+                double *sj = sums + c * d;
+                for (int64_t t = 0; t < d; t++) sj[t] += x[t];
+                cnt[c] += 1;
+                if (a.mode == KB_FINAL)
+                    last += km_dist2(x, C + c * d, d);
+                else
+                    last += !old || c != olab[row];
             }
-            /* Lloyd's accumulation, in row order */
-            double *sj = sums + c * d;
-            for (int64_t t = 0; t < d; t++) sj[t] += x[t];
-            cnt[c] += 1;
-            if (a.mode == KB_FINAL)
-                last += km_dist2(x, C + c * d, d);
-            else
-                last += c != prev;
         }
         v[len - 1] = last;
         tree_push(&T, (uint64_t)(p->row0 / BLK + b), v, len);
@@ -433,9 +454,13 @@ static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
         }
     }
     for (int q = 0; q < T.n; q++) free(T.v[q]);
+    km_cs_free(&cs);
     free(pf);
-    free(lrow);
-    free(Dv);
+    free(hf);
+    free(L);
+    free(lo);
+    free(g);
+    free(xs);
     return rc;
 }
 

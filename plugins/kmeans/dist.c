@@ -14,16 +14,6 @@
 
 #include "wb/plugin.h"
 
-double km_dist2(const double *a, const double *b, int64_t d)
-{
-    double df = a[0] - b[0], s = df * df;
-    for (int64_t t = 1; t < d; t++) {
-        df = a[t] - b[t];
-        s += df * df;
-    }
-    return s;
-}
-
 int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
 {
     memset(cs, 0, sizeof *cs);
@@ -139,6 +129,47 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign_dir
     }
 }
 
+/* every squared distance (km_dist2's operations, vectorised over rows):
+ * g[j * KM_SUB + i] */
+static inline __attribute__((always_inline)) void alld_fixed(const int D, const double *x, int n, const double *c,
+                                                              int64_t k, double *g)
+{
+    double xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    int np = (n + 7) / 8 * 8;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = x[(size_t)i * D + t];
+    for (int i = n; i < np; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = 0;
+    for (int64_t j = 0; j < k; j++) {
+        const double *cj = c + j * D;
+        double *gj = g + j * KM_SUB;
+        for (int i = 0; i < np; i += 8) {
+            vd f = vload(&xs[0][i]) - cj[0], a = f * f;
+            for (int t = 1; t < D; t++) {
+                f = vload(&xs[t][i]) - cj[t];
+                a += f * f;
+            }
+            vstore(gj + i, a);
+        }
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__alld_direct(const double *x, int n, int64_t d,
+                                                                                    const double *c, int64_t k,
+                                                                                    double *g)
+{
+    switch (d) {
+    case 1: alld_fixed(1, x, n, c, k, g); break;
+    case 2: alld_fixed(2, x, n, c, k, g); break;
+    case 3: alld_fixed(3, x, n, c, k, g); break;
+    case 4: alld_fixed(4, x, n, c, k, g); break;
+    case 5: alld_fixed(5, x, n, c, k, g); break;
+    case 6: alld_fixed(6, x, n, c, k, g); break;
+    case 7: alld_fixed(7, x, n, c, k, g); break;
+    default: alld_fixed(8, x, n, c, k, g); break;
+    }
+}
+
 /* ------------------------------------------------------------- BLAS path */
 
 /* 8 interleaved partial sums (column t in sum t % 8), added in a fixed order */
@@ -159,11 +190,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double km__crit_wid
         acc += f * f;
     }
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-}
-
-double km_crit(const double *a, const double *b, int64_t d)
-{
-    return d <= KM_DIRECT_MAX_D ? km_dist2(a, b, d) : km__crit_wide(a, b, d);
 }
 
 /* The product gives v_j = |c_j|^2 - 2 x.c_j = |x - c_j|^2 - |x|^2 up to
@@ -261,5 +287,51 @@ void km_distances(const km_cs *cs, const double *x, int n, double *out)
             double v = xn + cs->cn[j] - 2 * out[(size_t)i * k + j];
             out[(size_t)i * k + j] = v > 0 ? sqrt(v) : 0;
         }
+    }
+}
+
+/* lower bounds from the product (BLAS path): |x - c_j|^2 >= v_j + |x|^2 - E2
+ * with E2 = 2 E + 2 eps |x|^2 (E as in assign_blas) */
+void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, double *crit, double *lo, double *lo2,
+                      double *g)
+{
+    const int64_t k = cs->k, d = cs->d;
+    if (n <= 0) return;
+    if (!cs->blas) {
+        km__alld_direct(x, n, d, cs->c, k, g);
+        for (int i = 0; i < n; i++) {
+            double best = INFINITY, sec = INFINITY;
+            int64_t a = 0;
+            for (int64_t j = 0; j < k; j++) {
+                double v = g[j * KM_SUB + i];
+                if (lo) lo[(size_t)i * k + j] = v;
+                if (v < best) {
+                    sec = best;
+                    best = v;
+                    a = j;
+                } else if (v < sec)
+                    sec = v;
+            }
+            lab[i] = (int32_t)a;
+            crit[i] = best;
+            if (lo2) lo2[i] = sec;
+        }
+        return;
+    }
+    double dist[KM_SUB];
+    assign_blas(cs, x, n, lab, dist); /* (cs->g holds the products after) */
+    const double eps = ((double)d + 6.0) * 0x1p-52;
+    for (int i = 0; i < n; i++) {
+        const double *gi = cs->g + (size_t)i * (size_t)k, *xi = x + (size_t)i * (size_t)d;
+        double xn = 0;
+        for (int64_t t = 0; t < d; t++) xn += xi[t] * xi[t];
+        double E2 = 2 * (2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax))) + 2 * eps * xn, sec = INFINITY;
+        for (int64_t j = 0; j < k; j++) {
+            double v = cs->cn[j] - 2 * gi[j] + xn - E2;
+            if (lo) lo[(size_t)i * k + j] = v;
+            if (j != lab[i] && v < sec) sec = v;
+        }
+        if (lo2) lo2[i] = sec;
+        crit[i] = km__crit_wide(xi, cs->c + (int64_t)lab[i] * d, d);
     }
 }

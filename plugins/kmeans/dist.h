@@ -32,18 +32,37 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d);
 void km_cs_free(km_cs *cs);
 
 /* squared Euclidean distance, summed over columns in order */
-double km_dist2(const double *a, const double *b, int64_t d);
+static inline double km_dist2(const double *a, const double *b, int64_t d)
+{
+    double df = a[0] - b[0], s = df * df;
+    for (int64_t t = 1; t < d; t++) {
+        df = a[t] - b[t];
+        s += df * df;
+    }
+    return s;
+}
 
 /* the value that decides a row's centre: the squared distance, summed over
  * columns in order for d <= KM_DIRECT_MAX_D (km_dist2), in 8 interleaved
  * partial sums added in a fixed order above (so it is the same bits however
  * and wherever it is computed, never a BLAS product) */
-double km_crit(const double *a, const double *b, int64_t d);
+double km__crit_wide(const double *a, const double *b, int64_t d);
+static inline double km_crit(const double *a, const double *b, int64_t d)
+{
+    return d <= KM_DIRECT_MAX_D ? km_dist2(a, b, d) : km__crit_wide(a, b, d);
+}
 
 /* for rows x[0..n) (row-major, n <= KM_SUB): the nearest centre, the one of
  * lowest km_crit (lowest index on ties), and the squared distance to it
  * (km_dist2) */
 void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist);
+
+/* for rows x[0..n) (n <= KM_SUB): the km_assign centre lab[i], the km_crit
+ * value to it crit[i], and lower bounds on the true squared distances: to
+ * every centre, lo[i * k + j] (when lo is not NULL), and to the nearest
+ * other centre, lo2[i] (when lo2 is not NULL). g: KM_SUB x k scratch. */
+void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, double *crit, double *lo, double *lo2,
+                      double *g);
 
 /* the squared distance to the nearest centre, the minimum of km_dist2 over
  * the centres (bit-identical to min(km_dist2(x, c_j)) computed any other way) */
