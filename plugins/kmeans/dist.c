@@ -23,7 +23,7 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
     cs->blas = d > KM_DIRECT_MAX_D;
     if (cs->blas) {
         cs->cn = malloc((size_t)k * sizeof(double));
-        cs->g = malloc((size_t)KM_SUB * (size_t)k * sizeof(double));
+        cs->g = malloc((size_t)KM_BIG * (size_t)k * sizeof(double));
         if (!cs->cn || !cs->g) {
             km_cs_free(cs);
             return WB_ENOMEM;
@@ -192,41 +192,85 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double km__crit_wid
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
+/* helpers over a row of k values (8 lanes; min and counts are exact in any order) */
+__attribute__((target_clones("avx512f", "avx2", "default"))) double km__vmin(const double *v, int64_t k)
+{
+    vd b = (vd){0} + INFINITY;
+    int64_t j = 0;
+    for (; j + 8 <= k; j += 8) {
+        vd a = vload(v + j);
+        vl m = a < b;
+        b = (vd)(((vl)a & m) | ((vl)b & ~m));
+    }
+    double r = INFINITY;
+    for (int q = 0; q < 8; q++)
+        if (b[q] < r) r = b[q];
+    for (; j < k; j++)
+        if (v[j] < r) r = v[j];
+    return r;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) int64_t km__vcount_le(const double *v, int64_t k,
+                                                                                     double thr)
+{
+    vl n = (vl){0};
+    int64_t j = 0;
+    for (; j + 8 <= k; j += 8) n -= (vl)(vload(v + j) <= thr);
+    int64_t r = 0;
+    for (int q = 0; q < 8; q++) r += n[q];
+    for (; j < k; j++) r += v[j] <= thr;
+    return r;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) double km__sumsq_wide(const double *a, int64_t d)
+{
+    vd acc = (vd){0};
+    int64_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        vd f = vload(a + t);
+        acc += f * f;
+    }
+    double s = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    for (; t < d; t++) s += a[t] * a[t];
+    return s;
+}
+
 /* The product gives v_j = |c_j|^2 - 2 x.c_j = |x - c_j|^2 - |x|^2 up to
  * E = 2 eps (max |c|^2 + 2 |x| max |c|) (eps = km_bound_eps(d), twice the
- * classical bound for sums of d products in any order). A centre j whose
- * km_crit is not above the lowest v's (centre b) satisfies v_j <= v_b +
- * 2E + 3 eps |x - c_b|^2, so every centre within twice that of v_b is a
- * candidate; almost always b is the only one. */
-static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist)
+ * classical bound for sums of d products in any order, the same for |x|^2
+ * summed in any order). A centre j whose km_crit is not above the lowest
+ * v's (centre b, the first of lowest v) satisfies v_j <= v_b + 2E +
+ * 3 eps |x - c_b|^2, so every centre within twice that of v_b is a
+ * candidate; almost always b is the only one. After the call g holds the v
+ * (row i at g + i k) and xn the rows' |x|^2. */
+static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist, double *xnv)
 {
     const int64_t k = cs->k, d = cs->d;
     const double eps = ((double)d + 6.0) * 0x1p-52; /* km_bound_eps */
     double *g = cs->g;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)k, (int)d, 1.0, x, (int)d, cs->c,
                 (int)d, 0.0, g, (int)k);
+    const double *restrict cn = cs->cn;
     for (int i = 0; i < n; i++) {
-        const double *gi = g + (size_t)i * (size_t)k, *xi = x + (size_t)i * (size_t)d;
-        double best = INFINITY, second = INFINITY;
+        double *restrict gi = g + (size_t)i * (size_t)k;
+        const double *xi = x + (size_t)i * (size_t)d;
+        for (int64_t j = 0; j < k; j++) gi[j] = cn[j] - 2 * gi[j];
+        const double best = km__vmin(gi, k);
         int64_t bj = 0;
-        for (int64_t j = 0; j < k; j++) {
-            double v = cs->cn[j] - 2 * gi[j];
-            if (v < best) {
-                second = best;
-                best = v;
+        for (int64_t j = 0; j < k; j++)
+            if (gi[j] == best) {
                 bj = j;
-            } else if (v < second)
-                second = v;
-        }
-        double xn = 0;
-        for (int64_t t = 0; t < d; t++) xn += xi[t] * xi[t];
+                break;
+            }
+        double xn = km__sumsq_wide(xi, d);
+        if (xnv) xnv[i] = xn;
         double E = 2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax));
         double M = 2 * (2 * E + 3 * eps * (fabs(best) + E + 2 * xn));
-        if (second <= best + M) { /* more than one candidate: their km_crit decide */
+        if (km__vcount_le(gi, k, best + M) > 1) { /* more than one candidate: their km_crit decide */
             double bc = INFINITY;
             int64_t cj = bj;
             for (int64_t j = 0; j < k; j++) {
-                if (!(cs->cn[j] - 2 * gi[j] <= best + M)) continue;
+                if (!(gi[j] <= best + M)) continue;
                 double v = km__crit_wide(xi, cs->c + j * d, d);
                 if (v < bc) {
                     bc = v;
@@ -244,7 +288,7 @@ void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *di
 {
     if (n <= 0) return;
     if (cs->blas)
-        assign_blas(cs, x, n, lab, dist);
+        assign_blas(cs, x, n, lab, dist, NULL);
     else
         km__assign_direct(x, n, cs->d, cs->c, cs->k, lab, dist);
 }
@@ -318,20 +362,19 @@ void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, dou
         }
         return;
     }
-    double dist[KM_SUB];
-    assign_blas(cs, x, n, lab, dist); /* (cs->g holds the products after) */
+    double xnv[KM_SUB];
+    assign_blas(cs, x, n, lab, crit, xnv); /* (crit: km_dist2, as good a bound as km_crit) */
     const double eps = ((double)d + 6.0) * 0x1p-52;
     for (int i = 0; i < n; i++) {
-        const double *gi = cs->g + (size_t)i * (size_t)k, *xi = x + (size_t)i * (size_t)d;
-        double xn = 0;
-        for (int64_t t = 0; t < d; t++) xn += xi[t] * xi[t];
-        double E2 = 2 * (2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax))) + 2 * eps * xn, sec = INFINITY;
-        for (int64_t j = 0; j < k; j++) {
-            double v = cs->cn[j] - 2 * gi[j] + xn - E2;
-            if (lo) lo[(size_t)i * k + j] = v;
-            if (j != lab[i] && v < sec) sec = v;
+        const double *vi = cs->g + (size_t)i * (size_t)k, xn = xnv[i];
+        double E2 = 2 * (2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax))) + 2 * eps * xn;
+        if (lo)
+            for (int64_t j = 0; j < k; j++) lo[(size_t)i * k + j] = vi[j] + xn - E2;
+        if (lo2) {
+            double sec = INFINITY;
+            for (int64_t j = 0; j < k; j++)
+                if (j != lab[i] && vi[j] < sec) sec = vi[j];
+            lo2[i] = sec + xn - E2;
         }
-        if (lo2) lo2[i] = sec;
-        crit[i] = km__crit_wide(xi, cs->c + (int64_t)lab[i] * d, d);
     }
 }

@@ -16,6 +16,10 @@
 #include <stdint.h>
 
 #define KM_SUB 256
+/* rows per BLAS product in km_assign (a multiple of KM_SUB): fewer, larger
+ * products pack the centres less often; the choice of centre does not depend
+ * on it (km_crit decides near-ties) */
+#define KM_BIG 1024
 #define KM_DIRECT_MAX_D 8
 
 typedef struct km_cs {
@@ -52,13 +56,14 @@ static inline double km_crit(const double *a, const double *b, int64_t d)
     return d <= KM_DIRECT_MAX_D ? km_dist2(a, b, d) : km__crit_wide(a, b, d);
 }
 
-/* for rows x[0..n) (row-major, n <= KM_SUB): the nearest centre, the one of
+/* for rows x[0..n) (row-major, n <= KM_SUB, or n <= KM_BIG when cs->blas):
+ * the nearest centre, the one of
  * lowest km_crit (lowest index on ties), and the squared distance to it
  * (km_dist2) */
 void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist);
 
-/* for rows x[0..n) (n <= KM_SUB): the km_assign centre lab[i], the km_crit
- * value to it crit[i], and lower bounds on the true squared distances: to
+/* for rows x[0..n) (n <= KM_SUB): the km_assign centre lab[i], its squared
+ * distance crit[i] (km_crit or km_dist2), and lower bounds on the true squared distances: to
  * every centre, lo[i * k + j] (when lo is not NULL), and to the nearest
  * other centre, lo2[i] (when lo2 is not NULL). g: KM_SUB x k scratch. */
 void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, double *crit, double *lo, double *lo2,

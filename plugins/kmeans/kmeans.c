@@ -94,11 +94,12 @@ static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     if (!o) return WB_ENOMEM;
     km_cs cs;
     if (km_cs_init(&cs, c, k, d)) return H->seterr(WB_ENOMEM, "out of memory");
-    int32_t lab[KM_SUB];
-    double dist[KM_SUB];
+    int32_t lab[KM_BIG];
+    double dist[KM_BIG];
     double *cnt = o + k * d, in_sum = 0;
-    for (int64_t s = 0; s < p->rows; s += KM_SUB) {
-        int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+    const int64_t step = cs.blas && a.mode != 3 ? KM_BIG : KM_SUB;
+    for (int64_t s = 0; s < p->rows; s += step) {
+        int m = (int)(p->rows - s < step ? p->rows - s : step);
         const double *x = p->x + s * d;
         if (a.mode == 3)
             km_mindist(&cs, x, m, dist);
