@@ -5,6 +5,9 @@
  *   - Lloyd: one map_sum per iteration (nearest centre, per-cluster sums and
  *     counts, inertia per 4096-row block, summed in the fixed tree), so the
  *     model is the same bits whatever the threads, partitions or workers;
+ *     with algorithm = "elkan" or "hamerly" one map per iteration instead
+ *     whose tasks keep distance bounds per partition between passes and
+ *     return the same block sums as tree nodes (bounds.c): the same model;
  *   - k-means++ (greedy, 2 + ln k candidates per step as scikit-learn): one
  *     pass per centre that returns per-block sums of D^2 for each candidate;
  *     a candidate is drawn on the driver from the block sums and located in
@@ -1669,7 +1672,8 @@ static const wb_param_spec km_params[] = {
 static const wb_estimator_def km_def = {
     .version = WB_ESTIMATOR_V1,
     .name = "kmeans",
-    .doc = "k-means clustering (Lloyd; k-means++, k-means||, random or given starts)",
+    .doc = "k-means clustering (Lloyd, plain or with Elkan's or Hamerly's bounds; k-means++, k-means||, random or given "
+           "starts)",
     .kind = WB_EST_CLUSTERER,
     .params = km_params,
     .nparams = sizeof km_params / sizeof km_params[0],
