@@ -252,6 +252,19 @@ static inline int hamerly_row(const rowctx *r, const double *x, int64_t a, doubl
 
 /* ------------------------------------------------------------ the kernel */
 
+/* per-cluster sums and counts of m rows, in row order (Lloyd's order; D is a
+ * constant at the small-d call sites, so the column loop unrolls) */
+static inline __attribute__((always_inline)) void accumulate(const int64_t D, const double *x, int m,
+                                                             const int32_t *lab, double *sums, double *cnt)
+{
+    for (int i = 0; i < m; i++) {
+        double *sj = sums + (int64_t)lab[i] * D;
+        const double *xi = x + (int64_t)i * D;
+        for (int64_t t = 0; t < D; t++) sj[t] += xi[t];
+        cnt[lab[i]] += 1;
+    }
+}
+
 static size_t pad8(size_t b) { return (b + 7) & ~(size_t)7; }
 
 /* byte offsets of a state of `rows` rows with B bounds a row */
@@ -420,24 +433,28 @@ static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
                 }
             }
             /* the new state, and Lloyd's accumulation in row order */
-            for (int i = 0; i < m; i++) {
-                const int64_t row = s0 + i, c = lab[i];
-                const double *x = x0 + (int64_t)i * d;
-                if (wrows) {
-                    nlab[row] = (int32_t)c;
+            if (wrows)
+                for (int i = 0; i < m; i++) {
+                    const int64_t row = s0 + i;
+                    nlab[row] = lab[i];
                     nu[row] = U[i];
                     if (elkan)
                         memcpy(nlf + (size_t)row * (size_t)k, L + (size_t)i * (size_t)k, (size_t)k * sizeof(float));
                     else
                         nld[row] = Lh[i];
                 }
-                double *sj = sums + c * d;
-                for (int64_t t = 0; t < d; t++) sj[t] += x[t];
-                cnt[c] += 1;
+            switch (d) {
+            case 1: accumulate(1, x0, m, lab, sums, cnt); break;
+            case 2: accumulate(2, x0, m, lab, sums, cnt); break;
+            case 3: accumulate(3, x0, m, lab, sums, cnt); break;
+            case 4: accumulate(4, x0, m, lab, sums, cnt); break;
+            default: accumulate(d, x0, m, lab, sums, cnt); break;
+            }
+            for (int i = 0; i < m; i++) {
                 if (a.mode == KB_FINAL)
-                    last += km_dist2(x, C + c * d, d);
+                    last += km_dist2(x0 + (int64_t)i * d, C + (int64_t)lab[i] * d, d);
                 else
-                    last += !old || c != olab[row];
+                    last += !old || lab[i] != olab[s0 + i];
             }
         }
         v[len - 1] = last;
