@@ -38,10 +38,19 @@ double km_bound_eps(int64_t d) { return ((double)d + 6.0) * 0x1p-52; }
 /* outward rounding of a computed value */
 static inline double up(double v) { return v * (1 + 0x1p-51); }
 static inline double dn(double v) { return v > 0 ? v * (1 - 0x1p-51) : 0; }
+/* as floats: at most v (dnf), at least v (upf), also where floats are
+ * subnormal (their relative spacing is coarser there) */
 static inline float dnf(double v)
 {
     float f = (float)(v * (1 - 0x1p-22));
+    if ((double)f > v) f = nextafterf(f, 0);
     return f > 0 ? f : 0;
+}
+static inline float upf(double v)
+{
+    float f = (float)(v * (1 + 0x1p-22));
+    if ((double)f < v) f = nextafterf(f, INFINITY);
+    return f;
 }
 
 int64_t km_bounds_aux(const double *C, const double *P, int64_t k, int64_t d, int elkan, double *aux)
@@ -197,7 +206,6 @@ static inline double ub(const rowctx *r, double D) { return sqrt(D) * (1 + 2 * r
 /* a lower bound on the distance from a computed squared distance, or from a
  * lower bound on the true squared distance (km_assign_bounds) */
 static inline double lb(const rowctx *r, double D) { return D > 0 ? sqrt(D) * (1 - 2 * r->eps) : 0; }
-static inline float upf(double v) { return (float)(v * (1 + 0x1p-22)); }
 
 /* Elkan: the centres other than a whose bounds do not rule them out */
 static inline int64_t elkan_count(const rowctx *r, const float *l, int64_t a, double u)
