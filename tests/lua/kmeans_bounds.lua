@@ -88,6 +88,19 @@ for _, d in ipairs{1, 9} do
   end
 end
 
+-- a tie met in a later pass, by a row whose bounds are for the later centre:
+-- x = 1 goes to the centre at 1.9 first; then the centres are 0 and 2 and
+-- the tie sends it to the earlier one (Lloyd: centres 1/3 and 3, inertia 7/6)
+do
+  local x = wb.dataset({{-0.5}, {0.5}, {1}, {3}})
+  for _, algo in ipairs(ALGOS) do
+    local km = wb.fit("kmeans", x, {k = 2, init = {{0}, {1.9}}, algorithm = algo, tol = 0})
+    check(km.centers[1][1] == 1 / 3 and km.centers[2][1] == 3, algo .. ", a later tie: centres 1/3 and 3, got " ..
+          km.centers[1][1] .. " and " .. km.centers[2][1])
+    check(TL.rel(km.inertia, 7 / 6, 1e-15) and km.iterations == 3, algo .. ", a later tie: inertia 7/6 after 3 iterations")
+  end
+end
+
 -- (3) the same bits whatever the threads and partitions
 local function repartition(d, P)
   local srcp, out = wb.core.parts(d), {}
