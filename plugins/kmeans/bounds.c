@@ -218,18 +218,22 @@ static inline int64_t elkan_count(const rowctx *r, const float *l, int64_t a, do
     return n - ((l[a] <= uRf) & (uf >= h[a]));
 }
 
-/* Elkan: row x, centre *a, upper bound *u, lower bounds l[k] (moved already) */
-static void elkan_row(const rowctx *r, const double *x, int64_t *a_, double *u_, float *l)
+/* Elkan: row x, centre *a, upper bound *u, lower bounds l[k] (moved
+ * already); 1 when so many centres stay open that the row goes to the batch
+ * of every distance instead (cheaper than one distance at a time) */
+static int elkan_row(const rowctx *r, const double *x, int64_t *a_, double *u_, float *l)
 {
     const int64_t k = r->k, d = r->d;
     int64_t a = *a_;
     double u = *u_;
-    if (u < r->s[a] || !elkan_count(r, l, a, u)) return;
+    if (u < r->s[a] || !elkan_count(r, l, a, u)) return 0;
     double Da = km_crit(x, r->C + a * d, d);
     u = ub(r, Da);
     l[a] = dnf(lb(r, Da));
     *u_ = u;
-    if (!elkan_count(r, l, a, u)) return;
+    int64_t open = elkan_count(r, l, a, u);
+    if (!open) return 0;
+    if (open > 2 + k / 8) return 1;
     /* every candidate is computed; the lowest value wins, ties to the lowest index */
     const float uRf = upf(u * r->R), uf = upf(u), *h = r->hf + a * k;
     int64_t best = a;
@@ -245,6 +249,7 @@ static void elkan_row(const rowctx *r, const double *x, int64_t *a_, double *u_,
     }
     *a_ = best;
     *u_ = ub(r, Db);
+    return 0;
 }
 
 /* Hamerly: row x, centre *a, upper bound *u, lower bound l (moved already);
@@ -412,7 +417,7 @@ static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
                         float t = (ol[j] - pf[j]) * c22;
                         l[j] = t > 0 ? t : 0;
                     }
-                    elkan_row(&r, x, &c, &u, l);
+                    if (elkan_row(&r, x, &c, &u, l)) need[nn++] = i;
                 } else {
                     double l = dn(old_[row] - (c == r.pmax ? r.p2 : r.p1));
                     Lh[i] = l;
