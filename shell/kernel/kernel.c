@@ -172,8 +172,41 @@ static void run_end(kernel *k)
     k->req_nids = 0;
 }
 
-/* returns 1 when the cell failed (the caller aborts what is queued) */
-static int execute(kernel *k, const jmsg *req)
+/* the shell requests that arrived while a failed cell ran, taken off the
+ * socket when the cell ends, before its outcome is sent: a client that sends
+ * its next request after the reply (or after the idle status) is served, not
+ * aborted, however long the kernel takes to get back to the socket */
+typedef struct held {
+    jmsg *m;
+    int n, cap;
+} held;
+
+static void hold_queued(kernel *k, held *h)
+{
+    for (;;) {
+        jmsg m;
+        if (kio_recv(k, k->shell, "shell", &m) != 0) {
+            if (errno == EAGAIN || errno == EINTR || errno == ETERM) break;
+            continue; /* dropped (logged) */
+        }
+        if (h->n == h->cap) {
+            int cap = h->cap ? 2 * h->cap : 8;
+            jmsg *nm = realloc(h->m, (size_t)cap * sizeof *nm);
+            if (!nm) { /* out of memory: this one is dropped, the rest stay queued */
+                klog(k, "shell: out of memory holding the requests behind a failed cell: %s dropped", m.type);
+                jmsg_clear(&m);
+                break;
+            }
+            h->m = nm;
+            h->cap = cap;
+        }
+        h->m[h->n++] = m;
+    }
+}
+
+/* returns 1 when the cell failed and the requests queued behind it (in *h)
+ * are to be aborted */
+static int execute(kernel *k, const jmsg *req, held *h)
 {
     json_t *c = req->content;
     const char *code = str_field(c, "code", "");
@@ -187,6 +220,8 @@ static int execute(kernel *k, const jmsg *req)
     kio_publish(k, "execute_input", json_pack("{s:s, s:i}", "code", code, "execution_count", count));
     kad_result r;
     kad_execute(k, code, &r);
+    int abort_rest = r.error != NULL && bool_field(c, "stop_on_error", 1);
+    if (abort_rest) hold_queued(k, h);
     kio_flush(k);
     json_t *ue = json_object();
     if (!r.error) {
@@ -228,28 +263,25 @@ static int execute(kernel *k, const jmsg *req)
                           "traceback", json_object_get(r.error, "traceback"), "user_expressions", "payload");
     }
     kio_reply(k, k->shell, req, "execute_reply", reply);
-    int failed = r.error != NULL;
     kad_result_free(&r);
-    return failed && bool_field(c, "stop_on_error", 1);
+    return abort_rest;
 }
 
 /* ------------------------------------------------------------ requests */
 
 static int serve_shell(kernel *k, const jmsg *m, int aborting);
 
-/* after a failed cell: the execute requests already queued are answered
- * "aborted" (as ipykernel does), others are served */
-static void abort_queued(kernel *k)
+/* after a failed cell: the execute requests that were queued behind it are
+ * answered "aborted" (as ipykernel does), others are served */
+static void abort_held(kernel *k, held *h)
 {
-    for (;;) {
-        jmsg m;
-        if (kio_recv(k, k->shell, "shell", &m) != 0) {
-            if (errno == EAGAIN || errno == EINTR || errno == ETERM) break;
-            continue;
-        }
-        serve_shell(k, &m, 1);
-        jmsg_clear(&m);
+    for (int i = 0; i < h->n; i++) {
+        serve_shell(k, &h->m[i], 1);
+        jmsg_clear(&h->m[i]);
     }
+    free(h->m);
+    h->m = NULL;
+    h->n = h->cap = 0;
 }
 
 static int serve_shell(kernel *k, const jmsg *m, int aborting)
@@ -259,13 +291,14 @@ static int serve_shell(kernel *k, const jmsg *m, int aborting)
     char rtype[96];
     reply_type(t, rtype, sizeof rtype);
     int known = 1, failed = 0;
+    held h = {NULL, 0, 0};
     status(k, m->header, "busy");
     if (strcmp(t, "execute_request") == 0) {
         if (aborting)
             kio_reply(k, k->shell, m, "execute_reply",
                       json_pack("{s:s, s:i}", "status", "aborted", "execution_count", k->execution_count));
         else
-            failed = execute(k, m);
+            failed = execute(k, m, &h);
     } else if (strcmp(t, "kernel_info_request") == 0) {
         kio_reply(k, k->shell, m, rtype, kernel_info());
     } else if (strcmp(t, "complete_request") == 0) {
@@ -301,7 +334,7 @@ static int serve_shell(kernel *k, const jmsg *m, int aborting)
     }
     status(k, m->header, "idle");
     if (!known) klog(k, "shell: unknown message type '%s' (session %s): dropped", t, m->session);
-    if (failed) abort_queued(k);
+    if (failed) abort_held(k, &h);
     return 0;
 }
 
