@@ -1,6 +1,7 @@
 /* dataset.c — a dataset: n x d float64 in partitions of block-aligned rows,
  * each an object of an executor; made from partition objects or from rows in
- * memory. The operations over a dataset's rows are in dataset_ops.c. */
+ * memory. The operations over a dataset's rows are in dataset_ops.c; its
+ * column names, types and levels in columns.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,26 +60,10 @@ void wb_ds_unref(wb_dataset *d)
 {
     if (!d || __atomic_fetch_sub(&d->refs, 1, __ATOMIC_SEQ_CST) != 1) return;
     for (int i = 0; i < d->nparts; i++) wb_exec_release(d->ex, d->parts[i].oid);
-    if (d->colnames) {
-        for (int64_t j = 0; j < d->d; j++) free(d->colnames[j]);
-        free(d->colnames);
-    }
+    wb__ds_meta_free(d);
     wb_exec_unref(d->ex);
     free(d->parts);
     free(d);
-}
-
-int wb_ds_set_colnames(wb_dataset *d, const char *const *names)
-{
-    char **c = names ? calloc((size_t)(d->d > 0 ? d->d : 1), sizeof *c) : NULL;
-    if (names && !c) return wb_seterr(WB_ENOMEM, "out of memory");
-    for (int64_t j = 0; names && j < d->d; j++) c[j] = wb_strdup(names[j] ? names[j] : "");
-    if (d->colnames) {
-        for (int64_t j = 0; j < d->d; j++) free(d->colnames[j]);
-        free(d->colnames);
-    }
-    d->colnames = c;
-    return 0;
 }
 
 int wb_ds_check_aligned(const wb_dataset *d)

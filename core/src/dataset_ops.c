@@ -475,7 +475,14 @@ int wb_ds_with_labels(const wb_dataset *d, const wb_dataset *labels, wb_dataset 
     free(ins);
     free(outs);
     free(parts);
-    if (!rc && d->colnames) wb_ds_set_colnames(*out, (const char *const *)d->colnames);
+    if (!rc) { /* the columns stay; the labels are described by where they came from */
+        rc = wb_ds_copy_cols(*out, d, NULL, d->d);
+        if (!rc && labels && col >= 0)
+            rc = wb_ds_set_label_meta(*out, wb_ds_col_name(labels, col), (wb_levels *)wb_ds_col_levels(labels, col));
+        else if (!rc && labels)
+            rc = wb_ds_copy_label_meta(*out, labels);
+        if (rc) wb_ds_unref(*out);
+    }
     return rc;
 }
 
@@ -595,7 +602,8 @@ int wb_ds_select(const wb_dataset *d, const wb_select *sel, wb_dataset **out)
     free(arg);
     if (!rc) {
         (*out)->is_vector = d->is_vector;
-        if (d->colnames) wb_ds_set_colnames(*out, (const char *const *)d->colnames);
+        rc = wb_ds_copy_meta(*out, d);
+        if (rc) wb_ds_unref(*out);
     }
     return rc;
 }

@@ -112,6 +112,48 @@ static wb_oid h_ds_part_oid(const wb_dataset *d, int i)
     return i >= 0 && i < d->nparts ? d->parts[i].oid : 0;
 }
 
+/* columns */
+static int64_t h_ds_col_nlevels(const wb_dataset *d, int64_t j)
+{
+    return wb_levels_count(wb_ds_col_levels(d, j));
+}
+static const char *h_ds_col_level(const wb_dataset *d, int64_t j, int64_t k)
+{
+    return wb_levels_at(wb_ds_col_levels(d, j), k);
+}
+static int64_t h_ds_label_nlevels(const wb_dataset *d) { return wb_levels_count(wb_ds_label_levels(d)); }
+static const char *h_ds_label_level(const wb_dataset *d, int64_t k)
+{
+    return wb_levels_at(wb_ds_label_levels(d), k);
+}
+static int h_ds_set_col(wb_dataset *d, int64_t j, const char *name, int type, const char *const *levels,
+                        int64_t nlevels)
+{
+    if (j < 0 || j >= d->d)
+        return wb_seterr(WB_EINVAL, "column %lld out of range 1..%lld", (long long)j + 1, (long long)d->d);
+    wb_levels *l = NULL;
+    int rc = 0;
+    if (type == WB_COL_CATEGORY) rc = wb_levels_new(levels, nlevels, &l);
+    if (!rc && name) rc = wb_ds_set_colname(d, j, name);
+    if (!rc) rc = wb_ds_set_coltype(d, j, type, l);
+    wb_levels_unref(l);
+    return rc;
+}
+static int h_ds_set_label(wb_dataset *d, const char *name, const char *const *levels, int64_t nlevels)
+{
+    wb_levels *l = NULL;
+    int rc = nlevels > 0 ? wb_levels_new(levels, nlevels, &l) : 0;
+    if (!rc) rc = wb_ds_set_label_meta(d, name, l);
+    wb_levels_unref(l);
+    return rc;
+}
+static int h_ds_copy_cols(wb_dataset *dst, const wb_dataset *src, const int64_t *cols, int64_t m, int labels_too)
+{
+    int rc = wb_ds_copy_cols(dst, src, cols, m);
+    if (!rc && labels_too) rc = wb_ds_copy_label_meta(dst, src);
+    return rc;
+}
+
 static int h_model_encode(const wb_model *m, void **data, size_t *size)
 {
     wb_buf b = {0};
@@ -191,6 +233,16 @@ static const wb_host host = {
     .ds_check_finite = h_ds_check_finite,
     .ds_classes = h_ds_classes,
     .kctx_input = wb__kctx_input,
+    .ds_col_name = wb_ds_col_name,
+    .ds_col_type = wb_ds_col_type,
+    .ds_col_nlevels = h_ds_col_nlevels,
+    .ds_col_level = h_ds_col_level,
+    .ds_label_name = wb_ds_label_name,
+    .ds_label_nlevels = h_ds_label_nlevels,
+    .ds_label_level = h_ds_label_level,
+    .ds_set_col = h_ds_set_col,
+    .ds_set_label = h_ds_set_label,
+    .ds_copy_cols = h_ds_copy_cols,
 };
 
 static int h_model_has(const wb_model *m, const char *name) { return wb_model_field_type(m, name) != 0; }

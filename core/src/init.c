@@ -12,6 +12,8 @@ void wb_core_init(void)
     if (done) return;
     done = 1;
     wb__register_core_kernels();
+    wb__register_col_kernels();
     wb__register_text_kernels();
     wb__register_npy_kernels();
+    wb__register_csv_kernels();
 }

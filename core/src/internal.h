@@ -60,6 +60,12 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
  * NPY reader for zero-copy partitions of a memory-mapped file. */
 int wb__out_part_view(wb_kctx *ctx, const wb_part *p, void *buf, wb_mapping *m);
 int wb__cancelled(wb_kctx *ctx);
+/* 0 if an output of `bytes` fits (the store's limit, the machine's memory):
+ * for a kernel that builds its output in memory of its own first */
+int wb__out_room(wb_kctx *ctx, size_t bytes);
+/* the output as bytes the kernel allocated (malloc'd; taken over, also on
+ * failure), after checking wb__out_room for them */
+int wb__out_bytes_own(wb_kctx *ctx, void *buf, size_t size);
 wb_oid wb__kctx_input(wb_kctx *ctx, int i);
 
 /* wb_task_run for a runner that holds one reference to each input and to
@@ -99,9 +105,16 @@ void wb__registry_drop(int owner);
 int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_params *p,
             wb_model **out);
 
+/* ------------------------------------------------- columns (columns.c) */
+
+/* free a dataset's names, types and levels (wb_ds_unref) */
+void wb__ds_meta_free(wb_dataset *d);
+
 /* ------------------------------------------ built-in kernels (init.c calls) */
 
 /* the dataset operations' kernels (dataset_ops.c); the io kernels: io_internal.h */
 void wb__register_core_kernels(void);
+/* the column and mask operations' kernels (dataset_cols.c) */
+void wb__register_col_kernels(void);
 
 #endif

@@ -12,7 +12,7 @@
 
 /* ------------------------------------------------------ a kernel's outputs */
 
-static int out_room(wb_kctx *ctx, size_t bytes)
+int wb__out_room(wb_kctx *ctx, size_t bytes)
 {
     size_t phys = wb__phys_bytes();
     if (bytes > phys)
@@ -36,7 +36,7 @@ void *wb__out_bytes(wb_kctx *ctx, size_t size)
         wb_seterr(WB_EINVAL, "%s: a kernel writes one output", ctx->kernel);
         return NULL;
     }
-    if (out_room(ctx, size)) return NULL;
+    if (wb__out_room(ctx, size)) return NULL;
     void *p = calloc(1, size ? size : 1);
     if (!p) {
         wb_seterr(WB_ENOMEM, "%s: out of memory (%zu bytes)", ctx->kernel, size);
@@ -46,6 +46,18 @@ void *wb__out_bytes(wb_kctx *ctx, size_t size)
     ctx->out_buf = p;
     ctx->out_size = size;
     return p;
+}
+
+int wb__out_bytes_own(wb_kctx *ctx, void *buf, size_t size)
+{
+    if (ctx->mode != WB_TASK_PLAIN || ctx->out_type) {
+        free(buf);
+        return wb_seterr(WB_EINVAL, "%s: a kernel writes one output", ctx->kernel);
+    }
+    ctx->out_type = WB_OBJ_BYTES;
+    ctx->out_buf = buf;
+    ctx->out_size = size;
+    return 0;
 }
 
 int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y, double **x,
@@ -61,7 +73,7 @@ int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has
         __builtin_mul_overflow(nx + ny, sizeof(double), &bytes) || bytes > SIZE_MAX / 2)
         return wb_seterr(WB_ENOMEM, "%s: out of memory: a partition of %lld x %lld is too large", ctx->kernel,
                          (long long)rows, (long long)cols);
-    int rc = out_room(ctx, bytes);
+    int rc = wb__out_room(ctx, bytes);
     if (rc) return rc;
     double *buf = wb__alloc_big(bytes + 8);
     if (!buf)

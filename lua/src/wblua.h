@@ -65,6 +65,9 @@ wb_dataset *wbl_to_dataset(lua_State *L, int idx); /* NULL if not one */
  * the ones not collected yet) */
 void wbl_live_datasets(lua_State *L);
 
+/* a column argument (a name, or an index 1..d) of d -> its 0-based index, or raises */
+int64_t wbl_check_column(lua_State *L, int idx, const wb_dataset *d);
+
 /* models */
 void wbl_push_model(lua_State *L, wb_model *m); /* takes ownership */
 wb_model *wbl_check_model(lua_State *L, int idx);

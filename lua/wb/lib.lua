@@ -90,16 +90,86 @@ function D.head(d, n)
   show.print(h, n) -- the prompt does not print it a second time
   return h
 end
+-- describe(): one row per column (d:labels():describe() for the labels):
+-- count, missing, mean, std, min, quartiles, max for numbers; count,
+-- missing, unique, top, freq for categories (as pandas' describe(include="all"));
+-- printed with one number format shared by the statistics (mean to max), so a row reads alike
 function D.describe(d)
   check_self(d, DSMT, "dataset", "describe")
   local r = d:describe_raw()
-  local names = d:names()
-  local rows = {}
-  for j = 1, d:cols() do
-    rows[j] = {column = names[j], count = r.count[j], mean = r.mean[j], std = r.std[j], min = r.min[j], max = r.max[j]}
+  local names, types = d:names(), d:types()
+  local n = d:rows()
+  local cols = {}
+  for j = 1, d:cols() do cols[j] = {name = names[j], cat = types[j] == "category", j = j} end
+  local any_num, any_cat = false, false
+  for _, c in ipairs(cols) do
+    if c.cat then any_cat = true else any_num = true end
   end
-  local t = T.new({"column", "count", "mean", "std", "min", "max"}, rows)
-  t.same_format = {{"mean", "std", "min", "max"}} -- one format for the statistics
+  local q = any_num and d:quantiles_raw{0.25, 0.5, 0.75} or {}
+  local rows = {}
+  for k, c in ipairs(cols) do
+    local row = {column = c.name}
+    local src, j = d, c.j
+    if c.label then src, j = d:labels(), 1 end -- the labels as a vector
+    if c.cat then
+      local vals, counts, missing = src:value_counts_raw(j)
+      local unique, top, freq = 0, nil, 0
+      for i, v in ipairs(vals) do
+        local cnt = counts[i]
+        if cnt > 0 then unique = unique + 1 end
+        if cnt > freq then top, freq = v, cnt end
+      end
+      row.count, row.missing, row.unique, row.top, row.freq = n - missing, missing, unique, top, top and freq or nil
+    else
+      local rr = c.label and src:describe_raw() or r
+      local cnt = math.tointeger(rr.count[j]) or rr.count[j]
+      row.mean, row.std, row.min, row.max = rr.mean[j], rr.std[j], rr.min[j], rr.max[j]
+      row.count, row.missing = cnt, n - cnt
+      local qs = q[k] or {}
+      row["25%"], row["50%"], row["75%"] = qs[1], qs[2], qs[3]
+    end
+    rows[k] = row
+  end
+  local head = {"column", "count", "missing"}
+  if any_num then for _, h in ipairs{"mean", "std", "min", "25%", "50%", "75%", "max"} do head[#head + 1] = h end end
+  if any_cat then for _, h in ipairs{"unique", "top", "freq"} do head[#head + 1] = h end end
+  local t = T.new(head, rows)
+  t.same_format = {{"mean", "std", "min", "25%", "50%", "75%", "max"}} -- one format for the statistics
+  return t
+end
+-- value_counts(col): the values of a column and how often each occurs, most
+-- frequent first (ties in the order of the values); missing values apart
+function D.value_counts(d, col)
+  check_self(d, DSMT, "dataset", "value_counts")
+  -- the column checked here, so that a bad one names value_counts
+  local function bad(msg) error(string.format("bad argument #1 to 'value_counts' (%s)", msg), 3) end
+  if col == nil then
+    if not (d:cols() == 1 and not d:has_labels()) then bad("column name or index expected, got nil") end
+  elseif math.type(col) == "integer" then
+    if col < 1 or col > d:cols() then bad(string.format("column %d out of range 1..%d", col, d:cols())) end
+  elseif type(col) == "string" then
+    local found = col == d:label_name()
+    for _, n in ipairs(d:names()) do if n == col or n:lower() == col:lower() then found = true end end
+    if not found then
+      local names = {}
+      for j, n in ipairs(d:names()) do if j <= 20 then names[j] = '"' .. n .. '"' end end
+      local shown = (#col > 60 and col:sub(1, 60) .. "..." or col):gsub("%c", "?")
+      bad(string.format("no column named \"%s\" (columns: %s%s)", shown, table.concat(names, ", "), d:cols() > 20 and ", ..." or ""))
+    end
+  else
+    bad("column name or index expected, got " .. (type(col) == "number" and tostring(col) or typename(col)))
+  end
+  local vals, counts, missing = d:value_counts_raw(col)
+  local idx = {}
+  for i = 1, #vals do idx[i] = i end
+  table.sort(idx, function(a, b)
+    if counts[a] ~= counts[b] then return counts[a] > counts[b] end
+    return a < b
+  end)
+  local rows = {}
+  for k, i in ipairs(idx) do rows[k] = {value = vals[i], count = counts[i]} end
+  local t = T.new({"value", "count"}, rows)
+  t.missing = missing
   return t
 end
 function D.save(d, path, opts)

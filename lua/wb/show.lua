@@ -144,30 +144,42 @@ local function align(cells, left)
 end
 
 -- (local: it takes what M.dataset has checked)
-local function data_grid(rowsel, colsel, grid, labels, names, has_labels)
+-- a category's cell: its level's text (missing: nan)
+local function level_text(lv, v)
+  if v ~= v then return "nan" end
+  return lv[math.tointeger(v) and math.tointeger(v) + 1 or -1] or T.format_numbers({v})[1]
+end
+
+local function data_grid(rowsel, colsel, grid, labels, names, has_labels, levels, label_levels, label_name)
   -- columns of strings: the row numbers, the shown columns, the label
   local columns = {}
   local idx = {""}
   for k, i in ipairs(rowsel) do idx[k + 1] = i and count(i) or "..." end
   columns[1] = idx
-  local function add_column(name, value_of)
+  local function add_column(name, value_of, lv)
     local vals = {}
     for k, i in ipairs(rowsel) do if i then vals[k] = value_of(i) end end
-    local s = T.format_numbers(vals, #rowsel)
+    local s
+    if lv then
+      s = {}
+      for k, i in ipairs(rowsel) do if i then s[k] = level_text(lv, vals[k]) end end
+    else
+      s = T.format_numbers(vals, #rowsel)
+    end
     local col = {name}
     for k, i in ipairs(rowsel) do col[k + 1] = i and (s[k] or "") or "..." end
     columns[#columns + 1] = col
   end
   for _, j in ipairs(colsel) do
     if j then
-      add_column(names[j], function(i) return grid[i][j] end)
+      add_column(names[j], function(i) return grid[i][j] end, levels[j])
     else
       local col = {"..."}
       for k = 1, #rowsel do col[k + 1] = "..." end
       columns[#columns + 1] = col
     end
   end
-  if has_labels then add_column("label", function(i) return labels[i] end) end
+  if has_labels then add_column(label_name or "label", function(i) return labels[i] end, label_levels) end
   local cells = {}
   for r = 1, #rowsel + 1 do
     local row = {}
@@ -190,12 +202,15 @@ function M.dataset(d, opts)
   if not ok then return head .. "\n(rows not available: " .. tostring(grid) .. ")" end
   local names = d:names()
   local has_labels = d:has_labels()
+  local levels, types = {}, d:types()
+  for j = 1, c do if types[j] == "category" then levels[j] = d:levels(j) end end
+  local label_levels, label_name = has_labels and d:label_levels(), has_labels and d:label_name()
   -- as many columns as asked for, fewer when the lines would not fit the terminal
   local width = opts.width or M.width
   local maxc = opts.cols or M.max_cols
   local lines
   repeat
-    lines = data_grid(rowsel, pick(c, maxc), grid, labels, names, has_labels)
+    lines = data_grid(rowsel, pick(c, maxc), grid, labels, names, has_labels, levels, label_levels, label_name)
     maxc = maxc - 2
   until not width or maxc < 2 or (function()
     for _, l in ipairs(lines) do if #l > width then return false end end
@@ -215,7 +230,14 @@ function M.vector(v, max)
   if not ok then return M.header(v) .. " (values not available: " .. tostring(grid) .. ")" end
   local vals = {}
   for k, i in ipairs(sel) do if i then vals[k] = grid[i] end end
-  local s = T.format_numbers(vals, #sel)
+  local lv = v:types()[1] == "category" and v:levels(1)
+  local s
+  if lv then
+    s = {}
+    for k, i in ipairs(sel) do if i then s[k] = level_text(lv, vals[k]) end end
+  else
+    s = T.format_numbers(vals, #sel)
+  end
   local items = {}
   for k, i in ipairs(sel) do items[k] = i and s[k] or "..." end
   return string.format("Vector of %s: [%s]", count(n), table.concat(items, ", "))

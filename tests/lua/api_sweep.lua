@@ -83,6 +83,18 @@ local MMM = debug.getregistry()["wb.Model"].methods
 local GRID = wb.gridsearch("logreg", D2, {C = {0.1, 1}}, {folds = 2})
 local SAVED = tmp("fixture.csv")
 wb.save(D, SAVED)
+-- typed columns: a dataset with category columns and text labels
+local CATCSV = tmp("cats.csv")
+do
+  local f = assert(io.open(CATCSV, "w"))
+  f:write("island,bill,sex,species\n")
+  for i = 1, N do
+    f:write(({"Biscoe", "Dream", "Torgersen"})[i % 3 + 1], ",", i / 7, ",", i % 5 == 0 and "NA" or ({"f", "m"})[i % 2 + 1],
+            ",", ({"Adelie", "Gentoo"})[i % 2 + 1], "\n")
+  end
+  f:close()
+end
+local DC = wb.load(CATCSV, {label = "species"})
 local SAVED_MODEL = tmp("fixture.wbm")
 MK:save(SAVED_MODEL)
 local TEXT_FILE = tmp("text.so")
@@ -349,7 +361,10 @@ add("wb.vector", wb.vector, args({1, 2, 3}))
 add("wb.save", wb.save, args(D, tmp("s.csv")), {skip = not_path_safe, opts = {{pos = 3, keys = {"format", "header", "label", "precision"}}}})
 add("wb.save(npy)", wb.save, args(D, tmp("s.npy")), {names = {"save"}, skip = not_path_safe})
 add("wb.save(libsvm)", wb.save, args(D, tmp("s.libsvm")), {names = {"save"}, skip = not_path_safe})
-add("wb.load", wb.load, args(SAVED), {opts = {{pos = 2, keys = {"format", "header", "label", "names", "delimiter"}}}})
+add("wb.load", wb.load, args(SAVED), {opts = {{pos = 2, keys = {"format", "header", "label", "names", "delimiter",
+  "sep", "columns", "drop", "dtype", "na_values", "max_levels", "qid", "zero_based"}}}})
+add("wb.load(categories)", wb.load, args(CATCSV), {opts = {{pos = 2, keys = {"label", "columns", "drop", "dtype",
+  "na_values", "sep", "max_levels"}}}, names = {"load"}})
 add("wb.load_model", wb.load_model, args(SAVED_MODEL))
 add("wb.split", wb.split, args(D, {test = 0.2, seed = 42, stratify = true}),
   {opts = {{pos = 2, keys = {"test", "seed", "stratify", "train"}}}})
@@ -462,6 +477,17 @@ for _, name in ipairs{"rows", "cols", "partitions", "has_labels", "is_vector", "
                       "describe", "describe_raw", "rows_table", "collect"} do dsm(name) end
 dsm("row", 1); dsm("row", N); dsm("slice", 1, 10); dsm("slice", 5, N); dsm("head", 3); dsm("show", 4)
 dsm("with_labels", Y)
+local function dcm(name, ...)
+  local t = table.pack(DC, ...)
+  add("d:" .. name .. "(categories)", DSM[name], function() return t, t.n end, {quiet = true, names = {name}})
+end
+for _, name in ipairs{"types", "levels", "label_levels", "label_name", "describe", "value_counts_raw"} do dsm(name) end
+dcm("levels", "island"); dcm("levels", "species"); dcm("types"); dcm("describe"); dcm("head", 3)
+dcm("select", {"sex", "island"}); dcm("drop", {"bill"}); dcm("rename", {island = "isle"}); dcm("col", "island")
+dcm("with_column", "z", VEC); dcm("with_column", "w", {"a"}); dcm("filter", VEC)
+dcm("value_counts", "island"); dcm("value_counts_raw", "sex"); dcm("quantiles_raw", {0.5})
+dsm("select", {1, 2}); dsm("drop", {"x1"}); dsm("rename", {x1 = "a"}); dsm("col", 1); dsm("with_column", "z", VEC)
+dsm("filter", VEC); dsm("value_counts", 1); dsm("quantiles_raw", {0.25, 0.75})
 add("d:save", DSM.save, args(D, tmp("m.csv")), {skip = not_path_safe})
 add("d:__len", debug.getregistry()["wb.Dataset"].__len, args(D), {names = {"__len", "#"}})
 add("d:__tostring", debug.getregistry()["wb.Dataset"].__tostring, args(D), {names = {"__tostring", "tostring"}})

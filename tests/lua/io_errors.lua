@@ -37,7 +37,9 @@ end
 -- LIBSVM
 bad("data.libsvm", "1 1:0.5 2:1\n0 2:3\n1 2:1 4:1.2.3\n", ":3:9: bad value \"1.2.3\" (expected a number)")
 bad("lab.libsvm", "1 1:0.5\nyes 1:2\n", ":2:1: bad label \"yes\" (expected a number)")
-bad("idx0.libsvm", "1 1:0.5\n0 0:1 2:3\n", ":2:3: index 0 (expected indices from 1; zero_based=true reads 0-based files)")
+-- (an index 0 means 0-based indices unless zero_based = false, as scikit-learn's "auto")
+bad("idx0.libsvm", "1 1:0.5\n0 0:1 2:3\n", ":2:3: index 0 (expected indices from 1; zero_based=true reads 0-based files)",
+    {zero_based = false})
 bad("dec.libsvm", "1 1:0.5\n\n0 2:1 5:3 3:1\n", ":3:11: index 3 after 5 (expected increasing indices)")
 bad("dup.libsvm", "1 2:1 2:3\n", ":1:7: index 2 after 2 (expected increasing indices)")
 bad("colon.libsvm", "1 1:0.5 7\n", ":1:9: bad feature \"7\" (expected index:value)")
@@ -75,12 +77,25 @@ local d = wb.load(path("deep.libsvm"))
 assert(d:rows() == 30001 and d:cols() == 100 and d:partitions() == 8, d:rows() .. " " .. d:partitions())
 
 -- CSV
-bad("ragged.csv", "a,b,c\n1,2,3\n4,5\n", ":3: 2 fields (expected 3, as in the header line)")
+bad("ragged.csv", "a,b,c\n1,2,3\n4,5\n", ":3: 2 fields (expected 3, as in the header line; ragged = \"fill\" reads the fields a line lacks at its end as missing)")
 bad("long.csv", "1,2,3\n4,5,6,7\n", ":2: 4 fields (expected 3, as in the first line)")
-bad("val.csv", "a,b\n1,2\n3,x1\n", ":3:3: bad value \"x1\" (expected a number)")
-bad("val2.csv", "a,b\n1, 2.5.1 \n", ":2:4: bad value \"2.5.1\" (expected a number)")
-bad("nothing.csv", "", ": empty file (expected rows of comma-separated numbers)")
-bad("blank.csv", "\n\n", ": no data, only blank lines (expected rows of comma-separated numbers)")
+-- text is a category; a value that does not fit a type dtype forces names file, line, column
+bad("val.csv", "a,b\n1,2\n3,x1\n", ":3: column \"b\": bad value \"x1\" (expected a number, as dtype says)",
+    {dtype = {b = "number"}})
+bad("val2.csv", "a,b\n1, 2.5.1 \n", ":2: column \"b\": bad value \"2.5.1\" (expected a number, as dtype says)",
+    {dtype = {b = "number"}})
+bad("nothing.csv", "", ": empty file (expected rows of comma-separated values)")
+bad("blank.csv", "\n\n", ": no data, only blank lines (expected rows of comma-separated values)")
+bad("quote.csv", "a,b\n1,\"x\n2,y\n3,z\n", ":2: column \"b\": unterminated quote (the quoted field starting on this line never ends)")
+bad("ragq.csv", "a,b\n1,\"x,\ny\"\n2,\"p\",3\n", ":4: 3 fields (expected 2, as in the header line)")
+bad("cols.csv", "a,b\n1,2\n", ": no column named \"c\" in columns = {...} (columns: \"a\", \"b\")", {columns = {"a", "c"}})
+bad("drop.csv", "a,b\n1,2\n", ": no column named \"z\" in drop = {...} (columns: \"a\", \"b\")", {drop = {"z"}})
+bad("dtype.csv", "a,b\n1,2\n", ": no column named \"q\" in dtype = {...} (columns: \"a\", \"b\")", {dtype = {q = "category"}})
+bad("twice.csv", "a,b\n1,2\n", ": column \"a\" is listed twice in columns = {...}", {columns = {"a", "a"}})
+bad("labidx.csv", "a,b\n1,2\n", ": label = 3, but the file has 2 columns", {label = 3})
+bad("levels.csv", "id,v\nA,1\nB,2\nC,3\n", ":4: column \"id\": more than 2 distinct values (the limit of levels of a category column, max_levels = 2; dtype = {...= \"number\"} if it holds numbers)",
+    {max_levels = 2})
+bad("nul.csv", "a,b\n1,x\0y\n", ":2: column \"b\": a NUL byte in the text (expected text)")
 bad("header.csv", "a,b,label\n", ": no data rows after the header line")
 bad("noname.csv", "a,b\n1,2\n", ": no column named \"c\" for the labels (columns: \"a\", \"b\")", {label = "c"})
 bad("nohead.csv", "1,2\n3,4\n", ": label = \"b\" names a column, but the file has no header line", {label = "b"})
@@ -97,8 +112,8 @@ bad("nothing.npy", "", ": empty file (expected an NPY header)")
 bad("magic.npy", "PK\3\4 this is a zip", ": not an NPY file (expected it to start with \"\\x93NUMPY\")")
 bad("short.npy", "\x93NUMPY\1\0", ": truncated header (8 bytes, expected at least 10)")
 bad("trunc.npy", npy("<f8", "(3, 2)", twelve):sub(1, 40), ": truncated header (40 bytes, expected at least 128)")
-bad("i4.npy", npy("<i4", "(3, 2)", string.rep("\0", 24)), ": dtype '<i4' is not supported (expected float64 '<f8' or float32 '<f4')")
-bad("be.npy", npy(">f8", "(3, 2)", twelve), ": dtype '>f8' is big-endian (expected little-endian float64 '<f8' or float32 '<f4')")
+bad("u5.npy", npy("<U5", "(3, 2)", string.rep("\0", 120)), ": dtype '<U5' is not supported (expected numbers: '<f8', '<f4', '<i8', '<i4', ...)")
+bad("be.npy", npy(">f8", "(3, 2)", twelve), ": dtype '>f8' is big-endian (expected little-endian numbers)")
 bad("fo.npy", npy("<f8", "(3, 2)", twelve, true), ": Fortran order is not supported (expected C order, fortran_order False)")
 bad("3d.npy", npy("<f8", "(1, 3, 2)", twelve), ": a 3-D array (expected 2-D rows x columns, or 1-D)")
 bad("data.npy", npy("<f8", "(4, 2)", twelve), ": truncated data (48 bytes after the header, expected 64)")
@@ -132,8 +147,12 @@ local function expect_arg(msg, opts)
 end
 expect_arg("bad argument #2 to 'load' (format must be one of \"libsvm\", \"csv\", \"npy\", got parquet)",
            {format = "parquet"})
-expect_arg("bad argument #2 to 'load' (label must be \"first\", \"last\", a column name or false, got number)",
-           {label = 3})
+expect_arg("bad argument #2 to 'load' (label must be \"first\", \"last\", a column name or index, or false, got table)",
+           {label = {}})
+expect_arg("bad argument #2 to 'load' (label must be a column index >= 1, got 0)", {label = 0})
+expect_arg("bad argument #2 to 'load' (dtype.a must be \"number\" or \"category\", got text)", {dtype = {a = "text"}})
+expect_arg("bad argument #2 to 'load' (columns[2] must be a column name (a string), got number)", {columns = {"a", 2}})
+expect_arg("bad argument #2 to 'load' (zero_based must be true, false or \"auto\", got yes)", {zero_based = "yes"})
 -- features= is a count like max_rows (a string or a fraction was "bad argument #-1")
 for _, v in ipairs{0, -2, 1.5, "x", true} do
   expect_arg("bad argument #2 to 'load' (features must be an integer >= 1, got " .. tostring(v) .. ")", {features = v})

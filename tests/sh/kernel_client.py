@@ -231,7 +231,7 @@ def session(km, kc):
     c = complete('wb.fit("kmeans", kd, {ma')
     check(c["matches"] == ["max_iter = "] and c["cursor_start"] == 22, "complete: an estimator's parameter names")
     c = complete("kd:co")
-    check(c["matches"] == ["kd:collect(", "kd:cols("], "complete: a dataset's methods")
+    check(c["matches"] == ["kd:col(", "kd:collect(", "kd:cols("], "complete: a dataset's methods")
     i = kc.inspect("wb.fit(", 3, reply=True, timeout=10)["content"]
     check(i["found"] and i["data"]["text/plain"].startswith("wb.fit(name, data, params)"), "inspect: wb.fit")
     i = kc.inspect("wb.fit('kmeans', d)", 10, reply=True, timeout=10)["content"]

@@ -116,6 +116,11 @@ enum {
  * ---------------------------------------------------------------------- */
 typedef uint64_t wb_oid; /* object id; 0 is "no object" */
 
+/* Column types. Every column is float64 in the partitions; a category column
+ * holds codes 0..L-1 of its L levels (strings sorted bytewise), NaN missing.
+ * host->ds_col_type / ds_col_level read them (see wb/wb.h, "columns"). */
+enum { WB_COL_NUMBER = 0, WB_COL_CATEGORY = 1 };
+
 /* A partition: a block of rows of a dataset. */
 typedef struct wb_part {
     int64_t rows;    /* rows in this partition */
@@ -404,6 +409,28 @@ typedef struct wb_host {
     /* --- inside a kernel: the object id of input i (for host->ds_from_parts
      * over kctx_exec, e.g. to fit an estimator on a fold inside a task) --- */
     wb_oid (*kctx_input)(wb_kctx *ctx, int i);
+
+    /* --- columns: names, types and category levels (driver side; kernels
+     *     see float64 codes). j counts from 0; k is a code 0..nlevels-1. --- */
+    const char *(*ds_col_name)(const wb_dataset *d, int64_t j); /* NULL: unnamed */
+    int (*ds_col_type)(const wb_dataset *d, int64_t j);         /* WB_COL_* */
+    int64_t (*ds_col_nlevels)(const wb_dataset *d, int64_t j);  /* 0 for a number column */
+    const char *(*ds_col_level)(const wb_dataset *d, int64_t j, int64_t k); /* NULL out of range */
+    const char *(*ds_label_name)(const wb_dataset *d);          /* NULL: unnamed */
+    int64_t (*ds_label_nlevels)(const wb_dataset *d);           /* 0: numeric labels */
+    const char *(*ds_label_level)(const wb_dataset *d, int64_t k);
+    /* describe column j of a dataset the caller made (before it is shared):
+     * name (NULL: unchanged), type, and for WB_COL_CATEGORY the levels,
+     * strictly increasing by strcmp (copied) */
+    int (*ds_set_col)(wb_dataset *d, int64_t j, const char *name, int type,
+                      const char *const *levels, int64_t nlevels);
+    /* the labels' name (NULL: none) and levels (nlevels 0: numeric labels) */
+    int (*ds_set_label)(wb_dataset *d, const char *name, const char *const *levels,
+                        int64_t nlevels);
+    /* dst's columns 0..m) get the names, types and levels of src's columns
+     * cols[0..m) (cols NULL: the first m); with labels_too, also the labels' */
+    int (*ds_copy_cols)(wb_dataset *dst, const wb_dataset *src, const int64_t *cols, int64_t m,
+                        int labels_too);
 
     /* --- new entries go here, at the end (WB_PLUGIN_ABI stays); a plugin
      *     that may meet an older host calls them behind WB_HOST_HAS --- */

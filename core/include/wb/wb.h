@@ -85,6 +85,10 @@ void wb_treesum_free(wb_treesum *t);
  * ---------------------------------------------------------------------- */
 size_t wb_part_encoded_size(const wb_part *p);
 void wb_part_encode(const wb_part *p, void *dst);
+/* the header alone (wb_part_header_size() bytes): for a writer that puts
+ * x and y right after it itself */
+void wb_part_encode_header(const wb_part *p, void *dst);
+size_t wb_part_header_size(void);
 /* view into src (no copy); fails on malformed input */
 int wb_part_decode(const void *src, size_t size, wb_part *out);
 
@@ -410,6 +414,72 @@ int wb_store_get_bytes(wb_store *s, wb_oid id, void **data, size_t *size);
 /* ------------------------------------------------------------------------
  * datasets (dataset.c, dataset_ops.c)
  * ---------------------------------------------------------------------- */
+/* ------------------------------------------------------------------------
+ * columns (columns.c): every column of a dataset has a name and a type.
+ *
+ * A dataset stays n x d float64 for every kernel. A column's type is
+ * WB_COL_NUMBER or WB_COL_CATEGORY (plugin.h). A category column holds codes
+ * 0..L-1 as doubles; its levels are the L distinct level strings, sorted
+ * bytewise (strcmp), kept beside the dataset on the driver (partitions carry
+ * numbers only, so nothing changes for kernels, the store or the wire).
+ * Missing is NaN for both types. Labels may be categories too: their levels
+ * are the class names, and a label's code is its class.
+ *
+ * Levels are sorted, so a dataset's codes never depend on how the data was
+ * read (partitions, threads, workers): readers merge each partition's local
+ * levels into the sorted union and remap the codes.
+ *
+ * A level set (wb_levels) is immutable once made and shared by reference
+ * between datasets; the set_* functions below take their own reference.
+ * Metadata is set by whoever makes a dataset, before it is shared.
+ * ---------------------------------------------------------------------- */
+typedef struct wb_levels wb_levels;
+/* a level set from n strings that must be strictly increasing (strcmp);
+ * copied. WB_EINVAL naming the first out-of-order pair otherwise. */
+int wb_levels_new(const char *const *s, int64_t n, wb_levels **out);
+/* sort s[0..n) by strcmp and drop duplicates in place (the pointers are
+ * moved, not freed: duplicates are set aside at the end); returns the number
+ * kept */
+int64_t wb_levels_sort_unique(const char **s, int64_t n);
+wb_levels *wb_levels_ref(wb_levels *l);
+void wb_levels_unref(wb_levels *l);
+int64_t wb_levels_count(const wb_levels *l);
+const char *wb_levels_at(const wb_levels *l, int64_t k); /* NULL when out of range */
+int64_t wb_levels_find(const wb_levels *l, const char *s); /* its code, or -1 */
+/* the sorted union of a and b; map_a[k] (map_b[k]) is the union's code of
+ * a's (b's) level k (malloc'd; pass NULL when not wanted) */
+int wb_levels_union(const wb_levels *a, const wb_levels *b, wb_levels **out, int64_t **map_a,
+                    int64_t **map_b);
+/* a code (a double read from a category column) as a level: NULL for NaN
+ * and for a value that is not a code of l */
+const char *wb_levels_code(const wb_levels *l, double code);
+
+/* column j's name (NULL when the dataset has none: shown as x1, x2, ...) */
+const char *wb_ds_col_name(const wb_dataset *d, int64_t j);
+int wb_ds_col_type(const wb_dataset *d, int64_t j);                /* WB_COL_* */
+const wb_levels *wb_ds_col_levels(const wb_dataset *d, int64_t j); /* NULL for numbers */
+/* the column named `name` (exact match first, then ignoring ASCII case), or
+ * "x<k>" for an unnamed dataset; -1 when absent */
+int64_t wb_ds_find_col(const wb_dataset *d, const char *name);
+/* any category column? */
+int wb_ds_has_categories(const wb_dataset *d);
+/* set column j's name (copied) */
+int wb_ds_set_colname(wb_dataset *d, int64_t j, const char *name);
+/* set column j's type; levels (a reference is taken) for WB_COL_CATEGORY,
+ * NULL for WB_COL_NUMBER */
+int wb_ds_set_coltype(wb_dataset *d, int64_t j, int type, wb_levels *levels);
+const char *wb_ds_label_name(const wb_dataset *d);       /* NULL: unnamed */
+const wb_levels *wb_ds_label_levels(const wb_dataset *d); /* NULL: numeric labels */
+/* the labels' name (copied; NULL clears) and levels (reference taken; NULL: numeric) */
+int wb_ds_set_label_meta(wb_dataset *d, const char *name, wb_levels *levels);
+/* give dst's columns 0..m) the names, types and levels of src's columns
+ * cols[0..m) (cols NULL: src's first m columns); m <= dst->d */
+int wb_ds_copy_cols(wb_dataset *dst, const wb_dataset *src, const int64_t *cols, int64_t m);
+/* dst gets src's label name and levels */
+int wb_ds_copy_label_meta(wb_dataset *dst, const wb_dataset *src);
+/* both: every column (same d) and the labels */
+int wb_ds_copy_meta(wb_dataset *dst, const wb_dataset *src);
+
 typedef struct wb_dspart {
     wb_oid oid;
     int64_t rows, row0;
@@ -424,6 +494,11 @@ struct wb_dataset {
     int has_labels;
     int is_vector;  /* one column meant as a vector (predictions, labels) */
     char **colnames; /* d names, or NULL */
+    /* column types and levels (columns.c; see "columns" below) */
+    unsigned char *coltypes; /* d WB_COL_* values, or NULL: every column a number */
+    wb_levels **levels;      /* d level sets (NULL for a number column), or NULL */
+    char *label_name;        /* the labels' column name, or NULL */
+    wb_levels *label_levels; /* categorical labels: their levels, or NULL */
 };
 
 /* rows per partition for d columns (a multiple of WB_BLOCK_ROWS) */
@@ -479,6 +554,28 @@ int wb_ds_classes(const wb_dataset *d, const char *who, int max_classes, double 
  * layout, labels and names (dataset_copy.c; d:collect()) */
 int wb_ds_copy(const wb_dataset *d, wb_exec *to, wb_dataset **out);
 
+/* Columns and masks (dataset_cols.c). Each keeps the names, types, levels
+ * and labels of what it keeps. */
+/* the columns cols[0..m) in that order (a column < 0: the labels as a column) */
+int wb_ds_select_cols(const wb_dataset *d, const int64_t *cols, int64_t m, wb_dataset **out);
+/* a new dataset over the same partitions (for renaming: its metadata is its own) */
+int wb_ds_shallow(const wb_dataset *d, wb_dataset **out);
+/* v (a vector, or a labelled dataset's labels, aligned with d) as column j
+ * (j = d->d: a new last column) named name (NULL: unnamed); v's levels make
+ * it a category column */
+int wb_ds_with_column(const wb_dataset *d, int64_t j, const char *name, const wb_dataset *v, wb_dataset **out);
+/* the rows whose mask value is 1 (a vector of 0 and 1 aligned with d), in order */
+int wb_ds_filter(const wb_dataset *d, const wb_dataset *mask, wb_dataset **out);
+/* the distinct values of column col (-1: the labels) and their counts,
+ * missing values apart: for a category every code 0..L-1 in order (counts
+ * may be 0), for numbers the sorted distinct values (malloc'd) */
+int wb_ds_value_counts(const wb_dataset *d, int64_t col, double **values, double **counts, int64_t *n,
+                       double *missing);
+/* exact quantiles (numpy's "linear", as pandas' describe) of the non-NaN
+ * values of columns cols[0..ncol) (-1: the labels): out[c * nprob + q] */
+int wb_ds_quantiles(const wb_dataset *d, const int64_t *cols, int64_t ncol, const double *probs, int64_t nprob,
+                    double *out);
+
 /* per-column count, mean, std (ddof 1), min, max as a map/reduce: out is 5*d
  * doubles: count[d], mean[d], std[d], min[d], max[d] */
 int wb_ds_describe(const wb_dataset *d, double *out);
@@ -494,18 +591,38 @@ typedef struct wb_read_opts {
     int label;           /* CSV: WB_LABEL_* */
     const char *label_name; /* CSV: label column by name */
     int64_t features;    /* LIBSVM: number of columns (0: from the data / .meta) */
-    int zero_based;      /* LIBSVM: 0 (1-based, the default) */
+    int zero_based;      /* LIBSVM: -1 detect (the default: 0-based when an index 0
+                            occurs, as scikit-learn's "auto"), 0 1-based, 1 0-based */
     int mmap;            /* NPY: 1 map the file (default), 0 read into memory */
-    char delimiter;      /* CSV: ',' */
+    char delimiter;      /* CSV: 0 (default) tab for .tsv/.tab, else sniffed from the
+                            first line: ',' unless it has none and has ';' (or tab, '|') */
     int64_t max_rows;    /* a file of more rows is refused (WB_ELIMIT) before its
                             partitions are made (0: no limit but the file's size
                             and the store's memory) */
+    /* CSV columns (names as in the header; each name must exist) */
+    const char *const *columns; /* keep these, in this order (NULL: all) */
+    int64_t ncolumns;
+    const char *const *drop;    /* leave these out */
+    int64_t ndrop;
+    const char *const *dtype_names; /* force these columns' types ... */
+    const int *dtype_types;         /* ... WB_COL_NUMBER or WB_COL_CATEGORY */
+    int64_t ndtype;
+    const char *const *na_values; /* the missing-value tokens (replacing the default ones) */
+    int64_t nna_values;           /* -1: the default ones (empty, NA, N/A, NaN, nan, null,
+                                     NULL, ?, and the rest of pandas' list) */
+    int64_t label_index;          /* WB_LABEL_INDEX: the label column, from 1 */
+    int64_t max_levels;  /* CSV: a category column of more levels is refused (0: WB_MAX_LEVELS) */
+    int qid;             /* LIBSVM: qid:N kept as a last column "qid" (1, default) or dropped (0) */
+    int ragged_fill;     /* CSV: a line with fewer fields than the header has missing values
+                            for the rest (1), or is an error (0, the default) */
 } wb_read_opts;
 enum { WB_LABEL_NONE = 0, WB_LABEL_FIRST = 1, WB_LABEL_LAST = 2, WB_LABEL_NAME = 3,
-       WB_LABEL_AUTO = 4 };
+       WB_LABEL_AUTO = 4, WB_LABEL_INDEX = 5 };
+#define WB_MAX_LEVELS 1000000
 
 typedef struct wb_write_opts {
     int format;   /* WB_FMT_* (AUTO: from the extension) */
+    char delimiter; /* CSV: 0 (default): tab for .tsv/.tab, else ',' */
     int header;   /* CSV: write a header (default 1) */
     int meta;     /* write the .meta sidecar (default 1) */
     int nclasses; /* for .meta (-1: count from labels) */

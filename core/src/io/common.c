@@ -152,9 +152,24 @@ static int ends_with(const char *s, const char *suffix)
 int wb_format_from_path(const char *path)
 {
     if (!path) return WB_FMT_AUTO;
+    /* a compressed file: the format of the name without .gz / .zst */
+    static const char *const zsuf[] = {".gz", ".zst", ".zstd", NULL};
+    for (int i = 0; zsuf[i]; i++)
+        if (ends_with(path, zsuf[i])) {
+            size_t n = strlen(path) - strlen(zsuf[i]);
+            char *base = malloc(n + 1);
+            if (!base) return WB_FMT_AUTO;
+            memcpy(base, path, n);
+            base[n] = 0;
+            int f = ends_with(base, ".csv") || ends_with(base, ".tsv") || ends_with(base, ".tab") ? WB_FMT_CSV
+                    : wb_format_from_path(base) != WB_FMT_AUTO                                    ? -1
+                                                                                                  : WB_FMT_AUTO;
+            free(base);
+            return f < 0 ? WB_FMT_AUTO : f; /* compressed LIBSVM or NPY: not read */
+        }
     if (ends_with(path, ".libsvm") || ends_with(path, ".svm") || ends_with(path, ".svmlight"))
         return WB_FMT_LIBSVM;
-    if (ends_with(path, ".csv")) return WB_FMT_CSV;
+    if (ends_with(path, ".csv") || ends_with(path, ".tsv") || ends_with(path, ".tab")) return WB_FMT_CSV;
     if (ends_with(path, ".npy")) return WB_FMT_NPY;
     return WB_FMT_AUTO;
 }
@@ -268,4 +283,78 @@ void wb__labelset_free(wb_labelset *s)
 {
     free(s->v);
     memset(s, 0, sizeof *s);
+}
+
+/* ------------------------------------------------------------- levels */
+
+int wb__levels_encode(const wb_dataset *d, wb_buf *b)
+{
+    int64_t count = 0;
+    int rc = wb_buf_add(b, &count, 8);
+    for (int64_t j = -1; !rc && j < d->d; j++) {
+        const wb_levels *l = j < 0 ? (d->has_labels ? d->label_levels : NULL) : wb_ds_col_levels(d, j);
+        if (!l) continue;
+        int64_t h[2] = {j, wb_levels_count(l)};
+        rc = wb_buf_add(b, h, 16);
+        for (int64_t k = 0; !rc && k < h[1]; k++) {
+            const char *s = wb_levels_at(l, k);
+            rc = wb_buf_add(b, s, strlen(s) + 1);
+        }
+        count++;
+    }
+    if (!rc) memcpy(b->p, &count, 8);
+    return rc ? wb_seterr(WB_ENOMEM, "out of memory") : 0;
+}
+
+int wb__levels_decode(const void *data, size_t size, int64_t d, wb_lvtab *t)
+{
+    memset(t, 0, sizeof *t);
+    const char *p = data, *e = p + size;
+    int64_t count;
+    if (size < 8) return wb_seterr(WB_EINVAL, "levels: bad encoding");
+    memcpy(&count, p, 8);
+    p += 8;
+    t->col = calloc((size_t)d + 2, sizeof *t->col);
+    t->n = calloc((size_t)d + 2, sizeof *t->n);
+    if (!t->col || !t->n) {
+        wb__levels_table_free(t);
+        return wb_seterr(WB_ENOMEM, "out of memory");
+    }
+    t->d = d;
+    for (int64_t k = 0; k < count; k++) {
+        int64_t h[2];
+        if (e - p < 16) goto bad;
+        memcpy(h, p, 16);
+        p += 16;
+        if (h[0] < -1 || h[0] >= d || h[1] < 0 || h[1] > (int64_t)(e - p)) goto bad;
+        const char **s = malloc((size_t)(h[1] ? h[1] : 1) * sizeof *s);
+        if (!s) {
+            wb__levels_table_free(t);
+            return wb_seterr(WB_ENOMEM, "out of memory");
+        }
+        for (int64_t i = 0; i < h[1]; i++) {
+            const char *z = memchr(p, 0, (size_t)(e - p));
+            if (!z) {
+                free(s);
+                goto bad;
+            }
+            s[i] = p;
+            p = z + 1;
+        }
+        free(t->col[h[0] + 1]);
+        t->col[h[0] + 1] = s;
+        t->n[h[0] + 1] = h[1];
+    }
+    return 0;
+bad:
+    wb__levels_table_free(t);
+    return wb_seterr(WB_EINVAL, "levels: bad encoding");
+}
+
+void wb__levels_table_free(wb_lvtab *t)
+{
+    for (int64_t j = 0; t->col && j < t->d + 1; j++) free(t->col[j]);
+    free(t->col);
+    free(t->n);
+    memset(t, 0, sizeof *t);
 }

@@ -20,7 +20,10 @@ void wb_read_opts_init(wb_read_opts *o)
     o->header = -1;
     o->label = WB_LABEL_AUTO;
     o->mmap = 1;
-    o->delimiter = ',';
+    o->delimiter = 0;
+    o->zero_based = -1;
+    o->nna_values = -1;
+    o->qid = 1;
 }
 
 void wb_write_opts_init(wb_write_opts *o)
@@ -43,6 +46,23 @@ static int format_of(const char *path, int given, int *fmt)
     return 0;
 }
 
+/* LIBSVM and NPY are read in place, in parallel: a compressed one is refused */
+static int not_compressed(const char *path, int fmt)
+{
+    int fd;
+    int64_t size;
+    if (wb__io_open(path, path, &fd, &size) != 0) return 0; /* the reader says why */
+    unsigned char b[4] = {0};
+    size_t n = size < 4 ? (size_t)size : 4;
+    int rc = wb__io_pread(fd, b, n, 0, path);
+    close(fd);
+    if (rc) return rc;
+    int k = wb__compression_of(b, n);
+    if (k == WB_IN_PLAIN) return 0;
+    return wb_seterr(WB_ENOTSUP, "%s: %s-compressed %s is not read (decompress it first; CSV files are read compressed)",
+                     path, k == WB_IN_GZIP ? "gzip" : "zstd", fmt == WB_FMT_NPY ? "NPY" : "LIBSVM");
+}
+
 /* ---------------------------------------------------------------- reading */
 
 int wb_read(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **out)
@@ -53,8 +73,12 @@ int wb_read(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **o
         o = &def;
     }
     if (!path || !*path) return wb_seterr(WB_EINVAL, "load: no file name given");
-    int fmt, rc = format_of(path, o->format, &fmt);
+    int fmt, rc = format_of(path, o->format == WB_FMT_AUTO && strcmp(path, "-") == 0 ? WB_FMT_CSV : o->format, &fmt);
     if (rc) return rc;
+    if (fmt == WB_FMT_CSV) return wb__read_csv(ex, path, o, out);
+    if (strcmp(path, "-") == 0)
+        return wb_seterr(WB_ENOTSUP, "(standard input): only CSV is read from standard input (format=\"csv\")");
+    if ((rc = not_compressed(path, fmt)) != 0) return rc;
     if (fmt == WB_FMT_NPY) return wb__read_npy(ex, path, o, out);
     return wb__read_text(ex, path, fmt == WB_FMT_LIBSVM ? WB_TXT_LIBSVM : WB_TXT_CSV, o, out);
 }
@@ -73,6 +97,8 @@ struct wb_writer {
     int failed;
     int64_t bytes, lbytes;
     wb_labelset labels;
+    wb_dataset *first;       /* the first chunk: its names, types and levels describe the file */
+    char delim;              /* CSV */
 };
 
 static int write_all(int fd, const void *data, size_t n, const char *name)
@@ -125,6 +151,7 @@ static void writer_free(wb_writer *w)
     free(w->path);
     free(w->lpath);
     wb__labelset_free(&w->labels);
+    wb_ds_unref(w->first);
     free(w);
 }
 
@@ -159,6 +186,11 @@ int wb_writer_open(const char *path, const wb_write_opts *o, int64_t n, int64_t 
     w->n = n;
     w->d = d;
     w->has_labels = has_labels;
+    {
+        size_t pl = strlen(path);
+        int tsv = (pl >= 4 && (strcmp(path + pl - 4, ".tsv") == 0 || strcmp(path + pl - 4, ".tab") == 0));
+        w->delim = w->o.delimiter ? w->o.delimiter : tsv ? '\t' : ',';
+    }
     w->path = wb_strdup(path);
     if (!w->path) rc = wb_seterr(WB_ENOMEM, "out of memory");
     if (!rc) rc = open_temp(path, &w->tmp, &w->fd);
@@ -183,25 +215,37 @@ static int writer_start(wb_writer *w, const wb_dataset *first)
     wb_buf b = {0};
     int rc = 0;
     if (w->fmt == WB_FMT_CSV && w->o.header) {
-        for (int64_t j = 0; !rc && j < w->d; j++) {
-            const char *nm = first && first->colnames ? first->colnames[j] : NULL;
-            if (j) rc = wb_buf_add(&b, ",", 1);
+        for (int64_t j = 0; !rc && j <= w->d; j++) {
+            if (j == w->d && !w->has_labels) break;
+            const char *nm = j < w->d ? (first && first->colnames ? first->colnames[j] : NULL)
+                                      : (first && first->label_name && *first->label_name ? first->label_name : "label");
+            if (j) rc = wb_buf_add(&b, &w->delim, 1);
             if (rc) break;
             if (nm && *nm) {
                 size_t nl = strlen(nm);
                 /* quoted when the reader would otherwise split or trim it
                  * (leading/trailing blanks, a leading byte-order mark at the
                  * start of the file: found by fuzzing) */
-                int quote = strpbrk(nm, ",\"\n\r") != NULL || nm[0] == ' ' || nm[0] == '\t' ||
-                            nm[nl - 1] == ' ' || nm[nl - 1] == '\t' || (j == 0 && !strncmp(nm, "\xEF\xBB\xBF", 3));
+                /* (also the other delimiters the reader sniffs for, so the header reads back the same) */
+                int quote = strpbrk(nm, ",;|\t\"\n\r") != NULL || strchr(nm, w->delim) != NULL || nm[0] == ' ' || nm[0] == '\t' ||
+                            nm[nl - 1] == ' ' || nm[nl - 1] == '\t' || (j == 0 && !strncmp(nm, "\xEF\xBB\xBF", 3)) ||
+                            (j == 0 && wb__compression_of((const unsigned char *)nm, nl) != WB_IN_PLAIN); /* read as gzip/zstd */
                 if (quote) rc = wb_buf_add(&b, "\"", 1);
                 for (const char *c = nm; !rc && *c; c++)
                     rc = *c == '"' ? wb_buf_add(&b, "\"\"", 2) : wb_buf_add(&b, c, 1);
                 if (!rc && quote) rc = wb_buf_add(&b, "\"", 1);
-            } else
-                rc = wb_buf_printf(&b, "x%lld", (long long)j + 1);
+            } else { /* unnamed: x<j>, unless a named column has that name */
+                char nm2[64];
+                snprintf(nm2, sizeof nm2, "x%lld", (long long)j + 1);
+                for (int k = 1; first && first->colnames; k++) {
+                    int taken = 0;
+                    for (int64_t q = 0; q < w->d && !taken; q++) taken = strcmp(first->colnames[q], nm2) == 0;
+                    if (!taken) break;
+                    snprintf(nm2, sizeof nm2, "x%lld_%d", (long long)j + 1, k);
+                }
+                rc = wb_buf_add(&b, nm2, strlen(nm2));
+            }
         }
-        if (!rc && w->has_labels) rc = wb_buf_add(&b, w->d ? ",label" : "label", w->d ? 6 : 5);
         if (!rc) rc = wb_buf_add(&b, "\n", 1);
     } else if (w->fmt == WB_FMT_NPY) {
         int vec = first && first->is_vector && w->d == 1;
@@ -277,14 +321,29 @@ static int append_text(wb_writer *w, const wb_dataset *c)
     int np = c->nparts;
     wb_oid *outs = calloc((size_t)(np ? np : 1), sizeof *outs);
     if (!outs) return wb_seterr(WB_ENOMEM, "out of memory");
-    wb_format_arg arg = {w->fmt == WB_FMT_LIBSVM ? WB_TXT_LIBSVM : WB_TXT_CSV, ',', w->has_labels,
+    wb_format_arg arg = {w->fmt == WB_FMT_LIBSVM ? WB_TXT_LIBSVM : WB_TXT_CSV, w->delim, w->has_labels,
                          w->has_labels && w->o.nclasses < 0};
+    /* CSV: the category columns' levels, for their text */
+    wb_oid lv = 0;
+    if (w->fmt == WB_FMT_CSV && (wb_ds_has_categories(c) || (w->has_labels && c->label_levels))) {
+        wb_buf b = {0};
+        int rc = wb__levels_encode(c, &b);
+        if (!rc) rc = wb_exec_put(ex, b.p, b.len, &lv);
+        wb_buf_free(&b);
+        if (rc) {
+            free(outs);
+            return rc;
+        }
+    }
+    wb_oid ins[2];
     int window = 2 * wb_exec_parallelism(ex);
     if (window < 2) window = 2;
     int sub = 0, wr = 0, rc = 0;
     while (wr < np && !rc) {
         while (!rc && sub < np && sub - wr < window) {
-            wb_task t = {"io.format", &c->parts[sub].oid, 1, &arg, sizeof arg, WB_TASK_PLAIN, 0, -1};
+            ins[0] = c->parts[sub].oid;
+            ins[1] = lv;
+            wb_task t = {"io.format", ins, lv ? 2 : 1, &arg, sizeof arg, WB_TASK_PLAIN, 0, -1};
             rc = wb_exec_submit_tasks(ex, &t, 1, &outs[sub]);
             if (!rc) sub++;
         }
@@ -327,6 +386,7 @@ static int append_text(wb_writer *w, const wb_dataset *c)
         wr++;
     }
     for (int i = wr; i < sub; i++) wb_exec_release(ex, outs[i]);
+    if (lv) wb_exec_release(ex, lv);
     free(outs);
     return rc;
 }
@@ -371,6 +431,7 @@ int wb_writer_append(wb_writer *w, const wb_dataset *c)
         rc = wb_seterr(WB_EINVAL, "%s: %lld rows appended, more than the %lld announced", w->path,
                        (long long)(w->rows + c->n), (long long)w->n);
     if (!rc) rc = writer_start(w, c);
+    if (!rc && !w->first) w->first = wb_ds_ref((wb_dataset *)c);
     if (!rc) rc = w->fmt == WB_FMT_NPY ? append_npy(w, c) : append_text(w, c);
     if (!rc) w->rows += c->n;
     if (rc) w->failed = 1;
@@ -429,7 +490,7 @@ int wb_writer_close(wb_writer *w)
         wb_meta m = {w->n, w->d, 0, w->bytes + w->lbytes};
         if (w->o.nclasses >= 0) m.num_classes = w->o.nclasses;
         else if (w->has_labels && !w->labels.not_classes) m.num_classes = (int64_t)w->labels.n;
-        rc = wb_meta_write(w->path, &m);
+        rc = wb__meta_write_ds(w->path, &m, w->first);
     }
     free(meta);
     writer_free(w);

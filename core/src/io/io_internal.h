@@ -82,7 +82,8 @@ typedef struct wb_scan_arg {
     int64_t fsize;
     /* then: path, name */
 } wb_scan_arg;
-/* io.scan output: {i64 maxidx, i64 offset of its line, i64 count} then count pairs {records, lines} */
+/* io.scan output: {i64 maxidx, i64 offset of its line, i64 count, i64 minidx, i64 qid}
+ * then count pairs {records, lines} */
 
 /* io.parse: one partition */
 typedef struct wb_parse_arg {
@@ -98,8 +99,8 @@ typedef struct wb_parse_arg {
     int64_t rows, row0;
     int64_t line0;      /* line number of the subchunk's first line */
     int64_t d;
-    int64_t ncols;      /* CSV: fields per line */
-    int64_t label_col;  /* CSV: -1 none */
+    int64_t dout;       /* columns of the partition (d, and the qid column) */
+    int64_t qid_col;    /* LIBSVM: the column of qid:N, or -1 (ignored) */
     int64_t fsize;
     /* then: path, name */
 } wb_parse_arg;
@@ -116,16 +117,14 @@ static inline int wb__is_record(int fmt, const char *s, size_t len)
  * name:lineno:col */
 int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_parse_arg *a,
                    const char *name, int64_t lineno);
-int wb__csv_row(const char *s, size_t len, double *x, double *y, const wb_parse_arg *a,
-                const char *name, int64_t lineno);
 /* LIBSVM: the largest feature index of a record (0 if none) */
 int64_t wb__libsvm_maxidx(const char *s, size_t len);
+/* LIBSVM: the first (smallest) feature index of a record (-1 if none) and
+ * whether it has a qid:N token */
+int64_t wb__libsvm_minidx(const char *s, size_t len, int *qid);
 
-/* the CSV header / first line split into fields (malloc'd strings) */
-int wb__csv_fields(const char *s, size_t len, char delim, char ***fields, int64_t *n);
+/* header fields (malloc'd strings) */
 void wb__csv_fields_free(char **f, int64_t n);
-/* a field that reads entirely as a number (or is empty)? */
-int wb__csv_is_number(const char *f);
 
 /* io.format: a partition as text; arg below; output {u64 textlen, u32 ndistinct
  * (UINT32_MAX: not class labels), u32 pad} text, distinct label values */
@@ -147,10 +146,63 @@ void wb__labelset_add(wb_labelset *s, const double *y, int64_t n);
 void wb__labelset_merge(wb_labelset *s, const double *v, size_t n, int not_classes);
 void wb__labelset_free(wb_labelset *s);
 
+/* ------------------------------------------------------------ streams (stream.c) */
+
+enum { WB_IN_PLAIN = 0, WB_IN_GZIP = 1, WB_IN_ZSTD = 2 };
+/* the compression of data starting with these bytes (WB_IN_*) */
+int wb__compression_of(const unsigned char *b, size_t n);
+typedef struct wb_instream wb_instream;
+/* a file (decompressed when gzip or zstd) or "-" for standard input */
+int wb__instream_open(const char *path, wb_instream **out);
+/* up to cap bytes; *got 0 at the end */
+int wb__instream_read(wb_instream *s, void *buf, size_t cap, size_t *got);
+/* read it again from the start (standard input from its kept copy) */
+int wb__instream_rewind(wb_instream *s);
+int wb__instream_kind(const wb_instream *s);
+const char *wb__instream_name(const wb_instream *s);
+void wb__instream_close(wb_instream *s);
+
+/* ------------------------------------------------------------ .meta columns (meta.c) */
+
+/* the column part of a .meta sidecar: names, types and levels of the
+ * columns, the labels' name and levels */
+typedef struct wb_meta_cols {
+    int64_t n;            /* columns described (0: the file has none) */
+    char **names;         /* n */
+    unsigned char *types; /* n WB_COL_* */
+    wb_levels **levels;   /* n (NULL for numbers) */
+    int has_label;
+    char *label_name;     /* or NULL */
+    wb_levels *label_levels; /* or NULL */
+} wb_meta_cols;
+/* read PATH.meta's numbers and columns; WB_ENOTFOUND when there is none */
+int wb__meta_read_cols(const char *datapath, wb_meta *m, wb_meta_cols *c);
+void wb__meta_cols_free(wb_meta_cols *c);
+/* write PATH.meta: the numbers, and d's columns when it has names or
+ * categories (d may be NULL) */
+int wb__meta_write_ds(const char *datapath, const wb_meta *m, const wb_dataset *d);
+/* give d the names, types and levels .meta describes, when they fit it */
+int wb__meta_apply(wb_dataset *d, const wb_meta_cols *c);
+
+/* ------------------------------------------------------------ levels as a kernel argument (common.c) */
+
+/* a dataset's category levels (columns, then labels) as bytes */
+int wb__levels_encode(const wb_dataset *d, wb_buf *b);
+/* the same read back (pointing into data): col[j + 1] the n[j + 1] levels of
+ * column j (j = -1: the labels), NULL for numbers */
+typedef struct wb_lvtab {
+    int64_t d;
+    const char ***col;
+    int64_t *n;
+} wb_lvtab;
+int wb__levels_decode(const void *data, size_t size, int64_t d, wb_lvtab *t);
+void wb__levels_table_free(wb_lvtab *t);
+
 /* ------------------------------------------------------------ readers */
 int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
                   wb_dataset **out);
 int wb__read_npy(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **out);
+int wb__read_csv(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **out);
 
 /* NPY header */
 enum { WB_NPY_F8 = 1, WB_NPY_F4, WB_NPY_I8, WB_NPY_I4, WB_NPY_I2, WB_NPY_I1, WB_NPY_U8,
@@ -176,5 +228,6 @@ char *wb__meta_path(const char *path);
 /* registration of the io kernels of each file (init.c calls them) */
 void wb__register_text_kernels(void);
 void wb__register_npy_kernels(void);
+void wb__register_csv_kernels(void);
 
 #endif

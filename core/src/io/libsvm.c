@@ -1,7 +1,8 @@
 /* io/libsvm.c — LIBSVM rows: `label index:value index:value ... [# comment]`,
  * indices 1-based (0-based with zero_based) and strictly increasing, missing
  * features are 0. The format of the original studies (and of scikit-learn's
- * dump_svmlight_file). A `qid:N` token is accepted and ignored. */
+ * dump_svmlight_file). A `qid:N` token (learning to rank) goes to the column
+ * qid_col (the last), or is ignored when qid_col < 0. */
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,27 @@ int64_t wb__libsvm_maxidx(const char *s, size_t len)
     return v;
 }
 
+int64_t wb__libsvm_minidx(const char *s, size_t len, int *qid)
+{
+    const char *p = s, *e = s + len;
+    *qid = 0;
+    while (p < e && is_ws(*p)) p++;
+    while (p < e && !is_ws(*p) && *p != '#') p++; /* the label */
+    for (;;) {
+        while (p < e && is_ws(*p)) p++;
+        if (p >= e || *p == '#') return -1;
+        if (e - p >= 4 && memcmp(p, "qid:", 4) == 0) {
+            *qid = 1;
+            while (p < e && !is_ws(*p)) p++;
+            continue;
+        }
+        uint64_t v;
+        const char *st;
+        if (wb__parse_uint(p, e, &v, &st) != 0 || st >= e || *st != ':') return -1; /* the parser will say */
+        return (int64_t)v;
+    }
+}
+
 int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_parse_arg *a,
                    const char *name, int64_t lineno)
 {
@@ -48,6 +70,14 @@ int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_par
         while (p < e && is_ws(*p)) p++;
         if (p >= e || *p == '#') break;
         if (e - p >= 4 && memcmp(p, "qid:", 4) == 0) {
+            if (a->qid_col >= 0) {
+                double q;
+                const char *v = p + 4;
+                if (wb__parse_double(v, e, &q, &st) != 0 || (st < e && !is_ws(*st) && *st != '#'))
+                    return wb_seterr(WB_EFORMAT, "%s:%lld:%lld: bad qid \"%.*s\" (expected qid:number)", name,
+                                     (long long)lineno, (long long)(p - s + 1), toklen(p, e), p);
+                x[a->qid_col] = q;
+            }
             while (p < e && !is_ws(*p)) p++;
             continue;
         }

@@ -2,9 +2,10 @@
  * header that is a Python dict literal {'descr': '<f8', 'fortran_order':
  * False, 'shape': (n, d), }, then the array in C order.
  *
- * Features: float64 or float32, little-endian, C order, 2-D (or 1-D: one
- * column). Labels: NAME.labels.npy beside NAME.npy, 1-D (or n x 1) of any
- * little-endian number type. float64 features are memory-mapped by default:
+ * Features and labels: any little-endian number type (float64, float32,
+ * integers, booleans: converted to float64), C order, 2-D (or 1-D: one
+ * column). Labels: NAME.labels.npy beside NAME.npy, 1-D (or n x 1). float64
+ * features are memory-mapped by default:
  * each partition is a zero-copy view of its rows of the mapping, so data
  * larger than memory streams from disk through the same kernels. */
 #include <errno.h>
@@ -418,7 +419,7 @@ void wb__register_npy_kernels(void) { wb_register_kernel("io.npy", k_npy); }
 int wb__read_npy(wb_exec *ex, const char *path, const wb_read_opts *o, wb_dataset **out)
 {
     wb_npy_hdr h, lh;
-    int rc = wb__npy_read_header(path, path, 0, &h);
+    int rc = wb__npy_read_header(path, path, 1, &h);
     if (rc) return rc;
     int64_t n = h.shape[0], d = h.shape[1];
     if (n == 0) return wb_seterr(WB_EFORMAT, "%s: no rows (shape (0, %lld))", path, (long long)d);
@@ -479,6 +480,20 @@ int wb__read_npy(wb_exec *ex, const char *path, const wb_read_opts *o, wb_datase
         else
             rc = wb_ds_new(ex, d, has_y, (int)np, parts, out);
         if (!rc && h.ndim == 1) (*out)->is_vector = 1;
+    }
+    if (!rc) { /* names, types and levels from .meta */
+        wb_meta m;
+        wb_meta_cols mc;
+        int mrc = wb__meta_read_cols(path, &m, &mc);
+        if (mrc == 0) {
+            rc = wb__meta_apply(*out, &mc);
+            wb__meta_cols_free(&mc);
+        } else if (mrc != WB_ENOTFOUND)
+            rc = mrc;
+        if (rc) {
+            wb_ds_unref(*out);
+            *out = NULL;
+        }
     }
     free(args);
     free(tasks);

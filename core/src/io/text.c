@@ -11,6 +11,7 @@
  * holds only a bounded buffer (WB_IO_BUF, grown for longer lines).
  * Writing: io.format turns one partition into text. */
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,9 @@ static int open_checked(const char *path, const char *name, int64_t fsize, int *
     return 0;
 }
 
-/* io.scan: arg wb_scan_arg + path + name -> {maxidx, maxoff, count, {records, lines}...}
- * (maxoff: the byte offset of the line with the largest index) */
+/* io.scan: arg wb_scan_arg + path + name -> {maxidx, maxoff, count, minidx, qid,
+ * {records, lines}...} (maxoff: the byte offset of the line with the largest
+ * index; minidx: the smallest index (-1 none); qid: a record has qid:N) */
 static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     WB_UNUSED(in);
@@ -48,12 +50,14 @@ static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     if (a.step <= 0 || a.lo < a.data_start || a.hi < a.lo || a.hi > a.fsize)
         return wb_seterr(WB_EINVAL, "io.scan: bad range");
     int64_t nsub = (a.hi - a.lo + a.step - 1) / a.step;
-    int64_t *o = wb__out_bytes(ctx, (size_t)(3 + 2 * nsub) * 8);
+    int64_t *o = wb__out_bytes(ctx, (size_t)(5 + 2 * nsub) * 8);
     if (!o) return WB_ENOMEM;
     o[0] = -1;
     o[1] = -1;
     o[2] = nsub;
-    int64_t *cnt = o + 3;
+    o[3] = -1;
+    o[4] = 0;
+    int64_t *cnt = o + 5;
     int fd;
     if ((rc = open_checked(s[0], s[1], a.fsize, &fd)) != 0) return rc;
     wb_lines r;
@@ -75,6 +79,10 @@ static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         cnt[2 * j + 1]++;
         if (wb__is_record(a.fmt, line, len)) {
             cnt[2 * j]++;
+            int qid = 0;
+            int64_t mi = wb__libsvm_minidx(line, len, &qid);
+            if (mi >= 0 && (o[3] < 0 || mi < o[3])) o[3] = mi;
+            o[4] |= qid;
             if (a.want_max) {
                 int64_t m = wb__libsvm_maxidx(line, len);
                 if (m > maxidx) {
@@ -105,9 +113,12 @@ static int k_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     if (a.rows <= 0 || a.d < 0 || a.start < a.data_start || a.skip < 0)
         return wb_seterr(WB_EINVAL, "io.parse: bad arguments");
     double *x, *y;
-    rc = wb__out_part(ctx, a.rows, a.d, a.row0, a.has_y, &x, &y);
+    if (a.dout < a.d || a.qid_col >= a.dout) return wb_seterr(WB_EINVAL, "io.parse: bad arguments");
+    rc = wb__out_part(ctx, a.rows, a.dout, a.row0, a.has_y, &x, &y);
     if (rc) return rc;
-    if (a.fmt == WB_TXT_LIBSVM) memset(x, 0, (size_t)a.rows * (size_t)a.d * 8);
+    memset(x, 0, (size_t)a.rows * (size_t)a.dout * 8);
+    if (a.qid_col >= 0) /* a record without qid:N has none */
+        for (int64_t i = 0; i < a.rows; i++) x[(size_t)i * (size_t)a.dout + (size_t)a.qid_col] = NAN;
     int fd;
     if ((rc = open_checked(s[0], s[1], a.fsize, &fd)) != 0) return rc;
     wb_lines r;
@@ -139,9 +150,8 @@ static int k_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             skip--;
             continue;
         }
-        double *xr = x + (size_t)row * (size_t)a.d, *yr = y ? y + row : &ydummy;
-        rc = a.fmt == WB_TXT_LIBSVM ? wb__libsvm_row(line, len, xr, yr, &a, s[1], lineno)
-                                    : wb__csv_row(line, len, xr, yr, &a, s[1], lineno);
+        double *xr = x + (size_t)row * (size_t)a.dout, *yr = y ? y + row : &ydummy;
+        rc = wb__libsvm_row(line, len, xr, yr, &a, s[1], lineno);
         row++;
         if ((row & 0xfff) == 0 && wb__cancelled(ctx)) rc = wb_seterr(WB_ECANCELED, "interrupted");
     }
@@ -165,15 +175,51 @@ static char *fmt_libsvm_row(char *p, const double *x, int64_t d, double y)
     return p;
 }
 
-static char *fmt_csv_row(char *p, const double *x, int64_t d, const double *y, char delim)
+/* a level's text as a CSV field: quoted when the reader would otherwise
+ * split, trim or miss it */
+static char *fmt_level(char *p, const char *s, char delim)
 {
+    size_t n = strlen(s);
+    int quote = n == 0 || strpbrk(s, "\"\n\r") || strchr(s, delim) || s[0] == ' ' || s[0] == '\t' ||
+                s[n - 1] == ' ' || s[n - 1] == '\t' ||
+                wb__compression_of((const unsigned char *)s, n) != WB_IN_PLAIN; /* at a file's start: not gzip/zstd */
+    if (!quote) {
+        memcpy(p, s, n);
+        return p + n;
+    }
+    *p++ = '"';
+    for (; *s; s++) {
+        if (*s == '"') *p++ = '"';
+        *p++ = *s;
+    }
+    *p++ = '"';
+    return p;
+}
+
+/* a value: a number, or a category's level (missing: empty) */
+static char *fmt_value(char *p, double v, const char *const *lv, int64_t nlv, char delim)
+{
+    if (!lv) return wb__fmt_double(p, v);
+    if (v != v) return p;
+    int64_t k = (int64_t)v;
+    if (v >= 0 && k < nlv && (double)k == v) return fmt_level(p, lv[k], delim);
+    return wb__fmt_double(p, v); /* not a code: the number */
+}
+
+static char *fmt_csv_row(char *p, const double *x, int64_t d, const double *y, char delim, const wb_lvtab *lt)
+{
+    char *row = p;
     for (int64_t j = 0; j < d; j++) {
         if (j) *p++ = delim;
-        p = wb__fmt_double(p, x[j]);
+        p = lt ? fmt_value(p, x[j], lt->col[j + 1], lt->n[j + 1], delim) : wb__fmt_double(p, x[j]);
     }
     if (y) {
         if (d) *p++ = delim;
-        p = wb__fmt_double(p, *y);
+        p = lt ? fmt_value(p, *y, lt->col[0], lt->n[0], delim) : wb__fmt_double(p, *y);
+    }
+    if (p == row) { /* one missing category alone: "" (an empty line is no row) */
+        *p++ = '"';
+        *p++ = '"';
     }
     *p++ = '\n';
     return p;
@@ -192,6 +238,21 @@ static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
      * features only, so count them (sizing every LIBSVM row for all d
      * columns asked for gigabytes for wide sparse data: found by fuzzing) */
     size_t cap = WB_FMT_DOUBLE_BUF;
+    wb_lvtab lt, *ltp = NULL;
+    if (a.fmt == WB_TXT_CSV && nin >= 2) { /* category levels: text of their own length */
+        if (in[1].type != WB_OBJ_BYTES) return wb_seterr(WB_EINVAL, "io.format: bad arguments");
+        int rc = wb__levels_decode(in[1].data, in[1].size, d, &lt);
+        if (rc) return rc;
+        ltp = &lt;
+        for (int64_t j = 0; j <= d; j++) {
+            size_t longest = 0;
+            for (int64_t k = 0; lt.col[j] && k < lt.n[j]; k++) {
+                size_t n = strlen(lt.col[j][k]);
+                if (n > longest) longest = n;
+            }
+            cap += (2 * longest + 3) * (size_t)p->rows; /* quoted, every quote doubled */
+        }
+    }
     if (a.fmt == WB_TXT_LIBSVM) {
         size_t nnz = 0;
         for (size_t k = 0, cells = (size_t)p->rows * (size_t)d; k < cells; k++)
@@ -200,7 +261,10 @@ static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     } else
         cap += ((size_t)(d + 1) * (WB_FMT_DOUBLE_MAX + 1) + 2) * (size_t)p->rows;
     char *text = malloc(cap);
-    if (!text) return wb_seterr(WB_ENOMEM, "io.format: out of memory (%zu bytes)", cap);
+    if (!text) {
+        if (ltp) wb__levels_table_free(ltp);
+        return wb_seterr(WB_ENOMEM, "io.format: out of memory (%zu bytes)", cap);
+    }
     char *q = text;
     const double *y = a.labels ? p->y : NULL;
     for (int64_t i = 0; i < p->rows; i++) {
@@ -208,13 +272,15 @@ static int k_format(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
         if (a.fmt == WB_TXT_LIBSVM)
             q = fmt_libsvm_row(q, xr, d, y ? y[i] : 0.0);
         else
-            q = fmt_csv_row(q, xr, d, y ? y + i : NULL, (char)a.delim);
+            q = fmt_csv_row(q, xr, d, y ? y + i : NULL, (char)a.delim, ltp);
         if ((i & 0xfff) == 0xfff && wb__cancelled(ctx)) {
             free(text);
+            if (ltp) wb__levels_table_free(ltp);
             return wb_seterr(WB_ECANCELED, "interrupted");
         }
     }
     size_t textlen = (size_t)(q - text);
+    if (ltp) wb__levels_table_free(ltp);
     wb_labelset ls = {0};
     if (a.stats && y) wb__labelset_add(&ls, y, p->rows);
     uint32_t nd = (a.stats && y && !ls.not_classes) ? (uint32_t)ls.n : UINT32_MAX;
@@ -246,115 +312,6 @@ void wb__register_text_kernels(void)
 
 static const char *what_libsvm = "lines of \"label index:value ...\"";
 
-typedef struct csv_layout {
-    int64_t ncols, label_col, header_lines;
-    char **names; /* header fields, or NULL */
-} csv_layout;
-
-static int eq_nocase(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
-        if (x != y) return 0;
-    }
-    return *a == *b;
-}
-
-/* CSV: read the first record line; decide header and label column */
-static int csv_layout_read(int fd, const char *name, int64_t fsize, const wb_read_opts *o,
-                           int64_t *data_start, csv_layout *L)
-{
-    memset(L, 0, sizeof *L);
-    L->label_col = -1;
-    char delim = o->delimiter ? o->delimiter : ',';
-    wb_lines r;
-    int rc = wb__lines_init(&r, fd, name, 0, fsize);
-    if (rc) return rc;
-    const char *line = NULL;
-    size_t len = 0;
-    int64_t off = 0, lineno = 0;
-    int got, bom = 0;
-    while ((got = wb__lines_next(&r, &line, &len, &off)) == 1) {
-        lineno++;
-        if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 BOM */
-            line += 3;
-            len -= 3;
-            bom = 1;
-        }
-        if (wb__is_record(WB_TXT_CSV, line, len)) break;
-    }
-    if (got < 0) {
-        wb__lines_free(&r);
-        return got;
-    }
-    if (got == 0) {
-        wb__lines_free(&r);
-        return wb_seterr(WB_EFORMAT, "%s: %s (expected rows of comma-separated numbers)", name,
-                         fsize ? "no data, only blank lines" : "empty file");
-    }
-    char **f;
-    int64_t nf;
-    rc = wb__csv_fields(line, len, delim, &f, &nf);
-    int64_t next = r.base + (int64_t)r.beg; /* the byte after the first record line */
-    wb__lines_free(&r);
-    if (rc == WB_ELIMIT)
-        return wb_seterr(rc, "%s:%lld: more than %lld fields (the limit of columns is %lld)", name, (long long)lineno,
-                         (long long)WB_IO_MAX_COLS, (long long)WB_IO_MAX_COLS);
-    if (rc) return rc;
-    int header = o->header;
-    if (header < 0) {
-        header = 0;
-        for (int64_t j = 0; j < nf; j++)
-            if (!wb__csv_is_number(f[j])) header = 1;
-    }
-    L->ncols = nf;
-    if (header) {
-        L->names = f;
-        L->header_lines = lineno;
-        *data_start = next;
-    } else {
-        wb__csv_fields_free(f, nf);
-        *data_start = bom ? 3 : 0;
-    }
-    switch (o->label) {
-    case WB_LABEL_FIRST: L->label_col = 0; break;
-    case WB_LABEL_LAST: L->label_col = nf - 1; break;
-    case WB_LABEL_NAME:
-        if (!header) {
-            rc = wb_seterr(WB_EINVAL, "%s: label = \"%s\" names a column, but the file has no header line",
-                           name, o->label_name ? o->label_name : "");
-            break;
-        }
-        for (int64_t j = 0; j < nf && L->label_col < 0; j++)
-            if (o->label_name && strcmp(f[j], o->label_name) == 0) L->label_col = j;
-        for (int64_t j = 0; j < nf && L->label_col < 0; j++)
-            if (o->label_name && eq_nocase(f[j], o->label_name)) L->label_col = j;
-        if (L->label_col < 0) {
-            wb_buf b = {0};
-            for (int64_t j = 0; j < nf && j < 20; j++) wb_buf_printf(&b, "%s\"%s\"", j ? ", " : "", f[j]);
-            if (nf > 20) wb_buf_printf(&b, ", ...");
-            rc = wb_seterr(WB_EINVAL, "%s: no column named \"%s\" for the labels (columns: %s)", name,
-                           o->label_name ? o->label_name : "", b.p ? (char *)b.p : "");
-            wb_buf_free(&b);
-        }
-        break;
-    case WB_LABEL_AUTO:
-        for (int64_t j = 0; header && j < nf && L->label_col < 0; j++)
-            if (eq_nocase(f[j], "label") || eq_nocase(f[j], "y") || eq_nocase(f[j], "target") ||
-                eq_nocase(f[j], "class"))
-                L->label_col = j;
-        break;
-    default: break;
-    }
-    if (rc) {
-        if (L->names) wb__csv_fields_free(L->names, nf);
-        L->names = NULL;
-    }
-    return rc;
-}
-
 /* wait for n tasks in order, reporting each one done on the progress line
  * (stage "load"); every task is waited for, and the first failure's message
  * is the one returned */
@@ -378,7 +335,7 @@ static int wait_reporting(wb_exec *ex, wb_oid *outs, int64_t n, const char *what
 /* LIBSVM: the largest index found by io.scan is past the limit of columns.
  * Say where: the line (counted up to the byte offset io.scan found) parsed
  * against the limit gives the exact message (a bad feature, or the index). */
-static int libsvm_too_wide(const char *path, int64_t fsize, int64_t off, const wb_read_opts *o)
+static int libsvm_too_wide(const char *path, int64_t fsize, int64_t off, int zero_based)
 {
     int fd;
     int64_t size;
@@ -400,7 +357,7 @@ static int libsvm_too_wide(const char *path, int64_t fsize, int64_t off, const w
         wb_parse_arg a;
         memset(&a, 0, sizeof a);
         a.fmt = WB_TXT_LIBSVM;
-        a.zero_based = o->zero_based != 0;
+        a.zero_based = zero_based;
         a.d = WB_IO_MAX_COLS;
         a.dsource = 3;
         double *x = calloc((size_t)WB_IO_MAX_COLS, sizeof *x), y;
@@ -433,15 +390,9 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
                          fmt == WB_TXT_LIBSVM ? what_libsvm : "rows of comma-separated numbers");
     }
     int64_t data_start = 0;
-    csv_layout L = {0, -1, 0, NULL};
-    if (fmt == WB_TXT_CSV) rc = csv_layout_read(fd, path, fsize, o, &data_start, &L);
     close(fd);
-    if (rc) return rc;
     char *abs = realpath(path, NULL);
-    if (!abs) {
-        if (L.names) wb__csv_fields_free(L.names, L.ncols);
-        return wb_seterr(WB_EIO, "%s: cannot open (%s)", path, strerror(errno));
-    }
+    if (!abs) return wb_seterr(WB_EIO, "%s: cannot open (%s)", path, strerror(errno));
     size_t la = strlen(abs) + 1, ln = strlen(path) + 1;
 
     /* the shape: LIBSVM's from features=, the .meta file, or the largest index */
@@ -466,8 +417,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
             } else if (mrc && mrc != WB_ENOTFOUND)
                 rc = mrc;
         }
-    } else
-        d = L.ncols - (L.label_col >= 0);
+    }
 
     /* pass 1: records and lines per subchunk */
     int64_t body = fsize - data_start;
@@ -480,7 +430,8 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     wb_oid *outs = calloc((size_t)(ntask ? ntask : 1), sizeof *outs);
     unsigned char *args = malloc((size_t)(ntask ? ntask : 1) * (sizeof(wb_scan_arg) + la + ln));
     wb_task *tasks = calloc((size_t)(ntask ? ntask : 1), sizeof *tasks);
-    int64_t maxidx = -1, maxoff = -1;
+    int64_t maxidx = -1, maxoff = -1, minidx = -1;
+    int has_qid = 0;
     if (!rec || !lines || !outs || !args || !tasks) rc = wb_seterr(WB_ENOMEM, "out of memory");
     for (int64_t t = 0; !rc && t < ntask; t++) {
         int64_t j0 = nsub * t / ntask, j1 = nsub * (t + 1) / ntask;
@@ -503,11 +454,13 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
             if (!rc) rc = wb_exec_get(ex, outs[t], &data, &size);
             if (!rc) {
                 const int64_t *v = data;
-                if (size < 24 || v[2] != j1 - j0 || size != (size_t)(3 + 2 * v[2]) * 8)
+                if (size < 40 || v[2] != j1 - j0 || size != (size_t)(5 + 2 * v[2]) * 8)
                     rc = wb_seterr(WB_EINTERNAL, "io.scan: bad result");
+                if (!rc && v[3] >= 0 && (minidx < 0 || v[3] < minidx)) minidx = v[3];
+                if (!rc) has_qid |= v[4] != 0;
                 for (int64_t j = j0; !rc && j < j1; j++) {
-                    rec[j] = v[3 + 2 * (j - j0)];
-                    lines[j] = v[4 + 2 * (j - j0)];
+                    rec[j] = v[5 + 2 * (j - j0)];
+                    lines[j] = v[6 + 2 * (j - j0)];
                 }
                 if (!rc && v[0] > maxidx) {
                     maxidx = v[0];
@@ -530,15 +483,19 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
         else
             rc = wb_seterr(WB_EFORMAT, "%s: no data rows after the header line", path);
     }
+    /* 0-based when an index 0 occurs, unless told (scikit-learn's zero_based="auto") */
+    int zero_based = o->zero_based >= 0 ? o->zero_based != 0 : minidx == 0;
     if (!rc && fmt == WB_TXT_LIBSVM && !dsource) {
-        d = maxidx < 0 ? 0 : (o->zero_based ? maxidx + 1 : maxidx);
-        if (d > WB_IO_MAX_COLS) rc = libsvm_too_wide(path, fsize, maxoff, o);
+        d = maxidx < 0 ? 0 : (zero_based ? maxidx + 1 : maxidx);
+        if (d > WB_IO_MAX_COLS) rc = libsvm_too_wide(path, fsize, maxoff, zero_based);
     }
+    /* qid:N kept as a last column "qid" (the query of learning-to-rank files) */
+    int64_t qid_col = has_qid && o->qid ? d : -1, dout = d + (qid_col >= 0);
 
     if (!rc) rc = wb__io_check_rows(path, n, o);
 
     /* pass 2: one parse task per partition */
-    int64_t P = wb_partition_rows(d);
+    int64_t P = wb_partition_rows(dout);
     int64_t np = rc ? 0 : (n + P - 1) / P;
     if (np > INT_MAX / 2) rc = wb_seterr(WB_ELIMIT, "%s: too many rows", path);
     wb_parse_arg *pa = calloc((size_t)(np ? np : 1), sizeof(wb_parse_arg) + la + ln);
@@ -546,7 +503,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     outs = calloc((size_t)(np ? np : 1), sizeof *outs);
     wb_dspart *parts = calloc((size_t)(np ? np : 1), sizeof *parts);
     if (!rc && (!pa || !tasks || !outs || !parts)) rc = wb_seterr(WB_ENOMEM, "out of memory");
-    int has_y = fmt == WB_TXT_LIBSVM || L.label_col >= 0;
+    int has_y = 1;
     size_t asz = sizeof(wb_parse_arg) + la + ln;
     int64_t j = 0, cum = 0, cumlines = 0; /* records and lines before subchunk j */
     for (int64_t k = 0; !rc && k < np; k++) {
@@ -556,10 +513,10 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
             cumlines += lines[j];
             j++;
         }
-        wb_parse_arg a = {fmt, o->delimiter ? o->delimiter : ',', o->zero_based != 0, has_y, dsource,
-                          L.names != NULL,
+        wb_parse_arg a = {fmt, ',', zero_based, has_y, dsource,
+                          0,
                           data_start + j * step, data_start, r0 - cum, rows, r0,
-                          L.header_lines + cumlines + 1, d, L.ncols, L.label_col, fsize};
+                          cumlines + 1, d, dout, qid_col, fsize};
         unsigned char *p = (unsigned char *)pa + (size_t)k * asz;
         memcpy(p, &a, sizeof a);
         memcpy(p + sizeof a, abs, la);
@@ -574,21 +531,18 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
         if (rc)
             for (int64_t k = 0; k < np; k++) wb_exec_release(ex, outs[k]);
         else
-            rc = wb_ds_new(ex, d, has_y, (int)np, parts, out);
+            rc = wb_ds_new(ex, dout, has_y, (int)np, parts, out);
     }
-    if (!rc && L.names) {
-        const char **names = calloc((size_t)(d ? d : 1), sizeof *names);
-        if (!names) {
-            wb_ds_unref(*out);
-            rc = wb_seterr(WB_ENOMEM, "out of memory");
-        } else {
-            for (int64_t c = 0, k = 0; c < L.ncols; c++)
-                if (c != L.label_col) names[k++] = L.names[c];
-            wb_ds_set_colnames(*out, names);
-            free(names);
+    if (!rc && qid_col >= 0) rc = wb_ds_set_colname(*out, qid_col, "qid");
+    if (!rc) { /* the names and types .meta gives */
+        wb_meta m;
+        wb_meta_cols mc;
+        if (wb__meta_read_cols(path, &m, &mc) == 0) {
+            rc = wb__meta_apply(*out, &mc);
+            wb__meta_cols_free(&mc);
         }
+        if (rc) wb_ds_unref(*out);
     }
-    if (L.names) wb__csv_fields_free(L.names, L.ncols);
     free(pa);
     free(tasks);
     free(outs);
