@@ -323,8 +323,10 @@ static const char *meta_context(const meta_text *t, size_t at, int want_cols)
         } else if (c == ':' || c == ',') {
             if (top) top->state = c == ':' ? 2 : 0;
             i++;
-        } else { /* a number or a word */
-            while (i < at && !strchr(" \t\n\r\"{}[]:,", t->s[i])) i++;
+        } else { /* a number, a word, or another byte: up to what ends a token, at least one */
+            do
+                i++;
+            while (i < at && (t->s[i] == 0 || !strchr(" \t\n\r\"{}[]:,", t->s[i])));
             if (top) top->state = 3;
         }
     }
