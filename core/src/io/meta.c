@@ -145,7 +145,9 @@ int wb_meta_write(const char *datapath, const wb_meta *m) { return wb__meta_writ
  * UTF-8 is handed to jansson as a private character (U+10FF80 + byte - 0x80)
  * and taken back as the byte, and a raw control character as its \u00XX
  * escape, as the former reader accepted both; places are mapped back to the
- * file's bytes. Text after the closing '}' is ignored (as before). */
+ * file's bytes. (A file with such bytes that also holds U+10FF80..U+10FFFF
+ * itself, the last private-use characters, reads those as bytes too.) Text
+ * after the closing '}' is ignored (as before). */
 
 /* a span of the text jansson reads that stands for other bytes of the file */
 typedef struct meta_span {
