@@ -396,6 +396,7 @@ static int meta_syntax_err(const meta_text *t, const json_error_t *e, int want_c
     for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
         if (strncmp(text, words[k].jansson, strlen(words[k].jansson)) == 0) {
             size_t where = words[k].at_token && toklen <= at ? at - toklen : at;
+            if (words[k].at_token && toklen == 0 && at > 0 && t->s[at - 1] == 0) where = at - 1; /* a NUL byte: shown as '' */
             return meta_err(t, where, words[k].what ? words[k].what : meta_context(t, where, want_cols));
         }
     char what[JSON_ERROR_TEXT_LENGTH];
