@@ -148,10 +148,63 @@ static int load_text(lua_State *L, const char *fmt, const char *src)
     return status;
 }
 
-/* as an expression ("return chunk;") when it is one, else as statements
- * ("=expr" is "return expr"); *more when the chunk is unfinished, as
- * statements or as an expression ("{1," then "2}") */
-int wb_prompt_compile(lua_State *L, const char *chunk, int *more)
+/* a notebook cell whose last lines are an expression after statements
+ * (a name, a call such as wb.plot.scatter(...)): that expression is the
+ * cell's result, as a notebook shows it:
+ *   d = wb.datagen.blobs{n = 100}
+ *   d                                  -> shown
+ * The split is at a line start: the lines before it compile alone as
+ * statements, the lines from it alone as an expression (so a split never
+ * falls inside a block, a string or a call), and together with "return"
+ * before the expression (the line numbers stay those of the cell). The last
+ * such expression is taken; one starting with "(" is not (Lua would read it
+ * as a call of what comes before). 1: compiled (the function on the stack) */
+#define SPLIT_LINES 200
+
+static int compiles(lua_State *L, const char *text, size_t len)
+{
+    int ok = luaL_loadbuffer(L, text, len, "=stdin") == LUA_OK;
+    lua_pop(L, 1);
+    return ok;
+}
+
+static int compile_split(lua_State *L, const char *code)
+{
+    size_t len = strlen(code);
+    luaL_Buffer b;
+    int tried = 0;
+    for (size_t k = len; k > 0 && tried < SPLIT_LINES; k--) {
+        if (code[k - 1] != '\n') continue;
+        tried++;
+        const char *suffix = code + k;
+        const char *p = suffix + strspn(suffix, " \t\r\n");
+        if (!*p || *p == '(' || (p[0] == '-' && p[1] == '-')) continue;
+        lua_pushfstring(L, "return %s\n;", suffix);
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        int expr = compiles(L, s, n);
+        lua_pop(L, 1);
+        if (!expr || !compiles(L, code, k)) continue;
+        luaL_buffinit(L, &b);
+        luaL_addlstring(&b, code, k);
+        luaL_addstring(&b, "return ");
+        luaL_addstring(&b, suffix);
+        luaL_addstring(&b, "\n;");
+        luaL_pushresult(&b);
+        s = lua_tolstring(L, -1, &n);
+        int status = luaL_loadbuffer(L, s, n, "=stdin");
+        lua_remove(L, -2);
+        if (status == LUA_OK) return 1;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* as an expression ("return chunk;") when it is one, else (a cell: its
+ * last lines as its result, see compile_split) as statements ("=expr" is
+ * "return expr"); *more when the chunk is unfinished, as statements or as
+ * an expression ("{1," then "2}") */
+static int compile(lua_State *L, const char *chunk, int *more, int cell)
 {
     *more = 0;
     interrupted_last = 0; /* a new command */
@@ -160,6 +213,7 @@ int wb_prompt_compile(lua_State *L, const char *chunk, int *more)
     int status = load_text(L, "return %s;", src);
     if (status == LUA_OK) return status;
     lua_pop(L, 1);
+    if (cell && !eq && compile_split(L, src)) return LUA_OK;
     status = load_text(L, eq ? "return %s" : "%s", src);
     if (status == LUA_OK) return status;
     if (incomplete(L, status)) {
@@ -184,6 +238,10 @@ int wb_prompt_compile(lua_State *L, const char *chunk, int *more)
     }
     return status;
 }
+
+int wb_prompt_compile(lua_State *L, const char *chunk, int *more) { return compile(L, chunk, more, 0); }
+
+int wb_prompt_compile_cell(lua_State *L, const char *code, int *more) { return compile(L, code, more, 1); }
 
 char *wb_prompt_help_query(lua_State *L, const char *line)
 {

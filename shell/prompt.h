@@ -7,7 +7,10 @@
  *                 LUA_MULTRET): a chunk as an expression when it is one
  *                 ("1 + 1" shows 2), else as statements; "=expr" is an
  *                 expression; help_query turns "?name" / "name?" into
- *                 help("name") first.
+ *                 help("name") first. A notebook cell compiles with
+ *                 wb_prompt_compile_cell: the same rule, and a cell whose
+ *                 last lines are an expression after statements has that
+ *                 expression as its result.
  *   is complete   wb_prompt_compile's *more: the chunk is unfinished (a
  *                 statement or an expression that ends at <eof>) and takes
  *                 another line.
@@ -42,6 +45,9 @@
 /* compile what was typed: the function (LUA_OK) or the message on the
  * stack; *more: it is unfinished (read another line, join with "\n") */
 int wb_prompt_compile(lua_State *L, const char *chunk, int *more);
+/* the same for a notebook cell: when the cell is statements whose last
+ * lines are an expression ("d = ...\nd"), the function returns its value */
+int wb_prompt_compile_cell(lua_State *L, const char *code, int *more);
 /* "?name" or "name?": the chunk help("name") to run instead (malloc'd), or NULL */
 char *wb_prompt_help_query(lua_State *L, const char *line);
 /* the text of the chunk about to run (error messages quote its lines) */

@@ -1,19 +1,19 @@
--- wb.kernel: what `wb kernel` (the Jupyter kernel, shell/kernel/) asks of the
--- prompt's machinery, one function per request, each over the prompt's own
--- modules (wb.show, wb.help, wb.complete), so that what the prompt learns the
--- notebook gets with it:
+-- wb.kernel: what `wb kernel` (the Jupyter kernel, shell/kernel/) asks of
+-- wb's Lua beyond the prompt's machinery, each over the prompt's own modules
+-- (wb.show, wb.help), so that what the prompt learns the notebook gets with
+-- it:
 --   K.results(...)            the bundle of what a cell returned (nil: nothing to show)
 --   K.display(v)              the bundle of one value
---   K.complete(code, cursor)  matches, start, stop: the text code[start, stop) is replaced
---   K.inspect(code, cursor)   help text for the name at the cursor (nil: none)
+--   K.inspect(code, cursor)   the text help(name) prints for the name at the cursor (nil: none)
 --   K.error(msg)              ename, evalue, traceback lines of an error
 --   K.install(c)              io.read through the front end, wb.display
 -- A bundle maps MIME types to text: "text/plain" always (what the prompt
 -- prints), "text/html" for datasets, models and result tables (a styled
 -- table), "image/svg+xml" for wb.plot's charts (and an <img> of it as
 -- "text/html"). Offsets are in bytes, 0-based (the C part converts them
--- from Jupyter's characters). The rest (the chunk rule, Ctrl-C) is in
--- shell/kernel/adapter.c.
+-- from Jupyter's characters). Running a cell (the prompt's rule, clean
+-- errors, Ctrl-C, "?name") and completion are the prompt's own
+-- (shell/prompt.c, called by shell/kernel/adapter.c).
 local wb = ...
 local show = require "wb.show"
 local help = require "wb.help"
@@ -396,72 +396,6 @@ function K.results(...)
   return b
 end
 
--- ------------------------------------------------------------ completion
-
--- readline's word breaks at the prompt (shell/main.c)
-local BREAKS = " \t\n\"\\'`@$><=;|&{(,+-*%^#[]}"
-local is_break = {}
-for ch in BREAKS:gmatch(".") do is_break[ch] = true end
-
--- the position just after the quote of the string the line ends in, or nil
--- (also nil in a comment)
-local function open_string(line)
-  local i, q, n = 1, nil, #line
-  local start
-  while i <= n do
-    local ch = line:sub(i, i)
-    if q then
-      if ch == "\\" then i = i + 1
-      elseif ch == q then q = nil end
-    elseif ch == '"' or ch == "'" then
-      q, start = ch, i + 1
-    elseif ch == "-" and line:sub(i + 1, i + 1) == "-" then
-      return nil, true
-    end
-    i = i + 1
-  end
-  return q and start or nil, false
-end
-
-K.fs = nil -- {listdir = function(dir) -> {{name, is_dir}, ...}} from the C part
-
--- file names that extend word (a path typed inside a string, as the prompt
--- completes them there)
-local function file_matches(word)
-  local dir, base = word:match("^(.*/)([^/]*)$")
-  if not dir then dir, base = "", word end
-  local real = dir == "" and "." or dir
-  if real:sub(1, 2) == "~/" then real = (os.getenv("HOME") or "~") .. real:sub(2) end
-  local out = {}
-  if not K.fs then return out end -- (the kernel's C part lists folders)
-  local ok, entries = pcall(K.fs.listdir, real)
-  if not ok or type(entries) ~= "table" then return out end
-  for _, e in ipairs(entries) do
-    local name = e[1]
-    if name:sub(1, #base) == base and (base:sub(1, 1) == "." or name:sub(1, 1) ~= ".") and name ~= "." and name ~= ".." then
-      out[#out + 1] = dir .. name .. (e[2] and "/" or "")
-    end
-  end
-  table.sort(out)
-  return out
-end
-
-function K.complete(code, cursor)
-  check_code(code, cursor, "complete")
-  local before = code:sub(1, cursor)
-  local ls = before:match(".*\n()") or 1
-  local line = before:sub(ls)
-  local q, comment = open_string(line)
-  if comment then return {}, cursor, cursor end
-  if q then
-    return file_matches(line:sub(q)), ls - 1 + q - 1, cursor
-  end
-  local ws = #line + 1
-  while ws > 1 and not is_break[line:sub(ws - 1, ws - 1)] do ws = ws - 1 end
-  local word = line:sub(ws)
-  return require("wb.complete").complete(word), ls - 1 + ws - 1, cursor -- (required when used, as the prompt does)
-end
-
 -- ------------------------------------------------------------ help
 
 local function name_at(code, cursor)
@@ -472,23 +406,29 @@ local function name_at(code, cursor)
   return name
 end
 
+-- help(name) for the name at the cursor: the text help("name") prints (a
+-- short name, a module, an estimator's name in a string), else, for a value
+-- of the user's (d, km), the text help(d) prints
 function K.inspect(code, cursor)
   check_code(code, cursor, "inspect")
   local name = name_at(code, cursor)
   if name == "" then return nil end
-  local text
-  local v = help.lookup(name)
-  local t = type(v)
-  if t == "function" or t == "userdata" or t == "table" then text = help.text(v) end
-  if not text or text:match("^no help") then text = help.text(name) end
+  local text = help.text(name)
+  if text:match("^no help") then
+    local v = help.lookup(name)
+    local t = type(v)
+    if t == "function" or t == "userdata" or t == "table" then text = help.text(v) end
+  end
   if text:match("^no help") then return nil end
   return text, name
 end
 
 -- ------------------------------------------------------------ errors
 
--- the prompt prints "wb: " and the message (with its traceback); a notebook
--- shows the traceback lines
+-- msg: the prompt's message (shell/prompt.c's handler: wb's own errors as
+-- the message alone, the user's with a traceback); the prompt prints it
+-- after "wb: ", a notebook shows those lines as the error's traceback and
+-- the message without its traceback as its value
 function K.error(msg)
   local text = type(msg) == "string" and msg or show.value(msg)
   local evalue = text:match("^(.-)\nstack traceback:") or text
@@ -500,13 +440,12 @@ end
 -- ------------------------------------------------------------ install
 
 -- c: the C part's functions: input(prompt, password) -> line, or nil and
--- why (no input allowed, interrupted), display(bundle), listdir(dir)
+-- why (no input allowed, interrupted), display(bundle)
 function K.install(c)
   if type(c) ~= "table" then argerr(1, "install", "table of the kernel's functions expected, got %s", typename(c)) end
-  for _, f in ipairs{"input", "display", "listdir"} do
+  for _, f in ipairs{"input", "display"} do
     if type(c[f]) ~= "function" then argerr(1, "install", "%s must be a function, got %s", f, typename(c[f])) end
   end
-  K.fs = c
   local real_read = io.read
   -- io.read from standard input asks the front end (input_request)
   io.read = function(...)

@@ -93,7 +93,7 @@ end
 -- describe(): one row per column (d:labels():describe() for the labels):
 -- count, missing, mean, std, min, quartiles, max for numbers; count,
 -- missing, unique, top, freq for categories (as pandas' describe(include="all"));
--- printed with one number format per statistic
+-- printed with one number format shared by the statistics (mean to max), so a row reads alike
 function D.describe(d)
   check_self(d, DSMT, "dataset", "describe")
   local r = d:describe_raw()

@@ -1,34 +1,32 @@
-/* adapter.c — the kernel's thin layer over the prompt's machinery: run a
- * chunk as the prompt does (its compile rule, Ctrl-C, the results shown
- * through wb.show), and ask lua/wb/kernel.lua for completion, help and the
- * MIME bundles of values. Everything the kernel knows of wb's Lua goes
- * through here, so that the prompt's improvements reach the notebook by
- * changing this file and wb/kernel.lua only.
- *
- * The chunk rule (compile_chunk) and the Ctrl-C handling are those of the
- * prompt (shell/main.c), copied here; a notebook cell adds one rule
- * (compile_cell: its last expression is its result). */
-#include <dirent.h>
+/* adapter.c — the kernel's thin layer over the prompt's machinery
+ * (shell/prompt.c, see prompt.h): a cell runs as a command at the prompt
+ * does (wb_prompt_compile_cell: the prompt's rule, and a cell's last
+ * expression is its result; "?name" through wb_prompt_help_query; the
+ * clean-error message handler and Ctrl-C of wb_prompt_call; exit() and
+ * quit() through wb_prompt_exit_request), completion is the prompt's
+ * (wb_prompt_complete), is_complete its rule; lua/wb/kernel.lua makes the
+ * MIME bundles of values (over wb.show, the prompt's printing), the
+ * inspector's text (wb.help, the text help(name) prints) and a Jupyter
+ * error of the prompt's message. Everything the kernel knows of wb's Lua
+ * goes through here. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "../progress.h"
+#include "../prompt.h"
 #include "kernel.h"
 #include "wblua.h"
 
 /* ------------------------------------------------------------- Ctrl-C */
 
-/* As at the prompt: while a chunk runs, the first SIGINT (the front end's
- * interrupt, or interrupt_request) sets the interrupt flag that kernels poll
- * and installs a hook that raises "interrupted!" in the running Lua code;
+/* The prompt's Ctrl-C (wb_prompt_interrupt): while a cell runs, the first
+ * SIGINT (the front end's interrupt, or interrupt_request) stops it at its
+ * next Lua instruction, kernels at their next check of the interrupt flag;
  * the second says what is happening; a third leaves the kernel (for work
  * that does not poll the flag; the front end offers a restart). Between
- * chunks SIGINT does nothing. */
-static lua_State *running_L;
-static volatile sig_atomic_t running, presses;
+ * cells SIGINT does nothing. Only the main thread runs Lua: another thread
+ * that receives the signal passes it on. */
 static volatile sig_atomic_t note; /* 1: the second press's note is to be published */
 static pthread_t main_thread;
 static int log_fd = 2;
@@ -39,13 +37,6 @@ static void say(const char *s)
     (void)r;
 }
 
-static void lstop(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
-}
-
 static void on_sigint(int sig)
 {
     int saved = errno;
@@ -54,17 +45,13 @@ static void on_sigint(int sig)
         errno = saved;
         return;
     }
-    if (running) {
-        wb_interrupt();
-        if (running_L) lua_sethook(running_L, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-        presses++;
-        if (presses == 2) {
-            note = 1;
-            say("wb kernel: stopping: waiting for the running work to notice (interrupt once more leaves the kernel)\n");
-        } else if (presses >= 3) {
-            say("wb kernel: interrupted 3 times, leaving\n");
-            _exit(130);
-        }
+    int presses = wb_prompt_interrupt(); /* 0: no cell runs */
+    if (presses == 2) {
+        note = 1;
+        say("wb kernel: stopping: waiting for the running work to notice (interrupt once more leaves the kernel)\n");
+    } else if (presses >= 3) {
+        say("wb kernel: interrupted 3 times, leaving\n");
+        _exit(130);
     }
     errno = saved;
 }
@@ -77,155 +64,6 @@ const char *kad_take_note(void)
 }
 
 void kad_interrupt(kernel *k) { pthread_kill(k->main_thread, SIGINT); }
-
-static int msghandler(lua_State *L)
-{
-    if (wb_interrupted()) { /* whatever the running code made of it */
-        luaL_traceback(L, L, "interrupted!", 1);
-        return 1;
-    }
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
-static int docall(lua_State *L, int narg, int nres)
-{
-    int base = lua_gettop(L) - narg;
-    lua_pushcfunction(L, msghandler);
-    lua_insert(L, base);
-    wb_interrupt_clear();
-    running_L = L;
-    presses = 0;
-    running = 1;
-    int status = lua_pcall(L, narg, nres, base);
-    running = 0;
-    lua_sethook(L, NULL, 0, 0);
-    lua_remove(L, base);
-    wb_shell_progress_end();
-    return status;
-}
-
-/* ------------------------------------------------------ the chunk rule */
-
-static int incomplete(lua_State *L, int status)
-{
-    if (status == LUA_ERRSYNTAX) {
-        size_t lmsg;
-        const char *msg = lua_tolstring(L, -1, &lmsg);
-        if (lmsg >= 5 && strcmp(msg + lmsg - 5, "<eof>") == 0) return 1;
-    }
-    return 0;
-}
-
-static int load_text(lua_State *L, const char *fmt, const char *src)
-{
-    const char *text = lua_pushfstring(L, fmt, src);
-    int status = luaL_loadbuffer(L, text, strlen(text), "=stdin");
-    lua_remove(L, -2);
-    return status;
-}
-
-/* a chunk as the prompt compiles it: an expression ("return chunk;") when it
- * is one, else statements ("=expr" is "return expr"); *more when it is
- * unfinished. The function or the message is left on the stack. */
-static int compile_chunk(lua_State *L, const char *chunk, int *more)
-{
-    *more = 0;
-    int eq = chunk[0] == '=';
-    const char *src = eq ? chunk + 1 : chunk;
-    int status = load_text(L, "return %s;", src);
-    if (status == LUA_OK) return status;
-    lua_pop(L, 1);
-    status = load_text(L, eq ? "return %s" : "%s", src);
-    if (status == LUA_OK) return status;
-    if (incomplete(L, status)) {
-        *more = 1;
-        return status;
-    }
-    if (!eq && status == LUA_ERRSYNTAX) {
-        int st2 = load_text(L, "return %s", src);
-        if (incomplete(L, st2)) *more = 1;
-        const char *p = src + strspn(src, " \t\n");
-        int statement_start = *p == '_' || *p == '(' || *p == ':' || *p == ';' ||
-                              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                              (p[0] == '-' && p[1] == '-');
-        if (*more || statement_start) {
-            lua_pop(L, 1);
-        } else {
-            lua_remove(L, -2);
-            status = st2;
-        }
-    }
-    return status;
-}
-
-/* a notebook cell: the prompt's rule, and when the cell is statements whose
- * last lines are an expression (a name, a call such as wb.plot.scatter(...)),
- * that expression's value is the cell's result, as a notebook shows it:
- *   d = wb.datagen.blobs{n = 100}
- *   d                                  -> shown
- * The split is at a line start: the lines before it compile alone as
- * statements, the lines from it alone as an expression (so a split never
- * falls inside a block, a string or a call), and together with "return"
- * before the expression (the line numbers stay those of the cell). The last
- * such expression is taken; one starting with "(" is not (Lua would read it
- * as a call of what comes before). */
-#define SPLIT_LINES 200
-
-static int compiles(lua_State *L, const char *text, size_t len)
-{
-    int ok = luaL_loadbuffer(L, text, len, "=stdin") == LUA_OK;
-    lua_pop(L, 1);
-    return ok;
-}
-
-static int compile_split(lua_State *L, const char *code)
-{
-    size_t len = strlen(code);
-    luaL_Buffer b;
-    int tried = 0;
-    for (size_t k = len; k > 0 && tried < SPLIT_LINES; k--) {
-        if (code[k - 1] != '\n') continue;
-        tried++;
-        const char *suffix = code + k;
-        const char *p = suffix + strspn(suffix, " \t\r\n");
-        if (!*p || *p == '(' || (p[0] == '-' && p[1] == '-')) continue;
-        lua_pushfstring(L, "return %s\n;", suffix);
-        size_t n;
-        const char *s = lua_tolstring(L, -1, &n);
-        int expr = compiles(L, s, n);
-        lua_pop(L, 1);
-        if (!expr || !compiles(L, code, k)) continue;
-        luaL_buffinit(L, &b);
-        luaL_addlstring(&b, code, k);
-        luaL_addstring(&b, "return ");
-        luaL_addstring(&b, suffix);
-        luaL_addstring(&b, "\n;");
-        luaL_pushresult(&b);
-        s = lua_tolstring(L, -1, &n);
-        int status = luaL_loadbuffer(L, s, n, "=stdin");
-        lua_remove(L, -2);
-        if (status == LUA_OK) return 1;
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
-static int compile_cell(lua_State *L, const char *code, int *more)
-{
-    *more = 0;
-    if (code[0] != '=') {
-        if (load_text(L, "return %s;", code) == LUA_OK) return LUA_OK;
-        lua_pop(L, 1);
-        if (compile_split(L, code)) return LUA_OK;
-    }
-    return compile_chunk(L, code, more);
-}
 
 /* ------------------------------------------------- calls into wb.kernel */
 
@@ -263,7 +101,8 @@ static json_t *bundle_json(lua_State *L, int idx)
     return o;
 }
 
-/* ename, evalue, traceback of the error message at the top (popped) */
+/* ename, evalue, traceback of the error message at the top (popped): the
+ * prompt's message (its handler made it clean), split by wb.kernel.error */
 static json_t *error_json(lua_State *L)
 {
     int top = lua_gettop(L) - 1;
@@ -282,8 +121,10 @@ static json_t *error_json(lua_State *L)
                           "traceback", tb);
         }
     }
-    if (!e) { /* wb.kernel failed: the message as it is */
-        json_t *msg = lua_json_text(L, top + 1);
+    if (!e) { /* wb.kernel failed: the prompt's text as it is */
+        lua_settop(L, top + 1);
+        const char *text = wb_prompt_error_text(L);
+        json_t *msg = jmsg_text(text, strlen(text));
         e = json_pack("{s:s, s:O, s:[O]}", "ename", "wb", "evalue", msg, "traceback", msg);
         json_decref(msg);
     }
@@ -299,16 +140,16 @@ void kad_result_free(kad_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* wb.show's begin(): a new command (what it printed is forgotten) */
-static void show_begin(lua_State *L)
+/* a failed call's message (at the top): r->exit for exit()/quit(), else
+ * r->error; popped */
+static void failed(lua_State *L, kad_result *r)
 {
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "wb.show");
-    if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
-        lua_getfield(L, -1, "begin");
-        if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);
+    if (wb_prompt_exit_request(L, -1, &r->exit_code)) {
+        r->exit = 1;
+        lua_pop(L, 1);
+    } else {
+        r->error = error_json(L);
     }
-    lua_pop(L, 1);
 }
 
 void kad_execute(kernel *k, const char *code, kad_result *r)
@@ -316,30 +157,36 @@ void kad_execute(kernel *k, const char *code, kad_result *r)
     lua_State *L = k->L;
     memset(r, 0, sizeof *r);
     lua_settop(L, 0);
+    char *asked = wb_prompt_help_query(L, code); /* "?name", "name?": help("name") */
+    if (asked) code = asked;
     int more;
-    int status = compile_cell(L, code, &more);
+    int status = wb_prompt_compile_cell(L, code, &more);
     if (status != LUA_OK) {
         r->error = error_json(L);
+        free(asked);
         return;
     }
-    show_begin(L);
-    status = docall(L, 0, LUA_MULTRET);
+    wb_prompt_set_chunk(L, code); /* error messages quote its lines */
+    free(asked);
+    wb_prompt_begin(L, 0);
+    status = wb_prompt_call(L, 0, LUA_MULTRET);
     if (status != LUA_OK) {
-        r->error = error_json(L);
+        failed(L, r);
         lua_settop(L, 0);
         return;
     }
     int n = lua_gettop(L);
     if (n > 0) {
+        /* wb.kernel's results: wb.show's text (wb_prompt_results's) with
+         * the values' rich forms */
         if (push_kfn(L, "results") != 0) {
-            lua_pop(L, 1);
             lua_settop(L, 0);
             return;
         }
         lua_insert(L, 1);
-        status = docall(L, n, 1);
+        status = wb_prompt_call(L, n, 1);
         if (status != LUA_OK) {
-            r->error = error_json(L);
+            failed(L, r);
         } else {
             r->bundle = bundle_json(L, -1);
             json_t *plain = json_object_get(r->bundle, "text/plain");
@@ -357,21 +204,52 @@ json_t *kad_expression(kernel *k, const char *expr)
     const char *text = lua_pushfstring(L, "return %s", expr);
     int status = luaL_loadbuffer(L, text, strlen(text), "=expression");
     lua_remove(L, -2);
-    if (status == LUA_OK) status = docall(L, 0, 1);
+    if (status == LUA_OK) status = wb_prompt_call(L, 0, 1);
     if (status == LUA_OK && push_kfn(L, "display") == 0) {
         lua_insert(L, -2);
-        status = docall(L, 1, 1);
+        status = wb_prompt_call(L, 1, 1);
     } else if (status == LUA_OK) {
         status = LUA_ERRRUN;
     }
     if (status == LUA_OK) {
         res = json_pack("{s:s, s:o, s:{}}", "status", "ok", "data", bundle_json(L, -1), "metadata");
     } else {
+        int code;
+        if (wb_prompt_exit_request(L, -1, &code)) { /* exit() is no expression's business */
+            lua_pop(L, 1);
+            lua_pushliteral(L, "exit() and quit() leave the kernel from a cell, not from an expression");
+        }
         res = error_json(L);
         json_object_set_new(res, "status", json_string("error"));
     }
     lua_settop(L, top);
     return res;
+}
+
+/* The prompt's completion (wb_prompt_complete, by context: names, methods
+ * of the object's type, estimator, column and metric names and files
+ * inside strings, parameter names) of the cell's line at the cursor, as the
+ * prompt completes the line being typed; no closing quote is added (a
+ * notebook's editor closes its strings itself) */
+json_t *kad_complete(kernel *k, const char *code, size_t cursor, size_t *start, size_t *end)
+{
+    json_t *m = json_array();
+    *start = *end = cursor;
+    size_t ls = cursor;
+    while (ls > 0 && code[ls - 1] != '\n') ls--;
+    char *line = strndup(code + ls, cursor - ls);
+    char **items = NULL;
+    int n = 0, from = 0, quote = 0, files = 0;
+    if (line && wb_prompt_complete(k->L, line, (int)(cursor - ls), &items, &n, &from, &quote, &files) == 0) {
+        for (int i = 0; i < n; i++) {
+            json_array_append_new(m, jmsg_text(items[i], strlen(items[i])));
+            free(items[i]);
+        }
+        free(items);
+        if (from >= 0 && (size_t)from <= cursor - ls) *start = ls + (size_t)from;
+    }
+    free(line);
+    return m;
 }
 
 /* call wb.kernel's fn(code, cursor) with nres results, protected; 0 or -1 */
@@ -381,32 +259,6 @@ static int call_kfn(lua_State *L, const char *fn, const char *code, size_t curso
     lua_pushstring(L, code);
     lua_pushinteger(L, (lua_Integer)cursor);
     return lua_pcall(L, 2, nres, 0) == LUA_OK ? 0 : -1;
-}
-
-json_t *kad_complete(kernel *k, const char *code, size_t cursor, size_t *start, size_t *end)
-{
-    lua_State *L = k->L;
-    int top = lua_gettop(L);
-    json_t *m = json_array();
-    *start = *end = cursor;
-    if (call_kfn(L, "complete", code, cursor, 3) == 0 && lua_istable(L, -3)) {
-        int n = (int)lua_rawlen(L, -3);
-        for (int i = 1; i <= n; i++) {
-            lua_rawgeti(L, -3, i);
-            if (lua_type(L, -1) == LUA_TSTRING) json_array_append_new(m, lua_json_text(L, -1));
-            lua_pop(L, 1);
-        }
-        lua_Integer s = lua_tointeger(L, -2), e = lua_tointeger(L, -1);
-        size_t len = strlen(code);
-        if (s >= 0 && e >= s && (size_t)e <= len) {
-            *start = (size_t)s;
-            *end = (size_t)e;
-        }
-    } else {
-        klog(k, "completion failed: %s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
-    }
-    lua_settop(L, top);
-    return m;
 }
 
 char *kad_inspect(kernel *k, const char *code, size_t cursor)
@@ -427,8 +279,10 @@ const char *kad_is_complete(kernel *k, const char *code)
 {
     lua_State *L = k->L;
     int top = lua_gettop(L);
+    char *asked = wb_prompt_help_query(L, code);
     int more;
-    int status = compile_cell(L, code, &more);
+    int status = wb_prompt_compile_cell(L, asked ? asked : code, &more);
+    free(asked);
     lua_settop(L, top);
     if (status == LUA_OK) return "complete";
     return more ? "incomplete" : "invalid";
@@ -464,34 +318,6 @@ static int l_display(lua_State *L)
     return 0;
 }
 
-/* listdir(dir) -> {{name, is_dir}, ...} (file-name completion) */
-static int l_listdir(lua_State *L)
-{
-    const char *dir = luaL_checkstring(L, 1);
-    DIR *d = opendir(dir);
-    if (!d) return luaL_error(L, "%s: %s", dir, strerror(errno));
-    lua_newtable(L);
-    int i = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && i < 10000) {
-        int is_dir = e->d_type == DT_DIR;
-        if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
-            char p[4096];
-            struct stat st;
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            is_dir = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-        }
-        lua_createtable(L, 2, 0);
-        lua_pushstring(L, e->d_name);
-        lua_rawseti(L, -2, 1);
-        lua_pushboolean(L, is_dir);
-        lua_rawseti(L, -2, 2);
-        lua_rawseti(L, -2, ++i);
-    }
-    closedir(d);
-    return 1;
-}
-
 int kad_init(kernel *k)
 {
     kk = k;
@@ -509,7 +335,7 @@ int kad_init(kernel *k)
         lua_settop(L, 0);
         return -1;
     }
-    static const luaL_Reg fns[] = {{"input", l_input}, {"display", l_display}, {"listdir", l_listdir}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"input", l_input}, {"display", l_display}, {NULL, NULL}};
     luaL_newlib(L, fns);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
         klog(k, "wb.kernel.install: %s", lua_tostring(L, -1));

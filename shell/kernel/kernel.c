@@ -241,7 +241,7 @@ static void execute(kernel *k, const jmsg *req, queued *q)
                         json_pack("{s:i, s:O, s:{}}", "execution_count", count, "data", r.bundle, "metadata"));
         const char *name;
         json_t *v;
-        if (json_is_object(exprs))
+        if (json_is_object(exprs) && !r.exit)
             json_object_foreach(exprs, name, v)
             {
                 json_t *res = json_is_string(v) ? kad_expression(k, json_string_value(v))
@@ -260,6 +260,13 @@ static void execute(kernel *k, const jmsg *req, queued *q)
     if (!r.error) {
         reply = json_pack("{s:s, s:i, s:o, s:[]}", "status", "ok", "execution_count", count, "user_expressions", ue,
                           "payload");
+        if (r.exit) { /* exit() / quit(): as at the prompt, the kernel leaves (a front end is told, as IPython's
+                       * kernel tells it, with an ask_exit payload) */
+            json_array_append_new(json_object_get(reply, "payload"),
+                                  json_pack("{s:s, s:b}", "source", "ask_exit", "keepkernel", 0));
+            k->exit_code = r.exit_code;
+            k->stop = 1;
+        }
     } else {
         json_decref(ue);
         reply = json_pack("{s:s, s:i, s:O, s:O, s:O, s:{}, s:[]}", "status", "error", "execution_count", count,
@@ -529,6 +536,7 @@ static int serve(const char *path, struct lua_State *(*newstate)(int quiet))
             jmsg_clear(&m);
         }
     }
+    rc = k->exit_code;
     pthread_sigmask(SIG_BLOCK, &block, NULL);
     wb_shell_progress_output(NULL, NULL);
     lua_close(k->L); /* a cluster the notebook started stops here */

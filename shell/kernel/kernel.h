@@ -6,8 +6,9 @@
  *   kio.c      what goes out on iopub: replies and broadcasts, print and
  *              io.write as stream messages, the progress line as a display,
  *              io.read as an input_request
- *   adapter.c  the thin layer over the prompt's machinery: run a chunk,
- *              complete, inspect, is_complete, display (with lua/wb/kernel.lua)
+ *   adapter.c  the thin layer over the prompt's machinery (../prompt.h): run
+ *              a cell, complete, inspect, is_complete, display (with
+ *              lua/wb/kernel.lua)
  *   install.c  `wb kernel install`: the kernelspec
  *
  * Lua runs on the main thread only. iopub is shared by the threads under
@@ -66,7 +67,8 @@ typedef struct kernel {
     khist *hist;
     int nhist, caphist;
 
-    volatile sig_atomic_t stop; /* shutdown asked (shutdown_request, SIGTERM) */
+    volatile sig_atomic_t stop; /* shutdown asked (shutdown_request, SIGTERM, exit()) */
+    int exit_code;              /* the status the kernel leaves with (exit(code)) */
     int restart;
     pthread_t main_thread, control_thread, hb_thread;
 } kernel;
@@ -112,19 +114,22 @@ typedef struct kad_result {
     json_t *bundle; /* the values' MIME bundle, or NULL (nothing to show) */
     json_t *error;  /* {ename, evalue, traceback} on failure, else NULL */
     char *plain;    /* the values' text/plain (history), or NULL */
+    int exit;       /* exit(code) or quit(code) ran: the kernel leaves */
+    int exit_code;
 } kad_result;
 
 /* load wb.kernel and install io.read / wb.display; SIGINT's handler; 0 or -1 */
 int kad_init(kernel *k);
-/* compile code by the prompt's rule (and a cell's last expression is its
- * result) and run it */
+/* run a cell as the prompt runs a command ("?name" is help("name"); the
+ * prompt's rule, and a cell's last expression is its result; wb's own
+ * errors as their message alone) */
 void kad_execute(kernel *k, const char *code, kad_result *r);
 void kad_result_free(kad_result *r);
 /* user_expressions: {status, data, metadata} or an error dict */
 json_t *kad_expression(kernel *k, const char *expr);
-/* matches for code with the cursor at byte `cursor`; *start, *end in bytes */
+/* the prompt's completion of the line at byte `cursor`; *start, *end in bytes */
 json_t *kad_complete(kernel *k, const char *code, size_t cursor, size_t *start, size_t *end);
-/* help for the name at the cursor (malloc'd) or NULL */
+/* help(name) for the name at the cursor (malloc'd) or NULL */
 char *kad_inspect(kernel *k, const char *code, size_t cursor);
 /* "complete", "incomplete" or "invalid" (the rule of kad_execute) */
 const char *kad_is_complete(kernel *k, const char *code);

@@ -58,6 +58,10 @@ def text_seeds():
     put("meta", "extra", '{"name": "x\\"y", "list": [1, 2, {"a": null}], "num_samples": 5, '
         '"ok": true, "num_classes": 0}')
     put("meta", "empty", "{}")
+    # the columns part as the writer makes it: names, types, levels, label;
+    # a Latin-1 level (a byte that is not UTF-8) as the data had it
+    put("meta", "columns", '{\n  "num_samples": 3,\n  "num_features": 3,\n  "num_classes": 3,\n  "dataset_size": 352,\n  "columns": [\n    {"name": "island", "type": "category", "levels": ["Biscoe", "Dream", "Torgersen"]},\n    {"name": "bill", "type": "number"},\n    {"name": "sex", "type": "category", "levels": ["female", "male"]}\n  ],\n  "label": {"name": "species", "levels": ["Adelie", "Chinstrap", "Gentoo"]}\n}\n')
+    put("meta", "latin1-levels", b'{\n  "num_samples": 2,\n  "num_features": 2,\n  "num_classes": 0,\n  "dataset_size": 160,\n  "columns": [\n    {"name": "city", "type": "category", "levels": ["Paris", "caf\xe9"]},\n    {"name": "x", "type": "number"}\n  ]\n}\n')
 
 
 def npy_seeds():

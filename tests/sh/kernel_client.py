@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """kernel_client.py — Jupyter's own client (Debian's python3-jupyter-client)
-drives `wb kernel`: start, kernel_info, execute (results, streams, errors,
-silent, store_history, user_expressions, rich output, progress), complete,
-inspect, is_complete, history, io.read through input_request, interrupts (a
+drives `wb kernel`: start, kernel_info, execute (results, streams, errors as
+the prompt shows them, ?name, silent, store_history, user_expressions, rich
+output, progress), complete (inside strings too), inspect (help(name)),
+is_complete, history, io.read through input_request, interrupts (a
 signal and interrupt_request), a local cluster kept between cells and
-stopped at shutdown, restart, and messages with a bad signature, bad JSON,
+stopped at shutdown, restart, exit(), and messages with a bad signature, bad JSON,
 an unknown type or a huge frame sent on a raw socket (dropped and logged, the
 kernel keeps serving). Prints a transcript; exits 1 on the first failed
 check. Run by kernel_client.sh, which installs the kernelspec."""
@@ -125,15 +126,37 @@ def session(km, kc):
     check(ue["b"]["status"] == "error" and "expression" in ue["b"]["evalue"], "user_expressions: an error")
     check(ue["c"]["data"]["text/plain"] == "\ufffd", "a byte that is not UTF-8 arrives as U+FFFD")
 
-    # errors: the prompt's message
+    # errors: the prompt's message. The user's own error keeps its traceback;
+    # wb's own errors are the message alone, without wb's internal places
     r, out = run(kc, "error('boom')")
     e = of_type(out, "error")
     check(r["status"] == "error" and r["evalue"] == "stdin:1: boom", "error: reply with the message")
     check(len(e) == 1 and e[0]["traceback"][0] == "wb: stdin:1: boom", "error: broadcast, 'wb: message' first")
+    check(e[0]["traceback"][1] == "stack traceback:" and "\tstdin:1: in main chunk" in e[0]["traceback"],
+          "the user's error: its traceback")
     r, out = run(kc, "wb.fit('no_such_estimator', wb.dataset({{1}}), {})")
     check(r["status"] == "error" and "no_such_estimator" in r["evalue"], "a wb error: %s" % r["evalue"])
+    r, out = run(kc, "kd = wb.datagen.blobs{n = 50, seed = 1}\nm = wb.fit('kmean', kd, {k = 2})")
+    e = of_type(out, "error")
+    want = "bad argument #1 to 'fit' (no estimator named 'kmean' (did you mean 'kmeans'?"
+    check(r["status"] == "error" and r["evalue"].startswith(want) and r["ename"] == "wb",
+          "wb's own error: the clean message: %s" % r["evalue"])
+    check(len(e) == 1 and e[0]["traceback"] == ["wb: " + r["evalue"]] and e[0]["evalue"] == r["evalue"],
+          "wb's own error: 'wb: message' and no traceback")
+    check(not re.search(r"select:\d+|stack traceback|wb/\w+\.lua:\d+", json.dumps(e[0])),
+          "wb's own error: no internal place (select:465), no traceback")
+    r, out = run(kc, "wb.fitt(kd)")
+    check(r["evalue"] == "wb.fitt does not exist (did you mean wb.fit?)" and r["traceback"] == ["wb: " + r["evalue"]],
+          "a misspelt wb name: did you mean: %s" % r["evalue"])
     r, out = run(kc, "x = = 1")
     check(r["status"] == "error" and "unexpected symbol" in r["evalue"], "a syntax error")
+    # ?name and name? are help("name"), as at the prompt
+    r, out = run(kc, "?scatter")
+    text = "".join(s["text"] for s in of_type(out, "stream") if s["name"] == "stdout")
+    check(r["status"] == "ok" and text.startswith("wb.plot.scatter(data2d, "), "?scatter: help(\"scatter\")")
+    r, out = run(kc, "kmeans?")
+    text = "".join(s["text"] for s in of_type(out, "stream") if s["name"] == "stdout")
+    check(r["status"] == "ok" and text.startswith("kmeans (clusterer)"), "kmeans?: help(\"kmeans\")")
 
     # rich output
     run(kc, "d = wb.datagen.classification{n = 500, features = 4, informative = 2, redundant = 2, seed = 1}")
@@ -202,14 +225,41 @@ def session(km, kc):
     c = complete(code)
     check(sorted(c["matches"]) == ["%s/files/data.csv" % TMP, "%s/files/dir/" % TMP]
           and c["cursor_start"] == code.index("'") + 1, "complete: file names inside a string")
+    # inside strings, by context (the prompt's completion)
+    c = complete('m = wb.fit("km')
+    check(c["matches"] == ["kmeans"] and c["cursor_start"] == 12 and c["cursor_end"] == 14,
+          "complete: an estimator's name inside wb.fit(\"")
+    c = complete('s = "é"\nwb.gridsearch("lo')
+    check(c["matches"] == ["logreg"] and c["cursor_start"] == 23 and c["cursor_end"] == 25,
+          "complete: inside a string on a cell's second line")
+    c = complete('help("scat')
+    check("scatter" in c["matches"] and c["cursor_start"] == 6, "complete: help(\"scat: a help topic")
+    c = complete('wb.fit("kmeans", kd, {columns = {"')
+    check(c["matches"] == ["x1", "x2"] and c["cursor_start"] == 34, "complete: the dataset's column names")
+    c = complete('wb.fit("kmeans", kd, {ma')
+    check(c["matches"] == ["max_iter = "] and c["cursor_start"] == 22, "complete: an estimator's parameter names")
+    c = complete("kd:co")
+    check(c["matches"] == ["kd:col(", "kd:collect(", "kd:cols("], "complete: a dataset's methods")
     i = kc.inspect("wb.fit(", 3, reply=True, timeout=10)["content"]
     check(i["found"] and i["data"]["text/plain"].startswith("wb.fit(name, data, params)"), "inspect: wb.fit")
     i = kc.inspect("wb.fit('kmeans', d)", 10, reply=True, timeout=10)["content"]
     check(i["found"] and "kmeans (clusterer)" in i["data"]["text/plain"], "inspect: an estimator's name in a string")
+    # inspect is help(name): a short name finds wb.plot.scatter, as help("scatter")
+    i = kc.inspect("wb.plot.scatter(p)", 10, reply=True, timeout=10)["content"]
+    full = i["data"].get("text/plain", "")
+    i = kc.inspect("scatter", 7, reply=True, timeout=10)["content"]
+    check(i["found"] and i["data"]["text/plain"] == full and full.startswith("wb.plot.scatter(data2d, "),
+          "inspect: a short name (scatter)")
+    r, out = run(kc, "help('scatter')")
+    text = "".join(s["text"] for s in of_type(out, "stream") if s["name"] == "stdout")
+    check(text == full + "\n", "inspect: the text help(\"scatter\") prints")
+    i = kc.inspect("kd", 1, reply=True, timeout=10)["content"]
+    check(i["found"] and i["data"]["text/plain"].startswith("Dataset: 50 rows x 2 columns"), "inspect: a dataset")
     i = kc.inspect("no_such_thing", 3, reply=True, timeout=10)["content"]
     check(not i["found"], "inspect: nothing for an unknown name")
     for code, want in [("for i = 1, 3 do", "incomplete"), ("{1,", "incomplete"), ("x = = 1", "invalid"),
-                       ("1+1", "complete"), ("=x", "complete")]:
+                       ("1+1", "complete"), ("=x", "complete"), ("?kmeans", "complete"),
+                       ("d = 1\nd", "complete")]:
         kc.is_complete(code)
         st = kc.get_shell_msg(timeout=10)["content"]["status"]
         check(st == want, "is_complete %r: %s" % (code, st))
@@ -239,7 +289,7 @@ def session(km, kc):
     r, out = run(kc, "s = io.read()", allow_stdin=True, stdin_hook=lambda m: km.interrupt_kernel())
     check(r["status"] == "error" and r["evalue"] == "interrupted!", "io.read: an interrupt while it waits")
     r, out = run(kc, "s = io.read()", allow_stdin=False)
-    check(r["status"] == "error" and r["evalue"].startswith("stdin:1: io.read: this front end takes no input"),
+    check(r["status"] == "error" and r["evalue"].startswith("io.read: this front end takes no input"),
           "io.read without stdin: %s" % r["evalue"])
 
     # interrupts: the front end's (SIGINT) during a long fit, then interrupt_request
@@ -286,6 +336,15 @@ def session(km, kc):
     r, out = run(kc, "x == nil, wb.executor().kind")
     check(of_type(out, "execute_result")[0]["data"]["text/plain"] == "true\tlocal" and r["execution_count"] == 1,
           "restart: fresh state, count from 1, the local executor")
+
+    # exit(): as at the prompt, the kernel leaves (an ask_exit payload tells the front end)
+    pid = km.provisioner.process.pid
+    r, out = run(kc, "exit(3)")
+    check(r["status"] == "ok" and r["payload"] == [{"source": "ask_exit", "keepkernel": False}],
+          "exit(3): reply ok with an ask_exit payload")
+    check(wait_gone([pid], 10) and km.provisioner.process.wait() == 3, "exit(3): the kernel left with status 3")
+    km.restart_kernel(now=True)
+    kc.wait_for_ready(timeout=60)
 
     # shutdown
     pid = km.provisioner.process.pid

@@ -3,7 +3,9 @@
 # `wb kernel` under Jupyter's nbconvert (--to notebook --execute: a cell
 # that fails fails the run); its outputs hold the tables (text/html) and the
 # chart (image/svg+xml); converted to HTML and rendered by headless
-# Chromium, the page shows the tables and the chart's colours. With
+# Chromium, the page shows the tables and the chart's colours. A notebook
+# with error cells (run with --allow-errors) keeps wb's own error as the
+# prompt's clean message and the user's with its traceback. With
 # WB_KERNEL_SHOTS=DIR the executed notebook, its HTML and the screenshot are
 # kept there.
 . "$(dirname "$0")/kernel_common.bash"
@@ -51,6 +53,45 @@ assert chart["image/svg+xml"].startswith("<svg") and chart["image/svg+xml"].coun
 assert chart["text/html"].startswith('<img src="data:image/svg+xml;base64,')
 print("outputs: %d code cells, tables in cells 2 3 5 6 7 9, the chart in cell 10 (%d points)" %
       (len(code), chart["image/svg+xml"].count("<circle")))
+PYEOF
+# an error cell, as a notebook keeps it (nbconvert --allow-errors): wb's own
+# error is the prompt's clean message (no internal place such as
+# select:465, no traceback), the user's own error keeps its traceback
+"$PY" - "$T/errors.ipynb" <<'PYEOF' || { echo "FAIL: writing the error notebook"; exit 1; }
+import json, sys
+cells = ["d = wb.datagen.blobs{n = 100, seed = 1}", "m = wb.fit('kmean', d, {k = 2})",
+         "local function f() error('mine') end\nf()", "?kmeans"]
+nb = {"nbformat": 4, "nbformat_minor": 5,
+      "metadata": {"kernelspec": {"name": "wb", "display_name": "wb (Lua)", "language": "lua"}},
+      "cells": [{"cell_type": "code", "id": "c%d" % i, "metadata": {}, "execution_count": None, "outputs": [],
+                 "source": c} for i, c in enumerate(cells)]}
+json.dump(nb, open(sys.argv[1], "w"))
+PYEOF
+if ! timeout 120 jupyter nbconvert --to notebook --execute --allow-errors errors.ipynb --output-dir "$T" \
+       --output errors.executed.ipynb > errors.log 2>&1; then
+  tail -n 20 errors.log
+  echo "FAIL: jupyter nbconvert --execute --allow-errors errors.ipynb"
+  exit 1
+fi
+"$PY" - "$T/errors.executed.ipynb" <<'PYEOF' || { echo "FAIL: the error cells"; exit 1; }
+import json, re, sys
+code = [c for c in json.load(open(sys.argv[1]))["cells"] if c["cell_type"] == "code"]
+def errors(i): return [o for o in code[i - 1]["outputs"] if o["output_type"] == "error"]
+assert not errors(1), code[0]["outputs"]
+e = errors(2)
+assert len(e) == 1, code[1]["outputs"]
+e = e[0]
+print("wb's own error: %s: %s | traceback %s" % (e["ename"], e["evalue"], e["traceback"]))
+assert e["evalue"].startswith("bad argument #1 to 'fit' (no estimator named 'kmean' (did you mean 'kmeans'?"), e
+assert e["traceback"] == ["wb: " + e["evalue"]], e["traceback"]
+assert not re.search(r"select:\d+|stack traceback", json.dumps(e)), e
+e = errors(3)[0]
+print("the user's error: %s | traceback %s" % (e["evalue"], e["traceback"]))
+assert e["evalue"] == "stdin:1: mine" and "stack traceback:" in e["traceback"], e
+assert "\t[C]: in function 'error'" in e["traceback"], e["traceback"]
+help_text = "".join("".join(o["text"]) for o in code[3]["outputs"] if o["output_type"] == "stream")
+assert help_text.startswith("kmeans (clusterer)"), help_text
+print("?kmeans: %s" % help_text.splitlines()[0])
 PYEOF
 if ! jupyter nbconvert --to html tour.executed.ipynb --output-dir "$T" > html.log 2>&1; then
   tail -n 20 html.log

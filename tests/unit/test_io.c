@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "wb/wb.h"
+#include "io/io_internal.h"
 
 static char dir[256];
 static wb_exec *ex;
@@ -282,6 +283,97 @@ static void test_generate_to_file(void **state)
     wb_params_free(in);
 }
 
+/* the .meta columns (read with libjansson): the data's bytes come back as
+ * they were (a Latin-1 name, a raw control character, escapes), and a fault
+ * names the place and what was expected. The expected texts are those of
+ * the former hand-written reader on the same files. */
+static int meta_case(const char *text, wb_meta_cols *c)
+{
+    char p[512], mp[512];
+    path(p, "c.npy");
+    path(mp, "c.npy.meta");
+    FILE *f = fopen(mp, "wb");
+    fputs(text, f);
+    fclose(f);
+    wb_meta m;
+    return wb__meta_read_cols(p, &m, c);
+}
+
+static void meta_fault(const char *text, const char *where_what)
+{
+    char mp[512], msg[1024];
+    path(mp, "c.npy.meta");
+    wb_meta_cols c;
+    assert_int_equal(meta_case(text, &c), WB_EFORMAT);
+    snprintf(msg, sizeof msg, "%s:%s", mp, where_what);
+    assert_string_equal(wb_errmsg(), msg);
+}
+
+static void test_meta_cols(void **state)
+{
+    (void)state;
+    wb_meta_cols c;
+    assert_int_equal(meta_case("{\"columns\": [{\"name\": \"caf\xe9\", \"type\": \"category\", \"levels\": "
+                               "[\"a\x01\", \"caf\xe9\", \"\xc3\xa9t\\u00e9\", \"\xff\"]}, {\"name\": \"n\\\"x\"}], "
+                               "\"label\": {\"name\": \"sp\xe9" "cies\", \"levels\": [\"\\u00e9\", \"\\ud83d\\ude00\"]}}",
+                               &c),
+                     0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.names[0], "caf\xe9");
+    assert_int_equal(c.types[0], WB_COL_CATEGORY);
+    assert_int_equal(wb_levels_count(c.levels[0]), 4);
+    assert_string_equal(wb_levels_at(c.levels[0], 0), "a\x01");
+    assert_string_equal(wb_levels_at(c.levels[0], 1), "caf\xe9");
+    assert_string_equal(wb_levels_at(c.levels[0], 2), "\xc3\xa9t\xc3\xa9");
+    assert_string_equal(wb_levels_at(c.levels[0], 3), "\xff");
+    assert_string_equal(c.names[1], "n\"x");
+    assert_int_equal(c.types[1], WB_COL_NUMBER);
+    assert_null(c.levels[1]);
+    assert_true(c.has_label);
+    assert_string_equal(c.label_name, "sp\xe9" "cies");
+    assert_string_equal(wb_levels_at(c.label_levels, 0), "\xc3\xa9");
+    assert_string_equal(wb_levels_at(c.label_levels, 1), "\xf0\x9f\x98\x80");
+    wb__meta_cols_free(&c);
+    /* what the writer makes of a Latin-1 category is read back the same */
+    const char *lv[] = {"Paris", "caf\xe9"};
+    wb_levels *l;
+    assert_int_equal(wb_levels_new(lv, 2, &l), 0);
+    wb_dataset *d;
+    double x[2] = {0, 1};
+    assert_int_equal(wb_ds_from_memory(ex, x, NULL, 2, 1, &d), 0);
+    assert_int_equal(wb_ds_set_coltype(d, 0, WB_COL_CATEGORY, l), 0);
+    char p[512];
+    path(p, "c.npy");
+    wb_meta m = {2, 1, 0, 16}, r;
+    assert_int_equal(wb__meta_write_ds(p, &m, d), 0);
+    assert_int_equal(wb__meta_read_cols(p, &r, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(wb_levels_count(c.levels[0]), 2);
+    assert_string_equal(wb_levels_at(c.levels[0], 1), "caf\xe9");
+    wb__meta_cols_free(&c);
+    wb_ds_unref(d);
+    wb_levels_unref(l);
+
+    /* faults: the value's place, or where the text went wrong */
+    meta_fault("{\"num_samples\": 3,\n \"columns\": [{\"name\": \"a\", \"type\": \"category\", \"levels\": [\"b\", \"a\"]}]}",
+               "2:68: malformed .meta (expected levels sorted and distinct)");
+    meta_fault("{\"columns\": [\n  {\"name\": \"a\", \"type\": \"text\"}]}",
+               "2:31: malformed .meta (expected type \"number\" or \"category\")");
+    meta_fault("{\"columns\": [1]}", "1:14: malformed .meta (expected a column object '{')");
+    meta_fault("{\"columns\": [{\"name\": \"a\"}, ]}", "1:29: malformed .meta (expected a column object '{')");
+    meta_fault("{\"num_samples\": tru}", "1:17: malformed .meta (expected a whole number >= 0)");
+    meta_fault("{\"label\": {\"levels\": [\"x\", 5]}}", "1:28: malformed .meta (expected a string)");
+    meta_fault("{\"columns\": [{\"name\": \"a\\u0000b\"}]}", "1:31: malformed .meta (expected no NUL character in a string)");
+    meta_fault("{\"num_samples\": 1 \"num_features\": 2}", "1:19: malformed .meta (expected ',' or '}')");
+    meta_fault("{\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+               "1:40: malformed .meta (expected less nesting)");
+    meta_fault("{\"columns\": [{\"name\": \"caf\xe9\", \"type\" \"number\"}]}",
+               "1:38: malformed .meta (expected ':')");
+    char mp[512];
+    path(mp, "c.npy.meta");
+    unlink(mp);
+}
+
 static void test_meta(void **state)
 {
     (void)state;
@@ -426,7 +518,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks_same_bytes),  cmocka_unit_test(test_writer_misuse),
         cmocka_unit_test(test_write_fails_halfway), cmocka_unit_test(test_generate_to_file),
-        cmocka_unit_test(test_meta),                cmocka_unit_test(test_non_local_executor),
+        cmocka_unit_test(test_meta),                cmocka_unit_test(test_meta_cols),                cmocka_unit_test(test_non_local_executor),
         cmocka_unit_test(test_npy_mapped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -415,9 +415,6 @@ typedef struct wb_host {
      * over kctx_exec, e.g. to fit an estimator on a fold inside a task) --- */
     wb_oid (*kctx_input)(wb_kctx *ctx, int i);
 
-    /* --- new entries go here, at the end (WB_PLUGIN_ABI stays); a plugin
-     *     that may meet an older host calls them behind WB_HOST_HAS --- */
-
     /* --- columns: names, types and category levels (driver side; kernels
      *     see float64 codes). j counts from 0; k is a code 0..nlevels-1. --- */
     const char *(*ds_col_name)(const wb_dataset *d, int64_t j); /* NULL: unnamed */
@@ -444,6 +441,9 @@ typedef struct wb_host {
      * (or when the parameter is not a list); *index (may be NULL) gets the
      * item's 1-based index when it was given as a number, else 0 --- */
     const char *(*param_list)(const wb_params *p, const char *name, int64_t i, int64_t *index);
+
+    /* --- new entries go here, at the end (WB_PLUGIN_ABI stays); a plugin
+     *     that may meet an older host calls them behind WB_HOST_HAS --- */
 } wb_host;
 
 /*
