@@ -372,10 +372,33 @@ static void on_written(uv_write_t *req, int status)
     if (c->tq && c->state != WB_CS_CLOSED) tls_pump(c);
 }
 
-/* hand the ciphertext OpenSSL wrote to libuv */
+/* a buffer written out at once is kept for the next write when it is small
+ * (no allocation per message); a larger one only while a body is being sent */
+#define KEEP_BUF ((size_t)64 << 10)
+
+/* what the socket takes now is written at once (uv_try_write keeps the
+ * order: it writes nothing while libuv's queue holds bytes); the rest goes
+ * to uv_write. Returns the bytes written, or 0 on an error (uv_write then
+ * meets it and reports it as before) */
+static size_t try_write(wb_conn *c, const unsigned char *p, size_t n)
+{
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)(n > ((size_t)1 << 30) ? (size_t)1 << 30 : n));
+    int k = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    return k > 0 ? (size_t)k : 0;
+}
+
+/* hand the ciphertext OpenSSL wrote to the socket (what it takes now) and
+ * to libuv (the rest) */
 static void tls_emit(wb_conn *c)
 {
     if (!c->cout.len || c->state == WB_CS_CLOSED) return;
+    size_t done = try_write(c, c->cout.p, c->cout.len);
+    c->bytes_out += c->cout.len;
+    if (done == c->cout.len) {
+        c->cout.len = 0;
+        if (c->cout.cap > KEEP_BUF && !c->tq) wb_buf_free(&c->cout);
+        return;
+    }
     wreq *w = calloc(1, sizeof *w);
     if (!w) {
         wb_conn_close(c, WB_ENOMEM, "out of memory");
@@ -383,10 +406,9 @@ static void tls_emit(wb_conn *c)
     }
     w->c = c;
     w->buf = c->cout.p;
-    w->tls_len = c->cout.len;
-    uv_buf_t b = uv_buf_init((char *)c->cout.p, (unsigned)c->cout.len);
-    c->bytes_out += c->cout.len;
-    c->tx_inflight += c->cout.len;
+    w->tls_len = c->cout.len - done;
+    uv_buf_t b = uv_buf_init((char *)c->cout.p + done, (unsigned)(c->cout.len - done));
+    c->tx_inflight += w->tls_len;
     c->cout = (wb_buf){0};
     int e = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
     if (e) {
@@ -453,6 +475,7 @@ static void tls_pump(wb_conn *c)
         if (c->cout.len >= TX_CHUNK) tls_emit(c);
     }
     tls_emit(c);
+    if (!c->tq && !c->cout.len && c->cout.cap > KEEP_BUF) wb_buf_free(&c->cout);
 }
 
 /* queue plaintext for TLS: a frame (copied, or taken when own) and raw parts */
@@ -497,6 +520,13 @@ static void flush_conn(wb_conn *c)
         if (tls_queue(c, p, n, NULL, 0, NULL, NULL) == 0) tls_pump(c);
         return;
     }
+    size_t done = try_write(c, c->out.p, c->out.len);
+    c->bytes_out += c->out.len;
+    if (done == c->out.len) {
+        c->out.len = 0;
+        if (c->out.cap > KEEP_BUF) wb_buf_free(&c->out);
+        return;
+    }
     wreq *w = calloc(1, sizeof *w);
     if (!w) {
         wb_conn_close(c, WB_ENOMEM, "out of memory");
@@ -504,8 +534,7 @@ static void flush_conn(wb_conn *c)
     }
     w->c = c;
     w->buf = c->out.p;
-    uv_buf_t b = uv_buf_init((char *)c->out.p, (unsigned)c->out.len);
-    c->bytes_out += c->out.len;
+    uv_buf_t b = uv_buf_init((char *)c->out.p + done, (unsigned)(c->out.len - done));
     c->out.p = NULL;
     c->out.len = c->out.cap = 0;
     int e = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
@@ -1132,6 +1161,10 @@ static int client_sniff(wb_conn *c)
     return 1;
 }
 
+/* all the ciphertext read has gone through OpenSSL and it holds nothing
+ * more to give: the next SSL_read would only say it wants to read */
+static int drained(wb_conn *c) { return c->cin_off == c->cin_len && !SSL_has_pending(c->ssl); }
+
 /* feed what was read to OpenSSL: the handshake, then plaintext into rbuf
  * (frames) or straight into a raw body's buffer */
 static void tls_input(wb_conn *c)
@@ -1174,6 +1207,7 @@ static void tls_input(wb_conn *c)
             if (r > 0) {
                 c->raw_off += (size_t)r;
                 if (c->raw_off == c->raw_len) raw_finish(c);
+                if (drained(c)) break;
                 continue;
             }
         } else {
@@ -1186,6 +1220,7 @@ static void tls_input(wb_conn *c)
             if (r > 0) {
                 c->rlen += (size_t)r;
                 process(c);
+                if (drained(c)) break;
                 continue;
             }
         }
