@@ -251,21 +251,30 @@ static int k_classification(wb_kctx *ctx, const wb_obj *in, int nin, const void 
 }
 
 static const wb_param_spec cls_params[] = {
-    {"n", WB_P_INT, NULL, 1, INFINITY, 0, NULL, "rows"},
-    {"features", WB_P_INT, "20", 1, MAXF, 0, NULL, "columns"},
-    {"informative", WB_P_INT, "2", 1, MAXF, 0, NULL, "informative features"},
-    {"redundant", WB_P_INT, "2", 0, MAXF, 0, NULL, "random linear combinations of the informative features"},
-    {"repeated", WB_P_INT, "0", 0, MAXF, 0, NULL, "copies of informative or redundant features"},
-    {"classes", WB_P_INT, "2", 2, INFINITY, 0, NULL, "number of classes"},
-    {"clusters_per_class", WB_P_INT, "2", 1, INFINITY, 0, NULL, "Gaussian clusters per class"},
-    {"weights", WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE, NULL, "proportion of each class (classes or classes-1 numbers)"},
-    {"flip_y", WB_P_NUM, "0.01", 0, 1, 0, NULL, "fraction of labels assigned at random"},
-    {"class_sep", WB_P_NUM, "1.0", 0, INFINITY, 0, NULL, "half the side of the hypercube"},
-    {"hypercube", WB_P_BOOL, "true", 0, 0, 0, NULL, "clusters on hypercube vertices (else on a random polytope)"},
-    {"shift", WB_P_NUM, "0.0", -INFINITY, INFINITY, 0, NULL, "added to every feature"},
-    {"scale", WB_P_NUM, "1.0", 0, INFINITY, WB_P_MIN_EXCL, NULL, "every feature multiplied by this"},
-    {"shuffle", WB_P_BOOL, "true", 0, 0, 0, NULL, "permute the features at random"},
-    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed"},
+    {.name = "n", .types = WB_P_INT, .min = 1, .max = INFINITY, .doc = "rows"},
+    {.name = "features", .types = WB_P_INT, .def = "20", .min = 1, .max = MAXF, .doc = "columns"},
+    {.name = "informative", .types = WB_P_INT, .def = "2", .min = 1, .max = MAXF, .doc = "informative features"},
+    {.name = "redundant", .types = WB_P_INT, .def = "2", .min = 0, .max = MAXF,
+     .doc = "random linear combinations of the informative features"},
+    {.name = "repeated", .types = WB_P_INT, .def = "0", .min = 0, .max = MAXF,
+     .doc = "copies of informative or redundant features"},
+    {.name = "classes", .types = WB_P_INT, .def = "2", .min = 2, .max = INFINITY, .doc = "number of classes"},
+    {.name = "clusters_per_class", .types = WB_P_INT, .def = "2", .min = 1, .max = INFINITY,
+     .doc = "Gaussian clusters per class"},
+    {.name = "weights", .types = WB_P_ARRAY, .flags = WB_P_NULLABLE,
+     .doc = "proportion of each class (classes or classes-1 numbers)"},
+    {.name = "flip_y", .types = WB_P_NUM, .def = "0.01", .min = 0, .max = 1,
+     .doc = "fraction of labels assigned at random"},
+    {.name = "class_sep", .types = WB_P_NUM, .def = "1.0", .min = 0, .max = INFINITY,
+     .doc = "half the side of the hypercube"},
+    {.name = "hypercube", .types = WB_P_BOOL, .def = "true",
+     .doc = "clusters on hypercube vertices (else on a random polytope)"},
+    {.name = "shift", .types = WB_P_NUM, .def = "0.0", .min = -INFINITY, .max = INFINITY,
+     .doc = "added to every feature"},
+    {.name = "scale", .types = WB_P_NUM, .def = "1.0", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "every feature multiplied by this"},
+    {.name = "shuffle", .types = WB_P_BOOL, .def = "true", .doc = "permute the features at random"},
+    {.name = "seed", .types = WB_P_INT, .def = "0", .min = 0, .max = INFINITY, .doc = "random seed"},
 };
 
 static int cls_check(const wb_params *p)
@@ -407,9 +416,16 @@ static int cls_nclasses(const wb_params *p) { return (int)H->param_int(p, "class
 static int64_t cls_cols(const wb_params *p) { return H->param_int(p, "features"); }
 
 static const wb_source_def cls_def = {
-    WB_SOURCE_V1, "classification",
-    "a classification problem: Gaussian clusters on hypercube vertices (scikit-learn's make_classification recipe)",
-    cls_params, sizeof cls_params / sizeof cls_params[0], cls_check, cls_make, cls_nclasses, cls_cols};
+    .version = WB_SOURCE_V1,
+    .name = "classification",
+    .doc = "a classification problem: Gaussian clusters on hypercube vertices (scikit-learn's make_classification recipe)",
+    .params = cls_params,
+    .nparams = sizeof cls_params / sizeof cls_params[0],
+    .check = cls_check,
+    .make = cls_make,
+    .nclasses = cls_nclasses,
+    .cols = cls_cols,
+};
 
 /* ============================================================ swiss roll */
 
@@ -446,9 +462,10 @@ static int k_swiss_roll(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg
 }
 
 static const wb_param_spec roll_params[] = {
-    {"n", WB_P_INT, NULL, 1, INFINITY, 0, NULL, "rows"},
-    {"noise", WB_P_NUM, "0.0", 0, INFINITY, 0, NULL, "standard deviation of Gaussian noise added to each coordinate"},
-    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed"},
+    {.name = "n", .types = WB_P_INT, .min = 1, .max = INFINITY, .doc = "rows"},
+    {.name = "noise", .types = WB_P_NUM, .def = "0.0", .min = 0, .max = INFINITY,
+     .doc = "standard deviation of Gaussian noise added to each coordinate"},
+    {.name = "seed", .types = WB_P_INT, .def = "0", .min = 0, .max = INFINITY, .doc = "random seed"},
 };
 
 static int roll_make(wb_exec *ex, const wb_params *p, int64_t lo, int64_t hi, wb_dataset **out)
@@ -461,9 +478,15 @@ static int roll_nclasses(const wb_params *p) { (void)p; return 0; }
 static int64_t roll_cols(const wb_params *p) { (void)p; return 3; }
 
 static const wb_source_def roll_def = {
-    WB_SOURCE_V1, "swiss_roll",
-    "points on a swiss roll in 3-D (scikit-learn's make_swiss_roll); the labels hold the position t along the roll",
-    roll_params, sizeof roll_params / sizeof roll_params[0], NULL, roll_make, roll_nclasses, roll_cols};
+    .version = WB_SOURCE_V1,
+    .name = "swiss_roll",
+    .doc = "points on a swiss roll in 3-D (scikit-learn's make_swiss_roll); the labels hold the position t along the roll",
+    .params = roll_params,
+    .nparams = sizeof roll_params / sizeof roll_params[0],
+    .make = roll_make,
+    .nclasses = roll_nclasses,
+    .cols = roll_cols,
+};
 
 /* ================================================================= blobs */
 
@@ -505,12 +528,15 @@ static int k_blobs(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
 }
 
 static const wb_param_spec blob_params[] = {
-    {"n", WB_P_INT, NULL, 1, INFINITY, 0, NULL, "rows"},
-    {"features", WB_P_INT, "2", 1, MAXF, 0, NULL, "columns"},
-    {"centers", WB_P_INT | WB_P_ARRAY, "3", 1, 1 << 24, 0, NULL, "number of centres, or the centres (k rows of features)"},
-    {"cluster_std", WB_P_NUM, "1.0", 0, INFINITY, 0, NULL, "standard deviation of each blob"},
-    {"box", WB_P_NUM, "10.0", 0, INFINITY, WB_P_MIN_EXCL, NULL, "random centres are drawn uniformly from [-box, box]"},
-    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed"},
+    {.name = "n", .types = WB_P_INT, .min = 1, .max = INFINITY, .doc = "rows"},
+    {.name = "features", .types = WB_P_INT, .def = "2", .min = 1, .max = MAXF, .doc = "columns"},
+    {.name = "centers", .types = WB_P_INT | WB_P_ARRAY, .def = "3", .min = 1, .max = 1 << 24,
+     .doc = "number of centres, or the centres (k rows of features)"},
+    {.name = "cluster_std", .types = WB_P_NUM, .def = "1.0", .min = 0, .max = INFINITY,
+     .doc = "standard deviation of each blob"},
+    {.name = "box", .types = WB_P_NUM, .def = "10.0", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "random centres are drawn uniformly from [-box, box]"},
+    {.name = "seed", .types = WB_P_INT, .def = "0", .min = 0, .max = INFINITY, .doc = "random seed"},
 };
 
 static int blob_check(const wb_params *p)
@@ -566,16 +592,27 @@ static int blob_nclasses(const wb_params *p)
 static int64_t blob_cols(const wb_params *p) { return H->param_int(p, "features"); }
 
 static const wb_source_def blob_def = {
-    WB_SOURCE_V1, "blobs", "isotropic Gaussian blobs around random (or given) centres (scikit-learn's make_blobs)",
-    blob_params, sizeof blob_params / sizeof blob_params[0], blob_check, blob_make, blob_nclasses, blob_cols};
+    .version = WB_SOURCE_V1,
+    .name = "blobs",
+    .doc = "isotropic Gaussian blobs around random (or given) centres (scikit-learn's make_blobs)",
+    .params = blob_params,
+    .nparams = sizeof blob_params / sizeof blob_params[0],
+    .check = blob_check,
+    .make = blob_make,
+    .nclasses = blob_nclasses,
+    .cols = blob_cols,
+};
+
+static const wb_kernel_def kernels[] = {
+    {.name = "datagen.classification", .fn = k_classification},
+    {.name = "datagen.swiss_roll", .fn = k_swiss_roll},
+    {.name = "datagen.blobs", .fn = k_blobs},
+};
 
 WB_PLUGIN("datagen", "1.0")
 {
     H = host;
-    int rc = 0;
-    if (!rc) rc = H->register_kernel("datagen.classification", k_classification);
-    if (!rc) rc = H->register_kernel("datagen.swiss_roll", k_swiss_roll);
-    if (!rc) rc = H->register_kernel("datagen.blobs", k_blobs);
+    int rc = wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = H->register_source(&cls_def);
     if (!rc) rc = H->register_source(&roll_def);
     if (!rc) rc = H->register_source(&blob_def);

@@ -20,8 +20,6 @@
 
 #include "gbdt.h"
 
-#define H gb_H
-
 typedef struct fparams {
     int obj;
     int64_t n_trees, max_leaves, max_depth, min_samples_leaf, esr;
@@ -40,7 +38,7 @@ typedef struct dnode {
 /* a leaf with a histogram: a candidate for a split */
 typedef struct cand {
     int node;
-    int64_t *hist; /* nentries x {G, H, N} */
+    gb_hentry *hist; /* nentries entries */
     int has;
     double gain;
     int32_t feature, bin, ml;
@@ -108,6 +106,7 @@ typedef struct fit {
     int64_t st_direct, st_after;
     double *wdur; /* the waves' times (trace) */
     int64_t nwdur, capwdur;
+    double t0, t_sketch, t_bin, t_rounds0; /* (trace) the fit's start, sketch done, bins done, rounds begun */
 } fit;
 
 /* ---------------------------------------------------------- small helpers */
@@ -330,13 +329,13 @@ static void find_split(const fit *f, cand *c, const dnode *nd)
     c->has = 0;
     for (int j = 0; j < f->nsel; j++) {
         const int fe = f->sel[j], nbf = f->nb[fe];
-        const int64_t *seg = c->hist + 3 * (size_t)f->off[j];
-        const int64_t MG = seg[3 * nbf], MH = seg[3 * nbf + 1], MN = seg[3 * nbf + 2];
+        const gb_hentry *seg = c->hist + f->off[j];
+        const int64_t MG = seg[nbf].G, MH = seg[nbf].Hs, MN = seg[nbf].N;
         int64_t GL = 0, HL = 0, NL = 0;
         for (int t = 0; t < nbf; t++) {
-            GL += seg[3 * t];
-            HL += seg[3 * t + 1];
-            NL += seg[3 * t + 2];
+            GL += seg[t].G;
+            HL += seg[t].Hs;
+            NL += seg[t].N;
             if (t == nbf - 1 && MN == 0) break;
             /* missing values right */
             {
@@ -415,7 +414,7 @@ static void release_all(fit *f, wb_oid *ids, int n)
  * scheduler weighs the bytes of the inputs). The tokens may still be pending:
  * a collect then waits for them where it runs. */
 static int collect_groups(fit *f, const wb_oid *outs, const uint64_t *proc, int round, int wave, int nnodes,
-                          int64_t *hist)
+                          gb_hentry *hist)
 {
     const int64_t total = (int64_t)nnodes * f->nentries;
     int rc = 0, ngroups = 0;
@@ -442,10 +441,10 @@ static int collect_groups(fit *f, const wb_oid *outs, const uint64_t *proc, int 
         size_t size = 0;
         if (!e && !rc) {
             e = H->get(f->ex, res[g], &data, &size);
-            if (!e && size != (size_t)total * 24) e = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
+            if (!e && size != (size_t)total * sizeof *hist) e = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
             if (!e) {
-                const int64_t *v = data;
-                for (int64_t q = 0; q < 3 * total; q++) hist[q] += v[q];
+                const gb_hentry *v = data;
+                for (int64_t q = 0; q < total; q++) gb_hentry_add(&hist[q], &v[q]);
             }
             H->free(data);
         }
@@ -501,10 +500,10 @@ static void plan_waves(fit *f)
 
 /* after outs (one token per partition) were submitted for (round, wave):
  * waits, then sums the histograms the worker processes accumulated into hist
- * (nnodes x nentries x {G, H, N}); with `loss`, the block losses of the
+ * (nnodes x nentries entries); with `loss`, the block losses of the
  * tokens (validation: lsum, lcount; training: tsum) are summed over the
  * global blocks in a fixed tree; gmax gets the partitions' maximum */
-static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int loss, int64_t *hist,
+static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int loss, gb_hentry *hist,
                    double *lsum, double *lcount, double *tsum, double *gmax)
 {
     const int64_t nblocks = (f->n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS, total = (int64_t)nnodes * f->nentries;
@@ -520,13 +519,13 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
         void *data = NULL;
         size_t size = 0;
         if (!rc) rc = H->get(f->ex, res, &data, &size);
-        if (!rc && size != (size_t)total * 24) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
-        if (!rc) memcpy(hist, data, (size_t)total * 24);
+        if (!rc && size != (size_t)total * sizeof *hist) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
+        if (!rc) memcpy(hist, data, (size_t)total * sizeof *hist);
         H->free(data);
         if (res) H->release(f->ex, res);
         if (rc == WB_ENOTSUP) {
             f->multiproc = 1; /* tokens of several workers: collect per worker from now on */
-            memset(hist, 0, (size_t)total * 24);
+            memset(hist, 0, (size_t)total * sizeof *hist);
             rc = 0;
         } else if (rc || !need_tokens)
             return rc;
@@ -594,7 +593,7 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
 /* a wave whose tasks knew their process's share (gb_wave_proc): waits, then
  * adds the histogram sums that came back with the last task of each process;
  * they must cover every task once (WB_ENOTSUP if not) */
-static int gather(fit *f, wb_oid *outs, int ntasks, int nnodes, int64_t *hist)
+static int gather(fit *f, wb_oid *outs, int ntasks, int nnodes, gb_hentry *hist)
 {
     const int64_t total = (int64_t)nnodes * f->nentries;
     int rc = H->wait(f->ex, outs, ntasks);
@@ -605,11 +604,11 @@ static int gather(fit *f, wb_oid *outs, int ntasks, int nnodes, int64_t *hist)
         rc = H->get(f->ex, outs[i], &data, &size);
         gb_token t;
         if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks != 0 ||
-                    t.covered < 0 || size != sizeof t + (t.covered > 0 ? (size_t)total * 24 : 0)))
+                    t.covered < 0 || size != sizeof t + (t.covered > 0 ? (size_t)total * sizeof *hist : 0)))
             rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
         if (!rc && t.covered > 0) {
-            const int64_t *v = (const int64_t *)((const unsigned char *)data + sizeof t);
-            for (int64_t e = 0; e < 3 * total; e++) hist[e] += v[e];
+            const gb_hentry *v = (const gb_hentry *)((const unsigned char *)data + sizeof t);
+            for (int64_t e = 0; e < total; e++) gb_hentry_add(&hist[e], &v[e]);
             covered += t.covered;
         }
         H->free(data);
@@ -714,8 +713,7 @@ static int all_fit(const fit *f, const dtree *t)
 
 typedef struct pending {
     int k;
-    int parent_c;  /* index of the parent candidate in tree k before removal */
-    int64_t *phist; /* parent's histogram (owned) */
+    gb_hentry *phist; /* parent's histogram (owned) */
     int small, other, need_small, need_other;
     int build; /* index in the build list, -1 if none */
 } pending;
@@ -732,14 +730,12 @@ static void report(const fit *f, int done)
     H->progress("gbdt", done, (double)f->p.n_trees, info);
 }
 
-/* one round; returns 0, or WB_ESTATE after a lost state (round to restart) */
-static int grow_round(fit *f, int r, int *stop)
+/* the fixed-point scales of this round's gradients (sg) and hessians (sh):
+ * classification gradients lie in [-1, 1] and hessians in [0, 1/4];
+ * regression gradients within the bound the last round found (grown by the
+ * learning rate), its hessians are 1 */
+static void set_scales(fit *f)
 {
-    int rc = 0;
-    const int K = f->K;
-    *stop = 0;
-    f->pmap_ok = 0; /* until this round's gbdt.begin tells where it ran */
-    choose_features(f, r);
     if (f->p.obj == GB_REGRESSION) {
         double b = f->gmax_bound * 1.001 + 1e-300;
         int e;
@@ -750,294 +746,374 @@ static int grow_round(fit *f, int r, int *stop)
         f->sg = ldexp(1.0, GB_QG_BITS);
         f->sh = ldexp(1.0, GB_QH_BITS + 2);
     }
-    /* begin: the previous round's trees, gradients, root histograms */
-    buf a = {0};
-    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, (f->nval > 0 ? 2 : 0) | 4, (int32_t)f->d, f->nsel,
-                       f->maxnodes, r > 0 ? K : 0, f->epoch, 0, f->p.subsample, f->sg, f->sh, f->nentries};
-    bput(&a, &ba, sizeof ba);
-    bput(&a, f->nb, (size_t)f->d * 4);
-    bput(&a, f->sel, (size_t)f->nsel * 4);
-    bput(&a, f->off, (size_t)f->nsel * 4);
-    int64_t first = f->nall;
+}
+
+/* the argument of gbdt.begin for round r: the round's features and scales,
+ * then the previous round's trees; `finish`: only the losses after the last
+ * round r (no features, no gradients) */
+static void begin_arg(const fit *f, int r, int finish, buf *a)
+{
+    const int K = f->K, nsel = finish ? 0 : f->nsel;
+    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, (finish ? 1 : 0) | (f->nval > 0 ? 2 : 0) | 4,
+                       (int32_t)f->d, nsel, f->maxnodes, r > 0 ? K : 0, f->epoch, 0,
+                       finish ? 1 : f->p.subsample, finish ? 1 : f->sg, finish ? 1 : f->sh,
+                       finish ? 0 : f->nentries};
+    bput(a, &ba, sizeof ba);
+    bput(a, f->nb, (size_t)f->d * 4);
+    bput(a, f->sel, (size_t)nsel * 4);
+    bput(a, f->off, (size_t)nsel * 4);
+    int64_t first = 0; /* the previous round's first node in f->all */
     if (r > 0) {
         int64_t t0 = f->ntrees - K;
-        int64_t s = 0;
-        for (int64_t t = 0; t < t0; t++) s += f->tree_nn[t];
-        first = s;
-        bput(&a, f->tree_nn + t0, (size_t)K * 4);
+        for (int64_t t = 0; t < t0; t++) first += f->tree_nn[t];
+        bput(a, f->tree_nn + t0, (size_t)K * 4);
     }
-    bpad8(&a);
-    bput(&a, f->base, (size_t)K * 8);
-    if (r > 0) {
-        for (int64_t q = first; q < f->nall; q++) {
-            const dnode *n = &f->all[q];
-            gb_bnode b = {n->feature, n->bin, n->ml, n->left, n->value};
-            bput(&a, &b, sizeof b);
-        }
+    bpad8(a);
+    bput(a, f->base, (size_t)K * 8);
+    for (int64_t q = first; r > 0 && q < f->nall; q++) {
+        const dnode *n = &f->all[q];
+        gb_bnode b = {n->feature, n->bin, n->ml, n->left, n->value};
+        bput(a, &b, sizeof b);
     }
-    if (a.bad) {
+}
+
+/* gbdt.begin on every partition for round r, and the sums of its results:
+ * the root histograms (hist, K nodes; NULL with `finish`), the losses of the
+ * scores before the round (validation: lsum over lcount rows; training:
+ * tsum) and the largest regression gradient (gmax) */
+static int run_begin(fit *f, int r, int finish, gb_hentry *hist, double *lsum, double *lcount, double *tsum,
+                     double *gmax)
+{
+    buf a = {0};
+    begin_arg(f, r, finish, &a);
+    wb_oid *outs = a.bad ? NULL : calloc((size_t)f->nparts + 1, sizeof *outs);
+    if (!outs) {
         free(a.p);
         return oom();
     }
-    wb_oid *outs = calloc((size_t)f->nparts, sizeof *outs);
-    int64_t *hist = malloc((size_t)K * (size_t)f->nentries * 24);
-    if (!outs || !hist) {
-        free(a.p);
-        free(outs);
-        free(hist);
-        return oom();
-    }
-    double tb0 = H->now();
-    rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
+    int rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
     free(a.p);
-    double lsum = 0, lcount = 0, tsum = 0, gmax = 0;
     if (!rc) {
-        memset(hist, 0, (size_t)K * (size_t)f->nentries * 24);
-        rc = collect(f, outs, r, 0, K, 1, hist, &lsum, &lcount, &tsum, &gmax);
+        if (hist) memset(hist, 0, (size_t)f->K * (size_t)f->nentries * sizeof *hist);
+        rc = collect(f, outs, r, 0, finish ? 0 : f->K, 1, hist, lsum, lcount, tsum, gmax);
         release_all(f, outs, f->nparts);
     }
-    if (rc) {
-        free(outs);
-        free(hist);
-        return rc;
-    }
-    f->t_begin += H->now() - tb0;
-    if (f->p.obj == GB_REGRESSION) f->gmax_bound = gmax * (1 + f->p.lr);
-    /* the losses after r rounds (the scores before this round's trees) */
+    free(outs);
+    return rc;
+}
+
+/* the losses after r rounds (the scores before round r's trees), kept for
+ * the model and shown on the progress line */
+static void record_losses(fit *f, int r, double lsum, double lcount, double tsum)
+{
     f->tloss[f->ntloss++] = tsum / (double)f->ntrain;
     if (f->nval > 0) f->vloss[f->nvloss++] = lcount > 0 ? lsum / lcount : 0;
     report(f, r);
-    if (f->nval > 0) {
-        /* early stopping: rounds since the best loss */
-        int best = 0;
-        for (int i = 1; i < f->nvloss; i++)
-            if (f->vloss[i] < f->vloss[best]) best = i;
-        if (f->nvloss - 1 - best >= f->p.esr) {
-            *stop = 1;
-            free(outs);
-            free(hist);
-            return 0;
-        }
-    }
-    /* roots */
+}
+
+/* the round with the lowest validation loss so far (the first of equals) */
+static int best_round(const fit *f)
+{
+    int best = 0;
+    for (int i = 1; i < f->nvloss; i++)
+        if (f->vloss[i] < f->vloss[best]) best = i;
+    return best;
+}
+
+/* early stopping: the validation loss has not improved for
+ * early_stopping_rounds rounds */
+static int early_stop(const fit *f)
+{
+    return f->nval > 0 && f->nvloss - 1 - best_round(f) >= f->p.esr;
+}
+
+/* node of tree t becomes a candidate for a split, with its histogram h (the
+ * candidate owns it) and its best split */
+static void add_candidate(const fit *f, dtree *t, int node, gb_hentry *h)
+{
+    cand *c = &t->c[t->nc++];
+    memset(c, 0, sizeof *c);
+    c->node = node;
+    c->hist = h;
+    find_split(f, c, &t->nodes[node]);
+}
+
+/* the roots of the round's trees from their histograms (hist: K nodes) */
+static int start_trees(fit *f, const gb_hentry *hist)
+{
     trees_clear(f);
-    for (int k = 0; k < K; k++) {
+    for (int k = 0; k < f->K; k++) {
         dtree *t = &f->trees[k];
-        const int64_t *h = hist + (size_t)k * f->nentries * 3;
-        tree_add_node(t, 0, h[0], h[1], h[2]);
+        const gb_hentry *h = hist + (size_t)k * f->nentries;
+        tree_add_node(t, 0, h[0].G, h[0].Hs, h[0].N);
         t->nleaves = 1;
-        if (splittable(f, h[2], (double)h[1] / f->sh, 0, 1)) {
-            cand *c = &t->c[t->nc++];
-            memset(c, 0, sizeof *c);
-            c->node = 0;
-            c->hist = malloc((size_t)f->nentries * 24);
-            if (!c->hist) {
-                rc = oom();
-                break;
-            }
-            memcpy(c->hist, h, (size_t)f->nentries * 24);
-            find_split(f, c, &t->nodes[0]);
+        if (splittable(f, h[0].N, (double)h[0].Hs / f->sh, 0, 1)) {
+            gb_hentry *c = malloc((size_t)f->nentries * sizeof *c);
+            if (!c) return oom();
+            memcpy(c, h, (size_t)f->nentries * sizeof *c);
+            add_candidate(f, t, 0, c);
         }
     }
-    free(hist);
-    hist = NULL;
-    /* waves */
-    pending *pend = malloc((size_t)f->maxnodes * (size_t)K * sizeof *pend);
-    buf w = {0};
-    for (int wave = 1; !rc; wave++) {
-        int np = 0, nbuild = 0, nsplit = 0;
-        w.len = 0;
-        gb_wave_arg wa = {f->fit_id, r, wave, 0, 0, f->epoch, 0};
-        bput(&w, &wa, sizeof wa);
-        for (int k = 0; k < K && !rc; k++) {
-            dtree *t = &f->trees[k];
-            int any = 0;
-            for (int i = 0; i < t->nc; i++) any |= t->c[i].has;
-            if (!any || t->nleaves >= f->p.max_leaves) continue;
-            int all = all_fit(f, t);
-            /* the leaves to split, in node order (or the best one) */
-            int chosen[1] = {-1};
-            int nchosen = 0;
-            if (!all) {
-                int b = -1;
-                for (int i = 0; i < t->nc; i++)
-                    if (t->c[i].has && (b < 0 || t->c[i].gain > t->c[b].gain ||
-                                        (t->c[i].gain == t->c[b].gain && t->c[i].node < t->c[b].node)))
-                        b = i;
-                chosen[0] = b;
-                nchosen = 1;
-            }
-            int nsplit_k = 0;
-            for (int i = 0; i < t->nc; i++) nsplit_k += all ? t->c[i].has : 0;
-            if (!all) nsplit_k = 1;
-            int leaves_after = t->nleaves + nsplit_k;
-            /* walk candidates; split the chosen ones */
-            int nc2 = 0;
-            for (int i = 0; i < t->nc; i++) {
-                cand *c = &t->c[i];
-                int take_it = all ? c->has : (nchosen && i == chosen[0]);
-                if (!take_it) {
-                    t->c[nc2++] = *c;
+    return 0;
+}
+
+/* Splits leaves of tree k: the best candidate, or every one when best-first
+ * growth would split them all anyway (all_fit). The splits are made in the
+ * driver's tree, their messages written into w (the wave's argument) and
+ * recorded in pend[*np..] (the split leaf's histogram moves there, and a
+ * child to build gets the next index of the build list, *nbuild). Returns
+ * the number of splits. */
+static int split_tree(fit *f, int k, buf *w, pending *pend, int *np, int *nbuild)
+{
+    dtree *t = &f->trees[k];
+    int any = 0;
+    for (int i = 0; i < t->nc; i++) any |= t->c[i].has;
+    if (!any || t->nleaves >= f->p.max_leaves) return 0;
+    int all = all_fit(f, t);
+    /* the leaves to split, in node order (or the best one) */
+    int chosen[1] = {-1};
+    int nchosen = 0;
+    if (!all) {
+        int b = -1;
+        for (int i = 0; i < t->nc; i++)
+            if (t->c[i].has && (b < 0 || t->c[i].gain > t->c[b].gain ||
+                                (t->c[i].gain == t->c[b].gain && t->c[i].node < t->c[b].node)))
+                b = i;
+        chosen[0] = b;
+        nchosen = 1;
+    }
+    int nsplit_k = 0;
+    for (int i = 0; i < t->nc; i++) nsplit_k += all ? t->c[i].has : 0;
+    if (!all) nsplit_k = 1;
+    int leaves_after = t->nleaves + nsplit_k, nsplit = 0;
+    /* walk candidates; split the chosen ones */
+    int nc2 = 0;
+    for (int i = 0; i < t->nc; i++) {
+        cand *c = &t->c[i];
+        int take_it = all ? c->has : (nchosen && i == chosen[0]);
+        if (!take_it) {
+            t->c[nc2++] = *c;
+            continue;
+        }
+        dnode *pn = &t->nodes[c->node];
+        int L = tree_add_node(t, pn->depth + 1, c->GL, c->HL, c->NL);
+        int R = tree_add_node(t, pn->depth + 1, pn->G - c->GL, pn->Hs - c->HL, pn->N - c->NL);
+        pn = &t->nodes[c->node];
+        pn->feature = c->feature;
+        pn->bin = c->bin;
+        pn->ml = c->ml;
+        pn->left = L;
+        pn->gain = c->gain;
+        pn->thr = threshold_of(f, c->feature, c->bin);
+        const dnode *ln = &t->nodes[L], *rn = &t->nodes[R];
+        int needL = splittable(f, ln->N, (double)ln->Hs / f->sh, ln->depth, leaves_after);
+        int needR = splittable(f, rn->N, (double)rn->Hs / f->sh, rn->depth, leaves_after);
+        gb_split_msg m = {k, c->node, c->feature, c->bin, c->ml, L, !needL && !needR, 0,
+                          leaf_value(f, ln), leaf_value(f, rn)};
+        bput(w, &m, sizeof m);
+        nsplit++;
+        pending *pp = &pend[(*np)++];
+        pp->k = k;
+        pp->phist = c->hist;
+        pp->small = ln->N <= rn->N ? L : R;
+        pp->other = pp->small == L ? R : L;
+        pp->need_small = pp->small == L ? needL : needR;
+        pp->need_other = pp->small == L ? needR : needL;
+        pp->build = (needL || needR) ? (*nbuild)++ : -1;
+        f->st_part += pn->N;
+        if (pp->build >= 0) f->st_hist += t->nodes[pp->small].N;
+    }
+    t->nc = nc2;
+    t->nleaves = leaves_after;
+    return nsplit;
+}
+
+/* The leaves wave `wave` of round r splits, tree by tree (split_tree), and
+ * the wave's argument in w: its header (counts filled in by run_wave), the
+ * splits, then the build list (the smaller child of each split whose
+ * children may split again). pend[*npp] keeps each split for add_children;
+ * returns the number of splits (0: the round's trees are grown). */
+static int plan_splits(fit *f, int r, int wave, buf *w, pending *pend, int *npp, int *nbuildp)
+{
+    int np = 0, nbuild = 0, nsplit = 0;
+    w->len = 0;
+    gb_wave_arg wa = {f->fit_id, r, wave, 0, 0, f->epoch, 0};
+    bput(w, &wa, sizeof wa);
+    for (int k = 0; k < f->K; k++) nsplit += split_tree(f, k, w, pend, &np, &nbuild);
+    /* the build list */
+    for (int q = 0; q < np; q++)
+        if (pend[q].build >= 0) {
+            int32_t kb[2] = {pend[q].k, pend[q].small};
+            bput(w, kb, 8);
+        }
+    *npp = np;
+    *nbuildp = nbuild;
+    return nsplit;
+}
+
+/* WB_GBDT_TRACE: a wave's time, for the percentiles at the end */
+static void trace_wave(fit *f, double seconds)
+{
+    if (!f->trace) return;
+    if (f->nwdur == f->capwdur) {
+        int64_t c = f->capwdur ? 2 * f->capwdur : 1024;
+        double *nw = realloc(f->wdur, (size_t)c * sizeof *nw);
+        if (nw) {
+            f->wdur = nw;
+            f->capwdur = c;
+        }
+    }
+    if (f->nwdur < f->capwdur) f->wdur[f->nwdur++] = seconds;
+}
+
+/* the wave's tasks: where this round's gbdt.begin told where each partition
+ * lives (grouped), a task goes over several partitions of one worker process
+ * (as many tasks a process as it has threads, about), else one task a
+ * partition; outs gets them */
+static int submit_wave(fit *f, const buf *w, int grouped, int ntasks, wb_oid *outs)
+{
+    if (!grouped) return submit_all(f, "gbdt.wave", w->p, w->len, outs);
+    int rc = 0, made = 0;
+    for (int t = 0; t < ntasks && !rc; t++) {
+        rc = H->submit(f->ex, "gbdt.wave", f->tin + f->tstart[t], f->tstart[t + 1] - f->tstart[t], w->p, w->len,
+                       &outs[t]);
+        if (!rc) made++;
+    }
+    if (rc) release_all(f, outs, made);
+    return rc;
+}
+
+/* runs wave `wave` of round r (its argument w from plan_splits) and sums the
+ * histograms of its build list into *histp (nbuild nodes, the caller's;
+ * NULL when nothing is built). When the tasks run where the driver expects
+ * (fused), the last task of each worker process returns the process's sum;
+ * else the sums are collected after the tokens. */
+static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_oid *outs, gb_hentry **histp)
+{
+    const int grouped = f->pmap_ok && !f->pmap_off, fused = nbuild > 0 && grouped;
+    const int ntasks = grouped ? f->ntasks : f->nparts, nprocs = fused ? f->nwprocs : 0;
+    *histp = NULL;
+    if (fused) bput(w, f->wprocs, (size_t)nprocs * sizeof *f->wprocs);
+    if (w->bad) return oom();
+    gb_wave_arg wa;
+    memcpy(&wa, w->p, sizeof wa);
+    wa.nsplit = nsplit;
+    wa.nbuild = nbuild;
+    wa.nprocs = nprocs;
+    memcpy(w->p, &wa, sizeof wa);
+    double ts0 = H->now();
+    int rc = submit_wave(f, w, grouped, ntasks, outs);
+    if (!rc) {
+        if (nbuild) {
+            gb_hentry *hist = *histp = calloc((size_t)nbuild * (size_t)f->nentries, sizeof *hist);
+            if (!hist) rc = oom();
+            double d0 = 0, d1 = 0, g0 = 0;
+            if (!rc && fused) {
+                rc = gather(f, outs, ntasks, nbuild, hist);
+                if (rc == WB_ENOTSUP) {
+                    /* a task ran where the driver did not expect it:
+                     * rebuild the state, collect after the tokens */
+                    f->pmap_off = 1;
+                    rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
+                }
+            } else if (!rc)
+                rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0);
+        } else
+            rc = H->wait(f->ex, outs, ntasks);
+        release_all(f, outs, ntasks);
+    }
+    f->t_waves += H->now() - ts0;
+    trace_wave(f, H->now() - ts0);
+    return rc;
+}
+
+/* the children of the wave's splits that may split again become candidates:
+ * the smaller child's histogram came from the partitions (hist, in build
+ * order), the other's is its parent's minus it */
+static int add_children(fit *f, pending *pend, int np, const gb_hentry *hist)
+{
+    int rc = 0;
+    for (int q = 0; q < np && !rc; q++) {
+        pending *pp = &pend[q];
+        dtree *t = &f->trees[pp->k];
+        if (pp->build >= 0) {
+            const gb_hentry *sh = hist + (size_t)pp->build * f->nentries;
+            gb_hentry *hs = NULL, *ho = NULL;
+            if (pp->need_small) {
+                hs = malloc((size_t)f->nentries * sizeof *hs);
+                if (!hs) {
+                    rc = oom();
                     continue;
                 }
-                dnode *pn = &t->nodes[c->node];
-                int L = tree_add_node(t, pn->depth + 1, c->GL, c->HL, c->NL);
-                int R = tree_add_node(t, pn->depth + 1, pn->G - c->GL, pn->Hs - c->HL, pn->N - c->NL);
-                pn = &t->nodes[c->node];
-                pn->feature = c->feature;
-                pn->bin = c->bin;
-                pn->ml = c->ml;
-                pn->left = L;
-                pn->gain = c->gain;
-                pn->thr = threshold_of(f, c->feature, c->bin);
-                const dnode *ln = &t->nodes[L], *rn = &t->nodes[R];
-                int needL = splittable(f, ln->N, (double)ln->Hs / f->sh, ln->depth, leaves_after);
-                int needR = splittable(f, rn->N, (double)rn->Hs / f->sh, rn->depth, leaves_after);
-                gb_split_msg m = {k, c->node, c->feature, c->bin, c->ml, L, !needL && !needR, 0,
-                                  leaf_value(f, ln), leaf_value(f, rn)};
-                bput(&w, &m, sizeof m);
-                nsplit++;
-                pending *pp = &pend[np++];
-                pp->k = k;
-                pp->phist = c->hist;
-                pp->small = ln->N <= rn->N ? L : R;
-                pp->other = pp->small == L ? R : L;
-                pp->need_small = pp->small == L ? needL : needR;
-                pp->need_other = pp->small == L ? needR : needL;
-                pp->build = (needL || needR) ? nbuild++ : -1;
-                f->st_part += pn->N;
-                if (pp->build >= 0) f->st_hist += t->nodes[pp->small].N;
+                memcpy(hs, sh, (size_t)f->nentries * sizeof *hs);
             }
-            t->nc = nc2;
-            t->nleaves = leaves_after;
+            if (pp->need_other) {
+                ho = pp->phist;
+                for (int64_t e = 0; e < f->nentries; e++) {
+                    ho[e].G -= sh[e].G;
+                    ho[e].Hs -= sh[e].Hs;
+                    ho[e].N -= sh[e].N;
+                }
+                pp->phist = NULL;
+            }
+            if (hs) add_candidate(f, t, pp->small, hs);
+            if (ho) add_candidate(f, t, pp->other, ho);
         }
+        free(pp->phist);
+        pp->phist = NULL;
+    }
+    return rc;
+}
+
+/* every tree's candidates in node order, so "every candidate" waves are stable */
+static void sort_candidates(fit *f)
+{
+    for (int k = 0; k < f->K; k++) {
+        dtree *t = &f->trees[k];
+        for (int i = 1; i < t->nc; i++) {
+            cand v = t->c[i];
+            int j = i - 1;
+            while (j >= 0 && t->c[j].node > v.node) {
+                t->c[j + 1] = t->c[j];
+                j--;
+            }
+            t->c[j + 1] = v;
+        }
+    }
+}
+
+/* the waves of round r, until no leaf of its trees can split */
+static int grow_waves(fit *f, int r)
+{
+    pending *pend = malloc((size_t)f->maxnodes * (size_t)f->K * sizeof *pend);
+    wb_oid *outs = calloc((size_t)f->nparts + 1, sizeof *outs);
+    buf w = {0};
+    int rc = pend && outs ? 0 : oom();
+    for (int wave = 1; !rc; wave++) {
+        int np = 0, nbuild = 0;
+        int nsplit = plan_splits(f, r, wave, &w, pend, &np, &nbuild);
         if (nsplit == 0) break;
         f->st_waves++;
-        /* the build list */
-        for (int q = 0; q < np; q++)
-            if (pend[q].build >= 0) {
-                int32_t kb[2] = {pend[q].k, pend[q].small};
-                bput(&w, kb, 8);
-            }
-        /* where the tasks run, when this round's gbdt.begin told: then a
-         * task goes over several partitions of one worker process (as many
-         * tasks a process as it has threads, about), and the last task of
-         * each process returns its histograms (no gbdt.collect) */
-        const int grouped = f->pmap_ok && !f->pmap_off, fused = nbuild > 0 && grouped;
-        const int ntasks = grouped ? f->ntasks : f->nparts, nprocs = fused ? f->nwprocs : 0;
-        if (fused) bput(&w, f->wprocs, (size_t)nprocs * sizeof *f->wprocs);
-        if (w.bad) rc = oom();
-        if (!rc) {
-            memcpy(&wa, w.p, sizeof wa);
-            wa.nsplit = nsplit;
-            wa.nbuild = nbuild;
-            wa.nprocs = nprocs;
-            memcpy(w.p, &wa, sizeof wa);
-            double ts0 = H->now();
-            if (grouped) {
-                int made = 0;
-                for (int t = 0; t < ntasks && !rc; t++) {
-                    rc = H->submit(f->ex, "gbdt.wave", f->tin + f->tstart[t], f->tstart[t + 1] - f->tstart[t], w.p,
-                                   w.len, &outs[t]);
-                    if (!rc) made++;
-                }
-                if (rc) release_all(f, outs, made);
-            } else
-                rc = submit_all(f, "gbdt.wave", w.p, w.len, outs);
-            if (!rc) {
-                if (nbuild) {
-                    hist = calloc((size_t)nbuild * (size_t)f->nentries, 24);
-                    if (!hist) rc = oom();
-                    double d0 = 0, d1 = 0, g0 = 0;
-                    if (!rc && fused) {
-                        rc = gather(f, outs, ntasks, nbuild, hist);
-                        if (rc == WB_ENOTSUP) {
-                            /* a task ran where the driver did not expect it:
-                             * rebuild the state, collect after the tokens */
-                            f->pmap_off = 1;
-                            rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
-                        }
-                    } else if (!rc)
-                        rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0);
-                } else
-                    rc = H->wait(f->ex, outs, ntasks);
-                release_all(f, outs, ntasks);
-            }
-            f->t_waves += H->now() - ts0;
-            if (f->trace && f->nwdur == f->capwdur) {
-                int64_t c = f->capwdur ? 2 * f->capwdur : 1024;
-                double *nw = realloc(f->wdur, (size_t)c * sizeof *nw);
-                if (nw) {
-                    f->wdur = nw;
-                    f->capwdur = c;
-                }
-            }
-            if (f->trace && f->nwdur < f->capwdur) f->wdur[f->nwdur++] = H->now() - ts0;
-        }
-        /* the children's histograms and best splits */
-        for (int q = 0; q < np && !rc; q++) {
-            pending *pp = &pend[q];
-            dtree *t = &f->trees[pp->k];
-            if (pp->build >= 0) {
-                const int64_t *sh = hist + (size_t)pp->build * f->nentries * 3;
-                int64_t *hs = NULL, *ho = NULL;
-                if (pp->need_small) {
-                    hs = malloc((size_t)f->nentries * 24);
-                    if (!hs) {
-                        rc = oom();
-                        continue;
-                    }
-                    memcpy(hs, sh, (size_t)f->nentries * 24);
-                }
-                if (pp->need_other) {
-                    ho = pp->phist;
-                    for (int64_t e = 0; e < f->nentries * 3; e++) ho[e] -= sh[e];
-                    pp->phist = NULL;
-                }
-                if (hs) {
-                    cand *c = &t->c[t->nc++];
-                    memset(c, 0, sizeof *c);
-                    c->node = pp->small;
-                    c->hist = hs;
-                    find_split(f, c, &t->nodes[pp->small]);
-                }
-                if (ho) {
-                    cand *c = &t->c[t->nc++];
-                    memset(c, 0, sizeof *c);
-                    c->node = pp->other;
-                    c->hist = ho;
-                    find_split(f, c, &t->nodes[pp->other]);
-                }
-            }
-            free(pp->phist);
-            pp->phist = NULL;
-        }
+        gb_hentry *hist = NULL;
+        rc = run_wave(f, r, wave, &w, nsplit, nbuild, outs, &hist);
+        if (!rc) rc = add_children(f, pend, np, hist);
         for (int q = 0; q < np; q++) {
             free(pend[q].phist);
             pend[q].phist = NULL;
         }
         free(hist);
-        hist = NULL;
-        /* candidates in node order, so "every candidate" waves are stable */
-        for (int k = 0; k < K; k++) {
-            dtree *t = &f->trees[k];
-            for (int i = 1; i < t->nc; i++) {
-                cand v = t->c[i];
-                int j = i - 1;
-                while (j >= 0 && t->c[j].node > v.node) {
-                    t->c[j + 1] = t->c[j];
-                    j--;
-                }
-                t->c[j + 1] = v;
-            }
-        }
+        sort_candidates(f);
     }
     free(w.p);
     free(pend);
     free(outs);
-    if (rc) return rc;
-    /* leaf values; the trees join the model */
-    for (int k = 0; k < K; k++) {
+    return rc;
+}
+
+/* the round's trees, with their leaf values, join the model */
+static int join_trees(fit *f)
+{
+    for (int k = 0; k < f->K; k++) {
         dtree *t = &f->trees[k];
         if (f->nall + t->nn > f->capall) {
             int64_t c = f->capall ? f->capall * 2 : 4096;
@@ -1056,6 +1132,40 @@ static int grow_round(fit *f, int r, int *stop)
         f->tree_nn[f->ntrees++] = t->nn;
     }
     return 0;
+}
+
+/* Round r: gbdt.begin (the previous round's trees into the scores,
+ * gradients, the root histograms and the losses), early stopping, then the
+ * waves grow the round's trees, which join the model. Returns 0 (*stop set
+ * when early stopping ends the fit), or WB_ESTATE after a lost worker state
+ * (the caller restores it and grows the round again). */
+static int grow_round(fit *f, int r, int *stop)
+{
+    *stop = 0;
+    f->pmap_ok = 0; /* until this round's gbdt.begin tells where it ran */
+    choose_features(f, r);
+    set_scales(f);
+    gb_hentry *hist = malloc((size_t)f->K * (size_t)f->nentries * sizeof *hist);
+    if (!hist) return oom();
+    double lsum = 0, lcount = 0, tsum = 0, gmax = 0, tb0 = H->now();
+    int rc = run_begin(f, r, 0, hist, &lsum, &lcount, &tsum, &gmax);
+    if (rc) {
+        free(hist);
+        return rc;
+    }
+    f->t_begin += H->now() - tb0;
+    if (f->p.obj == GB_REGRESSION) f->gmax_bound = gmax * (1 + f->p.lr);
+    record_losses(f, r, lsum, lcount, tsum);
+    if (early_stop(f)) {
+        *stop = 1;
+        free(hist);
+        return 0;
+    }
+    rc = start_trees(f, hist);
+    free(hist);
+    if (!rc) rc = grow_waves(f, r);
+    if (!rc) rc = join_trees(f);
+    return rc;
 }
 
 static int restore_all(fit *f, int round)
@@ -1094,50 +1204,12 @@ static int restore_all(fit *f, int round)
     return rc;
 }
 
-/* the training and validation losses after the last round (no gradients) */
+/* the training and validation losses after the last round r (no gradients) */
 static int finish_loss(fit *f, int r)
 {
-    buf a = {0};
-    const int K = f->K;
-    gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, 1 | (f->nval > 0 ? 2 : 0) | 4, (int32_t)f->d, 0, f->maxnodes,
-                       r > 0 ? K : 0, f->epoch, 0, 1, 1, 1, 0};
-    bput(&a, &ba, sizeof ba);
-    bput(&a, f->nb, (size_t)f->d * 4);
-    int64_t first = 0;
-    if (r > 0) {
-        int64_t t0 = f->ntrees - K;
-        for (int64_t t = 0; t < t0; t++) first += f->tree_nn[t];
-        bput(&a, f->tree_nn + t0, (size_t)K * 4);
-    }
-    bpad8(&a);
-    bput(&a, f->base, (size_t)K * 8);
-    for (int64_t q = first; r > 0 && q < f->nall; q++) {
-        const dnode *n = &f->all[q];
-        gb_bnode b = {n->feature, n->bin, n->ml, n->left, n->value};
-        bput(&a, &b, sizeof b);
-    }
-    if (a.bad) {
-        free(a.p);
-        return oom();
-    }
-    wb_oid *outs = calloc((size_t)f->nparts, sizeof *outs);
-    if (!outs) {
-        free(a.p);
-        return oom();
-    }
-    int rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
-    free(a.p);
-    double lsum = 0, lcount = 0, tsum = 0;
-    if (!rc) {
-        double gmax = 0;
-        rc = collect(f, outs, r, 0, 0, 1, NULL, &lsum, &lcount, &tsum, &gmax);
-        release_all(f, outs, f->nparts);
-    }
-    free(outs);
-    if (!rc) {
-        f->tloss[f->ntloss++] = tsum / (double)f->ntrain;
-        if (f->nval > 0) f->vloss[f->nvloss++] = lcount > 0 ? lsum / lcount : 0;
-    }
+    double lsum = 0, lcount = 0, tsum = 0, gmax = 0;
+    int rc = run_begin(f, r, 1, NULL, &lsum, &lcount, &tsum, &gmax);
+    if (!rc) record_losses(f, r, lsum, lcount, tsum);
     return rc;
 }
 
@@ -1298,14 +1370,12 @@ static int one_class_model(fit *f, wb_model *m)
     return rc;
 }
 
-int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
+/* the fit's parameters and the shape of the data */
+static int fit_open(fit *f, wb_exec *ex, const wb_dataset *d, const wb_params *p)
 {
-    fit F = {0}, *f = &F;
-    int rc = 0;
-    const int trace = getenv("WB_GBDT_TRACE") != NULL;
-    double t0 = H->now(), t_sketch = 0, t_bin = 0;
+    f->trace = getenv("WB_GBDT_TRACE") != NULL;
+    f->t0 = H->now();
     f->ex = ex;
-    f->trace = trace;
     read_params(p, &f->p);
     f->n = H->ds_rows(d);
     f->d = H->ds_cols(d);
@@ -1313,61 +1383,27 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
     f->par = H->parallelism(ex);
     if (f->n < 1) return H->seterr(WB_EINVAL, "gbdt: the data has no rows");
     if (f->d < 1) return H->seterr(WB_EINVAL, "gbdt: the data has no columns");
-    /* the objective and the classes */
-    if (f->p.obj != GB_REGRESSION) {
-        rc = H->ds_classes(ex, d, "gbdt", GB_MAX_CLASSES, &f->classes, &f->nclasses);
-        if (rc) return rc;
-        if (f->p.obj == 0) f->p.obj = f->nclasses > 2 ? GB_MULTI : GB_BINARY;
-        if (f->p.obj == GB_BINARY && f->nclasses > 2) {
-            rc = H->seterr(WB_EINVAL, "gbdt: objective 'binary' needs 2 classes, the labels have %d (use 'multiclass')",
-                           f->nclasses);
-            goto out;
-        }
-        if (f->nclasses == 1) {
-            rc = one_class_model(f, m);
-            goto out;
-        }
-    }
-    f->K = f->p.obj == GB_MULTI ? f->nclasses : 1;
-    f->maxnodes = (int)(2 * f->p.max_leaves);
-    f->fit_id = new_fit_id();
-    /* edges */
-    gb_sknode *root = NULL;
-    rc = sketch(f, d, &root);
-    if (rc) goto out;
-    t_sketch = H->now();
-    f->nb = calloc((size_t)f->d, sizeof *f->nb);
-    f->edges = malloc((size_t)f->d * 256 * sizeof *f->edges);
-    f->usable = calloc((size_t)f->d, sizeof *f->usable);
-    f->sel = calloc((size_t)f->d, sizeof *f->sel);
-    f->off = calloc((size_t)f->d, sizeof *f->off);
-    if (!f->nb || !f->edges || !f->usable || !f->sel || !f->off) {
-        gb_sk_free(root);
-        rc = oom();
-        goto out;
-    }
-    for (int64_t j = 0; j < f->d; j++) {
-        double *e = f->edges + j * 256;
-        int nb = gb_sk_edges(&root->f[j], f->p.max_bins, e);
-        for (int q = nb - 1; q < 256; q++) e[q] = INFINITY;
-        f->nb[j] = nb;
-        f->usable[j] = nb >= 2 || root->f[j].nan > 0;
-    }
-    f->ntrain = root->ntrain;
-    f->nval = f->p.esr > 0 ? f->n - f->ntrain : 0;
-    if (f->ntrain < 1) {
-        gb_sk_free(root);
-        rc = H->seterr(WB_EINVAL, "gbdt: no training rows left after holding out validation_fraction %g",
-                       f->p.val_frac);
-        goto out;
-    }
-    if (f->p.esr > 0 && f->nval < 1) {
-        gb_sk_free(root);
-        rc = H->seterr(WB_EINVAL,
-                       "gbdt: early_stopping_rounds needs validation rows; validation_fraction %g of %lld rows left none",
-                       f->p.val_frac, (long long)f->n);
-        goto out;
-    }
+    return 0;
+}
+
+/* the objective ("auto": binary for two classes, multiclass for more) and,
+ * for classification, the classes of the labels */
+static int fit_objective(fit *f, const wb_dataset *d)
+{
+    if (f->p.obj == GB_REGRESSION) return 0;
+    int rc = H->ds_classes(f->ex, d, "gbdt", GB_MAX_CLASSES, &f->classes, &f->nclasses);
+    if (rc) return rc;
+    if (f->p.obj == 0) f->p.obj = f->nclasses > 2 ? GB_MULTI : GB_BINARY;
+    if (f->p.obj == GB_BINARY && f->nclasses > 2)
+        return H->seterr(WB_EINVAL, "gbdt: objective 'binary' needs 2 classes, the labels have %d (use 'multiclass')",
+                         f->nclasses);
+    return 0;
+}
+
+/* the scores every row starts from: the mean label (regression), the log-odds
+ * of class 1 (binary), the log of each class's share (multiclass) */
+static void base_scores(fit *f, const gb_sknode *root)
+{
     if (f->p.obj == GB_REGRESSION) {
         f->base[0] = root->ysum / (double)root->ntrain;
         f->gmax_bound = fmax(fabs(root->ymax - f->base[0]), fabs(root->ymin - f->base[0]));
@@ -1381,66 +1417,110 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
             f->base[k] = log(fmax(pr, 1e-15));
         }
     }
-    gb_sk_free(root);
-    /* bins */
-    {
-        size_t esz = sizeof(gb_edgehdr) + gb_pad8((size_t)f->d * 4) + (size_t)f->d * 256 * 8;
-        unsigned char *eb = calloc(1, esz);
-        if (!eb) {
-            rc = oom();
-            goto out;
-        }
-        gb_edgehdr eh = {GB_EDGES_MAGIC, 0, f->d};
-        memcpy(eb, &eh, sizeof eh);
-        memcpy(eb + sizeof eh, f->nb, (size_t)f->d * 4);
-        memcpy(eb + sizeof eh + gb_pad8((size_t)f->d * 4), f->edges, (size_t)f->d * 256 * 8);
-        wb_oid eid = 0;
-        rc = H->put(ex, eb, esz, &eid);
-        free(eb);
-        if (rc) goto out;
-        buf a = {0};
-        struct {
-            uint64_t seed;
-            double val_frac;
-            int32_t obj, nclasses;
-        } ba = {f->p.seed, f->p.esr > 0 ? f->p.val_frac : 0, f->p.obj, f->nclasses};
-        bput(&a, &ba, sizeof ba);
-        bput(&a, f->classes, (size_t)f->nclasses * 8);
-        f->bins = calloc((size_t)f->nparts + 1, sizeof *f->bins);
-        f->pmap = calloc((size_t)f->nparts + 1, sizeof *f->pmap);
-        f->tin = calloc((size_t)f->nparts + 1, sizeof *f->tin);
-        f->tstart = calloc((size_t)f->nparts + 2, sizeof *f->tstart);
-        f->wprocs = calloc((size_t)f->nparts + 1, sizeof *f->wprocs);
-        if (a.bad || !f->bins || !f->pmap || !f->tin || !f->tstart || !f->wprocs)
-            rc = oom();
-        else
-            rc = H->map(ex, "gbdt.bin", d, &eid, 1, a.p, a.len, f->bins);
-        free(a.p);
-        H->release(ex, eid);
-        if (rc) goto out;
-        t_bin = H->now();
+}
+
+/* the bin edges of every feature from the merged sketch of the partitions,
+ * the training and validation rows, the base scores */
+static int fit_edges(fit *f, const wb_dataset *d)
+{
+    gb_sknode *root = NULL;
+    int rc = sketch(f, d, &root);
+    if (rc) return rc;
+    f->t_sketch = H->now();
+    f->nb = calloc((size_t)f->d, sizeof *f->nb);
+    f->edges = malloc((size_t)f->d * 256 * sizeof *f->edges);
+    f->usable = calloc((size_t)f->d, sizeof *f->usable);
+    f->sel = calloc((size_t)f->d, sizeof *f->sel);
+    f->off = calloc((size_t)f->d, sizeof *f->off);
+    if (!f->nb || !f->edges || !f->usable || !f->sel || !f->off) {
+        gb_sk_free(root);
+        return oom();
     }
-    /* rounds */
+    for (int64_t j = 0; j < f->d; j++) {
+        double *e = f->edges + j * 256;
+        int nb = gb_sk_edges(&root->f[j], f->p.max_bins, e);
+        for (int q = nb - 1; q < 256; q++) e[q] = INFINITY;
+        f->nb[j] = nb;
+        f->usable[j] = nb >= 2 || root->f[j].nan > 0;
+    }
+    f->ntrain = root->ntrain;
+    f->nval = f->p.esr > 0 ? f->n - f->ntrain : 0;
+    if (f->ntrain < 1)
+        rc = H->seterr(WB_EINVAL, "gbdt: no training rows left after holding out validation_fraction %g", f->p.val_frac);
+    else if (f->p.esr > 0 && f->nval < 1)
+        rc = H->seterr(WB_EINVAL,
+                       "gbdt: early_stopping_rounds needs validation rows; validation_fraction %g of %lld rows left none",
+                       f->p.val_frac, (long long)f->n);
+    else
+        base_scores(f, root);
+    gb_sk_free(root);
+    return rc;
+}
+
+/* every partition binned once (gbdt.bin, with the edges as an object): the
+ * binned partitions stay for the whole fit */
+static int fit_bin(fit *f, const wb_dataset *d)
+{
+    size_t esz = sizeof(gb_edgehdr) + gb_pad8((size_t)f->d * 4) + (size_t)f->d * 256 * 8;
+    unsigned char *eb = calloc(1, esz);
+    if (!eb) return oom();
+    gb_edgehdr eh = {GB_EDGES_MAGIC, 0, f->d};
+    memcpy(eb, &eh, sizeof eh);
+    memcpy(eb + sizeof eh, f->nb, (size_t)f->d * 4);
+    memcpy(eb + sizeof eh + gb_pad8((size_t)f->d * 4), f->edges, (size_t)f->d * 256 * 8);
+    wb_oid eid = 0;
+    int rc = H->put(f->ex, eb, esz, &eid);
+    free(eb);
+    if (rc) return rc;
+    buf a = {0};
+    struct {
+        uint64_t seed;
+        double val_frac;
+        int32_t obj, nclasses;
+    } ba = {f->p.seed, f->p.esr > 0 ? f->p.val_frac : 0, f->p.obj, f->nclasses};
+    bput(&a, &ba, sizeof ba);
+    bput(&a, f->classes, (size_t)f->nclasses * 8);
+    f->bins = calloc((size_t)f->nparts + 1, sizeof *f->bins);
+    f->pmap = calloc((size_t)f->nparts + 1, sizeof *f->pmap);
+    f->tin = calloc((size_t)f->nparts + 1, sizeof *f->tin);
+    f->tstart = calloc((size_t)f->nparts + 2, sizeof *f->tstart);
+    f->wprocs = calloc((size_t)f->nparts + 1, sizeof *f->wprocs);
+    if (a.bad || !f->bins || !f->pmap || !f->tin || !f->tstart || !f->wprocs)
+        rc = oom();
+    else
+        rc = H->map(f->ex, "gbdt.bin", d, &eid, 1, a.p, a.len, f->bins);
+    free(a.p);
+    H->release(f->ex, eid);
+    if (!rc) f->t_bin = H->now();
+    return rc;
+}
+
+/* the trees of a round and the arrays of the model so far */
+static int fit_alloc_rounds(fit *f)
+{
     f->trees = calloc((size_t)f->K, sizeof *f->trees);
     f->tree_nn = malloc((size_t)(f->p.n_trees * f->K + 1) * sizeof *f->tree_nn);
     f->imp_gain = calloc((size_t)f->d, sizeof *f->imp_gain);
     f->imp_split = calloc((size_t)f->d, sizeof *f->imp_split);
     f->vloss = malloc((size_t)(f->p.n_trees + 2) * sizeof *f->vloss);
     f->tloss = malloc((size_t)(f->p.n_trees + 2) * sizeof *f->tloss);
-    if (!f->trees || !f->tree_nn || !f->imp_gain || !f->imp_split || !f->vloss || !f->tloss) {
-        rc = oom();
-        goto out;
-    }
+    if (!f->trees || !f->tree_nn || !f->imp_gain || !f->imp_split || !f->vloss || !f->tloss) return oom();
     for (int k = 0; k < f->K; k++) {
         f->trees[k].nodes = malloc((size_t)f->maxnodes * sizeof(dnode));
         f->trees[k].c = malloc((size_t)f->maxnodes * sizeof(cand));
-        if (!f->trees[k].nodes || !f->trees[k].c) {
-            rc = oom();
-            goto out;
-        }
+        if (!f->trees[k].nodes || !f->trees[k].c) return oom();
     }
-    int rounds = 0, stopped = 0;
-    double t_rounds0 = H->now();
+    return 0;
+}
+
+/* The boosting rounds (a worker that lost its state has it rebuilt from the
+ * trees so far and the round grows again, up to 3 times a fit), then the
+ * losses after the last round. *kept: the rounds the model keeps (with
+ * early stopping, those up to the best validation loss). */
+static int fit_rounds(fit *f, int *kept)
+{
+    int rc = 0, rounds = 0, stopped = 0;
+    f->t_rounds0 = H->now();
     for (int r = 0; r < f->p.n_trees && !rc; r++) {
         int nv = f->nvloss, nt = f->ntloss;
         rc = grow_round(f, r, &stopped);
@@ -1461,7 +1541,7 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
         if (rc || stopped) break;
         rounds = r + 1;
     }
-    /* the losses of the last round (grow_round reported those of the rounds
+    /* the losses of the last round (grow_round recorded those of the rounds
      * before it, from the pass that computed the gradients) */
     if (!rc && !stopped) {
         rc = finish_loss(f, rounds);
@@ -1471,63 +1551,96 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
             rc = restore_all(f, rounds);
             if (!rc) rc = finish_loss(f, rounds);
         }
-        if (!rc) report(f, rounds);
     }
     if (stopped) H->progress("gbdt", (double)f->p.n_trees, (double)f->p.n_trees, NULL); /* ends the stage */
-    if (!rc && f->nval > 0) {
-        int best = 0;
-        for (int i = 1; i < f->nvloss; i++)
-            if (f->vloss[i] < f->vloss[best]) best = i;
-        rounds = best;
+    if (!rc && f->nval > 0) rounds = best_round(f);
+    *kept = rounds;
+    return rc;
+}
+
+/* WB_GBDT_TRACE: where the fit's time went, on stderr */
+static void trace_fit(fit *f, const wb_dataset *d)
+{
+    double tr = H->now() - f->t_rounds0;
+    fprintf(stderr, "gbdt: rounds %.3f s: begin %.3f s, waves %.3f s, driver %.3f s; histogram sums: %lld returned by the wave tasks, %lld collected after the tokens\n",
+            tr, f->t_begin, f->t_waves, tr - f->t_begin - f->t_waves, (long long)f->st_direct, (long long)f->st_after);
+    if (f->nwdur > 0) {
+        double *v = f->wdur;
+        int64_t n = f->nwdur;
+        qsort(v, (size_t)n, sizeof *v, cmp_double);
+        fprintf(stderr, "gbdt: a wave's time in ms: p10 %.3f, median %.3f, p90 %.3f, p99 %.3f, max %.3f\n", v[n / 10] * 1e3,
+                v[n / 2] * 1e3, v[n * 9 / 10] * 1e3, v[n * 99 / 100] * 1e3, v[n - 1] * 1e3);
     }
-    if (!rc) rc = write_model(f, m, rounds);
-    if (trace) {
-        double tr = H->now() - t_rounds0;
-        fprintf(stderr, "gbdt: rounds %.3f s: begin %.3f s, waves %.3f s, driver %.3f s; histogram sums: %lld returned by the wave tasks, %lld collected after the tokens\n",
-                tr, f->t_begin, f->t_waves, tr - f->t_begin - f->t_waves, (long long)f->st_direct, (long long)f->st_after);
-        if (f->nwdur > 0) {
-            double *v = f->wdur;
-            int64_t n = f->nwdur;
-            qsort(v, (size_t)n, sizeof *v, cmp_double);
-            fprintf(stderr, "gbdt: a wave's time in ms: p10 %.3f, median %.3f, p90 %.3f, p99 %.3f, max %.3f\n", v[n / 10] * 1e3,
-                    v[n / 2] * 1e3, v[n * 9 / 10] * 1e3, v[n * 99 / 100] * 1e3, v[n - 1] * 1e3);
+    if (f->multiproc && f->pmap_ok) {
+        /* the partitions of each worker process in the last round */
+        fprintf(stderr, "gbdt: %d partitions, per worker process:", f->nparts);
+        for (int i = 0; i < f->nparts; i++) {
+            if (proc_seen_before(f, i)) continue;
+            int cnt = 0;
+            int64_t rows = 0;
+            for (int j = i; j < f->nparts; j++)
+                if (f->pmap[j] == f->pmap[i]) {
+                    cnt++;
+                    rows += H->ds_part_rows(d, j);
+                }
+            fprintf(stderr, " %d (%lld rows)", cnt, (long long)rows);
         }
-        if (f->multiproc && f->pmap_ok) {
-            /* the partitions of each worker process in the last round */
-            fprintf(stderr, "gbdt: %d partitions, per worker process:", f->nparts);
-            for (int i = 0; i < f->nparts; i++) {
-                if (proc_seen_before(f, i)) continue;
-                int cnt = 0;
-                int64_t rows = 0;
-                for (int j = i; j < f->nparts; j++)
-                    if (f->pmap[j] == f->pmap[i]) {
-                        cnt++;
-                        rows += H->ds_part_rows(d, j);
-                    }
-                fprintf(stderr, " %d (%lld rows)", cnt, (long long)rows);
-            }
-            fprintf(stderr, "\n");
-        }
+        fprintf(stderr, "\n");
     }
-    if (trace)
-        fprintf(stderr, "gbdt: sketch %.3f s, bin %.3f s, rounds %.3f s (%d restores); rows: %lld in histograms, %lld partitioned; %lld waves\n",
-                t_sketch - t0, t_bin - t_sketch, H->now() - t_bin, f->restores, (long long)f->st_hist,
-                (long long)f->st_part, (long long)f->st_waves);
-out:
+    fprintf(stderr, "gbdt: sketch %.3f s, bin %.3f s, rounds %.3f s (%d restores); rows: %lld in histograms, %lld partitioned; %lld waves\n",
+            f->t_sketch - f->t0, f->t_bin - f->t_sketch, H->now() - f->t_bin, f->restores, (long long)f->st_hist,
+            (long long)f->st_part, (long long)f->st_waves);
+}
+
+/* the end of a fit (rc: its result): the workers drop their state, the
+ * binned partitions are released (the error message of a failed fit stays) */
+static void fit_close(fit *f, int rc)
+{
     if (f->bins) {
-        /* drop the workers' state, then the binned partitions */
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", H->errmsg());
-        wb_oid *tmp = calloc((size_t)f->nparts + 1, sizeof *tmp);
+        wb_oid *tmp = calloc((size_t)f->nparts + 1, sizeof *tmp), one = 0;
         if (tmp && f->fit_id && !submit_all(f, "gbdt.release", &f->fit_id, 8, tmp)) {
-            H->wait(ex, tmp, f->nparts);
+            H->wait(f->ex, tmp, f->nparts);
             release_all(f, tmp, f->nparts);
-        }
+        } else if (!tmp && f->fit_id) /* out of memory: one partition at a time */
+            for (int i = 0; i < f->nparts; i++)
+                if (f->bins[i] && !H->submit(f->ex, "gbdt.release", &f->bins[i], 1, &f->fit_id, 8, &one)) {
+                    H->wait(f->ex, &one, 1);
+                    H->release(f->ex, one);
+                }
         free(tmp);
         release_all(f, f->bins, f->nparts);
         free(f->bins);
+        f->bins = NULL;
         if (rc) H->seterr(rc, "%s", msg);
     }
     fit_free(f);
+}
+
+/* fit: the objective and classes, the bin edges (sketch), the binned
+ * partitions, the rounds, the model */
+int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
+{
+    fit F = {0}, *f = &F;
+    int rc = fit_open(f, ex, d, p);
+    if (!rc) rc = fit_objective(f, d);
+    if (!rc && f->nclasses == 1) {
+        rc = one_class_model(f, m);
+    } else if (!rc) {
+        f->K = f->p.obj == GB_MULTI ? f->nclasses : 1;
+        f->maxnodes = (int)(2 * f->p.max_leaves);
+        f->fit_id = new_fit_id();
+        rc = fit_edges(f, d);
+        if (!rc) rc = fit_bin(f, d);
+        if (!rc) rc = fit_alloc_rounds(f);
+        if (!rc) {
+            int rounds = 0;
+            rc = fit_rounds(f, &rounds);
+            if (!rc) rc = write_model(f, m, rounds);
+            if (f->trace) trace_fit(f, d);
+        }
+    }
+    fit_close(f, rc);
     return rc;
 }

@@ -11,44 +11,52 @@
 
 #include "gbdt.h"
 
-const wb_host *gb_H;
-
 static const wb_param_spec params[] = {
-    {"objective", WB_P_STR, "auto", 0, 0, 0, "auto|binary|multiclass|regression",
-     "auto: binary (logistic) for 2 classes, multiclass (softmax) for more; regression: squared error"},
-    {"n_trees", WB_P_INT, "100", 1, 1e6, 0, NULL, "boosting rounds (one tree per class and round)"},
-    {"learning_rate", WB_P_NUM, "0.1", 0, INFINITY, WB_P_MIN_EXCL, NULL, "shrinkage applied to every leaf value"},
-    {"max_leaves", WB_P_INT, "31", 2, 65536, 0, NULL, "leaves per tree; trees grow best-first (the leaf with the best gain splits next)"},
-    {"max_depth", WB_P_INT, "0", 0, 64, 0, NULL, "maximum depth of a leaf (the root has depth 0); 0: no limit"},
-    {"min_child_weight", WB_P_NUM, "0.001", 0, INFINITY, 0, NULL, "minimum sum of hessians in a leaf"},
-    {"min_samples_leaf", WB_P_INT, "20", 1, INFINITY, 0, NULL, "minimum number of training rows in a leaf"},
-    {"lambda_l2", WB_P_NUM, "0", 0, INFINITY, 0, NULL, "L2 regularisation of the leaf values (leaf = -G/(H + lambda_l2))"},
-    {"min_split_gain", WB_P_NUM, "0", 0, INFINITY, 0, NULL, "a split must reduce the loss by more than this"},
-    {"max_bins", WB_P_INT, "255", 2, 255, 0, NULL, "histogram bins per feature (one more holds missing values)"},
-    {"subsample", WB_P_NUM, "1", 0, 1, WB_P_MIN_EXCL, NULL, "fraction of the training rows drawn (without replacement) for each round"},
-    {"colsample", WB_P_NUM, "1", 0, 1, WB_P_MIN_EXCL, NULL, "fraction of the features drawn for each round"},
-    {"early_stopping_rounds", WB_P_INT, "0", 0, INFINITY, 0, NULL,
-     "stop when the loss on the held-out validation rows has not improved for this many rounds and keep the best round; 0: off (all rows train)"},
-    {"validation_fraction", WB_P_NUM, "0.1", 0, 1, WB_P_MIN_EXCL | WB_P_MAX_EXCL, NULL,
-     "with early stopping: the fraction of rows held out (drawn per row from the seed) to measure the loss"},
-    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed for subsample, colsample, the validation rows and the bin sample"},
+    {.name = "objective", .types = WB_P_STR, .def = "auto", .choices = "auto|binary|multiclass|regression",
+     .doc = "auto: binary (logistic) for 2 classes, multiclass (softmax) for more; regression: squared error"},
+    {.name = "n_trees", .types = WB_P_INT, .def = "100", .min = 1, .max = 1e6,
+     .doc = "boosting rounds (one tree per class and round)"},
+    {.name = "learning_rate", .types = WB_P_NUM, .def = "0.1", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "shrinkage applied to every leaf value"},
+    {.name = "max_leaves", .types = WB_P_INT, .def = "31", .min = 2, .max = 65536,
+     .doc = "leaves per tree; trees grow best-first (the leaf with the best gain splits next)"},
+    {.name = "max_depth", .types = WB_P_INT, .def = "0", .min = 0, .max = 64,
+     .doc = "maximum depth of a leaf (the root has depth 0); 0: no limit"},
+    {.name = "min_child_weight", .types = WB_P_NUM, .def = "0.001", .min = 0, .max = INFINITY,
+     .doc = "minimum sum of hessians in a leaf"},
+    {.name = "min_samples_leaf", .types = WB_P_INT, .def = "20", .min = 1, .max = INFINITY,
+     .doc = "minimum number of training rows in a leaf"},
+    {.name = "lambda_l2", .types = WB_P_NUM, .def = "0", .min = 0, .max = INFINITY,
+     .doc = "L2 regularisation of the leaf values (leaf = -G/(H + lambda_l2))"},
+    {.name = "min_split_gain", .types = WB_P_NUM, .def = "0", .min = 0, .max = INFINITY,
+     .doc = "a split must reduce the loss by more than this"},
+    {.name = "max_bins", .types = WB_P_INT, .def = "255", .min = 2, .max = 255,
+     .doc = "histogram bins per feature (one more holds missing values)"},
+    {.name = "subsample", .types = WB_P_NUM, .def = "1", .min = 0, .max = 1, .flags = WB_P_MIN_EXCL,
+     .doc = "fraction of the training rows drawn (without replacement) for each round"},
+    {.name = "colsample", .types = WB_P_NUM, .def = "1", .min = 0, .max = 1, .flags = WB_P_MIN_EXCL,
+     .doc = "fraction of the features drawn for each round"},
+    {.name = "early_stopping_rounds", .types = WB_P_INT, .def = "0", .min = 0, .max = INFINITY,
+     .doc = "stop when the loss on the held-out validation rows has not improved for this many rounds and keep the best round; 0: off (all rows train)"},
+    {.name = "validation_fraction", .types = WB_P_NUM, .def = "0.1", .min = 0, .max = 1, .flags = WB_P_MIN_EXCL | WB_P_MAX_EXCL,
+     .doc = "with early stopping: the fraction of rows held out (drawn per row from the seed) to measure the loss"},
+    {.name = "seed", .types = WB_P_INT, .def = "0", .min = 0, .max = INFINITY,
+     .doc = "random seed for subsample, colsample, the validation rows and the bin sample"},
 };
 
 static const wb_estimator_def def = {
-    WB_ESTIMATOR_V1,
-    "gbdt",
-    "gradient-boosted trees on histograms (binary, multiclass, regression); data-parallel, bit-identical on any layout",
-    WB_EST_CLASSIFIER,
-    1,
-    params,
-    sizeof params / sizeof params[0],
-    gb_check,
-    gb_fit,
-    gb_predict,
-    gb_predict_proba,
-    NULL,
-    NULL,
-    gb_score,
+    .version = WB_ESTIMATOR_V1,
+    .name = "gbdt",
+    .doc = "gradient-boosted trees on histograms (binary, multiclass, regression); data-parallel, bit-identical on any layout",
+    .kind = WB_EST_CLASSIFIER,
+    .needs_labels = 1,
+    .params = params,
+    .nparams = sizeof params / sizeof params[0],
+    .check = gb_check,
+    .fit = gb_fit,
+    .predict = gb_predict,
+    .predict_proba = gb_predict_proba,
+    .score = gb_score,
 };
 
 /* Lua front-ends: feature importance as a table */
@@ -83,7 +91,7 @@ static const char lua_src[] =
 
 WB_PLUGIN("gbdt", "1.0")
 {
-    gb_H = host;
+    H = host;
     int rc = gb_register_kernels();
     if (!rc) rc = gb_register_predict_kernels();
     if (!rc) rc = host->register_estimator(&def);

@@ -21,7 +21,7 @@
 
 #include "wb/plugin.h"
 
-extern const wb_host *gb_H;
+extern const wb_host *H; /* the host's function table, kept at init (host.c) */
 
 enum { GB_BINARY = 1, GB_MULTI = 2, GB_REGRESSION = 3 };
 
@@ -36,6 +36,25 @@ enum { GB_S_VALID = 0x67620001, GB_S_SKETCH = 0x67620002, GB_S_SUB = 0x67620003,
 #define GB_HC_SHIFT 20
 #define GB_COPY_ROWS_LOG2 19
 #define GB_CMASK ((int64_t)((1 << GB_HC_SHIFT) - 1))
+
+/* A histogram entry as the partitions' sums cross the executor and as the
+ * driver keeps them: the sums of the quantized gradients (G) and hessians
+ * (Hs) and the count (N) of the rows in one bin of one feature (entry 0 of a
+ * node: all its rows). A node's histogram is nentries entries in a row; a
+ * feature j of the round's selection has nb[j] + 1 of them from entry off[j]
+ * (its bins, then the missing values). Within a worker, before they are
+ * summed, the entries are packed in two words (work.c). */
+typedef struct gb_hentry {
+    int64_t G, Hs, N;
+} gb_hentry;
+_Static_assert(sizeof(gb_hentry) == 3 * sizeof(int64_t), "a histogram entry is three int64 words, unpadded");
+
+static inline void gb_hentry_add(gb_hentry *a, const gb_hentry *b)
+{
+    a->G += b->G;
+    a->Hs += b->Hs;
+    a->N += b->N;
+}
 
 #define GB_MAX_CLASSES 1024
 #define GB_SKETCH_CAP 1024 /* points per feature summary */
@@ -255,7 +274,7 @@ typedef struct gb_restore_arg {
  * output is a token naming the worker process, with the validation and
  * training losses of its blocks (begin). gbdt.collect, run once in each process that ran tasks
  * (its inputs are that process's tokens), sums the accumulators into
- * nnodes x nentries x {int64 G, H, N}. */
+ * nnodes x nentries gb_hentry. */
 typedef struct gb_token {
     uint32_t magic;
     int32_t nblocks;
@@ -264,7 +283,7 @@ typedef struct gb_token {
     int32_t covered; /* gbdt.wave: the tasks whose histograms follow (0: none) */
     int32_t pad;
 } gb_token; /* then nblocks x gb_blockloss; then, when covered > 0,
-             * nnodes x nentries x {int64 G, H, N} */
+             * nnodes x nentries gb_hentry */
 
 typedef struct gb_blockloss {
     int64_t block;

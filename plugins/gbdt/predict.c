@@ -9,8 +9,6 @@
 
 #include "gbdt.h"
 
-#define H gb_H
-
 enum { P_LABEL = 0, P_PROBA = 1, P_RAW = 2 };
 
 typedef struct pack {
@@ -366,9 +364,9 @@ int gb_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double *out)
     return rc;
 }
 
-int gb_register_predict_kernels(void)
-{
-    int rc = H->register_kernel("gbdt.predict", k_predict);
-    if (!rc) rc = H->register_kernel("gbdt.score", k_score);
-    return rc;
-}
+static const wb_kernel_def kernels[] = {
+    {.name = "gbdt.predict", .fn = k_predict},
+    {.name = "gbdt.score", .fn = k_score},
+};
+
+int gb_register_predict_kernels(void) { return wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]); }

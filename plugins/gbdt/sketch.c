@@ -220,9 +220,9 @@ int gb_sk_decode(const unsigned char *src, size_t size, int64_t d, int K, gb_skn
                  size_t *used)
 {
     size_t need = 48 + 8 * (size_t)K;
-    if (size < need) return gb_H->seterr(WB_EFORMAT, "gbdt: truncated sketch");
+    if (size < need) return H->seterr(WB_EFORMAT, "gbdt: truncated sketch");
     gb_sknode *s = gb_sk_new(d, K);
-    if (!s) return gb_H->seterr(WB_ENOMEM, "out of memory");
+    if (!s) return H->seterr(WB_ENOMEM, "out of memory");
     memcpy(&s->level, src, 4);
     memcpy(&s->index, src + 8, 8);
     memcpy(&s->ntrain, src + 16, 8);
@@ -247,7 +247,7 @@ int gb_sk_decode(const unsigned char *src, size_t size, int64_t d, int K, gb_skn
     return 0;
 bad:
     gb_sk_free(s);
-    return gb_H->seterr(WB_EFORMAT, "gbdt: malformed sketch");
+    return H->seterr(WB_EFORMAT, "gbdt: malformed sketch");
 }
 
 /* a threshold between a < b: a <= t < b */

@@ -34,8 +34,6 @@
 
 #include "gbdt.h"
 
-#define H gb_H
-
 /* ------------------------------------------------------------- the cache */
 
 typedef struct gb_state {
@@ -264,8 +262,12 @@ double gb_row_loss(int obj, int K, const double *F, double y)
 
 /* ------------------------------------------------------------ histograms */
 
-/* One histogram entry is {sum g, sum hc}: both are added with one 128-bit
- * add (SSE2, part of x86-64; a plain pair elsewhere). */
+/* Within a worker a histogram entry is packed: {sum qg, sum hc}, hc = (qh <<
+ * GB_HC_SHIFT) | 1 a row, so its low bits count the rows (at most 2^19 rows
+ * a copy, GB_COPY_ROWS_LOG2); both words are added with one 128-bit add
+ * (SSE2, part of x86-64; a plain pair elsewhere). PK_WORDS int64 words an
+ * entry; unpacked into gb_hentry when summed (acc_flush, acc_sum_locked). */
+#define PK_WORDS 2
 #if defined(__SSE2__)
 #include <emmintrin.h>
 typedef __m128i pair;
@@ -301,7 +303,7 @@ static inline int64_t qround(double x) { return llrint(x); }
     static void hist_id_##D(const int32_t *gh, const uint8_t *B,                                   \
                             const uint32_t *rows, int64_t n, int64_t *hist)                        \
     {                                                                                             \
-        int64_t *h = hist + 2;                                                                    \
+        int64_t *h = hist + PK_WORDS;                                                             \
         int64_t tg = 0, thc = 0;                                                                  \
         for (int64_t i = 0; i < n; i++) {                                                         \
             uint32_t r = rows[i];                                                                 \
@@ -315,7 +317,7 @@ static inline int64_t qround(double x) { return llrint(x); }
             const uint8_t *br = B + (size_t)r * D;                                                \
             tg += g;                                                                              \
             thc += hc;                                                                            \
-            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) pair_add(h + 2 * ((j << 8) + br[j]), v); \
+            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) pair_add(h + PK_WORDS * ((j << 8) + br[j]), v); \
         }                                                                                         \
         pair_add(hist, pair_of(tg, thc));                                                         \
     }
@@ -367,16 +369,16 @@ static void hist_build(const gb_state *s, const binview *bv, int k, const uint32
         const uint8_t *br = B + (size_t)r * (size_t)d;
         tg += g;
         thc += hc;
-        for (int j = 0; j < nsel; j++) pair_add(hist + 2 * (off[j] + br[sel[j]]), v);
+        for (int j = 0; j < nsel; j++) pair_add(hist + PK_WORDS * (off[j] + br[sel[j]]), v);
     }
     pair_add(hist, pair_of(tg, thc));
 }
 
 /* ------------------------------------------------------- accumulators */
 
-/* one thread's histograms of one wave of one fit: packed {g, hc} entries of
- * at most 2^19 rows each (so neither field overflows), flushed into full
- * {G, H, N} sums when more rows come */
+/* one thread's histograms of one wave of one fit: packed entries of at most
+ * 2^19 rows each (so neither word overflows), flushed into full gb_hentry
+ * sums when more rows come */
 typedef struct gb_acc {
     struct gb_acc *next;
     uint64_t tid, fit_id;
@@ -384,9 +386,9 @@ typedef struct gb_acc {
     int64_t nentries;
     int64_t ntasks;    /* tasks that added (or are adding) into it this wave */
     int64_t nfinished; /* of which finished */
-    int64_t *packed; /* nnodes x nentries x 2 */
+    int64_t *packed;  /* nnodes x nentries x PK_WORDS */
     int64_t *rows_in; /* nnodes */
-    int64_t *full;    /* nnodes x nentries x 3, or NULL */
+    gb_hentry *full;  /* nnodes x nentries, or NULL */
     size_t cap;       /* int64 capacity of packed */
 } gb_acc;
 
@@ -395,6 +397,14 @@ static gb_acc *accs;
 static _Atomic uint64_t tid_counter;
 static __thread uint64_t tls_tid;
 static uint64_t proc_id;
+
+/* a packed entry (PK_WORDS words) added into a full one */
+static inline void unpack_add(gb_hentry *f, const int64_t *p)
+{
+    f->G += p[0];
+    f->Hs += p[1] >> GB_HC_SHIFT;
+    f->N += p[1] & GB_CMASK;
+}
 
 static void acc_free(gb_acc *a)
 {
@@ -431,7 +441,7 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
     if (a) a->round = -1; /* being zeroed: matches no collect */
     pthread_mutex_unlock(&acc_mu);
     if (!a) return NULL;
-    size_t need = (size_t)nnodes * (size_t)nentries * 2;
+    size_t need = (size_t)nnodes * (size_t)nentries * PK_WORDS;
     if (need > a->cap) {
         free(a->packed);
         a->packed = aligned_alloc(64, (need * 8 + 63) & ~(size_t)63);
@@ -459,16 +469,13 @@ static int acc_flush(gb_acc *a, int q)
 {
     int64_t E = a->nentries;
     if (!a->full) {
-        a->full = calloc((size_t)a->nnodes * (size_t)E * 3 + 1, sizeof *a->full);
+        a->full = calloc((size_t)a->nnodes * (size_t)E + 1, sizeof *a->full);
         if (!a->full) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    int64_t *p = a->packed + (size_t)q * (size_t)E * 2, *f = a->full + (size_t)q * (size_t)E * 3;
-    for (int64_t e = 0; e < E; e++) {
-        f[3 * e] += p[2 * e];
-        f[3 * e + 1] += p[2 * e + 1] >> GB_HC_SHIFT;
-        f[3 * e + 2] += p[2 * e + 1] & GB_CMASK;
-    }
-    memset(p, 0, (size_t)E * 16);
+    int64_t *p = a->packed + (size_t)q * (size_t)E * PK_WORDS;
+    gb_hentry *f = a->full + (size_t)q * (size_t)E;
+    for (int64_t e = 0; e < E; e++) unpack_add(&f[e], p + PK_WORDS * e);
+    memset(p, 0, (size_t)E * PK_WORDS * sizeof *p);
     a->rows_in[q] = 0;
     return 0;
 }
@@ -485,7 +492,7 @@ static int hist_add(gb_acc *a, int q, const gb_state *s, const binview *bv, int 
         }
         int64_t m = cap - a->rows_in[q];
         if (m > n) m = n;
-        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries * 2);
+        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries * PK_WORDS);
         a->rows_in[q] += m;
         rows += m;
         n -= m;
@@ -778,125 +785,94 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
     *Lp = L;
 }
 
-static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    binview bv;
+/* gbdt.begin's argument, read (gb_begin_arg, then the arrays it announces) */
+typedef struct begin_in {
     gb_begin_arg a;
-    int rc;
-    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.begin: no input") : rc;
-    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
-    memcpy(&a, arg, sizeof a);
-    if (a.K < 1 || a.K > GB_MAX_CLASSES || a.d != bv.d || a.nsel < 0 || a.nsel > a.d ||
-        a.maxnodes < 1 || a.nprev < 0 || a.nprev > a.K || a.round < 0)
+    const int32_t *nb, *sel, *off, *prev_nn; /* in the argument */
+    double *base;                            /* K base scores (a copy) */
+    gb_bnode *prev;                          /* the previous round's trees (a copy), or NULL */
+} begin_in;
+
+static int begin_read(const void *arg, size_t arglen, const binview *bv, begin_in *b)
+{
+    gb_begin_arg *a = &b->a;
+    if (arglen < sizeof *a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+    memcpy(a, arg, sizeof *a);
+    if (a->K < 1 || a->K > GB_MAX_CLASSES || a->d != bv->d || a->nsel < 0 || a->nsel > a->d ||
+        a->maxnodes < 1 || a->nprev < 0 || a->nprev > a->K || a->round < 0)
         return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
-    cursor c = {(const unsigned char *)arg + sizeof a, arglen - sizeof a, 0};
-    const int32_t *nb = take(&c, (size_t)a.d * 4);
-    const int32_t *sel = take(&c, (size_t)a.nsel * 4);
-    const int32_t *off = take(&c, (size_t)a.nsel * 4);
-    const int32_t *prev_nn = take(&c, (size_t)a.nprev * 4);
+    cursor c = {(const unsigned char *)arg + sizeof *a, arglen - sizeof *a, 0};
+    b->nb = take(&c, (size_t)a->d * 4);
+    b->sel = take(&c, (size_t)a->nsel * 4);
+    b->off = take(&c, (size_t)a->nsel * 4);
+    b->prev_nn = take(&c, (size_t)a->nprev * 4);
     align8(&c, arg);
-    double *base = take_copy(&c, (size_t)a.K, sizeof(double));
+    b->base = take_copy(&c, (size_t)a->K, sizeof(double));
     int64_t tot = 0;
-    for (int k = 0; !c.bad && k < a.nprev; k++) tot += prev_nn[k];
-    gb_bnode *prev = c.bad ? NULL : take_copy(&c, (size_t)tot, sizeof(gb_bnode));
-    if (c.bad || !base || (tot && !prev)) {
-        free(base);
-        free(prev);
-        return H->seterr(c.bad ? WB_EINVAL : WB_ENOMEM, "gbdt.begin: bad argument");
+    for (int k = 0; !c.bad && k < a->nprev; k++) tot += b->prev_nn[k];
+    b->prev = c.bad ? NULL : take_copy(&c, (size_t)tot, sizeof(gb_bnode));
+    if (c.bad || !b->base || (tot && !b->prev)) {
+        free(b->base);
+        free(b->prev);
+        return c.bad ? H->seterr(WB_EINVAL, "gbdt.begin: bad argument") : H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    const int K = a.K, obj = a.obj;
-    const int64_t rows = bv.rows, d = bv.d;
-    gb_state *s = state_acquire(a.fit_id, bv.row0);
-    if (!s && a.round == 0) s = state_new(a.fit_id, bv.row0, rows, d, K, a.maxnodes, nb, base);
-    free(base);
-    if (!s) {
-        free(prev);
-        return a.round == 0 ? H->seterr(WB_ENOMEM, "gbdt: out of memory") : lost(bv.row0);
-    }
-    rc = 0;
-    /* the previous round's trees into the scores: the leaves that the last
-     * wave did not apply already, then the rows outside the bag by a walk */
-    const int finish0 = a.mode & 1;
-    double gmax = 0;
-    gb_acc *acc = NULL;
-    if (!finish0) {
-        s->nsel = a.nsel;
-        memcpy(s->sel, sel, (size_t)a.nsel * 4);
-        memcpy(s->off, off, (size_t)a.nsel * 4);
-        s->nentries = a.nentries;
-        acc = acc_get(a.fit_id, a.epoch, a.round, 0, K, a.nentries);
-        if (!acc) {
-            free(prev);
-            state_put_back(s);
-            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-        }
-    }
-    if (s->round == a.round - 1 && s->wave >= 0 && a.nprev == K) {
-        const gb_bnode *t = prev;
-        for (int k = 0; k < K && !rc; k++) {
-            const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
-            double *F = s->F + (size_t)k * rows;
-            for (int q = 0; q < prev_nn[k] && !rc; q++) {
-                if (q >= s->maxnodes) {
-                    rc = H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
-                    break;
-                }
-                if (t[q].feature >= 0 || s->applied[k * s->maxnodes + q]) continue;
-                double v = t[q].value;
-                int32_t b = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
-                for (int32_t i = b; i < b + n; i++) {
-                    if (i + PFB < b + n) __builtin_prefetch(F + I[i + PFB], 1);
-                    F[I[i]] += v;
-                }
+    return 0;
+}
+
+/* the previous round's trees into the scores: the leaves that the last wave
+ * did not apply already, then the rows outside the bag by a walk; the state
+ * is then at this round (else it is lost: WB_ESTATE) */
+static int apply_prev(gb_state *s, const binview *bv, const begin_in *b)
+{
+    const gb_begin_arg *a = &b->a;
+    const int K = a->K;
+    const int64_t rows = bv->rows, d = bv->d;
+    if (!(s->round == a->round - 1 && s->wave >= 0 && a->nprev == K))
+        return s->round != a->round ? lost(bv->row0) : 0;
+    const gb_bnode *t = b->prev;
+    for (int k = 0; k < K; k++) {
+        const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
+        double *F = s->F + (size_t)k * rows;
+        for (int q = 0; q < b->prev_nn[k]; q++) {
+            if (q >= s->maxnodes) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+            if (t[q].feature >= 0 || s->applied[k * s->maxnodes + q]) continue;
+            double v = t[q].value;
+            int32_t bg = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
+            for (int32_t i = bg; i < bg + n; i++) {
+                if (i + PFB < bg + n) __builtin_prefetch(F + I[i + PFB], 1);
+                F[I[i]] += v;
             }
-            for (int64_t i = 0; i < s->nrest; i++) {
-                uint32_t r = s->rest[i];
-                s->F[(size_t)k * rows + r] += walk(t, bv.bins + (size_t)r * (size_t)d, s->nb);
-            }
-            t += prev_nn[k];
         }
-        s->round = a.round;
-    } else if (s->round != a.round) {
-        rc = lost(bv.row0);
+        for (int64_t i = 0; i < s->nrest; i++) {
+            uint32_t r = s->rest[i];
+            s->F[(size_t)k * rows + r] += walk(t, bv->bins + (size_t)r * (size_t)d, s->nb);
+        }
+        t += b->prev_nn[k];
     }
-    free(prev);
-    if (rc) {
-        if (rc != WB_ESTATE) s->round = -2; /* half applied: only a restore fixes it */
-        state_put_back(s);
-        return rc;
-    }
-    const int finish = finish0, want_loss = (a.mode & 2) != 0, want_tloss = (a.mode & 4) != 0;
-    const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B, pblocks = (rows + B - 1) / B;
-    const int nblocks = want_loss || want_tloss ? (int)pblocks : 0;
-    gb_blockloss *bl;
-    gb_token *oh = token_alloc(ctx, nblocks, &bl);
-    /* the training loss of each block (computed anyway: it costs a product
-     * per row in the gradient pass) */
-    gb_lacc *la = malloc((size_t)(2 * pblocks + 2) * sizeof *la);
-    if (!oh || !la) {
-        free(la);
-        state_put_back(s);
-        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-    }
-    for (int b = 0; b < nblocks; b++) bl[b].block = blk0 + b;
-    for (int64_t b = 0; b < 2 * pblocks + 2; b++) gb_lacc_init(&la[b]);
-    /* rows: the bag (training rows drawn for this round), the rest */
+    s->round = a->round;
+    return 0;
+}
+
+/* the rows of the round: the bag (training rows drawn for it, subsample per
+ * row from per-block streams) into s->idx, the others into s->rest;
+ * `finish` keeps the last round's bag and puts every row into rest (only the
+ * losses are wanted). *nbag, *nrest: the counts. */
+static int draw_bag(gb_state *s, const binview *bv, const gb_begin_arg *a, int finish, int64_t *nbagp,
+                    int64_t *nrestp)
+{
+    const int64_t B = WB_BLOCK_ROWS, rows = bv->rows, blk0 = bv->row0 / B;
     double *u = NULL;
-    if (!finish && a.subsample < 1) {
+    if (!finish && a->subsample < 1) {
         u = malloc(B * sizeof *u);
-        if (!u) {
-            free(la);
-            state_put_back(s);
-            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-        }
+        if (!u) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
     int64_t nbag = 0, nrest = 0;
     uint32_t *bag = s->idx;
     for (int64_t i0 = 0; i0 < rows; i0 += B) {
         int64_t m = rows - i0 < B ? rows - i0 : B;
-        if (u) gb_block_uniforms(a.seed, GB_S_SUB + ((uint64_t)a.round << 32), blk0 + i0 / B, u);
+        if (u) gb_block_uniforms(a->seed, GB_S_SUB + ((uint64_t)a->round << 32), blk0 + i0 / B, u);
         for (int64_t i = i0; i < i0 + m; i++) {
-            if (!finish && !bv.isval[i] && (!u || u[i - i0] < a.subsample))
+            if (!finish && !bv->isval[i] && (!u || u[i - i0] < a->subsample))
                 bag[nbag++] = (uint32_t)i;
             else
                 s->rest[nrest++] = (uint32_t)i;
@@ -904,69 +880,78 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     }
     free(u);
     if (finish) {
-        /* keep the bag of the last round: only the losses are wanted (every
-         * row's, in `rest`) */
         nrest = 0;
         for (int64_t i = 0; i < rows; i++) s->rest[nrest++] = (uint32_t)i;
     } else {
         s->nbag = nbag;
         s->nrest = nrest;
     }
-    /* validation loss per block; the training loss of the rows outside the
-     * gradient pass (out of the bag; every row after the last round) */
-    if (want_loss || want_tloss) {
-        /* the first sum of the block being summed, in registers; binary:
-         * two training rows at a time (the first waits in `held`) */
-        gb_lacc cur = la[0];
-        int64_t cb = 0, held = -1;
-        for (int64_t q = 0; q < nrest; q++) {
-            uint32_t r = s->rest[q];
-            if (!bv.isval[r]) {
-                if (!want_tloss) continue;
-                const int64_t b = r / B;
-                if (b != cb) {
-                    if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv.y[held]);
-                    held = -1;
-                    la[2 * cb] = cur;
-                    cb = b;
-                    cur = la[2 * b];
-                }
+    *nbagp = nbag;
+    *nrestp = nrest;
+    return 0;
+}
+
+/* the losses of the rows outside the gradient pass (s->rest[0..nrest)): the
+ * validation loss per block (bl) and the training loss into the blocks'
+ * sums (la); out of the bag, or every row after the last round */
+static void rest_losses(const gb_state *s, const binview *bv, int obj, int K, int want_loss, int want_tloss,
+                        int64_t nrest, gb_blockloss *bl, gb_lacc *la)
+{
+    const int64_t B = WB_BLOCK_ROWS, rows = bv->rows;
+    /* the first sum of the block being summed, in registers; binary:
+     * two training rows at a time (the first waits in `held`) */
+    gb_lacc cur = la[0];
+    int64_t cb = 0, held = -1;
+    for (int64_t q = 0; q < nrest; q++) {
+        uint32_t r = s->rest[q];
+        if (!bv->isval[r]) {
+            if (!want_tloss) continue;
+            const int64_t b = r / B;
+            if (b != cb) {
+                if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv->y[held]);
+                held = -1;
+                la[2 * cb] = cur;
+                cb = b;
+                cur = la[2 * b];
+            }
 #if defined(__SSE2__)
-                if (obj == GB_BINARY) {
-                    if (held < 0) {
-                        held = r;
-                        continue;
-                    }
-                    binary_tloss2(&cur, _mm_set_pd(s->F[r], s->F[held]), _mm_set_pd(bv.y[r], bv.y[held]));
-                    held = -1;
+            if (obj == GB_BINARY) {
+                if (held < 0) {
+                    held = r;
                     continue;
                 }
-#endif
-                row_tloss(&cur, obj, K, s->F + r, rows, bv.y[r]);
+                binary_tloss2(&cur, _mm_set_pd(s->F[r], s->F[held]), _mm_set_pd(bv->y[r], bv->y[held]));
+                held = -1;
                 continue;
             }
-            if (!want_loss) continue;
-            gb_blockloss *x = &bl[r / B];
-            double Fr[GB_MAX_CLASSES];
-            for (int k = 0; k < K; k++) Fr[k] = s->F[(size_t)k * rows + r];
-            x->loss += gb_row_loss(obj, K, Fr, bv.y[r]);
-            x->count += 1;
+#endif
+            row_tloss(&cur, obj, K, s->F + r, rows, bv->y[r]);
+            continue;
         }
-        if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv.y[held]);
-        la[2 * cb] = cur;
+        if (!want_loss) continue;
+        gb_blockloss *x = &bl[r / B];
+        double Fr[GB_MAX_CLASSES];
+        for (int k = 0; k < K; k++) Fr[k] = s->F[(size_t)k * rows + r];
+        x->loss += gb_row_loss(obj, K, Fr, bv->y[r]);
+        x->count += 1;
     }
-    if (finish) {
-        for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = lacc_block_sum(la, b);
-        free(la);
-        s->nrest = 0;
-        s->wave = -1;
-        state_put_back(s);
-        return 0;
-    }
-    /* gradients, quantized, and the root histograms: a chunk of the bag at
-     * a time (its gradients still in cache for the histogram) */
-    const double sg = a.sg, sh = a.sh;
-    const int64_t CH = 2048;
+    if (held >= 0) row_tloss(&cur, obj, K, s->F + held, rows, bv->y[held]);
+    la[2 * cb] = cur;
+}
+
+/* gradients and hessians of the bag (nbag rows in s->idx), quantized, and
+ * the root histograms into acc: a chunk of the bag at a time (its gradients
+ * still in cache for the histogram); the bagged rows' training losses into
+ * the blocks' sums (la); *gmax: the largest regression gradient */
+static int gradients(gb_state *s, const binview *bv, const gb_begin_arg *a, gb_acc *acc, int64_t nbag, gb_lacc *la,
+                     double *gmax)
+{
+    const int K = a->K, obj = a->obj;
+    const int64_t B = WB_BLOCK_ROWS, rows = bv->rows, CH = 2048;
+    const double sg = a->sg, sh = a->sh;
+    const uint32_t *bag = s->idx;
+    if (K < 1) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument"); /* (begin_read checked it) */
+    int rc = 0;
     lrun L = {{{1, 0, 0}, {1, 0, 0}}, -1, 0, la};
     /* multiclass and regression: the sum of the block being summed (its
      * first, la[2 cb]) in registers */
@@ -974,11 +959,11 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     int64_t cb = 0;
     for (int64_t q0 = 0; q0 < nbag && !rc; q0 += CH) {
         const int64_t q1 = nbag - q0 < CH ? nbag : q0 + CH;
-        if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv.y, sg, sh, &L, q0);
+        if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv->y, sg, sh, &L, q0);
         for (int64_t q = q0; q < q1 && !rc && obj != GB_BINARY; q++) {
             uint32_t r = bag[q];
             const double *F = s->F + r; /* class k at F[k * rows] */
-            double y = bv.y[r];
+            double y = bv->y[r];
             const int64_t b = r / B;
             if (b != cb) {
                 la[2 * cb] = cur;
@@ -986,7 +971,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                 cur = la[2 * b];
             }
             if (K == 1) {
-                rc = grad1(s, obj, r, F[0], y, sg, sh, &gmax, bv.row0, &L, q);
+                rc = grad1(s, obj, r, F[0], y, sg, sh, gmax, bv->row0, &L, q);
                 double g = F[0] - y;
                 cur.D += g * g;
             } else {
@@ -1009,20 +994,111 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
                     cur.D += mx + gb_log(sum) - F[yk * rows];
             }
         }
-        for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, &bv, k, bag + q0, q1 - q0);
+        for (int k = 0; k < K && !rc; k++) rc = hist_add(acc, k, s, bv, k, bag + q0, q1 - q0);
     }
     if (obj == GB_BINARY)
         lrun_flush(&L);
     else
         la[2 * cb] = cur;
-    for (int b = 0; b < nblocks && want_tloss; b++) bl[b].tloss = lacc_block_sum(la, b);
+    return rc;
+}
+
+/* every class tree of the round starts from all the bag, in row order */
+static void start_nodes(gb_state *s, int64_t nbag)
+{
+    const int64_t rows = s->rows;
+    for (int k = 0; k < s->K; k++) {
+        if (k > 0) memcpy(s->idx + (size_t)k * rows, s->idx, (size_t)nbag * sizeof *s->idx);
+        memset(s->beg + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->beg);
+        memset(s->cnt + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->cnt);
+        memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
+        s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
+    }
+}
+
+/* gbdt.begin: a round starts on a binned partition (see the top of the
+ * file). Its state is taken from the cache (made at round 0); the previous
+ * round's trees go into the scores, the round's bag is drawn, the losses of
+ * the scores are summed per block (validation, training), gradients are
+ * computed and the root histograms added into this thread's accumulator.
+ * With mode bit 0 (finish: after the last round) only the losses. Output: a
+ * token with the blocks' losses. */
+static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    binview bv;
+    begin_in b;
+    int rc;
+    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.begin: no input") : rc;
+    if ((rc = begin_read(arg, arglen, &bv, &b))) return rc;
+    const gb_begin_arg *a = &b.a;
+    const int K = a->K, obj = a->obj;
+    gb_state *s = state_acquire(a->fit_id, bv.row0);
+    if (!s && a->round == 0) s = state_new(a->fit_id, bv.row0, bv.rows, bv.d, K, a->maxnodes, b.nb, b.base);
+    free(b.base);
+    if (!s) {
+        free(b.prev);
+        return a->round == 0 ? H->seterr(WB_ENOMEM, "gbdt: out of memory") : lost(bv.row0);
+    }
+    const int finish = a->mode & 1, want_loss = (a->mode & 2) != 0, want_tloss = (a->mode & 4) != 0;
+    gb_acc *acc = NULL;
+    if (!finish) {
+        s->nsel = a->nsel;
+        memcpy(s->sel, b.sel, (size_t)a->nsel * 4);
+        memcpy(s->off, b.off, (size_t)a->nsel * 4);
+        s->nentries = a->nentries;
+        acc = acc_get(a->fit_id, a->epoch, a->round, 0, K, a->nentries);
+        if (!acc) {
+            free(b.prev);
+            state_put_back(s);
+            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+        }
+    }
+    rc = apply_prev(s, &bv, &b);
+    free(b.prev);
+    if (rc) {
+        if (rc != WB_ESTATE) s->round = -2; /* half applied: only a restore fixes it */
+        state_put_back(s);
+        return rc;
+    }
+    const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B, pblocks = (bv.rows + B - 1) / B;
+    const int nblocks = want_loss || want_tloss ? (int)pblocks : 0;
+    gb_blockloss *bl;
+    gb_token *oh = token_alloc(ctx, nblocks, &bl);
+    /* the training loss of each block (computed anyway: it costs a product
+     * per row in the gradient pass) */
+    gb_lacc *la = malloc((size_t)(2 * pblocks + 2) * sizeof *la);
+    if (!oh || !la) {
+        free(la);
+        state_put_back(s);
+        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    for (int i = 0; i < nblocks; i++) bl[i].block = blk0 + i;
+    for (int64_t i = 0; i < 2 * pblocks + 2; i++) gb_lacc_init(&la[i]);
+    int64_t nbag = 0, nrest = 0;
+    if ((rc = draw_bag(s, &bv, a, finish, &nbag, &nrest)) != 0) {
+        free(la);
+        state_put_back(s);
+        return rc;
+    }
+    if (want_loss || want_tloss) rest_losses(s, &bv, obj, K, want_loss, want_tloss, nrest, bl, la);
+    if (finish) {
+        for (int i = 0; i < nblocks && want_tloss; i++) bl[i].tloss = lacc_block_sum(la, i);
+        free(la);
+        s->nrest = 0;
+        s->wave = -1;
+        state_put_back(s);
+        return 0;
+    }
+    double gmax = 0;
+    rc = gradients(s, &bv, a, acc, nbag, la, &gmax);
+    for (int i = 0; i < nblocks && want_tloss; i++) bl[i].tloss = lacc_block_sum(la, i);
     free(la);
     if (rc) {
         s->wave = -1;
         state_put_back(s);
         return rc;
     }
-    if (obj == GB_REGRESSION)
+    if (obj == GB_REGRESSION) /* the training rows outside the bag too */
         for (int64_t q = 0; q < s->nrest; q++) {
             uint32_t r = s->rest[q];
             if (bv.isval[r]) continue;
@@ -1030,15 +1106,8 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             if (g > gmax) gmax = g;
         }
     oh->gmax = gmax;
-    /* every class tree starts from all the bag, in row order */
-    for (int k = 0; k < K; k++) {
-        if (k > 0) memcpy(s->idx + (size_t)k * rows, bag, (size_t)nbag * sizeof *bag);
-        memset(s->beg + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->beg);
-        memset(s->cnt + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->cnt);
-        memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
-        s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
-    }
-    s->wave = rc ? -1 : 0;
+    start_nodes(s, nbag);
+    s->wave = 0;
     state_put_back(s);
     return 0;
 }
@@ -1059,9 +1128,9 @@ static void acc_counts_locked(uint64_t fit_id, int epoch, int round, int wave, i
         }
 }
 
-/* with acc_mu held: adds those accumulators into out (nnodes x E x {G, H,
- * N}, zeroed) and marks them collected; returns how many there were */
-static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, int64_t *out)
+/* with acc_mu held: adds those accumulators into out (nnodes x E entries,
+ * zeroed) and marks them collected; returns how many there were */
+static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, gb_hentry *out)
 {
     const int64_t total = (int64_t)nnodes * E;
     int found = 0;
@@ -1070,13 +1139,9 @@ static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int n
         if (c->nnodes != nnodes || c->nentries != E) continue;
         found++;
         const int64_t *p = c->packed;
-        for (int64_t e = 0; e < total; e++) {
-            out[3 * e] += p[2 * e];
-            out[3 * e + 1] += p[2 * e + 1] >> GB_HC_SHIFT;
-            out[3 * e + 2] += p[2 * e + 1] & GB_CMASK;
-        }
+        for (int64_t e = 0; e < total; e++) unpack_add(&out[e], p + PK_WORDS * e);
         if (c->full)
-            for (int64_t e = 0; e < 3 * total; e++) out[e] += c->full[e];
+            for (int64_t e = 0; e < total; e++) gb_hentry_add(&out[e], &c->full[e]);
         c->round = -1; /* collected */
     }
     return found;
@@ -1249,7 +1314,7 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in this worker process, the driver expected %d",
                          (long long)started, mine);
     }
-    size_t size = sizeof(gb_token) + (size_t)total * 24;
+    size_t size = sizeof(gb_token) + (size_t)total * sizeof(gb_hentry);
     unsigned char *o = H->out_bytes(ctx, size);
     if (!o) {
         pthread_mutex_unlock(&acc_mu);
@@ -1258,7 +1323,7 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     memset(o, 0, size);
     gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0};
     memcpy(o, &t, sizeof t);
-    acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, (int64_t *)(o + sizeof t));
+    acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, (gb_hentry *)(o + sizeof t));
     pthread_mutex_unlock(&acc_mu);
     return 0;
 }
@@ -1286,7 +1351,7 @@ static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
             return H->seterr(WB_ENOTSUP, "gbdt: the histograms of this wave are on several workers");
     }
     const int64_t E = a.nentries, total = (int64_t)a.nnodes * E;
-    int64_t *out = H->out_bytes(ctx, (size_t)total * 24);
+    gb_hentry *out = H->out_bytes(ctx, (size_t)total * sizeof *out);
     if (!out) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     int64_t ntasks, nfinished;
     pthread_mutex_lock(&acc_mu);
@@ -1340,7 +1405,7 @@ static int k_restore(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     if (c.bad || !base || (tot && !nodes)) {
         free(base);
         free(nodes);
-        return H->seterr(c.bad ? WB_EINVAL : WB_ENOMEM, "gbdt.restore: bad argument");
+        return c.bad ? H->seterr(WB_EINVAL, "gbdt.restore: bad argument") : H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
     s = state_new(a.fit_id, bv.row0, bv.rows, bv.d, a.K, a.maxnodes, nb, base);
     free(base);
@@ -1608,20 +1673,22 @@ static int k_inject(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     return 0;
 }
 
+static const wb_kernel_def kernels[] = {
+    {.name = "gbdt.sketch", .fn = k_sketch},
+    {.name = "gbdt.bin", .fn = k_bin},
+    {.name = "gbdt.begin", .fn = k_begin},
+    {.name = "gbdt.wave", .fn = k_wave},
+    {.name = "gbdt.collect", .fn = k_collect},
+    {.name = "gbdt.restore", .fn = k_restore},
+    {.name = "gbdt.release", .fn = k_release},
+    {.name = "gbdt.inject", .fn = k_inject},
+};
+
 int gb_register_kernels(void)
 {
-    int rc = 0;
     double t = H->now();
     uint64_t tb;
     memcpy(&tb, &t, 8);
     proc_id = wb_hash64(wb_hash64(tb, (uint64_t)getpid()), (uint64_t)(uintptr_t)&proc_id) | 1;
-    if (!rc) rc = H->register_kernel("gbdt.sketch", k_sketch);
-    if (!rc) rc = H->register_kernel("gbdt.bin", k_bin);
-    if (!rc) rc = H->register_kernel("gbdt.begin", k_begin);
-    if (!rc) rc = H->register_kernel("gbdt.wave", k_wave);
-    if (!rc) rc = H->register_kernel("gbdt.collect", k_collect);
-    if (!rc) rc = H->register_kernel("gbdt.restore", k_restore);
-    if (!rc) rc = H->register_kernel("gbdt.release", k_release);
-    if (!rc) rc = H->register_kernel("gbdt.inject", k_inject);
-    return rc;
+    return wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]);
 }

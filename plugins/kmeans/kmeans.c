@@ -19,7 +19,17 @@
  * distance then row) become the empty clusters' centres and leave their old
  * clusters. Convergence: the summed squared centre shift is at most
  * tol * (mean column variance of the data). The final inertia and cluster
- * sizes come from one more pass with the final centres. */
+ * sizes come from one more pass with the final centres.
+ *
+ * NaN/Inf in the data has no pass of its own: the fit's first pass over the
+ * data finds it (the column moments, or the first k-means++, k-means|| or
+ * Lloyd pass: a NaN/Inf value makes its sums NaN/Inf), and only then does
+ * the host's finite check run to name the first one ("kmeans: the data has
+ * NaN at row 7, column 2"); sums that overflowed on finite data pass that
+ * check and the fit goes on. An error met before the first pass completed is
+ * reported as the finite check would have reported it first. predict and
+ * transform find it in their own pass (the kernels fail on a NaN/Inf row),
+ * score in its inertia pass or its predict. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +38,6 @@
 #include "dist.h"
 #include "kmeans.h"
 #include "wb/plugin.h"
-
-const wb_host *H;
 
 #define NAME "kmeans"
 #define BLK WB_BLOCK_ROWS
@@ -41,34 +49,15 @@ static uint64_t stream_id(int purpose, int64_t run, int64_t sub)
     return ((uint64_t)purpose << 48) ^ ((uint64_t)run << 20) ^ (uint64_t)sub;
 }
 
+/* nonzero when one of the n doubles at x is NaN or +-Inf (branch-free) */
+static inline int nonfinite(const double *x, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) bad |= !(x[i] - x[i] == 0);
+    return bad;
+}
+
 /* ============================================================== kernels */
-
-int km_arg(const void *arg, size_t arglen, kmarg *a, size_t extra)
-{
-    if (arglen != sizeof *a + extra) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
-    memcpy(a, arg, sizeof *a);
-    if (a->d < 1 || a->d > (1 << 24) || a->k < 0 || a->k > (1 << 26))
-        return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
-    return 0;
-}
-
-const wb_part *km_part(const wb_obj *in, int nin, int64_t d)
-{
-    if (nin < 1 || in[0].type != WB_OBJ_PART || in[0].part.cols != d) {
-        H->seterr(WB_EINVAL, "kmeans: the kernel needs a partition of %lld columns", (long long)d);
-        return NULL;
-    }
-    return &in[0].part;
-}
-
-const double *km_doubles(const wb_obj *in, int nin, int i, int64_t count)
-{
-    if (i >= nin || in[i].type != WB_OBJ_BYTES || in[i].size != (size_t)count * sizeof(double)) {
-        H->seterr(WB_EINVAL, "kmeans: input %d must hold %lld numbers", i, (long long)count);
-        return NULL;
-    }
-    return in[i].data;
-}
 
 /* per-cluster sums, counts and the inertia of m rows, in row order (D is a
  * constant at the small-d call sites, so the column loop unrolls) */
@@ -407,6 +396,11 @@ static int k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     for (int64_t s = 0; s < p->rows; s += KM_SUB) {
         int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
         km_assign(&cs, p->x + s * a.d, m, lab, dist);
+        /* a NaN/Inf row has a NaN/Inf distance (so may a huge finite one) */
+        if (nonfinite(dist, (size_t)m) && nonfinite(p->x + s * a.d, (size_t)(m * a.d))) {
+            km_cs_free(&cs);
+            return H->seterr(WB_EINVAL, "kmeans: the data has NaN or Inf values");
+        }
         for (int i = 0; i < m; i++) y[s + i] = lab[i];
     }
     km_cs_free(&cs);
@@ -428,6 +422,10 @@ static int k_transform(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     if (km_cs_init(&cs, c, a.k, a.d)) return H->seterr(WB_ENOMEM, "out of memory");
     for (int64_t s = 0; s < p->rows; s += KM_SUB) {
         int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+        if (nonfinite(p->x + s * a.d, (size_t)(m * a.d))) {
+            km_cs_free(&cs);
+            return H->seterr(WB_EINVAL, "kmeans: the data has NaN or Inf values");
+        }
         km_distances(&cs, p->x + s * a.d, m, y + s * a.k);
     }
     km_cs_free(&cs);
@@ -589,7 +587,30 @@ typedef struct kmfit {
     int np;
     int64_t *row0; /* np + 1 partition starts (the last = n) */
     uint64_t seed;
+    int checked; /* a pass over the data found no NaN/Inf (first_pass) */
 } kmfit;
+
+/* rc unless it is an error (but an interruption) and the data has NaN/Inf:
+ * then the finite check's error, as when that check ran first */
+static int finite_first(wb_exec *ex, const wb_dataset *d, int rc)
+{
+    if (!rc || rc == WB_ECANCELED) return rc;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", H->errmsg());
+    int frc = H->ds_check_finite(ex, d, NAME);
+    return frc ? frc : H->seterr(rc, "%s", msg);
+}
+
+/* after a pass over the data (its result rc, its sums v[n]): the first such
+ * pass of the fit checks for NaN/Inf, which makes some sum NaN/Inf; the
+ * finite check then names it (sums that overflowed on finite data pass) */
+static int first_pass(kmfit *F, int rc, const double *v, size_t n)
+{
+    if (F->checked || rc == WB_ECANCELED) return rc;
+    F->checked = 1;
+    if (rc) return finite_first(F->ex, F->ds, rc);
+    return nonfinite(v, n) ? H->ds_check_finite(F->ex, F->ds, NAME) : 0;
+}
 
 static int fit_open(kmfit *F, wb_exec *ex, const wb_dataset *ds, uint64_t seed)
 {
@@ -626,13 +647,6 @@ static int part_of(const kmfit *F, int64_t r)
             hi = mid - 1;
     }
     return lo;
-}
-
-int km_put(wb_exec *ex, const double *v, int64_t count, wb_oid *out)
-{
-    static const double zero = 0;
-    return H->put(ex, count > 0 ? (const void *)v : (const void *)&zero,
-                  count > 0 ? (size_t)count * sizeof(double) : 0, out);
 }
 
 /* fetch object bytes that must be exactly `want` doubles (want < 0: any) */
@@ -714,7 +728,8 @@ static int lloyd_pass(kmfit *F, const double *C, int64_t k, int mode, double *ou
     size_t len = mode == 0 ? (size_t)(k * F->d + k + 1) : mode == 2 ? (size_t)k : 1;
     rc = H->map_sum(F->ex, "kmeans.lloyd", F->ds, &oc, 1, &a, sizeof a, out, len);
     H->release(F->ex, oc);
-    return rc;
+    /* (counts, mode 2, are finite whatever the data: never the first pass) */
+    return mode == 2 ? rc : first_pass(F, rc, out, len);
 }
 
 static int distinct_error(int64_t found, int64_t k)
@@ -751,7 +766,7 @@ static int pp_pass(kmfit *F, const double *C, int64_t c, const double *cand, int
     free(outs);
     if (ex[0]) H->release(F->ex, ex[0]);
     if (ex[1]) H->release(F->ex, ex[1]);
-    return rc;
+    return first_pass(F, rc, vals, (size_t)(((F->n + BLK - 1) / BLK) * (L + 1)));
 }
 
 static int init_pp(kmfit *F, int64_t k, int64_t run, double *C)
@@ -916,6 +931,7 @@ static int init_pp_stored(kmfit *F, int64_t k, int64_t run, double *C)
         pend = 0;
         if (oc) H->release(F->ex, oc);
         oc = 0;
+        rc = first_pass(F, rc, vals, (size_t)(nb * (LL + 1)));
         if (rc) break;
         /* choose: the first pass only gives D's block sums */
         if (c > 1) {
@@ -1410,7 +1426,10 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
 {
     kmfit F;
     int rc = fit_open(&F, ex, ds, (uint64_t)H->param_int(p, "seed"));
-    if (!rc) rc = H->ds_check_finite(ex, ds, NAME);
+    if (rc) {
+        fit_close(&F);
+        return rc;
+    }
     const int64_t k = H->param_int(p, "k"), d = F.d, max_iter = H->param_int(p, "max_iter");
     const double tol = H->param_num(p, "tol");
     const char *init = H->param_type(p, "init") == WB_P_STR ? H->param_str(p, "init") : NULL;
@@ -1437,6 +1456,7 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
             memcpy(arg + sizeof a, sh, (size_t)d * sizeof(double));
             rc = H->map_sum(ex, "kmeans.moments", ds, NULL, 0, arg, sizeof a + (size_t)d * sizeof(double), mo,
                             (size_t)(2 * d));
+            rc = first_pass(&F, rc, mo, (size_t)(2 * d)); /* (a NaN/Inf makes its column's sums NaN/Inf) */
         }
         if (!rc) {
             double v = 0, n = (double)F.n;
@@ -1475,6 +1495,8 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
     if (!rc) rc = H->model_set_num(m, "converged", bestres.converged);
     if (!rc) rc = H->model_set_array(m, "sizes", bsizes, 1, k);
     if (!rc) rc = H->model_set_num(m, "features", (double)d);
+    /* (every fit makes a pass over the data: this is only a safety net) */
+    if (!F.checked) rc = rc ? finite_first(ex, ds, rc) : H->ds_check_finite(ex, ds, NAME);
     free(C);
     free(best);
     free(sizes);
@@ -1501,14 +1523,13 @@ static int km_apply(wb_exec *ex, const wb_model *m, const wb_dataset *d, const c
     const double *c;
     int64_t k;
     int rc = model_centres(m, d, &c, &k);
-    if (!rc) rc = H->ds_check_finite(ex, d, NAME);
     if (rc) return rc;
     wb_oid oc;
-    if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return rc;
+    if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return finite_first(ex, d, rc);
     kmarg a = {.k = k, .d = H->ds_cols(d)};
     rc = H->map_dataset(ex, kernel, d, &oc, 1, &a, sizeof a, out);
     H->release(ex, oc);
-    return rc;
+    return finite_first(ex, d, rc); /* the kernel fails on NaN/Inf: named by the finite check */
 }
 
 static int km_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
@@ -1531,16 +1552,16 @@ static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double 
     const double *c;
     int64_t k;
     int rc = model_centres(m, d, &c, &k);
-    if (!rc) rc = H->ds_check_finite(ex, d, NAME);
     if (rc) return rc;
     const char *metric = H->param_str(H->model_params(m), "score");
     if (metric && strcmp(metric, "inertia")) {
         wb_dataset *lab = NULL;
         wb_oid oc;
-        if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return rc;
+        if ((rc = km_put(ex, c, k * H->ds_cols(d), &oc)) != 0) return finite_first(ex, d, rc);
         kmarg a = {.k = k, .d = H->ds_cols(d)};
         rc = H->map_dataset(ex, "kmeans.predict", d, &oc, 1, &a, sizeof a, &lab);
         H->release(ex, oc);
+        rc = finite_first(ex, d, rc); /* the predictions checked the data */
         if (!rc) rc = km_metric_score(ex, d, lab, k, metric, out);
         if (lab) H->ds_unref(lab);
         if (!rc && !strcmp(metric, "davies_bouldin")) *out = -*out;
@@ -1548,64 +1569,64 @@ static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double 
     }
     kmfit F = {.ex = ex, .ds = d, .n = H->ds_rows(d), .d = H->ds_cols(d)};
     double in = 0;
-    rc = lloyd_pass(&F, c, k, 1, &in);
+    rc = lloyd_pass(&F, c, k, 1, &in); /* (its first pass: checks the data) */
     *out = -in;
     return rc;
 }
 
 static const wb_param_spec km_params[] = {
-    {"k", WB_P_INT, "8", 1, INFINITY, 0, NULL, "number of clusters"},
-    {"init", WB_P_STR | WB_P_ARRAY, "k-means++", 0, 0, 0, NULL,
-     "\"k-means++\", \"k-means||\", \"random\", or the k initial centres (table of rows or dataset)"},
-    {"n_init", WB_P_INT | WB_P_STR, "auto", 1, INFINITY, 0, NULL,
-     "runs from different starts, the best inertia kept (\"auto\": 10 for random, else 1)"},
-    {"max_iter", WB_P_INT, "300", 1, INFINITY, 0, NULL, "Lloyd iterations at most"},
-    {"tol", WB_P_NUM, "1e-4", 0, INFINITY, 0, NULL,
-     "converged when the squared centre shift is at most tol * mean column variance"},
-    {"oversampling", WB_P_NUM, "2", 0, INFINITY, WB_P_MIN_EXCL, NULL,
-     "k-means||: expected points sampled per round, as a multiple of k"},
-    {"rounds", WB_P_INT, "5", 1, 1000, 0, NULL, "k-means||: sampling rounds"},
-    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed"},
-    {"score", WB_P_STR, "inertia", 0, 0, 0, "inertia|davies_bouldin|calinski_harabasz|silhouette",
-     "what m:score(data) and grid search maximise: -inertia, -Davies-Bouldin, Calinski-Harabasz or silhouette"},
+    {.name = "k", .types = WB_P_INT, .def = "8", .min = 1, .max = INFINITY, .doc = "number of clusters"},
+    {.name = "init", .types = WB_P_STR | WB_P_ARRAY, .def = "k-means++",
+     .doc = "\"k-means++\", \"k-means||\", \"random\", or the k initial centres (table of rows or dataset)"},
+    {.name = "n_init", .types = WB_P_INT | WB_P_STR, .def = "auto", .min = 1, .max = INFINITY,
+     .doc = "runs from different starts, the best inertia kept (\"auto\": 10 for random, else 1)"},
+    {.name = "max_iter", .types = WB_P_INT, .def = "300", .min = 1, .max = INFINITY, .doc = "Lloyd iterations at most"},
+    {.name = "tol", .types = WB_P_NUM, .def = "1e-4", .min = 0, .max = INFINITY,
+     .doc = "converged when the squared centre shift is at most tol * mean column variance"},
+    {.name = "oversampling", .types = WB_P_NUM, .def = "2", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "k-means||: expected points sampled per round, as a multiple of k"},
+    {.name = "rounds", .types = WB_P_INT, .def = "5", .min = 1, .max = 1000, .doc = "k-means||: sampling rounds"},
+    {.name = "seed", .types = WB_P_INT, .def = "0", .min = 0, .max = INFINITY, .doc = "random seed"},
+    {.name = "score", .types = WB_P_STR, .def = "inertia", .choices = "inertia|davies_bouldin|calinski_harabasz|silhouette",
+     .doc = "what m:score(data) and grid search maximise: -inertia, -Davies-Bouldin, Calinski-Harabasz or silhouette"},
 };
 
 static const wb_estimator_def km_def = {
-    WB_ESTIMATOR_V1,
-    "kmeans",
-    "k-means clustering (Lloyd; k-means++, k-means||, random or given starts)",
-    WB_EST_CLUSTERER,
-    0,
-    km_params,
-    sizeof km_params / sizeof km_params[0],
-    km_check,
-    km_fit,
-    km_predict,
-    NULL,
-    km_transform,
-    NULL,
-    km_score,
+    .version = WB_ESTIMATOR_V1,
+    .name = "kmeans",
+    .doc = "k-means clustering (Lloyd; k-means++, k-means||, random or given starts)",
+    .kind = WB_EST_CLUSTERER,
+    .params = km_params,
+    .nparams = sizeof km_params / sizeof km_params[0],
+    .check = km_check,
+    .fit = km_fit,
+    .predict = km_predict,
+    .transform = km_transform,
+    .score = km_score,
 };
 
 extern const char km_metrics_lua[];
 
+static const wb_kernel_def kernels[] = {
+    {.name = "kmeans.lloyd", .fn = k_lloyd},
+    {.name = "kmeans.far", .fn = k_far},
+    {.name = "kmeans.pp", .fn = k_pp},
+    {.name = "kmeans.locate", .fn = k_locate},
+    {.name = "kmeans.take", .fn = k_take},
+    {.name = "kmeans.par", .fn = k_par},
+    {.name = "kmeans.moments", .fn = k_moments},
+    {.name = "kmeans.predict", .fn = k_predict},
+    {.name = "kmeans.transform", .fn = k_transform},
+    {.name = "kmeans.rows", .fn = k_rows},
+    {.name = "kmeans.pps", .fn = k_pps},
+    {.name = "kmeans.pps_sums", .fn = k_pps_sums},
+    {.name = "kmeans.ppl", .fn = k_ppl},
+};
+
 WB_PLUGIN("kmeans", "1.0")
 {
     H = host;
-    int rc = 0;
-    if (!rc) rc = H->register_kernel("kmeans.lloyd", k_lloyd);
-    if (!rc) rc = H->register_kernel("kmeans.far", k_far);
-    if (!rc) rc = H->register_kernel("kmeans.pp", k_pp);
-    if (!rc) rc = H->register_kernel("kmeans.locate", k_locate);
-    if (!rc) rc = H->register_kernel("kmeans.take", k_take);
-    if (!rc) rc = H->register_kernel("kmeans.par", k_par);
-    if (!rc) rc = H->register_kernel("kmeans.moments", k_moments);
-    if (!rc) rc = H->register_kernel("kmeans.predict", k_predict);
-    if (!rc) rc = H->register_kernel("kmeans.transform", k_transform);
-    if (!rc) rc = H->register_kernel("kmeans.rows", k_rows);
-    if (!rc) rc = H->register_kernel("kmeans.pps", k_pps);
-    if (!rc) rc = H->register_kernel("kmeans.pps_sums", k_pps_sums);
-    if (!rc) rc = H->register_kernel("kmeans.ppl", k_ppl);
+    int rc = wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = km_metrics_register();
     if (!rc) rc = H->register_estimator(&km_def);
     if (!rc) rc = H->register_lua("kmeans/metrics.lua", km_metrics_lua);

@@ -4,7 +4,7 @@
 
 #include "wb/plugin.h"
 
-extern const wb_host *H;
+extern const wb_host *H; /* the host's function table, kept at init (host.c) */
 
 /* the common kernel argument (fields used as each kernel says) */
 typedef struct kmarg {
@@ -14,6 +14,7 @@ typedef struct kmarg {
     int64_t row;
 } kmarg;
 
+/* the kernels' argument and inputs (args.c) */
 /* parse a kernel argument of exactly sizeof(kmarg) + extra bytes */
 int km_arg(const void *arg, size_t arglen, kmarg *a, size_t extra);
 /* in[0] as a partition of d columns (NULL after seterr) */

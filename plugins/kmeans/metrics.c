@@ -292,17 +292,16 @@ static int k_silh(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     return 0;
 }
 
-int km_metrics_register(void)
-{
-    int rc = 0;
-    if (!rc) rc = H->register_kernel("kmeans.lrange", k_lrange);
-    if (!rc) rc = H->register_kernel("kmeans.cstats", k_cstats);
-    if (!rc) rc = H->register_kernel("kmeans.dstats", k_dstats);
-    if (!rc) rc = H->register_kernel("kmeans.sample", k_sample);
-    if (!rc) rc = H->register_kernel("kmeans.sample_merge", k_sample_merge);
-    if (!rc) rc = H->register_kernel("kmeans.silh", k_silh);
-    return rc;
-}
+static const wb_kernel_def kernels[] = {
+    {.name = "kmeans.lrange", .fn = k_lrange},
+    {.name = "kmeans.cstats", .fn = k_cstats},
+    {.name = "kmeans.dstats", .fn = k_dstats},
+    {.name = "kmeans.sample", .fn = k_sample},
+    {.name = "kmeans.sample_merge", .fn = k_sample_merge},
+    {.name = "kmeans.silh", .fn = k_silh},
+};
+
+int km_metrics_register(void) { return wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]); }
 
 /* ====================================== metrics as kmeans' score (in C) */
 

@@ -6,7 +6,7 @@
 
 #include <wb/plugin.h>
 
-extern const wb_host *api; /* the host's function table, kept at init */
+extern const wb_host *H; /* the host's function table, kept at init (host.c) */
 
 /* the classes of a labelled dataset and their weights */
 typedef struct lin_classes {
@@ -18,7 +18,7 @@ typedef struct lin_classes {
     double wsum;     /* sum over rows of their class weight */
 } lin_classes;
 
-/* The shared checks before any work: integer labels (NaN/Inf labels named by
+/* The shared checks before any work (prepare.c): integer labels (NaN/Inf labels named by
  * row), at least two classes, class weights from the parameter `class_weight`
  * ("balanced" or one weight per class in sorted order). NaN/Inf in x is left
  * to the fit's first pass over the data (one pass less): its kernel fails on
@@ -41,7 +41,7 @@ void lin_classes_free(lin_classes *c);
 /* an integer parameter clamped to int */
 static inline int lin_int_param(const wb_params *p, const char *name)
 {
-    int64_t v = api->param_int(p, name);
+    int64_t v = H->param_int(p, name);
     return v > 2147483647 ? 2147483647 : (int)v;
 }
 
@@ -68,11 +68,11 @@ enum {
     LIN_DECISION = 4     /* decision values */
 };
 
-/* predictions of a fitted linear model (fields classes, coef, intercept) */
+/* predictions of a fitted linear model (fields classes, coef, intercept; predict.c) */
 int lin_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, int mode, const char *who,
                 wb_dataset **out);
 
-/* kernels */
+/* kernels (prepare.c, predict.c, logreg.c, sgd.c) */
 int lin_k_class_counts(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);
 int lin_k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);
 int lin_k_logreg(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen);

@@ -104,7 +104,7 @@ static int lr_kernel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
 {
     (void)nin;
     lr_hdr h;
-    if (arglen < sizeof h) return api->seterr(WB_EINVAL, "linear.logreg: bad arguments");
+    if (arglen < sizeof h) return H->seterr(WB_EINVAL, "linear.logreg: bad arguments");
     memcpy(&h, arg, sizeof h);
     const int K = h.K, d = h.d, nc = h.ncls;
     const int stride = LR_STRIDE(h.flags) > 0 ? LR_STRIDE(h.flags) : 1;
@@ -112,21 +112,21 @@ static int lr_kernel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     const int want_hess = (h.flags & LR_HESS) != 0;
     size_t need = sizeof h + ((size_t)2 * nc + (size_t)K * (size_t)(d + 1)) * sizeof(double);
     if (K < 1 || nc < 2 || d < 0 || arglen != need || (want_hess && K != 1))
-        return api->seterr(WB_EINVAL, "linear.logreg: bad arguments");
+        return H->seterr(WB_EINVAL, "linear.logreg: bad arguments");
     const double *cls = (const double *)((const char *)arg + sizeof h), *cw = cls + nc, *W = cw + nc;
     const wb_part *p = &in[0].part;
-    if (!p->y) return api->seterr(WB_EINVAL, "the data has no labels");
+    if (!p->y) return H->seterr(WB_EINVAL, "the data has no labels");
     if (p->cols != d)
-        return api->seterr(WB_EINVAL, "linear.logreg: %lld columns, expected %d", (long long)p->cols, d);
+        return H->seterr(WB_EINVAL, "linear.logreg: %lld columns, expected %d", (long long)p->cols, d);
     const int64_t n = p->rows;
     const size_t P = (size_t)d + 1;
-    double *o = api->out_bytes(ctx, lr_outlen(K, d, want_hess) * sizeof(double));
+    double *o = H->out_bytes(ctx, lr_outlen(K, d, want_hess) * sizeof(double));
     if (!o) return WB_ENOMEM;
     double *g = o + 1, *Hp = o + 1 + (size_t)K * P;
     /* xt: the chunk transposed (d rows of CH, then a row of ones); z: decision
      * values (K per row); r: residuals; q: per-row loss, then Hessian weights */
     double *buf = malloc(((P + 3) * CH + (size_t)2 * K * CH) * sizeof(double));
-    if (!buf) return api->seterr(WB_ENOMEM, "out of memory");
+    if (!buf) return H->seterr(WB_ENOMEM, "out of memory");
     double *xt = buf, *q = xt + P * CH, *wa = q + CH, *z = wa + CH, *r = z + (size_t)K * CH;
     int ci[CH];
     double loss = 0;
@@ -144,7 +144,7 @@ static int lr_kernel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         for (int i = 0; i < m && (nc != 2 || bad); i++) {
             ci[i] = lin_class_index(cls, nc, y[i]);
             if (ci[i] < 0) {
-                rc = api->seterr(WB_EINVAL, "label %g at row %lld is not one of the model's classes", y[i],
+                rc = H->seterr(WB_EINVAL, "label %g at row %lld is not one of the model's classes", y[i],
                                  (long long)(p->row0 + c0 + i + 1));
                 goto done;
             }
@@ -155,7 +155,7 @@ static int lr_kernel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         for (int j = 0; j < d; j++)
             for (int i = m; i < m16; i++) xt[(size_t)j * CH + i] = 0;
         if ((h.flags & LR_CHECK) && lin_nonfinite(x, (size_t)m * (size_t)d)) {
-            rc = api->seterr(WB_EINVAL, "linear.logreg: the data has NaN or Inf values");
+            rc = H->seterr(WB_EINVAL, "linear.logreg: the data has NaN or Inf values");
             goto done;
         }
         /* z = b + x.w, added in column order, sixteen rows at a time */
@@ -251,20 +251,20 @@ typedef struct lr_ctx {
     double *out;
 } lr_ctx;
 
-static int lr_eval(void *vc, const double *w, double *f, double *g, double *H)
+static int lr_eval(void *vc, const double *w, double *f, double *g, double *hess)
 {
     lr_ctx *c = vc;
     const int K = c->K, d = c->cols, fi = c->fi, nv = d + fi;
     const size_t P = (size_t)d + 1;
-    lr_hdr h = {K, c->ncls, d, (H ? LR_HESS | c->hstride << 8 : 0) | (c->checked ? 0 : LR_CHECK)};
+    lr_hdr h = {K, c->ncls, d, (hess ? LR_HESS | c->hstride << 8 : 0) | (c->checked ? 0 : LR_CHECK)};
     memcpy(c->arg, &h, sizeof h);
     double *W = (double *)(c->arg + sizeof h) + 2 * (size_t)c->ncls;
     for (int k = 0; k < K; k++) {
         memcpy(W + (size_t)k * P, w + (size_t)k * nv, (size_t)d * sizeof(double));
         W[(size_t)k * P + d] = fi ? w[(size_t)k * nv + d] : 0;
     }
-    size_t len = lr_outlen(K, d, H != NULL);
-    int rc = api->map_sum(c->ex, "linear.logreg", c->d, NULL, 0, c->arg, c->arglen, c->out, len);
+    size_t len = lr_outlen(K, d, hess != NULL);
+    int rc = H->map_sum(c->ex, "linear.logreg", c->d, NULL, 0, c->arg, c->arglen, c->out, len);
     if (rc) return rc;
     c->checked = 1;
     /* normalised: (C sum s_i loss_i + penalty) / (C sum s_i) */
@@ -281,7 +281,7 @@ static int lr_eval(void *vc, const double *w, double *f, double *g, double *H)
             g[v] = gj;
         }
     *f = c->out[0] * ls + 0.5 * l2 * reg;
-    if (H) {
+    if (hess) {
         const double *hp = c->out + 1 + (size_t)K * P;
         const double hrows = hp[P * (P + 1) / 2], hs = hrows > 0 ? c->rows / hrows : 1;
         int n = nv;
@@ -289,10 +289,10 @@ static int lr_eval(void *vc, const double *w, double *f, double *g, double *H)
             for (size_t b = a; b < P; b++, idx++) {
                 if ((int)a >= n || (int)b >= n) continue; /* the intercept when not fitted */
                 double v = hp[idx] * ls * hs;
-                H[a * n + b] = v;
-                H[b * n + a] = v;
+                hess[a * n + b] = v;
+                hess[b * n + a] = v;
             }
-        for (int j = 0; j < d; j++) H[(size_t)j * n + j] += l2;
+        for (int j = 0; j < d; j++) hess[(size_t)j * n + j] += l2;
     }
     return 0;
 }
@@ -300,19 +300,22 @@ static int lr_eval(void *vc, const double *w, double *f, double *g, double *H)
 /* -------------------------------------------------------------- estimator */
 
 static const wb_param_spec lr_params[] = {
-    {"C", WB_P_NUM, "1.0", 0, INFINITY, WB_P_MIN_EXCL, NULL,
-     "inverse regularisation strength: C * sum(log-loss) + penalty (as scikit-learn)"},
-    {"penalty", WB_P_STR, "l2", 0, 0, 0, "l2|l1|elasticnet|none", "the penalty on the coefficients (never on the intercept)"},
-    {"l1_ratio", WB_P_NUM, "0.5", 0, 1, 0, NULL, "elasticnet: l1_ratio * |w|_1 + (1 - l1_ratio) * |w|^2 / 2"},
-    {"tol", WB_P_NUM, "1e-4", 0, INFINITY, WB_P_MIN_EXCL, NULL,
-     "stop when the largest gradient component of the objective / (C * n) is below this"},
-    {"max_iter", WB_P_INT, "100", 1, INFINITY, 0, NULL, "iterations of the optimizer"},
-    {"fit_intercept", WB_P_BOOL, "true", 0, 0, 0, NULL, "fit an intercept (not penalised)"},
-    {"class_weight", WB_P_STR | WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE, "balanced",
-     "\"balanced\" (n / (classes * count)) or one weight per class, in sorted class order"},
-    {"solver", WB_P_STR, "auto", 0, 0, 0, "auto|newton|lbfgs",
-     "newton: Newton / proximal Newton (binary); lbfgs: L-BFGS, OWL-QN with l1; auto: newton for two classes and <= 64 columns"},
-    {"memory", WB_P_INT, "10", 1, 1000, 0, NULL, "lbfgs: correction pairs kept"},
+    {.name = "C", .types = WB_P_NUM, .def = "1.0", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "inverse regularisation strength: C * sum(log-loss) + penalty (as scikit-learn)"},
+    {.name = "penalty", .types = WB_P_STR, .def = "l2", .choices = "l2|l1|elasticnet|none",
+     .doc = "the penalty on the coefficients (never on the intercept)"},
+    {.name = "l1_ratio", .types = WB_P_NUM, .def = "0.5", .min = 0, .max = 1,
+     .doc = "elasticnet: l1_ratio * |w|_1 + (1 - l1_ratio) * |w|^2 / 2"},
+    {.name = "tol", .types = WB_P_NUM, .def = "1e-4", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "stop when the largest gradient component of the objective / (C * n) is below this"},
+    {.name = "max_iter", .types = WB_P_INT, .def = "100", .min = 1, .max = INFINITY,
+     .doc = "iterations of the optimizer"},
+    {.name = "fit_intercept", .types = WB_P_BOOL, .def = "true", .doc = "fit an intercept (not penalised)"},
+    {.name = "class_weight", .types = WB_P_STR | WB_P_ARRAY, .flags = WB_P_NULLABLE, .choices = "balanced",
+     .doc = "\"balanced\" (n / (classes * count)) or one weight per class, in sorted class order"},
+    {.name = "solver", .types = WB_P_STR, .def = "auto", .choices = "auto|newton|lbfgs",
+     .doc = "newton: Newton / proximal Newton (binary); lbfgs: L-BFGS, OWL-QN with l1; auto: newton for two classes and <= 64 columns"},
+    {.name = "memory", .types = WB_P_INT, .def = "10", .min = 1, .max = 1000, .doc = "lbfgs: correction pairs kept"},
 };
 
 static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
@@ -321,16 +324,16 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
     lin_classes cl;
     int rc = lin_prepare(ex, d, p, who, &cl);
     if (rc) return rc;
-    const int cols = (int)api->ds_cols(d), fi = api->param_bool(p, "fit_intercept");
+    const int cols = (int)H->ds_cols(d), fi = H->param_bool(p, "fit_intercept");
     const int K = cl.n == 2 ? 1 : cl.n, nv = cols + fi, n = K * nv;
-    const char *pen = api->param_str(p, "penalty"), *solver = api->param_str(p, "solver");
-    double C = api->param_num(p, "C"), ratio = api->param_num(p, "l1_ratio");
+    const char *pen = H->param_str(p, "penalty"), *solver = H->param_str(p, "solver");
+    double C = H->param_num(p, "C"), ratio = H->param_num(p, "l1_ratio");
     double lam1 = !strcmp(pen, "l1") ? 1 : !strcmp(pen, "elasticnet") ? ratio : 0;
     double lam2 = !strcmp(pen, "l2") ? 1 : !strcmp(pen, "elasticnet") ? 1 - ratio : 0;
     int newton;
     if (!strcmp(solver, "newton")) {
         if (K != 1) {
-            rc = api->seterr(WB_EPARAM, "%s: solver 'newton' needs two classes (the data has %d); use 'lbfgs' or 'auto'",
+            rc = H->seterr(WB_EPARAM, "%s: solver 'newton' needs two classes (the data has %d); use 'lbfgs' or 'auto'",
                              who, cl.n);
             lin_classes_free(&cl);
             return lin_finite_first(ex, d, who, rc);
@@ -341,14 +344,14 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
     else
         newton = K == 1 && nv <= 64;
     /* on large data (>= 64 blocks) the Hessian comes from every 4th block */
-    int64_t nblocks = (api->ds_rows(d) + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS;
+    int64_t nblocks = (H->ds_rows(d) + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS;
     lr_ctx c = {ex, d, K, cl.n, cols, fi, lam2, 1.0 / (C * cl.wsum), C, nblocks >= 64 ? 4 : 1, 0, cl.rows, NULL, 0, NULL};
     c.arglen = sizeof(lr_hdr) + ((size_t)2 * cl.n + (size_t)K * (size_t)(cols + 1)) * sizeof(double);
     c.arg = calloc(1, c.arglen);
     c.out = calloc(lr_outlen(K, cols, newton), sizeof(double));
     double *w = calloc((size_t)n, sizeof(double)), *l1 = lam1 > 0 ? calloc((size_t)n, sizeof(double)) : NULL;
     if (!c.arg || !c.out || !w || (lam1 > 0 && !l1)) {
-        rc = api->seterr(WB_ENOMEM, "out of memory");
+        rc = H->seterr(WB_ENOMEM, "out of memory");
         goto done;
     }
     double *ac = (double *)(c.arg + sizeof(lr_hdr));
@@ -357,42 +360,42 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
     for (int k = 0; l1 && k < K; k++)
         for (int j = 0; j < cols; j++) l1[(size_t)k * nv + j] = lam1 * c.scale;
     lin_objective obj = {n, &c, lr_eval};
-    lin_options opt = {lin_int_param(p, "max_iter"), api->param_num(p, "tol"), l1,
-                       lin_int_param(p, "memory"), api->progress, who};
+    lin_options opt = {lin_int_param(p, "max_iter"), H->param_num(p, "tol"), l1,
+                       lin_int_param(p, "memory"), H->progress, who};
     lin_result res;
     rc = newton ? lin_newton(&obj, &opt, w, &res) : lin_lbfgs(&obj, &opt, w, &res);
-    api->progress(who, opt.max_iter, opt.max_iter, NULL); /* ends the stage when converged early */
+    H->progress(who, opt.max_iter, opt.max_iter, NULL); /* ends the stage when converged early */
     if (rc) goto done;
     if (!res.converged)
-        api->log(WB_LOG_WARN, "%s: did not converge in %d iterations (largest gradient %.3g > tol %.3g); raise max_iter",
+        H->log(WB_LOG_WARN, "%s: did not converge in %d iterations (largest gradient %.3g > tol %.3g); raise max_iter",
                  who, res.n_iter, res.gmax, opt.tol);
     double *coef = calloc((size_t)K * cols + 1, sizeof(double)), *icpt = calloc((size_t)K, sizeof(double));
     if (!coef || !icpt) {
         free(coef);
         free(icpt);
-        rc = api->seterr(WB_ENOMEM, "out of memory");
+        rc = H->seterr(WB_ENOMEM, "out of memory");
         goto done;
     }
     for (int k = 0; k < K; k++) {
         memcpy(coef + (size_t)k * cols, w + (size_t)k * nv, (size_t)cols * sizeof(double));
         icpt[k] = fi ? w[(size_t)k * nv + cols] : 0;
     }
-    rc = api->model_set_array(m, "classes", cl.values, 1, cl.n);
-    if (!rc) rc = api->model_set_array(m, "coef", coef, K, cols);
-    if (!rc) rc = api->model_set_array(m, "intercept", icpt, 1, K);
-    if (!rc) rc = api->model_set_num(m, "n_iter", res.n_iter);
-    if (!rc) rc = api->model_set_num(m, "converged", res.converged);
-    if (!rc) rc = api->model_set_num(m, "objective", res.f);
-    if (!rc) rc = api->model_set_num(m, "grad_max", res.gmax);
-    if (!rc) rc = api->model_set_num(m, "passes", res.n_evals);
-    if (!rc) rc = api->model_set_str(m, "solver", newton ? (lam1 > 0 ? "proximal newton" : "newton")
+    rc = H->model_set_array(m, "classes", cl.values, 1, cl.n);
+    if (!rc) rc = H->model_set_array(m, "coef", coef, K, cols);
+    if (!rc) rc = H->model_set_array(m, "intercept", icpt, 1, K);
+    if (!rc) rc = H->model_set_num(m, "n_iter", res.n_iter);
+    if (!rc) rc = H->model_set_num(m, "converged", res.converged);
+    if (!rc) rc = H->model_set_num(m, "objective", res.f);
+    if (!rc) rc = H->model_set_num(m, "grad_max", res.gmax);
+    if (!rc) rc = H->model_set_num(m, "passes", res.n_evals);
+    if (!rc) rc = H->model_set_str(m, "solver", newton ? (lam1 > 0 ? "proximal newton" : "newton")
                                                          : (lam1 > 0 ? "owl-qn" : "lbfgs"));
-    if (!rc) rc = api->model_set_num(m, "n_samples", cl.rows);
+    if (!rc) rc = H->model_set_num(m, "n_samples", cl.rows);
     free(coef);
     free(icpt);
 done:
     /* (the optimizers evaluate first: unchecked data means an error before the first pass) */
-    if (!c.checked) rc = rc ? lin_finite_first(ex, d, who, rc) : api->ds_check_finite(ex, d, who);
+    if (!c.checked) rc = rc ? lin_finite_first(ex, d, who, rc) : H->ds_check_finite(ex, d, who);
     free(c.arg);
     free(c.out);
     free(w);

@@ -165,7 +165,7 @@ int lin_lbfgs(const lin_objective *o, const lin_options *opt, double *w, lin_res
     memset(r, 0, sizeof *r);
     size_t nn = (size_t)(n > 0 ? n : 1);
     double *buf = calloc(nn * (7 + 2 * (size_t)m) + 2 * (size_t)m, sizeof(double));
-    if (!buf) return api->seterr(WB_ENOMEM, "out of memory");
+    if (!buf) return H->seterr(WB_ENOMEM, "out of memory");
     double *g = buf, *pg = g + nn, *d = pg + nn, *wt = d + nn, *gt = wt + nn, *q = gt + nn,
            *xi = q + nn, *S = xi + nn, *Y = S + nn * m, *rho = Y + nn * m, *alpha = rho + m;
     int rc = 0, k = 0, head = 0; /* k pairs stored, newest at head-1 */
@@ -181,7 +181,7 @@ int lin_lbfgs(const lin_objective *o, const lin_options *opt, double *w, lin_res
         goto done;
     }
     for (int it = 0; it < opt->max_iter; it++) {
-        /* direction: d = -H pg by the two-loop recursion */
+        /* direction: d = -H pg by the two-loop recursion (H: the inverse Hessian approximation) */
         memcpy(q, pg, nn * sizeof(double));
         for (int j = 0; j < k; j++) {
             int idx = (head - 1 - j + m) % m;
@@ -314,7 +314,7 @@ static void newton_solve(const double *A, const double *b, double *x, double *L,
 }
 
 /* minimise g.d + 1/2 d'Hd + sum l1_i |w_i + d_i| over d by coordinate descent */
-static void prox_direction(const double *H, const double *g, const double *w, const double *l1,
+static void prox_direction(const double *hess, const double *g, const double *w, const double *l1,
                            double *d, double *Hd, int n)
 {
     memset(d, 0, (size_t)n * sizeof(double));
@@ -322,7 +322,7 @@ static void prox_direction(const double *H, const double *g, const double *w, co
     for (int sweep = 0; sweep < 500; sweep++) {
         double change = 0, size = 0;
         for (int j = 0; j < n; j++) {
-            double a = H[(size_t)j * n + j];
+            double a = hess[(size_t)j * n + j];
             if (!(a > 0)) continue;
             double b = g[j] + Hd[j] - a * d[j];
             double z;
@@ -334,7 +334,7 @@ static void prox_direction(const double *H, const double *g, const double *w, co
                 z = -b / a;
             double delta = z - d[j];
             if (delta != 0) {
-                for (int i = 0; i < n; i++) Hd[i] += H[(size_t)i * n + j] * delta;
+                for (int i = 0; i < n; i++) Hd[i] += hess[(size_t)i * n + j] * delta;
                 d[j] = z;
             }
             change = fmax(change, fabs(delta));
@@ -351,7 +351,7 @@ int lin_newton(const lin_objective *o, const lin_options *opt, double *w, lin_re
     memset(r, 0, sizeof *r);
     size_t nn = (size_t)(n > 0 ? n : 1);
     double *buf = calloc(nn * 8 + nn * nn * 3, sizeof(double));
-    if (!buf) return api->seterr(WB_ENOMEM, "out of memory");
+    if (!buf) return H->seterr(WB_ENOMEM, "out of memory");
     double *g = buf, *pg = g + nn, *d = pg + nn, *wt = d + nn, *gt = wt + nn, *Hd = gt + nn,
            *mg = Hd + nn, *Hm = mg + nn * 2, *Ht = Hm + nn * nn, *L = Ht + nn * nn;
     double f, ft;

@@ -22,9 +22,9 @@
 typedef struct lin_objective {
     int n;     /* number of variables */
     void *ctx; /* handed to eval */
-    /* the smooth part at w: *f, g[n] and, when H != NULL, the Hessian H[n*n]
+    /* the smooth part at w: *f, g[n] and, when hess != NULL, the Hessian hess[n*n]
      * (row-major); returns 0 or a negative WB_E* code (error message set) */
-    int (*eval)(void *ctx, const double *w, double *f, double *g, double *H);
+    int (*eval)(void *ctx, const double *w, double *f, double *g, double *hess);
 } lin_objective;
 
 typedef struct lin_options {

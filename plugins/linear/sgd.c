@@ -12,7 +12,10 @@
  * whole 4096-row blocks; each epoch, each shard starts from the current
  * model, runs SGD over its rows in an order shuffled from (seed, epoch,
  * shard), and the driver averages the shard models weighted by their rows, in
- * shard order. Shards depend only on the number of rows and the `shards`
+ * shard order. The cumulative L1 penalty's state (the penalty each weight may
+ * have had so far, u, and the penalty it did get, q) is part of the model: it
+ * goes from epoch to epoch and is averaged like the weights, so one shard
+ * runs scikit-learn's SGD exactly (u and q never restart). Shards depend only on the number of rows and the `shards`
  * parameter, never on partitions, threads or workers, so the model is
  * bit-identical for a given seed wherever it runs.
  */
@@ -72,18 +75,20 @@ static inline double sgd_dloss(int loss, double p, double y)
 }
 
 /* linear.sgd: inputs = the partitions that hold rows [r0, r1); arg = sgd_hdr,
- * classes[ncls], class weights[ncls], W[K*(d+1)] -> W'[K*(d+1)], sum of losses */
+ * classes[ncls], class weights[ncls], W[K*(d+1)], q[K*(d+1)], u -> W'[K*(d+1)],
+ * sum of losses, q'[K*(d+1)], u' (q, u: the cumulative L1 penalty's state) */
 int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     sgd_hdr h;
-    if (arglen < sizeof h) return api->seterr(WB_EINVAL, "linear.sgd: bad arguments");
+    if (arglen < sizeof h) return H->seterr(WB_EINVAL, "linear.sgd: bad arguments");
     memcpy(&h, arg, sizeof h);
     const int K = h.K, d = h.d, nc = h.ncls;
     const size_t P = (size_t)d + 1;
-    size_t need = sizeof h + ((size_t)2 * nc + (size_t)K * P) * sizeof(double);
+    size_t need = sizeof h + ((size_t)2 * nc + (size_t)2 * K * P + 1) * sizeof(double);
     if (K < 1 || nc < 2 || d < 0 || arglen != need || h.r1 <= h.r0)
-        return api->seterr(WB_EINVAL, "linear.sgd: bad arguments");
+        return H->seterr(WB_EINVAL, "linear.sgd: bad arguments");
     const double *cls = (const double *)((const char *)arg + sizeof h), *cw = cls + nc, *W0 = cw + nc;
+    const double *Q0 = W0 + (size_t)K * P, u0 = Q0[(size_t)K * P];
     const int64_t ns = h.r1 - h.r0;
     /* rows by block: a shard starts on a block boundary and blocks never
      * straddle partitions, so row i of the shard is blk[i >> 12] + (i & 4095) * d
@@ -102,17 +107,17 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         free(w);
         free(q);
         free(wscale);
-        return api->seterr(WB_EINVAL, "linear.sgd: a shard must start on a block boundary");
+        return H->seterr(WB_EINVAL, "linear.sgd: a shard must start on a block boundary");
     }
     if (!blk || !ci || !ord || !w || !q || !wscale) {
-        rc = api->seterr(WB_ENOMEM, "out of memory");
+        rc = H->seterr(WB_ENOMEM, "out of memory");
         goto done;
     }
     int64_t filled = 0;
     for (int j = 0; j < nin; j++) {
         const wb_part *p = &in[j].part;
         if (in[j].type != WB_OBJ_PART || p->cols != d || !p->y) {
-            rc = api->seterr(WB_EINVAL, "linear.sgd: input %d is not a labelled partition of %d columns", j, d);
+            rc = H->seterr(WB_EINVAL, "linear.sgd: input %d is not a labelled partition of %d columns", j, d);
             goto done;
         }
         int64_t a = p->row0 > h.r0 ? p->row0 : h.r0, b = p->row0 + p->rows < h.r1 ? p->row0 + p->rows : h.r1;
@@ -135,7 +140,7 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         for (int64_t i = 0; bad && i < len; i++) {
             int c = lin_class_index(cls, nc, y[i]);
             if (c < 0) {
-                rc = api->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", y[i],
+                rc = H->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", y[i],
                                  (long long)(a + i + 1));
                 goto done;
             }
@@ -144,7 +149,7 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         filled += len;
     }
     if (filled != ns) {
-        rc = api->seterr(WB_EINVAL, "linear.sgd: the inputs hold %lld of the shard's %lld rows", (long long)filled,
+        rc = H->seterr(WB_EINVAL, "linear.sgd: the inputs hold %lld of the shard's %lld rows", (long long)filled,
                          (long long)ns);
         goto done;
     }
@@ -161,10 +166,11 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         }
     }
     memcpy(w, W0, (size_t)K * P * sizeof *w);
+    memcpy(q, Q0, (size_t)K * P * sizeof *q);
     for (int k = 0; k < K; k++) wscale[k] = 1;
     const int l2 = h.penalty == P_L2 || h.penalty == P_EN, l1 = h.penalty == P_L1 || h.penalty == P_EN;
     const double l1r = h.penalty == P_L2 ? 0 : h.penalty == P_L1 ? 1 : h.l1_ratio;
-    double t = h.t0, u = 0, sumloss = 0, eta = h.eta;
+    double t = h.t0, u = u0, sumloss = 0, eta = h.eta;
     int nonfinite = 0; /* h.check: a NaN/Inf met in x (each row is checked where the loop loads it) */
     for (int64_t it = 0; it < ns; it++) {
         if (it + 16 < ns) { /* the row 16 steps ahead: its first and last cache lines */
@@ -231,10 +237,10 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         t += 1;
     }
     if (nonfinite) {
-        rc = api->seterr(WB_EINVAL, "linear.sgd: the data has NaN or Inf values");
+        rc = H->seterr(WB_EINVAL, "linear.sgd: the data has NaN or Inf values");
         goto done;
     }
-    double *o = api->out_bytes(ctx, ((size_t)K * P + 1) * sizeof(double));
+    double *o = H->out_bytes(ctx, ((size_t)2 * K * P + 2) * sizeof(double));
     if (!o) {
         rc = WB_ENOMEM;
         goto done;
@@ -244,6 +250,8 @@ int lin_k_sgd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t a
         o[(size_t)k * P + d] = w[(size_t)k * P + d];
     }
     o[(size_t)K * P] = sumloss;
+    memcpy(o + (size_t)K * P + 1, q, (size_t)K * P * sizeof *q);
+    o[(size_t)2 * K * P + 1] = u;
 done:
     free(blk);
     free(ci);
@@ -257,25 +265,34 @@ done:
 /* -------------------------------------------------------------- estimator */
 
 static const wb_param_spec sgd_params[] = {
-    {"loss", WB_P_STR, "hinge", 0, 0, 0, "hinge|log_loss|modified_huber", "hinge: a linear SVM; log_loss: logistic regression"},
-    {"penalty", WB_P_STR, "l2", 0, 0, 0, "l2|l1|elasticnet|none", "the regularisation term"},
-    {"alpha", WB_P_NUM, "1e-4", 0, INFINITY, 0, NULL, "regularisation strength (also sets the 'optimal' learning rate)"},
-    {"l1_ratio", WB_P_NUM, "0.15", 0, 1, 0, NULL, "elasticnet mixing: 0 is l2, 1 is l1"},
-    {"fit_intercept", WB_P_BOOL, "true", 0, 0, 0, NULL, "fit an intercept"},
-    {"epochs", WB_P_INT, "1000", 1, INFINITY, 0, NULL, "passes over the data at most (scikit-learn's max_iter)"},
-    {"tol", WB_P_NUM | WB_P_BOOL, "1e-3", 0, INFINITY, 0, NULL,
-     "stop when the epoch's loss improves by less than tol * n for n_iter_no_change epochs; false: run all epochs"},
-    {"n_iter_no_change", WB_P_INT, "5", 1, INFINITY, 0, NULL, "epochs without improvement before stopping (or, adaptive, dividing eta by 5)"},
-    {"shuffle", WB_P_BOOL, "true", 0, 0, 0, NULL, "shuffle the rows of each shard every epoch"},
-    {"seed", WB_P_INT, "0", 0, 9.007199254740992e15, 0, NULL, "seed of the shuffles"},
-    {"learning_rate", WB_P_STR, "optimal", 0, 0, 0, "optimal|constant|invscaling|adaptive",
-     "optimal: 1 / (alpha (t0 + t)); constant: eta0; invscaling: eta0 / t^power_t; adaptive: eta0, / 5 when stuck"},
-    {"eta0", WB_P_NUM, "0.0", 0, INFINITY, 0, NULL, "initial learning rate (constant, invscaling, adaptive)"},
-    {"power_t", WB_P_NUM, "0.5", -INFINITY, INFINITY, 0, NULL, "exponent of invscaling"},
-    {"class_weight", WB_P_STR | WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE, "balanced",
-     "\"balanced\" or one weight per class, in sorted class order"},
-    {"shards", WB_P_INT, "64", 1, 65536, 0, NULL,
-     "data shards (at most one per 4096 rows) trained in parallel and averaged each epoch; the model depends on it, never on threads"},
+    {.name = "loss", .types = WB_P_STR, .def = "hinge", .choices = "hinge|log_loss|modified_huber",
+     .doc = "hinge: a linear SVM; log_loss: logistic regression"},
+    {.name = "penalty", .types = WB_P_STR, .def = "l2", .choices = "l2|l1|elasticnet|none",
+     .doc = "the regularisation term"},
+    {.name = "alpha", .types = WB_P_NUM, .def = "1e-4", .min = 0, .max = INFINITY,
+     .doc = "regularisation strength (also sets the 'optimal' learning rate)"},
+    {.name = "l1_ratio", .types = WB_P_NUM, .def = "0.15", .min = 0, .max = 1,
+     .doc = "elasticnet mixing: 0 is l2, 1 is l1"},
+    {.name = "fit_intercept", .types = WB_P_BOOL, .def = "true", .doc = "fit an intercept"},
+    {.name = "epochs", .types = WB_P_INT, .def = "1000", .min = 1, .max = INFINITY,
+     .doc = "passes over the data at most (scikit-learn's max_iter)"},
+    {.name = "tol", .types = WB_P_NUM | WB_P_BOOL, .def = "1e-3", .min = 0, .max = INFINITY,
+     .doc = "stop when the epoch's loss improves by less than tol * n for n_iter_no_change epochs; false: run all epochs"},
+    {.name = "n_iter_no_change", .types = WB_P_INT, .def = "5", .min = 1, .max = INFINITY,
+     .doc = "epochs without improvement before stopping (or, adaptive, dividing eta by 5)"},
+    {.name = "shuffle", .types = WB_P_BOOL, .def = "true", .doc = "shuffle the rows of each shard every epoch"},
+    {.name = "seed", .types = WB_P_INT, .def = "0", .min = 0, .max = 9.007199254740992e15,
+     .doc = "seed of the shuffles"},
+    {.name = "learning_rate", .types = WB_P_STR, .def = "optimal", .choices = "optimal|constant|invscaling|adaptive",
+     .doc = "optimal: 1 / (alpha (t0 + t)); constant: eta0; invscaling: eta0 / t^power_t; adaptive: eta0, / 5 when stuck"},
+    {.name = "eta0", .types = WB_P_NUM, .def = "0.0", .min = 0, .max = INFINITY,
+     .doc = "initial learning rate (constant, invscaling, adaptive)"},
+    {.name = "power_t", .types = WB_P_NUM, .def = "0.5", .min = -INFINITY, .max = INFINITY,
+     .doc = "exponent of invscaling"},
+    {.name = "class_weight", .types = WB_P_STR | WB_P_ARRAY, .flags = WB_P_NULLABLE, .choices = "balanced",
+     .doc = "\"balanced\" or one weight per class, in sorted class order"},
+    {.name = "shards", .types = WB_P_INT, .def = "64", .min = 1, .max = 65536,
+     .doc = "data shards (at most one per 4096 rows) trained in parallel and averaged each epoch; the model depends on it, never on threads"},
 };
 
 static int choice(const char *s, const char *const *names)
@@ -288,13 +305,13 @@ static int choice(const char *s, const char *const *names)
 static int sgd_check(const wb_params *p, const wb_dataset *d)
 {
     (void)d;
-    const char *lr = api->param_str(p, "learning_rate");
-    if (api->param_type(p, "tol") == WB_P_BOOL && api->param_bool(p, "tol"))
-        return api->seterr(WB_EPARAM, "sgd: parameter 'tol' must be a number >= 0 or false, got true");
-    if (!strcmp(lr, "optimal") && !(api->param_num(p, "alpha") > 0))
-        return api->seterr(WB_EPARAM, "sgd: learning_rate 'optimal' needs alpha > 0, got %g", api->param_num(p, "alpha"));
-    if (strcmp(lr, "optimal") && !(api->param_num(p, "eta0") > 0))
-        return api->seterr(WB_EPARAM, "sgd: learning_rate '%s' needs eta0 > 0, got %g", lr, api->param_num(p, "eta0"));
+    const char *lr = H->param_str(p, "learning_rate");
+    if (H->param_type(p, "tol") == WB_P_BOOL && H->param_bool(p, "tol"))
+        return H->seterr(WB_EPARAM, "sgd: parameter 'tol' must be a number >= 0 or false, got true");
+    if (!strcmp(lr, "optimal") && !(H->param_num(p, "alpha") > 0))
+        return H->seterr(WB_EPARAM, "sgd: learning_rate 'optimal' needs alpha > 0, got %g", H->param_num(p, "alpha"));
+    if (strcmp(lr, "optimal") && !(H->param_num(p, "eta0") > 0))
+        return H->seterr(WB_EPARAM, "sgd: learning_rate '%s' needs eta0 > 0, got %g", lr, H->param_num(p, "eta0"));
     return 0;
 }
 
@@ -307,43 +324,45 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
     lin_classes cl;
     int rc = lin_prepare(ex, d, p, who, &cl), checked = 0; /* checked: an epoch checked x (hs.check) */
     if (rc) return rc;
-    const int cols = (int)api->ds_cols(d), K = cl.n == 2 ? 1 : cl.n;
+    const int cols = (int)H->ds_cols(d), K = cl.n == 2 ? 1 : cl.n;
     const size_t P = (size_t)cols + 1;
-    const int64_t n = api->ds_rows(d), nb = (n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS;
+    const int64_t n = H->ds_rows(d), nb = (n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS;
     int S = lin_int_param(p, "shards");
     if (S > nb) S = (int)nb;
     sgd_hdr h = {0};
     h.K = K;
     h.ncls = cl.n;
     h.d = cols;
-    h.loss = choice(api->param_str(p, "loss"), losses);
-    h.penalty = choice(api->param_str(p, "penalty"), pens);
-    h.lr = choice(api->param_str(p, "learning_rate"), rates);
-    h.fi = api->param_bool(p, "fit_intercept");
-    h.shuffle = api->param_bool(p, "shuffle");
-    h.want_loss = api->param_type(p, "tol") != WB_P_BOOL; /* the epoch's loss only serves tol */
-    h.seed = (uint64_t)api->param_int(p, "seed");
-    h.alpha = api->param_num(p, "alpha");
-    h.l1_ratio = api->param_num(p, "l1_ratio");
-    h.eta = api->param_num(p, "eta0");
-    h.power_t = api->param_num(p, "power_t");
+    h.loss = choice(H->param_str(p, "loss"), losses);
+    h.penalty = choice(H->param_str(p, "penalty"), pens);
+    h.lr = choice(H->param_str(p, "learning_rate"), rates);
+    h.fi = H->param_bool(p, "fit_intercept");
+    h.shuffle = H->param_bool(p, "shuffle");
+    h.want_loss = H->param_type(p, "tol") != WB_P_BOOL; /* the epoch's loss only serves tol */
+    h.seed = (uint64_t)H->param_int(p, "seed");
+    h.alpha = H->param_num(p, "alpha");
+    h.l1_ratio = H->param_num(p, "l1_ratio");
+    h.eta = H->param_num(p, "eta0");
+    h.power_t = H->param_num(p, "power_t");
     if (h.lr == R_OPTIMAL) { /* scikit-learn's: eta at the first step is typw / max(1, dloss(-typw, 1)) */
         double typw = sqrt(1.0 / sqrt(h.alpha));
         double eta0 = typw / fmax(1.0, sgd_dloss(h.loss, -typw, 1.0));
         h.optimal_init = 1.0 / (eta0 * h.alpha);
     }
-    const int use_tol = api->param_type(p, "tol") != WB_P_BOOL;
-    const double tol = use_tol ? api->param_num(p, "tol") : 0;
+    const int use_tol = H->param_type(p, "tol") != WB_P_BOOL;
+    const double tol = use_tol ? H->param_num(p, "tol") : 0;
     const int no_change = lin_int_param(p, "n_iter_no_change"), epochs = lin_int_param(p, "epochs");
-    const size_t alen = sizeof h + ((size_t)2 * cl.n + (size_t)K * P) * sizeof(double);
+    /* the model state: W[K*P], then the cumulative L1 penalty's q[K*P] and u */
+    const size_t MS = (size_t)2 * K * P + 1;
+    const size_t alen = sizeof h + ((size_t)2 * cl.n + MS) * sizeof(double);
     unsigned char *args = calloc((size_t)S, alen);
-    double *W = calloc((size_t)K * P, sizeof(double)), *acc = calloc((size_t)K * P, sizeof(double));
+    double *W = calloc(MS, sizeof(double)), *acc = calloc(MS, sizeof(double));
     int64_t *r0 = calloc((size_t)S + 1, sizeof *r0);
     wb_oid *outs = calloc((size_t)S, sizeof *outs);
-    int np = api->ds_nparts(d);
+    int np = H->ds_nparts(d);
     wb_oid *ins = calloc((size_t)np + 1, sizeof *ins);
     if (!args || !W || !acc || !r0 || !outs || !ins) {
-        rc = api->seterr(WB_ENOMEM, "out of memory");
+        rc = H->seterr(WB_ENOMEM, "out of memory");
         goto done;
     }
     for (int s = 0; s <= S; s++) {
@@ -368,43 +387,44 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
             double *ad = (double *)(a + sizeof hs);
             memcpy(ad, cl.values, (size_t)cl.n * sizeof(double));
             memcpy(ad + cl.n, cl.weights, (size_t)cl.n * sizeof(double));
-            memcpy(ad + 2 * cl.n, W, (size_t)K * P * sizeof(double));
+            memcpy(ad + 2 * cl.n, W, MS * sizeof(double));
             int k = 0;
             for (int j = 0; j < np; j++) {
-                int64_t pr0 = api->ds_part_row0(d, j), pr = api->ds_part_rows(d, j);
-                if (pr0 < hs.r1 && pr0 + pr > hs.r0) ins[k++] = api->ds_part_oid(d, j);
+                int64_t pr0 = H->ds_part_row0(d, j), pr = H->ds_part_rows(d, j);
+                if (pr0 < hs.r1 && pr0 + pr > hs.r0) ins[k++] = H->ds_part_oid(d, j);
             }
-            rc = api->submit(ex, "linear.sgd", ins, k, a, alen, &outs[s]);
+            rc = H->submit(ex, "linear.sgd", ins, k, a, alen, &outs[s]);
             if (!rc) submitted++;
         }
-        if (!rc) rc = api->wait(ex, outs, S);
+        if (!rc) rc = H->wait(ex, outs, S);
         double sumloss = 0;
-        memset(acc, 0, (size_t)K * P * sizeof(double));
+        memset(acc, 0, MS * sizeof(double));
         for (int s = 0; s < S && !rc; s++) {
             void *data = NULL;
             size_t size = 0;
-            rc = api->get(ex, outs[s], &data, &size);
-            if (!rc && size != ((size_t)K * P + 1) * sizeof(double))
-                rc = api->seterr(WB_EINTERNAL, "sgd: a shard returned %zu bytes", size);
+            rc = H->get(ex, outs[s], &data, &size);
+            if (!rc && size != (MS + 1) * sizeof(double))
+                rc = H->seterr(WB_EINTERNAL, "sgd: a shard returned %zu bytes", size);
             if (!rc) {
                 const double *o = data;
                 double wgt = (double)(r0[s + 1] - r0[s]) / (double)n;
                 for (size_t v = 0; v < (size_t)K * P; v++) acc[v] += wgt * o[v];
+                for (size_t v = (size_t)K * P; v < MS; v++) acc[v] += wgt * o[v + 1]; /* q and u */
                 sumloss += o[(size_t)K * P];
             }
-            api->free(data);
+            H->free(data);
         }
-        for (int s = 0; s < submitted; s++) api->release(ex, outs[s]);
+        for (int s = 0; s < submitted; s++) H->release(ex, outs[s]);
         if (rc) goto done;
         checked = 1; /* every shard's rows passed the check */
         for (size_t v = 0; v < (size_t)K * P; v++)
             if (!isfinite(acc[v])) {
-                rc = api->seterr(WB_EINVAL,
+                rc = H->seterr(WB_EINVAL,
                                  "sgd: the weights overflowed in epoch %d; scale the data (e.g. with the scaler) or lower eta0/alpha",
                                  it + 1);
                 goto done;
             }
-        memcpy(W, acc, (size_t)K * P * sizeof(double));
+        memcpy(W, acc, MS * sizeof(double));
         if (use_tol) {
             if (sumloss > best - tol * (double)n)
                 stale++;
@@ -422,28 +442,28 @@ static int sgd_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
         if (h.want_loss) { /* the epoch's mean loss, when it was computed */
             char info[64];
             snprintf(info, sizeof info, "epoch %d loss %.6g", it + 1, sumloss / (double)n);
-            api->progress("sgd", it + 1, epochs, info);
+            H->progress("sgd", it + 1, epochs, info);
         } else
-            api->progress("sgd", it + 1, epochs, NULL);
+            H->progress("sgd", it + 1, epochs, NULL);
     }
     double *coef = calloc((size_t)K * cols + 1, sizeof(double)), *icpt = calloc((size_t)K, sizeof(double));
     if (!coef || !icpt) {
         free(coef);
         free(icpt);
-        rc = api->seterr(WB_ENOMEM, "out of memory");
+        rc = H->seterr(WB_ENOMEM, "out of memory");
         goto done;
     }
     for (int k = 0; k < K; k++) {
         memcpy(coef + (size_t)k * cols, W + (size_t)k * P, (size_t)cols * sizeof(double));
         icpt[k] = W[(size_t)k * P + cols];
     }
-    rc = api->model_set_array(m, "classes", cl.values, 1, cl.n);
-    if (!rc) rc = api->model_set_array(m, "coef", coef, K, cols);
-    if (!rc) rc = api->model_set_array(m, "intercept", icpt, 1, K);
-    if (!rc) rc = api->model_set_num(m, "n_iter", it);
-    if (!rc) rc = api->model_set_num(m, "converged", converged);
-    if (!rc) rc = api->model_set_num(m, "shards_used", S);
-    if (!rc) rc = api->model_set_num(m, "n_samples", (double)n);
+    rc = H->model_set_array(m, "classes", cl.values, 1, cl.n);
+    if (!rc) rc = H->model_set_array(m, "coef", coef, K, cols);
+    if (!rc) rc = H->model_set_array(m, "intercept", icpt, 1, K);
+    if (!rc) rc = H->model_set_num(m, "n_iter", it);
+    if (!rc) rc = H->model_set_num(m, "converged", converged);
+    if (!rc) rc = H->model_set_num(m, "shards_used", S);
+    if (!rc) rc = H->model_set_num(m, "n_samples", (double)n);
     free(coef);
     free(icpt);
 done:
@@ -465,10 +485,10 @@ static int sgd_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_d
 
 static int sgd_proba(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
 {
-    const char *loss = api->param_str(api->model_params(m), "loss");
+    const char *loss = H->param_str(H->model_params(m), "loss");
     if (loss && !strcmp(loss, "log_loss")) return lin_predict(ex, m, d, LIN_PROBA_OVR, "sgd", out);
     if (loss && !strcmp(loss, "modified_huber")) return lin_predict(ex, m, d, LIN_PROBA_MHUBER, "sgd", out);
-    return api->seterr(WB_EINVAL, "sgd: predict_proba needs loss 'log_loss' or 'modified_huber' (this model has loss '%s')",
+    return H->seterr(WB_EINVAL, "sgd: predict_proba needs loss 'log_loss' or 'modified_huber' (this model has loss '%s')",
                        loss ? loss : "?");
 }
 

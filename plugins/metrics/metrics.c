@@ -26,7 +26,7 @@
 
 #include <wb/plugin.h>
 
-static const wb_host *api;
+static const wb_host *H;
 
 enum { SRC_LABELS = 0, SRC_COL0 = 1 };
 #define MAX_DISTINCT 10000
@@ -50,10 +50,10 @@ typedef struct pairing {
 static int truth_at(const wb_part *t, int src, int64_t i, double *v)
 {
     if (src == SRC_LABELS) {
-        if (!t->y) return api->seterr(WB_EINVAL, "the truth has no labels");
+        if (!t->y) return H->seterr(WB_EINVAL, "the truth has no labels");
         *v = t->y[i];
     } else {
-        if (t->cols < 1) return api->seterr(WB_EINVAL, "the truth has no columns");
+        if (t->cols < 1) return H->seterr(WB_EINVAL, "the truth has no columns");
         *v = t->x[(size_t)i * (size_t)t->cols];
     }
     return 0;
@@ -78,7 +78,7 @@ static int parse(const void *arg, size_t arglen, metrics_arg *a, const double **
     *rest = NULL;
     *nrest = 0;
     if (arglen < sizeof *a || (arglen - sizeof *a) % sizeof(double))
-        return api->seterr(WB_EINVAL, "metrics: bad arguments");
+        return H->seterr(WB_EINVAL, "metrics: bad arguments");
     memcpy(a, arg, sizeof *a);
     *rest = (const double *)((const char *)arg + sizeof *a);
     *nrest = (arglen - sizeof *a) / sizeof(double);
@@ -88,8 +88,8 @@ static int parse(const void *arg, size_t arglen, metrics_arg *a, const double **
 static int check_inputs(const wb_obj *in, int nin, int need_pred)
 {
     for (int j = 0; j < nin; j++)
-        if (in[j].type != WB_OBJ_PART) return api->seterr(WB_EINVAL, "metrics: input %d is not a partition", j);
-    if (need_pred && nin < 2) return api->seterr(WB_EINVAL, "metrics: no predictions for these rows");
+        if (in[j].type != WB_OBJ_PART) return H->seterr(WB_EINVAL, "metrics: input %d is not a partition", j);
+    if (need_pred && nin < 2) return H->seterr(WB_EINVAL, "metrics: no predictions for these rows");
     return 0;
 }
 
@@ -104,14 +104,14 @@ static const char *num_text(double v, char *buf, size_t len)
 
 static int not_covered(int64_t r)
 {
-    return api->seterr(WB_EINVAL, "the predictions do not cover row %lld of the truth", (long long)(r + 1));
+    return H->seterr(WB_EINVAL, "the predictions do not cover row %lld of the truth", (long long)(r + 1));
 }
 
 /* metrics.layout: -> {row0, rows} */
 static int k_layout(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     (void)nin, (void)arg, (void)arglen;
-    int64_t *o = api->out_bytes(ctx, 16);
+    int64_t *o = H->out_bytes(ctx, 16);
     if (!o) return WB_ENOMEM;
     o[0] = in[0].part.row0;
     o[1] = in[0].part.rows;
@@ -135,12 +135,12 @@ static int k_distinct(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
     if (rc) return rc;
     const wb_part *t = &in[0].part;
     double *v = malloc((size_t)(t->rows > 0 ? t->rows : 1) * sizeof(double));
-    if (!v) return api->seterr(WB_ENOMEM, "out of memory");
+    if (!v) return H->seterr(WB_ENOMEM, "out of memory");
     for (int64_t i = 0; i < t->rows && !rc; i++) {
         rc = truth_at(t, a.tsrc, i, &v[i]);
         char nb[64];
         if (!rc && !isfinite(v[i]))
-            rc = api->seterr(WB_EINVAL, "the truth has %s at row %lld", num_text(v[i], nb, sizeof nb),
+            rc = H->seterr(WB_EINVAL, "the truth has %s at row %lld", num_text(v[i], nb, sizeof nb),
                              (long long)(t->row0 + i + 1));
     }
     int64_t k = 0;
@@ -149,10 +149,10 @@ static int k_distinct(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         for (int64_t i = 0; i < t->rows; i++)
             if (k == 0 || v[i] != v[k - 1]) v[k++] = v[i];
         if (k > MAX_DISTINCT)
-            rc = api->seterr(WB_ELIMIT, "the truth has more than %d distinct values (class labels expected)", MAX_DISTINCT);
+            rc = H->seterr(WB_ELIMIT, "the truth has more than %d distinct values (class labels expected)", MAX_DISTINCT);
     }
     if (!rc) {
-        double *o = api->out_bytes(ctx, (size_t)(k + 1) * sizeof(double));
+        double *o = H->out_bytes(ctx, (size_t)(k + 1) * sizeof(double));
         if (!o) rc = WB_ENOMEM;
         else {
             o[0] = (double)k;
@@ -192,7 +192,7 @@ static int k_confusion(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     if (!tab || !full) {
         free(tab);
         free(full);
-        return api->seterr(WB_ENOMEM, "out of memory");
+        return H->seterr(WB_ENOMEM, "out of memory");
     }
     double lt = NAN, lp = NAN;
     size_t last = 0;
@@ -207,7 +207,7 @@ static int k_confusion(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         }
         if (a.psrc == SRC_LABELS) {
             if (!p->y) {
-                rc = api->seterr(WB_EINVAL, "the predictions have no labels");
+                rc = H->seterr(WB_EINVAL, "the predictions have no labels");
                 break;
             }
             pv = p->y[j];
@@ -215,7 +215,7 @@ static int k_confusion(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
             pv = p->x[(size_t)j * (size_t)p->cols];
         if (!isfinite(tv) || !isfinite(pv)) {
             char nb[64];
-            rc = api->seterr(WB_EINVAL, "the %s has %s at row %lld", isfinite(tv) ? "prediction" : "truth",
+            rc = H->seterr(WB_EINVAL, "the %s has %s at row %lld", isfinite(tv) ? "prediction" : "truth",
                              num_text(isfinite(tv) ? pv : tv, nb, sizeof nb), (long long)(r + 1));
             break;
         }
@@ -230,7 +230,7 @@ static int k_confusion(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         while (full[h] && !(tab[h].t == tv && tab[h].p == pv)) h = (h + 1) & (cap - 1);
         if (!full[h]) {
             if (used + 1 > MAX_DISTINCT) {
-                rc = api->seterr(WB_ELIMIT,
+                rc = H->seterr(WB_ELIMIT,
                                  "more than %d distinct (truth, prediction) pairs: class labels expected, got %g at row %lld",
                                  MAX_DISTINCT, pv, (long long)(r + 1));
                 break;
@@ -245,7 +245,7 @@ static int k_confusion(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
                 if (!nt || !nf) {
                     free(nt);
                     free(nf);
-                    rc = api->seterr(WB_ENOMEM, "out of memory");
+                    rc = H->seterr(WB_ENOMEM, "out of memory");
                     break;
                 }
                 for (size_t k = 0; k < cap; k++) {
@@ -275,7 +275,7 @@ static int k_confusion(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         for (size_t h = 0; h < cap; h++)
             if (full[h]) tab[k++] = tab[h];
         qsort(tab, k, sizeof *tab, cmp_pair);
-        double *o = api->out_bytes(ctx, (1 + 3 * k) * sizeof(double));
+        double *o = H->out_bytes(ctx, (1 + 3 * k) * sizeof(double));
         if (!o) rc = WB_ENOMEM;
         else {
             o[0] = (double)k;
@@ -312,14 +312,14 @@ static int k_logloss(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     const double *cls = NULL;
     size_t nrest = 0;
     int rc = parse(arg, arglen, &a, &cls, &nrest);
-    if (!rc && (a.ncls < 2 || nrest != (size_t)a.ncls)) rc = api->seterr(WB_EINVAL, "metrics.logloss: bad arguments");
+    if (!rc && (a.ncls < 2 || nrest != (size_t)a.ncls)) rc = H->seterr(WB_EINVAL, "metrics.logloss: bad arguments");
     if (!rc) rc = check_inputs(in, nin, 1);
     if (rc) return rc;
     const wb_part *t = &in[0].part;
     pairing pr = {t, in + 1, nin - 1, 0};
     const int64_t B = WB_BLOCK_ROWS;
     int64_t b0 = t->row0 / B, b1 = (t->row0 + t->rows + B - 1) / B, nb = t->rows ? b1 - b0 : 0;
-    double *o = api->out_bytes(ctx, (size_t)(1 + 3 * nb) * sizeof(double));
+    double *o = H->out_bytes(ctx, (size_t)(1 + 3 * nb) * sizeof(double));
     if (!o) return WB_ENOMEM;
     o[0] = (double)nb;
     const double eps = a.eps;
@@ -329,17 +329,17 @@ static int k_logloss(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         if ((rc = truth_at(t, a.tsrc, i, &tv)) != 0) return rc;
         int c = class_of(cls, a.ncls, tv);
         if (c < 0)
-            return api->seterr(WB_EINVAL, "the truth has %g at row %lld, which is not one of the %d classes", tv,
+            return H->seterr(WB_EINVAL, "the truth has %g at row %lld, which is not one of the %d classes", tv,
                                (long long)(r + 1), a.ncls);
         const wb_part *p = pred_part(&pr, r, &j);
         if (!p) return not_covered(r);
         const double *pp = p->x + (size_t)j * (size_t)p->cols;
         double pc, sum = 0;
         for (int64_t k = 0; k < p->cols; k++)
-            if (isnan(pp[k])) return api->seterr(WB_EINVAL, "the probabilities have NaN at row %lld", (long long)(r + 1));
+            if (isnan(pp[k])) return H->seterr(WB_EINVAL, "the probabilities have NaN at row %lld", (long long)(r + 1));
         if (p->cols == 1) {
             if (a.ncls != 2)
-                return api->seterr(WB_EINVAL, "one column of probabilities for %d classes", a.ncls);
+                return H->seterr(WB_EINVAL, "one column of probabilities for %d classes", a.ncls);
             double p1 = fmin(fmax(pp[0], eps), 1 - eps);
             pc = c == 1 ? p1 : 1 - p1;
             sum = 1;
@@ -347,11 +347,11 @@ static int k_logloss(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
             for (int k = 0; k < a.ncls; k++) sum += fmin(fmax(pp[k], eps), 1 - eps);
             pc = fmin(fmax(pp[c], eps), 1 - eps);
         } else
-            return api->seterr(WB_EINVAL, "the probabilities have %lld columns for %d classes", (long long)p->cols,
+            return H->seterr(WB_EINVAL, "the probabilities have %lld columns for %d classes", (long long)p->cols,
                                a.ncls);
         char nb[64];
         if (!isfinite(pc))
-            return api->seterr(WB_EINVAL, "the probabilities have %s at row %lld", num_text(pc, nb, sizeof nb),
+            return H->seterr(WB_EINVAL, "the probabilities have %s at row %lld", num_text(pc, nb, sizeof nb),
                                (long long)(r + 1));
         if (a.flags & 1) pc /= sum;
         int64_t bi = r / B - b0;
@@ -383,29 +383,29 @@ static int k_auc_sort(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
     const double *cls = NULL;
     size_t nrest = 0;
     int rc = parse(arg, arglen, &a, &cls, &nrest);
-    if (!rc && (a.ncls < 2 || nrest != (size_t)a.ncls)) rc = api->seterr(WB_EINVAL, "metrics.auc_sort: bad arguments");
+    if (!rc && (a.ncls < 2 || nrest != (size_t)a.ncls)) rc = H->seterr(WB_EINVAL, "metrics.auc_sort: bad arguments");
     if (!rc) rc = check_inputs(in, nin, 1);
     if (rc) return rc;
     const wb_part *t = &in[0].part;
     int64_t pc = in[1].part.cols;
     for (int j = 1; j < nin; j++)
-        if (in[j].part.cols != pc) return api->seterr(WB_EINVAL, "the scores have partitions of different widths");
+        if (in[j].part.cols != pc) return H->seterr(WB_EINVAL, "the scores have partitions of different widths");
     int L, col0;
     if (pc == 1) L = 1, col0 = 0;
     else if (pc == 2 && a.ncls == 2) L = 1, col0 = 1;
     else if (pc == a.ncls) L = a.ncls, col0 = 0;
     else
-        return api->seterr(WB_EINVAL, "the scores have %lld columns for %d classes (one column, or one per class)",
+        return H->seterr(WB_EINVAL, "the scores have %lld columns for %d classes (one column, or one per class)",
                            (long long)pc, a.ncls);
     if (L == 1 && a.ncls != 2)
-        return api->seterr(WB_EINVAL, "one column of scores for %d classes: give one column per class", a.ncls);
+        return H->seterr(WB_EINVAL, "one column of scores for %d classes: give one column per class", a.ncls);
     int64_t n = t->rows;
     spn *v = malloc((size_t)(n > 0 ? n : 1) * (size_t)L * sizeof *v);
     int *ci = malloc((size_t)(n > 0 ? n : 1) * sizeof *ci);
     if (!v || !ci) {
         free(v);
         free(ci);
-        return api->seterr(WB_ENOMEM, "out of memory");
+        return H->seterr(WB_ENOMEM, "out of memory");
     }
     pairing pr = {t, in + 1, nin - 1, 0};
     for (int64_t i = 0; i < n && !rc; i++) {
@@ -414,7 +414,7 @@ static int k_auc_sort(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         if ((rc = truth_at(t, a.tsrc, i, &tv)) != 0) break;
         ci[i] = class_of(cls, a.ncls, tv);
         if (ci[i] < 0) {
-            rc = api->seterr(WB_EINVAL, "the truth has %g at row %lld, which is not one of the %d classes", tv,
+            rc = H->seterr(WB_EINVAL, "the truth has %g at row %lld, which is not one of the %d classes", tv,
                              (long long)(r + 1), a.ncls);
             break;
         }
@@ -426,7 +426,7 @@ static int k_auc_sort(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         for (int l = 0; l < L; l++) {
             double s = p->x[(size_t)j * (size_t)pc + (size_t)(col0 + l)];
             if (isnan(s)) {
-                rc = api->seterr(WB_EINVAL, "the scores have NaN at row %lld", (long long)(r + 1));
+                rc = H->seterr(WB_EINVAL, "the scores have NaN at row %lld", (long long)(r + 1));
                 break;
             }
             int pos = L == 1 ? ci[i] == 1 : ci[i] == l;
@@ -435,7 +435,7 @@ static int k_auc_sort(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
     }
     size_t total = 1;
     int64_t *m = calloc((size_t)L, sizeof *m);
-    if (!rc && !m) rc = api->seterr(WB_ENOMEM, "out of memory");
+    if (!rc && !m) rc = H->seterr(WB_ENOMEM, "out of memory");
     for (int l = 0; l < L && !rc; l++) {
         spn *vl = v + (size_t)l * (size_t)n;
         qsort(vl, (size_t)n, sizeof *vl, cmp_spn);
@@ -451,7 +451,7 @@ static int k_auc_sort(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         total += 1 + 3 * (size_t)k;
     }
     if (!rc) {
-        double *o = api->out_bytes(ctx, total * sizeof(double));
+        double *o = H->out_bytes(ctx, total * sizeof(double));
         if (!o) rc = WB_ENOMEM;
         else {
             size_t w = 0;
@@ -473,24 +473,24 @@ static int k_auc_sort(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
 static int k_auc_merge(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     (void)arg, (void)arglen;
-    if (nin < 1) return api->seterr(WB_EINVAL, "metrics.auc_merge: no inputs");
+    if (nin < 1) return H->seterr(WB_EINVAL, "metrics.auc_merge: no inputs");
     int L = -1;
     size_t *off = calloc((size_t)nin, sizeof *off);
-    if (!off) return api->seterr(WB_ENOMEM, "out of memory");
+    if (!off) return H->seterr(WB_ENOMEM, "out of memory");
     for (int j = 0; j < nin; j++) {
         if (in[j].type != WB_OBJ_BYTES || in[j].size < 8) {
             free(off);
-            return api->seterr(WB_EINVAL, "metrics.auc_merge: input %d is not a sorted list", j);
+            return H->seterr(WB_EINVAL, "metrics.auc_merge: input %d is not a sorted list", j);
         }
         int lj = (int)((const double *)in[j].data)[0];
         if (L >= 0 && lj != L) {
             free(off);
-            return api->seterr(WB_EINVAL, "metrics.auc_merge: inputs of different shapes");
+            return H->seterr(WB_EINVAL, "metrics.auc_merge: inputs of different shapes");
         }
         L = lj;
         off[j] = 1;
     }
-    double *o = api->out_bytes(ctx, (size_t)(1 + L) * sizeof(double));
+    double *o = H->out_bytes(ctx, (size_t)(1 + L) * sizeof(double));
     if (!o) {
         free(off);
         return WB_ENOMEM;
@@ -503,12 +503,12 @@ static int k_auc_merge(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
             const double *dj = in[j].data;
             size_t nd = in[j].size / sizeof(double);
             if (off[j] >= nd) {
-                rc = api->seterr(WB_EINVAL, "metrics.auc_merge: truncated input %d", j);
+                rc = H->seterr(WB_EINVAL, "metrics.auc_merge: truncated input %d", j);
                 break;
             }
             size_t m = (size_t)dj[off[j]];
             if (off[j] + 1 + 3 * m > nd) {
-                rc = api->seterr(WB_EINVAL, "metrics.auc_merge: truncated input %d", j);
+                rc = H->seterr(WB_EINVAL, "metrics.auc_merge: truncated input %d", j);
                 break;
             }
             total += m;
@@ -516,7 +516,7 @@ static int k_auc_merge(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         if (rc) break;
         spn *v = malloc((total ? total : 1) * sizeof *v);
         if (!v) {
-            rc = api->seterr(WB_ENOMEM, "out of memory");
+            rc = H->seterr(WB_ENOMEM, "out of memory");
             break;
         }
         size_t k = 0;
@@ -544,7 +544,7 @@ static int k_auc_merge(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         }
         free(v);
         if (P == 0 || N == 0)
-            rc = api->seterr(WB_EINVAL, "only one class is present in the truth%s: ROC AUC is not defined",
+            rc = H->seterr(WB_EINVAL, "only one class is present in the truth%s: ROC AUC is not defined",
                              L > 1 ? " for a one-vs-rest problem" : "");
         else
             o[1 + l] = acc / (P * N);
@@ -555,15 +555,19 @@ static int k_auc_merge(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
 
 extern const char metrics_lua_src[];
 
+static const wb_kernel_def kernels[] = {
+    {.name = "metrics.layout", .fn = k_layout},
+    {.name = "metrics.distinct", .fn = k_distinct},
+    {.name = "metrics.confusion", .fn = k_confusion},
+    {.name = "metrics.logloss", .fn = k_logloss},
+    {.name = "metrics.auc_sort", .fn = k_auc_sort},
+    {.name = "metrics.auc_merge", .fn = k_auc_merge},
+};
+
 WB_PLUGIN("metrics", "1.0")
 {
-    api = host;
-    int rc = host->register_kernel("metrics.layout", k_layout);
-    if (!rc) rc = host->register_kernel("metrics.distinct", k_distinct);
-    if (!rc) rc = host->register_kernel("metrics.confusion", k_confusion);
-    if (!rc) rc = host->register_kernel("metrics.logloss", k_logloss);
-    if (!rc) rc = host->register_kernel("metrics.auc_sort", k_auc_sort);
-    if (!rc) rc = host->register_kernel("metrics.auc_merge", k_auc_merge);
+    H = host;
+    int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_lua("metrics", metrics_lua_src);
     return rc;
 }

@@ -795,45 +795,48 @@ static int pca_score(wb_exec *ex, const wb_model *m, const wb_dataset *ds, doubl
 }
 
 static const wb_param_spec pca_params[] = {
-    {"components", WB_P_INT | WB_P_NUM, NULL, 0, INFINITY, WB_P_NULLABLE | WB_P_MIN_EXCL, NULL,
-     "components to keep (integer), or the variance fraction to explain (in (0, 1)); default: min(rows, columns)"},
-    {"whiten", WB_P_BOOL, "false", 0, 0, 0, NULL, "scale the transformed columns to unit variance"},
-    {"center", WB_P_BOOL, "true", 0, 0, 0, NULL, "subtract the column means first"},
-    {"solver", WB_P_STR, "auto", 0, 0, 0, "auto|gram|randomized",
-     "\"gram\": one pass + eigendecomposition; \"randomized\": Halko et al. for wide data; \"auto\": by shape"},
-    {"iterations", WB_P_INT, NULL, 0, 100, WB_P_NULLABLE, NULL, "randomized: power iterations (default 7, or 4 when components >= 10% of min(rows, columns))"},
-    {"oversamples", WB_P_INT, "10", 0, 10000, 0, NULL, "randomized: extra random directions"},
-    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed (randomized solver)"},
+    {.name = "components", .types = WB_P_INT | WB_P_NUM, .min = 0, .max = INFINITY, .flags = WB_P_NULLABLE | WB_P_MIN_EXCL,
+     .doc = "components to keep (integer), or the variance fraction to explain (in (0, 1)); default: min(rows, columns)"},
+    {.name = "whiten", .types = WB_P_BOOL, .def = "false", .doc = "scale the transformed columns to unit variance"},
+    {.name = "center", .types = WB_P_BOOL, .def = "true", .doc = "subtract the column means first"},
+    {.name = "solver", .types = WB_P_STR, .def = "auto", .choices = "auto|gram|randomized",
+     .doc = "\"gram\": one pass + eigendecomposition; \"randomized\": Halko et al. for wide data; \"auto\": by shape"},
+    {.name = "iterations", .types = WB_P_INT, .min = 0, .max = 100, .flags = WB_P_NULLABLE,
+     .doc = "randomized: power iterations (default 7, or 4 when components >= 10% of min(rows, columns))"},
+    {.name = "oversamples", .types = WB_P_INT, .def = "10", .min = 0, .max = 10000,
+     .doc = "randomized: extra random directions"},
+    {.name = "seed", .types = WB_P_INT, .def = "0", .min = 0, .max = INFINITY,
+     .doc = "random seed (randomized solver)"},
 };
 
 static const wb_estimator_def pca_def = {
-    WB_ESTIMATOR_V1,
-    "pca",
-    "principal component analysis (one-pass gram + eigendecomposition, or randomized)",
-    WB_EST_TRANSFORMER,
-    0,
-    pca_params,
-    sizeof pca_params / sizeof pca_params[0],
-    pca_check,
-    pca_fit_fn,
-    NULL,
-    NULL,
-    pca_transform,
-    pca_inverse,
-    pca_score,
+    .version = WB_ESTIMATOR_V1,
+    .name = "pca",
+    .doc = "principal component analysis (one-pass gram + eigendecomposition, or randomized)",
+    .kind = WB_EST_TRANSFORMER,
+    .params = pca_params,
+    .nparams = sizeof pca_params / sizeof pca_params[0],
+    .check = pca_check,
+    .fit = pca_fit_fn,
+    .transform = pca_transform,
+    .inverse_transform = pca_inverse,
+    .score = pca_score,
+};
+
+static const wb_kernel_def kernels[] = {
+    {.name = "pca.shift", .fn = k_shift},
+    {.name = "pca.gram", .fn = k_gram},
+    {.name = "pca.moments", .fn = k_moments},
+    {.name = "pca.rproj", .fn = k_rproj},
+    {.name = "pca.transform", .fn = k_transform},
+    {.name = "pca.inverse", .fn = k_inverse},
+    {.name = "pca.quad", .fn = k_quad},
 };
 
 WB_PLUGIN("pca", "1.0")
 {
     H = host;
-    int rc = 0;
-    if (!rc) rc = H->register_kernel("pca.shift", k_shift);
-    if (!rc) rc = H->register_kernel("pca.gram", k_gram);
-    if (!rc) rc = H->register_kernel("pca.moments", k_moments);
-    if (!rc) rc = H->register_kernel("pca.rproj", k_rproj);
-    if (!rc) rc = H->register_kernel("pca.transform", k_transform);
-    if (!rc) rc = H->register_kernel("pca.inverse", k_inverse);
-    if (!rc) rc = H->register_kernel("pca.quad", k_quad);
+    int rc = wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = H->register_estimator(&pca_def);
     return rc;
 }

@@ -20,15 +20,15 @@
 
 #include <wb/plugin.h>
 
-static const wb_host *api;
+static const wb_host *H;
 
 static int prefixed(int rc, const char *who)
 {
-    const char *m = api->errmsg();
+    const char *m = H->errmsg();
     if (!rc || !strncmp(m, who, strlen(who))) return rc;
     char buf[2048];
     snprintf(buf, sizeof buf, "%s", m);
-    return api->seterr(rc, "%s: %s", who, buf);
+    return H->seterr(rc, "%s: %s", who, buf);
 }
 
 /* ------------------------------------------------------------------ scaler */
@@ -39,7 +39,7 @@ static int k_colsum(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     (void)nin, (void)arg, (void)arglen;
     const wb_part *p = &in[0].part;
     const int64_t d = p->cols;
-    double *o = api->out_bytes(ctx, (size_t)(d + 1) * sizeof(double));
+    double *o = H->out_bytes(ctx, (size_t)(d + 1) * sizeof(double));
     if (!o) return WB_ENOMEM;
     for (int64_t i = 0; i < p->rows; i++)
         for (int64_t j = 0; j < d; j++) o[j] += p->x[(size_t)(i * d + j)];
@@ -53,9 +53,9 @@ static int k_colsq(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     (void)nin;
     const wb_part *p = &in[0].part;
     const int64_t d = p->cols;
-    if (arglen != (size_t)d * sizeof(double)) return api->seterr(WB_EINVAL, "select.colsq: bad arguments");
+    if (arglen != (size_t)d * sizeof(double)) return H->seterr(WB_EINVAL, "select.colsq: bad arguments");
     const double *mu = arg;
-    double *o = api->out_bytes(ctx, (size_t)(d > 0 ? d : 1) * sizeof(double));
+    double *o = H->out_bytes(ctx, (size_t)(d > 0 ? d : 1) * sizeof(double));
     if (!o) return WB_ENOMEM;
     for (int64_t i = 0; i < p->rows; i++)
         for (int64_t j = 0; j < d; j++) {
@@ -78,12 +78,12 @@ static int k_scale(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const int64_t d = p->cols;
     scale_hdr h;
     if (arglen != sizeof h + 2 * (size_t)d * sizeof(double))
-        return api->seterr(WB_EINVAL, "the scaler was fitted on %lld columns, the data has %lld",
+        return H->seterr(WB_EINVAL, "the scaler was fitted on %lld columns, the data has %lld",
                            (long long)((arglen - (arglen >= sizeof h ? sizeof h : 0)) / 16), (long long)d);
     memcpy(&h, arg, sizeof h);
     const double *mu = (const double *)((const char *)arg + sizeof h), *sc = mu + d;
     double *x, *y;
-    int rc = api->out_part(ctx, p->rows, d, p->row0, p->y != NULL, &x, &y);
+    int rc = H->out_part(ctx, p->rows, d, p->row0, p->y != NULL, &x, &y);
     if (rc) return rc;
     for (int64_t i = 0; i < p->rows; i++)
         for (int64_t j = 0; j < d; j++) {
@@ -96,31 +96,32 @@ static int k_scale(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
 }
 
 static const wb_param_spec scaler_params[] = {
-    {"with_mean", WB_P_BOOL, "true", 0, 0, 0, NULL, "subtract the column means"},
-    {"with_std", WB_P_BOOL, "true", 0, 0, 0, NULL, "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
+    {.name = "with_mean", .types = WB_P_BOOL, .def = "true", .doc = "subtract the column means"},
+    {.name = "with_std", .types = WB_P_BOOL, .def = "true",
+     .doc = "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
 };
 
 static int scaler_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
 {
     (void)p;
-    const int64_t cols = api->ds_cols(d);
-    if (api->ds_rows(d) == 0) return api->seterr(WB_EINVAL, "scaler: the data has no rows");
-    int rc = api->ds_check_finite(ex, d, "scaler");
+    const int64_t cols = H->ds_cols(d);
+    if (H->ds_rows(d) == 0) return H->seterr(WB_EINVAL, "scaler: the data has no rows");
+    int rc = H->ds_check_finite(ex, d, "scaler");
     if (rc) return rc;
     double *s = calloc((size_t)(3 * cols + 1), sizeof(double));
-    if (!s) return api->seterr(WB_ENOMEM, "out of memory");
+    if (!s) return H->seterr(WB_ENOMEM, "out of memory");
     double *mean = s + cols + 1, *var = mean + cols;
-    rc = api->map_sum(ex, "select.colsum", d, NULL, 0, NULL, 0, s, (size_t)cols + 1);
+    rc = H->map_sum(ex, "select.colsum", d, NULL, 0, NULL, 0, s, (size_t)cols + 1);
     const double n = s[cols];
     for (int64_t j = 0; !rc && j < cols; j++) mean[j] = s[j] / n;
-    if (!rc) rc = api->map_sum(ex, "select.colsq", d, NULL, 0, mean, (size_t)cols * sizeof(double), var, (size_t)cols);
+    if (!rc) rc = H->map_sum(ex, "select.colsq", d, NULL, 0, mean, (size_t)cols * sizeof(double), var, (size_t)cols);
     if (!rc) {
         for (int64_t j = 0; j < cols; j++) var[j] /= n;
-        rc = api->model_set_array(m, "mean", mean, 1, cols);
-        if (!rc) rc = api->model_set_array(m, "var", var, 1, cols);
+        rc = H->model_set_array(m, "mean", mean, 1, cols);
+        if (!rc) rc = H->model_set_array(m, "var", var, 1, cols);
         for (int64_t j = 0; j < cols; j++) var[j] = var[j] > 0 ? sqrt(var[j]) : 1;
-        if (!rc) rc = api->model_set_array(m, "scale", var, 1, cols);
-        if (!rc) rc = api->model_set_num(m, "n_samples", n);
+        if (!rc) rc = H->model_set_array(m, "scale", var, 1, cols);
+        if (!rc) rc = H->model_set_num(m, "n_samples", n);
     }
     free(s);
     return rc;
@@ -129,20 +130,20 @@ static int scaler_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_m
 static int scaler_apply(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out, int inverse)
 {
     int64_t r1, c1, r2, c2;
-    const double *mean = api->model_array(m, "mean", &r1, &c1), *scale = api->model_array(m, "scale", &r2, &c2);
-    if (!mean || !scale || c1 != c2) return api->seterr(WB_EINVAL, "scaler: the model lacks mean and scale");
-    if (c1 != api->ds_cols(d))
-        return api->seterr(WB_EINVAL, "scaler: fitted on %lld columns, the data has %lld", (long long)c1,
-                           (long long)api->ds_cols(d));
-    const wb_params *p = api->model_params(m);
-    scale_hdr h = {inverse, api->param_bool(p, "with_mean"), api->param_bool(p, "with_std"), 0};
+    const double *mean = H->model_array(m, "mean", &r1, &c1), *scale = H->model_array(m, "scale", &r2, &c2);
+    if (!mean || !scale || c1 != c2) return H->seterr(WB_EINVAL, "scaler: the model lacks mean and scale");
+    if (c1 != H->ds_cols(d))
+        return H->seterr(WB_EINVAL, "scaler: fitted on %lld columns, the data has %lld", (long long)c1,
+                           (long long)H->ds_cols(d));
+    const wb_params *p = H->model_params(m);
+    scale_hdr h = {inverse, H->param_bool(p, "with_mean"), H->param_bool(p, "with_std"), 0};
     size_t len = sizeof h + 2 * (size_t)c1 * sizeof(double);
     unsigned char *a = malloc(len);
-    if (!a) return api->seterr(WB_ENOMEM, "out of memory");
+    if (!a) return H->seterr(WB_ENOMEM, "out of memory");
     memcpy(a, &h, sizeof h);
     memcpy(a + sizeof h, mean, (size_t)c1 * sizeof(double));
     memcpy(a + sizeof h + (size_t)c1 * sizeof(double), scale, (size_t)c1 * sizeof(double));
-    int rc = api->map_dataset(ex, "select.scale", d, NULL, 0, a, len, out);
+    int rc = H->map_dataset(ex, "select.scale", d, NULL, 0, a, len, out);
     free(a);
     return prefixed(rc, "scaler");
 }
@@ -219,10 +220,10 @@ static int k_relabel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     (void)arg, (void)arglen;
     if (nin != 2 || in[0].type != WB_OBJ_PART || in[1].type != WB_OBJ_PART || !in[1].part.y ||
         in[0].part.rows != in[1].part.rows || in[0].part.row0 != in[1].part.row0)
-        return api->seterr(WB_EINVAL, "select.relabel: the partitions do not line up");
+        return H->seterr(WB_EINVAL, "select.relabel: the partitions do not line up");
     const wb_part *p = &in[0].part;
     double *x, *y;
-    int rc = api->out_part(ctx, p->rows, p->cols, p->row0, 1, &x, &y);
+    int rc = H->out_part(ctx, p->rows, p->cols, p->row0, 1, &x, &y);
     if (rc) return rc;
     memcpy(x, p->x, (size_t)p->rows * (size_t)p->cols * sizeof(double));
     memcpy(y, in[1].part.y, (size_t)p->rows * sizeof(double));
@@ -233,24 +234,24 @@ static int k_relabel(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
  * (the output is aligned with the input); *d is replaced */
 static int keep_labels(wb_exec *ex, const wb_dataset *src, wb_dataset **d)
 {
-    if (!api->ds_has_labels(src) || api->ds_has_labels(*d)) return 0;
-    int np = api->ds_nparts(*d);
-    if (np != api->ds_nparts(src)) return api->seterr(WB_EINVAL, "pipeline: a step's output is not aligned with its input");
+    if (!H->ds_has_labels(src) || H->ds_has_labels(*d)) return 0;
+    int np = H->ds_nparts(*d);
+    if (np != H->ds_nparts(src)) return H->seterr(WB_EINVAL, "pipeline: a step's output is not aligned with its input");
     wb_oid *outs = calloc((size_t)(np ? np : 1), sizeof *outs);
-    if (!outs) return api->seterr(WB_ENOMEM, "out of memory");
+    if (!outs) return H->seterr(WB_ENOMEM, "out of memory");
     int rc = 0, made = 0;
     for (int i = 0; i < np && !rc; i++) {
-        wb_oid in[2] = {api->ds_part_oid(*d, i), api->ds_part_oid(src, i)};
-        rc = api->submit(ex, "select.relabel", in, 2, NULL, 0, &outs[i]);
+        wb_oid in[2] = {H->ds_part_oid(*d, i), H->ds_part_oid(src, i)};
+        rc = H->submit(ex, "select.relabel", in, 2, NULL, 0, &outs[i]);
         if (!rc) made++;
     }
-    if (!rc) rc = api->wait(ex, outs, np);
+    if (!rc) rc = H->wait(ex, outs, np);
     wb_dataset *r = NULL;
-    if (!rc) rc = api->ds_from_parts(ex, outs, np, &r);
-    for (int i = 0; i < made; i++) api->release(ex, outs[i]);
+    if (!rc) rc = H->ds_from_parts(ex, outs, np, &r);
+    for (int i = 0; i < made; i++) H->release(ex, outs[i]);
     free(outs);
     if (rc) return rc;
-    api->ds_unref(*d);
+    H->ds_unref(*d);
     *d = r;
     return 0;
 }
@@ -272,7 +273,7 @@ typedef struct steps {
 
 static void steps_free(steps *s)
 {
-    for (int i = 0; i < s->n; i++) api->model_free(s->m[i]);
+    for (int i = 0; i < s->n; i++) H->model_free(s->m[i]);
     s->n = 0;
 }
 
@@ -280,8 +281,8 @@ static int decode_hex_model(const char *hex, size_t len, wb_model **out)
 {
     size_t n;
     unsigned char *b = bytes_of(hex, len, &n);
-    if (!b) return api->seterr(WB_EFORMAT, "pipeline: a step is not a hex-encoded model");
-    int rc = api->model_decode(b, n, out);
+    if (!b) return H->seterr(WB_EFORMAT, "pipeline: a step is not a hex-encoded model");
+    int rc = H->model_decode(b, n, out);
     free(b);
     return rc;
 }
@@ -290,17 +291,17 @@ static int decode_hex_model(const char *hex, size_t len, wb_model **out)
 static int steps_parse(const wb_params *p, steps *s)
 {
     memset(s, 0, sizeof *s);
-    const char *names = api->param_str(p, "steps"), *spec = api->param_str(p, "spec");
-    if (!names || !*names) return api->seterr(WB_EPARAM, "pipeline: parameter 'steps' names no step");
+    const char *names = H->param_str(p, "steps"), *spec = H->param_str(p, "spec");
+    if (!names || !*names) return H->seterr(WB_EPARAM, "pipeline: parameter 'steps' names no step");
     for (const char *a = names; *a;) {
         const char *e = strchr(a, ',');
         size_t len = e ? (size_t)(e - a) : strlen(a);
-        if (s->n == MAX_STEPS) return api->seterr(WB_ELIMIT, "pipeline: more than %d steps", MAX_STEPS);
-        if (len == 0 || len >= sizeof s->name[0]) return api->seterr(WB_EPARAM, "pipeline: a step has no name");
+        if (s->n == MAX_STEPS) return H->seterr(WB_ELIMIT, "pipeline: more than %d steps", MAX_STEPS);
+        if (len == 0 || len >= sizeof s->name[0]) return H->seterr(WB_EPARAM, "pipeline: a step has no name");
         memcpy(s->name[s->n], a, len);
         s->name[s->n][len] = 0;
-        if (!api->estimator(s->name[s->n]))
-            return api->seterr(WB_ENOTFOUND, "pipeline: no estimator named '%s'", s->name[s->n]);
+        if (!H->estimator(s->name[s->n]))
+            return H->seterr(WB_ENOTFOUND, "pipeline: no estimator named '%s'", s->name[s->n]);
         s->n++;
         a = e ? e + 1 : a + len;
     }
@@ -321,7 +322,7 @@ static int steps_parse(const wb_params *p, steps *s)
         int n = s->n;
         s->n = k;
         steps_free(s);
-        return api->seterr(WB_EPARAM, "pipeline: %d steps but parameters for %d", n, k);
+        return H->seterr(WB_EPARAM, "pipeline: %d steps but parameters for %d", n, k);
     }
     return 0;
 }
@@ -333,9 +334,9 @@ static int pipeline_check(const wb_params *p, const wb_dataset *d)
     int rc = steps_parse(p, &s);
     if (rc) return rc;
     for (int i = 0; i + 1 < s.n; i++) {
-        const wb_estimator_def *e = api->estimator(s.name[i]);
+        const wb_estimator_def *e = H->estimator(s.name[i]);
         if (!e->transform) {
-            rc = api->seterr(WB_EPARAM, "pipeline: step %d (%s) has no transform; only the last step may be any estimator",
+            rc = H->seterr(WB_EPARAM, "pipeline: step %d (%s) has no transform; only the last step may be any estimator",
                              i + 1, s.name[i]);
             break;
         }
@@ -349,39 +350,39 @@ static int pipeline_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb
     steps s;
     int rc = steps_parse(p, &s);
     if (rc) return rc;
-    wb_dataset *cur = api->ds_ref((wb_dataset *)d);
+    wb_dataset *cur = H->ds_ref((wb_dataset *)d);
     for (int i = 0; i < s.n && !rc; i++) {
         wb_model *f = NULL;
-        rc = api->fit(ex, s.name[i], cur, api->model_params(s.m[i]), &f);
+        rc = H->fit(ex, s.name[i], cur, H->model_params(s.m[i]), &f);
         if (rc) break;
         if (i + 1 < s.n) {
             wb_dataset *next = NULL;
-            rc = api->estimator(s.name[i])->transform(ex, f, cur, &next);
-            if (!rc && (rc = keep_labels(ex, cur, &next)) != 0) api->ds_unref(next);
+            rc = H->estimator(s.name[i])->transform(ex, f, cur, &next);
+            if (!rc && (rc = keep_labels(ex, cur, &next)) != 0) H->ds_unref(next);
             if (!rc) {
-                api->ds_unref(cur);
+                H->ds_unref(cur);
                 cur = next;
             }
         }
         void *data = NULL;
         size_t size = 0;
-        if (!rc) rc = api->model_encode(f, &data, &size);
+        if (!rc) rc = H->model_encode(f, &data, &size);
         char *hex = rc ? NULL : hex_of(data, size);
-        if (!rc && !hex) rc = api->seterr(WB_ENOMEM, "out of memory");
+        if (!rc && !hex) rc = H->seterr(WB_ENOMEM, "out of memory");
         char key[32];
         snprintf(key, sizeof key, "step%d", i + 1);
-        if (!rc) rc = api->model_set_str(m, key, hex);
+        if (!rc) rc = H->model_set_str(m, key, hex);
         if (!rc && i + 1 == s.n) {
             int64_t r, c;
-            const double *cls = api->model_array(f, "classes", &r, &c);
-            if (cls) rc = api->model_set_array(m, "classes", cls, r, c);
+            const double *cls = H->model_array(f, "classes", &r, &c);
+            if (cls) rc = H->model_set_array(m, "classes", cls, r, c);
         }
         free(hex);
-        api->free(data);
-        api->model_free(f);
+        H->free(data);
+        H->model_free(f);
     }
-    if (!rc) rc = api->model_set_num(m, "n_steps", s.n);
-    api->ds_unref(cur);
+    if (!rc) rc = H->model_set_num(m, "n_steps", s.n);
+    H->ds_unref(cur);
     steps_free(&s);
     return rc;
 }
@@ -389,17 +390,17 @@ static int pipeline_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb
 /* the fitted step models of a pipeline model */
 static int fitted_steps(const wb_model *m, steps *s)
 {
-    int rc = steps_parse(api->model_params(m), s);
+    int rc = steps_parse(H->model_params(m), s);
     if (rc) return rc;
     for (int i = 0; i < s->n; i++) {
-        api->model_free(s->m[i]);
+        H->model_free(s->m[i]);
         s->m[i] = NULL;
     }
     for (int i = 0; i < s->n && !rc; i++) {
         char key[32];
         snprintf(key, sizeof key, "step%d", i + 1);
-        const char *hex = api->model_str(m, key);
-        if (!hex) rc = api->seterr(WB_EINVAL, "pipeline: the model lacks its fitted step %d", i + 1);
+        const char *hex = H->model_str(m, key);
+        if (!hex) rc = H->seterr(WB_EINVAL, "pipeline: the model lacks its fitted step %d", i + 1);
         else rc = decode_hex_model(hex, strlen(hex), &s->m[i]);
     }
     if (rc) steps_free(s);
@@ -411,18 +412,18 @@ static int through(wb_exec *ex, const wb_model *m, const wb_dataset *d, steps *s
 {
     int rc = fitted_steps(m, s);
     if (rc) return rc;
-    wb_dataset *cur = api->ds_ref((wb_dataset *)d);
+    wb_dataset *cur = H->ds_ref((wb_dataset *)d);
     for (int i = 0; i + 1 < s->n && !rc; i++) {
         wb_dataset *next = NULL;
-        rc = api->estimator(s->name[i])->transform(ex, s->m[i], cur, &next);
-        if (!rc && (rc = keep_labels(ex, cur, &next)) != 0) api->ds_unref(next);
+        rc = H->estimator(s->name[i])->transform(ex, s->m[i], cur, &next);
+        if (!rc && (rc = keep_labels(ex, cur, &next)) != 0) H->ds_unref(next);
         if (!rc) {
-            api->ds_unref(cur);
+            H->ds_unref(cur);
             cur = next;
         }
     }
     if (rc) {
-        api->ds_unref(cur);
+        H->ds_unref(cur);
         steps_free(s);
         return rc;
     }
@@ -438,14 +439,14 @@ static int pipeline_call(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb
     wb_dataset *cur;
     int rc = through(ex, m, d, &s, &cur);
     if (rc) return rc;
-    const wb_estimator_def *e = api->estimator(s.name[s.n - 1]);
+    const wb_estimator_def *e = H->estimator(s.name[s.n - 1]);
     ds_fn f = which == 0 ? e->predict : which == 1 ? e->predict_proba : e->transform;
     static const char *const what[] = {"predict", "predict_proba", "transform"};
     if (!f)
-        rc = api->seterr(WB_ENOTSUP, "pipeline: the last step (%s) has no %s", s.name[s.n - 1], what[which]);
+        rc = H->seterr(WB_ENOTSUP, "pipeline: the last step (%s) has no %s", s.name[s.n - 1], what[which]);
     else
         rc = f(ex, s.m[s.n - 1], cur, out);
-    api->ds_unref(cur);
+    H->ds_unref(cur);
     steps_free(&s);
     return rc;
 }
@@ -471,13 +472,13 @@ static int accuracy_of(wb_exec *ex, const wb_dataset *d, const wb_dataset *pred,
     memcpy(arg, hdr, sizeof hdr);
     double ok = 0, n = 0;
     int rc = 0;
-    for (int i = 0; i < api->ds_nparts(d) && !rc; i++) {
-        wb_oid in[2] = {api->ds_part_oid(d, i), api->ds_part_oid(pred, i)}, o = 0;
-        rc = api->submit(ex, "metrics.confusion", in, 2, arg, sizeof arg, &o);
-        if (!rc) rc = api->wait(ex, &o, 1);
+    for (int i = 0; i < H->ds_nparts(d) && !rc; i++) {
+        wb_oid in[2] = {H->ds_part_oid(d, i), H->ds_part_oid(pred, i)}, o = 0;
+        rc = H->submit(ex, "metrics.confusion", in, 2, arg, sizeof arg, &o);
+        if (!rc) rc = H->wait(ex, &o, 1);
         void *data = NULL;
         size_t size = 0;
-        if (!rc) rc = api->get(ex, o, &data, &size);
+        if (!rc) rc = H->get(ex, o, &data, &size);
         if (!rc) {
             const double *v = data;
             for (int k = 0; k < (int)v[0]; k++) {
@@ -485,8 +486,8 @@ static int accuracy_of(wb_exec *ex, const wb_dataset *d, const wb_dataset *pred,
                 n += v[3 + 3 * k];
             }
         }
-        api->free(data);
-        if (o) api->release(ex, o);
+        H->free(data);
+        if (o) H->release(ex, o);
     }
     *out = n > 0 ? ok / n : 0;
     return rc;
@@ -498,28 +499,29 @@ static int pipeline_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, d
     wb_dataset *cur;
     int rc = through(ex, m, d, &s, &cur);
     if (rc) return rc;
-    const wb_estimator_def *e = api->estimator(s.name[s.n - 1]);
+    const wb_estimator_def *e = H->estimator(s.name[s.n - 1]);
     if (e->score)
         rc = e->score(ex, s.m[s.n - 1], cur, out);
     else if (e->kind == WB_EST_CLASSIFIER && e->predict) {
-        if (!api->ds_has_labels(cur))
-            rc = api->seterr(WB_EINVAL, "score: the data has no labels");
+        if (!H->ds_has_labels(cur))
+            rc = H->seterr(WB_EINVAL, "score: the data has no labels");
         else {
             wb_dataset *pred = NULL;
             rc = e->predict(ex, s.m[s.n - 1], cur, &pred);
             if (!rc) rc = accuracy_of(ex, cur, pred, out);
-            api->ds_unref(pred);
+            H->ds_unref(pred);
         }
     } else
-        rc = api->seterr(WB_ENOTSUP, "pipeline: the last step (%s) has no score", s.name[s.n - 1]);
-    api->ds_unref(cur);
+        rc = H->seterr(WB_ENOTSUP, "pipeline: the last step (%s) has no score", s.name[s.n - 1]);
+    H->ds_unref(cur);
     steps_free(&s);
     return rc;
 }
 
 static const wb_param_spec pipeline_params[] = {
-    {"steps", WB_P_STR, NULL, 0, 0, 0, NULL, "the estimators in order, e.g. \"scaler,logreg\" (built by wb.pipeline)"},
-    {"spec", WB_P_STR, "", 0, 0, 0, NULL, "the steps' parameters (built by wb.pipeline)"},
+    {.name = "steps", .types = WB_P_STR,
+     .doc = "the estimators in order, e.g. \"scaler,logreg\" (built by wb.pipeline)"},
+    {.name = "spec", .types = WB_P_STR, .def = "", .doc = "the steps' parameters (built by wb.pipeline)"},
 };
 
 static const wb_estimator_def pipeline_def = {
@@ -562,7 +564,7 @@ static int group_of(const wb_part *p, int64_t i, const double *cls, int ncls, in
         *g = 0;
         return 0;
     }
-    if (!p->y) return api->seterr(WB_EINVAL, "stratifying needs labels");
+    if (!p->y) return H->seterr(WB_EINVAL, "stratifying needs labels");
     double y = p->y[i];
     int a = 0, b = ncls - 1;
     while (a <= b) {
@@ -574,7 +576,7 @@ static int group_of(const wb_part *p, int64_t i, const double *cls, int ncls, in
         if (cls[m] < y) a = m + 1;
         else b = m - 1;
     }
-    return api->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", y, (long long)(p->row0 + i + 1));
+    return H->seterr(WB_EINVAL, "label %g at row %lld is not one of the classes", y, (long long)(p->row0 + i + 1));
 }
 
 /* select.keyhist: arg = key_hdr, classes[ncls] -> rows per (class, key bin) */
@@ -582,14 +584,14 @@ static int k_keyhist(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
 {
     (void)nin;
     key_hdr h;
-    if (arglen < sizeof h) return api->seterr(WB_EINVAL, "select.keyhist: bad arguments");
+    if (arglen < sizeof h) return H->seterr(WB_EINVAL, "select.keyhist: bad arguments");
     memcpy(&h, arg, sizeof h);
     if (h.ncls < 0 || h.nbins < 1 || arglen != sizeof h + (size_t)h.ncls * sizeof(double))
-        return api->seterr(WB_EINVAL, "select.keyhist: bad arguments");
+        return H->seterr(WB_EINVAL, "select.keyhist: bad arguments");
     const double *cls = (const double *)((const char *)arg + sizeof h);
     const wb_part *p = &in[0].part;
     int G = h.ncls ? h.ncls : 1;
-    double *o = api->out_bytes(ctx, (size_t)G * (size_t)h.nbins * sizeof(double));
+    double *o = H->out_bytes(ctx, (size_t)G * (size_t)h.nbins * sizeof(double));
     if (!o) return WB_ENOMEM;
     for (int64_t i = 0; i < p->rows; i++) {
         int g, rc = group_of(p, i, cls, h.ncls, &g);
@@ -606,11 +608,11 @@ static int k_keys_in(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
 {
     (void)nin;
     key_hdr h;
-    if (arglen < sizeof h) return api->seterr(WB_EINVAL, "select.keys_in: bad arguments");
+    if (arglen < sizeof h) return H->seterr(WB_EINVAL, "select.keys_in: bad arguments");
     memcpy(&h, arg, sizeof h);
     if (h.ncls < 0 || h.nbins < 1 || h.npairs < 0 ||
         arglen != sizeof h + ((size_t)h.ncls + 2 * (size_t)h.npairs) * sizeof(double))
-        return api->seterr(WB_EINVAL, "select.keys_in: bad arguments");
+        return H->seterr(WB_EINVAL, "select.keys_in: bad arguments");
     const double *cls = (const double *)((const char *)arg + sizeof h), *pairs = cls + h.ncls;
     const wb_part *p = &in[0].part;
     int G = h.ncls ? h.ncls : 1;
@@ -619,13 +621,13 @@ static int k_keys_in(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     int rc = 0;
     double *o = NULL;
     if (!want || !cnt || !pos) {
-        rc = api->seterr(WB_ENOMEM, "out of memory");
+        rc = H->seterr(WB_ENOMEM, "out of memory");
         goto done;
     }
     for (int k = 0; k < h.npairs; k++) {
         int g = (int)pairs[2 * k], b = (int)pairs[2 * k + 1];
         if (g < 0 || g >= G || b < 0 || b >= h.nbins) {
-            rc = api->seterr(WB_EINVAL, "select.keys_in: bad pair");
+            rc = H->seterr(WB_EINVAL, "select.keys_in: bad pair");
             goto done;
         }
         want[(size_t)g * (size_t)h.nbins + (size_t)b] = k + 1;
@@ -637,7 +639,7 @@ static int k_keys_in(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
                 pos[k] = h.npairs + total;
                 total += cnt[k];
             }
-            o = api->out_bytes(ctx, (size_t)(h.npairs + total) * sizeof(double) + 8);
+            o = H->out_bytes(ctx, (size_t)(h.npairs + total) * sizeof(double) + 8);
             if (!o) {
                 rc = WB_ENOMEM;
                 goto done;
@@ -680,7 +682,7 @@ static int dbuf_add(dbuf *b, const double *v, size_t n)
         size_t c = b->cap ? b->cap : 64;
         while (c < b->n + n) c *= 2;
         double *nv = realloc(b->v, c * sizeof(double));
-        if (!nv) return api->seterr(WB_ENOMEM, "out of memory");
+        if (!nv) return H->seterr(WB_ENOMEM, "out of memory");
         b->v = nv;
         b->cap = c;
     }
@@ -695,24 +697,24 @@ static int pairs_run(wb_exec *ex, const char *kernel, const wb_dataset *test, co
                      const void *arg, size_t arglen, dbuf *out, wb_oid *objs)
 {
     int rc = 0;
-    for (int i = 0; i < api->ds_nparts(test) && !rc; i++) {
-        wb_oid in[2] = {api->ds_part_oid(test, i), api->ds_part_oid(pred, i)}, o = 0;
-        rc = api->submit(ex, kernel, in, 2, arg, arglen, &o);
-        if (!rc) rc = api->wait(ex, &o, 1);
+    for (int i = 0; i < H->ds_nparts(test) && !rc; i++) {
+        wb_oid in[2] = {H->ds_part_oid(test, i), H->ds_part_oid(pred, i)}, o = 0;
+        rc = H->submit(ex, kernel, in, 2, arg, arglen, &o);
+        if (!rc) rc = H->wait(ex, &o, 1);
         if (!rc && objs) {
             objs[i] = o;
             continue;
         }
         void *data = NULL;
         size_t size = 0;
-        if (!rc) rc = api->get(ex, o, &data, &size);
+        if (!rc) rc = H->get(ex, o, &data, &size);
         if (!rc) {
             double len = (double)(size / sizeof(double));
             rc = dbuf_add(out, &len, 1);
             if (!rc) rc = dbuf_add(out, data, size / sizeof(double));
         }
-        api->free(data);
-        if (o) api->release(ex, o);
+        H->free(data);
+        if (o) H->release(ex, o);
     }
     return rc;
 }
@@ -727,38 +729,38 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
     (void)in;
     cv_hdr h;
     const unsigned char *a = arg;
-    if (arglen < sizeof h + 8) return api->seterr(WB_EINVAL, "select.cv: bad arguments");
+    if (arglen < sizeof h + 8) return H->seterr(WB_EINVAL, "select.cv: bad arguments");
     memcpy(&h, a, sizeof h);
     uint32_t ln, lm;
     memcpy(&ln, a + sizeof h, 4);
-    if (arglen < sizeof h + 8 + ln) return api->seterr(WB_EINVAL, "select.cv: bad arguments");
+    if (arglen < sizeof h + 8 + ln) return H->seterr(WB_EINVAL, "select.cv: bad arguments");
     memcpy(&lm, a + sizeof h + 4 + ln, 4);
     if (arglen != sizeof h + 8 + (size_t)ln + lm || ln == 0 || ln > 255 || h.ntrain < 1 || h.ntest < 1 ||
         h.ntrain + h.ntest != nin)
-        return api->seterr(WB_EINVAL, "select.cv: bad arguments");
+        return H->seterr(WB_EINVAL, "select.cv: bad arguments");
     char name[256];
     memcpy(name, a + sizeof h + 4, ln);
     name[ln] = 0;
-    const wb_estimator_def *e = api->estimator(name);
-    if (!e) return api->seterr(WB_ENOTFOUND, "no estimator named '%s'", name);
-    wb_exec *ex = api->kctx_exec(ctx);
-    if (!ex) return api->seterr(WB_ENOMEM, "out of memory");
+    const wb_estimator_def *e = H->estimator(name);
+    if (!e) return H->seterr(WB_ENOTFOUND, "no estimator named '%s'", name);
+    wb_exec *ex = H->kctx_exec(ctx);
+    if (!ex) return H->seterr(WB_ENOMEM, "out of memory");
     wb_model *carrier = NULL, *model = NULL;
     wb_dataset *train = NULL, *test = NULL, *pred = NULL;
     wb_oid *ids = malloc((size_t)nin * sizeof *ids), *objs = NULL;
     dbuf out = {0};
-    int rc = ids ? 0 : api->seterr(WB_ENOMEM, "out of memory");
-    for (int i = 0; i < nin && !rc; i++) ids[i] = api->kctx_input(ctx, i);
-    if (!rc) rc = api->model_decode(a + sizeof h + 8 + ln, lm, &carrier);
-    if (!rc) rc = api->ds_from_parts(ex, ids, h.ntrain, &train);
-    if (!rc) rc = api->ds_from_parts(ex, ids + h.ntrain, h.ntest, &test);
-    double t0 = api->now();
-    if (!rc) rc = api->fit(ex, name, train, api->model_params(carrier), &model);
-    double t1 = api->now();
+    int rc = ids ? 0 : H->seterr(WB_ENOMEM, "out of memory");
+    for (int i = 0; i < nin && !rc; i++) ids[i] = H->kctx_input(ctx, i);
+    if (!rc) rc = H->model_decode(a + sizeof h + 8 + ln, lm, &carrier);
+    if (!rc) rc = H->ds_from_parts(ex, ids, h.ntrain, &train);
+    if (!rc) rc = H->ds_from_parts(ex, ids + h.ntrain, h.ntest, &test);
+    double t0 = H->now();
+    if (!rc) rc = H->fit(ex, name, train, H->model_params(carrier), &model);
+    double t1 = H->now();
     double head[5] = {t1 - t0, 0, -1, h.kind, 0};
     if (!rc) {
-        double it = api->model_num(model, "n_iter");
-        if (!isfinite(it)) it = api->model_num(model, "iterations");
+        double it = H->model_num(model, "n_iter");
+        if (!isfinite(it)) it = H->model_num(model, "iterations");
         if (isfinite(it)) head[2] = it;
     }
     if (!rc && h.kind == CV_SCORE) {
@@ -768,21 +770,21 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
             rc = e->predict(ex, model, test, &pred);
             if (!rc) rc = accuracy_of(ex, test, pred, &head[4]);
         } else
-            rc = api->seterr(WB_ENOTSUP, "%s has no score: give a metric", name);
+            rc = H->seterr(WB_ENOTSUP, "%s has no score: give a metric", name);
     } else if (!rc && h.kind == CV_LABELS) {
-        if (!e->predict) rc = api->seterr(WB_ENOTSUP, "%s has no predict", name);
+        if (!e->predict) rc = H->seterr(WB_ENOTSUP, "%s has no predict", name);
         if (!rc) rc = e->predict(ex, model, test, &pred);
         const int32_t mh[6] = {0, 1, 0, 0, 0, 0};
         if (!rc) rc = pairs_run(ex, "metrics.confusion", test, pred, mh, sizeof mh, &out, NULL);
     } else if (!rc) { /* probabilities */
         int64_t r, c;
-        const double *cls = api->model_array(model, "classes", &r, &c);
-        if (!e->predict_proba) rc = api->seterr(WB_ENOTSUP, "%s has no predict_proba", name);
-        else if (!cls) rc = api->seterr(WB_ENOTSUP, "%s: the model has no classes", name);
+        const double *cls = H->model_array(model, "classes", &r, &c);
+        if (!e->predict_proba) rc = H->seterr(WB_ENOTSUP, "%s has no predict_proba", name);
+        else if (!cls) rc = H->seterr(WB_ENOTSUP, "%s: the model has no classes", name);
         if (!rc) rc = e->predict_proba(ex, model, test, &pred);
         size_t len = 24 + (size_t)(r * c) * sizeof(double);
         unsigned char *ma = rc ? NULL : malloc(len);
-        if (!rc && !ma) rc = api->seterr(WB_ENOMEM, "out of memory");
+        if (!rc && !ma) rc = H->seterr(WB_ENOMEM, "out of memory");
         if (!rc) {
             int32_t mh[4] = {0, 1, (int32_t)(r * c), 1};
             double eps = 2.220446049250313e-16;
@@ -792,33 +794,33 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
             if (h.kind == CV_LOGLOSS)
                 rc = pairs_run(ex, "metrics.logloss", test, pred, ma, len, &out, NULL);
             else {
-                int np = api->ds_nparts(test);
+                int np = H->ds_nparts(test);
                 objs = calloc((size_t)np, sizeof *objs);
-                if (!objs) rc = api->seterr(WB_ENOMEM, "out of memory");
+                if (!objs) rc = H->seterr(WB_ENOMEM, "out of memory");
                 if (!rc) rc = pairs_run(ex, "metrics.auc_sort", test, pred, ma, len, &out, objs);
                 wb_oid mo = 0;
-                if (!rc) rc = api->submit(ex, "metrics.auc_merge", objs, np, NULL, 0, &mo);
-                if (!rc) rc = api->wait(ex, &mo, 1);
+                if (!rc) rc = H->submit(ex, "metrics.auc_merge", objs, np, NULL, 0, &mo);
+                if (!rc) rc = H->wait(ex, &mo, 1);
                 void *data = NULL;
                 size_t size = 0;
-                if (!rc) rc = api->get(ex, mo, &data, &size);
+                if (!rc) rc = H->get(ex, mo, &data, &size);
                 if (!rc) {
                     const double *v = data;
                     double s = 0;
                     for (int l = 0; l < (int)v[0]; l++) s += v[1 + l];
                     head[4] = s / v[0];
                 }
-                api->free(data);
-                if (mo) api->release(ex, mo);
+                H->free(data);
+                if (mo) H->release(ex, mo);
                 for (int i = 0; i < np; i++)
-                    if (objs[i]) api->release(ex, objs[i]);
+                    if (objs[i]) H->release(ex, objs[i]);
             }
         }
         free(ma);
     }
-    head[1] = api->now() - t1;
+    head[1] = H->now() - t1;
     if (!rc) {
-        double *o = api->out_bytes(ctx, (5 + out.n) * sizeof(double));
+        double *o = H->out_bytes(ctx, (5 + out.n) * sizeof(double));
         if (!o) rc = WB_ENOMEM;
         else {
             memcpy(o, head, sizeof head);
@@ -828,11 +830,11 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
     free(out.v);
     free(objs);
     free(ids);
-    if (pred) api->ds_unref(pred);
-    if (train) api->ds_unref(train);
-    if (test) api->ds_unref(test);
-    if (model) api->model_free(model);
-    if (carrier) api->model_free(carrier);
+    if (pred) H->ds_unref(pred);
+    if (train) H->ds_unref(train);
+    if (test) H->ds_unref(test);
+    if (model) H->model_free(model);
+    if (carrier) H->model_free(carrier);
     return rc;
 }
 
@@ -842,18 +844,18 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
 static int k_gather(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     int64_t t[3];
-    if (arglen != sizeof t || nin < 1) return api->seterr(WB_EINVAL, "select.gather: bad arguments");
+    if (arglen != sizeof t || nin < 1) return H->seterr(WB_EINVAL, "select.gather: bad arguments");
     memcpy(t, arg, sizeof t);
     int64_t cols = in[0].part.cols, rows = t[1] - t[0];
     int has_y = in[0].part.y != NULL;
     double *x, *y;
-    int rc = api->out_part(ctx, rows, cols, t[2], has_y, &x, &y);
+    int rc = H->out_part(ctx, rows, cols, t[2], has_y, &x, &y);
     if (rc) return rc;
     int64_t got = 0;
     for (int j = 0; j < nin; j++) {
         const wb_part *p = &in[j].part;
         if (in[j].type != WB_OBJ_PART || p->cols != cols || (p->y != NULL) != has_y)
-            return api->seterr(WB_EINVAL, "select.gather: inputs of different shapes");
+            return H->seterr(WB_EINVAL, "select.gather: inputs of different shapes");
         int64_t a = p->row0 > t[0] ? p->row0 : t[0], b = p->row0 + p->rows < t[1] ? p->row0 + p->rows : t[1];
         if (b <= a) continue;
         memcpy(x + (size_t)(a - t[0]) * (size_t)cols, p->x + (size_t)(a - p->row0) * (size_t)cols,
@@ -861,7 +863,7 @@ static int k_gather(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
         if (has_y) memcpy(y + (a - t[0]), p->y + (a - p->row0), (size_t)(b - a) * sizeof(double));
         got += b - a;
     }
-    if (got != rows) return api->seterr(WB_EINVAL, "select.gather: the inputs hold %lld of %lld rows", (long long)got, (long long)rows);
+    if (got != rows) return H->seterr(WB_EINVAL, "select.gather: the inputs hold %lld of %lld rows", (long long)got, (long long)rows);
     return 0;
 }
 
@@ -869,7 +871,7 @@ static int k_gather(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
 static int k_shape(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     (void)nin, (void)arg, (void)arglen;
-    int64_t *o = api->out_bytes(ctx, 16);
+    int64_t *o = H->out_bytes(ctx, 16);
     if (!o) return WB_ENOMEM;
     o[0] = in[0].part.row0;
     o[1] = in[0].part.rows;
@@ -878,18 +880,22 @@ static int k_shape(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
 
 extern const char select_lua_src[];
 
+static const wb_kernel_def kernels[] = {
+    {.name = "select.colsum", .fn = k_colsum},
+    {.name = "select.colsq", .fn = k_colsq},
+    {.name = "select.scale", .fn = k_scale},
+    {.name = "select.keyhist", .fn = k_keyhist},
+    {.name = "select.keys_in", .fn = k_keys_in},
+    {.name = "select.cv", .fn = k_cv},
+    {.name = "select.gather", .fn = k_gather},
+    {.name = "select.shape", .fn = k_shape},
+    {.name = "select.relabel", .fn = k_relabel},
+};
+
 WB_PLUGIN("select", "1.0")
 {
-    api = host;
-    int rc = host->register_kernel("select.colsum", k_colsum);
-    if (!rc) rc = host->register_kernel("select.colsq", k_colsq);
-    if (!rc) rc = host->register_kernel("select.scale", k_scale);
-    if (!rc) rc = host->register_kernel("select.keyhist", k_keyhist);
-    if (!rc) rc = host->register_kernel("select.keys_in", k_keys_in);
-    if (!rc) rc = host->register_kernel("select.cv", k_cv);
-    if (!rc) rc = host->register_kernel("select.gather", k_gather);
-    if (!rc) rc = host->register_kernel("select.shape", k_shape);
-    if (!rc) rc = host->register_kernel("select.relabel", k_relabel);
+    H = host;
+    int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_estimator(&scaler_def);
     if (!rc) rc = host->register_estimator(&pipeline_def);
     if (!rc) rc = host->register_lua("select", select_lua_src);

@@ -1,41 +1,55 @@
 -- cluster_balance.lua — tasks whose inputs are spread over the workers (grid
 -- search's fold fits take a fold of every partition) are shared among the
 -- workers, not all queued on the one holding slightly more of the data.
--- Checked by the CPU time each worker process spends during a grid search
--- (/proc/PID/stat): with every fit on one worker the other got ~7 % of it.
+-- Checked by counts, not times: the tasks each worker finished (the head's
+-- dashboard, /api/status) during a grid search of 1 candidate and during one
+-- of 12, on the same data and folds. Everything but the fold fits is the same
+-- in both (each such task goes where its partition is), so the difference is
+-- where the 44 extra fold fits ran: about half each (22 and 22 here); with
+-- every fit on the worker holding more partitions, 41 and 3.
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local TL = require("testlib")
+local check = TL.check
+TL.need_estimator("logreg")
 wb.quiet(true)
-wb.cluster{workers = 2, threads = 1}
-local function cpu()
-  local r = {}
-  for _, w in ipairs(wb.executor().worker_list) do
-    local f = assert(io.open("/proc/" .. w.pid .. "/stat"))
-    local s = f:read("a")
-    f:close()
-    -- fields after the command name (which is in parentheses): utime is the
-    -- 12th, stime the 13th
-    local rest = s:match("%) (.*)$")
-    local fields = {}
-    for x in rest:gmatch("%S+") do fields[#fields + 1] = x end
-    r[#r + 1] = (tonumber(fields[12]) + tonumber(fields[13])) / 100
-  end
-  return r
+local info = wb.cluster{workers = 2, threads = 1}
+check(info.dashboard, "the cluster has no dashboard")
+
+-- tasks finished by each worker so far, in worker order
+local function done()
+  local p = assert(io.popen("/usr/bin/python3 -c 'import json, sys, urllib.request\n" ..
+    "j = json.load(urllib.request.urlopen(sys.argv[1] + \"api/status\", timeout=30))\n" ..
+    "print(\" \".join(str(w[\"tasks_done\"]) for w in sorted(j[\"workers\"], key=lambda w: w[\"id\"])))' " .. info.dashboard))
+  local s = p:read("a")
+  p:close()
+  local a, b = s:match("^(%d+) (%d+)%s*$")
+  check(a, "the dashboard's task counts: " .. s)
+  return {tonumber(a), tonumber(b)}
 end
+
 local d = wb.datagen.classification{n = 300000, features = 10, informative = 5, redundant = 5, seed = 7}
-assert(#wb.core.parts(d) >= 2, "the data should span several partitions")
-local a = cpu()
-local g = wb.gridsearch("logreg", d, {C = {0.01, 0.1, 1, 10}, penalty = {"l1", "l2"}}, {folds = 3, refit = false})
-local b = cpu()
-assert(#a == 2 and #b == 2, "two workers expected")
-local w1, w2 = b[1] - a[1], b[2] - a[2]
-local total = w1 + w2
-print(string.format("grid search: worker 1 CPU %.2f s, worker 2 CPU %.2f s (best C = %s)", w1, w2, tostring(g.best_params.C)))
-assert(total > 0.2, "the grid search took too little CPU to judge: " .. total)
-assert(math.min(w1, w2) >= 0.25 * total,
-  string.format("the fold fits were not shared: worker CPU %.2f s and %.2f s", w1, w2))
--- the answer is the local one
+check(#wb.core.parts(d) >= 2, "the data should span several partitions")
+local function run(grid)
+  local a = done()
+  local g = wb.gridsearch("logreg", d, grid, {folds = 4, refit = false})
+  local b = done()
+  return {b[1] - a[1], b[2] - a[2]}, g
+end
+local BIG = {C = {0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300}, penalty = {"l2"}}
+local ONE = {C = {1}, penalty = {"l2"}}
+local one, g = run(ONE)
+local twelve = run(BIG)
+local extra = {twelve[1] - one[1], twelve[2] - one[2]}
+print(string.format("tasks per worker: 1 candidate %d + %d, 12 candidates %d + %d: the 44 extra fold fits %d + %d",
+                    one[1], one[2], twelve[1], twelve[2], extra[1], extra[2]))
+check(extra[1] + extra[2] == 44, "11 more candidates x 4 folds should be 44 more tasks, got " .. extra[1] + extra[2])
+check(math.min(extra[1], extra[2]) >= 11,
+  string.format("the fold fits were not shared: %d on one worker, %d on the other", extra[1], extra[2]))
+-- the answer is the local one (fold by fold)
 wb.disconnect()
 local g2 = wb.gridsearch("logreg", wb.datagen.classification{n = 300000, features = 10, informative = 5, redundant = 5, seed = 7},
-  {C = {0.01, 0.1, 1, 10}, penalty = {"l1", "l2"}}, {folds = 3, refit = false})
-assert(g2.best_params.C == g.best_params.C and g2.best_params.penalty == g.best_params.penalty and g2.best_score == g.best_score,
-  "cluster and local grid searches differ")
+  ONE, {folds = 4, refit = false})
+for f = 1, 4 do
+  check(g2.results[1]["fold" .. f] == g.results[1]["fold" .. f], "cluster and local grid searches differ in fold " .. f)
+end
 print("cluster_balance: all checks passed")

@@ -90,7 +90,8 @@ for round, case in ipairs{"generated", "put"} do
   wb.disconnect()
 end
 -- a real estimator: k-means, the worker killed after 60 of its 360 tasks
-if wb.core.estimator_info("kmeans") then
+TL.need_estimator("kmeans")
+do
   local kp = {k = 16, max_iter = 60, tol = 0, seed = 1}
   local roll = {n = 1000000, noise = 0.2, seed = 4}
   local LK = wb.fit("kmeans", wb.datagen.swiss_roll(roll), kp)

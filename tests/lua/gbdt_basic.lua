@@ -111,5 +111,20 @@ check(q[1] == 1 and q[2] == 0, "NaN goes the learned way at prediction")
 local small = wb.datagen.classification{n = 6000, features = 6, informative = 3, redundant = 2, seed = 2}
 local gs = wb.gridsearch("gbdt", small, {max_leaves = {4, 15}, n_trees = {10}}, {folds = 3, metric = "accuracy"})
 check(#gs.results == 2 and gs.best_score > 0.8, "grid search runs gbdt")
-check(gs.best_params.max_leaves == 4 or gs.best_params.max_leaves == 15, "best params")
+-- every fold score is a fit on the same fold by hand (the grid search's folds
+-- are wb.kfold's, stratified, seed 0); the best is the higher mean
+local folds = wb.kfold(small, {folds = 3, seed = 0, stratify = true})
+local means = {}
+for i, r in ipairs(gs.results) do
+  local sum = 0
+  for f = 1, 3 do
+    local s = wb.fit("gbdt", folds[f].train, {max_leaves = r.max_leaves, n_trees = 10}):score(folds[f].test)
+    check(s == r["fold" .. f], string.format("max_leaves %d, fold %d: %.17g by hand, %.17g in the grid", r.max_leaves, f, s, r["fold" .. f]))
+    sum = sum + s
+  end
+  means[i] = sum / 3
+end
+check(means[1] ~= means[2], "the two candidates score the same")
+local want = means[1] > means[2] and gs.results[1].max_leaves or gs.results[2].max_leaves
+check(gs.best_params.max_leaves == want, "best params: max_leaves " .. tostring(gs.best_params.max_leaves) .. ", want " .. want)
 print("gbdt_basic: ok")

@@ -45,8 +45,14 @@ check(c.rounds == 5 and #c.trees == 5, "five one-leaf trees")
 for _, v in ipairs(wb.core.labels(c:predict(wb.dataset({{1, 2}, {1e9, -5}})))) do
   check(math.abs(v - 0.1) < 1e-12, "constant prediction " .. v)
 end
+-- R^2 on constant labels, as scikit-learn's r2_score: 1 when every prediction
+-- is exact, else 0 (the prediction is the label mean of the training set,
+-- 0.1 rounded, not exactly 0.1: r2_score([0.1, 0.1], [0.1 + 5e-16] * 2) = 0.0)
+local p01 = wb.core.labels(c:predict(wb.dataset({{1, 2}})))[1]
 local sc = c:score(wb.dataset({{1, 2}, {3, 4}}, {0.1, 0.1}))
-check(sc == sc and sc <= 1, "a finite score on constant labels (R^2 of sklearn: 1 or 0)")
+check(sc == (p01 == 0.1 and 1 or 0), "R^2 on constant labels: " .. sc .. " (prediction " .. string.format("%.17g", p01) .. ")")
+check(c:score(wb.dataset({{1, 2}, {3, 4}}, {0.2, 0.2})) == 0, "R^2 on constant labels, predicted wrong: 0")
+check(c:score(wb.dataset({{1, 2}, {3, 4}}, {p01, p01})) == 1, "R^2 on constant labels, predicted exactly: 1")
 -- large labels: the fixed-point scale follows the residuals
 rows, y = {}, {}
 for i = 1, 3000 do rows[i] = {i % 50, (i * 7) % 13}; y[i] = 1e9 + (i % 50) * 1e6 end

@@ -117,7 +117,8 @@ do
   check(m1:score(b) == wb.metrics.calinski_harabasz(b, lab), "score = Calinski-Harabasz")
   m1 = wb.fit("kmeans", b, {k = 4, seed = 1, score = "silhouette"})
   check(m1:score(b) == wb.metrics.silhouette(b, lab), "score = silhouette (10000-row sample)")
-  if wb.gridsearch then
+  TL.check(wb.gridsearch, "wb.gridsearch (the select plugin) is missing")
+  do
     local g = wb.gridsearch("kmeans", b, {k = {2, 3, 4, 6}}, {folds = 3, params = {score = "calinski_harabasz"}})
     check(g.best_params.k == 4, "grid search by Calinski-Harabasz finds the 4 blobs, got " .. tostring(g.best_params.k))
     g = wb.gridsearch("kmeans", b, {k = {2, 4}}, {folds = 2})

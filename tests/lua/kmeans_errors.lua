@@ -39,10 +39,66 @@ rows[4][1] = -math.huge
 expect_error("kmeans: the data has -Inf at row 4, column 1", wb.fit, "kmeans", wb.dataset(rows), {k = 2})
 rows[4][1] = 4
 
+-- (found by the fit's first pass over the data, not by a pass of its own:
+-- whichever pass comes first -- the column moments (tol > 0), k-means++ with
+-- D^2 recomputed or stored (k > 32), k-means||, random or given starts, Lloyd
+-- -- in a later partition too, before the errors a later step would give, and
+-- by predict, transform and score in their own pass)
+local big = {}
+for i = 1, 12000 do big[i] = {(i * 7) % 17 - 8, (i * 13) % 11 - 5.5, (i * 3) % 5 + 0.25} end
+local km3 = wb.fit("kmeans", wb.dataset(big), {k = 3, seed = 1})
+local kmdb = wb.fit("kmeans", wb.dataset(big), {k = 3, seed = 1, score = "davies_bouldin"})
+local starts = {{k = 3}, {k = 3, tol = 0}, {k = 40, tol = 0}, {k = 40}, {k = 3, tol = 0, init = "k-means||"},
+                {k = 3, tol = 0, init = "random"}, {k = 3, tol = 0, init = {{0, 0, 0}, {1, 1, 1}, {2, 2, 2}}},
+                {k = 1, tol = 0}}
+for _, at in ipairs{{9000, 2, 0 / 0, "NaN"}, {1, 1, -math.huge, "-Inf"}, {12000, 3, math.huge, "Inf"}} do
+  big[at[1]][at[2]] = at[3]
+  local bd = wb.dataset(big)
+  local msg = string.format("kmeans: the data has %s at row %d, column %d", at[4], at[1], at[2])
+  for _, p in ipairs(starts) do expect_error(msg, wb.fit, "kmeans", bd, p) end
+  local parts = wb.repartition(bd, 4096)
+  check(parts:partitions() == 3, "three partitions")
+  expect_error(msg, wb.fit, "kmeans", parts, {k = 3, tol = 0})
+  for _, f in ipairs{km3.predict, km3.transform, km3.score} do expect_error(msg, f, km3, bd) end
+  expect_error(msg, kmdb.score, kmdb, bd)
+  big[at[1]][at[2]] = 1
+end
+-- ten columns (distances by BLAS): the fit and predict
+local wide = {}
+for i = 1, 300 do
+  wide[i] = {}
+  for j = 1, 10 do wide[i][j] = (i * j) % 7 end
+end
+local kmw = wb.fit("kmeans", wb.dataset(wide), {k = 2, seed = 1})
+wide[250][9] = 0 / 0
+expect_error("kmeans: the data has NaN at row 250, column 9", wb.fit, "kmeans", wb.dataset(wide), {k = 2, tol = 0})
+expect_error("kmeans: the data has NaN at row 250, column 9", kmw.predict, kmw, wb.dataset(wide))
+expect_error("kmeans: the data has NaN at row 250, column 9", kmw.transform, kmw, wb.dataset(wide))
+-- before the distinct-points check of the starts
+local two = {}
+for i = 1, 50 do two[i] = {i % 2, 1} end
+two[30][2] = 0 / 0
+for _, p in ipairs{{k = 5}, {k = 5, tol = 0}, {k = 5, tol = 0, init = "k-means||"}, {k = 40, tol = 0}} do
+  expect_error("kmeans: the data has NaN at row 30, column 2", wb.fit, "kmeans", wb.dataset(two), p)
+end
+two[30][2] = 1
+expect_error("kmeans: the data has only 2 distinct points, fewer than k = 5", wb.fit, "kmeans", wb.dataset(two), {k = 5, tol = 0})
+-- finite values whose squares overflow: sums of Inf that are not NaN/Inf in
+-- the data; the fit goes on as it always did
+local huge = {}
+for i = 1, 200 do huge[i] = {(i % 7) * 1e200, (i % 3) * 1e200 - 1e200, i} end
+for _, p in ipairs{{k = 3, seed = 1}, {k = 3, tol = 0, seed = 1}, {k = 3, tol = 0, init = "random", seed = 2}} do
+  local mh = wb.fit("kmeans", wb.dataset(huge), p)
+  check(mh.inertia == math.huge, "the inertia overflows: " .. mh.inertia)
+  check(mh:score(wb.dataset(huge)) == -math.huge, "score")
+  check(mh:predict(wb.dataset(huge)):rows() == 200 and mh:transform(wb.dataset(huge)):rows() == 200, "predict, transform")
+end
+
 -- fewer rows than clusters after a split
 local part = d:slice(1, 5)
 expect_error("kmeans: k = 8 is more than the 5 rows of the data", wb.fit, "kmeans", part, {k = 8})
-if wb.split then
+TL.check(wb.split, "wb.split (the select plugin) is missing")
+do
   local _, test = wb.split(d, {test = 0.3, seed = 1})
   expect_error("kmeans: k = 4 is more than the 3 rows of the data", wb.fit, "kmeans", test, {k = 4})
 end

@@ -7,7 +7,7 @@
 package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
 local TL = require("testlib")
 local check, expect_error, rel = TL.check, TL.expect_error, TL.rel
-if not wb.core.estimator_info("kmeans") then print("select_cluster_metrics: no kmeans plugin"); return end
+TL.need_estimator("kmeans")
 
 -- four blobs, two of them close together: the metrics disagree on k
 local b = wb.datagen.blobs{n = 6000, features = 2, centers = {{0, 0}, {2.5, 0}, {10, 10}, {-10, 8}}, cluster_std = 1, seed = 3}

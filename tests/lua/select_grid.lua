@@ -23,8 +23,18 @@ for i, r in ipairs(g.results) do
     sum = sum + s
   end
   check(math.abs(r.mean_score - sum / 3) < 1e-15, "mean score")
-  check(r.std_score >= 0 and r.mean_fit_time > 0 and r.mean_iter >= 1, "std, fit time, iterations")
+  -- std_score: the population standard deviation of the fold scores (numpy's
+  -- np.std, ddof = 0, as scikit-learn's std_test_score)
+  local m, ss = sum / 3, 0
+  for f = 1, 3 do ss = ss + (r["fold" .. f] - m) ^ 2 end
+  check(math.abs(r.std_score - math.sqrt(ss / 3)) <= 1e-15, string.format("candidate %d: std_score %.17g, want %.17g", i, r.std_score, math.sqrt(ss / 3)))
+  check(r.mean_fit_time > 0 and r.mean_iter >= 1, "fit time, iterations")
 end
+-- the fold scores of some candidate differ, so its std is not zero (and the
+-- check above tells ddof 0 from ddof 1)
+local spread = false
+for _, r in ipairs(g.results) do if r.std_score > 0 then spread = true end end
+check(spread, "every candidate has the same score in every fold")
 -- the best is the highest mean (first on ties); ranks count the better ones
 local best = 1
 for i, r in ipairs(g.results) do if r.mean_score > g.results[best].mean_score then best = i end end
@@ -80,9 +90,11 @@ expect_error("bad argument #3 to 'gridsearch' ('alpha' is not a parameter of any
   wb.gridsearch, p, d, {alpha = {1}})
 expect_error("bad argument #3 to 'gridsearch' (no step named 'lr' in the pipeline (scaler, logreg))", wb.gridsearch, p, d, {["lr.C"] = {1}})
 
--- any registered estimator, scored by its own score: k-means, PCA (when
--- their plugins are built), and a pipeline through a transformer that drops labels
-if wb.core.estimator_info("kmeans") then
+-- any registered estimator, scored by its own score: k-means, PCA, and a
+-- pipeline through a transformer that drops labels
+TL.need_estimator("kmeans")
+TL.need_estimator("pca")
+do
   local b = wb.datagen.blobs{n = 12000, features = 2, centers = 4, seed = 1}
   local gk = wb.gridsearch("kmeans", b, {k = {2, 4}}, {folds = 3, params = {seed = 0}})
   check(gk.best_params.k == 4 and gk.metric == "score", "k-means: four centres score best")
@@ -91,7 +103,7 @@ if wb.core.estimator_info("kmeans") then
   check(gk.results[1].fold2 == km:score(kf[2].test), "k-means fold score")
   check(gk.results[1].mean_iter >= 1, "k-means iterations")
 end
-if wb.core.estimator_info("pca") then
+do
   local cd = wb.datagen.classification{n = 12000, features = 6, informative = 3, redundant = 2, seed = 1}
   local gpc = wb.gridsearch(wb.pipeline{"scaler", "pca", "logreg"}, cd, {components = {1, 4}}, {folds = 3})
   check(gpc.best_params.components == 4, "pipeline through PCA: more components fit better")

@@ -8,8 +8,8 @@ static int fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m
     return 0;
 }
 static const wb_param_spec params[] = {
-    {"n", WB_P_INT, NULL, 1, INFINITY, 0, NULL, "required, no default"},
-    {"k", WB_P_INT, "0", 1, INFINITY, 0, NULL, "default out of range"},
+    {.name = "n", .types = WB_P_INT, .min = 1, .max = INFINITY, .doc = "required, no default"},
+    {.name = "k", .types = WB_P_INT, .def = "0", .min = 1, .max = INFINITY, .doc = "default out of range"},
 };
 static const wb_estimator_def est = {.version = WB_ESTIMATOR_V1, .name = "baddefault.est",
                                      .params = params, .nparams = 2, .fit = fit};

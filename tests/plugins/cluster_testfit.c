@@ -64,14 +64,23 @@ static int fit(wb_exec *ex, const wb_dataset *ds, const wb_params *prm, wb_model
 }
 
 static const wb_param_spec params[] = {
-    {"iterations", WB_P_INT, "20", 1, 100000, 0, NULL, "gradient steps"},
-    {"lr", WB_P_NUM, "0.1", 0, INFINITY, WB_P_MIN_EXCL, NULL, "step size"},
-    {"delay_ms", WB_P_NUM, "0", 0, 10000, 0, NULL, "sleep per block (to slow a fit down in tests)"},
+    {.name = "iterations", .types = WB_P_INT, .def = "20", .min = 1, .max = 100000, .doc = "gradient steps"},
+    {.name = "lr", .types = WB_P_NUM, .def = "0.1", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "step size"},
+    {.name = "delay_ms", .types = WB_P_NUM, .def = "0", .min = 0, .max = 10000,
+     .doc = "sleep per block (to slow a fit down in tests)"},
 };
 
 static const wb_estimator_def gd = {
-    WB_ESTIMATOR_V1, "cluster_test.gd", "least squares by gradient descent (a test estimator)", WB_EST_REGRESSOR,
-    1, params, 3, NULL, fit, NULL, NULL, NULL, NULL, NULL};
+    .version = WB_ESTIMATOR_V1,
+    .name = "cluster_test.gd",
+    .doc = "least squares by gradient descent (a test estimator)",
+    .kind = WB_EST_REGRESSOR,
+    .needs_labels = 1,
+    .params = params,
+    .nparams = 3,
+    .fit = fit,
+};
 
 WB_PLUGIN("cluster_testfit", "1.0")
 {

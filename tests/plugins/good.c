@@ -102,9 +102,10 @@ static int check(const wb_params *p, const wb_dataset *d)
 }
 
 static const wb_param_spec params[] = {
-    {"scale", WB_P_NUM, "1", 0, INFINITY, WB_P_MIN_EXCL, NULL, "multiplies the means"},
-    {"strict", WB_P_BOOL, "true", 0, 0, 0, NULL, "refuse large scales"},
-    {"tag", WB_P_STR, NULL, 0, 0, WB_P_NULLABLE, NULL, "a note kept in the model"},
+    {.name = "scale", .types = WB_P_NUM, .def = "1", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "multiplies the means"},
+    {.name = "strict", .types = WB_P_BOOL, .def = "true", .doc = "refuse large scales"},
+    {.name = "tag", .types = WB_P_STR, .flags = WB_P_NULLABLE, .doc = "a note kept in the model"},
 };
 
 static const wb_estimator_def est = {
@@ -119,15 +120,19 @@ static const wb_estimator_def est = {
     .fit = fit,
 };
 
+static const wb_kernel_def kernels[] = {
+    {.name = "good.double", .fn = k_double},
+    {.name = "good.colsum", .fn = k_colsum},
+    {.name = "good.late", .fn = k_late},
+    {.name = "good.sum", .fn = k_sum},
+    {.name = "good.fail", .fn = k_fail},
+};
+
 WB_PLUGIN("good", "1.2")
 {
     H = host;
     if (host->abi != WB_PLUGIN_ABI || host->size < sizeof(wb_host)) return -6;
-    int rc = host->register_kernel("good.double", k_double);
-    if (!rc) rc = host->register_kernel("good.colsum", k_colsum);
-    if (!rc) rc = host->register_kernel("good.late", k_late);
-    if (!rc) rc = host->register_kernel("good.sum", k_sum);
-    if (!rc) rc = host->register_kernel("good.fail", k_fail);
+    int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_estimator(&est);
     if (!rc) rc = host->register_lua("good", "local wb = ...\nwb.good = {answer = 42}\n");
     return rc;

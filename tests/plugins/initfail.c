@@ -23,7 +23,9 @@ static int make(wb_exec *ex, const wb_params *p, int64_t lo, int64_t hi, wb_data
     (void)ex, (void)p, (void)lo, (void)hi, (void)out;
     return -1;
 }
-static const wb_param_spec nspec[] = {{"n", WB_P_INT, "10", 1, INFINITY, 0, NULL, "rows"}};
+static const wb_param_spec nspec[] = {
+    {.name = "n", .types = WB_P_INT, .def = "10", .min = 1, .max = INFINITY, .doc = "rows"},
+};
 static const wb_estimator_def est = {.version = WB_ESTIMATOR_V1, .name = "initfail.est", .fit = fit};
 static const wb_source_def src = {.version = WB_SOURCE_V1, .name = "initfail.src", .params = nspec,
                                   .nparams = 1, .make = make, .cols = cols};

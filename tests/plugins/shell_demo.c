@@ -5,10 +5,13 @@
  *   - kernel `shelldemo.spin`: loops until the work is cancelled (Ctrl-C), so
  *     an interrupt of a long C map over partitions can be tested; it gives up
  *     with an error after `seconds` (its argument: doubles {seconds, deaf});
- *     when deaf is nonzero it does not poll the cancel flag at all;
+ *     when deaf is nonzero it does not poll the cancel flag at all; when
+ *     the environment names a file in WB_SPIN_MARK, it creates that file as
+ *     it starts (a test waits for it instead of sleeping);
  *   - estimator `shelldemo_mean`: column means (a map_sum), with a parameter
  *     schema of each kind for help(). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "wb/plugin.h"
@@ -61,11 +64,11 @@ static int src_make(wb_exec *ex, const wb_params *p, int64_t lo, int64_t hi, wb_
 }
 
 static const wb_param_spec src_params[] = {
-    {"n", WB_P_INT, NULL, 1, 1e12, 0, NULL, "rows"},
-    {"features", WB_P_INT, "3", 1, 1e6, 0, NULL, "columns"},
-    {"labels", WB_P_BOOL, "true", 0, 0, 0, NULL, "rows carry a label (r % 2)"},
-    {"partition_rows", WB_P_INT, "4096", WB_BLOCK_ROWS, 1e9, 0, NULL,
-     "rows per partition (a multiple of 4096)"},
+    {.name = "n", .types = WB_P_INT, .min = 1, .max = 1e12, .doc = "rows"},
+    {.name = "features", .types = WB_P_INT, .def = "3", .min = 1, .max = 1e6, .doc = "columns"},
+    {.name = "labels", .types = WB_P_BOOL, .def = "true", .doc = "rows carry a label (r % 2)"},
+    {.name = "partition_rows", .types = WB_P_INT, .def = "4096", .min = WB_BLOCK_ROWS, .max = 1e9,
+     .doc = "rows per partition (a multiple of 4096)"},
 };
 
 static int src_check(const wb_params *p)
@@ -77,8 +80,16 @@ static int src_check(const wb_params *p)
 }
 
 static const wb_source_def src = {
-    WB_SOURCE_V1, "shelldemo", "rows r + j/10 with label r % 2 (for the shell's tests)",
-    src_params, 4, src_check, src_make, src_nclasses, src_cols};
+    .version = WB_SOURCE_V1,
+    .name = "shelldemo",
+    .doc = "rows r + j/10 with label r % 2 (for the shell's tests)",
+    .params = src_params,
+    .nparams = 4,
+    .check = src_check,
+    .make = src_make,
+    .nclasses = src_nclasses,
+    .cols = src_cols,
+};
 
 /* ---------------------------------------------------------------- spin */
 
@@ -96,6 +107,11 @@ static int k_spin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     double a[2] = {20, 0};
     if (arglen >= sizeof(double) && arglen <= sizeof a) memcpy(a, arg, arglen);
     double t0 = now();
+    const char *mark = getenv("WB_SPIN_MARK");
+    if (mark && *mark) {
+        FILE *f = fopen(mark, "w");
+        if (f) fclose(f);
+    }
     volatile double acc = 0;
     (void)acc; /* the work the loop stands for; never read */
     while (a[1] != 0 || !H->cancelled(ctx)) {
@@ -142,15 +158,23 @@ static int est_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_mode
 }
 
 static const wb_param_spec est_params[] = {
-    {"scale", WB_P_NUM, "1.0", 0, INFINITY, WB_P_MIN_EXCL, NULL, "multiply the means by this"},
-    {"mode", WB_P_STR, "plain", 0, 0, 0, "plain|squared", "plain means or their squares"},
-    {"iters", WB_P_INT, "10", 1, 100, 0, NULL, "how many times (unused)"},
-    {"init", WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE, NULL, "starting values (unused)"},
+    {.name = "scale", .types = WB_P_NUM, .def = "1.0", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
+     .doc = "multiply the means by this"},
+    {.name = "mode", .types = WB_P_STR, .def = "plain", .choices = "plain|squared",
+     .doc = "plain means or their squares"},
+    {.name = "iters", .types = WB_P_INT, .def = "10", .min = 1, .max = 100, .doc = "how many times (unused)"},
+    {.name = "init", .types = WB_P_ARRAY, .flags = WB_P_NULLABLE, .doc = "starting values (unused)"},
 };
 
 static const wb_estimator_def est = {
-    WB_ESTIMATOR_V1, "shelldemo_mean", "column means (for the shell's tests)", WB_EST_TRANSFORMER, 0,
-    est_params, 4, NULL, est_fit, NULL, NULL, NULL, NULL, NULL};
+    .version = WB_ESTIMATOR_V1,
+    .name = "shelldemo_mean",
+    .doc = "column means (for the shell's tests)",
+    .kind = WB_EST_TRANSFORMER,
+    .params = est_params,
+    .nparams = 4,
+    .fit = est_fit,
+};
 
 WB_PLUGIN("shelldemo", "1.0")
 {

@@ -10,8 +10,8 @@ start_head head --token-file "$T/good"
 
 # a worker with the wrong token: refused, exits 1, says why; the head logs it
 start_worker w_bad --address "$ADDR" --token-file "$T/bad" --connect-timeout 5
-wait "$WORKER_PID"; rc=$?
-[ "$rc" = 1 ] || fail "worker with a wrong token exited $rc"
+wait_pid "$WORKER_PID" 60
+[ "$RC" = 1 ] || fail "worker with a wrong token exited $RC"
 grep -q "refused the connection: authentication failed: wrong cluster token" "$T/w_bad.log" || fail "worker message"
 wait_for "$T/head.log" "dropped peer 127.0.0.1:[0-9]*: authentication failed (wrong cluster token)" ||
   fail "head did not log the refused worker with its address"

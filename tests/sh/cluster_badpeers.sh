@@ -60,8 +60,8 @@ pass "unreachable head: error after $ms ms: $(echo "$out" | cut -c7-)"
 out=$("$WB" -e "print(pcall(wb.connect, '127.0.0.1:$DASH', {token = 'x123456789012345678', timeout = 1}))" 2>&1)
 echo "$out" | grep -q "false	cluster: no answer from 127.0.0.1:$DASH" || fail "dashboard port: $out"
 start_worker w_far --address 127.0.0.1:1 --token-file "$T/tok" --connect-timeout 1
-wait "$WORKER_PID"; rc=$?
-[ "$rc" = 1 ] || fail "worker without a head exited $rc"
+wait_pid "$WORKER_PID" 60
+[ "$RC" = 1 ] || fail "worker without a head exited $RC"
 grep -q "cannot reach the head at 127.0.0.1:1: cannot connect to 127.0.0.1:1: connection refused (gave up after 1 s)" "$T/w_far.log" ||
   fail "worker without a head: $(cat "$T/w_far.log")"
 pass "worker without a head gives up after its timeout"

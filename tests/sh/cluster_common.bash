@@ -42,6 +42,16 @@ wait_for() {
   return 1
 }
 
+# wait_pid PID [SECONDS]: waits (30 s at most) for a child process to exit
+# and sets RC to its exit status; fails the test when it is still running
+wait_pid() {
+  local pid=$1 secs=${2:-30} i
+  for i in $(seq $((secs * 20))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  kill -0 "$pid" 2>/dev/null && fail "process $pid still running after $secs s"
+  wait "$pid"
+  RC=$?
+}
+
 # start_head NAME [options...]: sets ADDR, DASH, HEAD_PID; log in $T/NAME.log
 start_head() {
   local name=$1; shift

@@ -45,8 +45,11 @@ time.sleep(hold)
 PY
 PEER="/usr/bin/python3 $(dirname "$0")/cluster_peer.py"
 
-# --- failed handshakes from one address
-start_head head --token-file "$T/tok" --max-auth-failures 3 --auth-window-ms 5000
+# --- failed handshakes from one address (a 10 s window: the three failures
+# come from one process, milliseconds apart; the checks made while the
+# address is refused take well under a second; then the test waits for the
+# head to serve again, polling, instead of sleeping through the window)
+start_head head --token-file "$T/tok" --max-auth-failures 3 --auth-window-ms 10000
 # connections closed without a byte (port checks) are not failed handshakes
 /usr/bin/python3 - "$ADDR" <<'PY' || fail "port checks"
 import socket, sys
@@ -55,31 +58,37 @@ for _ in range(6):
     socket.create_connection((host, int(port)), timeout=5).close()
 PY
 # (each seen as closed during the handshake, or reset when the head's HELLO was unread)
-for _ in $(seq 200); do [ "$(grep -c "dropped peer" "$T/head.log")" -ge 6 ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ "$(grep -c "dropped peer" "$T/head.log")" -ge 6 ] && break; sleep 0.05; done
 [ "$(grep -c "dropped peer" "$T/head.log")" -ge 6 ] || fail "the head did not see the 6 port checks"
 out=$(timeout 30 "$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok'}) print('connected', wb.executor().kind)" 2>&1)
 [ "$out" = "connected	cluster" ] || fail "after 6 port checks: $out"
 grep -q "refusing connections" "$T/head.log" && fail "port checks blocked the address: $(cat "$T/head.log")"
 pass "6 port checks (no byte sent) do not count as failed handshakes"
-for i in 1 2 3; do
-  out=$($PEER "$ADDR" wrongtoken x 2>&1)
-  echo "$out" | grep -q "reject -9 authentication failed: wrong cluster token" || fail "wrong token $i: $out"
-done
-wait_for "$T/head.log" "refusing connections from 127.0.0.1 for 5 s: 3 failed handshakes within 5 s" ||
+out=$($PEER "$ADDR" wrongtoken3 x 2>&1)
+[ "$(echo "$out" | grep -c "^reject -9 authentication failed: wrong cluster token$")" = 3 ] || fail "three wrong tokens: $out"
+wait_for "$T/head.log" "refusing connections from 127.0.0.1 for 10 s: 3 failed handshakes within 10 s" 30 ||
   fail "the head did not log the refused address"
-t_block=$(date +%s%N)
 # now even the right token is refused, with the reason
 out=$("$WB" -e "print(pcall(wb.connect, '$ADDR', {token_file = '$T/tok', timeout = 5}))" 2>&1)
-echo "$out" | grep -q "false	cluster: the head at $ADDR refused the connection: too many failed handshakes from 127.0.0.1 (3 within 5 s); refused for another [1-5] s" ||
+echo "$out" | grep -q "false	cluster: the head at $ADDR refused the connection: too many failed handshakes from 127.0.0.1 (3 within 10 s); refused for another \([1-9]\|10\) s" ||
   fail "blocked driver: $out"
 pass "after 3 failed handshakes: $(echo "$out" | cut -c7-)"
-# refused connections do not prolong the block; after it the head serves again
+# refused connections do not prolong the block: a driver trying every half
+# second gets in once the window is over (60 s at most)
 out=$(/usr/bin/python3 "$T/raw.py" "$ADDR" 1 0)
 echo "$out" | grep -q "^reject -11 too many failed handshakes" || fail "raw peer while blocked: $out"
-while [ $(( ($(date +%s%N) - t_block) / 1000000 )) -lt 5300 ]; do sleep 0.1; done
-out=$(timeout 30 "$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok'}) print('connected', wb.executor().kind)" 2>&1)
-[ "$out" = "connected	cluster" ] || fail "after the window: $out"
-pass "served again after the window"
+tries=0
+while :; do
+  tries=$((tries + 1))
+  out=$(timeout 30 "$WB" -e "print(pcall(wb.connect, '$ADDR', {token_file = '$T/tok', timeout = 5}))" 2>&1)
+  echo "$out" | grep -q "^true" && break
+  echo "$out" | grep -q "refused for another" || fail "while waiting for the window to end: $out"
+  [ "$tries" -ge 120 ] && fail "still refused after $tries tries: $out"
+  sleep 0.5
+done
+[ "$tries" -ge 2 ] || fail "served at the first try: the address was not refused"
+grep -q "dropped peer.*authentication failed" "$T/head.log" || fail "the failed handshakes were not logged"
+pass "served again after the window ($tries tries)"
 kill "$HEAD_PID"
 
 # --- connections past the limit

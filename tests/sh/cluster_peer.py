@@ -1,11 +1,25 @@
 #!/usr/bin/python3
 """cluster_peer.py — a hand-written peer for the wb cluster protocol, used by
-cluster_badpeers.sh: it sends what a wb peer never would and reports what the
-head answered. Usage: cluster_peer.py HOST:PORT CASE [TOKEN]"""
+cluster_badpeers.sh, cluster_limits.sh and cluster_handshake.sh. The MACs are
+computed here with Python's hmac module, independently of wb's code.
+
+  cluster_peer.py HOST:PORT CASE [TOKEN]
+      a client of a head: it sends what a wb peer never would and reports what
+      the head answered (CASE: garbage, http, oversized, truncated, version,
+      good, wrongtoken, lastbyte: the right MAC with its last byte changed,
+      wrongtoken3: three wrong-token handshakes in a row)
+  cluster_peer.py --fake-head PORTFILE CASE TOKEN
+      a fake head on 127.0.0.1 (its port written to PORTFILE once it listens):
+      every client gets a HELLO; its AUTH is checked (printed: "client-proved-
+      token" or "bad-client-mac", one line a connection) and answered with an
+      AUTH_OK whose proof is CASE: good (the right one), wrongmac (32 bytes
+      unrelated to the token) or lastbyte (the right one, its last byte
+      changed). With good, the connection is then closed.
+"""
 import hashlib, hmac, os, socket, struct, sys
 
 HELLO, AUTH, AUTH_OK, REJECT = 1, 2, 3, 4
-ROLE_DRIVER = 3
+ROLE_HEAD, ROLE_DRIVER = 1, 3
 
 
 def recv_exact(s, n):
@@ -44,9 +58,58 @@ def closed(s, secs=3):
         return False
 
 
+def fake_head(portfile, case, token):
+    token = token.encode()
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(ls.getsockname()[1]))
+    os.rename(portfile + ".tmp", portfile)
+    while True:
+        c, _ = ls.accept()
+        c.settimeout(30)
+        try:
+            nonce_s = os.urandom(32)
+            c.sendall(frame(HELLO, b"WBCL" + struct.pack("<HB", 2, ROLE_HEAD) + nonce_s))
+            t, p = recv_frame(c)
+            if t != AUTH or p is None or len(p) != 4 + 3 + 64:
+                print("no-auth", t, flush=True)
+                continue
+            role = p[6]
+            nonce_c, mac = p[7:39], p[39:71]
+            want = hmac.new(token, b"wb-client" + nonce_s + nonce_c + bytes([role]), hashlib.sha256).digest()
+            print("client-proved-token" if hmac.compare_digest(mac, want) else "bad-client-mac", "role", role,
+                  flush=True)
+            proof = hmac.new(token, b"wb-server" + nonce_c + nonce_s + bytes([role]), hashlib.sha256).digest()
+            if case == "wrongmac":
+                proof = hashlib.sha256(b"not the token" + nonce_c).digest()
+            elif case == "lastbyte":
+                proof = proof[:31] + bytes([proof[31] ^ 0x01])
+            elif case != "good":
+                raise SystemExit("unknown fake-head case " + case)
+            c.sendall(frame(AUTH_OK, proof))
+            if case != "good":  # a wrong proof: the client hangs up
+                print("client-closed" if closed(c, 10) else "client-kept-open", flush=True)
+        except OSError as e:
+            print("error", e, flush=True)
+        finally:
+            c.close()
+
+
 def main():
-    host, port = sys.argv[1].rsplit(":", 1)
-    case = sys.argv[2]
+    if sys.argv[1] == "--fake-head":
+        return fake_head(sys.argv[2], sys.argv[3], sys.argv[4])
+    if sys.argv[2] == "wrongtoken3":  # in one process: quicker than 3 starts on a loaded machine
+        for _ in range(3):
+            client(sys.argv[1], "wrongtoken")
+        return
+    client(sys.argv[1], sys.argv[2])
+
+
+def client(addr, case):
+    host, port = addr.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=5)
     t, hello = recv_frame(s)
     assert t == HELLO and hello[:4] == b"WBCL", "no HELLO"
@@ -66,12 +129,14 @@ def main():
         s.sendall(frame(AUTH, b"WBCL\x01\x00", length=100))
         s.shutdown(socket.SHUT_WR)
         print("closed" if closed(s) else "open")
-    elif case in ("version", "good", "wrongtoken"):
+    elif case in ("version", "good", "wrongtoken", "lastbyte"):
         token = sys.argv[3].encode()
         v = version + 1 if case == "version" else version  # the head's version (from HELLO), or the next one
         mac = hmac.new(token, b"wb-client" + nonce_s + nonce_c + bytes([ROLE_DRIVER]), hashlib.sha256).digest()
         if case == "wrongtoken":
             mac = bytes(32)
+        elif case == "lastbyte":
+            mac = mac[:31] + bytes([mac[31] ^ 0x01])
         s.sendall(frame(AUTH, b"WBCL" + struct.pack("<HB", v, ROLE_DRIVER) + nonce_c + mac))
         t, p = recv_frame(s)
         if t == REJECT:

@@ -166,10 +166,10 @@ pass "a worker without the plugin: refused with the plugin's name, other work ru
 
 # plugins a worker cannot load: it does not start, and says why
 start_worker abi --address "$ADDR" --token-file "$T/tok" --plugin "$P/abi2.so"
-wait "$WORKER_PID"; [ $? = 1 ] || fail "worker with abi2"
+wait_pid "$WORKER_PID" 60; [ "$RC" = 1 ] || fail "worker with abi2"
 grep -qF "wb worker: plugin $P/abi2.so: plugin ABI 2, host 1" "$T/abi.log" || fail "abi2: $(cat "$T/abi.log")"
 start_worker badv --address "$ADDR" --token-file "$T/tok" --plugin "$P/badversion.so"
-wait "$WORKER_PID"; [ $? = 1 ] || fail "worker with badversion"
+wait_pid "$WORKER_PID" 60; [ "$RC" = 1 ] || fail "worker with badversion"
 grep -qF "wb worker: plugin $P/badversion.so: bad version '1.0 beta' (1 to 128 characters of A-Z a-z 0-9 _ . + -)" "$T/badv.log" ||
   fail "badversion: $(cat "$T/badv.log")"
 pass "a plugin of another ABI or with a bad version keeps the worker from starting"

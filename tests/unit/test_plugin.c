@@ -3,6 +3,7 @@
  * nothing behind when an init fails, registration only inside init. */
 #include "wbtest.h"
 
+#include <dlfcn.h>
 #include <sys/stat.h>
 
 static char path[4096];
@@ -128,6 +129,97 @@ static void good_plugin(void **state)
              P("samename"), WB_TEST_PLUGIN_DIR);
     assert_err(wb_plugin_load(P("samename")), WB_EEXIST, msg);
     assert_int_equal(wb_plugin_count(), n0 + 1);
+}
+
+/* WB_HOST_HAS: the plugin hostver calls register_lua and kctx_input only when
+ * the running host's table has them. An older host hands a shorter table (its
+ * own sizeof(wb_host) in `size`); the test makes one from the running host's
+ * table, with registration entries that count the calls. */
+static int nkernels, nchunks;
+static int count_kernel(const char *name, wb_kernel_fn fn)
+{
+    (void)name, (void)fn;
+    nkernels++;
+    return 0;
+}
+static int count_lua(const char *name, const char *source)
+{
+    (void)name, (void)source;
+    nchunks++;
+    return 0;
+}
+
+static void host_has(void **state)
+{
+    (void)state;
+    const wb_host *h = wb_host_table();
+    /* the running host has every entry of this header */
+    assert_int_equal(h->abi, WB_PLUGIN_ABI);
+    assert_int_equal(h->size, sizeof(wb_host));
+    assert_true(WB_HOST_HAS(h, register_kernel));
+    assert_true(WB_HOST_HAS(h, register_lua));
+    assert_true(WB_HOST_HAS(h, kctx_input));
+
+    /* a host built before register_lua was appended: its table ends there */
+    static wb_host old;
+    old = *h;
+    old.register_kernel = count_kernel;
+    old.register_lua = count_lua;
+    old.size = (uint32_t)offsetof(wb_host, register_lua);
+    assert_true(WB_HOST_HAS(&old, register_source)); /* the entry before it */
+    assert_false(WB_HOST_HAS(&old, register_lua));
+    assert_false(WB_HOST_HAS(&old, kctx_input));
+    old.size = (uint32_t)(offsetof(wb_host, register_lua) + sizeof old.register_lua - 1);
+    assert_false(WB_HOST_HAS(&old, register_lua)); /* a byte short */
+    old.size = (uint32_t)(offsetof(wb_host, register_lua) + sizeof old.register_lua);
+    assert_true(WB_HOST_HAS(&old, register_lua));
+    assert_false(WB_HOST_HAS(&old, ds_check_finite));
+    /* in the table but not set */
+    old.size = (uint32_t)sizeof(wb_host);
+    old.kctx_input = NULL;
+    assert_false(WB_HOST_HAS(&old, kctx_input));
+
+    /* the plugin's init on the older table leaves its Lua out, on the full
+     * one registers it */
+    void *so = dlopen(P("hostver"), RTLD_NOW | RTLD_LOCAL);
+    if (!so) fail_msg("dlopen %s: %s", P("hostver"), dlerror());
+    int (*init)(const wb_host *) = (int (*)(const wb_host *))dlsym(so, "wb_plugin_init");
+    assert_non_null(init);
+    old.size = (uint32_t)offsetof(wb_host, register_lua);
+    nkernels = nchunks = 0;
+    assert_ok(init(&old));
+    assert_int_equal(nkernels, 1);
+    assert_int_equal(nchunks, 0);
+    old.size = (uint32_t)sizeof(wb_host);
+    nkernels = nchunks = 0;
+    assert_ok(init(&old));
+    assert_int_equal(nkernels, 1);
+    assert_int_equal(nchunks, 1);
+
+    /* loaded on the running host: its Lua chunk, and its kernel reads the
+     * id of its input through kctx_input */
+    int c0 = wb_luachunk_count();
+    assert_ok(wb_plugin_load(P("hostver"))); /* its init runs again, on the host's table */
+    dlclose(so);
+    assert_int_equal(wb_luachunk_count(), c0 + 1);
+    const char *cn, *src;
+    assert_ok(wb_luachunk_at(c0, &cn, &src));
+    assert_string_equal(cn, "hostver");
+    wb_exec *ex = wb_exec_local_new(1);
+    wb_oid in, out;
+    assert_ok(wb_exec_put(ex, "x", 1, &in));
+    assert_ok(wb_exec_submit(ex, "hostver.input", &in, 1, NULL, 0, &out));
+    void *data;
+    size_t size;
+    assert_ok(wb_exec_get(ex, out, &data, &size));
+    uint64_t got;
+    assert_int_equal(size, sizeof got);
+    memcpy(&got, data, sizeof got);
+    assert_true(got == in);
+    free(data);
+    wb_exec_release(ex, out);
+    wb_exec_release(ex, in);
+    wb_exec_unref(ex);
 }
 
 /* everything the registries hold, to compare before and after a refused plugin */
@@ -259,6 +351,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_plugin),
+        cmocka_unit_test(host_has),
         cmocka_unit_test(bad_plugins),
         cmocka_unit_test(failed_init_leaves_nothing),
         cmocka_unit_test(not_a_plugin),

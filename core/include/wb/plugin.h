@@ -9,7 +9,15 @@
  * The plugin does not link against the wb core. Everything it calls comes from
  * the versioned function table `wb_host` handed to wb_plugin_init. New entries
  * are only ever appended to that table, so a plugin built for an older ABI keeps
- * working; a plugin built for a newer ABI than the host is refused.
+ * working; a plugin built for a newer ABI than the host is refused. A plugin
+ * that calls an entry newer than the oldest host it supports tests for it first
+ * with WB_HOST_HAS(host, entry) (see "Versions" below).
+ *
+ * Every plugin of wb keeps the table under one name, `H` (a `const wb_host *`
+ * set first thing in wb_plugin_init). A plugin of several files defines it in
+ * a small file of its own (host.c, declared `extern` in the plugin's header),
+ * not in the file holding wb_plugin_init: that file uses the others' kernels
+ * and estimators, so the others reaching it for H would make a cycle.
  *
  * Kernels are plain C functions that read one partition (or one block of rows)
  * plus broadcast arguments and write one result. They never know whether they
@@ -30,6 +38,34 @@
 extern "C" {
 #endif
 
+/* ------------------------------------------------------------------------
+ * Versions
+ *
+ * WB_PLUGIN_ABI (written into wb_plugin_info by WB_PLUGIN, in wb_host.abi by
+ * the host) goes up only for a change that breaks a plugin built against the
+ * previous header:
+ *   - an entry of wb_host removed, moved, or given another signature or
+ *     meaning (what it returns, who frees it, when it may be called);
+ *   - a change of layout or meaning of what kernels and estimators share with
+ *     the host: wb_part, wb_obj, wb_kernel_fn, wb_plugin_desc, the WB_E*
+ *     codes, the WB_P_* and WB_EST_* values, WB_BLOCK_ROWS, the random
+ *     streams of wb_rng;
+ *   - a change of wb_param_spec, or of wb_estimator_def or wb_source_def
+ *     other than a new descriptor version in their `version` field (after
+ *     WB_ESTIMATOR_V1, WB_SOURCE_V1: the host refuses a version it does not
+ *     know, "register_estimator: descriptor version 2, host knows 1").
+ * The loader refuses a plugin whose ABI is newer than the host's ("plugin ABI
+ * 2, host 1") and loads older ones: a host that raises WB_PLUGIN_ABI keeps
+ * serving the older table, or its loader refuses the older ABI with a message.
+ *
+ * Everything else is appended, and WB_PLUGIN_ABI stays: a new host function
+ * goes at the end of wb_host (wb_host.size grows), a new header function is
+ * static inline, a new constant takes an unused value. A host built before an
+ * entry was appended hands a shorter table, so a plugin calls an entry that
+ * its oldest supported host may lack only behind WB_HOST_HAS (below); the
+ * entries a plugin cannot do without, it checks in wb_plugin_init and refuses
+ * to load with a message naming them.
+ * ---------------------------------------------------------------------- */
 #define WB_PLUGIN_ABI 1
 
 /* Rows per block. Partitions hold a multiple of this many rows (except the
@@ -210,13 +246,18 @@ typedef struct wb_source_def {
 } wb_source_def;
 
 /* ------------------------------------------------------------------------
- * The host function table. Fields are only ever appended.
+ * The host function table. Fields are only ever appended (see "Versions").
+ *
+ * Lifetimes: every entry that returns a pointer (or fills one in) says how
+ * long it stays valid and who frees it. "Host-owned" memory is never freed by
+ * the plugin. A kernel's inputs (wb_obj: data, part.x, part.y) and its `arg`
+ * bytes are valid until the kernel returns; keep a copy to use them later.
  * ---------------------------------------------------------------------- */
 enum { WB_LOG_DEBUG = 0, WB_LOG_INFO = 1, WB_LOG_WARN = 2, WB_LOG_ERROR = 3 };
 
 typedef struct wb_host {
     uint32_t abi;  /* WB_PLUGIN_ABI of the host */
-    uint32_t size; /* sizeof(wb_host) of the host */
+    uint32_t size; /* sizeof(wb_host) of the host: how far its table reaches (WB_HOST_HAS) */
 
     /* --- registration (only inside wb_plugin_init) --- */
     /* name is "plugin.kernel"; copied */
@@ -227,30 +268,39 @@ typedef struct wb_host {
     /* --- errors and logging --- */
     /* sets the thread's error message; returns code */
     int (*seterr)(int code, const char *fmt, ...) WB_PRINTF(2, 3);
+    /* the calling thread's last error message (never NULL, "" for none):
+     * host-owned, per thread; the text is replaced by the next host call on
+     * this thread that sets or clears an error, so copy it before calling the
+     * host again */
     const char *(*errmsg)(void);
     void (*log)(int level, const char *fmt, ...) WB_PRINTF(2, 3);
 
     /* --- memory (for buffers handed to or received from the host) --- */
-    void *(*alloc)(size_t size); /* NULL on failure; free with host->free */
+    void *(*alloc)(size_t size); /* NULL on failure; the caller frees it with host->free */
     void (*free)(void *p);
 
     /* --- inside a kernel --- */
-    /* the output as bytes: returns a zeroed buffer of `size` bytes owned by the host */
+    /* the output as bytes: returns a zeroed buffer of `size` bytes (NULL, the
+     * error set, when out of memory or when the kernel has its output already),
+     * host-owned; write it before the kernel returns, after that it is the
+     * task's result object */
     void *(*out_bytes)(wb_kctx *ctx, size_t size);
-    /* the output as a partition; x (rows*cols) and y (rows, if has_y) owned by the host */
+    /* the output as a partition: *x (rows*cols) and *y (rows, if has_y; else
+     * NULL) host-owned, written before the kernel returns */
     int (*out_part)(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y,
                     double **x, double **y);
     /* nonzero once the user interrupted the work: return WB_ECANCELED soon */
     int (*cancelled)(wb_kctx *ctx);
     /* an executor that runs tasks inline in this kernel's thread, over the objects
-     * this kernel can see (for an estimator fit inside a task, e.g. grid search) */
+     * this kernel can see (for an estimator fit inside a task, e.g. grid search);
+     * host-owned, valid until the kernel returns (not to be kept or unref'd) */
     wb_exec *(*kctx_exec)(wb_kctx *ctx);
 
     /* --- executor (the same interface locally and on a cluster) --- */
     /* store bytes as an object (copied); the caller owns one reference */
     int (*put)(wb_exec *ex, const void *data, size_t size, wb_oid *out);
     /* fetch an object's bytes, waiting until it is set (a PART is serialized);
-     * *data freed with host->free */
+     * *data is the caller's, freed with host->free */
     int (*get)(wb_exec *ex, wb_oid id, void **data, size_t *size);
     /* drop one reference */
     void (*release)(wb_exec *ex, wb_oid id);
@@ -264,7 +314,7 @@ typedef struct wb_host {
     int (*map)(wb_exec *ex, const char *kernel, const wb_dataset *d, const wb_oid *extra,
                int nextra, const void *arg, size_t arglen, wb_oid *outs);
     /* like map, the kernel writing one partition per input partition: a new dataset
-     * aligned with d (caller owns it) */
+     * aligned with d (*out is the caller's: host->ds_unref) */
     int (*map_dataset)(wb_exec *ex, const char *kernel, const wb_dataset *d,
                        const wb_oid *extra, int nextra, const void *arg, size_t arglen,
                        wb_dataset **out);
@@ -283,11 +333,13 @@ typedef struct wb_host {
     int64_t (*ds_part_rows)(const wb_dataset *d, int i);
     int64_t (*ds_part_row0)(const wb_dataset *d, int i);
     wb_oid (*ds_part_oid)(const wb_dataset *d, int i);
+    /* d itself, with one more reference (the caller's: host->ds_unref) */
     wb_dataset *(*ds_ref)(wb_dataset *d);
     void (*ds_unref)(wb_dataset *d);
-    /* a dataset over existing partition objects of ex (each gains a reference) */
+    /* a dataset over existing partition objects of ex (each gains a reference);
+     * *out is the caller's (host->ds_unref) */
     int (*ds_from_parts)(wb_exec *ex, const wb_oid *parts, int nparts, wb_dataset **out);
-    /* the labels of all rows, in order (n doubles, freed with host->free) */
+    /* the labels of all rows, in order (n doubles, the caller's: host->free) */
     int (*ds_labels)(wb_exec *ex, const wb_dataset *d, double **out);
 
     /* --- parameters (already checked against the schema) --- */
@@ -295,27 +347,32 @@ typedef struct wb_host {
     int64_t (*param_int)(const wb_params *p, const char *name);
     double (*param_num)(const wb_params *p, const char *name);
     int (*param_bool)(const wb_params *p, const char *name);
-    const char *(*param_str)(const wb_params *p, const char *name); /* NULL if not a string */
+    /* NULL if not a string; the string lives as long as p */
+    const char *(*param_str)(const wb_params *p, const char *name);
     /* NULL if not an array; the pointer lives as long as p */
     const double *(*param_array)(const wb_params *p, const char *name, int64_t *rows,
                                  int64_t *cols);
     int (*param_type)(const wb_params *p, const char *name); /* WB_P_* or 0 */
 
     /* --- models: named numbers, strings and arrays (saved, printed, shipped) --- */
+    /* the model's checked parameters: they live as long as m */
     const wb_params *(*model_params)(const wb_model *m);
     int (*model_set_num)(wb_model *m, const char *name, double v);
-    int (*model_set_str)(wb_model *m, const char *name, const char *v);
+    int (*model_set_str)(wb_model *m, const char *name, const char *v); /* copies v */
     /* copies rows*cols doubles */
     int (*model_set_array)(wb_model *m, const char *name, const double *v, int64_t rows,
                            int64_t cols);
     int (*model_has)(const wb_model *m, const char *name);
     double (*model_num)(const wb_model *m, const char *name); /* NAN if absent */
+    /* NULL if absent or not a string; lives until m is freed or the field is set again */
     const char *(*model_str)(const wb_model *m, const char *name);
+    /* NULL if absent or not an array; lives until m is freed or the field is set again */
     const double *(*model_array)(const wb_model *m, const char *name, int64_t *rows,
                                  int64_t *cols);
-    /* serialize a model (for shipping to kernels as an argument); freed with host->free */
+    /* serialize a model (for shipping to kernels as an argument); *data is the
+     * caller's, freed with host->free */
     int (*model_encode)(const wb_model *m, void **data, size_t *size);
-    /* decode; the model is freed with host->model_free */
+    /* decode; *out is the caller's, freed with host->model_free */
     int (*model_decode)(const void *data, size_t size, wb_model **out);
     void (*model_free)(wb_model *m);
 
@@ -324,6 +381,8 @@ typedef struct wb_host {
     void (*progress)(const char *stage, double done, double total, const char *info);
 
     /* --- estimators (to fit and score one estimator from another, e.g. search) --- */
+    /* the registered descriptor (NULL if none): owned by the plugin that
+     * registered it, valid while the host runs (plugins are not unloaded) */
     const wb_estimator_def *(*estimator)(const char *name);
     /* check parameters p against def's schema, then fit; *out freed with model_free */
     int (*fit)(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_params *p,
@@ -334,15 +393,16 @@ typedef struct wb_host {
     /* --- more registration (only inside wb_plugin_init) --- */
     int (*register_source)(const wb_source_def *def);
     /* Lua code run when the plugin loads (e.g. wb.metrics.* front-ends over the
-     * plugin's kernels); `name` names the chunk in tracebacks; source copied */
+     * plugin's kernels); `name` names the chunk in tracebacks; source copied.
+     * What the chunk receives: "The Lua half" below */
     int (*register_lua)(const char *name, const char *source);
 
     /* --- data checks shared by estimators --- */
     /* refuse NaN/Inf: "<who>: the data has NaN at row 17, column 3" (1-based), also for labels */
     int (*ds_check_finite)(wb_exec *ex, const wb_dataset *d, const char *who);
-    /* the distinct label values, sorted (freed with host->free); labels must be
-     * integers ("<who>: label 0.5 at row 3 is not an integer class") and at most
-     * max_classes distinct values */
+    /* the distinct label values, sorted (*classes is the caller's: host->free);
+     * labels must be integers ("<who>: label 0.5 at row 3 is not an integer
+     * class") and at most max_classes distinct values */
     int (*ds_classes)(wb_exec *ex, const wb_dataset *d, const char *who, int max_classes,
                       double **classes, int *nclasses);
 
@@ -371,7 +431,50 @@ typedef struct wb_host {
      * cols[0..m) (cols NULL: the first m); with labels_too, also the labels' */
     int (*ds_copy_cols)(wb_dataset *dst, const wb_dataset *src, const int64_t *cols, int64_t m,
                         int labels_too);
+    /* --- new entries go here, at the end (WB_PLUGIN_ABI stays); a plugin
+     *     that may meet an older host calls them behind WB_HOST_HAS --- */
 } wb_host;
+
+/*
+ * WB_HOST_HAS(host, entry): nonzero when the running host's table has `entry`
+ * (a field of wb_host): the table, host->size bytes long, reaches past it,
+ * and it is set. A host built before the entry was appended hands a shorter
+ * table, and reading past its end would read whatever follows it. E.g.
+ *
+ *     if (WB_HOST_HAS(H, register_lua)) rc = H->register_lua("mine", src);
+ *     // else: no Lua front-end on this host; the kernels work without it
+ *
+ * Entries that were in the table when a plugin's oldest supported host was
+ * built need no test.
+ */
+#define WB_HOST_HAS(host, entry)                                                      \
+    ((size_t)(host)->size >= offsetof(wb_host, entry) + sizeof((host)->entry) &&    \
+     (host)->entry != NULL)
+
+/*
+ * A plugin's kernels as one table, registered in order by wb_register_kernels
+ * inside wb_plugin_init (a header function over host->register_kernel):
+ *
+ *     static const wb_kernel_def kernels[] = {
+ *         {.name = "hello.norms", .fn = k_norms},
+ *         {.name = "hello.colsum", .fn = k_colsum},
+ *     };
+ *     int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
+ *
+ * Returns 0, or the first failure (the kernels before it stay registered
+ * until the failed init makes the host drop them all).
+ */
+typedef struct wb_kernel_def {
+    const char *name; /* "plugin.kernel" */
+    wb_kernel_fn fn;
+} wb_kernel_def;
+
+static inline int wb_register_kernels(const wb_host *host, const wb_kernel_def *k, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) rc = host->register_kernel(k[i].name, k[i].fn);
+    return rc;
+}
 
 /* Plugin identity, read by the host before wb_plugin_init runs. */
 typedef struct wb_plugin_desc {
@@ -383,6 +486,67 @@ typedef struct wb_plugin_desc {
 #define WB_PLUGIN(name, version)                                                     \
     WB_EXPORT const wb_plugin_desc wb_plugin_info = {WB_PLUGIN_ABI, (name), (version)}; \
     WB_EXPORT int wb_plugin_init(const wb_host *host)
+
+/* ------------------------------------------------------------------------
+ * The Lua half: what a chunk given to host->register_lua receives and may call.
+ *
+ * When it runs: once, in the wb process's Lua state (the shell, `wb -e`, a
+ * script; never on a cluster's workers, where only kernels run), after
+ * wb_plugin_init succeeded: at start-up after wb's Lua library and every
+ * plugin on the search path have loaded (chunks in registration order), or
+ * when wb.plugin.load(path) loads the plugin. Its chunk name is "=<name>"
+ * (tracebacks show the name given to register_lua). An error in it is raised
+ * by wb.plugin.load (at start-up: printed as "wb: warning: ...").
+ *
+ * What it receives: `local wb = ...` -- the one argument is the global `wb`
+ * table; the chunk adds its front-ends to it (wb.<plugin>.*, or to a shared
+ * table such as wb.metrics, creating it when absent: wb.metrics =
+ * wb.metrics or {}). Return values are ignored. The standard Lua libraries
+ * and wb's library modules are there: require("wb.table") (result tables),
+ * require("wb.show"), require("wb.help") (help texts: wb.doc(name, text)).
+ * Datasets are userdata whose metatable is debug.getregistry()["wb.Dataset"].
+ *
+ * wb.core: the executor's primitives, the same as the host table's, on the
+ * executor of the datasets and objects passed (else the current one). Errors
+ * are raised as Lua errors with the host's message. "object" is a reference
+ * to a stored object: o:id() -> integer, o:get() -> bytes (waits), o:free()
+ * (drops the reference now; also by garbage collection, or `local o <close>`).
+ *
+ *   put(bytes [, dataset_or_object]) -> object     (on that one's executor)
+ *   get(object) -> bytes                            (waits for it)
+ *   submit(kernel, {objects}, argbytes) -> object   (a task; the result, later)
+ *   wait({objects}) -> true                         (raises the first failure)
+ *   map(kernel, dataset, {extra objects}, argbytes) -> {objects}, one a partition
+ *   map_sum(kernel, dataset, {extra}, argbytes, len) -> {len numbers}, exact sum
+ *   map_dataset(kernel, dataset, {extra}, argbytes) -> dataset aligned with it
+ *   parts(dataset) -> {objects}                     (its partitions)
+ *   dataset({objects}) -> dataset                   (over partition objects)
+ *   select(dataset, {row_lo=, row_hi=, seed=, invert=, classes=, lo=, hi=,
+ *          nranges=}) -> dataset                    (rows by range or by key)
+ *   labels(dataset) -> {numbers}    (its labels; a vector's values)
+ *   pack_doubles({numbers}) -> bytes; unpack_doubles(bytes [, offset]) -> {numbers}
+ *   params_encode(table) -> bytes                   (a wb_params, unchecked)
+ *   check_finite(dataset [, who]) -> true           (host->ds_check_finite)
+ *   classes(dataset [, who [, max = 1000]]) -> {sorted classes} (host->ds_classes)
+ *   kernels() -> {names};  interrupted() -> boolean (Ctrl-C: stop soon)
+ *   progress(stage, done, total [, info])           (host->progress)
+ *   estimator_info(name) -> {name, doc, kind, needs_labels, params = {{name,
+ *          type, allowed, default, doc}...}, methods = {...}} or nil
+ *   source_info(name) -> {name, doc, params} or nil;  sources() -> {names}
+ *   check_params(estimator, table) -> the checked table, defaults filled
+ *   model_new(estimator, params) -> model           (m:set(name, value) fills it)
+ *   model_decode(bytes) -> model                    (from m:encode())
+ *
+ * `argbytes` are the kernel's `arg` (string.pack or pack_doubles); kernels
+ * are named "plugin.kernel" as registered. The other wb.core functions
+ * (generate, load_plugins, read_meta, rss, peak_rss, replicate, holder,
+ * remote_encode, remote_decode) serve wb's own library and may change.
+ *
+ * The same rule as the host table: while WB_PLUGIN_ABI stays, the functions
+ * above keep their arguments and results; new functions and new optional
+ * arguments are only added, and a chunk that may run on an older wb tests a
+ * newer function first (`if wb.core.name then ... end`).
+ * ---------------------------------------------------------------------- */
 
 /* ------------------------------------------------------------------------
  * Seeded, splittable random numbers (header-only, bit-identical everywhere).

@@ -151,10 +151,13 @@ int wb_mpi_executor_main(const wb_mpi_opts *o)
     }
     wbm_rd r = {msg, (size_t)len, 0, 0};
     int type = wbm_u8(&r);
-    if (type == WBM_REFUSE) { /* rank 0 says why */
+    if (type == WBM_REFUSE) {
+        /* rank 0 says why and ends with a failure status; this rank leaves
+         * quietly with 0: a non-zero status here made mpirun kill rank 0
+         * before it had printed the reason (seen on a loaded machine) */
         free(msg);
         finalize();
-        return 1;
+        return 0;
     }
     double timeout = wbm_f64(&r);
     char dhost[64];

@@ -18,7 +18,7 @@
  */
 #include <wb/plugin.h>
 
-static const wb_host *api; /* the host's function table, kept at init */
+static const wb_host *H; /* the host's function table, kept at init */
 
 /* hello.norms: in[0] a partition -> a one-column partition of row lengths */
 static int k_norms(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
@@ -26,7 +26,7 @@ static int k_norms(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     (void)nin, (void)arg, (void)arglen;
     const wb_part *p = &in[0].part;
     double *x, *y;
-    int rc = api->out_part(ctx, p->rows, 1, p->row0, p->y != NULL, &x, &y);
+    int rc = H->out_part(ctx, p->rows, 1, p->row0, p->y != NULL, &x, &y);
     if (rc) return rc;
     for (int64_t i = 0; i < p->rows; i++) {
         double s = 0;
@@ -44,7 +44,7 @@ static int k_colsum(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
 {
     (void)nin, (void)arg, (void)arglen;
     const wb_part *p = &in[0].part;
-    double *o = api->out_bytes(ctx, (size_t)(p->cols + 1) * sizeof(double));
+    double *o = H->out_bytes(ctx, (size_t)(p->cols + 1) * sizeof(double));
     if (!o) return WB_ENOMEM;
     for (int64_t i = 0; i < p->rows; i++)
         for (int64_t j = 0; j < p->cols; j++) o[j] += p->x[i * p->cols + j];
@@ -59,10 +59,10 @@ static int k_center(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     const wb_part *p = &in[0].part;
     const double *c = arg;
     if (arglen != (size_t)p->cols * sizeof(double))
-        return api->seterr(WB_EINVAL, "hello.center: %zu bytes of centroid for %lld columns", arglen,
+        return H->seterr(WB_EINVAL, "hello.center: %zu bytes of centroid for %lld columns", arglen,
                             (long long)p->cols);
     double *x, *y;
-    int rc = api->out_part(ctx, p->rows, p->cols, p->row0, p->y != NULL, &x, &y);
+    int rc = H->out_part(ctx, p->rows, p->cols, p->row0, p->y != NULL, &x, &y);
     if (rc) return rc;
     for (int64_t i = 0; i < p->rows; i++)
         for (int64_t j = 0; j < p->cols; j++) x[i * p->cols + j] = p->x[i * p->cols + j] - c[j];
@@ -74,33 +74,34 @@ static int k_center(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
 
 static int fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
 {
-    int64_t cols = api->ds_cols(d);
-    double *s = api->alloc((size_t)(cols + 1) * sizeof(double));
-    if (!s) return api->seterr(WB_ENOMEM, "hello.centroid: out of memory");
-    int rc = api->map_sum(ex, "hello.colsum", d, NULL, 0, NULL, 0, s, (size_t)cols + 1);
-    if (!rc && s[cols] == 0) rc = api->seterr(WB_EINVAL, "hello.centroid: the data has no rows");
+    int64_t cols = H->ds_cols(d);
+    double *s = H->alloc((size_t)(cols + 1) * sizeof(double));
+    if (!s) return H->seterr(WB_ENOMEM, "hello.centroid: out of memory");
+    int rc = H->map_sum(ex, "hello.colsum", d, NULL, 0, NULL, 0, s, (size_t)cols + 1);
+    if (!rc && s[cols] == 0) rc = H->seterr(WB_EINVAL, "hello.centroid: the data has no rows");
     if (!rc) {
-        double shift = api->param_num(p, "shift");
+        double shift = H->param_num(p, "shift");
         for (int64_t j = 0; j < cols; j++) s[j] = s[j] / s[cols] + shift;
-        rc = api->model_set_array(m, "centroid", s, 1, cols);
-        if (!rc) rc = api->model_set_num(m, "n", s[cols]);
+        rc = H->model_set_array(m, "centroid", s, 1, cols);
+        if (!rc) rc = H->model_set_num(m, "n", s[cols]);
     }
-    api->free(s);
+    H->free(s);
     return rc;
 }
 
 static int transform(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
 {
     int64_t rows, cols;
-    const double *c = api->model_array(m, "centroid", &rows, &cols);
-    if (!c || cols != api->ds_cols(d))
-        return api->seterr(WB_EINVAL, "hello.centroid: fitted on %lld columns, the data has %lld",
-                            (long long)(c ? cols : 0), (long long)api->ds_cols(d));
-    return api->map_dataset(ex, "hello.center", d, NULL, 0, c, (size_t)cols * sizeof(double), out);
+    const double *c = H->model_array(m, "centroid", &rows, &cols);
+    if (!c || cols != H->ds_cols(d))
+        return H->seterr(WB_EINVAL, "hello.centroid: fitted on %lld columns, the data has %lld",
+                            (long long)(c ? cols : 0), (long long)H->ds_cols(d));
+    return H->map_dataset(ex, "hello.center", d, NULL, 0, c, (size_t)cols * sizeof(double), out);
 }
 
 static const wb_param_spec params[] = {
-    {"shift", WB_P_NUM, "0", -INFINITY, INFINITY, 0, NULL, "added to every coordinate of the centroid"},
+    {.name = "shift", .types = WB_P_NUM, .def = "0", .min = -INFINITY, .max = INFINITY,
+     .doc = "added to every coordinate of the centroid"},
 };
 
 static const wb_estimator_def centroid = {
@@ -133,13 +134,17 @@ static const char lua_src[] =
     "  return s, n\n"
     "end\n";
 
+static const wb_kernel_def kernels[] = {
+    {.name = "hello.norms", .fn = k_norms},
+    {.name = "hello.colsum", .fn = k_colsum},
+    {.name = "hello.center", .fn = k_center},
+};
+
 WB_PLUGIN("hello", "1.0")
 {
     /* registration is only allowed here; a failure refuses the whole plugin */
-    api = host;
-    int rc = host->register_kernel("hello.norms", k_norms);
-    if (!rc) rc = host->register_kernel("hello.colsum", k_colsum);
-    if (!rc) rc = host->register_kernel("hello.center", k_center);
+    H = host;
+    int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = host->register_estimator(&centroid);
     if (!rc) rc = host->register_lua("hello", lua_src);
     return rc;

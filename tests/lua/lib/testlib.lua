@@ -114,6 +114,20 @@ function M.error_of(f, ...)
   return tostring(e)
 end
 
+-- the test needs this estimator (or source): every plugin of plugins/ is
+-- built with wb, so a missing one fails the test instead of skipping checks
+function M.need_estimator(name)
+  if not wb.core.estimator_info(name) then
+    fail(string.format("the estimator '%s' is not registered: its plugin was not built or not loaded", name), 2)
+  end
+end
+
+function M.need_source(name)
+  if not wb.core.source_info(name) then
+    fail(string.format("the data source '%s' is not registered: its plugin was not built or not loaded", name), 2)
+  end
+end
+
 -- predicates (for check(...)): |a - b| <= tol; |a - b| <= tol relative to
 -- the larger magnitude (at least 1e-300)
 function M.near(a, b, tol)
