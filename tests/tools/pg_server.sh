@@ -9,9 +9,13 @@
 #
 # The cluster's superuser is "wb" with the password of DIR/pw (made here);
 # the socket trusts local connections, TCP on 127.0.0.1 asks the password
-# (scram-sha-256), so a test can get a password wrong. Connections and
+# (scram-sha-256), so a test can get a password wrong. No autovacuum: a
+# table loaded in order keeps its rows in that order on disk (a vacuum while
+# it loads lets later rows fill earlier pages), which is the order a scan
+# returns them in, so tests can name the order they expect. Connections and
 # statements are logged with the client's application_name (DIR/data/log).
-# Run as root, the server runs as the user postgres (DIR is given to it).
+# Run as root, the server runs as the user postgres (DIR is given to it, so
+# its parent folders must let that user in: /tmp/X from mktemp -d does).
 # Every wait is bounded (pg_ctl -t).
 set -u
 cmd=${1:?usage: pg_server.sh start|stop DIR}
@@ -39,7 +43,7 @@ start)
   for attempt in 1 2 3 4 5; do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/log" -w -t 60 -o \
-      "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c log_connections=on -c log_statement=all -c log_line_prefix='%m [%p] app=%a: '" \
+      "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c autovacuum=off -c synchronous_commit=off -c full_page_writes=off -c log_connections=on -c log_statement=all -c log_line_prefix='%m [%p] app=%a: '" \
       start >"$dir/pg_ctl.log" 2>&1; then
       break
     fi

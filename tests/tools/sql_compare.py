@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""sql_compare.py WB_CSV SOURCE QUERY — a dataset wb read from a database
+"""sql_compare.py WB_CSV SOURCE QUERY [REAL_COLUMNS [KEY]] — a dataset wb read from a database
 (saved by wb.save as CSV, with its .meta beside it) against what pandas reads
 with QUERY (its ORDER BY gives the rows' order), cell by cell.
 
@@ -7,7 +7,11 @@ SOURCE is sqlite:PATH or a postgresql:// URL (SQLAlchemy with psycopg2).
 Numbers must be equal (NULL: NaN both); dates and times as seconds since
 1970 (UTC; a time as seconds since midnight), booleans as 1/0; text columns
 must hold the same text (NULL: missing), and their levels (the .meta) must be
-the sorted (bytewise) distinct values. Prints the row count and the NULLs
+the sorted (bytewise) distinct values. REAL_COLUMNS (a,b): columns of
+PostgreSQL's real (float4), which wb widens exactly and psycopg2 reads as
+their shortest decimal: compared as float32. KEY: a column of unique
+numbers by which both sides are sorted first (for a server whose scans
+return rows in their order on disk, which is not the order they came in). Prints the row count and the NULLs
 per column; exits 1 naming the first difference."""
 import csv
 import datetime
@@ -19,12 +23,15 @@ import sys
 import pandas as pd
 
 wb_csv, source, query = sys.argv[1:4]
+reals = set(sys.argv[4].split(",")) if len(sys.argv) > 4 and sys.argv[4] else set()
+key = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
 if source.startswith("sqlite:"):
     import sqlite3
     con = sqlite3.connect(source[len("sqlite:"):])
 else:
     import sqlalchemy
     con = sqlalchemy.create_engine(source.replace("postgresql://", "postgresql+psycopg2://", 1))
+    query = sqlalchemy.text(query)  # (a % in it is not a parameter)
 df = pd.read_sql(query, con)
 meta = json.load(open(wb_csv + ".meta"))
 types = {c["name"]: c for c in meta.get("columns", [])}
@@ -35,6 +42,10 @@ if "label" in meta:  # the labels: the CSV's last column
 with open(wb_csv, newline="") as f:
     rows = list(csv.reader(f))
 header, body = rows[0], rows[1:]
+if key:
+    kj = header.index(key)
+    body.sort(key=lambda r: float(r[kj]))
+    df = df.sort_values(key, kind="stable").reset_index(drop=True)
 
 
 def fail(msg):
@@ -108,6 +119,10 @@ for j, name in enumerate(header):
                 nulls[name] += 1
                 if not math.isnan(got):
                     fail("row %d, %s: wb has %r, pandas NULL" % (i + 1, name, got))
+            elif name in reals:
+                import numpy
+                if numpy.float32(got) != numpy.float32(want) or float(numpy.float32(got)) != got:
+                    fail("row %d, %s: wb has %r, pandas %r (as float32)" % (i + 1, name, got, want))
             elif not (got == want or (timeish and abs(got - want) <= 2e-6)):
                 fail("row %d, %s: wb has %r, pandas %r (%r)" % (i + 1, name, got, want, v))
 print("ok: %d rows, %d columns, NULLs %s" % (len(body), len(header), " ".join("%s=%d" % kv for kv in nulls.items())))

@@ -113,7 +113,7 @@ int wb__sql_chunk_add(sql_chunk *c, const double *r)
     memcpy(x, r, (size_t)c->d * 8);
     if (c->has_y) c->y[c->rows] = r[c->d];
     c->rows++;
-    if ((c->rows & 0xffff) == 0) __atomic_fetch_add(&rows_read, 0x10000, __ATOMIC_RELAXED);
+    if ((c->rows & 0xfff) == 0) __atomic_fetch_add(&rows_read, 0x1000, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -168,7 +168,7 @@ int wb__sql_chunk_out(sql_chunk *c, wb_kctx *ctx)
     if (yb) memcpy(b + h.y_off, c->y, yb);
     if (info.len) memcpy(b + h.info_off, info.p, info.len);
     wb_buf_free(&info);
-    __atomic_fetch_add(&rows_read, c->rows & 0xffff, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&rows_read, c->rows & 0xfff, __ATOMIC_RELAXED);
     return wb__out_bytes_take(ctx, b, total);
 }
 
