@@ -84,6 +84,26 @@ static char *pct_decode(const char *s, size_t n)
     return o;
 }
 
+/* s percent-encoded as a URL writes it (letters, digits and -._~ kept) */
+static void scrub_encoded(char *msg, const char *s, size_t n, const char *hex)
+{
+    char *o = malloc(3 * n + 1), *q = o;
+    if (!o) return;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~", c))
+            *q++ = (char)c;
+        else {
+            *q++ = '%';
+            *q++ = hex[c >> 4];
+            *q++ = hex[c & 15];
+        }
+    }
+    *q = 0;
+    if ((size_t)(q - o) != n) scrub_one(msg, o, (size_t)(q - o));
+    free(o);
+}
+
 /* the values of password= and sslpassword= in a conninfo fragment, or the
  * password of a URI's user:password@ (raw and decoded), each scrubbed */
 static void scrub_from(char *msg, const char *src)
@@ -122,6 +142,8 @@ static void scrub_from(char *msg, const char *src)
             for (; *v && *v != ' ' && *v != '&' && n + 1 < sizeof val; v++) val[n++] = *v;
         val[n] = 0;
         scrub_one(msg, val, n);
+        scrub_encoded(msg, val, n, "0123456789ABCDEF");
+        scrub_encoded(msg, val, n, "0123456789abcdef");
         char *dec = pct_decode(val, n);
         if (dec) scrub_one(msg, dec, strlen(dec));
         free(dec);
