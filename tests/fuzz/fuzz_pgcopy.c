@@ -38,11 +38,10 @@ static FZ_HARNESS void run(const uint8_t *kinds, int64_t ncol, const uint8_t *da
         rc = wb__sql_copydec_feed(&dec, data, size);
     } else {
         size_t at = 0;
-        int k = seed;
+        uint32_t k = (uint32_t)seed;
         while (!rc && at < size) {
             size_t n = (size_t)(1 + k % 17);
-            k = k * 1103515245 + 12345;
-            k &= 0x7fffffff;
+            k = k * 1103515245u + 12345u;
             if (n > size - at) n = size - at;
             rc = wb__sql_copydec_feed(&dec, data + at, n);
             at += n;
