@@ -195,8 +195,9 @@ static int push_cell(lua_State *L, int row, int name, int64_t j)
 }
 
 /* the value at the top as text for a text column (tables as JSON), kept in
- * the anchor table at index `anchor` so that it lives while written */
-static const char *cell_text(lua_State *L, int anchor)
+ * the anchor table at index `anchor` so that it lives while written; row i
+ * and column `name` for messages */
+static const char *cell_text(lua_State *L, int anchor, int64_t i, const char *name)
 {
     int t = lua_type(L, -1);
     if (t == LUA_TTABLE) {
@@ -206,7 +207,9 @@ static const char *cell_text(lua_State *L, int anchor)
         lua_getfield(L, -1, "json_value");
         lua_remove(L, -2);
         lua_pushvalue(L, -2);
-        lua_call(L, 1, 1);
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK)
+            wbl_argerror(L, 1, "row %d, column \"%s\": %s", (int)i + 1, name,
+                         lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "a table that cannot be written as JSON");
     } else if (t == LUA_TBOOLEAN)
         lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
     else
@@ -327,7 +330,7 @@ static cols_box *table_columns(lua_State *L, int x)
         for (int64_t i = 0; i < n; i++) {
             lua_rawgeti(L, rows, (lua_Integer)i + 1);
             int t = push_cell(L, lua_gettop(L), name, j);
-            if (text) b->text[j][i] = t == LUA_TNIL ? NULL : cell_text(L, anchor);
+            if (text) b->text[j][i] = t == LUA_TNIL ? NULL : cell_text(L, anchor, i, b->names[j]);
             else b->num[j][i] = t == LUA_TNIL ? NAN : t == LUA_TBOOLEAN ? lua_toboolean(L, -1) : lua_tonumber(L, -1);
             lua_pop(L, 2);
         }
