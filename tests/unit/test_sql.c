@@ -2,6 +2,9 @@
  *  - a read that fails in one partition after another succeeded leaves
  *    nothing in the store (no chunk, map or partition half made), and a read
  *    that succeeds leaves only its dataset;
+ *  - the local executor's reads put their rows in the store as partitions
+ *    while they come (direct mode): a failed read leaves none of them, the
+ *    first read's partitions are the dataset's (row0 as the dataset says);
  *  - URLs: the password kept apart from the connection string and the name
  *    shown; scrubbing; identifiers quoted;
  *  - binary COPY: values encoded for COPY FROM read back by the decoder
@@ -58,6 +61,129 @@ static void test_failed_read_leaves_nothing(void **state)
     assert_int_equal(wb_store_count(st), base);
     wb_exec_unref(ex);
     wb_store_free(st);
+}
+
+/* a read on the local executor puts its rows in the store as partitions
+ * while they come (direct mode; the inline executor reads into chunks):
+ *  - one read (no partition column): a failure after some partitions were
+ *    made leaves none behind; a read that succeeds leaves its partitions;
+ *  - two range reads, the first of exactly one partition's rows: the
+ *    second's first partition is aligned with the dataset's, and is taken as
+ *    it is (no text column) or with its codes mapped, its first row the
+ *    dataset's (row0 as the dataset's partition says, not the read's own 0);
+ *  - two range reads, the first of them made partitions and succeeded, the
+ *    second failed: nothing left in the store. */
+static wb_exec *direct_exec(int local, wb_store **st)
+{
+    if (local) {
+        wb_exec *ex = wb_exec_local_new(2);
+        *st = wb_exec_local_store(ex);
+        return ex;
+    }
+    *st = wb_store_new(1);
+    return wb_exec_inline_new(*st);
+}
+
+static void drop_exec(int local, wb_exec *ex, wb_store *st)
+{
+    wb_exec_unref(ex);
+    if (!local) wb_store_free(st);
+}
+
+static void check_row0(wb_dataset *d)
+{
+    for (int i = 0; i < d->nparts; i++) {
+        wb_objstat os;
+        assert_ok(wb_exec_stat(d->ex, d->parts[i].oid, &os));
+        assert_int_equal(os.row0, d->parts[i].row0);
+        assert_int_equal(os.rows, d->parts[i].rows);
+    }
+}
+
+static void test_direct_read(void **state)
+{
+    (void)state;
+    char url[600];
+    snprintf(url, sizeof url, "sqlite:%s/direct.db", dir);
+    int64_t P = wb_partition_rows(2), n = 2 * wb_partition_rows(1) + 100;
+    double *id = malloc((size_t)n * 8);
+    const char **s = malloc((size_t)n * sizeof *s);
+    for (int64_t i = 0; i < n; i++) {
+        id[i] = (double)(i + 1);
+        s[i] = i == 2 * P + 50 ? "oops" : i % 3 ? "1.5" : "2";
+    }
+    wb_sql_column cols[2] = {{"id", WB_COL_NUMBER, 1, id, NULL}, {"s", WB_COL_CATEGORY, 0, NULL, s}};
+    assert_ok(wb_sql_write_columns(cols, 2, n, url, "t", WB_SQL_FAIL));
+    for (int local = 0; local < 2; local++) {
+        wb_store *st;
+        wb_exec *ex = direct_exec(local, &st);
+        size_t base = wb_store_count(st);
+        wb_sql_read_opts o;
+        wb_sql_read_opts_init(&o);
+        const char *dn[1] = {"s"};
+        int dt[1] = {WB_COL_NUMBER};
+        o.dtype_names = dn;
+        o.dtype_types = dt;
+        o.ndtype = 1;
+        wb_dataset *d = NULL;
+        char want[100];
+        snprintf(want, sizeof want, "row %lld, column \"s\" (declared TEXT): \"oops\" does not convert",
+                 (long long)(2 * P + 51));
+        assert_err_has(wb_sql_read(ex, url, "t", &o, &d), WB_EFORMAT, want);
+        assert_null(d);
+        assert_int_equal(wb_store_count(st), base);
+        o.ndtype = 0; /* as text: three partitions, the codes mapped to the sorted levels */
+        assert_ok(wb_sql_read(ex, url, "t", &o, &d));
+        assert_int_equal(d->n, n);
+        assert_int_equal(d->nparts, (n + P - 1) / P);
+        assert_int_equal(wb_store_count(st), base + (size_t)d->nparts);
+        check_row0(d);
+        const wb_levels *lv = wb_ds_col_levels(d, 1);
+        assert_int_equal(wb_levels_count(lv), 3);
+        assert_string_equal(wb_levels_at(lv, 0), "1.5");
+        double row[2];
+        assert_ok(wb_ds_read_rows(d, 2 * P + 50, 2 * P + 51, row, NULL));
+        assert_true(row[0] == 2 * P + 51 && row[1] == 2); /* "oops" */
+        assert_ok(wb_ds_read_rows(d, 3, 4, row, NULL));
+        assert_true(row[0] == 4 && row[1] == 1); /* "2" */
+        wb_ds_unref(d);
+        assert_int_equal(wb_store_count(st), base);
+
+        /* two reads, the first of exactly P rows */
+        o.partition_column = "id";
+        o.partitions = 2;
+        o.nbounds = 3;
+        for (int text = 0; text < 2; text++) {
+            const char *only[1] = {"id"};
+            int64_t Pd = wb_partition_rows(text ? 2 : 1);
+            double b1[3] = {1, (double)Pd + 1, (double)n + 1};
+            o.bounds = b1;
+            o.columns = text ? NULL : only;
+            o.ncolumns = text ? 0 : 1;
+            assert_ok(wb_sql_read(ex, url, "t", &o, &d));
+            assert_int_equal(d->n, n);
+            assert_int_equal(d->nparts, (n + Pd - 1) / Pd);
+            check_row0(d);
+            for (int64_t r = Pd - 1; r <= Pd + 1; r++) {
+                assert_ok(wb_ds_read_rows(d, r, r + 1, row, NULL));
+                assert_true(row[0] == r + 1);
+            }
+            wb_ds_unref(d);
+            assert_int_equal(wb_store_count(st), base);
+        }
+        /* two reads, the first of P + 10 rows made two partitions; the second fails */
+        o.columns = NULL;
+        o.ncolumns = 0;
+        o.ndtype = 1;
+        double b2[3] = {1, (double)P + 11, (double)n + 1};
+        o.bounds = b2;
+        assert_err_has(wb_sql_read(ex, url, "t", &o, &d), WB_EFORMAT, "partition 2 of 2");
+        assert_null(d);
+        assert_int_equal(wb_store_count(st), base);
+        drop_exec(local, ex, st);
+    }
+    free(id);
+    free(s);
 }
 
 static void test_urls(void **state)
@@ -181,6 +307,7 @@ int main(void)
     dir = wbt_mkdtemp();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_read_leaves_nothing),
+        cmocka_unit_test(test_direct_read),
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_copy_roundtrip),
         cmocka_unit_test(test_numeric),

@@ -12,6 +12,9 @@
  *                 aligned to blocks) from the chunks that hold its rows,
  *                 each text column's codes mapped to the dataset's levels
  *                 (the maps: one object per chunk, made by the driver)
+ *   sql.remap     a partition with its codes mapped (direct mode: a single
+ *                 read on the local executor puts its rows in the store as
+ *                 the dataset's partitions while they arrive)
  *
  * The chunk's buffer grows by realloc (large ones are remapped, not copied)
  * and is handed to the store as the task's output without a copy. */
@@ -60,8 +63,20 @@ int wb__sql_chunk_init(sql_chunk *c, int64_t d, int has_y, int64_t max_levels)
     return 0;
 }
 
+void wb__sql_chunk_direct(sql_chunk *c, wb_store *store, int64_t prows)
+{
+    c->store = store;
+    c->prows = prows;
+}
+
 void wb__sql_chunk_free(sql_chunk *c)
 {
+    for (int64_t i = 0; c->parts && i < c->nparts; i++) wb_store_unref(c->store, c->parts[i]);
+    free(c->parts);
+    free(c->block);
+    c->parts = NULL;
+    c->block = NULL;
+    c->nparts = 0;
     for (int64_t j = 0; c->dict && j < c->ncol; j++) wb__csv_dict_free(&c->dict[j]);
     free(c->dict);
     free(c->seen);
@@ -103,8 +118,53 @@ static int grow(sql_chunk *c)
     return 0;
 }
 
+/* direct mode: the current partition into the store */
+static int flush_block(sql_chunk *c)
+{
+    if (!c->inblock) return 0;
+    if (c->nparts == c->capparts) {
+        int64_t cap = c->capparts ? c->capparts * 2 : 16;
+        wb_oid *p = realloc(c->parts, (size_t)cap * sizeof *p);
+        if (!p) return wb_seterr(WB_ENOMEM, "out of memory");
+        c->parts = p;
+        c->capparts = cap;
+    }
+    wb_oid id;
+    int rc = wb_store_reserve(c->store, &id);
+    if (rc) return rc;
+    wb_part part = {c->inblock, c->d, c->rows - c->inblock, c->block,
+                    c->has_y ? c->block + (size_t)c->prows * (size_t)c->d : NULL};
+    rc = wb_store_fulfill_part(c->store, id, &part, c->block, NULL); /* takes the block */
+    c->block = NULL;
+    c->inblock = 0;
+    if (rc) {
+        wb_store_unref(c->store, id);
+        return rc;
+    }
+    c->parts[c->nparts++] = id;
+    return 0;
+}
+
+static int add_direct(sql_chunk *c, const double *r)
+{
+    if (!c->block) {
+        size_t bytes = (size_t)c->prows * (size_t)(c->d + (c->has_y != 0)) * 8;
+        if (c->ctx && wb__out_room(c->ctx, bytes)) return WB_ENOMEM;
+        c->block = wb__alloc_big(bytes + 8);
+        if (!c->block) return wb_seterr(WB_ENOMEM, "%s: out of memory (%lld rows read)", c->where ? c->where : "sql",
+                                        (long long)c->rows);
+    }
+    memcpy(c->block + (size_t)c->inblock * (size_t)c->d, r, (size_t)c->d * 8);
+    if (c->has_y) c->block[(size_t)c->prows * (size_t)c->d + (size_t)c->inblock] = r[c->d];
+    c->inblock++;
+    c->rows++;
+    if ((c->rows & 0xfff) == 0) __atomic_fetch_add(&rows_read, 0x1000, __ATOMIC_RELAXED);
+    return c->inblock == c->prows ? flush_block(c) : 0;
+}
+
 int wb__sql_chunk_add(sql_chunk *c, const double *r)
 {
+    if (c->store) return add_direct(c, r);
     if (c->rows == c->cap) {
         int rc = grow(c);
         if (rc) return rc;
@@ -137,6 +197,12 @@ int wb__sql_chunk_out(sql_chunk *c, wb_kctx *ctx)
 {
     wb_buf info = {0};
     int rc = 0;
+    if (c->store) { /* direct: the info, then the partitions */
+        int64_t head[2] = {c->rows, c->ncol};
+        rc = flush_block(c);
+        if (!rc) rc = wb_buf_add(&info, head, sizeof head) ? wb_seterr(WB_ENOMEM, "out of memory") : 0;
+    }
+    if (rc) return rc;
     for (int64_t j = 0; !rc && j < c->ncol; j++) {
         info_rec r = {c->seen[j], {0}, c->dict[j].n, c->first_num[j], c->first_text[j]};
         rc = wb_buf_add(&info, &r, sizeof r);
@@ -150,6 +216,16 @@ int wb__sql_chunk_out(sql_chunk *c, wb_kctx *ctx)
     }
     static const char zeros[8] = {0};
     if (!rc && info.len % 8) rc = wb_buf_add(&info, zeros, 8 - info.len % 8);
+    if (!rc && c->store) {
+        rc = wb_buf_add(&info, &c->nparts, 8) || wb_buf_add(&info, c->parts, (size_t)c->nparts * sizeof *c->parts);
+        if (!rc) {
+            __atomic_fetch_add(&rows_read, c->rows & 0xfff, __ATOMIC_RELAXED);
+            rc = wb__out_bytes_take(ctx, info.p, info.len);
+            info.p = NULL;
+            if (!rc) c->nparts = 0; /* their references are the output's reader's now */
+            return rc;
+        }
+    }
     if (rc) {
         wb_buf_free(&info);
         return wb_seterr(WB_ENOMEM, "out of memory");
@@ -216,6 +292,8 @@ int wb__sql_info_decode(const void *data, size_t size, int64_t ncol, sql_info *o
             s += 4 + (size_t)len;
         }
     }
+    out->end = (size_t)(s - (const unsigned char *)data);
+    out->end = (out->end + 7) / 8 * 8;
     return 0;
 bad:
     free(out->col);
@@ -243,7 +321,20 @@ static int k_info(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     return 0;
 }
 
-/* sql.assemble: in[0..m) chunks, then the map objects; arg: {i64 row0, rows,
+/* the rows of a piece: a chunk's, or a partition's (direct mode) */
+static int piece_view(const wb_obj *o, chunk_hdr *h, const double **x, const double **y)
+{
+    if (o->type != WB_OBJ_PART) return chunk_view(o, h, x, y);
+    memset(h, 0, sizeof *h);
+    h->rows = o->part.rows;
+    h->d = o->part.cols;
+    h->has_y = o->part.y != NULL;
+    *x = o->part.x;
+    *y = o->part.y;
+    return 0;
+}
+
+/* sql.assemble: in[0..m) chunks (or partitions), then the map objects; arg: {i64 row0, rows,
  * d, has_y, m}, then per chunk {i64 from, count, map input index or -1}.
  * A map object: {i64 count} then per column {u32 col, u32 n, u32 map[n]}. */
 static int k_assemble(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
@@ -264,7 +355,7 @@ static int k_assemble(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         memcpy(s, spec + k * 24, 24);
         chunk_hdr h;
         const double *cx, *cy;
-        if ((rc = chunk_view(&in[k], &h, &cx, &cy)) != 0) return rc;
+        if ((rc = piece_view(&in[k], &h, &cx, &cy)) != 0) return rc;
         if (h.d != d || (h.has_y != 0) != (has_y != 0) || s[0] < 0 || s[1] < 0 || s[0] + s[1] > h.rows ||
             done + s[1] > rows || s[2] >= nin || (s[2] >= 0 && s[2] < m))
             return wb_seterr(WB_EINVAL, "sql.assemble: bad arguments");
@@ -307,8 +398,50 @@ static int k_assemble(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
     return 0;
 }
 
+/* sql.remap: in[0] a partition, in[1] a map object (sql.assemble's
+ * layout) -> the partition with each mapped column's codes replaced */
+static int k_remap(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    if (nin < 2 || in[0].type != WB_OBJ_PART || in[1].type != WB_OBJ_BYTES || in[1].size < 8)
+        return wb_seterr(WB_EINVAL, "sql.remap: bad arguments");
+    const wb_part *p = &in[0].part;
+    double *x, *y;
+    int rc = wb__out_part(ctx, p->rows, p->cols, p->row0, p->y != NULL, &x, &y);
+    if (rc) return rc;
+    memcpy(x, p->x, (size_t)p->rows * (size_t)p->cols * 8);
+    if (y) memcpy(y, p->y, (size_t)p->rows * 8);
+    const unsigned char *m = in[1].data, *e = m + in[1].size;
+    int64_t count;
+    memcpy(&count, m, 8);
+    m += 8;
+    for (int64_t c = 0; c < count; c++) {
+        uint32_t hh[2];
+        if (e - m < 8) return wb_seterr(WB_EINVAL, "sql.remap: bad map");
+        memcpy(hh, m, 8);
+        m += 8;
+        if (!(hh[0] < (uint64_t)p->cols || (hh[0] == (uint64_t)p->cols && y)) || (uint64_t)(e - m) / 4 < hh[1])
+            return wb_seterr(WB_EINVAL, "sql.remap: bad map");
+        const unsigned char *map = m;
+        m += (size_t)hh[1] * 4;
+        double *v = hh[0] == (uint64_t)p->cols ? y : x + hh[0];
+        size_t stride = hh[0] == (uint64_t)p->cols ? 1 : (size_t)p->cols;
+        for (int64_t i = 0; i < p->rows; i++) {
+            double code = v[(size_t)i * stride];
+            if (code != code) continue;
+            if (!(code >= 0 && code < hh[1])) return wb_seterr(WB_EINVAL, "sql.remap: code %g out of range", code);
+            uint32_t g;
+            memcpy(&g, map + (size_t)code * 4, 4);
+            v[(size_t)i * stride] = g;
+        }
+    }
+    return 0;
+}
+
 void wb__sql_register_chunk_kernels(void)
 {
     wb_register_kernel("sql.info", k_info);
     wb_register_kernel("sql.assemble", k_assemble);
+    wb_register_kernel("sql.remap", k_remap);
 }

@@ -333,6 +333,7 @@ static int k_sqlite_read(wb_kctx *ctx, const wb_obj *in, int nin, const void *ar
         ch.ctx = ctx;
         ch.where = prefix;
         ch.names = a.names;
+        if (a.t.direct > 0) wb__sql_chunk_direct(&ch, ctx->store, a.t.direct);
         row = malloc((size_t)(a.ncol + 1) * 8);
         if (!row) rc = wb_seterr(WB_ENOMEM, "out of memory");
     }

@@ -413,6 +413,7 @@ static int k_pg_read(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         ch.ctx = ctx;
         ch.where = prefix;
         ch.names = a.names;
+        if (a.t.direct > 0) wb__sql_chunk_direct(&ch, ctx->store, a.t.direct);
         rc = wb__sql_copydec_init(&dec, a.ncol, a.kinds, &ch);
         have_dec = !rc;
     }

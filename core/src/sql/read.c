@@ -25,8 +25,14 @@
  *      that hold their rows, codes mapped. The chunks are released as their
  *      rows are taken, so memory peaks at about the dataset's bytes plus one
  *      chunk.
- * Without a partition column the read is one streaming query, one chunk,
- * split into partitions the same way. */
+ * On the local executor (direct mode) a read's task puts its rows in the
+ * store as partitions of wb_partition_rows rows while they arrive, not in
+ * one growing chunk, and its output is its info followed by those
+ * partitions. The first read's rows start at the dataset's row 0, so its
+ * partitions are the dataset's own (taken as they are, or with their codes
+ * mapped by sql.remap); the others' are assembled as chunks are. Memory
+ * stays at the dataset's bytes plus a partition or two a read. Without a
+ * partition column the read is one streaming query, one read. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -406,7 +412,36 @@ static int wait_reads(wb_exec *ex, const wb_oid *ids, int64_t n, int local)
     return wb_exec_wait(ex, ids, (int)n);
 }
 
+/* a read's output in direct mode that was not taken (another read failed):
+ * the partitions it holds references to are dropped. Waits for the read
+ * (it may still run when a later one could not be submitted). */
+static void drop_direct(wb_exec *ex, wb_oid id, int64_t ncol)
+{
+    void *b = NULL;
+    size_t size = 0;
+    sql_info inf = {0};
+    if (wb_exec_get(ex, id, &b, &size) == 0 && wb__sql_info_decode(b, size, ncol, &inf) == 0 && size >= inf.end + 8) {
+        int64_t n;
+        memcpy(&n, (const char *)b + inf.end, 8);
+        for (int64_t k = 0; k < n && inf.end + 8 + (size_t)(k + 1) * sizeof(wb_oid) <= size; k++) {
+            wb_oid part;
+            memcpy(&part, (const char *)b + inf.end + 8 + (size_t)k * sizeof part, sizeof part);
+            wb_exec_release(ex, part);
+        }
+        free(inf.col);
+    }
+    free(b);
+}
+
 /* ------------------------------------------------------------ levels */
+
+/* a piece of the result: a chunk, or a partition a read made in direct mode */
+typedef struct piece {
+    wb_oid oid;
+    int64_t chunk;   /* the read it came from */
+    int64_t rows, g; /* its rows, and the dataset's row of its first */
+    int64_t row0;    /* a partition's own first row (the read's own count) */
+} piece;
 
 typedef struct gent {
     const char *s;
@@ -543,8 +578,10 @@ int wb_sql_read(wb_exec *ex, const char *url, const char *src, const wb_sql_read
                                          : wb__sql_ident(&items, p.desc.col[p.sel[a]].name);
     }
     if (!rc) rc = wb_buf_add(&items, "", 1) ? wb_seterr(WB_ENOMEM, "out of memory") : 0;
-    /* the tasks */
+    /* the tasks; on the local executor each puts its rows in the store in
+     * partitions of wb_partition_rows rows while they arrive (direct mode) */
     int64_t np = pp.k;
+    int direct = !xi.remote && xi.store != NULL;
     wb_oid *chunk = rc ? NULL : calloc((size_t)np + 1, sizeof *chunk);
     if (!rc && !chunk) rc = wb_seterr(WB_ENOMEM, "out of memory");
     for (int64_t i = 0; !rc && i < np; i++) {
@@ -561,6 +598,7 @@ int wb_sql_read(wb_exec *ex, const char *url, const char *src, const wb_sql_read
         t.secret = p.secret;
         t.file_size = p.fsize;
         memcpy(t.file_head, p.fhead, 32);
+        t.direct = direct ? wb_partition_rows(p.d) : 0;
         if (np > 1) rc = part_sql(&p, pc, &pp, i, &cond, &desc, &t);
         if (!rc) {
             int e = p.u.kind == SQL_PG
@@ -600,15 +638,49 @@ int wb_sql_read(wb_exec *ex, const char *url, const char *src, const wb_sql_read
     wb_oid *res = rc ? NULL : calloc((size_t)np + 1, sizeof *res);
     void **infbuf = rc ? NULL : calloc((size_t)np + 1, sizeof *infbuf);
     if (!rc && (!res || !infbuf)) rc = wb_seterr(WB_ENOMEM, "out of memory");
-    for (int64_t i = 0; !rc && i < np; i++) {
+    /* the pieces of the result in order: the chunks, or in direct mode the
+     * partitions each read made (our references) */
+    piece *pc_ = rc ? NULL : calloc((size_t)np + 1, sizeof *pc_);
+    int64_t npc = 0, cappc = np + 1;
+    if (!rc && !pc_) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    int64_t P = wb_partition_rows(p.d);
+    for (int64_t i = 0; direct && !rc && i < np; i++) { /* the info, then the partitions */
+        size_t size = 0;
+        int64_t nseg = 0;
+        rc = wb_exec_get(ex, chunk[i], &infbuf[i], &size);
+        if (!rc) rc = wb__sql_info_decode(infbuf[i], size, p.ncol, &inf[i]);
+        const unsigned char *q = infbuf[i];
+        if (!rc && (size < inf[i].end + 8 || (memcpy(&nseg, q + inf[i].end, 8), nseg != (inf[i].rows + P - 1) / P) ||
+                    (size - inf[i].end - 8) / sizeof(wb_oid) != (size_t)nseg))
+            rc = wb_seterr(WB_EINTERNAL, "%s: a bad result of the read", WHO);
+        if (!rc && npc + nseg >= cappc) {
+            piece *x = realloc(pc_, (size_t)(npc + nseg + np + 1) * sizeof *x);
+            if (!x) rc = wb_seterr(WB_ENOMEM, "out of memory");
+            else pc_ = x, cappc = npc + nseg + np + 1;
+        }
+        for (int64_t sgm = 0; !rc && sgm < nseg; sgm++) {
+            wb_oid id;
+            memcpy(&id, q + inf[i].end + 8 + (size_t)sgm * sizeof id, sizeof id);
+            pc_[npc++] = (piece){id, i, sgm < nseg - 1 ? P : inf[i].rows - sgm * P, 0, sgm * P};
+        }
+        if (!rc) { /* its partitions are ours now */
+            wb_exec_release(ex, chunk[i]);
+            chunk[i] = 0;
+        }
+    }
+    for (int64_t i = 0; !direct && !rc && i < np; i++) {
         wb_task t = {"sql.info", &chunk[i], 1, NULL, 0, WB_TASK_PLAIN, 0, -1};
         rc = wb_exec_submit_tasks(ex, &t, 1, &res[i]);
     }
-    if (!rc) rc = wb_exec_wait(ex, res, (int)np);
-    for (int64_t i = 0; !rc && i < np; i++) {
+    if (!direct && !rc) rc = wb_exec_wait(ex, res, (int)np);
+    for (int64_t i = 0; !direct && !rc && i < np; i++) {
         size_t size = 0;
         rc = wb_exec_get(ex, res[i], &infbuf[i], &size);
         if (!rc) rc = wb__sql_info_decode(infbuf[i], size, p.ncol, &inf[i]);
+        if (!rc) {
+            pc_[npc++] = (piece){chunk[i], i, inf[i].rows, 0, 0};
+            chunk[i] = 0;
+        }
     }
     for (int64_t i = 0; res && i < np; i++)
         if (res[i]) wb_exec_release(ex, res[i]);
@@ -661,41 +733,75 @@ int wb_sql_read(wb_exec *ex, const char *url, const char *src, const wb_sql_read
     }
     for (size_t i = 0; maps && i < (size_t)(p.ncol + 1) * (size_t)(np + 1); i++) free(maps[i]);
     free(maps);
-    /* the dataset's partitions */
-    int64_t N = 0, P = wb_partition_rows(p.d);
-    for (int64_t k = 0; !rc && k < np; k++) N += inf[k].rows;
+    /* the dataset's partitions: an aligned piece as it is (or its codes
+     * mapped), else the rows of the pieces that cover it (sql.assemble);
+     * pieces are released once their last rows are taken (the tasks hold
+     * them), so the pieces and the partitions made of them never all coexist */
+    int64_t N = 0;
+    for (int64_t k = 0; !rc && k < npc; k++) {
+        pc_[k].g = N;
+        N += pc_[k].rows;
+    }
     int64_t nout = rc ? 0 : (N + P - 1) / P;
     if (!rc && nout > INT32_MAX) rc = wb_seterr(WB_ELIMIT, "%s: too many rows", WHO);
     wb_dspart *dp = rc ? NULL : calloc((size_t)nout + 1, sizeof *dp);
     if (!rc && !dp) rc = wb_seterr(WB_ENOMEM, "out of memory");
-    int64_t k0 = 0, g0 = 0; /* the first chunk that may hold row lo, and its first row */
+    wb_oid *ins = NULL;
+    int64_t *spec = NULL, capins = 0, p0 = 0;
     for (int64_t o2 = 0; !rc && o2 < nout; o2++) {
         int64_t lo = o2 * P, hi = lo + P < N ? lo + P : N;
-        wb_oid ins[512];
-        int64_t spec[5 + 3 * 256];
-        int m = 0, nm = 0;
-        while (k0 < np && g0 + inf[k0].rows <= lo) g0 += inf[k0++].rows;
-        /* chunks covering [lo, hi) */
-        int64_t g = g0;
-        for (int64_t k = k0; k < np && g < hi; g += inf[k++].rows) {
-            if (inf[k].rows == 0) continue;
-            if (m == 256) {
-                rc = wb_seterr(WB_ELIMIT, "%s: a partition of %lld rows spans more than 256 chunks", WHO, (long long)P);
+        dp[o2].rows = hi - lo;
+        dp[o2].row0 = lo;
+        int64_t first = p0, last = p0; /* the pieces [first, last) that hold rows of [lo, hi) */
+        while (first < npc && pc_[first].g + pc_[first].rows <= lo) first++;
+        last = first;
+        while (last < npc && pc_[last].g < hi) last++;
+        if (direct && last - first == 1 && pc_[first].g == lo && pc_[first].rows == hi - lo && pc_[first].row0 == lo &&
+            pc_[first].oid) { /* its own first row is the dataset's (the first read's) */
+            wb_oid map = mapobj[pc_[first].chunk];
+            if (map) {
+                wb_oid two[2] = {pc_[first].oid, map};
+                wb_task t = {"sql.remap", two, 2, NULL, 0, WB_TASK_PLAIN, 0, hi - lo};
+                rc = wb_exec_submit_tasks(ex, &t, 1, &dp[o2].oid);
+            } else {
+                dp[o2].oid = pc_[first].oid; /* the piece is the partition */
+                pc_[first].oid = 0;
+            }
+            goto taken;
+        }
+        if (last - first + 1 > capins) {
+            capins = 2 * (last - first + 1);
+            wb_oid *ni = realloc(ins, (size_t)capins * 2 * sizeof *ni);
+            int64_t *ns = realloc(spec, (size_t)(5 + 3 * capins) * sizeof *ns);
+            if (ni) ins = ni;
+            if (ns) spec = ns;
+            if (!ni || !ns) {
+                rc = wb_seterr(WB_ENOMEM, "out of memory");
                 break;
             }
-            int64_t a = lo > g ? lo : g, z = hi < g + inf[k].rows ? hi : g + inf[k].rows;
-            ins[m] = chunk[k];
+        }
+        int m = 0, nm = 0;
+        wb_oid *maps_in = ins + capins;
+        for (int64_t k = first; k < last; k++) {
+            if (pc_[k].rows == 0) continue;
+            int64_t g = pc_[k].g, a = lo > g ? lo : g, z = hi < g + pc_[k].rows ? hi : g + pc_[k].rows;
+            wb_oid map = mapobj[pc_[k].chunk];
+            ins[m] = pc_[k].oid;
             spec[5 + 3 * m] = a - g;
             spec[5 + 3 * m + 1] = z - a;
-            spec[5 + 3 * m + 2] = mapobj[k] ? 1 : -1;
-            if (mapobj[k]) ins[256 + nm++] = mapobj[k];
+            spec[5 + 3 * m + 2] = -1;
+            if (map) { /* each chunk's map once */
+                int at = -1;
+                for (int i = 0; i < nm; i++)
+                    if (maps_in[i] == map) at = i;
+                if (at < 0) maps_in[at = nm++] = map;
+                spec[5 + 3 * m + 2] = at; /* made an input index below */
+            }
             m++;
         }
-        if (rc) break;
-        /* the maps follow the chunks: their input indexes */
-        for (int i = 0, q = 0; i < m; i++)
-            if (spec[5 + 3 * i + 2] > 0) spec[5 + 3 * i + 2] = m + q++;
-        for (int i = 0; i < nm; i++) ins[m + i] = ins[256 + i];
+        for (int i = 0; i < m; i++)
+            if (spec[5 + 3 * i + 2] >= 0) spec[5 + 3 * i + 2] += m;
+        for (int i = 0; i < nm; i++) ins[m + i] = maps_in[i];
         spec[0] = lo;
         spec[1] = hi - lo;
         spec[2] = p.d;
@@ -703,23 +809,30 @@ int wb_sql_read(wb_exec *ex, const char *url, const char *src, const wb_sql_read
         spec[4] = m;
         wb_task t = {"sql.assemble", ins, m + nm, spec, (size_t)(5 + 3 * m) * 8, WB_TASK_PLAIN, 0, hi - lo};
         rc = wb_exec_submit_tasks(ex, &t, 1, &dp[o2].oid);
-        dp[o2].rows = hi - lo;
-        dp[o2].row0 = lo;
-        /* chunks whose last rows are taken now are released (the tasks hold them) */
-        while (!rc && k0 < np && g0 + inf[k0].rows <= hi) {
-            wb_exec_release(ex, chunk[k0]);
-            chunk[k0] = 0;
-            if (mapobj[k0]) wb_exec_release(ex, mapobj[k0]);
-            mapobj[k0] = 0;
-            g0 += inf[k0++].rows;
+    taken:
+        /* pieces whose last rows are taken now are released */
+        while (!rc && p0 < npc && pc_[p0].g + pc_[p0].rows <= hi) {
+            if (pc_[p0].oid) wb_exec_release(ex, pc_[p0].oid);
+            pc_[p0++].oid = 0;
         }
     }
+    free(ins);
+    free(spec);
+    for (int64_t k = 0; pc_ && k < npc; k++)
+        if (pc_[k].oid) wb_exec_release(ex, pc_[k].oid);
+    free(pc_);
+    char *why = rc && direct ? wb_strdup(wb_errmsg()) : NULL; /* the failure stays the one reported */
     for (int64_t k = 0; chunk && k < np; k++) {
+        if (chunk[k] && direct) drop_direct(ex, chunk[k], p.ncol);
         if (chunk[k]) wb_exec_release(ex, chunk[k]);
         if (mapobj && mapobj[k]) wb_exec_release(ex, mapobj[k]);
     }
     free(chunk);
     free(mapobj);
+    if (why) {
+        wb_seterr(rc, "%s", why);
+        free(why);
+    }
     int64_t made = 0;
     for (int64_t o2 = 0; dp && o2 < nout; o2++) made += dp[o2].oid != 0;
     if (!rc) {

@@ -110,6 +110,13 @@ typedef struct sql_chunk {
     wb_kctx *ctx;        /* for the store's room (NULL: none) */
     const char *where;   /* "partition 2 of 4 (id >= 10 AND id < 20)", for messages */
     char **names;        /* the columns' names, for messages (may be NULL) */
+    /* direct mode (wb__sql_chunk_direct): the rows go to the store in
+     * partitions of prows rows as they come, not into buf and y */
+    wb_store *store;
+    int64_t prows, inblock; /* rows per partition; rows in the current one */
+    double *block;       /* the current partition: prows x d, then prows labels */
+    wb_oid *parts;       /* the partitions made (one reference each) */
+    int64_t nparts, capparts;
 } sql_chunk;
 
 int wb__sql_chunk_init(sql_chunk *c, int64_t d, int has_y, int64_t max_levels);
@@ -120,8 +127,15 @@ int wb__sql_chunk_add(sql_chunk *c, const double *r);
 int wb__sql_chunk_text(sql_chunk *c, int64_t j, const char *s, size_t n, double *code);
 /* column j's name for messages ("column 3" when unnamed) */
 const char *wb__sql_chunk_name(const sql_chunk *c, int64_t j, char *buf, size_t cap);
-/* the chunk as the task's output ("WBSQ" bytes; the chunk is emptied) */
+/* the chunk as the task's output ("WBSQ" bytes; the chunk is emptied). In
+ * direct mode: the info (sql.info's layout) followed by {i64 n, n oids} of
+ * the partitions, whose references pass to whoever gets the output */
 int wb__sql_chunk_out(sql_chunk *c, wb_kctx *ctx);
+/* direct mode, for a read that runs in the process that holds the dataset
+ * (the local executor): its rows go to the store in partitions of prows rows
+ * as they arrive, with no growing chunk (memory: its rows and one partition);
+ * the first read's are the dataset's own partitions */
+void wb__sql_chunk_direct(sql_chunk *c, wb_store *store, int64_t prows);
 
 /* what sql.info returns, decoded */
 typedef struct sql_info_col {
@@ -133,6 +147,7 @@ typedef struct sql_info_col {
 typedef struct sql_info {
     int64_t rows, ncol;
     sql_info_col *col; /* ncol (malloc'd) */
+    size_t end;        /* the bytes the info takes (direct mode: the partitions follow) */
 } sql_info;
 int wb__sql_info_decode(const void *data, size_t size, int64_t ncol, sql_info *out);
 
@@ -210,6 +225,7 @@ typedef struct sql_targ {
     int32_t nbind, bkind; /* SQLite: parameters ?1 ?2 bound (1 integers, 2 reals) */
     int64_t bi[2];
     double bd[2];
+    int64_t direct;       /* > 0: direct mode, partitions of this many rows */
     /* then the strings: kinds (ncol bytes), where (the partition, for
      * messages), conninfo or the file's path, the query, the URL for
      * messages, the snapshot (PG, "" for none), then ncol column names */
