@@ -194,9 +194,9 @@ static int push_cell(lua_State *L, int row, int name, int64_t j)
     return lua_type(L, -1);
 }
 
-/* the value at the top as text for a text column (tables as JSON), kept in
- * the anchor table at index `anchor` so that it lives while written; row i
- * and column `name` for messages */
+/* the value at the top (left there) as text for a text column (tables as
+ * JSON), kept in the anchor table at index `anchor` so that it lives while
+ * written; row i and column `name` for messages */
 static const char *cell_text(lua_State *L, int anchor, int64_t i, const char *name)
 {
     int t = lua_type(L, -1);
@@ -215,8 +215,7 @@ static const char *cell_text(lua_State *L, int anchor, int64_t i, const char *na
     else
         luaL_tolstring(L, -1, NULL);
     const char *s = lua_tostring(L, -1);
-    lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
-    lua_pop(L, 1);
+    lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1); /* the value stays at the top */
     return s;
 }
 

@@ -6,7 +6,7 @@
 -- dtype, and an empty result: every cell equal to pandas' in pandas' order,
 -- no row missing or twice, levels the sorted distinct values; the codes the
 -- same whatever the partitions; written back (one transaction, replace,
--- append, labels, vectors, result tables, metrics, a name with quotes and a
+-- append, labels, vectors, result tables (grid search, wb.bench), metrics, a name with quotes and a
 -- semicolon) and equal again.
 local src = assert(os.getenv("WB_SOURCE_DIR"), "WB_SOURCE_DIR is not set")
 local PY = "/usr/bin/python3"
@@ -138,14 +138,24 @@ c.commit()
   local g = wb.gridsearch("logreg", wb.datagen.classification{n = 2000, features = 4, seed = 1}, {C = {0.1, 1, 10}}, {folds = 3})
   assert(wb.sql.write(g.results, out, "grid") == 3)
   wb.sql.write({accuracy = 0.875, model = "logreg", n = 2000, ok = true}, out, "metrics")
+  -- a wb.bench table: its columns in its order, missing cells NULL
+  local bt = wb.bench.run{workloads = {{name = "sum", data = "classification", run = function(ctx) return ctx.data:rows() end}},
+                          sizes = {300, 600}, executors = {"local:1"}, repeats = 1, tmpdir = dir}
+  assert(wb.sql.write(bt, out, "bench") == 2)
   local o = python(string.format([[
 import sqlite3
 c = sqlite3.connect(%q)
 print(c.execute("SELECT COUNT(*), MIN(rank), MAX(rank), typeof(rank), typeof(C) FROM grid").fetchone())
 print(c.execute("SELECT * FROM metrics").fetchall())
+print([r[1] for r in c.execute("PRAGMA table_info(bench)")])
+print(c.execute("SELECT workload, n, executor, typeof(median_s), median_s > 0, quality IS NULL FROM bench ORDER BY n").fetchall())
 ]], dir .. "/out.db"))
   assert(o:match("%(3, 1, 3, 'integer', 'real'%)"), "grid results: " .. o)
   assert(o:find("[(0.875, 'logreg', 2000, 1)]", 1, true), "metrics: " .. o)
+  local want = {}
+  for i, c in ipairs(bt.columns) do want[i] = "'" .. c .. "'" end
+  assert(o:find("[" .. table.concat(want, ", ") .. "]", 1, true), "bench columns: " .. o)
+  assert(o:find("[('sum', 300, 'local:1', 'real', 1, 1), ('sum', 600, 'local:1', 'real', 1, 1)]", 1, true), "bench rows: " .. o)
   -- a table name with quotes and a semicolon: quoted, never pasted
   local weird = 'we"ird; DROP TABLE back; --'
   wb.sql.write(d1:slice(1, 10), out, weird)
