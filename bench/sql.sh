@@ -13,6 +13,9 @@
 #   SQLite read:     the same three
 #   write:           wb.sql.write and DataFrame.to_sql of the table just read,
 #                    to PostgreSQL and to SQLite (if_exists = "replace")
+# then once, the PostgreSQL read on a local cluster of 2 workers: which
+# process ran each partition's query (the server's log), the partitions'
+# holders, and the dataset's bytes against the local read's.
 # Each step runs in a process of its own: wall seconds, CPU seconds of that
 # process (the database server's own work is not in it), its peak memory;
 # the rows and NULLs per column must be equal across the tools. The table
@@ -64,6 +67,9 @@ run() { # LABEL COMMAND...: one step, its JSON line tagged and kept
   echo "  $label: $(echo "$line" | $PY -c 'import json,sys; r=json.load(sys.stdin); print("%.2f s wall, %.2f s cpu, %.0f MB peak, %s rows" % (r["seconds"], r["cpu_s"], r["peak_mb"], r.get("rows", "-")))')"
 }
 
+# statements are not logged while the tools are timed (pandas' to_sql sends one INSERT a row)
+psql -q -c "ALTER SYSTEM SET log_statement = 'none'" -c "SELECT pg_reload_conf()" >/dev/null
+
 for rep in $(seq "$R"); do
   echo "round $rep of $R (load $(cut -d' ' -f1-3 /proc/loadavg))"
   # the order of the tools turns each round
@@ -89,6 +95,36 @@ for rep in $(seq "$R"); do
   done
 done
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# the PostgreSQL read on a local cluster of 2 workers: the server's log names
+# the process that ran each partition's COPY (a worker's, not the driver's),
+# the partitions stay on the workers, and the dataset's bytes are the local read's
+clu_bad=0
+psql -q -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+mkdir -p "$WORK/clu"
+line=$(WB_BENCH_THREADS=2 "$WB" "$here/bench/sql.lua" cluster "$PG" big id 2 "$WORK/clu" 2>"$WORK/err" | tail -1)
+if [ -z "$line" ]; then
+  echo "cluster read: FAILED: $(tail -3 "$WORK/err")"
+  clu_bad=1
+else
+  echo "{\"case\": \"pg cluster read wb\", \"load\": \"$(cut -d' ' -f1 /proc/loadavg)\", \"result\": $line}" >>"$OUT"
+  echo "$line" | $PY -c 'import json,sys; r=json.load(sys.stdin); print("cluster read (2 workers, 1 thread each): %.2f s wall, %d rows, its %d dataset partitions held by workers %s; workers %s, driver pid %d" % (r["seconds"], r["rows"], r["partitions"], sorted(set(r["holders"])), ", ".join("%d (pid %d)" % (w["id"], w["pid"]) for w in r["workers"]), r["driver_pid"]))'
+  wpids=$(echo "$line" | $PY -c 'import json,sys; print(" ".join(str(w["pid"]) for w in json.load(sys.stdin)["workers"]))')
+  for p in 1 2; do
+    pid=$(grep -a "app=wb sql.read p$p/2 pid [0-9]*: LOG:  statement: COPY" "$PGDIR/data/log" | sed -n 's/.*app=wb sql.read p[0-9]\/2 pid \([0-9]*\):.*/\1/p' | tail -1)
+    case " $wpids " in
+    *" $pid "*) echo "  partition $p of 2: its COPY run by pid $pid, a worker (server's log)" ;;
+    *) echo "  partition $p of 2: its COPY run by pid '$pid', not a worker ($wpids)"; clu_bad=1 ;;
+    esac
+  done
+  if cmp -s "$WORK/clu/local.npy" "$WORK/clu/cluster.npy"; then
+    echo "  the same dataset bytes as the local read: $(stat -c %s "$WORK/clu/cluster.npy") bytes of NPY, equal"
+  else
+    echo "  the cluster's dataset differs from the local read's"
+    clu_bad=1
+  fi
+fi
+rm -rf "$WORK/clu"
 
 # medians, ratios, equal rows and NULLs
 $PY - "$OUT" <<'PY'
@@ -128,3 +164,6 @@ for db in ("pg", "sqlite"):
         print("%s reads: all %d agree on %d rows and the NULLs %s" % (db, sum(len(v) for v in seen.values()), rows, nulls))
 sys.exit(bad)
 PY
+st=$?
+[ $clu_bad = 0 ] || st=1
+exit $st
