@@ -51,7 +51,7 @@ cols=""
 for k in 1 2 3 4 5 6 7 8 9; do cols="$cols, CASE WHEN (g + $((k * 3))) % 17 = 0 THEN NULL ELSE sin(g * $k) * $((k * 10)) END AS x$k"; done
 t0=$(date +%s.%N)
 psql -q -c "CREATE TABLE big AS SELECT g::int8 AS id$cols, (ARRAY['alpha','beta','gamma','delta',NULL])[1 + g % 5] AS s1,
-  CASE WHEN g % 11 = 0 THEN NULL ELSE 'cat' || (g * 7919 % 1000) END AS s2 FROM generate_series(1, $N) g" &&
+  CASE WHEN g % 11 = 0 THEN NULL ELSE 'cat' || (g::int8 * 7919 % 1000) END AS s2 FROM generate_series(1, $N) g" &&
   psql -q -c "ALTER TABLE big ADD PRIMARY KEY (id)" && psql -q -c "VACUUM ANALYZE big" || { echo "sql.sh: making the table failed"; exit 1; }
 WB_BENCH_THREADS=2 "$WB" -e "wb.quiet(true) wb.sql.write(wb.sql.read('$PG', 'big', {partition_column = 'id', partitions = 2}), '$LITE', 'big')" ||
   { echo "sql.sh: writing the SQLite file failed"; exit 1; }
