@@ -19,7 +19,9 @@
 #    position, a text partition column, text that is not a number, a
 #    connection killed mid-read (pg_terminate_backend: the partition named,
 #    no dataset), appending columns the table lacks;
-#  - the progress line while a long read runs on a terminal.
+#  - peak memory of a read (one streaming read, 2 partitions; PostgreSQL and
+#    SQLite) at most 1.5 x the dataset's bytes plus 24 MB;
+#  - the progress line while a long read or write runs on a terminal.
 set -u
 WB=$(readlink -f "${1:?usage: $0 path/to/wb}")
 SRC=${WB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -276,17 +278,72 @@ tr '\n' ' ' <"$T/kill.out" | grep -q "^wb.sql.read: postgresql://wb@$PGHOST:$PGP
   fail "connection lost: $(cat "$T/kill.out")"
 pass "connection killed mid-read: $(head -c 300 "$T/kill.out" | tr '\n' ' ')"
 
+# --- peak memory: at most 1.5 x the dataset's bytes plus a fixed amount
+# (rows streamed by binary COPY or SQLite's steps into the partitions, never
+# one whole result, never every row twice), for one streaming read and for 2
+# range partitions on 2 threads, from PostgreSQL and from SQLite; each read in
+# a process of its own. A sanitizer's allocator keeps freed memory in a
+# quarantine: there the figures are printed, not checked.
+psql -q -c "CREATE TABLE wide AS SELECT g::int8 AS id$(for k in 1 2 3 4 5 6 7 8 9; do printf ', CASE WHEN g %% %d = 0 THEN NULL ELSE sin(g * %d) END AS x%d' $((k + 6)) $k $k; done),
+  CASE WHEN g % 13 = 0 THEN NULL ELSE 'c' || (g::int8 * 7919 % 500) END AS s FROM generate_series(1, 1000000) g" || fail "making wide"
+cat > "$T/mem.lua" <<'LUA'
+wb.threads(2)
+local url, pc = arg[1], arg[2]
+if arg[3] then wb.sql.write(wb.sql.read(url, "wide"), arg[3], "wide") return end
+collectgarbage()
+local base = wb.core.rss()
+local d = wb.sql.read(url, "wide", pc ~= "" and {partition_column = pc, partitions = 2} or nil)
+assert(d:rows() == 1000000 and d:cols() == 11)
+print(string.format("MEM %d %d %d", d:rows() * d:cols() * 8, base, wb.core.peak_rss()))
+LUA
+"$WB" "$T/mem.lua" "$URL" "" "sqlite:$T/wide.db" || fail "wide into SQLite"
+checked=1
+ldd "$WB" 2>/dev/null | grep -q "libasan\|libtsan" && checked=0
+for src in "$URL" "sqlite:$T/wide.db"; do
+  for pc in "" id; do
+    out=$("$WB" "$T/mem.lua" "$src" "$pc" 2>&1) || fail "memory read of $src: $out"
+    read -r bytes base peak <<<"$(echo "$out" | sed -n 's/^MEM //p')"
+    [ -n "$peak" ] || fail "memory read of $src: $out"
+    how="one streaming read"
+    [ -n "$pc" ] && how="2 partitions"
+    what="${src%%:*} $how: dataset $((bytes >> 20)) MB, peak $(((peak - base) >> 20)) MB over the $((base >> 20)) MB before"
+    if [ $checked = 1 ]; then
+      [ $((peak - base)) -le $((bytes * 3 / 2 + (24 << 20))) ] || fail "$what: more than 1.5 x the dataset + 24 MB"
+      pass "$what (<= 1.5 x + 24 MB)"
+    else
+      pass "$what (a sanitizer build: not checked)"
+    fi
+  done
+done
+
 # --- the progress line on a terminal while a read runs
-if command -v script >/dev/null; then
-  cat > "$T/prog.lua" <<'LUA'
+command -v script >/dev/null || fail "no script (util-linux) to run wb on a terminal"
+cat > "$T/prog.lua" <<'LUA'
 local d = wb.sql.read(os.getenv("URL"), "SELECT slow(g) AS id FROM generate_series(1, 40000) g")
 print("ROWS " .. d:rows())
 LUA
-  script -qfec "'$WB' '$T/prog.lua'" /dev/null >"$T/prog.out" 2>&1 </dev/null
-  tr '\r' '\n' <"$T/prog.out" >"$T/prog.lines"
-  grep -q "ROWS 40000" "$T/prog.lines" || fail "progress read: $(cat "$T/prog.lines")"
-  grep -q "sql.read [0-9]* [0-9.]*s  rows, [0-9]* rows/s, 0 of 1 partitions done" "$T/prog.lines" ||
-    fail "no progress line: $(head -c 400 "$T/prog.lines")"
-  pass "progress: $(grep -a -m1 'sql.read [0-9]' "$T/prog.lines" | sed 's/\x1b\[K//g')"
-fi
+script -qfec "'$WB' '$T/prog.lua'" /dev/null >"$T/prog.out" 2>&1 </dev/null
+tr '\r' '\n' <"$T/prog.out" >"$T/prog.lines"
+grep -q "ROWS 40000" "$T/prog.lines" || fail "progress read: $(cat "$T/prog.lines")"
+grep -q "sql.read [0-9]* [0-9.]*s  rows, [0-9]* rows/s, 0 of 1 partitions done" "$T/prog.lines" ||
+  fail "no progress line: $(head -c 400 "$T/prog.lines")"
+pass "progress: $(grep -a -m1 'sql.read [0-9]' "$T/prog.lines" | sed 's/\x1b\[K//g')"
+# and while a long write runs (a trigger makes the server take 2 s over it)
+psql -q <<'SQL' || fail "making wide_sink"
+CREATE TABLE wide_sink (LIKE wide);
+CREATE FUNCTION nap() RETURNS trigger AS $$ BEGIN
+  IF NEW.id % 100000 = 0 THEN PERFORM pg_sleep(0.2); END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE TRIGGER nap BEFORE INSERT ON wide_sink FOR EACH ROW EXECUTE FUNCTION nap();
+SQL
+cat > "$T/progw.lua" <<'LUA'
+local d = wb.sql.read("sqlite:" .. os.getenv("T") .. "/wide.db", "wide")
+print("WROTE " .. wb.sql.write(d, os.getenv("URL"), "wide_sink", {if_exists = "append"}))
+LUA
+script -qfec "'$WB' '$T/progw.lua'" /dev/null >"$T/progw.out" 2>&1 </dev/null
+tr '\r' '\n' <"$T/progw.out" >"$T/progw.lines"
+grep -q "WROTE 1000000" "$T/progw.lines" || fail "progress write: $(cat "$T/progw.lines")"
+grep -q "sql.write [0-9]*/1000000 ([0-9]*%) [0-9.]*s.*  rows, [0-9]* rows/s" "$T/progw.lines" ||
+  fail "no progress line while writing: $(head -c 400 "$T/progw.lines")"
+[ "$(psql -Atc 'SELECT count(*) FROM wide_sink')" = 1000000 ] || fail "wide_sink lacks rows"
+pass "progress: $(grep -a 'sql.write [0-9]' "$T/progw.lines" | tail -1 | sed 's/\x1b\[K//g')"
 echo "sql_postgres: ok"

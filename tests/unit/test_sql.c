@@ -105,15 +105,18 @@ static void test_direct_read(void **state)
     (void)state;
     char url[600];
     snprintf(url, sizeof url, "sqlite:%s/direct.db", dir);
-    int64_t P = wb_partition_rows(2), n = 2 * wb_partition_rows(1) + 100;
-    double *id = malloc((size_t)n * 8);
+    int64_t P = wb_partition_rows(2), n = 2 * P + 100;
+    double *id = malloc((size_t)n * 8), *x = malloc((size_t)n * 8);
     const char **s = malloc((size_t)n * sizeof *s);
     for (int64_t i = 0; i < n; i++) {
         id[i] = (double)(i + 1);
+        x[i] = (double)i / 2;
         s[i] = i == 2 * P + 50 ? "oops" : i % 3 ? "1.5" : "2";
     }
-    wb_sql_column cols[2] = {{"id", WB_COL_NUMBER, 1, id, NULL}, {"s", WB_COL_CATEGORY, 0, NULL, s}};
-    assert_ok(wb_sql_write_columns(cols, 2, n, url, "t", WB_SQL_FAIL));
+    wb_sql_column cols[3] = {{"id", WB_COL_NUMBER, 1, id, NULL},
+                             {"s", WB_COL_CATEGORY, 0, NULL, s},
+                             {"x", WB_COL_NUMBER, 0, x, NULL}};
+    assert_ok(wb_sql_write_columns(cols, 3, n, url, "t", WB_SQL_FAIL));
     for (int local = 0; local < 2; local++) {
         wb_store *st;
         wb_exec *ex = direct_exec(local, &st);
@@ -132,10 +135,13 @@ static void test_direct_read(void **state)
         assert_err_has(wb_sql_read(ex, url, "t", &o, &d), WB_EFORMAT, want);
         assert_null(d);
         assert_int_equal(wb_store_count(st), base);
-        o.ndtype = 0; /* as text: three partitions, the codes mapped to the sorted levels */
+        o.ndtype = 0; /* as text: the codes mapped to the sorted levels */
+        const char *two[2] = {"id", "s"};
+        o.columns = two;
+        o.ncolumns = 2;
         assert_ok(wb_sql_read(ex, url, "t", &o, &d));
         assert_int_equal(d->n, n);
-        assert_int_equal(d->nparts, (n + P - 1) / P);
+        assert_int_equal(d->nparts, 3);
         assert_int_equal(wb_store_count(st), base + (size_t)d->nparts);
         check_row0(d);
         const wb_levels *lv = wb_ds_col_levels(d, 1);
@@ -153,18 +159,16 @@ static void test_direct_read(void **state)
         o.partition_column = "id";
         o.partitions = 2;
         o.nbounds = 3;
+        double b1[3] = {1, (double)P + 1, (double)n + 1};
+        o.bounds = b1;
         for (int text = 0; text < 2; text++) {
-            const char *only[1] = {"id"};
-            int64_t Pd = wb_partition_rows(text ? 2 : 1);
-            double b1[3] = {1, (double)Pd + 1, (double)n + 1};
-            o.bounds = b1;
-            o.columns = text ? NULL : only;
-            o.ncolumns = text ? 0 : 1;
+            const char *nums[2] = {"id", "x"};
+            o.columns = text ? two : nums;
             assert_ok(wb_sql_read(ex, url, "t", &o, &d));
             assert_int_equal(d->n, n);
-            assert_int_equal(d->nparts, (n + Pd - 1) / Pd);
+            assert_int_equal(d->nparts, 3);
             check_row0(d);
-            for (int64_t r = Pd - 1; r <= Pd + 1; r++) {
+            for (int64_t r = P - 1; r <= P + 1; r++) {
                 assert_ok(wb_ds_read_rows(d, r, r + 1, row, NULL));
                 assert_true(row[0] == r + 1);
             }
@@ -183,6 +187,7 @@ static void test_direct_read(void **state)
         drop_exec(local, ex, st);
     }
     free(id);
+    free(x);
     free(s);
 }
 
