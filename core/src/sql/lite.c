@@ -65,7 +65,9 @@ static int open_ro(const char *path, const char *who, const char *display, sqlit
         return wb_seterr(errno == ENOENT ? WB_ENOTFOUND : WB_EIO, "%s: %s: cannot open (%s)", who, display, strerror(errno));
     if (!S_ISREG(st.st_mode)) return wb_seterr(WB_EIO, "%s: %s: not a file", who, display);
     sqlite3 *db = NULL;
-    int r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    /* NOMUTEX: a connection is used by one thread only (the driver's or a task's), so
+     * no lock around every sqlite3_column_* call (a fifth of a read's time) */
+    int r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (r != SQLITE_OK) {
         int rc = lite_err(WB_EIO, who, display, NULL, db, NULL);
         sqlite3_close(db);
@@ -580,7 +582,7 @@ static int lite_write(sqlite3 *db, const sql_url *u, const char *table, int if_e
 int wb__sql_lite_write(const sql_url *u, const char *table, int if_exists, void *src, const char *who)
 {
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(u->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(u->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         int rc = wb_seterr(WB_EIO, "%s: %s: cannot open (%s)", who, u->display, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
         return rc;
