@@ -67,11 +67,11 @@ status() {
   /usr/bin/python3 -c 'import sys, urllib.request
 print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "http://127.0.0.1:$DASH/api/status"
 }
-field() { # field JSON PATH (a.b)
-  /usr/bin/python3 -c 'import json, sys
-v = json.loads(sys.argv[1])
-for k in sys.argv[2].split("."): v = v[k]
-print(len(v) if isinstance(v, list) else v)' "$1" "$2"
+field() { # field JSON PATH (a.b) (the JSON through standard input: with the task stream it is longer than an argument may be)
+  printf '%s' "$1" | /usr/bin/python3 -c 'import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."): v = v[k]
+print(len(v) if isinstance(v, list) else v)' "$2"
 }
 alive_workers() {
   status | /usr/bin/python3 -c 'import json, sys

@@ -11,7 +11,8 @@ local out = arg and arg[1] or "quickstart-out"
 os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
 local function step(what, t0) print(string.format("  %-52s %7.3f s", what, wb.now() - t0)) end
 
-print(string.format("wb %s, %s executor, %d threads", wb.version(), wb.executor().kind, wb.threads()))
+print(string.format("wb %s, %s executor, %d thread%s", wb.version(), wb.executor().kind, wb.threads(),
+                    wb.threads() == 1 and "" or "s"))
 
 -- data ----------------------------------------------------------------------
 local t0 = wb.now()

@@ -64,16 +64,45 @@ static int get_token(const char *cmd, const char *file, int create, char *tok, s
 #define HEAD_USAGE                                                                                        \
     "head [--host 127.0.0.1] [--port 7878] [--dashboard-port 7879 | --no-dashboard] [--token-file F]\n" \
     "          [--heartbeat-ms 1000] [--timeout-ms 10000] [--max-retries 3] [--ready-file F] [--quiet]\n" \
-    "          [--max-connections 1000] [--max-auth-failures 10] [--auth-window-ms 60000]"
+    "          [--max-connections 1000] [--max-auth-failures 10] [--auth-window-ms 60000]\n"            \
+    "          [--handshake-timeout-ms 5000] [--max-unauthenticated 64] [--dashboard-allow-host NAME]...\n" \
+    "          [--tls-cert F --tls-key F --tls-ca F | --insecure-no-tls]"
+
+/* --tls-cert, --tls-key, --tls-ca, --insecure-no-tls (1: taken, 2: a value taken) */
+static int tls_arg(const char *a, const char *v, wb_tls_opts *t)
+{
+    if (!strcmp(a, "--insecure-no-tls")) {
+        t->off = 1;
+        return 1;
+    }
+    if (!v) return 0;
+    if (!strcmp(a, "--tls-cert")) t->cert = v;
+    else if (!strcmp(a, "--tls-key")) t->key = v;
+    else if (!strcmp(a, "--tls-ca")) t->ca = v;
+    else return 0;
+    return 2;
+}
+
+static int tls_check(const char *cmd, const wb_tls_opts *t)
+{
+    if (!wb_tls_check_opts(t)) return 0;
+    fprintf(stderr, "wb %s: %s\n", cmd, wb_errmsg());
+    return 2;
+}
 
 int wb_cmd_head(int argc, char **argv)
 {
     wb_head_opts o;
     wb_head_opts_init(&o);
     const char *token_file = NULL;
+    wb_buf hosts = {0}; /* --dashboard-allow-host, joined with commas */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = 0;
+        int rc = 0, t = tls_arg(a, v, &o.tls);
+        if (t) {
+            i += t - 1;
+            continue;
+        }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: wb %s\n", HEAD_USAGE);
             return 0;
@@ -96,7 +125,15 @@ int wb_cmd_head(int argc, char **argv)
         else if (!strcmp(a, "--max-connections")) rc = int_arg("head", a, v, 1, 1000000, &o.max_connections);
         else if (!strcmp(a, "--max-auth-failures")) rc = int_arg("head", a, v, 1, 1000000, &o.max_auth_failures);
         else if (!strcmp(a, "--auth-window-ms")) rc = int_arg("head", a, v, 100, 86400000, &o.auth_window_ms);
-        else return usage_error("head", HEAD_USAGE, "unknown option '%s'", a);
+        else if (!strcmp(a, "--handshake-timeout-ms")) rc = int_arg("head", a, v, 100, 600000, &o.handshake_ms);
+        else if (!strcmp(a, "--max-unauthenticated")) rc = int_arg("head", a, v, 1, 100000, &o.max_unauth);
+        else if (!strcmp(a, "--dashboard-allow-host")) {
+            if (!*v || strchr(v, ',')) {
+                fprintf(stderr, "wb head: --dashboard-allow-host takes one host name (or *), got '%s'\n", v);
+                return 2;
+            }
+            wb_buf_printf(&hosts, "%s%s", hosts.len ? "," : "", v);
+        } else return usage_error("head", HEAD_USAGE, "unknown option '%s'", a);
         if (rc) return rc;
         i++;
     }
@@ -105,18 +142,23 @@ int wb_cmd_head(int argc, char **argv)
                 o.heartbeat_ms);
         return 2;
     }
+    if (tls_check("head", &o.tls)) return 2;
     if (!token_file) token_file = wb_token_default_path();
     char token[WB_TOKEN_MAX + 1];
     if (get_token("head", token_file, 1, token, sizeof token)) return 1;
     o.token = token;
     o.token_file = token_file;
+    o.dashboard_hosts = hosts.len ? (const char *)hosts.p : NULL;
     wbl_register_remote_kernel();
-    return wb_head_run(&o);
+    int rc = wb_head_run(&o);
+    wb_buf_free(&hosts);
+    return rc;
 }
 
 #define WORKER_USAGE                                                                                   \
     "worker --address HOST:PORT [--threads N] [--memory-limit 4GB] [--token-file F] [--host H]\n" \
-    "          [--connect-timeout 30] [--plugin PATH]... [--max-connections 1000] [--quiet]"
+    "          [--connect-timeout 30] [--head-timeout 30] [--plugin PATH]... [--max-connections 1000]\n" \
+    "          [--tls-cert F --tls-key F --tls-ca F | --insecure-no-tls] [--quiet]"
 
 int wb_cmd_worker(int argc, char **argv)
 {
@@ -127,7 +169,11 @@ int wb_cmd_worker(int argc, char **argv)
     int nplugins = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = 0;
+        int rc = 0, t = tls_arg(a, v, &o.tls);
+        if (t) {
+            i += t - 1;
+            continue;
+        }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: wb %s\n", WORKER_USAGE);
             return 0;
@@ -150,6 +196,10 @@ int wb_cmd_worker(int argc, char **argv)
             int s;
             rc = int_arg("worker", a, v, 1, 86400, &s);
             o.connect_timeout = s;
+        } else if (!strcmp(a, "--head-timeout")) {
+            int s;
+            rc = int_arg("worker", a, v, 1, 86400, &s);
+            o.head_timeout = s;
         } else if (!strcmp(a, "--plugin")) {
             if (nplugins < 64) plugins[nplugins++] = v;
         } else
@@ -158,6 +208,7 @@ int wb_cmd_worker(int argc, char **argv)
         i++;
     }
     if (!o.address) return usage_error("worker", WORKER_USAGE, "%s", "--address HOST:PORT is required");
+    if (tls_check("worker", &o.tls)) return 2;
     if (!token_file) token_file = wb_token_default_path();
     char token[WB_TOKEN_MAX + 1];
     if (get_token("worker", token_file, 0, token, sizeof token)) return 1;

@@ -17,4 +17,8 @@ struct lua_State *wb_shell_newstate(int quiet);
 /* the program's own folder (for plugins) */
 const char *wb_shell_exe_dir(void);
 
+/* `wb kernel ...` (shell/kernel/kernel.c): the Jupyter kernel, given the
+ * prompt's Lua state constructor; argv[0] is "kernel" */
+int wb_kernel_main(int argc, char **argv, struct lua_State *(*newstate)(int quiet));
+
 #endif

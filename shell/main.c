@@ -1,7 +1,11 @@
 /* main.c — the wb program: `wb` (the wb> prompt on a terminal, else standard
  * input as a script), `wb -e ARG` (a script file if ARG names one, else a Lua
  * chunk), `wb FILE args...`, and subcommands (`wb head`, `wb worker`).
- * Errors print `wb: message` and a traceback on stderr and exit 1. */
+ * Errors print `wb: message` on stderr (a traceback too for errors in the
+ * user's code, or always with --traceback) and exit 1; exit(n) exits n.
+ * The prompt's machinery without readline (evaluation, completion,
+ * printing, clean errors, Ctrl-C) is in prompt.c (see prompt.h): this file
+ * puts readline, history and the signals around it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +23,7 @@
 
 #include "commands.h"
 #include "progress.h"
+#include "prompt.h"
 #include "wb/cluster.h"
 #include "wb/mpi.h"
 #include "wblua.h"
@@ -38,22 +43,12 @@ const char *wb_shell_exe_dir(void) { return exe_dir; }
  * signal is handled on the main thread: another thread that receives it
  * passes it on. */
 static pthread_t main_thread;
-static volatile sig_atomic_t running;     /* a command runs (docall) */
-static volatile sig_atomic_t sigint_seen; /* presses during this command */
 static volatile sig_atomic_t prompt_sigint, winch_seen;
-static int interrupted_last;              /* the last command stopped on Ctrl-C */
 
 static void say(const char *s)
 {
     ssize_t r = write(2, s, strlen(s));
     (void)r;
-}
-
-static void lstop(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
 }
 
 static void on_sigint(int sig)
@@ -64,12 +59,10 @@ static void on_sigint(int sig)
         errno = saved;
         return;
     }
-    if (!running) {
+    if (!wb_prompt_running()) {
         prompt_sigint = 1;
     } else {
-        wb_interrupt();
-        if (globalL) lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-        sigint_seen++;
+        int sigint_seen = wb_prompt_interrupt(); /* presses during this command */
         if (sigint_seen == 2)
             say("\nwb: stopping: waiting for the running work to notice (Ctrl-C once more leaves wb)\n");
         else if (sigint_seen >= 3) {
@@ -97,52 +90,6 @@ static void install_signals(void)
     sa.sa_handler = on_sigwinch;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGWINCH, &sa, NULL);
-}
-
-static int msghandler(lua_State *L)
-{
-    if (wb_interrupted()) { /* whatever the running code made of it */
-        luaL_traceback(L, L, "interrupted!", 1);
-        return 1;
-    }
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
-static int docall(lua_State *L, int narg, int nres)
-{
-    int base = lua_gettop(L) - narg;
-    lua_pushcfunction(L, msghandler);
-    lua_insert(L, base);
-    wb_interrupt_clear();
-    globalL = L;
-    sigint_seen = 0;
-    running = 1;
-    int status = lua_pcall(L, narg, nres, base);
-    running = 0;
-    lua_sethook(L, NULL, 0, 0);
-    interrupted_last = status != LUA_OK && wb_interrupted();
-    lua_remove(L, base);
-    wb_shell_progress_end();
-    return status;
-}
-
-static void report(lua_State *L, int status)
-{
-    if (status != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        fflush(stdout);
-        /* after the "^C" the terminal echoed */
-        if (interrupted_last && isatty(2)) fputc('\n', stderr);
-        fprintf(stderr, "wb: %s\n", msg ? msg : "(error object is not a string)");
-        fflush(stderr);
-        lua_pop(L, 1);
-    }
 }
 
 /* ------------------------------------------------------------ the state */
@@ -181,8 +128,8 @@ lua_State *wb_shell_newstate(int quiet)
     /* the Lua library, then the plugins (their Lua chunks may use the library) */
     lua_getglobal(L, "require");
     lua_pushliteral(L, "wb.lib");
-    if (docall(L, 1, 0) != LUA_OK) {
-        report(L, LUA_ERRRUN);
+    if (wb_prompt_call(L, 1, 0) != LUA_OK) {
+        wb_prompt_report(L, LUA_ERRRUN);
         lua_close(L);
         return NULL;
     }
@@ -191,7 +138,7 @@ lua_State *wb_shell_newstate(int quiet)
     lua_getfield(L, -1, "load_plugins");
     lua_remove(L, -2);
     lua_remove(L, -2);
-    int st = docall(L, 0, 0);
+    int st = wb_prompt_call(L, 0, 0);
     if (st != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         fprintf(stderr, "wb: warning: %s\n", msg ? msg : "a plugin failed to load");
@@ -225,11 +172,16 @@ static int run_loaded(lua_State *L, int status, char **argv, int argc, int scrip
         lua_insert(L, 1);
         lua_settop(L, 1);
         int n = push_args(L, argv, argc, script);
-        status = docall(L, n, 0);
+        status = wb_prompt_call(L, n, 0);
     }
-    report(L, status);
+    int code;
+    if (status != LUA_OK && wb_prompt_exit_request(L, -1, &code)) { /* exit(code) in the script */
+        lua_pop(L, 1);
+        return code;
+    }
+    wb_prompt_report(L, status);
     if (status == LUA_OK) return 0;
-    return interrupted_last ? 130 : 1;
+    return wb_prompt_interrupted_last() ? 130 : 1;
 }
 
 static int run_file(lua_State *L, const char *path, char **argv, int argc, int script)
@@ -241,6 +193,7 @@ static int run_file(lua_State *L, const char *path, char **argv, int argc, int s
  * script's name (then say the file is missing, not a syntax error) */
 static int run_string(lua_State *L, const char *chunk, char **argv, int argc, int script)
 {
+    wb_prompt_set_chunk(L, chunk);
     int status = luaL_loadbuffer(L, chunk, strlen(chunk), "=(command line)");
     size_t n = strlen(chunk);
     if (status == LUA_ERRSYNTAX && n > 4 && strcmp(chunk + n - 4, ".lua") == 0 &&
@@ -291,8 +244,9 @@ static void history_add(const char *hist, const char *chunk)
     if (hist) append_history(1, hist);
 }
 
-/* completion: the candidates come from the Lua side (wb/complete.lua); inside
- * a string, file names */
+/* completion: the candidates come from the Lua side (wb/complete.lua's
+ * line(line, cursor), by context: names, methods, estimator and column names
+ * and files inside strings) */
 static char **completions;
 static size_t ncompl, capcompl;
 
@@ -325,44 +279,77 @@ static char *completion_gen(const char *text, int state)
     return idx < ncompl ? strdup(completions[idx++]) : NULL;
 }
 
-static int lua_complete(lua_State *L)
-{
-    const char *text = lua_tostring(L, 1);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "wb.complete");
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "complete");
-    lua_pushstring(L, text);
-    lua_call(L, 1, 1);
-    int n = (int)luaL_len(L, -1);
-    for (int i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        const char *c = lua_tostring(L, -1);
-        if (c) add_completion(c);
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
+/* readline replaces `text` (the line from `start` to the cursor); the
+ * candidates replace the line from complete_start: the same place told from
+ * readline's start */
 static char **wb_complete(const char *text, int start, int end)
 {
-    (void)start;
-    (void)end;
     clear_completions();
-    if (rl_completion_quote_character) { /* "a string: file names" */
-        rl_attempted_completion_over = 0;
-        return NULL;
-    }
     rl_attempted_completion_over = 1;
+    rl_completion_suppress_quote = 1;
+    rl_completion_append_character = '\0';
     lua_State *L = globalL;
     if (!L) return NULL;
-    int top = lua_gettop(L);
-    lua_pushcfunction(L, lua_complete);
-    lua_pushstring(L, text);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1); /* no candidates, no noise */
-    lua_settop(L, top);
+    char **items = NULL;
+    int nitems = 0, complete_start = end, complete_quote = 0, complete_files = 0;
+    if (wb_prompt_complete(L, rl_line_buffer, end, &items, &nitems, &complete_start, &complete_quote,
+                           &complete_files))
+        return NULL;
+    for (int i = 0; i < nitems; i++) {
+        add_completion(items[i]);
+        free(items[i]);
+    }
+    free(items);
     if (ncompl == 0) return NULL;
-    rl_completion_append_character = '\0';
+    int ms = complete_start < 0 ? 0 : complete_start > end ? end : complete_start;
+    size_t k = 0;
+    for (size_t i = 0; i < ncompl; i++) {
+        char *c = completions[i], *r = NULL;
+        if (ms <= start) { /* the candidate starts with what lies between the two starts */
+            size_t skip = (size_t)(start - ms);
+            if (strlen(c) >= skip && strncmp(c, rl_line_buffer + ms, skip) == 0) r = strdup(c + skip);
+        } else {
+            size_t pre = (size_t)(ms - start), len = strlen(c);
+            r = malloc(pre + len + 1);
+            if (r) {
+                memcpy(r, rl_line_buffer + start, pre);
+                memcpy(r + pre, c, len + 1);
+            }
+        }
+        free(c);
+        if (r) completions[k++] = r;
+    }
+    ncompl = k;
+    if (completions) completions[ncompl] = NULL;
+    if (ncompl == 0) return NULL;
+    /* paths: the list shows their last part (readline's display of file
+     * names), and readline marks folders with "/" itself */
+    int folder = 0;
+    if (complete_files) {
+        rl_filename_completion_desired = 1;
+        rl_filename_quoting_desired = 0;
+        for (size_t i = 0; i < ncompl; i++) {
+            size_t len = strlen(completions[i]);
+            if (len > 1 && completions[i][len - 1] == '/') {
+                completions[i][len - 1] = 0;
+                folder = 1;
+            }
+        }
+    }
+    /* one candidate that ends the string (not a folder): close it */
+    if (ncompl == 1 && complete_quote && !folder) {
+        size_t len = strlen(completions[0]);
+        if (len) {
+            char *r = malloc(len + 2);
+            if (r) {
+                memcpy(r, completions[0], len);
+                r[len] = (char)complete_quote;
+                r[len + 1] = 0;
+                free(completions[0]);
+                completions[0] = r;
+            }
+        }
+    }
     return rl_completion_matches(text, completion_gen);
 }
 
@@ -494,99 +481,9 @@ static int read_line(const char *prompt, char **out)
     return rl_got_line ? 1 : 0;
 }
 
-/* call wb.show's REPL helpers: begin() before a command, results(...) after */
-static int show_call(lua_State *L, const char *fn, int nargs, int nres)
+static int repl(lua_State *L)
 {
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "wb.show");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        lua_pop(L, 1 + nargs);
-        return -1;
-    }
-    lua_getfield(L, -1, fn);
-    lua_remove(L, -2);
-    lua_insert(L, -1 - nargs);
-    return docall(L, nargs, nres);
-}
-
-/* print the values a command returned (the whole stack) through wb.show */
-static void print_results(lua_State *L)
-{
-    int n = lua_gettop(L);
-    if (n == 0) return;
-    int st = show_call(L, "results", n, 1);
-    if (st != LUA_OK) {
-        if (st > 0) report(L, st);
-        lua_settop(L, 0);
-        return;
-    }
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        size_t len;
-        const char *s = lua_tolstring(L, -1, &len);
-        fwrite(s, 1, len, stdout);
-        if (len && s[len - 1] != '\n') fputc('\n', stdout);
-    }
-    fflush(stdout);
-    lua_settop(L, 0);
-}
-
-static int incomplete(lua_State *L, int status)
-{
-    if (status == LUA_ERRSYNTAX) {
-        size_t lmsg;
-        const char *msg = lua_tolstring(L, -1, &lmsg);
-        if (lmsg >= 5 && strcmp(msg + lmsg - 5, "<eof>") == 0) return 1;
-    }
-    return 0;
-}
-
-/* compile a chunk typed at the prompt: as an expression ("return chunk;")
- * when it is one, else as statements ("=expr" is "return expr"). Returns the
- * status (the function or the message on the stack) and sets *more when the
- * chunk is unfinished, as statements or as an expression ("{1," then "2}"). */
-static int load_text(lua_State *L, const char *fmt, const char *src)
-{
-    const char *text = lua_pushfstring(L, fmt, src);
-    int status = luaL_loadbuffer(L, text, strlen(text), "=stdin");
-    lua_remove(L, -2);
-    return status;
-}
-
-static int compile_chunk(lua_State *L, const char *chunk, int *more)
-{
-    *more = 0;
-    int eq = chunk[0] == '=';
-    const char *src = eq ? chunk + 1 : chunk;
-    int status = load_text(L, "return %s;", src);
-    if (status == LUA_OK) return status;
-    lua_pop(L, 1);
-    status = load_text(L, eq ? "return %s" : "%s", src);
-    if (status == LUA_OK) return status;
-    if (incomplete(L, status)) {
-        *more = 1;
-        return status;
-    }
-    if (!eq && status == LUA_ERRSYNTAX) {
-        /* not statements: maybe an unfinished expression ("{1,"), or a
-         * faulty one ("1 +* 2"), whose own message says more */
-        int st2 = load_text(L, "return %s", src);
-        if (incomplete(L, st2)) *more = 1;
-        const char *p = src + strspn(src, " \t\n");
-        int statement_start = *p == '_' || *p == '(' || *p == ':' || *p == ';' ||
-                              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                              (p[0] == '-' && p[1] == '-');
-        if (*more || statement_start) {
-            lua_pop(L, 1);
-        } else {
-            lua_remove(L, -2);
-            status = st2;
-        }
-    }
-    return status;
-}
-
-static void repl(lua_State *L)
-{
+    int rc = 0;
     const char *hist = history_path();
     history_open(hist);
     rl_readline_name = "wb";
@@ -602,11 +499,10 @@ static void repl(lua_State *L)
     rl_completer_word_break_characters = rl_basic_word_break_characters;
     rl_completer_quote_characters = "\"'";
     globalL = L;
-    printf("wb %s -- an analysis workbench (Lua 5.4). help() for help, Ctrl-D to leave.\n",
+    printf("wb %s -- an analysis workbench (Lua 5.4). help() for help, exit() or Ctrl-D to leave.\n",
            WB_VERSION);
     for (;;) {
         lua_settop(L, 0);
-        interrupted_last = 0;
         char *line = NULL;
         int r = read_line("wb> ", &line);
         if (r == 0) break;
@@ -615,6 +511,11 @@ static void repl(lua_State *L)
             free(line);
             continue;
         }
+        char *asked = wb_prompt_help_query(L, line);
+        if (asked) {
+            free(line);
+            line = asked;
+        }
         luaL_Buffer b;
         luaL_buffinit(L, &b);
         luaL_addstring(&b, line);
@@ -622,7 +523,7 @@ static void repl(lua_State *L)
         free(line);
         int more, status, eof = 0, cancel = 0;
         for (;;) {
-            status = compile_chunk(L, lua_tostring(L, 1), &more);
+            status = wb_prompt_compile(L, lua_tostring(L, 1), &more);
             if (!more) break;
             lua_pop(L, 1); /* the message */
             char *next = NULL;
@@ -643,27 +544,37 @@ static void repl(lua_State *L)
         if (eof) break;
         if (cancel) continue;
         if (status != LUA_OK) {
-            report(L, status);
+            wb_prompt_report(L, status);
             continue;
         }
+        wb_prompt_set_chunk(L, lua_tostring(L, 1));
         lua_remove(L, 1);
         int rows = 0, cols = 0;
         rl_get_screen_size(&rows, &cols);
-        if (cols > 0)
-            lua_pushinteger(L, cols);
-        else
-            lua_pushnil(L);
-        if (show_call(L, "begin", 1, 0) != LUA_OK) lua_settop(L, 1);
-        status = docall(L, 0, LUA_MULTRET);
-        if (status == LUA_OK)
-            print_results(L);
-        else
-            report(L, status);
+        wb_prompt_begin(L, cols);
+        status = wb_prompt_call(L, 0, LUA_MULTRET);
+        int code;
+        if (status != LUA_OK && wb_prompt_exit_request(L, -1, &code)) { /* exit() or quit() */
+            rc = code;
+            break;
+        }
+        if (status == LUA_OK) {
+            char *text = wb_prompt_results(L, &status);
+            if (text) {
+                size_t len = strlen(text);
+                fwrite(text, 1, len, stdout);
+                if (len && text[len - 1] != '\n') fputc('\n', stdout);
+                free(text);
+            }
+            fflush(stdout);
+        }
+        if (status != LUA_OK) wb_prompt_report(L, status);
     }
     printf("\n");
     fflush(stdout);
     if (hist) history_truncate_file(hist, HISTORY_MAX);
     wb_interrupt(); /* work still queued is not wanted any more */
+    return rc;
 }
 
 static void usage(FILE *f)
@@ -676,7 +587,16 @@ static void usage(FILE *f)
             "       mpirun -np N wb [--threads T] FILE   rank 0 runs FILE, ranks 1..N-1 run its tasks (also srun;\n"
             "                               wb --mpi forces MPI, WB_MPI=0 turns the detection off)\n");
     for (const wb_subcommand *c = wb_subcommands; c->name; c++) fprintf(f, "       wb %s\n", c->usage);
-    fprintf(f, "See wb(1).\n");
+    fprintf(f, "       wb kernel -f CONNECTION_FILE | wb kernel install [--user | --prefix P]   (Jupyter)\n");
+    fprintf(f, "       --traceback: every error with its Lua traceback (the same as wb.debug(true))\n");
+    /* the manual: installed (man wb), or beside a wb run from its build tree */
+    char page[PATH_MAX + 64];
+    snprintf(page, sizeof page, "%s/share/man/man1/wb.1", exe_dir);
+    if (access(page, R_OK) == 0)
+        fprintf(f, "The manual: man wb when wb is installed; from this build: man -l %s\n", page);
+    else
+        fprintf(f, "The manual: man wb (wb(1)).\n");
+    fprintf(f, "At the prompt: help() lists what there is, help(\"name\") or ?name shows one.\n");
 }
 
 /* rank 0 under mpirun: is the launcher's standard input a terminal? (it
@@ -734,12 +654,15 @@ int main(int argc, char **argv)
      * before its thread pool would start. */
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
     setenv("OMP_NUM_THREADS", "1", 1);
-    /* leading options: --mpi, --threads N */
-    int force_mpi = 0, threads = 0;
-    while (argc >= 2 && (!strcmp(argv[1], "--mpi") || !strcmp(argv[1], "--threads"))) {
+    /* leading options: --mpi, --threads N, --traceback */
+    int force_mpi = 0, threads = 0, traceback = 0;
+    while (argc >= 2 &&
+           (!strcmp(argv[1], "--mpi") || !strcmp(argv[1], "--threads") || !strcmp(argv[1], "--traceback"))) {
         int take = 1;
         if (!strcmp(argv[1], "--mpi"))
             force_mpi = 1;
+        else if (!strcmp(argv[1], "--traceback"))
+            traceback = 1;
         else {
             char *end = NULL;
             long t = argc >= 3 ? strtol(argv[2], &end, 10) : 0;
@@ -753,6 +676,7 @@ int main(int argc, char **argv)
         memmove(argv + 1, argv + 1 + take, (size_t)(argc - take) * sizeof *argv);
         argc -= take;
     }
+    if (argc >= 2 && strcmp(argv[1], "kernel") == 0) return wb_kernel_main(argc - 1, argv + 1, wb_shell_newstate);
     if (argc >= 2) {
         for (const wb_subcommand *c = wb_subcommands; c->name; c++)
             if (strcmp(argv[1], c->name) == 0) {
@@ -816,6 +740,16 @@ int main(int argc, char **argv)
         return 1;
     }
     pthread_sigmask(SIG_SETMASK, &orig, NULL);
+    if (L && traceback) { /* every error with its traceback: wb.debug(true) */
+        lua_getglobal(L, "wb");
+        lua_getfield(L, -1, "debug");
+        if (lua_isfunction(L, -1)) {
+            lua_pushboolean(L, 1);
+            lua_pcall(L, 1, 0, 0);
+        } else
+            lua_pop(L, 1);
+        lua_pop(L, 1);
+    }
     if (!L) {
         if (mpi) wb_mpi_abort("mpi: the driver could not start Lua", 1);
         return 1;
@@ -830,7 +764,7 @@ int main(int argc, char **argv)
     } else if (argc >= 2) {
         rc = run_file(L, strcmp(argv[1], "-") == 0 ? NULL : argv[1], argv, argc, 1);
     } else if (isatty(0) || (mpi && launcher_on_tty())) {
-        repl(L);
+        rc = repl(L);
     } else {
         rc = run_file(L, NULL, argv, argc, 0);
     }

@@ -12,7 +12,10 @@
  * times a second, is cut to the terminal width, and is erased when the
  * operation ends, before anything is printed, and when a call from the prompt
  * or a script returns. Nothing is written when stderr is not a terminal or
- * after wb.quiet(true). */
+ * after wb.quiet(true). The stages themselves are kept by the core
+ * (wb_activity_progress), so that the dashboards show the same job. The
+ * Jupyter kernel sends the line elsewhere (wb_shell_progress_output): to a
+ * display in the notebook. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,18 +29,16 @@
 #define SHOW_AFTER 0.5 /* seconds before the line appears */
 #define REDRAW 0.1     /* seconds between redraws */
 
-typedef struct stage {
-    char name[48];
-    char info[96];
-    double done, total, start;
-} stage;
+typedef wb_jobstage stage; /* the stages come from the core (wb_activity_job) */
 
 static int quiet_flag;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static stage stack[MAX_DEPTH];
-static int depth;
-static double last_draw, op_start;
+static double last_draw;
 static int shown;
+/* elsewhere than the terminal (wb_shell_progress_output) */
+static void (*out_draw)(const char *line);
+static void (*out_erase)(void);
+#define OUT_WIDTH 120 /* the line's width there */
 
 static int terminal_width(void)
 {
@@ -49,8 +50,12 @@ static int terminal_width(void)
 static void erase_locked(void)
 {
     if (shown) {
-        fputs("\r\033[K", stderr);
-        fflush(stderr);
+        if (out_erase) {
+            out_erase();
+        } else {
+            fputs("\r\033[K", stderr);
+            fflush(stderr);
+        }
         shown = 0;
     }
 }
@@ -87,11 +92,11 @@ static int format_stage(char *buf, size_t cap, const stage *s, double now)
     return snprintf(buf, cap, "%s %s %s%s%s%s", s->name, count, els, eta, s->info[0] ? "  " : "", s->info);
 }
 
-static void draw_locked(double now)
+static void draw_locked(const stage *stack, int depth, double now)
 {
     if (depth == 0) return;
     char line[512];
-    int w = terminal_width() - 1;
+    int w = out_draw ? OUT_WIDTH : terminal_width() - 1;
     int n = format_stage(line, sizeof line, &stack[0], now);
     if (depth > 1 && n > 0 && (size_t)n < sizeof line - 4) {
         char inner[256];
@@ -104,46 +109,34 @@ static void draw_locked(double now)
         snprintf(line + n, sizeof line - (size_t)n, " | %s", inner);
     }
     if ((int)strlen(line) > w) line[w] = 0;
-    fprintf(stderr, "\r\033[K%s", line);
-    fflush(stderr);
+    if (out_draw) {
+        out_draw(line);
+    } else {
+        fprintf(stderr, "\r\033[K%s", line);
+        fflush(stderr);
+    }
     shown = 1;
     last_draw = now;
 }
 
+/* a report came: the core has updated the stages (wb_activity_progress,
+ * the dashboards' job too); draw them */
 static void progress_sink(const char *stage_name, double done, double total, const char *info)
 {
+    (void)info;
     if (quiet_flag || !stage_name) return;
-    if (!isatty(2)) return;
+    if (!out_draw && !isatty(2)) return;
     pthread_mutex_lock(&mu);
     double now = wb_now();
-    int i;
-    for (i = 0; i < depth; i++)
-        if (strncmp(stack[i].name, stage_name, sizeof stack[i].name - 1) == 0) break;
-    if (i < depth) {
-        depth = i + 1; /* stages above this one have ended */
-    } else if (depth < MAX_DEPTH) {
-        i = depth++;
-        snprintf(stack[i].name, sizeof stack[i].name, "%s", stage_name);
-        stack[i].start = now;
-        if (i == 0) op_start = now;
-    } else {
-        i = depth - 1; /* too deep: the innermost slot shows the newest stage */
-        snprintf(stack[i].name, sizeof stack[i].name, "%s", stage_name);
-        stack[i].start = now;
-    }
-    stage *s = &stack[i];
-    if (done <= 0 && s->done > 0) s->start = now; /* the stage starts again */
-    s->done = done;
-    s->total = total;
-    snprintf(s->info, sizeof s->info, "%s", info ? info : "");
-    if (total > 0 && done >= total) {
-        depth = i; /* finished */
+    stage stack[MAX_DEPTH];
+    int depth = wb_activity_job(stack, MAX_DEPTH, NULL);
+    if (total > 0 && done >= total) { /* a stage finished */
         if (depth == 0)
             erase_locked();
         else if (shown && now - last_draw >= REDRAW)
-            draw_locked(now);
-    } else if (now - op_start >= SHOW_AFTER && now - last_draw >= REDRAW) {
-        draw_locked(now);
+            draw_locked(stack, depth, now);
+    } else if (depth > 0 && now - stack[0].start >= SHOW_AFTER && now - last_draw >= REDRAW) {
+        draw_locked(stack, depth, now);
     }
     pthread_mutex_unlock(&mu);
 }
@@ -154,11 +147,20 @@ void wb_shell_progress_install(int quiet)
     wb_set_progress(progress_sink);
 }
 
+void wb_shell_progress_output(void (*draw)(const char *line), void (*erase)(void))
+{
+    pthread_mutex_lock(&mu);
+    erase_locked();
+    out_draw = draw;
+    out_erase = draw ? erase : NULL;
+    pthread_mutex_unlock(&mu);
+}
+
 void wb_shell_progress_end(void)
 {
     pthread_mutex_lock(&mu);
     erase_locked();
-    depth = 0;
+    wb_activity_job_end();
     pthread_mutex_unlock(&mu);
 }
 

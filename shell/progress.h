@@ -15,6 +15,10 @@ int wb_shell_l_quiet(struct lua_State *L);
 void wb_shell_progress_lua(struct lua_State *L);
 /* erase the line (it comes back at the next report) */
 void wb_shell_progress_erase(void);
+/* send the line elsewhere than the terminal: draw(line) shows it (a line of
+ * at most 120 characters, each time it changes), erase() takes it away;
+ * called with the progress lock held, from any thread. NULL: the terminal. */
+void wb_shell_progress_output(void (*draw)(const char *line), void (*erase)(void));
 /* a call from the prompt or a script returned: erase the line, forget the stages */
 void wb_shell_progress_end(void);
 

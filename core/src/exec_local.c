@@ -2,10 +2,13 @@
  * one object store. Tasks run in submission order (FIFO), so a task's inputs
  * produced by earlier tasks are ready or being made when it starts. Kernels
  * run single-threaded; BLAS is set to one thread. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -26,6 +29,10 @@ typedef struct argblob {
     unsigned char data[];
 } argblob;
 
+#define LOCAL_TPUT 300   /* seconds of tasks finished per second */
+#define LOCAL_HIST 180   /* samples of memory and CPU (one a second) */
+#define LOCAL_ERRORS 20
+
 typedef struct local_impl {
     wb_store *store;
     pthread_mutex_t mu;
@@ -34,6 +41,20 @@ typedef struct local_impl {
     int nthreads;
     pthread_t *threads;
     int stopping;
+    /* figures for the dashboard (under mu) */
+    double t0;
+    uint64_t submitted, done, failed;
+    int queued, running;
+    uint32_t tput[LOCAL_TPUT];
+    uint64_t tput_sec;
+    struct {
+        double when;
+        char msg[300];
+    } errors[LOCAL_ERRORS];
+    uint64_t nerrors;
+    wb_sample hist[LOCAL_HIST];
+    uint64_t nhist;
+    double cpu_prev, clock_prev;
 } local_impl;
 
 static local_impl *L(wb_exec *ex) { return ex->impl; }
@@ -53,9 +74,17 @@ static void qtask_free(local_impl *im, qtask *q)
     free(q);
 }
 
+typedef struct thread_arg {
+    local_impl *im;
+    int slot;
+} thread_arg;
+
 static void *worker_main(void *arg)
 {
-    local_impl *im = arg;
+    thread_arg ta = *(thread_arg *)arg;
+    free(arg);
+    local_impl *im = ta.im;
+    wb_activity_set_thread(ta.slot); /* its tasks in the dashboard's stream */
     for (;;) {
         pthread_mutex_lock(&im->mu);
         while (!im->head && !im->stopping) pthread_cond_wait(&im->cv, &im->mu);
@@ -66,9 +95,30 @@ static void *worker_main(void *arg)
         qtask *q = im->head;
         im->head = q->next;
         if (!im->head) im->tail = NULL;
+        im->queued--;
+        im->running++;
         pthread_mutex_unlock(&im->mu);
         /* the queue's references to the inputs and the result go with the run */
-        wb__task_run_owned(im->store, &q->t, q->fn, q->out);
+        int rc = wb__task_run_owned(im->store, &q->t, q->fn, q->out);
+        pthread_mutex_lock(&im->mu);
+        im->running--;
+        if (rc && rc != WB_ECANCELED) {
+            im->failed++;
+            im->errors[im->nerrors % LOCAL_ERRORS].when = (double)time(NULL);
+            /* as the dashboard shows it: no folders, no excerpts of files */
+            wb_redact(wb_errmsg(), im->errors[im->nerrors % LOCAL_ERRORS].msg, sizeof im->errors[0].msg);
+            im->nerrors++;
+        } else if (!rc) {
+            im->done++;
+            uint64_t sec = (uint64_t)(wb_now() - im->t0);
+            if (sec > im->tput_sec + LOCAL_TPUT) {
+                memset(im->tput, 0, sizeof im->tput);
+                im->tput_sec = sec;
+            }
+            while (im->tput_sec < sec) im->tput[++im->tput_sec % LOCAL_TPUT] = 0;
+            im->tput[sec % LOCAL_TPUT]++;
+        }
+        pthread_mutex_unlock(&im->mu);
         q->t.nin = 0;
         qtask_free(im, q);
     }
@@ -160,6 +210,8 @@ static int l_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
     else
         im->head = first;
     im->tail = last;
+    im->queued += made;
+    im->submitted += (uint64_t)made;
     if (n == 1)
         pthread_cond_signal(&im->cv);
     else
@@ -230,7 +282,14 @@ static int start_threads(local_impl *im, int threads)
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setstacksize(&a, 8u << 20);
-        int err = pthread_create(&im->threads[i], &a, worker_main, im);
+        thread_arg *ta = malloc(sizeof *ta);
+        int err = ta ? 0 : ENOMEM;
+        if (ta) {
+            ta->im = im;
+            ta->slot = i;
+            err = pthread_create(&im->threads[i], &a, worker_main, ta);
+            if (err) free(ta);
+        }
         pthread_attr_destroy(&a);
         if (err) break;
         im->nthreads++;
@@ -270,6 +329,7 @@ wb_exec *wb_exec_local_new(int threads)
     if (!im->store) goto fail;
     pthread_mutex_init(&im->mu, NULL);
     pthread_cond_init(&im->cv, NULL);
+    im->t0 = wb_now();
     ex->vt = &local_vt;
     ex->refs = 1;
     ex->impl = im;
@@ -295,4 +355,153 @@ int wb_exec_local_resize(wb_exec *ex, int threads)
     if (threads == im->nthreads) return 0;
     stop_threads(im);
     return start_threads(im, threads);
+}
+
+/* ------------------------------------------------------------ dashboard */
+
+void wb_exec_local_sample(void *exec)
+{
+    wb_exec *ex = exec;
+    if (!ex || ex->vt != &local_vt) return;
+    local_impl *im = L(ex);
+    double now = wb_now(), cpu = wb_process_cpu_seconds();
+    pthread_mutex_lock(&im->mu);
+    wb_sample *s = &im->hist[im->nhist % LOCAL_HIST];
+    s->t = now;
+    s->rss = (double)wb_current_rss();
+    s->mem = (double)wb_store_bytes(im->store);
+    s->cpu = im->nhist && now > im->clock_prev && cpu >= im->cpu_prev ? (cpu - im->cpu_prev) / (now - im->clock_prev) : 0;
+    im->cpu_prev = cpu;
+    im->clock_prev = now;
+    im->nhist++;
+    pthread_mutex_unlock(&im->mu);
+}
+
+#define STREAM_WINDOW 120.0
+#define STREAM_SHOWN 6000
+
+/* the tasks of the last two minutes (this process's pool threads) */
+static void stream_json(wb_buf *b, double now)
+{
+    wb_taskrec *t = malloc(STREAM_SHOWN * sizeof *t);
+    uint64_t cur = 0;
+    int n = 0;
+    if (t) {
+        /* the newest STREAM_SHOWN: read forward, keep the last ones */
+        wb_taskrec *tmp = malloc(1024 * sizeof *tmp);
+        int k;
+        while (tmp && (k = wb_activity_tasks_since(&cur, tmp, 1024)) > 0)
+            for (int i = 0; i < k; i++) {
+                if (n == STREAM_SHOWN) {
+                    memmove(t, t + 1, (STREAM_SHOWN - 1) * sizeof *t);
+                    n--;
+                }
+                t[n++] = tmp[i];
+            }
+        free(tmp);
+    }
+    char (*names)[48] = calloc(256, sizeof *names);
+    int nnames = 0, shown = 0;
+    wb_buf_printf(b, "\"stream\":{\"window\":%.0f,\"tasks\":[", STREAM_WINDOW);
+    for (int i = n - 1; i >= 0 && names; i--) {
+        if (t[i].end < now - STREAM_WINDOW) continue;
+        int k;
+        for (k = 0; k < nnames && strcmp(names[k], t[i].kernel) != 0; k++) {}
+        if (k == nnames) {
+            if (nnames == 256) continue;
+            snprintf(names[nnames++], sizeof names[0], "%s", t[i].kernel);
+        }
+        wb_buf_printf(b, "%s[1,%d,%d,%.3f,%.3f,%d]", shown++ ? "," : "", t[i].thread, k, now - t[i].start,
+                      now - t[i].end, t[i].ok ? 1 : 0);
+    }
+    wb_buf_printf(b, "],\"kernels\":[");
+    for (int k = 0; k < nnames; k++) {
+        if (k) wb_buf_add(b, ",", 1);
+        wb_json_str(b, names[k]);
+    }
+    wb_buf_add(b, "]}", 2);
+    free(names);
+    free(t);
+}
+
+void wb_exec_local_status_json(void *exec, wb_buf *b)
+{
+    wb_exec *ex = exec;
+    if (!ex || ex->vt != &local_vt) {
+        wb_buf_printf(b, "{}");
+        return;
+    }
+    local_impl *im = L(ex);
+    double now = wb_now();
+    size_t count = wb_store_count(im->store), bytes = wb_store_bytes(im->store);
+    wb_storeitem held[10];
+    int nheld = wb_store_largest(im->store, held, 10);
+    int pid = (int)getpid();
+    pthread_mutex_lock(&im->mu);
+    wb_buf_printf(b, "{\"kind\":\"local\",\"version\":");
+    wb_json_str(b, WB_VERSION);
+    wb_buf_printf(b, ",\"address\":\"this process (pid %d)\",\"uptime\":%.1f,\"drivers\":1,\"workers\":[", pid,
+                  now - im->t0);
+    double cpu = im->nhist ? im->hist[(im->nhist - 1) % LOCAL_HIST].cpu : 0;
+    wb_buf_printf(b,
+                  "{\"id\":1,\"address\":\"local threads (pid %d)\",\"alive\":true,\"threads\":%d,\"pid\":%d,"
+                  "\"memory_used\":%zu,\"memory_limit\":0,\"rss\":%lld,\"objects\":%zu,\"tasks_running\":%d,"
+                  "\"tasks_queued\":%d,\"tasks_assigned\":%d,\"tasks_done\":%llu,\"tasks_failed\":%llu,"
+                  "\"last_heartbeat\":0,\"cpu\":%.3f,\"plugins\":\"\",\"removed\":\"\",",
+                  pid, im->nthreads, pid, bytes, (long long)wb_current_rss(), count, im->running, im->queued,
+                  im->running + im->queued, (unsigned long long)im->done, (unsigned long long)im->failed, cpu);
+    wb_buf_printf(b, "\"held_count\":%zu,\"held_bytes\":%zu,\"held\":[", count, bytes);
+    for (int i = 0; i < nheld; i++)
+        wb_buf_printf(b, "%s{\"id\":\"%llx\",\"kind\":\"%s\",\"rows\":%lld,\"cols\":%lld,\"bytes\":%zu,"
+                         "\"made_by\":\"\",\"driver\":0,\"copies\":1}",
+                      i ? "," : "", (unsigned long long)held[i].id, held[i].stat.type == WB_OBJ_PART ? "partition" : "bytes",
+                      (long long)held[i].stat.rows, (long long)held[i].stat.cols, held[i].stat.size);
+    wb_buf_printf(b, "],\"history\":");
+    wb_json_samples(b, im->hist, im->nhist, LOCAL_HIST, now);
+    wb_buf_printf(b, "}],\"tasks\":{\"waiting\":0,\"queued\":0,\"assigned\":%d,\"running\":%d,"
+                     "\"queued_on_workers\":%d,\"done\":%llu,\"failed\":%llu,\"retried\":0,\"submitted\":%llu,"
+                     "\"rebuilt\":0},",
+                  im->running + im->queued, im->running, im->queued, (unsigned long long)im->done,
+                  (unsigned long long)im->failed, (unsigned long long)im->submitted);
+    wb_buf_printf(b, "\"objects\":{\"count\":%zu,\"ready\":%zu,\"lost\":0,\"failed\":0,\"bytes\":%zu},"
+                     "\"workers_lost\":0,",
+                  count, count, bytes);
+    uint64_t sec = (uint64_t)(now - im->t0);
+    int span = (int)(sec + 1 < 120 ? sec + 1 : 120);
+    wb_buf_printf(b, "\"throughput\":[");
+    for (int k = span - 1; k >= 0; k--) {
+        uint64_t s = sec - (uint64_t)k;
+        uint32_t v = (s + LOCAL_TPUT > im->tput_sec && s <= im->tput_sec) ? im->tput[s % LOCAL_TPUT] : 0;
+        wb_buf_printf(b, "%s%u", k == span - 1 ? "" : ",", v);
+    }
+    wb_buf_printf(b, "],\"errors\":[");
+    uint64_t ne = im->nerrors < LOCAL_ERRORS ? im->nerrors : LOCAL_ERRORS;
+    for (uint64_t k = 0; k < ne; k++) {
+        wb_buf_printf(b, "%s{\"time\":%.0f,\"message\":", k ? "," : "",
+                      im->errors[(im->nerrors - 1 - k) % LOCAL_ERRORS].when);
+        wb_json_str(b, im->errors[(im->nerrors - 1 - k) % LOCAL_ERRORS].msg);
+        wb_buf_add(b, "}", 1);
+    }
+    pthread_mutex_unlock(&im->mu);
+    /* the job of this process (its progress line), the task stream, the log */
+    wb_jobstage st[8];
+    int nst = wb_activity_job(st, 8, NULL);
+    wb_buf_printf(b, "],\"jobs\":[");
+    if (nst > 0) {
+        wb_buf_printf(b, "{\"driver\":\"this process\",\"updated\":0,\"stages\":");
+        wb_json_job(b, st, nst, now);
+        wb_buf_add(b, "}", 1);
+    }
+    wb_buf_printf(b, "],");
+    stream_json(b, now);
+    wb_buf_printf(b, ",\"logs\":[");
+    wb_logrec *l = malloc(256 * sizeof *l);
+    uint64_t cur = 0;
+    int nl = l ? wb_activity_logs_since(&cur, l, 256) : 0;
+    for (int i = nl > 150 ? nl - 150 : 0, first = 1; i < nl; i++, first = 0) {
+        if (!first) wb_buf_add(b, ",", 1);
+        wb_json_log(b, now - l[i].time, "wb", l[i].level, l[i].msg);
+    }
+    free(l);
+    wb_buf_printf(b, "]}");
 }

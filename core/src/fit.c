@@ -33,6 +33,7 @@ int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_pa
     wb_params_free(p);
     if (!m) return wb_seterr(WB_ENOMEM, "out of memory");
     wb_clearerr();
+    double t0 = wb_now();
     rc = def->fit(ex, d, wb_model_params(m), m);
     if (rc) {
         wb_model_free(m);
@@ -41,6 +42,11 @@ int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_pa
             return wb_seterr(rc, "%s: %s", def->name, wb_strerror(rc));
         return rc;
     }
+    /* a line in the dashboards' log (fits inside tasks, as grid search runs
+     * them, are not: their tasks are in the task stream) */
+    if (!wb__in_kernel)
+        wb_log(WB_LOG_INFO, "%s: fitted on %lld rows x %lld columns in %.2f s", def->name, (long long)d->n,
+               (long long)d->d, wb_now() - t0);
     *out = m;
     return 0;
 }

@@ -14,7 +14,9 @@ void wb_set_progress(wb_progress_fn fn) { progress_sink = fn; }
 _Thread_local int wb__in_kernel;
 void wb_progress(const char *stage, double done, double total, const char *info)
 {
-    if (progress_sink && !wb__in_kernel) progress_sink(stage, done, total, info);
+    if (wb__in_kernel) return;
+    wb_activity_progress(stage, done, total, info); /* the job the dashboards show */
+    if (progress_sink) progress_sink(stage, done, total, info);
 }
 void wb_set_log(wb_log_fn fn) { log_sink = fn; }
 
@@ -22,6 +24,7 @@ static void vlog(int level, const char *fmt, va_list ap)
 {
     char msg[2048];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    if (level >= WB_LOG_INFO) wb_activity_log(level, msg); /* the dashboards' log lines */
     if (log_sink)
         log_sink(level, msg);
     else if (level >= WB_LOG_WARN)

@@ -406,8 +406,16 @@ int wb_params_validate(const char *who, const wb_param_spec *spec, int nspec, co
             if (strcmp(in->v[i].name, spec[j].name) == 0) known = 1;
         if (!known) {
             wb_buf b = {0};
-            for (int j = 0; j < nspec; j++) wb_buf_printf(&b, "%s%s", j ? ", " : "", spec[j].name);
-            wb_seterr(WB_EPARAM, "%s: unknown parameter '%s' (parameters: %s)", who, in->v[i].name,
+            const char *names[256];
+            int nn = 0;
+            for (int j = 0; j < nspec; j++) {
+                wb_buf_printf(&b, "%s%s", j ? ", " : "", spec[j].name);
+                if (nn < 256) names[nn++] = spec[j].name;
+            }
+            const char *near = wb_closest(in->v[i].name, names, nn);
+            char hint[160] = "";
+            if (near) snprintf(hint, sizeof hint, "did you mean '%s'? ", near);
+            wb_seterr(WB_EPARAM, "%s: unknown parameter '%s' (%sparameters: %s)", who, in->v[i].name, hint,
                       b.p ? (char *)b.p : "none");
             wb_buf_free(&b);
             return WB_EPARAM;

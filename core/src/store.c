@@ -443,3 +443,32 @@ int wb_store_get_bytes(wb_store *s, wb_oid id, void **data, size_t *size)
     *size = n;
     return 0;
 }
+
+int wb_store_largest(wb_store *s, wb_storeitem *out, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->cap && max > 0; i++) {
+        entry *e = s->slots[i];
+        if (!e || e == TOMB || e->state != WB_ST_READY) continue;
+        size_t size = e->obj.size;
+        if (n == max && out[n - 1].stat.size >= size) continue;
+        int k = n < max ? n++ : max - 1;
+        while (k > 0 && out[k - 1].stat.size < size) {
+            out[k] = out[k - 1];
+            k--;
+        }
+        memset(&out[k], 0, sizeof out[k]);
+        out[k].id = e->id;
+        out[k].stat.type = e->obj.type;
+        out[k].stat.size = size;
+        if (e->obj.type == WB_OBJ_PART) {
+            out[k].stat.rows = e->obj.part.rows;
+            out[k].stat.cols = e->obj.part.cols;
+            out[k].stat.row0 = e->obj.part.row0;
+            out[k].stat.has_y = e->obj.part.y != NULL;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}

@@ -188,6 +188,9 @@ static int task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid o
         if (!rc) rc = wb_store_acquire(store, t->in[i], &in[i]);
         if (!rc) got++;
     }
+    /* the outermost tasks of this thread go to the dashboards' task stream */
+    int top = wb__in_kernel == 0;
+    double t0 = top ? wb_now() : 0;
     wb__in_kernel++;
     if (!rc) {
         if (t->mode == WB_TASK_BLOCKSUM) {
@@ -212,6 +215,7 @@ static int task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid o
         }
     }
     wb__in_kernel--;
+    if (top) wb_activity_task(t->kernel, t0, wb_now(), rc == 0);
     for (int i = 0; i < got; i++) wb_store_unref(store, t->in[i]);
     free(in);
     if (ctx.inl) wb_exec_unref(ctx.inl);

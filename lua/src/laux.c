@@ -127,11 +127,37 @@ lua_Integer wbl_opt_integer(lua_State *L, int t, const char *k, lua_Integer def,
 
 /* ------------------------------------------------------------- userdata */
 
+#define LIVE_KEY "wb.live_datasets"
+
 void wbl_push_dataset(lua_State *L, wb_dataset *d)
 {
     wbl_ds_box *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->d = d;
     luaL_setmetatable(L, WBL_DATASET);
+    /* every dataset made is listed (weakly), so that wb.disconnect() can name
+     * the ones a cluster takes with it (wbl_live_datasets) */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LIVE_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, LIVE_KEY);
+    }
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+void wbl_live_datasets(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LIVE_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
 }
 
 wb_dataset *wbl_to_dataset(lua_State *L, int idx)

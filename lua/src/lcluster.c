@@ -1,6 +1,6 @@
 /* lcluster.c — the cluster from Lua: wb.connect, wb.disconnect, wb.cluster,
  * wb.executor (with the workers of a cluster), wb.core.replicate and
- * wb.core.holder; runs the embedded wb/cluster.lua (futures, wb.remote, whose
+ * wb.core.holder, d:collect() and the datasets a cluster would take with it; runs the embedded wb/cluster.lua (futures, wb.remote, whose
  * values travel through lremote.c). */
 #include <string.h>
 
@@ -9,6 +9,14 @@
 #include "wblua.h"
 
 /* ---------------------------------------------------------- executors */
+
+/* the local executor's dashboard server (a thread of its own, wb.dashboard());
+ * stopped when the Lua state closes */
+typedef struct dashbox {
+    wb_dash *d;
+    wb_exec *ex; /* a reference: the executor outlives the server */
+    char url[96];
+} dashbox;
 
 static void push_info(lua_State *L, wb_exec *ex)
 {
@@ -24,6 +32,16 @@ static void push_info(lua_State *L, wb_exec *ex)
     if (i.address[0]) {
         lua_pushstring(L, i.address);
         lua_setfield(L, -2, "address");
+    }
+    if (!wb_exec_is_cluster(ex) && !wb_exec_is_mpi(ex)) {
+        if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.dashboard") == LUA_TUSERDATA) {
+            dashbox *b = lua_touserdata(L, -1);
+            if (b->d) {
+                lua_pushstring(L, b->url);
+                lua_setfield(L, -3, "dashboard");
+            }
+        }
+        lua_pop(L, 1);
     }
     if (wb_exec_is_cluster(ex)) {
         const char *d = wb_cluster_dashboard(ex);
@@ -129,7 +147,31 @@ static void switch_to(lua_State *L, wb_exec *ex)
     wbl_set_exec(L, ex);
 }
 
-/* wb.connect("host:port", {token=, token_file=, timeout=, workers=}) -> executor info */
+static int opt_bool_field(lua_State *L, int t, const char *k, const char *fname)
+{
+    lua_getfield(L, t, k);
+    int v = 0;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            luaL_error(L, "bad argument #%d to '%s' (%s must be true or false, got %s)", t, fname, k, luaL_typename(L, -1));
+        v = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* head_timeout and worker_timeout: seconds in (0, 86400] */
+static void opt_timeouts(lua_State *L, int t, const char *fname, double *head, double *worker)
+{
+    *head = wbl_opt_number(L, t, "head_timeout", 30, fname);
+    *worker = wbl_opt_number(L, t, "worker_timeout", 120, fname);
+    if (!(*head > 0 && *head <= 86400)) wbl_argerror(L, t, "head_timeout must be in (0, 86400] seconds, got %g", *head);
+    if (!(*worker > 0 && *worker <= 86400))
+        wbl_argerror(L, t, "worker_timeout must be in (0, 86400] seconds, got %g", *worker);
+}
+
+/* wb.connect("host:port", {token=, token_file=, timeout=, workers=, head_timeout=, worker_timeout=,
+ * tls_cert=, tls_key=, tls_ca=, insecure_no_tls=}) -> executor info */
 static int l_connect(lua_State *L)
 {
     const char *addr = luaL_checkstring(L, 1);
@@ -137,10 +179,17 @@ static int l_connect(lua_State *L)
     wb_connect_opts_init(&o);
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
-        static const char *const keys[] = {"token", "token_file", "timeout", "workers", NULL};
+        static const char *const keys[] = {"token", "token_file", "timeout", "workers", "head_timeout",
+                                           "worker_timeout", "tls_cert", "tls_key", "tls_ca", "insecure_no_tls", NULL};
         check_keys(L, 2, "connect", keys);
         o.token = opt_string_field(L, 2, "token", "connect");
         o.token_file = opt_string_field(L, 2, "token_file", "connect");
+        o.tls.cert = opt_string_field(L, 2, "tls_cert", "connect");
+        o.tls.key = opt_string_field(L, 2, "tls_key", "connect");
+        o.tls.ca = opt_string_field(L, 2, "tls_ca", "connect");
+        o.tls.off = opt_bool_field(L, 2, "insecure_no_tls", "connect");
+        if (wb_tls_check_opts(&o.tls)) return wbl_argerror(L, 2, "%s", wb_errmsg());
+        opt_timeouts(L, 2, "connect", &o.head_timeout, &o.worker_timeout);
         o.timeout = wbl_opt_number(L, 2, "timeout", 10, "connect");
         double w = wbl_opt_number(L, 2, "workers", 0, "connect");
         if (!(o.timeout > 0 && o.timeout <= 86400))
@@ -171,7 +220,8 @@ static int l_disconnect(lua_State *L)
     return 1;
 }
 
-/* wb.cluster{workers=2, threads=1, memory_limit="4GB", dashboard=true, plugins={...}, timeout=30} */
+/* wb.cluster{workers=2, threads=1, memory_limit="4GB", dashboard=true, plugins={...}, timeout=30,
+ * head_timeout=30, worker_timeout=120, insecure_no_tls=false} */
 static int l_cluster(lua_State *L)
 {
     wb_local_cluster_opts o;
@@ -179,9 +229,12 @@ static int l_cluster(lua_State *L)
     const char *plugins[33] = {NULL};
     if (!lua_isnoneornil(L, 1)) {
         luaL_checktype(L, 1, LUA_TTABLE);
-        static const char *const keys[] = {"workers", "threads", "memory_limit", "dashboard", "plugins", "timeout",
-                                           "heartbeat_ms", "heartbeat_timeout_ms", NULL};
+        static const char *const keys[] = {"workers",      "threads",        "memory_limit",   "dashboard",
+                                           "plugins",      "timeout",        "heartbeat_ms",   "heartbeat_timeout_ms",
+                                           "head_timeout", "worker_timeout", "insecure_no_tls", NULL};
         check_keys(L, 1, "cluster", keys);
+        o.insecure_no_tls = opt_bool_field(L, 1, "insecure_no_tls", "cluster");
+        opt_timeouts(L, 1, "cluster", &o.head_timeout, &o.worker_timeout);
         double w = wbl_opt_number(L, 1, "workers", 2, "cluster");
         double t = wbl_opt_number(L, 1, "threads", 0, "cluster");
         /* NaN-safe range checks before any cast (found by tests/lua/api_sweep.lua
@@ -276,6 +329,169 @@ static int l_mpi_bench_reduce(lua_State *L)
     return 3;
 }
 
+/* ---------------------------------------------- data after a cluster */
+
+static int is_remote(wb_exec *ex)
+{
+    wb_exec_info i;
+    memset(&i, 0, sizeof i);
+    wb_exec_info_get(ex, &i);
+    return i.remote;
+}
+
+/* d:collect() -> the dataset in this process's local store (itself when it
+ * is there already) */
+static int ds_collect(lua_State *L)
+{
+    wb_dataset *d = wbl_check_dataset(L, 1), *o;
+    if (!is_remote(d->ex)) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    if (wb_ds_copy(d, wbl_local_exec(L), &o)) return wbl_error(L);
+    wbl_push_dataset(L, o);
+    return 1;
+}
+
+/* wb.core.cluster_datasets() -> the datasets still referenced whose data is
+ * on the executor new work runs on, when that is a cluster (a full garbage
+ * collection first, so that only the ones in use are listed) */
+static int l_cluster_datasets(lua_State *L)
+{
+    wb_exec *cur = wbl_exec(L);
+    lua_newtable(L);
+    if (!is_remote(cur)) return 1;
+    lua_gc(L, LUA_GCCOLLECT);
+    lua_gc(L, LUA_GCCOLLECT); /* (twice: finalizers of the first pass free more) */
+    wbl_live_datasets(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        wbl_ds_box *u = luaL_testudata(L, -1, WBL_DATASET);
+        if (u && u->d && u->d->ex == cur) {
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, -4, ++n);
+        }
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* wb.core.collect_in_place(d): the dataset's data copied to this process,
+ * and the dataset (every variable holding it) now refers to the copy */
+static int l_collect_in_place(lua_State *L)
+{
+    wbl_ds_box *u = luaL_checkudata(L, 1, WBL_DATASET);
+    if (!u->d) return luaL_error(L, "attempt to use a freed dataset");
+    if (!is_remote(u->d->ex)) return 0;
+    wb_dataset *o;
+    if (wb_ds_copy(u->d, wbl_local_exec(L), &o)) return wbl_error(L);
+    wb_ds_unref(u->d);
+    u->d = o;
+    return 0;
+}
+
+/* ------------------------------------------------ the local dashboard */
+
+static int dashbox_gc(lua_State *L)
+{
+    dashbox *b = lua_touserdata(L, 1);
+    if (b->d) wb_dashboard_stop(b->d);
+    b->d = NULL;
+    if (b->ex) wb_exec_unref(b->ex);
+    b->ex = NULL;
+    return 0;
+}
+
+/* one name of allow_hosts (at stack top: not empty, no comma) added to
+ * out (cap bytes, "a,b") */
+static void add_allow_host(lua_State *L, char *out, size_t cap)
+{
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "bad argument #1 to 'dashboard' (allow_hosts must be a host name or a list of them, got %s)",
+                   luaL_typename(L, -1));
+    size_t len, have = strlen(out);
+    const char *v = lua_tolstring(L, -1, &len);
+    if (!len || len > 255 || memchr(v, ',', len) || memchr(v, 0, len))
+        luaL_error(L, "bad argument #1 to 'dashboard' (allow_hosts takes host names (or \"*\"), one per string)");
+    if (have + len + 2 > cap) luaL_error(L, "bad argument #1 to 'dashboard' (allow_hosts: too many names)");
+    if (have) out[have++] = ',';
+    memcpy(out + have, v, len);
+    out[have + len] = 0;
+}
+
+/* wb.dashboard([{port = 0, host = "127.0.0.1", allow_hosts = {names}}]) -> the
+ * dashboard's URL: the local executor's (served from this process; status
+ * from the executor, sampled every second; it answers for loopback names,
+ * its own address and allow_hosts, "*": any), or the head's when a cluster
+ * is connected */
+static int l_dashboard(lua_State *L)
+{
+    const char *host = "127.0.0.1";
+    const char *allow = NULL;
+    char allowbuf[64 * 257] = "";
+    int port = 0;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        static const char *const keys[] = {"port", "host", "allow_hosts", NULL};
+        check_keys(L, 1, "dashboard", keys);
+        port = (int)wbl_opt_integer(L, 1, "port", 0, 0, 65535);
+        const char *h = opt_string_field(L, 1, "host", "dashboard");
+        if (h) host = h;
+        int t = lua_getfield(L, 1, "allow_hosts");
+        if (t == LUA_TTABLE) {
+            lua_Integer k = (lua_Integer)lua_rawlen(L, -1);
+            if (k > 64) luaL_error(L, "bad argument #1 to 'dashboard' (allow_hosts has %d names, at most 64)", (int)k);
+            for (lua_Integer i = 1; i <= k; i++) {
+                lua_rawgeti(L, -1, i);
+                add_allow_host(L, allowbuf, sizeof allowbuf);
+                lua_pop(L, 1);
+            }
+            allow = allowbuf;
+        } else if (t != LUA_TNIL) {
+            add_allow_host(L, allowbuf, sizeof allowbuf);
+            allow = allowbuf;
+        }
+        lua_pop(L, 1);
+    }
+    wb_exec *cur = wbl_exec(L);
+    if (wb_exec_is_cluster(cur)) {
+        const char *u = wb_cluster_dashboard(cur);
+        if (u && *u) {
+            lua_pushstring(L, u);
+            return 1;
+        }
+    }
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.dashboard") == LUA_TUSERDATA) {
+        dashbox *b = lua_touserdata(L, -1);
+        if (b->d) {
+            lua_pushstring(L, b->url);
+            return 1;
+        }
+    }
+    lua_pop(L, 1);
+    dashbox *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, dashbox_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    wb_exec *local = wbl_local_exec(L);
+    int bound = 0;
+    if (wb_dashboard_start(host, port, allow, wb_exec_local_status_json, wb_exec_local_sample, local, &b->d, &bound))
+        return wbl_error(L);
+    b->ex = wb_exec_ref(local);
+    if (strchr(host, ':'))
+        snprintf(b->url, sizeof b->url, "http://[%s]:%d/", host, bound);
+    else
+        snprintf(b->url, sizeof b->url, "http://%s:%d/", host, bound);
+    lua_setfield(L, LUA_REGISTRYINDEX, "wb.dashboard");
+    wb_log(WB_LOG_INFO, "the local executor's dashboard is at %s", b->url);
+    lua_pushstring(L, b->url);
+    return 1;
+}
+
 /* run the embedded lua/wb/cluster.lua with the module table */
 static void run_cluster_lua(lua_State *L)
 {
@@ -290,13 +506,21 @@ static void run_cluster_lua(lua_State *L)
 
 void wbl_open_cluster(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"connect", l_connect}, {"disconnect", l_disconnect}, {"cluster", l_cluster},
-                                   {"executor", l_executor}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"connect", l_connect},   {"disconnect", l_disconnect}, {"cluster", l_cluster},
+                                   {"executor", l_executor}, {"dashboard", l_dashboard},   {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
     static const luaL_Reg core_fns[] = {{"replicate", l_replicate}, {"holder", l_holder},
-                                        {"mpi_bench_reduce", l_mpi_bench_reduce}, {NULL, NULL}};
+                                        {"mpi_bench_reduce", l_mpi_bench_reduce},
+                                        {"cluster_datasets", l_cluster_datasets},
+                                        {"collect_in_place", l_collect_in_place}, {NULL, NULL}};
     lua_getfield(L, -1, "core");
     luaL_setfuncs(L, core_fns, 0);
     lua_pop(L, 1);
+    /* d:collect() */
+    luaL_getmetatable(L, WBL_DATASET);
+    lua_getfield(L, -1, "__index");
+    lua_pushcfunction(L, ds_collect);
+    lua_setfield(L, -2, "collect");
+    lua_pop(L, 2);
     run_cluster_lua(L);
 }

@@ -1,9 +1,11 @@
 /* lcore.c — wb.core: the executor's primitives for Lua code (plugins' Lua
  * front-ends, grid search, metrics): objects, submit/wait/get/put, map,
  * map_sum, map_dataset, row selection, packing numbers into argument bytes. */
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "wblua.h"
 
@@ -419,6 +421,32 @@ static int l_progress(lua_State *L)
     return 0;
 }
 
+/* wb.core.dir(path) -> the names in a folder (folders end in "/"), for
+ * completing file names; raises when it cannot be read */
+static int l_dir(lua_State *L)
+{
+    const char *path = wbl_check_path(L, 1);
+    DIR *dir = opendir(path);
+    if (!dir) return luaL_error(L, "%s: cannot read the folder", path);
+    lua_newtable(L);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL && n < 100000) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        int isdir = e->d_type == DT_DIR;
+        if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+            lua_pushfstring(L, "%s/%s", path, e->d_name);
+            struct stat st;
+            isdir = stat(lua_tostring(L, -1), &st) == 0 && S_ISDIR(st.st_mode);
+            lua_pop(L, 1);
+        }
+        lua_pushfstring(L, "%s%s", e->d_name, isdir ? "/" : "");
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(dir);
+    return 1;
+}
+
 void wbl_open_core(lua_State *L)
 {
     luaL_newmetatable(L, WBL_OBJECT);
@@ -447,7 +475,8 @@ void wbl_open_core(lua_State *L)
         {"unpack_doubles", l_unpack_doubles}, {"params_encode", l_params_encode},
         {"kernels", l_kernels},   {"interrupted", l_interrupted},
         {"progress", l_progress}, {"check_finite", l_check_finite},
-        {"classes", l_classes},   {NULL, NULL}};
+        {"classes", l_classes},   {"dir", l_dir},
+        {NULL, NULL}};
     lua_getfield(L, -1, "core");
     luaL_setfuncs(L, fns, 0);
     lua_pop(L, 1);

@@ -719,11 +719,12 @@ static int ds_tostring(lua_State *L)
         return 1;
     }
     wb_dataset *d = u->d;
+    const char *parts = d->nparts == 1 ? "partition" : "partitions";
     if (d->is_vector)
-        lua_pushfstring(L, "Vector of %I in %d partitions", (lua_Integer)d->n, d->nparts);
+        lua_pushfstring(L, "Vector of %I in %d %s", (lua_Integer)d->n, d->nparts, parts);
     else
-        lua_pushfstring(L, "Dataset %I x %I%s, %d partitions", (lua_Integer)d->n, (lua_Integer)d->d,
-                        d->has_labels ? " with labels" : "", d->nparts);
+        lua_pushfstring(L, "Dataset %I x %I%s, %d %s", (lua_Integer)d->n, (lua_Integer)d->d,
+                        d->has_labels ? " with labels" : "", d->nparts, parts);
     return 1;
 }
 

@@ -211,12 +211,17 @@ static int l_fit(lua_State *L)
     if (!e) {
         luaL_Buffer b;
         luaL_buffinit(L, &b);
+        const char *names[256];
+        int nn = 0;
         for (int i = 0; i < wb_estimator_count(); i++) {
             if (i) luaL_addstring(&b, ", ");
             luaL_addstring(&b, wb_estimator_at(i)->name);
+            if (nn < 256) names[nn++] = wb_estimator_at(i)->name;
         }
         luaL_pushresult(&b);
-        return wbl_argerror(L, 1, "no estimator named '%.64s' (estimators: %s)", name, lua_tostring(L, -1));
+        const char *near = wb_closest(name, names, nn);
+        return wbl_argerror(L, 1, "no estimator named '%.64s' (%s%s%sestimators: %s)", name, near ? "did you mean '" : "",
+                            near ? near : "", near ? "'? " : "", lua_tostring(L, -1));
     }
     wb_dataset *d = wbl_check_dataset(L, 2);
     wb_params *in = wbl_check_params(L, 3, "fit");
@@ -225,6 +230,28 @@ static int l_fit(lua_State *L)
     wb_params_free(in);
     if (rc) return wbl_error(L);
     wbl_push_model(L, m);
+    /* the names of the columns it was fitted on, for its printout (kept
+     * beside the model, weakly: the model itself stays as the plugin made it) */
+    if (d->colnames) {
+        if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.feature_names") != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_createtable(L, 0, 1);
+            lua_pushliteral(L, "k");
+            lua_setfield(L, -2, "__mode");
+            lua_setmetatable(L, -2);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, "wb.feature_names");
+        }
+        lua_pushvalue(L, -2);
+        lua_createtable(L, (int)d->d, 0);
+        for (int64_t j = 0; j < d->d; j++) {
+            lua_pushstring(L, d->colnames[j]);
+            lua_rawseti(L, -2, (lua_Integer)j + 1);
+        }
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+    }
     return 1;
 }
 
@@ -277,6 +304,26 @@ static int l_generate(lua_State *L)
     return 1;
 }
 
+/* wb.core.closest(name, {candidates}) -> the candidate closest to name by
+ * edit distance (a likely typo), or nil */
+static int l_closest(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    int n = (int)lua_rawlen(L, 2);
+    if (n > 100000) n = 100000;
+    const char **c = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *c, 0);
+    int k = 0;
+    for (int i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, 2, i) == LUA_TSTRING) c[k++] = lua_tostring(L, -1);
+        lua_pop(L, 1); /* the table keeps the string */
+    }
+    const char *best = wb_closest(name, c, k);
+    if (!best) return 0;
+    lua_pushstring(L, best);
+    return 1;
+}
+
 static int l_version(lua_State *L)
 {
     lua_pushstring(L, WB_VERSION);
@@ -308,6 +355,17 @@ static void run_plugin_chunks(lua_State *L, int from)
         wb_luachunk_at(i, &name, &src);
         char chunkname[256];
         snprintf(chunkname, sizeof chunkname, "=%s", name);
+        /* wb's own code: errors raised in it are reported without its
+         * positions (lua/wb/errors.lua) */
+        if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.chunks") != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, "wb.chunks");
+        }
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, chunkname);
+        lua_pop(L, 1);
         if (luaL_loadbuffer(L, src, strlen(src), chunkname) != LUA_OK) lua_error(L);
         lua_getglobal(L, "wb");
         lua_call(L, 1, 0);
@@ -379,6 +437,7 @@ int luaopen_wb(lua_State *L)
         {"sources", l_sources},               {"check_params", l_check_params},
         {"generate", l_generate},             {"load_plugins", l_load_default_plugins},
         {"peak_rss", l_peak_rss},             {"rss", l_rss},
+        {"closest", l_closest},
         {NULL, NULL}};
     luaL_newlib(L, core_fns);
     lua_setfield(L, -2, "core");

@@ -61,6 +61,9 @@ typedef struct wbl_object_box {
 void wbl_push_dataset(lua_State *L, wb_dataset *d); /* takes over the reference */
 wb_dataset *wbl_check_dataset(lua_State *L, int idx);
 wb_dataset *wbl_to_dataset(lua_State *L, int idx); /* NULL if not one */
+/* push the table whose keys are the dataset userdata made so far (weak keys:
+ * the ones not collected yet) */
+void wbl_live_datasets(lua_State *L);
 
 /* a column argument (a name, or an index 1..d) of d -> its 0-based index, or raises */
 int64_t wbl_check_column(lua_State *L, int idx, const wb_dataset *d);

@@ -455,21 +455,38 @@ local function round_row(r)
   if math.type(r.quality) == "float" then r.quality = sig(r.quality, 5) end
 end
 
+-- speedup over the smallest configuration of the same kind (baseline
+-- "kind": cluster sizes against the smallest cluster, thread counts against
+-- the fewest threads) or of all (baseline "all"). A kind measured in one
+-- configuration only (a single cluster size) is compared with the smallest
+-- configuration of all instead: against itself it would only say 1.0
 local function fill_speedup(rows, baseline)
-  local groups = {}
-  for _, r in ipairs(rows) do
-    if r.median_s then
-      local key = r.workload .. "\0" .. tostring(r.n) .. "\0" .. (baseline == "all" and "" or r.kind)
-      local g = groups[key]
-      -- the smallest configuration: fewest units; local before cluster on a tie
-      if not g or r.units < g.units or (r.units == g.units and r.kind == "local" and g.kind ~= "local") then
-        groups[key] = r
-      end
-    end
+  local groups, sizes = {}, {}
+  local function smaller(r, g)
+    -- the smallest configuration: fewest units; local before cluster on a tie
+    return not g or r.units < g.units or (r.units == g.units and r.kind == "local" and g.kind ~= "local")
   end
   for _, r in ipairs(rows) do
     if r.median_s then
-      local b = groups[r.workload .. "\0" .. tostring(r.n) .. "\0" .. (baseline == "all" and "" or r.kind)]
+      local base = r.workload .. "\0" .. tostring(r.n) .. "\0"
+      local key = base .. (baseline == "all" and "" or r.kind)
+      if smaller(r, groups[key]) then groups[key] = r end
+      if smaller(r, groups[base]) then groups[base] = r end
+      local sk = base .. r.kind
+      sizes[sk] = sizes[sk] or {}
+      sizes[sk][r.units] = true
+    end
+  end
+  local function single(sk)
+    local n = 0
+    for _ in pairs(sizes[sk] or {}) do n = n + 1 end
+    return n <= 1
+  end
+  for _, r in ipairs(rows) do
+    if r.median_s then
+      local base = r.workload .. "\0" .. tostring(r.n) .. "\0"
+      local b = groups[base .. (baseline == "all" and "" or r.kind)]
+      if baseline ~= "all" and single(base .. r.kind) then b = groups[base] end
       r.baseline = b.executor
       r.speedup = b.median_s / r.median_s
       r.efficiency = r.speedup / (r.units / b.units)
@@ -711,8 +728,8 @@ local function bench(opts)
                   local eok, ex = pcall(w.def.extra, ctx, s, result)
                   if eok and type(ex) == "table" then for k, v in pairs(ex) do row[k] = v end end
                 end
-                say(o, "%-10s n=%-8s %-10s median %8.3f s  (min %.3f, max %.3f, %d runs)%s", w.name, P.short(n), spec.label,
-                    row.median_s, row.min_s, row.max_s, #times,
+                say(o, "%-10s n=%-8s %-10s median %8.3f s  (min %.3f, max %.3f, %d run%s)%s", w.name, P.short(n), spec.label,
+                    row.median_s, row.min_s, row.max_s, #times, #times == 1 and "" or "s",
                     row.quality and string.format("  %s %s", row.metric or "quality", T.format_value(row.quality)) or "")
               end
               if w.def.cleanup then pcall(w.def.cleanup, ctx, s) end
@@ -735,7 +752,7 @@ local function bench(opts)
 
   fill_speedup(rows, o.baseline)
   for _, r in ipairs(rows) do round_row(r) end
-  local title = string.format("wb.bench: %d repeats, %s (%s)", o.repeats,
+  local title = string.format("wb.bench: %d repeat%s, %s (%s)", o.repeats, o.repeats == 1 and "" or "s",
                               can_reset and "peak_mb = peak RSS during the runs" or "peak_mb = whole-process peak",
                               os.date("%Y-%m-%d %H:%M"))
   local res = T.new(COLUMNS, rows, title)

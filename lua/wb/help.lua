@@ -48,7 +48,7 @@ M.docs = {
   ["wb.load_model"] = "wb.load_model(path) -> a model saved with m:save(path)",
   ["wb.gridsearch"] = "wb.gridsearch(name, data, {param = {values...}}, {folds = 3, metric = \"accuracy\"}) -> g: g.best_params, g.best_score, g.results, g:export(path)",
   -- results
-  ["wb.export"] = "wb.export(table_or_result, path) -- write a result table as .csv or .json",
+  ["wb.export"] = "wb.export(table_or_result, path, {columns = {...}}) -- write a result table (or a list of records) as .csv or .json; records' columns: the given ones, then text fields, then numbers",
   ["wb.show"] = "wb.show(value) -> the text the prompt prints for a dataset, vector, model or table",
   ["wb.plot.scatter"] = "wb.plot.scatter(data2d, {color = labels, file = \"out.svg\"}) -- a scatter plot as SVG",
   ["wb.bench"] = "wb.bench{...} -- run the benchmark suite",
@@ -109,11 +109,47 @@ function M.lookup(path)
 end
 
 local out -- the lines being printed
-local function say(...) out[#out + 1] = string.format(...) end
+local width -- of the terminal (nil: lines are not wrapped)
+
+-- text cut into lines of at most w characters at spaces (a longer word
+-- stays whole); lines after the first start with `indent`
+local function wrap(text, w, indent)
+  if type(text) ~= "string" then error("bad argument #1 to 'wrap' (string expected, got " .. type(text) .. ")", 2) end
+  if w ~= nil and (math.type(w) ~= "integer" or w < 1) then
+    error("bad argument #2 to 'wrap' (width must be an integer >= 1, got " .. (type(w) == "number" and tostring(w) or type(w)) .. ")", 2)
+  end
+  if indent ~= nil and type(indent) ~= "string" then error("bad argument #3 to 'wrap' (string expected, got " .. type(indent) .. ")", 2) end
+  indent = indent or ""
+  if not w or #text <= w then return {text} end
+  local lines, cur = {}, ""
+  for word in text:gmatch("%S+") do
+    local lead = #lines == 0 and "" or indent
+    if cur == "" then cur = lead .. word
+    elseif #cur + 1 + #word <= w then cur = cur .. " " .. word
+    else
+      lines[#lines + 1] = cur
+      cur = indent .. word
+    end
+  end
+  if cur ~= "" then lines[#lines + 1] = cur end
+  return lines
+end
+M.wrap = wrap
+
+-- a line of help, wrapped to the terminal (continued lines indented by two
+-- more than the line)
+local function say(...)
+  local text = string.format(...)
+  for line in (text .. "\n"):gmatch("(.-)\n") do
+    local lead = line:match("^%s*")
+    for _, l in ipairs(wrap(line, width, lead .. "  ")) do out[#out + 1] = l end
+  end
+end
 
 -- words laid out in columns, at most `width` characters a line
-local function columns(words, width, indent)
-  width, indent = width or 78, indent or "  "
+local function columns(words, w, indent)
+  w, indent = w or math.max((width or 80) - 2, 20), indent or "  "
+  local width = w
   if #words == 0 then say("%s(none)", indent) return end
   local w = 0
   for _, s in ipairs(words) do w = math.max(w, #s) end
@@ -129,13 +165,60 @@ local function columns(words, width, indent)
   end
 end
 
+-- rows of cells in aligned columns; on a narrow terminal the last two
+-- columns wrap within their own width (at least 16 characters each), and
+-- when even that does not fit each row's last cells go below its first ones
 local function aligned(rows)
-  local w = {}
-  for _, r in ipairs(rows) do for j, s in ipairs(r) do w[j] = math.max(w[j] or 0, #s) end end
+  local w, ncol = {}, 0
   for _, r in ipairs(rows) do
-    local p = {}
-    for j, s in ipairs(r) do p[j] = j < #r and (s .. string.rep(" ", w[j] - #s)) or s end
-    say("  %s", (table.concat(p, "  "):gsub("%s+$", "")))
+    ncol = math.max(ncol, #r)
+    for j, s in ipairs(r) do w[j] = math.max(w[j] or 0, #s) end
+  end
+  local function total() local t = 2 for j = 1, ncol do t = t + w[j] + (j < ncol and 2 or 0) end return t end
+  if width and total() > width and ncol >= 2 then
+    local fixed = 2
+    for j = 1, ncol - 2 do fixed = fixed + w[j] + 2 end
+    local room = width - fixed - 2
+    if room >= 32 then
+      -- the two last columns share the room, the shorter one first
+      local a, b = w[ncol - 1], w[ncol]
+      if a + b > room then
+        local half = room // 2
+        if a <= half then b = room - a
+        elseif b <= half then a = room - b
+        else a, b = half, room - half end
+        w[ncol - 1], w[ncol] = a, b
+      end
+    else
+      -- stacked: the first columns, then the rest indented below
+      for ri, r in ipairs(rows) do
+        local p = {}
+        for j = 1, math.min(ncol - 2, #r) do p[j] = r[j] .. string.rep(" ", w[j] - #r[j]) end
+        say("  %s", (table.concat(p, "  "):gsub("%s+$", "")))
+        for j = ncol - 1, #r do
+          if r[j] ~= "" and ri > 1 then
+            for _, l in ipairs(wrap(r[j], width - 6, "      ")) do out[#out + 1] = (l:sub(1, 6) == "      " and l or "      " .. l) end
+          end
+        end
+      end
+      return
+    end
+  end
+  for _, r in ipairs(rows) do
+    local cells, nlines = {}, 1
+    for j = 1, ncol do
+      local s = r[j] or ""
+      cells[j] = #s > w[j] and wrap(s, w[j]) or {s}
+      nlines = math.max(nlines, #cells[j])
+    end
+    for k = 1, nlines do
+      local p = {}
+      for j = 1, ncol do
+        local s = cells[j][k] or ""
+        p[j] = j < ncol and (s .. string.rep(" ", w[j] - #s)) or s
+      end
+      out[#out + 1] = "  " .. (table.concat(p, "  "):gsub("%s+$", ""))
+    end
   end
 end
 
@@ -202,6 +285,90 @@ local function overview()
   say("At the prompt: TAB completes names, Ctrl-C stops the running work, Ctrl-D leaves; see wb(1).")
 end
 
+-- the wb tables whose functions help lists as a module (help("metrics"))
+local function module_of(name)
+  if type(name) ~= "string" then return nil end
+  local path = name:match("^wb%.") and name or ("wb." .. name)
+  if not path:match("^wb%.[%a_][%w_]*$") then return nil end
+  local t = M.lookup(path)
+  if type(t) == "table" and getmetatable(t) == nil or rawequal(t, wb.datagen) then return t, path end
+end
+
+-- one line per function of a module: its documentation, or its name
+local function module_help(t, path)
+  local names, seen = {}, {}
+  for k in pairs(M.docs) do
+    local parent = k:match("^(.*)%.[^%.]+$")
+    if parent and rawequal(M.lookup(parent), t) and M.lookup(k) ~= nil then names[#names + 1] = k; seen[k] = true end
+  end
+  if rawequal(t, wb.datagen) then
+    for _, src in ipairs(wb.core.sources()) do
+      local k = "wb.datagen." .. src
+      if not seen[k] then names[#names + 1] = k; seen[k] = true end
+    end
+  else
+    for k, v in pairs(t) do
+      if type(k) == "string" and type(v) == "function" and not k:match("^_") and not seen[path .. "." .. k] then
+        names[#names + 1] = path .. "." .. k
+        seen[path .. "." .. k] = true
+      end
+    end
+  end
+  table.sort(names)
+  if #names == 0 then return false end
+  say("%s: %d function%s (help(\"name\") for one):", path, #names, #names == 1 and "" or "s")
+  for _, k in ipairs(names) do
+    local doc = M.docs[k]
+    if not doc and rawequal(t, wb.datagen) then
+      local info = wb.core.source_info(k:match("[^%.]+$"))
+      doc = info and (k .. "{...} -- " .. info.doc)
+    end
+    say("%s", doc or (k .. "(...)"))
+  end
+  return true
+end
+
+-- every name help knows: the documented ones (also by their last part,
+-- "scatter" for wb.plot.scatter), estimators, data sources and modules
+function M.topics()
+  local set = {}
+  for k in pairs(M.docs) do
+    if not k:match("^wb%.") or M.lookup(k) ~= nil then
+      set[k] = true
+      local short = k:match("[%.:]([%a_][%w_]*)$")
+      if short then set[short] = true end
+      local mid = k:match("^wb%.([%a_][%w_]*%.[%a_][%w_]*)$")
+      if mid then set[mid] = true end
+    end
+  end
+  for _, e in ipairs(wb.estimators()) do set[e] = true end
+  for _, src in ipairs(wb.core.sources()) do set[src] = true; set["wb.datagen." .. src] = true end
+  for k, v in pairs(wb) do
+    if type(k) == "string" and type(v) == "table" and module_of(k) and not k:match("^_") then set[k] = true; set["wb." .. k] = true end
+  end
+  local out = {}
+  for k in pairs(set) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+-- the documented names whose last part is `short`
+local function by_short_name(short)
+  local keys = {}
+  for k in pairs(M.docs) do
+    if (k:match("[%.:]([%a_][%w_]*)$") == short or k:match("^wb%.(.+)$") == short) and (not k:match("^wb%.") or M.lookup(k) ~= nil) then
+      keys[#keys + 1] = k
+    end
+  end
+  table.sort(keys, function(a, b)
+    -- wb. functions first, then the methods
+    local wa, wb_ = a:match("^wb%.") ~= nil, b:match("^wb%.") ~= nil
+    if wa ~= wb_ then return wa end
+    return a < b
+  end)
+  return keys
+end
+
 local function find_name(name)
   local found = false
   local info = wb.core.estimator_info(name)
@@ -231,7 +398,25 @@ local function find_name(name)
       found = true
     end
   end
-  return found
+  -- a module: its functions (after its own line, when it has one)
+  local t, path = module_of(name)
+  if t then
+    if found then say("") end
+    if module_help(t, path) then return true end
+  end
+  if found then return true end
+  -- the last part of a name: help("scatter") is wb.plot.scatter
+  for _, k in ipairs(by_short_name(name:match("([%a_][%w_]*)$") and name or "")) do
+    if not seen[M.docs[k]] then
+      seen[M.docs[k]] = true
+      say("%s", M.docs[k])
+      found = true
+    end
+  end
+  if found then return true end
+  local mid = name:match("^([%a_][%w_]*%.[%a_][%w_]*)$")
+  if mid and M.docs["wb." .. mid] then say("%s", M.docs["wb." .. mid]) return true end
+  return false
 end
 
 local function function_name(f)
@@ -285,6 +470,11 @@ function M.text(name)
       if k:match("^wb%.") and rawequal(M.lookup(k), name) then say("%s", v) found = true end
     end
     if not found then
+      for k, v in pairs(wb) do
+        if rawequal(v, name) and type(k) == "string" and module_help(v, "wb." .. k) then found = true break end
+      end
+    end
+    if not found then
       -- a namespace (wb.metrics): its documented functions
       local names = {}
       for k in pairs(M.docs) do
@@ -297,15 +487,45 @@ function M.text(name)
     end
   else
     name = tostring(name)
-    if not find_name(name) then say("no help for '%s' (help() lists what there is)", name) end
+    if not find_name(name) then
+      local near = wb.core.closest and wb.core.closest(name, M.topics())
+      if near then
+        say("no help for '%s' (did you mean help(\"%s\")? help() lists what there is)", name, near)
+      else
+        say("no help for '%s' (help() lists what there is)", name)
+      end
+    end
   end
   local s = table.concat(out, "\n")
   out = nil
   return s
 end
 
+-- M.text(name, w): the help text, wrapped to w columns (default: the
+-- terminal's width as the prompt knows it; none in a script)
+local text_of = M.text
+function M.text(name, w)
+  if w ~= nil and (math.type(w) ~= "integer" or w < 20) then
+    error(string.format("bad argument #2 to 'text' (width must be an integer >= 20, got %s)",
+                        type(w) == "number" and tostring(w) or type(w)), 2)
+  end
+  local okS, SH = pcall(require, "wb.show")
+  width = w or (okS and type(SH) == "table" and SH.width) or nil
+  local ok, s = pcall(text_of, name)
+  width = nil
+  if not ok then out = nil error(s, 0) end
+  return s
+end
+
 function M.help(name)
   print(M.text(name))
+end
+
+-- `?name` or `name?` typed at the prompt: the name asked about, else nil
+function M.query(line)
+  if type(line) ~= "string" then return nil end
+  local name = line:match("^%s*%?%s*([%a_][%w_%.:]*)%s*$") or line:match("^%s*([%a_][%w_%.:]*)%s*%?%s*$")
+  return name
 end
 
 return M

@@ -2,6 +2,7 @@
 -- in Lua than in C (printing, help, data sources, result tables). Called once
 -- with the module table after the C part is open.
 local wb = ...
+require "wb.errors" -- first: how errors are reported
 local T = require "wb.table"
 wb.table = T
 
@@ -13,9 +14,38 @@ package.loaded["wb"] = wb
 
 wb.show = function(v) return show.value(v) end
 
+-- print() shows datasets and vectors as the prompt does (a table of their
+-- rows), so a script prints what the prompt prints; tostring(d) stays short
+-- (models and result tables already print in full through __tostring)
+local print_plain = print
+print = function(...)
+  local n = select("#", ...)
+  local args = table.pack(...)
+  for i = 1, n do
+    local v = args[i]
+    if type(v) == "userdata" and show.typename(v) == "Dataset" then args[i] = show.value(v) end
+  end
+  return print_plain(table.unpack(args, 1, n))
+end
+
 local H = require("wb.help")
 wb.help = H.help
 help = H.help
+
+-- exit(code) and quit(code) leave wb (the prompt, or a script with status
+-- code): an error object the shell recognises (its field wb_exit), so that
+-- wb closes as after Ctrl-D (history saved, a cluster it started stopped)
+local Exit = {__name = "wb.Exit"}
+Exit.__tostring = function(e) return string.format("exit(%s)", tostring(rawget(e, "wb_exit"))) end
+function exit(code)
+  if code == nil or code == true then code = 0 elseif code == false then code = 1 end
+  if math.type(code) ~= "integer" or code < 0 or code > 255 then
+    error(string.format("bad argument #1 to 'exit' (status must be an integer in 0..255 or a boolean, got %s)",
+                        type(code) == "number" and tostring(code) or type(code)), 2)
+  end
+  error(setmetatable({wb_exit = code}, Exit), 0)
+end
+quit = exit
 
 -- data sources registered by plugins appear as wb.datagen.<name>{...}
 local sources = {} -- one function per source, so that help(wb.datagen.x) knows it
@@ -188,20 +218,45 @@ function MM.score(m, data)
   error(string.format("%s has no score", m:estimator()), 2)
 end
 
-function wb.export(t, path)
+-- wb.export(t, path, {columns = {...}}): a result table, or a list of
+-- records (or one record). A record's fields have no order in Lua: the
+-- columns are the given ones first, then the text fields (names of things),
+-- then the numbers, then the rest, each group alphabetical
+function wb.export(t, path, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(string.format("bad argument #3 to 'export' (table of options expected, got %s)", type(opts)), 2)
+  end
+  for k in pairs(opts or {}) do
+    if k ~= "columns" then error(string.format("bad argument #3 to 'export' (unknown option '%s'; options: columns)", tostring(k)), 2) end
+  end
+  local given = opts and opts.columns
+  if given ~= nil and type(given) ~= "table" then
+    error(string.format("bad argument #3 to 'export' (columns must be a list of names, got %s)", type(given)), 2)
+  end
   if T.is(t) then return t:export(path) end
   if type(t) == "table" and type(t.export) == "function" then return t:export(path) end
   if type(t) == "table" then
     -- a list of records, or a record
     local rows = #t > 0 and t or {t}
-    local cols, seen = {}, {}
+    local cols, seen, kind = {}, {}, {}
+    for _, c in ipairs(given or {}) do
+      if not seen[c] then seen[c] = true; cols[#cols + 1] = c end
+    end
     for _, r in ipairs(rows) do
       if type(r) ~= "table" then error("bad argument #1 to 'export' (table of records expected)", 2) end
-      local ks = {}
-      for k in pairs(r) do if not seen[k] then ks[#ks + 1] = k end end
-      table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
-      for _, k in ipairs(ks) do seen[k] = true; cols[#cols + 1] = k end
+      for k, v in pairs(r) do
+        if kind[k] == nil then
+          kind[k] = (type(v) == "string" or type(v) == "boolean") and 1 or type(v) == "number" and 2 or 3
+        end
+      end
     end
+    local rest = {}
+    for k in pairs(kind) do if not seen[k] then rest[#rest + 1] = k end end
+    table.sort(rest, function(a, b)
+      if kind[a] ~= kind[b] then return kind[a] < kind[b] end
+      return tostring(a) < tostring(b)
+    end)
+    for _, k in ipairs(rest) do cols[#cols + 1] = k end
     return T.new(cols, rows):export(path)
   end
   error(string.format("bad argument #1 to 'export' (table or result expected, got %s)", type(t)), 2)

@@ -657,7 +657,13 @@ function M.speedup(result, opts)
   for _, r in ipairs(rows) do
     if (not o.workload or r.workload == o.workload) and (not o.n or r.n == o.n) and num(r.speedup) and num(r.units)
        and num(r.n) then
-      local key = (o.workload and "" or (tostring(r.workload) .. " ")) .. tostring(r.kind or "") ..
+      -- a kind compared with another kind's configuration says which
+      local vs = ""
+      if type(r.baseline) == "string" and r.kind and not tostring(r.baseline):find("^" .. tostring(r.kind) .. ":")
+         and r.baseline ~= r.kind then
+        vs = " (vs " .. r.baseline .. ")"
+      end
+      local key = (o.workload and "" or (tostring(r.workload) .. " ")) .. tostring(r.kind or "") .. vs ..
                   (nsizes > 1 and (" n=" .. short(r.n)) or "")
       local s = series[key]
       if not s then

@@ -68,7 +68,14 @@ local function count(n)
 end
 M.count = count
 
-local function plural(n, word) return count(n) .. " " .. word .. (n == 1 and "" or "s") end
+-- "1 row", "2 rows", "3 classes"
+local function plural(n, word)
+  if type(n) ~= "number" then fail_at(2, 1, "plural", "number expected, got %s", typename(n)) end
+  if type(word) ~= "string" then fail_at(2, 2, "plural", "word expected, got %s", typename(word)) end
+  if n == 1 then return count(n) .. " " .. word end
+  return count(n) .. " " .. word .. ((word:match("[sx]$") or word:match("ch$")) and "es" or "s")
+end
+M.plural = plural
 
 -- indices to show out of n: all, or the first and last few with false between
 local function pick(n, max)
@@ -251,8 +258,172 @@ local function short_array(a, max)
   return "[" .. table.concat(s, ", ") .. "]"
 end
 
+-- the names of the columns a model was fitted on (kept beside the model by
+-- wb.fit), x1..xd when they are not known (a model loaded from a file)
+function M.feature_names(m, d)
+  if type(m) ~= "userdata" or typename(m) ~= "Model" then fail_at(2, 1, "feature_names", "model expected, got %s", typename(m)) end
+  check_count(d, 2, "feature_names", "d")
+  if d and d > 1000000 then fail_at(2, 2, "feature_names", "d must be at most 1000000, got %s", tostring(d)) end
+  local reg = debug.getregistry()["wb.feature_names"]
+  local names = type(reg) == "table" and reg[m] or nil
+  local out = {}
+  for j = 1, d or (names and #names or 0) do out[j] = names and names[j] or ("x" .. j) end
+  return out
+end
+
+-- aligned rows of cells: numbers right-aligned with one format per column,
+-- the columns in `left` left-aligned
+local function table_lines(head, rows, left, indent)
+  if type(head) ~= "table" then fail_at(2, 1, "table_lines", "list of column names expected, got %s", typename(head)) end
+  if type(rows) ~= "table" then fail_at(2, 2, "table_lines", "list of rows expected, got %s", typename(rows)) end
+  if left ~= nil and type(left) ~= "table" then fail_at(2, 3, "table_lines", "table expected, got %s", typename(left)) end
+  if indent ~= nil and type(indent) ~= "string" then fail_at(2, 4, "table_lines", "string expected, got %s", typename(indent)) end
+  for j, h in ipairs(head) do
+    if type(h) ~= "string" then fail_at(2, 1, "table_lines", "column %d must be a name, got %s", j, typename(h)) end
+  end
+  for i, r in ipairs(rows) do
+    if type(r) ~= "table" then fail_at(2, 2, "table_lines", "row %d must be a table, got %s", i, typename(r)) end
+  end
+  local cells = {head}
+  for j = 1, #head do
+    local nums = {}
+    for i, r in ipairs(rows) do if type(r[j]) == "number" then nums[i] = r[j] end end
+    local f = T.format_numbers(nums, #rows)
+    for i, r in ipairs(rows) do
+      cells[i + 1] = cells[i + 1] or {}
+      cells[i + 1][j] = f[i] or (r[j] ~= nil and tostring(r[j]) or "")
+    end
+  end
+  local out = {}
+  for _, l in ipairs(align(cells, left)) do out[#out + 1] = (indent or "") .. l end
+  return out
+end
+M.table_lines = table_lines
+
+-- a summary per estimator (the generic printout of fields otherwise)
+M.summaries = {}
+
+-- gbdt: what the trees are like and which features they use, not the raw
+-- node matrix (m.trees holds it)
+M.summaries.gbdt = function(m)
+  if type(m) ~= "userdata" or typename(m) ~= "Model" then fail_at(2, 1, "gbdt", "model expected, got %s", typename(m)) end
+  local p = m:params()
+  local lines = {}
+  local obj = m.objective or "?"
+  local classes = m.classes
+  if obj == "regression" then
+    lines[1] = "gbdt model: regression (squared error)"
+  else
+    local cls = {}
+    for i, c in ipairs(type(classes) == "table" and classes or {}) do cls[i] = num(c) end
+    lines[1] = string.format("gbdt model: %s classification, %s (%s)", obj, plural(#cls, "class"),
+                             table.concat(cls, ", "))
+  end
+  -- the trees: leaves and depth from the node matrix (feature 0 marks a leaf)
+  local trees, start = m.trees or {}, m.tree_start or {}
+  if type(start) == "number" then start = {start} end
+  local nt = math.max(#start - 1, 0)
+  local leaves, dmin, dmax, dsum = 0, math.huge, 0, 0
+  for t = 1, nt do
+    local s = start[t]
+    local stack = {{s, 0}}
+    local tdepth = 0
+    while #stack > 0 do
+      local node = table.remove(stack)
+      local row = trees[node[1]]
+      if not row then break end
+      if row[1] == 0 then
+        leaves = leaves + 1
+        if node[2] > tdepth then tdepth = node[2] end
+      else
+        stack[#stack + 1] = {math.tointeger(row[4]), node[2] + 1}
+        stack[#stack + 1] = {math.tointeger(row[5]), node[2] + 1}
+      end
+    end
+    dmin, dmax, dsum = math.min(dmin, tdepth), math.max(dmax, tdepth), dsum + tdepth
+  end
+  local per = (m.trees_per_round or 1) > 1 and string.format(" (%s x %d classes)", plural(m.rounds or 0, "round"), m.trees_per_round) or ""
+  if nt == 0 then
+    lines[#lines + 1] = "  no trees: every row has the same label"
+  else
+    lines[#lines + 1] = string.format("  %s%s, %s leaves (%.1f a tree), depth %s", plural(nt, "tree"), per, count(leaves),
+                                      leaves / nt, dmin == dmax and tostring(dmax) or string.format("%d to %d (mean %.1f)", dmin, dmax, dsum / nt))
+  end
+  -- the parameters: the main ones, and the others where they differ from the defaults
+  local defaults = {}
+  local info = wb.core.estimator_info("gbdt")
+  for _, q in ipairs(info and info.params or {}) do defaults[q.name] = q.default end
+  local ps = {}
+  for _, k in ipairs{"learning_rate", "max_leaves", "max_depth", "min_samples_leaf", "min_child_weight", "lambda_l2",
+                     "min_split_gain", "max_bins", "subsample", "colsample", "early_stopping_rounds", "seed"} do
+    local v, def = p[k], defaults[k]
+    local main = k == "learning_rate" or k == "max_leaves"
+    if v ~= nil and (main or not (def and (tonumber(def) == v or def == tostring(v)))) then
+      ps[#ps + 1] = k .. "=" .. ((k == "max_depth" and v == 0) and "none" or type(v) == "number" and num(v) or tostring(v))
+    end
+  end
+  lines[#lines + 1] = "  " .. table.concat(ps, ", ")
+  local nf = m.n_features or 0
+  local tl = m.train_loss
+  local loss = ""
+  if type(tl) == "table" and #tl > 0 then loss = string.format("; training loss %s -> %s", num(tl[1]), num(tl[#tl])) end
+  lines[#lines + 1] = string.format("  fitted on %s x %s%s", plural(m.train_rows or 0, "row"), plural(nf, "feature"), loss)
+  if m.valid_rows then
+    local vl = m.valid_loss
+    lines[#lines + 1] = string.format("  early stopping: best round %s on %s held out (loss %s)", tostring(m.best_round),
+                                      plural(m.valid_rows, "row"), type(vl) == "table" and #vl > 0 and num(vl[#vl]) or "?")
+  end
+  -- features by importance: total gain of their splits
+  local gain, splits = m.feature_importance_gain, m.feature_importance_split
+  if type(gain) == "number" then gain = {gain} end
+  if type(splits) == "number" then splits = {splits} end
+  if type(gain) == "table" and #gain > 0 then
+    local names = M.feature_names(m, #gain)
+    local total = 0
+    for _, g in ipairs(gain) do total = total + g end
+    local idx = {}
+    for j = 1, #gain do idx[j] = j end
+    table.sort(idx, function(a, b) if gain[a] ~= gain[b] then return gain[a] > gain[b] end return a < b end)
+    local rows, unused = {}, 0
+    -- gains with the decimals that give the largest 4 significant digits
+    -- (one format for the column), shares to 0.1 %
+    local top = gain[idx[1]] or 0
+    local dec = top > 0 and math.max(0, 3 - math.floor(math.log(top, 10))) or 0
+    local scale = 10 ^ dec
+    for _, j in ipairs(idx) do
+      if gain[j] > 0 then
+        if #rows < 10 then
+          local g = math.floor(gain[j] * scale + 0.5) / scale
+          if dec == 0 then g = math.tointeger(g) or g end
+          local share = total > 0 and math.floor(1000 * gain[j] / total + 0.5) / 10 or 0
+          rows[#rows + 1] = {names[j], g, share, splits and splits[j] or nil}
+        end
+      else
+        unused = unused + 1
+      end
+    end
+    if #rows > 0 then
+      lines[#lines + 1] = "  features by importance:"
+      for _, l in ipairs(table_lines({"feature", "gain", "share %", "splits"}, rows, {true}, "    ")) do lines[#lines + 1] = l end
+      local more = #gain - unused - #rows
+      if more > 0 or unused > 0 then
+        lines[#lines + 1] = string.format("    ... %s%s%s", more > 0 and string.format("%d more", more) or "",
+                                          more > 0 and unused > 0 and ", " or "",
+                                          unused > 0 and string.format("%d not used", unused) or "")
+      end
+    end
+  end
+  lines[#lines + 1] = "  (m:fields() lists what the model holds: m.trees, m.feature_importance_gain, ...)"
+  return table.concat(lines, "\n")
+end
+
 function M.model(m)
   if type(m) ~= "userdata" or typename(m) ~= "Model" then fail_at(2, 1, "model", "model expected, got %s", typename(m)) end
+  local summary = M.summaries[m:estimator()]
+  if summary then
+    local ok, s = pcall(summary, m)
+    if ok then return s end
+  end
   local lines = {}
   local params = m:params()
   local keys = {}
@@ -277,6 +448,7 @@ function M.model(m)
       after[#cells + 1] = M.matrix(v, f.rows, f.cols)
     elseif f.type == "array" then
       s = string.format("[%d x %d] %s", f.rows, f.cols, short_array(v, 8))
+    elseif f.type == "number" and f.name == "converged" then s = (v == 1) and "yes" or "no"
     elseif f.type == "number" then s = num(v)
     else s = tostring(v) end
     cells[#cells + 1] = {"  " .. f.name, s}
@@ -417,8 +589,11 @@ function M.begin(width)
   M.width = width -- of the terminal (nil: no limit)
 end
 
+-- the text the prompt prints for what a command returned (nil: nothing);
+-- the first value becomes the global `_` (the last result)
 function M.results(...)
   local n = select("#", ...)
+  if n > 0 and select(1, ...) ~= nil then rawset(_G, "_", (select(1, ...))) end
   local parts, multi = {}, false
   for i = 1, n do
     local v = select(i, ...)

@@ -145,6 +145,15 @@ function Table:format(maxrows)
   local w, cells, right = {}, {}, {}
   for j, c in ipairs(cols) do w[j] = #tostring(c); right[j] = true end
   for k in ipairs(shown) do cells[k] = {} end
+  -- columns that share one number format (t.same_format = {{"mean", "std", ...}}):
+  -- their numbers are formatted together, so a row reads alike across them
+  local group_of = {}
+  if type(self.same_format) == "table" then
+    for g, names in ipairs(self.same_format) do
+      if type(names) == "table" then for _, nm in ipairs(names) do group_of[nm] = g end end
+    end
+  end
+  local nums_of = {}
   for j, c in ipairs(cols) do
     local nums = {}
     for k, i in ipairs(shown) do
@@ -157,7 +166,32 @@ function Table:format(maxrows)
         end
       end
     end
-    local ns = M.format_numbers(nums, #shown)
+    nums_of[j] = nums
+  end
+  local formatted = {}
+  for j, c in ipairs(cols) do
+    local g = group_of[c]
+    if g and not formatted[j] then
+      -- every column of the group, one list
+      local members, all, m = {}, {}, #shown
+      for jj, cc in ipairs(cols) do
+        if group_of[cc] == g then
+          members[#members + 1] = jj
+          for k = 1, m do all[(#members - 1) * m + k] = nums_of[jj][k] end
+        end
+      end
+      local ns = M.format_numbers(all, #members * m)
+      for q, jj in ipairs(members) do
+        local part = {}
+        for k = 1, m do part[k] = ns[(q - 1) * m + k] end
+        formatted[jj] = part
+      end
+    elseif not g then
+      formatted[j] = M.format_numbers(nums_of[j], #shown)
+    end
+  end
+  for j in ipairs(cols) do
+    local ns = formatted[j]
     for k in ipairs(shown) do
       if ns[k] then cells[k][j] = ns[k] end
       local s = cells[k][j]

@@ -1,5 +1,6 @@
 /* datagen — the data sources: wb.datagen.classification (the scikit-learn
- * make_classification recipe), swiss_roll and blobs.
+ * make_classification recipe), swiss_roll, blobs and regression
+ * (make_regression's).
  *
  * Every row is drawn from the random stream of its 4096-row block (seed,
  * stream, block), so the data is the same whatever the number of threads,
@@ -603,10 +604,130 @@ static const wb_source_def blob_def = {
     .cols = blob_cols,
 };
 
+/* ============================================================ regression */
+
+typedef struct reg_shape {
+    int64_t features;
+    double noise, bias;
+    int64_t pad;
+} reg_shape; /* then features doubles: the coefficients (0 for uninformative columns) */
+
+static int k_regression(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    genhdr h;
+    reg_shape s;
+    if (arglen < sizeof h + sizeof s) return H->seterr(WB_EINVAL, "datagen: bad kernel argument");
+    memcpy(&s, (const char *)arg + sizeof h, sizeof s);
+    if (s.features < 1 || s.features > MAXF) return H->seterr(WB_EINVAL, "datagen: bad kernel argument");
+    int rc = parse_hdr(arg, arglen, sizeof s + (size_t)s.features * 8, &h);
+    if (rc) return rc;
+    const double *coef = (const double *)((const char *)arg + sizeof h + sizeof s);
+    double *x, *y;
+    int64_t d = s.features;
+    if ((rc = H->out_part(ctx, h.rows, d, h.row0, 1, &x, &y)) != 0) return rc;
+    wb_rng r;
+    int64_t cur = -1;
+    for (int64_t i = 0; i < h.rows; i++) {
+        int64_t g = h.g0 + i, b = g / WB_BLOCK_ROWS;
+        if (b != cur) {
+            wb_rng_init(&r, h.seed, S_ROWS, (uint64_t)b);
+            cur = b;
+        }
+        double *o = x + i * d, t = s.bias;
+        for (int64_t j = 0; j < d; j++) {
+            o[j] = wb_rng_normal(&r);
+            t += coef[j] * o[j];
+        }
+        if (s.noise > 0) t += s.noise * wb_rng_normal(&r);
+        y[i] = t;
+    }
+    (void)in;
+    (void)nin;
+    return 0;
+}
+
+static const wb_param_spec reg_params[] = {
+    {"n", WB_P_INT, NULL, 1, INFINITY, 0, NULL, "rows"},
+    {"features", WB_P_INT, "100", 1, MAXF, 0, NULL, "columns, each standard normal"},
+    {"informative", WB_P_INT, "10", 0, MAXF, 0, NULL,
+     "columns the target depends on (coefficients 100 * uniform(0, 1); the others 0)"},
+    {"noise", WB_P_NUM, "0.0", 0, INFINITY, 0, NULL, "standard deviation of the Gaussian noise added to the target"},
+    {"bias", WB_P_NUM, "0.0", -INFINITY, INFINITY, 0, NULL, "the target's intercept"},
+    {"shuffle", WB_P_BOOL, "true", 0, 0, 0, NULL, "informative columns at random places (else the first ones)"},
+    {"seed", WB_P_INT, "0", 0, INFINITY, 0, NULL, "random seed"},
+};
+
+static int reg_check(const wb_params *p)
+{
+    if (H->param_int(p, "informative") > H->param_int(p, "features"))
+        return H->seterr(WB_EPARAM, "datagen.regression: parameter 'informative' (%lld) must be at most 'features' (%lld)",
+                         (long long)H->param_int(p, "informative"), (long long)H->param_int(p, "features"));
+    if (!isfinite(H->param_num(p, "bias")))
+        return H->seterr(WB_EPARAM, "datagen.regression: parameter 'bias' must be a finite number");
+    return 0;
+}
+
+/* the coefficients, as scikit-learn's make_regression draws them: the
+ * informative ones 100 * uniform(0, 1), then (shuffle) the columns permuted */
+static int reg_make(wb_exec *ex, const wb_params *p, int64_t lo, int64_t hi, wb_dataset **out)
+{
+    reg_shape s = {0};
+    s.features = H->param_int(p, "features");
+    s.noise = H->param_num(p, "noise");
+    s.bias = H->param_num(p, "bias");
+    int64_t inf = H->param_int(p, "informative"), d = s.features;
+    uint64_t seed = (uint64_t)H->param_int(p, "seed");
+    size_t len = sizeof s + (size_t)d * 8;
+    unsigned char *extra = H->alloc(len);
+    double *tmp = H->alloc((size_t)d * 8);
+    if (!extra || !tmp) {
+        H->free(extra);
+        H->free(tmp);
+        return H->seterr(WB_ENOMEM, "out of memory");
+    }
+    memcpy(extra, &s, sizeof s);
+    double *coef = (double *)(extra + sizeof s);
+    wb_rng r;
+    wb_rng_init(&r, seed, S_SHARED, 0);
+    for (int64_t j = 0; j < d; j++) tmp[j] = j < inf ? 100 * wb_rng_uniform(&r) : 0;
+    if (H->param_bool(p, "shuffle")) /* Fisher-Yates: column j gets tmp[perm[j]] */
+        for (int64_t j = d - 1; j > 0; j--) {
+            int64_t k = (int64_t)wb_rng_below(&r, (uint64_t)j + 1);
+            double t = tmp[j];
+            tmp[j] = tmp[k];
+            tmp[k] = t;
+        }
+    memcpy(coef, tmp, (size_t)d * 8);
+    H->free(tmp);
+    int rc = make_parts(ex, "datagen.regression", d, seed, lo, hi, extra, len, out);
+    H->free(extra);
+    return rc;
+}
+static int reg_nclasses(const wb_params *p)
+{
+    (void)p;
+    return 0;
+}
+static int64_t reg_cols(const wb_params *p) { return H->param_int(p, "features"); }
+
+static const wb_source_def reg_def = {
+    .version = WB_SOURCE_V1,
+    .name = "regression",
+    .doc = "a linear regression problem: standard normal columns, a target linear in the informative ones plus "
+           "noise (scikit-learn's make_regression recipe); the labels hold the target",
+    .params = reg_params,
+    .nparams = sizeof reg_params / sizeof reg_params[0],
+    .check = reg_check,
+    .make = reg_make,
+    .nclasses = reg_nclasses,
+    .cols = reg_cols,
+};
+
 static const wb_kernel_def kernels[] = {
     {.name = "datagen.classification", .fn = k_classification},
     {.name = "datagen.swiss_roll", .fn = k_swiss_roll},
     {.name = "datagen.blobs", .fn = k_blobs},
+    {.name = "datagen.regression", .fn = k_regression},
 };
 
 WB_PLUGIN("datagen", "1.0")
@@ -616,5 +737,6 @@ WB_PLUGIN("datagen", "1.0")
     if (!rc) rc = H->register_source(&cls_def);
     if (!rc) rc = H->register_source(&roll_def);
     if (!rc) rc = H->register_source(&blob_def);
+    if (!rc) rc = H->register_source(&reg_def);
     return rc;
 }

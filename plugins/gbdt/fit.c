@@ -31,11 +31,18 @@ typedef struct fparams {
 typedef struct dnode {
     int32_t feature, bin, ml, left; /* feature -1: leaf */
     int32_t depth;
+    int32_t slot; /* the slot of its rows in the partitions' row lists */
     double thr, value, gain;
     int64_t G, Hs, N;
 } dnode;
 
-/* a leaf with a histogram: a candidate for a split */
+/* A leaf with a histogram: a candidate for a split (its best one: feature,
+ * bin, ml, the left child's sums GL, HL, NL and the gain). A candidate can
+ * also be split ahead of best-first growth (`ahead`): its rows already went
+ * to slots slot, slot + 1 of the row lists and the histograms of the
+ * children that may split are ready (hc[0] left, hc[1] right, else NULL);
+ * growth commits it (gives its children node numbers) without a wave when
+ * it is the best. While such a split is in flight, hist is NULL. */
 typedef struct cand {
     int node;
     gb_hentry *hist; /* nentries entries */
@@ -43,6 +50,9 @@ typedef struct cand {
     double gain;
     int32_t feature, bin, ml;
     int64_t GL, HL, NL;
+    int ahead;
+    int32_t slot;
+    gb_hentry *hc[2];
 } cand;
 
 typedef struct dtree {
@@ -51,14 +61,24 @@ typedef struct dtree {
     cand *c;
     int nc;
     int nleaves;
+    int32_t next_slot; /* the next free slot of the row lists */
 } dtree;
+
+/* best-first growth (one leaf a wave) also splits this many of the next best
+ * leaves of a tree ahead, in the same wave (the waves' round trips are most
+ * of the cost of small leaves, and a cluster's); WB_GBDT_AHEAD=n (0..GB_AHEAD_MAX)
+ * overrides it, for tests: the model does not depend on it */
+#define GB_AHEAD 2
+#define GB_AHEAD_MAX 8
 
 typedef struct fit {
     wb_exec *ex;
     fparams p;
     int64_t n, d;
     int K, nparts, par;
-    int maxnodes;
+    int maxnodes; /* nodes of a tree */
+    int maxslots; /* slots of the row lists of a tree (splits ahead use extra ones) */
+    cand *late;   /* scratch of split_tree: 2 x maxnodes */
     double *classes;
     int nclasses;
     /* bins */
@@ -98,6 +118,7 @@ typedef struct fit {
     int ntasks, nwprocs;
     gb_wave_proc *wprocs;
     int trace; /* WB_GBDT_TRACE */
+    int ahead; /* GB_AHEAD, or WB_GBDT_AHEAD */
     int64_t st_hist, st_part, st_waves;
     /* WB_GBDT_TRACE: seconds in gbdt.begin and in the waves (submit to
      * summed histograms); wave sums returned by the tasks, sums collected
@@ -333,6 +354,10 @@ static void find_split(const fit *f, cand *c, const dnode *nd)
         const int64_t MG = seg[nbf].G, MH = seg[nbf].Hs, MN = seg[nbf].N;
         int64_t GL = 0, HL = 0, NL = 0;
         for (int t = 0; t < nbf; t++) {
+            /* an empty bin (no rows: its sums are 0) gives threshold t the
+             * rows and sums of threshold t - 1, so no better gain (a gain
+             * must be larger to win): most bins of a deep node are empty */
+            if (seg[t].N == 0 && t > 0) continue;
             GL += seg[t].G;
             HL += seg[t].Hs;
             NL += seg[t].N;
@@ -519,8 +544,11 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
         void *data = NULL;
         size_t size = 0;
         if (!rc) rc = H->get(f->ex, res, &data, &size);
-        if (!rc && size != (size_t)total * sizeof *hist) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
-        if (!rc) memcpy(hist, data, (size_t)total * sizeof *hist);
+        uint32_t mark = 0;
+        if (!rc && size == 8) memcpy(&mark, data, 4);
+        if (!rc && mark == GB_ELSEWHERE_MAGIC) rc = WB_ENOTSUP; /* the histograms are on several workers */
+        else if (!rc && size != (size_t)total * 24) rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sum");
+        if (!rc) memcpy(hist, data, (size_t)total * 24);
         H->free(data);
         if (res) H->release(f->ex, res);
         if (rc == WB_ENOTSUP) {
@@ -591,28 +619,49 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
 }
 
 /* a wave whose tasks knew their process's share (gb_wave_proc): waits, then
- * adds the histogram sums that came back with the last task of each process;
- * they must cover every task once (WB_ENOTSUP if not) */
-static int gather(fit *f, wb_oid *outs, int ntasks, int nnodes, gb_hentry *hist)
+ * sums the histograms of its nnodes build nodes into hq[q] (E entries each):
+ * those that came back with the last task of each worker process, and those
+ * that wait in this process's accumulators (the local executor: taken in
+ * place, gb_acc_take). They must cover every task once (WB_ENOTSUP if not). */
+static int gather(fit *f, wb_oid *outs, int ntasks, int r, int wave, int nnodes, gb_hentry *const *hq)
 {
-    const int64_t total = (int64_t)nnodes * f->nentries;
+    const int64_t E = f->nentries, total = (int64_t)nnodes * E;
     int rc = H->wait(f->ex, outs, ntasks);
-    int64_t covered = 0;
+    int64_t covered = 0, inplace = 0;
+    int filled = 0;
     for (int i = 0; i < ntasks && !rc; i++) {
         void *data = NULL;
         size_t size = 0;
         rc = H->get(f->ex, outs[i], &data, &size);
         gb_token t;
         if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks != 0 ||
-                    t.covered < 0 || size != sizeof t + (t.covered > 0 ? (size_t)total * sizeof *hist : 0)))
+                    t.covered < 0 ||
+                    size != sizeof t + (t.covered > 0 && !t.inplace ? (size_t)total * sizeof(gb_hentry) : 0)))
             rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
-        if (!rc && t.covered > 0) {
+        if (!rc && t.covered > 0 && t.inplace) {
+            if (t.proc != gb_proc_id()) rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
+            inplace += t.covered;
+        } else if (!rc && t.covered > 0) {
             const gb_hentry *v = (const gb_hentry *)((const unsigned char *)data + sizeof t);
-            for (int64_t e = 0; e < total; e++) gb_hentry_add(&hist[e], &v[e]);
+            for (int q = 0; q < nnodes; q++) {
+                const gb_hentry *vq = v + (size_t)q * (size_t)E;
+                if (!filled)
+                    memcpy(hq[q], vq, (size_t)E * sizeof *vq);
+                else
+                    for (int64_t e = 0; e < E; e++) gb_hentry_add(&hq[q][e], &vq[e]);
+            }
+            filled = 1;
             covered += t.covered;
         }
         H->free(data);
     }
+    if (!rc && inplace > 0) {
+        rc = gb_acc_take(f->fit_id, f->epoch, r, wave, nnodes, E, inplace, filled, hq);
+        covered += inplace;
+        filled = 1;
+    }
+    if (!rc && !filled)
+        for (int q = 0; q < nnodes; q++) memset(hq[q], 0, (size_t)E * sizeof *hq[q]);
     if (!rc && covered != ntasks)
         rc = H->seterr(WB_ENOTSUP, "gbdt: the histograms of a wave covered %lld of its %d tasks", (long long)covered,
                        ntasks);
@@ -638,7 +687,11 @@ static int tree_add_node(dtree *t, int depth, int64_t G, int64_t Hs, int64_t N)
 static void trees_clear(fit *f)
 {
     for (int k = 0; k < f->K; k++) {
-        for (int i = 0; i < f->trees[k].nc; i++) free(f->trees[k].c[i].hist);
+        for (int i = 0; i < f->trees[k].nc; i++) {
+            free(f->trees[k].c[i].hist);
+            free(f->trees[k].c[i].hc[0]);
+            free(f->trees[k].c[i].hc[1]);
+        }
         f->trees[k].nc = 0;
         f->trees[k].nn = 0;
         f->trees[k].nleaves = 0;
@@ -711,11 +764,16 @@ static int all_fit(const fit *f, const dtree *t)
     return t->nleaves + extra <= f->p.max_leaves;
 }
 
+/* a split of a wave, until its histograms come back: a committed one
+ * (children small and other: node numbers), or one ahead of growth (ahead:
+ * the candidate's node; small and other: 0 left, 1 right) */
 typedef struct pending {
     int k;
     gb_hentry *phist; /* parent's histogram (owned) */
     int small, other, need_small, need_other;
     int build; /* index in the build list, -1 if none */
+    int32_t small_slot;
+    int ahead; /* -1, or the node of the candidate split ahead */
 } pending;
 
 /* the progress line: `done` rounds, the training loss after them (and the
@@ -743,8 +801,8 @@ static void set_scales(fit *f)
         f->sg = ldexp(1.0, GB_QG_BITS - e);
         f->sh = ldexp(1.0, GB_QH_BITS);
     } else {
-        f->sg = ldexp(1.0, GB_QG_BITS);
-        f->sh = ldexp(1.0, GB_QH_BITS + 2);
+        f->sg = ldexp(1.0, GB_QG_BITS_C);
+        f->sh = ldexp(1.0, GB_QH_BITS_C + 2);
     }
 }
 
@@ -755,7 +813,7 @@ static void begin_arg(const fit *f, int r, int finish, buf *a)
 {
     const int K = f->K, nsel = finish ? 0 : f->nsel;
     gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, (finish ? 1 : 0) | (f->nval > 0 ? 2 : 0) | 4,
-                       (int32_t)f->d, nsel, f->maxnodes, r > 0 ? K : 0, f->epoch, 0,
+                       (int32_t)f->d, nsel, f->maxslots, r > 0 ? K : 0, f->epoch, 0,
                        finish ? 1 : f->p.subsample, finish ? 1 : f->sg, finish ? 1 : f->sh,
                        finish ? 0 : f->nentries};
     bput(a, &ba, sizeof ba);
@@ -772,7 +830,7 @@ static void begin_arg(const fit *f, int r, int finish, buf *a)
     bput(a, f->base, (size_t)K * 8);
     for (int64_t q = first; r > 0 && q < f->nall; q++) {
         const dnode *n = &f->all[q];
-        gb_bnode b = {n->feature, n->bin, n->ml, n->left, n->value};
+        gb_bnode b = {n->feature, n->bin, n->ml, n->feature >= 0 ? n->left : n->slot, n->value};
         bput(a, &b, sizeof b);
     }
 }
@@ -847,6 +905,7 @@ static int start_trees(fit *f, const gb_hentry *hist)
         const gb_hentry *h = hist + (size_t)k * f->nentries;
         tree_add_node(t, 0, h[0].G, h[0].Hs, h[0].N);
         t->nleaves = 1;
+        t->next_slot = 1; /* the root's rows: slot 0 */
         if (splittable(f, h[0].N, (double)h[0].Hs / f->sh, 0, 1)) {
             gb_hentry *c = malloc((size_t)f->nentries * sizeof *c);
             if (!c) return oom();
@@ -857,73 +916,204 @@ static int start_trees(fit *f, const gb_hentry *hist)
     return 0;
 }
 
+/* the best candidate of tree t (the largest gain, the first node of equals),
+ * or -1; with `fresh`, only one not split ahead nor in flight, other than
+ * candidate `except` */
+static int best_cand(const dtree *t, int fresh, int except)
+{
+    int b = -1;
+    for (int i = 0; i < t->nc; i++) {
+        const cand *c = &t->c[i];
+        if (!c->has || (fresh && (c->ahead || !c->hist || i == except))) continue;
+        if (b < 0 || c->gain > t->c[b].gain || (c->gain == t->c[b].gain && c->node < t->c[b].node)) b = i;
+    }
+    return b;
+}
+
+/* commits the split of candidate c of tree t: the children get node numbers
+ * (L, R) and slot, slot + 1; needL/needR: whether they may split again, the
+ * tree having leaves_after leaves once this wave's splits are made */
+static void commit_split(const fit *f, dtree *t, const cand *c, int32_t slot, int leaves_after, int *L, int *R,
+                         int *needL, int *needR)
+{
+    dnode *pn = &t->nodes[c->node];
+    *L = tree_add_node(t, pn->depth + 1, c->GL, c->HL, c->NL);
+    *R = tree_add_node(t, pn->depth + 1, pn->G - c->GL, pn->Hs - c->HL, pn->N - c->NL);
+    pn = &t->nodes[c->node];
+    pn->feature = c->feature;
+    pn->bin = c->bin;
+    pn->ml = c->ml;
+    pn->left = *L;
+    pn->gain = c->gain;
+    pn->thr = threshold_of(f, c->feature, c->bin);
+    dnode *ln = &t->nodes[*L], *rn = &t->nodes[*R];
+    ln->slot = slot;
+    rn->slot = slot + 1;
+    *needL = splittable(f, ln->N, (double)ln->Hs / f->sh, ln->depth, leaves_after);
+    *needR = splittable(f, rn->N, (double)rn->Hs / f->sh, rn->depth, leaves_after);
+}
+
+/* commits candidate c, split ahead (its rows and children's histograms are
+ * ready; c is no longer among the tree's candidates): its children that may
+ * split become candidates. Their histograms were built when either could
+ * split whatever the leaf count, so every child that may split has one. */
+static void commit_ahead(const fit *f, dtree *t, cand *c, int leaves_after)
+{
+    int L, R, needL, needR;
+    commit_split(f, t, c, c->slot, leaves_after, &L, &R, &needL, &needR);
+    const int need[2] = {needL, needR}, node[2] = {L, R};
+    for (int s = 0; s < 2; s++) {
+        if (need[s] && c->hc[s])
+            add_candidate(f, t, node[s], c->hc[s]);
+        else
+            free(c->hc[s]);
+        c->hc[s] = NULL;
+    }
+}
+
+/* the candidates of tree t in node order */
+static void sort_tree_candidates(dtree *t)
+{
+    for (int i = 1; i < t->nc; i++) {
+        cand v = t->c[i];
+        int j = i - 1;
+        while (j >= 0 && t->c[j].node > v.node) {
+            t->c[j + 1] = t->c[j];
+            j--;
+        }
+        t->c[j + 1] = v;
+    }
+}
+
 /* Splits leaves of tree k: the best candidate, or every one when best-first
  * growth would split them all anyway (all_fit). The splits are made in the
  * driver's tree, their messages written into w (the wave's argument) and
  * recorded in pend[*np..] (the split leaf's histogram moves there, and a
- * child to build gets the next index of the build list, *nbuild). Returns
- * the number of splits. */
+ * child to build gets the next index of the build list, *nbuild).
+ * Candidates split ahead are committed first, without a wave, for as long
+ * as best-first growth would pick them next; one-at-a-time growth then also
+ * splits the GB_AHEAD next best leaves ahead (row slots permitting: every
+ * later commit keeps two). The tree, its node numbers and its leaves are
+ * the same as one split a wave. Returns the number of splits in w. */
 static int split_tree(fit *f, int k, buf *w, pending *pend, int *np, int *nbuild)
 {
     dtree *t = &f->trees[k];
+    for (;;) { /* growth that needs no wave */
+        if (t->nleaves >= f->p.max_leaves || all_fit(f, t)) break;
+        const int b = best_cand(t, 0, -1);
+        if (b < 0 || !t->c[b].ahead) break;
+        cand c = t->c[b];
+        t->c[b] = t->c[--t->nc];
+        commit_ahead(f, t, &c, t->nleaves + 1);
+        t->nleaves++;
+    }
+    sort_tree_candidates(t);
     int any = 0;
     for (int i = 0; i < t->nc; i++) any |= t->c[i].has;
     if (!any || t->nleaves >= f->p.max_leaves) return 0;
-    int all = all_fit(f, t);
-    /* the leaves to split, in node order (or the best one) */
-    int chosen[1] = {-1};
-    int nchosen = 0;
-    if (!all) {
-        int b = -1;
-        for (int i = 0; i < t->nc; i++)
-            if (t->c[i].has && (b < 0 || t->c[i].gain > t->c[b].gain ||
-                                (t->c[i].gain == t->c[b].gain && t->c[i].node < t->c[b].node)))
-                b = i;
-        chosen[0] = b;
-        nchosen = 1;
-    }
+    const int all = all_fit(f, t);
+    /* the leaves to split: in node order (all), or the best one */
+    const int chosen = all ? -1 : best_cand(t, 0, -1);
     int nsplit_k = 0;
     for (int i = 0; i < t->nc; i++) nsplit_k += all ? t->c[i].has : 0;
     if (!all) nsplit_k = 1;
-    int leaves_after = t->nleaves + nsplit_k, nsplit = 0;
-    /* walk candidates; split the chosen ones */
-    int nc2 = 0;
+    const int leaves_after = t->nleaves + nsplit_k;
+    int nsplit = 0;
+    /* ahead of growth: the next best leaves (after the chosen one) */
+    int ahead[GB_AHEAD_MAX], nahead = 0;
+    for (int q = 0; !all && q < f->ahead; q++) {
+        if (t->next_slot + 2 * (nahead + 1) + 2 * (f->p.max_leaves - t->nleaves) > f->maxslots) break;
+        int b = -1;
+        for (int i = 0; i < t->nc; i++) {
+            const cand *c = &t->c[i];
+            int taken = i == chosen;
+            for (int z = 0; z < nahead; z++) taken |= i == ahead[z];
+            if (taken || !c->has || c->ahead || !c->hist) continue;
+            if (b < 0 || c->gain > t->c[b].gain || (c->gain == t->c[b].gain && c->node < t->c[b].node)) b = i;
+        }
+        if (b < 0) break;
+        ahead[nahead++] = b;
+    }
+    /* walk candidates; split the chosen ones (all: those split ahead are
+     * committed in their place, their children join the candidates after) */
+    int nc2 = 0, nlate = 0;
+    cand *late = f->late; /* (node, hist) of children that join later */
     for (int i = 0; i < t->nc; i++) {
         cand *c = &t->c[i];
-        int take_it = all ? c->has : (nchosen && i == chosen[0]);
+        int is_ahead = 0;
+        for (int z = 0; z < nahead; z++) is_ahead |= i == ahead[z];
+        if (is_ahead) {
+            /* split ahead: rows to two new slots, the children's histograms
+             * when either could split (whatever the leaf count) */
+            const dnode *pn = &t->nodes[c->node];
+            const int64_t NR = pn->N - c->NL, HR = pn->Hs - c->HL;
+            const int nl = splittable(f, c->NL, (double)c->HL / f->sh, pn->depth + 1, 0);
+            const int nr = splittable(f, NR, (double)HR / f->sh, pn->depth + 1, 0);
+            const int32_t slot = t->next_slot;
+            t->next_slot += 2;
+            gb_split_msg m = {k, pn->slot, c->feature, c->bin, c->ml, slot, 0, 0, 0, 0};
+            bput(w, &m, sizeof m);
+            nsplit++;
+            pending *pp = &pend[(*np)++];
+            pp->k = k;
+            pp->ahead = c->node;
+            pp->phist = c->hist;
+            c->hist = NULL; /* in flight */
+            c->slot = slot;
+            pp->small = c->NL <= NR ? 0 : 1;
+            pp->other = 1 - pp->small;
+            pp->small_slot = slot + pp->small;
+            pp->need_small = pp->small == 0 ? nl : nr;
+            pp->need_other = pp->small == 0 ? nr : nl;
+            pp->build = (nl || nr) ? (*nbuild)++ : -1;
+            f->st_part += pn->N;
+            if (pp->build >= 0) f->st_hist += pp->small == 0 ? c->NL : NR;
+            t->c[nc2++] = *c;
+            continue;
+        }
+        const int take_it = all ? c->has : i == chosen;
         if (!take_it) {
             t->c[nc2++] = *c;
             continue;
         }
-        dnode *pn = &t->nodes[c->node];
-        int L = tree_add_node(t, pn->depth + 1, c->GL, c->HL, c->NL);
-        int R = tree_add_node(t, pn->depth + 1, pn->G - c->GL, pn->Hs - c->HL, pn->N - c->NL);
-        pn = &t->nodes[c->node];
-        pn->feature = c->feature;
-        pn->bin = c->bin;
-        pn->ml = c->ml;
-        pn->left = L;
-        pn->gain = c->gain;
-        pn->thr = threshold_of(f, c->feature, c->bin);
+        if (c->ahead) { /* (all) split ahead already: no wave */
+            int L, R, needL, needR;
+            commit_split(f, t, c, c->slot, leaves_after, &L, &R, &needL, &needR);
+            const int need[2] = {needL, needR}, node[2] = {L, R};
+            for (int z = 0; z < 2; z++) {
+                if (need[z] && c->hc[z]) {
+                    late[nlate].node = node[z];
+                    late[nlate++].hist = c->hc[z];
+                } else
+                    free(c->hc[z]);
+                c->hc[z] = NULL;
+            }
+            continue;
+        }
+        int L, R, needL, needR;
+        const int32_t pslot = t->nodes[c->node].slot, slot = t->next_slot;
+        t->next_slot += 2;
+        commit_split(f, t, c, slot, leaves_after, &L, &R, &needL, &needR);
         const dnode *ln = &t->nodes[L], *rn = &t->nodes[R];
-        int needL = splittable(f, ln->N, (double)ln->Hs / f->sh, ln->depth, leaves_after);
-        int needR = splittable(f, rn->N, (double)rn->Hs / f->sh, rn->depth, leaves_after);
-        gb_split_msg m = {k, c->node, c->feature, c->bin, c->ml, L, !needL && !needR, 0,
+        gb_split_msg m = {k, pslot, c->feature, c->bin, c->ml, slot, !needL && !needR, 0,
                           leaf_value(f, ln), leaf_value(f, rn)};
         bput(w, &m, sizeof m);
         nsplit++;
         pending *pp = &pend[(*np)++];
         pp->k = k;
+        pp->ahead = -1;
         pp->phist = c->hist;
         pp->small = ln->N <= rn->N ? L : R;
         pp->other = pp->small == L ? R : L;
+        pp->small_slot = t->nodes[pp->small].slot;
         pp->need_small = pp->small == L ? needL : needR;
         pp->need_other = pp->small == L ? needR : needL;
         pp->build = (needL || needR) ? (*nbuild)++ : -1;
-        f->st_part += pn->N;
+        f->st_part += t->nodes[c->node].N;
         if (pp->build >= 0) f->st_hist += t->nodes[pp->small].N;
     }
     t->nc = nc2;
+    for (int i = 0; i < nlate; i++) add_candidate(f, t, late[i].node, late[i].hist);
     t->nleaves = leaves_after;
     return nsplit;
 }
@@ -937,13 +1127,13 @@ static int plan_splits(fit *f, int r, int wave, buf *w, pending *pend, int *npp,
 {
     int np = 0, nbuild = 0, nsplit = 0;
     w->len = 0;
-    gb_wave_arg wa = {f->fit_id, r, wave, 0, 0, f->epoch, 0};
+    gb_wave_arg wa = {f->fit_id, r, wave, 0, 0, f->epoch, 0, 0};
     bput(w, &wa, sizeof wa);
     for (int k = 0; k < f->K; k++) nsplit += split_tree(f, k, w, pend, &np, &nbuild);
-    /* the build list */
+    /* the build list: the slots of the children to build */
     for (int q = 0; q < np; q++)
         if (pend[q].build >= 0) {
-            int32_t kb[2] = {pend[q].k, pend[q].small};
+            int32_t kb[2] = {pend[q].k, pend[q].small_slot};
             bput(w, kb, 8);
         }
     *npp = np;
@@ -984,15 +1174,15 @@ static int submit_wave(fit *f, const buf *w, int grouped, int ntasks, wb_oid *ou
 }
 
 /* runs wave `wave` of round r (its argument w from plan_splits) and sums the
- * histograms of its build list into *histp (nbuild nodes, the caller's;
- * NULL when nothing is built). When the tasks run where the driver expects
- * (fused), the last task of each worker process returns the process's sum;
- * else the sums are collected after the tokens. */
-static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_oid *outs, gb_hentry **histp)
+ * histograms of its build list into hq[0..nbuild) (the caller's buffers of
+ * nentries entries). When the tasks run where the driver expects (fused),
+ * the last task of each worker process returns the process's sum (or, in
+ * the driver's own process, leaves it for gather to take in place); else the
+ * sums are collected after the tokens. */
+static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_oid *outs, gb_hentry *const *hq)
 {
     const int grouped = f->pmap_ok && !f->pmap_off, fused = nbuild > 0 && grouped;
     const int ntasks = grouped ? f->ntasks : f->nparts, nprocs = fused ? f->nwprocs : 0;
-    *histp = NULL;
     if (fused) bput(w, f->wprocs, (size_t)nprocs * sizeof *f->wprocs);
     if (w->bad) return oom();
     gb_wave_arg wa;
@@ -1000,24 +1190,26 @@ static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_
     wa.nsplit = nsplit;
     wa.nbuild = nbuild;
     wa.nprocs = nprocs;
+    wa.driver = gb_proc_id();
     memcpy(w->p, &wa, sizeof wa);
     double ts0 = H->now();
     int rc = submit_wave(f, w, grouped, ntasks, outs);
     if (!rc) {
-        if (nbuild) {
-            gb_hentry *hist = *histp = calloc((size_t)nbuild * (size_t)f->nentries, sizeof *hist);
-            if (!hist) rc = oom();
+        if (nbuild && fused) {
+            rc = gather(f, outs, ntasks, r, wave, nbuild, hq);
+            if (rc == WB_ENOTSUP) {
+                /* a task ran where the driver did not expect it:
+                 * rebuild the state, collect after the tokens */
+                f->pmap_off = 1;
+                rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
+            }
+        } else if (nbuild) {
+            const int64_t E = f->nentries;
             double d0 = 0, d1 = 0, g0 = 0;
-            if (!rc && fused) {
-                rc = gather(f, outs, ntasks, nbuild, hist);
-                if (rc == WB_ENOTSUP) {
-                    /* a task ran where the driver did not expect it:
-                     * rebuild the state, collect after the tokens */
-                    f->pmap_off = 1;
-                    rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
-                }
-            } else if (!rc)
-                rc = collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0);
+            gb_hentry *hist = calloc((size_t)nbuild * (size_t)E, sizeof *hist);
+            rc = hist ? collect(f, outs, r, wave, nbuild, 0, hist, &d0, &d1, &d0, &g0) : oom();
+            for (int q = 0; q < nbuild && !rc; q++) memcpy(hq[q], hist + (size_t)q * (size_t)E, (size_t)E * sizeof *hist);
+            free(hist);
         } else
             rc = H->wait(f->ex, outs, ntasks);
         release_all(f, outs, ntasks);
@@ -1028,25 +1220,38 @@ static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_
 }
 
 /* the children of the wave's splits that may split again become candidates:
- * the smaller child's histogram came from the partitions (hist, in build
- * order), the other's is its parent's minus it */
-static int add_children(fit *f, pending *pend, int np, const gb_hentry *hist)
+ * the smaller child's histogram came from the partitions (hq[build], taken
+ * over: the slot is cleared), the other's is its parent's minus it */
+static int add_children(fit *f, pending *pend, int np, gb_hentry **hq)
 {
-    int rc = 0;
-    for (int q = 0; q < np && !rc; q++) {
+    for (int q = 0; q < np; q++) {
         pending *pp = &pend[q];
         dtree *t = &f->trees[pp->k];
-        if (pp->build >= 0) {
-            const gb_hentry *sh = hist + (size_t)pp->build * f->nentries;
-            gb_hentry *hs = NULL, *ho = NULL;
-            if (pp->need_small) {
-                hs = malloc((size_t)f->nentries * sizeof *hs);
-                if (!hs) {
-                    rc = oom();
-                    continue;
+        if (pp->ahead >= 0) {
+            /* a split ahead: its candidate keeps the children's histograms
+             * (the smaller one built, the other its parent's minus it) */
+            cand *c = NULL;
+            for (int i = 0; i < t->nc && !c; i++)
+                if (t->c[i].node == pp->ahead) c = &t->c[i];
+            if (!c) return H->seterr(WB_EINTERNAL, "gbdt: a split made ahead lost its candidate");
+            gb_hentry *sh = pp->build >= 0 ? hq[pp->build] : NULL;
+            if (sh && pp->need_other) {
+                gb_hentry *ho = pp->phist;
+                for (int64_t e = 0; e < f->nentries; e++) {
+                    ho[e].G -= sh[e].G;
+                    ho[e].Hs -= sh[e].Hs;
+                    ho[e].N -= sh[e].N;
                 }
-                memcpy(hs, sh, (size_t)f->nentries * sizeof *hs);
+                c->hc[pp->other] = ho;
+                pp->phist = NULL;
             }
+            if (sh && pp->need_small) {
+                c->hc[pp->small] = sh;
+                hq[pp->build] = NULL;
+            }
+            c->ahead = 1;
+        } else if (pp->build >= 0) {
+            gb_hentry *sh = hq[pp->build], *hs = NULL, *ho = NULL;
             if (pp->need_other) {
                 ho = pp->phist;
                 for (int64_t e = 0; e < f->nentries; e++) {
@@ -1056,13 +1261,17 @@ static int add_children(fit *f, pending *pend, int np, const gb_hentry *hist)
                 }
                 pp->phist = NULL;
             }
+            if (pp->need_small) {
+                hs = sh;
+                hq[pp->build] = NULL;
+            }
             if (hs) add_candidate(f, t, pp->small, hs);
             if (ho) add_candidate(f, t, pp->other, ho);
         }
         free(pp->phist);
         pp->phist = NULL;
     }
-    return rc;
+    return 0;
 }
 
 /* every tree's candidates in node order, so "every candidate" waves are stable */
@@ -1086,26 +1295,33 @@ static void sort_candidates(fit *f)
 static int grow_waves(fit *f, int r)
 {
     pending *pend = malloc((size_t)f->maxnodes * (size_t)f->K * sizeof *pend);
+    gb_hentry **hq = calloc((size_t)f->maxnodes * (size_t)f->K + 1, sizeof *hq);
     wb_oid *outs = calloc((size_t)f->nparts + 1, sizeof *outs);
     buf w = {0};
-    int rc = pend && outs ? 0 : oom();
+    int rc = pend && hq && outs ? 0 : oom();
     for (int wave = 1; !rc; wave++) {
         int np = 0, nbuild = 0;
         int nsplit = plan_splits(f, r, wave, &w, pend, &np, &nbuild);
         if (nsplit == 0) break;
         f->st_waves++;
-        gb_hentry *hist = NULL;
-        rc = run_wave(f, r, wave, &w, nsplit, nbuild, outs, &hist);
-        if (!rc) rc = add_children(f, pend, np, hist);
+        /* a buffer for each histogram to build (a candidate's from then on) */
+        for (int q = 0; q < nbuild && !rc; q++)
+            if (!(hq[q] = malloc((size_t)f->nentries * sizeof *hq[q]))) rc = oom();
+        if (!rc) rc = run_wave(f, r, wave, &w, nsplit, nbuild, outs, hq);
+        if (!rc) rc = add_children(f, pend, np, hq);
         for (int q = 0; q < np; q++) {
             free(pend[q].phist);
             pend[q].phist = NULL;
         }
-        free(hist);
+        for (int q = 0; q < nbuild; q++) {
+            free(hq[q]);
+            hq[q] = NULL;
+        }
         sort_candidates(f);
     }
     free(w.p);
     free(pend);
+    free(hq);
     free(outs);
     return rc;
 }
@@ -1172,7 +1388,7 @@ static int restore_all(fit *f, int round)
 {
     buf a = {0};
     int64_t ntrees = (int64_t)round * f->K;
-    gb_restore_arg ra = {f->fit_id, round, f->K, (int32_t)f->d, (int32_t)ntrees, f->maxnodes, 0};
+    gb_restore_arg ra = {f->fit_id, round, f->K, (int32_t)f->d, (int32_t)ntrees, f->maxslots, 0};
     bput(&a, &ra, sizeof ra);
     bput(&a, f->nb, (size_t)f->d * 4);
     bput(&a, f->tree_nn, (size_t)ntrees * 4);
@@ -1182,7 +1398,7 @@ static int restore_all(fit *f, int round)
     for (int64_t t = 0; t < ntrees; t++) tot += f->tree_nn[t];
     for (int64_t q = 0; q < tot; q++) {
         const dnode *n = &f->all[q];
-        gb_bnode b = {n->feature, n->bin, n->ml, n->left, n->value};
+        gb_bnode b = {n->feature, n->bin, n->ml, n->feature >= 0 ? n->left : n->slot, n->value};
         bput(&a, &b, sizeof b);
     }
     if (a.bad) {
@@ -1339,6 +1555,7 @@ static void fit_free(fit *f)
         }
     }
     free(f->trees);
+    free(f->late);
     free(f->all);
     free(f->tree_nn);
     free(f->imp_gain);
@@ -1374,6 +1591,8 @@ static int one_class_model(fit *f, wb_model *m)
 static int fit_open(fit *f, wb_exec *ex, const wb_dataset *d, const wb_params *p)
 {
     f->trace = getenv("WB_GBDT_TRACE") != NULL;
+    const char *ah = getenv("WB_GBDT_AHEAD");
+    f->ahead = ah && *ah >= '0' && *ah <= '0' + GB_AHEAD_MAX && !ah[1] ? *ah - '0' : GB_AHEAD;
     f->t0 = H->now();
     f->ex = ex;
     read_params(p, &f->p);
@@ -1504,10 +1723,11 @@ static int fit_alloc_rounds(fit *f)
     f->imp_split = calloc((size_t)f->d, sizeof *f->imp_split);
     f->vloss = malloc((size_t)(f->p.n_trees + 2) * sizeof *f->vloss);
     f->tloss = malloc((size_t)(f->p.n_trees + 2) * sizeof *f->tloss);
-    if (!f->trees || !f->tree_nn || !f->imp_gain || !f->imp_split || !f->vloss || !f->tloss) return oom();
+    f->late = malloc((size_t)(2 * f->maxnodes) * sizeof *f->late);
+    if (!f->late || !f->trees || !f->tree_nn || !f->imp_gain || !f->imp_split || !f->vloss || !f->tloss) return oom();
     for (int k = 0; k < f->K; k++) {
         f->trees[k].nodes = malloc((size_t)f->maxnodes * sizeof(dnode));
-        f->trees[k].c = malloc((size_t)f->maxnodes * sizeof(cand));
+        f->trees[k].c = calloc((size_t)f->maxnodes, sizeof(cand));
         if (!f->trees[k].nodes || !f->trees[k].c) return oom();
     }
     return 0;
@@ -1630,6 +1850,7 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
     } else if (!rc) {
         f->K = f->p.obj == GB_MULTI ? f->nclasses : 1;
         f->maxnodes = (int)(2 * f->p.max_leaves);
+        f->maxslots = 2 * f->maxnodes + 2;
         f->fit_id = new_fit_id();
         rc = fit_edges(f, d);
         if (!rc) rc = fit_bin(f, d);

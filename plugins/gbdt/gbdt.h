@@ -28,14 +28,34 @@ enum { GB_BINARY = 1, GB_MULTI = 2, GB_REGRESSION = 3 };
 /* random streams (with the `seed` parameter) */
 enum { GB_S_VALID = 0x67620001, GB_S_SKETCH = 0x67620002, GB_S_SUB = 0x67620003, GB_S_COLS = 0x67620004 };
 
-/* fixed point: per row |qg| <= 2^30, 0 <= qh <= 2^22; a histogram bin of one
- * partition holds {sum qg, (sum qh) << 20 | count}; copies of at most 2^19
- * rows each keep both fields from overflowing */
-#define GB_QG_BITS 30
-#define GB_QH_BITS 22
-#define GB_HC_SHIFT 20
-#define GB_COPY_ROWS_LOG2 19
-#define GB_CMASK ((int64_t)((1 << GB_HC_SHIFT) - 1))
+/* Fixed point. A row's quantized gradient qg and hessian qh are packed into
+ * one int64 word, w = qg 2^GS + qh 2^GB_PK_CBITS + 1: its low GB_PK_CBITS
+ * bits count the rows, the next ones sum the hessians, the top ones (signed)
+ * the gradients. A histogram bin within a worker is such a word, the sum of
+ * its rows' words: one 64-bit add a row and feature. The fields cannot
+ * overflow into each other while a packed copy holds at most
+ * 2^GB_COPY_ROWS_LOG2 - 1 rows (then it is flushed into full gb_hentry sums):
+ *  - classification (|g| <= 1, 0 <= h <= 1/4): |qg| <= 2^GB_QG_BITS_C,
+ *    qh <= 2^GB_QH_BITS_C; counts 12 bits, hessians 24, gradients 28 signed
+ *    (4095 x 2^15 < 2^27);
+ *  - regression (h = 1 for every row): |qg| <= 2^GB_QG_BITS, no hessian
+ *    field (qh is the constant 2^GB_QH_BITS: a bin's hessian sum is its count
+ *    times that), gradients from bit GB_PK_CBITS. */
+#define GB_QG_BITS 30   /* regression gradients */
+#define GB_QH_BITS 22   /* regression hessians (all 1) */
+#define GB_QG_BITS_C 15 /* classification gradients */
+#define GB_QH_BITS_C 12 /* classification hessians */
+#define GB_COPY_ROWS_LOG2 12
+#define GB_PK_CBITS 12
+#define GB_PK_HBITS 24
+#define GB_PK_GSHIFT_C (GB_PK_CBITS + GB_PK_HBITS) /* 36 */
+#define GB_PK_GSHIFT_R GB_PK_CBITS
+#define GB_CMASK ((int64_t)((1 << GB_PK_CBITS) - 1))
+#define GB_HMASK ((int64_t)((1 << GB_PK_HBITS) - 1))
+_Static_assert(GB_COPY_ROWS_LOG2 == GB_PK_CBITS, "a copy's count fills the count field");
+_Static_assert(GB_QH_BITS_C + GB_COPY_ROWS_LOG2 <= GB_PK_HBITS, "hessian sums fit their field");
+_Static_assert(GB_PK_GSHIFT_C + GB_QG_BITS_C + GB_COPY_ROWS_LOG2 + 1 <= 64, "gradient sums fit their field");
+_Static_assert(GB_PK_GSHIFT_R + GB_QG_BITS + GB_COPY_ROWS_LOG2 + 1 <= 64, "regression gradient sums fit");
 
 /* A histogram entry as the partitions' sums cross the executor and as the
  * driver keeps them: the sums of the quantized gradients (G) and hessians
@@ -43,7 +63,7 @@ enum { GB_S_VALID = 0x67620001, GB_S_SKETCH = 0x67620002, GB_S_SUB = 0x67620003,
  * node: all its rows). A node's histogram is nentries entries in a row; a
  * feature j of the round's selection has nb[j] + 1 of them from entry off[j]
  * (its bins, then the missing values). Within a worker, before they are
- * summed, the entries are packed in two words (work.c). */
+ * summed, the entries are packed in one word (above). */
 typedef struct gb_hentry {
     int64_t G, Hs, N;
 } gb_hentry;
@@ -199,6 +219,10 @@ static inline void gb_block_uniforms(uint64_t seed, uint64_t stream, int64_t blo
 #define GB_TOKEN_MAGIC 0x4f424247u
 #define GB_SK_MAGIC 0x4b424247u
 #define GB_PACK_MAGIC 0x50424247u
+/* gbdt.collect's answer when this process does not hold the whole wave's
+ * histograms (the partitions are on several workers): not a failure, the
+ * driver then collects per worker process */
+#define GB_ELSEWHERE_MAGIC 0x57424247u
 
 /* binned partition: header, uint8 bins rows*d row-major (padded to 8), the
  * same column-major, uint8 isval rows (padded to 8), double y rows (class
@@ -222,7 +246,8 @@ typedef struct gb_bnode {
     int32_t feature; /* -1: leaf */
     int32_t bin;     /* go left when bin <= this (missing: see ml) */
     int32_t ml;      /* missing values go left */
-    int32_t left;
+    int32_t left;    /* the left child; on a leaf, the slot of its rows in the
+                      * partitions' row lists (gbdt.begin applies its value there) */
     double value;    /* leaf value (learning rate applied) */
 } gb_bnode;
 
@@ -232,7 +257,7 @@ typedef struct gb_begin_arg {
     uint64_t fit_id, seed;
     int32_t round, K, obj, mode; /* mode bit 0: only apply + losses (no gradients); bit 1: validation
                                   * loss; bit 2: training loss */
-    int32_t d, nsel, maxnodes, nprev;
+    int32_t d, nsel, maxslots, nprev;
     int32_t epoch, pad;
     double subsample, sg, sh;
     int64_t nentries;
@@ -242,11 +267,14 @@ typedef struct gb_begin_arg {
  * nprocs gb_wave_proc). With nprocs > 0 the driver knows where each
  * partition's task runs (this round's gbdt.begin ran there): in each worker
  * process the task that finishes the process's `count` tasks returns the
- * sum of the process's histograms after its token (no gbdt.collect) */
+ * sum of the process's histograms after its token (no gbdt.collect) -- or,
+ * in the driver's own process (`driver`, gb_proc_id: the local executor),
+ * leaves them where they are for the driver to take (gb_acc_take) */
 typedef struct gb_wave_arg {
     uint64_t fit_id;
     int32_t round, wave, nsplit, nbuild;
     int32_t epoch, nprocs;
+    uint64_t driver;
 } gb_wave_arg;
 
 typedef struct gb_wave_proc {
@@ -254,6 +282,11 @@ typedef struct gb_wave_proc {
     int32_t count, pad;
 } gb_wave_proc;
 
+/* a split: the rows of slot `node` of class k's row lists go to slots left
+ * (x's bin <= bin, or missing with ml) and left + 1. Slots are the driver's
+ * handles for row lists, not node numbers of the tree: a split made ahead of
+ * best-first growth (speculatively) gets slots at once, its node numbers only
+ * when the growth commits it. */
 typedef struct gb_split_msg {
     int32_t k, node, feature, bin, ml, left;
     /* direct: neither child will split again; no row lists for them, the
@@ -266,7 +299,7 @@ typedef struct gb_split_msg {
  * double base[K], gb_bnode nodes[...]) and of gbdt.release */
 typedef struct gb_restore_arg {
     uint64_t fit_id;
-    int32_t round, K, d, ntrees, maxnodes, pad;
+    int32_t round, K, d, ntrees, maxslots, pad;
 } gb_restore_arg;
 
 /* Histograms stay in the worker: every thread adds the rows of the tasks it
@@ -281,8 +314,8 @@ typedef struct gb_token {
     uint64_t proc; /* the worker process (random per process) */
     double gmax;
     int32_t covered; /* gbdt.wave: the tasks whose histograms follow (0: none) */
-    int32_t pad;
-} gb_token; /* then nblocks x gb_blockloss; then, when covered > 0,
+    int32_t inplace; /* gbdt.wave: ... are not sent: they wait in the driver's process */
+} gb_token; /* then nblocks x gb_blockloss; then, when covered > 0 and not inplace,
              * nnodes x nentries gb_hentry */
 
 typedef struct gb_blockloss {
@@ -357,6 +390,14 @@ int gb_sk_edges(const gb_fsum *f, int max_bins, double *edges);
 
 /* ------------------------------------------------------------ work.c */
 int gb_register_kernels(void);
+/* this process's id (random, nonzero), as the tokens name it */
+uint64_t gb_proc_id(void);
+/* the driver takes the histograms of a wave whose tasks ran in its own
+ * process: node q's sums into out[q] (E entries, written, or added with
+ * `add`), the accumulators left zeroed; the tasks counted there must be
+ * exactly `expect`, all finished (else WB_ENOTSUP) */
+int gb_acc_take(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, int64_t expect, int add,
+                gb_hentry *const *out);
 /* the loss of one row given raw scores F[K] and label y (class index or value) */
 double gb_row_loss(int obj, int K, const double *F, double y);
 

@@ -42,7 +42,7 @@ typedef struct gb_state {
     int64_t row0;
     int busy;
     int64_t rows, d;
-    int K, maxnodes;
+    int K, maxslots;
     int round; /* F holds the trees of rounds < round */
     int wave;  /* waves done in this round; -1: the round has not begun */
     int32_t *nb;
@@ -50,12 +50,16 @@ typedef struct gb_state {
     int32_t *sel, *off;
     int64_t nentries;
     double *F;           /* K x rows (class-major) */
-    int32_t *gh;         /* K x rows x {qg, qh}: a row's pair in one cache line */
+    int obj;             /* the objective: the layout of the packed words */
+    int64_t *gh;         /* K x rows: a row's packed gradient word (gbdt.h) */
     uint32_t *idx, *tmp; /* K x rows, rows */
     uint32_t *rest;      /* rows outside the bag (out-of-bag and validation) */
     int64_t nbag, nrest;
-    int32_t *beg, *cnt; /* K x maxnodes: each node's rows in idx */
-    uint8_t *applied;   /* K x maxnodes: the node's rows already have this round's leaf values */
+    /* K x maxslots: the rows of each node slot in idx (the driver gives
+     * every split two consecutive slots for its children; a leaf's slot
+     * comes with its value in gbdt.begin's trees) */
+    int32_t *beg, *cnt;
+    uint8_t *applied; /* K x maxslots: the slot's rows already have this round's leaf values */
 } gb_state;
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -116,7 +120,7 @@ static gb_state *state_unlink(uint64_t fit_id, int64_t row0)
 
 /* a new state (replacing any other of the same key), busy */
 static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t d, int K,
-                           int maxnodes, const int32_t *nb, const double *base)
+                           int maxslots, const int32_t *nb, const double *base)
 {
     state_free(state_unlink(fit_id, row0));
     gb_state *s = calloc(1, sizeof *s);
@@ -126,20 +130,20 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
     s->rows = rows;
     s->d = d;
     s->K = K;
-    s->maxnodes = maxnodes;
+    s->maxslots = maxslots;
     s->wave = -1;
     size_t r = (size_t)(rows > 0 ? rows : 1), kk = (size_t)K;
     s->nb = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->nb);
     s->sel = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->sel);
     s->off = malloc((size_t)(d > 0 ? d : 1) * sizeof *s->off);
     s->F = malloc(r * kk * sizeof *s->F);
-    s->gh = malloc(2 * r * kk * sizeof *s->gh);
+    s->gh = malloc(r * kk * sizeof *s->gh);
     s->idx = malloc(r * kk * sizeof *s->idx);
     s->tmp = malloc(r * sizeof *s->tmp);
     s->rest = malloc(r * sizeof *s->rest);
-    s->beg = calloc((size_t)maxnodes * kk, sizeof *s->beg);
-    s->cnt = calloc((size_t)maxnodes * kk, sizeof *s->cnt);
-    s->applied = calloc((size_t)maxnodes * kk, 1);
+    s->beg = calloc((size_t)maxslots * kk, sizeof *s->beg);
+    s->cnt = calloc((size_t)maxslots * kk, sizeof *s->cnt);
+    s->applied = calloc((size_t)maxslots * kk, 1);
     if (!s->nb || !s->sel || !s->off || !s->F || !s->gh || !s->idx || !s->tmp ||
         !s->rest || !s->beg || !s->cnt || !s->applied) {
         state_free(s);
@@ -262,64 +266,71 @@ double gb_row_loss(int obj, int K, const double *F, double y)
 
 /* ------------------------------------------------------------ histograms */
 
-/* Within a worker a histogram entry is packed: {sum qg, sum hc}, hc = (qh <<
- * GB_HC_SHIFT) | 1 a row, so its low bits count the rows (at most 2^19 rows
- * a copy, GB_COPY_ROWS_LOG2); both words are added with one 128-bit add
- * (SSE2, part of x86-64; a plain pair elsewhere). PK_WORDS int64 words an
- * entry; unpacked into gb_hentry when summed (acc_flush, acc_sum_locked). */
-#define PK_WORDS 2
+/* Within a worker a histogram entry is one packed word (gbdt.h): the sum of
+ * its rows' words, the count, hessian and gradient sums in fields that
+ * cannot overflow while a copy holds at most 2^GB_COPY_ROWS_LOG2 - 1 rows;
+ * unpacked into gb_hentry when summed (acc_flush, acc_sum_locked). */
 #if defined(__SSE2__)
 #include <emmintrin.h>
-typedef __m128i pair;
-static inline pair pair_of(int64_t g, int64_t hc) { return _mm_set_epi64x(hc, g); }
-static inline void pair_add(int64_t *e, pair v)
-{
-    _mm_store_si128((__m128i *)e, _mm_add_epi64(_mm_load_si128((const __m128i *)e), v));
-}
 static inline int64_t qround(double x) { return _mm_cvtsd_si64(_mm_set_sd(x)); }
 #else
-typedef struct pair {
-    int64_t g, hc;
-} pair;
-static inline pair pair_of(int64_t g, int64_t hc) { return (pair){g, hc}; }
-static inline void pair_add(int64_t *e, pair v)
-{
-    e[0] += v.g;
-    e[1] += v.hc;
-}
 static inline int64_t qround(double x) { return llrint(x); }
 #endif
+
+/* a classification row's word from its quantized gradient and hessian */
+static inline int64_t pk_class(int64_t qg, int64_t qh)
+{
+    return (int64_t)(((uint64_t)qg << GB_PK_GSHIFT_C) + ((uint64_t)qh << GB_PK_CBITS) + 1);
+}
+
+/* a regression row's word (its hessian is the constant 2^GB_QH_BITS) */
+static inline int64_t pk_reg(int64_t qg) { return (int64_t)(((uint64_t)qg << GB_PK_GSHIFT_R) + 1); }
+
+/* the layout of an objective's words: where the gradient field starts, and
+ * the hessian of every row when it is constant (0: a field of its own) */
+static void pk_layout(int obj, int *gshift, int64_t *hconst)
+{
+    *gshift = obj == GB_REGRESSION ? GB_PK_GSHIFT_R : GB_PK_GSHIFT_C;
+    *hconst = obj == GB_REGRESSION ? (int64_t)1 << GB_QH_BITS : 0;
+}
+
+/* a packed entry added into a full one */
+static inline void unpack_add(gb_hentry *f, int64_t w, int gshift, int64_t hconst)
+{
+    const int64_t n = w & GB_CMASK;
+    f->G += w >> gshift; /* arithmetic: the signed top field */
+    f->Hs += hconst ? n * hconst : (w >> GB_PK_CBITS) & GB_HMASK;
+    f->N += n;
+}
 
 /* every selected feature has 256 entries (255 bins and missing), the layout
  * is then feature j at entry 1 + 256 j, and with no column sampling the
  * loop over features has a constant trip count */
 /* rows ahead whose gradients and bins are prefetched */
-#define PF 12
+#define PF 32
 /* rows ahead prefetched in the walks over a leaf's rows (scores, labels,
  * gradients, a column's bins) */
-#define PFB 16
+#define PFB 32
 
 #define HIST_ID(D)                                                                                \
-    static void hist_id_##D(const int32_t *gh, const uint8_t *B,                                   \
-                            const uint32_t *rows, int64_t n, int64_t *hist)                        \
+    static void hist_id_##D(const int64_t *restrict gw, const uint8_t *restrict B,                 \
+                            const uint32_t *restrict rows, int64_t n, int64_t *restrict hist)      \
     {                                                                                             \
-        int64_t *h = hist + PK_WORDS;                                                             \
-        int64_t tg = 0, thc = 0;                                                                  \
+        int64_t *h = hist + 1;                                                                    \
+        int64_t tw = 0;                                                                           \
         for (int64_t i = 0; i < n; i++) {                                                         \
             uint32_t r = rows[i];                                                                 \
             if (i + PF < n) {                                                                     \
                 uint32_t rp = rows[i + PF];                                                       \
-                __builtin_prefetch(gh + 2 * (size_t)rp);                                          \
+                __builtin_prefetch(gw + rp);                                                      \
                 __builtin_prefetch(B + (size_t)rp * D);                                           \
             }                                                                                     \
-            int64_t g = gh[2 * (size_t)r], hc = ((int64_t)gh[2 * (size_t)r + 1] << GB_HC_SHIFT) | 1; \
-            pair v = pair_of(g, hc);                                                              \
+            const int64_t w = gw[r];                                                              \
             const uint8_t *br = B + (size_t)r * D;                                                \
-            tg += g;                                                                              \
-            thc += hc;                                                                            \
-            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) pair_add(h + PK_WORDS * ((j << 8) + br[j]), v); \
+            tw += w;                                                                              \
+            _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) h[(j << 8) + br[j]] += w;        \
         }                                                                                         \
-        pair_add(hist, pair_of(tg, thc));                                                         \
+        hist[0] += tw;                                                                            \
     }
 HIST_ID(1)
 HIST_ID(2)
@@ -337,17 +348,46 @@ HIST_ID(13)
 HIST_ID(14)
 HIST_ID(15)
 HIST_ID(16)
-typedef void (*hist_fn)(const int32_t *, const uint8_t *, const uint32_t *, int64_t, int64_t *);
+
+/* the same for any number of features */
+static void hist_uniform(const int64_t *restrict gw, const uint8_t *restrict B, const uint32_t *restrict rows,
+                         int64_t n, int64_t *restrict hist, int64_t d)
+{
+    int64_t *h = hist + 1;
+    int64_t tw = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t r = rows[i];
+        if (i + PF < n) {
+            uint32_t rp = rows[i + PF];
+            __builtin_prefetch(gw + rp);
+            __builtin_prefetch(B + (size_t)rp * (size_t)d);
+            __builtin_prefetch(B + (size_t)rp * (size_t)d + 63);
+        }
+        const int64_t w = gw[r];
+        const uint8_t *br = B + (size_t)r * (size_t)d;
+        tw += w;
+        int64_t j = 0;
+        for (; j + 4 <= d; j += 4) {
+            h[(j << 8) + br[j]] += w;
+            h[((j + 1) << 8) + br[j + 1]] += w;
+            h[((j + 2) << 8) + br[j + 2]] += w;
+            h[((j + 3) << 8) + br[j + 3]] += w;
+        }
+        for (; j < d; j++) h[(j << 8) + br[j]] += w;
+    }
+    hist[0] += tw;
+}
+typedef void (*hist_fn)(const int64_t *, const uint8_t *, const uint32_t *, int64_t, int64_t *);
 static const hist_fn hist_id[17] = {NULL,        hist_id_1,  hist_id_2,  hist_id_3,  hist_id_4,  hist_id_5,
                                     hist_id_6,   hist_id_7,  hist_id_8,  hist_id_9,  hist_id_10, hist_id_11,
                                     hist_id_12,  hist_id_13, hist_id_14, hist_id_15, hist_id_16};
 
-/* Adds the rows rows[0..n) (at most 2^19 of them) of class k into hist (one
- * node: nentries x {g, hc}, 16-byte aligned). */
+/* Adds the rows rows[0..n) (at most 2^GB_COPY_ROWS_LOG2 - 1 of them) of
+ * class k into hist (one node: nentries packed words). */
 static void hist_build(const gb_state *s, const binview *bv, int k, const uint32_t *rows, int64_t n,
                        int64_t *hist)
 {
-    const int32_t *gh = s->gh + 2 * (size_t)k * (size_t)s->rows;
+    const int64_t *gw = s->gh + (size_t)k * (size_t)s->rows;
     const int64_t d = bv->d;
     const int nsel = s->nsel;
     const int32_t *sel = s->sel, *off = s->off;
@@ -358,27 +398,29 @@ static void hist_build(const gb_state *s, const binview *bv, int k, const uint32
         uniform &= off[j] == 1 + 256 * j;
     }
     if (identity && uniform && d <= 16) {
-        hist_id[d](gh, B, rows, n, hist);
+        hist_id[d](gw, B, rows, n, hist);
         return;
     }
-    int64_t tg = 0, thc = 0;
+    if (identity && uniform) {
+        hist_uniform(gw, B, rows, n, hist, d);
+        return;
+    }
+    int64_t tw = 0;
     for (int64_t i = 0; i < n; i++) {
         uint32_t r = rows[i];
-        int64_t g = gh[2 * (size_t)r], hc = ((int64_t)gh[2 * (size_t)r + 1] << GB_HC_SHIFT) | 1;
-        pair v = pair_of(g, hc);
+        const int64_t w = gw[r];
         const uint8_t *br = B + (size_t)r * (size_t)d;
-        tg += g;
-        thc += hc;
-        for (int j = 0; j < nsel; j++) pair_add(hist + PK_WORDS * (off[j] + br[sel[j]]), v);
+        tw += w;
+        for (int j = 0; j < nsel; j++) hist[off[j] + br[sel[j]]] += w;
     }
-    pair_add(hist, pair_of(tg, thc));
+    hist[0] += tw;
 }
 
 /* ------------------------------------------------------- accumulators */
 
 /* one thread's histograms of one wave of one fit: packed entries of at most
- * 2^19 rows each (so neither word overflows), flushed into full gb_hentry
- * sums when more rows come */
+ * 2^GB_COPY_ROWS_LOG2 - 1 rows each (so no field overflows), flushed into
+ * full gb_hentry sums when more rows come */
 typedef struct gb_acc {
     struct gb_acc *next;
     uint64_t tid, fit_id;
@@ -386,10 +428,17 @@ typedef struct gb_acc {
     int64_t nentries;
     int64_t ntasks;    /* tasks that added (or are adding) into it this wave */
     int64_t nfinished; /* of which finished */
-    int64_t *packed;  /* nnodes x nentries x PK_WORDS */
+    int64_t *packed;  /* nnodes x nentries words */
     int64_t *rows_in; /* nnodes */
     gb_hentry *full;  /* nnodes x nentries, or NULL */
     size_t cap;       /* int64 capacity of packed */
+    int gshift;       /* the words' layout (pk_layout) */
+    int64_t hconst;
+    /* the leading words of packed known to be zero: between waves `zeroed`
+     * (gb_acc_take re-zeroes what a wave wrote, acc_sum_locked does not: 0);
+     * during a wave, zext, the extent that will be zero once the wave's
+     * words [0, nnodes x nentries) are zeroed again */
+    size_t zeroed, zext;
 } gb_acc;
 
 static pthread_mutex_t acc_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -397,14 +446,6 @@ static gb_acc *accs;
 static _Atomic uint64_t tid_counter;
 static __thread uint64_t tls_tid;
 static uint64_t proc_id;
-
-/* a packed entry (PK_WORDS words) added into a full one */
-static inline void unpack_add(gb_hentry *f, const int64_t *p)
-{
-    f->G += p[0];
-    f->Hs += p[1] >> GB_HC_SHIFT;
-    f->N += p[1] & GB_CMASK;
-}
 
 static void acc_free(gb_acc *a)
 {
@@ -417,7 +458,7 @@ static void acc_free(gb_acc *a)
 
 /* this thread's accumulator for (fit, epoch, round, wave), zeroed when it
  * held another wave */
-static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t nentries)
+static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t nentries, int obj)
 {
     if (!tls_tid) tls_tid = ++tid_counter;
     /* the key and the task count change under acc_mu: gbdt.collect reads
@@ -441,18 +482,25 @@ static gb_acc *acc_get(uint64_t fit_id, int epoch, int round, int wave, int nnod
     if (a) a->round = -1; /* being zeroed: matches no collect */
     pthread_mutex_unlock(&acc_mu);
     if (!a) return NULL;
-    size_t need = (size_t)nnodes * (size_t)nentries * PK_WORDS;
+    size_t need = (size_t)nnodes * (size_t)nentries;
     if (need > a->cap) {
         free(a->packed);
         a->packed = aligned_alloc(64, (need * 8 + 63) & ~(size_t)63);
         a->cap = a->packed ? need : 0;
+        a->zeroed = 0;
     }
     free(a->rows_in);
     free(a->full);
     a->full = NULL;
     a->rows_in = calloc((size_t)nnodes + 1, sizeof *a->rows_in);
     if (!a->packed || !a->rows_in) return NULL;
-    memset(a->packed, 0, need * 8);
+    if (a->zeroed < need) {
+        memset(a->packed, 0, need * 8);
+        a->zeroed = need;
+    }
+    a->zext = a->zeroed;
+    a->zeroed = 0; /* being written */
+    pk_layout(obj, &a->gshift, &a->hconst);
     pthread_mutex_lock(&acc_mu);
     a->epoch = epoch;
     a->round = round;
@@ -472,10 +520,12 @@ static int acc_flush(gb_acc *a, int q)
         a->full = calloc((size_t)a->nnodes * (size_t)E + 1, sizeof *a->full);
         if (!a->full) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    int64_t *p = a->packed + (size_t)q * (size_t)E * PK_WORDS;
+    int64_t *p = a->packed + (size_t)q * (size_t)E;
     gb_hentry *f = a->full + (size_t)q * (size_t)E;
-    for (int64_t e = 0; e < E; e++) unpack_add(&f[e], p + PK_WORDS * e);
-    memset(p, 0, (size_t)E * PK_WORDS * sizeof *p);
+    const int gs = a->gshift;
+    const int64_t hc = a->hconst;
+    for (int64_t e = 0; e < E; e++) unpack_add(&f[e], p[e], gs, hc);
+    memset(p, 0, (size_t)E * sizeof *p);
     a->rows_in[q] = 0;
     return 0;
 }
@@ -484,7 +534,7 @@ static int acc_flush(gb_acc *a, int q)
 static int hist_add(gb_acc *a, int q, const gb_state *s, const binview *bv, int k, const uint32_t *rows,
                     int64_t n)
 {
-    const int64_t cap = (int64_t)1 << GB_COPY_ROWS_LOG2;
+    const int64_t cap = ((int64_t)1 << GB_COPY_ROWS_LOG2) - 1;
     while (n > 0) {
         if (a->rows_in[q] >= cap) {
             int rc = acc_flush(a, q);
@@ -492,7 +542,7 @@ static int hist_add(gb_acc *a, int q, const gb_state *s, const binview *bv, int 
         }
         int64_t m = cap - a->rows_in[q];
         if (m > n) m = n;
-        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries * PK_WORDS);
+        hist_build(s, bv, k, rows, m, a->packed + (size_t)q * (size_t)a->nentries);
         a->rows_in[q] += m;
         rows += m;
         n -= m;
@@ -515,7 +565,7 @@ static gb_token *token_alloc(wb_kctx *ctx, int nblocks, gb_blockloss **blocks)
     t->proc = proc_id;
     t->gmax = 0;
     t->covered = 0;
-    t->pad = 0;
+    t->inplace = 0;
     *blocks = (gb_blockloss *)(o + sizeof *t);
     return t;
 }
@@ -628,8 +678,7 @@ static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uin
 {
     if (obj == GB_BINARY) {
         double e = gb_exp(-F), p = 1 / (1 + e);
-        s->gh[2 * (size_t)r] = (int32_t)qround((p - y) * sg);
-        s->gh[2 * (size_t)r + 1] = (int32_t)qround(p * (1 - p) * sh);
+        s->gh[r] = pk_class(qround((p - y) * sg), qround(p * (1 - p) * sh));
         binary_tloss(lrun_at(L, r, pos), F, y, e, p);
         return 0;
     }
@@ -638,8 +687,8 @@ static inline __attribute__((always_inline)) int grad1(gb_state *s, int obj, uin
         return H->seterr(WB_EINTERNAL, "gbdt: gradient %g at row %lld beyond the fixed-point range", g,
                          (long long)(row0 + r + 1));
     if (fabs(g) > *gmax) *gmax = fabs(g);
-    s->gh[2 * (size_t)r] = (int32_t)qround(gs);
-    s->gh[2 * (size_t)r + 1] = (int32_t)qround(sh);
+    (void)sh; /* the constant 2^GB_QH_BITS, implied by the layout */
+    s->gh[r] = pk_reg(qround(gs));
     return 0;
 }
 
@@ -716,7 +765,7 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
 {
     lrun L = *Lp;
     const double *F = s->F;
-    int32_t *gh = s->gh;
+    int64_t *gh = s->gh;
     int64_t q = 0;
 #if defined(__SSE2__)
     /* the products of the block being summed, kept in a register; written
@@ -745,12 +794,15 @@ static void grad_binary(gb_state *s, const uint32_t *bag, int64_t n, const doubl
         __m128d yy = adj ? _mm_loadu_pd(y + r0) : _mm_set_pd(y[r1], y[r0]);
         __m128i g = _mm_cvtpd_epi32(_mm_mul_pd(_mm_sub_pd(p, yy), vsg));
         __m128i h = _mm_cvtpd_epi32(_mm_mul_pd(_mm_mul_pd(p, _mm_sub_pd(one, p)), vsh));
-        __m128i gh2 = _mm_unpacklo_epi32(g, h); /* g0 h0 g1 h1 */
+        /* the two rows' words (pk_class): g sign-extended to 64 bits */
+        const __m128i g64 = _mm_unpacklo_epi32(g, _mm_srai_epi32(g, 31)), h64 = _mm_unpacklo_epi32(h, _mm_setzero_si128());
+        const __m128i w2 = _mm_add_epi64(_mm_add_epi64(_mm_slli_epi64(g64, GB_PK_GSHIFT_C), _mm_slli_epi64(h64, GB_PK_CBITS)),
+                                         _mm_set1_epi64x(1));
         if (adj)
-            _mm_storeu_si128((__m128i *)(gh + 2 * (size_t)r0), gh2);
+            _mm_storeu_si128((__m128i *)(gh + r0), w2);
         else {
-            _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r0), gh2);
-            _mm_storel_epi64((__m128i *)(gh + 2 * (size_t)r1), _mm_unpackhi_epi64(gh2, gh2));
+            _mm_storel_epi64((__m128i *)(gh + r0), w2);
+            _mm_storel_epi64((__m128i *)(gh + r1), _mm_unpackhi_epi64(w2, w2));
         }
         /* the loss: q = p (y = 1) or e p (y = 0), as binary_tloss; both
          * rows in the block being summed (r1 there: so is r0): one multiply,
@@ -799,7 +851,7 @@ static int begin_read(const void *arg, size_t arglen, const binview *bv, begin_i
     if (arglen < sizeof *a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
     memcpy(a, arg, sizeof *a);
     if (a->K < 1 || a->K > GB_MAX_CLASSES || a->d != bv->d || a->nsel < 0 || a->nsel > a->d ||
-        a->maxnodes < 1 || a->nprev < 0 || a->nprev > a->K || a->round < 0)
+        a->maxslots < 1 || a->nprev < 0 || a->nprev > a->K || a->round < 0)
         return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
     cursor c = {(const unsigned char *)arg + sizeof *a, arglen - sizeof *a, 0};
     b->nb = take(&c, (size_t)a->d * 4);
@@ -834,10 +886,12 @@ static int apply_prev(gb_state *s, const binview *bv, const begin_in *b)
         const uint32_t *I = s->idx + (size_t)k * (size_t)rows;
         double *F = s->F + (size_t)k * rows;
         for (int q = 0; q < b->prev_nn[k]; q++) {
-            if (q >= s->maxnodes) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
-            if (t[q].feature >= 0 || s->applied[k * s->maxnodes + q]) continue;
+            if (t[q].feature >= 0) continue;
+            const int32_t slot = t[q].left; /* a leaf's rows: this slot of the row lists */
+            if (slot < 0 || slot >= s->maxslots) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+            if (s->applied[k * s->maxslots + slot]) continue;
             double v = t[q].value;
-            int32_t bg = s->beg[k * s->maxnodes + q], n = s->cnt[k * s->maxnodes + q];
+            int32_t bg = s->beg[k * s->maxslots + slot], n = s->cnt[k * s->maxslots + slot];
             for (int32_t i = bg; i < bg + n; i++) {
                 if (i + PFB < bg + n) __builtin_prefetch(F + I[i + PFB], 1);
                 F[I[i]] += v;
@@ -983,8 +1037,7 @@ static int gradients(gb_state *s, const binview *bv, const gb_begin_arg *a, gb_a
                 const double inv = 1 / sum;
                 for (int k = 0; k < K; k++) {
                     double p = e[k] * inv, g = p - (k == yk), h = p * (1 - p);
-                    s->gh[2 * ((size_t)k * rows + r)] = (int32_t)qround(g * sg);
-                    s->gh[2 * ((size_t)k * rows + r) + 1] = (int32_t)qround(h * sh);
+                    s->gh[(size_t)k * rows + r] = pk_class(qround(g * sg), qround(h * sh));
                 }
                 /* the loss: -log p of the row's class */
                 double qy = e[yk] * inv;
@@ -1009,10 +1062,10 @@ static void start_nodes(gb_state *s, int64_t nbag)
     const int64_t rows = s->rows;
     for (int k = 0; k < s->K; k++) {
         if (k > 0) memcpy(s->idx + (size_t)k * rows, s->idx, (size_t)nbag * sizeof *s->idx);
-        memset(s->beg + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->beg);
-        memset(s->cnt + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes * sizeof *s->cnt);
-        memset(s->applied + (size_t)k * s->maxnodes, 0, (size_t)s->maxnodes);
-        s->cnt[(size_t)k * s->maxnodes] = (int32_t)nbag;
+        memset(s->beg + (size_t)k * s->maxslots, 0, (size_t)s->maxslots * sizeof *s->beg);
+        memset(s->cnt + (size_t)k * s->maxslots, 0, (size_t)s->maxslots * sizeof *s->cnt);
+        memset(s->applied + (size_t)k * s->maxslots, 0, (size_t)s->maxslots);
+        s->cnt[(size_t)k * s->maxslots] = (int32_t)nbag;
     }
 }
 
@@ -1033,7 +1086,7 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const gb_begin_arg *a = &b.a;
     const int K = a->K, obj = a->obj;
     gb_state *s = state_acquire(a->fit_id, bv.row0);
-    if (!s && a->round == 0) s = state_new(a->fit_id, bv.row0, bv.rows, bv.d, K, a->maxnodes, b.nb, b.base);
+    if (!s && a->round == 0) s = state_new(a->fit_id, bv.row0, bv.rows, bv.d, K, a->maxslots, b.nb, b.base);
     free(b.base);
     if (!s) {
         free(b.prev);
@@ -1046,7 +1099,8 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         memcpy(s->sel, b.sel, (size_t)a->nsel * 4);
         memcpy(s->off, b.off, (size_t)a->nsel * 4);
         s->nentries = a->nentries;
-        acc = acc_get(a->fit_id, a->epoch, a->round, 0, K, a->nentries);
+        s->obj = obj;
+        acc = acc_get(a->fit_id, a->epoch, a->round, 0, K, a->nentries, obj);
         if (!acc) {
             free(b.prev);
             state_put_back(s);
@@ -1139,7 +1193,7 @@ static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int n
         if (c->nnodes != nnodes || c->nentries != E) continue;
         found++;
         const int64_t *p = c->packed;
-        for (int64_t e = 0; e < total; e++) unpack_add(&out[e], p + PK_WORDS * e);
+        for (int64_t e = 0; e < total; e++) unpack_add(&out[e], p[e], c->gshift, c->hconst);
         if (c->full)
             for (int64_t e = 0; e < total; e++) gb_hentry_add(&out[e], &c->full[e]);
         c->round = -1; /* collected */
@@ -1147,15 +1201,15 @@ static int acc_sum_locked(uint64_t fit_id, int epoch, int round, int wave, int n
     return found;
 }
 
-/* one binned partition of a wave task: its splits, then the histograms of
- * the build list into the task's accumulator (*accp, taken at the first
- * partition; *nent gets the entries of a node's histogram) */
-static int wave_part(const wb_obj *o, const gb_wave_arg *ap, const unsigned char *p, gb_acc **accp, int64_t *nent)
+/* one binned partition of a wave task: its state taken (*sp, kept busy
+ * until the task is done) and its splits made */
+static int wave_split(const wb_obj *o, const gb_wave_arg *ap, const unsigned char *p, binview *bvp, gb_state **sp)
 {
-    binview bv;
     const gb_wave_arg a = *ap;
     int rc;
-    if ((rc = bin_view(o, &bv))) return rc;
+    *sp = NULL;
+    if ((rc = bin_view(o, bvp))) return rc;
+    const binview bv = *bvp;
     int want = a.round;
     if (atomic_compare_exchange_strong(&inject_round, &want, -1)) state_free(state_unlink(a.fit_id, bv.row0));
     gb_state *s = state_acquire(a.fit_id, bv.row0);
@@ -1165,7 +1219,7 @@ static int wave_part(const wb_obj *o, const gb_wave_arg *ap, const unsigned char
         return lost(bv.row0);
     }
     const int64_t rows = bv.rows, d = bv.d;
-    const int K = s->K, M = s->maxnodes;
+    const int K = s->K, M = s->maxslots;
     for (int q = 0; q < a.nsplit; q++) {
         gb_split_msg m;
         memcpy(&m, p + (size_t)q * sizeof m, sizeof m);
@@ -1226,39 +1280,52 @@ static int wave_part(const wb_obj *o, const gb_wave_arg *ap, const unsigned char
         s->beg[m.k * M + m.left + 1] = b0 + nl;
         s->cnt[m.k * M + m.left + 1] = nr;
     }
+    *sp = s;
+    return 0;
+}
+
+/* the histograms of the wave's build list (after nsplit splits in p) over
+ * the task's n partitions (states st, views bv) into the task's accumulator:
+ * node by node, so that one node's histogram stays in cache while the rows
+ * of every partition go into it */
+static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *const *st, const binview *bv, int n,
+                      gb_acc **accp, int64_t *nent)
+{
+    const gb_wave_arg a = *ap;
+    if (!a.nbuild || n < 1) return 0;
+    const int64_t E = st[0]->nentries;
+    for (int i = 1; i < n; i++)
+        if (st[i]->nentries != E || st[i]->K != st[0]->K || st[i]->maxslots != st[0]->maxslots ||
+            st[i]->obj != st[0]->obj)
+            return H->seterr(WB_EINVAL, "gbdt.wave: partitions of different fits");
+    const int K = st[0]->K, M = st[0]->maxslots;
     p += (size_t)a.nsplit * sizeof(gb_split_msg);
-    if (a.nbuild && !*accp) {
-        *accp = acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, s->nentries);
-        if (!*accp) {
-            state_put_back(s);
-            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-        }
-        *nent = s->nentries;
-        want = a.round;
-        if (atomic_compare_exchange_strong(&inject_count_round, &want, -1)) {
-            pthread_mutex_lock(&acc_mu);
-            (*accp)->ntasks++;
-            pthread_mutex_unlock(&acc_mu);
-        }
+    for (int q = 0; q < a.nbuild; q++) {
+        int32_t k, node;
+        memcpy(&k, p + (size_t)q * 8, 4);
+        memcpy(&node, p + (size_t)q * 8 + 4, 4);
+        if (k < 0 || k >= K || node < 0 || node >= M) return H->seterr(WB_EINVAL, "gbdt.wave: bad node");
     }
-    gb_acc *acc = *accp;
-    if (a.nbuild && s->nentries != *nent) {
-        state_put_back(s);
-        return H->seterr(WB_EINVAL, "gbdt.wave: partitions of different fits");
+    *accp = acc_get(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, st[0]->obj);
+    if (!*accp) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    *nent = E;
+    int want = a.round;
+    if (atomic_compare_exchange_strong(&inject_count_round, &want, -1)) {
+        pthread_mutex_lock(&acc_mu);
+        (*accp)->ntasks++;
+        pthread_mutex_unlock(&acc_mu);
     }
-    rc = 0;
+    int rc = 0;
     for (int q = 0; q < a.nbuild && !rc; q++) {
         int32_t k, node;
         memcpy(&k, p + (size_t)q * 8, 4);
         memcpy(&node, p + (size_t)q * 8 + 4, 4);
-        if (k < 0 || k >= K || node < 0 || node >= M) {
-            state_put_back(s);
-            return H->seterr(WB_EINVAL, "gbdt.wave: bad node");
+        for (int i = 0; i < n && !rc; i++) {
+            const gb_state *s = st[i];
+            rc = hist_add(*accp, q, s, &bv[i], k, s->idx + (size_t)k * (size_t)s->rows + s->beg[k * M + node],
+                          s->cnt[k * M + node]);
         }
-        rc = hist_add(acc, q, s, &bv, k, s->idx + (size_t)k * rows + s->beg[k * M + node], s->cnt[k * M + node]);
     }
-    s->wave = rc ? -1 : a.wave;
-    state_put_back(s);
     return rc;
 }
 
@@ -1276,8 +1343,21 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     const unsigned char *p = (const unsigned char *)arg + sizeof a;
     gb_acc *acc = NULL;
     int64_t E = 0;
-    int rc = 0;
-    for (int i = 0; i < nin && !rc; i++) rc = wave_part(&in[i], &a, p, &acc, &E);
+    int rc = 0, taken = 0;
+    gb_state **st = malloc((size_t)nin * sizeof *st);
+    binview *bv = malloc((size_t)nin * sizeof *bv);
+    if (!st || !bv) rc = H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    for (int i = 0; i < nin && !rc; i++) {
+        rc = wave_split(&in[i], &a, p, &bv[i], &st[i]);
+        if (!rc) taken++;
+    }
+    if (!rc) {
+        rc = wave_build(&a, p, st, bv, taken, &acc, &E);
+        for (int i = 0; i < taken; i++) st[i]->wave = rc ? -1 : a.wave;
+    }
+    for (int i = 0; i < taken; i++) state_put_back(st[i]);
+    free(st);
+    free(bv);
     if (rc) return rc;
     /* this process's share of the wave's tasks (when the driver knows it) */
     p += (size_t)a.nsplit * sizeof(gb_split_msg) + (size_t)a.nbuild * 8;
@@ -1314,21 +1394,82 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in this worker process, the driver expected %d",
                          (long long)started, mine);
     }
+    if (a.driver == proc_id) {
+        /* the driver runs in this process: it takes the sums in place */
+        pthread_mutex_unlock(&acc_mu);
+        gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 1};
+        void *o = H->out_bytes(ctx, sizeof t);
+        if (!o) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+        memcpy(o, &t, sizeof t);
+        return 0;
+    }
     size_t size = sizeof(gb_token) + (size_t)total * sizeof(gb_hentry);
     unsigned char *o = H->out_bytes(ctx, size);
     if (!o) {
         pthread_mutex_unlock(&acc_mu);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    memset(o, 0, size);
-    gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0};
+    gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0}; /* (out_bytes is zeroed) */
     memcpy(o, &t, sizeof t);
     acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, (gb_hentry *)(o + sizeof t));
     pthread_mutex_unlock(&acc_mu);
     return 0;
 }
 
+uint64_t gb_proc_id(void) { return proc_id; }
+
+int gb_acc_take(uint64_t fit_id, int epoch, int round, int wave, int nnodes, int64_t E, int64_t expect, int add,
+                gb_hentry *const *out)
+{
+    int64_t started, finished;
+    pthread_mutex_lock(&acc_mu);
+    acc_counts_locked(fit_id, epoch, round, wave, nnodes, E, &started, &finished);
+    if (started != expect || finished != expect) {
+        pthread_mutex_unlock(&acc_mu);
+        return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in the driver's process (%lld finished), it expected %lld",
+                         (long long)started, (long long)finished, (long long)expect);
+    }
+    for (gb_acc *c = accs; c; c = c->next) {
+        if (c->fit_id != fit_id || c->epoch != epoch || c->round != round || c->wave != wave) continue;
+        if (c->nnodes != nnodes || c->nentries != E) continue;
+        const int gs = c->gshift;
+        const int64_t hc = c->hconst;
+        for (int q = 0; q < nnodes; q++) {
+            int64_t *p = c->packed + (size_t)q * (size_t)E;
+            gb_hentry *o = out[q];
+            if (add)
+                for (int64_t e = 0; e < E; e++) unpack_add(&o[e], p[e], gs, hc);
+            else
+                for (int64_t e = 0; e < E; e++) {
+                    o[e] = (gb_hentry){0, 0, 0};
+                    unpack_add(&o[e], p[e], gs, hc);
+                }
+            memset(p, 0, (size_t)E * sizeof *p);
+            if (c->full)
+                for (int64_t e = 0; e < E; e++) gb_hentry_add(&o[e], &c->full[(size_t)q * (size_t)E + e]);
+        }
+        add = 1;
+        c->zeroed = c->zext; /* the wave's words are zero again, those past them were */
+        c->round = -1; /* collected */
+    }
+    pthread_mutex_unlock(&acc_mu);
+    if (!add) /* no accumulator (no task had rows to add): zeros */
+        for (int q = 0; q < nnodes; q++) memset(out[q], 0, (size_t)E * sizeof *out[q]);
+    return 0;
+}
+
 /* ---------------------------------------------------------- gbdt.collect */
+
+/* the histograms are not all here: a short answer saying so (a successful
+ * task, so that the cluster does not count a failure for what is a probe) */
+static int collect_elsewhere(wb_kctx *ctx)
+{
+    uint32_t *o = H->out_bytes(ctx, 8);
+    if (!o) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    o[0] = GB_ELSEWHERE_MAGIC;
+    o[1] = 0;
+    return 0;
+}
 
 static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
@@ -1347,8 +1488,7 @@ static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         if (t.magic != GB_TOKEN_MAGIC) return H->seterr(WB_EINVAL, "gbdt.collect: bad token");
         /* tokens of another process: its histograms are not here; the driver
          * then collects per process */
-        if (t.proc != proc_id)
-            return H->seterr(WB_ENOTSUP, "gbdt: the histograms of this wave are on several workers");
+        if (t.proc != proc_id) return collect_elsewhere(ctx);
     }
     const int64_t E = a.nentries, total = (int64_t)a.nnodes * E;
     gb_hentry *out = H->out_bytes(ctx, (size_t)total * sizeof *out);
@@ -1363,8 +1503,7 @@ static int k_collect(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     acc_counts_locked(a.fit_id, a.epoch, a.round, a.wave, a.nnodes, E, &ntasks, &nfinished);
     if (ntasks != ntok && total > 0) {
         pthread_mutex_unlock(&acc_mu);
-        return H->seterr(WB_ENOTSUP, "gbdt: the histograms of this wave here come from %lld tasks, the collect has %d tokens",
-                         (long long)ntasks, ntok);
+        return collect_elsewhere(ctx);
     }
     int found = acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nnodes, E, out);
     pthread_mutex_unlock(&acc_mu);
@@ -1385,7 +1524,7 @@ static int k_restore(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
     if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.restore: bad argument");
     memcpy(&a, arg, sizeof a);
     if (a.K < 1 || a.K > GB_MAX_CLASSES || a.d != bv.d || a.ntrees < 0 || a.ntrees != a.round * a.K ||
-        a.maxnodes < 1)
+        a.maxslots < 1)
         return H->seterr(WB_EINVAL, "gbdt.restore: bad argument");
     gb_state *s = state_acquire(a.fit_id, bv.row0);
     if (s && s->round == a.round) { /* nothing was lost here */
@@ -1407,7 +1546,7 @@ static int k_restore(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, s
         free(nodes);
         return c.bad ? H->seterr(WB_EINVAL, "gbdt.restore: bad argument") : H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    s = state_new(a.fit_id, bv.row0, bv.rows, bv.d, a.K, a.maxnodes, nb, base);
+    s = state_new(a.fit_id, bv.row0, bv.rows, bv.d, a.K, a.maxslots, nb, base);
     free(base);
     if (!s) {
         free(nodes);

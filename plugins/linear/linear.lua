@@ -3,6 +3,7 @@
 -- iterations, convergence). Runs at load with the wb table.
 local wb = ...
 local S = require("wb.show")
+local T = require("wb.table")
 local num = S.num
 
 local function as_rows(v, K)
@@ -42,12 +43,18 @@ local function linear_text(m)
   local head = {"feature"}
   if K == 1 then head[2] = "coef" else for k = 1, K do head[k + 1] = "class " .. cls[k] end end
   local cells = {head, {"intercept"}}
-  for k = 1, K do cells[2][k + 1] = num(icpt[k]) end
   local shown = d <= 30 and d or 20
-  for j = 1, shown do
-    local r = {"x" .. j}
-    for k = 1, K do r[k + 1] = num(rows[k][j]) end
-    cells[#cells + 1] = r
+  local names = S.feature_names and S.feature_names(m, d) or {}
+  -- one number format per column (the intercept with the coefficients)
+  for k = 1, K do
+    local col = {icpt[k]}
+    for j = 1, shown do col[j + 1] = rows[k][j] end
+    local f = T.format_numbers(col, shown + 1)
+    cells[2][k + 1] = f[1]
+    for j = 1, shown do
+      cells[j + 2] = cells[j + 2] or {names[j] or ("x" .. j)}
+      cells[j + 2][k + 1] = f[j + 1]
+    end
   end
   if shown < d then cells[#cells + 1] = {string.format("... (%d more)", d - shown)} end
   local w = {}

@@ -367,8 +367,8 @@ static int lr_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model
     H->progress(who, opt.max_iter, opt.max_iter, NULL); /* ends the stage when converged early */
     if (rc) goto done;
     if (!res.converged)
-        H->log(WB_LOG_WARN, "%s: did not converge in %d iterations (largest gradient %.3g > tol %.3g); raise max_iter",
-                 who, res.n_iter, res.gmax, opt.tol);
+        H->log(WB_LOG_WARN, "%s: did not converge in %d iteration%s (largest gradient %.3g > tol %.3g); raise max_iter",
+                 who, res.n_iter, res.n_iter == 1 ? "" : "s", res.gmax, opt.tol);
     double *coef = calloc((size_t)K * cols + 1, sizeof(double)), *icpt = calloc((size_t)K, sizeof(double));
     if (!coef || !icpt) {
         free(coef);

@@ -15,6 +15,7 @@
  *   metrics.logloss    per block: sum of -log p(true class), rows
  *   metrics.auc_sort   per problem: (score, positives, negatives) sorted by score
  *   metrics.auc_merge  the sorted lists of every partition -> ROC AUC per problem
+ *   metrics.regress    per block: squared and absolute errors, sums of the truth
  *
  * Argument bytes start with a metrics_arg header (which column holds the
  * truth and the prediction), followed by kernel-specific numbers.
@@ -553,6 +554,57 @@ static int k_auc_merge(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     return rc;
 }
 
+/* metrics.regress: the prediction partitions have one column. Per block:
+ * flags 0: (block, rows, sum (t - p)^2, sum |t - p|, sum t); flags 1 (r2's
+ * second pass, rest = {mean}): (block, rows, sum (t - mean)^2, 0, 0)
+ * -> {nblocks, (block, rows, a, b, c)...} */
+static int k_regress(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    metrics_arg a;
+    const double *rest = NULL;
+    size_t nrest = 0;
+    int rc = parse(arg, arglen, &a, &rest, &nrest);
+    if (!rc && nrest != (size_t)((a.flags & 1) ? 1 : 0)) rc = H->seterr(WB_EINVAL, "metrics.regress: bad arguments");
+    if (!rc) rc = check_inputs(in, nin, 1);
+    if (rc) return rc;
+    const double mean = (a.flags & 1) ? rest[0] : 0;
+    const wb_part *t = &in[0].part;
+    pairing pr = {t, in + 1, nin - 1, 0};
+    const int64_t B = WB_BLOCK_ROWS;
+    int64_t b0 = t->row0 / B, b1 = (t->row0 + t->rows + B - 1) / B, nb = t->rows ? b1 - b0 : 0;
+    double *o = H->out_bytes(ctx, (size_t)(1 + 5 * nb) * sizeof(double));
+    if (!o) return WB_ENOMEM;
+    o[0] = (double)nb;
+    char b1s[64], b2s[64];
+    for (int64_t i = 0; i < t->rows; i++) {
+        int64_t r = t->row0 + i, j;
+        double tv;
+        if ((rc = truth_at(t, a.tsrc, i, &tv)) != 0) return rc;
+        if (!isfinite(tv))
+            return H->seterr(WB_EINVAL, "the truth has %s at row %lld", num_text(tv, b1s, sizeof b1s), (long long)(r + 1));
+        double *ob = o + 1 + 5 * (r / B - b0);
+        ob[0] = (double)(r / B);
+        ob[1] += 1;
+        if (a.flags & 1) {
+            ob[2] += (tv - mean) * (tv - mean);
+            continue;
+        }
+        const wb_part *p = pred_part(&pr, r, &j);
+        if (!p) return not_covered(r);
+        if (p->cols != 1)
+            return H->seterr(WB_EINVAL, "the predictions have %lld columns, one expected", (long long)p->cols);
+        double pv = p->x[j];
+        if (!isfinite(pv))
+            return H->seterr(WB_EINVAL, "the predictions have %s at row %lld", num_text(pv, b2s, sizeof b2s),
+                               (long long)(r + 1));
+        double e = tv - pv;
+        ob[2] += e * e;
+        ob[3] += fabs(e);
+        ob[4] += tv;
+    }
+    return 0;
+}
+
 extern const char metrics_lua_src[];
 
 static const wb_kernel_def kernels[] = {
@@ -562,6 +614,7 @@ static const wb_kernel_def kernels[] = {
     {.name = "metrics.logloss", .fn = k_logloss},
     {.name = "metrics.auc_sort", .fn = k_auc_sort},
     {.name = "metrics.auc_merge", .fn = k_auc_merge},
+    {.name = "metrics.regress", .fn = k_regress},
 };
 
 WB_PLUGIN("metrics", "1.0")

@@ -9,6 +9,7 @@
 --   wb.metrics.report(truth, pred)          -> per-class precision, recall, f1, support
 --   wb.metrics.roc_auc(truth, score)        -- score: a vector, or one column per class (one-vs-rest, macro)
 --   wb.metrics.log_loss(truth, proba, {eps =, labels =})
+--   wb.metrics.mse / rmse / mae / r2(truth, pred)   -- regression
 --
 -- truth: a labelled dataset (its labels), a vector, or a table of numbers;
 -- pred: a vector (or a dataset of one column) or a table of numbers.
@@ -537,8 +538,90 @@ function M.roc_auc(truth, score, opts)
   return s / v[1]
 end
 
+-- regression: per-block sums (metrics.regress) added in a fixed tree, so
+-- the value does not depend on the partitions; r2 takes a second pass for
+-- the truth's squared deviations from its mean (as scikit-learn computes it)
+local function regression_sums(fname, truth, pred, mean)
+  local t, tsrc = truth_of(truth, 1, fname)
+  local p = pred_of(pred, 2, fname, "predictions")
+  check_rows(t, p, fname, "predictions")
+  if p:cols() ~= 1 then
+    error(string.format("bad argument #2 to '%s' (predictions expected: one column, got %d)", fname, p:cols()), 0)
+  end
+  if t:rows() == 0 then error(string.format("%s: the truth has no rows", fname), 0) end
+  local rest = mean and wb.core.pack_doubles({mean}) or ""
+  local res = call(fname, run_pairs, "metrics.regress", t, p, header(tsrc, SRC_COL0, 0, mean and 1 or 0) .. rest)
+  local blocks = {}
+  for _, v in ipairs(records(res, fname, 5, 1)) do
+    for i = 0, v[1] - 1 do blocks[#blocks + 1] = {v[2 + 5 * i], v[3 + 5 * i], v[4 + 5 * i], v[5 + 5 * i], v[6 + 5 * i]} end
+  end
+  local s = S.tree_sum(blocks)
+  return s[2], s[3], s[4], s[5] -- rows, then the sums
+end
+
+function M.mse(truth, pred)
+  local n, sse = regression_sums("mse", truth, pred)
+  return sse / n
+end
+function M.rmse(truth, pred)
+  local n, sse = regression_sums("rmse", truth, pred)
+  return math.sqrt(sse / n)
+end
+function M.mae(truth, pred)
+  local n, _, sae = regression_sums("mae", truth, pred)
+  return sae / n
+end
+-- 1 - SSE / SST; a constant truth gives 1 for a perfect prediction, else 0
+-- (scikit-learn's r2_score with its default force_finite)
+function M.r2(truth, pred)
+  local n, sse, _, st = regression_sums("r2", truth, pred)
+  local _, sst = regression_sums("r2", truth, pred, st / n)
+  if sst == 0 then return sse == 0 and 1.0 or 0.0 end
+  return 1 - sse / sst
+end
+
+-- a regression metric from metrics.regress results: the first `n1` of
+-- `chunks` are the errors' pass, the rest the deviations' pass (r2)
+function S.from_regression(name, chunks, n1)
+  local m = type(name) == "string" and S.metrics[name]
+  if not m or m.needs ~= "predictions" then sargerr(1, "from_regression", "a regression metric expected, got %s", shown(name)) end
+  if type(chunks) ~= "table" then sargerr(2, "from_regression", "list of kernel results expected, got %s", type(chunks)) end
+  if math.type(n1) ~= "integer" or n1 < 1 or n1 > #chunks then
+    sargerr(3, "from_regression", "n1 must be an integer in 1..%d, got %s", #chunks, shown(n1))
+  end
+  local function sums(from, to)
+    local blocks = {}
+    for i, v in ipairs(records(table.move(chunks, from, to, 1, {}), "from_regression", 5, 1)) do
+      for k = 0, v[1] - 1 do blocks[#blocks + 1] = {v[2 + 5 * k], v[3 + 5 * k], v[4 + 5 * k], v[5 + 5 * k], v[6 + 5 * k]} end
+    end
+    if #blocks == 0 then sargerr(2, "from_regression", "no blocks: the truth has no rows") end
+    return S.tree_sum(blocks)
+  end
+  local s1 = sums(1, n1)
+  local n, sse, sae = s1[2], s1[3], s1[4]
+  local v
+  if m.of == "r2" then
+    local sst = n1 < #chunks and sums(n1 + 1, #chunks)[3] or 0
+    if sst == 0 then v = sse == 0 and 1.0 or 0.0 else v = 1 - sse / sst end
+  elseif m.of == "mse" then v = sse / n
+  elseif m.of == "rmse" then v = math.sqrt(sse / n)
+  else v = sae / n end
+  return v -- (grid search turns the neg_ ones round)
+end
+
+-- grid search: regression metrics on predictions (higher is better: the
+-- errors count negated, as scikit-learn's neg_* scorers)
+S.metrics.r2 = {needs = "predictions", of = "r2"}
+S.metrics.mse = {needs = "predictions", of = "mse", lower = true}
+S.metrics.rmse = {needs = "predictions", of = "rmse", lower = true}
+S.metrics.mae = {needs = "predictions", of = "mae", lower = true}
+S.metrics.neg_mean_squared_error = {needs = "predictions", of = "mse", negate = true}
+S.metrics.neg_root_mean_squared_error = {needs = "predictions", of = "rmse", negate = true}
+S.metrics.neg_mean_absolute_error = {needs = "predictions", of = "mae", negate = true}
+
 -- public functions raise errors at the caller's line, without our own positions
-for _, name in ipairs{"accuracy", "balanced_accuracy", "precision", "recall", "f1", "confusion", "report", "log_loss", "roc_auc"} do
+for _, name in ipairs{"accuracy", "balanced_accuracy", "precision", "recall", "f1", "confusion", "report", "log_loss", "roc_auc",
+                      "mse", "rmse", "mae", "r2"} do
   local f = M[name]
   M[name] = function(...)
     local r = table.pack(pcall(f, ...))
@@ -556,4 +639,8 @@ docs["wb.metrics.f1"] = "wb.metrics.f1(truth, pred, {average = \"binary\"|\"macr
 docs["wb.metrics.confusion"] = "wb.metrics.confusion(truth, pred) -> table, rows the true class, columns the predicted one (.matrix, .classes)"
 docs["wb.metrics.report"] = "wb.metrics.report(truth, pred) -> per-class precision, recall, f1 and support, with macro and weighted averages"
 docs["wb.metrics.roc_auc"] = "wb.metrics.roc_auc(truth, score) -> area under the ROC curve; score: one column (the larger class is positive) or one per class (one-vs-rest, macro)"
+docs["wb.metrics.mse"] = "wb.metrics.mse(truth, pred) -> mean squared error (regression; truth: a labelled dataset, a vector or a table)"
+docs["wb.metrics.rmse"] = "wb.metrics.rmse(truth, pred) -> root mean squared error"
+docs["wb.metrics.mae"] = "wb.metrics.mae(truth, pred) -> mean absolute error"
+docs["wb.metrics.r2"] = "wb.metrics.r2(truth, pred) -> coefficient of determination 1 - SSE/SST (1 is perfect; scikit-learn's r2_score)"
 docs["wb.metrics.log_loss"] = "wb.metrics.log_loss(truth, proba, {eps =, labels =}) -> mean -log p(true class); proba: one column per class (sorted) or one column for two classes"

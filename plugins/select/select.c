@@ -665,7 +665,7 @@ done:
 
 /* ------------------------------------------------------- cross-validation */
 
-enum { CV_SCORE = 0, CV_LABELS = 1, CV_LOGLOSS = 2, CV_AUC = 3 };
+enum { CV_SCORE = 0, CV_LABELS = 1, CV_LOGLOSS = 2, CV_AUC = 3, CV_REGRESS = 4 };
 
 typedef struct cv_hdr {
     int32_t ntrain, ntest, kind, pad;
@@ -719,11 +719,55 @@ static int pairs_run(wb_exec *ex, const char *kernel, const wb_dataset *test, co
     return rc;
 }
 
+/* the truth's mean from metrics.regress chunks (length, nblocks, (block,
+ * rows, sse, sae, sum)...): the block sums added in the fixed pairwise tree
+ * over the sorted block indices that wb.scoring.tree_sum uses, so a fold's
+ * r2 here is the one wb.metrics.r2 gives */
+static int cmp_block(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int regress_mean(const dbuf *chunks, double *mean)
+{
+    size_t nb = 0;
+    for (size_t pos = 0; pos < chunks->n;) {
+        size_t len = (size_t)chunks->v[pos];
+        if (len >= 1) nb += (size_t)chunks->v[pos + 1];
+        pos += len + 1;
+    }
+    double *b = malloc((nb ? nb : 1) * 5 * sizeof(double));
+    if (!b) return H->seterr(WB_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t pos = 0; pos < chunks->n;) {
+        size_t len = (size_t)chunks->v[pos];
+        const double *v = chunks->v + pos + 1;
+        for (size_t i = 0; len >= 1 && i < (size_t)v[0] && 1 + 5 * i + 5 <= len; i++) memcpy(b + 5 * k++, v + 1 + 5 * i, 5 * sizeof(double));
+        pos += len + 1;
+    }
+    qsort(b, k, 5 * sizeof(double), cmp_block);
+    size_t n = k;
+    while (n > 1) { /* pairs (0,1), (2,3), ...; an odd last one moves up as it is */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i += 2) {
+            if (i + 1 < n)
+                for (int c = 1; c < 5; c++) b[5 * i + c] += b[5 * (i + 1) + c];
+            memmove(b + 5 * m++, b + 5 * i, 5 * sizeof(double));
+        }
+        n = m;
+    }
+    *mean = k && b[1] > 0 ? b[4] / b[1] : 0;
+    free(b);
+    return 0;
+}
+
 /* select.cv: inputs = ntrain training partitions, then ntest test partitions;
  * arg = cv_hdr, u32 length + estimator name, u32 length + a model whose
  * parameters are the combination's -> doubles {fit seconds, score seconds,
  * iterations (or -1), kind, then: the score (SCORE, AUC) or chunks of the
- * metrics kernel's results (LABELS, LOGLOSS)} */
+ * metrics kernel's results (LABELS, LOGLOSS; REGRESS: the number of chunks
+ * of the first pass, then the chunks of both passes)} */
 static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     (void)in;
@@ -776,6 +820,25 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
         if (!rc) rc = e->predict(ex, model, test, &pred);
         const int32_t mh[6] = {0, 1, 0, 0, 0, 0};
         if (!rc) rc = pairs_run(ex, "metrics.confusion", test, pred, mh, sizeof mh, &out, NULL);
+    } else if (!rc && h.kind == CV_REGRESS) {
+        /* errors of the predictions, then the truth's squared deviations
+         * from its mean: head[4] = the number of chunks of the first pass */
+        if (!e->predict) rc = H->seterr(WB_ENOTSUP, "%s has no predict", name);
+        if (!rc) rc = e->predict(ex, model, test, &pred);
+        const int32_t mh[6] = {0, 1, 0, 0, 0, 0};
+        if (!rc) rc = pairs_run(ex, "metrics.regress", test, pred, mh, sizeof mh, &out, NULL);
+        head[4] = H->ds_nparts(test);
+        double mean = 0;
+        if (!rc) rc = regress_mean(&out, &mean);
+        if (!rc) {
+            unsigned char ma[24 + 8];
+            const int32_t mh2[4] = {0, 1, 0, 1};
+            double eps = 0;
+            memcpy(ma, mh2, 16);
+            memcpy(ma + 16, &eps, 8);
+            memcpy(ma + 24, &mean, 8);
+            rc = pairs_run(ex, "metrics.regress", test, pred, ma, sizeof ma, &out, NULL);
+        }
     } else if (!rc) { /* probabilities */
         int64_t r, c;
         const double *cls = H->model_array(model, "classes", &r, &c);

@@ -320,8 +320,11 @@ local Pipeline = {}
 Pipeline.__index = Pipeline
 Pipeline.__name = "Pipeline"
 
-local function estimator_names()
-  return table.concat(wb.estimators(), ", ")
+-- "did you mean 'kmeans'? estimators: ..." for a name that is not one
+local function estimator_names(name)
+  local names = wb.estimators()
+  local near = type(name) == "string" and wb.core.closest and wb.core.closest(name, names)
+  return (near and ("did you mean '" .. near .. "'? ") or "") .. "estimators: " .. table.concat(names, ", ")
 end
 
 local function step_list(p)
@@ -423,7 +426,7 @@ local function pipeline(steps)
     end
     if type(name) ~= "string" then argerr(1, fname, "step %d must be a name or {name, params}", i) end
     if not wb.core.estimator_info(name) then
-      argerr(1, fname, "step %d: no estimator named '%s' (estimators: %s)", i, name, estimator_names())
+      argerr(1, fname, "step %d: no estimator named '%s' (%s)", i, name, estimator_names(name))
     end
     if name == "pipeline" then argerr(1, fname, "step %d: a pipeline cannot hold a pipeline", i) end
     if type(params) ~= "table" then argerr(1, fname, "step %d: parameters must be a table, got %s", i, type(params)) end
@@ -506,7 +509,7 @@ local function target_of(est, fname)
   end
   if type(est) ~= "string" then argerr(1, fname, "an estimator name or a pipeline expected, got %s", type(est)) end
   local info = wb.core.estimator_info(est)
-  if not info then argerr(1, fname, "no estimator named '%s' (estimators: %s)", est, estimator_names()) end
+  if not info then argerr(1, fname, "no estimator named '%s' (%s)", est, estimator_names(est)) end
   return {name = est, info = info, label = est}
 end
 
@@ -669,10 +672,12 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   end
   local allowed_metrics = clusterer and cluster_metrics(tg, has_score) or S.names()
   if type(metric) ~= "string" or not (S.metrics[metric] or CLUSTER_METRICS[metric]) then
+    local near = type(metric) == "string" and wb.core.closest(metric, allowed_metrics)
+    local hint = near and ("did you mean '" .. near .. "'? ") or ""
     if clusterer then
-      argerr(4, fname, "unknown metric '%s' (metrics for %s: %s)", tostring(metric), tg.label, table.concat(allowed_metrics, ", "))
+      argerr(4, fname, "unknown metric '%s' (%smetrics for %s: %s)", tostring(metric), hint, tg.label, table.concat(allowed_metrics, ", "))
     end
-    argerr(4, fname, "unknown metric '%s' (metrics: %s)", tostring(metric), table.concat(S.names(), ", "))
+    argerr(4, fname, "unknown metric '%s' (%smetrics: %s)", tostring(metric), hint, table.concat(S.names(), ", "))
   end
   local fits_metric = false
   for _, m in ipairs(allowed_metrics) do if m == metric then fits_metric = true end end
@@ -698,7 +703,11 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   if needs_labels and not data:has_labels() then argerr(2, fname, "%s needs labels; the dataset has none", tg.label) end
   wb.core.check_finite(data, tg.label)
   local stratify = opts.stratify
-  if needs_labels and classifier then
+  -- a regression (a regression metric, or gbdt's objective "regression"):
+  -- the labels are numbers, not classes, and the folds are not stratified
+  local regression = mspec.needs == "predictions" or base.objective == "regression"
+                     or (combos[1] and combos[1].objective == "regression")
+  if needs_labels and classifier and not regression then
     local cls = wb.core.classes(data, tg.label)
     if #cls < 2 then
       error(string.format("%s: the labels have a single class (%s); at least 2 are needed", fname, SH.num(cls[1])), 0)
@@ -708,7 +717,8 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   local folds = kfold(data, {folds = nfolds, seed = opts.seed or 0, stratify = stratify and true or false}, fname, 4)
   nfolds = #folds
   -- every (combination, fold) is one task on the executor that holds the data
-  local kind = mspec.needs == "score" and 0 or mspec.needs == "labels" and 1 or (metric == "roc_auc" and 3 or 2)
+  local kind = mspec.needs == "score" and 0 or mspec.needs == "labels" and 1 or mspec.needs == "predictions" and 4
+               or (metric == "roc_auc" and 3 or 2)
   local fparts = {}
   for f, fo in ipairs(folds) do fparts[f] = {train = wb.core.parts(fo.train), test = wb.core.parts(fo.test)} end
   local tasks = {}
@@ -752,6 +762,7 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
           pos = pos + len + 1
         end
         if kind == 1 then s = S.from_confusion(metric, S.merge_confusion(chunks))
+        elseif kind == 4 then s = S.from_regression(metric, chunks, math.tointeger(v[5]))
         else s = S.merge_logloss(chunks) end
         if mspec.negate then s = -s end
       end
@@ -915,7 +926,7 @@ docs["wb.split"] = "wb.split(d, {test = 0.25, seed = 0, stratify = false}) -> tr
 docs["wb.kfold"] = "wb.kfold(d, {folds = 5, seed = 0, stratify = false}) -> {{train =, test =}, ...}; every row is in exactly one test fold"
 docs["wb.stratified_kfold"] = "wb.stratified_kfold(d, {folds = 5, seed = 0}) -> folds that keep each class's share"
 docs["wb.pipeline"] = "wb.pipeline{\"scaler\", {\"logreg\", {C = 1}}} -> a pipeline: p:fit(d) or wb.fit(p, d) fits the steps in order; grid search takes it like an estimator (keys 'C' or 'logreg.C')"
-docs["wb.gridsearch"] = "wb.gridsearch(name_or_pipeline, d, {C = {0.1, 1}, penalty = {\"l1\", \"l2\"}}, {folds = 5, metric =, refit = true, seed = 0, stratify =, params = {fixed}}) -> .results, .best_params, .best_score, .best_model, :export(\"grid.csv\"|\".json\"); metric: a classification metric, or for kmeans \"inertia\", \"davies_bouldin\" (lower is better), \"calinski_harabasz\", \"silhouette\" on each validation fold"
+docs["wb.gridsearch"] = "wb.gridsearch(name_or_pipeline, d, {C = {0.1, 1}, penalty = {\"l1\", \"l2\"}}, {folds = 5, metric =, refit = true, seed = 0, stratify =, params = {fixed}}) -> .results, .best_params, .best_score, .best_model, :export(\"grid.csv\"|\".json\"); metric: a classification metric, a regression metric (r2, mse, rmse, mae, neg_mean_squared_error, ...), or for kmeans \"inertia\", \"davies_bouldin\" (lower is better), \"calinski_harabasz\", \"silhouette\" on each validation fold"
 docs["wb.randomsearch"] = "wb.randomsearch(name_or_pipeline, d, {C = {loguniform = {1e-3, 1e2}}, penalty = {\"l1\", \"l2\"}}, {n_iter = 10, seed = 0, folds =, metric =}) -> like gridsearch, n_iter sampled candidates"
 docs["model:steps"] = "m:steps() -> the fitted models of a pipeline model's steps, in order"
 docs["wb.fit"] = (docs["wb.fit"] or "wb.fit(name, data, params) -> model") ..

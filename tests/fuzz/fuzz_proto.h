@@ -26,6 +26,13 @@ static const int fz_types[] = {
 };
 #define FZ_NTYPES ((int)(sizeof fz_types / sizeof fz_types[0]))
 
+static void fz_wr_f64(wb_wr *w, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    wb_wr_u64(w, u);
+}
+
 static volatile unsigned fz_sink;
 
 static void fz_touch(const void *p, size_t n)
@@ -284,6 +291,43 @@ static int fz_decode_encode(int type, const unsigned char *p, size_t n, wb_wr *w
         wb_wr_wstat(w, &m.stat);
         return 0;
     }
+    case WB_M_WSTATS: {
+        wb_m_wstats m;
+        if ((rc = wb_dec_wstats(p, n, &m)) != 0) return rc;
+        fz_wr_f64(w, m.now);
+        fz_wr_f64(w, m.cpu);
+        wb_wr_i64(w, m.rss);
+        wb_wr_u32(w, m.ntasks);
+        for (uint32_t i = 0; i < m.ntasks; i++) {
+            enc_pstr(w, m.tasks[i].kernel);
+            wb_wr_u16(w, m.tasks[i].thread);
+            fz_wr_f64(w, m.tasks[i].start);
+            fz_wr_f64(w, m.tasks[i].end);
+            wb_wr_u8(w, m.tasks[i].ok);
+        }
+        wb_wr_u32(w, m.nlogs);
+        for (uint32_t i = 0; i < m.nlogs; i++) {
+            fz_wr_f64(w, m.logs[i].time);
+            wb_wr_u8(w, m.logs[i].level);
+            enc_pstr(w, m.logs[i].msg);
+        }
+        wb_m_wstats_free(&m);
+        return 0;
+    }
+    case WB_M_JOB: {
+        wb_m_job m;
+        if ((rc = wb_dec_job(p, n, &m)) != 0) return rc;
+        wb_wr_u32(w, m.n);
+        for (uint32_t i = 0; i < m.n; i++) {
+            enc_pstr(w, m.s[i].name);
+            fz_wr_f64(w, m.s[i].done);
+            fz_wr_f64(w, m.s[i].total);
+            fz_wr_f64(w, m.s[i].elapsed);
+            enc_pstr(w, m.s[i].info);
+        }
+        return 0;
+    }
+    case WB_M_PING: return wb_dec_ping(p, n); /* no payload */
     default: return wb_seterr(WB_EPROTO, "unknown message type %d", type);
     }
 }
@@ -421,6 +465,10 @@ static int fz_product_encode(int type, const unsigned char *p, size_t n, wb_wr *
         wb_enc_obj(w, type, &m);
         return 1;
     }
+    case WB_M_PING:
+        if (wb_dec_ping(p, n)) return 0;
+        wb_enc_ping(w);
+        return 1;
     default: return 0;
     }
 }

@@ -91,7 +91,7 @@ TYPES = {"HELLO": 1, "AUTH": 2, "AUTH_OK": 3, "REJECT": 4, "REGISTER": 10, "WELC
          "WORKERS": 12, "HEARTBEAT": 13, "SUBMIT": 20, "TASKS": 21, "DONE": 22, "PUT_DECL": 23,
          "HOLD": 24, "RELEASE": 25, "DROP": 26, "LOCATE": 27, "LOCATION": 28, "REPUT": 29,
          "FREED": 30, "PULL": 31, "REPLICATE": 32, "INPUT_LOST": 33, "FETCH": 40, "OBJ": 41,
-         "OBJ_ERR": 42, "PUT": 43, "PLUGINS": 34}
+         "OBJ_ERR": 42, "PUT": 43, "PLUGINS": 34, "WSTATS": 35, "JOB": 36, "PING": 14}
 ORDER = list(TYPES.values())  # the order of WB_MSG_LIST (fuzz_proto_msg's type byte)
 
 
@@ -101,6 +101,7 @@ def u32(v): return struct.pack("<I", v)
 def i32(v): return struct.pack("<i", v)
 def u64(v): return struct.pack("<Q", v)
 def i64(v): return struct.pack("<q", v)
+def f64(v): return struct.pack("<d", v)
 def s(b):
     if isinstance(b, str):
         b = b.encode()
@@ -158,6 +159,12 @@ def messages():
         "OBJ_ERR": u32(1) + u64(5) + i32(-5) + u32(0) + u64(0) + s("not here"),
         "PUT": u64(6) + wstat(1, 0, 16),
         "PLUGINS": plugins,
+        "WSTATS": f64(12.5) + f64(3.25) + i64(40 << 20) + u32(2) + s("gbdt.wave") + u16(0) + f64(10.0) + f64(10.25) +
+                  u8(1) + s("kmeans.assign") + u16(1) + f64(11.0) + f64(11.5) + u8(0) + u32(1) + f64(12.0) + u8(1) +
+                  s("joined the head at 127.0.0.1:7878 (1 thread, data port 127.0.0.1:40001)"),
+        "JOB": u32(2) + s("gridsearch") + f64(3) + f64(24) + f64(5.5) + s("best accuracy 0.91 at C=1") +
+               s("logreg") + f64(12) + f64(100) + f64(0.75) + s("iter 12 objective 0.31"),
+        "PING": b"",
     }
 
 
@@ -290,6 +297,30 @@ def pgcopy_seeds():
     put("pgcopy", "levels", inp([10, 10], 9, head() + b"".join(row(("L%d" % (i % 70)).encode(), b"a") for i in range(80)) + end))
 
 
+def jmsg_seeds():
+    """Jupyter messages as fuzz_jmsg.c reads them: a flags byte, then frames
+    with 2-byte lengths; signed here with Python's hmac (key "fuzz-key")."""
+    import hashlib, hmac, json
+    def frames(*fs):
+        return b"".join(struct.pack("<H", len(f)) + f for f in fs)
+    def msg(msg_type, content, ids=(b"client-1",), parent=None, flags=0, key=b"fuzz-key", sign=True):
+        header = {"msg_id": "a1b2c3", "msg_type": msg_type, "session": "s1", "username": "u",
+                  "date": "2026-01-01T00:00:00.000000Z", "version": "5.3"}
+        parts = [json.dumps(x).encode() for x in (header, parent or {}, {}, content)]
+        sig = hmac.new(key, b"".join(parts), hashlib.sha256).hexdigest().encode() if sign else b""
+        return bytes([flags]) + frames(*ids, b"<IDS|MSG>", sig, *parts)
+    put("jmsg", "kernel-info", msg("kernel_info_request", {}))
+    put("jmsg", "execute", msg("execute_request", {"code": "1+1", "silent": False, "store_history": True,
+                                                   "user_expressions": {"x": "1"}, "allow_stdin": True}))
+    put("jmsg", "complete", msg("complete_request", {"code": "wb.da \u00e9", "cursor_pos": 5},
+                                ids=(b"a", b"b\x00c")))
+    put("jmsg", "input-reply", msg("input_reply", {"value": "\u00fc text"}, ids=(),
+                                   parent={"msg_id": "p", "msg_type": "input_request"}))
+    put("jmsg", "unsigned", msg("shutdown_request", {"restart": True}, flags=2, sign=False))
+    put("jmsg", "harness-signed", msg("history_request", {"hist_access_type": "tail", "n": 3}, flags=1, sign=False))
+    put("jmsg", "bad-signature", msg("kernel_info_request", {}, key=b"other-key"))
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: make_seeds.py WB_BINARY")
@@ -300,3 +331,4 @@ if __name__ == "__main__":
     params_seeds()
     pgcopy_seeds()
     wb_seeds(sys.argv[1])
+    jmsg_seeds()

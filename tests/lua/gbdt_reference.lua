@@ -82,14 +82,18 @@ for _, c in ipairs(ref) do
   else
     for _, r in ipairs(g:predict_proba(X):rows_table(1, n)) do for k = 1, 3 do got[#got + 1] = r[k] end end
   end
+  -- regression trees sum exact gradients: 1e-6; classification sums gradients
+  -- quantized to 2^15 levels per row (hessians 2^14, gb_state's packed words),
+  -- which moves the probabilities by a few 1e-5: 1e-4
+  local tol = c.label == "reg" and 1e-6 or 1e-4
   for _, who in ipairs{"hgb", "xgboost"} do
     local r = c[who]
     if r then
       eq(#got, #r, c.name .. ": values")
       local md = 0
       for i = 1, #r do md = math.max(md, math.abs(got[i] - r[i])) end
-      print(string.format("%-16s vs %-8s max |difference| %.3g (tolerance 1e-6)", c.name, who, md))
-      check(md <= 1e-6, c.name .. ": differs from " .. who .. " by " .. md)
+      print(string.format("%-16s vs %-8s max |difference| %.3g (tolerance %g)", c.name, who, md, tol))
+      check(md <= tol, c.name .. ": differs from " .. who .. " by " .. md)
     end
   end
 end

@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """cluster_peer.py — a hand-written peer for the wb cluster protocol, used by
 cluster_badpeers.sh, cluster_limits.sh and cluster_handshake.sh. The MACs are
-computed here with Python's hmac module, independently of wb's code.
+computed here with Python's hmac module, independently of wb's code. It speaks
+the frames without TLS (this Python has no TLS 1.3 external PSK): the head it
+meets runs with --insecure-no-tls, and so do the driver and worker that meet
+the fake head; that changes the transport only (with TLS the same frames
+travel inside it).
 
   cluster_peer.py HOST:PORT CASE [TOKEN]
       a client of a head: it sends what a wb peer never would and reports what
@@ -19,6 +23,18 @@ computed here with Python's hmac module, independently of wb's code.
 import hashlib, hmac, os, socket, struct, sys
 
 HELLO, AUTH, AUTH_OK, REJECT = 1, 2, 3, 4
+
+
+def proto_version():
+    """WB_PROTO_VERSION, read from the private protocol header of the tree
+    under test, so the fake head speaks the version of the wb it meets."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.environ.get("WB_SOURCE_DIR") or os.path.join(here, "..", "..")
+    with open(os.path.join(src, "core", "src", "cluster", "proto.h")) as f:
+        for line in f:
+            if line.startswith("#define WB_PROTO_VERSION "):
+                return int(line.split()[2])
+    raise SystemExit("cluster_peer.py: no WB_PROTO_VERSION in proto.h")
 ROLE_HEAD, ROLE_DRIVER = 1, 3
 
 
@@ -72,7 +88,7 @@ def fake_head(portfile, case, token):
         c.settimeout(30)
         try:
             nonce_s = os.urandom(32)
-            c.sendall(frame(HELLO, b"WBCL" + struct.pack("<HB", 2, ROLE_HEAD) + nonce_s))
+            c.sendall(frame(HELLO, b"WBCL" + struct.pack("<HB", proto_version(), ROLE_HEAD) + nonce_s))
             t, p = recv_frame(c)
             if t != AUTH or p is None or len(p) != 4 + 3 + 64:
                 print("no-auth", t, flush=True)

@@ -88,7 +88,7 @@ assert(t:row(1)[1] == 3 - 3.5 and t:row(1)[2] == 4 - 4)
 ok, err = pcall(wb.fit, "hello.centroid", d, {shift = "x"})
 assert(not ok and err:find("hello.centroid: parameter 'shift' must be a number, got string \"x\"", 1, true), err)
 ok, err = pcall(wb.fit, "hello.centroid", d, {shfit = 1})
-assert(not ok and err:find("hello.centroid: unknown parameter 'shfit' (parameters: shift)", 1, true), err)
+assert(not ok and err:find("hello.centroid: unknown parameter 'shfit' (did you mean 'shift'? parameters: shift)", 1, true), err)
 -- the same answer with one thread and with two (a fixed summation order)
 wb.threads(1)
 local big = wb.datagen.blobs{n = 50000, features = 3, centers = 3, seed = 5}

@@ -44,7 +44,7 @@ print(string.format("kind=%s size=%d library=%s ranks=%s", e.kind, e.size, e.lib
   table.concat((function() local t = {} for _, r in ipairs(e.ranks) do t[#t + 1] = r.rank .. "@" .. r.host .. "/" .. r.threads end return t end)(), " ")))
 print("kernel error: " .. err:match("^[^\n]*"))
 LUA
-run_bounded 60 "${MPIRUN[@]}" -np 3 "$WB" --threads 1 "$T/info.lua"
+run_bounded 300 "${MPIRUN[@]}" -np 3 "$WB" --threads 1 "$T/info.lua"
 [ "$RC" = 0 ] || fail "executor fields: $OUT"
 pass "$(printf '%s' "$OUT" | tr '\n' ';')"
 
@@ -64,21 +64,21 @@ local d = {} for i, rr in ipairs(e.ranks) do d[i] = cpu(rr.pid) - c0[i] end
 print(string.format("cpu s: driver %.2f rank1 %.2f rank2 %.2f", d[1], d[2], d[3]))
 assert(d[2] > 3 * d[1] and d[3] > 3 * d[1], "the ranks did not do the work")
 LUA
-run_bounded 120 "${MPIRUN[@]}" -np 3 "$WB" --threads 1 "$T/cpu.lua"
+run_bounded 300 "${MPIRUN[@]}" -np 3 "$WB" --threads 1 "$T/cpu.lua"
 [ "$RC" = 0 ] || fail "cpu: $OUT"
 pass "kmeans on 2M rows under mpirun: $OUT"
 
 # refusals: --mpi without a launcher (one rank), a job of one rank
-run_bounded 60 "$WB" --mpi -e 'print(1)'
+run_bounded 300 "$WB" --mpi -e 'print(1)'
 [ "$RC" != 0 ] && [[ "$OUT" == *"this job has 1 rank, the driver alone: start 2 or more"* ]] || fail "wb --mpi alone: $RC $OUT"
-run_bounded 60 "${MPIRUN[@]}" -np 1 "$WB" -e 'print(1)'
+run_bounded 300 "${MPIRUN[@]}" -np 1 "$WB" -e 'print(1)'
 [ "$RC" != 0 ] && [[ "$OUT" == *"this job has 1 rank"* ]] || fail "mpirun -np 1: $RC $OUT"
 pass "one rank refused: $(printf '%s' "$OUT" | grep -m1 'wb:')"
 
 # the prompt: `mpirun -np 3 wb` on a terminal gives wb> on rank 0 (the launcher forwards the lines)
 if command -v script >/dev/null; then
   OUT=$( (sleep 3; echo 'wb.executor().kind'; sleep 1; echo '=6 * 7'; sleep 1; printf '\004') |
-    timeout -k 5 60 script -qfc "mpirun --oversubscribe -np 3 $WB" /dev/null 2>&1 | tr -d '\r')
+    timeout -k 5 300 script -qfc "mpirun --oversubscribe -np 3 $WB" /dev/null 2>&1 | tr -d '\r')
   grep -q "^wb> mpi$" <<<"$(sed 's/^wb> wb.executor().kind$//' <<<"$OUT" | tr -s '\n')" ||
     grep -q "^mpi$" <<<"$OUT" || fail "prompt under mpirun: $OUT"
   grep -q "42" <<<"$OUT" || fail "prompt under mpirun: $OUT"

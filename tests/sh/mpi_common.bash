@@ -22,6 +22,11 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 # no warnings about the shared-memory or network set-up of a container
 export OMPI_MCA_btl_base_warn_component_unused=0
 MPIRUN=(mpirun --oversubscribe)
+# under ASan: Open MPI's components (dlopen'ed, closed at MPI_Finalize, no
+# frame pointers) leave what they keep until exit with allocation stacks that
+# reach the MPI library frames tests/lsan.supp names only through the slow
+# unwinder (mpirun passes the environment on to the ranks)
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}fast_unwind_on_malloc=0"
 # run CMD with a time limit; sets RC, OUT (stdout+stderr) and SECS
 run_bounded() {
   local limit=$1; shift

@@ -11,11 +11,14 @@ STOPPED=()
 cleanup_faults() { for p in "${STOPPED[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done; cleanup_t; }
 trap cleanup_faults EXIT
 
-# a script error on rank 0: every rank ends, the job exits 1 with the message
-run_bounded 60 "${MPIRUN[@]}" -np 3 "$WB" -e 'local d = wb.datagen.blobs{n = 50000, seed = 1}; wb.fit("kmeans", d, {k = 3}); error("stop here")'
+# a script error on rank 0: every rank ends, the job exits 1 with the message;
+# the ranks are stopped by rank 0, not by their own watch (it would name the
+# lost driver). No bound on the time but the run's limit: 3 ranks start in
+# seconds on an idle machine, in tens of seconds under ASan on a loaded one
+run_bounded 300 "${MPIRUN[@]}" -np 3 "$WB" -e 'local d = wb.datagen.blobs{n = 50000, seed = 1}; wb.fit("kmeans", d, {k = 3}); error("stop here")'
 [ "$RC" = 1 ] || fail "script error: exit $RC: $OUT"
 [[ "$OUT" == *"wb: (command line):1: stop here"* ]] || fail "script error message: $OUT"
-(( $(echo "$SECS < 20" | bc) )) || fail "script error took $SECS s"
+[[ "$OUT" != *"lost the driver"* ]] || fail "script error: a rank was not stopped by rank 0: $OUT"
 pass "a script error on rank 0 ends the job in $(printf %.1f "$SECS") s with exit 1: $(grep -m1 'stop here' <<<"$OUT")"
 
 # a rank killed mid-fit, then a rank stopped mid-fit
@@ -28,7 +31,7 @@ print("not reached")
 LUA
 for sig in KILL STOP; do
   rm -f "$T/pid"
-  (export WB_MPI_TIMEOUT=3; timeout -k 5 90 "${MPIRUN[@]}" -np 3 "$WB" --threads 1 "$T/long.lua" "$T/pid" >"$T/$sig.out" 2>&1; echo $? >"$T/$sig.rc") &
+  (export WB_MPI_TIMEOUT=3; timeout -k 5 300 "${MPIRUN[@]}" -np 3 "$WB" --threads 1 "$T/long.lua" "$T/pid" >"$T/$sig.out" 2>&1; echo $? >"$T/$sig.rc") &
   JOB=$!
   for _ in $(seq 300); do [ -s "$T/pid" ] && break; sleep 0.1; done
   [ -s "$T/pid" ] || fail "the long job did not start: $(cat "$T/$sig.out")"
@@ -43,7 +46,9 @@ for sig in KILL STOP; do
   out=$(cat "$T/$sig.out")
   # (124: the time limit, not the job, ended it)
   [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "SIG$sig of rank 2: exit $rc after $secs s: $out"
-  (( $(echo "$secs < 30" | bc) )) || fail "SIG$sig of rank 2: the job took $secs s to end"
+  # (far above the seconds it takes, even under ASan on a loaded machine;
+  # far below the hours the script's loop would run)
+  (( $(echo "$secs < 120" | bc) )) || fail "SIG$sig of rank 2: the job took $secs s to end"
   grep -q "not reached" <<<"$out" && fail "SIG$sig: the script went on"
   if [ $sig = KILL ]; then
     # Open MPI's launcher says it (rank, node, signal), or wb's watch does
@@ -57,7 +62,7 @@ for sig in KILL STOP; do
 done
 
 # another wb version on ranks 1 and 2
-run_bounded 60 "${MPIRUN[@]}" -np 1 "$WB" -e 'print("ran")' : -np 2 env WB_MPI_TEST_VERSION=0.0.9 "$WB" -e 'print("ran")'
+run_bounded 300 "${MPIRUN[@]}" -np 1 "$WB" -e 'print("ran")' : -np 2 env WB_MPI_TEST_VERSION=0.0.9 "$WB" -e 'print("ran")'
 [ "$RC" != 0 ] || fail "version mismatch accepted: $OUT"
 [[ "$OUT" == *"wb: mpi: rank 1 on "*" runs wb 0.0.9, rank 0 on "*" runs wb "*": every rank must run the same wb"* ]] || fail "version mismatch message: $OUT"
 grep -q "^ran" <<<"$OUT" && fail "the script ran despite the mismatch"
@@ -69,7 +74,7 @@ if [ -f "$P/pver1.so" ] && [ -f "$P/pver2.so" ]; then
   mkdir -p "$T/p1" "$T/p2"
   cp "$P/pver1.so" "$T/p1/"
   cp "$P/pver2.so" "$T/p2/"
-  run_bounded 60 "${MPIRUN[@]}" -np 1 env WB_PLUGIN_PATH="$T/p1" "$WB" -e 'print("ran")' : -np 2 env WB_PLUGIN_PATH="$T/p2" "$WB" -e 'print("ran")'
+  run_bounded 300 "${MPIRUN[@]}" -np 1 env WB_PLUGIN_PATH="$T/p1" "$WB" -e 'print("ran")' : -np 2 env WB_PLUGIN_PATH="$T/p2" "$WB" -e 'print("ran")'
   [ "$RC" != 0 ] || fail "plugin version mismatch accepted: $OUT"
   [[ "$OUT" == *"rank 1 on "*" has plugin 'pver' version 2, rank 0 on "*" has version 1"* ]] || fail "plugin mismatch message: $OUT"
   pass "another plugin version refused: $(grep -m1 "has plugin" <<<"$OUT")"
@@ -79,7 +84,7 @@ fi
 
 # wb head / wb worker under mpirun
 for cmd in "head --port 0" "worker --address 127.0.0.1:1"; do
-  run_bounded 60 "${MPIRUN[@]}" -np 2 "$WB" $cmd
+  run_bounded 300 "${MPIRUN[@]}" -np 2 "$WB" $cmd
   [ "$RC" != 0 ] || fail "wb $cmd under mpirun: exit 0: $OUT"
   [[ "$OUT" == *"wb ${cmd%% *}: started by an MPI launcher (OMPI_COMM_WORLD_SIZE=2): wb's own cluster (head, workers) does not run as MPI ranks"* ]] ||
     fail "wb $cmd under mpirun: $OUT"

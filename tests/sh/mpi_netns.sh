@@ -86,6 +86,6 @@ assert(not ok, "loading succeeded on a host without the file")
 print("missing file: " .. err:match("^[^\n]*"))
 assert(err:find("rank 2 (wb-b): $T/data/d.csv: cannot open (No such file or directory)", 1, true), err)
 LUA
-run_bounded 120 "${MPI3[@]}" "$WB" --threads 1 "$T/hosts.lua"
+run_bounded 300 "${MPI3[@]}" "$WB" --threads 1 "$T/hosts.lua"
 [ "$RC" = 0 ] || fail "hosts, transfer, missing file: exit $RC: $OUT"
 pass "$(printf '%s' "$OUT" | tr '\n' ';')"

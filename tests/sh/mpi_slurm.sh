@@ -90,7 +90,7 @@ for job in mpi cluster; do
 done
 grep -q "head at 127.0.0.1:[0-9]*, 2 workers of 1 threads" "$S/cluster.err" || fail "cluster.sbatch: $(cat "$S/cluster.err")"
 # the executor under srun reports the ranks Slurm started
-out=$(timeout -k 5 120 srun -n 3 --mpi=pmix "$WB" --threads 1 -e 'local e = wb.executor(); print(e.kind, e.size, e.ranks[3].host, e.threads)' 2>&1) ||
+out=$(timeout -k 5 300 srun -n 3 --mpi=pmix "$WB" --threads 1 -e 'local e = wb.executor(); print(e.kind, e.size, e.ranks[3].host, e.threads)' 2>&1) ||
   fail "srun -n 3 wb: $out"
 [ "$out" = "mpi	3	$NODE	2" ] || fail "srun -n 3 wb: $out"
 pass "srun -n 3 wb -e ...: $out"

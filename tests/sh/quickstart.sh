@@ -15,13 +15,14 @@ fail() { echo "FAIL: $*"; exit 1; }
 grep -q "results in $T/out/" "$T/log" || fail "no closing line: $(tail -3 "$T/log")"
 
 csv=$T/out/classification.csv
-[ "$(head -1 "$csv")" = "accuracy,estimator,fit_s" ] || fail "CSV header: $(head -1 "$csv")"
+# the name of what was measured first, then the numbers
+[ "$(head -1 "$csv")" = "estimator,accuracy,fit_s" ] || fail "CSV header: $(head -1 "$csv")"
 for e in logreg sgd gbdt; do
-  a=$(awk -F, -v e=$e '$2 == e { print $1 }' "$csv")
+  a=$(awk -F, -v e=$e '$1 == e { print $2 }' "$csv")
   awk -v a="$a" 'BEGIN { exit !(a > 0.8 && a <= 1) }' || fail "$e accuracy '$a'"
 done
-gbdt=$(awk -F, '$2 == "gbdt" { print $1 }' "$csv")
-lr=$(awk -F, '$2 == "logreg" { print $1 }' "$csv")
+gbdt=$(awk -F, '$1 == "gbdt" { print $2 }' "$csv")
+lr=$(awk -F, '$1 == "logreg" { print $2 }' "$csv")
 awk -v g="$gbdt" -v l="$lr" 'BEGIN { exit !(g > l) }' || fail "trees ($gbdt) not above the linear model ($lr) on clustered data"
 
 /usr/bin/env python3 - "$T/out/grid.json" <<'PY' || fail "grid.json"

@@ -2,7 +2,8 @@
 # shell_complete.sh — TAB at the wb> prompt in a real terminal: wb. names
 # (nested: wb.datagen.<TAB> gives the data sources), methods of a dataset and
 # of a model (only those its estimator has), model fields, globals and
-# keywords, string methods, file names inside a string.
+# keywords, string methods, file names inside a string; inside strings by
+# context (estimators, help topics, columns, metrics), parameter names.
 . "$(dirname "$0")/shell_tmux.inc"
 
 
@@ -61,6 +62,25 @@ type_text "x = wb.load(\"$T/files/data_f"
 keys Tab
 wait_for "data_file.csv\"" 1 5
 interrupt_line
+
+# inside strings, by context: estimator names, help topics, column names,
+# metric names; parameter names in the parameters' table; a model's own
+# methods only
+complete_to 'm2 = wb.fit("shelldemo_me' 'm2 = wb.fit("shelldemo_mean"'
+complete_to 'wb.fit("kmea' 'wb.fit("kmeans"'
+complete_to "wb.gridsearch('lo" "wb.gridsearch('logreg'"
+complete_to 'help("roc_a' 'help("roc_auc"'
+lists 'help("sc' 'scaler' 'scatter'
+run 'd:names({"island", "bill", "flipper"})'
+complete_to 'wb.fit("shelldemo_mean", d, {columns = {"fl' 'wb.fit("shelldemo_mean", d, {columns = {"flipper"'
+lists 'wb.fit("shelldemo_mean", d, {columns = {"' 'island' 'bill' 'flipper'
+complete_to 'g = wb.gridsearch("kmeans", d, {k = {2}}, {metric = "silh' 'g = wb.gridsearch("kmeans", d, {k = {2}}, {metric = "silhouette"'
+# (the pane shows no trailing space: "max_iter = " reads "max_iter =")
+complete_to 'wb.fit("kmeans", d, {max_' 'wb.fit("kmeans", d, {max_iter ='
+complete_to 'wb.datagen.shelldemo{featu' 'wb.datagen.shelldemo{features ='
+run 'km = wb.fit("kmeans", wb.datagen.blobs{n = 50, seed = 1}, {k = 2})'
+lists 'km:' 'km:predict(' 'km:transform('
+screen | grep -q 'km:steps(' && fail "km:<TAB> offers a pipeline's steps"
 
 # nothing to offer: the line stays as typed
 type_text 'nosuchname.x'

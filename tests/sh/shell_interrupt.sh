@@ -9,7 +9,9 @@
 
 # type a command, wait until its work runs (READY: text:WORDS, a line of the
 # screen it prints, or file:PATH, the file the spin kernel makes as it
-# starts), press Ctrl-C, wait for the next prompt (30 s at most)
+# starts; 300 s at most: the work runs until interrupted, and k-means'
+# first progress line took over 30 s under ASan on a loaded machine), press
+# Ctrl-C, wait for the next prompt (30 s at most)
 interrupt() {
   local cmd=$1 ready=$2 n seen=0 end
   n=$(prompts)
@@ -20,8 +22,8 @@ interrupt() {
   esac
   enter_line "$cmd"
   case "$ready" in
-  file:*) wait_file "${ready#file:}" ;;
-  text:*) wait_for "${ready#text:}" $((seen + 1)) 30 ;;
+  file:*) wait_file "${ready#file:}" 300 ;;
+  text:*) wait_for "${ready#text:}" $((seen + 1)) 300 ;;
   esac
   keys C-c
   end=$((SECONDS + 30))
@@ -31,11 +33,12 @@ interrupt() {
   done
 }
 
-# until the file exists (30 s at most)
+# until the file exists (SECS, default 30, at most)
 wait_file() {
-  local end=$((SECONDS + 30))
+  local secs=${2:-30}
+  local end=$((SECONDS + secs))
   while [ ! -e "$1" ]; do
-    [ $SECONDS -ge $end ] && fail "waited 30 s for $1"
+    [ $SECONDS -ge $end ] && fail "waited $secs s for $1"
     sleep 0.05
   done
 }

@@ -3,7 +3,8 @@
 # expressions and =expr print their values, statements print nothing;
 # multi-line chunks with the ...> prompt; Ctrl-C at the prompt; errors;
 # datasets, vectors, tables and models printed readably; help(); history kept
-# in a file, one entry per chunk, across sessions.
+# in a file, one entry per chunk, across sessions; ?name and name?, _, wb's
+# own errors without traceback, help wrapped to the terminal, exit()/quit().
 . "$(dirname "$0")/shell_tmux.inc"
 
 start_wb
@@ -162,5 +163,56 @@ run '=456'
 keys C-d
 wait_exit 0
 grep -q -x '=456' "$T/.wb_history" || fail "no ~/.wb_history without WB_HISTORY"
+
+# --- ?name and name? are help; _ is the last result; wb's own errors are
+# the message alone (no traceback, no position inside wb); exit() and quit()
+start_wb
+run '?kmeans'
+expect_out 'kmeans (clusterer): k-means'
+expect_out 'usage: m = wb.fit("kmeans", data, {k = ..., ...})'
+run 'scatter?'
+expect_out 'wb.plot.scatter(data2d'
+run 'help("metrics")'
+expect_out 'wb.metrics.roc_auc(truth, score)'
+run '40 + 2'
+run '_ * 2'
+[ "$(out)" = "84" ] || fail "_ * 2 printed '$(out)'"
+run 'd = wb.dataset({{1, 2}, {3, 4}, {5, 6}})'
+run '_'
+[ "$(out)" = "84" ] || fail "a statement changed _: '$(out)'"
+run 'd'
+expect_out 'Dataset: 3 rows x 2 columns (1 partition)'
+run '_:rows()'
+[ "$(out)" = "3" ] || fail "_ after d printed '$(out)'"
+run 'wb.fit("kmean", d)'
+expect_out "wb: bad argument #1 to 'fit' (no estimator named 'kmean' (did you mean 'kmeans'? estimators:"
+expect_no_out 'stack traceback'
+expect_no_out 'select:'
+run 'wb.fit("kmeans", d, {k = 0})'
+[ "$(out)" = "wb: kmeans: parameter 'k' must be an integer >= 1, got 0" ] || fail "a bad parameter printed '$(out)'"
+run 'wb.fitt(1)'
+[ "$(out)" = "wb: wb.fitt does not exist (did you mean wb.fit?)" ] || fail "wb.fitt printed '$(out)'"
+run 'd:describ()'
+[ "$(out)" = "wb: a dataset has no method 'describ' (did you mean d:describe?)" ] || fail "d:describ() printed '$(out)'"
+run 'wb.load("/nonexistent/x.csv")'
+[ "$(out)" = "wb: /nonexistent/x.csv: cannot open (No such file or directory)" ] || fail "a missing file printed '$(out)'"
+# the user's own error keeps its traceback
+run 'function boom() error("mine") end; boom()'
+expect_out "wb: stdin:1: mine"
+expect_out "in function 'boom'"
+# help wraps to the terminal's width
+tmux -S "$SOCK" resize-window -t "$SESSION" -x 80 -y 60
+sleep 0.3
+run 'help("logreg")'
+expect_out 'logreg (classifier)'
+longest=$(out | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+[ "$longest" -le 80 ] || fail "help at 80 columns has a line of $longest: $(out | awk 'length($0) > 80' | head -2)"
+type_text 'exit(3)'
+keys Enter
+wait_exit 3
+start_wb
+type_text 'quit()'
+keys Enter
+wait_exit 0
 
 echo "shell_repl: all checks passed"

@@ -5,7 +5,10 @@
  * owner's buffer or thrown away, OBJ_ERR with its code and message); the
  * connection's end tells the owner first, then hands back every request not
  * answered, in order; a data port that answers out of turn is dropped with a
- * message naming it. */
+ * message naming it. All of it over TLS keyed by the token (the default) and
+ * again without TLS; objects of 24 MB come whole (or are thrown away) through
+ * TLS's window; a wrong token, and ends that disagree on TLS, close with
+ * the reason. */
 #include <signal.h>
 
 #include "wbtest.h"
@@ -17,7 +20,10 @@
 /* ------------------------------------------------------------ the data port
  * It answers oid k < 100 with k bytes of value k, 200..299 with OBJ_ERR,
  * 400.. not at all; 500 with an OBJ of another object, 600 with OBJ_ERR
- * twice, 700 with a HOLD. */
+ * twice, 700 with a HOLD, 800 and 801 with BIG bytes of a pattern. */
+#define BIG ((size_t)24 << 20)
+static unsigned char *big;
+static int tls_off; /* the group being run: 1 without TLS */
 typedef struct port {
     wb_net net;
     uv_tcp_t tcp;
@@ -64,7 +70,15 @@ static int port_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
         if (oid >= 400 && oid < 500) s->silent = 1;
         if (s->silent) continue;
         if (oid < 100) send_obj(c, oid, oid);
-        else if (oid < 300) send_err(c, oid);
+        else if (oid == 800 || oid == 801) {
+            wb_buf fb = {0};
+            wb_wr w = {&fb, 0};
+            wb_m_obj m = {oid, {WB_OBJ_BYTES, 0, BIG, 0, 0, 0}};
+            wb_enc_obj(&w, WB_M_OBJ, &m);
+            uv_buf_t b = uv_buf_init((char *)big, (unsigned)BIG);
+            wb_conn_send_raw(c, &fb, &b, 1, NULL, NULL);
+            wb_buf_free(&fb);
+        } else if (oid < 300) send_err(c, oid);
         else if (oid == 500) send_obj(c, 501, 4);
         else if (oid == 600) {
             send_err(c, oid);
@@ -99,7 +113,10 @@ static void on_connection(uv_stream_t *server, int status)
 static void port_open(port *s, uv_loop_t *loop)
 {
     memset(s, 0, sizeof *s);
-    wb_net_init(&s->net, loop, TOKEN, "port");
+    assert_int_equal(wb_net_init(&s->net, loop, TOKEN, "worker"), 0);
+    wb_tls_opts t = {tls_off, NULL, NULL, NULL};
+    assert_int_equal(wb_net_tls(&s->net, &t), 0);
+    wb_net_limits(&s->net, 0, 500, 0); /* a peer that never starts TLS goes soon */
     uv_tcp_init(loop, &s->tcp);
     s->tcp.data = s;
     struct sockaddr_in a;
@@ -163,7 +180,9 @@ static void on_body(wb_fetcher *f, void *req, unsigned char *buf)
     if (!buf) say(o, "body %llu: thrown away", (unsigned long long)oid);
     else {
         int ok = 1;
-        for (uint64_t i = 0; i < oid; i++) ok &= buf[i] == (unsigned char)oid;
+        if (oid >= 800) ok = memcmp(buf, big, BIG) == 0;
+        else
+            for (uint64_t i = 0; i < oid; i++) ok &= buf[i] == (unsigned char)oid;
         say(o, "body %llu: %s", (unsigned long long)oid, ok ? "right bytes" : "WRONG BYTES");
     }
     o->bodies++;
@@ -206,10 +225,15 @@ static void on_guard(uv_timer_t *t)
 
 /* open a client to the port, ask for the objects, run until `until` bodies
  * and refusals are in (or the connection closed); the log */
+static const char *owner_token = TOKEN;
+static int owner_tls_off = -1; /* -1: as the port */
+
 static char *run(int portno, const uint64_t *oids, int n, owner *o, int answers)
 {
     uv_loop_t *loop = uv_default_loop();
-    wb_net_init(&o->net, loop, TOKEN, "owner");
+    assert_int_equal(wb_net_init(&o->net, loop, owner_token, "owner"), 0);
+    wb_tls_opts t = {owner_tls_off >= 0 ? owner_tls_off : tls_off, NULL, NULL, NULL};
+    assert_int_equal(wb_net_tls(&o->net, &t), 0);
     o->f = wb_fetcher_open(&o->net, 9, "127.0.0.1", portno, 2000, &owner_cbs, o);
     assert_non_null(o->f);
     for (int i = 0; i < n; i++) assert_int_equal(wb_fetcher_request(o->f, oids[i], (void *)(uintptr_t)oids[i]), 0);
@@ -239,8 +263,18 @@ static int setup(void **state)
 {
     (void)state;
     for (int i = 0; i < 100; i++) memset(bytes[i], i, sizeof bytes[i]);
+    if (!big) {
+        big = malloc(BIG);
+        for (size_t i = 0; i < BIG; i++) big[i] = (unsigned char)(i * 31 + (i >> 13));
+    }
     port_open(&P, uv_default_loop());
     return 0;
+}
+
+static int setup_clear(void **state)
+{
+    tls_off = 1;
+    return setup(state);
 }
 
 static int teardown(void **state)
@@ -368,6 +402,72 @@ static void test_out_of_turn(void **state)
     wb_buf_free(&o3.log);
 }
 
+/* objects larger than TLS's window, one kept and one thrown away, then small
+ * ones on the same connection */
+static void test_big(void **state)
+{
+    (void)state;
+    P.nfetch = 0;
+    P.silent = 0;
+    owner o = {0};
+    o.throw_away = 801;
+    const uint64_t oids[] = {800, 801, 5, 800};
+    char *log = run(P.port, oids, 4, &o, 1 + 2 * 4);
+    expect(log, "ready 9\n"
+                "obj 800: 25165824 bytes\n"
+                "body 800: right bytes\n"
+                "obj 801: 25165824 bytes\n"
+                "body 801: thrown away\n"
+                "obj 5: 5 bytes\n"
+                "body 5: right bytes\n"
+                "obj 800: 25165824 bytes\n"
+                "body 800: right bytes\n"
+                "close 0: \n");
+    wb_buf_free(&o.log);
+}
+
+/* a wrong token; ends that disagree on TLS */
+static void test_refused(void **state)
+{
+    (void)state;
+    P.silent = 0;
+    char want[800];
+    const uint64_t one[] = {3};
+    owner o = {0};
+    owner_token = "another-token-0123456789";
+    char *log = run(P.port, one, 1, &o, 0);
+    owner_token = TOKEN;
+    snprintf(want, sizeof want,
+             "close WB_EAUTH: the worker at 127.0.0.1:%d refused the connection: authentication failed: wrong "
+             "cluster token\n"
+             "lost 3: the worker at 127.0.0.1:%d refused the connection: authentication failed: wrong cluster token\n",
+             P.port, P.port);
+    expect(log, want);
+    wb_buf_free(&o.log);
+    owner o2 = {0};
+    owner_tls_off = !tls_off;
+    log = run(P.port, one, 1, &o2, 0);
+    owner_tls_off = -1;
+    if (tls_off) /* the owner speaks TLS, the port does not */
+        snprintf(want, sizeof want,
+                 "close WB_EPROTO: the worker at 127.0.0.1:%d does not use TLS (it runs with --insecure-no-tls): "
+                 "both ends use TLS, or both run with --insecure-no-tls (insecure_no_tls = true)\n"
+                 "lost 3: the worker at 127.0.0.1:%d does not use TLS (it runs with --insecure-no-tls): both ends "
+                 "use TLS, or both run with --insecure-no-tls (insecure_no_tls = true)\n",
+                 P.port, P.port);
+    else /* the port waits for TLS, then says so in clear */
+        snprintf(want, sizeof want,
+                 "close WB_EPROTO: the worker at 127.0.0.1:%d refused the connection: this worker uses TLS and no "
+                 "TLS handshake came within 0.5 s (does the peer run with --insecure-no-tls? both ends use TLS, or "
+                 "both run with --insecure-no-tls)\n"
+                 "lost 3: the worker at 127.0.0.1:%d refused the connection: this worker uses TLS and no TLS "
+                 "handshake came within 0.5 s (does the peer run with --insecure-no-tls? both ends use TLS, or both "
+                 "run with --insecure-no-tls)\n",
+                 P.port, P.port);
+    expect(log, want);
+    wb_buf_free(&o2.log);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -375,6 +475,11 @@ int main(void)
         cmocka_unit_test(test_in_order),
         cmocka_unit_test(test_closed_with_requests),
         cmocka_unit_test(test_out_of_turn),
+        cmocka_unit_test(test_big),
+        cmocka_unit_test(test_refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("TLS keyed by the token", tests, setup, teardown);
+    failed += cmocka_run_group_tests_name("without TLS", tests, setup_clear, teardown);
+    free(big);
+    return failed;
 }

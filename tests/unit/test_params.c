@@ -151,7 +151,7 @@ static void choices_types_and_names(void **state)
     /* unknown names come first, listing the known ones */
     in = with_int("kk", 3);
     wb_params_set_int(in, "k", -1);
-    REFUSED(in, "est: unknown parameter 'kk' (parameters: k, tol, ratio, frac, half, depth, below, "
+    REFUSED(in, "est: unknown parameter 'kk' (did you mean 'k'? parameters: k, tol, ratio, frac, half, depth, below, "
                 "any, init, label, fit_intercept, centers, max_iter, n)");
     wb_params *o = (wb_params *)1;
     in = with_int("x", 1);
@@ -420,13 +420,35 @@ static void decode_rejects_malformed(void **state)
     wb_buf_free(&b);
 }
 
+/* "did you mean": the closest name within a few edits, never the name itself */
+static void closest_names(void **state)
+{
+    (void)state;
+    assert_int_equal(wb_edit_distance("kmean", "kmeans"), 1);
+    assert_int_equal(wb_edit_distance("trees", "n_trees"), 2);
+    assert_int_equal(wb_edit_distance("mxa_iter", "max_iter"), 1); /* a swap is one edit */
+    assert_int_equal(wb_edit_distance("", "abc"), 3);
+    const char *est[] = {"gbdt", "kmeans", "logreg", "sgd", "pca", "scaler"};
+    assert_string_equal(wb_closest("kmean", est, 6), "kmeans");
+    assert_string_equal(wb_closest("KMeans", est, 6), "kmeans");
+    assert_string_equal(wb_closest("scalar", est, 6), "scaler");
+    assert_null(wb_closest("kmeans", est, 6));  /* the name itself: nothing to suggest */
+    assert_null(wb_closest("logit", est, 6));   /* three edits from logreg: too far for 5 letters */
+    assert_null(wb_closest("xy", est, 6));
+    assert_null(wb_closest("", est, 6));
+    const char *params[] = {"n_trees", "max_leaves", "max_depth", "learning_rate"};
+    assert_string_equal(wb_closest("trees", params, 4), "n_trees");
+    assert_string_equal(wb_closest("max_deph", params, 4), "max_depth");
+    assert_string_equal(wb_closest("learningrate", params, 4), "learning_rate");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integer_ranges),      cmocka_unit_test(number_ranges),
         cmocka_unit_test(choices_types_and_names), cmocka_unit_test(defaults_filled),
         cmocka_unit_test(schema_descriptions), cmocka_unit_test(bad_defaults),
-        cmocka_unit_test(names_are_needed),
+        cmocka_unit_test(names_are_needed),    cmocka_unit_test(closest_names),
         cmocka_unit_test(encode_round_trip),   cmocka_unit_test(decode_rejects_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

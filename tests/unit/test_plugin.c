@@ -90,7 +90,7 @@ static void good_plugin(void **state)
     wb_model_free(m);
     wb_params_set_int(p, "scal", 1);
     assert_err(h->fit(ex, "good.mean", d, p, &m), WB_EPARAM,
-               "good.mean: unknown parameter 'scal' (parameters: scale, strict, tag)");
+               "good.mean: unknown parameter 'scal' (did you mean 'scale'? parameters: scale, strict, tag)");
     wb_params_free(p);
     assert_err(h->fit(ex, "nothing.here", d, NULL, &m), WB_ENOTFOUND, "no estimator named 'nothing.here'");
     assert_err(h->fit(ex, "good.mean", NULL, NULL, &m), WB_EINVAL, "good.mean: no data to fit");

@@ -720,6 +720,18 @@ static void test_enc_peers(void **state)
     assert_int_equal(wb_dec_heartbeat(p, h.len, &hb2), 0);
     assert_memory_equal(&hb2, &hb, sizeof hb);
 
+    /* PING (head.c, driver.c): a header and nothing else; a payload is refused */
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_ping(&we), 0);
+    s = wb_msg_begin(&wr, WB_M_PING);
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    assert_int_equal(e.len, WB_PROTO_HDR);
+    p = encoded(&e, WB_M_PING, &h);
+    assert_int_equal(wb_dec_ping(p, h.len), 0);
+    assert_int_equal(wb_dec_ping("x", 1), WB_EPROTO);
+    assert_non_null(strstr(wb_errmsg(), "PING"));
+
     /* the handshake (net.c): HELLO, AUTH, AUTH_OK, REJECT */
     uint8_t nonce[WB_PROTO_NONCE], mac[WB_PROTO_MAC];
     for (int i = 0; i < WB_PROTO_NONCE; i++) nonce[i] = (uint8_t)(i * 7);
@@ -1123,6 +1135,144 @@ static void test_enc_lists(void **state)
     wb_buf_free(&r);
 }
 
+static void wr_f64(wb_wr *w, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    wb_wr_u64(w, u);
+}
+
+/* WSTATS (worker.c send_wstats) and JOB (driver.c on_job_timer): the
+ * dashboard's messages; names not fit for the wire are made so; bad times,
+ * levels and non-finite numbers are refused */
+static void test_enc_dashboard(void **state)
+{
+    (void)state;
+    wb_buf e = {0}, r = {0};
+    wb_wr we = {&e, 0}, wr = {&r, 0};
+    wb_frame_hdr h;
+    wb_taskrec t[2] = {{"gbdt.wave", 1, 10.5, 10.75, 1}, {"bad name!", 0, 11.0, 11.0, 0}};
+    wb_logrec l[1] = {{12.25, WB_LOG_WARN, "a line"}};
+    assert_int_equal(wb_enc_wstats(&we, 20.0, 3.5, 123456789, t, 2, l, 1), 0);
+    size_t s = wb_msg_begin(&wr, WB_M_WSTATS);
+    wr_f64(&wr, 20.0);
+    wr_f64(&wr, 3.5);
+    wb_wr_i64(&wr, 123456789);
+    wb_wr_u32(&wr, 2);
+    wb_wr_str(&wr, "gbdt.wave");
+    wb_wr_u16(&wr, 1);
+    wr_f64(&wr, 10.5);
+    wr_f64(&wr, 10.75);
+    wb_wr_u8(&wr, 1);
+    wb_wr_str(&wr, "bad_name_");
+    wb_wr_u16(&wr, 0);
+    wr_f64(&wr, 11.0);
+    wr_f64(&wr, 11.0);
+    wb_wr_u8(&wr, 0);
+    wb_wr_u32(&wr, 1);
+    wr_f64(&wr, 12.25);
+    wb_wr_u8(&wr, WB_LOG_WARN);
+    wb_wr_str(&wr, "a line");
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    const unsigned char *p = encoded(&e, WB_M_WSTATS, &h);
+    wb_m_wstats m;
+    assert_int_equal(wb_dec_wstats(p, h.len, &m), 0);
+    assert_true(m.now == 20.0 && m.cpu == 3.5 && m.rss == 123456789 && m.ntasks == 2 && m.nlogs == 1);
+    assert_true(m.tasks[0].thread == 1 && m.tasks[0].start == 10.5 && m.tasks[0].end == 10.75 && m.tasks[0].ok == 1);
+    assert_true(m.tasks[0].kernel.len == 9 && !memcmp(m.tasks[0].kernel.p, "gbdt.wave", 9));
+    assert_true(m.logs[0].level == WB_LOG_WARN && m.logs[0].time == 12.25 && m.logs[0].msg.len == 6);
+    wb_m_wstats_free(&m);
+    /* refused: a task ending before it starts, a level above ERROR, NaN */
+    r.len = 0;
+    s = wb_msg_begin(&wr, WB_M_WSTATS);
+    wr_f64(&wr, 1);
+    wr_f64(&wr, 1);
+    wb_wr_i64(&wr, 0);
+    wb_wr_u32(&wr, 1);
+    wb_wr_str(&wr, "k");
+    wb_wr_u16(&wr, 0);
+    wr_f64(&wr, 2);
+    wr_f64(&wr, 1);
+    wb_wr_u8(&wr, 1);
+    wb_wr_u32(&wr, 0);
+    wb_msg_end(&wr, s);
+    p = payload(&r, &h);
+    assert_int_equal(wb_dec_wstats(p, h.len, &m), WB_EPROTO);
+    assert_non_null(strstr(wb_errmsg(), "WSTATS message: task 0: bad times"));
+    r.len = 0;
+    s = wb_msg_begin(&wr, WB_M_WSTATS);
+    wr_f64(&wr, 0.0 / 0.0);
+    wr_f64(&wr, 1);
+    wb_wr_i64(&wr, 0);
+    wb_wr_u32(&wr, 0);
+    wb_wr_u32(&wr, 0);
+    wb_msg_end(&wr, s);
+    p = payload(&r, &h);
+    assert_int_equal(wb_dec_wstats(p, h.len, &m), WB_EPROTO);
+    assert_non_null(strstr(wb_errmsg(), "clock is not a finite number"));
+    r.len = 0;
+    s = wb_msg_begin(&wr, WB_M_WSTATS);
+    wr_f64(&wr, 1);
+    wr_f64(&wr, 1);
+    wb_wr_i64(&wr, 0);
+    wb_wr_u32(&wr, 0);
+    wb_wr_u32(&wr, 1);
+    wr_f64(&wr, 1);
+    wb_wr_u8(&wr, 9);
+    wb_wr_str(&wr, "x");
+    wb_msg_end(&wr, s);
+    p = payload(&r, &h);
+    assert_int_equal(wb_dec_wstats(p, h.len, &m), WB_EPROTO);
+    assert_non_null(strstr(wb_errmsg(), "log line 0: level 9"));
+
+    /* JOB: the stages, elapsed times from their start */
+    wb_jobstage st[2] = {{"gbdt", "", 3, 100, 5.0}, {"tree", "leaf 7", 7, 31, 9.5}};
+    e.len = r.len = 0;
+    assert_int_equal(wb_enc_job(&we, st, 2, 10.0), 0);
+    s = wb_msg_begin(&wr, WB_M_JOB);
+    wb_wr_u32(&wr, 2);
+    wb_wr_str(&wr, "gbdt");
+    wr_f64(&wr, 3);
+    wr_f64(&wr, 100);
+    wr_f64(&wr, 5.0);
+    wb_wr_str(&wr, "");
+    wb_wr_str(&wr, "tree");
+    wr_f64(&wr, 7);
+    wr_f64(&wr, 31);
+    wr_f64(&wr, 0.5);
+    wb_wr_str(&wr, "leaf 7");
+    wb_msg_end(&wr, s);
+    same_bytes(&e, &r);
+    p = encoded(&e, WB_M_JOB, &h);
+    wb_m_job j;
+    assert_int_equal(wb_dec_job(p, h.len, &j), 0);
+    assert_true(j.n == 2 && j.s[1].done == 7 && j.s[1].total == 31 && j.s[1].elapsed == 0.5 && j.s[1].info.len == 6);
+    /* no stages: idle */
+    e.len = 0;
+    assert_int_equal(wb_enc_job(&we, st, 0, 10.0), 0);
+    p = encoded(&e, WB_M_JOB, &h);
+    assert_int_equal(wb_dec_job(p, h.len, &j), 0);
+    assert_int_equal(j.n, 0);
+    /* more stages than allowed */
+    r.len = 0;
+    s = wb_msg_begin(&wr, WB_M_JOB);
+    wb_wr_u32(&wr, WB_PROTO_MAX_STAGES + 1);
+    for (int i = 0; i <= WB_PROTO_MAX_STAGES; i++) {
+        wb_wr_str(&wr, "s");
+        wr_f64(&wr, 0);
+        wr_f64(&wr, 0);
+        wr_f64(&wr, 0);
+        wb_wr_str(&wr, "");
+    }
+    wb_msg_end(&wr, s);
+    p = payload(&r, &h);
+    assert_int_equal(wb_dec_job(p, h.len, &j), WB_EPROTO);
+    assert_non_null(strstr(wb_errmsg(), "stage count 9 exceeds the limit of 8"));
+    wb_buf_free(&e);
+    wb_buf_free(&r);
+}
+
 /* every message of the list has had its encoder checked above */
 static void test_enc_every_message(void **state)
 {
@@ -1131,6 +1281,70 @@ static void test_enc_every_message(void **state)
     if (!enc_seen[code]) fail_msg("the encoder of %s was not checked", #name);
     WB_MSG_LIST(WB__SEEN)
 #undef WB__SEEN
+}
+
+/* every message type has a code of its own and its name; the version
+ * counts the messages added since protocol 2 (WSTATS and JOB in 3, PING in 4) */
+static void test_msg_codes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int code;
+    } list[] = {
+#define WB__ENTRY(name, code) {#name, code},
+        WB_MSG_LIST(WB__ENTRY)
+#undef WB__ENTRY
+    };
+    size_t n = sizeof list / sizeof list[0];
+    for (size_t i = 0; i < n; i++) {
+        assert_true(list[i].code > 0 && list[i].code < 65536);
+        assert_string_equal(wb_msg_name(list[i].code), list[i].name);
+        for (size_t j = 0; j < i; j++)
+            if (list[i].code == list[j].code) fail_msg("%s and %s share code %d", list[i].name, list[j].name, list[i].code);
+    }
+    assert_int_equal(WB_M_PING, 14);
+    assert_int_equal(WB_M_WSTATS, 35);
+    assert_int_equal(WB_M_JOB, 36);
+    assert_string_equal(wb_msg_name(14), "PING");
+    assert_string_equal(wb_msg_name(35), "WSTATS");
+    assert_string_equal(wb_msg_name(36), "JOB");
+    assert_int_equal(WB_PROTO_VERSION, 4);
+    /* the fuzz corpus numbers the types by list order: the newest is last */
+    assert_int_equal(list[n - 1].code, WB_M_PING);
+}
+
+/* what the dashboards show of a message (wb_redact): an absolute path keeps
+ * its last part, a quoted excerpt its quotes; log lines go through it */
+static void test_redact(void **state)
+{
+    (void)state;
+    static const char *cases[][2] = {
+        {"/home/ann/private/bad.csv:3:3: bad value \"SECRET\" (expected a number)",
+         ".../bad.csv:3:3: bad value \"...\" (expected a number)"},
+        {"cannot open '/srv/data/x.npy': no such file", "cannot open '.../x.npy': no such file"},
+        {"model (~/models/m.wbm) is damaged", "model (.../m.wbm) is damaged"},
+        {"path=/a/b/c, then", "path=.../c, then"},
+        {"no folder: /file and a/b/c stay", "no folder: /file and a/b/c stay"},
+        {"an empty quote \"\" stays", "an empty quote \"\" stays"},
+        {"an open quote \"never closed", "an open quote \"never closed"},
+        {"quote \"across\nlines\" kept", "quote \"across\nlines\" kept"},
+        {"", ""},
+    };
+    char out[128];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wb_redact(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
+    /* cut to the space given, always terminated */
+    wb_redact("/x/y/abcdefgh", out, 8);
+    assert_string_equal(out, ".../abc");
+    wb_buf b = {0};
+    wb_json_log(&b, 1.5, "worker 2", WB_LOG_WARN, "cannot read /data/p/q.csv: \"row 1\"");
+    wb_buf_add(&b, "", 1);
+    assert_string_equal((const char *)b.p, "{\"ago\":1.500,\"source\":\"worker 2\",\"level\":\"warning\","
+                                           "\"message\":\"cannot read .../q.csv: \\\"...\\\"\"}");
+    free(b.p);
 }
 
 /* random bytes for every message type: refused or accepted, never a crash */
@@ -1224,7 +1438,9 @@ int main(void)
         cmocka_unit_test(test_register_welcome_workers), cmocka_unit_test(test_tasks),
         cmocka_unit_test(test_results_and_lists), cmocka_unit_test(test_enc_peers),
         cmocka_unit_test(test_enc_tasks),         cmocka_unit_test(test_enc_lists),
-        cmocka_unit_test(test_enc_every_message), cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_enc_dashboard),     cmocka_unit_test(test_enc_every_message),
+        cmocka_unit_test(test_msg_codes),         cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_hmac),              cmocka_unit_test(test_token_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,8 +11,10 @@
  * object; workers run kernels on their own thread pool and hold objects;
  * objects move between workers (and between a worker and the driver)
  * directly over the workers' data ports, never through the head. Every
- * connection starts with a challenge-response handshake that proves
- * knowledge of the cluster token (which never crosses the wire).
+ * connection is TLS 1.3, keyed by the cluster token (or by the user's
+ * certificates), and starts with a challenge-response handshake that proves
+ * knowledge of the cluster token (which never crosses the wire); TLS is off
+ * only when asked for (insecure_no_tls).
  *
  * The wire protocol itself (frames, messages, their codecs) is private to
  * the cluster code: core/src/cluster/proto.h.
@@ -40,6 +42,21 @@ int wb_token_write(const char *path, const char *token);
 const char *wb_token_default_path(void);
 
 /* ------------------------------------------------------------------------
+ * TLS (cluster/tls.c): every process of a cluster must choose the same
+ * ---------------------------------------------------------------------- */
+typedef struct wb_tls_opts {
+    int off;          /* 1: no TLS, everything crosses the network in clear
+                         (--insecure-no-tls, insecure_no_tls = true) */
+    const char *cert; /* PEM files: this process's certificate (chain), */
+    const char *key;  /* its private key and the CA that signs the cluster's */
+    const char *ca;   /* certificates; all three or none (none: TLS keyed by
+                         the cluster token) */
+} wb_tls_opts;
+void wb_tls_opts_init(wb_tls_opts *o);
+/* 0, or WB_EINVAL naming what does not go together */
+int wb_tls_check_opts(const wb_tls_opts *o);
+
+/* ------------------------------------------------------------------------
  * processes
  * ---------------------------------------------------------------------- */
 typedef struct wb_head_opts {
@@ -56,9 +73,18 @@ typedef struct wb_head_opts {
     /* limits that protect the head (0: the default) */
     int max_connections;   /* open connections; more are refused (1000, fewer when the
                               process may open fewer descriptors; -1: no limit) */
-    int max_auth_failures; /* failed handshakes from one address within auth_window_ms
-                              before it is refused for auth_window_ms (10; -1: no limit) */
+    int max_auth_failures; /* failed authentications (a wrong token) from one address
+                              within auth_window_ms before it is refused for
+                              auth_window_ms (10; -1: no limit); a handshake that
+                              times out or is cut short is not one */
     int auth_window_ms;    /* (60000) */
+    int handshake_ms;      /* a connection has this long to authenticate (5000) */
+    int max_unauth;        /* connections from one address still authenticating; a
+                              new one closes the oldest (64; 4 times that from all
+                              addresses). They never count against max_connections */
+    const char *dashboard_hosts; /* Host names the dashboard answers besides the
+                              loopback names and its own address ("a,b"; "*": any) */
+    wb_tls_opts tls;
 } wb_head_opts;
 void wb_head_opts_init(wb_head_opts *o);
 /* run the head until SIGINT/SIGTERM; returns the exit status */
@@ -73,6 +99,9 @@ typedef struct wb_worker_opts {
     double connect_timeout; /* seconds to keep trying the head (30) */
     int quiet;
     int max_connections;  /* open connections to the data port (as the head's; 0: default) */
+    double head_timeout;  /* seconds the head may stay silent before the worker
+                             gives up on it and exits (30) */
+    wb_tls_opts tls;
 } wb_worker_opts;
 void wb_worker_opts_init(wb_worker_opts *o);
 int wb_worker_run(const wb_worker_opts *o);
@@ -91,6 +120,12 @@ typedef struct wb_connect_opts {
     const char *token_file; /* NULL: wb_token_default_path() */
     double timeout;     /* seconds for the connection and handshake (10) */
     int wait_workers;   /* wait until this many workers joined (0) */
+    double head_timeout;  /* seconds the head may stay silent (no heartbeat)
+                             before waits end with an error (30) */
+    double worker_timeout;/* seconds a wait may go on with no live worker in
+                             the cluster before it ends with an error (120; a
+                             line says so every 10 s meanwhile) */
+    wb_tls_opts tls;
 } wb_connect_opts;
 void wb_connect_opts_init(wb_connect_opts *o);
 int wb_cluster_connect(const char *address, const wb_connect_opts *o, wb_exec **out);
@@ -112,6 +147,21 @@ int wb_cluster_workers(wb_exec *ex, wb_cluster_worker_info *out, int max);
 int wb_cluster_replicate(wb_exec *ex, const wb_oid *ids, int n, uint32_t worker);
 /* the worker id that holds an object (as last known), 0 if unknown */
 uint32_t wb_cluster_holder(wb_exec *ex, wb_oid id);
+/* A dashboard server on a thread of its own (wb.dashboard() serves the
+ * local executor's), the same server as the head's (limits, timers, Host
+ * check): GET / the page, GET /api/status the JSON that status(ctx, out)
+ * writes (on that thread); tick(ctx) runs there every second (may be NULL).
+ * host: "127.0.0.1" unless given; port 0 picks one. It answers requests
+ * whose Host is a loopback name, the address it is bound to, or one of
+ * allow_hosts ("a,b"; "*": any; NULL: none). Stop it (and free it) with
+ * wb_dashboard_stop. */
+typedef struct wb_dash wb_dash;
+typedef void (*wb_dash_status_fn)(void *ctx, wb_buf *out);
+typedef void (*wb_dash_tick_fn)(void *ctx);
+int wb_dashboard_start(const char *host, int port, const char *allow_hosts, wb_dash_status_fn status,
+                       wb_dash_tick_fn tick, void *ctx, wb_dash **out, int *bound_port);
+void wb_dashboard_stop(wb_dash *d);
+
 /* the head's dashboard URL ("" when unknown) */
 const char *wb_cluster_dashboard(wb_exec *ex);
 
@@ -124,6 +174,8 @@ typedef struct wb_local_cluster_opts {
     const char *const *plugins; /* extra plugin paths for the workers (NULL-terminated) */
     double timeout;       /* seconds to wait for the processes (30) */
     int heartbeat_ms, timeout_ms; /* for the head (0: defaults) */
+    int insecure_no_tls;  /* 1: the processes talk in clear */
+    double head_timeout, worker_timeout; /* as wb_connect_opts (0: defaults) */
 } wb_local_cluster_opts;
 void wb_local_cluster_opts_init(wb_local_cluster_opts *o);
 /* start a head and workers on 127.0.0.1 with a fresh token and connect */

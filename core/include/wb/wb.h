@@ -46,6 +46,12 @@ int wb_interrupted(void);
 int64_t wb_peak_rss(void);
 int64_t wb_current_rss(void);
 
+/* "did you mean" (suggest.c): the candidate closest to name by edit
+ * distance (at most 1 edit for names of up to 3 characters, 2 up to 8, 3
+ * beyond), or NULL; never name itself */
+const char *wb_closest(const char *name, const char *const *cands, int n);
+int wb_edit_distance(const char *a, const char *b); /* names of up to 64 bytes */
+
 /* sizes (mem.c): "4GB", "512MB", "1.5G", "100000" -> bytes (units of 1024) */
 int wb_size_parse(const char *s, uint64_t *out);
 void wb_size_format(uint64_t bytes, char *buf, size_t cap); /* "4.0 GB" */
@@ -169,6 +175,60 @@ void wb_progress(const char *stage, double done, double total, const char *info)
 typedef void (*wb_log_fn)(int level, const char *msg);
 void wb_set_log(wb_log_fn fn);
 void wb_log(int level, const char *fmt, ...) WB_PRINTF(2, 3);
+
+/* ------------------------------------------------------------------------
+ * activity (activity.c): what this process does, for the dashboards. The
+ * tasks it ran, its log lines (kept from INFO up) and the running job (the
+ * stages of the progress reports made outside kernels, as the terminal's
+ * progress line shows them). Readers keep a cursor: *_since gives what
+ * came after it (the oldest first) and moves it on.
+ * ---------------------------------------------------------------------- */
+typedef struct wb_taskrec {
+    char kernel[48];
+    int thread;        /* the pool thread that ran it (0-based) */
+    double start, end; /* wb_now() seconds */
+    int ok;
+} wb_taskrec;
+typedef struct wb_logrec {
+    double time; /* wb_now() seconds */
+    int level;   /* WB_LOG_* */
+    char msg[400];
+} wb_logrec;
+typedef struct wb_jobstage {
+    char name[48];  /* "gbdt", "gridsearch", ... */
+    char info[96];  /* "tree 12 loss 0.31" */
+    double done, total, start;
+} wb_jobstage;
+void wb_activity_set_thread(int slot); /* a pool thread's number, for its records */
+int wb_activity_thread(void);
+void wb_activity_task(const char *kernel, double start, double end, int ok);
+int wb_activity_tasks_since(uint64_t *cursor, wb_taskrec *out, int max);
+void wb_activity_log(int level, const char *msg);
+int wb_activity_logs_since(uint64_t *cursor, wb_logrec *out, int max);
+void wb_activity_progress(const char *stage, double done, double total, const char *info);
+void wb_activity_job_end(void); /* a call from the prompt or a script returned */
+/* the running job's stages, outermost first (returns how many); *gen
+ * changes with every report */
+int wb_activity_job(wb_jobstage *out, int max, uint64_t *gen);
+double wb_process_cpu_seconds(void); /* user + system */
+
+/* for the dashboards' JSON (activity.c) */
+typedef struct wb_sample {
+    double t;        /* wb_now() */
+    double rss, mem; /* bytes: resident, held objects */
+    double cpu;      /* cores busy since the sample before */
+} wb_sample;
+void wb_json_str(wb_buf *b, const char *s);
+/* [{"name", "done", "total", "info", "elapsed", "eta"}, ...] (eta -1: unknown) */
+void wb_json_job(wb_buf *b, const wb_jobstage *s, int n, double now);
+/* {"ago": [...], "rss": [...], "mem": [...], "cpu": [...]}: the last samples of
+ * a ring of cap (n added so far), oldest first, ages in seconds before now */
+void wb_json_samples(wb_buf *b, const wb_sample *ring, uint64_t n, int cap, double now);
+/* {"ago", "source", "level", "message"}: the message as wb_redact gives it */
+void wb_json_log(wb_buf *b, double ago, const char *source, int level, const char *msg);
+/* a message as the dashboards show it (cut to cap): paths without their
+ * folders, quoted excerpts ("...") of what a file held left out */
+void wb_redact(const char *msg, char *out, size_t cap);
 
 /* ------------------------------------------------------------------------
  * parameters (params.c)
@@ -301,6 +361,12 @@ struct wb_exec {
 wb_exec *wb_exec_local_new(int threads); /* threads <= 0: one per core */
 /* change the number of threads of a local executor (objects stay) */
 int wb_exec_local_resize(wb_exec *ex, int threads);
+/* the local executor's dashboard (wb.dashboard()): its status as the
+ * dashboard's JSON, and a sample of memory and CPU for its charts (once a
+ * second); exec is the wb_exec of a local executor (void * to serve as a
+ * dashboard callback's context) */
+void wb_exec_local_status_json(void *exec, wb_buf *out);
+void wb_exec_local_sample(void *exec);
 /* runs every task at once in the calling thread over the given store */
 wb_exec *wb_exec_inline_new(wb_store *store);
 /* the local executor's store (NULL for other kinds) */
@@ -335,6 +401,12 @@ int wb_exec_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const 
 int wb_task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid out);
 /* the shape of a store object */
 int wb_store_stat(wb_store *s, wb_oid id, wb_objstat *out);
+/* the ready objects of a store, the largest first (at most max) */
+typedef struct wb_storeitem {
+    wb_oid id;
+    wb_objstat stat;
+} wb_storeitem;
+int wb_store_largest(wb_store *s, wb_storeitem *out, int max);
 /* a store object as bytes (PART encoded); *data malloc'd */
 int wb_store_get_bytes(wb_store *s, wb_oid id, void **data, size_t *size);
 
@@ -498,6 +570,9 @@ int wb_ds_value_counts(const wb_dataset *d, int64_t col, double **values, double
  * values of columns cols[0..ncol) (-1: the labels): out[c * nprob + q] */
 int wb_ds_quantiles(const wb_dataset *d, const int64_t *cols, int64_t ncol, const double *probs, int64_t nprob,
                     double *out);
+/* a copy of d on the executor `to`, partition by partition, with the same
+ * layout, labels and names (dataset_copy.c; d:collect()) */
+int wb_ds_copy(const wb_dataset *d, wb_exec *to, wb_dataset **out);
 
 /* per-column count, mean, std (ddof 1), min, max as a map/reduce: out is 5*d
  * doubles: count[d], mean[d], std[d], min[d], max[d] */

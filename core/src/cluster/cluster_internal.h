@@ -1,15 +1,17 @@
 /* cluster_internal.h — shared by the cluster's core files: connections over
- * libuv (framing, the handshake, batched writes, raw object bodies). */
+ * libuv (TLS, framing, the handshake, batched writes, raw object bodies). */
 #ifndef WB_CLUSTER_INTERNAL_H
 #define WB_CLUSTER_INTERNAL_H
 
 #include <uv.h>
+#include <openssl/ssl.h>
 
 #include "../internal.h"
 #include "proto.h"
 
 typedef struct wb_net wb_net;
 typedef struct wb_conn wb_conn;
+typedef struct wb_tseg wb_tseg;
 
 typedef struct wb_conn_cbs {
     /* the handshake completed */
@@ -52,12 +54,27 @@ struct wb_conn {
     int dirty;
     wb_conn *next_dirty;
     uint64_t bytes_in, bytes_out;
-    double opened;
+    double opened;    /* loop ms */
+    uint64_t last_in; /* loop ms when bytes last arrived */
     int timeout_ms;   /* a client's time to connect and shake hands */
     wb_conn *nprev, *nnext; /* every connection of the net */
+    /* the server side's admission: still authenticating (counted in
+     * net->npending), or authenticated (in net->nready); addr: the peer's
+     * address without its port */
+    int pending, ready_slot;
+    char addr[96];
+    /* TLS (NULL ssl: none, or not yet) */
+    SSL *ssl;
+    int tls_up;    /* the TLS handshake completed */
+    int sniffed;   /* the first bytes from the peer were checked */
+    unsigned char *cin; /* ciphertext read, [cin_off, cin_len) not yet given to OpenSSL */
+    size_t cin_len, cin_off, cin_cap;
+    wb_buf cout;        /* ciphertext OpenSSL wrote, not yet handed to libuv */
+    wb_tseg *tq, *tq_tail; /* plaintext waiting to be encrypted, in order */
+    size_t tx_inflight;    /* ciphertext bytes in libuv's write queue */
 };
 
-/* failed handshakes from one address (the server side's rate limit) */
+/* failed authentications from one address (the server side's rate limit) */
 typedef struct wb_netfail {
     char addr[96];        /* the peer's address without its port */
     int count;            /* failures in the window that started at `since` */
@@ -65,6 +82,9 @@ typedef struct wb_netfail {
     uint64_t until;       /* refused until then (0: not refused) */
     unsigned refused;     /* connections refused in the current block */
 } wb_netfail;
+
+enum { WB_TLS_OFF = 0, WB_TLS_PSK = 1, WB_TLS_CERT = 2 };
+#define WB_TLS_PSK_LEN 32
 
 struct wb_net {
     uv_loop_t *loop;
@@ -76,23 +96,40 @@ struct wb_net {
     int handshake_ms; /* a server drops peers that have not authenticated by then */
     wb_conn *conns;   /* every open connection */
     /* limits of the server side (set after wb_net_init; see wb_head_opts) */
-    int max_conns;       /* accepted connections open at once (0: no limit) */
-    int nserver;         /* accepted connections open */
-    int fail_max;        /* failed handshakes from one address within fail_window_ms ... */
+    int max_conns;       /* authenticated connections open at once (0: no limit) */
+    int nready;          /* authenticated accepted connections open */
+    int max_pending;     /* accepted connections still authenticating, from all addresses */
+    int max_pending_addr;/* ... and from one address (a new one closes the oldest) */
+    int npending;
+    int fail_max;        /* failed authentications from one address within fail_window_ms ... */
     int fail_window_ms;  /* ... before it is refused for fail_window_ms (0: no limit) */
     wb_netfail *fails;   /* per address, at most WB_NET_MAX_FAILREC */
     int nfails;
     uint64_t full_logged; /* when "too many connections" was last logged */
     unsigned full_refused;
+    uint64_t evict_logged; /* when closing unauthenticated connections was last logged */
+    unsigned evicted;
+    /* TLS: WB_TLS_*, the contexts of both sides, the key from the token */
+    int tls;
+    SSL_CTX *tls_srv, *tls_cli;
+    unsigned char psk[WB_TLS_PSK_LEN];
 };
 #define WB_NET_MAX_FAILREC 1024
+#define WB_NET_HANDSHAKE_MS 5000
+#define WB_NET_MAX_PENDING_ADDR 64
 /* the default for max_conns: 1000, or fewer when the process may not open
  * that many descriptors */
 int wb_net_default_max_conns(void);
 /* give back the read buffers a burst grew, once empty (from a periodic timer) */
 void wb_net_trim(wb_net *net);
 
+/* a net with TLS keyed by the token (wb_net_tls changes that); 0, or an
+ * error (message set) when OpenSSL cannot make its contexts */
 int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who);
+/* TLS as the options say (NULL: keyed by the token); before any connection */
+int wb_net_tls(wb_net *net, const wb_tls_opts *o);
+/* the limits of the server side from a head's or worker's options (0: keep) */
+void wb_net_limits(wb_net *net, int max_conns, int handshake_ms, int max_unauth);
 /* write what is queued on every connection now (else at the next loop turn) */
 void wb_net_flush(wb_net *net);
 /* close every connection left (without their callbacks) and the flusher */
@@ -122,6 +159,22 @@ void wb_conn_recv_raw(wb_conn *c, void *dst, size_t len, void *ctx);
 void wb_conn_close(wb_conn *c, int code, const char *why);
 /* bytes queued in the kernel-side write queue of libuv */
 size_t wb_conn_backlog(const wb_conn *c);
+
+/* "head", "worker", "driver", "peer" */
+const char *wb_role_name(int role);
+
+/* TLS (cluster/tls.c; the pumps between the socket and OpenSSL are in net.c) */
+int wb_tls_setup(wb_net *net, const wb_tls_opts *o);
+void wb_tls_free(wb_net *net);
+const char *wb_tls_mode_name(int mode);
+int wb_tls_conn_new(wb_conn *c);
+void wb_tls_conn_free(wb_conn *c);
+/* why an OpenSSL call on c failed (sslerr: SSL_get_error's), as a message
+ * for the log (server) or the caller (client); *auth: a wrong token or
+ * certificate */
+void wb_tls_failure(wb_conn *c, int sslerr, char *out, size_t cap, int *auth);
+/* the line a process prints when TLS is off */
+void wb_tls_warn_off(const char *who, int quiet);
 
 /* "host:port" -> address (numeric or resolved); errors name the address */
 int wb_resolve(const char *hostport, struct sockaddr_storage *out, char *host, size_t hostcap,

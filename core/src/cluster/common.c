@@ -1,5 +1,6 @@
 /* cluster/common.c — an id -> pointer map for the cluster's tables, plugin
- * lists copied out of messages and into them, and the cluster's two small
+ * lists copied out of messages and into them, the names of the roles, and
+ * the cluster's two small
  * kernels: cluster.noop (an empty task: latency and throughput) and
  * cluster.size (the total size and a checksum of its inputs). */
 #include <pthread.h>
@@ -136,6 +137,17 @@ wb_m_plugin *wb_plugins_here(uint32_t *n)
     }
     *n = np > 0 ? (uint32_t)np : 0;
     return m;
+}
+
+const char *wb_role_name(int r)
+{
+    switch (r) {
+    case WB_ROLE_HEAD: return "head";
+    case WB_ROLE_WORKER: return "worker";
+    case WB_ROLE_DRIVER: return "driver";
+    case WB_ROLE_PEER: return "peer";
+    default: return "unknown";
+    }
 }
 
 /* -------------------------------------------------------------- kernels */

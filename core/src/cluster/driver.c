@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "cluster_internal.h"
 #include "fetch.h"
 #include "map.h"
@@ -89,6 +91,8 @@ typedef struct cx {
     pthread_cond_t cv;
     uv_loop_t loop;
     uv_async_t wake;
+    uv_timer_t jobt;  /* the running job told to the head (JOB) */
+    uint64_t job_gen; /* the job's generation told */
     pthread_t io;
     int io_started;
     wb_net net;
@@ -113,6 +117,16 @@ typedef struct cx {
     wb_omap locwait;   /* oid -> dreq list waiting for LOCATION (I/O thread) */
     int stopping;
     double timeout;
+    /* the head PINGs every heartbeat (heartbeat_ms, from WELCOME): silent for
+     * head_timeout, the I/O thread gives up on it; the driver PINGs back */
+    uv_timer_t beat;
+    int heartbeat_ms;
+    uint64_t last_ping;
+    double head_timeout;
+    /* live workers (from WORKERS), and since when there is none (wb_now(); 0:
+     * some): a wait goes on at most worker_timeout without one */
+    int nalive;
+    double noworker_since, worker_timeout;
     /* called once the connections are closed (the local-cluster launcher
      * stops the processes it started) */
     void (*on_close)(void *);
@@ -138,7 +152,12 @@ static void dobj_free(dobj *o)
 static int not_ready_locked(cx *x)
 {
     if (x->state == C_READY) return 0;
-    if (x->state == C_CLOSED) return wb_seterr(WB_ESTATE, "cluster: the executor is disconnected (wb.connect again)");
+    if (x->state == C_CLOSED)
+        return wb_seterr(WB_ESTATE,
+                         "cluster: the executor is disconnected: this data was on the cluster at %s and is gone with "
+                         "it (d:collect() before wb.disconnect() brings a dataset to this process; "
+                         "wb.disconnect{collect = true} brings all of them)",
+                         x->address);
     return wb_seterr(WB_ENET, "cluster: %s", x->err[0] ? x->err : "not connected");
 }
 
@@ -187,6 +206,44 @@ static void cv_wait_ms(cx *x, int ms)
     pthread_cond_timedwait(&x->cv, &x->mu, &ts);
 }
 
+/* a caller's wait (one call of the executor, over all the objects it waits for) */
+typedef struct wwait {
+    double t0;   /* when it began */
+    int said;    /* lines said so far */
+    int gaveup;  /* it ended for want of workers */
+} wwait;
+static wwait wait_begin(void) { return (wwait){wb_now(), 0, 0}; }
+
+/* with the cluster connected, none of its workers alive for worker_timeout
+ * ends a wait (WB_ETIMEDOUT, message set); meanwhile a line says so every
+ * 10 s */
+static int worker_wait_locked(cx *x, wwait *ww)
+{
+    if (x->state != C_READY || x->nalive > 0 || !x->noworker_since) return 0;
+    double since = x->noworker_since > ww->t0 ? x->noworker_since : ww->t0, now = wb_now(), el = now - since;
+    int *said = &ww->said;
+    if (el >= x->worker_timeout) {
+        ww->gaveup = 1;
+        return wb_seterr(WB_ETIMEDOUT,
+                         "cluster: no live worker at the head at %s for %.0f s (worker_timeout = %g s): the work "
+                         "waits for workers that did not come",
+                         x->address, el, x->worker_timeout);
+    }
+    if (el >= 3 + 10.0 * *said) {
+        time_t t = time(NULL) - (time_t)el; /* (wb_now() is not the wall clock) */
+        struct tm tm;
+        localtime_r(&t, &tm);
+        char ts[16];
+        strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+        wb_log(WB_LOG_WARN,
+               "cluster: waiting since %s (%.0f s): no live worker at the head at %s; start workers, or Ctrl-C (the "
+               "wait ends after worker_timeout = %g s)",
+               ts, el, x->address, x->worker_timeout);
+        (*said)++;
+    }
+    return 0;
+}
+
 static dworker *pick_worker_locked(cx *x)
 {
     size_t n = 0;
@@ -212,7 +269,7 @@ static dworker *pick_worker_locked(cx *x)
 static void req_finish_locked(cx *x, dreq *r, int rc, const char *msg)
 {
     r->rc = rc;
-    if (msg) snprintf(r->msg, sizeof r->msg, "%s", msg);
+    if (msg && msg != r->msg) snprintf(r->msg, sizeof r->msg, "%s", msg); /* (never onto itself: that emptied it) */
     r->done = 1;
     if (r->abandoned) {
         free(r->data);
@@ -525,6 +582,11 @@ static void on_workers(cx *x, const unsigned char *p, size_t n)
         w->npl = w->pl ? m.w[k].nplugins : 0;
         wb_omap_put(&x->workers, w->id, w);
     }
+    int alive = 0;
+    for (uint32_t k = 0; k < m.n; k++) alive += m.w[k].alive != 0;
+    if (!alive && (x->nalive || !x->noworker_since)) x->noworker_since = wb_now();
+    if (alive) x->noworker_since = 0;
+    x->nalive = alive;
     pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
     /* connections to workers that left close now (their fetches relocate) */
@@ -595,6 +657,7 @@ static int head_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
         pthread_mutex_lock(&x->mu);
         x->client_id = m.id;
         x->next_oid = ((uint64_t)m.id << 40) | 1;
+        x->heartbeat_ms = (int)m.heartbeat_ms;
         x->plugins_sent = -1;
         x->dashboard_port = m.dashboard_port;
         if (m.dashboard_port) {
@@ -637,6 +700,7 @@ static int head_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
         pthread_mutex_unlock(&x->mu);
         return 0; /* the head closes the connection next */
     }
+    case WB_M_PING: return wb_dec_ping(p, n);
     case WB_M_FREED: {
         wb_m_oids m;
         if (wb_dec_oids(p, n, &m)) return -1;
@@ -682,6 +746,23 @@ static void close_walk(uv_handle_t *h, void *arg)
 {
     (void)arg;
     if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+/* the running job (the progress line's stages), told to the head when it
+ * changed, at most four times a second, for its dashboard */
+static void on_job_timer(uv_timer_t *t)
+{
+    cx *x = t->data;
+    if (!x->head || x->head->state != WB_CS_READY) return;
+    wb_jobstage st[WB_PROTO_MAX_STAGES];
+    uint64_t gen = 0;
+    int n = wb_activity_job(st, WB_PROTO_MAX_STAGES, &gen);
+    if (gen == x->job_gen) return;
+    x->job_gen = gen;
+    wb_wr w = wb_conn_wr(x->head);
+    wb_enc_job(&w, st, n, wb_now());
+    wb_conn_mark(x->head);
+    wb_net_flush(&x->net);
 }
 
 static void on_wake(uv_async_t *a)
@@ -748,6 +829,31 @@ static void on_wake(uv_async_t *a)
         }
         wb_net_close(&x->net);
         uv_walk(&x->loop, close_walk, NULL);
+    }
+}
+
+/* every 250 ms on the I/O thread: PING the head each heartbeat, and give up
+ * on a head that has sent nothing (not even its PING) for head_timeout */
+static void on_beat(uv_timer_t *t)
+{
+    cx *x = t->data;
+    wb_conn *c = x->head;
+    if (!c || c->state != WB_CS_READY || x->heartbeat_ms <= 0) return;
+    uint64_t now = uv_now(&x->loop);
+    double limit = x->head_timeout;
+    if (limit < 3 * x->heartbeat_ms / 1000.0) limit = 3 * x->heartbeat_ms / 1000.0;
+    if (now - c->last_in > (uint64_t)(limit * 1000)) {
+        char why[300];
+        snprintf(why, sizeof why, "it sent nothing for %.1f s (head_timeout = %g s: is the head stopped or overloaded?)",
+                 (now - c->last_in) / 1000.0, limit);
+        wb_conn_close(c, WB_ETIMEDOUT, why);
+        return;
+    }
+    if (now - x->last_ping >= (uint64_t)x->heartbeat_ms) {
+        x->last_ping = now;
+        wb_wr w = wb_conn_wr(c);
+        wb_enc_ping(&w);
+        wb_conn_mark(c);
     }
 }
 
@@ -882,7 +988,7 @@ static int encode_raw(const wb_objstat *st, const unsigned char *raw, void **dat
 }
 
 /* wait until an object is ready or failed (locked) */
-static int wait_obj_locked(cx *x, wb_oid id, dobj **out)
+static int wait_obj_locked(cx *x, wb_oid id, dobj **out, wwait *ww)
 {
     for (;;) {
         dobj *o = wb_omap_get(&x->objs, id);
@@ -894,6 +1000,7 @@ static int wait_obj_locked(cx *x, wb_oid id, dobj **out)
         }
         if (x->state != C_READY) return not_ready_locked(x);
         if (wb_interrupted()) return wb_seterr(WB_ECANCELED, "interrupted");
+        if (worker_wait_locked(x, ww)) return WB_ETIMEDOUT;
         cv_wait_ms(x, 50);
     }
 }
@@ -903,7 +1010,8 @@ static int c_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
     cx *x = CX(ex);
     pthread_mutex_lock(&x->mu);
     dobj *o;
-    int rc = wait_obj_locked(x, id, &o);
+    wwait ww = wait_begin();
+    int rc = wait_obj_locked(x, id, &o, &ww);
     if (rc) {
         pthread_mutex_unlock(&x->mu);
         return rc;
@@ -932,10 +1040,13 @@ static int c_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
     push_req(x, r);
     kick(x);
     while (!r->done) {
-        if (wb_interrupted()) {
+        if (wb_interrupted() || worker_wait_locked(x, &ww)) {
+            int code = wb_interrupted() ? WB_ECANCELED : WB_ETIMEDOUT;
+            char m[600];
+            snprintf(m, sizeof m, "%s", code == WB_ECANCELED ? "interrupted" : wb_errmsg());
             r->abandoned = 1;
             pthread_mutex_unlock(&x->mu);
-            return wb_seterr(WB_ECANCELED, "interrupted");
+            return wb_seterr(code, "%s", m);
         }
         cv_wait_ms(x, 50);
     }
@@ -1130,10 +1241,11 @@ static int c_wait(wb_exec *ex, const wb_oid *ids, int n)
     int first = 0;
     char msg[WB_PROTO_MAX_TEXT + 200] = "";
     pthread_mutex_lock(&x->mu);
+    wwait ww = wait_begin(); /* one wait for all of them */
     for (int i = 0; i < n; i++) {
         dobj *o;
-        int rc = wait_obj_locked(x, ids[i], &o);
-        if (rc == WB_ECANCELED) {
+        int rc = wait_obj_locked(x, ids[i], &o, &ww);
+        if (rc == WB_ECANCELED || ww.gaveup) {
             first = rc;
             snprintf(msg, sizeof msg, "%s", wb_errmsg());
             break;
@@ -1242,6 +1354,8 @@ void wb_connect_opts_init(wb_connect_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->timeout = 10;
+    o->head_timeout = 30;
+    o->worker_timeout = 120;
 }
 
 int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec **out)
@@ -1250,6 +1364,9 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     if (opts) o = *opts;
     else wb_connect_opts_init(&o);
     if (!(o.timeout > 0)) o.timeout = 10;
+    if (!(o.head_timeout > 0)) o.head_timeout = 30;
+    if (!(o.worker_timeout > 0)) o.worker_timeout = 120;
+    if (wb_tls_check_opts(&o.tls)) return wb_preferr(WB_EINVAL, "cluster");
     wb_cluster_kernels_init();
     char token[WB_TOKEN_MAX + 1];
     if (o.token) {
@@ -1273,6 +1390,8 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     wb_list_init(&x->rel, WB_M_RELEASE);
     x->warn_np = -1;
     x->timeout = o.timeout;
+    x->head_timeout = o.head_timeout;
+    x->worker_timeout = o.worker_timeout;
     snprintf(x->address, sizeof x->address, "%s", address ? address : "");
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->cv, NULL);
@@ -1287,9 +1406,31 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     }
     uv_loop_init(&x->loop);
     x->loop.data = x;
-    wb_net_init(&x->net, &x->loop, token, "driver");
+    int trc = wb_net_init(&x->net, &x->loop, token, "driver");
+    if (!trc) trc = wb_net_tls(&x->net, &o.tls);
+    OPENSSL_cleanse(token, sizeof token);
     uv_async_init(&x->loop, &x->wake, on_wake);
     x->wake.data = x;
+    uv_timer_init(&x->loop, &x->beat);
+    x->beat.data = x;
+    uv_timer_start(&x->beat, on_beat, 250, 250);
+    uv_timer_init(&x->loop, &x->jobt);
+    x->jobt.data = x;
+    uv_timer_start(&x->jobt, on_job_timer, 250, 250);
+    if (trc) {
+        char m[600];
+        snprintf(m, sizeof m, "%s", wb_errmsg());
+        wb_net_close(&x->net);
+        uv_walk(&x->loop, close_walk, NULL);
+        uv_run(&x->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&x->loop);
+        c_destroy(ex);
+        return wb_seterr(trc, "cluster: %s", m);
+    }
+    if (x->net.tls == WB_TLS_OFF)
+        wb_log(WB_LOG_WARN, "cluster: TLS is off (insecure_no_tls): every task, object and result to and from %s "
+                            "crosses the network in clear",
+               x->address);
     x->head = wb_conn_connect(&x->net, (struct sockaddr *)&x->head_sa, x->address, &head_cbs, x, WB_ROLE_DRIVER,
                               WB_ROLE_HEAD, (int)(o.timeout * 1000));
     if (!x->head) {
@@ -1410,9 +1551,10 @@ int wb_cluster_replicate(wb_exec *ex, const wb_oid *ids, int n, uint32_t worker)
     if (!rs) return wb_seterr(WB_ENOMEM, "out of memory");
     pthread_mutex_lock(&x->mu);
     int rc = not_ready_locked(x);
+    wwait ww = wait_begin();
     for (int i = 0; !rc && i < n; i++) {
         dobj *o;
-        rc = wait_obj_locked(x, ids[i], &o);
+        rc = wait_obj_locked(x, ids[i], &o, &ww);
         if (rc) break;
         rs[i] = calloc(1, sizeof **rs);
         if (!rs[i]) {
@@ -1427,15 +1569,18 @@ int wb_cluster_replicate(wb_exec *ex, const wb_oid *ids, int n, uint32_t worker)
     kick(x);
     for (int i = 0; i < n; i++) {
         if (!rs[i]) continue;
+        int stop = 0;
         while (!rs[i]->done) {
-            if (wb_interrupted()) {
+            if (wb_interrupted()) stop = WB_ECANCELED;
+            else if (worker_wait_locked(x, &ww)) stop = WB_ETIMEDOUT;
+            if (stop) {
                 rs[i]->abandoned = 1;
                 break;
             }
             cv_wait_ms(x, 50);
         }
         if (!rs[i]->done) {
-            if (!rc) rc = wb_seterr(WB_ECANCELED, "interrupted");
+            if (!rc) rc = stop == WB_ETIMEDOUT ? WB_ETIMEDOUT : wb_seterr(WB_ECANCELED, "interrupted");
             rs[i] = NULL;
             continue;
         }

@@ -37,10 +37,9 @@ static void record_error(wb_head *h, const char *msg)
 {
     herr *e = &h->errors[h->nerrors % WB_HEAD_ERRORS];
     e->when = (double)time(NULL);
-    size_t n = strlen(msg); /* long messages are cut: the dashboard shows the start */
-    if (n >= sizeof e->msg) n = sizeof e->msg - 1;
-    memcpy(e->msg, msg, n);
-    e->msg[n] = 0;
+    /* long messages are cut: the dashboard shows the start, without the
+     * folders of paths or quoted excerpts of files (wb_redact) */
+    wb_redact(msg, e->msg, sizeof e->msg);
     h->nerrors++;
 }
 
@@ -1188,6 +1187,8 @@ static int on_locate(wb_head *h, hdriver *d, const unsigned char *p, size_t n, i
     return 0;
 }
 
+static int on_job(wb_head *h, hdriver *d, const unsigned char *p, size_t n);
+
 static int driver_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
 {
     hdriver *d = c->data;
@@ -1200,6 +1201,8 @@ static int driver_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
     case WB_M_LOCATE: rc = on_locate(h, d, p, n, 0); break;
     case WB_M_REPLICATE: rc = on_locate(h, d, p, n, 1); break;
     case WB_M_PLUGINS: rc = on_plugins(h, d, p, n); break;
+    case WB_M_PING: rc = wb_dec_ping(p, n); break;
+    case WB_M_JOB: rc = on_job(h, d, p, n); break;
     default: rc = wb_seterr(WB_EPROTO, "a driver sent %s", wb_msg_name(type)); break;
     }
     return rc;
@@ -1353,8 +1356,8 @@ static int on_register(wb_head *h, hworker *w, const unsigned char *p, size_t n)
     char mem[32];
     if (w->mem_limit) wb_size_format(w->mem_limit, mem, sizeof mem);
     else snprintf(mem, sizeof mem, "no limit");
-    wb_log(WB_LOG_INFO, "worker %u joined from %s (%u threads, memory %s, data port %s)", w->id, w->conn->peer,
-           w->threads, mem, w->addr);
+    wb_log(WB_LOG_INFO, "worker %u joined from %s (%u thread%s, memory %s, data port %s)", w->id, w->conn->peer,
+           w->threads, w->threads == 1 ? "" : "s", mem, w->addr);
     if (diff.len) {
         wb_buf_add(&diff, "", 1);
         wb_log(WB_LOG_WARN,
@@ -1503,6 +1506,68 @@ static int on_input_lost(wb_head *h, hworker *w, const unsigned char *p, size_t 
     return 0;
 }
 
+/* ------------------------------------------------------- the dashboard */
+
+/* WSTATS: a worker's tasks and log lines (its clock moved onto the head's)
+ * and a sample of its memory and CPU */
+static int on_wstats(wb_head *h, hworker *w, const unsigned char *p, size_t n)
+{
+    wb_m_wstats m;
+    if (wb_dec_wstats(p, n, &m)) return -1;
+    double now = wb_now(), off = now - m.now;
+    hsample *sm = &w->hist[w->nhist % WB_HEAD_HIST];
+    sm->t = now;
+    sm->rss = (double)m.rss;
+    sm->mem = (double)w->hb.mem_used;
+    sm->cpu = 0;
+    if (w->nhist && m.now > w->clock_prev && m.cpu >= w->cpu_prev)
+        sm->cpu = (m.cpu - w->cpu_prev) / (m.now - w->clock_prev);
+    w->nhist++;
+    w->cpu_prev = m.cpu;
+    w->clock_prev = m.now;
+    for (uint32_t i = 0; i < m.ntasks && h->stream; i++) {
+        const wb_m_wtask *t = &m.tasks[i];
+        hstream *e = &h->stream[h->nstream % WB_HEAD_STREAM];
+        e->worker = w->id;
+        e->kernel = intern_kernel(h, t->kernel.p, t->kernel.len);
+        e->thread = t->thread;
+        e->ok = t->ok;
+        e->start = t->start + off;
+        e->end = t->end + off;
+        h->nstream++;
+    }
+    for (uint32_t i = 0; i < m.nlogs; i++) {
+        hwlog *l = &h->wlogs[h->nwlogs % WB_HEAD_WLOGS];
+        l->time = m.logs[i].time + off;
+        l->worker = w->id;
+        l->level = m.logs[i].level;
+        wb_pstr_copy(m.logs[i].msg, l->msg, sizeof l->msg);
+        h->nwlogs++;
+    }
+    wb_m_wstats_free(&m);
+    return 0;
+}
+
+/* JOB: a driver's running job */
+static int on_job(wb_head *h, hdriver *d, const unsigned char *p, size_t n)
+{
+    (void)h;
+    wb_m_job m;
+    if (wb_dec_job(p, n, &m)) return -1;
+    double now = wb_now();
+    d->njob = (int)m.n;
+    for (uint32_t i = 0; i < m.n; i++) {
+        wb_jobstage *s = &d->job[i];
+        wb_pstr_copy(m.s[i].name, s->name, sizeof s->name);
+        wb_pstr_copy(m.s[i].info, s->info, sizeof s->info);
+        s->done = m.s[i].done;
+        s->total = m.s[i].total;
+        s->start = now - m.s[i].elapsed;
+    }
+    d->job_at = now;
+    return 0;
+}
+
 static int worker_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
 {
     hworker *w = c->data;
@@ -1521,6 +1586,7 @@ static int worker_frame(wb_conn *c, int type, const unsigned char *p, size_t n)
         return 0;
     }
     case WB_M_DONE: return on_done(h, w, p, n);
+    case WB_M_WSTATS: return on_wstats(h, w, p, n);
     case WB_M_HOLD: return on_hold(h, w, p, n);
     case WB_M_INPUT_LOST: return on_input_lost(h, w, p, n);
     default: return wb_seterr(WB_EPROTO, "a worker sent %s", wb_msg_name(type));
@@ -1682,6 +1748,26 @@ static void on_tick(uv_timer_t *t)
             worker_lost(h, w, m);
         }
     }
+    /* PING every heartbeat: a driver (and a worker) that hears nothing from
+     * the head for its head timeout knows the head is gone or frozen */
+    if (now - h->last_ping >= (uint64_t)h->heartbeat_ms) {
+        h->last_ping = now;
+        for (size_t i = 0; i < h->nworker_list; i++) {
+            hworker *w = h->worker_list[i];
+            if (!w->alive || !w->welcomed || !w->conn) continue;
+            wb_wr wr = wb_conn_wr(w->conn);
+            wb_enc_ping(&wr);
+            wb_conn_mark(w->conn);
+        }
+        for (size_t i = 0; i < h->drivers.cap; i++) {
+            if (!h->drivers.keys[i]) continue;
+            hdriver *d = h->drivers.vals[i];
+            if (!d->conn) continue;
+            wb_wr wr = wb_conn_wr(d->conn);
+            wb_enc_ping(&wr);
+            wb_conn_mark(d->conn);
+        }
+    }
     tput_advance(h);
     wb_net_trim(&h->net);
     /* idle (no driver, no object): give the memory of the last burst back
@@ -1708,33 +1794,140 @@ static void on_signal(uv_signal_t *s, int signum)
 
 /* -------------------------------------------------------- status (JSON) */
 
-static void json_str(wb_buf *b, const char *s)
+#define HELD_SHOWN 10         /* objects listed per worker, the largest */
+#define STREAM_WINDOW 120.0   /* seconds of task stream */
+#define STREAM_SHOWN 6000     /* tasks at most */
+#define LOGS_SHOWN 150
+
+static void json_str(wb_buf *b, const char *s) { wb_json_str(b, s); }
+
+typedef struct held_top {
+    const hobj *o[HELD_SHOWN];
+    int n;
+    uint64_t count, bytes;
+} held_top;
+
+static void held_add(held_top *t, const hobj *o)
 {
-    wb_buf_add(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') wb_buf_printf(b, "\\%c", *p);
-        else if (*p < 0x20) wb_buf_printf(b, "\\u%04x", *p);
-        else wb_buf_add(b, p, 1);
+    t->count++;
+    t->bytes += o->stat.size;
+    int i = t->n < HELD_SHOWN ? t->n++ : HELD_SHOWN - 1;
+    if (i == HELD_SHOWN - 1 && t->n == HELD_SHOWN && t->o[i] && t->o[i]->stat.size >= o->stat.size) return;
+    while (i > 0 && t->o[i - 1]->stat.size < o->stat.size) {
+        t->o[i] = t->o[i - 1];
+        i--;
     }
-    wb_buf_add(b, "\"", 1);
+    t->o[i] = o;
+}
+
+static void held_json(wb_head *h, wb_buf *b, const held_top *t)
+{
+    wb_buf_printf(b, ",\"held_count\":%llu,\"held_bytes\":%llu,\"held\":[", (unsigned long long)t->count,
+                  (unsigned long long)t->bytes);
+    for (int i = 0; i < t->n; i++) {
+        const hobj *o = t->o[i];
+        wb_buf_printf(b, "%s{\"id\":\"%llx\",\"kind\":\"%s\",\"rows\":%lld,\"cols\":%lld,\"bytes\":%llu,\"made_by\":", i ? "," : "",
+                      (unsigned long long)o->oid, o->stat.type == WB_OBJ_PART ? "partition" : "bytes",
+                      (long long)o->stat.rows, (long long)o->stat.cols, (unsigned long long)o->stat.size);
+        json_str(b, o->has_spec && o->kernel < h->nk ? h->knames[o->kernel] : "put");
+        wb_buf_printf(b, ",\"driver\":%u,\"copies\":%u}", o->owner, (unsigned)o->nholders);
+    }
+    wb_buf_add(b, "]", 1);
+}
+
+/* the tasks the workers ran in the last STREAM_WINDOW seconds, newest first */
+static void stream_json(wb_head *h, wb_buf *b, double tnow)
+{
+    wb_buf_printf(b, "\"stream\":{\"window\":%.0f,\"tasks\":[", STREAM_WINDOW);
+    uint32_t *kidx = calloc(h->nk + 1, sizeof *kidx); /* interned id -> index + 1 in the list sent */
+    uint32_t *klist = calloc(h->nk + 1, sizeof *klist);
+    uint32_t nklist = 0;
+    int shown = 0;
+    uint64_t lo = h->nstream > WB_HEAD_STREAM ? h->nstream - WB_HEAD_STREAM : 0;
+    for (uint64_t i = h->nstream; h->stream && kidx && klist && i > lo && shown < STREAM_SHOWN; i--) {
+        const hstream *e = &h->stream[(i - 1) % WB_HEAD_STREAM];
+        if (e->end < tnow - STREAM_WINDOW) continue;
+        if (e->kernel >= h->nk) continue;
+        if (!kidx[e->kernel]) {
+            klist[nklist] = e->kernel;
+            kidx[e->kernel] = ++nklist;
+        }
+        wb_buf_printf(b, "%s[%u,%u,%u,%.3f,%.3f,%u]", shown ? "," : "", e->worker, (unsigned)e->thread,
+                      kidx[e->kernel] - 1, tnow - e->start, tnow - e->end, (unsigned)e->ok);
+        shown++;
+    }
+    wb_buf_printf(b, "],\"kernels\":[");
+    for (uint32_t k = 0; k < nklist; k++) {
+        if (k) wb_buf_add(b, ",", 1);
+        json_str(b, h->knames[klist[k]]);
+    }
+    wb_buf_add(b, "]}", 2);
+    free(kidx);
+    free(klist);
+}
+
+/* the last log lines of the head and of the workers, oldest first */
+static void logs_json(wb_head *h, wb_buf *b, double tnow)
+{
+    wb_logrec *mine = malloc(256 * sizeof *mine);
+    uint64_t cur = 0;
+    int nm = mine ? wb_activity_logs_since(&cur, mine, 256) : 0;
+    uint64_t wlo = h->nwlogs > WB_HEAD_WLOGS ? h->nwlogs - WB_HEAD_WLOGS : 0;
+    int nw = (int)(h->nwlogs - wlo);
+    /* the newest LOGS_SHOWN of the two, merged by time */
+    int im = nm, iw = nw, take = 0;
+    while (take < LOGS_SHOWN && (im > 0 || iw > 0)) {
+        const hwlog *w = iw > 0 ? &h->wlogs[(wlo + (uint64_t)iw - 1) % WB_HEAD_WLOGS] : NULL;
+        if (im > 0 && (!w || mine[im - 1].time >= w->time)) im--;
+        else iw--;
+        take++;
+    }
+    wb_buf_printf(b, "\"logs\":[");
+    int first = 1;
+    while (im < nm || iw < nw) {
+        const hwlog *w = iw < nw ? &h->wlogs[(wlo + (uint64_t)iw) % WB_HEAD_WLOGS] : NULL;
+        if (!first) wb_buf_add(b, ",", 1);
+        first = 0;
+        if (im < nm && (!w || mine[im].time <= w->time)) {
+            wb_json_log(b, tnow - mine[im].time, "head", mine[im].level, mine[im].msg);
+            im++;
+        } else {
+            char src[32];
+            snprintf(src, sizeof src, "worker %u", w->worker);
+            wb_json_log(b, tnow - w->time, src, w->level, w->msg);
+            iw++;
+        }
+    }
+    wb_buf_add(b, "]", 1);
+    free(mine);
 }
 
 void wb_head_status_json(wb_head *h, wb_buf *b)
 {
     uint64_t now = uv_now(h->loop);
-    size_t waiting = 0, ready = 0, running = 0, pending_put = 0, ready_objs = 0, lost = 0, failed = 0;
+    double tnow = wb_now();
+    size_t waiting = 0, ready = 0, assigned = 0, pending_put = 0, ready_objs = 0, lost = 0, failed = 0;
+    /* what each worker holds, from the directory */
+    wb_omap index = {0};
+    held_top *tops = calloc(h->nworker_list + 1, sizeof *tops);
+    for (size_t i = 0; i < h->nworker_list; i++) wb_omap_put(&index, h->worker_list[i]->id, (void *)(uintptr_t)(i + 1));
     for (size_t i = 0; i < h->objs.cap; i++) {
         if (!h->objs.keys[i]) continue;
         hobj *o = h->objs.vals[i];
         if (o->tstate == T_WAITING) waiting++;
         else if (o->tstate == T_READY) ready++;
-        else if (o->tstate == T_RUNNING) running++;
+        else if (o->tstate == T_RUNNING) assigned++;
         if (o->state == O_READY) ready_objs++;
         else if (o->state == O_LOST) lost++;
         else if (o->state == O_FAILED) failed++;
         else if (o->is_put) pending_put++;
+        if (o->state == O_READY && tops)
+            for (uint16_t k = 0; k < o->nholders; k++) {
+                uintptr_t at = (uintptr_t)wb_omap_get(&index, o->holders[k]);
+                if (at) held_add(&tops[at - 1], o);
+            }
     }
-    wb_buf_printf(b, "{\"version\":");
+    wb_buf_printf(b, "{\"kind\":\"cluster\",\"version\":");
     json_str(b, WB_VERSION);
     wb_buf_printf(b, ",\"protocol\":%d,\"address\":", WB_PROTO_VERSION);
     json_str(b, h->address);
@@ -1742,38 +1935,68 @@ void wb_head_status_json(wb_head *h, wb_buf *b)
     size_t ndrivers = h->drivers.n;
     wb_buf_printf(b, ",\"drivers\":%zu,\"workers\":[", ndrivers);
     int first = 1;
+    unsigned running = 0, queued_w = 0;
     for (size_t i = 0; i < h->nworker_list; i++) {
         hworker *w = h->worker_list[i];
         if (!w->welcomed) continue;
+        if (w->alive) {
+            running += w->hb.running;
+            queued_w += w->hb.queued;
+        }
         wb_buf_printf(b, "%s{\"id\":%u,\"address\":", first ? "" : ",", w->id);
         first = 0;
         json_str(b, w->addr);
+        double cpu = w->nhist ? w->hist[(w->nhist - 1) % WB_HEAD_HIST].cpu : 0;
         wb_buf_printf(b,
                       ",\"alive\":%s,\"threads\":%u,\"pid\":%u,\"memory_used\":%llu,\"memory_limit\":%llu,"
                       "\"rss\":%lld,\"objects\":%llu,\"tasks_running\":%u,\"tasks_queued\":%u,\"tasks_assigned\":%d,"
-                      "\"tasks_done\":%llu,\"tasks_failed\":%llu,\"last_heartbeat\":%.1f,\"plugins\":",
+                      "\"tasks_done\":%llu,\"tasks_failed\":%llu,\"last_heartbeat\":%.1f,\"cpu\":%.3f,\"plugins\":",
                       w->alive ? "true" : "false", w->threads, w->pid, (unsigned long long)w->hb.mem_used,
                       (unsigned long long)w->mem_limit, (long long)w->hb.rss, (unsigned long long)w->hb.objects,
-                      w->hb.running, w->hb.queued, w->inflight, (unsigned long long)w->tasks_done,
-                      (unsigned long long)w->tasks_failed, w->alive ? (now - w->last_seen) / 1000.0 : -1.0);
+                      w->alive ? w->hb.running : 0, w->alive ? w->hb.queued : 0, w->inflight, (unsigned long long)w->tasks_done,
+                      (unsigned long long)w->tasks_failed, w->alive ? (now - w->last_seen) / 1000.0 : -1.0, cpu);
         json_str(b, w->plugins ? w->plugins : "");
         wb_buf_printf(b, ",\"removed\":");
         json_str(b, w->alive ? "" : w->why);
+        held_top none = {0};
+        held_json(h, b, tops ? &tops[i] : &none);
+        wb_buf_printf(b, ",\"history\":");
+        wb_json_samples(b, w->hist, w->nhist, WB_HEAD_HIST, tnow);
         wb_buf_printf(b, "}");
     }
+    free(tops);
+    wb_omap_free(&index);
+    /* running: what the workers say runs (the sum of the table's column);
+     * assigned: sent to workers, running there or waiting in their queues */
     wb_buf_printf(b,
-                  "],\"tasks\":{\"waiting\":%zu,\"queued\":%zu,\"running\":%zu,\"done\":%llu,\"failed\":%llu,"
-                  "\"retried\":%llu,\"submitted\":%llu,\"rebuilt\":%llu},",
-                  waiting, ready, running, (unsigned long long)h->tasks_done, (unsigned long long)h->tasks_failed,
-                  (unsigned long long)h->retried, (unsigned long long)h->tasks_submitted,
-                  (unsigned long long)h->rebuilt);
+                  "],\"tasks\":{\"waiting\":%zu,\"queued\":%zu,\"assigned\":%zu,\"running\":%u,\"queued_on_workers\":%u,"
+                  "\"done\":%llu,\"failed\":%llu,\"retried\":%llu,\"submitted\":%llu,\"rebuilt\":%llu},",
+                  waiting, ready, assigned, running, queued_w, (unsigned long long)h->tasks_done,
+                  (unsigned long long)h->tasks_failed, (unsigned long long)h->retried,
+                  (unsigned long long)h->tasks_submitted, (unsigned long long)h->rebuilt);
     wb_buf_printf(b, "\"objects\":{\"count\":%zu,\"ready\":%zu,\"lost\":%zu,\"failed\":%zu,\"bytes\":%llu},",
                   h->objs.n, ready_objs, lost, failed, (unsigned long long)h->nobj_bytes);
     wb_buf_printf(b, "\"workers_lost\":%llu,", (unsigned long long)h->workers_lost);
+    /* the drivers' running jobs */
+    wb_buf_printf(b, "\"jobs\":[");
+    first = 1;
+    for (size_t i = 0; i < h->drivers.cap; i++) {
+        if (!h->drivers.keys[i]) continue;
+        hdriver *d = h->drivers.vals[i];
+        if (d->njob <= 0) continue;
+        wb_buf_printf(b, "%s{\"driver\":%u,\"updated\":%.1f,\"stages\":", first ? "" : ",", d->id, tnow - d->job_at);
+        first = 0;
+        wb_json_job(b, d->job, d->njob, tnow);
+        wb_buf_add(b, "}", 1);
+    }
+    wb_buf_printf(b, "],");
+    stream_json(h, b, tnow);
+    wb_buf_add(b, ",", 1);
+    logs_json(h, b, tnow);
     /* tasks finished per second over the last minutes, oldest first */
     uint64_t sec = (now - h->t0) / 1000;
     int span = (int)(sec + 1 < 120 ? sec + 1 : 120);
-    wb_buf_printf(b, "\"throughput\":[");
+    wb_buf_printf(b, ",\"throughput\":[");
     for (int k = span - 1; k >= 0; k--) {
         uint64_t s = sec - (uint64_t)k;
         uint32_t v = (s + WB_HEAD_TPUT > h->tput_sec) ? h->tput[s % WB_HEAD_TPUT] : 0;
@@ -1884,6 +2107,7 @@ static void head_shutdown(wb_head *h)
     free(h->knames);
     wb_set_log(NULL);
     the_head = NULL;
+    free(h->stream);
     free(h);
 }
 
@@ -1902,6 +2126,7 @@ int wb_head_run(const wb_head_opts *o)
     h->max_retries = o->max_retries >= 0 ? o->max_retries : 3;
     h->next_worker = 1;
     h->next_driver = 1;
+    h->stream = calloc(WB_HEAD_STREAM, sizeof *h->stream); /* (none: no task stream on the dashboard) */
     wb_cluster_kernels_init();
     int np = wb_plugin_load_default();
     if (np < 0) wb_log(WB_LOG_WARN, "%s", wb_errmsg());
@@ -1909,11 +2134,14 @@ int wb_head_run(const wb_head_opts *o)
     uv_loop_t *loop = uv_default_loop();
     h->loop = loop;
     h->t0 = uv_now(loop);
-    wb_net_init(&h->net, loop, o->token, "head");
-    if (o->max_connections) h->net.max_conns = o->max_connections > 0 ? o->max_connections : 0;
+    int rc = 1;
+    if (wb_net_init(&h->net, loop, o->token, "head") || wb_net_tls(&h->net, &o->tls)) {
+        fprintf(stderr, "wb head: %s\n", wb_errmsg());
+        goto out;
+    }
+    wb_net_limits(&h->net, o->max_connections, o->handshake_ms, o->max_unauth);
     if (o->max_auth_failures) h->net.fail_max = o->max_auth_failures > 0 ? o->max_auth_failures : 0;
     if (o->auth_window_ms > 0) h->net.fail_window_ms = o->auth_window_ms;
-    int rc = 1;
     struct sockaddr_storage sa;
     if (wb_resolve_hp(o->host, o->port, &sa)) {
         fprintf(stderr, "wb head: %s\n", wb_errmsg());
@@ -1934,7 +2162,7 @@ int wb_head_run(const wb_head_opts *o)
     int loopback = is_loopback((struct sockaddr *)&bound);
     int dport = -1;
     if (o->dashboard_port >= 0) {
-        if (wb_dash_start(h, o->host, o->dashboard_port, &dport)) {
+        if (wb_dash_start(h, o->host, o->dashboard_port, o->dashboard_hosts, &dport)) {
             fprintf(stderr, "wb head: %s\n", wb_errmsg());
             goto out;
         }
@@ -1959,8 +2187,10 @@ int wb_head_run(const wb_head_opts *o)
                 "  ********************************************************************\n\n",
                 h->address, durl[0] ? " (read-only)" : "");
     }
+    if (h->net.tls == WB_TLS_OFF) wb_tls_warn_off("head", o->quiet);
     if (!o->quiet) {
         printf("wb head %s: listening on %s (protocol %d)\n", WB_VERSION, h->address, WB_PROTO_VERSION);
+        printf("  transport:     %s\n", wb_tls_mode_name(h->net.tls));
         if (durl[0]) printf("  dashboard:     %s\n", durl);
         if (o->token_file) printf("  token file:    %s\n", o->token_file);
         printf("  start workers: wb worker --address %s%s%s\n", h->address, o->token_file ? " --token-file " : "",

@@ -61,6 +61,10 @@ typedef struct early { /* a worker's report on a put object the head has not see
 
 typedef struct wb_head wb_head;
 
+/* the dashboard's view over time (one sample a WSTATS, about a second) */
+#define WB_HEAD_HIST 180
+typedef wb_sample hsample;
+
 typedef struct hworker {
     wb_head *head;
     uint32_t id;
@@ -92,6 +96,10 @@ typedef struct hworker {
     uint64_t bgen;
     uint64_t *klocal;
     uint32_t nklocal;
+    /* the dashboard: memory and CPU over time (WSTATS), the last ones */
+    hsample hist[WB_HEAD_HIST];
+    uint64_t nhist;
+    double cpu_prev, clock_prev; /* the worker's CPU seconds and clock at the last WSTATS */
 } hworker;
 
 typedef struct hdriver {
@@ -110,6 +118,11 @@ typedef struct hdriver {
     uint8_t *cbad;
     uint32_t ncbad;
     uint64_t cgen;
+    /* its running job (JOB): the stages of its progress line, times on the
+     * head's clock */
+    wb_jobstage job[WB_PROTO_MAX_STAGES];
+    int njob;
+    double job_at;
 } hdriver;
 
 #define WB_HEAD_TPUT 300
@@ -121,6 +134,24 @@ typedef struct herr {
     double when;
     char msg[512];
 } herr;
+
+/* the task stream: tasks the workers ran (WSTATS), on the head's clock */
+#define WB_HEAD_STREAM 20000
+typedef struct hstream {
+    uint32_t worker, kernel; /* kernel: interned */
+    uint16_t thread;
+    uint8_t ok;
+    double start, end;
+} hstream;
+
+/* the workers' last log lines (WSTATS) */
+#define WB_HEAD_WLOGS 300
+typedef struct hwlog {
+    double time; /* head's clock */
+    uint32_t worker;
+    int level;
+    char msg[300];
+} hwlog;
 
 typedef struct wb_dash wb_dash;
 
@@ -136,7 +167,7 @@ struct wb_head {
     wb_dash *dash;
     int quiet, stopping;
     int heartbeat_ms, timeout_ms, max_retries;
-    uint64_t t0;
+    uint64_t t0, last_ping;
     wb_omap objs, workers, drivers;
     wb_omap early; /* oid -> early */
     hworker **worker_list;
@@ -158,13 +189,20 @@ struct wb_head {
     int idle_trimmed; /* memory given back since the head became idle */
     herr errors[WB_HEAD_ERRORS];
     size_t nerrors;
+    /* the dashboard */
+    hstream *stream; /* WB_HEAD_STREAM, a ring */
+    uint64_t nstream;
+    hwlog wlogs[WB_HEAD_WLOGS];
+    uint64_t nwlogs;
 };
 
 /* the status the dashboard shows, as JSON */
 void wb_head_status_json(wb_head *h, wb_buf *out);
 
-/* the dashboard's HTTP server on the head's loop */
-int wb_dash_start(wb_head *h, const char *host, int port, int *bound_port);
+/* the dashboard's HTTP server on the head's loop; it answers requests whose
+ * Host is a loopback name, the address it is bound to, or one of
+ * allow_hosts ("a,b"; "*": any; NULL: none) */
+int wb_dash_start(wb_head *h, const char *host, int port, const char *allow_hosts, int *bound_port);
 void wb_dash_stop(wb_head *h);
 
 #endif

@@ -134,7 +134,7 @@ int wb_local_cluster(const wb_local_cluster_opts *opts, wb_exec **out)
     if (!rc) {
         char *argv[] = {exe, "head", "--host", "127.0.0.1", "--port", "0", "--dashboard-port", o.dashboard ? "0" : "-1",
                         "--token-file", tokfile, "--ready-file", ready, "--heartbeat-ms", hb, "--timeout-ms", to,
-                        "--quiet", NULL};
+                        "--quiet", o.insecure_no_tls ? "--insecure-no-tls" : NULL, NULL};
         pids[npids] = spawn(argv);
         if (pids[npids] < 0) {
             rc = WB_EIO;
@@ -186,11 +186,12 @@ int wb_local_cluster(const wb_local_cluster_opts *opts, wb_exec **out)
         argv[k++] = "--token-file";
         argv[k++] = tokfile;
         argv[k++] = "--quiet";
+        if (o.insecure_no_tls) argv[k++] = "--insecure-no-tls";
         if (o.memory_limit) {
             argv[k++] = "--memory-limit";
             argv[k++] = mem;
         }
-        for (int j = 0; o.plugins && o.plugins[j] && k < 60; j++) {
+        for (int j = 0; o.plugins && o.plugins[j] && k < 58; j++) {
             argv[k++] = "--plugin";
             argv[k++] = (char *)o.plugins[j];
         }
@@ -210,6 +211,9 @@ int wb_local_cluster(const wb_local_cluster_opts *opts, wb_exec **out)
         co.token = token;
         co.timeout = o.timeout;
         co.wait_workers = o.workers;
+        co.tls.off = o.insecure_no_tls;
+        if (o.head_timeout > 0) co.head_timeout = o.head_timeout;
+        if (o.worker_timeout > 0) co.worker_timeout = o.worker_timeout;
         rc = wb_cluster_connect(addr, &co, &ex);
         if (rc) snprintf(msg, sizeof msg, "%s", wb_errmsg());
     }

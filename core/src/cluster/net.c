@@ -1,7 +1,16 @@
-/* cluster/net.c — connections of the cluster over libuv: the framing reader (with a
- * direct path for raw object bodies), the challenge-response handshake on
- * both sides, output batched per loop iteration, and address helpers.
- * Everything here runs on the loop thread that owns the connection. */
+/* cluster/net.c — connections of the cluster over libuv: TLS between the
+ * socket and the frames (OpenSSL over memory, see tls.c), the framing reader
+ * (with a direct path for raw object bodies), the challenge-response
+ * handshake on both sides, output batched per loop iteration, the server
+ * side's admission (unauthenticated connections apart from authenticated
+ * ones), and address helpers.
+ * Everything here runs on the loop thread that owns the connection.
+ *
+ * With TLS, bytes go: socket -> cin -> OpenSSL -> rbuf (frames) or straight
+ * into a raw body's buffer; and frames -> out (per loop turn) -> a queue of
+ * plaintext segments (frames, and raw bodies not copied) -> OpenSSL -> cout
+ * -> uv_write, encrypted a window ahead of the socket so that a 1 GB object
+ * never needs 1 GB of ciphertext. */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -10,12 +19,31 @@
 #include <sys/resource.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "cluster_internal.h"
 
 #define READ_CHUNK ((size_t)256 << 10)
+/* TLS output: plaintext encrypted per SSL_write, and the ciphertext kept in
+ * libuv's write queue at most (more waits, unencrypted, in the queue) */
+#define TX_CHUNK ((size_t)256 << 10)
+#define TX_WINDOW ((size_t)4 << 20)
+
+/* plaintext waiting for TLS: parts[0] is owned (a frame), the others the
+ * caller's (a raw body, valid until done) */
+struct wb_tseg {
+    wb_tseg *next;
+    unsigned char *own;
+    uv_buf_t *parts;
+    int nparts, part;
+    size_t off;
+    wb_raw_done_fn done;
+    void *ctx;
+};
 
 static void conn_close_cb(uv_handle_t *h);
+static void tls_pump(wb_conn *c);
+static void tls_input(wb_conn *c);
 
 /* ------------------------------------------------------------------ net */
 
@@ -50,13 +78,27 @@ int wb_net_init(wb_net *net, uv_loop_t *loop, const char *token, const char *who
     net->loop = loop;
     snprintf(net->token, sizeof net->token, "%s", token ? token : "");
     net->who = who;
-    net->handshake_ms = 10000;
+    net->handshake_ms = WB_NET_HANDSHAKE_MS;
     net->max_conns = wb_net_default_max_conns();
+    net->max_pending_addr = WB_NET_MAX_PENDING_ADDR;
+    net->max_pending = 4 * WB_NET_MAX_PENDING_ADDR;
     net->fail_max = 10;
     net->fail_window_ms = 60000;
     uv_idle_init(loop, &net->flusher);
     net->flusher.data = net;
-    return 0;
+    return wb_tls_setup(net, NULL);
+}
+
+int wb_net_tls(wb_net *net, const wb_tls_opts *o) { return wb_tls_setup(net, o); }
+
+void wb_net_limits(wb_net *net, int max_conns, int handshake_ms, int max_unauth)
+{
+    if (max_conns) net->max_conns = max_conns > 0 ? max_conns : 0;
+    if (handshake_ms > 0) net->handshake_ms = handshake_ms;
+    if (max_unauth > 0) {
+        net->max_pending_addr = max_unauth;
+        net->max_pending = 4 * max_unauth;
+    }
 }
 
 void wb_net_close(wb_net *net)
@@ -68,6 +110,7 @@ void wb_net_close(wb_net *net)
         }
     if (!uv_is_closing((uv_handle_t *)&net->flusher)) uv_close((uv_handle_t *)&net->flusher, NULL);
     OPENSSL_cleanse(net->token, sizeof net->token);
+    wb_tls_free(net); /* (connections still closing keep their context alive) */
     free(net->fails);
     net->fails = NULL;
     net->nfails = 0;
@@ -75,14 +118,16 @@ void wb_net_close(wb_net *net)
 
 int wb_net_default_max_conns(void)
 {
+    /* room is left for the connections still authenticating (at most
+     * 4 * WB_NET_MAX_PENDING_ADDR) and 64 other descriptors */
     struct rlimit rl;
-    int n = 1000;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)n + 64)
-        n = rl.rlim_cur > 96 ? (int)rl.rlim_cur - 64 : 32;
+    int n = 1000, other = 64 + 4 * WB_NET_MAX_PENDING_ADDR;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)(n + other))
+        n = rl.rlim_cur > (rlim_t)other + 32 ? (int)rl.rlim_cur - other : 32;
     return n;
 }
 
-/* ------------------------------------------- failed handshakes per address */
+/* --------------------------------------- failed authentications per address */
 
 /* the address of a peer "host:port" without its port ("[v6]:port" too) */
 static void addr_only(const char *peer, char *out, size_t cap)
@@ -124,13 +169,12 @@ static wb_netfail *fail_find(wb_net *net, const char *addr, int make)
     return f;
 }
 
-/* a peer failed its handshake: count it against its address */
+/* a peer failed to authenticate (a wrong token): count it against its address */
 static void fail_count(wb_conn *c)
 {
     wb_net *net = c->net;
     if (net->fail_max <= 0 || net->fail_window_ms <= 0) return;
-    char addr[96];
-    addr_only(c->peer, addr, sizeof addr);
+    const char *addr = c->addr;
     wb_netfail *f = fail_find(net, addr, 1);
     if (!f) return;
     uint64_t now = uv_now(net->loop);
@@ -157,30 +201,75 @@ static void refuse(wb_conn *c, int code, const char *msg)
     wb_conn_close(c, code, msg);
 }
 
-/* should the server refuse this new connection? (message set) */
+/* should the server refuse this new connection? (message set) Only an
+ * address blocked for failed authentications is refused at once; a full
+ * server refuses when the handshake is done (slot_full), so that connections
+ * which never authenticate cannot keep out those that do */
 static int admit(wb_conn *c)
 {
     wb_net *net = c->net;
     uint64_t now = uv_now(net->loop);
-    if (net->max_conns > 0 && net->nserver > net->max_conns) {
-        net->full_refused++;
-        if (!net->full_logged || now - net->full_logged >= 10000) {
-            wb_log(WB_LOG_WARN, "refused %u connection%s (the last from %s): %d connections are open, the limit",
-                   net->full_refused, net->full_refused == 1 ? "" : "s", c->peer, net->max_conns);
-            net->full_logged = now;
-            net->full_refused = 0;
-        }
-        return wb_seterr(WB_ELIMIT, "too many connections to this %s (limit %d)", net->who, net->max_conns);
-    }
-    char addr[96];
-    addr_only(c->peer, addr, sizeof addr);
-    wb_netfail *f = net->nfails ? fail_find(net, addr, 0) : NULL;
+    wb_netfail *f = net->nfails ? fail_find(net, c->addr, 0) : NULL;
     if (f && f->until > now) {
         f->refused++;
         return wb_seterr(WB_ELIMIT, "too many failed handshakes from %s (%d within %.0f s); refused for another %llu s",
-                         addr, f->count, net->fail_window_ms / 1000.0, (unsigned long long)((f->until - now + 999) / 1000));
+                         c->addr, f->count, net->fail_window_ms / 1000.0,
+                         (unsigned long long)((f->until - now + 999) / 1000));
     }
     return 0;
+}
+
+/* room for one more unauthenticated connection from c's address: past the
+ * limits (per address, then overall) the oldest unauthenticated connection
+ * is closed. An idle connection costs its owner nothing and holds a slot
+ * only until a newer one needs it, so idle connections cannot lock out a
+ * peer that authenticates (its handshake takes milliseconds). */
+static void make_room(wb_conn *c)
+{
+    wb_net *net = c->net;
+    for (int pass = 0; pass < 2; pass++) {
+        int limit = pass == 0 ? net->max_pending_addr : net->max_pending;
+        if (limit <= 0) continue;
+        for (;;) {
+            int n = 0;
+            wb_conn *oldest = NULL;
+            for (wb_conn *x = net->conns; x; x = x->nnext) {
+                if (!x->pending || x == c || (pass == 0 && strcmp(x->addr, c->addr))) continue;
+                n++;
+                if (!oldest || x->opened < oldest->opened) oldest = x;
+            }
+            if (n < limit || !oldest) break;
+            char why[200];
+            snprintf(why, sizeof why, "closed while still authenticating, to make room for a newer connection");
+            wb_conn_close(oldest, WB_ELIMIT, why);
+            net->evicted++;
+        }
+    }
+    uint64_t now = uv_now(net->loop);
+    if (net->evicted && (!net->evict_logged || now - net->evict_logged >= 10000)) {
+        wb_log(WB_LOG_WARN,
+               "closed %u connection%s that had not authenticated (the last for one from %s): at most %d may "
+               "authenticate at once from one address, %d in all",
+               net->evicted, net->evicted == 1 ? "" : "s", c->addr, net->max_pending_addr, net->max_pending);
+        net->evict_logged = now;
+        net->evicted = 0;
+    }
+}
+
+/* an authenticated peer past max_conns: refused (message set) */
+static int slot_full(wb_conn *c)
+{
+    wb_net *net = c->net;
+    if (net->max_conns <= 0 || net->nready < net->max_conns) return 0;
+    uint64_t now = uv_now(net->loop);
+    net->full_refused++;
+    if (!net->full_logged || now - net->full_logged >= 10000) {
+        wb_log(WB_LOG_WARN, "refused %u connection%s (the last from %s): %d connections are open, the limit",
+               net->full_refused, net->full_refused == 1 ? "" : "s", c->peer, net->max_conns);
+        net->full_logged = now;
+        net->full_refused = 0;
+    }
+    return wb_seterr(WB_ELIMIT, "too many connections to this %s (limit %d)", net->who, net->max_conns);
 }
 
 /* ------------------------------------------------------------ addresses */
@@ -261,6 +350,7 @@ typedef struct wreq {
     uv_write_t req;
     wb_conn *c;
     unsigned char *buf; /* owned */
+    size_t tls_len;     /* ciphertext bytes (TLS), for the window */
     wb_raw_done_fn done;
     void *ctx;
 } wreq;
@@ -271,17 +361,142 @@ static void on_written(uv_write_t *req, int status)
     free(w->buf);
     if (w->done) w->done(w->ctx, status);
     wb_conn *c = w->c;
+    c->tx_inflight -= w->tls_len;
     free(w);
     if (status < 0 && status != UV_ECANCELED && c->state != WB_CS_CLOSED) {
         char why[160];
         snprintf(why, sizeof why, "write failed: %s", uv_strerror(status));
         wb_conn_close(c, WB_ENET, why);
+        return;
     }
+    if (c->tq && c->state != WB_CS_CLOSED) tls_pump(c);
+}
+
+/* hand the ciphertext OpenSSL wrote to libuv */
+static void tls_emit(wb_conn *c)
+{
+    if (!c->cout.len || c->state == WB_CS_CLOSED) return;
+    wreq *w = calloc(1, sizeof *w);
+    if (!w) {
+        wb_conn_close(c, WB_ENOMEM, "out of memory");
+        return;
+    }
+    w->c = c;
+    w->buf = c->cout.p;
+    w->tls_len = c->cout.len;
+    uv_buf_t b = uv_buf_init((char *)c->cout.p, (unsigned)c->cout.len);
+    c->bytes_out += c->cout.len;
+    c->tx_inflight += c->cout.len;
+    c->cout = (wb_buf){0};
+    int e = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+    if (e) {
+        c->tx_inflight -= w->tls_len;
+        free(w->buf);
+        free(w);
+        char why[160];
+        snprintf(why, sizeof why, "write failed: %s", uv_strerror(e));
+        wb_conn_close(c, WB_ENET, why);
+    }
+}
+
+/* encrypt n plaintext bytes into cout (OpenSSL cuts them into records) */
+static int tls_write(wb_conn *c, const void *p, size_t n)
+{
+    while (n) {
+        int k = n > ((size_t)1 << 30) ? 1 << 30 : (int)n;
+        if (wb_buf_reserve(&c->cout, (size_t)k + (size_t)k / 256 + 1024)) {
+            wb_conn_close(c, WB_ENOMEM, "out of memory");
+            return -1;
+        }
+        int r = SSL_write(c->ssl, p, k);
+        if (r <= 0) {
+            char why[400];
+            int auth;
+            wb_tls_failure(c, SSL_get_error(c->ssl, r), why, sizeof why, &auth);
+            wb_conn_close(c, WB_ENET, why);
+            return -1;
+        }
+        p = (const unsigned char *)p + r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void tseg_free(wb_tseg *s, int status)
+{
+    if (s->done) s->done(s->ctx, status);
+    free(s->own);
+    free(s->parts);
+    free(s);
+}
+
+/* encrypt queued plaintext while the ciphertext in flight is under the window */
+static void tls_pump(wb_conn *c)
+{
+    while (c->tq && c->state != WB_CS_CLOSED && c->tx_inflight + c->cout.len < TX_WINDOW) {
+        wb_tseg *s = c->tq;
+        if (s->part == s->nparts) {
+            c->tq = s->next;
+            if (!c->tq) c->tq_tail = NULL;
+            tseg_free(s, 0); /* all of it encrypted: the caller's bytes are free */
+            continue;
+        }
+        uv_buf_t *b = &s->parts[s->part];
+        size_t n = b->len - s->off;
+        if (n > TX_CHUNK) n = TX_CHUNK;
+        if (n && tls_write(c, b->base + s->off, n)) return;
+        s->off += n;
+        if (s->off == b->len) {
+            s->part++;
+            s->off = 0;
+        }
+        if (c->cout.len >= TX_CHUNK) tls_emit(c);
+    }
+    tls_emit(c);
+}
+
+/* queue plaintext for TLS: a frame (copied, or taken when own) and raw parts */
+static int tls_queue(wb_conn *c, unsigned char *own, size_t ownlen, const uv_buf_t *bufs, int nbufs,
+                     wb_raw_done_fn done, void *ctx)
+{
+    wb_tseg *s = calloc(1, sizeof *s);
+    uv_buf_t *parts = s ? malloc(sizeof *parts * (size_t)(nbufs + 1)) : NULL;
+    if (!parts) {
+        free(s);
+        free(own);
+        if (done) done(ctx, UV_ENOMEM);
+        wb_conn_close(c, WB_ENOMEM, "out of memory");
+        return WB_ENOMEM;
+    }
+    s->own = own;
+    s->parts = parts;
+    parts[s->nparts++] = uv_buf_init((char *)own, (unsigned)ownlen);
+    for (int i = 0; i < nbufs; i++) parts[s->nparts++] = bufs[i];
+    s->done = done;
+    s->ctx = ctx;
+    if (c->tq_tail) c->tq_tail->next = s;
+    else c->tq = s;
+    c->tq_tail = s;
+    return 0;
 }
 
 static void flush_conn(wb_conn *c)
 {
     if (c->state == WB_CS_CLOSED || c->out.len == 0) return;
+    if (c->ssl) {
+        if (!c->tls_up) return; /* it goes once TLS is up */
+        if (!c->tq && c->out.len <= TX_CHUNK) { /* the common case: small frames, nothing waiting */
+            int e = tls_write(c, c->out.p, c->out.len);
+            c->out.len = 0;
+            if (!e) tls_emit(c);
+            return;
+        }
+        unsigned char *p = c->out.p;
+        size_t n = c->out.len;
+        c->out = (wb_buf){0};
+        if (tls_queue(c, p, n, NULL, 0, NULL, NULL) == 0) tls_pump(c);
+        return;
+    }
     wreq *w = calloc(1, sizeof *w);
     if (!w) {
         wb_conn_close(c, WB_ENOMEM, "out of memory");
@@ -333,6 +548,19 @@ int wb_conn_send_raw(wb_conn *c, const wb_buf *frame, const uv_buf_t *bufs, int 
         if (done) done(ctx, UV_ECANCELED);
         return WB_ENET;
     }
+    if (c->ssl) {
+        /* encrypted a window ahead of the socket; done once all is encrypted */
+        unsigned char *fb = malloc(frame->len ? frame->len : 1);
+        if (!fb) {
+            if (done) done(ctx, UV_ENOMEM);
+            wb_conn_close(c, WB_ENOMEM, "out of memory");
+            return WB_ENOMEM;
+        }
+        memcpy(fb, frame->p, frame->len);
+        if (tls_queue(c, fb, frame->len, bufs, nbufs, done, ctx)) return WB_ENOMEM;
+        if (c->tls_up) tls_pump(c);
+        return c->state == WB_CS_CLOSED ? WB_ENET : 0;
+    }
     wreq *w = calloc(1, sizeof *w);
     uv_buf_t *all = malloc(sizeof *all * (size_t)(nbufs + 1));
     unsigned char *fb = malloc(frame->len);
@@ -372,7 +600,10 @@ int wb_conn_send_raw(wb_conn *c, const wb_buf *frame, const uv_buf_t *bufs, int 
 
 size_t wb_conn_backlog(const wb_conn *c)
 {
-    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp) + c->out.len;
+    size_t n = uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp) + c->out.len + c->cout.len;
+    for (const wb_tseg *s = c->tq; s; s = s->next)
+        for (int i = s->part; i < s->nparts; i++) n += s->parts[i].len - (i == s->part ? s->off : 0);
+    return n;
 }
 
 /* ------------------------------------------------------------- closing */
@@ -381,12 +612,14 @@ static void handle_closed(uv_handle_t *h)
 {
     wb_conn *c = h->data;
     if (--c->handles > 0) return;
-    if (c->server) c->net->nserver--;
     if (c->nprev) c->nprev->nnext = c->nnext;
     else c->net->conns = c->nnext;
     if (c->nnext) c->nnext->nprev = c->nprev;
     free(c->rbuf);
     wb_buf_free(&c->out);
+    wb_buf_free(&c->cout);
+    free(c->cin);
+    wb_tls_conn_free(c);
     free(c);
 }
 
@@ -397,10 +630,27 @@ void wb_conn_close(wb_conn *c, int code, const char *why)
     if (!c || c->state == WB_CS_CLOSED) return;
     /* what is queued (e.g. a REJECT) goes out if the socket takes it now */
     if (c->out.len && (c->state == WB_CS_READY || c->server)) {
-        uv_buf_t b = uv_buf_init((char *)c->out.p, (unsigned)c->out.len);
-        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (!c->ssl) {
+            uv_buf_t b = uv_buf_init((char *)c->out.p, (unsigned)c->out.len);
+            uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        } else if (c->tls_up && !c->tq && !uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)) {
+            c->state = WB_CS_CLOSED; /* (no recursion if the write fails) */
+            SSL_write(c->ssl, c->out.p, (int)c->out.len);
+        }
+        c->out.len = 0;
+    }
+    if (c->ssl && !c->tq && !uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp)) {
+        if (c->tls_up) SSL_shutdown(c->ssl); /* close_notify */
+        if (c->cout.len) { /* that, or a failed handshake's alert */
+            uv_buf_t b = uv_buf_init((char *)c->cout.p, (unsigned)c->cout.len);
+            uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        }
+        ERR_clear_error();
     }
     c->state = WB_CS_CLOSED;
+    if (c->pending) c->net->npending--;
+    if (c->ready_slot) c->net->nready--;
+    c->pending = c->ready_slot = 0;
     /* take it off the flush list */
     if (c->dirty) {
         wb_conn **pp = &c->net->dirty;
@@ -409,12 +659,23 @@ void wb_conn_close(wb_conn *c, int code, const char *why)
         c->dirty = 0;
     }
     if (c->cb && c->cb->on_close) c->cb->on_close(c, code, why ? why : "");
+    /* raw bodies not yet encrypted: their owners get them back */
+    while (c->tq) {
+        wb_tseg *s = c->tq;
+        c->tq = s->next;
+        tseg_free(s, UV_ECANCELED);
+    }
+    c->tq_tail = NULL;
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, conn_close_cb);
     uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 }
 
-/* the server drops a peer: log it with its address, tell it why if it got that far */
+/* the server drops a peer: log it with its address, tell it why if it got
+ * that far. Only a failed authentication (WB_EAUTH: a wrong token, or a
+ * certificate not trusted) counts against the address: not a timeout, a
+ * connection closed early, or bytes that are not the protocol, which any
+ * process on the same machine as the real peers could send to lock them out */
 static void drop_peer(wb_conn *c, int code, const char *fmt, ...) WB_PRINTF(3, 4);
 static void drop_peer(wb_conn *c, int code, const char *fmt, ...)
 {
@@ -424,25 +685,11 @@ static void drop_peer(wb_conn *c, int code, const char *fmt, ...)
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     if (c->server) wb_log(WB_LOG_WARN, "dropped peer %s: %s", c->peer, why);
-    /* a failed handshake counts against the address; a peer that closed
-     * without sending a byte (a port check) does not */
-    if (c->server && c->state != WB_CS_READY && c->state != WB_CS_CLOSED && (c->bytes_in > 0 || code == WB_ETIMEDOUT))
-        fail_count(c);
+    if (c->server && c->state != WB_CS_READY && c->state != WB_CS_CLOSED && code == WB_EAUTH) fail_count(c);
     wb_conn_close(c, code, why);
 }
 
 /* ----------------------------------------------------------- handshake */
-
-static const char *role_name(int r)
-{
-    switch (r) {
-    case WB_ROLE_HEAD: return "head";
-    case WB_ROLE_WORKER: return "worker";
-    case WB_ROLE_DRIVER: return "driver";
-    case WB_ROLE_PEER: return "peer";
-    default: return "unknown";
-    }
-}
 
 static void reject(wb_conn *c, int code, const char *msg)
 {
@@ -471,8 +718,8 @@ static int server_handshake(wb_conn *c, int type, const unsigned char *p, size_t
     }
     if (!(c->accept_roles & (1u << a.role))) {
         char msg[200];
-        snprintf(msg, sizeof msg, "a %s does not connect to this port of a %s", role_name(a.role),
-                 role_name(c->my_role));
+        snprintf(msg, sizeof msg, "a %s does not connect to this port of a %s", wb_role_name(a.role),
+                 wb_role_name(c->my_role));
         reject(c, WB_EPROTO, msg);
         drop_peer(c, WB_EPROTO, "%s", msg);
         return -1;
@@ -486,6 +733,18 @@ static int server_handshake(wb_conn *c, int type, const unsigned char *p, size_t
     }
     memcpy(c->nonce_r, a.nonce, WB_PROTO_NONCE);
     c->peer_role = a.role;
+    /* authenticated: it needs one of the max_conns slots */
+    if (slot_full(c)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s", wb_errmsg());
+        reject(c, WB_ELIMIT, msg);
+        wb_conn_close(c, WB_ELIMIT, msg);
+        return -1;
+    }
+    c->pending = 0;
+    c->net->npending--;
+    c->ready_slot = 1;
+    c->net->nready++;
     uint8_t mac[WB_PROTO_MAC];
     wb_auth_mac(c->net->token, "wb-server", a.nonce, c->nonce_l, a.role, mac);
     wb_wr w = wb_conn_wr(c);
@@ -505,7 +764,7 @@ static int client_handshake(wb_conn *c, int type, const unsigned char *p, size_t
         if (wb_dec_reject(p, n, &r) == 0) {
             char msg[WB_PROTO_MAX_TEXT + 1];
             wb_pstr_copy(r.msg, msg, sizeof msg);
-            snprintf(why, sizeof why, "the %s at %s refused the connection: %s", role_name(c->want_role), c->peer,
+            snprintf(why, sizeof why, "the %s at %s refused the connection: %s", wb_role_name(c->want_role), c->peer,
                      msg);
             wb_conn_close(c, r.code, why);
         } else {
@@ -524,13 +783,13 @@ static int client_handshake(wb_conn *c, int type, const unsigned char *p, size_t
         }
         if (h.version != WB_PROTO_VERSION) {
             snprintf(why, sizeof why, "the %s at %s speaks protocol version %u, this wb speaks version %d",
-                     role_name(h.role), c->peer, (unsigned)h.version, WB_PROTO_VERSION);
+                     wb_role_name(h.role), c->peer, (unsigned)h.version, WB_PROTO_VERSION);
             wb_conn_close(c, WB_EPROTO, why);
             return -1;
         }
         if (h.role != c->want_role) {
-            snprintf(why, sizeof why, "%s is a wb %s port, not a %s", c->peer, role_name(h.role),
-                     role_name(c->want_role));
+            snprintf(why, sizeof why, "%s is a wb %s port, not a %s", c->peer, wb_role_name(h.role),
+                     wb_role_name(c->want_role));
             wb_conn_close(c, WB_EPROTO, why);
             return -1;
         }
@@ -557,7 +816,7 @@ static int client_handshake(wb_conn *c, int type, const unsigned char *p, size_t
     }
     wb_auth_mac(c->net->token, "wb-server", c->nonce_l, c->nonce_r, (uint8_t)c->my_role, want);
     if (!wb_auth_equal(want, mac)) {
-        snprintf(why, sizeof why, "the %s at %s could not prove it knows the cluster token", role_name(c->want_role),
+        snprintf(why, sizeof why, "the %s at %s could not prove it knows the cluster token", wb_role_name(c->want_role),
                  c->peer);
         wb_conn_close(c, WB_EAUTH, why);
         return -1;
@@ -570,27 +829,53 @@ static int client_handshake(wb_conn *c, int type, const unsigned char *p, size_t
 
 /* -------------------------------------------------------------- reading */
 
+/* room for want more bytes at the end of rbuf (0, or -1 out of memory) */
+static int rbuf_room(wb_conn *c, size_t want)
+{
+    if (c->rcap - c->rlen >= want) return 0;
+    size_t cap = c->rcap ? c->rcap : READ_CHUNK;
+    while (cap - c->rlen < want) cap *= 2;
+    unsigned char *p = realloc(c->rbuf, cap);
+    if (!p) return -1;
+    c->rbuf = p;
+    c->rcap = cap;
+    return 0;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     wb_conn *c = h->data;
+    if (c->ssl) { /* ciphertext: after what OpenSSL has not taken yet */
+        if (c->cin_off && c->cin_off == c->cin_len) c->cin_off = c->cin_len = 0;
+        if (c->cin_cap - c->cin_len < READ_CHUNK && c->cin_off) {
+            memmove(c->cin, c->cin + c->cin_off, c->cin_len - c->cin_off);
+            c->cin_len -= c->cin_off;
+            c->cin_off = 0;
+        }
+        if (c->cin_cap - c->cin_len < READ_CHUNK) {
+            size_t cap = c->cin_cap ? c->cin_cap : READ_CHUNK;
+            while (cap - c->cin_len < READ_CHUNK) cap *= 2;
+            unsigned char *p = realloc(c->cin, cap);
+            if (!p) {
+                *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
+                return;
+            }
+            c->cin = p;
+            c->cin_cap = cap;
+        }
+        *buf = uv_buf_init((char *)c->cin + c->cin_len, (unsigned)(c->cin_cap - c->cin_len));
+        return;
+    }
     if (c->raw_on && !c->raw_discard) {
         size_t left = c->raw_len - c->raw_off;
         if (left > ((size_t)1 << 30)) left = (size_t)1 << 30;
         *buf = uv_buf_init((char *)c->raw + c->raw_off, (unsigned)left);
         return;
     }
-    size_t want = c->raw_on ? READ_CHUNK : READ_CHUNK;
-    if (c->rcap - c->rlen < want) {
-        size_t cap = c->rcap ? c->rcap : READ_CHUNK;
-        while (cap - c->rlen < want) cap *= 2;
-        unsigned char *p = realloc(c->rbuf, cap);
-        if (!p) {
-            *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
-            return;
-        }
-        c->rbuf = p;
-        c->rcap = cap;
+    if (rbuf_room(c, READ_CHUNK)) {
+        *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
+        return;
     }
     if (c->raw_on) { /* discarding: read into the free space, then forget it */
         size_t left = c->raw_len - c->raw_off;
@@ -610,9 +895,20 @@ static void raw_finish(wb_conn *c)
     if (c->cb->on_raw) c->cb->on_raw(c, ctx);
 }
 
+/* the first bytes of a TLS record: a content type (20..23), then version 3.x */
+static int looks_tls(const unsigned char *b) { return b[0] >= 20 && b[0] <= 23 && b[1] == 3 && b[2] <= 4; }
+
 static void process(wb_conn *c)
 {
     size_t pos = 0;
+    /* a server without TLS: a peer that starts TLS gets told so */
+    if (c->server && !c->ssl && c->state != WB_CS_READY && c->rlen >= 3 && c->bytes_in == c->rlen &&
+        looks_tls(c->rbuf)) {
+        drop_peer(c, WB_EPROTO, "it speaks TLS, and this %s runs with --insecure-no-tls (both ends use TLS, or both "
+                                "run with --insecure-no-tls)",
+                  c->net->who);
+        return;
+    }
     while (c->state != WB_CS_CLOSED) {
         if (c->raw_on) {
             size_t avail = c->rlen - pos, need = c->raw_len - c->raw_off;
@@ -681,12 +977,35 @@ static void process(wb_conn *c)
  * to where it was after the burst */
 void wb_net_trim(wb_net *net)
 {
-    for (wb_conn *c = net->conns; c; c = c->nnext)
-        if (c->state != WB_CS_CLOSED && !c->raw_on && c->rlen == 0 && c->rcap > READ_CHUNK) {
+    for (wb_conn *c = net->conns; c; c = c->nnext) {
+        if (c->state == WB_CS_CLOSED) continue;
+        if (!c->raw_on && c->rlen == 0 && c->rcap > READ_CHUNK) {
             free(c->rbuf);
             c->rbuf = NULL;
             c->rcap = 0;
         }
+        if (c->cin_off == c->cin_len && c->cin_cap > READ_CHUNK) {
+            free(c->cin);
+            c->cin = NULL;
+            c->cin_cap = c->cin_len = c->cin_off = 0;
+        }
+    }
+}
+
+/* the peer closed its side (EOF, or TLS close_notify) */
+static void on_eof(wb_conn *c)
+{
+    char why[200];
+    if (c->raw_on || c->rlen || c->cin_off < c->cin_len)
+        snprintf(why, sizeof why, "%s closed the connection in the middle of a message", c->peer);
+    else if (c->state != WB_CS_READY)
+        snprintf(why, sizeof why, "%s closed the connection during the handshake", c->peer);
+    else
+        why[0] = 0; /* an orderly close */
+    if (c->server && why[0] && c->state != WB_CS_READY)
+        drop_peer(c, WB_ENET, "%s", why);
+    else
+        wb_conn_close(c, why[0] ? WB_ENET : 0, why);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -695,26 +1014,26 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     wb_conn *c = s->data;
     if (c->state == WB_CS_CLOSED) return;
     if (nread < 0) {
-        char why[200];
-        int code = WB_ENET;
         if (nread == UV_EOF) {
-            if (c->raw_on || c->rlen)
-                snprintf(why, sizeof why, "%s closed the connection in the middle of a message", c->peer);
-            else if (c->state != WB_CS_READY)
-                snprintf(why, sizeof why, "%s closed the connection during the handshake", c->peer);
-            else
-                why[0] = 0; /* an orderly close */
-        } else {
-            snprintf(why, sizeof why, "connection to %s: %s", c->peer, uv_strerror((int)nread));
+            on_eof(c);
+            return;
         }
-        if (c->server && why[0] && c->state != WB_CS_READY)
-            drop_peer(c, code, "%s", why);
+        char why[200];
+        snprintf(why, sizeof why, "connection to %s: %s", c->peer, uv_strerror((int)nread));
+        if (c->server && c->state != WB_CS_READY)
+            drop_peer(c, WB_ENET, "%s", why);
         else
-            wb_conn_close(c, why[0] ? code : 0, why);
+            wb_conn_close(c, WB_ENET, why);
         return;
     }
     if (nread == 0) return;
     c->bytes_in += (uint64_t)nread;
+    c->last_in = uv_now(c->net->loop);
+    if (c->ssl) {
+        c->cin_len += (size_t)nread;
+        tls_input(c);
+        return;
+    }
     if (c->raw_on && !c->raw_discard) {
         c->raw_off += (size_t)nread;
         if (c->raw_off == c->raw_len) {
@@ -745,6 +1064,143 @@ void wb_conn_recv_raw(wb_conn *c, void *dst, size_t len, void *ctx)
     }
 }
 
+/* ----------------------------------------------------------------- TLS in */
+
+static void send_hello(wb_conn *c)
+{
+    if (wb_auth_nonce(c->nonce_l)) {
+        wb_conn_close(c, WB_EINTERNAL, wb_errmsg());
+        return;
+    }
+    wb_wr w = wb_conn_wr(c);
+    wb_enc_hello(&w, (uint8_t)c->my_role, c->nonce_l);
+    wb_conn_mark(c);
+}
+
+/* a TLS failure: the server drops the peer (a wrong token counts against
+ * its address), the client closes with the reason */
+static void tls_failed(wb_conn *c, int r)
+{
+    char why[600];
+    int auth;
+    int e = SSL_get_error(c->ssl, r);
+    if ((e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) && !ERR_peek_error()) {
+        on_eof(c);
+        return;
+    }
+    wb_tls_failure(c, e, why, sizeof why, &auth);
+    tls_emit(c); /* the alert, if OpenSSL wrote one */
+    if (c->server) drop_peer(c, auth ? WB_EAUTH : WB_EPROTO, "%s", why);
+    else wb_conn_close(c, auth ? WB_EAUTH : WB_EPROTO, why);
+}
+
+/* a client's first bytes from a server that does not speak TLS: its REJECT
+ * in clear (refused before TLS: too many failed handshakes from here), or
+ * the HELLO of a server run with --insecure-no-tls. 1: handled */
+static int client_sniff(wb_conn *c)
+{
+    const unsigned char *b = c->cin + c->cin_off;
+    if (looks_tls(b)) return 0;
+    char why[400];
+    if (b[2] == 0 && b[3] == 0 && b[5] == 0 && b[4] == WB_M_REJECT) {
+        /* read it as a frame: client_handshake reports it */
+        size_t n = c->cin_len - c->cin_off;
+        if (rbuf_room(c, n)) {
+            wb_conn_close(c, WB_ENOMEM, "out of memory");
+            return 1;
+        }
+        memcpy(c->rbuf + c->rlen, b, n);
+        c->rlen += n;
+        c->cin_off = c->cin_len;
+        wb_tls_conn_free(c);
+        process(c);
+        return 1;
+    }
+    size_t have = c->cin_len - c->cin_off;
+    if (b[2] == 0 && b[3] == 0 && b[5] == 0 && b[4] == WB_M_HELLO && have >= 14 && !memcmp(b + 8, "WBCL", 4) &&
+        (b[12] | b[13] << 8) != WB_PROTO_VERSION) /* an older wb: its protocol had no TLS */
+        snprintf(why, sizeof why, "the %s at %s speaks protocol version %d, this wb speaks version %d (with TLS)",
+                 wb_role_name(c->want_role), c->peer, b[12] | b[13] << 8, WB_PROTO_VERSION);
+    else if (b[2] == 0 && b[3] == 0 && b[5] == 0 && b[4] == WB_M_HELLO)
+        snprintf(why, sizeof why,
+                 "the %s at %s does not use TLS (it runs with --insecure-no-tls): both ends use TLS, or both run "
+                 "with --insecure-no-tls (insecure_no_tls = true)",
+                 wb_role_name(c->want_role), c->peer);
+    else
+        snprintf(why, sizeof why, "%s is not a wb cluster port (it does not answer in TLS)", c->peer);
+    wb_conn_close(c, WB_EPROTO, why);
+    return 1;
+}
+
+/* feed what was read to OpenSSL: the handshake, then plaintext into rbuf
+ * (frames) or straight into a raw body's buffer */
+static void tls_input(wb_conn *c)
+{
+    if (!c->tls_up) {
+        if (!c->sniffed) {
+            if (c->cin_len - c->cin_off < 6) return;
+            c->sniffed = 1;
+            if (!c->server && client_sniff(c)) return;
+        }
+        ERR_clear_error();
+        int r = SSL_do_handshake(c->ssl);
+        if (r != 1) {
+            int e = SSL_get_error(c->ssl, r);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+                tls_emit(c);
+                return;
+            }
+            tls_failed(c, r);
+            return;
+        }
+        c->tls_up = 1;
+        tls_emit(c);
+        if (c->server) send_hello(c);
+        else c->state = WB_CS_HELLO;
+        if (c->state == WB_CS_CLOSED) return;
+        flush_conn(c); /* what waited for TLS */
+        if (c->tq && c->state != WB_CS_CLOSED) tls_pump(c);
+    }
+    while (c->state != WB_CS_CLOSED) {
+        int r;
+        ERR_clear_error();
+        if (c->raw_on && !c->raw_discard && c->rlen == 0) {
+            size_t left = c->raw_len - c->raw_off;
+            if (!left) { /* (an empty body: process() finishes it) */
+                process(c);
+                continue;
+            }
+            r = SSL_read(c->ssl, c->raw + c->raw_off, left > (1u << 30) ? 1 << 30 : (int)left);
+            if (r > 0) {
+                c->raw_off += (size_t)r;
+                if (c->raw_off == c->raw_len) raw_finish(c);
+                continue;
+            }
+        } else {
+            if (rbuf_room(c, 64 << 10)) {
+                wb_conn_close(c, WB_ENOMEM, "out of memory");
+                return;
+            }
+            size_t room = c->rcap - c->rlen;
+            r = SSL_read(c->ssl, c->rbuf + c->rlen, room > (1u << 30) ? 1 << 30 : (int)room);
+            if (r > 0) {
+                c->rlen += (size_t)r;
+                process(c);
+                continue;
+            }
+        }
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ) break;
+        if (e == SSL_ERROR_ZERO_RETURN) { /* close_notify: the peer is done */
+            on_eof(c);
+            return;
+        }
+        tls_failed(c, r);
+        return;
+    }
+    if (c->state != WB_CS_CLOSED) tls_emit(c); /* (post-handshake messages) */
+}
+
 /* ---------------------------------------------------------- set-up */
 
 static void on_timeout(uv_timer_t *t)
@@ -752,6 +1208,23 @@ static void on_timeout(uv_timer_t *t)
     wb_conn *c = t->data;
     char why[200];
     if (c->server) {
+        /* a peer that sent nothing to a server with TLS may be a wb without
+         * TLS, waiting for the HELLO in clear: tell it, in clear */
+        if (c->ssl && !c->bytes_in) {
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "this %s uses TLS and no TLS handshake came within %.1f s (does the peer run with "
+                     "--insecure-no-tls? both ends use TLS, or both run with --insecure-no-tls)",
+                     c->net->who, c->net->handshake_ms / 1000.0);
+            wb_buf b = {0};
+            wb_wr w = {&b, 0};
+            wb_enc_reject(&w, WB_EPROTO, msg);
+            if (b.len) {
+                uv_buf_t ub = uv_buf_init((char *)b.p, (unsigned)b.len);
+                uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+            }
+            wb_buf_free(&b);
+        }
         drop_peer(c, WB_ETIMEDOUT, "no handshake within %.1f s", c->net->handshake_ms / 1000.0);
         return;
     }
@@ -759,7 +1232,7 @@ static void on_timeout(uv_timer_t *t)
         snprintf(why, sizeof why, "cannot connect to %s: timed out after %.1f s", c->peer, c->timeout_ms / 1000.0);
     else /* (the time given, not the time measured: a loaded machine fires the timer late) */
         snprintf(why, sizeof why, "no answer from %s within %.1f s (is it a wb %s?)", c->peer, c->timeout_ms / 1000.0,
-                 role_name(c->want_role));
+                 wb_role_name(c->want_role));
     wb_conn_close(c, WB_ETIMEDOUT, why);
 }
 
@@ -776,6 +1249,7 @@ static wb_conn *conn_new(wb_net *net, const wb_conn_cbs *cb, void *data)
     c->timer.data = c;
     c->handles = 2;
     c->opened = (double)uv_now(net->loop);
+    c->last_in = uv_now(net->loop);
     c->nnext = net->conns;
     if (net->conns) net->conns->nprev = c;
     net->conns = c;
@@ -791,7 +1265,6 @@ wb_conn *wb_conn_accept(wb_net *net, uv_stream_t *server, const wb_conn_cbs *cb,
     c->my_role = my_role;
     c->accept_roles = accept_roles;
     c->state = WB_CS_AUTH;
-    net->nserver++; /* until its handles are closed */
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         c->state = WB_CS_CLOSED;
         uv_close((uv_handle_t *)&c->timer, conn_close_cb);
@@ -804,18 +1277,24 @@ wb_conn *wb_conn_accept(wb_net *net, uv_stream_t *server, const wb_conn_cbs *cb,
         wb_addr_str((struct sockaddr *)&ss, c->peer, sizeof c->peer);
     else
         snprintf(c->peer, sizeof c->peer, "?");
-    if (admit(c)) {
+    addr_only(c->peer, c->addr, sizeof c->addr);
+    if (admit(c)) { /* refused in clear, before TLS: the reason is no secret */
         refuse(c, WB_ELIMIT, wb_errmsg());
         return NULL;
     }
+    make_room(c);
+    c->pending = 1;
+    net->npending++;
     uv_tcp_nodelay(&c->tcp, 1);
-    if (wb_auth_nonce(c->nonce_l)) {
-        wb_conn_close(c, WB_EINTERNAL, wb_errmsg());
-        return NULL;
+    if (net->tls != WB_TLS_OFF) {
+        if (wb_tls_conn_new(c)) {
+            wb_conn_close(c, WB_ENOMEM, wb_errmsg());
+            return NULL;
+        }
+    } else {
+        send_hello(c);
+        if (c->state == WB_CS_CLOSED) return NULL;
     }
-    wb_wr w = wb_conn_wr(c);
-    wb_enc_hello(&w, (uint8_t)my_role, c->nonce_l);
-    wb_conn_mark(c);
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     uv_timer_start(&c->timer, on_timeout, (uint64_t)net->handshake_ms, 0);
     return c;
@@ -841,6 +1320,20 @@ static void on_connected(uv_connect_t *req, int status)
     uv_tcp_nodelay(&c->tcp, 1);
     c->state = WB_CS_HELLO;
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    if (c->net->tls != WB_TLS_OFF) { /* the client speaks first in TLS */
+        if (wb_tls_conn_new(c)) {
+            wb_conn_close(c, WB_ENOMEM, wb_errmsg());
+            return;
+        }
+        ERR_clear_error();
+        int rc = SSL_do_handshake(c->ssl);
+        int e = SSL_get_error(c->ssl, rc);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+            tls_failed(c, rc);
+            return;
+        }
+        tls_emit(c);
+    }
 }
 
 wb_conn *wb_conn_connect(wb_net *net, const struct sockaddr *addr, const char *peer_name, const wb_conn_cbs *cb,

@@ -3,6 +3,7 @@
  * against what is left before anything is read or allocated, every field
  * against its allowed values; a malformed message gives WB_EPROTO and a
  * message naming the message type and the field. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,12 @@ void wb_wr_u64(wb_wr *w, uint64_t v)
 void wb_wr_i32(wb_wr *w, int32_t v) { wb_wr_u32(w, (uint32_t)v); }
 void wb_wr_i64(wb_wr *w, int64_t v) { wb_wr_u64(w, (uint64_t)v); }
 void wb_wr_raw(wb_wr *w, const void *p, size_t n) { wr_add(w, p, n); }
+static void wr_f64(wb_wr *w, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    wb_wr_u64(w, u);
+}
 void wb_wr_str(wb_wr *w, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
@@ -281,6 +288,18 @@ static uint64_t rd_u64(rd *r, const char *f)
     return q ? get64(q) : 0;
 }
 static int64_t rd_i64(rd *r, const char *f) { return (int64_t)rd_u64(r, f); }
+/* a finite double */
+static double rd_f64(rd *r, const char *f)
+{
+    uint64_t u = rd_u64(r, f);
+    double v;
+    memcpy(&v, &u, 8);
+    if (!r->err && !isfinite(v)) {
+        rd_fail(r, "%s is not a finite number", f);
+        return 0;
+    }
+    return v;
+}
 static int32_t rd_i32(rd *r, const char *f) { return (int32_t)rd_u32(r, f); }
 
 /* a length-prefixed string of at most max bytes */
@@ -724,6 +743,114 @@ void wb_enc_worker1(wb_list *l, const wb_m_worker *x)
     l->n++;
 }
 
+/* WSTATS: f64 now, f64 cpu, i64 rss, u32 ntasks x (name kernel, u16 thread,
+ * f64 start, f64 end, u8 ok), u32 nlogs x (f64 time, u8 level, text) */
+int wb_dec_wstats(const void *p, size_t n, wb_m_wstats *out)
+{
+    rd r;
+    rd_init(&r, p, n, "WSTATS");
+    memset(out, 0, sizeof *out);
+    out->now = rd_f64(&r, "clock");
+    out->cpu = rd_f64(&r, "cpu time");
+    out->rss = rd_i64(&r, "rss");
+    out->ntasks = rd_count(&r, 4 + 1 + 2 + 8 + 8 + 1, WB_PROTO_MAX_WTASKS, "task count");
+    out->tasks = rd_alloc(&r, out->ntasks, sizeof *out->tasks);
+    for (uint32_t i = 0; i < out->ntasks && !r.err; i++) {
+        wb_m_wtask *t = &out->tasks[i];
+        t->kernel = rd_name(&r, "kernel", 0);
+        t->thread = rd_u16(&r, "thread");
+        t->start = rd_f64(&r, "start");
+        t->end = rd_f64(&r, "end");
+        t->ok = rd_u8(&r, "ok");
+        if (!r.err && (t->end < t->start || t->ok > 1)) rd_fail(&r, "task %u: bad times or status", (unsigned)i);
+    }
+    out->nlogs = rd_count(&r, 8 + 1 + 4, WB_PROTO_MAX_WLOGS, "log line count");
+    out->logs = rd_alloc(&r, out->nlogs, sizeof *out->logs);
+    for (uint32_t i = 0; i < out->nlogs && !r.err; i++) {
+        wb_m_wlog *l = &out->logs[i];
+        l->time = rd_f64(&r, "log time");
+        l->level = rd_u8(&r, "log level");
+        l->msg = rd_text(&r, "log line");
+        if (!r.err && l->level > WB_LOG_ERROR) rd_fail(&r, "log line %u: level %u", (unsigned)i, (unsigned)l->level);
+    }
+    int rc = rd_end(&r);
+    if (rc) wb_m_wstats_free(out);
+    return rc;
+}
+
+void wb_m_wstats_free(wb_m_wstats *m)
+{
+    free(m->tasks);
+    free(m->logs);
+    m->tasks = NULL;
+    m->logs = NULL;
+    m->ntasks = m->nlogs = 0;
+}
+
+int wb_enc_wstats(wb_wr *w, double now, double cpu, int64_t rss, const wb_taskrec *tasks, int ntasks,
+                  const wb_logrec *logs, int nlogs)
+{
+    size_t s = wb_msg_begin(w, WB_M_WSTATS);
+    wr_f64(w, now);
+    wr_f64(w, cpu);
+    wb_wr_i64(w, rss);
+    wb_wr_u32(w, (uint32_t)ntasks);
+    for (int i = 0; i < ntasks; i++) {
+        /* a name as names go on the wire ([A-Za-z0-9_.+-]) */
+        char k[sizeof tasks[i].kernel];
+        snprintf(k, sizeof k, "%s", tasks[i].kernel[0] ? tasks[i].kernel : "unknown");
+        for (char *c = k; *c; c++)
+            if (!name_char((unsigned char)*c)) *c = '_';
+        wb_wr_str(w, k);
+        wb_wr_u16(w, (uint16_t)(tasks[i].thread < 0 ? 0 : tasks[i].thread > 65535 ? 65535 : tasks[i].thread));
+        wr_f64(w, tasks[i].start);
+        wr_f64(w, tasks[i].end >= tasks[i].start ? tasks[i].end : tasks[i].start);
+        wb_wr_u8(w, tasks[i].ok ? 1 : 0);
+    }
+    wb_wr_u32(w, (uint32_t)nlogs);
+    for (int i = 0; i < nlogs; i++) {
+        wr_f64(w, logs[i].time);
+        wb_wr_u8(w, (uint8_t)(logs[i].level < 0 ? 0 : logs[i].level > WB_LOG_ERROR ? WB_LOG_ERROR : logs[i].level));
+        wb_wr_str(w, logs[i].msg);
+    }
+    return wb_msg_end(w, s);
+}
+
+/* JOB: u32 n x (name stage, f64 done, f64 total, f64 elapsed, text info) */
+int wb_dec_job(const void *p, size_t n, wb_m_job *out)
+{
+    rd r;
+    rd_init(&r, p, n, "JOB");
+    memset(out, 0, sizeof *out);
+    out->n = rd_count(&r, 4 + 8 + 8 + 8 + 4, WB_PROTO_MAX_STAGES, "stage count");
+    for (uint32_t i = 0; i < out->n && !r.err; i++) {
+        wb_m_jstage *st = &out->s[i];
+        st->name = rd_str(&r, 64, "stage");
+        if (!r.err && (st->name.len == 0 || memchr(st->name.p, 0, st->name.len))) rd_fail(&r, "stage %u: bad name", (unsigned)i);
+        st->done = rd_f64(&r, "done");
+        st->total = rd_f64(&r, "total");
+        st->elapsed = rd_f64(&r, "elapsed");
+        st->info = rd_str(&r, 256, "info");
+        if (!r.err && memchr(st->info.p, 0, st->info.len)) rd_fail(&r, "stage %u: info contains a NUL byte", (unsigned)i);
+    }
+    return rd_end(&r);
+}
+
+int wb_enc_job(wb_wr *w, const wb_jobstage *stages, int n, double now)
+{
+    if (n > WB_PROTO_MAX_STAGES) n = WB_PROTO_MAX_STAGES;
+    size_t s = wb_msg_begin(w, WB_M_JOB);
+    wb_wr_u32(w, (uint32_t)n);
+    for (int i = 0; i < n; i++) {
+        wb_wr_str(w, stages[i].name[0] ? stages[i].name : "?");
+        wr_f64(w, isfinite(stages[i].done) ? stages[i].done : 0);
+        wr_f64(w, isfinite(stages[i].total) ? stages[i].total : 0);
+        wr_f64(w, now - stages[i].start);
+        wb_wr_str(w, stages[i].info);
+    }
+    return wb_msg_end(w, s);
+}
+
 int wb_dec_heartbeat(const void *p, size_t n, wb_m_heartbeat *out)
 {
     rd r;
@@ -750,6 +877,19 @@ int wb_enc_heartbeat(wb_wr *w, const wb_m_heartbeat *m)
     wb_wr_u64(w, m->done);
     wb_wr_u64(w, m->failed);
     wb_wr_i64(w, m->rss);
+    return wb_msg_end(w, s);
+}
+
+int wb_dec_ping(const void *p, size_t n)
+{
+    rd r;
+    rd_init(&r, p, n, "PING");
+    return rd_end(&r);
+}
+
+int wb_enc_ping(wb_wr *w)
+{
+    size_t s = wb_msg_begin(w, WB_M_PING);
     return wb_msg_end(w, s);
 }
 
@@ -1383,6 +1523,17 @@ int wb_dec_any(int type, const void *p, size_t n)
         wb_m_obj m;
         return wb_dec_obj(p, n, &m);
     }
+    case WB_M_WSTATS: {
+        wb_m_wstats m;
+        rc = wb_dec_wstats(p, n, &m);
+        wb_m_wstats_free(&m);
+        return rc;
+    }
+    case WB_M_JOB: {
+        wb_m_job m;
+        return wb_dec_job(p, n, &m);
+    }
+    case WB_M_PING: return wb_dec_ping(p, n);
     default: return wb_seterr(WB_EPROTO, "unknown message type %d", type);
     }
 }

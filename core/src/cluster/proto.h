@@ -19,7 +19,13 @@
  * follow an OBJ or PUT frame as raw bytes (their size is in the frame), so
  * objects larger than a frame move without being cut up or copied.
  *
- * Handshake (challenge-response, the token never crosses the wire):
+ * Transport: TLS 1.3 keyed by the token (or certificates; see tls.c), unless
+ * a process runs with --insecure-no-tls. Only one frame is ever sent outside
+ * TLS: the REJECT of a connection refused before its handshake (its address
+ * made too many failed attempts), and a server without TLS sends its HELLO
+ * in clear; a client with TLS recognises both by their first bytes.
+ *
+ * Handshake (challenge-response inside TLS; the token never crosses the wire):
  *     server -> client  HELLO   magic, version, role, nonce_s
  *     client -> server  AUTH    magic, version, role, nonce_c,
  *                               HMAC-SHA256(token, "wb-client" nonce_s nonce_c role)
@@ -38,7 +44,9 @@
 
 #include "wb/cluster.h"
 
-#define WB_PROTO_VERSION 2 /* 2: PLUGINS, plugins in WORKERS */
+/* what each version added: 2: PLUGINS, plugins in WORKERS; 3: WSTATS, JOB
+ * (the dashboard); 4: TLS, PING (heartbeats between the head and drivers) */
+#define WB_PROTO_VERSION 4
 #define WB_PROTO_MAGIC "WBCL"
 #define WB_PROTO_HDR 8
 #define WB_PROTO_MAX_FRAME ((uint32_t)64 << 20) /* authenticated peers */
@@ -80,8 +88,11 @@ enum { WB_ROLE_HEAD = 1, WB_ROLE_WORKER = 2, WB_ROLE_DRIVER = 3, WB_ROLE_PEER = 
     X(OBJ, 41)       /* worker -> peer: an object (raw bytes follow) */     \
     X(OBJ_ERR, 42)   /* worker -> peer: cannot send it */                   \
     X(PUT, 43)       /* driver -> worker: an object (raw bytes follow) */ \
-    X(PLUGINS, 34)   /* driver -> head: its plugins, before tasks (last: */ \
-                     /* the fuzz corpus numbers the types by list order) */
+    X(PLUGINS, 34)   /* driver -> head: its plugins, before tasks */        \
+    X(WSTATS, 35)    /* worker -> head: tasks run, log lines, CPU time */   \
+    X(JOB, 36)       /* driver -> head: its running job (progress) */        \
+    X(PING, 14)      /* head <-> driver, head -> worker: alive (no payload; */\
+                     /* last: the fuzz corpus numbers the types by list order) */
 
 enum {
 #define WB__MSGENUM(name, code) WB_M_##name = code,
@@ -335,6 +346,47 @@ int wb_enc_auth_ok(wb_wr *w, const uint8_t mac[WB_PROTO_MAC]);
 int wb_dec_reject(const void *p, size_t n, wb_m_reject *out);
 int wb_enc_reject(wb_wr *w, int32_t code, const char *msg);
 
+/* WSTATS: what a worker did since its last WSTATS, for the dashboard: its
+ * clock (wb_now()), CPU seconds used, resident memory, the tasks it ran and
+ * its log lines (times on its clock) */
+typedef struct wb_m_wtask {
+    wb_pstr kernel;
+    uint16_t thread;
+    double start, end;
+    uint8_t ok;
+} wb_m_wtask;
+typedef struct wb_m_wlog {
+    double time;
+    uint8_t level;
+    wb_pstr msg;
+} wb_m_wlog;
+typedef struct wb_m_wstats {
+    double now, cpu;
+    int64_t rss;
+    uint32_t ntasks, nlogs;
+    wb_m_wtask *tasks;
+    wb_m_wlog *logs;
+} wb_m_wstats;
+#define WB_PROTO_MAX_WTASKS 20000
+#define WB_PROTO_MAX_WLOGS 256
+int wb_dec_wstats(const void *p, size_t n, wb_m_wstats *out);
+void wb_m_wstats_free(wb_m_wstats *m);
+int wb_enc_wstats(wb_wr *w, double now, double cpu, int64_t rss, const wb_taskrec *tasks, int ntasks,
+                  const wb_logrec *logs, int nlogs);
+
+/* JOB: a driver's running job, the stages of its progress line (none: idle) */
+#define WB_PROTO_MAX_STAGES 8
+typedef struct wb_m_jstage {
+    wb_pstr name, info;
+    double done, total, elapsed;
+} wb_m_jstage;
+typedef struct wb_m_job {
+    uint32_t n;
+    wb_m_jstage s[WB_PROTO_MAX_STAGES];
+} wb_m_job;
+int wb_dec_job(const void *p, size_t n, wb_m_job *out);
+int wb_enc_job(wb_wr *w, const wb_jobstage *stages, int n, double now);
+
 int wb_dec_register(const void *p, size_t n, wb_m_register *out);
 void wb_m_register_free(wb_m_register *m);
 int wb_enc_register(wb_wr *w, const wb_m_register *m);
@@ -350,6 +402,10 @@ int wb_enc_workers(wb_wr *w, const wb_m_workers *m);
 void wb_enc_worker1(wb_list *l, const wb_m_worker *x); /* WORKERS */
 int wb_dec_heartbeat(const void *p, size_t n, wb_m_heartbeat *out);
 int wb_enc_heartbeat(wb_wr *w, const wb_m_heartbeat *m);
+/* PING: no payload; the head sends it to its drivers and workers every
+ * heartbeat, a driver to the head, so that each side sees a silent peer */
+int wb_dec_ping(const void *p, size_t n);
+int wb_enc_ping(wb_wr *w);
 
 /* SUBMIT, TASKS */
 int wb_dec_tasks(const void *p, size_t n, wb_m_tasks *out);

@@ -229,6 +229,8 @@ static void hold(wworker *w, uint64_t oid) { wb_omap_put(&w->held, oid, (void *)
 static void *pool_main(void *arg)
 {
     wworker *w = arg;
+    static int next_slot; /* the dashboard's thread lanes */
+    wb_activity_set_thread(__atomic_fetch_add(&next_slot, 1, __ATOMIC_RELAXED));
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (!w->qh && !w->stop) pthread_cond_wait(&w->cv, &w->mu);
@@ -884,11 +886,47 @@ static void send_heartbeat(wworker *w)
     wb_conn_mark(w->head);
 }
 
+/* WSTATS: the tasks run and log lines made since the last one, and the
+ * CPU time, for the head's dashboard (sent with each heartbeat) */
+#define WSTATS_TASKS 4096
+#define WSTATS_LOGS 64
+static uint64_t act_tasks, act_logs; /* what was sent so far (loop thread) */
+
+static void send_wstats(wworker *w)
+{
+    if (!w->head || w->head->state != WB_CS_READY) return;
+    wb_taskrec *t = malloc(WSTATS_TASKS * sizeof *t);
+    wb_logrec *l = malloc(WSTATS_LOGS * sizeof *l);
+    if (t && l) {
+        int nt = wb_activity_tasks_since(&act_tasks, t, WSTATS_TASKS);
+        int nl = wb_activity_logs_since(&act_logs, l, WSTATS_LOGS);
+        wb_wr wr = wb_conn_wr(w->head);
+        wb_enc_wstats(&wr, wb_now(), wb_process_cpu_seconds(), wb_current_rss(), t, nt, l, nl);
+        wb_conn_mark(w->head);
+    }
+    free(t);
+    free(l);
+}
+
 static void on_heartbeat(uv_timer_t *t)
 {
     wworker *w = t->data;
     wb_net_trim(&w->net);
+    /* the head PINGs every heartbeat: silent for the head timeout, it is
+     * gone or frozen (stopped, swapping): this worker stops waiting for it */
+    if (w->head && w->head->state == WB_CS_READY) {
+        double limit = w->o->head_timeout > 0 ? w->o->head_timeout : 30;
+        if (limit < 3 * w->heartbeat_ms / 1000.0) limit = 3 * w->heartbeat_ms / 1000.0;
+        uint64_t silent = uv_now(w->loop) - w->head->last_in;
+        if (silent > (uint64_t)(limit * 1000)) {
+            char why[200];
+            snprintf(why, sizeof why, "it sent nothing for %.1f s (--head-timeout %g s)", silent / 1000.0, limit);
+            wb_conn_close(w->head, WB_ETIMEDOUT, why);
+            return;
+        }
+    }
     send_heartbeat(w);
+    send_wstats(w);
 }
 
 static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
@@ -902,8 +940,8 @@ static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
         w->heartbeat_ms = (int)m.heartbeat_ms;
         wb_m_welcome_free(&m);
         w->welcomed = 1;
-        wb_log(WB_LOG_INFO, "joined the head at %s (%d threads, data port %s:%d)", w->head_addr, w->nthreads,
-               w->data_host, w->data_port);
+        wb_log(WB_LOG_INFO, "joined the head at %s (%d thread%s, data port %s:%d)", w->head_addr, w->nthreads,
+               w->nthreads == 1 ? "" : "s", w->data_host, w->data_port);
         uv_timer_start(&w->hb, on_heartbeat, (uint64_t)w->heartbeat_ms, (uint64_t)w->heartbeat_ms);
         send_heartbeat(w);
         return 0;
@@ -949,6 +987,7 @@ static int head_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
         return 0;
     }
     case WB_M_PULL: return on_pull(w, b, n);
+    case WB_M_PING: return wb_dec_ping(b, n);
     case WB_M_REJECT: { /* the head is going away: so does this worker */
         wb_m_reject m;
         if (wb_dec_reject(b, n, &m)) return -1;
@@ -1086,6 +1125,7 @@ void wb_worker_opts_init(wb_worker_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->connect_timeout = 30;
+    o->head_timeout = 30;
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -1122,8 +1162,18 @@ int wb_worker_run(const wb_worker_opts *o)
     uv_loop_t *loop = uv_default_loop();
     w->loop = loop;
     loop->data = w;
-    wb_net_init(&w->net, loop, o->token, "worker");
-    if (o->max_connections) w->net.max_conns = o->max_connections > 0 ? o->max_connections : 0;
+    if (wb_net_init(&w->net, loop, o->token, "worker") || wb_net_tls(&w->net, &o->tls)) {
+        fprintf(stderr, "wb worker: %s\n", wb_errmsg());
+        wb_net_close(&w->net);
+        uv_run(loop, UV_RUN_DEFAULT);
+        wb_store_free(w->store);
+        free(w);
+        the_worker = NULL;
+        wb_set_log(NULL);
+        return 1;
+    }
+    wb_net_limits(&w->net, o->max_connections, 0, 0);
+    if (w->net.tls == WB_TLS_OFF) wb_tls_warn_off("worker", o->quiet);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     uv_async_init(loop, &w->async, on_async);

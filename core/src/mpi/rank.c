@@ -858,6 +858,62 @@ static void idle_wait(rk *r, double idle)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* the end of a job, once the pool threads have ended and no transfer is in
+ * flight: everything the rank made is freed (what is left in its maps, the
+ * tasks still waiting for an input, the store) */
+static void rank_free(rk *r)
+{
+    pthread_mutex_lock(&r->mu);
+    rtask *t = r->dh;
+    r->dh = r->dt = NULL;
+    pthread_mutex_unlock(&r->mu);
+    while (t) {
+        rtask *nx = t->next;
+        task_free(r, t);
+        t = nx;
+    }
+    for (size_t i = 0; i < r->objs.cap; i++) {
+        if (!r->objs.keys[i]) continue;
+        robj *o = r->objs.vals[i];
+        /* a waiting task is listed once per input it waits for (its nwait) */
+        for (int k = 0; k < o->nw; k++)
+            if (--o->waiters[k]->nwait == 0) task_free(r, o->waiters[k]);
+        for (freq *f = o->fetchers, *nx; f; f = nx) {
+            nx = f->next;
+            free(f);
+        }
+        free(o->waiters);
+        free(o);
+    }
+    for (size_t i = 0; i < r->early.cap; i++) {
+        if (!r->early.keys[i]) continue;
+        for (freq *f = r->early.vals[i], *nx; f; f = nx) {
+            nx = f->next;
+            free(f);
+        }
+    }
+    for (size_t i = 0; i < r->reduces.cap; i++) {
+        if (!r->reduces.keys[i]) continue;
+        rreduce *x = r->reduces.vals[i];
+        for (int k = 0; k < x->nsets; k++) free(x->sets[k]);
+        free(x->sets);
+        free(x->sizes);
+        free(x);
+    }
+    wbm_map_free(&r->objs);
+    wbm_map_free(&r->early);
+    wbm_map_free(&r->reduces);
+    wb_store_free(r->store);
+    wb_buf_free(&r->done);
+    wbm_net_free(&r->net);
+    free(r->th);
+    pthread_cond_destroy(&r->loop_cv);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    if (R == r) R = NULL;
+    free(r);
+}
+
 int wbm_rank_loop(MPI_Comm comm, int threads, double timeout, const char *driver_host)
 {
     rk *r = calloc(1, sizeof *r);
@@ -969,5 +1025,6 @@ int wbm_rank_loop(MPI_Comm comm, int threads, double timeout, const char *driver
     }
     int status = r->status;
     if (!idle) return -1; /* kernels still run: the caller leaves without freeing */
+    if (!r->net.nreq) rank_free(r); /* (a send still in flight keeps its buffer) */
     return status;
 }
