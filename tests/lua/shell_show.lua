@@ -54,7 +54,8 @@ D.rows_table = real
 for name, fn in pairs(methods) do D[name] = fn end
 eq(fetched, 10, "rows fetched to print a 1M-row dataset")
 assert(calls <= 2, "rows fetched in " .. calls .. " reads")
-local cheap = {rows = true, cols = true, partitions = true, has_labels = true, names = true, is_vector = true}
+local cheap = {rows = true, cols = true, partitions = true, has_labels = true, names = true, is_vector = true,
+               types = true, levels = true, label_levels = true, label_name = true} -- kept beside the dataset
 for name, k in pairs(asked) do
   assert(cheap[name], "printing a 1M-row dataset called d:" .. name .. "() (" .. k .. " times)")
 end

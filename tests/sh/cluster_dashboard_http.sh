@@ -77,13 +77,15 @@ if [ -n "$IP" ]; then
 fi
 
 # errors: the driver gets the whole message, the dashboard no folder, no excerpt
+# (a text value in a column read as numbers by dtype: without it, the column
+# would be a category)
 start_head head2 --token-file "$T/tok"
 start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1
 wait_for "$T/head2.log" "worker 1 joined" || fail "the worker did not join"
 mkdir -p "$T/private-folder"
 printf 'a,b,label\n1,2,0\n3,TOPSECRET42,1\n' >"$T/private-folder/bad.csv"
-out=$("$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 1}) print(pcall(wb.load, '$T/private-folder/bad.csv'))" 2>&1)
-echo "$out" | grep -q "^false	$T/private-folder/bad.csv:3:3: bad value \"TOPSECRET42\" (expected a number) (on worker 1 at " ||
+out=$("$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 1}) print(pcall(wb.load, '$T/private-folder/bad.csv', {dtype = {b = 'number'}}))" 2>&1)
+echo "$out" | grep -q "^false	$T/private-folder/bad.csv:3: column \"b\": bad value \"TOPSECRET42\" (expected a number, as dtype says) (on worker 1 at " ||
   fail "the driver's message: $out"
 /usr/bin/python3 - "$DASH" >"$T/errors.out" 2>&1 <<'PY' || fail "dashboard errors: $(cat "$T/errors.out")"
 import json, sys, urllib.request
@@ -92,7 +94,7 @@ msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
 assert msgs, s["errors"]
 for m in msgs:
     assert "TOPSECRET42" not in m and "private-folder" not in m and "/tmp" not in m, m
-    assert m.startswith('.../bad.csv:3:3: bad value "..." (expected a number) (on worker 1 at 127.0.0.1:'), m
+    assert m.startswith('.../bad.csv:3: column "...": bad value "..." (expected a number, as dtype says) (on worker 1 at 127.0.0.1:'), m
 print(msgs[0])
 PY
 pass "the dashboard shows: $(cat "$T/errors.out")"
@@ -102,7 +104,7 @@ pass "the dashboard shows: $(cat "$T/errors.out")"
 # the same errors without folders or excerpts
 cat >"$T/local.lua" <<LUA
 local url = wb.dashboard{allow_hosts = {"wb-local.example"}}
-print(pcall(wb.load, "$T/private-folder/bad.csv"))
+print(pcall(wb.load, "$T/private-folder/bad.csv", {dtype = {b = "number"}}))
 local f = io.open("$T/local.url.tmp", "w") f:write(url) f:close()
 os.rename("$T/local.url.tmp", "$T/local.url")
 while not io.open("$T/local.stop") do os.execute("sleep 0.1") end
@@ -123,7 +125,7 @@ out=$(ask "$LP" "Host: evil.example\r\n")
 this dashboard answers only for its own address and loopback names, not for Host 'evil.example' (to allow a name: wb.dashboard{allow_hosts = \"NAME\"})" ] ||
   fail "local dashboard, another Host: $out"
 pass "local dashboard: loopback names and allow_hosts served, another Host: $(echo "$out" | head -1)"
-grep -q "^false	$T/private-folder/bad.csv:3:3: bad value \"TOPSECRET42\" (expected a number)$" "$T/local.out" ||
+grep -q "^false	$T/private-folder/bad.csv:3: column \"b\": bad value \"TOPSECRET42\" (expected a number, as dtype says)$" "$T/local.out" ||
   fail "the local driver's message: $(cat "$T/local.out")"
 /usr/bin/python3 - "$LP" >"$T/local_errors.out" 2>&1 <<'PY' || fail "local dashboard errors: $(cat "$T/local_errors.out")"
 import json, sys, urllib.request
@@ -131,7 +133,7 @@ s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv
 msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
 assert msgs, s["errors"]
 for m in msgs:
-    assert m == '.../bad.csv:3:3: bad value "..." (expected a number)', m
+    assert m == '.../bad.csv:3: column "...": bad value "..." (expected a number, as dtype says)', m
 print(msgs[0])
 PY
 pass "the local dashboard shows: $(cat "$T/local_errors.out")"
