@@ -2,6 +2,8 @@
  * defines each part. */
 #ifndef WB_INTERNAL_H
 #define WB_INTERNAL_H
+#include <sys/types.h>
+
 #include "wb/wb.h"
 
 #define WB_UNUSED(x) (void)(x)
@@ -14,6 +16,22 @@ size_t wb__phys_bytes(void);
 size_t wb__avail_bytes(void);
 /* partition-sized memory, freed with free() */
 void *wb__alloc_big(size_t size);
+
+/* ------------------------------------------------- opening files (io/common.c) */
+
+/* Open a file to read without ever blocking: O_NONBLOCK (a FIFO waits for no
+ * writer, a device is not read), fstat, and what is not a regular file closed
+ * before any read (wb.load of a FIFO hung in open; wb.load_model("/dev/zero")
+ * read until memory ran out). Returns 0 with *fd (blocking reads again) and
+ * *size, the bound of every read; or an errno value: the open's, EISDIR for
+ * a directory, ENODEV for anything else not a regular file (*mode says what,
+ * see wb__file_kind). Messages are the caller's. */
+int wb__open_regular(const char *path, int *fd, int64_t *size, mode_t *mode);
+/* "a FIFO", "a character device", ... for a file mode */
+const char *wb__file_kind(mode_t mode);
+/* wb__open_regular with the readers' messages: "name: cannot open (reason)",
+ * "name: cannot read (not a regular file: a FIFO)" */
+int wb__io_open(const char *path, const char *name, int *fd, int64_t *size);
 
 /* ------------------------------------------------------- the store (store.c) */
 

@@ -20,6 +20,8 @@ typedef struct field {
     int64_t rows, cols;
 } field;
 
+#define WB_MODEL_MAX_SIDE ((int64_t)INT32_MAX) /* rows or columns of an array */
+
 struct wb_model {
     char *estimator;
     wb_params *params;
@@ -116,7 +118,9 @@ int wb_model_set_str(wb_model *m, const char *name, const char *v)
 int wb_model_set_array(wb_model *m, const char *name, const double *v, int64_t rows, int64_t cols)
 {
     if (bad_name(name)) return WB_EINVAL;
-    if (rows < 0 || cols < 0 || (rows * cols > 0 && !v))
+    /* each side below 2^31: a product of the two never overflows, and a side
+     * of an empty array (0 x 2^62) cannot make a reader loop for ever */
+    if (rows < 0 || cols < 0 || rows > WB_MODEL_MAX_SIDE || cols > WB_MODEL_MAX_SIDE || (rows * cols > 0 && !v))
         return wb_seterr(WB_EINVAL, "model: bad array '%s'", name ? name : "");
     size_t n = (size_t)rows * (size_t)cols;
     field *f = name && *name ? fslot(m, name) : NULL;
@@ -221,6 +225,7 @@ int wb_model_decode(const void *data, size_t size, wb_model **out)
     uint64_t pl;
     wb_params *params = NULL;
     wb_model *m = NULL;
+    size_t nomem = 0; /* an allocation of this many bytes failed */
     *out = NULL;
     if (take(&r, magic, 4) || memcmp(magic, "WBM1", 4)) goto bad;
     if (take(&r, &el, 4) || el >= sizeof est || take(&r, est, el)) goto bad;
@@ -250,7 +255,10 @@ int wb_model_decode(const void *data, size_t size, wb_model **out)
             uint32_t l;
             if (take(&r, &l, 4) || l > r.left) goto bad;
             char *s = malloc((size_t)l + 1);
-            if (!s) goto bad;
+            if (!s) {
+                nomem = (size_t)l + 1;
+                goto bad;
+            }
             memcpy(s, r.p, l);
             s[l] = 0;
             r.p += l;
@@ -259,12 +267,17 @@ int wb_model_decode(const void *data, size_t size, wb_model **out)
             free(s);
         } else if (t == WB_F_ARRAY) {
             int64_t rows, cols;
-            if (take(&r, &rows, 8) || take(&r, &cols, 8) || rows < 0 || cols < 0) goto bad;
+            if (take(&r, &rows, 8) || take(&r, &cols, 8) || rows < 0 || cols < 0 || rows > WB_MODEL_MAX_SIDE ||
+                cols > WB_MODEL_MAX_SIDE)
+                goto bad;
             if (cols && (uint64_t)rows > r.left / 8 / (uint64_t)cols) goto bad;
             size_t nb = (size_t)rows * (size_t)cols * 8;
             if (nb > r.left) goto bad;
             double *a = malloc(nb + 8);
-            if (!a) goto bad;
+            if (!a) {
+                nomem = nb + 8;
+                goto bad;
+            }
             if (nb) memcpy(a, r.p, nb);
             r.p += nb;
             r.left -= nb;
@@ -272,13 +285,17 @@ int wb_model_decode(const void *data, size_t size, wb_model **out)
             free(a);
         } else
             goto bad;
-        if (rc) goto bad;
+        if (rc) { /* a name is checked above: out of memory */
+            wb_model_free(m);
+            return rc;
+        }
     }
     if (r.left) goto bad;
     *out = m;
     return 0;
 bad:
     wb_model_free(m);
+    if (nomem) return wb_seterr(WB_ENOMEM, "model: out of memory (%zu bytes asked for)", nomem);
     return wb_seterr(WB_EFORMAT, "model: malformed encoding");
 }
 
@@ -319,22 +336,46 @@ int wb_model_save(const wb_model *m, const char *path)
 
 int wb_model_load(const char *path, wb_model **out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return wb_seterr(WB_ENOTFOUND, "%s: cannot open: %s", path, strerror(errno));
-    wb_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if ((rc = wb_buf_add(&b, chunk, n)) != 0) break;
-    fclose(f);
-    if (!rc) {
-        size_t hl = strlen(MODEL_HEADER);
-        if (b.len < hl || memcmp(b.p, MODEL_HEADER, hl) != 0)
-            rc = wb_seterr(WB_EFORMAT, "%s: not a wb model file (no \"WBMODEL 1\" header)", path);
-        else if ((rc = wb_model_decode(b.p + hl, b.len - hl, out)) != 0)
-            rc = wb_seterr(rc, "%s: %s", path, wb_errmsg());
+    int fd;
+    int64_t size;
+    mode_t mode = 0;
+    int e = wb__open_regular(path, &fd, &size, &mode); /* never blocks: a FIFO or a device is refused */
+    if (e == EISDIR) return wb_seterr(WB_EFORMAT, "%s: not a wb model file (no \"WBMODEL 1\" header)", path);
+    if (e == ENODEV) return wb_seterr(WB_EIO, "%s: cannot read (not a regular file: %s)", path, wb__file_kind(mode));
+    if (e) return wb_seterr(WB_ENOTFOUND, "%s: cannot open: %s", path, strerror(e));
+    /* every read is bounded by the file's size, checked against the memory
+     * there is before it is allocated */
+    size_t avail = wb__avail_bytes();
+    if ((uint64_t)size > avail) {
+        close(fd);
+        return wb_seterr(WB_ENOMEM, "%s: a model file of %lld bytes is more than the %zu bytes of memory available",
+                         path, (long long)size, avail);
     }
-    wb_buf_free(&b);
+    unsigned char *p = malloc((size_t)size + 1);
+    if (!p) {
+        close(fd);
+        return wb_seterr(WB_ENOMEM, "%s: out of memory (%lld bytes to read the model)", path, (long long)size);
+    }
+    size_t n = 0;
+    while (n < (size_t)size) {
+        ssize_t r = read(fd, p + n, (size_t)size - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            e = errno;
+            close(fd);
+            free(p);
+            return wb_seterr(WB_EIO, "%s: read error at byte %zu (%s)", path, n, strerror(e));
+        }
+        if (r == 0) break; /* shorter than when it was opened: what is there is decoded */
+        n += (size_t)r;
+    }
+    close(fd);
+    int rc;
+    size_t hl = strlen(MODEL_HEADER);
+    if (n < hl || memcmp(p, MODEL_HEADER, hl) != 0)
+        rc = wb_seterr(WB_EFORMAT, "%s: not a wb model file (no \"WBMODEL 1\" header)", path);
+    else if ((rc = wb_model_decode(p + hl, n - hl, out)) != 0)
+        rc = wb_seterr(rc, "%s: %s", path, wb_errmsg());
+    free(p);
     return rc;
 }

@@ -379,20 +379,39 @@ static int check_value(const char *who, const wb_param_spec *s, pval *v)
         v->type = t = WB_P_NUM;
         v->num = (double)v->i;
     }
-    int ok = (t & s->types) != 0;
+    int ok = (t & s->types) != 0, nonfinite = 0;
     if (ok && (t == WB_P_INT || t == WB_P_NUM)) {
         double x = t == WB_P_INT ? (double)v->i : v->num;
         if (isnan(x)) ok = 0;
         if (x < s->min || ((s->flags & WB_P_MIN_EXCL) && x == s->min)) ok = 0;
         if (x > s->max || ((s->flags & WB_P_MAX_EXCL) && x == s->max)) ok = 0;
+        /* +-Inf only where the schema says it means something: an open
+         * bound (max = INFINITY) is not an invitation (C = inf gave an
+         * all-zero model reported as converged) */
+        if (ok && isinf(x) && !(s->flags & WB_P_NONFINITE)) ok = 0, nonfinite = 1;
+    }
+    if (ok && t == WB_P_ARRAY) { /* NaN never, +-Inf as for numbers */
+        for (int64_t i = 0; i < v->rows * v->cols; i++) {
+            double x = v->arr[i];
+            if (isnan(x) || (isinf(x) && !(s->flags & WB_P_NONFINITE)))
+                return wb_seterr(WB_EPARAM, "%s: parameter '%s' has %s at row %lld, column %lld", who, s->name,
+                                 isnan(x) ? "NaN" : x > 0 ? "Inf" : "-Inf", (long long)(i / v->cols + 1),
+                                 (long long)(i % v->cols + 1));
+        }
     }
     if (ok && t == WB_P_STR && s->choices && !in_choices(s->choices, v->str)) ok = 0;
     if (ok) return 0;
     wb_param_spec_describe(s, want, sizeof want);
+    char fin[sizeof want + 16]; /* "a finite number > 0, got inf" */
+    const char *wantp = want;
+    if (nonfinite && (!strncmp(want, "a number", 8) || !strncmp(want, "an integer", 10))) {
+        snprintf(fin, sizeof fin, "a finite %s", want + (want[1] == 'n' ? 3 : 2));
+        wantp = fin;
+    }
     fmtval(v, got, sizeof got);
     if (t == WB_P_STR && !(s->types & WB_P_STR))
         snprintf(got, sizeof got, "string \"%s\"", v->str);
-    return wb_seterr(WB_EPARAM, "%s: parameter '%s' must be %s, got %s", who, s->name, want, got);
+    return wb_seterr(WB_EPARAM, "%s: parameter '%s' must be %s, got %s", who, s->name, wantp, got);
 }
 
 int wb_params_validate(const char *who, const wb_param_spec *spec, int nspec, const wb_params *in,

@@ -166,6 +166,11 @@ wb_dataset *wbl_to_dataset(lua_State *L, int idx)
     return u ? u->d : NULL;
 }
 
+int wbl_values_are_vector(const wb_dataset *d)
+{
+    return d->is_vector || (d->d == 1 && !d->has_labels);
+}
+
 wb_dataset *wbl_check_dataset(lua_State *L, int idx)
 {
     wbl_ds_box *u = luaL_testudata(L, idx, WBL_DATASET);

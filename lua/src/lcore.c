@@ -305,7 +305,7 @@ static int l_labels(lua_State *L)
 {
     wb_dataset *d = wbl_check_dataset(L, 1);
     double *y;
-    if (d->is_vector || (!d->has_labels && d->d == 1)) {
+    if (wbl_values_are_vector(d)) {
         y = malloc((size_t)(d->n ? d->n : 1) * 8);
         if (!y) return luaL_error(L, "out of memory");
         if (wb_ds_read_rows(d, 0, d->n, y, NULL)) {

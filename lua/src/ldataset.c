@@ -6,27 +6,31 @@
 
 #include "wblua.h"
 
+/* the labels of d as a vector aligned with it (the caller's reference) */
+static wb_dataset *labels_vector(lua_State *L, const wb_dataset *d)
+{
+    double *y;
+    if (wb_ds_labels(d, &y)) wbl_error(L);
+    wb_dataset *v;
+    int rc = wb_ds_from_memory_like(d->ex, y, NULL, d->n, 1, d, &v);
+    free(y);
+    if (rc) wbl_error(L);
+    v->is_vector = 1;
+    /* the labels' name and class names go with them */
+    if ((d->label_name && wb_ds_set_colname(v, 0, d->label_name)) ||
+        (d->label_levels && wb_ds_set_coltype(v, 0, WB_COL_CATEGORY, d->label_levels))) {
+        wb_ds_unref(v);
+        wbl_error(L);
+    }
+    return v;
+}
+
 wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like)
 {
     wb_dataset *d = wbl_to_dataset(L, idx);
     if (d) {
-        if (d->is_vector || d->d == 1) return wb_ds_ref(d);
-        if (d->has_labels) { /* its labels, as a vector */
-            double *y;
-            if (wb_ds_labels(d, &y)) wbl_error(L);
-            wb_dataset *v;
-            int rc = wb_ds_from_memory_like(d->ex, y, NULL, d->n, 1, d, &v);
-            free(y);
-            if (rc) wbl_error(L);
-            v->is_vector = 1;
-            /* the labels' name and class names go with them */
-            if ((d->label_name && wb_ds_set_colname(v, 0, d->label_name)) ||
-                (d->label_levels && wb_ds_set_coltype(v, 0, WB_COL_CATEGORY, d->label_levels))) {
-                wb_ds_unref(v);
-                wbl_error(L);
-            }
-            return v;
-        }
+        if (wbl_values_are_vector(d)) return wb_ds_ref(d);
+        if (d->has_labels) return labels_vector(L, d); /* one column or more: its labels */
         luaL_argerror(L, idx, "a vector, a labelled dataset or a table of numbers expected, got a dataset without labels");
     }
     if (!lua_istable(L, idx)) {
@@ -195,8 +199,7 @@ static int ds_labels(lua_State *L)
 {
     wb_dataset *d = wbl_check_dataset(L, 1);
     if (!d->has_labels) return luaL_error(L, "the dataset has no labels");
-    wb_dataset *v = wbl_check_vector(L, 1, d);
-    wbl_push_dataset(L, v);
+    wbl_push_dataset(L, labels_vector(L, d)); /* its labels, whatever its columns */
     return 1;
 }
 

@@ -89,6 +89,10 @@ double *wbl_to_matrix(lua_State *L, int idx, int64_t *rows, int64_t *cols, const
  * `like` (may be NULL) gives the executor and partition layout to follow
  * (ldataset.c) */
 wb_dataset *wbl_check_vector(lua_State *L, int idx, const wb_dataset *like);
+/* nonzero when d's values are a vector's: d is a vector (predictions, labels),
+ * or one column without labels. A labelled dataset of one column is a
+ * dataset: as a vector it stands for its labels */
+int wbl_values_are_vector(const wb_dataset *d);
 
 /* C parts of the module, each adds its functions to the table at the top */
 void wbl_open_dataset(lua_State *L);

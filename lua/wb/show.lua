@@ -323,27 +323,45 @@ M.summaries.gbdt = function(m)
   local trees, start = m.trees or {}, m.tree_start or {}
   if type(start) == "number" then start = {start} end
   local nt = math.max(#start - 1, 0)
-  local leaves, dmin, dmax, dsum = 0, math.huge, 0, 0
+  local leaves, dmin, dmax, dsum, malformed = 0, math.huge, 0, 0, false
   for t = 1, nt do
-    local s = start[t]
+    local s, e = start[t], start[t + 1]
+    -- the model may come from a file: a child is walked only after its
+    -- parent and before the next tree, once (a loop or a shared child in a
+    -- damaged model walked for ever)
     local stack = {{s, 0}}
     local tdepth = 0
+    local seen = {}
     while #stack > 0 do
       local node = table.remove(stack)
-      local row = trees[node[1]]
-      if not row then break end
+      local q = node[1]
+      local row = trees[q]
+      if not row or seen[q] then
+        malformed = true
+        break
+      end
+      seen[q] = true
       if row[1] == 0 then
         leaves = leaves + 1
         if node[2] > tdepth then tdepth = node[2] end
       else
-        stack[#stack + 1] = {math.tointeger(row[4]), node[2] + 1}
-        stack[#stack + 1] = {math.tointeger(row[5]), node[2] + 1}
+        for k = 4, 5 do
+          local c = math.tointeger(row[k])
+          if not c or type(q) ~= "number" or c <= q or (type(e) == "number" and c >= e) then
+            malformed = true
+          else
+            stack[#stack + 1] = {c, node[2] + 1}
+          end
+        end
       end
     end
     dmin, dmax, dsum = math.min(dmin, tdepth), math.max(dmax, tdepth), dsum + tdepth
   end
   local per = (m.trees_per_round or 1) > 1 and string.format(" (%s x %d classes)", plural(m.rounds or 0, "round"), m.trees_per_round) or ""
-  if nt == 0 then
+  if malformed then
+    lines[#lines + 1] = string.format("  %s, malformed (a node's children are not after it in its tree, or shared)",
+                                      plural(nt, "tree"))
+  elseif nt == 0 then
     lines[#lines + 1] = "  no trees: every row has the same label"
   else
     lines[#lines + 1] = string.format("  %s%s, %s leaves (%.1f a tree), depth %s", plural(nt, "tree"), per, count(leaves),

@@ -239,11 +239,18 @@ static int make_pack(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_oid
                                                                   : 0;
     double nf = H->model_num(m, "n_features"), K = H->model_num(m, "trees_per_round");
     if (o != GB_REGRESSION) classes = H->model_array(m, "classes", &cr, &cc);
-    int64_t ntrees = sr * sc - 1, nnodes = tr;
-    if (!o || !(nf >= 1) || !(K >= 1) || K > GB_MAX_CLASSES || tc != 8 || br * bc != (int64_t)K ||
-        ntrees < 0 || nnodes > INT32_MAX || (o != GB_REGRESSION && (!classes || cr * cc < 1)) ||
+    /* every count is checked for range before it is converted or multiplied:
+     * the model may come from a file (wb.load_model) or have been changed */
+    if (!o || !(nf >= 1 && nf <= INT32_MAX && nf == floor(nf)) || !(K >= 1 && K <= GB_MAX_CLASSES && K == floor(K)) ||
+        tc != 8 || tr < 0 || tr > INT32_MAX || sr * sc < 1 || br * bc != (int64_t)K ||
+        (o != GB_MULTI && K != 1) || (o != GB_REGRESSION && (!classes || cr * cc < 1 || cr * cc > GB_MAX_CLASSES)) ||
         (o == GB_MULTI && cr * cc != (int64_t)K) || (o == GB_BINARY && cr * cc > 2))
         return H->seterr(WB_EINVAL, "gbdt: the model's fields do not fit together");
+    int64_t ntrees = sr * sc - 1, nnodes = tr;
+    for (int64_t k = 0; k < (int64_t)K; k++)
+        if (!isfinite(base[k])) return H->seterr(WB_EINVAL, "gbdt: the model's base_score is not finite");
+    for (int64_t k = 0; classes && k < cr * cc; k++)
+        if (!isfinite(classes[k])) return H->seterr(WB_EINVAL, "gbdt: the model's classes are not finite");
     if (H->ds_cols(d) != (int64_t)nf)
         return H->seterr(WB_EINVAL, "gbdt: the model was fitted on %.0f features, the data has %lld", nf,
                          (long long)H->ds_cols(d));
@@ -258,7 +265,12 @@ static int make_pack(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_oid
     double *bs = (double *)((unsigned char *)dep + gb_pad8((size_t)ntrees * 4)), *cl = bs + (int64_t)K;
     gb_pnode *nodes = (gb_pnode *)(cl + ncl);
     double *val = (double *)(nodes + nnodes);
-    int32_t *nd = calloc((size_t)(nnodes > 0 ? nnodes : 1), sizeof *nd); /* depth of each node */
+    /* depth of each node, -1 until its parent names it: every node but a root
+     * has exactly one parent, before it in its tree, so the trees are trees
+     * and a walk of a tree's depth ends on a leaf */
+    int32_t *nd = malloc((size_t)(nnodes > 0 ? nnodes : 1) * sizeof *nd);
+    if (nd)
+        for (int64_t q = 0; q < nnodes; q++) nd[q] = -1;
     if (!nd) {
         free(b);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
@@ -267,8 +279,10 @@ static int make_pack(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_oid
     for (int64_t t = 0; t <= ntrees && !rc; t++) {
         double s = start[t];
         if (!(s >= 1 && s <= (double)nnodes + 1 && s == floor(s)) || (t > 0 && s <= start[t - 1]) ||
-            (t == ntrees && s != (double)nnodes + 1))
+            (t == ntrees && s != (double)nnodes + 1)) {
             rc = H->seterr(WB_EINVAL, "gbdt: the model's tree_start is malformed");
+            break; /* s is out of range: not converted */
+        }
         st[t] = (int64_t)s - 1;
     }
     memcpy(bs, base, (size_t)K * 8);
@@ -279,7 +293,16 @@ static int make_pack(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_oid
         for (int64_t q = st[t]; q < st[t + 1] && !rc; q++) {
             const double *row = trees + q * 8;
             gb_pnode *n = &nodes[q];
+            if (nd[q] < 0) {
+                rc = H->seterr(WB_EINVAL, "gbdt: the model's trees are malformed at row %lld (a node no node above it leads to)",
+                               (long long)q + 1);
+                break;
+            }
             if (row[0] == 0) {
+                if (!isfinite(row[5])) {
+                    rc = H->seterr(WB_EINVAL, "gbdt: the model's trees are malformed at row %lld", (long long)q + 1);
+                    break;
+                }
                 n->feature = 0;
                 n->thr = INFINITY;
                 n->left = (uint32_t)q | 0x80000000u;
@@ -290,7 +313,8 @@ static int make_pack(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_oid
             double L = row[3];
             /* children inside the same tree, after their parent, right = left + 1 */
             if (!(row[0] >= 1 && row[0] <= nf && row[0] == floor(row[0])) || !(L - 1 > (double)q) ||
-                !(L < (double)st[t + 1]) || L != floor(L) || row[4] != L + 1 || !(row[1] == row[1])) {
+                !(L < (double)st[t + 1]) || L != floor(L) || row[4] != L + 1 || !(row[1] == row[1]) ||
+                nd[(int64_t)L - 1] >= 0 || nd[(int64_t)L] >= 0) {
                 rc = H->seterr(WB_EINVAL, "gbdt: the model's trees are malformed at row %lld", (long long)q + 1);
                 break;
             }

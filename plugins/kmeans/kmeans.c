@@ -1505,15 +1505,22 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
     return rc;
 }
 
-/* the model's centres, checked against the data */
+/* the model's centres, checked (k x d, 1 <= k <= 2^26, finite: the model may
+ * come from a file or have been changed with m:set) and against the data */
 static int model_centres(const wb_model *m, const wb_dataset *d, const double **c, int64_t *k)
 {
     int64_t kk, dd;
     *c = H->model_array(m, "centers", &kk, &dd);
     if (!*c) return H->seterr(WB_EINVAL, NAME ": the model has no centers");
+    if (kk < 1 || kk > (1 << 26) || dd < 1 || dd > (1 << 24))
+        return H->seterr(WB_EINVAL, NAME ": malformed model: 'centers' is %lld x %lld", (long long)kk, (long long)dd);
     if (dd != H->ds_cols(d))
         return H->seterr(WB_EINVAL, NAME ": the data has %lld columns, the model was fitted on %lld",
                          (long long)H->ds_cols(d), (long long)dd);
+    for (int64_t i = 0; i < kk * dd; i++)
+        if (!isfinite((*c)[i]))
+            return H->seterr(WB_EINVAL, NAME ": malformed model: 'centers' holds NaN or Inf (row %lld)",
+                             (long long)(i / dd) + 1);
     *k = kk;
     return 0;
 }
@@ -1554,6 +1561,9 @@ static int km_score(wb_exec *ex, const wb_model *m, const wb_dataset *d, double 
     int rc = model_centres(m, d, &c, &k);
     if (rc) return rc;
     const char *metric = H->param_str(H->model_params(m), "score");
+    if (metric && strcmp(metric, "inertia") && strcmp(metric, "davies_bouldin") && strcmp(metric, "calinski_harabasz") &&
+        strcmp(metric, "silhouette"))
+        return H->seterr(WB_EINVAL, NAME ": malformed model: its parameter 'score' is \"%.64s\", not a known score", metric);
     if (metric && strcmp(metric, "inertia")) {
         wb_dataset *lab = NULL;
         wb_oid oc;

@@ -68,6 +68,16 @@ enum {
     LIN_DECISION = 4     /* decision values */
 };
 
+/* a fitted linear model's arrays, checked against each other (predict.c):
+ * ncls increasing finite classes; K = 1 coefficient row for two classes, else
+ * one per class; coef K x d, intercept K values, all finite */
+typedef struct lin_view {
+    const double *classes, *coef, *intercept;
+    int ncls, K, d;
+} lin_view;
+/* 0, or an error "<who>: malformed model: ..." naming the field */
+int lin_model_view(const wb_model *m, const char *who, lin_view *v);
+
 /* predictions of a fitted linear model (fields classes, coef, intercept; predict.c) */
 int lin_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, int mode, const char *who,
                 wb_dataset **out);

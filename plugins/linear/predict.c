@@ -22,8 +22,10 @@ int lin_k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     pred_hdr h;
     if (arglen < sizeof h) return H->seterr(WB_EINVAL, "linear.predict: bad arguments");
     memcpy(&h, arg, sizeof h);
-    size_t need = sizeof h + ((size_t)h.ncls + (size_t)h.K * (size_t)(h.d + 1)) * sizeof(double);
-    if (h.K < 1 || h.ncls < 2 || h.d < 0 || arglen != need)
+    /* one coefficient row for two classes, else one per class: the outputs
+     * (ncls probabilities, or a class picked among K scores) depend on it */
+    if (h.K < 1 || h.ncls < 2 || h.d < 0 || (h.K == 1 ? h.ncls != 2 : h.ncls != h.K) ||
+        arglen != sizeof h + ((size_t)h.ncls + (size_t)h.K * ((size_t)h.d + 1)) * sizeof(double))
         return H->seterr(WB_EINVAL, "linear.predict: bad arguments");
     const double *cls = (const double *)((const char *)arg + sizeof h), *W = cls + h.ncls;
     const wb_part *p = &in[0].part;
@@ -41,7 +43,7 @@ int lin_k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         const double *xi = p->x + (size_t)i * (size_t)d;
         double *o = x + (size_t)i * (size_t)outc;
         for (int k = 0; k < K; k++) {
-            const double *w = W + (size_t)k * (size_t)(d + 1);
+            const double *w = W + (size_t)k * ((size_t)d + 1);
             double s = w[d];
             for (int j = 0; j < d; j++) s += w[j] * xi[j];
             z[k] = s;
@@ -101,30 +103,76 @@ int lin_k_predict(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     return 0;
 }
 
-int lin_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, int mode, const char *who,
-                wb_dataset **out)
+/* n doubles, all finite? */
+static int all_finite(const double *v, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return 0;
+    return 1;
+}
+
+int lin_model_view(const wb_model *m, const char *who, lin_view *v)
 {
     int64_t cr, cc, kr, kc, ir, ic;
     const double *cls = H->model_array(m, "classes", &cr, &cc);
     const double *coef = H->model_array(m, "coef", &kr, &kc);
     const double *icpt = H->model_array(m, "intercept", &ir, &ic);
-    if (!cls || !coef || !icpt || ir * ic != kr || cr * cc < 2)
+    if (!cls || !coef || !icpt)
         return H->seterr(WB_EINVAL, "%s: the model lacks its coefficients (classes, coef, intercept)", who);
-    if (kc != H->ds_cols(d))
+    /* every shape against the others before any is used: the model may come
+     * from a file (wb.load_model) or have been changed (m:set) */
+    const int64_t ncls = cr * cc;
+    if (ncls < 2 || ncls > INT32_MAX)
+        return H->seterr(WB_EINVAL, "%s: malformed model: 'classes' holds %lld values (2 or more expected)", who,
+                         (long long)ncls);
+    const int64_t K = ncls == 2 ? 1 : ncls;
+    if (kr != K)
+        return H->seterr(WB_EINVAL,
+                         "%s: malformed model: 'coef' has %lld rows, but %lld classes need %lld (one per class, "
+                         "one for two classes)",
+                         who, (long long)kr, (long long)ncls, (long long)K);
+    if (kc < 1 || kc >= INT32_MAX)
+        return H->seterr(WB_EINVAL, "%s: malformed model: 'coef' has %lld columns", who, (long long)kc);
+    if (ir * ic != K)
+        return H->seterr(WB_EINVAL, "%s: malformed model: 'intercept' holds %lld values, 'coef' has %lld rows", who,
+                         (long long)(ir * ic), (long long)K);
+    for (int64_t k = 0; k < ncls; k++)
+        if (!isfinite(cls[k]) || (k > 0 && !(cls[k] > cls[k - 1])))
+            return H->seterr(WB_EINVAL, "%s: malformed model: 'classes' must be finite and increasing (value %lld is %g)",
+                             who, (long long)k + 1, cls[k]);
+    if (!all_finite(coef, K * kc) || !all_finite(icpt, K))
+        return H->seterr(WB_EINVAL, "%s: malformed model: 'coef' or 'intercept' holds NaN or Inf", who);
+    v->classes = cls;
+    v->coef = coef;
+    v->intercept = icpt;
+    v->ncls = (int)ncls;
+    v->K = (int)K;
+    v->d = (int)kc;
+    return 0;
+}
+
+int lin_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, int mode, const char *who,
+                wb_dataset **out)
+{
+    lin_view v;
+    int rc = lin_model_view(m, who, &v);
+    if (rc) return rc;
+    const double *cls = v.classes, *coef = v.coef, *icpt = v.intercept;
+    if (v.d != H->ds_cols(d))
         return H->seterr(WB_EINVAL, "%s: the model was fitted on %lld columns, the data has %lld", who,
-                           (long long)kc, (long long)H->ds_cols(d));
-    pred_hdr h = {(int32_t)kr, (int32_t)(cr * cc), (int32_t)kc, mode};
-    size_t len = sizeof h + ((size_t)h.ncls + (size_t)h.K * (size_t)(h.d + 1)) * sizeof(double);
+                           (long long)v.d, (long long)H->ds_cols(d));
+    pred_hdr h = {v.K, v.ncls, v.d, mode};
+    size_t len = sizeof h + ((size_t)h.ncls + (size_t)h.K * ((size_t)h.d + 1)) * sizeof(double);
     unsigned char *a = H->alloc(len);
     if (!a) return H->seterr(WB_ENOMEM, "out of memory");
     memcpy(a, &h, sizeof h);
     double *c = (double *)(a + sizeof h), *W = c + h.ncls;
     memcpy(c, cls, (size_t)h.ncls * sizeof(double));
     for (int k = 0; k < h.K; k++) {
-        memcpy(W + (size_t)k * (size_t)(h.d + 1), coef + (size_t)k * (size_t)h.d, (size_t)h.d * sizeof(double));
-        W[(size_t)k * (size_t)(h.d + 1) + (size_t)h.d] = icpt[k];
+        memcpy(W + (size_t)k * ((size_t)h.d + 1), coef + (size_t)k * (size_t)h.d, (size_t)h.d * sizeof(double));
+        W[(size_t)k * ((size_t)h.d + 1) + (size_t)h.d] = icpt[k];
     }
-    int rc = H->map_dataset(ex, "linear.predict", d, NULL, 0, a, len, out);
+    rc = H->map_dataset(ex, "linear.predict", d, NULL, 0, a, len, out);
     H->free(a);
     if (rc && strncmp(H->errmsg(), who, strlen(who)) != 0) {
         char msg[1024];

@@ -668,73 +668,101 @@ static int pca_fit_fn(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_
     return rc;
 }
 
-/* mean, components, scale (1/sqrt(ev) when whitening) as one object */
-static int put_transform(wb_exec *ex, const wb_model *m, int64_t *d, int64_t *k, wb_oid *out)
+/* A fitted model's arrays, checked against each other before any is read:
+ * components k x d (1 <= k <= d), mean d values, explained_variance k values
+ * >= 0, all finite; whiten and center booleans. The model may come from a
+ * file (wb.load_model) or have been changed (m:set). */
+typedef struct pview {
+    const double *V, *mu, *ev;
+    int64_t k, d;
+    int whiten, center;
+} pview;
+
+static int all_finite(const double *v, int64_t n)
 {
-    int64_t r, c, r2, c2, r3, c3;
-    const double *V = H->model_array(m, "components", &r, &c);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return 0;
+    return 1;
+}
+
+static int pca_view(const wb_model *m, pview *v)
+{
+    int64_t k, d, r2, c2, r3, c3;
+    const double *V = H->model_array(m, "components", &k, &d);
     const double *mu = H->model_array(m, "mean", &r2, &c2);
     const double *ev = H->model_array(m, "explained_variance", &r3, &c3);
     if (!V || !mu || !ev) return H->seterr(WB_EINVAL, NAME ": the model has no components");
-    *k = r;
-    *d = c;
+    if (k < 1 || d < 1 || k > d || d > (1 << 20))
+        return H->seterr(WB_EINVAL, NAME ": malformed model: 'components' is %lld x %lld (k x d, 1 <= k <= d expected)",
+                         (long long)k, (long long)d);
+    if (r2 * c2 != d)
+        return H->seterr(WB_EINVAL, NAME ": malformed model: 'mean' holds %lld values, 'components' has %lld columns",
+                         (long long)(r2 * c2), (long long)d);
+    if (r3 * c3 != k)
+        return H->seterr(WB_EINVAL,
+                         NAME ": malformed model: 'explained_variance' holds %lld values, 'components' has %lld rows",
+                         (long long)(r3 * c3), (long long)k);
+    if (!all_finite(V, k * d) || !all_finite(mu, d) || !all_finite(ev, k))
+        return H->seterr(WB_EINVAL, NAME ": malformed model: 'components', 'mean' or 'explained_variance' holds NaN or Inf");
+    for (int64_t j = 0; j < k; j++)
+        if (ev[j] < 0)
+            return H->seterr(WB_EINVAL, NAME ": malformed model: 'explained_variance' %lld is negative (%g)", (long long)j + 1,
+                             ev[j]);
     const wb_params *p = H->model_params(m);
-    int whiten = H->param_bool(p, "whiten"), center = H->param_bool(p, "center");
-    double *buf = malloc((size_t)(c + r * c + r) * sizeof(double));
-    if (!buf) return H->seterr(WB_ENOMEM, "out of memory");
-    for (int64_t t = 0; t < c; t++) buf[t] = center ? mu[t] : 0;
-    memcpy(buf + c, V, (size_t)(r * c) * sizeof(double));
-    for (int64_t j = 0; j < r; j++) buf[c + r * c + j] = whiten ? (ev[j] > 0 ? 1 / sqrt(ev[j]) : 0) : 1;
-    int rc = H->put(ex, buf, (size_t)(c + r * c + r) * sizeof(double), out);
+    if (H->param_type(p, "whiten") != WB_P_BOOL || H->param_type(p, "center") != WB_P_BOOL)
+        return H->seterr(WB_EINVAL, NAME ": malformed model: its parameters 'whiten' and 'center' must be booleans");
+    *v = (pview){V, mu, ev, k, d, H->param_bool(p, "whiten"), H->param_bool(p, "center")};
+    return 0;
+}
+
+/* mean, components, scale (1/sqrt(ev) when whitening; sqrt(ev) to undo it)
+ * as one object */
+static int put_transform(wb_exec *ex, const pview *v, int inverse, wb_oid *out)
+{
+    const int64_t d = v->d, k = v->k;
+    double *buf = malloc((size_t)(d + k * d + k) * sizeof(double));
+    if (!buf) return H->seterr(WB_ENOMEM, NAME ": out of memory (%zu bytes)", (size_t)(d + k * d + k) * sizeof(double));
+    for (int64_t t = 0; t < d; t++) buf[t] = v->center ? v->mu[t] : 0;
+    memcpy(buf + d, v->V, (size_t)(k * d) * sizeof(double));
+    for (int64_t j = 0; j < k; j++) {
+        double e = v->ev[j];
+        buf[d + k * d + j] = !v->whiten ? 1 : inverse ? sqrt(e > 0 ? e : 0) : (e > 0 ? 1 / sqrt(e) : 0);
+    }
+    int rc = H->put(ex, buf, (size_t)(d + k * d + k) * sizeof(double), out);
     free(buf);
     return rc;
 }
 
 static int pca_transform(wb_exec *ex, const wb_model *m, const wb_dataset *ds, wb_dataset **out)
 {
-    int64_t d, k;
-    wb_oid o;
-    int rc = put_transform(ex, m, &d, &k, &o);
+    pview v;
+    int rc = pca_view(m, &v);
     if (rc) return rc;
-    if (H->ds_cols(ds) != d)
-        rc = H->seterr(WB_EINVAL, NAME ": the data has %lld columns, the model was fitted on %lld", (long long)H->ds_cols(ds),
-                       (long long)d);
-    if (!rc) rc = H->ds_check_finite(ex, ds, NAME);
-    parg a = {d, k, 0, 0};
-    if (!rc) rc = H->map_dataset(ex, "pca.transform", ds, &o, 1, &a, sizeof a, out);
+    if (H->ds_cols(ds) != v.d)
+        return H->seterr(WB_EINVAL, NAME ": the data has %lld columns, the model was fitted on %lld",
+                         (long long)H->ds_cols(ds), (long long)v.d);
+    if ((rc = H->ds_check_finite(ex, ds, NAME))) return rc;
+    wb_oid o;
+    if ((rc = put_transform(ex, &v, 0, &o))) return rc;
+    parg a = {v.d, v.k, 0, 0};
+    rc = H->map_dataset(ex, "pca.transform", ds, &o, 1, &a, sizeof a, out);
     H->release(ex, o);
     return rc;
 }
 
 static int pca_inverse(wb_exec *ex, const wb_model *m, const wb_dataset *ds, wb_dataset **out)
 {
-    int64_t d, k;
-    wb_oid o;
-    int rc = put_transform(ex, m, &d, &k, &o);
+    pview v;
+    int rc = pca_view(m, &v);
     if (rc) return rc;
-    if (H->ds_cols(ds) != k)
-        rc = H->seterr(WB_EINVAL, NAME ": inverse_transform takes %lld columns (the components), got %lld", (long long)k,
-                       (long long)H->ds_cols(ds));
-    if (!rc) rc = H->ds_check_finite(ex, ds, NAME);
-    parg a = {d, k, 0, 0};
-    /* undo the whitening: scale by sqrt(ev) instead of 1/sqrt(ev) */
-    if (!rc && H->param_bool(H->model_params(m), "whiten")) {
-        H->release(ex, o);
-        int64_t r3, c3;
-        const double *ev = H->model_array(m, "explained_variance", &r3, &c3);
-        int64_t rr, cc;
-        const double *V = H->model_array(m, "components", &rr, &cc), *mu = H->model_array(m, "mean", &r3, &c3);
-        double *buf = malloc((size_t)(d + k * d + k) * sizeof(double));
-        if (!buf) return H->seterr(WB_ENOMEM, "out of memory");
-        int center = H->param_bool(H->model_params(m), "center");
-        for (int64_t t = 0; t < d; t++) buf[t] = center ? mu[t] : 0;
-        memcpy(buf + d, V, (size_t)(k * d) * sizeof(double));
-        for (int64_t j = 0; j < k; j++) buf[d + k * d + j] = sqrt(ev[j] > 0 ? ev[j] : 0);
-        rc = H->put(ex, buf, (size_t)(d + k * d + k) * sizeof(double), &o);
-        free(buf);
-        if (rc) return rc;
-    }
-    if (!rc) rc = H->map_dataset(ex, "pca.inverse", ds, &o, 1, &a, sizeof a, out);
+    if (H->ds_cols(ds) != v.k)
+        return H->seterr(WB_EINVAL, NAME ": inverse_transform takes %lld columns (the components), got %lld",
+                         (long long)v.k, (long long)H->ds_cols(ds));
+    if ((rc = H->ds_check_finite(ex, ds, NAME))) return rc;
+    wb_oid o;
+    if ((rc = put_transform(ex, &v, 1, &o))) return rc;
+    parg a = {v.d, v.k, 0, 0};
+    rc = H->map_dataset(ex, "pca.inverse", ds, &o, 1, &a, sizeof a, out);
     H->release(ex, o);
     return rc;
 }
@@ -743,20 +771,22 @@ static int pca_inverse(wb_exec *ex, const wb_model *m, const wb_dataset *ds, wb_
  * model (Tipping & Bishop; scikit-learn's PCA.score) */
 static int pca_score(wb_exec *ex, const wb_model *m, const wb_dataset *ds, double *out)
 {
-    int64_t k, d, r, c;
-    const double *V = H->model_array(m, "components", &k, &d);
-    const double *ev = H->model_array(m, "explained_variance", &r, &c);
-    const double *mu = H->model_array(m, "mean", &r, &c);
+    pview v;
+    int rc = pca_view(m, &v);
+    if (rc) return rc;
+    const int64_t k = v.k, d = v.d;
+    const double *V = v.V, *ev = v.ev, *mu = v.mu;
     double noise = H->model_num(m, "noise_variance");
-    if (!V || !ev || !mu) return H->seterr(WB_EINVAL, NAME ": the model has no components");
+    if (!(noise >= 0 && isfinite(noise)))
+        return H->seterr(WB_EINVAL, NAME ": malformed model: 'noise_variance' must be a finite number >= 0, got %g", noise);
     if (H->ds_cols(ds) != d)
         return H->seterr(WB_EINVAL, NAME ": the data has %lld columns, the model was fitted on %lld", (long long)H->ds_cols(ds),
                          (long long)d);
-    int rc = H->ds_check_finite(ex, ds, NAME);
+    rc = H->ds_check_finite(ex, ds, NAME);
     if (rc) return rc;
     double *buf = malloc((size_t)(d + d * d) * sizeof(double));
-    if (!buf) return H->seterr(WB_ENOMEM, "out of memory");
-    int center = H->param_bool(H->model_params(m), "center");
+    if (!buf) return H->seterr(WB_ENOMEM, NAME ": out of memory (%zu bytes)", (size_t)(d + d * d) * sizeof(double));
+    int center = v.center;
     for (int64_t t = 0; t < d; t++) buf[t] = center ? mu[t] : 0;
     double *P = buf + d;
     /* covariance V^T diag(ev - noise) V + noise I, then its inverse (Cholesky) */

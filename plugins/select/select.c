@@ -131,11 +131,22 @@ static int scaler_apply(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_
 {
     int64_t r1, c1, r2, c2;
     const double *mean = H->model_array(m, "mean", &r1, &c1), *scale = H->model_array(m, "scale", &r2, &c2);
-    if (!mean || !scale || c1 != c2) return H->seterr(WB_EINVAL, "scaler: the model lacks mean and scale");
+    if (!mean || !scale) return H->seterr(WB_EINVAL, "scaler: the model lacks mean and scale");
+    /* checked before use: the model may come from a file or have been changed (m:set) */
+    if (r1 * c1 != r2 * c2)
+        return H->seterr(WB_EINVAL, "scaler: malformed model: 'mean' holds %lld values, 'scale' %lld", (long long)(r1 * c1),
+                         (long long)(r2 * c2));
+    c1 = r1 * c1;
+    for (int64_t j = 0; j < c1; j++)
+        if (!isfinite(mean[j]) || !isfinite(scale[j]) || scale[j] == 0)
+            return H->seterr(WB_EINVAL, "scaler: malformed model: column %lld has mean %g and scale %g (finite, and a scale "
+                             "other than 0, expected)", (long long)j + 1, mean[j], scale[j]);
+    const wb_params *p = H->model_params(m);
+    if (H->param_type(p, "with_mean") != WB_P_BOOL || H->param_type(p, "with_std") != WB_P_BOOL)
+        return H->seterr(WB_EINVAL, "scaler: malformed model: its parameters 'with_mean' and 'with_std' must be booleans");
     if (c1 != H->ds_cols(d))
         return H->seterr(WB_EINVAL, "scaler: fitted on %lld columns, the data has %lld", (long long)c1,
                            (long long)H->ds_cols(d));
-    const wb_params *p = H->model_params(m);
     scale_hdr h = {inverse, H->param_bool(p, "with_mean"), H->param_bool(p, "with_std"), 0};
     size_t len = sizeof h + 2 * (size_t)c1 * sizeof(double);
     unsigned char *a = malloc(len);
@@ -310,6 +321,11 @@ static int steps_parse(const wb_params *p, steps *s)
         const char *e = strchr(a, ',');
         size_t len = e ? (size_t)(e - a) : strlen(a);
         int rc = decode_hex_model(a, len, &s->m[k]);
+        if (rc && strncmp(H->errmsg(), "pipeline", 8)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", H->errmsg());
+            rc = H->seterr(rc, "pipeline: the parameters of step %d: %s", k + 1, msg);
+        }
         if (rc) {
             s->n = k;
             steps_free(s);
@@ -401,7 +417,11 @@ static int fitted_steps(const wb_model *m, steps *s)
         snprintf(key, sizeof key, "step%d", i + 1);
         const char *hex = H->model_str(m, key);
         if (!hex) rc = H->seterr(WB_EINVAL, "pipeline: the model lacks its fitted step %d", i + 1);
-        else rc = decode_hex_model(hex, strlen(hex), &s->m[i]);
+        else if ((rc = decode_hex_model(hex, strlen(hex), &s->m[i])) != 0 && strncmp(H->errmsg(), "pipeline", 8)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", H->errmsg());
+            rc = H->seterr(rc, "pipeline: the model's step %d: %s", i + 1, msg);
+        }
     }
     if (rc) steps_free(s);
     return rc;
@@ -412,6 +432,15 @@ static int through(wb_exec *ex, const wb_model *m, const wb_dataset *d, steps *s
 {
     int rc = fitted_steps(m, s);
     if (rc) return rc;
+    /* a saved model is checked as pipeline_check checks the parameters of a fit */
+    for (int i = 0; i + 1 < s->n && !rc; i++)
+        if (!H->estimator(s->name[i])->transform)
+            rc = H->seterr(WB_EINVAL, "pipeline: malformed model: step %d (%s) has no transform; only the last step may be any estimator",
+                           i + 1, s->name[i]);
+    if (rc) {
+        steps_free(s);
+        return rc;
+    }
     wb_dataset *cur = H->ds_ref((wb_dataset *)d);
     for (int i = 0; i + 1 < s->n && !rc; i++) {
         wb_dataset *next = NULL;

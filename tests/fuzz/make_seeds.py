@@ -208,6 +208,30 @@ sc:save(dir .. "/scaler.wbm")
 local lr = wb.fit("logreg", wb.datagen.classification{n = 100, features = 4, informative = 2, redundant = 2,
                                                        classes = 2, seed = 2}, {C = 0.5, max_iter = 5})
 lr:save(dir .. "/logreg.wbm")
+-- model_use: one small model of each estimator on 3 columns (2 for the
+-- two-class ones), as fuzz_model_use's datasets have
+local x3 = wb.datagen.classification{n = 60, features = 3, informative = 2, redundant = 0, classes = 3,
+                                     clusters_per_class = 1, seed = 3}
+local x2 = wb.datagen.classification{n = 60, features = 2, informative = 2, redundant = 0, classes = 2, seed = 4}
+local use = {
+  logreg2 = wb.fit("logreg", x2, {max_iter = 20}),
+  logreg3 = wb.fit("logreg", x3, {max_iter = 20}),
+  sgd_hinge = wb.fit("sgd", x3, {epochs = 3, tol = false}),
+  sgd_log = wb.fit("sgd", x2, {loss = "log_loss", epochs = 3, tol = false}),
+  sgd_huber = wb.fit("sgd", x3, {loss = "modified_huber", epochs = 3, tol = false}),
+  gbdt_binary = wb.fit("gbdt", x2, {n_trees = 3, max_leaves = 4, min_samples_leaf = 5}),
+  gbdt_multi = wb.fit("gbdt", x3, {n_trees = 2, max_leaves = 3, min_samples_leaf = 5}),
+  gbdt_reg = wb.fit("gbdt", x3, {objective = "regression", n_trees = 2, max_leaves = 3, min_samples_leaf = 5}),
+  kmeans = wb.fit("kmeans", x3, {k = 3, seed = 0, max_iter = 5}),
+  kmeans_sil = wb.fit("kmeans", x3, {k = 2, seed = 0, max_iter = 5, score = "silhouette"}),
+  kmeans_db = wb.fit("kmeans", x3, {k = 3, seed = 0, max_iter = 5, score = "davies_bouldin"}),
+  pca_whiten = wb.fit("pca", x3, {components = 2, whiten = true}),
+  pca3 = wb.fit("pca", x3, {}),
+  scaler = wb.fit("scaler", x3, {}),
+  pipe_lr = wb.fit(wb.pipeline{{"scaler"}, {"logreg", {max_iter = 10}}}, x3),
+  pipe_km = wb.fit(wb.pipeline{{"pca", {components = 2}}, {"kmeans", {k = 2, max_iter = 3}}}, x3),
+}
+for name, m in pairs(use) do m:save(dir .. "/use-" .. name .. ".wbm") end
 write("params-basic", wb.core.params_encode{k = 3, C = 0.5, penalty = "l1", fit_intercept = true})
 write("params-matrix", wb.core.params_encode{init = {{1, 2}, {3, 4}, {5, 6}}, name = "x"})
 write("params-empty", wb.core.params_encode{})
@@ -225,6 +249,17 @@ def wb_seeds(wb):
                 data = f.read()
             put("model", m + "-file", data)
             put("model", m + "-encoding", data[len(b"WBMODEL 1\n"):])
+        # model_use: byte 0 picks the dataset (0: 3 columns with labels 0..2,
+        # 3: 2 columns with labels 0, 1), then the file or its encoding
+        for f in sorted(os.listdir(tmp)):
+            if not f.startswith("use-"):
+                continue
+            with open(os.path.join(tmp, f), "rb") as fh:
+                data = fh.read()
+            name = f[len("use-"):-len(".wbm")]
+            ds = bytes([3 if name in ("logreg2", "sgd_log", "gbdt_binary") else 0])
+            put("model_use", name + "-file", ds + data)
+            put("model_use", name + "-encoding", ds + data[len(b"WBMODEL 1\n"):])
         for p in ("params-basic", "params-matrix", "params-empty"):
             with open(os.path.join(tmp, p), "rb") as f:
                 put("params_decode", p[len("params-"):], f.read())

@@ -5,7 +5,10 @@
  * caller's max_rows), memory of a partition (checked before it is allocated). */
 #include <fcntl.h>
 #include <math.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#include "internal.h"
 #include "wbtest.h"
 
 static char *dir;
@@ -175,6 +178,133 @@ static void libsvm_huge_index(void **state)
     wb_ds_unref(d);
 }
 
+/* ------------------------------------------- files that are not regular files */
+
+/* a FIFO or a device is refused without blocking: wb.load of a FIFO (data,
+ * its .meta, a model) waited in open for ever, wb.load_model("/dev/zero")
+ * read until memory ran out. Each refusal comes within a second (measured);
+ * an alarm of 5 s around each fails the test instead of hanging it. */
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#define WITHIN_A_SECOND(what, stmt)                                                  \
+    do {                                                                             \
+        alarm(5);                                                                    \
+        double t0_ = now_s();                                                        \
+        stmt;                                                                        \
+        double dt_ = now_s() - t0_;                                                  \
+        alarm(0);                                                                    \
+        if (dt_ >= 1.0) fail_msg("%s: refused after %.2f s", what, dt_);             \
+    } while (0)
+
+static void not_regular_files(void **state)
+{
+    (void)state;
+    wb_dataset *d = NULL;
+    wb_model *m = NULL;
+    const char *fifos[] = {"fifo.csv", "fifo.libsvm", "fifo.npy", "fifo.wbm"};
+    for (int i = 0; i < 4; i++) {
+        unlink(path(fifos[i]));
+        assert_int_equal(mkfifo(path(fifos[i]), 0600), 0);
+        if (i < 3)
+            WITHIN_A_SECOND(fifos[i], expect_err(wb_read(ex, path(fifos[i]), NULL, &d), WB_EIO,
+                                                 "%s: cannot read (not a regular file: a FIFO)", path(fifos[i])));
+        else
+            WITHIN_A_SECOND(fifos[i], expect_err(wb_model_load(path(fifos[i]), &m), WB_EIO,
+                                                 "%s: cannot read (not a regular file: a FIFO)", path(fifos[i])));
+        unlink(path(fifos[i]));
+    }
+    /* a .meta beside the data */
+    write_str(path("m.libsvm"), "1 1:1\n0 2:1\n");
+    unlink(path("m.libsvm.meta"));
+    assert_int_equal(mkfifo(path("m.libsvm.meta"), 0600), 0);
+    WITHIN_A_SECOND("m.libsvm.meta", expect_err(wb_read(ex, path("m.libsvm"), NULL, &d), WB_EIO,
+                                                "%s.meta: cannot read (not a regular file: a FIFO)", path("m.libsvm")));
+    wb_meta meta;
+    WITHIN_A_SECOND("wb_meta_read", expect_err(wb_meta_read(path("m.libsvm"), &meta), WB_EIO,
+                                               "%s.meta: cannot read (not a regular file: a FIFO)", path("m.libsvm")));
+    unlink(path("m.libsvm.meta"));
+    assert_ok(wb_read(ex, path("m.libsvm"), NULL, &d));
+    wb_ds_unref(d);
+    /* devices: /dev/zero as a model read until memory ran out */
+    WITHIN_A_SECOND("/dev/zero as a model",
+                    expect_err(wb_model_load("/dev/zero", &m), WB_EIO,
+                               "/dev/zero: cannot read (not a regular file: a character device)"));
+    wb_read_opts o;
+    wb_read_opts_init(&o);
+    o.format = WB_FMT_CSV;
+    WITHIN_A_SECOND("/dev/zero as data",
+                    expect_err(wb_read(ex, "/dev/zero", &o, &d), WB_EIO,
+                               "/dev/zero: cannot read (not a regular file: a character device)"));
+    WITHIN_A_SECOND("/dev/null as data",
+                    expect_err(wb_read(ex, "/dev/null", &o, &d), WB_EIO,
+                               "/dev/null: cannot read (not a regular file: a character device)"));
+}
+
+/* a model file's read is bounded by its size, checked against the memory
+ * available before anything is allocated (a sparse file of 1 TB: nothing on
+ * disk, no memory used) */
+static void model_file_size(void **state)
+{
+    (void)state;
+    alarm(60);
+    int fd = open(path("huge.wbm"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "WBMODEL 1\n", 10), 10);
+    assert_int_equal(ftruncate(fd, (off_t)1 << 40), 0);
+    close(fd);
+    wb_model *m = NULL;
+    int64_t before = wb_peak_rss();
+    assert_err_has(wb_model_load(path("huge.wbm"), &m), WB_ENOMEM, ": a model file of 1099511627776 bytes is more than the ");
+    assert_true(strstr(wb_errmsg(), path("huge.wbm")) && strstr(wb_errmsg(), "bytes of memory available"));
+    assert_true(wb_peak_rss() - before < (int64_t)16 << 20);
+    unlink(path("huge.wbm"));
+    alarm(0);
+}
+
+/* LIBSVM rows are stored dense: a short file with one large index is refused
+ * before any partition is allocated, with the shape, the bytes and the memory
+ * available (index 1048576 in a 24 KB file asked for 16 GB) */
+static void libsvm_dense_memory(void **state)
+{
+    (void)state;
+    /* 200000 rows x 1048576 columns: 1.5 TB dense, from 2.4 MB */
+    FILE *f = fopen(path("wide.libsvm"), "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 200000; i++) fputs("1 1048576:1\n", f);
+    assert_int_equal(fclose(f), 0);
+    wb_dataset *d = NULL;
+    int64_t before = wb_peak_rss();
+    snprintf(msg, sizeof msg,
+             "%s: 200000 rows x 1048576 columns (the largest feature index) stored dense need 1.5 TB (1677723200000 "
+             "bytes), more than half of the ",
+             path("wide.libsvm"));
+    assert_err_has(wb_read(ex, path("wide.libsvm"), NULL, &d), WB_ENOMEM, msg);
+    assert_non_null(strstr(wb_errmsg(), " of memory available"));
+    assert_true(wb_peak_rss() - before < (int64_t)64 << 20);
+    /* the file of the report: 2000 rows, 16 GB; refused wherever half the memory available is less */
+    f = fopen(path("wide.libsvm"), "wb");
+    for (int i = 0; i < 2000; i++) fputs("1 1048576:1\n", f);
+    assert_int_equal(fclose(f), 0);
+    if (wb__avail_bytes() / 2 < (size_t)16777232000) {
+        snprintf(msg, sizeof msg,
+                 "%s: 2000 rows x 1048576 columns (the largest feature index) stored dense need 15.6 GB (16777232000 bytes)",
+                 path("wide.libsvm"));
+        assert_err_has(wb_read(ex, path("wide.libsvm"), NULL, &d), WB_ENOMEM, msg);
+    } else
+        printf("libsvm_dense_memory: this machine has room for 16 GB; the 24 KB case is not tried\n");
+    /* a small one still reads */
+    write_str(path("wide.libsvm"), "1 1048576:1\n0 3:2\n");
+    assert_ok(wb_read(ex, path("wide.libsvm"), NULL, &d));
+    assert_int_equal(d->n, 2);
+    wb_ds_unref(d);
+    unlink(path("wide.libsvm"));
+}
+
 /* ------------------------------------------------------------ the limits */
 
 static void libsvm_columns_limit(void **state)
@@ -279,7 +409,9 @@ static void line_length_limit(void **state)
 }
 
 /* a partition past the store's memory limit is refused before it is
- * allocated (an inline executor over a store with a limit, as a worker's) */
+ * allocated (an inline executor over a store with a limit, as a worker's),
+ * and the message names the file that asked for it and the bytes, in every
+ * reader (LIBSVM, CSV, NPY) */
 static void partition_memory_limit(void **state)
 {
     (void)state;
@@ -290,13 +422,112 @@ static void partition_memory_limit(void **state)
     write_str(path("wide.libsvm"), "1 1000000:1\n0 1:1\n1 2:2\n");
     wb_dataset *d = NULL;
     int64_t before = wb_peak_rss();
-    assert_err(wb_read(inl, path("wide.libsvm"), NULL, &d), WB_ELIMIT,
-               "memory limit: an object of 24000024 bytes would bring the store to 24000024 of 1048576 bytes");
+    expect_err(wb_read(inl, path("wide.libsvm"), NULL, &d), WB_ELIMIT,
+               "%s: memory limit: an object of 24000024 bytes would bring the store to 24000024 of 1048576 bytes",
+               path("wide.libsvm"));
     /* nothing of that size was touched */
     assert_true(wb_peak_rss() - before < (int64_t)16 << 20);
     assert_int_equal(wb_store_count(s), 0);
+    unlink(path("wide.libsvm"));
+    /* CSV: 50000 rows x 3 columns with labels, one partition of 1.6 MB */
+    FILE *f = fopen(path("long.csv"), "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 50000; i++) fprintf(f, "%d,2,3,%d\n", i, i % 2);
+    assert_int_equal(fclose(f), 0);
+    wb_read_opts o;
+    wb_read_opts_init(&o);
+    o.label = WB_LABEL_LAST;
+    expect_err(wb_read(inl, path("long.csv"), &o, &d), WB_ELIMIT,
+               "%s: memory limit: an object of 1600000 bytes would bring the store to 1600000 of 1048576 bytes",
+               path("long.csv"));
+    unlink(path("long.csv"));
+    /* NPY (float32, converted into a partition): 2000 x 100, 1.6 MB as doubles */
+    npy_file(path("big.npy"), "{'descr': '<f4', 'fortran_order': False, 'shape': (2000, 100), }", 4 * 2000 * 100);
+    expect_err(wb_read(inl, path("big.npy"), NULL, &d), WB_ELIMIT,
+               "%s: memory limit: an object of 1600000 bytes would bring the store to 1600000 of 1048576 bytes",
+               path("big.npy"));
+    unlink(path("big.npy"));
     wb_exec_unref(inl);
     wb_store_free(s);
+}
+
+/* an allocation that fails names the file and the bytes asked for ("io.parse:
+ * out of memory (N bytes)" did not say which file). A child process whose
+ * address space is limited (RLIMIT_AS) to 128 MB over what it uses reads a
+ * LIBSVM file of 40 rows with index 1048576 (320 MB dense, well under the
+ * machine's memory, so only the allocation fails). Not under ASan (its shadow
+ * memory is address space) nor valgrind, which manage memory themselves. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WB_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define WB_TEST_ASAN 1
+#endif
+#include <sys/resource.h>
+#include <sys/wait.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else /* no valgrind on this machine: the test does not run under it */
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+static void allocation_failure_names_file(void **state)
+{
+    (void)state;
+#ifdef WB_TEST_ASAN
+    printf("allocation_failure_names_file: not under AddressSanitizer\n");
+    return;
+#else
+    if (RUNNING_ON_VALGRIND) {
+        printf("allocation_failure_names_file: not under valgrind\n");
+        return;
+    }
+    FILE *f = fopen(path("oom.libsvm"), "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 40; i++) fputs(i % 2 ? "1 1048576:1\n" : "0 3:1\n", f);
+    assert_int_equal(fclose(f), 0);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the child: no threads but this one, so an inline executor */
+        close(fds[0]);
+        long pages = 0, psz = sysconf(_SC_PAGESIZE);
+        FILE *st = fopen("/proc/self/statm", "r");
+        if (!st || fscanf(st, "%ld", &pages) != 1) _exit(2);
+        fclose(st);
+        struct rlimit rl = {(rlim_t)pages * (rlim_t)psz + ((rlim_t)128 << 20), RLIM_INFINITY};
+        rl.rlim_max = rl.rlim_cur;
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(3);
+        wb_store *s = wb_store_new(9);
+        wb_exec *inl = s ? wb_exec_inline_new(s) : NULL;
+        if (!inl) _exit(4);
+        wb_dataset *d = NULL;
+        int rc = wb_read(inl, path("oom.libsvm"), NULL, &d);
+        char out[1200];
+        int n = snprintf(out, sizeof out, "%s %s", wb_errname(rc), rc ? wb_errmsg() : "");
+        if (write(fds[1], out, (size_t)n) != n) _exit(5);
+        _exit(0);
+    }
+    close(fds[1]);
+    char got[1200] = "";
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof got - 1 && (r = read(fds[0], got + len, sizeof got - 1 - len)) > 0) len += (size_t)r;
+    got[len] = 0;
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    snprintf(msg, sizeof msg, "%s %s: io.parse: out of memory (335544640 bytes)", wb_errname(WB_ENOMEM),
+             path("oom.libsvm"));
+    assert_string_equal(got, msg);
+    unlink(path("oom.libsvm"));
+#endif
 }
 
 /* the caller's limit on rows (wb_read_opts.max_rows; Lua: max_rows=), in
@@ -334,6 +565,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         /* first: it measures the peak memory, before other tests raise it */
         cmocka_unit_test(partition_memory_limit),
+        cmocka_unit_test(allocation_failure_names_file),
         cmocka_unit_test(meta_huge_number),
         cmocka_unit_test(params_int_of_huge_number),
         cmocka_unit_test(pca_huge_components),
@@ -345,6 +577,9 @@ int main(void)
         cmocka_unit_test(npy_limits),
         cmocka_unit_test(line_length_limit),
         cmocka_unit_test(rows_limit),
+        cmocka_unit_test(not_regular_files),
+        cmocka_unit_test(model_file_size),
+        cmocka_unit_test(libsvm_dense_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

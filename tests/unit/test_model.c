@@ -139,6 +139,30 @@ static void encode_round_trip(void **state)
     wb_model_free(m);
 }
 
+/* an array's sides stay below 2^31: an empty array of 0 x 2^40 was accepted,
+ * and a reader looping over its rows would not end */
+static void array_sides(void **state)
+{
+    (void)state;
+    wb_model *m = wb_model_new("kmeans", NULL);
+    assert_err(wb_model_set_array(m, "e", NULL, 0, (int64_t)1 << 40), WB_EINVAL, "model: bad array 'e'");
+    assert_err(wb_model_set_array(m, "e", NULL, (int64_t)1 << 31, 0), WB_EINVAL, "model: bad array 'e'");
+    assert_ok(wb_model_set_array(m, "e", NULL, 0, 2147483647));
+    wb_buf b = {0};
+    assert_ok(wb_model_encode(m, &b));
+    wb_model *q = NULL;
+    assert_ok(wb_model_decode(b.p, b.len, &q));
+    wb_model_free(q);
+    int64_t big = (int64_t)1 << 40; /* the encoding ends with the array's rows and columns */
+    memcpy(b.p + b.len - 8, &big, 8);
+    assert_err(wb_model_decode(b.p, b.len, &q), WB_EFORMAT, "model: malformed encoding");
+    memcpy(b.p + b.len - 16, &big, 8);
+    memset(b.p + b.len - 8, 0, 8);
+    assert_err(wb_model_decode(b.p, b.len, &q), WB_EFORMAT, "model: malformed encoding");
+    wb_buf_free(&b);
+    wb_model_free(m);
+}
+
 static unsigned char *slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
@@ -231,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fields),
         cmocka_unit_test(encode_round_trip),
+        cmocka_unit_test(array_sides),
         cmocka_unit_test(save_and_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

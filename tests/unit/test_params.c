@@ -12,7 +12,7 @@ static const wb_param_spec SPEC[] = {
     {"half", WB_P_NUM, "0.5", 0, 1, WB_P_MAX_EXCL, NULL, "half-open range"},
     {"depth", WB_P_INT, "3", -INFINITY, 10, 0, NULL, "at most 10"},
     {"below", WB_P_NUM, "0", -INFINITY, 5, WB_P_MAX_EXCL, NULL, "under 5"},
-    {"any", WB_P_NUM, "-2.5", -INFINITY, INFINITY, 0, NULL, "any number"},
+    {"any", WB_P_NUM, "-2.5", -INFINITY, INFINITY, 0, NULL, "any finite number"},
     {"init", WB_P_STR, "k-means++", 0, 0, 0, "k-means++|random", "how to start"},
     {"label", WB_P_STR, NULL, 0, 0, WB_P_NULLABLE, NULL, "any string, optional"},
     {"fit_intercept", WB_P_BOOL, "true", 0, 0, 0, NULL, "a flag"},
@@ -111,17 +111,113 @@ static void number_ranges(void **state)
     wb_params_set_num(in, "ratio", 0);
     wb_params_set_num(in, "half", 0);
     wb_params_set_int(in, "tol", 2);
-    wb_params_set_num(in, "any", -INFINITY);
     assert_ok(check1(in, &o));
     assert_true(wb_params_num(o, "ratio") == 0);
     assert_int_equal(wb_params_type(o, "tol"), WB_P_NUM);
     assert_true(wb_params_num(o, "tol") == 2.0);
-    assert_true(wb_params_num(o, "any") == -INFINITY);
     wb_params_free(o);
     assert_ok(check1(with_num("ratio", 1), &o));
     wb_params_free(o);
     /* the shortest text that reads back: 0.1 is "0.1", 1/3 is all its digits */
     REFUSED(with_num("ratio", 1 + 1.0 / 3), "est: parameter 'ratio' must be a number in [0, 1], got 1.3333333333333333");
+}
+
+/* +-Inf only where the schema opts in (WB_P_NONFINITE): an open bound is not
+ * an invitation (logreg's C = inf gave an all-zero model said to converge) */
+static void nonfinite_values(void **state)
+{
+    (void)state;
+    REFUSED(with_num("any", INFINITY), "est: parameter 'any' must be a finite number, got inf");
+    REFUSED(with_num("any", -INFINITY), "est: parameter 'any' must be a finite number, got -inf");
+    REFUSED(with_num("tol", INFINITY), "est: parameter 'tol' must be a finite number > 0, got inf");
+    REFUSED(with_num("below", -INFINITY), "est: parameter 'below' must be a finite number < 5, got -inf");
+    REFUSED(with_num("depth", -INFINITY), "est: parameter 'depth' must be an integer <= 10, got -inf");
+    static const wb_param_spec bound[] = {
+        {"bound", WB_P_NUM, "0", -INFINITY, INFINITY, WB_P_NONFINITE, NULL, "any number, infinities too"}};
+    wb_params *o, *in = with_num("bound", -INFINITY);
+    assert_ok(wb_params_validate("est", bound, 1, in, &o));
+    assert_true(wb_params_num(o, "bound") == -INFINITY);
+    wb_params_free(o);
+    wb_params_set_num(in, "bound", NAN);
+    assert_err(wb_params_validate("est", bound, 1, in, &o), WB_EPARAM, "est: parameter 'bound' must be a number, got nan");
+    wb_params_free(in);
+    /* matrices: NaN never, +-Inf as numbers */
+    double m[4] = {1, 2, 3, INFINITY};
+    in = wb_params_new();
+    wb_params_set_array(in, "centers", m, 2, 2);
+    REFUSED(in, "est: parameter 'centers' has Inf at row 2, column 2");
+    m[3] = 4;
+    m[1] = NAN;
+    in = wb_params_new();
+    wb_params_set_array(in, "centers", m, 1, 4);
+    REFUSED(in, "est: parameter 'centers' has NaN at row 1, column 2");
+    m[1] = -INFINITY;
+    in = wb_params_new();
+    wb_params_set_array(in, "centers", m, 4, 1);
+    REFUSED(in, "est: parameter 'centers' has -Inf at row 2, column 1");
+    static const wb_param_spec inf_ok[] = {{"m", WB_P_ARRAY, NULL, 0, 0, WB_P_NULLABLE | WB_P_NONFINITE, NULL, "bounds"}};
+    in = wb_params_new();
+    wb_params_set_array(in, "m", m, 2, 2);
+    assert_ok(wb_params_validate("est", inf_ok, 1, in, &o));
+    wb_params_free(o);
+    m[0] = NAN;
+    wb_params_set_array(in, "m", m, 2, 2);
+    assert_err(wb_params_validate("est", inf_ok, 1, in, &o), WB_EPARAM, "est: parameter 'm' has NaN at row 1, column 1");
+    wb_params_free(in);
+}
+
+/* every number and matrix parameter of every estimator and data source the
+ * build's plugins register refuses +-Inf (none opts in today), and names
+ * itself, the value and what it allows */
+static void nonfinite_in_every_schema(void **state)
+{
+    (void)state;
+    static const char *plugins[] = {"linear", "gbdt", "kmeans", "pca", "select", "datagen"};
+    char path[1024];
+    for (size_t i = 0; i < sizeof plugins / sizeof *plugins; i++) {
+        snprintf(path, sizeof path, "%s/%s.so", WB_BUILD_PLUGIN_DIR, plugins[i]);
+        int rc = wb_plugin_load(path);
+        if (rc && !strstr(wb_errmsg(), "already loaded")) assert_ok(rc);
+    }
+    int checked = 0;
+    for (int kind = 0; kind < 2; kind++) {
+        int n = kind ? wb_source_count() : wb_estimator_count();
+        for (int e = 0; e < n; e++) {
+            const wb_param_spec *spec = kind ? wb_source_at(e)->params : wb_estimator_at(e)->params;
+            int nspec = kind ? wb_source_at(e)->nparams : wb_estimator_at(e)->nparams;
+            char who[128];
+            snprintf(who, sizeof who, kind ? "datagen.%s" : "%s", kind ? wb_source_at(e)->name : wb_estimator_at(e)->name);
+            for (int j = 0; j < nspec; j++) {
+                const wb_param_spec *s = &spec[j];
+                if (!(s->types & (WB_P_NUM | WB_P_ARRAY))) continue;
+                assert_false(s->flags & WB_P_NONFINITE);
+                for (int sign = -1; sign <= 1; sign += 2) {
+                    wb_params *in = wb_params_new(), *o = NULL;
+                    for (int r = 0; r < nspec; r++) /* the required ones, valid */
+                        if (!spec[r].def && !(spec[r].flags & WB_P_NULLABLE) && r != j) {
+                            if (spec[r].types & WB_P_INT) wb_params_set_int(in, spec[r].name, 10);
+                            else wb_params_set_str(in, spec[r].name, "scaler");
+                        }
+                    double bad[2] = {1, sign * INFINITY};
+                    if (s->types & WB_P_NUM) wb_params_set_num(in, s->name, bad[1]);
+                    else wb_params_set_array(in, s->name, bad, 1, 2);
+                    int rc = wb_params_validate(who, spec, nspec, in, &o);
+                    char want[512];
+                    if (s->types & WB_P_NUM)
+                        snprintf(want, sizeof want, "%s: parameter '%s' must be ", who, s->name);
+                    else
+                        snprintf(want, sizeof want, "%s: parameter '%s' has %sInf at row 1, column 2", who, s->name,
+                                 sign < 0 ? "-" : "");
+                    assert_err_has(rc, WB_EPARAM, want);
+                    assert_true(strstr(wb_errmsg(), sign < 0 ? "-inf" : "inf") || !(s->types & WB_P_NUM));
+                    assert_null(o);
+                    wb_params_free(in);
+                    checked++;
+                }
+            }
+        }
+    }
+    assert_true(checked >= 40); /* C, learning_rate, tol, alpha, shift, class_sep, init, weights ... */
 }
 
 static void choices_types_and_names(void **state)
@@ -446,6 +542,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integer_ranges),      cmocka_unit_test(number_ranges),
+        cmocka_unit_test(nonfinite_values),    cmocka_unit_test(nonfinite_in_every_schema),
         cmocka_unit_test(choices_types_and_names), cmocka_unit_test(defaults_filled),
         cmocka_unit_test(schema_descriptions), cmocka_unit_test(bad_defaults),
         cmocka_unit_test(names_are_needed),    cmocka_unit_test(closest_names),

@@ -174,7 +174,10 @@ enum {
 enum {
     WB_P_MIN_EXCL = 1, /* value must be > min (default: >= min) */
     WB_P_MAX_EXCL = 2, /* value must be < max (default: <= max) */
-    WB_P_NULLABLE = 4  /* may be absent (nil): no default */
+    WB_P_NULLABLE = 4, /* may be absent (nil): no default */
+    WB_P_NONFINITE = 8 /* +-Inf is a meaningful value (numbers and matrix entries; within
+                          min..max). Without it +-Inf is refused even when max is
+                          INFINITY (an open bound); NaN is refused always */
 };
 
 typedef struct wb_param_spec {

@@ -13,24 +13,61 @@
 
 /* ------------------------------------------------------------------ files */
 
-int wb__io_open(const char *path, const char *name, int *fd, int64_t *size)
+const char *wb__file_kind(mode_t mode)
 {
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    if (f < 0) {
-        int e = errno;
-        return wb_seterr(e == ENOENT ? WB_ENOTFOUND : WB_EIO, "%s: cannot open (%s)", name,
-                         strerror(e));
-    }
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISFIFO(mode) ? "a FIFO"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "not a regular file";
+}
+
+int wb__open_regular(const char *path, int *fd, int64_t *size, mode_t *mode)
+{
+    /* O_NONBLOCK: opening a FIFO waits for no writer, a device is not read;
+     * what fstat does not call a regular file is closed before any read */
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (f < 0) return errno ? errno : EIO;
     struct stat st;
-    if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int isdir = S_ISDIR(st.st_mode);
+    if (fstat(f, &st) != 0) {
+        int e = errno;
         close(f);
-        return wb_seterr(WB_EIO, "%s: cannot read (%s)", name,
-                         isdir ? "a directory, expected a file" : "not a regular file");
+        return e ? e : EIO;
     }
+    *mode = st.st_mode;
+    if (!S_ISREG(st.st_mode)) {
+        close(f);
+        return S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
+    }
+    int fl = fcntl(f, F_GETFL); /* a regular file: reads block as usual */
+    if (fl >= 0) fcntl(f, F_SETFL, fl & ~O_NONBLOCK);
     *fd = f;
     *size = (int64_t)st.st_size;
     return 0;
+}
+
+int wb__io_open(const char *path, const char *name, int *fd, int64_t *size)
+{
+    mode_t mode = 0;
+    int e = wb__open_regular(path, fd, size, &mode);
+    if (!e) return 0;
+    if (e == EISDIR) return wb_seterr(WB_EIO, "%s: cannot read (a directory, expected a file)", name);
+    if (e == ENODEV)
+        return wb_seterr(WB_EIO, "%s: cannot read (not a regular file: %s)", name, wb__file_kind(mode));
+    return wb_seterr(e == ENOENT ? WB_ENOTFOUND : WB_EIO, "%s: cannot open (%s)", name, strerror(e));
+}
+
+int wb__io_nomem(const char *name, size_t bytes)
+{
+    return wb_seterr(WB_ENOMEM, "%s: out of memory (%zu bytes asked for)", name, bytes);
+}
+
+int wb__io_part_err(int rc, const char *name)
+{
+    /* the memory a partition needs (the machine's, the store's limit, a
+     * failed allocation): the message says which file asked for it */
+    return rc == WB_ENOMEM || rc == WB_ELIMIT ? wb_preferr(rc, "%s", name) : rc;
 }
 
 int wb__io_pread(int fd, void *buf, size_t n, int64_t off, const char *name)
@@ -61,7 +98,7 @@ int wb__lines_init(wb_lines *r, int fd, const char *name, int64_t start, int64_t
     r->cap = WB_IO_BUF;
     if (fsize - start + 1 < (int64_t)r->cap) r->cap = fsize - start + 1 < 4096 ? 4096 : (size_t)(fsize - start + 1);
     r->buf = malloc(r->cap);
-    if (!r->buf) return wb_seterr(WB_ENOMEM, "%s: out of memory", name);
+    if (!r->buf) return wb_seterr(WB_ENOMEM, "%s: out of memory (a read buffer of %zu bytes)", name, r->cap);
     return 0;
 }
 
@@ -101,7 +138,7 @@ int wb__lines_next(wb_lines *r, const char **line, size_t *len, int64_t *off)
                                  (long long)r->base, WB_IO_MAX_LINE >> 20);
             size_t cap = r->cap * 2 < WB_IO_MAX_LINE ? r->cap * 2 : WB_IO_MAX_LINE;
             char *b = realloc(r->buf, cap);
-            if (!b) return wb_seterr(WB_ENOMEM, "%s: out of memory (a line of over %zu bytes)", r->name, r->cap);
+            if (!b) return wb_seterr(WB_ENOMEM, "%s: out of memory (a line of over %zu bytes: %zu asked for)", r->name, r->cap, cap);
             r->buf = b;
             r->cap = cap;
         }

@@ -120,7 +120,7 @@ static int open_temp(const char *path, char **tmp, int *fd)
     static int counter;
     size_t n = strlen(path) + 64;
     char *t = malloc(n);
-    if (!t) return wb_seterr(WB_ENOMEM, "out of memory");
+    if (!t) return wb__io_nomem(path, n);
     for (int attempt = 0; attempt < 100; attempt++) {
         int k = __atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST);
         snprintf(t, n, "%s.tmp-%ld-%d", path, (long)getpid(), k);
@@ -167,7 +167,7 @@ int wb_writer_open(const char *path, const wb_write_opts *o, int64_t n, int64_t 
     if (!path || !*path) return wb_seterr(WB_EINVAL, "save: no file name given");
     if (n < 0 || d < 0) return wb_seterr(WB_EINVAL, "%s: bad shape %lld x %lld", path, (long long)n, (long long)d);
     wb_writer *w = calloc(1, sizeof *w);
-    if (!w) return wb_seterr(WB_ENOMEM, "out of memory");
+    if (!w) return wb__io_nomem(path, sizeof *w);
     w->fd = w->lfd = -1;
     if (o)
         w->o = *o;
@@ -192,11 +192,11 @@ int wb_writer_open(const char *path, const wb_write_opts *o, int64_t n, int64_t 
         w->delim = w->o.delimiter ? w->o.delimiter : tsv ? '\t' : ',';
     }
     w->path = wb_strdup(path);
-    if (!w->path) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (!w->path) rc = wb__io_nomem(path, strlen(path) + 1);
     if (!rc) rc = open_temp(path, &w->tmp, &w->fd);
     if (!rc && w->fmt == WB_FMT_NPY) {
         w->lpath = wb__npy_labels_path(path);
-        if (!w->lpath) rc = wb_seterr(WB_ENOMEM, "out of memory");
+        if (!w->lpath) rc = wb__io_nomem(path, strlen(path) + 12);
         if (!rc && has_labels) rc = open_temp(w->lpath, &w->ltmp, &w->lfd);
     }
     if (rc) {
@@ -309,7 +309,7 @@ static int append_text(wb_writer *w, const wb_dataset *c)
     wb_exec *ex = c->ex;
     int np = c->nparts;
     wb_oid *outs = calloc((size_t)(np ? np : 1), sizeof *outs);
-    if (!outs) return wb_seterr(WB_ENOMEM, "out of memory");
+    if (!outs) return wb__io_nomem(w->path, (size_t)(np ? np : 1) * sizeof *outs);
     wb_format_arg arg = {w->fmt == WB_FMT_LIBSVM ? WB_TXT_LIBSVM : WB_TXT_CSV, w->delim, w->has_labels,
                          w->has_labels && w->o.nclasses < 0};
     /* CSV: the category columns' levels, for their text */
@@ -359,7 +359,7 @@ static int append_text(wb_writer *w, const wb_dataset *c)
                         wb__labelset_merge(&w->labels, NULL, 0, 1);
                     else {
                         double *vals = malloc((size_t)(nd ? nd : 1) * 8);
-                        if (!vals) rc = wb_seterr(WB_ENOMEM, "out of memory");
+                        if (!vals) rc = wb__io_nomem(w->path, (size_t)(nd ? nd : 1) * 8);
                         else {
                             memcpy(vals, p + 16 + textlen, (size_t)nd * 8);
                             wb__labelset_merge(&w->labels, vals, nd, 0);
@@ -446,7 +446,7 @@ int wb_writer_close(wb_writer *w)
     if (!rc) rc = close_fd(&w->fd, w->path);
     if (!rc) rc = close_fd(&w->lfd, w->lpath ? w->lpath : w->path);
     char *meta = rc ? NULL : wb__meta_path(w->path);
-    if (!rc && !meta) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rc && !meta) rc = wb__io_nomem(w->path, strlen(w->path) + 6);
     if (rc) {
         free(meta);
         writer_free(w);

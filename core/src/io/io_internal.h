@@ -40,8 +40,11 @@ int wb__io_check_rows(const char *path, int64_t n, const wb_read_opts *o);
 
 /* ------------------------------------------------------------ files */
 
-/* open for reading; "name: cannot open (reason)" */
-int wb__io_open(const char *path, const char *name, int *fd, int64_t *size);
+/* an allocation of `bytes` failed: "name: out of memory (N bytes asked for)" */
+int wb__io_nomem(const char *name, size_t bytes);
+/* a partition's output refused for memory (WB_ENOMEM, WB_ELIMIT): "name: " in
+ * front of the message; other codes returned as they are */
+int wb__io_part_err(int rc, const char *name);
 /* read exactly n bytes at off; a short read is an error naming the file */
 int wb__io_pread(int fd, void *buf, size_t n, int64_t off, const char *name);
 
@@ -122,6 +125,10 @@ int64_t wb__libsvm_maxidx(const char *s, size_t len);
 /* LIBSVM: the first (smallest) feature index of a record (-1 if none) and
  * whether it has a qid:N token */
 int64_t wb__libsvm_minidx(const char *s, size_t len, int *qid);
+/* LIBSVM: n rows of d columns stored dense fit in the memory available?
+ * (refused with the shape, where d came from as wb_parse_arg.dsource, the
+ * bytes needed and the memory available) */
+int wb__libsvm_check_dense(wb_exec *ex, const char *path, int64_t n, int64_t d, int dsource);
 
 /* header fields (malloc'd strings) */
 void wb__csv_fields_free(char **f, int64_t n);

@@ -10,6 +10,32 @@
 
 static inline int is_ws(char c) { return c == ' ' || c == '\t'; }
 
+int wb__libsvm_check_dense(wb_exec *ex, const char *path, int64_t n, int64_t d, int dsource)
+{
+    /* rows are stored dense: a short file with one large index asks for n x d
+     * doubles (index 1048576 in a 24 KB file: 16 GB). Refused before any
+     * partition is allocated when the data would take more than half of the
+     * memory available (the rest is for what is computed from it); on a
+     * cluster, where the partitions live on the workers, each partition
+     * against this machine's (the workers check theirs again). */
+    int64_t P = wb_partition_rows(d), rows = n;
+    wb_exec_info info;
+    wb_exec_info_get(ex, &info);
+    if (info.remote && rows > P) rows = P;
+    double need = (double)rows * (double)(d + 1) * 8.0; /* the labels too */
+    size_t avail = wb__avail_bytes();
+    if (need <= (double)avail / 2) return 0;
+    char a[32], b[32];
+    wb_size_format(need < 1.8e19 ? (uint64_t)need : UINT64_MAX, a, sizeof a);
+    wb_size_format(avail, b, sizeof b);
+    return wb_seterr(WB_ENOMEM,
+                     "%s: %lld rows x %lld columns (%s) stored dense%s need %s (%.0f bytes), "
+                     "more than half of the %s (%zu bytes) of memory available",
+                     path, (long long)n, (long long)d,
+                     dsource == 1 ? "features=" : dsource == 2 ? "num_features of the .meta" : "the largest feature index",
+                     rows < n ? " in one partition" : "", a, need, b, avail);
+}
+
 /* the token at p for a message: up to the next blank, at most 40 bytes */
 static int toklen(const char *p, const char *e)
 {

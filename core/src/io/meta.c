@@ -63,12 +63,12 @@ static int json_levels(wb_buf *b, const wb_levels *l)
 int wb__meta_write_ds(const char *datapath, const wb_meta *m, const wb_dataset *d)
 {
     char *path = wb__meta_path(datapath);
-    if (!path) return wb_seterr(WB_ENOMEM, "out of memory");
+    if (!path) return wb__io_nomem(datapath, strlen(datapath) + 6);
     size_t n = strlen(path) + 40;
     char *tmp = malloc(n);
     if (!tmp) {
         free(path);
-        return wb_seterr(WB_ENOMEM, "out of memory");
+        return wb__io_nomem(datapath, n);
     }
     snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
     wb_buf b = {0};
@@ -492,15 +492,20 @@ int wb__meta_read_cols(const char *datapath, wb_meta *m, wb_meta_cols *cols)
     if (!cols) cols = &dummy;
     memset(cols, 0, sizeof *cols);
     char *path = wb__meta_path(datapath);
-    if (!path) return wb_seterr(WB_ENOMEM, "out of memory");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
+    if (!path) return wb__io_nomem(datapath, strlen(datapath) + 6);
+    int fd;
+    int64_t fsize;
+    mode_t mode;
+    int e = wb__open_regular(path, &fd, &fsize, &mode); /* a FIFO, a device: refused, never read */
+    if (e) {
         int rc = e == ENOENT ? wb_seterr(WB_ENOTFOUND, "%s: not found", path)
-                             : wb_seterr(WB_EIO, "%s: cannot open (%s)", path, strerror(e));
+                 : e == EISDIR || e == ENODEV
+                     ? wb_seterr(WB_EIO, "%s: cannot read (not a regular file: %s)", path, wb__file_kind(mode))
+                     : wb_seterr(WB_EIO, "%s: cannot open (%s)", path, strerror(e));
         free(path);
         return rc;
     }
+    (void)fsize; /* read to its end below, up to META_MAX */
     wb_buf text = {0};
     int rc = 0;
     for (;;) {

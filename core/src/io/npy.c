@@ -158,7 +158,7 @@ int wb__npy_read_header(const char *path, const char *name, int any_dtype, wb_np
     }
     text = malloc(hlen + 1);
     if (!text) {
-        rc = wb_seterr(WB_ENOMEM, "out of memory");
+        rc = wb__io_nomem(name, hlen + 1);
         goto out;
     }
     if ((rc = wb__io_pread(fd, text, hlen, (int64_t)(8 + lenbytes), name)) != 0) goto out;
@@ -328,7 +328,7 @@ static int read_converted(int fd, int dtype, int64_t off, double *dst, size_t n,
     if (dtype == WB_NPY_F8) return wb__io_pread(fd, dst, n * 8, off, name);
     size_t chunk = (1 << 20) / (size_t)isz;
     unsigned char *buf = malloc(chunk * (size_t)isz);
-    if (!buf) return wb_seterr(WB_ENOMEM, "out of memory");
+    if (!buf) return wb__io_nomem(name, chunk * (size_t)isz);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i += chunk) {
         size_t m = n - i < chunk ? n - i : chunk;
@@ -372,7 +372,7 @@ static int k_npy(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_
     if (has_y) {
         int lfd;
         y = malloc((size_t)a.rows * 8 + 8);
-        if (!y) rc = wb_seterr(WB_ENOMEM, "out of memory");
+        if (!y) rc = wb__io_nomem(s[3], (size_t)a.rows * 8 + 8);
         if (!rc) rc = open_sized(s[2], s[3], a.lfsize, &lfd);
         if (!rc) {
             rc = read_converted(lfd, a.ldtype, a.ldata_off + a.row0 * item_size(a.ldtype), y,
@@ -396,7 +396,7 @@ static int k_npy(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_
             if (!m) {
                 munmap(addr, mlen);
                 free(y);
-                return wb_seterr(WB_ENOMEM, "out of memory");
+                return wb__io_nomem(s[1], sizeof(void *) * 4);
             }
             wb_part p = {a.rows, a.d, a.row0, (const double *)((const char *)addr + (off - aoff)), y};
             return wb__out_part_view(ctx, &p, y, m);
@@ -405,6 +405,7 @@ static int k_npy(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_
     }
     double *x, *yo;
     rc = wb__out_part(ctx, a.rows, a.d, a.row0, has_y, &x, &yo);
+    if (rc) rc = wb__io_part_err(rc, s[1]);
     if (!rc) rc = read_converted(fd, a.dtype, off, x, n, s[1]);
     if (!rc && has_y) memcpy(yo, y, (size_t)a.rows * 8);
     free(y);
@@ -433,7 +434,7 @@ int wb__read_npy(wb_exec *ex, const char *path, const wb_read_opts *o, wb_datase
     if ((rc = wb__io_check_rows(path, n, o))) return rc;
 
     char *lpath = wb__npy_labels_path(path);
-    if (!lpath) return wb_seterr(WB_ENOMEM, "out of memory");
+    if (!lpath) return wb__io_nomem(path, strlen(path) + 12);
     struct stat st;
     int has_y = stat(lpath, &st) == 0;
     if (has_y) {
@@ -456,7 +457,8 @@ int wb__read_npy(wb_exec *ex, const char *path, const wb_read_opts *o, wb_datase
     wb_task *tasks = rc ? NULL : calloc((size_t)np, sizeof *tasks);
     wb_oid *outs = rc ? NULL : calloc((size_t)np, sizeof *outs);
     wb_dspart *parts = rc ? NULL : calloc((size_t)np, sizeof *parts);
-    if (!rc && (!args || !tasks || !outs || !parts)) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rc && (!args || !tasks || !outs || !parts))
+        rc = wb__io_nomem(path, (size_t)np * (asz + sizeof *tasks + sizeof *outs + sizeof *parts));
     for (int64_t k = 0; !rc && k < np; k++) {
         int64_t r0 = k * P, rows = n - r0 < P ? n - r0 : P;
         npy_arg a = {h.dtype, o->mmap != 0, has_y ? lh.dtype : 0, 0, h.data_off, h.fsize, d, r0, rows,

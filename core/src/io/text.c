@@ -51,7 +51,7 @@ static int k_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         return wb_seterr(WB_EINVAL, "io.scan: bad range");
     int64_t nsub = (a.hi - a.lo + a.step - 1) / a.step;
     int64_t *o = wb__out_bytes(ctx, (size_t)(5 + 2 * nsub) * 8);
-    if (!o) return WB_ENOMEM;
+    if (!o) return wb__io_part_err(WB_ENOMEM, s[1]);
     o[0] = -1;
     o[1] = -1;
     o[2] = nsub;
@@ -115,7 +115,7 @@ static int k_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     double *x, *y;
     if (a.dout < a.d || a.qid_col >= a.dout) return wb_seterr(WB_EINVAL, "io.parse: bad arguments");
     rc = wb__out_part(ctx, a.rows, a.dout, a.row0, a.has_y, &x, &y);
-    if (rc) return rc;
+    if (rc) return wb__io_part_err(rc, s[1]);
     memset(x, 0, (size_t)a.rows * (size_t)a.dout * 8);
     if (a.qid_col >= 0) /* a record without qid:N has none */
         for (int64_t i = 0; i < a.rows; i++) x[(size_t)i * (size_t)a.dout + (size_t)a.qid_col] = NAN;
@@ -356,7 +356,7 @@ static int libsvm_too_wide(const char *path, int64_t fsize, int64_t off, int zer
         a.dsource = 3;
         double *x = calloc((size_t)WB_IO_MAX_COLS, sizeof *x), y;
         if (!x) {
-            rc = wb_seterr(WB_ENOMEM, "out of memory");
+            rc = wb__io_nomem(path, (size_t)WB_IO_MAX_COLS * sizeof *x);
             break;
         }
         rc = wb__libsvm_row(line, len, x, &y, &a, path, lineno);
@@ -426,7 +426,10 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     wb_task *tasks = calloc((size_t)(ntask ? ntask : 1), sizeof *tasks);
     int64_t maxidx = -1, maxoff = -1, minidx = -1;
     int has_qid = 0;
-    if (!rec || !lines || !outs || !args || !tasks) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rec || !lines || !outs || !args || !tasks) {
+        size_t per_task = sizeof *outs + sizeof *tasks + sizeof(wb_scan_arg) + la + ln;
+        rc = wb__io_nomem(path, ((size_t)nsub + 1) * 16 + (size_t)(ntask ? ntask : 1) * per_task);
+    }
     for (int64_t t = 0; !rc && t < ntask; t++) {
         int64_t j0 = nsub * t / ntask, j1 = nsub * (t + 1) / ntask;
         wb_scan_arg a = {fmt, o->delimiter ? o->delimiter : ',', fmt == WB_TXT_LIBSVM && !dsource, 0,
@@ -487,6 +490,7 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     int64_t qid_col = has_qid && o->qid ? d : -1, dout = d + (qid_col >= 0);
 
     if (!rc) rc = wb__io_check_rows(path, n, o);
+    if (!rc && fmt == WB_TXT_LIBSVM) rc = wb__libsvm_check_dense(ex, path, n, d, dsource);
 
     /* pass 2: one parse task per partition */
     int64_t P = wb_partition_rows(dout);
@@ -496,7 +500,9 @@ int wb__read_text(wb_exec *ex, const char *path, int fmt, const wb_read_opts *o,
     tasks = calloc((size_t)(np ? np : 1), sizeof *tasks);
     outs = calloc((size_t)(np ? np : 1), sizeof *outs);
     wb_dspart *parts = calloc((size_t)(np ? np : 1), sizeof *parts);
-    if (!rc && (!pa || !tasks || !outs || !parts)) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    if (!rc && (!pa || !tasks || !outs || !parts))
+        rc = wb__io_nomem(path, (size_t)(np ? np : 1) * (sizeof(wb_parse_arg) + la + ln + sizeof *tasks + sizeof *outs +
+                                                         sizeof *parts));
     int has_y = 1;
     size_t asz = sizeof(wb_parse_arg) + la + ln;
     int64_t j = 0, cum = 0, cumlines = 0; /* records and lines before subchunk j */
