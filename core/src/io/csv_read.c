@@ -198,7 +198,7 @@ static int k_csv_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         return wb_seterr(WB_EINVAL, "io.csv_scan: bad range");
     int64_t nsub = (a.hi - a.lo + a.step - 1) / a.step, j0 = (a.lo - a.data_start) / a.step;
     int64_t *o = wb__out_bytes(ctx, (size_t)(3 + 5 * nsub) * 8);
-    if (!o) return WB_ENOMEM;
+    if (!o) return wb__io_part_err(WB_ENOMEM, s[1]);
     o[0] = nsub;
     int64_t *v = o + 3;
     int64_t *lines = calloc((size_t)nsub * 5 + 1, 8);
@@ -619,7 +619,7 @@ static int k_csv_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     size_t nx = (size_t)a->rows * (size_t)d, bytes = (nx + (size_t)(a->has_y ? a->rows : 0)) * 8;
     int fd = -1;
     if (a->src == 1 && (nin < 1 || in[0].type != WB_OBJ_BYTES)) rc = wb_seterr(WB_EINVAL, "io.csv_parse: no input bytes");
-    if (!rc) rc = wb__out_room(ctx, bytes);
+    if (!rc) rc = wb__io_part_err(wb__out_room(ctx, bytes), p.name); /* the message names the file */
     double *buf = rc ? NULL : wb__alloc_big(bytes + 8);
     csv_out o = {0};
     o.dict = calloc((size_t)ncol + 1, sizeof *o.dict);
@@ -679,7 +679,7 @@ static int k_csv_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         wb_part part = {a->rows, d, a->row0, buf, a->has_y ? buf + nx : NULL};
         size_t ps = wb_part_encoded_size(&part), ps8 = (ps + 7) / 8 * 8;
         unsigned char *out = rc ? NULL : wb__out_bytes(ctx, sizeof(cp_hdr) + ps8 + info.len);
-        if (!rc && !out) rc = WB_ENOMEM;
+        if (!rc && !out) rc = wb__io_part_err(WB_ENOMEM, p.name);
         if (!rc) {
             cp_hdr h = {{'W', 'B', 'C', 'P'}, 1, (int64_t)ps, ncol, (int64_t)info.len, {0}};
             memcpy(out, &h, sizeof h);
