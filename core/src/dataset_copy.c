@@ -1,5 +1,5 @@
 /* dataset_copy.c — a dataset copied to another executor, partition by
- * partition (d:collect() brings a cluster's dataset to the driver's local
+ * partition, with its columns' names, types and levels (d:collect() brings a cluster's dataset to the driver's local
  * store before the cluster goes away). */
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +44,7 @@ int wb_ds_copy(const wb_dataset *d, wb_exec *to, wb_dataset **out)
     free(parts);
     if (rc) return rc;
     o->is_vector = d->is_vector;
-    if (d->colnames) rc = wb_ds_set_colnames(o, (const char *const *)d->colnames);
+    rc = wb_ds_copy_meta(o, d); /* names, types and levels, the labels' name and levels */
     if (rc) {
         wb_ds_unref(o);
         return rc;

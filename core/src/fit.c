@@ -2,9 +2,47 @@
  * fit, wb.fit): the parameters checked against the estimator's schema and
  * by its own check, then its fit; a failure without words gets a message
  * naming the estimator. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "wb/plugin_cols.h"
+
+/* What a model remembers of the data it was fitted on, unless its estimator
+ * set it: the column names (feature_names, JSON, null for an unnamed
+ * column) when any column has one, and for estimators that learn from
+ * labels the labels' name (label_name) and class names (label_levels, JSON:
+ * code k of the labels is level k). Prediction names its output by them;
+ * printouts and importances show the names. Models of data without names
+ * gain nothing. */
+static int record_schema(const wb_estimator_def *def, const wb_dataset *d, wb_model *m)
+{
+    int rc = 0, named = 0;
+    for (int64_t j = 0; d->colnames && j < d->d && !named; j++) named = d->colnames[j] && d->colnames[j][0];
+    if (named && !wb_model_field_type(m, "feature_names")) {
+        const char **s = malloc((size_t)d->d * sizeof *s);
+        if (!s) return wb_seterr(WB_ENOMEM, "out of memory");
+        for (int64_t j = 0; j < d->d; j++) s[j] = d->colnames[j] && d->colnames[j][0] ? d->colnames[j] : NULL;
+        char *j = wbc_json_list(s, d->d);
+        free(s);
+        rc = j ? wb_model_set_str(m, "feature_names", j) : wb_seterr(WB_ENOMEM, "out of memory");
+        free(j);
+    }
+    if (rc || !def->needs_labels || !d->has_labels) return rc;
+    if (d->label_name && d->label_name[0] && !wb_model_field_type(m, "label_name"))
+        rc = wb_model_set_str(m, "label_name", d->label_name);
+    int64_t L = wb_levels_count(d->label_levels);
+    if (!rc && L > 0 && !wb_model_field_type(m, "label_levels")) {
+        const char **s = malloc((size_t)L * sizeof *s);
+        if (!s) return wb_seterr(WB_ENOMEM, "out of memory");
+        for (int64_t k = 0; k < L; k++) s[k] = wb_levels_at(d->label_levels, k);
+        char *j = wbc_json_list(s, L);
+        free(s);
+        rc = j ? wb_model_set_str(m, "label_levels", j) : wb_seterr(WB_ENOMEM, "out of memory");
+        free(j);
+    }
+    return rc;
+}
 
 int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_params *in,
             wb_model **out)
@@ -40,6 +78,10 @@ int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_pa
         if (rc > 0) return wb_seterr(WB_EINTERNAL, "%s: fit returned %d", def->name, rc);
         if (!wb_errmsg()[0] || !strcmp(wb_errmsg(), wb_strerror(rc))) /* failed without words */
             return wb_seterr(rc, "%s: %s", def->name, wb_strerror(rc));
+        return rc;
+    }
+    if ((rc = record_schema(def, d, m)) != 0) {
+        wb_model_free(m);
         return rc;
     }
     /* a line in the dashboards' log (fits inside tasks, as grid search runs

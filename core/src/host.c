@@ -243,6 +243,7 @@ static const wb_host host = {
     .ds_set_col = h_ds_set_col,
     .ds_set_label = h_ds_set_label,
     .ds_copy_cols = h_ds_copy_cols,
+    .param_list = wb_params_list,
 };
 
 static int h_model_has(const wb_model *m, const char *name) { return wb_model_field_type(m, name) != 0; }

@@ -84,6 +84,9 @@ int wb__cancelled(wb_kctx *ctx);
 /* 0 if an output of `bytes` fits (the store's limit, the machine's memory):
  * for a kernel that builds its output in memory of its own first */
 int wb__out_room(wb_kctx *ctx, size_t bytes);
+/* the output as bytes the kernel allocated (malloc'd; taken over, also on
+ * failure), after checking wb__out_room for them */
+int wb__out_bytes_own(wb_kctx *ctx, void *buf, size_t size);
 wb_oid wb__kctx_input(wb_kctx *ctx, int i);
 
 /* wb_task_run for a runner that holds one reference to each input and to

@@ -15,9 +15,10 @@ typedef struct pval {
     int type;
     int64_t i;
     double num;
-    char *str; /* STR value, or OTHER's description */
+    char *str; /* STR value, OTHER's description, or LIST items packed: per item
+                * a kind byte ('s' name, 'i' index), its text, a NUL */
     double *arr;
-    int64_t rows, cols;
+    int64_t rows, cols; /* ARRAY shape; LIST: rows = packed bytes, i = items */
 } pval;
 
 struct wb_params {
@@ -147,6 +148,70 @@ int wb_params_set_array(wb_params *p, const char *name, const double *x, int64_t
     return 0;
 }
 
+/* a list value from packed bytes (see pval) */
+static int set_packed(wb_params *p, const char *name, const char *packed, int64_t bytes, int64_t n)
+{
+    pval *v = pslot(p, name);
+    if (!v || !(v->str = malloc((size_t)bytes + 1))) return wb_seterr(WB_ENOMEM, "out of memory");
+    if (bytes) memcpy(v->str, packed, (size_t)bytes);
+    v->str[bytes] = 0;
+    v->type = WB_P_LIST;
+    v->i = n;
+    v->rows = bytes;
+    return 0;
+}
+
+/* a positive decimal integer (an index item's text) */
+static int index_text(const char *t, int64_t *out)
+{
+    int64_t x = 0;
+    if (!*t || *t == '0') return 0;
+    for (; *t; t++) {
+        if (*t < '0' || *t > '9' || x > (INT64_MAX - 9) / 10) return 0;
+        x = x * 10 + (*t - '0');
+    }
+    if (out) *out = x;
+    return 1;
+}
+
+int wb_params_set_list(wb_params *p, const char *name, const char *const *items, const int *is_index,
+                       int64_t n)
+{
+    if (bad_name(name)) return WB_EINVAL;
+    if (n < 0 || (n > 0 && !items) || n > 1000000) return wb_seterr(WB_EINVAL, "parameters: a list of %lld items", (long long)n);
+    size_t bytes = 0;
+    for (int64_t k = 0; k < n; k++) {
+        if (!items[k]) return wb_seterr(WB_EINVAL, "parameters: list item %lld is missing", (long long)k + 1);
+        if (is_index && is_index[k] && !index_text(items[k], NULL))
+            return wb_seterr(WB_EINVAL, "parameters: list item %lld is not an index >= 1", (long long)k + 1);
+        bytes += strlen(items[k]) + 2;
+    }
+    char *b = malloc(bytes + 1), *q = b;
+    if (!b) return wb_seterr(WB_ENOMEM, "out of memory");
+    for (int64_t k = 0; k < n; k++) {
+        size_t l = strlen(items[k]);
+        *q++ = is_index && is_index[k] ? 'i' : 's';
+        memcpy(q, items[k], l + 1);
+        q += l + 1;
+    }
+    int rc = set_packed(p, name, b, (int64_t)bytes, n);
+    free(b);
+    return rc;
+}
+
+const char *wb_params_list(const wb_params *p, const char *name, int64_t i, int64_t *index)
+{
+    pval *v = pfind(p, name);
+    if (!v || v->type != WB_P_LIST || i < 0 || i >= v->i) return NULL;
+    const char *q = v->str;
+    for (int64_t k = 0; k < i; k++) q += strlen(q + 1) + 2;
+    if (index) {
+        *index = 0;
+        if (q[0] == 'i') index_text(q + 1, index);
+    }
+    return q + 1;
+}
+
 wb_params *wb_params_copy(const wb_params *p)
 {
     wb_params *q = wb_params_new();
@@ -160,6 +225,7 @@ wb_params *wb_params_copy(const wb_params *p)
         case WB_P_BOOL: rc = wb_params_set_bool(q, v->name, (int)v->i); break;
         case WB_P_STR: rc = wb_params_set_str(q, v->name, v->str); break;
         case WB_P_ARRAY: rc = wb_params_set_array(q, v->name, v->arr, v->rows, v->cols); break;
+        case WB_P_LIST: rc = set_packed(q, v->name, v->str, v->rows, v->i); break;
         default: rc = wb_params_set_other(q, v->name, v->str); break;
         }
         if (rc) {
@@ -254,6 +320,34 @@ static const char *fmtval(const pval *v, char *buf, size_t len)
     case WB_P_BOOL: snprintf(buf, len, "%s", v->i ? "true" : "false"); break;
     case WB_P_STR: snprintf(buf, len, "\"%s\"", v->str); break;
     case WB_P_ARRAY: snprintf(buf, len, "[%lld x %lld]", (long long)v->rows, (long long)v->cols); break;
+    case WB_P_LIST: {
+        /* {"age", 3}: as many items as fit, then ... */
+        size_t at = 0;
+        const char *q = v->str;
+        if (len < 8) {
+            snprintf(buf, len, "{}");
+            break;
+        }
+        buf[at++] = '{';
+        for (int64_t k = 0; k < v->i; k++) {
+            const char *t = q + 1;
+            char item[96];
+            if (q[0] == 'i') snprintf(item, sizeof item, "%s%s", k ? ", " : "", t);
+            else snprintf(item, sizeof item, "%s\"%.80s%s\"", k ? ", " : "", t, strlen(t) > 80 ? "..." : "");
+            size_t il = strlen(item);
+            if (at + il + 6 > len) {
+                memcpy(buf + at, ", ...", 5);
+                at += 5;
+                break;
+            }
+            memcpy(buf + at, item, il);
+            at += il;
+            q += strlen(t) + 2;
+        }
+        buf[at++] = '}';
+        buf[at] = 0;
+        break;
+    }
     default: snprintf(buf, len, "%s", v->str ? v->str : "?"); break;
     }
     return buf;
@@ -313,7 +407,11 @@ const char *wb_param_spec_describe(const wb_param_spec *s, char *buf, size_t len
             wb_buf_printf(&b, "%sa string", sep);
         sep = " or ";
     }
-    if (s->types & WB_P_ARRAY) wb_buf_printf(&b, "%sa matrix (table of rows or dataset)", sep);
+    if (s->types & WB_P_ARRAY) {
+        wb_buf_printf(&b, "%sa matrix (table of rows or dataset)", sep);
+        sep = " or ";
+    }
+    if (s->types & WB_P_LIST) wb_buf_printf(&b, "%sa list of column names or 1-based indices", sep);
     snprintf(buf, len, "%s", b.p ? (char *)b.p : "a value");
     wb_buf_free(&b);
     return buf;
@@ -378,6 +476,50 @@ static int check_value(const char *who, const wb_param_spec *s, pval *v)
     if (t == WB_P_INT && !(s->types & WB_P_INT) && (s->types & WB_P_NUM)) {
         v->type = t = WB_P_NUM;
         v->num = (double)v->i;
+    }
+    /* a list from a single name, from a row of indices ({1, 3} reads as a
+     * matrix) or from an empty table */
+    if ((s->types & WB_P_LIST) && !(s->types & t)) {
+        if (t == WB_P_STR) {
+            const char *one = v->str;
+            wb_params tmp = {0};
+            int rc = wb_params_set_list(&tmp, "x", &one, NULL, 1);
+            if (rc) return rc;
+            free(v->str);
+            *v = tmp.v[0];
+            v->name = NULL;
+            free(tmp.v[0].name);
+            free(tmp.v);
+            t = v->type;
+        } else if (t == WB_P_ARRAY && (v->rows == 1 || v->rows * v->cols == 0)) {
+            int64_t n = v->rows * v->cols, k;
+            for (k = 0; k < n; k++)
+                if (!(v->arr[k] >= 1 && v->arr[k] <= 9e15 && v->arr[k] == floor(v->arr[k]))) break;
+            if (k == n) {
+                char **items = calloc((size_t)(n ? n : 1), sizeof *items);
+                int *idx = calloc((size_t)(n ? n : 1), sizeof *idx);
+                wb_params tmp = {0};
+                int rc = items && idx ? 0 : wb_seterr(WB_ENOMEM, "out of memory");
+                for (k = 0; k < n && !rc; k++) {
+                    char num[32];
+                    snprintf(num, sizeof num, "%.0f", v->arr[k]);
+                    items[k] = wb_strdup(num);
+                    idx[k] = 1;
+                    if (!items[k]) rc = wb_seterr(WB_ENOMEM, "out of memory");
+                }
+                if (!rc) rc = wb_params_set_list(&tmp, "x", (const char *const *)items, idx, n);
+                for (k = 0; items && k < n; k++) free(items[k]);
+                free(items);
+                free(idx);
+                if (rc) return rc;
+                free(v->arr);
+                *v = tmp.v[0];
+                v->name = NULL;
+                free(tmp.v[0].name);
+                free(tmp.v);
+                t = v->type;
+            }
+        }
     }
     int ok = (t & s->types) != 0, nonfinite = 0;
     if (ok && (t == WB_P_INT || t == WB_P_NUM)) {
@@ -449,7 +591,11 @@ int wb_params_validate(const char *who, const wb_param_spec *spec, int nspec, co
         if (given) {
             v = *given;
             v.name = NULL;
-            v.str = given->str ? wb_strdup(given->str) : NULL;
+            if (given->type == WB_P_LIST) {
+                v.str = malloc((size_t)given->rows + 1);
+                if (v.str) memcpy(v.str, given->str, (size_t)given->rows + 1);
+            } else
+                v.str = given->str ? wb_strdup(given->str) : NULL;
             v.arr = NULL;
             if (given->type == WB_P_ARRAY) {
                 size_t n = (size_t)given->rows * (size_t)given->cols;
@@ -531,6 +677,20 @@ int wb_params_encode(const wb_params *p, wb_buf *b)
             if (!rc) rc = wb_buf_add(b, &v->cols, 8);
             if (!rc) rc = wb_buf_add(b, v->arr, (size_t)v->rows * (size_t)v->cols * 8);
             break;
+        case WB_P_LIST: { /* u32 count, per item: u8 kind ('s' | 'i'), u32 length, bytes */
+            uint32_t cnt = (uint32_t)v->i;
+            rc = put_u32(b, cnt);
+            const char *q = v->str;
+            for (int64_t k = 0; !rc && k < v->i; k++) {
+                uint8_t kind = (uint8_t)q[0];
+                uint32_t l = (uint32_t)strlen(q + 1);
+                rc = wb_buf_add(b, &kind, 1);
+                if (!rc) rc = put_u32(b, l);
+                if (!rc) rc = wb_buf_add(b, q + 1, l);
+                q += l + 2;
+            }
+            break;
+        }
         }
     }
     return rc;
@@ -615,6 +775,34 @@ int wb_params_decode(const void *data, size_t size, wb_params **out)
             r.left -= nb;
             rc = wb_params_set_array(p, name, a, rows, cols);
             free(a);
+            break;
+        }
+        case WB_P_LIST: {
+            uint32_t cnt;
+            if (take(&r, &cnt, 4) || cnt > r.left / 5) goto bad;
+            char **items = calloc((size_t)cnt + 1, sizeof *items);
+            int *idx = calloc((size_t)cnt + 1, sizeof *idx);
+            int okl = items && idx;
+            for (uint32_t k = 0; okl && k < cnt; k++) {
+                uint8_t kind;
+                uint32_t l;
+                if (take(&r, &kind, 1) || (kind != 's' && kind != 'i') || take(&r, &l, 4) || l > r.left ||
+                    !(items[k] = malloc((size_t)l + 1))) {
+                    okl = 0;
+                    break;
+                }
+                memcpy(items[k], r.p, l);
+                items[k][l] = 0;
+                r.p += l;
+                r.left -= l;
+                idx[k] = kind == 'i';
+                if (strlen(items[k]) != l || (idx[k] && !index_text(items[k], NULL))) okl = 0;
+            }
+            if (okl) rc = wb_params_set_list(p, name, (const char *const *)items, idx, cnt);
+            for (uint32_t k = 0; items && k < cnt; k++) free(items[k]);
+            free(items);
+            free(idx);
+            if (!okl) goto bad;
             break;
         }
         default:

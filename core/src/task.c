@@ -65,6 +65,18 @@ int wb__out_bytes_take(wb_kctx *ctx, void *buf, size_t size)
     return 0;
 }
 
+int wb__out_bytes_own(wb_kctx *ctx, void *buf, size_t size)
+{
+    if (ctx->mode != WB_TASK_PLAIN || ctx->out_type) {
+        free(buf);
+        return wb_seterr(WB_EINVAL, "%s: a kernel writes one output", ctx->kernel);
+    }
+    ctx->out_type = WB_OBJ_BYTES;
+    ctx->out_buf = buf;
+    ctx->out_size = size;
+    return 0;
+}
+
 int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y, double **x,
                  double **y)
 {

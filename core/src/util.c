@@ -113,6 +113,19 @@ size_t wb_part_encoded_size(const wb_part *p)
     return sizeof(part_hdr) + (size_t)p->rows * (size_t)p->cols * 8 + (p->y ? (size_t)p->rows * 8 : 0);
 }
 
+void wb_part_encode_header(const wb_part *p, void *dst)
+{
+    part_hdr h;
+    memcpy(h.magic, "WBPT", 4);
+    h.has_y = p->y != NULL;
+    h.rows = p->rows;
+    h.cols = p->cols;
+    h.row0 = p->row0;
+    memcpy(dst, &h, sizeof h);
+}
+
+size_t wb_part_header_size(void) { return sizeof(part_hdr); }
+
 void wb_part_encode(const wb_part *p, void *dst)
 {
     part_hdr h;

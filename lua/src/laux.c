@@ -308,6 +308,52 @@ double *wbl_to_matrix(lua_State *L, int idx, int64_t *rows, int64_t *cols, const
     return x;
 }
 
+/* the table on top as a list parameter (WB_P_LIST) when it is empty or a
+ * sequence of names and integers with at least one name ({"age", 3});
+ * returns 1 when it is not such a table (a matrix, perhaps), else 0 or an
+ * error code */
+static int list_param(lua_State *L, wb_params *p, const char *k)
+{
+    int t = lua_gettop(L);
+    if (lua_getmetatable(L, t)) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+    int count = 0, names = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        count++;
+        if (lua_type(L, -1) == LUA_TSTRING) names++;
+        else if (!lua_isinteger(L, -1)) names = -1000000;
+        lua_pop(L, 1);
+    }
+    if (count != n || (n > 0 && names <= 0)) return 1;
+    const char **items = calloc((size_t)n + 1, sizeof *items);
+    int *idx = calloc((size_t)n + 1, sizeof *idx);
+    if (!items || !idx) {
+        free(items);
+        free(idx);
+        return wb_seterr(WB_ENOMEM, "out of memory");
+    }
+    int rc = lua_checkstack(L, (int)n + 2) ? 0 : wb_seterr(WB_ENOMEM, "a list of %lld items is too long", (long long)n);
+    /* the items stay on the stack while their strings are used (numbers
+     * are converted to text in their stack slots, not in the table) */
+    int below = 0;
+    for (lua_Integer i = 1; !rc && i <= n; i++) {
+        lua_rawgeti(L, t, i);
+        idx[i - 1] = lua_type(L, -1) == LUA_TNUMBER;
+        if (idx[i - 1] && lua_tointeger(L, -1) < 1) below = 1;
+        items[i - 1] = lua_tostring(L, -1);
+    }
+    if (!rc && below) rc = wb_params_set_other(p, k, "a list with an index below 1");
+    else if (!rc) rc = wb_params_set_list(p, k, items, idx, (int64_t)n);
+    lua_settop(L, t);
+    free(items);
+    free(idx);
+    return rc;
+}
+
 wb_params *wbl_check_params(lua_State *L, int idx, const char *fname)
 {
     idx = lua_absindex(L, idx);
@@ -340,6 +386,8 @@ wb_params *wbl_check_params(lua_State *L, int idx, const char *fname)
         case LUA_TUSERDATA: {
             int64_t r, c;
             const char *err;
+            if (lua_type(L, -1) == LUA_TTABLE && (rc = list_param(L, p, k)) != 1) break;
+            rc = 0;
             if (lua_type(L, -1) == LUA_TUSERDATA && !wbl_to_dataset(L, -1)) {
                 rc = wb_params_set_other(p, k, "a userdata");
                 break;
@@ -378,6 +426,17 @@ void wbl_push_params(lua_State *L, const wb_params *p)
         case WB_P_NUM: lua_pushnumber(L, wb_params_num(p, k)); break;
         case WB_P_BOOL: lua_pushboolean(L, wb_params_bool(p, k)); break;
         case WB_P_STR: lua_pushstring(L, wb_params_str(p, k)); break;
+        case WB_P_LIST: {
+            lua_newtable(L);
+            int64_t index;
+            const char *item;
+            for (int64_t i2 = 0; (item = wb_params_list(p, k, i2, &index)) != NULL; i2++) {
+                if (index > 0) lua_pushinteger(L, (lua_Integer)index);
+                else lua_pushstring(L, item);
+                lua_rawseti(L, -2, (lua_Integer)i2 + 1);
+            }
+            break;
+        }
         case WB_P_ARRAY: {
             int64_t r, c;
             const double *a = wb_params_array(p, k, &r, &c);

@@ -238,7 +238,16 @@ static int l_from_parts(lua_State *L)
     int rc = wb_host_table()->ds_from_parts(ex, ids, n, &d);
     free(ids);
     if (rc) return wbl_error(L);
+    /* pushed first: Lua owns it, so an error below leaves nothing behind */
     wbl_push_dataset(L, d);
+    /* wb.core.dataset(objects, like): the column names, types and levels and
+     * the labels' name and levels of `like` (the same rows, cut otherwise) */
+    if (!lua_isnoneornil(L, 2)) {
+        wb_dataset *like = wbl_check_dataset(L, 2);
+        if (like->d != d->d)
+            return wbl_argerror(L, 2, "a dataset of %lld columns expected, got %lld", (long long)d->d, (long long)like->d);
+        if (wb_ds_copy_meta(d, like)) return wbl_error(L);
+    }
     return 1;
 }
 

@@ -83,6 +83,36 @@ static const char **opt_names(lua_State *L, const char *key, int64_t *n)
     return a;
 }
 
+/* wb.load's options: a key not among them is refused (a misspelt or newer
+ * option would otherwise be ignored and the file read as if it were absent) */
+static const char *const load_keys[] = {"format", "header", "label", "features", "max_rows", "max_levels", "mmap",
+                                         "qid", "ragged", "zero_based", "sep", "delimiter", "columns", "drop",
+                                         "na_values", "dtype", NULL};
+
+static void check_load_keys(lua_State *L)
+{
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        lua_pop(L, 1);
+        int ok = 0;
+        if (lua_type(L, -1) == LUA_TSTRING)
+            for (int i = 0; !ok && load_keys[i]; i++) ok = !strcmp(lua_tostring(L, -1), load_keys[i]);
+        if (!ok) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int i = 0; load_keys[i]; i++) {
+                if (i) luaL_addstring(&b, ", ");
+                luaL_addstring(&b, load_keys[i]);
+            }
+            luaL_pushresult(&b);
+            wbl_argerror(L, 2, "unknown option %s; options: %s",
+                         lua_type(L, -2) == LUA_TSTRING ? lua_pushfstring(L, "'%s'", lua_tostring(L, -2))
+                                                        : luaL_tolstring(L, -2, NULL),
+                         lua_tostring(L, -1));
+        }
+    }
+}
+
 /* wb.load(path, {format=, header=, label="first"|"last"|name|index|false, features=, mmap=,
  *                zero_based=true|false|"auto", sep=|delimiter=, max_rows=, columns={...},
  *                drop={...}, dtype={col="number"|"category"}, na_values={...}, max_levels=,
@@ -90,7 +120,10 @@ static const char **opt_names(lua_State *L, const char *key, int64_t *n)
 static int l_load(lua_State *L)
 {
     const char *path = wbl_check_path(L, 1);
-    if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        check_load_keys(L);
+    }
     wb_read_opts o;
     wb_read_opts_init(&o);
     o.format = format_of(L, 2, 2);
@@ -127,6 +160,13 @@ static int l_load(lua_State *L)
         o.max_levels = opt_count(L, "max_levels", o.max_levels);
         o.mmap = opt_bool(L, 2, "mmap", o.mmap);
         o.qid = opt_bool(L, 2, "qid", o.qid);
+        lua_getfield(L, 2, "ragged");
+        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "fill") == 0) o.ragged_fill = 1;
+        else if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "error") == 0) o.ragged_fill = 0;
+        else if (!lua_isnil(L, -1))
+            return wbl_argerror(L, 2, "ragged must be \"error\" or \"fill\", got %s",
+                                lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+        lua_pop(L, 1);
         lua_getfield(L, 2, "zero_based");
         if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "auto") == 0) o.zero_based = -1;
         else if (lua_isboolean(L, -1)) o.zero_based = lua_toboolean(L, -1);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wblua.h"
+#include "wb/plugin_cols.h"
 
 static int m_gc(lua_State *L)
 {
@@ -67,6 +68,59 @@ static int push_field(lua_State *L, wb_model *m, const char *k)
 
 typedef int (*ds_method)(wb_exec *, const wb_model *, const wb_dataset *, wb_dataset **);
 
+/* the labels' class names a model keeps (label_levels, JSON), or NULL */
+static wbc_jv *class_names(const wb_model *m)
+{
+    wbc_jv *v = NULL;
+    const char *s = wb_model_str(m, "label_levels");
+    if (!s) return NULL;
+    if (wbc_json_parse(s, &v) || !wbc_json_is_strings(v, -1, 1) || v->n < 1) {
+        wbc_json_free(v);
+        wb_seterr(WB_EFORMAT, "%s: the model's label_levels are malformed", wb_model_estimator(m));
+        return NULL;
+    }
+    return v;
+}
+
+/* the output of predict (which 0) or predict_proba (1) named after the
+ * labels the model learned: predictions carry the labels' name and, for
+ * categorical labels, their class names (so they print and save as text);
+ * probability columns are named by class */
+static int name_output(const wb_model *m, wb_dataset *o, int which)
+{
+    const char *lname = wb_model_str(m, "label_name");
+    wbc_jv *cn = class_names(m);
+    if (!cn && wb_model_field_type(m, "label_levels")) return WB_EFORMAT;
+    int64_t r = 0, c = 0, L = cn ? cn->n : 0;
+    const double *cls = wb_model_array(m, "classes", &r, &c);
+    int rc = 0;
+    if (cn && cls) /* classes are codes of the class names */
+        for (int64_t k = 0; k < r * c && !rc; k++)
+            if (!(cls[k] >= 0 && cls[k] < (double)L && cls[k] == (int64_t)cls[k]))
+                rc = wb_seterr(WB_EFORMAT, "%s: the model's class %g is not one of its %lld class names",
+                               wb_model_estimator(m), cls[k], (long long)L);
+    if (!rc && which == 0 && o->d == 1) {
+        if (lname && lname[0]) rc = wb_ds_set_colname(o, 0, lname);
+        if (!rc && cn) {
+            const char **s = wbc_json_strings(cn);
+            wb_levels *lv = NULL;
+            rc = s ? wb_levels_new(s, L, &lv) : wb_seterr(WB_ENOMEM, "out of memory");
+            if (!rc) rc = wb_ds_set_coltype(o, 0, WB_COL_CATEGORY, lv);
+            wb_levels_unref(lv);
+            free(s);
+        }
+    } else if (!rc && which == 1 && cls && r * c == o->d && (cn || lname)) {
+        for (int64_t k = 0; k < o->d && !rc; k++) {
+            char buf[64];
+            const char *nm = cn ? cn->items[(int64_t)cls[k]].s : buf;
+            if (!cn) snprintf(buf, sizeof buf, "%.17g", cls[k]);
+            rc = wb_ds_set_colname(o, k, nm);
+        }
+    }
+    wbc_json_free(cn);
+    return rc;
+}
+
 static int call_ds_method(lua_State *L, const char *name, int which)
 {
     wb_model *m = wbl_check_model(L, 1);
@@ -76,6 +130,10 @@ static int call_ds_method(lua_State *L, const char *name, int which)
     if (!f) return luaL_error(L, "%s has no %s", e->name, name);
     if (f(d->ex, m, d, &o)) return wbl_error(L);
     if (which == 0) o->is_vector = 1;
+    if (which <= 1 && (e->kind == WB_EST_CLASSIFIER || e->kind == WB_EST_REGRESSOR) && name_output(m, o, which)) {
+        wb_ds_unref(o);
+        return wbl_error(L);
+    }
     wbl_push_dataset(L, o);
     return 1;
 }

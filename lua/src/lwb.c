@@ -230,28 +230,6 @@ static int l_fit(lua_State *L)
     wb_params_free(in);
     if (rc) return wbl_error(L);
     wbl_push_model(L, m);
-    /* the names of the columns it was fitted on, for its printout (kept
-     * beside the model, weakly: the model itself stays as the plugin made it) */
-    if (d->colnames) {
-        if (lua_getfield(L, LUA_REGISTRYINDEX, "wb.feature_names") != LUA_TTABLE) {
-            lua_pop(L, 1);
-            lua_newtable(L);
-            lua_createtable(L, 0, 1);
-            lua_pushliteral(L, "k");
-            lua_setfield(L, -2, "__mode");
-            lua_setmetatable(L, -2);
-            lua_pushvalue(L, -1);
-            lua_setfield(L, LUA_REGISTRYINDEX, "wb.feature_names");
-        }
-        lua_pushvalue(L, -2);
-        lua_createtable(L, (int)d->d, 0);
-        for (int64_t j = 0; j < d->d; j++) {
-            lua_pushstring(L, d->colnames[j]);
-            lua_rawseti(L, -2, (lua_Integer)j + 1);
-        }
-        lua_rawset(L, -3);
-        lua_pop(L, 1);
-    }
     return 1;
 }
 

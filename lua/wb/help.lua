@@ -17,7 +17,7 @@ M.docs = {
   ["wb.datagen"] = "wb.datagen.<source>{...} -> dataset; help(\"<source>\") shows the parameters; add file = \"x.libsvm\" to write straight to a file",
   ["wb.dataset"] = "wb.dataset(rows, labels) -> dataset from a Lua table of rows (and a table of labels)",
   ["wb.vector"] = "wb.vector({...}) -> a vector (one-column dataset)",
-  ["wb.load"] = "wb.load(path, {format=, header=, label=, features=, mmap=, zero_based=, delimiter=, max_rows=}) -> dataset; the format from the extension (.libsvm .svm .csv .npy) or format=\"libsvm\"|\"csv\"|\"npy\"\n" ..
+  ["wb.load"] = "wb.load(path, {format=, header=, label=, features=, mmap=, zero_based=, delimiter=|sep=, max_rows=, columns=, drop=, dtype=, na_values=, max_levels=, ragged=, qid=}) -> dataset (other keys are refused); the format from the extension (.libsvm .svm .csv .npy) or format=\"libsvm\"|\"csv\"|\"npy\"\n" ..
     "  LIBSVM: lines `label index:value ...`, indices from 1 (zero_based=true: from 0), missing features are 0; columns from features=, else the .meta beside the file, else the largest index\n" ..
     "  CSV: a header line is detected unless header=true|false; labels: label=\"first\"|\"last\"|column name|false, by default a header column named label, y, target or class (any case), else none; delimiter=\",\"; empty fields are NaN\n" ..
     "  NPY: float64 (memory-mapped unless mmap=false) or float32, C order, little-endian; labels from NAME.labels.npy when it exists\n" ..

@@ -137,11 +137,25 @@ local function fetch(d, sel)
   return grid, labels
 end
 
--- formatted numbers of one column (the prompt's format: one per column)
-local function column_strings(sel, value_of)
+-- the cells of one column as the prompt shows them: numbers in one format
+-- per column; a category column (its levels lv) by the text of its levels,
+-- missing values as nan
+local function column_strings(sel, value_of, lv)
   local vals = {}
   for k, i in ipairs(sel) do if i then vals[k] = value_of(i) end end
-  local s = T.format_numbers(vals, #sel)
+  local s
+  if lv then
+    s = {}
+    for k, i in ipairs(sel) do
+      local v = vals[k]
+      if i then
+        local code = v == v and math.tointeger(v)
+        s[k] = v ~= v and "nan" or (code and lv[code + 1]) or T.format_numbers({v})[1]
+      end
+    end
+  else
+    s = T.format_numbers(vals, #sel)
+  end
   local out = {}
   for k, i in ipairs(sel) do out[k] = i and (s[k] or "") or "..." end
   return out
@@ -153,12 +167,13 @@ local function dataset_html(d)
   if n == 0 or c == 0 then return wrap("<pre>" .. esc(cap) .. "</pre>") end
   local rowsel, colsel = pick(n, K.max_rows), pick(c, K.max_cols)
   local grid, labels = fetch(d, rowsel)
-  local names, has_labels = d:names(), d:has_labels()
+  local names, types, has_labels = d:names(), d:types(), d:has_labels()
   local head, cols = {""}, {}
   for _, j in ipairs(colsel) do
     head[#head + 1] = j and names[j] or "..."
     if j then
-      cols[#cols + 1] = column_strings(rowsel, function(i) return grid[i][j] end)
+      local lv = types[j] == "category" and d:levels(j) or nil
+      cols[#cols + 1] = column_strings(rowsel, function(i) return grid[i][j] end, lv)
     else
       local gap = {}
       for k = 1, #rowsel do gap[k] = "..." end
@@ -166,8 +181,8 @@ local function dataset_html(d)
     end
   end
   if has_labels then
-    head[#head + 1] = "label"
-    cols[#cols + 1] = column_strings(rowsel, function(i) return labels[i] end)
+    head[#head + 1] = d:label_name() or "label"
+    cols[#cols + 1] = column_strings(rowsel, function(i) return labels[i] end, d:label_levels())
   end
   local rows = {}
   for k, i in ipairs(rowsel) do

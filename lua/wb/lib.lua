@@ -133,7 +133,9 @@ function D.describe(d)
   local head = {"column", "count", "missing"}
   if any_num then for _, h in ipairs{"mean", "std", "min", "25%", "50%", "75%", "max"} do head[#head + 1] = h end end
   if any_cat then for _, h in ipairs{"unique", "top", "freq"} do head[#head + 1] = h end end
-  return T.new(head, rows)
+  local t = T.new(head, rows)
+  t.same_format = {{"mean", "std", "min", "25%", "50%", "75%", "max"}} -- one format for the statistics
+  return t
 end
 -- value_counts(col): the values of a column and how often each occurs, most
 -- frequent first (ties in the order of the values); missing values apart
@@ -203,9 +205,20 @@ function MM.score(m, data)
   if getmetatable(data) ~= DSMT then
     error(string.format("bad argument #1 to 'score' (dataset expected, got %s)", typename(data)), 2)
   end
-  local s = m:score_raw(data)
-  if s ~= nil then return s end
+  -- labels whose class names differ from the model's (a file loaded on its
+  -- own): accuracy by class name, not by code (gbdt's own score maps them)
   local info = wb.core.estimator_info(m:estimator())
+  local by_name = false
+  if m:estimator() ~= "gbdt" and info and info.kind == "classifier" and data:has_labels() and data:label_levels() then
+    local SH = require("wb.show")
+    local mine, theirs = SH.json_list(m.label_levels), data:label_levels()
+    if mine then
+      by_name = #mine ~= #theirs
+      for i = 1, #theirs do by_name = by_name or mine[i] ~= theirs[i] end
+    end
+  end
+  local s = not by_name and m:score_raw(data) or nil
+  if s ~= nil then return s end
   if info and info.kind == "classifier" then
     if not data:has_labels() then error("score: the data has no labels", 2) end
     local pred = m:predict(data)

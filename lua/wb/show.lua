@@ -243,6 +243,78 @@ function M.vector(v, max)
   return string.format("Vector of %s: [%s]", count(n), table.concat(items, ", "))
 end
 
+-- a JSON array of strings, nulls (false) and such arrays, as models keep
+-- lists of names (feature_names, label_levels, categories); nil when s is
+-- not one
+function M.json_list(s)
+  if type(s) ~= "string" then return nil end
+  local pos = 1
+  local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
+  local value
+  local function str()
+    local out = {}
+    pos = pos + 1
+    while true do
+      local c = s:sub(pos, pos)
+      if c == "" then error("unterminated string") end
+      if c == '"' then pos = pos + 1; return table.concat(out) end
+      if c == "\\" then
+        local e = s:sub(pos + 1, pos + 1)
+        local map = {['"'] = '"', ["\\"] = "\\", ["/"] = "/", n = "\n", t = "\t", r = "\r", b = "\b", f = "\f"}
+        if map[e] then out[#out + 1] = map[e]; pos = pos + 2
+        elseif e == "u" then out[#out + 1] = utf8.char(tonumber(s:sub(pos + 2, pos + 5), 16)); pos = pos + 6
+        else error("bad escape") end
+      else
+        out[#out + 1] = c
+        pos = pos + 1
+      end
+    end
+  end
+  function value()
+    ws()
+    local c = s:sub(pos, pos)
+    if c == '"' then return str() end
+    if s:sub(pos, pos + 3) == "null" then pos = pos + 4; return false end
+    if c == "[" then
+      local t = {}
+      pos = pos + 1
+      ws()
+      if s:sub(pos, pos) == "]" then pos = pos + 1; return t end
+      while true do
+        t[#t + 1] = value()
+        ws()
+        local d = s:sub(pos, pos)
+        pos = pos + 1
+        if d == "]" then return t end
+        if d ~= "," then error("bad array") end
+      end
+    end
+    error("bad value")
+  end
+  local ok, v = pcall(value)
+  if ok then return v end
+  return nil
+end
+
+-- a function j -> the name of a model's feature j (1-based): its column
+-- name when the model kept feature_names, else "x<j>"
+function M.feature_namer(m)
+  if typename(m) ~= "Model" then fail_at(2, 1, "feature_namer", "model expected, got %s", typename(m)) end
+  local names = M.json_list(m.feature_names) or {}
+  return function(j)
+    j = math.tointeger(j) or j
+    local n = names[j]
+    return (type(n) == "string" and n ~= "") and n or ("x" .. tostring(j))
+  end
+end
+
+-- a model's class names: the label levels it kept (code k is level k + 1),
+-- or nil
+function M.class_names(m)
+  if typename(m) ~= "Model" then fail_at(2, 1, "class_names", "model expected, got %s", typename(m)) end
+  return M.json_list(m.label_levels)
+end
+
 -- a model's array field: a list of numbers or of rows
 local function short_array(a, max)
   max = max or 6
@@ -258,16 +330,16 @@ local function short_array(a, max)
   return "[" .. table.concat(s, ", ") .. "]"
 end
 
--- the names of the columns a model was fitted on (kept beside the model by
--- wb.fit), x1..xd when they are not known (a model loaded from a file)
+-- the names of the columns a model was fitted on (its field feature_names,
+-- which wb.fit records and a saved model keeps), x<j> for a column without
+-- one; d of them (default: as many as the model kept)
 function M.feature_names(m, d)
   if type(m) ~= "userdata" or typename(m) ~= "Model" then fail_at(2, 1, "feature_names", "model expected, got %s", typename(m)) end
   check_count(d, 2, "feature_names", "d")
   if d and d > 1000000 then fail_at(2, 2, "feature_names", "d must be at most 1000000, got %s", tostring(d)) end
-  local reg = debug.getregistry()["wb.feature_names"]
-  local names = type(reg) == "table" and reg[m] or nil
+  local fname = M.feature_namer(m)
   local out = {}
-  for j = 1, d or (names and #names or 0) do out[j] = names and names[j] or ("x" .. j) end
+  for j = 1, d or #(M.json_list(m.feature_names) or {}) do out[j] = fname(j) end
   return out
 end
 
@@ -314,8 +386,12 @@ M.summaries.gbdt = function(m)
   if obj == "regression" then
     lines[1] = "gbdt model: regression (squared error)"
   else
-    local cls = {}
-    for i, c in ipairs(type(classes) == "table" and classes or {}) do cls[i] = num(c) end
+    -- the class names the model kept (code k is level k + 1), else the labels
+    local cls, cnames = {}, M.class_names(m)
+    for i, c in ipairs(type(classes) == "table" and classes or {}) do
+      local n = cnames and cnames[(math.tointeger(c) or -1) + 1]
+      cls[i] = type(n) == "string" and n or num(c)
+    end
     lines[1] = string.format("gbdt model: %s classification, %s (%s)", obj, plural(#cls, "class"),
                              table.concat(cls, ", "))
   end

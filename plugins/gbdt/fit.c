@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "gbdt.h"
+#include "wb/plugin_cols.h"
 
 typedef struct fparams {
     int obj;
@@ -30,10 +31,11 @@ typedef struct fparams {
 
 typedef struct dnode {
     int32_t feature, bin, ml, left; /* feature -1: leaf */
-    int32_t depth;
+    int32_t depth, cat;             /* cat: a category split (bin -1), cset goes left */
     int32_t slot; /* the slot of its rows in the partitions' row lists */
     double thr, value, gain;
     int64_t G, Hs, N;
+    uint64_t cset[4];
 } dnode;
 
 /* A leaf with a histogram: a candidate for a split (its best one: feature,
@@ -48,8 +50,9 @@ typedef struct cand {
     gb_hentry *hist; /* nentries entries */
     int has;
     double gain;
-    int32_t feature, bin, ml;
+    int32_t feature, bin, ml, cat;
     int64_t GL, HL, NL;
+    uint64_t cset[4]; /* cat: the bins that go left */
     int ahead;
     int32_t slot;
     gb_hentry *hc[2];
@@ -84,6 +87,7 @@ typedef struct fit {
     /* bins */
     int32_t *nb;
     double *edges; /* d x 256 */
+    unsigned char *cat; /* category features: bin = code, splits on sets (NULL: none) */
     int *usable;
     wb_oid *bins;
     uint64_t fit_id;
@@ -321,6 +325,14 @@ static int sketch(fit *f, const wb_dataset *d, gb_sknode **root)
     return rc;
 }
 
+/* a node as the kernels walk it (a leaf: the slot of its rows) */
+static gb_bnode bnode_of(const dnode *n)
+{
+    gb_bnode b = {n->feature, n->cat ? -1 : n->bin, n->ml, n->feature >= 0 ? n->left : n->slot, n->value, {0, 0, 0, 0}};
+    if (n->cat) memcpy(b.cset, n->cset, sizeof b.cset);
+    return b;
+}
+
 /* --------------------------------------------------------- split finding */
 
 static inline double score_of(double G, double Hs, double lambda)
@@ -338,6 +350,78 @@ static int splittable(const fit *f, int64_t N, double Hd, int depth, int leaves_
     return 1;
 }
 
+/* Category features (as scikit-learn's HistGradientBoosting and LightGBM
+ * do): the categories with at least GB_CAT_SUPPORT rows at the node (the
+ * missing values one of them) are sorted by G / (H + GB_CAT_SUPPORT), and
+ * the left child takes a prefix of that order, from either end, of at most
+ * GB_CAT_MAX categories (and half of them); the rest, rarer categories and
+ * categories unseen at the node go right. */
+#define GB_CAT_SUPPORT 10
+#define GB_CAT_MAX 32
+
+typedef struct catinfo {
+    double value;
+    int bin;
+} catinfo;
+
+static int cmp_catinfo(const void *a, const void *b)
+{
+    const catinfo *x = a, *y = b;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    return x->bin - y->bin;
+}
+
+static void find_cat_split(const fit *f, cand *c, const dnode *nd, int fe, const gb_hentry *seg, double parent,
+                           double *best, int *found)
+{
+    const double isg = 1 / f->sg, ish = 1 / f->sh, lam = f->p.lambda, mcw = f->p.mcw;
+    const int64_t PG = nd->G, PH = nd->Hs, PN = nd->N, msl = f->p.min_samples_leaf;
+    const int nbf = f->nb[fe];
+    catinfo info[257];
+    int nu = 0;
+    for (int b = 0; b <= nbf; b++) /* bin nbf: the missing values */
+        if (seg[b].N >= GB_CAT_SUPPORT) {
+            info[nu].value = (double)seg[b].G * isg / ((double)seg[b].Hs * ish + GB_CAT_SUPPORT);
+            info[nu].bin = b;
+            nu++;
+        }
+    if (nu <= 1) return;
+    qsort(info, (size_t)nu, sizeof *info, cmp_catinfo);
+    const int maxc = (nu + 1) / 2 < GB_CAT_MAX ? (nu + 1) / 2 : GB_CAT_MAX;
+    for (int dir = 0; dir < 2; dir++) {
+        int64_t GL = 0, HL = 0, NL = 0;
+        for (int i = 0; i < maxc; i++) {
+            const int b = info[dir == 0 ? i : nu - 1 - i].bin;
+            GL += seg[b].G;
+            HL += seg[b].Hs;
+            NL += seg[b].N;
+            const int64_t NR = PN - NL;
+            const double hl = (double)HL * ish, hr = (double)(PH - HL) * ish;
+            if (NL < msl || hl < mcw) continue;
+            if (NR < msl || hr < mcw) break;
+            double g = score_of((double)GL * isg, hl, lam) + score_of((double)(PG - GL) * isg, hr, lam) - parent;
+            if (g > *best) {
+                *best = g;
+                *found = 1;
+                c->feature = fe;
+                c->bin = -1;
+                c->cat = 1;
+                c->GL = GL;
+                c->HL = HL;
+                c->NL = NL;
+                memset(c->cset, 0, sizeof c->cset);
+                for (int q = 0; q <= i; q++) {
+                    int bq = info[dir == 0 ? q : nu - 1 - q].bin;
+                    c->cset[bq >> 6] |= (uint64_t)1 << (bq & 63);
+                }
+                /* missing values: left when their bin is in the set; when the
+                 * node had none, with the larger child (decided below) */
+                c->ml = seg[nbf].N == 0 ? -1 : gb_in_set(c->cset, nbf);
+            }
+        }
+    }
+}
+
 static void find_split(const fit *f, cand *c, const dnode *nd)
 {
     const double isg = 1 / f->sg, ish = 1 / f->sh, lam = f->p.lambda;
@@ -351,6 +435,10 @@ static void find_split(const fit *f, cand *c, const dnode *nd)
     for (int j = 0; j < f->nsel; j++) {
         const int fe = f->sel[j], nbf = f->nb[fe];
         const gb_hentry *seg = c->hist + f->off[j];
+        if (f->cat && f->cat[fe]) {
+            find_cat_split(f, c, nd, fe, seg, parent, &best, &found);
+            continue;
+        }
         const int64_t MG = seg[nbf].G, MH = seg[nbf].Hs, MN = seg[nbf].N;
         int64_t GL = 0, HL = 0, NL = 0;
         for (int t = 0; t < nbf; t++) {
@@ -373,6 +461,7 @@ static void find_split(const fit *f, cand *c, const dnode *nd)
                         found = 1;
                         c->feature = fe;
                         c->bin = t;
+                        c->cat = 0;
                         c->ml = MN == 0 ? -1 : 0;
                         c->GL = GL;
                         c->HL = HL;
@@ -391,6 +480,7 @@ static void find_split(const fit *f, cand *c, const dnode *nd)
                         found = 1;
                         c->feature = fe;
                         c->bin = t;
+                        c->cat = 0;
                         c->ml = 1;
                         c->GL = gl;
                         c->HL = hlq;
@@ -404,7 +494,10 @@ static void find_split(const fit *f, cand *c, const dnode *nd)
         c->has = 1;
         c->gain = best;
         /* no missing values seen: they go to the child with more rows */
-        if (c->ml < 0) c->ml = c->NL >= PN - c->NL;
+        if (c->ml < 0) {
+            c->ml = c->NL >= PN - c->NL;
+            if (c->cat && c->ml) c->cset[f->nb[c->feature] >> 6] |= (uint64_t)1 << (f->nb[c->feature] & 63);
+        }
     }
 }
 
@@ -830,7 +923,7 @@ static void begin_arg(const fit *f, int r, int finish, buf *a)
     bput(a, f->base, (size_t)K * 8);
     for (int64_t q = first; r > 0 && q < f->nall; q++) {
         const dnode *n = &f->all[q];
-        gb_bnode b = {n->feature, n->bin, n->ml, n->feature >= 0 ? n->left : n->slot, n->value};
+        gb_bnode b = bnode_of(n);
         bput(a, &b, sizeof b);
     }
 }
@@ -945,7 +1038,9 @@ static void commit_split(const fit *f, dtree *t, const cand *c, int32_t slot, in
     pn->ml = c->ml;
     pn->left = *L;
     pn->gain = c->gain;
-    pn->thr = threshold_of(f, c->feature, c->bin);
+    pn->cat = c->cat;
+    memcpy(pn->cset, c->cset, sizeof pn->cset);
+    pn->thr = c->cat ? NAN : threshold_of(f, c->feature, c->bin);
     dnode *ln = &t->nodes[*L], *rn = &t->nodes[*R];
     ln->slot = slot;
     rn->slot = slot + 1;
@@ -1051,7 +1146,8 @@ static int split_tree(fit *f, int k, buf *w, pending *pend, int *np, int *nbuild
             const int nr = splittable(f, NR, (double)HR / f->sh, pn->depth + 1, 0);
             const int32_t slot = t->next_slot;
             t->next_slot += 2;
-            gb_split_msg m = {k, pn->slot, c->feature, c->bin, c->ml, slot, 0, 0, 0, 0};
+            gb_split_msg m = {k, pn->slot, c->feature, c->bin, c->ml, slot, 0, c->cat, 0, 0, {0, 0, 0, 0}};
+            if (c->cat) memcpy(m.cset, c->cset, sizeof m.cset);
             bput(w, &m, sizeof m);
             nsplit++;
             pending *pp = &pend[(*np)++];
@@ -1095,8 +1191,9 @@ static int split_tree(fit *f, int k, buf *w, pending *pend, int *np, int *nbuild
         t->next_slot += 2;
         commit_split(f, t, c, slot, leaves_after, &L, &R, &needL, &needR);
         const dnode *ln = &t->nodes[L], *rn = &t->nodes[R];
-        gb_split_msg m = {k, pslot, c->feature, c->bin, c->ml, slot, !needL && !needR, 0,
-                          leaf_value(f, ln), leaf_value(f, rn)};
+        gb_split_msg m = {k, pslot, c->feature, c->bin, c->ml, slot, !needL && !needR, c->cat,
+                          leaf_value(f, ln), leaf_value(f, rn), {0, 0, 0, 0}};
+        if (c->cat) memcpy(m.cset, c->cset, sizeof m.cset);
         bput(w, &m, sizeof m);
         nsplit++;
         pending *pp = &pend[(*np)++];
@@ -1398,7 +1495,7 @@ static int restore_all(fit *f, int round)
     for (int64_t t = 0; t < ntrees; t++) tot += f->tree_nn[t];
     for (int64_t q = 0; q < tot; q++) {
         const dnode *n = &f->all[q];
-        gb_bnode b = {n->feature, n->bin, n->ml, n->feature >= 0 ? n->left : n->slot, n->value};
+        gb_bnode b = bnode_of(n);
         bput(&a, &b, sizeof b);
     }
     if (a.bad) {
@@ -1431,7 +1528,76 @@ static int finish_loss(fit *f, int r)
 
 /* ------------------------------------------------------------ the model */
 
-static int write_model(fit *f, wb_model *m, int rounds)
+/* the category features' part of a model (only when there are some, so
+ * models of number columns stay as they were): categorical (1 x d, 0/1),
+ * feature_levels (JSON: each category feature's levels, code k = level k,
+ * null for number features) and cat_splits: for each category split, in
+ * node order, its row in trees, the count of codes that go left, then those
+ * codes (missing values follow missing_left) */
+static int write_categories(fit *f, wb_model *m, const wb_dataset *d, const double *trees, int64_t nn)
+{
+    double *flag = malloc((size_t)(f->d + 1) * sizeof *flag), *cs = NULL;
+    const char **lv = NULL;
+    wbc_buf b = {0};
+    int64_t len = 0, cap = 0;
+    int rc = flag ? 0 : oom();
+    for (int64_t j = 0; !rc && j < f->d; j++) flag[j] = f->cat[j];
+    for (int64_t q = 0; !rc && q < nn; q++) {
+        const double *row = trees + q * 8;
+        if (row[0] == 0 || row[1] == row[1]) continue;
+        const dnode *n = &f->all[q];
+        const int nbf = f->nb[n->feature];
+        if (len + 2 + 256 > cap) {
+            cap = cap ? cap * 2 : 1024;
+            double *t = realloc(cs, (size_t)cap * sizeof *t);
+            if (!t) {
+                rc = oom();
+                break;
+            }
+            cs = t;
+        }
+        int64_t at = len;
+        cs[len++] = (double)q + 1;
+        cs[len++] = 0;
+        for (int c = 0; c < nbf; c++)
+            if (gb_in_set(n->cset, c)) {
+                cs[len++] = c;
+                cs[at + 1] += 1;
+            }
+    }
+    wbc_put(&b, "[", 1);
+    for (int64_t j = 0; !rc && j < f->d; j++) {
+        if (j) wbc_put(&b, ",", 1);
+        if (!f->cat[j]) {
+            wbc_put(&b, "null", 4);
+            continue;
+        }
+        const int64_t L = H->ds_col_nlevels(d, j);
+        free(lv);
+        lv = malloc((size_t)(L > 0 ? L : 1) * sizeof *lv);
+        if (!lv) {
+            rc = oom();
+            break;
+        }
+        for (int64_t k = 0; k < L; k++) lv[k] = H->ds_col_level(d, j, k);
+        char *js = wbc_json_list(lv, L);
+        if (!js) rc = oom();
+        else wbc_put(&b, js, strlen(js));
+        free(js);
+    }
+    wbc_put(&b, "]", 1);
+    if (!rc && b.bad) rc = oom();
+    if (!rc) rc = H->model_set_array(m, "categorical", flag, 1, f->d);
+    if (!rc) rc = H->model_set_str(m, "feature_levels", b.p);
+    if (!rc) rc = H->model_set_array(m, "cat_splits", cs ? cs : flag, 1, len);
+    free(flag);
+    free(cs);
+    free(lv);
+    free(b.p);
+    return rc;
+}
+
+static int write_model(fit *f, wb_model *m, int rounds, const wb_dataset *d)
 {
     const int K = f->K;
     int64_t ntrees = (int64_t)rounds * K, nn = 0;
@@ -1495,6 +1661,7 @@ static int write_model(fit *f, wb_model *m, int rounds)
         if (!rc) rc = H->model_set_array(m, "valid_loss", f->vloss, 1, f->nvloss);
         if (!rc) rc = H->model_set_num(m, "best_round", rounds);
     }
+    if (!rc && f->cat) rc = write_categories(f, m, d, trees, nn);
     free(trees);
     free(start);
     free(imp_g);
@@ -1539,6 +1706,7 @@ static void fit_free(fit *f)
     free(f->classes);
     free(f->nb);
     free(f->edges);
+    free(f->cat);
     free(f->usable);
     free(f->sel);
     free(f->off);
@@ -1565,7 +1733,9 @@ static void fit_free(fit *f)
 }
 
 /* a model of one class: every prediction is that class */
-static int one_class_model(fit *f, wb_model *m)
+static int write_categories(fit *f, wb_model *m, const wb_dataset *d, const double *trees, int64_t nn);
+
+static int one_class_model(fit *f, wb_model *m, const wb_dataset *d)
 {
     int rc = H->model_set_str(m, "objective", "binary");
     if (!rc) rc = H->model_set_num(m, "n_features", (double)f->d);
@@ -1583,11 +1753,12 @@ static int one_class_model(fit *f, wb_model *m)
     if (!rc) rc = H->model_set_array(m, "feature_importance_split", z, 1, f->d);
     if (!rc) rc = H->model_set_num(m, "train_rows", (double)f->n);
     if (!rc) rc = H->model_set_array(m, "train_loss", z, 1, 1); /* every row is predicted with certainty */
+    if (!rc && f->cat) rc = write_categories(f, m, d, z, 0);
     free(z);
     return rc;
 }
 
-/* the fit's parameters and the shape of the data */
+/* the fit's parameters, the shape of the data and its category columns */
 static int fit_open(fit *f, wb_exec *ex, const wb_dataset *d, const wb_params *p)
 {
     f->trace = getenv("WB_GBDT_TRACE") != NULL;
@@ -1602,6 +1773,21 @@ static int fit_open(fit *f, wb_exec *ex, const wb_dataset *d, const wb_params *p
     f->par = H->parallelism(ex);
     if (f->n < 1) return H->seterr(WB_EINVAL, "gbdt: the data has no rows");
     if (f->d < 1) return H->seterr(WB_EINVAL, "gbdt: the data has no columns");
+    /* category columns split on sets of their levels: at most max_bins of them */
+    for (int64_t j = 0; j < f->d; j++) {
+        if (H->ds_col_type(d, j) != WB_COL_CATEGORY) continue;
+        const int64_t L = H->ds_col_nlevels(d, j);
+        if (L > f->p.max_bins) {
+            const char *nm = H->ds_col_name(d, j);
+            char b[32];
+            if (!nm || !*nm) snprintf(b, sizeof b, "x%lld", (long long)j + 1), nm = b;
+            return H->seterr(WB_ELIMIT, "gbdt: column '%s' has %lld categories, more than max_bins (%d): "
+                                        "encode it (ordinal, onehot with min_frequency) or raise max_bins",
+                             nm, (long long)L, f->p.max_bins);
+        }
+        if (!f->cat && !(f->cat = calloc((size_t)f->d, 1))) return oom();
+        f->cat[j] = 1;
+    }
     return 0;
 }
 
@@ -1657,7 +1843,14 @@ static int fit_edges(fit *f, const wb_dataset *d)
     }
     for (int64_t j = 0; j < f->d; j++) {
         double *e = f->edges + j * 256;
-        int nb = gb_sk_edges(&root->f[j], f->p.max_bins, e);
+        int nb;
+        if (f->cat && f->cat[j]) {
+            /* a category column: one bin per level, bin = code */
+            nb = (int)H->ds_col_nlevels(d, j);
+            if (nb < 1) nb = 1;
+            for (int q = 0; q < nb - 1; q++) e[q] = q + 0.5;
+        } else
+            nb = gb_sk_edges(&root->f[j], f->p.max_bins, e);
         for (int q = nb - 1; q < 256; q++) e[q] = INFINITY;
         f->nb[j] = nb;
         f->usable[j] = nb >= 2 || root->f[j].nan > 0;
@@ -1846,7 +2039,7 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
     int rc = fit_open(f, ex, d, p);
     if (!rc) rc = fit_objective(f, d);
     if (!rc && f->nclasses == 1) {
-        rc = one_class_model(f, m);
+        rc = one_class_model(f, m, d);
     } else if (!rc) {
         f->K = f->p.obj == GB_MULTI ? f->nclasses : 1;
         f->maxnodes = (int)(2 * f->p.max_leaves);
@@ -1858,7 +2051,7 @@ int gb_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
         if (!rc) {
             int rounds = 0;
             rc = fit_rounds(f, &rounds);
-            if (!rc) rc = write_model(f, m, rounds);
+            if (!rc) rc = write_model(f, m, rounds, d);
             if (f->trace) trace_fit(f, d);
         }
     }

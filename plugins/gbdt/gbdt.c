@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "gbdt.h"
+#include "wb/plugin_cols.h"
 
 static const wb_param_spec params[] = {
     {.name = "objective", .types = WB_P_STR, .def = "auto", .choices = "auto|binary|multiclass|regression",
@@ -78,9 +79,13 @@ static const char lua_src[] =
     "  local tg = 0\n"
     "  for j = 1, #g do tg = tg + g[j] end\n"
     "  local rows = {}\n"
-    "  for j = 1, #g do rows[j] = {feature = j, gain = g[j], share = tg > 0 and g[j] / tg or 0, splits = s[j]} end\n"
+    "  local named = m.feature_names ~= nil\n"
+    "  local name = require('wb.show').feature_namer(m)\n"
+    "  for j = 1, #g do rows[j] = {feature = j, name = named and name(j) or nil, gain = g[j], share = tg > 0 and g[j] / tg or 0, splits = s[j]} end\n"
     "  local key = by == 'gain' and 'gain' or 'splits'\n"
     "  table.sort(rows, function(a, b) if a[key] ~= b[key] then return a[key] > b[key] end return a.feature < b.feature end)\n"
+    "  -- the column names when the model kept them\n"
+    "  if named then return wb.table.new({'feature', 'name', 'gain', 'share', 'splits'}, rows) end\n"
     "  return wb.table.new({'feature', 'gain', 'share', 'splits'}, rows)\n"
     "end\n"
     "local ok, help = pcall(require, 'wb.help')\n"
@@ -92,6 +97,8 @@ static const char lua_src[] =
 WB_PLUGIN("gbdt", "1.0")
 {
     H = host;
+    const char *lacks = wbc_host_lacks(host); /* category columns, names */
+    if (lacks) return host->seterr(WB_EABI, WBC_HOST_TOO_OLD, "gbdt", lacks);
     int rc = gb_register_kernels();
     if (!rc) rc = gb_register_predict_kernels();
     if (!rc) rc = host->register_estimator(&def);

@@ -244,12 +244,17 @@ typedef struct gb_edgehdr {
 /* a tree node as kernels walk it on bins; the right child is left + 1 */
 typedef struct gb_bnode {
     int32_t feature; /* -1: leaf */
-    int32_t bin;     /* go left when bin <= this (missing: see ml) */
+    int32_t bin;     /* go left when bin <= this (missing: see ml); -1: a category split */
     int32_t ml;      /* missing values go left */
     int32_t left;    /* the left child; on a leaf, the slot of its rows in the
                       * partitions' row lists (gbdt.begin applies its value there) */
     double value;    /* leaf value (learning rate applied) */
+    uint64_t cset[4]; /* a category split (bin -1): the bins that go left, the
+                       * missing-value bin nb included when ml */
 } gb_bnode;
+
+/* does bin b go left at a category split? */
+static inline int gb_in_set(const uint64_t *cset, int b) { return (int)(cset[b >> 6] >> (b & 63)) & 1; }
 
 /* argument of gbdt.begin (then int32 nb[d], sel[nsel], off[nsel], prev_nn[K],
  * padding to 8, double base[K], gb_bnode prev[sum prev_nn]) */
@@ -291,8 +296,9 @@ typedef struct gb_split_msg {
     int32_t k, node, feature, bin, ml, left;
     /* direct: neither child will split again; no row lists for them, the
      * scores get their leaf values (vl, vr) right away */
-    int32_t direct, pad;
+    int32_t direct, cat; /* cat: a category split, the bins of cset go left */
     double vl, vr;
+    uint64_t cset[4];
 } gb_split_msg;
 
 /* argument of gbdt.restore (then int32 nb[d], tree_nn[ntrees], padding,
@@ -332,19 +338,28 @@ typedef struct gb_collect_arg {
 
 /* the model packed for prediction: header, int64 tree_start[ntrees+1],
  * int32 depth[ntrees] (padded to 8), double base[K], double classes[nclasses],
- * gb_pnode nodes[nnodes], double value[nnodes] (leaf values) */
+ * gb_pnode nodes[nnodes], double value[nnodes] (leaf values), then for
+ * category features: uint64 sets[nsets][4] (the codes that go left at each
+ * category split), int32 mapoff[d] (-1: a number feature), int32
+ * maplen[d], int32 maps[nmap] (the data's codes -> the training codes, -1:
+ * unseen, taken as missing), int32 labmap[nlab] (the data's label codes ->
+ * the model's, for score), padded to 8 */
 typedef struct gb_packhdr {
     uint32_t magic, pad;
     int64_t K, d, obj, ntrees, nnodes, nclasses;
+    int64_t nsets, nmap, nlab;
 } gb_packhdr;
 
 /* a leaf points at itself (feature 0, thr +inf, missing left), so every row
  * takes exactly `depth` steps through a tree, without branches */
 typedef struct gb_pnode {
-    double thr;       /* x <= thr goes left */
+    double thr;       /* x <= thr goes left; a category split: the index of its set */
     int32_t feature;
-    uint32_t left;    /* right = left + 1; bit 31: missing values go left */
+    uint32_t left;    /* right = left + 1; bit 31: missing values go left; bit 30: a category split */
 } gb_pnode;
+#define GB_PN_ML 0x80000000u
+#define GB_PN_CAT 0x40000000u
+#define GB_PN_INDEX 0x3fffffffu
 
 /* ------------------------------------------------------------ sketch.c */
 

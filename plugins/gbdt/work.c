@@ -577,7 +577,7 @@ static inline double walk(const gb_bnode *t, const uint8_t *br, const int32_t *n
     while (t[n].feature >= 0) {
         int f = t[n].feature;
         int b = br[f];
-        int left = b <= t[n].bin || (t[n].ml && b == nb[f]);
+        int left = t[n].bin >= 0 ? b <= t[n].bin || (t[n].ml && b == nb[f]) : gb_in_set(t[n].cset, b);
         n = t[n].left + !left;
     }
     return t[n].value;
@@ -1232,6 +1232,36 @@ static int wave_split(const wb_obj *o, const gb_wave_arg *ap, const unsigned cha
         const int32_t n = s->cnt[m.k * M + m.node];
         const uint8_t *col = bv.cols + (size_t)m.feature * (size_t)rows;
         const int thr = m.bin, miss = s->nb[m.feature], ml = m.ml != 0;
+        if (m.cat) {
+            /* a category split: the bins of the set go left (missing values
+             * too when the missing bin is in it) */
+            uint32_t *T = s->tmp;
+            double *F = s->F + (size_t)m.k * rows;
+            int32_t nl = 0, nr = 0;
+            for (int32_t i = 0; i < n; i++) {
+                uint32_t r = I[i];
+                int gl = gb_in_set(m.cset, col[r]);
+                if (m.direct) {
+                    F[r] += gl ? m.vl : m.vr;
+                    continue;
+                }
+                I[nl] = r;
+                T[nr] = r;
+                nl += gl;
+                nr += !gl;
+            }
+            if (m.direct) {
+                s->applied[m.k * M + m.node] = 1;
+                continue;
+            }
+            memcpy(I + nl, T, (size_t)nr * sizeof *T);
+            int32_t b0 = s->beg[m.k * M + m.node];
+            s->beg[m.k * M + m.left] = b0;
+            s->cnt[m.k * M + m.left] = nl;
+            s->beg[m.k * M + m.left + 1] = b0 + nl;
+            s->cnt[m.k * M + m.left + 1] = nr;
+            continue;
+        }
         if (m.direct) {
             /* the children are final leaves: their values into the scores */
             double *F = s->F + (size_t)m.k * rows;

@@ -14,16 +14,6 @@
 
 #include "wb/plugin.h"
 
-double km_dist2(const double *a, const double *b, int64_t d)
-{
-    double df = a[0] - b[0], s = df * df;
-    for (int64_t t = 1; t < d; t++) {
-        df = a[t] - b[t];
-        s += df * df;
-    }
-    return s;
-}
-
 int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
 {
     memset(cs, 0, sizeof *cs);
@@ -33,7 +23,7 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
     cs->blas = d > KM_DIRECT_MAX_D;
     if (cs->blas) {
         cs->cn = malloc((size_t)k * sizeof(double));
-        cs->g = malloc((size_t)KM_SUB * (size_t)k * sizeof(double));
+        cs->g = malloc((size_t)KM_BIG * (size_t)k * sizeof(double));
         if (!cs->cn || !cs->g) {
             km_cs_free(cs);
             return WB_ENOMEM;
@@ -43,6 +33,7 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
             double s = 0;
             for (int64_t t = 0; t < d; t++) s += cj[t] * cj[t];
             cs->cn[j] = s;
+            if (s > cs->cnmax) cs->cnmax = s;
         }
     }
     return 0;
@@ -138,27 +129,158 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign_dir
     }
 }
 
+/* every squared distance (km_dist2's operations, vectorised over rows):
+ * g[j * KM_SUB + i] */
+static inline __attribute__((always_inline)) void alld_fixed(const int D, const double *x, int n, const double *c,
+                                                              int64_t k, double *g)
+{
+    double xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    int np = (n + 7) / 8 * 8;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = x[(size_t)i * D + t];
+    for (int i = n; i < np; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = 0;
+    for (int64_t j = 0; j < k; j++) {
+        const double *cj = c + j * D;
+        double *gj = g + j * KM_SUB;
+        for (int i = 0; i < np; i += 8) {
+            vd f = vload(&xs[0][i]) - cj[0], a = f * f;
+            for (int t = 1; t < D; t++) {
+                f = vload(&xs[t][i]) - cj[t];
+                a += f * f;
+            }
+            vstore(gj + i, a);
+        }
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__alld_direct(const double *x, int n, int64_t d,
+                                                                                    const double *c, int64_t k,
+                                                                                    double *g)
+{
+    switch (d) {
+    case 1: alld_fixed(1, x, n, c, k, g); break;
+    case 2: alld_fixed(2, x, n, c, k, g); break;
+    case 3: alld_fixed(3, x, n, c, k, g); break;
+    case 4: alld_fixed(4, x, n, c, k, g); break;
+    case 5: alld_fixed(5, x, n, c, k, g); break;
+    case 6: alld_fixed(6, x, n, c, k, g); break;
+    case 7: alld_fixed(7, x, n, c, k, g); break;
+    default: alld_fixed(8, x, n, c, k, g); break;
+    }
+}
+
 /* ------------------------------------------------------------- BLAS path */
 
-static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist)
+/* 8 interleaved partial sums (column t in sum t % 8), added in a fixed order */
+__attribute__((target_clones("avx512f", "avx2", "default"))) double km__crit_wide(const double *a, const double *b,
+                                                                                    int64_t d)
+{
+    vd acc = (vd){0};
+    int64_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        vd f = vload(a + t) - vload(b + t);
+        acc += f * f;
+    }
+    if (t < d) {
+        double ta[8] = {0}, tb[8] = {0};
+        memcpy(ta, a + t, (size_t)(d - t) * sizeof(double));
+        memcpy(tb, b + t, (size_t)(d - t) * sizeof(double));
+        vd f = vload(ta) - vload(tb);
+        acc += f * f;
+    }
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+/* helpers over a row of k values (8 lanes; min and counts are exact in any order) */
+__attribute__((target_clones("avx512f", "avx2", "default"))) double km__vmin(const double *v, int64_t k)
+{
+    vd b = (vd){0} + INFINITY;
+    int64_t j = 0;
+    for (; j + 8 <= k; j += 8) {
+        vd a = vload(v + j);
+        vl m = a < b;
+        b = (vd)(((vl)a & m) | ((vl)b & ~m));
+    }
+    double r = INFINITY;
+    for (int q = 0; q < 8; q++)
+        if (b[q] < r) r = b[q];
+    for (; j < k; j++)
+        if (v[j] < r) r = v[j];
+    return r;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) int64_t km__vcount_le(const double *v, int64_t k,
+                                                                                     double thr)
+{
+    vl n = (vl){0};
+    int64_t j = 0;
+    for (; j + 8 <= k; j += 8) n -= (vl)(vload(v + j) <= thr);
+    int64_t r = 0;
+    for (int q = 0; q < 8; q++) r += n[q];
+    for (; j < k; j++) r += v[j] <= thr;
+    return r;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) double km__sumsq_wide(const double *a, int64_t d)
+{
+    vd acc = (vd){0};
+    int64_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        vd f = vload(a + t);
+        acc += f * f;
+    }
+    double s = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    for (; t < d; t++) s += a[t] * a[t];
+    return s;
+}
+
+/* The product gives v_j = |c_j|^2 - 2 x.c_j = |x - c_j|^2 - |x|^2 up to
+ * E = 2 eps (max |c|^2 + 2 |x| max |c|) (eps = km_bound_eps(d), twice the
+ * classical bound for sums of d products in any order, the same for |x|^2
+ * summed in any order). A centre j whose km_crit is not above the lowest
+ * v's (centre b, the first of lowest v) satisfies v_j <= v_b + 2E +
+ * 3 eps |x - c_b|^2, so every centre within twice that of v_b is a
+ * candidate; almost always b is the only one. After the call g holds the v
+ * (row i at g + i k) and xn the rows' |x|^2. */
+static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist, double *xnv)
 {
     const int64_t k = cs->k, d = cs->d;
+    const double eps = ((double)d + 6.0) * 0x1p-52; /* km_bound_eps */
     double *g = cs->g;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)k, (int)d, 1.0, x, (int)d, cs->c,
                 (int)d, 0.0, g, (int)k);
+    const double *restrict cn = cs->cn;
     for (int i = 0; i < n; i++) {
-        const double *gi = g + (size_t)i * (size_t)k;
-        double best = INFINITY;
+        double *restrict gi = g + (size_t)i * (size_t)k;
+        const double *xi = x + (size_t)i * (size_t)d;
+        for (int64_t j = 0; j < k; j++) gi[j] = cn[j] - 2 * gi[j];
+        const double best = km__vmin(gi, k);
         int64_t bj = 0;
-        for (int64_t j = 0; j < k; j++) {
-            double v = cs->cn[j] - 2 * gi[j];
-            if (v < best) {
-                best = v;
+        for (int64_t j = 0; j < k; j++)
+            if (gi[j] == best) {
                 bj = j;
+                break;
             }
+        double xn = km__sumsq_wide(xi, d);
+        if (xnv) xnv[i] = xn;
+        double E = 2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax));
+        double M = 2 * (2 * E + 3 * eps * (fabs(best) + E + 2 * xn));
+        if (km__vcount_le(gi, k, best + M) > 1) { /* more than one candidate: their km_crit decide */
+            double bc = INFINITY;
+            int64_t cj = bj;
+            for (int64_t j = 0; j < k; j++) {
+                if (!(gi[j] <= best + M)) continue;
+                double v = km__crit_wide(xi, cs->c + j * d, d);
+                if (v < bc) {
+                    bc = v;
+                    cj = j;
+                }
+            }
+            bj = cj;
         }
         lab[i] = (int32_t)bj;
-        dist[i] = km_dist2(x + (size_t)i * (size_t)d, cs->c + bj * d, d);
+        dist[i] = km_dist2(xi, cs->c + bj * d, d);
     }
 }
 
@@ -166,7 +288,7 @@ void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *di
 {
     if (n <= 0) return;
     if (cs->blas)
-        assign_blas(cs, x, n, lab, dist);
+        assign_blas(cs, x, n, lab, dist, NULL);
     else
         km__assign_direct(x, n, cs->d, cs->c, cs->k, lab, dist);
 }
@@ -208,6 +330,51 @@ void km_distances(const km_cs *cs, const double *x, int n, double *out)
         for (int64_t j = 0; j < k; j++) {
             double v = xn + cs->cn[j] - 2 * out[(size_t)i * k + j];
             out[(size_t)i * k + j] = v > 0 ? sqrt(v) : 0;
+        }
+    }
+}
+
+/* lower bounds from the product (BLAS path): |x - c_j|^2 >= v_j + |x|^2 - E2
+ * with E2 = 2 E + 2 eps |x|^2 (E as in assign_blas) */
+void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, double *crit, double *lo, double *lo2,
+                      double *g)
+{
+    const int64_t k = cs->k, d = cs->d;
+    if (n <= 0) return;
+    if (!cs->blas) {
+        km__alld_direct(x, n, d, cs->c, k, g);
+        for (int i = 0; i < n; i++) {
+            double best = INFINITY, sec = INFINITY;
+            int64_t a = 0;
+            for (int64_t j = 0; j < k; j++) {
+                double v = g[j * KM_SUB + i];
+                if (lo) lo[(size_t)i * k + j] = v;
+                if (v < best) {
+                    sec = best;
+                    best = v;
+                    a = j;
+                } else if (v < sec)
+                    sec = v;
+            }
+            lab[i] = (int32_t)a;
+            crit[i] = best;
+            if (lo2) lo2[i] = sec;
+        }
+        return;
+    }
+    double xnv[KM_SUB];
+    assign_blas(cs, x, n, lab, crit, xnv); /* (crit: km_dist2, as good a bound as km_crit) */
+    const double eps = ((double)d + 6.0) * 0x1p-52;
+    for (int i = 0; i < n; i++) {
+        const double *vi = cs->g + (size_t)i * (size_t)k, xn = xnv[i];
+        double E2 = 2 * (2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax))) + 2 * eps * xn;
+        if (lo)
+            for (int64_t j = 0; j < k; j++) lo[(size_t)i * k + j] = vi[j] + xn - E2;
+        if (lo2) {
+            double sec = INFINITY;
+            for (int64_t j = 0; j < k; j++)
+                if (j != lab[i] && vi[j] < sec) sec = vi[j];
+            lo2[i] = sec + xn - E2;
         }
     }
 }

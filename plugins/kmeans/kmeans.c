@@ -5,6 +5,9 @@
  *   - Lloyd: one map_sum per iteration (nearest centre, per-cluster sums and
  *     counts, inertia per 4096-row block, summed in the fixed tree), so the
  *     model is the same bits whatever the threads, partitions or workers;
+ *     with algorithm = "elkan" or "hamerly" one map per iteration instead
+ *     whose tasks keep distance bounds per partition between passes and
+ *     return the same block sums as tree nodes (bounds.c): the same model;
  *   - k-means++ (greedy, 2 + ln k candidates per step as scikit-learn): one
  *     pass per centre that returns per-block sums of D^2 for each candidate;
  *     a candidate is drawn on the driver from the block sums and located in
@@ -35,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "dist.h"
 #include "kmeans.h"
 #include "wb/plugin.h"
@@ -93,11 +97,12 @@ static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     if (!o) return WB_ENOMEM;
     km_cs cs;
     if (km_cs_init(&cs, c, k, d)) return H->seterr(WB_ENOMEM, "out of memory");
-    int32_t lab[KM_SUB];
-    double dist[KM_SUB];
+    int32_t lab[KM_BIG];
+    double dist[KM_BIG];
     double *cnt = o + k * d, in_sum = 0;
-    for (int64_t s = 0; s < p->rows; s += KM_SUB) {
-        int m = (int)(p->rows - s < KM_SUB ? p->rows - s : KM_SUB);
+    const int64_t step = cs.blas && a.mode != 3 ? KM_BIG : KM_SUB;
+    for (int64_t s = 0; s < p->rows; s += step) {
+        int m = (int)(p->rows - s < step ? p->rows - s : step);
         const double *x = p->x + s * d;
         if (a.mode == 3)
             km_mindist(&cs, x, m, dist);
@@ -1328,17 +1333,78 @@ typedef struct lloyd_out {
     int converged;
 } lloyd_out;
 
-static int lloyd(kmfit *F, double *C, int64_t k, int64_t max_iter, double tol_s, lloyd_out *res, double *sizes)
+/* one pass of kmeans.bounds (kind KB_ELKAN or KB_HAMERLY, mode KB_*) with
+ * centres C, the previous pass's centres P (NULL for KB_INIT); st[np]: the
+ * partitions' bounds, replaced by the new ones (released after KB_FINAL).
+ * S: sums, counts and the last number (rows that changed centre, or the
+ * inertia after KB_FINAL), summed as map_sum sums Lloyd's */
+static int bounds_pass(kmfit *F, const double *C, const double *P, int64_t k, int kind, int mode, wb_oid *st,
+                       double *S)
+{
+    const int64_t d = F->d;
+    const int np = F->np;
+    const size_t len = (size_t)(k * d + k + 1);
+    double *aux = malloc((size_t)(2 * k + (kind == KB_ELKAN ? k * k : 0)) * sizeof(double));
+    wb_oid *ns = calloc((size_t)np + 1, sizeof *ns), *sm = calloc((size_t)np + 1, sizeof *sm), in[4] = {0};
+    double **lists = calloc((size_t)np + 1, sizeof *lists);
+    size_t *counts = calloc((size_t)np + 1, sizeof *counts);
+    int rc = (!aux || !ns || !sm || !lists || !counts) ? H->seterr(WB_ENOMEM, "out of memory") : 0;
+    int64_t na = rc ? 0 : km_bounds_aux(C, P, k, d, kind == KB_ELKAN, aux);
+    if (!rc) rc = km_put(F->ex, C, k * d, &in[1]);
+    if (!rc) rc = km_put(F->ex, aux, na, &in[2]);
+    kmarg a = {.k = k, .d = d, .mode = mode, .m = kind};
+    for (int i = 0; !rc && i < np; i++) {
+        in[0] = H->ds_part_oid(F->ds, i);
+        in[3] = st[i];
+        rc = H->submit(F->ex, "kmeans.bounds", in, mode == KB_INIT ? 3 : 4, &a, sizeof a, &ns[i]);
+    }
+    for (int i = 0; !rc && i < np; i++) rc = H->submit(F->ex, "kmeans.bounds_sums", &ns[i], 1, NULL, 0, &sm[i]);
+    if (!rc) rc = H->wait(F->ex, sm, np);
+    for (int i = 0; !rc && i < np; i++) rc = get_doubles(F->ex, sm[i], &lists[i], &counts[i]);
+    if (!rc) rc = km_tree_root((const double *const *)lists, counts, np, (F->n + BLK - 1) / BLK, len, S);
+    for (int i = 0; i < np; i++) {
+        if (lists[i]) H->free(lists[i]);
+        if (sm[i]) H->release(F->ex, sm[i]);
+        if (st[i]) H->release(F->ex, st[i]);
+        st[i] = mode == KB_FINAL ? 0 : ns[i];
+        if (mode == KB_FINAL && ns[i]) H->release(F->ex, ns[i]);
+    }
+    if (in[1]) H->release(F->ex, in[1]);
+    if (in[2]) H->release(F->ex, in[2]);
+    free(aux);
+    free(ns);
+    free(sm);
+    free(lists);
+    free(counts);
+    return first_pass(F, rc, S, len);
+}
+
+/* Lloyd's iterations from the centres C: plain passes (kind 0), or passes
+ * with Elkan's or Hamerly's bounds (kind KB_ELKAN, KB_HAMERLY: the same
+ * centres, sums and model, fewer distances) */
+static int lloyd(kmfit *F, double *C, int64_t k, int64_t max_iter, double tol_s, int kind, lloyd_out *res,
+                 double *sizes)
 {
     const int64_t d = F->d;
     double *S = malloc((size_t)(k * d + k + 1) * sizeof(double));
-    if (!S) return H->seterr(WB_ENOMEM, "out of memory");
+    double *P = kind ? malloc((size_t)(k * d) * sizeof(double)) : NULL;
+    wb_oid *st = kind ? calloc((size_t)F->np + 1, sizeof *st) : NULL;
+    if (!S || (kind && (!P || !st))) {
+        free(S);
+        free(P);
+        free(st);
+        return H->seterr(WB_ENOMEM, "out of memory");
+    }
     int rc = 0;
     res->iters = 0;
     res->converged = 0;
     for (int64_t it = 0; it < max_iter && !rc; it++) {
-        rc = lloyd_pass(F, C, k, 0, S);
+        if (kind)
+            rc = bounds_pass(F, C, it ? P : NULL, k, kind, it ? KB_UPDATE : KB_INIT, st, S);
+        else
+            rc = lloyd_pass(F, C, k, 0, S);
         if (rc) break;
+        if (kind) memcpy(P, C, (size_t)(k * d) * sizeof(double)); /* the centres the bounds are for */
         double *cnt = S + k * d;
         int empty = 0;
         for (int64_t j = 0; j < k; j++) empty |= cnt[j] == 0;
@@ -1353,7 +1419,10 @@ static int lloyd(kmfit *F, double *C, int64_t k, int64_t max_iter, double tol_s,
             }
         res->iters = it + 1;
         char info[96];
-        snprintf(info, sizeof info, "inertia %.6g", S[k * d + k]);
+        if (kind)
+            snprintf(info, sizeof info, "%.0f rows changed cluster", S[k * d + k]);
+        else
+            snprintf(info, sizeof info, "inertia %.6g", S[k * d + k]);
         H->progress("kmeans", (double)(it + 1), (double)max_iter, info);
         if (shift <= tol_s) {
             res->converged = 1;
@@ -1362,12 +1431,16 @@ static int lloyd(kmfit *F, double *C, int64_t k, int64_t max_iter, double tol_s,
     }
     H->progress("kmeans", (double)max_iter, (double)max_iter, NULL); /* ends the stage when converged early */
     /* the inertia and sizes of the final centres */
-    if (!rc) rc = lloyd_pass(F, C, k, 0, S);
+    if (!rc) rc = kind ? bounds_pass(F, C, P, k, kind, KB_FINAL, st, S) : lloyd_pass(F, C, k, 0, S);
     if (!rc) {
         res->inertia = S[k * d + k];
         memcpy(sizes, S + k * d, (size_t)k * sizeof(double));
     }
+    for (int i = 0; st && i < F->np; i++)
+        if (st[i]) H->release(F->ex, st[i]);
     free(S);
+    free(P);
+    free(st);
     return rc;
 }
 
@@ -1433,6 +1506,8 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
     const int64_t k = H->param_int(p, "k"), d = F.d, max_iter = H->param_int(p, "max_iter");
     const double tol = H->param_num(p, "tol");
     const char *init = H->param_type(p, "init") == WB_P_STR ? H->param_str(p, "init") : NULL;
+    const char *algo = H->param_str(p, "algorithm");
+    const int kind = !algo || !strcmp(algo, "lloyd") ? 0 : !strcmp(algo, "elkan") ? KB_ELKAN : KB_HAMERLY;
     int64_t runs = 1;
     if (H->param_type(p, "n_init") == WB_P_INT)
         runs = H->param_int(p, "n_init");
@@ -1482,7 +1557,7 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
         else
             rc = init_random(&F, k, run, C);
         lloyd_out res = {0, 0, 0};
-        if (!rc) rc = lloyd(&F, C, k, max_iter, tol_s, &res, sizes);
+        if (!rc) rc = lloyd(&F, C, k, max_iter, tol_s, kind, &res, sizes);
         if (!rc && (run == 0 || res.inertia < bestres.inertia)) {
             bestres = res;
             memcpy(best, C, (size_t)(k * d) * sizeof(double));
@@ -1591,6 +1666,9 @@ static const wb_param_spec km_params[] = {
     {.name = "n_init", .types = WB_P_INT | WB_P_STR, .def = "auto", .min = 1, .max = INFINITY,
      .doc = "runs from different starts, the best inertia kept (\"auto\": 10 for random, else 1)"},
     {.name = "max_iter", .types = WB_P_INT, .def = "300", .min = 1, .max = INFINITY, .doc = "Lloyd iterations at most"},
+    {.name = "algorithm", .types = WB_P_STR, .def = "lloyd", .choices = "lloyd|elkan|hamerly",
+     .doc = "Lloyd's iterations plain, or with Elkan's (k lower bounds a row) or Hamerly's (one) distance bounds: "
+            "the same model, fewer distances computed"},
     {.name = "tol", .types = WB_P_NUM, .def = "1e-4", .min = 0, .max = INFINITY,
      .doc = "converged when the squared centre shift is at most tol * mean column variance"},
     {.name = "oversampling", .types = WB_P_NUM, .def = "2", .min = 0, .max = INFINITY, .flags = WB_P_MIN_EXCL,
@@ -1604,7 +1682,8 @@ static const wb_param_spec km_params[] = {
 static const wb_estimator_def km_def = {
     .version = WB_ESTIMATOR_V1,
     .name = "kmeans",
-    .doc = "k-means clustering (Lloyd; k-means++, k-means||, random or given starts)",
+    .doc = "k-means clustering (Lloyd, plain or with Elkan's or Hamerly's bounds; k-means++, k-means||, random or given "
+           "starts)",
     .kind = WB_EST_CLUSTERER,
     .params = km_params,
     .nparams = sizeof km_params / sizeof km_params[0],
@@ -1638,6 +1717,7 @@ WB_PLUGIN("kmeans", "1.0")
     H = host;
     int rc = wb_register_kernels(H, kernels, sizeof kernels / sizeof kernels[0]);
     if (!rc) rc = km_metrics_register();
+    if (!rc) rc = km_bounds_register();
     if (!rc) rc = H->register_estimator(&km_def);
     if (!rc) rc = H->register_lua("kmeans/metrics.lua", km_metrics_lua);
     return rc;

@@ -18,7 +18,7 @@ typedef struct lin_classes {
     double wsum;     /* sum over rows of their class weight */
 } lin_classes;
 
-/* The shared checks before any work (prepare.c): integer labels (NaN/Inf labels named by
+/* The shared checks before any work (prepare.c): no category columns, integer labels (NaN/Inf labels named by
  * row), at least two classes, class weights from the parameter `class_weight`
  * ("balanced" or one weight per class in sorted order). NaN/Inf in x is left
  * to the fit's first pass over the data (one pass less): its kernel fails on
@@ -26,6 +26,9 @@ typedef struct lin_classes {
  * lin_finite_first, so the message is the one the finite check gives first. */
 int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char *who,
                 lin_classes *c);
+/* refuses category columns (their codes are not quantities): "<who>: column
+ * 'colour' holds categories: encode it first, ..." (prepare.c) */
+int lin_no_categories(const wb_dataset *d, const char *who);
 /* rc when 0 or when the data is finite; otherwise the finite check's error
  * ("<who>: the data has NaN at row 17, column 3") */
 int lin_finite_first(wb_exec *ex, const wb_dataset *d, const char *who, int rc);

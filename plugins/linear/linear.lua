@@ -1,6 +1,7 @@
 -- linear.lua — the Lua side of the linear plugin: readable printing of
 -- logreg and sgd models (classes, coefficients per feature, intercept,
--- iterations, convergence). Runs at load with the wb table.
+-- iterations, convergence), with the column and class names the model
+-- kept. Runs at load with the wb table.
 local wb = ...
 local S = require("wb.show")
 local T = require("wb.table")
@@ -19,8 +20,13 @@ local function linear_text(m)
   local e = m:estimator()
   local p = m:params()
   local classes = m.classes or {}
+  local names = S.class_names(m)
   local cls = {}
-  for i, c in ipairs(classes) do cls[i] = num(c) end
+  for i, c in ipairs(classes) do
+    local n = names and names[(math.tointeger(c) or -1) + 1]
+    cls[i] = type(n) == "string" and n or num(c)
+  end
+  local fname = S.feature_namer(m)
   local coef, icpt = m.coef, m.intercept
   local K = #icpt
   local rows = as_rows(coef, K)
@@ -41,10 +47,9 @@ local function linear_text(m)
   end
   -- a table: one row per feature, one column per coefficient row
   local head = {"feature"}
-  if K == 1 then head[2] = "coef" else for k = 1, K do head[k + 1] = "class " .. cls[k] end end
+  if K == 1 then head[2] = "coef" else for k = 1, K do head[k + 1] = (names and "" or "class ") .. cls[k] end end
   local cells = {head, {"intercept"}}
   local shown = d <= 30 and d or 20
-  local names = S.feature_names and S.feature_names(m, d) or {}
   -- one number format per column (the intercept with the coefficients)
   for k = 1, K do
     local col = {icpt[k]}
@@ -52,7 +57,7 @@ local function linear_text(m)
     local f = T.format_numbers(col, shown + 1)
     cells[2][k + 1] = f[1]
     for j = 1, shown do
-      cells[j + 2] = cells[j + 2] or {names[j] or ("x" .. j)}
+      cells[j + 2] = cells[j + 2] or {fname(j)}
       cells[j + 2][k + 1] = f[j + 1]
     end
   end

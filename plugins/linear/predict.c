@@ -161,6 +161,7 @@ int lin_predict(wb_exec *ex, const wb_model *m, const wb_dataset *d, int mode, c
     if (v.d != H->ds_cols(d))
         return H->seterr(WB_EINVAL, "%s: the model was fitted on %lld columns, the data has %lld", who,
                            (long long)v.d, (long long)H->ds_cols(d));
+    if (lin_no_categories(d, who)) return WB_EINVAL;
     pred_hdr h = {v.K, v.ncls, v.d, mode};
     size_t len = sizeof h + ((size_t)h.ncls + (size_t)h.K * ((size_t)h.d + 1)) * sizeof(double);
     unsigned char *a = H->alloc(len);

@@ -1,6 +1,7 @@
-/* prepare.c — the checks logreg and sgd share before they fit: labels (integer
- * classes, two or more), class weights, and the NaN/Inf check on x that rides
- * the fit's first pass (lin_finite_first). */
+/* prepare.c — the checks logreg and sgd share before they fit: no category
+ * columns (lin_no_categories, also before predicting), labels (integer
+ * classes, two or more), class weights, and the NaN/Inf check on x that
+ * rides the fit's first pass (lin_finite_first). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,19 @@ int lin_finite_first(wb_exec *ex, const wb_dataset *d, const char *who, int rc)
     snprintf(msg, sizeof msg, "%s", H->errmsg());
     int frc = H->ds_check_finite(ex, d, who);
     return frc ? frc : H->seterr(rc, "%s", msg);
+}
+
+int lin_no_categories(const wb_dataset *d, const char *who)
+{
+    for (int64_t j = 0; j < H->ds_cols(d); j++)
+        if (H->ds_col_type(d, j) == WB_COL_CATEGORY) {
+            const char *n = H->ds_col_name(d, j);
+            char buf[32];
+            if (!n || !*n) snprintf(buf, sizeof buf, "x%lld", (long long)j + 1), n = buf;
+            return H->seterr(WB_EINVAL, "%s: column '%s' holds categories: encode it first, e.g. "
+                                        "wb.pipeline{\"onehot\", \"%s\"}", who, n, who);
+        }
+    return 0;
 }
 
 /* the classes and their weights (lin_prepare after its first checks) */
@@ -121,6 +135,8 @@ int lin_prepare(wb_exec *ex, const wb_dataset *d, const wb_params *p, const char
     memset(c, 0, sizeof *c);
     if (!H->ds_has_labels(d)) return H->seterr(WB_EINVAL, "%s: the data has no labels", who);
     if (H->ds_rows(d) == 0) return H->seterr(WB_EINVAL, "%s: the data has no rows", who);
+    int rc = lin_no_categories(d, who);
+    if (rc) return rc;
     /* no pass of its own for NaN/Inf in x: the fit's first pass checks it (a
      * NaN/Inf label fails the class scan); an error before then is reported as
      * the finite check would have reported it first */

@@ -381,6 +381,35 @@ end
 
 -- ---------------------------------------------------------------- metrics
 
+-- predicted class names matched to the truth's by text: when both hold
+-- categories with different level sets (a test file loaded on its own, a
+-- class missing from it), the predictions become the truth's codes (-1 for
+-- a class the truth does not know), through an ordinal encoder whose
+-- categories are the truth's levels
+local function jstr(v)
+  return '"' .. v:gsub('[%c"\\]', function(c)
+    local map = {['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
+    return map[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+local function same_levels(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return true
+end
+local function by_class_name(t, tsrc, p)
+  local tl = tsrc == SRC_LABELS and t:label_levels() or (t:cols() == 1 and t:levels(1)) or nil
+  local pl = p:cols() == 1 and p:levels(1) or nil
+  if not tl or not pl or same_levels(tl, pl) or not wb.core.estimator_info("ordinal") then return p end
+  local cats = {}
+  for i, s in ipairs(tl) do cats[i] = jstr(s) end
+  local enc = wb.core.model_new("ordinal", {handle_unknown = "use_encoded_value", unknown_value = -1})
+  enc:set("categories", "[[" .. table.concat(cats, ",") .. "]]")
+  enc:set("columns", {1})
+  enc:set("n_features", 1)
+  return enc:transform(p)
+end
+
 local function confusion_of(fname, truth, pred)
   local t, tsrc = truth_of(truth, 1, fname)
   local p = pred_of(pred, 2, fname, "predictions")
@@ -388,6 +417,7 @@ local function confusion_of(fname, truth, pred)
   if p:cols() ~= 1 then
     error(string.format("bad argument #2 to '%s' (predicted labels expected: one column, got %d)", fname, p:cols()), 0)
   end
+  p = by_class_name(t, tsrc, p)
   local res = call(fname, run_pairs, "metrics.confusion", t, p, header(tsrc, SRC_COL0))
   return S.merge_confusion(res)
 end

@@ -1,7 +1,7 @@
 /*
- * select.c — model selection and preprocessing: the standard scaler, the
- * pipeline estimator (transformers then a final estimator, fitted and applied
- * in order), the kernels behind wb.split / wb.kfold (exact per-class key
+ * select.c — model selection: the pipeline estimator (transformers then a
+ * final estimator, fitted and applied in order; the transformers themselves
+ * are in the preprocess plugin), the kernels behind wb.split / wb.kfold (exact per-class key
  * quantiles for wb.core.select), and the cross-validation task of grid
  * search. The Lua front-ends are in select.lua.
  *
@@ -19,167 +19,9 @@
 #include <string.h>
 
 #include <wb/plugin.h>
+#include <wb/plugin_cols.h>
 
 static const wb_host *H;
-
-static int prefixed(int rc, const char *who)
-{
-    const char *m = H->errmsg();
-    if (!rc || !strncmp(m, who, strlen(who))) return rc;
-    char buf[2048];
-    snprintf(buf, sizeof buf, "%s", m);
-    return H->seterr(rc, "%s: %s", who, buf);
-}
-
-/* ------------------------------------------------------------------ scaler */
-
-/* select.colsum (map_sum): -> column sums, then the row count */
-static int k_colsum(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)nin, (void)arg, (void)arglen;
-    const wb_part *p = &in[0].part;
-    const int64_t d = p->cols;
-    double *o = H->out_bytes(ctx, (size_t)(d + 1) * sizeof(double));
-    if (!o) return WB_ENOMEM;
-    for (int64_t i = 0; i < p->rows; i++)
-        for (int64_t j = 0; j < d; j++) o[j] += p->x[(size_t)(i * d + j)];
-    o[d] = (double)p->rows;
-    return 0;
-}
-
-/* select.colsq (map_sum): arg = column means -> sums of squared deviations */
-static int k_colsq(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)nin;
-    const wb_part *p = &in[0].part;
-    const int64_t d = p->cols;
-    if (arglen != (size_t)d * sizeof(double)) return H->seterr(WB_EINVAL, "select.colsq: bad arguments");
-    const double *mu = arg;
-    double *o = H->out_bytes(ctx, (size_t)(d > 0 ? d : 1) * sizeof(double));
-    if (!o) return WB_ENOMEM;
-    for (int64_t i = 0; i < p->rows; i++)
-        for (int64_t j = 0; j < d; j++) {
-            double v = p->x[(size_t)(i * d + j)] - mu[j];
-            o[j] += v * v;
-        }
-    return 0;
-}
-
-typedef struct scale_hdr {
-    int32_t inverse, with_mean, with_std, pad;
-} scale_hdr;
-
-/* select.scale (map_dataset): arg = scale_hdr, mean[d], scale[d] -> (x - mean) / scale
- * (or its inverse), labels kept */
-static int k_scale(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
-{
-    (void)nin;
-    const wb_part *p = &in[0].part;
-    const int64_t d = p->cols;
-    scale_hdr h;
-    if (arglen != sizeof h + 2 * (size_t)d * sizeof(double))
-        return H->seterr(WB_EINVAL, "the scaler was fitted on %lld columns, the data has %lld",
-                           (long long)((arglen - (arglen >= sizeof h ? sizeof h : 0)) / 16), (long long)d);
-    memcpy(&h, arg, sizeof h);
-    const double *mu = (const double *)((const char *)arg + sizeof h), *sc = mu + d;
-    double *x, *y;
-    int rc = H->out_part(ctx, p->rows, d, p->row0, p->y != NULL, &x, &y);
-    if (rc) return rc;
-    for (int64_t i = 0; i < p->rows; i++)
-        for (int64_t j = 0; j < d; j++) {
-            double v = p->x[(size_t)(i * d + j)];
-            double m = h.with_mean ? mu[j] : 0, s = h.with_std ? sc[j] : 1;
-            x[(size_t)(i * d + j)] = h.inverse ? v * s + m : (v - m) / s;
-        }
-    if (y) memcpy(y, p->y, (size_t)p->rows * sizeof(double));
-    return 0;
-}
-
-static const wb_param_spec scaler_params[] = {
-    {.name = "with_mean", .types = WB_P_BOOL, .def = "true", .doc = "subtract the column means"},
-    {.name = "with_std", .types = WB_P_BOOL, .def = "true",
-     .doc = "divide by the column standard deviations (ddof 0; 1 where it is 0)"},
-};
-
-static int scaler_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb_model *m)
-{
-    (void)p;
-    const int64_t cols = H->ds_cols(d);
-    if (H->ds_rows(d) == 0) return H->seterr(WB_EINVAL, "scaler: the data has no rows");
-    int rc = H->ds_check_finite(ex, d, "scaler");
-    if (rc) return rc;
-    double *s = calloc((size_t)(3 * cols + 1), sizeof(double));
-    if (!s) return H->seterr(WB_ENOMEM, "out of memory");
-    double *mean = s + cols + 1, *var = mean + cols;
-    rc = H->map_sum(ex, "select.colsum", d, NULL, 0, NULL, 0, s, (size_t)cols + 1);
-    const double n = s[cols];
-    for (int64_t j = 0; !rc && j < cols; j++) mean[j] = s[j] / n;
-    if (!rc) rc = H->map_sum(ex, "select.colsq", d, NULL, 0, mean, (size_t)cols * sizeof(double), var, (size_t)cols);
-    if (!rc) {
-        for (int64_t j = 0; j < cols; j++) var[j] /= n;
-        rc = H->model_set_array(m, "mean", mean, 1, cols);
-        if (!rc) rc = H->model_set_array(m, "var", var, 1, cols);
-        for (int64_t j = 0; j < cols; j++) var[j] = var[j] > 0 ? sqrt(var[j]) : 1;
-        if (!rc) rc = H->model_set_array(m, "scale", var, 1, cols);
-        if (!rc) rc = H->model_set_num(m, "n_samples", n);
-    }
-    free(s);
-    return rc;
-}
-
-static int scaler_apply(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out, int inverse)
-{
-    int64_t r1, c1, r2, c2;
-    const double *mean = H->model_array(m, "mean", &r1, &c1), *scale = H->model_array(m, "scale", &r2, &c2);
-    if (!mean || !scale) return H->seterr(WB_EINVAL, "scaler: the model lacks mean and scale");
-    /* checked before use: the model may come from a file or have been changed (m:set) */
-    if (r1 * c1 != r2 * c2)
-        return H->seterr(WB_EINVAL, "scaler: malformed model: 'mean' holds %lld values, 'scale' %lld", (long long)(r1 * c1),
-                         (long long)(r2 * c2));
-    c1 = r1 * c1;
-    for (int64_t j = 0; j < c1; j++)
-        if (!isfinite(mean[j]) || !isfinite(scale[j]) || scale[j] == 0)
-            return H->seterr(WB_EINVAL, "scaler: malformed model: column %lld has mean %g and scale %g (finite, and a scale "
-                             "other than 0, expected)", (long long)j + 1, mean[j], scale[j]);
-    const wb_params *p = H->model_params(m);
-    if (H->param_type(p, "with_mean") != WB_P_BOOL || H->param_type(p, "with_std") != WB_P_BOOL)
-        return H->seterr(WB_EINVAL, "scaler: malformed model: its parameters 'with_mean' and 'with_std' must be booleans");
-    if (c1 != H->ds_cols(d))
-        return H->seterr(WB_EINVAL, "scaler: fitted on %lld columns, the data has %lld", (long long)c1,
-                           (long long)H->ds_cols(d));
-    scale_hdr h = {inverse, H->param_bool(p, "with_mean"), H->param_bool(p, "with_std"), 0};
-    size_t len = sizeof h + 2 * (size_t)c1 * sizeof(double);
-    unsigned char *a = malloc(len);
-    if (!a) return H->seterr(WB_ENOMEM, "out of memory");
-    memcpy(a, &h, sizeof h);
-    memcpy(a + sizeof h, mean, (size_t)c1 * sizeof(double));
-    memcpy(a + sizeof h + (size_t)c1 * sizeof(double), scale, (size_t)c1 * sizeof(double));
-    int rc = H->map_dataset(ex, "select.scale", d, NULL, 0, a, len, out);
-    free(a);
-    return prefixed(rc, "scaler");
-}
-
-static int scaler_transform(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
-{
-    return scaler_apply(ex, m, d, out, 0);
-}
-
-static int scaler_inverse(wb_exec *ex, const wb_model *m, const wb_dataset *d, wb_dataset **out)
-{
-    return scaler_apply(ex, m, d, out, 1);
-}
-
-static const wb_estimator_def scaler_def = {
-    .version = WB_ESTIMATOR_V1,
-    .name = "scaler",
-    .doc = "standard scaler: (x - mean) / std per column (scikit-learn's StandardScaler)",
-    .kind = WB_EST_TRANSFORMER,
-    .params = scaler_params,
-    .nparams = sizeof scaler_params / sizeof scaler_params[0],
-    .fit = scaler_fit,
-    .transform = scaler_transform,
-    .inverse_transform = scaler_inverse,
-};
 
 /* --------------------------------------------------------------- encoding */
 
@@ -261,6 +103,10 @@ static int keep_labels(wb_exec *ex, const wb_dataset *src, wb_dataset **d)
     if (!rc) rc = H->ds_from_parts(ex, outs, np, &r);
     for (int i = 0; i < made; i++) H->release(ex, outs[i]);
     free(outs);
+    /* the step's column names and types, the input's label name and levels */
+    if (!rc && ((rc = H->ds_copy_cols(r, *d, NULL, H->ds_cols(*d), 0)) != 0 ||
+                (rc = H->ds_copy_cols(r, src, NULL, 0, 1)) != 0))
+        H->ds_unref(r);
     if (rc) return rc;
     H->ds_unref(*d);
     *d = r;
@@ -392,6 +238,10 @@ static int pipeline_fit(wb_exec *ex, const wb_dataset *d, const wb_params *p, wb
             int64_t r, c;
             const double *cls = H->model_array(f, "classes", &r, &c);
             if (cls) rc = H->model_set_array(m, "classes", cls, r, c);
+            /* what the last step learned of the labels names the pipeline's predictions */
+            static const char *const keep[] = {"label_name", "label_levels"};
+            for (int k = 0; k < 2 && !rc; k++)
+                if (H->model_str(f, keep[k])) rc = H->model_set_str(m, keep[k], H->model_str(f, keep[k]));
         }
         free(hex);
         H->free(data);
@@ -748,6 +598,44 @@ static int pairs_run(wb_exec *ex, const char *kernel, const wb_dataset *test, co
     return rc;
 }
 
+/* a dataset's column names, types and levels and its labels' name and
+ * levels from the JSON [names, levels, label name, label levels] that
+ * wb.gridsearch sends with each task (select.lua, schema_of) */
+static int apply_schema(wb_dataset *d, const char *json)
+{
+    wbc_jv *v = NULL;
+    const int64_t dc = H->ds_cols(d);
+    if (wbc_json_parse(json, &v) || v->type != WBC_J_ARR || v->n != 4 || v->items[0].type != WBC_J_ARR ||
+        v->items[0].n != dc || v->items[1].type != WBC_J_ARR || v->items[1].n != dc ||
+        (v->items[2].type != WBC_J_STR && v->items[2].type != WBC_J_NULL) ||
+        (v->items[3].type != WBC_J_NULL && !wbc_json_is_strings(&v->items[3], -1, 1))) {
+        wbc_json_free(v);
+        return H->seterr(WB_EINVAL, "select.cv: bad column description");
+    }
+    int rc = 0;
+    for (int64_t j = 0; j < dc && !rc; j++) {
+        const wbc_jv *nm = &v->items[0].items[j], *lv = &v->items[1].items[j];
+        const char *name = nm->type == WBC_J_STR ? nm->s : NULL;
+        if (lv->type == WBC_J_NULL) {
+            rc = H->ds_set_col(d, j, name, WB_COL_NUMBER, NULL, 0);
+            continue;
+        }
+        const char **ls = wbc_json_is_strings(lv, -1, 1) ? wbc_json_strings(lv) : NULL;
+        rc = ls ? H->ds_set_col(d, j, name, WB_COL_CATEGORY, ls, lv->n)
+                : H->seterr(WB_EINVAL, "select.cv: bad column description");
+        free(ls);
+    }
+    if (!rc && H->ds_has_labels(d)) {
+        const wbc_jv *ll = &v->items[3];
+        const char **ls = ll->type == WBC_J_ARR ? wbc_json_strings(ll) : NULL;
+        if (ll->type == WBC_J_ARR && !ls) rc = H->seterr(WB_ENOMEM, "out of memory");
+        else rc = H->ds_set_label(d, v->items[2].type == WBC_J_STR ? v->items[2].s : NULL, ls, ls ? ll->n : 0);
+        free(ls);
+    }
+    wbc_json_free(v);
+    return rc;
+}
+
 /* the truth's mean from metrics.regress chunks (length, nblocks, (block,
  * rows, sse, sae, sum)...): the block sums added in the fixed pairwise tree
  * over the sorted block indices that wb.scoring.tree_sum uses, so a fold's
@@ -793,7 +681,8 @@ static int regress_mean(const dbuf *chunks, double *mean)
 
 /* select.cv: inputs = ntrain training partitions, then ntest test partitions;
  * arg = cv_hdr, u32 length + estimator name, u32 length + a model whose
- * parameters are the combination's -> doubles {fit seconds, score seconds,
+ * parameters are the combination's, optionally u32 length + the columns'
+ * description (apply_schema) -> doubles {fit seconds, score seconds,
  * iterations (or -1), kind, then: the score (SCORE, AUC) or chunks of the
  * metrics kernel's results (LABELS, LOGLOSS; REGRESS: the number of chunks
  * of the first pass, then the chunks of both passes)} */
@@ -808,7 +697,10 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
     memcpy(&ln, a + sizeof h, 4);
     if (arglen < sizeof h + 8 + ln) return H->seterr(WB_EINVAL, "select.cv: bad arguments");
     memcpy(&lm, a + sizeof h + 4 + ln, 4);
-    if (arglen != sizeof h + 8 + (size_t)ln + lm || ln == 0 || ln > 255 || h.ntrain < 1 || h.ntest < 1 ||
+    const size_t base = sizeof h + 8 + (size_t)ln + lm;
+    uint32_t ls = 0;
+    if (arglen >= base + 4) memcpy(&ls, a + base, 4);
+    if ((arglen != base && arglen != base + 4 + (size_t)ls) || ln == 0 || ln > 255 || h.ntrain < 1 || h.ntest < 1 ||
         h.ntrain + h.ntest != nin)
         return H->seterr(WB_EINVAL, "select.cv: bad arguments");
     char name[256];
@@ -827,6 +719,18 @@ static int k_cv(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t
     if (!rc) rc = H->model_decode(a + sizeof h + 8 + ln, lm, &carrier);
     if (!rc) rc = H->ds_from_parts(ex, ids, h.ntrain, &train);
     if (!rc) rc = H->ds_from_parts(ex, ids + h.ntrain, h.ntest, &test);
+    if (!rc && arglen > base) {
+        /* the columns' names, types and levels the folds' partitions lack */
+        char *sj = malloc((size_t)ls + 1);
+        if (!sj) rc = H->seterr(WB_ENOMEM, "out of memory");
+        else {
+            memcpy(sj, a + base + 4, ls);
+            sj[ls] = 0;
+            rc = apply_schema(train, sj);
+            if (!rc) rc = apply_schema(test, sj);
+            free(sj);
+        }
+    }
     double t0 = H->now();
     if (!rc) rc = H->fit(ex, name, train, H->model_params(carrier), &model);
     double t1 = H->now();
@@ -973,9 +877,6 @@ static int k_shape(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
 extern const char select_lua_src[];
 
 static const wb_kernel_def kernels[] = {
-    {.name = "select.colsum", .fn = k_colsum},
-    {.name = "select.colsq", .fn = k_colsq},
-    {.name = "select.scale", .fn = k_scale},
     {.name = "select.keyhist", .fn = k_keyhist},
     {.name = "select.keys_in", .fn = k_keys_in},
     {.name = "select.cv", .fn = k_cv},
@@ -987,8 +888,9 @@ static const wb_kernel_def kernels[] = {
 WB_PLUGIN("select", "1.0")
 {
     H = host;
+    const char *lacks = wbc_host_lacks(host); /* the columns of grid search's folds, pipelines' labels */
+    if (lacks) return host->seterr(WB_EABI, WBC_HOST_TOO_OLD, "select", lacks);
     int rc = wb_register_kernels(host, kernels, sizeof kernels / sizeof kernels[0]);
-    if (!rc) rc = host->register_estimator(&scaler_def);
     if (!rc) rc = host->register_estimator(&pipeline_def);
     if (!rc) rc = host->register_lua("select", select_lua_src);
     return rc;

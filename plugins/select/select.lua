@@ -307,7 +307,7 @@ wb.repartition = public(function(d, rows)
     out[#out + 1] = wb.core.submit("select.gather", ins, string.pack("<i8i8i8", lo, hi, lo))
   end
   wb.core.wait(out)
-  local r = wb.core.dataset(out)
+  local r = wb.core.dataset(out, d) -- names, types and levels kept
   return r
 end)
 
@@ -644,6 +644,29 @@ local function cluster_metrics(tg, has_score)
   return out
 end
 
+-- what a dataset knows of its columns, for the tasks that rebuild its folds
+-- from their partitions (select.cv): JSON [names, levels (null for a number
+-- column), label name, label levels]
+local function jstr(v)
+  if v == nil then return "null" end
+  return '"' .. v:gsub('[%c"\\]', function(c)
+    local map = {['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
+    return map[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+local function jlist(t, f)
+  local p = {}
+  for i = 1, #t do p[i] = f(t[i]) end
+  return "[" .. table.concat(p, ",") .. "]"
+end
+local function schema_of(d)
+  local names, types, levels = d:names(), d:types(), {}
+  for j = 1, #types do levels[j] = types[j] == "category" and jlist(d:levels(j) or {}, jstr) or "null" end
+  local ll = d:has_labels() and d:label_levels() or nil
+  return "[" .. jlist(names, jstr) .. ",[" .. table.concat(levels, ",") .. "]," ..
+         jstr(d:has_labels() and d:label_name() or nil) .. "," .. (ll and jlist(ll, jstr) or "null") .. "]"
+end
+
 local function search(fname, est, data, combos_fn, opts, extra_opts)
   local t_start = wb.now()
   local tg = target_of(est, fname)
@@ -701,7 +724,10 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   -- the data
   local needs_labels = classifier or tg.info.needs_labels or mspec.needs ~= "score"
   if needs_labels and not data:has_labels() then argerr(2, fname, "%s needs labels; the dataset has none", tg.label) end
-  wb.core.check_finite(data, tg.label)
+  -- NaN/Inf refused before any work, unless the estimator takes missing
+  -- values (gbdt) or a pipeline's steps handle them (impute, encoders):
+  -- then each fit checks its own input
+  if not tg.pipeline and tg.name ~= "gbdt" then wb.core.check_finite(data, tg.label) end
   local stratify = opts.stratify
   -- a regression (a regression metric, or gbdt's objective "regression"):
   -- the labels are numbers, not classes, and the folds are not stratified
@@ -722,6 +748,7 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
   local fparts = {}
   for f, fo in ipairs(folds) do fparts[f] = {train = wb.core.parts(fo.train), test = wb.core.parts(fo.test)} end
   local tasks = {}
+  local schema = string.pack("<s4", schema_of(data))
   for i, fp in ipairs(fits) do
     local carrier = wb.core.model_new(tg.name, fp):encode()
     for f = 1, nfolds do
@@ -729,7 +756,7 @@ local function search(fname, est, data, combos_fn, opts, extra_opts)
       for _, o in ipairs(fparts[f].train) do ins[#ins + 1] = o end
       for _, o in ipairs(fparts[f].test) do ins[#ins + 1] = o end
       local arg = string.pack("<i4i4i4i4", #fparts[f].train, #fparts[f].test, kind, 0) ..
-                  string.pack("<s4", tg.name) .. string.pack("<s4", carrier)
+                  string.pack("<s4", tg.name) .. string.pack("<s4", carrier) .. schema
       tasks[#tasks + 1] = {combo = i, fold = f, fut = wb.core.submit("select.cv", ins, arg)}
     end
   end

@@ -10,6 +10,7 @@
  * encoding to the same bytes (encode . decode is stable), its fields read
  * back by name with their types, and save + load keep it bit-identical. */
 #include "fuzz.h"
+#include "wb/plugin_cols.h"
 
 static void check_model(const wb_model *m)
 {
@@ -19,7 +20,23 @@ static void check_model(const wb_model *m)
         const char *name = wb_model_field_at(m, i, &type);
         FZ_ASSERT(name && name[0], "field %d without a name", i);
         FZ_ASSERT(wb_model_field_type(m, name) == type, "field '%s': type by name differs", name);
-        if (type == WB_F_STR) FZ_ASSERT(wb_model_str(m, name) != NULL, "string field '%s' reads NULL", name);
+        if (type == WB_F_STR) {
+            const char *sv = wb_model_str(m, name);
+            FZ_ASSERT(sv != NULL, "string field '%s' reads NULL", name);
+            /* lists of names are kept as JSON (wb/plugin_cols.h): the parser
+             * sees whatever a model file holds */
+            wbc_jv *v = NULL;
+            if (wbc_json_parse(sv, &v) == 0) {
+                FZ_ASSERT(v != NULL, "field '%s': parsed to nothing", name);
+                if (wbc_json_is_strings(v, -1, 0)) {
+                    const char **ls = wbc_json_strings(v);
+                    for (int64_t k = 0; ls && k < v->n; k++) FZ_ASSERT(ls[k] != NULL, "field '%s': item %lld", name, (long long)k);
+                    free((void *)ls);
+                }
+                wbc_json_free(v);
+            } else
+                FZ_ASSERT(v == NULL, "field '%s': a failed parse left a value", name);
+        }
         if (type == WB_F_ARRAY) {
             int64_t r = -1, c = -1;
             const double *a = wb_model_array(m, name, &r, &c);
@@ -32,7 +49,10 @@ static void check_model(const wb_model *m)
     const wb_params *p = wb_model_params(m);
     for (int i = 0; i < wb_params_count(p); i++) {
         char buf[256];
-        wb_params_format(p, wb_params_name_at(p, i), buf, sizeof buf);
+        const char *pn = wb_params_name_at(p, i);
+        wb_params_format(p, pn, buf, sizeof buf);
+        int64_t index;
+        for (int64_t k = 0; wb_params_list(p, pn, k, &index) != NULL; k++) FZ_ASSERT(index >= 0, "list item %lld", (long long)k);
     }
 }
 

@@ -649,6 +649,9 @@ add("show.vector", SHM.vector, args(VEC, 5))
 add("show.model", SHM.model, args(MK))
 add("show.matrix", SHM.matrix, args({{1, 2}, {3, 4}}, 2, 2, 5, 5))
 add("show.value", SHM.value, args({1, {2, x = D}}, 0, {}))
+add("show.json_list", SHM.json_list, args('["a",null,["b"]]'))
+add("show.feature_namer", SHM.feature_namer, args(MK))
+add("show.class_names", SHM.class_names, args(MK))
 add("show.print", SHM.print, args(D, {rows = 2}), {quiet = true, opts = {{pos = 2, keys = {"rows", "cols", "width"}}}})
 add("show.begin", SHM.begin, args(80), {after = function() SHM.begin(nil) end})
 add("show.results", SHM.results, args(1, D, MK))
@@ -819,6 +822,10 @@ expect_error("bad argument #2 to 'select' (lo[1] must be a number, got string)",
              function() return wb.core.select(D, {nranges = 1, lo = {"a"}, hi = {1}}) end)
 expect_error("bad argument #1 to 'wait' (element 1 is not an object)", function() return wb.core.wait({1}) end)
 expect_error("bad argument #1 to 'dataset' (element 1 is not an object)", function() return wb.core.dataset({"x"}) end)
+-- a `like` of other columns: the dataset made from the parts is let go (the
+-- message reads its columns: it once did so after freeing it)
+expect_error(string.format("bad argument #2 to 'dataset' (a dataset of %d columns expected, got %d)", D:cols(), D:cols() + 1),
+             function() return wb.core.dataset(DS_PARTS, D:with_column("extra", D:col(1))) end)
 -- argument errors named wb.vector / string.pack instead of the metric
 expect_error("bad argument #1 to 'accuracy' (element 2 of the vector is not a number)",
              function() return wb.metrics.accuracy({1, "a", 3}, {1, 2, 3}) end)

@@ -18,6 +18,13 @@ do
     local p = wb.core.labels(m:predict(r))
     return {m.centers, m.inertia, m.iterations, {p[1], p[5000], p[119999]}}
   end}
+  -- the bounds' objects stay on the workers between iterations
+  cases[#cases + 1] = {"kmeans elkan and hamerly", function()
+    local b = wb.datagen.blobs{n = 60000, features = 12, centers = 10, cluster_std = 4, seed = 3}
+    local e = wb.fit("kmeans", b, {k = 10, max_iter = 20, seed = 0, algorithm = "elkan"})
+    local h = wb.fit("kmeans", b, {k = 10, max_iter = 20, seed = 0, algorithm = "hamerly"})
+    return {e.centers, e.inertia, e.iterations, h.centers, h.inertia, h.iterations}
+  end}
 end
 do
   cases[#cases + 1] = {"pca", function()

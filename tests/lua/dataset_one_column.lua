@@ -72,33 +72,31 @@ local printed = wb.show(d)
 check(printed:find("with labels", 1, true) or printed:find("label", 1, true), "the printed dataset shows its labels:\n" .. printed)
 tested.show = true
 tested.head = d:head(2):rows() == 2
-local c = d:collect() -- in the local store already: itself
-tested.collect = c:cols() == 1 and c:has_labels() and col(c) == X and col(c:labels()) == Y
-
--- the column operations: the column is the column, the labels stay the labels
-local cx = d:col("x1")
-tested.col = cx:is_vector() and not cx:has_labels() and col(cx) == X
+-- the column operations keep the one column apart from the labels
+local c1 = d:col(1)
+tested.col = c1:is_vector() and col(c1) == X and col(d:col("x1")) == X
 local sel = d:select{"x1"}
 tested.select = sel:cols() == 1 and sel:has_labels() and col(sel) == X and col(sel:labels()) == Y
 local dr = d:drop{"x1"}
 tested.drop = dr:cols() == 0 and dr:has_labels() and dr:rows() == 10
-local rn = d:rename{x1 = "v"}
-tested.rename = rn:names()[1] == "v" and col(rn) == X and col(rn:labels()) == Y
-local mask = {}
-for i = 1, 10 do mask[i] = i <= 3 and 1 or 0 end
-local fl = d:filter(wb.vector(mask))
-tested.filter = fl:rows() == 3 and col(fl) == "10,20,30" and col(fl:labels()) == "1,0,1"
-local wc = d:with_column("z", wb.vector({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}))
-tested.with_column = wc:cols() == 2 and wc:names()[2] == "z" and col(wc:select{"x1"}) == X and col(wc:labels()) == Y
-local vc = d:value_counts("x1")
-tested.value_counts = #vc == 10 and vc[1].value == 10 and vc[1].count == 1 and vc.missing == 0
-local vals, counts, missing = d:value_counts_raw(1)
-tested.value_counts_raw = #vals == 10 and vals[10] == 100 and counts[1] == 1 and missing == 0
-tested.quantiles_raw = d:quantiles_raw{0.5}[1][1] == 55
+local rn = d:rename{x1 = "a"}
+tested.rename = rn:names()[1] == "a" and rn:has_labels() and col(rn) == X and col(rn:labels()) == Y
+local wc = d:with_column("b", d:labels())
+tested.with_column = wc:cols() == 2 and wc:names()[2] == "b" and wc:has_labels() and col(wc:labels()) == Y
+  and wc:row(3)[1] == 30 and wc:row(3)[2] == 1
+local fl = d:filter(d:labels())
+tested.filter = fl:rows() == 5 and col(fl) == "10,30,50,70,90" and col(fl:labels()) == "1,1,1,1,1"
 tested.types = #d:types() == 1 and d:types()[1] == "number"
 tested.levels = d:levels(1) == nil
-tested.label_levels = d:label_levels() == nil
 tested.label_name = d:label_name() == nil
+tested.label_levels = d:label_levels() == nil
+local vals, counts, missing = d:value_counts_raw(1)
+tested.value_counts_raw = #vals == 10 and vals[1] == 10 and counts[1] == 1 and missing == 0
+tested.value_counts = tostring(d:value_counts(1)):find("100", 1, true) ~= nil
+local q = d:quantiles_raw{0.5}
+tested.quantiles_raw = #q == 2 and q[1][1] == 55 and q[2][1] == 0.5 -- the column's median, then the labels'
+local c = d:collect() -- in the local store already: itself
+tested.collect = c:cols() == 1 and c:has_labels() and col(c) == X and col(c:labels()) == Y
 
 -- through files and back: the column stays the column, the labels the labels
 local dir = os.getenv("TMPDIR") or "/tmp"

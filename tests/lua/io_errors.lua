@@ -77,7 +77,7 @@ local d = wb.load(path("deep.libsvm"))
 assert(d:rows() == 30001 and d:cols() == 100 and d:partitions() == 8, d:rows() .. " " .. d:partitions())
 
 -- CSV
-bad("ragged.csv", "a,b,c\n1,2,3\n4,5\n", ":3: 2 fields (expected 3, as in the header line)")
+bad("ragged.csv", "a,b,c\n1,2,3\n4,5\n", ":3: 2 fields (expected 3, as in the header line; ragged = \"fill\" reads the fields a line lacks at its end as missing)")
 bad("long.csv", "1,2,3\n4,5,6,7\n", ":2: 4 fields (expected 3, as in the first line)")
 -- text is a category; a value that does not fit a type dtype forces names file, line, column
 bad("val.csv", "a,b\n1,2\n3,x1\n", ":3: column \"b\": bad value \"x1\" (expected a number, as dtype says)",

@@ -123,7 +123,10 @@ check(s:find("island") or s:find("bill") or s:find("flipper"), "feature names: "
 check(not s:find("trees%s+%[%d+ x 8%]"), "no raw node matrix: " .. s)
 eq(tostring(g), s, "print(m) is the same")
 -- k-means: converged yes/no
-has(SH.value(km), "\n  converged   yes\n", "converged reads yes")
+-- (the keys are aligned to the longest one: feature_names, the model keeping
+-- the names of the columns it was fitted on)
+has(SH.value(km), "\n  converged%s+yes\n", "converged reads yes")
+has(SH.value(km), '\n  feature_names%s+%["island","bill","flipper"%]', "k-means keeps the column names")
 -- records exported: given columns, then text, then numbers
 local out = os.tmpname() .. ".csv"
 wb.export({{accuracy = 0.9, estimator = "logreg", fit_s = 1.5}, {accuracy = 0.8, estimator = "sgd", fit_s = 0.5}}, out)

@@ -41,7 +41,9 @@ D.rows_table = function(self, a, b)
   return real(self, a, b)
 end
 -- and no method that goes over all the rows runs (counted, not timed): only
--- the shape and the names are asked for besides the rows shown
+-- the shape, the names and the columns' metadata kept beside the dataset
+-- (types, category levels, the label's name and levels) are asked for
+-- besides the rows shown
 local methods, asked = {}, {}
 for name, fn in pairs(D) do
   if type(fn) == "function" and name ~= "rows_table" then
@@ -55,7 +57,7 @@ for name, fn in pairs(methods) do D[name] = fn end
 eq(fetched, 10, "rows fetched to print a 1M-row dataset")
 assert(calls <= 2, "rows fetched in " .. calls .. " reads")
 local cheap = {rows = true, cols = true, partitions = true, has_labels = true, names = true, is_vector = true,
-               types = true, levels = true, label_levels = true, label_name = true} -- kept beside the dataset
+               types = true, levels = true, label_levels = true, label_name = true}
 for name, k in pairs(asked) do
   assert(cheap[name], "printing a 1M-row dataset called d:" .. name .. "() (" .. k .. " times)")
 end
@@ -122,10 +124,11 @@ eq(L[6], "... (100 rows)", "long table gap")
 eq(L[9], "100", "long table last row")
 -- describe is such a table
 L = lines(show.value(small:describe()))
--- (the values and their formats are pandas' describe().T's for this frame)
-eq(L[1], "column  count  missing       mean        std   min      25%     50%      75%  max", "describe header")
-eq(L[3], "alpha       3        0  37.000000  54.744863   1.0   5.5000  10.000  55.0000  100", "describe alpha")
-eq(L[4], "b           3        0   0.208333   2.750947  -2.5  -1.1875   0.125   1.5625    3", "describe b")
+-- (the values are pandas' describe().T's for this frame; the statistics share
+-- one number format, so a row reads alike)
+eq(L[1], "column  count  missing       mean        std        min        25%        50%        75%         max", "describe header")
+eq(L[3], "alpha       3        0  37.000000  54.744863   1.000000   5.500000  10.000000  55.000000  100.000000", "describe alpha")
+eq(L[4], "b           3        0   0.208333   2.750947  -2.500000  -1.187500   0.125000   1.562500    3.000000", "describe b")
 
 -- models: the estimator, its parameters, then each field
 local m = wb.fit("shelldemo_mean", d:slice(1, 10), {scale = 2})

@@ -77,8 +77,6 @@ if [ -n "$IP" ]; then
 fi
 
 # errors: the driver gets the whole message, the dashboard no folder, no excerpt
-# (a text value in a column read as numbers by dtype: without it, the column
-# would be a category)
 start_head head2 --token-file "$T/tok"
 start_worker w1 --address "$ADDR" --token-file "$T/tok" --threads 1
 wait_for "$T/head2.log" "worker 1 joined" || fail "the worker did not join"

@@ -41,6 +41,8 @@ for case in wrongmac lastbyte; do
   grep -q "the head at $FAKE could not prove it knows the cluster token" "$T/w_$case.log" ||
     fail "worker message ($case): $(cat "$T/w_$case.log")"
   grep -q "^client-proved-token role 2" "$T/$case.peer.out" || fail "the worker's MAC ($case): $(cat "$T/$case.peer.out")"
+  # (the worker has exited; the fake head may see the close a moment later)
+  for i in $(seq 600); do [ "$(grep -c '^client-closed' "$T/$case.peer.out")" = 2 ] && break; sleep 0.05; done
   [ "$(grep -c '^client-closed' "$T/$case.peer.out")" = 2 ] || fail "the worker kept the connection ($case)"
   pass "worker refuses a head whose proof is wrong ($case): $(grep "could not prove" "$T/w_$case.log")"
 done

@@ -143,6 +143,14 @@ def session(km, kc):
     html = data.get("text/html", "")
     check("<table" in html and "<th>x1</th>" in html and "<th>label</th>" in html and "&#8942;" in html,
           "dataset: text/html table with its columns and the gap row")
+    # category columns and a category label: their text, not codes; the label by its name
+    r, out = run(kc, "local p = os.tmpname() local f = io.open(p, 'w') "
+                     "f:write('mass,island,species\\n3750,Torgersen,Adelie\\n,Biscoe,Gentoo\\n4200,,Adelie\\n') "
+                     "f:close() t = wb.load(p, {format = 'csv', label = 'species'}) os.remove(p)\nt")
+    html = of_type(out, "execute_result")[0]["data"].get("text/html", "")
+    check("<th>island</th>" in html and ">Torgersen<" in html and ">Biscoe<" in html and ">nan<" in html
+          and "<th>species</th>" in html and ">Gentoo<" in html and ">Adelie<" in html,
+          "a dataset's category cells and label as text, missing as nan: %s" % html)
     r, out = run(kc, "d:describe()")
     html = of_type(out, "execute_result")[0]["data"].get("text/html", "")
     check("<table" in html and ">mean</th>" in html, "describe(): a result table as HTML")

@@ -106,7 +106,7 @@ run '=wb.core.interrupted()'
 [ "$(out)" = "false" ] || fail "the interrupt flag is still set: '$(out)'"
 # the pool is free: a map/reduce over all partitions completes, with the right answer
 run 'd:describe()'
-out | grep -q '^x1  *131072  *0  *65536\.6  *37837\.371579  *1\.1  *32768\.85  *65536\.6  *98304\.35  *131072\.1$' || fail "describe after the interrupt: '$(out)'"
+out | grep -q '^x1  *131072  *0  *65536\.600000  *37837\.371579  *1\.100000  *32768\.850000  *65536\.600000  *98304\.350000  *131072\.100000$' || fail "describe after the interrupt: '$(out)'"
 run 'm = wb.fit("shelldemo_mean", d, {})'
 run '=m.rows'
 [ "$(out)" = "131072" ] || fail "fit after the interrupt: '$(out)'"

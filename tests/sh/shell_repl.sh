@@ -106,9 +106,10 @@ run 'd:labels()'
 [ "$(out)" = "Vector of 100,000: [1, 0, 1, 0, 1, ..., 0, 1, 0, 1, 0]" ] || fail "vector printed '$(out)'"
 run 'd:describe()'
 out | sed -n 1p | grep -q '^column  *count  *missing  *mean  *std  *min  *25%  *50%  *75%  *max$' || fail "describe header: '$(out)'"
-# quartiles as pandas' describe (linear interpolation): x1 = i + 0.1, 25% at rank 24999.75
-out | grep -q '^x1  *100000  *0  *50000\.6  *28867\.657797  *1\.1  *25000\.85  *50000\.6  *75000\.35  *100000\.1$' || fail "describe x1: '$(out)'"
-out | grep -q '^x10  *100000  *0  *50001\.5  *28867\.657797  *2\.0  *25001\.75  *50001\.5  *75001\.25  *100001\.0$' || fail "describe x10: '$(out)'"
+# quartiles as pandas' describe (linear interpolation): x1 = i + 0.1, 25% at rank 24999.75;
+# the statistics in one number format
+out | grep -q '^x1  *100000  *0  *50000\.600000  *28867\.657797  *1\.100000  *25000\.850000  *50000\.600000  *75000\.350000  *100000\.100000$' || fail "describe x1: '$(out)'"
+out | grep -q '^x10  *100000  *0  *50001\.500000  *28867\.657797  *2\.000000  *25001\.750000  *50001\.500000  *75001\.250000  *100001\.000000$' || fail "describe x10: '$(out)'"
 run 'wb.fit("shelldemo_mean", d, {scale = 2})'
 expect_out 'shelldemo_mean model (iters=10, mode=plain, scale=2)'
 out | grep -q '^  means  \[1 x 12\] \[100001\.2, 100001\.4, 100001\.6, 100001\.8, 100002\.0, 100002\.2, 100002\.4, 100002\.6, \.\.\.\]$' ||

@@ -29,7 +29,7 @@ static int setup(void **state)
     (void)state;
     wb_core_init();
     dir = wbt_mkdtemp();
-    static const char *plugins[] = {"linear", "gbdt", "kmeans", "pca", "select", "metrics"};
+    static const char *plugins[] = {"linear", "gbdt", "kmeans", "pca", "select", "preprocess", "metrics"};
     for (size_t i = 0; i < sizeof plugins / sizeof *plugins; i++) load_plugin(plugins[i]);
     store = wb_store_new(3);
     ex = wb_exec_inline_new(store); /* tasks in this thread: the sweep runs many tiny ones */

@@ -222,6 +222,44 @@ static void host_has(void **state)
     wb_exec_unref(ex);
 }
 
+/* The plugins that use the column entries (wb/plugin_cols.h, appended
+ * after kctx_input) refuse an older host's table that lacks them, naming
+ * the first one missing, before they register anything. */
+static void cols_host_entries(void **state)
+{
+    (void)state;
+    static const char *const plugins[] = {"gbdt", "linear", "select", "preprocess"};
+    static wb_host old;
+    for (size_t i = 0; i < sizeof plugins / sizeof plugins[0]; i++) {
+        char path[1024], want[256];
+        snprintf(path, sizeof path, "%s/%s.so", WB_BUILD_PLUGIN_DIR, plugins[i]);
+        void *so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!so) fail_msg("dlopen %s: %s", path, dlerror());
+        int (*init)(const wb_host *) = (int (*)(const wb_host *))dlsym(so, "wb_plugin_init");
+        assert_non_null(init);
+        old = *wb_host_table();
+        old.register_kernel = count_kernel;
+        old.register_lua = count_lua;
+        /* a host of before the columns: its table ends after kctx_input */
+        old.size = (uint32_t)offsetof(wb_host, ds_col_name);
+        nkernels = nchunks = 0;
+        snprintf(want, sizeof want,
+                 "%s: this wb is older than the plugin: its host table lacks ds_col_name (named, typed columns, list parameters)",
+                 plugins[i]);
+        assert_err(init(&old), WB_EABI, want);
+        assert_int_equal(nkernels, 0);
+        assert_int_equal(nchunks, 0);
+        /* one with the columns but not list parameters */
+        old.size = (uint32_t)offsetof(wb_host, param_list);
+        snprintf(want, sizeof want,
+                 "%s: this wb is older than the plugin: its host table lacks param_list (named, typed columns, list parameters)",
+                 plugins[i]);
+        assert_err(init(&old), WB_EABI, want);
+        assert_int_equal(nkernels, 0);
+        dlclose(so);
+    }
+}
+
 /* everything the registries hold, to compare before and after a refused plugin */
 typedef struct snapshot {
     int plugins, kernels, estimators, sources, chunks;
@@ -352,6 +390,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_plugin),
         cmocka_unit_test(host_has),
+        cmocka_unit_test(cols_host_entries),
         cmocka_unit_test(bad_plugins),
         cmocka_unit_test(failed_init_leaves_nothing),
         cmocka_unit_test(not_a_plugin),

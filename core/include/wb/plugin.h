@@ -169,7 +169,9 @@ enum {
     WB_P_NUM = 2,   /* number */
     WB_P_BOOL = 4,  /* boolean */
     WB_P_STR = 8,   /* string; `choices` lists the allowed values ("a|b|c") */
-    WB_P_ARRAY = 16 /* matrix of numbers (rows x cols), e.g. initial centres */
+    WB_P_ARRAY = 16, /* matrix of numbers (rows x cols), e.g. initial centres */
+    WB_P_LIST = 32   /* list of names or 1-based indices, e.g. columns = {"age", 3}:
+                      * host->param_list reads it */
 };
 enum {
     WB_P_MIN_EXCL = 1, /* value must be > min (default: >= min) */
@@ -413,6 +415,9 @@ typedef struct wb_host {
      * over kctx_exec, e.g. to fit an estimator on a fold inside a task) --- */
     wb_oid (*kctx_input)(wb_kctx *ctx, int i);
 
+    /* --- new entries go here, at the end (WB_PLUGIN_ABI stays); a plugin
+     *     that may meet an older host calls them behind WB_HOST_HAS --- */
+
     /* --- columns: names, types and category levels (driver side; kernels
      *     see float64 codes). j counts from 0; k is a code 0..nlevels-1. --- */
     const char *(*ds_col_name)(const wb_dataset *d, int64_t j); /* NULL: unnamed */
@@ -434,8 +439,11 @@ typedef struct wb_host {
      * cols[0..m) (cols NULL: the first m); with labels_too, also the labels' */
     int (*ds_copy_cols)(wb_dataset *dst, const wb_dataset *src, const int64_t *cols, int64_t m,
                         int labels_too);
-    /* --- new entries go here, at the end (WB_PLUGIN_ABI stays); a plugin
-     *     that may meet an older host calls them behind WB_HOST_HAS --- */
+
+    /* --- a WB_P_LIST parameter: item i (0-based) as text, NULL past the end
+     * (or when the parameter is not a list); *index (may be NULL) gets the
+     * item's 1-based index when it was given as a number, else 0 --- */
+    const char *(*param_list)(const wb_params *p, const char *name, int64_t i, int64_t *index);
 } wb_host;
 
 /*
@@ -523,7 +531,8 @@ typedef struct wb_plugin_desc {
  *   map_sum(kernel, dataset, {extra}, argbytes, len) -> {len numbers}, exact sum
  *   map_dataset(kernel, dataset, {extra}, argbytes) -> dataset aligned with it
  *   parts(dataset) -> {objects}                     (its partitions)
- *   dataset({objects}) -> dataset                   (over partition objects)
+ *   dataset({objects} [, like]) -> dataset          (over partition objects; like:
+ *          a dataset of as many columns whose names, types and levels it gets)
  *   select(dataset, {row_lo=, row_hi=, seed=, invert=, classes=, lo=, hi=,
  *          nranges=}) -> dataset                    (rows by range or by key)
  *   labels(dataset) -> {numbers}    (its labels; a vector's values)

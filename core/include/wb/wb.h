@@ -85,6 +85,10 @@ void wb_treesum_free(wb_treesum *t);
  * ---------------------------------------------------------------------- */
 size_t wb_part_encoded_size(const wb_part *p);
 void wb_part_encode(const wb_part *p, void *dst);
+/* the header alone (wb_part_header_size() bytes): for a writer that puts
+ * x and y right after it itself */
+void wb_part_encode_header(const wb_part *p, void *dst);
+size_t wb_part_header_size(void);
 /* view into src (no copy); fails on malformed input */
 int wb_part_decode(const void *src, size_t size, wb_part *out);
 
@@ -243,6 +247,10 @@ int wb_params_set_bool(wb_params *p, const char *name, int v);
 int wb_params_set_str(wb_params *p, const char *name, const char *v);
 int wb_params_set_array(wb_params *p, const char *name, const double *v, int64_t rows,
                         int64_t cols);
+/* a list (WB_P_LIST) of n items: item k is a name (is_index NULL or
+ * is_index[k] == 0) or a 1-based column index (items[k] its decimal text) */
+int wb_params_set_list(wb_params *p, const char *name, const char *const *items, const int *is_index,
+                       int64_t n);
 /* a value of a type no schema accepts (for messages): describes what was given */
 int wb_params_set_other(wb_params *p, const char *name, const char *what);
 int wb_params_count(const wb_params *p);
@@ -255,6 +263,9 @@ int wb_params_bool(const wb_params *p, const char *name);
 const char *wb_params_str(const wb_params *p, const char *name);
 const double *wb_params_array(const wb_params *p, const char *name, int64_t *rows,
                               int64_t *cols);
+/* item i (0-based) of a list, NULL past its end or when not a list; *index
+ * (if given) gets the item's 1-based index, 0 for a name */
+const char *wb_params_list(const wb_params *p, const char *name, int64_t i, int64_t *index);
 /* a parameter's value as text ("0.1", "l2", "true", "[4x3]") into buf */
 const char *wb_params_format(const wb_params *p, const char *name, char *buf, size_t len);
 /* check `in` against a schema; on success *out is a new set holding every
@@ -611,6 +622,8 @@ typedef struct wb_read_opts {
     int64_t label_index;          /* WB_LABEL_INDEX: the label column, from 1 */
     int64_t max_levels;  /* CSV: a category column of more levels is refused (0: WB_MAX_LEVELS) */
     int qid;             /* LIBSVM: qid:N kept as a last column "qid" (1, default) or dropped (0) */
+    int ragged_fill;     /* CSV: a line with fewer fields than the header has missing values
+                            for the rest (1), or is an error (0, the default) */
 } wb_read_opts;
 enum { WB_LABEL_NONE = 0, WB_LABEL_FIRST = 1, WB_LABEL_LAST = 2, WB_LABEL_NAME = 3,
        WB_LABEL_AUTO = 4, WB_LABEL_INDEX = 5 };

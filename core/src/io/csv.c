@@ -164,20 +164,22 @@ const char *wb__csv_text(const char *rec, const wb_csv_field *f, char *scratch, 
 
 /* ------------------------------------------------------------- the scan */
 
+/* Outside quotes the machine jumps from one '"' or '\n' to the next (memchr
+ * speed): a '"' opens a quote only at a field's start, which the last byte
+ * before it other than a blank tells (a delimiter, or none since the line
+ * or the last delimiter began: m->fs). Inside quotes it jumps to the next '"'. */
 void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
 {
-    int st = m->state;
+    int st = m->state == WB_CS_F ? WB_CS_U : m->state; /* F and U: outside, fs tells which */
+    int fs = m->state == WB_CS_F ? 1 : m->state == WB_CS_U ? m->fs : 1;
     const char delim = m->delim;
     const char *const base = p;
+    const char *nq = NULL; /* the next '"' at or after p, when known */
     while (p < e) {
-        switch (st) {
-        case WB_CS_LS: {
-            char c = *p;
-            if (wb__csv_blank(c, delim)) {
-                p++;
-                continue;
-            }
-            if (c == '\n') {
+        if (st == WB_CS_LS) {
+            while (p < e && wb__csv_blank(*p, delim)) p++;
+            if (p == e) break;
+            if (*p == '\n') {
                 p++;
                 m->rs = off + (p - base);
                 continue;
@@ -190,31 +192,35 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
                     return;
                 }
             }
-            p++;
-            st = c == '"' ? WB_CS_Q : c == delim ? WB_CS_F : WB_CS_U;
+            st = WB_CS_U;
+            fs = 1;
             continue;
         }
-        case WB_CS_F: {
-            char c = *p++;
-            if (c == '"') st = WB_CS_Q;
-            else if (c == '\n') {
+        if (st == WB_CS_U) { /* outside quotes */
+            if (!nq || nq < p) nq = memchr(p, '"', (size_t)(e - p));
+            const char *lim = nq ? nq : e;
+            const char *nl = memchr(p, '\n', (size_t)(lim - p));
+            const char *q = nl ? nl : lim;
+            /* the last byte before q other than a blank decides whether a field starts at q */
+            const char *b = q;
+            while (b > p && wb__csv_blank(b[-1], delim)) b--;
+            if (b > p) fs = b[-1] == delim;
+            if (q == e) {
+                p = e;
+                break;
+            }
+            if (*q == '\n') {
+                p = q + 1;
                 st = WB_CS_LS;
                 m->rs = off + (p - base);
-            } else if (c != delim && !wb__csv_blank(c, delim))
-                st = WB_CS_U;
+                continue;
+            }
+            p = q + 1; /* a '"' */
+            if (fs) st = WB_CS_Q;
+            else fs = 0; /* a '"' inside an unquoted field is a character */
             continue;
         }
-        case WB_CS_U: {
-            p = field_end(p, e, delim);
-            if (p == e) break;
-            if (*p++ == '\n') {
-                st = WB_CS_LS;
-                m->rs = off + (p - base);
-            } else
-                st = WB_CS_F;
-            continue;
-        }
-        case WB_CS_Q: {
+        if (st == WB_CS_Q) {
             const char *z = memchr(p, '"', (size_t)(e - p));
             if (!z) {
                 p = e;
@@ -224,20 +230,19 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
             st = WB_CS_QQ;
             continue;
         }
-        case WB_CS_QQ: {
-            char c = *p++;
-            if (c == '"') st = WB_CS_Q;
-            else if (c == delim) st = WB_CS_F;
-            else if (c == '\n') {
-                st = WB_CS_LS;
-                m->rs = off + (p - base);
-            } else
-                st = WB_CS_U;
-            continue;
-        }
+        /* QQ: after a '"' inside quotes */
+        char c = *p++;
+        if (c == '"') st = WB_CS_Q;
+        else if (c == '\n') {
+            st = WB_CS_LS;
+            m->rs = off + (p - base);
+        } else {
+            st = WB_CS_U;
+            fs = c == delim;
         }
     }
     m->state = st;
+    m->fs = fs;
 }
 
 /* ------------------------------------------------------------- fields */
@@ -251,6 +256,10 @@ const char *const *wb__csv_default_na(void) { return default_na; }
 int wb__csv_is_na(const wb_csv_na *na, const char *s, size_t len)
 {
     if (len > 31 || !((na->lens >> len) & 1)) return 0;
+    if (len) {
+        unsigned char b = (unsigned char)s[0];
+        if (!((na->first[b >> 6] >> (b & 63)) & 1)) return 0;
+    }
     for (int i = 0; i < na->n; i++)
         if (na->len[i] == len && memcmp(na->s[i], s, len) == 0) return 1;
     return 0;
@@ -265,6 +274,7 @@ void wb__csv_na_init(wb_csv_na *na, const char *const *tokens, int n)
         na->s[na->n] = tokens[i];
         na->len[na->n] = (uint8_t)len;
         na->lens |= 1u << len;
+        if (len) na->first[(unsigned char)tokens[i][0] >> 6] |= 1ULL << ((unsigned char)tokens[i][0] & 63);
         na->n++;
         double v;
         const char *st, *e = tokens[i] + len;
@@ -296,23 +306,54 @@ int wb__csv_bool(const char *s, size_t len)
 
 /* ------------------------------------------------------------ string sets */
 
+/* unaligned loads; the short-string reads stay inside [s, s + n) */
+static inline uint64_t ld8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+static inline uint64_t ld4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w;
+}
+/* the first and last up-to-8 bytes of a string of n bytes (n <= 16) as two words */
+static inline void short_words(const char *s, size_t n, uint64_t *a, uint64_t *b)
+{
+    if (n >= 8) {
+        *a = ld8(s);
+        *b = ld8(s + n - 8);
+    } else if (n >= 4) {
+        *a = ld4(s);
+        *b = ld4(s + n - 4);
+    } else if (n > 0) {
+        *a = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 | (uint64_t)(unsigned char)s[n - 1] << 16;
+        *b = 0;
+    } else
+        *a = *b = 0;
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t hi, lo;
+    nf_mul64(a, b, &hi, &lo);
+    return hi ^ lo;
+}
+
 uint64_t wb__csv_hash(const char *s, size_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
+    uint64_t a, b, seed = 0x9e3779b97f4a7c15ULL ^ n;
+    if (n <= 16) {
+        short_words(s, n, &a, &b);
+    } else {
+        size_t i = 0;
+        for (; i + 16 < n; i += 16) seed = mix(ld8(s + i) ^ 0xa0761d6478bd642fULL, ld8(s + i + 8) ^ seed);
+        a = ld8(s + n - 16);
+        b = ld8(s + n - 8);
     }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    return h ^ (h >> 32);
+    return mix(a ^ 0xe7037ed1a0b428dbULL, b ^ seed ^ 0x8ebc6af09c88c6e3ULL);
 }
 
 void wb__csv_dict_free(wb_csv_dict *t)
@@ -324,10 +365,23 @@ void wb__csv_dict_free(wb_csv_dict *t)
     memset(t, 0, sizeof *t);
 }
 
+/* a slot holds the string's length and, up to 16 bytes, the string itself
+ * (the two words of short_words: equal words and length, equal strings), so
+ * a lookup touches one cache line; a longer string's slot holds its hash and
+ * is compared in the text */
+static void slot_key(const char *s, size_t n, uint64_t hv, uint64_t *w0, uint64_t *w1)
+{
+    if (n <= 16) short_words(s, n, w0, w1);
+    else {
+        *w0 = hv;
+        *w1 = ld8(s);
+    }
+}
+
 static int dict_grow(wb_csv_dict *t)
 {
     uint32_t cap = t->cap ? t->cap * 2 : 64;
-    uint32_t *slot = calloc(cap, sizeof *slot);
+    wb_csv_slot *slot = calloc(cap, sizeof *slot);
     uint32_t *off = realloc(t->off, (size_t)(cap / 2) * sizeof *off);
     if (off) t->off = off;
     uint32_t *len = realloc(t->len, (size_t)(cap / 2) * sizeof *len);
@@ -338,9 +392,12 @@ static int dict_grow(wb_csv_dict *t)
     }
     for (uint32_t i = 0; i < t->n; i++) {
         const char *s = (const char *)t->text.p + t->off[i];
-        uint32_t h = (uint32_t)wb__csv_hash(s, t->len[i]) & (cap - 1);
-        while (slot[h]) h = (h + 1) & (cap - 1);
-        slot[h] = i + 1;
+        uint64_t hv = wb__csv_hash(s, t->len[i]);
+        uint32_t h = (uint32_t)hv & (cap - 1);
+        while (slot[h].code1) h = (h + 1) & (cap - 1);
+        slot_key(s, t->len[i], hv, &slot[h].w0, &slot[h].w1);
+        slot[h].len = t->len[i];
+        slot[h].code1 = i + 1;
     }
     free(t->slot);
     t->slot = slot;
@@ -354,18 +411,21 @@ int64_t wb__csv_dict_put(wb_csv_dict *t, const char *s, size_t n)
         if (t->n >= UINT32_MAX / 4) return WB_ELIMIT;
         if (dict_grow(t)) return WB_ENOMEM;
     }
-    uint32_t mask = t->cap - 1, h = (uint32_t)wb__csv_hash(s, n) & mask;
+    uint64_t hv = wb__csv_hash(s, n), w0, w1;
+    slot_key(s, n, hv, &w0, &w1);
+    uint32_t mask = t->cap - 1, h = (uint32_t)hv & mask;
     for (;;) {
-        uint32_t k = t->slot[h];
-        if (!k) break;
-        k--;
-        if (t->len[k] == n && memcmp(t->text.p + t->off[k], s, n) == 0) return k;
+        const wb_csv_slot *sl = &t->slot[h];
+        if (!sl->code1) break;
+        if (sl->w0 == w0 && sl->w1 == w1 && sl->len == n &&
+            (n <= 16 || memcmp(t->text.p + t->off[sl->code1 - 1], s, n) == 0))
+            return sl->code1 - 1;
         h = (h + 1) & mask;
     }
     if (t->text.len + n + 1 > UINT32_MAX) return WB_ELIMIT;
     t->off[t->n] = (uint32_t)t->text.len;
     t->len[t->n] = (uint32_t)n;
     if (wb_buf_add(&t->text, s, n) || wb_buf_add(&t->text, "", 1)) return WB_ENOMEM;
-    t->slot[h] = t->n + 1;
+    t->slot[h] = (wb_csv_slot){w0, w1, (uint32_t)n, t->n + 1};
     return t->n++;
 }

@@ -43,7 +43,7 @@ const char *wb__csv_text(const char *rec, const wb_csv_field *f, char *scratch, 
  * The tokenizer's states reduced to what decides where records start:
  *   LS  at a line start (blanks so far: a blank line is no record)
  *   F   at a field start (a '"' opens a quote)
- *   U   in an unquoted field, or after a closing quote
+ *   U   outside quotes (at a field's start when fs is set: F is U with fs)
  *   Q   in a quoted field
  *   QQ  in a quoted field just after a '"' (a second one is a quote char)
  * At a line start the state is LS or Q (the line break was quoted). */
@@ -58,6 +58,7 @@ typedef struct wb_csv_sim {
     int stop;        /* set by on_record: wb__csv_sim returns at once, at the
                         record's start (state LS, position stop_at) */
     int64_t stop_at;
+    int fs;          /* state U: at a field's start (blanks since a delimiter) */
 } wb_csv_sim;
 /* run the machine over the bytes [p, e), which sit at file offset off */
 void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off);
@@ -70,6 +71,7 @@ typedef struct wb_csv_na {
     uint8_t len[WB_CSV_MAX_NA];
     int n;
     uint32_t lens;  /* bit k: a token of k bytes exists */
+    uint64_t first[4]; /* bit b: a token starts with byte b */
     int numeric;    /* a token reads as a number: test before numbers */
 } wb_csv_na;
 /* the missing-value tokens wb reads by default (pandas' list and "?"),
@@ -87,8 +89,12 @@ int wb__csv_bool(const char *s, size_t len);
 
 uint64_t wb__csv_hash(const char *s, size_t n);
 /* distinct strings in the order first seen (codes 0..n-1) */
+typedef struct wb_csv_slot {
+    uint64_t w0, w1;        /* the string (up to 16 bytes), or its hash and first bytes */
+    uint32_t len, code1;    /* code + 1; 0: empty */
+} wb_csv_slot;
 typedef struct wb_csv_dict {
-    uint32_t *slot; /* open addressing: code + 1, 0 empty */
+    wb_csv_slot *slot; /* open addressing */
     uint32_t cap, n;
     uint32_t *off, *len; /* each string's place in text (NUL-terminated there) */
     wb_buf text;

@@ -114,31 +114,6 @@ static int src_more(csv_src *s)
     return 0;
 }
 
-/* the next record (blank lines included: r->blank); *rec its first byte;
- * returns 1, 0 at the end of the input, or an error (an unterminated quote:
- * WB_EFORMAT with r->newlines and r->open_field set, no message) */
-static int src_record(csv_src *s, char delim, wb_csv_rec *r, const char **rec, int64_t line)
-{
-    for (;;) {
-        if (s->beg >= s->len && src_eof(s)) return 0;
-        int64_t got = wb__csv_record(s->buf + s->beg, s->buf + s->len, src_eof(s), delim, r);
-        if (got > 0) {
-            *rec = s->buf + s->beg;
-            s->beg += (size_t)got;
-            return 1;
-        }
-        if (got < 0) {
-            if (got == WB_ELIMIT)
-                return wb_seterr(WB_ELIMIT, "%s:%lld: more than %lld fields (the limit of columns is %lld)", s->name,
-                                 (long long)line, (long long)WB_IO_MAX_COLS, (long long)WB_IO_MAX_COLS);
-            if (got == WB_ENOMEM) return wb_seterr(WB_ENOMEM, "out of memory");
-            return (int)got;
-        }
-        int rc = src_more(s);
-        if (rc) return rc;
-    }
-}
-
 /* from a line start inside a quoted field (the scan's state Q): to the start
  * of the next record; *lines counts the line breaks passed. 1 done, 0 the
  * input ended (in the quote: unterminated), or an error */
@@ -198,7 +173,7 @@ static int k_csv_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         return wb_seterr(WB_EINVAL, "io.csv_scan: bad range");
     int64_t nsub = (a.hi - a.lo + a.step - 1) / a.step, j0 = (a.lo - a.data_start) / a.step;
     int64_t *o = wb__out_bytes(ctx, (size_t)(3 + 5 * nsub) * 8);
-    if (!o) return wb__io_part_err(WB_ENOMEM, s[1]);
+    if (!o) return WB_ENOMEM;
     o[0] = nsub;
     int64_t *v = o + 3;
     int64_t *lines = calloc((size_t)nsub * 5 + 1, 8);
@@ -286,7 +261,8 @@ static int k_csv_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
         wb__csv_sim(&R.m, p, stop, off);
         if (!conv) {
             wb__csv_sim(&Q.m, p, stop, off);
-            if (Q.m.state == R.m.state) { /* the same state at the same byte: the same from here on */
+            if (Q.m.state == R.m.state && (R.m.state != WB_CS_U || Q.m.fs == R.m.fs)) {
+                /* the same state at the same byte: the same from here on */
                 conv = 1;
                 snap = malloc((size_t)nsub * 8 + 8);
                 if (!snap) rc = wb_seterr(WB_ENOMEM, "out of memory");
@@ -352,7 +328,8 @@ typedef struct csv_parse_arg {
     int64_t d;          /* feature columns (the label is column d) */
     int64_t max_levels;
     int32_t header, src; /* src: 0 the file, 1 in[0]'s bytes */
-    int32_t discard, pad; /* file: start at the first line start after start - 1 */
+    int32_t discard;     /* file: start at the first line start after start - 1 */
+    int32_t fill;        /* a short record's missing fields are missing values */
     /* then: int32 colmap[ncols] (-1 skipped, else 0..d), uint8 mode[d + 1] (8-aligned),
      * strings: path, name, the nna missing tokens, the d + 1 column names */
 } csv_parse_arg;
@@ -430,13 +407,262 @@ typedef struct csv_out {
     unsigned char *info;  /* d + 1: CI_* */
 } csv_out;
 
+/* a field's value into *dst by its column's mode: a number, missing, or a
+ * code of the partition's own levels. Returns 0, CV_TEXT when a column read
+ * as numbers meets text (the partition is parsed again reading it as text),
+ * or an error. */
+enum { CV_TEXT = 1 };
+
+static int convert_field(csv_plan *p, csv_out *o, int64_t m, const char *t, size_t len, double *dst, int64_t line)
+{
+    const char delim = (char)p->a->delim;
+    char cref[96];
+    int mode = p->mode[m];
+    double v;
+    if (!len) { /* empty: missing, whatever the tokens */
+        *dst = NAN;
+        return 0;
+    }
+    if (mode != CM_TEXT) {
+        if (p->na.numeric && wb__csv_is_na(&p->na, t, len)) {
+            *dst = NAN;
+            return 0;
+        }
+        if (wb__csv_number(t, len, delim, &v)) {
+            *dst = v;
+            if (v == v) o->info[m] |= CI_VALUES;
+            return 0;
+        }
+        if (wb__csv_is_na(&p->na, t, len)) {
+            *dst = NAN;
+            return 0;
+        }
+        if (mode == CM_NUMBER) {
+            int b = wb__csv_bool(t, len);
+            if (b >= 0) {
+                *dst = b;
+                o->info[m] |= CI_VALUES;
+                return 0;
+            }
+            colref(cref, sizeof cref, p, m);
+            while (len && (wb__csv_blank(*t, delim) || *t == '\n')) t++, len--;
+            while (len && (wb__csv_blank(t[len - 1], delim) || t[len - 1] == '\n')) len--;
+            return wb_seterr(WB_EFORMAT, "%s:%lld: %s: bad value \"%.*s\" (expected a number, as dtype says)", p->name,
+                             (long long)line, cref, toklen(len), t);
+        }
+        p->mode[m] = CM_TEXT; /* text in a column read as numbers so far */
+        return CV_TEXT;
+    }
+    if (wb__csv_is_na(&p->na, t, len)) {
+        *dst = NAN;
+        return 0;
+    }
+    if (memchr(t, 0, len)) { /* levels are C strings */
+        colref(cref, sizeof cref, p, m);
+        return wb_seterr(WB_EFORMAT, "%s:%lld: %s: a NUL byte in the text (expected text)", p->name, (long long)line, cref);
+    }
+    int64_t code = wb__csv_dict_put(&o->dict[m], t, len);
+    if (code < 0)
+        return code == WB_ELIMIT ? wb_seterr(WB_ELIMIT, "%s:%lld: too much text in one partition", p->name, (long long)line)
+                                 : wb_seterr(WB_ENOMEM, "out of memory");
+    if (code >= p->a->max_levels) {
+        colref(cref, sizeof cref, p, m);
+        return wb_seterr(WB_ELIMIT,
+                         "%s:%lld: %s: more than %lld distinct values (the limit of levels of a category column, "
+                         "max_levels = %lld; dtype = {...= \"number\"} if it holds numbers)",
+                         p->name, (long long)line, cref, (long long)p->a->max_levels, (long long)p->a->max_levels);
+    }
+    *dst = (double)code;
+    return 0;
+}
+
+/* record results besides a byte count */
+enum { CR_MORE = -1000, CR_TEXT = -1001, CR_QUOTE = -1002 };
+
+/* One record at s (a line start, outside quotes) split and converted in one
+ * pass into row `row`: a number field is read where it starts (the number's
+ * end must be the field's end), others are found as the tokenizer does.
+ * Returns the bytes taken (through the '\n'), CR_MORE when [s, e) does not
+ * hold the whole record and more input follows, CR_TEXT (parse again),
+ * CR_QUOTE (a quote never closes: *qfield is its field), or an error.
+ * *blank: a blank line (no row); *nl: line breaks inside quoted fields. */
+static int64_t conv_record(csv_plan *p, csv_out *o, const char *s, const char *e, int eof, int64_t row, int64_t line,
+                           char **scratch, size_t *scap, int *blank, int64_t *nl, int64_t *qfield)
+{
+    const csv_parse_arg *a = p->a;
+    const char delim = (char)a->delim;
+    const int64_t d = a->d, ncols = a->ncols;
+    const char *b = s;
+    *nl = 0;
+    while (b < e && wb__csv_blank(*b, delim)) b++;
+    if (b == e) {
+        if (!eof) return CR_MORE;
+        *blank = 1;
+        return e - s;
+    }
+    if (*b == '\n') {
+        *blank = 1;
+        return b + 1 - s;
+    }
+    *blank = 0;
+    double *xr = o->x + (size_t)row * (size_t)d, *yr = o->y ? o->y + row : NULL;
+    const char *f = s;  /* the current field's first byte */
+    const char *fe = s; /* its end: a delimiter, the '\n', or e (the end of the input) */
+    int64_t c = 0;
+    for (;;) {
+        int32_t m = c < ncols ? p->colmap[c] : -1;
+        double *dst = m < 0 ? NULL : m == d ? yr : xr + m;
+        if (m >= 0 && p->mode[m] != CM_TEXT && !p->na.numeric && f < e && *f != '"') {
+            /* the fast path: a number ending where the field ends */
+            double v;
+            const char *st;
+            if (wb__parse_double(f, e, &v, &st) == 0 && st < e && st > f) {
+                const char *z = st;
+                if (*z == '\r' && z + 1 < e && z[1] == '\n') z++;
+                if (*z == delim || *z == '\n') {
+                    *dst = v;
+                    if (v == v) o->info[m] |= CI_VALUES;
+                    fe = z;
+                    goto next;
+                }
+            }
+        }
+        {
+            const char *q = f, *t;
+            size_t len;
+            while (q < e && wb__csv_blank(*q, delim)) q++;
+            if (q < e && *q == '"') { /* quoted */
+                const char *x = q + 1;
+                int esc = 0;
+                for (;;) {
+                    const char *z = x; /* fields are short: a loop, counting line breaks as it goes */
+                    while (z < e && *z != '"') {
+                        *nl += *z == '\n';
+                        z++;
+                    }
+                    if (z == e) {
+                        if (!eof) return CR_MORE;
+                        *qfield = c;
+                        return CR_QUOTE;
+                    }
+                    if (z + 1 < e && z[1] == '"') {
+                        esc = 1;
+                        x = z + 2;
+                        continue;
+                    }
+                    if (z + 1 >= e && !eof) return CR_MORE;
+                    x = z + 1;
+                    break;
+                }
+                fe = x;
+                while (fe < e && *fe != delim && *fe != '\n') fe++;
+                if (fe == e && !eof) return CR_MORE;
+                const char *te = fe;
+                if (te > x && te[-1] == '\r' && (fe == e || *fe == '\n')) te--;
+                if (m >= 0) {
+                    if (te > x || esc) { /* doubled quotes, or text after the closing quote */
+                        wb_csv_field fl = {0, (uint32_t)(te - q), 1, 1};
+                        if ((size_t)(te - q) > *scap) {
+                            char *ns = realloc(*scratch, (size_t)(te - q) + 1);
+                            if (!ns) return wb_seterr(WB_ENOMEM, "out of memory");
+                            *scratch = ns;
+                            *scap = (size_t)(te - q);
+                        }
+                        t = wb__csv_text(q, &fl, *scratch, &len);
+                    } else {
+                        t = q + 1;
+                        len = (size_t)(x - 1 - (q + 1));
+                    }
+                }
+            } else {
+                fe = q;
+                while (fe < e && *fe != delim && *fe != '\n') fe++;
+                if (fe == e && !eof) return CR_MORE;
+                const char *te = fe;
+                if (te > f && te[-1] == '\r' && (fe == e || *fe == '\n')) te--;
+                t = f;
+                len = (size_t)(te - f);
+            }
+            if (m >= 0) {
+                int rc = convert_field(p, o, m, t, len, dst, line);
+                if (rc == CV_TEXT) return CR_TEXT;
+                if (rc) return rc;
+            }
+        }
+    next:
+        c++;
+        if (fe == e) break; /* the end of the input ends the record */
+        if (*fe == '\n') {
+            fe++;
+            break;
+        }
+        f = fe + 1; /* after the delimiter */
+        if (f == e) {
+            if (!eof) return CR_MORE;
+            /* a last, empty field */
+            m = c < ncols ? p->colmap[c] : -1;
+            if (m >= 0) *(m == d ? yr : xr + m) = NAN;
+            c++;
+            fe = e;
+            break;
+        }
+    }
+    if (c > ncols || (c < ncols && !a->fill))
+        return wb_seterr(WB_EFORMAT, "%s:%lld: %lld fields (expected %lld, as in the %s line%s)", p->name, (long long)line,
+                         (long long)c, (long long)ncols, a->header ? "header" : "first",
+                         c < ncols ? "; ragged = \"fill\" reads the fields a line lacks at its end as missing" : "");
+    for (; c < ncols; c++) { /* a short line (ragged = "fill"): missing */
+        int32_t m = p->colmap[c];
+        if (m >= 0) *(m == d ? yr : xr + m) = NAN;
+    }
+    return fe - s;
+}
+
+/* skip n records from a line start (the scan's machine, without splitting
+ * fields); *lines counts the line breaks passed */
+typedef struct skip_count {
+    int64_t left;
+} skip_count;
+
+static void skip_on_record(wb_csv_sim *m, int64_t start)
+{
+    WB_UNUSED(start);
+    skip_count *k = m->user;
+    if (k->left-- == 0) m->stop = 1;
+}
+
+static int src_skip_records(csv_src *s, char delim, int64_t n, int64_t *lines)
+{
+    if (n <= 0) return 0;
+    skip_count k = {n};
+    wb_csv_sim m = {WB_CS_LS, delim, s->base + (int64_t)s->beg, skip_on_record, &k, 0, 0, 0};
+    for (;;) {
+        int64_t off = s->base + (int64_t)s->beg;
+        const char *p = s->buf + s->beg, *e = s->buf + s->len;
+        wb__csv_sim(&m, p, e, off);
+        const char *stop = m.stop ? s->buf + (m.stop_at - s->base) : e;
+        for (const char *q = p; (q = memchr(q, '\n', (size_t)(stop - q))) != NULL; q++) (*lines)++;
+        if (m.stop) {
+            s->beg = (size_t)(stop - s->buf);
+            return 0;
+        }
+        if (src_eof(s)) return wb_seterr(WB_EIO, "%s: the file changed while reading (fewer records than counted)", s->name);
+        /* a line start followed by blanks so far may start the record wanted:
+         * keep those bytes (they belong to its first field); anything else
+         * belongs to a record counted already */
+        s->beg = m.state == WB_CS_LS ? (size_t)(m.rs - s->base) : s->len;
+        int rc = src_more(s);
+        if (rc) return rc;
+    }
+}
+
 /* parse the partition's rows once with the plan's modes; returns 0, an
  * error, or 1 when a column turned from numbers to text (parse again) */
 static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
 {
     const csv_parse_arg *a = p->a;
     const char delim = (char)a->delim;
-    int64_t line = a->line0, skip = a->skip, row = 0, d = a->d;
+    int64_t line = a->line0, row = 0;
     int rc = 0;
     if (a->start_state == WB_CS_Q) {
         int64_t nl = 0;
@@ -446,133 +672,54 @@ static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
             return wb_seterr(WB_EFORMAT, "%s:%lld: unterminated quote (a quoted field never ends)", p->name,
                              (long long)line);
         line += nl;
+        rc = 0;
     }
-    wb_csv_rec r = {0};
+    /* the records before this partition's first */
+    int64_t skipped = 0;
+    rc = src_skip_records(s, delim, a->skip, &skipped);
+    if (rc) return rc;
+    line += skipped;
     char *scratch = NULL;
     size_t scap = 0;
-    char cref[96];
     while (row < a->rows) {
-        const char *rec = NULL;
-        int got = src_record(s, delim, &r, &rec, line);
-        if (got == WB_EFORMAT) { /* only an unterminated quote */
-            int64_t m = r.open_field < a->ncols ? p->colmap[r.open_field] : -1;
+        if (s->beg >= s->len && src_eof(s)) {
+            rc = wb_seterr(WB_EIO, "%s: the file changed while reading (it ended before row %lld)", p->name,
+                           (long long)(a->row0 + row + 1));
+            break;
+        }
+        int blank = 0;
+        int64_t nl = 0, qfield = -1;
+        int64_t got = conv_record(p, o, s->buf + s->beg, s->buf + s->len, src_eof(s), row, line, &scratch, &scap, &blank,
+                                  &nl, &qfield);
+        if (got == CR_MORE) {
+            if ((rc = src_more(s)) != 0) break;
+            continue;
+        }
+        if (got == CR_TEXT) {
+            rc = 1;
+            break;
+        }
+        if (got == CR_QUOTE) {
+            char cref[96];
+            int64_t m = qfield < a->ncols ? p->colmap[qfield] : -1;
             if (m >= 0) colref(cref, sizeof cref, p, m);
             rc = wb_seterr(WB_EFORMAT, "%s:%lld:%s%s: unterminated quote (the quoted field starting on this line never ends)",
                            p->name, (long long)line, m >= 0 ? " " : "", m >= 0 ? cref : "");
             break;
         }
         if (got < 0) {
-            rc = got;
+            rc = (int)got;
             break;
         }
-        if (got == 0) {
-            rc = wb_seterr(WB_EIO, "%s: the file changed while reading (it ended before row %lld)", p->name,
-                           (long long)(a->row0 + row + 1));
-            break;
-        }
-        int64_t here = line;
-        line += 1 + r.newlines;
-        if (r.blank) continue;
-        if (skip > 0) {
-            skip--;
-            continue;
-        }
-        if (r.n != a->ncols) {
-            rc = wb_seterr(WB_EFORMAT, "%s:%lld: %lld fields (expected %lld, as in the %s line)", p->name,
-                           (long long)here, (long long)r.n, (long long)a->ncols, a->header ? "header" : "first");
-            break;
-        }
-        double *xr = o->x + (size_t)row * (size_t)d;
-        for (int64_t c = 0; c < a->ncols && !rc; c++) {
-            int32_t m = p->colmap[c];
-            if (m < 0) continue;
-            const wb_csv_field *f = &r.f[c];
-            double *dst = m == d ? o->y + row : xr + m;
-            size_t len;
-            const char *t;
-            if (!f->escaped) t = rec + f->off, len = f->len;
-            else {
-                if (f->len > scap) {
-                    char *ns = realloc(scratch, f->len + 1);
-                    if (!ns) {
-                        rc = wb_seterr(WB_ENOMEM, "out of memory");
-                        break;
-                    }
-                    scratch = ns;
-                    scap = f->len;
-                }
-                t = wb__csv_text(rec, f, scratch, &len);
-            }
-            int mode = p->mode[m];
-            double v;
-            if (!len) { /* empty: missing, whatever the tokens */
-                *dst = NAN;
-                continue;
-            }
-            if (mode != CM_TEXT) {
-                if (p->na.numeric && wb__csv_is_na(&p->na, t, len)) {
-                    *dst = NAN;
-                    continue;
-                }
-                if (wb__csv_number(t, len, delim, &v)) {
-                    *dst = v;
-                    if (v == v) o->info[m] |= CI_VALUES;
-                    continue;
-                }
-                if (wb__csv_is_na(&p->na, t, len)) {
-                    *dst = NAN;
-                    continue;
-                }
-                if (mode == CM_NUMBER) {
-                    int b = wb__csv_bool(t, len);
-                    if (b >= 0) {
-                        *dst = b;
-                        o->info[m] |= CI_VALUES;
-                        continue;
-                    }
-                    colref(cref, sizeof cref, p, m);
-                    while (len && (wb__csv_blank(*t, delim) || *t == '\n')) t++, len--;
-                    while (len && (wb__csv_blank(t[len - 1], delim) || t[len - 1] == '\n')) len--;
-                    rc = wb_seterr(WB_EFORMAT, "%s:%lld: %s: bad value \"%.*s\" (expected a number, as dtype says)",
-                                   p->name, (long long)here, cref, toklen(len), t);
-                    break;
-                }
-                /* text in a column read as numbers so far: read it as text, from the start */
-                p->mode[m] = CM_TEXT;
-                wb__csv_rec_free(&r);
-                free(scratch);
-                return 1;
-            }
-            if (wb__csv_is_na(&p->na, t, len)) {
-                *dst = NAN;
-                continue;
-            }
-            if (memchr(t, 0, len)) { /* levels are C strings */
-                colref(cref, sizeof cref, p, m);
-                rc = wb_seterr(WB_EFORMAT, "%s:%lld: %s: a NUL byte in the text (expected text)", p->name, (long long)here, cref);
-                break;
-            }
-            int64_t code = wb__csv_dict_put(&o->dict[m], t, len);
-            if (code < 0) {
-                rc = code == WB_ELIMIT ? wb_seterr(WB_ELIMIT, "%s:%lld: too much text in one partition", p->name, (long long)here)
-                                       : wb_seterr(WB_ENOMEM, "out of memory");
-                break;
-            }
-            if (code >= a->max_levels) {
-                colref(cref, sizeof cref, p, m);
-                rc = wb_seterr(WB_ELIMIT,
-                               "%s:%lld: %s: more than %lld distinct values (the limit of levels of a category "
-                               "column, max_levels = %lld; dtype = {...= \"number\"} if it holds numbers)",
-                               p->name, (long long)here, cref, (long long)a->max_levels, (long long)a->max_levels);
-                break;
-            }
-            *dst = (double)code;
-        }
-        if (rc) break;
+        s->beg += (size_t)got;
+        line += 1 + nl;
+        if (blank) continue;
         row++;
-        if ((row & 0xfff) == 0 && wb__cancelled(ctx)) rc = wb_seterr(WB_ECANCELED, "interrupted");
+        if ((row & 0xfff) == 0 && wb__cancelled(ctx)) {
+            rc = wb_seterr(WB_ECANCELED, "interrupted");
+            break;
+        }
     }
-    wb__csv_rec_free(&r);
     free(scratch);
     return rc;
 }
@@ -617,10 +764,16 @@ static int k_csv_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     const csv_parse_arg *a = p.a;
     int64_t d = a->d, ncol = d + a->has_y;
     size_t nx = (size_t)a->rows * (size_t)d, bytes = (nx + (size_t)(a->has_y ? a->rows : 0)) * 8;
+    /* one buffer for either output: the partition's numbers at `head`,
+     * after room for the "WBCP" and partition headers, so that a partition
+     * with text becomes the "WBCP" bytes without a copy (the levels are
+     * appended after the numbers) */
+    size_t ph = wb_part_header_size(), head = (sizeof(cp_hdr) + ph + 7) / 8 * 8;
     int fd = -1;
     if (a->src == 1 && (nin < 1 || in[0].type != WB_OBJ_BYTES)) rc = wb_seterr(WB_EINVAL, "io.csv_parse: no input bytes");
-    if (!rc) rc = wb__io_part_err(wb__out_room(ctx, bytes), p.name); /* the message names the file */
-    double *buf = rc ? NULL : wb__alloc_big(bytes + 8);
+    if (!rc) rc = wb__io_part_err(wb__out_room(ctx, head + bytes), p.name); /* the message names the file */
+    char *mem = rc ? NULL : wb__alloc_big(head + bytes + 8);
+    double *buf = mem ? (double *)(mem + head) : NULL;
     csv_out o = {0};
     o.dict = calloc((size_t)ncol + 1, sizeof *o.dict);
     o.info = calloc((size_t)ncol + 1, 1);
@@ -671,24 +824,30 @@ static int k_csv_parse(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         }
     if (!rc && !text) { /* numbers only: the partition itself, no copy */
         wb_part part = {a->rows, d, a->row0, buf, a->has_y ? buf + nx : NULL};
-        rc = wb__out_part_view(ctx, &part, buf, NULL);
-        buf = NULL;
-    } else if (!rc) {
+        rc = wb__out_part_view(ctx, &part, mem, NULL);
+        mem = NULL;
+    } else if (!rc) { /* "WBCP": headers before the numbers, the levels after */
         wb_buf info = {0};
         rc = info_encode(&o, ncol, &info);
         wb_part part = {a->rows, d, a->row0, buf, a->has_y ? buf + nx : NULL};
-        size_t ps = wb_part_encoded_size(&part), ps8 = (ps + 7) / 8 * 8;
-        unsigned char *out = rc ? NULL : wb__out_bytes(ctx, sizeof(cp_hdr) + ps8 + info.len);
-        if (!rc && !out) rc = wb__io_part_err(WB_ENOMEM, p.name);
+        size_t ps = ph + bytes, ps8 = (ps + 7) / 8 * 8, start = head - ph - sizeof(cp_hdr);
+        size_t total = head + ((bytes + 7) / 8 * 8) + info.len;
+        if (!rc) rc = wb__io_part_err(wb__out_room(ctx, total - start), p.name);
+        char *m2 = rc ? NULL : realloc(mem, total);
+        if (!rc && !m2) rc = wb_seterr(WB_ENOMEM, "%s: out of memory", p.name);
         if (!rc) {
+            mem = m2;
             cp_hdr h = {{'W', 'B', 'C', 'P'}, 1, (int64_t)ps, ncol, (int64_t)info.len, {0}};
-            memcpy(out, &h, sizeof h);
-            wb_part_encode(&part, out + sizeof h);
-            memcpy(out + sizeof h + ps8, info.p, info.len);
+            memcpy(mem + start, &h, sizeof h);
+            wb_part_encode_header(&part, mem + start + sizeof h);
+            memcpy(mem + start + sizeof h + ps8, info.p, info.len);
+            if (start) memmove(mem, mem + start, total - start); /* (start is 0: cp_hdr and the header fill head) */
+            rc = wb__out_bytes_own(ctx, mem, total - start);
+            mem = NULL;
         }
         wb_buf_free(&info);
     }
-    free(buf);
+    free(mem);
     for (int64_t m = 0; o.dict && m < ncol; m++) wb__csv_dict_free(&o.dict[m]);
     free(o.dict);
     free(o.info);
@@ -953,6 +1112,27 @@ static int head_parse(const char *buf, size_t len, int eof, const char *name, co
         f[c][tl] = 0;
     }
     if (header < 0) header = 0;
+    /* a name that occurs twice gets ".1", ".2" (as pandas), so names find one column */
+    for (int64_t c = 1; !rc && header && c < r.n; c++) {
+        int dup = 0;
+        for (int64_t q = 0; q < c && !dup; q++) dup = f[c][0] && strcmp(f[q], f[c]) == 0;
+        for (int k = 1; dup && !rc; k++) {
+            size_t nl = strlen(f[c]) + 24;
+            char *m = malloc(nl);
+            if (!m) {
+                rc = wb_seterr(WB_ENOMEM, "out of memory");
+                break;
+            }
+            snprintf(m, nl, "%s.%d", f[c], k);
+            dup = 0;
+            for (int64_t q = 0; q < r.n && !dup; q++) dup = q != c && strcmp(f[q], m) == 0;
+            if (!dup) {
+                free(f[c]);
+                f[c] = m;
+            } else
+                free(m);
+        }
+    }
     if (!rc && header) {
         h->names = f;
         h->data_start = (int64_t)(p - buf);
@@ -974,7 +1154,7 @@ static int head_parse(const char *buf, size_t len, int eof, const char *name, co
         p += got;
         if (r.blank) continue;
         k++;
-        if (r.n != h->ncols) continue;
+        if (r.n > h->ncols) continue;
         for (int64_t c = 0; c < r.n; c++) {
             if (h->texty[c]) continue;
             size_t tl;
@@ -1182,6 +1362,7 @@ typedef struct csv_job {
     const char *na_tok[WB_CSV_MAX_NA];
     int nna;
     int64_t max_levels;
+    int fill;              /* ragged = "fill" */
     int64_t n, P, np, cap;
     /* per partition */
     int64_t *start, *skip, *line0, *rows;
@@ -1248,6 +1429,7 @@ static int parse_arg(const csv_job *j, int64_t k, const unsigned char *mode, wb_
     a.header = j->h.names != NULL;
     a.src = j->stream;
     a.discard = !j->stream && j->start[k] > j->h.data_start;
+    a.fill = j->fill;
     int rc = wb_buf_add(b, &a, sizeof a);
     if (!rc) rc = wb_buf_add(b, j->c.colmap, (size_t)j->c.ncols * 4);
     size_t modes = ((size_t)j->c.d + 1 + 7) / 8 * 8;
@@ -1483,6 +1665,11 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
         }
         int full = m.stop != 0;
         int last = !full && eof;
+        if (!full && !last && len - (size_t)m.rs > WB_IO_MAX_LINE) { /* a record without end */
+            rc = wb_seterr(WB_ELIMIT, "%s: the line at byte %lld is longer than the limit of %zu MB", j->path,
+                           (long long)m.rs, WB_IO_MAX_LINE >> 20);
+            break;
+        }
         if (!full && !last) { /* more input: keep [beg, len) */
             if (beg > 0 && beg >= len / 2) {
                 memmove(win, win + beg, len - beg);
@@ -1795,6 +1982,7 @@ static int read_csv(csv_job *j, const wb_read_opts *o, wb_dataset **out)
     j->nna = (int)ntok;
     wb__csv_na_init(&na, tok, (int)ntok);
     j->max_levels = o->max_levels > 0 ? o->max_levels : WB_MAX_LEVELS;
+    j->fill = o->ragged_fill;
 
     /* the input: a plain file is read in parallel; compressed or standard input as a stream */
     int rc = 0;

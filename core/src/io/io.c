@@ -226,14 +226,25 @@ static int writer_start(wb_writer *w, const wb_dataset *first)
                 /* quoted when the reader would otherwise split or trim it
                  * (leading/trailing blanks, a leading byte-order mark at the
                  * start of the file: found by fuzzing) */
-                int quote = strpbrk(nm, ",\"\n\r") != NULL || strchr(nm, w->delim) != NULL || nm[0] == ' ' || nm[0] == '\t' ||
-                            nm[nl - 1] == ' ' || nm[nl - 1] == '\t' || (j == 0 && !strncmp(nm, "\xEF\xBB\xBF", 3));
+                /* (also the other delimiters the reader sniffs for, so the header reads back the same) */
+                int quote = strpbrk(nm, ",;|\t\"\n\r") != NULL || strchr(nm, w->delim) != NULL || nm[0] == ' ' || nm[0] == '\t' ||
+                            nm[nl - 1] == ' ' || nm[nl - 1] == '\t' || (j == 0 && !strncmp(nm, "\xEF\xBB\xBF", 3)) ||
+                            (j == 0 && wb__compression_of((const unsigned char *)nm, nl) != WB_IN_PLAIN); /* read as gzip/zstd */
                 if (quote) rc = wb_buf_add(&b, "\"", 1);
                 for (const char *c = nm; !rc && *c; c++)
                     rc = *c == '"' ? wb_buf_add(&b, "\"\"", 2) : wb_buf_add(&b, c, 1);
                 if (!rc && quote) rc = wb_buf_add(&b, "\"", 1);
-            } else
-                rc = wb_buf_printf(&b, "x%lld", (long long)j + 1);
+            } else { /* unnamed: x<j>, unless a named column has that name */
+                char nm2[64];
+                snprintf(nm2, sizeof nm2, "x%lld", (long long)j + 1);
+                for (int k = 1; first && first->colnames; k++) {
+                    int taken = 0;
+                    for (int64_t q = 0; q < w->d && !taken; q++) taken = strcmp(first->colnames[q], nm2) == 0;
+                    if (!taken) break;
+                    snprintf(nm2, sizeof nm2, "x%lld_%d", (long long)j + 1, k);
+                }
+                rc = wb_buf_add(&b, nm2, strlen(nm2));
+            }
         }
         if (!rc) rc = wb_buf_add(&b, "\n", 1);
     } else if (w->fmt == WB_FMT_NPY) {

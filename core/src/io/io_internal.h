@@ -122,13 +122,13 @@ int wb__libsvm_row(const char *s, size_t len, double *x, double *y, const wb_par
                    const char *name, int64_t lineno);
 /* LIBSVM: the largest feature index of a record (0 if none) */
 int64_t wb__libsvm_maxidx(const char *s, size_t len);
-/* LIBSVM: the first (smallest) feature index of a record (-1 if none) and
- * whether it has a qid:N token */
-int64_t wb__libsvm_minidx(const char *s, size_t len, int *qid);
 /* LIBSVM: n rows of d columns stored dense fit in the memory available?
  * (refused with the shape, where d came from as wb_parse_arg.dsource, the
  * bytes needed and the memory available) */
 int wb__libsvm_check_dense(wb_exec *ex, const char *path, int64_t n, int64_t d, int dsource);
+/* LIBSVM: the first (smallest) feature index of a record (-1 if none) and
+ * whether it has a qid:N token */
+int64_t wb__libsvm_minidx(const char *s, size_t len, int *qid);
 
 /* header fields (malloc'd strings) */
 void wb__csv_fields_free(char **f, int64_t n);

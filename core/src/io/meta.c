@@ -505,7 +505,6 @@ int wb__meta_read_cols(const char *datapath, wb_meta *m, wb_meta_cols *cols)
         free(path);
         return rc;
     }
-    (void)fsize; /* read to its end below, up to META_MAX */
     wb_buf text = {0};
     int rc = 0;
     for (;;) {

@@ -181,7 +181,8 @@ static char *fmt_level(char *p, const char *s, char delim)
 {
     size_t n = strlen(s);
     int quote = n == 0 || strpbrk(s, "\"\n\r") || strchr(s, delim) || s[0] == ' ' || s[0] == '\t' ||
-                s[n - 1] == ' ' || s[n - 1] == '\t';
+                s[n - 1] == ' ' || s[n - 1] == '\t' ||
+                wb__compression_of((const unsigned char *)s, n) != WB_IN_PLAIN; /* at a file's start: not gzip/zstd */
     if (!quote) {
         memcpy(p, s, n);
         return p + n;
@@ -207,6 +208,7 @@ static char *fmt_value(char *p, double v, const char *const *lv, int64_t nlv, ch
 
 static char *fmt_csv_row(char *p, const double *x, int64_t d, const double *y, char delim, const wb_lvtab *lt)
 {
+    char *row = p;
     for (int64_t j = 0; j < d; j++) {
         if (j) *p++ = delim;
         p = lt ? fmt_value(p, x[j], lt->col[j + 1], lt->n[j + 1], delim) : wb__fmt_double(p, x[j]);
@@ -214,6 +216,10 @@ static char *fmt_csv_row(char *p, const double *x, int64_t d, const double *y, c
     if (y) {
         if (d) *p++ = delim;
         p = lt ? fmt_value(p, *y, lt->col[0], lt->n[0], delim) : wb__fmt_double(p, *y);
+    }
+    if (p == row) { /* one missing category alone: "" (an empty line is no row) */
+        *p++ = '"';
+        *p++ = '"';
     }
     *p++ = '\n';
     return p;
