@@ -70,6 +70,9 @@ struct wb_kctx {
 
 /* host-table entries: a kernel's output, inputs and cancellation */
 void *wb__out_bytes(wb_kctx *ctx, size_t size);
+/* the output as bytes the kernel made itself (buf malloc'd, taken over, also
+ * on failure): no copy of a large result built in growing memory */
+int wb__out_bytes_take(wb_kctx *ctx, void *buf, size_t size);
 int wb__out_part(wb_kctx *ctx, int64_t rows, int64_t cols, int64_t row0, int has_y, double **x,
                  double **y);
 /* the output as a partition that views memory it does not copy: p's x and y
@@ -134,5 +137,8 @@ void wb__ds_meta_free(wb_dataset *d);
 void wb__register_core_kernels(void);
 /* the column and mask operations' kernels (dataset_cols.c) */
 void wb__register_col_kernels(void);
+/* the databases' kernels: sql.pg_read, sql.sqlite_read, sql.info,
+ * sql.assemble (sql/read.c) */
+void wb__register_sql_kernels(void);
 
 #endif

@@ -48,6 +48,23 @@ void *wb__out_bytes(wb_kctx *ctx, size_t size)
     return p;
 }
 
+int wb__out_bytes_take(wb_kctx *ctx, void *buf, size_t size)
+{
+    if (ctx->mode != WB_TASK_PLAIN || ctx->out_type) {
+        free(buf);
+        return wb_seterr(WB_EINVAL, "%s: a kernel writes one output", ctx->kernel);
+    }
+    int rc = wb__out_room(ctx, size);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    ctx->out_type = WB_OBJ_BYTES;
+    ctx->out_buf = buf;
+    ctx->out_size = size;
+    return 0;
+}
+
 int wb__out_bytes_own(wb_kctx *ctx, void *buf, size_t size)
 {
     if (ctx->mode != WB_TASK_PLAIN || ctx->out_type) {

@@ -426,5 +426,6 @@ int luaopen_wb(lua_State *L)
     wbl_open_io(L);
     wbl_open_remote(L);
     wbl_open_cluster(L);
+    wbl_open_sql(L);
     return 1;
 }

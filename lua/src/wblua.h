@@ -101,6 +101,7 @@ void wbl_open_core(lua_State *L);
 void wbl_open_io(lua_State *L);
 void wbl_open_remote(lua_State *L);  /* lremote.c: values of remote functions, lua.call */
 void wbl_open_cluster(lua_State *L); /* lcluster.c: connect, cluster, executor */
+void wbl_open_sql(lua_State *L);     /* lsql.c: wb.sql.read, wb.sql.write */
 void wbl_register_remote_kernel(void); /* the "lua.call" kernel (workers register it too) */
 
 /* the Lua library files embedded in the binary (generated) */

@@ -26,6 +26,22 @@ M.docs = {
     "  numbers are written in the shortest form that reads back bit-identically; the file is written under a temporary name and renamed at the end, so a failed save leaves nothing\n" ..
     "  PATH.meta, written last, is a JSON object {\"num_samples\", \"num_features\", \"num_classes\" (distinct integer labels, 0 if none), \"dataset_size\" (bytes of the data files)}",
   ["wb.split"] = "wb.split(d, {test = 0.2, seed = 42, stratify = true}) -> train, test",
+  -- databases
+  ["wb.sql"] = "wb.sql.read(url, table_or_query, opts) -> dataset;  wb.sql.write(x, url, table, {if_exists = \"fail\"|\"replace\"|\"append\"}) -> rows written\n" ..
+    "  url: sqlite:path/to/file.db (read-only when reading) | postgresql://user@host:port/dbname?param=value (any libpq parameter); wb.sql.backends lists what this build reaches\n" ..
+    "  passwords come from PGPASSWORD, ~/.pgpass or the URL and are never printed; a URL's password stays in this process (a cluster's workers use their own PGPASSWORD or ~/.pgpass)\n" ..
+    "  types come from the database's column types, not a sample: integer, real, numeric -> number; text, varchar, char, enum -> category; boolean -> number 0/1 (dtype = {b = \"category\"}: \"false\"/\"true\");\n" ..
+    "    date, timestamp, timestamptz -> seconds since 1970 (UTC); time -> seconds since midnight; NULL -> missing; other types -> category of their text.\n" ..
+    "    SQLite: by the declared type (INT -> number, CHAR/TEXT -> category, DATE/TIME -> seconds, no type -> numbers or text by the values); a value that does not fit is an error naming its column and row\n" ..
+    "  partition_column = \"id\", partitions = 4 (default: one per thread): range partitions WHERE id >= a AND id < b (never LIMIT/OFFSET), each read by a task where it will live\n" ..
+    "    (a thread, a cluster's worker, an MPI rank); bounds = {lo, hi} (else min and max) or {b0, b1, ..., bk}; the first partition also takes what is below, the last what is above and NULL\n" ..
+    "    PostgreSQL: the partitions share one snapshot and stream by binary COPY; SQLite: one prepared statement each (on a cluster every worker must see the file at the same path)\n" ..
+    "    without a partition column: one streaming query, split into partitions\n" ..
+    "  label = \"y\", columns = {...}, drop = {...}, dtype = {col = \"number\"|\"category\"}, max_levels = N: as wb.load\n" ..
+    "  writing: one transaction (PostgreSQL COPY FROM STDIN, SQLite batched INSERTs): all rows or none; a new table gets double precision (REAL), bigint (INTEGER) and text columns;\n" ..
+    "    x: a dataset (its columns, then the labels under their name or \"label\"; categories as text, missing as NULL), a vector, or a result table (g.results, wb.bench tables, a table of metrics)",
+  ["wb.sql.read"] = "wb.sql.read(url, table_or_query, {partition_column =, partitions =, bounds = {...}, label =, columns = {...}, drop = {...}, dtype = {...}, max_levels =}) -> dataset; help(\"sql\") for more",
+  ["wb.sql.write"] = "wb.sql.write(dataset_vector_or_table, url, table, {if_exists = \"fail\"|\"replace\"|\"append\"}) -> rows written, in one transaction; help(\"sql\") for more",
   -- estimators
   ["wb.fit"] = "wb.fit(name, data, params) -> model -- fit a registered estimator; the parameters are checked against its schema first (help(name) shows it)",
   ["wb.estimators"] = "wb.estimators() -> names of the registered estimators",

@@ -303,6 +303,39 @@ def params_seeds():
     put("params", "scaler", table((key("with_mean"), boolean(True)), (key("with_std"), boolean(False))))
 
 
+def pgcopy_seeds():
+    # fuzz_pgcopy: a column count byte, a kind byte per column (kind - 1:
+    # 0 bool, 1 int2, 2 int4, 3 int8, 4 oid, 5 float4, 6 float8, 7 date,
+    # 8 timestamp, 9 time, 10 text, 11 text read as a number), a seed byte for
+    # the pieces, then PostgreSQL's binary COPY data (big-endian)
+    sig = b"PGCOPY\n\xff\r\n\x00"
+    def head(ext=b""):
+        return sig + struct.pack(">ii", 0, len(ext)) + ext
+    def field(b):
+        return struct.pack(">i", -1) if b is None else struct.pack(">i", len(b)) + b
+    def row(*fields):
+        return struct.pack(">h", len(fields)) + b"".join(field(f) for f in fields)
+    end = struct.pack(">h", -1)
+    def inp(kinds, seed, data):
+        return bytes([len(kinds) - 1]) + bytes(kinds) + bytes([seed]) + data
+    rows3 = (row(struct.pack(">q", 1), struct.pack(">d", 0.5), b"x") +
+             row(struct.pack(">q", 2), None, "yy\u00e9".encode()) +
+             row(None, struct.pack(">d", -1e300), None))
+    put("pgcopy", "int8-float8-text", inp([3, 6, 10], 7, head() + rows3 + end))
+    put("pgcopy", "truncated", inp([3, 6, 10], 3, head() + rows3))
+    put("pgcopy", "extension", inp([3, 6, 10], 1, head(b"\x01\x02\x03") + rows3 + end))
+    put("pgcopy", "bool-int-real-date-ts",
+        inp([0, 1, 2, 5, 7, 8], 11,
+            head() + row(b"\x01", struct.pack(">h", -5), struct.pack(">i", 7), struct.pack(">f", 1.5),
+                         struct.pack(">i", 7305), struct.pack(">q", 631152000000000)) +
+            row(b"\x00", None, struct.pack(">i", -2147483648), struct.pack(">f", -0.0),
+                struct.pack(">i", 2147483647), struct.pack(">q", -9223372036854775808)) + end))
+    put("pgcopy", "time-textnum", inp([9, 11], 5, head() + row(struct.pack(">q", 3600000000), b"3.25") +
+                                      row(None, b"") + row(struct.pack(">q", 1), b" -1e3 ") + end))
+    put("pgcopy", "oid", inp([4], 2, head() + row(struct.pack(">I", 4000000000)) + end))
+    put("pgcopy", "levels", inp([10, 10], 9, head() + b"".join(row(("L%d" % (i % 70)).encode(), b"a") for i in range(80)) + end))
+
+
 def jmsg_seeds():
     """Jupyter messages as fuzz_jmsg.c reads them: a flags byte, then frames
     with 2-byte lengths; signed here with Python's hmac (key "fuzz-key")."""
@@ -335,5 +368,6 @@ if __name__ == "__main__":
     npy_seeds()
     proto_seeds()
     params_seeds()
+    pgcopy_seeds()
     wb_seeds(sys.argv[1])
     jmsg_seeds()

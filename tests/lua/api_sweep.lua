@@ -95,6 +95,9 @@ do
   f:close()
 end
 local DC = wb.load(CATCSV, {label = "species"})
+-- a SQLite file with a table of categories and labels
+local SQLDB = "sqlite:" .. tmp("fixture.db")
+wb.sql.write(DC, SQLDB, "t")
 local SAVED_MODEL = tmp("fixture.wbm")
 MK:save(SAVED_MODEL)
 local TEXT_FILE = tmp("text.so")
@@ -704,6 +707,12 @@ add("wb.core.holder", wb.core.holder, args(OBJ))
 add("wb.core.mpi_bench_reduce", wb.core.mpi_bench_reduce, args(64, 10))
 add("wb.core.remote_encode", wb.core.remote_encode, args(function(x) return x end, 1), {names = {"remote"}})
 add("wb.core.remote_decode", wb.core.remote_decode, args(wb.core.put("x")))
+add("wb.sql.read", wb.sql.read, args(SQLDB, "t", {label = "species", partition_column = "bill", partitions = 2}),
+  {opts = {{pos = 3, keys = {"partition_column", "partitions", "bounds", "label", "columns", "drop", "dtype", "max_levels"}}}})
+add("wb.sql.write", wb.sql.write, args(DC, "sqlite:" .. tmp("w.db"), "t", {if_exists = "replace"}),
+  {opts = {{pos = 4, keys = {"if_exists"}}},
+   -- a URL argument: only SQLite files that cannot land in the build dir
+   skip = function(i, v) return i == 2 and type(v) == "string" and v:find("^sqlite:") and not v:find("^sqlite:/nonexistent") end})
 
 -- ------------------------------------------------------------ coverage
 -- every function reachable from wb (its tables and their metatables), from
