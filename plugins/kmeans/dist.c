@@ -173,8 +173,11 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void km__alld_direc
 /* ------------------------------------------------------------- BLAS path */
 
 /* 8 interleaved partial sums (column t in sum t % 8), added in a fixed order */
-__attribute__((target_clones("avx512f", "avx2", "default"))) double km__crit_wide(const double *a, const double *b,
-                                                                                    int64_t d)
+/* (a static clone set called by km__crit_wide: the header's inline uses
+ * km__crit_wide before this definition, which clang refuses for a function
+ * that is itself multiversioned) */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static double crit_wide(const double *a, const double *b,
+                                                                                     int64_t d)
 {
     vd acc = (vd){0};
     int64_t t = 0;
@@ -191,6 +194,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double km__crit_wid
     }
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
+
+double km__crit_wide(const double *a, const double *b, int64_t d) { return crit_wide(a, b, d); }
 
 /* helpers over a row of k values (8 lanes; min and counts are exact in any order) */
 __attribute__((target_clones("avx512f", "avx2", "default"))) double km__vmin(const double *v, int64_t k)
