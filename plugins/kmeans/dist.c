@@ -55,14 +55,24 @@ void km_cs_free(km_cs *cs)
 typedef double vd __attribute__((vector_size(64)));
 typedef int64_t vl __attribute__((vector_size(64)));
 
-static inline vd vload(const double *p)
-{
-    vd v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void vstore(double *p, vd v) { memcpy(p, &v, sizeof v); }
-static inline void lstore(int64_t *p, vl v) { memcpy(p, &v, sizeof v); }
+/* macros, not functions: a function taking or returning a 64-byte vector
+ * changes the ABI in the clones built without AVX-512 (clang refuses it) */
+#define vload(p)                                                                                                       \
+    __extension__({                                                                                                    \
+        vd v_;                                                                                                         \
+        memcpy(&v_, (p), sizeof v_);                                                                                   \
+        v_;                                                                                                            \
+    })
+#define vstore(p, v)                                                                                                   \
+    do {                                                                                                               \
+        vd s_ = (v);                                                                                                   \
+        memcpy((p), &s_, sizeof s_);                                                                                   \
+    } while (0)
+#define lstore(p, v)                                                                                                   \
+    do {                                                                                                               \
+        vl s_ = (v);                                                                                                   \
+        memcpy((p), &s_, sizeof s_);                                                                                   \
+    } while (0)
 
 /* D is a compile-time constant at every call site, so the loops over columns
  * unroll and the row vectors stay in registers. NV vectors of 8 rows are
