@@ -1,9 +1,17 @@
 /* exec_local.c — the local executor: a pool of threads in this process over
  * one object store. Tasks run in submission order (FIFO), so a task's inputs
  * produced by earlier tasks are ready or being made when it starts. Kernels
- * run single-threaded; BLAS is set to one thread. */
+ * run single-threaded; BLAS is set to one thread.
+ *
+ * map_sum does not make a task per partition: the pool's threads take runs
+ * of blocks (aligned nodes of the block tree, see treesum.c) from a shared
+ * counter over the whole dataset until none is left, so the threads finish
+ * a pass together whatever the partitions' sizes, and nothing goes through
+ * the store. Each run is folded into its tree node as it goes; the driver
+ * adds the nodes in the fixed tree: the same bits as a task per partition. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +22,8 @@
 
 typedef struct qtask {
     struct qtask *next;
+    void (*job)(void *); /* instead of a task: a function run in a pool thread */
+    void *jobarg;
     wb_task t;
     wb_kernel_fn fn;
     wb_oid out;
@@ -99,7 +109,7 @@ static void *worker_main(void *arg)
         im->running++;
         pthread_mutex_unlock(&im->mu);
         /* the queue's references to the inputs and the result go with the run */
-        int rc = wb__task_run_owned(im->store, &q->t, q->fn, q->out);
+        int rc = q->job ? (q->job(q->jobarg), 0) : wb__task_run_owned(im->store, &q->t, q->fn, q->out);
         pthread_mutex_lock(&im->mu);
         im->running--;
         if (rc && rc != WB_ECANCELED) {
@@ -122,6 +132,41 @@ static void *worker_main(void *arg)
         q->t.nin = 0;
         qtask_free(im, q);
     }
+}
+
+/* queue a function for n pool threads (each runs it once) */
+static int queue_jobs(local_impl *im, void (*job)(void *), void *arg, int n)
+{
+    qtask *first = NULL, *last = NULL;
+    for (int i = 0; i < n; i++) {
+        qtask *q = calloc(1, sizeof *q);
+        if (!q) {
+            while (first) {
+                qtask *nx = first->next;
+                free(first);
+                first = nx;
+            }
+            return wb_seterr(WB_ENOMEM, "out of memory");
+        }
+        q->job = job;
+        q->jobarg = arg;
+        if (last)
+            last->next = q;
+        else
+            first = q;
+        last = q;
+    }
+    pthread_mutex_lock(&im->mu);
+    if (im->tail)
+        im->tail->next = first;
+    else
+        im->head = first;
+    im->tail = last;
+    im->queued += n;
+    im->submitted += (uint64_t)n;
+    pthread_cond_broadcast(&im->cv);
+    pthread_mutex_unlock(&im->mu);
+    return 0;
 }
 
 static int l_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
@@ -310,8 +355,203 @@ static void stop_threads(local_impl *im)
     im->stopping = 0;
 }
 
+
+/* ------------------------------------------------------------ map_sum */
+
+typedef struct msjob {
+    local_impl *im;
+    const char *kernel;
+    wb_kernel_fn fn;
+    const void *arg;
+    size_t arglen, len;
+    int nin;           /* inputs of a block: its partition, then the extras */
+    const wb_obj *obj; /* nparts x nin, acquired */
+    const wb_oid *ids; /* the same layout */
+    const int64_t *pb; /* first global block of each partition; pb[nparts] = nblocks */
+    int nparts;
+    int64_t nblocks, nruns;
+    int shift;         /* a run: 2^shift blocks, aligned */
+    atomic_llong next; /* the next run to take */
+    atomic_llong bad;  /* the first block that failed so far (nblocks: none) */
+    wb_treesum **runs; /* each run's nodes */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int left;          /* pool threads still in the job */
+    int rc, rc_cancel; /* the error of block `bad`, and whether one was an interrupt */
+    int64_t bad_cancel;
+    char msg[1024], msg_cancel[1024];
+} msjob;
+
+/* one block's kernel call; sub: the block's inputs (sub[0] rewritten) */
+static int ms_block(msjob *j, wb_kctx *ctx, wb_obj *sub, int p, int64_t b, wb_treesum *t)
+{
+    const wb_obj *o = j->obj + (size_t)p * (size_t)j->nin;
+    const wb_part *pp = &o[0].part;
+    int64_t B = WB_BLOCK_ROWS, r0 = (b - j->pb[p]) * B, r1 = r0 + B < pp->rows ? r0 + B : pp->rows;
+    memcpy(sub, o, (size_t)j->nin * sizeof *sub);
+    sub[0].part.rows = r1 - r0;
+    sub[0].part.row0 = pp->row0 + r0;
+    sub[0].part.x = pp->x + (size_t)r0 * (size_t)pp->cols;
+    sub[0].part.y = pp->y ? pp->y + r0 : NULL;
+    sub[0].size = (size_t)(r1 - r0) * (size_t)pp->cols * 8 + (pp->y ? (size_t)(r1 - r0) * 8 : 0);
+    ctx->in_ids = j->ids + (size_t)p * (size_t)j->nin;
+    double *v = calloc(j->len ? j->len : 1, sizeof(double));
+    if (!v) return wb_seterr(WB_ENOMEM, "out of memory");
+    ctx->slot = v;
+    ctx->slot_taken = 0;
+    wb_clearerr();
+    int rc = j->fn(ctx, sub, j->nin, j->arg, j->arglen);
+    if (rc > 0) rc = wb_seterr(WB_EINTERNAL, "%s: kernel returned %d", j->kernel, rc);
+    if (!rc && !ctx->slot_taken) rc = wb_seterr(WB_EINVAL, "%s: the kernel wrote no block sum", j->kernel);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    rc = wb__treesum_fold(t, (uint64_t)b, v);
+    if (!rc && wb_interrupted()) rc = wb_seterr(WB_ECANCELED, "interrupted");
+    return rc;
+}
+
+/* a pool thread: runs of blocks until none is left */
+static void ms_runner(void *vj)
+{
+    msjob *j = vj;
+    wb_kctx ctx = {.store = j->im->store, .kernel = j->kernel, .mode = WB_TASK_BLOCKSUM, .sumlen = j->len,
+                   .nin = j->nin};
+    wb_obj *sub = malloc((size_t)j->nin * sizeof *sub);
+    int top = wb__in_kernel == 0, ok = 1, ran = 0;
+    double t0 = top ? wb_now() : 0;
+    wb__in_kernel++;
+    for (;;) {
+        int64_t r = atomic_fetch_add(&j->next, 1);
+        if (r >= j->nruns) break;
+        int64_t b0 = r << j->shift, b1 = (r + 1) << j->shift;
+        if (b1 > j->nblocks) b1 = j->nblocks;
+        if (b0 > atomic_load(&j->bad)) continue; /* an earlier block failed: its error is the answer */
+        ran = 1;
+        wb_treesum *t = wb_treesum_new(j->len, j->nblocks);
+        int rc = sub && t ? 0 : wb_seterr(WB_ENOMEM, "out of memory");
+        int p = 0;
+        int64_t b = b0;
+        while (p + 1 < j->nparts && j->pb[p + 1] <= b0) p++;
+        while (!rc && b < b1) {
+            while (j->pb[p + 1] <= b) p++;
+            rc = ms_block(j, &ctx, sub, p, b, t);
+            if (!rc) b++;
+        }
+        if (!rc) {
+            j->runs[r] = t;
+            continue;
+        }
+        ok = 0; /* b: the failing block */
+        wb_treesum_free(t);
+        pthread_mutex_lock(&j->mu);
+        if (rc == WB_ECANCELED) {
+            if (b < j->bad_cancel) {
+                j->bad_cancel = b;
+                j->rc_cancel = rc;
+                snprintf(j->msg_cancel, sizeof j->msg_cancel, "%s", wb_errmsg());
+            }
+        } else if (b < atomic_load(&j->bad)) {
+            atomic_store(&j->bad, b);
+            j->rc = rc;
+            snprintf(j->msg, sizeof j->msg, "%s", wb_errmsg());
+        }
+        pthread_mutex_unlock(&j->mu);
+    }
+    wb__in_kernel--;
+    if (top && ran) wb_activity_task(j->kernel, t0, wb_now(), ok);
+    free(sub);
+    if (ctx.inl) wb_exec_unref(ctx.inl);
+    pthread_mutex_lock(&j->mu);
+    if (--j->left == 0) pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+}
+
+static int l_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const wb_oid *extra, int nextra,
+                     const void *arg, size_t arglen, double *out, size_t len)
+{
+    local_impl *im = L(ex);
+    int rc = wb_ds_check_aligned(d);
+    if (rc) return rc;
+    const int64_t B = WB_BLOCK_ROWS, nblocks = (d->n + B - 1) / B;
+    const int np = d->nparts, nin = 1 + nextra;
+    if (np == 0 || nblocks == 0) { /* no task would run */
+        if (len) memset(out, 0, len * sizeof(double));
+        return 0;
+    }
+    msjob j = {.im = im, .kernel = kernel, .fn = wb_kernel_find(kernel), .arg = arg, .arglen = arglen, .len = len,
+               .nin = nin, .nparts = np, .nblocks = nblocks, .bad_cancel = nblocks};
+    if (!j.fn) return wb_seterr(WB_ENOTFOUND, "no kernel named '%s'", kernel);
+    /* runs: at least 32 a thread while there are blocks enough (a thread
+     * idles at the end for at most one run), their nodes within 64 MB */
+#define MS_RUNS(sh) ((nblocks + ((int64_t)1 << (sh)) - 1) >> (sh))
+    while (MS_RUNS(j.shift) > 32 * (int64_t)im->nthreads) j.shift++;
+    while (j.shift < 62 && MS_RUNS(j.shift) * (int64_t)(len ? len : 1) > ((int64_t)8 << 20)) j.shift++;
+    j.nruns = MS_RUNS(j.shift);
+#undef MS_RUNS
+    atomic_init(&j.next, 0);
+    atomic_init(&j.bad, nblocks);
+    wb_obj *obj = calloc((size_t)np * (size_t)nin, sizeof *obj);
+    wb_oid *ids = calloc((size_t)np * (size_t)nin, sizeof *ids);
+    int64_t *pb = calloc((size_t)np + 1, sizeof *pb);
+    j.runs = calloc((size_t)j.nruns, sizeof *j.runs);
+    int held = 0;
+    if (!obj || !ids || !pb || !j.runs) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    /* the inputs, waited for and held as a task holds them */
+    for (int p = 0; !rc && p < np; p++) {
+        ids[(size_t)p * nin] = d->parts[p].oid;
+        for (int e = 0; e < nextra; e++) ids[(size_t)p * nin + 1 + e] = extra[e];
+        pb[p] = d->parts[p].row0 / B;
+        for (int i = 0; !rc && i < nin; i++) {
+            size_t k = (size_t)p * nin + i;
+            rc = wb_store_wait(im->store, ids[k]);
+            if (!rc) rc = wb_store_acquire(im->store, ids[k], &obj[k]);
+            if (!rc) held++;
+        }
+        if (!rc && obj[(size_t)p * nin].type != WB_OBJ_PART)
+            rc = wb_seterr(WB_EINVAL, "%s: a block sum needs a partition as first input", kernel);
+    }
+    if (!rc) {
+        pb[np] = nblocks;
+        j.obj = obj;
+        j.ids = ids;
+        j.pb = pb;
+        pthread_mutex_init(&j.mu, NULL);
+        pthread_cond_init(&j.cv, NULL);
+        int n = im->nthreads < j.nruns ? im->nthreads : (int)j.nruns;
+        j.left = n;
+        rc = queue_jobs(im, ms_runner, &j, n);
+        if (!rc) {
+            pthread_mutex_lock(&j.mu);
+            while (j.left) pthread_cond_wait(&j.cv, &j.mu);
+            pthread_mutex_unlock(&j.mu);
+            if (atomic_load(&j.bad) < nblocks)
+                rc = wb_seterr(j.rc, "%s", j.msg);
+            else if (j.bad_cancel < nblocks)
+                rc = wb_seterr(j.rc_cancel, "%s", j.msg_cancel);
+        }
+        pthread_mutex_destroy(&j.mu);
+        pthread_cond_destroy(&j.cv);
+    }
+    for (int k = 0; k < held; k++) wb_store_unref(im->store, ids[k]);
+    wb_treesum *t = rc ? NULL : wb_treesum_new(len, nblocks);
+    if (!rc && !t) rc = wb_seterr(WB_ENOMEM, "out of memory");
+    for (int64_t r = 0; j.runs && r < j.nruns; r++) {
+        if (!rc && j.runs[r]) rc = wb__treesum_take(t, j.runs[r]);
+        wb_treesum_free(j.runs[r]);
+    }
+    if (!rc) rc = wb_treesum_result(t, out);
+    wb_treesum_free(t);
+    free(j.runs);
+    free(obj);
+    free(ids);
+    free(pb);
+    return rc;
+}
+
 static const wb_exec_vt local_vt = {"local", l_put, l_put_part, l_get, l_ref, l_release,
-                                    l_submit, l_wait, l_stat, l_info, l_destroy};
+                                    l_submit, l_wait, l_stat, l_info, l_destroy, l_map_sum};
 
 wb_store *wb_exec_local_store(wb_exec *ex)
 {

@@ -47,6 +47,9 @@ int wb__store_room(wb_store *s, size_t bytes);
 int wb__treesum_fold(wb_treesum *t, uint64_t index, double *v);
 /* the nodes held, encoded as wb_treesum_add_encoded reads them (*out malloc'd) */
 int wb__treesum_encode(const wb_treesum *t, void **out, size_t *size);
+/* move every node of src (a tree of the same length and blocks) into dst,
+ * leaving src empty: as wb_treesum_add of each node, without the copies */
+int wb__treesum_take(wb_treesum *dst, wb_treesum *src);
 
 /* ------------------------------------------------ running a task (task.c) */
 

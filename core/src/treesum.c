@@ -139,6 +139,19 @@ int wb__treesum_fold(wb_treesum *t, uint64_t index, double *v)
     return 0;
 }
 
+int wb__treesum_take(wb_treesum *dst, wb_treesum *src)
+{
+    if (dst->len != src->len || dst->nblocks != src->nblocks)
+        return wb_seterr(WB_EINTERNAL, "block sum: trees of different shapes");
+    while (src->n) {
+        tnode *s = &src->nodes[src->n - 1];
+        int rc = tree_push(dst, s->level, s->index, s->v);
+        if (rc) return rc;
+        src->n--;
+    }
+    return 0;
+}
+
 int wb__treesum_encode(const wb_treesum *t, void **out, size_t *size)
 {
     size_t n = t->n, len = t->len;
