@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <time.h>
 
 static const wb_host *H;
 
@@ -103,6 +104,26 @@ static int k_colsum(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     for (int64_t i = 0; i < p->rows; i++)
         for (int64_t j = 0; j < p->cols; j++) o[j] += p->x[i * p->cols + j];
     return 0;
+}
+
+/* block kernel: arg = int64 block indices, the first a block that takes
+ * 30 ms, the others blocks that fail (naming the block); the others sum
+ * their columns */
+static int k_failat(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    const int64_t b = in[0].part.row0 / WB_BLOCK_ROWS;
+    int64_t slow = -1;
+    if (arglen >= 8) memcpy(&slow, arg, 8);
+    if (b == slow) {
+        struct timespec ts = {0, 30 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    for (size_t i = 8; i + 8 <= arglen; i += 8) {
+        int64_t f;
+        memcpy(&f, (const char *)arg + i, 8);
+        if (f == b) return H->seterr(WB_EINVAL, "t.failat: block %lld", (long long)b);
+    }
+    return k_colsum(ctx, in, nin, arg, arglen);
 }
 
 /* block kernel with the wrong output length */
@@ -223,7 +244,8 @@ static int setup(void **state)
               {"t.nothing", k_nothing},   {"t.spin", k_spin},       {"t.sleep", k_sleep},
               {"t.colsum", k_colsum},     {"t.badsum", k_badsum},   {"t.nosum", k_nosum},
               {"t.scale", k_scale},       {"t.short", k_short},     {"t.partinfo", k_partinfo},
-              {"t.nested", k_nested},     {"t.ragged", k_ragged},   {"t.misplaced", k_misplaced}};
+              {"t.nested", k_nested},     {"t.ragged", k_ragged},   {"t.misplaced", k_misplaced},
+              {"t.failat", k_failat}};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (wb_register_kernel(ks[i].n, ks[i].f)) return -1;
     return 0;
@@ -764,6 +786,46 @@ static void map_sum_is_bit_identical(void **state)
     }
 }
 
+/* several blocks fail: the error is the first failing block's, whatever
+ * the threads, the layout and the order the blocks ran in */
+static void map_sum_first_error(void **state)
+{
+    (void)state;
+    const int64_t d = 2, n = 150 * 4096 - 17;
+    double *x = awkward_data(n, d, 77);
+    /* {a slow block, failing blocks}: with threads, block 2 taking its time
+     * lets 80 fail before 3 does */
+    int64_t fails[][4] = {{-1, 149, 3, 80}, {-1, 0, 149, 1}, {-1, 64, 65, 127}, {2, 80, 3, 140}};
+    int irregular[6] = {3, 1, 5, 2, 7, 1}, one[1] = {151};
+    int threads[] = {1, 2, 3, 8};
+    for (int li = 0; li < 3; li++)
+        for (int ti = 0; ti < 4; ti++) {
+            wb_exec *ex = wb_exec_local_new(threads[ti]);
+            wb_dataset *ds;
+            if (li == 0)
+                assert_ok(wb_ds_from_memory(ex, x, NULL, n, d, &ds));
+            else
+                ds = layout_ds(ex, x, n, d, li == 1 ? irregular : one, li == 1 ? 6 : 1);
+            for (int fi = 0; fi < 4; fi++) {
+                int64_t first = fails[fi][1];
+                for (int k = 2; k < 4; k++) first = fails[fi][k] < first ? fails[fi][k] : first;
+                char want[64];
+                snprintf(want, sizeof want, "t.failat: block %lld", (long long)first);
+                double got[2];
+                assert_err(wb_exec_map_sum(ex, "t.failat", ds, NULL, 0, fails[fi], sizeof fails[fi], got, 2),
+                           WB_EINVAL, want);
+            }
+            /* and the executor is fine afterwards */
+            double ok1[2], ok2[2];
+            assert_ok(wb_exec_map_sum(ex, "t.failat", ds, NULL, 0, NULL, 0, ok1, 2));
+            assert_ok(wb_exec_map_sum(ex, "t.colsum", ds, NULL, 0, NULL, 0, ok2, 2));
+            assert_memory_equal(ok1, ok2, sizeof ok1);
+            wb_ds_unref(ds);
+            wb_exec_unref(ex);
+        }
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -776,6 +838,7 @@ int main(void)
         cmocka_unit_test(map_and_map_dataset),
         cmocka_unit_test(memory_limit_of_results),
         cmocka_unit_test(map_sum_is_bit_identical),
+        cmocka_unit_test(map_sum_first_error),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
