@@ -286,6 +286,22 @@ static int check_limit(wb_store *s, size_t bytes)
     return 0;
 }
 
+/* kept buffers that objects now need the room of (under the lock; the
+ * caller frees them after it): the oldest first */
+static int shed_kept(wb_store *s, void **out)
+{
+    int n = 0;
+    while (s->limit && s->nkept && s->bytes + s->kept_bytes > s->limit) {
+        int old = 0;
+        for (int i = 1; i < s->nkept; i++)
+            if (s->kept[i].since < s->kept[old].since) old = i;
+        out[n++] = s->kept[old].p;
+        s->kept_bytes -= s->kept[old].size;
+        s->kept[old] = s->kept[--s->nkept];
+    }
+    return n;
+}
+
 static int fulfill(wb_store *s, wb_oid id, const wb_obj *obj, void *buf, wb_mapping *map,
                    size_t bytes)
 {
@@ -314,7 +330,10 @@ static int fulfill(wb_store *s, wb_oid id, const wb_obj *obj, void *buf, wb_mapp
     s->bytes += bytes;
     e->state = WB_ST_READY;
     pthread_cond_broadcast(&s->cv);
+    void *shed[KEEP_SLOTS];
+    int nshed = shed_kept(s, shed);
     pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < nshed; i++) free(shed[i]);
     return 0;
 }
 
