@@ -134,10 +134,13 @@ void wb_store_keep_buffers(wb_store *s, size_t max_bytes)
     if (!max_bytes) wb_store_trim_buffers(s, 0);
 }
 
+static int shed_kept(wb_store *s, size_t extra, void **out);
+
 void *wb_store_take_buffer(wb_store *s, size_t size)
 {
     if (size < KEEP_MIN) return NULL;
-    void *p = NULL;
+    void *p = NULL, *shed[KEEP_SLOTS];
+    int nshed = 0;
     pthread_mutex_lock(&s->mu);
     /* the smallest that holds it, and no more than a quarter larger (a kept
      * buffer's extra bytes are memory the store does not count) */
@@ -150,8 +153,11 @@ void *wb_store_take_buffer(wb_store *s, size_t size)
         p = s->kept[best].p;
         s->kept_bytes -= s->kept[best].size;
         s->kept[best] = s->kept[--s->nkept];
+    } else {
+        nshed = shed_kept(s, size, shed); /* the caller allocates size bytes */
     }
     pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < nshed; i++) free(shed[i]);
     return p;
 }
 
@@ -286,12 +292,13 @@ static int check_limit(wb_store *s, size_t bytes)
     return 0;
 }
 
-/* kept buffers that objects now need the room of (under the lock; the
- * caller frees them after it): the oldest first */
-static int shed_kept(wb_store *s, void **out)
+/* kept buffers that objects (and extra bytes about to be allocated) need
+ * the room of (under the lock; the caller frees them after it): the oldest
+ * first */
+static int shed_kept(wb_store *s, size_t extra, void **out)
 {
     int n = 0;
-    while (s->limit && s->nkept && s->bytes + s->kept_bytes > s->limit) {
+    while (s->limit && s->nkept && s->bytes + s->kept_bytes + extra > s->limit) {
         int old = 0;
         for (int i = 1; i < s->nkept; i++)
             if (s->kept[i].since < s->kept[old].since) old = i;
@@ -331,7 +338,7 @@ static int fulfill(wb_store *s, wb_oid id, const wb_obj *obj, void *buf, wb_mapp
     e->state = WB_ST_READY;
     pthread_cond_broadcast(&s->cv);
     void *shed[KEEP_SLOTS];
-    int nshed = shed_kept(s, shed);
+    int nshed = shed_kept(s, 0, shed);
     pthread_mutex_unlock(&s->mu);
     for (int i = 0; i < nshed; i++) free(shed[i]);
     return 0;

@@ -411,7 +411,11 @@ static void kept_buffers(void **state)
     /* an object that needs the room of a kept buffer gets it */
     ids[1] = put_owned(s, malloc(64 * MB), 64 * MB); /* 40 + 64 + 64 kept */
     assert_int_equal(wb_store_kept_bytes(s), 0);
-    wb_store_unref(s, ids[1]);
+    wb_store_unref(s, ids[1]); /* 40 + 64 kept */
+    assert_true(wb_store_kept_bytes(s) >= 64 * MB);
+    /* and a buffer about to be allocated for one (none kept fits) */
+    assert_null(wb_store_take_buffer(s, 100 * MB)); /* 40 + 64 kept + 100: past 150 */
+    assert_int_equal(wb_store_kept_bytes(s), 0);
     wb_store_unref(s, ids[0]);
     wb_store_free(s); /* frees what it kept (valgrind and ASan check) */
 }

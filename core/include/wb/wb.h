@@ -135,7 +135,9 @@ void wb_store_set_limit(wb_store *s, size_t bytes);
 void wb_store_keep_buffers(wb_store *s, size_t max_bytes);
 /* a kept buffer of at least size bytes (and at most a quarter more), with
  * stale contents, for the caller to overwrite; NULL if none (malloc'd: it
- * goes back with free() or to the store like any object's buffer) */
+ * goes back with free() or to the store like any object's buffer). With
+ * none, kept buffers in the way of size more bytes within the limit are
+ * freed (the caller is about to allocate them) */
 void *wb_store_take_buffer(wb_store *s, size_t size);
 void wb_store_trim_buffers(wb_store *s, double max_age);
 size_t wb_store_kept_bytes(wb_store *s);
