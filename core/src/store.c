@@ -1,6 +1,7 @@
 /* store.c — the object store: ids -> objects, reference counted, thread-safe.
  * An object is pending until a task fulfils or fails it; waiters sleep on a
  * condition variable. Memory held is counted for the per-worker limit. */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -47,6 +48,16 @@ typedef struct entry {
     size_t bytes;     /* counted against the limit */
 } entry;
 
+/* big buffers of freed objects kept for the next object of about their size
+ * (see wb_store_keep_buffers) */
+#define KEEP_SLOTS 4
+#define KEEP_MIN ((size_t)64 << 20)
+typedef struct kept {
+    void *p;
+    size_t size; /* usable bytes */
+    double since;
+} kept;
+
 struct wb_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -54,6 +65,9 @@ struct wb_store {
     entry **slots; /* open addressing, linear probing; NULL empty, TOMB deleted */
     size_t cap, count, used;
     size_t bytes, limit;
+    size_t keep_max, kept_bytes;
+    int nkept;
+    kept kept[KEEP_SLOTS];
 };
 
 static entry tomb_entry;
@@ -82,19 +96,106 @@ wb_store *wb_store_new(uint64_t id_prefix)
     return s;
 }
 
-static void entry_free(entry *e)
+/* a freed object's buffer: kept for reuse when the store keeps buffers and
+ * it is big, else freed */
+static void buf_release(wb_store *s, void *buf)
 {
-    free(e->buf);
+    if (!buf) return;
+    if (s && s->keep_max) {
+        size_t size = malloc_usable_size(buf);
+        if (size >= KEEP_MIN) {
+            pthread_mutex_lock(&s->mu);
+            int keep = s->nkept < KEEP_SLOTS && size <= s->keep_max - s->kept_bytes &&
+                       (!s->limit || s->bytes + s->kept_bytes + size <= s->limit);
+            if (keep) {
+                s->kept[s->nkept++] = (kept){buf, size, wb_now()};
+                s->kept_bytes += size;
+            }
+            pthread_mutex_unlock(&s->mu);
+            if (keep) return;
+        }
+    }
+    free(buf);
+}
+
+static void entry_free(wb_store *s, entry *e)
+{
+    buf_release(s, e->buf);
     wb_mapping_unref(e->map);
     free(e->errmsg);
     free(e);
 }
 
+void wb_store_keep_buffers(wb_store *s, size_t max_bytes)
+{
+    pthread_mutex_lock(&s->mu);
+    s->keep_max = max_bytes;
+    pthread_mutex_unlock(&s->mu);
+    if (!max_bytes) wb_store_trim_buffers(s, 0);
+}
+
+static int shed_kept(wb_store *s, size_t extra, void **out);
+
+void *wb_store_take_buffer(wb_store *s, size_t size)
+{
+    if (size < KEEP_MIN) return NULL;
+    void *p = NULL, *shed[KEEP_SLOTS];
+    int nshed = 0;
+    pthread_mutex_lock(&s->mu);
+    /* the smallest that holds it, and no more than a quarter larger (a kept
+     * buffer's extra bytes are memory the store does not count) */
+    int best = -1;
+    for (int i = 0; i < s->nkept; i++)
+        if (s->kept[i].size >= size && s->kept[i].size - size <= size / 4 &&
+            (best < 0 || s->kept[i].size < s->kept[best].size))
+            best = i;
+    if (best >= 0) {
+        p = s->kept[best].p;
+        s->kept_bytes -= s->kept[best].size;
+        s->kept[best] = s->kept[--s->nkept];
+    } else {
+        nshed = shed_kept(s, size, shed); /* the caller allocates size bytes */
+    }
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < nshed; i++) free(shed[i]);
+    return p;
+}
+
+void wb_store_trim_buffers(wb_store *s, double max_age)
+{
+    void *out[KEEP_SLOTS];
+    int n = 0;
+    double now = wb_now();
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->nkept;) {
+        if (now - s->kept[i].since >= max_age) {
+            out[n++] = s->kept[i].p;
+            s->kept_bytes -= s->kept[i].size;
+            s->kept[i] = s->kept[--s->nkept];
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < n; i++) free(out[i]);
+}
+
+size_t wb_store_kept_bytes(wb_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->kept_bytes;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 void wb_store_free(wb_store *s)
 {
     if (!s) return;
+    for (int i = 0; i < s->nkept; i++) free(s->kept[i].p);
+    s->nkept = 0;
+    s->keep_max = 0; /* (the entries below are freed, not kept) */
     for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i] && s->slots[i] != TOMB) entry_free(s->slots[i]);
+        if (s->slots[i] && s->slots[i] != TOMB) entry_free(s, s->slots[i]);
     free(s->slots);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
@@ -191,6 +292,23 @@ static int check_limit(wb_store *s, size_t bytes)
     return 0;
 }
 
+/* kept buffers that objects (and extra bytes about to be allocated) need
+ * the room of (under the lock; the caller frees them after it): the oldest
+ * first */
+static int shed_kept(wb_store *s, size_t extra, void **out)
+{
+    int n = 0;
+    while (s->limit && s->nkept && s->bytes + s->kept_bytes + extra > s->limit) {
+        int old = 0;
+        for (int i = 1; i < s->nkept; i++)
+            if (s->kept[i].since < s->kept[old].since) old = i;
+        out[n++] = s->kept[old].p;
+        s->kept_bytes -= s->kept[old].size;
+        s->kept[old] = s->kept[--s->nkept];
+    }
+    return n;
+}
+
 static int fulfill(wb_store *s, wb_oid id, const wb_obj *obj, void *buf, wb_mapping *map,
                    size_t bytes)
 {
@@ -219,7 +337,10 @@ static int fulfill(wb_store *s, wb_oid id, const wb_obj *obj, void *buf, wb_mapp
     s->bytes += bytes;
     e->state = WB_ST_READY;
     pthread_cond_broadcast(&s->cv);
+    void *shed[KEEP_SLOTS];
+    int nshed = shed_kept(s, 0, shed);
     pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < nshed; i++) free(shed[i]);
     return 0;
 }
 
@@ -362,7 +483,7 @@ void wb_store_unref(wb_store *s, wb_oid id)
         pthread_cond_broadcast(&s->cv); /* a waiter on it must learn it is gone */
     }
     pthread_mutex_unlock(&s->mu);
-    if (dead) entry_free(dead);
+    if (dead) entry_free(s, dead);
 }
 
 int wb_store_state(wb_store *s, wb_oid id)

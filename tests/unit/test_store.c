@@ -336,6 +336,90 @@ static void mappings_are_shared(void **state)
     wb_store_free(s);
 }
 
+/* the big buffers of freed objects kept for reuse (workers receive objects
+ * into them): only when asked, only big ones, within the store's limit and
+ * the keeping limit, at most four, no smaller than asked for and at most a
+ * quarter larger, given back by age */
+static wb_oid put_owned(wb_store *s, void *buf, size_t size)
+{
+    wb_oid id;
+    assert_ok(wb_store_reserve(s, &id));
+    assert_ok(wb_store_fulfill_bytes(s, id, buf, size));
+    return id;
+}
+
+static void kept_buffers(void **state)
+{
+    (void)state;
+    const size_t MB = (size_t)1 << 20;
+    wb_store *s = wb_store_new(0);
+    /* not asked: freed */
+    wb_store_unref(s, put_owned(s, malloc(64 * MB), 64 * MB));
+    assert_int_equal(wb_store_kept_bytes(s), 0);
+    assert_null(wb_store_take_buffer(s, 64 * MB));
+
+    wb_store_keep_buffers(s, 1024 * MB);
+    void *big = malloc(64 * MB);
+    wb_store_unref(s, put_owned(s, big, 64 * MB));
+    assert_true(wb_store_kept_bytes(s) >= 64 * MB);
+    wb_store_unref(s, put_owned(s, malloc(MB), MB)); /* small: freed */
+    assert_true(wb_store_kept_bytes(s) < 66 * MB);
+    assert_null(wb_store_take_buffer(s, 100 * MB)); /* too small for it */
+    assert_null(wb_store_take_buffer(s, 32 * MB));  /* small asks are not served */
+    assert_ptr_equal(wb_store_take_buffer(s, 64 * MB), big);
+    assert_int_equal(wb_store_kept_bytes(s), 0);
+    assert_null(wb_store_take_buffer(s, 64 * MB)); /* given once */
+    free(big);
+
+    /* no more than a quarter larger than asked */
+    big = malloc(96 * MB);
+    wb_store_unref(s, put_owned(s, big, 96 * MB));
+    assert_null(wb_store_take_buffer(s, 64 * MB));
+    assert_ptr_equal(wb_store_take_buffer(s, 80 * MB), big);
+    free(big);
+
+    /* at most four, and the keeping limit */
+    wb_oid ids[5];
+    for (int i = 0; i < 5; i++) ids[i] = put_owned(s, malloc(64 * MB), 64 * MB);
+    for (int i = 0; i < 5; i++) wb_store_unref(s, ids[i]);
+    size_t k = wb_store_kept_bytes(s);
+    assert_true(k >= 4 * 64 * MB && k < 5 * 64 * MB);
+    wb_store_trim_buffers(s, 3600); /* not old enough */
+    assert_int_equal(wb_store_kept_bytes(s), k);
+    wb_store_trim_buffers(s, 0);
+    assert_int_equal(wb_store_kept_bytes(s), 0);
+    wb_store_keep_buffers(s, 100 * MB);
+    for (int i = 0; i < 2; i++) ids[i] = put_owned(s, malloc(64 * MB), 64 * MB);
+    for (int i = 0; i < 2; i++) wb_store_unref(s, ids[i]);
+    k = wb_store_kept_bytes(s);
+    assert_true(k >= 64 * MB && k <= 100 * MB);
+    wb_store_keep_buffers(s, 0); /* no more keeping: the kept ones go */
+    assert_int_equal(wb_store_kept_bytes(s), 0);
+
+    /* the store's limit counts kept buffers: kept only while objects and
+     * kept buffers fit in it */
+    wb_store_keep_buffers(s, 1024 * MB);
+    wb_store_set_limit(s, 150 * MB);
+    ids[0] = put_owned(s, malloc(64 * MB), 64 * MB);
+    ids[1] = put_owned(s, malloc(64 * MB), 64 * MB);
+    wb_store_unref(s, ids[0]); /* 64 in the store + 64 kept: fits */
+    assert_true(wb_store_kept_bytes(s) >= 64 * MB);
+    ids[0] = put_owned(s, malloc(40 * MB), 40 * MB);
+    wb_store_unref(s, ids[1]); /* 40 + 64 kept + 64: past 150 */
+    k = wb_store_kept_bytes(s);
+    assert_true(k >= 64 * MB && k < 128 * MB);
+    /* an object that needs the room of a kept buffer gets it */
+    ids[1] = put_owned(s, malloc(64 * MB), 64 * MB); /* 40 + 64 + 64 kept */
+    assert_int_equal(wb_store_kept_bytes(s), 0);
+    wb_store_unref(s, ids[1]); /* 40 + 64 kept */
+    assert_true(wb_store_kept_bytes(s) >= 64 * MB);
+    /* and a buffer about to be allocated for one (none kept fits) */
+    assert_null(wb_store_take_buffer(s, 100 * MB)); /* 40 + 64 kept + 100: past 150 */
+    assert_int_equal(wb_store_kept_bytes(s), 0);
+    wb_store_unref(s, ids[0]);
+    wb_store_free(s); /* frees what it kept (valgrind and ASan check) */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +431,7 @@ int main(void)
         cmocka_unit_test(many_ids_and_rehash),
         cmocka_unit_test(threads_share_a_store),
         cmocka_unit_test(mappings_are_shared),
+        cmocka_unit_test(kept_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

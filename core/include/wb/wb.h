@@ -126,6 +126,21 @@ size_t wb_store_count(wb_store *s);
 size_t wb_store_bytes(wb_store *s);
 /* refuse new objects beyond this many bytes (0: no limit) */
 void wb_store_set_limit(wb_store *s, size_t bytes);
+/* keep the big buffers (64 MB and more) of freed objects, up to max_bytes in
+ * all (0: keep none, the default), for wb_store_take_buffer: memory a process
+ * already has costs no page faults, fresh memory does (the kernel zeroes every
+ * page on first touch, and under a hypervisor that may first have to back it).
+ * Kept buffers never take the store past its limit; they go back to the
+ * system when wb_store_trim_buffers finds them older than max_age seconds */
+void wb_store_keep_buffers(wb_store *s, size_t max_bytes);
+/* a kept buffer of at least size bytes (and at most a quarter more), with
+ * stale contents, for the caller to overwrite; NULL if none (malloc'd: it
+ * goes back with free() or to the store like any object's buffer). With
+ * none, kept buffers in the way of size more bytes within the limit are
+ * freed (the caller is about to allocate them) */
+void *wb_store_take_buffer(wb_store *s, size_t size);
+void wb_store_trim_buffers(wb_store *s, double max_age);
+size_t wb_store_kept_bytes(wb_store *s);
 
 wb_mapping *wb_mapping_new(void *addr, size_t len); /* takes the munmap duty */
 void wb_mapping_ref(wb_mapping *m);

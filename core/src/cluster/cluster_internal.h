@@ -72,6 +72,11 @@ struct wb_conn {
     wb_buf cout;        /* ciphertext OpenSSL wrote, not yet handed to libuv */
     wb_tseg *tq, *tq_tail; /* plaintext waiting to be encrypted, in order */
     size_t tx_inflight;    /* ciphertext bytes in libuv's write queue */
+    /* ciphertext buffers written out while raw bodies are being sent, for
+     * the next chunks (no allocation, no fresh pages per chunk) */
+    unsigned char *cspare[8];
+    size_t cspare_cap[8];
+    int ncspare;
 };
 
 /* failed authentications from one address (the server side's rate limit) */

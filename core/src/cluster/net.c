@@ -350,17 +350,30 @@ typedef struct wreq {
     uv_write_t req;
     wb_conn *c;
     unsigned char *buf; /* owned */
+    size_t cap;         /* its size, when it is a ciphertext buffer */
     size_t tls_len;     /* ciphertext bytes (TLS), for the window */
     wb_raw_done_fn done;
     void *ctx;
 } wreq;
 
+static void cspare_free(wb_conn *c)
+{
+    while (c->ncspare) free(c->cspare[--c->ncspare]);
+}
+
 static void on_written(uv_write_t *req, int status)
 {
     wreq *w = (wreq *)req;
-    free(w->buf);
-    if (w->done) w->done(w->ctx, status);
     wb_conn *c = w->c;
+    /* a ciphertext buffer of a chunk goes back for the next chunk while raw
+     * bodies wait (the queue emptied, they are freed: see tls_pump) */
+    if (w->cap >= TX_CHUNK && c->tq && c->state != WB_CS_CLOSED && c->ncspare < (int)(sizeof c->cspare / sizeof *c->cspare)) {
+        c->cspare[c->ncspare] = w->buf;
+        c->cspare_cap[c->ncspare++] = w->cap;
+    } else {
+        free(w->buf);
+    }
+    if (w->done) w->done(w->ctx, status);
     c->tx_inflight -= w->tls_len;
     free(w);
     if (status < 0 && status != UV_ECANCELED && c->state != WB_CS_CLOSED) {
@@ -406,10 +419,16 @@ static void tls_emit(wb_conn *c)
     }
     w->c = c;
     w->buf = c->cout.p;
+    w->cap = c->cout.cap;
     w->tls_len = c->cout.len - done;
     uv_buf_t b = uv_buf_init((char *)c->cout.p + done, (unsigned)(c->cout.len - done));
     c->tx_inflight += w->tls_len;
     c->cout = (wb_buf){0};
+    if (c->ncspare) { /* the next chunk goes into a buffer already written out */
+        c->ncspare--;
+        c->cout.p = c->cspare[c->ncspare];
+        c->cout.cap = c->cspare_cap[c->ncspare];
+    }
     int e = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
     if (e) {
         c->tx_inflight -= w->tls_len;
@@ -475,7 +494,10 @@ static void tls_pump(wb_conn *c)
         if (c->cout.len >= TX_CHUNK) tls_emit(c);
     }
     tls_emit(c);
-    if (!c->tq && !c->cout.len && c->cout.cap > KEEP_BUF) wb_buf_free(&c->cout);
+    if (!c->tq) {
+        if (!c->cout.len && c->cout.cap > KEEP_BUF) wb_buf_free(&c->cout);
+        cspare_free(c);
+    }
 }
 
 /* queue plaintext for TLS: a frame (copied, or taken when own) and raw parts */
@@ -647,6 +669,7 @@ static void handle_closed(uv_handle_t *h)
     free(c->rbuf);
     wb_buf_free(&c->out);
     wb_buf_free(&c->cout);
+    cspare_free(c);
     free(c->cin);
     wb_tls_conn_free(c);
     free(c);

@@ -108,17 +108,26 @@ typedef struct wworker {
 
 static wworker *the_worker;
 
-/* a buffer for an object arriving from the network: large ones are aligned
- * to 2 MB and asked to use transparent huge pages (fewer page faults while
- * the bytes land); freed with free() like any store buffer */
-static void *recv_buffer(size_t n)
+/* a buffer for an object arriving from the network: the buffer of an object
+ * freed here lately when one fits (its pages are already there: a fresh one
+ * costs a page fault and the zeroing of every page, which on a virtual
+ * machine can cost more than the transfer itself); large ones are otherwise
+ * aligned to 2 MB and asked to use transparent huge pages (fewer page faults
+ * while the bytes land); freed with free() like any store buffer */
+static void *recv_buffer(wworker *w, size_t n)
 {
     if (n < ((size_t)4 << 20)) return malloc(n ? n : 1);
+    void *p = wb_store_take_buffer(w->store, n);
+    if (p) return p;
     size_t a = (size_t)2 << 20, sz = (n + a - 1) / a * a;
-    void *p = aligned_alloc(a, sz);
+    p = aligned_alloc(a, sz);
     if (p) madvise(p, sz, MADV_HUGEPAGE);
     return p;
 }
+
+/* freed buffers kept for objects arriving: at most an eighth of the memory
+ * (within --memory-limit), each for at most KEEP_SECONDS */
+#define KEEP_SECONDS 10.0
 
 static void worker_log(int level, const char *msg)
 {
@@ -425,7 +434,7 @@ static unsigned char *peer_obj(wb_fetcher *p, void *req, const wb_wstat *stat)
         f->nholders = 0; /* no other holder can change that */
         return NULL;
     }
-    unsigned char *buf = recv_buffer((size_t)stat->size);
+    unsigned char *buf = recv_buffer(w, (size_t)stat->size);
     if (!buf) {
         fetch_fail_msg(f, WB_ENOMEM, "worker %u: out of memory for an object of %llu bytes", w->id,
                        (unsigned long long)stat->size);
@@ -609,7 +618,7 @@ static int data_frame(wb_conn *c, int type, const unsigned char *b, size_t n)
             wb_conn_recv_raw(c, NULL, (size_t)m.stat.size, p);
             return 0;
         }
-        p->buf = recv_buffer((size_t)m.stat.size);
+        p->buf = recv_buffer(w, (size_t)m.stat.size);
         if (!p->buf) {
             snprintf(p->err, sizeof p->err, "worker %u: out of memory for an object of %llu bytes", w->id,
                      (unsigned long long)m.stat.size);
@@ -912,6 +921,7 @@ static void on_heartbeat(uv_timer_t *t)
 {
     wworker *w = t->data;
     wb_net_trim(&w->net);
+    wb_store_trim_buffers(w->store, KEEP_SECONDS);
     /* the head PINGs every heartbeat: silent for the head timeout, it is
      * gone or frozen (stopped, swapping): this worker stops waiting for it */
     if (w->head && w->head->state == WB_CS_READY) {
@@ -1159,6 +1169,7 @@ int wb_worker_run(const wb_worker_opts *o)
     }
     w->store = wb_store_new(((uint64_t)1 << 23) | (uint64_t)(getpid() & 0x3fffff));
     if (o->memory_limit) wb_store_set_limit(w->store, (size_t)o->memory_limit);
+    wb_store_keep_buffers(w->store, wb__phys_bytes() / 8);
     uv_loop_t *loop = uv_default_loop();
     w->loop = loop;
     loop->data = w;
