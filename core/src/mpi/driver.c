@@ -653,7 +653,7 @@ static void *io_main(void *arg)
             if (!x->net.nreq) {
                 /* nothing in flight: sleep until a rank's message, the
                  * caller's work (both ring) or the next heartbeat */
-                double left = 0.25;
+                double left = WBM_DOZE_MAX;
                 for (int r = 1; r <= x->P; r++) {
                     double l = WBM_HEARTBEAT - (now - x->net.said[r]);
                     if (l < left) left = l;

@@ -140,6 +140,10 @@ void wbm_doze(int r, double secs, int (*busy)(void *), void *ctx);
  * sleeps: the next message of a quick exchange comes within this */
 #define WBM_SPIN 100e-6
 #define WBM_POOL_SPIN 50e-6 /* a rank's pool thread, after a task, before it sleeps */
+/* the longest sleep on a doorbell: heartbeats and timeouts are checked, and
+ * a message MPI had queued inside the sender (sent on its next progress)
+ * waits no longer than this */
+#define WBM_DOZE_MAX 50e-3
 
 /* an object's byte layout for transfer: 1 or 2 pieces (a partition: x, y) */
 int wbm_layout(const wb_objstat *st, size_t *len);

@@ -882,7 +882,7 @@ static void idle_wait(rk *r, double idle)
             /* nothing in flight: sleep until a message, a result of the
              * pool (both ring), or the next heartbeat is due */
             double left = WBM_HEARTBEAT - (wb_now() - r->net.said[0]);
-            wbm_doze(r->net.rank, left < 1e-3 ? 1e-3 : left > 0.25 ? 0.25 : left, rank_busy, r);
+            wbm_doze(r->net.rank, left < 1e-3 ? 1e-3 : left > WBM_DOZE_MAX ? WBM_DOZE_MAX : left, rank_busy, r);
             return;
         }
         /* a transfer in flight: MPI progresses only when called: poll */
