@@ -139,7 +139,8 @@ void wbm_doze(int r, double secs, int (*busy)(void *), void *ctx);
 /* how long a loop polls (yielding the CPU) after its last work, before it
  * sleeps: the next message of a quick exchange comes within this */
 #define WBM_SPIN 100e-6
-#define WBM_POOL_SPIN 50e-6 /* a rank's pool thread, after a task, before it sleeps */
+#define WBM_SPIN_WORKING 20e-6 /* a rank whose pool runs tasks (their end rings) */
+#define WBM_POOL_SPIN 0 /* a rank's pool thread, after a task, before it sleeps */
 /* the longest sleep on a doorbell: heartbeats and timeouts are checked, and
  * a message MPI had queued inside the sender (sent on its next progress)
  * waits no longer than this */

@@ -85,6 +85,7 @@ typedef struct rk {
     pthread_cond_t cv, loop_cv;
     rtask *qh, *qt, *dh, *dt;
     int stop_pool, running, queued;
+    int avail; /* queued, also read without the lock (a pool thread's spin) */
     pthread_t *th;
     int nth;
     /* DONE entries for the driver */
@@ -125,11 +126,13 @@ static void *pool_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&r->mu);
         while (!r->qh && !r->stop_pool) {
-            if (spin_until > 0 && wb_now() < spin_until) {
+            if (spin_until > 0) {
                 /* just after a task: the next one of a quick exchange comes
-                 * within microseconds; a sleep would make it wait for a wake-up */
+                 * within microseconds; a sleep would make it wait for a
+                 * wake-up. The queue's count is watched without the lock. */
                 pthread_mutex_unlock(&r->mu);
-                sched_yield();
+                while (!__atomic_load_n(&r->avail, __ATOMIC_ACQUIRE) && wb_now() < spin_until) sched_yield();
+                spin_until = 0;
                 pthread_mutex_lock(&r->mu);
                 continue;
             }
@@ -143,6 +146,7 @@ static void *pool_main(void *arg)
         r->qh = t->next;
         if (!r->qh) r->qt = NULL;
         r->queued--;
+        __atomic_store_n(&r->avail, r->queued, __ATOMIC_RELEASE);
         r->running++;
         pthread_mutex_unlock(&r->mu);
         wb_task task = {t->kernel, t->in, t->nin, t->arg ? t->arg->data : NULL, t->arg ? t->arg->len : 0,
@@ -203,6 +207,7 @@ static void push_task(rk *r, rtask *t)
     else r->qh = t;
     r->qt = t;
     r->queued++;
+    __atomic_store_n(&r->avail, r->queued, __ATOMIC_RELEASE);
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
     if (o) obj_avail(r, o);
@@ -874,7 +879,11 @@ static int rank_busy(void *ctx)
 static void idle_wait(rk *r, double idle)
 {
     if (wbm_bells_on()) {
-        if (idle < WBM_SPIN) {
+        /* while the pool runs tasks, their end rings: a short poll only */
+        pthread_mutex_lock(&r->mu);
+        int working = r->running + r->queued > 0;
+        pthread_mutex_unlock(&r->mu);
+        if (idle < (working ? WBM_SPIN_WORKING : WBM_SPIN)) {
             sched_yield();
             return;
         }
