@@ -370,16 +370,20 @@ int wbm_bells_init(MPI_Comm comm)
     MPI_Aint bytes = rank == 0 ? (MPI_Aint)size * (MPI_Aint)sizeof(wbm_bell) : 0;
     if (MPI_Win_allocate_shared(bytes, 1, MPI_INFO_NULL, bell_comm, &base, &bell_win) != MPI_SUCCESS) {
         bell_win = MPI_WIN_NULL;
-        return 0;
-    }
-    MPI_Aint qsize = 0;
-    int disp = 0;
-    if (MPI_Win_shared_query(bell_win, 0, &qsize, &disp, &base) != MPI_SUCCESS ||
-        qsize < (MPI_Aint)size * (MPI_Aint)sizeof(wbm_bell))
         base = NULL;
+    } else {
+        MPI_Aint qsize = 0;
+        int disp = 0;
+        if (MPI_Win_shared_query(bell_win, 0, &qsize, &disp, &base) != MPI_SUCCESS ||
+            qsize < (MPI_Aint)size * (MPI_Aint)sizeof(wbm_bell))
+            base = NULL;
+    }
     if (rank == 0 && base) memset(base, 0, (size_t)size * sizeof(wbm_bell));
+    /* every rank takes part, whether or not its window came (no hang): the
+     * doorbells are used only when all have them; this also orders the
+     * zeroing before any use */
     int ok = base != NULL, allok = 0;
-    MPI_Allreduce(&ok, &allok, 1, MPI_INT, MPI_MIN, comm); /* also: the zeroing is done */
+    MPI_Allreduce(&ok, &allok, 1, MPI_INT, MPI_MIN, comm);
     if (allok) {
         bells = base;
         nbells = size;
