@@ -3,12 +3,12 @@
 --   mpirun --oversubscribe -np 3 wb --threads 1 bench/mpi.lua   (driver + 2 ranks of 1 thread)
 --   wb bench/mpi.lua cluster:2                                   (2 workers of 1 thread)
 --   wb bench/mpi.lua local:2
--- empty-task throughput, one-task round trip, on MPI the reduction tree
--- against MPI_Reduce, k-means 15M x 3 (k = 16) per iteration, logreg 5M x
--- 10, gbdt 1M x 10 with 100 trees; a fingerprint of each model (equal on
--- every executor: the same models bit for bit). Times are medians of
--- repeats; CPU seconds are summed over the job's processes (the machine may
--- be shared: CPU time does not count waiting for it).
+-- empty-task throughput, one-task round trip, the CPU of idle processes, on
+-- MPI the reduction tree against MPI_Reduce, k-means 15M x 3 (k = 16) per
+-- iteration, logreg 5M x 10, gbdt 1M x 10 with 100 trees; a fingerprint of
+-- each model (equal on every executor: the same models bit for bit). Times
+-- are medians of repeats; CPU seconds are summed over the job's processes
+-- (the machine may be shared: CPU time does not count waiting for it).
 local spec = arg[1] or "local:2"
 local scale = tonumber(arg[2]) or 1
 local function median(t)
@@ -81,6 +81,14 @@ for rep = 1, 5 do
   rts[rep] = (wb.now() - t0) / 2000 * 1e6
 end
 row("one-task round trip (median of 5 x 2000)", string.format("%.1f", median(rts)), "us", (cpu() - c0) / 5)
+-- idle: the CPU the executor's processes use while the driver waits (a
+-- program that sleeps 2 s): what their loops cost when there is no work
+do
+  local c1 = cpu()
+  local t0 = wb.now()
+  os.execute("sleep 2")
+  row("idle: CPU while the driver waits 2 s", string.format("%.1f", (cpu() - c1) / (wb.now() - t0) * 1000), "ms/s", cpu() - c1)
+end
 if ex.kind == "mpi" then
   for _, len in ipairs{1, 1024} do
     local tr, mr = {}, {}

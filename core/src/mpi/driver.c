@@ -178,12 +178,17 @@ static int qmsg_locked(dx *x, int dest, wb_buf *b)
     return 0;
 }
 
-static void kick(dx *x) { pthread_cond_signal(&x->wake); }
+static void kick(dx *x)
+{
+    pthread_cond_signal(&x->wake);
+    wbm_ring(0); /* the I/O thread may sleep on the driver's doorbell */
+}
 
 /* the object goes from every rank that may hold it (locked) */
 static void release_now_locked(dx *x, dobj *o)
 {
     wbm_map_del(&x->objs, o->oid);
+    wbm_ring(0); /* the I/O thread sends the list */
     for (int r = 1; r <= x->P; r++) {
         int has = o->holder == -1 || (o->copies[r / 64] >> (r % 64) & 1);
         if (!has) continue;
@@ -567,6 +572,24 @@ static void flush_releases(dx *x)
     }
 }
 
+/* is there work for the I/O thread (asked by wbm_doze before it sleeps) */
+static int io_busy(void *ctx)
+{
+    dx *x = ctx;
+    /* twice: a probe looks at what has been received, then makes progress
+     * (which may receive the message it has just missed) */
+    for (int k = 0; k < 2; k++) {
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, WBM_TAG_CTL, x->net.comm, &flag, MPI_STATUS_IGNORE);
+        if (flag) return 1;
+    }
+    pthread_mutex_lock(&x->mu);
+    int work = x->qh != NULL || x->stop;
+    for (int r = 1; r <= x->P && !work; r++) work = x->nrel[r] != 0;
+    pthread_mutex_unlock(&x->mu);
+    return work;
+}
+
 static void *io_main(void *arg)
 {
     dx *x = arg;
@@ -622,6 +645,24 @@ static void *io_main(void *arg)
             continue;
         }
         double idle = now - x->last_busy;
+        if (wbm_bells_on()) {
+            if (idle < WBM_SPIN) {
+                sched_yield();
+                continue;
+            }
+            if (!x->net.nreq) {
+                /* nothing in flight: sleep until a rank's message, the
+                 * caller's work (both ring) or the next heartbeat */
+                double left = WBM_DOZE_MAX;
+                for (int r = 1; r <= x->P; r++) {
+                    double l = WBM_HEARTBEAT - (now - x->net.said[r]);
+                    if (l < left) left = l;
+                }
+                wbm_doze(0, left < 1e-3 ? 1e-3 : left, io_busy, x);
+                continue;
+            }
+            /* a transfer in flight: MPI progresses only when called: poll */
+        }
         if (idle < 200e-6) {
             sched_yield();
             continue;
@@ -1262,6 +1303,7 @@ void wbm_driver_stop(int status)
     }
     x->stop = 1;
     pthread_cond_signal(&x->wake);
+    wbm_ring(0);
     pthread_mutex_unlock(&x->mu);
     pthread_join(x->io, NULL);
     x->io_started = 0;

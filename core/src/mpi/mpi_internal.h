@@ -120,6 +120,32 @@ int wbm_poll(wbm_net *n, unsigned char **buf, size_t *len, int *src);
 /* the text of an MPI error code */
 const char *wbm_errstr(int code, char *buf, size_t cap);
 
+/* ------------------------------------------------------------ doorbells */
+/* When every rank of the job shares one host, each rank has a doorbell in
+ * memory the ranks share (an MPI-3 shared window): a counter the rank sleeps
+ * on (futex) when it has nothing to do, and that a sender bumps after
+ * posting a message to it. A rank that sleeps costs no CPU, and wakes as
+ * soon as a message or its own pool's result comes. Without doorbells (ranks
+ * on several hosts) the loops poll with growing sleeps, as before.
+ * wbm_bells_init is collective over comm (every rank calls it at the start). */
+int wbm_bells_init(MPI_Comm comm);
+void wbm_bells_free(void);
+int wbm_bells_on(void);
+/* wake rank r if it sleeps (cheap when it does not: one atomic add and load) */
+void wbm_ring(int r);
+/* rank r (this process) sleeps until rung or for at most secs; busy(ctx) is
+ * asked once the sleep is announced: when it finds work, no sleep */
+void wbm_doze(int r, double secs, int (*busy)(void *), void *ctx);
+/* how long a loop polls (yielding the CPU) after its last work, before it
+ * sleeps: the next message of a quick exchange comes within this */
+#define WBM_SPIN 100e-6
+#define WBM_SPIN_WORKING 20e-6 /* a rank whose pool runs tasks (their end rings) */
+#define WBM_POOL_SPIN 0 /* a rank's pool thread, after a task, before it sleeps */
+/* the longest sleep on a doorbell: heartbeats and timeouts are checked, and
+ * a message MPI had queued inside the sender (sent on its next progress)
+ * waits no longer than this */
+#define WBM_DOZE_MAX 50e-3
+
 /* an object's byte layout for transfer: 1 or 2 pieces (a partition: x, y) */
 int wbm_layout(const wb_objstat *st, size_t *len);
 

@@ -85,6 +85,7 @@ typedef struct rk {
     pthread_cond_t cv, loop_cv;
     rtask *qh, *qt, *dh, *dt;
     int stop_pool, running, queued;
+    int avail; /* queued, also read without the lock (a pool thread's spin) */
     pthread_t *th;
     int nth;
     /* DONE entries for the driver */
@@ -121,9 +122,22 @@ static void fatal(rk *r, const char *fmt, ...)
 static void *pool_main(void *arg)
 {
     rk *r = arg;
+    double spin_until = 0;
     for (;;) {
         pthread_mutex_lock(&r->mu);
-        while (!r->qh && !r->stop_pool) pthread_cond_wait(&r->cv, &r->mu);
+        while (!r->qh && !r->stop_pool) {
+            if (spin_until > 0) {
+                /* just after a task: the next one of a quick exchange comes
+                 * within microseconds; a sleep would make it wait for a
+                 * wake-up. The queue's count is watched without the lock. */
+                pthread_mutex_unlock(&r->mu);
+                while (!__atomic_load_n(&r->avail, __ATOMIC_ACQUIRE) && wb_now() < spin_until) sched_yield();
+                spin_until = 0;
+                pthread_mutex_lock(&r->mu);
+                continue;
+            }
+            pthread_cond_wait(&r->cv, &r->mu);
+        }
         if (!r->qh) {
             pthread_mutex_unlock(&r->mu);
             return NULL;
@@ -132,6 +146,7 @@ static void *pool_main(void *arg)
         r->qh = t->next;
         if (!r->qh) r->qt = NULL;
         r->queued--;
+        __atomic_store_n(&r->avail, r->queued, __ATOMIC_RELEASE);
         r->running++;
         pthread_mutex_unlock(&r->mu);
         wb_task task = {t->kernel, t->in, t->nin, t->arg ? t->arg->data : NULL, t->arg ? t->arg->len : 0,
@@ -147,6 +162,8 @@ static void *pool_main(void *arg)
         r->running--;
         pthread_cond_signal(&r->loop_cv);
         pthread_mutex_unlock(&r->mu);
+        wbm_ring(r->net.rank); /* the loop may sleep on its doorbell */
+        spin_until = wb_now() + WBM_POOL_SPIN;
     }
 }
 
@@ -190,6 +207,7 @@ static void push_task(rk *r, rtask *t)
     else r->qh = t;
     r->qt = t;
     r->queued++;
+    __atomic_store_n(&r->avail, r->queued, __ATOMIC_RELEASE);
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
     if (o) obj_avail(r, o);
@@ -841,8 +859,43 @@ static void handle(rk *r, const unsigned char *p, size_t n, int from)
 
 /* ------------------------------------------------------------ the loop */
 
+/* is there work for the loop (asked by wbm_doze before it sleeps) */
+static int rank_busy(void *ctx)
+{
+    rk *r = ctx;
+    /* twice: a probe looks at what has been received, then makes progress
+     * (which may receive the message it has just missed) */
+    for (int k = 0; k < 2; k++) {
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, WBM_TAG_CTL, r->net.comm, &flag, MPI_STATUS_IGNORE);
+        if (flag) return 1;
+    }
+    pthread_mutex_lock(&r->mu);
+    int done = r->dh != NULL;
+    pthread_mutex_unlock(&r->mu);
+    return done;
+}
+
 static void idle_wait(rk *r, double idle)
 {
+    if (wbm_bells_on()) {
+        /* while the pool runs tasks, their end rings: a short poll only */
+        pthread_mutex_lock(&r->mu);
+        int working = r->running + r->queued > 0;
+        pthread_mutex_unlock(&r->mu);
+        if (idle < (working ? WBM_SPIN_WORKING : WBM_SPIN)) {
+            sched_yield();
+            return;
+        }
+        if (!r->net.nreq) {
+            /* nothing in flight: sleep until a message, a result of the
+             * pool (both ring), or the next heartbeat is due */
+            double left = WBM_HEARTBEAT - (wb_now() - r->net.said[0]);
+            wbm_doze(r->net.rank, left < 1e-3 ? 1e-3 : left > WBM_DOZE_MAX ? WBM_DOZE_MAX : left, rank_busy, r);
+            return;
+        }
+        /* a transfer in flight: MPI progresses only when called: poll */
+    }
     if (idle < 200e-6) {
         sched_yield();
         return;

@@ -68,6 +68,7 @@ int wb_mpi_init(int *rank, int *size)
     MPI_Comm_set_errhandler(wcomm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(wcomm, rank);
     MPI_Comm_size(wcomm, size);
+    wbm_bells_init(wcomm);
     return 0;
 }
 
@@ -85,6 +86,7 @@ static void finalize(void)
     int fin = 0;
     MPI_Finalized(&fin);
     if (!fin) {
+        wbm_bells_free();
         if (wcomm != MPI_COMM_NULL) MPI_Comm_free(&wcomm);
         MPI_Finalize();
     }

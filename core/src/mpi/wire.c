@@ -2,9 +2,15 @@
  * encoding, the transport over MPI's nonblocking point-to-point calls (all
  * progress made by one thread polling), an id map, the partial merge of
  * block-sum node sets and the reduction tree's shape. */
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mpi_internal.h"
@@ -196,6 +202,7 @@ int wbm_send(wbm_net *n, int dest, wb_buf *buf)
         return mpi_fail(n, e, "sending to", dest);
     }
     n->said[dest] = wb_now();
+    wbm_ring(dest);
     int rc = add_req(n, r, buf->p, NULL);
     buf->p = NULL;
     buf->len = buf->cap = 0;
@@ -235,6 +242,7 @@ static int xfer(wbm_net *n, int peer, int tag, void *const *ptr, const size_t *l
             if (add_req(n, r, NULL, x)) return WB_ENOMEM;
         }
     if (send) n->said[peer] = wb_now();
+    wbm_ring(peer); /* a receive posted late lets a waiting sender go on */
     return 0;
 }
 
@@ -322,6 +330,103 @@ int wbm_poll(wbm_net *n, unsigned char **buf, size_t *len, int *src)
     *src = st.MPI_SOURCE;
     if (*src >= 0 && *src < n->size) n->heard[*src] = wb_now();
     return 1;
+}
+
+/* ------------------------------------------------------------ doorbells */
+
+typedef struct wbm_bell {
+    _Atomic uint32_t seq;      /* bumped by every ring */
+    _Atomic uint32_t sleeping; /* the owner sleeps (or is about to) */
+    char pad[56];              /* one cache line per rank */
+} wbm_bell;
+
+static wbm_bell *bells; /* [size], shared by the ranks; NULL: no doorbells */
+static int nbells;
+static MPI_Win bell_win = MPI_WIN_NULL;
+static MPI_Comm bell_comm = MPI_COMM_NULL;
+
+int wbm_bells_init(MPI_Comm comm)
+{
+    int size, rank, nsh = 0;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    const char *off = getenv("WB_MPI_DOORBELLS"); /* "0": poll with sleeps (a comparison in bench/mpi.sh) */
+    int want = !(off && !strcmp(off, "0"));
+    /* every rank decides the same way: all on one host and all wanting them */
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &bell_comm) != MPI_SUCCESS) {
+        bell_comm = MPI_COMM_NULL;
+        want = 0;
+    } else
+        MPI_Comm_size(bell_comm, &nsh);
+    int all = want && nsh == size, agree = 0;
+    MPI_Allreduce(&all, &agree, 1, MPI_INT, MPI_MIN, comm);
+    if (!agree) {
+        if (bell_comm != MPI_COMM_NULL) MPI_Comm_free(&bell_comm);
+        return 0;
+    }
+    /* the shared communicator has the same ranks in the same order (split
+     * with key 0 keeps comm's order, and it holds every rank) */
+    void *base = NULL;
+    MPI_Aint bytes = rank == 0 ? (MPI_Aint)size * (MPI_Aint)sizeof(wbm_bell) : 0;
+    if (MPI_Win_allocate_shared(bytes, 1, MPI_INFO_NULL, bell_comm, &base, &bell_win) != MPI_SUCCESS) {
+        bell_win = MPI_WIN_NULL;
+        base = NULL;
+    } else {
+        MPI_Aint qsize = 0;
+        int disp = 0;
+        if (MPI_Win_shared_query(bell_win, 0, &qsize, &disp, &base) != MPI_SUCCESS ||
+            qsize < (MPI_Aint)size * (MPI_Aint)sizeof(wbm_bell))
+            base = NULL;
+    }
+    if (rank == 0 && base) memset(base, 0, (size_t)size * sizeof(wbm_bell));
+    /* every rank takes part, whether or not its window came (no hang): the
+     * doorbells are used only when all have them; this also orders the
+     * zeroing before any use */
+    int ok = base != NULL, allok = 0;
+    MPI_Allreduce(&ok, &allok, 1, MPI_INT, MPI_MIN, comm);
+    if (allok) {
+        bells = base;
+        nbells = size;
+    }
+    return 0;
+}
+
+void wbm_bells_free(void)
+{
+    bells = NULL;
+    nbells = 0;
+    if (bell_win != MPI_WIN_NULL) MPI_Win_free(&bell_win);
+    if (bell_comm != MPI_COMM_NULL) MPI_Comm_free(&bell_comm);
+}
+
+int wbm_bells_on(void) { return bells != NULL; }
+
+void wbm_ring(int r)
+{
+    if (!bells || r < 0 || r >= nbells) return;
+    wbm_bell *b = &bells[r];
+    atomic_fetch_add(&b->seq, 1);
+    if (atomic_load(&b->sleeping))
+        syscall(SYS_futex, &b->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void wbm_doze(int r, double secs, int (*busy)(void *), void *ctx)
+{
+    if (!bells || r < 0 || r >= nbells) {
+        struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+        if (!busy(ctx)) nanosleep(&ts, NULL);
+        return;
+    }
+    wbm_bell *b = &bells[r];
+    /* the seq taken before the last look for work: a ring after it makes
+     * the futex return at once (no lost wake-up) */
+    uint32_t s = atomic_load(&b->seq);
+    atomic_store(&b->sleeping, 1);
+    if (!busy(ctx)) {
+        struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+        syscall(SYS_futex, &b->seq, FUTEX_WAIT, s, &ts, NULL, 0);
+    }
+    atomic_store(&b->sleeping, 0);
 }
 
 const char *wbm_hostname(void)
