@@ -174,7 +174,6 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
     int fs = m->state == WB_CS_F ? 1 : m->state == WB_CS_U ? m->fs : 1;
     const char delim = m->delim;
     const char *const base = p;
-    const char *nq = NULL; /* the next '"' at or after p, when known */
     while (p < e) {
         if (st == WB_CS_LS) {
             while (p < e && wb__csv_blank(*p, delim)) p++;
@@ -197,10 +196,7 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
             continue;
         }
         if (st == WB_CS_U) { /* outside quotes */
-            if (!nq || nq < p) nq = memchr(p, '"', (size_t)(e - p));
-            const char *lim = nq ? nq : e;
-            const char *nl = memchr(p, '\n', (size_t)(lim - p));
-            const char *q = nl ? nl : lim;
+            const char *q = wb__csv_find2(p, e, '"', '\n');
             /* the last byte before q other than a blank decides whether a field starts at q */
             const char *b = q;
             while (b > p && wb__csv_blank(b[-1], delim)) b--;
@@ -221,8 +217,8 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
             continue;
         }
         if (st == WB_CS_Q) {
-            const char *z = memchr(p, '"', (size_t)(e - p));
-            if (!z) {
+            const char *z = wb__csv_find2(p, e, '"', '"');
+            if (z == e) {
                 p = e;
                 break;
             }
@@ -253,13 +249,8 @@ static const char *const default_na[] = {"",        "#N/A", "#N/A N/A", "#NA",  
 
 const char *const *wb__csv_default_na(void) { return default_na; }
 
-int wb__csv_is_na(const wb_csv_na *na, const char *s, size_t len)
+int wb__csv_is_na_slow(const wb_csv_na *na, const char *s, size_t len)
 {
-    if (len > 31 || !((na->lens >> len) & 1)) return 0;
-    if (len) {
-        unsigned char b = (unsigned char)s[0];
-        if (!((na->first[b >> 6] >> (b & 63)) & 1)) return 0;
-    }
     for (int i = 0; i < na->n; i++)
         if (na->len[i] == len && memcmp(na->s[i], s, len) == 0) return 1;
     return 0;
@@ -407,6 +398,13 @@ static int dict_grow(wb_csv_dict *t)
 
 int64_t wb__csv_dict_put(wb_csv_dict *t, const char *s, size_t n)
 {
+    int added;
+    return wb__csv_dict_put2(t, s, n, &added);
+}
+
+int64_t wb__csv_dict_put2(wb_csv_dict *t, const char *s, size_t n, int *added)
+{
+    *added = 0;
     if (t->n + 1 > t->cap / 2) {
         if (t->n >= UINT32_MAX / 4) return WB_ELIMIT;
         if (dict_grow(t)) return WB_ENOMEM;
@@ -427,5 +425,6 @@ int64_t wb__csv_dict_put(wb_csv_dict *t, const char *s, size_t n)
     t->len[t->n] = (uint32_t)n;
     if (wb_buf_add(&t->text, s, n) || wb_buf_add(&t->text, "", 1)) return WB_ENOMEM;
     t->slot[h] = (wb_csv_slot){w0, w1, (uint32_t)n, t->n + 1};
+    *added = 1;
     return t->n++;
 }

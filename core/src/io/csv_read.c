@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -49,6 +50,7 @@ typedef struct csv_src {
     char *buf;
     size_t cap, beg, len;
     int owned;           /* buf is ours (file) */
+    size_t mapped;       /* buf maps the whole file: its length */
 } csv_src;
 
 static int src_file(csv_src *s, int fd, const char *name, int64_t start, int64_t fsize)
@@ -57,6 +59,16 @@ static int src_file(csv_src *s, int fd, const char *name, int64_t start, int64_t
     s->fd = fd;
     s->name = name;
     s->fsize = fsize;
+    /* the file mapped: read in place, no copy into a buffer (else pread) */
+    void *map = fsize > 0 && (uint64_t)fsize < SIZE_MAX / 2 ? mmap(NULL, (size_t)fsize, PROT_READ, MAP_PRIVATE, fd, 0)
+                                                           : MAP_FAILED;
+    if (map != MAP_FAILED) {
+        s->buf = map;
+        s->mapped = (size_t)fsize;
+        s->cap = s->len = (size_t)fsize;
+        s->beg = (size_t)start;
+        return 0;
+    }
     s->base = start;
     s->cap = WB_IO_BUF;
     if (fsize - start + 1 < (int64_t)s->cap) s->cap = fsize - start + 1 < 4096 ? 4096 : (size_t)(fsize - start + 1);
@@ -79,7 +91,8 @@ static void src_mem(csv_src *s, const char *data, size_t n, const char *name)
 
 static void src_free(csv_src *s)
 {
-    if (s->owned) free(s->buf);
+    if (s->mapped) munmap(s->buf, s->mapped);
+    else if (s->owned) free(s->buf);
     s->buf = NULL;
 }
 
@@ -254,9 +267,16 @@ static int k_csv_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
             }
         }
         /* line starts in [off, stop): each '\n' at o starts a line at o+1 */
-        for (char *q = p; (q = memchr(q, '\n', (size_t)(stop - q))) != NULL; q++) {
-            int64_t ls = src.base + (q + 1 - src.buf);
-            if (ls < a.fsize) lines[(ls - a.data_start) / a.step - j0 < nsub ? (ls - a.data_start) / a.step - j0 : nsub - 1]++;
+        for (char *q = p; q < stop;) {
+            /* by subchunk: the line breaks in [q, the subchunk's end) */
+            int64_t at = src.base + (q - src.buf) + 1, j = (at - a.data_start) / a.step - j0;
+            int64_t to = j + 1 < nsub ? a.data_start + (j0 + j + 1) * a.step - 1 : INT64_MAX;
+            char *qe = to - src.base < stop - src.buf ? src.buf + (to - src.base) : stop;
+            int64_t cnt = wb__csv_count(q, qe, '\n');
+            /* a line break as the file's last byte starts no line */
+            if (qe == stop && stop > q && stop[-1] == '\n' && src.base + (stop - src.buf) >= a.fsize) cnt--;
+            lines[j < nsub ? j : nsub - 1] += cnt;
+            q = qe;
         }
         wb__csv_sim(&R.m, p, stop, off);
         if (!conv) {
@@ -457,14 +477,17 @@ static int convert_field(csv_plan *p, csv_out *o, int64_t m, const char *t, size
         *dst = NAN;
         return 0;
     }
-    if (memchr(t, 0, len)) { /* levels are C strings */
-        colref(cref, sizeof cref, p, m);
-        return wb_seterr(WB_EFORMAT, "%s:%lld: %s: a NUL byte in the text (expected text)", p->name, (long long)line, cref);
-    }
-    int64_t code = wb__csv_dict_put(&o->dict[m], t, len);
+    int added;
+    int64_t code = wb__csv_dict_put2(&o->dict[m], t, len, &added);
     if (code < 0)
         return code == WB_ELIMIT ? wb_seterr(WB_ELIMIT, "%s:%lld: too much text in one partition", p->name, (long long)line)
                                  : wb_seterr(WB_ENOMEM, "out of memory");
+    /* levels are C strings: a NUL byte is refused where the text is first
+     * seen (text equal to a level seen before has none) */
+    if (added && memchr(t, 0, len)) {
+        colref(cref, sizeof cref, p, m);
+        return wb_seterr(WB_EFORMAT, "%s:%lld: %s: a NUL byte in the text (expected text)", p->name, (long long)line, cref);
+    }
     if (code >= p->a->max_levels) {
         colref(cref, sizeof cref, p, m);
         return wb_seterr(WB_ELIMIT,
@@ -535,10 +558,10 @@ static int64_t conv_record(csv_plan *p, csv_out *o, const char *s, const char *e
                 const char *x = q + 1;
                 int esc = 0;
                 for (;;) {
-                    const char *z = x; /* fields are short: a loop, counting line breaks as it goes */
-                    while (z < e && *z != '"') {
-                        *nl += *z == '\n';
-                        z++;
+                    const char *z = wb__csv_find2(x, e, '"', '\n'); /* counting line breaks as it goes */
+                    while (z < e && *z == '\n') {
+                        ++*nl;
+                        z = wb__csv_find2(z + 1, e, '"', '\n');
                     }
                     if (z == e) {
                         if (!eof) return CR_MORE;
@@ -554,8 +577,7 @@ static int64_t conv_record(csv_plan *p, csv_out *o, const char *s, const char *e
                     x = z + 1;
                     break;
                 }
-                fe = x;
-                while (fe < e && *fe != delim && *fe != '\n') fe++;
+                fe = x < e && (*x == delim || *x == '\n') ? x : wb__csv_find2(x, e, delim, '\n');
                 if (fe == e && !eof) return CR_MORE;
                 const char *te = fe;
                 if (te > x && te[-1] == '\r' && (fe == e || *fe == '\n')) te--;
@@ -575,8 +597,7 @@ static int64_t conv_record(csv_plan *p, csv_out *o, const char *s, const char *e
                     }
                 }
             } else {
-                fe = q;
-                while (fe < e && *fe != delim && *fe != '\n') fe++;
+                fe = wb__csv_find2(q, e, delim, '\n');
                 if (fe == e && !eof) return CR_MORE;
                 const char *te = fe;
                 if (te > f && te[-1] == '\r' && (fe == e || *fe == '\n')) te--;
@@ -641,7 +662,7 @@ static int src_skip_records(csv_src *s, char delim, int64_t n, int64_t *lines)
         const char *p = s->buf + s->beg, *e = s->buf + s->len;
         wb__csv_sim(&m, p, e, off);
         const char *stop = m.stop ? s->buf + (m.stop_at - s->base) : e;
-        for (const char *q = p; (q = memchr(q, '\n', (size_t)(stop - q))) != NULL; q++) (*lines)++;
+        *lines += wb__csv_count(p, stop, '\n');
         if (m.stop) {
             s->beg = (size_t)(stop - s->buf);
             return 0;
@@ -1697,7 +1718,7 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
         size_t cut = full ? done : len;
         if (rows > 0) {
             int64_t nl = 0;
-            for (const char *q = win + beg; (q = memchr(q, '\n', (size_t)(win + cut - q))) != NULL; q++) nl++;
+            nl = wb__csv_count(win + beg, win + cut, '\n');
             if (!need) {
                 rc = job_grow(j, k + 1);
                 if (!rc) {
