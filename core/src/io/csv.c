@@ -350,16 +350,17 @@ uint64_t wb__csv_hash(const char *s, size_t n)
 void wb__csv_dict_free(wb_csv_dict *t)
 {
     free(t->slot);
+    free(t->key);
     free(t->off);
     free(t->len);
     wb_buf_free(&t->text);
     memset(t, 0, sizeof *t);
 }
 
-/* a slot holds the string's length and, up to 16 bytes, the string itself
- * (the two words of short_words: equal words and length, equal strings), so
- * a lookup touches one cache line; a longer string's slot holds its hash and
- * is compared in the text */
+/* a string's key (compared with a code's when the tags agree): the string
+ * itself up to 16 bytes (the two words of short_words: equal words and
+ * length, equal strings), else its hash and first bytes, and then the
+ * strings are compared in the text */
 static void slot_key(const char *s, size_t n, uint64_t hv, uint64_t *w0, uint64_t *w1)
 {
     if (n <= 16) short_words(s, n, w0, w1);
@@ -377,7 +378,9 @@ static int dict_grow(wb_csv_dict *t)
     if (off) t->off = off;
     uint32_t *len = realloc(t->len, (size_t)(cap / 2) * sizeof *len);
     if (len) t->len = len;
-    if (!slot || !off || !len) {
+    wb_csv_key *key = realloc(t->key, (size_t)(cap / 2) * sizeof *key);
+    if (key) t->key = key;
+    if (!slot || !off || !len || !key) {
         free(slot);
         return WB_ENOMEM;
     }
@@ -386,8 +389,7 @@ static int dict_grow(wb_csv_dict *t)
         uint64_t hv = wb__csv_hash(s, t->len[i]);
         uint32_t h = (uint32_t)hv & (cap - 1);
         while (slot[h].code1) h = (h + 1) & (cap - 1);
-        slot_key(s, t->len[i], hv, &slot[h].w0, &slot[h].w1);
-        slot[h].len = t->len[i];
+        slot[h].tag = (uint32_t)(hv >> 32);
         slot[h].code1 = i + 1;
     }
     free(t->slot);
@@ -404,27 +406,36 @@ int64_t wb__csv_dict_put(wb_csv_dict *t, const char *s, size_t n)
 
 int64_t wb__csv_dict_put2(wb_csv_dict *t, const char *s, size_t n, int *added)
 {
+    return wb__csv_dict_put_h(t, s, n, wb__csv_hash(s, n), added);
+}
+
+int64_t wb__csv_dict_put_h(wb_csv_dict *t, const char *s, size_t n, uint64_t hv, int *added)
+{
     *added = 0;
     if (t->n + 1 > t->cap / 2) {
         if (t->n >= UINT32_MAX / 4) return WB_ELIMIT;
         if (dict_grow(t)) return WB_ENOMEM;
     }
-    uint64_t hv = wb__csv_hash(s, n), w0, w1;
+    uint64_t w0, w1;
     slot_key(s, n, hv, &w0, &w1);
-    uint32_t mask = t->cap - 1, h = (uint32_t)hv & mask;
+    uint32_t mask = t->cap - 1, h = (uint32_t)hv & mask, tag = (uint32_t)(hv >> 32);
     for (;;) {
         const wb_csv_slot *sl = &t->slot[h];
         if (!sl->code1) break;
-        if (sl->w0 == w0 && sl->w1 == w1 && sl->len == n &&
-            (n <= 16 || memcmp(t->text.p + t->off[sl->code1 - 1], s, n) == 0))
-            return sl->code1 - 1;
+        if (sl->tag == tag) {
+            uint32_t c = sl->code1 - 1;
+            if (t->key[c].w0 == w0 && t->key[c].w1 == w1 && t->len[c] == n &&
+                (n <= 16 || memcmp(t->text.p + t->off[c], s, n) == 0))
+                return c;
+        }
         h = (h + 1) & mask;
     }
     if (t->text.len + n + 1 > UINT32_MAX) return WB_ELIMIT;
     t->off[t->n] = (uint32_t)t->text.len;
     t->len[t->n] = (uint32_t)n;
+    t->key[t->n] = (wb_csv_key){w0, w1};
     if (wb_buf_add(&t->text, s, n) || wb_buf_add(&t->text, "", 1)) return WB_ENOMEM;
-    t->slot[h] = (wb_csv_slot){w0, w1, (uint32_t)n, t->n + 1};
+    t->slot[h] = (wb_csv_slot){tag, t->n + 1};
     *added = 1;
     return t->n++;
 }

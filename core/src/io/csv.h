@@ -141,11 +141,15 @@ int wb__csv_bool(const char *s, size_t len);
 uint64_t wb__csv_hash(const char *s, size_t n);
 /* distinct strings in the order first seen (codes 0..n-1) */
 typedef struct wb_csv_slot {
-    uint64_t w0, w1;        /* the string (up to 16 bytes), or its hash and first bytes */
-    uint32_t len, code1;    /* code + 1; 0: empty */
+    uint32_t tag, code1;    /* the hash's high bits; code + 1 (0: empty) */
 } wb_csv_slot;
+typedef struct wb_csv_key {
+    uint64_t w0, w1;        /* the string (up to 16 bytes), or its hash and first bytes */
+} wb_csv_key;
 typedef struct wb_csv_dict {
-    wb_csv_slot *slot; /* open addressing */
+    wb_csv_slot *slot; /* open addressing: small slots, so that the table
+                          stays in cache (a lookup's cost is its misses) */
+    wb_csv_key *key;   /* per code */
     uint32_t cap, n;
     uint32_t *off, *len; /* each string's place in text (NUL-terminated there) */
     wb_buf text;
@@ -154,6 +158,8 @@ typedef struct wb_csv_dict {
 int64_t wb__csv_dict_put(wb_csv_dict *t, const char *s, size_t n);
 /* the same; *added: s was new */
 int64_t wb__csv_dict_put2(wb_csv_dict *t, const char *s, size_t n, int *added);
+/* the same with hv = wb__csv_hash(s, n) */
+int64_t wb__csv_dict_put_h(wb_csv_dict *t, const char *s, size_t n, uint64_t hv, int *added);
 void wb__csv_dict_free(wb_csv_dict *t);
 
 #endif

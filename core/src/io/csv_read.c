@@ -943,34 +943,59 @@ static int k_csv_remap(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     if (rc) return rc;
     double *x, *y;
     if ((rc = wb__out_part(ctx, part.rows, part.cols, part.row0, part.y != NULL, &x, &y)) != 0) return rc;
-    memcpy(x, part.x, (size_t)part.rows * (size_t)part.cols * 8);
-    if (y) memcpy(y, part.y, (size_t)part.rows * 8);
     const unsigned char *p = arg, *e = p + arglen;
     int64_t count;
     if (arglen < 8) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
     memcpy(&count, p, 8);
     p += 8;
+    if (count < 0 || count > h.ncol) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
+    typedef struct rcol {
+        int64_t c;
+        uint32_t n;
+        const unsigned char *map;
+    } rcol;
+    rcol *rc_ = malloc((size_t)(count ? count : 1) * sizeof *rc_);
+    if (!rc_) return wb_seterr(WB_ENOMEM, "out of memory");
     for (int64_t k = 0; k < count; k++) {
         uint32_t hh[2];
-        if (e - p < 8) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
+        if (e - p < 8) {
+            free(rc_);
+            return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
+        }
         memcpy(hh, p, 8);
         p += 8;
-        if (hh[0] >= (uint64_t)h.ncol || (uint64_t)(e - p) / 4 < hh[1]) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
-        const unsigned char *map = p;
+        if (hh[0] >= (uint64_t)h.ncol || (uint64_t)(e - p) / 4 < hh[1]) {
+            free(rc_);
+            return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
+        }
+        rc_[k] = (rcol){hh[0], hh[1], p};
         p += (size_t)hh[1] * 4;
-        int64_t c = hh[0], cols = part.cols;
-        double *v = c == cols ? y : x + c;
-        size_t stride = c == cols ? 1 : (size_t)cols;
-        for (int64_t i = 0; i < part.rows; i++) {
-            double code = v[(size_t)i * stride];
-            if (code != code) continue;
-            if (!(code >= 0 && code < hh[1])) return wb_seterr(WB_EINVAL, "io.csv_remap: code %g out of range", code);
-            uint32_t g;
-            memcpy(&g, map + (size_t)code * 4, 4);
-            v[(size_t)i * stride] = g;
+    }
+    /* a block of rows copied, then its codes mapped while the block is in cache */
+    const int64_t cols = part.cols, B = 512;
+    for (int64_t i0 = 0; i0 < part.rows && !rc; i0 += B) {
+        int64_t i1 = i0 + B < part.rows ? i0 + B : part.rows;
+        memcpy(x + (size_t)i0 * (size_t)cols, part.x + (size_t)i0 * (size_t)cols, (size_t)(i1 - i0) * (size_t)cols * 8);
+        if (y) memcpy(y + i0, part.y + i0, (size_t)(i1 - i0) * 8);
+        for (int64_t k = 0; k < count && !rc; k++) {
+            int64_t c = rc_[k].c;
+            double *v = c == cols ? y : x + c;
+            size_t stride = c == cols ? 1 : (size_t)cols;
+            for (int64_t i = i0; i < i1; i++) {
+                double code = v[(size_t)i * stride];
+                if (code != code) continue;
+                if (!(code >= 0 && code < rc_[k].n)) {
+                    rc = wb_seterr(WB_EINVAL, "io.csv_remap: code %g out of range", code);
+                    break;
+                }
+                uint32_t g;
+                memcpy(&g, rc_[k].map + (size_t)code * 4, 4);
+                v[(size_t)i * stride] = g;
+            }
         }
     }
-    return 0;
+    free(rc_);
+    return rc;
 }
 
 void wb__register_csv_kernels(void)
