@@ -710,9 +710,20 @@ static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
         }
         int blank = 0;
         int64_t nl = 0, qfield = -1;
-        int64_t got = conv_record(p, o, s->buf + s->beg, s->buf + s->len, src_eof(s), row, line, &scratch, &scap, &blank,
-                                  &nl, &qfield);
+        /* a mapped file: a record sees at most WB_IO_MAX_LINE bytes, as in a buffer */
+        const char *e = s->buf + s->len;
+        int eof = src_eof(s);
+        if (s->mapped && s->len - s->beg > WB_IO_MAX_LINE) {
+            e = s->buf + s->beg + WB_IO_MAX_LINE;
+            eof = 0;
+        }
+        int64_t got = conv_record(p, o, s->buf + s->beg, e, eof, row, line, &scratch, &scap, &blank, &nl, &qfield);
         if (got == CR_MORE) {
+            if (s->mapped) {
+                rc = wb_seterr(WB_ELIMIT, "%s: the line at byte %lld is longer than the limit of %zu MB", s->name,
+                               (long long)(s->base + (int64_t)s->beg), WB_IO_MAX_LINE >> 20);
+                break;
+            }
             if ((rc = src_more(s)) != 0) break;
             continue;
         }
