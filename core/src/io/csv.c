@@ -174,7 +174,6 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
     int fs = m->state == WB_CS_F ? 1 : m->state == WB_CS_U ? m->fs : 1;
     const char delim = m->delim;
     const char *const base = p;
-    const char *nq = NULL; /* the next '"' at or after p, when known */
     while (p < e) {
         if (st == WB_CS_LS) {
             while (p < e && wb__csv_blank(*p, delim)) p++;
@@ -197,10 +196,7 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
             continue;
         }
         if (st == WB_CS_U) { /* outside quotes */
-            if (!nq || nq < p) nq = memchr(p, '"', (size_t)(e - p));
-            const char *lim = nq ? nq : e;
-            const char *nl = memchr(p, '\n', (size_t)(lim - p));
-            const char *q = nl ? nl : lim;
+            const char *q = wb__csv_find2(p, e, '"', '\n');
             /* the last byte before q other than a blank decides whether a field starts at q */
             const char *b = q;
             while (b > p && wb__csv_blank(b[-1], delim)) b--;
@@ -221,8 +217,8 @@ void wb__csv_sim(wb_csv_sim *m, const char *p, const char *e, int64_t off)
             continue;
         }
         if (st == WB_CS_Q) {
-            const char *z = memchr(p, '"', (size_t)(e - p));
-            if (!z) {
+            const char *z = wb__csv_find2(p, e, '"', '"');
+            if (z == e) {
                 p = e;
                 break;
             }
@@ -253,13 +249,8 @@ static const char *const default_na[] = {"",        "#N/A", "#N/A N/A", "#NA",  
 
 const char *const *wb__csv_default_na(void) { return default_na; }
 
-int wb__csv_is_na(const wb_csv_na *na, const char *s, size_t len)
+int wb__csv_is_na_slow(const wb_csv_na *na, const char *s, size_t len)
 {
-    if (len > 31 || !((na->lens >> len) & 1)) return 0;
-    if (len) {
-        unsigned char b = (unsigned char)s[0];
-        if (!((na->first[b >> 6] >> (b & 63)) & 1)) return 0;
-    }
     for (int i = 0; i < na->n; i++)
         if (na->len[i] == len && memcmp(na->s[i], s, len) == 0) return 1;
     return 0;
@@ -359,16 +350,17 @@ uint64_t wb__csv_hash(const char *s, size_t n)
 void wb__csv_dict_free(wb_csv_dict *t)
 {
     free(t->slot);
+    free(t->key);
     free(t->off);
     free(t->len);
     wb_buf_free(&t->text);
     memset(t, 0, sizeof *t);
 }
 
-/* a slot holds the string's length and, up to 16 bytes, the string itself
- * (the two words of short_words: equal words and length, equal strings), so
- * a lookup touches one cache line; a longer string's slot holds its hash and
- * is compared in the text */
+/* a string's key (compared with a code's when the tags agree): the string
+ * itself up to 16 bytes (the two words of short_words: equal words and
+ * length, equal strings), else its hash and first bytes, and then the
+ * strings are compared in the text */
 static void slot_key(const char *s, size_t n, uint64_t hv, uint64_t *w0, uint64_t *w1)
 {
     if (n <= 16) short_words(s, n, w0, w1);
@@ -386,7 +378,9 @@ static int dict_grow(wb_csv_dict *t)
     if (off) t->off = off;
     uint32_t *len = realloc(t->len, (size_t)(cap / 2) * sizeof *len);
     if (len) t->len = len;
-    if (!slot || !off || !len) {
+    wb_csv_key *key = realloc(t->key, (size_t)(cap / 2) * sizeof *key);
+    if (key) t->key = key;
+    if (!slot || !off || !len || !key) {
         free(slot);
         return WB_ENOMEM;
     }
@@ -395,8 +389,7 @@ static int dict_grow(wb_csv_dict *t)
         uint64_t hv = wb__csv_hash(s, t->len[i]);
         uint32_t h = (uint32_t)hv & (cap - 1);
         while (slot[h].code1) h = (h + 1) & (cap - 1);
-        slot_key(s, t->len[i], hv, &slot[h].w0, &slot[h].w1);
-        slot[h].len = t->len[i];
+        slot[h].tag = (uint32_t)(hv >> 32);
         slot[h].code1 = i + 1;
     }
     free(t->slot);
@@ -407,25 +400,42 @@ static int dict_grow(wb_csv_dict *t)
 
 int64_t wb__csv_dict_put(wb_csv_dict *t, const char *s, size_t n)
 {
+    int added;
+    return wb__csv_dict_put2(t, s, n, &added);
+}
+
+int64_t wb__csv_dict_put2(wb_csv_dict *t, const char *s, size_t n, int *added)
+{
+    return wb__csv_dict_put_h(t, s, n, wb__csv_hash(s, n), added);
+}
+
+int64_t wb__csv_dict_put_h(wb_csv_dict *t, const char *s, size_t n, uint64_t hv, int *added)
+{
+    *added = 0;
     if (t->n + 1 > t->cap / 2) {
         if (t->n >= UINT32_MAX / 4) return WB_ELIMIT;
         if (dict_grow(t)) return WB_ENOMEM;
     }
-    uint64_t hv = wb__csv_hash(s, n), w0, w1;
+    uint64_t w0, w1;
     slot_key(s, n, hv, &w0, &w1);
-    uint32_t mask = t->cap - 1, h = (uint32_t)hv & mask;
+    uint32_t mask = t->cap - 1, h = (uint32_t)hv & mask, tag = (uint32_t)(hv >> 32);
     for (;;) {
         const wb_csv_slot *sl = &t->slot[h];
         if (!sl->code1) break;
-        if (sl->w0 == w0 && sl->w1 == w1 && sl->len == n &&
-            (n <= 16 || memcmp(t->text.p + t->off[sl->code1 - 1], s, n) == 0))
-            return sl->code1 - 1;
+        if (sl->tag == tag) {
+            uint32_t c = sl->code1 - 1;
+            if (t->key[c].w0 == w0 && t->key[c].w1 == w1 && t->len[c] == n &&
+                (n <= 16 || memcmp(t->text.p + t->off[c], s, n) == 0))
+                return c;
+        }
         h = (h + 1) & mask;
     }
     if (t->text.len + n + 1 > UINT32_MAX) return WB_ELIMIT;
     t->off[t->n] = (uint32_t)t->text.len;
     t->len[t->n] = (uint32_t)n;
+    t->key[t->n] = (wb_csv_key){w0, w1};
     if (wb_buf_add(&t->text, s, n) || wb_buf_add(&t->text, "", 1)) return WB_ENOMEM;
-    t->slot[h] = (wb_csv_slot){w0, w1, (uint32_t)n, t->n + 1};
+    t->slot[h] = (wb_csv_slot){tag, t->n + 1};
+    *added = 1;
     return t->n++;
 }

@@ -4,6 +4,47 @@
 #define WB_IO_CSV_H
 #include "io_internal.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* the first byte in [p, e) equal to a or b, or e: sixteen bytes at a time
+ * (inline: the fields and the spans between quotes are short, so a call
+ * per search costs more than the search) */
+static inline const char *wb__csv_find2(const char *p, const char *e, char a, char b)
+{
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+    while (e - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < e && *p != a && *p != b) p++;
+    return p;
+}
+
+/* the number of bytes c in [p, e) */
+static inline int64_t wb__csv_count(const char *p, const char *e, char c)
+{
+    int64_t n = 0;
+#if defined(__SSE2__)
+    const __m128i vc = _mm_set1_epi8(c), zero = _mm_setzero_si128();
+    while (e - p >= 16) {
+        /* per byte lane, up to 255 matches (0 - -1 each), then summed */
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && e - p >= 16; k++, p += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), vc));
+        __m128i s = _mm_sad_epu8(acc, zero);
+        n += _mm_cvtsi128_si64(s) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
+    }
+#endif
+    for (; p < e; p++) n += *p == c;
+    return n;
+}
+
 /* a blank: space, tab or CR, unless it is the delimiter */
 static inline int wb__csv_blank(char c, char delim)
 {
@@ -79,7 +120,17 @@ typedef struct wb_csv_na {
 const char *const *wb__csv_default_na(void);
 /* tokens of at most 31 bytes (pointers kept: they must outlive na) */
 void wb__csv_na_init(wb_csv_na *na, const char *const *tokens, int n);
-int wb__csv_is_na(const wb_csv_na *na, const char *s, size_t len);
+int wb__csv_is_na_slow(const wb_csv_na *na, const char *s, size_t len);
+/* inline: most fields fail the length or first-byte test */
+static inline int wb__csv_is_na(const wb_csv_na *na, const char *s, size_t len)
+{
+    if (len > 31 || !((na->lens >> len) & 1)) return 0;
+    if (len) {
+        unsigned char b = (unsigned char)s[0];
+        if (!((na->first[b >> 6] >> (b & 63)) & 1)) return 0;
+    }
+    return wb__csv_is_na_slow(na, s, len);
+}
 /* the field reads entirely as a number (blanks around allowed): 1 and *v */
 int wb__csv_number(const char *s, size_t len, char delim, double *v);
 /* true/yes -> 1, false/no -> 0 (any case), else -1 */
@@ -90,17 +141,25 @@ int wb__csv_bool(const char *s, size_t len);
 uint64_t wb__csv_hash(const char *s, size_t n);
 /* distinct strings in the order first seen (codes 0..n-1) */
 typedef struct wb_csv_slot {
-    uint64_t w0, w1;        /* the string (up to 16 bytes), or its hash and first bytes */
-    uint32_t len, code1;    /* code + 1; 0: empty */
+    uint32_t tag, code1;    /* the hash's high bits; code + 1 (0: empty) */
 } wb_csv_slot;
+typedef struct wb_csv_key {
+    uint64_t w0, w1;        /* the string (up to 16 bytes), or its hash and first bytes */
+} wb_csv_key;
 typedef struct wb_csv_dict {
-    wb_csv_slot *slot; /* open addressing */
+    wb_csv_slot *slot; /* open addressing: small slots, so that the table
+                          stays in cache (a lookup's cost is its misses) */
+    wb_csv_key *key;   /* per code */
     uint32_t cap, n;
     uint32_t *off, *len; /* each string's place in text (NUL-terminated there) */
     wb_buf text;
 } wb_csv_dict;
 /* the code of s (added if new), or a negative error */
 int64_t wb__csv_dict_put(wb_csv_dict *t, const char *s, size_t n);
+/* the same; *added: s was new */
+int64_t wb__csv_dict_put2(wb_csv_dict *t, const char *s, size_t n, int *added);
+/* the same with hv = wb__csv_hash(s, n) */
+int64_t wb__csv_dict_put_h(wb_csv_dict *t, const char *s, size_t n, uint64_t hv, int *added);
 void wb__csv_dict_free(wb_csv_dict *t);
 
 #endif

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -49,6 +50,7 @@ typedef struct csv_src {
     char *buf;
     size_t cap, beg, len;
     int owned;           /* buf is ours (file) */
+    size_t mapped;       /* buf maps the whole file: its length */
 } csv_src;
 
 static int src_file(csv_src *s, int fd, const char *name, int64_t start, int64_t fsize)
@@ -57,6 +59,16 @@ static int src_file(csv_src *s, int fd, const char *name, int64_t start, int64_t
     s->fd = fd;
     s->name = name;
     s->fsize = fsize;
+    /* the file mapped: read in place, no copy into a buffer (else pread) */
+    void *map = fsize > 0 && (uint64_t)fsize < SIZE_MAX / 2 ? mmap(NULL, (size_t)fsize, PROT_READ, MAP_PRIVATE, fd, 0)
+                                                           : MAP_FAILED;
+    if (map != MAP_FAILED) {
+        s->buf = map;
+        s->mapped = (size_t)fsize;
+        s->cap = s->len = (size_t)fsize;
+        s->beg = (size_t)start;
+        return 0;
+    }
     s->base = start;
     s->cap = WB_IO_BUF;
     if (fsize - start + 1 < (int64_t)s->cap) s->cap = fsize - start + 1 < 4096 ? 4096 : (size_t)(fsize - start + 1);
@@ -79,7 +91,8 @@ static void src_mem(csv_src *s, const char *data, size_t n, const char *name)
 
 static void src_free(csv_src *s)
 {
-    if (s->owned) free(s->buf);
+    if (s->mapped) munmap(s->buf, s->mapped);
+    else if (s->owned) free(s->buf);
     s->buf = NULL;
 }
 
@@ -254,9 +267,16 @@ static int k_csv_scan(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, 
             }
         }
         /* line starts in [off, stop): each '\n' at o starts a line at o+1 */
-        for (char *q = p; (q = memchr(q, '\n', (size_t)(stop - q))) != NULL; q++) {
-            int64_t ls = src.base + (q + 1 - src.buf);
-            if (ls < a.fsize) lines[(ls - a.data_start) / a.step - j0 < nsub ? (ls - a.data_start) / a.step - j0 : nsub - 1]++;
+        for (char *q = p; q < stop;) {
+            /* by subchunk: the line breaks in [q, the subchunk's end) */
+            int64_t at = src.base + (q - src.buf) + 1, j = (at - a.data_start) / a.step - j0;
+            int64_t to = j + 1 < nsub ? a.data_start + (j0 + j + 1) * a.step - 1 : INT64_MAX;
+            char *qe = to - src.base < stop - src.buf ? src.buf + (to - src.base) : stop;
+            int64_t cnt = wb__csv_count(q, qe, '\n');
+            /* a line break as the file's last byte starts no line */
+            if (qe == stop && stop > q && stop[-1] == '\n' && src.base + (stop - src.buf) >= a.fsize) cnt--;
+            lines[j < nsub ? j : nsub - 1] += cnt;
+            q = qe;
         }
         wb__csv_sim(&R.m, p, stop, off);
         if (!conv) {
@@ -457,14 +477,17 @@ static int convert_field(csv_plan *p, csv_out *o, int64_t m, const char *t, size
         *dst = NAN;
         return 0;
     }
-    if (memchr(t, 0, len)) { /* levels are C strings */
-        colref(cref, sizeof cref, p, m);
-        return wb_seterr(WB_EFORMAT, "%s:%lld: %s: a NUL byte in the text (expected text)", p->name, (long long)line, cref);
-    }
-    int64_t code = wb__csv_dict_put(&o->dict[m], t, len);
+    int added;
+    int64_t code = wb__csv_dict_put2(&o->dict[m], t, len, &added);
     if (code < 0)
         return code == WB_ELIMIT ? wb_seterr(WB_ELIMIT, "%s:%lld: too much text in one partition", p->name, (long long)line)
                                  : wb_seterr(WB_ENOMEM, "out of memory");
+    /* levels are C strings: a NUL byte is refused where the text is first
+     * seen (text equal to a level seen before has none) */
+    if (added && memchr(t, 0, len)) {
+        colref(cref, sizeof cref, p, m);
+        return wb_seterr(WB_EFORMAT, "%s:%lld: %s: a NUL byte in the text (expected text)", p->name, (long long)line, cref);
+    }
     if (code >= p->a->max_levels) {
         colref(cref, sizeof cref, p, m);
         return wb_seterr(WB_ELIMIT,
@@ -535,10 +558,10 @@ static int64_t conv_record(csv_plan *p, csv_out *o, const char *s, const char *e
                 const char *x = q + 1;
                 int esc = 0;
                 for (;;) {
-                    const char *z = x; /* fields are short: a loop, counting line breaks as it goes */
-                    while (z < e && *z != '"') {
-                        *nl += *z == '\n';
-                        z++;
+                    const char *z = wb__csv_find2(x, e, '"', '\n'); /* counting line breaks as it goes */
+                    while (z < e && *z == '\n') {
+                        ++*nl;
+                        z = wb__csv_find2(z + 1, e, '"', '\n');
                     }
                     if (z == e) {
                         if (!eof) return CR_MORE;
@@ -554,8 +577,7 @@ static int64_t conv_record(csv_plan *p, csv_out *o, const char *s, const char *e
                     x = z + 1;
                     break;
                 }
-                fe = x;
-                while (fe < e && *fe != delim && *fe != '\n') fe++;
+                fe = x < e && (*x == delim || *x == '\n') ? x : wb__csv_find2(x, e, delim, '\n');
                 if (fe == e && !eof) return CR_MORE;
                 const char *te = fe;
                 if (te > x && te[-1] == '\r' && (fe == e || *fe == '\n')) te--;
@@ -575,8 +597,7 @@ static int64_t conv_record(csv_plan *p, csv_out *o, const char *s, const char *e
                     }
                 }
             } else {
-                fe = q;
-                while (fe < e && *fe != delim && *fe != '\n') fe++;
+                fe = wb__csv_find2(q, e, delim, '\n');
                 if (fe == e && !eof) return CR_MORE;
                 const char *te = fe;
                 if (te > f && te[-1] == '\r' && (fe == e || *fe == '\n')) te--;
@@ -641,7 +662,7 @@ static int src_skip_records(csv_src *s, char delim, int64_t n, int64_t *lines)
         const char *p = s->buf + s->beg, *e = s->buf + s->len;
         wb__csv_sim(&m, p, e, off);
         const char *stop = m.stop ? s->buf + (m.stop_at - s->base) : e;
-        for (const char *q = p; (q = memchr(q, '\n', (size_t)(stop - q))) != NULL; q++) (*lines)++;
+        *lines += wb__csv_count(p, stop, '\n');
         if (m.stop) {
             s->beg = (size_t)(stop - s->buf);
             return 0;
@@ -689,9 +710,20 @@ static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
         }
         int blank = 0;
         int64_t nl = 0, qfield = -1;
-        int64_t got = conv_record(p, o, s->buf + s->beg, s->buf + s->len, src_eof(s), row, line, &scratch, &scap, &blank,
-                                  &nl, &qfield);
+        /* a mapped file: a record sees at most WB_IO_MAX_LINE bytes, as in a buffer */
+        const char *e = s->buf + s->len;
+        int eof = src_eof(s);
+        if (s->mapped && s->len - s->beg > WB_IO_MAX_LINE) {
+            e = s->buf + s->beg + WB_IO_MAX_LINE;
+            eof = 0;
+        }
+        int64_t got = conv_record(p, o, s->buf + s->beg, e, eof, row, line, &scratch, &scap, &blank, &nl, &qfield);
         if (got == CR_MORE) {
+            if (s->mapped) {
+                rc = wb_seterr(WB_ELIMIT, "%s: the line at byte %lld is longer than the limit of %zu MB", s->name,
+                               (long long)(s->base + (int64_t)s->beg), WB_IO_MAX_LINE >> 20);
+                break;
+            }
             if ((rc = src_more(s)) != 0) break;
             continue;
         }
@@ -922,34 +954,59 @@ static int k_csv_remap(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     if (rc) return rc;
     double *x, *y;
     if ((rc = wb__out_part(ctx, part.rows, part.cols, part.row0, part.y != NULL, &x, &y)) != 0) return rc;
-    memcpy(x, part.x, (size_t)part.rows * (size_t)part.cols * 8);
-    if (y) memcpy(y, part.y, (size_t)part.rows * 8);
     const unsigned char *p = arg, *e = p + arglen;
     int64_t count;
     if (arglen < 8) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
     memcpy(&count, p, 8);
     p += 8;
+    if (count < 0 || count > h.ncol) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
+    typedef struct rcol {
+        int64_t c;
+        uint32_t n;
+        const unsigned char *map;
+    } rcol;
+    rcol *rc_ = malloc((size_t)(count ? count : 1) * sizeof *rc_);
+    if (!rc_) return wb_seterr(WB_ENOMEM, "out of memory");
     for (int64_t k = 0; k < count; k++) {
         uint32_t hh[2];
-        if (e - p < 8) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
+        if (e - p < 8) {
+            free(rc_);
+            return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
+        }
         memcpy(hh, p, 8);
         p += 8;
-        if (hh[0] >= (uint64_t)h.ncol || (uint64_t)(e - p) / 4 < hh[1]) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
-        const unsigned char *map = p;
+        if (hh[0] >= (uint64_t)h.ncol || (uint64_t)(e - p) / 4 < hh[1]) {
+            free(rc_);
+            return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
+        }
+        rc_[k] = (rcol){hh[0], hh[1], p};
         p += (size_t)hh[1] * 4;
-        int64_t c = hh[0], cols = part.cols;
-        double *v = c == cols ? y : x + c;
-        size_t stride = c == cols ? 1 : (size_t)cols;
-        for (int64_t i = 0; i < part.rows; i++) {
-            double code = v[(size_t)i * stride];
-            if (code != code) continue;
-            if (!(code >= 0 && code < hh[1])) return wb_seterr(WB_EINVAL, "io.csv_remap: code %g out of range", code);
-            uint32_t g;
-            memcpy(&g, map + (size_t)code * 4, 4);
-            v[(size_t)i * stride] = g;
+    }
+    /* a block of rows copied, then its codes mapped while the block is in cache */
+    const int64_t cols = part.cols, B = 512;
+    for (int64_t i0 = 0; i0 < part.rows && !rc; i0 += B) {
+        int64_t i1 = i0 + B < part.rows ? i0 + B : part.rows;
+        memcpy(x + (size_t)i0 * (size_t)cols, part.x + (size_t)i0 * (size_t)cols, (size_t)(i1 - i0) * (size_t)cols * 8);
+        if (y) memcpy(y + i0, part.y + i0, (size_t)(i1 - i0) * 8);
+        for (int64_t k = 0; k < count && !rc; k++) {
+            int64_t c = rc_[k].c;
+            double *v = c == cols ? y : x + c;
+            size_t stride = c == cols ? 1 : (size_t)cols;
+            for (int64_t i = i0; i < i1; i++) {
+                double code = v[(size_t)i * stride];
+                if (code != code) continue;
+                if (!(code >= 0 && code < rc_[k].n)) {
+                    rc = wb_seterr(WB_EINVAL, "io.csv_remap: code %g out of range", code);
+                    break;
+                }
+                uint32_t g;
+                memcpy(&g, rc_[k].map + (size_t)code * 4, 4);
+                v[(size_t)i * stride] = g;
+            }
         }
     }
-    return 0;
+    free(rc_);
+    return rc;
 }
 
 void wb__register_csv_kernels(void)
@@ -1697,7 +1754,7 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
         size_t cut = full ? done : len;
         if (rows > 0) {
             int64_t nl = 0;
-            for (const char *q = win + beg; (q = memchr(q, '\n', (size_t)(win + cut - q))) != NULL; q++) nl++;
+            nl = wb__csv_count(win + beg, win + cut, '\n');
             if (!need) {
                 rc = job_grow(j, k + 1);
                 if (!rc) {
