@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "csv.h"
@@ -50,7 +49,6 @@ typedef struct csv_src {
     char *buf;
     size_t cap, beg, len;
     int owned;           /* buf is ours (file) */
-    size_t mapped;       /* buf maps the whole file: its length */
 } csv_src;
 
 static int src_file(csv_src *s, int fd, const char *name, int64_t start, int64_t fsize)
@@ -59,16 +57,9 @@ static int src_file(csv_src *s, int fd, const char *name, int64_t start, int64_t
     s->fd = fd;
     s->name = name;
     s->fsize = fsize;
-    /* the file mapped: read in place, no copy into a buffer (else pread) */
-    void *map = fsize > 0 && (uint64_t)fsize < SIZE_MAX / 2 ? mmap(NULL, (size_t)fsize, PROT_READ, MAP_PRIVATE, fd, 0)
-                                                           : MAP_FAILED;
-    if (map != MAP_FAILED) {
-        s->buf = map;
-        s->mapped = (size_t)fsize;
-        s->cap = s->len = (size_t)fsize;
-        s->beg = (size_t)start;
-        return 0;
-    }
+    /* read with pread into a buffer, not mapped: a file truncated by another
+     * process while it is read must give "the file changed while reading",
+     * not SIGBUS on a mapped page past its new end */
     s->base = start;
     s->cap = WB_IO_BUF;
     if (fsize - start + 1 < (int64_t)s->cap) s->cap = fsize - start + 1 < 4096 ? 4096 : (size_t)(fsize - start + 1);
@@ -91,8 +82,7 @@ static void src_mem(csv_src *s, const char *data, size_t n, const char *name)
 
 static void src_free(csv_src *s)
 {
-    if (s->mapped) munmap(s->buf, s->mapped);
-    else if (s->owned) free(s->buf);
+    if (s->owned) free(s->buf);
     s->buf = NULL;
 }
 
@@ -710,20 +700,9 @@ static int parse_rows(wb_kctx *ctx, csv_plan *p, csv_src *s, csv_out *o)
         }
         int blank = 0;
         int64_t nl = 0, qfield = -1;
-        /* a mapped file: a record sees at most WB_IO_MAX_LINE bytes, as in a buffer */
-        const char *e = s->buf + s->len;
-        int eof = src_eof(s);
-        if (s->mapped && s->len - s->beg > WB_IO_MAX_LINE) {
-            e = s->buf + s->beg + WB_IO_MAX_LINE;
-            eof = 0;
-        }
-        int64_t got = conv_record(p, o, s->buf + s->beg, e, eof, row, line, &scratch, &scap, &blank, &nl, &qfield);
+        int64_t got = conv_record(p, o, s->buf + s->beg, s->buf + s->len, src_eof(s), row, line, &scratch, &scap,
+                                  &blank, &nl, &qfield);
         if (got == CR_MORE) {
-            if (s->mapped) {
-                rc = wb_seterr(WB_ELIMIT, "%s: the line at byte %lld is longer than the limit of %zu MB", s->name,
-                               (long long)(s->base + (int64_t)s->beg), WB_IO_MAX_LINE >> 20);
-                break;
-            }
             if ((rc = src_more(s)) != 0) break;
             continue;
         }
