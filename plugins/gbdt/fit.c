@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "gbdt.h"
+#include "wire.h"
 #include "wb/plugin_cols.h"
 
 typedef struct fparams {
@@ -718,7 +719,7 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
  * place, gb_acc_take). They must cover every task once (WB_ENOTSUP if not). */
 static int gather(fit *f, wb_oid *outs, int ntasks, int r, int wave, int nnodes, gb_hentry *const *hq)
 {
-    const int64_t E = f->nentries, total = (int64_t)nnodes * E;
+    const int64_t E = f->nentries;
     int rc = H->wait(f->ex, outs, ntasks);
     int64_t covered = 0, inplace = 0;
     int filled = 0;
@@ -729,20 +730,16 @@ static int gather(fit *f, wb_oid *outs, int ntasks, int r, int wave, int nnodes,
         gb_token t;
         if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks != 0 ||
                     t.covered < 0 ||
-                    size != sizeof t + (t.covered > 0 && !t.inplace ? (size_t)total * sizeof(gb_hentry) : 0)))
+                    (t.covered > 0 && !t.inplace ? size == sizeof t : size != sizeof t)))
             rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
         if (!rc && t.covered > 0 && t.inplace) {
             if (t.proc != gb_proc_id()) rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
             inplace += t.covered;
         } else if (!rc && t.covered > 0) {
-            const gb_hentry *v = (const gb_hentry *)((const unsigned char *)data + sizeof t);
-            for (int q = 0; q < nnodes; q++) {
-                const gb_hentry *vq = v + (size_t)q * (size_t)E;
-                if (!filled)
-                    memcpy(hq[q], vq, (size_t)E * sizeof *vq);
-                else
-                    for (int64_t e = 0; e < E; e++) gb_hentry_add(&hq[q][e], &vq[e]);
-            }
+            /* the worker's sums in their compact form (wire.h) */
+            const char *why = NULL;
+            if (gb_wire_read((const unsigned char *)data + sizeof t, size - sizeof t, nnodes, E, filled, hq, &why))
+                rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sums from a worker: %s", why);
             filled = 1;
             covered += t.covered;
         }

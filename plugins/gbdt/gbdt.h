@@ -322,7 +322,7 @@ typedef struct gb_token {
     int32_t covered; /* gbdt.wave: the tasks whose histograms follow (0: none) */
     int32_t inplace; /* gbdt.wave: ... are not sent: they wait in the driver's process */
 } gb_token; /* then nblocks x gb_blockloss; then, when covered > 0 and not inplace,
-             * nnodes x nentries gb_hentry */
+             * the nnodes x nentries sums in their compact form (wire.h) */
 
 typedef struct gb_blockloss {
     int64_t block;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "gbdt.h"
+#include "wire.h"
 
 /* ------------------------------------------------------------- the cache */
 
@@ -1359,6 +1360,25 @@ static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *c
     return rc;
 }
 
+/* the result of the task that finishes a worker process's share of a wave,
+ * when the driver runs elsewhere: the token, then the process's sums
+ * (nnodes x E) in their compact form (wire.h) */
+static int wave_send(wb_kctx *ctx, const gb_token *t, const gb_hentry *sum, int nnodes, int64_t E)
+{
+    gb_wire_node *nodes = malloc(((size_t)nnodes + 1) * sizeof *nodes);
+    if (!nodes) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    const size_t wsize = gb_wire_plan(sum, nnodes, E, nodes);
+    unsigned char *o = H->out_bytes(ctx, sizeof *t + wsize);
+    if (!o) {
+        free(nodes);
+        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    }
+    memcpy(o, t, sizeof *t);
+    gb_wire_write(sum, nnodes, E, nodes, o + sizeof *t, wsize);
+    free(nodes);
+    return 0;
+}
+
 /* gbdt.wave over one or more binned partitions (of one worker process) */
 static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
@@ -1433,17 +1453,17 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         memcpy(o, &t, sizeof t);
         return 0;
     }
-    size_t size = sizeof(gb_token) + (size_t)total * sizeof(gb_hentry);
-    unsigned char *o = H->out_bytes(ctx, size);
-    if (!o) {
+    gb_hentry *sum = calloc((size_t)total + 1, sizeof *sum);
+    if (!sum) {
         pthread_mutex_unlock(&acc_mu);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0}; /* (out_bytes is zeroed) */
-    memcpy(o, &t, sizeof t);
-    acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, (gb_hentry *)(o + sizeof t));
+    acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, sum);
     pthread_mutex_unlock(&acc_mu);
-    return 0;
+    gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0};
+    rc = wave_send(ctx, &t, sum, a.nbuild, E);
+    free(sum);
+    return rc;
 }
 
 uint64_t gb_proc_id(void) { return proc_id; }
