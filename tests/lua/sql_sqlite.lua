@@ -125,6 +125,33 @@ c.commit()
   assert(wb.sql.write(d1:slice(1, 1000), out, "back", {if_exists = "replace"}) == 1000)
   assert(wb.sql.write(d1:slice(1001, 30011), out, "back", {if_exists = "append"}) == 29011)
   assert(bytes(wb.sql.read(out, "back"), "appended") == b1, "replace then append: the same data")
+  do -- the parallel write (threads make the records of batches of rows; the writing connection copies
+    -- them in order into the table, in its one transaction), made to take batches of 997 rows
+    -- (WB_SQL_TEST_BATCH_ROWS) so that 30011 rows make 31: written by a wb of 2 threads, twice (the
+    -- second replacing the first), the table equal row by row (rowids, storage classes, values) and in
+    -- its schema to the one this process writes in one thread (30011 rows are too few for batches)
+    local one, par = dir .. "/one.db", dir .. "/par.db"
+    assert(wb.sql.write(d1, "sqlite:" .. one, "back") == 30011)
+    local WB = assert(os.getenv("WB_BUILD_DIR"), "WB_BUILD_DIR is not set") .. "/wb"
+    for _, how in ipairs({"fail", "replace"}) do
+      local good, o = run(string.format("WB_SQL_TEST_BATCH_ROWS=997 %s -e %q", WB, string.format(
+        "wb.quiet(true) wb.threads(2) print(wb.sql.write(wb.sql.read(%q, 't'), %q, 'back', {if_exists = %q}))",
+        url, "sqlite:" .. par, how)))
+      assert(good and o:match("30011"), "the parallel write (" .. how .. "): " .. o)
+    end
+    local o = python(string.format([[
+import sqlite3
+def dump(path):
+    c = sqlite3.connect(path)
+    types = ", ".join("typeof(%%s)" %% d[0] for d in c.execute("SELECT * FROM back LIMIT 1").description)
+    return (c.execute("SELECT sql FROM sqlite_master WHERE name = 'back'").fetchall(),
+            c.execute("SELECT rowid, *, %%s FROM back ORDER BY rowid" %% types).fetchall(),
+            c.execute("PRAGMA integrity_check").fetchall())
+a, b = dump(%q), dump(%q)
+print("rows", len(a[1]), len(b[1]), "equal" if a == b else "DIFFER", b[2])
+]], one, par))
+    assert(o:match("^rows 30011 30011 equal %[%('ok',%)%]"), "the parallel write's table: " .. o)
+  end
   -- labels and a vector
   wb.sql.write(dl, out, "labelled")
   local rl = wb.sql.read(out, "labelled", {label = "y"})
