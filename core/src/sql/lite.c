@@ -687,7 +687,10 @@ static int write_parallel(sqlite3 *db, const char *qt, const char *create_sql, s
     while (!rc) {
         /* the free slots get the next batches */
         for (int k = 0; !rc && !src_end && k < w.njob; k++) {
-            if (w.job[k].state != WJ_FREE) continue; /* only this thread makes a slot free */
+            pthread_mutex_lock(&w.mu);
+            int busy = w.job[k].state != WJ_FREE; /* only this thread makes a slot free */
+            pthread_mutex_unlock(&w.mu);
+            if (busy) continue;
             while (!rc && cur_at == cur_rows && !src_end) {
                 rc = s->next(s, &cur_rows, &cur_num, &cur_text);
                 cur_at = 0;
@@ -710,9 +713,9 @@ static int write_parallel(sqlite3 *db, const char *qt, const char *create_sql, s
         if (rc || want == next_seq) break; /* an error, or every batch written */
         /* the next batch in order, when built, into the table */
         wjob *jb = NULL;
+        pthread_mutex_lock(&w.mu);
         for (int k = 0; k < w.njob; k++)
             if (w.job[k].seq == want && w.job[k].state != WJ_FREE) jb = &w.job[k];
-        pthread_mutex_lock(&w.mu);
         while (jb->state != WJ_DONE) pthread_cond_wait(&w.cv, &w.mu);
         pthread_mutex_unlock(&w.mu);
         if (jb->rc) rc = wb_seterr(jb->rc, "%s", jb->err ? jb->err : "out of memory");
@@ -731,7 +734,9 @@ static int write_parallel(sqlite3 *db, const char *qt, const char *create_sql, s
         done += jb->rows;
         free(jb->err);
         jb->err = NULL;
+        pthread_mutex_lock(&w.mu);
         jb->state = WJ_FREE;
+        pthread_mutex_unlock(&w.mu);
         want++;
         if (!rc && s->progress) s->progress(s, done);
         if (!rc && wb_interrupted()) rc = wb_seterr(WB_ECANCELED, "interrupted");
