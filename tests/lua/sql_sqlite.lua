@@ -106,6 +106,19 @@ c.commit()
   local dt = wb.sql.read(url, "t", {columns = {"k", "s"}, dtype = {k = "category"}})
   assert(dt:types()[1] == "category")
   compare(dt, "SELECT CAST(k AS TEXT) AS k, s FROM t ORDER BY id", "dtype category on integers")
+  do -- the bounds of a large table's column found by two threads, each scanning half of its rows
+    -- (WB_SQL_TEST_SPLIT_ROWS: this small table counts as large): the same partitions, so the same
+    -- data in the same order, over a real column with NULLs, an integer column and the rowid
+    local WB = assert(os.getenv("WB_BUILD_DIR"), "WB_BUILD_DIR is not set") .. "/wb"
+    for _, pc in ipairs({"n", "k", "id"}) do
+      local mine = dir .. "/mine.csv"
+      wb.save(wb.sql.read(url, "t", {partition_column = pc, partitions = 4}), mine)
+      local good, o = run(string.format("WB_SQL_TEST_SPLIT_ROWS=2 %s -e %q && cmp %s %s/halves.csv && echo same", WB,
+        string.format("wb.quiet(true) wb.threads(2) wb.save(wb.sql.read(%q, 't', {partition_column = %q, partitions = 4}), %q)",
+                      url, pc, dir .. "/halves.csv"), mine, dir))
+      assert(good and o:match("same"), "bounds from two halves over " .. pc .. ": " .. o)
+    end
+  end
   local de = wb.sql.read(url, "SELECT * FROM t WHERE id < 0", {partition_column = "id", partitions = 3})
   assert(de:rows() == 0 and de:cols() == 9, "an empty result")
 
