@@ -15,7 +15,8 @@
  * another file (or none) stops with a message saying so.
  *
  * Writing: one transaction (BEGIN IMMEDIATE ... COMMIT), a prepared
- * multi-row INSERT reused for batches of rows. */
+ * multi-row INSERT reused for batches of rows; a new table of many rows has
+ * its batches encoded by threads and copied in order (write_parallel). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
