@@ -22,12 +22,16 @@
 # printed at the end gives the medians and the ratios to wb; the load
 # average is printed before and after each round. Results (JSON lines) go
 # to bench-sql.jsonl (WB_BENCH_OUT); WB_BENCH_DBS="sqlite" times SQLite only.
+# WB_BASE=path/to/another/wb times that build too, as the tool "base", right
+# after wb in each round (a before/after comparison in one run).
 # Needs /usr/bin/python3 with pandas, sqlalchemy, psycopg2 and dask (Debian: python3-pandas python3-sqlalchemy
 # python3-psycopg2 python3-dask).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 WB=${WB:-$here/build/wb}
 [ -x "$WB" ] || { echo "sql.sh: no wb at $WB (build first, or set WB=)"; exit 1; }
+BASE=${WB_BASE:-}
+[ -z "$BASE" ] || [ -x "$BASE" ] || { echo "sql.sh: no wb at WB_BASE=$BASE"; exit 1; }
 N=${1:-5000000}
 R=${2:-3}
 OUT=${WB_BENCH_OUT:-bench-sql.jsonl}
@@ -77,12 +81,14 @@ for rep in $(seq "$R"); do
   tools="wb pandas dask"
   [ $((rep % 3)) = 2 ] && tools="pandas dask wb"
   [ $((rep % 3)) = 0 ] && tools="dask wb pandas"
+  [ -n "$BASE" ] && tools=$(echo "$tools" | sed 's/wb/wb base/')
   for db in $DBS; do
     url=$PG
     [ $db = sqlite ] && url=$LITE
     for t in $tools; do
       case $t in
       wb) run "$db read wb" "$WB" "$here/bench/sql.lua" read "$url" big id 2 ;;
+      base) run "$db read base" "$BASE" "$here/bench/sql.lua" read "$url" big id 2 ;;
       pandas) run "$db read pandas" $PY "$here/bench/peers/sql_peer.py" read-pandas "$url" big ;;
       dask) run "$db read dask" $PY "$here/bench/peers/sql_peer.py" read-dask "$url" big id 2 ;;
       esac
@@ -90,6 +96,7 @@ for rep in $(seq "$R"); do
     for t in $tools; do
       case $t in
       wb) run "$db write wb" "$WB" "$here/bench/sql.lua" write "$url" big big_back ;;
+      base) run "$db write base" "$BASE" "$here/bench/sql.lua" write "$url" big big_back ;;
       pandas) run "$db write pandas" $PY "$here/bench/peers/sql_peer.py" write-pandas "$url" big big_back ;;
       esac
     done
@@ -140,7 +147,7 @@ def med(case, k):
 print("\n| case | runs | wall s (median) | CPU s (median) | peak MB (median) | wall: tool / wb | CPU: tool / wb |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for db in ("pg", "sqlite"):
-    for step, tools in (("read", ("wb", "pandas", "dask")), ("write", ("wb", "pandas"))):
+    for step, tools in (("read", ("wb", "base", "pandas", "dask")), ("write", ("wb", "base", "pandas"))):
         base = "%s %s wb" % (db, step)
         for t in tools:
             c = "%s %s %s" % (db, step, t)
@@ -154,7 +161,7 @@ for db in ("pg", "sqlite"):
 bad = 0
 for db in ("pg", "sqlite"):
     seen = {}
-    for t in ("wb", "pandas", "dask"):
+    for t in ("wb", "base", "pandas", "dask"):
         for x in by.get("%s read %s" % (db, t), []):
             seen.setdefault((x["rows"], json.dumps(x["nulls"], sort_keys=True)), []).append(t)
     if not seen:

@@ -106,6 +106,19 @@ c.commit()
   local dt = wb.sql.read(url, "t", {columns = {"k", "s"}, dtype = {k = "category"}})
   assert(dt:types()[1] == "category")
   compare(dt, "SELECT CAST(k AS TEXT) AS k, s FROM t ORDER BY id", "dtype category on integers")
+  do -- the bounds of a large table's column found by two threads, each scanning half of its rows
+    -- (WB_SQL_TEST_SPLIT_ROWS: this small table counts as large): the same partitions, so the same
+    -- data in the same order, over a real column with NULLs, an integer column and the rowid
+    local WB = assert(os.getenv("WB_BUILD_DIR"), "WB_BUILD_DIR is not set") .. "/wb"
+    for _, pc in ipairs({"n", "k", "id"}) do
+      local mine = dir .. "/mine.csv"
+      wb.save(wb.sql.read(url, "t", {partition_column = pc, partitions = 4}), mine)
+      local good, o = run(string.format("WB_SQL_TEST_SPLIT_ROWS=2 %s -e %q && cmp %s %s/halves.csv && echo same", WB,
+        string.format("wb.quiet(true) wb.threads(2) wb.save(wb.sql.read(%q, 't', {partition_column = %q, partitions = 4}), %q)",
+                      url, pc, dir .. "/halves.csv"), mine, dir))
+      assert(good and o:match("same"), "bounds from two halves over " .. pc .. ": " .. o)
+    end
+  end
   local de = wb.sql.read(url, "SELECT * FROM t WHERE id < 0", {partition_column = "id", partitions = 3})
   assert(de:rows() == 0 and de:cols() == 9, "an empty result")
 
@@ -125,6 +138,33 @@ c.commit()
   assert(wb.sql.write(d1:slice(1, 1000), out, "back", {if_exists = "replace"}) == 1000)
   assert(wb.sql.write(d1:slice(1001, 30011), out, "back", {if_exists = "append"}) == 29011)
   assert(bytes(wb.sql.read(out, "back"), "appended") == b1, "replace then append: the same data")
+  do -- the parallel write (threads make the records of batches of rows; the writing connection copies
+    -- them in order into the table, in its one transaction), made to take batches of 997 rows
+    -- (WB_SQL_TEST_BATCH_ROWS) so that 30011 rows make 31: written by a wb of 2 threads, twice (the
+    -- second replacing the first), the table equal row by row (rowids, storage classes, values) and in
+    -- its schema to the one this process writes in one thread (30011 rows are too few for batches)
+    local one, par = dir .. "/one.db", dir .. "/par.db"
+    assert(wb.sql.write(d1, "sqlite:" .. one, "back") == 30011)
+    local WB = assert(os.getenv("WB_BUILD_DIR"), "WB_BUILD_DIR is not set") .. "/wb"
+    for _, how in ipairs({"fail", "replace"}) do
+      local good, o = run(string.format("WB_SQL_TEST_BATCH_ROWS=997 %s -e %q", WB, string.format(
+        "wb.quiet(true) wb.threads(2) print(wb.sql.write(wb.sql.read(%q, 't'), %q, 'back', {if_exists = %q}))",
+        url, "sqlite:" .. par, how)))
+      assert(good and o:match("30011"), "the parallel write (" .. how .. "): " .. o)
+    end
+    local o = python(string.format([[
+import sqlite3
+def dump(path):
+    c = sqlite3.connect(path)
+    types = ", ".join("typeof(%%s)" %% d[0] for d in c.execute("SELECT * FROM back LIMIT 1").description)
+    return (c.execute("SELECT sql FROM sqlite_master WHERE name = 'back'").fetchall(),
+            c.execute("SELECT rowid, *, %%s FROM back ORDER BY rowid" %% types).fetchall(),
+            c.execute("PRAGMA integrity_check").fetchall())
+a, b = dump(%q), dump(%q)
+print("rows", len(a[1]), len(b[1]), "equal" if a == b else "DIFFER", b[2])
+]], one, par))
+    assert(o:match("^rows 30011 30011 equal %[%('ok',%)%]"), "the parallel write's table: " .. o)
+  end
   -- labels and a vector
   wb.sql.write(dl, out, "labelled")
   local rl = wb.sql.read(out, "labelled", {label = "y"})

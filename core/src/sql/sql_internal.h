@@ -292,6 +292,7 @@ typedef struct sql_wsrc {
     /* the backend reports rows sent (the progress line) */
     void (*progress)(struct sql_wsrc *s, int64_t done);
     void *u;
+    int threads; /* threads the backend may use (SQLite: encoding rows in parallel); <= 1: one */
 } sql_wsrc;
 
 #endif

@@ -189,6 +189,7 @@ int wb_sql_write(const wb_dataset *d, const char *url, const char *table, int if
     s.next = ds_next;
     s.progress = progress;
     s.u = &ds;
+    s.threads = xi.remote ? 1 : wb_exec_parallelism(d->ex); /* the driver's threads: a cluster's are the workers' */
     if (!rc) rc = run(&u, table, if_exists, &s);
     if (!rc && rows) *rows = d->n;
     ds_drop(&ds);
