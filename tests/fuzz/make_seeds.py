@@ -6,6 +6,7 @@ Regression inputs (crash-*, named after what they once broke) are kept.
 Text files are written literally; NPY files with NumPy; protocol messages by
 the layouts documented in core/src/cluster/proto.c; models and parameter encodings
 by the wb binary itself (so they are what wb writes)."""
+import functools
 import os
 import struct
 import subprocess
@@ -360,6 +361,57 @@ def jmsg_seeds():
     put("jmsg", "bad-signature", msg("kernel_info_request", {}, key=b"other-key"))
 
 
+def gbdt_wire_seeds():
+    # fuzz_gbdt_wire: nodes byte (1 + b % 4), entries (1 + v % 700, 2 bytes
+    # little-endian), a mode byte (odd: 8-byte histogram values to encode;
+    # even: a message in the wire form of plugins/gbdt/wire.h to decode)
+    def zz(v):
+        return ((v << 1) ^ (v >> 63)) & (2**64 - 1)
+
+    def width(m):
+        w = 0
+        while m:
+            w += 1
+            m >>= 8
+        return w
+
+    def encode(nodes, E):
+        out = struct.pack("<IIq", 0x48424247, len(nodes), E)
+        for h in nodes:  # h: E (G, Hs, N)
+            z = [tuple(zz(x) for x in t) for t in h]
+            ws = [width(functools.reduce(lambda a, b: a | b, [t[i] for t in z], 0)) for i in range(3)]
+            nnz = sum(1 for t in z if any(t))
+            dense = 1 if nnz == E and nnz > 0 else 0
+            out += bytes(ws) + bytes([dense]) + struct.pack("<I", nnz)
+            if nnz and not dense:
+                bits = bytearray((E + 7) // 8)
+                for e, t in enumerate(z):
+                    if any(t):
+                        bits[e >> 3] |= 1 << (e & 7)
+                out += bytes(bits)
+            for t in z:
+                if any(t):
+                    for i in range(3):
+                        out += t[i].to_bytes(8, "little")[:ws[i]]
+        return out + bytes(8)
+
+    def head(nn, E, mode):
+        return bytes([nn - 1, (E - 1) & 255, (E - 1) >> 8, mode])
+
+    sparse = [(0, 0, 0)] * 10
+    sparse[3] = (-5, 7, 2)
+    sparse[9] = (1 << 40, 3, 1)
+    dense = [(i - 3, 2 * i + 1, i + 1) for i in range(10)]
+    empty = [(0, 0, 0)] * 10
+    put("gbdt_wire", "sparse-dense-empty", head(3, 10, 0) + encode([sparse, dense, empty], 10))
+    wide = [((-1) ** e * (e * 977) ** 3, e * 65537, e) for e in range(1, 301)]
+    put("gbdt_wire", "wide-300", head(1, 300, 2) + encode([wide], 300))
+    extreme = [(-(2**63), 2**63 - 1, -1)] + [(0, 0, 0)] * 6
+    put("gbdt_wire", "extreme", head(1, 7, 4) + encode([extreme], 7))
+    put("gbdt_wire", "truncated", head(3, 10, 0) + encode([sparse, dense, empty], 10)[:-12])
+    put("gbdt_wire", "values", head(2, 16, 1) + b"".join(struct.pack("<q", (i * 7919) % 500 - 250) for i in range(96)))
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: make_seeds.py WB_BINARY")
@@ -369,5 +421,6 @@ if __name__ == "__main__":
     proto_seeds()
     params_seeds()
     pgcopy_seeds()
+    gbdt_wire_seeds()
     wb_seeds(sys.argv[1])
     jmsg_seeds()
