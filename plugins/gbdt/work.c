@@ -417,6 +417,10 @@ static void hist_build(const gb_state *s, const binview *bv, int k, const uint32
     hist[0] += tw;
 }
 
+/* the histograms of the nodes one pass over a task's partitions builds
+ * together (wave_build): about half of a core's L2 cache */
+#define GB_BATCH_BYTES (512 * 1024)
+
 /* ------------------------------------------------------- accumulators */
 
 /* one thread's histograms of one wave of one fit: packed entries of at most
@@ -1317,8 +1321,9 @@ static int wave_split(const wb_obj *o, const gb_wave_arg *ap, const unsigned cha
 
 /* the histograms of the wave's build list (after nsplit splits in p) over
  * the task's n partitions (states st, views bv) into the task's accumulator:
- * node by node, so that one node's histogram stays in cache while the rows
- * of every partition go into it */
+ * a batch of nodes at a time, so that the batch's histograms stay in cache
+ * while the rows of every partition go into them (one node a batch when a
+ * histogram is larger than GB_BATCH_BYTES) */
 static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *const *st, const binview *bv, int n,
                       gb_acc **accp, int64_t *nent)
 {
@@ -1346,15 +1351,27 @@ static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *c
         (*accp)->ntasks++;
         pthread_mutex_unlock(&acc_mu);
     }
+    /* Nodes go in batches whose histograms stay in the core's cache
+     * together (GB_BATCH_BYTES), and a batch goes partition by partition:
+     * a partition's bins and gradients are fetched once for the rows of
+     * every node of the batch (at a deep level a node's rows are a sparse
+     * subset: node by node, each would fetch the cache lines it shares with
+     * the rows of its neighbours again). The sums are integers: any order
+     * gives the same bits. */
+    int64_t nb = GB_BATCH_BYTES / (E * (int64_t)sizeof(int64_t));
+    if (nb < 1) nb = 1;
     int rc = 0;
-    for (int q = 0; q < a.nbuild && !rc; q++) {
-        int32_t k, node;
-        memcpy(&k, p + (size_t)q * 8, 4);
-        memcpy(&node, p + (size_t)q * 8 + 4, 4);
+    for (int q0 = 0; q0 < a.nbuild && !rc; q0 += (int)nb) {
+        const int q1 = a.nbuild - q0 < nb ? a.nbuild : q0 + (int)nb;
         for (int i = 0; i < n && !rc; i++) {
             const gb_state *s = st[i];
-            rc = hist_add(*accp, q, s, &bv[i], k, s->idx + (size_t)k * (size_t)s->rows + s->beg[k * M + node],
-                          s->cnt[k * M + node]);
+            for (int q = q0; q < q1 && !rc; q++) {
+                int32_t k, node;
+                memcpy(&k, p + (size_t)q * 8, 4);
+                memcpy(&node, p + (size_t)q * 8 + 4, 4);
+                rc = hist_add(*accp, q, s, &bv[i], k, s->idx + (size_t)k * (size_t)s->rows + s->beg[k * M + node],
+                              s->cnt[k * M + node]);
+            }
         }
     }
     return rc;
