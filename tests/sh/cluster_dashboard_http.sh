@@ -67,7 +67,7 @@ if [ -n "$IP" ]; then
   "$WB" head --host "$IP" --port 0 --dashboard-port 0 --ready-file "$T/bound.ready" --token-file "$T/tok" \
     >"$T/bound.out" 2>"$T/bound.log" &
   PIDS+=($!)
-  for _ in $(seq 200); do [ -s "$T/bound.ready" ] && break; sleep 0.05; done
+  for _ in $(seq 600); do [ -s "$T/bound.ready" ] && break; sleep 0.05; done
   BD=$(sed -n 2p "$T/bound.ready")
   out=$(ask "$BD" "Host: $IP:$BD\r\n" "$IP")
   echo "$out" | grep -q "^HTTP/1.1 200 OK" || fail "Host $IP (bound): $out"
@@ -86,9 +86,14 @@ out=$("$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 1}) print(
 echo "$out" | grep -q "^false	$T/private-folder/bad.csv:3: column \"b\": bad value \"TOPSECRET42\" (expected a number, as dtype says) (on worker 1 at " ||
   fail "the driver's message: $out"
 /usr/bin/python3 - "$DASH" >"$T/errors.out" 2>&1 <<'PY' || fail "dashboard errors: $(cat "$T/errors.out")"
-import json, sys, urllib.request
-s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv[1], timeout=5))
-msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
+import json, sys, time, urllib.request
+# the head may record the worker's error a moment after the driver has it
+for _ in range(100):
+    s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv[1], timeout=5))
+    msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
+    if msgs:
+        break
+    time.sleep(0.1)
 assert msgs, s["errors"]
 for m in msgs:
     assert "TOPSECRET42" not in m and "private-folder" not in m and "/tmp" not in m, m
@@ -126,9 +131,14 @@ pass "local dashboard: loopback names and allow_hosts served, another Host: $(ec
 grep -q "^false	$T/private-folder/bad.csv:3: column \"b\": bad value \"TOPSECRET42\" (expected a number, as dtype says)$" "$T/local.out" ||
   fail "the local driver's message: $(cat "$T/local.out")"
 /usr/bin/python3 - "$LP" >"$T/local_errors.out" 2>&1 <<'PY' || fail "local dashboard errors: $(cat "$T/local_errors.out")"
-import json, sys, urllib.request
-s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv[1], timeout=5))
-msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
+import json, sys, time, urllib.request
+# the head may record the worker's error a moment after the driver has it
+for _ in range(100):
+    s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv[1], timeout=5))
+    msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
+    if msgs:
+        break
+    time.sleep(0.1)
 assert msgs, s["errors"]
 for m in msgs:
     assert m == '.../bad.csv:3: column "...": bad value "..." (expected a number, as dtype says)', m
