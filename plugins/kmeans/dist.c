@@ -76,15 +76,18 @@ typedef int64_t vl __attribute__((vector_size(64)));
 
 /* D is a compile-time constant at every call site, so the loops over columns
  * unroll and the row vectors stay in registers. NV vectors of 8 rows are
- * processed per step: independent compare/select chains hide their latency. */
-#define NV 2
+ * processed per step: independent compare/select chains hide their latency.
+ * The centre index is kept as a vector of doubles (0, 1, 2, ... are exact)
+ * advanced by one per centre, so the select never moves a general register
+ * into the vector unit. */
+#define NV 4
 static inline __attribute__((always_inline)) void assign_fixed(const int D, const double *x, int n,
                                                                 const double *c, int64_t k,
                                                                 int32_t *lab, double *dist)
 {
     double xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
     double bd[KM_SUB] __attribute__((aligned(64)));
-    int64_t bi[KM_SUB] __attribute__((aligned(64)));
+    double bi[KM_SUB] __attribute__((aligned(64)));
     const int step = 8 * NV;
     int np = (n + step - 1) / step * step;
     for (int i = 0; i < n; i++)
@@ -92,16 +95,15 @@ static inline __attribute__((always_inline)) void assign_fixed(const int D, cons
     for (int i = n; i < np; i++)
         for (int t = 0; t < D; t++) xs[t][i] = 0;
     for (int i = 0; i < np; i += step) {
-        vd X[NV][KM_DIRECT_MAX_D], b[NV];
-        vl bx[NV];
+        vd X[NV][KM_DIRECT_MAX_D], b[NV], bx[NV];
         for (int v = 0; v < NV; v++) {
             for (int t = 0; t < D; t++) X[v][t] = vload(&xs[t][i + 8 * v]);
             b[v] = (vd){0} + INFINITY;
-            bx[v] = (vl){0};
+            bx[v] = (vd){0};
         }
-        for (int64_t j = 0; j < k; j++) {
-            const double *cj = c + j * D;
-            const vl jv = (vl){0} + j;
+        vd jv = (vd){0};
+        const double *cj = c;
+        for (int64_t j = 0; j < k; j++, cj += D) {
             for (int v = 0; v < NV; v++) {
                 vd f = X[v][0] - cj[0], a = f * f;
                 for (int t = 1; t < D; t++) {
@@ -110,12 +112,13 @@ static inline __attribute__((always_inline)) void assign_fixed(const int D, cons
                 }
                 vl m = a < b[v];
                 b[v] = (vd)(((vl)a & m) | ((vl)b[v] & ~m));
-                bx[v] = (jv & m) | (bx[v] & ~m);
+                bx[v] = (vd)(((vl)jv & m) | ((vl)bx[v] & ~m));
             }
+            jv += 1.0;
         }
         for (int v = 0; v < NV; v++) {
             vstore(bd + i + 8 * v, b[v]);
-            lstore(bi + i + 8 * v, bx[v]);
+            vstore(bi + i + 8 * v, bx[v]);
         }
     }
     for (int i = 0; i < n; i++) {
@@ -137,6 +140,55 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign_dir
     case 7: assign_fixed(7, x, n, c, k, lab, dist); break;
     default: assign_fixed(8, x, n, c, k, lab, dist); break;
     }
+}
+
+/* per-cluster sums and counts of rows x[0..m) (d <= KM_ACC_MAX_D columns),
+ * each cluster's row a vector of W lanes: the d sums, then the count. Row i
+ * goes into its cluster's vector with one vector add: lane t receives x[i][t]
+ * and the count lane 1, in row order, so every lane is the same sequence of
+ * additions as a scalar loop over the rows would make (the same bits). */
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4l __attribute__((vector_size(32)));
+
+#define ACC_ROWS(W, VD, VL)                                                                                          \
+    do {                                                                                                               \
+        VL keep, one;                                                                                                  \
+        for (int q = 0; q < W; q++) {                                                                                  \
+            keep[q] = q < d ? -1 : 0;                                                                                  \
+            one[q] = 0;                                                                                                \
+        }                                                                                                              \
+        {                                                                                                              \
+            VD o_ = {0};                                                                                               \
+            o_[d] = 1.0;                                                                                               \
+            memcpy(&one, &o_, sizeof one);                                                                             \
+        }                                                                                                              \
+        const int64_t safe = (int64_t)m * d - W; /* rows starting at or below this offset load in bounds */           \
+        for (int i = 0; i < m; i++) {                                                                                  \
+            const int64_t off = (int64_t)i * d;                                                                        \
+            VD v;                                                                                                      \
+            if (off <= safe)                                                                                           \
+                memcpy(&v, x + off, sizeof v);                                                                         \
+            else {                                                                                                     \
+                double t_[W] = {0};                                                                                    \
+                memcpy(t_, x + off, (size_t)d * sizeof(double));                                                       \
+                memcpy(&v, t_, sizeof v);                                                                              \
+            }                                                                                                          \
+            v = (VD)(((VL)v & keep) | one);                                                                            \
+            double *a = acc + (int64_t)lab[i] * W;                                                                     \
+            VD s_;                                                                                                     \
+            memcpy(&s_, a, sizeof s_);                                                                                 \
+            s_ += v;                                                                                                   \
+            memcpy(a, &s_, sizeof s_);                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__accum_direct(const double *x, int m, int64_t d,
+                                                                                     const int32_t *lab, double *acc)
+{
+    if (d < 4)
+        ACC_ROWS(4, v4d, v4l);
+    else
+        ACC_ROWS(8, vd, vl);
 }
 
 /* every squared distance (km_dist2's operations, vectorised over rows):

@@ -77,4 +77,11 @@ void km_mindist(const km_cs *cs, const double *x, int n, double *dist);
  * out[i * k + j] */
 void km_distances(const km_cs *cs, const double *x, int n, double *out);
 
+/* per-cluster sums and counts of rows x[0..m) with centres lab[i], added
+ * into acc (k rows of km_acc_width(d) lanes: the d sums, the count, zeros),
+ * each lane in row order (the bits of a scalar loop over the rows) */
+#define KM_ACC_MAX_D 7
+static inline int64_t km_acc_width(int64_t d) { return d < 4 ? 4 : 8; }
+void km__accum_direct(const double *x, int m, int64_t d, const int32_t *lab, double *acc);
+
 #endif
