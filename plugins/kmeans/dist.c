@@ -14,6 +14,9 @@
 
 #include "wb/plugin.h"
 
+/* the float screening (assign_f32) needs exact float indices */
+#define KM_F32_MAX_K (1 << 20)
+
 int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
 {
     memset(cs, 0, sizeof *cs);
@@ -35,6 +38,26 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
             cs->cn[j] = s;
             if (s > cs->cnmax) cs->cnmax = s;
         }
+    } else if (k <= KM_F32_MAX_K) {
+        /* the float screening (assign_f32): every centre value finite and
+         * below 2^60 in magnitude, so no float sum of squares overflows */
+        int ok = 1;
+        double m2 = 0;
+        for (int64_t j = 0; j < k && ok; j++) {
+            double s = 0;
+            for (int64_t t = 0; t < d; t++) {
+                double v = c[j * d + t];
+                ok &= fabs(v) < 0x1p60;
+                s += v * v;
+            }
+            if (s > m2) m2 = s;
+        }
+        if (ok) {
+            cs->cf = malloc((size_t)(k * d) * sizeof(float));
+            if (!cs->cf) return WB_ENOMEM;
+            for (int64_t q = 0; q < k * d; q++) cs->cf[q] = (float)c[q];
+            cs->cmax2 = m2 * (1 + 0x1p-40);
+        }
     }
     return 0;
 }
@@ -43,7 +66,9 @@ void km_cs_free(km_cs *cs)
 {
     free(cs->cn);
     free(cs->g);
+    free(cs->cf);
     cs->cn = cs->g = NULL;
+    cs->cf = NULL;
 }
 
 /* ------------------------------------------------------------ direct path */
@@ -124,6 +149,181 @@ static inline __attribute__((always_inline)) void assign_fixed(const int D, cons
     for (int i = 0; i < n; i++) {
         lab[i] = (int32_t)bi[i];
         dist[i] = bd[i];
+    }
+}
+
+/* The float screening. Rows and centres rounded to floats give, per row,
+ * the lowest float squared distance s_b (centre b) and the second lowest
+ * s_2. With u = 2^-24, a float value of sum_t (x_t - c_t)^2 is within
+ * E = 2 (D + 10) u (|x|^2 + |c|^2) (+ 2^-100 for underflow) of the true
+ * squared distance (the inputs' rounding, the differences', the squares'
+ * and the sum's), and km_dist2 within (D + 2) 2^-53 of it, relatively. So
+ * when s_2 - s_b > M = 8 (D + 10) u (|x|^2 + max |c|^2) + 2^-100 (twice
+ * what is needed, also for the rounding of s_2 - s_b and of |x|^2), b's
+ * km_dist2 is strictly the lowest: b is the centre the exact loop would
+ * choose, and only its distance is computed in doubles. Any other row (near
+ * ties, NaN, values too large for floats: s NaN or infinite) goes through
+ * the exact loop over every centre. The float lanes hold 16 rows. */
+typedef float vf __attribute__((vector_size(64)));
+typedef int32_t vi __attribute__((vector_size(64)));
+
+/* one row after the float screening: its screened centre when the gap
+ * proves it, else the exact loop over every centre */
+static inline __attribute__((always_inline)) void f32_row(const int D, const double *x, int i, const double *c,
+                                                           int64_t k, const float *sd, const float *bd,
+                                                           const float *xn, const int32_t *bi, double coef,
+                                                           double cmax2, int32_t *lab, double *dist)
+{
+    const double *xi = x + (size_t)i * D;
+    const double M = coef * ((double)xn[i] * 1.01 + 0x1p-100 + cmax2) + 0x1p-100;
+    if ((double)sd[i] - (double)bd[i] > M) {
+        const int64_t j = (int64_t)bi[i];
+        const double *cj = c + j * D;
+        double f = xi[0] - cj[0], a = f * f;
+        for (int t = 1; t < D; t++) {
+            f = xi[t] - cj[t];
+            a += f * f;
+        }
+        lab[i] = (int32_t)j;
+        dist[i] = a;
+        return;
+    }
+    double best = INFINITY;
+    int64_t bj = 0;
+    for (int64_t j = 0; j < k; j++) {
+        const double *cj = c + j * D;
+        double f = xi[0] - cj[0], a = f * f;
+        for (int t = 1; t < D; t++) {
+            f = xi[t] - cj[t];
+            a += f * f;
+        }
+        if (a < best) {
+            best = a;
+            bj = j;
+        }
+    }
+    lab[i] = (int32_t)bj;
+    dist[i] = best;
+}
+
+typedef float vf8 __attribute__((vector_size(32)));
+typedef int32_t vi8 __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) void assign_f32(const int D, const double *x, int n, const double *c,
+                                                              const float *cf, double cmax2, int64_t k,
+                                                              int32_t *lab, double *dist)
+{
+    const int NF = D <= 4 ? 4 : 2; /* (at most 4: the arrays below) */
+    double xd[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    float xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    float bd[KM_SUB] __attribute__((aligned(64))), sd[KM_SUB] __attribute__((aligned(64)));
+    float xn[KM_SUB] __attribute__((aligned(64)));
+    int32_t bi[KM_SUB] __attribute__((aligned(64))), okw[KM_SUB] __attribute__((aligned(64)));
+    const int step = 16 * NF;
+    int np = (n + step - 1) / step * step;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < D; t++) xd[t][i] = x[(size_t)i * D + t];
+    for (int i = n; i < np; i++)
+        for (int t = 0; t < D; t++) xd[t][i] = 0;
+    for (int t = 0; t < D; t++)
+        for (int i = 0; i < np; i += 8) {
+            vf8 f = __builtin_convertvector(vload(&xd[t][i]), vf8);
+            memcpy(&xs[t][i], &f, sizeof f);
+        }
+    const double coef = 8.0 * (D + 10) * 0x1p-24;
+    /* the gap test in floats: twice the margin again for its own rounding */
+    const float coeff = (float)(2 * coef), cm = (float)cmax2 * 1.01f, tiny = 0x1p-99f;
+    for (int i = 0; i < np; i += step) {
+        vf X[4][KM_DIRECT_MAX_D], b[4], s2[4], bx[4], q[4];
+        for (int v = 0; v < NF; v++) {
+            q[v] = (vf){0};
+            for (int t = 0; t < D; t++) {
+                memcpy(&X[v][t], &xs[t][i + 16 * v], sizeof(vf));
+                q[v] += X[v][t] * X[v][t];
+            }
+            b[v] = (vf){0} + INFINITY;
+            s2[v] = b[v];
+            bx[v] = (vf){0};
+        }
+        vf jv = (vf){0};
+        const float *cj = cf;
+        for (int64_t j = 0; j < k; j++, cj += D) {
+            for (int v = 0; v < NF; v++) {
+                vf f = X[v][0] - cj[0], a = f * f;
+                for (int t = 1; t < D; t++) {
+                    f = X[v][t] - cj[t];
+                    a += f * f;
+                }
+                vi m = a < b[v];
+                vf hi = (vf)(((vi)b[v] & m) | ((vi)a & ~m)); /* max(a, b) */
+                vi m2 = hi < s2[v];
+                s2[v] = (vf)(((vi)hi & m2) | ((vi)s2[v] & ~m2));
+                b[v] = (vf)(((vi)a & m) | ((vi)b[v] & ~m));
+                bx[v] = (vf)(((vi)jv & m) | ((vi)bx[v] & ~m));
+            }
+            jv += 1.0f;
+        }
+        for (int v = 0; v < NF; v++) {
+            vf M = coeff * (q[v] * 1.01f + cm + tiny) + tiny;
+            vi ok = (s2[v] - b[v]) > M;
+            vi ix = __builtin_convertvector(bx[v], vi);
+            memcpy(bd + i + 16 * v, &b[v], sizeof(vf));
+            memcpy(sd + i + 16 * v, &s2[v], sizeof(vf));
+            memcpy(xn + i + 16 * v, &q[v], sizeof(vf));
+            memcpy(bi + i + 16 * v, &ix, sizeof ix);
+            memcpy(okw + i + 16 * v, &ok, sizeof ok);
+        }
+    }
+    int i0 = 0;
+#ifndef __clang__
+    /* k <= 16: 8 rows at once, the chosen centres' values picked from
+     * registers (GCC's two-operand shuffle; clang has no variable one) */
+    if (k <= 16) {
+        vd CL[KM_DIRECT_MAX_D], CH[KM_DIRECT_MAX_D];
+        for (int t = 0; t < D; t++)
+            for (int q = 0; q < 8; q++) {
+                CL[t][q] = q < k ? c[q * D + t] : 0;
+                CH[t][q] = q + 8 < k ? c[(q + 8) * D + t] : 0;
+            }
+        for (; i0 + 8 <= n; i0 += 8) {
+            vi8 okv;
+            memcpy(&okv, okw + i0, sizeof okv);
+            int all = 1;
+            for (int q = 0; q < 8; q++) all &= okv[q] != 0;
+            if (!all) { /* a near tie (or NaN) among them: row by row */
+                for (int q = 0; q < 8; q++) f32_row(D, x, i0 + q, c, k, sd, bd, xn, bi, coef, cmax2, lab, dist);
+                continue;
+            }
+            vi8 i8;
+            memcpy(&i8, bi + i0, sizeof i8);
+            vl idx = __builtin_convertvector(i8, vl);
+            vd f = vload(&xd[0][i0]) - __builtin_shuffle(CL[0], CH[0], idx), a = f * f;
+            for (int t = 1; t < D; t++) {
+                f = vload(&xd[t][i0]) - __builtin_shuffle(CL[t], CH[t], idx);
+                a += f * f;
+            }
+            memcpy(lab + i0, &i8, sizeof i8);
+            vstore(dist + i0, a);
+        }
+    }
+#endif
+    for (int i = i0; i < n; i++) f32_row(D, x, i, c, k, sd, bd, xn, bi, coef, cmax2, lab, dist);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign_f32(const double *x, int n, int64_t d,
+                                                                                   const double *c, const float *cf,
+                                                                                   double cmax2, int64_t k,
+                                                                                   int32_t *lab, double *dist)
+{
+    switch (d) {
+    case 1: assign_f32(1, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 2: assign_f32(2, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 3: assign_f32(3, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 4: assign_f32(4, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 5: assign_f32(5, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 6: assign_f32(6, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 7: assign_f32(7, x, n, c, cf, cmax2, k, lab, dist); break;
+    default: assign_f32(8, x, n, c, cf, cmax2, k, lab, dist); break;
     }
 }
 
@@ -356,6 +556,8 @@ void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *di
     if (n <= 0) return;
     if (cs->blas)
         assign_blas(cs, x, n, lab, dist, NULL);
+    else if (cs->cf)
+        km__assign_f32(x, n, cs->d, cs->c, cs->cf, cs->cmax2, cs->k, lab, dist);
     else
         km__assign_direct(x, n, cs->d, cs->c, cs->k, lab, dist);
 }

@@ -29,6 +29,10 @@ typedef struct km_cs {
     double cnmax;    /* their largest (BLAS path) */
     double *g;       /* KM_SUB x k scratch (BLAS path), or NULL */
     int blas;
+    float *cf;       /* direct path: the centres rounded to floats for the
+                        screening pass (km_assign), or NULL when it cannot be
+                        used (values too large for floats, very large k) */
+    double cmax2;    /* direct path: the largest squared norm of a centre */
 } km_cs;
 
 /* prepare centres c (k x d, not copied: must outlive cs); 0 or WB_ENOMEM */
