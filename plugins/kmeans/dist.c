@@ -502,6 +502,58 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double km__sumsq_wi
     return s;
 }
 
+/* one row of the product: v_j = cn_j - 2 g_j written over g (k values),
+ * and the first centre of lowest v (returned), that v (*best) and the
+ * lowest v of the other centres (*second; +inf when k = 1), in one pass
+ * (8 lanes: each lane's lowest, its first index and its second lowest) */
+__attribute__((target_clones("avx512f", "avx2", "default"))) int64_t km__vrow(double *g, const double *cn, int64_t k,
+                                                                                double *best, double *second)
+{
+    vd b = (vd){0} + INFINITY, s2 = b, bx = (vd){0}, jv = {0, 1, 2, 3, 4, 5, 6, 7};
+    int64_t j = 0;
+    for (; j + 8 <= k; j += 8) {
+        vd v = vload(cn + j) - 2 * vload(g + j);
+        vstore(g + j, v);
+        vl m = v < b;
+        vd hi = (vd)(((vl)b & m) | ((vl)v & ~m));
+        vl m2 = hi < s2;
+        s2 = (vd)(((vl)hi & m2) | ((vl)s2 & ~m2));
+        b = (vd)(((vl)v & m) | ((vl)b & ~m));
+        bx = (vd)(((vl)jv & m) | ((vl)bx & ~m));
+        jv += 8.0;
+    }
+    double B = INFINITY, S = INFINITY;
+    int64_t bi = -1;
+    for (int q = 0; q < 8; q++) {
+        /* lanes hold disjoint centres: merge (lowest value, then lowest index) */
+        int64_t ix = (int64_t)bx[q];
+        if (b[q] < B || (b[q] == B && bi >= 0 && ix < bi)) {
+            if (B < S) S = B;
+            B = b[q];
+            bi = b[q] < INFINITY ? ix : bi;
+        } else if (b[q] < S)
+            S = b[q];
+        if (s2[q] < S) S = s2[q];
+    }
+    for (; j < k; j++) {
+        double v = cn[j] - 2 * g[j];
+        g[j] = v;
+        if (v < B) {
+            S = B;
+            B = v;
+            bi = j;
+        } else if (v < S)
+            S = v;
+    }
+    if (bi < 0) { /* every v +inf or NaN: the caller scans them as before */
+        bi = 0;
+        B = S = INFINITY;
+    }
+    *best = B;
+    *second = S;
+    return bi;
+}
+
 /* The product gives v_j = |c_j|^2 - 2 x.c_j = |x - c_j|^2 - |x|^2 up to
  * E = 2 eps (max |c|^2 + 2 |x| max |c|) (eps = km_bound_eps(d), twice the
  * classical bound for sums of d products in any order, the same for |x|^2
@@ -510,7 +562,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double km__sumsq_wi
  * 3 eps |x - c_b|^2, so every centre within twice that of v_b is a
  * candidate; almost always b is the only one. After the call g holds the v
  * (row i at g + i k) and xn the rows' |x|^2. */
-static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist, double *xnv)
+static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist, double *xnv,
+                        double *secv)
 {
     const int64_t k = cs->k, d = cs->d;
     const double eps = ((double)d + 6.0) * 0x1p-52; /* km_bound_eps */
@@ -521,19 +574,27 @@ static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, d
     for (int i = 0; i < n; i++) {
         double *restrict gi = g + (size_t)i * (size_t)k;
         const double *xi = x + (size_t)i * (size_t)d;
-        for (int64_t j = 0; j < k; j++) gi[j] = cn[j] - 2 * gi[j];
-        const double best = km__vmin(gi, k);
-        int64_t bj = 0;
-        for (int64_t j = 0; j < k; j++)
-            if (gi[j] == best) {
-                bj = j;
-                break;
-            }
+        double best, sec;
+        int64_t bj = km__vrow(gi, cn, k, &best, &sec);
         double xn = km__sumsq_wide(xi, d);
         if (xnv) xnv[i] = xn;
         double E = 2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax));
         double M = 2 * (2 * E + 3 * eps * (fabs(best) + E + 2 * xn));
-        if (km__vcount_le(gi, k, best + M) > 1) { /* more than one candidate: their km_crit decide */
+        int many;
+        if (best < INFINITY && M < INFINITY) /* (then more than one candidate iff the second is one) */
+            many = sec <= best + M;
+        else { /* +inf, NaN: the plain scans */
+            best = km__vmin(gi, k);
+            bj = 0;
+            for (int64_t j = 0; j < k; j++)
+                if (gi[j] == best) {
+                    bj = j;
+                    break;
+                }
+            many = km__vcount_le(gi, k, best + M) > 1;
+            sec = NAN;
+        }
+        if (many) { /* more than one candidate: their km_crit decide */
             double bc = INFINITY;
             int64_t cj = bj;
             for (int64_t j = 0; j < k; j++) {
@@ -544,18 +605,44 @@ static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, d
                     cj = j;
                 }
             }
+            if (cj != bj) sec = NAN;
             bj = cj;
         }
+        if (secv) secv[i] = sec; /* the lowest v of the centres but bj, or NaN: not known */
         lab[i] = (int32_t)bj;
-        dist[i] = km_dist2(xi, cs->c + bj * d, d);
     }
+    /* the chosen centres' distances, km_dist2's sums in order, 4 rows at a
+     * time (4 independent chains of additions instead of one) */
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const double *x0 = x + (size_t)i * (size_t)d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+        const double *c0 = cs->c + lab[i] * d, *c1 = cs->c + lab[i + 1] * d, *c2 = cs->c + lab[i + 2] * d,
+                     *c3 = cs->c + lab[i + 3] * d;
+        double f0 = x0[0] - c0[0], f1 = x1[0] - c1[0], f2 = x2[0] - c2[0], f3 = x3[0] - c3[0];
+        double s0 = f0 * f0, s1 = f1 * f1, s2 = f2 * f2, s3 = f3 * f3;
+        for (int64_t t = 1; t < d; t++) {
+            f0 = x0[t] - c0[t];
+            f1 = x1[t] - c1[t];
+            f2 = x2[t] - c2[t];
+            f3 = x3[t] - c3[t];
+            s0 += f0 * f0;
+            s1 += f1 * f1;
+            s2 += f2 * f2;
+            s3 += f3 * f3;
+        }
+        dist[i] = s0;
+        dist[i + 1] = s1;
+        dist[i + 2] = s2;
+        dist[i + 3] = s3;
+    }
+    for (; i < n; i++) dist[i] = km_dist2(x + (size_t)i * (size_t)d, cs->c + lab[i] * d, d);
 }
 
 void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist)
 {
     if (n <= 0) return;
     if (cs->blas)
-        assign_blas(cs, x, n, lab, dist, NULL);
+        assign_blas(cs, x, n, lab, dist, NULL, NULL);
     else if (cs->cf)
         km__assign_f32(x, n, cs->d, cs->c, cs->cf, cs->cmax2, cs->k, lab, dist);
     else
@@ -631,8 +718,8 @@ void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, dou
         }
         return;
     }
-    double xnv[KM_SUB];
-    assign_blas(cs, x, n, lab, crit, xnv); /* (crit: km_dist2, as good a bound as km_crit) */
+    double xnv[KM_SUB], secv[KM_SUB];
+    assign_blas(cs, x, n, lab, crit, xnv, lo2 ? secv : NULL); /* (crit: km_dist2, as good a bound as km_crit) */
     const double eps = ((double)d + 6.0) * 0x1p-52;
     for (int i = 0; i < n; i++) {
         const double *vi = cs->g + (size_t)i * (size_t)k, xn = xnv[i];
@@ -640,9 +727,12 @@ void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, dou
         if (lo)
             for (int64_t j = 0; j < k; j++) lo[(size_t)i * k + j] = vi[j] + xn - E2;
         if (lo2) {
-            double sec = INFINITY;
-            for (int64_t j = 0; j < k; j++)
-                if (j != lab[i] && vi[j] < sec) sec = vi[j];
+            double sec = secv[i];
+            if (isnan(sec)) {
+                sec = INFINITY;
+                for (int64_t j = 0; j < k; j++)
+                    if (j != lab[i] && vi[j] < sec) sec = vi[j];
+            }
             lo2[i] = sec + xn - E2;
         }
     }
