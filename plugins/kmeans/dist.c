@@ -391,6 +391,76 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void km__accum_dire
         ACC_ROWS(8, vd, vl);
 }
 
+/* the nearest centre (first of lowest km_dist2), its distance and the
+ * second lowest distance (ties included: a second centre as near gives the
+ * same value), as the scalar scan over the centres in order finds them */
+static inline __attribute__((always_inline)) void assign2_fixed(const int D, const double *x, int n,
+                                                                 const double *c, int64_t k, int32_t *lab,
+                                                                 double *dist, double *sec)
+{
+    double xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    double bd[KM_SUB] __attribute__((aligned(64))), sd[KM_SUB] __attribute__((aligned(64)));
+    double bi[KM_SUB] __attribute__((aligned(64)));
+    const int step = 16;
+    int np = (n + step - 1) / step * step;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = x[(size_t)i * D + t];
+    for (int i = n; i < np; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = 0;
+    for (int i = 0; i < np; i += step) {
+        vd X[2][KM_DIRECT_MAX_D], b[2], s2[2], bx[2];
+        for (int v = 0; v < 2; v++) {
+            for (int t = 0; t < D; t++) X[v][t] = vload(&xs[t][i + 8 * v]);
+            b[v] = (vd){0} + INFINITY;
+            s2[v] = b[v];
+            bx[v] = (vd){0};
+        }
+        vd jv = (vd){0};
+        const double *cj = c;
+        for (int64_t j = 0; j < k; j++, cj += D) {
+            for (int v = 0; v < 2; v++) {
+                vd f = X[v][0] - cj[0], a = f * f;
+                for (int t = 1; t < D; t++) {
+                    f = X[v][t] - cj[t];
+                    a += f * f;
+                }
+                vl m = a < b[v];
+                vd hi = (vd)(((vl)b[v] & m) | ((vl)a & ~m));
+                vl m2 = hi < s2[v];
+                s2[v] = (vd)(((vl)hi & m2) | ((vl)s2[v] & ~m2));
+                b[v] = (vd)(((vl)a & m) | ((vl)b[v] & ~m));
+                bx[v] = (vd)(((vl)jv & m) | ((vl)bx[v] & ~m));
+            }
+            jv += 1.0;
+        }
+        for (int v = 0; v < 2; v++) {
+            vstore(bd + i + 8 * v, b[v]);
+            vstore(sd + i + 8 * v, s2[v]);
+            vstore(bi + i + 8 * v, bx[v]);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        lab[i] = (int32_t)bi[i];
+        dist[i] = bd[i];
+        sec[i] = sd[i];
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign2_direct(
+    const double *x, int n, int64_t d, const double *c, int64_t k, int32_t *lab, double *dist, double *sec)
+{
+    switch (d) {
+    case 1: assign2_fixed(1, x, n, c, k, lab, dist, sec); break;
+    case 2: assign2_fixed(2, x, n, c, k, lab, dist, sec); break;
+    case 3: assign2_fixed(3, x, n, c, k, lab, dist, sec); break;
+    case 4: assign2_fixed(4, x, n, c, k, lab, dist, sec); break;
+    case 5: assign2_fixed(5, x, n, c, k, lab, dist, sec); break;
+    case 6: assign2_fixed(6, x, n, c, k, lab, dist, sec); break;
+    case 7: assign2_fixed(7, x, n, c, k, lab, dist, sec); break;
+    default: assign2_fixed(8, x, n, c, k, lab, dist, sec); break;
+    }
+}
+
 /* every squared distance (km_dist2's operations, vectorised over rows):
  * g[j * KM_SUB + i] */
 static inline __attribute__((always_inline)) void alld_fixed(const int D, const double *x, int n, const double *c,
@@ -697,6 +767,10 @@ void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, dou
 {
     const int64_t k = cs->k, d = cs->d;
     if (n <= 0) return;
+    if (!cs->blas && !lo && lo2 && k <= (1 << 30)) { /* (Hamerly: the nearest two only) */
+        km__assign2_direct(x, n, d, cs->c, k, lab, crit, lo2);
+        return;
+    }
     if (!cs->blas) {
         km__alld_direct(x, n, d, cs->c, k, g);
         for (int i = 0; i < n; i++) {
