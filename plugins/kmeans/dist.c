@@ -14,6 +14,9 @@
 
 #include "wb/plugin.h"
 
+/* the float screening (assign_f32) needs exact float indices */
+#define KM_F32_MAX_K (1 << 20)
+
 int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
 {
     memset(cs, 0, sizeof *cs);
@@ -35,6 +38,26 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
             cs->cn[j] = s;
             if (s > cs->cnmax) cs->cnmax = s;
         }
+    } else if (k <= KM_F32_MAX_K) {
+        /* the float screening (assign_f32): every centre value finite and
+         * below 2^60 in magnitude, so no float sum of squares overflows */
+        int ok = 1;
+        double m2 = 0;
+        for (int64_t j = 0; j < k && ok; j++) {
+            double s = 0;
+            for (int64_t t = 0; t < d; t++) {
+                double v = c[j * d + t];
+                ok &= fabs(v) < 0x1p60;
+                s += v * v;
+            }
+            if (s > m2) m2 = s;
+        }
+        if (ok) {
+            cs->cf = malloc((size_t)(k * d) * sizeof(float));
+            if (!cs->cf) return WB_ENOMEM;
+            for (int64_t q = 0; q < k * d; q++) cs->cf[q] = (float)c[q];
+            cs->cmax2 = m2 * (1 + 0x1p-40);
+        }
     }
     return 0;
 }
@@ -43,7 +66,9 @@ void km_cs_free(km_cs *cs)
 {
     free(cs->cn);
     free(cs->g);
+    free(cs->cf);
     cs->cn = cs->g = NULL;
+    cs->cf = NULL;
 }
 
 /* ------------------------------------------------------------ direct path */
@@ -76,15 +101,18 @@ typedef int64_t vl __attribute__((vector_size(64)));
 
 /* D is a compile-time constant at every call site, so the loops over columns
  * unroll and the row vectors stay in registers. NV vectors of 8 rows are
- * processed per step: independent compare/select chains hide their latency. */
-#define NV 2
+ * processed per step: independent compare/select chains hide their latency.
+ * The centre index is kept as a vector of doubles (0, 1, 2, ... are exact)
+ * advanced by one per centre, so the select never moves a general register
+ * into the vector unit. */
+#define NV 4
 static inline __attribute__((always_inline)) void assign_fixed(const int D, const double *x, int n,
                                                                 const double *c, int64_t k,
                                                                 int32_t *lab, double *dist)
 {
     double xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
     double bd[KM_SUB] __attribute__((aligned(64)));
-    int64_t bi[KM_SUB] __attribute__((aligned(64)));
+    double bi[KM_SUB] __attribute__((aligned(64)));
     const int step = 8 * NV;
     int np = (n + step - 1) / step * step;
     for (int i = 0; i < n; i++)
@@ -92,16 +120,15 @@ static inline __attribute__((always_inline)) void assign_fixed(const int D, cons
     for (int i = n; i < np; i++)
         for (int t = 0; t < D; t++) xs[t][i] = 0;
     for (int i = 0; i < np; i += step) {
-        vd X[NV][KM_DIRECT_MAX_D], b[NV];
-        vl bx[NV];
+        vd X[NV][KM_DIRECT_MAX_D], b[NV], bx[NV];
         for (int v = 0; v < NV; v++) {
             for (int t = 0; t < D; t++) X[v][t] = vload(&xs[t][i + 8 * v]);
             b[v] = (vd){0} + INFINITY;
-            bx[v] = (vl){0};
+            bx[v] = (vd){0};
         }
-        for (int64_t j = 0; j < k; j++) {
-            const double *cj = c + j * D;
-            const vl jv = (vl){0} + j;
+        vd jv = (vd){0};
+        const double *cj = c;
+        for (int64_t j = 0; j < k; j++, cj += D) {
             for (int v = 0; v < NV; v++) {
                 vd f = X[v][0] - cj[0], a = f * f;
                 for (int t = 1; t < D; t++) {
@@ -110,17 +137,193 @@ static inline __attribute__((always_inline)) void assign_fixed(const int D, cons
                 }
                 vl m = a < b[v];
                 b[v] = (vd)(((vl)a & m) | ((vl)b[v] & ~m));
-                bx[v] = (jv & m) | (bx[v] & ~m);
+                bx[v] = (vd)(((vl)jv & m) | ((vl)bx[v] & ~m));
             }
+            jv += 1.0;
         }
         for (int v = 0; v < NV; v++) {
             vstore(bd + i + 8 * v, b[v]);
-            lstore(bi + i + 8 * v, bx[v]);
+            vstore(bi + i + 8 * v, bx[v]);
         }
     }
     for (int i = 0; i < n; i++) {
         lab[i] = (int32_t)bi[i];
         dist[i] = bd[i];
+    }
+}
+
+/* The float screening. Rows and centres rounded to floats give, per row,
+ * the lowest float squared distance s_b (centre b) and the second lowest
+ * s_2. With u = 2^-24, a float value of sum_t (x_t - c_t)^2 is within
+ * E = 2 (D + 10) u (|x|^2 + |c|^2) (+ 2^-100 for underflow) of the true
+ * squared distance (the inputs' rounding, the differences', the squares'
+ * and the sum's), and km_dist2 within (D + 2) 2^-53 of it, relatively. So
+ * when s_2 - s_b > M = 8 (D + 10) u (|x|^2 + max |c|^2) + 2^-100 (twice
+ * what is needed, also for the rounding of s_2 - s_b and of |x|^2), b's
+ * km_dist2 is strictly the lowest: b is the centre the exact loop would
+ * choose, and only its distance is computed in doubles. Any other row (near
+ * ties, NaN, values too large for floats: s NaN or infinite) goes through
+ * the exact loop over every centre. The float lanes hold 16 rows. */
+typedef float vf __attribute__((vector_size(64)));
+typedef int32_t vi __attribute__((vector_size(64)));
+
+/* one row after the float screening: its screened centre when the gap
+ * proves it, else the exact loop over every centre */
+static inline __attribute__((always_inline)) void f32_row(const int D, const double *x, int i, const double *c,
+                                                           int64_t k, const float *sd, const float *bd,
+                                                           const float *xn, const int32_t *bi, double coef,
+                                                           double cmax2, int32_t *lab, double *dist)
+{
+    const double *xi = x + (size_t)i * D;
+    const double M = coef * ((double)xn[i] * 1.01 + 0x1p-100 + cmax2) + 0x1p-100;
+    if ((double)sd[i] - (double)bd[i] > M) {
+        const int64_t j = (int64_t)bi[i];
+        const double *cj = c + j * D;
+        double f = xi[0] - cj[0], a = f * f;
+        for (int t = 1; t < D; t++) {
+            f = xi[t] - cj[t];
+            a += f * f;
+        }
+        lab[i] = (int32_t)j;
+        dist[i] = a;
+        return;
+    }
+    double best = INFINITY;
+    int64_t bj = 0;
+    for (int64_t j = 0; j < k; j++) {
+        const double *cj = c + j * D;
+        double f = xi[0] - cj[0], a = f * f;
+        for (int t = 1; t < D; t++) {
+            f = xi[t] - cj[t];
+            a += f * f;
+        }
+        if (a < best) {
+            best = a;
+            bj = j;
+        }
+    }
+    lab[i] = (int32_t)bj;
+    dist[i] = best;
+}
+
+typedef float vf8 __attribute__((vector_size(32)));
+typedef int32_t vi8 __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) void assign_f32(const int D, const double *x, int n, const double *c,
+                                                              const float *cf, double cmax2, int64_t k,
+                                                              int32_t *lab, double *dist)
+{
+    const int NF = D <= 4 ? 4 : 2; /* (at most 4: the arrays below) */
+    double xd[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    float xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    float bd[KM_SUB] __attribute__((aligned(64))), sd[KM_SUB] __attribute__((aligned(64)));
+    float xn[KM_SUB] __attribute__((aligned(64)));
+    int32_t bi[KM_SUB] __attribute__((aligned(64))), okw[KM_SUB] __attribute__((aligned(64)));
+    const int step = 16 * NF;
+    int np = (n + step - 1) / step * step;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < D; t++) xd[t][i] = x[(size_t)i * D + t];
+    for (int i = n; i < np; i++)
+        for (int t = 0; t < D; t++) xd[t][i] = 0;
+    for (int t = 0; t < D; t++)
+        for (int i = 0; i < np; i += 8) {
+            vf8 f = __builtin_convertvector(vload(&xd[t][i]), vf8);
+            memcpy(&xs[t][i], &f, sizeof f);
+        }
+    const double coef = 8.0 * (D + 10) * 0x1p-24;
+    /* the gap test in floats: twice the margin again for its own rounding */
+    const float coeff = (float)(2 * coef), cm = (float)cmax2 * 1.01f, tiny = 0x1p-99f;
+    for (int i = 0; i < np; i += step) {
+        vf X[4][KM_DIRECT_MAX_D], b[4], s2[4], bx[4], q[4];
+        for (int v = 0; v < NF; v++) {
+            q[v] = (vf){0};
+            for (int t = 0; t < D; t++) {
+                memcpy(&X[v][t], &xs[t][i + 16 * v], sizeof(vf));
+                q[v] += X[v][t] * X[v][t];
+            }
+            b[v] = (vf){0} + INFINITY;
+            s2[v] = b[v];
+            bx[v] = (vf){0};
+        }
+        vf jv = (vf){0};
+        const float *cj = cf;
+        for (int64_t j = 0; j < k; j++, cj += D) {
+            for (int v = 0; v < NF; v++) {
+                vf f = X[v][0] - cj[0], a = f * f;
+                for (int t = 1; t < D; t++) {
+                    f = X[v][t] - cj[t];
+                    a += f * f;
+                }
+                vi m = a < b[v];
+                vf hi = (vf)(((vi)b[v] & m) | ((vi)a & ~m)); /* max(a, b) */
+                vi m2 = hi < s2[v];
+                s2[v] = (vf)(((vi)hi & m2) | ((vi)s2[v] & ~m2));
+                b[v] = (vf)(((vi)a & m) | ((vi)b[v] & ~m));
+                bx[v] = (vf)(((vi)jv & m) | ((vi)bx[v] & ~m));
+            }
+            jv += 1.0f;
+        }
+        for (int v = 0; v < NF; v++) {
+            vf M = coeff * (q[v] * 1.01f + cm + tiny) + tiny;
+            vi ok = (s2[v] - b[v]) > M;
+            vi ix = __builtin_convertvector(bx[v], vi);
+            memcpy(bd + i + 16 * v, &b[v], sizeof(vf));
+            memcpy(sd + i + 16 * v, &s2[v], sizeof(vf));
+            memcpy(xn + i + 16 * v, &q[v], sizeof(vf));
+            memcpy(bi + i + 16 * v, &ix, sizeof ix);
+            memcpy(okw + i + 16 * v, &ok, sizeof ok);
+        }
+    }
+    int i0 = 0;
+#ifndef __clang__
+    /* k <= 16: 8 rows at once, the chosen centres' values picked from
+     * registers (GCC's two-operand shuffle; clang has no variable one) */
+    if (k <= 16) {
+        vd CL[KM_DIRECT_MAX_D], CH[KM_DIRECT_MAX_D];
+        for (int t = 0; t < D; t++)
+            for (int q = 0; q < 8; q++) {
+                CL[t][q] = q < k ? c[q * D + t] : 0;
+                CH[t][q] = q + 8 < k ? c[(q + 8) * D + t] : 0;
+            }
+        for (; i0 + 8 <= n; i0 += 8) {
+            vi8 okv;
+            memcpy(&okv, okw + i0, sizeof okv);
+            int all = 1;
+            for (int q = 0; q < 8; q++) all &= okv[q] != 0;
+            if (!all) { /* a near tie (or NaN) among them: row by row */
+                for (int q = 0; q < 8; q++) f32_row(D, x, i0 + q, c, k, sd, bd, xn, bi, coef, cmax2, lab, dist);
+                continue;
+            }
+            vi8 i8;
+            memcpy(&i8, bi + i0, sizeof i8);
+            vl idx = __builtin_convertvector(i8, vl);
+            vd f = vload(&xd[0][i0]) - __builtin_shuffle(CL[0], CH[0], idx), a = f * f;
+            for (int t = 1; t < D; t++) {
+                f = vload(&xd[t][i0]) - __builtin_shuffle(CL[t], CH[t], idx);
+                a += f * f;
+            }
+            memcpy(lab + i0, &i8, sizeof i8);
+            vstore(dist + i0, a);
+        }
+    }
+#endif
+    for (int i = i0; i < n; i++) f32_row(D, x, i, c, k, sd, bd, xn, bi, coef, cmax2, lab, dist);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign_f32(const double *x, int n, int64_t d,
+                                                                                   const double *c, const float *cf,
+                                                                                   double cmax2, int64_t k,
+                                                                                   int32_t *lab, double *dist)
+{
+    switch (d) {
+    case 1: assign_f32(1, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 2: assign_f32(2, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 3: assign_f32(3, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 4: assign_f32(4, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 5: assign_f32(5, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 6: assign_f32(6, x, n, c, cf, cmax2, k, lab, dist); break;
+    case 7: assign_f32(7, x, n, c, cf, cmax2, k, lab, dist); break;
+    default: assign_f32(8, x, n, c, cf, cmax2, k, lab, dist); break;
     }
 }
 
@@ -136,6 +339,125 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign_dir
     case 6: assign_fixed(6, x, n, c, k, lab, dist); break;
     case 7: assign_fixed(7, x, n, c, k, lab, dist); break;
     default: assign_fixed(8, x, n, c, k, lab, dist); break;
+    }
+}
+
+/* per-cluster sums and counts of rows x[0..m) (d <= KM_ACC_MAX_D columns),
+ * each cluster's row a vector of W lanes: the d sums, then the count. Row i
+ * goes into its cluster's vector with one vector add: lane t receives x[i][t]
+ * and the count lane 1, in row order, so every lane is the same sequence of
+ * additions as a scalar loop over the rows would make (the same bits). */
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4l __attribute__((vector_size(32)));
+
+#define ACC_ROWS(W, VD, VL)                                                                                          \
+    do {                                                                                                               \
+        VL keep, one;                                                                                                  \
+        for (int q = 0; q < W; q++) {                                                                                  \
+            keep[q] = q < d ? -1 : 0;                                                                                  \
+            one[q] = 0;                                                                                                \
+        }                                                                                                              \
+        {                                                                                                              \
+            VD o_ = {0};                                                                                               \
+            o_[d] = 1.0;                                                                                               \
+            memcpy(&one, &o_, sizeof one);                                                                             \
+        }                                                                                                              \
+        const int64_t safe = (int64_t)m * d - W; /* rows starting at or below this offset load in bounds */           \
+        for (int i = 0; i < m; i++) {                                                                                  \
+            const int64_t off = (int64_t)i * d;                                                                        \
+            VD v;                                                                                                      \
+            if (off <= safe)                                                                                           \
+                memcpy(&v, x + off, sizeof v);                                                                         \
+            else {                                                                                                     \
+                double t_[W] = {0};                                                                                    \
+                memcpy(t_, x + off, (size_t)d * sizeof(double));                                                       \
+                memcpy(&v, t_, sizeof v);                                                                              \
+            }                                                                                                          \
+            v = (VD)(((VL)v & keep) | one);                                                                            \
+            double *a = acc + (int64_t)lab[i] * W;                                                                     \
+            VD s_;                                                                                                     \
+            memcpy(&s_, a, sizeof s_);                                                                                 \
+            s_ += v;                                                                                                   \
+            memcpy(a, &s_, sizeof s_);                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__accum_direct(const double *x, int m, int64_t d,
+                                                                                     const int32_t *lab, double *acc)
+{
+    if (d < 4)
+        ACC_ROWS(4, v4d, v4l);
+    else
+        ACC_ROWS(8, vd, vl);
+}
+
+/* the nearest centre (first of lowest km_dist2), its distance and the
+ * second lowest distance (ties included: a second centre as near gives the
+ * same value), as the scalar scan over the centres in order finds them */
+static inline __attribute__((always_inline)) void assign2_fixed(const int D, const double *x, int n,
+                                                                 const double *c, int64_t k, int32_t *lab,
+                                                                 double *dist, double *sec)
+{
+    double xs[KM_DIRECT_MAX_D][KM_SUB] __attribute__((aligned(64)));
+    double bd[KM_SUB] __attribute__((aligned(64))), sd[KM_SUB] __attribute__((aligned(64)));
+    double bi[KM_SUB] __attribute__((aligned(64)));
+    const int step = 16;
+    int np = (n + step - 1) / step * step;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = x[(size_t)i * D + t];
+    for (int i = n; i < np; i++)
+        for (int t = 0; t < D; t++) xs[t][i] = 0;
+    for (int i = 0; i < np; i += step) {
+        vd X[2][KM_DIRECT_MAX_D], b[2], s2[2], bx[2];
+        for (int v = 0; v < 2; v++) {
+            for (int t = 0; t < D; t++) X[v][t] = vload(&xs[t][i + 8 * v]);
+            b[v] = (vd){0} + INFINITY;
+            s2[v] = b[v];
+            bx[v] = (vd){0};
+        }
+        vd jv = (vd){0};
+        const double *cj = c;
+        for (int64_t j = 0; j < k; j++, cj += D) {
+            for (int v = 0; v < 2; v++) {
+                vd f = X[v][0] - cj[0], a = f * f;
+                for (int t = 1; t < D; t++) {
+                    f = X[v][t] - cj[t];
+                    a += f * f;
+                }
+                vl m = a < b[v];
+                vd hi = (vd)(((vl)b[v] & m) | ((vl)a & ~m));
+                vl m2 = hi < s2[v];
+                s2[v] = (vd)(((vl)hi & m2) | ((vl)s2[v] & ~m2));
+                b[v] = (vd)(((vl)a & m) | ((vl)b[v] & ~m));
+                bx[v] = (vd)(((vl)jv & m) | ((vl)bx[v] & ~m));
+            }
+            jv += 1.0;
+        }
+        for (int v = 0; v < 2; v++) {
+            vstore(bd + i + 8 * v, b[v]);
+            vstore(sd + i + 8 * v, s2[v]);
+            vstore(bi + i + 8 * v, bx[v]);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        lab[i] = (int32_t)bi[i];
+        dist[i] = bd[i];
+        sec[i] = sd[i];
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void km__assign2_direct(
+    const double *x, int n, int64_t d, const double *c, int64_t k, int32_t *lab, double *dist, double *sec)
+{
+    switch (d) {
+    case 1: assign2_fixed(1, x, n, c, k, lab, dist, sec); break;
+    case 2: assign2_fixed(2, x, n, c, k, lab, dist, sec); break;
+    case 3: assign2_fixed(3, x, n, c, k, lab, dist, sec); break;
+    case 4: assign2_fixed(4, x, n, c, k, lab, dist, sec); break;
+    case 5: assign2_fixed(5, x, n, c, k, lab, dist, sec); break;
+    case 6: assign2_fixed(6, x, n, c, k, lab, dist, sec); break;
+    case 7: assign2_fixed(7, x, n, c, k, lab, dist, sec); break;
+    default: assign2_fixed(8, x, n, c, k, lab, dist, sec); break;
     }
 }
 
@@ -250,6 +572,58 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double km__sumsq_wi
     return s;
 }
 
+/* one row of the product: v_j = cn_j - 2 g_j written over g (k values),
+ * and the first centre of lowest v (returned), that v (*best) and the
+ * lowest v of the other centres (*second; +inf when k = 1), in one pass
+ * (8 lanes: each lane's lowest, its first index and its second lowest) */
+__attribute__((target_clones("avx512f", "avx2", "default"))) int64_t km__vrow(double *g, const double *cn, int64_t k,
+                                                                                double *best, double *second)
+{
+    vd b = (vd){0} + INFINITY, s2 = b, bx = (vd){0}, jv = {0, 1, 2, 3, 4, 5, 6, 7};
+    int64_t j = 0;
+    for (; j + 8 <= k; j += 8) {
+        vd v = vload(cn + j) - 2 * vload(g + j);
+        vstore(g + j, v);
+        vl m = v < b;
+        vd hi = (vd)(((vl)b & m) | ((vl)v & ~m));
+        vl m2 = hi < s2;
+        s2 = (vd)(((vl)hi & m2) | ((vl)s2 & ~m2));
+        b = (vd)(((vl)v & m) | ((vl)b & ~m));
+        bx = (vd)(((vl)jv & m) | ((vl)bx & ~m));
+        jv += 8.0;
+    }
+    double B = INFINITY, S = INFINITY;
+    int64_t bi = -1;
+    for (int q = 0; q < 8; q++) {
+        /* lanes hold disjoint centres: merge (lowest value, then lowest index) */
+        int64_t ix = (int64_t)bx[q];
+        if (b[q] < B || (b[q] == B && bi >= 0 && ix < bi)) {
+            if (B < S) S = B;
+            B = b[q];
+            bi = b[q] < INFINITY ? ix : bi;
+        } else if (b[q] < S)
+            S = b[q];
+        if (s2[q] < S) S = s2[q];
+    }
+    for (; j < k; j++) {
+        double v = cn[j] - 2 * g[j];
+        g[j] = v;
+        if (v < B) {
+            S = B;
+            B = v;
+            bi = j;
+        } else if (v < S)
+            S = v;
+    }
+    if (bi < 0) { /* every v +inf or NaN: the caller scans them as before */
+        bi = 0;
+        B = S = INFINITY;
+    }
+    *best = B;
+    *second = S;
+    return bi;
+}
+
 /* The product gives v_j = |c_j|^2 - 2 x.c_j = |x - c_j|^2 - |x|^2 up to
  * E = 2 eps (max |c|^2 + 2 |x| max |c|) (eps = km_bound_eps(d), twice the
  * classical bound for sums of d products in any order, the same for |x|^2
@@ -258,7 +632,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) double km__sumsq_wi
  * 3 eps |x - c_b|^2, so every centre within twice that of v_b is a
  * candidate; almost always b is the only one. After the call g holds the v
  * (row i at g + i k) and xn the rows' |x|^2. */
-static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist, double *xnv)
+static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist, double *xnv,
+                        double *secv)
 {
     const int64_t k = cs->k, d = cs->d;
     const double eps = ((double)d + 6.0) * 0x1p-52; /* km_bound_eps */
@@ -269,19 +644,27 @@ static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, d
     for (int i = 0; i < n; i++) {
         double *restrict gi = g + (size_t)i * (size_t)k;
         const double *xi = x + (size_t)i * (size_t)d;
-        for (int64_t j = 0; j < k; j++) gi[j] = cn[j] - 2 * gi[j];
-        const double best = km__vmin(gi, k);
-        int64_t bj = 0;
-        for (int64_t j = 0; j < k; j++)
-            if (gi[j] == best) {
-                bj = j;
-                break;
-            }
+        double best, sec;
+        int64_t bj = km__vrow(gi, cn, k, &best, &sec);
         double xn = km__sumsq_wide(xi, d);
         if (xnv) xnv[i] = xn;
         double E = 2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax));
         double M = 2 * (2 * E + 3 * eps * (fabs(best) + E + 2 * xn));
-        if (km__vcount_le(gi, k, best + M) > 1) { /* more than one candidate: their km_crit decide */
+        int many;
+        if (best < INFINITY && M < INFINITY) /* (then more than one candidate iff the second is one) */
+            many = sec <= best + M;
+        else { /* +inf, NaN: the plain scans */
+            best = km__vmin(gi, k);
+            bj = 0;
+            for (int64_t j = 0; j < k; j++)
+                if (gi[j] == best) {
+                    bj = j;
+                    break;
+                }
+            many = km__vcount_le(gi, k, best + M) > 1;
+            sec = NAN;
+        }
+        if (many) { /* more than one candidate: their km_crit decide */
             double bc = INFINITY;
             int64_t cj = bj;
             for (int64_t j = 0; j < k; j++) {
@@ -292,18 +675,46 @@ static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, d
                     cj = j;
                 }
             }
+            if (cj != bj) sec = NAN;
             bj = cj;
         }
+        if (secv) secv[i] = sec; /* the lowest v of the centres but bj, or NaN: not known */
         lab[i] = (int32_t)bj;
-        dist[i] = km_dist2(xi, cs->c + bj * d, d);
     }
+    /* the chosen centres' distances, km_dist2's sums in order, 4 rows at a
+     * time (4 independent chains of additions instead of one) */
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const double *x0 = x + (size_t)i * (size_t)d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+        const double *c0 = cs->c + lab[i] * d, *c1 = cs->c + lab[i + 1] * d, *c2 = cs->c + lab[i + 2] * d,
+                     *c3 = cs->c + lab[i + 3] * d;
+        double f0 = x0[0] - c0[0], f1 = x1[0] - c1[0], f2 = x2[0] - c2[0], f3 = x3[0] - c3[0];
+        double s0 = f0 * f0, s1 = f1 * f1, s2 = f2 * f2, s3 = f3 * f3;
+        for (int64_t t = 1; t < d; t++) {
+            f0 = x0[t] - c0[t];
+            f1 = x1[t] - c1[t];
+            f2 = x2[t] - c2[t];
+            f3 = x3[t] - c3[t];
+            s0 += f0 * f0;
+            s1 += f1 * f1;
+            s2 += f2 * f2;
+            s3 += f3 * f3;
+        }
+        dist[i] = s0;
+        dist[i + 1] = s1;
+        dist[i + 2] = s2;
+        dist[i + 3] = s3;
+    }
+    for (; i < n; i++) dist[i] = km_dist2(x + (size_t)i * (size_t)d, cs->c + lab[i] * d, d);
 }
 
 void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist)
 {
     if (n <= 0) return;
     if (cs->blas)
-        assign_blas(cs, x, n, lab, dist, NULL);
+        assign_blas(cs, x, n, lab, dist, NULL, NULL);
+    else if (cs->cf)
+        km__assign_f32(x, n, cs->d, cs->c, cs->cf, cs->cmax2, cs->k, lab, dist);
     else
         km__assign_direct(x, n, cs->d, cs->c, cs->k, lab, dist);
 }
@@ -356,6 +767,10 @@ void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, dou
 {
     const int64_t k = cs->k, d = cs->d;
     if (n <= 0) return;
+    if (!cs->blas && !lo && lo2 && k <= (1 << 30)) { /* (Hamerly: the nearest two only) */
+        km__assign2_direct(x, n, d, cs->c, k, lab, crit, lo2);
+        return;
+    }
     if (!cs->blas) {
         km__alld_direct(x, n, d, cs->c, k, g);
         for (int i = 0; i < n; i++) {
@@ -377,8 +792,8 @@ void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, dou
         }
         return;
     }
-    double xnv[KM_SUB];
-    assign_blas(cs, x, n, lab, crit, xnv); /* (crit: km_dist2, as good a bound as km_crit) */
+    double xnv[KM_SUB], secv[KM_SUB];
+    assign_blas(cs, x, n, lab, crit, xnv, lo2 ? secv : NULL); /* (crit: km_dist2, as good a bound as km_crit) */
     const double eps = ((double)d + 6.0) * 0x1p-52;
     for (int i = 0; i < n; i++) {
         const double *vi = cs->g + (size_t)i * (size_t)k, xn = xnv[i];
@@ -386,9 +801,12 @@ void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, dou
         if (lo)
             for (int64_t j = 0; j < k; j++) lo[(size_t)i * k + j] = vi[j] + xn - E2;
         if (lo2) {
-            double sec = INFINITY;
-            for (int64_t j = 0; j < k; j++)
-                if (j != lab[i] && vi[j] < sec) sec = vi[j];
+            double sec = secv[i];
+            if (isnan(sec)) {
+                sec = INFINITY;
+                for (int64_t j = 0; j < k; j++)
+                    if (j != lab[i] && vi[j] < sec) sec = vi[j];
+            }
             lo2[i] = sec + xn - E2;
         }
     }

@@ -29,6 +29,10 @@ typedef struct km_cs {
     double cnmax;    /* their largest (BLAS path) */
     double *g;       /* KM_SUB x k scratch (BLAS path), or NULL */
     int blas;
+    float *cf;       /* direct path: the centres rounded to floats for the
+                        screening pass (km_assign), or NULL when it cannot be
+                        used (values too large for floats, very large k) */
+    double cmax2;    /* direct path: the largest squared norm of a centre */
 } km_cs;
 
 /* prepare centres c (k x d, not copied: must outlive cs); 0 or WB_ENOMEM */
@@ -76,5 +80,12 @@ void km_mindist(const km_cs *cs, const double *x, int n, double *dist);
 /* distances (not squared) from rows x[0..n) (n <= KM_SUB) to every centre:
  * out[i * k + j] */
 void km_distances(const km_cs *cs, const double *x, int n, double *out);
+
+/* per-cluster sums and counts of rows x[0..m) with centres lab[i], added
+ * into acc (k rows of km_acc_width(d) lanes: the d sums, the count, zeros),
+ * each lane in row order (the bits of a scalar loop over the rows) */
+#define KM_ACC_MAX_D 7
+static inline int64_t km_acc_width(int64_t d) { return d < 4 ? 4 : 8; }
+void km__accum_direct(const double *x, int m, int64_t d, const int32_t *lab, double *acc);
 
 #endif

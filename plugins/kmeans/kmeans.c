@@ -82,7 +82,11 @@ static inline __attribute__((always_inline)) void accumulate(const int64_t D, co
 
 /* kmeans.lloyd (map_sum): in[1] = centres (k x d).
  * mode 0: per-cluster sums (k*d), counts (k), inertia (1)
- * mode 1: inertia (1);  mode 2: counts (k);  mode 3: sum of min D^2 (1, direct) */
+ * mode 1: inertia (1);  mode 2: counts (k);  mode 3: sum of min D^2 (1, direct)
+ * mode 4: as mode 0, but the inertia (only shown as progress between
+ * iterations) is summed in 4 interleaved partial sums, which do not wait on
+ * each other: the same sums and counts, the inertia within rounding of
+ * mode 0's (mode 0 gives the model's inertia, always in row order) */
 static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     kmarg a;
@@ -91,15 +95,24 @@ static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
     const wb_part *p = km_part(in, nin, a.d);
     const double *c = km_doubles(in, nin, 1, a.k * a.d);
     if (!p || !c) return WB_EINVAL;
+    if (a.mode < 0 || a.mode > 4) return H->seterr(WB_EINVAL, "kmeans: bad kernel argument");
     const int64_t k = a.k, d = a.d;
-    size_t len = a.mode == 0 ? (size_t)(k * d + k + 1) : a.mode == 2 ? (size_t)k : 1;
+    const int sums = a.mode == 0 || a.mode == 4;
+    size_t len = sums ? (size_t)(k * d + k + 1) : a.mode == 2 ? (size_t)k : 1;
     double *o = H->out_bytes(ctx, len * sizeof(double));
     if (!o) return WB_ENOMEM;
     km_cs cs;
     if (km_cs_init(&cs, c, k, d)) return H->seterr(WB_ENOMEM, "out of memory");
+    /* small d: each cluster's sums and count as one vector (km__accum_direct) */
+    const int64_t W = km_acc_width(d);
+    double *acc = sums && d <= KM_ACC_MAX_D ? calloc((size_t)(k * W), sizeof(double)) : NULL;
+    if (sums && d <= KM_ACC_MAX_D && !acc) {
+        km_cs_free(&cs);
+        return H->seterr(WB_ENOMEM, "out of memory");
+    }
     int32_t lab[KM_BIG];
     double dist[KM_BIG];
-    double *cnt = o + k * d, in_sum = 0;
+    double *cnt = o + k * d, in_sum = 0, in4[4] = {0, 0, 0, 0};
     const int64_t step = cs.blas && a.mode != 3 ? KM_BIG : KM_SUB;
     for (int64_t s = 0; s < p->rows; s += step) {
         int m = (int)(p->rows - s < step ? p->rows - s : step);
@@ -108,13 +121,24 @@ static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             km_mindist(&cs, x, m, dist);
         else
             km_assign(&cs, x, m, lab, dist);
-        if (a.mode == 0) {
+        if (sums && acc) {
+            km__accum_direct(x, m, d, lab, acc);
+            if (a.mode == 0)
+                for (int i = 0; i < m; i++) in_sum += dist[i];
+            else {
+                int i = 0;
+                for (; i + 4 <= m; i += 4)
+                    for (int q = 0; q < 4; q++) in4[q] += dist[i + q];
+                for (; i < m; i++) in4[i & 3] += dist[i];
+            }
+        } else if (sums) {
+            double *is = a.mode == 0 ? &in_sum : &in4[0];
             switch (d) {
-            case 1: accumulate(1, x, m, lab, dist, o, cnt, &in_sum); break;
-            case 2: accumulate(2, x, m, lab, dist, o, cnt, &in_sum); break;
-            case 3: accumulate(3, x, m, lab, dist, o, cnt, &in_sum); break;
-            case 4: accumulate(4, x, m, lab, dist, o, cnt, &in_sum); break;
-            default: accumulate(d, x, m, lab, dist, o, cnt, &in_sum); break;
+            case 1: accumulate(1, x, m, lab, dist, o, cnt, is); break;
+            case 2: accumulate(2, x, m, lab, dist, o, cnt, is); break;
+            case 3: accumulate(3, x, m, lab, dist, o, cnt, is); break;
+            case 4: accumulate(4, x, m, lab, dist, o, cnt, is); break;
+            default: accumulate(d, x, m, lab, dist, o, cnt, is); break;
             }
         } else if (a.mode == 2) {
             for (int i = 0; i < m; i++) o[lab[i]] += 1;
@@ -122,10 +146,17 @@ static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             for (int i = 0; i < m; i++) in_sum += dist[i];
         }
     }
-    if (a.mode == 0)
+    if (acc)
+        for (int64_t j = 0; j < k; j++) {
+            for (int64_t t = 0; t < d; t++) o[j * d + t] = acc[j * W + t];
+            cnt[j] = acc[j * W + d];
+        }
+    if (a.mode == 4) in_sum = (in4[0] + in4[1]) + (in4[2] + in4[3]);
+    if (sums)
         o[k * d + k] = in_sum;
     else if (a.mode != 2)
         o[0] = in_sum;
+    free(acc);
     km_cs_free(&cs);
     return 0;
 }
@@ -730,7 +761,7 @@ static int lloyd_pass(kmfit *F, const double *C, int64_t k, int mode, double *ou
     int rc = km_put(F->ex, C, k * F->d, &oc);
     if (rc) return rc;
     kmarg a = {.k = k, .d = F->d, .mode = mode};
-    size_t len = mode == 0 ? (size_t)(k * F->d + k + 1) : mode == 2 ? (size_t)k : 1;
+    size_t len = mode == 0 || mode == 4 ? (size_t)(k * F->d + k + 1) : mode == 2 ? (size_t)k : 1;
     rc = H->map_sum(F->ex, "kmeans.lloyd", F->ds, &oc, 1, &a, sizeof a, out, len);
     H->release(F->ex, oc);
     /* (counts, mode 2, are finite whatever the data: never the first pass) */
@@ -1402,7 +1433,7 @@ static int lloyd(kmfit *F, double *C, int64_t k, int64_t max_iter, double tol_s,
         if (kind)
             rc = bounds_pass(F, C, it ? P : NULL, k, kind, it ? KB_UPDATE : KB_INIT, st, S);
         else
-            rc = lloyd_pass(F, C, k, 0, S);
+            rc = lloyd_pass(F, C, k, 4, S);
         if (rc) break;
         if (kind) memcpy(P, C, (size_t)(k * d) * sizeof(double)); /* the centres the bounds are for */
         double *cnt = S + k * d;
