@@ -382,13 +382,20 @@ typedef int64_t v4l __attribute__((vector_size(32)));
         }                                                                                                              \
     } while (0)
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void km__accum_direct(const double *x, int m, int64_t d,
-                                                                                     const int32_t *lab, double *acc)
+/* static, called through km__accum_direct: clang emits a multiversioned
+ * function only under its resolver's name, which kmeans.c cannot call */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void accum_direct(const double *x, int m, int64_t d,
+                                                                                       const int32_t *lab, double *acc)
 {
     if (d < 4)
         ACC_ROWS(4, v4d, v4l);
     else
         ACC_ROWS(8, vd, vl);
+}
+
+void km__accum_direct(const double *x, int m, int64_t d, const int32_t *lab, double *acc)
+{
+    accum_direct(x, m, d, lab, acc);
 }
 
 /* the nearest centre (first of lowest km_dist2), its distance and the
