@@ -31,6 +31,26 @@ print(head.split(b"\r\n")[0].decode(), "|", body.decode().strip()[:300])
 PY
 ask() { /usr/bin/python3 "$T/ask.py" "${3:-127.0.0.1}" "$1" "$2"; }
 
+# the errors a dashboard (port $1) shows for bad.csv: each redacted (no
+# secret value, folder or /tmp) and starting with $2 (equal to it with "exact")
+cat >"$T/errors.py" <<'PY'
+import json, sys, time, urllib.request
+port, want, exact = sys.argv[1], sys.argv[2], len(sys.argv) > 3
+# the head may record the worker's error a moment after the driver has it
+for _ in range(100):
+    s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % port, timeout=5))
+    msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
+    if msgs:
+        break
+    time.sleep(0.1)
+assert msgs, s["errors"]
+for m in msgs:
+    assert "TOPSECRET42" not in m and "private-folder" not in m and "/tmp" not in m, m
+    assert (m == want) if exact else m.startswith(want), m
+print(msgs[0])
+PY
+dash_errors() { /usr/bin/python3 "$T/errors.py" "$@"; }
+
 start_head head --token-file "$T/tok" --dashboard-allow-host wb-dash.example
 for h in "127.0.0.1:$DASH" "127.0.0.1" "localhost:$DASH" "LOCALHOST" "127.1.2.3:$DASH" "[::1]:$DASH" "wb-dash.example:$DASH"; do
   out=$(ask "$DASH" "Host: $h\r\n")
@@ -85,21 +105,8 @@ printf 'a,b,label\n1,2,0\n3,TOPSECRET42,1\n' >"$T/private-folder/bad.csv"
 out=$("$WB" -e "wb.connect('$ADDR', {token_file = '$T/tok', workers = 1}) print(pcall(wb.load, '$T/private-folder/bad.csv', {dtype = {b = 'number'}}))" 2>&1)
 echo "$out" | grep -q "^false	$T/private-folder/bad.csv:3: column \"b\": bad value \"TOPSECRET42\" (expected a number, as dtype says) (on worker 1 at " ||
   fail "the driver's message: $out"
-/usr/bin/python3 - "$DASH" >"$T/errors.out" 2>&1 <<'PY' || fail "dashboard errors: $(cat "$T/errors.out")"
-import json, sys, time, urllib.request
-# the head may record the worker's error a moment after the driver has it
-for _ in range(100):
-    s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv[1], timeout=5))
-    msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
-    if msgs:
-        break
-    time.sleep(0.1)
-assert msgs, s["errors"]
-for m in msgs:
-    assert "TOPSECRET42" not in m and "private-folder" not in m and "/tmp" not in m, m
-    assert m.startswith('.../bad.csv:3: column "...": bad value "..." (expected a number, as dtype says) (on worker 1 at 127.0.0.1:'), m
-print(msgs[0])
-PY
+dash_errors "$DASH" '.../bad.csv:3: column "...": bad value "..." (expected a number, as dtype says) (on worker 1 at 127.0.0.1:' >"$T/errors.out" 2>&1 ||
+  fail "dashboard errors: $(cat "$T/errors.out")"
 pass "the dashboard shows: $(cat "$T/errors.out")"
 
 # the local executor's dashboard (wb.dashboard()) is the same server: the
@@ -130,20 +137,8 @@ this dashboard answers only for its own address and loopback names, not for Host
 pass "local dashboard: loopback names and allow_hosts served, another Host: $(echo "$out" | head -1)"
 grep -q "^false	$T/private-folder/bad.csv:3: column \"b\": bad value \"TOPSECRET42\" (expected a number, as dtype says)$" "$T/local.out" ||
   fail "the local driver's message: $(cat "$T/local.out")"
-/usr/bin/python3 - "$LP" >"$T/local_errors.out" 2>&1 <<'PY' || fail "local dashboard errors: $(cat "$T/local_errors.out")"
-import json, sys, time, urllib.request
-# the head may record the worker's error a moment after the driver has it
-for _ in range(100):
-    s = json.load(urllib.request.urlopen("http://127.0.0.1:%s/api/status" % sys.argv[1], timeout=5))
-    msgs = [e["message"] for e in s["errors"] if "bad.csv" in e["message"]]
-    if msgs:
-        break
-    time.sleep(0.1)
-assert msgs, s["errors"]
-for m in msgs:
-    assert m == '.../bad.csv:3: column "...": bad value "..." (expected a number, as dtype says)', m
-print(msgs[0])
-PY
+dash_errors "$LP" '.../bad.csv:3: column "...": bad value "..." (expected a number, as dtype says)' exact >"$T/local_errors.out" 2>&1 ||
+  fail "local dashboard errors: $(cat "$T/local_errors.out")"
 pass "the local dashboard shows: $(cat "$T/local_errors.out")"
 : >"$T/local.stop"
 wait_pid "$LOCAL_PID" 60
