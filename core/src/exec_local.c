@@ -70,6 +70,25 @@ typedef struct local_impl {
 static local_impl *L(wb_exec *ex) { return ex->impl; }
 static void stop_threads(local_impl *im);
 
+/* the tasks first..last (n of them) onto the pool's queue; one thread woken
+ * when `one`, else all */
+static void enqueue(local_impl *im, qtask *first, qtask *last, int n, int one)
+{
+    pthread_mutex_lock(&im->mu);
+    if (im->tail)
+        im->tail->next = first;
+    else
+        im->head = first;
+    im->tail = last;
+    im->queued += n;
+    im->submitted += (uint64_t)n;
+    if (one)
+        pthread_cond_signal(&im->cv);
+    else
+        pthread_cond_broadcast(&im->cv);
+    pthread_mutex_unlock(&im->mu);
+}
+
 static void qtask_free(local_impl *im, qtask *q)
 {
     for (int i = 0; i < q->t.nin; i++) wb_store_unref(im->store, q->t.in[i]);
@@ -156,16 +175,7 @@ static int queue_jobs(local_impl *im, void (*job)(void *), void *arg, int n)
             first = q;
         last = q;
     }
-    pthread_mutex_lock(&im->mu);
-    if (im->tail)
-        im->tail->next = first;
-    else
-        im->head = first;
-    im->tail = last;
-    im->queued += n;
-    im->submitted += (uint64_t)n;
-    pthread_cond_broadcast(&im->cv);
-    pthread_mutex_unlock(&im->mu);
+    enqueue(im, first, last, n, 0);
     return 0;
 }
 
@@ -249,19 +259,7 @@ static int l_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
         return rc;
     }
     if (!first) return 0;
-    pthread_mutex_lock(&im->mu);
-    if (im->tail)
-        im->tail->next = first;
-    else
-        im->head = first;
-    im->tail = last;
-    im->queued += made;
-    im->submitted += (uint64_t)made;
-    if (n == 1)
-        pthread_cond_signal(&im->cv);
-    else
-        pthread_cond_broadcast(&im->cv);
-    pthread_mutex_unlock(&im->mu);
+    enqueue(im, first, last, made, n == 1);
     return 0;
 }
 
