@@ -299,6 +299,15 @@ int wb_ds_filter(const wb_dataset *d, const wb_dataset *mask, wb_dataset **out)
         t[k] = (wb_task){"core.mask_gather", ins, 2 * n, a, 32, WB_TASK_PLAIN, 0, hi - lo};
         parts[k] = (wb_dspart){0, hi - lo, lo};
     }
+    rc = wb__ds_gather_finish(d, rc, t, nout, outs, parts, out); /* the tasks read args */
+    free(args);
+    free(start);
+    return rc;
+}
+
+int wb__ds_gather_finish(const wb_dataset *d, int rc, wb_task *t, int nout, wb_oid *outs,
+                         wb_dspart *parts, wb_dataset **out)
+{
     if (!rc && nout) rc = wb_exec_submit_tasks(d->ex, t, nout, outs);
     if (!rc) {
         rc = nout ? wb_exec_wait(d->ex, outs, nout) : 0;
@@ -312,8 +321,6 @@ int wb_ds_filter(const wb_dataset *d, const wb_dataset *mask, wb_dataset **out)
     free(t);
     free(outs);
     free(parts);
-    free(args);
-    free(start);
     if (!rc) {
         (*out)->is_vector = d->is_vector;
         rc = wb_ds_copy_meta(*out, d);

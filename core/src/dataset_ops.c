@@ -584,27 +584,10 @@ int wb_ds_select(const wb_dataset *d, const wb_select *sel, wb_dataset **out)
                          hi - lo};
         parts[k] = (wb_dspart){0, hi - lo, lo};
     }
-    if (!rc) rc = wb_exec_submit_tasks(d->ex, t, nout, outs);
-    if (!rc) {
-        rc = wb_exec_wait(d->ex, outs, nout);
-        for (int k = 0; k < nout; k++) parts[k].oid = outs[k];
-        if (rc)
-            for (int k = 0; k < nout; k++) wb_exec_release(d->ex, outs[k]);
-        else
-            rc = wb_ds_new(d->ex, d->d, d->has_labels, nout, parts, out);
-    }
-    for (int k = 0; t && k < nout; k++) free((void *)t[k].in);
-    free(t);
-    free(outs);
-    free(parts);
+    rc = wb__ds_gather_finish(d, rc, t, nout, outs, parts, out); /* the tasks read args and arg */
     free(args);
     free(start);
     free(arg);
-    if (!rc) {
-        (*out)->is_vector = d->is_vector;
-        rc = wb_ds_copy_meta(*out, d);
-        if (rc) wb_ds_unref(*out);
-    }
     return rc;
 }
 

@@ -133,6 +133,11 @@ int wb__fit(wb_exec *ex, const char *estimator, const wb_dataset *d, const wb_pa
 
 /* free a dataset's names, types and levels (wb_ds_unref) */
 void wb__ds_meta_free(wb_dataset *d);
+/* the last step of a row-gathering operation (filter, select): submits the nout tasks t (when rc
+ * is 0), waits, makes *out of their outputs with d's columns, names and types, and frees t (with
+ * each task's input list), outs and parts; returns rc or the first error */
+int wb__ds_gather_finish(const wb_dataset *d, int rc, wb_task *t, int nout, wb_oid *outs,
+                         wb_dspart *parts, wb_dataset **out);
 
 /* ------------------------------------------ built-in kernels (init.c calls) */
 
