@@ -366,12 +366,14 @@ typedef struct msjob {
     const wb_obj *obj; /* nparts x nin, acquired */
     const wb_oid *ids; /* the same layout */
     const int64_t *pb; /* first global block of each partition; pb[nparts] = nblocks */
-    int nparts;
-    int64_t nblocks, nruns;
-    int shift;         /* a run: 2^shift blocks, aligned */
-    atomic_llong next; /* the next run to take */
+    int nparts, nthreads;
+    int64_t nblocks;
+    int shift;         /* a run: 2^shift blocks, aligned ... */
+    int tail;          /* ... halved down to 2^tail near the end (see next_run) */
+    atomic_llong next; /* the first block not taken yet */
     atomic_llong bad;  /* the first block that failed so far (nblocks: none) */
-    wb_treesum **runs; /* each run's nodes */
+    atomic_int slot;   /* the next pool thread's index in runs */
+    wb_treesum **runs; /* each pool thread's nodes (all its runs) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int left;          /* pool threads still in the job */
@@ -410,6 +412,26 @@ static int ms_block(msjob *j, wb_kctx *ctx, wb_obj *sub, int p, int64_t b, wb_tr
     return rc;
 }
 
+/* the next run [*b0, *b1) or 0 when none is left: 2^shift blocks while
+ * more than 2 x threads such runs are left, then halved (to 2^tail at the
+ * least) so that the threads end the pass within a small run of each other.
+ * Sizes never grow, so each run starts at a multiple of its size: an aligned
+ * node of the tree (the last may be cut at the last block). */
+static int next_run(msjob *j, int64_t *b0, int64_t *b1)
+{
+    long long b = atomic_load(&j->next);
+    for (;;) {
+        if (b >= j->nblocks) return 0;
+        int64_t left = j->nblocks - b, size = (int64_t)1 << j->shift;
+        while (size > ((int64_t)1 << j->tail) && left / (2 * (int64_t)j->nthreads) < size) size >>= 1;
+        if (atomic_compare_exchange_weak(&j->next, &b, b + size)) {
+            *b0 = b;
+            *b1 = b + size < j->nblocks ? b + size : j->nblocks;
+            return 1;
+        }
+    }
+}
+
 /* a pool thread: runs of blocks until none is left */
 static void ms_runner(void *vj)
 {
@@ -420,14 +442,14 @@ static void ms_runner(void *vj)
     int top = wb__in_kernel == 0, ok = 1, ran = 0;
     double t0 = top ? wb_now() : 0;
     wb__in_kernel++;
-    for (;;) {
-        int64_t r = atomic_fetch_add(&j->next, 1);
-        if (r >= j->nruns) break;
-        int64_t b0 = r << j->shift, b1 = (r + 1) << j->shift;
-        if (b1 > j->nblocks) b1 = j->nblocks;
+    /* the nodes of all its runs: only siblings merge (wb__treesum_fold), so
+     * runs apart stay apart and the driver's tree adds them as before */
+    wb_treesum *t = wb_treesum_new(j->len, j->nblocks);
+    j->runs[atomic_fetch_add(&j->slot, 1)] = t;
+    int64_t b0, b1;
+    while (next_run(j, &b0, &b1)) {
         if (b0 > atomic_load(&j->bad)) continue; /* an earlier block failed: its error is the answer */
         ran = 1;
-        wb_treesum *t = wb_treesum_new(j->len, j->nblocks);
         int rc = sub && t ? 0 : wb_seterr(WB_ENOMEM, "out of memory");
         int p = 0;
         int64_t b = b0;
@@ -437,12 +459,8 @@ static void ms_runner(void *vj)
             rc = ms_block(j, &ctx, sub, p, b, t);
             if (!rc) b++;
         }
-        if (!rc) {
-            j->runs[r] = t;
-            continue;
-        }
-        ok = 0; /* b: the failing block */
-        wb_treesum_free(t);
+        if (!rc) continue;
+        ok = 0; /* b: the failing block (the pass fails: t's nodes are not used) */
         pthread_mutex_lock(&j->mu);
         if (rc == WB_ECANCELED) {
             if (b < j->bad_cancel) {
@@ -481,19 +499,28 @@ static int l_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const
     msjob j = {.im = im, .kernel = kernel, .fn = wb_kernel_find(kernel), .arg = arg, .arglen = arglen, .len = len,
                .nin = nin, .nparts = np, .nblocks = nblocks, .bad_cancel = nblocks};
     if (!j.fn) return wb_seterr(WB_ENOTFOUND, "no kernel named '%s'", kernel);
-    /* runs: at least 32 a thread while there are blocks enough (a thread
-     * idles at the end for at most one run), their nodes within 64 MB */
+    /* runs: at most 32 a thread (a thread idles at the end for at most the
+     * last, small run), their nodes within 64 MB: the runs of 2^shift, and
+     * the smaller runs of the end, at most 2 x threads per size */
 #define MS_RUNS(sh) ((nblocks + ((int64_t)1 << (sh)) - 1) >> (sh))
-    while (MS_RUNS(j.shift) > 32 * (int64_t)im->nthreads) j.shift++;
-    while (j.shift < 62 && MS_RUNS(j.shift) * (int64_t)(len ? len : 1) > ((int64_t)8 << 20)) j.shift++;
-    j.nruns = MS_RUNS(j.shift);
+#define MS_FITS(n) ((n) * (int64_t)(len ? len : 1) <= ((int64_t)8 << 20))
+    const int64_t T = im->nthreads;
+    while (MS_RUNS(j.shift) > 32 * T) j.shift++;
+    while (j.shift < 62 && !MS_FITS(MS_RUNS(j.shift))) j.shift++;
+    j.tail = 0;
+    while (j.tail < j.shift && !MS_FITS(MS_RUNS(j.shift) + 2 * T * (j.shift - j.tail + 1))) j.tail++;
+    const int64_t nruns = MS_RUNS(j.shift);
 #undef MS_RUNS
+#undef MS_FITS
     atomic_init(&j.next, 0);
     atomic_init(&j.bad, nblocks);
+    atomic_init(&j.slot, 0);
     wb_obj *obj = calloc((size_t)np * (size_t)nin, sizeof *obj);
     wb_oid *ids = calloc((size_t)np * (size_t)nin, sizeof *ids);
     int64_t *pb = calloc((size_t)np + 1, sizeof *pb);
-    j.runs = calloc((size_t)j.nruns, sizeof *j.runs);
+    const int nthr = im->nthreads < nruns ? im->nthreads : (int)nruns;
+    j.nthreads = nthr;
+    j.runs = calloc((size_t)nthr, sizeof *j.runs);
     int held = 0;
     if (!obj || !ids || !pb || !j.runs) rc = wb_seterr(WB_ENOMEM, "out of memory");
     /* the inputs, waited for and held as a task holds them */
@@ -517,9 +544,8 @@ static int l_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const
         j.pb = pb;
         pthread_mutex_init(&j.mu, NULL);
         pthread_cond_init(&j.cv, NULL);
-        int n = im->nthreads < j.nruns ? im->nthreads : (int)j.nruns;
-        j.left = n;
-        rc = queue_jobs(im, ms_runner, &j, n);
+        j.left = nthr;
+        rc = queue_jobs(im, ms_runner, &j, nthr);
         if (!rc) {
             pthread_mutex_lock(&j.mu);
             while (j.left) pthread_cond_wait(&j.cv, &j.mu);
@@ -535,8 +561,9 @@ static int l_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const
     for (int k = 0; k < held; k++) wb_store_unref(im->store, ids[k]);
     wb_treesum *t = rc ? NULL : wb_treesum_new(len, nblocks);
     if (!rc && !t) rc = wb_seterr(WB_ENOMEM, "out of memory");
-    for (int64_t r = 0; j.runs && r < j.nruns; r++) {
-        if (!rc && j.runs[r]) rc = wb__treesum_take(t, j.runs[r]);
+    for (int r = 0; j.runs && r < nthr; r++) {
+        if (!rc && !j.runs[r]) rc = wb_seterr(WB_ENOMEM, "out of memory");
+        if (!rc) rc = wb__treesum_take(t, j.runs[r]);
         wb_treesum_free(j.runs[r]);
     }
     if (!rc) rc = wb_treesum_result(t, out);

@@ -37,7 +37,7 @@ static const wb_host *H;
 typedef struct parg {
     int64_t d, k, mode, flags;
 } parg;
-enum { F_WHITEN = 1, F_CENTER = 2 };
+enum { F_WHITEN = 1, F_CENTER = 2, F_LABELS = 4 };
 
 static int parse_arg(const void *arg, size_t arglen, parg *a, size_t extra_per_d)
 {
@@ -94,7 +94,10 @@ static void centre(const double *x, int64_t m, int64_t d, const double *s, doubl
 }
 
 /* pca.gram (map_sum; shift s after the argument): sum of y (d), then the
- * upper triangle of sum y y^T, row by row (d (d + 1) / 2), y = x - s */
+ * upper triangle of sum y y^T, row by row (d (d + 1) / 2), y = x - s; with
+ * F_LABELS in flags one more value: the labels that are NaN or +-Inf (the
+ * fit's NaN/Inf check rides this pass: a NaN/Inf in x makes a diagonal sum
+ * of y^2 NaN or Inf, so x needs no test of its own) */
 static int k_gram(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
     parg a;
@@ -103,10 +106,16 @@ static int k_gram(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
     const wb_part *p = in_part(in, nin, a.d);
     if (!p) return WB_EINVAL;
     const int64_t d = a.d, tri = d * (d + 1) / 2;
+    const int labels = (a.flags & F_LABELS) != 0;
     const double *s = (const double *)((const char *)arg + sizeof a);
-    double *o = H->out_bytes(ctx, (size_t)(d + tri) * sizeof(double));
+    double *o = H->out_bytes(ctx, (size_t)(d + tri + labels) * sizeof(double));
     if (!o) return WB_ENOMEM;
     double *sum = o, *up = o + d;
+    if (labels && p->y) {
+        int64_t bad = 0;
+        for (int64_t i = 0; i < p->rows; i++) bad += !isfinite(p->y[i]);
+        o[d + tri] = (double)bad;
+    }
     if (d <= 8) {
         /* small d: direct sums, four rows at a time into four accumulator
          * sets (a fixed order, combined at the end) */
@@ -329,18 +338,40 @@ static int first_block_mean(wb_exec *ex, const wb_dataset *ds, double *s)
     return rc;
 }
 
-static int map_sum_shift(wb_exec *ex, const wb_dataset *ds, const char *kernel, const wb_oid *extra, int nextra,
-                         int64_t k, const double *s, double *out, size_t len)
+static int map_sum_shift_flags(wb_exec *ex, const wb_dataset *ds, const char *kernel, const wb_oid *extra,
+                               int nextra, int64_t k, int64_t flags, const double *s, double *out, size_t len)
 {
     int64_t d = H->ds_cols(ds);
     unsigned char *arg = malloc(sizeof(parg) + (size_t)d * sizeof(double));
     if (!arg) return H->seterr(WB_ENOMEM, "out of memory");
-    parg a = {d, k, 0, 0};
+    parg a = {d, k, 0, flags};
     memcpy(arg, &a, sizeof a);
     memcpy(arg + sizeof a, s, (size_t)d * sizeof(double));
     int rc = H->map_sum(ex, kernel, ds, extra, nextra, arg, sizeof a + (size_t)d * sizeof(double), out, len);
     free(arg);
     return rc;
+}
+
+static int map_sum_shift(wb_exec *ex, const wb_dataset *ds, const char *kernel, const wb_oid *extra, int nextra,
+                         int64_t k, const double *s, double *out, size_t len)
+{
+    return map_sum_shift_flags(ex, ds, kernel, extra, nextra, k, 0, s, out, len);
+}
+
+/* the fit's NaN/Inf check when it rode a pass: an error of the passes is
+ * reported as the check would have reported it first (it ran first before);
+ * `suspect`: a sum came out NaN/Inf (NaN/Inf data, or finite data so large
+ * that its squares overflow: the check then finds nothing and the fit goes
+ * on as it did) */
+static int finite_after(wb_exec *ex, const wb_dataset *ds, int rc, int suspect)
+{
+    if (rc == WB_ECANCELED) return rc;
+    if (!rc && !suspect) return 0;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", H->errmsg());
+    int frc = H->ds_check_finite(ex, ds, NAME);
+    if (frc || !rc) return frc;
+    return H->seterr(rc, "%s", msg);
 }
 
 /* symmetric eigendecomposition: A (n x n, row-major, upper used) -> eigenvalues
@@ -427,12 +458,16 @@ static int fit_gram(wb_exec *ex, const wb_dataset *ds, const wb_params *p, pca_f
 {
     const int64_t n = F->n, d = F->d, tri = d * (d + 1) / 2;
     const int center = H->param_bool(p, "center");
-    double *s = malloc((size_t)d * sizeof(double)), *S = malloc((size_t)(d + tri) * sizeof(double));
+    double *s = malloc((size_t)d * sizeof(double)), *S = malloc((size_t)(d + tri + 1) * sizeof(double));
     double *C = malloc((size_t)(d * d) * sizeof(double)), *V = malloc((size_t)(d * d) * sizeof(double));
     double *w = malloc((size_t)d * sizeof(double)), *cov = malloc((size_t)(d * d) * sizeof(double));
     int rc = (!s || !S || !C || !V || !w || !cov) ? H->seterr(WB_ENOMEM, "out of memory") : 0;
     if (!rc) rc = first_block_mean(ex, ds, s);
-    if (!rc) rc = map_sum_shift(ex, ds, "pca.gram", NULL, 0, 0, s, S, (size_t)(d + tri));
+    /* the NaN/Inf check of x and the labels rides the pass (finite_after) */
+    if (!rc) rc = map_sum_shift_flags(ex, ds, "pca.gram", NULL, 0, 0, F_LABELS, s, S, (size_t)(d + tri + 1));
+    int suspect = 0;
+    for (int64_t t = 0; !rc && t <= d + tri; t++) suspect |= !isfinite(S[t]) || (t == d + tri && S[t] != 0);
+    rc = finite_after(ex, ds, rc, suspect);
     if (!rc) {
         const double *sum = S, *up = S + d, nn = (double)n, den = n > 1 ? (double)(n - 1) : 1.0;
         for (int64_t t = 0; t < d; t++) F->mean[t] = s[t] + sum[t] / nn;
@@ -628,7 +663,9 @@ static int pca_check(const wb_params *p, const wb_dataset *d)
 
 static int pca_fit_fn(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_model *m)
 {
-    int rc = H->ds_check_finite(ex, ds, NAME);
+    /* the gram solver checks for NaN/Inf in its pass; the randomized one first */
+    const char *solver = pick_solver(p, H->ds_rows(ds), H->ds_cols(ds));
+    int rc = strcmp(solver, "randomized") ? 0 : H->ds_check_finite(ex, ds, NAME);
     if (rc) return rc;
     pca_fit F = {0};
     F.n = H->ds_rows(ds);
@@ -640,7 +677,6 @@ static int pca_fit_fn(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_
     F.ratio = calloc((size_t)d, sizeof(double));
     F.sv = calloc((size_t)d, sizeof(double));
     if (!F.mean || !F.V || !F.ev || !F.ratio || !F.sv) rc = H->seterr(WB_ENOMEM, "out of memory");
-    const char *solver = pick_solver(p, F.n, d);
     if (!rc) {
         if (!strcmp(solver, "randomized")) {
             double frac;

@@ -27,6 +27,23 @@ rows[3][3] = 1
 rows[9][1] = math.huge
 expect_error("pca: the data has Inf at row 9, column 1", wb.fit, "pca", wb.dataset(rows), {components = 2})
 rows[9][1] = 9
+-- (the check rides the fit's pass: the labels too, the first row (the shift),
+-- the first of several in row order, labels before x as the check reads them)
+local labels = {}
+for i = 1, 10 do labels[i] = i % 3 end
+labels[4] = 0 / 0
+expect_error("pca: the labels have NaN at row 4", wb.fit, "pca", wb.dataset(rows, labels), {components = 2})
+labels[4] = 1
+rows[1][2] = -math.huge
+expect_error("pca: the data has -Inf at row 1, column 2", wb.fit, "pca", wb.dataset(rows, labels), {components = 2})
+rows[1][2], rows[7][3], labels[2] = 1, 0 / 0, 0 / 0
+expect_error("pca: the labels have NaN at row 2", wb.fit, "pca", wb.dataset(rows, labels), {components = 2})
+rows[7][3], labels[2] = 1, 1
+local big = {}
+for i = 1, 20000 do big[i] = {i % 13, i % 7, i % 5} end
+big[15000][2] = 0 / 0
+big[17000][1] = math.huge
+expect_error("pca: the data has NaN at row 15000, column 2", wb.fit, "pca", wb.dataset(big), {components = 2})
 
 local p = wb.fit("pca", d, {components = 2})
 local two = wb.dataset({{1, 2}, {3, 4}})
