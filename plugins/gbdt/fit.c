@@ -722,21 +722,23 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
     return rc;
 }
 
-/* a wave whose tasks knew their process's share (gb_wave_proc): waits, then
- * sums the histograms of its nnodes build nodes into hq[q] (E entries each):
+/* a wave whose tasks knew their process's share (gb_wave_proc): waits for
+ * each task, then sums the histograms of its nnodes build nodes into hq[q] (E entries each):
  * those that came back with the last task of each worker process, and those
  * that wait in this process's accumulators (the local executor: taken in
  * place, gb_acc_take). They must cover every task once (WB_ENOTSUP if not). */
 static int gather(fit *f, wb_oid *outs, int ntasks, int r, int wave, int nnodes, gb_hentry *const *hq)
 {
     const int64_t E = f->nentries;
-    int rc = H->wait(f->ex, outs, ntasks);
+    int rc = 0;
     int64_t covered = 0, inplace = 0;
     int filled = 0;
+    /* task by task: a worker's sums are decoded while another still works */
     for (int i = 0; i < ntasks && !rc; i++) {
         void *data = NULL;
         size_t size = 0;
-        rc = H->get(f->ex, outs[i], &data, &size);
+        rc = H->wait(f->ex, &outs[i], 1);
+        if (!rc) rc = H->get(f->ex, outs[i], &data, &size);
         gb_token t;
         if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks != 0 ||
                     t.covered < 0 ||
