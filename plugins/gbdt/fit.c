@@ -8,7 +8,8 @@
  * gbdt.wave: the driver picks the leaves to split, the partitions split their
  * row lists and build the histogram of the smaller child of each split (the
  * sibling is the parent minus it); the last task of each worker process
- * returns the process's sum (after gbdt.begin: gbdt.collect does). Trees grow best-first: one split
+ * returns the process's sum (so does the last gbdt.begin task of each
+ * process from the second round on; after the first: gbdt.collect). Trees grow best-first: one split
  * per tree and wave, or every splittable leaf at once when max_depth and
  * max_leaves guarantee that best-first growth splits them all anyway (the
  * tree is then the same, in fewer waves). */

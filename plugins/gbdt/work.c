@@ -10,7 +10,9 @@
  *   gbdt.wave     binned partition -> leaves are split (row lists partitioned)
  *                 and the histograms of the requested nodes built
  *   gbdt.collect  the tokens of one process's tasks -> the sum of the
- *                 histograms they built there
+ *                 histograms they built there (the first round's
+ *                 gbdt.begin, and after a sum was refused: otherwise the
+ *                 last begin or wave task of a process returns the sum)
  *   gbdt.restore  binned partition -> the scores rebuilt from all trees so far
  *                 (when a worker lost its state, e.g. the task moved)
  *   gbdt.release  binned partition -> its state dropped
