@@ -129,6 +129,12 @@ typedef struct fit {
     uint64_t *tproc; /* the process of each task */
     int ntasks, nwprocs;
     gb_wave_proc *wprocs;
+    /* histogram buffers (hcap entries: the most a round can have) kept for
+     * reuse: a wave's buffers come from here and go back when their
+     * candidates are done (no page faults of memory the allocator gave back) */
+    gb_hentry **hpool;
+    int nhpool, caphpool;
+    int64_t hcap;
     int trace; /* WB_GBDT_TRACE */
     int ahead; /* GB_AHEAD, or WB_GBDT_AHEAD */
     int64_t st_hist, st_part, st_waves;
@@ -145,6 +151,30 @@ typedef struct fit {
 /* ---------------------------------------------------------- small helpers */
 
 static int oom(void) { return H->seterr(WB_ENOMEM, "gbdt: out of memory"); }
+
+/* a histogram buffer (f->hcap entries): a kept one, or a new one */
+static gb_hentry *hist_new(fit *f)
+{
+    if (f->nhpool > 0) return f->hpool[--f->nhpool];
+    return malloc((size_t)f->hcap * sizeof(gb_hentry));
+}
+
+/* a histogram buffer done with: kept for hist_new */
+static void hist_free(fit *f, gb_hentry *h)
+{
+    if (!h) return;
+    if (f->nhpool == f->caphpool) {
+        int c = f->caphpool ? 2 * f->caphpool : 64;
+        gb_hentry **np = realloc(f->hpool, (size_t)c * sizeof *np);
+        if (!np) {
+            free(h);
+            return;
+        }
+        f->hpool = np;
+        f->caphpool = c;
+    }
+    f->hpool[f->nhpool++] = h;
+}
 
 static uint64_t new_fit_id(void)
 {
@@ -792,9 +822,9 @@ static void trees_clear(fit *f)
 {
     for (int k = 0; k < f->K; k++) {
         for (int i = 0; i < f->trees[k].nc; i++) {
-            free(f->trees[k].c[i].hist);
-            free(f->trees[k].c[i].hc[0]);
-            free(f->trees[k].c[i].hc[1]);
+            hist_free(f, f->trees[k].c[i].hist);
+            hist_free(f, f->trees[k].c[i].hc[0]);
+            hist_free(f, f->trees[k].c[i].hc[1]);
         }
         f->trees[k].nc = 0;
         f->trees[k].nn = 0;
@@ -1118,7 +1148,7 @@ static int start_trees(fit *f, const gb_hentry *hist)
         t->nleaves = 1;
         t->next_slot = 1; /* the root's rows: slot 0 */
         if (splittable(f, h[0].N, (double)h[0].Hs / f->sh, 0, 1)) {
-            gb_hentry *c = malloc((size_t)f->nentries * sizeof *c);
+            gb_hentry *c = hist_new(f);
             if (!c) return oom();
             memcpy(c, h, (size_t)f->nentries * sizeof *c);
             add_candidate(f, t, 0, c);
@@ -1170,7 +1200,7 @@ static void commit_split(const fit *f, dtree *t, const cand *c, int32_t slot, in
  * ready; c is no longer among the tree's candidates): its children that may
  * split become candidates. Their histograms were built when either could
  * split whatever the leaf count, so every child that may split has one. */
-static void commit_ahead(const fit *f, dtree *t, cand *c, int leaves_after)
+static void commit_ahead(fit *f, dtree *t, cand *c, int leaves_after)
 {
     int L, R, needL, needR;
     commit_split(f, t, c, c->slot, leaves_after, &L, &R, &needL, &needR);
@@ -1179,7 +1209,7 @@ static void commit_ahead(const fit *f, dtree *t, cand *c, int leaves_after)
         if (need[s] && c->hc[s])
             add_candidate(f, t, node[s], c->hc[s]);
         else
-            free(c->hc[s]);
+            hist_free(f, c->hc[s]);
         c->hc[s] = NULL;
     }
 }
@@ -1299,7 +1329,7 @@ static int split_tree(fit *f, int k, buf *w, pending *pend, int *np, int *nbuild
                     late[nlate].node = node[z];
                     late[nlate++].hist = c->hc[z];
                 } else
-                    free(c->hc[z]);
+                    hist_free(f, c->hc[z]);
                 c->hc[z] = NULL;
             }
             continue;
@@ -1483,7 +1513,7 @@ static int add_children(fit *f, pending *pend, int np, gb_hentry **hq)
             if (hs) add_candidate(f, t, pp->small, hs);
             if (ho) add_candidate(f, t, pp->other, ho);
         }
-        free(pp->phist);
+        hist_free(f, pp->phist);
         pp->phist = NULL;
     }
     return 0;
@@ -1521,15 +1551,15 @@ static int grow_waves(fit *f, int r)
         f->st_waves++;
         /* a buffer for each histogram to build (a candidate's from then on) */
         for (int q = 0; q < nbuild && !rc; q++)
-            if (!(hq[q] = malloc((size_t)f->nentries * sizeof *hq[q]))) rc = oom();
+            if (!(hq[q] = hist_new(f))) rc = oom();
         if (!rc) rc = run_wave(f, r, wave, &w, nsplit, nbuild, outs, hq);
         if (!rc) rc = add_children(f, pend, np, hq);
         for (int q = 0; q < np; q++) {
-            free(pend[q].phist);
+            hist_free(f, pend[q].phist);
             pend[q].phist = NULL;
         }
         for (int q = 0; q < nbuild; q++) {
-            free(hq[q]);
+            hist_free(f, hq[q]);
             hq[q] = NULL;
         }
         sort_candidates(f);
@@ -1843,6 +1873,8 @@ static void fit_free(fit *f)
         }
     }
     free(f->trees);
+    for (int i = 0; i < f->nhpool; i++) free(f->hpool[i]);
+    free(f->hpool);
     free(f->late);
     free(f->all);
     free(f->tree_nn);
@@ -2031,6 +2063,9 @@ static int fit_bin(fit *f, const wb_dataset *d)
 /* the trees of a round and the arrays of the model so far */
 static int fit_alloc_rounds(fit *f)
 {
+    f->hcap = 1; /* the entries of every usable feature (colsample takes some) */
+    for (int64_t j = 0; j < f->d; j++)
+        if (f->usable[j]) f->hcap += f->nb[j] + 1;
     f->trees = calloc((size_t)f->K, sizeof *f->trees);
     f->tree_nn = malloc((size_t)(f->p.n_trees * f->K + 1) * sizeof *f->tree_nn);
     f->imp_gain = calloc((size_t)f->d, sizeof *f->imp_gain);
