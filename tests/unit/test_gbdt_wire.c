@@ -1,8 +1,12 @@
 /* test_gbdt_wire.c — the compact form of gbdt's wave histogram sums
  * (plugins/gbdt/wire.c): lossless round trips of sparse, dense and extreme
  * values, the sizes it promises, and refusal of malformed messages (every
- * truncation, bad fields, garbage) without reading past the buffer. */
+ * truncation, bad fields, garbage) without reading past the buffer (which
+ * ends at an inaccessible page). */
 #include "wbtest.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "wire.h"
 
@@ -40,12 +44,17 @@ static unsigned char *encode(const gb_hentry *h, int nnodes, int64_t E, size_t *
     return b;
 }
 
-/* decodes a copy of exactly `size` bytes (so that ASan sees any read past
- * it) into fresh node buffers */
+/* decodes a copy of exactly `size` bytes into fresh node buffers: the copy
+ * ends where an inaccessible page begins, so that a read past it crashes
+ * the test in any build (and ASan sees it too) */
 static int decode(const unsigned char *b, size_t size, int nnodes, int64_t E, int add, gb_hentry *base,
                   gb_hentry *out, const char **why)
 {
-    unsigned char *c = malloc(size ? size : 1);
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE), span = (size + pg - 1) / pg * pg + pg;
+    unsigned char *map = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + span - pg, pg, PROT_NONE), 0);
+    unsigned char *c = map + span - pg - size;
     memcpy(c, b, size);
     gb_hentry **o = malloc(((size_t)nnodes + 1) * sizeof *o);
     for (int q = 0; q < nnodes; q++) o[q] = out + (size_t)q * (size_t)E;
@@ -53,7 +62,7 @@ static int decode(const unsigned char *b, size_t size, int nnodes, int64_t E, in
     *why = NULL;
     int rc = gb_wire_read(c, size, nnodes, E, add, o, why);
     free(o);
-    free(c);
+    munmap(map, span);
     return rc;
 }
 
