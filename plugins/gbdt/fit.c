@@ -8,7 +8,8 @@
  * gbdt.wave: the driver picks the leaves to split, the partitions split their
  * row lists and build the histogram of the smaller child of each split (the
  * sibling is the parent minus it); the last task of each worker process
- * returns the process's sum (after gbdt.begin: gbdt.collect does). Trees grow best-first: one split
+ * returns the process's sum (so does the last gbdt.begin task of each
+ * process from the second round on; after the first: gbdt.collect). Trees grow best-first: one split
  * per tree and wave, or every splittable leaf at once when max_depth and
  * max_leaves guarantee that best-first growth splits them all anyway (the
  * tree is then the same, in fewer waves). */
@@ -114,14 +115,26 @@ typedef struct fit {
      * tokens of gbdt.begin): a wave's collects go out with its tasks */
     uint64_t *pmap;
     int pmap_ok, pmap_off;
+    /* plan_ok: the plan below (from an earlier round's gbdt.begin) still
+     * holds: the next round's gbdt.begin goes out as its tasks, and the
+     * last task of each process returns the root histograms (no
+     * gbdt.collect); cleared when the state is rebuilt */
+    int plan_ok;
     /* the round's plan for its waves (plan_waves, once pmap is known):
      * ntasks tasks over the partitions of one process each, task t reads
      * tin[tstart[t] .. tstart[t + 1]); nwprocs processes with their task
      * counts (sent with a wave whose tasks return the sums) */
     wb_oid *tin;
     int *tstart;
+    uint64_t *tproc; /* the process of each task */
     int ntasks, nwprocs;
     gb_wave_proc *wprocs;
+    /* histogram buffers (hcap entries: the most a round can have) kept for
+     * reuse: a wave's buffers come from here and go back when their
+     * candidates are done (no page faults of memory the allocator gave back) */
+    gb_hentry **hpool;
+    int nhpool, caphpool;
+    int64_t hcap;
     int trace; /* WB_GBDT_TRACE */
     int ahead; /* GB_AHEAD, or WB_GBDT_AHEAD */
     int64_t st_hist, st_part, st_waves;
@@ -129,7 +142,7 @@ typedef struct fit {
      * summed histograms); wave sums returned by the tasks, sums collected
      * after the tokens */
     double t_begin, t_waves;
-    int64_t st_direct, st_after;
+    int64_t st_direct, st_after, st_bytes, st_fused_begin;
     double *wdur; /* the waves' times (trace) */
     int64_t nwdur, capwdur;
     double t0, t_sketch, t_bin, t_rounds0; /* (trace) the fit's start, sketch done, bins done, rounds begun */
@@ -138,6 +151,30 @@ typedef struct fit {
 /* ---------------------------------------------------------- small helpers */
 
 static int oom(void) { return H->seterr(WB_ENOMEM, "gbdt: out of memory"); }
+
+/* a histogram buffer (f->hcap entries): a kept one, or a new one */
+static gb_hentry *hist_new(fit *f)
+{
+    if (f->nhpool > 0) return f->hpool[--f->nhpool];
+    return malloc((size_t)f->hcap * sizeof(gb_hentry));
+}
+
+/* a histogram buffer done with: kept for hist_new */
+static void hist_free(fit *f, gb_hentry *h)
+{
+    if (!h) return;
+    if (f->nhpool == f->caphpool) {
+        int c = f->caphpool ? 2 * f->caphpool : 64;
+        gb_hentry **np = realloc(f->hpool, (size_t)c * sizeof *np);
+        if (!np) {
+            free(h);
+            return;
+        }
+        f->hpool = np;
+        f->caphpool = c;
+    }
+    f->hpool[f->nhpool++] = h;
+}
 
 static uint64_t new_fit_id(void)
 {
@@ -506,6 +543,8 @@ static void find_split(const fit *f, cand *c, const dnode *nd)
 
 /* restore every partition's state to `round` rounds (after a lost state) */
 static int restore_all(fit *f, int round);
+/* submit a kernel's tasks: grouped as the round's plan says, or one a partition */
+static int submit_tasks(fit *f, const char *kernel, const buf *w, int grouped, int ntasks, wb_oid *outs);
 
 /* submit one kernel on every binned partition; outs[nparts] */
 static int submit_all(fit *f, const char *kernel, const void *arg, size_t len, wb_oid *outs)
@@ -604,6 +643,7 @@ static void plan_waves(fit *f)
         int done = 0;
         for (int t = 0, j = i; t < g; t++) {
             const int take = (cnt - done) / (g - t);
+            f->tproc[f->ntasks] = f->pmap[i];
             f->tstart[f->ntasks++] = nin;
             for (int c = 0; c < take; j++)
                 if (f->pmap[j] == f->pmap[i]) {
@@ -615,6 +655,7 @@ static void plan_waves(fit *f)
         f->wprocs[f->nwprocs++] = (gb_wave_proc){f->pmap[i], g, 0};
     }
     f->tstart[f->ntasks] = nin;
+    f->plan_ok = f->ntasks > 0;
 }
 
 /* after outs (one token per partition) were submitted for (round, wave):
@@ -712,21 +753,23 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
     return rc;
 }
 
-/* a wave whose tasks knew their process's share (gb_wave_proc): waits, then
- * sums the histograms of its nnodes build nodes into hq[q] (E entries each):
+/* a wave whose tasks knew their process's share (gb_wave_proc): waits for
+ * each task, then sums the histograms of its nnodes build nodes into hq[q] (E entries each):
  * those that came back with the last task of each worker process, and those
  * that wait in this process's accumulators (the local executor: taken in
  * place, gb_acc_take). They must cover every task once (WB_ENOTSUP if not). */
 static int gather(fit *f, wb_oid *outs, int ntasks, int r, int wave, int nnodes, gb_hentry *const *hq)
 {
     const int64_t E = f->nentries;
-    int rc = H->wait(f->ex, outs, ntasks);
+    int rc = 0;
     int64_t covered = 0, inplace = 0;
     int filled = 0;
+    /* task by task: a worker's sums are decoded while another still works */
     for (int i = 0; i < ntasks && !rc; i++) {
         void *data = NULL;
         size_t size = 0;
-        rc = H->get(f->ex, outs[i], &data, &size);
+        rc = H->wait(f->ex, &outs[i], 1);
+        if (!rc) rc = H->get(f->ex, outs[i], &data, &size);
         gb_token t;
         if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks != 0 ||
                     t.covered < 0 ||
@@ -737,6 +780,7 @@ static int gather(fit *f, wb_oid *outs, int ntasks, int r, int wave, int nnodes,
             inplace += t.covered;
         } else if (!rc && t.covered > 0) {
             /* the worker's sums in their compact form (wire.h) */
+            f->st_bytes += (int64_t)size;
             const char *why = NULL;
             if (gb_wire_read((const unsigned char *)data + sizeof t, size - sizeof t, nnodes, E, filled, hq, &why))
                 rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sums from a worker: %s", why);
@@ -778,9 +822,9 @@ static void trees_clear(fit *f)
 {
     for (int k = 0; k < f->K; k++) {
         for (int i = 0; i < f->trees[k].nc; i++) {
-            free(f->trees[k].c[i].hist);
-            free(f->trees[k].c[i].hc[0]);
-            free(f->trees[k].c[i].hc[1]);
+            hist_free(f, f->trees[k].c[i].hist);
+            hist_free(f, f->trees[k].c[i].hc[0]);
+            hist_free(f, f->trees[k].c[i].hc[1]);
         }
         f->trees[k].nc = 0;
         f->trees[k].nn = 0;
@@ -899,11 +943,11 @@ static void set_scales(fit *f)
 /* the argument of gbdt.begin for round r: the round's features and scales,
  * then the previous round's trees; `finish`: only the losses after the last
  * round r (no features, no gradients) */
-static void begin_arg(const fit *f, int r, int finish, buf *a)
+static void begin_arg(const fit *f, int r, int finish, int fused, buf *a)
 {
     const int K = f->K, nsel = finish ? 0 : f->nsel;
     gb_begin_arg ba = {f->fit_id, f->p.seed, r, K, f->p.obj, (finish ? 1 : 0) | (f->nval > 0 ? 2 : 0) | 4,
-                       (int32_t)f->d, nsel, f->maxslots, r > 0 ? K : 0, f->epoch, 0,
+                       (int32_t)f->d, nsel, f->maxslots, r > 0 ? K : 0, f->epoch, fused ? f->nwprocs : 0,
                        finish ? 1 : f->p.subsample, finish ? 1 : f->sg, finish ? 1 : f->sh,
                        finish ? 0 : f->nentries};
     bput(a, &ba, sizeof ba);
@@ -923,6 +967,94 @@ static void begin_arg(const fit *f, int r, int finish, buf *a)
         gb_bnode b = bnode_of(n);
         bput(a, &b, sizeof b);
     }
+    if (fused) { /* each process's share of the tasks, the driver's process */
+        const uint64_t driver = gb_proc_id();
+        bput(a, f->wprocs, (size_t)f->nwprocs * sizeof *f->wprocs);
+        bput(a, &driver, 8);
+    }
+}
+
+/* the tasks of a gbdt.begin submitted as the round's plan (fused): waits
+ * for them one by one (a worker's sums are decoded while another still
+ * works), sums the root histograms into hist (K nodes) -- those that came
+ * back with the last task of each worker process, and those that wait in
+ * this process's accumulators (taken in place) -- and the block losses as
+ * collect() does. Every task must have run in the process it was planned
+ * for, and the sums must cover every task once (WB_ENOTSUP if not). */
+static int begin_gather(fit *f, wb_oid *outs, int r, gb_hentry *hist, double *lsum, double *lcount, double *tsum,
+                        double *gmax)
+{
+    const int64_t nblocks = (f->n + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS, E = f->nentries;
+    const int K = f->K, ntasks = f->ntasks;
+    double *bl = calloc((size_t)nblocks + 1, sizeof *bl), *bc = calloc((size_t)nblocks + 1, sizeof *bc),
+           *bt = calloc((size_t)nblocks + 1, sizeof *bt);
+    gb_hentry **hq = malloc(((size_t)K + 1) * sizeof *hq);
+    int rc = bl && bc && bt && hq ? 0 : oom();
+    for (int k = 0; k < K && !rc; k++) hq[k] = hist + (size_t)k * (size_t)E;
+    int64_t covered = 0, inplace = 0;
+    int filled = 0;
+    for (int i = 0; i < ntasks && !rc; i++) {
+        rc = H->wait(f->ex, &outs[i], 1);
+        void *data = NULL;
+        size_t size = 0;
+        if (!rc) rc = H->get(f->ex, outs[i], &data, &size);
+        gb_token t;
+        size_t head = 0;
+        if (!rc && (size < sizeof t || (memcpy(&t, data, sizeof t), t.magic != GB_TOKEN_MAGIC) || t.nblocks < 0 ||
+                    t.covered < 0 || (size - sizeof t) / sizeof(gb_blockloss) < (size_t)t.nblocks ||
+                    (head = sizeof t + (size_t)t.nblocks * sizeof(gb_blockloss),
+                     t.covered > 0 && !t.inplace ? size == head : size != head)))
+            rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
+        if (!rc && t.proc != f->tproc[i])
+            rc = H->seterr(WB_ENOTSUP, "gbdt: a task of gbdt.begin ran in another worker process than planned");
+        if (!rc) {
+            if (t.gmax > *gmax) *gmax = t.gmax;
+            for (int32_t b = 0; b < t.nblocks; b++) {
+                gb_blockloss x;
+                memcpy(&x, (const unsigned char *)data + sizeof t + (size_t)b * sizeof x, sizeof x);
+                if (x.block < 0 || x.block >= nblocks) {
+                    rc = H->seterr(WB_EFORMAT, "gbdt: malformed block loss");
+                    break;
+                }
+                bl[x.block] += x.loss;
+                bc[x.block] += x.count;
+                bt[x.block] += x.tloss;
+            }
+        }
+        if (!rc && t.covered > 0 && t.inplace) {
+            if (t.proc != gb_proc_id()) rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
+            inplace += t.covered;
+        } else if (!rc && t.covered > 0) {
+            const char *why = NULL;
+            f->st_bytes += (int64_t)size;
+            if (gb_wire_read((const unsigned char *)data + head, size - head, K, E, filled, hq, &why))
+                rc = H->seterr(WB_EFORMAT, "gbdt: malformed histogram sums from a worker: %s", why);
+            filled = 1;
+            covered += t.covered;
+        }
+        H->free(data);
+    }
+    if (!rc && inplace > 0) {
+        rc = gb_acc_take(f->fit_id, f->epoch, r, 0, K, E, inplace, filled, hq);
+        covered += inplace;
+        filled = 1;
+    }
+    if (!rc && !filled) memset(hist, 0, (size_t)K * (size_t)E * sizeof *hist);
+    if (!rc && covered != ntasks)
+        rc = H->seterr(WB_ENOTSUP, "gbdt: the root histograms covered %lld of the %d tasks of gbdt.begin",
+                       (long long)covered, ntasks);
+    if (!rc) {
+        *lsum = tree_sum(bl, nblocks);
+        *lcount = tree_sum(bc, nblocks);
+        *tsum = tree_sum(bt, nblocks);
+        f->pmap_ok = 1; /* the partitions are where the plan says */
+        f->st_fused_begin++;
+    }
+    free(bl);
+    free(bc);
+    free(bt);
+    free(hq);
+    return rc;
 }
 
 /* gbdt.begin on every partition for round r, and the sums of its results:
@@ -933,11 +1065,30 @@ static int run_begin(fit *f, int r, int finish, gb_hentry *hist, double *lsum, d
                      double *gmax)
 {
     buf a = {0};
-    begin_arg(f, r, finish, &a);
+    /* fused: as the plan of an earlier round's begin says (tasks over the
+     * partitions of one process, the sums returned by the tasks) */
+    const int fused = !finish && f->plan_ok && !f->pmap_off && f->ntasks > 0;
+    begin_arg(f, r, finish, fused, &a);
     wb_oid *outs = a.bad ? NULL : calloc((size_t)f->nparts + 1, sizeof *outs);
     if (!outs) {
         free(a.p);
         return oom();
+    }
+    if (fused) {
+        int rc = submit_tasks(f, "gbdt.begin", &a, 1, f->ntasks, outs);
+        free(a.p);
+        if (!rc) {
+            rc = begin_gather(f, outs, r, hist, lsum, lcount, tsum, gmax);
+            release_all(f, outs, f->ntasks);
+        }
+        free(outs);
+        if (rc == WB_ENOTSUP) {
+            /* a task ran where the driver did not expect it: rebuild the
+             * state, collect after the tokens from then on */
+            f->pmap_off = 1;
+            rc = H->seterr(WB_ESTATE, "%s", H->errmsg());
+        }
+        return rc;
     }
     int rc = submit_all(f, "gbdt.begin", a.p, a.len, outs);
     free(a.p);
@@ -997,7 +1148,7 @@ static int start_trees(fit *f, const gb_hentry *hist)
         t->nleaves = 1;
         t->next_slot = 1; /* the root's rows: slot 0 */
         if (splittable(f, h[0].N, (double)h[0].Hs / f->sh, 0, 1)) {
-            gb_hentry *c = malloc((size_t)f->nentries * sizeof *c);
+            gb_hentry *c = hist_new(f);
             if (!c) return oom();
             memcpy(c, h, (size_t)f->nentries * sizeof *c);
             add_candidate(f, t, 0, c);
@@ -1049,7 +1200,7 @@ static void commit_split(const fit *f, dtree *t, const cand *c, int32_t slot, in
  * ready; c is no longer among the tree's candidates): its children that may
  * split become candidates. Their histograms were built when either could
  * split whatever the leaf count, so every child that may split has one. */
-static void commit_ahead(const fit *f, dtree *t, cand *c, int leaves_after)
+static void commit_ahead(fit *f, dtree *t, cand *c, int leaves_after)
 {
     int L, R, needL, needR;
     commit_split(f, t, c, c->slot, leaves_after, &L, &R, &needL, &needR);
@@ -1058,7 +1209,7 @@ static void commit_ahead(const fit *f, dtree *t, cand *c, int leaves_after)
         if (need[s] && c->hc[s])
             add_candidate(f, t, node[s], c->hc[s]);
         else
-            free(c->hc[s]);
+            hist_free(f, c->hc[s]);
         c->hc[s] = NULL;
     }
 }
@@ -1178,7 +1329,7 @@ static int split_tree(fit *f, int k, buf *w, pending *pend, int *np, int *nbuild
                     late[nlate].node = node[z];
                     late[nlate++].hist = c->hc[z];
                 } else
-                    free(c->hc[z]);
+                    hist_free(f, c->hc[z]);
                 c->hc[z] = NULL;
             }
             continue;
@@ -1254,12 +1405,12 @@ static void trace_wave(fit *f, double seconds)
  * lives (grouped), a task goes over several partitions of one worker process
  * (as many tasks a process as it has threads, about), else one task a
  * partition; outs gets them */
-static int submit_wave(fit *f, const buf *w, int grouped, int ntasks, wb_oid *outs)
+static int submit_tasks(fit *f, const char *kernel, const buf *w, int grouped, int ntasks, wb_oid *outs)
 {
-    if (!grouped) return submit_all(f, "gbdt.wave", w->p, w->len, outs);
+    if (!grouped) return submit_all(f, kernel, w->p, w->len, outs);
     int rc = 0, made = 0;
     for (int t = 0; t < ntasks && !rc; t++) {
-        rc = H->submit(f->ex, "gbdt.wave", f->tin + f->tstart[t], f->tstart[t + 1] - f->tstart[t], w->p, w->len,
+        rc = H->submit(f->ex, kernel, f->tin + f->tstart[t], f->tstart[t + 1] - f->tstart[t], w->p, w->len,
                        &outs[t]);
         if (!rc) made++;
     }
@@ -1287,7 +1438,7 @@ static int run_wave(fit *f, int r, int wave, buf *w, int nsplit, int nbuild, wb_
     wa.driver = gb_proc_id();
     memcpy(w->p, &wa, sizeof wa);
     double ts0 = H->now();
-    int rc = submit_wave(f, w, grouped, ntasks, outs);
+    int rc = submit_tasks(f, "gbdt.wave", w, grouped, ntasks, outs);
     if (!rc) {
         if (nbuild && fused) {
             rc = gather(f, outs, ntasks, r, wave, nbuild, hq);
@@ -1362,7 +1513,7 @@ static int add_children(fit *f, pending *pend, int np, gb_hentry **hq)
             if (hs) add_candidate(f, t, pp->small, hs);
             if (ho) add_candidate(f, t, pp->other, ho);
         }
-        free(pp->phist);
+        hist_free(f, pp->phist);
         pp->phist = NULL;
     }
     return 0;
@@ -1400,15 +1551,15 @@ static int grow_waves(fit *f, int r)
         f->st_waves++;
         /* a buffer for each histogram to build (a candidate's from then on) */
         for (int q = 0; q < nbuild && !rc; q++)
-            if (!(hq[q] = malloc((size_t)f->nentries * sizeof *hq[q]))) rc = oom();
+            if (!(hq[q] = hist_new(f))) rc = oom();
         if (!rc) rc = run_wave(f, r, wave, &w, nsplit, nbuild, outs, hq);
         if (!rc) rc = add_children(f, pend, np, hq);
         for (int q = 0; q < np; q++) {
-            free(pend[q].phist);
+            hist_free(f, pend[q].phist);
             pend[q].phist = NULL;
         }
         for (int q = 0; q < nbuild; q++) {
-            free(hq[q]);
+            hist_free(f, hq[q]);
             hq[q] = NULL;
         }
         sort_candidates(f);
@@ -1480,6 +1631,7 @@ static int grow_round(fit *f, int r, int *stop)
 
 static int restore_all(fit *f, int round)
 {
+    f->plan_ok = 0; /* the rebuilt state may live elsewhere: the next begin tells */
     buf a = {0};
     int64_t ntrees = (int64_t)round * f->K;
     gb_restore_arg ra = {f->fit_id, round, f->K, (int32_t)f->d, (int32_t)ntrees, f->maxslots, 0};
@@ -1710,6 +1862,7 @@ static void fit_free(fit *f)
     free(f->pmap);
     free(f->tin);
     free(f->tstart);
+    free(f->tproc);
     free(f->wprocs);
     free(f->wdur);
     if (f->trees) {
@@ -1720,6 +1873,8 @@ static void fit_free(fit *f)
         }
     }
     free(f->trees);
+    for (int i = 0; i < f->nhpool; i++) free(f->hpool[i]);
+    free(f->hpool);
     free(f->late);
     free(f->all);
     free(f->tree_nn);
@@ -1893,8 +2048,9 @@ static int fit_bin(fit *f, const wb_dataset *d)
     f->pmap = calloc((size_t)f->nparts + 1, sizeof *f->pmap);
     f->tin = calloc((size_t)f->nparts + 1, sizeof *f->tin);
     f->tstart = calloc((size_t)f->nparts + 2, sizeof *f->tstart);
+    f->tproc = calloc((size_t)f->nparts + 1, sizeof *f->tproc);
     f->wprocs = calloc((size_t)f->nparts + 1, sizeof *f->wprocs);
-    if (a.bad || !f->bins || !f->pmap || !f->tin || !f->tstart || !f->wprocs)
+    if (a.bad || !f->bins || !f->pmap || !f->tin || !f->tstart || !f->tproc || !f->wprocs)
         rc = oom();
     else
         rc = H->map(f->ex, "gbdt.bin", d, &eid, 1, a.p, a.len, f->bins);
@@ -1907,6 +2063,9 @@ static int fit_bin(fit *f, const wb_dataset *d)
 /* the trees of a round and the arrays of the model so far */
 static int fit_alloc_rounds(fit *f)
 {
+    f->hcap = 1; /* the entries of every usable feature (colsample takes some) */
+    for (int64_t j = 0; j < f->d; j++)
+        if (f->usable[j]) f->hcap += f->nb[j] + 1;
     f->trees = calloc((size_t)f->K, sizeof *f->trees);
     f->tree_nn = malloc((size_t)(f->p.n_trees * f->K + 1) * sizeof *f->tree_nn);
     f->imp_gain = calloc((size_t)f->d, sizeof *f->imp_gain);
@@ -1972,8 +2131,9 @@ static int fit_rounds(fit *f, int *kept)
 static void trace_fit(fit *f, const wb_dataset *d)
 {
     double tr = H->now() - f->t_rounds0;
-    fprintf(stderr, "gbdt: rounds %.3f s: begin %.3f s, waves %.3f s, driver %.3f s; histogram sums: %lld returned by the wave tasks, %lld collected after the tokens\n",
-            tr, f->t_begin, f->t_waves, tr - f->t_begin - f->t_waves, (long long)f->st_direct, (long long)f->st_after);
+    fprintf(stderr, "gbdt: rounds %.3f s: begin %.3f s, waves %.3f s, driver %.3f s; histogram sums: %lld returned by the wave tasks, %lld by the begin tasks, %lld collected after the tokens; %.1f MB of sums from other processes\n",
+            tr, f->t_begin, f->t_waves, tr - f->t_begin - f->t_waves, (long long)f->st_direct,
+            (long long)f->st_fused_begin, (long long)f->st_after, (double)f->st_bytes / 1e6);
     if (f->nwdur > 0) {
         double *v = f->wdur;
         int64_t n = f->nwdur;

@@ -257,13 +257,19 @@ typedef struct gb_bnode {
 static inline int gb_in_set(const uint64_t *cset, int b) { return (int)(cset[b >> 6] >> (b & 63)) & 1; }
 
 /* argument of gbdt.begin (then int32 nb[d], sel[nsel], off[nsel], prev_nn[K],
- * padding to 8, double base[K], gb_bnode prev[sum prev_nn]) */
+ * padding to 8, double base[K], gb_bnode prev[sum prev_nn], then, with
+ * nprocs > 0, nprocs gb_wave_proc and uint64 driver). A task goes over one
+ * or more binned partitions (of one worker process). With nprocs > 0 the
+ * driver knows where each partition's task runs (the previous round's
+ * gbdt.begin ran there): as in gbdt.wave, the task that finishes its
+ * process's share returns the process's root histograms after its token (no
+ * gbdt.collect), or leaves them for the driver to take in its own process */
 typedef struct gb_begin_arg {
     uint64_t fit_id, seed;
     int32_t round, K, obj, mode; /* mode bit 0: only apply + losses (no gradients); bit 1: validation
                                   * loss; bit 2: training loss */
     int32_t d, nsel, maxslots, nprev;
-    int32_t epoch, pad;
+    int32_t epoch, nprocs;
     double subsample, sg, sh;
     int64_t nentries;
 } gb_begin_arg;

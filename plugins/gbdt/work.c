@@ -10,7 +10,9 @@
  *   gbdt.wave     binned partition -> leaves are split (row lists partitioned)
  *                 and the histograms of the requested nodes built
  *   gbdt.collect  the tokens of one process's tasks -> the sum of the
- *                 histograms they built there
+ *                 histograms they built there (the first round's
+ *                 gbdt.begin, and after a sum was refused: otherwise the
+ *                 last begin or wave task of a process returns the sum)
  *   gbdt.restore  binned partition -> the scores rebuilt from all trees so far
  *                 (when a worker lost its state, e.g. the task moved)
  *   gbdt.release  binned partition -> its state dropped
@@ -164,8 +166,9 @@ static gb_state *state_new(uint64_t fit_id, int64_t row0, int64_t rows, int64_t 
 /* fault injection for the tests (gbdt.inject): the first wave task of that
  * round forgets its partition's state, as a worker that died would; or
  * (inject_count_round) counts itself twice in its accumulator, as a task
- * that ran in a process its wave's collect did not expect */
-static _Atomic int inject_round = -1, inject_count_round = -1;
+ * that ran in a process its wave's collect did not expect; or
+ * (inject_begin_round) a gbdt.begin task of that round counts itself twice */
+static _Atomic int inject_round = -1, inject_count_round = -1, inject_begin_round = -1;
 
 static int lost(int64_t row0)
 {
@@ -555,26 +558,6 @@ static int hist_add(gb_acc *a, int q, const gb_state *s, const binview *bv, int 
     return 0;
 }
 
-/* the token output: header and nblocks losses (zeroed) */
-static gb_token *token_alloc(wb_kctx *ctx, int nblocks, gb_blockloss **blocks)
-{
-    size_t size = sizeof(gb_token) + (size_t)nblocks * sizeof(gb_blockloss);
-    unsigned char *o = H->out_bytes(ctx, size);
-    if (!o) {
-        H->seterr(WB_ENOMEM, "gbdt: out of memory");
-        return NULL;
-    }
-    gb_token *t = (gb_token *)o;
-    t->magic = GB_TOKEN_MAGIC;
-    t->nblocks = nblocks;
-    t->proc = proc_id;
-    t->gmax = 0;
-    t->covered = 0;
-    t->inplace = 0;
-    *blocks = (gb_blockloss *)(o + sizeof *t);
-    return t;
-}
-
 /* walk one tree on a row's bins */
 static inline double walk(const gb_bnode *t, const uint8_t *br, const int32_t *nb)
 {
@@ -848,6 +831,8 @@ typedef struct begin_in {
     const int32_t *nb, *sel, *off, *prev_nn; /* in the argument */
     double *base;                            /* K base scores (a copy) */
     gb_bnode *prev;                          /* the previous round's trees (a copy), or NULL */
+    const unsigned char *procs;              /* nprocs gb_wave_proc (in the argument), or NULL */
+    uint64_t driver;
 } begin_in;
 
 static int begin_read(const void *arg, size_t arglen, const binview *bv, begin_in *b)
@@ -856,7 +841,7 @@ static int begin_read(const void *arg, size_t arglen, const binview *bv, begin_i
     if (arglen < sizeof *a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
     memcpy(a, arg, sizeof *a);
     if (a->K < 1 || a->K > GB_MAX_CLASSES || a->d != bv->d || a->nsel < 0 || a->nsel > a->d ||
-        a->maxslots < 1 || a->nprev < 0 || a->nprev > a->K || a->round < 0)
+        a->maxslots < 1 || a->nprev < 0 || a->nprev > a->K || a->round < 0 || a->nprocs < 0)
         return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
     cursor c = {(const unsigned char *)arg + sizeof *a, arglen - sizeof *a, 0};
     b->nb = take(&c, (size_t)a->d * 4);
@@ -868,6 +853,14 @@ static int begin_read(const void *arg, size_t arglen, const binview *bv, begin_i
     int64_t tot = 0;
     for (int k = 0; !c.bad && k < a->nprev; k++) tot += b->prev_nn[k];
     b->prev = c.bad ? NULL : take_copy(&c, (size_t)tot, sizeof(gb_bnode));
+    b->procs = NULL;
+    b->driver = 0;
+    if (a->nprocs > 0) {
+        b->procs = take(&c, (size_t)a->nprocs * sizeof(gb_wave_proc));
+        const void *dr = take(&c, 8);
+        if (dr) memcpy(&b->driver, dr, 8);
+        if (c.left) c.bad = 1;
+    }
     if (c.bad || !b->base || (tot && !b->prev)) {
         free(b->base);
         free(b->prev);
@@ -1074,19 +1067,20 @@ static void start_nodes(gb_state *s, int64_t nbag)
     }
 }
 
-/* gbdt.begin: a round starts on a binned partition (see the top of the
- * file). Its state is taken from the cache (made at round 0); the previous
- * round's trees go into the scores, the round's bag is drawn, the losses of
- * the scores are summed per block (validation, training), gradients are
- * computed and the root histograms added into this thread's accumulator.
- * With mode bit 0 (finish: after the last round) only the losses. Output: a
- * token with the blocks' losses. */
-static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+/* gbdt.begin on one binned partition (see the top of the file). Its state
+ * is taken from the cache (made at round 0); the previous round's trees go
+ * into the scores, the round's bag is drawn, the losses of the scores are
+ * summed per block into bl[] (validation, training; nblocks of them, 0: no
+ * losses wanted), gradients are computed and the root histograms added into
+ * the task's accumulator acc. With mode bit 0 (finish: after the last round)
+ * only the losses. *gmaxp: the largest regression gradient. */
+static int begin_one(const wb_obj *o, const void *arg, size_t arglen, gb_acc *acc, gb_blockloss *bl,
+                     int nblocks, double *gmaxp)
 {
     binview bv;
     begin_in b;
     int rc;
-    if (nin < 1 || (rc = bin_view(&in[0], &bv))) return nin < 1 ? H->seterr(WB_EINVAL, "gbdt.begin: no input") : rc;
+    if ((rc = bin_view(o, &bv))) return rc;
     if ((rc = begin_read(arg, arglen, &bv, &b))) return rc;
     const gb_begin_arg *a = &b.a;
     const int K = a->K, obj = a->obj;
@@ -1098,19 +1092,12 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         return a->round == 0 ? H->seterr(WB_ENOMEM, "gbdt: out of memory") : lost(bv.row0);
     }
     const int finish = a->mode & 1, want_loss = (a->mode & 2) != 0, want_tloss = (a->mode & 4) != 0;
-    gb_acc *acc = NULL;
     if (!finish) {
         s->nsel = a->nsel;
         memcpy(s->sel, b.sel, (size_t)a->nsel * 4);
         memcpy(s->off, b.off, (size_t)a->nsel * 4);
         s->nentries = a->nentries;
         s->obj = obj;
-        acc = acc_get(a->fit_id, a->epoch, a->round, 0, K, a->nentries, obj);
-        if (!acc) {
-            free(b.prev);
-            state_put_back(s);
-            return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-        }
     }
     rc = apply_prev(s, &bv, &b);
     free(b.prev);
@@ -1120,18 +1107,14 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
         return rc;
     }
     const int64_t B = WB_BLOCK_ROWS, blk0 = bv.row0 / B, pblocks = (bv.rows + B - 1) / B;
-    const int nblocks = want_loss || want_tloss ? (int)pblocks : 0;
-    gb_blockloss *bl;
-    gb_token *oh = token_alloc(ctx, nblocks, &bl);
     /* the training loss of each block (computed anyway: it costs a product
      * per row in the gradient pass) */
     gb_lacc *la = malloc((size_t)(2 * pblocks + 2) * sizeof *la);
-    if (!oh || !la) {
-        free(la);
+    if (!la) {
         state_put_back(s);
         return H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    for (int i = 0; i < nblocks; i++) bl[i].block = blk0 + i;
+    for (int i = 0; i < nblocks; i++) bl[i] = (gb_blockloss){blk0 + i, 0, 0, 0};
     for (int64_t i = 0; i < 2 * pblocks + 2; i++) gb_lacc_init(&la[i]);
     int64_t nbag = 0, nrest = 0;
     if ((rc = draw_bag(s, &bv, a, finish, &nbag, &nrest)) != 0) {
@@ -1164,11 +1147,75 @@ static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             double g = fabs(s->F[r] - bv.y[r]);
             if (g > gmax) gmax = g;
         }
-    oh->gmax = gmax;
+    if (gmax > *gmaxp) *gmaxp = gmax;
     start_nodes(s, nbag);
     s->wave = 0;
     state_put_back(s);
     return 0;
+}
+
+static int task_result(wb_kctx *ctx, gb_acc *acc, uint64_t fit_id, int epoch, int round, int wave, int nnodes,
+                       int64_t E, int32_t mine, uint64_t driver, double gmax, const gb_blockloss *bl, int nblocks);
+
+/* gbdt.begin: a round starts on one or more binned partitions (of one
+ * worker process), begin_one each, their root histograms into this
+ * thread's accumulator. Output: a token with the blocks' losses (then, from
+ * the task that finishes its process's share when the driver told the
+ * shares, the process's root histograms: task_result). */
+static int k_begin(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
+{
+    if (nin < 1) return H->seterr(WB_EINVAL, "gbdt.begin: no input");
+    gb_begin_arg a;
+    if (arglen < sizeof a) return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+    memcpy(&a, arg, sizeof a);
+    if (a.K < 1 || a.K > GB_MAX_CLASSES || a.nsel < 0 || a.nprocs < 0 || a.nentries < 0)
+        return H->seterr(WB_EINVAL, "gbdt.begin: bad argument");
+    const int finish = a.mode & 1, want = (a.mode & 6) != 0;
+    /* the blocks of every partition, in input order */
+    int64_t total = 0;
+    int *nbl = malloc((size_t)nin * sizeof *nbl);
+    if (!nbl) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    for (int i = 0; i < nin; i++) {
+        binview bv;
+        int rc = bin_view(&in[i], &bv);
+        if (rc) {
+            free(nbl);
+            return rc;
+        }
+        nbl[i] = want ? (int)((bv.rows + WB_BLOCK_ROWS - 1) / WB_BLOCK_ROWS) : 0;
+        total += nbl[i];
+    }
+    gb_blockloss *bl = malloc((size_t)(total + 1) * sizeof *bl);
+    gb_acc *acc = NULL;
+    int rc = bl ? 0 : H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    if (!rc && !finish && !(acc = acc_get(a.fit_id, a.epoch, a.round, 0, a.K, a.nentries, a.obj)))
+        rc = H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    int want_round = a.round;
+    if (acc && atomic_compare_exchange_strong(&inject_begin_round, &want_round, -1)) {
+        pthread_mutex_lock(&acc_mu);
+        acc->ntasks++;
+        pthread_mutex_unlock(&acc_mu);
+    }
+    double gmax = 0;
+    for (int i = 0, at = 0; i < nin && !rc; at += nbl[i], i++)
+        rc = begin_one(&in[i], arg, arglen, acc, bl + at, nbl[i], &gmax);
+    /* this process's share of the round's tasks (when the driver told them) */
+    int32_t mine = 0;
+    uint64_t driver = 0;
+    if (!rc && a.nprocs > 0 && !finish) {
+        const size_t tail = (size_t)a.nprocs * sizeof(gb_wave_proc) + 8;
+        const unsigned char *p = (const unsigned char *)arg + arglen - tail; /* begin_read checked it */
+        for (int32_t q = 0; q < a.nprocs; q++) {
+            gb_wave_proc wp;
+            memcpy(&wp, p + (size_t)q * sizeof wp, sizeof wp);
+            if (wp.proc == proc_id) mine = wp.count;
+        }
+        memcpy(&driver, p + (size_t)a.nprocs * sizeof(gb_wave_proc), 8);
+    }
+    if (!rc) rc = task_result(ctx, acc, a.fit_id, a.epoch, a.round, 0, a.K, a.nentries, mine, driver, gmax, bl, (int)total);
+    free(bl);
+    free(nbl);
+    return rc;
 }
 
 /* ------------------------------------------------------------- gbdt.wave */
@@ -1377,25 +1424,6 @@ static int wave_build(const gb_wave_arg *ap, const unsigned char *p, gb_state *c
     return rc;
 }
 
-/* the result of the task that finishes a worker process's share of a wave,
- * when the driver runs elsewhere: the token, then the process's sums
- * (nnodes x E) in their compact form (wire.h) */
-static int wave_send(wb_kctx *ctx, const gb_token *t, const gb_hentry *sum, int nnodes, int64_t E)
-{
-    gb_wire_node *nodes = malloc(((size_t)nnodes + 1) * sizeof *nodes);
-    if (!nodes) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-    const size_t wsize = gb_wire_plan(sum, nnodes, E, nodes);
-    unsigned char *o = H->out_bytes(ctx, sizeof *t + wsize);
-    if (!o) {
-        free(nodes);
-        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-    }
-    memcpy(o, t, sizeof *t);
-    gb_wire_write(sum, nnodes, E, nodes, o + sizeof *t, wsize);
-    free(nodes);
-    return 0;
-}
-
 /* gbdt.wave over one or more binned partitions (of one worker process) */
 static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size_t arglen)
 {
@@ -1434,53 +1462,65 @@ static int k_wave(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, size
         memcpy(&wp, p + (size_t)q * sizeof wp, sizeof wp);
         if (wp.proc == proc_id) mine = wp.count;
     }
-    gb_blockloss *bl;
-    gb_token *oh;
-    if (!acc || mine <= 0) {
-        oh = token_alloc(ctx, 0, &bl);
-        return oh ? 0 : H->seterr(WB_ENOMEM, "gbdt: out of memory");
-    }
-    /* the task that finishes this process's share returns the sum of its
-     * accumulators. Counted as the tasks took their accumulators: a task the
-     * driver did not expect here (still running or done) shows as more tasks
-     * started than its share; the driver then rebuilds the state. (A task
-     * missing here leaves the sum unsent: the driver counts the tasks the
-     * sums cover.) */
-    const int64_t total = (int64_t)a.nbuild * E;
-    int64_t started, finished;
-    pthread_mutex_lock(&acc_mu);
-    acc->nfinished++;
-    acc_counts_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, &started, &finished);
-    if (finished < mine) {
+    return task_result(ctx, acc, a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, mine, a.driver, 0, NULL, 0);
+}
+
+/* The output of a gbdt.begin or gbdt.wave task: its token (gmax, nblocks
+ * block losses), and from the task that finishes this process's share of
+ * (round, wave) (`mine` tasks; 0: the driver did not tell, the sums are
+ * collected after the tokens) the sum of the process's accumulators in their
+ * compact form (wire.h) -- or, when the driver runs in this process, a mark
+ * that they wait here for it (gb_acc_take). Counted as the tasks took their
+ * accumulators: a task the driver did not expect here (still running or
+ * done) shows as more tasks started than its share; the driver then
+ * rebuilds the state. (A task missing here leaves the sum unsent: the driver
+ * counts the tasks the sums cover.) */
+static int task_result(wb_kctx *ctx, gb_acc *acc, uint64_t fit_id, int epoch, int round, int wave, int nnodes,
+                       int64_t E, int32_t mine, uint64_t driver, double gmax, const gb_blockloss *bl, int nblocks)
+{
+    gb_token t = {GB_TOKEN_MAGIC, nblocks, proc_id, gmax, 0, 0};
+    const size_t head = sizeof t + (size_t)nblocks * sizeof *bl;
+    gb_hentry *sum = NULL;
+    gb_wire_node *nodes = NULL;
+    size_t wsize = 0;
+    if (acc && mine > 0) {
+        int64_t started, finished;
+        pthread_mutex_lock(&acc_mu);
+        acc->nfinished++;
+        acc_counts_locked(fit_id, epoch, round, wave, nnodes, E, &started, &finished);
+        if (finished >= mine && (started != mine || finished != mine)) {
+            pthread_mutex_unlock(&acc_mu);
+            return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in this worker process, the driver expected %d",
+                             (long long)started, mine);
+        }
+        if (finished >= mine && driver == proc_id) {
+            /* the driver runs in this process: it takes the sums in place */
+            t.covered = mine;
+            t.inplace = 1;
+        } else if (finished >= mine) {
+            sum = calloc((size_t)nnodes * (size_t)E + 1, sizeof *sum);
+            nodes = malloc(((size_t)nnodes + 1) * sizeof *nodes);
+            if (!sum || !nodes) {
+                pthread_mutex_unlock(&acc_mu);
+                free(sum);
+                free(nodes);
+                return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+            }
+            acc_sum_locked(fit_id, epoch, round, wave, nnodes, E, sum);
+            t.covered = mine;
+        }
         pthread_mutex_unlock(&acc_mu);
-        oh = token_alloc(ctx, 0, &bl);
-        return oh ? 0 : H->seterr(WB_ENOMEM, "gbdt: out of memory");
     }
-    if (started != mine || finished != mine) {
-        pthread_mutex_unlock(&acc_mu);
-        return H->seterr(WB_ENOTSUP, "gbdt: %lld tasks of this wave ran in this worker process, the driver expected %d",
-                         (long long)started, mine);
-    }
-    if (a.driver == proc_id) {
-        /* the driver runs in this process: it takes the sums in place */
-        pthread_mutex_unlock(&acc_mu);
-        gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 1};
-        void *o = H->out_bytes(ctx, sizeof t);
-        if (!o) return H->seterr(WB_ENOMEM, "gbdt: out of memory");
+    if (sum) wsize = gb_wire_plan(sum, nnodes, E, nodes);
+    unsigned char *o = H->out_bytes(ctx, head + wsize);
+    if (o) {
         memcpy(o, &t, sizeof t);
-        return 0;
+        if (nblocks) memcpy(o + sizeof t, bl, (size_t)nblocks * sizeof *bl);
+        if (sum) gb_wire_write(sum, nnodes, E, nodes, o + head, wsize);
     }
-    gb_hentry *sum = calloc((size_t)total + 1, sizeof *sum);
-    if (!sum) {
-        pthread_mutex_unlock(&acc_mu);
-        return H->seterr(WB_ENOMEM, "gbdt: out of memory");
-    }
-    acc_sum_locked(a.fit_id, a.epoch, a.round, a.wave, a.nbuild, E, sum);
-    pthread_mutex_unlock(&acc_mu);
-    gb_token t = {GB_TOKEN_MAGIC, 0, proc_id, 0, mine, 0};
-    rc = wave_send(ctx, &t, sum, a.nbuild, E);
     free(sum);
-    return rc;
+    free(nodes);
+    return o ? 0 : H->seterr(WB_ENOMEM, "gbdt: out of memory");
 }
 
 uint64_t gb_proc_id(void) { return proc_id; }
@@ -1868,12 +1908,14 @@ static int k_inject(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
     (void)in;
     (void)nin;
     if (arglen != 4 && arglen != 8)
-        return H->seterr(WB_EINVAL, "gbdt.inject: argument is a 4-byte round (and a 4-byte kind: 0 lose the state, 1 count a task twice)");
+        return H->seterr(WB_EINVAL, "gbdt.inject: argument is a 4-byte round (and a 4-byte kind: 0 lose the state, 1 count a wave task twice, 2 count a begin task twice)");
     memcpy(&r, arg, 4);
     int32_t kind = 0;
     if (arglen == 8) memcpy(&kind, (const char *)arg + 4, 4);
     if (kind == 1)
         inject_count_round = r;
+    else if (kind == 2)
+        inject_begin_round = r;
     else
         inject_round = r;
     return 0;

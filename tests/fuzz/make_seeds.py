@@ -376,23 +376,32 @@ def gbdt_wire_seeds():
         return w
 
     def encode(nodes, E):
+        # per node: dense, 3 zero bytes, nnz, hbar (entry 0's Hs // N); the
+        # bitmap unless dense; per 64-entry segment the widths wG | wH << 4,
+        # wN; records G, Hs - N hbar, N zig-zagged (wrapping)
         out = struct.pack("<IIq", 0x48424247, len(nodes), E)
         for h in nodes:  # h: E (G, Hs, N)
-            z = [tuple(zz(x) for x in t) for t in h]
-            ws = [width(functools.reduce(lambda a, b: a | b, [t[i] for t in z], 0)) for i in range(3)]
-            nnz = sum(1 for t in z if any(t))
+            nnz = sum(1 for t in h if any(t))
+            hbar = h[0][1] // h[0][2] if nnz and h[0][2] > 0 and h[0][1] >= 0 else 0
+            z = [(zz(t[0]), zz(t[1] - t[2] * hbar), zz(t[2])) if any(t) else None for t in h]
             dense = 1 if nnz == E and nnz > 0 else 0
-            out += bytes(ws) + bytes([dense]) + struct.pack("<I", nnz)
-            if nnz and not dense:
+            out += bytes([dense, 0, 0, 0]) + struct.pack("<Iq", nnz, hbar)
+            if not nnz:
+                continue
+            if not dense:
                 bits = bytearray((E + 7) // 8)
                 for e, t in enumerate(z):
-                    if any(t):
+                    if t:
                         bits[e >> 3] |= 1 << (e & 7)
                 out += bytes(bits)
-            for t in z:
-                if any(t):
+            segs = [[t for t in z[s:s + 64] if t] for s in range(0, E, 64)]
+            ws = [[width(functools.reduce(lambda a, b: a | b, [t[i] for t in seg], 0)) for i in range(3)] for seg in segs]
+            for w in ws:
+                out += bytes([w[0] | w[1] << 4, w[2]])
+            for seg, w in zip(segs, ws):
+                for t in seg:
                     for i in range(3):
-                        out += t[i].to_bytes(8, "little")[:ws[i]]
+                        out += t[i].to_bytes(8, "little")[:w[i]]
         return out + bytes(8)
 
     def head(nn, E, mode):

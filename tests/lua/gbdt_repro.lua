@@ -48,6 +48,13 @@ for _, P in ipairs{
   local m4 = wb.fit("gbdt", B, P)
   check(same_trees(m1, m4), "state lost in round 3: the same trees after the restart")
   check(same_array(m1.train_loss, m4.train_loss), "state lost in round 3: the same training loss")
+  -- a gbdt.begin task counted twice in round 3 (its root histograms are
+  -- taken in place, as the first round's plan says): refused, rebuilt, the
+  -- same model
+  wb.core.wait({wb.core.submit("gbdt.inject", {}, string.pack("<i4i4", 3, 2))})
+  local m5 = wb.fit("gbdt", B, P)
+  check(same_trees(m1, m5), "a begin task counted twice in round 3: the same trees after the restart")
+  check(same_array(m1.train_loss, m5.train_loss), "a begin task counted twice in round 3: the same training loss")
 end
 -- binary, rows drawn per round: the training loss takes two bagged rows per
 -- multiply, its sums must not depend on where partitions start in the bag
@@ -96,8 +103,9 @@ do
   -- (round 3), and one counted twice in its worker's accumulator (round 2:
   -- the collect there finds one task more than its tokens, as when a task
   -- ran where its collect did not expect it), both end in a rebuilt state and
-  -- the same model, never in a wrong histogram
-  for _, inj in ipairs{{3, 0}, {2, 1}} do
+  -- the same model, never in a wrong histogram; so does a gbdt.begin task
+  -- counted twice (round 3: its process's root histograms are refused)
+  for _, inj in ipairs{{3, 0}, {2, 1}, {3, 2}} do
     wb.core.wait({wb.core.submit("gbdt.inject", {}, string.pack("<i4i4", inj[1], inj[2]))})
     local mf = wb.fit("gbdt", Bc, P)
     check(mf:encode() == ml:encode(), "cluster, fault kind " .. inj[2] .. " in round " .. inj[1] .. ": the same model")

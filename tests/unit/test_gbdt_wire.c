@@ -1,8 +1,12 @@
 /* test_gbdt_wire.c — the compact form of gbdt's wave histogram sums
  * (plugins/gbdt/wire.c): lossless round trips of sparse, dense and extreme
  * values, the sizes it promises, and refusal of malformed messages (every
- * truncation, bad fields, garbage) without reading past the buffer. */
+ * truncation, bad fields, garbage) without reading past the buffer (which
+ * ends at an inaccessible page). */
 #include "wbtest.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "wire.h"
 
@@ -40,12 +44,17 @@ static unsigned char *encode(const gb_hentry *h, int nnodes, int64_t E, size_t *
     return b;
 }
 
-/* decodes a copy of exactly `size` bytes (so that ASan sees any read past
- * it) into fresh node buffers */
+/* decodes a copy of exactly `size` bytes into fresh node buffers: the copy
+ * ends where an inaccessible page begins, so that a read past it crashes
+ * the test in any build (and ASan sees it too) */
 static int decode(const unsigned char *b, size_t size, int nnodes, int64_t E, int add, gb_hentry *base,
                   gb_hentry *out, const char **why)
 {
-    unsigned char *c = malloc(size ? size : 1);
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE), span = (size + pg - 1) / pg * pg + pg;
+    unsigned char *map = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + span - pg, pg, PROT_NONE), 0);
+    unsigned char *c = map + span - pg - size;
     memcpy(c, b, size);
     gb_hentry **o = malloc(((size_t)nnodes + 1) * sizeof *o);
     for (int q = 0; q < nnodes; q++) o[q] = out + (size_t)q * (size_t)E;
@@ -53,7 +62,7 @@ static int decode(const unsigned char *b, size_t size, int nnodes, int64_t E, in
     *why = NULL;
     int rc = gb_wire_read(c, size, nnodes, E, add, o, why);
     free(o);
-    free(c);
+    munmap(map, span);
     return rc;
 }
 
@@ -100,10 +109,17 @@ static void sizes(void **state)
     for (int64_t e = 0; e < E; e++) h[2 * E + e] = (gb_hentry){(e - 1000) * 3000, e * 2000 + 1, e % 100 + 1};
     size_t size;
     unsigned char *b = encode(h, 3, E, &size);
-    /* header 16, trailer 8, node headers 3 x 8; node 1: bitmap 322 bytes and
-     * 100 x (3 + 3 + 1) (|G| <= 100000, Hs < 50000: above 2 bytes once
-     * zig-zagged); node 2: no bitmap, 2570 x (3 + 3 + 1) */
-    const size_t expect = 16 + 8 + 3 * 8 + (322 + 100 * (3 + 3 + 1)) + (size_t)E * (3 + 3 + 1);
+    /* header 16, trailer 8, node headers 3 x 16; 41 segments of 64 entries
+     * (the last of 10), 2 bytes of widths each in nodes 1 and 2. Both nodes
+     * have hbar 1 (entry 0: Hs 1, N 1), so the hessians go as Hs - N.
+     * Node 1: bitmap 322 bytes; entry 25 e is in segment 25 e / 64: e <= 30
+     * in segments 0-11 (|G| <= 31000, Hs - N = 499 e <= 14970: 2 + 2 bytes
+     * zig-zagged, N 1), e in 31..63 in segments 12-24 (|G| <= 64000: 3
+     * bytes, 499 e <= 31437: 2), e >= 64 in segments 25-40 (3 + 3: 499 x 66
+     * zig-zagged is above 65535). Node 2: no bitmap, every segment 3 + 3 + 1
+     * (|G| < 4.8 M, Hs - N < 5.2 M, N <= 100) */
+    const size_t expect = 16 + 8 + 3 * 16 + (322 + 41 * 2 + 31 * (2 + 2 + 1) + 33 * (3 + 2 + 1) + 36 * (3 + 3 + 1)) +
+                          (41 * 2 + (size_t)E * (3 + 3 + 1));
     assert_int_equal(size, expect);
     assert_true(size * 3 < (size_t)(3 * E) * sizeof *h); /* against 24 bytes an entry */
     gb_hentry *out = malloc(3 * (size_t)E * sizeof *out);
@@ -161,18 +177,18 @@ static void malformed(void **state)
     expect_refused(c, size, 4, E, "bad trailer");
     /* node 1 (sparse: 5 % of 45 entries; its header follows node 0's, which
      * is empty) */
-    const size_t n1 = 16 + 8;
+    const size_t n1 = 16 + 16;
     gb_wire_node nd;
     memcpy(&nd, b + n1, sizeof nd);
     assert_true(nd.nnz > 0 && !nd.dense);
     memcpy(c, b, size);
-    c[n1] = 9; /* a 9-byte width */
+    c[n1] = 1; /* dense, yet fewer than E entries */
     expect_refused(c, size, 4, E, "bad node header");
     memcpy(c, b, size);
-    c[n1 + 3] = 1; /* dense, yet fewer than E entries */
+    c[n1] = 2;
     expect_refused(c, size, 4, E, "bad node header");
     memcpy(c, b, size);
-    c[n1 + 3] = 2;
+    c[n1 + 2] = 1; /* padding */
     expect_refused(c, size, 4, E, "bad node header");
     memcpy(c, b, size);
     uint32_t big = (uint32_t)E + 1;
@@ -182,12 +198,17 @@ static void malformed(void **state)
     uint32_t huge = 0xffffffffu;
     memcpy(c + n1 + 4, &huge, 4);
     expect_refused(c, size, 4, E, "bad node header");
-    /* node 0 is empty: widths without entries */
+    /* hbar: not entry 0's hessian per row */
     memcpy(c, b, size);
-    c[16] = 1;
+    int64_t hb = nd.hbar + 1;
+    memcpy(c + n1 + 8, &hb, 8);
+    expect_refused(c, size, 4, E, "bad node header");
+    /* node 0 is empty: a predictor without entries */
+    memcpy(c, b, size);
+    c[16 + 8] = 1;
     expect_refused(c, size, 4, E, "bad node header");
     /* the bitmap: a bit more than the count says, a bit past E */
-    const size_t bm = n1 + 8;
+    const size_t bm = n1 + 16;
     memcpy(c, b, size);
     for (int i = 0; i < 8; i++)
         if (!(c[bm] & (1 << i))) {
@@ -198,6 +219,33 @@ static void malformed(void **state)
     memcpy(c, b, size);
     c[bm + (E + 7) / 8 - 1] |= 0x80; /* E = 45: bit 47 is past the entries */
     expect_refused(c, size, 4, E, NULL);
+    /* the widths of the (one) segment: 9 bytes */
+    const size_t wt = bm + (E + 7) / 8;
+    memcpy(c, b, size);
+    c[wt] = 9;
+    expect_refused(c, size, 4, E, "bad segment widths");
+    memcpy(c, b, size);
+    c[wt + 1] = 9;
+    expect_refused(c, size, 4, E, "bad segment widths");
+    /* widths for a segment without entries (E 200: entries 0 and 150 only,
+     * segment 1 is empty) */
+    {
+        gb_hentry h2[200] = {{0}};
+        h2[0] = (gb_hentry){5, 8, 2};
+        h2[150] = (gb_hentry){-3, 4, 1};
+        size_t s2;
+        unsigned char *b2 = encode(h2, 1, 200, &s2);
+        const size_t w1 = 16 + 16 + 25 + 2; /* header, node header, bitmap, segment 0's widths */
+        assert_int_equal(b2[w1], 0);
+        assert_int_equal(b2[w1 + 1], 0);
+        gb_hentry back[200];
+        const char *why2;
+        assert_int_equal(decode(b2, s2, 1, 200, 0, NULL, back, &why2), 0);
+        assert_memory_equal(back, h2, sizeof h2);
+        b2[w1 + 1] = 1;
+        expect_refused(b2, s2, 1, 200, "bad segment widths");
+        free(b2);
+    }
     /* a count that moves the records: the lengths no longer add up */
     memcpy(c, b, size);
     uint32_t fewer = nd.nnz - 1;
