@@ -97,6 +97,7 @@ typedef struct dx {
     int drivers;     /* callers driving the network (under mu) */
     int handover;    /* a caller left work in flight: the I/O thread takes over now */
     double drove;    /* when a caller last drove */
+    double wait_avg; /* how long a caller's waits lasted lately (WBM_SPIN_AVG) */
     pthread_t io;
     int io_started, stop, dead;
     char dead_msg[1100];
@@ -677,7 +678,7 @@ static void drive_locked(dx *x, int (*done)(dx *, void *), void *arg)
     x->drivers++;
     pthread_mutex_unlock(&x->mu);
     pthread_mutex_lock(&x->net_mu);
-    double last = wb_now();
+    double start = wb_now(), last = start, spin = WBM_SPIN_AVG(x->wait_avg);
     for (;;) {
         int busy = io_pass(x, NULL);
         pthread_mutex_lock(&x->mu);
@@ -689,7 +690,7 @@ static void drive_locked(dx *x, int (*done)(dx *, void *), void *arg)
             continue;
         }
         double idle = now - last;
-        if (idle < WBM_SPIN) sched_yield();
+        if (idle < spin) sched_yield();
         else if (wbm_bells_on() && !x->net.nreq)
             wbm_doze(0, doze_len(x), io_busy_held, x);
         else if (idle < 200e-6)
@@ -700,6 +701,7 @@ static void drive_locked(dx *x, int (*done)(dx *, void *), void *arg)
     /* mu held: the I/O thread takes over at once if work is in flight */
     x->drivers--;
     x->drove = wb_now();
+    if (done) x->wait_avg += (x->drove - start - x->wait_avg) / 4;
     if (!x->drivers && (x->net.nreq || x->qh || x->fetches.n)) {
         x->handover = 1;
         pthread_cond_signal(&x->wake);

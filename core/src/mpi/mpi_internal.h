@@ -140,6 +140,11 @@ void wbm_doze(int r, double secs, int (*busy)(void *), void *ctx);
  * sleeps: the next message of a quick exchange comes within this */
 #define WBM_SPIN 100e-6
 #define WBM_SPIN_WORKING 20e-6 /* a rank whose pool runs tasks (their end rings) */
+/* a loop whose waits lately lasted well beyond WBM_SPIN (their average, a
+ * quarter weight to the newest) polls only this long before it sleeps: a
+ * spin that would not catch the message only costs CPU the peers need */
+#define WBM_SPIN_SHORT 5e-6
+#define WBM_SPIN_AVG(avg) ((avg) < 2 * WBM_SPIN ? WBM_SPIN : WBM_SPIN_SHORT)
 #define WBM_POOL_SPIN 0 /* a rank's pool thread, after a task, before it sleeps */
 /* the longest sleep on a doorbell: heartbeats and timeouts are checked, and
  * a message MPI had queued inside the sender (sent on its next progress)

@@ -94,6 +94,7 @@ typedef struct rk {
     int idle_threads;  /* pool threads waiting for a task or the role */
     int main_long;     /* the main thread waits for the role with a long timeout */
     double task_began; /* when a pool thread holding the role last left it for a task */
+    double gap_avg;    /* how long the loop lately waited for work (WBM_SPIN_AVG) */
     pthread_cond_t main_cv; /* the main thread waits here for the role */
     /* DONE entries for the driver */
     wb_buf done;
@@ -118,6 +119,9 @@ enum { ROLE_NONE = 0, ROLE_MAIN = 1, ROLE_POOL = 2 };
 
 static int loop_pass(rk *r);
 static void idle_wait(rk *r, double idle);
+
+/* the loop found work after `idle` s without */
+static void note_gap(rk *r, double idle) { r->gap_avg += (idle - r->gap_avg) / 4; }
 
 static void fatal(rk *r, const char *fmt, ...) WB_PRINTF(2, 3);
 static void fatal(rk *r, const char *fmt, ...)
@@ -145,8 +149,11 @@ static void fatal(rk *r, const char *fmt, ...)
 static void pool_lead(rk *r)
 {
     double last = wb_now();
+    int idled = 0;
     for (;;) {
         int busy = loop_pass(r);
+        if (busy && idled) note_gap(r, wb_now() - last);
+        idled = !busy;
         pthread_mutex_lock(&r->mu);
         if (r->qh || r->stopping || r->stop_pool) {
             r->role = ROLE_NONE;
@@ -948,7 +955,7 @@ static void idle_wait(rk *r, double idle)
         pthread_mutex_lock(&r->mu);
         int working = r->running + r->queued > 0;
         pthread_mutex_unlock(&r->mu);
-        if (idle < (working ? WBM_SPIN_WORKING : WBM_SPIN)) {
+        if (idle < (working ? WBM_SPIN_WORKING : WBM_SPIN_AVG(r->gap_avg))) {
             sched_yield();
             return;
         }
@@ -1115,10 +1122,13 @@ int wbm_rank_loop(MPI_Comm comm, int threads, double timeout, const char *driver
     if (!r->nth) fatal(r, "could not start threads");
     r->role = ROLE_MAIN;
     r->last_busy = wb_now();
+    int idled = 0;
     for (;;) {
         int busy = loop_pass(r);
         if (r->stopping) break;
         double now = wb_now();
+        if (busy && idled) note_gap(r, now - r->last_busy);
+        idled = !busy;
         if (busy) {
             r->last_busy = now;
             continue;
