@@ -1,12 +1,14 @@
 /* mpi/driver.c — the MPI executor on rank 0: the executor interface
  * (put/get/submit/wait/...) over the executor ranks.
  *
- * Two threads: the caller's (Lua) and an I/O thread, the only one that
- * calls MPI. The caller decides where each task runs (the rank holding most
- * of its input bytes, else the least loaded), makes its object ids and
- * queues encoded messages; the I/O thread sends them, receives results and
- * updates the object table under the mutex, and watches that every rank
- * keeps talking (a rank silent for the timeout ends the job with its name).
+ * Two threads: the caller's (Lua) and an I/O thread, which call MPI one at
+ * a time (see "driving MPI" below). The caller decides where each task runs
+ * (the rank holding most of its input bytes, else the least loaded), makes
+ * its object ids and queues encoded messages; while it submits or waits it
+ * sends them and receives the results itself, else the I/O thread does.
+ * Either updates the object table under the mutex, and watches that every
+ * rank keeps talking (a rank silent for the timeout ends the job with its
+ * name).
  *
  * map_sum goes up a reduction tree: each rank merges the block-sum nodes of
  * its tasks and of its children in the binomial tree over ranks 1..N-1 and

@@ -6,8 +6,9 @@
  * a type byte, then fields in the machine's byte order; HELLO checks that all
  * ranks share it). An object's bytes follow its OBJ or PUT message as data
  * messages on a tag of their own (chunks of at most 1 GB), so transfers from
- * one rank never mix. One thread of each process calls MPI: the executor
- * loop on ranks > 0, the I/O thread on the driver. */
+ * one rank never mix. One thread of each process calls MPI at a time: on
+ * ranks > 0 the thread holding the loop's role, on the driver the caller
+ * while it submits or waits, else the I/O thread. */
 #ifndef WB_MPI_INTERNAL_H
 #define WB_MPI_INTERNAL_H
 

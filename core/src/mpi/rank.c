@@ -2,9 +2,10 @@
  * own thread pool over its own object store, serves its objects to the other
  * ranks, and does its part of each reduction tree.
  *
- * The main thread is the only one that calls MPI: it receives messages,
- * starts and completes transfers, hands tasks to the pool and collects their
- * results. A task goes to the pool only when each input is here, or is the
+ * The loop receives messages, starts and completes transfers, hands tasks
+ * to the pool and collects their results; one thread at a time holds it and
+ * calls MPI (the main thread, or an idle pool thread: see "the loop's role"
+ * below). A task goes to the pool only when each input is here, or is the
  * output of a task already in the pool (which runs first: the pool is FIFO),
  * so pool threads never wait on the network. */
 #include <sched.h>
