@@ -1,12 +1,14 @@
 /* mpi/driver.c — the MPI executor on rank 0: the executor interface
  * (put/get/submit/wait/...) over the executor ranks.
  *
- * Two threads: the caller's (Lua) and an I/O thread, the only one that
- * calls MPI. The caller decides where each task runs (the rank holding most
- * of its input bytes, else the least loaded), makes its object ids and
- * queues encoded messages; the I/O thread sends them, receives results and
- * updates the object table under the mutex, and watches that every rank
- * keeps talking (a rank silent for the timeout ends the job with its name).
+ * Two threads: the caller's (Lua) and an I/O thread, which call MPI one at
+ * a time (see "driving MPI" below). The caller decides where each task runs
+ * (the rank holding most of its input bytes, else the least loaded), makes
+ * its object ids and queues encoded messages; while it submits or waits it
+ * sends them and receives the results itself, else the I/O thread does.
+ * Either updates the object table under the mutex, and watches that every
+ * rank keeps talking (a rank silent for the timeout ends the job with its
+ * name).
  *
  * map_sum goes up a reduction tree: each rank merges the block-sum nodes of
  * its tasks and of its children in the binomial tree over ranks 1..N-1 and
@@ -91,8 +93,13 @@ typedef struct dx {
     wbm_rankinfo *ranks;
     double timeout;
     pthread_mutex_t mu;
-    pthread_cond_t cv;   /* the caller waits here */
+    pthread_cond_t cv;   /* a caller that does not drive waits here */
     pthread_cond_t wake; /* the I/O thread idles here */
+    pthread_mutex_t net_mu; /* held to call MPI (the net, the fetches); taken before mu */
+    int drivers;     /* callers driving the network (under mu) */
+    int handover;    /* a caller left work in flight: the I/O thread takes over now */
+    double drove;    /* when a caller last drove */
+    double wait_avg; /* how long a caller's waits lasted lately (WBM_SPIN_AVG) */
     pthread_t io;
     int io_started, stop, dead;
     char dead_msg[1100];
@@ -178,12 +185,6 @@ static int qmsg_locked(dx *x, int dest, wb_buf *b)
     return 0;
 }
 
-static void kick(dx *x)
-{
-    pthread_cond_signal(&x->wake);
-    wbm_ring(0); /* the I/O thread may sleep on the driver's doorbell */
-}
-
 /* the object goes from every rank that may hold it (locked) */
 static void release_now_locked(dx *x, dobj *o)
 {
@@ -223,16 +224,6 @@ static int not_alive_locked(dx *x)
     if (x->dead) return wb_seterr(WB_ENET, "%s", x->dead_msg);
     if (x->stop) return wb_seterr(WB_ESTATE, "mpi: the executor is stopped");
     return 0;
-}
-
-static void cv_wait_ms(dx *x, int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)ms * 1000000L;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
-    pthread_cond_timedwait(&x->cv, &x->mu, &ts);
 }
 
 /* ------------------------------------------------------------ the I/O thread */
@@ -572,8 +563,20 @@ static void flush_releases(dx *x)
     }
 }
 
-/* is there work for the I/O thread (asked by wbm_doze before it sleeps) */
-static int io_busy(void *ctx)
+/* ------------------------------------------------------------ driving MPI */
+/* Two threads call MPI, one at a time (MPI_THREAD_SERIALIZED), each holding
+ * net_mu: the I/O thread, and the caller while it submits, puts or waits.
+ * A caller sends its own messages and receives the answers itself: a short
+ * exchange then needs no hand-off between threads (each one a wake-up on a
+ * machine whose cores are all busy). Meanwhile the I/O thread stands aside:
+ * it waits on x->wake, not on the doorbell the ranks ring, and takes over
+ * IO_LAZY after the caller left (a loop of calls comes back sooner), at once
+ * when the caller left work in flight (a transfer MPI progresses only when
+ * called). */
+#define IO_LAZY 2e-3
+
+/* is there work (asked by wbm_doze before it sleeps; net_mu held) */
+static int io_busy_held(void *ctx)
 {
     dx *x = ctx;
     /* twice: a probe looks at what has been received, then makes progress
@@ -590,34 +593,161 @@ static int io_busy(void *ctx)
     return work;
 }
 
+/* the I/O thread's look before it sleeps: a caller driving is work too (the
+ * I/O thread goes to stand aside) */
+static int io_busy(void *ctx)
+{
+    dx *x = ctx;
+    pthread_mutex_lock(&x->mu);
+    int drivers = x->drivers;
+    pthread_mutex_unlock(&x->mu);
+    if (drivers || pthread_mutex_trylock(&x->net_mu)) return 1;
+    int busy = io_busy_held(x);
+    pthread_mutex_unlock(&x->net_mu);
+    return busy;
+}
+
+/* one pass over the network (net_mu held): the queued work, releases,
+ * received messages, completions, heartbeats and the ranks' silence;
+ * returns how much it did. *stop (when asked): the executor stops (its
+ * STOP messages went with the queue) */
+static int io_pass(dx *x, int *stop)
+{
+    int busy = 0;
+    pthread_mutex_lock(&x->mu);
+    qitem *q = x->qh;
+    x->qh = x->qt = NULL;
+    if (stop) *stop = x->stop;
+    pthread_mutex_unlock(&x->mu);
+    if (q) {
+        run_queue(x, q);
+        busy++;
+    }
+    pthread_mutex_lock(&x->mu);
+    flush_releases(x);
+    pthread_mutex_unlock(&x->mu);
+    unsigned char *msg;
+    size_t len;
+    int src;
+    while (wbm_poll(&x->net, &msg, &len, &src)) {
+        handle(x, msg, len, src);
+        free(msg);
+        busy++;
+    }
+    busy += wbm_progress(&x->net);
+    if (x->net.failed) fatal_io(x, "mpi: %s", x->net.err);
+    if (stop && *stop) return busy;
+    double now = wb_now();
+    for (int r = 1; r <= x->P; r++) {
+        if (now - x->net.said[r] > WBM_HEARTBEAT) {
+            wb_buf b = {0};
+            wbm_put_u8(&b, WBM_HB);
+            if (wbm_send(&x->net, r, &b)) fatal_io(x, "%s", wb_errmsg());
+        }
+        if (now - x->net.heard[r] > x->timeout) {
+            char rn[160];
+            fatal_io(x, "mpi: %s sent nothing for %.1f s (it died, hung or its host is unreachable)",
+                     rname(x, r, rn, sizeof rn), now - x->net.heard[r]);
+        }
+    }
+    return busy;
+}
+
+/* the longest sleep on the doorbell: until the next heartbeat is due */
+static double doze_len(dx *x)
+{
+    double now = wb_now(), left = WBM_DOZE_MAX;
+    for (int r = 1; r <= x->P; r++) {
+        double l = WBM_HEARTBEAT - (now - x->net.said[r]);
+        if (l < left) left = l;
+    }
+    return left < 1e-3 ? 1e-3 : left;
+}
+
+static void sleep_us(double us)
+{
+    struct timespec ts = {0, (long)(us * 1000)};
+    nanosleep(&ts, NULL);
+}
+
+/* The caller drives the network (mu held on entry and on return) until
+ * done(x, arg) holds (asked under mu), the job dies or the caller is
+ * interrupted; done NULL: one pass (a submit's messages go out at once).
+ * Between passes that find nothing it polls for WBM_SPIN (a short task's
+ * result comes within it), then sleeps on the driver's doorbell. */
+static void drive_locked(dx *x, int (*done)(dx *, void *), void *arg)
+{
+    x->drivers++;
+    pthread_mutex_unlock(&x->mu);
+    pthread_mutex_lock(&x->net_mu);
+    double start = wb_now(), last = start, spin = WBM_SPIN_AVG(x->wait_avg);
+    for (;;) {
+        int busy = io_pass(x, NULL);
+        pthread_mutex_lock(&x->mu);
+        if (!done || done(x, arg) || x->dead || x->stop || wb_interrupted()) break;
+        pthread_mutex_unlock(&x->mu);
+        double now = wb_now();
+        if (busy) {
+            last = now;
+            continue;
+        }
+        double idle = now - last;
+        if (idle < spin) sched_yield();
+        else if (wbm_bells_on() && !x->net.nreq)
+            wbm_doze(0, doze_len(x), io_busy_held, x);
+        else if (idle < 200e-6)
+            sched_yield();
+        else
+            sleep_us(idle < 2e-3 ? 20 : idle < 20e-3 ? 100 : 500);
+    }
+    /* mu held: the I/O thread takes over at once if work is in flight */
+    x->drivers--;
+    x->drove = wb_now();
+    if (done) x->wait_avg += (x->drove - start - x->wait_avg) / 4;
+    if (!x->drivers && (x->net.nreq || x->qh || x->fetches.n)) {
+        x->handover = 1;
+        pthread_cond_signal(&x->wake);
+    }
+    pthread_mutex_unlock(&x->net_mu);
+}
+
+/* a submit's or a put's messages: sent now by the caller, or by the I/O
+ * thread when it is in a pass (mu held) */
+static void send_now_locked(dx *x)
+{
+    if (pthread_mutex_trylock(&x->net_mu) == 0) {
+        pthread_mutex_unlock(&x->net_mu);
+        drive_locked(x, NULL, NULL);
+    } else {
+        pthread_cond_signal(&x->wake);
+        wbm_ring(0);
+    }
+}
+
 static void *io_main(void *arg)
 {
     dx *x = arg;
     x->last_busy = wb_now();
     for (;;) {
-        int busy = 0;
+        /* stand aside while a caller drives and shortly after (unless it
+         * left work in flight) */
         pthread_mutex_lock(&x->mu);
-        qitem *q = x->qh;
-        x->qh = x->qt = NULL;
-        int stop = x->stop;
-        pthread_mutex_unlock(&x->mu);
-        if (q) {
-            run_queue(x, q);
-            busy++;
+        for (;;) {
+            double now = wb_now();
+            if (x->stop || x->handover || (!x->drivers && (x->qh || now - x->drove >= IO_LAZY))) break;
+            double secs = x->drivers ? WBM_DOZE_MAX : x->drove + IO_LAZY - now;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += (long)(secs * 1e9);
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&x->wake, &x->mu, &ts);
         }
-        pthread_mutex_lock(&x->mu);
-        flush_releases(x);
+        x->handover = 0;
         pthread_mutex_unlock(&x->mu);
-        unsigned char *msg;
-        size_t len;
-        int src;
-        while (wbm_poll(&x->net, &msg, &len, &src)) {
-            handle(x, msg, len, src);
-            free(msg);
-            busy++;
-        }
-        busy += wbm_progress(&x->net);
-        if (x->net.failed) fatal_io(x, "mpi: %s", x->net.err);
+        pthread_mutex_lock(&x->net_mu);
+        int stop = 0;
+        int busy = io_pass(x, &stop);
         if (stop) {
             /* the STOP messages went with the queue: let the sends complete */
             double t0 = wb_now();
@@ -625,21 +755,12 @@ static void *io_main(void *arg)
                 wbm_progress(&x->net);
                 usleep(200);
             }
+            pthread_mutex_unlock(&x->net_mu);
             return NULL;
         }
+        int nreq = x->net.nreq;
+        pthread_mutex_unlock(&x->net_mu);
         double now = wb_now();
-        for (int r = 1; r <= x->P; r++) {
-            if (now - x->net.said[r] > WBM_HEARTBEAT) {
-                wb_buf b = {0};
-                wbm_put_u8(&b, WBM_HB);
-                if (wbm_send(&x->net, r, &b)) fatal_io(x, "%s", wb_errmsg());
-            }
-            if (now - x->net.heard[r] > x->timeout) {
-                char rn[160];
-                fatal_io(x, "mpi: %s sent nothing for %.1f s (it died, hung or its host is unreachable)",
-                         rname(x, r, rn, sizeof rn), now - x->net.heard[r]);
-            }
-        }
         if (busy) {
             x->last_busy = now;
             continue;
@@ -650,15 +771,10 @@ static void *io_main(void *arg)
                 sched_yield();
                 continue;
             }
-            if (!x->net.nreq) {
+            if (!nreq) {
                 /* nothing in flight: sleep until a rank's message, the
                  * caller's work (both ring) or the next heartbeat */
-                double left = WBM_DOZE_MAX;
-                for (int r = 1; r <= x->P; r++) {
-                    double l = WBM_HEARTBEAT - (now - x->net.said[r]);
-                    if (l < left) left = l;
-                }
-                wbm_doze(0, left < 1e-3 ? 1e-3 : left, io_busy, x);
+                wbm_doze(0, doze_len(x), io_busy, x);
                 continue;
             }
             /* a transfer in flight: MPI progresses only when called: poll */
@@ -674,7 +790,7 @@ static void *io_main(void *arg)
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
         pthread_mutex_lock(&x->mu);
-        if (!x->qh && !x->stop) pthread_cond_timedwait(&x->wake, &x->mu, &ts);
+        if (!x->qh && !x->stop && !x->drivers) pthread_cond_timedwait(&x->wake, &x->mu, &ts);
         pthread_mutex_unlock(&x->mu);
     }
 }
@@ -835,14 +951,37 @@ static int d_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
     for (int i = 0; i < n; i++) outs[i] = 0;
     pthread_mutex_lock(&x->mu);
     int rc = submit_locked(x, tasks, n, outs, 0, NULL, NULL);
+    if (!rc) send_now_locked(x);
     pthread_mutex_unlock(&x->mu);
-    kick(x);
     return rc;
+}
+
+static int obj_settled(dx *x, void *arg)
+{
+    dobj *o = wbm_map_get(&x->objs, *(const wb_oid *)arg);
+    return !o || o->state != D_PENDING;
+}
+
+static int fetch_done(dx *x, void *arg)
+{
+    WB_UNUSED(x);
+    return ((dfetch *)arg)->done;
+}
+
+static int reduce_done(dx *x, void *arg)
+{
+    WB_UNUSED(x);
+    return ((dreduce *)arg)->done;
+}
+
+static int flag_set(dx *x, void *arg)
+{
+    WB_UNUSED(x);
+    return *(int *)arg;
 }
 
 static int wait_obj_locked(dx *x, wb_oid id, dobj **out)
 {
-    double t0 = wb_now();
     for (;;) {
         dobj *o = wbm_map_get(&x->objs, id);
         if (!o) return wb_seterr(WB_ENOTFOUND, "object %llx not in the store", (unsigned long long)id);
@@ -853,13 +992,7 @@ static int wait_obj_locked(dx *x, wb_oid id, dobj **out)
         }
         if (x->dead) return wb_seterr(WB_ENET, "%s", x->dead_msg);
         if (wb_interrupted()) return wb_seterr(WB_ECANCELED, "interrupted");
-        if (wb_now() - t0 < 100e-6) { /* a short task's result comes soon: no sleep yet */
-            pthread_mutex_unlock(&x->mu);
-            sched_yield();
-            pthread_mutex_lock(&x->mu);
-            continue;
-        }
-        cv_wait_ms(x, 50);
+        drive_locked(x, obj_settled, &id);
     }
 }
 
@@ -933,7 +1066,6 @@ static int d_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
     q->f = f;
     o->users++; /* not released on its rank before it came */
     qpush_locked(x, q);
-    kick(x);
     while (!f->done) {
         if (x->dead) {
             rc = wb_seterr(WB_ENET, "%s", x->dead_msg);
@@ -943,7 +1075,7 @@ static int d_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
             rc = wb_seterr(WB_ECANCELED, "interrupted");
             break;
         }
-        cv_wait_ms(x, 50);
+        drive_locked(x, fetch_done, f);
     }
     if (!rc) {
         rc = f->rc;
@@ -1003,8 +1135,8 @@ static int put_raw(dx *x, const wb_objstat *st, const void *a, size_t alen, cons
     q->dests = dests;
     qpush_locked(x, q);
     *out = o->oid;
+    send_now_locked(x);
     pthread_mutex_unlock(&x->mu);
-    kick(x);
     return 0;
 }
 
@@ -1167,7 +1299,6 @@ static int d_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const
         free(rin);
         return rc;
     }
-    kick(x);
     pthread_mutex_lock(&x->mu);
     while (!r->done) {
         if (x->dead) {
@@ -1178,7 +1309,7 @@ static int d_map_sum(wb_exec *ex, const char *kernel, const wb_dataset *d, const
             rc = wb_seterr(WB_ECANCELED, "interrupted");
             break;
         }
-        cv_wait_ms(x, 50);
+        drive_locked(x, reduce_done, r);
     }
     if (rc) {
         r->abandoned = 1; /* the I/O thread frees it when the tree's result comes */
@@ -1248,10 +1379,9 @@ int wbm_driver_bench(wb_exec *ex, size_t len, int reps, double out[3])
     int rc = not_alive_locked(x);
     if (!rc) qpush_locked(x, q);
     else free(q);
-    kick(x);
     while (!rc && !done) {
         if (x->dead) rc = wb_seterr(WB_ENET, "%s", x->dead_msg);
-        else cv_wait_ms(x, 50);
+        else drive_locked(x, flag_set, &done);
     }
     pthread_mutex_unlock(&x->mu);
     return rc;
@@ -1279,6 +1409,7 @@ int wbm_driver_new(MPI_Comm comm, const wbm_rankinfo *ranks, double timeout, wb_
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->cv, NULL);
     pthread_cond_init(&x->wake, NULL);
+    pthread_mutex_init(&x->net_mu, NULL);
     ex->vt = &mpi_vt;
     ex->refs = 1;
     ex->impl = x;

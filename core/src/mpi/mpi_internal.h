@@ -6,8 +6,9 @@
  * a type byte, then fields in the machine's byte order; HELLO checks that all
  * ranks share it). An object's bytes follow its OBJ or PUT message as data
  * messages on a tag of their own (chunks of at most 1 GB), so transfers from
- * one rank never mix. One thread of each process calls MPI: the executor
- * loop on ranks > 0, the I/O thread on the driver. */
+ * one rank never mix. One thread of each process calls MPI at a time: on
+ * ranks > 0 the thread holding the loop's role, on the driver the caller
+ * while it submits or waits, else the I/O thread. */
 #ifndef WB_MPI_INTERNAL_H
 #define WB_MPI_INTERNAL_H
 
@@ -140,6 +141,11 @@ void wbm_doze(int r, double secs, int (*busy)(void *), void *ctx);
  * sleeps: the next message of a quick exchange comes within this */
 #define WBM_SPIN 100e-6
 #define WBM_SPIN_WORKING 20e-6 /* a rank whose pool runs tasks (their end rings) */
+/* a loop whose waits lately lasted well beyond WBM_SPIN (their average, a
+ * quarter weight to the newest) polls only this long before it sleeps: a
+ * spin that would not catch the message only costs CPU the peers need */
+#define WBM_SPIN_SHORT 5e-6
+#define WBM_SPIN_AVG(avg) ((avg) < 2 * WBM_SPIN ? WBM_SPIN : WBM_SPIN_SHORT)
 #define WBM_POOL_SPIN 0 /* a rank's pool thread, after a task, before it sleeps */
 /* the longest sleep on a doorbell: heartbeats and timeouts are checked, and
  * a message MPI had queued inside the sender (sent on its next progress)

@@ -2,9 +2,10 @@
  * own thread pool over its own object store, serves its objects to the other
  * ranks, and does its part of each reduction tree.
  *
- * The main thread is the only one that calls MPI: it receives messages,
- * starts and completes transfers, hands tasks to the pool and collects their
- * results. A task goes to the pool only when each input is here, or is the
+ * The loop receives messages, starts and completes transfers, hands tasks
+ * to the pool and collects their results; one thread at a time holds it and
+ * calls MPI (the main thread, or an idle pool thread: see "the loop's role"
+ * below). A task goes to the pool only when each input is here, or is the
  * output of a task already in the pool (which runs first: the pool is FIFO),
  * so pool threads never wait on the network. */
 #include <sched.h>
@@ -88,6 +89,14 @@ typedef struct rk {
     int avail; /* queued, also read without the lock (a pool thread's spin) */
     pthread_t *th;
     int nth;
+    /* the loop's role (under mu): who receives messages and sends results */
+    int role;          /* ROLE_NONE, ROLE_MAIN or ROLE_POOL */
+    int offer;         /* the main thread offers the role to an idle pool thread */
+    int idle_threads;  /* pool threads waiting for a task or the role */
+    int main_long;     /* the main thread waits for the role with a long timeout */
+    double task_began; /* when a pool thread holding the role last left it for a task */
+    double gap_avg;    /* how long the loop lately waited for work (WBM_SPIN_AVG) */
+    pthread_cond_t main_cv; /* the main thread waits here for the role */
     /* DONE entries for the driver */
     wb_buf done;
     uint32_t ndone;
@@ -97,6 +106,23 @@ typedef struct rk {
 } rk;
 
 static rk *R;
+
+/* The loop (receiving messages, handing tasks out, sending results) is a
+ * role one thread holds at a time: the main thread while the pool works;
+ * an idle pool thread when the pool is idle. A pool thread holding the role
+ * that receives a task leaves the role and runs the task itself, then takes
+ * the role again to send the result: a short task costs no hand-off between
+ * threads. The main thread takes the role when nobody holds it (within
+ * MAIN_PARK while tasks come, at once when it is told), and offers it back
+ * when the pool is idle. */
+enum { ROLE_NONE = 0, ROLE_MAIN = 1, ROLE_POOL = 2 };
+#define MAIN_PARK 1e-3
+
+static int loop_pass(rk *r);
+static void idle_wait(rk *r, double idle);
+
+/* the loop found work after `idle` s without */
+static void note_gap(rk *r, double idle) { r->gap_avg += (idle - r->gap_avg) / 4; }
 
 static void fatal(rk *r, const char *fmt, ...) WB_PRINTF(2, 3);
 static void fatal(rk *r, const char *fmt, ...)
@@ -119,6 +145,35 @@ static void fatal(rk *r, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ pool */
 
+/* a pool thread holds the role (taken under mu): the loop until a task is
+ * queued or the job ends; then the role is left (mu held on return) */
+static void pool_lead(rk *r)
+{
+    double last = wb_now();
+    int idled = 0;
+    for (;;) {
+        int busy = loop_pass(r);
+        if (busy && idled) note_gap(r, wb_now() - last);
+        idled = !busy;
+        pthread_mutex_lock(&r->mu);
+        if (r->qh || r->stopping || r->stop_pool) {
+            r->role = ROLE_NONE;
+            r->task_began = wb_now();
+            /* the main thread takes the role while the task runs: told at
+             * once when the job ends, a transfer is in flight or it waits long */
+            if (r->stopping || r->stop_pool || r->net.nreq || r->main_long) pthread_cond_signal(&r->main_cv);
+            return;
+        }
+        pthread_mutex_unlock(&r->mu);
+        double now = wb_now();
+        if (busy) {
+            last = now;
+            continue;
+        }
+        idle_wait(r, now - last);
+    }
+}
+
 static void *pool_main(void *arg)
 {
     rk *r = arg;
@@ -126,6 +181,13 @@ static void *pool_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&r->mu);
         while (!r->qh && !r->stop_pool) {
+            if (r->offer && r->role == ROLE_NONE) {
+                r->offer = 0;
+                r->role = ROLE_POOL;
+                pthread_mutex_unlock(&r->mu);
+                pool_lead(r);
+                continue;
+            }
             if (spin_until > 0) {
                 /* just after a task: the next one of a quick exchange comes
                  * within microseconds; a sleep would make it wait for a
@@ -136,7 +198,9 @@ static void *pool_main(void *arg)
                 pthread_mutex_lock(&r->mu);
                 continue;
             }
+            r->idle_threads++;
             pthread_cond_wait(&r->cv, &r->mu);
+            r->idle_threads--;
         }
         if (!r->qh) {
             pthread_mutex_unlock(&r->mu);
@@ -160,6 +224,15 @@ static void *pool_main(void *arg)
         else r->dh = t;
         r->dt = t;
         r->running--;
+        if (r->role == ROLE_NONE && !r->stop_pool) {
+            /* nobody holds the loop: this thread sends the result itself */
+            r->offer = 0;
+            r->role = ROLE_POOL;
+            pthread_mutex_unlock(&r->mu);
+            pool_lead(r);
+            pthread_mutex_unlock(&r->mu);
+            continue;
+        }
         pthread_cond_signal(&r->loop_cv);
         pthread_mutex_unlock(&r->mu);
         wbm_ring(r->net.rank); /* the loop may sleep on its doorbell */
@@ -883,7 +956,7 @@ static void idle_wait(rk *r, double idle)
         pthread_mutex_lock(&r->mu);
         int working = r->running + r->queued > 0;
         pthread_mutex_unlock(&r->mu);
-        if (idle < (working ? WBM_SPIN_WORKING : WBM_SPIN)) {
+        if (idle < (working ? WBM_SPIN_WORKING : WBM_SPIN_AVG(r->gap_avg))) {
             sched_yield();
             return;
         }
@@ -909,6 +982,62 @@ static void idle_wait(rk *r, double idle)
     pthread_mutex_lock(&r->mu);
     if (!r->dh) pthread_cond_timedwait(&r->loop_cv, &r->mu, &ts);
     pthread_mutex_unlock(&r->mu);
+}
+
+/* one pass of the loop (its role held): messages, completions, results,
+ * heartbeats; returns how much it did */
+static int loop_pass(rk *r)
+{
+    int busy = 0;
+    unsigned char *msg;
+    size_t len;
+    int src;
+    while (!r->stopping && wbm_poll(&r->net, &msg, &len, &src)) {
+        handle(r, msg, len, src);
+        free(msg);
+        busy++;
+    }
+    busy += wbm_progress(&r->net);
+    pthread_mutex_lock(&r->mu);
+    rtask *t = r->dh;
+    r->dh = r->dt = NULL;
+    pthread_mutex_unlock(&r->mu);
+    while (t) {
+        rtask *nx = t->next;
+        complete(r, t);
+        busy++;
+        t = nx;
+    }
+    flush_done(r);
+    if (r->net.failed) fatal(r, "%s", r->net.err);
+    double now = wb_now();
+    if (now - r->net.said[0] > WBM_HEARTBEAT) {
+        wb_buf b = {0};
+        wbm_put_u8(&b, WBM_HB);
+        if (wbm_send(&r->net, 0, &b)) fatal(r, "%s", wb_errmsg());
+    }
+    if (now - r->net.heard[0] > r->timeout)
+        fatal(r, "lost the driver (rank 0 on %s): no message for %.1f s (it died, hung or its host is unreachable)",
+              r->driver_host, now - r->net.heard[0]);
+    if (r->early.n && now - r->early_check > 1) {
+        /* an object that never came: answer with an error after 30 s */
+        r->early_check = now;
+        for (size_t i = 0; i < r->early.cap; i++) {
+            if (!r->early.keys[i]) continue;
+            freq *f = r->early.vals[i];
+            if (now - f->since < 30) continue;
+            uint64_t oid = r->early.keys[i];
+            wbm_map_del(&r->early, oid);
+            while (f) {
+                freq *nx = f->next;
+                send_obj(r, oid, f->rank, f->tag);
+                free(f);
+                f = nx;
+            }
+            i = (size_t)-1; /* the map changed: scan again */
+        }
+    }
+    return busy;
 }
 
 /* the end of a job, once the pool threads have ended and no transfer is in
@@ -961,6 +1090,7 @@ static void rank_free(rk *r)
     wbm_net_free(&r->net);
     free(r->th);
     pthread_cond_destroy(&r->loop_cv);
+    pthread_cond_destroy(&r->main_cv);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     if (R == r) R = NULL;
@@ -980,6 +1110,7 @@ int wbm_rank_loop(MPI_Comm comm, int threads, double timeout, const char *driver
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     pthread_cond_init(&r->loop_cv, NULL);
+    pthread_cond_init(&r->main_cv, NULL);
     r->th = calloc((size_t)threads, sizeof *r->th);
     if (!r->store || !r->th) fatal(r, "out of memory");
     for (int i = 0; i < threads; i++) {
@@ -990,61 +1121,45 @@ int wbm_rank_loop(MPI_Comm comm, int threads, double timeout, const char *driver
         pthread_attr_destroy(&a);
     }
     if (!r->nth) fatal(r, "could not start threads");
+    r->role = ROLE_MAIN;
     r->last_busy = wb_now();
-    while (!r->stopping) {
-        int busy = 0;
-        unsigned char *msg;
-        size_t len;
-        int src;
-        while (!r->stopping && wbm_poll(&r->net, &msg, &len, &src)) {
-            handle(r, msg, len, src);
-            free(msg);
-            busy++;
-        }
-        busy += wbm_progress(&r->net);
-        pthread_mutex_lock(&r->mu);
-        rtask *t = r->dh;
-        r->dh = r->dt = NULL;
-        pthread_mutex_unlock(&r->mu);
-        while (t) {
-            rtask *nx = t->next;
-            complete(r, t);
-            busy++;
-            t = nx;
-        }
-        flush_done(r);
-        if (r->net.failed) fatal(r, "%s", r->net.err);
+    int idled = 0;
+    for (;;) {
+        int busy = loop_pass(r);
+        if (r->stopping) break;
         double now = wb_now();
-        if (now - r->net.said[0] > WBM_HEARTBEAT) {
-            wb_buf b = {0};
-            wbm_put_u8(&b, WBM_HB);
-            if (wbm_send(&r->net, 0, &b)) fatal(r, "%s", wb_errmsg());
-        }
-        if (now - r->net.heard[0] > r->timeout)
-            fatal(r, "lost the driver (rank 0 on %s): no message for %.1f s (it died, hung or its host is unreachable)",
-                  r->driver_host, now - r->net.heard[0]);
-        if (r->early.n && now - r->early_check > 1) {
-            /* an object that never came: answer with an error after 30 s */
-            r->early_check = now;
-            for (size_t i = 0; i < r->early.cap; i++) {
-                if (!r->early.keys[i]) continue;
-                freq *f = r->early.vals[i];
-                if (now - f->since < 30) continue;
-                uint64_t oid = r->early.keys[i];
-                wbm_map_del(&r->early, oid);
-                while (f) {
-                    freq *nx = f->next;
-                    send_obj(r, oid, f->rank, f->tag);
-                    free(f);
-                    f = nx;
-                }
-                i = (size_t)-1; /* the map changed: scan again */
-            }
-        }
-        if (busy)
+        if (busy && idled) note_gap(r, now - r->last_busy);
+        idled = !busy;
+        if (busy) {
             r->last_busy = now;
-        else
-            idle_wait(r, now - r->last_busy);
+            continue;
+        }
+        /* the pool idle: an idle pool thread takes the role, and runs the
+         * next task itself; this thread waits until nobody holds it */
+        pthread_mutex_lock(&r->mu);
+        if (r->idle_threads && !r->running && !r->queued && !r->dh && !r->net.nreq) {
+            r->role = ROLE_NONE;
+            r->offer = 1;
+            pthread_cond_signal(&r->cv);
+            while (r->role != ROLE_NONE || r->offer) {
+                int lng = wb_now() - r->task_began > 0.1; /* no task for a while: a long wait (told at the next) */
+                r->main_long = lng;
+                struct timespec ts;
+                double secs = lng ? WBM_DOZE_MAX : MAIN_PARK;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += (long)(secs * 1e9);
+                ts.tv_sec += ts.tv_nsec / 1000000000L;
+                ts.tv_nsec %= 1000000000L;
+                pthread_cond_timedwait(&r->main_cv, &r->mu, &ts);
+                r->main_long = 0;
+            }
+            r->role = ROLE_MAIN;
+            pthread_mutex_unlock(&r->mu);
+            r->last_busy = wb_now();
+            continue;
+        }
+        pthread_mutex_unlock(&r->mu);
+        idle_wait(r, now - r->last_busy);
     }
     /* the job ends: running kernels are asked to stop; queued tasks are dropped */
     wb_interrupt();

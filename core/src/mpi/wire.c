@@ -336,7 +336,7 @@ int wbm_poll(wbm_net *n, unsigned char **buf, size_t *len, int *src)
 
 typedef struct wbm_bell {
     _Atomic uint32_t seq;      /* bumped by every ring */
-    _Atomic uint32_t sleeping; /* the owner sleeps (or is about to) */
+    _Atomic uint32_t sleeping; /* threads of the owner asleep (or about to be) */
     char pad[56];              /* one cache line per rank */
 } wbm_bell;
 
@@ -421,12 +421,12 @@ void wbm_doze(int r, double secs, int (*busy)(void *), void *ctx)
     /* the seq taken before the last look for work: a ring after it makes
      * the futex return at once (no lost wake-up) */
     uint32_t s = atomic_load(&b->seq);
-    atomic_store(&b->sleeping, 1);
+    atomic_fetch_add(&b->sleeping, 1);
     if (!busy(ctx)) {
         struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
         syscall(SYS_futex, &b->seq, FUTEX_WAIT, s, &ts, NULL, 0);
     }
-    atomic_store(&b->sleeping, 0);
+    atomic_fetch_sub(&b->sleeping, 1);
 }
 
 const char *wbm_hostname(void)
