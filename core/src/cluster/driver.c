@@ -91,6 +91,15 @@ typedef struct cx {
     pthread_cond_t cv;
     uv_loop_t loop;
     uv_async_t wake;
+    /* a result the caller waits for came: the I/O thread then waits a few
+     * microseconds for the caller's next frames (in a synchronous loop they
+     * follow at once) before it sleeps, so the caller does not have to wake
+     * it. spin: asked for by on_done (I/O thread); spinning: the I/O thread
+     * is waiting now; poked: the caller queued something (both atomic: see
+     * kick); spin_skip: spins left out after one that waited in vain */
+    uv_check_t spinner;
+    int spin, spinning, poked, spin_skip, spin_backoff;
+    uint64_t waited; /* the object the caller waits for on cv (0: none) */
     uv_timer_t jobt;  /* the running job told to the head (JOB) */
     uint64_t job_gen; /* the job's generation told */
     pthread_t io;
@@ -182,9 +191,14 @@ static void add_release(cx *x, uint64_t oid)
     wb_enc_oid1(&x->rel, oid);
 }
 
+/* wake the I/O thread for what was queued; a spinning one sees `poked`
+ * (set first, then spinning read, as the I/O thread does the reverse: one of
+ * the two sees the other, so nothing queued is left unseen) */
 static void kick(cx *x)
 {
-    if (x->io_started) uv_async_send(&x->wake);
+    if (!x->io_started) return;
+    __atomic_store_n(&x->poked, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&x->spinning, __ATOMIC_SEQ_CST)) uv_async_send(&x->wake);
 }
 
 static void push_req(cx *x, dreq *r)
@@ -489,6 +503,7 @@ static void on_done(cx *x, const unsigned char *p, size_t n)
     pthread_mutex_lock(&x->mu);
     for (uint32_t i = 0; i < m.n; i++) {
         wb_m_done1 *d = &m.d[i];
+        if (x->waited && d->oid == x->waited) x->spin = 1;
         dobj *o = wb_omap_get(&x->objs, d->oid);
         if (!o) continue;
         if (d->code) {
@@ -768,6 +783,7 @@ static void on_job_timer(uv_timer_t *t)
 static void on_wake(uv_async_t *a)
 {
     cx *x = a->data;
+    __atomic_store_n(&x->poked, 0, __ATOMIC_SEQ_CST); /* what is queued from here on is taken below or pokes again */
     pthread_mutex_lock(&x->mu);
     close_release_frame(x);
     wb_buf out = x->hout;
@@ -829,6 +845,39 @@ static void on_wake(uv_async_t *a)
         }
         wb_net_close(&x->net);
         uv_walk(&x->loop, close_walk, NULL);
+    }
+}
+
+/* the I/O thread waits at most this long for the caller's next frames after
+ * giving it the result it waited for */
+#define SPIN_NS 50000
+
+/* after the loop turn that gave the caller its result (x->spin): wait a few
+ * microseconds for what it queues next, then send it from here; a wait in
+ * vain leaves out the next spins (1, 2, 4 ... up to 64 of them) */
+static void on_spinner(uv_check_t *c)
+{
+    cx *x = c->data;
+    if (!x->spin) return;
+    x->spin = 0;
+    if (x->spin_skip > 0) {
+        x->spin_skip--;
+        return;
+    }
+    __atomic_store_n(&x->spinning, 1, __ATOMIC_SEQ_CST);
+    uint64_t until = uv_hrtime() + SPIN_NS;
+    while (!__atomic_load_n(&x->poked, __ATOMIC_SEQ_CST) && uv_hrtime() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    __atomic_store_n(&x->spinning, 0, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&x->poked, __ATOMIC_SEQ_CST)) {
+        x->spin_backoff = 0;
+        on_wake(&x->wake);
+    } else {
+        x->spin_backoff = x->spin_backoff ? (x->spin_backoff < 64 ? 2 * x->spin_backoff : 64) : 1;
+        x->spin_skip = x->spin_backoff;
     }
 }
 
@@ -1001,7 +1050,9 @@ static int wait_obj_locked(cx *x, wb_oid id, dobj **out, wwait *ww)
         if (x->state != C_READY) return not_ready_locked(x);
         if (wb_interrupted()) return wb_seterr(WB_ECANCELED, "interrupted");
         if (worker_wait_locked(x, ww)) return WB_ETIMEDOUT;
+        x->waited = id;
         cv_wait_ms(x, 50);
+        x->waited = 0;
     }
 }
 
@@ -1411,6 +1462,10 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     OPENSSL_cleanse(token, sizeof token);
     uv_async_init(&x->loop, &x->wake, on_wake);
     x->wake.data = x;
+    uv_check_init(&x->loop, &x->spinner);
+    x->spinner.data = x;
+    uv_check_start(&x->spinner, on_spinner);
+    uv_unref((uv_handle_t *)&x->spinner);
     uv_timer_init(&x->loop, &x->beat);
     x->beat.data = x;
     uv_timer_start(&x->beat, on_beat, 250, 250);
