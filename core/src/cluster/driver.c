@@ -526,8 +526,10 @@ static void on_done(cx *x, const unsigned char *p, size_t n)
         }
         o->state = D_READY;
     }
-    pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
+    /* after the unlock: the woken caller does not block on the mutex held
+     * here (a second wake-up) */
+    pthread_cond_broadcast(&x->cv);
     wb_m_done_free(&m);
 }
 
