@@ -41,7 +41,6 @@ typedef struct wtask {
     wblob *arg;
     uint32_t nmissing;
     int dead; /* an input could not be fetched */
-    int kslot; /* the kernel's place in wworker.kfast (-1: none) */
     int rc;
     char *err;
     struct wtask *next;
@@ -113,13 +112,6 @@ typedef struct wworker {
     int spinning;
     int spin_ok; /* fewer pool threads than cores: a spinning loop takes no pool thread's core */
     int spin_skip, spin_backoff; /* a wait in vain leaves out the next 1, 2, 4 ... 64 */
-    /* per kernel (the index of its interned name, the first 256): how many of
-     * its last runs in a row were short (atomic: pool threads count). A task
-     * of a kernel that is always short, given to an idle pool, runs on the
-     * loop thread instead (inl: at most one per loop turn, run by on_check):
-     * no hand-off to a pool thread and back */
-    unsigned kfast[256];
-    wtask *inl;
 } wworker;
 
 static wworker *the_worker;
@@ -186,12 +178,10 @@ static void flush_batches(wworker *w)
 }
 
 static void spin_for_result(wworker *w);
-static void run_inline(wworker *w);
 
 static void on_check(uv_check_t *c)
 {
     wworker *w = c->data;
-    run_inline(w);
     spin_for_result(w);
     flush_batches(w);
     wb_net_flush(&w->net);
@@ -256,49 +246,6 @@ static void hold(wworker *w, uint64_t oid) { wb_omap_put(&w->held, oid, (void *)
 
 /* ------------------------------------------------------------------ pool */
 
-/* a task whose kernel's last INLINE_RUNS runs each took less than INLINE_NS,
- * with at most INLINE_INPUT bytes of inputs, may run on the loop thread */
-#define INLINE_NS 20000
-#define INLINE_RUNS 8
-#define INLINE_INPUT ((size_t)64 << 10)
-
-static void run_task(wworker *w, wtask *t)
-{
-    wb_task task = {t->kernel, t->in, (int)t->nin, t->arg ? t->arg->data : NULL, t->arg ? t->arg->len : 0,
-                    t->mode, (size_t)t->sumlen, t->out_rows};
-    wb_clearerr();
-    uint64_t t0 = uv_hrtime();
-    t->rc = wb_task_run(w->store, &task, t->fn, t->oid);
-    uint64_t ns = uv_hrtime() - t0;
-    if (t->rc) t->err = wb_strdup(wb_errmsg());
-    if (t->kslot < 0) return;
-    if (ns >= INLINE_NS) __atomic_store_n(&w->kfast[t->kslot], 0, __ATOMIC_RELAXED);
-    else if (__atomic_load_n(&w->kfast[t->kslot], __ATOMIC_RELAXED) < INLINE_RUNS)
-        __atomic_fetch_add(&w->kfast[t->kslot], 1, __ATOMIC_RELAXED);
-}
-
-static int kernel_slot(wworker *w, const char *k)
-{
-    for (size_t i = 0; i < w->nk && i < sizeof w->kfast / sizeof *w->kfast; i++)
-        if (w->knames[i] == k) return (int)i;
-    return -1;
-}
-
-/* a task for the loop thread: its kernel was short INLINE_RUNS times in a
- * row and its inputs are small */
-static int inline_ok(wworker *w, wtask *t)
-{
-    if (t->kslot < 0 || __atomic_load_n(&w->kfast[t->kslot], __ATOMIC_RELAXED) < INLINE_RUNS) return 0;
-    size_t bytes = 0;
-    for (uint32_t i = 0; i < t->nin; i++) {
-        wb_objstat st;
-        if (wb_store_stat(w->store, t->in[i], &st)) return 0;
-        bytes += st.size;
-        if (bytes > INLINE_INPUT) return 0;
-    }
-    return 1;
-}
-
 static void *pool_main(void *arg)
 {
     wworker *w = arg;
@@ -317,7 +264,11 @@ static void *pool_main(void *arg)
         w->queued--;
         w->running++;
         pthread_mutex_unlock(&w->mu);
-        run_task(w, t);
+        wb_task task = {t->kernel, t->in, (int)t->nin, t->arg ? t->arg->data : NULL, t->arg ? t->arg->len : 0,
+                        t->mode, (size_t)t->sumlen, t->out_rows};
+        wb_clearerr();
+        t->rc = wb_task_run(w->store, &task, t->fn, t->oid);
+        if (t->rc) t->err = wb_strdup(wb_errmsg());
         pthread_mutex_lock(&w->mu);
         t->next = NULL;
         if (w->dt) w->dt->next = t;
@@ -337,15 +288,8 @@ static void *pool_main(void *arg)
 
 static void pool_push(wworker *w, wtask *t)
 {
-    t->kslot = kernel_slot(w, t->kernel);
     pthread_mutex_lock(&w->mu);
     int idle = !w->running && !w->queued;
-    if (idle && !w->spin_until && !w->inl && !w->stopping && inline_ok(w, t)) {
-        pthread_mutex_unlock(&w->mu);
-        w->inl = t; /* on_check runs it, after this loop turn's frames */
-        w->spin_until = 1;
-        return;
-    }
     t->next = NULL;
     if (w->qt) w->qt->next = t;
     else w->qh = t;
@@ -409,23 +353,6 @@ static void spin_for_result(wworker *w)
         w->spin_backoff = w->spin_backoff ? (w->spin_backoff < 64 ? 2 * w->spin_backoff : 64) : 1;
         w->spin_skip = w->spin_backoff;
     }
-    tasks_done(w, t);
-}
-
-/* the task pool_push kept for the loop thread (dropped when stopping, as
- * the queued ones are) */
-static void run_inline(wworker *w)
-{
-    wtask *t = w->inl;
-    if (!t) return;
-    w->inl = NULL;
-    if (w->stopping) {
-        wb_store_unref(w->store, t->oid);
-        task_free(w, t);
-        return;
-    }
-    run_task(w, t);
-    t->next = NULL;
     tasks_done(w, t);
 }
 
@@ -1365,11 +1292,6 @@ int wb_worker_run(const wb_worker_opts *o)
         task_free(w, t);
     }
     w->qt = NULL;
-    if (w->inl) {
-        wb_store_unref(w->store, w->inl->oid);
-        task_free(w, w->inl);
-        w->inl = NULL;
-    }
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     for (int i = 0; i < started; i++) pthread_join(w->threads[i], NULL);
