@@ -7,7 +7,13 @@
  * to a buffer and queues requests (puts, fetches) under a mutex, then wakes
  * the loop with uv_async_send; the I/O thread updates the object table under
  * the same mutex and signals a condition variable. So the REPL can block in
- * readline while heartbeats and results keep flowing.
+ * readline while heartbeats and results keep flowing. In a synchronous loop
+ * (submit one task, get it) neither thread sleeps between the two: the caller
+ * watches for the result of the task it just submitted (get_spin_locked, at
+ * most 250 us after the submit), and the I/O thread, having given it, watches
+ * for the next submit (on_spinner, at most 50 us), so no result and no
+ * request has to wake a thread (each wake-up of an idle core costs tens of
+ * microseconds on a virtual machine).
  *
  * Object ids are made here (the client id from the head in the top bits), so
  * submit returns its futures at once. Small results arrive inline with their

@@ -6,7 +6,9 @@
  * connections to other workers' data ports for the inputs this worker lacks.
  * A task goes to the pool only once all its inputs are in the local store,
  * so pool threads never wait on the network; results go back to the loop
- * through a queue and an async handle, and from there to the head in batches.
+ * through a queue and an async handle, and from there to the head in batches
+ * (a task given to an idle pool is waited for a few microseconds first, so a
+ * short one's result needs no wake-up of the loop: spin_for_result).
  * Objects move as an OBJ/PUT frame followed by their raw bytes, read straight
  * into the buffer that the store then keeps. */
 #include <pthread.h>
