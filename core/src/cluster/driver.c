@@ -7,7 +7,13 @@
  * to a buffer and queues requests (puts, fetches) under a mutex, then wakes
  * the loop with uv_async_send; the I/O thread updates the object table under
  * the same mutex and signals a condition variable. So the REPL can block in
- * readline while heartbeats and results keep flowing.
+ * readline while heartbeats and results keep flowing. In a synchronous loop
+ * (submit one task, get it) neither thread sleeps between the two: the caller
+ * watches for the result of the task it just submitted (get_spin_locked, at
+ * most 250 us after the submit), and the I/O thread, having given it, watches
+ * for the next submit (on_spinner, at most 50 us), so no result and no
+ * request has to wake a thread (each wake-up of an idle core costs tens of
+ * microseconds on a virtual machine).
  *
  * Object ids are made here (the client id from the head in the top bits), so
  * submit returns its futures at once. Small results arrive inline with their
@@ -91,6 +97,22 @@ typedef struct cx {
     pthread_cond_t cv;
     uv_loop_t loop;
     uv_async_t wake;
+    /* a result the caller waits for came: the I/O thread then waits a few
+     * microseconds for the caller's next frames (in a synchronous loop they
+     * follow at once) before it sleeps, so the caller does not have to wake
+     * it. spin: asked for by on_done (I/O thread); spinning: the I/O thread
+     * is waiting now; poked: the caller queued something (both atomic: see
+     * kick); spin_skip: spins left out after one that waited in vain */
+    uv_check_t spinner;
+    int spin, spinning, poked, spin_skip, spin_backoff;
+    uint64_t waited; /* the object the caller waits for on cv (0: none) */
+    /* the caller's get of the task it submitted last, within GET_SPIN_NS of
+     * the submit, first watches done_seq (bumped by each DONE) instead of
+     * sleeping on cv: the result does not have to wake it. A watch in vain
+     * leaves out the next 1, 2, 4 ... 64 (gspin_*, caller's thread) */
+    unsigned done_seq;
+    uint64_t last_oid, last_submit_ns;
+    int gspin_ok, gspin_skip, gspin_backoff;
     uv_timer_t jobt;  /* the running job told to the head (JOB) */
     uint64_t job_gen; /* the job's generation told */
     pthread_t io;
@@ -182,9 +204,14 @@ static void add_release(cx *x, uint64_t oid)
     wb_enc_oid1(&x->rel, oid);
 }
 
+/* wake the I/O thread for what was queued; a spinning one sees `poked`
+ * (set first, then spinning read, as the I/O thread does the reverse: one of
+ * the two sees the other, so nothing queued is left unseen) */
 static void kick(cx *x)
 {
-    if (x->io_started) uv_async_send(&x->wake);
+    if (!x->io_started) return;
+    __atomic_store_n(&x->poked, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&x->spinning, __ATOMIC_SEQ_CST)) uv_async_send(&x->wake);
 }
 
 static void push_req(cx *x, dreq *r)
@@ -489,6 +516,7 @@ static void on_done(cx *x, const unsigned char *p, size_t n)
     pthread_mutex_lock(&x->mu);
     for (uint32_t i = 0; i < m.n; i++) {
         wb_m_done1 *d = &m.d[i];
+        if (x->waited && d->oid == x->waited) x->spin = 1;
         dobj *o = wb_omap_get(&x->objs, d->oid);
         if (!o) continue;
         if (d->code) {
@@ -511,8 +539,11 @@ static void on_done(cx *x, const unsigned char *p, size_t n)
         }
         o->state = D_READY;
     }
-    pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
+    __atomic_add_fetch(&x->done_seq, 1, __ATOMIC_SEQ_CST);
+    /* after the unlock: the woken caller does not block on the mutex held
+     * here (a second wake-up) */
+    pthread_cond_broadcast(&x->cv);
     wb_m_done_free(&m);
 }
 
@@ -768,6 +799,7 @@ static void on_job_timer(uv_timer_t *t)
 static void on_wake(uv_async_t *a)
 {
     cx *x = a->data;
+    __atomic_store_n(&x->poked, 0, __ATOMIC_SEQ_CST); /* what is queued from here on is taken below or pokes again */
     pthread_mutex_lock(&x->mu);
     close_release_frame(x);
     wb_buf out = x->hout;
@@ -829,6 +861,39 @@ static void on_wake(uv_async_t *a)
         }
         wb_net_close(&x->net);
         uv_walk(&x->loop, close_walk, NULL);
+    }
+}
+
+/* the I/O thread waits at most this long for the caller's next frames after
+ * giving it the result it waited for */
+#define SPIN_NS 50000
+
+/* after the loop turn that gave the caller its result (x->spin): wait a few
+ * microseconds for what it queues next, then send it from here; a wait in
+ * vain leaves out the next spins (1, 2, 4 ... up to 64 of them) */
+static void on_spinner(uv_check_t *c)
+{
+    cx *x = c->data;
+    if (!x->spin) return;
+    x->spin = 0;
+    if (x->spin_skip > 0) {
+        x->spin_skip--;
+        return;
+    }
+    __atomic_store_n(&x->spinning, 1, __ATOMIC_SEQ_CST);
+    uint64_t until = uv_hrtime() + SPIN_NS;
+    while (!__atomic_load_n(&x->poked, __ATOMIC_SEQ_CST) && uv_hrtime() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    __atomic_store_n(&x->spinning, 0, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&x->poked, __ATOMIC_SEQ_CST)) {
+        x->spin_backoff = 0;
+        on_wake(&x->wake);
+    } else {
+        x->spin_backoff = x->spin_backoff ? (x->spin_backoff < 64 ? 2 * x->spin_backoff : 64) : 1;
+        x->spin_skip = x->spin_backoff;
     }
 }
 
@@ -1001,7 +1066,44 @@ static int wait_obj_locked(cx *x, wb_oid id, dobj **out, wwait *ww)
         if (x->state != C_READY) return not_ready_locked(x);
         if (wb_interrupted()) return wb_seterr(WB_ECANCELED, "interrupted");
         if (worker_wait_locked(x, ww)) return WB_ETIMEDOUT;
+        x->waited = id;
         cv_wait_ms(x, 50);
+        x->waited = 0;
+    }
+}
+
+/* how long after its submit the caller's get of a task watches for its
+ * result before it sleeps (a synchronous loop's round trip is well under it) */
+#define GET_SPIN_NS 250000
+
+/* the caller's get (or wait for one object) of the task it submitted last, still pending: watch for
+ * a DONE until GET_SPIN_NS after the submit (locked; unlocked while watching) */
+static void get_spin_locked(cx *x, wb_oid id)
+{
+    if (!x->gspin_ok || id != x->last_oid || x->state != C_READY) return;
+    dobj *o = wb_omap_get(&x->objs, id);
+    if (!o || o->state != D_PENDING) return;
+    uint64_t until = x->last_submit_ns + GET_SPIN_NS;
+    if (uv_hrtime() >= until) return;
+    if (x->gspin_skip > 0) {
+        x->gspin_skip--;
+        return;
+    }
+    unsigned seq = __atomic_load_n(&x->done_seq, __ATOMIC_SEQ_CST);
+    x->waited = id; /* the I/O thread then waits for the next submit (on_spinner) */
+    pthread_mutex_unlock(&x->mu);
+    int got = 0;
+    while (!(got = __atomic_load_n(&x->done_seq, __ATOMIC_SEQ_CST) != seq) && uv_hrtime() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_lock(&x->mu);
+    x->waited = 0;
+    if (got) x->gspin_backoff = 0;
+    else {
+        x->gspin_backoff = x->gspin_backoff ? (x->gspin_backoff < 64 ? 2 * x->gspin_backoff : 64) : 1;
+        x->gspin_skip = x->gspin_backoff;
     }
 }
 
@@ -1009,6 +1111,7 @@ static int c_get(wb_exec *ex, wb_oid id, void **data, size_t *size)
 {
     cx *x = CX(ex);
     pthread_mutex_lock(&x->mu);
+    get_spin_locked(x, id);
     dobj *o;
     wwait ww = wait_begin();
     int rc = wait_obj_locked(x, id, &o, &ww);
@@ -1230,6 +1333,10 @@ static int c_submit(wb_exec *ex, const wb_task *tasks, int n, wb_oid *outs)
     }
     if (!rc) sbatch_flush(x, &b);
     wb_taskbatch_free(&b.tb);
+    if (!rc && n > 0) {
+        x->last_oid = outs[n - 1];
+        x->last_submit_ns = uv_hrtime();
+    }
     pthread_mutex_unlock(&x->mu);
     if (!rc) kick(x);
     return rc;
@@ -1241,6 +1348,7 @@ static int c_wait(wb_exec *ex, const wb_oid *ids, int n)
     int first = 0;
     char msg[WB_PROTO_MAX_TEXT + 200] = "";
     pthread_mutex_lock(&x->mu);
+    if (n == 1) get_spin_locked(x, ids[0]);
     wwait ww = wait_begin(); /* one wait for all of them */
     for (int i = 0; i < n; i++) {
         dobj *o;
@@ -1395,6 +1503,7 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     snprintf(x->address, sizeof x->address, "%s", address ? address : "");
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->cv, NULL);
+    x->gspin_ok = wb_ncpu() > 1; /* a caller watching takes no core the others need */
     ex->vt = &cluster_vt;
     ex->refs = 1;
     ex->impl = x;
@@ -1411,6 +1520,10 @@ int wb_cluster_connect(const char *address, const wb_connect_opts *opts, wb_exec
     OPENSSL_cleanse(token, sizeof token);
     uv_async_init(&x->loop, &x->wake, on_wake);
     x->wake.data = x;
+    uv_check_init(&x->loop, &x->spinner);
+    x->spinner.data = x;
+    uv_check_start(&x->spinner, on_spinner);
+    uv_unref((uv_handle_t *)&x->spinner);
     uv_timer_init(&x->loop, &x->beat);
     x->beat.data = x;
     uv_timer_start(&x->beat, on_beat, 250, 250);

@@ -6,7 +6,9 @@
  * connections to other workers' data ports for the inputs this worker lacks.
  * A task goes to the pool only once all its inputs are in the local store,
  * so pool threads never wait on the network; results go back to the loop
- * through a queue and an async handle, and from there to the head in batches.
+ * through a queue and an async handle, and from there to the head in batches
+ * (a task given to an idle pool is waited for a few microseconds first, so a
+ * short one's result needs no wake-up of the loop: spin_for_result).
  * Objects move as an OBJ/PUT frame followed by their raw bytes, read straight
  * into the buffer that the store then keeps. */
 #include <pthread.h>
@@ -104,6 +106,14 @@ typedef struct wworker {
     /* batches to the head: DONE, HOLD and INPUT_LOST entries */
     wb_list bdone, bhold, blost;
     uv_check_t check;
+    /* a task given to an idle pool in this loop turn: the loop thread waits
+     * for its result a few microseconds before it sleeps (spin_until, ns of
+     * uv_hrtime; 0: none); while it does (spinning, under mu) the pool does
+     * not wake it through the async handle */
+    uint64_t spin_until;
+    int spinning;
+    int spin_ok; /* fewer pool threads than cores: a spinning loop takes no pool thread's core */
+    int spin_skip, spin_backoff; /* a wait in vain leaves out the next 1, 2, 4 ... 64 */
 } wworker;
 
 static wworker *the_worker;
@@ -169,9 +179,12 @@ static void flush_batches(wworker *w)
     }
 }
 
+static void spin_for_result(wworker *w);
+
 static void on_check(uv_check_t *c)
 {
     wworker *w = c->data;
+    spin_for_result(w);
     flush_batches(w);
     wb_net_flush(&w->net);
 }
@@ -261,24 +274,34 @@ static void *pool_main(void *arg)
         pthread_mutex_lock(&w->mu);
         t->next = NULL;
         if (w->dt) w->dt->next = t;
-        else w->dh = t;
+        else __atomic_store_n(&w->dh, t, __ATOMIC_RELEASE); /* (the spinning loop thread reads it unlocked) */
         w->dt = t;
         w->running--;
+        int wake = !w->spinning; /* a spinning loop thread takes it itself */
         pthread_mutex_unlock(&w->mu);
-        uv_async_send(&w->async);
+        if (wake) uv_async_send(&w->async);
     }
 }
+
+/* the loop thread waits for a task it gave to an idle pool at most this
+ * long before it goes back to sleep: a short task's result then goes out
+ * without the pool waking the loop (one thread wake-up less per task) */
+#define SPIN_NS 30000
 
 static void pool_push(wworker *w, wtask *t)
 {
     pthread_mutex_lock(&w->mu);
+    int idle = !w->running && !w->queued;
     t->next = NULL;
     if (w->qt) w->qt->next = t;
     else w->qh = t;
     w->qt = t;
     w->queued++;
-    pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
+    /* signalled after the unlock: the woken thread does not then block on the
+     * mutex still held here (a second wake-up) */
+    pthread_cond_signal(&w->cv);
+    if (w->spin_ok) w->spin_until = idle && !w->spin_until ? uv_hrtime() + SPIN_NS : 1;
 }
 
 static void task_free(wworker *w, wtask *t)
@@ -290,6 +313,8 @@ static void task_free(wworker *w, wtask *t)
     free(t);
 }
 
+static void tasks_done(wworker *w, wtask *t);
+
 static void on_async(uv_async_t *a)
 {
     wworker *w = a->data;
@@ -297,6 +322,44 @@ static void on_async(uv_async_t *a)
     wtask *t = w->dh;
     w->dh = w->dt = NULL;
     pthread_mutex_unlock(&w->mu);
+    tasks_done(w, t);
+}
+
+/* after a loop turn that gave one task to an idle pool (spin_until set by
+ * pool_push; 1: more than one task, no wait): wait a few microseconds for its
+ * result, which then goes to the head in this turn's batch */
+static void spin_for_result(wworker *w)
+{
+    uint64_t until = w->spin_until;
+    w->spin_until = 0;
+    if (until <= 1 || w->stopping) return;
+    if (w->spin_skip > 0) {
+        w->spin_skip--;
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->spinning = 1;
+    pthread_mutex_unlock(&w->mu);
+    while (!__atomic_load_n(&w->dh, __ATOMIC_ACQUIRE) && uv_hrtime() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_lock(&w->mu);
+    w->spinning = 0;
+    wtask *t = w->dh; /* what came while spinning: the pool did not wake the loop for it */
+    w->dh = w->dt = NULL;
+    pthread_mutex_unlock(&w->mu);
+    if (t) w->spin_backoff = 0;
+    else {
+        w->spin_backoff = w->spin_backoff ? (w->spin_backoff < 64 ? 2 * w->spin_backoff : 64) : 1;
+        w->spin_skip = w->spin_backoff;
+    }
+    tasks_done(w, t);
+}
+
+static void tasks_done(wworker *w, wtask *t)
+{
     while (t) {
         wtask *nx = t->next;
         if (t->rc == 0) {
@@ -1211,6 +1274,7 @@ int wb_worker_run(const wb_worker_opts *o)
         pthread_attr_destroy(&a);
     }
     w->nthreads = started;
+    w->spin_ok = started < wb_ncpu();
     if (!started) {
         fprintf(stderr, "wb worker: could not start threads\n");
         w->exit_code = 1;
