@@ -931,8 +931,6 @@ static int k_csv_remap(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     const unsigned char *info;
     int rc = cp_view(&in[0], &h, &part, &info);
     if (rc) return rc;
-    double *x, *y;
-    if ((rc = wb__out_part(ctx, part.rows, part.cols, part.row0, part.y != NULL, &x, &y)) != 0) return rc;
     const unsigned char *p = arg, *e = p + arglen;
     int64_t count;
     if (arglen < 8) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
@@ -961,12 +959,40 @@ static int k_csv_remap(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         rc_[k] = (rcol){hh[0], hh[1], p};
         p += (size_t)hh[1] * 4;
     }
-    /* a block of rows copied, then its codes mapped while the block is in cache */
+    /* The output: the input's own numbers mapped in place when this task is
+     * the input's only holder (the local pool: no new partition to fault in
+     * and no copy); else a new partition, copied a block of rows at a time
+     * and mapped while the block is in cache. The levels after the numbers
+     * are not kept. */
+    double *x, *y;
+    char *mem = wb__kctx_take_input(ctx, 0);
+    if (mem) {
+        size_t keep = (size_t)((const char *)info - (const char *)in[0].data);
+        char *m2 = realloc(mem, keep); /* shrinking: in place */
+        if (m2 && m2 != mem) {
+            /* (moved after all: the numbers' new place) */
+            part.x = (const double *)(const void *)(m2 + ((const char *)part.x - (const char *)in[0].data));
+            if (part.y) part.y = (const double *)(const void *)(m2 + ((const char *)part.y - (const char *)in[0].data));
+        }
+        if (m2) mem = m2;
+        x = (double *)(uintptr_t)part.x;
+        y = (double *)(uintptr_t)part.y;
+        wb_part out = {part.rows, part.cols, part.row0, x, y};
+        if ((rc = wb__out_part_view(ctx, &out, mem, NULL)) != 0) {
+            free(rc_);
+            return rc;
+        }
+    } else if ((rc = wb__out_part(ctx, part.rows, part.cols, part.row0, part.y != NULL, &x, &y)) != 0) {
+        free(rc_);
+        return rc;
+    }
     const int64_t cols = part.cols, B = 512;
     for (int64_t i0 = 0; i0 < part.rows && !rc; i0 += B) {
         int64_t i1 = i0 + B < part.rows ? i0 + B : part.rows;
-        memcpy(x + (size_t)i0 * (size_t)cols, part.x + (size_t)i0 * (size_t)cols, (size_t)(i1 - i0) * (size_t)cols * 8);
-        if (y) memcpy(y + i0, part.y + i0, (size_t)(i1 - i0) * 8);
+        if (!mem) {
+            memcpy(x + (size_t)i0 * (size_t)cols, part.x + (size_t)i0 * (size_t)cols, (size_t)(i1 - i0) * (size_t)cols * 8);
+            if (y) memcpy(y + i0, part.y + i0, (size_t)(i1 - i0) * 8);
+        }
         for (int64_t k = 0; k < count && !rc; k++) {
             int64_t c = rc_[k].c;
             double *v = c == cols ? y : x + c;
