@@ -1641,6 +1641,36 @@ static void cut_on_record(wb_csv_sim *m, int64_t start)
 
 #define STREAM_READ ((size_t)1 << 20)
 
+/* A partition's records, win[beg, cut), as an object for its parse task.
+ * On the local pool the window itself becomes the object (its bytes moved
+ * to its start, shrunk to them; no copy, and no second buffer of a
+ * partition's text kept beside the chunks in flight): *win is then a new
+ * buffer of cap bytes holding the len - cut bytes after the cut, and
+ * *handed is set. Elsewhere the records are copied (wb_exec_put). */
+static int put_chunk(wb_exec *ex, char **win, size_t cap, size_t beg, size_t cut, size_t len, wb_oid *out,
+                     int *handed)
+{
+    *out = 0;
+    *handed = 0;
+    wb_store *ls = wb_exec_local_store(ex);
+    char *nw = ls ? malloc(cap) : NULL;
+    if (!nw) return wb_exec_put(ex, *win + beg, cut - beg, out);
+    memcpy(nw, *win + cut, len - cut);
+    char *old = *win;
+    *win = nw;
+    *handed = 1;
+    if (beg) memmove(old, old + beg, cut - beg);
+    char *shrunk = realloc(old, cut - beg ? cut - beg : 1);
+    if (shrunk) old = shrunk;
+    int rc = wb_store_reserve(ls, out);
+    if (rc) {
+        free(old);
+        *out = 0;
+        return rc;
+    }
+    return wb_store_fulfill_bytes(ls, *out, old, cut - beg); /* takes old, also on failure */
+}
+
 /* Read the stream from its start: the head (first pass only), then the
  * records cut into partitions of P records, each handed to a parse task
  * with its bytes. On a second pass (need != NULL) only the partitions
@@ -1693,7 +1723,9 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
     }
     size_t beg = 0;
     int64_t k = 0, line = j->h.header_lines + 1, submitted = 0, waited = 0;
-    int window = 2 * wb_exec_parallelism(j->ex);
+    /* parse tasks in flight past the oldest unfinished one: about one per
+     * thread keeps them busy, and each holds a partition's text (peak memory) */
+    int window = wb_exec_parallelism(j->ex);
     if (window < 2) window = 2;
     if (!rc && need) { /* second pass: skip the head */
         while (!rc && (int64_t)len < j->h.data_start && !eof) {
@@ -1733,7 +1765,7 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
             break;
         }
         if (!full && !last) { /* more input: keep [beg, len) */
-            if (beg > 0 && beg >= len / 2) {
+            if (beg > 0) { /* (after a cut: the few bytes read past it) */
                 memmove(win, win + beg, len - beg);
                 len -= beg;
                 done -= beg;
@@ -1741,13 +1773,16 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
                 beg = 0;
             }
             if (cap - len < STREAM_READ) {
-                char *w = realloc(win, cap * 2 + STREAM_READ);
+                /* by half: the window holds a partition's records and a read
+                 * (the bytes before beg were moved out), not twice that */
+                size_t ncap = cap + cap / 2 + STREAM_READ;
+                char *w = realloc(win, ncap);
                 if (!w) {
                     rc = wb_seterr(WB_ENOMEM, "out of memory");
                     break;
                 }
                 win = w;
-                cap = cap * 2 + STREAM_READ;
+                cap = ncap;
             }
             size_t got;
             rc = wb__instream_read(in, win + len, cap - len, &got);
@@ -1770,8 +1805,13 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
             } else if (k >= j->np || j->rows[k] != rows || j->line0[k] != line)
                 rc = wb_seterr(WB_EIO, "%s: the input changed between two readings", j->path);
             if (!rc && (!need || need[k])) {
-                wb_oid chunk;
-                rc = wb_exec_put(j->ex, win + beg, cut - beg, &chunk);
+                wb_oid chunk = 0;
+                int handed = 0;
+                rc = put_chunk(j->ex, &win, cap, beg, cut, len, &chunk, &handed);
+                if (handed) { /* win holds the bytes after the cut now */
+                    len -= cut;
+                    cut = 0;
+                }
                 wb_buf b = {0};
                 if (!rc) rc = parse_arg(j, k, j->c.mode, &b);
                 if (!rc) {
