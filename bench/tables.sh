@@ -6,6 +6,7 @@
 # gzip-compressed. Each read runs in a process of its own (so its peak
 # memory is the read's), wb and pandas alternate, and the figures are the
 # medians of REPEATS runs. Defaults: 2000000 rows, 5 runs, /tmp.
+# TABLES_KEEP=1 reads the files an earlier run left in DIR (same ROWS).
 #
 # The machine may be shared: the load average is printed before and after.
 # Rows, columns and missing values are checked to be the same in both.
@@ -20,9 +21,13 @@ DIR=${3:-/tmp}
 "$PY" -c "import pandas" 2>/dev/null || { echo "tables.sh: $PY has no pandas (set PY=)"; exit 1; }
 csv="$DIR/wb_bench_tables.csv"
 echo "wb $("$WB" -e 'io.write(wb.version())'), $(nproc) cores; pandas $("$PY" -c 'import pandas; print(pandas.__version__)'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$PY" "$here/bench/tables_data.py" "$csv" "$ROWS" 1
-gzip -c -6 "$csv" > "$csv.gz"
-echo "file: $ROWS rows, $(($(stat -c %s "$csv") / 1000000)) MB; gzip $(($(stat -c %s "$csv.gz") / 1000000)) MB"
+if [ -n "$TABLES_KEEP" ] && [ -s "$csv" ] && [ -s "$csv.gz" ]; then
+  echo "(TABLES_KEEP: the files of an earlier run)"
+else
+  "$PY" "$here/bench/tables_data.py" "$csv" "$ROWS" 1
+  gzip -c -6 "$csv" > "$csv.gz"
+fi
+echo "file: $ROWS rows, $(($(stat -L -c %s "$csv") / 1000000)) MB; gzip $(($(stat -L -c %s "$csv.gz") / 1000000)) MB"
 out=$(mktemp)
 for f in "$csv" "$csv.gz"; do
   i=0
