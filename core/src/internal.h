@@ -38,6 +38,12 @@ int wb__io_open(const char *path, const char *name, int *fd, int64_t *size);
 /* 0 if the store has room for an object of `bytes` under its memory limit,
  * else WB_ELIMIT with the limit's message */
 int wb__store_room(wb_store *s, size_t bytes);
+/* Take over the memory of bytes object id when exactly `refs` references
+ * hold it and it owns that memory (not a mapping): 1 and *buf (malloc'd,
+ * now the caller's; the object still points at it until freed, and frees
+ * it no more), else 0. For a kernel that changes its only holder's input
+ * in place. */
+int wb__store_take_bytes(wb_store *s, wb_oid id, int refs, void **buf);
 
 /* ------------------------------------------------------- tree sums (treesum.c) */
 
@@ -69,6 +75,7 @@ struct wb_kctx {
     wb_exec *inl;    /* lazily made inline executor (exec_inline.c) */
     const wb_oid *in_ids;
     int nin;
+    int owned;       /* the runner holds one reference to each input */
 };
 
 /* host-table entries: a kernel's output, inputs and cancellation */
@@ -91,6 +98,11 @@ int wb__out_room(wb_kctx *ctx, size_t bytes);
  * failure), after checking wb__out_room for them */
 int wb__out_bytes_own(wb_kctx *ctx, void *buf, size_t size);
 wb_oid wb__kctx_input(wb_kctx *ctx, int i);
+/* input i's bytes (in[i].data) taken over by the kernel when no one else
+ * holds the object (the local pool: the runner's and this task's references
+ * only): malloc'd, the kernel's to change and to output or free; NULL
+ * otherwise (the kernel copies) */
+void *wb__kctx_take_input(wb_kctx *ctx, int i);
 
 /* wb_task_run for a runner that holds one reference to each input and to
  * `out` (the local pool's queue): they are dropped before the result is

@@ -486,6 +486,20 @@ void wb_store_unref(wb_store *s, wb_oid id)
     if (dead) entry_free(s, dead);
 }
 
+int wb__store_take_bytes(wb_store *s, wb_oid id, int refs, void **buf)
+{
+    *buf = NULL;
+    pthread_mutex_lock(&s->mu);
+    entry *e = find(s, id);
+    if (e && e->state == WB_ST_READY && e->refs == refs && e->obj.type == WB_OBJ_BYTES && e->buf && !e->map &&
+        e->obj.data == e->buf) {
+        *buf = e->buf;
+        e->buf = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return *buf != NULL;
+}
+
 int wb_store_state(wb_store *s, wb_oid id)
 {
     pthread_mutex_lock(&s->mu);

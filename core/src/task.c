@@ -124,6 +124,14 @@ int wb__cancelled(wb_kctx *ctx)
     return wb_interrupted();
 }
 
+void *wb__kctx_take_input(wb_kctx *ctx, int i)
+{
+    void *buf = NULL;
+    /* the runner's reference and the one taken for the kernel's inputs */
+    if (ctx->owned && i >= 0 && i < ctx->nin) wb__store_take_bytes(ctx->store, ctx->in_ids[i], 2, &buf);
+    return buf;
+}
+
 wb_oid wb__kctx_input(wb_kctx *ctx, int i)
 {
     return i >= 0 && i < ctx->nin ? ctx->in_ids[i] : 0;
@@ -191,7 +199,7 @@ static int task_run(wb_store *store, const wb_task *t, wb_kernel_fn fn, wb_oid o
     wb_obj *in = calloc((size_t)(t->nin > 0 ? t->nin : 1), sizeof *in);
     int got = 0;
     wb_kctx ctx = {.store = store, .kernel = t->kernel, .mode = t->mode, .sumlen = t->sumlen,
-                   .in_ids = t->in, .nin = t->nin};
+                   .in_ids = t->in, .nin = t->nin, .owned = owned};
     if (!in) rc = wb_seterr(WB_ENOMEM, "out of memory");
     if (!rc && !fn) rc = wb_seterr(WB_ENOTFOUND, "no kernel named '%s'", t->kernel);
     if (!rc && wb_interrupted()) rc = wb_seterr(WB_ECANCELED, "interrupted");

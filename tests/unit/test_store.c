@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 
+#include "internal.h"
+
 static void put_get_and_refcounts(void **state)
 {
     (void)state;
@@ -420,6 +422,44 @@ static void kept_buffers(void **state)
     wb_store_free(s); /* frees what it kept (valgrind and ASan check) */
 }
 
+/* wb__store_take_bytes: an object's malloc'd bytes handed over only to the
+ * holder of exactly the references named, never a partition's; the object
+ * frees them no more */
+static void take_bytes(void **state)
+{
+    (void)state;
+    wb_store *s = wb_store_new(1);
+    wb_oid a, p;
+    assert_ok(wb_store_put_bytes(s, "abcdefgh", 8, &a));
+    void *buf = (void *)1;
+    assert_int_equal(wb__store_take_bytes(s, a, 2, &buf), 0); /* one reference, not two */
+    assert_null(buf);
+    assert_ok(wb_store_ref(s, a));
+    assert_int_equal(wb__store_take_bytes(s, a, 1, &buf), 0); /* two, not one */
+    assert_int_equal(wb__store_take_bytes(s, 12345, 2, &buf), 0); /* no such object */
+    wb_obj o;
+    assert_ok(wb_store_acquire(s, a, &o)); /* three */
+    assert_int_equal(wb__store_take_bytes(s, a, 3, &buf), 1);
+    assert_ptr_equal(buf, o.data);
+    memcpy(buf, "changed!", 8); /* the taker's now */
+    void *again = (void *)1;
+    assert_int_equal(wb__store_take_bytes(s, a, 3, &again), 0); /* taken already */
+    assert_null(again);
+    wb_store_unref(s, a);
+    wb_store_unref(s, a);
+    wb_store_unref(s, a);
+    assert_int_equal(wb_store_count(s), 0);
+    free(buf); /* the store did not (ASan: no double free) */
+
+    double x[4] = {1, 2, 3, 4};
+    wb_part part = {2, 2, 0, x, NULL};
+    assert_ok(wb_store_put_part(s, &part, &p));
+    assert_int_equal(wb__store_take_bytes(s, p, 1, &buf), 0); /* a partition */
+    wb_store_unref(s, p);
+
+    wb_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +472,7 @@ int main(void)
         cmocka_unit_test(threads_share_a_store),
         cmocka_unit_test(mappings_are_shared),
         cmocka_unit_test(kept_buffers),
+        cmocka_unit_test(take_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

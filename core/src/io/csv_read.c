@@ -931,8 +931,6 @@ static int k_csv_remap(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
     const unsigned char *info;
     int rc = cp_view(&in[0], &h, &part, &info);
     if (rc) return rc;
-    double *x, *y;
-    if ((rc = wb__out_part(ctx, part.rows, part.cols, part.row0, part.y != NULL, &x, &y)) != 0) return rc;
     const unsigned char *p = arg, *e = p + arglen;
     int64_t count;
     if (arglen < 8) return wb_seterr(WB_EINVAL, "io.csv_remap: bad arguments");
@@ -961,12 +959,40 @@ static int k_csv_remap(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg,
         rc_[k] = (rcol){hh[0], hh[1], p};
         p += (size_t)hh[1] * 4;
     }
-    /* a block of rows copied, then its codes mapped while the block is in cache */
+    /* The output: the input's own numbers mapped in place when this task is
+     * the input's only holder (the local pool: no new partition to fault in
+     * and no copy); else a new partition, copied a block of rows at a time
+     * and mapped while the block is in cache. The levels after the numbers
+     * are not kept. */
+    double *x, *y;
+    char *mem = wb__kctx_take_input(ctx, 0);
+    if (mem) {
+        size_t keep = (size_t)((const char *)info - (const char *)in[0].data);
+        char *m2 = realloc(mem, keep); /* shrinking: in place */
+        if (m2 && m2 != mem) {
+            /* (moved after all: the numbers' new place) */
+            part.x = (const double *)(const void *)(m2 + ((const char *)part.x - (const char *)in[0].data));
+            if (part.y) part.y = (const double *)(const void *)(m2 + ((const char *)part.y - (const char *)in[0].data));
+        }
+        if (m2) mem = m2;
+        x = (double *)(uintptr_t)part.x;
+        y = (double *)(uintptr_t)part.y;
+        wb_part out = {part.rows, part.cols, part.row0, x, y};
+        if ((rc = wb__out_part_view(ctx, &out, mem, NULL)) != 0) {
+            free(rc_);
+            return rc;
+        }
+    } else if ((rc = wb__out_part(ctx, part.rows, part.cols, part.row0, part.y != NULL, &x, &y)) != 0) {
+        free(rc_);
+        return rc;
+    }
     const int64_t cols = part.cols, B = 512;
     for (int64_t i0 = 0; i0 < part.rows && !rc; i0 += B) {
         int64_t i1 = i0 + B < part.rows ? i0 + B : part.rows;
-        memcpy(x + (size_t)i0 * (size_t)cols, part.x + (size_t)i0 * (size_t)cols, (size_t)(i1 - i0) * (size_t)cols * 8);
-        if (y) memcpy(y + i0, part.y + i0, (size_t)(i1 - i0) * 8);
+        if (!mem) {
+            memcpy(x + (size_t)i0 * (size_t)cols, part.x + (size_t)i0 * (size_t)cols, (size_t)(i1 - i0) * (size_t)cols * 8);
+            if (y) memcpy(y + i0, part.y + i0, (size_t)(i1 - i0) * 8);
+        }
         for (int64_t k = 0; k < count && !rc; k++) {
             int64_t c = rc_[k].c;
             double *v = c == cols ? y : x + c;
@@ -1615,6 +1641,36 @@ static void cut_on_record(wb_csv_sim *m, int64_t start)
 
 #define STREAM_READ ((size_t)1 << 20)
 
+/* A partition's records, win[beg, cut), as an object for its parse task.
+ * On the local pool the window itself becomes the object (its bytes moved
+ * to its start, shrunk to them; no copy, and no second buffer of a
+ * partition's text kept beside the chunks in flight): *win is then a new
+ * buffer of cap bytes holding the len - cut bytes after the cut, and
+ * *handed is set. Elsewhere the records are copied (wb_exec_put). */
+static int put_chunk(wb_exec *ex, char **win, size_t cap, size_t beg, size_t cut, size_t len, wb_oid *out,
+                     int *handed)
+{
+    *out = 0;
+    *handed = 0;
+    wb_store *ls = wb_exec_local_store(ex);
+    char *nw = ls ? malloc(cap) : NULL;
+    if (!nw) return wb_exec_put(ex, *win + beg, cut - beg, out);
+    memcpy(nw, *win + cut, len - cut);
+    char *old = *win;
+    *win = nw;
+    *handed = 1;
+    if (beg) memmove(old, old + beg, cut - beg);
+    char *shrunk = realloc(old, cut - beg ? cut - beg : 1);
+    if (shrunk) old = shrunk;
+    int rc = wb_store_reserve(ls, out);
+    if (rc) {
+        free(old);
+        *out = 0;
+        return rc;
+    }
+    return wb_store_fulfill_bytes(ls, *out, old, cut - beg); /* takes old, also on failure */
+}
+
 /* Read the stream from its start: the head (first pass only), then the
  * records cut into partitions of P records, each handed to a parse task
  * with its bytes. On a second pass (need != NULL) only the partitions
@@ -1667,7 +1723,9 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
     }
     size_t beg = 0;
     int64_t k = 0, line = j->h.header_lines + 1, submitted = 0, waited = 0;
-    int window = 2 * wb_exec_parallelism(j->ex);
+    /* parse tasks in flight past the oldest unfinished one: about one per
+     * thread keeps them busy, and each holds a partition's text (peak memory) */
+    int window = wb_exec_parallelism(j->ex);
     if (window < 2) window = 2;
     if (!rc && need) { /* second pass: skip the head */
         while (!rc && (int64_t)len < j->h.data_start && !eof) {
@@ -1707,7 +1765,7 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
             break;
         }
         if (!full && !last) { /* more input: keep [beg, len) */
-            if (beg > 0 && beg >= len / 2) {
+            if (beg > 0) { /* (after a cut: the few bytes read past it) */
                 memmove(win, win + beg, len - beg);
                 len -= beg;
                 done -= beg;
@@ -1715,13 +1773,16 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
                 beg = 0;
             }
             if (cap - len < STREAM_READ) {
-                char *w = realloc(win, cap * 2 + STREAM_READ);
+                /* by half: the window holds a partition's records and a read
+                 * (the bytes before beg were moved out), not twice that */
+                size_t ncap = cap + cap / 2 + STREAM_READ;
+                char *w = realloc(win, ncap);
                 if (!w) {
                     rc = wb_seterr(WB_ENOMEM, "out of memory");
                     break;
                 }
                 win = w;
-                cap = cap * 2 + STREAM_READ;
+                cap = ncap;
             }
             size_t got;
             rc = wb__instream_read(in, win + len, cap - len, &got);
@@ -1744,8 +1805,13 @@ static int stream_pass(csv_job *j, wb_instream *in, const wb_read_opts *o, const
             } else if (k >= j->np || j->rows[k] != rows || j->line0[k] != line)
                 rc = wb_seterr(WB_EIO, "%s: the input changed between two readings", j->path);
             if (!rc && (!need || need[k])) {
-                wb_oid chunk;
-                rc = wb_exec_put(j->ex, win + beg, cut - beg, &chunk);
+                wb_oid chunk = 0;
+                int handed = 0;
+                rc = put_chunk(j->ex, &win, cap, beg, cut, len, &chunk, &handed);
+                if (handed) { /* win holds the bytes after the cut now */
+                    len -= cut;
+                    cut = 0;
+                }
                 wb_buf b = {0};
                 if (!rc) rc = parse_arg(j, k, j->c.mode, &b);
                 if (!rc) {
