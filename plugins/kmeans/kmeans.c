@@ -138,7 +138,10 @@ static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             case 2: accumulate(2, x, m, lab, dist, o, cnt, is); break;
             case 3: accumulate(3, x, m, lab, dist, o, cnt, is); break;
             case 4: accumulate(4, x, m, lab, dist, o, cnt, is); break;
-            default: accumulate(d, x, m, lab, dist, o, cnt, is); break;
+            default:
+                km__accum_wide(x, m, d, lab, o, cnt);
+                for (int i = 0; i < m; i++) *is += dist[i];
+                break;
             }
         } else if (a.mode == 2) {
             for (int i = 0; i < m; i++) o[lab[i]] += 1;

@@ -78,7 +78,7 @@ end
 
 -- algorithm = "lloyd" on the BLAS path (more than 8 columns, k >= 4) runs with
 -- Hamerly's bounds: the same bits as the plain passes (WB_KMEANS_LLOYD=plain,
--- in a child wb), also with k = 100 (the shape of bench/kmeans_speed.sh), an
+-- in a child wb), with the product in floats or doubles, also with k = 100 (the shape of bench/kmeans_speed.sh), an
 -- empty cluster, n_init > 1 and max_iter reached
 do
   local wbexe = (os.getenv("WB_BUILD_DIR") or ".") .. "/wb"
@@ -103,16 +103,22 @@ io.write(table.concat(out, "\n"), "\n")]]
   local f = assert(io.open(script, "w"))
   f:write(code)
   f:close()
-  local function child(mode)
-    local h = assert(io.popen(string.format("%s %q %q", mode and "WB_KMEANS_LLOYD=" .. mode or "", wbexe, script)))
+  local function child(env)
+    local h = assert(io.popen(string.format("%s %q %q", env, wbexe, script)))
     local out = h:read("a")
-    check(h:close(), "child wb run (" .. tostring(mode) .. ")")
+    check(h:close(), "child wb run (" .. env .. ")")
     return out
   end
-  local plain, hamerly, default = child("plain"), child("hamerly"), child(nil)
+  -- (WB_KMEANS_PRODUCT=double: the centres' candidates from the product in
+  -- doubles instead of floats; the exact values decide either way)
+  local plain = child("WB_KMEANS_LLOYD=plain WB_KMEANS_PRODUCT=double")
+  local plainf, hamerly, default = child("WB_KMEANS_LLOYD=plain"), child("WB_KMEANS_LLOYD=hamerly"), child("")
+  local hamerlyd = child("WB_KMEANS_LLOYD=hamerly WB_KMEANS_PRODUCT=double")
   os.remove(script)
   check(#plain > 10000 and select(2, plain:gsub("\n", "")) == 5, "five models from the child")
+  check(plain == plainf, "plain lloyd, the product in floats = in doubles, bit for bit")
   check(plain == hamerly, "lloyd with Hamerly's bounds = plain lloyd, bit for bit")
+  check(plain == hamerlyd, "lloyd with Hamerly's bounds, the product in doubles = plain lloyd, bit for bit")
   check(plain == default, "lloyd's default path = plain lloyd, bit for bit")
 end
 
