@@ -79,9 +79,18 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
             if (s > m2) m2 = s;
         }
         if (ok) {
-            cs->cf = malloc((size_t)(k * d) * sizeof(float));
+            /* per centre: -2 c (rounded to floats, then doubled: exact)
+             * and |c|^2 rounded to a float */
+            cs->cf = malloc((size_t)(k * (d + 1)) * sizeof(float));
             if (!cs->cf) return WB_ENOMEM;
-            for (int64_t q = 0; q < k * d; q++) cs->cf[q] = (float)c[q];
+            for (int64_t j = 0; j < k; j++) {
+                double s = 0;
+                for (int64_t t = 0; t < d; t++) {
+                    cs->cf[j * (d + 1) + t] = -2 * (float)c[j * d + t];
+                    s += c[j * d + t] * c[j * d + t];
+                }
+                cs->cf[j * (d + 1) + d] = (float)s;
+            }
             cs->cmax2 = m2 * (1 + 0x1p-40);
         }
     }
@@ -181,15 +190,19 @@ static inline __attribute__((always_inline)) void assign_fixed(const int D, cons
     }
 }
 
-/* The float screening. Rows and centres rounded to floats give, per row,
- * the lowest float squared distance s_b (centre b) and the second lowest
- * s_2. With u = 2^-24, a float value of sum_t (x_t - c_t)^2 is within
- * E = 2 (D + 10) u (|x|^2 + |c|^2) (+ 2^-100 for underflow) of the true
- * squared distance (the inputs' rounding, the differences', the squares'
- * and the sum's), and km_dist2 within (D + 2) 2^-53 of it, relatively. So
- * when s_2 - s_b > M = 8 (D + 10) u (|x|^2 + max |c|^2) + 2^-100 (twice
- * what is needed, also for the rounding of s_2 - s_b and of |x|^2), b's
- * km_dist2 is strictly the lowest: b is the centre the exact loop would
+/* The float screening. Rows and centres rounded to floats give, per row
+ * and centre, s_j = |c_j|^2 - 2 x.c_j (= |x - c_j|^2 - |x|^2: the same
+ * differences between centres) as a chain of D products added to |c_j|^2
+ * (not fused: the file is built without contraction), and per row the
+ * lowest s_b (centre b) and the second lowest s_2. With u = 2^-24, each
+ * s_j is within E = 2 (D + 4) u (|x|^2 + |c|^2) (+ 2^-100 for underflow) of
+ * its true value (the inputs' rounding, 4u |x||c|; the products',
+ * 2u |x||c|; |c|^2 rounded, u |c|^2; D roundings of running sums at most
+ * |c|^2 + 2 |x||c|),
+ * and km_dist2 within (D + 2) 2^-53 of the true squared distance,
+ * relatively. So when s_2 - s_b > M = 8 (D + 10) u (|x|^2 + max |c|^2) +
+ * 2^-100 (more than twice what is needed, also for the rounding of
+ * s_2 - s_b and of |x|^2), b's km_dist2 is strictly the lowest: b is the centre the exact loop would
  * choose, and only its distance is computed in doubles. Any other row (near
  * ties, NaN, values too large for floats: s NaN or infinite) goes through
  * the exact loop over every centre. The float lanes hold 16 rows. */
@@ -250,6 +263,9 @@ static inline __attribute__((always_inline)) void assign_f32(const int D, const 
     int32_t bi[KM_SUB] __attribute__((aligned(64))), okw[KM_SUB] __attribute__((aligned(64)));
     const int step = 16 * NF;
     int np = (n + step - 1) / step * step;
+    /* the next rows (the caller's next call, usually) on their way to the
+     * cache while these are computed (a prefetch never faults) */
+    for (size_t q = 0; q < (size_t)n * D * sizeof(double); q += 64) __builtin_prefetch((const char *)(x + (size_t)n * D) + q);
     for (int i = 0; i < n; i++)
         for (int t = 0; t < D; t++) xd[t][i] = x[(size_t)i * D + t];
     for (int i = n; i < np; i++)
@@ -276,13 +292,10 @@ static inline __attribute__((always_inline)) void assign_f32(const int D, const 
         }
         vf jv = (vf){0};
         const float *cj = cf;
-        for (int64_t j = 0; j < k; j++, cj += D) {
+        for (int64_t j = 0; j < k; j++, cj += D + 1) {
             for (int v = 0; v < NF; v++) {
-                vf f = X[v][0] - cj[0], a = f * f;
-                for (int t = 1; t < D; t++) {
-                    f = X[v][t] - cj[t];
-                    a += f * f;
-                }
+                vf a = X[v][0] * cj[0] + cj[D];
+                for (int t = 1; t < D; t++) a = X[v][t] * cj[t] + a;
                 vi m = a < b[v];
                 vf hi = (vf)(((vi)b[v] & m) | ((vi)a & ~m)); /* max(a, b) */
                 vi m2 = hi < s2[v];
