@@ -252,12 +252,18 @@ static int elkan_row(const rowctx *r, const double *x, int64_t *a_, double *u_, 
     return 0;
 }
 
-/* Hamerly: row x, centre *a, upper bound *u, lower bound l (moved already);
- * 1 when every centre has to be computed */
-static inline int hamerly_row(const rowctx *r, const double *x, int64_t a, double *u_, double l)
+/* Hamerly: row x, centre *a, upper bound *u, lower bound l (moved already),
+ * u0: the row's upper bound before the move; 1 when every centre has to be
+ * computed. When even the distance u0 - shift (what the centre's distance
+ * is at least when u0 was exact) would not pass the tests, the distance to
+ * the centre is not computed first: the row goes to the batch at once
+ * (only a question of speed: the batch computes every distance). */
+static inline int hamerly_row(const rowctx *r, const double *x, int64_t a, double *u_, double l, double u0)
 {
     double u = *u_;
     if (l > u * r->R || u < r->s[a]) return 0;
+    const double lowest = u0 - r->p[a];
+    if (!(l > lowest * r->R) && !(lowest < r->s[a])) return 1;
     u = ub(r, km_crit(x, r->C + a * r->d, r->d));
     *u_ = u;
     return !(l > u * r->R || u < r->s[a]);
@@ -421,7 +427,7 @@ static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
                 } else {
                     double l = dn(old_[row] - (c == r.pmax ? r.p2 : r.p1));
                     Lh[i] = l;
-                    if (hamerly_row(&r, x, c, &u, l)) need[nn++] = i;
+                    if (hamerly_row(&r, x, c, &u, l, ou[row])) need[nn++] = i;
                 }
                 lab[i] = (int32_t)c;
                 U[i] = u;
@@ -461,7 +467,7 @@ static int k_bounds(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, si
             case 2: accumulate(2, x0, m, lab, sums, cnt); break;
             case 3: accumulate(3, x0, m, lab, sums, cnt); break;
             case 4: accumulate(4, x0, m, lab, sums, cnt); break;
-            default: accumulate(d, x0, m, lab, sums, cnt); break;
+            default: km__accum_wide(x0, m, d, lab, sums, cnt); break;
             }
             for (int i = 0; i < m; i++) {
                 if (a.mode == KB_FINAL)

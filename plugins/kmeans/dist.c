@@ -17,6 +17,16 @@
 /* the float screening (assign_f32) needs exact float indices */
 #define KM_F32_MAX_K (1 << 20)
 
+/* WB_KMEANS_PRODUCT=double turns the float product off (for tests: the
+ * same results either way) */
+static int getenv_float_ok(void)
+{
+    const char *e = getenv("WB_KMEANS_PRODUCT");
+    return !(e && !strcmp(e, "double"));
+}
+
+void km_cs_free(km_cs *cs);
+
 int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
 {
     memset(cs, 0, sizeof *cs);
@@ -31,12 +41,28 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
             km_cs_free(cs);
             return WB_ENOMEM;
         }
+        int ok = d < (1 << 20) && k < (1 << 24);
         for (int64_t j = 0; j < k; j++) {
             const double *cj = c + j * d;
             double s = 0;
-            for (int64_t t = 0; t < d; t++) s += cj[t] * cj[t];
+            for (int64_t t = 0; t < d; t++) {
+                s += cj[t] * cj[t];
+                ok &= fabs(cj[t]) < 0x1p50;
+            }
             cs->cn[j] = s;
             if (s > cs->cnmax) cs->cnmax = s;
+        }
+        /* the float product (assign_blas): every centre value finite and
+         * below 2^50 in magnitude (rows are checked per block) */
+        if (ok && getenv_float_ok()) {
+            cs->cs32 = malloc((size_t)(k * d) * sizeof(float));
+            cs->xf = malloc((size_t)KM_BIG * (size_t)d * sizeof(float));
+            cs->gf = malloc((size_t)KM_BIG * (size_t)k * sizeof(float));
+            if (!cs->cs32 || !cs->xf || !cs->gf) {
+                km_cs_free(cs);
+                return WB_ENOMEM;
+            }
+            for (int64_t q = 0; q < k * d; q++) cs->cs32[q] = (float)c[q];
         }
     } else if (k <= KM_F32_MAX_K) {
         /* the float screening (assign_f32): every centre value finite and
@@ -53,9 +79,18 @@ int km_cs_init(km_cs *cs, const double *c, int64_t k, int64_t d)
             if (s > m2) m2 = s;
         }
         if (ok) {
-            cs->cf = malloc((size_t)(k * d) * sizeof(float));
+            /* per centre: -2 c (rounded to floats, then doubled: exact)
+             * and |c|^2 rounded to a float */
+            cs->cf = malloc((size_t)(k * (d + 1)) * sizeof(float));
             if (!cs->cf) return WB_ENOMEM;
-            for (int64_t q = 0; q < k * d; q++) cs->cf[q] = (float)c[q];
+            for (int64_t j = 0; j < k; j++) {
+                double s = 0;
+                for (int64_t t = 0; t < d; t++) {
+                    cs->cf[j * (d + 1) + t] = -2 * (float)c[j * d + t];
+                    s += c[j * d + t] * c[j * d + t];
+                }
+                cs->cf[j * (d + 1) + d] = (float)s;
+            }
             cs->cmax2 = m2 * (1 + 0x1p-40);
         }
     }
@@ -67,8 +102,11 @@ void km_cs_free(km_cs *cs)
     free(cs->cn);
     free(cs->g);
     free(cs->cf);
+    free(cs->cs32);
+    free(cs->xf);
+    free(cs->gf);
     cs->cn = cs->g = NULL;
-    cs->cf = NULL;
+    cs->cf = cs->cs32 = cs->xf = cs->gf = NULL;
 }
 
 /* ------------------------------------------------------------ direct path */
@@ -152,15 +190,19 @@ static inline __attribute__((always_inline)) void assign_fixed(const int D, cons
     }
 }
 
-/* The float screening. Rows and centres rounded to floats give, per row,
- * the lowest float squared distance s_b (centre b) and the second lowest
- * s_2. With u = 2^-24, a float value of sum_t (x_t - c_t)^2 is within
- * E = 2 (D + 10) u (|x|^2 + |c|^2) (+ 2^-100 for underflow) of the true
- * squared distance (the inputs' rounding, the differences', the squares'
- * and the sum's), and km_dist2 within (D + 2) 2^-53 of it, relatively. So
- * when s_2 - s_b > M = 8 (D + 10) u (|x|^2 + max |c|^2) + 2^-100 (twice
- * what is needed, also for the rounding of s_2 - s_b and of |x|^2), b's
- * km_dist2 is strictly the lowest: b is the centre the exact loop would
+/* The float screening. Rows and centres rounded to floats give, per row
+ * and centre, s_j = |c_j|^2 - 2 x.c_j (= |x - c_j|^2 - |x|^2: the same
+ * differences between centres) as a chain of D products added to |c_j|^2
+ * (not fused: the file is built without contraction), and per row the
+ * lowest s_b (centre b) and the second lowest s_2. With u = 2^-24, each
+ * s_j is within E = 2 (D + 4) u (|x|^2 + |c|^2) (+ 2^-100 for underflow) of
+ * its true value (the inputs' rounding, 4u |x||c|; the products',
+ * 2u |x||c|; |c|^2 rounded, u |c|^2; D roundings of running sums at most
+ * |c|^2 + 2 |x||c|),
+ * and km_dist2 within (D + 2) 2^-53 of the true squared distance,
+ * relatively. So when s_2 - s_b > M = 8 (D + 10) u (|x|^2 + max |c|^2) +
+ * 2^-100 (more than twice what is needed, also for the rounding of
+ * s_2 - s_b and of |x|^2), b's km_dist2 is strictly the lowest: b is the centre the exact loop would
  * choose, and only its distance is computed in doubles. Any other row (near
  * ties, NaN, values too large for floats: s NaN or infinite) goes through
  * the exact loop over every centre. The float lanes hold 16 rows. */
@@ -221,6 +263,9 @@ static inline __attribute__((always_inline)) void assign_f32(const int D, const 
     int32_t bi[KM_SUB] __attribute__((aligned(64))), okw[KM_SUB] __attribute__((aligned(64)));
     const int step = 16 * NF;
     int np = (n + step - 1) / step * step;
+    /* the next rows (the caller's next call, usually) on their way to the
+     * cache while these are computed (a prefetch never faults) */
+    for (size_t q = 0; q < (size_t)n * D * sizeof(double); q += 64) __builtin_prefetch((const char *)(x + (size_t)n * D) + q);
     for (int i = 0; i < n; i++)
         for (int t = 0; t < D; t++) xd[t][i] = x[(size_t)i * D + t];
     for (int i = n; i < np; i++)
@@ -247,13 +292,10 @@ static inline __attribute__((always_inline)) void assign_f32(const int D, const 
         }
         vf jv = (vf){0};
         const float *cj = cf;
-        for (int64_t j = 0; j < k; j++, cj += D) {
+        for (int64_t j = 0; j < k; j++, cj += D + 1) {
             for (int v = 0; v < NF; v++) {
-                vf f = X[v][0] - cj[0], a = f * f;
-                for (int t = 1; t < D; t++) {
-                    f = X[v][t] - cj[t];
-                    a += f * f;
-                }
+                vf a = X[v][0] * cj[0] + cj[D];
+                for (int t = 1; t < D; t++) a = X[v][t] * cj[t] + a;
                 vi m = a < b[v];
                 vf hi = (vf)(((vi)b[v] & m) | ((vi)a & ~m)); /* max(a, b) */
                 vi m2 = hi < s2[v];
@@ -396,6 +438,30 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) static void accum_d
 void km__accum_direct(const double *x, int m, int64_t d, const int32_t *lab, double *acc)
 {
     accum_direct(x, m, d, lab, acc);
+}
+
+/* per-cluster sums (k x d) and counts of m rows of any width, each value
+ * added in row order (elementwise vector additions: the bits of the scalar
+ * loop), 8 columns per vector */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void accum_wide(const double *x, int m, int64_t d,
+                                                                                     const int32_t *lab, double *sums,
+                                                                                     double *cnt)
+{
+    for (int i = 0; i < m; i++) {
+        double *sj = sums + (int64_t)lab[i] * d;
+        const double *xi = x + (int64_t)i * d;
+        if (i + 8 < m)
+            for (int64_t t = 0; t < d; t += 8) __builtin_prefetch(xi + 8 * d + t);
+        int64_t t = 0;
+        for (; t + 8 <= d; t += 8) vstore(sj + t, vload(sj + t) + vload(xi + t));
+        for (; t < d; t++) sj[t] += xi[t];
+        cnt[lab[i]] += 1;
+    }
+}
+
+void km__accum_wide(const double *x, int m, int64_t d, const int32_t *lab, double *sums, double *cnt)
+{
+    accum_wide(x, m, d, lab, sums, cnt);
 }
 
 /* the nearest centre (first of lowest km_dist2), its distance and the
@@ -639,23 +705,47 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) int64_t km__vrow(do
  * 3 eps |x - c_b|^2, so every centre within twice that of v_b is a
  * candidate; almost always b is the only one. After the call g holds the v
  * (row i at g + i k) and xn the rows' |x|^2. */
+/* The float product (cs->cs32, when every |x| of the block is below 2^50):
+ * rows and centres rounded to floats, sgemm, each product widened to double.
+ * Its error: the inputs' rounding (2u |x||c|, u = 2^-24), the float sum of d
+ * products in any order (d u |x||c| to first order), with underflow at most
+ * d 2^-149 (|x| + |c| + 1) in all, so with eps = (d + 6) 2^-23 (twice the
+ * first-order bound, as km_bound_eps is for doubles) and an absolute 2^-90
+ * (1 + |x| + max |c|) the same E bounds it. *eps_ and *eabs_ (when not
+ * NULL): the eps and absolute term used. */
 static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist, double *xnv,
-                        double *secv)
+                        double *secv, double *eps_, double *eabs_)
 {
     const int64_t k = cs->k, d = cs->d;
-    const double eps = ((double)d + 6.0) * 0x1p-52; /* km_bound_eps */
-    double *g = cs->g;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)k, (int)d, 1.0, x, (int)d, cs->c,
-                (int)d, 0.0, g, (int)k);
+    double eps = ((double)d + 6.0) * 0x1p-52; /* km_bound_eps */
+    double *g = cs->g, xnb[KM_BIG], xmax = 0;
+    for (int i = 0; i < n; i++) {
+        double v = km__sumsq_wide(x + (size_t)i * (size_t)d, d);
+        xnb[i] = v;
+        xmax = v > xmax || v != v ? v : xmax;
+    }
+    const int f32 = cs->cs32 && xmax < 0x1p100;
+    double eabs = 0;
+    if (f32) {
+        eps = ((double)d + 6.0) * 0x1p-23;
+        eabs = 0x1p-90;
+        float *restrict xf = cs->xf, *restrict gf = cs->gf;
+        for (size_t q = 0; q < (size_t)n * (size_t)d; q++) xf[q] = (float)x[q];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)k, (int)d, 1.0f, xf, (int)d, cs->cs32,
+                    (int)d, 0.0f, gf, (int)k);
+        for (size_t q = 0; q < (size_t)n * (size_t)k; q++) g[q] = (double)gf[q];
+    } else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)k, (int)d, 1.0, x, (int)d, cs->c,
+                    (int)d, 0.0, g, (int)k);
     const double *restrict cn = cs->cn;
     for (int i = 0; i < n; i++) {
         double *restrict gi = g + (size_t)i * (size_t)k;
         const double *xi = x + (size_t)i * (size_t)d;
         double best, sec;
         int64_t bj = km__vrow(gi, cn, k, &best, &sec);
-        double xn = km__sumsq_wide(xi, d);
+        double xn = xnb[i];
         if (xnv) xnv[i] = xn;
-        double E = 2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax));
+        double E = 2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax)) + eabs * (1 + sqrt(xn) + sqrt(cs->cnmax));
         double M = 2 * (2 * E + 3 * eps * (fabs(best) + E + 2 * xn));
         int many;
         if (best < INFINITY && M < INFINITY) /* (then more than one candidate iff the second is one) */
@@ -713,13 +803,15 @@ static void assign_blas(const km_cs *cs, const double *x, int n, int32_t *lab, d
         dist[i + 3] = s3;
     }
     for (; i < n; i++) dist[i] = km_dist2(x + (size_t)i * (size_t)d, cs->c + lab[i] * d, d);
+    if (eps_) *eps_ = eps;
+    if (eabs_) *eabs_ = eabs;
 }
 
 void km_assign(const km_cs *cs, const double *x, int n, int32_t *lab, double *dist)
 {
     if (n <= 0) return;
     if (cs->blas)
-        assign_blas(cs, x, n, lab, dist, NULL, NULL);
+        assign_blas(cs, x, n, lab, dist, NULL, NULL, NULL, NULL);
     else if (cs->cf)
         km__assign_f32(x, n, cs->d, cs->c, cs->cf, cs->cmax2, cs->k, lab, dist);
     else
@@ -800,11 +892,13 @@ void km_assign_bounds(const km_cs *cs, const double *x, int n, int32_t *lab, dou
         return;
     }
     double xnv[KM_SUB], secv[KM_SUB];
-    assign_blas(cs, x, n, lab, crit, xnv, lo2 ? secv : NULL); /* (crit: km_dist2, as good a bound as km_crit) */
-    const double eps = ((double)d + 6.0) * 0x1p-52;
+    double eps, eabs;
+    /* (crit: km_dist2, as good a bound as km_crit) */
+    assign_blas(cs, x, n, lab, crit, xnv, lo2 ? secv : NULL, &eps, &eabs);
     for (int i = 0; i < n; i++) {
         const double *vi = cs->g + (size_t)i * (size_t)k, xn = xnv[i];
-        double E2 = 2 * (2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax))) + 2 * eps * xn;
+        double E2 = 2 * (2 * eps * (cs->cnmax + 2 * sqrt(xn * cs->cnmax)) + eabs * (1 + sqrt(xn) + sqrt(cs->cnmax))) +
+                    2 * eps * xn;
         if (lo)
             for (int64_t j = 0; j < k; j++) lo[(size_t)i * k + j] = vi[j] + xn - E2;
         if (lo2) {

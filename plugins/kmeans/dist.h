@@ -33,6 +33,10 @@ typedef struct km_cs {
                         screening pass (km_assign), or NULL when it cannot be
                         used (values too large for floats, very large k) */
     double cmax2;    /* direct path: the largest squared norm of a centre */
+    float *cs32;     /* BLAS path: the centres rounded to floats for the
+                        float product (sgemm), or NULL when it cannot be
+                        used (values too large, d too large) */
+    float *xf, *gf;  /* BLAS path, with cs32: KM_BIG x d and KM_BIG x k scratch */
 } km_cs;
 
 /* prepare centres c (k x d, not copied: must outlive cs); 0 or WB_ENOMEM */
@@ -87,5 +91,8 @@ void km_distances(const km_cs *cs, const double *x, int n, double *out);
 #define KM_ACC_MAX_D 7
 static inline int64_t km_acc_width(int64_t d) { return d < 4 ? 4 : 8; }
 void km__accum_direct(const double *x, int m, int64_t d, const int32_t *lab, double *acc);
+/* per-cluster sums (k x d, row-major) and counts (k) of rows x[0..m) with
+ * centres lab[i], added into sums and cnt, each value in row order */
+void km__accum_wide(const double *x, int m, int64_t d, const int32_t *lab, double *sums, double *cnt);
 
 #endif

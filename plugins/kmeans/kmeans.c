@@ -138,7 +138,10 @@ static int k_lloyd(wb_kctx *ctx, const wb_obj *in, int nin, const void *arg, siz
             case 2: accumulate(2, x, m, lab, dist, o, cnt, is); break;
             case 3: accumulate(3, x, m, lab, dist, o, cnt, is); break;
             case 4: accumulate(4, x, m, lab, dist, o, cnt, is); break;
-            default: accumulate(d, x, m, lab, dist, o, cnt, is); break;
+            default:
+                km__accum_wide(x, m, d, lab, o, cnt);
+                for (int i = 0; i < m; i++) *is += dist[i];
+                break;
             }
         } else if (a.mode == 2) {
             for (int i = 0; i < m; i++) o[lab[i]] += 1;
@@ -1526,6 +1529,21 @@ static int pp_stored(int64_t k)
     return k > 32;
 }
 
+/* algorithm = "lloyd" runs Lloyd's passes with Hamerly's bounds when the
+ * distances come from the BLAS product (d > KM_DIRECT_MAX_D) and k >= 4:
+ * the bounds are exact (every row gets the centre Lloyd's pass gives it,
+ * the sums are made in Lloyd's order), so the model is the same bits, with
+ * most distances skipped. Below that the plain pass is as fast (a row's few
+ * vector distances cost about what checking its bounds does).
+ * WB_KMEANS_LLOYD=plain or =hamerly forces one (for tests). */
+static int lloyd_kind(int64_t k, int64_t d)
+{
+    const char *e = getenv("WB_KMEANS_LLOYD");
+    if (e && !strcmp(e, "plain")) return 0;
+    if (e && !strcmp(e, "hamerly")) return KB_HAMERLY;
+    return d > KM_DIRECT_MAX_D && k >= 4 ? KB_HAMERLY : 0;
+}
+
 static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_model *m)
 {
     kmfit F;
@@ -1538,7 +1556,7 @@ static int km_fit(wb_exec *ex, const wb_dataset *ds, const wb_params *p, wb_mode
     const double tol = H->param_num(p, "tol");
     const char *init = H->param_type(p, "init") == WB_P_STR ? H->param_str(p, "init") : NULL;
     const char *algo = H->param_str(p, "algorithm");
-    const int kind = !algo || !strcmp(algo, "lloyd") ? 0 : !strcmp(algo, "elkan") ? KB_ELKAN : KB_HAMERLY;
+    const int kind = !algo || !strcmp(algo, "lloyd") ? lloyd_kind(k, d) : !strcmp(algo, "elkan") ? KB_ELKAN : KB_HAMERLY;
     int64_t runs = 1;
     if (H->param_type(p, "n_init") == WB_P_INT)
         runs = H->param_int(p, "n_init");

@@ -76,6 +76,52 @@ for ci, c in ipairs(cases) do
   end
 end
 
+-- algorithm = "lloyd" on the BLAS path (more than 8 columns, k >= 4) runs with
+-- Hamerly's bounds: the same bits as the plain passes (WB_KMEANS_LLOYD=plain,
+-- in a child wb), with the product in floats or doubles, also with k = 100 (the shape of bench/kmeans_speed.sh), an
+-- empty cluster, n_init > 1 and max_iter reached
+do
+  local wbexe = (os.getenv("WB_BUILD_DIR") or ".") .. "/wb"
+  local code = [[local wide = wb.datagen.blobs{n = 20000, features = 20, centers = 12, cluster_std = 4, seed = 9}
+local b50 = wb.datagen.blobs{n = 30000, features = 50, centers = 100, cluster_std = 4, seed = 3}
+local far = {}
+for j = 1, 12 do far[j] = {} for t = 1, 20 do far[j][t] = (j == 12 and 1e3 or 0) + j * 0.5 + t * 0.01 end end
+local out = {}
+for _, c in ipairs{{wide, {k = 12, seed = 1}}, {wide, {k = 30, init = "random", seed = 5, n_init = 2, max_iter = 25}},
+                   {wide, {k = 12, init = far, tol = 0}}, {b50, {k = 100, seed = 2, max_iter = 40, tol = 0}},
+                   {wide, {k = 3, seed = 4}}} do
+  local km = wb.fit("kmeans", c[1], c[2])
+  local s = {string.format("%a %d %d", km.inertia, km.iterations, km.converged)}
+  for j, cj in ipairs(km.centers) do
+    for t = 1, #cj do s[#s + 1] = string.format("%a", cj[t]) end
+    s[#s + 1] = string.format("%a", km.sizes[j])
+  end
+  out[#out + 1] = table.concat(s, ",")
+end
+io.write(table.concat(out, "\n"), "\n")]]
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write(code)
+  f:close()
+  local function child(env)
+    local h = assert(io.popen(string.format("%s %q %q", env, wbexe, script)))
+    local out = h:read("a")
+    check(h:close(), "child wb run (" .. env .. ")")
+    return out
+  end
+  -- (WB_KMEANS_PRODUCT=double: the centres' candidates from the product in
+  -- doubles instead of floats; the exact values decide either way)
+  local plain = child("WB_KMEANS_LLOYD=plain WB_KMEANS_PRODUCT=double")
+  local plainf, hamerly, default = child("WB_KMEANS_LLOYD=plain"), child("WB_KMEANS_LLOYD=hamerly"), child("")
+  local hamerlyd = child("WB_KMEANS_LLOYD=hamerly WB_KMEANS_PRODUCT=double")
+  os.remove(script)
+  check(#plain > 10000 and select(2, plain:gsub("\n", "")) == 5, "five models from the child")
+  check(plain == plainf, "plain lloyd, the product in floats = in doubles, bit for bit")
+  check(plain == hamerly, "lloyd with Hamerly's bounds = plain lloyd, bit for bit")
+  check(plain == hamerlyd, "lloyd with Hamerly's bounds, the product in doubles = plain lloyd, bit for bit")
+  check(plain == default, "lloyd's default path = plain lloyd, bit for bit")
+end
+
 -- a row equally far from two centres goes to the earlier one (as in
 -- kmeans_ties.lua), on both distance paths
 for _, d in ipairs{1, 9} do
