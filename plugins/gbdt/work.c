@@ -313,14 +313,36 @@ static inline void unpack_add(gb_hentry *f, int64_t w, int gshift, int64_t hcons
  * gradients, a column's bins) */
 #define PFB 32
 
+/* rows ahead whose gradients and bins are prefetched into L2 as well, in
+ * the builds over sparse rows (a node's rows deep in a tree: every row
+ * misses the caches; the L1 prefetch PF rows ahead alone leaves too few
+ * misses in flight) */
+#define PF_FAR 96
+
+/* rows[0..n) (ascending, as a node's rows are) spread over at least twice
+ * their count: a sparse subset, where the far prefetch pays. Dense ranges
+ * (e.g. a root) stream through the hardware prefetcher, where the far
+ * prefetches only cost instructions. (A choice of prefetches only: the sums
+ * are the same either way.) */
+static inline int sparse_rows(const uint32_t *rows, int64_t n)
+{
+    return n > 0 && (int64_t)rows[n - 1] - (int64_t)rows[0] >= 2 * n;
+}
+
 #define HIST_ID(D)                                                                                \
-    static void hist_id_##D(const int64_t *restrict gw, const uint8_t *restrict B,                 \
-                            const uint32_t *restrict rows, int64_t n, int64_t *restrict hist)      \
+    static inline __attribute__((always_inline)) void hist_id_impl_##D(                           \
+        const int64_t *restrict gw, const uint8_t *restrict B, const uint32_t *restrict rows,      \
+        int64_t n, int64_t *restrict hist, int far)                                               \
     {                                                                                             \
         int64_t *h = hist + 1;                                                                    \
         int64_t tw = 0;                                                                           \
         for (int64_t i = 0; i < n; i++) {                                                         \
             uint32_t r = rows[i];                                                                 \
+            if (far && i + PF_FAR < n) {                                                          \
+                uint32_t rp = rows[i + PF_FAR];                                                   \
+                __builtin_prefetch(gw + rp, 0, 1);                                                \
+                __builtin_prefetch(B + (size_t)rp * D, 0, 1);                                     \
+            }                                                                                     \
             if (i + PF < n) {                                                                     \
                 uint32_t rp = rows[i + PF];                                                       \
                 __builtin_prefetch(gw + rp);                                                      \
@@ -332,6 +354,14 @@ static inline void unpack_add(gb_hentry *f, int64_t w, int gshift, int64_t hcons
             _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) h[(j << 8) + br[j]] += w;        \
         }                                                                                         \
         hist[0] += tw;                                                                            \
+    }                                                                                             \
+    static void hist_id_##D(const int64_t *restrict gw, const uint8_t *restrict B,                 \
+                            const uint32_t *restrict rows, int64_t n, int64_t *restrict hist)      \
+    {                                                                                             \
+        if (sparse_rows(rows, n))                                                                 \
+            hist_id_impl_##D(gw, B, rows, n, hist, 1);                                            \
+        else                                                                                      \
+            hist_id_impl_##D(gw, B, rows, n, hist, 0);                                            \
     }
 HIST_ID(1)
 HIST_ID(2)
@@ -350,11 +380,6 @@ HIST_ID(14)
 HIST_ID(15)
 HIST_ID(16)
 
-/* rows ahead whose gradients and bins are prefetched into L2 as well, in
- * the builds over sparse rows (a node's rows deep in a tree: every row
- * misses the caches; the L1 prefetch PF rows ahead alone leaves too few
- * misses in flight) */
-#define PF_FAR 96
 
 /* the same for any number of features (far: prefetch PF_FAR rows ahead
  * into L2 too) */
@@ -394,13 +419,10 @@ static inline __attribute__((always_inline)) void hist_uniform_impl(const int64_
     hist[0] += tw;
 }
 
-/* rows[0..n) ascending (a node's rows are): dense ones (spanning less than
- * twice their count, e.g. a root) stream through the hardware prefetcher,
- * where the far prefetches only cost instructions */
 static void hist_uniform(const int64_t *restrict gw, const uint8_t *restrict B, const uint32_t *restrict rows,
                          int64_t n, int64_t *restrict hist, int64_t d)
 {
-    if (n > 0 && (int64_t)rows[n - 1] - (int64_t)rows[0] >= 2 * n)
+    if (sparse_rows(rows, n))
         hist_uniform_impl(gw, B, rows, n, hist, d, 1);
     else
         hist_uniform_impl(gw, B, rows, n, hist, d, 0);
