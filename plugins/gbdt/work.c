@@ -316,14 +316,36 @@ static inline void unpack_add(gb_hentry *f, int64_t w, int gshift, int64_t hcons
  * gradients, a column's bins) */
 #define PFB 32
 
+/* rows ahead whose gradients and bins are prefetched into L2 as well, in
+ * the builds over sparse rows (a node's rows deep in a tree: every row
+ * misses the caches; the L1 prefetch PF rows ahead alone leaves too few
+ * misses in flight) */
+#define PF_FAR 96
+
+/* rows[0..n) (ascending, as a node's rows are) spread over at least twice
+ * their count: a sparse subset, where the far prefetch pays. Dense ranges
+ * (e.g. a root) stream through the hardware prefetcher, where the far
+ * prefetches only cost instructions. (A choice of prefetches only: the sums
+ * are the same either way.) */
+static inline int sparse_rows(const uint32_t *rows, int64_t n)
+{
+    return n > 0 && (int64_t)rows[n - 1] - (int64_t)rows[0] >= 2 * n;
+}
+
 #define HIST_ID(D)                                                                                \
-    static void hist_id_##D(const int64_t *restrict gw, const uint8_t *restrict B,                 \
-                            const uint32_t *restrict rows, int64_t n, int64_t *restrict hist)      \
+    static inline __attribute__((always_inline)) void hist_id_impl_##D(                           \
+        const int64_t *restrict gw, const uint8_t *restrict B, const uint32_t *restrict rows,      \
+        int64_t n, int64_t *restrict hist, int far)                                               \
     {                                                                                             \
         int64_t *h = hist + 1;                                                                    \
         int64_t tw = 0;                                                                           \
         for (int64_t i = 0; i < n; i++) {                                                         \
             uint32_t r = rows[i];                                                                 \
+            if (far && i + PF_FAR < n) {                                                          \
+                uint32_t rp = rows[i + PF_FAR];                                                   \
+                __builtin_prefetch(gw + rp, 0, 1);                                                \
+                __builtin_prefetch(B + (size_t)rp * D, 0, 1);                                     \
+            }                                                                                     \
             if (i + PF < n) {                                                                     \
                 uint32_t rp = rows[i + PF];                                                       \
                 __builtin_prefetch(gw + rp);                                                      \
@@ -335,6 +357,14 @@ static inline void unpack_add(gb_hentry *f, int64_t w, int gshift, int64_t hcons
             _Pragma("GCC unroll 16") for (int j = 0; j < D; j++) h[(j << 8) + br[j]] += w;        \
         }                                                                                         \
         hist[0] += tw;                                                                            \
+    }                                                                                             \
+    static void hist_id_##D(const int64_t *restrict gw, const uint8_t *restrict B,                 \
+                            const uint32_t *restrict rows, int64_t n, int64_t *restrict hist)      \
+    {                                                                                             \
+        if (sparse_rows(rows, n))                                                                 \
+            hist_id_impl_##D(gw, B, rows, n, hist, 1);                                            \
+        else                                                                                      \
+            hist_id_impl_##D(gw, B, rows, n, hist, 0);                                            \
     }
 HIST_ID(1)
 HIST_ID(2)
@@ -353,14 +383,24 @@ HIST_ID(14)
 HIST_ID(15)
 HIST_ID(16)
 
-/* the same for any number of features */
-static void hist_uniform(const int64_t *restrict gw, const uint8_t *restrict B, const uint32_t *restrict rows,
-                         int64_t n, int64_t *restrict hist, int64_t d)
+
+/* the same for any number of features (far: prefetch PF_FAR rows ahead
+ * into L2 too) */
+static inline __attribute__((always_inline)) void hist_uniform_impl(const int64_t *restrict gw,
+                                                                    const uint8_t *restrict B,
+                                                                    const uint32_t *restrict rows, int64_t n,
+                                                                    int64_t *restrict hist, int64_t d, int far)
 {
     int64_t *h = hist + 1;
     int64_t tw = 0;
     for (int64_t i = 0; i < n; i++) {
         uint32_t r = rows[i];
+        if (far && i + PF_FAR < n) {
+            uint32_t rp = rows[i + PF_FAR];
+            __builtin_prefetch(gw + rp, 0, 1);
+            __builtin_prefetch(B + (size_t)rp * (size_t)d, 0, 1);
+            __builtin_prefetch(B + (size_t)rp * (size_t)d + 63, 0, 1);
+        }
         if (i + PF < n) {
             uint32_t rp = rows[i + PF];
             __builtin_prefetch(gw + rp);
@@ -380,6 +420,15 @@ static void hist_uniform(const int64_t *restrict gw, const uint8_t *restrict B, 
         for (; j < d; j++) h[(j << 8) + br[j]] += w;
     }
     hist[0] += tw;
+}
+
+static void hist_uniform(const int64_t *restrict gw, const uint8_t *restrict B, const uint32_t *restrict rows,
+                         int64_t n, int64_t *restrict hist, int64_t d)
+{
+    if (sparse_rows(rows, n))
+        hist_uniform_impl(gw, B, rows, n, hist, d, 1);
+    else
+        hist_uniform_impl(gw, B, rows, n, hist, d, 0);
 }
 typedef void (*hist_fn)(const int64_t *, const uint8_t *, const uint32_t *, int64_t, int64_t *);
 static const hist_fn hist_id[17] = {NULL,        hist_id_1,  hist_id_2,  hist_id_3,  hist_id_4,  hist_id_5,
@@ -991,6 +1040,74 @@ static void rest_losses(const gb_state *s, const binview *bv, int obj, int K, in
     la[2 * cb] = cur;
 }
 
+#if defined(__SSE2__)
+/* the classes a row pair of grad_multi2 takes (its exponentials on the stack) */
+#define GB_MULTI2_MAX 64
+/* one row's softmax loss into the sum of its block (cur: the sum of block
+ * *cb, in registers; la: the blocks' sums), as the scalar loop in gradients */
+static inline void multi_loss(gb_lacc *la, int64_t *cb, gb_lacc *cur, uint32_t r, double qy, double mx,
+                              double sum, double Fy)
+{
+    const int64_t b = r / WB_BLOCK_ROWS;
+    if (b != *cb) {
+        la[2 * *cb] = *cur;
+        *cb = b;
+        *cur = la[2 * b];
+    }
+    if (qy >= GB_Q_MIN)
+        gb_lacc_mul(cur, qy);
+    else
+        cur->D += mx + gb_log(sum) - Fy;
+}
+
+/* the multiclass gradients, hessians and losses of rows r0 and r1 (in that
+ * order), the two rows in the two lanes: the same IEEE operations in the
+ * same order as the scalar loop in gradients, so the same bits. Returns 0
+ * (and writes nothing) when an exponent is outside exp_sse2's range or not
+ * a number: the scalar loop takes the rows then. */
+static int grad_multi2(gb_state *s, const binview *bv, const int K, uint32_t r0, uint32_t r1, double sg, double sh, gb_lacc *la,
+                       int64_t *cb, gb_lacc *cur)
+{
+    const int64_t rows = bv->rows;
+    const double *F = s->F;
+    __m128d mx = _mm_set_pd(F[r1], F[r0]);
+    for (int k = 1; k < K; k++) /* (F > mx ? F : mx, as the scalar loop) */
+        mx = _mm_max_pd(_mm_set_pd(F[(size_t)k * rows + r1], F[(size_t)k * rows + r0]), mx);
+    __m128d e[GB_MULTI2_MAX], sum = _mm_setzero_pd();
+    const __m128d lo = _mm_set1_pd(-708.0);
+    int ok = 3;
+    for (int k = 0; k < K; k++) {
+        __m128d x = _mm_sub_pd(_mm_set_pd(F[(size_t)k * rows + r1], F[(size_t)k * rows + r0]), mx);
+        ok &= _mm_movemask_pd(_mm_cmpgt_pd(x, lo));
+        e[k] = x;
+    }
+    if (ok != 3) return 0; /* (x <= 0: only the lower bound can fail) */
+    for (int k = 0; k < K; k++) sum = _mm_add_pd(sum, e[k] = exp_sse2(e[k]));
+    const double y0 = bv->y[r0], y1 = bv->y[r1];
+    const int yk0 = (int)y0, yk1 = (int)y1;
+    const __m128d inv = _mm_div_pd(_mm_set1_pd(1.0), sum), one = _mm_set1_pd(1.0), vsg = _mm_set1_pd(sg),
+                  vsh = _mm_set1_pd(sh);
+    for (int k = 0; k < K; k++) {
+        const __m128d p = _mm_mul_pd(e[k], inv);
+        const __m128d g = _mm_sub_pd(p, _mm_set_pd(k == yk1, k == yk0));
+        const __m128d h = _mm_mul_pd(p, _mm_sub_pd(one, p));
+        const __m128d gs = _mm_mul_pd(g, vsg), hs = _mm_mul_pd(h, vsh);
+        int64_t *gh = s->gh + (size_t)k * rows;
+        gh[r0] = pk_class(_mm_cvtsd_si64(gs), _mm_cvtsd_si64(hs));
+        gh[r1] = pk_class(_mm_cvtsd_si64(_mm_unpackhi_pd(gs, gs)), _mm_cvtsd_si64(_mm_unpackhi_pd(hs, hs)));
+    }
+    double ev0[2], ev1[2], in[2], m[2], su[2];
+    _mm_storeu_pd(ev0, e[yk0]);
+    _mm_storeu_pd(ev1, e[yk1]);
+    _mm_storeu_pd(in, inv);
+    _mm_storeu_pd(m, mx);
+    _mm_storeu_pd(su, sum);
+    multi_loss(la, cb, cur, r0, ev0[0] * in[0], m[0], su[0], F[(size_t)yk0 * rows + r0]);
+    multi_loss(la, cb, cur, r1, ev1[1] * in[1], m[1], su[1], F[(size_t)yk1 * rows + r1]);
+    return 1;
+}
+#endif
+
 /* gradients and hessians of the bag (nbag rows in s->idx), quantized, and
  * the root histograms into acc: a chunk of the bag at a time (its gradients
  * still in cache for the histogram); the bagged rows' training losses into
@@ -1013,6 +1130,12 @@ static int gradients(gb_state *s, const binview *bv, const gb_begin_arg *a, gb_a
         const int64_t q1 = nbag - q0 < CH ? nbag : q0 + CH;
         if (obj == GB_BINARY) grad_binary(s, bag + q0, q1 - q0, bv->y, sg, sh, &L, q0);
         for (int64_t q = q0; q < q1 && !rc && obj != GB_BINARY; q++) {
+#if defined(__SSE2__)
+            if (K > 1 && K <= GB_MULTI2_MAX && q + 1 < q1 && grad_multi2(s, bv, K, bag[q], bag[q + 1], sg, sh, la, &cb, &cur)) {
+                q++;
+                continue;
+            }
+#endif
             uint32_t r = bag[q];
             const double *F = s->F + r; /* class k at F[k * rows] */
             double y = bv->y[r];
