@@ -42,6 +42,7 @@ w("then_zlib.csv.gz", gzip.compress(text[:half]) + zlib.compress(text[half:]))
 w("garbage.csv.gz", one + b"garbage\n")
 w("zeros.csv.gz", one + bytes(16))
 w("trailing_byte.csv.gz", one + b"\x1f")
+rf = bytearray(one); rf[3] |= 0x20; w("reserved_flag.csv.gz", one + bytes(rf))  # zlib refuses reserved flags
 w("trunc_end.csv.gz", one[:-3])
 w("trunc_mid.csv.gz", one[: len(one) // 2])
 w("trunc_member.csv.gz", one + one[:100])
@@ -84,7 +85,7 @@ rows=$(cat "$T/rows")
 for f in one fast best members empty_member named then_zlib; do
   [ "$(cat "$T/zlib/$f.csv.gz.err")" = "rows $rows" ] || fail "$f.csv.gz (zlib): $(cat "$T/zlib/$f.csv.gz.err"), expected rows $rows"
 done
-for f in garbage zeros trailing_byte trunc_end trunc_mid trunc_member crc length damaged0 damaged1 damaged2 damaged3; do
+for f in garbage zeros trailing_byte reserved_flag trunc_end trunc_mid trunc_member crc length damaged0 damaged1 damaged2 damaged3; do
   grep -q "^rows" "$T/zlib/$f.csv.gz.err" && fail "$f.csv.gz was read without an error"
   grep -q "$f.csv.gz" "$T/zlib/$f.csv.gz.err" || fail "$f.csv.gz: the message does not name the file: $(cat "$T/zlib/$f.csv.gz.err")"
 done
