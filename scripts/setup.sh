@@ -16,7 +16,7 @@
 #            (libclang-rt-dev); installed only when asked for
 set -e
 cd "$(dirname "$0")/.."
-PKGS="build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev libreadline-dev libuv1-dev libcmocka-dev libssl-dev zlib1g-dev libzstd-dev libsqlite3-dev libpq-dev libopenmpi-dev openmpi-bin libzmq3-dev libjansson-dev"
+PKGS="build-essential cmake pkg-config liblua5.4-dev libopenblas-dev liblapacke-dev libreadline-dev libuv1-dev libcmocka-dev libssl-dev zlib1g-dev libzstd-dev libisal-dev libsqlite3-dev libpq-dev libopenmpi-dev openmpi-bin libzmq3-dev libjansson-dev"
 for a in "$@"; do
   case "$a" in
   --test) PKGS="$PKGS valgrind tmux util-linux chromium python3 groff-base iproute2 postgresql slurm-wlm munge python3-jupyter-client jupyter-nbconvert python3-ipykernel tshark sqlite3 python3-numpy python3-scipy python3-sklearn python3-pandas python3-dask python3-distributed python3-xgboost python3-sqlalchemy python3-psycopg2 r-base-core r-cran-palmerpenguins python-matplotlib-data clang libclang-rt-dev" ;;

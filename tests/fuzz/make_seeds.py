@@ -7,6 +7,7 @@ Text files are written literally; NPY files with NumPy; protocol messages by
 the layouts documented in core/src/cluster/proto.c; models and parameter encodings
 by the wb binary itself (so they are what wb writes)."""
 import functools
+import gzip
 import os
 import struct
 import subprocess
@@ -53,6 +54,11 @@ def text_seeds():
     put("csv", "label-first", b"1,2,3\n4,5,6\n\x00\x09")
     put("csv", "label-name", b"x,label,z\n1,0,3\n4,1,6\n\x00\x12")
     put("csv", "crlf", "a,b\r\n1,2\r\n3,4\r\n")
+    # gzip: two members cut inside a quoted field, then trailing garbage
+    text = b'a,b,note\n1,2,"x, ""y""\nz"\n3,4,NA\n5,6,"w"\n'
+    gz = lambda b: gzip.compress(b, mtime=0)
+    put("csv", "gzip-members", gz(text[:20]) + gz(text[20:]))
+    put("csv", "gzip-garbage", gz(text) + b"junk")
     put("meta", "studies", '{\n  "num_samples": 1000000,\n  "num_features": 10,\n'
         '  "num_classes": 2,\n  "dataset_size": 212311040\n}\n')
     put("meta", "partial", '{"num_features": 3}')
