@@ -658,6 +658,20 @@ static void plan_waves(fit *f)
     f->plan_ok = f->ntasks > 0;
 }
 
+/* adds a token's block losses (after its header) into the per-block sums */
+static int add_block_losses(const void *data, const gb_token *t, int64_t nblocks, double *bl, double *bc, double *bt)
+{
+    for (int32_t b = 0; b < t->nblocks; b++) {
+        gb_blockloss x;
+        memcpy(&x, (const unsigned char *)data + sizeof *t + (size_t)b * sizeof x, sizeof x);
+        if (x.block < 0 || x.block >= nblocks) return H->seterr(WB_EFORMAT, "gbdt: malformed block loss");
+        bl[x.block] += x.loss;
+        bc[x.block] += x.count;
+        bt[x.block] += x.tloss;
+    }
+    return 0;
+}
+
 /* after outs (one token per partition) were submitted for (round, wave):
  * waits, then sums the histograms the worker processes accumulated into hist
  * (nnodes x nentries entries); with `loss`, the block losses of the
@@ -715,17 +729,7 @@ static int collect(fit *f, wb_oid *outs, int round, int wave, int nnodes, int lo
         if (!rc) {
             proc[i] = t.proc;
             if (t.gmax > *gmax) *gmax = t.gmax;
-            for (int32_t b = 0; b < t.nblocks && loss; b++) {
-                gb_blockloss x;
-                memcpy(&x, (const unsigned char *)data + sizeof t + (size_t)b * sizeof x, sizeof x);
-                if (x.block < 0 || x.block >= nblocks) {
-                    rc = H->seterr(WB_EFORMAT, "gbdt: malformed block loss");
-                    break;
-                }
-                bl[x.block] += x.loss;
-                bc[x.block] += x.count;
-                bt[x.block] += x.tloss;
-            }
+            if (loss) rc = add_block_losses(data, &t, nblocks, bl, bc, bt);
         }
         H->free(data);
     }
@@ -1009,17 +1013,7 @@ static int begin_gather(fit *f, wb_oid *outs, int r, gb_hentry *hist, double *ls
             rc = H->seterr(WB_ENOTSUP, "gbdt: a task of gbdt.begin ran in another worker process than planned");
         if (!rc) {
             if (t.gmax > *gmax) *gmax = t.gmax;
-            for (int32_t b = 0; b < t.nblocks; b++) {
-                gb_blockloss x;
-                memcpy(&x, (const unsigned char *)data + sizeof t + (size_t)b * sizeof x, sizeof x);
-                if (x.block < 0 || x.block >= nblocks) {
-                    rc = H->seterr(WB_EFORMAT, "gbdt: malformed block loss");
-                    break;
-                }
-                bl[x.block] += x.loss;
-                bc[x.block] += x.count;
-                bt[x.block] += x.tloss;
-            }
+            rc = add_block_losses(data, &t, nblocks, bl, bc, bt);
         }
         if (!rc && t.covered > 0 && t.inplace) {
             if (t.proc != gb_proc_id()) rc = H->seterr(WB_EFORMAT, "gbdt: malformed token");
