@@ -984,6 +984,16 @@ static void idle_wait(rk *r, double idle)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* the finished tasks the pool threads handed over, taken as one list */
+static rtask *take_done(rk *r)
+{
+    pthread_mutex_lock(&r->mu);
+    rtask *t = r->dh;
+    r->dh = r->dt = NULL;
+    pthread_mutex_unlock(&r->mu);
+    return t;
+}
+
 /* one pass of the loop (its role held): messages, completions, results,
  * heartbeats; returns how much it did */
 static int loop_pass(rk *r)
@@ -998,10 +1008,7 @@ static int loop_pass(rk *r)
         busy++;
     }
     busy += wbm_progress(&r->net);
-    pthread_mutex_lock(&r->mu);
-    rtask *t = r->dh;
-    r->dh = r->dt = NULL;
-    pthread_mutex_unlock(&r->mu);
+    rtask *t = take_done(r);
     while (t) {
         rtask *nx = t->next;
         complete(r, t);
@@ -1045,10 +1052,7 @@ static int loop_pass(rk *r)
  * tasks still waiting for an input, the store) */
 static void rank_free(rk *r)
 {
-    pthread_mutex_lock(&r->mu);
-    rtask *t = r->dh;
-    r->dh = r->dt = NULL;
-    pthread_mutex_unlock(&r->mu);
+    rtask *t = take_done(r);
     while (t) {
         rtask *nx = t->next;
         task_free(r, t);
