@@ -210,6 +210,15 @@ void wb__instream_close(wb_instream *s)
     free(s);
 }
 
+/* the stream read again from its descriptor's start: no raw bytes held, the codec started anew */
+static int restart(wb_instream *s)
+{
+    s->rawlen = s->rawpos = 0;
+    s->raw_eof = 0;
+    s->z_end = 0;
+    return start(s);
+}
+
 int wb__instream_rewind(wb_instream *s)
 {
     end_codec(s);
@@ -237,10 +246,7 @@ int wb__instream_rewind(wb_instream *s)
     }
     close(s->fd);
     s->fd = fd;
-    s->rawlen = s->rawpos = 0;
-    s->raw_eof = 0;
-    s->z_end = 0;
-    return start(s);
+    return restart(s);
 }
 
 #ifdef WB_HAVE_ISAL
@@ -258,11 +264,8 @@ static int isal_fault(wb_instream *s, int r, void *buf, size_t cap, size_t *got)
                          (long long)s->in_bytes, isal_msg(r));
     int64_t given = s->out_bytes;
     if (lseek(s->fd, 0, SEEK_SET) != 0) return wb_seterr(WB_EIO, "%s: cannot read again (%s)", s->name, strerror(errno));
-    s->rawlen = s->rawpos = 0;
-    s->raw_eof = 0;
-    s->z_end = 0;
     s->in_bytes = 0;
-    int rc = start(s);
+    int rc = restart(s);
     while (!rc && s->out_bytes < given) {
         size_t want = (uint64_t)(given - s->out_bytes) < cap ? (size_t)(given - s->out_bytes) : cap;
         rc = wb__instream_read(s, buf, want, got);
