@@ -208,4 +208,23 @@ wb_m_plugin *wb_plugins_here(uint32_t *n);
  * its connections are down: the local-cluster launcher stops its processes */
 void wb_cluster_on_close(wb_exec *ex, void (*fn)(void *), void *arg);
 
+/* one step of a short busy wait (the CPU's pause hint where it has one) */
+static inline void wb__spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* after a busy wait: one that caught what it waited for resets the back-off;
+ * one in vain leaves out the next 1, 2, 4 ... 64 waits (*skip) */
+static inline void wb__spin_backoff(int caught, int *backoff, int *skip)
+{
+    if (caught) *backoff = 0;
+    else {
+        *backoff = *backoff ? (*backoff < 64 ? 2 * *backoff : 64) : 1;
+        *skip = *backoff;
+    }
+}
+
 #endif

@@ -883,18 +883,12 @@ static void on_spinner(uv_check_t *c)
     __atomic_store_n(&x->spinning, 1, __ATOMIC_SEQ_CST);
     uint64_t until = uv_hrtime() + SPIN_NS;
     while (!__atomic_load_n(&x->poked, __ATOMIC_SEQ_CST) && uv_hrtime() < until) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        wb__spin_pause();
     }
     __atomic_store_n(&x->spinning, 0, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&x->poked, __ATOMIC_SEQ_CST)) {
-        x->spin_backoff = 0;
-        on_wake(&x->wake);
-    } else {
-        x->spin_backoff = x->spin_backoff ? (x->spin_backoff < 64 ? 2 * x->spin_backoff : 64) : 1;
-        x->spin_skip = x->spin_backoff;
-    }
+    int caught = __atomic_load_n(&x->poked, __ATOMIC_SEQ_CST);
+    wb__spin_backoff(caught, &x->spin_backoff, &x->spin_skip);
+    if (caught) on_wake(&x->wake);
 }
 
 /* every 250 ms on the I/O thread: PING the head each heartbeat, and give up
@@ -1094,17 +1088,11 @@ static void get_spin_locked(cx *x, wb_oid id)
     pthread_mutex_unlock(&x->mu);
     int got = 0;
     while (!(got = __atomic_load_n(&x->done_seq, __ATOMIC_SEQ_CST) != seq) && uv_hrtime() < until) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        wb__spin_pause();
     }
     pthread_mutex_lock(&x->mu);
     x->waited = 0;
-    if (got) x->gspin_backoff = 0;
-    else {
-        x->gspin_backoff = x->gspin_backoff ? (x->gspin_backoff < 64 ? 2 * x->gspin_backoff : 64) : 1;
-        x->gspin_skip = x->gspin_backoff;
-    }
+    wb__spin_backoff(got, &x->gspin_backoff, &x->gspin_skip);
 }
 
 static int c_get(wb_exec *ex, wb_oid id, void **data, size_t *size)

@@ -341,9 +341,7 @@ static void spin_for_result(wworker *w)
     w->spinning = 1;
     pthread_mutex_unlock(&w->mu);
     while (!__atomic_load_n(&w->dh, __ATOMIC_ACQUIRE) && uv_hrtime() < until) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        wb__spin_pause();
     }
     pthread_mutex_lock(&w->mu);
     w->spinning = 0;
